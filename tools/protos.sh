@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Proto toolchain, offline: codegen into gen/python, buf lint, and the drift check.
+#   tools/protos.sh generate   regenerate gen/python/cms from protos/ (deterministic)
+#   tools/protos.sh lint       buf lint over an image built by protoc (googleapis imports come from the wheel)
+#   tools/protos.sh check      regenerate into a temp dir and fail if gen/python differs (drift)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+PY=${PY:-.venv/bin/python}
+BIN=$(dirname "$PY")
+SP=$("$PY" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])')
+PROTOS=$(cd protos && find cms -name '*.proto' | LC_ALL=C sort)
+
+gen_into() {
+  local out=$1
+  mkdir -p "$out"
+  # protoc-gen-mypy / protoc-gen-mypy_grpc live in the venv's bin.
+  (cd protos && PATH="$OLDPWD/$BIN:$PATH" "$OLDPWD/$PY" -m grpc_tools.protoc -I. -I"$SP" \
+      --python_out="$out" --grpc_python_out="$out" \
+      --mypy_out=quiet:"$out" --mypy_grpc_out=quiet:"$out" $PROTOS)
+  # Namespace packages need no __init__.py; empty ones keep tools (mypy, setuptools) happy.
+  find "$out/cms" -type d -exec touch {}/__init__.py \;
+}
+
+case "${1:-}" in
+  generate)
+    rm -rf gen/python/cms
+    gen_into "$PWD/gen/python"
+    ;;
+  check)
+    tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+    gen_into "$tmp"
+    if ! diff -r -q "$tmp/cms" gen/python/cms; then
+      echo "gen/python is out of date with protos/: run 'make proto' and commit the result." >&2
+      exit 1
+    fi
+    echo "generated code matches protos/"
+    ;;
+  lint)
+    # Optional second argument limits the check to one package, e.g. `lint cms/hmrc`.
+    scope=${2:-cms}
+    files=$(cd protos && find "$scope" -name '*.proto' | LC_ALL=C sort)
+    tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+    (cd protos && "$OLDPWD/$PY" -m grpc_tools.protoc -I. -I"$SP" --include_imports --include_source_info \
+        --descriptor_set_out="$tmp/image.binpb" $files)
+    tools/buf/node_modules/.bin/buf lint "$tmp/image.binpb" --config protos/buf.yaml --path "$scope"
+    echo "buf lint: clean"
+    ;;
+  *) echo "usage: $0 generate|check|lint" >&2; exit 2 ;;
+esac
