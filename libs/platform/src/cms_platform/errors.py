@@ -1,0 +1,131 @@
+"""Domain errors. Domain code raises these; only the server maps them to gRPC status codes.
+
+They know nothing of gRPC so that domain packages stay transport-free (MLServer's split between
+its DataPlane errors and `grpc/utils.py`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class FieldViolation:
+    """One bad field, named by its path in the request (e.g. `paying_parent.identity.nino`)."""
+
+    field: str
+    description: str
+
+
+@dataclass(frozen=True)
+class PreconditionViolation:
+    """One unmet precondition: `type` is a stable code, `subject` what it concerns."""
+
+    type: str
+    subject: str
+    description: str
+
+
+class DomainError(Exception):
+    """Base class. `reason` is a stable UPPER_SNAKE code callers can branch on."""
+
+    reason = "DOMAIN_ERROR"
+
+    def __init__(self, message: str, *, reason: str | None = None, metadata: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        if reason:
+            self.reason = reason
+        self.metadata = dict(metadata or {})
+
+
+class InvalidArgument(DomainError):
+    """The request is malformed; retrying it unchanged cannot succeed."""
+
+    reason = "INVALID_ARGUMENT"
+
+    def __init__(self, violations: list[FieldViolation] | FieldViolation, message: str | None = None, **kw):
+        self.violations = [violations] if isinstance(violations, FieldViolation) else list(violations)
+        summary = "; ".join(f"{v.field}: {v.description}" for v in self.violations)
+        super().__init__(message or f"invalid request: {summary}", **kw)
+
+    @classmethod
+    def field(cls, name: str, description: str) -> InvalidArgument:
+        return cls(FieldViolation(name, description))
+
+
+class NotFound(DomainError):
+    reason = "NOT_FOUND"
+
+    def __init__(self, resource_type: str, resource_name: str, message: str | None = None, **kw):
+        self.resource_type = resource_type
+        self.resource_name = resource_name
+        super().__init__(message or f"{resource_type} {resource_name!r} not found", **kw)
+
+
+class AlreadyExists(DomainError):
+    reason = "ALREADY_EXISTS"
+
+    def __init__(self, resource_type: str, resource_name: str, message: str | None = None, **kw):
+        self.resource_type = resource_type
+        self.resource_name = resource_name
+        super().__init__(message or f"{resource_type} {resource_name!r} already exists", **kw)
+
+
+class FailedPrecondition(DomainError):
+    """The system is not in a state that allows this (e.g. an illegal case transition)."""
+
+    reason = "FAILED_PRECONDITION"
+
+    def __init__(self, violations: list[PreconditionViolation] | PreconditionViolation, message: str | None = None,
+                 **kw):
+        self.violations = [violations] if isinstance(violations, PreconditionViolation) else list(violations)
+        super().__init__(message or "; ".join(v.description for v in self.violations), **kw)
+
+
+class Conflict(DomainError):
+    """A concurrent change won (stale version); the caller may re-read and retry."""
+
+    reason = "ABORTED"
+
+
+class PermissionDenied(DomainError):
+    reason = "PERMISSION_DENIED"
+
+
+class Unauthenticated(DomainError):
+    reason = "UNAUTHENTICATED"
+
+
+class Unavailable(DomainError):
+    """A dependency (an external system, the database) is down; safe to retry after `retry_after_seconds`."""
+
+    reason = "UNAVAILABLE"
+
+    def __init__(self, message: str, *, retry_after_seconds: float = 1.0, **kw):
+        self.retry_after_seconds = retry_after_seconds
+        super().__init__(message, **kw)
+
+
+class ResourceExhausted(DomainError):
+    """Throttled (e.g. an external system's rate limit); retry after `retry_after_seconds`."""
+
+    reason = "RESOURCE_EXHAUSTED"
+
+    def __init__(self, message: str, *, retry_after_seconds: float = 1.0, **kw):
+        self.retry_after_seconds = retry_after_seconds
+        super().__init__(message, **kw)
+
+
+@dataclass
+class ViolationCollector:
+    """Collects every bad field before raising, so a caller learns all problems in one round trip."""
+
+    violations: list[FieldViolation] = field(default_factory=list)
+
+    def add(self, name: str, description: str) -> None:
+        self.violations.append(FieldViolation(name, description))
+
+    def raise_if_any(self) -> None:
+        if self.violations:
+            raise InvalidArgument(self.violations)

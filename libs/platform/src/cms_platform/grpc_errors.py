@@ -1,0 +1,87 @@
+"""The one mapping from domain errors to gRPC status with rich details (AIP-193, google.rpc.Status)."""
+
+from __future__ import annotations
+
+import grpc
+from google.protobuf import any_pb2, duration_pb2
+from google.rpc import code_pb2, error_details_pb2, status_pb2
+from grpc_status import rpc_status
+
+from . import errors as e
+
+_CODES: list[tuple[type[e.DomainError], int]] = [
+    (e.InvalidArgument, code_pb2.INVALID_ARGUMENT),
+    (e.NotFound, code_pb2.NOT_FOUND),
+    (e.AlreadyExists, code_pb2.ALREADY_EXISTS),
+    (e.FailedPrecondition, code_pb2.FAILED_PRECONDITION),
+    (e.Conflict, code_pb2.ABORTED),
+    (e.PermissionDenied, code_pb2.PERMISSION_DENIED),
+    (e.Unauthenticated, code_pb2.UNAUTHENTICATED),
+    (e.Unavailable, code_pb2.UNAVAILABLE),
+    (e.ResourceExhausted, code_pb2.RESOURCE_EXHAUSTED),
+]
+
+
+def _pack(msg) -> any_pb2.Any:
+    a = any_pb2.Any()
+    a.Pack(msg)
+    return a
+
+
+def _retry(seconds: float) -> error_details_pb2.RetryInfo:
+    d = duration_pb2.Duration()
+    d.FromNanoseconds(int(seconds * 1e9))
+    return error_details_pb2.RetryInfo(retry_delay=d)
+
+
+def to_status(exc: e.DomainError, *, domain: str) -> status_pb2.Status:
+    code = next((c for cls, c in _CODES if isinstance(exc, cls)), code_pb2.FAILED_PRECONDITION)
+    details = [_pack(error_details_pb2.ErrorInfo(reason=exc.reason, domain=domain, metadata=exc.metadata))]
+    if isinstance(exc, e.InvalidArgument):
+        details.append(_pack(error_details_pb2.BadRequest(field_violations=[
+            error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
+            for v in exc.violations])))
+    elif isinstance(exc, e.FailedPrecondition):
+        details.append(_pack(error_details_pb2.PreconditionFailure(violations=[
+            error_details_pb2.PreconditionFailure.Violation(type=v.type, subject=v.subject, description=v.description)
+            for v in exc.violations])))
+    elif isinstance(exc, (e.NotFound, e.AlreadyExists)):
+        details.append(_pack(error_details_pb2.ResourceInfo(
+            resource_type=exc.resource_type, resource_name=exc.resource_name, description=exc.message)))
+    elif isinstance(exc, (e.Unavailable, e.ResourceExhausted)):
+        details.append(_pack(_retry(exc.retry_after_seconds)))
+    return status_pb2.Status(code=code, message=exc.message, details=details)
+
+
+def internal_status(*, domain: str, correlation_id: str) -> status_pb2.Status:
+    # Never leak the exception text: it can hold personal data. The correlation id finds the log line.
+    info = error_details_pb2.ErrorInfo(reason="INTERNAL", domain=domain, metadata={"correlation_id": correlation_id})
+    return status_pb2.Status(code=code_pb2.INTERNAL, message=f"internal error (correlation id {correlation_id})",
+                             details=[_pack(info)])
+
+
+def abort(context: grpc.ServicerContext, status: status_pb2.Status) -> None:
+    context.abort_with_status(rpc_status.to_status(status))
+
+
+# ---- client side: turn a status back into something callers can inspect -------------------------------------
+
+def details_of(err: grpc.RpcError) -> dict[str, object]:
+    """Decoded rich details of a failed call: {"ErrorInfo": ..., "BadRequest": ..., ...}."""
+    status = rpc_status.from_call(err)
+    out: dict[str, object] = {}
+    if status is None:
+        return out
+    for any_msg in status.details:
+        for cls in (error_details_pb2.ErrorInfo, error_details_pb2.BadRequest, error_details_pb2.PreconditionFailure,
+                    error_details_pb2.ResourceInfo, error_details_pb2.RetryInfo):
+            if any_msg.Is(cls.DESCRIPTOR):
+                m = cls()
+                any_msg.Unpack(m)
+                out[cls.DESCRIPTOR.name] = m
+    return out
+
+
+def violated_fields(err: grpc.RpcError) -> list[str]:
+    bad = details_of(err).get("BadRequest")
+    return [v.field for v in bad.field_violations] if bad else []

@@ -1,0 +1,86 @@
+"""Alembic, driven from code: each service keeps its revisions in `<package>/migrations`.
+
+A service's env.py is two lines (`run_env(Base.metadata)`); its first revision calls
+`create_platform_tables(op)` so the outbox, processed-events and idempotency tables are defined once, here.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command, context
+from alembic.config import Config
+
+from .db import BigId, UtcDateTime, ensure_database, make_engine
+
+
+def alembic_config(script_location: Path) -> Config:
+    cfg = Config()
+    cfg.set_main_option("script_location", str(script_location))
+    cfg.set_main_option("file_template", "%%(year)d-%%(month).2d-%%(day).2d_%%(rev)s_%%(slug)s")
+    return cfg
+
+
+def upgrade(url: str, script_location: Path, revision: str = "head") -> None:
+    ensure_database(url)
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            cfg = alembic_config(script_location)
+            cfg.attributes["connection"] = conn
+            command.upgrade(cfg, revision)
+    finally:
+        engine.dispose()
+
+
+def run_env(target_metadata) -> None:
+    """Body of every service's migrations/env.py (online mode only; offline SQL is not used)."""
+    conn = context.config.attributes.get("connection")
+    if conn is None:
+        raise RuntimeError("run migrations through `cms-<service> migrate`, which supplies the connection")
+    context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True,
+                      compare_type=True)
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def create_platform_tables(op) -> None:
+    op.create_table(
+        "outbox_events",
+        sa.Column("id", BigId, primary_key=True, autoincrement=True),
+        sa.Column("event_id", sa.String(36), nullable=False),
+        sa.Column("topic", sa.String(200), nullable=False),
+        sa.Column("partition_key", sa.String(200), nullable=False),
+        sa.Column("event_type", sa.String(200), nullable=False),
+        sa.Column("source", sa.String(200), nullable=False),
+        sa.Column("subject", sa.String(200), nullable=False),
+        sa.Column("data_schema", sa.String(200), nullable=False),
+        sa.Column("payload", sa.LargeBinary, nullable=False),
+        sa.Column("headers", sa.JSON, nullable=False),
+        sa.Column("created_at", UtcDateTime, nullable=False),
+        sa.Column("published_at", UtcDateTime, nullable=True),
+        sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+        sa.PrimaryKeyConstraint("id", name="pk_outbox_events"),
+        sa.UniqueConstraint("event_id", name="uq_outbox_events_event_id"),
+    )
+    op.create_index("ix_outbox_events_unpublished", "outbox_events", ["published_at", "id"])
+    op.create_table(
+        "processed_events",
+        sa.Column("consumer_group", sa.String(200), nullable=False),
+        sa.Column("event_id", sa.String(200), nullable=False),
+        sa.Column("event_type", sa.String(200), nullable=False),
+        sa.Column("processed_at", UtcDateTime, nullable=False),
+        sa.Column("outcome", sa.String(20), nullable=False),
+        sa.Column("error", sa.Text, nullable=True),
+        sa.PrimaryKeyConstraint("consumer_group", "event_id", name="pk_processed_events"),
+    )
+    op.create_table(
+        "idempotent_requests",
+        sa.Column("method", sa.String(200), nullable=False),
+        sa.Column("request_id", sa.String(36), nullable=False),
+        sa.Column("request_hash", sa.String(64), nullable=False),
+        sa.Column("response", sa.LargeBinary, nullable=False),
+        sa.Column("created_at", UtcDateTime, nullable=False),
+        sa.PrimaryKeyConstraint("method", "request_id", name="pk_idempotent_requests"),
+    )

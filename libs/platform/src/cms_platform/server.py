@@ -1,0 +1,224 @@
+"""The gRPC server every service runs (MLServer's GRPCServer shape).
+
+One object owns the servicers, the interceptor chain, health and reflection, `start()` and `stop(grace)`.
+The CMS interceptor does, for every RPC except health and reflection:
+correlation id → caller identity (UNAUTHENTICATED) → generic request validation (INVALID_ARGUMENT with
+field violations) → the servicer → domain errors mapped to rich statuses → one structured log line and metrics.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from concurrent import futures
+from dataclasses import dataclass
+from typing import Any
+
+import grpc
+import structlog
+from grpc_health.v1 import health, health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection
+from opentelemetry.instrumentation.grpc import filters, server_interceptor
+
+from . import errors, grpc_errors
+from .identity import IdentityCodec, bind_caller, reset_caller
+from .metrics import RPC_DURATION, RPC_HANDLED
+from .validation import request_violations
+
+log = structlog.get_logger("cms.grpc")
+
+CORRELATION_ID_KEY = "x-correlation-id"
+LIVENESS = "liveness"
+READINESS = "readiness"
+_UNAUTHENTICATED_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
+
+
+@dataclass(frozen=True)
+class ServiceRegistration:
+    """A servicer and the generated function that adds it to a server."""
+
+    full_name: str  # e.g. "cms.casework.v1.CaseworkService"
+    add_to_server: Callable[[Any, grpc.Server], None]
+    servicer: Any
+    # Runs before the generic validation, e.g. the CRA legal-gateway check that must answer
+    # PERMISSION_DENIED (not INVALID_ARGUMENT) when the case or purpose is missing.
+    guard: Callable[[str, Any], None] | None = None
+
+
+def _metadata_value(metadata, key: str) -> str | None:
+    for k, v in metadata or ():
+        if k == key:
+            return v
+    return None
+
+
+class CmsServerInterceptor(grpc.ServerInterceptor):
+    def __init__(self, *, service: str, identity: IdentityCodec, guards: dict[str, Callable[[str, Any], None]]):
+        self._service = service
+        self._guards = guards
+        self._domain = f"{service}.cms.gov.uk"
+        self._identity = identity
+
+    def intercept_service(self, continuation, handler_call_details):
+        handler = continuation(handler_call_details)
+        method = handler_call_details.method
+        if handler is None or method.startswith(_UNAUTHENTICATED_PREFIXES):
+            return handler
+        metadata = handler_call_details.invocation_metadata
+        if handler.unary_unary:
+            return grpc.unary_unary_rpc_method_handler(
+                self._wrap_unary(handler.unary_unary, method, metadata),
+                handler.request_deserializer, handler.response_serializer)
+        if handler.unary_stream:
+            return grpc.unary_stream_rpc_method_handler(
+                self._wrap_stream(handler.unary_stream, method, metadata, request_streaming=False),
+                handler.request_deserializer, handler.response_serializer)
+        if handler.stream_unary:
+            return grpc.stream_unary_rpc_method_handler(
+                self._wrap_unary(handler.stream_unary, method, metadata, request_streaming=True),
+                handler.request_deserializer, handler.response_serializer)
+        return grpc.stream_stream_rpc_method_handler(
+            self._wrap_stream(handler.stream_stream, method, metadata, request_streaming=True),
+            handler.request_deserializer, handler.response_serializer)
+
+    # -- the shared pipeline ------------------------------------------------------------------------------
+
+    def _begin(self, method: str, metadata, context):
+        cid = _metadata_value(metadata, CORRELATION_ID_KEY) or str(uuid.uuid4())
+        context.set_trailing_metadata(((CORRELATION_ID_KEY, cid),))
+        structlog.contextvars.bind_contextvars(correlation_id=cid, rpc=method)
+        caller = self._identity.caller_from_metadata(metadata)
+        structlog.contextvars.bind_contextvars(caller=caller.describe())
+        return cid, bind_caller(caller)
+
+    def _guard(self, method: str, request) -> None:
+        guard = self._guards.get(method.rsplit("/", 1)[0].lstrip("/"))
+        if guard is not None:
+            guard(method.rsplit("/", 1)[1], request)
+
+    def _validated(self, request, method: str):
+        self._guard(method, request)
+        violations = request_violations(request)
+        if violations:
+            raise errors.InvalidArgument(violations)
+        return request
+
+    def _validated_stream(self, requests, method: str):
+        for i, request in enumerate(requests):
+            self._guard(method, request)
+            violations = request_violations(request)
+            if violations:
+                raise errors.InvalidArgument([errors.FieldViolation(f"[{i}].{v.field}", v.description)
+                                              for v in violations])
+            yield request
+
+    def _fail(self, exc: BaseException, context, cid: str) -> str:
+        """Turn an exception into a status on the context; returns the code name for logs/metrics."""
+        if isinstance(exc, errors.DomainError):
+            status = grpc_errors.to_status(exc, domain=self._domain)
+            log.info("rpc refused", reason=exc.reason, error=exc.message)
+            grpc_errors.abort(context, status)
+        if isinstance(exc, NotImplementedError):
+            # The generated servicer base: the contract exists, the behaviour comes in a later release.
+            context.abort(grpc.StatusCode.UNIMPLEMENTED, "method not implemented yet")
+        log.error("rpc failed", exc_info=exc)
+        grpc_errors.abort(context, grpc_errors.internal_status(domain=self._domain, correlation_id=cid))
+        raise AssertionError("unreachable")  # abort raises
+
+    def _end(self, method: str, started: float, code: str, token) -> None:
+        elapsed = time.perf_counter() - started
+        RPC_HANDLED.labels(self._service, method, code).inc()
+        RPC_DURATION.labels(self._service, method).observe(elapsed)
+        log.info("rpc", code=code, duration_ms=round(elapsed * 1000, 2))
+        if token is not None:
+            reset_caller(token)
+        structlog.contextvars.unbind_contextvars("correlation_id", "rpc", "caller")
+
+    def _code_after(self, context, default: str) -> str:
+        code = context.code() if hasattr(context, "code") else None
+        return code.name if isinstance(code, grpc.StatusCode) else default
+
+    def _wrap_unary(self, behavior, method, metadata, request_streaming=False):
+        def wrapped(request, context):
+            started, token, cid, code = time.perf_counter(), None, "", "OK"
+            try:
+                cid, token = self._begin(method, metadata, context)
+                request = (self._validated_stream(request, method) if request_streaming
+                           else self._validated(request, method))
+                return behavior(request, context)
+            except Exception as exc:  # noqa: BLE001 - every failure must become a status
+                code = "FAILED"
+                if not isinstance(exc, NotImplementedError) and self._code_after(context, "") not in ("", "OK"):
+                    raise  # the servicer already aborted with its own status
+                self._fail(exc, context, cid)
+            finally:
+                self._end(method, started, self._code_after(context, code), token)
+        return wrapped
+
+    def _wrap_stream(self, behavior, method, metadata, request_streaming):
+        def wrapped(request, context) -> Iterator:
+            started, token, cid, code = time.perf_counter(), None, "", "OK"
+            try:
+                cid, token = self._begin(method, metadata, context)
+                request = (self._validated_stream(request, method) if request_streaming
+                           else self._validated(request, method))
+                yield from behavior(request, context)
+            except Exception as exc:  # noqa: BLE001
+                code = "FAILED"
+                if not isinstance(exc, NotImplementedError) and self._code_after(context, "") not in ("", "OK"):
+                    raise  # the servicer already aborted with its own status
+                self._fail(exc, context, cid)
+            finally:
+                self._end(method, started, self._code_after(context, code), token)
+        return wrapped
+
+
+class GrpcServer:
+    """Owns one grpc.Server: servicers, interceptors, health, reflection, start/stop."""
+
+    def __init__(self, *, service: str, registrations: list[ServiceRegistration], identity: IdentityCodec,
+                 host: str = "0.0.0.0", port: int = 0, max_workers: int = 16):
+        self.service = service
+        self._registrations = registrations
+        self._address = f"{host}:{port}"
+        self.health = health.HealthServicer()
+        self._server = grpc.server(
+            futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=f"{service}-rpc"),
+            interceptors=[
+                # Tracing first so every later step (auth, validation, logs) runs inside the span.
+                server_interceptor(filter_=filters.negate(filters.any_of(
+                    filters.service_prefix("grpc.health"), filters.service_prefix("grpc.reflection")))),
+                CmsServerInterceptor(service=service, identity=identity,
+                                     guards={r.full_name: r.guard for r in registrations if r.guard}),
+            ],
+            options=[("grpc.max_receive_message_length", 16 * 1024 * 1024), ("grpc.so_reuseport", 0)],
+        )
+        for r in registrations:
+            r.add_to_server(r.servicer, self._server)
+        health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
+        names = [r.full_name for r in registrations] + [health.SERVICE_NAME, reflection.SERVICE_NAME]
+        reflection.enable_server_reflection(names, self._server)
+        self.port: int | None = None
+
+    def start(self) -> int:
+        self.port = self._server.add_insecure_port(self._address)
+        if not self.port:
+            raise RuntimeError(f"{self.service}: cannot bind {self._address}")
+        self._server.start()
+        self.health.set(LIVENESS, health_pb2.HealthCheckResponse.SERVING)
+        return self.port
+
+    def set_ready(self, ready: bool) -> None:
+        """Readiness: the overall status, every API service and "readiness" follow it; liveness does not."""
+        status = health_pb2.HealthCheckResponse.SERVING if ready else health_pb2.HealthCheckResponse.NOT_SERVING
+        for name in ["", READINESS, *(r.full_name for r in self._registrations)]:
+            self.health.set(name, status)
+
+    def stop(self, grace: float) -> None:
+        # NOT_SERVING everywhere first, so load balancers drain us, then finish in-flight calls.
+        self.health.enter_graceful_shutdown()
+        self._server.stop(grace).wait()
+
+    def wait_for_termination(self, timeout: float | None = None) -> bool:
+        return self._server.wait_for_termination(timeout)

@@ -1,0 +1,187 @@
+"""Process lifecycle shared by every service: build, migrate, serve, relay, consume, stop on SIGTERM.
+
+A service subclasses `CmsService`, naming its API registrations, the topics it publishes and the
+subscriptions it consumes; `main()` gives it the `serve` and `migrate` commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import structlog
+from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+from .clock import Clock, SystemClock
+from .consumer import IdempotentConsumer, Subscription
+from .db import make_engine, make_sessionmaker
+from .identity import IdentityCodec, TokenSource, service_caller
+from .logs import configure_logging
+from .metrics import serve_metrics
+from .migrations import upgrade
+from .outbox import OutboxRelay
+from .server import GrpcServer, ServiceRegistration
+from .settings import ServiceSettings
+from .telemetry import configure_tracing
+
+log = structlog.get_logger("cms.service")
+
+
+def kafka_producer_factory(bootstrap: str, client_id: str):
+    def make():
+        from kafka import KafkaProducer
+
+        # acks=all + idempotence: the relay marks a row published only after every in-sync replica has it.
+        return KafkaProducer(bootstrap_servers=bootstrap, client_id=client_id, acks="all", enable_idempotence=True,
+                             linger_ms=5, batch_size=256 * 1024, max_request_size=4 * 1024 * 1024,
+                             bootstrap_timeout_ms=10_000, max_block_ms=10_000)
+    return make
+
+
+def ensure_topics(bootstrap: str, topics: list[str], *, partitions: int = 6) -> None:
+    """Create topics if missing (local runs; on Kubernetes Strimzi KafkaTopic resources own them)."""
+    from kafka import KafkaAdminClient
+    from kafka.admin import NewTopic
+    from kafka.errors import TopicAlreadyExistsError
+
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="cms-topic-init", bootstrap_timeout_ms=10_000)
+    try:
+        existing = set(admin.list_topics())
+        for t in topics:
+            if t in existing:
+                continue
+            try:
+                admin.create_topics([NewTopic(t, partitions, 1)])
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        admin.close()
+
+
+class CmsService:
+    """Base class of the five services. Subclasses override the class attributes and `registrations()`."""
+
+    name: str = "service"
+    settings_class: type[ServiceSettings] = ServiceSettings
+    # Topics this service publishes to (created locally if missing).
+    topics: tuple[str, ...] = ()
+    # Package dir holding this service's Alembic revisions.
+    migrations_dir: Path | None = None
+
+    def __init__(self, settings: ServiceSettings, *, clock: Clock | None = None):
+        self.settings = settings
+        self.clock: Clock = clock or SystemClock(dt.timedelta(days=settings.clock_offset_days))
+        self.identity = IdentityCodec(settings.identity_signing_key.get_secret_value(),
+                                      algorithm=settings.identity_algorithm,
+                                      ttl_seconds=settings.identity_token_ttl_seconds)
+        # How this service identifies itself when it calls others.
+        self.tokens = TokenSource(self.identity, service_caller(self.name))
+        self.engine = make_engine(settings.effective_database_url)
+        self.sessions = make_sessionmaker(self.engine)
+        self.server: GrpcServer | None = None
+        self.relay: OutboxRelay | None = None
+        self.consumers: list[IdempotentConsumer] = []
+        self._stopped = threading.Event()
+
+    # -- what a service declares ----------------------------------------------------------------------------
+
+    def registrations(self) -> list[ServiceRegistration]:
+        raise NotImplementedError  # every concrete service overrides this
+
+    def subscriptions(self) -> list[Subscription]:
+        return []
+
+    def close_clients(self) -> None:
+        """Close outbound channels (services that call others override this)."""
+
+    # -- lifecycle ------------------------------------------------------------------------------------------
+
+    def migrate(self) -> None:
+        if self.migrations_dir is None:
+            raise RuntimeError(f"{self.name} has no migrations")
+        upgrade(self.settings.effective_database_url, self.migrations_dir)
+
+    def start(self, *, migrate: bool = True) -> int:
+        if migrate:
+            self.migrate()
+        s = self.settings
+        self.server = GrpcServer(service=self.name, registrations=self.registrations(), identity=self.identity,
+                                 host=s.grpc_host, port=s.port, max_workers=s.grpc_max_workers)
+        port = self.server.start()
+        if s.kafka_bootstrap_servers:
+            topics = list(self.topics) + [t for sub in self.subscriptions() for t in sub.topics]
+            try:
+                ensure_topics(s.kafka_bootstrap_servers, sorted(set(topics)))
+            except Exception as exc:  # noqa: BLE001 - the relay and consumers retry on their own
+                log.warning("could not ensure topics", error=str(exc))
+            self.relay = OutboxRelay(service=self.name, sessions=self.sessions, clock=self.clock,
+                                     producer_factory=kafka_producer_factory(s.kafka_bootstrap_servers, self.name),
+                                     poll_interval=s.outbox_poll_interval_seconds)
+            self.relay.start()
+            for sub in self.subscriptions():
+                c = IdempotentConsumer(service=self.name, subscription=sub, bootstrap_servers=s.kafka_bootstrap_servers,
+                                       sessions=self.sessions, clock=self.clock,
+                                       session_timeout_ms=s.consumer_session_timeout_ms,
+                                       heartbeat_interval_ms=s.consumer_heartbeat_interval_ms)
+                c.start()
+                self.consumers.append(c)
+        else:
+            log.warning("no Kafka configured: events wait in the outbox until a broker is set")
+        self.server.set_ready(True)
+        log.info("service started", port=port)
+        return port
+
+    def stop(self) -> None:
+        if self._stopped.is_set():
+            return
+        self._stopped.set()
+        grace = self.settings.shutdown_grace_seconds
+        if self.server:
+            self.server.stop(grace)  # stop taking calls first; in-flight calls finish
+        for c in self.consumers:
+            c.stop()
+        if self.relay:
+            self.relay.stop()  # a last pass is not needed: unpublished rows wait for the next start
+        self.close_clients()
+        self.engine.dispose()
+        log.info("service stopped")
+
+    def serve_forever(self) -> None:
+        done = threading.Event()
+
+        def _on_signal(signum, _frame):
+            log.info("signal received; shutting down", signal=signal.Signals(signum).name)
+            done.set()
+
+        signal.signal(signal.SIGTERM, _on_signal)
+        signal.signal(signal.SIGINT, _on_signal)
+        self.start(migrate=self.settings.migrate_on_start)
+        done.wait()
+        self.stop()
+
+
+def main(service_class: type[CmsService], argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog=f"cms-{service_class.name}")
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"],
+                        help="serve: run the gRPC server, outbox relay and consumers; migrate: upgrade the database")
+    args = parser.parse_args(argv)
+    settings = service_class.settings_class()
+    configure_logging(service=service_class.name, level=settings.log_level, fmt=settings.log_format)
+    configure_tracing(service_class.name)
+    SQLAlchemyInstrumentor().instrument()
+    service = service_class(settings)
+    if args.command == "migrate":
+        service.migrate()
+        log.info("database migrated")
+        return 0
+    serve_metrics(settings.metrics_port)
+    service.serve_forever()
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit("run a service's own entry point, e.g. cms-casework")

@@ -1,0 +1,133 @@
+"""pytest plugin with the fixtures every suite uses: real databases, a real broker, real servers on port 0.
+
+Enable with `pytest_plugins = ["cms_platform.testing"]`. Backends:
+- database: `CMS_TEST_DATABASE=postgres` (default; a fresh database per test on 127.0.0.1:5432, or on a private
+  server started for the session when nothing answers there) or `CMS_TEST_DATABASE=sqlite` (a file per test);
+- broker: KAFKA_BOOTSTRAP_SERVERS, else testcontainers when Docker answers, else Tansu on a free port.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import Callable, Iterator
+
+import grpc
+import pytest
+
+from . import devinfra
+from .clock import ManualClock
+from .db import drop_database
+from .identity import Caller, IdentityCodec, client_caller, service_caller, staff_caller
+from .settings import DEV_SIGNING_KEY
+
+START = dt.datetime(2026, 4, 6, 9, 0, tzinfo=dt.UTC)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[str | None]:
+    if os.environ.get("CMS_TEST_DATABASE", "postgres") == "sqlite":
+        yield None
+        return
+    url = devinfra.postgres_server_url()
+    if url:
+        yield url
+        return
+    private = devinfra.start_private_postgres()
+    try:
+        yield private.url
+    finally:
+        private.stop()
+
+
+@pytest.fixture
+def database_url(postgres_server, tmp_path) -> Iterator[Callable[[str], str]]:
+    """A factory: database_url("casework") gives a fresh, empty database for this test."""
+    created: list[str] = []
+
+    def make(name: str) -> str:
+        if postgres_server is None:
+            return f"sqlite:///{tmp_path / name}.db"
+        url = devinfra.database_url(postgres_server, f"cms_t_{uuid.uuid4().hex[:10]}_{name.replace('-', '_')}")
+        created.append(url)
+        return url
+
+    yield make
+    for url in created:
+        drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    broker = devinfra.start_broker()
+    try:
+        yield broker.bootstrap
+    finally:
+        broker.stop()
+
+
+@pytest.fixture
+def clock() -> ManualClock:
+    return ManualClock(START)
+
+
+@pytest.fixture(scope="session")
+def identity() -> IdentityCodec:
+    return IdentityCodec(DEV_SIGNING_KEY)
+
+
+class Credentials:
+    """Metadata for calls as a given caller: `stub.Get(req, metadata=creds.staff())`."""
+
+    def __init__(self, codec: IdentityCodec):
+        self.codec = codec
+
+    def of(self, caller: Caller) -> tuple[tuple[str, str], ...]:
+        return (("authorization", f"Bearer {self.codec.mint(caller)}"),)
+
+    def staff(self, staff_id: str = "staff-1", role: str = "caseworker"):
+        return self.of(staff_caller(staff_id, role))
+
+    def service(self, name: str = "test-service"):
+        return self.of(service_caller(name))
+
+    def client(self, client_id: str):
+        return self.of(client_caller(client_id))
+
+
+@pytest.fixture(scope="session")
+def creds(identity) -> Credentials:
+    return Credentials(identity)
+
+
+def service_settings(settings_class, *, database_url: str, kafka: str | None = None, **overrides):
+    """Settings for a service under test: loopback, port 0, the test key, fast Kafka group joins."""
+    values = dict(environment="test", grpc_host="127.0.0.1", grpc_port=0, database_url=database_url,
+                  kafka_bootstrap_servers=kafka, consumer_session_timeout_ms=4000,
+                  consumer_heartbeat_interval_ms=1000, outbox_poll_interval_seconds=0.05,
+                  shutdown_grace_seconds=1.0, log_format="console", log_level="WARNING")
+    values.update(overrides)
+    return settings_class(**values)
+
+
+@pytest.fixture
+def start_service(database_url, clock) -> Iterator[Callable]:
+    """start_service(ServiceClass, kafka=..., **settings) → (service, channel) with the service on port 0."""
+    running = []
+
+    def start(service_class, *, kafka: str | None = None, db_name: str | None = None, service_clock=None,
+              **overrides):
+        settings = service_settings(service_class.settings_class,
+                                    database_url=database_url(db_name or service_class.name), kafka=kafka,
+                                    **overrides)
+        service = service_class(settings, clock=service_clock or clock)
+        port = service.start()
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        running.append((service, channel))
+        return service, channel
+
+    yield start
+    for service, channel in reversed(running):
+        channel.close()
+        service.stop()

@@ -1,0 +1,1 @@
+"""The calculation service: the statutory calculation, exact to the penny, explained and stored."""

@@ -1,0 +1,5 @@
+import sys
+
+from cms_calculation.app import main
+
+sys.exit(main())

@@ -1,0 +1,30 @@
+"""The calculation service process."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cms.calculation.v1 import calculation_service_pb2, calculation_service_pb2_grpc
+from cms_platform.server import ServiceRegistration
+from cms_platform.service import CmsService
+from cms_platform.service import main as run_main
+
+from .calculations.service import TOPIC
+from .calculations.servicer import CalculationServicer
+from .settings import CalculationSettings
+
+
+class CalculationService(CmsService):
+    name = "calculation"
+    settings_class = CalculationSettings
+    topics = (TOPIC,)
+    migrations_dir = Path(__file__).parent / "migrations"
+
+    def registrations(self) -> list[ServiceRegistration]:
+        full_name = calculation_service_pb2.DESCRIPTOR.services_by_name["CalculationService"].full_name
+        return [ServiceRegistration(full_name, calculation_service_pb2_grpc.add_CalculationServiceServicer_to_server,
+                                    CalculationServicer(sessions=self.sessions, clock=self.clock))]
+
+
+def main(argv: list[str] | None = None) -> int:
+    return run_main(CalculationService, argv)

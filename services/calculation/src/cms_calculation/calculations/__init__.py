@@ -1,0 +1,1 @@
+"""Stored calculation decisions: models, service functions, proto conversion and the gRPC servicer."""

@@ -1,0 +1,30 @@
+"""Integer-pence arithmetic with explicit rounding (no floats anywhere near money)."""
+
+from __future__ import annotations
+
+
+def div_half_up(numerator: int, denominator: int) -> int:
+    """numerator / denominator rounded half-up (both non-negative)."""
+    if numerator < 0 or denominator <= 0:
+        raise ValueError("div_half_up takes a non-negative numerator and a positive denominator")
+    return (2 * numerator + denominator) // (2 * denominator)
+
+
+def round_to_pound_half_up(pence: int) -> int:
+    return div_half_up(pence, 100) * 100
+
+
+def split_balanced(total: int, weights: list[int]) -> list[int]:
+    """Split `total` pence in proportion to `weights` so the parts add up exactly (largest remainder)."""
+    if not weights or sum(weights) <= 0:
+        raise ValueError("weights must be positive")
+    whole = sum(weights)
+    parts = [total * w // whole for w in weights]
+    remainders = sorted(range(len(weights)), key=lambda i: (-(total * weights[i] % whole), i))
+    for i in remainders[: total - sum(parts)]:
+        parts[i] += 1
+    return parts
+
+
+def pounds(pence: int) -> str:
+    return f"£{pence // 100:,}.{pence % 100:02d}"

@@ -1,0 +1,226 @@
+#!/usr/bin/env bash
+# Offline validation of the Kubernetes manifests under deploy/ (style guide §2.5).
+#
+#   1. kubectl kustomize each deploy/overlays/<name>  ->  build/k8s/<name>.yaml
+#   2. kubernetes-validate -k 1.32.0 --strict on each rendering (Strimzi/CNPG CRs only warn:
+#      their schemas are not available offline)
+#   3. project checks on each rendering (hardening, probes, versions, per-overlay rules,
+#      required fields of the Strimzi/CNPG CRs)
+#   4. yamllint -s on deploy/
+#
+# Steps 1-3 are skipped, with a message, when kubectl is not installed.
+# Usage: tools/k8s-validate.sh            (from anywhere; exits non-zero on the first failure)
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+
+K8S_VERSION="${K8S_VERSION:-1.32.0}"
+VENV_BIN="${VENV_BIN:-$ROOT/.venv/bin}"
+OUT_DIR="$ROOT/build/k8s"
+
+for tool in kubernetes-validate yamllint python; do
+  if [[ ! -x "$VENV_BIN/$tool" ]]; then
+    echo "k8s-validate: $VENV_BIN/$tool not found; create the venv first" >&2
+    exit 2
+  fi
+done
+
+if command -v kubectl >/dev/null 2>&1; then
+  mkdir -p "$OUT_DIR"
+  rendered=()
+  for dir in deploy/overlays/*/; do
+    overlay="$(basename "$dir")"
+    out="$OUT_DIR/$overlay.yaml"
+    echo "== render $overlay -> ${out#"$ROOT"/}"
+    kubectl kustomize "$dir" >"$out"
+    echo "== kubernetes-validate $overlay (k8s $K8S_VERSION, strict)"
+    # Identical "no schema" warnings (one per CR) are printed once; failures keep the exit code.
+    "$VENV_BIN/kubernetes-validate" -k "$K8S_VERSION" --strict --quiet "$out" 2>&1 | awk '!seen[$0]++'
+    rendered+=("$out")
+  done
+
+  echo "== project checks"
+  "$VENV_BIN/python" - "${rendered[@]}" <<'PY'
+import os
+import sys
+
+import yaml
+
+SERVICES = {
+    "calculation": 50051,
+    "casework": 50052,
+    "hmrc-gateway": 50053,
+    "dwp-gateway": 50054,
+    "cra-gateway": 50055,
+}
+GATEWAYS = {"hmrc-gateway", "dwp-gateway", "cra-gateway"}
+TOPICS = {f"cms.{t}.events.v1" for t in ("calculation", "casework", "hmrc", "dwp", "cra")}
+errors = []
+
+
+def check(cond, where, msg):
+    if not cond:
+        errors.append(f"{where}: {msg}")
+
+
+def prefix(svc):
+    return svc.upper().replace("-", "_") + "_"
+
+
+def env_map(container):
+    return {e["name"]: e for e in container.get("env", [])}
+
+
+for path in sys.argv[1:]:
+    overlay = os.path.splitext(os.path.basename(path))[0]
+    with open(path) as fh:
+        docs = [d for d in yaml.safe_load_all(fh) if d]
+    by_kind = {}
+    for d in docs:
+        by_kind.setdefault(d["kind"], {})[d["metadata"]["name"]] = d
+    deployments = by_kind.get("Deployment", {})
+    hpas = by_kind.get("HorizontalPodAutoscaler", {})
+    sas = by_kind.get("ServiceAccount", {})
+
+    check(set(deployments) == set(SERVICES), overlay, f"Deployments {sorted(deployments)} != {sorted(SERVICES)}")
+    for d in docs:
+        if d["kind"] != "Namespace":
+            check(d["metadata"].get("namespace") == "cms", f"{overlay} {d['kind']}/{d['metadata']['name']}",
+                  "not in namespace cms")
+
+    for name, dep in deployments.items():
+        w = f"{overlay} Deployment/{name}"
+        pod = dep["spec"]["template"]["spec"]
+        labels = dep["spec"]["template"]["metadata"]["labels"]
+        port = SERVICES[name]
+        check(pod.get("automountServiceAccountToken") is False, w, "pod must not automount the SA token")
+        sa = sas.get(pod.get("serviceAccountName"))
+        check(sa is not None and sa.get("automountServiceAccountToken") is False, w,
+              "needs its own ServiceAccount with automountServiceAccountToken false")
+        check(pod.get("terminationGracePeriodSeconds") == 15, w, "terminationGracePeriodSeconds must be 15")
+        psc = pod.get("securityContext", {})
+        check(psc.get("runAsNonRoot") is True and psc.get("runAsUser") == 10001, w, "pod must run as uid 10001")
+        check(psc.get("seccompProfile", {}).get("type") == "RuntimeDefault", w, "seccomp RuntimeDefault")
+        inits = pod.get("initContainers", [])
+        check([c["name"] for c in inits] == ["migrate"], w, "expects one initContainer 'migrate'")
+        for c in inits + pod["containers"]:
+            cw = f"{w} container {c['name']}"
+            sc = c.get("securityContext", {})
+            check(sc.get("allowPrivilegeEscalation") is False, cw, "allowPrivilegeEscalation must be false")
+            check(sc.get("readOnlyRootFilesystem") is True, cw, "readOnlyRootFilesystem must be true")
+            check(sc.get("capabilities", {}).get("drop") == ["ALL"], cw, "capabilities must drop ALL")
+            res = c.get("resources", {})
+            for kind in ("requests", "limits"):
+                check({"cpu", "memory"} <= set(res.get(kind, {})), cw, f"needs cpu+memory {kind}")
+            image = c["image"]
+            repo, _, tag = image.partition(":")
+            check(repo == f"cms/{name}" and tag and tag != "latest", cw, f"image {image!r} must be cms/{name}:<tag>")
+            check(labels.get("app.kubernetes.io/version") == tag.split("@")[0], cw,
+                  f"app.kubernetes.io/version {labels.get('app.kubernetes.io/version')!r} != image tag {tag!r}")
+            check(c.get("command") == [f"cms-{name}"], cw, f"command must be [cms-{name}]")
+        mig = inits[0] if inits else {}
+        check(mig.get("args") == ["migrate"], w, "initContainer must run 'migrate'")
+        check(prefix(name) + "DATABASE_URL" in env_map(mig), w, "initContainer needs the DATABASE_URL")
+
+        app = pod["containers"][0]
+        check(app["name"] == name and app.get("args") == ["serve"], w, "first container must be the server (serve)")
+        ports = {p["name"]: p["containerPort"] for p in app.get("ports", [])}
+        check(ports == {"grpc": port, "metrics": 9464}, w, f"ports {ports}")
+        for probe, health in (("startupProbe", "liveness"), ("livenessProbe", "liveness"),
+                              ("readinessProbe", "readiness")):
+            g = app.get(probe, {}).get("grpc", {})
+            check(g.get("port") == port and g.get("service") == health, w,
+                  f"{probe} must be grpc port {port} service {health!r}")
+        env = env_map(app)
+        p = prefix(name)
+        for var, want in ((p + "GRPC_PORT", str(port)), (p + "METRICS_PORT", "9464"),
+                          (p + "KAFKA_BOOTSTRAP_SERVERS", "cms-kafka-kafka-bootstrap:9092"),
+                          (p + "MIGRATE_ON_START", "false"),
+                          (p + "ENVIRONMENT", "development" if overlay == "dev" else "production")):
+            check(env.get(var, {}).get("value") == want, w, f"{var} must be {want!r}")
+        check(env.get(p + "DATABASE_URL", {}).get("valueFrom", {}).get("secretKeyRef")
+              == {"name": f"{name}-db", "key": "url"}, w, "DATABASE_URL must come from Secret <service>-db/url")
+        check(env.get(p + "IDENTITY_SIGNING_KEY", {}).get("valueFrom", {}).get("secretKeyRef")
+              == {"name": "cms-identity", "key": "signing-key"}, w, "IDENTITY_SIGNING_KEY from cms-identity")
+        check(env.get("OTEL_SERVICE_NAME", {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
+              == "metadata.labels['app.kubernetes.io/name']", w, "OTEL_SERVICE_NAME from the name label")
+        if name in GATEWAYS:
+            admin = env.get(p + "SCENARIO_ADMIN_ENABLED", {}).get("value")
+            want = {"dev": "true"}.get(overlay, "false")
+            check(admin == want, w, f"{p}SCENARIO_ADMIN_ENABLED is {admin!r}, want {want!r} in {overlay}")
+        if overlay == "prod":
+            check("OTEL_EXPORTER_OTLP_ENDPOINT" in env, w, "prod exports OTLP (components/otel)")
+
+        hpa = hpas.get(name)
+        if overlay == "dev":
+            check(hpa is None, w, "dev has no HPA")
+            check(dep["spec"].get("replicas") == 1, w, "dev runs 1 replica")
+        if hpa is not None:
+            check("replicas" not in dep["spec"], w, "an HPA owns the replica count: drop spec.replicas")
+        if overlay == "prod":
+            n = hpa["spec"]["minReplicas"] if hpa else dep["spec"].get("replicas", 1)
+            check(n >= 2, w, f"prod needs >= 2 replicas, has {n}")
+        pdb = by_kind.get("PodDisruptionBudget", {}).get(name)
+        if pdb is not None:
+            check(pdb["spec"].get("maxUnavailable") == 1
+                  and pdb["spec"].get("unhealthyPodEvictionPolicy") == "AlwaysAllow", w,
+                  "PDB must be maxUnavailable 1 with unhealthyPodEvictionPolicy AlwaysAllow")
+        else:
+            check(overlay == "dev", w, "missing PodDisruptionBudget")
+        svc = by_kind.get("Service", {}).get(name)
+        check(svc is not None and {(p["name"], p["port"]) for p in svc["spec"]["ports"]}
+              == {("grpc", port), ("metrics", 9464)}, w, "Service must expose grpc and metrics")
+
+    for name, hpa in hpas.items():
+        check(name in ("calculation", "casework"), f"{overlay} HPA/{name}", "only calculation and casework autoscale")
+
+    # Strimzi / CloudNativePG CRs cannot be schema-checked offline: assert what the apps rely on.
+    kafka = by_kind.get("Kafka", {}).get("cms-kafka")
+    check(kafka is not None, overlay, "missing Kafka cms-kafka")
+    if kafka:
+        listeners = {(l["name"], l["port"]) for l in kafka["spec"]["kafka"]["listeners"]}
+        check(("plain", 9092) in listeners, overlay, "Kafka needs the plain listener on 9092")
+    pools = by_kind.get("KafkaNodePool", {})
+    check(pools and all(p["metadata"]["labels"].get("strimzi.io/cluster") == "cms-kafka" for p in pools.values()),
+          overlay, "KafkaNodePools must carry strimzi.io/cluster: cms-kafka")
+    topics = by_kind.get("KafkaTopic", {})
+    check(set(topics) == TOPICS, overlay, f"topics {sorted(topics)}")
+    for t in topics.values():
+        tw = f"{overlay} KafkaTopic/{t['metadata']['name']}"
+        check(t["metadata"]["labels"].get("strimzi.io/cluster") == "cms-kafka", tw, "strimzi.io/cluster label")
+        check(t["spec"]["partitions"] == 6 and t["spec"]["config"].get("retention.ms") == 604800000, tw,
+              "6 partitions, 7 days retention")
+        if overlay != "dev":
+            check(t["spec"]["replicas"] == 3 and t["spec"]["config"].get("min.insync.replicas") == 2, tw,
+                  "3 replicas, min.insync.replicas 2")
+    pg = by_kind.get("Cluster", {}).get("cms-pg")
+    check(pg is not None, overlay, "missing CNPG Cluster cms-pg")
+    roles = {r["name"] for r in (pg or {}).get("spec", {}).get("managed", {}).get("roles", [])}
+    dbs = {d["spec"]["name"]: d for d in by_kind.get("Database", {}).values()}
+    for svc in SERVICES:
+        db = dbs.get(svc.replace("-", "_"))
+        check(db is not None and db["spec"]["cluster"]["name"] == "cms-pg" and db["spec"]["owner"] in roles,
+              overlay, f"needs a Database for {svc} in cms-pg owned by a managed role")
+
+    policies = by_kind.get("NetworkPolicy", {})
+    if overlay == "prod":
+        deny = policies.get("deny-all", {}).get("spec", {})
+        check(deny.get("podSelector") == {} and set(deny.get("policyTypes", [])) == {"Ingress", "Egress"},
+              overlay, "prod needs the default-deny NetworkPolicy")
+        check(set(SERVICES) <= set(policies), overlay, "prod needs a NetworkPolicy per service")
+    print(f"   {overlay}: {len(docs)} objects checked")
+
+if errors:
+    print("\n".join(f"FAIL {e}" for e in errors), file=sys.stderr)
+    sys.exit(1)
+PY
+else
+  echo "== SKIP render, kubernetes-validate and project checks: kubectl not found on PATH" \
+       "(install kubectl >= 1.27 with kustomize v5 to run them)"
+fi
+
+echo "== yamllint deploy/"
+"$VENV_BIN/yamllint" -s -c deploy/.yamllint deploy/
+
+echo "k8s-validate: OK"
