@@ -11,7 +11,7 @@ import uuid
 
 import grpc
 import structlog
-from opentelemetry.instrumentation.grpc import client_interceptor
+from opentelemetry.instrumentation.grpc import client_interceptor, grpcext
 
 from .identity import TokenSource
 from .server import CORRELATION_ID_KEY
@@ -81,4 +81,6 @@ def open_channel(address: str, *, tokens: TokenSource | None, services: list[str
         ("grpc.enable_retries", 1),
         ("grpc.max_receive_message_length", 16 * 1024 * 1024),
     ])
-    return grpc.intercept_channel(channel, client_interceptor(), CmsClientInterceptor(tokens, default_deadline))
+    # OTel's interceptor (inner) injects the trace context; ours (outer) adds identity, correlation id, deadline.
+    traced = grpcext.intercept_channel(channel, client_interceptor())
+    return grpc.intercept_channel(traced, CmsClientInterceptor(tokens, default_deadline))

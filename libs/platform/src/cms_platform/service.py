@@ -114,10 +114,11 @@ class CmsService:
         port = self.server.start()
         if s.kafka_bootstrap_servers:
             topics = list(self.topics) + [t for sub in self.subscriptions() for t in sub.topics]
-            try:
-                ensure_topics(s.kafka_bootstrap_servers, sorted(set(topics)))
-            except Exception as exc:  # noqa: BLE001 - the relay and consumers retry on their own
-                log.warning("could not ensure topics", error=str(exc))
+            if s.kafka_create_topics:
+                try:
+                    ensure_topics(s.kafka_bootstrap_servers, sorted(set(topics)))
+                except Exception as exc:  # noqa: BLE001 - the relay and consumers retry on their own
+                    log.warning("could not ensure topics", error=str(exc))
             self.relay = OutboxRelay(service=self.name, sessions=self.sessions, clock=self.clock,
                                      producer_factory=kafka_producer_factory(s.kafka_bootstrap_servers, self.name),
                                      poll_interval=s.outbox_poll_interval_seconds)

@@ -35,6 +35,9 @@ class ServiceSettings(BaseSettings):
     migrate_on_start: bool = True
     # Unset: events stay in the outbox until a broker is configured (nothing is lost).
     kafka_bootstrap_servers: str | None = None
+    # Create missing topics at start-up (local runs). Off on Kubernetes, where Strimzi KafkaTopics own
+    # them with the right partitions and replication.
+    kafka_create_topics: bool = True
     consumer_session_timeout_ms: int = 10_000
     consumer_heartbeat_interval_ms: int = 3_000
     outbox_poll_interval_seconds: float = 0.2

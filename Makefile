@@ -1,0 +1,65 @@
+# The CMS back office: two commands on a fresh machine with python3 and make: `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+PACKAGES := gen/python libs/platform services/calculation services/casework services/hmrc-gateway \
+            services/dwp-gateway services/cra-gateway
+PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
+
+.PHONY: help venv proto check-generated proto-lint lint run test test-postgres test-sqlite bench-rpc \
+        k8s-validate clean
+
+help:
+	@echo "make run            start the broker and all five services (Ctrl-C stops them)"
+	@echo "make test           lint checks + every suite on PostgreSQL and on SQLite, real broker"
+	@echo "make lint           ruff, buf lint, generated-code drift check"
+	@echo "make proto          regenerate gen/python from protos/"
+	@echo "make bench-rpc      RPC latency/throughput and idle memory baseline"
+	@echo "make k8s-validate   render and validate the Kubernetes manifests offline"
+
+# One development environment with every service installed (editable) at the tested versions.
+$(STAMP): requirements/dev.in requirements/runtime.in requirements/constraints.txt $(PYPROJECTS) tools/buf/package-lock.json
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -c requirements/constraints.txt -r requirements/dev.in
+	$(PY) -m pip install -q --no-deps $(addprefix -e ,$(PACKAGES))
+	cd tools/buf && npm ci --no-audit --no-fund --silent
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+proto: $(STAMP)
+	tools/protos.sh generate
+
+check-generated: $(STAMP)
+	tools/protos.sh check
+
+proto-lint: $(STAMP)
+	tools/protos.sh lint
+
+lint: $(STAMP) proto-lint check-generated
+	$(VENV)/bin/ruff check .
+
+run: $(STAMP)
+	$(PY) tools/devstack.py
+
+# Both backends run at once: PostgreSQL (fresh databases per test on 127.0.0.1:5432) and SQLite files.
+test: $(STAMP) lint
+	tools/run-tests.sh
+
+test-postgres: $(STAMP)
+	CMS_TEST_DATABASE=postgres $(PY) -m pytest -q
+
+test-sqlite: $(STAMP)
+	CMS_TEST_DATABASE=sqlite $(PY) -m pytest -q
+
+bench-rpc: $(STAMP)
+	$(PY) tools/bench_rpc.py
+
+k8s-validate: $(STAMP)
+	tools/k8s-validate.sh
+
+clean:
+	rm -rf build var .pytest_cache .ruff_cache

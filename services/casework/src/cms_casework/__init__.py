@@ -1,0 +1,1 @@
+"""casework: where a case lives; it orchestrates the gateways and the calculation."""

@@ -1,0 +1,5 @@
+import sys
+
+from cms_casework.app import main
+
+sys.exit(main())

@@ -1,0 +1,1 @@
+"""Cases: the application, the people on it and the calculation in force."""

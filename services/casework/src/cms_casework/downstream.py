@@ -1,0 +1,53 @@
+"""Clients for the services casework orchestrates, behind small ports so flows stay testable."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import grpc
+from cms.calculation.v1 import calculation_service_pb2, calculation_service_pb2_grpc
+from cms.hmrc.v1 import hmrc_service_pb2, hmrc_service_pb2_grpc
+from cms_platform.clients import open_channel
+from cms_platform.errors import Unavailable
+from cms_platform.identity import TokenSource
+
+
+def _full_name(module, service: str) -> str:
+    return module.DESCRIPTOR.services_by_name[service].full_name
+
+
+@dataclass
+class Downstream:
+    calculation: calculation_service_pb2_grpc.CalculationServiceStub
+    hmrc: hmrc_service_pb2_grpc.HmrcGatewayServiceStub
+    channels: list[grpc.Channel]
+
+    def close(self) -> None:
+        for c in self.channels:
+            c.close()
+
+
+def connect(*, calculation_address: str, hmrc_address: str, tokens: TokenSource, deadline: float) -> Downstream:
+    calc = open_channel(calculation_address, tokens=tokens, default_deadline=deadline,
+                        services=[_full_name(calculation_service_pb2, "CalculationService")])
+    hmrc = open_channel(hmrc_address, tokens=tokens, default_deadline=deadline,
+                        services=[_full_name(hmrc_service_pb2, "HmrcGatewayService")])
+    return Downstream(calculation=calculation_service_pb2_grpc.CalculationServiceStub(calc),
+                      hmrc=hmrc_service_pb2_grpc.HmrcGatewayServiceStub(hmrc), channels=[calc, hmrc])
+
+
+def budget(context, ceiling: float, margin: float = 0.1) -> float:
+    """The deadline for a downstream call: what our caller left us (less a margin), at most `ceiling`."""
+    remaining = context.time_remaining() if context is not None else None
+    if remaining is None:
+        return ceiling
+    return max(0.05, min(ceiling, remaining - margin))
+
+
+def translate(err: grpc.RpcError, what: str) -> Exception:
+    """A downstream failure as a domain error our own callers can act on (never INTERNAL)."""
+    if err.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
+                      grpc.StatusCode.RESOURCE_EXHAUSTED):
+        return Unavailable(f"{what} is unavailable ({err.code().name}); retry with the same request_id",
+                           retry_after_seconds=1.0)
+    return err

@@ -1,0 +1,5 @@
+import sys
+
+from cms_cra_gateway.app import main
+
+sys.exit(main())

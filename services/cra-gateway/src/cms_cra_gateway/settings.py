@@ -1,0 +1,9 @@
+from typing import ClassVar
+
+from cms_platform.settings import ServiceSettings, prefixed
+
+
+class CraGatewaySettings(ServiceSettings):
+    model_config = prefixed("CRA_GATEWAY_")
+    service_name: ClassVar[str] = "cra-gateway"
+    default_grpc_port: ClassVar[int] = 50055

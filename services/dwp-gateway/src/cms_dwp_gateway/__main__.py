@@ -1,0 +1,5 @@
+import sys
+
+from cms_dwp_gateway.app import main
+
+sys.exit(main())

@@ -1,0 +1,48 @@
+"""Calculation notices: dwp-gateway follows casework's CaseCalculated events, because Jobcentre Plus picks up
+flat-rate calculations for automated deduction from benefit. For now it keeps, per case, the latest
+calculation it was told about and how many distinct notices it received.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from cms.casework.v1 import events_pb2 as casework_events
+from cms_platform.cloudevents import Envelope
+from cms_platform.consumer import Subscription
+from cms_platform.db import Base, UtcDateTime
+from sqlalchemy import BigInteger, Integer, String
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+CASEWORK_TOPIC = "cms.casework.events.v1"
+CASE_CALCULATED = "uk.gov.cms.casework.case.calculated.v1"
+
+
+class CaseCalculationNotice(Base):
+    __tablename__ = "case_calculation_notices"
+
+    case_id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    calculation: Mapped[str] = mapped_column(String(100))
+    rate: Mapped[str] = mapped_column(String(20))
+    weekly_amount_pence: Mapped[int] = mapped_column(BigInteger)
+    # Incremented per event applied: a redelivered event that got through twice would show here.
+    notices_received: Mapped[int] = mapped_column(Integer)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+def on_case_calculated(db_session: Session, event: Envelope, *, now: dt.datetime) -> None:
+    msg = event.parse(casework_events.CaseCalculated)
+    notice = db_session.get(CaseCalculationNotice, msg.case_id)
+    if notice is None:
+        notice = CaseCalculationNotice(case_id=msg.case_id, notices_received=0)
+        db_session.add(notice)
+    notice.calculation = msg.calculation
+    notice.rate = msg.rate
+    notice.weekly_amount_pence = msg.weekly_amount_pence
+    notice.notices_received += 1
+    notice.updated_at = now
+
+
+def subscription(clock) -> Subscription:
+    return Subscription(group_id="dwp-gateway.case-calculated", topics=(CASEWORK_TOPIC,),
+                        handlers={CASE_CALCULATED: lambda s, e: on_case_calculated(s, e, now=clock.now())})

@@ -1,0 +1,5 @@
+import sys
+
+from cms_hmrc_gateway.app import main
+
+sys.exit(main())

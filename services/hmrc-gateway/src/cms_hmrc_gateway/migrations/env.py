@@ -1,0 +1,4 @@
+from cms_platform.db import Base
+from cms_platform.migrations import run_env
+
+run_env(Base.metadata)

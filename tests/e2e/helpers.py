@@ -1,0 +1,39 @@
+"""Requests and polling shared by the cross-service suites."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from cms.casework.v1 import casework_service_pb2 as api
+from cms.casework.v1 import resources_pb2 as pb
+from cms.common.v1 import types_pb2 as common
+from google.type import date_pb2
+
+
+def person(nino: str, forenames: str, surname: str, y: int, m: int, d: int) -> common.PersonIdentity:
+    return common.PersonIdentity(nino=nino, name=common.PersonName(forenames=forenames, surname=surname),
+                                 date_of_birth=date_pb2.Date(year=y, month=m, day=d))
+
+
+def create_case_request(**kw) -> api.CreateCaseRequest:
+    # Alex Turner is seeded in the shared synthetic population with £31,200 a year of earned income.
+    return api.CreateCaseRequest(
+        request_id=str(uuid.uuid4()),
+        paying_parent=pb.Client(identity=person("AA123456A", "Alex", "Turner", 1985, 3, 14)),
+        receiving_parent=pb.Client(identity=person("AB234567B", "Bethan", "Morgan", 1979, 11, 2)),
+        qualifying_children=[pb.QualifyingChild(name=common.PersonName(forenames="Amy", surname="Morgan"),
+                                                date_of_birth=date_pb2.Date(year=2015, month=7, day=1)),
+                             pb.QualifyingChild(name=common.PersonName(forenames="Ben", surname="Morgan"),
+                                                date_of_birth=date_pb2.Date(year=2018, month=2, day=9))],
+        payment_frequency=common.PAYMENT_FREQUENCY_MONTHLY, **kw)
+
+
+def wait_until(predicate, *, timeout: float = 30.0, interval: float = 0.05, what: str = "condition"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")

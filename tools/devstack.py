@@ -1,0 +1,150 @@
+"""`make run`: start a broker and all five services on this machine, print their addresses, stop on Ctrl-C.
+
+Databases: SQLite files under var/ by default; set CMS_POSTGRES_URL (e.g.
+postgresql+psycopg://postgres@127.0.0.1:5432/postgres) to give each service its own PostgreSQL database.
+Broker: KAFKA_BOOTSTRAP_SERVERS if set, else a Docker Kafka if an engine answers, else Tansu on 127.0.0.1:9092
+(or a free port when 9092 is taken). `--check` starts everything, checks health, and stops (a smoke test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import grpc
+from cms_platform import devinfra
+from cms_platform.identity import IdentityCodec, staff_caller
+from cms_platform.settings import DEV_SIGNING_KEY
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+ROOT = Path(__file__).resolve().parent.parent
+# name, python module, env prefix, default port
+SERVICES = [
+    ("calculation", "cms_calculation", "CALCULATION_", 50051),
+    ("casework", "cms_casework", "CASEWORK_", 50052),
+    ("hmrc-gateway", "cms_hmrc_gateway", "HMRC_GATEWAY_", 50053),
+    ("dwp-gateway", "cms_dwp_gateway", "DWP_GATEWAY_", 50054),
+    ("cra-gateway", "cms_cra_gateway", "CRA_GATEWAY_", 50055),
+]
+
+
+def port_free(port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+            return True
+        except OSError:
+            return False
+
+
+def wait_serving(address: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    with grpc.insecure_channel(address) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while time.monotonic() < deadline:
+            try:
+                if stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1).status == \
+                        health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.RpcError:
+                pass
+            time.sleep(0.2)
+    raise TimeoutError(f"{address} did not report SERVING within {timeout}s")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--check", action="store_true", help="start, check health, stop")
+    parser.add_argument("--var-dir", default=str(ROOT / "var"))
+    args = parser.parse_args()
+
+    var = Path(args.var_dir)
+    (var / "logs").mkdir(parents=True, exist_ok=True)
+    broker_port = int(os.environ.get("CMS_BROKER_PORT", "9092"))
+    broker = devinfra.start_broker(broker_port if port_free(broker_port) else None)
+    pg = os.environ.get("CMS_POSTGRES_URL")
+    procs: list[tuple[str, subprocess.Popen]] = []
+    addresses: dict[str, str] = {}
+    stopping = threading.Event()
+
+    def stop_all(*_):
+        stopping.set()
+
+    signal.signal(signal.SIGINT, stop_all)
+    signal.signal(signal.SIGTERM, stop_all)
+    try:
+        for name, module, prefix, default_port in SERVICES:
+            port = int(os.environ.get(f"{prefix}GRPC_PORT", default_port))
+            addresses[name] = f"127.0.0.1:{port}"
+        for name, module, prefix, _ in SERVICES:
+            env = dict(os.environ)
+            env.update({
+                f"{prefix}GRPC_HOST": "127.0.0.1",
+                f"{prefix}GRPC_PORT": addresses[name].rsplit(":", 1)[1],
+                f"{prefix}KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
+                f"{prefix}VAR_DIR": str(var),
+                f"{prefix}LOG_FORMAT": env.get(f"{prefix}LOG_FORMAT", "console"),
+                # Tansu holds a group join for session_timeout/2: keep joins quick locally (infra.md).
+                f"{prefix}CONSUMER_SESSION_TIMEOUT_MS": "4000",
+                f"{prefix}CONSUMER_HEARTBEAT_INTERVAL_MS": "1000",
+            })
+            if pg:
+                env[f"{prefix}DATABASE_URL"] = devinfra.database_url(pg, "cms_" + name.replace("-", "_"))
+            if name == "casework":
+                for other in ("calculation", "hmrc-gateway", "dwp-gateway", "cra-gateway"):
+                    env[f"CASEWORK_{other.upper().replace('-', '_')}_ADDRESS"] = addresses[other]
+            log = open(var / "logs" / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
+            procs.append((name, subprocess.Popen([sys.executable, "-m", module, "serve"], env=env, stdout=log,
+                                                 stderr=subprocess.STDOUT, cwd=ROOT)))
+        for name, proc in procs:
+            try:
+                wait_serving(addresses[name])
+            except TimeoutError:
+                print(f"{name} failed to start; see {var / 'logs' / (name + '.log')}", file=sys.stderr)
+                return 1
+        token = IdentityCodec(os.environ.get("CMS_IDENTITY_SIGNING_KEY", DEV_SIGNING_KEY)).mint(
+            staff_caller("dev-caseworker", "caseworker"), ttl_seconds=8 * 3600)
+        print("\nCMS is running:")
+        print(f"  {'broker':<13} {broker.bootstrap}")
+        for name, _, _, _ in SERVICES:
+            print(f"  {name:<13} {addresses[name]}")
+        print(f"\n  databases     {'PostgreSQL ' + pg if pg else 'SQLite files in ' + str(var)}")
+        print(f"  logs          {var / 'logs'}")
+        print(f"\n  A caseworker token for 8 hours (send as 'authorization: Bearer <token>'):\n  {token}")
+        print("\n  Try: .venv/bin/grpcurl -plaintext 127.0.0.1:50052 list")
+        if args.check:
+            print("\n--check: all five services SERVING; stopping.")
+            return 0
+        print("\nPress Ctrl-C to stop.")
+        while not stopping.is_set():
+            for name, proc in procs:
+                if proc.poll() is not None:
+                    print(f"{name} exited with {proc.returncode}; see {var / 'logs' / (name + '.log')}",
+                          file=sys.stderr)
+                    return 1
+            stopping.wait(0.5)
+        return 0
+    finally:
+        print("\nstopping...")
+        for _, proc in procs:
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        for name, proc in procs:
+            try:
+                proc.wait(15)
+            except subprocess.TimeoutExpired:
+                print(f"{name} did not stop in 15 s; killing it", file=sys.stderr)
+                proc.kill()
+        broker.stop()
+        print("stopped.")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

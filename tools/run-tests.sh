@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Runs every suite twice, on PostgreSQL and on SQLite, in parallel (the machines have 2 cores), each
+# against its own real broker, then the manifest checks. Fails if either run fails.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+PY=.venv/bin/python
+mkdir -p build
+CMS_TEST_DATABASE=postgres $PY -m pytest -q -p no:cacheprovider > build/test-postgres.log 2>&1 &
+pg=$!
+CMS_TEST_DATABASE=sqlite $PY -m pytest -q -p no:cacheprovider > build/test-sqlite.log 2>&1 &
+lite=$!
+wait $pg; pg_rc=$?
+wait $lite; lite_rc=$?
+echo "=== PostgreSQL run ==="; tail -n 40 build/test-postgres.log
+echo "=== SQLite run ==="; tail -n 40 build/test-sqlite.log
+k8s_rc=0
+tools/k8s-validate.sh > build/k8s-validate.log 2>&1 || k8s_rc=$?
+echo "=== manifests ==="; tail -n 3 build/k8s-validate.log
+if [ $pg_rc -ne 0 ] || [ $lite_rc -ne 0 ] || [ $k8s_rc -ne 0 ]; then
+  echo "FAILED: postgres=$pg_rc sqlite=$lite_rc manifests=$k8s_rc"
+  exit 1
+fi
