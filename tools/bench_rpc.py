@@ -38,6 +38,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import grpc
+from google.type import date_pb2
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
 from cms.calculation.v1 import calculation_service_pb2 as calc_api
 from cms.calculation.v1 import calculation_service_pb2_grpc as calc_grpc
 from cms.calculation.v1 import resources_pb2 as calc_pb
@@ -48,8 +51,6 @@ from cms.common.v1 import types_pb2 as common
 from cms_platform import db, devinfra
 from cms_platform.identity import IdentityCodec, staff_caller
 from cms_platform.settings import DEV_SIGNING_KEY
-from google.type import date_pb2
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -68,7 +69,7 @@ class Plan:
     skeleton_threads: int     # client threads for the concurrent skeleton runs
 
 
-FULL = Plan(empty_calls=3000, empty_warmup=300, skeleton_calls=300, skeleton_warmup=20, threads=8,
+FULL = Plan(empty_calls=3000, empty_warmup=300, skeleton_calls=500, skeleton_warmup=20, threads=8,
             skeleton_threads=4)
 QUICK = Plan(empty_calls=200, empty_warmup=30, skeleton_calls=20, skeleton_warmup=3, threads=8, skeleton_threads=4)
 
@@ -431,7 +432,7 @@ def main() -> int:
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     print(f"# bench-rpc{' --quick' if args.quick else ''}: nproc={cores}, Python {platform.python_version()} "
           f"({platform.python_implementation()}), grpcio {grpc.__version__}, {platform.machine()}, "
-          f"DB: {backend}", flush=True)
+          f"DB: {backend}, load average {os.getloadavg()[0]:.2f} at start", flush=True)
     token = IdentityCodec(os.environ.get("CMS_IDENTITY_SIGNING_KEY", DEV_SIGNING_KEY)).mint(
         staff_caller("bench", "caseworker"), ttl_seconds=3600)
     metadata = (("authorization", "Bearer " + token),)

@@ -19,10 +19,11 @@ import time
 from pathlib import Path
 
 import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
 from cms_platform import devinfra
 from cms_platform.identity import IdentityCodec, staff_caller
 from cms_platform.settings import DEV_SIGNING_KEY
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 ROOT = Path(__file__).resolve().parent.parent
 # name, python module, env prefix, default port
@@ -80,7 +81,7 @@ def main() -> int:
     signal.signal(signal.SIGINT, stop_all)
     signal.signal(signal.SIGTERM, stop_all)
     try:
-        for name, module, prefix, default_port in SERVICES:
+        for name, _module, prefix, default_port in SERVICES:
             port = int(os.environ.get(f"{prefix}GRPC_PORT", default_port))
             addresses[name] = f"127.0.0.1:{port}"
         for name, module, prefix, _ in SERVICES:
@@ -103,7 +104,7 @@ def main() -> int:
             log = open(var / "logs" / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
             procs.append((name, subprocess.Popen([sys.executable, "-m", module, "serve"], env=env, stdout=log,
                                                  stderr=subprocess.STDOUT, cwd=ROOT)))
-        for name, proc in procs:
+        for name, _proc in procs:
             try:
                 wait_serving(addresses[name])
             except TimeoutError:

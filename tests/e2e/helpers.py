@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 import uuid
 
+from google.type import date_pb2
+
 from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
-from google.type import date_pb2
 
 
 def person(nino: str, forenames: str, surname: str, y: int, m: int, d: int) -> common.PersonIdentity:

@@ -12,6 +12,8 @@ import sys
 import uuid
 
 import pytest
+from sqlalchemy import func, select
+
 from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import casework_service_pb2_grpc as api_grpc
 from cms.casework.v1 import events_pb2
@@ -25,7 +27,6 @@ from cms_platform import devinfra, outbox
 from cms_platform.db import make_engine, make_sessionmaker
 from cms_platform.models import ProcessedEvent
 from cms_platform.service import ensure_topics
-from sqlalchemy import func, select
 
 from .helpers import create_case_request, wait_until
 
@@ -169,6 +170,7 @@ def test_retried_calculate_case_has_one_effect(stack, creds):
 
 def test_unmatched_paying_parent_is_a_clear_precondition(stack, creds):
     import grpc
+
     from cms_platform.grpc_errors import details_of
 
     _, stub = stack

@@ -6,6 +6,9 @@ import uuid
 
 import grpc
 import pytest
+from google.type import date_pb2
+from sqlalchemy import func, select
+
 from cms.calculation.v1 import calculation_service_pb2 as api
 from cms.calculation.v1 import calculation_service_pb2_grpc as api_grpc
 from cms.calculation.v1 import resources_pb2 as pb
@@ -13,8 +16,6 @@ from cms_calculation.app import CalculationService
 from cms_calculation.calculations.models import StoredCalculation
 from cms_platform.grpc_errors import details_of, violated_fields
 from cms_platform.models import OutboxEvent
-from google.type import date_pb2
-from sqlalchemy import func, select
 
 
 def calc_input(annual_pence: int = 31_200_00, children: int = 2, **kw) -> pb.CalculationInput:

@@ -105,13 +105,27 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
         return request
 
     def _validated_stream(self, requests, method: str):
-        for i, request in enumerate(requests):
+        """Checks each streamed request as it is read; the first one eagerly, so a bad stream is refused
+        before the servicer starts (even one whose behaviour is not implemented yet)."""
+        def check(i: int, request):
             self._guard(method, request)
             violations = request_violations(request)
             if violations:
                 raise errors.InvalidArgument([errors.FieldViolation(f"[{i}].{v.field}", v.description)
                                               for v in violations])
-            yield request
+            return request
+
+        it = iter(requests)
+        first = next(it, None)
+        if first is None:
+            return iter(())
+        check(0, first)
+
+        def rest():
+            yield first
+            for i, request in enumerate(it, start=1):
+                yield check(i, request)
+        return rest()
 
     def _fail(self, exc: BaseException, context, cid: str) -> str:
         """Turn an exception into a status on the context; returns the code name for logs/metrics."""

@@ -18,7 +18,7 @@ import pytest
 
 from . import devinfra
 from .clock import ManualClock
-from .db import drop_database
+from .db import drop_database, ensure_database
 from .identity import Caller, IdentityCodec, client_caller, service_caller, staff_caller
 from .settings import DEV_SIGNING_KEY
 
@@ -50,6 +50,7 @@ def database_url(postgres_server, tmp_path) -> Iterator[Callable[[str], str]]:
         if postgres_server is None:
             return f"sqlite:///{tmp_path / name}.db"
         url = devinfra.database_url(postgres_server, f"cms_t_{uuid.uuid4().hex[:10]}_{name.replace('-', '_')}")
+        ensure_database(url)
         created.append(url)
         return url
 

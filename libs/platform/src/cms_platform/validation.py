@@ -72,6 +72,9 @@ def _walk(msg: Message, prefix: str, violations: list[FieldViolation]) -> None:
             continue
         if field.message_type is not None:
             present = msg.HasField(field.name)
+            if present and field.message_type.full_name == _DATE:
+                d = getattr(msg, field.name)
+                present = bool(d.year or d.month or d.day)  # an all-zero Date means "no date"
             if required and not present:
                 violations.append(FieldViolation(path, "is required"))
             elif present:
@@ -84,9 +87,7 @@ def _walk(msg: Message, prefix: str, violations: list[FieldViolation]) -> None:
             violations.append(FieldViolation(path, "is required"))
         elif field.type == field.TYPE_ENUM and value == 0:
             violations.append(FieldViolation(path, "is required (must not be UNSPECIFIED)"))
-        elif field.type == field.TYPE_BYTES and not value:
-            violations.append(FieldViolation(path, "is required"))
-        elif field.has_presence and not msg.HasField(field.name):
+        elif field.type == field.TYPE_BYTES and not value or field.has_presence and not msg.HasField(field.name):
             violations.append(FieldViolation(path, "is required"))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import grpc
+
 from cms.calculation.v1 import calculation_service_pb2, calculation_service_pb2_grpc
 from cms.hmrc.v1 import hmrc_service_pb2, hmrc_service_pb2_grpc
 from cms_platform.clients import open_channel

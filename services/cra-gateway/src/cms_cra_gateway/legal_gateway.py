@@ -8,12 +8,9 @@ from __future__ import annotations
 
 from cms_platform.errors import PermissionDenied
 
-# RPCs of CraGatewayService that carry no legal basis (reads of the service's own records).
-_EXEMPT = frozenset({"GetCaseSurveillance", "ListCaseSurveillances", "ListSurveillanceAlerts"})
-
 
 def require_legal_basis(method: str, request) -> None:
-    if method in _EXEMPT or "legal_basis" not in request.DESCRIPTOR.fields_by_name:
+    if "legal_basis" not in request.DESCRIPTOR.fields_by_name:
         return
     missing = None
     if not request.HasField("legal_basis"):

@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+from sqlalchemy import BigInteger, Integer, String
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
 from cms.casework.v1 import events_pb2 as casework_events
 from cms_platform.cloudevents import Envelope
 from cms_platform.consumer import Subscription
 from cms_platform.db import Base, UtcDateTime
-from sqlalchemy import BigInteger, Integer, String
-from sqlalchemy.orm import Mapped, Session, mapped_column
 
 CASEWORK_TOPIC = "cms.casework.events.v1"
 CASE_CALCULATED = "uk.gov.cms.casework.case.calculated.v1"

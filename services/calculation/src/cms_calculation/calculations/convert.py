@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 
+from google.type import date_pb2
+
 from cms.calculation.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
 from cms_platform.errors import FailedPrecondition, InvalidArgument, PreconditionViolation
-from google.type import date_pb2
 
 from ..engine import model
 

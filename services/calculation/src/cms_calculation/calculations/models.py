@@ -2,9 +2,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from cms_platform.db import Base, UtcDateTime
 from sqlalchemy import Date, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
+
+from cms_platform.db import Base, UtcDateTime
 
 
 class StoredCalculation(Base):

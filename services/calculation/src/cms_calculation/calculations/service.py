@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
 from cms.calculation.v1 import calculation_service_pb2 as api
-from cms.calculation.v1 import events_pb2, resources_pb2 as pb
+from cms.calculation.v1 import events_pb2
+from cms.calculation.v1 import resources_pb2 as pb
 from cms_platform import outbox
 from cms_platform.clock import Clock
 from cms_platform.errors import InvalidArgument, NotFound
-from sqlalchemy import select
-from sqlalchemy.orm import Session
 
 from ..engine.calculate import calculate
 from . import convert

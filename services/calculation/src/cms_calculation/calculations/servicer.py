@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+from sqlalchemy.orm import sessionmaker
+
 from cms.calculation.v1 import calculation_service_pb2 as api
 from cms.calculation.v1 import calculation_service_pb2_grpc as api_grpc
 from cms.calculation.v1 import resources_pb2 as pb
 from cms_platform.clock import Clock
 from cms_platform.idempotency import run_idempotent
-from sqlalchemy.orm import sessionmaker
 
 from . import convert, service
 

@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import uuid
 
+from google.type import date_pb2
+from prometheus_client import Histogram
+from sqlalchemy.orm import Session
+
 from cms.calculation.v1 import calculation_service_pb2 as calc_api
 from cms.calculation.v1 import resources_pb2 as calc_pb
 from cms.casework.v1 import casework_service_pb2 as api
-from cms.casework.v1 import events_pb2, resources_pb2 as pb
+from cms.casework.v1 import events_pb2
+from cms.casework.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
 from cms.hmrc.v1 import hmrc_service_pb2 as hmrc_api
 from cms_platform import outbox
 from cms_platform.clock import Clock
 from cms_platform.errors import FailedPrecondition, InvalidArgument, NotFound, PreconditionViolation
-from google.type import date_pb2
-from prometheus_client import Histogram
-from sqlalchemy.orm import Session
 
 from . import rules
 from .models import CaseRecord

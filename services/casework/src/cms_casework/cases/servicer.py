@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import grpc
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import sessionmaker
+
 from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import casework_service_pb2_grpc as api_grpc
 from cms.casework.v1 import resources_pb2 as pb
 from cms_platform.clock import Clock
 from cms_platform.idempotency import remember, replay, run_idempotent
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import sessionmaker
 
 from ..downstream import Downstream, budget, translate
 from . import service

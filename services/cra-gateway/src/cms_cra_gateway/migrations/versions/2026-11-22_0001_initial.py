@@ -5,6 +5,7 @@ Create Date: 2026-11-22
 """
 
 from alembic import op
+
 from cms_platform.migrations import create_platform_tables
 
 revision = "0001"

@@ -6,6 +6,7 @@ Create Date: 2026-11-22
 
 import sqlalchemy as sa
 from alembic import op
+
 from cms_platform.db import UtcDateTime
 from cms_platform.migrations import create_platform_tables
 

@@ -1,0 +1,136 @@
+"""The outbox and the idempotent consumer against a real database and a real broker."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from kafka import KafkaConsumer
+from sqlalchemy import func, select
+
+from cms.common.v1 import types_pb2 as common
+from cms_platform import cloudevents, outbox
+from cms_platform.consumer import IdempotentConsumer, Subscription
+from cms_platform.db import Base, make_engine, make_sessionmaker
+from cms_platform.models import OutboxEvent, ProcessedEvent
+from cms_platform.service import ensure_topics, kafka_producer_factory
+
+
+@pytest.fixture
+def sessions(database_url):
+    engine = make_engine(database_url("platform"))
+    Base.metadata.create_all(engine, tables=[OutboxEvent.__table__, ProcessedEvent.__table__])
+    yield make_sessionmaker(engine)
+    engine.dispose()
+
+
+def _event(s, clock, topic: str, key: str, label: str):
+    return outbox.publish(s, clock=clock, topic=topic, event_type="uk.gov.cms.test.thing.happened.v1",
+                          source="/cms/test", key=key, subject=key,
+                          message=common.PersonName(forenames=label, surname="Event"))
+
+
+def _read_all(bootstrap: str, topic: str, expected: int, timeout: float = 20.0) -> list:
+    """Everything on the topic: waits for `expected` records, then one more second for any extras."""
+    import time
+
+    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"reader-{uuid.uuid4()}",
+                             auto_offset_reset="earliest", enable_auto_commit=False,
+                             session_timeout_ms=4000, heartbeat_interval_ms=1000)
+    records: list = []
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            for batch in consumer.poll(timeout_ms=200).values():
+                records.extend(batch)
+            if len(records) >= expected:
+                deadline = min(deadline, time.monotonic() + 1.0)
+    finally:
+        consumer.close()
+    return records
+
+
+def test_an_event_written_in_a_rolled_back_transaction_is_never_published(sessions, clock, kafka_bootstrap):
+    topic = f"test.outbox.{uuid.uuid4().hex[:8]}"
+    ensure_topics(kafka_bootstrap, [topic], partitions=3)
+    with pytest.raises(RuntimeError), sessions.begin() as s:
+        _event(s, clock, topic, "cases/rolled-back", "rolled-back")
+        raise RuntimeError("the state change failed after the event was written")
+    with sessions.begin() as s:
+        kept = _event(s, clock, topic, "cases/committed", "committed").event_id
+
+    relay = outbox.OutboxRelay(service="test", sessions=sessions, clock=clock,
+                               producer_factory=kafka_producer_factory(kafka_bootstrap, "test"))
+    assert relay.relay_once() == 1
+    assert relay.relay_once() == 0  # marked published: nothing goes twice
+    relay.stop()
+
+    records = _read_all(kafka_bootstrap, topic, expected=1)
+    envelopes = [cloudevents.from_kafka(r.headers, r.key, r.value) for r in records]
+    assert [e.id for e in envelopes] == [kept]
+    assert envelopes[0].parse(common.PersonName).forenames == "committed"
+    assert records[0].key == b"cases/committed"
+    headers = dict(records[0].headers)
+    assert headers["ce_type"] == b"uk.gov.cms.test.thing.happened.v1"
+    assert headers["content-type"] == b"application/protobuf"
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxEvent)) == 1
+
+
+def test_events_of_one_aggregate_keep_their_order(sessions, clock, kafka_bootstrap):
+    topic = f"test.order.{uuid.uuid4().hex[:8]}"
+    ensure_topics(kafka_bootstrap, [topic], partitions=3)
+    with sessions.begin() as s:
+        for i in range(30):
+            _event(s, clock, topic, f"cases/{i % 3}", f"{i:02d}")
+    relay = outbox.OutboxRelay(service="test", sessions=sessions, clock=clock,
+                               producer_factory=kafka_producer_factory(kafka_bootstrap, "test"))
+    assert relay.relay_once() == 30
+    relay.stop()
+    records = _read_all(kafka_bootstrap, topic, expected=30)
+    by_key: dict[bytes, list[str]] = {}
+    for r in records:
+        by_key.setdefault(r.key, []).append(cloudevents.from_kafka(r.headers, r.key, r.value)
+                                            .parse(common.PersonName).forenames)
+    assert len(records) == 30
+    for labels in by_key.values():
+        assert labels == sorted(labels)
+
+
+def test_a_redelivered_event_has_no_second_effect(sessions, clock):
+    applied = []
+    sub = Subscription("test-group", ("t",), {"uk.gov.cms.test.thing.happened.v1": lambda s, e: applied.append(e.id)})
+    consumer = IdempotentConsumer(service="test", subscription=sub, bootstrap_servers="unused", sessions=sessions,
+                                  clock=clock)
+    env = cloudevents.Envelope(id=str(uuid.uuid4()), type="uk.gov.cms.test.thing.happened.v1", source="/cms/test",
+                               subject="cases/1", time=clock.now(), dataschema="cms.common.v1.PersonName",
+                               partitionkey="cases/1", data=b"")
+    headers = cloudevents.to_kafka_headers(env)
+    assert consumer.handle_record(headers, b"cases/1", b"") == "handled"
+    assert consumer.handle_record(headers, b"cases/1", b"") == "duplicate"
+    assert applied == [env.id]
+
+
+def test_a_handler_that_keeps_failing_parks_the_event_with_nothing_half_written(sessions, clock):
+    def failing(s, e):
+        s.add(ProcessedEvent(consumer_group="side-effect", event_id=e.id, event_type="x", processed_at=clock.now(),
+                             outcome="handled"))
+        raise ValueError("downstream rule broken")
+
+    sub = Subscription("test-group", ("t",), {"uk.gov.cms.test.thing.happened.v1": failing})
+    consumer = IdempotentConsumer(service="test", subscription=sub, bootstrap_servers="unused", sessions=sessions,
+                                  clock=clock, max_attempts=2)
+    env = cloudevents.Envelope(id=str(uuid.uuid4()), type="uk.gov.cms.test.thing.happened.v1", source="/cms/test",
+                               subject="cases/1", time=clock.now(), dataschema="x", partitionkey="cases/1", data=b"")
+    assert consumer.handle_record(cloudevents.to_kafka_headers(env), b"cases/1", b"") == "parked"
+    with sessions() as s:
+        rows = s.scalars(select(ProcessedEvent)).all()
+    assert [(r.consumer_group, r.outcome) for r in rows] == [("test-group", "parked")]
+    assert "downstream rule broken" in rows[0].error
+
+
+def test_a_record_that_is_not_a_cloudevent_is_skipped(sessions, clock):
+    sub = Subscription("g", ("t",), {})
+    consumer = IdempotentConsumer(service="test", subscription=sub, bootstrap_servers="unused", sessions=sessions,
+                                  clock=clock)
+    assert consumer.handle_record([("foo", b"bar")], None, b"junk") == "malformed"
