@@ -25,7 +25,7 @@ $(STAMP): requirements/dev.in requirements/runtime.in requirements/constraints.t
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -c requirements/constraints.txt -r requirements/dev.in
 	$(PY) -m pip install -q --no-deps $(addprefix -e ,$(PACKAGES))
-	cd tools/buf && npm ci --no-audit --no-fund --silent
+	cd tools/buf && npm install --no-audit --no-fund --silent
 	touch $(STAMP)
 
 venv: $(STAMP)
