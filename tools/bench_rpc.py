@@ -139,21 +139,10 @@ def start_stack(stack: Stack, pg: str | None) -> None:
 
 
 def wait_serving(stack: Stack, name: str, timeout: float = 90.0) -> None:
-    deadline = time.monotonic() + timeout
-    proc = stack.procs[name]
-    with grpc.insecure_channel(stack.addresses[name]) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        while time.monotonic() < deadline:
-            if proc.poll() is not None:
-                raise RuntimeError(f"{name} exited with {proc.returncode} during start-up:\n{log_tail(stack, name)}")
-            try:
-                if stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1).status == \
-                        health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.RpcError:
-                pass
-            time.sleep(0.1)
-    raise RuntimeError(f"{name} did not report SERVING within {timeout}s:\n{log_tail(stack, name)}")
+    try:
+        devinfra.wait_serving(stack.addresses[name], timeout=timeout, process=stack.procs[name])
+    except (TimeoutError, RuntimeError) as exc:
+        raise RuntimeError(f"{name}: {exc}\n{log_tail(stack, name)}") from None
 
 
 def log_tail(stack: Stack, name: str, lines: int = 30) -> str:

@@ -15,11 +15,7 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 from pathlib import Path
-
-import grpc
-from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from cms_platform import devinfra
 from cms_platform.identity import IdentityCodec, staff_caller
@@ -43,21 +39,6 @@ def port_free(port: int) -> bool:
             return True
         except OSError:
             return False
-
-
-def wait_serving(address: str, timeout: float = 60.0) -> None:
-    deadline = time.monotonic() + timeout
-    with grpc.insecure_channel(address) as channel:
-        stub = health_pb2_grpc.HealthStub(channel)
-        while time.monotonic() < deadline:
-            try:
-                if stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1).status == \
-                        health_pb2.HealthCheckResponse.SERVING:
-                    return
-            except grpc.RpcError:
-                pass
-            time.sleep(0.2)
-    raise TimeoutError(f"{address} did not report SERVING within {timeout}s")
 
 
 def main() -> int:
@@ -104,10 +85,10 @@ def main() -> int:
             log = open(var / "logs" / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
             procs.append((name, subprocess.Popen([sys.executable, "-m", module, "serve"], env=env, stdout=log,
                                                  stderr=subprocess.STDOUT, cwd=ROOT)))
-        for name, _proc in procs:
+        for name, proc in procs:
             try:
-                wait_serving(addresses[name])
-            except TimeoutError:
+                devinfra.wait_serving(addresses[name], process=proc)
+            except (TimeoutError, RuntimeError):
                 print(f"{name} failed to start; see {var / 'logs' / (name + '.log')}", file=sys.stderr)
                 return 1
         token = IdentityCodec(os.environ.get("CMS_IDENTITY_SIGNING_KEY", DEV_SIGNING_KEY)).mint(

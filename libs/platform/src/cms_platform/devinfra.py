@@ -155,3 +155,24 @@ def start_private_postgres() -> PrivatePostgres:
                     "-o", f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={root} -c fsync=off"],
                    check=True, capture_output=True)
     return PrivatePostgres(f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", datadir, bindir / "pg_ctl")
+
+
+def wait_serving(address: str, *, timeout: float = 60.0, process: subprocess.Popen | None = None) -> None:
+    """Wait until a gRPC server reports SERVING on the overall health name; fail early if `process` exits."""
+    import grpc
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    deadline = time.monotonic() + timeout
+    with grpc.insecure_channel(address) as channel:
+        stub = health_pb2_grpc.HealthStub(channel)
+        while time.monotonic() < deadline:
+            if process is not None and process.poll() is not None:
+                raise RuntimeError(f"the process serving {address} exited with {process.returncode}")
+            try:
+                if stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1).status == \
+                        health_pb2.HealthCheckResponse.SERVING:
+                    return
+            except grpc.RpcError:
+                pass
+            time.sleep(0.1)
+    raise TimeoutError(f"{address} did not report SERVING within {timeout}s")

@@ -6,6 +6,7 @@ subscriptions it consumes; `main()` gives it the `serve` and `migrate` commands.
 
 from __future__ import annotations
 
+import abc
 import argparse
 import datetime as dt
 import signal
@@ -62,7 +63,7 @@ def ensure_topics(bootstrap: str, topics: list[str], *, partitions: int = 6) -> 
         admin.close()
 
 
-class CmsService:
+class CmsService(abc.ABC):
     """Base class of the five services. Subclasses override the class attributes and `registrations()`."""
 
     name: str = "service"
@@ -89,13 +90,14 @@ class CmsService:
 
     # -- what a service declares ----------------------------------------------------------------------------
 
+    @abc.abstractmethod
     def registrations(self) -> list[ServiceRegistration]:
-        raise NotImplementedError  # every concrete service overrides this
+        """The APIs this service serves."""
 
     def subscriptions(self) -> list[Subscription]:
         return []
 
-    def close_clients(self) -> None:
+    def close_clients(self) -> None:  # noqa: B027 - optional hook, not abstract
         """Close outbound channels (services that call others override this)."""
 
     # -- lifecycle ------------------------------------------------------------------------------------------

@@ -2,12 +2,9 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
-from cms.common.v1 import types_pb2 as common
 from cms.cra.v1 import cra_service_pb2 as api
 from cms.cra.v1 import cra_service_pb2_grpc as api_grpc
-from cms_platform.errors import InvalidArgument
+from cms_platform.convert import full_date, match_result
 
 from .port import CreditReferencePort
 
@@ -18,16 +15,7 @@ class CraGatewayServicer(api_grpc.CraGatewayServiceServicer):
 
     def TracePerson(self, request: api.TracePersonRequest, context) -> api.TracePersonResponse:
         p = request.person
-        d = p.date_of_birth
-        if not (d.year and d.month and d.day):
-            raise InvalidArgument.field("person.date_of_birth", "must be a full date")
         r = self._cra.trace(case_reference=request.legal_basis.case_reference, nino=p.nino,
                             forenames=p.name.forenames, surname=p.name.surname,
-                            date_of_birth=dt.date(d.year, d.month, d.day))
-        if not r.found:
-            outcome = common.MATCH_OUTCOME_NOT_FOUND
-        elif r.failed_rules:
-            outcome = common.MATCH_OUTCOME_PARTIAL
-        else:
-            outcome = common.MATCH_OUTCOME_MATCHED
-        return api.TracePersonResponse(match=common.MatchResult(outcome=outcome, failed_rules=list(r.failed_rules)))
+                            date_of_birth=full_date(p.date_of_birth, "person.date_of_birth"))
+        return api.TracePersonResponse(match=match_result(found=r.found, failed_rules=r.failed_rules))

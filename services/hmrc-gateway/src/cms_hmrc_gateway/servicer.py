@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from cms.common.v1 import types_pb2 as common
 from cms.hmrc.v1 import hmrc_service_pb2 as api
 from cms.hmrc.v1 import hmrc_service_pb2_grpc as api_grpc
 from cms.hmrc.v1 import resources_pb2 as pb
-from cms_platform.errors import InvalidArgument
+from cms_platform.convert import full_date
 
 from .port import HmrcPort, MatchOutcome, PersonToMatch
 
@@ -17,11 +15,8 @@ _OUTCOMES = {MatchOutcome.MATCHED: common.MATCH_OUTCOME_MATCHED, MatchOutcome.PA
 
 
 def person_to_match(person: common.PersonIdentity, field: str = "person") -> PersonToMatch:
-    d = person.date_of_birth
-    if not (d.year and d.month and d.day):
-        raise InvalidArgument.field(f"{field}.date_of_birth", "must be a full date")
     return PersonToMatch(nino=person.nino, forenames=person.name.forenames, surname=person.name.surname,
-                         date_of_birth=dt.date(d.year, d.month, d.day))
+                         date_of_birth=full_date(person.date_of_birth, f"{field}.date_of_birth"))
 
 
 class HmrcGatewayServicer(api_grpc.HmrcGatewayServiceServicer):

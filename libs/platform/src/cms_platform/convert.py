@@ -1,0 +1,28 @@
+"""Conversions between cms.common.v1 messages and plain values that several services need."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from google.type import date_pb2
+
+from cms.common.v1 import types_pb2 as common
+
+from .errors import InvalidArgument
+
+
+def full_date(date: date_pb2.Date, field: str) -> dt.date:
+    """A google.type.Date that must be a whole calendar date (e.g. a date of birth)."""
+    if not (date.year and date.month and date.day):
+        raise InvalidArgument.field(field, "must be a full date (year, month and day)")
+    return dt.date(date.year, date.month, date.day)
+
+
+def match_result(*, found: bool, failed_rules: tuple[str, ...] | list[str] = ()) -> common.MatchResult:
+    if not found:
+        outcome = common.MATCH_OUTCOME_NOT_FOUND
+    elif failed_rules:
+        outcome = common.MATCH_OUTCOME_PARTIAL
+    else:
+        outcome = common.MATCH_OUTCOME_MATCHED
+    return common.MatchResult(outcome=outcome, failed_rules=list(failed_rules))
