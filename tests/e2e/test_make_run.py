@@ -74,6 +74,7 @@ def test_make_run_brings_up_everything_and_stops_cleanly(tmp_path, postgres_serv
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    for port in ports.values():  # every service process has exited and released its port
+    for port in ports.values():  # every service process has exited: nothing listens on its port any more
         with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT leftovers are not listeners
             s.bind(("127.0.0.1", port))
