@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from pathlib import Path
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, create_engine, event, make_url
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, create_engine, event, make_url, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -84,45 +85,40 @@ def is_postgres(engine: Engine) -> bool:
 _SAFE_DB = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
+def _postgres_admin(url: str):
+    """The server's admin engine and the (validated) database name in `url`, or None for SQLite."""
+    u = make_url(url)
+    if u.get_backend_name() == "sqlite":
+        return None, u
+    if not u.database or not _SAFE_DB.match(u.database):
+        raise ValueError(f"unsupported database name {u.database!r}")
+    return create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT"), u
+
+
 def ensure_database(url: str) -> None:
     """Create the PostgreSQL database named in `url` if missing (local runs; Kubernetes uses CNPG).
 
     SQLite needs only its directory.
     """
-    u = make_url(url)
-    if u.get_backend_name() == "sqlite":
-        from pathlib import Path
-
+    admin, u = _postgres_admin(url)
+    if admin is None:
         if u.database and u.database != ":memory:":
             Path(u.database).parent.mkdir(parents=True, exist_ok=True)
         return
-    name = u.database
-    if not name or not _SAFE_DB.match(name):
-        raise ValueError(f"unsupported database name {name!r}")
-    admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            from sqlalchemy import text
-
-            exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).scalar()
-            if not exists:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": u.database}).scalar():
+                conn.execute(text(f'CREATE DATABASE "{u.database}"'))
     finally:
         admin.dispose()
 
 
 def drop_database(url: str) -> None:
-    u = make_url(url)
-    if u.get_backend_name() == "sqlite":
+    admin, u = _postgres_admin(url)
+    if admin is None:
         return
-    name = u.database
-    if not name or not _SAFE_DB.match(name):
-        raise ValueError(f"unsupported database name {name!r}")
-    from sqlalchemy import text
-
-    admin = create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{u.database}" WITH (FORCE)'))
     finally:
         admin.dispose()

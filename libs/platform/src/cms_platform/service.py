@@ -10,7 +10,6 @@ import abc
 import argparse
 import datetime as dt
 import signal
-import sys
 import threading
 from pathlib import Path
 
@@ -185,6 +184,3 @@ def main(service_class: type[CmsService], argv: list[str] | None = None) -> int:
     service.serve_forever()
     return 0
 
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit("run a service's own entry point, e.g. cms-casework")

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import grpc
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import casework_service_pb2_grpc as api_grpc
 from cms.casework.v1 import resources_pb2 as pb
 from cms_platform.clock import Clock
-from cms_platform.idempotency import remember, replay, run_idempotent
+from cms_platform.idempotency import replay, run_idempotent
 
 from ..downstream import Downstream, budget, translate
 from . import service
@@ -51,16 +50,7 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
                 calc_request, timeout=budget(context, self._deadline))
         except grpc.RpcError as err:
             raise translate(err, "calculation") from None
-        try:
-            with self._sessions.begin() as s:
-                updated = service.record_calculation(db_session=s, name=request.name, calculation=calculation,
-                                                     clock=self._clock)
-                remember(s, method=method, request=request, response=updated, clock=self._clock)
-                return updated
-        except IntegrityError:
-            # A concurrent retry with the same request id recorded it first.
-            with self._sessions() as s:
-                previous = replay(s, method=method, request=request, response_type=pb.Case)
-            if previous is None:
-                raise
-            return previous
+        # Records the result, or replays it if a concurrent retry with the same request id got there first.
+        return run_idempotent(self._sessions, method=method, request=request, response_type=pb.Case, clock=self._clock,
+                              execute=lambda s: service.record_calculation(db_session=s, name=request.name,
+                                                                           calculation=calculation, clock=self._clock))
