@@ -74,10 +74,17 @@ def test_every_rpc_refuses_empty_requests_naming_the_fields(running, creds):
         for full_name, method in _rpcs(service):
             request = symbol_database.Default().GetSymbol(method.input_type.full_name)()
             expected = {v.field for v in request_violations(request)}
+            where = f"{full_name}/{method.name}"
+            if not expected:  # nothing is required (e.g. a list with defaults): answering is right too
+                try:
+                    _call(channel, full_name, method, request, creds.staff())
+                except grpc.RpcError as err:
+                    assert err.code() not in NEVER, f"{where} answered {err.code()}"
+                checked += 1
+                continue
             with pytest.raises(grpc.RpcError) as err:
                 _call(channel, full_name, method, request, creds.staff())
             code = err.value.code()
-            where = f"{full_name}/{method.name}"
             assert code not in NEVER, f"{where} answered {code}"
             if "legal_basis" in expected:
                 assert code == grpc.StatusCode.PERMISSION_DENIED, where

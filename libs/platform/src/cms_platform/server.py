@@ -44,6 +44,9 @@ class ServiceRegistration:
     # Runs before the generic validation, e.g. the CRA legal-gateway check that must answer
     # PERMISSION_DENIED (not INVALID_ARGUMENT) when the case or purpose is missing.
     guard: Callable[[str, Any], None] | None = None
+    # Streaming methods whose messages carry independent items the servicer checks one by one (a bad item is that
+    # item's error result, not the end of the stream), so the generic per-message validation is skipped.
+    item_validated: frozenset[str] = frozenset()
 
 
 def _metadata_value(metadata, key: str) -> str | None:
@@ -54,9 +57,11 @@ def _metadata_value(metadata, key: str) -> str | None:
 
 
 class CmsServerInterceptor(grpc.ServerInterceptor):
-    def __init__(self, *, service: str, identity: IdentityCodec, guards: dict[str, Callable[[str, Any], None]]):
+    def __init__(self, *, service: str, identity: IdentityCodec, guards: dict[str, Callable[[str, Any], None]],
+                 item_validated: frozenset[str] = frozenset()):
         self._service = service
         self._guards = guards
+        self._item_validated = item_validated
         self._domain = f"{service}.cms.gov.uk"
         self._identity = identity
 
@@ -107,9 +112,11 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
     def _validated_stream(self, requests, method: str):
         """Checks each streamed request as it is read; the first one eagerly, so a bad stream is refused
         before the servicer starts (even one whose behaviour is not implemented yet)."""
+        skip = method in self._item_validated
+
         def check(i: int, request):
             self._guard(method, request)
-            violations = request_violations(request)
+            violations = [] if skip else request_violations(request)
             if violations:
                 raise errors.InvalidArgument([errors.FieldViolation(f"[{i}].{v.field}", v.description)
                                               for v in violations])
@@ -204,7 +211,9 @@ class GrpcServer:
                 server_interceptor(filter_=filters.negate(filters.any_of(
                     filters.service_prefix("grpc.health"), filters.service_prefix("grpc.reflection")))),
                 CmsServerInterceptor(service=service, identity=identity,
-                                     guards={r.full_name: r.guard for r in registrations if r.guard}),
+                                     guards={r.full_name: r.guard for r in registrations if r.guard},
+                                     item_validated=frozenset(f"/{r.full_name}/{m}" for r in registrations
+                                                              for m in r.item_validated)),
             ],
             options=[("grpc.max_receive_message_length", 16 * 1024 * 1024), ("grpc.so_reuseport", 0)],
         )

@@ -182,7 +182,31 @@ Global___PreviewCalculationRequest: _TypeAlias = PreviewCalculationRequest  # no
 
 @_typing.final
 class BulkCalculateRequest(_message.Message):
-    """One item of a bulk run."""
+    """One batch of a bulk run."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ITEMS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___BulkCalculateItem]:
+        """The items, 1 to 1,000."""
+
+    def __init__(
+        self,
+        *,
+        items: _abc.Iterable[Global___BulkCalculateItem] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["items", b"items"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BulkCalculateRequest: _TypeAlias = BulkCalculateRequest  # noqa: Y015
+
+@_typing.final
+class BulkCalculateItem(_message.Message):
+    """One item of a bulk run. Checked on its own: a bad item gets its own error result."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -231,10 +255,32 @@ class BulkCalculateRequest(_message.Message):
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___BulkCalculateRequest: _TypeAlias = BulkCalculateRequest  # noqa: Y015
+Global___BulkCalculateItem: _TypeAlias = BulkCalculateItem  # noqa: Y015
 
 @_typing.final
 class BulkCalculateResponse(_message.Message):
+    """The results of one batch, in the order of its items."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESULTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___BulkCalculateResult]: ...
+    def __init__(
+        self,
+        *,
+        results: _abc.Iterable[Global___BulkCalculateResult] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["results", b"results"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BulkCalculateResponse: _TypeAlias = BulkCalculateResponse  # noqa: Y015
+
+@_typing.final
+class BulkCalculateResult(_message.Message):
     """The result of one bulk item."""
 
     DESCRIPTOR: _descriptor.Descriptor
@@ -267,7 +313,7 @@ class BulkCalculateResponse(_message.Message):
     _WhichOneofArgType_result: _TypeAlias = _typing.Literal["result", b"result"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_result) -> _WhichOneofReturnType_result | None: ...
 
-Global___BulkCalculateResponse: _TypeAlias = BulkCalculateResponse  # noqa: Y015
+Global___BulkCalculateResult: _TypeAlias = BulkCalculateResult  # noqa: Y015
 
 @_typing.final
 class RenderCalculationStatementRequest(_message.Message):
