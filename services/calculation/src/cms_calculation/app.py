@@ -11,6 +11,7 @@ from cms_platform.service import main as run_main
 
 from .calculations.service import TOPIC
 from .calculations.servicer import CalculationServicer
+from .engine.rules import RuleBook
 from .settings import CalculationSettings
 
 
@@ -23,7 +24,9 @@ class CalculationService(CmsService):
     def registrations(self) -> list[ServiceRegistration]:
         full_name = calculation_service_pb2.DESCRIPTOR.services_by_name["CalculationService"].full_name
         return [ServiceRegistration(full_name, calculation_service_pb2_grpc.add_CalculationServiceServicer_to_server,
-                                    CalculationServicer(sessions=self.sessions, clock=self.clock))]
+                                    CalculationServicer(sessions=self.sessions, clock=self.clock,
+                                                        rule_book=RuleBook(self.settings.reform_start_date)),
+                                    item_validated=frozenset({"BulkCalculate"}))]
 
 
 def main(argv: list[str] | None = None) -> int:

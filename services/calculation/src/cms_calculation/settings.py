@@ -1,3 +1,4 @@
+import datetime as dt
 from typing import ClassVar
 
 from cms_platform.settings import ServiceSettings, prefixed
@@ -7,3 +8,6 @@ class CalculationSettings(ServiceSettings):
     model_config = prefixed("CALCULATION_")
     service_name: ClassVar[str] = "calculation"
     default_grpc_port: ClassVar[int] = 50051
+    # The announced reform (Direct Pay removed; 2%/2%/20% fees) applies from this date. Unset: the reform rule
+    # set is usable only by name in what-if runs, never by effective date.
+    reform_start_date: dt.date | None = None

@@ -1,16 +1,23 @@
-"""Proto ↔ domain conversion for calculations (the only place that knows both)."""
+"""Proto ↔ domain conversion for calculations (the only place that knows both).
+
+Structural checks that only make sense on the wire (enum values this service does not know, unset required enums)
+are made here and reported with the contract's field paths; semantic checks live in the engine's validate().
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from google.type import date_pb2
+from google.type import date_pb2, fraction_pb2
 
 from cms.calculation.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
-from cms_platform.errors import FailedPrecondition, InvalidArgument, PreconditionViolation
+from cms_platform.convert import full_date
+from cms_platform.errors import InvalidArgument, ViolationCollector
 
 from ..engine import model
+from ..engine.calculate import periodic_amounts
+from ..engine.rules import RuleSet, parameters
 
 FREQUENCIES = {
     model.Frequency.WEEKLY: common.PAYMENT_FREQUENCY_WEEKLY,
@@ -18,6 +25,17 @@ FREQUENCIES = {
     model.Frequency.FOUR_WEEKLY: common.PAYMENT_FREQUENCY_FOUR_WEEKLY,
     model.Frequency.MONTHLY: common.PAYMENT_FREQUENCY_MONTHLY,
 }
+_RATES = {r: pb.Rate.Value(f"RATE_{r.value}") for r in model.Rate}
+_BASES = {b: pb.IncomeBasis.Value(f"INCOME_BASIS_{b.value}") for b in model.IncomeBasis}
+_BANDS = {b: pb.SharedCareBand.Value(f"SHARED_CARE_BAND_{b.value}") for b in model.SharedCareBand}
+_KINDS = {k: pb.CalculationStepKind.Value(f"CALCULATION_STEP_KIND_{k.value}") for k in model.StepKind}
+_SERVICE_TYPES = {pb.SERVICE_TYPE_DIRECT_PAY: model.ServiceType.DIRECT_PAY,
+                  pb.SERVICE_TYPE_COLLECT_AND_PAY: model.ServiceType.COLLECT_AND_PAY}
+_BENEFITS = {b.value: b for b in model.Benefit}
+_RECIPIENTS = {r.value: r for r in model.BenefitRecipient}
+_NIL = {c.value: c for c in model.NilRateCondition}
+_EXPENSES = {k.value: k for k in model.SpecialExpenseKind}
+_ADDITIONAL = {k.value: k for k in model.AdditionalIncomeKind}
 
 
 def to_date(d: date_pb2.Date) -> dt.date:
@@ -28,38 +46,78 @@ def from_date(d: dt.date) -> date_pb2.Date:
     return date_pb2.Date(year=d.year, month=d.month, day=d.day)
 
 
+def _enum(value: int, known: dict, path: str, v: ViolationCollector, what: str):
+    if value in known:
+        return known[value]
+    v.add(path, f"is required: choose a {what}" if value == 0 else f"{value} is not a {what} this service knows")
+    return None
+
+
 def facts_from_input(i: pb.CalculationInput) -> model.CalculationFacts:
-    unsupported = []
-    if i.default_maintenance_decision:
-        unsupported.append(("DEFAULT_MAINTENANCE_DECISION", "input.default_maintenance_decision"))
-    if i.benefits:
-        unsupported.append(("BENEFITS", "input.benefits"))
-    if i.nil_rate_conditions:
-        unsupported.append(("NIL_RATE_CONDITIONS", "input.nil_rate_conditions"))
-    if i.special_expenses or i.additional_incomes:
-        unsupported.append(("VARIATIONS", "input.special_expenses"))
-    if i.other_arrangement_child_count:
-        unsupported.append(("OTHER_ARRANGEMENTS", "input.other_arrangement_child_count"))
-    if i.paying_parent_income.HasField("current_income") or i.paying_parent_income.hmrc_income_unavailable:
-        unsupported.append(("CURRENT_INCOME", "input.paying_parent_income.current_income"))
-    if unsupported:
-        raise FailedPrecondition([PreconditionViolation(f"{kind}_NOT_SUPPORTED", field,
-                                                        "needs the full calculation engine")
-                                  for kind, field in unsupported])
-    if not i.HasField("paying_parent_income"):
-        raise InvalidArgument.field("input.paying_parent_income", "is required unless a default maintenance "
-                                    "decision is asked for")
-    if i.relevant_other_child_count < 0:
-        raise InvalidArgument.field("input.relevant_other_child_count", "must not be negative")
+    v = ViolationCollector()
+    try:
+        effective = full_date(i.effective_date, "input.effective_date")
+    except InvalidArgument as exc:
+        v.violations.extend(exc.violations)
+        effective = None
+    service_type = _enum(i.service_type, _SERVICE_TYPES, "input.service_type", v, "service type")
+    benefits = []
+    for n, b in enumerate(i.benefits):
+        benefit = _enum(b.benefit, _BENEFITS, f"input.benefits[{n}].benefit", v, "benefit")
+        recipient = _enum(b.recipient, _RECIPIENTS, f"input.benefits[{n}].recipient", v, "benefit recipient")
+        if benefit is not None and recipient is not None:
+            benefits.append(model.BenefitReceipt(benefit, recipient))
+    nil = tuple(c for n, value in enumerate(i.nil_rate_conditions)
+                if (c := _enum(value, _NIL, f"input.nil_rate_conditions[{n}]", v, "nil-rate condition")) is not None)
+    expenses = []
+    for n, e in enumerate(i.special_expenses):
+        kind = _enum(e.kind, _EXPENSES, f"input.special_expenses[{n}].kind", v, "special expense kind")
+        if kind is not None:
+            expenses.append(model.SpecialExpense(kind, e.weekly_amount_pence, e.variation_reference))
+    additional = []
+    for n, a in enumerate(i.additional_incomes):
+        kind = _enum(a.kind, _ADDITIONAL, f"input.additional_incomes[{n}].kind", v, "additional income kind")
+        which = a.WhichOneof("amount")
+        if kind is not None:
+            additional.append(model.AdditionalIncome(
+                kind, a.weekly_amount_pence if which == "weekly_amount_pence" else None,
+                a.annual_amount_pence if which == "annual_amount_pence" else None, a.variation_reference))
+    if i.compliance_status not in (pb.COMPLIANCE_STATUS_UNSPECIFIED, pb.COMPLIANCE_STATUS_COMPLIANT,
+                                   pb.COMPLIANCE_STATUS_NON_COMPLIANT):
+        v.add("input.compliance_status", f"{i.compliance_status} is not a compliance status this service knows")
+    if i.payment_frequency and i.payment_frequency not in FREQUENCIES.values():
+        v.add("input.payment_frequency", f"{i.payment_frequency} is not a payment frequency this service knows")
+    v.raise_if_any()
+
+    income = None
+    if i.HasField("paying_parent_income"):
+        ppi = i.paying_parent_income
+        current = None
+        if ppi.HasField("current_income"):
+            ci = ppi.current_income
+            current = model.CurrentIncome(ci.gross_weekly_income_pence, ci.pension_contributions_weekly_pence,
+                                          ci.estimated)
+        income = model.PayingParentIncome(ppi.hmrc_gross_annual_income_pence, ppi.hmrc_tax_year,
+                                          ppi.hmrc_income_unavailable, ppi.pension_contributions_annual_pence, current)
     return model.CalculationFacts(
-        effective_date=to_date(i.effective_date),
-        hmrc_gross_annual_income_pence=i.paying_parent_income.hmrc_gross_annual_income_pence,
+        effective_date=effective,
         qualifying_children=tuple(
-            model.QualifyingChild(c.child_reference, c.receiving_parent_reference, c.shared_care_nights)
+            model.QualifyingChild(c.child_reference, c.receiving_parent_reference, c.shared_care_nights,
+                                  c.shared_care_period_nights, c.equal_day_to_day_care, c.forename)
             for c in i.qualifying_children),
+        paying_parent_income=income,
+        benefits=tuple(benefits),
+        nil_rate_conditions=nil,
         relevant_other_child_count=i.relevant_other_child_count,
-        service_type=(model.ServiceType.COLLECT_AND_PAY if i.service_type == pb.SERVICE_TYPE_COLLECT_AND_PAY
-                      else model.ServiceType.DIRECT_PAY),
+        other_arrangement_child_count=i.other_arrangement_child_count,
+        special_expenses=tuple(expenses),
+        additional_incomes=tuple(additional),
+        service_type=service_type,
+        compliance_status=(model.ComplianceStatus.NON_COMPLIANT
+                           if i.compliance_status == pb.COMPLIANCE_STATUS_NON_COMPLIANT
+                           else model.ComplianceStatus.COMPLIANT),
+        default_maintenance_decision=i.default_maintenance_decision,
+        partner_is_paying_parent=i.partner_is_paying_parent,
     )
 
 
@@ -68,50 +126,63 @@ def _periodic(amounts: dict[model.Frequency, int]) -> list[common.PeriodicAmount
 
 
 def calculation_message(*, name: str, case_reference: str, reason: int, request_input: pb.CalculationInput,
-                        result: model.CalculationResult, created: dt.datetime) -> pb.Calculation:
-    from ..engine.calculate import periodic_amounts
-
+                        result: model.CalculationResult, rules: RuleSet, created: dt.datetime,
+                        full: bool = True) -> pb.Calculation:
+    """The Calculation resource; `full=False` builds the BASIC view directly (no input, no steps)."""
     rps = []
     for a in result.receiving_parent_amounts:
         received = a.weekly_amount_pence - a.receiving_parent_fee_weekly_pence
         rps.append(pb.ReceivingParentAmount(
             receiving_parent_reference=a.receiving_parent_reference, qualifying_child_count=a.qualifying_child_count,
-            apportioned_weekly_amount_pence=a.weekly_amount_pence, weekly_amount_pence=a.weekly_amount_pence,
+            apportioned_weekly_amount_pence=a.apportioned_weekly_amount_pence,
+            shared_care_fraction=fraction_pb2.Fraction(numerator=a.shared_care_fraction.numerator,
+                                                       denominator=a.shared_care_fraction.denominator),
+            shared_care_extra_deduction_pence=a.shared_care_extra_deduction_pence,
+            weekly_amount_pence=a.weekly_amount_pence,
             receiving_parent_fee_weekly_pence=a.receiving_parent_fee_weekly_pence,
             paying_parent_fee_weekly_pence=a.paying_parent_fee_weekly_pence, weekly_amount_received_pence=received,
-            received_periodic_amounts=_periodic(periodic_amounts(received))))
-    pp_fee = sum(a.paying_parent_fee_weekly_pence for a in result.receiving_parent_amounts)
-    rp_fee = sum(a.receiving_parent_fee_weekly_pence for a in result.receiving_parent_amounts)
+            received_periodic_amounts=_periodic(periodic_amounts(received, rules))))
+    pp_fee = result.paying_parent_fee_weekly_pence
+    rp_fee = result.receiving_parent_fee_weekly_pence
+    weekly = result.weekly_amount_pence
+    inc = result.income
     msg = pb.Calculation(
-        name=name, case_reference=case_reference, input=request_input, reason=reason,
-        effective_date=request_input.effective_date, rate=pb.Rate.Value(f"RATE_{result.rate.value}"),
-        weekly_amount_pence=result.weekly_amount_pence, gross_weekly_income_pence=result.gross_weekly_income_pence,
+        name=name, case_reference=case_reference, reason=reason,
+        effective_date=request_input.effective_date, rate=_RATES[result.rate],
+        weekly_amount_pence=weekly, gross_weekly_income_pence=inc.gross_weekly_income_pence,
         income=pb.IncomeDetermination(
-            basis=pb.INCOME_BASIS_HISTORIC, historic_weekly_income_pence=result.historic_weekly_income_pence,
-            uncapped_weekly_income_pence=result.historic_weekly_income_pence, capped=result.capped,
-            gross_weekly_income_pence=result.gross_weekly_income_pence,
-            roc_reduced_weekly_income_pence=result.roc_reduced_weekly_income_pence),
+            basis=_BASES[inc.basis], historic_weekly_income_pence=inc.historic_weekly_income_pence,
+            current_weekly_income_pence=inc.current_weekly_income_pence,
+            income_difference_weekly_pence=inc.income_difference_weekly_pence,
+            current_income_test_met=inc.current_income_test_met,
+            special_expenses_weekly_pence=inc.special_expenses_weekly_pence,
+            additional_income_weekly_pence=inc.additional_income_weekly_pence,
+            uncapped_weekly_income_pence=inc.uncapped_weekly_income_pence, capped=inc.capped,
+            gross_weekly_income_pence=inc.gross_weekly_income_pence,
+            roc_reduced_weekly_income_pence=inc.roc_reduced_weekly_income_pence),
         receiving_parent_amounts=rps,
         child_amounts=[pb.ChildAmount(child_reference=c.child_reference,
                                       receiving_parent_reference=c.receiving_parent_reference,
-                                      shared_care_band=pb.SHARED_CARE_BAND_NONE,
+                                      shared_care_nights=c.shared_care_nights, shared_care_band=_BANDS[c.shared_care_band],
                                       weekly_amount_pence=c.weekly_amount_pence) for c in result.child_amounts],
-        periodic_amounts=_periodic(result.periodic_amounts),
+        periodic_amounts=_periodic(periodic_amounts(weekly, rules)),
         payment_frequency=request_input.payment_frequency or common.PAYMENT_FREQUENCY_WEEKLY,
         collection_fees=pb.CollectionFees(
-            charged=result.paying_parent_fee_basis_points > 0,
-            paying_parent_fee_basis_points=result.paying_parent_fee_basis_points,
-            receiving_parent_fee_basis_points=result.receiving_parent_fee_basis_points,
+            charged=result.fees.charged,
+            paying_parent_fee_basis_points=result.fees.paying_parent_fee_basis_points,
+            receiving_parent_fee_basis_points=result.fees.receiving_parent_fee_basis_points,
             paying_parent_fee_weekly_pence=pp_fee, receiving_parent_fee_weekly_pence=rp_fee,
-            paying_parent_weekly_total_pence=result.weekly_amount_pence + pp_fee,
-            receiving_parent_weekly_total_pence=result.weekly_amount_pence - rp_fee,
-            paying_parent_periodic_amounts=_periodic(periodic_amounts(result.weekly_amount_pence + pp_fee))),
-        steps=[pb.CalculationStep(kind=pb.CalculationStepKind.Value(f"CALCULATION_STEP_KIND_{s.kind.value}"),
-                                  citation=s.citation, explanation=s.explanation, amount_pence=s.amount_pence,
-                                  receiving_parent_reference=s.receiving_parent_reference,
-                                  rule_set_parameters=list(s.rule_set_parameters)) for s in result.steps],
+            paying_parent_weekly_total_pence=weekly + pp_fee,
+            receiving_parent_weekly_total_pence=weekly - rp_fee,
+            paying_parent_periodic_amounts=_periodic(periodic_amounts(weekly + pp_fee, rules))),
         rule_set_version=result.rule_set_version,
     )
+    if full:
+        msg.input.CopyFrom(request_input)
+        msg.steps.extend(pb.CalculationStep(
+            kind=_KINDS[s.kind], citation=s.citation, explanation=s.explanation, amount_pence=s.amount_pence,
+            receiving_parent_reference=s.receiving_parent_reference, child_reference=s.child_reference,
+            rule_set_parameters=s.rule_set_parameters) for s in result.steps)
     msg.create_time.FromDatetime(created)
     return msg
 
@@ -122,3 +193,25 @@ def basic_view(calc: pb.Calculation) -> pb.Calculation:
     out.ClearField("input")
     out.ClearField("steps")
     return out
+
+
+def rule_set_message(rules: RuleSet) -> pb.RuleSet:
+    msg = pb.RuleSet(
+        name=f"ruleSets/{rules.version}", version=rules.version, description=rules.description,
+        collection_fees=pb.CollectionFeeScheme(
+            paying_parent_fee_basis_points=rules.fees.paying_parent_bp,
+            non_compliant_paying_parent_fee_basis_points=rules.fees.non_compliant_paying_parent_bp,
+            receiving_parent_fee_basis_points=rules.fees.receiving_parent_bp,
+            direct_pay_available=rules.fees.direct_pay_available),
+        flat_rate_benefits_paying_parent=sorted(b.value for b in rules.flat_rate_benefits_paying_parent),
+        flat_rate_benefits_paying_parent_or_partner=sorted(
+            b.value for b in rules.flat_rate_benefits_paying_parent_or_partner),
+        parameters=[pb.RuleSetParameter(name=p.name, value=p.value, unit=p.unit, citation=p.citation,
+                                        unconfirmed=p.unconfirmed, description=p.description)
+                    for p in parameters(rules)],
+    )
+    if rules.effective_from is not None:
+        msg.effective_period.start_date.CopyFrom(from_date(rules.effective_from))
+        if rules.effective_to is not None:  # DateRange's end is the last day in force
+            msg.effective_period.end_date.CopyFrom(from_date(rules.effective_to - dt.timedelta(days=1)))
+    return msg

@@ -1,55 +1,86 @@
-"""Calculation decisions: make, store, find. Keyword-only functions taking an explicit session."""
+"""Calculation decisions: make, store, find, explain, and in bulk. Keyword-only functions taking an explicit
+session; no gRPC here (per-item errors of a bulk run are domain errors, turned into statuses by the servicer)."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 
 from cms.calculation.v1 import calculation_service_pb2 as api
 from cms.calculation.v1 import events_pb2
 from cms.calculation.v1 import resources_pb2 as pb
 from cms_platform import outbox
 from cms_platform.clock import Clock
-from cms_platform.errors import InvalidArgument, NotFound
+from cms_platform.errors import DomainError, FieldViolation, InvalidArgument, NotFound
+from cms_platform.idempotency import remember, request_hash, run_idempotent
+from cms_platform.models import IdempotentRequest
+from cms_platform.validation import request_violations
 
 from ..engine.calculate import calculate
+from ..engine.model import CalculationResult
+from ..engine.rules import RuleBook, RuleSet
 from . import convert
 from .models import StoredCalculation
+from .statements import render_statement
 
 TOPIC = "cms.calculation.events.v1"
 SOURCE = "/cms/calculation"
 CALCULATION_CREATED = "uk.gov.cms.calculation.calculation.created.v1"
+BULK_METHOD = "BulkCalculate"
+MAX_BULK_ITEMS = 1000
 
 
-def preview(*, request_input: pb.CalculationInput, case_reference: str, clock: Clock) -> pb.Calculation:
-    result = calculate(convert.facts_from_input(request_input))
-    return convert.calculation_message(name="", case_reference=case_reference, reason=0,
-                                       request_input=request_input, result=result, created=clock.now())
+def evaluate(*, request_input: pb.CalculationInput, rule_book: RuleBook, rule_set_version: str = "",
+             explain: bool = True) -> tuple[CalculationResult, RuleSet]:
+    """Run the engine under the named rule set, or the one in force at the effective date."""
+    facts = convert.facts_from_input(request_input)
+    if rule_set_version:
+        rules = rule_book.get(rule_set_version)
+        if rules is None:
+            raise NotFound("rule set", f"ruleSets/{rule_set_version}")
+    else:
+        rules = rule_book.in_force(facts.effective_date)
+        if rules is None:
+            first = rule_book.rule_sets[0].scheme_start
+            raise InvalidArgument.field("input.effective_date",
+                                        f"is before the 2012 scheme started ({first:%d %B %Y})")
+    return calculate(facts, rules, explain=explain), rules
 
 
-def create(*, db_session: Session, request: api.CreateCalculationRequest, clock: Clock) -> pb.Calculation:
+def preview(*, request_input: pb.CalculationInput, case_reference: str, rule_set_version: str, rule_book: RuleBook,
+            clock: Clock, full: bool = True) -> pb.Calculation:
+    result, rules = evaluate(request_input=request_input, rule_book=rule_book, rule_set_version=rule_set_version,
+                             explain=full)
+    return convert.calculation_message(name="", case_reference=case_reference, reason=0, request_input=request_input,
+                                       result=result, rules=rules, created=clock.now(), full=full)
+
+
+def create(*, db_session: Session, case_reference: str, request_input: pb.CalculationInput, reason: int,
+           rule_book: RuleBook, clock: Clock) -> pb.Calculation:
     """Calculate, store the decision and record CalculationCreated, all in the caller's transaction."""
-    result = calculate(convert.facts_from_input(request.input))
+    result, rules = evaluate(request_input=request_input, rule_book=rule_book)
     calc_id = str(uuid.uuid4())
     now = clock.now()
-    calc = convert.calculation_message(name=f"calculations/{calc_id}", case_reference=request.case_reference,
-                                       reason=request.reason, request_input=request.input, result=result, created=now)
-    db_session.add(StoredCalculation(id=calc_id, case_reference=request.case_reference,
-                                     effective_date=convert.to_date(request.input.effective_date),
+    calc = convert.calculation_message(name=f"calculations/{calc_id}", case_reference=case_reference, reason=reason,
+                                       request_input=request_input, result=result, rules=rules, created=now)
+    db_session.add(StoredCalculation(id=calc_id, case_reference=case_reference,
+                                     effective_date=convert.to_date(request_input.effective_date),
                                      rate=result.rate.value, rule_set_version=result.rule_set_version,
                                      calculation=calc.SerializeToString(), created_at=now))
     event = events_pb2.CalculationCreated(
-        case_reference=request.case_reference, calculation=calc.name,
-        paying_parent_reference=request.input.paying_parent_reference, reason=request.reason,
+        case_reference=case_reference, calculation=calc.name,
+        paying_parent_reference=request_input.paying_parent_reference, reason=reason,
         effective_date=calc.effective_date, rate=calc.rate, gross_weekly_income_pence=calc.gross_weekly_income_pence,
         weekly_amount_pence=calc.weekly_amount_pence, receiving_parent_amounts=calc.receiving_parent_amounts,
         child_amounts=calc.child_amounts, periodic_amounts=calc.periodic_amounts,
-        payment_frequency=calc.payment_frequency, service_type=request.input.service_type,
+        payment_frequency=calc.payment_frequency, service_type=request_input.service_type,
         collection_fees=calc.collection_fees, rule_set_version=calc.rule_set_version, create_time=calc.create_time)
     outbox.publish(db_session, clock=clock, topic=TOPIC, event_type=CALCULATION_CREATED, source=SOURCE,
-                   key=request.case_reference, subject=calc.name, message=event)
+                   key=case_reference, subject=calc.name, message=event)
     return calc
 
 
@@ -69,16 +100,154 @@ def get(*, db_session: Session, name: str) -> pb.Calculation:
     return _parse(row)
 
 
-def list_for_case(*, db_session: Session, case_reference: str, page_size: int, page_token: str
-                  ) -> tuple[list[pb.Calculation], str]:
-    size = min(page_size or 50, 500)
+def _offset(page_token: str) -> int:
     try:
         offset = int(page_token or "0")
     except ValueError:
-        raise InvalidArgument.field("page_token", "is not a token this service issued") from None
+        offset = -1
+    if offset < 0:
+        raise InvalidArgument.field("page_token", "is not a token this service issued")
+    return offset
+
+
+def _page_size(page_size: int) -> int:
+    if page_size < 0:
+        raise InvalidArgument.field("page_size", "must not be negative")
+    return min(page_size or 50, 500)
+
+
+def list_for_case(*, db_session: Session, case_reference: str, page_size: int, page_token: str
+                  ) -> tuple[list[pb.Calculation], str]:
+    size, offset = _page_size(page_size), _offset(page_token)
     rows = db_session.scalars(
         select(StoredCalculation).where(StoredCalculation.case_reference == case_reference)
-        .order_by(StoredCalculation.effective_date.desc(), StoredCalculation.created_at.desc())
+        .order_by(StoredCalculation.effective_date.desc(), StoredCalculation.created_at.desc(),
+                  StoredCalculation.id)
         .offset(offset).limit(size + 1)).all()
     next_token = str(offset + size) if len(rows) > size else ""
     return [_parse(r) for r in rows[:size]], next_token
+
+
+def statement(*, db_session: Session, request: api.RenderCalculationStatementRequest) -> pb.CalculationStatement:
+    return render_statement(get(db_session=db_session, name=request.name), request.audience,
+                            request.receiving_parent_reference)
+
+
+def rule_set(*, rule_book: RuleBook, name: str) -> pb.RuleSet:
+    prefix = "ruleSets/"
+    if not name.startswith(prefix) or not name[len(prefix):]:
+        raise InvalidArgument.field("name", "must look like ruleSets/{rule_set_version}")
+    rules = rule_book.get(name[len(prefix):])
+    if rules is None:
+        raise NotFound("rule set", name)
+    return convert.rule_set_message(rules)
+
+
+def list_rule_sets(*, rule_book: RuleBook, request: api.ListRuleSetsRequest) -> api.ListRuleSetsResponse:
+    size, offset = _page_size(request.page_size), _offset(request.page_token)
+    chosen = list(rule_book.rule_sets)
+    if request.HasField("effective_date"):
+        on = convert.full_date(request.effective_date, "effective_date")
+        chosen = [r for r in chosen if r.in_force(on)]
+    page = chosen[offset:offset + size]
+    token = str(offset + size) if offset + size < len(chosen) else ""
+    return api.ListRuleSetsResponse(rule_sets=[convert.rule_set_message(r) for r in page], next_page_token=token)
+
+
+# ------------------------------------------------------------------------------------------------------------------
+# Bulk
+# ------------------------------------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ItemOutcome:
+    """One bulk item's result: a Calculation or the domain error that refused it."""
+
+    item: api.BulkCalculateItem
+    calculation: pb.Calculation | None = None
+    error: DomainError | None = None
+
+
+def _check_item(item: api.BulkCalculateItem) -> None:
+    violations = request_violations(item)
+    if item.rule_set_version and not item.what_if:
+        violations.append(FieldViolation("rule_set_version", "is only allowed on what-if items"))
+    if violations:
+        raise InvalidArgument(violations)
+
+
+def _viewed(calc: pb.Calculation, item: api.BulkCalculateItem) -> pb.Calculation:
+    return calc if item.view == pb.CALCULATION_VIEW_FULL else convert.basic_view(calc)
+
+
+def bulk_batch(*, sessions: sessionmaker, items: list[api.BulkCalculateItem], rule_book: RuleBook, clock: Clock
+               ) -> list[ItemOutcome]:
+    """One batch: what-ifs calculated directly; stored items in one transaction with their events and request ids
+    (so a re-sent batch, or a re-sent item, stores nothing new)."""
+    outcomes: list[ItemOutcome | None] = [None] * len(items)
+    stored: list[int] = []
+    for n, item in enumerate(items):
+        try:
+            _check_item(item)
+            if item.what_if:
+                outcomes[n] = ItemOutcome(item, preview(
+                    request_input=item.input, case_reference=item.case_reference,
+                    rule_set_version=item.rule_set_version, rule_book=rule_book, clock=clock,
+                    full=item.view == pb.CALCULATION_VIEW_FULL))
+            else:
+                stored.append(n)
+        except DomainError as exc:
+            outcomes[n] = ItemOutcome(item, error=exc)
+    if stored:
+        try:
+            _store_batch(sessions, items, stored, outcomes, rule_book, clock)
+        except IntegrityError:
+            # A concurrent run stored some of these request ids first: settle each item on its own.
+            for n in stored:
+                outcomes[n] = _store_one(sessions, items[n], rule_book, clock)
+    return outcomes  # type: ignore[return-value]
+
+
+def _store_batch(sessions: sessionmaker, items: list[api.BulkCalculateItem], stored: list[int],
+                 outcomes: list[ItemOutcome | None], rule_book: RuleBook, clock: Clock) -> None:
+    with sessions.begin() as s:
+        ids = {items[n].request_id for n in stored}
+        known = {r.request_id: r for r in s.scalars(select(IdempotentRequest).where(
+            IdempotentRequest.method == BULK_METHOD, IdempotentRequest.request_id.in_(ids)))}
+        done: dict[str, tuple[str, pb.Calculation]] = {}
+        for n in stored:
+            item = items[n]
+            digest = request_hash(item)
+            previous = known.get(item.request_id)
+            if previous is not None or item.request_id in done:
+                first_hash, calc = ((previous.request_hash, _replayed(previous)) if previous is not None
+                                    else done[item.request_id])
+                outcomes[n] = (ItemOutcome(item, _viewed(calc, item)) if first_hash == digest else ItemOutcome(
+                    item, error=InvalidArgument.field("request_id", "was already used for a different item")))
+                continue
+            try:
+                # create() refuses bad input before it adds anything, so a refused item leaves the batch clean.
+                calc = create(db_session=s, case_reference=item.case_reference, request_input=item.input,
+                              reason=item.reason, rule_book=rule_book, clock=clock)
+            except DomainError as exc:
+                outcomes[n] = ItemOutcome(item, error=exc)
+                continue
+            remember(s, method=BULK_METHOD, request=item, response=calc, clock=clock)
+            done[item.request_id] = (digest, calc)
+            outcomes[n] = ItemOutcome(item, _viewed(calc, item))
+
+
+def _replayed(row: IdempotentRequest) -> pb.Calculation:
+    calc = pb.Calculation()
+    calc.ParseFromString(row.response)
+    return calc
+
+
+def _store_one(sessions: sessionmaker, item: api.BulkCalculateItem, rule_book: RuleBook, clock: Clock) -> ItemOutcome:
+    try:
+        calc = run_idempotent(sessions, method=BULK_METHOD, request=item, response_type=pb.Calculation, clock=clock,
+                              execute=lambda s: create(db_session=s, case_reference=item.case_reference,
+                                                       request_input=item.input, reason=item.reason,
+                                                       rule_book=rule_book, clock=clock))
+        return ItemOutcome(item, _viewed(calc, item))
+    except DomainError as exc:
+        return ItemOutcome(item, error=exc)

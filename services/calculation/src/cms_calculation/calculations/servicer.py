@@ -1,6 +1,9 @@
-"""Thin gRPC adapter: request → domain service → response. Errors are mapped by the server."""
+"""Thin gRPC adapter: request → domain service → response. Errors are mapped by the server, except a bulk item's,
+which becomes that item's status so one bad item never ends the stream."""
 
 from __future__ import annotations
+
+from collections.abc import Iterator
 
 from sqlalchemy.orm import sessionmaker
 
@@ -8,20 +11,28 @@ from cms.calculation.v1 import calculation_service_pb2 as api
 from cms.calculation.v1 import calculation_service_pb2_grpc as api_grpc
 from cms.calculation.v1 import resources_pb2 as pb
 from cms_platform.clock import Clock
+from cms_platform.errors import InvalidArgument
+from cms_platform.grpc_errors import to_status
 from cms_platform.idempotency import run_idempotent
 
+from ..engine.rules import RuleBook
 from . import convert, service
+
+ERROR_DOMAIN = "calculation.cms.gov.uk"
 
 
 class CalculationServicer(api_grpc.CalculationServiceServicer):
-    def __init__(self, *, sessions: sessionmaker, clock: Clock):
+    def __init__(self, *, sessions: sessionmaker, clock: Clock, rule_book: RuleBook):
         self._sessions = sessions
         self._clock = clock
+        self._rules = rule_book
 
     def CreateCalculation(self, request: api.CreateCalculationRequest, context) -> pb.Calculation:
         return run_idempotent(self._sessions, method="CreateCalculation", request=request,
                               response_type=pb.Calculation, clock=self._clock,
-                              execute=lambda s: service.create(db_session=s, request=request, clock=self._clock))
+                              execute=lambda s: service.create(
+                                  db_session=s, case_reference=request.case_reference, request_input=request.input,
+                                  reason=request.reason, rule_book=self._rules, clock=self._clock))
 
     def GetCalculation(self, request: api.GetCalculationRequest, context) -> pb.Calculation:
         with self._sessions() as s:
@@ -37,4 +48,31 @@ class CalculationServicer(api_grpc.CalculationServiceServicer):
         return api.ListCalculationsResponse(calculations=calcs, next_page_token=token)
 
     def PreviewCalculation(self, request: api.PreviewCalculationRequest, context) -> pb.Calculation:
-        return service.preview(request_input=request.input, case_reference=request.case_reference, clock=self._clock)
+        return service.preview(request_input=request.input, case_reference=request.case_reference,
+                               rule_set_version=request.rule_set_version, rule_book=self._rules, clock=self._clock)
+
+    def BulkCalculate(self, request_iterator, context) -> Iterator[api.BulkCalculateResponse]:
+        for request in request_iterator:
+            if not 1 <= len(request.items) <= service.MAX_BULK_ITEMS:
+                raise InvalidArgument.field("items", f"send 1 to {service.MAX_BULK_ITEMS} items per message")
+            outcomes = service.bulk_batch(sessions=self._sessions, items=list(request.items), rule_book=self._rules,
+                                          clock=self._clock)
+            response = api.BulkCalculateResponse()
+            for o in outcomes:
+                result = response.results.add(request_id=o.item.request_id, case_reference=o.item.case_reference)
+                if o.error is not None:
+                    result.error.CopyFrom(to_status(o.error, domain=ERROR_DOMAIN))
+                else:
+                    result.calculation.CopyFrom(o.calculation)
+            yield response
+
+    def RenderCalculationStatement(self, request: api.RenderCalculationStatementRequest,
+                                   context) -> pb.CalculationStatement:
+        with self._sessions() as s:
+            return service.statement(db_session=s, request=request)
+
+    def GetRuleSet(self, request: api.GetRuleSetRequest, context) -> pb.RuleSet:
+        return service.rule_set(rule_book=self._rules, name=request.name)
+
+    def ListRuleSets(self, request: api.ListRuleSetsRequest, context) -> api.ListRuleSetsResponse:
+        return service.list_rule_sets(rule_book=self._rules, request=request)

@@ -28,3 +28,9 @@ def split_balanced(total: int, weights: list[int]) -> list[int]:
 
 def pounds(pence: int) -> str:
     return f"£{pence // 100:,}.{pence % 100:02d}"
+
+
+def percent(basis_points: int) -> str:
+    """2000 → "20%", 1410 → "14.1%", 250 → "2.5%"."""
+    whole, rest = divmod(basis_points, 100)
+    return f"{whole}%" if not rest else f"{whole}.{rest:02d}".rstrip("0") + "%"
