@@ -288,3 +288,30 @@ def test_bulk_refuses_an_empty_or_oversized_batch(calculation, creds):
             _bulk(stub, [batch], creds)
         assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert violated_fields(err.value) == ["items"]
+
+
+@pytest.mark.parametrize("workers", [0, 2])
+def test_bulk_answers_a_client_that_waits_for_each_batch_in_process_or_in_workers(start_service, creds, workers):
+    """Read-ahead must never wait for a batch the client has not sent yet; worker processes and the service process
+    give identical answers."""
+    import queue
+
+    _, channel = start_service(CalculationService, db_name=f"calc-bulk-{workers}", bulk_workers=workers)
+    stub = api_grpc.CalculationServiceStub(channel)
+    outbox: queue.Queue = queue.Queue()
+
+    def requests():
+        while (batch := outbox.get()) is not None:
+            yield batch
+
+    responses = stub.BulkCalculate(requests(), metadata=creds.staff(), timeout=60)
+    answers = []
+    for n in range(3):
+        outbox.put(api.BulkCalculateRequest(items=[api.BulkCalculateItem(
+            request_id=str(uuid.uuid4()), case_reference=f"lock-step-{n}", what_if=True,
+            input=calc_input(annual_pence=30_000_00 + n))]))
+        answers.append(next(responses))
+    outbox.put(None)
+    assert list(responses) == []
+    assert [a.results[0].case_reference for a in answers] == ["lock-step-0", "lock-step-1", "lock-step-2"]
+    assert all(a.results[0].calculation.weekly_amount_pence == 92_00 for a in answers)  # 16% of £575.34 → £92

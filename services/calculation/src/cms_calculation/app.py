@@ -9,6 +9,7 @@ from cms_platform.server import ServiceRegistration
 from cms_platform.service import CmsService
 from cms_platform.service import main as run_main
 
+from .calculations.bulk import BulkRunner, default_workers
 from .calculations.service import TOPIC
 from .calculations.servicer import CalculationServicer
 from .engine.rules import RuleBook
@@ -21,11 +22,23 @@ class CalculationService(CmsService):
     topics = (TOPIC,)
     migrations_dir = Path(__file__).parent / "migrations"
 
+    def __init__(self, settings: CalculationSettings, **kw):
+        super().__init__(settings, **kw)
+        workers = settings.bulk_workers if settings.bulk_workers is not None else default_workers()
+        self.rule_book = RuleBook(settings.reform_start_date)
+        self.bulk = BulkRunner(workers=workers, rule_book=self.rule_book, reform_start=settings.reform_start_date,
+                               clock=self.clock)
+
+    def stop(self) -> None:
+        super().stop()
+        self.bulk.close()
+
     def registrations(self) -> list[ServiceRegistration]:
+        rule_book = self.rule_book
         full_name = calculation_service_pb2.DESCRIPTOR.services_by_name["CalculationService"].full_name
         return [ServiceRegistration(full_name, calculation_service_pb2_grpc.add_CalculationServiceServicer_to_server,
-                                    CalculationServicer(sessions=self.sessions, clock=self.clock,
-                                                        rule_book=RuleBook(self.settings.reform_start_date)),
+                                    CalculationServicer(sessions=self.sessions, clock=self.clock, rule_book=rule_book,
+                                                        bulk_runner=self.bulk),
                                     item_validated=frozenset({"BulkCalculate"}))]
 
 

@@ -11,3 +11,6 @@ class CalculationSettings(ServiceSettings):
     # The announced reform (Direct Pay removed; 2%/2%/20% fees) applies from this date. Unset: the reform rule
     # set is usable only by name in what-if runs, never by effective date.
     reform_start_date: dt.date | None = None
+    # Worker processes for what-if bulk batches. Unset: one per CPU the pod may use (none on a single CPU);
+    # 0: calculate in the service process.
+    bulk_workers: int | None = None

@@ -7,7 +7,9 @@ are made here and reported with the contract's field paths; semantic checks live
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
+from google.protobuf import timestamp_pb2
 from google.type import date_pb2, fraction_pb2
 
 from cms.calculation.v1 import resources_pb2 as pb
@@ -59,6 +61,9 @@ def facts_from_input(i: pb.CalculationInput) -> model.CalculationFacts:
         effective = full_date(i.effective_date, "input.effective_date")
     except InvalidArgument as exc:
         v.violations.extend(exc.violations)
+        effective = None
+    except ValueError:
+        v.add("input.effective_date", "is not a calendar date")
         effective = None
     service_type = _enum(i.service_type, _SERVICE_TYPES, "input.service_type", v, "service type")
     benefits = []
@@ -125,6 +130,14 @@ def _periodic(amounts: dict[model.Frequency, int]) -> list[common.PeriodicAmount
     return [common.PeriodicAmount(frequency=FREQUENCIES[f], amount_pence=p) for f, p in amounts.items()]
 
 
+@functools.lru_cache(maxsize=8)
+def _timestamp(created: dt.datetime) -> timestamp_pb2.Timestamp:
+    """A bulk batch stamps every item with one instant: convert it once (treat the result as read-only)."""
+    ts = timestamp_pb2.Timestamp()
+    ts.FromDatetime(created)
+    return ts
+
+
 def calculation_message(*, name: str, case_reference: str, reason: int, request_input: pb.CalculationInput,
                         result: model.CalculationResult, rules: RuleSet, created: dt.datetime,
                         full: bool = True) -> pb.Calculation:
@@ -183,7 +196,7 @@ def calculation_message(*, name: str, case_reference: str, reason: int, request_
             kind=_KINDS[s.kind], citation=s.citation, explanation=s.explanation, amount_pence=s.amount_pence,
             receiving_parent_reference=s.receiving_parent_reference, child_reference=s.child_reference,
             rule_set_parameters=s.rule_set_parameters) for s in result.steps)
-    msg.create_time.FromDatetime(created)
+    msg.create_time.CopyFrom(_timestamp(created))
     return msg
 
 

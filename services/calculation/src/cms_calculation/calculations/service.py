@@ -18,7 +18,6 @@ from cms_platform.clock import Clock
 from cms_platform.errors import DomainError, FieldViolation, InvalidArgument, NotFound
 from cms_platform.idempotency import remember, request_hash, run_idempotent
 from cms_platform.models import IdempotentRequest
-from cms_platform.validation import request_violations
 
 from ..engine.calculate import calculate
 from ..engine.model import CalculationResult
@@ -167,8 +166,23 @@ class ItemOutcome:
     error: DomainError | None = None
 
 
+def check_batch(request: api.BulkCalculateRequest) -> None:
+    if not 1 <= len(request.items) <= MAX_BULK_ITEMS:
+        raise InvalidArgument.field("items", f"send 1 to {MAX_BULK_ITEMS} items per message")
+
+
 def _check_item(item: api.BulkCalculateItem) -> None:
-    violations = request_violations(item)
+    """The item's own fields. The input's required fields are checked by the conversion and the engine (the same
+    paths the generic validation names), so the generic walk over every input is not repeated at bulk volumes."""
+    violations = []
+    try:
+        uuid.UUID(item.request_id)
+    except ValueError:
+        violations.append(FieldViolation("request_id", "is required and must be a UUID (the idempotency key)"))
+    if not item.case_reference.strip():
+        violations.append(FieldViolation("case_reference", "is required"))
+    if not item.HasField("input"):
+        violations.append(FieldViolation("input", "is required"))
     if item.rule_set_version and not item.what_if:
         violations.append(FieldViolation("rule_set_version", "is only allowed on what-if items"))
     if violations:

@@ -11,21 +11,18 @@ from cms.calculation.v1 import calculation_service_pb2 as api
 from cms.calculation.v1 import calculation_service_pb2_grpc as api_grpc
 from cms.calculation.v1 import resources_pb2 as pb
 from cms_platform.clock import Clock
-from cms_platform.errors import InvalidArgument
-from cms_platform.grpc_errors import to_status
 from cms_platform.idempotency import run_idempotent
 
 from ..engine.rules import RuleBook
-from . import convert, service
-
-ERROR_DOMAIN = "calculation.cms.gov.uk"
+from . import bulk, convert, service
 
 
 class CalculationServicer(api_grpc.CalculationServiceServicer):
-    def __init__(self, *, sessions: sessionmaker, clock: Clock, rule_book: RuleBook):
+    def __init__(self, *, sessions: sessionmaker, clock: Clock, rule_book: RuleBook, bulk_runner: bulk.BulkRunner):
         self._sessions = sessions
         self._clock = clock
         self._rules = rule_book
+        self._bulk = bulk_runner
 
     def CreateCalculation(self, request: api.CreateCalculationRequest, context) -> pb.Calculation:
         return run_idempotent(self._sessions, method="CreateCalculation", request=request,
@@ -52,19 +49,11 @@ class CalculationServicer(api_grpc.CalculationServiceServicer):
                                rule_set_version=request.rule_set_version, rule_book=self._rules, clock=self._clock)
 
     def BulkCalculate(self, request_iterator, context) -> Iterator[api.BulkCalculateResponse]:
-        for request in request_iterator:
-            if not 1 <= len(request.items) <= service.MAX_BULK_ITEMS:
-                raise InvalidArgument.field("items", f"send 1 to {service.MAX_BULK_ITEMS} items per message")
-            outcomes = service.bulk_batch(sessions=self._sessions, items=list(request.items), rule_book=self._rules,
-                                          clock=self._clock)
-            response = api.BulkCalculateResponse()
-            for o in outcomes:
-                result = response.results.add(request_id=o.item.request_id, case_reference=o.item.case_reference)
-                if o.error is not None:
-                    result.error.CopyFrom(to_status(o.error, domain=ERROR_DOMAIN))
-                else:
-                    result.calculation.CopyFrom(o.calculation)
-            yield response
+        return self._bulk.run(request_iterator, self._bulk_in_process)
+
+    def _bulk_in_process(self, request: api.BulkCalculateRequest) -> api.BulkCalculateResponse:
+        return bulk.response_for(service.bulk_batch(sessions=self._sessions, items=list(request.items),
+                                                    rule_book=self._rules, clock=self._clock))
 
     def RenderCalculationStatement(self, request: api.RenderCalculationStatementRequest,
                                    context) -> pb.CalculationStatement:

@@ -45,6 +45,7 @@ from .rules import RuleSet, WholePoundRounding
 # over children stays in integers: 1/7 → 12/14, 2/7 → 10/14, 3/7 → 8/14, 1/2 → 7/14.
 _KEPT_14THS = {SharedCareBand.NONE: 14, SharedCareBand.ONE_SEVENTH: 12, SharedCareBand.TWO_SEVENTHS: 10,
                SharedCareBand.THREE_SEVENTHS: 8, SharedCareBand.ONE_HALF: 7}
+_NO_FRACTION = Fraction(0)
 _BANDS = (SharedCareBand.ONE_SEVENTH, SharedCareBand.TWO_SEVENTHS, SharedCareBand.THREE_SEVENTHS,
           SharedCareBand.ONE_HALF)
 _BAND_WORDS = {SharedCareBand.NONE: "no reduction", SharedCareBand.ONE_SEVENTH: "one seventh",
@@ -121,12 +122,12 @@ def validate(facts: CalculationFacts, rules: RuleSet) -> None:
     seen: set[str] = set()
     for i, c in enumerate(facts.qualifying_children):
         path = f"input.qualifying_children[{i}]"
-        if not c.child_reference:
+        if not c.child_reference.strip():
             v.add(f"{path}.child_reference", "is required")
         elif c.child_reference in seen:
             v.add(f"{path}.child_reference", f"{c.child_reference!r} appears more than once")
         seen.add(c.child_reference)
-        if not c.receiving_parent_reference:
+        if not c.receiving_parent_reference.strip():
             v.add(f"{path}.receiving_parent_reference", "is required")
         period = c.shared_care_period_nights or year
         if c.shared_care_period_nights and not 1 <= c.shared_care_period_nights <= 366:
@@ -209,10 +210,11 @@ def calculate(facts: CalculationFacts, rules: RuleSet, *, explain: bool = True) 
 
     if facts.default_maintenance_decision:
         weekly = rules.default_decision_weekly_pence[_band_index(counted)]
-        steps.add(StepKind.RATE, "Child Support Act 1991 s12(1); 2012 Regs reg 49",
-                  f"We do not have enough information to work out your child maintenance, so a default "
-                  f"maintenance decision of {pounds(weekly)} a week applies for {_children(counted)}.", weekly,
-                  params=("default_decision.weekly_amounts",))
+        if steps.on:
+            steps.add(StepKind.RATE, "Child Support Act 1991 s12(1); 2012 Regs reg 49",
+                      f"We do not have enough information to work out your child maintenance, so a default "
+                      f"maintenance decision of {pounds(weekly)} a week applies for {_children(counted)}.", weekly,
+                      params=("default_decision.weekly_amounts",))
         shares = _apportion(weekly, rps, steps)
         if rules.shared_care_applies_to_default_decision:
             after, extra = _shared_care(shares, rps, bands, children, rules, steps)
@@ -242,12 +244,14 @@ def calculate(facts: CalculationFacts, rules: RuleSet, *, explain: bool = True) 
                           "affect the rate.", params=("rate.flat_rate_benefits",))
     if nil_conditions or (gwi < rules.nil_income_below_pence and not (couple_benefit or own_benefit)):
         if nil_conditions:
-            steps.add(StepKind.RATE, "Child Support Act 1991 Sch 1 para 5; 2012 Regs reg 45(1)",
-                      f"The nil rate applies because {_NIL_WORDS[nil_conditions[0]]}: you pay nothing.", 0)
+            if steps.on:
+                steps.add(StepKind.RATE, "Child Support Act 1991 Sch 1 para 5; 2012 Regs reg 45(1)",
+                          f"The nil rate applies because {_NIL_WORDS[nil_conditions[0]]}: you pay nothing.", 0)
         else:
-            steps.add(StepKind.RATE, "Child Support Act 1991 Sch 1 para 5; 2012 Regs reg 45(2)",
-                      f"The nil rate applies because your income of {pounds(gwi)} a week is less than "
-                      f"{pounds(rules.nil_income_below_pence)}: you pay nothing.", 0, params=("rate.nil_income_below",))
+            if steps.on:
+                steps.add(StepKind.RATE, "Child Support Act 1991 Sch 1 para 5; 2012 Regs reg 45(2)",
+                          f"The nil rate applies because your income of {pounds(gwi)} a week is less than "
+                          f"{pounds(rules.nil_income_below_pence)}: you pay nothing.", 0, params=("rate.nil_income_below",))
         return _result(facts, rules, steps, Rate.NIL, income, rps, bands, shares={rp: 0 for rp in rps},
                        after={rp: 0 for rp in rps}, extra={})
 
@@ -273,19 +277,21 @@ def calculate(facts: CalculationFacts, rules: RuleSet, *, explain: bool = True) 
         t_bp = rules.reduced_rate_bp[_band_index(qc_for_rate)][min(roc, 3)]
         # £7 + (GWI − £100) × T, in ten-thousandths of a penny.
         exact_num, exact_den = rules.flat_rate_pence * 10_000 + (gwi - rules.flat_income_max_pence) * t_bp, 10_000
-        steps.add(StepKind.RATE, "2012 Regs reg 43",
-                  f"Your income of {pounds(gwi)} a week is between {pounds(rules.flat_income_max_pence)} and "
-                  f"{pounds(rules.basic_income_from_pence)}, so the reduced rate applies: "
-                  f"{pounds(rules.flat_rate_pence)} plus {percent(t_bp)} of the "
-                  f"{pounds(gwi - rules.flat_income_max_pence)} over {pounds(rules.flat_income_max_pence)}.",
-                  div_half_up(exact_num, exact_den), params=("rate.reduced_rate_table", "rate.flat_rate"))
+        if steps.on:
+            steps.add(StepKind.RATE, "2012 Regs reg 43",
+                      f"Your income of {pounds(gwi)} a week is between {pounds(rules.flat_income_max_pence)} and "
+                      f"{pounds(rules.basic_income_from_pence)}, so the reduced rate applies: "
+                      f"{pounds(rules.flat_rate_pence)} plus {percent(t_bp)} of the "
+                      f"{pounds(gwi - rules.flat_income_max_pence)} over {pounds(rules.flat_income_max_pence)}.",
+                      div_half_up(exact_num, exact_den), params=("rate.reduced_rate_table", "rate.flat_rate"))
     else:
         if roc:
             pct = rules.roc_reduction_percent[_band_index(roc)]
             reduced_income = div_half_up(gwi * (100 - pct), 100)
-            steps.add(StepKind.CHILD_COUNT, "Child Support Act 1991 Sch 1 para 2(3)",
-                      f"Your income is reduced by {pct}% to {pounds(reduced_income)} a week because you have "
-                      f"{_children(roc)} living with you.", reduced_income, params=("rate.roc_reduction_percent",))
+            if steps.on:
+                steps.add(StepKind.CHILD_COUNT, "Child Support Act 1991 Sch 1 para 2(3)",
+                          f"Your income is reduced by {pct}% to {pounds(reduced_income)} a week because you have "
+                          f"{_children(roc)} living with you.", reduced_income, params=("rate.roc_reduction_percent",))
         b = rules.basic_percent[_band_index(qc_for_rate)]
         threshold = rules.basic_plus_threshold_pence
         # The band is chosen on income before the ROC reduction (basic from £200); the £800 split on the reduced
@@ -293,43 +299,48 @@ def calculate(facts: CalculationFacts, rules: RuleSet, *, explain: bool = True) 
         if reduced_income <= threshold:
             rate = Rate.BASIC
             exact_num, exact_den = reduced_income * b, 100
-            steps.add(StepKind.RATE, "Child Support Act 1991 Sch 1 para 2(1)",
-                      f"The basic rate for {_children(qc_for_rate)} is {b}% of {pounds(reduced_income)}.",
-                      div_half_up(exact_num, exact_den), params=("rate.basic_percent",))
+            if steps.on:
+                steps.add(StepKind.RATE, "Child Support Act 1991 Sch 1 para 2(1)",
+                          f"The basic rate for {_children(qc_for_rate)} is {b}% of {pounds(reduced_income)}.",
+                          div_half_up(exact_num, exact_den), params=("rate.basic_percent",))
         else:
             rate = Rate.BASIC_PLUS
             p = rules.basic_plus_percent[_band_index(qc_for_rate)]
             exact_num, exact_den = threshold * b + (reduced_income - threshold) * p, 100
-            steps.add(StepKind.RATE, "Child Support Act 1991 Sch 1 para 2(2)",
-                      f"The basic plus rate for {_children(qc_for_rate)} is {b}% of the first {pounds(threshold)} and "
-                      f"{p}% of the remaining {pounds(reduced_income - threshold)}.",
-                      div_half_up(exact_num, exact_den),
-                      params=("rate.basic_percent", "rate.basic_plus_percent", "rate.basic_plus_threshold"))
+            if steps.on:
+                steps.add(StepKind.RATE, "Child Support Act 1991 Sch 1 para 2(2)",
+                          f"The basic plus rate for {_children(qc_for_rate)} is {b}% of the first {pounds(threshold)} and "
+                          f"{p}% of the remaining {pounds(reduced_income - threshold)}.",
+                          div_half_up(exact_num, exact_den),
+                          params=("rate.basic_percent", "rate.basic_plus_percent", "rate.basic_plus_threshold"))
     income = _with_reduced(income, reduced_income)
 
     if rules.whole_pound_rounding is WholePoundRounding.BEFORE_SHARED_CARE:
         amount = round_to_pound_half_up(div_half_up(exact_num, exact_den))
-        steps.add(StepKind.ROUNDING, "2012 Regs reg 6",
-                  f"This is rounded to the nearest pound: {pounds(amount)} a week.", amount,
-                  params=("rounding.whole_pound_point",))
+        if steps.on:
+            steps.add(StepKind.ROUNDING, "2012 Regs reg 6",
+                      f"This is rounded to the nearest pound: {pounds(amount)} a week.", amount,
+                      params=("rounding.whole_pound_point",))
     else:
         amount = div_half_up(exact_num, exact_den)
 
     if facts.other_arrangement_child_count and rules.other_arrangements_apportion_by_child_count:
         whole = amount
         amount = div_half_up(whole * counted, qc_for_rate)
-        steps.add(StepKind.APPORTIONMENT, "Child Support Act 1991 Sch 1 para 5A",
-                  f"Only the share for the {_children(counted)} in this calculation is payable: {counted} of "
-                  f"{qc_for_rate} of {pounds(whole)}, which is {pounds(amount)} a week.", amount,
-                  params=("other_arrangements.apportion_by_child_count",))
+        if steps.on:
+            steps.add(StepKind.APPORTIONMENT, "Child Support Act 1991 Sch 1 para 5A",
+                      f"Only the share for the {_children(counted)} in this calculation is payable: {counted} of "
+                      f"{qc_for_rate} of {pounds(whole)}, which is {pounds(amount)} a week.", amount,
+                      params=("other_arrangements.apportion_by_child_count",))
 
     shares = _apportion(amount, rps, steps)
     after, extra = _shared_care(shares, rps, bands, children, rules, steps)
     if rules.whole_pound_rounding is WholePoundRounding.AFTER_SHARED_CARE:
         after = {rp: round_to_pound_half_up(a) for rp, a in after.items()}
-        steps.add(StepKind.ROUNDING, "2012 Regs reg 6",
-                  "Each receiving parent's amount is rounded to the nearest pound.", sum(after.values()),
-                  params=("rounding.whole_pound_point",))
+        if steps.on:
+            steps.add(StepKind.ROUNDING, "2012 Regs reg 6",
+                      "Each receiving parent's amount is rounded to the nearest pound.", sum(after.values()),
+                      params=("rounding.whole_pound_point",))
     floored = _floor(after, rps, rules, steps)
     return _result(facts, rules, steps, rate, income, rps, bands, shares, floored, extra,
                    floor_applied=floored is not after)
@@ -375,9 +386,10 @@ def _income(facts: CalculationFacts, rules: RuleSet, steps: _Steps) -> tuple[Inc
     if historic is None:
         assert current is not None
         basis, base = IncomeBasis.CURRENT_HISTORIC_UNAVAILABLE, current
-        steps.add(StepKind.INCOME, "2012 Regs reg 34(1)(b) and (c)",
-                  f"HMRC had no income figure we could use, so we use your current income of {pounds(current)} a "
-                  "week.", current)
+        if steps.on:
+            steps.add(StepKind.INCOME, "2012 Regs reg 34(1)(b) and (c)",
+                      f"HMRC had no income figure we could use, so we use your current income of {pounds(current)} a "
+                      "week.", current)
     elif current is None:
         basis, base = IncomeBasis.HISTORIC, historic
     else:
@@ -407,16 +419,18 @@ def _income(facts: CalculationFacts, rules: RuleSet, steps: _Steps) -> tuple[Inc
         threshold = 0 if kind in rules.special_expense_threshold_exempt else rules.special_expense_threshold_pence
         what, cite = _EXPENSE[kind]
         if total < threshold:
-            steps.add(StepKind.VARIATION, f"{cite}; 2012 Regs reg 68",
-                      f"Your special expenses for {what} of {pounds(total)} a week are below the "
-                      f"{pounds(threshold)} a week threshold, so they are not deducted.", 0,
-                      params=("variation.special_expense_threshold",))
+            if steps.on:
+                steps.add(StepKind.VARIATION, f"{cite}; 2012 Regs reg 68",
+                          f"Your special expenses for {what} of {pounds(total)} a week are below the "
+                          f"{pounds(threshold)} a week threshold, so they are not deducted.", 0,
+                          params=("variation.special_expense_threshold",))
             continue
         counted = total - threshold if rules.special_expense_deduct_excess_only else total
         special += counted
-        steps.add(StepKind.VARIATION, f"{cite}; 2012 Regs regs 68 and 72",
-                  f"Your special expenses for {what} of {pounds(counted)} a week are taken off your income.", counted,
-                  params=("variation.special_expense_threshold", "variation.special_expense_deduct_excess_only"))
+        if steps.on:
+            steps.add(StepKind.VARIATION, f"{cite}; 2012 Regs regs 68 and 72",
+                      f"Your special expenses for {what} of {pounds(counted)} a week are taken off your income.", counted,
+                      params=("variation.special_expense_threshold", "variation.special_expense_deduct_excess_only"))
 
     own_flat_benefit = any(b.benefit in rules.flat_rate_benefits_paying_parent
                            and b.recipient is BenefitRecipient.PAYING_PARENT for b in facts.benefits)
@@ -444,18 +458,20 @@ def _income(facts: CalculationFacts, rules: RuleSet, steps: _Steps) -> tuple[Inc
             enough, cite, what, params, reason = True, "2012 Regs regs 71 and 73", "diverted income", (), ""
         if enough:
             additional += weekly
-            steps.add(StepKind.VARIATION, cite, f"Your {what} of {pounds(weekly)} a week is added to your income.",
-                      weekly, params=params)
+            if steps.on:
+                steps.add(StepKind.VARIATION, cite, f"Your {what} of {pounds(weekly)} a week is added to your income.",
+                          weekly, params=params)
         else:
-            steps.add(StepKind.VARIATION, cite, f"Your {what} of {pounds(weekly)} a week is not added because it "
-                      f"{reason}.", 0, params=params)
+            if steps.on:
+                steps.add(StepKind.VARIATION, cite, f"Your {what} of {pounds(weekly)} a week is not added because it "
+                          f"{reason}.", 0, params=params)
 
     uncapped = max(0, base + additional - special)
     gwi = min(uncapped, rules.weekly_income_cap_pence)
-    if special or additional:
+    if (special or additional) and steps.on:
         steps.add(StepKind.VARIATION, "2012 Regs regs 72 and 73",
                   f"After variations your income is {pounds(uncapped)} a week.", uncapped)
-    if gwi < uncapped:
+    if gwi < uncapped and steps.on:
         steps.add(StepKind.INCOME_CAP, "Child Support Act 1991 Sch 1 para 10(3); 2012 Regs reg 2",
                   f"Only the first {pounds(rules.weekly_income_cap_pence)} a week of income counts.", gwi,
                   params=("income.weekly_cap",))
@@ -477,15 +493,17 @@ def _flat_rate(facts: CalculationFacts, rules: RuleSet, steps: _Steps, income: I
     if couple_benefit or own_benefit:
         whose = "you or your partner get" if couple_benefit else "you get"
         cite = "Child Support Act 1991 Sch 1 para 4(1)(" + ("c)" if couple_benefit else "b)") + "; 2012 Regs reg 44"
-        steps.add(StepKind.RATE, cite, f"The flat rate of {pounds(flat)} a week applies because {whose} a benefit "
-                  "that puts you on the flat rate." + (" You and your partner are both paying parents, so each pays "
-                                                       "half." if half else ""), flat,
-                  params=("rate.flat_rate", "rate.flat_rate_benefits") + (
-                      ("flat_rate.couple_both_paying_parents_half",) if half else ()))
+        if steps.on:
+            steps.add(StepKind.RATE, cite, f"The flat rate of {pounds(flat)} a week applies because {whose} a benefit "
+                      "that puts you on the flat rate." + (" You and your partner are both paying parents, so each pays "
+                                                           "half." if half else ""), flat,
+                      params=("rate.flat_rate", "rate.flat_rate_benefits") + (
+                          ("flat_rate.couple_both_paying_parents_half",) if half else ()))
     else:
-        steps.add(StepKind.RATE, "Child Support Act 1991 Sch 1 para 4(1)(a)",
-                  f"The flat rate of {pounds(flat)} a week applies because your income of {pounds(gwi)} a week is "
-                  f"{pounds(rules.flat_income_max_pence)} or less.", flat, params=("rate.flat_rate", "rate.flat_income_max"))
+        if steps.on:
+            steps.add(StepKind.RATE, "Child Support Act 1991 Sch 1 para 4(1)(a)",
+                      f"The flat rate of {pounds(flat)} a week applies because your income of {pounds(gwi)} a week is "
+                      f"{pounds(rules.flat_income_max_pence)} or less.", flat, params=("rate.flat_rate", "rate.flat_income_max"))
     shares = _apportion(flat, rps, steps)
     after = dict(shares)
     if couple_benefit or own_benefit:
@@ -493,12 +511,13 @@ def _flat_rate(facts: CalculationFacts, rules: RuleSet, steps: _Steps, income: I
         for rp, ix in rps.items():
             if any(_nights_at_least(children[i], rules.benefit_flat_rate_nil_nights) for i in ix):
                 after[rp] = 0
-                steps.add(StepKind.SHARED_CARE, "Child Support Act 1991 Sch 1 para 8",
-                          f"You care for a child living with this receiving parent for at least "
-                          f"{rules.benefit_flat_rate_nil_nights} nights a year and are on the flat rate because of a "
-                          "benefit, so nothing is payable to them.", 0, rp=rp,
-                          params=("shared_care.benefit_flat_rate_nil_nights",))
-    elif any(bands[i] is not SharedCareBand.NONE for ix in rps.values() for i in ix):
+                if steps.on:
+                    steps.add(StepKind.SHARED_CARE, "Child Support Act 1991 Sch 1 para 8",
+                              f"You care for a child living with this receiving parent for at least "
+                              f"{rules.benefit_flat_rate_nil_nights} nights a year and are on the flat rate because of a "
+                              "benefit, so nothing is payable to them.", 0, rp=rp,
+                              params=("shared_care.benefit_flat_rate_nil_nights",))
+    elif any(bands[i] is not SharedCareBand.NONE for ix in rps.values() for i in ix) and steps.on:
         steps.add(StepKind.SHARED_CARE, "Child Support Act 1991 Sch 1 paras 4 and 7",
                   "Shared care does not reduce the flat rate when it applies because of low income.")
     rate = Rate.NIL if all(a == 0 for a in after.values()) else Rate.FLAT
@@ -567,9 +586,10 @@ def _floor(after: dict[str, int], rps: dict[str, list[int]], rules: RuleSet, ste
     counting = [rp for rp, ix in rps.items() if ix]
     floored = dict.fromkeys(rps, 0)
     floored.update(zip(counting, split_balanced(minimum, [len(rps[rp]) for rp in counting]), strict=True))
-    steps.add(StepKind.FLOOR, "Child Support Act 1991 Sch 1 para 7(7)",
-              f"The amount after shared care would be {pounds(sum(after.values()))}, but you pay at least "
-              f"{pounds(minimum)} a week.", minimum, params=("shared_care.minimum_amount",))
+    if steps.on:
+        steps.add(StepKind.FLOOR, "Child Support Act 1991 Sch 1 para 7(7)",
+                  f"The amount after shared care would be {pounds(sum(after.values()))}, but you pay at least "
+                  f"{pounds(minimum)} a week.", minimum, params=("shared_care.minimum_amount",))
     return floored
 
 
@@ -598,12 +618,12 @@ def _result(facts: CalculationFacts, rules: RuleSet, steps: _Steps, rate: Rate, 
         if ix:
             proportional = rate in (Rate.REDUCED, Rate.BASIC, Rate.BASIC_PLUS) and not floor_applied
             child_amount.update(zip(ix, _child_split(amount, ix, bands, shares[rp], rules, proportional), strict=True))
-            fraction = Fraction(0)
+            fraction = _NO_FRACTION
             if rp in extra:  # shared care was applied to this receiving parent
                 kept = sum(_KEPT_14THS[bands[i]] for i in ix)
                 fraction = Fraction(14 * len(ix) - kept, 14 * len(ix))
         else:
-            fraction = Fraction(0)
+            fraction = _NO_FRACTION
         rp_amounts.append(ReceivingParentAmount(
             receiving_parent_reference=rp, qualifying_child_count=len(ix), apportioned_weekly_amount_pence=shares[rp],
             shared_care_fraction=fraction, shared_care_extra_deduction_pence=extra.get(rp, 0),
@@ -638,7 +658,7 @@ def _fees(facts: CalculationFacts, rules: RuleSet, steps: _Steps) -> Fees:
     charged = facts.service_type is ServiceType.COLLECT_AND_PAY or not scheme.direct_pay_available
     if not charged:
         return Fees(False, 0, 0)
-    if facts.service_type is ServiceType.DIRECT_PAY:
+    if facts.service_type is ServiceType.DIRECT_PAY and steps.on:
         steps.add(StepKind.COLLECTION_FEE, "Government response, 23 June 2025 (rule set " + rules.version + ")",
                   "Direct Pay is no longer available, so the case is charged as Collect and Pay.",
                   params=("fees.direct_pay_available",))

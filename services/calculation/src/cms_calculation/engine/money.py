@@ -16,6 +16,8 @@ def round_to_pound_half_up(pence: int) -> int:
 
 def split_balanced(total: int, weights: list[int]) -> list[int]:
     """Split `total` pence in proportion to `weights` so the parts add up exactly (largest remainder)."""
+    if len(weights) == 1 and weights[0] > 0:
+        return [total]
     if not weights or sum(weights) <= 0:
         raise ValueError("weights must be positive")
     whole = sum(weights)

@@ -1,0 +1,128 @@
+"""Bulk runs across every core of the pod.
+
+An annual review or a whole-caseload what-if is CPU-bound Python, so what-if batches are calculated in a pool of
+worker processes (spawned, never forked: gRPC's threads do not survive a fork) while the gRPC process only moves
+bytes. Batches with stored items are calculated in the service process, where the database session is.
+Results always come back in the order the batches were sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import multiprocessing
+import os
+import queue
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+
+from cms.calculation.v1 import calculation_service_pb2 as api
+from cms_platform.clock import Clock, ManualClock
+from cms_platform.grpc_errors import to_status
+
+from ..engine.rules import RuleBook
+from . import service
+
+ERROR_DOMAIN = "calculation.cms.gov.uk"
+_END = object()
+
+
+def response_for(outcomes: list[service.ItemOutcome]) -> api.BulkCalculateResponse:
+    response = api.BulkCalculateResponse()
+    for o in outcomes:
+        result = response.results.add(request_id=o.item.request_id, case_reference=o.item.case_reference)
+        if o.error is not None:
+            result.error.CopyFrom(to_status(o.error, domain=ERROR_DOMAIN))
+        else:
+            result.calculation.CopyFrom(o.calculation)
+    return response
+
+
+# -- in a worker process -------------------------------------------------------------------------------------------
+
+_BOOK: RuleBook | None = None
+
+
+def _init_worker(reform_start: dt.date | None) -> None:
+    global _BOOK
+    _BOOK = RuleBook(reform_start)
+
+
+def _what_if_batch(request: bytes, created: dt.datetime) -> bytes:
+    items = list(api.BulkCalculateRequest.FromString(request).items)
+    outcomes = service.bulk_batch(sessions=None, items=items, rule_book=_BOOK, clock=ManualClock(created))
+    return response_for(outcomes).SerializeToString()
+
+
+# -- in the service process ----------------------------------------------------------------------------------------
+
+def default_workers() -> int:
+    """One worker per CPU this process may use; none (in-process) on a single CPU."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return cpus if cpus > 1 else 0
+
+
+class BulkRunner:
+    def __init__(self, *, workers: int, rule_book: RuleBook, reform_start: dt.date | None, clock: Clock):
+        self._workers = workers
+        self._clock = clock
+        self._rule_book = rule_book
+        self._reform_start = reform_start
+        self._pool: ProcessPoolExecutor | None = None
+        self._lock = threading.Lock()
+
+    def _executor(self) -> ProcessPoolExecutor | None:
+        if self._workers <= 0:
+            return None
+        with self._lock:  # started on first use: most service starts never run a bulk job
+            if self._pool is None:
+                self._pool = ProcessPoolExecutor(self._workers, mp_context=multiprocessing.get_context("spawn"),
+                                                 initializer=_init_worker, initargs=(self._reform_start,))
+            return self._pool
+
+    def close(self) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=False, cancel_futures=True)
+                self._pool = None
+
+    def run(self, requests: Iterable[api.BulkCalculateRequest],
+            in_process: Callable[[api.BulkCalculateRequest], api.BulkCalculateResponse]
+            ) -> Iterator[api.BulkCalculateResponse]:
+        """Read batches ahead on a thread (so several are calculating at once), answer them in order. A client that
+        waits for each answer before sending the next batch works too: nothing waits for a later batch."""
+        pool = self._executor()
+        ahead: queue.Queue = queue.Queue(maxsize=max(2, 2 * self._workers))
+        stop = threading.Event()
+
+        def read() -> None:
+            try:
+                for request in requests:
+                    if stop.is_set():
+                        return
+                    service.check_batch(request)
+                    future: Future = Future()
+                    if pool is not None and all(i.what_if for i in request.items):
+                        future = pool.submit(_what_if_batch, request.SerializeToString(), self._clock.now())
+                    else:
+                        try:
+                            future.set_result(in_process(request))
+                        except Exception as exc:  # noqa: BLE001 - re-raised, in order, by the answering side
+                            future.set_exception(exc)
+                    ahead.put(future)
+                ahead.put(_END)
+            except Exception as exc:  # noqa: BLE001 - a bad or cancelled request stream ends the call
+                failed: Future = Future()
+                failed.set_exception(exc)
+                ahead.put(failed)
+
+        reader = threading.Thread(target=read, name="bulk-reader", daemon=True)
+        reader.start()
+        try:
+            while (future := ahead.get()) is not _END:
+                result = future.result()
+                yield (api.BulkCalculateResponse.FromString(result) if isinstance(result, bytes) else result)
+        finally:
+            stop.set()
+            while not ahead.empty():  # unblock the reader if it is waiting for room
+                ahead.get_nowait()
