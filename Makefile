@@ -8,7 +8,7 @@ PACKAGES := gen/python libs/platform services/calculation services/casework serv
             services/dwp-gateway services/cra-gateway
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
-.PHONY: help venv proto check-generated proto-lint lint run test test-postgres test-sqlite bench-rpc \
+.PHONY: help venv proto check-generated proto-lint lint run test test-postgres test-sqlite bench-rpc bench-calc \
         k8s-validate clean
 
 help:
@@ -17,6 +17,7 @@ help:
 	@echo "make lint           ruff, buf lint, generated-code drift check"
 	@echo "make proto          regenerate gen/python from protos/"
 	@echo "make bench-rpc      RPC latency/throughput and idle memory baseline"
+	@echo "make bench-calc     calculation throughput: in-process, unary vs Health, BulkCalculate, peak memory"
 	@echo "make k8s-validate   render and validate the Kubernetes manifests offline"
 
 # One development environment with every service installed (editable) at the tested versions.
@@ -57,6 +58,10 @@ test-sqlite: $(STAMP)
 
 bench-rpc: $(STAMP)
 	$(PY) tools/bench_rpc.py
+
+# ARGS passes options through, e.g. `make bench-calc ARGS=--quick` or ARGS="--postgres".
+bench-calc: $(STAMP)
+	$(PY) tools/bench_calc.py $(ARGS)
 
 k8s-validate: $(STAMP)
 	tools/k8s-validate.sh
