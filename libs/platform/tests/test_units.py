@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 from google.rpc import code_pb2, error_details_pb2
@@ -65,6 +66,25 @@ def test_expired_tokens_are_refused():
     token = IdentityCodec(KEY, clock=past, ttl_seconds=60).mint(staff_caller("s-1"))
     with pytest.raises(Unauthenticated):
         IdentityCodec(KEY).verify(token)
+
+
+def test_verified_tokens_are_cached_until_they_expire(monkeypatch):
+    codec = IdentityCodec(KEY, ttl_seconds=60)
+    token = codec.mint(staff_caller("s-1"))
+    calls = []
+    real = codec._verify
+    monkeypatch.setattr(codec, "_verify", lambda t: calls.append(t) or real(t))
+    codec.verify(token)
+    codec.verify(token)
+    assert len(calls) == 1  # the signature is checked once
+    import cms_platform.identity as identity
+
+    later = time.time() + 3600
+    monkeypatch.setattr(identity.time, "time", lambda: later)
+    codec.verify(token)  # expired in the cache: checked again (and PyJWT decides on its own clock)
+    assert len(calls) == 2
+    with pytest.raises(Unauthenticated):
+        IdentityCodec(KEY + "x").verify(token)  # another key never sees the cached entry
 
 
 def test_invalid_argument_maps_to_bad_request_details():

@@ -469,3 +469,4 @@ def test_periodic_amounts_are_whole_pence_and_consistent(weekly):
 
 def test_percent_words():
     assert [percent(bp) for bp in (2000, 1410, 250)] == ["20%", "14.1%", "2.5%"]
+

@@ -15,6 +15,7 @@ import queue
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from pathlib import Path
 
 from cms.calculation.v1 import calculation_service_pb2 as api
 from cms_platform.clock import Clock, ManualClock
@@ -56,9 +57,16 @@ def _what_if_batch(request: bytes, created: dt.datetime) -> bytes:
 
 # -- in the service process ----------------------------------------------------------------------------------------
 
-def default_workers() -> int:
-    """One worker per CPU this process may use; none (in-process) on a single CPU."""
+def default_workers(cgroup_cpu_max: str = "/sys/fs/cgroup/cpu.max") -> int:
+    """One worker per CPU this process may use — the container's CPU limit (cgroup v2 quota) when it has one, so a
+    pod limited to 2 CPUs on a 64-CPU node starts 2 — and none (calculate in-process) on a single CPU."""
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    try:
+        quota, period = Path(cgroup_cpu_max).read_text().split()
+        if quota != "max":
+            cpus = min(cpus, max(1, int(quota) // int(period)))
+    except (OSError, ValueError):
+        pass
     return cpus if cpus > 1 else 0
 
 
