@@ -588,7 +588,7 @@ def _floor(after: dict[str, int], rps: dict[str, list[int]], rules: RuleSet, ste
     floored.update(zip(counting, split_balanced(minimum, [len(rps[rp]) for rp in counting]), strict=True))
     if steps.on:
         steps.add(StepKind.FLOOR, "Child Support Act 1991 Sch 1 para 7(7)",
-                  f"The amount after shared care would be {pounds(sum(after.values()))}, but you pay at least "
+                  f"The amount would be {pounds(sum(after.values()))} a week, but you pay at least "
                   f"{pounds(minimum)} a week.", minimum, params=("shared_care.minimum_amount",))
     return floored
 
