@@ -310,6 +310,14 @@ def bench_unary(channel: grpc.Channel, plan: Plan, metadata) -> list[bench_rpc.R
         if not calc_.name.startswith("calculations/"):
             raise AssertionError(f"CreateCalculation stored nothing: {calc_.name=}")
 
+    # The empty authenticated RPC: the whole CMS stack (identity, validation, logging, metrics, tracing) around a
+    # handler that does almost nothing — a rule-set listing for a date no rule set covers, answered empty.
+    empty_req = calc_api.ListRuleSetsRequest(effective_date=date_pb2.Date(year=2000, month=1, day=1))
+
+    def empty(_i: int) -> None:
+        if calc.ListRuleSets(empty_req, metadata=metadata, timeout=RPC_TIMEOUT).rule_sets:
+            raise AssertionError("the empty RPC answered rule sets")
+
     # Sanity: each call succeeds once before it is timed.
     check = health.Check(health_req, timeout=RPC_TIMEOUT)
     assert check.status == health_pb2.HealthCheckResponse.SERVING, check
@@ -318,6 +326,8 @@ def bench_unary(channel: grpc.Channel, plan: Plan, metadata) -> list[bench_rpc.R
 
     results = bench_rpc.bench_both("Health/Check (no auth)", lambda _i: health.Check(health_req, timeout=RPC_TIMEOUT),
                                    calls=rpc.empty_calls, warmup=rpc.empty_warmup, threads=rpc.threads)
+    results += bench_rpc.bench_both("calc empty RPC (authenticated)", empty, calls=rpc.empty_calls,
+                                    warmup=rpc.empty_warmup, threads=rpc.threads)
     results += bench_rpc.bench_both("calc PreviewCalculation", preview, calls=rpc.empty_calls,
                                     warmup=rpc.empty_warmup, threads=rpc.threads)
     results += bench_rpc.bench_both("calc CreateCalculation", create, calls=plan.create_calls,
@@ -417,6 +427,15 @@ def run_bulk(channel: grpc.Channel, metadata, payload: BulkPayload, *, label: st
 
 
 # ---- report --------------------------------------------------------------------------------------------------
+
+
+def worker_pids(pid: int) -> list[str]:
+    """The server's child processes (its bulk workers)."""
+    try:
+        with open(f"/proc/{pid}/task/{pid}/children") as f:
+            return f.read().split()
+    except OSError:
+        return []
 
 
 def peak_rss_self_mib() -> float:
@@ -526,6 +545,7 @@ def main() -> int:
         del what_if, stored
         time.sleep(0.5)
         loaded = bench_rpc.proc_status(server.pid)
+        workers = [bench_rpc.proc_status(int(pid)) for pid in worker_pids(server.pid)]
         if server.poll() is not None:
             print(f"warning: the server exited with {server.returncode} during the run:\n"
                   f"{bench_rpc.log_tail(stack, SERVICE)}", file=sys.stderr)
@@ -537,8 +557,11 @@ def main() -> int:
         by = {(r.rpc, r.mode.split()[0]): r for r in unary}
         ratios = {mode: 100 * rate(by["calc PreviewCalculation", mode]) / rate(by["Health/Check (no auth)", mode])
                   for mode in ("seq", "conc")}
+        vs_empty = {mode: 100 * rate(by["calc PreviewCalculation", mode])
+                    / rate(by["calc empty RPC (authenticated)", mode]) for mode in ("seq", "conc")}
         print(f"PreviewCalculation / Health: seq {ratios['seq']:.0f}%, conc {ratios['conc']:.0f}% "
-              f"(target >= {TARGET_PREVIEW_VS_HEALTH:.0f}%)")
+              f"(target >= {TARGET_PREVIEW_VS_HEALTH:.0f}%); / empty authenticated RPC: seq {vs_empty['seq']:.0f}%, "
+              f"conc {vs_empty['conc']:.0f}%")
 
         print()
         print(f"## BulkCalculate (one stream, {plan.batch:,} items a message, BASIC view, requests serialized before "
@@ -559,6 +582,8 @@ def main() -> int:
         print(f"server pid {server.pid}: idle RSS {bench_rpc.mib(idle, 'VmRSS'):.1f} MiB, after the load "
               f"{bench_rpc.mib(loaded, 'VmRSS'):.1f} MiB, peak (VmHWM) {server_peak:.1f} MiB, "
               f"threads {loaded.get('Threads', '?')}")
+        workers_peak = sum(bench_rpc.mib(w, "VmHWM") for w in workers)
+        print(f"bulk worker processes: {len(workers)}, peak (VmHWM) {workers_peak:.1f} MiB together")
         print(f"benchmark process (client, pre-built requests and results): peak (ru_maxrss) {client_peak:.1f} MiB")
 
         print()
@@ -575,6 +600,12 @@ def main() -> int:
              f">= {TARGET_PREVIEW_VS_HEALTH:.0f}%", met(ratios["seq"] >= TARGET_PREVIEW_VS_HEALTH)),
             (f"Preview as % of Health ({conc})", fmt(ratios["conc"], ".0f") + "%",
              f">= {TARGET_PREVIEW_VS_HEALTH:.0f}%", met(ratios["conc"] >= TARGET_PREVIEW_VS_HEALTH)),
+            (f"empty authenticated RPC calls/s ({conc})", fmt(rate(by["calc empty RPC (authenticated)", "conc"])),
+             "", ""),
+            ("Preview as % of empty auth. RPC (seq x1)", fmt(vs_empty["seq"], ".0f") + "%",
+             f">= {TARGET_PREVIEW_VS_HEALTH:.0f}%", met(vs_empty["seq"] >= TARGET_PREVIEW_VS_HEALTH)),
+            (f"Preview as % of empty auth. RPC ({conc})", fmt(vs_empty["conc"], ".0f") + "%",
+             f">= {TARGET_PREVIEW_VS_HEALTH:.0f}%", met(vs_empty["conc"] >= TARGET_PREVIEW_VS_HEALTH)),
             (f"BulkCalculate what-if items/s ({wi.items:,})", fmt(wi.per_second), f">= {TARGET_BULK_ITEMS_PER_S:,.0f}",
              met(wi.per_second >= TARGET_BULK_ITEMS_PER_S)),
             ("BulkCalculate what-if total s", fmt(wi.seconds, ".2f"), "", ""),
@@ -582,6 +613,7 @@ def main() -> int:
             (f"BulkCalculate stored items/s ({st.items:,})", fmt(st.per_second), "", ""),
             ("BulkCalculate stored errors", str(sum(st.errors.values())), "0", met(not st.errors)),
             ("server peak RSS MiB (VmHWM)", fmt(server_peak, ".1f"), "", ""),
+            (f"bulk workers x{len(workers)} peak RSS MiB (VmHWM, sum)", fmt(workers_peak, ".1f"), "", ""),
             ("benchmark process peak RSS MiB (ru_maxrss)", fmt(client_peak, ".1f"), "", ""),
         ])
         print(f"\n# total wall time {time.monotonic() - started:.0f} s", flush=True)

@@ -30,12 +30,13 @@ _END = object()
 
 def response_for(outcomes: list[service.ItemOutcome]) -> api.BulkCalculateResponse:
     response = api.BulkCalculateResponse()
+    add = response.results.add
     for o in outcomes:
-        result = response.results.add(request_id=o.item.request_id, case_reference=o.item.case_reference)
         if o.error is not None:
-            result.error.CopyFrom(to_status(o.error, domain=ERROR_DOMAIN))
+            add(request_id=o.item.request_id, case_reference=o.item.case_reference,
+                error=to_status(o.error, domain=ERROR_DOMAIN))
         else:
-            result.calculation.CopyFrom(o.calculation)
+            add(request_id=o.item.request_id, case_reference=o.item.case_reference).calculation.CopyFrom(o.calculation)
     return response
 
 

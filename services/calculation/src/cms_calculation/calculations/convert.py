@@ -10,7 +10,7 @@ import datetime as dt
 import functools
 
 from google.protobuf import timestamp_pb2
-from google.type import date_pb2, fraction_pb2
+from google.type import date_pb2
 
 from cms.calculation.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
@@ -126,8 +126,9 @@ def facts_from_input(i: pb.CalculationInput) -> model.CalculationFacts:
     )
 
 
-def _periodic(amounts: dict[model.Frequency, int]) -> list[common.PeriodicAmount]:
-    return [common.PeriodicAmount(frequency=FREQUENCIES[f], amount_pence=p) for f, p in amounts.items()]
+def _periodic(amounts: dict[model.Frequency, int]) -> list[dict]:
+    # Plain dicts: the message constructor builds the sub-messages in place (no intermediate copies).
+    return [{"frequency": FREQUENCIES[f], "amount_pence": p} for f, p in amounts.items()]
 
 
 @functools.lru_cache(maxsize=8)
@@ -142,14 +143,22 @@ def calculation_message(*, name: str, case_reference: str, reason: int, request_
                         result: model.CalculationResult, rules: RuleSet, created: dt.datetime,
                         full: bool = True) -> pb.Calculation:
     """The Calculation resource; `full=False` builds the BASIC view directly (no input, no steps)."""
+    return pb.Calculation(**calculation_fields(name=name, case_reference=case_reference, reason=reason,
+                                               request_input=request_input, result=result, rules=rules,
+                                               created=created, full=full))
+
+
+def calculation_fields(*, name: str, case_reference: str, reason: int, request_input: pb.CalculationInput,
+                       result: model.CalculationResult, rules: RuleSet, created: dt.datetime, full: bool = True) -> dict:
+    """The Calculation as constructor keywords: nested parts as dicts, built in place by the constructor."""
     rps = []
     for a in result.receiving_parent_amounts:
         received = a.weekly_amount_pence - a.receiving_parent_fee_weekly_pence
-        rps.append(pb.ReceivingParentAmount(
+        rps.append(dict(
             receiving_parent_reference=a.receiving_parent_reference, qualifying_child_count=a.qualifying_child_count,
             apportioned_weekly_amount_pence=a.apportioned_weekly_amount_pence,
-            shared_care_fraction=fraction_pb2.Fraction(numerator=a.shared_care_fraction.numerator,
-                                                       denominator=a.shared_care_fraction.denominator),
+            shared_care_fraction={"numerator": a.shared_care_fraction.numerator,
+                                  "denominator": a.shared_care_fraction.denominator},
             shared_care_extra_deduction_pence=a.shared_care_extra_deduction_pence,
             weekly_amount_pence=a.weekly_amount_pence,
             receiving_parent_fee_weekly_pence=a.receiving_parent_fee_weekly_pence,
@@ -159,11 +168,11 @@ def calculation_message(*, name: str, case_reference: str, reason: int, request_
     rp_fee = result.receiving_parent_fee_weekly_pence
     weekly = result.weekly_amount_pence
     inc = result.income
-    msg = pb.Calculation(
+    fields = dict(
         name=name, case_reference=case_reference, reason=reason,
         effective_date=request_input.effective_date, rate=_RATES[result.rate],
         weekly_amount_pence=weekly, gross_weekly_income_pence=inc.gross_weekly_income_pence,
-        income=pb.IncomeDetermination(
+        income=dict(
             basis=_BASES[inc.basis], historic_weekly_income_pence=inc.historic_weekly_income_pence,
             current_weekly_income_pence=inc.current_weekly_income_pence,
             income_difference_weekly_pence=inc.income_difference_weekly_pence,
@@ -174,13 +183,12 @@ def calculation_message(*, name: str, case_reference: str, reason: int, request_
             gross_weekly_income_pence=inc.gross_weekly_income_pence,
             roc_reduced_weekly_income_pence=inc.roc_reduced_weekly_income_pence),
         receiving_parent_amounts=rps,
-        child_amounts=[pb.ChildAmount(child_reference=c.child_reference,
-                                      receiving_parent_reference=c.receiving_parent_reference,
-                                      shared_care_nights=c.shared_care_nights, shared_care_band=_BANDS[c.shared_care_band],
-                                      weekly_amount_pence=c.weekly_amount_pence) for c in result.child_amounts],
+        child_amounts=[dict(child_reference=c.child_reference, receiving_parent_reference=c.receiving_parent_reference,
+                            shared_care_nights=c.shared_care_nights, shared_care_band=_BANDS[c.shared_care_band],
+                            weekly_amount_pence=c.weekly_amount_pence) for c in result.child_amounts],
         periodic_amounts=_periodic(periodic_amounts(weekly, rules)),
         payment_frequency=request_input.payment_frequency or common.PAYMENT_FREQUENCY_WEEKLY,
-        collection_fees=pb.CollectionFees(
+        collection_fees=dict(
             charged=result.fees.charged,
             paying_parent_fee_basis_points=result.fees.paying_parent_fee_basis_points,
             receiving_parent_fee_basis_points=result.fees.receiving_parent_fee_basis_points,
@@ -189,15 +197,15 @@ def calculation_message(*, name: str, case_reference: str, reason: int, request_
             receiving_parent_weekly_total_pence=weekly - rp_fee,
             paying_parent_periodic_amounts=_periodic(periodic_amounts(weekly + pp_fee, rules))),
         rule_set_version=result.rule_set_version,
+        create_time=_timestamp(created),
     )
     if full:
-        msg.input.CopyFrom(request_input)
-        msg.steps.extend(pb.CalculationStep(
+        fields["input"] = request_input
+        fields["steps"] = [dict(
             kind=_KINDS[s.kind], citation=s.citation, explanation=s.explanation, amount_pence=s.amount_pence,
             receiving_parent_reference=s.receiving_parent_reference, child_reference=s.child_reference,
-            rule_set_parameters=s.rule_set_parameters) for s in result.steps)
-    msg.create_time.CopyFrom(_timestamp(created))
-    return msg
+            rule_set_parameters=s.rule_set_parameters) for s in result.steps]
+    return fields
 
 
 def basic_view(calc: pb.Calculation) -> pb.Calculation:
