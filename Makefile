@@ -57,7 +57,7 @@ test-sqlite: $(STAMP)
 	CMS_TEST_DATABASE=sqlite $(PY) -m pytest -q
 
 bench-rpc: $(STAMP)
-	$(PY) tools/bench_rpc.py
+	$(PY) tools/bench_rpc.py $(ARGS)
 
 # ARGS passes options through, e.g. `make bench-calc ARGS=--quick` or ARGS="--postgres".
 bench-calc: $(STAMP)
