@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 
 import pytest
-from kafka import KafkaConsumer
 from sqlalchemy import func, select
 
 from cms.common.v1 import types_pb2 as common
@@ -14,6 +13,7 @@ from cms_platform.consumer import IdempotentConsumer, Subscription
 from cms_platform.db import Base, make_engine, make_sessionmaker
 from cms_platform.models import OutboxEvent, ProcessedEvent
 from cms_platform.service import ensure_topics, kafka_producer_factory
+from cms_platform.testing import read_topic
 
 
 @pytest.fixture
@@ -30,24 +30,7 @@ def _event(s, clock, topic: str, key: str, label: str):
                           message=common.PersonName(forenames=label, surname="Event"))
 
 
-def _read_all(bootstrap: str, topic: str, expected: int, timeout: float = 20.0) -> list:
-    """Everything on the topic: waits for `expected` records, then one more second for any extras."""
-    import time
-
-    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"reader-{uuid.uuid4()}",
-                             auto_offset_reset="earliest", enable_auto_commit=False,
-                             session_timeout_ms=4000, heartbeat_interval_ms=1000)
-    records: list = []
-    deadline = time.monotonic() + timeout
-    try:
-        while time.monotonic() < deadline:
-            for batch in consumer.poll(timeout_ms=200).values():
-                records.extend(batch)
-            if len(records) >= expected:
-                deadline = min(deadline, time.monotonic() + 1.0)
-    finally:
-        consumer.close()
-    return records
+_read_all = read_topic
 
 
 def test_an_event_written_in_a_rolled_back_transaction_is_never_published(sessions, clock, kafka_bootstrap):

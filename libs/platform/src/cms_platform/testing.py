@@ -132,3 +132,26 @@ def start_service(database_url, clock) -> Iterator[Callable]:
     for service, channel in reversed(running):
         channel.close()
         service.stop()
+
+
+def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 20.0) -> list:
+    """Everything on a topic from the start: waits for `expected` records, then one more second for any extras
+    (so a test sees a duplicate if there is one)."""
+    import time
+
+    from kafka import KafkaConsumer
+
+    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"reader-{uuid.uuid4()}",
+                             auto_offset_reset="earliest", enable_auto_commit=False,
+                             session_timeout_ms=4000, heartbeat_interval_ms=1000)
+    records: list = []
+    deadline = time.monotonic() + timeout
+    try:
+        while time.monotonic() < deadline:
+            for batch in consumer.poll(timeout_ms=200).values():
+                records.extend(batch)
+            if len(records) >= expected:
+                deadline = min(deadline, time.monotonic() + 1.0)
+    finally:
+        consumer.close()
+    return records
