@@ -4,17 +4,26 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cms.hmrc.v1 import hmrc_service_pb2, hmrc_service_pb2_grpc
+from cms.hmrc.v1 import (
+    hmrc_scenario_service_pb2,
+    hmrc_scenario_service_pb2_grpc,
+    hmrc_service_pb2,
+    hmrc_service_pb2_grpc,
+)
 from cms_platform.population import Population
 from cms_platform.server import ServiceRegistration
 from cms_platform.service import CmsService
 from cms_platform.service import main as run_main
 
+from .audit import Audit
+from .behaviour import HmrcBehaviour, MaintenanceWindow
+from .feeds import FeedScheduler
+from .interests import TOPIC
+from .scenario_servicer import HmrcScenarioServicer
+from .scenarios import Overrides
 from .servicer import HmrcGatewayServicer
 from .settings import HmrcGatewaySettings
 from .simulator import SimulatedHmrc
-
-TOPIC = "cms.hmrc.events.v1"
 
 
 class HmrcGatewayService(CmsService):
@@ -23,10 +32,42 @@ class HmrcGatewayService(CmsService):
     topics = (TOPIC,)
     migrations_dir = Path(__file__).parent / "migrations"
 
+    def __init__(self, settings: HmrcGatewaySettings, **kw):
+        super().__init__(settings, **kw)
+        self.population = Population(size=settings.population_size, seed=settings.population_seed)
+        self.overrides = Overrides(self.sessions)
+        self.hmrc = SimulatedHmrc(self.population, self.overrides)
+        self.feeds = FeedScheduler(sessions=self.sessions, hmrc=self.hmrc, clock=self.clock,
+                                   interval_seconds=settings.feed_check_interval_seconds)
+
     def registrations(self) -> list[ServiceRegistration]:
-        full_name = hmrc_service_pb2.DESCRIPTOR.services_by_name["HmrcGatewayService"].full_name
-        return [ServiceRegistration(full_name, hmrc_service_pb2_grpc.add_HmrcGatewayServiceServicer_to_server,
-                                    HmrcGatewayServicer(hmrc=SimulatedHmrc(Population())))]
+        s = self.settings
+        behaviour = HmrcBehaviour(clock=self.clock, requests_per_second=s.throttle_requests_per_second,
+                                  burst=s.throttle_burst, outage_probability=s.outage_probability,
+                                  latency_p50_ms=s.latency_p50_ms,
+                                  maintenance=tuple(MaintenanceWindow(a, b) for a, b in s.maintenance_windows))
+        gateway = hmrc_service_pb2.DESCRIPTOR.services_by_name["HmrcGatewayService"].full_name
+        out = [ServiceRegistration(gateway, hmrc_service_pb2_grpc.add_HmrcGatewayServiceServicer_to_server,
+                                   HmrcGatewayServicer(hmrc=self.hmrc, sessions=self.sessions, clock=self.clock,
+                                                       behaviour=behaviour, audit=Audit(self.sessions, self.clock)),
+                                   # a bad child in the monthly run is that child's error, not the end of the run
+                                   item_validated=frozenset({"RunMonthlyChildBenefitCheck"}))]
+        if s.scenario_admin:
+            scenario = hmrc_scenario_service_pb2.DESCRIPTOR.services_by_name["HmrcScenarioService"].full_name
+            out.append(ServiceRegistration(
+                scenario, hmrc_scenario_service_pb2_grpc.add_HmrcScenarioServiceServicer_to_server,
+                HmrcScenarioServicer(hmrc=self.hmrc, sessions=self.sessions, clock=self.clock,
+                                     overrides=self.overrides)))
+        return out
+
+    def start(self, *, migrate: bool = True) -> int:
+        port = super().start(migrate=migrate)
+        self.feeds.start()
+        return port
+
+    def stop(self) -> None:
+        self.feeds.stop()
+        super().stop()
 
 
 def main(argv: list[str] | None = None) -> int:

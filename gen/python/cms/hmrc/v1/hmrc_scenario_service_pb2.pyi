@@ -67,9 +67,10 @@ class SimulatedEmployment(_message.Message):
     ANNUAL_EMPLOYEE_PENSION_CONTRIBUTIONS_PENCE_FIELD_NUMBER: _builtins.int
     ANNUAL_BENEFITS_TAXED_VIA_PAYROLL_PENCE_FIELD_NUMBER: _builtins.int
     PAYMENTS_FIELD_NUMBER: _builtins.int
+    PAY_CHANGES_FIELD_NUMBER: _builtins.int
     annual_taxable_pay_pence: _builtins.int
-    """Current annual taxable pay (after net-pay pension contributions), spread over the pay frequency
-    to generate RTI payments.
+    """Annual taxable pay (after net-pay pension contributions) from the start of the employment until the
+    first of `pay_changes`, spread over the pay frequency to generate RTI payments.
     """
     annual_employee_pension_contributions_pence: _builtins.int
     """Current annual employee pension contributions under net pay."""
@@ -85,6 +86,10 @@ class SimulatedEmployment(_message.Message):
     def payments(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.RtiPayment]:
         """Explicit RTI payments; when empty they are generated from the annual figures."""
 
+    @_builtins.property
+    def pay_changes(self) -> _containers.RepeatedCompositeFieldContainer[Global___ScheduledPay]:
+        """Pay rises and cuts (PayChange life events), oldest first: the annual taxable pay from each date on."""
+
     def __init__(
         self,
         *,
@@ -93,14 +98,40 @@ class SimulatedEmployment(_message.Message):
         annual_employee_pension_contributions_pence: _builtins.int = ...,
         annual_benefits_taxed_via_payroll_pence: _builtins.int = ...,
         payments: _abc.Iterable[_resources_pb2.RtiPayment] | None = ...,
+        pay_changes: _abc.Iterable[Global___ScheduledPay] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["employment", b"employment"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["annual_benefits_taxed_via_payroll_pence", b"annual_benefits_taxed_via_payroll_pence", "annual_employee_pension_contributions_pence", b"annual_employee_pension_contributions_pence", "annual_taxable_pay_pence", b"annual_taxable_pay_pence", "employment", b"employment", "payments", b"payments"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["annual_benefits_taxed_via_payroll_pence", b"annual_benefits_taxed_via_payroll_pence", "annual_employee_pension_contributions_pence", b"annual_employee_pension_contributions_pence", "annual_taxable_pay_pence", b"annual_taxable_pay_pence", "employment", b"employment", "pay_changes", b"pay_changes", "payments", b"payments"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___SimulatedEmployment: _TypeAlias = SimulatedEmployment  # noqa: Y015
+
+@_typing.final
+class ScheduledPay(_message.Message):
+    """Annual taxable pay from a date on."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EFFECTIVE_DATE_FIELD_NUMBER: _builtins.int
+    ANNUAL_TAXABLE_PAY_PENCE_FIELD_NUMBER: _builtins.int
+    annual_taxable_pay_pence: _builtins.int
+    @_builtins.property
+    def effective_date(self) -> _date_pb2.Date: ...
+    def __init__(
+        self,
+        *,
+        effective_date: _date_pb2.Date | None = ...,
+        annual_taxable_pay_pence: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["effective_date", b"effective_date"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["annual_taxable_pay_pence", b"annual_taxable_pay_pence", "effective_date", b"effective_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ScheduledPay: _TypeAlias = ScheduledPay  # noqa: Y015
 
 @_typing.final
 class SimulatedPayeIncome(_message.Message):
@@ -192,6 +223,7 @@ class SimulatedChild(_message.Message):
     END_DATE_FIELD_NUMBER: _builtins.int
     END_REASON_FIELD_NUMBER: _builtins.int
     APPROVED_EDUCATION_OR_TRAINING_REPORTED_FIELD_NUMBER: _builtins.int
+    END_DATE_REPORTED_FIELD_NUMBER: _builtins.int
     end_reason: _resources_pb2.ChildBenefitEndReason.ValueType
     approved_education_or_training_reported: _builtins.bool
     """Approved education or training past 16 reported (extends Child Benefit up to the 20th birthday)."""
@@ -205,6 +237,12 @@ class SimulatedChild(_message.Message):
         the clock passes it, unless approved education is reported).
         """
 
+    @_builtins.property
+    def end_date_reported(self) -> _date_pb2.Date:
+        """When HMRC was told of a future end_date (e.g. the child's leaving reported in advance); unset: HMRC
+        learns of an end date only when it is reached, unless the terminal-date rules give it.
+        """
+
     def __init__(
         self,
         *,
@@ -213,10 +251,11 @@ class SimulatedChild(_message.Message):
         end_date: _date_pb2.Date | None = ...,
         end_reason: _resources_pb2.ChildBenefitEndReason.ValueType = ...,
         approved_education_or_training_reported: _builtins.bool = ...,
+        end_date_reported: _date_pb2.Date | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["end_date", b"end_date", "identity", b"identity", "relationship_start_date", b"relationship_start_date"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end_date", b"end_date", "end_date_reported", b"end_date_reported", "identity", b"identity", "relationship_start_date", b"relationship_start_date"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["approved_education_or_training_reported", b"approved_education_or_training_reported", "end_date", b"end_date", "end_reason", b"end_reason", "identity", b"identity", "relationship_start_date", b"relationship_start_date"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["approved_education_or_training_reported", b"approved_education_or_training_reported", "end_date", b"end_date", "end_date_reported", b"end_date_reported", "end_reason", b"end_reason", "identity", b"identity", "relationship_start_date", b"relationship_start_date"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -996,17 +996,42 @@ Global___ListInterestsResponse: _TypeAlias = ListInterestsResponse  # noqa: Y015
 
 @_typing.final
 class RunMonthlyChildBenefitCheckRequest(_message.Message):
-    """One child in the monthly Child Benefit check (one message of the request stream)."""
+    """One batch of children in the monthly Child Benefit check (one message of the request stream)."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
     RUN_ID_FIELD_NUMBER: _builtins.int
+    ITEMS_FIELD_NUMBER: _builtins.int
+    run_id: _builtins.str
+    """Identifies the run, e.g. "chb-16plus-2025-09"; the same on every message of a stream (audit)."""
+    @_builtins.property
+    def items(self) -> _containers.RepeatedCompositeFieldContainer[Global___ChildBenefitCheckItem]:
+        """The children, 1 to 1,000."""
+
+    def __init__(
+        self,
+        *,
+        run_id: _builtins.str = ...,
+        items: _abc.Iterable[Global___ChildBenefitCheckItem] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["items", b"items", "run_id", b"run_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RunMonthlyChildBenefitCheckRequest: _TypeAlias = RunMonthlyChildBenefitCheckRequest  # noqa: Y015
+
+@_typing.final
+class ChildBenefitCheckItem(_message.Message):
+    """One child in the monthly Child Benefit check. Checked on its own: a bad item gets its own error."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
     ITEM_ID_FIELD_NUMBER: _builtins.int
     CASE_ID_FIELD_NUMBER: _builtins.int
     CLAIMANT_FIELD_NUMBER: _builtins.int
     CHILD_FIELD_NUMBER: _builtins.int
-    run_id: _builtins.str
-    """Identifies the run, e.g. "chb-16plus-2025-09"; the same on every message of a stream (audit)."""
     item_id: _builtins.str
     """Client-chosen id of this item, unique within the run; echoed in its answer."""
     case_id: _builtins.str
@@ -1022,7 +1047,6 @@ class RunMonthlyChildBenefitCheckRequest(_message.Message):
     def __init__(
         self,
         *,
-        run_id: _builtins.str = ...,
         item_id: _builtins.str = ...,
         case_id: _builtins.str = ...,
         claimant: _types_pb2.PersonIdentity | None = ...,
@@ -1030,15 +1054,37 @@ class RunMonthlyChildBenefitCheckRequest(_message.Message):
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["child", b"child", "claimant", b"claimant"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "child", b"child", "claimant", b"claimant", "item_id", b"item_id", "run_id", b"run_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "child", b"child", "claimant", b"claimant", "item_id", b"item_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___RunMonthlyChildBenefitCheckRequest: _TypeAlias = RunMonthlyChildBenefitCheckRequest  # noqa: Y015
+Global___ChildBenefitCheckItem: _TypeAlias = ChildBenefitCheckItem  # noqa: Y015
 
 @_typing.final
 class RunMonthlyChildBenefitCheckResponse(_message.Message):
-    """The answer for one child in the monthly Child Benefit check (one message of the response stream)."""
+    """The answers to one batch, one per item in the order sent."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    RESULTS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def results(self) -> _containers.RepeatedCompositeFieldContainer[Global___ChildBenefitCheckResult]: ...
+    def __init__(
+        self,
+        *,
+        results: _abc.Iterable[Global___ChildBenefitCheckResult] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["results", b"results"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RunMonthlyChildBenefitCheckResponse: _TypeAlias = RunMonthlyChildBenefitCheckResponse  # noqa: Y015
+
+@_typing.final
+class ChildBenefitCheckResult(_message.Message):
+    """The answer for one child in the monthly Child Benefit check."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -1080,4 +1126,4 @@ class RunMonthlyChildBenefitCheckResponse(_message.Message):
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___RunMonthlyChildBenefitCheckResponse: _TypeAlias = RunMonthlyChildBenefitCheckResponse  # noqa: Y015
+Global___ChildBenefitCheckResult: _TypeAlias = ChildBenefitCheckResult  # noqa: Y015

@@ -263,11 +263,12 @@ class HmrcGatewayServiceServicer:
         Bidirectional streaming, because: the check is read-only, so it needs no server-side batch state
         (no "submit then poll" resource); results flow back while children are still being sent, so
         neither side holds 150,000 items in memory and gRPC flow control paces the client to what the
-        gateway (and HMRC's throttle) can take; and each answer carries the client's item_id, so answers
-        may come back in any order and a client whose stream broke simply re-sends the items it has no
-        answer for. A bad or failed item gets an answer with `error` set; the stream goes on.
-        The stream ends with UNAVAILABLE only for a maintenance window or outage. Deadline 60 min for a
-        whole run of 150,000 children.
+        gateway (and HMRC's throttle) can take; and each answer carries the client's item_id, so a client
+        whose stream broke simply re-sends the items it has no answer for. Children travel in batches of up
+        to 1,000 per message (per-message overhead would otherwise dominate a 150,000-child run); each batch
+        is answered by one message with one result per child, in the same order. A bad or failed child gets
+        a result with `error` set; the stream goes on. The stream ends with UNAVAILABLE only for a
+        maintenance window or outage. Deadline 60 min for a whole run of 150,000 children.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

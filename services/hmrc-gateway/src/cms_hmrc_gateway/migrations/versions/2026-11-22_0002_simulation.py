@@ -1,0 +1,57 @@
+"""Scenario overrides, interests and the audit trail.
+
+Revision ID: 0002
+Revises: 0001
+Create Date: 2026-11-22
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from cms_platform.db import BigId, UtcDateTime
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        "simulated_people",
+        sa.Column("nino", sa.String(9), primary_key=True),
+        sa.Column("person", sa.LargeBinary, nullable=False),
+        sa.Column("other_parent_nino", sa.String(9), nullable=False, server_default=""),
+        sa.Column("updated_at", UtcDateTime, nullable=False),
+    )
+    op.create_table(
+        "interests",
+        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("interest_type", sa.String(40), nullable=False),
+        sa.Column("case_id", sa.String(100), nullable=False),
+        sa.Column("nino", sa.String(9), nullable=False),
+        sa.Column("active", sa.Boolean, nullable=False),
+        sa.Column("interest", sa.LargeBinary, nullable=False),
+        sa.Column("feed_state", sa.Text, nullable=False),
+        sa.Column("created_at", UtcDateTime, nullable=False),
+    )
+    op.create_index("ix_interests_nino_active", "interests", ["nino", "active"])
+    op.create_index("ix_interests_case_id", "interests", ["case_id"])
+    op.create_table(
+        "audit_records",
+        sa.Column("id", BigId, primary_key=True, autoincrement=True),
+        sa.Column("at", UtcDateTime, nullable=False),
+        sa.Column("caller", sa.String(200), nullable=False),
+        sa.Column("interface", sa.String(100), nullable=False),
+        sa.Column("legal_basis", sa.String(200), nullable=False),
+        sa.Column("case_id", sa.String(100), nullable=False),
+        sa.Column("service_request_id", sa.String(100), nullable=False),
+        sa.Column("nino", sa.String(9), nullable=False),
+        sa.Column("outcome", sa.String(40), nullable=False),
+    )
+    op.create_index("ix_audit_records_nino", "audit_records", ["nino"])
+
+
+def downgrade() -> None:
+    for table in ("audit_records", "interests", "simulated_people"):
+        op.drop_table(table)
