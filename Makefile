@@ -8,7 +8,7 @@ PACKAGES := gen/python libs/platform services/calculation services/casework serv
             services/dwp-gateway services/cra-gateway
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
-.PHONY: help venv proto check-generated proto-lint lint run test test-postgres test-sqlite bench-rpc bench-calc \
+.PHONY: help venv proto check-generated proto-lint lint run test test-postgres test-sqlite bench-rpc bench-calc bench-hmrc \
         k8s-validate clean
 
 help:
@@ -18,6 +18,7 @@ help:
 	@echo "make proto          regenerate gen/python from protos/"
 	@echo "make bench-rpc      RPC latency/throughput and idle memory baseline"
 	@echo "make bench-calc     calculation throughput: in-process, unary vs Health, BulkCalculate, peak memory"
+	@echo "make bench-hmrc     population at 1,000,000 people, hmrc-gateway lookups, the monthly CHB check"
 	@echo "make k8s-validate   render and validate the Kubernetes manifests offline"
 
 # One development environment with every service installed (editable) at the tested versions.
@@ -62,6 +63,9 @@ bench-rpc: $(STAMP)
 # ARGS passes options through, e.g. `make bench-calc ARGS=--quick` or ARGS="--postgres".
 bench-calc: $(STAMP)
 	$(PY) tools/bench_calc.py $(ARGS)
+
+bench-hmrc: $(STAMP)
+	$(PY) tools/bench_hmrc.py $(ARGS)
 
 k8s-validate: $(STAMP)
 	tools/k8s-validate.sh

@@ -1,0 +1,161 @@
+"""make bench-hmrc: the synthetic population at national scale and hmrc-gateway under it (numbers, not a test).
+
+1. In process: population start-up time and memory for 1,000,000 people; person lookup latency; the time to
+   find 150,000 qualifying children aged 16+ with their Child Benefit claimants.
+2. hmrc-gateway in its own process (SQLite, no broker): GetSummaryOfEarnedIncome latency for generated people,
+   and the monthly Child Benefit check for 150,000 children through the bidirectional stream.
+
+`--quick` uses 100,000 people and 10,000 children.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import grpc
+
+from cms.common.v1 import types_pb2 as common
+from cms.hmrc.v1 import hmrc_service_pb2 as api
+from cms.hmrc.v1 import hmrc_service_pb2_grpc as api_grpc
+from cms.hmrc.v1 import resources_pb2 as pb
+from cms_platform.devinfra import free_port, wait_serving
+from cms_platform.identity import IdentityCodec, staff_caller
+from cms_platform.population import Population
+from cms_platform.settings import DEV_SIGNING_KEY
+
+TODAY = dt.date(2026, 9, 1)  # the business date of the run: just after the 31 August Child Benefit end dates
+
+
+def rss_mib() -> float:
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def pct(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))]
+
+
+def identity_of(p) -> common.PersonIdentity:
+    return common.PersonIdentity(nino=p.nino, name=common.PersonName(forenames=p.forenames, surname=p.surname),
+                                 date_of_birth={"year": p.date_of_birth.year, "month": p.date_of_birth.month,
+                                                "day": p.date_of_birth.day})
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true")
+    args = parser.parse_args()
+    # Start-up and lookups at the national 1,000,000 people; the monthly run needs a bigger population to hold
+    # 150,000 children aged 16+ (about 63,000 live among 1,000,000 people), so gateway and client use 2,500,000.
+    size, batch_size, children_wanted, lookups = ((100_000, 250_000, 10_000, 300) if args.quick
+                                                  else (1_000_000, 2_500_000, 150_000, 2_000))
+    rows: list[tuple[str, str]] = []
+
+    # 1. In process.
+    before = rss_mib()
+    t = time.perf_counter()
+    population = Population(size=size)
+    rows.append((f"population start-up, {size:,} people", f"{(time.perf_counter() - t) * 1000:.1f} ms"))
+    rng = random.Random(7)
+    indexes = [rng.randrange(size) for _ in range(20_000)]
+    t = time.perf_counter()
+    for i in indexes:
+        population.person(population.nino_at(i))
+    per = (time.perf_counter() - t) / len(indexes) * 1e6
+    rows.append(("person lookup by NINO (generate), in process", f"{per:.1f} us"))
+    rows.append(("memory after 20,000 lookups (RSS growth)", f"{rss_mib() - before:.1f} MiB"))
+    batch_population = Population(size=batch_size)
+    t = time.perf_counter()
+    pairs = list(batch_population.child_benefit_children_aged(16, TODAY, limit=children_wanted))
+    took = time.perf_counter() - t
+    rows.append((f"find {len(pairs):,} children aged 16+ with claimants ({batch_size:,} people)", f"{took:.1f} s"))
+    rows.append(("benchmark process peak RSS", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"))
+
+    # 2. The gateway in its own process.
+    tmp = Path(tempfile.mkdtemp(prefix="cms-bench-hmrc-"))
+    port = free_port()
+    env = {**os.environ, "HMRC_GATEWAY_GRPC_PORT": str(port),
+           "HMRC_GATEWAY_DATABASE_URL": f"sqlite:///{tmp}/hmrc.db", "HMRC_GATEWAY_POPULATION_SIZE": str(batch_size),
+           "HMRC_GATEWAY_LOG_LEVEL": "WARNING", "HMRC_GATEWAY_CLOCK_OFFSET_DAYS": str(
+               (TODAY - dt.date.today()).days), "HMRC_GATEWAY_FEED_CHECK_INTERVAL_SECONDS": "0"}
+    env.pop("HMRC_GATEWAY_KAFKA_BOOTSTRAP_SERVERS", None)
+    exe = Path(sys.executable).parent / "cms-hmrc-gateway"
+    started = time.perf_counter()
+    server = subprocess.Popen([str(exe), "serve"], env=env, stdout=subprocess.DEVNULL,
+                              stderr=open(tmp / "server.log", "w"))  # noqa: SIM115 - closed with the process
+    try:
+        wait_serving(f"127.0.0.1:{port}", timeout=120, process=server)
+        rows.append(("gateway process start to SERVING (migrations incl.)", f"{time.perf_counter() - started:.1f} s"))
+        token = IdentityCodec(DEV_SIGNING_KEY).mint(staff_caller("bench", "caseworker"), ttl_seconds=3600)
+        metadata = (("authorization", f"Bearer {token}"),)
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+        gw = api_grpc.HmrcGatewayServiceStub(channel)
+        people = [batch_population.person(batch_population.nino_at(i)) for i in indexes[:lookups]]
+        gw.GetSummaryOfEarnedIncome(api.GetSummaryOfEarnedIncomeRequest(person=identity_of(people[0])),
+                                    metadata=metadata, timeout=10)
+        latencies = []
+        for p in people:
+            t = time.perf_counter()
+            gw.GetSummaryOfEarnedIncome(api.GetSummaryOfEarnedIncomeRequest(person=identity_of(p)),
+                                        metadata=metadata, timeout=10)
+            latencies.append((time.perf_counter() - t) * 1000)
+        rows.append((f"GetSummaryOfEarnedIncome p50 / p99 ({lookups} calls)",
+                     f"{statistics.median(latencies):.2f} / {pct(latencies, 0.99):.2f} ms"))
+
+        items = [api.ChildBenefitCheckItem(
+            item_id=str(n), case_id=f"case-{n}", claimant=identity_of(claimant),
+            child=pb.ChildIdentity(name=common.PersonName(forenames=child.forenames, surname=child.surname),
+                                   date_of_birth={"year": child.date_of_birth.year, "month": child.date_of_birth.month,
+                                                  "day": child.date_of_birth.day},
+                                   child_reference_number=child.child_reference_number))
+            for n, (claimant, child) in enumerate(pairs)]
+        requests = [api.RunMonthlyChildBenefitCheckRequest(run_id="bench", items=items[i:i + 500])
+                    for i in range(0, len(items), 500)]
+        t = time.perf_counter()
+        answered = in_payment = 0
+        errors: dict[str, int] = {}
+        for response in gw.RunMonthlyChildBenefitCheck(iter(requests), metadata=metadata, timeout=3600):
+            for answer in response.results:
+                answered += 1
+                if answer.HasField("error"):
+                    reason = answer.error.message.split(":")[0][:40]
+                    errors[reason] = errors.get(reason, 0) + 1
+                in_payment += answer.child_status.in_payment
+        took = time.perf_counter() - t
+        rows.append((f"monthly Child Benefit check, {len(items):,} children (500 a message)",
+                     f"{took:.1f} s ({len(items) / took:,.0f}/s)"))
+        rows.append(("  answered / still in payment / errors", f"{answered:,} / {in_payment:,} / "
+                                                              f"{sum(errors.values())} {errors or ''}"))
+        with open(f"/proc/{server.pid}/status") as f:
+            hwm = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
+        rows.append(("gateway peak RSS (VmHWM)", f"{hwm / 1024:.0f} MiB"))
+        channel.close()
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+
+    print(f"\n## bench-hmrc{' --quick' if args.quick else ''} (business date {TODAY})")
+    for name, value in rows:
+        print(f"{name:<58} {value}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
