@@ -105,16 +105,19 @@ def main() -> int:
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         gw = api_grpc.HmrcGatewayServiceStub(channel)
         people = [batch_population.person(batch_population.nino_at(i)) for i in indexes[:lookups]]
-        gw.GetSummaryOfEarnedIncome(api.GetSummaryOfEarnedIncomeRequest(person=identity_of(people[0])),
-                                    metadata=metadata, timeout=10)
-        latencies = []
+        latencies, refused = [], 0
         for p in people:
             t = time.perf_counter()
-            gw.GetSummaryOfEarnedIncome(api.GetSummaryOfEarnedIncomeRequest(person=identity_of(p)),
-                                        metadata=metadata, timeout=10)
+            try:
+                gw.GetSummaryOfEarnedIncome(api.GetSummaryOfEarnedIncomeRequest(person=identity_of(p)),
+                                            metadata=metadata, timeout=10)
+            except grpc.RpcError as err:  # a deceased or restricted person: HMRC's 410/423, answered all the same
+                if err.code() != grpc.StatusCode.FAILED_PRECONDITION:
+                    raise
+                refused += 1
             latencies.append((time.perf_counter() - t) * 1000)
-        rows.append((f"GetSummaryOfEarnedIncome p50 / p99 ({lookups} calls)",
-                     f"{statistics.median(latencies):.2f} / {pct(latencies, 0.99):.2f} ms"))
+        rows.append((f"GetSummaryOfEarnedIncome p50 / p99 ({lookups} calls, {refused} clerical)",
+                     f"{statistics.median(latencies[1:]):.2f} / {pct(latencies[1:], 0.99):.2f} ms"))
 
         items = [api.ChildBenefitCheckItem(
             item_id=str(n), case_id=f"case-{n}", claimant=identity_of(claimant),
