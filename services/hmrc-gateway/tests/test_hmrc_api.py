@@ -22,6 +22,7 @@ from cms.hmrc.v1 import hmrc_service_pb2_grpc as api_grpc
 from cms.hmrc.v1 import resources_pb2 as pb
 from cms_hmrc_gateway import feeds
 from cms_hmrc_gateway.app import HmrcGatewayService
+from cms_hmrc_gateway.interests import EVENT_TYPES
 from cms_hmrc_gateway.models import AuditRecord
 from cms_platform.grpc_errors import details_of, violated_fields
 from cms_platform.testing import read_topic
@@ -288,10 +289,10 @@ def hmrc_with_broker(start_service, creds, kafka_bootstrap):
     return service, gateway, scenario, kafka_bootstrap
 
 
-def _events(bootstrap: str, expected: int) -> list[tuple[str, object]]:
-    types = {v: k for k, v in __import__("cms_hmrc_gateway.interests", fromlist=["EVENT_TYPES"]).EVENT_TYPES.items()}
+def _events(bootstrap: str, expected: int, timeout: float = 20.0) -> list[tuple[str, object]]:
+    types = {v: k for k, v in EVENT_TYPES.items()}
     out = []
-    for record in read_topic(bootstrap, "cms.hmrc.events.v1", expected):
+    for record in read_topic(bootstrap, "cms.hmrc.events.v1", expected, timeout):
         headers = {k: v.decode() for k, v in record.headers}
         cls = types[headers["ce_type"]]
         out.append((headers["ce_id"], cls.FromString(record.value)))
@@ -375,3 +376,47 @@ def test_annual_income_and_child_benefit_feeds_follow_the_clock(hmrc_with_broker
     ended = next(e for e in events if isinstance(e, ev.ChildBenefitEndDateNotified))
     assert ended.child_status.end_date == d(2026, 5, 31)  # the next quarter-end terminal date
     assert ended.child_status.end_reason == pb.CHILD_BENEFIT_END_REASON_LEFT_APPROVED_EDUCATION
+
+
+def test_feeds_survive_a_broker_that_restarts_empty(start_service, creds, clock):
+    """Tansu keeps messages in memory: a restart loses them. Events queued while the broker is down are sent when it
+    is back, and `replay-outbox` re-sends what the broker lost; every copy carries its CloudEvents id, so an
+    idempotent consumer group applies each event once."""
+    import datetime as dt
+    import time
+
+    from cms_platform import devinfra, outbox
+    from cms_platform.models import OutboxEvent
+
+    port = devinfra.free_port()
+    broker = devinfra.start_tansu(port)
+    try:
+        service, channel = start_service(HmrcGatewayService, db_name="hmrc-restart", kafka=broker.bootstrap,
+                                         population_size=10_000, feed_check_interval_seconds=0)
+        gw, scenario = api_grpc.HmrcGatewayServiceStub(channel), sc_grpc.HmrcScenarioServiceStub(channel)
+        call(scenario.UpsertPerson, sc.UpsertPersonRequest(request_id=str(uuid.uuid4()), person=scripted_person()),
+             creds)
+        call(gw.RegisterInterest, api.RegisterInterestRequest(
+            request_id=str(uuid.uuid4()), person=identity(), case_id="case-r",
+            interest_type=pb.INTEREST_TYPE_DEDUCTION_FROM_EARNINGS,
+            deduction_from_earnings=pb.DeductionFromEarningsParameters(
+                deduction_type=pb.DEDUCTION_FROM_EARNINGS_TYPE_ORDER)), creds)
+        before = _events(broker.bootstrap, expected=1)
+        assert len(before) == 1
+
+        broker.stop()  # the broker and everything it held are gone
+        call(scenario.ApplyLifeEvent, sc.ApplyLifeEventRequest(
+            request_id=str(uuid.uuid4()), nino=NINO, effective_date=d(2026, 4, 1),
+            job_loss=sc.JobLoss(employment_id="acme")), creds)
+        time.sleep(1)
+        with service.sessions() as s:  # queued, not lost, while nothing can take it
+            assert s.query(OutboxEvent).filter(OutboxEvent.published_at.is_(None)).count() == 1
+
+        broker = devinfra.start_tansu(port)
+        assert outbox.replay(service.sessions, since=clock.now() - dt.timedelta(days=1)) >= 1
+        after = _events(broker.bootstrap, expected=2, timeout=40)
+        ids = [ce_id for ce_id, _ in after]
+        assert set(ids) == {before[0][0]} | {ce_id for ce_id, e in after if isinstance(e, ev.DeoEmploymentChanged)}
+        assert len(set(ids)) == 2  # the lost event and the one queued while down, each under its own id
+    finally:
+        broker.stop()

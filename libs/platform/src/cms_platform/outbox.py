@@ -7,13 +7,14 @@ Delivery is at least once; consumers deduplicate on the CloudEvent id.
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 import uuid
 
 import structlog
 from google.protobuf.message import Message
 from opentelemetry import propagate, trace
-from sqlalchemy import select, text
+from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import cloudevents
@@ -50,6 +51,17 @@ def envelope_of(row: OutboxEvent) -> cloudevents.Envelope:
 # One relay publishes at a time per database, so a batch can never overtake an earlier one
 # (SKIP LOCKED alone would let two replicas interleave one aggregate's events).
 _RELAY_LOCK_KEY = 0x434D534F5554  # "CMSOUT"
+
+
+def replay(sessions: sessionmaker, *, since: dt.datetime, topic: str | None = None) -> int:
+    """Send again every event recorded since `since` (e.g. after a broker lost its data): the rows are kept after
+    publishing, so they are marked unpublished and the relay re-sends them in order. Consumers deduplicate on the
+    CloudEvents id, so an event the broker did keep has no second effect. Returns how many rows were re-queued."""
+    with sessions.begin() as s:
+        q = update(OutboxEvent).where(OutboxEvent.created_at >= since, OutboxEvent.published_at.is_not(None))
+        if topic:
+            q = q.where(OutboxEvent.topic == topic)
+        return s.execute(q.values(published_at=None)).rowcount
 
 
 class OutboxRelay:

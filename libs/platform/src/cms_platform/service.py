@@ -168,8 +168,11 @@ class CmsService(abc.ABC):
 
 def main(service_class: type[CmsService], argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=f"cms-{service_class.name}")
-    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate"],
-                        help="serve: run the gRPC server, outbox relay and consumers; migrate: upgrade the database")
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate", "replay-outbox"],
+                        help="serve: run the gRPC server, outbox relay and consumers; migrate: upgrade the database; "
+                             "replay-outbox: re-send the events recorded since --since (after a broker lost data)")
+    parser.add_argument("--since", type=dt.datetime.fromisoformat,
+                        help="replay-outbox: ISO 8601 instant with offset, e.g. 2026-04-06T09:00:00+00:00")
     args = parser.parse_args(argv)
     settings = service_class.settings_class()
     configure_logging(service=service_class.name, level=settings.log_level, fmt=settings.log_format)
@@ -179,6 +182,14 @@ def main(service_class: type[CmsService], argv: list[str] | None = None) -> int:
     if args.command == "migrate":
         service.migrate()
         log.info("database migrated")
+        return 0
+    if args.command == "replay-outbox":
+        if args.since is None or args.since.tzinfo is None:
+            parser.error("replay-outbox needs --since with a UTC offset")
+        from . import outbox
+
+        count = outbox.replay(service.sessions, since=args.since)
+        log.info("outbox events queued to be sent again by the running relay", events=count)
         return 0
     serve_metrics(settings.metrics_port)
     service.serve_forever()
