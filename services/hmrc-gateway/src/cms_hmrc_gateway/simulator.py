@@ -12,7 +12,7 @@ import datetime as dt
 from collections.abc import Callable
 
 from cms_platform.errors import FailedPrecondition, PreconditionViolation
-from cms_platform.population import Population, normalise_nino
+from cms_platform.population import Population, failed_match_rules, normalise_nino
 from cms_platform.population import hmrc as hmrc_rules
 from cms_platform.population.child_benefit import child_status, rule_terminal_date
 from cms_platform.population.model import Child, ChildBenefitEndReason, Employment, Person, UnearnedIncome
@@ -44,19 +44,6 @@ def payments(e: Employment, start: dt.date, end: dt.date, quirks=frozenset()) ->
     return [p for p in rti_payments(e, start, end, quirks=quirks) if start <= p.payment_date <= end]
 
 
-def failed_rules(held: Person, forenames: str, surname: str, date_of_birth: dt.date) -> tuple[str, ...]:
-    """HMRC's matching rule: first letter of the forename, first three letters of the surname, exact date of birth
-    (the NINO is the key, so it is exact by construction)."""
-    failed = []
-    if forenames.strip()[:1].upper() != held.forenames[:1].upper():
-        failed.append("FORENAME_INITIAL")
-    if surname.strip()[:3].upper() != held.surname[:3].upper():
-        failed.append("SURNAME_FIRST_THREE_LETTERS")
-    if date_of_birth != held.date_of_birth:
-        failed.append("DATE_OF_BIRTH")
-    return tuple(failed)
-
-
 def find_child(children: tuple[Child, ...], asked: ChildToFind) -> Child | None:
     """By CRN when the CMS holds one, else by forename initial, surname and date of birth within the award."""
     if asked.child_reference_number:
@@ -86,7 +73,7 @@ class SimulatedHmrc:
         held = self.person(asked.nino)
         if held is None:
             return MatchResult(MatchOutcome.NOT_FOUND), None
-        failed = failed_rules(held, asked.forenames, asked.surname, asked.date_of_birth)
+        failed = failed_match_rules(held, asked.forenames, asked.surname, asked.date_of_birth)
         if failed:
             return MatchResult(MatchOutcome.PARTIAL, failed), None
         if held.date_of_death is not None and held.date_of_death <= on:

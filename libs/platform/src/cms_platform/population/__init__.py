@@ -44,6 +44,19 @@ class Match:
         return self.person is not None and not self.failed_rules
 
 
+def failed_match_rules(held: Person, forenames: str, surname: str, date_of_birth: dt.date) -> tuple[str, ...]:
+    """HMRC's matching rule once the NINO has found a record: the forename's first letter, the surname's first three
+    letters and the exact date of birth. Returns the rules that failed (empty: a full match)."""
+    failed = []
+    if forenames.strip()[:1].upper() != held.forenames[:1].upper():
+        failed.append("FORENAME_INITIAL")
+    if surname.strip()[:3].upper() != held.surname[:3].upper():
+        failed.append("SURNAME_FIRST_THREE_LETTERS")
+    if date_of_birth != held.date_of_birth:
+        failed.append("DATE_OF_BIRTH")
+    return tuple(failed)
+
+
 def _years_before(on: dt.date, years: int) -> dt.date:
     try:
         return on.replace(year=on.year - years)
@@ -146,14 +159,7 @@ class Population:
         person = self.person(nino)
         if person is None:
             return Match(None)
-        failed = []
-        if forenames.strip()[:1].upper() != person.forenames[:1].upper():
-            failed.append("FORENAME_INITIAL")
-        if surname.strip()[:3].upper() != person.surname[:3].upper():
-            failed.append("SURNAME_FIRST_THREE_LETTERS")
-        if date_of_birth != person.date_of_birth:
-            failed.append("DATE_OF_BIRTH")
-        return Match(person, tuple(failed))
+        return Match(person, failed_match_rules(person, forenames, surname, date_of_birth))
 
     def child_benefit_children_aged(self, min_age: int, on: dt.date, limit: int | None = None, *,
                                     max_age: int = 19) -> Iterator[tuple[Person, Child]]:
