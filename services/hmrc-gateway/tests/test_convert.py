@@ -491,7 +491,7 @@ def test_every_contract_field_is_known(message, fields):
 @pytest.mark.parametrize(("cls", "fields"), [
     (Person, {"nino", "title", "forenames", "surname", "date_of_birth", "address", "partner_nino", "other_parent_nino",
               "self_assessment_utr", "self_employed", "employments", "tax_years", "child_benefit", "date_of_death",
-              "restricted", "quirks", "generated"}),
+              "restricted", "quirks", "generated", "sex", "previous_surnames", "benefit_awards"}),
     (Employment, {"employment_id", "employer", "payroll_id", "start_date", "end_date", "pay_frequency",
                   "annual_taxable_pay_pence", "annual_employee_pension_contributions_pence", "annual_benefits_in_kind_pence",
                   "occupational_pension", "leaving_date_unreported", "pay_changes"}),

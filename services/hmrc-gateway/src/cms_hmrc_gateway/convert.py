@@ -4,6 +4,7 @@ Pure functions: no gRPC, no SQL, no clock. `person_to_proto` / `person_from_prot
 (HmrcScenarioService.SimulatedPerson) and `person_from_proto(person_to_proto(p)) == p` holds for every Person the
 model can express, except for these documented gaps:
 
+- `Person.sex`, `previous_surnames` and `benefit_awards` (DWP's view) are not HMRC's: kept from `keep_from` too.
 - `Person.other_parent_nino` has no proto field: `person_from_proto` takes it from `keep_from` (the record being
   replaced, when there is one) and is "" otherwise.
 - An empty `Employment.employment_id` is not kept: an employment without an id is given one (see below).
@@ -351,6 +352,10 @@ def person_from_proto(msg: scenario.SimulatedPerson, *, keep_from: model.Person 
         address=address_from_proto(msg.address),
         partner_nino=msg.partner_nino,
         other_parent_nino=keep_from.other_parent_nino if keep_from is not None else "",
+        # DWP facts HMRC's view does not hold: kept from the record replaced.
+        sex=keep_from.sex if keep_from is not None else "",
+        previous_surnames=keep_from.previous_surnames if keep_from is not None else (),
+        benefit_awards=keep_from.benefit_awards if keep_from is not None else (),
         self_assessment_utr=msg.self_assessment_utr,
         self_employed=msg.self_employed,
         employments=tuple(employments),

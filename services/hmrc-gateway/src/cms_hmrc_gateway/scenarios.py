@@ -61,6 +61,7 @@ def load(db: Session, nino: str) -> Person | None:
     if row is None:
         return None
     person = convert.person_from_proto(api.SimulatedPerson.FromString(row.person))
+    # HMRC's view only: the DWP facts (benefit awards) of an overridden person are not kept by this gateway.
     return dataclasses.replace(person, other_parent_nino=row.other_parent_nino, generated=False)
 
 

@@ -4,7 +4,7 @@
 same people everywhere, nothing is built up front (a million people start instantly), and a person is generated
 from its index when asked for (a small LRU cache keeps recent ones). Hand-written fixtures (fixtures.py: Alex
 Turner AA123456A, Bethan Morgan AB234567B, Chidi Okafor AC345678C, Siân Llewellyn-Price AG765432A, Dana Whitfield
-AE456789D) are found first and take no index.
+AE456789D, and for DWP Ryan Doherty AH567890B on Universal Credit) are found first and take no index.
 
 Children are found through their claimants: `child(crn)`, and for the monthly 16+ Child Benefit check
 `child_benefit_children_aged` (whole claimants) or the faster `child_benefit_children` (claimants' NINOs).
@@ -12,7 +12,8 @@ Children are found through their claimants: `child(crn)`, and for the monthly 16
 - model.py: the plain person model; nino.py: NINO rules and the index <-> NINO bijection; tax_year.py;
   generator.py: how people, families and incomes are generated (with the mixes); rti.py: RTI payments and PAYE
   year totals; hmrc.py: the HMRC figure and the latest available tax year; child_benefit.py: entitlement and end
-  dates on a date.
+  dates on a date; _awards.py: how DWP benefit awards follow from a person's (and partner's) facts; dwp.py: live
+  awards and suspensions on a date.
 """
 
 from __future__ import annotations

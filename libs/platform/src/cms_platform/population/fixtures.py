@@ -16,7 +16,16 @@ Family 2 (Child Benefit past 16, a self-employed payer and a relevant other chil
   and Osian Okafor (2014-11-11, CRN AK100005A).
 - AE456789D Dana Whitfield, born 1988-01-09: no income data at all; Chidi's partner, claiming Child Benefit for
   their daughter Zara Okafor (2024-10-03, CRN AK100006B) but opted out of payment (High Income Child Benefit Charge):
-  a relevant other child of Chidi's, entitled but not in payment.
+  a relevant other child of Chidi's, entitled but not in payment. DWP: a live income-based JSA award (her own
+  claim, not a couple claim; award AE456789D-B1) since 2 March 2026, £181.00 a fortnight (£90.50 a week), so a
+  deduction from benefit is possible (e.g. on 6 April 2026).
+
+DWP only:
+- AH567890B Ryan Doherty, born 1991-08-21, single, no family links: a PAYE job ended 30 June 2023 (latest HMRC year
+  2023-24); Universal Credit since 24 July 2023 with no earned income (award AH567890B-M1, assessment periods from
+  the 24th, £400.14 standard allowance + £475.00 housing, no deductions): a UC deduction from benefit is possible.
+
+Everyone's sex is recorded (Alex, Chidi and Ryan "M"; Bethan, Siân and Dana "F"); no fixture has previous surnames.
 """
 
 from __future__ import annotations
@@ -26,6 +35,9 @@ import datetime as dt
 
 from .model import (
     Address,
+    AwardComponent,
+    BenefitAward,
+    BenefitType,
     Child,
     ChildBenefitAward,
     Employer,
@@ -66,7 +78,7 @@ SWANSEA_TRUST = Employer("Swansea Academies Trust", Address(("Heol y Felin",), "
                          "01632 960447", "581/SAT0091")
 
 ALEX = _with_paye(Person(
-    nino="AA123456A", title="Mr", forenames="Alex", surname="Turner", date_of_birth=D(1985, 3, 14),
+    nino="AA123456A", title="Mr", forenames="Alex", surname="Turner", date_of_birth=D(1985, 3, 14), sex="M",
     address=Address(("14 Victoria Road",), "LEEDS", "LS6 1DL"), other_parent_nino="AB234567B",
     employments=(
         Employment("AA123456A-E1", PENNINE, "0048213", D(2011, 9, 5), D(2019, 8, 30), PayFrequency.MONTHLY,
@@ -79,7 +91,7 @@ ALEX = _with_paye(Person(
     generated=False))
 
 BETHAN = _with_paye(Person(
-    nino="AB234567B", title="Ms", forenames="Bethan", surname="Morgan", date_of_birth=D(1979, 11, 2),
+    nino="AB234567B", title="Ms", forenames="Bethan", surname="Morgan", date_of_birth=D(1979, 11, 2), sex="F",
     address=Address(("Flat 3", "27 Heol Llanishen Fach"), "CARDIFF", "CF14 6LP"), other_parent_nino="AA123456A",
     employments=(
         Employment("AB234567B-E1", CARDIFF_UNI, "P204511", D(2012, 1, 9), None, PayFrequency.MONTHLY, 3_900_000,
@@ -98,7 +110,7 @@ def _chidi_sa(profit: int, received: dt.date) -> tuple[SelfAssessment, UnearnedI
 
 
 CHIDI = _with_paye(Person(
-    nino="AC345678C", title="Mr", forenames="Chidi", surname="Okafor", date_of_birth=D(1990, 6, 30),
+    nino="AC345678C", title="Mr", forenames="Chidi", surname="Okafor", date_of_birth=D(1990, 6, 30), sex="M",
     address=Address(("The Old Forge", "Mill Lane"), "BRISTOL", "BS7 8QA"), partner_nino="AE456789D",
     other_parent_nino="AG765432A", self_assessment_utr="4720938165", self_employed=True,
     generated=False), sa={
@@ -115,7 +127,7 @@ CHIDI = _with_paye(Person(
 })
 
 SIAN = _with_paye(Person(
-    nino="AG765432A", title="Mrs", forenames="Siân", surname="Llewellyn-Price", date_of_birth=D(1983, 5, 17),
+    nino="AG765432A", title="Mrs", forenames="Siân", surname="Llewellyn-Price", date_of_birth=D(1983, 5, 17), sex="F",
     address=Address(("8 Heol y Felin",), "SWANSEA", "SA2 9GH"), other_parent_nino="AC345678C",
     employments=(
         Employment("AG765432A-E1", SWANSEA_TRUST, "0091377", D(2017, 9, 1), None, PayFrequency.MONTHLY, 1_420_000,
@@ -130,11 +142,37 @@ SIAN = _with_paye(Person(
     generated=False))
 
 DANA = Person(
-    nino="AE456789D", title="Ms", forenames="Dana", surname="Whitfield", date_of_birth=D(1988, 1, 9),
+    nino="AE456789D", title="Ms", forenames="Dana", surname="Whitfield", date_of_birth=D(1988, 1, 9), sex="F",
     address=CHIDI.address, partner_nino="AC345678C",
     child_benefit=ChildBenefitAward("CHB88120346DW", D(2024, 10, 3), None, True, (
         Child("Zara", "Okafor", D(2024, 10, 3), "AK100006B", D(2024, 10, 3)),
     )),
+    benefit_awards=(
+        BenefitAward("AE456789D-B1", BenefitType.JOBSEEKERS_ALLOWANCE_INCOME_BASED, "AE456789D", D(2026, 3, 2),
+                     D(2026, 3, 16), 181_00, "FORTNIGHTLY",
+                     components=(AwardComponent("PERSONAL_ALLOWANCE", "SINGLE", 181_00),),
+                     cis_updated_on=D(2026, 3, 16)),
+    ),
     generated=False)
 
-FIXTURES: tuple[Person, ...] = (ALEX, BETHAN, CHIDI, SIAN, DANA)
+PORTSIDE = Employer("Portside Fulfilment Ltd", Address(("Unit 12", "Trafford Park Road"), "MANCHESTER", "M17 1HH"),
+                    "0161 496 0733", "475/PF30118")
+
+RYAN = _with_paye(Person(
+    nino="AH567890B", title="Mr", forenames="Ryan", surname="Doherty", date_of_birth=D(1991, 8, 21), sex="M",
+    address=Address(("Flat 6", "41 Ladybarn Lane"), "MANCHESTER", "M14 6YU"),
+    employments=(
+        Employment("AH567890B-E1", PORTSIDE, "0030118", D(2019, 3, 4), D(2023, 6, 30), PayFrequency.WEEKLY, 1_750_000,
+                   pay_changes=((D(2021, 4, 6), 1_850_000),)),
+    ),
+    benefit_awards=(
+        BenefitAward("AH567890B-M1", BenefitType.UNIVERSAL_CREDIT, "AH567890B", D(2023, 7, 24), D(2023, 8, 28),
+                     875_14, "MONTHLY",
+                     components=(AwardComponent("STANDARD_ALLOWANCE", "SINGLE", 400_14),
+                                 AwardComponent("HOUSING_ELEMENT", "RENT", 475_00)),
+                     uc_earned_income=False, uc_assessment_day=24, uc_standard_allowance_monthly_pence=400_14,
+                     cis_updated_on=D(2026, 4, 6)),
+    ),
+    generated=False))
+
+FIXTURES: tuple[Person, ...] = (ALEX, BETHAN, CHIDI, SIAN, DANA, RYAN)

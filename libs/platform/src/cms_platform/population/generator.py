@@ -52,6 +52,38 @@ Child Benefit (children whose terminal dates fall within the timeline; later one
   others, standing for a high-earning partner).
 - 1% of awards end early (CLAIM_ENDED); 4% of children join the award after birth.
 
+DWP (CIS) facts (_awards.py; drawn from their own keyed stream, so no HMRC fact changed when they were added)
+- Sex from the household's female flag (the same one forenames and titles follow). Previous surnames: 22% of women
+  who took their partner's or the paying parent's surname keep their own as a previous surname, and 1.5% of women
+  have one from an earlier marriage: about 4% of people.
+- Income-related awards belong to the benefit unit (the person, or the couple with the partner in the household:
+  one award listed under both, `claimant_nino` leading, 35% of couples with the partner position as claimant).
+  Units with a Self Assessment registration, or with a job or pension ever paying over £20,000 while it lasts, get
+  none. Units with nobody in work on the reference date claim in 64% (singles) / 70% (couples) of cases, from a few
+  weeks after the last job ended (or at some point in the last 13 years): Universal Credit from June 2018, before
+  that Income Support (lone parents), income-based JSA or income-related ESA (45% support group), 45% of them
+  ended MIGRATED_TO_UNIVERSAL_CREDIT (July 2019 to March 2026) with UC from the next day. 12% of units in low-paid
+  work claim UC with earnings. Out-of-work awards end the day before any job starts. UC: monthly, standard
+  allowance £400.14 single 25+ (£316.98 under 25), £628.10 couple (£497.55), child elements, housing for 60%, 28%
+  with third-party deductions, 35% with other deductions. Legacy: £90.50 a week single 25+ (£71.70 under 25,
+  £142.25 couples, +£47.70 support component), fortnightly (IS weekly for 30%).
+- Measured on the reference date (seed 2012, 29,412 people): 10.5% of working-age adults on an income-related
+  award, 9.5% on UC (15% of them with earnings), 1% on IS / JSA(IB) / ESA(IR); target ranges 9-15% and 7-11%.
+- Pension age (66, 66 and some months for births from 6 April 1960, 67 from March 1961): State Pension for 97%
+  (four-weekly; £230.25 a week full for 50%, 35-99% of it for the rest); Pension Credit guarantee credit
+  (standard minimum £227.10 single / £346.60 couple, higher by £40-£180 for 70%, less State Pension, pensions and
+  earnings; 90% take-up) for both partners over pension age: about 19% of pensioners (target 15-25%).
+- Contribution-based: 22% of people whose last job ended get new-style JSA (182 days at most) and 8% ESA(C)
+  (£90.50 a week for a year in the work-related activity group, £138.20 without limit in the support group).
+- Carer's Allowance 3.5% of adults (£83.30, not while earning over ~£10,000; ends at pension age); PIP (or DLA
+  replaced by PIP 2015-2019) for 2.5-6% by age and work, four-weekly; Maternity Allowance 3% of mothers around
+  the youngest child's birth; Widowed Parent's Allowance 2% of lone parents (bereaved before April 2017); AFCS 30%
+  of those who left the armed forces (and 0.08% of others); war disablement pensions 0.17% of over-40s; IIDB 0.3%.
+- 2.5% of live awards are suspended now (an open PaymentSuspension), 4.5% had a resolved suspension; 3% of live
+  awards older than 2.5 years have a stale CIS record (`cis_updated_on` 2+ years back); otherwise CIS heard of a live
+  award at the April uprating in the horizon year, of an ended one just after it ended. Award ids:
+  `<nino>-B<n>` for a person's own awards, `<claimant nino>-M<n>` for the unit's income-related ones.
+
 Data quirks (model.DataQuirk), of people: TWO_PAYS_ONE_MONTH 3% (monthly-paid), LATE_RTI_SUBMISSION 2%,
 CEASED_WITHOUT_END_DATE 2% (an ended job's leaving date never reported), PENSION_AS_EMPLOYMENT 15% of pensioners,
 CHILD_BENEFIT_END_BEFORE_START 1% of claimants. Deaths 0.1%, restricted records 0.1%.
@@ -67,7 +99,7 @@ from bisect import bisect_right
 from itertools import accumulate
 from typing import NamedTuple
 
-from . import _data
+from . import _awards, _data
 from .child_benefit import add_years, last_day_before_twenty, quarter_end_on_or_after, sixteen_terminal_date
 from .model import (
     Address,
@@ -184,13 +216,15 @@ class Generator:
         if not 0 <= size <= max_size:
             raise ValueError(f"population size must be 0..{max_size:,}")
         k = mix64(seed * 8 + 3)
-        self._k_block, self._k_person, self._k_name, self._k_addr, self._k_employer = (
-            mix64(k + i) for i in range(5))
+        self._k_block, self._k_person, self._k_name, self._k_addr, self._k_employer, self._k_dwp = (
+            mix64(k + i) for i in range(6))
         self._ref = self.reference_date.toordinal()
         # Small per-instance caches (thread-safe): households are shared by three people, addresses by partners.
         self.household = functools.lru_cache(maxsize=4096)(self._household)
         self.employer = functools.lru_cache(maxsize=8192)(self._employer)
         self.address = functools.lru_cache(maxsize=4096)(self._address)
+        # People without their benefit awards: a couple's awards need both partners' facts.
+        self.core = functools.lru_cache(maxsize=1024)(self._core)
 
     # -- identifiers -----------------------------------------------------------------------------------------------
 
@@ -547,9 +581,40 @@ class Generator:
     def person(self, index: int) -> Person:
         if not 0 <= index < self.size:
             raise IndexError(f"index {index} outside the population of {self.size:,}")
+        core = self.core(index)
         block, pos = divmod(index, 3)
         hh = self.household(block)
-        return _PersonBuilder(self, index, block, pos, hh).build()
+        awards = _awards.individual(self, index, core, hh)
+        partner = hh.partner[pos]
+        if partner < 0 or block * 3 + partner >= self.size:
+            awards.extend(_awards.income_related(self, block, hh, [(index, core)]))
+        elif _awards.might_claim(self, core, min(index, block * 3 + partner)):
+            other = block * 3 + partner
+            members = [(index, core), (other, self.core(other))]
+            members.sort(key=lambda m: m[0])
+            awards.extend(_awards.income_related(self, block, hh, members))
+        if not awards:
+            return core
+        awards.sort(key=lambda a: (a.start_date, a.award_id))
+        return dataclasses.replace(core, benefit_awards=tuple(awards))
+
+    def _core(self, index: int) -> Person:
+        block, pos = divmod(index, 3)
+        return _PersonBuilder(self, index, block, pos, self.household(block)).build()
+
+    def previous_surnames(self, index: int, female: bool, surname: str) -> tuple[str, ...]:
+        """Earlier surnames CIS holds for some women: the own surname of a woman who took her partner's (22% of
+        them), or a surname from an earlier marriage (1.5% of women)."""
+        if not female:
+            return ()
+        u = (mix64(self._k_dwp ^ (index << 2 | 1)) >> 11) * _U53
+        if u < 0.22:
+            own = self._own_surname(index)
+            return (own,) if own != surname else ()
+        if u > 0.985:
+            earlier = self._own_surname(index + (1 << 40))
+            return (earlier,) if earlier != surname else ()
+        return ()
 
     def link(self, block: int, pos: int) -> str:
         i = block * 3 + pos
@@ -611,7 +676,8 @@ class _PersonBuilder:
 
     def build(self) -> Person:
         g, hh, r = self.g, self.hh, self.rng.random
-        title, forenames = g._forenames(self.index, hh.female[self.pos])
+        female = hh.female[self.pos]
+        title, forenames = g._forenames(self.index, female)
         surname = g.surname(self.index, hh)
         death, restricted = g.death_and_restriction(self.index)
         if r() < 0.02:
@@ -638,7 +704,8 @@ class _PersonBuilder:
             other_parent_nino=g.link(self.block, hh.other_parent[self.pos]),
             self_assessment_utr=utr, self_employed=self_employed and death is None,
             employments=tuple(self.employments), tax_years=tax_years, child_benefit=award, date_of_death=death,
-            restricted=restricted, quirks=frozenset(self.quirks), generated=True)
+            restricted=restricted, quirks=frozenset(self.quirks), generated=True, sex="F" if female else "M",
+            previous_surnames=g.previous_surnames(self.index, female, surname))
 
     # -- income ----------------------------------------------------------------------------------------------------
 

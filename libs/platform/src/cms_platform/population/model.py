@@ -180,6 +180,86 @@ class ChildBenefitAward:
     children: tuple[Child, ...]
 
 
+class BenefitType(enum.StrEnum):
+    """DWP benefits as CIS records their awards (names as cms.dwp.v1.BenefitType without the prefix)."""
+
+    INCOME_SUPPORT = "INCOME_SUPPORT"
+    JOBSEEKERS_ALLOWANCE_INCOME_BASED = "JOBSEEKERS_ALLOWANCE_INCOME_BASED"
+    JOBSEEKERS_ALLOWANCE_CONTRIBUTION_BASED = "JOBSEEKERS_ALLOWANCE_CONTRIBUTION_BASED"
+    EMPLOYMENT_AND_SUPPORT_ALLOWANCE_INCOME_RELATED = "EMPLOYMENT_AND_SUPPORT_ALLOWANCE_INCOME_RELATED"
+    EMPLOYMENT_AND_SUPPORT_ALLOWANCE_CONTRIBUTORY = "EMPLOYMENT_AND_SUPPORT_ALLOWANCE_CONTRIBUTORY"
+    PENSION_CREDIT = "PENSION_CREDIT"
+    UNIVERSAL_CREDIT = "UNIVERSAL_CREDIT"
+    STATE_PENSION = "STATE_PENSION"
+    INCAPACITY_BENEFIT = "INCAPACITY_BENEFIT"
+    CARERS_ALLOWANCE = "CARERS_ALLOWANCE"
+    MATERNITY_ALLOWANCE = "MATERNITY_ALLOWANCE"
+    SEVERE_DISABLEMENT_ALLOWANCE = "SEVERE_DISABLEMENT_ALLOWANCE"
+    INDUSTRIAL_INJURIES_DISABLEMENT_BENEFIT = "INDUSTRIAL_INJURIES_DISABLEMENT_BENEFIT"
+    WIDOWED_PARENTS_ALLOWANCE = "WIDOWED_PARENTS_ALLOWANCE"
+    WIDOWS_PENSION = "WIDOWS_PENSION"
+    BEREAVEMENT_ALLOWANCE = "BEREAVEMENT_ALLOWANCE"
+    BEREAVEMENT_SUPPORT_PAYMENT = "BEREAVEMENT_SUPPORT_PAYMENT"
+    TRAINING_ALLOWANCE = "TRAINING_ALLOWANCE"
+    WAR_DISABLEMENT_PENSION = "WAR_DISABLEMENT_PENSION"
+    WAR_WIDOWS_PENSION = "WAR_WIDOWS_PENSION"
+    ARMED_FORCES_COMPENSATION_SCHEME = "ARMED_FORCES_COMPENSATION_SCHEME"
+    DISABILITY_LIVING_ALLOWANCE = "DISABILITY_LIVING_ALLOWANCE"
+    PERSONAL_INDEPENDENCE_PAYMENT = "PERSONAL_INDEPENDENCE_PAYMENT"
+
+
+class AwardEndReason(enum.StrEnum):
+    ENTITLEMENT_ENDED = "ENTITLEMENT_ENDED"
+    CLAIMANT_DECEASED = "CLAIMANT_DECEASED"
+    MIGRATED_TO_UNIVERSAL_CREDIT = "MIGRATED_TO_UNIVERSAL_CREDIT"
+    CLAIM_WITHDRAWN = "CLAIM_WITHDRAWN"
+    REPLACED_BY_OTHER_BENEFIT = "REPLACED_BY_OTHER_BENEFIT"
+    OTHER = "OTHER"
+
+
+@dataclass(frozen=True, slots=True)
+class AwardComponent:
+    type: str  # e.g. "PERSONAL_ALLOWANCE", "STANDARD_ALLOWANCE", "SUPPORT_COMPONENT"
+    sub_type: str
+    amount_pence: int  # per award payment
+    payable: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class PaymentSuspension:
+    start_date: dt.date
+    end_date: dt.date | None  # None: still suspended
+    reason: str  # e.g. "FAILED_TO_ATTEND", "DOUBT_ON_ENTITLEMENT", "CUSTOMER_ABROAD"
+
+
+@dataclass(frozen=True, slots=True)
+class BenefitAward:
+    """One DWP benefit award as CIS holds it. A couple claim is listed under both people: `claimant_nino` leads,
+    `partner_nino` is included (and may carry a deduction, Sch 9B)."""
+
+    award_id: str  # stable: derived from the household and the award's position
+    benefit_type: BenefitType
+    claimant_nino: str
+    start_date: dt.date
+    decision_date: dt.date
+    amount_pence: int  # per payment
+    payment_frequency: str  # "WEEKLY" | "FORTNIGHTLY" | "FOUR_WEEKLY" | "MONTHLY" (UC)
+    partner_nino: str = ""
+    end_date: dt.date | None = None
+    end_reason: AwardEndReason | None = None
+    components: tuple[AwardComponent, ...] = ()
+    suspensions: tuple[PaymentSuspension, ...] = ()
+    # Universal Credit only (rules.md §9): earnings in the current assessment period (Real Time Earnings), the
+    # day of the month assessment periods start, the standard allowance and deductions already taken.
+    uc_earned_income: bool = False
+    uc_assessment_day: int = 1
+    uc_standard_allowance_monthly_pence: int = 0
+    uc_third_party_deduction_count: int = 0
+    uc_other_deductions_monthly_pence: int = 0
+    # When CIS last heard from the benefit system: an old date on a live award is a stale CIS record.
+    cis_updated_on: dt.date | None = None
+
+
 class DataQuirk(enum.StrEnum):
     """Known dirt in HMRC data a person can carry (interfaces.md §4)."""
 
@@ -211,3 +291,8 @@ class Person:
     restricted: bool = False  # HMRC manual-correspondence indicator (its 423)
     quirks: frozenset[DataQuirk] = field(default_factory=frozenset)
     generated: bool = True  # False for fixtures and scenario overrides
+    # DWP / CIS: sex as recorded, earlier names (maiden names cause partial matches), benefit awards listed under
+    # this person (as claimant or as the partner on a couple claim), oldest first.
+    sex: str = ""  # "M" | "F"
+    previous_surnames: tuple[str, ...] = ()
+    benefit_awards: tuple[BenefitAward, ...] = ()
