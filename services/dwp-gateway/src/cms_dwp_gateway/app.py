@@ -28,7 +28,7 @@ class DwpGatewayService(CmsService):
     def registrations(self) -> list[ServiceRegistration]:
         full_name = dwp_service_pb2.DESCRIPTOR.services_by_name["DwpGatewayService"].full_name
         return [ServiceRegistration(full_name, dwp_service_pb2_grpc.add_DwpGatewayServiceServicer_to_server,
-                                    DwpGatewayServicer(cis=SimulatedCis(Population())))]
+                                    DwpGatewayServicer(cis=SimulatedCis(Population()), clock=self.clock))]
 
     def subscriptions(self) -> list[Subscription]:
         return [notices.subscription(self.clock)]

@@ -1,20 +1,150 @@
-"""Thin gRPC adapter over the CIS port."""
+"""Thin gRPC adapter over the CIS port: check the request, ask the port at the clock's date, answer.
+
+This release serves CIS identity, personal data and benefit awards; business interests and deductions from benefit
+come next (their RPCs answer UNIMPLEMENTED until then)."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from cms.dwp.v1 import dwp_service_pb2 as api
 from cms.dwp.v1 import dwp_service_pb2_grpc as api_grpc
-from cms_platform.convert import full_date, match_result
+from cms.dwp.v1 import resources_pb2 as pb
+from cms_platform.clock import Clock
+from cms_platform.convert import match_result
+from cms_platform.errors import NotFound, ViolationCollector
+from cms_platform.population.model import BenefitType
+from cms_platform.population.nino import valid_nino
 
+from . import records
 from .port import CisPort
+from .simulator import live_on
+
+
+def _date(d, path: str, v: ViolationCollector, *, required: bool = False) -> dt.date | None:
+    if not (d.year or d.month or d.day):
+        if required:
+            v.add(path, "is required")
+        return None
+    try:
+        return dt.date(d.year, d.month, d.day)
+    except ValueError:
+        v.add(path, "must be a full calendar date")
+        return None
+
+
+def _nino(nino: str, path: str, v: ViolationCollector) -> None:
+    if not valid_nino(nino):
+        v.add(path, "is not a valid National Insurance number (two letters, six digits, A-D)")
 
 
 class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
-    def __init__(self, *, cis: CisPort):
+    def __init__(self, *, cis: CisPort, clock: Clock):
         self._cis = cis
+        self._clock = clock
 
     def VerifyNino(self, request: api.VerifyNinoRequest, context) -> api.VerifyNinoResponse:
+        v = ViolationCollector()
         p = request.person
-        v = self._cis.verify_nino(nino=p.nino, forenames=p.name.forenames, surname=p.name.surname,
-                                  date_of_birth=full_date(p.date_of_birth, "person.date_of_birth"))
-        return api.VerifyNinoResponse(match=match_result(found=v.found, failed_rules=v.failed_rules), nino=v.nino)
+        _nino(p.nino, "person.nino", v)
+        dob = _date(p.date_of_birth, "person.date_of_birth", v, required=True)
+        v.raise_if_any()
+        r = self._cis.verify_nino(nino=p.nino, forenames=p.name.forenames, surname=p.name.surname, date_of_birth=dob,
+                                  postcode=request.postcode)
+        out = api.VerifyNinoResponse(match=match_result(found=r.found, failed_rules=r.failed_rules), nino=r.nino,
+                                     person_id=r.person_id)
+        if r.person is not None:
+            out.restricted = r.person.restricted
+            out.record_update_time.CopyFrom(records.record_update_time(r.person))
+            if r.person.date_of_death:
+                out.date_of_death.CopyFrom(records.date(r.person.date_of_death))
+        return out
+
+    def VerifyChildReferenceNumber(self, request, context) -> api.VerifyChildReferenceNumberResponse:
+        v = ViolationCollector()
+        if not request.child_reference_number and not request.parent_nino:
+            v.add("child_reference_number", "give the Child Reference Number, or parent_nino to search by")
+        if request.child_reference_number:
+            _nino(request.child_reference_number, "child_reference_number", v)
+        if request.parent_nino:
+            _nino(request.parent_nino, "parent_nino", v)
+        dob = _date(request.date_of_birth, "date_of_birth", v, required=True)
+        v.raise_if_any()
+        r = self._cis.verify_child(crn=request.child_reference_number, parent_nino=request.parent_nino,
+                                   forenames=request.name.forenames, surname=request.name.surname, date_of_birth=dob)
+        out = api.VerifyChildReferenceNumberResponse(match=match_result(found=r.found, failed_rules=r.failed_rules),
+                                                     person_id=r.person_id)
+        if r.child is not None:
+            out.child_reference_number = r.child.child_reference_number
+            out.record_update_time.CopyFrom(records.timestamp(r.child.relationship_start_date))
+        return out
+
+    def GetPersonRecord(self, request: api.GetPersonRecordRequest, context) -> pb.PersonRecord:
+        v = ViolationCollector()
+        if not request.nino and not request.child_reference_number:
+            v.add("nino", "give the NINO, or child_reference_number for a child without one")
+        if request.nino:
+            _nino(request.nino, "nino", v)
+        if request.child_reference_number:
+            _nino(request.child_reference_number, "child_reference_number", v)
+        v.raise_if_any()
+        if request.nino:
+            person = self._cis.person(request.nino)
+            if person is None:
+                raise NotFound("person", "people/unknown", "CIS holds no record for this NINO")
+            return records.person_record(person)
+        found = self._cis.child(request.child_reference_number)
+        if found is None:
+            raise NotFound("person", "people/unknown", "CIS holds no record for this Child Reference Number")
+        return records.child_record(*found)
+
+    def ListBenefitAwards(self, request: api.ListBenefitAwardsRequest, context) -> api.ListBenefitAwardsResponse:
+        v = ViolationCollector()
+        _nino(request.nino, "nino", v)
+        types = set()
+        for i, t in enumerate(request.benefit_types):
+            name = pb.BenefitType.Name(t).removeprefix("BENEFIT_TYPE_") if t in pb.BenefitType.values() else ""
+            if not t or name not in BenefitType.__members__:
+                v.add(f"benefit_types[{i}]", f"{t} is not a benefit type")
+            else:
+                types.add(BenefitType[name])
+        start = _date(request.effective_from_date, "effective_from_date", v)
+        end = _date(request.effective_to_date, "effective_to_date", v)
+        if start and end and end < start:
+            v.add("effective_to_date", "is before effective_from_date")
+        if request.page_size < 0:
+            v.add("page_size", "must not be negative")
+        try:
+            offset = int(request.page_token or "0")
+        except ValueError:
+            v.add("page_token", "is not a token this service issued")
+            offset = 0
+        v.raise_if_any()
+        awards = self._cis.awards(request.nino, types=frozenset(types), live_from=start, live_to=end)
+        if awards is None:
+            raise NotFound("person", "people/unknown", "CIS holds no record for this NINO")
+        size = min(request.page_size or 50, 200)
+        today = self._clock.today()
+        nino = request.nino.replace(" ", "").upper()
+        person = self._cis.person(nino)
+        return api.ListBenefitAwardsResponse(
+            benefit_awards=[records.award(a, nino, today) for a in awards[offset:offset + size]],
+            next_page_token=str(offset + size) if offset + size < len(awards) else "",
+            record_update_time=records.record_update_time(person))
+
+    def ViewBenefitInfo(self, request: api.ViewBenefitInfoRequest, context) -> api.BenefitInfo:
+        v = ViolationCollector()
+        _nino(request.nino, "nino", v)
+        on = _date(request.as_of_date, "as_of_date", v) or self._clock.today()
+        v.raise_if_any()
+        person = self._cis.person(request.nino)
+        if person is None:
+            raise NotFound("person", "people/unknown", "CIS holds no record for this NINO")
+        live = [a for a in person.benefit_awards if live_on(a, on)]
+        return api.BenefitInfo(person_id=records.person_id(person.nino), as_of_date=records.date(on),
+                              live_awards=[records.award(a, person.nino, on) for a in live],
+                              flat_rate_benefit_in_payment=records.flat_rate_benefit_in_payment(person, on, live),
+                              record_update_time=records.record_update_time(person))
+
+
+
