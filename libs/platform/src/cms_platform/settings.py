@@ -12,6 +12,8 @@ from typing import ClassVar, Literal
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from .population import DEFAULT_SEED, DEFAULT_SIZE
+
 DEV_SIGNING_KEY = "cms-development-signing-key-not-for-production"
 
 
@@ -70,3 +72,26 @@ class ServiceSettings(BaseSettings):
 def prefixed(prefix: str) -> SettingsConfigDict:
     """The model_config for a service's settings class."""
     return SettingsConfigDict(env_prefix=prefix, frozen=True, extra="ignore")
+
+
+class SimulatorSettings(ServiceSettings):
+    """Settings of a gateway that simulates an external system: its scenario admin service (test-data control)."""
+
+    # Unset: on, except in production, where it cannot be switched on.
+    scenario_admin_enabled: bool | None = None
+    # The synthetic population the gateways share: the same size and seed everywhere, so they agree on people.
+    population_size: int = DEFAULT_SIZE
+    population_seed: int = DEFAULT_SEED
+
+    @model_validator(mode="after")
+    def _no_scenarios_in_production(self):
+        if self.environment == "production" and self.scenario_admin_enabled:
+            prefix = self.model_config.get("env_prefix", "")
+            raise ValueError(f"the scenario admin service must be off in production ({prefix}SCENARIO_ADMIN_ENABLED=false)")
+        return self
+
+    @property
+    def scenario_admin(self) -> bool:
+        if self.scenario_admin_enabled is not None:
+            return self.scenario_admin_enabled
+        return self.environment != "production"

@@ -26,8 +26,9 @@ class CraGatewayService(CmsService):
 
     def registrations(self) -> list[ServiceRegistration]:
         full_name = cra_service_pb2.DESCRIPTOR.services_by_name["CraGatewayService"].full_name
+        population = Population(size=self.settings.population_size, seed=self.settings.population_seed)
         return [ServiceRegistration(full_name, cra_service_pb2_grpc.add_CraGatewayServiceServicer_to_server,
-                                    CraGatewayServicer(cra=SimulatedCra(Population())), guard=require_legal_basis)]
+                                    CraGatewayServicer(cra=SimulatedCra(population)), guard=require_legal_basis)]
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -1,9 +1,9 @@
 from typing import ClassVar
 
-from cms_platform.settings import ServiceSettings, prefixed
+from cms_platform.settings import SimulatorSettings, prefixed
 
 
-class CraGatewaySettings(ServiceSettings):
+class CraGatewaySettings(SimulatorSettings):
     model_config = prefixed("CRA_GATEWAY_")
     service_name: ClassVar[str] = "cra-gateway"
     default_grpc_port: ClassVar[int] = 50055
