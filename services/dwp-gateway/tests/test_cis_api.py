@@ -100,3 +100,51 @@ def test_bad_input_is_named(cis):
             cis(method, request)
         assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT, (method, field)
         assert field in violated_fields(err.value), (method, field)
+
+
+def test_benefit_changes_reach_a_case_only_while_its_interest_is_registered(start_service, creds, kafka_bootstrap):
+    import uuid
+
+    from cms.dwp.v1 import dwp_scenario_service_pb2 as sc
+    from cms.dwp.v1 import dwp_scenario_service_pb2_grpc as sc_grpc
+    from cms.dwp.v1 import events_pb2 as ev
+    from cms_platform.testing import read_topic
+
+    _, channel = start_service(DwpGatewayService, db_name="dwp-interests", kafka=kafka_bootstrap)
+    gw, scenario = api_grpc.DwpGatewayServiceStub(channel), sc_grpc.DwpScenarioServiceStub(channel)
+
+    def call(method, request):
+        return method(request, metadata=creds.staff(), timeout=10)
+
+    watching = call(gw.RegisterInterest, api.RegisterInterestRequest(
+        request_id=str(uuid.uuid4()), nino="AE456789D", case_id="case-1", role=pb.CASE_ROLE_PAYING_PARENT,
+        businesses=[pb.CIS_BUSINESS_JOBSEEKERS_ALLOWANCE]))
+    assert watching.state == pb.INTEREST_STATE_ACTIVE and watching.businesses[0].business_interest_number
+    with pytest.raises(grpc.RpcError) as err:  # one active interest per case, person and role
+        call(gw.RegisterInterest, api.RegisterInterestRequest(
+            request_id=str(uuid.uuid4()), nino="AE456789D", case_id="case-1", role=pb.CASE_ROLE_PAYING_PARENT))
+    assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    gone = call(gw.RegisterInterest, api.RegisterInterestRequest(
+        request_id=str(uuid.uuid4()), nino="AE456789D", case_id="case-2", role=pb.CASE_ROLE_PAYING_PARENT))
+    call(gw.DeregisterInterest, api.DeregisterInterestRequest(request_id=str(uuid.uuid4()),
+                                                              interest_id=gone.interest_id))
+    listed = call(gw.ListInterests, api.ListInterestsRequest(nino="AE456789D"))
+    assert [i.case_id for i in listed.interests] == ["case-1"]
+
+    # Dana's JSA ends (broadcast to case-1 only); a UC award starts (CIS never broadcasts UC).
+    ended = call(scenario.EndBenefitAward, sc.EndBenefitAwardRequest(
+        request_id=str(uuid.uuid4()), award_id="AE456789D-B1", end_date=d(2026, 4, 30),
+        end_reason=pb.AWARD_END_REASON_ENTITLEMENT_ENDED))
+    assert ended.end_date == d(2026, 4, 30)
+    call(scenario.StartBenefitAward, sc.StartBenefitAwardRequest(
+        request_id=str(uuid.uuid4()), nino="AE456789D", benefit_type=pb.BENEFIT_TYPE_UNIVERSAL_CREDIT,
+        start_date=d(2026, 5, 1), amount=common.PeriodicAmount(frequency=common.PAYMENT_FREQUENCY_MONTHLY,
+                                                               amount_pence=400_14)))
+    records = read_topic(kafka_bootstrap, "cms.dwp.events.v1", expected=1)
+    events = [ev.BenefitInformationChanged.FromString(r.value) for r in records]
+    assert [(e.case_id, e.change_kind) for e in events] == [("case-1", ev.BENEFIT_CHANGE_KIND_AWARD_ENDED)]
+    assert events[0].award.end_reason == pb.AWARD_END_REASON_ENTITLEMENT_ENDED
+    # CIS now holds the ended JSA and the new UC award.
+    awards = call(gw.ListBenefitAwards, api.ListBenefitAwardsRequest(nino="AE456789D")).benefit_awards
+    assert [a.benefit_type for a in awards][:2] == [pb.BENEFIT_TYPE_UNIVERSAL_CREDIT,
+                                                    pb.BENEFIT_TYPE_JOBSEEKERS_ALLOWANCE_INCOME_BASED]

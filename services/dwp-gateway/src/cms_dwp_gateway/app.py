@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cms.dwp.v1 import dwp_service_pb2, dwp_service_pb2_grpc
+from cms.dwp.v1 import (
+    dwp_scenario_service_pb2,
+    dwp_scenario_service_pb2_grpc,
+    dwp_service_pb2,
+    dwp_service_pb2_grpc,
+)
 from cms_platform.consumer import Subscription
 from cms_platform.population import Population
 from cms_platform.server import ServiceRegistration
@@ -12,11 +17,11 @@ from cms_platform.service import CmsService
 from cms_platform.service import main as run_main
 
 from . import notices
+from .cis import TOPIC, AwardStore
+from .scenario_servicer import DwpScenarioServicer
 from .servicer import DwpGatewayServicer
 from .settings import DwpGatewaySettings
 from .simulator import SimulatedCis
-
-TOPIC = "cms.dwp.events.v1"
 
 
 class DwpGatewayService(CmsService):
@@ -25,10 +30,21 @@ class DwpGatewayService(CmsService):
     topics = (TOPIC,)
     migrations_dir = Path(__file__).parent / "migrations"
 
+    def __init__(self, settings: DwpGatewaySettings, **kw):
+        super().__init__(settings, **kw)
+        self.cis = SimulatedCis(Population(size=settings.population_size, seed=settings.population_seed),
+                                AwardStore(self.sessions))
+
     def registrations(self) -> list[ServiceRegistration]:
         full_name = dwp_service_pb2.DESCRIPTOR.services_by_name["DwpGatewayService"].full_name
-        return [ServiceRegistration(full_name, dwp_service_pb2_grpc.add_DwpGatewayServiceServicer_to_server,
-                                    DwpGatewayServicer(cis=SimulatedCis(Population()), clock=self.clock))]
+        out = [ServiceRegistration(full_name, dwp_service_pb2_grpc.add_DwpGatewayServiceServicer_to_server,
+                                   DwpGatewayServicer(cis=self.cis, clock=self.clock, sessions=self.sessions))]
+        if self.settings.scenario_admin:
+            scenario = dwp_scenario_service_pb2.DESCRIPTOR.services_by_name["DwpScenarioService"].full_name
+            out.append(ServiceRegistration(scenario, dwp_scenario_service_pb2_grpc.add_DwpScenarioServiceServicer_to_server,
+                                           DwpScenarioServicer(cis_view=self.cis, sessions=self.sessions,
+                                                               clock=self.clock)))
+        return out
 
     def subscriptions(self) -> list[Subscription]:
         return [notices.subscription(self.clock)]

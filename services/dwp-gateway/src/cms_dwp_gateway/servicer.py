@@ -1,11 +1,13 @@
 """Thin gRPC adapter over the CIS port: check the request, ask the port at the clock's date, answer.
 
-This release serves CIS identity, personal data and benefit awards; business interests and deductions from benefit
-come next (their RPCs answer UNIMPLEMENTED until then)."""
+This release serves CIS identity, personal data, benefit awards and business interests with their broadcasts;
+deductions from benefit come next (their RPCs answer UNIMPLEMENTED until then)."""
 
 from __future__ import annotations
 
 import datetime as dt
+
+from sqlalchemy.orm import sessionmaker
 
 from cms.dwp.v1 import dwp_service_pb2 as api
 from cms.dwp.v1 import dwp_service_pb2_grpc as api_grpc
@@ -13,9 +15,11 @@ from cms.dwp.v1 import resources_pb2 as pb
 from cms_platform.clock import Clock
 from cms_platform.convert import match_result
 from cms_platform.errors import NotFound, ViolationCollector
+from cms_platform.idempotency import run_idempotent
 from cms_platform.population.model import BenefitType
 from cms_platform.population.nino import valid_nino
 
+from . import cis as cis_state
 from . import records
 from .port import CisPort
 from .simulator import live_on
@@ -39,9 +43,30 @@ def _nino(nino: str, path: str, v: ViolationCollector) -> None:
 
 
 class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
-    def __init__(self, *, cis: CisPort, clock: Clock):
+    def __init__(self, *, cis: CisPort, clock: Clock, sessions: sessionmaker):
         self._cis = cis
         self._clock = clock
+        self._sessions = sessions
+
+    # -- business interests -----------------------------------------------------------------------------------------
+
+    def RegisterInterest(self, request: api.RegisterInterestRequest, context) -> pb.BusinessInterest:
+        v = ViolationCollector()
+        _nino(request.nino, "nino", v)
+        v.raise_if_any()
+        return run_idempotent(self._sessions, method="RegisterInterest", request=request,
+                              response_type=pb.BusinessInterest, clock=self._clock,
+                              execute=lambda s: cis_state.register(s, request=request, cis=self._cis, clock=self._clock))
+
+    def DeregisterInterest(self, request: api.DeregisterInterestRequest, context) -> pb.BusinessInterest:
+        return run_idempotent(self._sessions, method="DeregisterInterest", request=request,
+                              response_type=pb.BusinessInterest, clock=self._clock,
+                              execute=lambda s: cis_state.deregister(s, interest_id=request.interest_id,
+                                                                     clock=self._clock))
+
+    def ListInterests(self, request: api.ListInterestsRequest, context) -> api.ListInterestsResponse:
+        with self._sessions() as s:
+            return cis_state.list_interests(s, request=request)
 
     def VerifyNino(self, request: api.VerifyNinoRequest, context) -> api.VerifyNinoResponse:
         v = ViolationCollector()

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import re
+from collections.abc import Callable
 
 from cms_platform.population import Population, normalise_nino
 from cms_platform.population.model import BenefitAward, BenefitType, Child, Person
@@ -37,11 +39,20 @@ def cis_failed_rules(held_forenames: str, held_surname: str, held_dob: dt.date, 
 
 
 class SimulatedCis:
-    def __init__(self, population: Population):
+    def __init__(self, population: Population, stored_awards: Callable[[str], list[BenefitAward]] = lambda _n: []):
         self._population = population
+        self._stored = stored_awards
 
     def person(self, nino: str) -> Person | None:
-        return self._population.person(normalise_nino(nino))
+        """The person with their awards as CIS holds them now: scenario awards replace generated ones of the same id."""
+        held = self._population.person(normalise_nino(nino))
+        if held is None:
+            return None
+        stored = self._stored(held.nino)
+        if not stored:
+            return held
+        by_id = {a.award_id: a for a in held.benefit_awards} | {a.award_id: a for a in stored}
+        return dataclasses.replace(held, benefit_awards=tuple(sorted(by_id.values(), key=lambda a: a.start_date)))
 
     def child(self, crn: str) -> tuple[Person, Child] | None:
         return self._population.child(normalise_nino(crn))
