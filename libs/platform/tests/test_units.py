@@ -100,3 +100,13 @@ def test_manual_clock_moves_only_when_told():
     assert clock.now() == clock.now()
     clock.advance(dt.timedelta(days=42))
     assert clock.today() == dt.date(2026, 2, 12)
+
+
+def test_paging_names_a_bad_size_or_token():
+    from cms_platform.paging import page
+
+    assert page(0, "") == (50, 0) and page(1000, "40", maximum=200) == (200, 40)
+    for size, token, field in [(-1, "", "page_size"), (10, "abc", "page_token"), (10, "-5", "page_token")]:
+        with pytest.raises(InvalidArgument) as err:
+            page(size, token)
+        assert [v.field for v in err.value.violations] == [field]

@@ -19,6 +19,7 @@ from cms.dwp.v1 import resources_pb2 as pb
 from cms_platform import outbox
 from cms_platform.clock import Clock
 from cms_platform.errors import AlreadyExists, InvalidArgument, NotFound
+from cms_platform.paging import page
 from cms_platform.population import normalise_nino
 from cms_platform.population.model import (
     AwardComponent,
@@ -145,11 +146,7 @@ def deregister(db: Session, *, interest_id: str, clock: Clock) -> pb.BusinessInt
 def list_interests(db: Session, *, request: api.ListInterestsRequest) -> api.ListInterestsResponse:
     if not request.nino and not request.case_id:
         raise InvalidArgument.field("case_id", "give case_id or nino")
-    size = min(request.page_size or 50, 200)
-    try:
-        offset = int(request.page_token or "0")
-    except ValueError:
-        raise InvalidArgument.field("page_token", "is not a token this service issued") from None
+    size, offset = page(request.page_size, request.page_token, maximum=200)
     q = select(InterestRecord).order_by(InterestRecord.created_at.desc(), InterestRecord.id)
     if request.nino:
         q = q.where(InterestRecord.nino == normalise_nino(request.nino))

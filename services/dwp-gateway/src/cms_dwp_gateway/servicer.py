@@ -16,6 +16,7 @@ from cms_platform.clock import Clock
 from cms_platform.convert import match_result
 from cms_platform.errors import NotFound, ViolationCollector
 from cms_platform.idempotency import run_idempotent
+from cms_platform.paging import page
 from cms_platform.population.model import BenefitType
 from cms_platform.population.nino import valid_nino
 
@@ -137,18 +138,11 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
         end = _date(request.effective_to_date, "effective_to_date", v)
         if start and end and end < start:
             v.add("effective_to_date", "is before effective_from_date")
-        if request.page_size < 0:
-            v.add("page_size", "must not be negative")
-        try:
-            offset = int(request.page_token or "0")
-        except ValueError:
-            v.add("page_token", "is not a token this service issued")
-            offset = 0
         v.raise_if_any()
+        size, offset = page(request.page_size, request.page_token, maximum=200)
         awards = self._cis.awards(request.nino, types=frozenset(types), live_from=start, live_to=end)
         if awards is None:
             raise NotFound("person", "people/unknown", "CIS holds no record for this NINO")
-        size = min(request.page_size or 50, 200)
         today = self._clock.today()
         nino = request.nino.replace(" ", "").upper()
         person = self._cis.person(nino)

@@ -26,6 +26,7 @@ from cms.hmrc.v1 import resources_pb2 as pb
 from cms_platform import outbox
 from cms_platform.clock import Clock
 from cms_platform.errors import AlreadyExists, InvalidArgument, NotFound
+from cms_platform.paging import page
 from cms_platform.population import normalise_nino
 from cms_platform.population.model import Person
 
@@ -116,13 +117,7 @@ def remove(db: Session, *, interest_id: str, clock: Clock) -> pb.Interest:
 
 
 def list_interests(db: Session, *, request: api.ListInterestsRequest) -> api.ListInterestsResponse:
-    if request.page_size < 0:
-        raise InvalidArgument.field("page_size", "must not be negative")
-    size = min(request.page_size or 100, 1000)
-    try:
-        offset = int(request.page_token or "0")
-    except ValueError:
-        raise InvalidArgument.field("page_token", "is not a token this service issued") from None
+    size, offset = page(request.page_size, request.page_token, default=100, maximum=1000)
     q = select(InterestRecord).order_by(InterestRecord.created_at, InterestRecord.id)
     if request.case_id:
         q = q.where(InterestRecord.case_id == request.case_id)

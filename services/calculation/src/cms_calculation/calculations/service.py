@@ -18,6 +18,7 @@ from cms_platform.clock import Clock
 from cms_platform.errors import DomainError, FieldViolation, InvalidArgument, NotFound
 from cms_platform.idempotency import remember, request_hash, run_idempotent
 from cms_platform.models import IdempotentRequest
+from cms_platform.paging import page
 
 from ..engine.calculate import calculate
 from ..engine.model import CalculationResult
@@ -99,25 +100,9 @@ def get(*, db_session: Session, name: str) -> pb.Calculation:
     return _parse(row)
 
 
-def _offset(page_token: str) -> int:
-    try:
-        offset = int(page_token or "0")
-    except ValueError:
-        offset = -1
-    if offset < 0:
-        raise InvalidArgument.field("page_token", "is not a token this service issued")
-    return offset
-
-
-def _page_size(page_size: int) -> int:
-    if page_size < 0:
-        raise InvalidArgument.field("page_size", "must not be negative")
-    return min(page_size or 50, 500)
-
-
 def list_for_case(*, db_session: Session, case_reference: str, page_size: int, page_token: str
                   ) -> tuple[list[pb.Calculation], str]:
-    size, offset = _page_size(page_size), _offset(page_token)
+    size, offset = page(page_size, page_token)
     rows = db_session.scalars(
         select(StoredCalculation).where(StoredCalculation.case_reference == case_reference)
         .order_by(StoredCalculation.effective_date.desc(), StoredCalculation.created_at.desc(),
@@ -143,14 +128,14 @@ def rule_set(*, rule_book: RuleBook, name: str) -> pb.RuleSet:
 
 
 def list_rule_sets(*, rule_book: RuleBook, request: api.ListRuleSetsRequest) -> api.ListRuleSetsResponse:
-    size, offset = _page_size(request.page_size), _offset(request.page_token)
+    size, offset = page(request.page_size, request.page_token)
     chosen = list(rule_book.rule_sets)
     if request.HasField("effective_date"):
         on = convert.full_date(request.effective_date, "effective_date")
         chosen = [r for r in chosen if r.in_force(on)]
-    page = chosen[offset:offset + size]
+    shown = chosen[offset:offset + size]
     token = str(offset + size) if offset + size < len(chosen) else ""
-    return api.ListRuleSetsResponse(rule_sets=[convert.rule_set_message(r) for r in page], next_page_token=token)
+    return api.ListRuleSetsResponse(rule_sets=[convert.rule_set_message(r) for r in shown], next_page_token=token)
 
 
 # ------------------------------------------------------------------------------------------------------------------
