@@ -8,7 +8,7 @@ from google.type import date_pb2
 
 from cms.common.v1 import types_pb2 as common
 
-from .errors import InvalidArgument
+from .errors import InvalidArgument, ViolationCollector
 
 
 def full_date(date: date_pb2.Date, field: str) -> dt.date:
@@ -16,6 +16,20 @@ def full_date(date: date_pb2.Date, field: str) -> dt.date:
     if not (date.year and date.month and date.day):
         raise InvalidArgument.field(field, "must be a full date (year, month and day)")
     return dt.date(date.year, date.month, date.day)
+
+
+def date_or_violation(date: date_pb2.Date, path: str, violations: ViolationCollector, *, required: bool = True
+                      ) -> dt.date | None:
+    """A google.type.Date as a date, or None with the field named in `violations` (unset is fine when optional)."""
+    if not (date.year or date.month or date.day):
+        if required:
+            violations.add(path, "is required")
+        return None
+    try:
+        return dt.date(date.year, date.month, date.day)
+    except ValueError:
+        violations.add(path, "must be a full calendar date")
+        return None
 
 
 def match_result(*, found: bool, failed_rules: tuple[str, ...] | list[str] = ()) -> common.MatchResult:

@@ -5,15 +5,13 @@ deductions from benefit come next (their RPCs answer UNIMPLEMENTED until then)."
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy.orm import sessionmaker
 
 from cms.dwp.v1 import dwp_service_pb2 as api
 from cms.dwp.v1 import dwp_service_pb2_grpc as api_grpc
 from cms.dwp.v1 import resources_pb2 as pb
 from cms_platform.clock import Clock
-from cms_platform.convert import match_result
+from cms_platform.convert import date_or_violation, match_result
 from cms_platform.errors import NotFound, ViolationCollector
 from cms_platform.idempotency import run_idempotent
 from cms_platform.paging import page
@@ -24,18 +22,6 @@ from . import cis as cis_state
 from . import records
 from .port import CisPort
 from .simulator import live_on
-
-
-def _date(d, path: str, v: ViolationCollector, *, required: bool = False) -> dt.date | None:
-    if not (d.year or d.month or d.day):
-        if required:
-            v.add(path, "is required")
-        return None
-    try:
-        return dt.date(d.year, d.month, d.day)
-    except ValueError:
-        v.add(path, "must be a full calendar date")
-        return None
 
 
 def _nino(nino: str, path: str, v: ViolationCollector) -> None:
@@ -73,7 +59,7 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
         v = ViolationCollector()
         p = request.person
         _nino(p.nino, "person.nino", v)
-        dob = _date(p.date_of_birth, "person.date_of_birth", v, required=True)
+        dob = date_or_violation(p.date_of_birth, "person.date_of_birth", v)
         v.raise_if_any()
         r = self._cis.verify_nino(nino=p.nino, forenames=p.name.forenames, surname=p.name.surname, date_of_birth=dob,
                                   postcode=request.postcode)
@@ -94,7 +80,7 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
             _nino(request.child_reference_number, "child_reference_number", v)
         if request.parent_nino:
             _nino(request.parent_nino, "parent_nino", v)
-        dob = _date(request.date_of_birth, "date_of_birth", v, required=True)
+        dob = date_or_violation(request.date_of_birth, "date_of_birth", v)
         v.raise_if_any()
         r = self._cis.verify_child(crn=request.child_reference_number, parent_nino=request.parent_nino,
                                    forenames=request.name.forenames, surname=request.name.surname, date_of_birth=dob)
@@ -134,8 +120,8 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
                 v.add(f"benefit_types[{i}]", f"{t} is not a benefit type")
             else:
                 types.add(BenefitType[name])
-        start = _date(request.effective_from_date, "effective_from_date", v)
-        end = _date(request.effective_to_date, "effective_to_date", v)
+        start = date_or_violation(request.effective_from_date, "effective_from_date", v, required=False)
+        end = date_or_violation(request.effective_to_date, "effective_to_date", v, required=False)
         if start and end and end < start:
             v.add("effective_to_date", "is before effective_from_date")
         v.raise_if_any()
@@ -154,7 +140,7 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
     def ViewBenefitInfo(self, request: api.ViewBenefitInfoRequest, context) -> api.BenefitInfo:
         v = ViolationCollector()
         _nino(request.nino, "nino", v)
-        on = _date(request.as_of_date, "as_of_date", v) or self._clock.today()
+        on = date_or_violation(request.as_of_date, "as_of_date", v, required=False) or self._clock.today()
         v.raise_if_any()
         person = self._cis.person(request.nino)
         if person is None:

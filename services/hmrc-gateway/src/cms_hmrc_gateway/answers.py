@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 from cms.common.v1 import types_pb2 as common
 from cms.hmrc.v1 import hmrc_service_pb2 as api
 from cms.hmrc.v1 import resources_pb2 as pb
+from cms_platform.convert import date_or_violation
 from cms_platform.errors import ViolationCollector
 from cms_platform.population.nino import valid_nino
 
@@ -29,23 +28,13 @@ _SOURCES = {IncomeSource.PAYE: pb.INCOME_SOURCE_PAYE, IncomeSource.SELF_ASSESSME
 
 # -- requests ------------------------------------------------------------------------------------------------------
 
-def _date(d, path: str, v: ViolationCollector) -> dt.date | None:
-    try:
-        if d.year and d.month and d.day:
-            return dt.date(d.year, d.month, d.day)
-    except ValueError:
-        pass
-    v.add(path, "must be a full calendar date")
-    return None
-
-
 def person_to_match(identity: common.PersonIdentity, path: str, v: ViolationCollector) -> PersonToMatch | None:
     """The identity HMRC matches on; a malformed NINO (NIM39110 prefix rules) is named, never looked up."""
     ok = True
     if not valid_nino(identity.nino):
         v.add(f"{path}.nino", "is not a valid National Insurance number (two letters, six digits, A-D)")
         ok = False
-    dob = _date(identity.date_of_birth, f"{path}.date_of_birth", v)
+    dob = date_or_violation(identity.date_of_birth, f"{path}.date_of_birth", v)
     if not ok or dob is None:
         return None
     return PersonToMatch(identity.nino, identity.name.forenames, identity.name.surname, dob)
@@ -54,7 +43,7 @@ def person_to_match(identity: common.PersonIdentity, path: str, v: ViolationColl
 def child_from_request(child: pb.ChildIdentity, path: str, v: ViolationCollector) -> ChildToFind | None:
     if child.child_reference_number and not valid_nino(child.child_reference_number):
         v.add(f"{path}.child_reference_number", "is not a valid Child Reference Number (NINO format)")
-    dob = _date(child.date_of_birth, f"{path}.date_of_birth", v)
+    dob = date_or_violation(child.date_of_birth, f"{path}.date_of_birth", v)
     if dob is None:
         return None
     return ChildToFind(child.name.forenames, child.name.surname, dob, child.child_reference_number)

@@ -270,7 +270,7 @@ def _snapshot(view) -> dict:
 
 def _deduction_from_earnings(interest: pb.Interest, person: Person, state: dict, hmrc: SimulatedHmrc, on: dt.date,
                              registering: bool):
-    views = {v.employment.employment_id: v for v in hmrc._views(person, on)}
+    views = {v.employment.employment_id: v for v in hmrc.employment_views(person, on)}
     snapshot = {eid: _snapshot(v) for eid, v in views.items()}
     before = state.get("employments", {})
     state["employments"] = snapshot

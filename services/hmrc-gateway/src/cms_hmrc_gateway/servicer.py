@@ -13,6 +13,7 @@ from cms.hmrc.v1 import hmrc_service_pb2 as api
 from cms.hmrc.v1 import hmrc_service_pb2_grpc as api_grpc
 from cms.hmrc.v1 import resources_pb2 as pb
 from cms_platform.clock import Clock
+from cms_platform.convert import date_or_violation
 from cms_platform.errors import DomainError, InvalidArgument, ViolationCollector
 from cms_platform.grpc_errors import to_status
 from cms_platform.idempotency import run_idempotent
@@ -207,9 +208,9 @@ class HmrcGatewayServicer(api_grpc.HmrcGatewayServiceServicer):
         start, end = today - dt.timedelta(days=interests.RTI_WINDOW_DAYS - 1), today
         if request.HasField("payment_period"):
             period = request.payment_period
-            start = answers._date(period.start_date, "payment_period.start_date", v) or start
+            start = date_or_violation(period.start_date, "payment_period.start_date", v) or start
             if period.HasField("end_date") and (period.end_date.year or period.end_date.month or period.end_date.day):
-                end = answers._date(period.end_date, "payment_period.end_date", v) or end
+                end = date_or_violation(period.end_date, "payment_period.end_date", v) or end
             if end < start:
                 v.add("payment_period.end_date", "is before the start date")
             if end > today:

@@ -102,14 +102,15 @@ class SimulatedHmrc:
         ceased = (on - quiet_since).days > POTENTIALLY_CEASED_AFTER_DAYS
         return EmploymentView(e, live=True, last_payment_date=last, potentially_ceased=ceased)
 
-    def _views(self, held: Person, on: dt.date) -> list[EmploymentView]:
+    def employment_views(self, held: Person, on: dt.date) -> list[EmploymentView]:
+        """Every employment started by `on`, as HMRC reports it then."""
         return [self.employment_view(e, on) for e in held.employments if e.start_date <= on]
 
     def employment_status(self, person: PersonToMatch, on: dt.date) -> Answer[EmploymentStatusView]:
         match, held = self._matched(person, on)
         if held is None:
             return Answer(match)
-        live = tuple(v for v in self._views(held, on) if v.live)
+        live = tuple(v for v in self.employment_views(held, on) if v.live)
         employed = any(not v.employment.occupational_pension for v in live)
         status = {(True, True): EmploymentStatus.EMPLOYED_AND_SELF_EMPLOYED, (True, False): EmploymentStatus.EMPLOYED,
                   (False, True): EmploymentStatus.SELF_EMPLOYED,
@@ -125,7 +126,7 @@ class SimulatedHmrc:
         if held is None:
             return Answer(match)
         previous_year_start = _tax_year_start(on).replace(year=_tax_year_start(on).year - 1)
-        views = [v for v in self._views(held, on)
+        views = [v for v in self.employment_views(held, on)
                  if v.live or (v.employment.end_date is not None and v.employment.end_date >= previous_year_start)]
         views.sort(key=lambda v: (not v.live, -(v.last_payment_date or dt.date.min).toordinal()))
         return Answer(match, EmployerRecords(tuple(views), held.address))
@@ -134,7 +135,7 @@ class SimulatedHmrc:
         match, held = self._matched(person, on)
         if held is None:
             return Answer(match)
-        return Answer(match, tuple(v for v in self._views(held, on) if v.live and not v.potentially_ceased))
+        return Answer(match, tuple(v for v in self.employment_views(held, on) if v.live and not v.potentially_ceased))
 
     # -- income ----------------------------------------------------------------------------------------------------
 
