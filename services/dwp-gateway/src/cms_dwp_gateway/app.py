@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 from cms.dwp.v1 import (
@@ -16,7 +17,7 @@ from cms_platform.server import ServiceRegistration
 from cms_platform.service import CmsService
 from cms_platform.service import main as run_main
 
-from . import notices
+from . import deduction_rules, notices
 from .cis import TOPIC, AwardStore
 from .scenario_servicer import DwpScenarioServicer
 from .servicer import DwpGatewayServicer
@@ -37,13 +38,18 @@ class DwpGatewayService(CmsService):
 
     def registrations(self) -> list[ServiceRegistration]:
         full_name = dwp_service_pb2.DESCRIPTOR.services_by_name["DwpGatewayService"].full_name
+        s = self.settings
+        params = deduction_rules.DeductionParameters(
+            universal_credit_deductions_with_earnings=s.universal_credit_deductions_with_earnings)
         out = [ServiceRegistration(full_name, dwp_service_pb2_grpc.add_DwpGatewayServiceServicer_to_server,
-                                   DwpGatewayServicer(cis=self.cis, clock=self.clock, sessions=self.sessions))]
+                                   DwpGatewayServicer(cis=self.cis, clock=self.clock, sessions=self.sessions,
+                                                      deduction_parameters=params,
+                                                      decision_delay=dt.timedelta(hours=s.jcp_decision_delay_hours)))]
         if self.settings.scenario_admin:
             scenario = dwp_scenario_service_pb2.DESCRIPTOR.services_by_name["DwpScenarioService"].full_name
             out.append(ServiceRegistration(scenario, dwp_scenario_service_pb2_grpc.add_DwpScenarioServiceServicer_to_server,
                                            DwpScenarioServicer(cis_view=self.cis, sessions=self.sessions,
-                                                               clock=self.clock)))
+                                                               clock=self.clock, deduction_parameters=params)))
         return out
 
     def subscriptions(self) -> list[Subscription]:

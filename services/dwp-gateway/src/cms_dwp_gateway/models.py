@@ -38,3 +38,18 @@ class InterestRecord(Base):
 
     __table_args__ = (Index("ix_business_interests_nino_active", "nino", "active"),
                       Index("ix_business_interests_case_id", "case_id"))
+
+
+class DeductionRecord(Base):
+    __tablename__ = "deductions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(100))
+    paying_parent_nino: Mapped[str] = mapped_column(String(9))
+    state: Mapped[str] = mapped_column(String(60))
+    route: Mapped[str] = mapped_column(String(60))
+    deduction: Mapped[bytes] = mapped_column(LargeBinary)  # cms.dwp.v1.Deduction with its instructions and decisions
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_deductions_case_id", "case_id", "state"),
+                      Index("ix_deductions_paying_parent", "paying_parent_nino"))

@@ -5,6 +5,8 @@ deductions from benefit come next (their RPCs answer UNIMPLEMENTED until then)."
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy.orm import sessionmaker
 
 from cms.dwp.v1 import dwp_service_pb2 as api
@@ -19,7 +21,7 @@ from cms_platform.population.model import BenefitType
 from cms_platform.population.nino import valid_nino
 
 from . import cis as cis_state
-from . import records
+from . import deduction_rules, deductions, records
 from .port import CisPort
 from .simulator import live_on
 
@@ -30,10 +32,46 @@ def _nino(nino: str, path: str, v: ViolationCollector) -> None:
 
 
 class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
-    def __init__(self, *, cis: CisPort, clock: Clock, sessions: sessionmaker):
+    def __init__(self, *, cis: CisPort, clock: Clock, sessions: sessionmaker,
+                 deduction_parameters: deduction_rules.DeductionParameters = deduction_rules.DEFAULTS,
+                 decision_delay: dt.timedelta = dt.timedelta(0)):
         self._cis = cis
         self._clock = clock
         self._sessions = sessions
+        self._params = deduction_parameters
+        self._delay = decision_delay
+
+    # -- deductions from benefit ------------------------------------------------------------------------------------
+
+    def SetUpDeduction(self, request: api.SetUpDeductionRequest, context) -> pb.Deduction:
+        return run_idempotent(self._sessions, method="SetUpDeduction", request=request, response_type=pb.Deduction,
+                              clock=self._clock,
+                              execute=lambda s: deductions.set_up(s, request=request, cis_view=self._cis,
+                                                                  clock=self._clock, params=self._params,
+                                                                  decision_delay=self._delay))
+
+    def CancelDeduction(self, request: api.CancelDeductionRequest, context) -> pb.Deduction:
+        return run_idempotent(self._sessions, method="CancelDeduction", request=request, response_type=pb.Deduction,
+                              clock=self._clock, execute=lambda s: deductions.cancel(s, request=request,
+                                                                                     clock=self._clock))
+
+    def RecordNonAutomatedDeductionDecision(self, request, context) -> pb.Deduction:
+        return run_idempotent(self._sessions, method="RecordNonAutomatedDeductionDecision", request=request,
+                              response_type=pb.Deduction, clock=self._clock,
+                              execute=lambda s: deductions.record_clerical(s, request=request, clock=self._clock))
+
+    def GetDeductionRequestForm(self, request: api.GetDeductionRequestFormRequest, context) -> pb.DeductionRequestForm:
+        with self._sessions() as s:
+            return deductions.request_form(s, deduction_id=request.deduction_id, instruction_id=request.instruction_id,
+                                           cis_view=self._cis, clock=self._clock)
+
+    def GetDeduction(self, request: api.GetDeductionRequest, context) -> pb.Deduction:
+        with self._sessions() as s:
+            return deductions.get(s, request.deduction_id)
+
+    def ListDeductions(self, request: api.ListDeductionsRequest, context) -> api.ListDeductionsResponse:
+        with self._sessions() as s:
+            return deductions.list_deductions(s, request=request)
 
     # -- business interests -----------------------------------------------------------------------------------------
 

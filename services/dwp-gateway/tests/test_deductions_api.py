@@ -1,0 +1,144 @@
+"""Deductions from benefit through the real gRPC server and database, by all three routes (CMS procedures;
+rules.md §9). Fixtures: Ryan Doherty AH567890B on UC without earnings, Dana Whitfield AE456789D on income-based JSA,
+Alex Turner AA123456A given a State Pension award by the scenario service. Business clock: 6 April 2026."""
+
+from __future__ import annotations
+
+import io
+import uuid
+
+import grpc
+import pytest
+from google.type import date_pb2
+
+from cms.common.v1 import types_pb2 as common
+from cms.dwp.v1 import dwp_scenario_service_pb2 as sc
+from cms.dwp.v1 import dwp_scenario_service_pb2_grpc as sc_grpc
+from cms.dwp.v1 import dwp_service_pb2 as api
+from cms.dwp.v1 import dwp_service_pb2_grpc as api_grpc
+from cms.dwp.v1 import events_pb2 as ev
+from cms.dwp.v1 import resources_pb2 as pb
+from cms_dwp_gateway.app import DwpGatewayService
+from cms_platform.grpc_errors import details_of, violated_fields
+from cms_platform.models import OutboxEvent
+
+
+def d(y, m, day):
+    return date_pb2.Date(year=y, month=m, day=day)
+
+
+@pytest.fixture
+def dwp(start_service, creds):
+    service, channel = start_service(DwpGatewayService)
+    gw, scenario = api_grpc.DwpGatewayServiceStub(channel), sc_grpc.DwpScenarioServiceStub(channel)
+    return service, (lambda m, r: getattr(gw, m)(r, metadata=creds.staff(), timeout=10)), \
+        (lambda m, r: getattr(scenario, m)(r, metadata=creds.staff(), timeout=10))
+
+
+def set_up(call, case_id, nino, benefit, kind=pb.DEDUCTION_TYPE_STANDARD_FLAT_RATE, **kw):
+    return call("SetUpDeduction", api.SetUpDeductionRequest(
+        request_id=str(uuid.uuid4()), case_id=case_id, paying_parent_nino=nino, benefit_type=benefit,
+        deduction_type=kind, effective_date=d(2026, 4, 6), **kw))
+
+
+def events(service, cls):
+    with service.sessions() as s:
+        rows = s.query(OutboxEvent).order_by(OutboxEvent.id).all()
+    return [cls.FromString(r.payload) for r in rows if r.data_schema == cls.DESCRIPTOR.full_name]
+
+
+def test_interface_route_from_universal_credit_is_decided_in_jcps_batch(dwp):
+    service, call, scenario = dwp
+    deduction = set_up(call, "case-uc", "AH567890B", pb.BENEFIT_TYPE_UNIVERSAL_CREDIT)
+    assert (deduction.route, deduction.state) == (pb.DEDUCTION_ROUTE_INTERFACE, pb.DEDUCTION_STATE_AWAITING_DECISION)
+    terms = deduction.pending_instruction.requested_terms
+    assert terms.deduction_amount.amount_pence == 36_40  # £8.40 a week as a UC month
+    assert terms.maintenance_pence + terms.collection_fee_pence == 36_40
+    ran = scenario("RunDueBatches", sc.RunDueBatchesRequest(request_id=str(uuid.uuid4())))
+    assert list(ran.decided_deduction_ids) == [deduction.deduction_id]
+    decided = call("GetDeduction", api.GetDeductionRequest(deduction_id=deduction.deduction_id))
+    assert decided.state == pb.DEDUCTION_STATE_ACTIVE and decided.current_terms.deduction_amount.amount_pence == 36_40
+    [requested] = events(service, ev.DeductionRequested)
+    [made] = events(service, ev.DeductionDecisionMade)
+    assert requested.instruction.route == pb.DEDUCTION_ROUTE_INTERFACE
+    assert made.decision.outcome == pb.DEDUCTION_OUTCOME_ACCEPTED and made.state == pb.DEDUCTION_STATE_ACTIVE
+    with pytest.raises(grpc.RpcError) as err:  # one benefit at a time
+        set_up(call, "case-uc", "AH567890B", pb.BENEFIT_TYPE_UNIVERSAL_CREDIT)
+    assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    cancelled = call("CancelDeduction", api.CancelDeductionRequest(
+        request_id=str(uuid.uuid4()), deduction_id=deduction.deduction_id, effective_date=d(2026, 6, 1),
+        reason=pb.DEDUCTION_CANCELLATION_REASON_LIABILITY_ENDED))
+    assert cancelled.state == pb.DEDUCTION_STATE_CANCELLED and cancelled.current_terms.end_date == d(2026, 5, 31)
+    [ended] = events(service, ev.DeductionEnded)
+    assert ended.end_reason == pb.DEDUCTION_END_REASON_CANCELLED_BY_CMS
+
+
+def test_automated_route_needs_the_cis_interest_and_a_suspended_award_is_rejected(dwp):
+    service, call, scenario = dwp
+    with pytest.raises(grpc.RpcError) as err:
+        set_up(call, "case-jsa", "AE456789D", pb.BENEFIT_TYPE_JOBSEEKERS_ALLOWANCE_INCOME_BASED)
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert details_of(err.value)["ErrorInfo"].reason == "INTEREST_NOT_REGISTERED"
+    call("RegisterInterest", api.RegisterInterestRequest(request_id=str(uuid.uuid4()), nino="AE456789D",
+                                                         case_id="case-jsa", role=pb.CASE_ROLE_PAYING_PARENT))
+    deduction = set_up(call, "case-jsa", "AE456789D", pb.BENEFIT_TYPE_JOBSEEKERS_ALLOWANCE_INCOME_BASED)
+    assert deduction.route == pb.DEDUCTION_ROUTE_AUTOMATED
+    assert deduction.pending_instruction.requested_terms.deduction_amount.amount_pence == 16_80  # fortnightly
+    scenario("SuspendBenefitAward", sc.SuspendBenefitAwardRequest(
+        request_id=str(uuid.uuid4()), award_id="AE456789D-B1", start_date=d(2026, 4, 1), reason="FAILED_TO_ATTEND"))
+    decided = scenario("DecidePendingDeduction", sc.DecidePendingDeductionRequest(
+        request_id=str(uuid.uuid4()), deduction_id=deduction.deduction_id))
+    assert decided.state == pb.DEDUCTION_STATE_REJECTED
+    assert decided.decisions[-1].rejection_reason == pb.DEDUCTION_REJECTION_REASON_AWARD_SUSPENDED
+
+
+def test_non_automated_route_prints_a_form_and_takes_the_clerical_decision(dwp):
+    from pypdf import PdfReader
+
+    service, call, scenario = dwp
+    scenario("StartBenefitAward", sc.StartBenefitAwardRequest(
+        request_id=str(uuid.uuid4()), nino="AA123456A", benefit_type=pb.BENEFIT_TYPE_STATE_PENSION,
+        start_date=d(2026, 1, 1), amount=common.PeriodicAmount(frequency=common.PAYMENT_FREQUENCY_FOUR_WEEKLY,
+                                                               amount_pence=921_00)))
+    deduction = set_up(call, "case-sp", "AA123456A", pb.BENEFIT_TYPE_STATE_PENSION)
+    assert deduction.state == pb.DEDUCTION_STATE_AWAITING_CLERICAL_DECISION
+    reference = deduction.pending_instruction.form_reference
+    form = call("GetDeductionRequestForm", api.GetDeductionRequestFormRequest(deduction_id=deduction.deduction_id))
+    assert form.content_type == "application/pdf" and form.form_reference == reference
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(form.pdf_content)).pages)
+    for field in ("case-sp", "Alex Turner", "AA123456A", "State Pension", "£33.60", reference, "06 April 2026"):
+        assert field in text, field
+    with pytest.raises(grpc.RpcError) as err:  # the decision must quote the form
+        call("RecordNonAutomatedDeductionDecision", api.RecordNonAutomatedDeductionDecisionRequest(
+            request_id=str(uuid.uuid4()), deduction_id=deduction.deduction_id, form_reference="WRONG",
+            outcome=pb.DEDUCTION_OUTCOME_ACCEPTED, decision_date=d(2026, 4, 20), decided_by="Pension Centre"))
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    with pytest.raises(grpc.RpcError) as err:
+        call("RecordNonAutomatedDeductionDecision", api.RecordNonAutomatedDeductionDecisionRequest(
+            request_id=str(uuid.uuid4()), deduction_id=deduction.deduction_id, form_reference=reference,
+            outcome=pb.DEDUCTION_OUTCOME_ACCEPTED, decision_date=d(2026, 4, 20), decided_by="Pension Centre"))
+    assert set(violated_fields(err.value)) == {"deduction_amount", "start_date"}
+    accepted = call("RecordNonAutomatedDeductionDecision", api.RecordNonAutomatedDeductionDecisionRequest(
+        request_id=str(uuid.uuid4()), deduction_id=deduction.deduction_id, form_reference=reference,
+        outcome=pb.DEDUCTION_OUTCOME_ACCEPTED, decision_date=d(2026, 4, 20), decided_by="Pension Centre",
+        deduction_amount=common.PeriodicAmount(frequency=common.PAYMENT_FREQUENCY_FOUR_WEEKLY, amount_pence=33_60),
+        start_date=d(2026, 5, 4)))
+    assert accepted.state == pb.DEDUCTION_STATE_ACTIVE and accepted.current_terms.start_date == d(2026, 5, 4)
+    [made] = events(service, ev.DeductionDecisionMade)
+    assert made.decision.decided_by == "Pension Centre" and made.decision.route == pb.DEDUCTION_ROUTE_NON_AUTOMATED
+
+
+def test_set_up_refusals_name_the_reason_or_field(dwp):
+    _, call, _ = dwp
+    for benefit, reason in [(pb.BENEFIT_TYPE_INCOME_SUPPORT, "NO_QUALIFYING_BENEFIT"),
+                            (pb.BENEFIT_TYPE_PERSONAL_INDEPENDENCE_PAYMENT, "BENEFIT_NOT_DEDUCTIBLE")]:
+        with pytest.raises(grpc.RpcError) as err:
+            set_up(call, "case-x", "AA123456A", benefit)
+        assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+        assert details_of(err.value)["ErrorInfo"].reason == reason
+    with pytest.raises(grpc.RpcError) as err:
+        set_up(call, "case-x", "AH567890B", pb.BENEFIT_TYPE_UNIVERSAL_CREDIT, kind=pb.DEDUCTION_TYPE_NON_STANDARD_FLAT_RATE)
+    assert violated_fields(err.value) == ["weekly_liability_pence"]
+    with pytest.raises(grpc.RpcError) as err:
+        call("ListDeductions", api.ListDeductionsRequest())
+    assert violated_fields(err.value) == ["case_id"]
