@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 
 from google.type import date_pb2
@@ -30,11 +29,3 @@ def create_case_request(**kw) -> api.CreateCaseRequest:
         payment_frequency=common.PAYMENT_FREQUENCY_MONTHLY, **kw)
 
 
-def wait_until(predicate, *, timeout: float = 30.0, interval: float = 0.05, what: str = "condition"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}")

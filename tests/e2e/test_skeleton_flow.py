@@ -27,8 +27,9 @@ from cms_platform import devinfra, outbox
 from cms_platform.db import make_engine, make_sessionmaker
 from cms_platform.models import ProcessedEvent
 from cms_platform.service import ensure_topics
+from cms_platform.testing import wait_until
 
-from .helpers import create_case_request, wait_until
+from .helpers import create_case_request
 
 pytestmark = pytest.mark.e2e
 

@@ -155,3 +155,16 @@ def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 20.0)
     finally:
         consumer.close()
     return records
+
+
+def wait_until(predicate, *, timeout: float = 30.0, interval: float = 0.05, what: str = "condition"):
+    """Poll until `predicate()` is truthy and return it (events arrive asynchronously); fail after `timeout`."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
