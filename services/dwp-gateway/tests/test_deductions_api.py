@@ -142,3 +142,45 @@ def test_set_up_refusals_name_the_reason_or_field(dwp):
     with pytest.raises(grpc.RpcError) as err:
         call("ListDeductions", api.ListDeductionsRequest())
     assert violated_fields(err.value) == ["case_id"]
+
+
+def test_automated_route_jcp_picks_up_a_flat_rate_calculation_through_the_interest(start_service, creds,
+                                                                                     kafka_bootstrap):
+    """Route (a): casework's CaseCalculated with the standard flat rate, read from the real broker, becomes a
+    deduction on the automated route — only for a case whose paying parent has the CIS interest."""
+    import datetime as dt
+
+    from kafka import KafkaProducer
+
+    from cms.casework.v1 import events_pb2 as casework_events
+    from cms_platform.cloudevents import Envelope, to_kafka_headers
+    from cms_platform.service import ensure_topics
+    from cms_platform.testing import wait_until
+
+    service, channel = start_service(DwpGatewayService, db_name="dwp-automated", kafka=kafka_bootstrap)
+    gw = api_grpc.DwpGatewayServiceStub(channel)
+    gw.RegisterInterest(api.RegisterInterestRequest(request_id=str(uuid.uuid4()), nino="AE456789D", case_id="case-a",
+                                                    role=pb.CASE_ROLE_PAYING_PARENT), metadata=creds.staff(), timeout=5)
+    ensure_topics(kafka_bootstrap, ["cms.casework.events.v1"])
+    producer = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    for case_id, nino in (("case-a", "AE456789D"), ("case-b", "AH567890B")):  # case-b: no interest, UC anyway
+        event = casework_events.CaseCalculated(case_id=case_id, calculation=f"calculations/{case_id}", rate="FLAT",
+                                               weekly_amount_pence=700, paying_parent_nino=nino,
+                                               effective_date=d(2026, 4, 6))
+        env = Envelope(id=str(uuid.uuid4()), type="uk.gov.cms.casework.case.calculated.v1", source="/cms/casework",
+                       subject=f"cases/{case_id}", time=dt.datetime(2026, 4, 6, tzinfo=dt.UTC),
+                       dataschema=event.DESCRIPTOR.full_name, partitionkey=f"cases/{case_id}",
+                       data=event.SerializeToString())
+        producer.send("cms.casework.events.v1", key=env.partitionkey.encode(), value=env.data,
+                      headers=to_kafka_headers(env)).get(timeout=20)
+    producer.close()
+
+    def picked_up():
+        found = gw.ListDeductions(api.ListDeductionsRequest(case_id="case-a"), metadata=creds.staff(), timeout=5)
+        return found.deductions[0] if found.deductions else None
+
+    deduction = wait_until(picked_up, timeout=40, what="JCP to pick up the flat-rate case")
+    assert (deduction.route, deduction.origin) == (pb.DEDUCTION_ROUTE_AUTOMATED, pb.DEDUCTION_ORIGIN_CASE_CALCULATED)
+    assert deduction.calculation_id == "calculations/case-a"
+    assert not gw.ListDeductions(api.ListDeductionsRequest(case_id="case-b"), metadata=creds.staff(),
+                                 timeout=5).deductions

@@ -126,19 +126,32 @@ def set_up(db: Session, *, request: api.SetUpDeductionRequest, cis_view: Simulat
     if route is Route.AUTOMATED and not _interest_covers(db, beneficiary_nino, award):
         raise _refuse("INTEREST_NOT_REGISTERED", "paying_parent_nino",
                       "the automated route needs an active CIS interest in the benefit's business")
-    open_one = db.scalar(select(DeductionRecord).where(DeductionRecord.case_id == request.case_id,
-                                                       DeductionRecord.state.in_([pb.DeductionState.Name(s)
-                                                                                  for s in OPEN_STATES])))
+    open_one = _open_deduction(db, request.case_id)
     if open_one is not None:
         raise AlreadyExists("deduction", f"deductions/{open_one.id}",
                             "the case already has an open deduction (one benefit at a time: change its type)")
+    return _create(db, case_id=request.case_id, payer_nino=normalise_nino(request.paying_parent_nino),
+                   beneficiary_nino=beneficiary_nino, partner=bool(request.partner_nino), award=award, kind=kind,
+                   liability=request.weekly_liability_pence, start=start, route=route,
+                   origin=pb.DEDUCTION_ORIGIN_SET_UP_REQUEST, calculation_id=request.calculation_id, clock=clock,
+                   params=params, decision_delay=decision_delay)
+
+
+def _open_deduction(db: Session, case_id: str) -> DeductionRecord | None:
+    return db.scalar(select(DeductionRecord).where(DeductionRecord.case_id == case_id, DeductionRecord.state.in_(
+        [pb.DeductionState.Name(s) for s in OPEN_STATES])))
+
+
+def _create(db: Session, *, case_id: str, payer_nino: str, beneficiary_nino: str, partner: bool,
+            award: BenefitAward, kind: rules.DeductionType, liability: int, start: dt.date, route: Route, origin: int,
+            calculation_id: str, clock: Clock, params: rules.DeductionParameters, decision_delay: dt.timedelta
+            ) -> pb.Deduction:
     now = clock.now()
     d = pb.Deduction(
-        deduction_id=str(uuid.uuid4()), case_id=request.case_id,
-        paying_parent_nino=normalise_nino(request.paying_parent_nino), beneficiary_nino=beneficiary_nino,
-        beneficiary_role=pb.CASE_ROLE_PAYING_PARENT_PARTNER if request.partner_nino else pb.CASE_ROLE_PAYING_PARENT,
-        route=pb.DeductionRoute.Value(f"DEDUCTION_ROUTE_{route.value}"), origin=pb.DEDUCTION_ORIGIN_SET_UP_REQUEST,
-        calculation_id=request.calculation_id,
+        deduction_id=str(uuid.uuid4()), case_id=case_id, paying_parent_nino=payer_nino,
+        beneficiary_nino=beneficiary_nino,
+        beneficiary_role=pb.CASE_ROLE_PAYING_PARENT_PARTNER if partner else pb.CASE_ROLE_PAYING_PARENT,
+        route=pb.DeductionRoute.Value(f"DEDUCTION_ROUTE_{route.value}"), origin=origin, calculation_id=calculation_id,
         state=(pb.DEDUCTION_STATE_AWAITING_CLERICAL_DECISION if route is Route.NON_AUTOMATED
                else pb.DEDUCTION_STATE_AWAITING_DECISION))
     d.create_time.FromDatetime(now)
@@ -146,7 +159,7 @@ def set_up(db: Session, *, request: api.SetUpDeductionRequest, cis_view: Simulat
     instruction.instruction_id = str(uuid.uuid4())
     instruction.kind = pb.DEDUCTION_INSTRUCTION_KIND_SET_UP
     instruction.route = d.route
-    instruction.requested_terms.CopyFrom(terms_for(award, kind, request.weekly_liability_pence, start, params))
+    instruction.requested_terms.CopyFrom(terms_for(award, kind, liability, start, params))
     instruction.submit_time.FromDatetime(now)
     if route is Route.NON_AUTOMATED:
         instruction.form_reference = "DFB" + uuid.uuid5(uuid.NAMESPACE_OID, d.deduction_id).hex[:8].upper()
@@ -161,6 +174,27 @@ def set_up(db: Session, *, request: api.SetUpDeductionRequest, cis_view: Simulat
                                                              instruction=instruction, origin=d.origin,
                                                              beneficiary_nino=beneficiary_nino))
     return d
+
+
+def pick_up_flat_rate(db: Session, *, case_id: str, paying_parent_nino: str, calculation_id: str, effective: dt.date,
+                      cis_view: SimulatedCis, clock: Clock, params: rules.DeductionParameters,
+                      decision_delay: dt.timedelta) -> pb.Deduction | None:
+    """The automated route: after a standard flat-rate calculation JCP picks the case up through the CIS interest,
+    when the paying parent (alone or in a couple claim) has a live IS / income-based JSA / income-related ESA award in
+    a business the interest covers. Without the interest nothing happens — the real silent gap."""
+    nino = normalise_nino(paying_parent_nino)
+    person = cis_view.person(nino) if valid_nino(nino) else None
+    if person is None or _open_deduction(db, case_id) is not None:
+        return None
+    for award in reversed(person.benefit_awards):
+        if (live_on(award, effective) and FACTS[award.benefit_type].route is Route.AUTOMATED
+                and _interest_covers(db, nino, award)):
+            return _create(db, case_id=case_id, payer_nino=nino, beneficiary_nino=award.claimant_nino,
+                           partner=award.claimant_nino != nino, award=award,
+                           kind=rules.DeductionType.STANDARD_FLAT_RATE, liability=0, start=effective,
+                           route=Route.AUTOMATED, origin=pb.DEDUCTION_ORIGIN_CASE_CALCULATED,
+                           calculation_id=calculation_id, clock=clock, params=params, decision_delay=decision_delay)
+    return None
 
 
 def _interest_covers(db: Session, nino: str, award: BenefitAward) -> bool:

@@ -1,6 +1,6 @@
 """Calculation notices: dwp-gateway follows casework's CaseCalculated events, because Jobcentre Plus picks up
-flat-rate calculations for automated deduction from benefit. For now it keeps, per case, the latest
-calculation it was told about and how many distinct notices it received.
+flat-rate calculations for automated deduction from benefit. It keeps, per case, the latest calculation it was
+told about and how many distinct notices it received, and hands a standard flat rate to JCP's automated route.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from cms_platform.db import Base, UtcDateTime
 
 CASEWORK_TOPIC = "cms.casework.events.v1"
 CASE_CALCULATED = "uk.gov.cms.casework.case.calculated.v1"
+STANDARD_FLAT_RATE_PENCE = 700  # only the standard flat rate goes the automated way
 
 
 class CaseCalculationNotice(Base):
@@ -31,8 +32,10 @@ class CaseCalculationNotice(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
-def on_case_calculated(db_session: Session, event: Envelope, *, now: dt.datetime) -> None:
+def on_case_calculated(db_session: Session, event: Envelope, *, now: dt.datetime, pick_up=None) -> None:
     msg = event.parse(casework_events.CaseCalculated)
+    if pick_up is not None and msg.rate == "FLAT" and msg.weekly_amount_pence == STANDARD_FLAT_RATE_PENCE:
+        pick_up(db_session, msg)
     notice = db_session.get(CaseCalculationNotice, msg.case_id)
     if notice is None:
         notice = CaseCalculationNotice(case_id=msg.case_id, notices_received=0)
@@ -44,6 +47,8 @@ def on_case_calculated(db_session: Session, event: Envelope, *, now: dt.datetime
     notice.updated_at = now
 
 
-def subscription(clock) -> Subscription:
+def subscription(clock, pick_up=None) -> Subscription:
+    """`pick_up(session, CaseCalculated)`: JCP's automated route, in the same transaction as the notice."""
     return Subscription(group_id="dwp-gateway.case-calculated", topics=(CASEWORK_TOPIC,),
-                        handlers={CASE_CALCULATED: lambda s, e: on_case_calculated(s, e, now=clock.now())})
+                        handlers={CASE_CALCULATED: lambda s, e: on_case_calculated(s, e, now=clock.now(),
+                                                                                   pick_up=pick_up)})
