@@ -65,6 +65,11 @@ def test_interface_route_from_universal_credit_is_decided_in_jcps_batch(dwp):
     with pytest.raises(grpc.RpcError) as err:  # one benefit at a time
         set_up(call, "case-uc", "AH567890B", pb.BENEFIT_TYPE_UNIVERSAL_CREDIT)
     assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS
+    with pytest.raises(grpc.RpcError) as err:  # the rulebook fixes a standard flat rate
+        call("ChangeDeductionAmount", api.ChangeDeductionAmountRequest(
+            request_id=str(uuid.uuid4()), deduction_id=deduction.deduction_id, weekly_liability_pence=5_00,
+            effective_date=d(2026, 5, 1)))
+    assert details_of(err.value)["ErrorInfo"].reason == "AMOUNT_FIXED_BY_RULES"
     cancelled = call("CancelDeduction", api.CancelDeductionRequest(
         request_id=str(uuid.uuid4()), deduction_id=deduction.deduction_id, effective_date=d(2026, 6, 1),
         reason=pb.DEDUCTION_CANCELLATION_REASON_LIABILITY_ENDED))
@@ -184,3 +189,29 @@ def test_automated_route_jcp_picks_up_a_flat_rate_calculation_through_the_intere
     assert deduction.calculation_id == "calculations/case-a"
     assert not gw.ListDeductions(api.ListDeductionsRequest(case_id="case-b"), metadata=creds.staff(),
                                  timeout=5).deductions
+
+
+def test_a_non_standard_amount_changes_after_a_new_decision_and_an_ended_award_ends_the_deduction(dwp):
+    service, call, scenario = dwp
+    deduction = set_up(call, "case-ns", "AH567890B", pb.BENEFIT_TYPE_UNIVERSAL_CREDIT,
+                       kind=pb.DEDUCTION_TYPE_NON_STANDARD_FLAT_RATE, weekly_liability_pence=3_50)
+    scenario("RunDueBatches", sc.RunDueBatchesRequest(request_id=str(uuid.uuid4())))
+    active = call("GetDeduction", api.GetDeductionRequest(deduction_id=deduction.deduction_id))
+    assert active.current_terms.deduction_amount.amount_pence == 18_20  # (£3.50 + 20%) × 52 ÷ 12
+    changing = call("ChangeDeductionAmount", api.ChangeDeductionAmountRequest(
+        request_id=str(uuid.uuid4()), deduction_id=deduction.deduction_id, weekly_liability_pence=5_00,
+        effective_date=d(2026, 5, 1)))
+    assert changing.state == pb.DEDUCTION_STATE_ACTIVE and changing.current_terms.deduction_amount.amount_pence == 18_20
+    scenario("RunDueBatches", sc.RunDueBatchesRequest(request_id=str(uuid.uuid4())))
+    changed = call("GetDeduction", api.GetDeductionRequest(deduction_id=deduction.deduction_id))
+    assert changed.current_terms.deduction_amount.amount_pence == 26_00  # (£5 + 20%) × 52 ÷ 12
+    assert [i.kind for i in changed.instructions] == [pb.DEDUCTION_INSTRUCTION_KIND_SET_UP,
+                                                      pb.DEDUCTION_INSTRUCTION_KIND_CHANGE_AMOUNT]
+    award_id = changed.current_terms.award_id
+    scenario("EndBenefitAward", sc.EndBenefitAwardRequest(request_id=str(uuid.uuid4()), award_id=award_id,
+                                                          end_date=d(2026, 6, 30),
+                                                          end_reason=pb.AWARD_END_REASON_ENTITLEMENT_ENDED))
+    ended = call("GetDeduction", api.GetDeductionRequest(deduction_id=deduction.deduction_id))
+    assert (ended.state, ended.end_reason) == (pb.DEDUCTION_STATE_ENDED, pb.DEDUCTION_END_REASON_AWARD_ENDED)
+    [stopped] = events(service, ev.DeductionEnded)
+    assert stopped.end_date == d(2026, 6, 30) and stopped.final_terms.award_id == award_id

@@ -273,9 +273,12 @@ def run_due(db: Session, *, cis_view: SimulatedCis, clock: Clock, params: rules.
     """JCP's batch window: decide every pending automated/interface instruction that is due."""
     now = clock.now()
     decided = []
-    for row in db.scalars(select(DeductionRecord).where(
-            DeductionRecord.state == pb.DeductionState.Name(pb.DEDUCTION_STATE_AWAITING_DECISION))).all():
+    for row in db.scalars(select(DeductionRecord).where(DeductionRecord.state.in_(
+            [pb.DeductionState.Name(pb.DEDUCTION_STATE_AWAITING_DECISION),
+             pb.DeductionState.Name(pb.DEDUCTION_STATE_ACTIVE)]))).all():
         d = pb.Deduction.FromString(row.deduction)
+        if not d.HasField("pending_instruction") or d.route == pb.DEDUCTION_ROUTE_NON_AUTOMATED:
+            continue  # nothing for JCP (a clerical decision is keyed by a caseworker)
         due = d.pending_instruction.expected_decision_time.ToDatetime(tzinfo=dt.UTC)
         if ignore_delays or due <= now:
             decide_pending(db, deduction_id=row.id, cis_view=cis_view, clock=clock, params=params)
@@ -409,3 +412,78 @@ def request_form(db: Session, *, deduction_id: str, instruction_id: str, cis_vie
                                   file_name=f"DFB-{instruction.form_reference}.pdf")
     out.generate_time.FromDatetime(clock.now())
     return out
+
+
+def end_for_award(db: Session, *, award: BenefitAward, clock: Clock) -> int:
+    """DWP stops the deductions taken from an award that ended (AWARD_ENDED, or MIGRATED_TO_UNIVERSAL_CREDIT when
+    the legacy claim closed on migration): casework needs a new method of payment, or a DFB from UC."""
+    ended = 0
+    for row in db.scalars(select(DeductionRecord).where(DeductionRecord.state.in_(
+            [pb.DeductionState.Name(s) for s in OPEN_STATES]))).all():
+        d = pb.Deduction.FromString(row.deduction)
+        terms = d.current_terms if d.HasField("current_terms") else d.pending_instruction.requested_terms
+        if terms.award_id != award.award_id or award.end_date is None:
+            continue
+        migrated = award.end_reason is not None and award.end_reason.value == "MIGRATED_TO_UNIVERSAL_CREDIT"
+        d.state = pb.DEDUCTION_STATE_ENDED
+        d.end_reason = (pb.DEDUCTION_END_REASON_MIGRATED_TO_UNIVERSAL_CREDIT if migrated
+                        else pb.DEDUCTION_END_REASON_BENEFICIARY_DECEASED
+                        if award.end_reason is not None and award.end_reason.value == "CLAIMANT_DECEASED"
+                        else pb.DEDUCTION_END_REASON_AWARD_ENDED)
+        event = ev.DeductionEnded(deduction_id=d.deduction_id, case_id=d.case_id, end_reason=d.end_reason,
+                                  end_date=records.date(award.end_date))
+        if award.end_reason is not None:
+            event.award_end_reason = pb.AwardEndReason.Value(f"AWARD_END_REASON_{award.end_reason.value}")
+        if d.HasField("current_terms"):
+            d.current_terms.end_date.CopyFrom(records.date(award.end_date))
+            event.final_terms.CopyFrom(d.current_terms)
+        d.ClearField("pending_instruction")
+        _save(row, d, clock)
+        _publish(db, clock, ENDED, d, event)
+        ended += 1
+    return ended
+
+
+def change_amount(db: Session, *, request: api.ChangeDeductionAmountRequest, cis_view: SimulatedCis, clock: Clock,
+                  params: rules.DeductionParameters, decision_delay: dt.timedelta) -> pb.Deduction:
+    """DFB Change Amount: only a non-standard flat rate's weekly liability; the new amount needs a new decision and
+    the old terms stay in force until it is accepted."""
+    row, d = _load(db, request.deduction_id)
+    v = ViolationCollector()
+    if request.weekly_liability_pence <= 0:
+        v.add("weekly_liability_pence", "must be positive")
+    start = date_or_violation(request.effective_date, "effective_date", v)
+    v.raise_if_any()
+    if d.state != pb.DEDUCTION_STATE_ACTIVE or d.HasField("pending_instruction"):
+        raise _refuse("NOT_ACTIVE", f"deductions/{d.deduction_id}",
+                      "only an active deduction with no change pending can change its amount")
+    if d.current_terms.deduction_type != pb.DEDUCTION_TYPE_NON_STANDARD_FLAT_RATE:
+        raise _refuse("AMOUNT_FIXED_BY_RULES", f"deductions/{d.deduction_id}",
+                      "the rulebook fixes the amount of a standard flat rate or arrears deduction")
+    person = cis_view.person(d.beneficiary_nino)
+    award = next((a for a in person.benefit_awards if a.award_id == d.current_terms.award_id), None) if person else None
+    if award is None:
+        raise _refuse("NO_QUALIFYING_BENEFIT", "deduction_id", "the award the deduction is taken from is gone")
+    return _instruct(db, row, d, pb.DEDUCTION_INSTRUCTION_KIND_CHANGE_AMOUNT,
+                     terms_for(award, rules.DeductionType.NON_STANDARD_FLAT_RATE, request.weekly_liability_pence, start,
+                               params), clock, decision_delay)
+
+
+def _instruct(db: Session, row: DeductionRecord, d: pb.Deduction, kind: int, terms: pb.DeductionTerms, clock: Clock,
+              decision_delay: dt.timedelta) -> pb.Deduction:
+    now = clock.now()
+    instruction = d.pending_instruction
+    instruction.instruction_id = str(uuid.uuid4())
+    instruction.kind, instruction.route = kind, d.route
+    instruction.requested_terms.CopyFrom(terms)
+    instruction.submit_time.FromDatetime(now)
+    if d.route == pb.DEDUCTION_ROUTE_NON_AUTOMATED:
+        instruction.form_reference = "DFB" + uuid.uuid5(uuid.NAMESPACE_OID, instruction.instruction_id).hex[:8].upper()
+    else:
+        instruction.expected_decision_time.FromDatetime(now + decision_delay)
+    d.instructions.add().CopyFrom(instruction)
+    _save(row, d, clock)
+    _publish(db, clock, REQUESTED, d, ev.DeductionRequested(deduction_id=d.deduction_id, case_id=d.case_id,
+                                                             instruction=instruction, origin=d.origin,
+                                                             beneficiary_nino=d.beneficiary_nino))
+    return d

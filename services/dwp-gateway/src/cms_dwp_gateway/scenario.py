@@ -17,7 +17,7 @@ from cms_platform.population import normalise_nino
 from cms_platform.population.model import AwardComponent, AwardEndReason, BenefitAward, BenefitType, PaymentSuspension
 from cms_platform.population.nino import valid_nino
 
-from . import cis, records
+from . import cis, deductions, records
 from .models import AwardRecord
 from .simulator import SimulatedCis, live_on, suspended_on
 
@@ -156,4 +156,6 @@ def end(db: Session, *, request: api.EndBenefitAwardRequest, cis_view: Simulated
         raise FailedPrecondition(PreconditionViolation("AWARD_ENDED", f"awards/{award.award_id}",
                                                        "the award has already ended"), reason="AWARD_ENDED")
     changed = dataclasses.replace(award, end_date=last, end_reason=AwardEndReason[name])
-    return _save(db, changed, ev.BENEFIT_CHANGE_KIND_AWARD_ENDED, last, clock)
+    saved = _save(db, changed, ev.BENEFIT_CHANGE_KIND_AWARD_ENDED, last, clock)
+    deductions.end_for_award(db, award=changed, clock=clock)  # DWP stops what was taken from it
+    return saved

@@ -50,6 +50,13 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
                                                                   clock=self._clock, params=self._params,
                                                                   decision_delay=self._delay))
 
+    def ChangeDeductionAmount(self, request: api.ChangeDeductionAmountRequest, context) -> pb.Deduction:
+        return run_idempotent(self._sessions, method="ChangeDeductionAmount", request=request,
+                              response_type=pb.Deduction, clock=self._clock,
+                              execute=lambda s: deductions.change_amount(s, request=request, cis_view=self._cis,
+                                                                         clock=self._clock, params=self._params,
+                                                                         decision_delay=self._delay))
+
     def CancelDeduction(self, request: api.CancelDeductionRequest, context) -> pb.Deduction:
         return run_idempotent(self._sessions, method="CancelDeduction", request=request, response_type=pb.Deduction,
                               clock=self._clock, execute=lambda s: deductions.cancel(s, request=request,
