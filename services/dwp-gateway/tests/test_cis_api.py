@@ -140,7 +140,8 @@ def test_benefit_changes_reach_a_case_only_while_its_interest_is_registered(star
         request_id=str(uuid.uuid4()), nino="AE456789D", benefit_type=pb.BENEFIT_TYPE_UNIVERSAL_CREDIT,
         start_date=d(2026, 5, 1), amount=common.PeriodicAmount(frequency=common.PAYMENT_FREQUENCY_MONTHLY,
                                                                amount_pence=400_14)))
-    records = read_topic(kafka_bootstrap, "cms.dwp.events.v1", expected=1)
+    records = [r for r in read_topic(kafka_bootstrap, "cms.dwp.events.v1", expected=1)  # the broker is shared
+               if dict(r.headers).get("ce_type") == b"uk.gov.cms.dwp.interest.benefit_changed.v1"]
     events = [ev.BenefitInformationChanged.FromString(r.value) for r in records]
     assert [(e.case_id, e.change_kind) for e in events] == [("case-1", ev.BENEFIT_CHANGE_KIND_AWARD_ENDED)]
     assert events[0].award.end_reason == pb.AWARD_END_REASON_ENTITLEMENT_ENDED
@@ -148,3 +149,44 @@ def test_benefit_changes_reach_a_case_only_while_its_interest_is_registered(star
     awards = call(gw.ListBenefitAwards, api.ListBenefitAwardsRequest(nino="AE456789D")).benefit_awards
     assert [a.benefit_type for a in awards][:2] == [pb.BENEFIT_TYPE_UNIVERSAL_CREDIT,
                                                     pb.BENEFIT_TYPE_JOBSEEKERS_ALLOWANCE_INCOME_BASED]
+
+
+def test_send_update_applies_the_address_and_broadcasts_it_marked_as_the_cms_own(start_service, creds,
+                                                                                 kafka_bootstrap):
+    import uuid
+
+    from cms.dwp.v1 import events_pb2 as ev
+    from cms_platform.testing import read_topic
+
+    _, channel = start_service(DwpGatewayService, db_name="dwp-update", kafka=kafka_bootstrap)
+    gw = api_grpc.DwpGatewayServiceStub(channel)
+
+    def call(method, request):
+        return method(request, metadata=creds.staff(), timeout=10)
+
+    call(gw.RegisterInterest, api.RegisterInterestRequest(request_id=str(uuid.uuid4()), nino="AG765432A",
+                                                          case_id="case-rp", role=pb.CASE_ROLE_RECEIVING_PARENT))
+    new = common.Address(lines=["2 Ffordd y Môr", "Mumbles"], post_town="SWANSEA", postcode="SA3 4AA")
+    change = api.AddressChange(new_address=new, old_address_line_1="8 Heol y Felin", old_postcode="SA2 9GH",
+                               effective_date=d(2026, 4, 1))
+    done = call(gw.SendPersonUpdate, api.SendPersonUpdateRequest(request_id=str(uuid.uuid4()), nino="AG765432A",
+                                                                 address_change=change))
+    assert done.outcome == api.UPDATE_OUTCOME_APPLIED and done.update_reference
+    record = call(gw.GetPersonRecord, api.GetPersonRecordRequest(nino="AG765432A"))
+    assert record.addresses[0].address.postcode == "SA3 4AA"
+    [raw] = [r for r in read_topic(kafka_bootstrap, "cms.dwp.events.v1", expected=1)  # the broker is shared
+             if dict(r.headers).get("ce_type") == b"uk.gov.cms.dwp.interest.personal_details_changed.v1"]
+    event = ev.PersonalDetailsChanged.FromString(raw.value)
+    assert (event.case_id, event.cms_originated, event.address.address.postcode) == ("case-rp", True, "SA3 4AA")
+    stale = api.AddressChange(new_address=new, old_address_line_1="8 Heol y Felin", old_postcode="SA2 9GH",
+                              effective_date=d(2026, 4, 2))  # CIS no longer holds that address
+    with pytest.raises(grpc.RpcError) as err:
+        call(gw.SendPersonUpdate, api.SendPersonUpdateRequest(request_id=str(uuid.uuid4()), nino="AG765432A",
+                                                              address_change=stale))
+    assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
+    too_long = api.AddressChange(new_address=common.Address(lines=["x" * 36, "y"], postcode="SA3 4AA"),
+                                 old_address_line_1="2 Ffordd y Môr", old_postcode="SA3 4AA", effective_date=d(2026, 5, 1))
+    with pytest.raises(grpc.RpcError) as err:
+        call(gw.SendPersonUpdate, api.SendPersonUpdateRequest(request_id=str(uuid.uuid4()), nino="AG765432A",
+                                                              address_change=too_long))
+    assert violated_fields(err.value) == ["address_change.new_address.lines[0]"]

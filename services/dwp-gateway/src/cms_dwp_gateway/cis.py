@@ -18,10 +18,19 @@ from cms.dwp.v1 import events_pb2 as ev
 from cms.dwp.v1 import resources_pb2 as pb
 from cms_platform import outbox
 from cms_platform.clock import Clock
-from cms_platform.errors import AlreadyExists, InvalidArgument, NotFound
+from cms_platform.convert import date_or_violation
+from cms_platform.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PreconditionViolation,
+    ViolationCollector,
+)
 from cms_platform.paging import page
 from cms_platform.population import normalise_nino
 from cms_platform.population.model import (
+    Address,
     AwardComponent,
     AwardEndReason,
     BenefitAward,
@@ -31,7 +40,7 @@ from cms_platform.population.model import (
 
 from . import records
 from .benefits import FACTS, Business
-from .models import AwardRecord, InterestRecord
+from .models import AddressRecord, AwardRecord, InterestRecord
 from .simulator import SimulatedCis, person_id
 
 TOPIC = "cms.dwp.events.v1"
@@ -74,7 +83,7 @@ def award_from_json(text: str) -> BenefitAward:
 
 
 class AwardStore:
-    """Scenario awards by person, read on every lookup (replicas stay consistent)."""
+    """Scenario awards and applied address changes by person, read on every lookup (replicas stay consistent)."""
 
     def __init__(self, sessions):
         self._sessions = sessions
@@ -82,6 +91,14 @@ class AwardStore:
     def __call__(self, nino: str) -> list[BenefitAward]:
         with self._sessions() as s:
             return awards_of(s, nino)
+
+    def address(self, nino: str) -> Address | None:
+        with self._sessions() as s:
+            row = s.get(AddressRecord, nino)
+            if row is None:
+                return None
+            a = json.loads(row.address)
+            return Address(tuple(a["lines"]), a["post_town"], a["postcode"], a["country"] or "GB")
 
 
 def awards_of(db: Session, nino: str) -> list[BenefitAward]:
@@ -187,3 +204,57 @@ def broadcast(db: Session, *, award: BenefitAward, kind: int, effective: dt.date
                            key=interest.interest_id, subject=f"interests/{interest.interest_id}", message=event)
             sent += 1
     return sent
+
+
+PERSONAL_DETAILS_CHANGED = "uk.gov.cms.dwp.interest.personal_details_changed.v1"
+
+
+def send_update(db: Session, *, request: api.SendPersonUpdateRequest, cis: SimulatedCis, clock: Clock
+                ) -> api.SendPersonUpdateResponse:
+    """CIS Send Update (a change of address reported to the CMS). Applied to the record — or referred to DWP staff
+    for a restricted record — and broadcast to every interested case, marked as the CMS's own (cms_originated)."""
+    nino = normalise_nino(request.nino)
+    person = cis.person(nino)
+    if person is None:
+        raise NotFound("person", "people/unknown", "CIS holds no record for this NINO")
+    change = request.address_change
+    v = ViolationCollector()
+    lines = list(change.new_address.lines)
+    if len(lines) < 2 or not all(line.strip() for line in lines[:2]):
+        v.add("address_change.new_address.lines", "the first two address lines are required")
+    for i, line in enumerate(lines):
+        if len(line) > 35:
+            v.add(f"address_change.new_address.lines[{i}]", "must be 35 characters or fewer (CIS change record)")
+    if len(change.new_address.postcode) > 8:
+        v.add("address_change.new_address.postcode", "must be 8 characters or fewer")
+    effective = date_or_violation(change.effective_date, "address_change.effective_date", v)
+    v.raise_if_any()
+    if (change.old_address_line_1.strip().upper() != person.address.lines[0].strip().upper()
+            or change.old_postcode.replace(" ", "").upper() != person.address.postcode.replace(" ", "").upper()):
+        raise FailedPrecondition(PreconditionViolation(
+            "ADDRESS_MISMATCH", "address_change.old_address_line_1",
+            "the old address line 1 and postcode do not identify the address CIS holds"), reason="ADDRESS_MISMATCH")
+    outcome = api.UPDATE_OUTCOME_REFERRED if person.restricted else api.UPDATE_OUTCOME_APPLIED
+    response = api.SendPersonUpdateResponse(update_reference="CIS" + uuid.uuid4().hex[:10].upper(), outcome=outcome)
+    response.apply_time.FromDatetime(clock.now())
+    if outcome == api.UPDATE_OUTCOME_APPLIED:
+        new = change.new_address
+        stored = json.dumps({"lines": list(new.lines), "post_town": new.post_town, "postcode": new.postcode,
+                             "country": new.country})
+        row = db.get(AddressRecord, nino)
+        if row is None:
+            db.add(AddressRecord(nino=nino, address=stored, updated_at=clock.now()))
+        else:
+            row.address, row.updated_at = stored, clock.now()
+        address = pb.PersonAddress(address=change.new_address, type=change.address_type or pb.ADDRESS_TYPE_RESIDENTIAL,
+                                   period=common.DateRange(start_date=records.date(effective)))
+        for row in db.scalars(select(InterestRecord).where(InterestRecord.nino == nino, InterestRecord.active.is_(True))):
+            interest = pb.BusinessInterest.FromString(row.interest)
+            event = ev.PersonalDetailsChanged(
+                interest_id=interest.interest_id, case_id=interest.case_id, role=interest.role,
+                person_id=interest.person_id, nino=nino, change_kinds=[ev.PERSONAL_DETAILS_CHANGE_KIND_ADDRESS],
+                effective_date=records.date(effective), address=address, cms_originated=True)
+            event.change_time.FromDatetime(clock.now())
+            outbox.publish(db, clock=clock, topic=TOPIC, event_type=PERSONAL_DETAILS_CHANGED, source=SOURCE,
+                           key=interest.interest_id, subject=f"interests/{interest.interest_id}", message=event)
+    return response

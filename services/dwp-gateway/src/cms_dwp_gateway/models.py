@@ -53,3 +53,13 @@ class DeductionRecord(Base):
 
     __table_args__ = (Index("ix_deductions_case_id", "case_id", "state"),
                       Index("ix_deductions_paying_parent", "paying_parent_nino"))
+
+
+class AddressRecord(Base):
+    """An address change applied to a CIS record (CIS Send Update); it replaces the generated address."""
+
+    __tablename__ = "person_addresses"
+
+    nino: Mapped[str] = mapped_column(String(9), primary_key=True)
+    address: Mapped[str] = mapped_column(Text)  # JSON: lines, post_town, postcode, country
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

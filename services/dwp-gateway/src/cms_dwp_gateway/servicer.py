@@ -96,6 +96,15 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
                               execute=lambda s: cis_state.deregister(s, interest_id=request.interest_id,
                                                                      clock=self._clock))
 
+    def SendPersonUpdate(self, request: api.SendPersonUpdateRequest, context) -> api.SendPersonUpdateResponse:
+        v = ViolationCollector()
+        _nino(request.nino, "nino", v)
+        v.raise_if_any()
+        return run_idempotent(self._sessions, method="SendPersonUpdate", request=request,
+                              response_type=api.SendPersonUpdateResponse, clock=self._clock,
+                              execute=lambda s: cis_state.send_update(s, request=request, cis=self._cis,
+                                                                      clock=self._clock))
+
     def ListInterests(self, request: api.ListInterestsRequest, context) -> api.ListInterestsResponse:
         with self._sessions() as s:
             return cis_state.list_interests(s, request=request)

@@ -48,6 +48,9 @@ class SimulatedCis:
         held = self._population.person(normalise_nino(nino))
         if held is None:
             return None
+        moved = getattr(self._stored, "address", lambda _n: None)(held.nino)
+        if moved is not None:
+            held = dataclasses.replace(held, address=moved)
         stored = self._stored(held.nino)
         if not stored:
             return held
