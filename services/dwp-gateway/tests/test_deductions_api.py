@@ -215,3 +215,23 @@ def test_a_non_standard_amount_changes_after_a_new_decision_and_an_ended_award_e
     assert (ended.state, ended.end_reason) == (pb.DEDUCTION_STATE_ENDED, pb.DEDUCTION_END_REASON_AWARD_ENDED)
     [stopped] = events(service, ev.DeductionEnded)
     assert stopped.end_date == d(2026, 6, 30) and stopped.final_terms.award_id == award_id
+
+
+def test_change_type_moves_a_deduction_to_arrears_and_needs_a_new_decision(dwp):
+    _, call, scenario = dwp
+    deduction = set_up(call, "case-ct", "AH567890B", pb.BENEFIT_TYPE_UNIVERSAL_CREDIT)
+    scenario("RunDueBatches", sc.RunDueBatchesRequest(request_id=str(uuid.uuid4())))
+    with pytest.raises(grpc.RpcError) as err:
+        call("ChangeDeductionType", api.ChangeDeductionTypeRequest(
+            request_id=str(uuid.uuid4()), deduction_id=deduction.deduction_id, deduction_type=pb.DEDUCTION_TYPE_ARREARS,
+            benefit_type=pb.BENEFIT_TYPE_INCOME_SUPPORT, effective_date=d(2026, 5, 1)))
+    assert details_of(err.value)["ErrorInfo"].reason == "NO_QUALIFYING_BENEFIT"
+    pending = call("ChangeDeductionType", api.ChangeDeductionTypeRequest(
+        request_id=str(uuid.uuid4()), deduction_id=deduction.deduction_id, deduction_type=pb.DEDUCTION_TYPE_ARREARS,
+        effective_date=d(2026, 5, 1)))
+    assert pending.pending_instruction.kind == pb.DEDUCTION_INSTRUCTION_KIND_CHANGE_TYPE
+    assert pending.current_terms.deduction_type == pb.DEDUCTION_TYPE_STANDARD_FLAT_RATE  # until decided
+    scenario("RunDueBatches", sc.RunDueBatchesRequest(request_id=str(uuid.uuid4())))
+    decided = call("GetDeduction", api.GetDeductionRequest(deduction_id=deduction.deduction_id))
+    assert decided.current_terms.deduction_type == pb.DEDUCTION_TYPE_ARREARS
+    assert decided.current_terms.collection_fee_pence == 0  # no fee on arrears [D]

@@ -487,3 +487,41 @@ def _instruct(db: Session, row: DeductionRecord, d: pb.Deduction, kind: int, ter
                                                              instruction=instruction, origin=d.origin,
                                                              beneficiary_nino=d.beneficiary_nino))
     return d
+
+
+def change_type(db: Session, *, request: api.ChangeDeductionTypeRequest, cis_view: SimulatedCis, clock: Clock,
+                params: rules.DeductionParameters, decision_delay: dt.timedelta) -> pb.Deduction:
+    """DFB Change Type: standard ↔ non-standard flat rate ↔ arrears, and/or onto another benefit of the same
+    beneficiary (one benefit at a time); the route is decided again and the change needs a new decision."""
+    row, d = _load(db, request.deduction_id)
+    v = ViolationCollector()
+    kind = _KINDS.get(request.deduction_type)
+    if kind is None:
+        v.add("deduction_type", "choose a deduction type")
+    if kind is rules.DeductionType.NON_STANDARD_FLAT_RATE and request.weekly_liability_pence <= 0:
+        v.add("weekly_liability_pence", "is required (positive) for a non-standard flat rate")
+    elif kind is not None and kind is not rules.DeductionType.NON_STANDARD_FLAT_RATE and request.weekly_liability_pence:
+        v.add("weekly_liability_pence", "must be unset: the rulebook fixes this amount")
+    benefit = _benefit(request.benefit_type, "benefit_type", v) if request.benefit_type else None
+    start = date_or_violation(request.effective_date, "effective_date", v)
+    v.raise_if_any()
+    if d.state != pb.DEDUCTION_STATE_ACTIVE or d.HasField("pending_instruction"):
+        raise _refuse("NOT_ACTIVE", f"deductions/{d.deduction_id}",
+                      "only an active deduction with no change pending can change its type")
+    person = cis_view.person(d.beneficiary_nino)
+    awards = person.benefit_awards if person else ()
+    if benefit is None:
+        award = next((a for a in awards if a.award_id == d.current_terms.award_id), None)
+    else:
+        if FACTS[benefit].route is None:
+            raise _refuse("BENEFIT_NOT_DEDUCTIBLE", "benefit_type", f"{benefit.value} cannot carry a deduction")
+        award = next((a for a in reversed(awards) if a.benefit_type is benefit and live_on(a, start)), None)
+    if award is None:
+        raise _refuse("NO_QUALIFYING_BENEFIT", "benefit_type", "no live award to take the deduction from")
+    route = rules.route(award, kind)
+    if route is Route.AUTOMATED and not _interest_covers(db, d.beneficiary_nino, award):
+        raise _refuse("INTEREST_NOT_REGISTERED", "benefit_type",
+                      "the automated route needs an active CIS interest in the benefit's business")
+    d.route = pb.DeductionRoute.Value(f"DEDUCTION_ROUTE_{route.value}")
+    return _instruct(db, row, d, pb.DEDUCTION_INSTRUCTION_KIND_CHANGE_TYPE,
+                     terms_for(award, kind, request.weekly_liability_pence, start, params), clock, decision_delay)

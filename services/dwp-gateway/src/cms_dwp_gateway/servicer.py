@@ -57,6 +57,13 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
                                                                          clock=self._clock, params=self._params,
                                                                          decision_delay=self._delay))
 
+    def ChangeDeductionType(self, request: api.ChangeDeductionTypeRequest, context) -> pb.Deduction:
+        return run_idempotent(self._sessions, method="ChangeDeductionType", request=request,
+                              response_type=pb.Deduction, clock=self._clock,
+                              execute=lambda s: deductions.change_type(s, request=request, cis_view=self._cis,
+                                                                       clock=self._clock, params=self._params,
+                                                                       decision_delay=self._delay))
+
     def CancelDeduction(self, request: api.CancelDeductionRequest, context) -> pb.Deduction:
         return run_idempotent(self._sessions, method="CancelDeduction", request=request, response_type=pb.Deduction,
                               clock=self._clock, execute=lambda s: deductions.cancel(s, request=request,
