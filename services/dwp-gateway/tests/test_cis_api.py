@@ -190,3 +190,21 @@ def test_send_update_applies_the_address_and_broadcasts_it_marked_as_the_cms_own
         call(gw.SendPersonUpdate, api.SendPersonUpdateRequest(request_id=str(uuid.uuid4()), nino="AG765432A",
                                                               address_change=too_long))
     assert violated_fields(err.value) == ["address_change.new_address.lines[0]"]
+
+
+def test_enquiries_are_audited_by_person_id_never_by_nino(start_service, creds):
+    from cms.dwp.v1 import resources_pb2 as res
+    from cms_dwp_gateway.models import AuditRecord
+
+    service, channel = start_service(DwpGatewayService, db_name="dwp-audit")
+    gw = api_grpc.DwpGatewayServiceStub(channel)
+    context = res.EnquiryContext(case_id="case-77", service_request_id="sr-9")
+    gw.VerifyNino(api.VerifyNinoRequest(person=person(), context=context), metadata=creds.staff(), timeout=5)
+    gw.ListBenefitAwards(api.ListBenefitAwardsRequest(nino="AG765432A", context=context), metadata=creds.staff(),
+                         timeout=5)
+    with service.sessions() as s:
+        rows = s.query(AuditRecord).filter_by(case_id="case-77").order_by(AuditRecord.id).all()
+    assert [(r.interface, r.outcome, r.service_request_id) for r in rows] == [
+        ("VerifyNino", "MATCHED", "sr-9"), ("ListBenefitAwards", "FOUND", "sr-9")]
+    assert all(r.person_id.startswith("cis-") and "AG765432A" not in r.person_id for r in rows)
+    assert "Child Support Act 1991 s14" in rows[0].legal_basis and rows[0].caller.startswith("staff")

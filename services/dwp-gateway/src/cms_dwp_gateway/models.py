@@ -7,7 +7,7 @@ import datetime as dt
 from sqlalchemy import Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cms_platform.db import Base, UtcDateTime
+from cms_platform.db import Base, BigId, UtcDateTime
 
 
 class AwardRecord(Base):
@@ -63,3 +63,19 @@ class AddressRecord(Base):
     nino: Mapped[str] = mapped_column(String(9), primary_key=True)
     address: Mapped[str] = mapped_column(Text)  # JSON: lines, post_town, postcode, country
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+
+class AuditRecord(Base):
+    """One CIS/JCP enquiry, by the opaque CIS person id (never the NINO): caller, interface, legal basis, case."""
+
+    __tablename__ = "audit_records"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    caller: Mapped[str] = mapped_column(String(200))
+    interface: Mapped[str] = mapped_column(String(100))
+    legal_basis: Mapped[str] = mapped_column(String(200))
+    case_id: Mapped[str] = mapped_column(String(100))
+    service_request_id: Mapped[str] = mapped_column(String(100))
+    person_id: Mapped[str] = mapped_column(String(40))
+    outcome: Mapped[str] = mapped_column(String(40))

@@ -9,9 +9,11 @@ import datetime as dt
 
 from sqlalchemy.orm import sessionmaker
 
+from cms.common.v1 import types_pb2 as common
 from cms.dwp.v1 import dwp_service_pb2 as api
 from cms.dwp.v1 import dwp_service_pb2_grpc as api_grpc
 from cms.dwp.v1 import resources_pb2 as pb
+from cms_platform.audit import AuditTrail
 from cms_platform.clock import Clock
 from cms_platform.convert import date_or_violation, match_result
 from cms_platform.errors import NotFound, ViolationCollector
@@ -22,6 +24,7 @@ from cms_platform.population.nino import valid_nino
 
 from . import cis as cis_state
 from . import deduction_rules, deductions, records
+from .models import AuditRecord
 from .port import CisPort
 from .simulator import live_on
 
@@ -34,7 +37,8 @@ def _nino(nino: str, path: str, v: ViolationCollector) -> None:
 class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
     def __init__(self, *, cis: CisPort, clock: Clock, sessions: sessionmaker,
                  deduction_parameters: deduction_rules.DeductionParameters = deduction_rules.DEFAULTS,
-                 decision_delay: dt.timedelta = dt.timedelta(0)):
+                 decision_delay: dt.timedelta = dt.timedelta(0), audit: AuditTrail | None = None):
+        self._audit = audit or AuditTrail(sessions, clock, lambda *, subject, **f: AuditRecord(person_id=subject, **f))
         self._cis = cis
         self._clock = clock
         self._sessions = sessions
@@ -126,6 +130,8 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
                                   postcode=request.postcode)
         out = api.VerifyNinoResponse(match=match_result(found=r.found, failed_rules=r.failed_rules), nino=r.nino,
                                      person_id=r.person_id)
+        self._audit.record("VerifyNino", r.person_id, request.context,
+                           common.MatchOutcome.Name(out.match.outcome).removeprefix("MATCH_OUTCOME_"))
         if r.person is not None:
             out.restricted = r.person.restricted
             out.record_update_time.CopyFrom(records.record_update_time(r.person))
@@ -147,6 +153,8 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
                                    forenames=request.name.forenames, surname=request.name.surname, date_of_birth=dob)
         out = api.VerifyChildReferenceNumberResponse(match=match_result(found=r.found, failed_rules=r.failed_rules),
                                                      person_id=r.person_id)
+        self._audit.record("VerifyChildReferenceNumber", r.person_id, request.context,
+                           common.MatchOutcome.Name(out.match.outcome).removeprefix("MATCH_OUTCOME_"))
         if r.child is not None:
             out.child_reference_number = r.child.child_reference_number
             out.record_update_time.CopyFrom(records.timestamp(r.child.relationship_start_date))
@@ -165,7 +173,9 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
             person = self._cis.person(request.nino)
             if person is None:
                 raise NotFound("person", "people/unknown", "CIS holds no record for this NINO")
-            return records.person_record(person)
+            record = records.person_record(person)
+            self._audit.record("GetPersonRecord", record.person_id, request.context, "FOUND")
+            return record
         found = self._cis.child(request.child_reference_number)
         if found is None:
             raise NotFound("person", "people/unknown", "CIS holds no record for this Child Reference Number")
@@ -193,6 +203,7 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
         today = self._clock.today()
         nino = request.nino.replace(" ", "").upper()
         person = self._cis.person(nino)
+        self._audit.record("ListBenefitAwards", records.person_id(nino), request.context, "FOUND")
         return api.ListBenefitAwardsResponse(
             benefit_awards=[records.award(a, nino, today) for a in awards[offset:offset + size]],
             next_page_token=str(offset + size) if offset + size < len(awards) else "",
@@ -207,6 +218,7 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
         if person is None:
             raise NotFound("person", "people/unknown", "CIS holds no record for this NINO")
         live = [a for a in person.benefit_awards if live_on(a, on)]
+        self._audit.record("ViewBenefitInfo", records.person_id(person.nino), request.context, "FOUND")
         return api.BenefitInfo(person_id=records.person_id(person.nino), as_of_date=records.date(on),
                               live_awards=[records.award(a, person.nino, on) for a in live],
                               flat_rate_benefit_in_payment=records.flat_rate_benefit_in_payment(person, on, live),

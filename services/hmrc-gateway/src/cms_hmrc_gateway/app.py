@@ -15,7 +15,7 @@ from cms_platform.server import ServiceRegistration
 from cms_platform.service import CmsService
 from cms_platform.service import main as run_main
 
-from .audit import Audit
+from .audit import audit_trail
 from .behaviour import HmrcBehaviour, MaintenanceWindow
 from .feeds import FeedScheduler
 from .interests import TOPIC
@@ -49,7 +49,7 @@ class HmrcGatewayService(CmsService):
         gateway = hmrc_service_pb2.DESCRIPTOR.services_by_name["HmrcGatewayService"].full_name
         out = [ServiceRegistration(gateway, hmrc_service_pb2_grpc.add_HmrcGatewayServiceServicer_to_server,
                                    HmrcGatewayServicer(hmrc=self.hmrc, sessions=self.sessions, clock=self.clock,
-                                                       behaviour=behaviour, audit=Audit(self.sessions, self.clock)),
+                                                       behaviour=behaviour, audit=audit_trail(self.sessions, self.clock)),
                                    # a bad child in the monthly run is that child's error, not the end of the run
                                    item_validated=frozenset({"RunMonthlyChildBenefitCheck"}))]
         if s.scenario_admin:

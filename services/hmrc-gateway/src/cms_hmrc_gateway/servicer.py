@@ -12,6 +12,7 @@ from cms.common.v1 import types_pb2 as common
 from cms.hmrc.v1 import hmrc_service_pb2 as api
 from cms.hmrc.v1 import hmrc_service_pb2_grpc as api_grpc
 from cms.hmrc.v1 import resources_pb2 as pb
+from cms_platform.audit import AuditTrail
 from cms_platform.clock import Clock
 from cms_platform.convert import date_or_violation
 from cms_platform.errors import DomainError, InvalidArgument, ViolationCollector
@@ -21,7 +22,6 @@ from cms_platform.identity import current_caller
 from cms_platform.population.tax_year import tax_year_of
 
 from . import answers, convert, interests
-from .audit import Audit
 from .behaviour import HmrcBehaviour
 from .port import PersonToMatch
 from .simulator import SimulatedHmrc
@@ -55,7 +55,7 @@ def check_tax_year(tax_year: str, today: dt.date, path: str = "tax_year") -> str
 
 class HmrcGatewayServicer(api_grpc.HmrcGatewayServiceServicer):
     def __init__(self, *, hmrc: SimulatedHmrc, sessions: sessionmaker, clock: Clock, behaviour: HmrcBehaviour,
-                 audit: Audit):
+                 audit: AuditTrail):
         self._hmrc = hmrc
         self._sessions = sessions
         self._clock = clock

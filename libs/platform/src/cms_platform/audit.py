@@ -1,0 +1,37 @@
+"""The gateways' audit trail: every enquiry to an external system, with the caller (from the identity token), the
+interface, its statutory legal basis, the case and service request it was made under, and the outcome. Each gateway
+keeps the rows in its own table and says how it names the person (HMRC by NINO; CIS by its opaque person id)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import sessionmaker
+
+from .clock import Clock
+from .identity import current_caller
+
+# Child Support Act 1991 s14 and Sch 2 and the Information Regulations are the CMS's gateway to HMRC and DWP data.
+CHILD_SUPPORT_INFORMATION = "Child Support Act 1991 s14 and Sch 2; Child Support Information Regulations 2008"
+
+
+class AuditTrail:
+    def __init__(self, sessions: sessionmaker, clock: Clock, make_record: Callable[..., Any],
+                 legal_basis: str = CHILD_SUPPORT_INFORMATION):
+        """`make_record(at, caller, interface, legal_basis, case_id, service_request_id, subject, outcome)` builds the
+        gateway's own row."""
+        self._sessions, self._clock, self._make, self._legal_basis = sessions, clock, make_record, legal_basis
+
+    def records(self, interface: str, entries: list[tuple[str, str, str, str]]) -> None:
+        """(subject, case_id, service_request_id, outcome) per enquiry, written in one transaction."""
+        caller = current_caller()
+        who = (caller.describe() if caller else "unknown")[:200]
+        now = self._clock.now()
+        with self._sessions.begin() as s:
+            s.add_all(self._make(at=now, caller=who, interface=interface, legal_basis=self._legal_basis,
+                                 case_id=case_id[:100], service_request_id=sr[:100], subject=subject, outcome=outcome)
+                      for subject, case_id, sr, outcome in entries)
+
+    def record(self, interface: str, subject: str, context, outcome: str) -> None:
+        self.records(interface, [(subject, context.case_id, context.service_request_id, outcome)])
