@@ -68,7 +68,7 @@ class AddressRecord(Base):
 class AuditRecord(Base):
     """One CIS/JCP enquiry, by the opaque CIS person id (never the NINO): caller, interface, legal basis, case."""
 
-    __tablename__ = "audit_records"
+    __tablename__ = "cis_audit_records"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
     at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

@@ -18,7 +18,7 @@ depends_on = None
 
 def upgrade() -> None:
     op.create_table(
-        "audit_records",
+        "cis_audit_records",
         sa.Column("id", BigId, primary_key=True, autoincrement=True),
         sa.Column("at", UtcDateTime, nullable=False),
         sa.Column("caller", sa.String(200), nullable=False),
@@ -29,8 +29,8 @@ def upgrade() -> None:
         sa.Column("person_id", sa.String(40), nullable=False),
         sa.Column("outcome", sa.String(40), nullable=False),
     )
-    op.create_index("ix_audit_records_person_id", "audit_records", ["person_id"])
+    op.create_index("ix_cis_audit_records_person_id", "cis_audit_records", ["person_id"])
 
 
 def downgrade() -> None:
-    op.drop_table("audit_records")
+    op.drop_table("cis_audit_records")
