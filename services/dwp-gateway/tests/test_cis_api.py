@@ -208,3 +208,19 @@ def test_enquiries_are_audited_by_person_id_never_by_nino(start_service, creds):
         ("VerifyNino", "MATCHED", "sr-9"), ("ListBenefitAwards", "FOUND", "sr-9")]
     assert all(r.person_id.startswith("cis-") and "AG765432A" not in r.person_id for r in rows)
     assert "Child Support Act 1991 s14" in rows[0].legal_basis and rows[0].caller.startswith("staff")
+
+
+def test_cis_maintenance_window_answers_unavailable_with_the_retry_delay(start_service, creds, clock):
+    import datetime as dt
+
+    from cms_platform.grpc_errors import details_of
+
+    _, channel = start_service(DwpGatewayService, db_name="dwp-maintenance",
+                               maintenance_windows=[(clock.now() - dt.timedelta(hours=1),
+                                                     clock.now() + dt.timedelta(hours=2))])
+    with pytest.raises(grpc.RpcError) as err:
+        api_grpc.DwpGatewayServiceStub(channel).VerifyNino(api.VerifyNinoRequest(person=person()),
+                                                           metadata=creds.staff(), timeout=5)
+    assert err.value.code() == grpc.StatusCode.UNAVAILABLE
+    assert details_of(err.value)["ErrorInfo"].reason == "SCHEDULED_MAINTENANCE"
+    assert details_of(err.value)["RetryInfo"].retry_delay.ToTimedelta() == dt.timedelta(hours=2)

@@ -6,6 +6,7 @@ one directly), so tests never have to mutate os.environ before importing code.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 from typing import ClassVar, Literal
 
@@ -82,6 +83,13 @@ class SimulatorSettings(ServiceSettings):
     # The synthetic population the gateways share: the same size and seed everywhere, so they agree on people.
     population_size: int = DEFAULT_SIZE
     population_seed: int = DEFAULT_SEED
+    # How the simulated system behaves (cms_platform.simulation); all off by default. Realistic values: HMRC
+    # throttles at 3 requests a second per application; p50 latency 300 ms.
+    throttle_requests_per_second: float = 0.0
+    throttle_burst: float = 10.0
+    maintenance_windows: list[tuple[dt.datetime, dt.datetime]] = []
+    outage_probability: float = 0.0
+    latency_p50_ms: float = 0.0
 
     @model_validator(mode="after")
     def _no_scenarios_in_production(self):

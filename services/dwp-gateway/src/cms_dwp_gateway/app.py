@@ -16,6 +16,7 @@ from cms_platform.population import Population
 from cms_platform.server import ServiceRegistration
 from cms_platform.service import CmsService
 from cms_platform.service import main as run_main
+from cms_platform.simulation import behaviour_from
 
 from . import deduction_rules, deductions, notices
 from .cis import TOPIC, AwardStore
@@ -45,7 +46,9 @@ class DwpGatewayService(CmsService):
         out = [ServiceRegistration(full_name, dwp_service_pb2_grpc.add_DwpGatewayServiceServicer_to_server,
                                    DwpGatewayServicer(cis=self.cis, clock=self.clock, sessions=self.sessions,
                                                       deduction_parameters=params,
-                                                      decision_delay=self.decision_delay))]
+                                                      decision_delay=self.decision_delay,
+                                                      behaviour=behaviour_from(self.settings, self.clock, "CIS",
+                                                                               "SERVICE_UNAVAILABLE")))]
         if self.settings.scenario_admin:
             scenario = dwp_scenario_service_pb2.DESCRIPTOR.services_by_name["DwpScenarioService"].full_name
             out.append(ServiceRegistration(scenario, dwp_scenario_service_pb2_grpc.add_DwpScenarioServiceServicer_to_server,

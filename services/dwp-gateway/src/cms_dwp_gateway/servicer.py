@@ -18,9 +18,11 @@ from cms_platform.clock import Clock
 from cms_platform.convert import date_or_violation, match_result
 from cms_platform.errors import NotFound, ViolationCollector
 from cms_platform.idempotency import run_idempotent
+from cms_platform.identity import current_caller
 from cms_platform.paging import page
 from cms_platform.population.model import BenefitType
 from cms_platform.population.nino import valid_nino
+from cms_platform.simulation import ExternalSystemBehaviour
 
 from . import cis as cis_state
 from . import deduction_rules, deductions, records
@@ -35,9 +37,18 @@ def _nino(nino: str, path: str, v: ViolationCollector) -> None:
 
 
 class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
+    """Every CIS / JCP call is first admitted by the simulated system's behaviour (maintenance windows, outages,
+    throttling, latency), as a real call could be refused."""
+
+    def _admit(self) -> None:
+        caller = current_caller()
+        self._behaviour.admit(caller.subject if caller else "")
+
     def __init__(self, *, cis: CisPort, clock: Clock, sessions: sessionmaker,
                  deduction_parameters: deduction_rules.DeductionParameters = deduction_rules.DEFAULTS,
-                 decision_delay: dt.timedelta = dt.timedelta(0), audit: AuditTrail | None = None):
+                 decision_delay: dt.timedelta = dt.timedelta(0), audit: AuditTrail | None = None,
+                 behaviour: ExternalSystemBehaviour | None = None):
+        self._behaviour = behaviour or ExternalSystemBehaviour(clock=clock, system="CIS")
         self._audit = audit or AuditTrail(sessions, clock, lambda *, subject, **f: AuditRecord(person_id=subject, **f))
         self._cis = cis
         self._clock = clock
@@ -48,6 +59,7 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
     # -- deductions from benefit ------------------------------------------------------------------------------------
 
     def SetUpDeduction(self, request: api.SetUpDeductionRequest, context) -> pb.Deduction:
+        self._admit()
         return run_idempotent(self._sessions, method="SetUpDeduction", request=request, response_type=pb.Deduction,
                               clock=self._clock,
                               execute=lambda s: deductions.set_up(s, request=request, cis_view=self._cis,
@@ -55,6 +67,7 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
                                                                   decision_delay=self._delay))
 
     def ChangeDeductionAmount(self, request: api.ChangeDeductionAmountRequest, context) -> pb.Deduction:
+        self._admit()
         return run_idempotent(self._sessions, method="ChangeDeductionAmount", request=request,
                               response_type=pb.Deduction, clock=self._clock,
                               execute=lambda s: deductions.change_amount(s, request=request, cis_view=self._cis,
@@ -62,6 +75,7 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
                                                                          decision_delay=self._delay))
 
     def ChangeDeductionType(self, request: api.ChangeDeductionTypeRequest, context) -> pb.Deduction:
+        self._admit()
         return run_idempotent(self._sessions, method="ChangeDeductionType", request=request,
                               response_type=pb.Deduction, clock=self._clock,
                               execute=lambda s: deductions.change_type(s, request=request, cis_view=self._cis,
@@ -69,16 +83,19 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
                                                                        decision_delay=self._delay))
 
     def CancelDeduction(self, request: api.CancelDeductionRequest, context) -> pb.Deduction:
+        self._admit()
         return run_idempotent(self._sessions, method="CancelDeduction", request=request, response_type=pb.Deduction,
                               clock=self._clock, execute=lambda s: deductions.cancel(s, request=request,
                                                                                      clock=self._clock))
 
     def RecordNonAutomatedDeductionDecision(self, request, context) -> pb.Deduction:
+        self._admit()
         return run_idempotent(self._sessions, method="RecordNonAutomatedDeductionDecision", request=request,
                               response_type=pb.Deduction, clock=self._clock,
                               execute=lambda s: deductions.record_clerical(s, request=request, clock=self._clock))
 
     def GetDeductionRequestForm(self, request: api.GetDeductionRequestFormRequest, context) -> pb.DeductionRequestForm:
+        self._admit()
         with self._sessions() as s:
             return deductions.request_form(s, deduction_id=request.deduction_id, instruction_id=request.instruction_id,
                                            cis_view=self._cis, clock=self._clock)
@@ -94,6 +111,7 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
     # -- business interests -----------------------------------------------------------------------------------------
 
     def RegisterInterest(self, request: api.RegisterInterestRequest, context) -> pb.BusinessInterest:
+        self._admit()
         v = ViolationCollector()
         _nino(request.nino, "nino", v)
         v.raise_if_any()
@@ -102,12 +120,14 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
                               execute=lambda s: cis_state.register(s, request=request, cis=self._cis, clock=self._clock))
 
     def DeregisterInterest(self, request: api.DeregisterInterestRequest, context) -> pb.BusinessInterest:
+        self._admit()
         return run_idempotent(self._sessions, method="DeregisterInterest", request=request,
                               response_type=pb.BusinessInterest, clock=self._clock,
                               execute=lambda s: cis_state.deregister(s, interest_id=request.interest_id,
                                                                      clock=self._clock))
 
     def SendPersonUpdate(self, request: api.SendPersonUpdateRequest, context) -> api.SendPersonUpdateResponse:
+        self._admit()
         v = ViolationCollector()
         _nino(request.nino, "nino", v)
         v.raise_if_any()
@@ -121,6 +141,7 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
             return cis_state.list_interests(s, request=request)
 
     def VerifyNino(self, request: api.VerifyNinoRequest, context) -> api.VerifyNinoResponse:
+        self._admit()
         v = ViolationCollector()
         p = request.person
         _nino(p.nino, "person.nino", v)
@@ -140,6 +161,7 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
         return out
 
     def VerifyChildReferenceNumber(self, request, context) -> api.VerifyChildReferenceNumberResponse:
+        self._admit()
         v = ViolationCollector()
         if not request.child_reference_number and not request.parent_nino:
             v.add("child_reference_number", "give the Child Reference Number, or parent_nino to search by")
@@ -161,6 +183,7 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
         return out
 
     def GetPersonRecord(self, request: api.GetPersonRecordRequest, context) -> pb.PersonRecord:
+        self._admit()
         v = ViolationCollector()
         if not request.nino and not request.child_reference_number:
             v.add("nino", "give the NINO, or child_reference_number for a child without one")
@@ -182,6 +205,7 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
         return records.child_record(*found)
 
     def ListBenefitAwards(self, request: api.ListBenefitAwardsRequest, context) -> api.ListBenefitAwardsResponse:
+        self._admit()
         v = ViolationCollector()
         _nino(request.nino, "nino", v)
         types = set()
@@ -210,6 +234,7 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
             record_update_time=records.record_update_time(person))
 
     def ViewBenefitInfo(self, request: api.ViewBenefitInfoRequest, context) -> api.BenefitInfo:
+        self._admit()
         v = ViolationCollector()
         _nino(request.nino, "nino", v)
         on = date_or_violation(request.as_of_date, "as_of_date", v, required=False) or self._clock.today()

@@ -14,9 +14,9 @@ from cms_platform.population import Population
 from cms_platform.server import ServiceRegistration
 from cms_platform.service import CmsService
 from cms_platform.service import main as run_main
+from cms_platform.simulation import behaviour_from
 
 from .audit import audit_trail
-from .behaviour import HmrcBehaviour, MaintenanceWindow
 from .feeds import FeedScheduler
 from .interests import TOPIC
 from .scenario_servicer import HmrcScenarioServicer
@@ -42,10 +42,7 @@ class HmrcGatewayService(CmsService):
 
     def registrations(self) -> list[ServiceRegistration]:
         s = self.settings
-        behaviour = HmrcBehaviour(clock=self.clock, requests_per_second=s.throttle_requests_per_second,
-                                  burst=s.throttle_burst, outage_probability=s.outage_probability,
-                                  latency_p50_ms=s.latency_p50_ms,
-                                  maintenance=tuple(MaintenanceWindow(a, b) for a, b in s.maintenance_windows))
+        behaviour = behaviour_from(s, self.clock, "HMRC")
         gateway = hmrc_service_pb2.DESCRIPTOR.services_by_name["HmrcGatewayService"].full_name
         out = [ServiceRegistration(gateway, hmrc_service_pb2_grpc.add_HmrcGatewayServiceServicer_to_server,
                                    HmrcGatewayServicer(hmrc=self.hmrc, sessions=self.sessions, clock=self.clock,

@@ -20,9 +20,9 @@ from cms_platform.grpc_errors import to_status
 from cms_platform.idempotency import run_idempotent
 from cms_platform.identity import current_caller
 from cms_platform.population.tax_year import tax_year_of
+from cms_platform.simulation import ExternalSystemBehaviour
 
 from . import answers, convert, interests
-from .behaviour import HmrcBehaviour
 from .port import PersonToMatch
 from .simulator import SimulatedHmrc
 
@@ -54,7 +54,7 @@ def check_tax_year(tax_year: str, today: dt.date, path: str = "tax_year") -> str
 
 
 class HmrcGatewayServicer(api_grpc.HmrcGatewayServiceServicer):
-    def __init__(self, *, hmrc: SimulatedHmrc, sessions: sessionmaker, clock: Clock, behaviour: HmrcBehaviour,
+    def __init__(self, *, hmrc: SimulatedHmrc, sessions: sessionmaker, clock: Clock, behaviour: ExternalSystemBehaviour,
                  audit: AuditTrail):
         self._hmrc = hmrc
         self._sessions = sessions
