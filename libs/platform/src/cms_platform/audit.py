@@ -4,16 +4,32 @@ keeps the rows in its own table and says how it names the person (HMRC by NINO; 
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy import String
+from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
 from .clock import Clock
+from .db import BigId, UtcDateTime
 from .identity import current_caller
 
 # Child Support Act 1991 s14 and Sch 2 and the Information Regulations are the CMS's gateway to HMRC and DWP data.
 CHILD_SUPPORT_INFORMATION = "Child Support Act 1991 s14 and Sch 2; Child Support Information Regulations 2008"
+
+
+class AuditColumns:
+    """The columns every gateway's audit table has; each adds how it names the person and its table name."""
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    caller: Mapped[str] = mapped_column(String(200))
+    interface: Mapped[str] = mapped_column(String(100))
+    legal_basis: Mapped[str] = mapped_column(String(200))
+    case_id: Mapped[str] = mapped_column(String(100))
+    service_request_id: Mapped[str] = mapped_column(String(100))
+    outcome: Mapped[str] = mapped_column(String(40))
 
 
 class AuditTrail:

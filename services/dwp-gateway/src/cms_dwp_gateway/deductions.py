@@ -62,6 +62,19 @@ def _benefit(value: int, path: str, v: ViolationCollector) -> BenefitType | None
     return BenefitType[name]
 
 
+def _kind(deduction_type: int, weekly_liability_pence: int, v: ViolationCollector) -> rules.DeductionType | None:
+    """The deduction type, and a weekly liability given only for a non-standard flat rate (the rulebook fixes the
+    others)."""
+    kind = _KINDS.get(deduction_type)
+    if kind is None:
+        v.add("deduction_type", "choose a deduction type")
+    elif kind is rules.DeductionType.NON_STANDARD_FLAT_RATE and weekly_liability_pence <= 0:
+        v.add("weekly_liability_pence", "is required (positive) for a non-standard flat rate")
+    elif kind is not rules.DeductionType.NON_STANDARD_FLAT_RATE and weekly_liability_pence:
+        v.add("weekly_liability_pence", "must be unset: the rulebook fixes this amount")
+    return kind
+
+
 def terms_for(award: BenefitAward, kind: rules.DeductionType, liability: int, start: dt.date,
               params: rules.DeductionParameters) -> pb.DeductionTerms:
     """The amount per award payment with its maintenance / fee split (the fee is what is not maintenance)."""
@@ -102,13 +115,7 @@ def set_up(db: Session, *, request: api.SetUpDeductionRequest, cis_view: Simulat
         if nino and not valid_nino(nino):
             v.add(path, "is not a valid National Insurance number")
     benefit = _benefit(request.benefit_type, "benefit_type", v)
-    kind = _KINDS.get(request.deduction_type)
-    if kind is None:
-        v.add("deduction_type", "choose a deduction type")
-    if kind is rules.DeductionType.NON_STANDARD_FLAT_RATE and request.weekly_liability_pence <= 0:
-        v.add("weekly_liability_pence", "is required (positive) for a non-standard flat rate")
-    elif kind is not None and kind is not rules.DeductionType.NON_STANDARD_FLAT_RATE and request.weekly_liability_pence:
-        v.add("weekly_liability_pence", "must be unset: the rulebook fixes this amount")
+    kind = _kind(request.deduction_type, request.weekly_liability_pence, v)
     start = date_or_violation(request.effective_date, "effective_date", v)
     v.raise_if_any()
     beneficiary_nino = normalise_nino(request.partner_nino or request.paying_parent_nino)
@@ -495,13 +502,7 @@ def change_type(db: Session, *, request: api.ChangeDeductionTypeRequest, cis_vie
     beneficiary (one benefit at a time); the route is decided again and the change needs a new decision."""
     row, d = _load(db, request.deduction_id)
     v = ViolationCollector()
-    kind = _KINDS.get(request.deduction_type)
-    if kind is None:
-        v.add("deduction_type", "choose a deduction type")
-    if kind is rules.DeductionType.NON_STANDARD_FLAT_RATE and request.weekly_liability_pence <= 0:
-        v.add("weekly_liability_pence", "is required (positive) for a non-standard flat rate")
-    elif kind is not None and kind is not rules.DeductionType.NON_STANDARD_FLAT_RATE and request.weekly_liability_pence:
-        v.add("weekly_liability_pence", "must be unset: the rulebook fixes this amount")
+    kind = _kind(request.deduction_type, request.weekly_liability_pence, v)
     benefit = _benefit(request.benefit_type, "benefit_type", v) if request.benefit_type else None
     start = date_or_violation(request.effective_date, "effective_date", v)
     v.raise_if_any()

@@ -7,7 +7,8 @@ import datetime as dt
 from sqlalchemy import Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cms_platform.db import Base, BigId, UtcDateTime
+from cms_platform.audit import AuditColumns
+from cms_platform.db import Base, UtcDateTime
 
 
 class AwardRecord(Base):
@@ -65,17 +66,11 @@ class AddressRecord(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
-class AuditRecord(Base):
+class AuditRecord(AuditColumns, Base):
     """One CIS/JCP enquiry, by the opaque CIS person id (never the NINO): caller, interface, legal basis, case."""
 
     __tablename__ = "cis_audit_records"
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    caller: Mapped[str] = mapped_column(String(200))
-    interface: Mapped[str] = mapped_column(String(100))
-    legal_basis: Mapped[str] = mapped_column(String(200))
-    case_id: Mapped[str] = mapped_column(String(100))
-    service_request_id: Mapped[str] = mapped_column(String(100))
     person_id: Mapped[str] = mapped_column(String(40))
-    outcome: Mapped[str] = mapped_column(String(40))
+
+    __table_args__ = (Index("ix_cis_audit_records_person_id", "person_id"),)

@@ -7,7 +7,8 @@ import datetime as dt
 from sqlalchemy import Index, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from cms_platform.db import Base, BigId, UtcDateTime
+from cms_platform.audit import AuditColumns
+from cms_platform.db import Base, UtcDateTime
 
 
 class SimulatedPersonRecord(Base):
@@ -37,19 +38,11 @@ class InterestRecord(Base):
     __table_args__ = (Index("ix_interests_nino_active", "nino", "active"), Index("ix_interests_case_id", "case_id"))
 
 
-class AuditRecord(Base):
+class AuditRecord(AuditColumns, Base):
     """One enquiry: who asked, through which interface, on what legal basis, for which case, and the outcome."""
 
     __tablename__ = "audit_records"
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    caller: Mapped[str] = mapped_column(String(200))
-    interface: Mapped[str] = mapped_column(String(100))
-    legal_basis: Mapped[str] = mapped_column(String(200))
-    case_id: Mapped[str] = mapped_column(String(100))
-    service_request_id: Mapped[str] = mapped_column(String(100))
     nino: Mapped[str] = mapped_column(String(9))
-    outcome: Mapped[str] = mapped_column(String(40))
 
     __table_args__ = (Index("ix_audit_records_nino", "nino"),)
