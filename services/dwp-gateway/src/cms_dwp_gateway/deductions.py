@@ -16,7 +16,7 @@ from cms.dwp.v1 import events_pb2 as ev
 from cms.dwp.v1 import resources_pb2 as pb
 from cms_platform import outbox
 from cms_platform.clock import Clock
-from cms_platform.convert import date_or_violation
+from cms_platform.convert import date_or_violation, full_date
 from cms_platform.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -253,7 +253,7 @@ def decide_pending(db: Session, *, deduction_id: str, cis_view: SimulatedCis, cl
     if accepted:
         decision.outcome = pb.DEDUCTION_OUTCOME_ACCEPTED
         decision.accepted_terms.CopyFrom(requested)
-        start = max(today, records_date(requested.start_date))
+        start = max(today, full_date(requested.start_date, "start_date"))
         decision.accepted_terms.start_date.CopyFrom(records.date(start))
     else:
         decision.outcome = pb.DEDUCTION_OUTCOME_REJECTED
@@ -269,10 +269,6 @@ def _weekly_liability(terms: pb.DeductionTerms, award: BenefitAward | None) -> i
         return 0
     periods = {"WEEKLY": 1, "FORTNIGHTLY": 2, "FOUR_WEEKLY": 4}.get(award.payment_frequency)
     return terms.maintenance_pence // periods if periods else terms.maintenance_pence * 12 // 52
-
-
-def records_date(d) -> dt.date:
-    return dt.date(d.year, d.month, d.day)
 
 
 def run_due(db: Session, *, cis_view: SimulatedCis, clock: Clock, params: rules.DeductionParameters,
@@ -407,7 +403,7 @@ def request_form(db: Session, *, deduction_id: str, instruction_id: str, cis_vie
                        ("Amount each payment", f"{money(terms.deduction_amount.amount_pence)} ({frequency})"),
                        ("Child maintenance", money(terms.maintenance_pence)),
                        ("Collection fee", money(terms.collection_fee_pence)),
-                       ("Effective from", records_date(terms.start_date).strftime("%d %B %Y"))]),
+                       ("Effective from", full_date(terms.start_date, "start_date").strftime("%d %B %Y"))]),
         ("Return to the CMS", [("Quote this reference", instruction.form_reference),
                                ("Decision", "accepted with amount and first deduction date, or rejected with reason")]),
     ]

@@ -12,7 +12,14 @@ from cms.dwp.v1 import dwp_scenario_service_pb2 as api
 from cms.dwp.v1 import events_pb2 as ev
 from cms.dwp.v1 import resources_pb2 as pb
 from cms_platform.clock import Clock
-from cms_platform.errors import FailedPrecondition, InvalidArgument, NotFound, PreconditionViolation
+from cms_platform.convert import date_or_violation
+from cms_platform.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PreconditionViolation,
+    ViolationCollector,
+)
 from cms_platform.population import normalise_nino
 from cms_platform.population.model import AwardComponent, AwardEndReason, BenefitAward, BenefitType, PaymentSuspension
 from cms_platform.population.nino import valid_nino
@@ -25,14 +32,10 @@ _FREQUENCIES = {1: "WEEKLY", 2: "FORTNIGHTLY", 3: "FOUR_WEEKLY", 4: "MONTHLY"}
 
 
 def _day(d, path: str, *, required: bool = True) -> dt.date | None:
-    if not (d.year or d.month or d.day):
-        if required:
-            raise InvalidArgument.field(path, "is required")
-        return None
-    try:
-        return dt.date(d.year, d.month, d.day)
-    except ValueError:
-        raise InvalidArgument.field(path, "must be a full calendar date") from None
+    v = ViolationCollector()
+    day = date_or_violation(d, path, v, required=required)
+    v.raise_if_any()
+    return day
 
 
 def find_award(db: Session, cis_view: SimulatedCis, award_id: str) -> BenefitAward:
