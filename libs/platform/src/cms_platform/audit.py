@@ -39,13 +39,16 @@ class AuditTrail:
         gateway's own row."""
         self._sessions, self._clock, self._make, self._legal_basis = sessions, clock, make_record, legal_basis
 
-    def records(self, interface: str, entries: list[tuple[str, str, str, str]]) -> None:
-        """(subject, case_id, service_request_id, outcome) per enquiry, written in one transaction."""
+    def records(self, interface: str, entries: list[tuple[str, str, str, str]], *, legal_basis: str | None = None
+                ) -> None:
+        """(subject, case_id, service_request_id, outcome) per enquiry, written in one transaction. `legal_basis`
+        overrides the trail's own (e.g. to add the purpose a request stated)."""
         caller = current_caller()
         who = (caller.describe() if caller else "unknown")[:200]
         now = self._clock.now()
         with self._sessions.begin() as s:
-            s.add_all(self._make(at=now, caller=who, interface=interface, legal_basis=self._legal_basis,
+            basis = (legal_basis or self._legal_basis)[:200]
+            s.add_all(self._make(at=now, caller=who, interface=interface, legal_basis=basis,
                                  case_id=case_id[:100], service_request_id=sr[:100], subject=subject, outcome=outcome)
                       for subject, case_id, sr, outcome in entries)
 

@@ -393,6 +393,11 @@ class Generator:
             title = "Mrs" if u < 0.42 else "Ms" if u < 0.72 else "Miss"
         return title, first
 
+    def address(self, key: int) -> Address:
+        """A synthetic address for any key: people's homes use their household's key, employers keys from 2**40;
+        other systems (a credit file's earlier and forward addresses) use keys from 2**48."""
+        return self._address(key)
+
     def _address(self, key: int) -> Address:
         d = _Draws(self._k_addr ^ key)
         town = _pick(_TOWNS, d.u())
