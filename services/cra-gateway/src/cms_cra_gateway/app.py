@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cms.cra.v1 import cra_service_pb2, cra_service_pb2_grpc
+from cms.cra.v1 import (
+    cra_scenario_service_pb2,
+    cra_scenario_service_pb2_grpc,
+    cra_service_pb2,
+    cra_service_pb2_grpc,
+)
 from cms_platform.population import Population
 from cms_platform.server import ServiceRegistration
 from cms_platform.service import CmsService
 from cms_platform.service import main as run_main
+from cms_platform.simulation import behaviour_from
 
 from .legal_gateway import require_legal_basis
-from .servicer import CraGatewayServicer
+from .scenario_servicer import CraScenarioServicer
+from .servicer import CraGatewayServicer, audit_trail
 from .settings import CraGatewaySettings
 from .simulator import SimulatedCra
-
-TOPIC = "cms.cra.events.v1"
+from .surveillance import TOPIC, SurveillanceParameters, SurveillanceScheduler
 
 
 class CraGatewayService(CmsService):
@@ -24,11 +30,41 @@ class CraGatewayService(CmsService):
     topics = (TOPIC,)
     migrations_dir = Path(__file__).parent / "migrations"
 
+    def __init__(self, settings: CraGatewaySettings, **kw):
+        super().__init__(settings, **kw)
+        self.cra = SimulatedCra(Population(size=settings.population_size, seed=settings.population_seed),
+                                self.sessions, self.clock)
+        self.surveillance_parameters = SurveillanceParameters(
+            turnover_increase_percent=settings.surveillance_turnover_increase_percent,
+            turnover_increase_minimum_pence=settings.surveillance_turnover_increase_minimum_pence)
+        self.scheduler = SurveillanceScheduler(sessions=self.sessions, cra=self.cra, clock=self.clock,
+                                               interval_seconds=settings.surveillance_check_interval_seconds,
+                                               params=self.surveillance_parameters)
+
     def registrations(self) -> list[ServiceRegistration]:
-        full_name = cra_service_pb2.DESCRIPTOR.services_by_name["CraGatewayService"].full_name
-        population = Population(size=self.settings.population_size, seed=self.settings.population_seed)
-        return [ServiceRegistration(full_name, cra_service_pb2_grpc.add_CraGatewayServiceServicer_to_server,
-                                    CraGatewayServicer(cra=SimulatedCra(population)), guard=require_legal_basis)]
+        gateway = cra_service_pb2.DESCRIPTOR.services_by_name["CraGatewayService"].full_name
+        out = [ServiceRegistration(gateway, cra_service_pb2_grpc.add_CraGatewayServiceServicer_to_server,
+                                   CraGatewayServicer(cra=self.cra, sessions=self.sessions, clock=self.clock,
+                                                      behaviour=behaviour_from(self.settings, self.clock,
+                                                                               "the credit reference agency"),
+                                                      audit=audit_trail(self.sessions, self.clock),
+                                                      surveillance_parameters=self.surveillance_parameters),
+                                   guard=require_legal_basis)]
+        if self.settings.scenario_admin:
+            scenario = cra_scenario_service_pb2.DESCRIPTOR.services_by_name["CraScenarioService"].full_name
+            out.append(ServiceRegistration(scenario, cra_scenario_service_pb2_grpc.add_CraScenarioServiceServicer_to_server,
+                                           CraScenarioServicer(cra=self.cra, sessions=self.sessions, clock=self.clock,
+                                                               surveillance_parameters=self.surveillance_parameters)))
+        return out
+
+    def start(self, *, migrate: bool = True) -> int:
+        port = super().start(migrate=migrate)
+        self.scheduler.start()
+        return port
+
+    def stop(self) -> None:
+        self.scheduler.stop()
+        super().stop()
 
 
 def main(argv: list[str] | None = None) -> int:
