@@ -84,3 +84,20 @@ def create_platform_tables(op) -> None:
         sa.Column("created_at", UtcDateTime, nullable=False),
         sa.PrimaryKeyConstraint("method", "request_id", name="pk_idempotent_requests"),
     )
+
+
+def create_audit_table(op, name: str, *, subject_column: str, subject_length: int = 40) -> None:
+    """A gateway's audit table (cms_platform.audit.AuditColumns) plus how it names the person, indexed."""
+    op.create_table(
+        name,
+        sa.Column("id", BigId, primary_key=True, autoincrement=True),
+        sa.Column("at", UtcDateTime, nullable=False),
+        sa.Column("caller", sa.String(200), nullable=False),
+        sa.Column("interface", sa.String(100), nullable=False),
+        sa.Column("legal_basis", sa.String(200), nullable=False),
+        sa.Column("case_id", sa.String(100), nullable=False),
+        sa.Column("service_request_id", sa.String(100), nullable=False),
+        sa.Column(subject_column, sa.String(subject_length), nullable=False),
+        sa.Column("outcome", sa.String(40), nullable=False),
+    )
+    op.create_index(f"ix_{name}_{subject_column}", name, [subject_column])

@@ -21,7 +21,7 @@ from .scenario_servicer import CraScenarioServicer
 from .servicer import CraGatewayServicer, audit_trail
 from .settings import CraGatewaySettings
 from .simulator import SimulatedCra
-from .surveillance import TOPIC, SurveillanceParameters, SurveillanceScheduler
+from .surveillance import TOPIC, SurveillanceParameters, surveillance_scheduler
 
 
 class CraGatewayService(CmsService):
@@ -37,9 +37,9 @@ class CraGatewayService(CmsService):
         self.surveillance_parameters = SurveillanceParameters(
             turnover_increase_percent=settings.surveillance_turnover_increase_percent,
             turnover_increase_minimum_pence=settings.surveillance_turnover_increase_minimum_pence)
-        self.scheduler = SurveillanceScheduler(sessions=self.sessions, cra=self.cra, clock=self.clock,
-                                               interval_seconds=settings.surveillance_check_interval_seconds,
-                                               params=self.surveillance_parameters)
+        self.scheduler = surveillance_scheduler(sessions=self.sessions, cra=self.cra, clock=self.clock,
+                                                interval_seconds=settings.surveillance_check_interval_seconds,
+                                                params=self.surveillance_parameters)
 
     def registrations(self) -> list[ServiceRegistration]:
         gateway = cra_service_pb2.DESCRIPTOR.services_by_name["CraGatewayService"].full_name

@@ -82,4 +82,4 @@ class AuditRecord(AuditColumns, Base):
 
     file_reference: Mapped[str] = mapped_column(String(40))
 
-    __table_args__ = (Index("ix_cra_audit_records_file", "file_reference"),)
+    __table_args__ = (Index("ix_cra_audit_records_file_reference", "file_reference"),)

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -40,6 +39,7 @@ from cms_platform.errors import (
 )
 from cms_platform.paging import page
 from cms_platform.population import normalise_nino, valid_nino
+from cms_platform.scheduling import PeriodicJob
 
 from . import assessment
 from .credit_files import day_of, pb_date
@@ -357,32 +357,12 @@ def run_due(*, sessions: sessionmaker, cra: CreditReferencePort, clock: Clock, o
         after = ids[-1]
 
 
-class SurveillanceScheduler:
-    """Runs the checks every `interval_seconds` at the clock's date (agencies send monitoring alerts daily; the
-    default interval is shorter so a moved clock is noticed soon). 0 disables it (tests call run_due)."""
-
-    def __init__(self, *, sessions: sessionmaker, cra: CreditReferencePort, clock: Clock, interval_seconds: float,
-                 params: SurveillanceParameters = DEFAULTS):
-        self._sessions, self._cra, self._clock, self._params = sessions, cra, clock, params
-        self._interval = interval_seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="cra-surveillance", daemon=True)
-
-    def start(self) -> None:
-        if self._interval > 0:
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                checked, raised, reviews = run_due(sessions=self._sessions, cra=self._cra, clock=self._clock,
-                                                   params=self._params)
-                if raised or reviews:
-                    log.info("surveillance checks ran", checked=checked, alerts=raised, reviews_due=reviews)
-            except Exception as exc:  # noqa: BLE001 - the next pass retries; nothing was half-written
-                log.warning("surveillance pass failed", error=str(exc))
+def surveillance_scheduler(*, sessions: sessionmaker, cra: CreditReferencePort, clock: Clock, interval_seconds: float,
+                           params: SurveillanceParameters = DEFAULTS) -> PeriodicJob:
+    """Checks at the clock's date every `interval_seconds` (agencies send monitoring alerts daily; a shorter
+    interval notices a moved clock soon)."""
+    def run() -> None:
+        checked, raised, reviews = run_due(sessions=sessions, cra=cra, clock=clock, params=params)
+        if raised or reviews:
+            log.info("surveillance checks ran", checked=checked, alerts=raised, reviews_due=reviews)
+    return PeriodicJob("cra-surveillance", interval_seconds, run)

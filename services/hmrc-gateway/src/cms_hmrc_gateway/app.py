@@ -17,7 +17,7 @@ from cms_platform.service import main as run_main
 from cms_platform.simulation import behaviour_from
 
 from .audit import audit_trail
-from .feeds import FeedScheduler
+from .feeds import feed_scheduler
 from .interests import TOPIC
 from .scenario_servicer import HmrcScenarioServicer
 from .scenarios import Overrides
@@ -37,8 +37,8 @@ class HmrcGatewayService(CmsService):
         self.population = Population(size=settings.population_size, seed=settings.population_seed)
         self.overrides = Overrides(self.sessions)
         self.hmrc = SimulatedHmrc(self.population, self.overrides)
-        self.feeds = FeedScheduler(sessions=self.sessions, hmrc=self.hmrc, clock=self.clock,
-                                   interval_seconds=settings.feed_check_interval_seconds)
+        self.feeds = feed_scheduler(sessions=self.sessions, hmrc=self.hmrc, clock=self.clock,
+                                    interval_seconds=settings.feed_check_interval_seconds)
 
     def registrations(self) -> list[ServiceRegistration]:
         s = self.settings

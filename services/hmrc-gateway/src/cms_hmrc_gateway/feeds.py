@@ -4,13 +4,12 @@ going quiet). One transaction per interest, so a crash loses nothing and repeats
 
 from __future__ import annotations
 
-import threading
-
 import structlog
 from sqlalchemy.orm import sessionmaker
 
 from cms.hmrc.v1 import resources_pb2 as pb
 from cms_platform.clock import Clock
+from cms_platform.scheduling import PeriodicJob
 
 from . import interests
 from .models import InterestRecord
@@ -39,27 +38,10 @@ def run_due(*, sessions: sessionmaker, hmrc: SimulatedHmrc, clock: Clock) -> int
         after = page[-1]
 
 
-class FeedScheduler:
-    def __init__(self, *, sessions: sessionmaker, hmrc: SimulatedHmrc, clock: Clock, interval_seconds: float):
-        self._sessions, self._hmrc, self._clock = sessions, hmrc, clock
-        self._interval = interval_seconds
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="hmrc-feeds", daemon=True)
-
-    def start(self) -> None:
-        if self._interval > 0:
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
-
-    def _run(self) -> None:
-        while not self._stop.wait(self._interval):
-            try:
-                n = run_due(sessions=self._sessions, hmrc=self._hmrc, clock=self._clock)
-                if n:
-                    log.info("feed events queued", events=n)
-            except Exception as exc:  # noqa: BLE001 - the next pass retries; nothing was half-written
-                log.warning("feed pass failed", error=str(exc))
+def feed_scheduler(*, sessions: sessionmaker, hmrc: SimulatedHmrc, clock: Clock, interval_seconds: float
+                   ) -> PeriodicJob:
+    def run() -> None:
+        n = run_due(sessions=sessions, hmrc=hmrc, clock=clock)
+        if n:
+            log.info("feed events queued", events=n)
+    return PeriodicJob("hmrc-feeds", interval_seconds, run)

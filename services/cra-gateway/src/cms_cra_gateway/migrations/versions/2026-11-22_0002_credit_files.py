@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from alembic import op
 
 from cms_platform.db import BigId, UtcDateTime
+from cms_platform.migrations import create_audit_table
 
 revision = "0002"
 down_revision = "0001"
@@ -60,19 +61,7 @@ def upgrade() -> None:
         sa.Column("alert", sa.LargeBinary, nullable=False),
     )
     op.create_index("ix_surveillance_alerts_surveillance", "surveillance_alerts", ["surveillance_id", "detect_time"])
-    op.create_table(
-        "cra_audit_records",
-        sa.Column("id", BigId, primary_key=True, autoincrement=True),
-        sa.Column("at", UtcDateTime, nullable=False),
-        sa.Column("caller", sa.String(200), nullable=False),
-        sa.Column("interface", sa.String(100), nullable=False),
-        sa.Column("legal_basis", sa.String(200), nullable=False),
-        sa.Column("case_id", sa.String(100), nullable=False),
-        sa.Column("service_request_id", sa.String(100), nullable=False),
-        sa.Column("file_reference", sa.String(40), nullable=False),
-        sa.Column("outcome", sa.String(40), nullable=False),
-    )
-    op.create_index("ix_cra_audit_records_file", "cra_audit_records", ["file_reference"])
+    create_audit_table(op, "cra_audit_records", subject_column="file_reference")
 
 
 def downgrade() -> None:

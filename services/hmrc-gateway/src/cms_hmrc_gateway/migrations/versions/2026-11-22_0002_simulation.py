@@ -8,7 +8,8 @@ Create Date: 2026-11-22
 import sqlalchemy as sa
 from alembic import op
 
-from cms_platform.db import BigId, UtcDateTime
+from cms_platform.db import UtcDateTime
+from cms_platform.migrations import create_audit_table
 
 revision = "0002"
 down_revision = "0001"
@@ -37,19 +38,7 @@ def upgrade() -> None:
     )
     op.create_index("ix_interests_nino_active", "interests", ["nino", "active"])
     op.create_index("ix_interests_case_id", "interests", ["case_id"])
-    op.create_table(
-        "audit_records",
-        sa.Column("id", BigId, primary_key=True, autoincrement=True),
-        sa.Column("at", UtcDateTime, nullable=False),
-        sa.Column("caller", sa.String(200), nullable=False),
-        sa.Column("interface", sa.String(100), nullable=False),
-        sa.Column("legal_basis", sa.String(200), nullable=False),
-        sa.Column("case_id", sa.String(100), nullable=False),
-        sa.Column("service_request_id", sa.String(100), nullable=False),
-        sa.Column("nino", sa.String(9), nullable=False),
-        sa.Column("outcome", sa.String(40), nullable=False),
-    )
-    op.create_index("ix_audit_records_nino", "audit_records", ["nino"])
+    create_audit_table(op, "audit_records", subject_column="nino", subject_length=9)
 
 
 def downgrade() -> None:
