@@ -21,6 +21,7 @@ from cms.casework.v1 import resources_pb2 as pb
 from cms_calculation.app import CalculationService
 from cms_casework.app import CaseworkService
 from cms_casework.cases.service import CASE_CALCULATED, SOURCE, TOPIC
+from cms_dwp_gateway.app import DwpGatewayService
 from cms_dwp_gateway.notices import CaseCalculationNotice
 from cms_hmrc_gateway.app import HmrcGatewayService
 from cms_platform import devinfra, outbox
@@ -29,7 +30,7 @@ from cms_platform.models import ProcessedEvent
 from cms_platform.service import ensure_topics
 from cms_platform.testing import wait_until
 
-from .helpers import create_case_request
+from .helpers import create_case_request, generated_families
 
 pytestmark = pytest.mark.e2e
 
@@ -37,10 +38,13 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def stack(start_service, kafka_bootstrap):
     calc, calc_ch = start_service(CalculationService, kafka=kafka_bootstrap)
-    hmrc, hmrc_ch = start_service(HmrcGatewayService, kafka=kafka_bootstrap)
+    hmrc, hmrc_ch = start_service(HmrcGatewayService, kafka=kafka_bootstrap, feed_check_interval_seconds=0)
+    # The application checks ask CIS; this dwp-gateway does not consume (the test runs its own below).
+    dwp, _ = start_service(DwpGatewayService, db_name="dwp-checks")
     casework, ch = start_service(CaseworkService, kafka=kafka_bootstrap,
                                  calculation_address=f"127.0.0.1:{calc.server.port}",
-                                 hmrc_gateway_address=f"127.0.0.1:{hmrc.server.port}")
+                                 hmrc_gateway_address=f"127.0.0.1:{hmrc.server.port}",
+                                 dwp_gateway_address=f"127.0.0.1:{dwp.server.port}", scheduler_interval_seconds=0)
     return casework, api_grpc.CaseworkServiceStub(ch)
 
 
@@ -77,15 +81,16 @@ def test_case_calculated_reaches_another_service_exactly_once_across_a_consumer_
     ensure_topics(kafka_bootstrap, [TOPIC])
 
     # 1. The real flow for a few cases: create, calculate; each publishes CaseCalculated through the outbox.
-    real_cases = []
-    for _ in range(3):
-        case = stub.CreateCase(create_case_request(), metadata=creds.staff(), timeout=10)
+    real_cases, amounts = [], {}
+    for request in (create_case_request(), *generated_families(2)):
+        case = stub.CreateCase(request, metadata=creds.staff(), timeout=10)
         calculated = stub.CalculateCase(api.CalculateCaseRequest(request_id=str(uuid.uuid4()), name=case.name),
                                         metadata=creds.staff(), timeout=10)
-        assert calculated.latest_calculation.rate == "BASIC"
-        assert calculated.latest_calculation.weekly_amount_pence == 96_00  # £598.36 a week, 2 children, 16%
-        assert calculated.state == pb.CASE_STATE_INITIAL_CALCULATION
+        assert calculated.state == pb.CASE_STATE_LIVE and calculated.current_payment_plan
         real_cases.append(calculated.name.removeprefix("cases/"))
+        amounts[real_cases[-1]] = (calculated.latest_calculation.rate, calculated.latest_calculation.weekly_amount_pence)
+    # Alex Turner: £598.36 a week, 2 children, 16%.
+    assert amounts[real_cases[0]] == ("BASIC", 96_00)
 
     # 2. A stream long enough to kill the consumer in the middle of it: more CaseCalculated events written
     #    through casework's own outbox (same path, without 3 RPCs per event).
@@ -118,7 +123,7 @@ def test_case_calculated_reaches_another_service_exactly_once_across_a_consumer_
         killed_at = notices()
 
         # Events keep arriving while the consumer is down.
-        case = stub.CreateCase(create_case_request(), metadata=creds.staff(), timeout=10)
+        case = stub.CreateCase(next(generated_families(1, start=300)), metadata=creds.staff(), timeout=10)
         stub.CalculateCase(api.CalculateCaseRequest(request_id=str(uuid.uuid4()), name=case.name),
                            metadata=creds.staff(), timeout=10)
         real_cases.append(case.name.removeprefix("cases/"))
@@ -132,9 +137,9 @@ def test_case_calculated_reaches_another_service_exactly_once_across_a_consumer_
     with sessions() as s:
         counts = s.scalars(select(CaseCalculationNotice.notices_received)).all()
         assert len(counts) == total and set(counts) == {1}, "an event was applied twice or lost"
-        for case_id in real_cases:
+        for case_id, (rate, weekly) in amounts.items():
             notice = s.get(CaseCalculationNotice, case_id)
-            assert notice.rate == "BASIC" and notice.weekly_amount_pence == 96_00
+            assert (notice.rate, notice.weekly_amount_pence) == (rate, weekly)
         # CaseCreated events are recorded too, as "ignored": dwp-gateway has no handler for them.
         handled = s.scalar(select(func.count()).select_from(ProcessedEvent).where(ProcessedEvent.outcome == "handled"))
         assert handled == total
@@ -148,7 +153,7 @@ def test_retried_create_case_has_one_effect(stack, creds):
     first = stub.CreateCase(request, metadata=creds.staff(), timeout=10)
     second = stub.CreateCase(request, metadata=creds.staff(), timeout=10)
     assert first == second
-    from cms_casework.cases.models import CaseRecord
+    from cms_casework.models import CaseRecord
 
     with casework.sessions() as s:
         assert s.scalar(select(func.count()).select_from(CaseRecord)) == 1
@@ -176,12 +181,16 @@ def test_unmatched_paying_parent_is_a_clear_precondition(stack, creds):
 
     _, stub = stack
     request = create_case_request()
-    request.paying_parent.identity.name.surname = "Smith"  # HMRC's surname rule fails
+    request.paying_parent.identity.name.surname = "Smith"  # the surname rules fail (CIS, then HMRC)
     case = stub.CreateCase(request, metadata=creds.staff(), timeout=10)
     with pytest.raises(grpc.RpcError) as err:
         stub.CalculateCase(api.CalculateCaseRequest(request_id=str(uuid.uuid4()), name=case.name),
                            metadata=creds.staff(), timeout=10)
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     violation = details_of(err.value)["PreconditionFailure"].violations[0]
-    assert violation.type == "PAYING_PARENT_NOT_MATCHED_BY_HMRC"
-    assert "SURNAME_FIRST_THREE_LETTERS" in violation.description
+    assert (violation.type, violation.subject) == ("APPLICATION_CHECK_FAILED", "paying_parent.identity")
+    assert "SURNAME" in violation.description
+    # The outcome is on the case for the caseworker; it stays an application.
+    held = stub.GetCase(api.GetCaseRequest(name=case.name), metadata=creds.staff(), timeout=10)
+    assert held.state == pb.CASE_STATE_APPLICATION
+    assert list(held.application_checks.outstanding_checks) == ["paying_parent.identity"]

@@ -107,7 +107,7 @@ def service_settings(settings_class, *, database_url: str, kafka: str | None = N
     values = dict(environment="test", grpc_host="127.0.0.1", grpc_port=0, database_url=database_url,
                   kafka_bootstrap_servers=kafka, consumer_session_timeout_ms=4000,
                   consumer_heartbeat_interval_ms=1000, outbox_poll_interval_seconds=0.05,
-                  shutdown_grace_seconds=1.0, log_format="console", log_level="WARNING")
+                  shutdown_grace_seconds=1.0, log_format="console", log_level=os.environ.get("CMS_TEST_LOG_LEVEL", "WARNING"))
     values.update(overrides)
     return settings_class(**values)
 

@@ -5,14 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from cms.casework.v1 import casework_service_pb2, casework_service_pb2_grpc
+from cms_platform.consumer import Subscription
 from cms_platform.server import ServiceRegistration
 from cms_platform.service import CmsService
 from cms_platform.service import main as run_main
 
-from . import downstream
-from .cases.service import TOPIC
-from .cases.servicer import CaseworkServicer
+from . import downstream, feeds
+from .scheduler.jobs import Scheduler
+from .servicer import CaseworkServicer
 from .settings import CaseworkSettings
+from .store import TOPIC
 
 
 class CaseworkService(CmsService):
@@ -24,15 +26,36 @@ class CaseworkService(CmsService):
     def __init__(self, settings: CaseworkSettings, **kw):
         super().__init__(settings, **kw)
         self.downstream = downstream.connect(calculation_address=settings.calculation_address,
-                                             hmrc_address=settings.hmrc_gateway_address, tokens=self.tokens,
+                                             hmrc_address=settings.hmrc_gateway_address,
+                                             dwp_address=settings.dwp_gateway_address,
+                                             cra_address=settings.cra_gateway_address, tokens=self.tokens,
                                              deadline=settings.downstream_deadline_seconds)
+        self.scheduler = Scheduler(sessions=self.sessions, clock=self.clock, downstream=self.downstream)
+        self._daily = self.scheduler.periodic(settings.scheduler_interval_seconds)
+        self._feed_changes = feeds.applier(sessions=self.sessions, clock=self.clock, downstream=self.downstream,
+                                           interval_seconds=settings.feed_apply_interval_seconds)
 
     def registrations(self) -> list[ServiceRegistration]:
         full_name = casework_service_pb2.DESCRIPTOR.services_by_name["CaseworkService"].full_name
         return [ServiceRegistration(full_name, casework_service_pb2_grpc.add_CaseworkServiceServicer_to_server,
                                     CaseworkServicer(sessions=self.sessions, clock=self.clock,
                                                      downstream=self.downstream,
-                                                     deadline=self.settings.downstream_deadline_seconds))]
+                                                     deadline=self.settings.downstream_deadline_seconds,
+                                                     scheduler=self.scheduler))]
+
+    def start(self, *, migrate: bool = True) -> int:
+        port = super().start(migrate=migrate)
+        self._daily.start()
+        self._feed_changes.start()
+        return port
+
+    def stop(self) -> None:
+        self._daily.stop()
+        self._feed_changes.stop()
+        super().stop()
+
+    def subscriptions(self) -> list[Subscription]:
+        return [feeds.subscription(clock=self.clock, group=self.settings.feed_consumer_group)]
 
     def close_clients(self) -> None:
         self.downstream.close()

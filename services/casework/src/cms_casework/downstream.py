@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import grpc
 
 from cms.calculation.v1 import calculation_service_pb2, calculation_service_pb2_grpc
+from cms.cra.v1 import cra_service_pb2, cra_service_pb2_grpc
+from cms.dwp.v1 import dwp_service_pb2, dwp_service_pb2_grpc
 from cms.hmrc.v1 import hmrc_service_pb2, hmrc_service_pb2_grpc
 from cms_platform.clients import open_channel
 from cms_platform.errors import Unavailable
@@ -19,8 +21,12 @@ def _full_name(module, service: str) -> str:
 
 @dataclass
 class Downstream:
+    """The services casework orchestrates. The gateways are themselves the ports to HMRC, DWP and the CRA."""
+
     calculation: calculation_service_pb2_grpc.CalculationServiceStub
     hmrc: hmrc_service_pb2_grpc.HmrcGatewayServiceStub
+    dwp: dwp_service_pb2_grpc.DwpGatewayServiceStub
+    cra: cra_service_pb2_grpc.CraGatewayServiceStub
     channels: list[grpc.Channel]
 
     def close(self) -> None:
@@ -28,13 +34,28 @@ class Downstream:
             c.close()
 
 
-def connect(*, calculation_address: str, hmrc_address: str, tokens: TokenSource, deadline: float) -> Downstream:
+def connect(*, calculation_address: str, hmrc_address: str, dwp_address: str, cra_address: str, tokens: TokenSource,
+            deadline: float) -> Downstream:
     calc = open_channel(calculation_address, tokens=tokens, default_deadline=deadline,
                         services=[_full_name(calculation_service_pb2, "CalculationService")])
     hmrc = open_channel(hmrc_address, tokens=tokens, default_deadline=deadline,
                         services=[_full_name(hmrc_service_pb2, "HmrcGatewayService")])
+    dwp = open_channel(dwp_address, tokens=tokens, default_deadline=deadline,
+                       services=[_full_name(dwp_service_pb2, "DwpGatewayService")])
+    cra = open_channel(cra_address, tokens=tokens, default_deadline=deadline,
+                       services=[_full_name(cra_service_pb2, "CraGatewayService")])
     return Downstream(calculation=calculation_service_pb2_grpc.CalculationServiceStub(calc),
-                      hmrc=hmrc_service_pb2_grpc.HmrcGatewayServiceStub(hmrc), channels=[calc, hmrc])
+                      hmrc=hmrc_service_pb2_grpc.HmrcGatewayServiceStub(hmrc),
+                      dwp=dwp_service_pb2_grpc.DwpGatewayServiceStub(dwp),
+                      cra=cra_service_pb2_grpc.CraGatewayServiceStub(cra), channels=[calc, hmrc, dwp, cra])
+
+
+def call(method, request, *, what: str, context=None, ceiling: float = 5.0):
+    """One downstream call within our caller's deadline; a transport failure becomes UNAVAILABLE for our caller."""
+    try:
+        return method(request, timeout=budget(context, ceiling))
+    except grpc.RpcError as err:
+        raise translate(err, what) from None
 
 
 def budget(context, ceiling: float, margin: float = 0.1) -> float:

@@ -14,3 +14,12 @@ class CaseworkSettings(ServiceSettings):
     cra_gateway_address: str = "127.0.0.1:50055"
     # Deadline for a call to another service when our own caller left more time than this.
     downstream_deadline_seconds: float = 5.0
+    # The scheduled work (monthly Child Benefit check, annual reviews, PV reviews, SLA, surveillance reviews,
+    # correspondence dispatch) runs at the clock's date this often; a date already done does nothing more.
+    # 0 turns the background pass off (RunScheduledWork still runs it on demand).
+    scheduler_interval_seconds: float = 3600.0
+    # Changes raised from the gateways' feeds (verified at source) are applied this often after their event is
+    # recorded (the recalculation needs the calculation service, outside the event's transaction). 0 turns it off.
+    feed_apply_interval_seconds: float = 2.0
+    # The consumer group reading the gateways' feeds; one per environment sharing a broker.
+    feed_consumer_group: str = "casework-feeds"

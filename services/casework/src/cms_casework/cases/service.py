@@ -1,185 +1,279 @@
-"""Case service functions (keyword-only, explicit session) and the calculate flow."""
+"""Cases and their clients: recording an application, reading and listing cases, closing, routing (personal
+interest) and case surveillance. Keyword-only functions over an explicit session; the caller's transaction holds
+the change, its events and its audit entry together."""
 
 from __future__ import annotations
 
-import uuid
+import datetime as dt
 
-from google.type import date_pb2
-from prometheus_client import Histogram
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from cms.calculation.v1 import calculation_service_pb2 as calc_api
-from cms.calculation.v1 import resources_pb2 as calc_pb
 from cms.casework.v1 import casework_service_pb2 as api
-from cms.casework.v1 import events_pb2
+from cms.casework.v1 import events_pb2 as ev
 from cms.casework.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
-from cms.hmrc.v1 import hmrc_service_pb2 as hmrc_api
-from cms_platform import outbox
 from cms_platform.clock import Clock
-from cms_platform.errors import FailedPrecondition, InvalidArgument, NotFound, PreconditionViolation
+from cms_platform.convert import date_or_violation
+from cms_platform.errors import (
+    AlreadyExists,
+    FailedPrecondition,
+    InvalidArgument,
+    PermissionDenied,
+    PreconditionViolation,
+    ViolationCollector,
+)
+from cms_platform.identity import Caller
+from cms_platform.paging import page
 
+from .. import access, correspondence, store
+from ..models import CaseRecord, ClientRecord, PaymentPlanRecord, ServiceRequestRecord
+from ..store import SOURCE, TOPIC  # noqa: F401 - the event topic and source other suites import from here
 from . import rules
-from .models import CaseRecord
 
-TOPIC = "cms.casework.events.v1"
-SOURCE = "/cms/casework"
 CASE_CREATED = "uk.gov.cms.casework.case.created.v1"
 CASE_CALCULATED = "uk.gov.cms.casework.case.calculated.v1"
-
-# The CMS target: 80% of applications reach their first calculation within six weeks.
-APPLICATION_TO_FIRST_CALCULATION = Histogram(
-    "cms_casework_application_to_first_calculation_days", "Days from application to the first calculation",
-    buckets=(1, 7, 14, 21, 28, 35, 42, 56, 84, 182))
-
-# Calculation request ids are derived from ours, so a retried CalculateCase is a retried CreateCalculation.
-_CALC_NAMESPACE = uuid.UUID("5b0f8d8e-3a53-4b8e-9a57-1d1f7c0f2a10")
+_OPEN_SR = ("SERVICE_REQUEST_STATUS_OPEN", "SERVICE_REQUEST_STATUS_IN_PROGRESS", "SERVICE_REQUEST_STATUS_PENDING")
 
 
-def _case_id(name: str) -> str:
-    prefix = "cases/"
-    if not name.startswith(prefix) or not name[len(prefix):]:
-        raise InvalidArgument.field("name", "must look like cases/{case_id}")
-    return name[len(prefix):]
+def case_id(name: str, field: str = "name") -> str:
+    return store.id_from(name, "cases", field)
 
 
-def _document(row: CaseRecord) -> pb.Case:
-    case = pb.Case()
-    case.ParseFromString(row.document)
-    return case
+# -- creating a case -----------------------------------------------------------------------------------------------
 
-
-def _store(row: CaseRecord, case: pb.Case, clock: Clock) -> None:
+def _client_for(db: Session, given: pb.Client, clock: Clock) -> ClientRecord:
+    """The client with this NINO, reused as it is (differing details are a change of circumstances), or a new one."""
+    nino = rules.normalise_nino(given.identity.nino)
+    row = store.client_by_nino(db, nino)
+    if row is not None:
+        return row
+    client = pb.Client()
+    client.CopyFrom(given)
+    client_id = store.new_id()
+    client.name = f"clients/{client_id}"
+    client.identity.nino = nino
+    for output_only in ("representatives", "potentially_violent_status", "contact_suppressed", "date_of_death",
+                        "resident_outside_uk", "employment_and_income", "benefits"):
+        client.ClearField(output_only)
+    # The answer is checked by whoever takes a call; the document only says one is held.
+    client.security_details.security_answer_set = bool(client.security_details.security_answer)
+    client.security_details.security_answer = ""
     now = clock.now()
-    case.update_time.FromDatetime(now)
-    row.state = pb.CaseState.Name(case.state)
-    row.document = case.SerializeToString()
-    row.updated_at = now
+    row = ClientRecord(id=client_id, nino=nino, document=b"", created_at=now, updated_at=now)
+    store.save_client(row, client, clock)
+    db.add(row)
+    db.flush()
+    return row
 
 
-def create(*, db_session: Session, request: api.CreateCaseRequest, clock: Clock) -> pb.Case:
+def _check_new_case(request: api.CreateCaseRequest, today: dt.date) -> None:
     rules.check_new_case(request)
-    now = clock.now()
-    case_id = str(uuid.uuid4())
-    case = pb.Case(name=f"cases/{case_id}", state=pb.CASE_STATE_APPLICATION)
-    case.paying_parent.CopyFrom(request.paying_parent)
-    case.receiving_parent.CopyFrom(request.receiving_parent)
-    for client in (case.paying_parent, case.receiving_parent):
-        client.name = f"clients/{uuid.uuid4()}"
-        client.identity.nino = rules.normalise_nino(client.identity.nino)
-        client.security_details.security_answer_set = bool(client.security_details.security_answer)
-        client.security_details.security_answer = ""  # INPUT_ONLY: never stored in the document we return
-    for child in request.qualifying_children:
-        c = case.qualifying_children.add()
-        c.CopyFrom(child)
-        c.child_id = str(uuid.uuid4())
-    case.relevant_other_children.extend(request.relevant_other_children)
-    case.children_in_family_based_arrangements.extend(request.children_in_family_based_arrangements)
-    case.service_type = request.service_type or pb.SERVICE_TYPE_DIRECT_PAY
-    case.payment_frequency = request.payment_frequency or common.PAYMENT_FREQUENCY_MONTHLY
-    case.applicant = request.applicant
+    v = ViolationCollector()
+    for group in ("qualifying_children", "relevant_other_children", "children_in_family_based_arrangements"):
+        for i, child in enumerate(getattr(request, group)):
+            born = date_or_violation(child.date_of_birth, f"{group}[{i}].date_of_birth", v)
+            if born and born > today:
+                v.add(f"{group}[{i}].date_of_birth", "is in the future")
+            if born and group == "qualifying_children" and born <= dt.date(today.year - 20, today.month, min(today.day, 28)):
+                v.add(f"{group}[{i}].date_of_birth", "a qualifying child must be under 20")
+    if request.HasField("application_date"):
+        applied = date_or_violation(request.application_date, "application_date", v)
+        if applied and applied > today:
+            v.add("application_date", "is in the future")
+    v.raise_if_any()
+
+
+def create(db: Session, *, request: api.CreateCaseRequest, caller: Caller, clock: Clock) -> pb.Case:
     today = clock.today()
-    case.application_date.CopyFrom(request.application_date if request.HasField("application_date") else
-                                   date_pb2.Date(year=today.year, month=today.month, day=today.day))
+    _check_new_case(request, today)
+    payer = _client_for(db, request.paying_parent, clock)
+    receiver = _client_for(db, request.receiving_parent, clock)
+    open_case = db.scalar(select(CaseRecord).where(CaseRecord.paying_parent_client_id == payer.id,
+                                                   CaseRecord.receiving_parent_client_id == receiver.id,
+                                                   CaseRecord.state != "CASE_STATE_CLOSED"))
+    if open_case is not None:  # one case per paying and receiving parent: more children join it as a change
+        raise AlreadyExists("case", f"cases/{open_case.id}", "these parents already have an open case")
+    applicant_role = request.applicant or pb.APPLICANT_ROLE_RECEIVING_PARENT
+    if access.role_of(caller) == access.CLIENT:
+        applicant = receiver if applicant_role == pb.APPLICANT_ROLE_RECEIVING_PARENT else payer
+        if access.client_id_of(caller) != applicant.id:
+            raise PermissionDenied("a client may apply only as themselves", reason="NOT_THE_APPLICANT")
+    now = clock.now()
+    cid = store.new_id()
+    case = pb.Case(name=f"cases/{cid}", state=pb.CASE_STATE_APPLICATION, workgroup=access.DEFAULT_WORKGROUP,
+                   service_type=request.service_type or pb.SERVICE_TYPE_DIRECT_PAY,
+                   payment_frequency=request.payment_frequency or common.PAYMENT_FREQUENCY_MONTHLY,
+                   method_of_payment_from=request.method_of_payment_from,
+                   method_of_payment_to=request.method_of_payment_to, applicant=applicant_role)
+    case.paying_parent.name, case.receiving_parent.name = f"clients/{payer.id}", f"clients/{receiver.id}"
+    for group in ("qualifying_children", "relevant_other_children", "children_in_family_based_arrangements"):
+        for given in getattr(request, group):
+            child = getattr(case, group).add()
+            child.CopyFrom(given)
+            child.child_id = store.new_id()[:8]
+            for output_only in ("child_benefit", "end_date", "end_reason"):
+                child.ClearField(output_only)
+            if group == "qualifying_children":
+                child.parentage_disputed = False
+    case.application_date.CopyFrom(request.application_date if request.HasField("application_date")
+                                   else store.pb_date(today))
     case.create_time.FromDatetime(now)
-    case.update_time.FromDatetime(now)
-    db_session.add(CaseRecord(id=case_id, state=pb.CaseState.Name(case.state),
-                              paying_parent_nino=case.paying_parent.identity.nino,
-                              document=case.SerializeToString(), created_at=now, updated_at=now))
-    outbox.publish(db_session, clock=clock, topic=TOPIC, event_type=CASE_CREATED, source=SOURCE, key=case.name,
-                   subject=case.name, message=events_pb2.CaseCreated(
-                       case_id=case_id, paying_parent_nino=case.paying_parent.identity.nino,
-                       paying_parent=case.paying_parent.name, receiving_parent=case.receiving_parent.name,
-                       qualifying_child_count=len(case.qualifying_children), application_date=case.application_date,
-                       applicant=case.applicant, service_type=case.service_type,
-                       payment_frequency=case.payment_frequency))
-    return case
+    row = CaseRecord(id=cid, state="", paying_parent_nino=payer.nino, paying_parent_client_id=payer.id,
+                     receiving_parent_client_id=receiver.id, document=b"", created_at=now, updated_at=now)
+    store.save_case(row, case, clock)
+    db.add(row)
+    store.publish(db, clock, "case.created", case.name, ev.CaseCreated(
+        case_id=cid, paying_parent_nino=payer.nino, paying_parent=case.paying_parent.name,
+        receiving_parent=case.receiving_parent.name, qualifying_child_count=len(case.qualifying_children),
+        application_date=case.application_date, applicant=case.applicant, service_type=case.service_type,
+        payment_frequency=case.payment_frequency))
+    applicant_client = case.receiving_parent.name if applicant_role == pb.APPLICANT_ROLE_RECEIVING_PARENT \
+        else case.paying_parent.name
+    correspondence.schedule(db, case_row=row, kind=pb.CORRESPONDENCE_KIND_APPLICATION_ACKNOWLEDGEMENT,
+                            recipient=applicant_client, clock=clock)
+    access.audit(db, clock=clock, caller=caller, method="CreateCase", case_id=cid, resource=case.name, permitted=True)
+    return store.assemble(db, row)
 
 
-def load(*, db_session: Session, name: str) -> tuple[CaseRecord, pb.Case]:
-    row = db_session.get(CaseRecord, _case_id(name))
-    if row is None:
-        raise NotFound("case", name)
-    return row, _document(row)
+# -- reading -------------------------------------------------------------------------------------------------------
+
+def visible_row(db: Session, *, name: str, caller: Caller, method: str, clock: Clock, field: str = "name",
+                lock: bool = False) -> CaseRecord:
+    """The case row if the caller may see it; else NOT_FOUND (HiddenCase, which the servicer audits as refused in
+    its own transaction, since this one rolls back)."""
+    row = store.case_row(db, case_id(name, field), lock=lock)
+    if not access.visible(caller, row):
+        raise access.HiddenCase(row.id, name)
+    return row
 
 
-# ---- the calculate flow: gather facts (remote), then record the result (one transaction) -------------------
-
-def hmrc_income_request(case: pb.Case) -> hmrc_api.GetSummaryOfEarnedIncomeRequest:
-    return hmrc_api.GetSummaryOfEarnedIncomeRequest(person=case.paying_parent.identity)
-
-
-def check_hmrc_income(answer: hmrc_api.GetSummaryOfEarnedIncomeResponse) -> None:
-    if answer.match.outcome != common.MATCH_OUTCOME_MATCHED:
-        raise FailedPrecondition(PreconditionViolation(
-            "PAYING_PARENT_NOT_MATCHED_BY_HMRC", "paying_parent.identity",
-            f"HMRC did not match the paying parent ({common.MatchOutcome.Name(answer.match.outcome)}"
-            f"{': ' + ', '.join(answer.match.failed_rules) if answer.match.failed_rules else ''}); "
-            "check the NINO, name and date of birth"))
-    if not answer.income_data_held:
-        raise FailedPrecondition(PreconditionViolation(
-            "HMRC_INCOME_NOT_HELD", "paying_parent",
-            "HMRC holds no earned income for the paying parent; current income must be gathered"))
+def get(db: Session, *, name: str, caller: Caller, clock: Clock) -> pb.Case:
+    row = visible_row(db, name=name, caller=caller, method="GetCase", clock=clock)
+    access.audit(db, clock=clock, caller=caller, method="GetCase", case_id=row.id, resource=name, permitted=True)
+    return store.assemble(db, row)
 
 
-def calculation_request(*, case: pb.Case, request: api.CalculateCaseRequest, income: hmrc_api.GetSummaryOfEarnedIncomeResponse,
-                        clock: Clock) -> calc_api.CreateCalculationRequest:
+def list_cases(db: Session, *, request: api.ListCasesRequest, caller: Caller, clock: Clock) -> api.ListCasesResponse:
+    size, offset = page(request.page_size, request.page_token, maximum=500)
+    q = select(CaseRecord)
+    role = access.role_of(caller)
+    if role == access.CLIENT:
+        me = access.client_id_of(caller)
+        q = q.where(or_(CaseRecord.paying_parent_client_id == me, CaseRecord.receiving_parent_client_id == me))
+    if role not in (access.SENSITIVE, access.SERVICE):
+        q = q.where(CaseRecord.personal_interest.is_(False))
+    if request.state:
+        q = q.where(CaseRecord.state == pb.CaseState.Name(request.state))
+    if request.workgroup:
+        q = q.where(CaseRecord.workgroup == request.workgroup)
+    if request.owner:
+        q = q.where(CaseRecord.owner == request.owner)
+    if request.client:
+        client_id = store.id_from(request.client, "clients", "client")
+        q = q.where(or_(CaseRecord.paying_parent_client_id == client_id,
+                        CaseRecord.receiving_parent_client_id == client_id))
+    if request.paying_parent_nino:
+        q = q.where(CaseRecord.paying_parent_nino == rules.normalise_nino(request.paying_parent_nino))
+    rows = db.scalars(q.order_by(CaseRecord.created_at.desc(), CaseRecord.id).offset(offset).limit(size + 1)).all()
+    for row in rows[:size]:
+        access.audit(db, clock=clock, caller=caller, method="ListCases", case_id=row.id, resource=f"cases/{row.id}",
+                     permitted=True)
+    return api.ListCasesResponse(cases=[store.assemble(db, r) for r in rows[:size]],
+                                 next_page_token=str(offset + size) if len(rows) > size else "")
+
+
+# -- closing, routing, surveillance --------------------------------------------------------------------------------
+
+def _not_closed(case: pb.Case) -> None:
     if case.state == pb.CASE_STATE_CLOSED:
-        raise FailedPrecondition(PreconditionViolation("CASE_CLOSED", case.name, "a closed case cannot be calculated"))
-    today = clock.today()
-    effective = request.effective_date if request.HasField("effective_date") else \
-        date_pb2.Date(year=today.year, month=today.month, day=today.day)
-    live_children = [c for c in case.qualifying_children if not c.HasField("end_date")]
-    return calc_api.CreateCalculationRequest(
-        request_id=str(uuid.uuid5(_CALC_NAMESPACE, f"{case.name}/{request.request_id}")),
-        case_reference=_case_id(case.name),
-        reason=calc_pb.CALCULATION_REASON_INITIAL if not case.HasField("latest_calculation")
-        else calc_pb.CALCULATION_REASON_CHANGE_OF_CIRCUMSTANCES,
-        input=calc_pb.CalculationInput(
-            effective_date=effective,
-            paying_parent_income=calc_pb.PayingParentIncome(
-                hmrc_gross_annual_income_pence=income.gross_income_pence, hmrc_tax_year=income.tax_year),
-            qualifying_children=[calc_pb.QualifyingChild(
-                child_reference=c.child_id, receiving_parent_reference=case.receiving_parent.name,
-                shared_care_nights=c.paying_parent_nights_per_year, forename=c.name.forenames)
-                for c in live_children],
-            relevant_other_child_count=sum(1 for c in case.relevant_other_children if not c.HasField("end_date")),
-            service_type=(calc_pb.SERVICE_TYPE_COLLECT_AND_PAY if case.service_type == pb.SERVICE_TYPE_COLLECT_AND_PAY
-                          else calc_pb.SERVICE_TYPE_DIRECT_PAY),
-            payment_frequency=case.payment_frequency,
-            paying_parent_reference=case.paying_parent.name,
-        ))
+        raise FailedPrecondition(PreconditionViolation("CASE_CLOSED", case.name, "the case is closed"),
+                                 reason="CASE_CLOSED")
 
 
-def record_calculation(*, db_session: Session, name: str, calculation: calc_pb.Calculation, clock: Clock) -> pb.Case:
-    row, case = load(db_session=db_session, name=name)
-    now = clock.now()
-    previous = case.latest_calculation.weekly_amount_pence if case.HasField("latest_calculation") else 0
-    first = not case.HasField("first_calculation_time")
-    reason = pb.CALCULATION_REASON_INITIAL if first else pb.CALCULATION_REASON_CHANGE_OF_CIRCUMSTANCES
-    periodic = next((p for p in calculation.periodic_amounts if p.frequency == case.payment_frequency), None)
-    latest = pb.LatestCalculation(
-        calculation=calculation.name, weekly_amount_pence=calculation.weekly_amount_pence,
-        rate=calc_pb.Rate.Name(calculation.rate).removeprefix("RATE_"), effective_date=calculation.effective_date,
-        gross_weekly_income_pence=calculation.gross_weekly_income_pence,
-        income_basis=calc_pb.IncomeBasis.Name(calculation.income.basis).removeprefix("INCOME_BASIS_"),
-        reason=reason, periodic_amount=periodic)
-    latest.calculate_time.FromDatetime(now)
-    case.latest_calculation.CopyFrom(latest)
-    if first:
-        case.first_calculation_time.FromDatetime(now)
-        # Payment plans arrive with the full casework flow; until then the case waits in INITIAL_CALCULATION.
-        case.state = pb.CASE_STATE_INITIAL_CALCULATION
-        APPLICATION_TO_FIRST_CALCULATION.observe((now - row.created_at).total_seconds() / 86400)
-    _store(row, case, clock)
-    outbox.publish(db_session, clock=clock, topic=TOPIC, event_type=CASE_CALCULATED, source=SOURCE, key=case.name,
-                   subject=case.name, message=events_pb2.CaseCalculated(
-                       case_id=_case_id(case.name), calculation=calculation.name,
-                       weekly_amount_pence=calculation.weekly_amount_pence, rate=latest.rate,
-                       paying_parent_nino=case.paying_parent.identity.nino, effective_date=calculation.effective_date,
-                       payment_frequency=case.payment_frequency, reason=reason,
-                       previous_weekly_amount_pence=previous,
-                       gross_weekly_income_pence=calculation.gross_weekly_income_pence,
-                       income_basis=latest.income_basis, qualifying_child_count=len(calculation.child_amounts),
-                       service_type=case.service_type, method_of_payment_from=case.method_of_payment_from))
-    return case
+def close_case(db: Session, *, row: CaseRecord, case: pb.Case, reason: int, effective: dt.date, note: str,
+               clock: Clock, change: str = "") -> list[str]:
+    """Close a case: children leave it, outstanding SRs close as Not Required, the payment plan ends, both parents
+    are told. Returns the SRs closed."""
+    _not_closed(case)
+    case.state = pb.CASE_STATE_CLOSED
+    case.closure.CopyFrom(pb.CaseClosure(reason=reason, effective_date=store.pb_date(effective), note=note,
+                                         change_of_circumstances=change))
+    for group in (case.qualifying_children, case.relevant_other_children, case.children_in_family_based_arrangements):
+        for child in group:
+            if not child.end_date.year:
+                child.end_date.CopyFrom(store.pb_date(effective))
+                child.end_reason = pb.CHILD_END_REASON_CASE_CLOSED
+    closed = []
+    for sr in db.scalars(select(ServiceRequestRecord).where(ServiceRequestRecord.case_id == row.id,
+                                                            ServiceRequestRecord.status.in_(_OPEN_SR))):
+        from ..service_requests import service as srs  # the SR module needs cases; import here breaks the cycle
+
+        if change and sr.id == change:
+            continue
+        srs.close_not_required(db, row=sr, clock=clock, note="case closed")
+        closed.append(sr.id)
+    for plan in db.scalars(select(PaymentPlanRecord).where(PaymentPlanRecord.case_id == row.id,
+                                                           PaymentPlanRecord.state == "PAYMENT_PLAN_STATE_CURRENT")):
+        document = pb.PaymentPlan.FromString(plan.document)
+        document.state = pb.PAYMENT_PLAN_STATE_SUPERSEDED
+        plan.state, plan.document = "PAYMENT_PLAN_STATE_SUPERSEDED", document.SerializeToString()
+    store.save_case(row, case, clock)
+    store.publish(db, clock, "case.closed", case.name, ev.CaseClosed(
+        case_id=row.id, reason=reason, effective_date=store.pb_date(effective),
+        paying_parent_nino=row.paying_parent_nino))
+    for recipient in (case.paying_parent.name, case.receiving_parent.name):
+        correspondence.schedule(db, case_row=row, kind=pb.CORRESPONDENCE_KIND_CASE_CLOSURE_NOTICE, recipient=recipient,
+                                clock=clock)
+    return closed
+
+
+def close(db: Session, *, request: api.CloseCaseRequest, caller: Caller, clock: Clock) -> pb.Case:
+    v = ViolationCollector()
+    effective = date_or_violation(request.effective_date, "effective_date", v, required=False) or clock.today()
+    if request.reason not in pb.CaseClosureReason.values() or not request.reason:
+        v.add("reason", "choose why the case closes")
+    v.raise_if_any()
+    row = visible_row(db, name=request.name, caller=caller, method="CloseCase", clock=clock, lock=True)
+    case = store.assemble(db, row)
+    close_case(db, row=row, case=case, reason=request.reason, effective=effective, note=request.note, clock=clock)
+    access.audit(db, clock=clock, caller=caller, method="CloseCase", case_id=row.id, resource=request.name, permitted=True)
+    return store.assemble(db, row)
+
+
+def set_personal_interest(db: Session, *, request: api.SetPersonalInterestRequest, caller: Caller, clock: Clock
+                          ) -> pb.Case:
+    row = visible_row(db, name=request.name, caller=caller, method="SetPersonalInterest", clock=clock, lock=True)
+    case = store.assemble(db, row)
+    if not request.personal_interest and case.personal_interest and access.role_of(caller) != access.SENSITIVE:
+        raise PermissionDenied("only the sensitive-case workgroup may clear the personal-interest flag",
+                               reason="SENSITIVE_WORKGROUP_ONLY")
+    case.personal_interest = request.personal_interest
+    case.workgroup = access.SENSITIVE_WORKGROUP if request.personal_interest else access.DEFAULT_WORKGROUP
+    case.owner = ""
+    # Its service requests follow it, so no one outside the workgroup sees work on it either.
+    for sr in db.scalars(select(ServiceRequestRecord).where(ServiceRequestRecord.case_id == row.id)):
+        document = pb.ServiceRequest.FromString(sr.document)
+        document.workgroup, document.owner = case.workgroup, ""
+        sr.workgroup, sr.owner, sr.document = case.workgroup, "", document.SerializeToString()
+    store.save_case(row, case, clock)
+    access.audit(db, clock=clock, caller=caller, method="SetPersonalInterest", case_id=row.id, resource=request.name,
+                 permitted=True)
+    return store.assemble(db, row)
+
+
+def set_surveillance(db: Session, *, request: api.SetCaseSurveillanceRequest, caller: Caller, clock: Clock) -> pb.Case:
+    v = ViolationCollector()
+    review = date_or_violation(request.review_date, "review_date", v, required=request.active)
+    v.raise_if_any()
+    if request.active and review <= clock.today():
+        raise InvalidArgument.field("review_date", "must be after today")
+    row = visible_row(db, name=request.name, caller=caller, method="SetCaseSurveillance", clock=clock, lock=True)
+    case = store.assemble(db, row)
+    _not_closed(case)
+    case.case_surveillance.CopyFrom(pb.CaseSurveillance(active=request.active, note=request.note,
+                                                        review_date=store.pb_date(review) if request.active else None))
+    store.save_case(row, case, clock)
+    access.audit(db, clock=clock, caller=caller, method="SetCaseSurveillance", case_id=row.id, resource=request.name,
+                 permitted=True)
+    return store.assemble(db, row)

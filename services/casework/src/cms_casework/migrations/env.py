@@ -1,4 +1,4 @@
-from cms_casework.cases import models  # noqa: F401 - registers the tables on Base.metadata
+from cms_casework import models  # noqa: F401 - registers the tables on the metadata
 from cms_platform.db import Base
 from cms_platform.migrations import run_env
 

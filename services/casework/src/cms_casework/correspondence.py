@@ -1,0 +1,110 @@
+"""Outbound correspondence and calls. Letters wait for the end-of-day dispatch, so one made redundant by a later
+change the same day is cancelled before it goes; nothing goes to a client whose contact is suppressed (a death
+notification) — it is kept as SUPPRESSED so the record shows what would have been sent."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from cms.casework.v1 import resources_pb2 as pb
+from cms_platform.clock import Clock
+
+from . import store
+from .models import CorrespondenceRecord
+
+DISPATCH_HOUR_UTC = 17  # the end-of-day print and send run [D]
+SCHEDULED, SENT, CANCELLED, SUPPRESSED = (pb.CorrespondenceState.Name(s) for s in (
+    pb.CORRESPONDENCE_STATE_SCHEDULED, pb.CORRESPONDENCE_STATE_SENT, pb.CORRESPONDENCE_STATE_CANCELLED_REDUNDANT,
+    pb.CORRESPONDENCE_STATE_SUPPRESSED))
+
+
+def _document(row: CorrespondenceRecord) -> pb.Correspondence:
+    return pb.Correspondence.FromString(row.document)
+
+
+def _save(row: CorrespondenceRecord, item: pb.Correspondence) -> None:
+    row.state, row.document = pb.CorrespondenceState.Name(item.state), item.SerializeToString()
+
+
+def end_of_day(day: dt.date) -> dt.datetime:
+    return dt.datetime(day.year, day.month, day.day, DISPATCH_HOUR_UTC, tzinfo=dt.UTC)
+
+
+def schedule(db: Session, *, case_row, kind: int, recipient: str, clock: Clock, service_request: str = "",
+             due: dt.datetime | None = None) -> pb.Correspondence:
+    """Queue an item for `recipient` (`clients/{id}`) by their preferred channel; suppressed at once when contact with
+    them is suppressed."""
+    client = store.client_document(store.client_row(db, store.id_from(recipient, "clients", "recipient")))
+    channel = client.contact_preferences.preferred_channel or pb.CONTACT_CHANNEL_POST
+    if kind == pb.CORRESPONDENCE_KIND_CLIENT_CALL:
+        channel = pb.CONTACT_CHANNEL_PHONE
+    item_id = store.new_id()
+    item = pb.Correspondence(name=f"cases/{case_row.id}/correspondence/{item_id}", kind=kind, channel=channel,
+                             state=pb.CORRESPONDENCE_STATE_SUPPRESSED if client.contact_suppressed
+                             else pb.CORRESPONDENCE_STATE_SCHEDULED, recipient=recipient,
+                             service_request=service_request)
+    when = due or end_of_day(clock.today())
+    item.due_time.FromDatetime(when)
+    item.create_time.FromDatetime(clock.now())
+    row = CorrespondenceRecord(id=item_id, case_id=case_row.id, kind=pb.CorrespondenceKind.Name(kind), state="",
+                               recipient=recipient, service_request=service_request, due_at=when, document=b"",
+                               created_at=clock.now())
+    _save(row, item)
+    db.add(row)
+    return item
+
+
+def cancel_redundant(db: Session, *, case_id: str, kinds: tuple[int, ...], recipient: str, superseded_by: str,
+                     clock: Clock) -> list[str]:
+    """Cancel items of these kinds still waiting for today's dispatch to this recipient: a later one says it all."""
+    cancelled = []
+    start = end_of_day(clock.today()) - dt.timedelta(days=1)
+    rows = db.scalars(select(CorrespondenceRecord).where(
+        CorrespondenceRecord.case_id == case_id, CorrespondenceRecord.state == SCHEDULED,
+        CorrespondenceRecord.recipient == recipient,
+        CorrespondenceRecord.kind.in_([pb.CorrespondenceKind.Name(k) for k in kinds]),
+        CorrespondenceRecord.due_at > start))
+    for row in rows:
+        item = _document(row)
+        if item.name == superseded_by:
+            continue
+        item.state, item.superseded_by = pb.CORRESPONDENCE_STATE_CANCELLED_REDUNDANT, superseded_by
+        _save(row, item)
+        cancelled.append(item.name)
+    return cancelled
+
+
+def suppress_for(db: Session, *, recipient: str) -> int:
+    """A death notification: nothing still waiting goes to this client."""
+    count = 0
+    for row in db.scalars(select(CorrespondenceRecord).where(CorrespondenceRecord.recipient == recipient,
+                                                             CorrespondenceRecord.state == SCHEDULED)):
+        item = _document(row)
+        item.state = pb.CORRESPONDENCE_STATE_SUPPRESSED
+        _save(row, item)
+        count += 1
+    return count
+
+
+def dispatch_due(db: Session, *, as_of: dt.date, clock: Clock) -> int:
+    """Send everything due by the end of `as_of` (the end-of-day run)."""
+    sent = 0
+    for row in db.scalars(select(CorrespondenceRecord).where(CorrespondenceRecord.state == SCHEDULED,
+                                                             CorrespondenceRecord.due_at <= end_of_day(as_of))
+                          .order_by(CorrespondenceRecord.due_at, CorrespondenceRecord.id)):
+        item = _document(row)
+        item.state = pb.CORRESPONDENCE_STATE_SENT
+        item.sent_time.FromDatetime(clock.now())
+        _save(row, item)
+        sent += 1
+    return sent
+
+
+def list_for_case(db: Session, *, case_id: str, size: int, offset: int) -> tuple[list[pb.Correspondence], bool]:
+    rows = db.scalars(select(CorrespondenceRecord).where(CorrespondenceRecord.case_id == case_id)
+                      .order_by(CorrespondenceRecord.created_at.desc(), CorrespondenceRecord.id)
+                      .offset(offset).limit(size + 1)).all()
+    return [_document(r) for r in rows[:size]], len(rows) > size

@@ -1,0 +1,1 @@
+"""Scheduled casework (clock-driven batches)."""

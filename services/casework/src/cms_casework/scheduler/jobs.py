@@ -1,0 +1,255 @@
+"""Scheduled work, driven by the clock: the monthly Child Benefit check, annual reviews, potentially-violent status
+reviews, the self-service service level, case-surveillance reviews and the end-of-day correspondence dispatch.
+
+`run(as_of)` does whatever is due on a business date; each item is its own transaction (one failure is reported,
+not fatal), and a job done for a date is recorded so running the date again does nothing more. The same runs come
+from RunScheduledWork (an operator or a test picks the date) and from a daily background pass at the clock's date."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+import grpc
+from sqlalchemy import select
+from sqlalchemy.orm import sessionmaker
+
+from cms.casework.v1 import casework_service_pb2 as api
+from cms.casework.v1 import resources_pb2 as pb
+from cms.hmrc.v1 import hmrc_service_pb2 as hmrc_api
+from cms.hmrc.v1 import resources_pb2 as hmrc_pb
+from cms_platform import idempotency
+from cms_platform.clock import Clock
+from cms_platform.convert import date_or_violation
+from cms_platform.errors import DomainError, ViolationCollector
+from cms_platform.identity import bind_caller, reset_caller, service_caller
+from cms_platform.scheduling import PeriodicJob
+
+from .. import correspondence, store
+from ..cases import application
+from ..downstream import Downstream, call
+from ..models import CaseRecord, ClientRecord, ScheduledJobRun, ServiceRequestRecord
+from ..service_requests import service as srs
+
+J = api.ScheduledJob
+ALL_JOBS = tuple(j for j in J.values() if j)
+ANNUAL_REVIEW_LEAD = dt.timedelta(days=30)
+SYSTEM = service_caller("casework-scheduler")
+PV_REVIEW_SUB_AREA = "Potentially Violent Status Review"
+SURVEILLANCE_SUB_AREA = "Case Surveillance Review"
+
+
+def _age_on(born: dt.date, on: dt.date) -> int:
+    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+
+
+def _a_year_after(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:
+        return dt.date(day.year + 1, 2, 28)
+
+
+class Scheduler:
+    def __init__(self, *, sessions: sessionmaker, clock: Clock, downstream: Downstream):
+        self._sessions, self._clock, self._downstream = sessions, clock, downstream
+
+    # -- entry points ----------------------------------------------------------------------------------------------
+
+    def run_request(self, request: api.RunScheduledWorkRequest, context=None) -> api.RunScheduledWorkResponse:
+        v = ViolationCollector()
+        as_of = date_or_violation(request.as_of_date, "as_of_date", v)
+        for i, job in enumerate(request.jobs):
+            if job not in ALL_JOBS:
+                v.add(f"jobs[{i}]", "is not a scheduled job")
+        v.raise_if_any()
+        method, response_type = "RunScheduledWork", api.RunScheduledWorkResponse
+        with self._sessions() as s:
+            previous = idempotency.replay(s, method=method, request=request, response_type=response_type)
+        if previous is not None:
+            return previous
+        response = self.run(as_of, tuple(request.jobs) or ALL_JOBS, context=context)
+        try:
+            with self._sessions.begin() as s:
+                idempotency.remember(s, method=method, request=request, response=response, clock=self._clock)
+        except Exception:  # noqa: BLE001 - a concurrent retry stored it first; the work itself is already recorded
+            pass
+        return response
+
+    def run(self, as_of: dt.date, jobs=ALL_JOBS, context=None) -> api.RunScheduledWorkResponse:
+        out = api.RunScheduledWorkResponse()
+        token = bind_caller(SYSTEM)  # downstream calls and audit entries name the scheduler
+        try:
+            for job in jobs:
+                key = self._run_key(job, as_of)
+                with self._sessions() as s:
+                    done = s.get(ScheduledJobRun, (J.Name(job), key))
+                if done is not None:
+                    out.results.append(api.ScheduledJobResult(job=job))  # already done for this date: nothing more
+                    continue
+                result = getattr(self, f"_{J.Name(job).removeprefix('SCHEDULED_JOB_').lower()}")(as_of, context)
+                result.job = job
+                with self._sessions.begin() as s:
+                    if s.get(ScheduledJobRun, (J.Name(job), key)) is None:
+                        s.add(ScheduledJobRun(job=J.Name(job), as_of_date=key, result=result.SerializeToString(),
+                                              run_at=self._clock.now()))
+                out.results.append(result)
+        finally:
+            reset_caller(token)
+        return out
+
+    def periodic(self, interval_seconds: float) -> PeriodicJob:
+        return PeriodicJob("casework-scheduler", interval_seconds, lambda: self.run(self._clock.today()))
+
+    @staticmethod
+    def _run_key(job: int, as_of: dt.date) -> dt.date:
+        # The monthly Child Benefit check runs once a month, whichever day of it is asked for first.
+        return as_of.replace(day=1) if job == J.Value("SCHEDULED_JOB_MONTHLY_CHILD_BENEFIT_CHECK") else as_of
+
+    def _each(self, result: api.ScheduledJobResult, name: str, work) -> None:
+        result.items_due += 1
+        try:
+            work()
+            result.items_processed += 1
+        except (DomainError, grpc.RpcError) as exc:
+            result.items_failed += 1
+            result.failures.append(f"{name}: {getattr(exc, 'message', None) or exc}"[:300])
+
+    # -- jobs ------------------------------------------------------------------------------------------------------
+
+    def _monthly_child_benefit_check(self, as_of: dt.date, context) -> api.ScheduledJobResult:
+        """QCs on cases where a QC is 16 or over go to HMRC; a child whose Child Benefit has ended leaves the case
+        from the end date (a change of circumstances reported by HMRC, verified at source, applied at once)."""
+        from ..changes import service as changes
+
+        result = api.ScheduledJobResult()
+        with self._sessions() as s:
+            rows = s.scalars(select(CaseRecord).where(CaseRecord.state == "CASE_STATE_LIVE")).all()
+            due = []
+            for row in rows:
+                case = store.assemble(s, row)
+                older = [c for c in case.qualifying_children if not c.end_date.year
+                         and _age_on(store.day_of(c.date_of_birth), as_of) >= 16]
+                if older:
+                    due.append((case, older))
+        for case, children in due:
+            def check(case=case, children=children):
+                answer = call(self._downstream.hmrc.VerifyReceivingParentReceivingChildBenefit,
+                              hmrc_api.VerifyReceivingParentReceivingChildBenefitRequest(
+                                  receiving_parent=case.receiving_parent.identity,
+                                  context=hmrc_pb.EnquiryContext(case_id=case.name.removeprefix("cases/")),
+                                  qualifying_children=[application._child_identity(c) for c in children]),
+                              what="hmrc-gateway", context=context)
+                reported = False
+                for child, status in zip(children, answer.children, strict=False):
+                    ended = store.day_of(status.end_date)
+                    if status.entitled and (ended is None or ended > as_of):
+                        continue
+                    turned_20 = _age_on(store.day_of(child.date_of_birth), ended or as_of) >= 20
+                    change = pb.ChangeOfCircumstances(
+                        type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_CHILD_TURNS_20 if turned_20
+                        else pb.CHANGE_OF_CIRCUMSTANCES_TYPE_QC_NOT_IN_FULL_TIME_EDUCATION,
+                        effective_date=store.pb_date(ended or as_of), reported_by=pb.REPORTER_HMRC,
+                        child_change=pb.ChildChange(child_id=child.child_id),
+                        evidence=[pb.Evidence(kind=pb.EVIDENCE_KIND_INTERFACE, description="HMRC Child Benefit end date",
+                                              received_date=store.pb_date(as_of))])
+                    with self._sessions.begin() as s:
+                        try:
+                            changes.report(s, request=api.ReportChangeOfCircumstancesRequest(
+                                parent=case.name, change_of_circumstances=change), caller=SYSTEM, clock=self._clock,
+                                source_event_id=f"chb-{as_of:%Y-%m}-{child.child_id}")
+                            reported = True
+                        except DomainError:
+                            raise
+                if reported:
+                    changes.apply_pending(sessions=self._sessions, request=api.ApplyChangesOfCircumstancesRequest(
+                        request_id=str(uuid.uuid4()), parent=case.name), caller=SYSTEM, clock=self._clock,
+                        downstream=self._downstream, context=context)
+            self._each(result, case.name, check)
+        return result
+
+    def _annual_review(self, as_of: dt.date, context) -> api.ScheduledJobResult:
+        """From 30 days before each review date: the updated HMRC figure, a recalculation from the review date and a
+        new payment plan; the next review is a year on."""
+        result = api.ScheduledJobResult()
+        with self._sessions() as s:
+            ids = list(s.scalars(select(CaseRecord.id).where(CaseRecord.state == "CASE_STATE_LIVE",
+                                                             CaseRecord.annual_review_date <= as_of + ANNUAL_REVIEW_LEAD)))
+        for case_id in ids:
+            def review(case_id=case_id):
+                with self._sessions() as s:
+                    case = store.assemble(s, store.case_row(s, case_id))
+                    covered = [store.assemble(s, r) for r in application.live_cases_of(s, store.case_row(s, case_id))[1:]]
+                review_date = store.day_of(case.annual_review_date)
+                income = application.gather_income(case, downstream=self._downstream, context=context)
+                calc_input = application.calculation_input(cases=[case, *covered], payer=case.paying_parent,
+                                                           income=income, effective=review_date, this_case=case)
+                calculation = application.request_calculation(
+                    downstream=self._downstream, case=case, calc_input=calc_input,
+                    reason=pb.CALCULATION_REASON_ANNUAL_REVIEW, request_id=f"annual-review-{review_date}",
+                    context=context)
+                with self._sessions.begin() as s:
+                    row = store.case_row(s, case_id, lock=True)
+                    document = store.assemble(s, row)
+                    if store.day_of(document.annual_review_date) != review_date:
+                        return  # another replica did this review
+                    document.annual_review_date.CopyFrom(store.pb_date(_a_year_after(review_date)))
+                    store.save_case(row, document, self._clock)
+                    application.record_calculation(s, row=row, calculation=calculation,
+                                                   reason=pb.CALCULATION_REASON_ANNUAL_REVIEW, clock=self._clock)
+                    for recipient in (document.paying_parent.name, document.receiving_parent.name):
+                        correspondence.schedule(s, case_row=row, kind=pb.CORRESPONDENCE_KIND_ANNUAL_REVIEW_NOTICE,
+                                                recipient=recipient, clock=self._clock)
+            self._each(result, f"cases/{case_id}", review)
+        return result
+
+    def _raise_review_sr(self, case_row: CaseRecord, sub_area: str, description: str, s) -> bool:
+        waiting = s.scalars(select(ServiceRequestRecord).where(ServiceRequestRecord.case_id == case_row.id,
+                                                               ServiceRequestRecord.status.in_(srs.OPEN_STATUSES))).all()
+        if any(srs.document(r).sub_area == sub_area for r in waiting):
+            return False  # raised on an earlier day and still being worked
+        srs.raise_sr(s, case_row=case_row, process="Case Maintenance", area="Safeguarding" if sub_area ==
+                     PV_REVIEW_SUB_AREA else "Enforcement", sub_area=sub_area, description=description,
+                     origin=pb.SERVICE_REQUEST_ORIGIN_SYSTEM, clock=self._clock)
+        return True
+
+    def _potentially_violent_status_review(self, as_of: dt.date, context) -> api.ScheduledJobResult:
+        result = api.ScheduledJobResult()
+        with self._sessions() as s:
+            client_ids = list(s.scalars(select(ClientRecord.id).where(
+                ClientRecord.potentially_violent_review_due <= as_of)))
+        for client_id in client_ids:
+            def review(client_id=client_id):
+                with self._sessions.begin() as s:
+                    for row in s.scalars(select(CaseRecord).where(
+                            (CaseRecord.paying_parent_client_id == client_id)
+                            | (CaseRecord.receiving_parent_client_id == client_id),
+                            CaseRecord.state != "CASE_STATE_CLOSED")):
+                        self._raise_review_sr(row, PV_REVIEW_SUB_AREA,
+                                              f"Review the potentially-violent status of clients/{client_id}", s)
+            self._each(result, f"clients/{client_id}", review)
+        return result
+
+    def _self_service_sla_check(self, as_of: dt.date, context) -> api.ScheduledJobResult:
+        with self._sessions.begin() as s:
+            due, breached = srs.check_self_service_sla(s, now=correspondence.end_of_day(as_of), clock=self._clock)
+        return api.ScheduledJobResult(items_due=due, items_processed=breached)
+
+    def _case_surveillance_review(self, as_of: dt.date, context) -> api.ScheduledJobResult:
+        result = api.ScheduledJobResult()
+        with self._sessions() as s:
+            ids = list(s.scalars(select(CaseRecord.id).where(CaseRecord.surveillance_review_date <= as_of,
+                                                             CaseRecord.state != "CASE_STATE_CLOSED")))
+        for case_id in ids:
+            def review(case_id=case_id):
+                with self._sessions.begin() as s:
+                    self._raise_review_sr(store.case_row(s, case_id), SURVEILLANCE_SUB_AREA,
+                                          "Case surveillance review date reached: decide whether enforcement can resume",
+                                          s)
+            self._each(result, f"cases/{case_id}", review)
+        return result
+
+    def _correspondence_dispatch(self, as_of: dt.date, context) -> api.ScheduledJobResult:
+        with self._sessions.begin() as s:
+            sent = correspondence.dispatch_due(s, as_of=as_of, clock=self._clock)
+        return api.ScheduledJobResult(items_due=sent, items_processed=sent)
