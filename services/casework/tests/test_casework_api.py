@@ -255,3 +255,34 @@ def test_the_monthly_child_benefit_batch_ends_a_childs_part_in_the_case(stack, c
     assert held.current_payment_plan != case.current_payment_plan
     # Once a month, whichever day is asked.
     assert stack.run_scheduled(d(2026, 9, 15), api.SCHEDULED_JOB_MONTHLY_CHILD_BENEFIT_CHECK).results[0].items_due == 0
+
+
+def test_case_surveillance_with_the_agency_raises_service_requests_from_its_alerts(stack):
+    from cms.cra.v1 import cra_scenario_service_pb2 as cra_sc
+    from cms.cra.v1 import cra_scenario_service_pb2_grpc as cra_sc_grpc
+    from cms.cra.v1 import resources_pb2 as cra_pb
+
+    case = stack.new_live_case()
+    err = error(lambda: stack.call("SetCaseSurveillance", api.SetCaseSurveillanceRequest(
+        request_id=str(uuid.uuid4()), name=case.name, active=True, review_date=d(2026, 4, 6))))
+    assert violated_fields(err) == ["review_date"]  # checked before the agency is asked
+    watched = stack.call("SetCaseSurveillance", api.SetCaseSurveillanceRequest(
+        request_id=str(uuid.uuid4()), name=case.name, active=True, review_date=d(2026, 10, 1), note="no assets found"))
+    assert watched.case_surveillance.active and watched.case_surveillance.review_date == d(2026, 10, 1)
+
+    channel = grpc.insecure_channel(f"127.0.0.1:{stack.services['cra'].server.port}")
+    cra_sc_grpc.CraScenarioServiceStub(channel).ApplyCreditFileChange(cra_sc.ApplyCreditFileChangeRequest(
+        request_id=str(uuid.uuid4()), nino="AA123456A", add_current_account=cra_pb.CurrentAccount(
+            provider_name="Thameside Bank", sort_code="30-90-12", account_number="41234567",
+            holding=cra_pb.ACCOUNT_HOLDING_SOLE)), metadata=stack.creds.staff(), timeout=10)
+    channel.close()
+
+    def alert_sr():
+        found = stack.call("ListServiceRequests", api.ListServiceRequestsRequest(parent=case.name)).service_requests
+        return [s for s in found if s.sub_area == "Case Surveillance Alert"]
+
+    [sr] = wait_until(alert_sr, timeout=60, what="the agency's alert to reach the case")
+    assert sr.origin == pb.SERVICE_REQUEST_ORIGIN_CRA_INTERFACE and "new_current_account" in sr.description
+    stopped = stack.call("SetCaseSurveillance", api.SetCaseSurveillanceRequest(
+        request_id=str(uuid.uuid4()), name=case.name, active=False))
+    assert not stopped.case_surveillance.active

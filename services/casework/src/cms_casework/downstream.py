@@ -11,7 +11,7 @@ from cms.cra.v1 import cra_service_pb2, cra_service_pb2_grpc
 from cms.dwp.v1 import dwp_service_pb2, dwp_service_pb2_grpc
 from cms.hmrc.v1 import hmrc_service_pb2, hmrc_service_pb2_grpc
 from cms_platform.clients import open_channel
-from cms_platform.errors import Unavailable
+from cms_platform.errors import FailedPrecondition, PreconditionViolation, Unavailable
 from cms_platform.identity import TokenSource
 
 
@@ -50,11 +50,14 @@ def connect(*, calculation_address: str, hmrc_address: str, dwp_address: str, cr
                       cra=cra_service_pb2_grpc.CraGatewayServiceStub(cra), channels=[calc, hmrc, dwp, cra])
 
 
-def call(method, request, *, what: str, context=None, ceiling: float = 5.0):
-    """One downstream call within our caller's deadline; a transport failure becomes UNAVAILABLE for our caller."""
+def call(method, request, *, what: str, context=None, ceiling: float = 5.0, tolerate: tuple = ()):
+    """One downstream call within our caller's deadline. A status in `tolerate` answers None (e.g. ALREADY_EXISTS for
+    an interest registered by an earlier attempt); any other failure is translated for our own caller."""
     try:
         return method(request, timeout=budget(context, ceiling))
     except grpc.RpcError as err:
+        if err.code() in tolerate:
+            return None
         raise translate(err, what) from None
 
 
@@ -67,9 +70,12 @@ def budget(context, ceiling: float, margin: float = 0.1) -> float:
 
 
 def translate(err: grpc.RpcError, what: str) -> Exception:
-    """A downstream failure as a domain error our own callers can act on (never INTERNAL)."""
+    """A downstream failure as a domain error our own callers can act on (never INTERNAL): a transport failure is
+    UNAVAILABLE (retry with the same request id); a refusal is a failed precondition naming the service and why."""
     if err.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
-                      grpc.StatusCode.RESOURCE_EXHAUSTED):
+                      grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN):
         return Unavailable(f"{what} is unavailable ({err.code().name}); retry with the same request_id",
                            retry_after_seconds=1.0)
-    return err
+    return FailedPrecondition(PreconditionViolation("DOWNSTREAM_REFUSED", what,
+                                                    f"{what} refused the request ({err.code().name}): {err.details()}"),
+                              reason="DOWNSTREAM_REFUSED")

@@ -151,8 +151,20 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
                             lambda s, c: cases.set_personal_interest(s, request=request, caller=c, clock=self._clock))
 
     def SetCaseSurveillance(self, request, context):
-        return self._change("SetCaseSurveillance", CASE_STAFF, request, pb.Case,
-                            lambda s, c: cases.set_surveillance(s, request=request, caller=c, clock=self._clock))
+        def run(caller):
+            with self._sessions() as s:
+                if replay(s, method="SetCaseSurveillance", request=request, response_type=pb.Case) is None:
+                    cases.check_surveillance_request(request, self._clock.today())  # before the agency is asked
+                    row = cases.visible_row(s, name=request.name, caller=caller, method="SetCaseSurveillance",
+                                            clock=self._clock)
+                    case = store.assemble(s, row)
+                    # The agency watches the paying parent's credit file; its alerts come back through the feed.
+                    cases.surveil_with_agency(case, request=request, downstream=self._downstream, context=context)
+            return run_idempotent(self._sessions, method="SetCaseSurveillance", request=request, response_type=pb.Case,
+                                  clock=self._clock,
+                                  execute=lambda s: cases.set_surveillance(s, request=request, caller=caller,
+                                                                           clock=self._clock))
+        return self._guard("SetCaseSurveillance", CASE_STAFF, request, run)
 
     # -- clients, safeguards, third parties ----------------------------------------------------------------------
 

@@ -168,13 +168,11 @@ def benefits_of(nino: str, *, downstream: Downstream, case_id: str, context=None
 
 
 def _register_cis(downstream: Downstream, case_id: str, nino: str, request_id: str, context) -> bool:
-    try:
-        call(downstream.dwp.RegisterInterest, dwp_api.RegisterInterestRequest(
-            request_id=derived_id(case_id, request_id, "cis"), nino=nino, case_id=case_id,
-            role=dwp_pb.CASE_ROLE_PAYING_PARENT), what="dwp-gateway", context=context)
-    except grpc.RpcError as err:
-        if err.code() != grpc.StatusCode.ALREADY_EXISTS:  # registered by an earlier check: that is the goal
-            raise
+    # ALREADY_EXISTS: registered by an earlier check, which is the goal.
+    call(downstream.dwp.RegisterInterest, dwp_api.RegisterInterestRequest(
+        request_id=derived_id(case_id, request_id, "cis"), nino=nino, case_id=case_id,
+        role=dwp_pb.CASE_ROLE_PAYING_PARENT), what="dwp-gateway", context=context,
+        tolerate=(grpc.StatusCode.ALREADY_EXISTS,))
     return True
 
 
@@ -183,15 +181,12 @@ def _register_hmrc(downstream: Downstream, case: pb.Case, request_id: str, conte
     registered = True
     for kind, params in ((hmrc_pb.INTEREST_TYPE_RTI_CURRENT_INCOME, {}),
                          (hmrc_pb.INTEREST_TYPE_CHILD_BENEFIT_END_DATE, {})):
-        try:
-            answer = call(downstream.hmrc.RegisterInterest, hmrc_api.RegisterInterestRequest(
-                request_id=derived_id(case_id, request_id, str(kind)), person=case.paying_parent.identity
-                if kind == hmrc_pb.INTEREST_TYPE_RTI_CURRENT_INCOME else case.receiving_parent.identity,
-                case_id=case_id, interest_type=kind, **params), what="hmrc-gateway", context=context)
-            registered &= answer.match.outcome == common.MATCH_OUTCOME_MATCHED
-        except grpc.RpcError as err:
-            if err.code() != grpc.StatusCode.ALREADY_EXISTS:
-                raise
+        answer = call(downstream.hmrc.RegisterInterest, hmrc_api.RegisterInterestRequest(
+            request_id=derived_id(case_id, request_id, str(kind)), person=case.paying_parent.identity
+            if kind == hmrc_pb.INTEREST_TYPE_RTI_CURRENT_INCOME else case.receiving_parent.identity,
+            case_id=case_id, interest_type=kind, **params), what="hmrc-gateway", context=context,
+            tolerate=(grpc.StatusCode.ALREADY_EXISTS,))
+        registered &= answer is None or answer.match.outcome == common.MATCH_OUTCOME_MATCHED
     return registered
 
 

@@ -1,25 +1,26 @@
-"""Casework rules that need no I/O: what a new case must contain, and NINO format (interfaces.md §1)."""
+"""What a new application must contain (no I/O). NINO rules are the platform's (NIM39110)."""
 
 from __future__ import annotations
 
-import re
+import datetime as dt
 
+from cms_platform.convert import date_or_violation
 from cms_platform.errors import ViolationCollector
+from cms_platform.population.nino import normalise_nino, valid_nino
 
-# Two prefix letters (not D, F, I, Q, U, V; second not O; not the unallocated BG, GB, KN, NK, NT, TN, ZZ),
-# six digits, suffix A–D.
-_NINO = re.compile(r"^(?!BG|GB|KN|NK|NT|TN|ZZ)[A-CEGHJ-PR-TW-Z][A-CEGHJ-NPR-TW-Z]\d{6}[A-D]$")
+__all__ = ["check_new_case", "normalise_nino", "valid_nino"]
 
-
-def normalise_nino(nino: str) -> str:
-    return nino.replace(" ", "").upper()
+_GROUPS = ("qualifying_children", "relevant_other_children", "children_in_family_based_arrangements")
 
 
-def valid_nino(nino: str) -> bool:
-    return bool(_NINO.match(normalise_nino(nino)))
+def _twenty_years_before(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year - 20)
+    except ValueError:
+        return dt.date(day.year - 20, 2, 28)
 
 
-def check_new_case(request) -> None:
+def check_new_case(request, today: dt.date) -> None:
     v = ViolationCollector()
     for role in ("paying_parent", "receiving_parent"):
         nino = getattr(request, role).identity.nino
@@ -30,7 +31,18 @@ def check_new_case(request) -> None:
     for i, child in enumerate(request.qualifying_children):
         if not 0 <= child.paying_parent_nights_per_year <= 366:
             v.add(f"qualifying_children[{i}].paying_parent_nights_per_year", "must be between 0 and 366")
-    if (request.paying_parent.identity.nino and
-            normalise_nino(request.paying_parent.identity.nino) == normalise_nino(request.receiving_parent.identity.nino)):
+    payer, receiver = request.paying_parent.identity.nino, request.receiving_parent.identity.nino
+    if payer and normalise_nino(payer) == normalise_nino(receiver):
         v.add("receiving_parent.identity.nino", "the receiving parent cannot be the paying parent")
+    for group in _GROUPS:
+        for i, child in enumerate(getattr(request, group)):
+            born = date_or_violation(child.date_of_birth, f"{group}[{i}].date_of_birth", v)
+            if born and born > today:
+                v.add(f"{group}[{i}].date_of_birth", "is in the future")
+            if born and group == "qualifying_children" and born <= _twenty_years_before(today):
+                v.add(f"{group}[{i}].date_of_birth", "a qualifying child must be under 20")
+    if request.HasField("application_date"):
+        applied = date_or_violation(request.application_date, "application_date", v)
+        if applied and applied > today:
+            v.add("application_date", "is in the future")
     v.raise_if_any()

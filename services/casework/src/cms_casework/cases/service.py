@@ -5,6 +5,7 @@ the change, its events and its audit entry together."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
@@ -67,26 +68,9 @@ def _client_for(db: Session, given: pb.Client, clock: Clock) -> ClientRecord:
     return row
 
 
-def _check_new_case(request: api.CreateCaseRequest, today: dt.date) -> None:
-    rules.check_new_case(request)
-    v = ViolationCollector()
-    for group in ("qualifying_children", "relevant_other_children", "children_in_family_based_arrangements"):
-        for i, child in enumerate(getattr(request, group)):
-            born = date_or_violation(child.date_of_birth, f"{group}[{i}].date_of_birth", v)
-            if born and born > today:
-                v.add(f"{group}[{i}].date_of_birth", "is in the future")
-            if born and group == "qualifying_children" and born <= dt.date(today.year - 20, today.month, min(today.day, 28)):
-                v.add(f"{group}[{i}].date_of_birth", "a qualifying child must be under 20")
-    if request.HasField("application_date"):
-        applied = date_or_violation(request.application_date, "application_date", v)
-        if applied and applied > today:
-            v.add("application_date", "is in the future")
-    v.raise_if_any()
-
-
 def create(db: Session, *, request: api.CreateCaseRequest, caller: Caller, clock: Clock) -> pb.Case:
     today = clock.today()
-    _check_new_case(request, today)
+    rules.check_new_case(request, today)
     payer = _client_for(db, request.paying_parent, clock)
     receiver = _client_for(db, request.receiving_parent, clock)
     open_case = db.scalar(select(CaseRecord).where(CaseRecord.paying_parent_client_id == payer.id,
@@ -262,12 +246,17 @@ def set_personal_interest(db: Session, *, request: api.SetPersonalInterestReques
     return store.assemble(db, row)
 
 
-def set_surveillance(db: Session, *, request: api.SetCaseSurveillanceRequest, caller: Caller, clock: Clock) -> pb.Case:
+def check_surveillance_request(request: api.SetCaseSurveillanceRequest, today: dt.date) -> dt.date | None:
     v = ViolationCollector()
     review = date_or_violation(request.review_date, "review_date", v, required=request.active)
     v.raise_if_any()
-    if request.active and review <= clock.today():
+    if request.active and review <= today:
         raise InvalidArgument.field("review_date", "must be after today")
+    return review
+
+
+def set_surveillance(db: Session, *, request: api.SetCaseSurveillanceRequest, caller: Caller, clock: Clock) -> pb.Case:
+    review = check_surveillance_request(request, clock.today())
     row = visible_row(db, name=request.name, caller=caller, method="SetCaseSurveillance", clock=clock, lock=True)
     case = store.assemble(db, row)
     _not_closed(case)
@@ -277,3 +266,36 @@ def set_surveillance(db: Session, *, request: api.SetCaseSurveillanceRequest, ca
     access.audit(db, clock=clock, caller=caller, method="SetCaseSurveillance", case_id=row.id, resource=request.name,
                  permitted=True)
     return store.assemble(db, row)
+
+
+def surveil_with_agency(case: pb.Case, *, request: api.SetCaseSurveillanceRequest, downstream, context=None) -> None:
+    """Start (or stop) CRA Case Surveillance of the paying parent for this case. Idempotent: a surveillance the agency
+    already holds for the case is kept (rescheduled to the new review date), and stopping stops what it holds."""
+    import grpc
+
+    from cms.cra.v1 import cra_service_pb2 as cra_api
+    from cms.cra.v1 import resources_pb2 as cra_pb
+
+    from ..downstream import call
+
+    basis = cra_pb.LegalBasis(case_reference=case.name.removeprefix("cases/"),
+                              purpose=cra_pb.SEARCH_PURPOSE_CASE_SURVEILLANCE)
+    held = call(downstream.cra.ListCaseSurveillances, cra_api.ListCaseSurveillancesRequest(legal_basis=basis),
+                what="cra-gateway", context=context).case_surveillances
+    if not request.active:
+        for surveillance in held:
+            call(downstream.cra.StopCaseSurveillance, cra_api.StopCaseSurveillanceRequest(
+                request_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"{request.request_id}/{surveillance.surveillance_id}")),
+                legal_basis=basis, surveillance_id=surveillance.surveillance_id,
+                reason=cra_pb.SURVEILLANCE_STOP_REASON_NO_LONGER_REQUIRED), what="cra-gateway", context=context,
+                tolerate=(grpc.StatusCode.FAILED_PRECONDITION,))  # already stopped
+        return
+    if request.review_date.year and held:
+        call(downstream.cra.RescheduleCaseSurveillanceReview, cra_api.RescheduleCaseSurveillanceReviewRequest(
+            request_id=str(uuid.uuid5(uuid.NAMESPACE_URL, request.request_id)), legal_basis=basis,
+            surveillance_id=held[0].surveillance_id, review_date=request.review_date), what="cra-gateway",
+            context=context)
+        return
+    call(downstream.cra.StartCaseSurveillance, cra_api.StartCaseSurveillanceRequest(
+        request_id=str(uuid.uuid5(uuid.NAMESPACE_URL, request.request_id)), legal_basis=basis,
+        person=case.paying_parent.identity, review_date=request.review_date), what="cra-gateway", context=context)

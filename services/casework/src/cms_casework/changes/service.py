@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cms.casework.v1 import casework_service_pb2 as api
@@ -144,9 +144,11 @@ def report(db: Session, *, request: api.ReportChangeOfCircumstancesRequest, call
     record = ChangeRecord(id=change_id, case_id=row.id, state="", type=T.Name(change.type),
                           subject_client=rules.subject_client(change), source_event_id=source_event_id or None,
                           document=b"", created_at=now, updated_at=now)
+    # Every live change for the client counts (rules.suspicious_related leaves out the withdrawn, declined and
+    # superseded), an address change already applied as much as one still pending.
     others = [document(r) for r in db.scalars(select(ChangeRecord).where(
-        ChangeRecord.case_id == row.id, ChangeRecord.subject_client == record.subject_client,
-        ChangeRecord.state.in_(PENDING)))] if record.subject_client else []
+        ChangeRecord.case_id == row.id, ChangeRecord.subject_client == record.subject_client))] \
+        if record.subject_client else []
     related = rules.suspicious_related(change, others)
     if related:
         change.suspicious_activity = True
@@ -333,6 +335,8 @@ class Outcome:
     benefit_changes: list[tuple[pb.BenefitDetailsChange, dt.date]] = field(default_factory=list)
     # The schedule itself changes (frequency, or fees with the service type): a new plan even if the liability does not.
     new_schedule: bool = False
+    # Why the one recalculation is made: a correction or revision among the changes makes it one.
+    calculation_reason: int = pb.CALCULATION_REASON_CHANGE_OF_CIRCUMSTANCES
 
 
 _QC_END = {"CHANGE_OF_CIRCUMSTANCES_TYPE_QC_NOT_IN_FULL_TIME_EDUCATION": pb.CHILD_END_REASON_NOT_IN_FULL_TIME_EDUCATION,
@@ -487,6 +491,8 @@ def _apply_one(out: Outcome, change: pb.ChangeOfCircumstances, *, params: rules.
         held.employment_status = detail.new_status
         if detail.HasField("employment"):
             held.employer.CopyFrom(detail.employment)
+    if change.type == T.Value("CHANGE_OF_CIRCUMSTANCES_TYPE_CORRECTION_REVISION"):
+        out.calculation_reason = pb.CALCULATION_REASON_CORRECTION_REVISION
     if kind.moves_liability and out.closure is None:
         out.needs_calculation = True
         out.effective = min(out.effective or on, on)
@@ -550,8 +556,8 @@ def apply_pending(*, sessions: sessionmaker, request: api.ApplyChangesOfCircumst
         calc_input = application.calculation_input(cases=[out.case, *covered], payer=out.clients[case.paying_parent.name],
                                                    income=income, effective=effective, this_case=out.case)
         calculation = application.request_calculation(downstream=downstream, case=out.case, calc_input=calc_input,
-                                                      reason=pb.CALCULATION_REASON_CHANGE_OF_CIRCUMSTANCES,
-                                                      request_id=request.request_id, context=context)
+                                                      reason=out.calculation_reason, request_id=request.request_id,
+                                                      context=context)
     with sessions.begin() as s:
         previous = replay(s, method=method, request=request, response_type=response_type)
         if previous is not None:
@@ -571,15 +577,19 @@ def _record_application(s: Session, *, row: CaseRecord, out: Outcome, calculatio
         client_row = store.client_row(s, name.removeprefix("clients/"), lock=True)
         store.save_client(client_row, client, clock)
     for client_name, died in out.deaths:
+        client_id = client_name.removeprefix("clients/")
+        on_cases = s.scalars(select(CaseRecord.id).where(or_(CaseRecord.paying_parent_client_id == client_id,
+                                                             CaseRecord.receiving_parent_client_id == client_id))
+                             .order_by(CaseRecord.created_at, CaseRecord.id)).all()
         store.publish(s, clock, "client.death_recorded", client_name, ev.ClientDeathRecorded(
-            client_id=client_name.removeprefix("clients/"), nino=out.clients[client_name].identity.nino,
-            date_of_death=store.pb_date(died), cases=[f"cases/{row.id}"]))
+            client_id=client_id, nino=out.clients[client_name].identity.nino, date_of_death=store.pb_date(died),
+            cases=[f"cases/{case_id}" for case_id in on_cases]))  # every case the client is on (the contract)
     store.save_case(row, out.case, clock)
     plan = ""
     if calculation is not None:
         before = out.case.latest_calculation.weekly_amount_pence
-        _, plan = application.record_calculation(s, row=row, calculation=calculation,
-                                                 reason=pb.CALCULATION_REASON_CHANGE_OF_CIRCUMSTANCES, clock=clock)
+        _, plan = application.record_calculation(s, row=row, calculation=calculation, reason=out.calculation_reason,
+                                                 clock=clock)
         if not plan and out.new_schedule:
             plan = _reissue_plan(s, row=row, calculation=calculation, clock=clock)
         moved = store.assemble(s, row).latest_calculation.weekly_amount_pence != before or bool(plan)

@@ -12,6 +12,7 @@ import uuid
 
 import grpc
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
 from cms.casework.v1 import casework_service_pb2 as api
@@ -35,6 +36,7 @@ J = api.ScheduledJob
 ALL_JOBS = tuple(j for j in J.values() if j)
 ANNUAL_REVIEW_LEAD = dt.timedelta(days=30)
 SYSTEM = service_caller("casework-scheduler")
+CLAIM_TIMEOUT = dt.timedelta(minutes=30)  # [D] longer than any job takes
 PV_REVIEW_SUB_AREA = "Potentially Violent Status Review"
 SURVEILLANCE_SUB_AREA = "Case Surveillance Review"
 
@@ -82,21 +84,35 @@ class Scheduler:
         try:
             for job in jobs:
                 key = self._run_key(job, as_of)
-                with self._sessions() as s:
-                    done = s.get(ScheduledJobRun, (J.Name(job), key))
-                if done is not None:
+                if not self._claim(job, key):
                     out.results.append(api.ScheduledJobResult(job=job))  # already done for this date: nothing more
                     continue
                 result = getattr(self, f"_{J.Name(job).removeprefix('SCHEDULED_JOB_').lower()}")(as_of, context)
                 result.job = job
                 with self._sessions.begin() as s:
-                    if s.get(ScheduledJobRun, (J.Name(job), key)) is None:
-                        s.add(ScheduledJobRun(job=J.Name(job), as_of_date=key, result=result.SerializeToString(),
-                                              run_at=self._clock.now()))
+                    claimed = s.get(ScheduledJobRun, (J.Name(job), key), with_for_update=True)
+                    claimed.result, claimed.run_at = result.SerializeToString(), self._clock.now()
                 out.results.append(result)
         finally:
             reset_caller(token)
         return out
+
+    def _claim(self, job: int, key: dt.date) -> bool:
+        """Take a job for a date, so two replicas never run it at once. A claim that never finished (its replica
+        died) is taken over after CLAIM_TIMEOUT; the jobs pick up whatever is still due, so nothing is lost."""
+        now = self._clock.now()
+        try:
+            with self._sessions.begin() as s:
+                row = s.get(ScheduledJobRun, (J.Name(job), key), with_for_update=True)
+                if row is None:
+                    s.add(ScheduledJobRun(job=J.Name(job), as_of_date=key, result=b"", run_at=now))
+                    return True
+                if row.result or now - row.run_at < CLAIM_TIMEOUT:
+                    return False
+                row.run_at = now
+                return True
+        except IntegrityError:
+            return False  # another replica claimed it a moment ago
 
     def periodic(self, interval_seconds: float) -> PeriodicJob:
         return PeriodicJob("casework-scheduler", interval_seconds, lambda: self.run(self._clock.today()))
