@@ -286,3 +286,31 @@ def test_case_surveillance_with_the_agency_raises_service_requests_from_its_aler
     stopped = stack.call("SetCaseSurveillance", api.SetCaseSurveillanceRequest(
         request_id=str(uuid.uuid4()), name=case.name, active=False))
     assert not stopped.case_surveillance.active
+
+
+def test_an_rti_pay_rise_reported_by_hmrc_is_applied_past_the_tolerance(stack, clock):
+    from cms.hmrc.v1 import hmrc_scenario_service_pb2 as hmrc_sc
+    from cms.hmrc.v1 import hmrc_scenario_service_pb2_grpc as hmrc_sc_grpc
+    from cms_hmrc_gateway import feeds as hmrc_feeds
+
+    case = stack.new_live_case()
+    hmrc = stack.services["hmrc"]
+    channel = grpc.insecure_channel(f"127.0.0.1:{hmrc.server.port}")
+    hmrc_sc_grpc.HmrcScenarioServiceStub(channel).ApplyLifeEvent(hmrc_sc.ApplyLifeEventRequest(
+        request_id=str(uuid.uuid4()), nino="AA123456A", effective_date=d(2026, 4, 6),
+        pay_change=hmrc_sc.PayChange(employment_id="AA123456A-E2", new_annual_taxable_pay_pence=52_000_00)),
+        metadata=stack.creds.staff(), timeout=10)
+    channel.close()
+    clock.advance(dt.timedelta(days=100))  # three monthly pays at the new rate
+    assert hmrc_feeds.run_due(sessions=hmrc.sessions, hmrc=hmrc.hmrc, clock=clock) >= 1
+
+    def applied():
+        found = stack.call("ListChangesOfCircumstances", api.ListChangesOfCircumstancesRequest(
+            parent=case.name, type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_CHANGE_INCOME)).changes_of_circumstances
+        return [c for c in found if c.state != pb.CHANGE_OF_CIRCUMSTANCES_STATE_VERIFIED] or None
+
+    [income] = wait_until(applied, timeout=60, what="the RTI change to be applied")
+    assert income.reported_by == pb.REPORTER_HMRC and income.income_change.source == pb.INCOME_SOURCE_RTI
+    assert income.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_APPLIED and income.income_change.tolerance_breached
+    held = stack.call("GetCase", api.GetCaseRequest(name=case.name))
+    assert held.latest_calculation.weekly_amount_pence > case.latest_calculation.weekly_amount_pence
