@@ -8,11 +8,12 @@ PACKAGES := gen/python libs/platform services/calculation services/casework serv
             services/dwp-gateway services/cra-gateway
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
-.PHONY: help venv proto check-generated proto-lint lint run test test-postgres test-sqlite bench-rpc bench-calc bench-hmrc \
+.PHONY: help venv proto check-generated proto-lint lint run demo test test-postgres test-sqlite bench-rpc bench-calc bench-hmrc \
         k8s-validate clean
 
 help:
 	@echo "make run            start the broker and all five services (Ctrl-C stops them)"
+	@echo "make demo           with make run going: a scripted case story (application, pay rises, new child, ...)"
 	@echo "make test           lint checks + every suite on PostgreSQL and on SQLite, real broker"
 	@echo "make lint           ruff, buf lint, generated-code drift check"
 	@echo "make proto          regenerate gen/python from protos/"
@@ -46,6 +47,11 @@ lint: $(STAMP) proto-lint check-generated
 
 run: $(STAMP)
 	$(PY) tools/devstack.py
+
+# Against the services `make run` started: an application, pay rises under and over 25%, a new partner's child, a
+# benefit claim, an annual review, told step by step. ARGS passes options through, e.g. ARGS="--start 300000".
+demo: $(STAMP)
+	$(PY) tools/demo.py $(ARGS)
 
 # Both backends run at once: PostgreSQL (fresh databases per test on 127.0.0.1:5432) and SQLite files.
 test: $(STAMP) lint

@@ -15,6 +15,8 @@ from cms_platform.clock import Clock
 from . import store
 from .models import CorrespondenceRecord
 
+# Session.info keys: what this transaction made and cancelled.
+_MADE, _CANCELLED = "cms_correspondence_made", "cms_correspondence_cancelled"
 DISPATCH_HOUR_UTC = 17  # the end-of-day print and send run [D]
 SCHEDULED, SENT, CANCELLED, SUPPRESSED = (pb.CorrespondenceState.Name(s) for s in (
     pb.CORRESPONDENCE_STATE_SCHEDULED, pb.CORRESPONDENCE_STATE_SENT, pb.CORRESPONDENCE_STATE_CANCELLED_REDUNDANT,
@@ -54,12 +56,19 @@ def schedule(db: Session, *, case_row, kind: int, recipient: str, clock: Clock, 
                                created_at=clock.now())
     _save(row, item)
     db.add(row)
+    db.info.setdefault(_MADE, set()).add(item.name)
     return item
+
+
+def cancelled_in(db: Session) -> list[str]:
+    """What cancel_redundant cancelled in this transaction, in order."""
+    return list(db.info.get(_CANCELLED, []))
 
 
 def cancel_redundant(db: Session, *, case_id: str, kinds: tuple[int, ...], recipient: str, superseded_by: str,
                      clock: Clock) -> list[str]:
-    """Cancel items of these kinds still waiting for today's dispatch to this recipient: a later one says it all."""
+    """Cancel items of these kinds still waiting for today's dispatch to this recipient: a later one says it all.
+    Items made in this same transaction are never cancelled (a step's own letters belong together)."""
     cancelled = []
     start = end_of_day(clock.today()) - dt.timedelta(days=1)
     rows = db.scalars(select(CorrespondenceRecord).where(
@@ -69,11 +78,12 @@ def cancel_redundant(db: Session, *, case_id: str, kinds: tuple[int, ...], recip
         CorrespondenceRecord.due_at > start))
     for row in rows:
         item = _document(row)
-        if item.name == superseded_by:
+        if item.name == superseded_by or item.name in db.info.get(_MADE, ()):
             continue
         item.state, item.superseded_by = pb.CORRESPONDENCE_STATE_CANCELLED_REDUNDANT, superseded_by
         _save(row, item)
         cancelled.append(item.name)
+    db.info.setdefault(_CANCELLED, []).extend(cancelled)
     return cancelled
 
 

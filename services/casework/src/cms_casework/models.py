@@ -1,5 +1,5 @@
 """casework tables. Each aggregate is stored as its contract message (the document) plus the columns the service
-searches, locks and schedules on; the document is what callers get back."""
+searches, locks and schedules on; the document is what callers get back. Enum columns hold full value names."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ class CaseRecord(Base):
     __tablename__ = "cases"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    state: Mapped[str] = mapped_column(String(30))
+    state: Mapped[str] = mapped_column(String(80))
     paying_parent_nino: Mapped[str] = mapped_column(String(9))
     paying_parent_client_id: Mapped[str] = mapped_column(String(36), default="")
     receiving_parent_client_id: Mapped[str] = mapped_column(String(36), default="")
@@ -62,10 +62,10 @@ class ServiceRequestRecord(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     case_id: Mapped[str] = mapped_column(String(36))
-    status: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(80))
     workgroup: Mapped[str] = mapped_column(String(100), default="")
     owner: Mapped[str] = mapped_column(String(100), default="")
-    origin: Mapped[str] = mapped_column(String(60))
+    origin: Mapped[str] = mapped_column(String(80))
     # Self-service SRs must be actioned within 24 hours: when, and whether that was missed.
     action_due_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
     actioned: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -86,8 +86,8 @@ class ChangeRecord(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     case_id: Mapped[str] = mapped_column(String(36))
-    state: Mapped[str] = mapped_column(String(40))
-    type: Mapped[str] = mapped_column(String(60))
+    state: Mapped[str] = mapped_column(String(80))
+    type: Mapped[str] = mapped_column(String(80))
     subject_client: Mapped[str] = mapped_column(String(60), default="")
     source_event_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
     document: Mapped[bytes] = mapped_column(LargeBinary)
@@ -104,7 +104,7 @@ class PaymentPlanRecord(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     case_id: Mapped[str] = mapped_column(String(36))
-    state: Mapped[str] = mapped_column(String(30))
+    state: Mapped[str] = mapped_column(String(80))
     document: Mapped[bytes] = mapped_column(LargeBinary)
     issued_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
@@ -116,8 +116,8 @@ class CorrespondenceRecord(Base):
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     case_id: Mapped[str] = mapped_column(String(36))
-    kind: Mapped[str] = mapped_column(String(60))
-    state: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(80))
+    state: Mapped[str] = mapped_column(String(80))
     recipient: Mapped[str] = mapped_column(String(60))
     service_request: Mapped[str] = mapped_column(String(120), default="")
     due_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
@@ -143,7 +143,7 @@ class ThirdPartyRecord(Base):
     __tablename__ = "third_parties"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    kind: Mapped[str] = mapped_column(String(40))
+    kind: Mapped[str] = mapped_column(String(80))
     organisation_name: Mapped[str] = mapped_column(String(200))
     employer_paye_reference: Mapped[str] = mapped_column(String(20), default="")
     document: Mapped[bytes] = mapped_column(LargeBinary)

@@ -353,14 +353,26 @@ def _record_on_case(db: Session, *, row: CaseRecord, calculation: calc_pb.Calcul
                                    if c.receiving_parent_reference == case.name),
         service_type=case.service_type, method_of_payment_from=case.method_of_payment_from))
     plan_name = ""
-    if previous is None or previous != share.weekly_amount_pence or reason == pb.CALCULATION_REASON_ANNUAL_REVIEW:
+    if previous is None or previous != share.weekly_amount_pence or reason == pb.CALCULATION_REASON_ANNUAL_REVIEW \
+            or case.payment_frequency != _plan_frequency(db, case.current_payment_plan):
         plan_name = issue_payment_plan(db, row=row, case=case, calculation=calculation, share=share, clock=clock)
         case.current_payment_plan = plan_name
         for recipient in (case.paying_parent.name, case.receiving_parent.name):
-            correspondence.schedule(db, case_row=row, kind=pb.CORRESPONDENCE_KIND_CALCULATION_NOTICE,
-                                    recipient=recipient, clock=clock, service_request=change)
+            notice = correspondence.schedule(db, case_row=row, kind=pb.CORRESPONDENCE_KIND_CALCULATION_NOTICE,
+                                             recipient=recipient, clock=clock, service_request=change)
+            # An earlier notice or plan still waiting for today's dispatch is out of date: this one replaces it.
+            correspondence.cancel_redundant(db, case_id=row.id, recipient=recipient, superseded_by=notice.name,
+                                            kinds=(pb.CORRESPONDENCE_KIND_CALCULATION_NOTICE,
+                                                   pb.CORRESPONDENCE_KIND_PAYMENT_PLAN), clock=clock)
     store.save_case(row, case, clock)
     return plan_name
+
+
+def _plan_frequency(db: Session, name: str) -> int:
+    if not name:
+        return 0
+    row = db.get(PaymentPlanRecord, name.rsplit("/", 1)[-1])
+    return pb.PaymentPlan.FromString(row.document).payment_frequency if row else 0
 
 
 def issue_payment_plan(db: Session, *, row: CaseRecord, case: pb.Case, calculation: calc_pb.Calculation,
@@ -385,6 +397,13 @@ def issue_payment_plan(db: Session, *, row: CaseRecord, case: pb.Case, calculati
                                                           PaymentPlanRecord.state == "PAYMENT_PLAN_STATE_CURRENT")):
         document = pb.PaymentPlan.FromString(old.document)
         document.state = pb.PAYMENT_PLAN_STATE_SUPERSEDED
+        # The old plan still holds what falls due before the new one starts (an annual review's plan starts on the
+        # review date, 30 days on): it ends the day before, with those payments.
+        kept = [p for p in document.payments if store.day_of(p.due_date) < plan_start]
+        del document.payments[:]
+        document.payments.extend(kept)
+        document.period.end_date.CopyFrom(store.pb_date(plan_start - dt.timedelta(days=1)))
+        document.total_due_pence = schedule.total_due(kept)
         old.state, old.document = "PAYMENT_PLAN_STATE_SUPERSEDED", document.SerializeToString()
         superseded = document.name
     db.add(PaymentPlanRecord(id=plan_id, case_id=row.id, state="PAYMENT_PLAN_STATE_CURRENT",
