@@ -314,3 +314,49 @@ def test_an_rti_pay_rise_reported_by_hmrc_is_applied_past_the_tolerance(stack, c
     assert income.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_APPLIED and income.income_change.tolerance_breached
     held = stack.call("GetCase", api.GetCaseRequest(name=case.name))
     assert held.latest_calculation.weekly_amount_pence > case.latest_calculation.weekly_amount_pence
+
+
+def test_a_relevant_other_child_is_checked_with_hmrc_and_counted(stack):
+    """Chidi Okafor's partner Dana claims Child Benefit for their daughter Zara but opted out of payment: entitled,
+    so Zara is a relevant other child of Chidi's."""
+    request = alex_and_bethan()
+    request.paying_parent.identity.CopyFrom(person("AC345678C", "Chidi", "Okafor", (1990, 6, 30)))
+    request.paying_parent.ClearField("address")
+    request.receiving_parent.identity.CopyFrom(person("AG765432A", "Siân", "Llewellyn-Price", (1983, 5, 17)))
+    del request.qualifying_children[:]
+    request.qualifying_children.add(name=common.PersonName(forenames="Osian", surname="Okafor"),
+                                    date_of_birth=d(2014, 11, 11), child_reference_number="AK100005A")
+    request.relevant_other_children.add(name=common.PersonName(forenames="Zara", surname="Okafor"),
+                                        date_of_birth=d(2024, 10, 3), child_reference_number="AK100006B")
+    case = stack.new_live_case(request)
+    [zara] = case.relevant_other_children
+    assert zara.child_benefit.entitled and not zara.child_benefit.in_payment
+    without = alex_and_bethan()
+    without.paying_parent.CopyFrom(request.paying_parent)
+    without.receiving_parent.CopyFrom(request.receiving_parent)
+    del without.qualifying_children[:]
+    without.qualifying_children.extend(request.qualifying_children)
+    stack.call("CloseCase", api.CloseCaseRequest(request_id=str(uuid.uuid4()), name=case.name,
+                                                 reason=pb.CASE_CLOSURE_REASON_APPLICANT_REQUEST))
+    alone = stack.new_live_case(without)
+    assert case.latest_calculation.weekly_amount_pence < alone.latest_calculation.weekly_amount_pence
+
+
+def test_closing_a_case_withdraws_its_pending_changes_and_closes_their_service_requests(stack):
+    case = stack.new_live_case()
+    change = stack.report(case, pb.ChangeOfCircumstances(
+        type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_CHANGE_ADDRESS_DETAILS,
+        address_change=pb.AddressChange(client=case.paying_parent.name, new_address=common.Address(
+            lines=["3 Mill Lane"], post_town="LEEDS", postcode="LS4 2AB"))))
+    closed = stack.call("CloseCase", api.CloseCaseRequest(request_id=str(uuid.uuid4()), name=case.name,
+                                                          reason=pb.CASE_CLOSURE_REASON_APPLICANT_REQUEST))
+    assert closed.state == pb.CASE_STATE_CLOSED and closed.closure.reason == pb.CASE_CLOSURE_REASON_APPLICANT_REQUEST
+    held = stack.call("GetChangeOfCircumstances", api.GetChangeOfCircumstancesRequest(name=change.name))
+    assert held.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_WITHDRAWN
+    sr = stack.call("GetServiceRequest", api.GetServiceRequestRequest(name=change.service_request))
+    assert (sr.status, sr.sub_status) == (pb.SERVICE_REQUEST_STATUS_CLOSED, pb.SERVICE_REQUEST_SUB_STATUS_NOT_REQUIRED)
+    err = error(lambda: stack.report(case, pb.ChangeOfCircumstances(
+        type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_CHANGE_ADDRESS_DETAILS,
+        address_change=pb.AddressChange(client=case.paying_parent.name, new_address=common.Address(
+            lines=["4 Mill Lane"], post_town="LEEDS", postcode="LS4 2AB")))))
+    assert details_of(err)["PreconditionFailure"].violations[0].type == "CASE_CLOSED"

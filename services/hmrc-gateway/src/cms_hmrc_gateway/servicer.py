@@ -101,7 +101,7 @@ class HmrcGatewayServicer(api_grpc.HmrcGatewayServiceServicer):
         v.raise_if_any()
         on = self._admit()
         answer = self._audited("VerifyChildBenefitInPaymentForOtherChildren", claimant.nino, request.context,
-                               self._hmrc.child_benefit(claimant, children, on))
+                               self._hmrc.other_children_benefit(claimant, children, on))
         return api.VerifyChildBenefitInPaymentForOtherChildrenResponse(
             match=answers.match_to_proto(answer.match),
             children=[answers.child_status_to_proto(s) for s in answer.data or []])

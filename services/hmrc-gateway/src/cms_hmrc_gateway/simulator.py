@@ -201,6 +201,23 @@ class SimulatedHmrc:
             return Answer(match)
         return Answer(match, [self.child_benefit_status(held, asked, on) for asked in children])
 
+    def other_children_benefit(self, claimant: PersonToMatch, children: list[ChildToFind], on: dt.date
+                               ) -> Answer[list[ChildBenefitStatus]]:
+        """Verify CHB In Payment For ROC/CIFBA: a relevant other child counts when the paying parent *or their
+        partner* gets Child Benefit for them (reg 77), so a child not on the claimant's own claim is looked for on
+        the claim of the partner HMRC holds for the claimant."""
+        match, held = self._matched(claimant, on)
+        if held is None:
+            return Answer(match)
+        partner = self.person(held.partner_nino) if held.partner_nino else None
+        out = []
+        for asked in children:
+            status = self.child_benefit_status(held, asked, on)
+            if status.found is None and partner is not None:
+                status = self.child_benefit_status(partner, asked, on)
+            out.append(status)
+        return Answer(match, out)
+
     def child_benefit_status(self, held: Person, asked: ChildToFind, on: dt.date) -> ChildBenefitStatus:
         award = held.child_benefit
         found = find_child(award.children, asked) if award else None

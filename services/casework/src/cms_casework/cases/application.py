@@ -136,8 +136,8 @@ def gather_checks(case: pb.Case, *, downstream: Downstream, request_id: str, clo
             checks.outstanding.append(f"qualifying_children[{i}].child_benefit")
             checks.reasons[f"qualifying_children[{i}].child_benefit"] = (
                 "HMRC does not show the receiving parent entitled to Child Benefit for this child")
-    others = [(c, hmrc_pb.OTHER_CHILD_CATEGORY_RELEVANT_OTHER_CHILD) for c in case.relevant_other_children
-              if not c.end_date.year] + [(c, hmrc_pb.OTHER_CHILD_CATEGORY_FAMILY_BASED_ARRANGEMENT)
+    others = [(c, hmrc_api.OTHER_CHILD_CATEGORY_RELEVANT_OTHER_CHILD) for c in case.relevant_other_children
+              if not c.end_date.year] + [(c, hmrc_api.OTHER_CHILD_CATEGORY_FAMILY_BASED_ARRANGEMENT)
                                          for c in case.children_in_family_based_arrangements if not c.end_date.year]
     if others:
         answer = call(downstream.hmrc.VerifyChildBenefitInPaymentForOtherChildren,

@@ -188,13 +188,16 @@ def close_case(db: Session, *, row: CaseRecord, case: pb.Case, reason: int, effe
             if not child.end_date.year:
                 child.end_date.CopyFrom(store.pb_date(effective))
                 child.end_reason = pb.CHILD_END_REASON_CASE_CLOSED
+    from ..changes import service as changes  # both need cases; importing here breaks the cycle
+    from ..service_requests import service as srs
+
+    if not change:  # closed on request: changes still pending have nothing left to act on
+        changes.withdraw_pending(db, case_id=row.id, clock=clock)
     closed = []
     for sr in db.scalars(select(ServiceRequestRecord).where(ServiceRequestRecord.case_id == row.id,
                                                             ServiceRequestRecord.status.in_(_OPEN_SR))):
-        from ..service_requests import service as srs  # the SR module needs cases; import here breaks the cycle
-
-        if change and sr.id == change:
-            continue
+        if change and srs.document(sr).change_of_circumstances == change:
+            continue  # the closing change's own SR is completed by the change
         srs.close_not_required(db, row=sr, clock=clock, note="case closed")
         closed.append(sr.id)
     for plan in db.scalars(select(PaymentPlanRecord).where(PaymentPlanRecord.case_id == row.id,

@@ -110,6 +110,9 @@ def report(db: Session, *, request: api.ReportChangeOfCircumstancesRequest, call
                 and change.contact_preferences_change.client != me:
             raise PermissionDenied("a client may change only their own contact preferences",
                                    reason="NOT_OWN_CONTACT_PREFERENCES")
+    elif change.reporting_client and change.reporting_client not in (case.paying_parent.name, case.receiving_parent.name):
+        # Letters and the call after the change go to the reporting client: it must be one on the case.
+        raise InvalidArgument.field("change_of_circumstances.reporting_client", "must be a parent on the case")
     missing = rules.missing_information(change, case)
     if missing:
         # Procedure: no SR without what it needs to go In Progress; the client is asked to call back.
@@ -318,6 +321,18 @@ def withdraw(db: Session, *, name: str, clock: Clock) -> None:
     save(row, change, clock)
 
 
+def withdraw_pending(db: Session, *, case_id: str, clock: Clock) -> int:
+    """The case closed on request: every change still pending is withdrawn (its SR is closed with the case)."""
+    rows = db.scalars(select(ChangeRecord).where(ChangeRecord.case_id == case_id, ChangeRecord.state.in_(PENDING))
+                      .with_for_update()).all()
+    for row in rows:
+        change = document(row)
+        change.state = pb.CHANGE_OF_CIRCUMSTANCES_STATE_WITHDRAWN
+        _completed(db, clock, case_id, change)
+        save(row, change, clock)
+    return len(rows)
+
+
 # -- applying ------------------------------------------------------------------------------------------------------
 
 @dataclass
@@ -346,6 +361,8 @@ _QC_END = {"CHANGE_OF_CIRCUMSTANCES_TYPE_QC_NOT_IN_FULL_TIME_EDUCATION": pb.CHIL
            "CHANGE_OF_CIRCUMSTANCES_TYPE_PWC_NOT_PRIMARY_CARER_OF_QC": pb.CHILD_END_REASON_NOT_PRIMARY_CARER,
            "CHANGE_OF_CIRCUMSTANCES_TYPE_NRP_NOT_THE_PARENT": pb.CHILD_END_REASON_PAYING_PARENT_NOT_THE_PARENT}
 _ROC_END = {"CHANGE_OF_CIRCUMSTANCES_TYPE_DEATH_OF_ROC": pb.CHILD_END_REASON_DIED,
+            # The rules let a ROC or CIFBA turn 20 too (rules._CHILDREN_OF), not only a QC.
+            "CHANGE_OF_CIRCUMSTANCES_TYPE_CHILD_TURNS_20": pb.CHILD_END_REASON_TURNED_20,
             "CHANGE_OF_CIRCUMSTANCES_TYPE_ROC_NOT_IN_FULL_TIME_EDUCATION": pb.CHILD_END_REASON_NOT_IN_FULL_TIME_EDUCATION,
             "CHANGE_OF_CIRCUMSTANCES_TYPE_NRP_NOT_PRIMARY_CARER_OF_ROC": pb.CHILD_END_REASON_NOT_PRIMARY_CARER,
             "CHANGE_OF_CIRCUMSTANCES_TYPE_QC_ROC_ADOPTED": pb.CHILD_END_REASON_ADOPTED}
