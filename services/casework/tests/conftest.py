@@ -88,7 +88,9 @@ class Stack:
 def stack(start_service, creds, kafka_bootstrap) -> Stack:
     calc, _ = start_service(CalculationService, kafka=kafka_bootstrap)
     hmrc, _ = start_service(HmrcGatewayService, kafka=kafka_bootstrap, feed_check_interval_seconds=0)
-    dwp, _ = start_service(DwpGatewayService, kafka=kafka_bootstrap)
+    # Consumer groups of their own: members of a group that other tests' stacks left behind are slow to leave it.
+    dwp, _ = start_service(DwpGatewayService, kafka=kafka_bootstrap,
+                           notices_consumer_group=f"dwp-notices-{uuid.uuid4().hex[:8]}")
     cra, _ = start_service(CraGatewayService, kafka=kafka_bootstrap, surveillance_check_interval_seconds=0)
     casework, channel = start_service(
         CaseworkService, kafka=kafka_bootstrap, scheduler_interval_seconds=0, feed_apply_interval_seconds=0.2,

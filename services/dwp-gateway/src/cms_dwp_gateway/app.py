@@ -66,7 +66,7 @@ class DwpGatewayService(CmsService):
                                   calculated.effective_date.day) if calculated.effective_date.year else self.clock.today(),
                 decision_delay=self.decision_delay)
 
-        return [notices.subscription(self.clock, pick_up)]
+        return [notices.subscription(self.clock, pick_up, group=self.settings.notices_consumer_group)]
 
 
 def main(argv: list[str] | None = None) -> int:

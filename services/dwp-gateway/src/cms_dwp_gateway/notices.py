@@ -47,8 +47,11 @@ def on_case_calculated(db_session: Session, event: Envelope, *, now: dt.datetime
     notice.updated_at = now
 
 
-def subscription(clock, pick_up=None) -> Subscription:
+GROUP = "dwp-gateway.case-calculated"
+
+
+def subscription(clock, pick_up=None, group: str = GROUP) -> Subscription:
     """`pick_up(session, CaseCalculated)`: JCP's automated route, in the same transaction as the notice."""
-    return Subscription(group_id="dwp-gateway.case-calculated", topics=(CASEWORK_TOPIC,),
+    return Subscription(group_id=group, topics=(CASEWORK_TOPIC,),
                         handlers={CASE_CALCULATED: lambda s, e: on_case_calculated(s, e, now=clock.now(),
                                                                                    pick_up=pick_up)})

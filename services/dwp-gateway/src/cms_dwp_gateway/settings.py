@@ -12,3 +12,5 @@ class DwpGatewaySettings(SimulatorSettings):
     # next batch run). Deductions from UC in a period with earnings are refused unless switched on (rules.md §9).
     jcp_decision_delay_hours: float = 0.0
     universal_credit_deductions_with_earnings: bool = False
+    # The consumer group reading casework's CaseCalculated events; one per environment sharing a broker.
+    notices_consumer_group: str = "dwp-gateway.case-calculated"

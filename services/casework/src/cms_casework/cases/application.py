@@ -353,8 +353,10 @@ def _record_on_case(db: Session, *, row: CaseRecord, calculation: calc_pb.Calcul
                                    if c.receiving_parent_reference == case.name),
         service_type=case.service_type, method_of_payment_from=case.method_of_payment_from))
     plan_name = ""
+    # A new plan when the liability moved, at each annual review, and when the schedule's terms changed (frequency,
+    # or the service type and so the fees) though the liability did not.
     if previous is None or previous != share.weekly_amount_pence or reason == pb.CALCULATION_REASON_ANNUAL_REVIEW \
-            or case.payment_frequency != _plan_frequency(db, case.current_payment_plan):
+            or (case.payment_frequency, case.service_type) != _plan_terms(db, case.current_payment_plan):
         plan_name = issue_payment_plan(db, row=row, case=case, calculation=calculation, share=share, clock=clock)
         case.current_payment_plan = plan_name
         for recipient in (case.paying_parent.name, case.receiving_parent.name):
@@ -368,11 +370,11 @@ def _record_on_case(db: Session, *, row: CaseRecord, calculation: calc_pb.Calcul
     return plan_name
 
 
-def _plan_frequency(db: Session, name: str) -> int:
-    if not name:
-        return 0
-    row = db.get(PaymentPlanRecord, name.rsplit("/", 1)[-1])
-    return pb.PaymentPlan.FromString(row.document).payment_frequency if row else 0
+def _plan_terms(db: Session, name: str) -> tuple[int, int]:
+    """(payment frequency, service type) of a payment plan; (0, 0) when there is none."""
+    row = db.get(PaymentPlanRecord, name.rsplit("/", 1)[-1]) if name else None
+    plan = pb.PaymentPlan.FromString(row.document) if row else pb.PaymentPlan()
+    return plan.payment_frequency, plan.service_type
 
 
 def issue_payment_plan(db: Session, *, row: CaseRecord, case: pb.Case, calculation: calc_pb.Calculation,

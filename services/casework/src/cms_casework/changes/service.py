@@ -348,8 +348,6 @@ class Outcome:
     deaths: list[tuple[str, dt.date]] = field(default_factory=list)
     # Verified benefit starts and ends, replayed on DWP's awards for the recalculation.
     benefit_changes: list[tuple[pb.BenefitDetailsChange, dt.date]] = field(default_factory=list)
-    # The schedule itself changes (frequency, or fees with the service type): a new plan even if the liability does not.
-    new_schedule: bool = False
     # Why the one recalculation is made: a correction or revision among the changes makes it one.
     calculation_reason: int = pb.CALCULATION_REASON_CHANGE_OF_CIRCUMSTANCES
 
@@ -472,7 +470,7 @@ def _apply_one(out: Outcome, change: pb.ChangeOfCircumstances, *, params: rules.
         setattr(case, _PAYMENT_FIELD[name], getattr(detail, _PAYMENT_FIELD[name]))
         if name.endswith(("PAYMENT_FREQUENCY", "SERVICE_TYPE")):
             # A new schedule in the new frequency (or with collection fees), issued the same day.
-            out.needs_calculation = out.new_schedule = True
+            out.needs_calculation = True  # a new schedule (frequency, or fees), even if the liability holds
     elif name == "CHANGE_OF_CIRCUMSTANCES_TYPE_SHARED_CARE":
         for child in case.qualifying_children:
             if child.child_id == detail.child_id:
@@ -607,8 +605,6 @@ def _record_application(s: Session, *, row: CaseRecord, out: Outcome, calculatio
         before = out.case.latest_calculation.weekly_amount_pence
         _, plan = application.record_calculation(s, row=row, calculation=calculation, reason=out.calculation_reason,
                                                  clock=clock)
-        if not plan and out.new_schedule:
-            plan = _reissue_plan(s, row=row, calculation=calculation, clock=clock)
         moved = store.assemble(s, row).latest_calculation.weekly_amount_pence != before or bool(plan)
     else:
         moved = False
@@ -641,30 +637,15 @@ def _record_application(s: Session, *, row: CaseRecord, out: Outcome, calculatio
                          clock=clock, change=closing)
     if plan:
         response.payment_plan = plan
-        for recipient in (out.case.paying_parent.name, out.case.receiving_parent.name):
-            newest = _newest(s, row.id, recipient, pb.CORRESPONDENCE_KIND_PAYMENT_PLAN)
-            if newest:
-                response.cancelled_correspondence.extend(correspondence.cancel_redundant(
-                    s, case_id=row.id, kinds=(pb.CORRESPONDENCE_KIND_PAYMENT_PLAN,
-                                              pb.CORRESPONDENCE_KIND_CALCULATION_NOTICE),
-                    recipient=recipient, superseded_by=newest, clock=clock))
+    # Everything this application made redundant: earlier outcome letters, and the notices and plans a new
+    # calculation replaced (cancelled where they were superseded, in application.record_calculation).
+    response.ClearField("cancelled_correspondence")
+    response.cancelled_correspondence.extend(dict.fromkeys(correspondence.cancelled_in(s)))
     response.client_call = _schedule_call(s, row=row, completed_for=completed_for, clock=clock)
     response.updated_case.CopyFrom(store.assemble(s, row))
     access.audit(s, clock=clock, caller=caller, method="ApplyChangesOfCircumstances", case_id=row.id,
                  resource=f"cases/{row.id}", permitted=True)
     return response
-
-
-def _reissue_plan(s: Session, *, row: CaseRecord, calculation, clock: Clock) -> str:
-    """A new payment plan on the calculation just recorded, when the schedule changed but the liability did not."""
-    case = store.assemble(s, row)
-    share = next((r for r in calculation.receiving_parent_amounts if r.receiving_parent_reference == case.name), None)
-    if share is None:
-        return ""
-    case.current_payment_plan = application.issue_payment_plan(s, row=row, case=case, calculation=calculation,
-                                                               share=share, clock=clock)
-    store.save_case(row, case, clock)
-    return case.current_payment_plan
 
 
 def _supersede_unverified(s: Session, *, case_id: str, closing: str, clock: Clock) -> None:
@@ -675,14 +656,6 @@ def _supersede_unverified(s: Session, *, case_id: str, closing: str, clock: Cloc
         _close_sr(s, change, pb.SERVICE_REQUEST_RESOLUTION_CODE_SUPERSEDED, clock, "superseded by case closure")
         _completed(s, clock, case_id, change)
         save(change_row, change, clock)
-
-
-def _newest(s: Session, case_id: str, recipient: str, kind: int) -> str:
-    found = s.scalars(select(CorrespondenceRecord).where(
-        CorrespondenceRecord.case_id == case_id, CorrespondenceRecord.recipient == recipient,
-        CorrespondenceRecord.kind == pb.CorrespondenceKind.Name(kind),
-        CorrespondenceRecord.state == correspondence.SCHEDULED).order_by(CorrespondenceRecord.created_at.desc())).first()
-    return pb.Correspondence.FromString(found.document).name if found else ""
 
 
 def _schedule_call(s: Session, *, row: CaseRecord, completed_for: dict[str, list[dt.datetime]], clock: Clock) -> str:
