@@ -256,14 +256,10 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
 
     def GetPaymentPlan(self, request, context):
         def get(s, caller):
-            case_id, plan_id = store.child_of(request.name, "paymentPlans", "name")
-            cases.visible_row(s, name=f"cases/{case_id}", caller=caller, method="GetPaymentPlan", clock=self._clock)
-            row = s.get(PaymentPlanRecord, plan_id)
-            if row is None or row.case_id != case_id:
-                from cms_platform.errors import NotFound
-
-                raise NotFound("payment plan", request.name)
-            access.audit(s, clock=self._clock, caller=caller, method="GetPaymentPlan", case_id=case_id,
+            case_row, row = cases.visible_child(s, name=request.name, collection="paymentPlans",
+                                                model=PaymentPlanRecord, what="payment plan", caller=caller,
+                                                method="GetPaymentPlan", clock=self._clock)
+            access.audit(s, clock=self._clock, caller=caller, method="GetPaymentPlan", case_id=case_row.id,
                          resource=request.name, permitted=True)
             return pb.PaymentPlan.FromString(row.document)
         return self._read("GetPaymentPlan", EVERYONE, request, get)

@@ -397,13 +397,37 @@ def created_id(request: admin.ApplyCreditFileChangeRequest, token: str, seed: in
     return _id(prefix, seed, "change", token) if prefix else ""
 
 
+# An added entry: where it goes on the file, the id it is given, and the date that defaults to the change's.
+_ADDED = {"add_current_account": ("current_accounts", "account_id", "opened_date"),
+          "add_credit_account": ("credit_accounts", "account_id", "opened_date"),
+          "add_public_record": ("public_records", "record_id", None),
+          "add_employment_hint": ("employment_hints", "hint_id", "last_seen_date"),
+          "add_property_indicator": ("property_indicators", "indicator_id", "first_seen_date"),
+          "add_financial_associate": ("financial_associates", None, "first_seen_date"),
+          "add_fraud_marker": ("fraud_markers", None, None)}
+
+
 def apply_change(f: pb.CreditFile, request: admin.ApplyCreditFileChangeRequest, *, effective: dt.date,
                  new_id: str, scenarios: dict[int, dt.date]) -> None:
     """Apply one scenario change to a file (in place). Raises ChangeError for a reference the file does not hold."""
     kind = request.WhichOneof("change")
     c = getattr(request, kind)
     when = pb_date(effective)
-    if kind == "add_address_link":
+    if kind in _ADDED:
+        field, id_attr, dated = _ADDED[kind]
+        item = getattr(f, field).add()
+        item.CopyFrom(c)
+        if id_attr:
+            setattr(item, id_attr, new_id)
+        if dated and not getattr(item, dated).year:
+            getattr(item, dated).CopyFrom(when)
+        if kind in ("add_current_account", "add_credit_account") and not item.status:
+            item.status = pb.ACCOUNT_STATUS_UP_TO_DATE
+        if kind == "add_current_account" and not item.balance_date.year:
+            item.balance_date.CopyFrom(when)
+        if kind == "add_credit_account":
+            item.last_updated_date.CopyFrom(when)
+    elif kind == "add_address_link":
         if c.link_type == pb.ADDRESS_LINK_TYPE_CURRENT:  # the old current address becomes a previous one
             for link in f.address_links:
                 if link.link_type == pb.ADDRESS_LINK_TYPE_CURRENT:
@@ -413,16 +437,6 @@ def apply_change(f: pb.CreditFile, request: admin.ApplyCreditFileChangeRequest, 
         link.CopyFrom(c)
         if not link.first_seen_date.year:
             link.first_seen_date.CopyFrom(when)
-    elif kind == "add_current_account":
-        a = f.current_accounts.add()
-        a.CopyFrom(c)
-        a.account_id = new_id
-        if not a.opened_date.year:
-            a.opened_date.CopyFrom(when)
-        if not a.status:
-            a.status = pb.ACCOUNT_STATUS_UP_TO_DATE
-        if not a.balance_date.year:
-            a.balance_date.CopyFrom(when)
     elif kind == "update_current_account":
         a = _find(f.current_accounts, "account_id", c.account_id, "update_current_account.account_id")
         if c.HasField("balance_pence"):
@@ -436,15 +450,6 @@ def apply_change(f: pb.CreditFile, request: admin.ApplyCreditFileChangeRequest, 
                 a.monthly_turnover.add(month=date_pb2.Date(year=y, month=m), credit_turnover_pence=months[(y, m)])
         if c.closed_date.year:
             a.closed_date.CopyFrom(c.closed_date)
-    elif kind == "add_credit_account":
-        a = f.credit_accounts.add()
-        a.CopyFrom(c)
-        a.account_id = new_id
-        if not a.opened_date.year:
-            a.opened_date.CopyFrom(when)
-        if not a.status:
-            a.status = pb.ACCOUNT_STATUS_UP_TO_DATE
-        a.last_updated_date.CopyFrom(when)
     elif kind == "update_credit_account_status":
         a = _find(f.credit_accounts, "account_id", c.account_id, "update_credit_account_status.account_id")
         a.status, a.months_in_arrears = c.status, c.months_in_arrears
@@ -457,33 +462,10 @@ def apply_change(f: pb.CreditFile, request: admin.ApplyCreditFileChangeRequest, 
             a.balance_pence = 0
             a.closed_date.CopyFrom(when)
         a.last_updated_date.CopyFrom(when)
-    elif kind == "add_public_record":
-        r = f.public_records.add()
-        r.CopyFrom(c)
-        r.record_id = new_id
     elif kind == "satisfy_public_record":
         r = _find(f.public_records, "record_id", c.record_id, "satisfy_public_record.record_id")
         r.satisfied = True
         r.satisfied_date.CopyFrom(c.satisfied_date)
-    elif kind == "add_employment_hint":
-        h = f.employment_hints.add()
-        h.CopyFrom(c)
-        h.hint_id = new_id
-        if not h.last_seen_date.year:
-            h.last_seen_date.CopyFrom(when)
-    elif kind == "add_property_indicator":
-        p = f.property_indicators.add()
-        p.CopyFrom(c)
-        p.indicator_id = new_id
-        if not p.first_seen_date.year:
-            p.first_seen_date.CopyFrom(when)
-    elif kind == "add_financial_associate":
-        a = f.financial_associates.add()
-        a.CopyFrom(c)
-        if not a.first_seen_date.year:
-            a.first_seen_date.CopyFrom(when)
-    elif kind == "add_fraud_marker":
-        f.fraud_markers.add().CopyFrom(c)
     elif kind == "mark_deceased":
         f.date_of_death.CopyFrom(c)
     elif kind == "set_scenarios":

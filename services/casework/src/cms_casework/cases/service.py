@@ -20,6 +20,7 @@ from cms_platform.errors import (
     AlreadyExists,
     FailedPrecondition,
     InvalidArgument,
+    NotFound,
     PermissionDenied,
     PreconditionViolation,
     ViolationCollector,
@@ -130,6 +131,17 @@ def visible_row(db: Session, *, name: str, caller: Caller, method: str, clock: C
     if not access.visible(caller, row):
         raise access.HiddenCase(row.id, name)
     return row
+
+
+def visible_child(db: Session, *, name: str, collection: str, model, what: str, caller: Caller, method: str,
+                  clock: Clock, lock: bool = False):
+    """(case row, item row) for `cases/{case_id}/{collection}/{id}` if the caller may see the case; else NOT_FOUND."""
+    case_id, item_id = store.child_of(name, collection, "name")
+    case_row = visible_row(db, name=f"cases/{case_id}", caller=caller, method=method, clock=clock, lock=lock)
+    row = db.get(model, item_id, with_for_update=lock)
+    if row is None or row.case_id != case_id:
+        raise NotFound(what, name)
+    return case_row, row
 
 
 def get(db: Session, *, name: str, caller: Caller, clock: Clock) -> pb.Case:

@@ -21,7 +21,6 @@ from cms_platform.errors import (
     FailedPrecondition,
     FieldViolation,
     InvalidArgument,
-    NotFound,
     PermissionDenied,
     PreconditionViolation,
 )
@@ -193,12 +192,8 @@ def _suppress_contact(db: Session, client_name: str, clock: Clock) -> None:
 
 def _visible_change(db: Session, *, name: str, caller: Caller, method: str, clock: Clock, lock: bool = False
                     ) -> tuple[CaseRecord, ChangeRecord]:
-    case_id, change_id = store.child_of(name, "changesOfCircumstances", "name")
-    case_row = cases.visible_row(db, name=f"cases/{case_id}", caller=caller, method=method, clock=clock, lock=lock)
-    row = db.get(ChangeRecord, change_id, with_for_update=lock)
-    if row is None or row.case_id != case_id:
-        raise NotFound("change of circumstances", name)
-    return case_row, row
+    return cases.visible_child(db, name=name, collection="changesOfCircumstances", model=ChangeRecord,
+                               what="change of circumstances", caller=caller, method=method, clock=clock, lock=lock)
 
 
 def get(db: Session, *, name: str, caller: Caller, clock: Clock) -> pb.ChangeOfCircumstances:

@@ -17,7 +17,7 @@ from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import events_pb2 as ev
 from cms.casework.v1 import resources_pb2 as pb
 from cms_platform.clock import Clock
-from cms_platform.errors import FailedPrecondition, InvalidArgument, NotFound, PreconditionViolation
+from cms_platform.errors import FailedPrecondition, InvalidArgument, PreconditionViolation
 from cms_platform.identity import Caller
 from cms_platform.paging import page
 
@@ -96,12 +96,8 @@ def _visible_sr(db: Session, *, name: str, caller: Caller, method: str, clock: C
                 ) -> tuple[CaseRecord, ServiceRequestRecord]:
     from ..cases import service as cases
 
-    case_id, sr_id = store.child_of(name, "serviceRequests", "name")
-    case_row = cases.visible_row(db, name=f"cases/{case_id}", caller=caller, method=method, clock=clock)
-    row = db.get(ServiceRequestRecord, sr_id, with_for_update=lock)
-    if row is None or row.case_id != case_id:
-        raise NotFound("service request", name)
-    return case_row, row
+    return cases.visible_child(db, name=name, collection="serviceRequests", model=ServiceRequestRecord,
+                               what="service request", caller=caller, method=method, clock=clock, lock=lock)
 
 
 def get(db: Session, *, name: str, caller: Caller, clock: Clock) -> pb.ServiceRequest:
