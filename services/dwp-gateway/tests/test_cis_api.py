@@ -225,3 +225,8 @@ def test_cis_maintenance_window_answers_unavailable_with_the_retry_delay(start_s
     assert err.value.code() == grpc.StatusCode.UNAVAILABLE
     assert details_of(err.value)["ErrorInfo"].reason == "SCHEDULED_MAINTENANCE"
     assert details_of(err.value)["RetryInfo"].retry_delay.ToTimedelta() == dt.timedelta(hours=2)
+    # A malformed request is refused for what it is, maintenance or not: it never reaches CIS.
+    with pytest.raises(grpc.RpcError) as err:
+        api_grpc.DwpGatewayServiceStub(channel).VerifyNino(api.VerifyNinoRequest(person=person(nino="AA12")),
+                                                           metadata=creds.staff(), timeout=5)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and violated_fields(err.value) == ["person.nino"]

@@ -111,10 +111,10 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
     # -- business interests -----------------------------------------------------------------------------------------
 
     def RegisterInterest(self, request: api.RegisterInterestRequest, context) -> pb.BusinessInterest:
-        self._admit()
         v = ViolationCollector()
         _nino(request.nino, "nino", v)
         v.raise_if_any()
+        self._admit()  # only a well-formed request reaches CIS
         return run_idempotent(self._sessions, method="RegisterInterest", request=request,
                               response_type=pb.BusinessInterest, clock=self._clock,
                               execute=lambda s: cis_state.register(s, request=request, cis=self._cis, clock=self._clock))
@@ -127,10 +127,10 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
                                                                      clock=self._clock))
 
     def SendPersonUpdate(self, request: api.SendPersonUpdateRequest, context) -> api.SendPersonUpdateResponse:
-        self._admit()
         v = ViolationCollector()
         _nino(request.nino, "nino", v)
         v.raise_if_any()
+        self._admit()  # only a well-formed request reaches CIS
         return run_idempotent(self._sessions, method="SendPersonUpdate", request=request,
                               response_type=api.SendPersonUpdateResponse, clock=self._clock,
                               execute=lambda s: cis_state.send_update(s, request=request, cis=self._cis,
@@ -141,12 +141,12 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
             return cis_state.list_interests(s, request=request)
 
     def VerifyNino(self, request: api.VerifyNinoRequest, context) -> api.VerifyNinoResponse:
-        self._admit()
         v = ViolationCollector()
         p = request.person
         _nino(p.nino, "person.nino", v)
         dob = date_or_violation(p.date_of_birth, "person.date_of_birth", v)
         v.raise_if_any()
+        self._admit()  # only a well-formed request reaches CIS
         r = self._cis.verify_nino(nino=p.nino, forenames=p.name.forenames, surname=p.name.surname, date_of_birth=dob,
                                   postcode=request.postcode)
         out = api.VerifyNinoResponse(match=match_result(found=r.found, failed_rules=r.failed_rules), nino=r.nino,
@@ -161,7 +161,6 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
         return out
 
     def VerifyChildReferenceNumber(self, request, context) -> api.VerifyChildReferenceNumberResponse:
-        self._admit()
         v = ViolationCollector()
         if not request.child_reference_number and not request.parent_nino:
             v.add("child_reference_number", "give the Child Reference Number, or parent_nino to search by")
@@ -171,6 +170,7 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
             _nino(request.parent_nino, "parent_nino", v)
         dob = date_or_violation(request.date_of_birth, "date_of_birth", v)
         v.raise_if_any()
+        self._admit()  # only a well-formed request reaches CIS
         r = self._cis.verify_child(crn=request.child_reference_number, parent_nino=request.parent_nino,
                                    forenames=request.name.forenames, surname=request.name.surname, date_of_birth=dob)
         out = api.VerifyChildReferenceNumberResponse(match=match_result(found=r.found, failed_rules=r.failed_rules),
@@ -183,7 +183,6 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
         return out
 
     def GetPersonRecord(self, request: api.GetPersonRecordRequest, context) -> pb.PersonRecord:
-        self._admit()
         v = ViolationCollector()
         if not request.nino and not request.child_reference_number:
             v.add("nino", "give the NINO, or child_reference_number for a child without one")
@@ -192,6 +191,7 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
         if request.child_reference_number:
             _nino(request.child_reference_number, "child_reference_number", v)
         v.raise_if_any()
+        self._admit()  # only a well-formed request reaches CIS
         if request.nino:
             person = self._cis.person(request.nino)
             if person is None:
@@ -205,7 +205,6 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
         return records.child_record(*found)
 
     def ListBenefitAwards(self, request: api.ListBenefitAwardsRequest, context) -> api.ListBenefitAwardsResponse:
-        self._admit()
         v = ViolationCollector()
         _nino(request.nino, "nino", v)
         types = set()
@@ -220,6 +219,7 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
         if start and end and end < start:
             v.add("effective_to_date", "is before effective_from_date")
         v.raise_if_any()
+        self._admit()  # only a well-formed request reaches CIS
         size, offset = page(request.page_size, request.page_token, maximum=200)
         awards = self._cis.awards(request.nino, types=frozenset(types), live_from=start, live_to=end)
         if awards is None:
@@ -234,11 +234,11 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
             record_update_time=records.record_update_time(person))
 
     def ViewBenefitInfo(self, request: api.ViewBenefitInfoRequest, context) -> api.BenefitInfo:
-        self._admit()
         v = ViolationCollector()
         _nino(request.nino, "nino", v)
         on = date_or_violation(request.as_of_date, "as_of_date", v, required=False) or self._clock.today()
         v.raise_if_any()
+        self._admit()  # only a well-formed request reaches CIS
         person = self._cis.person(request.nino)
         if person is None:
             raise NotFound("person", "people/unknown", "CIS holds no record for this NINO")
