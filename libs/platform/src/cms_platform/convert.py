@@ -40,3 +40,21 @@ def match_result(*, found: bool, failed_rules: tuple[str, ...] | list[str] = ())
     else:
         outcome = common.MATCH_OUTCOME_MATCHED
     return common.MatchResult(outcome=outcome, failed_rules=list(failed_rules))
+
+
+def pb_date(day: dt.date | None) -> date_pb2.Date:
+    """A date as a google.type.Date; None gives the unset Date."""
+    return date_pb2.Date(year=day.year, month=day.month, day=day.day) if day else date_pb2.Date()
+
+
+def day_of(date: date_pb2.Date) -> dt.date | None:
+    """A whole google.type.Date as a date; None when unset or partial (e.g. a year-month)."""
+    return dt.date(date.year, date.month, date.day) if date.year and date.month and date.day else None
+
+
+def years_after(day: dt.date, years: int) -> dt.date:
+    """The same day `years` later (earlier when negative); 29 February falls back to the 28th."""
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:
+        return dt.date(day.year + years, 2, 28)

@@ -68,7 +68,7 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
                           getattr(request, "parent", ""))
             raise
 
-    def _read(self, method: str, roles, request, fn: Callable[[Session, Caller], object], *, audit_writes=True):
+    def _read(self, method: str, roles, request, fn: Callable[[Session, Caller], object]):
         def run(caller):
             with self._sessions.begin() as s:  # reads write their audit entry
                 return fn(s, caller)

@@ -5,17 +5,16 @@ transaction or not at all."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
 
 from google.protobuf.message import Message
-from google.type import date_pb2
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cms.casework.v1 import resources_pb2 as pb
 from cms_platform import outbox
 from cms_platform.clock import Clock
+from cms_platform.convert import day_of, pb_date  # noqa: F401 - the package's date helpers
 from cms_platform.errors import InvalidArgument, NotFound
 
 from .models import CaseRecord, ClientRecord
@@ -27,14 +26,6 @@ EVENT_PREFIX = "uk.gov.cms.casework."
 
 def new_id() -> str:
     return str(uuid.uuid4())
-
-
-def pb_date(day: dt.date | None) -> date_pb2.Date:
-    return date_pb2.Date(year=day.year, month=day.month, day=day.day) if day else date_pb2.Date()
-
-
-def day_of(d: date_pb2.Date) -> dt.date | None:
-    return dt.date(d.year, d.month, d.day) if d.year and d.month and d.day else None
 
 
 def id_from(name: str, collection: str, field: str) -> str:

@@ -30,6 +30,7 @@ from google.type import date_pb2
 from cms.common.v1 import types_pb2 as common
 from cms.cra.v1 import cra_service_pb2 as api
 from cms.cra.v1 import resources_pb2 as pb
+from cms_platform.convert import years_after
 
 
 @dataclass(frozen=True)
@@ -161,16 +162,9 @@ def to_date(d: date_pb2.Date | None) -> dt.date | None:
     return dt.date(d.year, d.month or 1, d.day or 1)
 
 
-def _years_before(on: dt.date, years: int) -> dt.date:
-    try:
-        return on.replace(year=on.year - years)
-    except ValueError:  # 29 February in a year that has none
-        return on.replace(year=on.year - years, day=28)
-
-
 def _within_years(d: dt.date | None, on: dt.date, years: int) -> bool:
     """On or after the same day `years` earlier (and not after `on`)."""
-    return d is not None and _years_before(on, years) <= d <= on
+    return d is not None and years_after(on, -years) <= d <= on
 
 
 def _days_since(d: dt.date | None, on: dt.date) -> int | None:
@@ -534,7 +528,7 @@ def trace_addresses(
     (a current or forward one) confirms the CMS's last known address."""
     last_known = _given(last_known)
     has_open_account = bool(_open_current_accounts(file, on) or _open_credit_accounts(file, on))
-    previous_cutoff = _years_before(on, params.retention_years)
+    previous_cutoff = years_after(on, -params.retention_years)
     scored = []
     for index, link in enumerate(file.address_links):
         last_seen = to_date(link.last_seen_date)
@@ -643,7 +637,7 @@ def credit_score(
     if not open_credit:
         adjustments.append((p.thin_file_points, "THIN_FILE"))
     opened = [d for a in file.credit_accounts if (d := to_date(a.opened_date))]
-    if opened and min(opened) <= _years_before(on, p.long_credit_history_years):
+    if opened and min(opened) <= years_after(on, -p.long_credit_history_years):
         adjustments.append((p.long_credit_history_points, "LONG_CREDIT_HISTORY"))
     if open_credit and all(a.status == pb.ACCOUNT_STATUS_UP_TO_DATE for a in open_credit):
         adjustments.append((p.all_up_to_date_points, "ALL_ACCOUNTS_UP_TO_DATE"))

@@ -29,6 +29,7 @@ from google.type import date_pb2
 from cms.common.v1 import types_pb2 as common
 from cms.cra.v1 import cra_scenario_service_pb2 as admin
 from cms.cra.v1 import resources_pb2 as pb
+from cms_platform.convert import day_of, pb_date, years_after
 from cms_platform.population.model import Address, Person
 
 # Generated histories end here; what happens later comes from the person's own timeline or from scenario changes.
@@ -72,14 +73,6 @@ DEFAULTS = FileParameters()
 
 # -- small helpers -------------------------------------------------------------------------------------------------
 
-def pb_date(day: dt.date | None) -> date_pb2.Date:
-    return date_pb2.Date(year=day.year, month=day.month, day=day.day) if day else date_pb2.Date()
-
-
-def day_of(d: date_pb2.Date) -> dt.date | None:
-    return dt.date(d.year, d.month, d.day) if d.year and d.month and d.day else None
-
-
 def month_of(d: date_pb2.Date) -> tuple[int, int]:
     return d.year, d.month
 
@@ -111,13 +104,6 @@ def file_reference(seed: int, nino: str) -> str:
 
 def address_pb(a: Address) -> common.Address:
     return common.Address(lines=list(a.lines), post_town=a.post_town, postcode=a.postcode, country=a.country or "GB")
-
-
-def _years_before(on: dt.date, years: int) -> dt.date:
-    try:
-        return on.replace(year=on.year - years)
-    except ValueError:
-        return dt.date(on.year - years, 2, 28)
 
 
 # -- generation ----------------------------------------------------------------------------------------------------
@@ -160,7 +146,7 @@ class CreditFileGenerator:
             date_of_birth=pb_date(person.date_of_birth)))
         for surname in person.previous_surnames:
             f.aliases.add(forenames=person.forenames, surname=surname)
-        adult_from = _years_before(person.date_of_birth, -18) if person.date_of_birth.year > 1900 else HISTORY_END
+        adult_from = years_after(person.date_of_birth, 18) if person.date_of_birth.year > 1900 else HISTORY_END
 
         # Addresses: the one HMRC and DWP hold is current; up to two earlier ones before it.
         moved_in = max(adult_from, HISTORY_END - dt.timedelta(days=rng.randint(120, 14 * 365)))
@@ -496,7 +482,7 @@ def as_of(f: pb.CreditFile, on: dt.date) -> pb.CreditFile:
     keep(out.property_indicators, "first_seen_date")
     if (day_of(out.date_of_death) or dt.date.max) > on:
         out.ClearField("date_of_death")
-    retained = _years_before(on, RETENTION_YEARS)
+    retained = years_after(on, -RETENTION_YEARS)
     kept_accounts = [a for a in out.credit_accounts if (day_of(a.closed_date) or dt.date.max) >= retained]
     del out.credit_accounts[:]
     out.credit_accounts.extend(kept_accounts)

@@ -82,11 +82,9 @@ def _check(request: admin.ApplyCreditFileChangeRequest, v: ViolationCollector) -
     if kind == "set_scenarios":
         for i, s in enumerate(c.scenarios):
             _enum(v, f"set_scenarios.scenarios[{i}]", s, pb.CreditFileScenario)
-    for path, value, enum in (("link_type", getattr(c, "link_type", None), pb.AddressLinkType),
-                              ("holding", getattr(c, "holding", None), pb.AccountHolding),
-                              ("status", getattr(c, "status", None), pb.AccountStatus),
-                              ("type", getattr(c, "type", None), None), ("source", getattr(c, "source", None), None)):
-        if value and enum is not None and value not in enum.values():
+    for path, enum in (("link_type", pb.AddressLinkType), ("holding", pb.AccountHolding), ("status", pb.AccountStatus)):
+        value = getattr(c, path, None)
+        if value and value not in enum.values():
             v.add(f"{kind}.{path}", "is not a known value")
 
 

@@ -16,7 +16,7 @@ from cms.cra.v1 import cra_service_pb2_grpc as api_grpc
 from cms.cra.v1 import resources_pb2 as pb
 from cms_platform.audit import AuditTrail
 from cms_platform.clock import Clock
-from cms_platform.convert import date_or_violation, match_result
+from cms_platform.convert import date_or_violation, day_of, match_result
 from cms_platform.errors import ViolationCollector
 from cms_platform.idempotency import run_idempotent
 from cms_platform.identity import current_caller
@@ -24,7 +24,6 @@ from cms_platform.population import normalise_nino, valid_nino
 from cms_platform.simulation import ExternalSystemBehaviour
 
 from . import assessment, surveillance
-from .credit_files import day_of
 from .legal_gateway import describe
 from .models import AuditRecord, SurveillanceRecord
 from .port import CreditReferencePort, Search, SearchOutcome

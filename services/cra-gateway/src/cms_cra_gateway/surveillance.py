@@ -28,7 +28,7 @@ from cms.cra.v1 import events_pb2 as ev
 from cms.cra.v1 import resources_pb2 as pb
 from cms_platform import outbox
 from cms_platform.clock import Clock
-from cms_platform.convert import date_or_violation
+from cms_platform.convert import date_or_violation, day_of, pb_date
 from cms_platform.errors import (
     AlreadyExists,
     FailedPrecondition,
@@ -42,7 +42,6 @@ from cms_platform.population import normalise_nino, valid_nino
 from cms_platform.scheduling import PeriodicJob
 
 from . import assessment
-from .credit_files import day_of, pb_date
 from .models import SurveillanceAlertRecord, SurveillanceRecord
 from .port import CreditReferencePort
 

@@ -26,6 +26,7 @@ from cms.dwp.v1 import resources_pb2 as dwp_pb
 from cms.hmrc.v1 import hmrc_service_pb2 as hmrc_api
 from cms.hmrc.v1 import resources_pb2 as hmrc_pb
 from cms_platform.clock import Clock
+from cms_platform.convert import years_after
 from cms_platform.errors import FailedPrecondition, PreconditionViolation
 
 from .. import correspondence, store
@@ -68,18 +69,11 @@ def derived_id(*parts: str) -> str:
     return str(uuid.uuid5(_NAMESPACE, "/".join(parts)))
 
 
-def _a_year_after(day: dt.date) -> dt.date:
-    try:
-        return day.replace(year=day.year + 1)
-    except ValueError:
-        return dt.date(day.year + 1, 2, 28)
-
-
 def _precondition(code: str, subject: str, description: str) -> FailedPrecondition:
     return FailedPrecondition(PreconditionViolation(code, subject, description), reason=code)
 
 
-def _child_identity(child) -> hmrc_pb.ChildIdentity:
+def child_identity(child) -> hmrc_pb.ChildIdentity:
     return hmrc_pb.ChildIdentity(name=child.name, date_of_birth=child.date_of_birth,
                                  child_reference_number=child.child_reference_number)
 
@@ -127,7 +121,7 @@ def gather_checks(case: pb.Case, *, downstream: Downstream, request_id: str, clo
     chb = call(downstream.hmrc.VerifyReceivingParentReceivingChildBenefit,
                hmrc_api.VerifyReceivingParentReceivingChildBenefitRequest(
                    receiving_parent=receiver.identity, context=hmrc_pb.EnquiryContext(case_id=case_id),
-                   qualifying_children=[_child_identity(c) for c in live_qcs]), what="hmrc-gateway", context=context)
+                   qualifying_children=[child_identity(c) for c in live_qcs]), what="hmrc-gateway", context=context)
     for child, answer in zip(live_qcs, chb.children, strict=False):
         checks.qualifying[child.child_id] = _benefit_status(answer, now)
     for i, child in enumerate(case.qualifying_children):
@@ -143,7 +137,7 @@ def gather_checks(case: pb.Case, *, downstream: Downstream, request_id: str, clo
         answer = call(downstream.hmrc.VerifyChildBenefitInPaymentForOtherChildren,
                       hmrc_api.VerifyChildBenefitInPaymentForOtherChildrenRequest(
                           claimant=payer.identity, context=hmrc_pb.EnquiryContext(case_id=case_id),
-                          children=[hmrc_api.OtherChild(child=_child_identity(c), category=k) for c, k in others]),
+                          children=[hmrc_api.OtherChild(child=child_identity(c), category=k) for c, k in others]),
                       what="hmrc-gateway", context=context)
         for (child, _), found in zip(others, answer.children, strict=False):
             checks.others[child.child_id] = _benefit_status(found, now)
@@ -218,7 +212,7 @@ def record_checks(db: Session, *, row: CaseRecord, checks: Checks, clock: Clock)
         case.state = pb.CASE_STATE_INITIAL_CALCULATION
         # Reg 12: liability starts on the date the paying parent is notified, which the checks' completion triggers.
         case.initial_effective_date.CopyFrom(store.pb_date(today))
-        case.annual_review_date.CopyFrom(store.pb_date(_a_year_after(today)))
+        case.annual_review_date.CopyFrom(store.pb_date(years_after(today, 1)))
         store.publish(db, clock, "case.application_verified", case.name, ev.ApplicationVerified(
             case_id=row.id, paying_parent_nino=row.paying_parent_nino, initial_effective_date=case.initial_effective_date,
             annual_review_date=case.annual_review_date, paying_parent_employment_status=checks.employment_status,
@@ -235,7 +229,9 @@ class Income:
     benefits: list[pb.BenefitAward]
 
 
-def gather_income(case: pb.Case, *, downstream: Downstream, context=None) -> Income:
+def gather_income(case: pb.Case, *, downstream: Downstream, context=None,
+                  benefits: list[pb.BenefitAward] | None = None) -> Income:
+    """The HMRC figure and, unless the caller has just fetched them, the paying parent's benefits."""
     case_id = case.name.removeprefix("cases/")
     summary = call(downstream.hmrc.GetSummaryOfEarnedIncome, hmrc_api.GetSummaryOfEarnedIncomeRequest(
         person=case.paying_parent.identity, context=hmrc_pb.EnquiryContext(case_id=case_id)),
@@ -246,7 +242,8 @@ def gather_income(case: pb.Case, *, downstream: Downstream, context=None) -> Inc
             f"HMRC did not match the paying parent ({common.MatchOutcome.Name(summary.match.outcome)}"
             f"{': ' + ', '.join(summary.match.failed_rules) if summary.match.failed_rules else ''}); "
             "check the NINO, name and date of birth")
-    benefits = benefits_of(case.paying_parent.identity.nino, downstream=downstream, case_id=case_id, context=context)
+    if benefits is None:
+        benefits = benefits_of(case.paying_parent.identity.nino, downstream=downstream, case_id=case_id, context=context)
     return Income(summary, benefits)
 
 
@@ -446,7 +443,9 @@ def gather_for_calculation(case: pb.Case, *, request, checks: Checks | None, ses
     reason = request.reason or (pb.CALCULATION_REASON_INITIAL if first else pb.CALCULATION_REASON_CASEWORKER_REQUEST)
     effective = store.day_of(request.effective_date) or (
         store.day_of(case.initial_effective_date) if first and case.initial_effective_date.year else clock.today())
-    income = gather_income(case, downstream=downstream, context=context)
+    # The checks just run fetched the benefits; asking CIS again in the same step would add nothing.
+    income = gather_income(case, downstream=downstream, context=context,
+                           benefits=checks.benefits if checks is not None else None)
     with sessions() as s:
         row = store.case_row(s, case.name.removeprefix("cases/"))
         covered = [store.assemble(s, r) for r in live_cases_of(s, row)[1:]]

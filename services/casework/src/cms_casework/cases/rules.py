@@ -4,20 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from cms_platform.convert import date_or_violation
+from cms_platform.convert import date_or_violation, years_after
 from cms_platform.errors import ViolationCollector
 from cms_platform.population.nino import normalise_nino, valid_nino
 
 __all__ = ["check_new_case", "normalise_nino", "valid_nino"]
 
 _GROUPS = ("qualifying_children", "relevant_other_children", "children_in_family_based_arrangements")
-
-
-def _twenty_years_before(day: dt.date) -> dt.date:
-    try:
-        return day.replace(year=day.year - 20)
-    except ValueError:
-        return dt.date(day.year - 20, 2, 28)
 
 
 def check_new_case(request, today: dt.date) -> None:
@@ -39,7 +32,7 @@ def check_new_case(request, today: dt.date) -> None:
             born = date_or_violation(child.date_of_birth, f"{group}[{i}].date_of_birth", v)
             if born and born > today:
                 v.add(f"{group}[{i}].date_of_birth", "is in the future")
-            if born and group == "qualifying_children" and born <= _twenty_years_before(today):
+            if born and group == "qualifying_children" and born <= years_after(today, -20):
                 v.add(f"{group}[{i}].date_of_birth", "a qualifying child must be under 20")
     if request.HasField("application_date"):
         applied = date_or_violation(request.application_date, "application_date", v)

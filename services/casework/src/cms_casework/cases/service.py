@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+import grpc
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -14,6 +15,8 @@ from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import events_pb2 as ev
 from cms.casework.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
+from cms.cra.v1 import cra_service_pb2 as cra_api
+from cms.cra.v1 import resources_pb2 as cra_pb
 from cms_platform.clock import Clock
 from cms_platform.convert import date_or_violation
 from cms_platform.errors import (
@@ -29,6 +32,7 @@ from cms_platform.identity import Caller
 from cms_platform.paging import page
 
 from .. import access, correspondence, store
+from ..downstream import call
 from ..models import CaseRecord, ClientRecord, PaymentPlanRecord, ServiceRequestRecord
 from ..store import SOURCE, TOPIC  # noqa: F401 - the event topic and source other suites import from here
 from . import rules
@@ -286,13 +290,6 @@ def set_surveillance(db: Session, *, request: api.SetCaseSurveillanceRequest, ca
 def surveil_with_agency(case: pb.Case, *, request: api.SetCaseSurveillanceRequest, downstream, context=None) -> None:
     """Start (or stop) CRA Case Surveillance of the paying parent for this case. Idempotent: a surveillance the agency
     already holds for the case is kept (rescheduled to the new review date), and stopping stops what it holds."""
-    import grpc
-
-    from cms.cra.v1 import cra_service_pb2 as cra_api
-    from cms.cra.v1 import resources_pb2 as cra_pb
-
-    from ..downstream import call
-
     basis = cra_pb.LegalBasis(case_reference=case.name.removeprefix("cases/"),
                               purpose=cra_pb.SEARCH_PURPOSE_CASE_SURVEILLANCE)
     held = call(downstream.cra.ListCaseSurveillances, cra_api.ListCaseSurveillancesRequest(legal_basis=basis),

@@ -6,8 +6,6 @@ client potentially-violent (PV) status, which is reviewed at least once a year. 
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -15,7 +13,7 @@ from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import events_pb2 as ev
 from cms.casework.v1 import resources_pb2 as pb
 from cms_platform.clock import Clock
-from cms_platform.convert import date_or_violation
+from cms_platform.convert import date_or_violation, years_after
 from cms_platform.errors import (
     FailedPrecondition,
     InvalidArgument,
@@ -31,13 +29,6 @@ from .. import access, store
 from ..models import ThirdPartyRecord, UnacceptableBehaviourRecordRow
 
 PV_REVIEW_INTERVAL_DAYS = 365  # reviewed at least once a year
-
-
-def _a_year_after(day: dt.date) -> dt.date:
-    try:
-        return day.replace(year=day.year + 1)
-    except ValueError:
-        return dt.date(day.year + 1, 2, 28)
 
 
 def get(db: Session, *, name: str, caller: Caller) -> pb.Client:
@@ -76,7 +67,7 @@ def record_unacceptable_behaviour(db: Session, *, request: api.RecordUnacceptabl
     if record.potentially_violent_status_set:
         today = clock.today()
         client.potentially_violent_status.CopyFrom(pb.PotentiallyViolentStatus(
-            active=True, set_date=store.pb_date(today), review_due_date=store.pb_date(_a_year_after(today)),
+            active=True, set_date=store.pb_date(today), review_due_date=store.pb_date(years_after(today, 1)),
             unacceptable_behaviour_record=record.name))
         store.save_client(row, client, clock)
         _pv_changed(db, client, clock)
@@ -119,7 +110,7 @@ def review_potentially_violent_status(db: Session, *, request: api.ReviewPotenti
     today = clock.today()
     pv.last_review_date.CopyFrom(store.pb_date(today))
     if request.outcome == api.POTENTIALLY_VIOLENT_REVIEW_OUTCOME_RETAIN:
-        pv.review_due_date.CopyFrom(store.pb_date(_a_year_after(today)))
+        pv.review_due_date.CopyFrom(store.pb_date(years_after(today, 1)))
     else:
         pv.active = False
         pv.ClearField("review_due_date")

@@ -21,7 +21,7 @@ from cms.hmrc.v1 import hmrc_service_pb2 as hmrc_api
 from cms.hmrc.v1 import resources_pb2 as hmrc_pb
 from cms_platform import idempotency
 from cms_platform.clock import Clock
-from cms_platform.convert import date_or_violation
+from cms_platform.convert import date_or_violation, years_after
 from cms_platform.errors import DomainError, ViolationCollector
 from cms_platform.identity import bind_caller, reset_caller, service_caller
 from cms_platform.scheduling import PeriodicJob
@@ -43,13 +43,6 @@ SURVEILLANCE_SUB_AREA = "Case Surveillance Review"
 
 def _age_on(born: dt.date, on: dt.date) -> int:
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
-
-
-def _a_year_after(day: dt.date) -> dt.date:
-    try:
-        return day.replace(year=day.year + 1)
-    except ValueError:
-        return dt.date(day.year + 1, 2, 28)
 
 
 class Scheduler:
@@ -154,7 +147,7 @@ class Scheduler:
                               hmrc_api.VerifyReceivingParentReceivingChildBenefitRequest(
                                   receiving_parent=case.receiving_parent.identity,
                                   context=hmrc_pb.EnquiryContext(case_id=case.name.removeprefix("cases/")),
-                                  qualifying_children=[application._child_identity(c) for c in children]),
+                                  qualifying_children=[application.child_identity(c) for c in children]),
                               what="hmrc-gateway", context=context)
                 reported = False
                 for child, status in zip(children, answer.children, strict=False):
@@ -170,13 +163,10 @@ class Scheduler:
                         evidence=[pb.Evidence(kind=pb.EVIDENCE_KIND_INTERFACE, description="HMRC Child Benefit end date",
                                               received_date=store.pb_date(as_of))])
                     with self._sessions.begin() as s:
-                        try:
-                            changes.report(s, request=api.ReportChangeOfCircumstancesRequest(
-                                parent=case.name, change_of_circumstances=change), caller=SYSTEM, clock=self._clock,
-                                source_event_id=f"chb-{as_of:%Y-%m}-{child.child_id}")
-                            reported = True
-                        except DomainError:
-                            raise
+                        changes.report(s, request=api.ReportChangeOfCircumstancesRequest(
+                            parent=case.name, change_of_circumstances=change), caller=SYSTEM, clock=self._clock,
+                            source_event_id=f"chb-{as_of:%Y-%m}-{child.child_id}")
+                    reported = True
                 if reported:
                     changes.apply_pending(sessions=self._sessions, request=api.ApplyChangesOfCircumstancesRequest(
                         request_id=str(uuid.uuid4()), parent=case.name), caller=SYSTEM, clock=self._clock,
@@ -209,7 +199,7 @@ class Scheduler:
                     document = store.assemble(s, row)
                     if store.day_of(document.annual_review_date) != review_date:
                         return  # another replica did this review
-                    document.annual_review_date.CopyFrom(store.pb_date(_a_year_after(review_date)))
+                    document.annual_review_date.CopyFrom(store.pb_date(years_after(review_date, 1)))
                     store.save_case(row, document, self._clock)
                     application.record_calculation(s, row=row, calculation=calculation,
                                                    reason=pb.CALCULATION_REASON_ANNUAL_REVIEW, clock=self._clock)
