@@ -43,6 +43,7 @@ proto-lint: $(STAMP)
 	tools/protos.sh lint
 
 lint: $(STAMP) proto-lint check-generated
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 
 run: $(STAMP)

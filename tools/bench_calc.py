@@ -86,31 +86,72 @@ IN_PROCESS_ROUNDS = 2
 
 @dataclass(frozen=True)
 class Plan:
-    in_process: int           # calculations per in-process run (each explain mode)
-    rpc: bench_rpc.Plan       # unary call counts and client threads: bench-rpc's own plan
-    create_calls: int         # measured CreateCalculation calls per mode
-    bulk_what_if: int         # items in the what-if BulkCalculate run
-    bulk_stored: int          # items in the stored (annual review) BulkCalculate run
+    in_process: int  # calculations per in-process run (each explain mode)
+    rpc: bench_rpc.Plan  # unary call counts and client threads: bench-rpc's own plan
+    create_calls: int  # measured CreateCalculation calls per mode
+    bulk_what_if: int  # items in the what-if BulkCalculate run
+    bulk_stored: int  # items in the stored (annual review) BulkCalculate run
     batch: int = MAX_BULK_ITEMS
 
 
-FULL = Plan(in_process=20_000, rpc=bench_rpc.FULL, create_calls=1_000, bulk_what_if=100_000, bulk_stored=10_000)
-QUICK = Plan(in_process=2_000, rpc=bench_rpc.QUICK, create_calls=100, bulk_what_if=10_000, bulk_stored=2_000)
+FULL = Plan(
+    in_process=20_000,
+    rpc=bench_rpc.FULL,
+    create_calls=1_000,
+    bulk_what_if=100_000,
+    bulk_stored=10_000,
+)
+QUICK = Plan(
+    in_process=2_000, rpc=bench_rpc.QUICK, create_calls=100, bulk_what_if=10_000, bulk_stored=2_000
+)
 
 
 # ---- varied cases --------------------------------------------------------------------------------------------
 
-FORENAMES = ("Amy", "Ben", "Cara", "Dylan", "Ella", "Finn", "Grace", "Harry", "Isla", "Jack", "Kai", "Lily", "Mia",
-             "Noah", "Olivia", "Poppy", "Rhys", "Sofia", "Theo", "Zara")
+FORENAMES = (
+    "Amy",
+    "Ben",
+    "Cara",
+    "Dylan",
+    "Ella",
+    "Finn",
+    "Grace",
+    "Harry",
+    "Isla",
+    "Jack",
+    "Kai",
+    "Lily",
+    "Mia",
+    "Noah",
+    "Olivia",
+    "Poppy",
+    "Rhys",
+    "Sofia",
+    "Theo",
+    "Zara",
+)
 # reg 44(2) benefits (paying parent's or partner's receipt) and some reg 44(1) ones (paying parent's own).
-MEANS_TESTED = (calc_pb.BENEFIT_INCOME_SUPPORT, calc_pb.BENEFIT_JOBSEEKERS_ALLOWANCE_INCOME_BASED,
-                calc_pb.BENEFIT_EMPLOYMENT_AND_SUPPORT_ALLOWANCE_INCOME_RELATED, calc_pb.BENEFIT_STATE_PENSION_CREDIT,
-                calc_pb.BENEFIT_UNIVERSAL_CREDIT_NO_EARNED_INCOME)
-OWN_RECEIPT = (calc_pb.BENEFIT_STATE_PENSION, calc_pb.BENEFIT_CARERS_ALLOWANCE, calc_pb.BENEFIT_INCAPACITY_BENEFIT,
-               calc_pb.BENEFIT_EMPLOYMENT_AND_SUPPORT_ALLOWANCE_CONTRIBUTORY,
-               calc_pb.BENEFIT_JOBSEEKERS_ALLOWANCE_CONTRIBUTION_BASED, calc_pb.BENEFIT_WAR_DISABLEMENT_PENSION)
-FREQUENCIES = (common.PAYMENT_FREQUENCY_WEEKLY, common.PAYMENT_FREQUENCY_FORTNIGHTLY,
-               common.PAYMENT_FREQUENCY_FOUR_WEEKLY, common.PAYMENT_FREQUENCY_MONTHLY)
+MEANS_TESTED = (
+    calc_pb.BENEFIT_INCOME_SUPPORT,
+    calc_pb.BENEFIT_JOBSEEKERS_ALLOWANCE_INCOME_BASED,
+    calc_pb.BENEFIT_EMPLOYMENT_AND_SUPPORT_ALLOWANCE_INCOME_RELATED,
+    calc_pb.BENEFIT_STATE_PENSION_CREDIT,
+    calc_pb.BENEFIT_UNIVERSAL_CREDIT_NO_EARNED_INCOME,
+)
+OWN_RECEIPT = (
+    calc_pb.BENEFIT_STATE_PENSION,
+    calc_pb.BENEFIT_CARERS_ALLOWANCE,
+    calc_pb.BENEFIT_INCAPACITY_BENEFIT,
+    calc_pb.BENEFIT_EMPLOYMENT_AND_SUPPORT_ALLOWANCE_CONTRIBUTORY,
+    calc_pb.BENEFIT_JOBSEEKERS_ALLOWANCE_CONTRIBUTION_BASED,
+    calc_pb.BENEFIT_WAR_DISABLEMENT_PENSION,
+)
+FREQUENCIES = (
+    common.PAYMENT_FREQUENCY_WEEKLY,
+    common.PAYMENT_FREQUENCY_FORTNIGHTLY,
+    common.PAYMENT_FREQUENCY_FOUR_WEEKLY,
+    common.PAYMENT_FREQUENCY_MONTHLY,
+)
 FIRST_DAY, LAST_DAY = dt.date(2025, 1, 1), dt.date(2026, 12, 31)
 
 
@@ -118,15 +159,15 @@ def _annual_income_pence(rng: random.Random) -> int:
     """HMRC gross income a year over £0–£250k, most £15k–£60k."""
     r = rng.random()
     if r < 0.05:
-        pounds = 0                                  # a real nil figure
+        pounds = 0  # a real nil figure
     elif r < 0.12:
-        pounds = rng.randint(1, 15_000)             # flat and reduced rates
+        pounds = rng.randint(1, 15_000)  # flat and reduced rates
     elif r < 0.82:
-        pounds = rng.randint(15_000, 60_000)        # the bulk: basic rate
+        pounds = rng.randint(15_000, 60_000)  # the bulk: basic rate
     elif r < 0.96:
-        pounds = rng.randint(60_000, 156_000)       # basic plus, below the cap
+        pounds = rng.randint(60_000, 156_000)  # basic plus, below the cap
     else:
-        pounds = rng.randint(156_000, 250_000)      # capped at £3,000 a week
+        pounds = rng.randint(156_000, 250_000)  # capped at £3,000 a week
     return pounds * 100 + rng.randint(0, 99)
 
 
@@ -141,49 +182,65 @@ def varied_input(rng: random.Random, n: int = 0) -> calc_pb.CalculationInput:
     effective = FIRST_DAY + dt.timedelta(days=rng.randint(0, (LAST_DAY - FIRST_DAY).days))
     i = calc_pb.CalculationInput(
         effective_date=date_pb2.Date(year=effective.year, month=effective.month, day=effective.day),
-        service_type=calc_pb.SERVICE_TYPE_DIRECT_PAY if rng.random() < 0.7 else calc_pb.SERVICE_TYPE_COLLECT_AND_PAY,
+        service_type=calc_pb.SERVICE_TYPE_DIRECT_PAY
+        if rng.random() < 0.7
+        else calc_pb.SERVICE_TYPE_COLLECT_AND_PAY,
         payment_frequency=rng.choice(FREQUENCIES),
-        paying_parent_reference=f"bench-pp-{n}")
+        paying_parent_reference=f"bench-pp-{n}",
+    )
     if i.service_type == calc_pb.SERVICE_TYPE_COLLECT_AND_PAY:
-        i.compliance_status = calc_pb.COMPLIANCE_STATUS_NON_COMPLIANT if rng.random() < 0.15 else \
-            calc_pb.COMPLIANCE_STATUS_COMPLIANT
+        i.compliance_status = (
+            calc_pb.COMPLIANCE_STATUS_NON_COMPLIANT
+            if rng.random() < 0.15
+            else calc_pb.COMPLIANCE_STATUS_COMPLIANT
+        )
 
     # Qualifying children: 1–4, over one receiving parent, or two when there are several children.
     n_children = rng.choices((1, 2, 3, 4), weights=(45, 35, 15, 5))[0]
     n_rps = 2 if n_children > 1 and rng.random() < 0.15 else 1
     for k in range(n_children):
         nights = rng.choices((0, 60, 120, 160, 200), weights=(76, 7, 7, 5, 5))[0]
-        child = i.qualifying_children.add(child_reference=f"bench-qc-{n}-{k}",
-                                          receiving_parent_reference=f"bench-rp-{n}-{k % n_rps}",
-                                          shared_care_nights=nights, forename=rng.choice(FORENAMES))
+        child = i.qualifying_children.add(
+            child_reference=f"bench-qc-{n}-{k}",
+            receiving_parent_reference=f"bench-rp-{n}-{k % n_rps}",
+            shared_care_nights=nights,
+            forename=rng.choice(FORENAMES),
+        )
         if nights == 200 and rng.random() < 0.1:
-            child.equal_day_to_day_care = True      # reg 50: not a qualifying child of this paying parent
+            child.equal_day_to_day_care = (
+                True  # reg 50: not a qualifying child of this paying parent
+            )
     i.relevant_other_child_count = rng.choices((0, 1, 2, 3), weights=(70, 17, 9, 4))[0]
     if rng.random() < 0.03:
         i.other_arrangement_child_count = rng.randint(1, 2)
 
-    if rng.random() < 0.01:                         # not enough information: default maintenance decision
+    if rng.random() < 0.01:  # not enough information: default maintenance decision
         i.default_maintenance_decision = True
         return i
 
     income = i.paying_parent_income
     r = rng.random()
-    if r < 0.10:                                    # on a prescribed benefit: flat rate (or nil with shared care)
+    if r < 0.10:  # on a prescribed benefit: flat rate (or nil with shared care)
         mean_tested = rng.random() < 0.7
-        i.benefits.add(benefit=rng.choice(MEANS_TESTED if mean_tested else OWN_RECEIPT),
-                       recipient=calc_pb.BENEFIT_RECIPIENT_PARTNER if mean_tested and rng.random() < 0.2
-                       else calc_pb.BENEFIT_RECIPIENT_PAYING_PARENT)
+        i.benefits.add(
+            benefit=rng.choice(MEANS_TESTED if mean_tested else OWN_RECEIPT),
+            recipient=calc_pb.BENEFIT_RECIPIENT_PARTNER
+            if mean_tested and rng.random() < 0.2
+            else calc_pb.BENEFIT_RECIPIENT_PAYING_PARENT,
+        )
         i.partner_is_paying_parent = mean_tested and rng.random() < 0.05
         income.hmrc_gross_annual_income_pence = rng.randint(0, 8_000) * 100
-    elif r < 0.13:                                  # HMRC has nothing: current income only
+    elif r < 0.13:  # HMRC has nothing: current income only
         income.hmrc_income_unavailable = True
         income.current_income.gross_weekly_income_pence = rng.randint(50, 1_200) * 100
         income.current_income.estimated = rng.random() < 0.3
     else:
         income.hmrc_gross_annual_income_pence = _annual_income_pence(rng)
-        if rng.random() < 0.12:                     # current income held: sometimes 25% or more away
+        if rng.random() < 0.12:  # current income held: sometimes 25% or more away
             weekly = income.hmrc_gross_annual_income_pence * 7 // 365
-            income.current_income.gross_weekly_income_pence = max(0, int(weekly * rng.uniform(0.5, 1.6)))
+            income.current_income.gross_weekly_income_pence = max(
+                0, int(weekly * rng.uniform(0.5, 1.6))
+            )
             if rng.random() < 0.2:
                 income.current_income.pension_contributions_weekly_pence = rng.randint(5, 60) * 100
         if rng.random() < 0.08:
@@ -192,21 +249,38 @@ def varied_input(rng: random.Random, n: int = 0) -> calc_pb.CalculationInput:
         income.hmrc_tax_year = _tax_year(effective)
 
     if rng.random() < 0.01:
-        i.nil_rate_conditions.append(rng.choice((calc_pb.NIL_RATE_CONDITION_PRISONER,
-                                                 calc_pb.NIL_RATE_CONDITION_CARE_HOME_FEES_MET_BY_LOCAL_AUTHORITY)))
-    if rng.random() < 0.03:                         # accepted variations
-        i.special_expenses.add(kind=rng.choice((calc_pb.SPECIAL_EXPENSE_KIND_CONTACT_COSTS,
-                                                calc_pb.SPECIAL_EXPENSE_KIND_PRIOR_DEBTS,
-                                                calc_pb.SPECIAL_EXPENSE_KIND_PAYMENTS_FOR_FORMER_FAMILY_HOME)),
-                               weekly_amount_pence=rng.randint(5, 80) * 100, variation_reference=f"bench-var-{n}-se")
+        i.nil_rate_conditions.append(
+            rng.choice(
+                (
+                    calc_pb.NIL_RATE_CONDITION_PRISONER,
+                    calc_pb.NIL_RATE_CONDITION_CARE_HOME_FEES_MET_BY_LOCAL_AUTHORITY,
+                )
+            )
+        )
+    if rng.random() < 0.03:  # accepted variations
+        i.special_expenses.add(
+            kind=rng.choice(
+                (
+                    calc_pb.SPECIAL_EXPENSE_KIND_CONTACT_COSTS,
+                    calc_pb.SPECIAL_EXPENSE_KIND_PRIOR_DEBTS,
+                    calc_pb.SPECIAL_EXPENSE_KIND_PAYMENTS_FOR_FORMER_FAMILY_HOME,
+                )
+            ),
+            weekly_amount_pence=rng.randint(5, 80) * 100,
+            variation_reference=f"bench-var-{n}-se",
+        )
     if rng.random() < 0.02:
-        extra = i.additional_incomes.add(kind=calc_pb.ADDITIONAL_INCOME_KIND_UNEARNED_INCOME,
-                                         variation_reference=f"bench-var-{n}-ai")
+        extra = i.additional_incomes.add(
+            kind=calc_pb.ADDITIONAL_INCOME_KIND_UNEARNED_INCOME,
+            variation_reference=f"bench-var-{n}-ai",
+        )
         extra.annual_amount_pence = rng.randint(1_000, 30_000) * 100
     return i
 
 
-def varied_inputs(count: int, *, seed: int = 2012, start: int = 0) -> Iterator[calc_pb.CalculationInput]:
+def varied_inputs(
+    count: int, *, seed: int = 2012, start: int = 0
+) -> Iterator[calc_pb.CalculationInput]:
     """`count` varied inputs; the same seed gives the same sequence (references numbered from `start`)."""
     rng = random.Random(seed)
     for n in range(start, start + count):
@@ -226,16 +300,24 @@ class InProcess:
 
     @property
     def per_second(self) -> float:
-        return (self.calcs - sum(self.errors.values())) / self.seconds if self.seconds > 0 else float("nan")
+        return (
+            (self.calcs - sum(self.errors.values())) / self.seconds
+            if self.seconds > 0
+            else float("nan")
+        )
 
 
-def bench_in_process(inputs: list[calc_pb.CalculationInput], explain: bool, rule_book: RuleBook) -> InProcess:
+def bench_in_process(
+    inputs: list[calc_pb.CalculationInput], explain: bool, rule_book: RuleBook
+) -> InProcess:
     errors: Counter = Counter()
     rates: Counter = Counter()
     t0 = time.perf_counter()
     for request_input in inputs:
         try:
-            result, _rules = evaluate(request_input=request_input, rule_book=rule_book, explain=explain)
+            result, _rules = evaluate(
+                request_input=request_input, rule_book=rule_book, explain=explain
+            )
         except DomainError as exc:
             errors[exc.reason] += 1
             continue
@@ -260,17 +342,27 @@ def on_one_core(fn):
 
 def start_server(stack: bench_rpc.Stack, pg: str | None, *, broker: bool, signing_key: str) -> None:
     if broker:
-        stack.broker = devinfra.start_broker(None)  # None: a free port, never the 9092 of a running `make run`
+        stack.broker = devinfra.start_broker(
+            None
+        )  # None: a free port, never the 9092 of a running `make run`
     stack.addresses[SERVICE] = f"127.0.0.1:{devinfra.free_port()}"
     (stack.tmp / "logs").mkdir(parents=True, exist_ok=True)
-    env = bench_rpc.service_env(SERVICE, PREFIX, stack, stack.broker.bootstrap if broker else "", pg)
+    env = bench_rpc.service_env(
+        SERVICE, PREFIX, stack, stack.broker.bootstrap if broker else "", pg
+    )
     if not broker:
         del env[f"{PREFIX}KAFKA_BOOTSTRAP_SERVERS"]  # no relay: events wait in the outbox
     env[f"{PREFIX}IDENTITY_SIGNING_KEY"] = signing_key
     stack.logs[SERVICE] = stack.tmp / "logs" / f"{SERVICE}.log"
     with open(stack.logs[SERVICE], "ab") as log:
-        stack.procs[SERVICE] = subprocess.Popen([sys.executable, "-m", MODULE, "serve"], env=env, stdout=log,
-                                                stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
+        stack.procs[SERVICE] = subprocess.Popen(
+            [sys.executable, "-m", MODULE, "serve"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            cwd=ROOT,
+            start_new_session=True,
+        )
     bench_rpc.wait_serving(stack, SERVICE)
 
 
@@ -278,14 +370,20 @@ def start_server(stack: bench_rpc.Stack, pg: str | None, *, broker: bool, signin
 
 
 def preview_requests(count: int) -> list[calc_api.PreviewCalculationRequest]:
-    return [calc_api.PreviewCalculationRequest(input=i, case_reference=f"bench-case-{n}")
-            for n, i in enumerate(varied_inputs(count, seed=7, start=0))]
+    return [
+        calc_api.PreviewCalculationRequest(input=i, case_reference=f"bench-case-{n}")
+        for n, i in enumerate(varied_inputs(count, seed=7, start=0))
+    ]
 
 
 def create_requests(count: int) -> Iterator[calc_api.CreateCalculationRequest]:
     for n, i in enumerate(varied_inputs(count, seed=8, start=0)):
-        yield calc_api.CreateCalculationRequest(request_id=str(uuid.uuid4()), case_reference=f"bench-case-{n}",
-                                                input=i, reason=calc_pb.CALCULATION_REASON_INITIAL)
+        yield calc_api.CreateCalculationRequest(
+            request_id=str(uuid.uuid4()),
+            case_reference=f"bench-case-{n}",
+            input=i,
+            reason=calc_pb.CALCULATION_REASON_INITIAL,
+        )
 
 
 def bench_unary(channel: grpc.Channel, plan: Plan, metadata) -> list[bench_rpc.Result]:
@@ -299,7 +397,9 @@ def bench_unary(channel: grpc.Channel, plan: Plan, metadata) -> list[bench_rpc.R
     creates_lock = threading.Lock()
 
     def preview(i: int) -> None:
-        calc_ = calc.PreviewCalculation(previews[i % len(previews)], metadata=metadata, timeout=RPC_TIMEOUT)
+        calc_ = calc.PreviewCalculation(
+            previews[i % len(previews)], metadata=metadata, timeout=RPC_TIMEOUT
+        )
         if calc_.rate == calc_pb.RATE_UNSPECIFIED or calc_.name:
             raise AssertionError(f"PreviewCalculation answered {calc_.rate=} {calc_.name=}")
 
@@ -312,7 +412,9 @@ def bench_unary(channel: grpc.Channel, plan: Plan, metadata) -> list[bench_rpc.R
 
     # The empty authenticated RPC: the whole CMS stack (identity, validation, logging, metrics, tracing) around a
     # handler that does almost nothing — a rule-set listing for a date no rule set covers, answered empty.
-    empty_req = calc_api.ListRuleSetsRequest(effective_date=date_pb2.Date(year=2000, month=1, day=1))
+    empty_req = calc_api.ListRuleSetsRequest(
+        effective_date=date_pb2.Date(year=2000, month=1, day=1)
+    )
 
     def empty(_i: int) -> None:
         if calc.ListRuleSets(empty_req, metadata=metadata, timeout=RPC_TIMEOUT).rule_sets:
@@ -324,14 +426,34 @@ def bench_unary(channel: grpc.Channel, plan: Plan, metadata) -> list[bench_rpc.R
     preview(0)
     create(0)
 
-    results = bench_rpc.bench_both("Health/Check (no auth)", lambda _i: health.Check(health_req, timeout=RPC_TIMEOUT),
-                                   calls=rpc.empty_calls, warmup=rpc.empty_warmup, threads=rpc.threads)
-    results += bench_rpc.bench_both("calc empty RPC (authenticated)", empty, calls=rpc.empty_calls,
-                                    warmup=rpc.empty_warmup, threads=rpc.threads)
-    results += bench_rpc.bench_both("calc PreviewCalculation", preview, calls=rpc.empty_calls,
-                                    warmup=rpc.empty_warmup, threads=rpc.threads)
-    results += bench_rpc.bench_both("calc CreateCalculation", create, calls=plan.create_calls,
-                                    warmup=rpc.empty_warmup, threads=rpc.threads)
+    results = bench_rpc.bench_both(
+        "Health/Check (no auth)",
+        lambda _i: health.Check(health_req, timeout=RPC_TIMEOUT),
+        calls=rpc.empty_calls,
+        warmup=rpc.empty_warmup,
+        threads=rpc.threads,
+    )
+    results += bench_rpc.bench_both(
+        "calc empty RPC (authenticated)",
+        empty,
+        calls=rpc.empty_calls,
+        warmup=rpc.empty_warmup,
+        threads=rpc.threads,
+    )
+    results += bench_rpc.bench_both(
+        "calc PreviewCalculation",
+        preview,
+        calls=rpc.empty_calls,
+        warmup=rpc.empty_warmup,
+        threads=rpc.threads,
+    )
+    results += bench_rpc.bench_both(
+        "calc CreateCalculation",
+        create,
+        calls=plan.create_calls,
+        warmup=rpc.empty_warmup,
+        threads=rpc.threads,
+    )
     return results
 
 
@@ -348,7 +470,9 @@ class BulkRun:
     items: int
     seconds: float = float("nan")
     calculations: int = 0
-    errors: Counter = field(default_factory=Counter)  # per item: what went wrong instead of a calculation
+    errors: Counter = field(
+        default_factory=Counter
+    )  # per item: what went wrong instead of a calculation
     samples: list[str] = field(default_factory=list)
     stream_error: str = ""  # the status the whole stream ended with, if not OK
 
@@ -376,8 +500,12 @@ def bulk_payload(count: int, *, what_if: bool, batch: int, seed: int) -> BulkPay
     for first in range(0, count, batch):
         request = calc_api.BulkCalculateRequest()
         for n, i in enumerate(itertools.islice(inputs, batch), start=first):
-            item = request.items.add(request_id=str(uuid.uuid4()), case_reference=f"bench-case-{n}", input=i,
-                                     what_if=what_if)
+            item = request.items.add(
+                request_id=str(uuid.uuid4()),
+                case_reference=f"bench-case-{n}",
+                input=i,
+                what_if=what_if,
+            )
             if not what_if:
                 item.reason = calc_pb.CALCULATION_REASON_ANNUAL_REVIEW
         messages.append(request.SerializeToString())
@@ -385,10 +513,15 @@ def bulk_payload(count: int, *, what_if: bool, batch: int, seed: int) -> BulkPay
     return BulkPayload(messages, ids)
 
 
-def run_bulk(channel: grpc.Channel, metadata, payload: BulkPayload, *, label: str, stored: bool) -> BulkRun:
+def run_bulk(
+    channel: grpc.Channel, metadata, payload: BulkPayload, *, label: str, stored: bool
+) -> BulkRun:
     # Requests go out as the bytes built beforehand (no serializer); responses are parsed and checked as they come.
-    call = channel.stream_stream(BULK_METHOD, request_serializer=None,
-                                 response_deserializer=calc_api.BulkCalculateResponse.FromString)
+    call = channel.stream_stream(
+        BULK_METHOD,
+        request_serializer=None,
+        response_deserializer=calc_api.BulkCalculateResponse.FromString,
+    )
     run = BulkRun(label, payload.items)
     answered = 0
 
@@ -399,22 +532,36 @@ def run_bulk(channel: grpc.Channel, metadata, payload: BulkPayload, *, label: st
 
     t0 = time.perf_counter()
     try:
-        responses = call(iter(payload.messages), metadata=metadata, timeout=60 + payload.items / 1000)
+        responses = call(
+            iter(payload.messages), metadata=metadata, timeout=60 + payload.items / 1000
+        )
         for n, response in enumerate(responses):
             expected = payload.request_ids[n] if n < len(payload.request_ids) else []
             if len(response.results) != len(expected):
-                error("wrong result count", f"message {n}: {len(response.results)} results for {len(expected)} items")
+                error(
+                    "wrong result count",
+                    f"message {n}: {len(response.results)} results for {len(expected)} items",
+                )
             for request_id, result in zip(expected, response.results, strict=False):
                 answered += 1
                 which = result.WhichOneof("result")
                 if result.request_id != request_id:
-                    error("out of order", f"message {n}: {result.request_id} where {request_id} was expected")
+                    error(
+                        "out of order",
+                        f"message {n}: {result.request_id} where {request_id} was expected",
+                    )
                 elif which == "error":
-                    error(code_pb2.Code.Name(result.error.code), f"{request_id}: {result.error.message}")
+                    error(
+                        code_pb2.Code.Name(result.error.code),
+                        f"{request_id}: {result.error.message}",
+                    )
                 elif which != "calculation" or result.calculation.rate == calc_pb.RATE_UNSPECIFIED:
                     error("no calculation", f"{request_id}: {result}")
                 elif stored != bool(result.calculation.name):
-                    error("stored" if not stored else "not stored", f"{request_id}: name {result.calculation.name!r}")
+                    error(
+                        "stored" if not stored else "not stored",
+                        f"{request_id}: name {result.calculation.name!r}",
+                    )
                 else:
                     run.calculations += 1
     except grpc.RpcError as err:
@@ -459,12 +606,28 @@ def met(ok: bool) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="a smoke run with fewer calculations, calls and items")
-    parser.add_argument("--postgres", action="store_true", help="the server on PostgreSQL instead of SQLite")
-    parser.add_argument("--no-broker", action="store_true", help="no broker: no outbox relay in the server")
-    parser.add_argument("--threads", type=int, help="client threads for the concurrent unary runs (default as bench-rpc)")
-    parser.add_argument("--keep", action="store_true", help="keep the temp dir (log, SQLite file) and the PG database")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="a smoke run with fewer calculations, calls and items"
+    )
+    parser.add_argument(
+        "--postgres", action="store_true", help="the server on PostgreSQL instead of SQLite"
+    )
+    parser.add_argument(
+        "--no-broker", action="store_true", help="no broker: no outbox relay in the server"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="client threads for the concurrent unary runs (default as bench-rpc)",
+    )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the temp dir (log, SQLite file) and the PG database",
+    )
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
     if args.threads:
@@ -478,9 +641,12 @@ def main() -> int:
 
     started = time.monotonic()
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(f"# bench-calc{' --quick' if args.quick else ''}: nproc={cores}, Python {platform.python_version()} "
-          f"({platform.python_implementation()}), grpcio {grpc.__version__}, {platform.machine()}, "
-          f"load average {os.getloadavg()[0]:.2f} at start", flush=True)
+    print(
+        f"# bench-calc{' --quick' if args.quick else ''}: nproc={cores}, Python {platform.python_version()} "
+        f"({platform.python_implementation()}), grpcio {grpc.__version__}, {platform.machine()}, "
+        f"load average {os.getloadavg()[0]:.2f} at start",
+        flush=True,
+    )
 
     # 1. In process, before the server exists: nothing else competes for the core.
     print(f"generating {plan.in_process:,} varied inputs ...", file=sys.stderr, flush=True)
@@ -488,24 +654,44 @@ def main() -> int:
     rule_book = RuleBook()
     bench_in_process(inputs[:200], False, rule_book)  # warm-up (imports, caches)
     # Two alternating rounds, the better of each mode kept: one noisy moment on a small machine does not decide it.
-    rounds = [[on_one_core(functools.partial(bench_in_process, inputs, explain, rule_book)) for explain in (False, True)]
-              for _ in range(IN_PROCESS_ROUNDS)]
+    rounds = [
+        [
+            on_one_core(functools.partial(bench_in_process, inputs, explain, rule_book))
+            for explain in (False, True)
+        ]
+        for _ in range(IN_PROCESS_ROUNDS)
+    ]
     in_proc = [max((r[mode] for r in rounds), key=lambda r: r.per_second) for mode in (0, 1)]
     del inputs, rounds
     print()
-    print("## In-process calculations, one core (evaluate: facts_from_input + rule set in force + calculate; "
-          f"best of {IN_PROCESS_ROUNDS} alternating runs)")
+    print(
+        "## In-process calculations, one core (evaluate: facts_from_input + rule set in force + calculate; "
+        f"best of {IN_PROCESS_ROUNDS} alternating runs)"
+    )
     for r in in_proc:
         errs = f", errors: {dict(r.errors)}" if r.errors else ""
-        print(f"explain={str(r.explain):<5}  {r.calcs:>7,} calcs in {r.seconds:6.2f} s = {r.per_second:>9,.0f} calcs/s "
-              f"({1e6 / r.per_second:6.1f} us each){errs}")
+        print(
+            f"explain={str(r.explain):<5}  {r.calcs:>7,} calcs in {r.seconds:6.2f} s = {r.per_second:>9,.0f} calcs/s "
+            f"({1e6 / r.per_second:6.1f} us each){errs}"
+        )
     mix = in_proc[0].rates
-    print("rate mix: " + ", ".join(f"{k} {100 * v / in_proc[0].calcs:.1f}%" for k, v in mix.most_common()), flush=True)
+    print(
+        "rate mix: "
+        + ", ".join(f"{k} {100 * v / in_proc[0].calcs:.1f}%" for k, v in mix.most_common()),
+        flush=True,
+    )
 
     # 2-4. Against the service in its own process.
     signing_key = os.environ.get("CMS_IDENTITY_SIGNING_KEY", DEV_SIGNING_KEY)
-    metadata = (("authorization", "Bearer " + IdentityCodec(signing_key).mint(staff_caller("bench", "caseworker"),
-                                                                              ttl_seconds=3600)),)
+    metadata = (
+        (
+            "authorization",
+            "Bearer "
+            + IdentityCodec(signing_key).mint(
+                staff_caller("bench", "caseworker"), ttl_seconds=3600
+            ),
+        ),
+    )
     stack = bench_rpc.Stack(tmp=Path(tempfile.mkdtemp(prefix="cms-bench-calc-")))
     private_pg: devinfra.PrivatePostgres | None = None
     channel: grpc.Channel | None = None
@@ -514,61 +700,97 @@ def main() -> int:
         if args.postgres:
             pg = os.environ.get("CMS_POSTGRES_URL") or devinfra.postgres_server_url()
             if pg is None:
-                print("no PostgreSQL answers on 127.0.0.1:5432: starting a private server ...", file=sys.stderr)
+                print(
+                    "no PostgreSQL answers on 127.0.0.1:5432: starting a private server ...",
+                    file=sys.stderr,
+                )
                 private_pg = devinfra.start_private_postgres()
                 pg = private_pg.url
-        backend = f"PostgreSQL {pg.rsplit('@', 1)[-1].rsplit('/', 1)[0]}" if pg else f"SQLite in {stack.tmp}"
+        backend = (
+            f"PostgreSQL {pg.rsplit('@', 1)[-1].rsplit('/', 1)[0]}"
+            if pg
+            else f"SQLite in {stack.tmp}"
+        )
         print("starting the calculation service ...", file=sys.stderr, flush=True)
         server_started = time.monotonic()
         start_server(stack, pg, broker=not args.no_broker, signing_key=signing_key)
         server = stack.procs[SERVICE]
-        print(f"\n# server pid {server.pid} on {stack.addresses[SERVICE]}, DB: {backend}, broker: "
-              f"{stack.broker.bootstrap if stack.broker else 'none (no relay)'}; SERVING after "
-              f"{time.monotonic() - server_started:.1f} s", flush=True)
+        print(
+            f"\n# server pid {server.pid} on {stack.addresses[SERVICE]}, DB: {backend}, broker: "
+            f"{stack.broker.bootstrap if stack.broker else 'none (no relay)'}; SERVING after "
+            f"{time.monotonic() - server_started:.1f} s",
+            flush=True,
+        )
         time.sleep(1.0)
         idle = bench_rpc.proc_status(server.pid)
 
         channel = grpc.insecure_channel(stack.addresses[SERVICE])
         unary = bench_unary(channel, plan, metadata)
 
-        print(f"building {plan.bulk_what_if:,} what-if and {plan.bulk_stored:,} stored bulk items ...",
-              file=sys.stderr, flush=True)
+        print(
+            f"building {plan.bulk_what_if:,} what-if and {plan.bulk_stored:,} stored bulk items ...",
+            file=sys.stderr,
+            flush=True,
+        )
         what_if = bulk_payload(plan.bulk_what_if, what_if=True, batch=plan.batch, seed=9)
         stored = bulk_payload(plan.bulk_stored, what_if=False, batch=plan.batch, seed=10)
         warm = bulk_payload(plan.batch, what_if=True, batch=plan.batch, seed=11)
         warm_run = run_bulk(channel, metadata, warm, label="BulkCalculate warm-up", stored=False)
         if warm_run.errors or warm_run.stream_error:
-            raise RuntimeError(f"the BulkCalculate warm-up failed: {warm_run.stream_error} {dict(warm_run.errors)} "
-                               f"{warm_run.samples}")
-        bulk = [run_bulk(channel, metadata, what_if, label="BulkCalculate what-if", stored=False),
-                run_bulk(channel, metadata, stored, label="BulkCalculate stored", stored=True)]
+            raise RuntimeError(
+                f"the BulkCalculate warm-up failed: {warm_run.stream_error} {dict(warm_run.errors)} "
+                f"{warm_run.samples}"
+            )
+        bulk = [
+            run_bulk(channel, metadata, what_if, label="BulkCalculate what-if", stored=False),
+            run_bulk(channel, metadata, stored, label="BulkCalculate stored", stored=True),
+        ]
         del what_if, stored
         time.sleep(0.5)
         loaded = bench_rpc.proc_status(server.pid)
         workers = [bench_rpc.proc_status(int(pid)) for pid in worker_pids(server.pid)]
         if server.poll() is not None:
-            print(f"warning: the server exited with {server.returncode} during the run:\n"
-                  f"{bench_rpc.log_tail(stack, SERVICE)}", file=sys.stderr)
+            print(
+                f"warning: the server exited with {server.returncode} during the run:\n"
+                f"{bench_rpc.log_tail(stack, SERVICE)}",
+                file=sys.stderr,
+            )
 
         print()
-        print(f"## Unary RPCs (loopback; seq = 1 client thread, conc = {plan.rpc.threads} client threads on one channel; "
-              f"client and server are separate processes on {cores} cores)")
+        print(
+            f"## Unary RPCs (loopback; seq = 1 client thread, conc = {plan.rpc.threads} client threads on one channel; "
+            f"client and server are separate processes on {cores} cores)"
+        )
         bench_rpc.print_results(unary)
         by = {(r.rpc, r.mode.split()[0]): r for r in unary}
-        ratios = {mode: 100 * rate(by["calc PreviewCalculation", mode]) / rate(by["Health/Check (no auth)", mode])
-                  for mode in ("seq", "conc")}
-        vs_empty = {mode: 100 * rate(by["calc PreviewCalculation", mode])
-                    / rate(by["calc empty RPC (authenticated)", mode]) for mode in ("seq", "conc")}
-        print(f"PreviewCalculation / Health: seq {ratios['seq']:.0f}%, conc {ratios['conc']:.0f}% "
-              f"(target >= {TARGET_PREVIEW_VS_HEALTH:.0f}%); / empty authenticated RPC: seq {vs_empty['seq']:.0f}%, "
-              f"conc {vs_empty['conc']:.0f}%")
+        ratios = {
+            mode: 100
+            * rate(by["calc PreviewCalculation", mode])
+            / rate(by["Health/Check (no auth)", mode])
+            for mode in ("seq", "conc")
+        }
+        vs_empty = {
+            mode: 100
+            * rate(by["calc PreviewCalculation", mode])
+            / rate(by["calc empty RPC (authenticated)", mode])
+            for mode in ("seq", "conc")
+        }
+        print(
+            f"PreviewCalculation / Health: seq {ratios['seq']:.0f}%, conc {ratios['conc']:.0f}% "
+            f"(target >= {TARGET_PREVIEW_VS_HEALTH:.0f}%); / empty authenticated RPC: seq {vs_empty['seq']:.0f}%, "
+            f"conc {vs_empty['conc']:.0f}%"
+        )
 
         print()
-        print(f"## BulkCalculate (one stream, {plan.batch:,} items a message, BASIC view, requests serialized before "
-              "timing, every result checked)")
+        print(
+            f"## BulkCalculate (one stream, {plan.batch:,} items a message, BASIC view, requests serialized before "
+            "timing, every result checked)"
+        )
         for b in bulk:
-            print(f"{b.label:<24} {b.items:>8,} items in {b.seconds:7.2f} s = {b.per_second:>9,.0f} items/s, "
-                  f"{b.calculations:,} calculations, {sum(b.errors.values())} errors")
+            print(
+                f"{b.label:<24} {b.items:>8,} items in {b.seconds:7.2f} s = {b.per_second:>9,.0f} items/s, "
+                f"{b.calculations:,} calculations, {sum(b.errors.values())} errors"
+            )
             if b.stream_error:
                 print(f"  the stream ended with {b.stream_error}")
             if b.errors:
@@ -579,49 +801,116 @@ def main() -> int:
         print()
         print("## Memory")
         server_peak, client_peak = bench_rpc.mib(loaded, "VmHWM"), peak_rss_self_mib()
-        print(f"server pid {server.pid}: idle RSS {bench_rpc.mib(idle, 'VmRSS'):.1f} MiB, after the load "
-              f"{bench_rpc.mib(loaded, 'VmRSS'):.1f} MiB, peak (VmHWM) {server_peak:.1f} MiB, "
-              f"threads {loaded.get('Threads', '?')}")
+        print(
+            f"server pid {server.pid}: idle RSS {bench_rpc.mib(idle, 'VmRSS'):.1f} MiB, after the load "
+            f"{bench_rpc.mib(loaded, 'VmRSS'):.1f} MiB, peak (VmHWM) {server_peak:.1f} MiB, "
+            f"threads {loaded.get('Threads', '?')}"
+        )
         workers_peak = sum(bench_rpc.mib(w, "VmHWM") for w in workers)
-        print(f"bulk worker processes: {len(workers)}, peak (VmHWM) {workers_peak:.1f} MiB together")
-        print(f"benchmark process (client, pre-built requests and results): peak (ru_maxrss) {client_peak:.1f} MiB")
+        print(
+            f"bulk worker processes: {len(workers)}, peak (VmHWM) {workers_peak:.1f} MiB together"
+        )
+        print(
+            f"benchmark process (client, pre-built requests and results): peak (ru_maxrss) {client_peak:.1f} MiB"
+        )
 
         print()
-        print(f"## Summary (bench-calc{' --quick' if args.quick else ''}, DB: {'PostgreSQL' if pg else 'SQLite'})")
+        print(
+            f"## Summary (bench-calc{' --quick' if args.quick else ''}, DB: {'PostgreSQL' if pg else 'SQLite'})"
+        )
         conc = f"conc x{plan.rpc.threads}"
         wi, st = bulk
-        print_summary([
-            ("in-process calcs/s, explain=False (1 core)", fmt(in_proc[0].per_second), "", ""),
-            ("in-process calcs/s, explain=True (1 core)", fmt(in_proc[1].per_second), "", ""),
-            (f"Health/Check calls/s ({conc})", fmt(rate(by["Health/Check (no auth)", "conc"])), "baseline", ""),
-            (f"PreviewCalculation calls/s ({conc})", fmt(rate(by["calc PreviewCalculation", "conc"])), "", ""),
-            (f"CreateCalculation calls/s ({conc})", fmt(rate(by["calc CreateCalculation", "conc"])), "", ""),
-            ("Preview as % of Health (seq x1)", fmt(ratios["seq"], ".0f") + "%",
-             f">= {TARGET_PREVIEW_VS_HEALTH:.0f}%", met(ratios["seq"] >= TARGET_PREVIEW_VS_HEALTH)),
-            (f"Preview as % of Health ({conc})", fmt(ratios["conc"], ".0f") + "%",
-             f">= {TARGET_PREVIEW_VS_HEALTH:.0f}%", met(ratios["conc"] >= TARGET_PREVIEW_VS_HEALTH)),
-            (f"empty authenticated RPC calls/s ({conc})", fmt(rate(by["calc empty RPC (authenticated)", "conc"])),
-             "", ""),
-            ("Preview as % of empty auth. RPC (seq x1)", fmt(vs_empty["seq"], ".0f") + "%",
-             f">= {TARGET_PREVIEW_VS_HEALTH:.0f}%", met(vs_empty["seq"] >= TARGET_PREVIEW_VS_HEALTH)),
-            (f"Preview as % of empty auth. RPC ({conc})", fmt(vs_empty["conc"], ".0f") + "%",
-             f">= {TARGET_PREVIEW_VS_HEALTH:.0f}%", met(vs_empty["conc"] >= TARGET_PREVIEW_VS_HEALTH)),
-            (f"BulkCalculate what-if items/s ({wi.items:,})", fmt(wi.per_second), f">= {TARGET_BULK_ITEMS_PER_S:,.0f}",
-             met(wi.per_second >= TARGET_BULK_ITEMS_PER_S)),
-            ("BulkCalculate what-if total s", fmt(wi.seconds, ".2f"), "", ""),
-            ("BulkCalculate what-if errors", str(sum(wi.errors.values())), "0", met(not wi.errors)),
-            (f"BulkCalculate stored items/s ({st.items:,})", fmt(st.per_second), "", ""),
-            ("BulkCalculate stored errors", str(sum(st.errors.values())), "0", met(not st.errors)),
-            ("server peak RSS MiB (VmHWM)", fmt(server_peak, ".1f"), "", ""),
-            (f"bulk workers x{len(workers)} peak RSS MiB (VmHWM, sum)", fmt(workers_peak, ".1f"), "", ""),
-            ("benchmark process peak RSS MiB (ru_maxrss)", fmt(client_peak, ".1f"), "", ""),
-        ])
+        print_summary(
+            [
+                ("in-process calcs/s, explain=False (1 core)", fmt(in_proc[0].per_second), "", ""),
+                ("in-process calcs/s, explain=True (1 core)", fmt(in_proc[1].per_second), "", ""),
+                (
+                    f"Health/Check calls/s ({conc})",
+                    fmt(rate(by["Health/Check (no auth)", "conc"])),
+                    "baseline",
+                    "",
+                ),
+                (
+                    f"PreviewCalculation calls/s ({conc})",
+                    fmt(rate(by["calc PreviewCalculation", "conc"])),
+                    "",
+                    "",
+                ),
+                (
+                    f"CreateCalculation calls/s ({conc})",
+                    fmt(rate(by["calc CreateCalculation", "conc"])),
+                    "",
+                    "",
+                ),
+                (
+                    "Preview as % of Health (seq x1)",
+                    fmt(ratios["seq"], ".0f") + "%",
+                    f">= {TARGET_PREVIEW_VS_HEALTH:.0f}%",
+                    met(ratios["seq"] >= TARGET_PREVIEW_VS_HEALTH),
+                ),
+                (
+                    f"Preview as % of Health ({conc})",
+                    fmt(ratios["conc"], ".0f") + "%",
+                    f">= {TARGET_PREVIEW_VS_HEALTH:.0f}%",
+                    met(ratios["conc"] >= TARGET_PREVIEW_VS_HEALTH),
+                ),
+                (
+                    f"empty authenticated RPC calls/s ({conc})",
+                    fmt(rate(by["calc empty RPC (authenticated)", "conc"])),
+                    "",
+                    "",
+                ),
+                (
+                    "Preview as % of empty auth. RPC (seq x1)",
+                    fmt(vs_empty["seq"], ".0f") + "%",
+                    f">= {TARGET_PREVIEW_VS_HEALTH:.0f}%",
+                    met(vs_empty["seq"] >= TARGET_PREVIEW_VS_HEALTH),
+                ),
+                (
+                    f"Preview as % of empty auth. RPC ({conc})",
+                    fmt(vs_empty["conc"], ".0f") + "%",
+                    f">= {TARGET_PREVIEW_VS_HEALTH:.0f}%",
+                    met(vs_empty["conc"] >= TARGET_PREVIEW_VS_HEALTH),
+                ),
+                (
+                    f"BulkCalculate what-if items/s ({wi.items:,})",
+                    fmt(wi.per_second),
+                    f">= {TARGET_BULK_ITEMS_PER_S:,.0f}",
+                    met(wi.per_second >= TARGET_BULK_ITEMS_PER_S),
+                ),
+                ("BulkCalculate what-if total s", fmt(wi.seconds, ".2f"), "", ""),
+                (
+                    "BulkCalculate what-if errors",
+                    str(sum(wi.errors.values())),
+                    "0",
+                    met(not wi.errors),
+                ),
+                (f"BulkCalculate stored items/s ({st.items:,})", fmt(st.per_second), "", ""),
+                (
+                    "BulkCalculate stored errors",
+                    str(sum(st.errors.values())),
+                    "0",
+                    met(not st.errors),
+                ),
+                ("server peak RSS MiB (VmHWM)", fmt(server_peak, ".1f"), "", ""),
+                (
+                    f"bulk workers x{len(workers)} peak RSS MiB (VmHWM, sum)",
+                    fmt(workers_peak, ".1f"),
+                    "",
+                    "",
+                ),
+                ("benchmark process peak RSS MiB (ru_maxrss)", fmt(client_peak, ".1f"), "", ""),
+            ]
+        )
         print(f"\n# total wall time {time.monotonic() - started:.0f} s", flush=True)
         return 0
     except Exception as exc:  # noqa: BLE001 - print what failed, then clean up below
         print(f"bench-calc failed: {type(exc).__name__}: {exc}", file=sys.stderr)
         if SERVICE in stack.procs:
-            print(f"--- {SERVICE} log tail ---\n{bench_rpc.log_tail(stack, SERVICE, 20)}", file=sys.stderr)
+            print(
+                f"--- {SERVICE} log tail ---\n{bench_rpc.log_tail(stack, SERVICE, 20)}",
+                file=sys.stderr,
+            )
         return 1
     finally:
         print("stopping the service ...", file=sys.stderr, flush=True)

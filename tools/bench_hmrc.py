@@ -33,7 +33,9 @@ from cms_platform.identity import IdentityCodec, staff_caller
 from cms_platform.population import Population
 from cms_platform.settings import DEV_SIGNING_KEY
 
-TODAY = dt.date(2026, 9, 1)  # the business date of the run: just after the 31 August Child Benefit end dates
+TODAY = dt.date(
+    2026, 9, 1
+)  # the business date of the run: just after the 31 August Child Benefit end dates
 
 
 def rss_mib() -> float:
@@ -50,26 +52,37 @@ def pct(values: list[float], q: float) -> float:
 
 
 def identity_of(p) -> common.PersonIdentity:
-    return common.PersonIdentity(nino=p.nino, name=common.PersonName(forenames=p.forenames, surname=p.surname),
-                                 date_of_birth={"year": p.date_of_birth.year, "month": p.date_of_birth.month,
-                                                "day": p.date_of_birth.day})
+    return common.PersonIdentity(
+        nino=p.nino,
+        name=common.PersonName(forenames=p.forenames, surname=p.surname),
+        date_of_birth={
+            "year": p.date_of_birth.year,
+            "month": p.date_of_birth.month,
+            "day": p.date_of_birth.day,
+        },
+    )
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true")
     args = parser.parse_args()
     # Start-up and lookups at the national 1,000,000 people; the monthly run needs a bigger population to hold
     # 150,000 children aged 16+ (about 63,000 live among 1,000,000 people), so gateway and client use 2,500,000.
-    size, batch_size, children_wanted, lookups = ((100_000, 250_000, 10_000, 300) if args.quick
-                                                  else (1_000_000, 2_500_000, 150_000, 2_000))
+    size, batch_size, children_wanted, lookups = (
+        (100_000, 250_000, 10_000, 300) if args.quick else (1_000_000, 2_500_000, 150_000, 2_000)
+    )
     rows: list[tuple[str, str]] = []
 
     # 1. In process.
     before = rss_mib()
     t = time.perf_counter()
     population = Population(size=size)
-    rows.append((f"population start-up, {size:,} people", f"{(time.perf_counter() - t) * 1000:.1f} ms"))
+    rows.append(
+        (f"population start-up, {size:,} people", f"{(time.perf_counter() - t) * 1000:.1f} ms")
+    )
     rng = random.Random(7)
     indexes = [rng.randrange(size) for _ in range(20_000)]
     t = time.perf_counter()
@@ -82,25 +95,51 @@ def main() -> int:
     t = time.perf_counter()
     pairs = list(batch_population.child_benefit_children_aged(16, TODAY, limit=children_wanted))
     took = time.perf_counter() - t
-    rows.append((f"find {len(pairs):,} children aged 16+ with claimants ({batch_size:,} people)", f"{took:.1f} s"))
-    rows.append(("benchmark process peak RSS", f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB"))
+    rows.append(
+        (
+            f"find {len(pairs):,} children aged 16+ with claimants ({batch_size:,} people)",
+            f"{took:.1f} s",
+        )
+    )
+    rows.append(
+        (
+            "benchmark process peak RSS",
+            f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB",
+        )
+    )
 
     # 2. The gateway in its own process.
     tmp = Path(tempfile.mkdtemp(prefix="cms-bench-hmrc-"))
     port = free_port()
-    env = {**os.environ, "HMRC_GATEWAY_GRPC_PORT": str(port),
-           "HMRC_GATEWAY_DATABASE_URL": f"sqlite:///{tmp}/hmrc.db", "HMRC_GATEWAY_POPULATION_SIZE": str(batch_size),
-           "HMRC_GATEWAY_LOG_LEVEL": "WARNING", "HMRC_GATEWAY_CLOCK_OFFSET_DAYS": str(
-               (TODAY - dt.date.today()).days), "HMRC_GATEWAY_FEED_CHECK_INTERVAL_SECONDS": "0"}
+    env = {
+        **os.environ,
+        "HMRC_GATEWAY_GRPC_PORT": str(port),
+        "HMRC_GATEWAY_DATABASE_URL": f"sqlite:///{tmp}/hmrc.db",
+        "HMRC_GATEWAY_POPULATION_SIZE": str(batch_size),
+        "HMRC_GATEWAY_LOG_LEVEL": "WARNING",
+        "HMRC_GATEWAY_CLOCK_OFFSET_DAYS": str((TODAY - dt.date.today()).days),
+        "HMRC_GATEWAY_FEED_CHECK_INTERVAL_SECONDS": "0",
+    }
     env.pop("HMRC_GATEWAY_KAFKA_BOOTSTRAP_SERVERS", None)
     exe = Path(sys.executable).parent / "cms-hmrc-gateway"
     started = time.perf_counter()
-    server = subprocess.Popen([str(exe), "serve"], env=env, stdout=subprocess.DEVNULL,
-                              stderr=open(tmp / "server.log", "w"))  # noqa: SIM115 - closed with the process
+    server = subprocess.Popen(
+        [str(exe), "serve"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=open(tmp / "server.log", "w"),  # noqa: SIM115 - closed with the process
+    )
     try:
         wait_serving(f"127.0.0.1:{port}", timeout=120, process=server)
-        rows.append(("gateway process start to SERVING (migrations incl.)", f"{time.perf_counter() - started:.1f} s"))
-        token = IdentityCodec(DEV_SIGNING_KEY).mint(staff_caller("bench", "caseworker"), ttl_seconds=3600)
+        rows.append(
+            (
+                "gateway process start to SERVING (migrations incl.)",
+                f"{time.perf_counter() - started:.1f} s",
+            )
+        )
+        token = IdentityCodec(DEV_SIGNING_KEY).mint(
+            staff_caller("bench", "caseworker"), ttl_seconds=3600
+        )
         metadata = (("authorization", f"Bearer {token}"),)
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         gw = api_grpc.HmrcGatewayServiceStub(channel)
@@ -109,29 +148,52 @@ def main() -> int:
         for p in people:
             t = time.perf_counter()
             try:
-                gw.GetSummaryOfEarnedIncome(api.GetSummaryOfEarnedIncomeRequest(person=identity_of(p)),
-                                            metadata=metadata, timeout=10)
-            except grpc.RpcError as err:  # a deceased or restricted person: HMRC's 410/423, answered all the same
+                gw.GetSummaryOfEarnedIncome(
+                    api.GetSummaryOfEarnedIncomeRequest(person=identity_of(p)),
+                    metadata=metadata,
+                    timeout=10,
+                )
+            except (
+                grpc.RpcError
+            ) as err:  # a deceased or restricted person: HMRC's 410/423, answered all the same
                 if err.code() != grpc.StatusCode.FAILED_PRECONDITION:
                     raise
                 refused += 1
             latencies.append((time.perf_counter() - t) * 1000)
-        rows.append((f"GetSummaryOfEarnedIncome p50 / p99 ({lookups} calls, {refused} clerical)",
-                     f"{statistics.median(latencies[1:]):.2f} / {pct(latencies[1:], 0.99):.2f} ms"))
+        rows.append(
+            (
+                f"GetSummaryOfEarnedIncome p50 / p99 ({lookups} calls, {refused} clerical)",
+                f"{statistics.median(latencies[1:]):.2f} / {pct(latencies[1:], 0.99):.2f} ms",
+            )
+        )
 
-        items = [api.ChildBenefitCheckItem(
-            item_id=str(n), case_id=f"case-{n}", claimant=identity_of(claimant),
-            child=pb.ChildIdentity(name=common.PersonName(forenames=child.forenames, surname=child.surname),
-                                   date_of_birth={"year": child.date_of_birth.year, "month": child.date_of_birth.month,
-                                                  "day": child.date_of_birth.day},
-                                   child_reference_number=child.child_reference_number))
-            for n, (claimant, child) in enumerate(pairs)]
-        requests = [api.RunMonthlyChildBenefitCheckRequest(run_id="bench", items=items[i:i + 500])
-                    for i in range(0, len(items), 500)]
+        items = [
+            api.ChildBenefitCheckItem(
+                item_id=str(n),
+                case_id=f"case-{n}",
+                claimant=identity_of(claimant),
+                child=pb.ChildIdentity(
+                    name=common.PersonName(forenames=child.forenames, surname=child.surname),
+                    date_of_birth={
+                        "year": child.date_of_birth.year,
+                        "month": child.date_of_birth.month,
+                        "day": child.date_of_birth.day,
+                    },
+                    child_reference_number=child.child_reference_number,
+                ),
+            )
+            for n, (claimant, child) in enumerate(pairs)
+        ]
+        requests = [
+            api.RunMonthlyChildBenefitCheckRequest(run_id="bench", items=items[i : i + 500])
+            for i in range(0, len(items), 500)
+        ]
         t = time.perf_counter()
         answered = in_payment = 0
         errors: dict[str, int] = {}
-        for response in gw.RunMonthlyChildBenefitCheck(iter(requests), metadata=metadata, timeout=3600):
+        for response in gw.RunMonthlyChildBenefitCheck(
+            iter(requests), metadata=metadata, timeout=3600
+        ):
             for answer in response.results:
                 answered += 1
                 if answer.HasField("error"):
@@ -139,10 +201,18 @@ def main() -> int:
                     errors[reason] = errors.get(reason, 0) + 1
                 in_payment += answer.child_status.in_payment
         took = time.perf_counter() - t
-        rows.append((f"monthly Child Benefit check, {len(items):,} children (500 a message)",
-                     f"{took:.1f} s ({len(items) / took:,.0f}/s)"))
-        rows.append(("  answered / still in payment / errors", f"{answered:,} / {in_payment:,} / "
-                                                              f"{sum(errors.values())} {errors or ''}"))
+        rows.append(
+            (
+                f"monthly Child Benefit check, {len(items):,} children (500 a message)",
+                f"{took:.1f} s ({len(items) / took:,.0f}/s)",
+            )
+        )
+        rows.append(
+            (
+                "  answered / still in payment / errors",
+                f"{answered:,} / {in_payment:,} / {sum(errors.values())} {errors or ''}",
+            )
+        )
         with open(f"/proc/{server.pid}/status") as f:
             hwm = next(int(line.split()[1]) for line in f if line.startswith("VmHWM:"))
         rows.append(("gateway peak RSS (VmHWM)", f"{hwm / 1024:.0f} MiB"))

@@ -61,21 +61,34 @@ from devstack import SERVICES  # noqa: E402 - tools/ is not a package; reuse the
 
 @dataclass(frozen=True)
 class Plan:
-    empty_calls: int          # measured calls per empty-RPC run (each mode)
-    empty_warmup: int         # unmeasured calls before each empty-RPC run
-    skeleton_calls: int       # measured CalculateCase (and CreateCase) calls per mode
+    empty_calls: int  # measured calls per empty-RPC run (each mode)
+    empty_warmup: int  # unmeasured calls before each empty-RPC run
+    skeleton_calls: int  # measured CalculateCase (and CreateCase) calls per mode
     skeleton_warmup: int
-    threads: int              # client threads for the concurrent empty-RPC runs
-    skeleton_threads: int     # client threads for the concurrent skeleton runs
+    threads: int  # client threads for the concurrent empty-RPC runs
+    skeleton_threads: int  # client threads for the concurrent skeleton runs
 
 
-FULL = Plan(empty_calls=3000, empty_warmup=300, skeleton_calls=500, skeleton_warmup=20, threads=8,
-            skeleton_threads=4)
-QUICK = Plan(empty_calls=200, empty_warmup=30, skeleton_calls=20, skeleton_warmup=3, threads=8, skeleton_threads=4)
+FULL = Plan(
+    empty_calls=3000,
+    empty_warmup=300,
+    skeleton_calls=500,
+    skeleton_warmup=20,
+    threads=8,
+    skeleton_threads=4,
+)
+QUICK = Plan(
+    empty_calls=200,
+    empty_warmup=30,
+    skeleton_calls=20,
+    skeleton_warmup=3,
+    threads=8,
+    skeleton_threads=4,
+)
 
-EMPTY_TIMEOUT = 5.0        # seconds; every call passes a deadline
+EMPTY_TIMEOUT = 5.0  # seconds; every call passes a deadline
 CREATE_CASE_TIMEOUT = 5.0  # CreateCase's documented deadline
-CALCULATE_TIMEOUT = 15.0   # CalculateCase's documented deadline
+CALCULATE_TIMEOUT = 15.0  # CalculateCase's documented deadline
 
 
 # ---- processes -----------------------------------------------------------------------------------------------
@@ -91,23 +104,27 @@ class Stack:
     pg_urls: list[str] = field(default_factory=list)
 
 
-def service_env(name: str, prefix: str, stack: Stack, bootstrap: str, pg: str | None) -> dict[str, str]:
+def service_env(
+    name: str, prefix: str, stack: Stack, bootstrap: str, pg: str | None
+) -> dict[str, str]:
     env = dict(os.environ)
     # Nothing inherited may point a benchmark service at someone else's database, ports or metrics port.
     for key in [k for k in env if k.startswith(prefix)]:
         del env[key]
-    env.update({
-        f"{prefix}GRPC_HOST": "127.0.0.1",
-        f"{prefix}GRPC_PORT": stack.addresses[name].rsplit(":", 1)[1],
-        f"{prefix}KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        f"{prefix}VAR_DIR": str(stack.tmp),
-        f"{prefix}LOG_LEVEL": "WARNING",
-        f"{prefix}LOG_FORMAT": "console",
-        # Tansu holds a group join for session_timeout/2: keep joins quick locally (as devstack does).
-        f"{prefix}CONSUMER_SESSION_TIMEOUT_MS": "4000",
-        f"{prefix}CONSUMER_HEARTBEAT_INTERVAL_MS": "1000",
-        f"{prefix}SHUTDOWN_GRACE_SECONDS": "2",
-    })
+    env.update(
+        {
+            f"{prefix}GRPC_HOST": "127.0.0.1",
+            f"{prefix}GRPC_PORT": stack.addresses[name].rsplit(":", 1)[1],
+            f"{prefix}KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+            f"{prefix}VAR_DIR": str(stack.tmp),
+            f"{prefix}LOG_LEVEL": "WARNING",
+            f"{prefix}LOG_FORMAT": "console",
+            # Tansu holds a group join for session_timeout/2: keep joins quick locally (as devstack does).
+            f"{prefix}CONSUMER_SESSION_TIMEOUT_MS": "4000",
+            f"{prefix}CONSUMER_HEARTBEAT_INTERVAL_MS": "1000",
+            f"{prefix}SHUTDOWN_GRACE_SECONDS": "2",
+        }
+    )
     if pg:
         url = devinfra.database_url(pg, "cms_bench_" + name.replace("-", "_"))
         stack.pg_urls.append(url)
@@ -123,7 +140,9 @@ def service_env(name: str, prefix: str, stack: Stack, bootstrap: str, pg: str | 
 
 
 def start_stack(stack: Stack, pg: str | None) -> None:
-    stack.broker = devinfra.start_broker(None)  # None: a free port, never the 9092 of a running `make run`
+    stack.broker = devinfra.start_broker(
+        None
+    )  # None: a free port, never the 9092 of a running `make run`
     for name, _, _, _ in SERVICES:
         stack.addresses[name] = f"127.0.0.1:{devinfra.free_port()}"
     (stack.tmp / "logs").mkdir(parents=True, exist_ok=True)
@@ -132,8 +151,14 @@ def start_stack(stack: Stack, pg: str | None) -> None:
         stack.logs[name] = stack.tmp / "logs" / f"{name}.log"
         with open(stack.logs[name], "ab") as log:
             # Own session: a Ctrl-C reaches only us, and we stop the services in order.
-            stack.procs[name] = subprocess.Popen([sys.executable, "-m", module, "serve"], env=env, stdout=log,
-                                                 stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True)
+            stack.procs[name] = subprocess.Popen(
+                [sys.executable, "-m", module, "serve"],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=ROOT,
+                start_new_session=True,
+            )
     for name in stack.procs:
         wait_serving(stack, name)
 
@@ -208,8 +233,15 @@ class Result:
         return data[max(0, math.ceil(p / 100 * len(data)) - 1)]
 
 
-def run_load(rpc: str, mode: str, call: Callable[[int], None], *, calls: int, threads: int,
-             expected: tuple[grpc.StatusCode, ...] = ()) -> Result:
+def run_load(
+    rpc: str,
+    mode: str,
+    call: Callable[[int], None],
+    *,
+    calls: int,
+    threads: int,
+    expected: tuple[grpc.StatusCode, ...] = (),
+) -> Result:
     """`calls` invocations of call(i), i = 0..calls-1, spread over `threads` client threads pulling work."""
     indexes = iter(range(calls))
     lock = threading.Lock()
@@ -245,16 +277,29 @@ def run_load(rpc: str, mode: str, call: Callable[[int], None], *, calls: int, th
     for w in workers:
         w.join()
     elapsed = time.perf_counter() - t0
-    return Result(rpc, mode, calls, errors, elapsed, list(itertools.chain.from_iterable(per_thread)))
+    return Result(
+        rpc, mode, calls, errors, elapsed, list(itertools.chain.from_iterable(per_thread))
+    )
 
 
-def bench_both(rpc: str, call: Callable[[int], None], *, calls: int, warmup: int, threads: int,
-               expected: tuple[grpc.StatusCode, ...] = ()) -> list[Result]:
+def bench_both(
+    rpc: str,
+    call: Callable[[int], None],
+    *,
+    calls: int,
+    warmup: int,
+    threads: int,
+    expected: tuple[grpc.StatusCode, ...] = (),
+) -> list[Result]:
     results = []
     for mode, n in (("seq x1", 1), (f"conc x{threads}", threads)):
         run_load(rpc, "warm-up", call, calls=warmup, threads=n, expected=expected)
         results.append(run_load(rpc, mode, call, calls=calls, threads=n, expected=expected))
-        print(f"  {rpc:<28} {mode:<8} done in {results[-1].seconds:5.1f} s", file=sys.stderr, flush=True)
+        print(
+            f"  {rpc:<28} {mode:<8} done in {results[-1].seconds:5.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
     return results
 
 
@@ -262,16 +307,25 @@ def preview_input() -> calc_pb.CalculationInput:
     # As services/calculation/tests/test_calculation_api.py calc_input(): £31,200 a year, two children.
     return calc_pb.CalculationInput(
         effective_date=date_pb2.Date(year=2026, month=5, day=1),
-        paying_parent_income=calc_pb.PayingParentIncome(hmrc_gross_annual_income_pence=31_200_00,
-                                                        hmrc_tax_year="2025-26"),
-        qualifying_children=[calc_pb.QualifyingChild(child_reference=f"child-{i}", receiving_parent_reference="rp-1")
-                             for i in range(2)],
-        service_type=calc_pb.SERVICE_TYPE_DIRECT_PAY)
+        paying_parent_income=calc_pb.PayingParentIncome(
+            hmrc_gross_annual_income_pence=31_200_00, hmrc_tax_year="2025-26"
+        ),
+        qualifying_children=[
+            calc_pb.QualifyingChild(child_reference=f"child-{i}", receiving_parent_reference="rp-1")
+            for i in range(2)
+        ],
+        service_type=calc_pb.SERVICE_TYPE_DIRECT_PAY,
+    )
 
 
-def person(nino: str, forenames: str, surname: str, y: int, m: int, d: int) -> common.PersonIdentity:
-    return common.PersonIdentity(nino=nino, name=common.PersonName(forenames=forenames, surname=surname),
-                                 date_of_birth=date_pb2.Date(year=y, month=m, day=d))
+def person(
+    nino: str, forenames: str, surname: str, y: int, m: int, d: int
+) -> common.PersonIdentity:
+    return common.PersonIdentity(
+        nino=nino,
+        name=common.PersonName(forenames=forenames, surname=surname),
+        date_of_birth=date_pb2.Date(year=y, month=m, day=d),
+    )
 
 
 def create_case_request() -> case_api.CreateCaseRequest:
@@ -279,13 +333,21 @@ def create_case_request() -> case_api.CreateCaseRequest:
     return case_api.CreateCaseRequest(
         request_id=str(uuid.uuid4()),
         paying_parent=case_pb.Client(identity=person("AA123456A", "Alex", "Turner", 1985, 3, 14)),
-        receiving_parent=case_pb.Client(identity=person("AB234567B", "Bethan", "Morgan", 1979, 11, 2)),
+        receiving_parent=case_pb.Client(
+            identity=person("AB234567B", "Bethan", "Morgan", 1979, 11, 2)
+        ),
         qualifying_children=[
-            case_pb.QualifyingChild(name=common.PersonName(forenames="Amy", surname="Morgan"),
-                                    date_of_birth=date_pb2.Date(year=2015, month=7, day=1)),
-            case_pb.QualifyingChild(name=common.PersonName(forenames="Ben", surname="Morgan"),
-                                    date_of_birth=date_pb2.Date(year=2018, month=2, day=9))],
-        payment_frequency=common.PAYMENT_FREQUENCY_MONTHLY)
+            case_pb.QualifyingChild(
+                name=common.PersonName(forenames="Amy", surname="Morgan"),
+                date_of_birth=date_pb2.Date(year=2015, month=7, day=1),
+            ),
+            case_pb.QualifyingChild(
+                name=common.PersonName(forenames="Ben", surname="Morgan"),
+                date_of_birth=date_pb2.Date(year=2018, month=2, day=9),
+            ),
+        ],
+        payment_frequency=common.PAYMENT_FREQUENCY_MONTHLY,
+    )
 
 
 def run_benchmarks(stack: Stack, plan: Plan, metadata) -> list[Result]:
@@ -300,45 +362,79 @@ def run_benchmarks(stack: Stack, plan: Plan, metadata) -> list[Result]:
         # Sanity: the calls the benchmark makes must succeed (or fail as expected) before timing them.
         check = health.Check(health_pb2.HealthCheckRequest(service=""), timeout=EMPTY_TIMEOUT)
         assert check.status == health_pb2.HealthCheckResponse.SERVING, check
-        preview_req = calc_api.PreviewCalculationRequest(input=preview_input(), case_reference="bench")
+        preview_req = calc_api.PreviewCalculationRequest(
+            input=preview_input(), case_reference="bench"
+        )
         sample = calc.PreviewCalculation(preview_req, metadata=metadata, timeout=EMPTY_TIMEOUT)
         assert sample.weekly_amount_pence > 0, sample
 
         health_req = health_pb2.HealthCheckRequest(service="")
-        results += bench_both("Health/Check (no auth)",
-                              lambda _i: health.Check(health_req, timeout=EMPTY_TIMEOUT),
-                              calls=plan.empty_calls, warmup=plan.empty_warmup, threads=plan.threads)
-        results += bench_both("calc PreviewCalculation",
-                              lambda _i: calc.PreviewCalculation(preview_req, metadata=metadata,
-                                                                 timeout=EMPTY_TIMEOUT),
-                              calls=plan.empty_calls, warmup=plan.empty_warmup, threads=plan.threads)
+        results += bench_both(
+            "Health/Check (no auth)",
+            lambda _i: health.Check(health_req, timeout=EMPTY_TIMEOUT),
+            calls=plan.empty_calls,
+            warmup=plan.empty_warmup,
+            threads=plan.threads,
+        )
+        results += bench_both(
+            "calc PreviewCalculation",
+            lambda _i: calc.PreviewCalculation(
+                preview_req, metadata=metadata, timeout=EMPTY_TIMEOUT
+            ),
+            calls=plan.empty_calls,
+            warmup=plan.empty_warmup,
+            threads=plan.threads,
+        )
         missing = calc_api.GetCalculationRequest(name="calculations/bench-missing")
-        results += bench_both("calc GetCalculation (404)",
-                              lambda _i: calc.GetCalculation(missing, metadata=metadata, timeout=EMPTY_TIMEOUT),
-                              calls=plan.empty_calls, warmup=plan.empty_warmup, threads=plan.threads,
-                              expected=(grpc.StatusCode.NOT_FOUND,))
+        results += bench_both(
+            "calc GetCalculation (404)",
+            lambda _i: calc.GetCalculation(missing, metadata=metadata, timeout=EMPTY_TIMEOUT),
+            calls=plan.empty_calls,
+            warmup=plan.empty_warmup,
+            threads=plan.threads,
+            expected=(grpc.StatusCode.NOT_FOUND,),
+        )
 
         # Skeleton: CreateCase makes the cases (timed too), then CalculateCase runs once on each fresh case.
         n_cases = 2 * (plan.skeleton_calls + plan.skeleton_warmup) + 1
         names: list[str | None] = [None] * n_cases
 
         def create(i: int) -> None:
-            created = case.CreateCase(create_case_request(), metadata=metadata, timeout=CREATE_CASE_TIMEOUT)
+            created = case.CreateCase(
+                create_case_request(), metadata=metadata, timeout=CREATE_CASE_TIMEOUT
+            )
             if created.state != case_pb.CASE_STATE_APPLICATION:
                 raise AssertionError(f"CreateCase returned state {created.state}")
             names[i] = created.name
 
         create(0)  # sanity
-        run_load("CreateCase", "warm-up", lambda i: create(i + 1), calls=plan.skeleton_warmup, threads=1)
+        run_load(
+            "CreateCase", "warm-up", lambda i: create(i + 1), calls=plan.skeleton_warmup, threads=1
+        )
         offset = 1 + plan.skeleton_warmup
         half = (n_cases - offset) // 2
-        res = run_load("case CreateCase", "seq x1", lambda i: create(offset + i), calls=half, threads=1)
+        res = run_load(
+            "case CreateCase", "seq x1", lambda i: create(offset + i), calls=half, threads=1
+        )
         results.append(res)
-        print(f"  {res.rpc:<28} {res.mode:<8} done in {res.seconds:5.1f} s", file=sys.stderr, flush=True)
-        res = run_load("case CreateCase", f"conc x{plan.skeleton_threads}", lambda i: create(offset + half + i),
-                       calls=n_cases - offset - half, threads=plan.skeleton_threads)
+        print(
+            f"  {res.rpc:<28} {res.mode:<8} done in {res.seconds:5.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
+        res = run_load(
+            "case CreateCase",
+            f"conc x{plan.skeleton_threads}",
+            lambda i: create(offset + half + i),
+            calls=n_cases - offset - half,
+            threads=plan.skeleton_threads,
+        )
         results.append(res)
-        print(f"  {res.rpc:<28} {res.mode:<8} done in {res.seconds:5.1f} s", file=sys.stderr, flush=True)
+        print(
+            f"  {res.rpc:<28} {res.mode:<8} done in {res.seconds:5.1f} s",
+            file=sys.stderr,
+            flush=True,
+        )
         cases = [n for n in names if n]
         if len(cases) < n_cases:
             print(f"  warning: only {len(cases)} of {n_cases} cases were created", file=sys.stderr)
@@ -349,16 +445,27 @@ def run_benchmarks(stack: Stack, plan: Plan, metadata) -> list[Result]:
         def calculate(_i: int) -> None:
             with pool_lock:
                 name = next(pool)
-            done = case.CalculateCase(case_api.CalculateCaseRequest(request_id=str(uuid.uuid4()), name=name),
-                                      metadata=metadata, timeout=CALCULATE_TIMEOUT)
-            if not done.HasField("latest_calculation") or done.latest_calculation.weekly_amount_pence <= 0:
+            done = case.CalculateCase(
+                case_api.CalculateCaseRequest(request_id=str(uuid.uuid4()), name=name),
+                metadata=metadata,
+                timeout=CALCULATE_TIMEOUT,
+            )
+            if (
+                not done.HasField("latest_calculation")
+                or done.latest_calculation.weekly_amount_pence <= 0
+            ):
                 raise AssertionError(f"CalculateCase on {name} stored no calculation")
 
         calculate(0)  # sanity: hmrc-gateway matches the paying parent and calculation answers
         budget = len(cases) - 1
         per_mode = min(plan.skeleton_calls, (budget - 2 * plan.skeleton_warmup) // 2)
-        results += bench_both("case CalculateCase", calculate, calls=per_mode, warmup=plan.skeleton_warmup,
-                              threads=plan.skeleton_threads)
+        results += bench_both(
+            "case CalculateCase",
+            calculate,
+            calls=per_mode,
+            warmup=plan.skeleton_warmup,
+            threads=plan.skeleton_threads,
+        )
     finally:
         calc_channel.close()
         case_channel.close()
@@ -369,23 +476,34 @@ def run_benchmarks(stack: Stack, plan: Plan, metadata) -> list[Result]:
 
 
 def print_results(results: list[Result]) -> None:
-    head = f"{'rpc':<28} | {'mode':<8} | {'calls':>6} | {'errors':>6} | {'calls/s':>8} | {'p50 ms':>7} | " \
-           f"{'p99 ms':>7} | {'max ms':>7}"
+    head = (
+        f"{'rpc':<28} | {'mode':<8} | {'calls':>6} | {'errors':>6} | {'calls/s':>8} | {'p50 ms':>7} | "
+        f"{'p99 ms':>7} | {'max ms':>7}"
+    )
     print(head)
     print("-" * len(head))
     for r in results:
         ok = len(r.latencies_ms)
         rate = ok / r.seconds if r.seconds > 0 else float("nan")
-        print(f"{r.rpc:<28} | {r.mode:<8} | {r.calls:>6} | {sum(r.errors.values()):>6} | {rate:>8.1f} | "
-              f"{r.pct(50):>7.2f} | {r.pct(99):>7.2f} | {max(r.latencies_ms, default=float('nan')):>7.2f}")
+        print(
+            f"{r.rpc:<28} | {r.mode:<8} | {r.calls:>6} | {sum(r.errors.values()):>6} | {rate:>8.1f} | "
+            f"{r.pct(50):>7.2f} | {r.pct(99):>7.2f} | {max(r.latencies_ms, default=float('nan')):>7.2f}"
+        )
     failures = [(r, r.errors) for r in results if r.errors]
     for r, errs in failures:
-        print(f"  errors in {r.rpc} {r.mode}: " + ", ".join(f"{k} x{v}" for k, v in errs.most_common()))
+        print(
+            f"  errors in {r.rpc} {r.mode}: "
+            + ", ".join(f"{k} x{v}" for k, v in errs.most_common())
+        )
 
 
-def print_memory(stack: Stack, idle: dict[str, dict[str, str]], loaded: dict[str, dict[str, str]]) -> None:
-    head = f"{'service':<13} | {'pid':>7} | {'idle RSS MiB':>12} | {'after-load RSS MiB':>18} | " \
-           f"{'peak RSS MiB':>12} | {'threads':>7}"
+def print_memory(
+    stack: Stack, idle: dict[str, dict[str, str]], loaded: dict[str, dict[str, str]]
+) -> None:
+    head = (
+        f"{'service':<13} | {'pid':>7} | {'idle RSS MiB':>12} | {'after-load RSS MiB':>18} | "
+        f"{'peak RSS MiB':>12} | {'threads':>7}"
+    )
     print(head)
     print("-" * len(head))
     total_idle = total_loaded = 0.0
@@ -393,16 +511,28 @@ def print_memory(stack: Stack, idle: dict[str, dict[str, str]], loaded: dict[str
         i, a = mib(idle[name], "VmRSS"), mib(loaded[name], "VmRSS")
         total_idle += i
         total_loaded += a
-        print(f"{name:<13} | {proc.pid:>7} | {i:>12.1f} | {a:>18.1f} | {mib(loaded[name], 'VmHWM'):>12.1f} | "
-              f"{loaded[name].get('Threads', '?'):>7}")
-    print(f"{'total':<13} | {'':>7} | {total_idle:>12.1f} | {total_loaded:>18.1f} | {'':>12} | {'':>7}")
+        print(
+            f"{name:<13} | {proc.pid:>7} | {i:>12.1f} | {a:>18.1f} | {mib(loaded[name], 'VmHWM'):>12.1f} | "
+            f"{loaded[name].get('Threads', '?'):>7}"
+        )
+    print(
+        f"{'total':<13} | {'':>7} | {total_idle:>12.1f} | {total_loaded:>18.1f} | {'':>12} | {'':>7}"
+    )
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--quick", action="store_true", help="a smoke run with few calls")
-    parser.add_argument("--threads", type=int, help="client threads for the concurrent empty-RPC runs (default 8)")
-    parser.add_argument("--keep", action="store_true", help="keep the temp dir (logs, SQLite files) and PG databases")
+    parser.add_argument(
+        "--threads", type=int, help="client threads for the concurrent empty-RPC runs (default 8)"
+    )
+    parser.add_argument(
+        "--keep",
+        action="store_true",
+        help="keep the temp dir (logs, SQLite files) and PG databases",
+    )
     args = parser.parse_args()
     plan = QUICK if args.quick else FULL
     if args.threads:
@@ -416,34 +546,50 @@ def main() -> int:
 
     pg = os.environ.get("CMS_POSTGRES_URL")
     stack = Stack(tmp=Path(tempfile.mkdtemp(prefix="cms-bench-")))
-    backend = f"PostgreSQL {pg.rsplit('@', 1)[-1]} (databases cms_bench_<svc>)" if pg else \
-        f"SQLite files in {stack.tmp}"
+    backend = (
+        f"PostgreSQL {pg.rsplit('@', 1)[-1]} (databases cms_bench_<svc>)"
+        if pg
+        else f"SQLite files in {stack.tmp}"
+    )
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    print(f"# bench-rpc{' --quick' if args.quick else ''}: nproc={cores}, Python {platform.python_version()} "
-          f"({platform.python_implementation()}), grpcio {grpc.__version__}, {platform.machine()}, "
-          f"DB: {backend}, load average {os.getloadavg()[0]:.2f} at start", flush=True)
+    print(
+        f"# bench-rpc{' --quick' if args.quick else ''}: nproc={cores}, Python {platform.python_version()} "
+        f"({platform.python_implementation()}), grpcio {grpc.__version__}, {platform.machine()}, "
+        f"DB: {backend}, load average {os.getloadavg()[0]:.2f} at start",
+        flush=True,
+    )
     token = IdentityCodec(os.environ.get("CMS_IDENTITY_SIGNING_KEY", DEV_SIGNING_KEY)).mint(
-        staff_caller("bench", "caseworker"), ttl_seconds=3600)
+        staff_caller("bench", "caseworker"), ttl_seconds=3600
+    )
     metadata = (("authorization", "Bearer " + token),)
     started = time.monotonic()
     try:
         print("starting broker and services ...", file=sys.stderr, flush=True)
         start_stack(stack, pg)
-        print(f"# broker {stack.broker.bootstrap}; services: "
-              + ", ".join(f"{n} {a}" for n, a in stack.addresses.items())
-              + f"; all SERVING after {time.monotonic() - started:.1f} s", flush=True)
-        time.sleep(3.0)  # let relays and consumers connect, so "idle" is the steady state after start-up
+        print(
+            f"# broker {stack.broker.bootstrap}; services: "
+            + ", ".join(f"{n} {a}" for n, a in stack.addresses.items())
+            + f"; all SERVING after {time.monotonic() - started:.1f} s",
+            flush=True,
+        )
+        time.sleep(
+            3.0
+        )  # let relays and consumers connect, so "idle" is the steady state after start-up
         idle = {name: proc_status(proc.pid) for name, proc in stack.procs.items()}
         results = run_benchmarks(stack, plan, metadata)
         time.sleep(1.0)
         loaded = {name: proc_status(proc.pid) for name, proc in stack.procs.items()}
         for name, proc in stack.procs.items():
             if proc.poll() is not None:
-                print(f"warning: {name} exited with {proc.returncode} during the run:\n{log_tail(stack, name)}",
-                      file=sys.stderr)
+                print(
+                    f"warning: {name} exited with {proc.returncode} during the run:\n{log_tail(stack, name)}",
+                    file=sys.stderr,
+                )
         print()
-        print(f"## RPCs (loopback; seq = 1 client thread, conc = N client threads on one channel; "
-              f"client shares the {cores} cores with the servers)")
+        print(
+            f"## RPCs (loopback; seq = 1 client thread, conc = N client threads on one channel; "
+            f"client shares the {cores} cores with the servers)"
+        )
         print_results(results)
         print()
         print("## Service memory (VmRSS from /proc/<pid>/status; peak = VmHWM)")

@@ -84,12 +84,18 @@ def rate_words(rate: str) -> str:
     return rate.replace("_", " ").capitalize() + " rate"
 
 
-FREQUENCY = {common.PAYMENT_FREQUENCY_WEEKLY: "a week", common.PAYMENT_FREQUENCY_FORTNIGHTLY: "a fortnight",
-             common.PAYMENT_FREQUENCY_FOUR_WEEKLY: "every four weeks", common.PAYMENT_FREQUENCY_MONTHLY: "a month"}
-INCOME_BASIS = {"HISTORIC": "the HMRC figure for the latest tax year",
-                "CURRENT_DIFFERS_FROM_HISTORIC": "current income, which differs from the HMRC figure by 25% or more",
-                "CURRENT_HISTORIC_UNAVAILABLE": "current income, as HMRC has no figure",
-                "NOT_USED": "income not used for this rate"}
+FREQUENCY = {
+    common.PAYMENT_FREQUENCY_WEEKLY: "a week",
+    common.PAYMENT_FREQUENCY_FORTNIGHTLY: "a fortnight",
+    common.PAYMENT_FREQUENCY_FOUR_WEEKLY: "every four weeks",
+    common.PAYMENT_FREQUENCY_MONTHLY: "a month",
+}
+INCOME_BASIS = {
+    "HISTORIC": "the HMRC figure for the latest tax year",
+    "CURRENT_DIFFERS_FROM_HISTORIC": "current income, which differs from the HMRC figure by 25% or more",
+    "CURRENT_HISTORIC_UNAVAILABLE": "current income, as HMRC has no figure",
+    "NOT_USED": "income not used for this rate",
+}
 
 
 def short(name: str) -> str:
@@ -117,7 +123,10 @@ def step(number: int | str, title: str) -> None:
 
 
 def addresses() -> dict[str, str]:
-    return {name: f"127.0.0.1:{int(os.environ.get(f'{prefix}GRPC_PORT', port))}" for name, _, prefix, port in SERVICES}
+    return {
+        name: f"127.0.0.1:{int(os.environ.get(f'{prefix}GRPC_PORT', port))}"
+        for name, _, prefix, port in SERVICES
+    }
 
 
 def check_up(where: dict[str, str]) -> list[str]:
@@ -126,9 +135,15 @@ def check_up(where: dict[str, str]) -> list[str]:
     for name, address in where.items():
         with grpc.insecure_channel(address) as channel:
             try:
-                status = health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=3).status
+                status = (
+                    health_pb2_grpc.HealthStub(channel)
+                    .Check(health_pb2.HealthCheckRequest(), timeout=3)
+                    .status
+                )
                 if status != health_pb2.HealthCheckResponse.SERVING:
-                    down.append(f"{name} at {address} is {health_pb2.HealthCheckResponse.ServingStatus.Name(status)}")
+                    down.append(
+                        f"{name} at {address} is {health_pb2.HealthCheckResponse.ServingStatus.Name(status)}"
+                    )
             except grpc.RpcError as err:
                 down.append(f"{name} at {address}: {err.code().name}")
     return down
@@ -138,8 +153,12 @@ class Callers:
     def __init__(self):
         codec = IdentityCodec(os.environ.get("CMS_IDENTITY_SIGNING_KEY", DEV_SIGNING_KEY))
         self._tokens = {
-            "caseworker": codec.mint(staff_caller("demo-caseworker", "caseworker"), ttl_seconds=3600),
-            "team_leader": codec.mint(staff_caller("demo-team-leader", "team_leader"), ttl_seconds=3600),
+            "caseworker": codec.mint(
+                staff_caller("demo-caseworker", "caseworker"), ttl_seconds=3600
+            ),
+            "team_leader": codec.mint(
+                staff_caller("demo-team-leader", "team_leader"), ttl_seconds=3600
+            ),
         }
 
     def __call__(self, role: str = "caseworker") -> tuple[tuple[str, str]]:
@@ -160,36 +179,70 @@ def families(start: int | None, today: dt.date):
     from cms_platform.population.dwp import live_awards
 
     population = Population()
-    households = population.size // 3  # a receiving parent is the first of a household's three indexes
+    households = (
+        population.size // 3
+    )  # a receiving parent is the first of a household's three indexes
     index = (random.randrange(population.size) if start is None else start) // 3 * 3
     for _ in range(households):
         index %= households * 3
         receiver = population.person_at(index)
         at = index
         index += 3
-        if not receiver.child_benefit or not receiver.other_parent_nino or receiver.date_of_death or receiver.restricted:
+        if (
+            not receiver.child_benefit
+            or not receiver.other_parent_nino
+            or receiver.date_of_death
+            or receiver.restricted
+        ):
             continue
-        children = [c for c in receiver.child_benefit.children
-                    if c.end_date is None and (today - c.date_of_birth).days < 15 * 365]
+        children = [
+            c
+            for c in receiver.child_benefit.children
+            if c.end_date is None and (today - c.date_of_birth).days < 15 * 365
+        ]
         payer = population.person(receiver.other_parent_nino)
-        if not children or payer is None or payer.date_of_death or payer.self_employed or payer.restricted \
-                or payer.quirks or receiver.quirks or live_awards(payer, today):
+        if (
+            not children
+            or payer is None
+            or payer.date_of_death
+            or payer.self_employed
+            or payer.restricted
+            or payer.quirks
+            or receiver.quirks
+            or live_awards(payer, today)
+        ):
             continue
         live = [e for e in payer.employments if e.end_date is None]
         if not live or sum(e.annual_pay_on(today) for e in live) < 18_000_00:
             continue
 
         def client(p) -> pb.Client:
-            return pb.Client(identity=common.PersonIdentity(
-                nino=p.nino, name=common.PersonName(forenames=p.forenames, surname=p.surname),
-                date_of_birth=pb_date(p.date_of_birth)))
+            return pb.Client(
+                identity=common.PersonIdentity(
+                    nino=p.nino,
+                    name=common.PersonName(forenames=p.forenames, surname=p.surname),
+                    date_of_birth=pb_date(p.date_of_birth),
+                )
+            )
 
-        yield at, api.CreateCaseRequest(
-            request_id=rid(), paying_parent=client(payer), receiving_parent=client(receiver),
-            qualifying_children=[pb.QualifyingChild(name=common.PersonName(forenames=c.forenames, surname=c.surname),
-                                                    date_of_birth=pb_date(c.date_of_birth),
-                                                    child_reference_number=c.child_reference_number) for c in children],
-            payment_frequency=common.PAYMENT_FREQUENCY_MONTHLY), payer
+        yield (
+            at,
+            api.CreateCaseRequest(
+                request_id=rid(),
+                paying_parent=client(payer),
+                receiving_parent=client(receiver),
+                qualifying_children=[
+                    pb.QualifyingChild(
+                        name=common.PersonName(forenames=c.forenames, surname=c.surname),
+                        date_of_birth=pb_date(c.date_of_birth),
+                        child_reference_number=c.child_reference_number,
+                    )
+                    for c in children
+                ],
+                payment_frequency=common.PAYMENT_FREQUENCY_MONTHLY,
+            ),
+            payer,
+        )
 
 
 # ---- the story -----------------------------------------------------------------------------------------------------
@@ -215,7 +268,9 @@ class Demo:
     # -- helpers --
 
     def get_case(self) -> pb.Case:
-        self.case = self.cw.GetCase(api.GetCaseRequest(name=self.case.name), metadata=self.who(), timeout=5)
+        self.case = self.cw.GetCase(
+            api.GetCaseRequest(name=self.case.name), metadata=self.who(), timeout=5
+        )
         return self.case
 
     def party(self, client_name: str) -> str:
@@ -227,27 +282,51 @@ class Demo:
 
     def show_calculation(self, calc: pb.LatestCalculation, indent: int = 2) -> None:
         periodic = calc.periodic_amount
-        say(f"{rate_words(calc.rate)}: {money(calc.weekly_amount_pence)} a week"
-            + (f" ({money(periodic.amount_pence)} {FREQUENCY.get(periodic.frequency, '')})" if periodic.frequency else "")
-            + f", effective from {day(calc.effective_date)}", indent)
-        say(f"reason: {words(pb.CalculationReason, calc.reason, 'CALCULATION_REASON_')}; "
-            f"calculation {short(calc.calculation)}", indent)
+        say(
+            f"{rate_words(calc.rate)}: {money(calc.weekly_amount_pence)} a week"
+            + (
+                f" ({money(periodic.amount_pence)} {FREQUENCY.get(periodic.frequency, '')})"
+                if periodic.frequency
+                else ""
+            )
+            + f", effective from {day(calc.effective_date)}",
+            indent,
+        )
+        say(
+            f"reason: {words(pb.CalculationReason, calc.reason, 'CALCULATION_REASON_')}; "
+            f"calculation {short(calc.calculation)}",
+            indent,
+        )
         basis = INCOME_BASIS.get(calc.income_basis, calc.income_basis.replace("_", " ").lower())
-        say(f"income used: {money(calc.gross_weekly_income_pence)} a week gross ({calc.income_basis}: {basis})", indent)
+        say(
+            f"income used: {money(calc.gross_weekly_income_pence)} a week gross ({calc.income_basis}: {basis})",
+            indent,
+        )
 
     def show_plan(self, name: str, indent: int = 2) -> pb.PaymentPlan:
-        plan = self.cw.GetPaymentPlan(api.GetPaymentPlanRequest(name=name), metadata=self.who(), timeout=5)
+        plan = self.cw.GetPaymentPlan(
+            api.GetPaymentPlanRequest(name=name), metadata=self.who(), timeout=5
+        )
         issued = plan.issue_time.ToDatetime(dt.UTC).date() if plan.HasField("issue_time") else None
-        say(f"payment plan {short(plan.name)} ({words(pb.PaymentPlanState, plan.state, 'PAYMENT_PLAN_STATE_')}), "
-            f"issued {day(issued)} on calculation {short(plan.calculation)}", indent)
-        say(f"{words(common.PaymentFrequency, plan.payment_frequency, 'PAYMENT_FREQUENCY_')} payments by "
+        say(
+            f"payment plan {short(plan.name)} ({words(pb.PaymentPlanState, plan.state, 'PAYMENT_PLAN_STATE_')}), "
+            f"issued {day(issued)} on calculation {short(plan.calculation)}",
+            indent,
+        )
+        say(
+            f"{words(common.PaymentFrequency, plan.payment_frequency, 'PAYMENT_FREQUENCY_')} payments by "
             f"{words(pb.ServiceType, plan.service_type, 'SERVICE_TYPE_')}, built on {money(plan.weekly_amount_pence)} "
-            f"a week, covering {day(plan.period.start_date)} to {day(plan.period.end_date)}", indent)
+            f"a week, covering {day(plan.period.start_date)} to {day(plan.period.end_date)}",
+            indent,
+        )
         if plan.payments:
             first = plan.payments[0]
-            say(f"first payment due {day(first.due_date)}: {money(first.amount_due_pence)} "
+            say(
+                f"first payment due {day(first.due_date)}: {money(first.amount_due_pence)} "
                 f"(for {day(first.covers.start_date)} to {day(first.covers.end_date)}); "
-                f"{len(plan.payments)} payments, {money(plan.total_due_pence)} in all", indent)
+                f"{len(plan.payments)} payments, {money(plan.total_due_pence)} in all",
+                indent,
+            )
             regular = plan.payments[1] if len(plan.payments) > 1 else first
             if regular.amount_due_pence != first.amount_due_pence:
                 say(f"then {money(regular.amount_due_pence)} from {day(regular.due_date)}", indent)
@@ -261,42 +340,81 @@ class Demo:
             return held.current_gross_weekly_income_pence
         return self.case.latest_calculation.gross_weekly_income_pence
 
-    def report_verify_apply(self, change: pb.ChangeOfCircumstances, evidence: str
-                            ) -> api.ApplyChangesOfCircumstancesResponse:
-        reported = self.cw.ReportChangeOfCircumstances(api.ReportChangeOfCircumstancesRequest(
-            request_id=rid(), parent=self.case.name, change_of_circumstances=change), metadata=self.who(), timeout=10)
-        say(f"ReportChangeOfCircumstances → change {short(reported.name)}: "
+    def report_verify_apply(
+        self, change: pb.ChangeOfCircumstances, evidence: str
+    ) -> api.ApplyChangesOfCircumstancesResponse:
+        reported = self.cw.ReportChangeOfCircumstances(
+            api.ReportChangeOfCircumstancesRequest(
+                request_id=rid(), parent=self.case.name, change_of_circumstances=change
+            ),
+            metadata=self.who(),
+            timeout=10,
+        )
+        say(
+            f"ReportChangeOfCircumstances → change {short(reported.name)}: "
             f"{words(pb.ChangeOfCircumstancesState, reported.state, 'CHANGE_OF_CIRCUMSTANCES_STATE_')}, "
-            f"sequencing step {reported.sequence_step}, service request {short(reported.service_request)} raised")
-        verified = self.cw.VerifyChangeOfCircumstances(api.VerifyChangeOfCircumstancesRequest(
-            request_id=rid(), name=reported.name, outcome=api.VERIFICATION_OUTCOME_VERIFIED,
-            evidence=[pb.Evidence(kind=pb.EVIDENCE_KIND_DOCUMENT, description=evidence,
-                                  received_date=pb_date(self.today))]), metadata=self.who(), timeout=10)
-        say(f"VerifyChangeOfCircumstances (document: {evidence}) → "
+            f"sequencing step {reported.sequence_step}, service request {short(reported.service_request)} raised"
+        )
+        verified = self.cw.VerifyChangeOfCircumstances(
+            api.VerifyChangeOfCircumstancesRequest(
+                request_id=rid(),
+                name=reported.name,
+                outcome=api.VERIFICATION_OUTCOME_VERIFIED,
+                evidence=[
+                    pb.Evidence(
+                        kind=pb.EVIDENCE_KIND_DOCUMENT,
+                        description=evidence,
+                        received_date=pb_date(self.today),
+                    )
+                ],
+            ),
+            metadata=self.who(),
+            timeout=10,
+        )
+        say(
+            f"VerifyChangeOfCircumstances (document: {evidence}) → "
             f"{words(pb.ChangeOfCircumstancesState, verified.state, 'CHANGE_OF_CIRCUMSTANCES_STATE_')}"
-            f" by {verified.verified_by}")
-        expect(verified.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_VERIFIED,
-               f"the change should be verified, but it is {pb.ChangeOfCircumstancesState.Name(verified.state)}")
+            f" by {verified.verified_by}"
+        )
+        expect(
+            verified.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_VERIFIED,
+            f"the change should be verified, but it is {pb.ChangeOfCircumstancesState.Name(verified.state)}",
+        )
         for attempt in range(3):
             try:
-                applied = self.cw.ApplyChangesOfCircumstances(api.ApplyChangesOfCircumstancesRequest(
-                    request_id=rid(), parent=self.case.name), metadata=self.who(), timeout=40)
+                applied = self.cw.ApplyChangesOfCircumstances(
+                    api.ApplyChangesOfCircumstancesRequest(request_id=rid(), parent=self.case.name),
+                    metadata=self.who(),
+                    timeout=40,
+                )
                 break
-            except grpc.RpcError as err:  # the background feed pass changed the case at the same moment: again
+            except (
+                grpc.RpcError
+            ) as err:  # the background feed pass changed the case at the same moment: again
                 if err.code() != grpc.StatusCode.ABORTED or attempt == 2:
                     raise
                 time.sleep(1)
         for c in applied.changes_of_circumstances:
-            say(f"ApplyChangesOfCircumstances → change {short(c.name)}: "
+            say(
+                f"ApplyChangesOfCircumstances → change {short(c.name)}: "
                 f"{words(pb.ChangeOfCircumstancesState, c.state, 'CHANGE_OF_CIRCUMSTANCES_STATE_')}"
-                + ("; the liability moved" if c.liability_changed else ""))
+                + ("; the liability moved" if c.liability_changed else "")
+            )
         if applied.cancelled_correspondence:
-            say(f"letters made redundant by this one, cancelled before dispatch: "
-                f"{', '.join(short(n) for n in applied.cancelled_correspondence)}", 2)
+            say(
+                f"letters made redundant by this one, cancelled before dispatch: "
+                f"{', '.join(short(n) for n in applied.cancelled_correspondence)}",
+                2,
+            )
         if applied.client_call:
-            say(f"one call to the client scheduled after the change(s): {short(applied.client_call)}", 2)
-        expect(any(c.name == reported.name for c in applied.changes_of_circumstances),
-               f"ApplyChangesOfCircumstances did not deal with {reported.name}")
+            say(
+                f"one call to the client scheduled after the change(s): {short(applied.client_call)}",
+                2,
+            )
+        expect(
+            any(c.name == reported.name for c in applied.changes_of_circumstances),
+            f"ApplyChangesOfCircumstances did not deal with {reported.name}",
+        )
         self.case = applied.updated_case
         return applied
 
@@ -306,12 +424,17 @@ class Demo:
         self.step = "1. An application"
         step(1, "An application: a receiving parent applies for the children of a separated family")
         for attempt, (index, request, payer) in enumerate(families(self.start, self.today)):
-            expect(attempt < 50, "50 families in a row already have a case: is this the same stack for ever?")
+            expect(
+                attempt < 50,
+                "50 families in a row already have a case: is this the same stack for ever?",
+            )
             try:
                 self.case = self.cw.CreateCase(request, metadata=self.who(), timeout=10)
             except grpc.RpcError as err:
                 if err.code() == grpc.StatusCode.ALREADY_EXISTS:
-                    say(f"(the family at population index {index} already has a case; picking another)")
+                    say(
+                        f"(the family at population index {index} already has a case; picking another)"
+                    )
                     continue
                 raise
             family = index, payer
@@ -321,53 +444,93 @@ class Demo:
         self.today = as_date(case.application_date)
         employers = ", ".join(e.employer.name for e in payer.employments if e.end_date is None)
         say(f"Family at index {index} of the shared synthetic population:")
-        say(f"paying parent     {person_name(case.paying_parent.identity)}, NINO {case.paying_parent.identity.nino}, "
-            f"born {day(case.paying_parent.identity.date_of_birth)}, works for {employers}", 2)
-        say(f"receiving parent  {person_name(case.receiving_parent.identity)}, NINO "
-            f"{case.receiving_parent.identity.nino}, born {day(case.receiving_parent.identity.date_of_birth)}", 2)
+        say(
+            f"paying parent     {person_name(case.paying_parent.identity)}, NINO {case.paying_parent.identity.nino}, "
+            f"born {day(case.paying_parent.identity.date_of_birth)}, works for {employers}",
+            2,
+        )
+        say(
+            f"receiving parent  {person_name(case.receiving_parent.identity)}, NINO "
+            f"{case.receiving_parent.identity.nino}, born {day(case.receiving_parent.identity.date_of_birth)}",
+            2,
+        )
         for child in case.qualifying_children:
-            say(f"child             {child.name.forenames} {child.name.surname}, born {day(child.date_of_birth)}, "
-                f"CRN {child.child_reference_number}", 2)
-        say(f"CreateCase → {case.name}: state {words(pb.CaseState, case.state, 'CASE_STATE_')}, application made "
+            say(
+                f"child             {child.name.forenames} {child.name.surname}, born {day(child.date_of_birth)}, "
+                f"CRN {child.child_reference_number}",
+                2,
+            )
+        say(
+            f"CreateCase → {case.name}: state {words(pb.CaseState, case.state, 'CASE_STATE_')}, application made "
             f"{day(case.application_date)}, {words(common.PaymentFrequency, case.payment_frequency, 'PAYMENT_FREQUENCY_')}"
-            f" payments, {words(pb.ServiceType, case.service_type, 'SERVICE_TYPE_')}")
+            f" payments, {words(pb.ServiceType, case.service_type, 'SERVICE_TYPE_')}"
+        )
         expect(case.state == pb.CASE_STATE_APPLICATION, "a new case should be an application")
 
-        case = self.case = self.cw.VerifyApplication(api.VerifyApplicationRequest(request_id=rid(), name=case.name),
-                                                     metadata=self.who(), timeout=20)
+        case = self.case = self.cw.VerifyApplication(
+            api.VerifyApplicationRequest(request_id=rid(), name=case.name),
+            metadata=self.who(),
+            timeout=20,
+        )
         checks = case.application_checks
         say(f"VerifyApplication → state {words(pb.CaseState, case.state, 'CASE_STATE_')}")
         nino = checks.paying_parent_nino_verification
-        say(f"NINO verified by CIS: {words(common.MatchOutcome, nino.outcome, 'MATCH_OUTCOME_')}"
-            + (f" (failed: {', '.join(nino.failed_rules)})" if nino.failed_rules else ""), 2)
-        say(f"employment status (HMRC): "
-            f"{words(pb.EmploymentStatus, checks.paying_parent_employment_status, 'EMPLOYMENT_STATUS_')}", 2)
+        say(
+            f"NINO verified by CIS: {words(common.MatchOutcome, nino.outcome, 'MATCH_OUTCOME_')}"
+            + (f" (failed: {', '.join(nino.failed_rules)})" if nino.failed_rules else ""),
+            2,
+        )
+        say(
+            f"employment status (HMRC): "
+            f"{words(pb.EmploymentStatus, checks.paying_parent_employment_status, 'EMPLOYMENT_STATUS_')}",
+            2,
+        )
         for child in case.qualifying_children:
             chb = child.child_benefit
-            say(f"Child Benefit for {child.name.forenames}: {'entitled' if chb.entitled else 'NOT entitled'}, "
+            say(
+                f"Child Benefit for {child.name.forenames}: {'entitled' if chb.entitled else 'NOT entitled'}, "
                 f"{'in payment' if chb.in_payment else 'not in payment'}"
-                + (f", ends {day(chb.end_date)}" if chb.end_date.year else ""), 2)
-        say(f"interests registered: CIS {'yes' if checks.cis_interest_registered else 'NO'}, "
-            f"HMRC {'yes' if checks.hmrc_interest_registered else 'NO'}", 2)
+                + (f", ends {day(chb.end_date)}" if chb.end_date.year else ""),
+                2,
+            )
+        say(
+            f"interests registered: CIS {'yes' if checks.cis_interest_registered else 'NO'}, "
+            f"HMRC {'yes' if checks.hmrc_interest_registered else 'NO'}",
+            2,
+        )
         say(f"outstanding checks: {', '.join(checks.outstanding_checks) or 'none'}", 2)
         say(f"initial effective date: {day(case.initial_effective_date)}", 2)
-        expect(case.state == pb.CASE_STATE_INITIAL_CALCULATION and not checks.outstanding_checks,
-               f"the application checks should all pass; outstanding: {list(checks.outstanding_checks)}")
-        expect(checks.cis_interest_registered, "the CIS interest should be registered (benefit broadcasts need it)")
+        expect(
+            case.state == pb.CASE_STATE_INITIAL_CALCULATION and not checks.outstanding_checks,
+            f"the application checks should all pass; outstanding: {list(checks.outstanding_checks)}",
+        )
+        expect(
+            checks.cis_interest_registered,
+            "the CIS interest should be registered (benefit broadcasts need it)",
+        )
 
-        case = self.case = self.cw.CalculateCase(api.CalculateCaseRequest(request_id=rid(), name=case.name),
-                                                 metadata=self.who(), timeout=20)
+        case = self.case = self.cw.CalculateCase(
+            api.CalculateCaseRequest(request_id=rid(), name=case.name),
+            metadata=self.who(),
+            timeout=20,
+        )
         say(f"CalculateCase → state {words(pb.CaseState, case.state, 'CASE_STATE_')}")
         self.show_calculation(case.latest_calculation)
         say(f"annual review date: {day(case.annual_review_date)}", 2)
-        expect(case.state == pb.CASE_STATE_LIVE and case.current_payment_plan,
-               "the first calculation should make the case live with a payment plan")
+        expect(
+            case.state == pb.CASE_STATE_LIVE and case.current_payment_plan,
+            "the first calculation should make the case live with a payment plan",
+        )
         say("GetPaymentPlan:")
         plan = self.show_plan(case.current_payment_plan)
-        expect(plan.weekly_amount_pence == case.latest_calculation.weekly_amount_pence,
-               "the payment plan should be built on the calculated weekly amount")
+        expect(
+            plan.weekly_amount_pence == case.latest_calculation.weekly_amount_pence,
+            "the payment plan should be built on the calculated weekly amount",
+        )
 
-    def income_change(self, number: int, factor: float, title: str) -> api.ApplyChangesOfCircumstancesResponse:
+    def income_change(
+        self, number: int, factor: float, title: str
+    ) -> api.ApplyChangesOfCircumstancesResponse:
         self.step = f"{number}. {title}"
         step(number, title)
         self.get_case()
@@ -376,49 +539,83 @@ class Demo:
         plan_before = self.case.current_payment_plan
         in_use = self.income_in_use()
         new = round(in_use * factor)
-        say(f"The paying parent sends payslips: {money(in_use)} a week gross in use now, {money(new)} a week "
-            f"({factor - 1:+.0%})")
-        applied = self.report_verify_apply(pb.ChangeOfCircumstances(
-            type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_CHANGE_INCOME, reported_by=pb.REPORTER_PAYING_PARENT,
-            reporting_client=self.case.paying_parent.name, note="Pay rise",
-            income_change=pb.IncomeChange(current_gross_weekly_income_pence=new, source=pb.INCOME_SOURCE_PAYSLIPS)),
-            "payslips")
+        say(
+            f"The paying parent sends payslips: {money(in_use)} a week gross in use now, {money(new)} a week "
+            f"({factor - 1:+.0%})"
+        )
+        applied = self.report_verify_apply(
+            pb.ChangeOfCircumstances(
+                type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_CHANGE_INCOME,
+                reported_by=pb.REPORTER_PAYING_PARENT,
+                reporting_client=self.case.paying_parent.name,
+                note="Pay rise",
+                income_change=pb.IncomeChange(
+                    current_gross_weekly_income_pence=new, source=pb.INCOME_SOURCE_PAYSLIPS
+                ),
+            ),
+            "payslips",
+        )
         change = applied.changes_of_circumstances[-1]
         detail = change.income_change
-        say(f"the change is {detail.change_basis_points} basis points ({detail.change_basis_points / 100:+.2f}%) of "
+        say(
+            f"the change is {detail.change_basis_points} basis points ({detail.change_basis_points / 100:+.2f}%) of "
             f"the income in use: tolerance {'BREACHED' if detail.tolerance_breached else 'not breached'} (25% = 2500)",
-            2)
+            2,
+        )
         after = self.case.latest_calculation
         if factor < 1.25:
-            expect(change.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_TOLERANCE_NOT_BREACHED,
-                   "a rise under 25% should end TOLERANCE_NOT_BREACHED, but it is "
-                   + pb.ChangeOfCircumstancesState.Name(change.state))
-            expect(not applied.payment_plan and after.calculation == before.calculation,
-                   "a rise under 25% should not recalculate the case or issue a payment plan")
-            say(f"no new calculation: still {rate_words(after.rate)}, {money(after.weekly_amount_pence)} a week; "
-                f"payment plan {short(self.case.current_payment_plan)} unchanged", 2)
+            expect(
+                change.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_TOLERANCE_NOT_BREACHED,
+                "a rise under 25% should end TOLERANCE_NOT_BREACHED, but it is "
+                + pb.ChangeOfCircumstancesState.Name(change.state),
+            )
+            expect(
+                not applied.payment_plan and after.calculation == before.calculation,
+                "a rise under 25% should not recalculate the case or issue a payment plan",
+            )
+            say(
+                f"no new calculation: still {rate_words(after.rate)}, {money(after.weekly_amount_pence)} a week; "
+                f"payment plan {short(self.case.current_payment_plan)} unchanged",
+                2,
+            )
         else:
-            expect(change.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_APPLIED and detail.tolerance_breached,
-                   "a rise over 25% should be APPLIED, but it is " + pb.ChangeOfCircumstancesState.Name(change.state))
-            expect(after.calculation != before.calculation
-                   and after.reason == pb.CALCULATION_REASON_CHANGE_OF_CIRCUMSTANCES,
-                   "a rise over 25% should recalculate the case")
-            expect(after.weekly_amount_pence > before.weekly_amount_pence,
-                   f"a pay rise should raise the amount ({money(before.weekly_amount_pence)} → "
-                   f"{money(after.weekly_amount_pence)})")
-            say(f"recalculated: {money(before.weekly_amount_pence)} → {money(after.weekly_amount_pence)} a week "
-                f"({rate_words(before.rate)} → {rate_words(after.rate)})", 2)
+            expect(
+                change.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_APPLIED
+                and detail.tolerance_breached,
+                "a rise over 25% should be APPLIED, but it is "
+                + pb.ChangeOfCircumstancesState.Name(change.state),
+            )
+            expect(
+                after.calculation != before.calculation
+                and after.reason == pb.CALCULATION_REASON_CHANGE_OF_CIRCUMSTANCES,
+                "a rise over 25% should recalculate the case",
+            )
+            expect(
+                after.weekly_amount_pence > before.weekly_amount_pence,
+                f"a pay rise should raise the amount ({money(before.weekly_amount_pence)} → "
+                f"{money(after.weekly_amount_pence)})",
+            )
+            say(
+                f"recalculated: {money(before.weekly_amount_pence)} → {money(after.weekly_amount_pence)} a week "
+                f"({rate_words(before.rate)} → {rate_words(after.rate)})",
+                2,
+            )
             self.show_calculation(after, 4)
             self.new_plan(applied, plan_before)
         return applied
 
     def new_plan(self, applied: api.ApplyChangesOfCircumstancesResponse, plan_before: str) -> None:
-        expect(bool(applied.payment_plan) and applied.payment_plan != plan_before,
-               "a change that moves the liability should issue a new payment plan")
+        expect(
+            bool(applied.payment_plan) and applied.payment_plan != plan_before,
+            "a change that moves the liability should issue a new payment plan",
+        )
         say(f"new payment plan issued the same day (replacing {short(plan_before)}):", 2)
         plan = self.show_plan(applied.payment_plan, 4)
         issued = plan.issue_time.ToDatetime(dt.UTC).date()
-        expect(issued == self.today, f"the new payment plan should be issued the same day, not {issued}")
+        expect(
+            issued == self.today,
+            f"the new payment plan should be issued the same day, not {issued}",
+        )
 
     def new_partners_child(self) -> None:
         self.step = "4. A new partner's child"
@@ -429,27 +626,50 @@ class Demo:
         plan_before = self.case.current_payment_plan
         born = self.today - dt.timedelta(days=120)
         surname = self.case.paying_parent.identity.name.surname
-        say(f"The paying parent reports that Robin {surname}, born {day(born)}, lives with them and their partner "
-            "(Child Benefit in payment): a relevant other child")
-        applied = self.report_verify_apply(pb.ChangeOfCircumstances(
-            type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_NEW_ROC_IN_NRP_HOUSEHOLD, reported_by=pb.REPORTER_PAYING_PARENT,
-            reporting_client=self.case.paying_parent.name, note="New partner's baby",
-            new_child=pb.NewChild(name=common.PersonName(forenames="Robin", surname=surname),
-                                  date_of_birth=pb_date(born))), "birth certificate")
+        say(
+            f"The paying parent reports that Robin {surname}, born {day(born)}, lives with them and their partner "
+            "(Child Benefit in payment): a relevant other child"
+        )
+        applied = self.report_verify_apply(
+            pb.ChangeOfCircumstances(
+                type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_NEW_ROC_IN_NRP_HOUSEHOLD,
+                reported_by=pb.REPORTER_PAYING_PARENT,
+                reporting_client=self.case.paying_parent.name,
+                note="New partner's baby",
+                new_child=pb.NewChild(
+                    name=common.PersonName(forenames="Robin", surname=surname),
+                    date_of_birth=pb_date(born),
+                ),
+            ),
+            "birth certificate",
+        )
         change = applied.changes_of_circumstances[-1]
-        expect(change.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_APPLIED,
-               "the new relevant other child should be APPLIED, but it is "
-               + pb.ChangeOfCircumstancesState.Name(change.state))
+        expect(
+            change.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_APPLIED,
+            "the new relevant other child should be APPLIED, but it is "
+            + pb.ChangeOfCircumstancesState.Name(change.state),
+        )
         rocs = [c for c in self.case.relevant_other_children if not c.end_date.year]
-        say(f"relevant other children on the case now: "
-            f"{', '.join(f'{c.name.forenames} {c.name.surname} (born {day(c.date_of_birth)})' for c in rocs)}", 2)
+        say(
+            f"relevant other children on the case now: "
+            f"{', '.join(f'{c.name.forenames} {c.name.surname} (born {day(c.date_of_birth)})' for c in rocs)}",
+            2,
+        )
         after = self.case.latest_calculation
-        expect(after.calculation != before.calculation, "a new relevant other child should recalculate the case")
-        expect(after.weekly_amount_pence < before.weekly_amount_pence,
-               f"a relevant other child should reduce the amount ({money(before.weekly_amount_pence)} → "
-               f"{money(after.weekly_amount_pence)})")
-        say(f"recalculated: {money(before.weekly_amount_pence)} → {money(after.weekly_amount_pence)} a week "
-            f"({rate_words(after.rate)}); the relevant other child reduces the income the rate applies to", 2)
+        expect(
+            after.calculation != before.calculation,
+            "a new relevant other child should recalculate the case",
+        )
+        expect(
+            after.weekly_amount_pence < before.weekly_amount_pence,
+            f"a relevant other child should reduce the amount ({money(before.weekly_amount_pence)} → "
+            f"{money(after.weekly_amount_pence)})",
+        )
+        say(
+            f"recalculated: {money(before.weekly_amount_pence)} → {money(after.weekly_amount_pence)} a week "
+            f"({rate_words(after.rate)}); the relevant other child reduces the income the rate applies to",
+            2,
+        )
         self.show_calculation(after, 4)
         self.new_plan(applied, plan_before)
 
@@ -461,66 +681,112 @@ class Demo:
         before.CopyFrom(self.case.latest_calculation)
         plan_before = self.case.current_payment_plan
         payer = self.case.paying_parent.identity
-        award = self.dwp.StartBenefitAward(dwp_api.StartBenefitAwardRequest(
-            request_id=rid(), nino=payer.nino, benefit_type=dwp_pb.BENEFIT_TYPE_JOBSEEKERS_ALLOWANCE_INCOME_BASED,
-            start_date=pb_date(self.today),
-            amount=common.PeriodicAmount(frequency=common.PAYMENT_FREQUENCY_WEEKLY, amount_pence=JSA_WEEKLY_PENCE)),
-            metadata=self.who(), timeout=10)
-        say(f"DWP (dwp-gateway scenario service) StartBenefitAward → award {award.award_id}: "
+        award = self.dwp.StartBenefitAward(
+            dwp_api.StartBenefitAwardRequest(
+                request_id=rid(),
+                nino=payer.nino,
+                benefit_type=dwp_pb.BENEFIT_TYPE_JOBSEEKERS_ALLOWANCE_INCOME_BASED,
+                start_date=pb_date(self.today),
+                amount=common.PeriodicAmount(
+                    frequency=common.PAYMENT_FREQUENCY_WEEKLY, amount_pence=JSA_WEEKLY_PENCE
+                ),
+            ),
+            metadata=self.who(),
+            timeout=10,
+        )
+        say(
+            f"DWP (dwp-gateway scenario service) StartBenefitAward → award {award.award_id}: "
             f"{words(dwp_pb.BenefitType, award.benefit_type, 'BENEFIT_TYPE_')}, "
             f"{words(dwp_pb.BenefitAwardStatus, award.status, 'BENEFIT_AWARD_STATUS_')}, from {day(award.start_date)}, "
-            f"{money(award.amount.amount_pence)} {FREQUENCY.get(award.amount.frequency, '')}")
-        say(f"CIS broadcasts the award to the interest casework registered; waiting up to {self.wait_seconds:.0f} s for "
-            "casework to raise and apply the change ...")
+            f"{money(award.amount.amount_pence)} {FREQUENCY.get(award.amount.frequency, '')}"
+        )
+        say(
+            f"CIS broadcasts the award to the interest casework registered; waiting up to {self.wait_seconds:.0f} s for "
+            "casework to raise and apply the change ..."
+        )
         started = time.monotonic()
         while True:
             if self.get_case().latest_calculation.calculation != before.calculation:
                 break
-            expect(time.monotonic() - started < self.wait_seconds,
-                   f"casework did not recalculate within {self.wait_seconds:.0f} s of the benefit award: is the broker "
-                   "up and dwp-gateway broadcasting? (see var/logs/dwp-gateway.log and casework.log)")
+            expect(
+                time.monotonic() - started < self.wait_seconds,
+                f"casework did not recalculate within {self.wait_seconds:.0f} s of the benefit award: is the broker "
+                "up and dwp-gateway broadcasting? (see var/logs/dwp-gateway.log and casework.log)",
+            )
             time.sleep(0.5)
         say(f"... recalculated after {time.monotonic() - started:.1f} s")
-        listed = self.cw.ListChangesOfCircumstances(api.ListChangesOfCircumstancesRequest(
-            parent=self.case.name, type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_CHANGE_BENEFIT_DETAILS),
-            metadata=self.who(), timeout=5).changes_of_circumstances
-        expect(bool(listed), "casework should have raised a CHANGE_BENEFIT_DETAILS change from the CIS broadcast")
+        listed = self.cw.ListChangesOfCircumstances(
+            api.ListChangesOfCircumstancesRequest(
+                parent=self.case.name, type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_CHANGE_BENEFIT_DETAILS
+            ),
+            metadata=self.who(),
+            timeout=5,
+        ).changes_of_circumstances
+        expect(
+            bool(listed),
+            "casework should have raised a CHANGE_BENEFIT_DETAILS change from the CIS broadcast",
+        )
         for c in listed:
             detail = c.benefit_details_change
-            evidence = ", ".join(f"{words(pb.EvidenceKind, e.kind, 'EVIDENCE_KIND_')}: {e.description}" for e in c.evidence)
-            say(f"change {short(c.name)}: {detail.benefit.replace('_', ' ').lower()} "
+            evidence = ", ".join(
+                f"{words(pb.EvidenceKind, e.kind, 'EVIDENCE_KIND_')}: {e.description}"
+                for e in c.evidence
+            )
+            say(
+                f"change {short(c.name)}: {detail.benefit.replace('_', ' ').lower()} "
                 f"{words(pb.BenefitChange, detail.change, 'BENEFIT_CHANGE_')}"
                 f"{' (partner)' if detail.partner_award else ''}, effective {day(c.effective_date)}, reported by "
                 f"{words(pb.Reporter, c.reported_by, 'REPORTER_')} "
                 f"({evidence})"
                 f", {words(pb.ChangeOfCircumstancesState, c.state, 'CHANGE_OF_CIRCUMSTANCES_STATE_')}"
-                + ("; the liability moved" if c.liability_changed else ""), 2)
-        expect(any(c.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_APPLIED for c in listed),
-               "the benefit change from the feed should be APPLIED")
+                + ("; the liability moved" if c.liability_changed else ""),
+                2,
+            )
+        expect(
+            any(c.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_APPLIED for c in listed),
+            "the benefit change from the feed should be APPLIED",
+        )
         after = self.case.latest_calculation
-        say(f"recalculated: {money(before.weekly_amount_pence)} → {money(after.weekly_amount_pence)} a week "
-            f"({rate_words(before.rate)} → {rate_words(after.rate)})", 2)
+        say(
+            f"recalculated: {money(before.weekly_amount_pence)} → {money(after.weekly_amount_pence)} a week "
+            f"({rate_words(before.rate)} → {rate_words(after.rate)})",
+            2,
+        )
         self.show_calculation(after, 4)
-        expect(after.rate == "FLAT", f"income-based JSA should put the case on the flat rate, not {after.rate}")
+        expect(
+            after.rate == "FLAT",
+            f"income-based JSA should put the case on the flat rate, not {after.rate}",
+        )
         if self.case.current_payment_plan != plan_before:
             say(f"new payment plan issued (replacing {short(plan_before)}):", 2)
             self.show_plan(self.case.current_payment_plan, 4)
 
     def annual_review(self) -> None:
         self.step = "6. An annual review"
-        step(6, "An annual review: the scheduler reviews the case from 30 days before its review date")
+        step(
+            6,
+            "An annual review: the scheduler reviews the case from 30 days before its review date",
+        )
         self.get_case()
         before = pb.LatestCalculation()
         before.CopyFrom(self.case.latest_calculation)
         review = as_date(self.case.annual_review_date)
         as_of = review - dt.timedelta(days=30)
-        say(f"annual review date {day(review)}: the review runs from 30 days before, so the scheduler runs as of "
-            f"{day(as_of)}")
+        say(
+            f"annual review date {day(review)}: the review runs from 30 days before, so the scheduler runs as of "
+            f"{day(as_of)}"
+        )
         first = as_of
         for _ in range(366):
-            response = self.cw.RunScheduledWork(api.RunScheduledWorkRequest(
-                request_id=rid(), as_of_date=pb_date(as_of), jobs=[api.SCHEDULED_JOB_ANNUAL_REVIEW]),
-                metadata=self.who("team_leader"), timeout=600)
+            response = self.cw.RunScheduledWork(
+                api.RunScheduledWorkRequest(
+                    request_id=rid(),
+                    as_of_date=pb_date(as_of),
+                    jobs=[api.SCHEDULED_JOB_ANNUAL_REVIEW],
+                ),
+                metadata=self.who("team_leader"),
+                timeout=600,
+            )
             result = next(r for r in response.results if r.job == api.SCHEDULED_JOB_ANNUAL_REVIEW)
             if result.items_due:
                 break
@@ -528,22 +794,36 @@ class Demo:
             # still due on the next date, from 30 days before its review date onwards.
             as_of += dt.timedelta(days=1)
         if as_of != first:
-            say(f"(earlier runs on this stack already ran the annual reviews as of {day(first)}"
-                + (f" to {day(as_of - dt.timedelta(days=1))}" if as_of - first > dt.timedelta(days=1) else "")
-                + f": a date done does nothing more, so this run is as of {day(as_of)})")
-        say(f"RunScheduledWork (annual review, as of {day(as_of)}): {result.items_due} case(s) due, "
-            f"{result.items_processed} reviewed, {result.items_failed} failed")
+            say(
+                f"(earlier runs on this stack already ran the annual reviews as of {day(first)}"
+                + (
+                    f" to {day(as_of - dt.timedelta(days=1))}"
+                    if as_of - first > dt.timedelta(days=1)
+                    else ""
+                )
+                + f": a date done does nothing more, so this run is as of {day(as_of)})"
+            )
+        say(
+            f"RunScheduledWork (annual review, as of {day(as_of)}): {result.items_due} case(s) due, "
+            f"{result.items_processed} reviewed, {result.items_failed} failed"
+        )
         for failure in result.failures:
             say(f"failed: {failure}", 2)
         plan_before = self.case.current_payment_plan
         self.get_case()
         after = self.case.latest_calculation
-        expect(after.reason == pb.CALCULATION_REASON_ANNUAL_REVIEW and after.calculation != before.calculation,
-               "the annual review should recalculate the case (latest calculation reason ANNUAL_REVIEW), but it is "
-               + pb.CalculationReason.Name(after.reason) + ("; failures: " + "; ".join(result.failures)
-                                                            if result.failures else ""))
-        say(f"the case's new calculation ({money(before.weekly_amount_pence)} → {money(after.weekly_amount_pence)} "
-            "a week):", 2)
+        expect(
+            after.reason == pb.CALCULATION_REASON_ANNUAL_REVIEW
+            and after.calculation != before.calculation,
+            "the annual review should recalculate the case (latest calculation reason ANNUAL_REVIEW), but it is "
+            + pb.CalculationReason.Name(after.reason)
+            + ("; failures: " + "; ".join(result.failures) if result.failures else ""),
+        )
+        say(
+            f"the case's new calculation ({money(before.weekly_amount_pence)} → {money(after.weekly_amount_pence)} "
+            "a week):",
+            2,
+        )
         self.show_calculation(after, 4)
         next_review = as_date(self.case.annual_review_date)
         say(f"next annual review: {day(next_review)}", 2)
@@ -557,18 +837,29 @@ class Demo:
         step(7, "What the case produced: letters, calls and service requests")
         items, token = [], ""
         while True:
-            page = self.cw.ListCorrespondence(api.ListCorrespondenceRequest(
-                parent=self.case.name, page_size=200, page_token=token), metadata=self.who(), timeout=5)
+            page = self.cw.ListCorrespondence(
+                api.ListCorrespondenceRequest(
+                    parent=self.case.name, page_size=200, page_token=token
+                ),
+                metadata=self.who(),
+                timeout=5,
+            )
             items.extend(page.correspondence)
             token = page.next_page_token
             if not token:
                 break
         say(f"ListCorrespondence: {len(items)} item(s), oldest first")
         for item in sorted(items, key=lambda i: (i.create_time.seconds, i.create_time.nanos)):
-            when = item.due_time.ToDatetime(dt.UTC).strftime("%-d %b %Y %H:%M") if item.HasField("due_time") else ""
-            line = (f"{words(pb.CorrespondenceKind, item.kind, 'CORRESPONDENCE_KIND_'):<28} to "
-                    f"{self.party(item.recipient):<40} {words(pb.ContactChannel, item.channel, 'CONTACT_CHANNEL_'):<8}"
-                    f" {words(pb.CorrespondenceState, item.state, 'CORRESPONDENCE_STATE_')}")
+            when = (
+                item.due_time.ToDatetime(dt.UTC).strftime("%-d %b %Y %H:%M")
+                if item.HasField("due_time")
+                else ""
+            )
+            line = (
+                f"{words(pb.CorrespondenceKind, item.kind, 'CORRESPONDENCE_KIND_'):<28} to "
+                f"{self.party(item.recipient):<40} {words(pb.ContactChannel, item.channel, 'CONTACT_CHANNEL_'):<8}"
+                f" {words(pb.CorrespondenceState, item.state, 'CORRESPONDENCE_STATE_')}"
+            )
             if item.state == pb.CORRESPONDENCE_STATE_CANCELLED_REDUNDANT:
                 line += f" (made redundant by {short(item.superseded_by)})"
             elif when:
@@ -580,8 +871,13 @@ class Demo:
 
         srs, token = [], ""
         while True:
-            page = self.cw.ListServiceRequests(api.ListServiceRequestsRequest(
-                parent=self.case.name, page_size=200, page_token=token), metadata=self.who(), timeout=5)
+            page = self.cw.ListServiceRequests(
+                api.ListServiceRequestsRequest(
+                    parent=self.case.name, page_size=200, page_token=token
+                ),
+                metadata=self.who(),
+                timeout=5,
+            )
             srs.extend(page.service_requests)
             token = page.next_page_token
             if not token:
@@ -593,12 +889,17 @@ class Demo:
                 status += f" / {words(pb.ServiceRequestSubStatus, sr.sub_status, 'SERVICE_REQUEST_SUB_STATUS_')}"
             if sr.resolution_code:
                 status += f" ({words(pb.ServiceRequestResolutionCode, sr.resolution_code, 'SERVICE_REQUEST_RESOLUTION_CODE_')})"
-            say(f"{short(sr.name)}  {sr.process} > {sr.area} > {sr.sub_area}: {status}; from "
-                f"{words(pb.ServiceRequestOrigin, sr.origin, 'SERVICE_REQUEST_ORIGIN_')}", 2)
+            say(
+                f"{short(sr.name)}  {sr.process} > {sr.area} > {sr.sub_area}: {status}; from "
+                f"{words(pb.ServiceRequestOrigin, sr.origin, 'SERVICE_REQUEST_ORIGIN_')}",
+                2,
+            )
         expect(bool(srs), "the changes of circumstances should have raised service requests")
 
     def run(self) -> None:
-        say(f"CMS demo: casework at {self.where['casework']}, dwp-gateway at {self.where['dwp-gateway']}")
+        say(
+            f"CMS demo: casework at {self.where['casework']}, dwp-gateway at {self.where['dwp-gateway']}"
+        )
         self.application()
         self.income_change(2, 1.10, "A pay rise under 25%: the paying parent's pay goes up by 10%")
         self.income_change(3, 1.40, "A pay rise over 25%: the paying parent's pay goes up by 40%")
@@ -609,23 +910,35 @@ class Demo:
         say()
         say(RULE)
         latest = self.case.latest_calculation
-        say(f"The story is complete for {self.case.name}: {words(pb.CaseState, self.case.state, 'CASE_STATE_')}, "
+        say(
+            f"The story is complete for {self.case.name}: {words(pb.CaseState, self.case.state, 'CASE_STATE_')}, "
             f"{rate_words(latest.rate)}, {money(latest.weekly_amount_pence)} a week, next annual review "
-            f"{day(self.case.annual_review_date)}.")
+            f"{day(self.case.annual_review_date)}."
+        )
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--start", type=int, help="population index to start the family search at (default: random)")
-    parser.add_argument("--wait", type=float, default=60.0, help="seconds to wait for the benefit broadcast (60)")
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--start", type=int, help="population index to start the family search at (default: random)"
+    )
+    parser.add_argument(
+        "--wait", type=float, default=60.0, help="seconds to wait for the benefit broadcast (60)"
+    )
     args = parser.parse_args()
 
     where = addresses()
     down = check_up(where)
     if down:
-        print("The CMS services are not up:\n  " + "\n  ".join(down)
-              + "\nStart them with `make run` in another terminal (same <SERVICE>_GRPC_PORT variables, if any), "
-                "then run `make demo` again.", file=sys.stderr)
+        print(
+            "The CMS services are not up:\n  "
+            + "\n  ".join(down)
+            + "\nStart them with `make run` in another terminal (same <SERVICE>_GRPC_PORT variables, if any), "
+            "then run `make demo` again.",
+            file=sys.stderr,
+        )
         return 2
     demo = Demo(where, start=args.start, wait_seconds=args.wait)
     try:
@@ -637,9 +950,16 @@ def main() -> int:
             print(f"(case {demo.case.name})", file=sys.stderr)
         return 1
     except grpc.RpcError as err:
-        detail = "; ".join(str(v).replace("\n", " ") for v in details_of(err).values()) if details_of(err) else ""
-        print(f"\nDEMO FAILED at step {demo.step}: {err.code().name}: {err.details()}"
-              + (f" [{detail}]" if detail else ""), file=sys.stderr)
+        detail = (
+            "; ".join(str(v).replace("\n", " ") for v in details_of(err).values())
+            if details_of(err)
+            else ""
+        )
+        print(
+            f"\nDEMO FAILED at step {demo.step}: {err.code().name}: {err.details()}"
+            + (f" [{detail}]" if detail else ""),
+            file=sys.stderr,
+        )
         if err.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
             print("A service stopped answering: is `make run` still running?", file=sys.stderr)
         if demo.case.name:

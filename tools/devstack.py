@@ -67,39 +67,58 @@ def main() -> int:
             addresses[name] = f"127.0.0.1:{port}"
         for name, module, prefix, _ in SERVICES:
             env = dict(os.environ)
-            env.update({
-                f"{prefix}GRPC_HOST": "127.0.0.1",
-                f"{prefix}GRPC_PORT": addresses[name].rsplit(":", 1)[1],
-                f"{prefix}KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
-                f"{prefix}VAR_DIR": str(var),
-                f"{prefix}LOG_FORMAT": env.get(f"{prefix}LOG_FORMAT", "console"),
-                # Tansu holds a group join for session_timeout/2: keep joins quick locally (infra.md).
-                f"{prefix}CONSUMER_SESSION_TIMEOUT_MS": "4000",
-                f"{prefix}CONSUMER_HEARTBEAT_INTERVAL_MS": "1000",
-            })
+            env.update(
+                {
+                    f"{prefix}GRPC_HOST": "127.0.0.1",
+                    f"{prefix}GRPC_PORT": addresses[name].rsplit(":", 1)[1],
+                    f"{prefix}KAFKA_BOOTSTRAP_SERVERS": broker.bootstrap,
+                    f"{prefix}VAR_DIR": str(var),
+                    f"{prefix}LOG_FORMAT": env.get(f"{prefix}LOG_FORMAT", "console"),
+                    # Tansu holds a group join for session_timeout/2: keep joins quick locally (infra.md).
+                    f"{prefix}CONSUMER_SESSION_TIMEOUT_MS": "4000",
+                    f"{prefix}CONSUMER_HEARTBEAT_INTERVAL_MS": "1000",
+                }
+            )
             if pg:
-                env[f"{prefix}DATABASE_URL"] = devinfra.database_url(pg, "cms_" + name.replace("-", "_"))
+                env[f"{prefix}DATABASE_URL"] = devinfra.database_url(
+                    pg, "cms_" + name.replace("-", "_")
+                )
             if name == "casework":
                 for other in ("calculation", "hmrc-gateway", "dwp-gateway", "cra-gateway"):
                     env[f"CASEWORK_{other.upper().replace('-', '_')}_ADDRESS"] = addresses[other]
             log = open(var / "logs" / f"{name}.log", "ab")  # noqa: SIM115 - closed with the process
-            procs.append((name, subprocess.Popen([sys.executable, "-m", module, "serve"], env=env, stdout=log,
-                                                 stderr=subprocess.STDOUT, cwd=ROOT)))
+            procs.append(
+                (
+                    name,
+                    subprocess.Popen(
+                        [sys.executable, "-m", module, "serve"],
+                        env=env,
+                        stdout=log,
+                        stderr=subprocess.STDOUT,
+                        cwd=ROOT,
+                    ),
+                )
+            )
         for name, proc in procs:
             try:
                 devinfra.wait_serving(addresses[name], process=proc)
             except (TimeoutError, RuntimeError):
-                print(f"{name} failed to start; see {var / 'logs' / (name + '.log')}", file=sys.stderr)
+                print(
+                    f"{name} failed to start; see {var / 'logs' / (name + '.log')}", file=sys.stderr
+                )
                 return 1
         token = IdentityCodec(os.environ.get("CMS_IDENTITY_SIGNING_KEY", DEV_SIGNING_KEY)).mint(
-            staff_caller("dev-caseworker", "caseworker"), ttl_seconds=8 * 3600)
+            staff_caller("dev-caseworker", "caseworker"), ttl_seconds=8 * 3600
+        )
         print("\nCMS is running:")
         print(f"  {'broker':<13} {broker.bootstrap}")
         for name, _, _, _ in SERVICES:
             print(f"  {name:<13} {addresses[name]}")
         print(f"\n  databases     {'PostgreSQL ' + pg if pg else 'SQLite files in ' + str(var)}")
         print(f"  logs          {var / 'logs'}")
-        print(f"\n  A caseworker token for 8 hours (send as 'authorization: Bearer <token>'):\n  {token}")
+        print(
+            f"\n  A caseworker token for 8 hours (send as 'authorization: Bearer <token>'):\n  {token}"
+        )
         print("\n  Try: .venv/bin/grpcurl -plaintext 127.0.0.1:50052 list")
         if args.check:
             print("\n--check: all five services SERVING; stopping.")
@@ -108,8 +127,10 @@ def main() -> int:
         while not stopping.is_set():
             for name, proc in procs:
                 if proc.poll() is not None:
-                    print(f"{name} exited with {proc.returncode}; see {var / 'logs' / (name + '.log')}",
-                          file=sys.stderr)
+                    print(
+                        f"{name} exited with {proc.returncode}; see {var / 'logs' / (name + '.log')}",
+                        file=sys.stderr,
+                    )
                     return 1
             stopping.wait(0.5)
         return 0

@@ -29,15 +29,24 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", type=int, default=1_000_000)
     ap.add_argument("--seed", type=int, default=2012)
     ap.add_argument("--sample", type=int, default=30_000, help="people generated for the mix")
-    ap.add_argument("--on", type=dt.date.fromisoformat, default=dt.date(2026, 11, 22), help="the date asked about")
-    ap.add_argument("--children", type=int, default=150_000, help="16+ (claimant, child) pairs to collect")
+    ap.add_argument(
+        "--on",
+        type=dt.date.fromisoformat,
+        default=dt.date(2026, 11, 22),
+        help="the date asked about",
+    )
+    ap.add_argument(
+        "--children", type=int, default=150_000, help="16+ (claimant, child) pairs to collect"
+    )
     args = ap.parse_args(argv)
 
     tracemalloc.start()
     t = time.perf_counter()
     population = Population(size=args.size, seed=args.seed)
-    print(f"population of {args.size:,} (seed {args.seed}, horizon {population.horizon}): "
-          f"started in {1000 * (time.perf_counter() - t):.2f} ms, {tracemalloc.get_traced_memory()[1] / 1024:.0f} KiB")
+    print(
+        f"population of {args.size:,} (seed {args.seed}, horizon {population.horizon}): "
+        f"started in {1000 * (time.perf_counter() - t):.2f} ms, {tracemalloc.get_traced_memory()[1] / 1024:.0f} KiB"
+    )
     tracemalloc.stop()
 
     stride = max(1, args.size // args.sample)
@@ -46,7 +55,9 @@ def main(argv: list[str] | None = None) -> int:
     t = time.perf_counter()
     people = [population.generator.person(i) for i in indexes]
     per_person = (time.perf_counter() - t) / max(1, len(people))
-    print(f"generation: {1e6 * per_person:.0f} µs per person ({len(people):,} people, every {stride:,}th index)")
+    print(
+        f"generation: {1e6 * per_person:.0f} µs per person ({len(people):,} people, every {stride:,}th index)"
+    )
 
     n = len(people)
     c = collections.Counter()
@@ -61,7 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         c["registered for Self Assessment"] += bool(p.self_assessment_utr)
         c["no income data at all"] += not p.tax_years
         c["Child Benefit claimant"] += p.child_benefit is not None
-        c["opted out of Child Benefit payment"] += bool(p.child_benefit and p.child_benefit.elected_not_to_be_paid)
+        c["opted out of Child Benefit payment"] += bool(
+            p.child_benefit and p.child_benefit.elected_not_to_be_paid
+        )
         c["paying/receiving parent (other_parent_nino)"] += bool(p.other_parent_nino)
         c["has a partner (partner_nino)"] += bool(p.partner_nino)
         c["deceased"] += p.date_of_death is not None
@@ -80,7 +93,9 @@ def main(argv: list[str] | None = None) -> int:
                 c["HMRC: unearned income >= £2,500"] += 1
         if p.child_benefit:
             kids = p.child_benefit.children
-            c["claimant with a child aged 16-19"] += any(16 <= age_on(k.date_of_birth, args.on) <= 19 for k in kids)
+            c["claimant with a child aged 16-19"] += any(
+                16 <= age_on(k.date_of_birth, args.on) <= 19 for k in kids
+            )
             for k in kids:
                 c["children"] += 1
                 s = child_status(p.child_benefit, k, args.on)
@@ -93,22 +108,36 @@ def main(argv: list[str] | None = None) -> int:
         if key.startswith("children"):
             continue
         print(f"  {key:48} {c[key]:8,} {pct(c[key], claimants if key in of_claimants else n)}")
-    print(f"  {'children on awards (entitled / in payment)':48} {c['children']:8,} "
-          f"({pct(c['children entitled'], c['children'])} / {pct(c['children in payment'], c['children'])})")
+    print(
+        f"  {'children on awards (entitled / in payment)':48} {c['children']:8,} "
+        f"({pct(c['children entitled'], c['children'])} / {pct(c['children in payment'], c['children'])})"
+    )
     if gross:
         q = statistics.quantiles(gross, n=10)
-        print(f"  HMRC figure £: median {statistics.median(gross):,.0f}, deciles "
-              + ", ".join(f"{x:,.0f}" for x in q))
+        print(
+            f"  HMRC figure £: median {statistics.median(gross):,.0f}, deciles "
+            + ", ".join(f"{x:,.0f}" for x in q)
+        )
     buckets = collections.Counter(min(a // 10 * 10, 70) for a in ages)
-    print("  ages: " + ", ".join(f"{b}-{b + 9}: {pct(buckets[b], n).strip()}" for b in sorted(buckets)))
+    print(
+        "  ages: "
+        + ", ".join(f"{b}-{b + 9}: {pct(buckets[b], n).strip()}" for b in sorted(buckets))
+    )
 
-    for label, pairs in (("claimant NINOs", population.child_benefit_children(16, args.on, limit=args.children)),
-                         ("whole claimants", population.child_benefit_children_aged(16, args.on, limit=args.children))):
+    for label, pairs in (
+        ("claimant NINOs", population.child_benefit_children(16, args.on, limit=args.children)),
+        (
+            "whole claimants",
+            population.child_benefit_children_aged(16, args.on, limit=args.children),
+        ),
+    ):
         t = time.perf_counter()
         got = sum(1 for _ in pairs)
         took = time.perf_counter() - t
-        print(f"16+ Child Benefit children on {args.on} with {label}: {got:,} pairs in {took:.1f} s "
-              f"({got / took:,.0f}/s){'' if got == args.children else ' (all there are)'}")
+        print(
+            f"16+ Child Benefit children on {args.on} with {label}: {got:,} pairs in {took:.1f} s "
+            f"({got / took:,.0f}/s){'' if got == args.children else ' (all there are)'}"
+        )
     return 0
 
 

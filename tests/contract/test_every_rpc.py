@@ -16,7 +16,13 @@ from cms_hmrc_gateway.app import HmrcGatewayService
 from cms_platform.grpc_errors import details_of, violated_fields
 from cms_platform.validation import request_violations
 
-SERVICES = [CalculationService, CaseworkService, HmrcGatewayService, DwpGatewayService, CraGatewayService]
+SERVICES = [
+    CalculationService,
+    CaseworkService,
+    HmrcGatewayService,
+    DwpGatewayService,
+    CraGatewayService,
+]
 NEVER = {grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN}
 
 
@@ -37,7 +43,9 @@ def running(postgres_server, tmp_path_factory):
             urls.append(url)
         else:
             url = f"sqlite:///{tmp_path_factory.mktemp(cls.name)}/db.sqlite"
-        service = cls(service_settings(cls.settings_class, database_url=url), clock=ManualClock(START))
+        service = cls(
+            service_settings(cls.settings_class, database_url=url), clock=ManualClock(START)
+        )
         port = service.start()
         out.append((service, grpc.insecure_channel(f"127.0.0.1:{port}")))
     yield out
@@ -58,9 +66,14 @@ def _rpcs(service):
 def _call(channel, full_name, method, request, metadata):
     path = f"/{full_name}/{method.name}"
     response_cls = symbol_database.Default().GetSymbol(method.output_type.full_name)
-    kwargs = dict(request_serializer=type(request).SerializeToString, response_deserializer=response_cls.FromString)
+    kwargs = dict(
+        request_serializer=type(request).SerializeToString,
+        response_deserializer=response_cls.FromString,
+    )
     if method.client_streaming and method.server_streaming:
-        return list(channel.stream_stream(path, **kwargs)(iter([request]), metadata=metadata, timeout=10))
+        return list(
+            channel.stream_stream(path, **kwargs)(iter([request]), metadata=metadata, timeout=10)
+        )
     if method.client_streaming:
         return channel.stream_unary(path, **kwargs)(iter([request]), metadata=metadata, timeout=10)
     if method.server_streaming:
@@ -75,7 +88,9 @@ def test_every_rpc_refuses_empty_requests_naming_the_fields(running, creds):
             request = symbol_database.Default().GetSymbol(method.input_type.full_name)()
             expected = {v.field for v in request_violations(request)}
             where = f"{full_name}/{method.name}"
-            if not expected:  # nothing is required (e.g. a list with defaults): answering is right too
+            if (
+                not expected
+            ):  # nothing is required (e.g. a list with defaults): answering is right too
                 try:
                     _call(channel, full_name, method, request, creds.staff())
                 except grpc.RpcError as err:
@@ -88,9 +103,13 @@ def test_every_rpc_refuses_empty_requests_naming_the_fields(running, creds):
                 err = exc
             else:
                 # A stream that checks item by item answers the bad item with its own INVALID_ARGUMENT status.
-                assert method.client_streaming and method.server_streaming, f"{where} accepted an empty request"
+                assert method.client_streaming and method.server_streaming, (
+                    f"{where} accepted an empty request"
+                )
                 statuses = [a.error for a in answers if a.HasField("error")]
-                assert statuses and all(s.code == grpc.StatusCode.INVALID_ARGUMENT.value[0] for s in statuses), where
+                assert statuses and all(
+                    s.code == grpc.StatusCode.INVALID_ARGUMENT.value[0] for s in statuses
+                ), where
                 checked += 1
                 continue
             code = err.code()

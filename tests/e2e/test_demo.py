@@ -17,17 +17,35 @@ import pytest
 from cms_platform import devinfra
 
 ROOT = Path(__file__).resolve().parents[2]
-PREFIXES = {"calculation": "CALCULATION_", "casework": "CASEWORK_", "hmrc-gateway": "HMRC_GATEWAY_",
-            "dwp-gateway": "DWP_GATEWAY_", "cra-gateway": "CRA_GATEWAY_"}
-STEPS = ("1. An application", "2. A pay rise under 25%", "3. A pay rise over 25%", "4. A new partner's child",
-         "5. A benefit claim", "6. An annual review", "7. What the case produced", "The story is complete")
+PREFIXES = {
+    "calculation": "CALCULATION_",
+    "casework": "CASEWORK_",
+    "hmrc-gateway": "HMRC_GATEWAY_",
+    "dwp-gateway": "DWP_GATEWAY_",
+    "cra-gateway": "CRA_GATEWAY_",
+}
+STEPS = (
+    "1. An application",
+    "2. A pay rise under 25%",
+    "3. A pay rise over 25%",
+    "4. A new partner's child",
+    "5. A benefit claim",
+    "6. An annual review",
+    "7. What the case produced",
+    "The story is complete",
+)
 
 pytestmark = pytest.mark.e2e
 
 
 def demo(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, str(ROOT / "tools" / "demo.py"), *args], env=env, capture_output=True,
-                          text=True, timeout=timeout)
+    return subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "demo.py"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
 
 
 def test_demo_tells_the_whole_story_twice_against_one_stack(tmp_path, postgres_server):
@@ -43,8 +61,13 @@ def test_demo_tells_the_whole_story_twice_against_one_stack(tmp_path, postgres_s
     assert down.returncode == 2, down.stdout + down.stderr
     assert "The CMS services are not up" in down.stderr and "make run" in down.stderr
 
-    proc = subprocess.Popen([sys.executable, str(ROOT / "tools" / "devstack.py"), "--var-dir", str(tmp_path)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "tools" / "devstack.py"), "--var-dir", str(tmp_path)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     output = []
     try:
         deadline = time.monotonic() + 90
@@ -59,10 +82,21 @@ def test_demo_tells_the_whole_story_twice_against_one_stack(tmp_path, postgres_s
         text = first.stdout
         for heading in STEPS:
             assert heading in text, f"{heading!r} missing from:\n{text}"
-        for said in ("NINO verified by CIS: matched", "tolerance not breached", "tolerance BREACHED",
-                     "new payment plan issued the same day", "first payment due", "relevant other children on the case",
-                     "reported by cis", "Flat rate", "reason: annual review", "next annual review", "ListCorrespondence",
-                     "cancelled redundant", "ListServiceRequests"):
+        for said in (
+            "NINO verified by CIS: matched",
+            "tolerance not breached",
+            "tolerance BREACHED",
+            "new payment plan issued the same day",
+            "first payment due",
+            "relevant other children on the case",
+            "reported by cis",
+            "Flat rate",
+            "reason: annual review",
+            "next annual review",
+            "ListCorrespondence",
+            "cancelled redundant",
+            "ListServiceRequests",
+        ):
             assert said in text, f"{said!r} missing from:\n{text}"
         assert "£" in text
 
@@ -78,7 +112,9 @@ def test_demo_tells_the_whole_story_twice_against_one_stack(tmp_path, postgres_s
         assert proc.returncode == 0, rest
         assert "stopped." in rest
     finally:
-        if proc.poll() is None:  # a failed assertion: still stop the services and the broker with the launcher
+        if (
+            proc.poll() is None
+        ):  # a failed assertion: still stop the services and the broker with the launcher
             proc.send_signal(signal.SIGINT)
             try:
                 proc.communicate(timeout=40)

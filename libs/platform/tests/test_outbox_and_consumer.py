@@ -25,15 +25,24 @@ def sessions(database_url):
 
 
 def _event(s, clock, topic: str, key: str, label: str):
-    return outbox.publish(s, clock=clock, topic=topic, event_type="uk.gov.cms.test.thing.happened.v1",
-                          source="/cms/test", key=key, subject=key,
-                          message=common.PersonName(forenames=label, surname="Event"))
+    return outbox.publish(
+        s,
+        clock=clock,
+        topic=topic,
+        event_type="uk.gov.cms.test.thing.happened.v1",
+        source="/cms/test",
+        key=key,
+        subject=key,
+        message=common.PersonName(forenames=label, surname="Event"),
+    )
 
 
 _read_all = read_topic
 
 
-def test_an_event_written_in_a_rolled_back_transaction_is_never_published(sessions, clock, kafka_bootstrap):
+def test_an_event_written_in_a_rolled_back_transaction_is_never_published(
+    sessions, clock, kafka_bootstrap
+):
     topic = f"test.outbox.{uuid.uuid4().hex[:8]}"
     ensure_topics(kafka_bootstrap, [topic], partitions=3)
     with pytest.raises(RuntimeError), sessions.begin() as s:
@@ -42,8 +51,12 @@ def test_an_event_written_in_a_rolled_back_transaction_is_never_published(sessio
     with sessions.begin() as s:
         kept = _event(s, clock, topic, "cases/committed", "committed").event_id
 
-    relay = outbox.OutboxRelay(service="test", sessions=sessions, clock=clock,
-                               producer_factory=kafka_producer_factory(kafka_bootstrap, "test"))
+    relay = outbox.OutboxRelay(
+        service="test",
+        sessions=sessions,
+        clock=clock,
+        producer_factory=kafka_producer_factory(kafka_bootstrap, "test"),
+    )
     assert relay.relay_once() == 1
     assert relay.relay_once() == 0  # marked published: nothing goes twice
     relay.stop()
@@ -66,15 +79,20 @@ def test_events_of_one_aggregate_keep_their_order(sessions, clock, kafka_bootstr
     with sessions.begin() as s:
         for i in range(30):
             _event(s, clock, topic, f"cases/{i % 3}", f"{i:02d}")
-    relay = outbox.OutboxRelay(service="test", sessions=sessions, clock=clock,
-                               producer_factory=kafka_producer_factory(kafka_bootstrap, "test"))
+    relay = outbox.OutboxRelay(
+        service="test",
+        sessions=sessions,
+        clock=clock,
+        producer_factory=kafka_producer_factory(kafka_bootstrap, "test"),
+    )
     assert relay.relay_once() == 30
     relay.stop()
     records = _read_all(kafka_bootstrap, topic, expected=30)
     by_key: dict[bytes, list[str]] = {}
     for r in records:
-        by_key.setdefault(r.key, []).append(cloudevents.from_kafka(r.headers, r.key, r.value)
-                                            .parse(common.PersonName).forenames)
+        by_key.setdefault(r.key, []).append(
+            cloudevents.from_kafka(r.headers, r.key, r.value).parse(common.PersonName).forenames
+        )
     assert len(records) == 30
     for labels in by_key.values():
         assert labels == sorted(labels)
@@ -82,12 +100,24 @@ def test_events_of_one_aggregate_keep_their_order(sessions, clock, kafka_bootstr
 
 def test_a_redelivered_event_has_no_second_effect(sessions, clock):
     applied = []
-    sub = Subscription("test-group", ("t",), {"uk.gov.cms.test.thing.happened.v1": lambda s, e: applied.append(e.id)})
-    consumer = IdempotentConsumer(service="test", subscription=sub, bootstrap_servers="unused", sessions=sessions,
-                                  clock=clock)
-    env = cloudevents.Envelope(id=str(uuid.uuid4()), type="uk.gov.cms.test.thing.happened.v1", source="/cms/test",
-                               subject="cases/1", time=clock.now(), dataschema="cms.common.v1.PersonName",
-                               partitionkey="cases/1", data=b"")
+    sub = Subscription(
+        "test-group",
+        ("t",),
+        {"uk.gov.cms.test.thing.happened.v1": lambda s, e: applied.append(e.id)},
+    )
+    consumer = IdempotentConsumer(
+        service="test", subscription=sub, bootstrap_servers="unused", sessions=sessions, clock=clock
+    )
+    env = cloudevents.Envelope(
+        id=str(uuid.uuid4()),
+        type="uk.gov.cms.test.thing.happened.v1",
+        source="/cms/test",
+        subject="cases/1",
+        time=clock.now(),
+        dataschema="cms.common.v1.PersonName",
+        partitionkey="cases/1",
+        data=b"",
+    )
     headers = cloudevents.to_kafka_headers(env)
     assert consumer.handle_record(headers, b"cases/1", b"") == "handled"
     assert consumer.handle_record(headers, b"cases/1", b"") == "duplicate"
@@ -96,15 +126,36 @@ def test_a_redelivered_event_has_no_second_effect(sessions, clock):
 
 def test_a_handler_that_keeps_failing_parks_the_event_with_nothing_half_written(sessions, clock):
     def failing(s, e):
-        s.add(ProcessedEvent(consumer_group="side-effect", event_id=e.id, event_type="x", processed_at=clock.now(),
-                             outcome="handled"))
+        s.add(
+            ProcessedEvent(
+                consumer_group="side-effect",
+                event_id=e.id,
+                event_type="x",
+                processed_at=clock.now(),
+                outcome="handled",
+            )
+        )
         raise ValueError("downstream rule broken")
 
     sub = Subscription("test-group", ("t",), {"uk.gov.cms.test.thing.happened.v1": failing})
-    consumer = IdempotentConsumer(service="test", subscription=sub, bootstrap_servers="unused", sessions=sessions,
-                                  clock=clock, max_attempts=2)
-    env = cloudevents.Envelope(id=str(uuid.uuid4()), type="uk.gov.cms.test.thing.happened.v1", source="/cms/test",
-                               subject="cases/1", time=clock.now(), dataschema="x", partitionkey="cases/1", data=b"")
+    consumer = IdempotentConsumer(
+        service="test",
+        subscription=sub,
+        bootstrap_servers="unused",
+        sessions=sessions,
+        clock=clock,
+        max_attempts=2,
+    )
+    env = cloudevents.Envelope(
+        id=str(uuid.uuid4()),
+        type="uk.gov.cms.test.thing.happened.v1",
+        source="/cms/test",
+        subject="cases/1",
+        time=clock.now(),
+        dataschema="x",
+        partitionkey="cases/1",
+        data=b"",
+    )
     assert consumer.handle_record(cloudevents.to_kafka_headers(env), b"cases/1", b"") == "parked"
     with sessions() as s:
         rows = s.scalars(select(ProcessedEvent)).all()
@@ -114,6 +165,7 @@ def test_a_handler_that_keeps_failing_parks_the_event_with_nothing_half_written(
 
 def test_a_record_that_is_not_a_cloudevent_is_skipped(sessions, clock):
     sub = Subscription("g", ("t",), {})
-    consumer = IdempotentConsumer(service="test", subscription=sub, bootstrap_servers="unused", sessions=sessions,
-                                  clock=clock)
+    consumer = IdempotentConsumer(
+        service="test", subscription=sub, bootstrap_servers="unused", sessions=sessions, clock=clock
+    )
     assert consumer.handle_record([("foo", b"bar")], None, b"junk") == "malformed"

@@ -23,7 +23,12 @@ from cms_platform.population.child_benefit import (
 )
 from cms_platform.population.dwp import MEANS_TESTED, live_awards, live_on, suspended_on
 from cms_platform.population.generator import CHILD_SLOTS, Generator
-from cms_platform.population.hmrc import PAYE, SELF_ASSESSMENT, hmrc_figure, latest_available_tax_year
+from cms_platform.population.hmrc import (
+    PAYE,
+    SELF_ASSESSMENT,
+    hmrc_figure,
+    latest_available_tax_year,
+)
 from cms_platform.population.model import (
     Address,
     AwardEndReason,
@@ -73,19 +78,28 @@ from cms_platform.population.tax_year import (
 DOB = dt.date(1985, 3, 14)
 D = dt.date
 SMALL = Population(size=3_000, seed=99)
-ACME = Employer("Acme Widgets Ltd", Address(("Unit 4", "Trade Park"), "LEEDS", "LS1 4AB"), "0113 496 0000",
-                "247/A1987CB")
+ACME = Employer(
+    "Acme Widgets Ltd",
+    Address(("Unit 4", "Trade Park"), "LEEDS", "LS1 4AB"),
+    "0113 496 0000",
+    "247/A1987CB",
+)
 
 
 # -- matching (unchanged behaviour) -------------------------------------------------------------------------------
 
+
 def test_full_match_ignores_case_spaces_and_everything_after_the_rules():
-    m = Population().match(nino="aa 12 34 56 a", forenames="A.", surname="TURNBULL", date_of_birth=DOB)
+    m = Population().match(
+        nino="aa 12 34 56 a", forenames="A.", surname="TURNBULL", date_of_birth=DOB
+    )
     assert m.matched and m.person.surname == "Turner"
 
 
 def test_partial_match_names_every_failed_rule():
-    m = Population().match(nino="AA123456A", forenames="Bob", surname="Smith", date_of_birth=dt.date(1985, 3, 15))
+    m = Population().match(
+        nino="AA123456A", forenames="Bob", surname="Smith", date_of_birth=dt.date(1985, 3, 15)
+    )
     assert not m.matched
     assert m.failed_rules == ("FORENAME_INITIAL", "SURNAME_FIRST_THREE_LETTERS", "DATE_OF_BIRTH")
 
@@ -97,31 +111,64 @@ def test_unknown_nino_is_not_found():
 
 def test_generated_people_match_on_their_own_details():
     p = SMALL.person_at(1234)
-    m = SMALL.match(nino=format_nino(p.nino).lower(), forenames=p.forenames, surname=p.surname,
-                    date_of_birth=p.date_of_birth)
+    m = SMALL.match(
+        nino=format_nino(p.nino).lower(),
+        forenames=p.forenames,
+        surname=p.surname,
+        date_of_birth=p.date_of_birth,
+    )
     assert m.matched and m.person == p
 
 
 # -- NINOs --------------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("nino", ["AA123456A", "aa 12 34 56 a", "CR123456B", "JK123456C",
-                                  "NA000799C", "AB 123456 D"])
+
+@pytest.mark.parametrize(
+    "nino", ["AA123456A", "aa 12 34 56 a", "CR123456B", "JK123456C", "NA000799C", "AB 123456 D"]
+)
 def test_valid_ninos(nino):
     assert valid_nino(nino)
 
 
-@pytest.mark.parametrize("nino", [
-    "DA123456A", "FA123456A", "IA123456A", "QA123456A", "UA123456A", "VA123456A",  # first letter
-    "AD123456A", "AF123456A", "AI123456A", "AQ123456A", "AU123456A", "AV123456A", "AO123456A",  # second letter
-    "BG123456A", "GB123456A", "KN123456A", "NK123456A", "NT123456A", "TN123456A", "ZZ123456A",  # never issued
-    "AA123456E", "AA12345A", "AA1234567A", "A1123456A", "", "AA123456",
-])
+@pytest.mark.parametrize(
+    "nino",
+    [
+        "DA123456A",
+        "FA123456A",
+        "IA123456A",
+        "QA123456A",
+        "UA123456A",
+        "VA123456A",  # first letter
+        "AD123456A",
+        "AF123456A",
+        "AI123456A",
+        "AQ123456A",
+        "AU123456A",
+        "AV123456A",
+        "AO123456A",  # second letter
+        "BG123456A",
+        "GB123456A",
+        "KN123456A",
+        "NK123456A",
+        "NT123456A",
+        "TN123456A",
+        "ZZ123456A",  # never issued
+        "AA123456E",
+        "AA12345A",
+        "AA1234567A",
+        "A1123456A",
+        "",
+        "AA123456",
+    ],
+)
 def test_invalid_ninos_are_rejected(nino):
     assert not valid_nino(nino)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.integers(min_value=0, max_value=len(PEOPLE_PREFIXES) * 1_000_000 - 1), st.integers(0, 2**32))
+@given(
+    st.integers(min_value=0, max_value=len(PEOPLE_PREFIXES) * 1_000_000 - 1), st.integers(0, 2**32)
+)
 def test_every_generated_nino_is_valid_and_decodes_back_to_its_index(index, key):
     scheme = NinoScheme(PEOPLE_PREFIXES, key)
     nino = scheme.encode(index)
@@ -146,13 +193,27 @@ def test_consecutive_indexes_do_not_give_consecutive_ninos():
     ninos = [SMALL.nino_at(i) for i in range(200)]
     numbers = [int(n[2:8]) for n in ninos]
     assert len(set(ninos)) == 200
-    assert sum(1 for a, b, x, y in zip(ninos, ninos[1:], numbers, numbers[1:], strict=False)
-               if a[:2] == b[:2] and abs(x - y) <= 1) == 0
+    assert (
+        sum(
+            1
+            for a, b, x, y in zip(ninos, ninos[1:], numbers, numbers[1:], strict=False)
+            if a[:2] == b[:2] and abs(x - y) <= 1
+        )
+        == 0
+    )
 
 
 def test_fixture_and_test_ninos_are_outside_the_generated_range():
     g = Generator(2012, 1_000_000)
-    for nino in ["AA123456A", "AB234567B", "AC345678C", "AE456789D", "AG765432A", "ZX999999D", "AK100001A"]:
+    for nino in [
+        "AA123456A",
+        "AB234567B",
+        "AC345678C",
+        "AE456789D",
+        "AG765432A",
+        "ZX999999D",
+        "AK100001A",
+    ]:
         assert g.people.decode(nino) is None and g.children.decode(nino) is None
     assert all(p[0] not in "AZ" for p in PEOPLE_PREFIXES + CHILD_PREFIXES)
     assert not set(PEOPLE_PREFIXES) & set(CHILD_PREFIXES)
@@ -164,14 +225,25 @@ def test_normalise_nino():
 
 # -- the population -------------------------------------------------------------------------------------------------
 
+
 def test_same_seed_same_people_different_seed_different_people():
-    a, b, c = Population(size=10_000, seed=5), Population(size=10_000, seed=5), Population(size=10_000, seed=6)
+    a, b, c = (
+        Population(size=10_000, seed=5),
+        Population(size=10_000, seed=5),
+        Population(size=10_000, seed=6),
+    )
     for index in (0, 1, 2, 777, 9_999):
         assert a.person_at(index) == b.person_at(index)
         assert a.nino_at(index) == b.nino_at(index)
         assert a.person(a.nino_at(index)) == b.person_at(index)
     assert [a.nino_at(i) for i in range(50)] != [c.nino_at(i) for i in range(50)]
-    assert sum(a.person_at(i) == dataclasses.replace(c.person_at(i), nino=a.nino_at(i)) for i in range(50)) == 0
+    assert (
+        sum(
+            a.person_at(i) == dataclasses.replace(c.person_at(i), nino=a.nino_at(i))
+            for i in range(50)
+        )
+        == 0
+    )
 
 
 def test_an_index_at_or_beyond_the_size_is_unknown():
@@ -206,18 +278,25 @@ def test_people_are_generated_quickly():
     t = time.perf_counter()
     for index in range(0, 300_000, 300):
         g.person(index)
-    assert (time.perf_counter() - t) / 1_000 < 0.002  # about 0.2 ms each on a laptop; generous for CI
+    assert (
+        time.perf_counter() - t
+    ) / 1_000 < 0.002  # about 0.2 ms each on a laptop; generous for CI
 
 
 def test_families_link_both_ways_and_share_children_surnames_sensibly():
     checked = 0
     for p in SMALL.iter_people(0, 600):
-        for link, back in ((p.partner_nino, "partner_nino"), (p.other_parent_nino, "other_parent_nino")):
+        for link, back in (
+            (p.partner_nino, "partner_nino"),
+            (p.other_parent_nino, "other_parent_nino"),
+        ):
             if link:
                 assert getattr(SMALL.person(link), back) == p.nino
         if p.other_parent_nino and p.child_benefit:  # a receiving parent
             checked += 1
-            assert all(age_on(p.date_of_birth, c.date_of_birth) >= 18 for c in p.child_benefit.children)
+            assert all(
+                age_on(p.date_of_birth, c.date_of_birth) >= 18 for c in p.child_benefit.children
+            )
     assert checked > 100
 
 
@@ -230,7 +309,9 @@ def test_every_child_is_found_by_its_crn_with_its_claimant():
 
 
 def test_the_mix_is_roughly_as_documented():
-    people = [Population(size=1_000_000, seed=2012).generator.person(i) for i in range(0, 1_000_000, 250)]
+    people = [
+        Population(size=1_000_000, seed=2012).generator.person(i) for i in range(0, 1_000_000, 250)
+    ]
     n = len(people)
 
     def share(pred):
@@ -246,25 +327,41 @@ def test_the_mix_is_roughly_as_documented():
     opted_out = sum(p.child_benefit.elected_not_to_be_paid for p in claimants) / len(claimants)
     assert 0.05 < opted_out < 0.20
     receiving = [p for p in claimants if p.other_parent_nino]
-    with_teen = sum(any(16 <= age_on(c.date_of_birth, D(2026, 7, 1)) <= 19 for c in p.child_benefit.children)
-                    for p in receiving) / len(receiving)
+    with_teen = sum(
+        any(16 <= age_on(c.date_of_birth, D(2026, 7, 1)) <= 19 for c in p.child_benefit.children)
+        for p in receiving
+    ) / len(receiving)
     assert 0.10 < with_teen < 0.20
     frequencies = [e.pay_frequency for p in people for e in p.employments]
     assert 0.65 < frequencies.count(PayFrequency.MONTHLY) / len(frequencies) < 0.85
-    incomes = sorted(hmrc_figure(y).gross_pence for p in people if (y := latest_available_tax_year(p, D(2026, 6, 1))))
+    incomes = sorted(
+        hmrc_figure(y).gross_pence
+        for p in people
+        if (y := latest_available_tax_year(p, D(2026, 6, 1)))
+    )
     assert 15_000_00 < incomes[len(incomes) // 2] < 45_000_00
-    stale = sum(1 for p in people if (y := latest_available_tax_year(p, D(2026, 6, 1))) and y.tax_year < "2024-25")
+    stale = sum(
+        1
+        for p in people
+        if (y := latest_available_tax_year(p, D(2026, 6, 1))) and y.tax_year < "2024-25"
+    )
     assert stale > 0
 
 
 # -- tax years ------------------------------------------------------------------------------------------------------
+
 
 def test_tax_years_turn_on_6_april():
     assert tax_year_of(D(2026, 4, 5)) == "2025-26" and tax_year_of(D(2026, 4, 6)) == "2026-27"
     assert tax_year_of(D(1999, 12, 31)) == "1999-00"
     assert parse_tax_year("2025-26") == 2025 and parse_tax_year(2025) == 2025
     assert tax_year_start("2025-26") == D(2025, 4, 6) and tax_year_end("2025-26") == D(2026, 4, 5)
-    assert tax_years_between(D(2024, 4, 5), "2026-27") == ["2023-24", "2024-25", "2025-26", "2026-27"]
+    assert tax_years_between(D(2024, 4, 5), "2026-27") == [
+        "2023-24",
+        "2024-25",
+        "2025-26",
+        "2026-27",
+    ]
     assert short_tax_year("2019-20") == "19-20" and sa_tax_year("2019-20") == "2020"
 
 
@@ -280,38 +377,68 @@ def test_the_second_part_must_follow_the_first():
 
 
 def test_tax_months_and_weeks():
-    assert [tax_month(d) for d in (D(2025, 4, 6), D(2025, 5, 5), D(2025, 5, 6), D(2026, 1, 5), D(2026, 4, 5))] == [
-        1, 1, 2, 9, 12]
-    assert [tax_week(d) for d in (D(2025, 4, 6), D(2025, 4, 12), D(2025, 4, 13), D(2026, 4, 5))] == [1, 1, 2, 53]
+    assert [
+        tax_month(d)
+        for d in (D(2025, 4, 6), D(2025, 5, 5), D(2025, 5, 6), D(2026, 1, 5), D(2026, 4, 5))
+    ] == [1, 1, 2, 9, 12]
+    assert [
+        tax_week(d) for d in (D(2025, 4, 6), D(2025, 4, 12), D(2025, 4, 13), D(2026, 4, 5))
+    ] == [1, 1, 2, 53]
 
 
 # -- RTI --------------------------------------------------------------------------------------------------------------
 
-def employment(frequency=PayFrequency.MONTHLY, start=D(2020, 1, 6), end=None, annual=3_000_000, **kw) -> Employment:
+
+def employment(
+    frequency=PayFrequency.MONTHLY, start=D(2020, 1, 6), end=None, annual=3_000_000, **kw
+) -> Employment:
     return Employment("AB123456C-E1", ACME, "P1", start, end, frequency, annual, **kw)
 
 
-@pytest.mark.parametrize("frequency", [PayFrequency.MONTHLY, PayFrequency.WEEKLY, PayFrequency.FORTNIGHTLY,
-                                       PayFrequency.FOUR_WEEKLY])
+@pytest.mark.parametrize(
+    "frequency",
+    [PayFrequency.MONTHLY, PayFrequency.WEEKLY, PayFrequency.FORTNIGHTLY, PayFrequency.FOUR_WEEKLY],
+)
 def test_rti_payments_over_a_whole_tax_year_sum_to_the_annual_pay(frequency):
-    e = employment(frequency, annual=3_123_457, annual_employee_pension_contributions_pence=150_001,
-                   annual_benefits_in_kind_pence=90_000)
+    e = employment(
+        frequency,
+        annual=3_123_457,
+        annual_employee_pension_contributions_pence=150_001,
+        annual_benefits_in_kind_pence=90_000,
+    )
     paid = rti_payments(e, D(2025, 4, 6), D(2026, 4, 5))
-    periods = {PayFrequency.MONTHLY: 12, PayFrequency.WEEKLY: 52, PayFrequency.FORTNIGHTLY: 26,
-               PayFrequency.FOUR_WEEKLY: 13}[frequency]
+    periods = {
+        PayFrequency.MONTHLY: 12,
+        PayFrequency.WEEKLY: 52,
+        PayFrequency.FORTNIGHTLY: 26,
+        PayFrequency.FOUR_WEEKLY: 13,
+    }[frequency]
     total = sum(p.taxable_pay_pence for p in paid)
-    assert total * periods == pytest.approx(3_123_457 * len(paid), abs=periods * len(paid))  # within rounding
+    assert total * periods == pytest.approx(
+        3_123_457 * len(paid), abs=periods * len(paid)
+    )  # within rounding
     if frequency is PayFrequency.MONTHLY:
         assert len(paid) == 12 and total == 3_123_457  # the March payment carries the odd pence
         assert sum(p.employee_pension_contributions_pence for p in paid) == 150_001
-        assert [p.month_number for p in paid] == list(range(1, 13)) and all(p.week_number == 0 for p in paid)
+        assert [p.month_number for p in paid] == list(range(1, 13)) and all(
+            p.week_number == 0 for p in paid
+        )
     else:
-        christmas = {(12, 24), (12, 25), (12, 26), (12, 31)}  # a holiday Friday is paid the working day before
-        assert all(p.payment_date.weekday() == 4 or (p.payment_date.month, p.payment_date.day) in christmas
-                   for p in paid)
+        christmas = {
+            (12, 24),
+            (12, 25),
+            (12, 26),
+            (12, 31),
+        }  # a holiday Friday is paid the working day before
+        assert all(
+            p.payment_date.weekday() == 4 or (p.payment_date.month, p.payment_date.day) in christmas
+            for p in paid
+        )
         assert all(p.month_number == 0 for p in paid)
         assert [p.week_number for p in paid] == [tax_week(p.payment_date) for p in paid]
-    assert paid[-1].taxable_pay_to_date_pence == total and all(p.tax_year == "2025-26" for p in paid)
+    assert paid[-1].taxable_pay_to_date_pence == total and all(
+        p.tax_year == "2025-26" for p in paid
+    )
     assert paye_income_for_year(e, "2025-26").taxable_pay_pence == total
 
 
@@ -323,8 +450,9 @@ def test_year_to_date_restarts_each_tax_year_and_payments_stay_within_the_employ
     assert first_of_year.taxable_pay_to_date_pence == first_of_year.taxable_pay_pence
     # A window inside a year keeps the year-to-date totals from the start of the year.
     later = rti_payments(e, D(2025, 6, 1), D(2025, 6, 30))
-    assert later[0].taxable_pay_to_date_pence == sum(p.taxable_pay_pence for p in paid
-                                                      if D(2025, 4, 6) <= p.payment_date <= D(2025, 6, 30))
+    assert later[0].taxable_pay_to_date_pence == sum(
+        p.taxable_pay_pence for p in paid if D(2025, 4, 6) <= p.payment_date <= D(2025, 6, 30)
+    )
 
 
 def test_monthly_pay_moves_back_from_weekends():
@@ -343,19 +471,33 @@ def test_pay_changes_apply_from_their_date():
 
 def test_two_pays_one_month_puts_the_january_pay_into_december():
     # An employment whose pay day is the 5th (pay days come from the employment id).
-    e = next(e for i in range(1000) if pay_day(e := dataclasses.replace(employment(), employment_id=f"X-{i}")) == 5)
+    e = next(
+        e
+        for i in range(1000)
+        if pay_day(e := dataclasses.replace(employment(), employment_id=f"X-{i}")) == 5
+    )
     normal = rti_payments(e, D(2025, 12, 1), D(2025, 12, 31))
-    quirky = rti_payments(e, D(2025, 12, 1), D(2025, 12, 31), quirks=frozenset({DataQuirk.TWO_PAYS_ONE_MONTH}))
+    quirky = rti_payments(
+        e, D(2025, 12, 1), D(2025, 12, 31), quirks=frozenset({DataQuirk.TWO_PAYS_ONE_MONTH})
+    )
     assert len(normal) == 1 and len(quirky) == 2 and quirky[1].payment_date <= D(2025, 12, 18)
-    whole = rti_payments(e, D(2025, 4, 6), D(2026, 4, 5), quirks=frozenset({DataQuirk.TWO_PAYS_ONE_MONTH}))
+    whole = rti_payments(
+        e, D(2025, 4, 6), D(2026, 4, 5), quirks=frozenset({DataQuirk.TWO_PAYS_ONE_MONTH})
+    )
     assert sum(p.taxable_pay_pence for p in whole) == e.annual_taxable_pay_pence
 
 
 def test_late_rti_submissions_arrive_after_the_payment():
-    paid = rti_payments(employment(PayFrequency.WEEKLY), D(2024, 4, 6), D(2026, 4, 5),
-                        quirks=frozenset({DataQuirk.LATE_RTI_SUBMISSION}))
+    paid = rti_payments(
+        employment(PayFrequency.WEEKLY),
+        D(2024, 4, 6),
+        D(2026, 4, 5),
+        quirks=frozenset({DataQuirk.LATE_RTI_SUBMISSION}),
+    )
     late = [p for p in paid if p.submission_date > p.payment_date]
-    assert 0.1 < len(late) / len(paid) < 0.4 and all((p.submission_date - p.payment_date).days <= 45 for p in late)
+    assert 0.1 < len(late) / len(paid) < 0.4 and all(
+        (p.submission_date - p.payment_date).days <= 45 for p in late
+    )
     on_time = rti_payments(employment(PayFrequency.WEEKLY), D(2024, 4, 6), D(2026, 4, 5))
     assert all(p.submission_date == p.payment_date for p in on_time)
 
@@ -371,61 +513,118 @@ def test_generated_paye_years_are_the_sums_of_their_rti_payments():
                 assert entry.taxable_pay_pence == sum(x.taxable_pay_pence for x in paid)
                 assert entry.tax_deducted_pence == sum(x.tax_deducted_pence for x in paid)
                 checked += 1
-        assert person_paye_income(p, "2024-25") == next((ty.paye for ty in p.tax_years if ty.tax_year == "2024-25"), ())
+        assert person_paye_income(p, "2024-25") == next(
+            (ty.paye for ty in p.tax_years if ty.tax_year == "2024-25"), ()
+        )
     assert checked > 1_000
 
 
 @settings(max_examples=150, deadline=None)
-@given(frequency=st.sampled_from([PayFrequency.MONTHLY, PayFrequency.WEEKLY, PayFrequency.FORTNIGHTLY,
-                                  PayFrequency.FOUR_WEEKLY]),
-       start=st.dates(D(2010, 1, 1), D(2026, 1, 1)), length=st.none() | st.integers(0, 4000),
-       changes=st.lists(st.tuples(st.integers(2012, 2027), st.integers(1, 12), st.integers(100_000, 9_000_000)),
-                        max_size=4),
-       two_pays=st.booleans(), n=st.integers(0, 99))
-def test_the_fast_year_totals_agree_with_the_payments(frequency, start, length, changes, two_pays, n):
-    e = Employment(f"E-{n}", ACME, "P", start, None if length is None else start + dt.timedelta(days=length),
-                   frequency, 2_345_678, 100_000, 12_000,
-                   pay_changes=tuple(sorted((D(y, m, 6), pay) for y, m, pay in changes)))
+@given(
+    frequency=st.sampled_from(
+        [
+            PayFrequency.MONTHLY,
+            PayFrequency.WEEKLY,
+            PayFrequency.FORTNIGHTLY,
+            PayFrequency.FOUR_WEEKLY,
+        ]
+    ),
+    start=st.dates(D(2010, 1, 1), D(2026, 1, 1)),
+    length=st.none() | st.integers(0, 4000),
+    changes=st.lists(
+        st.tuples(st.integers(2012, 2027), st.integers(1, 12), st.integers(100_000, 9_000_000)),
+        max_size=4,
+    ),
+    two_pays=st.booleans(),
+    n=st.integers(0, 99),
+)
+def test_the_fast_year_totals_agree_with_the_payments(
+    frequency, start, length, changes, two_pays, n
+):
+    e = Employment(
+        f"E-{n}",
+        ACME,
+        "P",
+        start,
+        None if length is None else start + dt.timedelta(days=length),
+        frequency,
+        2_345_678,
+        100_000,
+        12_000,
+        pay_changes=tuple(sorted((D(y, m, 6), pay) for y, m, pay in changes)),
+    )
     quirks = frozenset({DataQuirk.TWO_PAYS_ONE_MONTH}) if two_pays else frozenset()
     fast = paye_income_by_year(e, 2013, 2026, quirks=quirks)
     for year in range(2013, 2027):
         paid = rti_payments(e, D(year, 4, 6), D(year + 1, 4, 5), quirks=quirks)
         assert fast.get(year) == paye_income_for_year(e, year, quirks=quirks)
-        assert (fast[year].taxable_pay_pence if year in fast else 0) == sum(p.taxable_pay_pence for p in paid)
+        assert (fast[year].taxable_pay_pence if year in fast else 0) == sum(
+            p.taxable_pay_pence for p in paid
+        )
 
 
 # -- the HMRC figure ------------------------------------------------------------------------------------------------
 
+
 def person_with(*years: TaxYearIncome, **kw) -> Person:
-    return Person("JK123456C", "Ms", "Rhian", "Hughes", D(1980, 1, 1), Address(("1 High Street",), "LEEDS", "LS6 1AA"),
-                  tax_years=years, **kw)
+    return Person(
+        "JK123456C",
+        "Ms",
+        "Rhian",
+        "Hughes",
+        D(1980, 1, 1),
+        Address(("1 High Street",), "LEEDS", "LS6 1AA"),
+        tax_years=years,
+        **kw,
+    )
 
 
 PAYE_30K = (PayeIncome("E1", "247/A1987CB", "P1", 3_000_000, taxable_benefits_pence=50_000),)
 
 
 def test_self_assessment_wins_over_paye():
-    sa = SelfAssessment(D(2025, 1, 20), employment_income_pence=3_000_000, self_employment_profit_pence=1_000_000,
-                        partnership_profit_pence=200_000, trade_loss_relief_pence=150_000)
-    figure = hmrc_figure(TaxYearIncome("2023-24", PAYE_30K, sa, UnearnedIncome(uk_property_profit_pence=900_000)))
+    sa = SelfAssessment(
+        D(2025, 1, 20),
+        employment_income_pence=3_000_000,
+        self_employment_profit_pence=1_000_000,
+        partnership_profit_pence=200_000,
+        trade_loss_relief_pence=150_000,
+    )
+    figure = hmrc_figure(
+        TaxYearIncome("2023-24", PAYE_30K, sa, UnearnedIncome(uk_property_profit_pence=900_000))
+    )
     assert figure.source == SELF_ASSESSMENT
-    assert figure.components == {"employment": 3_000_000, "pension": 0, "taxable_benefits": 0,
-                                 "trading_profit": 1_050_000}
+    assert figure.components == {
+        "employment": 3_000_000,
+        "pension": 0,
+        "taxable_benefits": 0,
+        "trading_profit": 1_050_000,
+    }
     assert figure.gross_pence == 4_050_000  # unearned income is not part of it
     paye = hmrc_figure(TaxYearIncome("2023-24", PAYE_30K))
-    assert (paye.source, paye.gross_pence, paye.components["taxable_benefits"]) == (PAYE, 3_050_000, 50_000)
+    assert (paye.source, paye.gross_pence, paye.components["taxable_benefits"]) == (
+        PAYE,
+        3_050_000,
+        50_000,
+    )
 
 
 def test_trading_losses_floor_at_nil():
-    sa = SelfAssessment(D(2025, 1, 20), self_employment_profit_pence=100_000, trade_loss_relief_pence=500_000)
+    sa = SelfAssessment(
+        D(2025, 1, 20), self_employment_profit_pence=100_000, trade_loss_relief_pence=500_000
+    )
     assert hmrc_figure(TaxYearIncome("2023-24", (), sa)).components["trading_profit"] == 0
 
 
 def test_pensions_paid_through_paye_count_as_pension_when_the_employments_are_given():
     pension = employment(occupational_pension=True)
-    year = TaxYearIncome("2024-25", (PayeIncome(pension.employment_id, "247/A1987CB", "P1", 1_200_000),))
+    year = TaxYearIncome(
+        "2024-25", (PayeIncome(pension.employment_id, "247/A1987CB", "P1", 1_200_000),)
+    )
     assert hmrc_figure(year, [pension]).components["pension"] == 1_200_000
-    assert hmrc_figure(year).components["employment"] == 1_200_000  # unflagged, it looks like employment
+    assert (
+        hmrc_figure(year).components["employment"] == 1_200_000
+    )  # unflagged, it looks like employment
 
 
 def test_the_latest_available_year_has_ended_is_held_and_is_at_most_six_years_old():
@@ -437,17 +636,28 @@ def test_the_latest_available_year_has_ended_is_held_and_is_at_most_six_years_ol
     assert latest_available_tax_year(current, on).tax_year == "2025-26"  # 2026-27 has not ended
     assert latest_available_tax_year(current, D(2026, 4, 5)) is None
     sa = SelfAssessment(D(2027, 1, 30), self_employment_profit_pence=5_000_000)
-    filer = person_with(TaxYearIncome("2024-25", (), SelfAssessment(D(2026, 1, 2), self_employment_profit_pence=1)),
-                        TaxYearIncome("2025-26", PAYE_30K, sa, UnearnedIncome(savings_interest_pence=1)))
+    filer = person_with(
+        TaxYearIncome("2024-25", (), SelfAssessment(D(2026, 1, 2), self_employment_profit_pence=1)),
+        TaxYearIncome("2025-26", PAYE_30K, sa, UnearnedIncome(savings_interest_pence=1)),
+    )
     before = latest_available_tax_year(filer, on)
-    assert (before.tax_year, before.self_assessment, before.unearned) == ("2025-26", None, None)  # PAYE until SA
+    assert (before.tax_year, before.self_assessment, before.unearned) == (
+        "2025-26",
+        None,
+        None,
+    )  # PAYE until SA
     assert hmrc_figure(latest_available_tax_year(filer, D(2027, 2, 1))).gross_pence == 5_000_000
-    sa_only = person_with(TaxYearIncome("2024-25", (), SelfAssessment(D(2026, 1, 2), self_employment_profit_pence=7)),
-                          TaxYearIncome("2025-26", (), sa))
-    assert latest_available_tax_year(sa_only, on).tax_year == "2024-25"  # the latest return is not in yet
+    sa_only = person_with(
+        TaxYearIncome("2024-25", (), SelfAssessment(D(2026, 1, 2), self_employment_profit_pence=7)),
+        TaxYearIncome("2025-26", (), sa),
+    )
+    assert (
+        latest_available_tax_year(sa_only, on).tax_year == "2024-25"
+    )  # the latest return is not in yet
 
 
 # -- Child Benefit ---------------------------------------------------------------------------------------------------
+
 
 def award(*children: Child, elected=False, end=None) -> ChildBenefitAward:
     return ChildBenefitAward("CHB12345678AB", D(2010, 3, 1), end, elected, children)
@@ -457,24 +667,32 @@ def test_child_benefit_ends_on_31_august_after_the_16th_birthday_unless_educatio
     child = Child("Tomos", "Okafor", D(2010, 3, 1), "TA000001A", D(2010, 3, 1))
     assert sixteen_terminal_date(child.date_of_birth) == D(2026, 8, 31)
     on_the_day = child_status(award(child), child, D(2026, 8, 31))
-    assert on_the_day.entitled and on_the_day.in_payment and on_the_day.terminal_date == D(2026, 8, 31)
+    assert (
+        on_the_day.entitled and on_the_day.in_payment and on_the_day.terminal_date == D(2026, 8, 31)
+    )
     after = child_status(award(child), child, D(2026, 9, 1))
     assert not after.entitled and (after.end_date, after.end_reason) == (
-        D(2026, 8, 31), ChildBenefitEndReason.REACHED_16_NOT_IN_EDUCATION)
+        D(2026, 8, 31),
+        ChildBenefitEndReason.REACHED_16_NOT_IN_EDUCATION,
+    )
     reported = dataclasses.replace(child, approved_education_or_training_reported=True)
     assert child_status(award(reported), reported, D(2028, 9, 1)).entitled
     assert child_status(award(reported), reported, D(2030, 2, 28)).entitled
     at_twenty = child_status(award(reported), reported, D(2030, 3, 1))
     assert not at_twenty.entitled and (at_twenty.end_date, at_twenty.end_reason) == (
-        D(2030, 2, 28), ChildBenefitEndReason.REACHED_20)
+        D(2030, 2, 28),
+        ChildBenefitEndReason.REACHED_20,
+    )
 
 
 def test_terminal_dates():
     assert sixteen_terminal_date(D(2010, 8, 31)) == D(2026, 8, 31)
     assert sixteen_terminal_date(D(2010, 9, 1)) == D(2027, 8, 31)
     assert sixteen_terminal_date(D(2008, 2, 29)) == D(2024, 8, 31)
-    assert [quarter_end_on_or_after(d) for d in (D(2025, 1, 10), D(2024, 2, 29), D(2025, 6, 1), D(2025, 12, 1))] == [
-        D(2025, 2, 28), D(2024, 2, 29), D(2025, 8, 31), D(2026, 2, 28)]
+    assert [
+        quarter_end_on_or_after(d)
+        for d in (D(2025, 1, 10), D(2024, 2, 29), D(2025, 6, 1), D(2025, 12, 1))
+    ] == [D(2025, 2, 28), D(2024, 2, 29), D(2025, 8, 31), D(2026, 2, 28)]
 
 
 def test_opting_out_is_entitled_but_not_in_payment():
@@ -484,15 +702,25 @@ def test_opting_out_is_entitled_but_not_in_payment():
 
 
 def test_an_event_is_known_once_it_has_passed_and_an_award_end_ends_every_child():
-    child = Child("Ffion", "Okafor", D(2009, 5, 20), "TA000003A", D(2009, 5, 20), D(2027, 2, 28),
-                  ChildBenefitEndReason.LEFT_APPROVED_EDUCATION, True)
+    child = Child(
+        "Ffion",
+        "Okafor",
+        D(2009, 5, 20),
+        "TA000003A",
+        D(2009, 5, 20),
+        D(2027, 2, 28),
+        ChildBenefitEndReason.LEFT_APPROVED_EDUCATION,
+        True,
+    )
     before = child_status(award(child), child, D(2026, 10, 1))
     assert before.entitled and before.end_date is None and before.terminal_date == D(2029, 5, 19)
     after = child_status(award(child), child, D(2027, 3, 1))
     assert not after.entitled and after.end_reason == ChildBenefitEndReason.LEFT_APPROVED_EDUCATION
     ended = child_status(award(child, end=D(2026, 1, 31)), child, D(2026, 2, 1))
     assert (ended.end_date, ended.end_reason) == (D(2026, 1, 31), ChildBenefitEndReason.CLAIM_ENDED)
-    dirty = dataclasses.replace(child, end_date=D(2009, 1, 1), end_reason=ChildBenefitEndReason.CLAIM_ENDED)
+    dirty = dataclasses.replace(
+        child, end_date=D(2009, 1, 1), end_reason=ChildBenefitEndReason.CLAIM_ENDED
+    )
     assert not child_status(award(dirty), dirty, D(2015, 1, 1)).entitled
 
 
@@ -501,29 +729,48 @@ def test_the_16_plus_iterator_gives_only_children_of_those_ages_with_their_claim
     got = list(SMALL.child_benefit_children_aged(16, on))
     assert got and all(16 <= age_on(c.date_of_birth, on) <= 19 for _, c in got)
     assert all(c in p.child_benefit.children for p, c in got)
-    expected = {(p.nino, c.child_reference_number) for p in (*FIXTURES, *SMALL.iter_people())
-                if p.child_benefit for c in p.child_benefit.children if 16 <= age_on(c.date_of_birth, on) <= 19}
+    expected = {
+        (p.nino, c.child_reference_number)
+        for p in (*FIXTURES, *SMALL.iter_people())
+        if p.child_benefit
+        for c in p.child_benefit.children
+        if 16 <= age_on(c.date_of_birth, on) <= 19
+    }
     assert {(p.nino, c.child_reference_number) for p, c in got} == expected
     names = {c.forenames for p, c in got if not p.generated}
     assert names == {"Ffion", "Tomos"}
     assert len(list(SMALL.child_benefit_children_aged(16, on, limit=5))) == 5
-    assert [(n, c) for n, c in SMALL.child_benefit_children(16, on)] == [(p.nino, c) for p, c in got]
-    assert all(age_on(c.date_of_birth, on) >= 18 for _, c in SMALL.child_benefit_children_aged(18, on))
+    assert [(n, c) for n, c in SMALL.child_benefit_children(16, on)] == [
+        (p.nino, c) for p, c in got
+    ]
+    assert all(
+        age_on(c.date_of_birth, on) >= 18 for _, c in SMALL.child_benefit_children_aged(18, on)
+    )
 
 
 # -- fixtures -----------------------------------------------------------------------------------------------------
 
+
 def test_fixture_people_keep_their_figures():
     p = Population(size=10)
     on = D(2026, 4, 6)
-    expected = {"AA123456A": ("2025-26", PAYE, 31_200_00), "AB234567B": ("2025-26", PAYE, 52_000_00),
-                "AC345678C": ("2025-26", SELF_ASSESSMENT, 182_000_00)}
+    expected = {
+        "AA123456A": ("2025-26", PAYE, 31_200_00),
+        "AB234567B": ("2025-26", PAYE, 52_000_00),
+        "AC345678C": ("2025-26", SELF_ASSESSMENT, 182_000_00),
+    }
     for nino, (year, source, gross) in expected.items():
         held = latest_available_tax_year(p.person(nino), on)
         figure = hmrc_figure(held)
         assert (held.tax_year, figure.source, figure.gross_pence) == (year, source, gross)
-    assert p.person("AE456789D").tax_years == () and latest_available_tax_year(p.person("AE456789D"), on) is None
-    assert p.person("AC345678C").partner_nino == "AE456789D" and p.person("AA123456A").other_parent_nino == "AB234567B"
+    assert (
+        p.person("AE456789D").tax_years == ()
+        and latest_available_tax_year(p.person("AE456789D"), on) is None
+    )
+    assert (
+        p.person("AC345678C").partner_nino == "AE456789D"
+        and p.person("AA123456A").other_parent_nino == "AB234567B"
+    )
 
 
 def test_the_fixture_family_with_teenagers():
@@ -539,8 +786,17 @@ def test_the_fixture_family_with_teenagers():
 
 
 def test_an_end_reported_ahead_is_known_from_when_it_was_reported():
-    child = Child("Ffion", "Okafor", D(2009, 5, 20), "TA000003A", D(2009, 5, 20), D(2027, 2, 28),
-                  ChildBenefitEndReason.LEFT_APPROVED_EDUCATION, True, end_date_reported_on=D(2027, 1, 10))
+    child = Child(
+        "Ffion",
+        "Okafor",
+        D(2009, 5, 20),
+        "TA000003A",
+        D(2009, 5, 20),
+        D(2027, 2, 28),
+        ChildBenefitEndReason.LEFT_APPROVED_EDUCATION,
+        True,
+        end_date_reported_on=D(2027, 1, 10),
+    )
     assert child_status(award(child), child, D(2027, 1, 9)).terminal_date == D(2029, 5, 19)
     told = child_status(award(child), child, D(2027, 1, 10))
     assert told.entitled and told.end_date is None and told.terminal_date == D(2027, 2, 28)
@@ -570,7 +826,11 @@ def _pensioners() -> tuple[Person, ...]:
     out = []
     for block in range(0, 150_000):
         hh = g.household(block)
-        out.extend(g.person(block * 3 + pos) for pos in range(3) if _spa(D.fromordinal(hh.dobs[pos])) <= REF)
+        out.extend(
+            g.person(block * 3 + pos)
+            for pos in range(3)
+            if _spa(D.fromordinal(hh.dobs[pos])) <= REF
+        )
     return tuple(p for p in out if p.date_of_death is None)
 
 
@@ -590,12 +850,22 @@ def test_a_couple_claim_is_listed_under_both_partners_with_the_same_id():
         for a in p.benefit_awards:
             assert p.nino in (a.claimant_nino, a.partner_nino)
             if a.partner_nino:
-                assert a.benefit_type in MEANS_TESTED and p.partner_nino in (a.claimant_nino, a.partner_nino)
-                other = SMALL.person(a.partner_nino if p.nino == a.claimant_nino else a.claimant_nino)
+                assert a.benefit_type in MEANS_TESTED and p.partner_nino in (
+                    a.claimant_nino,
+                    a.partner_nino,
+                )
+                other = SMALL.person(
+                    a.partner_nino if p.nino == a.claimant_nino else a.claimant_nino
+                )
                 assert a in other.benefit_awards  # the same award, id and all
                 couples += 1
     assert couples > 20
-    ids = [a.award_id for p in SMALL.iter_people(0, 3_000) for a in p.benefit_awards if not a.partner_nino]
+    ids = [
+        a.award_id
+        for p in SMALL.iter_people(0, 3_000)
+        for a in p.benefit_awards
+        if not a.partner_nino
+    ]
     assert len(ids) == len(set(ids))
 
 
@@ -611,13 +881,17 @@ def test_nobody_in_a_job_over_20k_has_an_income_related_award_live_at_the_same_t
             if a.benefit_type not in MEANS_TESTED:
                 continue
             checked += 1
-            members = [p] if not a.partner_nino else [population.person(a.claimant_nino),
-                                                      population.person(a.partner_nino)]
+            members = (
+                [p]
+                if not a.partner_nino
+                else [population.person(a.claimant_nino), population.person(a.partner_nino)]
+            )
             for m in members:
                 for e in m.employments:
                     if _max_pay(e) > 20_000_00:
-                        overlap = (e.start_date <= (a.end_date or FAR_FUTURE)
-                                   and a.start_date <= (e.end_date or FAR_FUTURE))
+                        overlap = e.start_date <= (a.end_date or FAR_FUTURE) and a.start_date <= (
+                            e.end_date or FAR_FUTURE
+                        )
                         assert not overlap, (m.nino, e.employment_id, a.award_id)
                 assert not m.self_assessment_utr
     assert checked > 300
@@ -630,16 +904,29 @@ def test_out_of_work_awards_end_when_work_starts_and_legacy_awards_move_to_unive
         for a in p.benefit_awards:
             if a.end_reason is AwardEndReason.MIGRATED_TO_UNIVERSAL_CREDIT:
                 migrated += 1
-                uc = [b for b in awards.values() if b.benefit_type is BenefitType.UNIVERSAL_CREDIT
-                      and b.start_date == a.end_date + dt.timedelta(days=1)]
+                uc = [
+                    b
+                    for b in awards.values()
+                    if b.benefit_type is BenefitType.UNIVERSAL_CREDIT
+                    and b.start_date == a.end_date + dt.timedelta(days=1)
+                ]
                 assert len(uc) == 1 and uc[0].claimant_nino == a.claimant_nino
             if a.benefit_type is BenefitType.UNIVERSAL_CREDIT:
-                assert a.payment_frequency == "MONTHLY" and a.uc_standard_allowance_monthly_pence in (
-                    400_14, 316_98, 628_10, 497_55)
-                assert a.uc_assessment_day == a.start_date.day and 0 <= a.uc_third_party_deduction_count <= 3
+                assert (
+                    a.payment_frequency == "MONTHLY"
+                    and a.uc_standard_allowance_monthly_pence in (400_14, 316_98, 628_10, 497_55)
+                )
+                assert (
+                    a.uc_assessment_day == a.start_date.day
+                    and 0 <= a.uc_third_party_deduction_count <= 3
+                )
             if a.benefit_type is BenefitType.JOBSEEKERS_ALLOWANCE_CONTRIBUTION_BASED and a.end_date:
                 assert (a.end_date - a.start_date).days <= 181
-            assert a.amount_pence > 0 and isinstance(a.amount_pence, int) and a.decision_date >= a.start_date
+            assert (
+                a.amount_pence > 0
+                and isinstance(a.amount_pence, int)
+                and a.decision_date >= a.start_date
+            )
             assert a.end_date is None or a.end_date >= a.start_date
     assert migrated > 10
 
@@ -647,17 +934,31 @@ def test_out_of_work_awards_end_when_work_starts_and_legacy_awards_move_to_unive
 def test_pensioners_get_state_pension_and_a_fifth_pension_credit():
     pensioners = _pensioners()
     assert len(pensioners) > 300
-    on_sp = [p for p in pensioners if any(a.benefit_type is BenefitType.STATE_PENSION for a in live_awards(p, REF))]
-    on_pc = [p for p in pensioners if any(a.benefit_type is BenefitType.PENSION_CREDIT for a in live_awards(p, REF))]
+    on_sp = [
+        p
+        for p in pensioners
+        if any(a.benefit_type is BenefitType.STATE_PENSION for a in live_awards(p, REF))
+    ]
+    on_pc = [
+        p
+        for p in pensioners
+        if any(a.benefit_type is BenefitType.PENSION_CREDIT for a in live_awards(p, REF))
+    ]
     assert len(on_sp) / len(pensioners) > 0.93
     assert 0.15 < len(on_pc) / len(pensioners) < 0.25
     for p in on_sp:
         sp = next(a for a in p.benefit_awards if a.benefit_type is BenefitType.STATE_PENSION)
         assert sp.payment_frequency == "FOUR_WEEKLY" and sp.amount_pence <= 4 * 230_25
         assert sp.start_date >= _spa(p.date_of_birth)
-    nobody_young = [p for p in _dwp_sample() if _spa(p.date_of_birth) > D(2027, 4, 5)
-                    and any(a.benefit_type in (BenefitType.STATE_PENSION, BenefitType.PENSION_CREDIT)
-                            for a in p.benefit_awards)]
+    nobody_young = [
+        p
+        for p in _dwp_sample()
+        if _spa(p.date_of_birth) > D(2027, 4, 5)
+        and any(
+            a.benefit_type in (BenefitType.STATE_PENSION, BenefitType.PENSION_CREDIT)
+            for a in p.benefit_awards
+        )
+    ]
     assert nobody_young == []
 
 
@@ -678,28 +979,48 @@ def test_the_dwp_mix_is_as_documented():
     assert len(people) > 19_900
 
     def share(group, benefits):
-        return sum(1 for p in group if any(a.benefit_type in benefits for a in live_awards(p, REF))) / len(group)
+        return sum(
+            1 for p in group if any(a.benefit_type in benefits for a in live_awards(p, REF))
+        ) / len(group)
 
     assert 0.09 < share(working_age, MEANS_TESTED) < 0.15
     assert 0.07 < share(working_age, {BenefitType.UNIVERSAL_CREDIT}) < 0.11
-    legacy = {BenefitType.INCOME_SUPPORT, BenefitType.JOBSEEKERS_ALLOWANCE_INCOME_BASED,
-              BenefitType.EMPLOYMENT_AND_SUPPORT_ALLOWANCE_INCOME_RELATED}
+    legacy = {
+        BenefitType.INCOME_SUPPORT,
+        BenefitType.JOBSEEKERS_ALLOWANCE_INCOME_BASED,
+        BenefitType.EMPLOYMENT_AND_SUPPORT_ALLOWANCE_INCOME_RELATED,
+    }
     assert 0.003 < share(working_age, legacy) < 0.03
     assert 0.01 < share(working_age, {BenefitType.PERSONAL_INDEPENDENCE_PAYMENT}) < 0.08
     assert 0.003 < share(working_age, {BenefitType.CARERS_ALLOWANCE}) < 0.03
-    assert 0.002 < share(working_age, {BenefitType.JOBSEEKERS_ALLOWANCE_CONTRIBUTION_BASED,
-                                       BenefitType.EMPLOYMENT_AND_SUPPORT_ALLOWANCE_CONTRIBUTORY}) < 0.03
+    assert (
+        0.002
+        < share(
+            working_age,
+            {
+                BenefitType.JOBSEEKERS_ALLOWANCE_CONTRIBUTION_BASED,
+                BenefitType.EMPLOYMENT_AND_SUPPORT_ALLOWANCE_CONTRIBUTORY,
+            },
+        )
+        < 0.03
+    )
     awards = [a for p in people for a in p.benefit_awards]
     live = [a for a in awards if live_on(a, REF)]
     assert 0.005 < sum(suspended_on(a, REF) for a in live) / len(live) < 0.05
-    stale = [a for a in live if a.cis_updated_on and a.cis_updated_on < REF - dt.timedelta(days=700)]
+    stale = [
+        a for a in live if a.cis_updated_on and a.cis_updated_on < REF - dt.timedelta(days=700)
+    ]
     assert 0 < len(stale) / len(live) < 0.05
     uc = [a for a in live if a.benefit_type is BenefitType.UNIVERSAL_CREDIT]
     assert 0.03 < sum(a.uc_earned_income for a in uc) / len(uc) < 0.35
     assert any(a.uc_third_party_deduction_count for a in uc)
     seen = {a.benefit_type for a in awards}
-    assert {BenefitType.MATERNITY_ALLOWANCE, BenefitType.ARMED_FORCES_COMPENSATION_SCHEME,
-            BenefitType.INDUSTRIAL_INJURIES_DISABLEMENT_BENEFIT, BenefitType.DISABILITY_LIVING_ALLOWANCE} <= seen
+    assert {
+        BenefitType.MATERNITY_ALLOWANCE,
+        BenefitType.ARMED_FORCES_COMPENSATION_SCHEME,
+        BenefitType.INDUSTRIAL_INJURIES_DISABLEMENT_BENEFIT,
+        BenefitType.DISABILITY_LIVING_ALLOWANCE,
+    } <= seen
 
 
 def test_the_fixture_benefit_awards():
@@ -707,23 +1028,50 @@ def test_the_fixture_benefit_awards():
     dana = p.person("AE456789D")
     on = D(2026, 4, 6)
     (jsa,) = live_awards(dana, on)
-    assert jsa.benefit_type is BenefitType.JOBSEEKERS_ALLOWANCE_INCOME_BASED and not suspended_on(jsa, on)
-    assert (jsa.claimant_nino, jsa.amount_pence, jsa.payment_frequency) == ("AE456789D", 181_00, "FORTNIGHTLY")
+    assert jsa.benefit_type is BenefitType.JOBSEEKERS_ALLOWANCE_INCOME_BASED and not suspended_on(
+        jsa, on
+    )
+    assert (jsa.claimant_nino, jsa.amount_pence, jsa.payment_frequency) == (
+        "AE456789D",
+        181_00,
+        "FORTNIGHTLY",
+    )
     ryan = p.person("AH567890B")
     (uc,) = live_awards(ryan, on)
     assert uc.benefit_type is BenefitType.UNIVERSAL_CREDIT and not uc.uc_earned_income
     assert not any(e.end_date is None for e in ryan.employments)
-    assert all(live_awards(p.person(n), on) == () for n in ("AA123456A", "AB234567B", "AC345678C", "AG765432A"))
+    assert all(
+        live_awards(p.person(n), on) == ()
+        for n in ("AA123456A", "AB234567B", "AC345678C", "AG765432A")
+    )
     assert {f.sex for f in FIXTURES} == {"M", "F"}
 
 
 def test_live_awards_and_suspensions_on_a_date():
-    award = BenefitAward("X-B1", BenefitType.CARERS_ALLOWANCE, "AA123456A", D(2025, 1, 6), D(2025, 1, 20), 83_30,
-                         "WEEKLY", end_date=D(2025, 12, 31), end_reason=AwardEndReason.ENTITLEMENT_ENDED,
-                         suspensions=(PaymentSuspension(D(2025, 3, 1), D(2025, 3, 31), "FAILED_TO_ATTEND"),
-                                      PaymentSuspension(D(2025, 11, 1), None, "DOUBT_ON_ENTITLEMENT")))
-    later = BenefitAward("X-B2", BenefitType.STATE_PENSION, "AA123456A", D(2026, 1, 1), D(2026, 1, 9), 921_00,
-                         "FOUR_WEEKLY")
+    award = BenefitAward(
+        "X-B1",
+        BenefitType.CARERS_ALLOWANCE,
+        "AA123456A",
+        D(2025, 1, 6),
+        D(2025, 1, 20),
+        83_30,
+        "WEEKLY",
+        end_date=D(2025, 12, 31),
+        end_reason=AwardEndReason.ENTITLEMENT_ENDED,
+        suspensions=(
+            PaymentSuspension(D(2025, 3, 1), D(2025, 3, 31), "FAILED_TO_ATTEND"),
+            PaymentSuspension(D(2025, 11, 1), None, "DOUBT_ON_ENTITLEMENT"),
+        ),
+    )
+    later = BenefitAward(
+        "X-B2",
+        BenefitType.STATE_PENSION,
+        "AA123456A",
+        D(2026, 1, 1),
+        D(2026, 1, 9),
+        921_00,
+        "FOUR_WEEKLY",
+    )
     person = dataclasses.replace(FIXTURES[0], benefit_awards=(award, later))
     assert live_awards(person, D(2025, 1, 5)) == ()
     assert live_awards(person, D(2025, 1, 6)) == (award,)
@@ -731,5 +1079,7 @@ def test_live_awards_and_suspensions_on_a_date():
     assert live_awards(person, D(2026, 1, 1)) == (later,)
     assert not suspended_on(award, D(2025, 2, 28)) and suspended_on(award, D(2025, 3, 1))
     assert suspended_on(award, D(2025, 3, 31)) and not suspended_on(award, D(2025, 4, 1))
-    assert suspended_on(award, D(2025, 11, 1)) and suspended_on(award, D(2030, 1, 1))  # an open suspension
+    assert suspended_on(award, D(2025, 11, 1)) and suspended_on(
+        award, D(2030, 1, 1)
+    )  # an open suspension
     assert not suspended_on(later, D(2026, 6, 1))

@@ -26,14 +26,21 @@ def test_required_fields_are_named_by_path():
     request = api.CreateCaseRequest(request_id="nope")
     request.paying_parent.identity.name.forenames = "Alex"
     fields = {v.field for v in request_violations(request)}
-    assert {"request_id", "receiving_parent", "paying_parent.identity.nino", "paying_parent.identity.name.surname",
-            "paying_parent.identity.date_of_birth"} <= fields
+    assert {
+        "request_id",
+        "receiving_parent",
+        "paying_parent.identity.nino",
+        "paying_parent.identity.name.surname",
+        "paying_parent.identity.date_of_birth",
+    } <= fields
     assert "paying_parent.identity.name.forenames" not in fields
 
 
 @given(st.integers(0, 9999), st.integers(0, 12), st.integers(0, 31))
 def test_dates_follow_google_type_date_rules(y, m, d):
-    violations = request_violations(common.DateRange(start_date=date_pb2.Date(year=y, month=m, day=d)))
+    violations = request_violations(
+        common.DateRange(start_date=date_pb2.Date(year=y, month=m, day=d))
+    )
     if y and m and d:
         try:
             dt.date(y, m, d)
@@ -106,7 +113,11 @@ def test_paging_names_a_bad_size_or_token():
     from cms_platform.paging import page
 
     assert page(0, "") == (50, 0) and page(1000, "40", maximum=200) == (200, 40)
-    for size, token, field in [(-1, "", "page_size"), (10, "abc", "page_token"), (10, "-5", "page_token")]:
+    for size, token, field in [
+        (-1, "", "page_size"),
+        (10, "abc", "page_token"),
+        (10, "-5", "page_token"),
+    ]:
         with pytest.raises(InvalidArgument) as err:
             page(size, token)
         assert [v.field for v in err.value.violations] == [field]

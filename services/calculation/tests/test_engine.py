@@ -10,7 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cms_calculation.engine.calculate import calculate, periodic_amounts, shared_care_band, shared_care_year_nights
+from cms_calculation.engine.calculate import (
+    calculate,
+    periodic_amounts,
+    shared_care_band,
+    shared_care_year_nights,
+)
 from cms_calculation.engine.model import (
     AdditionalIncome,
     AdditionalIncomeKind,
@@ -47,15 +52,23 @@ def annual_for(weekly_pence: int) -> int:
     return annual
 
 
-def facts(weekly_pence: int, qcs: int = 1, rocs: int = 0, nights: list[int] | None = None,
-          rps: list[str] | None = None, **kw) -> CalculationFacts:
+def facts(
+    weekly_pence: int,
+    qcs: int = 1,
+    rocs: int = 0,
+    nights: list[int] | None = None,
+    rps: list[str] | None = None,
+    **kw,
+) -> CalculationFacts:
     nights = nights or [0] * qcs
     rps = rps or ["rp-1"] * qcs
     return CalculationFacts(
         effective_date=kw.pop("effective_date", TODAY),
         paying_parent_income=kw.pop("income", PayingParentIncome(annual_for(weekly_pence))),
         qualifying_children=tuple(QualifyingChild(f"c{i}", rps[i], nights[i]) for i in range(qcs)),
-        relevant_other_child_count=rocs, **kw)
+        relevant_other_child_count=rocs,
+        **kw,
+    )
 
 
 def run(f: CalculationFacts, rules=None):
@@ -70,9 +83,12 @@ def violations(f: CalculationFacts) -> set[str]:
 
 # -- §1 income ---------------------------------------------------------------------------------------------------
 
+
 def test_historic_income_stays_when_current_differs_by_less_than_25_percent():
     """rules.md §1 worked example: £30,000 → £575.34/wk; current £450 differs by £125.34 < £143.84 → historic."""
-    result = run(facts(0, 1, income=PayingParentIncome(3_000_000, current_income=CurrentIncome(450_00))))
+    result = run(
+        facts(0, 1, income=PayingParentIncome(3_000_000, current_income=CurrentIncome(450_00)))
+    )
     assert result.income.historic_weekly_income_pence == 575_34
     assert result.income.basis is IncomeBasis.HISTORIC
     assert result.income.income_difference_weekly_pence == 125_34
@@ -81,7 +97,9 @@ def test_historic_income_stays_when_current_differs_by_less_than_25_percent():
 
 def test_current_income_used_when_it_differs_by_at_least_25_percent():
     """rules.md §1 worked example: current £420/wk differs by £155.34 ≥ £143.84 → current income (£420)."""
-    result = run(facts(0, 1, income=PayingParentIncome(3_000_000, current_income=CurrentIncome(420_00))))
+    result = run(
+        facts(0, 1, income=PayingParentIncome(3_000_000, current_income=CurrentIncome(420_00)))
+    )
     assert result.income.basis is IncomeBasis.CURRENT_DIFFERS_FROM_HISTORIC
     assert result.income.current_income_test_met
     assert result.income.gross_weekly_income_pence == 420_00
@@ -89,14 +107,22 @@ def test_current_income_used_when_it_differs_by_at_least_25_percent():
 
 def test_exactly_25_percent_difference_is_enough():
     """reg 34(1)(a): 'at least 25%' — £400 historic, £300 current is exactly 25%."""
-    result = run(facts(0, 1, income=PayingParentIncome(annual_for(400_00), current_income=CurrentIncome(300_00))))
+    result = run(
+        facts(
+            0,
+            1,
+            income=PayingParentIncome(annual_for(400_00), current_income=CurrentIncome(300_00)),
+        )
+    )
     assert result.income.basis is IncomeBasis.CURRENT_DIFFERS_FROM_HISTORIC
 
 
 def test_current_income_when_hmrc_has_none_and_pension_contributions_are_deducted():
     """reg 34(1)(b),(c) and reg 40."""
-    income = PayingParentIncome(hmrc_income_unavailable=True,
-                                current_income=CurrentIncome(500_00, pension_contributions_weekly_pence=20_00))
+    income = PayingParentIncome(
+        hmrc_income_unavailable=True,
+        current_income=CurrentIncome(500_00, pension_contributions_weekly_pence=20_00),
+    )
     result = run(facts(0, 1, income=income))
     assert result.income.basis is IncomeBasis.CURRENT_HISTORIC_UNAVAILABLE
     assert result.income.gross_weekly_income_pence == 480_00
@@ -104,7 +130,11 @@ def test_current_income_when_hmrc_has_none_and_pension_contributions_are_deducte
 
 def test_relief_at_source_pension_contributions_reduce_the_hmrc_figure():
     """reg 35(3): £31,200 less £1,200 = £30,000 a year → £575.34 a week."""
-    result = run(facts(0, 1, income=PayingParentIncome(3_120_000, pension_contributions_annual_pence=120_000)))
+    result = run(
+        facts(
+            0, 1, income=PayingParentIncome(3_120_000, pension_contributions_annual_pence=120_000)
+        )
+    )
     assert result.income.historic_weekly_income_pence == 575_34
 
 
@@ -122,33 +152,44 @@ def test_nil_historic_with_current_income_uses_current_income_with_the_2013_rule
 def test_weekly_income_cap():
     """rules.md §2.5 worked example: GWI £4,000 capped at £3,000, 1 QC: 96 + 2,200 × 9% = £294."""
     result = run(facts(4000_00, 1))
-    assert (result.rate, result.weekly_amount_pence, result.income.capped) == (Rate.BASIC_PLUS, 294_00, True)
+    assert (result.rate, result.weekly_amount_pence, result.income.capped) == (
+        Rate.BASIC_PLUS,
+        294_00,
+        True,
+    )
     assert result.income.gross_weekly_income_pence == 3000_00
 
 
 # -- §2 rates ----------------------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize(("weekly", "qcs", "rocs", "rate", "amount"), [
-    (600_00, 2, 0, Rate.BASIC, 96_00),        # rules.md §2.5: 600 × 16%
-    (500_00, 2, 1, Rate.BASIC, 71_00),        # §2.5: 500 × 0.89 = 445 × 16% = 71.20 → £71
-    (1000_00, 2, 0, Rate.BASIC_PLUS, 152_00),  # §2.5 "example from p20": 800 × 16% + 200 × 12%
-    (1600_00, 1, 0, Rate.BASIC_PLUS, 168_00),  # §2.5: 96 + 800 × 9%
-    (173_00, 2, 1, Rate.REDUCED, 22_00),      # §2.4 "example on p23": 7 + 73 × 21.2% = 22.476 → £22
-])
+
+@pytest.mark.parametrize(
+    ("weekly", "qcs", "rocs", "rate", "amount"),
+    [
+        (600_00, 2, 0, Rate.BASIC, 96_00),  # rules.md §2.5: 600 × 16%
+        (500_00, 2, 1, Rate.BASIC, 71_00),  # §2.5: 500 × 0.89 = 445 × 16% = 71.20 → £71
+        (1000_00, 2, 0, Rate.BASIC_PLUS, 152_00),  # §2.5 "example from p20": 800 × 16% + 200 × 12%
+        (1600_00, 1, 0, Rate.BASIC_PLUS, 168_00),  # §2.5: 96 + 800 × 9%
+        (173_00, 2, 1, Rate.REDUCED, 22_00),  # §2.4 "example on p23": 7 + 73 × 21.2% = 22.476 → £22
+    ],
+)
 def test_rulebook_rate_examples(weekly, qcs, rocs, rate, amount):
     result = run(facts(weekly, qcs, rocs))
     assert (result.rate, result.weekly_amount_pence) == (rate, amount)
     assert all(step.citation and step.explanation for step in result.steps)
 
 
-@pytest.mark.parametrize(("weekly", "rate", "amount"), [
-    (6_99, Rate.NIL, 0),          # §2.1: below £7 is nil
-    (7_00, Rate.FLAT, 7_00),      # §2.1: £7 to £100 flat
-    (100_00, Rate.FLAT, 7_00),    # £100 exactly is still flat (GWI ≤ £100)
-    (100_01, Rate.REDUCED, 7_00),  # reduced from £100.01: 7 + 0.01 × 17% → £7
-    (199_99, Rate.REDUCED, 24_00),  # 7 + 99.99 × 17% = 23.998 → £24
-    (200_00, Rate.BASIC, 24_00),  # basic from £200: 12%
-])
+@pytest.mark.parametrize(
+    ("weekly", "rate", "amount"),
+    [
+        (6_99, Rate.NIL, 0),  # §2.1: below £7 is nil
+        (7_00, Rate.FLAT, 7_00),  # §2.1: £7 to £100 flat
+        (100_00, Rate.FLAT, 7_00),  # £100 exactly is still flat (GWI ≤ £100)
+        (100_01, Rate.REDUCED, 7_00),  # reduced from £100.01: 7 + 0.01 × 17% → £7
+        (199_99, Rate.REDUCED, 24_00),  # 7 + 99.99 × 17% = 23.998 → £24
+        (200_00, Rate.BASIC, 24_00),  # basic from £200: 12%
+    ],
+)
 def test_band_boundaries_are_exact(weekly, rate, amount):
     result = run(facts(weekly, 1))
     assert (result.rate, result.weekly_amount_pence) == (rate, amount)
@@ -172,10 +213,16 @@ def test_relevant_other_child_reductions_top_out_at_three(rocs, pct):
 
 
 def test_qualifying_children_top_out_at_three_or_more():
-    assert run(facts(500_00, 3)).weekly_amount_pence == run(facts(500_00, 5)).weekly_amount_pence == 95_00
+    assert (
+        run(facts(500_00, 3)).weekly_amount_pence
+        == run(facts(500_00, 5)).weekly_amount_pence
+        == 95_00
+    )
 
 
-@pytest.mark.parametrize("benefit", [Benefit.INCOME_SUPPORT, Benefit.UNIVERSAL_CREDIT_NO_EARNED_INCOME])
+@pytest.mark.parametrize(
+    "benefit", [Benefit.INCOME_SUPPORT, Benefit.UNIVERSAL_CREDIT_NO_EARNED_INCOME]
+)
 def test_reg_44_2_benefit_of_paying_parent_or_partner_is_the_flat_rate(benefit):
     """rules.md §2.3 (reg 44(2)): the partner's receipt counts too; high income does not matter."""
     for who in BenefitRecipient:
@@ -185,15 +232,31 @@ def test_reg_44_2_benefit_of_paying_parent_or_partner_is_the_flat_rate(benefit):
 
 def test_reg_44_1_benefit_counts_only_for_the_paying_parent():
     """rules.md §2.3 (reg 44(1)): e.g. Carer's Allowance of the partner does not make the flat rate."""
-    own = run(facts(300_00, 1, benefits=(BenefitReceipt(Benefit.CARERS_ALLOWANCE, BenefitRecipient.PAYING_PARENT),)))
-    partner = run(facts(300_00, 1, benefits=(BenefitReceipt(Benefit.CARERS_ALLOWANCE, BenefitRecipient.PARTNER),)))
+    own = run(
+        facts(
+            300_00,
+            1,
+            benefits=(BenefitReceipt(Benefit.CARERS_ALLOWANCE, BenefitRecipient.PAYING_PARENT),),
+        )
+    )
+    partner = run(
+        facts(
+            300_00,
+            1,
+            benefits=(BenefitReceipt(Benefit.CARERS_ALLOWANCE, BenefitRecipient.PARTNER),),
+        )
+    )
     assert own.rate is Rate.FLAT
     assert partner.rate is Rate.BASIC
 
 
 def test_flat_rate_benefit_and_low_income_is_not_nil():
     """reg 45(2): for the under-£7 nil test a flat-rate benefit counts as income."""
-    result = run(facts(0, 1, benefits=(BenefitReceipt(Benefit.INCOME_SUPPORT, BenefitRecipient.PAYING_PARENT),)))
+    result = run(
+        facts(
+            0, 1, benefits=(BenefitReceipt(Benefit.INCOME_SUPPORT, BenefitRecipient.PAYING_PARENT),)
+        )
+    )
     assert (result.rate, result.weekly_amount_pence) == (Rate.FLAT, 7_00)
 
 
@@ -206,10 +269,17 @@ def test_nil_rate_conditions(condition):
 
 def test_couple_both_paying_parents_on_benefit_pay_half_each_by_default():
     """rules.md §2.3 [?] Sch 1 para 4(2): rule-set parameter flat_rate.couple_both_paying_parents_half (true)."""
-    f = facts(0, 1, benefits=(BenefitReceipt(Benefit.INCOME_SUPPORT, BenefitRecipient.PARTNER),),
-              partner_is_paying_parent=True)
+    f = facts(
+        0,
+        1,
+        benefits=(BenefitReceipt(Benefit.INCOME_SUPPORT, BenefitRecipient.PARTNER),),
+        partner_is_paying_parent=True,
+    )
     assert run(f).weekly_amount_pence == 3_50
-    assert run(f, replace(RULES, couple_both_paying_parents_half_flat_rate=False)).weekly_amount_pence == 7_00
+    assert (
+        run(f, replace(RULES, couple_both_paying_parents_half_flat_rate=False)).weekly_amount_pence
+        == 7_00
+    )
 
 
 def test_children_under_other_arrangements_count_for_the_percentage_only():
@@ -220,6 +290,7 @@ def test_children_under_other_arrangements_count_for_the_percentage_only():
 
 # -- §3 shared care -----------------------------------------------------------------------------------------------
 
+
 def test_shared_care_example_from_p30_under_each_rounding_point():
     """rules.md §3 "example from p30": GWI £517.81, 3 QC, 1 ROC, 104–155 nights: 517.81 × 0.89 × 19% = 87.56.
     Rounding [?] (§5): default rounds the rate to £88 before shared care → 88 × 5/7 = £62.86; rounding after shared
@@ -227,8 +298,16 @@ def test_shared_care_example_from_p30_under_each_rounding_point():
     f = facts(517_81, 3, 1, nights=[120, 120, 120])
     assert RULES.whole_pound_rounding is WholePoundRounding.BEFORE_SHARED_CARE
     assert run(f).weekly_amount_pence == 62_86
-    assert run(f, replace(RULES, whole_pound_rounding=WholePoundRounding.AFTER_SHARED_CARE)).weekly_amount_pence == 63_00
-    assert run(f, replace(RULES, whole_pound_rounding=WholePoundRounding.NONE)).weekly_amount_pence == 62_54
+    assert (
+        run(
+            f, replace(RULES, whole_pound_rounding=WholePoundRounding.AFTER_SHARED_CARE)
+        ).weekly_amount_pence
+        == 63_00
+    )
+    assert (
+        run(f, replace(RULES, whole_pound_rounding=WholePoundRounding.NONE)).weekly_amount_pence
+        == 62_54
+    )
 
 
 def test_shared_care_averaged_over_children_with_the_extra_seven_pounds():
@@ -248,7 +327,10 @@ def test_basic_plus_with_all_children_at_175_nights():
     £64.375. Default rounding (£171 before shared care): 85.50 − 21 = £64.50; no whole-pound rounding: £64.38."""
     f = facts(925_00, 3, nights=[200, 200, 200])
     assert run(f).weekly_amount_pence == 64_50
-    assert run(f, replace(RULES, whole_pound_rounding=WholePoundRounding.NONE)).weekly_amount_pence == 64_38
+    assert (
+        run(f, replace(RULES, whole_pound_rounding=WholePoundRounding.NONE)).weekly_amount_pence
+        == 64_38
+    )
 
 
 def test_seven_pound_floor_after_shared_care():
@@ -260,8 +342,12 @@ def test_seven_pound_floor_after_shared_care():
 
 def test_benefit_flat_rate_with_52_nights_is_nil_but_low_income_flat_rate_ignores_shared_care():
     """rules.md §3 (Sch 1 para 8)."""
-    on_benefit = facts(0, 1, nights=[52], benefits=(BenefitReceipt(Benefit.INCOME_SUPPORT,
-                                                                   BenefitRecipient.PAYING_PARENT),))
+    on_benefit = facts(
+        0,
+        1,
+        nights=[52],
+        benefits=(BenefitReceipt(Benefit.INCOME_SUPPORT, BenefitRecipient.PAYING_PARENT),),
+    )
     assert (run(on_benefit).rate, run(on_benefit).weekly_amount_pence) == (Rate.NIL, 0)
     low_income = run(facts(90_00, 1, nights=[200]))
     assert (low_income.rate, low_income.weekly_amount_pence) == (Rate.FLAT, 7_00)
@@ -269,40 +355,71 @@ def test_benefit_flat_rate_with_52_nights_is_nil_but_low_income_flat_rate_ignore
 
 def test_benefit_flat_rate_nil_applies_per_receiving_parent():
     """rules.md §3: nil for that receiving parent (and the children living with them) only."""
-    f = facts(0, 2, nights=[60, 0], rps=["A", "B"],
-              benefits=(BenefitReceipt(Benefit.INCOME_SUPPORT, BenefitRecipient.PAYING_PARENT),))
+    f = facts(
+        0,
+        2,
+        nights=[60, 0],
+        rps=["A", "B"],
+        benefits=(BenefitReceipt(Benefit.INCOME_SUPPORT, BenefitRecipient.PAYING_PARENT),),
+    )
     result = run(f)
-    assert [(a.receiving_parent_reference, a.weekly_amount_pence) for a in result.receiving_parent_amounts] == [
-        ("A", 0), ("B", 3_50)]
+    assert [
+        (a.receiving_parent_reference, a.weekly_amount_pence)
+        for a in result.receiving_parent_amounts
+    ] == [("A", 0), ("B", 3_50)]
     assert result.rate is Rate.FLAT
 
 
 def test_equal_day_to_day_care_means_no_liability_for_that_child():
     """rules.md §3 (reg 50): equal care → not the paying parent; 175+ nights alone is not equal care."""
     f = facts(600_00, 1)
-    equal = replace(f, qualifying_children=(replace(f.qualifying_children[0], equal_day_to_day_care=True,
-                                                    shared_care_nights=182),))
+    equal = replace(
+        f,
+        qualifying_children=(
+            replace(f.qualifying_children[0], equal_day_to_day_care=True, shared_care_nights=182),
+        ),
+    )
     assert (run(equal).rate, run(equal).weekly_amount_pence) == (Rate.NO_LIABILITY, 0)
     two = facts(600_00, 2)
-    one_equal = replace(two, qualifying_children=(replace(two.qualifying_children[0], equal_day_to_day_care=True),
-                                                  two.qualifying_children[1]))
+    one_equal = replace(
+        two,
+        qualifying_children=(
+            replace(two.qualifying_children[0], equal_day_to_day_care=True),
+            two.qualifying_children[1],
+        ),
+    )
     assert run(one_equal).weekly_amount_pence == run(facts(600_00, 1)).weekly_amount_pence == 72_00
 
 
-@pytest.mark.parametrize(("nights", "band"), [
-    (0, SharedCareBand.NONE), (51, SharedCareBand.NONE), (52, SharedCareBand.ONE_SEVENTH),
-    (103, SharedCareBand.ONE_SEVENTH), (104, SharedCareBand.TWO_SEVENTHS), (155, SharedCareBand.TWO_SEVENTHS),
-    (156, SharedCareBand.THREE_SEVENTHS), (174, SharedCareBand.THREE_SEVENTHS), (175, SharedCareBand.ONE_HALF),
-    (365, SharedCareBand.ONE_HALF)])
+@pytest.mark.parametrize(
+    ("nights", "band"),
+    [
+        (0, SharedCareBand.NONE),
+        (51, SharedCareBand.NONE),
+        (52, SharedCareBand.ONE_SEVENTH),
+        (103, SharedCareBand.ONE_SEVENTH),
+        (104, SharedCareBand.TWO_SEVENTHS),
+        (155, SharedCareBand.TWO_SEVENTHS),
+        (156, SharedCareBand.THREE_SEVENTHS),
+        (174, SharedCareBand.THREE_SEVENTHS),
+        (175, SharedCareBand.ONE_HALF),
+        (365, SharedCareBand.ONE_HALF),
+    ],
+)
 def test_shared_care_bands(nights, band):
     assert shared_care_band(QualifyingChild("c", "r", nights), RULES) is band
 
 
 def test_shorter_period_is_scaled_to_a_year():
     """26 nights in a half year is 52 a year: 1/7."""
-    assert shared_care_band(QualifyingChild("c", "r", 26, shared_care_period_nights=182), RULES) \
+    assert (
+        shared_care_band(QualifyingChild("c", "r", 26, shared_care_period_nights=182), RULES)
         is SharedCareBand.ONE_SEVENTH
-    assert shared_care_band(QualifyingChild("c", "r", 25, shared_care_period_nights=182), RULES) is SharedCareBand.NONE
+    )
+    assert (
+        shared_care_band(QualifyingChild("c", "r", 25, shared_care_period_nights=182), RULES)
+        is SharedCareBand.NONE
+    )
 
 
 def test_shared_care_year_has_366_nights_across_a_leap_day():
@@ -311,6 +428,7 @@ def test_shared_care_year_has_366_nights_across_a_leap_day():
 
 
 # -- §4 several receiving parents ------------------------------------------------------------------------------
+
 
 def test_several_receiving_parents_example():
     """rules.md §4: GWI £500, 3 QC (2 with A, 1 with B): £95 → A £63.33, B £31.67; B's child 104–155 nights:
@@ -324,62 +442,122 @@ def test_several_receiving_parents_example():
 
 # -- §6 variations -------------------------------------------------------------------------------------------------
 
+
 def test_special_expenses_with_the_cap():
     """rules.md §6 (reg 72): actual £3,500, expenses £600 → £2,900; expenses £100 → £3,400 > £3,000, no change."""
-    big = run(facts(3500_00, 1, special_expenses=(SpecialExpense(SpecialExpenseKind.CONTACT_COSTS, 600_00),)))
+    big = run(
+        facts(
+            3500_00, 1, special_expenses=(SpecialExpense(SpecialExpenseKind.CONTACT_COSTS, 600_00),)
+        )
+    )
     assert big.income.gross_weekly_income_pence == 2900_00
-    small = run(facts(3500_00, 1, special_expenses=(SpecialExpense(SpecialExpenseKind.CONTACT_COSTS, 100_00),)))
+    small = run(
+        facts(
+            3500_00, 1, special_expenses=(SpecialExpense(SpecialExpenseKind.CONTACT_COSTS, 100_00),)
+        )
+    )
     assert (small.income.gross_weekly_income_pence, small.income.capped) == (3000_00, True)
 
 
 def test_special_expense_threshold_is_per_ground_and_named():
     """rules.md §6 [?] reg 68: £10 a week per ground (none for a relevant other child's illness)."""
-    below = run(facts(500_00, 1, special_expenses=(SpecialExpense(SpecialExpenseKind.PRIOR_DEBTS, 9_99),)))
+    below = run(
+        facts(500_00, 1, special_expenses=(SpecialExpense(SpecialExpenseKind.PRIOR_DEBTS, 9_99),))
+    )
     assert below.income.special_expenses_weekly_pence == 0
-    exempt = run(facts(500_00, 1, special_expenses=(
-        SpecialExpense(SpecialExpenseKind.RELEVANT_OTHER_CHILD_ILLNESS_OR_DISABILITY, 5_00),)))
+    exempt = run(
+        facts(
+            500_00,
+            1,
+            special_expenses=(
+                SpecialExpense(SpecialExpenseKind.RELEVANT_OTHER_CHILD_ILLNESS_OR_DISABILITY, 5_00),
+            ),
+        )
+    )
     assert exempt.income.special_expenses_weekly_pence == 5_00
     excess = replace(RULES, special_expense_deduct_excess_only=True)
-    assert run(facts(500_00, 1, special_expenses=(SpecialExpense(SpecialExpenseKind.PRIOR_DEBTS, 30_00),)),
-               excess).income.special_expenses_weekly_pence == 20_00
+    assert (
+        run(
+            facts(
+                500_00, 1, special_expenses=(SpecialExpense(SpecialExpenseKind.PRIOR_DEBTS, 30_00),)
+            ),
+            excess,
+        ).income.special_expenses_weekly_pence
+        == 20_00
+    )
 
 
 def test_unearned_income_added_from_2500_a_year():
     """rules.md §6 (reg 69): £2,500 a year or more is added (÷ 365 × 7 [?]); less is not."""
-    added = run(facts(500_00, 1, additional_incomes=(
-        AdditionalIncome(AdditionalIncomeKind.UNEARNED_INCOME, annual_amount_pence=365_000),)))
+    added = run(
+        facts(
+            500_00,
+            1,
+            additional_incomes=(
+                AdditionalIncome(AdditionalIncomeKind.UNEARNED_INCOME, annual_amount_pence=365_000),
+            ),
+        )
+    )
     assert added.income.additional_income_weekly_pence == 70_00
     assert added.income.gross_weekly_income_pence == 570_00
-    below = run(facts(500_00, 1, additional_incomes=(
-        AdditionalIncome(AdditionalIncomeKind.UNEARNED_INCOME, annual_amount_pence=249_999),)))
+    below = run(
+        facts(
+            500_00,
+            1,
+            additional_incomes=(
+                AdditionalIncome(AdditionalIncomeKind.UNEARNED_INCOME, annual_amount_pence=249_999),
+            ),
+        )
+    )
     assert below.income.additional_income_weekly_pence == 0
 
 
 def test_income_not_taken_into_account_lifts_a_benefit_flat_rate():
     """rules.md §6 (reg 70): on the flat rate for their own benefit with ≥ £100 a week other income."""
-    f = facts(0, 1, benefits=(BenefitReceipt(Benefit.STATE_PENSION, BenefitRecipient.PAYING_PARENT),),
-              additional_incomes=(AdditionalIncome(AdditionalIncomeKind.INCOME_NOT_TAKEN_INTO_ACCOUNT,
-                                                   weekly_amount_pence=300_00),))
+    f = facts(
+        0,
+        1,
+        benefits=(BenefitReceipt(Benefit.STATE_PENSION, BenefitRecipient.PAYING_PARENT),),
+        additional_incomes=(
+            AdditionalIncome(
+                AdditionalIncomeKind.INCOME_NOT_TAKEN_INTO_ACCOUNT, weekly_amount_pence=300_00
+            ),
+        ),
+    )
     result = run(f)
     assert (result.rate, result.weekly_amount_pence) == (Rate.BASIC, 36_00)
-    not_eligible = run(facts(50_00, 1, additional_incomes=(
-        AdditionalIncome(AdditionalIncomeKind.INCOME_NOT_TAKEN_INTO_ACCOUNT, weekly_amount_pence=300_00),)))
+    not_eligible = run(
+        facts(
+            50_00,
+            1,
+            additional_incomes=(
+                AdditionalIncome(
+                    AdditionalIncomeKind.INCOME_NOT_TAKEN_INTO_ACCOUNT, weekly_amount_pence=300_00
+                ),
+            ),
+        )
+    )
     assert not_eligible.rate is Rate.FLAT
 
 
 # -- §7 default maintenance decision -----------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(("qcs", "amount"), [(1, 39_00), (2, 51_00), (3, 64_00), (4, 64_00)])
 def test_default_maintenance_decision_uses_reg_49_amounts(qcs, amount):
     """rules.md §7 [?]: £39/£51/£64 (reg 49 as made) — GOV.UK's £38 is not applied; no shared care by default."""
-    f = CalculationFacts(effective_date=TODAY, default_maintenance_decision=True,
-                         qualifying_children=tuple(QualifyingChild(f"c{i}", "r", 200) for i in range(qcs)))
+    f = CalculationFacts(
+        effective_date=TODAY,
+        default_maintenance_decision=True,
+        qualifying_children=tuple(QualifyingChild(f"c{i}", "r", 200) for i in range(qcs)),
+    )
     result = run(f)
     assert (result.rate, result.weekly_amount_pence) == (Rate.DEFAULT, amount)
     assert result.income.basis is IncomeBasis.NOT_USED
 
 
 # -- §8 fees and frequencies -----------------------------------------------------------------------------------
+
 
 def test_collect_and_pay_fees_today():
     """rules.md §8 smart-answers test: liability £57 → paying parent £68.40, receiving parent £54.72; flat £8.40."""
@@ -394,7 +572,11 @@ def test_collect_and_pay_fees_today():
 
 
 def test_no_collection_fees_before_11_august_2014():
-    result = run(facts(356_25, 2, service_type=ServiceType.COLLECT_AND_PAY, effective_date=dt.date(2014, 8, 10)))
+    result = run(
+        facts(
+            356_25, 2, service_type=ServiceType.COLLECT_AND_PAY, effective_date=dt.date(2014, 8, 10)
+        )
+    )
     assert (result.fees.charged, result.paying_parent_fee_weekly_pence) == (True, 0)
     assert result.rule_set_version == "2013-11-25"
 
@@ -410,7 +592,9 @@ def test_reform_fees_from_the_configured_start_date():
     assert direct.receiving_parent_fee_weekly_pence == 1_14
     late = run(facts(356_25, 2, compliance_status=ComplianceStatus.NON_COMPLIANT), reform)
     assert late.paying_parent_fee_weekly_pence == 11_40
-    assert RuleBook().in_force(dt.date(2030, 1, 1)).version == "2014-08-11"  # unset: never in force by date
+    assert (
+        RuleBook().in_force(dt.date(2030, 1, 1)).version == "2014-08-11"
+    )  # unset: never in force by date
 
 
 def test_scheme_starts_on_10_december_2012():
@@ -420,36 +604,57 @@ def test_scheme_starts_on_10_december_2012():
 
 # -- bad input ---------------------------------------------------------------------------------------------------
 
+
 def test_bad_input_names_every_field():
     f = CalculationFacts(
         effective_date=dt.date(2012, 12, 9),
-        paying_parent_income=PayingParentIncome(-1, hmrc_income_unavailable=True, pension_contributions_annual_pence=-1),
-        qualifying_children=(QualifyingChild("c", "r", 400), QualifyingChild("c", "", 0),
-                             QualifyingChild("d", "r", 10, shared_care_period_nights=400)),
-        relevant_other_child_count=-1, other_arrangement_child_count=-2,
+        paying_parent_income=PayingParentIncome(
+            -1, hmrc_income_unavailable=True, pension_contributions_annual_pence=-1
+        ),
+        qualifying_children=(
+            QualifyingChild("c", "r", 400),
+            QualifyingChild("c", "", 0),
+            QualifyingChild("d", "r", 10, shared_care_period_nights=400),
+        ),
+        relevant_other_child_count=-1,
+        other_arrangement_child_count=-2,
         special_expenses=(SpecialExpense(SpecialExpenseKind.CONTACT_COSTS, -5),),
-        additional_incomes=(AdditionalIncome(AdditionalIncomeKind.DIVERTED_INCOME),))
+        additional_incomes=(AdditionalIncome(AdditionalIncomeKind.DIVERTED_INCOME),),
+    )
     assert violations(f) == {
-        "input.effective_date", "input.paying_parent_income.hmrc_gross_annual_income_pence",
-        "input.paying_parent_income.pension_contributions_annual_pence", "input.paying_parent_income.current_income",
-        "input.qualifying_children[0].shared_care_nights", "input.qualifying_children[1].child_reference",
+        "input.effective_date",
+        "input.paying_parent_income.hmrc_gross_annual_income_pence",
+        "input.paying_parent_income.pension_contributions_annual_pence",
+        "input.paying_parent_income.current_income",
+        "input.qualifying_children[0].shared_care_nights",
+        "input.qualifying_children[1].child_reference",
         "input.qualifying_children[1].receiving_parent_reference",
-        "input.qualifying_children[2].shared_care_period_nights", "input.relevant_other_child_count",
-        "input.other_arrangement_child_count", "input.special_expenses[0].weekly_amount_pence",
-        "input.additional_incomes[0].weekly_amount_pence"}
+        "input.qualifying_children[2].shared_care_period_nights",
+        "input.relevant_other_child_count",
+        "input.other_arrangement_child_count",
+        "input.special_expenses[0].weekly_amount_pence",
+        "input.additional_incomes[0].weekly_amount_pence",
+    }
 
 
 def test_no_qualifying_child_and_no_income():
     assert violations(CalculationFacts(effective_date=TODAY, qualifying_children=())) == {
-        "input.qualifying_children", "input.paying_parent_income"}
+        "input.qualifying_children",
+        "input.paying_parent_income",
+    }
 
 
 def test_more_nights_than_the_year_has():
-    assert violations(facts(500_00, 1, nights=[366])) == {"input.qualifying_children[0].shared_care_nights"}
-    assert run(facts(500_00, 1, nights=[366], effective_date=dt.date(2024, 3, 1))).rate is Rate.BASIC
+    assert violations(facts(500_00, 1, nights=[366])) == {
+        "input.qualifying_children[0].shared_care_nights"
+    }
+    assert (
+        run(facts(500_00, 1, nights=[366], effective_date=dt.date(2024, 3, 1))).rate is Rate.BASIC
+    )
 
 
 # -- money -------------------------------------------------------------------------------------------------------
+
 
 @given(st.integers(0, 10**9), st.lists(st.integers(1, 20), min_size=1, max_size=8))
 def test_split_balanced_is_exact_and_fair(total, weights):
@@ -469,4 +674,3 @@ def test_periodic_amounts_are_whole_pence_and_consistent(weekly):
 
 def test_percent_words():
     assert [percent(bp) for bp in (2000, 1410, 250)] == ["20%", "14.1%", "2.5%"]
-

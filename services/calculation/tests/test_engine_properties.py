@@ -40,7 +40,9 @@ from cms_calculation.engine.model import (
 from cms_calculation.engine.money import div_half_up
 from cms_calculation.engine.rules import REFORM_VERSION, RuleBook, RuleSet, parameters
 
-FIRST_DATE = dt.date(2014, 8, 11)  # Child Support Fees Regulations 2014: the current rule set starts here
+FIRST_DATE = dt.date(
+    2014, 8, 11
+)  # Child Support Fees Regulations 2014: the current rule set starts here
 LAST_DATE = dt.date(2030, 12, 31)
 MAX_ANNUAL_PENCE = 400_000_00
 BOOK = RuleBook()
@@ -71,13 +73,22 @@ def paying_parent_incomes(draw, *, historic_only: bool = False) -> PayingParentI
     pension = draw(st.one_of(st.just(0), st.just(0), st.integers(0, 20_000_00)))
     tax_year = draw(st.sampled_from(["", "2023-24", "2024-25"]))
     if historic_only:
-        return PayingParentIncome(draw(annual_income), tax_year, pension_contributions_annual_pence=pension)
+        return PayingParentIncome(
+            draw(annual_income), tax_year, pension_contributions_annual_pence=pension
+        )
     kind = draw(st.sampled_from(["historic", "historic", "both", "unavailable"]))
     if kind == "unavailable":
-        return PayingParentIncome(hmrc_tax_year=tax_year, hmrc_income_unavailable=True,
-                                  current_income=draw(current_incomes()))
-    return PayingParentIncome(draw(annual_income), tax_year, pension_contributions_annual_pence=pension,
-                              current_income=draw(current_incomes()) if kind == "both" else None)
+        return PayingParentIncome(
+            hmrc_tax_year=tax_year,
+            hmrc_income_unavailable=True,
+            current_income=draw(current_incomes()),
+        )
+    return PayingParentIncome(
+        draw(annual_income),
+        tax_year,
+        pension_contributions_annual_pence=pension,
+        current_income=draw(current_incomes()) if kind == "both" else None,
+    )
 
 
 @st.composite
@@ -90,16 +101,28 @@ def children(draw, *, all_equal_care: bool = False) -> tuple[QualifyingChild, ..
         period = draw(st.one_of(st.just(0), st.just(0), st.just(0), st.integers(1, 366)))
         nights = draw(st.integers(0, period or 365))
         equal = all_equal_care or draw(st.integers(0, 9)) == 0
-        out.append(QualifyingChild(
-            child_reference=f"child-{i}", receiving_parent_reference=f"rp-{draw(st.integers(0, rps - 1))}",
-            shared_care_nights=nights, shared_care_period_nights=period, equal_day_to_day_care=equal,
-            forename=draw(names)))
+        out.append(
+            QualifyingChild(
+                child_reference=f"child-{i}",
+                receiving_parent_reference=f"rp-{draw(st.integers(0, rps - 1))}",
+                shared_care_nights=nights,
+                shared_care_period_nights=period,
+                equal_day_to_day_care=equal,
+                forename=draw(names),
+            )
+        )
     return tuple(out)
 
 
-benefit_receipts = st.builds(BenefitReceipt, st.sampled_from(Benefit), st.sampled_from(BenefitRecipient))
-special_expenses = st.builds(SpecialExpense, st.sampled_from(SpecialExpenseKind), st.integers(0, 300_00),
-                             st.sampled_from(["", "V-1"]))
+benefit_receipts = st.builds(
+    BenefitReceipt, st.sampled_from(Benefit), st.sampled_from(BenefitRecipient)
+)
+special_expenses = st.builds(
+    SpecialExpense,
+    st.sampled_from(SpecialExpenseKind),
+    st.integers(0, 300_00),
+    st.sampled_from(["", "V-1"]),
+)
 
 
 @st.composite
@@ -112,8 +135,12 @@ def additional_incomes(draw) -> AdditionalIncome:
 
 def occasionally(strategy, max_size: int):
     """Mostly empty, sometimes a few."""
-    return st.one_of(st.just(()), st.just(()), st.just(()),
-                     st.lists(strategy, min_size=1, max_size=max_size).map(tuple))
+    return st.one_of(
+        st.just(()),
+        st.just(()),
+        st.just(()),
+        st.lists(strategy, min_size=1, max_size=max_size).map(tuple),
+    )
 
 
 @st.composite
@@ -125,7 +152,9 @@ def facts_strategy(draw, *, plain: bool = False, all_equal_care: bool = False) -
         qualifying_children=draw(children(all_equal_care=all_equal_care)),
         paying_parent_income=draw(paying_parent_incomes(historic_only=plain)),
         benefits=() if plain else draw(occasionally(benefit_receipts, 2)),
-        nil_rate_conditions=() if plain else draw(occasionally(st.sampled_from(NilRateCondition), 2)),
+        nil_rate_conditions=()
+        if plain
+        else draw(occasionally(st.sampled_from(NilRateCondition), 2)),
         relevant_other_child_count=draw(st.integers(0, 4)),
         other_arrangement_child_count=draw(st.sampled_from([0, 0, 0, 1, 2])),
         special_expenses=() if plain else draw(occasionally(special_expenses, 3)),
@@ -143,7 +172,9 @@ def rules_for(facts: CalculationFacts) -> RuleSet:
     return rules
 
 
-reform_books = st.dates(dt.date(2026, 1, 1), LAST_DATE).map(lambda start: RuleBook(reform_start=start))
+reform_books = st.dates(dt.date(2026, 1, 1), LAST_DATE).map(
+    lambda start: RuleBook(reform_start=start)
+)
 
 
 def without_steps(result: CalculationResult) -> CalculationResult:
@@ -197,22 +228,40 @@ def test_parts_add_up_exactly(facts):
     result = calculate(facts, rules_for(facts))
     rps = result.receiving_parent_amounts
     assert sum(rp.weekly_amount_pence for rp in rps) == result.weekly_amount_pence
-    assert [rp.receiving_parent_reference for rp in rps] == list(dict.fromkeys(
-        c.receiving_parent_reference for c in facts.qualifying_children))
-    assert [c.child_reference for c in result.child_amounts] == [c.child_reference for c in facts.qualifying_children]
+    assert [rp.receiving_parent_reference for rp in rps] == list(
+        dict.fromkeys(c.receiving_parent_reference for c in facts.qualifying_children)
+    )
+    assert [c.child_reference for c in result.child_amounts] == [
+        c.child_reference for c in facts.qualifying_children
+    ]
     for rp in rps:
-        mine = [c for c in result.child_amounts if c.receiving_parent_reference == rp.receiving_parent_reference]
-        assert sum(c.weekly_amount_pence for c in mine) == rp.weekly_amount_pence, rp.receiving_parent_reference
-        assert rp.qualifying_child_count == sum(1 for c in mine if c.shared_care_band is not SharedCareBand.EQUAL_CARE)
+        mine = [
+            c
+            for c in result.child_amounts
+            if c.receiving_parent_reference == rp.receiving_parent_reference
+        ]
+        assert sum(c.weekly_amount_pence for c in mine) == rp.weekly_amount_pence, (
+            rp.receiving_parent_reference
+        )
+        assert rp.qualifying_child_count == sum(
+            1 for c in mine if c.shared_care_band is not SharedCareBand.EQUAL_CARE
+        )
     assert sum(c.weekly_amount_pence for c in result.child_amounts) == result.weekly_amount_pence
-    assert result.paying_parent_fee_weekly_pence == sum(rp.paying_parent_fee_weekly_pence for rp in rps)
-    assert result.receiving_parent_fee_weekly_pence == sum(rp.receiving_parent_fee_weekly_pence for rp in rps)
-    fee_steps = [s for s in result.steps if s.kind == StepKind.COLLECTION_FEE and s.amount_pence is not None]
+    assert result.paying_parent_fee_weekly_pence == sum(
+        rp.paying_parent_fee_weekly_pence for rp in rps
+    )
+    assert result.receiving_parent_fee_weekly_pence == sum(
+        rp.receiving_parent_fee_weekly_pence for rp in rps
+    )
+    fee_steps = [
+        s for s in result.steps if s.kind == StepKind.COLLECTION_FEE and s.amount_pence is not None
+    ]
     for step in fee_steps:  # the explained fee is the total the paying parent is charged
         assert step.amount_pence == result.paying_parent_fee_weekly_pence
     if rates_that_apportion(result):
-        assert sum(rp.apportioned_weekly_amount_pence for rp in rps) >= result.weekly_amount_pence or any(
-            s.kind == StepKind.FLOOR for s in result.steps)
+        assert sum(
+            rp.apportioned_weekly_amount_pence for rp in rps
+        ) >= result.weekly_amount_pence or any(s.kind == StepKind.FLOOR for s in result.steps)
 
 
 def rates_that_apportion(result: CalculationResult) -> bool:
@@ -220,7 +269,9 @@ def rates_that_apportion(result: CalculationResult) -> bool:
 
 
 @PROPERTY
-@given(facts_strategy(plain=True), st.integers(0, MAX_ANNUAL_PENCE), st.integers(0, MAX_ANNUAL_PENCE))
+@given(
+    facts_strategy(plain=True), st.integers(0, MAX_ANNUAL_PENCE), st.integers(0, MAX_ANNUAL_PENCE)
+)
 def test_more_income_never_means_less_maintenance(facts, a, b):
     """Sch 1 paras 2–4 and reg 43 (rules.md §2.1): nil below £7, flat £7 to £100, reduced £7 + (GWI − 100) × T to
     £200, basic B% to £800 and basic plus above, capped at £3,000 — continuous at every boundary, so with everything
@@ -230,12 +281,22 @@ def test_more_income_never_means_less_maintenance(facts, a, b):
     low, high = sorted((a, b))
     income = facts.paying_parent_income
     rules = rules_for(facts)
-    lower = calculate(dataclasses.replace(
-        facts, paying_parent_income=dataclasses.replace(income, hmrc_gross_annual_income_pence=low)), rules,
-        explain=False)
-    higher = calculate(dataclasses.replace(
-        facts, paying_parent_income=dataclasses.replace(income, hmrc_gross_annual_income_pence=high)), rules,
-        explain=False)
+    lower = calculate(
+        dataclasses.replace(
+            facts,
+            paying_parent_income=dataclasses.replace(income, hmrc_gross_annual_income_pence=low),
+        ),
+        rules,
+        explain=False,
+    )
+    higher = calculate(
+        dataclasses.replace(
+            facts,
+            paying_parent_income=dataclasses.replace(income, hmrc_gross_annual_income_pence=high),
+        ),
+        rules,
+        explain=False,
+    )
     assert lower.income.gross_weekly_income_pence <= higher.income.gross_weekly_income_pence
     assert lower.weekly_amount_pence <= higher.weekly_amount_pence, (lower.rate, higher.rate)
 
@@ -249,18 +310,30 @@ def test_weekly_amount_is_monotone_in_income_across_every_band_boundary(qcs, oth
     the cap, for 1–3 children over two receiving parents, 0–3 relevant other children, children under other
     arrangements and several shared-care patterns (reg 43; Sch 1 paras 2, 4, 5A, 7, 10(3))."""
     rules = BOOK.in_force(DATE)
-    children = tuple(QualifyingChild(f"c{i}", f"rp-{i % 2}", nights[i] if i < len(nights) else 0) for i in range(qcs))
+    children = tuple(
+        QualifyingChild(f"c{i}", f"rp-{i % 2}", nights[i] if i < len(nights) else 0)
+        for i in range(qcs)
+    )
     points: set[int] = set(range(0, 310_000, 1_999))
     for boundary in (700, 10_000, 20_000, 80_000, 89_888, 93_023, 95_238, 300_000):
         points.update(range(max(0, boundary - 30), boundary + 30))
-    annuals = [(weekly, PayingParentIncome(weekly_equivalent_annual(weekly))) for weekly in sorted(points)]
+    annuals = [
+        (weekly, PayingParentIncome(weekly_equivalent_annual(weekly))) for weekly in sorted(points)
+    ]
     for rocs in range(4):
         previous = -1
         for weekly, income in annuals:
-            facts = CalculationFacts(DATE, children, income, relevant_other_child_count=rocs,
-                                     other_arrangement_child_count=others)
+            facts = CalculationFacts(
+                DATE,
+                children,
+                income,
+                relevant_other_child_count=rocs,
+                other_arrangement_child_count=others,
+            )
             amount = calculate(facts, rules, explain=False).weekly_amount_pence
-            assert amount >= previous, f"{rocs} relevant other children, weekly income {weekly}p: {amount}p < {previous}p"
+            assert amount >= previous, (
+                f"{rocs} relevant other children, weekly income {weekly}p: {amount}p < {previous}p"
+            )
             previous = amount
 
 
@@ -277,7 +350,9 @@ def test_more_shared_care_never_means_more_maintenance(facts, data):
     changed[i] = dataclasses.replace(child, shared_care_nights=more)
     rules = rules_for(facts)
     before = calculate(facts, rules, explain=False)
-    after = calculate(dataclasses.replace(facts, qualifying_children=tuple(changed)), rules, explain=False)
+    after = calculate(
+        dataclasses.replace(facts, qualifying_children=tuple(changed)), rules, explain=False
+    )
     assert after.weekly_amount_pence <= before.weekly_amount_pence
 
 
@@ -292,7 +367,9 @@ def test_seven_pound_floor_and_nil(facts):
     if result.rate in (Rate.NIL, Rate.NO_LIABILITY):
         assert result.weekly_amount_pence == 0
         assert all(rp.weekly_amount_pence == 0 for rp in result.receiving_parent_amounts)
-        assert result.paying_parent_fee_weekly_pence == result.receiving_parent_fee_weekly_pence == 0
+        assert (
+            result.paying_parent_fee_weekly_pence == result.receiving_parent_fee_weekly_pence == 0
+        )
 
 
 @PROPERTY
@@ -316,7 +393,10 @@ def test_equal_care_of_every_child_means_no_liability(facts):
     result = calculate(facts, rules_for(facts))
     assert result.rate is Rate.NO_LIABILITY
     assert result.weekly_amount_pence == 0
-    assert all(rp.weekly_amount_pence == 0 and rp.qualifying_child_count == 0 for rp in result.receiving_parent_amounts)
+    assert all(
+        rp.weekly_amount_pence == 0 and rp.qualifying_child_count == 0
+        for rp in result.receiving_parent_amounts
+    )
     assert all(c.weekly_amount_pence == 0 for c in result.child_amounts)
 
 
@@ -329,17 +409,26 @@ def test_collection_fees_under_the_current_rule_set(facts):
     result = calculate(facts, rules_for(facts))
     if facts.service_type is ServiceType.DIRECT_PAY:
         assert not result.fees.charged
-        assert (result.fees.paying_parent_fee_basis_points, result.fees.receiving_parent_fee_basis_points) == (0, 0)
+        assert (
+            result.fees.paying_parent_fee_basis_points,
+            result.fees.receiving_parent_fee_basis_points,
+        ) == (0, 0)
         for rp in result.receiving_parent_amounts:
             assert rp.paying_parent_fee_weekly_pence == rp.receiving_parent_fee_weekly_pence == 0
         assert not any(s.kind == StepKind.COLLECTION_FEE for s in result.steps)
     else:
         assert result.fees.charged
-        assert (result.fees.paying_parent_fee_basis_points, result.fees.receiving_parent_fee_basis_points) == (
-            2000, 400)
+        assert (
+            result.fees.paying_parent_fee_basis_points,
+            result.fees.receiving_parent_fee_basis_points,
+        ) == (2000, 400)
         for rp in result.receiving_parent_amounts:
-            assert rp.paying_parent_fee_weekly_pence == div_half_up(rp.weekly_amount_pence * 20, 100)
-            assert rp.receiving_parent_fee_weekly_pence == div_half_up(rp.weekly_amount_pence * 4, 100)
+            assert rp.paying_parent_fee_weekly_pence == div_half_up(
+                rp.weekly_amount_pence * 20, 100
+            )
+            assert rp.receiving_parent_fee_weekly_pence == div_half_up(
+                rp.weekly_amount_pence * 4, 100
+            )
 
 
 @PROPERTY
@@ -356,9 +445,14 @@ def test_collection_fees_under_the_reform(facts, book):
         return
     pp_bp = 2000 if facts.compliance_status is ComplianceStatus.NON_COMPLIANT else 200
     assert result.fees.charged
-    assert (result.fees.paying_parent_fee_basis_points, result.fees.receiving_parent_fee_basis_points) == (pp_bp, 200)
+    assert (
+        result.fees.paying_parent_fee_basis_points,
+        result.fees.receiving_parent_fee_basis_points,
+    ) == (pp_bp, 200)
     for rp in result.receiving_parent_amounts:
-        assert rp.paying_parent_fee_weekly_pence == div_half_up(rp.weekly_amount_pence * pp_bp, 10_000)
+        assert rp.paying_parent_fee_weekly_pence == div_half_up(
+            rp.weekly_amount_pence * pp_bp, 10_000
+        )
         assert rp.receiving_parent_fee_weekly_pence == div_half_up(rp.weekly_amount_pence * 2, 100)
 
 
@@ -382,16 +476,25 @@ def test_every_step_is_cited_and_readable(facts):
         assert set(step.rule_set_parameters) <= PARAMETER_NAMES, step.rule_set_parameters
         assert step.amount_pence is None or step.amount_pence >= 0, step
     last = result.steps[-1]
-    assert (last.kind, last.amount_pence) == (StepKind.PAYMENT_FREQUENCY, result.weekly_amount_pence)
+    assert (last.kind, last.amount_pence) == (
+        StepKind.PAYMENT_FREQUENCY,
+        result.weekly_amount_pence,
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
 # Worked examples (rules.md §2–§4, §7, §8)
 # ---------------------------------------------------------------------------------------------------------------
 
+
 def example(weekly_pence: int, *kids: QualifyingChild, rocs: int = 0, **kw) -> CalculationResult:
-    facts = CalculationFacts(DATE, kids, PayingParentIncome(weekly_equivalent_annual(weekly_pence)),
-                             relevant_other_child_count=rocs, **kw)
+    facts = CalculationFacts(
+        DATE,
+        kids,
+        PayingParentIncome(weekly_equivalent_annual(weekly_pence)),
+        relevant_other_child_count=rocs,
+        **kw,
+    )
     return calculate(facts, RULES)
 
 
@@ -430,9 +533,19 @@ def test_several_receiving_parents_apportioned_then_shared_care():
     assert result.weekly_amount_pence == 85_95
 
 
-@pytest.mark.parametrize(("weekly", "rate"), [(6_99, Rate.NIL), (7_00, Rate.FLAT), (100_00, Rate.FLAT),
-                                              (100_01, Rate.REDUCED), (199_99, Rate.REDUCED), (200_00, Rate.BASIC),
-                                              (800_00, Rate.BASIC), (800_01, Rate.BASIC_PLUS)])
+@pytest.mark.parametrize(
+    ("weekly", "rate"),
+    [
+        (6_99, Rate.NIL),
+        (7_00, Rate.FLAT),
+        (100_00, Rate.FLAT),
+        (100_01, Rate.REDUCED),
+        (199_99, Rate.REDUCED),
+        (200_00, Rate.BASIC),
+        (800_00, Rate.BASIC),
+        (800_01, Rate.BASIC_PLUS),
+    ],
+)
 def test_band_boundaries(weekly, rate):
     """rules.md §2.1: below £7 nil; £7–£100 flat; £100.01–£199.99 reduced; £200–£800 basic; above basic plus."""
     assert example(weekly, *kids(1)).rate is rate
@@ -457,20 +570,29 @@ def test_default_maintenance_decision(n, amount):
 def test_reform_charges_direct_pay_cases():
     """Government response 23 June 2025: under the reform Direct Pay is charged as Collect and Pay at 2% / 2%."""
     book = RuleBook(reform_start=dt.date(2027, 4, 1))
-    facts = CalculationFacts(dt.date(2027, 4, 1), tuple(kids(2)), PayingParentIncome(weekly_equivalent_annual(600_00)))
+    facts = CalculationFacts(
+        dt.date(2027, 4, 1), tuple(kids(2)), PayingParentIncome(weekly_equivalent_annual(600_00))
+    )
     result = calculate(facts, book.in_force(facts.effective_date))
     [rp] = result.receiving_parent_amounts
     assert result.rule_set_version == REFORM_VERSION
-    assert (rp.weekly_amount_pence, rp.paying_parent_fee_weekly_pence, rp.receiving_parent_fee_weekly_pence) == (
-        96_00, 1_92, 1_92)
-    before = calculate(dataclasses.replace(facts, effective_date=dt.date(2027, 3, 31)),
-                       book.in_force(dt.date(2027, 3, 31)))
+    assert (
+        rp.weekly_amount_pence,
+        rp.paying_parent_fee_weekly_pence,
+        rp.receiving_parent_fee_weekly_pence,
+    ) == (96_00, 1_92, 1_92)
+    before = calculate(
+        dataclasses.replace(facts, effective_date=dt.date(2027, 3, 31)),
+        book.in_force(dt.date(2027, 3, 31)),
+    )
     assert not before.fees.charged
 
 
 def test_flat_rate_for_a_benefit_with_shared_care_is_nil():
     """Sch 1 para 8 (rules.md §3): flat rate because of a benefit and 52+ nights of shared care → nil."""
-    result = example(500_00, *kids(1, 52),
-                     benefits=(BenefitReceipt(Benefit.INCOME_SUPPORT, BenefitRecipient.PARTNER),))
+    result = example(
+        500_00,
+        *kids(1, 52),
+        benefits=(BenefitReceipt(Benefit.INCOME_SUPPORT, BenefitRecipient.PARTNER),),
+    )
     assert (result.rate, result.weekly_amount_pence) == (Rate.NIL, 0)
-

@@ -24,24 +24,42 @@ def d(y: int, m: int, day: int) -> date_pb2.Date:
     return date_pb2.Date(year=y, month=m, day=day)
 
 
-def person(nino: str, forenames: str, surname: str, born: tuple[int, int, int]) -> common.PersonIdentity:
-    return common.PersonIdentity(nino=nino, name=common.PersonName(forenames=forenames, surname=surname),
-                                 date_of_birth=d(*born))
+def person(
+    nino: str, forenames: str, surname: str, born: tuple[int, int, int]
+) -> common.PersonIdentity:
+    return common.PersonIdentity(
+        nino=nino,
+        name=common.PersonName(forenames=forenames, surname=surname),
+        date_of_birth=d(*born),
+    )
 
 
 def alex_and_bethan(**kw) -> api.CreateCaseRequest:
     """Alex Turner (£31,200 a year PAYE) pays Bethan Morgan for Amy (2015) and Ben (2018): £96 a week."""
     return api.CreateCaseRequest(
         request_id=str(uuid.uuid4()),
-        paying_parent=pb.Client(identity=person("AA123456A", "Alex", "Turner", (1985, 3, 14)),
-                                address=common.Address(lines=["14 Victoria Road"], post_town="LEEDS", postcode="LS6 1DL")),
+        paying_parent=pb.Client(
+            identity=person("AA123456A", "Alex", "Turner", (1985, 3, 14)),
+            address=common.Address(
+                lines=["14 Victoria Road"], post_town="LEEDS", postcode="LS6 1DL"
+            ),
+        ),
         receiving_parent=pb.Client(identity=person("AB234567B", "Bethan", "Morgan", (1979, 11, 2))),
         qualifying_children=[
-            pb.QualifyingChild(name=common.PersonName(forenames="Amy", surname="Morgan"), date_of_birth=d(2015, 7, 1),
-                               child_reference_number="AK100001A"),
-            pb.QualifyingChild(name=common.PersonName(forenames="Ben", surname="Morgan"), date_of_birth=d(2018, 2, 9),
-                               child_reference_number="AK100002B")],
-        payment_frequency=common.PAYMENT_FREQUENCY_MONTHLY, **kw)
+            pb.QualifyingChild(
+                name=common.PersonName(forenames="Amy", surname="Morgan"),
+                date_of_birth=d(2015, 7, 1),
+                child_reference_number="AK100001A",
+            ),
+            pb.QualifyingChild(
+                name=common.PersonName(forenames="Ben", surname="Morgan"),
+                date_of_birth=d(2018, 2, 9),
+                child_reference_number="AK100002B",
+            ),
+        ],
+        payment_frequency=common.PAYMENT_FREQUENCY_MONTHLY,
+        **kw,
+    )
 
 
 @dataclass
@@ -53,49 +71,100 @@ class Stack:
     bootstrap: str
 
     def call(self, method: str, request, *, as_=None, timeout: float = 20):
-        return getattr(self.stub, method)(request, metadata=as_ or self.creds.staff("cw-1", "caseworker"),
-                                          timeout=timeout)
+        return getattr(self.stub, method)(
+            request, metadata=as_ or self.creds.staff("cw-1", "caseworker"), timeout=timeout
+        )
 
     def team_leader(self, staff_id: str = "tl-1"):
         return self.creds.staff(staff_id, "team_leader")
 
     def new_live_case(self, request: api.CreateCaseRequest | None = None) -> pb.Case:
         case = self.call("CreateCase", request or alex_and_bethan())
-        return self.call("CalculateCase", api.CalculateCaseRequest(request_id=str(uuid.uuid4()), name=case.name))
+        return self.call(
+            "CalculateCase", api.CalculateCaseRequest(request_id=str(uuid.uuid4()), name=case.name)
+        )
 
-    def report(self, case: pb.Case, change: pb.ChangeOfCircumstances, *, as_=None) -> pb.ChangeOfCircumstances:
-        return self.call("ReportChangeOfCircumstances", api.ReportChangeOfCircumstancesRequest(
-            request_id=str(uuid.uuid4()), parent=case.name, change_of_circumstances=change), as_=as_)
+    def report(
+        self, case: pb.Case, change: pb.ChangeOfCircumstances, *, as_=None
+    ) -> pb.ChangeOfCircumstances:
+        return self.call(
+            "ReportChangeOfCircumstances",
+            api.ReportChangeOfCircumstancesRequest(
+                request_id=str(uuid.uuid4()), parent=case.name, change_of_circumstances=change
+            ),
+            as_=as_,
+        )
 
-    def verify(self, change: pb.ChangeOfCircumstances, *, evidence=None, reviewed: bool = False, as_=None,
-               outcome=api.VERIFICATION_OUTCOME_VERIFIED) -> pb.ChangeOfCircumstances:
-        return self.call("VerifyChangeOfCircumstances", api.VerifyChangeOfCircumstancesRequest(
-            request_id=str(uuid.uuid4()), name=change.name, outcome=outcome,
-            evidence=evidence or [pb.Evidence(kind=pb.EVIDENCE_KIND_DOCUMENT, description="seen")],
-            suspicious_activity_reviewed=reviewed), as_=as_)
+    def verify(
+        self,
+        change: pb.ChangeOfCircumstances,
+        *,
+        evidence=None,
+        reviewed: bool = False,
+        as_=None,
+        outcome=api.VERIFICATION_OUTCOME_VERIFIED,
+    ) -> pb.ChangeOfCircumstances:
+        return self.call(
+            "VerifyChangeOfCircumstances",
+            api.VerifyChangeOfCircumstancesRequest(
+                request_id=str(uuid.uuid4()),
+                name=change.name,
+                outcome=outcome,
+                evidence=evidence
+                or [pb.Evidence(kind=pb.EVIDENCE_KIND_DOCUMENT, description="seen")],
+                suspicious_activity_reviewed=reviewed,
+            ),
+            as_=as_,
+        )
 
     def apply(self, case: pb.Case) -> api.ApplyChangesOfCircumstancesResponse:
-        return self.call("ApplyChangesOfCircumstances", api.ApplyChangesOfCircumstancesRequest(
-            request_id=str(uuid.uuid4()), parent=case.name), timeout=30)
+        return self.call(
+            "ApplyChangesOfCircumstances",
+            api.ApplyChangesOfCircumstancesRequest(request_id=str(uuid.uuid4()), parent=case.name),
+            timeout=30,
+        )
 
     def run_scheduled(self, as_of: date_pb2.Date, *jobs) -> api.RunScheduledWorkResponse:
-        return self.call("RunScheduledWork", api.RunScheduledWorkRequest(request_id=str(uuid.uuid4()), as_of_date=as_of,
-                                                                          jobs=list(jobs)),
-                         as_=self.creds.service("operator"), timeout=60)
+        return self.call(
+            "RunScheduledWork",
+            api.RunScheduledWorkRequest(
+                request_id=str(uuid.uuid4()), as_of_date=as_of, jobs=list(jobs)
+            ),
+            as_=self.creds.service("operator"),
+            timeout=60,
+        )
 
 
 @pytest.fixture
 def stack(start_service, creds, kafka_bootstrap) -> Stack:
     calc, _ = start_service(CalculationService, kafka=kafka_bootstrap)
-    hmrc, _ = start_service(HmrcGatewayService, kafka=kafka_bootstrap, feed_check_interval_seconds=0)
+    hmrc, _ = start_service(
+        HmrcGatewayService, kafka=kafka_bootstrap, feed_check_interval_seconds=0
+    )
     # Consumer groups of their own: members of a group that other tests' stacks left behind are slow to leave it.
-    dwp, _ = start_service(DwpGatewayService, kafka=kafka_bootstrap,
-                           notices_consumer_group=f"dwp-notices-{uuid.uuid4().hex[:8]}")
-    cra, _ = start_service(CraGatewayService, kafka=kafka_bootstrap, surveillance_check_interval_seconds=0)
+    dwp, _ = start_service(
+        DwpGatewayService,
+        kafka=kafka_bootstrap,
+        notices_consumer_group=f"dwp-notices-{uuid.uuid4().hex[:8]}",
+    )
+    cra, _ = start_service(
+        CraGatewayService, kafka=kafka_bootstrap, surveillance_check_interval_seconds=0
+    )
     casework, channel = start_service(
-        CaseworkService, kafka=kafka_bootstrap, scheduler_interval_seconds=0, feed_apply_interval_seconds=0.2,
+        CaseworkService,
+        kafka=kafka_bootstrap,
+        scheduler_interval_seconds=0,
+        feed_apply_interval_seconds=0.2,
         feed_consumer_group=f"casework-feeds-{uuid.uuid4().hex[:8]}",  # each test's casework reads every feed event
-        calculation_address=f"127.0.0.1:{calc.server.port}", hmrc_gateway_address=f"127.0.0.1:{hmrc.server.port}",
-        dwp_gateway_address=f"127.0.0.1:{dwp.server.port}", cra_gateway_address=f"127.0.0.1:{cra.server.port}")
-    return Stack(casework, api_grpc.CaseworkServiceStub(channel), creds,
-                 {"calculation": calc, "hmrc": hmrc, "dwp": dwp, "cra": cra}, kafka_bootstrap)
+        calculation_address=f"127.0.0.1:{calc.server.port}",
+        hmrc_gateway_address=f"127.0.0.1:{hmrc.server.port}",
+        dwp_gateway_address=f"127.0.0.1:{dwp.server.port}",
+        cra_gateway_address=f"127.0.0.1:{cra.server.port}",
+    )
+    return Stack(
+        casework,
+        api_grpc.CaseworkServiceStub(channel),
+        creds,
+        {"calculation": calc, "hmrc": hmrc, "dwp": dwp, "cra": cra},
+        kafka_bootstrap,
+    )

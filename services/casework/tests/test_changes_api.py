@@ -50,14 +50,32 @@ def person(nino: str, forenames: str, surname: str, born: date_pb2.Date) -> comm
 
 def case_request(*, children: int = 2) -> api.CreateCaseRequest:
     """Alex Turner (£31,200 a year PAYE) pays Bethan Morgan: Amy (2015) and Ben (2018), or Amy alone."""
-    qcs = [pb.QualifyingChild(name=name_of("Amy", "Morgan"), date_of_birth=d(2015, 7, 1), child_reference_number="AK100001A"),
-           pb.QualifyingChild(name=name_of("Ben", "Morgan"), date_of_birth=d(2018, 2, 9), child_reference_number="AK100002B")]
+    qcs = [
+        pb.QualifyingChild(
+            name=name_of("Amy", "Morgan"),
+            date_of_birth=d(2015, 7, 1),
+            child_reference_number="AK100001A",
+        ),
+        pb.QualifyingChild(
+            name=name_of("Ben", "Morgan"),
+            date_of_birth=d(2018, 2, 9),
+            child_reference_number="AK100002B",
+        ),
+    ]
     request = api.CreateCaseRequest(
         request_id=str(uuid.uuid4()),
-        paying_parent=pb.Client(identity=person("AA123456A", "Alex", "Turner", d(1985, 3, 14)),
-                                address=common.Address(lines=["14 Victoria Road"], post_town="LEEDS", postcode="LS6 1DL")),
-        receiving_parent=pb.Client(identity=person("AB234567B", "Bethan", "Morgan", d(1979, 11, 2))),
-        qualifying_children=qcs[:children], payment_frequency=common.PAYMENT_FREQUENCY_MONTHLY)
+        paying_parent=pb.Client(
+            identity=person("AA123456A", "Alex", "Turner", d(1985, 3, 14)),
+            address=common.Address(
+                lines=["14 Victoria Road"], post_town="LEEDS", postcode="LS6 1DL"
+            ),
+        ),
+        receiving_parent=pb.Client(
+            identity=person("AB234567B", "Bethan", "Morgan", d(1979, 11, 2))
+        ),
+        qualifying_children=qcs[:children],
+        payment_frequency=common.PAYMENT_FREQUENCY_MONTHLY,
+    )
     return request
 
 
@@ -66,6 +84,7 @@ def bare(client: str) -> str:
 
 
 # -- reading back through the API ----------------------------------------------------------------------------------
+
 
 def get_case(stack, case: pb.Case) -> pb.Case:
     return stack.call("GetCase", api.GetCaseRequest(name=case.name))
@@ -81,26 +100,41 @@ def get_change(stack, change: pb.ChangeOfCircumstances | str) -> pb.ChangeOfCirc
 
 
 def get_sr(stack, change: pb.ChangeOfCircumstances) -> pb.ServiceRequest:
-    return stack.call("GetServiceRequest", api.GetServiceRequestRequest(name=change.service_request))
+    return stack.call(
+        "GetServiceRequest", api.GetServiceRequestRequest(name=change.service_request)
+    )
 
 
 def list_changes(stack, case: pb.Case) -> list[pb.ChangeOfCircumstances]:
-    return list(stack.call("ListChangesOfCircumstances",
-                           api.ListChangesOfCircumstancesRequest(parent=case.name)).changes_of_circumstances)
+    return list(
+        stack.call(
+            "ListChangesOfCircumstances", api.ListChangesOfCircumstancesRequest(parent=case.name)
+        ).changes_of_circumstances
+    )
 
 
 def correspondence(stack, case: pb.Case) -> list[pb.Correspondence]:
-    return list(stack.call("ListCorrespondence", api.ListCorrespondenceRequest(parent=case.name, page_size=200))
-                .correspondence)
+    return list(
+        stack.call(
+            "ListCorrespondence", api.ListCorrespondenceRequest(parent=case.name, page_size=200)
+        ).correspondence
+    )
 
 
 def get_plan(stack, name: str) -> pb.PaymentPlan:
     return stack.call("GetPaymentPlan", api.GetPaymentPlanRequest(name=name))
 
 
-def authorise(stack, change, *, as_, decision=api.AUTHORISATION_DECISION_AUTHORISED) -> pb.ChangeOfCircumstances:
-    return stack.call("AuthoriseChangeOfCircumstances", api.AuthoriseChangeOfCircumstancesRequest(
-        request_id=str(uuid.uuid4()), name=change.name, decision=decision), as_=as_)
+def authorise(
+    stack, change, *, as_, decision=api.AUTHORISATION_DECISION_AUTHORISED
+) -> pb.ChangeOfCircumstances:
+    return stack.call(
+        "AuthoriseChangeOfCircumstances",
+        api.AuthoriseChangeOfCircumstancesRequest(
+            request_id=str(uuid.uuid4()), name=change.name, decision=decision
+        ),
+        as_=as_,
+    )
 
 
 def refused(call: Callable[[], object]) -> grpc.RpcError:
@@ -113,7 +147,9 @@ def precondition(err: grpc.RpcError) -> tuple[str, list[tuple[str, str]]]:
     """(ErrorInfo.reason, [(violation type, subject)]) of a FAILED_PRECONDITION."""
     assert err.code() == grpc.StatusCode.FAILED_PRECONDITION, err
     info = details_of(err)
-    return info["ErrorInfo"].reason, [(v.type, v.subject) for v in info["PreconditionFailure"].violations]
+    return info["ErrorInfo"].reason, [
+        (v.type, v.subject) for v in info["PreconditionFailure"].violations
+    ]
 
 
 def events(stack, ce_type: str, *, matching: Callable[[object], bool], parse) -> list:
@@ -131,36 +167,53 @@ def events(stack, ce_type: str, *, matching: Callable[[object], bool], parse) ->
 
 
 def wait_for_events(stack, ce_type: str, *, matching, parse, count: int = 1) -> list:
-    return wait_until(lambda: (lambda got: got if len(got) >= count else None)(
-        events(stack, ce_type, matching=matching, parse=parse)), timeout=40, what=f"{count} {ce_type}")
+    return wait_until(
+        lambda: (lambda got: got if len(got) >= count else None)(
+            events(stack, ce_type, matching=matching, parse=parse)
+        ),
+        timeout=40,
+        what=f"{count} {ce_type}",
+    )
 
 
 def address(line: str, postcode: str = "LS1 1AA") -> common.Address:
     return common.Address(lines=[line], post_town="LEEDS", postcode=postcode)
 
 
-def address_change(client: str, line: str, *, effective: date_pb2.Date | None = None) -> pb.ChangeOfCircumstances:
-    change = pb.ChangeOfCircumstances(type=t("CHANGE_ADDRESS_DETAILS"),
-                                      address_change=pb.AddressChange(client=client, new_address=address(line)))
+def address_change(
+    client: str, line: str, *, effective: date_pb2.Date | None = None
+) -> pb.ChangeOfCircumstances:
+    change = pb.ChangeOfCircumstances(
+        type=t("CHANGE_ADDRESS_DETAILS"),
+        address_change=pb.AddressChange(client=client, new_address=address(line)),
+    )
     if effective is not None:
         change.effective_date.CopyFrom(effective)
     return change
 
 
-def child_change(type_name: str, child_id: str, effective: date_pb2.Date | None = d(*TODAY)) -> pb.ChangeOfCircumstances:
-    change = pb.ChangeOfCircumstances(type=t(type_name), child_change=pb.ChildChange(child_id=child_id))
+def child_change(
+    type_name: str, child_id: str, effective: date_pb2.Date | None = d(*TODAY)
+) -> pb.ChangeOfCircumstances:
+    change = pb.ChangeOfCircumstances(
+        type=t(type_name), child_change=pb.ChildChange(child_id=child_id)
+    )
     if effective is not None:
         change.effective_date.CopyFrom(effective)
     return change
 
 
 def income_change(pence: int, source=pb.INCOME_SOURCE_PAYSLIPS) -> pb.ChangeOfCircumstances:
-    return pb.ChangeOfCircumstances(type=t("CHANGE_INCOME"), income_change=pb.IncomeChange(
-        current_gross_weekly_income_pence=pence, source=source))
+    return pb.ChangeOfCircumstances(
+        type=t("CHANGE_INCOME"),
+        income_change=pb.IncomeChange(current_gross_weekly_income_pence=pence, source=source),
+    )
 
 
 def payment_change(type_name: str, **value) -> pb.ChangeOfCircumstances:
-    return pb.ChangeOfCircumstances(type=t(type_name), payment_arrangement_change=pb.PaymentArrangementChange(**value))
+    return pb.ChangeOfCircumstances(
+        type=t(type_name), payment_arrangement_change=pb.PaymentArrangementChange(**value)
+    )
 
 
 def report_and_verify(stack, case, change, **verify) -> pb.ChangeOfCircumstances:
@@ -169,6 +222,7 @@ def report_and_verify(stack, case, change, **verify) -> pb.ChangeOfCircumstances
 
 
 # -- 1. every type ---------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Ctx:
@@ -190,7 +244,9 @@ class Scenario:
     type: str
     build: Callable[[Ctx], pb.ChangeOfCircumstances]
     # check(ctx, response, case afterwards, the change as applied)
-    check: Callable[[Ctx, api.ApplyChangesOfCircumstancesResponse, pb.Case, pb.ChangeOfCircumstances], None]
+    check: Callable[
+        [Ctx, api.ApplyChangesOfCircumstancesResponse, pb.Case, pb.ChangeOfCircumstances], None
+    ]
     children: int = 2
     roc: bool = False
     # The liability moves: a recalculation and a new payment plan issued the same day.
@@ -217,6 +273,7 @@ def _ended(reason: int, which: str = "amy", collection: str = "qualifying_childr
         assert (child.end_date.year, child.end_date.month, child.end_date.day) == TODAY
         others = [c for c in case.qualifying_children if c.child_id != getattr(ctx, which)]
         assert all(not c.end_date.year for c in others)
+
     return check
 
 
@@ -226,9 +283,14 @@ def _added(collection: str):
         added = getattr(case, collection)
         assert len(added) == before + 1
         new = added[-1]
-        assert new.child_id and new.name.forenames == "Dylan" and (new.date_of_birth.year, new.date_of_birth.month) == (2025, 12)
+        assert (
+            new.child_id
+            and new.name.forenames == "Dylan"
+            and (new.date_of_birth.year, new.date_of_birth.month) == (2025, 12)
+        )
         if collection == "qualifying_children":
             assert new.paying_parent_nights_per_year == 52
+
     return check
 
 
@@ -248,16 +310,34 @@ def _check_address(ctx, response, case, change):
 
 
 def _activate(ctx) -> pb.ChangeOfCircumstances:
-    return pb.ChangeOfCircumstances(type=t("ACTIVATE_CLIENT_REPRESENTATIVE"), client_representative_change=(
-        pb.ClientRepresentativeChange(client=ctx.receiver, representative=pb.ClientRepresentative(
-            kind=pb.REPRESENTATIVE_KIND_SOLICITOR, person_name=name_of("Sam", "Patel"), organisation_name="Patel & Co"))))
+    return pb.ChangeOfCircumstances(
+        type=t("ACTIVATE_CLIENT_REPRESENTATIVE"),
+        client_representative_change=(
+            pb.ClientRepresentativeChange(
+                client=ctx.receiver,
+                representative=pb.ClientRepresentative(
+                    kind=pb.REPRESENTATIVE_KIND_SOLICITOR,
+                    person_name=name_of("Sam", "Patel"),
+                    organisation_name="Patel & Co",
+                ),
+            )
+        ),
+    )
 
 
 def _check_activated(ctx, response, case, change):
     (rep,) = case.receiving_parent.representatives
-    assert rep.active and rep.kind == pb.REPRESENTATIVE_KIND_SOLICITOR and rep.organisation_name == "Patel & Co"
+    assert (
+        rep.active
+        and rep.kind == pb.REPRESENTATIVE_KIND_SOLICITOR
+        and rep.organisation_name == "Patel & Co"
+    )
     assert rep.name.startswith(f"{ctx.receiver}/representatives/")
-    assert (rep.active_period.start_date.year, rep.active_period.start_date.month, rep.active_period.start_date.day) == TODAY
+    assert (
+        rep.active_period.start_date.year,
+        rep.active_period.start_date.month,
+        rep.active_period.start_date.day,
+    ) == TODAY
 
 
 def _setup_representative(ctx) -> None:
@@ -275,7 +355,9 @@ def _check_deactivated(ctx, response, case, change):
 
 
 def _check_contact(ctx, response, case, change):
-    assert case.paying_parent.contact_details == pb.ContactDetails(mobile_phone="07700 900123", email="alex@example.org")
+    assert case.paying_parent.contact_details == pb.ContactDetails(
+        mobile_phone="07700 900123", email="alex@example.org"
+    )
 
 
 def _check_security(ctx, response, case, change):
@@ -284,7 +366,9 @@ def _check_security(ctx, response, case, change):
     assert not security.security_answer
     # The answer is input only: never given back, on the change either.
     assert not change.security_details_change.new_security_details.security_answer
-    assert not get_change(ctx.stack, change).security_details_change.new_security_details.security_answer
+    assert not get_change(
+        ctx.stack, change
+    ).security_details_change.new_security_details.security_answer
 
 
 def _check_personal(ctx, response, case, change):
@@ -294,7 +378,8 @@ def _check_personal(ctx, response, case, change):
 
 def _check_preferences(ctx, response, case, change):
     assert case.receiving_parent.contact_preferences == pb.ContactPreferences(
-        preferred_channel=pb.CONTACT_CHANNEL_EMAIL, welsh_language=True)
+        preferred_channel=pb.CONTACT_CHANNEL_EMAIL, welsh_language=True
+    )
 
 
 def _check_disputed(ctx, response, case, change):
@@ -304,7 +389,10 @@ def _check_disputed(ctx, response, case, change):
 
 def _check_death_of_client(ctx, response, case, change):
     bethan = case.receiving_parent
-    assert bethan.contact_suppressed and (bethan.date_of_death.year, bethan.date_of_death.month) == (2026, 4)
+    assert bethan.contact_suppressed and (
+        bethan.date_of_death.year,
+        bethan.date_of_death.month,
+    ) == (2026, 4)
     assert not case.paying_parent.date_of_death.year
 
 
@@ -314,7 +402,10 @@ def _check_death_of_payer(ctx, response, case, change):
 
 def _check_employer(ctx, response, case, change):
     employer = case.paying_parent.employment_and_income.employer
-    assert employer.employer_name == "Acme Widgets Ltd" and employer.employer_paye_reference == "247/A1987CB"
+    assert (
+        employer.employer_name == "Acme Widgets Ltd"
+        and employer.employer_paye_reference == "247/A1987CB"
+    )
     assert employer.payroll_number == "P-1234"
 
 
@@ -322,6 +413,7 @@ def _case_field(name: str, value: int):
     def check(ctx, response, case, change):
         assert getattr(ctx.case, name) != value
         assert getattr(case, name) == value
+
     return check
 
 
@@ -329,7 +421,9 @@ def _check_collect_and_pay(ctx, response, case, change):
     assert case.service_type == pb.SERVICE_TYPE_COLLECT_AND_PAY
     plan = get_plan(ctx.stack, response.payment_plan)
     assert plan.service_type == pb.SERVICE_TYPE_COLLECT_AND_PAY
-    assert plan.payments and all(p.paying_parent_fee_pence > 0 and p.receiving_parent_fee_pence > 0 for p in plan.payments)
+    assert plan.payments and all(
+        p.paying_parent_fee_pence > 0 and p.receiving_parent_fee_pence > 0 for p in plan.payments
+    )
 
 
 def _check_weekly(ctx, response, case, change):
@@ -343,26 +437,41 @@ def _check_weekly(ctx, response, case, change):
 def _check_shared_care(ctx, response, case, change):
     assert _qc(case, ctx.amy).paying_parent_nights_per_year == 104
     assert _qc(case, ctx.ben).paying_parent_nights_per_year == 0
-    assert case.latest_calculation.weekly_amount_pence < ctx.case.latest_calculation.weekly_amount_pence
+    assert (
+        case.latest_calculation.weekly_amount_pence
+        < ctx.case.latest_calculation.weekly_amount_pence
+    )
 
 
 def _check_benefit(ctx, response, case, change):
     (award,) = case.paying_parent.benefits
-    assert award.benefit == "INCOME_SUPPORT" and not award.partner_award and award.period.start_date.year == 2026
+    assert (
+        award.benefit == "INCOME_SUPPORT"
+        and not award.partner_award
+        and award.period.start_date.year == 2026
+    )
     assert case.latest_calculation.rate == "FLAT"
 
 
 def _check_income(ctx, response, case, change):
     held = case.paying_parent.employment_and_income
-    assert held.current_gross_weekly_income_pence == 80000 and held.current_income_source == pb.INCOME_SOURCE_PAYSLIPS
-    assert change.income_change.tolerance_breached and change.income_change.change_basis_points == 3369
+    assert (
+        held.current_gross_weekly_income_pence == 80000
+        and held.current_income_source == pb.INCOME_SOURCE_PAYSLIPS
+    )
+    assert (
+        change.income_change.tolerance_breached and change.income_change.change_basis_points == 3369
+    )
     assert case.latest_calculation.gross_weekly_income_pence == 80000
 
 
 def _check_small_income(ctx, response, case, change):
     held = case.paying_parent.employment_and_income
     assert held.current_gross_weekly_income_pence == 0 and not held.current_income_source
-    assert not change.income_change.tolerance_breached and change.income_change.change_basis_points == 1002
+    assert (
+        not change.income_change.tolerance_breached
+        and change.income_change.change_basis_points == 1002
+    )
 
 
 def _check_employment(ctx, response, case, change):
@@ -376,138 +485,405 @@ def _check_correction(ctx, response, case, change):
 
 
 def _personal(ctx) -> pb.ChangeOfCircumstances:
-    return pb.ChangeOfCircumstances(type=t("CHANGE_PERSONAL_DETAILS"), personal_details_change=pb.PersonalDetailsChange(
-        client=ctx.receiver, new_name=name_of("Bethan", "Hughes"), name_change_reason=pb.NAME_CHANGE_REASON_DEED_POLL))
+    return pb.ChangeOfCircumstances(
+        type=t("CHANGE_PERSONAL_DETAILS"),
+        personal_details_change=pb.PersonalDetailsChange(
+            client=ctx.receiver,
+            new_name=name_of("Bethan", "Hughes"),
+            name_change_reason=pb.NAME_CHANGE_REASON_DEED_POLL,
+        ),
+    )
 
 
 def _new_child(type_name: str) -> Callable[[Ctx], pb.ChangeOfCircumstances]:
-    return lambda ctx: pb.ChangeOfCircumstances(type=t(type_name), new_child=pb.NewChild(
-        name=name_of("Dylan", "Morgan"), date_of_birth=d(2025, 12, 1), child_reference_number="AK100009D",
-        paying_parent_nights_per_year=52 if type_name == "NEW_QC_IN_PWC_HOUSEHOLD" else 0))
+    return lambda ctx: pb.ChangeOfCircumstances(
+        type=t(type_name),
+        new_child=pb.NewChild(
+            name=name_of("Dylan", "Morgan"),
+            date_of_birth=d(2025, 12, 1),
+            child_reference_number="AK100009D",
+            paying_parent_nights_per_year=52 if type_name == "NEW_QC_IN_PWC_HOUSEHOLD" else 0,
+        ),
+    )
 
 
-def _dated(change: pb.ChangeOfCircumstances, day: date_pb2.Date = d(*TODAY)) -> pb.ChangeOfCircumstances:
+def _dated(
+    change: pb.ChangeOfCircumstances, day: date_pb2.Date = d(*TODAY)
+) -> pb.ChangeOfCircumstances:
     change.effective_date.CopyFrom(day)
     return change
 
 
 NO_QC = pb.CASE_CLOSURE_REASON_NO_QUALIFYING_CHILD
 SCENARIOS = [
-    Scenario("correction_revision", "CORRECTION_REVISION", lambda ctx: pb.ChangeOfCircumstances(
-        type=t("CORRECTION_REVISION"), correction_revision=pb.CorrectionRevision(
-            calculation=ctx.case.latest_calculation.calculation, reason="mandatory reconsideration: recheck")),
-        _check_correction, recalculates=True),
-    Scenario("confirm_location_outside_uk", "CONFIRM_CURRENT_LOCATION", lambda ctx: pb.ChangeOfCircumstances(
-        type=t("CONFIRM_CURRENT_LOCATION"), location_confirmation=pb.LocationConfirmation(
-            client=ctx.payer, resident_outside_uk=True,
-            address=common.Address(lines=["Calle Mayor 1"], post_town="MADRID", postcode="28013"))),
-        _check_location, closes=pb.CASE_CLOSURE_REASON_OUTSIDE_JURISDICTION),
-    Scenario("address", "CHANGE_ADDRESS_DETAILS", lambda ctx: pb.ChangeOfCircumstances(
-        type=t("CHANGE_ADDRESS_DETAILS"), address_change=pb.AddressChange(
-            client=ctx.receiver, new_address=address("7 Park Lane", "LS2 2BB"))), _check_address),
-    Scenario("activate_representative", "ACTIVATE_CLIENT_REPRESENTATIVE", _activate, _check_activated),
-    Scenario("deactivate_representative", "DEACTIVATE_CLIENT_REPRESENTATIVE", lambda ctx: pb.ChangeOfCircumstances(
-        type=t("DEACTIVATE_CLIENT_REPRESENTATIVE"), client_representative_change=pb.ClientRepresentativeChange(
-            client=ctx.receiver, representative_name=ctx.extra["representative"])),
-        _check_deactivated, setup=_setup_representative),
-    Scenario("contact_details", "CHANGE_CONTACT_DETAILS", lambda ctx: pb.ChangeOfCircumstances(
-        type=t("CHANGE_CONTACT_DETAILS"), contact_details_change=pb.ContactDetailsChange(
-            client=ctx.payer, new_contact_details=pb.ContactDetails(mobile_phone="07700 900123", email="alex@example.org"))),
-        _check_contact),
-    Scenario("security_details", "CHANGE_SECURITY_DETAILS", lambda ctx: pb.ChangeOfCircumstances(
-        type=t("CHANGE_SECURITY_DETAILS"), security_details_change=pb.SecurityDetailsChange(
-            client=ctx.payer, new_security_details=pb.SecurityDetails(
-                security_question="First school attended", security_answer="Hillside Primary"))),
-        _check_security),
+    Scenario(
+        "correction_revision",
+        "CORRECTION_REVISION",
+        lambda ctx: pb.ChangeOfCircumstances(
+            type=t("CORRECTION_REVISION"),
+            correction_revision=pb.CorrectionRevision(
+                calculation=ctx.case.latest_calculation.calculation,
+                reason="mandatory reconsideration: recheck",
+            ),
+        ),
+        _check_correction,
+        recalculates=True,
+    ),
+    Scenario(
+        "confirm_location_outside_uk",
+        "CONFIRM_CURRENT_LOCATION",
+        lambda ctx: pb.ChangeOfCircumstances(
+            type=t("CONFIRM_CURRENT_LOCATION"),
+            location_confirmation=pb.LocationConfirmation(
+                client=ctx.payer,
+                resident_outside_uk=True,
+                address=common.Address(
+                    lines=["Calle Mayor 1"], post_town="MADRID", postcode="28013"
+                ),
+            ),
+        ),
+        _check_location,
+        closes=pb.CASE_CLOSURE_REASON_OUTSIDE_JURISDICTION,
+    ),
+    Scenario(
+        "address",
+        "CHANGE_ADDRESS_DETAILS",
+        lambda ctx: pb.ChangeOfCircumstances(
+            type=t("CHANGE_ADDRESS_DETAILS"),
+            address_change=pb.AddressChange(
+                client=ctx.receiver, new_address=address("7 Park Lane", "LS2 2BB")
+            ),
+        ),
+        _check_address,
+    ),
+    Scenario(
+        "activate_representative", "ACTIVATE_CLIENT_REPRESENTATIVE", _activate, _check_activated
+    ),
+    Scenario(
+        "deactivate_representative",
+        "DEACTIVATE_CLIENT_REPRESENTATIVE",
+        lambda ctx: pb.ChangeOfCircumstances(
+            type=t("DEACTIVATE_CLIENT_REPRESENTATIVE"),
+            client_representative_change=pb.ClientRepresentativeChange(
+                client=ctx.receiver, representative_name=ctx.extra["representative"]
+            ),
+        ),
+        _check_deactivated,
+        setup=_setup_representative,
+    ),
+    Scenario(
+        "contact_details",
+        "CHANGE_CONTACT_DETAILS",
+        lambda ctx: pb.ChangeOfCircumstances(
+            type=t("CHANGE_CONTACT_DETAILS"),
+            contact_details_change=pb.ContactDetailsChange(
+                client=ctx.payer,
+                new_contact_details=pb.ContactDetails(
+                    mobile_phone="07700 900123", email="alex@example.org"
+                ),
+            ),
+        ),
+        _check_contact,
+    ),
+    Scenario(
+        "security_details",
+        "CHANGE_SECURITY_DETAILS",
+        lambda ctx: pb.ChangeOfCircumstances(
+            type=t("CHANGE_SECURITY_DETAILS"),
+            security_details_change=pb.SecurityDetailsChange(
+                client=ctx.payer,
+                new_security_details=pb.SecurityDetails(
+                    security_question="First school attended", security_answer="Hillside Primary"
+                ),
+            ),
+        ),
+        _check_security,
+    ),
     Scenario("personal_details_name", "CHANGE_PERSONAL_DETAILS", _personal, _check_personal),
-    Scenario("contact_preferences", "CHANGE_CONTACT_PREFERENCES", lambda ctx: pb.ChangeOfCircumstances(
-        type=t("CHANGE_CONTACT_PREFERENCES"), contact_preferences_change=pb.ContactPreferencesChange(
-            client=ctx.receiver, new_contact_preferences=pb.ContactPreferences(
-                preferred_channel=pb.CONTACT_CHANNEL_EMAIL, welsh_language=True))), _check_preferences),
-    Scenario("nrp_not_the_parent_one_of_two", "NRP_NOT_THE_PARENT", lambda ctx: child_change("NRP_NOT_THE_PARENT", ctx.amy),
-             _ended(pb.CHILD_END_REASON_PAYING_PARENT_NOT_THE_PARENT), moves=True),
-    Scenario("nrp_not_the_parent_only_qc", "NRP_NOT_THE_PARENT",
-             lambda ctx: child_change("NRP_NOT_THE_PARENT", ctx.amy),
-             _ended(pb.CHILD_END_REASON_PAYING_PARENT_NOT_THE_PARENT), children=1,
-             closes=pb.CASE_CLOSURE_REASON_PAYING_PARENT_NOT_THE_PARENT),
-    Scenario("parentage_dispute_one_of_two", "PARENTAGE_DISPUTE", lambda ctx: child_change("PARENTAGE_DISPUTE", ctx.amy),
-             _check_disputed, recalculates=True),
-    Scenario("parentage_dispute_only_qc", "PARENTAGE_DISPUTE", lambda ctx: child_change("PARENTAGE_DISPUTE", ctx.amy),
-             _ended(pb.CHILD_END_REASON_PAYING_PARENT_NOT_THE_PARENT), children=1,
-             closes=pb.CASE_CLOSURE_REASON_PAYING_PARENT_NOT_THE_PARENT),
-    Scenario("reconciled", "PWC_AND_NRP_RECONCILED", lambda ctx: _dated(pb.ChangeOfCircumstances(
-        type=t("PWC_AND_NRP_RECONCILED"))), _closed_with, closes=pb.CASE_CLOSURE_REASON_PARENTS_RECONCILED),
-    Scenario("qc_not_in_education", "QC_NOT_IN_FULL_TIME_EDUCATION",
-             lambda ctx: child_change("QC_NOT_IN_FULL_TIME_EDUCATION", ctx.amy),
-             _ended(pb.CHILD_END_REASON_NOT_IN_FULL_TIME_EDUCATION), moves=True),
-    Scenario("qc_not_in_education_last_qc", "QC_NOT_IN_FULL_TIME_EDUCATION",
-             lambda ctx: child_change("QC_NOT_IN_FULL_TIME_EDUCATION", ctx.amy),
-             _ended(pb.CHILD_END_REASON_NOT_IN_FULL_TIME_EDUCATION), children=1, closes=NO_QC),
-    Scenario("child_turns_20", "CHILD_TURNS_20", lambda ctx: child_change("CHILD_TURNS_20", ctx.amy),
-             _ended(pb.CHILD_END_REASON_TURNED_20), moves=True),
-    Scenario("roc_turns_20", "CHILD_TURNS_20", lambda ctx: child_change("CHILD_TURNS_20", ctx.cara),
-             _ended(pb.CHILD_END_REASON_TURNED_20, "cara", "relevant_other_children"), roc=True, moves=True),
-    Scenario("death_of_qc", "DEATH_OF_QC", lambda ctx: child_change("DEATH_OF_QC", ctx.ben),
-             _ended(pb.CHILD_END_REASON_DIED, "ben"), moves=True),
-    Scenario("death_of_roc", "DEATH_OF_ROC", lambda ctx: child_change("DEATH_OF_ROC", ctx.cara),
-             _ended(pb.CHILD_END_REASON_DIED, "cara", "relevant_other_children"), roc=True, moves=True),
-    Scenario("death_of_receiving_parent", "DEATH_OF_CLIENT", lambda ctx: _dated(pb.ChangeOfCircumstances(
-        type=t("DEATH_OF_CLIENT"), death_of_client=pb.DeathOfClient(client=ctx.receiver, notified_by="registrar")),
-        d(2026, 4, 3)), _check_death_of_client, closes=pb.CASE_CLOSURE_REASON_DEATH_OF_RECEIVING_PARENT),
-    Scenario("death_of_paying_parent", "DEATH_OF_CLIENT", lambda ctx: _dated(pb.ChangeOfCircumstances(
-        type=t("DEATH_OF_CLIENT"), death_of_client=pb.DeathOfClient(client=ctx.payer, notified_by="DWP")),
-        d(2026, 4, 2)), _check_death_of_payer, closes=pb.CASE_CLOSURE_REASON_DEATH_OF_PAYING_PARENT),
-    Scenario("qc_adopted", "QC_ROC_ADOPTED", lambda ctx: child_change("QC_ROC_ADOPTED", ctx.amy),
-             _ended(pb.CHILD_END_REASON_ADOPTED), moves=True),
-    Scenario("deo_employment_details", "CHANGE_TO_DEO_EMPLOYMENT_DETAILS", lambda ctx: pb.ChangeOfCircumstances(
-        type=t("CHANGE_TO_DEO_EMPLOYMENT_DETAILS"), deo_employment_details_change=pb.EmploymentDetails(
-            employer_name="Acme Widgets Ltd", employer_paye_reference="247/A1987CB", payroll_number="P-1234")),
-        _check_employer),
-    Scenario("method_of_payment_from", "CHANGE_TO_METHOD_OF_PAYMENT_FROM", lambda ctx: payment_change(
-        "CHANGE_TO_METHOD_OF_PAYMENT_FROM", method_of_payment_from=pb.METHOD_OF_PAYMENT_FROM_DIRECT_DEBIT),
-        _case_field("method_of_payment_from", pb.METHOD_OF_PAYMENT_FROM_DIRECT_DEBIT)),
-    Scenario("method_of_payment_to", "CHANGE_TO_METHOD_OF_PAYMENT_TO", lambda ctx: payment_change(
-        "CHANGE_TO_METHOD_OF_PAYMENT_TO", method_of_payment_to=pb.METHOD_OF_PAYMENT_TO_BANK_ACCOUNT),
-        _case_field("method_of_payment_to", pb.METHOD_OF_PAYMENT_TO_BANK_ACCOUNT)),
-    Scenario("service_type", "CHANGE_TO_SERVICE_TYPE", lambda ctx: payment_change(
-        "CHANGE_TO_SERVICE_TYPE", service_type=pb.SERVICE_TYPE_COLLECT_AND_PAY), _check_collect_and_pay, moves=True),
-    Scenario("payment_frequency", "CHANGE_PAYMENT_FREQUENCY", lambda ctx: payment_change(
-        "CHANGE_PAYMENT_FREQUENCY", payment_frequency=common.PAYMENT_FREQUENCY_WEEKLY), _check_weekly, moves=True,
-        liability_changed=False),
-    Scenario("nrp_not_primary_carer_of_roc", "NRP_NOT_PRIMARY_CARER_OF_ROC",
-             lambda ctx: child_change("NRP_NOT_PRIMARY_CARER_OF_ROC", ctx.cara),
-             _ended(pb.CHILD_END_REASON_NOT_PRIMARY_CARER, "cara", "relevant_other_children"), roc=True, moves=True),
-    Scenario("pwc_not_primary_carer_of_qc", "PWC_NOT_PRIMARY_CARER_OF_QC",
-             lambda ctx: child_change("PWC_NOT_PRIMARY_CARER_OF_QC", ctx.amy),
-             _ended(pb.CHILD_END_REASON_NOT_PRIMARY_CARER), moves=True),
-    Scenario("shared_care", "SHARED_CARE", lambda ctx: pb.ChangeOfCircumstances(
-        type=t("SHARED_CARE"), shared_care_change=pb.SharedCareChange(child_id=ctx.amy, paying_parent_nights_per_year=104)),
-        _check_shared_care, moves=True),
-    Scenario("roc_not_in_education", "ROC_NOT_IN_FULL_TIME_EDUCATION",
-             lambda ctx: child_change("ROC_NOT_IN_FULL_TIME_EDUCATION", ctx.cara),
-             _ended(pb.CHILD_END_REASON_NOT_IN_FULL_TIME_EDUCATION, "cara", "relevant_other_children"), roc=True, moves=True),
-    Scenario("new_qc", "NEW_QC_IN_PWC_HOUSEHOLD", _new_child("NEW_QC_IN_PWC_HOUSEHOLD"), _added("qualifying_children"),
-             moves=True),
-    Scenario("new_roc", "NEW_ROC_IN_NRP_HOUSEHOLD", _new_child("NEW_ROC_IN_NRP_HOUSEHOLD"),
-             _added("relevant_other_children"), moves=True),
-    Scenario("new_cifba", "NEW_CIFBA", _new_child("NEW_CIFBA"), _added("children_in_family_based_arrangements"),
-             moves=True),
-    Scenario("benefit_started", "CHANGE_BENEFIT_DETAILS", lambda ctx: _dated(pb.ChangeOfCircumstances(
-        type=t("CHANGE_BENEFIT_DETAILS"), benefit_details_change=pb.BenefitDetailsChange(
-            benefit="INCOME_SUPPORT", change=pb.BENEFIT_CHANGE_STARTED))), _check_benefit, moves=True),
-    Scenario("income_up_34_percent", "CHANGE_INCOME", lambda ctx: income_change(80000), _check_income, moves=True),
-    Scenario("income_up_10_percent", "CHANGE_INCOME", lambda ctx: income_change(65836), _check_small_income,
-             final=pb.CHANGE_OF_CIRCUMSTANCES_STATE_TOLERANCE_NOT_BREACHED,
-             resolution=pb.SERVICE_REQUEST_RESOLUTION_CODE_TOLERANCE_NOT_BREACHED),
-    Scenario("employment_status", "CHANGE_EMPLOYMENT_STATUS", lambda ctx: pb.ChangeOfCircumstances(
-        type=t("CHANGE_EMPLOYMENT_STATUS"), employment_status_change=pb.EmploymentStatusChange(
-            new_status=pb.EMPLOYMENT_STATUS_SELF_EMPLOYED)), _check_employment, recalculates=True),
+    Scenario(
+        "contact_preferences",
+        "CHANGE_CONTACT_PREFERENCES",
+        lambda ctx: pb.ChangeOfCircumstances(
+            type=t("CHANGE_CONTACT_PREFERENCES"),
+            contact_preferences_change=pb.ContactPreferencesChange(
+                client=ctx.receiver,
+                new_contact_preferences=pb.ContactPreferences(
+                    preferred_channel=pb.CONTACT_CHANNEL_EMAIL, welsh_language=True
+                ),
+            ),
+        ),
+        _check_preferences,
+    ),
+    Scenario(
+        "nrp_not_the_parent_one_of_two",
+        "NRP_NOT_THE_PARENT",
+        lambda ctx: child_change("NRP_NOT_THE_PARENT", ctx.amy),
+        _ended(pb.CHILD_END_REASON_PAYING_PARENT_NOT_THE_PARENT),
+        moves=True,
+    ),
+    Scenario(
+        "nrp_not_the_parent_only_qc",
+        "NRP_NOT_THE_PARENT",
+        lambda ctx: child_change("NRP_NOT_THE_PARENT", ctx.amy),
+        _ended(pb.CHILD_END_REASON_PAYING_PARENT_NOT_THE_PARENT),
+        children=1,
+        closes=pb.CASE_CLOSURE_REASON_PAYING_PARENT_NOT_THE_PARENT,
+    ),
+    Scenario(
+        "parentage_dispute_one_of_two",
+        "PARENTAGE_DISPUTE",
+        lambda ctx: child_change("PARENTAGE_DISPUTE", ctx.amy),
+        _check_disputed,
+        recalculates=True,
+    ),
+    Scenario(
+        "parentage_dispute_only_qc",
+        "PARENTAGE_DISPUTE",
+        lambda ctx: child_change("PARENTAGE_DISPUTE", ctx.amy),
+        _ended(pb.CHILD_END_REASON_PAYING_PARENT_NOT_THE_PARENT),
+        children=1,
+        closes=pb.CASE_CLOSURE_REASON_PAYING_PARENT_NOT_THE_PARENT,
+    ),
+    Scenario(
+        "reconciled",
+        "PWC_AND_NRP_RECONCILED",
+        lambda ctx: _dated(pb.ChangeOfCircumstances(type=t("PWC_AND_NRP_RECONCILED"))),
+        _closed_with,
+        closes=pb.CASE_CLOSURE_REASON_PARENTS_RECONCILED,
+    ),
+    Scenario(
+        "qc_not_in_education",
+        "QC_NOT_IN_FULL_TIME_EDUCATION",
+        lambda ctx: child_change("QC_NOT_IN_FULL_TIME_EDUCATION", ctx.amy),
+        _ended(pb.CHILD_END_REASON_NOT_IN_FULL_TIME_EDUCATION),
+        moves=True,
+    ),
+    Scenario(
+        "qc_not_in_education_last_qc",
+        "QC_NOT_IN_FULL_TIME_EDUCATION",
+        lambda ctx: child_change("QC_NOT_IN_FULL_TIME_EDUCATION", ctx.amy),
+        _ended(pb.CHILD_END_REASON_NOT_IN_FULL_TIME_EDUCATION),
+        children=1,
+        closes=NO_QC,
+    ),
+    Scenario(
+        "child_turns_20",
+        "CHILD_TURNS_20",
+        lambda ctx: child_change("CHILD_TURNS_20", ctx.amy),
+        _ended(pb.CHILD_END_REASON_TURNED_20),
+        moves=True,
+    ),
+    Scenario(
+        "roc_turns_20",
+        "CHILD_TURNS_20",
+        lambda ctx: child_change("CHILD_TURNS_20", ctx.cara),
+        _ended(pb.CHILD_END_REASON_TURNED_20, "cara", "relevant_other_children"),
+        roc=True,
+        moves=True,
+    ),
+    Scenario(
+        "death_of_qc",
+        "DEATH_OF_QC",
+        lambda ctx: child_change("DEATH_OF_QC", ctx.ben),
+        _ended(pb.CHILD_END_REASON_DIED, "ben"),
+        moves=True,
+    ),
+    Scenario(
+        "death_of_roc",
+        "DEATH_OF_ROC",
+        lambda ctx: child_change("DEATH_OF_ROC", ctx.cara),
+        _ended(pb.CHILD_END_REASON_DIED, "cara", "relevant_other_children"),
+        roc=True,
+        moves=True,
+    ),
+    Scenario(
+        "death_of_receiving_parent",
+        "DEATH_OF_CLIENT",
+        lambda ctx: _dated(
+            pb.ChangeOfCircumstances(
+                type=t("DEATH_OF_CLIENT"),
+                death_of_client=pb.DeathOfClient(client=ctx.receiver, notified_by="registrar"),
+            ),
+            d(2026, 4, 3),
+        ),
+        _check_death_of_client,
+        closes=pb.CASE_CLOSURE_REASON_DEATH_OF_RECEIVING_PARENT,
+    ),
+    Scenario(
+        "death_of_paying_parent",
+        "DEATH_OF_CLIENT",
+        lambda ctx: _dated(
+            pb.ChangeOfCircumstances(
+                type=t("DEATH_OF_CLIENT"),
+                death_of_client=pb.DeathOfClient(client=ctx.payer, notified_by="DWP"),
+            ),
+            d(2026, 4, 2),
+        ),
+        _check_death_of_payer,
+        closes=pb.CASE_CLOSURE_REASON_DEATH_OF_PAYING_PARENT,
+    ),
+    Scenario(
+        "qc_adopted",
+        "QC_ROC_ADOPTED",
+        lambda ctx: child_change("QC_ROC_ADOPTED", ctx.amy),
+        _ended(pb.CHILD_END_REASON_ADOPTED),
+        moves=True,
+    ),
+    Scenario(
+        "deo_employment_details",
+        "CHANGE_TO_DEO_EMPLOYMENT_DETAILS",
+        lambda ctx: pb.ChangeOfCircumstances(
+            type=t("CHANGE_TO_DEO_EMPLOYMENT_DETAILS"),
+            deo_employment_details_change=pb.EmploymentDetails(
+                employer_name="Acme Widgets Ltd",
+                employer_paye_reference="247/A1987CB",
+                payroll_number="P-1234",
+            ),
+        ),
+        _check_employer,
+    ),
+    Scenario(
+        "method_of_payment_from",
+        "CHANGE_TO_METHOD_OF_PAYMENT_FROM",
+        lambda ctx: payment_change(
+            "CHANGE_TO_METHOD_OF_PAYMENT_FROM",
+            method_of_payment_from=pb.METHOD_OF_PAYMENT_FROM_DIRECT_DEBIT,
+        ),
+        _case_field("method_of_payment_from", pb.METHOD_OF_PAYMENT_FROM_DIRECT_DEBIT),
+    ),
+    Scenario(
+        "method_of_payment_to",
+        "CHANGE_TO_METHOD_OF_PAYMENT_TO",
+        lambda ctx: payment_change(
+            "CHANGE_TO_METHOD_OF_PAYMENT_TO",
+            method_of_payment_to=pb.METHOD_OF_PAYMENT_TO_BANK_ACCOUNT,
+        ),
+        _case_field("method_of_payment_to", pb.METHOD_OF_PAYMENT_TO_BANK_ACCOUNT),
+    ),
+    Scenario(
+        "service_type",
+        "CHANGE_TO_SERVICE_TYPE",
+        lambda ctx: payment_change(
+            "CHANGE_TO_SERVICE_TYPE", service_type=pb.SERVICE_TYPE_COLLECT_AND_PAY
+        ),
+        _check_collect_and_pay,
+        moves=True,
+    ),
+    Scenario(
+        "payment_frequency",
+        "CHANGE_PAYMENT_FREQUENCY",
+        lambda ctx: payment_change(
+            "CHANGE_PAYMENT_FREQUENCY", payment_frequency=common.PAYMENT_FREQUENCY_WEEKLY
+        ),
+        _check_weekly,
+        moves=True,
+        liability_changed=False,
+    ),
+    Scenario(
+        "nrp_not_primary_carer_of_roc",
+        "NRP_NOT_PRIMARY_CARER_OF_ROC",
+        lambda ctx: child_change("NRP_NOT_PRIMARY_CARER_OF_ROC", ctx.cara),
+        _ended(pb.CHILD_END_REASON_NOT_PRIMARY_CARER, "cara", "relevant_other_children"),
+        roc=True,
+        moves=True,
+    ),
+    Scenario(
+        "pwc_not_primary_carer_of_qc",
+        "PWC_NOT_PRIMARY_CARER_OF_QC",
+        lambda ctx: child_change("PWC_NOT_PRIMARY_CARER_OF_QC", ctx.amy),
+        _ended(pb.CHILD_END_REASON_NOT_PRIMARY_CARER),
+        moves=True,
+    ),
+    Scenario(
+        "shared_care",
+        "SHARED_CARE",
+        lambda ctx: pb.ChangeOfCircumstances(
+            type=t("SHARED_CARE"),
+            shared_care_change=pb.SharedCareChange(
+                child_id=ctx.amy, paying_parent_nights_per_year=104
+            ),
+        ),
+        _check_shared_care,
+        moves=True,
+    ),
+    Scenario(
+        "roc_not_in_education",
+        "ROC_NOT_IN_FULL_TIME_EDUCATION",
+        lambda ctx: child_change("ROC_NOT_IN_FULL_TIME_EDUCATION", ctx.cara),
+        _ended(pb.CHILD_END_REASON_NOT_IN_FULL_TIME_EDUCATION, "cara", "relevant_other_children"),
+        roc=True,
+        moves=True,
+    ),
+    Scenario(
+        "new_qc",
+        "NEW_QC_IN_PWC_HOUSEHOLD",
+        _new_child("NEW_QC_IN_PWC_HOUSEHOLD"),
+        _added("qualifying_children"),
+        moves=True,
+    ),
+    Scenario(
+        "new_roc",
+        "NEW_ROC_IN_NRP_HOUSEHOLD",
+        _new_child("NEW_ROC_IN_NRP_HOUSEHOLD"),
+        _added("relevant_other_children"),
+        moves=True,
+    ),
+    Scenario(
+        "new_cifba",
+        "NEW_CIFBA",
+        _new_child("NEW_CIFBA"),
+        _added("children_in_family_based_arrangements"),
+        moves=True,
+    ),
+    Scenario(
+        "benefit_started",
+        "CHANGE_BENEFIT_DETAILS",
+        lambda ctx: _dated(
+            pb.ChangeOfCircumstances(
+                type=t("CHANGE_BENEFIT_DETAILS"),
+                benefit_details_change=pb.BenefitDetailsChange(
+                    benefit="INCOME_SUPPORT", change=pb.BENEFIT_CHANGE_STARTED
+                ),
+            )
+        ),
+        _check_benefit,
+        moves=True,
+    ),
+    Scenario(
+        "income_up_34_percent",
+        "CHANGE_INCOME",
+        lambda ctx: income_change(80000),
+        _check_income,
+        moves=True,
+    ),
+    Scenario(
+        "income_up_10_percent",
+        "CHANGE_INCOME",
+        lambda ctx: income_change(65836),
+        _check_small_income,
+        final=pb.CHANGE_OF_CIRCUMSTANCES_STATE_TOLERANCE_NOT_BREACHED,
+        resolution=pb.SERVICE_REQUEST_RESOLUTION_CODE_TOLERANCE_NOT_BREACHED,
+    ),
+    Scenario(
+        "employment_status",
+        "CHANGE_EMPLOYMENT_STATUS",
+        lambda ctx: pb.ChangeOfCircumstances(
+            type=t("CHANGE_EMPLOYMENT_STATUS"),
+            employment_status_change=pb.EmploymentStatusChange(
+                new_status=pb.EMPLOYMENT_STATUS_SELF_EMPLOYED
+            ),
+        ),
+        _check_employment,
+        recalculates=True,
+    ),
 ]
 
 
 def test_every_type_of_change_has_a_scenario():
     """A type added to the contract without a scenario here fails this test."""
-    every = {value.name.removeprefix("CHANGE_OF_CIRCUMSTANCES_TYPE_") for value in T.DESCRIPTOR.values} - {"UNSPECIFIED"}
+    every = {
+        value.name.removeprefix("CHANGE_OF_CIRCUMSTANCES_TYPE_") for value in T.DESCRIPTOR.values
+    } - {"UNSPECIFIED"}
     assert {s.type for s in SCENARIOS} == every, every ^ {s.type for s in SCENARIOS}
     assert len({s.id for s in SCENARIOS}) == len(SCENARIOS)
 
@@ -516,13 +892,28 @@ def _context(stack, scenario: Scenario) -> Ctx:
     case = stack.new_live_case(case_request(children=scenario.children))
     assert case.state == pb.CASE_STATE_LIVE and case.current_payment_plan
     if scenario.roc:  # Cara joins Alex's household as a relevant other child first (a change, as it would in life)
-        report_and_verify(stack, case, pb.ChangeOfCircumstances(type=t("NEW_ROC_IN_NRP_HOUSEHOLD"), new_child=pb.NewChild(
-            name=name_of("Cara", "Turner"), date_of_birth=d(2020, 5, 5), child_reference_number="AK100003C")))
+        report_and_verify(
+            stack,
+            case,
+            pb.ChangeOfCircumstances(
+                type=t("NEW_ROC_IN_NRP_HOUSEHOLD"),
+                new_child=pb.NewChild(
+                    name=name_of("Cara", "Turner"),
+                    date_of_birth=d(2020, 5, 5),
+                    child_reference_number="AK100003C",
+                ),
+            ),
+        )
         stack.apply(case)
         case = get_case(stack, case)
         assert [c.name.forenames for c in case.relevant_other_children] == ["Cara"]
-    ctx = Ctx(stack, case, payer=case.paying_parent.name, receiver=case.receiving_parent.name,
-              amy=case.qualifying_children[0].child_id)
+    ctx = Ctx(
+        stack,
+        case,
+        payer=case.paying_parent.name,
+        receiver=case.receiving_parent.name,
+        amy=case.qualifying_children[0].child_id,
+    )
     if scenario.children > 1:
         ctx.ben = case.qualifying_children[1].child_id
     if scenario.roc:
@@ -539,9 +930,13 @@ def test_each_type_is_reported_verified_applied_and_seen_on_the_case(stack, scen
     before = ctx.case
 
     reported = stack.report(before, scenario.build(ctx))
-    assert reported.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_REPORTED and reported.type == t(scenario.type)
+    assert reported.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_REPORTED and reported.type == t(
+        scenario.type
+    )
     sr = get_sr(stack, reported)
-    assert sr.status == pb.SERVICE_REQUEST_STATUS_OPEN and sr.change_of_circumstances == reported.name
+    assert (
+        sr.status == pb.SERVICE_REQUEST_STATUS_OPEN and sr.change_of_circumstances == reported.name
+    )
     verified = stack.verify(reported)
     if scenario.type == "CHANGE_PERSONAL_DETAILS":
         assert verified.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_AWAITING_AUTHORISATION
@@ -560,48 +955,76 @@ def test_each_type_is_reported_verified_applied_and_seen_on_the_case(stack, scen
 
     sr = get_sr(stack, reported)
     assert (sr.status, sr.sub_status, sr.resolution_code) == (
-        pb.SERVICE_REQUEST_STATUS_CLOSED, pb.SERVICE_REQUEST_SUB_STATUS_COMPLETE, scenario.resolution)
+        pb.SERVICE_REQUEST_STATUS_CLOSED,
+        pb.SERVICE_REQUEST_SUB_STATUS_COMPLETE,
+        scenario.resolution,
+    )
 
     if scenario.closes:
         assert after.state == pb.CASE_STATE_CLOSED
-        assert after.closure.reason == scenario.closes, pb.CaseClosureReason.Name(after.closure.reason)
+        assert after.closure.reason == scenario.closes, pb.CaseClosureReason.Name(
+            after.closure.reason
+        )
         assert after.closure.change_of_circumstances == applied.name
         assert not response.payment_plan
-        assert get_plan(stack, before.current_payment_plan).state == pb.PAYMENT_PLAN_STATE_SUPERSEDED
+        assert (
+            get_plan(stack, before.current_payment_plan).state == pb.PAYMENT_PLAN_STATE_SUPERSEDED
+        )
     else:
         assert after.state == pb.CASE_STATE_LIVE
     if scenario.moves:
         assert after.latest_calculation.calculation != before.latest_calculation.calculation
         assert after.latest_calculation.reason == pb.CALCULATION_REASON_CHANGE_OF_CIRCUMSTANCES
         if scenario.liability_changed:
-            assert applied.calculation == after.latest_calculation.calculation and applied.liability_changed
+            assert (
+                applied.calculation == after.latest_calculation.calculation
+                and applied.liability_changed
+            )
         assert response.payment_plan and response.payment_plan != before.current_payment_plan
         assert after.current_payment_plan == response.payment_plan
         plan = get_plan(stack, response.payment_plan)
-        assert plan.state == pb.PAYMENT_PLAN_STATE_CURRENT and plan.calculation == after.latest_calculation.calculation
-        assert plan.issue_time.ToDatetime().date() == after.latest_calculation.calculate_time.ToDatetime().date()
-        assert (plan.issue_time.ToDatetime().year, plan.issue_time.ToDatetime().month,
-                plan.issue_time.ToDatetime().day) == TODAY
-        assert get_plan(stack, before.current_payment_plan).state == pb.PAYMENT_PLAN_STATE_SUPERSEDED
+        assert (
+            plan.state == pb.PAYMENT_PLAN_STATE_CURRENT
+            and plan.calculation == after.latest_calculation.calculation
+        )
+        assert (
+            plan.issue_time.ToDatetime().date()
+            == after.latest_calculation.calculate_time.ToDatetime().date()
+        )
+        assert (
+            plan.issue_time.ToDatetime().year,
+            plan.issue_time.ToDatetime().month,
+            plan.issue_time.ToDatetime().day,
+        ) == TODAY
+        assert (
+            get_plan(stack, before.current_payment_plan).state == pb.PAYMENT_PLAN_STATE_SUPERSEDED
+        )
     elif scenario.recalculates:
         assert after.latest_calculation.calculation != before.latest_calculation.calculation
         assert applied.calculation == after.latest_calculation.calculation
     elif not scenario.closes:
         assert after.latest_calculation == before.latest_calculation
-        assert not response.payment_plan and after.current_payment_plan == before.current_payment_plan
+        assert (
+            not response.payment_plan and after.current_payment_plan == before.current_payment_plan
+        )
         assert not applied.calculation and not applied.liability_changed
     scenario.check(ctx, response, after, applied)
 
 
 # -- 2. sequencing ---------------------------------------------------------------------------------------------------
 
+
 def _ids(case: pb.Case) -> tuple[str, str]:
     return case.qualifying_children[0].child_id, case.qualifying_children[1].child_id
 
 
 def _shared_care(child_id: str, nights: int = 104) -> pb.ChangeOfCircumstances:
-    return pb.ChangeOfCircumstances(type=t("SHARED_CARE"), shared_care_change=pb.SharedCareChange(
-        child_id=child_id, paying_parent_nights_per_year=nights))
+    return pb.ChangeOfCircumstances(
+        type=t("SHARED_CARE"),
+        shared_care_change=pb.SharedCareChange(
+            child_id=child_id, paying_parent_nights_per_year=nights
+        ),
+    )
 
 
 def test_pending_changes_are_applied_in_the_sequencing_tables_order(stack, clock):
@@ -615,37 +1038,63 @@ def test_pending_changes_are_applied_in_the_sequencing_tables_order(stack, clock
     # Reported in an order unlike the table's; the two step-7 changes go by effective date, not the order reported.
     reported = {
         "shared_care": report(_shared_care(amy)),
-        "mop_from": report(_dated(payment_change(
-            "CHANGE_TO_METHOD_OF_PAYMENT_FROM", method_of_payment_from=pb.METHOD_OF_PAYMENT_FROM_DIRECT_DEBIT),
-            d(2026, 4, 20))),
+        "mop_from": report(
+            _dated(
+                payment_change(
+                    "CHANGE_TO_METHOD_OF_PAYMENT_FROM",
+                    method_of_payment_from=pb.METHOD_OF_PAYMENT_FROM_DIRECT_DEBIT,
+                ),
+                d(2026, 4, 20),
+            )
+        ),
         "address": report(address_change(case.receiving_parent.name, "7 Park Lane")),
-        "mop_to": report(_dated(payment_change(
-            "CHANGE_TO_METHOD_OF_PAYMENT_TO", method_of_payment_to=pb.METHOD_OF_PAYMENT_TO_BANK_ACCOUNT), d(2026, 4, 10))),
+        "mop_to": report(
+            _dated(
+                payment_change(
+                    "CHANGE_TO_METHOD_OF_PAYMENT_TO",
+                    method_of_payment_to=pb.METHOD_OF_PAYMENT_TO_BANK_ACCOUNT,
+                ),
+                d(2026, 4, 10),
+            )
+        ),
         "not_in_education": report(child_change("QC_NOT_IN_FULL_TIME_EDUCATION", ben)),
     }
     expected = ["address", "not_in_education", "mop_to", "mop_from", "shared_care"]
     names = [reported[key].name for key in expected]
     assert [reported[key].sequence_step for key in expected] == [3, 5, 7, 7, 8]
-    assert [c.name for c in list_changes(stack, case)] == names  # pending: in the order they will be applied
+    assert [
+        c.name for c in list_changes(stack, case)
+    ] == names  # pending: in the order they will be applied
     for change in reported.values():
         stack.verify(change)
 
     response = stack.apply(case)
     assert [c.name for c in response.changes_of_circumstances] == names
-    assert {c.state for c in response.changes_of_circumstances} == {pb.CHANGE_OF_CIRCUMSTANCES_STATE_APPLIED}
+    assert {c.state for c in response.changes_of_circumstances} == {
+        pb.CHANGE_OF_CIRCUMSTANCES_STATE_APPLIED
+    }
     after = get_case(stack, case)
     assert after.receiving_parent.address.lines == ["7 Park Lane"]
     assert _qc(after, ben).end_reason == pb.CHILD_END_REASON_NOT_IN_FULL_TIME_EDUCATION
-    assert _qc(after, amy).paying_parent_nights_per_year == 104 and not _qc(after, amy).end_date.year
+    assert (
+        _qc(after, amy).paying_parent_nights_per_year == 104 and not _qc(after, amy).end_date.year
+    )
     assert (after.method_of_payment_from, after.method_of_payment_to) == (
-        pb.METHOD_OF_PAYMENT_FROM_DIRECT_DEBIT, pb.METHOD_OF_PAYMENT_TO_BANK_ACCOUNT)
+        pb.METHOD_OF_PAYMENT_FROM_DIRECT_DEBIT,
+        pb.METHOD_OF_PAYMENT_TO_BANK_ACCOUNT,
+    )
     # One recalculation for everything applied, and one new plan the same day.
     assert after.latest_calculation.calculation != case.latest_calculation.calculation
     by_name = {c.name: c for c in response.changes_of_circumstances}
-    assert by_name[reported["not_in_education"].name].calculation == after.latest_calculation.calculation
+    assert (
+        by_name[reported["not_in_education"].name].calculation
+        == after.latest_calculation.calculation
+    )
     assert by_name[reported["shared_care"].name].calculation == after.latest_calculation.calculation
     assert response.payment_plan and after.current_payment_plan == response.payment_plan
-    plans = stack.call("ListPaymentPlans", api.ListPaymentPlansRequest(parent=case.name)).payment_plans
+    plans = stack.call(
+        "ListPaymentPlans", api.ListPaymentPlansRequest(parent=case.name)
+    ).payment_plans
     assert len(plans) == 2 and [p.state for p in plans].count(pb.PAYMENT_PLAN_STATE_CURRENT) == 1
 
 
@@ -653,16 +1102,24 @@ def test_nrp_not_the_parent_of_the_last_qc_closes_the_case_and_supersedes_the_re
     case = stack.new_live_case()
     amy, ben = _ids(case)
     report_and_verify(stack, case, child_change("QC_NOT_IN_FULL_TIME_EDUCATION", ben))
-    assert stack.apply(case).updated_case.state == pb.CASE_STATE_LIVE  # Amy is now the last qualifying child
+    assert (
+        stack.apply(case).updated_case.state == pb.CASE_STATE_LIVE
+    )  # Amy is now the last qualifying child
 
-    def report(change):  # a minute apart: within a step (other than 5 and 7) changes go in the order reported
+    def report(
+        change,
+    ):  # a minute apart: within a step (other than 5 and 7) changes go in the order reported
         clock.advance(dt.timedelta(minutes=1))
         return stack.report(case, change)
 
     shared = report(_shared_care(amy))
     income = report(income_change(90000))
-    method = report(payment_change("CHANGE_TO_METHOD_OF_PAYMENT_FROM",
-                                   method_of_payment_from=pb.METHOD_OF_PAYMENT_FROM_DIRECT_DEBIT))
+    method = report(
+        payment_change(
+            "CHANGE_TO_METHOD_OF_PAYMENT_FROM",
+            method_of_payment_from=pb.METHOD_OF_PAYMENT_FROM_DIRECT_DEBIT,
+        )
+    )
     moved = report(address_change(case.receiving_parent.name, "7 Park Lane"))
     died = report(child_change("DEATH_OF_QC", amy, d(2026, 4, 1)))  # step 5, effective before
     not_parent = report(child_change("NRP_NOT_THE_PARENT", amy, d(2026, 4, 6)))
@@ -673,7 +1130,13 @@ def test_nrp_not_the_parent_of_the_last_qc_closes_the_case_and_supersedes_the_re
 
     response = stack.apply(case)
     assert [c.name for c in response.changes_of_circumstances] == [
-        moved.name, not_parent.name, died.name, method.name, shared.name, income.name]
+        moved.name,
+        not_parent.name,
+        died.name,
+        method.name,
+        shared.name,
+        income.name,
+    ]
     states = {c.name: c.state for c in response.changes_of_circumstances}
     assert states[moved.name] == states[not_parent.name] == pb.CHANGE_OF_CIRCUMSTANCES_STATE_APPLIED
     after = get_case(stack, case)
@@ -683,21 +1146,33 @@ def test_nrp_not_the_parent_of_the_last_qc_closes_the_case_and_supersedes_the_re
     assert _qc(after, amy).end_reason == pb.CHILD_END_REASON_PAYING_PARENT_NOT_THE_PARENT
     assert after.receiving_parent.address.lines == ["7 Park Lane"]
     assert after.paying_parent.address.lines == ["14 Victoria Road"]
-    assert not response.payment_plan and after.latest_calculation == response.updated_case.latest_calculation
+    assert (
+        not response.payment_plan
+        and after.latest_calculation == response.updated_case.latest_calculation
+    )
     assert after.method_of_payment_from != pb.METHOD_OF_PAYMENT_FROM_DIRECT_DEBIT
     assert not after.paying_parent.employment_and_income.current_income_source
     sr = get_sr(stack, not_parent)
     assert (sr.status, sr.sub_status, sr.resolution_code) == (
-        pb.SERVICE_REQUEST_STATUS_CLOSED, pb.SERVICE_REQUEST_SUB_STATUS_COMPLETE, pb.SERVICE_REQUEST_RESOLUTION_CODE_ACCEPTED)
+        pb.SERVICE_REQUEST_STATUS_CLOSED,
+        pb.SERVICE_REQUEST_SUB_STATUS_COMPLETE,
+        pb.SERVICE_REQUEST_RESOLUTION_CODE_ACCEPTED,
+    )
     for change in (died, method, shared, income, unverified):
         stored = get_change(stack, change)
         assert stored.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_SUPERSEDED, S.Name(stored.state)
         assert stored.superseded_by == not_parent.name
         sr = get_sr(stack, change)
         assert (sr.status, sr.resolution_code) == (
-            pb.SERVICE_REQUEST_STATUS_CLOSED, pb.SERVICE_REQUEST_RESOLUTION_CODE_SUPERSEDED)
-    assert not [c for c in list_changes(stack, case) if S.Name(c.state) in ("CHANGE_OF_CIRCUMSTANCES_STATE_REPORTED",
-                                                                             "CHANGE_OF_CIRCUMSTANCES_STATE_VERIFIED")]
+            pb.SERVICE_REQUEST_STATUS_CLOSED,
+            pb.SERVICE_REQUEST_RESOLUTION_CODE_SUPERSEDED,
+        )
+    assert not [
+        c
+        for c in list_changes(stack, case)
+        if S.Name(c.state)
+        in ("CHANGE_OF_CIRCUMSTANCES_STATE_REPORTED", "CHANGE_OF_CIRCUMSTANCES_STATE_VERIFIED")
+    ]
 
 
 # -- 3. the 25% income tolerance ---------------------------------------------------------------------------------------
@@ -705,7 +1180,9 @@ def test_nrp_not_the_parent_of_the_last_qc_closes_the_case_and_supersedes_the_re
 HISTORIC = 59836  # £31,200 ÷ 365 × 7, in pence a week: the income the first calculation used
 
 
-def _apply_income(stack, case, pence: int) -> tuple[api.ApplyChangesOfCircumstancesResponse, pb.ChangeOfCircumstances]:
+def _apply_income(
+    stack, case, pence: int
+) -> tuple[api.ApplyChangesOfCircumstancesResponse, pb.ChangeOfCircumstances]:
     change = report_and_verify(stack, case, income_change(pence))
     response = stack.apply(case)
     (applied,) = response.changes_of_circumstances
@@ -719,7 +1196,10 @@ def test_an_income_change_under_25_percent_is_recorded_but_not_applied(stack):
     for pence, points in ((74196, 2399), (74794, 2499)):  # +24%, and a penny short of +25%
         response, applied = _apply_income(stack, case, pence)
         assert applied.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_TOLERANCE_NOT_BREACHED
-        assert (applied.income_change.change_basis_points, applied.income_change.tolerance_breached) == (points, False)
+        assert (
+            applied.income_change.change_basis_points,
+            applied.income_change.tolerance_breached,
+        ) == (points, False)
         assert not applied.calculation and not applied.liability_changed
         assert not response.payment_plan
         after = get_case(stack, case)
@@ -728,20 +1208,30 @@ def test_an_income_change_under_25_percent_is_recorded_but_not_applied(stack):
         assert not after.paying_parent.employment_and_income.current_gross_weekly_income_pence
         sr = get_sr(stack, applied)
         assert (sr.status, sr.sub_status, sr.resolution_code) == (
-            pb.SERVICE_REQUEST_STATUS_CLOSED, pb.SERVICE_REQUEST_SUB_STATUS_COMPLETE,
-            pb.SERVICE_REQUEST_RESOLUTION_CODE_TOLERANCE_NOT_BREACHED)
+            pb.SERVICE_REQUEST_STATUS_CLOSED,
+            pb.SERVICE_REQUEST_SUB_STATUS_COMPLETE,
+            pb.SERVICE_REQUEST_RESOLUTION_CODE_TOLERANCE_NOT_BREACHED,
+        )
         assert get_change(stack, applied).income_change.change_basis_points == points
 
     response, applied = _apply_income(stack, case, 74795)  # exactly +25%
     assert applied.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_APPLIED
-    assert (applied.income_change.change_basis_points, applied.income_change.tolerance_breached) == (2500, True)
+    assert (
+        applied.income_change.change_basis_points,
+        applied.income_change.tolerance_breached,
+    ) == (2500, True)
     after = get_case(stack, case)
     assert after.paying_parent.employment_and_income.current_gross_weekly_income_pence == 74795
     assert after.latest_calculation.gross_weekly_income_pence == 74795
     assert after.latest_calculation.income_basis == "CURRENT_DIFFERS_FROM_HISTORIC"
-    assert after.latest_calculation.weekly_amount_pence > case.latest_calculation.weekly_amount_pence
+    assert (
+        after.latest_calculation.weekly_amount_pence > case.latest_calculation.weekly_amount_pence
+    )
     assert applied.calculation == after.latest_calculation.calculation and applied.liability_changed
-    assert response.payment_plan and after.current_payment_plan == response.payment_plan != case.current_payment_plan
+    assert (
+        response.payment_plan
+        and after.current_payment_plan == response.payment_plan != case.current_payment_plan
+    )
     assert get_sr(stack, applied).resolution_code == pb.SERVICE_REQUEST_RESOLUTION_CODE_ACCEPTED
 
     # The next change is measured against the income now in use (£747.95): +10% of it is within tolerance.
@@ -754,12 +1244,20 @@ def test_an_income_fall_of_30_percent_is_applied(stack):
     case = stack.new_live_case()
     response, applied = _apply_income(stack, case, 41885)
     assert applied.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_APPLIED
-    assert (applied.income_change.change_basis_points, applied.income_change.tolerance_breached) == (-3000, True)
+    assert (
+        applied.income_change.change_basis_points,
+        applied.income_change.tolerance_breached,
+    ) == (-3000, True)
     after = get_case(stack, case)
     assert after.latest_calculation.gross_weekly_income_pence == 41885
-    assert after.latest_calculation.weekly_amount_pence < case.latest_calculation.weekly_amount_pence
+    assert (
+        after.latest_calculation.weekly_amount_pence < case.latest_calculation.weekly_amount_pence
+    )
     assert after.latest_calculation.reason == pb.CALCULATION_REASON_CHANGE_OF_CIRCUMSTANCES
-    assert response.payment_plan and after.current_payment_plan == response.payment_plan != case.current_payment_plan
+    assert (
+        response.payment_plan
+        and after.current_payment_plan == response.payment_plan != case.current_payment_plan
+    )
     plan = get_plan(stack, response.payment_plan)
     assert plan.weekly_amount_pence == after.latest_calculation.weekly_amount_pence
     assert plan.issue_time.ToDatetime().date().isoformat() == "2026-04-06"
@@ -767,9 +1265,14 @@ def test_an_income_fall_of_30_percent_is_applied(stack):
 
 # -- 4. team-leader authorisation ------------------------------------------------------------------------------------
 
+
 def _name_change(client: str, surname: str, reason: int, **more) -> pb.ChangeOfCircumstances:
-    return pb.ChangeOfCircumstances(type=t("CHANGE_PERSONAL_DETAILS"), personal_details_change=pb.PersonalDetailsChange(
-        client=client, new_name=name_of("Bethan", surname), name_change_reason=reason, **more))
+    return pb.ChangeOfCircumstances(
+        type=t("CHANGE_PERSONAL_DETAILS"),
+        personal_details_change=pb.PersonalDetailsChange(
+            client=client, new_name=name_of("Bethan", surname), name_change_reason=reason, **more
+        ),
+    )
 
 
 VERBAL = [pb.Evidence(kind=pb.EVIDENCE_KIND_VERBAL, description="told us on the phone")]
@@ -784,15 +1287,22 @@ def test_a_name_change_needs_documents_and_a_second_team_leader(stack):
 
     err = refused(lambda: stack.verify(change, evidence=VERBAL, as_=stack.team_leader("tl-1")))
     reason, violations = precondition(err)
-    assert reason == "EVIDENCE_INSUFFICIENT" and violations == [("EVIDENCE_INSUFFICIENT", change.name)]
+    assert reason == "EVIDENCE_INSUFFICIENT" and violations == [
+        ("EVIDENCE_INSUFFICIENT", change.name)
+    ]
     assert get_change(stack, change).state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_REPORTED
     assert not get_change(stack, change).evidence  # the refused verification recorded nothing
 
     verified = stack.verify(change, evidence=DEED, as_=stack.team_leader("tl-1"))
-    assert verified.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_AWAITING_AUTHORISATION and verified.verified_by == "tl-1"
+    assert (
+        verified.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_AWAITING_AUTHORISATION
+        and verified.verified_by == "tl-1"
+    )
     sr = get_sr(stack, change)
-    assert (sr.status, sr.sub_status) == (pb.SERVICE_REQUEST_STATUS_PENDING,
-                                          pb.SERVICE_REQUEST_SUB_STATUS_AWAITING_TEAM_LEADER_AUTHORISATION)
+    assert (sr.status, sr.sub_status) == (
+        pb.SERVICE_REQUEST_STATUS_PENDING,
+        pb.SERVICE_REQUEST_SUB_STATUS_AWAITING_TEAM_LEADER_AUTHORISATION,
+    )
     assert not stack.apply(case).changes_of_circumstances  # not applied before it is authorised
     assert get_client(stack, bethan).identity.name.surname == "Morgan"
 
@@ -801,10 +1311,15 @@ def test_a_name_change_needs_documents_and_a_second_team_leader(stack):
     err = refused(lambda: authorise(stack, change, as_=stack.team_leader("tl-1")))
     assert err.code() == grpc.StatusCode.PERMISSION_DENIED
     assert details_of(err)["ErrorInfo"].reason == "SAME_PERSON_VERIFIED"
-    assert get_change(stack, change).state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_AWAITING_AUTHORISATION
+    assert (
+        get_change(stack, change).state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_AWAITING_AUTHORISATION
+    )
 
     authorised = authorise(stack, change, as_=stack.team_leader("tl-2"))
-    assert authorised.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_VERIFIED and authorised.authorised_by == "tl-2"
+    assert (
+        authorised.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_VERIFIED
+        and authorised.authorised_by == "tl-2"
+    )
     assert get_sr(stack, change).status == pb.SERVICE_REQUEST_STATUS_IN_PROGRESS
     (applied,) = stack.apply(case).changes_of_circumstances
     assert applied.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_APPLIED
@@ -814,36 +1329,68 @@ def test_a_name_change_needs_documents_and_a_second_team_leader(stack):
 def test_verbal_evidence_is_enough_only_for_a_married_name(stack):
     case = stack.new_live_case()
     bethan = case.receiving_parent.name
-    married = stack.report(case, _name_change(bethan, "Hughes", pb.NAME_CHANGE_REASON_MARRIAGE_OR_CIVIL_PARTNERSHIP))
-    assert stack.verify(married, evidence=VERBAL).state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_AWAITING_AUTHORISATION
+    married = stack.report(
+        case, _name_change(bethan, "Hughes", pb.NAME_CHANGE_REASON_MARRIAGE_OR_CIVIL_PARTNERSHIP)
+    )
+    assert (
+        stack.verify(married, evidence=VERBAL).state
+        == pb.CHANGE_OF_CIRCUMSTANCES_STATE_AWAITING_AUTHORISATION
+    )
     for change in (
-            _name_change(bethan, "Hughes", pb.NAME_CHANGE_REASON_MARRIAGE_OR_CIVIL_PARTNERSHIP, new_date_of_birth=d(1979, 11, 3)),
-            _name_change(bethan, "Morgan-Hughes", pb.NAME_CHANGE_REASON_DIVORCE_OR_DISSOLUTION),
-            pb.ChangeOfCircumstances(type=t("CHANGE_PERSONAL_DETAILS"), personal_details_change=pb.PersonalDetailsChange(
-                client=bethan, new_gender=pb.GENDER_FEMALE))):
+        _name_change(
+            bethan,
+            "Hughes",
+            pb.NAME_CHANGE_REASON_MARRIAGE_OR_CIVIL_PARTNERSHIP,
+            new_date_of_birth=d(1979, 11, 3),
+        ),
+        _name_change(bethan, "Morgan-Hughes", pb.NAME_CHANGE_REASON_DIVORCE_OR_DISSOLUTION),
+        pb.ChangeOfCircumstances(
+            type=t("CHANGE_PERSONAL_DETAILS"),
+            personal_details_change=pb.PersonalDetailsChange(
+                client=bethan, new_gender=pb.GENDER_FEMALE
+            ),
+        ),
+    ):
         reported = stack.report(case, change)
-        reason, _ = precondition(refused(lambda reported=reported: stack.verify(reported, evidence=VERBAL)))
+        reason, _ = precondition(
+            refused(lambda reported=reported: stack.verify(reported, evidence=VERBAL))
+        )
         assert reason == "EVIDENCE_INSUFFICIENT"
 
 
 def test_a_refused_authorisation_declines_the_change(stack):
     case = stack.new_live_case()
     bethan = case.receiving_parent.name
-    change = report_and_verify(stack, case, _name_change(bethan, "Hughes", pb.NAME_CHANGE_REASON_MARRIAGE_OR_CIVIL_PARTNERSHIP),
-                               evidence=VERBAL)
-    declined = authorise(stack, change, as_=stack.team_leader("tl-2"), decision=api.AUTHORISATION_DECISION_REFUSED)
-    assert declined.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_DECLINED and declined.authorised_by == "tl-2"
+    change = report_and_verify(
+        stack,
+        case,
+        _name_change(bethan, "Hughes", pb.NAME_CHANGE_REASON_MARRIAGE_OR_CIVIL_PARTNERSHIP),
+        evidence=VERBAL,
+    )
+    declined = authorise(
+        stack, change, as_=stack.team_leader("tl-2"), decision=api.AUTHORISATION_DECISION_REFUSED
+    )
+    assert (
+        declined.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_DECLINED
+        and declined.authorised_by == "tl-2"
+    )
     assert declined.complete_time.seconds
     sr = get_sr(stack, change)
     assert (sr.status, sr.sub_status, sr.resolution_code) == (
-        pb.SERVICE_REQUEST_STATUS_CLOSED, pb.SERVICE_REQUEST_SUB_STATUS_COMPLETE, pb.SERVICE_REQUEST_RESOLUTION_CODE_DECLINED)
+        pb.SERVICE_REQUEST_STATUS_CLOSED,
+        pb.SERVICE_REQUEST_SUB_STATUS_COMPLETE,
+        pb.SERVICE_REQUEST_RESOLUTION_CODE_DECLINED,
+    )
     assert not stack.apply(case).changes_of_circumstances
     assert get_client(stack, bethan).identity.name.surname == "Morgan"
-    reason, _ = precondition(refused(lambda: authorise(stack, change, as_=stack.team_leader("tl-3"))))
+    reason, _ = precondition(
+        refused(lambda: authorise(stack, change, as_=stack.team_leader("tl-3")))
+    )
     assert reason == "NOT_AWAITING_AUTHORISATION"
 
 
 # -- 5. suspicious activity ------------------------------------------------------------------------------------------
+
 
 def test_close_address_changes_for_one_client_are_flagged_and_must_be_reviewed(stack):
     case = stack.new_live_case()
@@ -862,87 +1409,164 @@ def test_close_address_changes_for_one_client_are_flagged_and_must_be_reviewed(s
     assert first.suspicious_activity and list(first.related_changes) == [second.name]
 
     case_id = case.name.removeprefix("cases/")
-    (flagged,) = wait_for_events(stack, SUSPICIOUS, parse=ev.SuspiciousActivityFlagged,
-                                 matching=lambda e: e.case_id == case_id)
-    assert flagged.client == bethan and set(flagged.changes_of_circumstances) == {first.name, second.name}
+    (flagged,) = wait_for_events(
+        stack,
+        SUSPICIOUS,
+        parse=ev.SuspiciousActivityFlagged,
+        matching=lambda e: e.case_id == case_id,
+    )
+    assert flagged.client == bethan and set(flagged.changes_of_circumstances) == {
+        first.name,
+        second.name,
+    }
     assert list(flagged.types) == [t("CHANGE_ADDRESS_DETAILS")]
 
     for change in (first, second):
         reason, violations = precondition(refused(lambda change=change: stack.verify(change)))
-        assert reason == "SUSPICIOUS_ACTIVITY_NOT_REVIEWED" and violations == [("SUSPICIOUS_ACTIVITY_NOT_REVIEWED", change.name)]
+        assert reason == "SUSPICIOUS_ACTIVITY_NOT_REVIEWED" and violations == [
+            ("SUSPICIOUS_ACTIVITY_NOT_REVIEWED", change.name)
+        ]
         assert get_change(stack, change).state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_REPORTED
-        assert stack.verify(change, reviewed=True).state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_VERIFIED
+        assert (
+            stack.verify(change, reviewed=True).state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_VERIFIED
+        )
     for change in (far_first, far_second):
         assert stack.verify(change).state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_VERIFIED
     stack.apply(case)
 
     # An address change already applied counts as much as one still pending.
     third = stack.report(case, address_change(bethan, "11 Park Lane", effective=d(2026, 4, 8)))
-    assert third.suspicious_activity and list(third.related_changes) == sorted([first.name, second.name])
-    assert wait_for_events(stack, SUSPICIOUS, parse=ev.SuspiciousActivityFlagged, count=2,
-                           matching=lambda e: e.case_id == case_id)
+    assert third.suspicious_activity and list(third.related_changes) == sorted(
+        [first.name, second.name]
+    )
+    assert wait_for_events(
+        stack,
+        SUSPICIOUS,
+        parse=ev.SuspiciousActivityFlagged,
+        count=2,
+        matching=lambda e: e.case_id == case_id,
+    )
     # Nothing was ever flagged for Alex's changes ten days apart.
-    assert not events(stack, SUSPICIOUS, parse=ev.SuspiciousActivityFlagged,
-                      matching=lambda e: e.case_id == case_id and e.client == alex)
+    assert not events(
+        stack,
+        SUSPICIOUS,
+        parse=ev.SuspiciousActivityFlagged,
+        matching=lambda e: e.case_id == case_id and e.client == alex,
+    )
 
 
 # -- 6. death notification --------------------------------------------------------------------------------------------
+
 
 def test_a_death_notification_suppresses_contact_at_once_and_closes_the_case_when_applied(stack):
     case = stack.new_live_case()
     alex, bethan = case.paying_parent.name, case.receiving_parent.name
     # Bethan is also the receiving parent on an application from another paying parent.
-    other = stack.call("CreateCase", api.CreateCaseRequest(
-        request_id=str(uuid.uuid4()), paying_parent=pb.Client(identity=person("AC345678C", "Chris", "Evans", d(1980, 1, 1))),
-        receiving_parent=pb.Client(identity=person("AB234567B", "Bethan", "Morgan", d(1979, 11, 2))),
-        qualifying_children=[pb.QualifyingChild(name=name_of("Cai", "Evans"), date_of_birth=d(2012, 1, 5))]))
+    other = stack.call(
+        "CreateCase",
+        api.CreateCaseRequest(
+            request_id=str(uuid.uuid4()),
+            paying_parent=pb.Client(identity=person("AC345678C", "Chris", "Evans", d(1980, 1, 1))),
+            receiving_parent=pb.Client(
+                identity=person("AB234567B", "Bethan", "Morgan", d(1979, 11, 2))
+            ),
+            qualifying_children=[
+                pb.QualifyingChild(name=name_of("Cai", "Evans"), date_of_birth=d(2012, 1, 5))
+            ],
+        ),
+    )
     assert other.receiving_parent.name == bethan
     waiting = [c for c in correspondence(stack, case) if c.recipient == bethan]
     assert waiting and {c.state for c in waiting} == {pb.CORRESPONDENCE_STATE_SCHEDULED}
 
-    change = stack.report(case, _dated(pb.ChangeOfCircumstances(type=t("DEATH_OF_CLIENT"), death_of_client=pb.DeathOfClient(
-        client=bethan, notified_by="sister")), d(2026, 4, 3)))
+    change = stack.report(
+        case,
+        _dated(
+            pb.ChangeOfCircumstances(
+                type=t("DEATH_OF_CLIENT"),
+                death_of_client=pb.DeathOfClient(client=bethan, notified_by="sister"),
+            ),
+            d(2026, 4, 3),
+        ),
+    )
     assert change.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_REPORTED and change.sequence_step == 5
     client = get_client(stack, bethan)
     assert client.contact_suppressed and not client.date_of_death.year
     items = {c.name: c for c in correspondence(stack, case)}
     assert {items[c.name].state for c in waiting} == {pb.CORRESPONDENCE_STATE_SUPPRESSED}
-    assert {c.state for c in items.values() if c.recipient == alex} == {pb.CORRESPONDENCE_STATE_SCHEDULED}
+    assert {c.state for c in items.values() if c.recipient == alex} == {
+        pb.CORRESPONDENCE_STATE_SCHEDULED
+    }
     assert get_case(stack, case).state == pb.CASE_STATE_LIVE
     assert not get_client(stack, alex).contact_suppressed
 
-    stack.verify(change, evidence=[pb.Evidence(kind=pb.EVIDENCE_KIND_DOCUMENT, description="death certificate")])
+    stack.verify(
+        change,
+        evidence=[pb.Evidence(kind=pb.EVIDENCE_KIND_DOCUMENT, description="death certificate")],
+    )
     (applied,) = stack.apply(case).changes_of_circumstances
     assert applied.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_APPLIED
     client = get_client(stack, bethan)
-    assert (client.date_of_death.year, client.date_of_death.month, client.date_of_death.day) == (2026, 4, 3)
+    assert (client.date_of_death.year, client.date_of_death.month, client.date_of_death.day) == (
+        2026,
+        4,
+        3,
+    )
     after = get_case(stack, case)
     assert after.state == pb.CASE_STATE_CLOSED
     assert after.closure.reason == pb.CASE_CLOSURE_REASON_DEATH_OF_RECEIVING_PARENT
     assert (after.closure.effective_date.month, after.closure.effective_date.day) == (4, 3)
-    notices = [c for c in correspondence(stack, case) if c.kind == pb.CORRESPONDENCE_KIND_CASE_CLOSURE_NOTICE]
-    assert {c.recipient: c.state for c in notices} == {alex: pb.CORRESPONDENCE_STATE_SCHEDULED,
-                                                       bethan: pb.CORRESPONDENCE_STATE_SUPPRESSED}
+    notices = [
+        c
+        for c in correspondence(stack, case)
+        if c.kind == pb.CORRESPONDENCE_KIND_CASE_CLOSURE_NOTICE
+    ]
+    assert {c.recipient: c.state for c in notices} == {
+        alex: pb.CORRESPONDENCE_STATE_SCHEDULED,
+        bethan: pb.CORRESPONDENCE_STATE_SUPPRESSED,
+    }
 
-    (recorded,) = wait_for_events(stack, DEATH_RECORDED, parse=ev.ClientDeathRecorded,
-                                  matching=lambda e: e.client_id == bare(bethan))
-    assert recorded.nino == "AB234567B" and (recorded.date_of_death.month, recorded.date_of_death.day) == (4, 3)
+    (recorded,) = wait_for_events(
+        stack,
+        DEATH_RECORDED,
+        parse=ev.ClientDeathRecorded,
+        matching=lambda e: e.client_id == bare(bethan),
+    )
+    assert recorded.nino == "AB234567B" and (
+        recorded.date_of_death.month,
+        recorded.date_of_death.day,
+    ) == (4, 3)
     assert sorted(recorded.cases) == sorted([case.name, other.name])
 
 
 # -- 7. self-service --------------------------------------------------------------------------------------------------
+
 
 def test_a_report_missing_what_its_service_request_needs_is_refused_and_nothing_is_recorded(stack):
     case = stack.new_live_case()
     amy, _ = _ids(case)
     bethan = stack.creds.client(bare(case.receiving_parent.name))
     missing = [
-        (child_change("QC_NOT_IN_FULL_TIME_EDUCATION", amy, effective=None), "change_of_circumstances.effective_date"),
-        (pb.ChangeOfCircumstances(type=t("CHANGE_INCOME"), income_change=pb.IncomeChange(source=pb.INCOME_SOURCE_PAYSLIPS)),
-         "change_of_circumstances.income_change.current_gross_weekly_income_pence"),
+        (
+            child_change("QC_NOT_IN_FULL_TIME_EDUCATION", amy, effective=None),
+            "change_of_circumstances.effective_date",
+        ),
+        (
+            pb.ChangeOfCircumstances(
+                type=t("CHANGE_INCOME"),
+                income_change=pb.IncomeChange(source=pb.INCOME_SOURCE_PAYSLIPS),
+            ),
+            "change_of_circumstances.income_change.current_gross_weekly_income_pence",
+        ),
         (_shared_care("not-a-child"), "change_of_circumstances.shared_care_change.child_id"),
-        (pb.ChangeOfCircumstances(type=t("CHANGE_ADDRESS_DETAILS")), "change_of_circumstances.address_change"),
-        (address_change("clients/someone-else", "1 Nowhere"), "change_of_circumstances.address_change.client"),
+        (
+            pb.ChangeOfCircumstances(type=t("CHANGE_ADDRESS_DETAILS")),
+            "change_of_circumstances.address_change",
+        ),
+        (
+            address_change("clients/someone-else", "1 Nowhere"),
+            "change_of_circumstances.address_change.client",
+        ),
     ]
     for change, path in missing:
         err = refused(lambda change=change: stack.report(case, change, as_=bethan))
@@ -954,7 +1578,9 @@ def test_a_report_missing_what_its_service_request_needs_is_refused_and_nothing_
     err = refused(lambda: stack.report(case, strange))
     assert violated_fields(err) == ["change_of_circumstances.reporting_client"]
     assert list_changes(stack, case) == []
-    srs = stack.call("ListServiceRequests", api.ListServiceRequestsRequest(parent=case.name)).service_requests
+    srs = stack.call(
+        "ListServiceRequests", api.ListServiceRequestsRequest(parent=case.name)
+    ).service_requests
     assert [sr for sr in srs if sr.change_of_circumstances] == []
 
 
@@ -969,32 +1595,61 @@ def test_a_client_may_report_the_other_parents_address_but_not_their_contact_pre
     assert sr.origin == pb.SERVICE_REQUEST_ORIGIN_CLIENT_SELF_SERVICE
     assert sr.action_due_time.seconds - sr.create_time.seconds == 24 * 3600
 
-    preferences = pb.ContactPreferencesChange(new_contact_preferences=pb.ContactPreferences(
-        preferred_channel=pb.CONTACT_CHANNEL_EMAIL))
+    preferences = pb.ContactPreferencesChange(
+        new_contact_preferences=pb.ContactPreferences(preferred_channel=pb.CONTACT_CHANNEL_EMAIL)
+    )
     preferences.client = alex
-    err = refused(lambda: stack.report(case, pb.ChangeOfCircumstances(
-        type=t("CHANGE_CONTACT_PREFERENCES"), contact_preferences_change=preferences), as_=as_bethan))
+    err = refused(
+        lambda: stack.report(
+            case,
+            pb.ChangeOfCircumstances(
+                type=t("CHANGE_CONTACT_PREFERENCES"), contact_preferences_change=preferences
+            ),
+            as_=as_bethan,
+        )
+    )
     assert err.code() == grpc.StatusCode.PERMISSION_DENIED
     assert [c.name for c in list_changes(stack, case)] == [moved.name]
     preferences.client = bethan
-    own = stack.report(case, pb.ChangeOfCircumstances(type=t("CHANGE_CONTACT_PREFERENCES"),
-                                                      contact_preferences_change=preferences), as_=as_bethan)
+    own = stack.report(
+        case,
+        pb.ChangeOfCircumstances(
+            type=t("CHANGE_CONTACT_PREFERENCES"), contact_preferences_change=preferences
+        ),
+        as_=as_bethan,
+    )
     assert own.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_REPORTED and own.reporting_client == bethan
 
     # Alex's own view: his case, but he may not claim to be Bethan.
-    by_alex = stack.report(case, address_change(bethan, "5 Side Street"), as_=stack.creds.client(bare(alex)))
+    by_alex = stack.report(
+        case, address_change(bethan, "5 Side Street"), as_=stack.creds.client(bare(alex))
+    )
     assert (by_alex.reporting_client, by_alex.reported_by) == (alex, pb.REPORTER_PAYING_PARENT)
 
 
 def test_cancelling_the_service_request_withdraws_the_change(stack):
     case = stack.new_live_case()
     alex = case.paying_parent.name
-    change = stack.report(case, address_change(alex, "3 Low Road"), as_=stack.creds.client(bare(case.receiving_parent.name)))
-    stack.call("UpdateServiceRequestStatus", api.UpdateServiceRequestStatusRequest(
-        request_id=str(uuid.uuid4()), name=change.service_request, status=pb.SERVICE_REQUEST_STATUS_CANCELLED,
-        sub_status=pb.SERVICE_REQUEST_SUB_STATUS_INSUFFICIENT_INFORMATION, note="asked to call back"))
+    change = stack.report(
+        case,
+        address_change(alex, "3 Low Road"),
+        as_=stack.creds.client(bare(case.receiving_parent.name)),
+    )
+    stack.call(
+        "UpdateServiceRequestStatus",
+        api.UpdateServiceRequestStatusRequest(
+            request_id=str(uuid.uuid4()),
+            name=change.service_request,
+            status=pb.SERVICE_REQUEST_STATUS_CANCELLED,
+            sub_status=pb.SERVICE_REQUEST_SUB_STATUS_INSUFFICIENT_INFORMATION,
+            note="asked to call back",
+        ),
+    )
     withdrawn = get_change(stack, change)
-    assert withdrawn.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_WITHDRAWN and withdrawn.complete_time.seconds
+    assert (
+        withdrawn.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_WITHDRAWN
+        and withdrawn.complete_time.seconds
+    )
     reason, _ = precondition(refused(lambda: stack.verify(change)))
     assert reason == "NOT_AWAITING_VERIFICATION"
     assert not stack.apply(case).changes_of_circumstances
@@ -1003,19 +1658,29 @@ def test_cancelling_the_service_request_withdraws_the_change(stack):
 
 # -- 8. several changes the same day ----------------------------------------------------------------------------------
 
+
 def test_changes_completed_the_same_day_get_one_outcome_letter_and_one_call(stack, clock):
     case = stack.new_live_case()
     bethan = case.receiving_parent.name
     as_bethan = stack.creds.client(bare(bethan))
     first = stack.report(case, address_change(bethan, "7 Park Lane"), as_=as_bethan)
-    second = stack.report(case, pb.ChangeOfCircumstances(
-        type=t("CHANGE_CONTACT_DETAILS"), contact_details_change=pb.ContactDetailsChange(
-            client=bethan, new_contact_details=pb.ContactDetails(mobile_phone="07700 900456"))), as_=as_bethan)
+    second = stack.report(
+        case,
+        pb.ChangeOfCircumstances(
+            type=t("CHANGE_CONTACT_DETAILS"),
+            contact_details_change=pb.ContactDetailsChange(
+                client=bethan, new_contact_details=pb.ContactDetails(mobile_phone="07700 900456")
+            ),
+        ),
+        as_=as_bethan,
+    )
 
     stack.verify(first)
     one = stack.apply(case)
     assert [c.name for c in one.changes_of_circumstances] == [first.name] and one.client_call
-    letters = [c for c in correspondence(stack, case) if c.kind == pb.CORRESPONDENCE_KIND_CHANGE_OUTCOME]
+    letters = [
+        c for c in correspondence(stack, case) if c.kind == pb.CORRESPONDENCE_KIND_CHANGE_OUTCOME
+    ]
     (letter,) = letters
     assert letter.recipient == bethan and letter.state == pb.CORRESPONDENCE_STATE_SCHEDULED
     assert letter.service_request == first.service_request
@@ -1025,16 +1690,24 @@ def test_changes_completed_the_same_day_get_one_outcome_letter_and_one_call(stac
     two = stack.apply(case)
     assert [c.name for c in two.changes_of_circumstances] == [second.name]
     items = correspondence(stack, case)
-    letters = {c.service_request: c for c in items if c.kind == pb.CORRESPONDENCE_KIND_CHANGE_OUTCOME}
+    letters = {
+        c.service_request: c for c in items if c.kind == pb.CORRESPONDENCE_KIND_CHANGE_OUTCOME
+    }
     later = letters[second.service_request]
     assert later.state == pb.CORRESPONDENCE_STATE_SCHEDULED
     earlier = letters[first.service_request]
-    assert earlier.state == pb.CORRESPONDENCE_STATE_CANCELLED_REDUNDANT and earlier.superseded_by == later.name
+    assert (
+        earlier.state == pb.CORRESPONDENCE_STATE_CANCELLED_REDUNDANT
+        and earlier.superseded_by == later.name
+    )
     assert earlier.name in two.cancelled_correspondence
     calls = [c for c in items if c.kind == pb.CORRESPONDENCE_KIND_CLIENT_CALL]
     scheduled = [c for c in calls if c.state == pb.CORRESPONDENCE_STATE_SCHEDULED]
     assert [c.name for c in scheduled] == [two.client_call] and scheduled[0].recipient == bethan
     assert scheduled[0].due_time.ToDatetime() > clock.now().replace(tzinfo=None)
     (cancelled,) = [c for c in calls if c.name == one.client_call]
-    assert cancelled.state == pb.CORRESPONDENCE_STATE_CANCELLED_REDUNDANT and cancelled.superseded_by == two.client_call
+    assert (
+        cancelled.state == pb.CORRESPONDENCE_STATE_CANCELLED_REDUNDANT
+        and cancelled.superseded_by == two.client_call
+    )
     assert get_client(stack, bethan).contact_details.mobile_phone == "07700 900456"

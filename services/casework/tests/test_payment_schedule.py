@@ -53,10 +53,25 @@ def covers(payment: pb.ScheduledPayment) -> tuple[dt.date, dt.date]:
     return to_date(payment.covers.start_date), to_date(payment.covers.end_date)
 
 
-def schedule(weekly: int = 10000, pp_fee: int = 0, rp_fee: int = 0, *, frequency: int, start: dt.date, end: dt.date,
-             params: ScheduleParameters = DEFAULTS) -> list[pb.ScheduledPayment]:
-    return build_schedule(weekly_maintenance_pence=weekly, weekly_paying_parent_fee_pence=pp_fee,
-                          weekly_receiving_parent_fee_pence=rp_fee, frequency=frequency, start=start, end=end, params=params)
+def schedule(
+    weekly: int = 10000,
+    pp_fee: int = 0,
+    rp_fee: int = 0,
+    *,
+    frequency: int,
+    start: dt.date,
+    end: dt.date,
+    params: ScheduleParameters = DEFAULTS,
+) -> list[pb.ScheduledPayment]:
+    return build_schedule(
+        weekly_maintenance_pence=weekly,
+        weekly_paying_parent_fee_pence=pp_fee,
+        weekly_receiving_parent_fee_pence=rp_fee,
+        frequency=frequency,
+        start=start,
+        end=end,
+        params=params,
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -83,7 +98,9 @@ def test_weekly_fortnightly_and_four_weekly_are_whole_multiples():
 
 
 def test_monthly_conversion_follows_the_weeks_per_year_parameter():
-    assert period_amount(10000, MONTHLY, params=ScheduleParameters(monthly_weeks_per_year=53)) == 44167
+    assert (
+        period_amount(10000, MONTHLY, params=ScheduleParameters(monthly_weeks_per_year=53)) == 44167
+    )
 
 
 @given(weekly=st.integers(0, 10**8))
@@ -120,8 +137,12 @@ def test_monthly_from_31_january_in_a_leap_year():
         (dt.date(2024, 3, 31), dt.date(2024, 4, 29)),
         (dt.date(2024, 4, 30), dt.date(2024, 5, 30)),
     ]
-    assert [to_date(p.due_date) for p in payments] == [dt.date(2024, 1, 31), dt.date(2024, 2, 29), dt.date(2024, 3, 31),
-                                                      dt.date(2024, 4, 30)]
+    assert [to_date(p.due_date) for p in payments] == [
+        dt.date(2024, 1, 31),
+        dt.date(2024, 2, 29),
+        dt.date(2024, 3, 31),
+        dt.date(2024, 4, 30),
+    ]
     assert [p.maintenance_pence for p in payments] == [43333] * 4
 
 
@@ -132,7 +153,9 @@ def test_monthly_from_31_january_in_a_non_leap_year():
         (dt.date(2025, 2, 28), dt.date(2025, 3, 30)),  # back to the 31st, not the 28th
         (dt.date(2025, 3, 31), dt.date(2025, 4, 29)),
     ]
-    assert [p.maintenance_pence for p in payments] == [43333] * 3  # a short February is still a full month
+    assert [p.maintenance_pence for p in payments] == [
+        43333
+    ] * 3  # a short February is still a full month
 
 
 def test_weekly_schedule():
@@ -147,7 +170,9 @@ def test_weekly_schedule():
 
 
 def test_fortnightly_schedule():
-    payments = schedule(5700, frequency=FORTNIGHTLY, start=dt.date(2026, 1, 5), end=dt.date(2026, 2, 1))
+    payments = schedule(
+        5700, frequency=FORTNIGHTLY, start=dt.date(2026, 1, 5), end=dt.date(2026, 2, 1)
+    )
     assert [covers(p) for p in payments] == [
         (dt.date(2026, 1, 5), dt.date(2026, 1, 18)),
         (dt.date(2026, 1, 19), dt.date(2026, 2, 1)),
@@ -156,7 +181,9 @@ def test_fortnightly_schedule():
 
 
 def test_four_weekly_schedule():
-    payments = schedule(5700, frequency=FOUR_WEEKLY, start=dt.date(2026, 1, 5), end=dt.date(2026, 3, 1))
+    payments = schedule(
+        5700, frequency=FOUR_WEEKLY, start=dt.date(2026, 1, 5), end=dt.date(2026, 3, 1)
+    )
     assert [covers(p) for p in payments] == [
         (dt.date(2026, 1, 5), dt.date(2026, 2, 1)),
         (dt.date(2026, 2, 2), dt.date(2026, 3, 1)),
@@ -166,11 +193,16 @@ def test_four_weekly_schedule():
 
 def test_collect_and_pay_fees_monthly():
     # £100 a week with the 20% paying-parent fee (£20) and the 4% receiving-parent fee (£4) as weekly figures.
-    payments = schedule(10000, 2000, 400, frequency=MONTHLY, start=dt.date(2026, 3, 1), end=dt.date(2026, 4, 30))
+    payments = schedule(
+        10000, 2000, 400, frequency=MONTHLY, start=dt.date(2026, 3, 1), end=dt.date(2026, 4, 30)
+    )
     assert len(payments) == 2
     for payment in payments:
-        assert (payment.maintenance_pence, payment.paying_parent_fee_pence, payment.receiving_parent_fee_pence) == (
-            43333, 8667, 1733)
+        assert (
+            payment.maintenance_pence,
+            payment.paying_parent_fee_pence,
+            payment.receiving_parent_fee_pence,
+        ) == (43333, 8667, 1733)
         assert payment.amount_due_pence == 52000
         assert payment.receiving_parent_amount_pence == 41600
     assert total_due(payments) == 104000
@@ -178,13 +210,17 @@ def test_collect_and_pay_fees_monthly():
 
 def test_collect_and_pay_fees_weekly_smart_answers_example():
     # rules.md §8: £57 -> paying parent pays £68.40, receiving parent gets £54.72.
-    [payment] = schedule(5700, 1140, 228, frequency=WEEKLY, start=dt.date(2026, 1, 5), end=dt.date(2026, 1, 11))
+    [payment] = schedule(
+        5700, 1140, 228, frequency=WEEKLY, start=dt.date(2026, 1, 5), end=dt.date(2026, 1, 11)
+    )
     assert payment.amount_due_pence == 6840
     assert payment.receiving_parent_amount_pence == 5472
 
 
 def test_a_short_last_period_is_charged_pro_rata_by_days():
-    payments = schedule(10000, 2000, 400, frequency=MONTHLY, start=dt.date(2026, 1, 1), end=dt.date(2026, 2, 15))
+    payments = schedule(
+        10000, 2000, 400, frequency=MONTHLY, start=dt.date(2026, 1, 1), end=dt.date(2026, 2, 15)
+    )
     assert [covers(p) for p in payments] == [
         (dt.date(2026, 1, 1), dt.date(2026, 1, 31)),
         (dt.date(2026, 2, 1), dt.date(2026, 2, 15)),
@@ -192,7 +228,11 @@ def test_a_short_last_period_is_charged_pro_rata_by_days():
     first, last = payments
     assert first.maintenance_pence == 43333
     # 15 days: 10000 x 15 / 7 = 21428.57 -> 21429; 2000 x 15 / 7 = 4285.71 -> 4286; 400 x 15 / 7 = 857.14 -> 857.
-    assert (last.maintenance_pence, last.paying_parent_fee_pence, last.receiving_parent_fee_pence) == (21429, 4286, 857)
+    assert (
+        last.maintenance_pence,
+        last.paying_parent_fee_pence,
+        last.receiving_parent_fee_pence,
+    ) == (21429, 4286, 857)
     assert last.amount_due_pence == 21429 + 4286
     assert last.receiving_parent_amount_pence == 21429 - 857
     assert last.maintenance_pence == half_up(Fraction(10000 * 15, 7))
@@ -216,8 +256,15 @@ def test_a_one_day_schedule():
 def test_a_zero_liability_still_lists_the_periods():
     payments = schedule(0, frequency=MONTHLY, start=dt.date(2026, 1, 15), end=dt.date(2026, 4, 14))
     assert len(payments) == 3
-    assert [to_date(p.due_date) for p in payments] == [dt.date(2026, 1, 15), dt.date(2026, 2, 15), dt.date(2026, 3, 15)]
-    assert all(p.maintenance_pence == p.amount_due_pence == p.receiving_parent_amount_pence == 0 for p in payments)
+    assert [to_date(p.due_date) for p in payments] == [
+        dt.date(2026, 1, 15),
+        dt.date(2026, 2, 15),
+        dt.date(2026, 3, 15),
+    ]
+    assert all(
+        p.maintenance_pence == p.amount_due_pence == p.receiving_parent_amount_pence == 0
+        for p in payments
+    )
     assert total_due(payments) == 0
 
 
@@ -234,14 +281,20 @@ def test_schedule_rejects_an_end_before_the_start():
 
 def test_schedule_rejects_an_unspecified_or_unknown_frequency():
     with pytest.raises(ValueError, match="UNSPECIFIED"):
-        schedule(frequency=common.PAYMENT_FREQUENCY_UNSPECIFIED, start=dt.date(2026, 1, 1), end=dt.date(2026, 1, 31))
+        schedule(
+            frequency=common.PAYMENT_FREQUENCY_UNSPECIFIED,
+            start=dt.date(2026, 1, 1),
+            end=dt.date(2026, 1, 31),
+        )
     with pytest.raises(ValueError):
         schedule(frequency=99, start=dt.date(2026, 1, 1), end=dt.date(2026, 1, 31))
 
 
 def test_schedule_rejects_a_receiving_parent_fee_above_the_maintenance():
     with pytest.raises(ValueError):
-        schedule(100, 20, 101, frequency=WEEKLY, start=dt.date(2026, 1, 1), end=dt.date(2026, 1, 31))
+        schedule(
+            100, 20, 101, frequency=WEEKLY, start=dt.date(2026, 1, 1), end=dt.date(2026, 1, 31)
+        )
 
 
 def test_schedule_rejects_floats():
@@ -250,8 +303,10 @@ def test_schedule_rejects_floats():
 
 
 def test_total_due_sums_what_the_paying_parent_pays():
-    payments = [pb.ScheduledPayment(maintenance_pence=100, amount_due_pence=120),
-                pb.ScheduledPayment(maintenance_pence=50, amount_due_pence=60)]
+    payments = [
+        pb.ScheduledPayment(maintenance_pence=100, amount_due_pence=120),
+        pb.ScheduledPayment(maintenance_pence=50, amount_due_pence=60),
+    ]
     assert total_due(payments) == 180
     assert total_due(iter(payments)) == 180
     assert total_due([]) == 0
@@ -263,7 +318,10 @@ def test_total_due_sums_what_the_paying_parent_pays():
 
 
 def test_plan_runs_to_the_day_before_an_annual_review_five_months_away():
-    assert plan_period(dt.date(2026, 1, 10), dt.date(2026, 6, 10)) == (dt.date(2026, 1, 10), dt.date(2026, 6, 9))
+    assert plan_period(dt.date(2026, 1, 10), dt.date(2026, 6, 10)) == (
+        dt.date(2026, 1, 10),
+        dt.date(2026, 6, 9),
+    )
 
 
 def test_plan_without_a_review_date_runs_twelve_months():
@@ -271,11 +329,17 @@ def test_plan_without_a_review_date_runs_twelve_months():
 
 
 def test_plan_with_a_review_exactly_twelve_months_away():
-    assert plan_period(dt.date(2026, 1, 10), dt.date(2027, 1, 10)) == (dt.date(2026, 1, 10), dt.date(2027, 1, 9))
+    assert plan_period(dt.date(2026, 1, 10), dt.date(2027, 1, 10)) == (
+        dt.date(2026, 1, 10),
+        dt.date(2027, 1, 9),
+    )
 
 
 def test_plan_with_a_review_beyond_twelve_months_is_capped():
-    assert plan_period(dt.date(2026, 1, 10), dt.date(2027, 3, 1)) == (dt.date(2026, 1, 10), dt.date(2027, 1, 9))
+    assert plan_period(dt.date(2026, 1, 10), dt.date(2027, 3, 1)) == (
+        dt.date(2026, 1, 10),
+        dt.date(2027, 1, 9),
+    )
 
 
 @pytest.mark.parametrize("review", [dt.date(2026, 1, 10), dt.date(2025, 12, 1)])
@@ -285,15 +349,25 @@ def test_plan_with_a_review_on_or_before_the_start_runs_twelve_months(review):
 
 def test_plan_length_clamps_to_the_end_of_a_short_month():
     one_month = ScheduleParameters(max_plan_months=1)
-    assert plan_period(dt.date(2026, 1, 31), None, params=one_month) == (dt.date(2026, 1, 31), dt.date(2026, 2, 27))
+    assert plan_period(dt.date(2026, 1, 31), None, params=one_month) == (
+        dt.date(2026, 1, 31),
+        dt.date(2026, 2, 27),
+    )
     assert plan_period(dt.date(2024, 2, 29), None) == (dt.date(2024, 2, 29), dt.date(2025, 2, 27))
 
 
 def test_build_plan():
-    plan = build_plan(weekly_maintenance_pence=10000, weekly_paying_parent_fee_pence=2000, weekly_receiving_parent_fee_pence=400,
-                      frequency=MONTHLY, start=dt.date(2026, 1, 10), annual_review_date=dt.date(2026, 6, 10),
-                      service_type=pb.SERVICE_TYPE_COLLECT_AND_PAY,
-                      method_of_payment_from=pb.METHOD_OF_PAYMENT_FROM_DIRECT_DEBIT, calculation="calculations/c-1")
+    plan = build_plan(
+        weekly_maintenance_pence=10000,
+        weekly_paying_parent_fee_pence=2000,
+        weekly_receiving_parent_fee_pence=400,
+        frequency=MONTHLY,
+        start=dt.date(2026, 1, 10),
+        annual_review_date=dt.date(2026, 6, 10),
+        service_type=pb.SERVICE_TYPE_COLLECT_AND_PAY,
+        method_of_payment_from=pb.METHOD_OF_PAYMENT_FROM_DIRECT_DEBIT,
+        calculation="calculations/c-1",
+    )
     assert plan.state == pb.PAYMENT_PLAN_STATE_CURRENT
     assert plan.name == ""
     assert not plan.HasField("issue_time")
@@ -302,17 +376,30 @@ def test_build_plan():
     assert plan.method_of_payment_from == pb.METHOD_OF_PAYMENT_FROM_DIRECT_DEBIT
     assert plan.payment_frequency == MONTHLY
     assert plan.weekly_amount_pence == 10000
-    assert (to_date(plan.period.start_date), to_date(plan.period.end_date)) == (dt.date(2026, 1, 10), dt.date(2026, 6, 9))
-    assert [to_date(p.due_date) for p in plan.payments] == [dt.date(2026, m, 10) for m in range(1, 6)]
+    assert (to_date(plan.period.start_date), to_date(plan.period.end_date)) == (
+        dt.date(2026, 1, 10),
+        dt.date(2026, 6, 9),
+    )
+    assert [to_date(p.due_date) for p in plan.payments] == [
+        dt.date(2026, m, 10) for m in range(1, 6)
+    ]
     assert [p.amount_due_pence for p in plan.payments] == [52000] * 5
     assert plan.total_due_pence == 5 * 52000
 
 
 def test_build_plan_rejects_an_unspecified_frequency():
     with pytest.raises(ValueError):
-        build_plan(weekly_maintenance_pence=10000, weekly_paying_parent_fee_pence=0, weekly_receiving_parent_fee_pence=0,
-                   frequency=common.PAYMENT_FREQUENCY_UNSPECIFIED, start=dt.date(2026, 1, 10), annual_review_date=None,
-                   service_type=pb.SERVICE_TYPE_COLLECT_AND_PAY, method_of_payment_from=0, calculation="calculations/c-1")
+        build_plan(
+            weekly_maintenance_pence=10000,
+            weekly_paying_parent_fee_pence=0,
+            weekly_receiving_parent_fee_pence=0,
+            frequency=common.PAYMENT_FREQUENCY_UNSPECIFIED,
+            start=dt.date(2026, 1, 10),
+            annual_review_date=None,
+            service_type=pb.SERVICE_TYPE_COLLECT_AND_PAY,
+            method_of_payment_from=0,
+            calculation="calculations/c-1",
+        )
 
 
 @pytest.mark.parametrize("field", ["monthly_weeks_per_year", "max_plan_months"])
@@ -370,15 +457,25 @@ def test_payments_are_due_in_advance_in_strictly_increasing_order(liability, fre
 @given(liability=liabilities(), frequency=frequencies, span=spans())
 def test_every_line_adds_up_and_nothing_is_negative(liability, frequency, span):
     for p in schedule(*liability, frequency=frequency, start=span[0], end=span[1]):
-        assert min(p.maintenance_pence, p.paying_parent_fee_pence, p.amount_due_pence, p.receiving_parent_fee_pence,
-                   p.receiving_parent_amount_pence) >= 0
+        assert (
+            min(
+                p.maintenance_pence,
+                p.paying_parent_fee_pence,
+                p.amount_due_pence,
+                p.receiving_parent_fee_pence,
+                p.receiving_parent_amount_pence,
+            )
+            >= 0
+        )
         assert p.amount_due_pence == p.maintenance_pence + p.paying_parent_fee_pence
         assert p.receiving_parent_amount_pence == p.maintenance_pence - p.receiving_parent_fee_pence
 
 
 @PROPERTY
 @given(liability=liabilities(), frequency=frequencies, span=spans())
-def test_full_periods_have_the_period_amount_and_a_short_last_one_is_pro_rata(liability, frequency, span):
+def test_full_periods_have_the_period_amount_and_a_short_last_one_is_pro_rata(
+    liability, frequency, span
+):
     weekly, pp_fee, rp_fee = liability
     payments = schedule(weekly, pp_fee, rp_fee, frequency=frequency, start=span[0], end=span[1])
     for index, payment in enumerate(payments):
@@ -387,14 +484,21 @@ def test_full_periods_have_the_period_amount_and_a_short_last_one_is_pro_rata(li
         if frequency == MONTHLY:
             month_start = first
             next_month = dt.date(first.year + first.month // 12, first.month % 12 + 1, 1)
-            next_start = next_month.replace(day=min(span[0].day, calendar.monthrange(next_month.year, next_month.month)[1]))
-            assert month_start.day == min(span[0].day, calendar.monthrange(first.year, first.month)[1])
+            next_start = next_month.replace(
+                day=min(span[0].day, calendar.monthrange(next_month.year, next_month.month)[1])
+            )
+            assert month_start.day == min(
+                span[0].day, calendar.monthrange(first.year, first.month)[1]
+            )
             full = last == next_start - dt.timedelta(days=1)
         else:
             full = days == DAYS[frequency]
         assert full or index == len(payments) - 1  # only the last period can be short
-        for weekly_pence, actual in ((weekly, payment.maintenance_pence), (pp_fee, payment.paying_parent_fee_pence),
-                                     (rp_fee, payment.receiving_parent_fee_pence)):
+        for weekly_pence, actual in (
+            (weekly, payment.maintenance_pence),
+            (pp_fee, payment.paying_parent_fee_pence),
+            (rp_fee, payment.receiving_parent_fee_pence),
+        ):
             if full:
                 assert actual == period_amount(weekly_pence, frequency)
             else:
@@ -403,7 +507,12 @@ def test_full_periods_have_the_period_amount_and_a_short_last_one_is_pro_rata(li
 
 
 @PROPERTY
-@given(liability=liabilities(), start=dates, weeks=st.integers(1, 104), frequency=st.sampled_from(tuple(DAYS)))
+@given(
+    liability=liabilities(),
+    start=dates,
+    weeks=st.integers(1, 104),
+    frequency=st.sampled_from(tuple(DAYS)),
+)
 def test_whole_weeks_total_weekly_times_weeks(liability, start, weeks, frequency):
     weekly, pp_fee, rp_fee = liability
     end = start + dt.timedelta(weeks=weeks, days=-1)
@@ -422,7 +531,11 @@ def test_plan_period_ends_before_the_review_and_within_twelve_months(start, revi
     first, last = plan_period(start, review)
     assert first == start
     assert start <= last
-    limit = dt.date(start.year + 1, start.month, min(start.day, calendar.monthrange(start.year + 1, start.month)[1]))
+    limit = dt.date(
+        start.year + 1,
+        start.month,
+        min(start.day, calendar.monthrange(start.year + 1, start.month)[1]),
+    )
     assert last < limit
     if review is not None and start < review <= limit:
         assert last == review - dt.timedelta(days=1)
@@ -434,11 +547,21 @@ def test_plan_period_ends_before_the_review_and_within_twelve_months(start, revi
 @given(liability=liabilities(), frequency=frequencies, start=dates, review=st.none() | dates)
 def test_a_plan_is_its_schedule_over_its_period(liability, frequency, start, review):
     weekly, pp_fee, rp_fee = liability
-    plan = build_plan(weekly_maintenance_pence=weekly, weekly_paying_parent_fee_pence=pp_fee,
-                      weekly_receiving_parent_fee_pence=rp_fee, frequency=frequency, start=start, annual_review_date=review,
-                      service_type=pb.SERVICE_TYPE_COLLECT_AND_PAY, method_of_payment_from=0, calculation="calculations/c")
+    plan = build_plan(
+        weekly_maintenance_pence=weekly,
+        weekly_paying_parent_fee_pence=pp_fee,
+        weekly_receiving_parent_fee_pence=rp_fee,
+        frequency=frequency,
+        start=start,
+        annual_review_date=review,
+        service_type=pb.SERVICE_TYPE_COLLECT_AND_PAY,
+        method_of_payment_from=0,
+        calculation="calculations/c",
+    )
     first, last = plan_period(start, review)
     assert (to_date(plan.period.start_date), to_date(plan.period.end_date)) == (first, last)
-    assert list(plan.payments) == schedule(weekly, pp_fee, rp_fee, frequency=frequency, start=first, end=last)
+    assert list(plan.payments) == schedule(
+        weekly, pp_fee, rp_fee, frequency=frequency, start=first, end=last
+    )
     assert plan.total_due_pence == sum(p.amount_due_pence for p in plan.payments)
     assert plan.weekly_amount_pence == weekly

@@ -14,7 +14,11 @@ from cms.dwp.v1 import resources_pb2 as pb
 from cms_dwp_gateway.app import DwpGatewayService
 from cms_platform.grpc_errors import violated_fields
 
-MATCHED, PARTIAL, NOT_FOUND = common.MATCH_OUTCOME_MATCHED, common.MATCH_OUTCOME_PARTIAL, common.MATCH_OUTCOME_NOT_FOUND
+MATCHED, PARTIAL, NOT_FOUND = (
+    common.MATCH_OUTCOME_MATCHED,
+    common.MATCH_OUTCOME_PARTIAL,
+    common.MATCH_OUTCOME_NOT_FOUND,
+)
 
 
 def d(y, m, day):
@@ -22,8 +26,11 @@ def d(y, m, day):
 
 
 def person(nino="AG765432A", forenames="Siân", surname="Llewellyn-Price", dob=(1983, 5, 17)):
-    return common.PersonIdentity(nino=nino, name=common.PersonName(forenames=forenames, surname=surname),
-                                 date_of_birth=d(*dob))
+    return common.PersonIdentity(
+        nino=nino,
+        name=common.PersonName(forenames=forenames, surname=surname),
+        date_of_birth=d(*dob),
+    )
 
 
 @pytest.fixture
@@ -34,35 +41,69 @@ def cis(start_service, creds):
 
 
 def test_verify_nino_normalises_names_and_names_each_failed_rule(cis):
-    ok = cis("VerifyNino", api.VerifyNinoRequest(person=person(surname="llewellyn price"), postcode="sa2 9gh"))
-    assert ok.match.outcome == MATCHED and ok.nino == "AG765432A" and ok.person_id.startswith("cis-")
+    ok = cis(
+        "VerifyNino",
+        api.VerifyNinoRequest(person=person(surname="llewellyn price"), postcode="sa2 9gh"),
+    )
+    assert (
+        ok.match.outcome == MATCHED and ok.nino == "AG765432A" and ok.person_id.startswith("cis-")
+    )
     assert "AG765432A" not in ok.person_id  # the opaque id is what the gateway logs and audits
-    partial = cis("VerifyNino", api.VerifyNinoRequest(person=person(surname="Okafor", dob=(1983, 5, 18)),
-                                                      postcode="SA1 1AA"))
+    partial = cis(
+        "VerifyNino",
+        api.VerifyNinoRequest(
+            person=person(surname="Okafor", dob=(1983, 5, 18)), postcode="SA1 1AA"
+        ),
+    )
     assert partial.match.outcome == PARTIAL
     assert list(partial.match.failed_rules) == ["SURNAME", "DATE_OF_BIRTH", "POSTCODE"]
-    assert cis("VerifyNino", api.VerifyNinoRequest(person=person(nino="ZX999999D"))).match.outcome == NOT_FOUND
+    assert (
+        cis("VerifyNino", api.VerifyNinoRequest(person=person(nino="ZX999999D"))).match.outcome
+        == NOT_FOUND
+    )
 
 
 def test_verify_child_reference_number_directly_or_through_a_parent(cis):
-    by_crn = cis("VerifyChildReferenceNumber", api.VerifyChildReferenceNumberRequest(
-        child_reference_number="AK100004D", name=common.PersonName(forenames="Tomos", surname="Okafor"),
-        date_of_birth=d(2010, 3, 1)))
+    by_crn = cis(
+        "VerifyChildReferenceNumber",
+        api.VerifyChildReferenceNumberRequest(
+            child_reference_number="AK100004D",
+            name=common.PersonName(forenames="Tomos", surname="Okafor"),
+            date_of_birth=d(2010, 3, 1),
+        ),
+    )
     assert by_crn.match.outcome == MATCHED
-    via_parent = cis("VerifyChildReferenceNumber", api.VerifyChildReferenceNumberRequest(
-        parent_nino="AG765432A", name=common.PersonName(forenames="Osian", surname="Okafor"),
-        date_of_birth=d(2014, 11, 11)))
+    via_parent = cis(
+        "VerifyChildReferenceNumber",
+        api.VerifyChildReferenceNumberRequest(
+            parent_nino="AG765432A",
+            name=common.PersonName(forenames="Osian", surname="Okafor"),
+            date_of_birth=d(2014, 11, 11),
+        ),
+    )
     assert (via_parent.match.outcome, via_parent.child_reference_number) == (MATCHED, "AK100005A")
-    nobody = cis("VerifyChildReferenceNumber", api.VerifyChildReferenceNumberRequest(
-        parent_nino="AG765432A", name=common.PersonName(forenames="Zoe", surname="Okafor"), date_of_birth=d(2012, 1, 1)))
+    nobody = cis(
+        "VerifyChildReferenceNumber",
+        api.VerifyChildReferenceNumberRequest(
+            parent_nino="AG765432A",
+            name=common.PersonName(forenames="Zoe", surname="Okafor"),
+            date_of_birth=d(2012, 1, 1),
+        ),
+    )
     assert nobody.match.outcome == NOT_FOUND
 
 
 def test_person_records_for_an_adult_and_a_child(cis):
     record = cis("GetPersonRecord", api.GetPersonRecordRequest(nino="AG765432A"))
-    assert record.name.surname == "Llewellyn-Price" and record.addresses[0].address.postcode == "SA2 9GH"
-    children = [r.related_child_reference_number for r in record.relationships
-                if r.type == pb.RELATIONSHIP_TYPE_CHILD]
+    assert (
+        record.name.surname == "Llewellyn-Price"
+        and record.addresses[0].address.postcode == "SA2 9GH"
+    )
+    children = [
+        r.related_child_reference_number
+        for r in record.relationships
+        if r.type == pb.RELATIONSHIP_TYPE_CHILD
+    ]
     assert children == ["AK100003C", "AK100004D", "AK100005A"]
     child = cis("GetPersonRecord", api.GetPersonRecordRequest(child_reference_number="AK100003C"))
     assert child.name.forenames == "Ffion" and child.relationships[0].related_nino == "AG765432A"
@@ -73,17 +114,27 @@ def test_person_records_for_an_adult_and_a_child(cis):
 
 def test_benefit_awards_and_the_caseworker_view(cis):
     awards = cis("ListBenefitAwards", api.ListBenefitAwardsRequest(nino="AE456789D")).benefit_awards
-    jsa = next(a for a in awards if a.benefit_type == pb.BENEFIT_TYPE_JOBSEEKERS_ALLOWANCE_INCOME_BASED)
+    jsa = next(
+        a for a in awards if a.benefit_type == pb.BENEFIT_TYPE_JOBSEEKERS_ALLOWANCE_INCOME_BASED
+    )
     assert jsa.status == pb.BENEFIT_AWARD_STATUS_IN_PAYMENT
-    assert (jsa.administering_system, jsa.cis_business) == (pb.BENEFIT_SYSTEM_JSAPS,
-                                                            pb.CIS_BUSINESS_JOBSEEKERS_ALLOWANCE)
-    assert (jsa.flat_rate_prescription, jsa.deduction_route) == (pb.FLAT_RATE_PRESCRIPTION_PARENT_OR_PARTNER,
-                                                                 pb.DEDUCTION_ROUTE_AUTOMATED)
+    assert (jsa.administering_system, jsa.cis_business) == (
+        pb.BENEFIT_SYSTEM_JSAPS,
+        pb.CIS_BUSINESS_JOBSEEKERS_ALLOWANCE,
+    )
+    assert (jsa.flat_rate_prescription, jsa.deduction_route) == (
+        pb.FLAT_RATE_PRESCRIPTION_PARENT_OR_PARTNER,
+        pb.DEDUCTION_ROUTE_AUTOMATED,
+    )
     view = cis("ViewBenefitInfo", api.ViewBenefitInfoRequest(nino="AE456789D"))
     assert view.flat_rate_benefit_in_payment and view.as_of_date == d(2026, 4, 6)
     assert cis("ViewBenefitInfo", api.ViewBenefitInfoRequest(nino="AG765432A")).live_awards == []
-    only_uc = cis("ListBenefitAwards", api.ListBenefitAwardsRequest(
-        nino="AE456789D", benefit_types=[pb.BENEFIT_TYPE_UNIVERSAL_CREDIT]))
+    only_uc = cis(
+        "ListBenefitAwards",
+        api.ListBenefitAwardsRequest(
+            nino="AE456789D", benefit_types=[pb.BENEFIT_TYPE_UNIVERSAL_CREDIT]
+        ),
+    )
     assert all(a.benefit_type == pb.BENEFIT_TYPE_UNIVERSAL_CREDIT for a in only_uc.benefit_awards)
 
 
@@ -91,10 +142,23 @@ def test_bad_input_is_named(cis):
     for method, request, field in [
         ("VerifyNino", api.VerifyNinoRequest(person=person(nino="QQ123456A")), "person.nino"),
         ("GetPersonRecord", api.GetPersonRecordRequest(), "nino"),
-        ("ListBenefitAwards", api.ListBenefitAwardsRequest(nino="AE456789D", benefit_types=[99]), "benefit_types[0]"),
-        ("ListBenefitAwards", api.ListBenefitAwardsRequest(nino="AE456789D", effective_from_date=d(2026, 5, 1),
-                                                           effective_to_date=d(2026, 4, 1)), "effective_to_date"),
-        ("ViewBenefitInfo", api.ViewBenefitInfoRequest(nino="AE456789D", as_of_date=d(2026, 2, 30)), "as_of_date"),
+        (
+            "ListBenefitAwards",
+            api.ListBenefitAwardsRequest(nino="AE456789D", benefit_types=[99]),
+            "benefit_types[0]",
+        ),
+        (
+            "ListBenefitAwards",
+            api.ListBenefitAwardsRequest(
+                nino="AE456789D", effective_from_date=d(2026, 5, 1), effective_to_date=d(2026, 4, 1)
+            ),
+            "effective_to_date",
+        ),
+        (
+            "ViewBenefitInfo",
+            api.ViewBenefitInfoRequest(nino="AE456789D", as_of_date=d(2026, 2, 30)),
+            "as_of_date",
+        ),
     ]:
         with pytest.raises(grpc.RpcError) as err:
             cis(method, request)
@@ -102,7 +166,9 @@ def test_bad_input_is_named(cis):
         assert field in violated_fields(err.value), (method, field)
 
 
-def test_benefit_changes_reach_a_case_only_while_its_interest_is_registered(start_service, creds, kafka_bootstrap):
+def test_benefit_changes_reach_a_case_only_while_its_interest_is_registered(
+    start_service, creds, kafka_bootstrap
+):
     import uuid
 
     from cms.dwp.v1 import dwp_scenario_service_pb2 as sc
@@ -116,44 +182,99 @@ def test_benefit_changes_reach_a_case_only_while_its_interest_is_registered(star
     def call(method, request):
         return method(request, metadata=creds.staff(), timeout=10)
 
-    watching = call(gw.RegisterInterest, api.RegisterInterestRequest(
-        request_id=str(uuid.uuid4()), nino="AE456789D", case_id="case-1", role=pb.CASE_ROLE_PAYING_PARENT,
-        businesses=[pb.CIS_BUSINESS_JOBSEEKERS_ALLOWANCE]))
-    assert watching.state == pb.INTEREST_STATE_ACTIVE and watching.businesses[0].business_interest_number
+    watching = call(
+        gw.RegisterInterest,
+        api.RegisterInterestRequest(
+            request_id=str(uuid.uuid4()),
+            nino="AE456789D",
+            case_id="case-1",
+            role=pb.CASE_ROLE_PAYING_PARENT,
+            businesses=[pb.CIS_BUSINESS_JOBSEEKERS_ALLOWANCE],
+        ),
+    )
+    assert (
+        watching.state == pb.INTEREST_STATE_ACTIVE
+        and watching.businesses[0].business_interest_number
+    )
     with pytest.raises(grpc.RpcError) as err:  # one active interest per case, person and role
-        call(gw.RegisterInterest, api.RegisterInterestRequest(
-            request_id=str(uuid.uuid4()), nino="AE456789D", case_id="case-1", role=pb.CASE_ROLE_PAYING_PARENT))
+        call(
+            gw.RegisterInterest,
+            api.RegisterInterestRequest(
+                request_id=str(uuid.uuid4()),
+                nino="AE456789D",
+                case_id="case-1",
+                role=pb.CASE_ROLE_PAYING_PARENT,
+            ),
+        )
     assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS
-    gone = call(gw.RegisterInterest, api.RegisterInterestRequest(
-        request_id=str(uuid.uuid4()), nino="AE456789D", case_id="case-2", role=pb.CASE_ROLE_PAYING_PARENT))
-    call(gw.DeregisterInterest, api.DeregisterInterestRequest(request_id=str(uuid.uuid4()),
-                                                              interest_id=gone.interest_id))
+    gone = call(
+        gw.RegisterInterest,
+        api.RegisterInterestRequest(
+            request_id=str(uuid.uuid4()),
+            nino="AE456789D",
+            case_id="case-2",
+            role=pb.CASE_ROLE_PAYING_PARENT,
+        ),
+    )
+    call(
+        gw.DeregisterInterest,
+        api.DeregisterInterestRequest(request_id=str(uuid.uuid4()), interest_id=gone.interest_id),
+    )
     listed = call(gw.ListInterests, api.ListInterestsRequest(nino="AE456789D"))
     assert [i.case_id for i in listed.interests] == ["case-1"]
 
     # Dana's JSA ends (broadcast to case-1 only); a UC award starts (CIS never broadcasts UC).
-    ended = call(scenario.EndBenefitAward, sc.EndBenefitAwardRequest(
-        request_id=str(uuid.uuid4()), award_id="AE456789D-B1", end_date=d(2026, 4, 30),
-        end_reason=pb.AWARD_END_REASON_ENTITLEMENT_ENDED))
+    ended = call(
+        scenario.EndBenefitAward,
+        sc.EndBenefitAwardRequest(
+            request_id=str(uuid.uuid4()),
+            award_id="AE456789D-B1",
+            end_date=d(2026, 4, 30),
+            end_reason=pb.AWARD_END_REASON_ENTITLEMENT_ENDED,
+        ),
+    )
     assert ended.end_date == d(2026, 4, 30)
-    call(scenario.StartBenefitAward, sc.StartBenefitAwardRequest(
-        request_id=str(uuid.uuid4()), nino="AE456789D", benefit_type=pb.BENEFIT_TYPE_UNIVERSAL_CREDIT,
-        start_date=d(2026, 5, 1), amount=common.PeriodicAmount(frequency=common.PAYMENT_FREQUENCY_MONTHLY,
-                                                               amount_pence=400_14)))
-    records = [r for r in read_topic(kafka_bootstrap, "cms.dwp.events.v1", expected=1)  # the broker is shared
-               if dict(r.headers).get("ce_type") == b"uk.gov.cms.dwp.interest.benefit_changed.v1"]
-    events = [e for e in (ev.BenefitInformationChanged.FromString(r.value) for r in records)
-              if e.case_id in ("case-1", "case-2")]  # other suites' cases broadcast on the shared broker too
-    assert [(e.case_id, e.change_kind) for e in events] == [("case-1", ev.BENEFIT_CHANGE_KIND_AWARD_ENDED)]
+    call(
+        scenario.StartBenefitAward,
+        sc.StartBenefitAwardRequest(
+            request_id=str(uuid.uuid4()),
+            nino="AE456789D",
+            benefit_type=pb.BENEFIT_TYPE_UNIVERSAL_CREDIT,
+            start_date=d(2026, 5, 1),
+            amount=common.PeriodicAmount(
+                frequency=common.PAYMENT_FREQUENCY_MONTHLY, amount_pence=400_14
+            ),
+        ),
+    )
+    records = [
+        r
+        for r in read_topic(
+            kafka_bootstrap, "cms.dwp.events.v1", expected=1
+        )  # the broker is shared
+        if dict(r.headers).get("ce_type") == b"uk.gov.cms.dwp.interest.benefit_changed.v1"
+    ]
+    events = [
+        e
+        for e in (ev.BenefitInformationChanged.FromString(r.value) for r in records)
+        if e.case_id in ("case-1", "case-2")
+    ]  # other suites' cases broadcast on the shared broker too
+    assert [(e.case_id, e.change_kind) for e in events] == [
+        ("case-1", ev.BENEFIT_CHANGE_KIND_AWARD_ENDED)
+    ]
     assert events[0].award.end_reason == pb.AWARD_END_REASON_ENTITLEMENT_ENDED
     # CIS now holds the ended JSA and the new UC award.
-    awards = call(gw.ListBenefitAwards, api.ListBenefitAwardsRequest(nino="AE456789D")).benefit_awards
-    assert [a.benefit_type for a in awards][:2] == [pb.BENEFIT_TYPE_UNIVERSAL_CREDIT,
-                                                    pb.BENEFIT_TYPE_JOBSEEKERS_ALLOWANCE_INCOME_BASED]
+    awards = call(
+        gw.ListBenefitAwards, api.ListBenefitAwardsRequest(nino="AE456789D")
+    ).benefit_awards
+    assert [a.benefit_type for a in awards][:2] == [
+        pb.BENEFIT_TYPE_UNIVERSAL_CREDIT,
+        pb.BENEFIT_TYPE_JOBSEEKERS_ALLOWANCE_INCOME_BASED,
+    ]
 
 
-def test_send_update_applies_the_address_and_broadcasts_it_marked_as_the_cms_own(start_service, creds,
-                                                                                 kafka_bootstrap):
+def test_send_update_applies_the_address_and_broadcasts_it_marked_as_the_cms_own(
+    start_service, creds, kafka_bootstrap
+):
     import uuid
 
     from cms.dwp.v1 import events_pb2 as ev
@@ -165,31 +286,73 @@ def test_send_update_applies_the_address_and_broadcasts_it_marked_as_the_cms_own
     def call(method, request):
         return method(request, metadata=creds.staff(), timeout=10)
 
-    call(gw.RegisterInterest, api.RegisterInterestRequest(request_id=str(uuid.uuid4()), nino="AG765432A",
-                                                          case_id="case-rp", role=pb.CASE_ROLE_RECEIVING_PARENT))
-    new = common.Address(lines=["2 Ffordd y Môr", "Mumbles"], post_town="SWANSEA", postcode="SA3 4AA")
-    change = api.AddressChange(new_address=new, old_address_line_1="8 Heol y Felin", old_postcode="SA2 9GH",
-                               effective_date=d(2026, 4, 1))
-    done = call(gw.SendPersonUpdate, api.SendPersonUpdateRequest(request_id=str(uuid.uuid4()), nino="AG765432A",
-                                                                 address_change=change))
+    call(
+        gw.RegisterInterest,
+        api.RegisterInterestRequest(
+            request_id=str(uuid.uuid4()),
+            nino="AG765432A",
+            case_id="case-rp",
+            role=pb.CASE_ROLE_RECEIVING_PARENT,
+        ),
+    )
+    new = common.Address(
+        lines=["2 Ffordd y Môr", "Mumbles"], post_town="SWANSEA", postcode="SA3 4AA"
+    )
+    change = api.AddressChange(
+        new_address=new,
+        old_address_line_1="8 Heol y Felin",
+        old_postcode="SA2 9GH",
+        effective_date=d(2026, 4, 1),
+    )
+    done = call(
+        gw.SendPersonUpdate,
+        api.SendPersonUpdateRequest(
+            request_id=str(uuid.uuid4()), nino="AG765432A", address_change=change
+        ),
+    )
     assert done.outcome == api.UPDATE_OUTCOME_APPLIED and done.update_reference
     record = call(gw.GetPersonRecord, api.GetPersonRecordRequest(nino="AG765432A"))
     assert record.addresses[0].address.postcode == "SA3 4AA"
-    [raw] = [r for r in read_topic(kafka_bootstrap, "cms.dwp.events.v1", expected=1)  # the broker is shared
-             if dict(r.headers).get("ce_type") == b"uk.gov.cms.dwp.interest.personal_details_changed.v1"]
+    [raw] = [
+        r
+        for r in read_topic(
+            kafka_bootstrap, "cms.dwp.events.v1", expected=1
+        )  # the broker is shared
+        if dict(r.headers).get("ce_type") == b"uk.gov.cms.dwp.interest.personal_details_changed.v1"
+    ]
     event = ev.PersonalDetailsChanged.FromString(raw.value)
-    assert (event.case_id, event.cms_originated, event.address.address.postcode) == ("case-rp", True, "SA3 4AA")
-    stale = api.AddressChange(new_address=new, old_address_line_1="8 Heol y Felin", old_postcode="SA2 9GH",
-                              effective_date=d(2026, 4, 2))  # CIS no longer holds that address
+    assert (event.case_id, event.cms_originated, event.address.address.postcode) == (
+        "case-rp",
+        True,
+        "SA3 4AA",
+    )
+    stale = api.AddressChange(
+        new_address=new,
+        old_address_line_1="8 Heol y Felin",
+        old_postcode="SA2 9GH",
+        effective_date=d(2026, 4, 2),
+    )  # CIS no longer holds that address
     with pytest.raises(grpc.RpcError) as err:
-        call(gw.SendPersonUpdate, api.SendPersonUpdateRequest(request_id=str(uuid.uuid4()), nino="AG765432A",
-                                                              address_change=stale))
+        call(
+            gw.SendPersonUpdate,
+            api.SendPersonUpdateRequest(
+                request_id=str(uuid.uuid4()), nino="AG765432A", address_change=stale
+            ),
+        )
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
-    too_long = api.AddressChange(new_address=common.Address(lines=["x" * 36, "y"], postcode="SA3 4AA"),
-                                 old_address_line_1="2 Ffordd y Môr", old_postcode="SA3 4AA", effective_date=d(2026, 5, 1))
+    too_long = api.AddressChange(
+        new_address=common.Address(lines=["x" * 36, "y"], postcode="SA3 4AA"),
+        old_address_line_1="2 Ffordd y Môr",
+        old_postcode="SA3 4AA",
+        effective_date=d(2026, 5, 1),
+    )
     with pytest.raises(grpc.RpcError) as err:
-        call(gw.SendPersonUpdate, api.SendPersonUpdateRequest(request_id=str(uuid.uuid4()), nino="AG765432A",
-                                                              address_change=too_long))
+        call(
+            gw.SendPersonUpdate,
+            api.SendPersonUpdateRequest(
+                request_id=str(uuid.uuid4()), nino="AG765432A", address_change=too_long
+            ),
+        )
     assert violated_fields(err.value) == ["address_change.new_address.lines[0]"]
 
 
@@ -200,33 +363,52 @@ def test_enquiries_are_audited_by_person_id_never_by_nino(start_service, creds):
     service, channel = start_service(DwpGatewayService, db_name="dwp-audit")
     gw = api_grpc.DwpGatewayServiceStub(channel)
     context = res.EnquiryContext(case_id="case-77", service_request_id="sr-9")
-    gw.VerifyNino(api.VerifyNinoRequest(person=person(), context=context), metadata=creds.staff(), timeout=5)
-    gw.ListBenefitAwards(api.ListBenefitAwardsRequest(nino="AG765432A", context=context), metadata=creds.staff(),
-                         timeout=5)
+    gw.VerifyNino(
+        api.VerifyNinoRequest(person=person(), context=context), metadata=creds.staff(), timeout=5
+    )
+    gw.ListBenefitAwards(
+        api.ListBenefitAwardsRequest(nino="AG765432A", context=context),
+        metadata=creds.staff(),
+        timeout=5,
+    )
     with service.sessions() as s:
         rows = s.query(AuditRecord).filter_by(case_id="case-77").order_by(AuditRecord.id).all()
     assert [(r.interface, r.outcome, r.service_request_id) for r in rows] == [
-        ("VerifyNino", "MATCHED", "sr-9"), ("ListBenefitAwards", "FOUND", "sr-9")]
+        ("VerifyNino", "MATCHED", "sr-9"),
+        ("ListBenefitAwards", "FOUND", "sr-9"),
+    ]
     assert all(r.person_id.startswith("cis-") and "AG765432A" not in r.person_id for r in rows)
-    assert "Child Support Act 1991 s14" in rows[0].legal_basis and rows[0].caller.startswith("staff")
+    assert "Child Support Act 1991 s14" in rows[0].legal_basis and rows[0].caller.startswith(
+        "staff"
+    )
 
 
-def test_cis_maintenance_window_answers_unavailable_with_the_retry_delay(start_service, creds, clock):
+def test_cis_maintenance_window_answers_unavailable_with_the_retry_delay(
+    start_service, creds, clock
+):
     import datetime as dt
 
     from cms_platform.grpc_errors import details_of
 
-    _, channel = start_service(DwpGatewayService, db_name="dwp-maintenance",
-                               maintenance_windows=[(clock.now() - dt.timedelta(hours=1),
-                                                     clock.now() + dt.timedelta(hours=2))])
+    _, channel = start_service(
+        DwpGatewayService,
+        db_name="dwp-maintenance",
+        maintenance_windows=[
+            (clock.now() - dt.timedelta(hours=1), clock.now() + dt.timedelta(hours=2))
+        ],
+    )
     with pytest.raises(grpc.RpcError) as err:
-        api_grpc.DwpGatewayServiceStub(channel).VerifyNino(api.VerifyNinoRequest(person=person()),
-                                                           metadata=creds.staff(), timeout=5)
+        api_grpc.DwpGatewayServiceStub(channel).VerifyNino(
+            api.VerifyNinoRequest(person=person()), metadata=creds.staff(), timeout=5
+        )
     assert err.value.code() == grpc.StatusCode.UNAVAILABLE
     assert details_of(err.value)["ErrorInfo"].reason == "SCHEDULED_MAINTENANCE"
     assert details_of(err.value)["RetryInfo"].retry_delay.ToTimedelta() == dt.timedelta(hours=2)
     # A malformed request is refused for what it is, maintenance or not: it never reaches CIS.
     with pytest.raises(grpc.RpcError) as err:
-        api_grpc.DwpGatewayServiceStub(channel).VerifyNino(api.VerifyNinoRequest(person=person(nino="AA12")),
-                                                           metadata=creds.staff(), timeout=5)
-    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and violated_fields(err.value) == ["person.nino"]
+        api_grpc.DwpGatewayServiceStub(channel).VerifyNino(
+            api.VerifyNinoRequest(person=person(nino="AA12")), metadata=creds.staff(), timeout=5
+        )
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT and violated_fields(err.value) == [
+        "person.nino"
+    ]

@@ -22,7 +22,9 @@ from cms_platform.population.model import BenefitAward, BenefitType
 D = dt.date(2026, 1, 5)
 
 
-def award(kind=BenefitType.JOBSEEKERS_ALLOWANCE_INCOME_BASED, amount=181_00, frequency="FORTNIGHTLY", **kw):
+def award(
+    kind=BenefitType.JOBSEEKERS_ALLOWANCE_INCOME_BASED, amount=181_00, frequency="FORTNIGHTLY", **kw
+):
     return BenefitAward("X-1", kind, "AE456789D", D, D, amount, frequency, **kw)
 
 
@@ -44,42 +46,89 @@ def test_flat_rate_deduction_is_840_a_week_and_3640_a_uc_month():
 def test_decisions_follow_the_benefit_rules():
     ok = decide(award(), kind=DeductionType.STANDARD_FLAT_RATE, live=True, suspended=False)
     assert (ok.accepted, ok.amount_pence) == (True, 16_80)
-    assert decide(None, kind=DeductionType.STANDARD_FLAT_RATE, live=False, suspended=False).rejection \
+    assert (
+        decide(None, kind=DeductionType.STANDARD_FLAT_RATE, live=False, suspended=False).rejection
         is Rejection.NO_LIVE_AWARD
-    assert decide(award(), kind=DeductionType.STANDARD_FLAT_RATE, live=True, suspended=True).rejection \
+    )
+    assert (
+        decide(award(), kind=DeductionType.STANDARD_FLAT_RATE, live=True, suspended=True).rejection
         is Rejection.AWARD_SUSPENDED
-    assert decide(award(), kind=DeductionType.STANDARD_FLAT_RATE, live=True, suspended=False,
-                  other_cms_deduction=True).rejection is Rejection.DEDUCTION_ON_OTHER_BENEFIT
-    assert decide(award(), kind=DeductionType.ARREARS, live=True, suspended=False,
-                  ongoing_flat_rate_liability=True).rejection is Rejection.ONGOING_LIABILITY
+    )
+    assert (
+        decide(
+            award(),
+            kind=DeductionType.STANDARD_FLAT_RATE,
+            live=True,
+            suspended=False,
+            other_cms_deduction=True,
+        ).rejection
+        is Rejection.DEDUCTION_ON_OTHER_BENEFIT
+    )
+    assert (
+        decide(
+            award(),
+            kind=DeductionType.ARREARS,
+            live=True,
+            suspended=False,
+            ongoing_flat_rate_liability=True,
+        ).rejection
+        is Rejection.ONGOING_LIABILITY
+    )
     # ESA/JSA must keep 10p: a benefit of £16.85 a fortnight cannot carry £16.80.
-    assert decide(award(amount=16_85), kind=DeductionType.STANDARD_FLAT_RATE, live=True,
-                  suspended=False).rejection is Rejection.INSUFFICIENT_BENEFIT
-    assert decide(award(amount=16_90), kind=DeductionType.STANDARD_FLAT_RATE, live=True, suspended=False).accepted
+    assert (
+        decide(
+            award(amount=16_85), kind=DeductionType.STANDARD_FLAT_RATE, live=True, suspended=False
+        ).rejection
+        is Rejection.INSUFFICIENT_BENEFIT
+    )
+    assert decide(
+        award(amount=16_90), kind=DeductionType.STANDARD_FLAT_RATE, live=True, suspended=False
+    ).accepted
 
 
 def test_universal_credit_limits():
     flat = dict(kind=DeductionType.STANDARD_FLAT_RATE, live=True, suspended=False)
     assert decide(uc(), **flat).accepted
-    assert decide(uc(uc_earned_income=True), **flat).rejection is Rejection.UNIVERSAL_CREDIT_EARNED_INCOME
-    assert decide(uc(uc_earned_income=True), p=DeductionParameters(universal_credit_deductions_with_earnings=True),
-                  **flat).accepted
-    assert decide(uc(uc_third_party_deduction_count=3), **flat).rejection is Rejection.THIRD_PARTY_DEDUCTION_LIMIT
+    assert (
+        decide(uc(uc_earned_income=True), **flat).rejection
+        is Rejection.UNIVERSAL_CREDIT_EARNED_INCOME
+    )
+    assert decide(
+        uc(uc_earned_income=True),
+        p=DeductionParameters(universal_credit_deductions_with_earnings=True),
+        **flat,
+    ).accepted
+    assert (
+        decide(uc(uc_third_party_deduction_count=3), **flat).rejection
+        is Rejection.THIRD_PARTY_DEDUCTION_LIMIT
+    )
     # 15% of £400.14 is £60.02: £30 already taken leaves no room for £36.40.
-    assert decide(uc(uc_other_deductions_monthly_pence=30_00), **flat).rejection \
+    assert (
+        decide(uc(uc_other_deductions_monthly_pence=30_00), **flat).rejection
         is Rejection.UNIVERSAL_CREDIT_DEDUCTION_CAP
+    )
 
 
 def test_routes():
     assert route(award(), DeductionType.STANDARD_FLAT_RATE) is Route.AUTOMATED
     assert route(award(), DeductionType.ARREARS) is Route.INTERFACE
     assert route(uc(), DeductionType.STANDARD_FLAT_RATE) is Route.INTERFACE
-    assert route(award(BenefitType.STATE_PENSION, frequency="FOUR_WEEKLY"), DeductionType.STANDARD_FLAT_RATE) \
+    assert (
+        route(
+            award(BenefitType.STATE_PENSION, frequency="FOUR_WEEKLY"),
+            DeductionType.STANDARD_FLAT_RATE,
+        )
         is Route.NON_AUTOMATED
-    assert route(award(BenefitType.PERSONAL_INDEPENDENCE_PAYMENT), DeductionType.STANDARD_FLAT_RATE) is None
+    )
+    assert (
+        route(award(BenefitType.PERSONAL_INDEPENDENCE_PAYMENT), DeductionType.STANDARD_FLAT_RATE)
+        is None
+    )
 
 
 @given(st.integers(1, 100_000))
 def test_an_accepted_deduction_always_leaves_the_minimum(amount):
-    d = decide(award(amount=amount), kind=DeductionType.STANDARD_FLAT_RATE, live=True, suspended=False)
+    d = decide(
+        award(amount=amount), kind=DeductionType.STANDARD_FLAT_RATE, live=True, suspended=False
+    )
     assert not d.accepted or amount - d.amount_pence >= 10

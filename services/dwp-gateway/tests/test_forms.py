@@ -14,10 +14,23 @@ REFERENCE = "CMS-NADB-2026-000123"
 SECTIONS = [
     (
         "Paying parent",
-        [("Name", "Siân Llewellyn-Price"), ("National Insurance number", "AE456789D"), ("Date of birth", "14 March 1988")],
+        [
+            ("Name", "Siân Llewellyn-Price"),
+            ("National Insurance number", "AE456789D"),
+            ("Date of birth", "14 March 1988"),
+        ],
     ),
-    ("Benefit", [("Benefit", "Employment and Support Allowance (income-related)"), ("Office", "Jobcentre Plus Cardiff")]),
-    ("Deduction", [("Weekly amount", "£8.40"), ("Arrears amount", "£3.50"), ("Start date", "5 January 2026")]),
+    (
+        "Benefit",
+        [
+            ("Benefit", "Employment and Support Allowance (income-related)"),
+            ("Office", "Jobcentre Plus Cardiff"),
+        ],
+    ),
+    (
+        "Deduction",
+        [("Weekly amount", "£8.40"), ("Arrears amount", "£3.50"), ("Start date", "5 January 2026")],
+    ),
 ]
 
 
@@ -69,7 +82,10 @@ def test_footer_has_the_form_reference_on_every_page(form):
 
 
 def test_a_long_form_spills_onto_further_pages_with_the_reference_on_each():
-    sections = [(f"Section {s}", [(f"Field {s}.{f}", f"value {s}.{f}") for f in range(10)]) for s in range(8)]
+    sections = [
+        (f"Section {s}", [(f"Field {s}.{f}", f"value {s}.{f}") for f in range(10)])
+        for s in range(8)
+    ]
     pdf = render_request_form(title=TITLE, form_reference=REFERENCE, sections=sections)
     texts = page_texts(pdf)
     assert len(texts) >= 2
@@ -83,7 +99,9 @@ def test_a_long_form_spills_onto_further_pages_with_the_reference_on_each():
 
 def test_parentheses_and_backslashes_survive():
     value = r"C:\cases\(draft) ((nested)) \) end"
-    pdf = render_request_form(title="Form (copy)", form_reference="REF\\1", sections=[("Notes", [("Path", value)])])
+    pdf = render_request_form(
+        title="Form (copy)", form_reference="REF\\1", sections=[("Notes", [("Path", value)])]
+    )
     text = page_texts(pdf)[0]
     assert "Form (copy)" in text
     assert f"Path: {value}" in text
@@ -91,5 +109,7 @@ def test_parentheses_and_backslashes_survive():
 
 
 def test_characters_outside_latin_1_become_question_marks():
-    pdf = render_request_form(title=TITLE, form_reference=REFERENCE, sections=[("Notes", [("Amount", "€5 – ŵ")])])
+    pdf = render_request_form(
+        title=TITLE, form_reference=REFERENCE, sections=[("Notes", [("Amount", "€5 – ŵ")])]
+    )
     assert "Amount: ?5 ? ?" in page_texts(pdf)[0]

@@ -16,7 +16,9 @@ from .db import BigId, UtcDateTime
 from .identity import current_caller
 
 # Child Support Act 1991 s14 and Sch 2 and the Information Regulations are the CMS's gateway to HMRC and DWP data.
-CHILD_SUPPORT_INFORMATION = "Child Support Act 1991 s14 and Sch 2; Child Support Information Regulations 2008"
+CHILD_SUPPORT_INFORMATION = (
+    "Child Support Act 1991 s14 and Sch 2; Child Support Information Regulations 2008"
+)
 
 
 class AuditColumns:
@@ -33,14 +35,29 @@ class AuditColumns:
 
 
 class AuditTrail:
-    def __init__(self, sessions: sessionmaker, clock: Clock, make_record: Callable[..., Any],
-                 legal_basis: str = CHILD_SUPPORT_INFORMATION):
+    def __init__(
+        self,
+        sessions: sessionmaker,
+        clock: Clock,
+        make_record: Callable[..., Any],
+        legal_basis: str = CHILD_SUPPORT_INFORMATION,
+    ):
         """`make_record(at, caller, interface, legal_basis, case_id, service_request_id, subject, outcome)` builds the
         gateway's own row."""
-        self._sessions, self._clock, self._make, self._legal_basis = sessions, clock, make_record, legal_basis
+        self._sessions, self._clock, self._make, self._legal_basis = (
+            sessions,
+            clock,
+            make_record,
+            legal_basis,
+        )
 
-    def records(self, interface: str, entries: list[tuple[str, str, str, str]], *, legal_basis: str | None = None
-                ) -> None:
+    def records(
+        self,
+        interface: str,
+        entries: list[tuple[str, str, str, str]],
+        *,
+        legal_basis: str | None = None,
+    ) -> None:
         """(subject, case_id, service_request_id, outcome) per enquiry, written in one transaction. `legal_basis`
         overrides the trail's own (e.g. to add the purpose a request stated)."""
         caller = current_caller()
@@ -48,9 +65,19 @@ class AuditTrail:
         now = self._clock.now()
         with self._sessions.begin() as s:
             basis = (legal_basis or self._legal_basis)[:200]
-            s.add_all(self._make(at=now, caller=who, interface=interface, legal_basis=basis,
-                                 case_id=case_id[:100], service_request_id=sr[:100], subject=subject, outcome=outcome)
-                      for subject, case_id, sr, outcome in entries)
+            s.add_all(
+                self._make(
+                    at=now,
+                    caller=who,
+                    interface=interface,
+                    legal_basis=basis,
+                    case_id=case_id[:100],
+                    service_request_id=sr[:100],
+                    subject=subject,
+                    outcome=outcome,
+                )
+                for subject, case_id, sr, outcome in entries
+            )
 
     def record(self, interface: str, subject: str, context, outcome: str) -> None:
         self.records(interface, [(subject, context.case_id, context.service_request_id, outcome)])

@@ -20,28 +20,40 @@ DEFAULT_DEADLINE_SECONDS = 5.0
 
 
 def retry_service_config(service_full_names: list[str], *, max_attempts: int = 4) -> str:
-    return json.dumps({
-        "methodConfig": [{
-            "name": [{"service": name} for name in service_full_names],
-            "retryPolicy": {
-                "maxAttempts": max_attempts,
-                "initialBackoff": "0.1s",
-                "maxBackoff": "2s",
-                "backoffMultiplier": 2,
-                "retryableStatusCodes": ["UNAVAILABLE"],
-            },
-        }],
-    })
+    return json.dumps(
+        {
+            "methodConfig": [
+                {
+                    "name": [{"service": name} for name in service_full_names],
+                    "retryPolicy": {
+                        "maxAttempts": max_attempts,
+                        "initialBackoff": "0.1s",
+                        "maxBackoff": "2s",
+                        "backoffMultiplier": 2,
+                        "retryableStatusCodes": ["UNAVAILABLE"],
+                    },
+                }
+            ],
+        }
+    )
 
 
 class _CallDetails(grpc.ClientCallDetails):
     def __init__(self, method, timeout, metadata, credentials, wait_for_ready, compression):
         self.method, self.timeout, self.metadata = method, timeout, metadata
-        self.credentials, self.wait_for_ready, self.compression = credentials, wait_for_ready, compression
+        self.credentials, self.wait_for_ready, self.compression = (
+            credentials,
+            wait_for_ready,
+            compression,
+        )
 
 
-class CmsClientInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamClientInterceptor,
-                           grpc.StreamUnaryClientInterceptor, grpc.StreamStreamClientInterceptor):
+class CmsClientInterceptor(
+    grpc.UnaryUnaryClientInterceptor,
+    grpc.UnaryStreamClientInterceptor,
+    grpc.StreamUnaryClientInterceptor,
+    grpc.StreamStreamClientInterceptor,
+):
     """Adds identity and correlation id metadata, and a default deadline where the caller set none."""
 
     def __init__(self, tokens: TokenSource | None, default_deadline: float):
@@ -57,8 +69,14 @@ class CmsClientInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamCli
             cid = structlog.contextvars.get_contextvars().get("correlation_id") or str(uuid.uuid4())
             metadata.append((CORRELATION_ID_KEY, cid))
         timeout = d.timeout if d.timeout is not None else self._deadline
-        return _CallDetails(d.method, timeout, metadata, d.credentials, d.wait_for_ready,
-                            getattr(d, "compression", None))
+        return _CallDetails(
+            d.method,
+            timeout,
+            metadata,
+            d.credentials,
+            d.wait_for_ready,
+            getattr(d, "compression", None),
+        )
 
     def intercept_unary_unary(self, continuation, client_call_details, request):
         return continuation(self._details(client_call_details), request)
@@ -73,14 +91,22 @@ class CmsClientInterceptor(grpc.UnaryUnaryClientInterceptor, grpc.UnaryStreamCli
         return continuation(self._details(client_call_details), request_iterator)
 
 
-def open_channel(address: str, *, tokens: TokenSource | None, services: list[str],
-                 default_deadline: float = DEFAULT_DEADLINE_SECONDS) -> grpc.Channel:
+def open_channel(
+    address: str,
+    *,
+    tokens: TokenSource | None,
+    services: list[str],
+    default_deadline: float = DEFAULT_DEADLINE_SECONDS,
+) -> grpc.Channel:
     """An insecure channel (mTLS is the mesh's job on Kubernetes) with the CMS client interceptors."""
-    channel = grpc.insecure_channel(address, options=[
-        ("grpc.service_config", retry_service_config(services)),
-        ("grpc.enable_retries", 1),
-        ("grpc.max_receive_message_length", 16 * 1024 * 1024),
-    ])
+    channel = grpc.insecure_channel(
+        address,
+        options=[
+            ("grpc.service_config", retry_service_config(services)),
+            ("grpc.enable_retries", 1),
+            ("grpc.max_receive_message_length", 16 * 1024 * 1024),
+        ],
+    )
     # OTel's interceptor (inner) injects the trace context; ours (outer) adds identity, correlation id, deadline.
     traced = grpcext.intercept_channel(channel, client_interceptor())
     return grpc.intercept_channel(traced, CmsClientInterceptor(tokens, default_deadline))

@@ -53,19 +53,26 @@ class NotACloudEvent(ValueError):
     pass
 
 
-def from_kafka(headers: list[tuple[str, bytes]] | None, key: bytes | None, value: bytes) -> Envelope:
+def from_kafka(
+    headers: list[tuple[str, bytes]] | None, key: bytes | None, value: bytes
+) -> Envelope:
     h = {k: (v.decode() if isinstance(v, bytes) else str(v)) for k, v in headers or ()}
     try:
         if h["ce_specversion"] != SPEC_VERSION:
             raise NotACloudEvent(f"unsupported specversion {h['ce_specversion']!r}")
         ce = {k[3:]: v for k, v in h.items() if k.startswith("ce_")}
         return Envelope(
-            id=ce["id"], type=ce["type"], source=ce["source"], subject=ce.get("subject", ""),
+            id=ce["id"],
+            type=ce["type"],
+            source=ce["source"],
+            subject=ce.get("subject", ""),
             time=dt.datetime.fromisoformat(ce["time"].replace("Z", "+00:00")),
             dataschema=ce.get("dataschema", ""),
             partitionkey=ce.get("partitionkey", key.decode() if key else ""),
             data=value or b"",
-            extra_headers={k: v for k, v in h.items() if not k.startswith("ce_") and k != "content-type"},
+            extra_headers={
+                k: v for k, v in h.items() if not k.startswith("ce_") and k != "content-type"
+            },
         )
     except KeyError as missing:
         raise NotACloudEvent(f"missing CloudEvents header {missing}") from None

@@ -34,9 +34,18 @@ class Subscription:
 
 
 class IdempotentConsumer:
-    def __init__(self, *, service: str, subscription: Subscription, bootstrap_servers: str, sessions: sessionmaker,
-                 clock: Clock, session_timeout_ms: int = 10_000, heartbeat_interval_ms: int = 3_000,
-                 max_attempts: int = 5):
+    def __init__(
+        self,
+        *,
+        service: str,
+        subscription: Subscription,
+        bootstrap_servers: str,
+        sessions: sessionmaker,
+        clock: Clock,
+        session_timeout_ms: int = 10_000,
+        heartbeat_interval_ms: int = 3_000,
+        max_attempts: int = 5,
+    ):
         self._service = service
         self._sub = subscription
         self._bootstrap = bootstrap_servers
@@ -51,7 +60,9 @@ class IdempotentConsumer:
         self.assigned = threading.Event()
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name=f"{self._service}-{self._sub.group_id}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"{self._service}-{self._sub.group_id}", daemon=True
+        )
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -71,10 +82,16 @@ class IdempotentConsumer:
         from kafka import KafkaConsumer
 
         consumer = KafkaConsumer(
-            *self._sub.topics, bootstrap_servers=self._bootstrap, group_id=self._sub.group_id,
-            client_id=f"{self._service}-{self._sub.group_id}", enable_auto_commit=False,
-            auto_offset_reset="earliest", session_timeout_ms=self._session_timeout_ms,
-            heartbeat_interval_ms=self._heartbeat_ms, max_poll_records=200, bootstrap_timeout_ms=10_000,
+            *self._sub.topics,
+            bootstrap_servers=self._bootstrap,
+            group_id=self._sub.group_id,
+            client_id=f"{self._service}-{self._sub.group_id}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            session_timeout_ms=self._session_timeout_ms,
+            heartbeat_interval_ms=self._heartbeat_ms,
+            max_poll_records=200,
+            bootstrap_timeout_ms=10_000,
         )
         try:
             while not self._stop.is_set():
@@ -100,10 +117,16 @@ class IdempotentConsumer:
             EVENTS_CONSUMED.labels(self._service, self._sub.group_id, "malformed").inc()
             return "malformed"
         ctx = propagate.extract(env.extra_headers)
-        with self._tracer.start_as_current_span(f"{env.type} process", context=ctx, kind=trace.SpanKind.CONSUMER,
-                                                attributes={"messaging.system": "kafka",
-                                                            "messaging.message.id": env.id,
-                                                            "messaging.consumer.group.name": self._sub.group_id}):
+        with self._tracer.start_as_current_span(
+            f"{env.type} process",
+            context=ctx,
+            kind=trace.SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.message.id": env.id,
+                "messaging.consumer.group.name": self._sub.group_id,
+            },
+        ):
             outcome = self._handle_with_retries(env)
         EVENTS_CONSUMED.labels(self._service, self._sub.group_id, outcome).inc()
         return outcome
@@ -118,12 +141,19 @@ class IdempotentConsumer:
                 # Another member recorded the same event concurrently (after a rebalance): it is done.
                 return "duplicate"
             except Exception as exc:  # noqa: BLE001
-                log.warning("event handler failed", event_id=env.id, event_type=env.type, attempt=attempt,
-                            error=str(exc))
+                log.warning(
+                    "event handler failed",
+                    event_id=env.id,
+                    event_type=env.type,
+                    attempt=attempt,
+                    error=str(exc),
+                )
                 if attempt == self._max_attempts:
                     # Park it (recorded with its error for an operator) rather than block the partition forever.
                     self._record(env, outcome="parked", error=repr(exc))
-                    log.error("event parked after repeated failures", event_id=env.id, event_type=env.type)
+                    log.error(
+                        "event parked after repeated failures", event_id=env.id, event_type=env.type
+                    )
                     return "parked"
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
@@ -136,14 +166,29 @@ class IdempotentConsumer:
             outcome = "handled" if handler else "ignored"
             if handler:
                 handler(s, env)
-            s.add(ProcessedEvent(consumer_group=self._sub.group_id, event_id=env.id, event_type=env.type,
-                                 processed_at=self._clock.now(), outcome=outcome))
+            s.add(
+                ProcessedEvent(
+                    consumer_group=self._sub.group_id,
+                    event_id=env.id,
+                    event_type=env.type,
+                    processed_at=self._clock.now(),
+                    outcome=outcome,
+                )
+            )
         return outcome
 
     def _record(self, env: cloudevents.Envelope, *, outcome: str, error: str) -> None:
         try:
             with self._sessions.begin() as s:
-                s.merge(ProcessedEvent(consumer_group=self._sub.group_id, event_id=env.id, event_type=env.type,
-                                       processed_at=self._clock.now(), outcome=outcome, error=error[:2000]))
+                s.merge(
+                    ProcessedEvent(
+                        consumer_group=self._sub.group_id,
+                        event_id=env.id,
+                        event_type=env.type,
+                        processed_at=self._clock.now(),
+                        outcome=outcome,
+                        error=error[:2000],
+                    )
+                )
         except Exception:  # noqa: BLE001
             log.exception("could not park event", event_id=env.id)

@@ -18,8 +18,9 @@ def full_date(date: date_pb2.Date, field: str) -> dt.date:
     return dt.date(date.year, date.month, date.day)
 
 
-def date_or_violation(date: date_pb2.Date, path: str, violations: ViolationCollector, *, required: bool = True
-                      ) -> dt.date | None:
+def date_or_violation(
+    date: date_pb2.Date, path: str, violations: ViolationCollector, *, required: bool = True
+) -> dt.date | None:
     """A google.type.Date as a date, or None with the field named in `violations` (unset is fine when optional)."""
     if not (date.year or date.month or date.day):
         if required:
@@ -32,7 +33,9 @@ def date_or_violation(date: date_pb2.Date, path: str, violations: ViolationColle
         return None
 
 
-def match_result(*, found: bool, failed_rules: tuple[str, ...] | list[str] = ()) -> common.MatchResult:
+def match_result(
+    *, found: bool, failed_rules: tuple[str, ...] | list[str] = ()
+) -> common.MatchResult:
     if not found:
         outcome = common.MATCH_OUTCOME_NOT_FOUND
     elif failed_rules:
@@ -49,7 +52,9 @@ def pb_date(day: dt.date | None) -> date_pb2.Date:
 
 def day_of(date: date_pb2.Date) -> dt.date | None:
     """A whole google.type.Date as a date; None when unset or partial (e.g. a year-month)."""
-    return dt.date(date.year, date.month, date.day) if date.year and date.month and date.day else None
+    return (
+        dt.date(date.year, date.month, date.day) if date.year and date.month and date.day else None
+    )
 
 
 def years_after(day: dt.date, years: int) -> dt.date:

@@ -107,7 +107,9 @@ def ensure_database(url: str) -> None:
         return
     try:
         with admin.connect() as conn:
-            if not conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": u.database}).scalar():
+            if not conn.execute(
+                text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": u.database}
+            ).scalar():
                 conn.execute(text(f'CREATE DATABASE "{u.database}"'))
     finally:
         admin.dispose()

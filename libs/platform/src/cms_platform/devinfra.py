@@ -66,8 +66,12 @@ def start_tansu(port: int | None = None) -> Broker:
     port = port or free_port()
     url = f"tcp://127.0.0.1:{port}"
     log = open(Path(tempfile.gettempdir()) / f"tansu-{port}.log", "wb")  # noqa: SIM115 - lives with the process
-    proc = subprocess.Popen([str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url],
-                            stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    proc = subprocess.Popen(
+        [str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         wait_for_port("127.0.0.1", port)
     except TimeoutError:
@@ -111,8 +115,14 @@ def postgres_server_url() -> str | None:
         from sqlalchemy import make_url
 
         u = make_url(url)
-        with psycopg.connect(host=u.host, port=u.port or 5432, user=u.username, password=u.password,
-                             dbname=u.database or "postgres", connect_timeout=2):
+        with psycopg.connect(
+            host=u.host,
+            port=u.port or 5432,
+            user=u.username,
+            password=u.password,
+            dbname=u.database or "postgres",
+            connect_timeout=2,
+        ):
             return url
     except Exception:  # noqa: BLE001
         return None
@@ -133,15 +143,31 @@ class PrivatePostgres:
     pg_ctl: Path
 
     def stop(self) -> None:
-        subprocess.run(["runuser", "-u", "postgres", "--", str(self.pg_ctl), "-D", str(self.datadir), "-m",
-                        "immediate", "stop"], check=False, capture_output=True)
+        subprocess.run(
+            [
+                "runuser",
+                "-u",
+                "postgres",
+                "--",
+                str(self.pg_ctl),
+                "-D",
+                str(self.datadir),
+                "-m",
+                "immediate",
+                "stop",
+            ],
+            check=False,
+            capture_output=True,
+        )
         shutil.rmtree(self.datadir.parent, ignore_errors=True)
 
 
 def start_private_postgres() -> PrivatePostgres:
     bins = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"))
     if not bins:
-        raise RuntimeError("no PostgreSQL binaries under /usr/lib/postgresql (apt-get install postgresql)")
+        raise RuntimeError(
+            "no PostgreSQL binaries under /usr/lib/postgresql (apt-get install postgresql)"
+        )
     bindir = bins[-1].parent
     root = Path(tempfile.mkdtemp(prefix="cms-pg-"))
     datadir = root / "data"
@@ -149,15 +175,47 @@ def start_private_postgres() -> PrivatePostgres:
     run_as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
     if os.geteuid() == 0:
         shutil.chown(root, "postgres")
-    subprocess.run([*run_as, str(bindir / "initdb"), "-D", str(datadir), "-U", "postgres", "-A", "trust", "-E",
-                    "UTF8", "--no-sync"], check=True, capture_output=True)
-    subprocess.run([*run_as, str(bindir / "pg_ctl"), "-D", str(datadir), "-l", str(root / "pg.log"), "-w", "start",
-                    "-o", f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={root} -c fsync=off"],
-                   check=True, capture_output=True)
-    return PrivatePostgres(f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", datadir, bindir / "pg_ctl")
+    subprocess.run(
+        [
+            *run_as,
+            str(bindir / "initdb"),
+            "-D",
+            str(datadir),
+            "-U",
+            "postgres",
+            "-A",
+            "trust",
+            "-E",
+            "UTF8",
+            "--no-sync",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [
+            *run_as,
+            str(bindir / "pg_ctl"),
+            "-D",
+            str(datadir),
+            "-l",
+            str(root / "pg.log"),
+            "-w",
+            "start",
+            "-o",
+            f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={root} -c fsync=off",
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return PrivatePostgres(
+        f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", datadir, bindir / "pg_ctl"
+    )
 
 
-def wait_serving(address: str, *, timeout: float = 60.0, process: subprocess.Popen | None = None) -> None:
+def wait_serving(
+    address: str, *, timeout: float = 60.0, process: subprocess.Popen | None = None
+) -> None:
     """Wait until a gRPC server reports SERVING on the overall health name; fail early if `process` exits."""
     import grpc
     from grpc_health.v1 import health_pb2, health_pb2_grpc
@@ -167,10 +225,14 @@ def wait_serving(address: str, *, timeout: float = 60.0, process: subprocess.Pop
         stub = health_pb2_grpc.HealthStub(channel)
         while time.monotonic() < deadline:
             if process is not None and process.poll() is not None:
-                raise RuntimeError(f"the process serving {address} exited with {process.returncode}")
+                raise RuntimeError(
+                    f"the process serving {address} exited with {process.returncode}"
+                )
             try:
-                if stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1).status == \
-                        health_pb2.HealthCheckResponse.SERVING:
+                if (
+                    stub.Check(health_pb2.HealthCheckRequest(service=""), timeout=1).status
+                    == health_pb2.HealthCheckResponse.SERVING
+                ):
                     return
             except grpc.RpcError:
                 pass

@@ -31,7 +31,9 @@ class DomainError(Exception):
 
     reason = "DOMAIN_ERROR"
 
-    def __init__(self, message: str, *, reason: str | None = None, metadata: dict[str, str] | None = None):
+    def __init__(
+        self, message: str, *, reason: str | None = None, metadata: dict[str, str] | None = None
+    ):
         super().__init__(message)
         self.message = message
         if reason:
@@ -44,8 +46,12 @@ class InvalidArgument(DomainError):
 
     reason = "INVALID_ARGUMENT"
 
-    def __init__(self, violations: list[FieldViolation] | FieldViolation, message: str | None = None, **kw):
-        self.violations = [violations] if isinstance(violations, FieldViolation) else list(violations)
+    def __init__(
+        self, violations: list[FieldViolation] | FieldViolation, message: str | None = None, **kw
+    ):
+        self.violations = (
+            [violations] if isinstance(violations, FieldViolation) else list(violations)
+        )
         summary = "; ".join(f"{v.field}: {v.description}" for v in self.violations)
         super().__init__(message or f"invalid request: {summary}", **kw)
 
@@ -77,9 +83,15 @@ class FailedPrecondition(DomainError):
 
     reason = "FAILED_PRECONDITION"
 
-    def __init__(self, violations: list[PreconditionViolation] | PreconditionViolation, message: str | None = None,
-                 **kw):
-        self.violations = [violations] if isinstance(violations, PreconditionViolation) else list(violations)
+    def __init__(
+        self,
+        violations: list[PreconditionViolation] | PreconditionViolation,
+        message: str | None = None,
+        **kw,
+    ):
+        self.violations = (
+            [violations] if isinstance(violations, PreconditionViolation) else list(violations)
+        )
         super().__init__(message or "; ".join(v.description for v in self.violations), **kw)
 
 

@@ -36,18 +36,45 @@ def _retry(seconds: float) -> error_details_pb2.RetryInfo:
 
 def to_status(exc: e.DomainError, *, domain: str) -> status_pb2.Status:
     code = next((c for cls, c in _CODES if isinstance(exc, cls)), code_pb2.FAILED_PRECONDITION)
-    details = [_pack(error_details_pb2.ErrorInfo(reason=exc.reason, domain=domain, metadata=exc.metadata))]
+    details = [
+        _pack(error_details_pb2.ErrorInfo(reason=exc.reason, domain=domain, metadata=exc.metadata))
+    ]
     if isinstance(exc, e.InvalidArgument):
-        details.append(_pack(error_details_pb2.BadRequest(field_violations=[
-            error_details_pb2.BadRequest.FieldViolation(field=v.field, description=v.description)
-            for v in exc.violations])))
+        details.append(
+            _pack(
+                error_details_pb2.BadRequest(
+                    field_violations=[
+                        error_details_pb2.BadRequest.FieldViolation(
+                            field=v.field, description=v.description
+                        )
+                        for v in exc.violations
+                    ]
+                )
+            )
+        )
     elif isinstance(exc, e.FailedPrecondition):
-        details.append(_pack(error_details_pb2.PreconditionFailure(violations=[
-            error_details_pb2.PreconditionFailure.Violation(type=v.type, subject=v.subject, description=v.description)
-            for v in exc.violations])))
+        details.append(
+            _pack(
+                error_details_pb2.PreconditionFailure(
+                    violations=[
+                        error_details_pb2.PreconditionFailure.Violation(
+                            type=v.type, subject=v.subject, description=v.description
+                        )
+                        for v in exc.violations
+                    ]
+                )
+            )
+        )
     elif isinstance(exc, (e.NotFound, e.AlreadyExists)):
-        details.append(_pack(error_details_pb2.ResourceInfo(
-            resource_type=exc.resource_type, resource_name=exc.resource_name, description=exc.message)))
+        details.append(
+            _pack(
+                error_details_pb2.ResourceInfo(
+                    resource_type=exc.resource_type,
+                    resource_name=exc.resource_name,
+                    description=exc.message,
+                )
+            )
+        )
     elif isinstance(exc, (e.Unavailable, e.ResourceExhausted)):
         details.append(_pack(_retry(exc.retry_after_seconds)))
     return status_pb2.Status(code=code, message=exc.message, details=details)
@@ -55,9 +82,14 @@ def to_status(exc: e.DomainError, *, domain: str) -> status_pb2.Status:
 
 def internal_status(*, domain: str, correlation_id: str) -> status_pb2.Status:
     # Never leak the exception text: it can hold personal data. The correlation id finds the log line.
-    info = error_details_pb2.ErrorInfo(reason="INTERNAL", domain=domain, metadata={"correlation_id": correlation_id})
-    return status_pb2.Status(code=code_pb2.INTERNAL, message=f"internal error (correlation id {correlation_id})",
-                             details=[_pack(info)])
+    info = error_details_pb2.ErrorInfo(
+        reason="INTERNAL", domain=domain, metadata={"correlation_id": correlation_id}
+    )
+    return status_pb2.Status(
+        code=code_pb2.INTERNAL,
+        message=f"internal error (correlation id {correlation_id})",
+        details=[_pack(info)],
+    )
 
 
 def abort(context: grpc.ServicerContext, status: status_pb2.Status) -> None:
@@ -66,6 +98,7 @@ def abort(context: grpc.ServicerContext, status: status_pb2.Status) -> None:
 
 # ---- client side: turn a status back into something callers can inspect -------------------------------------
 
+
 def details_of(err: grpc.RpcError) -> dict[str, object]:
     """Decoded rich details of a failed call: {"ErrorInfo": ..., "BadRequest": ..., ...}."""
     status = rpc_status.from_call(err)
@@ -73,8 +106,13 @@ def details_of(err: grpc.RpcError) -> dict[str, object]:
     if status is None:
         return out
     for any_msg in status.details:
-        for cls in (error_details_pb2.ErrorInfo, error_details_pb2.BadRequest, error_details_pb2.PreconditionFailure,
-                    error_details_pb2.ResourceInfo, error_details_pb2.RetryInfo):
+        for cls in (
+            error_details_pb2.ErrorInfo,
+            error_details_pb2.BadRequest,
+            error_details_pb2.PreconditionFailure,
+            error_details_pb2.ResourceInfo,
+            error_details_pb2.RetryInfo,
+        ):
             if any_msg.Is(cls.DESCRIPTOR):
                 m = cls()
                 any_msg.Unpack(m)

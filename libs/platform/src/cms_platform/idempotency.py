@@ -25,25 +25,45 @@ def request_hash(request: Message) -> str:
     return hashlib.sha256(request.SerializeToString(deterministic=True)).hexdigest()
 
 
-def replay(db_session: Session, *, method: str, request: Message, response_type: type[M]) -> M | None:
+def replay(
+    db_session: Session, *, method: str, request: Message, response_type: type[M]
+) -> M | None:
     """The stored response for this request id, or None if it has not been executed."""
     row = db_session.get(IdempotentRequest, (method, request.request_id))
     if row is None:
         return None
     if row.request_hash != request_hash(request):
-        raise InvalidArgument.field("request_id", "was already used for a different request; use a new id")
+        raise InvalidArgument.field(
+            "request_id", "was already used for a different request; use a new id"
+        )
     out = response_type()
     out.ParseFromString(row.response)
     return out
 
 
-def remember(db_session: Session, *, method: str, request: Message, response: Message, clock: Clock) -> None:
-    db_session.add(IdempotentRequest(method=method, request_id=request.request_id, request_hash=request_hash(request),
-                                     response=response.SerializeToString(), created_at=clock.now()))
+def remember(
+    db_session: Session, *, method: str, request: Message, response: Message, clock: Clock
+) -> None:
+    db_session.add(
+        IdempotentRequest(
+            method=method,
+            request_id=request.request_id,
+            request_hash=request_hash(request),
+            response=response.SerializeToString(),
+            created_at=clock.now(),
+        )
+    )
 
 
-def run_idempotent(sessions: sessionmaker, *, method: str, request: Message, response_type: type[M], clock: Clock,
-                   execute: Callable[[Session], M]) -> M:
+def run_idempotent(
+    sessions: sessionmaker,
+    *,
+    method: str,
+    request: Message,
+    response_type: type[M],
+    clock: Clock,
+    execute: Callable[[Session], M],
+) -> M:
     """Execute `execute(session)` once per request id, in one transaction with the stored response."""
     try:
         with sessions.begin() as s:

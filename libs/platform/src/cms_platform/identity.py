@@ -40,7 +40,9 @@ class Caller:
         return f"{self.kind}:{self.subject}" + (f"({self.role})" if self.role else "")
 
 
-_current_caller: contextvars.ContextVar[Caller | None] = contextvars.ContextVar("cms_caller", default=None)
+_current_caller: contextvars.ContextVar[Caller | None] = contextvars.ContextVar(
+    "cms_caller", default=None
+)
 
 
 def current_caller() -> Caller:
@@ -64,7 +66,14 @@ _LEEWAY = 5  # seconds of clock skew tolerated between services
 class IdentityCodec:
     """Mints and verifies identity tokens with one signing key (from settings)."""
 
-    def __init__(self, key: str, *, algorithm: str = "HS256", ttl_seconds: int = 300, clock: Clock | None = None):
+    def __init__(
+        self,
+        key: str,
+        *,
+        algorithm: str = "HS256",
+        ttl_seconds: int = 300,
+        clock: Clock | None = None,
+    ):
         if not key:
             raise ValueError("identity signing key is empty")
         self._key = key
@@ -92,7 +101,9 @@ class IdentityCodec:
 
     def verify(self, token: str) -> Caller:
         cached = self._verified.get(token)
-        if cached is not None and time.time() < cached[1]:  # real time and leeway, as the JWT check itself
+        if (
+            cached is not None and time.time() < cached[1]
+        ):  # real time and leeway, as the JWT check itself
             return cached[0]
         caller, expires = self._verify(token)
         if len(self._verified) >= 4096:
@@ -103,15 +114,21 @@ class IdentityCodec:
     def _verify(self, token: str) -> tuple[Caller, float]:
         try:
             claims = jwt.decode(
-                token, self._key, algorithms=[self._algorithm], issuer=ISSUER,
-                options={"require": ["exp", "iat", "sub", "iss"]}, leeway=_LEEWAY,
+                token,
+                self._key,
+                algorithms=[self._algorithm],
+                issuer=ISSUER,
+                options={"require": ["exp", "iat", "sub", "iss"]},
+                leeway=_LEEWAY,
             )
             kind = CallerKind(claims.get("kind", ""))
         except (jwt.PyJWTError, ValueError) as exc:
             raise Unauthenticated(f"invalid identity token: {exc}") from None
         if kind is CallerKind.STAFF and not claims.get("role"):
             raise Unauthenticated("invalid identity token: staff token without a role")
-        return Caller(kind=kind, subject=str(claims["sub"]), role=str(claims.get("role", ""))), float(claims["exp"]) + _LEEWAY
+        return Caller(
+            kind=kind, subject=str(claims["sub"]), role=str(claims.get("role", ""))
+        ), float(claims["exp"]) + _LEEWAY
 
     def caller_from_metadata(self, metadata) -> Caller:
         for key, value in metadata or ():
@@ -120,7 +137,9 @@ class IdentityCodec:
                 if scheme.lower() != "bearer" or not token:
                     raise Unauthenticated("authorization metadata must be 'Bearer <token>'")
                 return self.verify(token)
-        raise Unauthenticated("missing caller identity: send 'authorization: Bearer <token>' metadata")
+        raise Unauthenticated(
+            "missing caller identity: send 'authorization: Bearer <token>' metadata"
+        )
 
 
 class TokenSource:

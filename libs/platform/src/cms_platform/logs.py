@@ -18,7 +18,11 @@ def _add_trace_ids(_logger, _name, event_dict):
 
 
 def configure_logging(*, service: str, level: str = "INFO", fmt: str = "json") -> None:
-    renderer = structlog.processors.JSONRenderer() if fmt == "json" else structlog.dev.ConsoleRenderer(colors=False)
+    renderer = (
+        structlog.processors.JSONRenderer()
+        if fmt == "json"
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
     structlog.configure(
         processors=[
             structlog.contextvars.merge_contextvars,
@@ -34,7 +38,9 @@ def configure_logging(*, service: str, level: str = "INFO", fmt: str = "json") -
     )
     structlog.contextvars.bind_contextvars(service=service)
     # Library loggers (kafka, alembic, grpc) go through stdlib at WARNING so they don't drown ours.
-    logging.basicConfig(level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=logging.WARNING, stream=sys.stderr, format="%(levelname)s %(name)s %(message)s"
+    )
 
 
 def get_logger(name: str | None = None):

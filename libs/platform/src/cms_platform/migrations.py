@@ -38,9 +38,12 @@ def run_env(target_metadata) -> None:
     """Body of every service's migrations/env.py (online mode only; offline SQL is not used)."""
     conn = context.config.attributes.get("connection")
     if conn is None:
-        raise RuntimeError("run migrations through `cms-<service> migrate`, which supplies the connection")
-    context.configure(connection=conn, target_metadata=target_metadata, render_as_batch=True,
-                      compare_type=True)
+        raise RuntimeError(
+            "run migrations through `cms-<service> migrate`, which supplies the connection"
+        )
+    context.configure(
+        connection=conn, target_metadata=target_metadata, render_as_batch=True, compare_type=True
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -26,15 +26,32 @@ from .models import OutboxEvent
 log = structlog.get_logger("cms.outbox")
 
 
-def publish(db_session: Session, *, clock: Clock, topic: str, event_type: str, source: str, key: str,
-            subject: str, message: Message) -> OutboxEvent:
+def publish(
+    db_session: Session,
+    *,
+    clock: Clock,
+    topic: str,
+    event_type: str,
+    source: str,
+    key: str,
+    subject: str,
+    message: Message,
+) -> OutboxEvent:
     """Record an event in the current transaction. `key` is the aggregate id (Kafka partition key)."""
     carrier: dict[str, str] = {}
     propagate.inject(carrier)  # the trace of the request that caused the event travels with it
     row = OutboxEvent(
-        event_id=str(uuid.uuid4()), topic=topic, partition_key=key, event_type=event_type, source=source,
-        subject=subject, data_schema=message.DESCRIPTOR.full_name, payload=message.SerializeToString(),
-        headers=carrier, created_at=clock.now(), attempts=0,
+        event_id=str(uuid.uuid4()),
+        topic=topic,
+        partition_key=key,
+        event_type=event_type,
+        source=source,
+        subject=subject,
+        data_schema=message.DESCRIPTOR.full_name,
+        payload=message.SerializeToString(),
+        headers=carrier,
+        created_at=clock.now(),
+        attempts=0,
     )
     db_session.add(row)
     return row
@@ -42,8 +59,14 @@ def publish(db_session: Session, *, clock: Clock, topic: str, event_type: str, s
 
 def envelope_of(row: OutboxEvent) -> cloudevents.Envelope:
     return cloudevents.Envelope(
-        id=row.event_id, type=row.event_type, source=row.source, subject=row.subject, time=row.created_at,
-        dataschema=row.data_schema, partitionkey=row.partition_key, data=row.payload,
+        id=row.event_id,
+        type=row.event_type,
+        source=row.source,
+        subject=row.subject,
+        time=row.created_at,
+        dataschema=row.data_schema,
+        partitionkey=row.partition_key,
+        data=row.payload,
         extra_headers=dict(row.headers or {}),
     )
 
@@ -58,7 +81,9 @@ def replay(sessions: sessionmaker, *, since: dt.datetime, topic: str | None = No
     publishing, so they are marked unpublished and the relay re-sends them in order. Consumers deduplicate on the
     CloudEvents id, so an event the broker did keep has no second effect. Returns how many rows were re-queued."""
     with sessions.begin() as s:
-        q = update(OutboxEvent).where(OutboxEvent.created_at >= since, OutboxEvent.published_at.is_not(None))
+        q = update(OutboxEvent).where(
+            OutboxEvent.created_at >= since, OutboxEvent.published_at.is_not(None)
+        )
         if topic:
             q = q.where(OutboxEvent.topic == topic)
         return s.execute(q.values(published_at=None)).rowcount
@@ -67,8 +92,17 @@ def replay(sessions: sessionmaker, *, since: dt.datetime, topic: str | None = No
 class OutboxRelay:
     """Publishes unpublished outbox rows in order, then marks them. Runs as a thread in the service."""
 
-    def __init__(self, *, service: str, sessions: sessionmaker, producer_factory, clock: Clock,
-                 poll_interval: float = 0.2, batch_size: int = 500, send_timeout: float = 30.0):
+    def __init__(
+        self,
+        *,
+        service: str,
+        sessions: sessionmaker,
+        producer_factory,
+        clock: Clock,
+        poll_interval: float = 0.2,
+        batch_size: int = 500,
+        send_timeout: float = 30.0,
+    ):
         self._service = service
         self._sessions = sessions
         self._producer_factory = producer_factory
@@ -82,7 +116,9 @@ class OutboxRelay:
         self._tracer = trace.get_tracer("cms.outbox")
 
     def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name=f"{self._service}-outbox", daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"{self._service}-outbox", daemon=True
+        )
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
@@ -101,7 +137,9 @@ class OutboxRelay:
                 if sent >= self._batch:
                     continue  # more waiting: go again at once
             except Exception as exc:  # noqa: BLE001 - broker or DB down: keep the rows, retry later
-                log.warning("outbox relay pass failed; will retry", error=str(exc), retry_in=backoff)
+                log.warning(
+                    "outbox relay pass failed; will retry", error=str(exc), retry_in=backoff
+                )
                 self._reset_producer()
                 backoff = min(backoff * 2, 10.0)
             self._stop.wait(backoff)
@@ -117,12 +155,19 @@ class OutboxRelay:
     def relay_once(self) -> int:
         """One pass: claim, send, wait for acks, mark. Returns how many events were published."""
         with self._sessions.begin() as s:
-            if is_postgres(s.get_bind()) and not s.execute(
-                    text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _RELAY_LOCK_KEY}).scalar():
+            if (
+                is_postgres(s.get_bind())
+                and not s.execute(
+                    text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _RELAY_LOCK_KEY}
+                ).scalar()
+            ):
                 return 0
             rows = s.scalars(
-                select(OutboxEvent).where(OutboxEvent.published_at.is_(None)).order_by(OutboxEvent.id)
-                .limit(self._batch).with_for_update(skip_locked=True)
+                select(OutboxEvent)
+                .where(OutboxEvent.published_at.is_(None))
+                .order_by(OutboxEvent.id)
+                .limit(self._batch)
+                .with_for_update(skip_locked=True)
             ).all()
             OUTBOX_BACKLOG.labels(self._service).observe(len(rows))
             if not rows:
@@ -133,17 +178,30 @@ class OutboxRelay:
             for row in rows:
                 env = envelope_of(row)
                 ctx = propagate.extract(row.headers or {})
-                with self._tracer.start_as_current_span(f"{row.topic} publish", context=ctx,
-                                                        kind=trace.SpanKind.PRODUCER,
-                                                        attributes={"messaging.system": "kafka",
-                                                                    "messaging.destination.name": row.topic,
-                                                                    "messaging.message.id": row.event_id}):
-                    futures.append(self._producer.send(row.topic, key=row.partition_key.encode(), value=row.payload,
-                                                       headers=cloudevents.to_kafka_headers(env)))
+                with self._tracer.start_as_current_span(
+                    f"{row.topic} publish",
+                    context=ctx,
+                    kind=trace.SpanKind.PRODUCER,
+                    attributes={
+                        "messaging.system": "kafka",
+                        "messaging.destination.name": row.topic,
+                        "messaging.message.id": row.event_id,
+                    },
+                ):
+                    futures.append(
+                        self._producer.send(
+                            row.topic,
+                            key=row.partition_key.encode(),
+                            value=row.payload,
+                            headers=cloudevents.to_kafka_headers(env),
+                        )
+                    )
                 row.attempts += 1
             self._producer.flush(timeout=self._send_timeout)
             for f in futures:
-                f.get(timeout=self._send_timeout)  # raises if the broker refused: the transaction rolls back
+                f.get(
+                    timeout=self._send_timeout
+                )  # raises if the broker refused: the transaction rolls back
             now = self._clock.now()
             for row in rows:
                 row.published_at = now

@@ -5,7 +5,9 @@ from __future__ import annotations
 from .errors import ViolationCollector
 
 
-def page(page_size: int, page_token: str, *, default: int = 50, maximum: int = 500) -> tuple[int, int]:
+def page(
+    page_size: int, page_token: str, *, default: int = 50, maximum: int = 500
+) -> tuple[int, int]:
     """(size, offset) for a request; a negative size or a token this service did not issue names the field."""
     v = ViolationCollector()
     if page_size < 0:

@@ -57,8 +57,14 @@ def _metadata_value(metadata, key: str) -> str | None:
 
 
 class CmsServerInterceptor(grpc.ServerInterceptor):
-    def __init__(self, *, service: str, identity: IdentityCodec, guards: dict[str, Callable[[str, Any], None]],
-                 item_validated: frozenset[str] = frozenset()):
+    def __init__(
+        self,
+        *,
+        service: str,
+        identity: IdentityCodec,
+        guards: dict[str, Callable[[str, Any], None]],
+        item_validated: frozenset[str] = frozenset(),
+    ):
         self._service = service
         self._guards = guards
         self._item_validated = item_validated
@@ -74,18 +80,26 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
                 self._wrap_unary(handler.unary_unary, method, metadata),
-                handler.request_deserializer, handler.response_serializer)
+                handler.request_deserializer,
+                handler.response_serializer,
+            )
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
                 self._wrap_stream(handler.unary_stream, method, metadata, request_streaming=False),
-                handler.request_deserializer, handler.response_serializer)
+                handler.request_deserializer,
+                handler.response_serializer,
+            )
         if handler.stream_unary:
             return grpc.stream_unary_rpc_method_handler(
                 self._wrap_unary(handler.stream_unary, method, metadata, request_streaming=True),
-                handler.request_deserializer, handler.response_serializer)
+                handler.request_deserializer,
+                handler.response_serializer,
+            )
         return grpc.stream_stream_rpc_method_handler(
             self._wrap_stream(handler.stream_stream, method, metadata, request_streaming=True),
-            handler.request_deserializer, handler.response_serializer)
+            handler.request_deserializer,
+            handler.response_serializer,
+        )
 
     # -- the shared pipeline ------------------------------------------------------------------------------
 
@@ -118,8 +132,9 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
             self._guard(method, request)
             violations = [] if skip else request_violations(request)
             if violations:
-                raise errors.InvalidArgument([errors.FieldViolation(f"[{i}].{v.field}", v.description)
-                                              for v in violations])
+                raise errors.InvalidArgument(
+                    [errors.FieldViolation(f"[{i}].{v.field}", v.description) for v in violations]
+                )
             return request
 
         it = iter(requests)
@@ -132,6 +147,7 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
             yield first
             for i, request in enumerate(it, start=1):
                 yield check(i, request)
+
         return rest()
 
     def _fail(self, exc: BaseException, context, cid: str) -> str:
@@ -144,7 +160,9 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
             # The generated servicer base: the contract exists, the behaviour comes in a later release.
             context.abort(grpc.StatusCode.UNIMPLEMENTED, "method not implemented yet")
         log.error("rpc failed", exc_info=exc)
-        grpc_errors.abort(context, grpc_errors.internal_status(domain=self._domain, correlation_id=cid))
+        grpc_errors.abort(
+            context, grpc_errors.internal_status(domain=self._domain, correlation_id=cid)
+        )
         raise AssertionError("unreachable")  # abort raises
 
     def _end(self, method: str, started: float, code: str, token) -> None:
@@ -165,16 +183,22 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
             started, token, cid, code = time.perf_counter(), None, "", "OK"
             try:
                 cid, token = self._begin(method, metadata, context)
-                request = (self._validated_stream(request, method) if request_streaming
-                           else self._validated(request, method))
+                request = (
+                    self._validated_stream(request, method)
+                    if request_streaming
+                    else self._validated(request, method)
+                )
                 return behavior(request, context)
             except Exception as exc:  # noqa: BLE001 - every failure must become a status
                 code = "FAILED"
-                if not isinstance(exc, NotImplementedError) and self._code_after(context, "") not in ("", "OK"):
+                if not isinstance(exc, NotImplementedError) and self._code_after(
+                    context, ""
+                ) not in ("", "OK"):
                     raise  # the servicer already aborted with its own status
                 self._fail(exc, context, cid)
             finally:
                 self._end(method, started, self._code_after(context, code), token)
+
         return wrapped
 
     def _wrap_stream(self, behavior, method, metadata, request_streaming):
@@ -182,45 +206,77 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
             started, token, cid, code = time.perf_counter(), None, "", "OK"
             try:
                 cid, token = self._begin(method, metadata, context)
-                request = (self._validated_stream(request, method) if request_streaming
-                           else self._validated(request, method))
+                request = (
+                    self._validated_stream(request, method)
+                    if request_streaming
+                    else self._validated(request, method)
+                )
                 yield from behavior(request, context)
             except Exception as exc:  # noqa: BLE001
                 code = "FAILED"
-                if not isinstance(exc, NotImplementedError) and self._code_after(context, "") not in ("", "OK"):
+                if not isinstance(exc, NotImplementedError) and self._code_after(
+                    context, ""
+                ) not in ("", "OK"):
                     raise  # the servicer already aborted with its own status
                 self._fail(exc, context, cid)
             finally:
                 self._end(method, started, self._code_after(context, code), token)
+
         return wrapped
 
 
 class GrpcServer:
     """Owns one grpc.Server: servicers, interceptors, health, reflection, start/stop."""
 
-    def __init__(self, *, service: str, registrations: list[ServiceRegistration], identity: IdentityCodec,
-                 host: str = "0.0.0.0", port: int = 0, max_workers: int = 16):
+    def __init__(
+        self,
+        *,
+        service: str,
+        registrations: list[ServiceRegistration],
+        identity: IdentityCodec,
+        host: str = "0.0.0.0",
+        port: int = 0,
+        max_workers: int = 16,
+    ):
         self.service = service
         self._registrations = registrations
         self._address = f"{host}:{port}"
         self.health = health.HealthServicer()
         self._server = grpc.server(
-            futures.ThreadPoolExecutor(max_workers=max_workers, thread_name_prefix=f"{service}-rpc"),
+            futures.ThreadPoolExecutor(
+                max_workers=max_workers, thread_name_prefix=f"{service}-rpc"
+            ),
             interceptors=[
                 # Tracing first so every later step (auth, validation, logs) runs inside the span.
-                server_interceptor(filter_=filters.negate(filters.any_of(
-                    filters.service_prefix("grpc.health"), filters.service_prefix("grpc.reflection")))),
-                CmsServerInterceptor(service=service, identity=identity,
-                                     guards={r.full_name: r.guard for r in registrations if r.guard},
-                                     item_validated=frozenset(f"/{r.full_name}/{m}" for r in registrations
-                                                              for m in r.item_validated)),
+                server_interceptor(
+                    filter_=filters.negate(
+                        filters.any_of(
+                            filters.service_prefix("grpc.health"),
+                            filters.service_prefix("grpc.reflection"),
+                        )
+                    )
+                ),
+                CmsServerInterceptor(
+                    service=service,
+                    identity=identity,
+                    guards={r.full_name: r.guard for r in registrations if r.guard},
+                    item_validated=frozenset(
+                        f"/{r.full_name}/{m}" for r in registrations for m in r.item_validated
+                    ),
+                ),
             ],
-            options=[("grpc.max_receive_message_length", 16 * 1024 * 1024), ("grpc.so_reuseport", 0)],
+            options=[
+                ("grpc.max_receive_message_length", 16 * 1024 * 1024),
+                ("grpc.so_reuseport", 0),
+            ],
         )
         for r in registrations:
             r.add_to_server(r.servicer, self._server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
-        names = [r.full_name for r in registrations] + [health.SERVICE_NAME, reflection.SERVICE_NAME]
+        names = [r.full_name for r in registrations] + [
+            health.SERVICE_NAME,
+            reflection.SERVICE_NAME,
+        ]
         reflection.enable_server_reflection(names, self._server)
         self.port: int | None = None
 
@@ -234,7 +290,11 @@ class GrpcServer:
 
     def set_ready(self, ready: bool) -> None:
         """Readiness: the overall status, every API service and "readiness" follow it; liveness does not."""
-        status = health_pb2.HealthCheckResponse.SERVING if ready else health_pb2.HealthCheckResponse.NOT_SERVING
+        status = (
+            health_pb2.HealthCheckResponse.SERVING
+            if ready
+            else health_pb2.HealthCheckResponse.NOT_SERVING
+        )
         for name in ["", READINESS, *(r.full_name for r in self._registrations)]:
             self.health.set(name, status)
 

@@ -36,9 +36,18 @@ def kafka_producer_factory(bootstrap: str, client_id: str):
         from kafka import KafkaProducer
 
         # acks=all + idempotence: the relay marks a row published only after every in-sync replica has it.
-        return KafkaProducer(bootstrap_servers=bootstrap, client_id=client_id, acks="all", enable_idempotence=True,
-                             linger_ms=5, batch_size=256 * 1024, max_request_size=4 * 1024 * 1024,
-                             bootstrap_timeout_ms=10_000, max_block_ms=10_000)
+        return KafkaProducer(
+            bootstrap_servers=bootstrap,
+            client_id=client_id,
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=5,
+            batch_size=256 * 1024,
+            max_request_size=4 * 1024 * 1024,
+            bootstrap_timeout_ms=10_000,
+            max_block_ms=10_000,
+        )
+
     return make
 
 
@@ -48,7 +57,9 @@ def ensure_topics(bootstrap: str, topics: list[str], *, partitions: int = 6) -> 
     from kafka.admin import NewTopic
     from kafka.errors import TopicAlreadyExistsError
 
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="cms-topic-init", bootstrap_timeout_ms=10_000)
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap, client_id="cms-topic-init", bootstrap_timeout_ms=10_000
+    )
     try:
         existing = set(admin.list_topics())
         for t in topics:
@@ -75,9 +86,11 @@ class CmsService(abc.ABC):
     def __init__(self, settings: ServiceSettings, *, clock: Clock | None = None):
         self.settings = settings
         self.clock: Clock = clock or SystemClock(dt.timedelta(days=settings.clock_offset_days))
-        self.identity = IdentityCodec(settings.identity_signing_key.get_secret_value(),
-                                      algorithm=settings.identity_algorithm,
-                                      ttl_seconds=settings.identity_token_ttl_seconds)
+        self.identity = IdentityCodec(
+            settings.identity_signing_key.get_secret_value(),
+            algorithm=settings.identity_algorithm,
+            ttl_seconds=settings.identity_token_ttl_seconds,
+        )
         # How this service identifies itself when it calls others.
         self.tokens = TokenSource(self.identity, service_caller(self.name))
         self.engine = make_engine(settings.effective_database_url)
@@ -110,8 +123,14 @@ class CmsService(abc.ABC):
         if migrate:
             self.migrate()
         s = self.settings
-        self.server = GrpcServer(service=self.name, registrations=self.registrations(), identity=self.identity,
-                                 host=s.grpc_host, port=s.port, max_workers=s.grpc_max_workers)
+        self.server = GrpcServer(
+            service=self.name,
+            registrations=self.registrations(),
+            identity=self.identity,
+            host=s.grpc_host,
+            port=s.port,
+            max_workers=s.grpc_max_workers,
+        )
         port = self.server.start()
         if s.kafka_bootstrap_servers:
             topics = list(self.topics) + [t for sub in self.subscriptions() for t in sub.topics]
@@ -120,15 +139,24 @@ class CmsService(abc.ABC):
                     ensure_topics(s.kafka_bootstrap_servers, sorted(set(topics)))
                 except Exception as exc:  # noqa: BLE001 - the relay and consumers retry on their own
                     log.warning("could not ensure topics", error=str(exc))
-            self.relay = OutboxRelay(service=self.name, sessions=self.sessions, clock=self.clock,
-                                     producer_factory=kafka_producer_factory(s.kafka_bootstrap_servers, self.name),
-                                     poll_interval=s.outbox_poll_interval_seconds)
+            self.relay = OutboxRelay(
+                service=self.name,
+                sessions=self.sessions,
+                clock=self.clock,
+                producer_factory=kafka_producer_factory(s.kafka_bootstrap_servers, self.name),
+                poll_interval=s.outbox_poll_interval_seconds,
+            )
             self.relay.start()
             for sub in self.subscriptions():
-                c = IdempotentConsumer(service=self.name, subscription=sub, bootstrap_servers=s.kafka_bootstrap_servers,
-                                       sessions=self.sessions, clock=self.clock,
-                                       session_timeout_ms=s.consumer_session_timeout_ms,
-                                       heartbeat_interval_ms=s.consumer_heartbeat_interval_ms)
+                c = IdempotentConsumer(
+                    service=self.name,
+                    subscription=sub,
+                    bootstrap_servers=s.kafka_bootstrap_servers,
+                    sessions=self.sessions,
+                    clock=self.clock,
+                    session_timeout_ms=s.consumer_session_timeout_ms,
+                    heartbeat_interval_ms=s.consumer_heartbeat_interval_ms,
+                )
                 c.start()
                 self.consumers.append(c)
         else:
@@ -168,11 +196,19 @@ class CmsService(abc.ABC):
 
 def main(service_class: type[CmsService], argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog=f"cms-{service_class.name}")
-    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "migrate", "replay-outbox"],
-                        help="serve: run the gRPC server, outbox relay and consumers; migrate: upgrade the database; "
-                             "replay-outbox: re-send the events recorded since --since (after a broker lost data)")
-    parser.add_argument("--since", type=dt.datetime.fromisoformat,
-                        help="replay-outbox: ISO 8601 instant with offset, e.g. 2026-04-06T09:00:00+00:00")
+    parser.add_argument(
+        "command",
+        nargs="?",
+        default="serve",
+        choices=["serve", "migrate", "replay-outbox"],
+        help="serve: run the gRPC server, outbox relay and consumers; migrate: upgrade the database; "
+        "replay-outbox: re-send the events recorded since --since (after a broker lost data)",
+    )
+    parser.add_argument(
+        "--since",
+        type=dt.datetime.fromisoformat,
+        help="replay-outbox: ISO 8601 instant with offset, e.g. 2026-04-06T09:00:00+00:00",
+    )
     args = parser.parse_args(argv)
     settings = service_class.settings_class()
     configure_logging(service=service_class.name, level=settings.log_level, fmt=settings.log_format)
@@ -194,4 +230,3 @@ def main(service_class: type[CmsService], argv: list[str] | None = None) -> int:
     serve_metrics(settings.metrics_port)
     service.serve_forever()
     return 0
-

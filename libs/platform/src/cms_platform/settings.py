@@ -55,7 +55,10 @@ class ServiceSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _production_needs_real_key(self) -> ServiceSettings:
-        if self.environment == "production" and self.identity_signing_key.get_secret_value() == DEV_SIGNING_KEY:
+        if (
+            self.environment == "production"
+            and self.identity_signing_key.get_secret_value() == DEV_SIGNING_KEY
+        ):
             raise ValueError("identity_signing_key must be set in production")
         return self
 
@@ -95,7 +98,9 @@ class SimulatorSettings(ServiceSettings):
     def _no_scenarios_in_production(self):
         if self.environment == "production" and self.scenario_admin_enabled:
             prefix = self.model_config.get("env_prefix", "")
-            raise ValueError(f"the scenario admin service must be off in production ({prefix}SCENARIO_ADMIN_ENABLED=false)")
+            raise ValueError(
+                f"the scenario admin service must be off in production ({prefix}SCENARIO_ADMIN_ENABLED=false)"
+            )
         return self
 
     @property

@@ -42,10 +42,19 @@ class TokenBucket:
 
 
 class ExternalSystemBehaviour:
-    def __init__(self, *, clock: Clock, system: str = "the external system", outage_reason: str = "SERVER_ERROR",
-                 requests_per_second: float = 0.0, burst: float = 10.0,
-                 maintenance: tuple[MaintenanceWindow, ...] = (), outage_probability: float = 0.0,
-                 latency_p50_ms: float = 0.0, seed: int | None = None):
+    def __init__(
+        self,
+        *,
+        clock: Clock,
+        system: str = "the external system",
+        outage_reason: str = "SERVER_ERROR",
+        requests_per_second: float = 0.0,
+        burst: float = 10.0,
+        maintenance: tuple[MaintenanceWindow, ...] = (),
+        outage_probability: float = 0.0,
+        latency_p50_ms: float = 0.0,
+        seed: int | None = None,
+    ):
         self._clock = clock
         self._system = system
         self._outage_reason = outage_reason
@@ -61,24 +70,39 @@ class ExternalSystemBehaviour:
         now = self._clock.now()
         for w in self._maintenance:
             if w.start <= now < w.end:
-                raise Unavailable(f"{self._system} is in a scheduled maintenance window until {w.end.isoformat()}",
-                                  reason="SCHEDULED_MAINTENANCE", retry_after_seconds=(w.end - now).total_seconds())
+                raise Unavailable(
+                    f"{self._system} is in a scheduled maintenance window until {w.end.isoformat()}",
+                    reason="SCHEDULED_MAINTENANCE",
+                    retry_after_seconds=(w.end - now).total_seconds(),
+                )
         if self._outage and self._random.random() < self._outage:
-            raise Unavailable(f"{self._system} did not answer", reason=self._outage_reason, retry_after_seconds=5)
+            raise Unavailable(
+                f"{self._system} did not answer", reason=self._outage_reason, retry_after_seconds=5
+            )
         if self._bucket is not None:
             wait = self._bucket.take(caller)
             if wait:
-                raise ResourceExhausted(f"{self._system} throttled the request (too many requests a second)",
-                                        reason="MESSAGE_THROTTLED_OUT", retry_after_seconds=wait)
+                raise ResourceExhausted(
+                    f"{self._system} throttled the request (too many requests a second)",
+                    reason="MESSAGE_THROTTLED_OUT",
+                    retry_after_seconds=wait,
+                )
         if self._latency:
             # Log-normal around the p50: most calls near it, a long tail (p95 ≈ 6.7 × p50).
             time.sleep(self._latency * self._random.lognormvariate(0, 1.15))
 
 
-def behaviour_from(settings, clock: Clock, system: str, outage_reason: str = "SERVER_ERROR") -> ExternalSystemBehaviour:
+def behaviour_from(
+    settings, clock: Clock, system: str, outage_reason: str = "SERVER_ERROR"
+) -> ExternalSystemBehaviour:
     """The behaviour a gateway's SimulatorSettings describe."""
     return ExternalSystemBehaviour(
-        clock=clock, system=system, outage_reason=outage_reason, requests_per_second=settings.throttle_requests_per_second,
-        burst=settings.throttle_burst, outage_probability=settings.outage_probability,
+        clock=clock,
+        system=system,
+        outage_reason=outage_reason,
+        requests_per_second=settings.throttle_requests_per_second,
+        burst=settings.throttle_burst,
+        outage_probability=settings.outage_probability,
         latency_p50_ms=settings.latency_p50_ms,
-        maintenance=tuple(MaintenanceWindow(a, b) for a, b in settings.maintenance_windows))
+        maintenance=tuple(MaintenanceWindow(a, b) for a, b in settings.maintenance_windows),
+    )

@@ -83,7 +83,9 @@ def database_url(postgres_server, tmp_path, _database_dropper) -> Iterator[Calla
     def make(name: str) -> str:
         if postgres_server is None:
             return f"sqlite:///{tmp_path / name}.db"
-        url = devinfra.database_url(postgres_server, f"cms_t_{uuid.uuid4().hex[:10]}_{name.replace('-', '_')}")
+        url = devinfra.database_url(
+            postgres_server, f"cms_t_{uuid.uuid4().hex[:10]}_{name.replace('-', '_')}"
+        )
         ensure_database(url)
         created.append(url)
         return url
@@ -138,10 +140,19 @@ def creds(identity) -> Credentials:
 
 def service_settings(settings_class, *, database_url: str, kafka: str | None = None, **overrides):
     """Settings for a service under test: loopback, port 0, the test key, fast Kafka group joins."""
-    values = dict(environment="test", grpc_host="127.0.0.1", grpc_port=0, database_url=database_url,
-                  kafka_bootstrap_servers=kafka, consumer_session_timeout_ms=4000,
-                  consumer_heartbeat_interval_ms=1000, outbox_poll_interval_seconds=0.05,
-                  shutdown_grace_seconds=0.2, log_format="console", log_level=os.environ.get("CMS_TEST_LOG_LEVEL", "WARNING"))
+    values = dict(
+        environment="test",
+        grpc_host="127.0.0.1",
+        grpc_port=0,
+        database_url=database_url,
+        kafka_bootstrap_servers=kafka,
+        consumer_session_timeout_ms=4000,
+        consumer_heartbeat_interval_ms=1000,
+        outbox_poll_interval_seconds=0.05,
+        shutdown_grace_seconds=0.2,
+        log_format="console",
+        log_level=os.environ.get("CMS_TEST_LOG_LEVEL", "WARNING"),
+    )
     values.update(overrides)
     return settings_class(**values)
 
@@ -151,11 +162,20 @@ def start_service(database_url, clock) -> Iterator[Callable]:
     """start_service(ServiceClass, kafka=..., **settings) → (service, channel) with the service on port 0."""
     running = []
 
-    def start(service_class, *, kafka: str | None = None, db_name: str | None = None, service_clock=None,
-              **overrides):
-        settings = service_settings(service_class.settings_class,
-                                    database_url=database_url(db_name or service_class.name), kafka=kafka,
-                                    **overrides)
+    def start(
+        service_class,
+        *,
+        kafka: str | None = None,
+        db_name: str | None = None,
+        service_clock=None,
+        **overrides,
+    ):
+        settings = service_settings(
+            service_class.settings_class,
+            database_url=database_url(db_name or service_class.name),
+            kafka=kafka,
+            **overrides,
+        )
         service = service_class(settings, clock=service_clock or clock)
         port = service.start()
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")
@@ -184,9 +204,15 @@ def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 20.0)
 
     from kafka import KafkaConsumer
 
-    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"reader-{uuid.uuid4()}",
-                             auto_offset_reset="earliest", enable_auto_commit=False,
-                             session_timeout_ms=4000, heartbeat_interval_ms=1000)
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"reader-{uuid.uuid4()}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        session_timeout_ms=4000,
+        heartbeat_interval_ms=1000,
+    )
     records: list = []
     deadline = time.monotonic() + timeout
     try:
@@ -200,7 +226,9 @@ def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 20.0)
     return records
 
 
-def wait_until(predicate, *, timeout: float = 30.0, interval: float = 0.05, what: str = "condition"):
+def wait_until(
+    predicate, *, timeout: float = 30.0, interval: float = 0.05, what: str = "condition"
+):
     """Poll until `predicate()` is truthy and return it (events arrive asynchronously); fail after `timeout`."""
     import time
 

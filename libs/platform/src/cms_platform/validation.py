@@ -26,7 +26,9 @@ _DATE = "google.type.Date"
 
 
 def _is_repeated(field: _d.FieldDescriptor) -> bool:
-    return field.is_repeated if hasattr(field, "is_repeated") else field.label == field.LABEL_REPEATED
+    return (
+        field.is_repeated if hasattr(field, "is_repeated") else field.label == field.LABEL_REPEATED
+    )
 
 
 def _is_map(field: _d.FieldDescriptor) -> bool:
@@ -87,7 +89,12 @@ def _walk(msg: Message, prefix: str, violations: list[FieldViolation]) -> None:
             violations.append(FieldViolation(path, "is required"))
         elif field.type == field.TYPE_ENUM and value == 0:
             violations.append(FieldViolation(path, "is required (must not be UNSPECIFIED)"))
-        elif field.type == field.TYPE_BYTES and not value or field.has_presence and not msg.HasField(field.name):
+        elif (
+            field.type == field.TYPE_BYTES
+            and not value
+            or field.has_presence
+            and not msg.HasField(field.name)
+        ):
             violations.append(FieldViolation(path, "is required"))
 
 
@@ -103,9 +110,17 @@ def request_violations(request: Message) -> list[FieldViolation]:
     violations: list[FieldViolation] = []
     _walk(request, "", violations)
     fields = request.DESCRIPTOR.fields_by_name
-    if "request_id" in fields and fields["request_id"].type == _d.FieldDescriptor.TYPE_STRING and request.request_id:
+    if (
+        "request_id" in fields
+        and fields["request_id"].type == _d.FieldDescriptor.TYPE_STRING
+        and request.request_id
+    ):
         try:
             uuid.UUID(request.request_id)
         except ValueError:
-            violations.append(FieldViolation("request_id", "must be a UUID (the client-generated idempotency key)"))
+            violations.append(
+                FieldViolation(
+                    "request_id", "must be a UUID (the client-generated idempotency key)"
+                )
+            )
     return violations

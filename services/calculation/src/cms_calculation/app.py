@@ -26,8 +26,12 @@ class CalculationService(CmsService):
         super().__init__(settings, **kw)
         workers = settings.bulk_workers if settings.bulk_workers is not None else default_workers()
         self.rule_book = RuleBook(settings.reform_start_date)
-        self.bulk = BulkRunner(workers=workers, rule_book=self.rule_book, reform_start=settings.reform_start_date,
-                               clock=self.clock)
+        self.bulk = BulkRunner(
+            workers=workers,
+            rule_book=self.rule_book,
+            reform_start=settings.reform_start_date,
+            clock=self.clock,
+        )
 
     def stop(self) -> None:
         super().stop()
@@ -35,11 +39,22 @@ class CalculationService(CmsService):
 
     def registrations(self) -> list[ServiceRegistration]:
         rule_book = self.rule_book
-        full_name = calculation_service_pb2.DESCRIPTOR.services_by_name["CalculationService"].full_name
-        return [ServiceRegistration(full_name, calculation_service_pb2_grpc.add_CalculationServiceServicer_to_server,
-                                    CalculationServicer(sessions=self.sessions, clock=self.clock, rule_book=rule_book,
-                                                        bulk_runner=self.bulk),
-                                    item_validated=frozenset({"BulkCalculate"}))]
+        full_name = calculation_service_pb2.DESCRIPTOR.services_by_name[
+            "CalculationService"
+        ].full_name
+        return [
+            ServiceRegistration(
+                full_name,
+                calculation_service_pb2_grpc.add_CalculationServiceServicer_to_server,
+                CalculationServicer(
+                    sessions=self.sessions,
+                    clock=self.clock,
+                    rule_book=rule_book,
+                    bulk_runner=self.bulk,
+                ),
+                item_validated=frozenset({"BulkCalculate"}),
+            )
+        ]
 
 
 def main(argv: list[str] | None = None) -> int:

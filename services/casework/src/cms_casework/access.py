@@ -18,15 +18,23 @@ from cms_platform.identity import Caller, CallerKind, current_caller
 from .models import CaseAuditRecord, CaseRecord
 
 CASEWORKER, TEAM_LEADER, SENSITIVE, CLIENT, SERVICE = (
-    "caseworker", "team_leader", "sensitive_case_workgroup", "client", "service")
+    "caseworker",
+    "team_leader",
+    "sensitive_case_workgroup",
+    "client",
+    "service",
+)
 STAFF = (CASEWORKER, TEAM_LEADER, SENSITIVE)
 EVERYONE = (*STAFF, CLIENT, SERVICE)
 SENSITIVE_WORKGROUP = "sensitive-case-workgroup"
 DEFAULT_WORKGROUP = "case-maintenance"
 METHOD_PREFIX = "/cms.casework.v1.CaseworkService/"
 
-_KIND = {CallerKind.STAFF: common.CALLER_KIND_STAFF, CallerKind.CLIENT: common.CALLER_KIND_CLIENT,
-         CallerKind.SERVICE: common.CALLER_KIND_SERVICE}
+_KIND = {
+    CallerKind.STAFF: common.CALLER_KIND_STAFF,
+    CallerKind.CLIENT: common.CALLER_KIND_CLIENT,
+    CallerKind.SERVICE: common.CALLER_KIND_SERVICE,
+}
 
 
 def role_of(caller: Caller) -> str:
@@ -41,8 +49,11 @@ def require(*allowed: str) -> Caller:
     """The caller, if their role is one of `allowed`; else PERMISSION_DENIED naming the roles that may."""
     caller = current_caller()
     if role_of(caller) not in allowed:
-        raise PermissionDenied(f"a {role_of(caller) or 'caller without a role'} may not do this; "
-                               f"allowed: {', '.join(allowed)}", reason="ROLE_NOT_PERMITTED")
+        raise PermissionDenied(
+            f"a {role_of(caller) or 'caller without a role'} may not do this; "
+            f"allowed: {', '.join(allowed)}",
+            reason="ROLE_NOT_PERMITTED",
+        )
     return caller
 
 
@@ -68,14 +79,31 @@ class HiddenCase(NotFound):
         self.case_id, self.name = case_id, name
 
 
-def audit(db, *, clock: Clock, caller: Caller, method: str, case_id: str, resource: str, permitted: bool) -> None:
-    db.add(CaseAuditRecord(case_id=case_id, at=clock.now(), principal=caller.subject[:200],
-                           caller_kind=str(caller.kind), role=role_of(caller)[:60], method=(METHOD_PREFIX + method)[:120],
-                           resource=resource[:200], permitted=permitted))
+def audit(
+    db, *, clock: Clock, caller: Caller, method: str, case_id: str, resource: str, permitted: bool
+) -> None:
+    db.add(
+        CaseAuditRecord(
+            case_id=case_id,
+            at=clock.now(),
+            principal=caller.subject[:200],
+            caller_kind=str(caller.kind),
+            role=role_of(caller)[:60],
+            method=(METHOD_PREFIX + method)[:120],
+            resource=resource[:200],
+            permitted=permitted,
+        )
+    )
 
 
 def audit_entry(row: CaseAuditRecord) -> pb.AuditEntry:
-    entry = pb.AuditEntry(principal=row.principal, caller_kind=_KIND.get(CallerKind(row.caller_kind), 0), role=row.role,
-                          method=row.method, resource=row.resource, permitted=row.permitted)
+    entry = pb.AuditEntry(
+        principal=row.principal,
+        caller_kind=_KIND.get(CallerKind(row.caller_kind), 0),
+        role=row.role,
+        method=row.method,
+        resource=row.resource,
+        permitted=row.permitted,
+    )
     entry.time.FromDatetime(row.at)
     return entry

@@ -25,23 +25,40 @@ class CaseworkService(CmsService):
 
     def __init__(self, settings: CaseworkSettings, **kw):
         super().__init__(settings, **kw)
-        self.downstream = downstream.connect(calculation_address=settings.calculation_address,
-                                             hmrc_address=settings.hmrc_gateway_address,
-                                             dwp_address=settings.dwp_gateway_address,
-                                             cra_address=settings.cra_gateway_address, tokens=self.tokens,
-                                             deadline=settings.downstream_deadline_seconds)
-        self.scheduler = Scheduler(sessions=self.sessions, clock=self.clock, downstream=self.downstream)
+        self.downstream = downstream.connect(
+            calculation_address=settings.calculation_address,
+            hmrc_address=settings.hmrc_gateway_address,
+            dwp_address=settings.dwp_gateway_address,
+            cra_address=settings.cra_gateway_address,
+            tokens=self.tokens,
+            deadline=settings.downstream_deadline_seconds,
+        )
+        self.scheduler = Scheduler(
+            sessions=self.sessions, clock=self.clock, downstream=self.downstream
+        )
         self._daily = self.scheduler.periodic(settings.scheduler_interval_seconds)
-        self._feed_changes = feeds.applier(sessions=self.sessions, clock=self.clock, downstream=self.downstream,
-                                           interval_seconds=settings.feed_apply_interval_seconds)
+        self._feed_changes = feeds.applier(
+            sessions=self.sessions,
+            clock=self.clock,
+            downstream=self.downstream,
+            interval_seconds=settings.feed_apply_interval_seconds,
+        )
 
     def registrations(self) -> list[ServiceRegistration]:
         full_name = casework_service_pb2.DESCRIPTOR.services_by_name["CaseworkService"].full_name
-        return [ServiceRegistration(full_name, casework_service_pb2_grpc.add_CaseworkServiceServicer_to_server,
-                                    CaseworkServicer(sessions=self.sessions, clock=self.clock,
-                                                     downstream=self.downstream,
-                                                     deadline=self.settings.downstream_deadline_seconds,
-                                                     scheduler=self.scheduler))]
+        return [
+            ServiceRegistration(
+                full_name,
+                casework_service_pb2_grpc.add_CaseworkServiceServicer_to_server,
+                CaseworkServicer(
+                    sessions=self.sessions,
+                    clock=self.clock,
+                    downstream=self.downstream,
+                    deadline=self.settings.downstream_deadline_seconds,
+                    scheduler=self.scheduler,
+                ),
+            )
+        ]
 
     def start(self, *, migrate: bool = True) -> int:
         port = super().start(migrate=migrate)

@@ -18,9 +18,15 @@ from .models import CorrespondenceRecord
 # Session.info keys: what this transaction made and cancelled.
 _MADE, _CANCELLED = "cms_correspondence_made", "cms_correspondence_cancelled"
 DISPATCH_HOUR_UTC = 17  # the end-of-day print and send run [D]
-SCHEDULED, SENT, CANCELLED, SUPPRESSED = (pb.CorrespondenceState.Name(s) for s in (
-    pb.CORRESPONDENCE_STATE_SCHEDULED, pb.CORRESPONDENCE_STATE_SENT, pb.CORRESPONDENCE_STATE_CANCELLED_REDUNDANT,
-    pb.CORRESPONDENCE_STATE_SUPPRESSED))
+SCHEDULED, SENT, CANCELLED, SUPPRESSED = (
+    pb.CorrespondenceState.Name(s)
+    for s in (
+        pb.CORRESPONDENCE_STATE_SCHEDULED,
+        pb.CORRESPONDENCE_STATE_SENT,
+        pb.CORRESPONDENCE_STATE_CANCELLED_REDUNDANT,
+        pb.CORRESPONDENCE_STATE_SUPPRESSED,
+    )
+)
 
 
 def _document(row: CorrespondenceRecord) -> pb.Correspondence:
@@ -35,25 +41,49 @@ def end_of_day(day: dt.date) -> dt.datetime:
     return dt.datetime(day.year, day.month, day.day, DISPATCH_HOUR_UTC, tzinfo=dt.UTC)
 
 
-def schedule(db: Session, *, case_row, kind: int, recipient: str, clock: Clock, service_request: str = "",
-             due: dt.datetime | None = None) -> pb.Correspondence:
+def schedule(
+    db: Session,
+    *,
+    case_row,
+    kind: int,
+    recipient: str,
+    clock: Clock,
+    service_request: str = "",
+    due: dt.datetime | None = None,
+) -> pb.Correspondence:
     """Queue an item for `recipient` (`clients/{id}`) by their preferred channel; suppressed at once when contact with
     them is suppressed."""
-    client = store.client_document(store.client_row(db, store.id_from(recipient, "clients", "recipient")))
+    client = store.client_document(
+        store.client_row(db, store.id_from(recipient, "clients", "recipient"))
+    )
     channel = client.contact_preferences.preferred_channel or pb.CONTACT_CHANNEL_POST
     if kind == pb.CORRESPONDENCE_KIND_CLIENT_CALL:
         channel = pb.CONTACT_CHANNEL_PHONE
     item_id = store.new_id()
-    item = pb.Correspondence(name=f"cases/{case_row.id}/correspondence/{item_id}", kind=kind, channel=channel,
-                             state=pb.CORRESPONDENCE_STATE_SUPPRESSED if client.contact_suppressed
-                             else pb.CORRESPONDENCE_STATE_SCHEDULED, recipient=recipient,
-                             service_request=service_request)
+    item = pb.Correspondence(
+        name=f"cases/{case_row.id}/correspondence/{item_id}",
+        kind=kind,
+        channel=channel,
+        state=pb.CORRESPONDENCE_STATE_SUPPRESSED
+        if client.contact_suppressed
+        else pb.CORRESPONDENCE_STATE_SCHEDULED,
+        recipient=recipient,
+        service_request=service_request,
+    )
     when = due or end_of_day(clock.today())
     item.due_time.FromDatetime(when)
     item.create_time.FromDatetime(clock.now())
-    row = CorrespondenceRecord(id=item_id, case_id=case_row.id, kind=pb.CorrespondenceKind.Name(kind), state="",
-                               recipient=recipient, service_request=service_request, due_at=when, document=b"",
-                               created_at=clock.now())
+    row = CorrespondenceRecord(
+        id=item_id,
+        case_id=case_row.id,
+        kind=pb.CorrespondenceKind.Name(kind),
+        state="",
+        recipient=recipient,
+        service_request=service_request,
+        due_at=when,
+        document=b"",
+        created_at=clock.now(),
+    )
     _save(row, item)
     db.add(row)
     db.info.setdefault(_MADE, set()).add(item.name)
@@ -65,17 +95,28 @@ def cancelled_in(db: Session) -> list[str]:
     return list(db.info.get(_CANCELLED, []))
 
 
-def cancel_redundant(db: Session, *, case_id: str, kinds: tuple[int, ...], recipient: str, superseded_by: str,
-                     clock: Clock) -> list[str]:
+def cancel_redundant(
+    db: Session,
+    *,
+    case_id: str,
+    kinds: tuple[int, ...],
+    recipient: str,
+    superseded_by: str,
+    clock: Clock,
+) -> list[str]:
     """Cancel items of these kinds still waiting for today's dispatch to this recipient: a later one says it all.
     Items made in this same transaction are never cancelled (a step's own letters belong together)."""
     cancelled = []
     start = end_of_day(clock.today()) - dt.timedelta(days=1)
-    rows = db.scalars(select(CorrespondenceRecord).where(
-        CorrespondenceRecord.case_id == case_id, CorrespondenceRecord.state == SCHEDULED,
-        CorrespondenceRecord.recipient == recipient,
-        CorrespondenceRecord.kind.in_([pb.CorrespondenceKind.Name(k) for k in kinds]),
-        CorrespondenceRecord.due_at > start))
+    rows = db.scalars(
+        select(CorrespondenceRecord).where(
+            CorrespondenceRecord.case_id == case_id,
+            CorrespondenceRecord.state == SCHEDULED,
+            CorrespondenceRecord.recipient == recipient,
+            CorrespondenceRecord.kind.in_([pb.CorrespondenceKind.Name(k) for k in kinds]),
+            CorrespondenceRecord.due_at > start,
+        )
+    )
     for row in rows:
         item = _document(row)
         if item.name == superseded_by or item.name in db.info.get(_MADE, ()):
@@ -90,8 +131,11 @@ def cancel_redundant(db: Session, *, case_id: str, kinds: tuple[int, ...], recip
 def suppress_for(db: Session, *, recipient: str) -> int:
     """A death notification: nothing still waiting goes to this client."""
     count = 0
-    for row in db.scalars(select(CorrespondenceRecord).where(CorrespondenceRecord.recipient == recipient,
-                                                             CorrespondenceRecord.state == SCHEDULED)):
+    for row in db.scalars(
+        select(CorrespondenceRecord).where(
+            CorrespondenceRecord.recipient == recipient, CorrespondenceRecord.state == SCHEDULED
+        )
+    ):
         item = _document(row)
         item.state = pb.CORRESPONDENCE_STATE_SUPPRESSED
         _save(row, item)
@@ -102,9 +146,14 @@ def suppress_for(db: Session, *, recipient: str) -> int:
 def dispatch_due(db: Session, *, as_of: dt.date, clock: Clock) -> int:
     """Send everything due by the end of `as_of` (the end-of-day run)."""
     sent = 0
-    for row in db.scalars(select(CorrespondenceRecord).where(CorrespondenceRecord.state == SCHEDULED,
-                                                             CorrespondenceRecord.due_at <= end_of_day(as_of))
-                          .order_by(CorrespondenceRecord.due_at, CorrespondenceRecord.id)):
+    for row in db.scalars(
+        select(CorrespondenceRecord)
+        .where(
+            CorrespondenceRecord.state == SCHEDULED,
+            CorrespondenceRecord.due_at <= end_of_day(as_of),
+        )
+        .order_by(CorrespondenceRecord.due_at, CorrespondenceRecord.id)
+    ):
         item = _document(row)
         item.state = pb.CORRESPONDENCE_STATE_SENT
         item.sent_time.FromDatetime(clock.now())
@@ -113,8 +162,14 @@ def dispatch_due(db: Session, *, as_of: dt.date, clock: Clock) -> int:
     return sent
 
 
-def list_for_case(db: Session, *, case_id: str, size: int, offset: int) -> tuple[list[pb.Correspondence], bool]:
-    rows = db.scalars(select(CorrespondenceRecord).where(CorrespondenceRecord.case_id == case_id)
-                      .order_by(CorrespondenceRecord.created_at.desc(), CorrespondenceRecord.id)
-                      .offset(offset).limit(size + 1)).all()
+def list_for_case(
+    db: Session, *, case_id: str, size: int, offset: int
+) -> tuple[list[pb.Correspondence], bool]:
+    rows = db.scalars(
+        select(CorrespondenceRecord)
+        .where(CorrespondenceRecord.case_id == case_id)
+        .order_by(CorrespondenceRecord.created_at.desc(), CorrespondenceRecord.id)
+        .offset(offset)
+        .limit(size + 1)
+    ).all()
     return [_document(r) for r in rows[:size]], len(rows) > size

@@ -34,20 +34,46 @@ class Downstream:
             c.close()
 
 
-def connect(*, calculation_address: str, hmrc_address: str, dwp_address: str, cra_address: str, tokens: TokenSource,
-            deadline: float) -> Downstream:
-    calc = open_channel(calculation_address, tokens=tokens, default_deadline=deadline,
-                        services=[_full_name(calculation_service_pb2, "CalculationService")])
-    hmrc = open_channel(hmrc_address, tokens=tokens, default_deadline=deadline,
-                        services=[_full_name(hmrc_service_pb2, "HmrcGatewayService")])
-    dwp = open_channel(dwp_address, tokens=tokens, default_deadline=deadline,
-                       services=[_full_name(dwp_service_pb2, "DwpGatewayService")])
-    cra = open_channel(cra_address, tokens=tokens, default_deadline=deadline,
-                       services=[_full_name(cra_service_pb2, "CraGatewayService")])
-    return Downstream(calculation=calculation_service_pb2_grpc.CalculationServiceStub(calc),
-                      hmrc=hmrc_service_pb2_grpc.HmrcGatewayServiceStub(hmrc),
-                      dwp=dwp_service_pb2_grpc.DwpGatewayServiceStub(dwp),
-                      cra=cra_service_pb2_grpc.CraGatewayServiceStub(cra), channels=[calc, hmrc, dwp, cra])
+def connect(
+    *,
+    calculation_address: str,
+    hmrc_address: str,
+    dwp_address: str,
+    cra_address: str,
+    tokens: TokenSource,
+    deadline: float,
+) -> Downstream:
+    calc = open_channel(
+        calculation_address,
+        tokens=tokens,
+        default_deadline=deadline,
+        services=[_full_name(calculation_service_pb2, "CalculationService")],
+    )
+    hmrc = open_channel(
+        hmrc_address,
+        tokens=tokens,
+        default_deadline=deadline,
+        services=[_full_name(hmrc_service_pb2, "HmrcGatewayService")],
+    )
+    dwp = open_channel(
+        dwp_address,
+        tokens=tokens,
+        default_deadline=deadline,
+        services=[_full_name(dwp_service_pb2, "DwpGatewayService")],
+    )
+    cra = open_channel(
+        cra_address,
+        tokens=tokens,
+        default_deadline=deadline,
+        services=[_full_name(cra_service_pb2, "CraGatewayService")],
+    )
+    return Downstream(
+        calculation=calculation_service_pb2_grpc.CalculationServiceStub(calc),
+        hmrc=hmrc_service_pb2_grpc.HmrcGatewayServiceStub(hmrc),
+        dwp=dwp_service_pb2_grpc.DwpGatewayServiceStub(dwp),
+        cra=cra_service_pb2_grpc.CraGatewayServiceStub(cra),
+        channels=[calc, hmrc, dwp, cra],
+    )
 
 
 def call(method, request, *, what: str, context=None, ceiling: float = 5.0, tolerate: tuple = ()):
@@ -72,10 +98,22 @@ def budget(context, ceiling: float, margin: float = 0.1) -> float:
 def translate(err: grpc.RpcError, what: str) -> Exception:
     """A downstream failure as a domain error our own callers can act on (never INTERNAL): a transport failure is
     UNAVAILABLE (retry with the same request id); a refusal is a failed precondition naming the service and why."""
-    if err.code() in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED,
-                      grpc.StatusCode.RESOURCE_EXHAUSTED, grpc.StatusCode.INTERNAL, grpc.StatusCode.UNKNOWN):
-        return Unavailable(f"{what} is unavailable ({err.code().name}); retry with the same request_id",
-                           retry_after_seconds=1.0)
-    return FailedPrecondition(PreconditionViolation("DOWNSTREAM_REFUSED", what,
-                                                    f"{what} refused the request ({err.code().name}): {err.details()}"),
-                              reason="DOWNSTREAM_REFUSED")
+    if err.code() in (
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.UNKNOWN,
+    ):
+        return Unavailable(
+            f"{what} is unavailable ({err.code().name}); retry with the same request_id",
+            retry_after_seconds=1.0,
+        )
+    return FailedPrecondition(
+        PreconditionViolation(
+            "DOWNSTREAM_REFUSED",
+            what,
+            f"{what} refused the request ({err.code().name}): {err.details()}",
+        ),
+        reason="DOWNSTREAM_REFUSED",
+    )

@@ -33,11 +33,13 @@ class CaseRecord(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
     __mapper_args__ = {"version_id_col": version}
-    __table_args__ = (Index("ix_cases_paying_parent_nino", "paying_parent_nino"),
-                      Index("ix_cases_paying_parent_client", "paying_parent_client_id"),
-                      Index("ix_cases_receiving_parent_client", "receiving_parent_client_id"),
-                      Index("ix_cases_annual_review", "annual_review_date"),
-                      Index("ix_cases_surveillance_review", "surveillance_review_date"))
+    __table_args__ = (
+        Index("ix_cases_paying_parent_nino", "paying_parent_nino"),
+        Index("ix_cases_paying_parent_client", "paying_parent_client_id"),
+        Index("ix_cases_receiving_parent_client", "receiving_parent_client_id"),
+        Index("ix_cases_annual_review", "annual_review_date"),
+        Index("ix_cases_surveillance_review", "surveillance_review_date"),
+    )
 
 
 class ClientRecord(Base):
@@ -74,9 +76,11 @@ class ServiceRequestRecord(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
-    __table_args__ = (Index("ix_service_requests_case", "case_id", "created_at"),
-                      Index("ix_service_requests_queue", "workgroup", "status"),
-                      Index("ix_service_requests_sla", "actioned", "action_due_at"))
+    __table_args__ = (
+        Index("ix_service_requests_case", "case_id", "created_at"),
+        Index("ix_service_requests_queue", "workgroup", "status"),
+        Index("ix_service_requests_sla", "actioned", "action_due_at"),
+    )
 
 
 class ChangeRecord(Base):
@@ -94,9 +98,11 @@ class ChangeRecord(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
-    __table_args__ = (Index("ix_changes_case_state", "case_id", "state"),
-                      Index("ix_changes_subject", "subject_client", "type"),
-                      UniqueConstraint("case_id", "source_event_id", name="uq_changes_source_event"))
+    __table_args__ = (
+        Index("ix_changes_case_state", "case_id", "state"),
+        Index("ix_changes_subject", "subject_client", "type"),
+        UniqueConstraint("case_id", "source_event_id", name="uq_changes_source_event"),
+    )
 
 
 class PaymentPlanRecord(Base):
@@ -124,8 +130,10 @@ class CorrespondenceRecord(Base):
     document: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
-    __table_args__ = (Index("ix_correspondence_case", "case_id", "created_at"),
-                      Index("ix_correspondence_due", "state", "due_at"))
+    __table_args__ = (
+        Index("ix_correspondence_case", "case_id", "created_at"),
+        Index("ix_correspondence_due", "state", "due_at"),
+    )
 
 
 class UnacceptableBehaviourRecordRow(Base):
@@ -150,8 +158,10 @@ class ThirdPartyRecord(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
-    __table_args__ = (Index("ix_third_parties_name", "organisation_name"),
-                      Index("ix_third_parties_paye", "employer_paye_reference"))
+    __table_args__ = (
+        Index("ix_third_parties_name", "organisation_name"),
+        Index("ix_third_parties_paye", "employer_paye_reference"),
+    )
 
 
 class CaseAuditRecord(Base):

@@ -31,26 +31,41 @@ def new_id() -> str:
 def id_from(name: str, collection: str, field: str) -> str:
     """The id in `{collection}/{id}`, or INVALID_ARGUMENT naming `field`."""
     prefix = f"{collection}/"
-    if not name.startswith(prefix) or not name[len(prefix):] or "/" in name[len(prefix):]:
+    if not name.startswith(prefix) or not name[len(prefix) :] or "/" in name[len(prefix) :]:
         raise InvalidArgument.field(field, f"must look like {collection}/{{id}}")
-    return name[len(prefix):]
+    return name[len(prefix) :]
 
 
 def child_of(name: str, collection: str, field: str) -> tuple[str, str]:
     """(case_id, item id) of `cases/{case_id}/{collection}/{id}`."""
     parts = name.split("/")
-    if len(parts) != 4 or parts[0] != "cases" or parts[2] != collection or not parts[1] or not parts[3]:
+    if (
+        len(parts) != 4
+        or parts[0] != "cases"
+        or parts[2] != collection
+        or not parts[1]
+        or not parts[3]
+    ):
         raise InvalidArgument.field(field, f"must look like cases/{{case_id}}/{collection}/{{id}}")
     return parts[1], parts[3]
 
 
 def publish(db: Session, clock: Clock, event_type: str, key: str, message: Message) -> None:
     """`event_type` is the part after `uk.gov.cms.casework.` and before `.v1`, e.g. "case.created"."""
-    outbox.publish(db, clock=clock, topic=TOPIC, event_type=f"{EVENT_PREFIX}{event_type}.v1", source=SOURCE, key=key,
-                   subject=key, message=message)
+    outbox.publish(
+        db,
+        clock=clock,
+        topic=TOPIC,
+        event_type=f"{EVENT_PREFIX}{event_type}.v1",
+        source=SOURCE,
+        key=key,
+        subject=key,
+        message=message,
+    )
 
 
 # -- cases and clients ---------------------------------------------------------------------------------------------
+
 
 def case_row(db: Session, case_id: str, *, lock: bool = False) -> CaseRecord:
     row = db.get(CaseRecord, case_id, with_for_update=lock)
@@ -87,8 +102,10 @@ def client_by_nino(db: Session, nino: str) -> ClientRecord | None:
 def assemble(db: Session, row: CaseRecord) -> pb.Case:
     """The case as callers see it: the stored document with its clients' current details."""
     case = case_document(row)
-    for field, client_id in (("paying_parent", row.paying_parent_client_id),
-                             ("receiving_parent", row.receiving_parent_client_id)):
+    for field, client_id in (
+        ("paying_parent", row.paying_parent_client_id),
+        ("receiving_parent", row.receiving_parent_client_id),
+    ):
         if client_id:
             getattr(case, field).CopyFrom(client_document(client_row(db, client_id)))
     return case
@@ -105,8 +122,14 @@ def save_case(row: CaseRecord, case: pb.Case, clock: Clock) -> None:
         getattr(stored, field).Clear()
         getattr(stored, field).name = name
     row.state = pb.CaseState.Name(case.state)
-    row.workgroup, row.owner, row.personal_interest = case.workgroup, case.owner, case.personal_interest
-    row.annual_review_date = day_of(case.annual_review_date) if case.state != pb.CASE_STATE_CLOSED else None
+    row.workgroup, row.owner, row.personal_interest = (
+        case.workgroup,
+        case.owner,
+        case.personal_interest,
+    )
+    row.annual_review_date = (
+        day_of(case.annual_review_date) if case.state != pb.CASE_STATE_CLOSED else None
+    )
     surveillance = case.case_surveillance
     row.surveillance_review_date = day_of(surveillance.review_date) if surveillance.active else None
     row.document = stored.SerializeToString()

@@ -32,29 +32,58 @@ class CraGatewayService(CmsService):
 
     def __init__(self, settings: CraGatewaySettings, **kw):
         super().__init__(settings, **kw)
-        self.cra = SimulatedCra(Population(size=settings.population_size, seed=settings.population_seed),
-                                self.sessions, self.clock)
+        self.cra = SimulatedCra(
+            Population(size=settings.population_size, seed=settings.population_seed),
+            self.sessions,
+            self.clock,
+        )
         self.surveillance_parameters = SurveillanceParameters(
             turnover_increase_percent=settings.surveillance_turnover_increase_percent,
-            turnover_increase_minimum_pence=settings.surveillance_turnover_increase_minimum_pence)
-        self.scheduler = surveillance_scheduler(sessions=self.sessions, cra=self.cra, clock=self.clock,
-                                                interval_seconds=settings.surveillance_check_interval_seconds,
-                                                params=self.surveillance_parameters)
+            turnover_increase_minimum_pence=settings.surveillance_turnover_increase_minimum_pence,
+        )
+        self.scheduler = surveillance_scheduler(
+            sessions=self.sessions,
+            cra=self.cra,
+            clock=self.clock,
+            interval_seconds=settings.surveillance_check_interval_seconds,
+            params=self.surveillance_parameters,
+        )
 
     def registrations(self) -> list[ServiceRegistration]:
         gateway = cra_service_pb2.DESCRIPTOR.services_by_name["CraGatewayService"].full_name
-        out = [ServiceRegistration(gateway, cra_service_pb2_grpc.add_CraGatewayServiceServicer_to_server,
-                                   CraGatewayServicer(cra=self.cra, sessions=self.sessions, clock=self.clock,
-                                                      behaviour=behaviour_from(self.settings, self.clock,
-                                                                               "the credit reference agency"),
-                                                      audit=audit_trail(self.sessions, self.clock),
-                                                      surveillance_parameters=self.surveillance_parameters),
-                                   guard=require_legal_basis)]
+        out = [
+            ServiceRegistration(
+                gateway,
+                cra_service_pb2_grpc.add_CraGatewayServiceServicer_to_server,
+                CraGatewayServicer(
+                    cra=self.cra,
+                    sessions=self.sessions,
+                    clock=self.clock,
+                    behaviour=behaviour_from(
+                        self.settings, self.clock, "the credit reference agency"
+                    ),
+                    audit=audit_trail(self.sessions, self.clock),
+                    surveillance_parameters=self.surveillance_parameters,
+                ),
+                guard=require_legal_basis,
+            )
+        ]
         if self.settings.scenario_admin:
-            scenario = cra_scenario_service_pb2.DESCRIPTOR.services_by_name["CraScenarioService"].full_name
-            out.append(ServiceRegistration(scenario, cra_scenario_service_pb2_grpc.add_CraScenarioServiceServicer_to_server,
-                                           CraScenarioServicer(cra=self.cra, sessions=self.sessions, clock=self.clock,
-                                                               surveillance_parameters=self.surveillance_parameters)))
+            scenario = cra_scenario_service_pb2.DESCRIPTOR.services_by_name[
+                "CraScenarioService"
+            ].full_name
+            out.append(
+                ServiceRegistration(
+                    scenario,
+                    cra_scenario_service_pb2_grpc.add_CraScenarioServiceServicer_to_server,
+                    CraScenarioServicer(
+                        cra=self.cra,
+                        sessions=self.sessions,
+                        clock=self.clock,
+                        surveillance_parameters=self.surveillance_parameters,
+                    ),
+                )
+            )
         return out
 
     def start(self, *, migrate: bool = True) -> int:

@@ -47,21 +47,29 @@ class AssessmentParameters:
     sole_account_points: int = 15  # [D] a sole account is the cleanest deduction order
     joint_account_points: int = 5  # [D] in scope, but the other holder complicates it
     sole_trader_account_points: int = 10  # [D] business accounts are in scope only for sole traders
-    partnership_account_points: int = -20  # [D] partnerships follow the joint-account rules: investigate first
+    partnership_account_points: int = (
+        -20
+    )  # [D] partnerships follow the joint-account rules: investigate first
     high_turnover_monthly_pence: int = 150_000  # [D] £1,500 a month average credits
     high_turnover_points: int = 15  # [D]
     low_turnover_monthly_pence: int = 30_000  # [D] under £300 a month average credits
     low_turnover_points: int = -15  # [D]
-    regular_credit_months: int = 3  # [D] latest months that must each show a credit for a regular order
+    regular_credit_months: int = (
+        3  # [D] latest months that must each show a credit for a regular order
+    )
     regular_credits_points: int = 10  # [D]
     no_recent_credits_points: int = -25  # [D]
     overdrawn_points: int = -15  # [D]
-    rdo_minimum_balance_pence: int = 4_000  # no deduction below £40 on a monthly order (interfaces.md §3.1)
+    rdo_minimum_balance_pence: int = (
+        4_000  # no deduction below £40 on a monthly order (interfaces.md §3.1)
+    )
     balance_above_rdo_minimum_points: int = 5  # [D]
     balance_below_rdo_minimum_points: int = -10  # [D]
     opened_recently_days: int = 90  # [D] a new account may not yet show its real use
     opened_recently_points: int = -10  # [D]
-    lump_sum_minimum_balance_pence: int = 50_000  # [D] £500: below this a freeze is not worth the order
+    lump_sum_minimum_balance_pence: int = (
+        50_000  # [D] £500: below this a freeze is not worth the order
+    )
 
     # --- Employment leads (deduction from earnings orders) ---
     recent_salary_days: int = 62  # [D] about two monthly pay days
@@ -83,7 +91,9 @@ class AssessmentParameters:
     insolvency_lead_points: int = -30  # [D]
 
     # --- Trace ---
-    forward_link_confidence: int = 90  # [D] credit activity at a newer address is the strongest sign of a move
+    forward_link_confidence: int = (
+        90  # [D] credit activity at a newer address is the strongest sign of a move
+    )
     current_link_confidence: int = 70  # [D]
     previous_link_confidence: int = 20  # [D]
     linked_link_confidence: int = 15  # [D]
@@ -200,7 +210,9 @@ def _normal_first_line(address: common.Address) -> str:
 
 def same_address(a: common.Address, b: common.Address) -> bool:
     """Same postcode (case and spaces ignored) and same first line (case and runs of spaces ignored)."""
-    return _normal_postcode(a) == _normal_postcode(b) and _normal_first_line(a) == _normal_first_line(b)
+    return _normal_postcode(a) == _normal_postcode(b) and _normal_first_line(
+        a
+    ) == _normal_first_line(b)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -225,24 +237,36 @@ def _current_link(file: pb.CreditFile) -> pb.AddressLink | None:
     links = [link for link in file.address_links if link.link_type == pb.ADDRESS_LINK_TYPE_CURRENT]
     if not links:
         return None
-    return max(links, key=lambda link: (to_date(link.last_seen_date) is None, to_date(link.first_seen_date) or dt.date.min))
+    return max(
+        links,
+        key=lambda link: (
+            to_date(link.last_seen_date) is None,
+            to_date(link.first_seen_date) or dt.date.min,
+        ),
+    )
 
 
 def insolvency_in_force(file: pb.CreditFile, *, on: dt.date) -> bool:
     """A bankruptcy, sequestration, IVA or DRO that has started and not ended by `on`."""
     return any(
-        r.type in _INSOLVENCIES and _started(r.record_date, on) and _not_ended(r.end_date, on) for r in file.public_records
+        r.type in _INSOLVENCIES and _started(r.record_date, on) and _not_ended(r.end_date, on)
+        for r in file.public_records
     )
 
 
-def _unsatisfied_judgments(file: pb.CreditFile, on: dt.date, p: AssessmentParameters) -> list[pb.PublicRecord]:
+def _unsatisfied_judgments(
+    file: pb.CreditFile, on: dt.date, p: AssessmentParameters
+) -> list[pb.PublicRecord]:
     def satisfied(r: pb.PublicRecord) -> bool:
         paid = to_date(r.satisfied_date)
         return r.satisfied and (paid is None or paid <= on)
 
     return [
-        r for r in file.public_records
-        if r.type in _JUDGMENTS and not satisfied(r) and _within_years(to_date(r.record_date), on, p.retention_years)
+        r
+        for r in file.public_records
+        if r.type in _JUDGMENTS
+        and not satisfied(r)
+        and _within_years(to_date(r.record_date), on, p.retention_years)
     ]
 
 
@@ -278,7 +302,9 @@ def _finish(draft: _Draft, facts: _FileFacts, p: AssessmentParameters) -> pb.Lea
         confidence = 0
         action = _FI
         reasons.append("DECEASED")
-    return pb.LeadAssessment(confidence_percent=min(max(confidence, 0), 100), suggested_action=action, reasons=reasons)
+    return pb.LeadAssessment(
+        confidence_percent=min(max(confidence, 0), 100), suggested_action=action, reasons=reasons
+    )
 
 
 def _file_facts(file: pb.CreditFile, on: dt.date) -> _FileFacts:
@@ -300,7 +326,9 @@ def average_monthly_turnover(account: pb.CurrentAccount) -> int:
 
 def _latest_months(account: pb.CurrentAccount, n: int) -> list[pb.MonthlyTurnover]:
     # Newest first by the month itself, not by trusting the list order.
-    return sorted(account.monthly_turnover, key=lambda m: (m.month.year, m.month.month), reverse=True)[:n]
+    return sorted(
+        account.monthly_turnover, key=lambda m: (m.month.year, m.month.month), reverse=True
+    )[:n]
 
 
 def _account_draft(account: pb.CurrentAccount, on: dt.date, p: AssessmentParameters) -> _Draft:
@@ -331,7 +359,9 @@ def _account_draft(account: pb.CurrentAccount, on: dt.date, p: AssessmentParamet
     # A regular order needs money arriving every month; "no recent credits" needs at least one month of CATO data,
     # since an account without turnover data says nothing either way.
     latest = _latest_months(account, p.regular_credit_months)
-    regular = len(latest) >= p.regular_credit_months and all(m.credit_turnover_pence > 0 for m in latest)
+    regular = len(latest) >= p.regular_credit_months and all(
+        m.credit_turnover_pence > 0 for m in latest
+    )
     if regular:
         add(p.regular_credits_points, "REGULAR_CREDITS")
     elif latest and all(m.credit_turnover_pence <= 0 for m in latest):
@@ -373,18 +403,32 @@ def _employment_draft(hint: pb.EmploymentHint, on: dt.date, p: AssessmentParamet
         else:
             draft = _Draft(p.salary_confidence, deo, ("SALARY_CREDITS",))
     elif stale:  # a credit application (or a hint of unknown source: no better than a declaration)
-        draft = _Draft(p.stale_credit_application_confidence, _FI, ("DECLARED_ON_CREDIT_APPLICATION", "STALE_HINT"))
+        draft = _Draft(
+            p.stale_credit_application_confidence,
+            _FI,
+            ("DECLARED_ON_CREDIT_APPLICATION", "STALE_HINT"),
+        )
     else:
         draft = _Draft(p.credit_application_confidence, _FI, ("DECLARED_ON_CREDIT_APPLICATION",))
     # A DEO can only be made on an employment confirmed with HMRC (or the employer), whatever the file suggests.
     return _Draft(draft.confidence, draft.action, (*draft.reasons, "CONFIRM_EMPLOYMENT_WITH_HMRC"))
 
 
-def _property_draft(indicator: pb.PropertyIndicator, file: pb.CreditFile, p: AssessmentParameters) -> _Draft:
+def _property_draft(
+    indicator: pb.PropertyIndicator, file: pb.CreditFile, p: AssessmentParameters
+) -> _Draft:
     if indicator.type == pb.PROPERTY_INDICATOR_TYPE_MORTGAGE:
-        confidence, action, reasons = p.mortgage_confidence, pb.ENFORCEMENT_ACTION_CHARGING_ORDER, ["MORTGAGE_SECURED_ON_ADDRESS"]
+        confidence, action, reasons = (
+            p.mortgage_confidence,
+            pb.ENFORCEMENT_ACTION_CHARGING_ORDER,
+            ["MORTGAGE_SECURED_ON_ADDRESS"],
+        )
     elif indicator.type == pb.PROPERTY_INDICATOR_TYPE_SECURED_LOAN:
-        confidence, action, reasons = p.secured_loan_confidence, pb.ENFORCEMENT_ACTION_CHARGING_ORDER, ["SECURED_LOAN_ON_ADDRESS"]
+        confidence, action, reasons = (
+            p.secured_loan_confidence,
+            pb.ENFORCEMENT_ACTION_CHARGING_ORDER,
+            ["SECURED_LOAN_ON_ADDRESS"],
+        )
     else:  # declared (or unknown): nothing registered against the property yet
         confidence, action, reasons = p.declared_homeowner_confidence, _FI, ["DECLARED_HOMEOWNER"]
     at_current = any(
@@ -408,7 +452,9 @@ _Lead = pb.AccountLead | pb.EmploymentLead | pb.PropertyLead
 def _rank_together(leads: Sequence[tuple[int, str, _Lead]]) -> None:
     """Ranks (kind, id, lead) in one ordering: confidence descending, then kind, then id; ranks 1..n. The sort is
     stable, so exact ties (duplicate ids) keep the file's order and the result depends on nothing but the file."""
-    ordered = sorted(leads, key=lambda item: (-item[2].assessment.confidence_percent, item[0], item[1]))
+    ordered = sorted(
+        leads, key=lambda item: (-item[2].assessment.confidence_percent, item[0], item[1])
+    )
     for rank, (_, _, lead) in enumerate(ordered, start=1):
         lead.assessment.rank = rank
 
@@ -419,7 +465,9 @@ def _leads(
     facts = _file_facts(file, on)
     accounts = []
     for account in _open_current_accounts(file, on):
-        lead = pb.AccountLead(account=account, assessment=_finish(_account_draft(account, on, p), facts, p))
+        lead = pb.AccountLead(
+            account=account, assessment=_finish(_account_draft(account, on, p), facts, p)
+        )
         lead.account.average_monthly_credit_turnover_pence = average_monthly_turnover(account)
         accounts.append(lead)
     employments = [
@@ -427,7 +475,9 @@ def _leads(
         for hint in file.employment_hints
     ]
     properties = [
-        pb.PropertyLead(property=indicator, assessment=_finish(_property_draft(indicator, file, p), facts, p))
+        pb.PropertyLead(
+            property=indicator, assessment=_finish(_property_draft(indicator, file, p), facts, p)
+        )
         for indicator in (file.property_indicators if with_property else ())
     ]
     _rank_together(
@@ -457,14 +507,20 @@ def enforcement_leads(
     return _leads(file, on, params, with_property=True)
 
 
-def cautions(file: pb.CreditFile, *, on: dt.date, params: AssessmentParameters = DEFAULTS) -> list[str]:
+def cautions(
+    file: pb.CreditFile, *, on: dt.date, params: AssessmentParameters = DEFAULTS
+) -> list[str]:
     """Facts that block or complicate collection, most decisive first, each at most once."""
     found: list[str] = []
     if _deceased(file):
         found.append("DECEASED")
     if insolvency_in_force(file, on=on):
         found.append("INSOLVENCY_IN_FORCE")
-    live_markers = {m.type for m in file.fraud_markers if _started(m.recorded_date, on) and _not_ended(m.expiry_date, on)}
+    live_markers = {
+        m.type
+        for m in file.fraud_markers
+        if _started(m.recorded_date, on) and _not_ended(m.expiry_date, on)
+    }
     # Identity data may be unreliable: check who is who before acting.
     if pb.FRAUD_MARKER_TYPE_PROTECTIVE_REGISTRATION in live_markers:
         found.append("FRAUD_PROTECTIVE_REGISTRATION")
@@ -484,13 +540,23 @@ def cautions(file: pb.CreditFile, *, on: dt.date, params: AssessmentParameters =
 
 
 def _trace_link(
-    link: pb.AddressLink, *, has_open_account: bool, last_known: common.Address | None, p: AssessmentParameters
+    link: pb.AddressLink,
+    *,
+    has_open_account: bool,
+    last_known: common.Address | None,
+    p: AssessmentParameters,
 ) -> tuple[int, list[str]]:
     kind = link.link_type
     if kind == pb.ADDRESS_LINK_TYPE_FORWARD:
-        confidence, reasons = p.forward_link_confidence, ["FORWARD_ADDRESS_LINK", "CREDIT_ACTIVITY_AT_ADDRESS"]
+        confidence, reasons = (
+            p.forward_link_confidence,
+            ["FORWARD_ADDRESS_LINK", "CREDIT_ACTIVITY_AT_ADDRESS"],
+        )
     elif kind == pb.ADDRESS_LINK_TYPE_CURRENT:
-        confidence, reasons = p.current_link_confidence, (["CREDIT_ACTIVITY_AT_ADDRESS"] if has_open_account else [])
+        confidence, reasons = (
+            p.current_link_confidence,
+            (["CREDIT_ACTIVITY_AT_ADDRESS"] if has_open_account else []),
+        )
     elif kind == pb.ADDRESS_LINK_TYPE_PREVIOUS:
         confidence, reasons = p.previous_link_confidence, []
     else:  # linked, or an unspecified link: no evidence of residence
@@ -512,7 +578,9 @@ def _trace_link(
 
 def _given(address: common.Address | None) -> common.Address | None:
     # An empty Address (an unset proto field passed through) is "not given", not an address to match.
-    if address is None or (not address.postcode.strip() and not any(line.strip() for line in address.lines)):
+    if address is None or (
+        not address.postcode.strip() and not any(line.strip() for line in address.lines)
+    ):
         return None
     return address
 
@@ -532,21 +600,35 @@ def trace_addresses(
     scored = []
     for index, link in enumerate(file.address_links):
         last_seen = to_date(link.last_seen_date)
-        if link.link_type == pb.ADDRESS_LINK_TYPE_PREVIOUS and last_seen is not None and last_seen < previous_cutoff:
+        if (
+            link.link_type == pb.ADDRESS_LINK_TYPE_PREVIOUS
+            and last_seen is not None
+            and last_seen < previous_cutoff
+        ):
             continue  # past the 6-year retention: no longer on a live file
-        confidence, reasons = _trace_link(link, has_open_account=has_open_account, last_known=last_known, p=params)
+        confidence, reasons = _trace_link(
+            link, has_open_account=has_open_account, last_known=last_known, p=params
+        )
         first_seen = to_date(link.first_seen_date)
-        key = (-confidence, _LINK_ORDER.get(link.link_type, len(_LINK_ORDER)), -(first_seen or dt.date.min).toordinal(), index)
+        key = (
+            -confidence,
+            _LINK_ORDER.get(link.link_type, len(_LINK_ORDER)),
+            -(first_seen or dt.date.min).toordinal(),
+            index,
+        )
         scored.append((key, confidence, reasons, link))
     scored.sort(key=lambda item: item[0])
     traced = [
-        api.TracedAddress(address_link=link, rank=rank, confidence_percent=confidence, reasons=reasons)
+        api.TracedAddress(
+            address_link=link, rank=rank, confidence_percent=confidence, reasons=reasons
+        )
         for rank, (_, confidence, reasons, link) in enumerate(scored, start=1)
     ]
     confirmed = bool(
         last_known is not None
         and traced
-        and traced[0].address_link.link_type in (pb.ADDRESS_LINK_TYPE_CURRENT, pb.ADDRESS_LINK_TYPE_FORWARD)
+        and traced[0].address_link.link_type
+        in (pb.ADDRESS_LINK_TYPE_CURRENT, pb.ADDRESS_LINK_TYPE_FORWARD)
         and same_address(traced[0].address_link.address, last_known)
     )
     return traced, confirmed
@@ -585,15 +667,20 @@ def credit_score(
 
     # A default counts only with its date: the date is what dates the 6-year retention and "months since".
     default_dates = [
-        d for a in file.credit_accounts
-        if a.status == pb.ACCOUNT_STATUS_DEFAULTED and (d := to_date(a.default_date)) is not None and d <= on
+        d
+        for a in file.credit_accounts
+        if a.status == pb.ACCOUNT_STATUS_DEFAULTED
+        and (d := to_date(a.default_date)) is not None
+        and d <= on
     ]
     defaults = sum(1 for d in default_dates if _within_years(d, on, p.retention_years))
     months_since_default = _whole_months(max(default_dates), on) if default_dates else -1
     judgments = len(_unsatisfied_judgments(file, on, p))
     in_arrears = sum(1 for a in open_credit if a.status == pb.ACCOUNT_STATUS_IN_ARREARS)
     arrears_months = max((min(max(a.months_in_arrears, 0), 6) for a in open_credit), default=0)
-    worst = 7 if any(a.status == pb.ACCOUNT_STATUS_DEFAULTED for a in open_credit) else arrears_months
+    worst = (
+        7 if any(a.status == pb.ACCOUNT_STATUS_DEFAULTED for a in open_credit) else arrears_months
+    )
     insolvent = insolvency_in_force(file, on=on)
 
     attributes = api.CreditScoreAttributes(
@@ -605,7 +692,9 @@ def credit_score(
         worst_current_months_in_arrears=worst,
         months_since_last_default=months_since_default,
         insolvency_in_force=insolvent,
-        available_credit_pence=sum(max(0, a.credit_limit_pence - a.balance_pence) for a in open_cards)
+        available_credit_pence=sum(
+            max(0, a.credit_limit_pence - a.balance_pence) for a in open_cards
+        )
         + sum(max(0, a.overdraft_limit_pence - max(0, -a.balance_pence)) for a in open_current),
         total_credit_balance_pence=sum(a.balance_pence for a in open_credit),
     )
@@ -614,10 +703,14 @@ def credit_score(
     adjustments: list[tuple[int, str]] = []
     if defaults:
         recent = 0 <= months_since_default < p.recent_default_months
-        points = p.default_points * min(defaults, p.max_defaults_counted) + (p.recent_default_points if recent else 0)
+        points = p.default_points * min(defaults, p.max_defaults_counted) + (
+            p.recent_default_points if recent else 0
+        )
         adjustments.append((points, "RECENT_DEFAULT" if recent else "DEFAULTS"))
     if judgments:
-        adjustments.append((p.judgment_points * min(judgments, p.max_judgments_counted), "UNSATISFIED_CCJ"))
+        adjustments.append(
+            (p.judgment_points * min(judgments, p.max_judgments_counted), "UNSATISFIED_CCJ")
+        )
     if arrears_months:
         adjustments.append((p.arrears_month_points * arrears_months, "ACCOUNTS_IN_ARREARS"))
     card_limits = sum(a.credit_limit_pence for a in open_cards)
@@ -632,7 +725,9 @@ def credit_score(
         adjustments.append((p.electoral_roll_score_points, "ON_ELECTORAL_ROLL"))
     else:
         adjustments.append((p.not_on_electoral_roll_points, "NOT_ON_ELECTORAL_ROLL"))
-    if current is not None and _within_years(to_date(current.first_seen_date), on, p.short_address_history_years):
+    if current is not None and _within_years(
+        to_date(current.first_seen_date), on, p.short_address_history_years
+    ):
         adjustments.append((p.short_address_history_points, "SHORT_ADDRESS_HISTORY"))
     if not open_credit:
         adjustments.append((p.thin_file_points, "THIN_FILE"))
@@ -651,11 +746,15 @@ def credit_score(
     score = min(max(score, 0), 999)
 
     codes: list[str] = []
-    for _, code in sorted(adjustments, key=lambda adj: -abs(adj[0])):  # stable: ties keep the fixed order
+    for _, code in sorted(
+        adjustments, key=lambda adj: -abs(adj[0])
+    ):  # stable: ties keep the fixed order
         if code not in codes:
             codes.append(code)
     codes = codes[: p.max_reason_codes]
-    if no_trace and "THIN_FILE" not in codes:  # "no trace" must always say so, whatever else crowds it out
+    if (
+        no_trace and "THIN_FILE" not in codes
+    ):  # "no trace" must always say so, whatever else crowds it out
         codes = [*codes[: p.max_reason_codes - 1], "THIN_FILE"]
     return score, _band(score, p), attributes, codes
 
@@ -671,7 +770,12 @@ def _require(alert: pb.SurveillanceAlert, finding: str, kind: int) -> None:
 
 
 def assess_alert(
-    kind: int, alert: pb.SurveillanceAlert, file: pb.CreditFile, *, on: dt.date, params: AssessmentParameters = DEFAULTS
+    kind: int,
+    alert: pb.SurveillanceAlert,
+    file: pb.CreditFile,
+    *,
+    on: dt.date,
+    params: AssessmentParameters = DEFAULTS,
 ) -> pb.LeadAssessment:
     """How far one surveillance finding supports resuming enforcement. Rank is always 1 (one finding per alert).
 
@@ -680,9 +784,15 @@ def assess_alert(
     if kind == pb.SURVEILLANCE_ALERT_KIND_DECEASED:
         # The flag is itself the finding: the whole-file modifiers do not apply to it.
         return pb.LeadAssessment(
-            rank=1, confidence_percent=p.deceased_alert_confidence, suggested_action=_FI, reasons=["DECEASED"]
+            rank=1,
+            confidence_percent=p.deceased_alert_confidence,
+            suggested_action=_FI,
+            reasons=["DECEASED"],
         )
-    if kind in (pb.SURVEILLANCE_ALERT_KIND_NEW_CURRENT_ACCOUNT, pb.SURVEILLANCE_ALERT_KIND_TURNOVER_INCREASE):
+    if kind in (
+        pb.SURVEILLANCE_ALERT_KIND_NEW_CURRENT_ACCOUNT,
+        pb.SURVEILLANCE_ALERT_KIND_TURNOVER_INCREASE,
+    ):
         _require(alert, "current_account", kind)
         draft = _account_draft(alert.current_account, on, p)
         if kind == pb.SURVEILLANCE_ALERT_KIND_TURNOVER_INCREASE:
@@ -696,7 +806,9 @@ def assess_alert(
     elif kind == pb.SURVEILLANCE_ALERT_KIND_NEW_ADDRESS:
         _require(alert, "address_link", kind)
         has_open_account = bool(_open_current_accounts(file, on) or _open_credit_accounts(file, on))
-        confidence, reasons = _trace_link(alert.address_link, has_open_account=has_open_account, last_known=None, p=p)
+        confidence, reasons = _trace_link(
+            alert.address_link, has_open_account=has_open_account, last_known=None, p=p
+        )
         draft = _Draft(confidence, _FI, (*reasons, "VERIFY_ADDRESS"))
     elif kind == pb.SURVEILLANCE_ALERT_KIND_NEW_CREDIT_ACCOUNT:
         draft = _Draft(p.new_credit_account_confidence, _FI, ("NEW_CREDIT_ACTIVITY",))

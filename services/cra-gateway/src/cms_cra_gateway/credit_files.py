@@ -36,20 +36,54 @@ from cms_platform.population.model import Address, Person
 HISTORY_END = dt.date(2026, 1, 1)
 RETENTION_YEARS = 6  # credit accounts, judgments and insolvencies stay on a file six years (CRAIN)
 
-BANKS = ("Northern Counties Building Society", "Albion Bank", "Pennine Savings Bank", "Caledonian Bank",
-         "Severn Valley Building Society", "Cymru Mutual", "Thameside Bank", "Granite City Bank")
+BANKS = (
+    "Northern Counties Building Society",
+    "Albion Bank",
+    "Pennine Savings Bank",
+    "Caledonian Bank",
+    "Severn Valley Building Society",
+    "Cymru Mutual",
+    "Thameside Bank",
+    "Granite City Bank",
+)
 CARD_LENDERS = ("Harbour Card Services", "Beacon Credit", "Meridian Cards", "Lakeland Finance")
-LOAN_LENDERS = ("Foxglove Loans", "Pennine Personal Finance", "Castle Motor Finance", "Orchard Credit Union")
-MORTGAGE_LENDERS = ("Northern Counties Building Society", "Albion Home Loans", "Severn Valley Building Society")
-OTHER_LENDERS = {pb.CREDIT_ACCOUNT_TYPE_TELECOMS: ("Voxline Mobile", "Northwave Telecom"),
-                 pb.CREDIT_ACCOUNT_TYPE_UTILITY: ("Brightside Energy", "Dee Valley Water"),
-                 pb.CREDIT_ACCOUNT_TYPE_MAIL_ORDER: ("Catalogue Direct",),
-                 pb.CREDIT_ACCOUNT_TYPE_STORE_CARD: ("Highstreet Store Card",)}
-COURTS = ("Northampton County Court Business Centre", "County Court at Cardiff", "County Court at Manchester",
-          "Glasgow Sheriff Court")
-INSOLVENCY_TYPES = frozenset({pb.PUBLIC_RECORD_TYPE_BANKRUPTCY, pb.PUBLIC_RECORD_TYPE_SEQUESTRATION,
-                              pb.PUBLIC_RECORD_TYPE_IVA, pb.PUBLIC_RECORD_TYPE_DEBT_RELIEF_ORDER})
-_MONTHLY_FACTOR = {"WEEKLY": (52, 12), "FORTNIGHTLY": (26, 12), "FOUR_WEEKLY": (13, 12), "MONTHLY": (1, 1)}
+LOAN_LENDERS = (
+    "Foxglove Loans",
+    "Pennine Personal Finance",
+    "Castle Motor Finance",
+    "Orchard Credit Union",
+)
+MORTGAGE_LENDERS = (
+    "Northern Counties Building Society",
+    "Albion Home Loans",
+    "Severn Valley Building Society",
+)
+OTHER_LENDERS = {
+    pb.CREDIT_ACCOUNT_TYPE_TELECOMS: ("Voxline Mobile", "Northwave Telecom"),
+    pb.CREDIT_ACCOUNT_TYPE_UTILITY: ("Brightside Energy", "Dee Valley Water"),
+    pb.CREDIT_ACCOUNT_TYPE_MAIL_ORDER: ("Catalogue Direct",),
+    pb.CREDIT_ACCOUNT_TYPE_STORE_CARD: ("Highstreet Store Card",),
+}
+COURTS = (
+    "Northampton County Court Business Centre",
+    "County Court at Cardiff",
+    "County Court at Manchester",
+    "Glasgow Sheriff Court",
+)
+INSOLVENCY_TYPES = frozenset(
+    {
+        pb.PUBLIC_RECORD_TYPE_BANKRUPTCY,
+        pb.PUBLIC_RECORD_TYPE_SEQUESTRATION,
+        pb.PUBLIC_RECORD_TYPE_IVA,
+        pb.PUBLIC_RECORD_TYPE_DEBT_RELIEF_ORDER,
+    }
+)
+_MONTHLY_FACTOR = {
+    "WEEKLY": (52, 12),
+    "FORTNIGHTLY": (26, 12),
+    "FOUR_WEEKLY": (13, 12),
+    "MONTHLY": (1, 1),
+}
 
 
 @dataclass(frozen=True)
@@ -72,6 +106,7 @@ DEFAULTS = FileParameters()
 
 
 # -- small helpers -------------------------------------------------------------------------------------------------
+
 
 def month_of(d: date_pb2.Date) -> tuple[int, int]:
     return d.year, d.month
@@ -103,10 +138,13 @@ def file_reference(seed: int, nino: str) -> str:
 
 
 def address_pb(a: Address) -> common.Address:
-    return common.Address(lines=list(a.lines), post_town=a.post_town, postcode=a.postcode, country=a.country or "GB")
+    return common.Address(
+        lines=list(a.lines), post_town=a.post_town, postcode=a.postcode, country=a.country or "GB"
+    )
 
 
 # -- generation ----------------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class _Income:
@@ -120,7 +158,9 @@ class _Income:
 class CreditFileGenerator:
     """Builds a person's generated file on a date. Pure: the person, the seed, the date and the scenario changes in."""
 
-    def __init__(self, *, seed: int, address_for: Callable[[int], Address], params: FileParameters = DEFAULTS):
+    def __init__(
+        self, *, seed: int, address_for: Callable[[int], Address], params: FileParameters = DEFAULTS
+    ):
         self._seed, self._address_for, self._params = seed, address_for, params
 
     def scenarios(self, person: Person) -> dict[int, dt.date]:
@@ -129,10 +169,12 @@ class CreditFileGenerator:
         p = self._params
         out: dict[int, dt.date] = {}
         since = HISTORY_END - dt.timedelta(days=rng.randint(30, 700))
-        for scenario, per_mille in ((pb.CREDIT_FILE_SCENARIO_NO_TRACE, p.no_trace_per_mille),
-                                    (pb.CREDIT_FILE_SCENARIO_FORWARD_ADDRESS, p.forward_address_per_mille),
-                                    (pb.CREDIT_FILE_SCENARIO_INSOLVENT, p.insolvent_per_mille),
-                                    (pb.CREDIT_FILE_SCENARIO_PARTIAL_MATCH, p.partial_match_per_mille)):
+        for scenario, per_mille in (
+            (pb.CREDIT_FILE_SCENARIO_NO_TRACE, p.no_trace_per_mille),
+            (pb.CREDIT_FILE_SCENARIO_FORWARD_ADDRESS, p.forward_address_per_mille),
+            (pb.CREDIT_FILE_SCENARIO_INSOLVENT, p.insolvent_per_mille),
+            (pb.CREDIT_FILE_SCENARIO_PARTIAL_MATCH, p.partial_match_per_mille),
+        ):
             if rng.randrange(1000) < per_mille and person.generated:
                 out[scenario] = since
         return out
@@ -141,47 +183,92 @@ class CreditFileGenerator:
         """The generated file (no scenario changes, no scenario-derived entries) as it stands on `on`."""
         rng = random.Random(f"cra:{self._seed}:{person.nino}")
         nino = person.nino
-        f = pb.CreditFile(person=common.PersonIdentity(
-            nino=nino, name=common.PersonName(title=person.title, forenames=person.forenames, surname=person.surname),
-            date_of_birth=pb_date(person.date_of_birth)))
+        f = pb.CreditFile(
+            person=common.PersonIdentity(
+                nino=nino,
+                name=common.PersonName(
+                    title=person.title, forenames=person.forenames, surname=person.surname
+                ),
+                date_of_birth=pb_date(person.date_of_birth),
+            )
+        )
         for surname in person.previous_surnames:
             f.aliases.add(forenames=person.forenames, surname=surname)
-        adult_from = years_after(person.date_of_birth, 18) if person.date_of_birth.year > 1900 else HISTORY_END
+        adult_from = (
+            years_after(person.date_of_birth, 18)
+            if person.date_of_birth.year > 1900
+            else HISTORY_END
+        )
 
         # Addresses: the one HMRC and DWP hold is current; up to two earlier ones before it.
         moved_in = max(adult_from, HISTORY_END - dt.timedelta(days=rng.randint(120, 14 * 365)))
-        f.address_links.add(address=address_pb(person.address), link_type=pb.ADDRESS_LINK_TYPE_CURRENT,
-                            first_seen_date=pb_date(moved_in), on_electoral_roll=rng.random() < 0.85)
+        f.address_links.add(
+            address=address_pb(person.address),
+            link_type=pb.ADDRESS_LINK_TYPE_CURRENT,
+            first_seen_date=pb_date(moved_in),
+            on_electoral_roll=rng.random() < 0.85,
+        )
         left = moved_in - dt.timedelta(days=1)
         for n in range(rng.choice((0, 1, 1, 2))):
             arrived = left - dt.timedelta(days=rng.randint(300, 6 * 365))
             if arrived < adult_from:
                 break
-            f.address_links.add(address=address_pb(self._address_for(self._address_key(nino, n))),
-                                link_type=pb.ADDRESS_LINK_TYPE_PREVIOUS, first_seen_date=pb_date(arrived),
-                                last_seen_date=pb_date(left), on_electoral_roll=rng.random() < 0.6)
+            f.address_links.add(
+                address=address_pb(self._address_for(self._address_key(nino, n))),
+                link_type=pb.ADDRESS_LINK_TYPE_PREVIOUS,
+                first_seen_date=pb_date(arrived),
+                last_seen_date=pb_date(left),
+                on_electoral_roll=rng.random() < 0.6,
+            )
             left = arrived - dt.timedelta(days=1)
 
         # Current accounts: the main one takes salary and benefits; a sole trader banks takings separately.
         incomes = self._incomes(person)
         opened = max(adult_from, HISTORY_END - dt.timedelta(days=rng.randint(200, 20 * 365)))
         bank = rng.choice(BANKS)
-        self._current_account(f, rng, on, key=(nino, "main"), provider=bank, holding=pb.ACCOUNT_HOLDING_SOLE,
-                              opened=opened, incomes=incomes["personal"], extra_max=250_00)
+        self._current_account(
+            f,
+            rng,
+            on,
+            key=(nino, "main"),
+            provider=bank,
+            holding=pb.ACCOUNT_HOLDING_SOLE,
+            opened=opened,
+            incomes=incomes["personal"],
+            extra_max=250_00,
+        )
         if person.self_employed or incomes["trading"]:
-            self._current_account(f, rng, on, key=(nino, "business"), provider=rng.choice(BANKS),
-                                  holding=pb.ACCOUNT_HOLDING_SOLE_TRADER_BUSINESS,
-                                  opened=max(adult_from, HISTORY_END - dt.timedelta(days=rng.randint(400, 10 * 365))),
-                                  incomes=incomes["trading"], extra_max=500_00)
+            self._current_account(
+                f,
+                rng,
+                on,
+                key=(nino, "business"),
+                provider=rng.choice(BANKS),
+                holding=pb.ACCOUNT_HOLDING_SOLE_TRADER_BUSINESS,
+                opened=max(adult_from, HISTORY_END - dt.timedelta(days=rng.randint(400, 10 * 365))),
+                incomes=incomes["trading"],
+                extra_max=500_00,
+            )
         if partner is not None:
             pair = sorted((nino, partner.nino))  # one joint account, the same id on both files
             joint_rng = random.Random(f"cra:{self._seed}:{pair[0]}:{pair[1]}:joint")
             since = HISTORY_END - dt.timedelta(days=joint_rng.randint(200, 8 * 365))
-            self._current_account(f, joint_rng, on, key=(*pair, "joint"), provider=joint_rng.choice(BANKS),
-                                  holding=pb.ACCOUNT_HOLDING_JOINT, opened=since,
-                                  incomes=[_Income(since, None, lambda _d: 900_00)], extra_max=600_00)
-            f.financial_associates.add(name=common.PersonName(forenames=partner.forenames, surname=partner.surname),
-                                       source=pb.ASSOCIATION_SOURCE_JOINT_ACCOUNT, first_seen_date=pb_date(since))
+            self._current_account(
+                f,
+                joint_rng,
+                on,
+                key=(*pair, "joint"),
+                provider=joint_rng.choice(BANKS),
+                holding=pb.ACCOUNT_HOLDING_JOINT,
+                opened=since,
+                incomes=[_Income(since, None, lambda _d: 900_00)],
+                extra_max=600_00,
+            )
+            f.financial_associates.add(
+                name=common.PersonName(forenames=partner.forenames, surname=partner.surname),
+                source=pb.ASSOCIATION_SOURCE_JOINT_ACCOUNT,
+                first_seen_date=pb_date(since),
+            )
 
         # Employment hints: salary credits from each employer HMRC knows, once the first pay has landed.
         for e in person.employments:
@@ -193,26 +280,41 @@ class CreditFileGenerator:
                 continue  # long gone: lenders' data has moved on
             net = e.annual_pay_on(last) * self._params.net_pay_percent // 100 // 12
             # The latest salary credit: the final pay on leaving, else last month's.
-            seen = e.end_date if e.end_date and e.end_date <= on else _month_end(*_months_before(on, 1)[0])
-            f.employment_hints.add(hint_id=_id("eh", self._seed, nino, e.employment_id),
-                                   employer_name=e.employer.name, employer_address=address_pb(e.employer.address),
-                                   source=pb.EMPLOYMENT_HINT_SOURCE_SALARY_CREDITS,
-                                   last_seen_date=pb_date(max(seen, first_credit)),
-                                   average_monthly_salary_credit_pence=net)
+            seen = (
+                e.end_date
+                if e.end_date and e.end_date <= on
+                else _month_end(*_months_before(on, 1)[0])
+            )
+            f.employment_hints.add(
+                hint_id=_id("eh", self._seed, nino, e.employment_id),
+                employer_name=e.employer.name,
+                employer_address=address_pb(e.employer.address),
+                source=pb.EMPLOYMENT_HINT_SOURCE_SALARY_CREDITS,
+                last_seen_date=pb_date(max(seen, first_credit)),
+                average_monthly_salary_credit_pence=net,
+            )
 
         self._credit_accounts(f, rng, person, adult_from, on)
         self._public_records(f, rng, nino, on)
         if rng.randrange(1000) < self._params.fraud_marker_per_mille:
             recorded = HISTORY_END - dt.timedelta(days=rng.randint(10, 300))
-            kind = rng.choice((pb.FRAUD_MARKER_TYPE_PROTECTIVE_REGISTRATION, pb.FRAUD_MARKER_TYPE_FRAUD_WARNING))
-            expiry = recorded + dt.timedelta(days=730 if kind == pb.FRAUD_MARKER_TYPE_PROTECTIVE_REGISTRATION else 395)
-            f.fraud_markers.add(type=kind, recorded_date=pb_date(recorded), expiry_date=pb_date(expiry))
+            kind = rng.choice(
+                (pb.FRAUD_MARKER_TYPE_PROTECTIVE_REGISTRATION, pb.FRAUD_MARKER_TYPE_FRAUD_WARNING)
+            )
+            expiry = recorded + dt.timedelta(
+                days=730 if kind == pb.FRAUD_MARKER_TYPE_PROTECTIVE_REGISTRATION else 395
+            )
+            f.fraud_markers.add(
+                type=kind, recorded_date=pb_date(recorded), expiry_date=pb_date(expiry)
+            )
         if person.date_of_death and person.date_of_death <= on:
             f.date_of_death.CopyFrom(pb_date(person.date_of_death))
         return f
 
     def _address_key(self, nino: str, n: int) -> int:
-        return (2 << 48) + int.from_bytes(hashlib.sha256(f"{self._seed}:{nino}:{n}".encode()).digest()[:5], "big")
+        return (2 << 48) + int.from_bytes(
+            hashlib.sha256(f"{self._seed}:{nino}:{n}".encode()).digest()[:5], "big"
+        )
 
     def forward_address(self, nino: str) -> common.Address:
         return address_pb(self._address_for(self._address_key(nino, 9)))
@@ -221,60 +323,114 @@ class CreditFileGenerator:
         pct = self._params.net_pay_percent
         personal: list[_Income] = []
         for e in person.employments:
-            personal.append(_Income(e.start_date, e.end_date,
-                                    lambda d, e=e: e.annual_pay_on(d) * pct // 100 // 12))
+            personal.append(
+                _Income(
+                    e.start_date, e.end_date, lambda d, e=e: e.annual_pay_on(d) * pct // 100 // 12
+                )
+            )
         for a in person.benefit_awards:
             if a.claimant_nino != person.nino:
                 continue  # a couple's benefit is paid to the claimant
             times, per = _MONTHLY_FACTOR.get(a.payment_frequency, (1, 1))
-            personal.append(_Income(a.start_date, a.end_date, lambda _d, v=a.amount_pence * times // per: v))
+            personal.append(
+                _Income(a.start_date, a.end_date, lambda _d, v=a.amount_pence * times // per: v)
+            )
         trading: list[_Income] = []
         for year in person.tax_years:
             sa = year.self_assessment
             if sa and sa.self_employment_profit_pence > 0:
                 start = dt.date(int(year.tax_year[:4]), 4, 6)
-                trading.append(_Income(start, dt.date(start.year + 1, 4, 5),
-                                       lambda _d, v=sa.self_employment_profit_pence * 100 // 85 // 12: v))
-        if trading and person.self_employed:  # the latest year's takings carry on until another return says otherwise
+                trading.append(
+                    _Income(
+                        start,
+                        dt.date(start.year + 1, 4, 5),
+                        lambda _d, v=sa.self_employment_profit_pence * 100 // 85 // 12: v,
+                    )
+                )
+        if (
+            trading and person.self_employed
+        ):  # the latest year's takings carry on until another return says otherwise
             last = trading[-1]
             trading[-1] = dataclasses.replace(last, end=None)
         return {"personal": personal, "trading": trading}
 
-    def _current_account(self, f: pb.CreditFile, rng: random.Random, on: dt.date, *, key: tuple, provider: str,
-                         holding: int, opened: dt.date, incomes: list[_Income], extra_max: int) -> None:
+    def _current_account(
+        self,
+        f: pb.CreditFile,
+        rng: random.Random,
+        on: dt.date,
+        *,
+        key: tuple,
+        provider: str,
+        holding: int,
+        opened: dt.date,
+        incomes: list[_Income],
+        extra_max: int,
+    ) -> None:
         account_id = _id("ca", self._seed, *key)
         number_rng = random.Random(account_id)
         a = f.current_accounts.add(
-            account_id=account_id, provider_name=provider, holding=holding, opened_date=pb_date(opened),
+            account_id=account_id,
+            provider_name=provider,
+            holding=holding,
+            opened_date=pb_date(opened),
             sort_code=f"{number_rng.randint(10, 99)}-{number_rng.randint(10, 99)}-{number_rng.randint(10, 99)}",
-            account_number=f"{number_rng.randint(0, 99_999_999):08d}", status=pb.ACCOUNT_STATUS_UP_TO_DATE,
-            overdraft_limit_pence=rng.choice((0, 0, 250_00, 500_00, 1_000_00)))
+            account_number=f"{number_rng.randint(0, 99_999_999):08d}",
+            status=pb.ACCOUNT_STATUS_UP_TO_DATE,
+            overdraft_limit_pence=rng.choice((0, 0, 250_00, 500_00, 1_000_00)),
+        )
         for y, m in _months_before(on, 12):
             mid = dt.date(y, m, 15)
             if _month_end(y, m) < opened:
                 break
             month_rng = random.Random(f"{account_id}:{y}-{m}")
-            credits = sum(i.monthly(mid) for i in incomes if i.start <= mid and (i.end is None or i.end >= mid))
+            credits = sum(
+                i.monthly(mid)
+                for i in incomes
+                if i.start <= mid and (i.end is None or i.end >= mid)
+            )
             credits = credits * month_rng.randint(97, 103) // 100 + month_rng.randint(0, extra_max)
-            a.monthly_turnover.add(month=date_pb2.Date(year=y, month=m), credit_turnover_pence=credits)
+            a.monthly_turnover.add(
+                month=date_pb2.Date(year=y, month=m), credit_turnover_pence=credits
+            )
         latest = a.monthly_turnover[0].credit_turnover_pence if a.monthly_turnover else 0
         balance_rng = random.Random(f"{account_id}:{on.year}-{on.month}:balance")
-        a.balance_pence = balance_rng.randint(-a.overdraft_limit_pence // 2, max(1, latest * 3 // 2)) // 100 * 100
+        a.balance_pence = (
+            balance_rng.randint(-a.overdraft_limit_pence // 2, max(1, latest * 3 // 2)) // 100 * 100
+        )
         a.balance_date.CopyFrom(pb_date(_month_end(*_months_before(on, 1)[0])))
 
-    def _credit_accounts(self, f: pb.CreditFile, rng: random.Random, person: Person, adult_from: dt.date,
-                         on: dt.date) -> None:
+    def _credit_accounts(
+        self, f: pb.CreditFile, rng: random.Random, person: Person, adult_from: dt.date, on: dt.date
+    ) -> None:
         p = self._params
-        earnings = max([e.annual_pay_on(HISTORY_END) for e in person.employments
-                        if e.end_date is None or e.end_date >= HISTORY_END]
-                       + [y.self_assessment.self_employment_profit_pence for y in person.tax_years[-2:]
-                          if y.self_assessment], default=0)
+        earnings = max(
+            [
+                e.annual_pay_on(HISTORY_END)
+                for e in person.employments
+                if e.end_date is None or e.end_date >= HISTORY_END
+            ]
+            + [
+                y.self_assessment.self_employment_profit_pence
+                for y in person.tax_years[-2:]
+                if y.self_assessment
+            ],
+            default=0,
+        )
         defaulted = rng.randrange(1000) < p.default_per_mille
         in_arrears = rng.randrange(1000) < p.arrears_per_mille
         kinds = [pb.CREDIT_ACCOUNT_TYPE_TELECOMS, pb.CREDIT_ACCOUNT_TYPE_CREDIT_CARD]
-        kinds += rng.sample((pb.CREDIT_ACCOUNT_TYPE_CREDIT_CARD, pb.CREDIT_ACCOUNT_TYPE_PERSONAL_LOAN,
-                             pb.CREDIT_ACCOUNT_TYPE_HIRE_PURCHASE, pb.CREDIT_ACCOUNT_TYPE_UTILITY,
-                             pb.CREDIT_ACCOUNT_TYPE_STORE_CARD, pb.CREDIT_ACCOUNT_TYPE_MAIL_ORDER), rng.randint(0, 3))
+        kinds += rng.sample(
+            (
+                pb.CREDIT_ACCOUNT_TYPE_CREDIT_CARD,
+                pb.CREDIT_ACCOUNT_TYPE_PERSONAL_LOAN,
+                pb.CREDIT_ACCOUNT_TYPE_HIRE_PURCHASE,
+                pb.CREDIT_ACCOUNT_TYPE_UTILITY,
+                pb.CREDIT_ACCOUNT_TYPE_STORE_CARD,
+                pb.CREDIT_ACCOUNT_TYPE_MAIL_ORDER,
+            ),
+            rng.randint(0, 3),
+        )
         homeowner = earnings >= 25_000_00 and rng.random() < min(0.8, 0.3 + earnings / 100_000_00)
         if homeowner:
             kinds.append(pb.CREDIT_ACCOUNT_TYPE_MORTGAGE)
@@ -288,41 +444,69 @@ class CreditFileGenerator:
                 limit, balance = 0, rng.randint(40_000, 260_000) * 100
                 opened = max(opened, day_of(current.first_seen_date) or opened)
             elif kind in (pb.CREDIT_ACCOUNT_TYPE_CREDIT_CARD, pb.CREDIT_ACCOUNT_TYPE_STORE_CARD):
-                lender = rng.choice(CARD_LENDERS if kind == pb.CREDIT_ACCOUNT_TYPE_CREDIT_CARD else
-                                    OTHER_LENDERS[kind])
+                lender = rng.choice(
+                    CARD_LENDERS
+                    if kind == pb.CREDIT_ACCOUNT_TYPE_CREDIT_CARD
+                    else OTHER_LENDERS[kind]
+                )
                 limit = rng.choice((500, 1_200, 2_500, 4_000, 8_000)) * 100
                 balance = rng.randint(0, limit // 100) * 100
-            elif kind in (pb.CREDIT_ACCOUNT_TYPE_PERSONAL_LOAN, pb.CREDIT_ACCOUNT_TYPE_HIRE_PURCHASE,
-                          pb.CREDIT_ACCOUNT_TYPE_SECURED_LOAN):
+            elif kind in (
+                pb.CREDIT_ACCOUNT_TYPE_PERSONAL_LOAN,
+                pb.CREDIT_ACCOUNT_TYPE_HIRE_PURCHASE,
+                pb.CREDIT_ACCOUNT_TYPE_SECURED_LOAN,
+            ):
                 lender = rng.choice(LOAN_LENDERS)
                 limit, balance = 0, rng.randint(500, 25_000) * 100
             else:
                 lender = rng.choice(OTHER_LENDERS.get(kind, ("Northwave Telecom",)))
                 limit, balance = 0, rng.randint(0, 300) * 100
             a = f.credit_accounts.add(
-                account_id=_id("cr", self._seed, person.nino, n), lender_name=lender, type=kind,
-                holding=pb.ACCOUNT_HOLDING_SOLE, opened_date=pb_date(opened), credit_limit_pence=limit,
-                balance_pence=balance, status=pb.ACCOUNT_STATUS_UP_TO_DATE,
-                last_updated_date=pb_date(_month_end(*_months_before(on, 1)[0])))
-            if kind in (pb.CREDIT_ACCOUNT_TYPE_PERSONAL_LOAN, pb.CREDIT_ACCOUNT_TYPE_HIRE_PURCHASE) \
-                    and rng.random() < 0.35:
+                account_id=_id("cr", self._seed, person.nino, n),
+                lender_name=lender,
+                type=kind,
+                holding=pb.ACCOUNT_HOLDING_SOLE,
+                opened_date=pb_date(opened),
+                credit_limit_pence=limit,
+                balance_pence=balance,
+                status=pb.ACCOUNT_STATUS_UP_TO_DATE,
+                last_updated_date=pb_date(_month_end(*_months_before(on, 1)[0])),
+            )
+            if (
+                kind in (pb.CREDIT_ACCOUNT_TYPE_PERSONAL_LOAN, pb.CREDIT_ACCOUNT_TYPE_HIRE_PURCHASE)
+                and rng.random() < 0.35
+            ):
                 a.status, a.balance_pence = pb.ACCOUNT_STATUS_SETTLED, 0
-                a.closed_date.CopyFrom(pb_date(min(HISTORY_END, opened + dt.timedelta(days=rng.randint(365, 5 * 365)))))
-            elif defaulted and kind not in (pb.CREDIT_ACCOUNT_TYPE_MORTGAGE, pb.CREDIT_ACCOUNT_TYPE_SECURED_LOAN):
+                a.closed_date.CopyFrom(
+                    pb_date(min(HISTORY_END, opened + dt.timedelta(days=rng.randint(365, 5 * 365))))
+                )
+            elif defaulted and kind not in (
+                pb.CREDIT_ACCOUNT_TYPE_MORTGAGE,
+                pb.CREDIT_ACCOUNT_TYPE_SECURED_LOAN,
+            ):
                 defaulted = False
                 a.status = pb.ACCOUNT_STATUS_DEFAULTED
-                a.default_date.CopyFrom(pb_date(max(opened, HISTORY_END - dt.timedelta(days=rng.randint(60, 5 * 365)))))
+                a.default_date.CopyFrom(
+                    pb_date(max(opened, HISTORY_END - dt.timedelta(days=rng.randint(60, 5 * 365))))
+                )
                 a.default_balance_pence = max(a.balance_pence, 150_00)
             elif in_arrears and kind != pb.CREDIT_ACCOUNT_TYPE_MORTGAGE:
                 in_arrears = False
-                a.status, a.months_in_arrears = pb.ACCOUNT_STATUS_IN_ARREARS, rng.choice((1, 1, 2, 3, 4))
+                a.status, a.months_in_arrears = (
+                    pb.ACCOUNT_STATUS_IN_ARREARS,
+                    rng.choice((1, 1, 2, 3, 4)),
+                )
             if kind in (pb.CREDIT_ACCOUNT_TYPE_MORTGAGE, pb.CREDIT_ACCOUNT_TYPE_SECURED_LOAN):
                 f.property_indicators.add(
                     indicator_id=_id("pi", self._seed, person.nino, n),
-                    type=pb.PROPERTY_INDICATOR_TYPE_MORTGAGE if kind == pb.CREDIT_ACCOUNT_TYPE_MORTGAGE
+                    type=pb.PROPERTY_INDICATOR_TYPE_MORTGAGE
+                    if kind == pb.CREDIT_ACCOUNT_TYPE_MORTGAGE
                     else pb.PROPERTY_INDICATOR_TYPE_SECURED_LOAN,
-                    address=current.address, holding=pb.ACCOUNT_HOLDING_SOLE, secured_balance_pence=a.balance_pence,
-                    first_seen_date=a.opened_date)
+                    address=current.address,
+                    holding=pb.ACCOUNT_HOLDING_SOLE,
+                    secured_balance_pence=a.balance_pence,
+                    first_seen_date=a.opened_date,
+                )
 
     def _public_records(self, f: pb.CreditFile, rng: random.Random, nino: str, on: dt.date) -> None:
         if rng.randrange(1000) >= self._params.county_court_judgment_per_mille:
@@ -330,34 +514,53 @@ class CreditFileGenerator:
         court = rng.choice(COURTS)
         when = HISTORY_END - dt.timedelta(days=rng.randint(30, 5 * 365))
         r = f.public_records.add(
-            record_id=_id("pr", self._seed, nino, 0), court_name=court,
-            type=pb.PUBLIC_RECORD_TYPE_SCOTTISH_DECREE if court.startswith("Glasgow")
+            record_id=_id("pr", self._seed, nino, 0),
+            court_name=court,
+            type=pb.PUBLIC_RECORD_TYPE_SCOTTISH_DECREE
+            if court.startswith("Glasgow")
             else pb.PUBLIC_RECORD_TYPE_COUNTY_COURT_JUDGMENT,
             court_reference=f"{rng.choice('FGHJK')}{rng.randint(0, 9)}{rng.choice('QZ')}{rng.randint(10000, 99999)}",
-            record_date=pb_date(when), amount_pence=rng.randint(300, 9_000) * 100)
+            record_date=pb_date(when),
+            amount_pence=rng.randint(300, 9_000) * 100,
+        )
         if rng.random() < 0.45:
             r.satisfied = True
-            r.satisfied_date.CopyFrom(pb_date(min(HISTORY_END, when + dt.timedelta(days=rng.randint(20, 400)))))
+            r.satisfied_date.CopyFrom(
+                pb_date(min(HISTORY_END, when + dt.timedelta(days=rng.randint(20, 400))))
+            )
 
 
 # -- the file on a date: generated, scenarios, changes -------------------------------------------------------------
 
-def apply_scenarios(f: pb.CreditFile, scenarios: dict[int, dt.date], *, generator: CreditFileGenerator,
-                    seed: int, on: dt.date) -> None:
+
+def apply_scenarios(
+    f: pb.CreditFile,
+    scenarios: dict[int, dt.date],
+    *,
+    generator: CreditFileGenerator,
+    seed: int,
+    on: dt.date,
+) -> None:
     """Add what a scenario implies (a forward address link, an insolvency in force), dated when it took effect."""
     f.ClearField("scenarios")
     f.scenarios.extend(sorted(scenarios))
     nino = f.person.nino
     since = scenarios.get(pb.CREDIT_FILE_SCENARIO_FORWARD_ADDRESS)
     if since is not None and since <= on:
-        f.address_links.add(address=generator.forward_address(nino), link_type=pb.ADDRESS_LINK_TYPE_FORWARD,
-                            first_seen_date=pb_date(since))
+        f.address_links.add(
+            address=generator.forward_address(nino),
+            link_type=pb.ADDRESS_LINK_TYPE_FORWARD,
+            first_seen_date=pb_date(since),
+        )
     since = scenarios.get(pb.CREDIT_FILE_SCENARIO_INSOLVENT)
     if since is not None and since <= on:
-        f.public_records.add(record_id=_id("pr", seed, nino, "insolvency"), type=pb.PUBLIC_RECORD_TYPE_IVA,
-                             court_name="Insolvency Practitioner: Harland Recovery LLP",
-                             court_reference=f"IVA{int(_id('n', seed, nino)[3:9], 16) % 1_000_000:06d}",
-                             record_date=pb_date(since))
+        f.public_records.add(
+            record_id=_id("pr", seed, nino, "insolvency"),
+            type=pb.PUBLIC_RECORD_TYPE_IVA,
+            court_name="Insolvency Practitioner: Harland Recovery LLP",
+            court_reference=f"IVA{int(_id('n', seed, nino)[3:9], 16) % 1_000_000:06d}",
+            record_date=pb_date(since),
+        )
 
 
 class ChangeError(Exception):
@@ -378,23 +581,36 @@ def _find(items: Iterable, attr: str, wanted: str, field: str):
 def created_id(request: admin.ApplyCreditFileChangeRequest, token: str, seed: int) -> str:
     """The id an added item gets (stored with the change, so replays agree); unrelated to the person, and never
     reused after a reset, so a surveillance that saw an entry does not mistake a new one for it."""
-    prefix = {"add_current_account": "ca", "add_credit_account": "cr", "add_public_record": "pr",
-              "add_employment_hint": "eh", "add_property_indicator": "pi"}.get(request.WhichOneof("change") or "")
+    prefix = {
+        "add_current_account": "ca",
+        "add_credit_account": "cr",
+        "add_public_record": "pr",
+        "add_employment_hint": "eh",
+        "add_property_indicator": "pi",
+    }.get(request.WhichOneof("change") or "")
     return _id(prefix, seed, "change", token) if prefix else ""
 
 
 # An added entry: where it goes on the file, the id it is given, and the date that defaults to the change's.
-_ADDED = {"add_current_account": ("current_accounts", "account_id", "opened_date"),
-          "add_credit_account": ("credit_accounts", "account_id", "opened_date"),
-          "add_public_record": ("public_records", "record_id", None),
-          "add_employment_hint": ("employment_hints", "hint_id", "last_seen_date"),
-          "add_property_indicator": ("property_indicators", "indicator_id", "first_seen_date"),
-          "add_financial_associate": ("financial_associates", None, "first_seen_date"),
-          "add_fraud_marker": ("fraud_markers", None, None)}
+_ADDED = {
+    "add_current_account": ("current_accounts", "account_id", "opened_date"),
+    "add_credit_account": ("credit_accounts", "account_id", "opened_date"),
+    "add_public_record": ("public_records", "record_id", None),
+    "add_employment_hint": ("employment_hints", "hint_id", "last_seen_date"),
+    "add_property_indicator": ("property_indicators", "indicator_id", "first_seen_date"),
+    "add_financial_associate": ("financial_associates", None, "first_seen_date"),
+    "add_fraud_marker": ("fraud_markers", None, None),
+}
 
 
-def apply_change(f: pb.CreditFile, request: admin.ApplyCreditFileChangeRequest, *, effective: dt.date,
-                 new_id: str, scenarios: dict[int, dt.date]) -> None:
+def apply_change(
+    f: pb.CreditFile,
+    request: admin.ApplyCreditFileChangeRequest,
+    *,
+    effective: dt.date,
+    new_id: str,
+    scenarios: dict[int, dt.date],
+) -> None:
     """Apply one scenario change to a file (in place). Raises ChangeError for a reference the file does not hold."""
     kind = request.WhichOneof("change")
     c = getattr(request, kind)
@@ -414,7 +630,9 @@ def apply_change(f: pb.CreditFile, request: admin.ApplyCreditFileChangeRequest, 
         if kind == "add_credit_account":
             item.last_updated_date.CopyFrom(when)
     elif kind == "add_address_link":
-        if c.link_type == pb.ADDRESS_LINK_TYPE_CURRENT:  # the old current address becomes a previous one
+        if (
+            c.link_type == pb.ADDRESS_LINK_TYPE_CURRENT
+        ):  # the old current address becomes a previous one
             for link in f.address_links:
                 if link.link_type == pb.ADDRESS_LINK_TYPE_CURRENT:
                     link.link_type = pb.ADDRESS_LINK_TYPE_PREVIOUS
@@ -424,7 +642,9 @@ def apply_change(f: pb.CreditFile, request: admin.ApplyCreditFileChangeRequest, 
         if not link.first_seen_date.year:
             link.first_seen_date.CopyFrom(when)
     elif kind == "update_current_account":
-        a = _find(f.current_accounts, "account_id", c.account_id, "update_current_account.account_id")
+        a = _find(
+            f.current_accounts, "account_id", c.account_id, "update_current_account.account_id"
+        )
         if c.HasField("balance_pence"):
             a.balance_pence = c.balance_pence
             a.balance_date.CopyFrom(c.balance_date if c.balance_date.year else when)
@@ -432,12 +652,16 @@ def apply_change(f: pb.CreditFile, request: admin.ApplyCreditFileChangeRequest, 
             months = {month_of(t.month): t.credit_turnover_pence for t in a.monthly_turnover}
             months.update({month_of(t.month): t.credit_turnover_pence for t in c.monthly_turnover})
             del a.monthly_turnover[:]
-            for (y, m) in sorted(months, reverse=True)[:12]:
-                a.monthly_turnover.add(month=date_pb2.Date(year=y, month=m), credit_turnover_pence=months[(y, m)])
+            for y, m in sorted(months, reverse=True)[:12]:
+                a.monthly_turnover.add(
+                    month=date_pb2.Date(year=y, month=m), credit_turnover_pence=months[(y, m)]
+                )
         if c.closed_date.year:
             a.closed_date.CopyFrom(c.closed_date)
     elif kind == "update_credit_account_status":
-        a = _find(f.credit_accounts, "account_id", c.account_id, "update_credit_account_status.account_id")
+        a = _find(
+            f.credit_accounts, "account_id", c.account_id, "update_credit_account_status.account_id"
+        )
         a.status, a.months_in_arrears = c.status, c.months_in_arrears
         if c.HasField("balance_pence"):
             a.balance_pence = c.balance_pence
@@ -483,16 +707,23 @@ def as_of(f: pb.CreditFile, on: dt.date) -> pb.CreditFile:
     if (day_of(out.date_of_death) or dt.date.max) > on:
         out.ClearField("date_of_death")
     retained = years_after(on, -RETENTION_YEARS)
-    kept_accounts = [a for a in out.credit_accounts if (day_of(a.closed_date) or dt.date.max) >= retained]
+    kept_accounts = [
+        a for a in out.credit_accounts if (day_of(a.closed_date) or dt.date.max) >= retained
+    ]
     del out.credit_accounts[:]
     out.credit_accounts.extend(kept_accounts)
-    kept_records = [r for r in out.public_records
-                    if r.type in INSOLVENCY_TYPES and (day_of(r.end_date) is None or day_of(r.end_date) >= retained)
-                    or (day_of(r.record_date) or dt.date.max) >= retained]
+    kept_records = [
+        r
+        for r in out.public_records
+        if r.type in INSOLVENCY_TYPES
+        and (day_of(r.end_date) is None or day_of(r.end_date) >= retained)
+        or (day_of(r.record_date) or dt.date.max) >= retained
+    ]
     del out.public_records[:]
     out.public_records.extend(kept_records)
     for a in out.current_accounts:  # the agency derives it from the months it holds (at most 12)
         months = a.monthly_turnover
-        a.average_monthly_credit_turnover_pence = sum(m.credit_turnover_pence for m in months) // len(months) \
-            if months else 0
+        a.average_monthly_credit_turnover_pence = (
+            sum(m.credit_turnover_pence for m in months) // len(months) if months else 0
+        )
     return out

@@ -11,17 +11,33 @@ from __future__ import annotations
 from cms.cra.v1 import resources_pb2 as pb
 from cms_platform.errors import PermissionDenied
 
-LEGAL_BASIS = ("Child Support Act 1991 s14 and Sch 2; Child Support Information Regulations 2008 reg 4 "
-               "(credit reference agency)")
+LEGAL_BASIS = (
+    "Child Support Act 1991 s14 and Sch 2; Child Support Information Regulations 2008 reg 4 "
+    "(credit reference agency)"
+)
 
 _SURVEILLANCE = frozenset({pb.SEARCH_PURPOSE_CASE_SURVEILLANCE})
 PERMITTED_PURPOSES: dict[str, frozenset[int]] = {
-    "TracePerson": frozenset({pb.SEARCH_PURPOSE_TRACE, pb.SEARCH_PURPOSE_ARREARS_COLLECTION,
-                              pb.SEARCH_PURPOSE_ENFORCEMENT}),
-    "GetCreditScore": frozenset({pb.SEARCH_PURPOSE_ARREARS_COLLECTION, pb.SEARCH_PURPOSE_DEDUCTION_ORDER,
-                                 pb.SEARCH_PURPOSE_ENFORCEMENT}),
-    "GetFinancialDataAtArrears": frozenset({pb.SEARCH_PURPOSE_ARREARS_COLLECTION, pb.SEARCH_PURPOSE_DEDUCTION_ORDER}),
-    "GetFinancialDataEnforcement": frozenset({pb.SEARCH_PURPOSE_ENFORCEMENT, pb.SEARCH_PURPOSE_DEDUCTION_ORDER}),
+    "TracePerson": frozenset(
+        {
+            pb.SEARCH_PURPOSE_TRACE,
+            pb.SEARCH_PURPOSE_ARREARS_COLLECTION,
+            pb.SEARCH_PURPOSE_ENFORCEMENT,
+        }
+    ),
+    "GetCreditScore": frozenset(
+        {
+            pb.SEARCH_PURPOSE_ARREARS_COLLECTION,
+            pb.SEARCH_PURPOSE_DEDUCTION_ORDER,
+            pb.SEARCH_PURPOSE_ENFORCEMENT,
+        }
+    ),
+    "GetFinancialDataAtArrears": frozenset(
+        {pb.SEARCH_PURPOSE_ARREARS_COLLECTION, pb.SEARCH_PURPOSE_DEDUCTION_ORDER}
+    ),
+    "GetFinancialDataEnforcement": frozenset(
+        {pb.SEARCH_PURPOSE_ENFORCEMENT, pb.SEARCH_PURPOSE_DEDUCTION_ORDER}
+    ),
     "StartCaseSurveillance": _SURVEILLANCE,
     "RescheduleCaseSurveillanceReview": _SURVEILLANCE,
     "StopCaseSurveillance": _SURVEILLANCE,
@@ -32,7 +48,11 @@ PERMITTED_PURPOSES: dict[str, frozenset[int]] = {
 
 
 def describe(purpose: int) -> str:
-    return f"{LEGAL_BASIS}; purpose {pb.SearchPurpose.Name(purpose).removeprefix('SEARCH_PURPOSE_')}"[:200]
+    return (
+        f"{LEGAL_BASIS}; purpose {pb.SearchPurpose.Name(purpose).removeprefix('SEARCH_PURPOSE_')}"[
+            :200
+        ]
+    )
 
 
 def require_legal_basis(method: str, request) -> None:
@@ -46,10 +66,16 @@ def require_legal_basis(method: str, request) -> None:
     elif request.legal_basis.purpose == 0:
         missing = "legal_basis.purpose"
     if missing:
-        raise PermissionDenied(f"a credit reference search needs a legal basis: {missing} is missing",
-                               reason="LEGAL_BASIS_MISSING", metadata={"field": missing})
+        raise PermissionDenied(
+            f"a credit reference search needs a legal basis: {missing} is missing",
+            reason="LEGAL_BASIS_MISSING",
+            metadata={"field": missing},
+        )
     permitted = PERMITTED_PURPOSES.get(method)
     if permitted is not None and request.legal_basis.purpose not in permitted:
         names = ", ".join(sorted(pb.SearchPurpose.Name(p) for p in permitted))
-        raise PermissionDenied(f"{method} may not be used for this purpose; permitted: {names}",
-                               reason="PURPOSE_NOT_PERMITTED", metadata={"field": "legal_basis.purpose"})
+        raise PermissionDenied(
+            f"{method} may not be used for this purpose; permitted: {names}",
+            reason="PURPOSE_NOT_PERMITTED",
+            metadata={"field": "legal_basis.purpose"},
+        )

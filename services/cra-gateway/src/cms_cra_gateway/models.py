@@ -32,7 +32,9 @@ class SearchFootprintRecord(Base):
 
     __tablename__ = "search_footprints"
 
-    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)  # newest first, even within a tick
+    id: Mapped[int] = mapped_column(
+        BigId, primary_key=True, autoincrement=True
+    )  # newest first, even within a tick
     search_reference: Mapped[str] = mapped_column(String(40), unique=True)
     nino: Mapped[str] = mapped_column(String(9))
     footprint_type: Mapped[str] = mapped_column(String(10))
@@ -58,9 +60,11 @@ class SurveillanceRecord(Base):
     seen: Mapped[str] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
-    __table_args__ = (Index("ix_case_surveillances_case", "case_reference", "created_at"),
-                      Index("ix_case_surveillances_nino_state", "nino", "state"),
-                      Index("ix_case_surveillances_state", "state", "id"))
+    __table_args__ = (
+        Index("ix_case_surveillances_case", "case_reference", "created_at"),
+        Index("ix_case_surveillances_nino_state", "nino", "state"),
+        Index("ix_case_surveillances_state", "state", "id"),
+    )
 
 
 class SurveillanceAlertRecord(Base):
@@ -71,7 +75,9 @@ class SurveillanceAlertRecord(Base):
     detect_time: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     alert: Mapped[bytes] = mapped_column(LargeBinary)  # cms.cra.v1.SurveillanceAlert
 
-    __table_args__ = (Index("ix_surveillance_alerts_surveillance", "surveillance_id", "detect_time"),)
+    __table_args__ = (
+        Index("ix_surveillance_alerts_surveillance", "surveillance_id", "detect_time"),
+    )
 
 
 class AuditRecord(AuditColumns, Base):

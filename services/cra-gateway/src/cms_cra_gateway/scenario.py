@@ -32,7 +32,9 @@ def _person(cra: SimulatedCra, nino: str) -> str:
     if not valid_nino(n):
         raise InvalidArgument.field("nino", "is not a valid National Insurance number")
     if cra.person(n) is None:
-        raise NotFound("person", "people/unknown", "the synthetic population holds nobody with this NINO")
+        raise NotFound(
+            "person", "people/unknown", "the synthetic population holds nobody with this NINO"
+        )
     return n
 
 
@@ -60,19 +62,35 @@ def _check(request: admin.ApplyCreditFileChangeRequest, v: ViolationCollector) -
             v.add("add_current_account.overdraft_limit_pence", "must not be negative")
         for i, t in enumerate(c.monthly_turnover):
             if t.credit_turnover_pence < 0:
-                v.add(f"add_current_account.monthly_turnover[{i}].credit_turnover_pence", "must not be negative")
+                v.add(
+                    f"add_current_account.monthly_turnover[{i}].credit_turnover_pence",
+                    "must not be negative",
+                )
     if kind == "update_current_account":
         for i, t in enumerate(c.monthly_turnover):
             if not (t.month.year and t.month.month):
-                v.add(f"update_current_account.monthly_turnover[{i}].month", "needs a year and a month")
+                v.add(
+                    f"update_current_account.monthly_turnover[{i}].month",
+                    "needs a year and a month",
+                )
             if t.credit_turnover_pence < 0:
-                v.add(f"update_current_account.monthly_turnover[{i}].credit_turnover_pence", "must not be negative")
+                v.add(
+                    f"update_current_account.monthly_turnover[{i}].credit_turnover_pence",
+                    "must not be negative",
+                )
     if kind == "add_credit_account" and (c.credit_limit_pence < 0 or c.balance_pence < 0):
-        v.add("add_credit_account.balance_pence" if c.balance_pence < 0 else "add_credit_account.credit_limit_pence",
-              "must not be negative")
+        v.add(
+            "add_credit_account.balance_pence"
+            if c.balance_pence < 0
+            else "add_credit_account.credit_limit_pence",
+            "must not be negative",
+        )
     if kind == "update_credit_account_status":
         if c.status == pb.ACCOUNT_STATUS_IN_ARREARS and not 1 <= c.months_in_arrears <= 6:
-            v.add("update_credit_account_status.months_in_arrears", "must be 1-6 for an account in arrears")
+            v.add(
+                "update_credit_account_status.months_in_arrears",
+                "must be 1-6 for an account in arrears",
+            )
         if c.status == pb.ACCOUNT_STATUS_DEFAULTED:
             date_or_violation(c.default_date, "update_credit_account_status.default_date", v)
     if kind == "add_public_record" and c.amount_pence < 0:
@@ -82,20 +100,28 @@ def _check(request: admin.ApplyCreditFileChangeRequest, v: ViolationCollector) -
     if kind == "set_scenarios":
         for i, s in enumerate(c.scenarios):
             _enum(v, f"set_scenarios.scenarios[{i}]", s, pb.CreditFileScenario)
-    for path, enum in (("link_type", pb.AddressLinkType), ("holding", pb.AccountHolding), ("status", pb.AccountStatus)):
+    for path, enum in (
+        ("link_type", pb.AddressLinkType),
+        ("holding", pb.AccountHolding),
+        ("status", pb.AccountStatus),
+    ):
         value = getattr(c, path, None)
         if value and value not in enum.values():
             v.add(f"{kind}.{path}", "is not a known value")
 
 
-def apply(db: Session, *, request: admin.ApplyCreditFileChangeRequest, cra: SimulatedCra, clock: Clock
-          ) -> admin.ApplyCreditFileChangeResponse:
+def apply(
+    db: Session, *, request: admin.ApplyCreditFileChangeRequest, cra: SimulatedCra, clock: Clock
+) -> admin.ApplyCreditFileChangeResponse:
     nino = _person(cra, request.nino)
     v = ViolationCollector()
     if request.WhichOneof("change") is None:
         v.add("change", "set exactly one change")
         v.raise_if_any()
-    effective = date_or_violation(request.effective_date, "effective_date", v, required=False) or clock.today()
+    effective = (
+        date_or_violation(request.effective_date, "effective_date", v, required=False)
+        or clock.today()
+    )
     _check(request, v)
     v.raise_if_any()
     new_id = created_id(request, uuid.uuid4().hex, cra.population.seed)
@@ -109,8 +135,15 @@ def apply(db: Session, *, request: admin.ApplyCreditFileChangeRequest, cra: Simu
     stored = admin.ApplyCreditFileChangeRequest()
     stored.CopyFrom(request)
     stored.ClearField("request_id")
-    db.add(CreditFileChangeRecord(nino=nino, effective_date=effective, change=stored.SerializeToString(),
-                                  created_id=new_id, created_at=clock.now()))
+    db.add(
+        CreditFileChangeRecord(
+            nino=nino,
+            effective_date=effective,
+            change=stored.SerializeToString(),
+            created_id=new_id,
+            created_at=clock.now(),
+        )
+    )
     db.flush()
     today = clock.today()
     now_file = cra.file_in(db, nino, on=max(today, effective))
@@ -118,10 +151,14 @@ def apply(db: Session, *, request: admin.ApplyCreditFileChangeRequest, cra: Simu
     if watched is not None and pb.CREDIT_FILE_SCENARIO_NO_TRACE in watched.scenarios:
         watched = None
     alerts = surveillance.check_person(db, nino, watched, on=today, clock=clock)
-    return admin.ApplyCreditFileChangeResponse(credit_file=now_file, created_id=new_id, raised_alerts=alerts)
+    return admin.ApplyCreditFileChangeResponse(
+        credit_file=now_file, created_id=new_id, raised_alerts=alerts
+    )
 
 
-def reset(db: Session, *, request: admin.ResetCreditFileRequest, cra: SimulatedCra, clock: Clock) -> pb.CreditFile:
+def reset(
+    db: Session, *, request: admin.ResetCreditFileRequest, cra: SimulatedCra, clock: Clock
+) -> pb.CreditFile:
     nino = _person(cra, request.nino)
     db.execute(delete(CreditFileChangeRecord).where(CreditFileChangeRecord.nino == nino))
     return cra.file_in(db, nino, on=clock.today())

@@ -55,8 +55,11 @@ STOPPED = "uk.gov.cms.cra.case_surveillance.stopped.v1"
 
 ALL_KINDS = tuple(k for k in pb.SurveillanceAlertKind.values() if k)
 ACTIVE, REVIEW_DUE_STATE, STOPPED_STATE = "ACTIVE", "REVIEW_DUE", "STOPPED"
-_STATE = {ACTIVE: pb.CASE_SURVEILLANCE_STATE_ACTIVE, REVIEW_DUE_STATE: pb.CASE_SURVEILLANCE_STATE_REVIEW_DUE,
-          STOPPED_STATE: pb.CASE_SURVEILLANCE_STATE_STOPPED}
+_STATE = {
+    ACTIVE: pb.CASE_SURVEILLANCE_STATE_ACTIVE,
+    REVIEW_DUE_STATE: pb.CASE_SURVEILLANCE_STATE_REVIEW_DUE,
+    STOPPED_STATE: pb.CASE_SURVEILLANCE_STATE_STOPPED,
+}
 
 
 @dataclass(frozen=True)
@@ -72,6 +75,7 @@ DEFAULTS = SurveillanceParameters()
 
 # -- what a file holds, as surveillance sees it --------------------------------------------------------------------
 
+
 def _norm(text: str) -> str:
     return " ".join(text.casefold().split())
 
@@ -83,24 +87,61 @@ def entries(f: pb.CreditFile | None) -> Iterator[tuple[str, int, str, object, dt
     for link in f.address_links:
         a = link.address
         key = f"address:{_norm(a.postcode).replace(' ', '')}|{_norm(a.lines[0] if a.lines else '')}"
-        yield key, pb.SURVEILLANCE_ALERT_KIND_NEW_ADDRESS, "address_link", link, day_of(link.first_seen_date)
+        yield (
+            key,
+            pb.SURVEILLANCE_ALERT_KIND_NEW_ADDRESS,
+            "address_link",
+            link,
+            day_of(link.first_seen_date),
+        )
     for a in f.current_accounts:
-        yield (f"current:{a.account_id}", pb.SURVEILLANCE_ALERT_KIND_NEW_CURRENT_ACCOUNT, "current_account", a,
-               day_of(a.opened_date))
+        yield (
+            f"current:{a.account_id}",
+            pb.SURVEILLANCE_ALERT_KIND_NEW_CURRENT_ACCOUNT,
+            "current_account",
+            a,
+            day_of(a.opened_date),
+        )
     for a in f.credit_accounts:
-        yield (f"credit:{a.account_id}", pb.SURVEILLANCE_ALERT_KIND_NEW_CREDIT_ACCOUNT, "credit_account", a,
-               day_of(a.opened_date))
+        yield (
+            f"credit:{a.account_id}",
+            pb.SURVEILLANCE_ALERT_KIND_NEW_CREDIT_ACCOUNT,
+            "credit_account",
+            a,
+            day_of(a.opened_date),
+        )
     for h in f.employment_hints:
-        yield (f"hint:{h.hint_id}", pb.SURVEILLANCE_ALERT_KIND_NEW_EMPLOYMENT_HINT, "employment_hint", h,
-               day_of(h.last_seen_date))
+        yield (
+            f"hint:{h.hint_id}",
+            pb.SURVEILLANCE_ALERT_KIND_NEW_EMPLOYMENT_HINT,
+            "employment_hint",
+            h,
+            day_of(h.last_seen_date),
+        )
     for p in f.property_indicators:
-        yield (f"property:{p.indicator_id}", pb.SURVEILLANCE_ALERT_KIND_NEW_PROPERTY_INDICATOR, "property_indicator", p,
-               day_of(p.first_seen_date))
+        yield (
+            f"property:{p.indicator_id}",
+            pb.SURVEILLANCE_ALERT_KIND_NEW_PROPERTY_INDICATOR,
+            "property_indicator",
+            p,
+            day_of(p.first_seen_date),
+        )
     for r in f.public_records:
-        yield (f"record:{r.record_id}", pb.SURVEILLANCE_ALERT_KIND_NEW_PUBLIC_RECORD, "public_record", r,
-               day_of(r.record_date))
+        yield (
+            f"record:{r.record_id}",
+            pb.SURVEILLANCE_ALERT_KIND_NEW_PUBLIC_RECORD,
+            "public_record",
+            r,
+            day_of(r.record_date),
+        )
     if f.date_of_death.year:
-        yield "deceased", pb.SURVEILLANCE_ALERT_KIND_DECEASED, "date_of_death", f.date_of_death, day_of(f.date_of_death)
+        yield (
+            "deceased",
+            pb.SURVEILLANCE_ALERT_KIND_DECEASED,
+            "date_of_death",
+            f.date_of_death,
+            day_of(f.date_of_death),
+        )
 
 
 def _open(a: pb.CurrentAccount) -> bool:
@@ -108,17 +149,31 @@ def _open(a: pb.CurrentAccount) -> bool:
 
 
 def snapshot(f: pb.CreditFile | None) -> dict:
-    return {"entries": sorted(key for key, *_ in entries(f)),
-            "turnover": {a.account_id: assessment.average_monthly_turnover(a)
-                         for a in (f.current_accounts if f is not None else ()) if _open(a)},
-            "since_review": []}
+    return {
+        "entries": sorted(key for key, *_ in entries(f)),
+        "turnover": {
+            a.account_id: assessment.average_monthly_turnover(a)
+            for a in (f.current_accounts if f is not None else ())
+            if _open(a)
+        },
+        "since_review": [],
+    }
 
 
 # -- the surveillance itself ---------------------------------------------------------------------------------------
 
-def _load(db: Session, surveillance_id: str, case_reference: str, *, lock: bool = False) -> SurveillanceRecord:
-    row = db.get(SurveillanceRecord, surveillance_id, with_for_update=lock) if is_surveillance_id(surveillance_id) else None
-    if row is None or row.case_reference != case_reference:  # another case's surveillance is not this caller's
+
+def _load(
+    db: Session, surveillance_id: str, case_reference: str, *, lock: bool = False
+) -> SurveillanceRecord:
+    row = (
+        db.get(SurveillanceRecord, surveillance_id, with_for_update=lock)
+        if is_surveillance_id(surveillance_id)
+        else None
+    )
+    if (
+        row is None or row.case_reference != case_reference
+    ):  # another case's surveillance is not this caller's
         raise NotFound("case surveillance", f"case-surveillances/{surveillance_id}")
     return row
 
@@ -140,8 +195,13 @@ def _review_date(request, today: dt.date) -> dt.date:
     return review
 
 
-def start(db: Session, *, request: api.StartCaseSurveillanceRequest, file: pb.CreditFile | None, clock: Clock
-          ) -> pb.CaseSurveillance:
+def start(
+    db: Session,
+    *,
+    request: api.StartCaseSurveillanceRequest,
+    file: pb.CreditFile | None,
+    clock: Clock,
+) -> pb.CaseSurveillance:
     """`file` is the person's file today (None when the agency holds none): what it already holds is the starting
     point, not news."""
     v = ViolationCollector()
@@ -156,31 +216,58 @@ def start(db: Session, *, request: api.StartCaseSurveillanceRequest, file: pb.Cr
     today = clock.today()
     review = _review_date(request, today)
     case = request.legal_basis.case_reference
-    existing = db.scalar(select(SurveillanceRecord).where(
-        SurveillanceRecord.case_reference == case, SurveillanceRecord.nino == nino,
-        SurveillanceRecord.state != STOPPED_STATE))
+    existing = db.scalar(
+        select(SurveillanceRecord).where(
+            SurveillanceRecord.case_reference == case,
+            SurveillanceRecord.nino == nino,
+            SurveillanceRecord.state != STOPPED_STATE,
+        )
+    )
     if existing is not None:
-        raise AlreadyExists("case surveillance", f"case-surveillances/{existing.id}",
-                            "this case already has a surveillance on this paying parent")
-    s = pb.CaseSurveillance(surveillance_id=str(uuid.uuid4()), case_reference=case, person=request.person,
-                            review_date=pb_date(review), state=pb.CASE_SURVEILLANCE_STATE_ACTIVE,
-                            watched_kinds=sorted(set(request.watched_kinds)) or ALL_KINDS)
+        raise AlreadyExists(
+            "case surveillance",
+            f"case-surveillances/{existing.id}",
+            "this case already has a surveillance on this paying parent",
+        )
+    s = pb.CaseSurveillance(
+        surveillance_id=str(uuid.uuid4()),
+        case_reference=case,
+        person=request.person,
+        review_date=pb_date(review),
+        state=pb.CASE_SURVEILLANCE_STATE_ACTIVE,
+        watched_kinds=sorted(set(request.watched_kinds)) or ALL_KINDS,
+    )
     s.person.nino = nino
     s.start_time.FromDatetime(clock.now())
-    db.add(SurveillanceRecord(id=s.surveillance_id, case_reference=case, nino=nino, state=ACTIVE, review_date=review,
-                              surveillance=s.SerializeToString(), seen=json.dumps(snapshot(file)),
-                              created_at=clock.now()))
+    db.add(
+        SurveillanceRecord(
+            id=s.surveillance_id,
+            case_reference=case,
+            nino=nino,
+            state=ACTIVE,
+            review_date=review,
+            surveillance=s.SerializeToString(),
+            seen=json.dumps(snapshot(file)),
+            created_at=clock.now(),
+        )
+    )
     return s
 
 
-def reschedule(db: Session, *, request: api.RescheduleCaseSurveillanceReviewRequest, clock: Clock
-               ) -> pb.CaseSurveillance:
+def reschedule(
+    db: Session, *, request: api.RescheduleCaseSurveillanceReviewRequest, clock: Clock
+) -> pb.CaseSurveillance:
     review = _review_date(request, clock.today())
     row = _load(db, request.surveillance_id, request.legal_basis.case_reference, lock=True)
     if row.state == STOPPED_STATE:
-        raise FailedPrecondition(PreconditionViolation("SURVEILLANCE_STOPPED", f"case-surveillances/{row.id}",
-                                                       "the surveillance has been stopped"),
-                                 reason="SURVEILLANCE_STOPPED")
+        raise FailedPrecondition(
+            PreconditionViolation(
+                "SURVEILLANCE_STOPPED",
+                f"case-surveillances/{row.id}",
+                "the surveillance has been stopped",
+            ),
+            reason="SURVEILLANCE_STOPPED",
+        )
     s = pb.CaseSurveillance.FromString(row.surveillance)
     s.review_date.CopyFrom(pb_date(review))
     s.state = pb.CASE_SURVEILLANCE_STATE_ACTIVE
@@ -188,21 +275,34 @@ def reschedule(db: Session, *, request: api.RescheduleCaseSurveillanceReviewRequ
     return s
 
 
-def stop(db: Session, *, request: api.StopCaseSurveillanceRequest, clock: Clock) -> pb.CaseSurveillance:
+def stop(
+    db: Session, *, request: api.StopCaseSurveillanceRequest, clock: Clock
+) -> pb.CaseSurveillance:
     if request.reason not in pb.SurveillanceStopReason.values() or not request.reason:
         raise InvalidArgument.field("reason", "choose why surveillance stops")
     row = _load(db, request.surveillance_id, request.legal_basis.case_reference, lock=True)
     if row.state == STOPPED_STATE:
-        raise FailedPrecondition(PreconditionViolation("SURVEILLANCE_STOPPED", f"case-surveillances/{row.id}",
-                                                       "the surveillance has already been stopped"),
-                                 reason="SURVEILLANCE_STOPPED")
+        raise FailedPrecondition(
+            PreconditionViolation(
+                "SURVEILLANCE_STOPPED",
+                f"case-surveillances/{row.id}",
+                "the surveillance has already been stopped",
+            ),
+            reason="SURVEILLANCE_STOPPED",
+        )
     s = pb.CaseSurveillance.FromString(row.surveillance)
     s.state, s.stop_reason = pb.CASE_SURVEILLANCE_STATE_STOPPED, request.reason
     s.stop_time.FromDatetime(clock.now())
     row.state, row.surveillance = STOPPED_STATE, s.SerializeToString()
-    event = ev.CaseSurveillanceStopped(surveillance_id=s.surveillance_id, case_reference=s.case_reference,
-                                       nino=row.nino, reason=request.reason, start_time=s.start_time,
-                                       stop_time=s.stop_time, alert_count=s.alert_count)
+    event = ev.CaseSurveillanceStopped(
+        surveillance_id=s.surveillance_id,
+        case_reference=s.case_reference,
+        nino=row.nino,
+        reason=request.reason,
+        start_time=s.start_time,
+        stop_time=s.stop_time,
+        alert_count=s.alert_count,
+    )
     _publish(db, clock, STOPPED, row.id, event)
     return s
 
@@ -211,30 +311,46 @@ def get(db: Session, *, case_reference: str, surveillance_id: str) -> pb.CaseSur
     return pb.CaseSurveillance.FromString(_load(db, surveillance_id, case_reference).surveillance)
 
 
-def list_for_case(db: Session, *, request: api.ListCaseSurveillancesRequest) -> api.ListCaseSurveillancesResponse:
+def list_for_case(
+    db: Session, *, request: api.ListCaseSurveillancesRequest
+) -> api.ListCaseSurveillancesResponse:
     size, offset = page(request.page_size, request.page_token, maximum=500)
-    q = select(SurveillanceRecord).where(SurveillanceRecord.case_reference == request.legal_basis.case_reference)
+    q = select(SurveillanceRecord).where(
+        SurveillanceRecord.case_reference == request.legal_basis.case_reference
+    )
     if not request.show_stopped:
         q = q.where(SurveillanceRecord.state != STOPPED_STATE)
-    rows = db.scalars(q.order_by(SurveillanceRecord.created_at.desc(), SurveillanceRecord.id)
-                      .offset(offset).limit(size + 1)).all()
+    rows = db.scalars(
+        q.order_by(SurveillanceRecord.created_at.desc(), SurveillanceRecord.id)
+        .offset(offset)
+        .limit(size + 1)
+    ).all()
     return api.ListCaseSurveillancesResponse(
         case_surveillances=[pb.CaseSurveillance.FromString(r.surveillance) for r in rows[:size]],
-        next_page_token=str(offset + size) if len(rows) > size else "")
+        next_page_token=str(offset + size) if len(rows) > size else "",
+    )
 
 
-def list_alerts(db: Session, *, request: api.ListSurveillanceAlertsRequest) -> api.ListSurveillanceAlertsResponse:
+def list_alerts(
+    db: Session, *, request: api.ListSurveillanceAlertsRequest
+) -> api.ListSurveillanceAlertsResponse:
     row = _load(db, request.surveillance_id, request.legal_basis.case_reference)
     size, offset = page(request.page_size, request.page_token, maximum=500)
-    rows = db.scalars(select(SurveillanceAlertRecord).where(SurveillanceAlertRecord.surveillance_id == row.id)
-                      .order_by(SurveillanceAlertRecord.detect_time.desc(), SurveillanceAlertRecord.alert_id)
-                      .offset(offset).limit(size + 1)).all()
+    rows = db.scalars(
+        select(SurveillanceAlertRecord)
+        .where(SurveillanceAlertRecord.surveillance_id == row.id)
+        .order_by(SurveillanceAlertRecord.detect_time.desc(), SurveillanceAlertRecord.alert_id)
+        .offset(offset)
+        .limit(size + 1)
+    ).all()
     return api.ListSurveillanceAlertsResponse(
         surveillance_alerts=[pb.SurveillanceAlert.FromString(r.alert) for r in rows[:size]],
-        next_page_token=str(offset + size) if len(rows) > size else "")
+        next_page_token=str(offset + size) if len(rows) > size else "",
+    )
 
 
 # -- checks --------------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class CheckResult:
@@ -243,12 +359,28 @@ class CheckResult:
 
 
 def _publish(db: Session, clock: Clock, event_type: str, surveillance_id: str, message) -> None:
-    outbox.publish(db, clock=clock, topic=TOPIC, event_type=event_type, source=SOURCE, key=surveillance_id,
-                   subject=f"case-surveillances/{surveillance_id}", message=message)
+    outbox.publish(
+        db,
+        clock=clock,
+        topic=TOPIC,
+        event_type=event_type,
+        source=SOURCE,
+        key=surveillance_id,
+        subject=f"case-surveillances/{surveillance_id}",
+        message=message,
+    )
 
 
-def check(db: Session, row: SurveillanceRecord, f: pb.CreditFile | None, *, on: dt.date, clock: Clock,
-          params: SurveillanceParameters = DEFAULTS, review: bool = True) -> CheckResult:
+def check(
+    db: Session,
+    row: SurveillanceRecord,
+    f: pb.CreditFile | None,
+    *,
+    on: dt.date,
+    clock: Clock,
+    params: SurveillanceParameters = DEFAULTS,
+    review: bool = True,
+) -> CheckResult:
     """Compare the file on `on` with what the surveillance has seen; raise alerts and the review-due event. The
     caller holds `row` locked in the transaction the results are written in."""
     if row.state == STOPPED_STATE:
@@ -261,9 +393,13 @@ def check(db: Session, row: SurveillanceRecord, f: pb.CreditFile | None, *, on: 
     alerts: list[pb.SurveillanceAlert] = []
 
     def raise_alert(kind: int, field: str, finding, effective: dt.date | None) -> None:
-        alert = pb.SurveillanceAlert(alert_id=str(uuid.uuid4()), surveillance_id=row.id,
-                                     case_reference=row.case_reference, kind=kind,
-                                     effective_date=pb_date(min(effective or on, on)))
+        alert = pb.SurveillanceAlert(
+            alert_id=str(uuid.uuid4()),
+            surveillance_id=row.id,
+            case_reference=row.case_reference,
+            kind=kind,
+            effective_date=pb_date(min(effective or on, on)),
+        )
         alert.detect_time.FromDatetime(now)
         getattr(alert, field).CopyFrom(finding)
         alert.assessment.CopyFrom(assessment.assess_alert(kind, alert, f, on=on))
@@ -275,29 +411,53 @@ def check(db: Session, row: SurveillanceRecord, f: pb.CreditFile | None, *, on: 
         seen.add(key)
         if kind in watched:
             raise_alert(kind, field, finding, effective)
-    for a in (f.current_accounts if f is not None else ()):
+    for a in f.current_accounts if f is not None else ():
         if not _open(a):
             continue
         average = assessment.average_monthly_turnover(a)
         base = baselines.get(a.account_id)
         if base is None:
             baselines[a.account_id] = average
-        elif (average * 100 >= base * (100 + params.turnover_increase_percent)
-              and average - base >= params.turnover_increase_minimum_pence):
+        elif (
+            average * 100 >= base * (100 + params.turnover_increase_percent)
+            and average - base >= params.turnover_increase_minimum_pence
+        ):
             baselines[a.account_id] = average  # the next alert needs a further rise from here
             if pb.SURVEILLANCE_ALERT_KIND_TURNOVER_INCREASE in watched:
                 latest = a.monthly_turnover[0].month if a.monthly_turnover else None
-                raise_alert(pb.SURVEILLANCE_ALERT_KIND_TURNOVER_INCREASE, "current_account", a,
-                            dt.date(latest.year, latest.month, 1) if latest else on)
+                raise_alert(
+                    pb.SURVEILLANCE_ALERT_KIND_TURNOVER_INCREASE,
+                    "current_account",
+                    a,
+                    dt.date(latest.year, latest.month, 1) if latest else on,
+                )
         else:
-            baselines[a.account_id] = min(base, average)  # a fall resets the baseline: a rise counts from the trough
+            baselines[a.account_id] = min(
+                base, average
+            )  # a fall resets the baseline: a rise counts from the trough
 
     for alert in alerts:
-        db.add(SurveillanceAlertRecord(alert_id=alert.alert_id, surveillance_id=row.id, detect_time=now,
-                                       alert=alert.SerializeToString()))
-        _publish(db, clock, ALERT_RAISED, row.id, ev.CaseSurveillanceAlertRaised(
-            surveillance_id=row.id, case_reference=row.case_reference, nino=row.nino, alert=alert,
-            review_date=s.review_date))
+        db.add(
+            SurveillanceAlertRecord(
+                alert_id=alert.alert_id,
+                surveillance_id=row.id,
+                detect_time=now,
+                alert=alert.SerializeToString(),
+            )
+        )
+        _publish(
+            db,
+            clock,
+            ALERT_RAISED,
+            row.id,
+            ev.CaseSurveillanceAlertRaised(
+                surveillance_id=row.id,
+                case_reference=row.case_reference,
+                nino=row.nino,
+                alert=alert,
+                review_date=s.review_date,
+            ),
+        )
     if alerts:
         s.alert_count += len(alerts)
         s.last_alert_time.FromDatetime(now)
@@ -306,10 +466,22 @@ def check(db: Session, row: SurveillanceRecord, f: pb.CreditFile | None, *, on: 
     due = review and row.state == ACTIVE and row.review_date <= on
     if due:
         since = memory.get("since_review", [])
-        _publish(db, clock, REVIEW_DUE, row.id, ev.CaseSurveillanceReviewDue(
-            surveillance_id=row.id, case_reference=row.case_reference, nino=row.nino, review_date=s.review_date,
-            start_time=s.start_time, alert_count=s.alert_count, alerts_since_last_review_count=len(since),
-            alert_kinds_since_last_review=sorted(set(since))))
+        _publish(
+            db,
+            clock,
+            REVIEW_DUE,
+            row.id,
+            ev.CaseSurveillanceReviewDue(
+                surveillance_id=row.id,
+                case_reference=row.case_reference,
+                nino=row.nino,
+                review_date=s.review_date,
+                start_time=s.start_time,
+                alert_count=s.alert_count,
+                alerts_since_last_review_count=len(since),
+                alert_kinds_since_last_review=sorted(set(since)),
+            ),
+        )
         memory["since_review"] = []
         s.state, row.state = pb.CASE_SURVEILLANCE_STATE_REVIEW_DUE, REVIEW_DUE_STATE
 
@@ -318,20 +490,37 @@ def check(db: Session, row: SurveillanceRecord, f: pb.CreditFile | None, *, on: 
     return CheckResult(alerts, due)
 
 
-def check_person(db: Session, nino: str, f: pb.CreditFile | None, *, on: dt.date, clock: Clock,
-                 params: SurveillanceParameters = DEFAULTS) -> list[pb.SurveillanceAlert]:
+def check_person(
+    db: Session,
+    nino: str,
+    f: pb.CreditFile | None,
+    *,
+    on: dt.date,
+    clock: Clock,
+    params: SurveillanceParameters = DEFAULTS,
+) -> list[pb.SurveillanceAlert]:
     """After a change to a person's file, in the change's transaction: alerts for every surveillance watching it."""
-    rows = db.scalars(select(SurveillanceRecord).where(SurveillanceRecord.nino == nino,
-                                                       SurveillanceRecord.state != STOPPED_STATE)
-                      .order_by(SurveillanceRecord.id).with_for_update()).all()
+    rows = db.scalars(
+        select(SurveillanceRecord)
+        .where(SurveillanceRecord.nino == nino, SurveillanceRecord.state != STOPPED_STATE)
+        .order_by(SurveillanceRecord.id)
+        .with_for_update()
+    ).all()
     out: list[pb.SurveillanceAlert] = []
     for row in rows:
         out.extend(check(db, row, f, on=on, clock=clock, params=params, review=False).alerts)
     return out
 
 
-def run_due(*, sessions: sessionmaker, cra: CreditReferencePort, clock: Clock, on: dt.date | None = None,
-            params: SurveillanceParameters = DEFAULTS, batch: int = 200) -> tuple[int, int, int]:
+def run_due(
+    *,
+    sessions: sessionmaker,
+    cra: CreditReferencePort,
+    clock: Clock,
+    on: dt.date | None = None,
+    params: SurveillanceParameters = DEFAULTS,
+    batch: int = 200,
+) -> tuple[int, int, int]:
     """Check every surveillance not stopped, one transaction each (a crash loses nothing and repeats nothing).
     Returns (checked, alerts raised, reviews due)."""
     on = on or clock.today()
@@ -339,9 +528,14 @@ def run_due(*, sessions: sessionmaker, cra: CreditReferencePort, clock: Clock, o
     after = ""
     while True:
         with sessions() as s:
-            ids = list(s.scalars(select(SurveillanceRecord.id).where(SurveillanceRecord.state != STOPPED_STATE,
-                                                                     SurveillanceRecord.id > after)
-                                 .order_by(SurveillanceRecord.id).limit(batch)))
+            ids = list(
+                s.scalars(
+                    select(SurveillanceRecord.id)
+                    .where(SurveillanceRecord.state != STOPPED_STATE, SurveillanceRecord.id > after)
+                    .order_by(SurveillanceRecord.id)
+                    .limit(batch)
+                )
+            )
         if not ids:
             return checked, raised, reviews
         for surveillance_id in ids:
@@ -349,19 +543,29 @@ def run_due(*, sessions: sessionmaker, cra: CreditReferencePort, clock: Clock, o
                 row = s.get(SurveillanceRecord, surveillance_id, with_for_update=True)
                 if row is None or row.state == STOPPED_STATE:
                     continue
-                result = check(s, row, cra.monitor(row.nino, on=on), on=on, clock=clock, params=params)
+                result = check(
+                    s, row, cra.monitor(row.nino, on=on), on=on, clock=clock, params=params
+                )
                 checked += 1
                 raised += len(result.alerts)
                 reviews += result.review_due
         after = ids[-1]
 
 
-def surveillance_scheduler(*, sessions: sessionmaker, cra: CreditReferencePort, clock: Clock, interval_seconds: float,
-                           params: SurveillanceParameters = DEFAULTS) -> PeriodicJob:
+def surveillance_scheduler(
+    *,
+    sessions: sessionmaker,
+    cra: CreditReferencePort,
+    clock: Clock,
+    interval_seconds: float,
+    params: SurveillanceParameters = DEFAULTS,
+) -> PeriodicJob:
     """Checks at the clock's date every `interval_seconds` (agencies send monitoring alerts daily; a shorter
     interval notices a moved clock soon)."""
+
     def run() -> None:
         checked, raised, reviews = run_due(sessions=sessions, cra=cra, clock=clock, params=params)
         if raised or reviews:
             log.info("surveillance checks ran", checked=checked, alerts=raised, reviews_due=reviews)
+
     return PeriodicJob("cra-surveillance", interval_seconds, run)

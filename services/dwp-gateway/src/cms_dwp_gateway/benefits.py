@@ -56,35 +56,61 @@ class BenefitFacts:
     route: Route | None  # None: cannot carry a deduction
 
 
-_OWN, _COUPLE, _NOT = Prescription.OWN_RECEIPT, Prescription.PARENT_OR_PARTNER, Prescription.NOT_PRESCRIBED
+_OWN, _COUPLE, _NOT = (
+    Prescription.OWN_RECEIPT,
+    Prescription.PARENT_OR_PARTNER,
+    Prescription.NOT_PRESCRIBED,
+)
 FACTS: dict[B, BenefitFacts] = {
     B.INCOME_SUPPORT: BenefitFacts(System.ISCS, Business.INCOME_SUPPORT, _COUPLE, Route.AUTOMATED),
-    B.JOBSEEKERS_ALLOWANCE_INCOME_BASED: BenefitFacts(System.JSAPS, Business.JOBSEEKERS_ALLOWANCE, _COUPLE,
-                                                      Route.AUTOMATED),
-    B.JOBSEEKERS_ALLOWANCE_CONTRIBUTION_BASED: BenefitFacts(System.JSAPS, Business.JOBSEEKERS_ALLOWANCE, _OWN,
-                                                            Route.INTERFACE),
+    B.JOBSEEKERS_ALLOWANCE_INCOME_BASED: BenefitFacts(
+        System.JSAPS, Business.JOBSEEKERS_ALLOWANCE, _COUPLE, Route.AUTOMATED
+    ),
+    B.JOBSEEKERS_ALLOWANCE_CONTRIBUTION_BASED: BenefitFacts(
+        System.JSAPS, Business.JOBSEEKERS_ALLOWANCE, _OWN, Route.INTERFACE
+    ),
     B.EMPLOYMENT_AND_SUPPORT_ALLOWANCE_INCOME_RELATED: BenefitFacts(
-        System.JSAPS, Business.EMPLOYMENT_AND_SUPPORT_ALLOWANCE, _COUPLE, Route.AUTOMATED),
+        System.JSAPS, Business.EMPLOYMENT_AND_SUPPORT_ALLOWANCE, _COUPLE, Route.AUTOMATED
+    ),
     B.EMPLOYMENT_AND_SUPPORT_ALLOWANCE_CONTRIBUTORY: BenefitFacts(
-        System.JSAPS, Business.EMPLOYMENT_AND_SUPPORT_ALLOWANCE, _OWN, Route.INTERFACE),
+        System.JSAPS, Business.EMPLOYMENT_AND_SUPPORT_ALLOWANCE, _OWN, Route.INTERFACE
+    ),
     B.PENSION_CREDIT: BenefitFacts(System.PSCS, Business.PENSION_CREDIT, _COUPLE, Route.INTERFACE),
     B.UNIVERSAL_CREDIT: BenefitFacts(System.UC_FULL_SERVICE, None, _COUPLE, Route.INTERFACE),
     B.STATE_PENSION: BenefitFacts(System.PSCS, Business.STATE_PENSION, _OWN, Route.NON_AUTOMATED),
-    B.INCAPACITY_BENEFIT: BenefitFacts(System.OTHER, Business.INCAPACITY_BENEFIT, _OWN, Route.NON_AUTOMATED),
-    B.CARERS_ALLOWANCE: BenefitFacts(System.CACS, Business.CARERS_ALLOWANCE, _OWN, Route.NON_AUTOMATED),
-    B.MATERNITY_ALLOWANCE: BenefitFacts(System.OTHER, Business.MATERNITY_ALLOWANCE, _OWN, Route.NON_AUTOMATED),
-    B.SEVERE_DISABLEMENT_ALLOWANCE: BenefitFacts(System.OTHER, Business.SEVERE_DISABLEMENT_ALLOWANCE, _OWN,
-                                                 Route.NON_AUTOMATED),
-    B.INDUSTRIAL_INJURIES_DISABLEMENT_BENEFIT: BenefitFacts(System.OTHER, None, _OWN, Route.NON_AUTOMATED),
-    B.WIDOWED_PARENTS_ALLOWANCE: BenefitFacts(System.OTHER, Business.BEREAVEMENT_BENEFITS, _OWN, Route.NON_AUTOMATED),
-    B.WIDOWS_PENSION: BenefitFacts(System.OTHER, Business.BEREAVEMENT_BENEFITS, _OWN, Route.NON_AUTOMATED),
+    B.INCAPACITY_BENEFIT: BenefitFacts(
+        System.OTHER, Business.INCAPACITY_BENEFIT, _OWN, Route.NON_AUTOMATED
+    ),
+    B.CARERS_ALLOWANCE: BenefitFacts(
+        System.CACS, Business.CARERS_ALLOWANCE, _OWN, Route.NON_AUTOMATED
+    ),
+    B.MATERNITY_ALLOWANCE: BenefitFacts(
+        System.OTHER, Business.MATERNITY_ALLOWANCE, _OWN, Route.NON_AUTOMATED
+    ),
+    B.SEVERE_DISABLEMENT_ALLOWANCE: BenefitFacts(
+        System.OTHER, Business.SEVERE_DISABLEMENT_ALLOWANCE, _OWN, Route.NON_AUTOMATED
+    ),
+    B.INDUSTRIAL_INJURIES_DISABLEMENT_BENEFIT: BenefitFacts(
+        System.OTHER, None, _OWN, Route.NON_AUTOMATED
+    ),
+    B.WIDOWED_PARENTS_ALLOWANCE: BenefitFacts(
+        System.OTHER, Business.BEREAVEMENT_BENEFITS, _OWN, Route.NON_AUTOMATED
+    ),
+    B.WIDOWS_PENSION: BenefitFacts(
+        System.OTHER, Business.BEREAVEMENT_BENEFITS, _OWN, Route.NON_AUTOMATED
+    ),
     B.BEREAVEMENT_ALLOWANCE: BenefitFacts(System.OTHER, Business.BEREAVEMENT_BENEFITS, _NOT, None),
     B.BEREAVEMENT_SUPPORT_PAYMENT: BenefitFacts(System.OTHER, None, _NOT, None),
     B.TRAINING_ALLOWANCE: BenefitFacts(System.OTHER, None, _OWN, Route.NON_AUTOMATED),
-    B.WAR_DISABLEMENT_PENSION: BenefitFacts(System.DEFENCE_BUSINESS_SERVICES, None, _OWN, Route.NON_AUTOMATED),
-    B.WAR_WIDOWS_PENSION: BenefitFacts(System.DEFENCE_BUSINESS_SERVICES, None, _OWN, Route.NON_AUTOMATED),
-    B.ARMED_FORCES_COMPENSATION_SCHEME: BenefitFacts(System.DEFENCE_BUSINESS_SERVICES, None, _OWN,
-                                                     Route.NON_AUTOMATED),
+    B.WAR_DISABLEMENT_PENSION: BenefitFacts(
+        System.DEFENCE_BUSINESS_SERVICES, None, _OWN, Route.NON_AUTOMATED
+    ),
+    B.WAR_WIDOWS_PENSION: BenefitFacts(
+        System.DEFENCE_BUSINESS_SERVICES, None, _OWN, Route.NON_AUTOMATED
+    ),
+    B.ARMED_FORCES_COMPENSATION_SCHEME: BenefitFacts(
+        System.DEFENCE_BUSINESS_SERVICES, None, _OWN, Route.NON_AUTOMATED
+    ),
     B.DISABILITY_LIVING_ALLOWANCE: BenefitFacts(System.DLACS, None, _NOT, None),
     B.PERSONAL_INDEPENDENCE_PAYMENT: BenefitFacts(System.OTHER, None, _NOT, None),
 }

@@ -47,7 +47,9 @@ class DeductionParameters:
     minimum_left_universal_credit_pence: int = 1
     universal_credit_third_party_limit: int = 3
     universal_credit_cap_basis_points: int = 1500  # of the standard allowance, from April 2025
-    universal_credit_deductions_with_earnings: bool = False  # rules.md §9: "UC with earnings" is configurable
+    universal_credit_deductions_with_earnings: bool = (
+        False  # rules.md §9: "UC with earnings" is configurable
+    )
 
 
 DEFAULTS = DeductionParameters()
@@ -57,12 +59,17 @@ def _half_up(numerator: int, denominator: int) -> int:
     return (2 * numerator + denominator) // (2 * denominator)
 
 
-def weekly_deduction_pence(kind: DeductionType, weekly_liability_pence: int = 0,
-                           p: DeductionParameters = DEFAULTS) -> int:
+def weekly_deduction_pence(
+    kind: DeductionType, weekly_liability_pence: int = 0, p: DeductionParameters = DEFAULTS
+) -> int:
     """What is taken a week: the liability plus the collection fee, or the arrears rate."""
     if kind is DeductionType.ARREARS:
         return p.arrears_weekly_pence
-    liability = p.flat_rate_weekly_pence if kind is DeductionType.STANDARD_FLAT_RATE else weekly_liability_pence
+    liability = (
+        p.flat_rate_weekly_pence
+        if kind is DeductionType.STANDARD_FLAT_RATE
+        else weekly_liability_pence
+    )
     return liability + _half_up(liability * p.collection_fee_basis_points, 10_000)
 
 
@@ -81,15 +88,29 @@ class Decision:
     detail: str = ""
 
 
-def decide(award: BenefitAward | None, *, kind: DeductionType, weekly_liability_pence: int = 0, live: bool,
-           suspended: bool, other_cms_deduction: bool = False, ongoing_flat_rate_liability: bool = False,
-           p: DeductionParameters = DEFAULTS) -> Decision:
+def decide(
+    award: BenefitAward | None,
+    *,
+    kind: DeductionType,
+    weekly_liability_pence: int = 0,
+    live: bool,
+    suspended: bool,
+    other_cms_deduction: bool = False,
+    ongoing_flat_rate_liability: bool = False,
+    p: DeductionParameters = DEFAULTS,
+) -> Decision:
     """The benefit decision maker's answer to one instruction, on the decision date."""
     if award is None or not live:
-        reason = Rejection.CLAIM_CLOSED_OR_MIGRATED if award is not None and award.end_reason else Rejection.NO_LIVE_AWARD
+        reason = (
+            Rejection.CLAIM_CLOSED_OR_MIGRATED
+            if award is not None and award.end_reason
+            else Rejection.NO_LIVE_AWARD
+        )
         return Decision(False, rejection=reason)
     if FACTS[award.benefit_type].route is None:
-        return Decision(False, rejection=Rejection.OTHER, detail="the benefit cannot carry a deduction")
+        return Decision(
+            False, rejection=Rejection.OTHER, detail="the benefit cannot carry a deduction"
+        )
     if suspended:
         return Decision(False, rejection=Rejection.AWARD_SUSPENDED)
     if other_cms_deduction:
@@ -102,10 +123,17 @@ def decide(award: BenefitAward | None, *, kind: DeductionType, weekly_liability_
             return Decision(False, rejection=Rejection.UNIVERSAL_CREDIT_EARNED_INCOME)
         if award.uc_third_party_deduction_count >= p.universal_credit_third_party_limit:
             return Decision(False, rejection=Rejection.THIRD_PARTY_DEDUCTION_LIMIT)
-        cap = award.uc_standard_allowance_monthly_pence * p.universal_credit_cap_basis_points // 10_000
+        cap = (
+            award.uc_standard_allowance_monthly_pence
+            * p.universal_credit_cap_basis_points
+            // 10_000
+        )
         if award.uc_other_deductions_monthly_pence + amount > cap:
-            return Decision(False, rejection=Rejection.UNIVERSAL_CREDIT_DEDUCTION_CAP,
-                            detail=f"cap {cap} pence a month")
+            return Decision(
+                False,
+                rejection=Rejection.UNIVERSAL_CREDIT_DEDUCTION_CAP,
+                detail=f"cap {cap} pence a month",
+            )
         minimum = p.minimum_left_universal_credit_pence
     else:
         minimum = p.minimum_left_legacy_pence

@@ -26,7 +26,9 @@ def _pdf_string(text: str) -> bytes:
     return b"(" + escaped.encode("latin-1") + b")"
 
 
-def _layout(title: str, sections: list[tuple[str, list[tuple[str, str]]]]) -> list[list[tuple[tuple, int, str]]]:
+def _layout(
+    title: str, sections: list[tuple[str, list[tuple[str, str]]]]
+) -> list[list[tuple[tuple, int, str]]]:
     """Splits the form into pages of (style, y, text) lines, keeping a section heading with its first line."""
     pages: list[list[tuple[tuple, int, str]]] = [[]]
     y = PAGE_HEIGHT - MARGIN
@@ -43,12 +45,16 @@ def _layout(title: str, sections: list[tuple[str, list[tuple[str, str]]]]) -> li
     for heading, fields in sections:
         put(_HEADING, heading, keep_with_next=_BODY[2] if fields else 0)
         for label, value in fields:
-            for line in textwrap.wrap(f"{label}: {value}", WRAP_CHARS, subsequent_indent="    ") or [""]:
+            for line in textwrap.wrap(
+                f"{label}: {value}", WRAP_CHARS, subsequent_indent="    "
+            ) or [""]:
                 put(_BODY, line)
     return pages
 
 
-def render_request_form(*, title: str, form_reference: str, sections: list[tuple[str, list[tuple[str, str]]]]) -> bytes:
+def render_request_form(
+    *, title: str, form_reference: str, sections: list[tuple[str, list[tuple[str, str]]]]
+) -> bytes:
     """The request form as PDF bytes: title, then each section heading with "label: value" lines, paginated,
     with the form reference and page number in the footer of every page."""
     pages = _layout(title, sections)
@@ -57,20 +63,28 @@ def render_request_form(*, title: str, form_reference: str, sections: list[tuple
     page_ids = [6 + 2 * i for i in range(n_pages)]
     objects: list[bytes] = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
-        b"<< /Type /Pages /Kids [" + b" ".join(b"%d 0 R" % p for p in page_ids) + b"] /Count %d >>" % n_pages,
+        b"<< /Type /Pages /Kids ["
+        + b" ".join(b"%d 0 R" % p for p in page_ids)
+        + b"] /Count %d >>" % n_pages,
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>",
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica-Bold /Encoding /WinAnsiEncoding >>",
         b"<< /Title " + _pdf_string(title) + b" /Producer (cms-dwp-gateway) >>",
     ]
     for number, lines in enumerate(pages, start=1):
-        footer = ("F1", 8, 0), FOOTER_Y, f"Form reference: {form_reference} - page {number} of {n_pages}"
+        footer = (
+            ("F1", 8, 0),
+            FOOTER_Y,
+            f"Form reference: {form_reference} - page {number} of {n_pages}",
+        )
         content = b"".join(
-            b"BT /%s %d Tf %d %d Td %s Tj ET\n" % (font.encode(), size, MARGIN, y, _pdf_string(text))
+            b"BT /%s %d Tf %d %d Td %s Tj ET\n"
+            % (font.encode(), size, MARGIN, y, _pdf_string(text))
             for (font, size, _), y, text in [*lines, footer]
         )
         objects.append(
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 %d %d] " % (PAGE_WIDTH, PAGE_HEIGHT)
-            + b"/Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents %d 0 R >>" % (len(objects) + 2)
+            + b"/Resources << /Font << /F1 3 0 R /F2 4 0 R >> >> /Contents %d 0 R >>"
+            % (len(objects) + 2)
         )
         objects.append(b"<< /Length %d >>\nstream\n" % len(content) + content + b"endstream")
 
@@ -82,5 +96,8 @@ def render_request_form(*, title: str, form_reference: str, sections: list[tuple
     xref = len(out)
     out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
     out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    out += b"trailer\n<< /Size %d /Root 1 0 R /Info 5 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    out += b"trailer\n<< /Size %d /Root 1 0 R /Info 5 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (
+        len(objects) + 1,
+        xref,
+    )
     return bytes(out)

@@ -22,8 +22,10 @@ class AwardRecord(Base):
     award: Mapped[str] = mapped_column(Text)  # JSON of cms_platform.population.model.BenefitAward
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
-    __table_args__ = (Index("ix_benefit_awards_claimant", "claimant_nino"),
-                      Index("ix_benefit_awards_partner", "partner_nino"))
+    __table_args__ = (
+        Index("ix_benefit_awards_claimant", "claimant_nino"),
+        Index("ix_benefit_awards_partner", "partner_nino"),
+    )
 
 
 class InterestRecord(Base):
@@ -34,11 +36,15 @@ class InterestRecord(Base):
     case_id: Mapped[str] = mapped_column(String(100))
     role: Mapped[str] = mapped_column(String(40))
     active: Mapped[bool] = mapped_column()
-    interest: Mapped[bytes] = mapped_column(LargeBinary)  # cms.dwp.v1.BusinessInterest as last returned
+    interest: Mapped[bytes] = mapped_column(
+        LargeBinary
+    )  # cms.dwp.v1.BusinessInterest as last returned
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
-    __table_args__ = (Index("ix_business_interests_nino_active", "nino", "active"),
-                      Index("ix_business_interests_case_id", "case_id"))
+    __table_args__ = (
+        Index("ix_business_interests_nino_active", "nino", "active"),
+        Index("ix_business_interests_case_id", "case_id"),
+    )
 
 
 class DeductionRecord(Base):
@@ -49,11 +55,15 @@ class DeductionRecord(Base):
     paying_parent_nino: Mapped[str] = mapped_column(String(9))
     state: Mapped[str] = mapped_column(String(60))
     route: Mapped[str] = mapped_column(String(60))
-    deduction: Mapped[bytes] = mapped_column(LargeBinary)  # cms.dwp.v1.Deduction with its instructions and decisions
+    deduction: Mapped[bytes] = mapped_column(
+        LargeBinary
+    )  # cms.dwp.v1.Deduction with its instructions and decisions
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
-    __table_args__ = (Index("ix_deductions_case_id", "case_id", "state"),
-                      Index("ix_deductions_paying_parent", "paying_parent_nino"))
+    __table_args__ = (
+        Index("ix_deductions_case_id", "case_id", "state"),
+        Index("ix_deductions_paying_parent", "paying_parent_nino"),
+    )
 
 
 class AddressRecord(Base):

@@ -32,9 +32,15 @@ class CaseCalculationNotice(Base):
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
-def on_case_calculated(db_session: Session, event: Envelope, *, now: dt.datetime, pick_up=None) -> None:
+def on_case_calculated(
+    db_session: Session, event: Envelope, *, now: dt.datetime, pick_up=None
+) -> None:
     msg = event.parse(casework_events.CaseCalculated)
-    if pick_up is not None and msg.rate == "FLAT" and msg.weekly_amount_pence == STANDARD_FLAT_RATE_PENCE:
+    if (
+        pick_up is not None
+        and msg.rate == "FLAT"
+        and msg.weekly_amount_pence == STANDARD_FLAT_RATE_PENCE
+    ):
         pick_up(db_session, msg)
     notice = db_session.get(CaseCalculationNotice, msg.case_id)
     if notice is None:
@@ -52,6 +58,10 @@ GROUP = "dwp-gateway.case-calculated"
 
 def subscription(clock, pick_up=None, group: str = GROUP) -> Subscription:
     """`pick_up(session, CaseCalculated)`: JCP's automated route, in the same transaction as the notice."""
-    return Subscription(group_id=group, topics=(CASEWORK_TOPIC,),
-                        handlers={CASE_CALCULATED: lambda s, e: on_case_calculated(s, e, now=clock.now(),
-                                                                                   pick_up=pick_up)})
+    return Subscription(
+        group_id=group,
+        topics=(CASEWORK_TOPIC,),
+        handlers={
+            CASE_CALCULATED: lambda s, e: on_case_calculated(s, e, now=clock.now(), pick_up=pick_up)
+        },
+    )

@@ -28,13 +28,15 @@ class ChildVerification:
 
 
 class CisPort(Protocol):
-    def verify_nino(self, *, nino: str, forenames: str, surname: str, date_of_birth: dt.date,
-                    postcode: str = "") -> NinoVerification:
+    def verify_nino(
+        self, *, nino: str, forenames: str, surname: str, date_of_birth: dt.date, postcode: str = ""
+    ) -> NinoVerification:
         """CIS Verify NINO."""
         ...
 
-    def verify_child(self, *, crn: str, parent_nino: str, forenames: str, surname: str,
-                     date_of_birth: dt.date) -> ChildVerification:
+    def verify_child(
+        self, *, crn: str, parent_nino: str, forenames: str, surname: str, date_of_birth: dt.date
+    ) -> ChildVerification:
         """CIS Verify CRN."""
         ...
 
@@ -46,7 +48,13 @@ class CisPort(Protocol):
         """A child's record through its Child Benefit claimant."""
         ...
 
-    def awards(self, nino: str, *, types: frozenset[BenefitType] = frozenset(), live_from: dt.date | None = None,
-               live_to: dt.date | None = None) -> list[BenefitAward] | None:
+    def awards(
+        self,
+        nino: str,
+        *,
+        types: frozenset[BenefitType] = frozenset(),
+        live_from: dt.date | None = None,
+        live_to: dt.date | None = None,
+    ) -> list[BenefitAward] | None:
         """CIS Get Benefit Award Information, newest start first (None: no record)."""
         ...

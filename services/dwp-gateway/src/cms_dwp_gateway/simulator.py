@@ -26,8 +26,15 @@ def person_id(identifier: str) -> str:
     return "cis-" + hashlib.sha256(f"cis-person:{identifier}".encode()).hexdigest()[:20]
 
 
-def cis_failed_rules(held_forenames: str, held_surname: str, held_dob: dt.date, *, forenames: str, surname: str,
-                     date_of_birth: dt.date) -> list[str]:
+def cis_failed_rules(
+    held_forenames: str,
+    held_surname: str,
+    held_dob: dt.date,
+    *,
+    forenames: str,
+    surname: str,
+    date_of_birth: dt.date,
+) -> list[str]:
     failed = []
     if _norm(surname) != _norm(held_surname):
         failed.append("SURNAME")
@@ -39,7 +46,11 @@ def cis_failed_rules(held_forenames: str, held_surname: str, held_dob: dt.date, 
 
 
 class SimulatedCis:
-    def __init__(self, population: Population, stored_awards: Callable[[str], list[BenefitAward]] = lambda _n: []):
+    def __init__(
+        self,
+        population: Population,
+        stored_awards: Callable[[str], list[BenefitAward]] = lambda _n: [],
+    ):
         self._population = population
         self._stored = stored_awards
 
@@ -55,24 +66,34 @@ class SimulatedCis:
         if not stored:
             return held
         by_id = {a.award_id: a for a in held.benefit_awards} | {a.award_id: a for a in stored}
-        return dataclasses.replace(held, benefit_awards=tuple(sorted(by_id.values(), key=lambda a: a.start_date)))
+        return dataclasses.replace(
+            held, benefit_awards=tuple(sorted(by_id.values(), key=lambda a: a.start_date))
+        )
 
     def child(self, crn: str) -> tuple[Person, Child] | None:
         return self._population.child(normalise_nino(crn))
 
-    def verify_nino(self, *, nino: str, forenames: str, surname: str, date_of_birth: dt.date,
-                    postcode: str = "") -> NinoVerification:
+    def verify_nino(
+        self, *, nino: str, forenames: str, surname: str, date_of_birth: dt.date, postcode: str = ""
+    ) -> NinoVerification:
         held = self.person(nino)
         if held is None:
             return NinoVerification(found=False)
-        failed = cis_failed_rules(held.forenames, held.surname, held.date_of_birth, forenames=forenames,
-                                  surname=surname, date_of_birth=date_of_birth)
+        failed = cis_failed_rules(
+            held.forenames,
+            held.surname,
+            held.date_of_birth,
+            forenames=forenames,
+            surname=surname,
+            date_of_birth=date_of_birth,
+        )
         if postcode and _norm(postcode) != _norm(held.address.postcode):
             failed.append("POSTCODE")
         return NinoVerification(True, tuple(failed), held.nino, person_id(held.nino), held)
 
-    def verify_child(self, *, crn: str, parent_nino: str, forenames: str, surname: str,
-                     date_of_birth: dt.date) -> ChildVerification:
+    def verify_child(
+        self, *, crn: str, parent_nino: str, forenames: str, surname: str, date_of_birth: dt.date
+    ) -> ChildVerification:
         if crn:
             found = self.child(crn)
             if found is None:
@@ -81,24 +102,45 @@ class SimulatedCis:
         else:
             parent = self.person(parent_nino)
             award = parent.child_benefit if parent else None
-            candidates = [c for c in (award.children if award else ())
-                          if _norm(c.forenames)[:1] == _norm(forenames)[:1] and c.date_of_birth == date_of_birth]
+            candidates = [
+                c
+                for c in (award.children if award else ())
+                if _norm(c.forenames)[:1] == _norm(forenames)[:1]
+                and c.date_of_birth == date_of_birth
+            ]
             if len(candidates) != 1:
                 return ChildVerification(False)  # no such child, or more than one
             child = candidates[0]
-        failed = cis_failed_rules(child.forenames, child.surname, child.date_of_birth, forenames=forenames,
-                                  surname=surname, date_of_birth=date_of_birth)
-        return ChildVerification(True, tuple(failed), person_id(child.child_reference_number), child, parent)
+        failed = cis_failed_rules(
+            child.forenames,
+            child.surname,
+            child.date_of_birth,
+            forenames=forenames,
+            surname=surname,
+            date_of_birth=date_of_birth,
+        )
+        return ChildVerification(
+            True, tuple(failed), person_id(child.child_reference_number), child, parent
+        )
 
-    def awards(self, nino: str, *, types: frozenset[BenefitType] = frozenset(), live_from: dt.date | None = None,
-               live_to: dt.date | None = None) -> list[BenefitAward] | None:
+    def awards(
+        self,
+        nino: str,
+        *,
+        types: frozenset[BenefitType] = frozenset(),
+        live_from: dt.date | None = None,
+        live_to: dt.date | None = None,
+    ) -> list[BenefitAward] | None:
         held = self.person(nino)
         if held is None:
             return None
-        out = [a for a in held.benefit_awards
-               if (not types or a.benefit_type in types)
-               and (live_to is None or a.start_date <= live_to)
-               and (live_from is None or a.end_date is None or a.end_date >= live_from)]
+        out = [
+            a
+            for a in held.benefit_awards
+            if (not types or a.benefit_type in types)
+            and (live_to is None or a.start_date <= live_to)
+            and (live_from is None or a.end_date is None or a.end_date >= live_from)
+        ]
         return sorted(out, key=lambda a: (a.start_date, a.award_id), reverse=True)
 
 
@@ -107,4 +149,6 @@ def live_on(award: BenefitAward, on: dt.date) -> bool:
 
 
 def suspended_on(award: BenefitAward, on: dt.date) -> bool:
-    return any(s.start_date <= on and (s.end_date is None or s.end_date >= on) for s in award.suspensions)
+    return any(
+        s.start_date <= on and (s.end_date is None or s.end_date >= on) for s in award.suspensions
+    )

@@ -37,24 +37,48 @@ class HmrcGatewayService(CmsService):
         self.population = Population(size=settings.population_size, seed=settings.population_seed)
         self.overrides = Overrides(self.sessions)
         self.hmrc = SimulatedHmrc(self.population, self.overrides)
-        self.feeds = feed_scheduler(sessions=self.sessions, hmrc=self.hmrc, clock=self.clock,
-                                    interval_seconds=settings.feed_check_interval_seconds)
+        self.feeds = feed_scheduler(
+            sessions=self.sessions,
+            hmrc=self.hmrc,
+            clock=self.clock,
+            interval_seconds=settings.feed_check_interval_seconds,
+        )
 
     def registrations(self) -> list[ServiceRegistration]:
         s = self.settings
         behaviour = behaviour_from(s, self.clock, "HMRC")
         gateway = hmrc_service_pb2.DESCRIPTOR.services_by_name["HmrcGatewayService"].full_name
-        out = [ServiceRegistration(gateway, hmrc_service_pb2_grpc.add_HmrcGatewayServiceServicer_to_server,
-                                   HmrcGatewayServicer(hmrc=self.hmrc, sessions=self.sessions, clock=self.clock,
-                                                       behaviour=behaviour, audit=audit_trail(self.sessions, self.clock)),
-                                   # a bad child in the monthly run is that child's error, not the end of the run
-                                   item_validated=frozenset({"RunMonthlyChildBenefitCheck"}))]
+        out = [
+            ServiceRegistration(
+                gateway,
+                hmrc_service_pb2_grpc.add_HmrcGatewayServiceServicer_to_server,
+                HmrcGatewayServicer(
+                    hmrc=self.hmrc,
+                    sessions=self.sessions,
+                    clock=self.clock,
+                    behaviour=behaviour,
+                    audit=audit_trail(self.sessions, self.clock),
+                ),
+                # a bad child in the monthly run is that child's error, not the end of the run
+                item_validated=frozenset({"RunMonthlyChildBenefitCheck"}),
+            )
+        ]
         if s.scenario_admin:
-            scenario = hmrc_scenario_service_pb2.DESCRIPTOR.services_by_name["HmrcScenarioService"].full_name
-            out.append(ServiceRegistration(
-                scenario, hmrc_scenario_service_pb2_grpc.add_HmrcScenarioServiceServicer_to_server,
-                HmrcScenarioServicer(hmrc=self.hmrc, sessions=self.sessions, clock=self.clock,
-                                     overrides=self.overrides)))
+            scenario = hmrc_scenario_service_pb2.DESCRIPTOR.services_by_name[
+                "HmrcScenarioService"
+            ].full_name
+            out.append(
+                ServiceRegistration(
+                    scenario,
+                    hmrc_scenario_service_pb2_grpc.add_HmrcScenarioServiceServicer_to_server,
+                    HmrcScenarioServicer(
+                        hmrc=self.hmrc,
+                        sessions=self.sessions,
+                        clock=self.clock,
+                        overrides=self.overrides,
+                    ),
+                )
+            )
         return out
 
     def start(self, *, migrate: bool = True) -> int:

@@ -45,10 +45,14 @@ from cms_platform.errors import ViolationCollector
 from cms_platform.population import model
 
 # Built by name so that a value added on one side and not the other fails at import, not at run time.
-_PAY_FREQUENCIES = {f: hmrc.PayFrequency.Value(f"PAY_FREQUENCY_{f.name}") for f in model.PayFrequency}
+_PAY_FREQUENCIES = {
+    f: hmrc.PayFrequency.Value(f"PAY_FREQUENCY_{f.name}") for f in model.PayFrequency
+}
 _PAY_FREQUENCIES_BACK = {v: k for k, v in _PAY_FREQUENCIES.items()}
-_END_REASONS = {r: hmrc.ChildBenefitEndReason.Value(f"CHILD_BENEFIT_END_REASON_{r.name}")
-                for r in model.ChildBenefitEndReason}
+_END_REASONS = {
+    r: hmrc.ChildBenefitEndReason.Value(f"CHILD_BENEFIT_END_REASON_{r.name}")
+    for r in model.ChildBenefitEndReason
+}
 _END_REASONS_BACK = {v: k for k, v in _END_REASONS.items()}
 _QUIRKS = {q: scenario.DataQuirk.Value(f"DATA_QUIRK_{q.name}") for q in model.DataQuirk}
 _QUIRKS_BACK = {v: k for k, v in _QUIRKS.items()}
@@ -60,6 +64,7 @@ _NOT_ID_CHARACTERS = re.compile(r"[^A-Za-z0-9]+")
 # ---------------------------------------------------------------------------------------------------------------
 # Values
 # ---------------------------------------------------------------------------------------------------------------
+
 
 def date_to_proto(d: dt.date | None) -> date_pb2.Date:
     """A date as a google.type.Date; None is the unset (all-zero) Date."""
@@ -134,27 +139,46 @@ def quirk_from_proto(value: int) -> model.DataQuirk:
 # Messages
 # ---------------------------------------------------------------------------------------------------------------
 
+
 def address_to_proto(a: model.Address) -> common.Address:
-    return common.Address(lines=list(a.lines), post_town=a.post_town, postcode=a.postcode, country=a.country)
+    return common.Address(
+        lines=list(a.lines), post_town=a.post_town, postcode=a.postcode, country=a.country
+    )
 
 
 def address_from_proto(msg: common.Address) -> model.Address:
     """Copied as held: an empty country stays empty (the model's "GB" default is not applied)."""
-    return model.Address(lines=tuple(msg.lines), post_town=msg.post_town, postcode=msg.postcode, country=msg.country)
+    return model.Address(
+        lines=tuple(msg.lines), post_town=msg.post_town, postcode=msg.postcode, country=msg.country
+    )
 
 
 def employer_to_proto(e: model.Employer) -> hmrc.Employer:
-    return hmrc.Employer(name=e.name, address=address_to_proto(e.address), telephone_number=e.telephone_number,
-                         paye_reference=e.paye_reference, armed_forces=e.armed_forces)
+    return hmrc.Employer(
+        name=e.name,
+        address=address_to_proto(e.address),
+        telephone_number=e.telephone_number,
+        paye_reference=e.paye_reference,
+        armed_forces=e.armed_forces,
+    )
 
 
 def employer_from_proto(msg: hmrc.Employer) -> model.Employer:
-    return model.Employer(name=msg.name, address=address_from_proto(msg.address), telephone_number=msg.telephone_number,
-                          paye_reference=msg.paye_reference, armed_forces=msg.armed_forces)
+    return model.Employer(
+        name=msg.name,
+        address=address_from_proto(msg.address),
+        telephone_number=msg.telephone_number,
+        paye_reference=msg.paye_reference,
+        armed_forces=msg.armed_forces,
+    )
 
 
-def employment_to_proto(e: model.Employment, *, last_payment_date: dt.date | None = None,
-                        potentially_ceased: bool = False) -> hmrc.Employment:
+def employment_to_proto(
+    e: model.Employment,
+    *,
+    last_payment_date: dt.date | None = None,
+    potentially_ceased: bool = False,
+) -> hmrc.Employment:
     """The employment as HMRC reports it. HMRC never reports the end date of an employment whose leaving date the
     employer did not report (`leaving_date_unreported`): end_date is then unset. `last_payment_date` and
     `potentially_ceased` come from the RTI payments and the clock, which the model does not hold."""
@@ -176,13 +200,18 @@ def simulated_employment_to_proto(e: model.Employment) -> scenario.SimulatedEmpl
     worked as `last_payment_date` (see the module docstring); explicit `payments` are not modelled."""
     unreported = e.leaving_date_unreported
     return scenario.SimulatedEmployment(
-        employment=employment_to_proto(e, last_payment_date=e.end_date if unreported else None,
-                                       potentially_ceased=unreported),
+        employment=employment_to_proto(
+            e, last_payment_date=e.end_date if unreported else None, potentially_ceased=unreported
+        ),
         annual_taxable_pay_pence=e.annual_taxable_pay_pence,
         annual_employee_pension_contributions_pence=e.annual_employee_pension_contributions_pence,
         annual_benefits_taxed_via_payroll_pence=e.annual_benefits_in_kind_pence,
-        pay_changes=[scenario.ScheduledPay(effective_date=date_to_proto(since), annual_taxable_pay_pence=annual)
-                     for since, annual in e.pay_changes],
+        pay_changes=[
+            scenario.ScheduledPay(
+                effective_date=date_to_proto(since), annual_taxable_pay_pence=annual
+            )
+            for since, annual in e.pay_changes
+        ],
     )
 
 
@@ -202,9 +231,11 @@ def rti_payment_to_proto(p: model.RtiPayment) -> hmrc.RtiPayment:
 
 
 def child_identity_to_proto(child: model.Child) -> hmrc.ChildIdentity:
-    return hmrc.ChildIdentity(name=common.PersonName(forenames=child.forenames, surname=child.surname),
-                              date_of_birth=date_to_proto(child.date_of_birth),
-                              child_reference_number=child.child_reference_number)
+    return hmrc.ChildIdentity(
+        name=common.PersonName(forenames=child.forenames, surname=child.surname),
+        date_of_birth=date_to_proto(child.date_of_birth),
+        child_reference_number=child.child_reference_number,
+    )
 
 
 def unearned_to_proto(tax_year: str, u: model.UnearnedIncome | None) -> hmrc.UnearnedIncome:
@@ -264,7 +295,9 @@ def tax_year_to_proto(y: model.TaxYearIncome) -> scenario.SimulatedTaxYear:
     return scenario.SimulatedTaxYear(
         tax_year=y.tax_year,
         paye_income=[paye_income_to_proto(pi) for pi in y.paye],
-        self_assessment=None if y.self_assessment is None else self_assessment_to_proto(y.self_assessment),
+        self_assessment=None
+        if y.self_assessment is None
+        else self_assessment_to_proto(y.self_assessment),
         unearned_income=None if y.unearned is None else unearned_to_proto(y.tax_year, y.unearned),
     )
 
@@ -275,14 +308,17 @@ def child_benefit_to_proto(award: model.ChildBenefitAward) -> scenario.Simulated
         award_start_date=date_to_proto(award.award_start_date),
         award_end_date=_opt_date(award.award_end_date),
         elected_not_to_be_paid=award.elected_not_to_be_paid,
-        children=[scenario.SimulatedChild(
-            identity=child_identity_to_proto(c),
-            relationship_start_date=date_to_proto(c.relationship_start_date),
-            end_date=_opt_date(c.end_date),
-            end_reason=end_reason_to_proto(c.end_reason),
-            approved_education_or_training_reported=c.approved_education_or_training_reported,
-            end_date_reported=_opt_date(c.end_date_reported_on),
-        ) for c in award.children],
+        children=[
+            scenario.SimulatedChild(
+                identity=child_identity_to_proto(c),
+                relationship_start_date=date_to_proto(c.relationship_start_date),
+                end_date=_opt_date(c.end_date),
+                end_reason=end_reason_to_proto(c.end_reason),
+                approved_education_or_training_reported=c.approved_education_or_training_reported,
+                end_date_reported=_opt_date(c.end_date_reported_on),
+            )
+            for c in award.children
+        ],
     )
 
 
@@ -312,13 +348,16 @@ def person_to_proto(p: model.Person) -> scenario.SimulatedPerson:
 # SimulatedPerson -> Person, with every bad field named
 # ---------------------------------------------------------------------------------------------------------------
 
+
 def derived_employment_id(nino: str, paye_reference: str, payroll_id: str) -> str:
     """The stable id of an employment that arrives without one: "{nino}-{paye_reference}-{payroll_id}" with every run
     of characters other than ASCII letters and digits made one "-" (e.g. "AB123456C-247-A1987CB-P001")."""
     return _NOT_ID_CHARACTERS.sub("-", f"{nino}-{paye_reference}-{payroll_id}").strip("-")
 
 
-def person_from_proto(msg: scenario.SimulatedPerson, *, keep_from: model.Person | None = None) -> model.Person:
+def person_from_proto(
+    msg: scenario.SimulatedPerson, *, keep_from: model.Person | None = None
+) -> model.Person:
     """The person a SimulatedPerson describes (e.g. an UpsertPerson request).
 
     `keep_from` is the record the message replaces, if any (normally the one held for the same NINO). It supplies
@@ -337,11 +376,18 @@ def person_from_proto(msg: scenario.SimulatedPerson, *, keep_from: model.Person 
     date_of_birth = _date(identity.date_of_birth, "identity.date_of_birth", v, required=True)
     date_of_death = _date(msg.date_of_death, "date_of_death", v)
     employments = _employments_from_proto(msg, keep_from, v)
-    tax_years = tuple(_tax_year_from_proto(y, f"tax_years[{n}]", identity.nino, employments, v)
-                      for n, y in enumerate(msg.tax_years))
-    child_benefit = _child_benefit_from_proto(msg.child_benefit, v) if msg.HasField("child_benefit") else None
-    quirks = frozenset(q for n, value in enumerate(msg.quirks)
-                       if (q := _enum(value, quirk_from_proto, f"quirks[{n}]", v, required=False)) is not None)
+    tax_years = tuple(
+        _tax_year_from_proto(y, f"tax_years[{n}]", identity.nino, employments, v)
+        for n, y in enumerate(msg.tax_years)
+    )
+    child_benefit = (
+        _child_benefit_from_proto(msg.child_benefit, v) if msg.HasField("child_benefit") else None
+    )
+    quirks = frozenset(
+        q
+        for n, value in enumerate(msg.quirks)
+        if (q := _enum(value, quirk_from_proto, f"quirks[{n}]", v, required=False)) is not None
+    )
     v.raise_if_any()
     return model.Person(
         nino=identity.nino,
@@ -368,7 +414,9 @@ def person_from_proto(msg: scenario.SimulatedPerson, *, keep_from: model.Person 
     )
 
 
-def _date(d: date_pb2.Date, path: str, v: ViolationCollector, *, required: bool = False) -> dt.date | None:
+def _date(
+    d: date_pb2.Date, path: str, v: ViolationCollector, *, required: bool = False
+) -> dt.date | None:
     try:
         value = date_from_proto(d)
     except ValueError as exc:
@@ -390,8 +438,9 @@ def _enum(value: int, convert, path: str, v: ViolationCollector, *, required: bo
         return None
 
 
-def _employments_from_proto(msg: scenario.SimulatedPerson, keep_from: model.Person | None,
-                            v: ViolationCollector) -> list[model.Employment]:
+def _employments_from_proto(
+    msg: scenario.SimulatedPerson, keep_from: model.Person | None, v: ViolationCollector
+) -> list[model.Employment]:
     nino = msg.identity.nino
     taken = {s.employment.employment_id for s in msg.employments if s.employment.employment_id}
     explicit: dict[str, int] = {}
@@ -420,8 +469,16 @@ def _employments_from_proto(msg: scenario.SimulatedPerson, keep_from: model.Pers
         for k, change in enumerate(s.pay_changes):
             change_path = f"employments[{n}].pay_changes[{k}].effective_date"
             since = _date(change.effective_date, change_path, v, required=True)
-            if since is not None and pay_changes and pay_changes[-1][0] is not None and since < pay_changes[-1][0]:
-                v.add(change_path, f"must not be before pay_changes[{k - 1}].effective_date (oldest first)")
+            if (
+                since is not None
+                and pay_changes
+                and pay_changes[-1][0] is not None
+                and since < pay_changes[-1][0]
+            ):
+                v.add(
+                    change_path,
+                    f"must not be before pay_changes[{k - 1}].effective_date (oldest first)",
+                )
             pay_changes.append((since, change.annual_taxable_pay_pence))
 
         if e.employment_id:
@@ -430,25 +487,36 @@ def _employments_from_proto(msg: scenario.SimulatedPerson, keep_from: model.Pers
                 v.add(f"{path}.employment_id", f"duplicates employments[{explicit[employment_id]}]")
             explicit.setdefault(employment_id, n)
         else:
-            kept = [i for i in previous.get((employer.paye_reference, e.payroll_id), ()) if i and i not in taken]
-            employment_id = kept[0] if kept else _unused(derived_employment_id(nino, employer.paye_reference,
-                                                                              e.payroll_id), taken)
+            kept = [
+                i
+                for i in previous.get((employer.paye_reference, e.payroll_id), ())
+                if i and i not in taken
+            ]
+            employment_id = (
+                kept[0]
+                if kept
+                else _unused(
+                    derived_employment_id(nino, employer.paye_reference, e.payroll_id), taken
+                )
+            )
             taken.add(employment_id)
 
-        employments.append(model.Employment(
-            employment_id=employment_id,
-            employer=employer,
-            payroll_id=e.payroll_id,
-            start_date=start_date,
-            end_date=end_date,
-            pay_frequency=pay_frequency,
-            annual_taxable_pay_pence=s.annual_taxable_pay_pence,
-            annual_employee_pension_contributions_pence=s.annual_employee_pension_contributions_pence,
-            annual_benefits_in_kind_pence=s.annual_benefits_taxed_via_payroll_pence,
-            occupational_pension=e.occupational_pension,
-            leaving_date_unreported=e.potentially_ceased,
-            pay_changes=tuple(pay_changes),
-        ))
+        employments.append(
+            model.Employment(
+                employment_id=employment_id,
+                employer=employer,
+                payroll_id=e.payroll_id,
+                start_date=start_date,
+                end_date=end_date,
+                pay_frequency=pay_frequency,
+                annual_taxable_pay_pence=s.annual_taxable_pay_pence,
+                annual_employee_pension_contributions_pence=s.annual_employee_pension_contributions_pence,
+                annual_benefits_in_kind_pence=s.annual_benefits_taxed_via_payroll_pence,
+                occupational_pension=e.occupational_pension,
+                leaving_date_unreported=e.potentially_ceased,
+                pay_changes=tuple(pay_changes),
+            )
+        )
     return employments
 
 
@@ -461,31 +529,47 @@ def _unused(candidate: str, taken: set[str]) -> str:
     return f"{candidate}-{n}"
 
 
-def _tax_year_from_proto(y: scenario.SimulatedTaxYear, path: str, nino: str, employments: list[model.Employment],
-                         v: ViolationCollector) -> model.TaxYearIncome:
+def _tax_year_from_proto(
+    y: scenario.SimulatedTaxYear,
+    path: str,
+    nino: str,
+    employments: list[model.Employment],
+    v: ViolationCollector,
+) -> model.TaxYearIncome:
     valid_year = is_tax_year(y.tax_year)
     if not valid_year:
-        v.add(f"{path}.tax_year", 'must be a tax year like "2024-25" (the second part the first plus one)')
+        v.add(
+            f"{path}.tax_year",
+            'must be a tax year like "2024-25" (the second part the first plus one)',
+        )
     paye = []
     for j, pi in enumerate(y.paye_income):
         if not pi.paye_reference.strip():
             v.add(f"{path}.paye_income[{j}].paye_reference", "is required")
-        paye.append(model.PayeIncome(
-            employment_id=_paye_employment_id(pi, y.tax_year if valid_year else None, nino, employments),
-            paye_reference=pi.paye_reference,
-            payroll_id=pi.payroll_id,
-            taxable_pay_pence=pi.taxable_pay_pence,
-            taxable_benefits_pence=pi.taxable_benefits_pence,
-            employee_pension_contributions_pence=pi.employee_pension_contributions_pence,
-            tax_deducted_pence=pi.tax_deducted_pence,
-        ))
+        paye.append(
+            model.PayeIncome(
+                employment_id=_paye_employment_id(
+                    pi, y.tax_year if valid_year else None, nino, employments
+                ),
+                paye_reference=pi.paye_reference,
+                payroll_id=pi.payroll_id,
+                taxable_pay_pence=pi.taxable_pay_pence,
+                taxable_benefits_pence=pi.taxable_benefits_pence,
+                employee_pension_contributions_pence=pi.employee_pension_contributions_pence,
+                tax_deducted_pence=pi.tax_deducted_pence,
+            )
+        )
 
     self_assessment = None
     if y.HasField("self_assessment"):
         sa = y.self_assessment
         self_assessment = model.SelfAssessment(
-            return_received_date=_date(sa.return_received_date, f"{path}.self_assessment.return_received_date", v,
-                                       required=True),
+            return_received_date=_date(
+                sa.return_received_date,
+                f"{path}.self_assessment.return_received_date",
+                v,
+                required=True,
+            ),
             employment_income_pence=sa.employment_income_pence,
             self_employment_profit_pence=sa.self_employment_profit_pence,
             partnership_profit_pence=sa.partnership_profit_pence,
@@ -497,50 +581,89 @@ def _tax_year_from_proto(y: scenario.SimulatedTaxYear, path: str, nino: str, emp
     unearned = None
     if y.HasField("unearned_income"):
         u = y.unearned_income
-        if valid_year and u.tax_year and u.tax_year != y.tax_year:  # a bad tax_year is reported once, above
+        if (
+            valid_year and u.tax_year and u.tax_year != y.tax_year
+        ):  # a bad tax_year is reported once, above
             v.add(f"{path}.unearned_income.tax_year", "must be empty or the tax year it is in")
         unearned = unearned_from_proto(u)
-        if unearned is None and (u.uk_property_profit_pence or u.savings_interest_pence or u.uk_dividends_pence
-                                 or u.foreign_dividends_pence or u.other_income_pence):
-            v.add(f"{path}.unearned_income.self_assessment_return_filed", "must be true when amounts are given")
-    return model.TaxYearIncome(tax_year=y.tax_year, paye=tuple(paye), self_assessment=self_assessment,
-                               unearned=unearned)
+        if unearned is None and (
+            u.uk_property_profit_pence
+            or u.savings_interest_pence
+            or u.uk_dividends_pence
+            or u.foreign_dividends_pence
+            or u.other_income_pence
+        ):
+            v.add(
+                f"{path}.unearned_income.self_assessment_return_filed",
+                "must be true when amounts are given",
+            )
+    return model.TaxYearIncome(
+        tax_year=y.tax_year, paye=tuple(paye), self_assessment=self_assessment, unearned=unearned
+    )
 
 
-def _paye_employment_id(pi: scenario.SimulatedPayeIncome, tax_year: str | None, nino: str,
-                        employments: list[model.Employment]) -> str:
+def _paye_employment_id(
+    pi: scenario.SimulatedPayeIncome,
+    tax_year: str | None,
+    nino: str,
+    employments: list[model.Employment],
+) -> str:
     """The employment with this PAYE reference and payroll id (the one overlapping the tax year when several do)."""
-    matches = [e for e in employments if e.employer.paye_reference == pi.paye_reference and e.payroll_id == pi.payroll_id]
+    matches = [
+        e
+        for e in employments
+        if e.employer.paye_reference == pi.paye_reference and e.payroll_id == pi.payroll_id
+    ]
     if len(matches) > 1 and tax_year is not None:
         first = int(tax_year[:4])
         year_start, year_end = dt.date(first, 4, 6), dt.date(first + 1, 4, 5)
-        overlapping = [e for e in matches if e.start_date is not None and e.start_date <= year_end
-                       and (e.end_date is None or e.end_date >= year_start)]
+        overlapping = [
+            e
+            for e in matches
+            if e.start_date is not None
+            and e.start_date <= year_end
+            and (e.end_date is None or e.end_date >= year_start)
+        ]
         matches = overlapping or matches
-    return matches[0].employment_id if matches else derived_employment_id(nino, pi.paye_reference, pi.payroll_id)
+    return (
+        matches[0].employment_id
+        if matches
+        else derived_employment_id(nino, pi.paye_reference, pi.payroll_id)
+    )
 
 
-def _child_benefit_from_proto(award: scenario.SimulatedChildBenefitAward,
-                              v: ViolationCollector) -> model.ChildBenefitAward:
+def _child_benefit_from_proto(
+    award: scenario.SimulatedChildBenefitAward, v: ViolationCollector
+) -> model.ChildBenefitAward:
     children = []
     for k, c in enumerate(award.children):
         path = f"child_benefit.children[{k}]"
-        children.append(model.Child(
-            forenames=c.identity.name.forenames,
-            surname=c.identity.name.surname,
-            date_of_birth=_date(c.identity.date_of_birth, f"{path}.identity.date_of_birth", v, required=True),
-            child_reference_number=c.identity.child_reference_number,
-            relationship_start_date=_date(c.relationship_start_date, f"{path}.relationship_start_date", v,
-                                          required=True),
-            end_date=_date(c.end_date, f"{path}.end_date", v),
-            end_reason=(None if c.end_reason == hmrc.CHILD_BENEFIT_END_REASON_UNSPECIFIED
-                        else _enum(c.end_reason, end_reason_from_proto, f"{path}.end_reason", v)),
-            approved_education_or_training_reported=c.approved_education_or_training_reported,
-            end_date_reported_on=_date(c.end_date_reported, f"{path}.end_date_reported", v),
-        ))
+        children.append(
+            model.Child(
+                forenames=c.identity.name.forenames,
+                surname=c.identity.name.surname,
+                date_of_birth=_date(
+                    c.identity.date_of_birth, f"{path}.identity.date_of_birth", v, required=True
+                ),
+                child_reference_number=c.identity.child_reference_number,
+                relationship_start_date=_date(
+                    c.relationship_start_date, f"{path}.relationship_start_date", v, required=True
+                ),
+                end_date=_date(c.end_date, f"{path}.end_date", v),
+                end_reason=(
+                    None
+                    if c.end_reason == hmrc.CHILD_BENEFIT_END_REASON_UNSPECIFIED
+                    else _enum(c.end_reason, end_reason_from_proto, f"{path}.end_reason", v)
+                ),
+                approved_education_or_training_reported=c.approved_education_or_training_reported,
+                end_date_reported_on=_date(c.end_date_reported, f"{path}.end_date_reported", v),
+            )
+        )
     return model.ChildBenefitAward(
         reference=award.child_benefit_reference,
-        award_start_date=_date(award.award_start_date, "child_benefit.award_start_date", v, required=True),
+        award_start_date=_date(
+            award.award_start_date, "child_benefit.award_start_date", v, required=True
+        ),
         award_end_date=_date(award.award_end_date, "child_benefit.award_end_date", v),
         elected_not_to_be_paid=award.elected_not_to_be_paid,
         children=tuple(children),

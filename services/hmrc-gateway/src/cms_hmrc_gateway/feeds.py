@@ -33,15 +33,26 @@ def run_due(*, sessions: sessionmaker, hmrc: SimulatedHmrc, clock: Clock) -> int
                 if record is None or not record.active:
                     continue
                 interest = pb.Interest.FromString(record.interest)
-                queued += len(interests.check(s, record=record, interest=interest, person=hmrc.person(record.nino),
-                                              hmrc=hmrc, clock=clock, on=on))
+                queued += len(
+                    interests.check(
+                        s,
+                        record=record,
+                        interest=interest,
+                        person=hmrc.person(record.nino),
+                        hmrc=hmrc,
+                        clock=clock,
+                        on=on,
+                    )
+                )
         after = page[-1]
 
 
-def feed_scheduler(*, sessions: sessionmaker, hmrc: SimulatedHmrc, clock: Clock, interval_seconds: float
-                   ) -> PeriodicJob:
+def feed_scheduler(
+    *, sessions: sessionmaker, hmrc: SimulatedHmrc, clock: Clock, interval_seconds: float
+) -> PeriodicJob:
     def run() -> None:
         n = run_due(sessions=sessions, hmrc=hmrc, clock=clock)
         if n:
             log.info("feed events queued", events=n)
+
     return PeriodicJob("hmrc-feeds", interval_seconds, run)

@@ -64,41 +64,80 @@ def person_to_match(p: Person) -> PersonToMatch:
 
 # -- registering ---------------------------------------------------------------------------------------------------
 
-def register(db: Session, *, request: api.RegisterInterestRequest, asked: PersonToMatch, hmrc: SimulatedHmrc,
-             clock: Clock) -> api.RegisterInterestResponse:
+
+def register(
+    db: Session,
+    *,
+    request: api.RegisterInterestRequest,
+    asked: PersonToMatch,
+    hmrc: SimulatedHmrc,
+    clock: Clock,
+) -> api.RegisterInterestResponse:
     member, required = _PARAMETERS.get(request.interest_type, (None, False))
     if member is None:
         raise InvalidArgument.field("interest_type", "choose an interest type")
     which = request.WhichOneof("parameters")
     if which not in (None, member):
-        raise InvalidArgument.field(which, f"does not go with {pb.InterestType.Name(request.interest_type)}; "
-                                           f"send {member}")
+        raise InvalidArgument.field(
+            which, f"does not go with {pb.InterestType.Name(request.interest_type)}; send {member}"
+        )
     if which is None and required:
-        raise InvalidArgument.field(member, f"is required for {pb.InterestType.Name(request.interest_type)}")
+        raise InvalidArgument.field(
+            member, f"is required for {pb.InterestType.Name(request.interest_type)}"
+        )
     today = clock.today()
     match = hmrc.match(asked, today)
     response = api.RegisterInterestResponse(match=answers.match_to_proto(match))
     if not match.matched:
         return response
     nino = normalise_nino(asked.nino)
-    existing = db.scalar(select(InterestRecord).where(
-        InterestRecord.nino == nino, InterestRecord.case_id == request.case_id, InterestRecord.active.is_(True),
-        InterestRecord.interest_type == pb.InterestType.Name(request.interest_type)))
+    existing = db.scalar(
+        select(InterestRecord).where(
+            InterestRecord.nino == nino,
+            InterestRecord.case_id == request.case_id,
+            InterestRecord.active.is_(True),
+            InterestRecord.interest_type == pb.InterestType.Name(request.interest_type),
+        )
+    )
     if existing is not None:
-        raise AlreadyExists("interest", f"interests/{existing.id}",
-                            f"case {request.case_id} already has this interest in the person")
-    interest = pb.Interest(interest_id=str(uuid.uuid4()), interest_type=request.interest_type,
-                           case_id=request.case_id, nino=nino, state=pb.INTEREST_STATE_ACTIVE)
+        raise AlreadyExists(
+            "interest",
+            f"interests/{existing.id}",
+            f"case {request.case_id} already has this interest in the person",
+        )
+    interest = pb.Interest(
+        interest_id=str(uuid.uuid4()),
+        interest_type=request.interest_type,
+        case_id=request.case_id,
+        nino=nino,
+        state=pb.INTEREST_STATE_ACTIVE,
+    )
     if which:
         getattr(interest, member).CopyFrom(getattr(request, member))
     interest.create_time.FromDatetime(clock.now())
-    record = InterestRecord(id=interest.interest_id, interest_type=pb.InterestType.Name(interest.interest_type),
-                            case_id=interest.case_id, nino=nino, active=True, interest=interest.SerializeToString(),
-                            feed_state="{}", created_at=clock.now())
+    record = InterestRecord(
+        id=interest.interest_id,
+        interest_type=pb.InterestType.Name(interest.interest_type),
+        case_id=interest.case_id,
+        nino=nino,
+        active=True,
+        interest=interest.SerializeToString(),
+        feed_state="{}",
+        created_at=clock.now(),
+    )
     db.add(record)
     person = hmrc.person(nino)
     # Baselines, so the feed reports changes from now on (and the DEO/DER details at once).
-    check(db, record=record, interest=interest, person=person, hmrc=hmrc, clock=clock, on=today, registering=True)
+    check(
+        db,
+        record=record,
+        interest=interest,
+        person=person,
+        hmrc=hmrc,
+        clock=clock,
+        on=today,
+        registering=True,
+    )
     response.interest.CopyFrom(interest)
     return response
 
@@ -128,25 +167,47 @@ def list_interests(db: Session, *, request: api.ListInterestsRequest) -> api.Lis
     if not request.show_removed:
         q = q.where(InterestRecord.active.is_(True))
     rows = db.scalars(q.offset(offset).limit(size + 1)).all()
-    return api.ListInterestsResponse(interests=[pb.Interest.FromString(r.interest) for r in rows[:size]],
-                                     next_page_token=str(offset + size) if len(rows) > size else "")
+    return api.ListInterestsResponse(
+        interests=[pb.Interest.FromString(r.interest) for r in rows[:size]],
+        next_page_token=str(offset + size) if len(rows) > size else "",
+    )
 
 
 # -- checking an interest against its person -------------------------------------------------------------------------
 
-def check_person(db: Session, *, nino: str, hmrc: SimulatedHmrc, clock: Clock, on: dt.date) -> list[scenario.QueuedEvent]:
+
+def check_person(
+    db: Session, *, nino: str, hmrc: SimulatedHmrc, clock: Clock, on: dt.date
+) -> list[scenario.QueuedEvent]:
     """Every active interest in one person (after a life event)."""
     person = hmrc.person(nino)
     queued: list[scenario.QueuedEvent] = []
-    for record in db.scalars(select(InterestRecord).where(InterestRecord.nino == nino,
-                                                          InterestRecord.active.is_(True))):
-        queued += check(db, record=record, interest=pb.Interest.FromString(record.interest), person=person,
-                        hmrc=hmrc, clock=clock, on=on)
+    for record in db.scalars(
+        select(InterestRecord).where(InterestRecord.nino == nino, InterestRecord.active.is_(True))
+    ):
+        queued += check(
+            db,
+            record=record,
+            interest=pb.Interest.FromString(record.interest),
+            person=person,
+            hmrc=hmrc,
+            clock=clock,
+            on=on,
+        )
     return queued
 
 
-def check(db: Session, *, record: InterestRecord, interest: pb.Interest, person: Person | None, hmrc: SimulatedHmrc,
-          clock: Clock, on: dt.date, registering: bool = False) -> list[scenario.QueuedEvent]:
+def check(
+    db: Session,
+    *,
+    record: InterestRecord,
+    interest: pb.Interest,
+    person: Person | None,
+    hmrc: SimulatedHmrc,
+    clock: Clock,
+    on: dt.date,
+    registering: bool = False,
+) -> list[scenario.QueuedEvent]:
     if person is None or (person.date_of_death is not None and person.date_of_death <= on):
         return []  # nothing more comes from HMRC for a deceased person
     state = json.loads(record.feed_state or "{}")
@@ -166,10 +227,21 @@ def check(db: Session, *, record: InterestRecord, interest: pb.Interest, person:
     queued = []
     for event in events:
         event_type = EVENT_TYPES[type(event)]
-        row = outbox.publish(db, clock=clock, topic=TOPIC, event_type=event_type, source=SOURCE,
-                             key=interest.interest_id, subject=f"interests/{interest.interest_id}", message=event)
-        queued.append(scenario.QueuedEvent(event_id=row.event_id, event_type=event_type,
-                                           interest_id=interest.interest_id))
+        row = outbox.publish(
+            db,
+            clock=clock,
+            topic=TOPIC,
+            event_type=event_type,
+            source=SOURCE,
+            key=interest.interest_id,
+            subject=f"interests/{interest.interest_id}",
+            message=event,
+        )
+        queued.append(
+            scenario.QueuedEvent(
+                event_id=row.event_id, event_type=event_type, interest_id=interest.interest_id
+            )
+        )
     return queued
 
 
@@ -188,32 +260,53 @@ def _due_anniversary(review: dt.date, on: dt.date) -> dt.date | None:
         year += 1
 
 
-def _annual_income(interest: pb.Interest, person: Person, state: dict, hmrc: SimulatedHmrc, on: dt.date,
-                   registering: bool):
+def _annual_income(
+    interest: pb.Interest,
+    person: Person,
+    state: dict,
+    hmrc: SimulatedHmrc,
+    on: dt.date,
+    registering: bool,
+):
     review = convert.date_from_proto(interest.annual_income_update.annual_review_date)
     due = _due_anniversary(review, on) if review else None
     if due is None or state.get("reported_for") == due.isoformat():
         return []
-    if registering:  # an anniversary already due when the interest starts is the case's own business
+    if (
+        registering
+    ):  # an anniversary already due when the interest starts is the case's own business
         state["reported_for"] = due.isoformat()
         return []
     answer = hmrc.earned_income(person_to_match(person), on)
     income = answer.data
     event = ev.AnnualIncomeUpdated(
-        interest_id=interest.interest_id, case_id=interest.case_id, nino=interest.nino,
-        annual_review_date=convert.date_to_proto(due), income_data_held=income is not None,
-        previous_tax_year=state.get("tax_year", ""), previous_gross_income_pence=state.get("gross", 0))
+        interest_id=interest.interest_id,
+        case_id=interest.case_id,
+        nino=interest.nino,
+        annual_review_date=convert.date_to_proto(due),
+        income_data_held=income is not None,
+        previous_tax_year=state.get("tax_year", ""),
+        previous_gross_income_pence=state.get("gross", 0),
+    )
     if income is not None:
         event.tax_year = income.tax_year
         event.gross_income_pence = income.gross_income_pence
         event.source = answers.income_source_to_proto(income.source)
         event.components.CopyFrom(answers.components_to_proto(income))
-    state.update(reported_for=due.isoformat(), tax_year=event.tax_year, gross=event.gross_income_pence)
+    state.update(
+        reported_for=due.isoformat(), tax_year=event.tax_year, gross=event.gross_income_pence
+    )
     return [event]
 
 
-def _unearned_income(interest: pb.Interest, person: Person, state: dict, hmrc: SimulatedHmrc, on: dt.date,
-                     registering: bool):
+def _unearned_income(
+    interest: pb.Interest,
+    person: Person,
+    state: dict,
+    hmrc: SimulatedHmrc,
+    on: dt.date,
+    registering: bool,
+):
     review = convert.date_from_proto(interest.unearned_income.annual_review_date)
     due = _due_anniversary(review, on) if review else None
     if due is None or state.get("reported_for") == due.isoformat():
@@ -223,10 +316,18 @@ def _unearned_income(interest: pb.Interest, person: Person, state: dict, hmrc: S
         return []
     year = hmrc.unearned_income(person_to_match(person), on).data
     state["reported_for"] = due.isoformat()
-    return [ev.UnearnedIncomeUpdated(
-        interest_id=interest.interest_id, case_id=interest.case_id, nino=interest.nino,
-        annual_review_date=convert.date_to_proto(due), variation_id=interest.unearned_income.variation_id,
-        unearned_income=convert.unearned_to_proto(year.tax_year if year else "", year.unearned if year else None))]
+    return [
+        ev.UnearnedIncomeUpdated(
+            interest_id=interest.interest_id,
+            case_id=interest.case_id,
+            nino=interest.nino,
+            annual_review_date=convert.date_to_proto(due),
+            variation_id=interest.unearned_income.variation_id,
+            unearned_income=convert.unearned_to_proto(
+                year.tax_year if year else "", year.unearned if year else None
+            ),
+        )
+    ]
 
 
 def rti_weekly(hmrc: SimulatedHmrc, person: Person, on: dt.date):
@@ -234,7 +335,14 @@ def rti_weekly(hmrc: SimulatedHmrc, person: Person, on: dt.date):
     return hmrc.rti_income(person_to_match(person), start, on).data
 
 
-def _rti(interest: pb.Interest, person: Person, state: dict, hmrc: SimulatedHmrc, on: dt.date, registering: bool):
+def _rti(
+    interest: pb.Interest,
+    person: Person,
+    state: dict,
+    hmrc: SimulatedHmrc,
+    on: dt.date,
+    registering: bool,
+):
     rti = rti_weekly(hmrc, person, on)
     if rti is None:
         return []
@@ -247,42 +355,81 @@ def _rti(interest: pb.Interest, person: Person, state: dict, hmrc: SimulatedHmrc
         return []
     threshold = params.change_threshold_basis_points or DEFAULT_RTI_THRESHOLD_BP
     # Basis points; from nil, any pay counts as +100%.
-    change = (current - previous) * 10_000 // previous if previous else (10_000 if current > 0 else 0)
+    change = (
+        (current - previous) * 10_000 // previous if previous else (10_000 if current > 0 else 0)
+    )
     moved = abs(change) >= threshold if baseline else current != previous
     if not moved or state.get("reported") == current:
         return []
     state.update(reported=current, previous=current if not baseline else state.get("previous", 0))
     latest = max((p.payment_date for _, payments in rti.employments for p in payments), default=on)
-    return [ev.RtiCurrentIncomeChanged(
-        interest_id=interest.interest_id, case_id=interest.case_id, nino=interest.nino,
-        current_weekly_income_pence=current, previous_weekly_income_pence=previous, change_basis_points=change,
-        latest_payment_date=convert.date_to_proto(latest),
-        employments=[answers.rti_employment_to_proto(view, payments) for view, payments in rti.employments])]
+    return [
+        ev.RtiCurrentIncomeChanged(
+            interest_id=interest.interest_id,
+            case_id=interest.case_id,
+            nino=interest.nino,
+            current_weekly_income_pence=current,
+            previous_weekly_income_pence=previous,
+            change_basis_points=change,
+            latest_payment_date=convert.date_to_proto(latest),
+            employments=[
+                answers.rti_employment_to_proto(view, payments)
+                for view, payments in rti.employments
+            ],
+        )
+    ]
 
 
 def _snapshot(view) -> dict:
     e = view.employment
-    return {"live": view.live, "ceased": view.potentially_ceased,
-            "employer": [e.employer.name, list(e.employer.address.lines), e.employer.address.postcode,
-                         e.employer.telephone_number],
-            "payroll": [e.payroll_id, str(e.pay_frequency)]}
+    return {
+        "live": view.live,
+        "ceased": view.potentially_ceased,
+        "employer": [
+            e.employer.name,
+            list(e.employer.address.lines),
+            e.employer.address.postcode,
+            e.employer.telephone_number,
+        ],
+        "payroll": [e.payroll_id, str(e.pay_frequency)],
+    }
 
 
-def _deduction_from_earnings(interest: pb.Interest, person: Person, state: dict, hmrc: SimulatedHmrc, on: dt.date,
-                             registering: bool):
+def _deduction_from_earnings(
+    interest: pb.Interest,
+    person: Person,
+    state: dict,
+    hmrc: SimulatedHmrc,
+    on: dt.date,
+    registering: bool,
+):
     views = {v.employment.employment_id: v for v in hmrc.employment_views(person, on)}
     snapshot = {eid: _snapshot(v) for eid, v in views.items()}
     before = state.get("employments", {})
     state["employments"] = snapshot
     deduction = interest.deduction_from_earnings.deduction_type
     if registering:
-        live = [answers.employment_view_to_proto(v) for v in views.values() if v.live and not v.potentially_ceased]
-        return [ev.DeductionFromEarningsEmployerDetailsProvided(
-            interest_id=interest.interest_id, case_id=interest.case_id, nino=interest.nino, deduction_type=deduction,
-            employments=live)]
+        live = [
+            answers.employment_view_to_proto(v)
+            for v in views.values()
+            if v.live and not v.potentially_ceased
+        ]
+        return [
+            ev.DeductionFromEarningsEmployerDetailsProvided(
+                interest_id=interest.interest_id,
+                case_id=interest.case_id,
+                nino=interest.nino,
+                deduction_type=deduction,
+                employments=live,
+            )
+        ]
     if deduction != pb.DEDUCTION_FROM_EARNINGS_TYPE_ORDER:
         return []  # employment-change alerts are for a DEO only
-    live = [answers.employment_view_to_proto(v) for v in views.values() if v.live and not v.potentially_ceased]
+    live = [
+        answers.employment_view_to_proto(v)
+        for v in views.values()
+        if v.live and not v.potentially_ceased
+    ]
     out = []
     for eid, now in snapshot.items():
         view = views[eid]
@@ -301,20 +448,35 @@ def _deduction_from_earnings(interest: pb.Interest, person: Person, state: dict,
         elif now["payroll"] != was["payroll"]:
             kind = ev.EMPLOYMENT_CHANGE_KIND_PAYROLL_DETAILS_CHANGED
         if kind:
-            out.append(ev.DeoEmploymentChanged(
-                interest_id=interest.interest_id, case_id=interest.case_id, nino=interest.nino, change_kind=kind,
-                change_date=convert.date_to_proto(when), employment=answers.employment_view_to_proto(view),
-                live_employments=live))
+            out.append(
+                ev.DeoEmploymentChanged(
+                    interest_id=interest.interest_id,
+                    case_id=interest.case_id,
+                    nino=interest.nino,
+                    change_kind=kind,
+                    change_date=convert.date_to_proto(when),
+                    employment=answers.employment_view_to_proto(view),
+                    live_employments=live,
+                )
+            )
     return out
 
 
-def _child_benefit(interest: pb.Interest, person: Person, state: dict, hmrc: SimulatedHmrc, on: dt.date,
-                   registering: bool):
+def _child_benefit(
+    interest: pb.Interest,
+    person: Person,
+    state: dict,
+    hmrc: SimulatedHmrc,
+    on: dt.date,
+    registering: bool,
+):
     award = person.child_benefit
     if award is None:
         return []
     watched = [answers.child_to_find(c) for c in interest.child_benefit_end_date.children] or [
-        ChildToFind(c.forenames, c.surname, c.date_of_birth, c.child_reference_number) for c in award.children]
+        ChildToFind(c.forenames, c.surname, c.date_of_birth, c.child_reference_number)
+        for c in award.children
+    ]
     known = state.setdefault("end_dates", {})
     out = []
     for asked in watched:
@@ -330,15 +492,26 @@ def _child_benefit(interest: pb.Interest, person: Person, state: dict, hmrc: Sim
         if registering or not end:
             continue
         notified = ev.ChildBenefitEndDateNotified(
-            interest_id=interest.interest_id, case_id=interest.case_id, claimant_nino=interest.nino,
-            child_status=answers.child_status_to_proto(status))
+            interest_id=interest.interest_id,
+            case_id=interest.case_id,
+            claimant_nino=interest.nino,
+            child_status=answers.child_status_to_proto(status),
+        )
         if previous:
-            notified.previous_end_date.CopyFrom(convert.date_to_proto(dt.date.fromisoformat(previous)))
+            notified.previous_end_date.CopyFrom(
+                convert.date_to_proto(dt.date.fromisoformat(previous))
+            )
         out.append(notified)
     return out
 
 
 def due_interests(db: Session, *, after_id: str = "", limit: int = 500) -> list[InterestRecord]:
     """Active interests in id order, a page at a time (the scheduler walks them all)."""
-    return list(db.scalars(select(InterestRecord).where(InterestRecord.active.is_(True), InterestRecord.id > after_id)
-                           .order_by(InterestRecord.id).limit(limit)))
+    return list(
+        db.scalars(
+            select(InterestRecord)
+            .where(InterestRecord.active.is_(True), InterestRecord.id > after_id)
+            .order_by(InterestRecord.id)
+            .limit(limit)
+        )
+    )

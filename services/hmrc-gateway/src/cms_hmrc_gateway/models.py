@@ -18,7 +18,9 @@ class SimulatedPersonRecord(Base):
 
     nino: Mapped[str] = mapped_column(String(9), primary_key=True)
     person: Mapped[bytes] = mapped_column(LargeBinary)  # cms.hmrc.v1.SimulatedPerson
-    other_parent_nino: Mapped[str] = mapped_column(String(9), default="")  # not in the contract's SimulatedPerson
+    other_parent_nino: Mapped[str] = mapped_column(
+        String(9), default=""
+    )  # not in the contract's SimulatedPerson
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
 
@@ -35,7 +37,10 @@ class InterestRecord(Base):
     feed_state: Mapped[str] = mapped_column(Text, default="{}")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
-    __table_args__ = (Index("ix_interests_nino_active", "nino", "active"), Index("ix_interests_case_id", "case_id"))
+    __table_args__ = (
+        Index("ix_interests_nino_active", "nino", "active"),
+        Index("ix_interests_case_id", "case_id"),
+    )
 
 
 class AuditRecord(AuditColumns, Base):

@@ -14,7 +14,14 @@ from .simulator import SimulatedHmrc
 
 
 class HmrcScenarioServicer(api_grpc.HmrcScenarioServiceServicer):
-    def __init__(self, *, hmrc: SimulatedHmrc, sessions: sessionmaker, clock: Clock, overrides: scenarios.Overrides):
+    def __init__(
+        self,
+        *,
+        hmrc: SimulatedHmrc,
+        sessions: sessionmaker,
+        clock: Clock,
+        overrides: scenarios.Overrides,
+    ):
         self._hmrc, self._sessions, self._clock = hmrc, sessions, clock
         self._overrides = overrides
 
@@ -23,21 +30,35 @@ class HmrcScenarioServicer(api_grpc.HmrcScenarioServiceServicer):
             return scenarios.get_person(s, hmrc=self._hmrc, nino=request.nino)
 
     def UpsertPerson(self, request, context):
-        self._overrides.forget(request.person.identity.nino)  # before too: the upsert reads the current person
+        self._overrides.forget(
+            request.person.identity.nino
+        )  # before too: the upsert reads the current person
         try:
-            return run_idempotent(self._sessions, method="UpsertPerson", request=request,
-                                  response_type=api.SimulatedPerson, clock=self._clock,
-                                  execute=lambda s: scenarios.upsert_person(s, request=request, hmrc=self._hmrc,
-                                                                            clock=self._clock))
+            return run_idempotent(
+                self._sessions,
+                method="UpsertPerson",
+                request=request,
+                response_type=api.SimulatedPerson,
+                clock=self._clock,
+                execute=lambda s: scenarios.upsert_person(
+                    s, request=request, hmrc=self._hmrc, clock=self._clock
+                ),
+            )
         finally:
             self._overrides.forget(request.person.identity.nino)
 
     def ApplyLifeEvent(self, request, context):
         self._overrides.forget(request.nino)
         try:
-            return run_idempotent(self._sessions, method="ApplyLifeEvent", request=request,
-                                  response_type=api.ApplyLifeEventResponse, clock=self._clock,
-                                  execute=lambda s: scenarios.apply_life_event(s, request=request, hmrc=self._hmrc,
-                                                                               clock=self._clock))
+            return run_idempotent(
+                self._sessions,
+                method="ApplyLifeEvent",
+                request=request,
+                response_type=api.ApplyLifeEventResponse,
+                clock=self._clock,
+                execute=lambda s: scenarios.apply_life_event(
+                    s, request=request, hmrc=self._hmrc, clock=self._clock
+                ),
+            )
         finally:
             self._overrides.forget(request.nino)

@@ -29,7 +29,9 @@ class Overrides:
     people with no override, and a monthly run asks 150,000 times). A change made through this process is
     forgotten at once; another replica sees it within the TTL."""
 
-    def __init__(self, sessions: sessionmaker, *, ttl_seconds: float = 1.0, max_entries: int = 100_000):
+    def __init__(
+        self, sessions: sessionmaker, *, ttl_seconds: float = 1.0, max_entries: int = 100_000
+    ):
         self._sessions = sessions
         self._ttl = ttl_seconds
         self._max = max_entries
@@ -70,10 +72,20 @@ def store(db: Session, person: Person, clock: Clock) -> None:
     data = convert.person_to_proto(person).SerializeToString()
     row = db.get(SimulatedPersonRecord, person.nino)
     if row is None:
-        db.add(SimulatedPersonRecord(nino=person.nino, person=data, other_parent_nino=person.other_parent_nino,
-                                     updated_at=clock.now()))
+        db.add(
+            SimulatedPersonRecord(
+                nino=person.nino,
+                person=data,
+                other_parent_nino=person.other_parent_nino,
+                updated_at=clock.now(),
+            )
+        )
     else:
-        row.person, row.other_parent_nino, row.updated_at = data, person.other_parent_nino, clock.now()
+        row.person, row.other_parent_nino, row.updated_at = (
+            data,
+            person.other_parent_nino,
+            clock.now(),
+        )
 
 
 def _nino(nino: str, field: str = "nino") -> str:
@@ -89,23 +101,31 @@ def get_person(db: Session, *, hmrc: SimulatedHmrc, nino: str) -> api.SimulatedP
     return convert.person_to_proto(person)
 
 
-def upsert_person(db: Session, *, request: api.UpsertPersonRequest, hmrc: SimulatedHmrc, clock: Clock
-                  ) -> api.SimulatedPerson:
+def upsert_person(
+    db: Session, *, request: api.UpsertPersonRequest, hmrc: SimulatedHmrc, clock: Clock
+) -> api.SimulatedPerson:
     _nino(request.person.identity.nino, "person.identity.nino")
     try:
-        person = convert.person_from_proto(request.person, keep_from=hmrc.person(request.person.identity.nino))
+        person = convert.person_from_proto(
+            request.person, keep_from=hmrc.person(request.person.identity.nino)
+        )
     except InvalidArgument as exc:  # paths are relative to the SimulatedPerson
-        raise InvalidArgument([dataclasses.replace(v, field=f"person.{v.field}") for v in exc.violations]) from None
+        raise InvalidArgument(
+            [dataclasses.replace(v, field=f"person.{v.field}") for v in exc.violations]
+        ) from None
     previous = hmrc.person(person.nino)
     if previous is not None and not person.other_parent_nino:
         person = dataclasses.replace(person, other_parent_nino=previous.other_parent_nino)
     store(db, person, clock)
-    interests.check_person(db, nino=person.nino, hmrc=hmrc.seeing(person), clock=clock, on=clock.today())
+    interests.check_person(
+        db, nino=person.nino, hmrc=hmrc.seeing(person), clock=clock, on=clock.today()
+    )
     return convert.person_to_proto(dataclasses.replace(person, generated=False))
 
 
-def apply_life_event(db: Session, *, request: api.ApplyLifeEventRequest, hmrc: SimulatedHmrc, clock: Clock
-                     ) -> api.ApplyLifeEventResponse:
+def apply_life_event(
+    db: Session, *, request: api.ApplyLifeEventRequest, hmrc: SimulatedHmrc, clock: Clock
+) -> api.ApplyLifeEventResponse:
     nino = _nino(request.nino)
     which = request.WhichOneof("event")
     if which is None:
@@ -120,21 +140,28 @@ def apply_life_event(db: Session, *, request: api.ApplyLifeEventRequest, hmrc: S
     if person is None:
         raise NotFound("person", f"people/{nino}")
     if person.date_of_death is not None:
-        raise FailedPrecondition(PreconditionViolation("PERSON_DECEASED", "nino", "the person has died"),
-                                 reason="PERSON_DECEASED")
+        raise FailedPrecondition(
+            PreconditionViolation("PERSON_DECEASED", "nino", "the person has died"),
+            reason="PERSON_DECEASED",
+        )
     changed = _apply(person, which, getattr(request, which), on)
     store(db, changed, clock)
-    queued = interests.check_person(db, nino=nino, hmrc=hmrc.seeing(changed), clock=clock,
-                                    on=max(on, clock.today()))
-    return api.ApplyLifeEventResponse(person=convert.person_to_proto(dataclasses.replace(changed, generated=False)),
-                                      queued_events=queued)
+    queued = interests.check_person(
+        db, nino=nino, hmrc=hmrc.seeing(changed), clock=clock, on=max(on, clock.today())
+    )
+    return api.ApplyLifeEventResponse(
+        person=convert.person_to_proto(dataclasses.replace(changed, generated=False)),
+        queued_events=queued,
+    )
 
 
 def _employment(person: Person, which: str, employment_id: str) -> tuple[int, Employment]:
     for i, e in enumerate(person.employments):
         if e.employment_id == employment_id:
             return i, e
-    raise InvalidArgument.field(f"{which}.employment_id", f"{employment_id!r} is not one of this person's employments")
+    raise InvalidArgument.field(
+        f"{which}.employment_id", f"{employment_id!r} is not one of this person's employments"
+    )
 
 
 def _apply(person: Person, which: str, event, on: dt.date) -> Person:
@@ -143,34 +170,63 @@ def _apply(person: Person, which: str, event, on: dt.date) -> Person:
         employer = convert.employer_from_proto(event.employer)
         if not employer.paye_reference:
             raise InvalidArgument.field("new_job.employer.paye_reference", "is required")
-        jobs.append(Employment(
-            employment_id=f"{person.nino}-{len(jobs) + 1}", employer=employer,
-            payroll_id=event.payroll_id or f"P{len(jobs) + 1:05d}", start_date=on, end_date=None,
-            pay_frequency=_enum(convert.pay_frequency_from_proto, event.pay_frequency, "new_job.pay_frequency"),
-            annual_taxable_pay_pence=event.annual_taxable_pay_pence))
+        jobs.append(
+            Employment(
+                employment_id=f"{person.nino}-{len(jobs) + 1}",
+                employer=employer,
+                payroll_id=event.payroll_id or f"P{len(jobs) + 1:05d}",
+                start_date=on,
+                end_date=None,
+                pay_frequency=_enum(
+                    convert.pay_frequency_from_proto, event.pay_frequency, "new_job.pay_frequency"
+                ),
+                annual_taxable_pay_pence=event.annual_taxable_pay_pence,
+            )
+        )
         return dataclasses.replace(person, employments=tuple(jobs))
     if which == "pay_change":
         if event.new_annual_taxable_pay_pence < 0:
-            raise InvalidArgument.field("pay_change.new_annual_taxable_pay_pence", "must not be negative")
+            raise InvalidArgument.field(
+                "pay_change.new_annual_taxable_pay_pence", "must not be negative"
+            )
         i, e = _employment(person, which, event.employment_id)
-        jobs[i] = dataclasses.replace(e, pay_changes=(*e.pay_changes, (on, event.new_annual_taxable_pay_pence)))
+        jobs[i] = dataclasses.replace(
+            e, pay_changes=(*e.pay_changes, (on, event.new_annual_taxable_pay_pence))
+        )
         return dataclasses.replace(person, employments=tuple(jobs))
     if which == "job_loss":
         i, e = _employment(person, which, event.employment_id)
-        jobs[i] = dataclasses.replace(e, end_date=on, leaving_date_unreported=event.leaving_date_unreported)
+        jobs[i] = dataclasses.replace(
+            e, end_date=on, leaving_date_unreported=event.leaving_date_unreported
+        )
         return dataclasses.replace(person, employments=tuple(jobs))
     if which == "child_leaves_education":
         award = person.child_benefit
         asked = answers.child_to_find(event.child)
         found = find_child(award.children, asked) if award is not None else None
         if award is None or found is None:
-            raise InvalidArgument.field("child_leaves_education.child", "is not a child on this person's award")
-        reason = (_enum(convert.end_reason_from_proto, event.end_reason, "child_leaves_education.end_reason")
-                  if event.end_reason else ChildBenefitEndReason.LEFT_APPROVED_EDUCATION)
+            raise InvalidArgument.field(
+                "child_leaves_education.child", "is not a child on this person's award"
+            )
+        reason = (
+            _enum(
+                convert.end_reason_from_proto, event.end_reason, "child_leaves_education.end_reason"
+            )
+            if event.end_reason
+            else ChildBenefitEndReason.LEFT_APPROVED_EDUCATION
+        )
         # The education was reported (that is why Child Benefit ran past 16); it now ends at the terminal date.
-        children = tuple(dataclasses.replace(c, end_date=_terminal_date(on), end_reason=reason, end_date_reported_on=on)
-                         if c is found else c for c in award.children)
-        return dataclasses.replace(person, child_benefit=dataclasses.replace(award, children=children))
+        children = tuple(
+            dataclasses.replace(
+                c, end_date=_terminal_date(on), end_reason=reason, end_date_reported_on=on
+            )
+            if c is found
+            else c
+            for c in award.children
+        )
+        return dataclasses.replace(
+            person, child_benefit=dataclasses.replace(award, children=children)
+        )
     return dataclasses.replace(person, date_of_death=on)  # death
 
 

@@ -15,7 +15,13 @@ from cms_platform.errors import FailedPrecondition, PreconditionViolation
 from cms_platform.population import Population, failed_match_rules, normalise_nino
 from cms_platform.population import hmrc as hmrc_rules
 from cms_platform.population.child_benefit import child_status, rule_terminal_date
-from cms_platform.population.model import Child, ChildBenefitEndReason, Employment, Person, UnearnedIncome
+from cms_platform.population.model import (
+    Child,
+    ChildBenefitEndReason,
+    Employment,
+    Person,
+    UnearnedIncome,
+)
 from cms_platform.population.rti import rti_payments
 from cms_platform.population.tax_year import tax_year_of
 
@@ -49,13 +55,22 @@ def find_child(children: tuple[Child, ...], asked: ChildToFind) -> Child | None:
     if asked.child_reference_number:
         crn = normalise_nino(asked.child_reference_number)
         return next((c for c in children if c.child_reference_number == crn), None)
-    return next((c for c in children if c.date_of_birth == asked.date_of_birth
-                 and c.forenames[:1].upper() == asked.forenames.strip()[:1].upper()
-                 and c.surname[:3].upper() == asked.surname.strip()[:3].upper()), None)
+    return next(
+        (
+            c
+            for c in children
+            if c.date_of_birth == asked.date_of_birth
+            and c.forenames[:1].upper() == asked.forenames.strip()[:1].upper()
+            and c.surname[:3].upper() == asked.surname.strip()[:3].upper()
+        ),
+        None,
+    )
 
 
 class SimulatedHmrc:
-    def __init__(self, population: Population, overrides: Callable[[str], Person | None] = lambda _nino: None):
+    def __init__(
+        self, population: Population, overrides: Callable[[str], Person | None] = lambda _nino: None
+    ):
         self._population = population
         self._overrides = overrides
 
@@ -67,7 +82,10 @@ class SimulatedHmrc:
 
     def seeing(self, changed: Person) -> SimulatedHmrc:
         """This simulator with one person as changed in a transaction not yet committed."""
-        return SimulatedHmrc(self._population, lambda nino: changed if nino == changed.nino else self._overrides(nino))
+        return SimulatedHmrc(
+            self._population,
+            lambda nino: changed if nino == changed.nino else self._overrides(nino),
+        )
 
     def _matched(self, asked: PersonToMatch, on: dt.date) -> tuple[MatchResult, Person | None]:
         held = self.person(asked.nino)
@@ -77,12 +95,24 @@ class SimulatedHmrc:
         if failed:
             return MatchResult(MatchOutcome.PARTIAL, failed), None
         if held.date_of_death is not None and held.date_of_death <= on:
-            raise FailedPrecondition(PreconditionViolation("PERSON_DECEASED", "person", "HMRC records the person as "
-                                                           "deceased: handle clerically"), reason="PERSON_DECEASED",
-                                     metadata={"date_of_death": held.date_of_death.isoformat()})
+            raise FailedPrecondition(
+                PreconditionViolation(
+                    "PERSON_DECEASED",
+                    "person",
+                    "HMRC records the person as deceased: handle clerically",
+                ),
+                reason="PERSON_DECEASED",
+                metadata={"date_of_death": held.date_of_death.isoformat()},
+            )
         if held.restricted:
-            raise FailedPrecondition(PreconditionViolation("RECORD_RESTRICTED", "person", "HMRC holds a restricted "
-                                                           "record: handle clerically"), reason="RECORD_RESTRICTED")
+            raise FailedPrecondition(
+                PreconditionViolation(
+                    "RECORD_RESTRICTED",
+                    "person",
+                    "HMRC holds a restricted record: handle clerically",
+                ),
+                reason="RECORD_RESTRICTED",
+            )
         return MatchResult(MatchOutcome.MATCHED), held
 
     def match(self, person: PersonToMatch, on: dt.date | None = None) -> MatchResult:
@@ -112,34 +142,56 @@ class SimulatedHmrc:
             return Answer(match)
         live = tuple(v for v in self.employment_views(held, on) if v.live)
         employed = any(not v.employment.occupational_pension for v in live)
-        status = {(True, True): EmploymentStatus.EMPLOYED_AND_SELF_EMPLOYED, (True, False): EmploymentStatus.EMPLOYED,
-                  (False, True): EmploymentStatus.SELF_EMPLOYED,
-                  (False, False): EmploymentStatus.NOT_EMPLOYED}[(employed, held.self_employed)]
+        status = {
+            (True, True): EmploymentStatus.EMPLOYED_AND_SELF_EMPLOYED,
+            (True, False): EmploymentStatus.EMPLOYED,
+            (False, True): EmploymentStatus.SELF_EMPLOYED,
+            (False, False): EmploymentStatus.NOT_EMPLOYED,
+        }[(employed, held.self_employed)]
         latest_se = ""
         for ty in held.tax_years:
-            if ty.self_assessment and ty.self_assessment.self_employment_profit_pence and _ended(ty.tax_year, on):
+            if (
+                ty.self_assessment
+                and ty.self_assessment.self_employment_profit_pence
+                and _ended(ty.tax_year, on)
+            ):
                 latest_se = ty.tax_year
-        return Answer(match, EmploymentStatusView(status, live, bool(held.self_assessment_utr), latest_se))
+        return Answer(
+            match, EmploymentStatusView(status, live, bool(held.self_assessment_utr), latest_se)
+        )
 
     def employer_records(self, person: PersonToMatch, on: dt.date) -> Answer[EmployerRecords]:
         match, held = self._matched(person, on)
         if held is None:
             return Answer(match)
         previous_year_start = _tax_year_start(on).replace(year=_tax_year_start(on).year - 1)
-        views = [v for v in self.employment_views(held, on)
-                 if v.live or (v.employment.end_date is not None and v.employment.end_date >= previous_year_start)]
+        views = [
+            v
+            for v in self.employment_views(held, on)
+            if v.live
+            or (v.employment.end_date is not None and v.employment.end_date >= previous_year_start)
+        ]
         views.sort(key=lambda v: (not v.live, -(v.last_payment_date or dt.date.min).toordinal()))
         return Answer(match, EmployerRecords(tuple(views), held.address))
 
-    def live_employments(self, person: PersonToMatch, on: dt.date) -> Answer[tuple[EmploymentView, ...]]:
+    def live_employments(
+        self, person: PersonToMatch, on: dt.date
+    ) -> Answer[tuple[EmploymentView, ...]]:
         match, held = self._matched(person, on)
         if held is None:
             return Answer(match)
-        return Answer(match, tuple(v for v in self.employment_views(held, on) if v.live and not v.potentially_ceased))
+        return Answer(
+            match,
+            tuple(
+                v for v in self.employment_views(held, on) if v.live and not v.potentially_ceased
+            ),
+        )
 
     # -- income ----------------------------------------------------------------------------------------------------
 
-    def earned_income(self, person: PersonToMatch, on: dt.date, tax_year: str = "") -> Answer[EarnedIncome]:
+    def earned_income(
+        self, person: PersonToMatch, on: dt.date, tax_year: str = ""
+    ) -> Answer[EarnedIncome]:
         match, held = self._matched(person, on)
         if held is None:
             return Answer(match)
@@ -151,30 +203,54 @@ class SimulatedHmrc:
             return Answer(match)
         figure = hmrc_rules.hmrc_figure(year, held.employments)
         by_id = {e.employment_id: e for e in held.employments}
-        paye = tuple((self.employment_view(by_id[p.employment_id], on), p) for p in year.paye
-                     if p.employment_id in by_id)
+        paye = tuple(
+            (self.employment_view(by_id[p.employment_id], on), p)
+            for p in year.paye
+            if p.employment_id in by_id
+        )
         c = figure.components
-        return Answer(match, EarnedIncome(
-            tax_year=year.tax_year, gross_income_pence=figure.gross_pence, source=IncomeSource(figure.source),
-            employment_income_pence=c.get("employment", 0), pension_income_pence=c.get("pension", 0),
-            taxable_benefits_pence=c.get("taxable_benefits", 0), trading_profit_pence=c.get("trading_profit", 0),
-            paye=paye, self_assessment=year.self_assessment))
+        return Answer(
+            match,
+            EarnedIncome(
+                tax_year=year.tax_year,
+                gross_income_pence=figure.gross_pence,
+                source=IncomeSource(figure.source),
+                employment_income_pence=c.get("employment", 0),
+                pension_income_pence=c.get("pension", 0),
+                taxable_benefits_pence=c.get("taxable_benefits", 0),
+                trading_profit_pence=c.get("trading_profit", 0),
+                paye=paye,
+                self_assessment=year.self_assessment,
+            ),
+        )
 
-    def unearned_income(self, person: PersonToMatch, on: dt.date, tax_year: str = "") -> Answer[UnearnedIncomeYear]:
+    def unearned_income(
+        self, person: PersonToMatch, on: dt.date, tax_year: str = ""
+    ) -> Answer[UnearnedIncomeYear]:
         match, held = self._matched(person, on)
         if held is None:
             return Answer(match)
         if tax_year:
             year = next((ty for ty in held.tax_years if ty.tax_year == tax_year), None)
             filed = year is not None and year.self_assessment is not None
-            return Answer(match, UnearnedIncomeYear(tax_year, (year.unearned or UnearnedIncome()) if filed else None))
+            return Answer(
+                match,
+                UnearnedIncomeYear(
+                    tax_year, (year.unearned or UnearnedIncome()) if filed else None
+                ),
+            )
         oldest = tax_year_of(on.replace(year=on.year - 6))
-        with_return = [ty for ty in held.tax_years if ty.self_assessment is not None and _ended(ty.tax_year, on)
-                       and ty.tax_year >= oldest]
+        with_return = [
+            ty
+            for ty in held.tax_years
+            if ty.self_assessment is not None and _ended(ty.tax_year, on) and ty.tax_year >= oldest
+        ]
         if not with_return:
             return Answer(match, UnearnedIncomeYear("", None))
         latest = with_return[-1]
-        return Answer(match, UnearnedIncomeYear(latest.tax_year, latest.unearned or UnearnedIncome()))
+        return Answer(
+            match, UnearnedIncomeYear(latest.tax_year, latest.unearned or UnearnedIncome())
+        )
 
     def rti_income(self, person: PersonToMatch, start: dt.date, end: dt.date) -> Answer[RtiIncome]:
         match, held = self._matched(person, end)
@@ -194,15 +270,17 @@ class SimulatedHmrc:
 
     # -- Child Benefit ---------------------------------------------------------------------------------------------
 
-    def child_benefit(self, claimant: PersonToMatch, children: list[ChildToFind], on: dt.date
-                      ) -> Answer[list[ChildBenefitStatus]]:
+    def child_benefit(
+        self, claimant: PersonToMatch, children: list[ChildToFind], on: dt.date
+    ) -> Answer[list[ChildBenefitStatus]]:
         match, held = self._matched(claimant, on)
         if held is None:
             return Answer(match)
         return Answer(match, [self.child_benefit_status(held, asked, on) for asked in children])
 
-    def other_children_benefit(self, claimant: PersonToMatch, children: list[ChildToFind], on: dt.date
-                               ) -> Answer[list[ChildBenefitStatus]]:
+    def other_children_benefit(
+        self, claimant: PersonToMatch, children: list[ChildToFind], on: dt.date
+    ) -> Answer[list[ChildBenefitStatus]]:
         """Verify CHB In Payment For ROC/CIFBA: a relevant other child counts when the paying parent *or their
         partner* gets Child Benefit for them (reg 77), so a child not on the claimant's own claim is looked for on
         the claim of the partner HMRC holds for the claimant."""
@@ -218,7 +296,9 @@ class SimulatedHmrc:
             out.append(status)
         return Answer(match, out)
 
-    def child_benefit_status(self, held: Person, asked: ChildToFind, on: dt.date) -> ChildBenefitStatus:
+    def child_benefit_status(
+        self, held: Person, asked: ChildToFind, on: dt.date
+    ) -> ChildBenefitStatus:
         award = held.child_benefit
         found = find_child(award.children, asked) if award else None
         if award is None or found is None:
@@ -229,11 +309,24 @@ class SimulatedHmrc:
         end, reason = s.end_date, s.end_reason
         if end is None and s.terminal_date is not None:
             end = s.terminal_date
-            reason = found.end_reason if found.end_date == end and found.end_reason else (
-                ChildBenefitEndReason.CLAIM_ENDED if award.award_end_date == end else rule_terminal_date(found)[1])
-        return ChildBenefitStatus(asked, found, entitled=s.entitled, in_payment=s.in_payment,
-                                  elected_not_to_be_paid=s.elected_not_to_be_paid, end_date=end, end_reason=reason)
-
+            reason = (
+                found.end_reason
+                if found.end_date == end and found.end_reason
+                else (
+                    ChildBenefitEndReason.CLAIM_ENDED
+                    if award.award_end_date == end
+                    else rule_terminal_date(found)[1]
+                )
+            )
+        return ChildBenefitStatus(
+            asked,
+            found,
+            entitled=s.entitled,
+            in_payment=s.in_payment,
+            elected_not_to_be_paid=s.elected_not_to_be_paid,
+            end_date=end,
+            end_reason=reason,
+        )
 
 
 def _tax_year_start(on: dt.date) -> dt.date:

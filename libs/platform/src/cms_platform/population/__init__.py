@@ -30,7 +30,15 @@ from .nino import normalise_nino, valid_nino
 
 SyntheticPerson = Person  # the first version's name
 
-__all__ = ["FIXTURES", "Match", "Person", "Population", "SyntheticPerson", "normalise_nino", "valid_nino"]
+__all__ = [
+    "FIXTURES",
+    "Match",
+    "Person",
+    "Population",
+    "SyntheticPerson",
+    "normalise_nino",
+    "valid_nino",
+]
 
 
 @dataclass(frozen=True)
@@ -45,7 +53,9 @@ class Match:
         return self.person is not None and not self.failed_rules
 
 
-def failed_match_rules(held: Person, forenames: str, surname: str, date_of_birth: dt.date) -> tuple[str, ...]:
+def failed_match_rules(
+    held: Person, forenames: str, surname: str, date_of_birth: dt.date
+) -> tuple[str, ...]:
     """HMRC's matching rule once the NINO has found a record: the forename's first letter, the surname's first three
     letters and the exact date of birth. Returns the rules that failed (empty: a full match)."""
     failed = []
@@ -73,12 +83,23 @@ DEFAULT_SEED = 2012
 class Population:
     """People by NINO: the fixtures, then `size` generated people (indexes 0..size-1) for a seed."""
 
-    def __init__(self, size: int = DEFAULT_SIZE, seed: int = DEFAULT_SEED, fixtures: tuple[Person, ...] = FIXTURES, *,
-                 horizon: str = "2026-27", cache_size: int = 1024):
+    def __init__(
+        self,
+        size: int = DEFAULT_SIZE,
+        seed: int = DEFAULT_SEED,
+        fixtures: tuple[Person, ...] = FIXTURES,
+        *,
+        horizon: str = "2026-27",
+        cache_size: int = 1024,
+    ):
         self._generator = Generator(seed, size, horizon)
         self._fixtures = {p.nino: p for p in fixtures}
-        self._fixture_children = {c.child_reference_number: (p, c) for p in fixtures if p.child_benefit
-                                  for c in p.child_benefit.children}
+        self._fixture_children = {
+            c.child_reference_number: (p, c)
+            for p in fixtures
+            if p.child_benefit
+            for c in p.child_benefit.children
+        }
         self._person_at = functools.lru_cache(maxsize=cache_size)(self._generator.person)
 
     @property
@@ -146,7 +167,11 @@ class Population:
             return None
         claimant = self._person_at(block * 3 + position)
         award = claimant.child_benefit
-        child = next((c for c in award.children if c.child_reference_number == n), None) if award else None
+        child = (
+            next((c for c in award.children if c.child_reference_number == n), None)
+            if award
+            else None
+        )
         return (claimant, child) if child is not None else None
 
     def iter_people(self, start: int = 0, stop: int | None = None) -> Iterator[Person]:
@@ -162,8 +187,9 @@ class Population:
             return Match(None)
         return Match(person, failed_match_rules(person, forenames, surname, date_of_birth))
 
-    def child_benefit_children_aged(self, min_age: int, on: dt.date, limit: int | None = None, *,
-                                    max_age: int = 19) -> Iterator[tuple[Person, Child]]:
+    def child_benefit_children_aged(
+        self, min_age: int, on: dt.date, limit: int | None = None, *, max_age: int = 19
+    ) -> Iterator[tuple[Person, Child]]:
         """(claimant, child) for every child on a Child Benefit award aged min_age..max_age on a date (whatever the
         state of the child's Child Benefit: see child_benefit.child_status), fixtures first, then by index.
 
@@ -173,15 +199,17 @@ class Population:
         """
         yield from self._children_aged(min_age, on, limit, max_age, claimants=True)  # type: ignore[misc]
 
-    def child_benefit_children(self, min_age: int, on: dt.date, limit: int | None = None, *,
-                               max_age: int = 19) -> Iterator[tuple[str, Child]]:
+    def child_benefit_children(
+        self, min_age: int, on: dt.date, limit: int | None = None, *, max_age: int = 19
+    ) -> Iterator[tuple[str, Child]]:
         """(claimant's NINO, child) for the same children as `child_benefit_children_aged`, in the same order,
         without generating the claimants (children do not depend on their claimant's income; look a claimant up
         with `person` when needed)."""
         yield from self._children_aged(min_age, on, limit, max_age, claimants=False)  # type: ignore[misc]
 
-    def _children_aged(self, min_age: int, on: dt.date, limit: int | None, max_age: int, *, claimants: bool
-                       ) -> Iterator[tuple[Person | str, Child]]:
+    def _children_aged(
+        self, min_age: int, on: dt.date, limit: int | None, max_age: int, *, claimants: bool
+    ) -> Iterator[tuple[Person | str, Child]]:
         if limit is not None and limit <= 0:
             return
         latest = _years_before(on, min_age).toordinal()  # born on or before: at least min_age
@@ -202,7 +230,9 @@ class Population:
                 if dob is None or dob > latest or block * 3 + position >= size:
                     continue
                 household = g.household(block)
-                if not any(earliest < s.date_of_birth <= latest for s in household.claims[position]):
+                if not any(
+                    earliest < s.date_of_birth <= latest for s in household.claims[position]
+                ):
                     continue
                 index = block * 3 + position
                 claimant: Person | str

@@ -23,8 +23,13 @@ from dataclasses import dataclass
 
 from .model import Child, ChildBenefitAward, ChildBenefitEndReason
 
-SCHEDULED_REASONS = frozenset({ChildBenefitEndReason.REACHED_16_NOT_IN_EDUCATION, ChildBenefitEndReason.NOT_RECONFIRMED,
-                               ChildBenefitEndReason.REACHED_20})
+SCHEDULED_REASONS = frozenset(
+    {
+        ChildBenefitEndReason.REACHED_16_NOT_IN_EDUCATION,
+        ChildBenefitEndReason.NOT_RECONFIRMED,
+        ChildBenefitEndReason.REACHED_20,
+    }
+)
 
 
 def add_years(d: dt.date, years: int) -> dt.date:
@@ -36,13 +41,19 @@ def add_years(d: dt.date, years: int) -> dt.date:
 
 
 def age_on(date_of_birth: dt.date, on: dt.date) -> int:
-    return on.year - date_of_birth.year - ((on.month, on.day) < (date_of_birth.month, date_of_birth.day))
+    return (
+        on.year
+        - date_of_birth.year
+        - ((on.month, on.day) < (date_of_birth.month, date_of_birth.day))
+    )
 
 
 def sixteen_terminal_date(date_of_birth: dt.date) -> dt.date:
     """31 August on or after the 16th birthday."""
     sixteen = add_years(date_of_birth, 16)
-    return dt.date(sixteen.year if sixteen <= dt.date(sixteen.year, 8, 31) else sixteen.year + 1, 8, 31)
+    return dt.date(
+        sixteen.year if sixteen <= dt.date(sixteen.year, 8, 31) else sixteen.year + 1, 8, 31
+    )
 
 
 def last_day_before_twenty(date_of_birth: dt.date) -> dt.date:
@@ -64,7 +75,9 @@ def rule_terminal_date(child: Child) -> tuple[dt.date, ChildBenefitEndReason]:
     """Where entitlement ends by the rules alone, from what has been reported."""
     if child.approved_education_or_training_reported:
         return last_day_before_twenty(child.date_of_birth), ChildBenefitEndReason.REACHED_20
-    return sixteen_terminal_date(child.date_of_birth), ChildBenefitEndReason.REACHED_16_NOT_IN_EDUCATION
+    return sixteen_terminal_date(
+        child.date_of_birth
+    ), ChildBenefitEndReason.REACHED_16_NOT_IN_EDUCATION
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,4 +106,6 @@ def child_status(award: ChildBenefitAward, child: Child, on: dt.date) -> ChildSt
         return ChildStatus(False, False, award.elected_not_to_be_paid, end, reason, None)
     if not started:
         return ChildStatus(False, False, award.elected_not_to_be_paid, None, None, end)
-    return ChildStatus(True, not award.elected_not_to_be_paid, award.elected_not_to_be_paid, None, None, end)
+    return ChildStatus(
+        True, not award.elected_not_to_be_paid, award.elected_not_to_be_paid, None, None, end
+    )

@@ -12,11 +12,15 @@ import datetime as dt
 from .model import BenefitAward, BenefitType, Person
 
 # Income-related benefits CMS treats as prescribed for the paying parent or their partner (rules.md §2.3, reg 44(2)).
-MEANS_TESTED = frozenset({
-    BenefitType.INCOME_SUPPORT, BenefitType.JOBSEEKERS_ALLOWANCE_INCOME_BASED,
-    BenefitType.EMPLOYMENT_AND_SUPPORT_ALLOWANCE_INCOME_RELATED, BenefitType.PENSION_CREDIT,
-    BenefitType.UNIVERSAL_CREDIT,
-})
+MEANS_TESTED = frozenset(
+    {
+        BenefitType.INCOME_SUPPORT,
+        BenefitType.JOBSEEKERS_ALLOWANCE_INCOME_BASED,
+        BenefitType.EMPLOYMENT_AND_SUPPORT_ALLOWANCE_INCOME_RELATED,
+        BenefitType.PENSION_CREDIT,
+        BenefitType.UNIVERSAL_CREDIT,
+    }
+)
 
 
 def live_on(award: BenefitAward, on: dt.date) -> bool:
@@ -31,4 +35,6 @@ def live_awards(person: Person, on: dt.date) -> tuple[BenefitAward, ...]:
 
 def suspended_on(award: BenefitAward, on: dt.date) -> bool:
     """True when a payment suspension covers the date (an award can be live and suspended at once)."""
-    return any(s.start_date <= on and (s.end_date is None or s.end_date >= on) for s in award.suspensions)
+    return any(
+        s.start_date <= on and (s.end_date is None or s.end_date >= on) for s in award.suspensions
+    )

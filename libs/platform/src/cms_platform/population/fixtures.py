@@ -55,124 +55,290 @@ HORIZON_START = 2026
 D = dt.date
 
 
-def _with_paye(person: Person, sa: dict[int, tuple[SelfAssessment, UnearnedIncome | None]] | None = None) -> Person:
+def _with_paye(
+    person: Person, sa: dict[int, tuple[SelfAssessment, UnearnedIncome | None]] | None = None
+) -> Person:
     by_year: dict[int, list] = {}
     for e in person.employments:
-        for year, p in paye_income_by_year(e, RTI_START_YEAR, HORIZON_START, quirks=person.quirks).items():
+        for year, p in paye_income_by_year(
+            e, RTI_START_YEAR, HORIZON_START, quirks=person.quirks
+        ).items():
             by_year.setdefault(year, []).append(p)
     sa = sa or {}
     years = []
     for year in sorted(by_year.keys() | sa.keys()):
         filed, unearned = sa.get(year, (None, None))
-        years.append(TaxYearIncome(tax_year_label(year), tuple(by_year.get(year, ())), filed, unearned))
+        years.append(
+            TaxYearIncome(tax_year_label(year), tuple(by_year.get(year, ())), filed, unearned)
+        )
     return dataclasses.replace(person, tax_years=tuple(years))
 
 
-HARBOUR = Employer("Harbour Logistics Ltd", Address(("Unit 7", "Stourton Link"), "LEEDS", "LS10 1RT"),
-                   "0113 496 0412", "247/A1987CB")
-PENNINE = Employer("Pennine Rail Ltd", Address(("Station House", "New Station Street"), "LEEDS", "LS1 4DY"),
-                   "0113 496 0958", "120/PR48213")
-CARDIFF_UNI = Employer("University of Cardiff", Address(("Main Building", "Park Place"), "CARDIFF", "CF10 3AT"),
-                       "029 2018 0177", "961/UC20334")
-SWANSEA_TRUST = Employer("Swansea Academies Trust", Address(("Heol y Felin",), "SWANSEA", "SA1 8PE"),
-                         "01632 960447", "581/SAT0091")
+HARBOUR = Employer(
+    "Harbour Logistics Ltd",
+    Address(("Unit 7", "Stourton Link"), "LEEDS", "LS10 1RT"),
+    "0113 496 0412",
+    "247/A1987CB",
+)
+PENNINE = Employer(
+    "Pennine Rail Ltd",
+    Address(("Station House", "New Station Street"), "LEEDS", "LS1 4DY"),
+    "0113 496 0958",
+    "120/PR48213",
+)
+CARDIFF_UNI = Employer(
+    "University of Cardiff",
+    Address(("Main Building", "Park Place"), "CARDIFF", "CF10 3AT"),
+    "029 2018 0177",
+    "961/UC20334",
+)
+SWANSEA_TRUST = Employer(
+    "Swansea Academies Trust",
+    Address(("Heol y Felin",), "SWANSEA", "SA1 8PE"),
+    "01632 960447",
+    "581/SAT0091",
+)
 
-ALEX = _with_paye(Person(
-    nino="AA123456A", title="Mr", forenames="Alex", surname="Turner", date_of_birth=D(1985, 3, 14), sex="M",
-    address=Address(("14 Victoria Road",), "LEEDS", "LS6 1DL"), other_parent_nino="AB234567B",
-    employments=(
-        Employment("AA123456A-E1", PENNINE, "0048213", D(2011, 9, 5), D(2019, 8, 30), PayFrequency.MONTHLY,
-                   2_280_000, annual_employee_pension_contributions_pence=91_200,
-                   pay_changes=((D(2014, 4, 6), 2_400_000), (D(2017, 4, 6), 2_520_000))),
-        Employment("AA123456A-E2", HARBOUR, "EMP04127", D(2019, 9, 2), None, PayFrequency.MONTHLY, 2_880_000,
-                   annual_employee_pension_contributions_pence=124_800,
-                   pay_changes=((D(2022, 4, 6), 3_000_000), (D(2025, 4, 6), 3_120_000))),
-    ),
-    generated=False))
+ALEX = _with_paye(
+    Person(
+        nino="AA123456A",
+        title="Mr",
+        forenames="Alex",
+        surname="Turner",
+        date_of_birth=D(1985, 3, 14),
+        sex="M",
+        address=Address(("14 Victoria Road",), "LEEDS", "LS6 1DL"),
+        other_parent_nino="AB234567B",
+        employments=(
+            Employment(
+                "AA123456A-E1",
+                PENNINE,
+                "0048213",
+                D(2011, 9, 5),
+                D(2019, 8, 30),
+                PayFrequency.MONTHLY,
+                2_280_000,
+                annual_employee_pension_contributions_pence=91_200,
+                pay_changes=((D(2014, 4, 6), 2_400_000), (D(2017, 4, 6), 2_520_000)),
+            ),
+            Employment(
+                "AA123456A-E2",
+                HARBOUR,
+                "EMP04127",
+                D(2019, 9, 2),
+                None,
+                PayFrequency.MONTHLY,
+                2_880_000,
+                annual_employee_pension_contributions_pence=124_800,
+                pay_changes=((D(2022, 4, 6), 3_000_000), (D(2025, 4, 6), 3_120_000)),
+            ),
+        ),
+        generated=False,
+    )
+)
 
-BETHAN = _with_paye(Person(
-    nino="AB234567B", title="Ms", forenames="Bethan", surname="Morgan", date_of_birth=D(1979, 11, 2), sex="F",
-    address=Address(("Flat 3", "27 Heol Llanishen Fach"), "CARDIFF", "CF14 6LP"), other_parent_nino="AA123456A",
-    employments=(
-        Employment("AB234567B-E1", CARDIFF_UNI, "P204511", D(2012, 1, 9), None, PayFrequency.MONTHLY, 3_900_000,
-                   annual_employee_pension_contributions_pence=312_000,
-                   pay_changes=((D(2016, 4, 6), 4_300_000), (D(2020, 4, 6), 4_800_000), (D(2025, 4, 6), 5_200_000))),
-    ),
-    child_benefit=ChildBenefitAward("CHB41230587MB", D(2015, 7, 1), None, False, (
-        Child("Amy", "Morgan", D(2015, 7, 1), "AK100001A", D(2015, 7, 1)),
-        Child("Ben", "Morgan", D(2018, 2, 9), "AK100002B", D(2018, 2, 9)),
-    )),
-    generated=False))
+BETHAN = _with_paye(
+    Person(
+        nino="AB234567B",
+        title="Ms",
+        forenames="Bethan",
+        surname="Morgan",
+        date_of_birth=D(1979, 11, 2),
+        sex="F",
+        address=Address(("Flat 3", "27 Heol Llanishen Fach"), "CARDIFF", "CF14 6LP"),
+        other_parent_nino="AA123456A",
+        employments=(
+            Employment(
+                "AB234567B-E1",
+                CARDIFF_UNI,
+                "P204511",
+                D(2012, 1, 9),
+                None,
+                PayFrequency.MONTHLY,
+                3_900_000,
+                annual_employee_pension_contributions_pence=312_000,
+                pay_changes=(
+                    (D(2016, 4, 6), 4_300_000),
+                    (D(2020, 4, 6), 4_800_000),
+                    (D(2025, 4, 6), 5_200_000),
+                ),
+            ),
+        ),
+        child_benefit=ChildBenefitAward(
+            "CHB41230587MB",
+            D(2015, 7, 1),
+            None,
+            False,
+            (
+                Child("Amy", "Morgan", D(2015, 7, 1), "AK100001A", D(2015, 7, 1)),
+                Child("Ben", "Morgan", D(2018, 2, 9), "AK100002B", D(2018, 2, 9)),
+            ),
+        ),
+        generated=False,
+    )
+)
 
 
 def _chidi_sa(profit: int, received: dt.date) -> tuple[SelfAssessment, UnearnedIncome | None]:
-    return SelfAssessment(received, self_employment_profit_pence=profit), UnearnedIncome(savings_interest_pence=84_000)
+    return SelfAssessment(received, self_employment_profit_pence=profit), UnearnedIncome(
+        savings_interest_pence=84_000
+    )
 
 
-CHIDI = _with_paye(Person(
-    nino="AC345678C", title="Mr", forenames="Chidi", surname="Okafor", date_of_birth=D(1990, 6, 30), sex="M",
-    address=Address(("The Old Forge", "Mill Lane"), "BRISTOL", "BS7 8QA"), partner_nino="AE456789D",
-    other_parent_nino="AG765432A", self_assessment_utr="4720938165", self_employed=True,
-    generated=False), sa={
-    2016: _chidi_sa(4_150_000, D(2018, 1, 29)),
-    2017: _chidi_sa(6_800_000, D(2019, 1, 30)),
-    2018: _chidi_sa(9_200_000, D(2020, 1, 24)),
-    2019: _chidi_sa(11_050_000, D(2021, 1, 28)),
-    2020: _chidi_sa(8_700_000, D(2022, 1, 20)),
-    2021: _chidi_sa(12_900_000, D(2022, 12, 14)),
-    2022: _chidi_sa(15_400_000, D(2024, 1, 30)),
-    2023: _chidi_sa(16_900_000, D(2024, 11, 2)),
-    2024: _chidi_sa(17_650_000, D(2025, 5, 12)),
-    2025: _chidi_sa(18_200_000, D(2026, 4, 6)),
-})
-
-SIAN = _with_paye(Person(
-    nino="AG765432A", title="Mrs", forenames="Siân", surname="Llewellyn-Price", date_of_birth=D(1983, 5, 17), sex="F",
-    address=Address(("8 Heol y Felin",), "SWANSEA", "SA2 9GH"), other_parent_nino="AC345678C",
-    employments=(
-        Employment("AG765432A-E1", SWANSEA_TRUST, "0091377", D(2017, 9, 1), None, PayFrequency.MONTHLY, 1_420_000,
-                   pay_changes=((D(2022, 4, 6), 1_560_000), (D(2025, 4, 6), 1_640_000))),
+CHIDI = _with_paye(
+    Person(
+        nino="AC345678C",
+        title="Mr",
+        forenames="Chidi",
+        surname="Okafor",
+        date_of_birth=D(1990, 6, 30),
+        sex="M",
+        address=Address(("The Old Forge", "Mill Lane"), "BRISTOL", "BS7 8QA"),
+        partner_nino="AE456789D",
+        other_parent_nino="AG765432A",
+        self_assessment_utr="4720938165",
+        self_employed=True,
+        generated=False,
     ),
-    child_benefit=ChildBenefitAward("CHB70452219LP", D(2009, 5, 20), None, False, (
-        Child("Ffion", "Okafor", D(2009, 5, 20), "AK100003C", D(2009, 5, 20),
-              approved_education_or_training_reported=True),
-        Child("Tomos", "Okafor", D(2010, 3, 1), "AK100004D", D(2010, 3, 1)),
-        Child("Osian", "Okafor", D(2014, 11, 11), "AK100005A", D(2014, 11, 11)),
-    )),
-    generated=False))
+    sa={
+        2016: _chidi_sa(4_150_000, D(2018, 1, 29)),
+        2017: _chidi_sa(6_800_000, D(2019, 1, 30)),
+        2018: _chidi_sa(9_200_000, D(2020, 1, 24)),
+        2019: _chidi_sa(11_050_000, D(2021, 1, 28)),
+        2020: _chidi_sa(8_700_000, D(2022, 1, 20)),
+        2021: _chidi_sa(12_900_000, D(2022, 12, 14)),
+        2022: _chidi_sa(15_400_000, D(2024, 1, 30)),
+        2023: _chidi_sa(16_900_000, D(2024, 11, 2)),
+        2024: _chidi_sa(17_650_000, D(2025, 5, 12)),
+        2025: _chidi_sa(18_200_000, D(2026, 4, 6)),
+    },
+)
+
+SIAN = _with_paye(
+    Person(
+        nino="AG765432A",
+        title="Mrs",
+        forenames="Siân",
+        surname="Llewellyn-Price",
+        date_of_birth=D(1983, 5, 17),
+        sex="F",
+        address=Address(("8 Heol y Felin",), "SWANSEA", "SA2 9GH"),
+        other_parent_nino="AC345678C",
+        employments=(
+            Employment(
+                "AG765432A-E1",
+                SWANSEA_TRUST,
+                "0091377",
+                D(2017, 9, 1),
+                None,
+                PayFrequency.MONTHLY,
+                1_420_000,
+                pay_changes=((D(2022, 4, 6), 1_560_000), (D(2025, 4, 6), 1_640_000)),
+            ),
+        ),
+        child_benefit=ChildBenefitAward(
+            "CHB70452219LP",
+            D(2009, 5, 20),
+            None,
+            False,
+            (
+                Child(
+                    "Ffion",
+                    "Okafor",
+                    D(2009, 5, 20),
+                    "AK100003C",
+                    D(2009, 5, 20),
+                    approved_education_or_training_reported=True,
+                ),
+                Child("Tomos", "Okafor", D(2010, 3, 1), "AK100004D", D(2010, 3, 1)),
+                Child("Osian", "Okafor", D(2014, 11, 11), "AK100005A", D(2014, 11, 11)),
+            ),
+        ),
+        generated=False,
+    )
+)
 
 DANA = Person(
-    nino="AE456789D", title="Ms", forenames="Dana", surname="Whitfield", date_of_birth=D(1988, 1, 9), sex="F",
-    address=CHIDI.address, partner_nino="AC345678C",
-    child_benefit=ChildBenefitAward("CHB88120346DW", D(2024, 10, 3), None, True, (
-        Child("Zara", "Okafor", D(2024, 10, 3), "AK100006B", D(2024, 10, 3)),
-    )),
-    benefit_awards=(
-        BenefitAward("AE456789D-B1", BenefitType.JOBSEEKERS_ALLOWANCE_INCOME_BASED, "AE456789D", D(2026, 3, 2),
-                     D(2026, 3, 16), 181_00, "FORTNIGHTLY",
-                     components=(AwardComponent("PERSONAL_ALLOWANCE", "SINGLE", 181_00),),
-                     cis_updated_on=D(2026, 3, 16)),
-    ),
-    generated=False)
-
-PORTSIDE = Employer("Portside Fulfilment Ltd", Address(("Unit 12", "Trafford Park Road"), "MANCHESTER", "M17 1HH"),
-                    "0161 496 0733", "475/PF30118")
-
-RYAN = _with_paye(Person(
-    nino="AH567890B", title="Mr", forenames="Ryan", surname="Doherty", date_of_birth=D(1991, 8, 21), sex="M",
-    address=Address(("Flat 6", "41 Ladybarn Lane"), "MANCHESTER", "M14 6YU"),
-    employments=(
-        Employment("AH567890B-E1", PORTSIDE, "0030118", D(2019, 3, 4), D(2023, 6, 30), PayFrequency.WEEKLY, 1_750_000,
-                   pay_changes=((D(2021, 4, 6), 1_850_000),)),
+    nino="AE456789D",
+    title="Ms",
+    forenames="Dana",
+    surname="Whitfield",
+    date_of_birth=D(1988, 1, 9),
+    sex="F",
+    address=CHIDI.address,
+    partner_nino="AC345678C",
+    child_benefit=ChildBenefitAward(
+        "CHB88120346DW",
+        D(2024, 10, 3),
+        None,
+        True,
+        (Child("Zara", "Okafor", D(2024, 10, 3), "AK100006B", D(2024, 10, 3)),),
     ),
     benefit_awards=(
-        BenefitAward("AH567890B-M1", BenefitType.UNIVERSAL_CREDIT, "AH567890B", D(2023, 7, 24), D(2023, 8, 28),
-                     875_14, "MONTHLY",
-                     components=(AwardComponent("STANDARD_ALLOWANCE", "SINGLE", 400_14),
-                                 AwardComponent("HOUSING_ELEMENT", "RENT", 475_00)),
-                     uc_earned_income=False, uc_assessment_day=24, uc_standard_allowance_monthly_pence=400_14,
-                     cis_updated_on=D(2026, 4, 6)),
+        BenefitAward(
+            "AE456789D-B1",
+            BenefitType.JOBSEEKERS_ALLOWANCE_INCOME_BASED,
+            "AE456789D",
+            D(2026, 3, 2),
+            D(2026, 3, 16),
+            181_00,
+            "FORTNIGHTLY",
+            components=(AwardComponent("PERSONAL_ALLOWANCE", "SINGLE", 181_00),),
+            cis_updated_on=D(2026, 3, 16),
+        ),
     ),
-    generated=False))
+    generated=False,
+)
+
+PORTSIDE = Employer(
+    "Portside Fulfilment Ltd",
+    Address(("Unit 12", "Trafford Park Road"), "MANCHESTER", "M17 1HH"),
+    "0161 496 0733",
+    "475/PF30118",
+)
+
+RYAN = _with_paye(
+    Person(
+        nino="AH567890B",
+        title="Mr",
+        forenames="Ryan",
+        surname="Doherty",
+        date_of_birth=D(1991, 8, 21),
+        sex="M",
+        address=Address(("Flat 6", "41 Ladybarn Lane"), "MANCHESTER", "M14 6YU"),
+        employments=(
+            Employment(
+                "AH567890B-E1",
+                PORTSIDE,
+                "0030118",
+                D(2019, 3, 4),
+                D(2023, 6, 30),
+                PayFrequency.WEEKLY,
+                1_750_000,
+                pay_changes=((D(2021, 4, 6), 1_850_000),),
+            ),
+        ),
+        benefit_awards=(
+            BenefitAward(
+                "AH567890B-M1",
+                BenefitType.UNIVERSAL_CREDIT,
+                "AH567890B",
+                D(2023, 7, 24),
+                D(2023, 8, 28),
+                875_14,
+                "MONTHLY",
+                components=(
+                    AwardComponent("STANDARD_ALLOWANCE", "SINGLE", 400_14),
+                    AwardComponent("HOUSING_ELEMENT", "RENT", 475_00),
+                ),
+                uc_earned_income=False,
+                uc_assessment_day=24,
+                uc_standard_allowance_monthly_pence=400_14,
+                cis_updated_on=D(2026, 4, 6),
+            ),
+        ),
+        generated=False,
+    )
+)
 
 FIXTURES: tuple[Person, ...] = (ALEX, BETHAN, CHIDI, SIAN, DANA, RYAN)

@@ -100,7 +100,12 @@ from itertools import accumulate
 from typing import NamedTuple
 
 from . import _awards, _data
-from .child_benefit import add_years, last_day_before_twenty, quarter_end_on_or_after, sixteen_terminal_date
+from .child_benefit import (
+    add_years,
+    last_day_before_twenty,
+    quarter_end_on_or_after,
+    sixteen_terminal_date,
+)
 from .model import (
     Address,
     Child,
@@ -217,7 +222,8 @@ class Generator:
             raise ValueError(f"population size must be 0..{max_size:,}")
         k = mix64(seed * 8 + 3)
         self._k_block, self._k_person, self._k_name, self._k_addr, self._k_employer, self._k_dwp = (
-            mix64(k + i) for i in range(6))
+            mix64(k + i) for i in range(6)
+        )
         self._ref = self.reference_date.toordinal()
         # Small per-instance caches (thread-safe): households are shared by three people, addresses by partners.
         self.household = functools.lru_cache(maxsize=4096)(self._household)
@@ -277,7 +283,9 @@ class Generator:
         e2 = self._eldest_dob(h, 2, kind == FAMILY and partnered) if claim2 else None
         return e0, e2
 
-    def _children(self, rng: random.Random, eldest: int, first_number: int, weights=(45, 35, 14, 6)) -> tuple:
+    def _children(
+        self, rng: random.Random, eldest: int, first_number: int, weights=(45, 35, 14, 6)
+    ) -> tuple:
         u = rng.random() * sum(weights)
         count = 1
         for w in weights:
@@ -310,14 +318,17 @@ class Generator:
         if claim0:
             claims[0] = self._children(rng, self._eldest_dob(h, 0, False), 0)
         if claim2:
-            claims[2] = self._children(rng, self._eldest_dob(h, 2, young2), 4,
-                                       (60, 30, 10) if young2 else (50, 35, 15))
+            claims[2] = self._children(
+                rng, self._eldest_dob(h, 2, young2), 4, (60, 30, 10) if young2 else (50, 35, 15)
+            )
         if kind == FAMILY:
             rp_female = rng.random() < 0.88
             female = (rp_female, not rp_female, rp_female if rng.random() < 0.97 else not rp_female)
             eldest = claims[0][0].date_of_birth
             rp_dob = eldest - int((18 + 24 * (rng.random() + rng.random()) / 2) * 365.2425)
-            pp_dob = rp_dob - int((2 + 4 * (rng.random() + rng.random() + rng.random() - 1.5)) * 365.2425)
+            pp_dob = rp_dob - int(
+                (2 + 4 * (rng.random() + rng.random() + rng.random() - 1.5)) * 365.2425
+            )
             pp_dob = min(pp_dob, eldest - 17 * 365, ref - 19 * 365)
             pp_dob = max(pp_dob, ref - int(69.5 * 365.2425))
             if partnered:
@@ -331,13 +342,21 @@ class Generator:
                 p_dob = self._single_dob(rng, claims[2])
                 roles = (RECEIVING, PAYING, SINGLE)
                 partner = (-1, -1, -1)
-            return Household(kind, roles, female, (rp_dob, pp_dob, p_dob), partner, (1, 0, -1), tuple(claims))
+            return Household(
+                kind, roles, female, (rp_dob, pp_dob, p_dob), partner, (1, 0, -1), tuple(claims)
+            )
         f0 = rng.random() < 0.5
         if partnered:
-            d0 = claims[0][0].date_of_birth - int((20 + 20 * rng.random()) * 365.2425) if claims[0] \
+            d0 = (
+                claims[0][0].date_of_birth - int((20 + 20 * rng.random()) * 365.2425)
+                if claims[0]
                 else self._adult_dob(rng)
+            )
             d0 = min(max(d0, ref - int(69.5 * 365.2425)), ref - 19 * 365)
-            d1 = min(max(d0 + int(8 * (rng.random() - 0.5) * 365.2425), ref - int(69.5 * 365.2425)), ref - 19 * 365)
+            d1 = min(
+                max(d0 + int(8 * (rng.random() - 0.5) * 365.2425), ref - int(69.5 * 365.2425)),
+                ref - 19 * 365,
+            )
             female = (f0, not f0 if rng.random() < 0.97 else f0, rng.random() < 0.5)
             roles = (COUPLE_CLAIMANT, COUPLE_OTHER, SINGLE)
             partner = (1, 0, -1)
@@ -346,12 +365,22 @@ class Generator:
             female = (f0, rng.random() < 0.5, rng.random() < 0.5)
             roles = (SINGLE, SINGLE, SINGLE)
             partner = (-1, -1, -1)
-        return Household(kind, roles, female, (d0, d1, self._single_dob(rng, claims[2])), partner, (-1, -1, -1),
-                         tuple(claims))
+        return Household(
+            kind,
+            roles,
+            female,
+            (d0, d1, self._single_dob(rng, claims[2])),
+            partner,
+            (-1, -1, -1),
+            tuple(claims),
+        )
 
     def _single_dob(self, rng: random.Random, claim: tuple[ChildSeed, ...]) -> int:
         if claim:
-            return min(claim[0].date_of_birth - int((18 + 22 * rng.random()) * 365.2425), self._ref - 19 * 365)
+            return min(
+                claim[0].date_of_birth - int((18 + 22 * rng.random()) * 365.2425),
+                self._ref - 19 * 365,
+            )
         return self._adult_dob(rng)
 
     # -- names and addresses ---------------------------------------------------------------------------------------
@@ -371,7 +400,9 @@ class Generator:
         u = (mix64(self._k_name ^ (index << 1 | 1)) >> 11) * _U53
         shares = {RECEIVING: 0.35, PARTNER: 0.40, COUPLE_CLAIMANT: 0.5}.get(hh.roles[pos], 0.0)
         if u < shares:
-            return self._own_surname(block * 3 + hh.partner[pos] if hh.partner[pos] >= 0 else block * 3 + 1)
+            return self._own_surname(
+                block * 3 + hh.partner[pos] if hh.partner[pos] >= 0 else block * 3 + 1
+            )
         return self._own_surname(index)
 
     def _forenames(self, index: int, female: bool) -> tuple[str, str]:
@@ -411,7 +442,10 @@ class Generator:
         u = d.u()
         if u < 0.15:
             flat = 1 + int(d.u() * 24)
-            lines = (f"{_data.FLAT_WORDS[flat % len(_data.FLAT_WORDS)]} {flat}", f"{number} {street}")
+            lines = (
+                f"{_data.FLAT_WORDS[flat % len(_data.FLAT_WORDS)]} {flat}",
+                f"{number} {street}",
+            )
         elif u < 0.19:
             lines = (_data.HOUSE_NAMES[int(d.u() * len(_data.HOUSE_NAMES))], street)
         else:
@@ -430,16 +464,20 @@ class Generator:
         address = self._address((1 << 40) + k)  # not through the people's address cache
         office = _data.TAX_OFFICES[int(d.u() * len(_data.TAX_OFFICES))]
         letters = "ABCDEFGHJKLMNPRSTVWXYZ"
-        ref = (f"{letters[k % len(letters)]}{k // len(letters) % 100000:05d}"
-               f"{letters[int(d.u() * len(letters))]}{letters[int(d.u() * len(letters))]}")
+        ref = (
+            f"{letters[k % len(letters)]}{k // len(letters) % 100000:05d}"
+            f"{letters[int(d.u() * len(letters))]}{letters[int(d.u() * len(letters))]}"
+        )
         prefix, width = _data.DRAMA_NUMBERS[int(d.u() * len(_data.DRAMA_NUMBERS))]
-        phone = f"{prefix}{int(d.u() * 10 ** width):0{width}d}"
+        phone = f"{prefix}{int(d.u() * 10**width):0{width}d}"
         town = address.post_town.title()
         armed = False
         if k == 0:
             name, armed, office = "Ministry of Defence", True, "120"
         elif k < 100:
-            name = _data.BIG_EMPLOYERS[k % len(_data.BIG_EMPLOYERS)]  # big employers run several PAYE schemes
+            name = _data.BIG_EMPLOYERS[
+                k % len(_data.BIG_EMPLOYERS)
+            ]  # big employers run several PAYE schemes
         elif k < 2000:
             name = _data.PUBLIC_EMPLOYERS[k % len(_data.PUBLIC_EMPLOYERS)].format(town=town)
         elif k < 3000:
@@ -475,8 +513,9 @@ class Generator:
             return self.reference_date - dt.timedelta(days=(h >> 24) % span), False
         return None, u < 0.002
 
-    def claim(self, block: int, pos: int, hh: Household | None = None
-              ) -> tuple[tuple[Child, ...], dt.date | None, bool] | None:
+    def claim(
+        self, block: int, pos: int, hh: Household | None = None
+    ) -> tuple[tuple[Child, ...], dt.date | None, bool] | None:
         """The children on the Child Benefit award of the person at (block, position), the award's end date, and
         whether one child's record is dirty (CHILD_BENEFIT_END_BEFORE_START); None when that person claims none."""
         hh = hh or self.household(block)
@@ -491,8 +530,15 @@ class Generator:
         u = r()
         if role == RECEIVING:
             pp = self.surname(block * 3 + 1, hh)
-            surname = pp if u < 0.55 else claimant_surname if u < 0.93 or pp == claimant_surname \
-                else f"{claimant_surname}-{pp}" if " " not in claimant_surname + pp else claimant_surname
+            surname = (
+                pp
+                if u < 0.55
+                else claimant_surname
+                if u < 0.93 or pp == claimant_surname
+                else f"{claimant_surname}-{pp}"
+                if " " not in claimant_surname + pp
+                else claimant_surname
+            )
         elif role in (PARTNER, COUPLE_CLAIMANT):
             surname = self.surname(block * 3 + hh.partner[pos], hh) if u < 0.6 else claimant_surname
         else:
@@ -510,30 +556,55 @@ class Generator:
             if r() < 0.04:
                 start = min(dob + _days(1 + 7 * r()), ref)
             end, reason, reported, told = self._child_end(rng, dob)
-            children.append(Child(first, surname, dob, self.crn(block, s.number), start, end, reason, reported, told))
+            children.append(
+                Child(
+                    first,
+                    surname,
+                    dob,
+                    self.crn(block, s.number),
+                    start,
+                    end,
+                    reason,
+                    reported,
+                    told,
+                )
+            )
         award_start = min(c.relationship_start_date for c in children)
         death = self.death_and_restriction(index)[0]
         award_end = None
         if death is not None:
             award_end = death
         elif r() < 0.01:
-            award_end = award_start + dt.timedelta(days=int(r() * (self.timeline_end - award_start).days))
+            award_end = award_start + dt.timedelta(
+                days=int(r() * (self.timeline_end - award_start).days)
+            )
         if award_end is not None:
-            children = [c if c.end_date is not None and c.end_date <= award_end or c.relationship_start_date > award_end
-                        else _replace_child(c, end_date=award_end, end_reason=ChildBenefitEndReason.CLAIM_ENDED)
-                        for c in children]
+            children = [
+                c
+                if c.end_date is not None
+                and c.end_date <= award_end
+                or c.relationship_start_date > award_end
+                else _replace_child(
+                    c, end_date=award_end, end_reason=ChildBenefitEndReason.CLAIM_ENDED
+                )
+                for c in children
+            ]
         elif all(c.end_date is not None for c in children):
             award_end = max(c.end_date for c in children)  # type: ignore[type-var]
         dirty = r() < 0.01
         if dirty:
             i = int(r() * len(children))
             c = children[i]
-            children[i] = _replace_child(c, end_date=c.relationship_start_date - dt.timedelta(days=1 + int(r() * 400)),
-                                         end_reason=ChildBenefitEndReason.CLAIM_ENDED)
+            children[i] = _replace_child(
+                c,
+                end_date=c.relationship_start_date - dt.timedelta(days=1 + int(r() * 400)),
+                end_reason=ChildBenefitEndReason.CLAIM_ENDED,
+            )
         return tuple(children), award_end, dirty
 
-    def _child_end(self, rng: random.Random, dob: dt.date
-                   ) -> tuple[dt.date | None, ChildBenefitEndReason | None, bool, dt.date | None]:
+    def _child_end(
+        self, rng: random.Random, dob: dt.date
+    ) -> tuple[dt.date | None, ChildBenefitEndReason | None, bool, dt.date | None]:
         """(recorded end date, reason, approved education reported, when a future end was reported) as of the end
         of the timeline."""
         r = rng.random
@@ -564,8 +635,13 @@ class Generator:
                 end = dt.date(t16.year + 2, 7, 1) + dt.timedelta(days=int(r() * 75))
         elif v < 0.60:
             left = t16 + dt.timedelta(days=30 + int(r() * 670))
-            if r() < 0.65:  # reported soon after leaving; entitlement runs on to the quarter-end terminal date
-                end, reason = quarter_end_on_or_after(left), ChildBenefitEndReason.LEFT_APPROVED_EDUCATION
+            if (
+                r() < 0.65
+            ):  # reported soon after leaving; entitlement runs on to the quarter-end terminal date
+                end, reason = (
+                    quarter_end_on_or_after(left),
+                    ChildBenefitEndReason.LEFT_APPROVED_EDUCATION,
+                )
                 told = min(end, left + dt.timedelta(days=int(r() * 21)))
             else:
                 end, reason = left, ChildBenefitEndReason.STARTED_WORK_OR_APPRENTICESHIP
@@ -573,7 +649,10 @@ class Generator:
             end = add_years(dob, 18) + dt.timedelta(days=int(r() * 300))
             reason = ChildBenefitEndReason.OWN_BENEFIT_CLAIM
         elif v < 0.90:
-            end, reason = dt.date(t16.year + 3, 8, 31), ChildBenefitEndReason.LEFT_APPROVED_EDUCATION
+            end, reason = (
+                dt.date(t16.year + 3, 8, 31),
+                ChildBenefitEndReason.LEFT_APPROVED_EDUCATION,
+            )
         else:
             end, reason = last_day_before_twenty(dob), ChildBenefitEndReason.REACHED_20
         end = min(end, last_day_before_twenty(dob))
@@ -626,10 +705,18 @@ class Generator:
         return self.nino(i) if pos >= 0 and i < self.size else ""
 
 
-_FREQ_LOW = ((PayFrequency.MONTHLY, 56), (PayFrequency.WEEKLY, 30), (PayFrequency.FOUR_WEEKLY, 8),
-             (PayFrequency.FORTNIGHTLY, 6))
-_FREQ_HIGH = ((PayFrequency.MONTHLY, 84), (PayFrequency.WEEKLY, 8), (PayFrequency.FOUR_WEEKLY, 5),
-              (PayFrequency.FORTNIGHTLY, 3))
+_FREQ_LOW = (
+    (PayFrequency.MONTHLY, 56),
+    (PayFrequency.WEEKLY, 30),
+    (PayFrequency.FOUR_WEEKLY, 8),
+    (PayFrequency.FORTNIGHTLY, 6),
+)
+_FREQ_HIGH = (
+    (PayFrequency.MONTHLY, 84),
+    (PayFrequency.WEEKLY, 8),
+    (PayFrequency.FOUR_WEEKLY, 5),
+    (PayFrequency.FORTNIGHTLY, 3),
+)
 
 NONE, EMPLOYED, SELF_EMPLOYED, EMPLOYED_SA, DIRECTOR, STALE, PENSIONER = range(7)
 
@@ -653,9 +740,9 @@ def _gross_pay(u: float, v: float) -> float:
     if u < 0.10:
         return 3000 + 12000 * v
     if u < 0.80:
-        return 15000 + 30000 * v ** 1.3
+        return 15000 + 30000 * v**1.3
     if u < 0.95:
-        return 45000 + 35000 * v ** 1.5
+        return 45000 + 35000 * v**1.5
     if u < 0.99:
         return 80000 + 40000 * v
     return 120000 + 30000 * v
@@ -696,21 +783,35 @@ class _PersonBuilder:
         if profile != NONE:
             self_employed = self._income(profile, two_pays)
             if self.sa:
-                x = (self.index * 7_919_317 + g.seed * 104_729) % 9_000_000_000  # a bijection on indexes
+                x = (
+                    self.index * 7_919_317 + g.seed * 104_729
+                ) % 9_000_000_000  # a bijection on indexes
                 utr = f"{1 + x // 1_000_000_000}{x % 1_000_000_000:09d}"
         if death is not None:
             self._die(death)
         tax_years = self._tax_years()
         award = self._child_benefit(tax_years)
         return Person(
-            nino=self.nino, title=title, forenames=forenames, surname=surname, date_of_birth=self.dob,
+            nino=self.nino,
+            title=title,
+            forenames=forenames,
+            surname=surname,
+            date_of_birth=self.dob,
             address=g.address(g._address_key(self.block, self.pos, hh)),
             partner_nino=g.link(self.block, hh.partner[self.pos]),
             other_parent_nino=g.link(self.block, hh.other_parent[self.pos]),
-            self_assessment_utr=utr, self_employed=self_employed and death is None,
-            employments=tuple(self.employments), tax_years=tax_years, child_benefit=award, date_of_death=death,
-            restricted=restricted, quirks=frozenset(self.quirks), generated=True, sex="F" if female else "M",
-            previous_surnames=g.previous_surnames(self.index, female, surname))
+            self_assessment_utr=utr,
+            self_employed=self_employed and death is None,
+            employments=tuple(self.employments),
+            tax_years=tax_years,
+            child_benefit=award,
+            date_of_death=death,
+            restricted=restricted,
+            quirks=frozenset(self.quirks),
+            generated=True,
+            sex="F" if female else "M",
+            previous_surnames=g.previous_surnames(self.index, female, surname),
+        )
 
     # -- income ----------------------------------------------------------------------------------------------------
 
@@ -723,8 +824,13 @@ class _PersonBuilder:
         u = r()
         none = {RECEIVING: 0.16, PAYING: 0.10}.get(self.role, 0.12)
         se = {RECEIVING: 0.06, PAYING: 0.12}.get(self.role, 0.08)
-        for profile, share in ((NONE, none), (STALE, 0.04), (SELF_EMPLOYED, se), (EMPLOYED_SA, 0.05),
-                               (DIRECTOR, 0.015)):
+        for profile, share in (
+            (NONE, none),
+            (STALE, 0.04),
+            (SELF_EMPLOYED, se),
+            (EMPLOYED_SA, 0.05),
+            (DIRECTOR, 0.015),
+        ):
             if u < share:
                 return profile
             u -= share
@@ -763,8 +869,17 @@ class _PersonBuilder:
         if profile == DIRECTOR:
             start = max(self.ref - _days(1 + 12 * r()), add_years(self.dob, 18))
             salary = _pounds(9100 + 3470 * r())
-            self._add_employment(start, None, salary, PayFrequency.MONTHLY, 3000 + int(r() * 400_000), two_pays,
-                                 pension=0, bik=0, rises=False)
+            self._add_employment(
+                start,
+                None,
+                salary,
+                PayFrequency.MONTHLY,
+                3000 + int(r() * 400_000),
+                two_pays,
+                pension=0,
+                bik=0,
+                rises=False,
+            )
             self._self_assessment(start, stop, trading=False, director=True)
             return False
         u_level = r()
@@ -776,7 +891,9 @@ class _PersonBuilder:
             self._self_assessment(since, stop, trading=r() < 0.35)
         return False
 
-    def _jobs(self, earliest: dt.date, until: dt.date, u_level: float, two_pays: bool, *, live: bool) -> None:
+    def _jobs(
+        self, earliest: dt.date, until: dt.date, u_level: float, two_pays: bool, *, live: bool
+    ) -> None:
         """A working history ending at `until` (live: still in the last job), back to 2013-14 at most."""
         r = self.rng.random
         if until <= earliest + dt.timedelta(days=60):
@@ -786,7 +903,9 @@ class _PersonBuilder:
             last_end = None
             start = self.ref - _days(0.1 + 14 * r() ** 1.6)
         else:
-            last_end = until - dt.timedelta(days=int(r() * 500)) if until >= self.g.timeline_end else until
+            last_end = (
+                until - dt.timedelta(days=int(r() * 500)) if until >= self.g.timeline_end else until
+            )
             start = last_end - _days(0.3 + 8 * r() ** 1.4)
         start = max(start, earliest)
         jobs = [(start, last_end, gross)]
@@ -810,18 +929,41 @@ class _PersonBuilder:
             pension = _pounds(gp * (0.03 + 0.07 * r() ** 2)) if gp > 10_000 and r() < 0.62 else 0
             bik = _pounds(600 + 8400 * r() ** 2) if gp > 30_000 and r() < 0.08 else 0
             freq = _choose(_FREQ_LOW if gp < 20_000 else _FREQ_HIGH, r())
-            self._add_employment(s, e, _pounds(gp) - pension, freq, self.g._pick_employer(self.rng, self.role), two_pays,
-                                 pension=pension, bik=bik, rises=True)
+            self._add_employment(
+                s,
+                e,
+                _pounds(gp) - pension,
+                freq,
+                self.g._pick_employer(self.rng, self.role),
+                two_pays,
+                pension=pension,
+                bik=bik,
+                rises=True,
+            )
         if DataQuirk.CEASED_WITHOUT_END_DATE in self.quirks:
             ended = [i for i, e in enumerate(self.employments) if e.end_date is not None]
             if ended:
                 i = ended[-1]
-                self.employments[i] = _replace_employment(self.employments[i], leaving_date_unreported=True)
+                self.employments[i] = _replace_employment(
+                    self.employments[i], leaving_date_unreported=True
+                )
             else:
                 self.quirks.discard(DataQuirk.CEASED_WITHOUT_END_DATE)
 
-    def _add_employment(self, start: dt.date, end: dt.date | None, annual: int, freq: PayFrequency, employer: int,
-                        two_pays: bool, *, pension: int, bik: int, rises: bool, occupational: bool = False) -> None:
+    def _add_employment(
+        self,
+        start: dt.date,
+        end: dt.date | None,
+        annual: int,
+        freq: PayFrequency,
+        employer: int,
+        two_pays: bool,
+        *,
+        pension: int,
+        bik: int,
+        rises: bool,
+        occupational: bool = False,
+    ) -> None:
         r = self.rng.random
         g = self.g
         n = len(self.employments) + 1
@@ -837,7 +979,9 @@ class _PersonBuilder:
                     pay = int(pay * (0.75 + 0.15 * r())) // 100 * 100
                 else:
                     continue
-                since = dt.date(year, 4 if r() < 0.75 else 1 + int(r() * 12), 6)  # the 6th: see rti.paye_income_by_year
+                since = dt.date(
+                    year, 4 if r() < 0.75 else 1 + int(r() * 12), 6
+                )  # the 6th: see rti.paye_income_by_year
                 if start < since <= last:
                     changes.append((since, pay))
             changes.sort()
@@ -845,13 +989,30 @@ class _PersonBuilder:
             self.quirks.add(DataQuirk.TWO_PAYS_ONE_MONTH)
         x = mix64(self.index * 31 + n)
         style = x >> 60
-        payroll = (f"{x % 10_000_000:07d}" if style < 7 else f"EMP{x % 100_000:05d}" if style < 11
-                   else f"P{x % 1_000_000:06d}" if style < 14 else f"{chr(65 + x % 26)}{x % 10_000:04d}/{n}")
-        self.employments.append(Employment(
-            employment_id=f"{self.nino}-E{n}", employer=g.employer(employer), payroll_id=payroll, start_date=start,
-            end_date=end, pay_frequency=freq, annual_taxable_pay_pence=annual,
-            annual_employee_pension_contributions_pence=pension, annual_benefits_in_kind_pence=bik,
-            occupational_pension=occupational, pay_changes=tuple(changes)))
+        payroll = (
+            f"{x % 10_000_000:07d}"
+            if style < 7
+            else f"EMP{x % 100_000:05d}"
+            if style < 11
+            else f"P{x % 1_000_000:06d}"
+            if style < 14
+            else f"{chr(65 + x % 26)}{x % 10_000:04d}/{n}"
+        )
+        self.employments.append(
+            Employment(
+                employment_id=f"{self.nino}-E{n}",
+                employer=g.employer(employer),
+                payroll_id=payroll,
+                start_date=start,
+                end_date=end,
+                pay_frequency=freq,
+                annual_taxable_pay_pence=annual,
+                annual_employee_pension_contributions_pence=pension,
+                annual_benefits_in_kind_pence=bik,
+                occupational_pension=occupational,
+                pay_changes=tuple(changes),
+            )
+        )
 
     def _pension(self, since: dt.date, two_pays: bool) -> None:
         r = self.rng.random
@@ -859,8 +1020,18 @@ class _PersonBuilder:
         flagged = r() >= 0.15
         if not flagged:
             self.quirks.add(DataQuirk.PENSION_AS_EMPLOYMENT)
-        self._add_employment(since, None, annual, PayFrequency.MONTHLY, 2000 + int(r() * 1000), two_pays,
-                             pension=0, bik=0, rises=True, occupational=flagged)
+        self._add_employment(
+            since,
+            None,
+            annual,
+            PayFrequency.MONTHLY,
+            2000 + int(r() * 1000),
+            two_pays,
+            pension=0,
+            bik=0,
+            rises=True,
+            occupational=flagged,
+        )
 
     def _received(self, year: int) -> dt.date:
         """When the return for the tax year starting in `year` reached HMRC."""
@@ -875,10 +1046,14 @@ class _PersonBuilder:
             return dt.date(year + 2, 1, 31) - dt.timedelta(days=int(v * v * 92))
         return dt.date(year + 2, 2, 1) + dt.timedelta(days=int(self.rng.random() * 300))
 
-    def _self_assessment(self, since: dt.date, stop: dt.date | None, *, trading: bool, director: bool = False) -> None:
+    def _self_assessment(
+        self, since: dt.date, stop: dt.date | None, *, trading: bool, director: bool = False
+    ) -> None:
         r = self.rng.random
         g = self.g
-        first = max(RTI_START_YEAR, since.year if since >= dt.date(since.year, 4, 6) else since.year - 1)
+        first = max(
+            RTI_START_YEAR, since.year if since >= dt.date(since.year, 4, 6) else since.year - 1
+        )
         last = g.horizon_start
         if stop is not None:
             last = stop.year if stop >= dt.date(stop.year, 4, 6) else stop.year - 1
@@ -886,12 +1061,24 @@ class _PersonBuilder:
             last = min(last, g.horizon_start - 1 - int(r() * 2))
         partnership = trading and r() < 0.12
         u = r()
-        base = (0 if not trading else 2000 + 6000 * r() if u < 0.10 else 8000 + 37000 * r() ** 1.3 if u < 0.87
-                else 45000 + 75000 * r())
+        base = (
+            0
+            if not trading
+            else 2000 + 6000 * r()
+            if u < 0.10
+            else 8000 + 37000 * r() ** 1.3
+            if u < 0.87
+            else 45000 + 75000 * r()
+        )
         property_, interest, dividends = r() < 0.25, r() < 0.35, director or r() < 0.20
         foreign, other = r() < 0.03, r() < 0.03
-        levels = (1000 + 17000 * r() ** 2, 20 + 3980 * r() ** 3,
-                  (10000 + 50000 * r()) if director else 100 + 19900 * r() ** 2.5, 50 + 3000 * r(), 200 + 5000 * r())
+        levels = (
+            1000 + 17000 * r() ** 2,
+            20 + 3980 * r() ** 3,
+            (10000 + 50000 * r()) if director else 100 + 19900 * r() ** 2.5,
+            50 + 3000 * r(),
+            200 + 5000 * r(),
+        )
         loss_brought = 0
         for year in range(first, last + 1):
             wobble = 0.8 + 0.4 * r()
@@ -905,12 +1092,17 @@ class _PersonBuilder:
                     loss_brought -= relief
             loss_brought += loss
             flags = (property_, interest, dividends, foreign, other)
-            amounts = [_pounds(level * (0.85 + 0.3 * r())) if flag else 0 for flag, level in zip(flags, levels,
-                                                                                               strict=True)]
+            amounts = [
+                _pounds(level * (0.85 + 0.3 * r())) if flag else 0
+                for flag, level in zip(flags, levels, strict=True)
+            ]
             unearned = UnearnedIncome(*amounts) if any(amounts) else None
-            sa = SelfAssessment(return_received_date=self._received(year),
-                                self_employment_profit_pence=0 if partnership else profit,
-                                partnership_profit_pence=profit if partnership else 0, trade_loss_relief_pence=relief)
+            sa = SelfAssessment(
+                return_received_date=self._received(year),
+                self_employment_profit_pence=0 if partnership else profit,
+                partnership_profit_pence=profit if partnership else 0,
+                trade_loss_relief_pence=relief,
+            )
             self.sa[year] = (sa, unearned)
 
     def _die(self, death: dt.date) -> None:
@@ -919,7 +1111,9 @@ class _PersonBuilder:
             if e.start_date >= death:
                 continue
             if e.end_date is None or e.end_date > death:
-                e = _replace_employment(e, end_date=death, pay_changes=tuple(c for c in e.pay_changes if c[0] <= death))
+                e = _replace_employment(
+                    e, end_date=death, pay_changes=tuple(c for c in e.pay_changes if c[0] <= death)
+                )
             jobs.append(e)
         self.employments = jobs
         last = death.year if death >= dt.date(death.year, 4, 6) else death.year - 1
@@ -930,17 +1124,25 @@ class _PersonBuilder:
         quirks = frozenset(self.quirks)
         jobs = self.employments
         if len(jobs) == 1 and not self.sa:
-            return tuple(TaxYearIncome(_LABELS[year], (p,)) for year, p in
-                         paye_income_by_year(jobs[0], RTI_START_YEAR, g.horizon_start, quirks=quirks).items())
+            return tuple(
+                TaxYearIncome(_LABELS[year], (p,))
+                for year, p in paye_income_by_year(
+                    jobs[0], RTI_START_YEAR, g.horizon_start, quirks=quirks
+                ).items()
+            )
         by_year: dict[int, list[PayeIncome]] = {}
         for e in jobs:
-            for year, p in paye_income_by_year(e, RTI_START_YEAR, g.horizon_start, quirks=quirks).items():
+            for year, p in paye_income_by_year(
+                e, RTI_START_YEAR, g.horizon_start, quirks=quirks
+            ).items():
                 if year in by_year:
                     by_year[year].append(p)
                 else:
                     by_year[year] = [p]
         if not self.sa:
-            return tuple(TaxYearIncome(_LABELS[year], tuple(by_year[year])) for year in sorted(by_year))
+            return tuple(
+                TaxYearIncome(_LABELS[year], tuple(by_year[year])) for year in sorted(by_year)
+            )
         pensions = {e.employment_id for e in jobs if e.occupational_pension}
         out = []
         for year in sorted(by_year.keys() | self.sa.keys()):
@@ -958,8 +1160,15 @@ class _PersonBuilder:
                     emp += p.taxable_pay_pence
                 bik += p.taxable_benefits_pence
             if emp or pen or bik:
-                sa = SelfAssessment(sa.return_received_date, emp, sa.self_employment_profit_pence,
-                                    sa.partnership_profit_pence, sa.trade_loss_relief_pence, pen, bik)
+                sa = SelfAssessment(
+                    sa.return_received_date,
+                    emp,
+                    sa.self_employment_profit_pence,
+                    sa.partnership_profit_pence,
+                    sa.trade_loss_relief_pence,
+                    pen,
+                    bik,
+                )
             out.append(TaxYearIncome(_LABELS[year], tuple(paye), sa, unearned))
         return tuple(out)
 
@@ -973,9 +1182,12 @@ class _PersonBuilder:
         if dirty:
             self.quirks.add(DataQuirk.CHILD_BENEFIT_END_BEFORE_START)
         # Opting out of payment depends on income: the claimant's here, a partner's by chance.
-        high_earner = any(sum(p.taxable_pay_pence for p in ty.paye) + (ty.self_assessment.self_employment_profit_pence
-                                                                        if ty.self_assessment else 0) > 60_000_00
-                          for ty in tax_years[-3:])
+        high_earner = any(
+            sum(p.taxable_pay_pence for p in ty.paye)
+            + (ty.self_assessment.self_employment_profit_pence if ty.self_assessment else 0)
+            > 60_000_00
+            for ty in tax_years[-3:]
+        )
         elected = self.rng.random() < (0.7 if high_earner else 0.055)
         g = self.g
         ref = (self.index * 48_271 + 12_345 + g.seed * 7) % 100_000_000  # a bijection on indexes

@@ -60,15 +60,22 @@ def latest_available_tax_year(person: Person, on: dt.date) -> TaxYearIncome | No
 
 
 def trading_profit_pence(sa: SelfAssessment) -> int:
-    return max(0, sa.self_employment_profit_pence + sa.partnership_profit_pence - sa.trade_loss_relief_pence)
+    return max(
+        0,
+        sa.self_employment_profit_pence + sa.partnership_profit_pence - sa.trade_loss_relief_pence,
+    )
 
 
 def hmrc_figure(year: TaxYearIncome, employments: Iterable[Employment] = ()) -> HmrcFigure:
     """Gross annual income for a tax year by reg 36: Self Assessment when held, else PAYE."""
     sa = year.self_assessment
     if sa is not None:
-        c = {"employment": sa.employment_income_pence, "pension": sa.pension_income_pence,
-             "taxable_benefits": sa.taxable_benefits_pence, "trading_profit": trading_profit_pence(sa)}
+        c = {
+            "employment": sa.employment_income_pence,
+            "pension": sa.pension_income_pence,
+            "taxable_benefits": sa.taxable_benefits_pence,
+            "trading_profit": trading_profit_pence(sa),
+        }
         return HmrcFigure(sum(c.values()), SELF_ASSESSMENT, c)
     pensions = {e.employment_id for e in employments if e.occupational_pension}
     c = {"employment": 0, "pension": 0, "taxable_benefits": 0, "trading_profit": 0}

@@ -45,7 +45,9 @@ class Employer:
 
 @dataclass(frozen=True, slots=True)
 class Employment:
-    employment_id: str  # stable: derived from the person and the employment's position, never random
+    employment_id: (
+        str  # stable: derived from the person and the employment's position, never random
+    )
     employer: Employer
     payroll_id: str
     start_date: dt.date
@@ -109,8 +111,13 @@ class UnearnedIncome:
 
     @property
     def total_pence(self) -> int:
-        return (self.uk_property_profit_pence + self.savings_interest_pence + self.uk_dividends_pence
-                + self.foreign_dividends_pence + self.other_income_pence)
+        return (
+            self.uk_property_profit_pence
+            + self.savings_interest_pence
+            + self.uk_dividends_pence
+            + self.foreign_dividends_pence
+            + self.other_income_pence
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,7 +193,9 @@ class BenefitType(enum.StrEnum):
     INCOME_SUPPORT = "INCOME_SUPPORT"
     JOBSEEKERS_ALLOWANCE_INCOME_BASED = "JOBSEEKERS_ALLOWANCE_INCOME_BASED"
     JOBSEEKERS_ALLOWANCE_CONTRIBUTION_BASED = "JOBSEEKERS_ALLOWANCE_CONTRIBUTION_BASED"
-    EMPLOYMENT_AND_SUPPORT_ALLOWANCE_INCOME_RELATED = "EMPLOYMENT_AND_SUPPORT_ALLOWANCE_INCOME_RELATED"
+    EMPLOYMENT_AND_SUPPORT_ALLOWANCE_INCOME_RELATED = (
+        "EMPLOYMENT_AND_SUPPORT_ALLOWANCE_INCOME_RELATED"
+    )
     EMPLOYMENT_AND_SUPPORT_ALLOWANCE_CONTRIBUTORY = "EMPLOYMENT_AND_SUPPORT_ALLOWANCE_CONTRIBUTORY"
     PENSION_CREDIT = "PENSION_CREDIT"
     UNIVERSAL_CREDIT = "UNIVERSAL_CREDIT"

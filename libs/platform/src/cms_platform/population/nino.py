@@ -33,7 +33,12 @@ def normalise_nino(nino: str) -> str:
 
 
 def valid_prefix(prefix: str) -> bool:
-    return (len(prefix) == 2 and prefix[0] in _FIRST and prefix[1] in _SECOND and prefix not in NEVER_ISSUED)
+    return (
+        len(prefix) == 2
+        and prefix[0] in _FIRST
+        and prefix[1] in _SECOND
+        and prefix not in NEVER_ISSUED
+    )
 
 
 def valid_nino(nino: str) -> bool:
@@ -49,8 +54,12 @@ def format_nino(nino: str) -> str:
 
 
 def _prefixes(first_letters: str) -> tuple[str, ...]:
-    return tuple(a + b for a in first_letters for b in _SECOND
-                 if valid_prefix(a + b) and a + b not in ADMIN_PREFIXES)
+    return tuple(
+        a + b
+        for a in first_letters
+        for b in _SECOND
+        if valid_prefix(a + b) and a + b not in ADMIN_PREFIXES
+    )
 
 
 PEOPLE_PREFIXES = _prefixes("BCEGHJKLMNOPRS")

@@ -41,31 +41,77 @@ from .nino import mix64
 from .tax_year import parse_tax_year, tax_month, tax_week, tax_year_label, tax_year_start_year
 
 PERIODS_PER_YEAR = {
-    PayFrequency.WEEKLY: 52, PayFrequency.FORTNIGHTLY: 26, PayFrequency.FOUR_WEEKLY: 13, PayFrequency.MONTHLY: 12,
-    PayFrequency.QUARTERLY: 4, PayFrequency.BI_ANNUALLY: 2, PayFrequency.ANNUALLY: 1, PayFrequency.ONE_OFF: 1,
+    PayFrequency.WEEKLY: 52,
+    PayFrequency.FORTNIGHTLY: 26,
+    PayFrequency.FOUR_WEEKLY: 13,
+    PayFrequency.MONTHLY: 12,
+    PayFrequency.QUARTERLY: 4,
+    PayFrequency.BI_ANNUALLY: 2,
+    PayFrequency.ANNUALLY: 1,
+    PayFrequency.ONE_OFF: 1,
     PayFrequency.IRREGULAR: 12,
 }
 _WEEK_DAYS = {PayFrequency.WEEKLY: 7, PayFrequency.FORTNIGHTLY: 14, PayFrequency.FOUR_WEEKLY: 28}
-_FIRST_PAY_AFTER = {PayFrequency.WEEKLY: 7, PayFrequency.FORTNIGHTLY: 7, PayFrequency.FOUR_WEEKLY: 14}
-_MONTH_STEP = {PayFrequency.MONTHLY: 1, PayFrequency.IRREGULAR: 1, PayFrequency.QUARTERLY: 3,
-               PayFrequency.BI_ANNUALLY: 6, PayFrequency.ANNUALLY: 12, PayFrequency.ONE_OFF: 12}
+_FIRST_PAY_AFTER = {
+    PayFrequency.WEEKLY: 7,
+    PayFrequency.FORTNIGHTLY: 7,
+    PayFrequency.FOUR_WEEKLY: 14,
+}
+_MONTH_STEP = {
+    PayFrequency.MONTHLY: 1,
+    PayFrequency.IRREGULAR: 1,
+    PayFrequency.QUARTERLY: 3,
+    PayFrequency.BI_ANNUALLY: 6,
+    PayFrequency.ANNUALLY: 12,
+    PayFrequency.ONE_OFF: 12,
+}
 # Monthly pay days (0 = the last day of the month) and their weights.
-_PAY_DAYS = ((0, 22), (28, 20), (25, 16), (15, 6), (20, 6), (26, 6), (27, 6), (1, 5), (10, 4), (5, 3), (18, 3),
-             (23, 3))
+_PAY_DAYS = (
+    (0, 22),
+    (28, 20),
+    (25, 16),
+    (15, 6),
+    (20, 6),
+    (26, 6),
+    (27, 6),
+    (1, 5),
+    (10, 4),
+    (5, 3),
+    (18, 3),
+    (23, 3),
+)
 _PAY_DAY_TOTAL = sum(w for _, w in _PAY_DAYS)
 _HOLIDAYS = {(12, 25), (12, 26), (1, 1)}
 _ONE_DAY = dt.timedelta(days=1)
 _MONTH = dt.timedelta(days=31)
 
 # Personal allowance, basic-rate band, additional-rate threshold (pounds), rUK, by tax-year start.
-_BANDS = {2013: (9440, 32010, 150000), 2014: (10000, 31865, 150000), 2015: (10600, 31785, 150000),
-          2016: (11000, 32000, 150000), 2017: (11500, 33500, 150000), 2018: (11850, 34500, 150000),
-          2019: (12500, 37500, 150000), 2020: (12500, 37500, 150000), 2021: (12570, 37700, 150000),
-          2022: (12570, 37700, 150000)}
+_BANDS = {
+    2013: (9440, 32010, 150000),
+    2014: (10000, 31865, 150000),
+    2015: (10600, 31785, 150000),
+    2016: (11000, 32000, 150000),
+    2017: (11500, 33500, 150000),
+    2018: (11850, 34500, 150000),
+    2019: (12500, 37500, 150000),
+    2020: (12500, 37500, 150000),
+    2021: (12570, 37700, 150000),
+    2022: (12570, 37700, 150000),
+}
 _BANDS_FROM_2023 = (12570, 37700, 125140)
 # The first year of each run of identical bands, by year (so that equal pay in those years shares its figures).
-_BAND_YEAR = {2013: 2013, 2014: 2014, 2015: 2015, 2016: 2016, 2017: 2017, 2018: 2018, 2019: 2019, 2020: 2019,
-              2021: 2021, 2022: 2021}
+_BAND_YEAR = {
+    2013: 2013,
+    2014: 2014,
+    2015: 2015,
+    2016: 2016,
+    2017: 2017,
+    2018: 2018,
+    2019: 2019,
+    2020: 2019,
+    2021: 2021,
+    2022: 2021,
+}
 
 
 def stable_hash(text: str) -> int:
@@ -90,13 +136,17 @@ def _pay_day(employment_id: str) -> int:
 def income_tax_pence(annual_pence: int, tax_year: str | int) -> int:
     """Income tax on employment income for a year (rUK rates; the allowance tapers away above £100,000)."""
     start = tax_year if isinstance(tax_year, int) else parse_tax_year(tax_year)
-    allowance, basic_band, additional = _BANDS.get(start, _BANDS_FROM_2023 if start >= 2023 else _BANDS[2013])
+    allowance, basic_band, additional = _BANDS.get(
+        start, _BANDS_FROM_2023 if start >= 2023 else _BANDS[2013]
+    )
     allowance *= 100
     if annual_pence > 100_000_00:
         allowance = max(0, allowance - (annual_pence - 100_000_00) // 2)
     taxable = max(0, annual_pence - allowance)
     basic = min(taxable, basic_band * 100)
-    higher = min(max(0, taxable - basic_band * 100), max(0, additional * 100 - basic_band * 100 - allowance))
+    higher = min(
+        max(0, taxable - basic_band * 100), max(0, additional * 100 - basic_band * 100 - allowance)
+    )
     top = max(0, taxable - basic - higher)
     return (basic * 20 + higher * 40 + top * 45) // 100
 
@@ -175,20 +225,30 @@ def _paid_on(e: Employment, scheduled: dt.date, two_pays: bool) -> dt.date:
     if two_pays:  # never before the employment started
         m, d = scheduled.month, scheduled.day
         if e.pay_frequency in _WEEK_DAYS:
-            if m == 12 and d >= 24 and (early := _working_day(scheduled - dt.timedelta(days=7))) >= e.start_date:
+            if (
+                m == 12
+                and d >= 24
+                and (early := _working_day(scheduled - dt.timedelta(days=7))) >= e.start_date
+            ):
                 return early
-        elif ((m == 12 and d >= 19) or (m == 1 and d <= 7)) and \
-                (early := _working_day(dt.date(scheduled.year - (m == 1), 12, 18))) >= e.start_date:
+        elif ((m == 12 and d >= 19) or (m == 1 and d <= 7)) and (
+            early := _working_day(dt.date(scheduled.year - (m == 1), 12, 18))
+        ) >= e.start_date:
             return early
     return _working_day(scheduled)
 
 
-def payment_dates(e: Employment, lo: dt.date, hi: dt.date, *, quirks: frozenset[DataQuirk] = frozenset()
-                  ) -> list[dt.date]:
+def payment_dates(
+    e: Employment, lo: dt.date, hi: dt.date, *, quirks: frozenset[DataQuirk] = frozenset()
+) -> list[dt.date]:
     """Dates of the payments made in [lo, hi], oldest first (a date repeats when two pays fall on one day)."""
     two_pays = DataQuirk.TWO_PAYS_ONE_MONTH in quirks
     # A payment is made at most ~3 weeks before its contractual date (the Christmas quirk), never after it.
-    out = [p for s in _scheduled(e, lo, hi + dt.timedelta(days=25)) if lo <= (p := _paid_on(e, s, two_pays)) <= hi]
+    out = [
+        p
+        for s in _scheduled(e, lo, hi + dt.timedelta(days=25))
+        if lo <= (p := _paid_on(e, s, two_pays)) <= hi
+    ]
     out.sort()
     return out
 
@@ -198,23 +258,37 @@ Amounts = tuple[int, int, int, int]  # taxable pay, pension contributions, payro
 
 def _amounts(e: Employment, annual: int, year: int) -> tuple[Amounts, Amounts]:
     """Per-payment figures at an annual pay in a tax year: (a regular payment, a tax-month-12 payment)."""
-    return _per_payment(PERIODS_PER_YEAR[e.pay_frequency], annual, e.annual_employee_pension_contributions_pence,
-                        e.annual_benefits_in_kind_pence, year)
+    return _per_payment(
+        PERIODS_PER_YEAR[e.pay_frequency],
+        annual,
+        e.annual_employee_pension_contributions_pence,
+        e.annual_benefits_in_kind_pence,
+        year,
+    )
 
 
-def _per_payment(periods: int, annual: int, pension: int, bik: int, year: int) -> tuple[Amounts, Amounts]:
+def _per_payment(
+    periods: int, annual: int, pension: int, bik: int, year: int
+) -> tuple[Amounts, Amounts]:
     return _per_payment_bands(periods, annual, pension, bik, min(max(year, 2013), 2023))
 
 
 @functools.lru_cache(maxsize=8192)
-def _per_payment_bands(periods: int, annual: int, pension: int, bik: int, year: int) -> tuple[Amounts, Amounts]:
+def _per_payment_bands(
+    periods: int, annual: int, pension: int, bik: int, year: int
+) -> tuple[Amounts, Amounts]:
     tax = income_tax_pence(annual + bik, year)
     if periods == 12:
         # Monthly pay is annual // 12, and the March payment (tax month 12) takes the remaining pence, so a whole
         # year pays exactly the annual figures.
         p, c, b, t = annual // 12, pension // 12, bik // 12, tax // 12
         return (p, c, b, t), (annual - 11 * p, pension - 11 * c, bik - 11 * b, tax - 11 * t)
-    regular = (round(annual / periods), round(pension / periods), round(bik / periods), round(tax / periods))
+    regular = (
+        round(annual / periods),
+        round(pension / periods),
+        round(bik / periods),
+        round(tax / periods),
+    )
     return regular, regular
 
 
@@ -230,8 +304,13 @@ def _late(e: Employment, on: dt.date) -> int:
     return 0 if h & 3 else 3 + (h >> 8) % 43
 
 
-def rti_payments(employment: Employment, from_date: dt.date, to_date: dt.date, *,
-                 quirks: frozenset[DataQuirk] = frozenset()) -> list[RtiPayment]:
+def rti_payments(
+    employment: Employment,
+    from_date: dt.date,
+    to_date: dt.date,
+    *,
+    quirks: frozenset[DataQuirk] = frozenset(),
+) -> list[RtiPayment]:
     """The employment's RTI payments dated in [from_date, to_date], oldest first, with tax-year-to-date totals."""
     e = employment
     if from_date > to_date:
@@ -253,12 +332,21 @@ def rti_payments(employment: Employment, from_date: dt.date, to_date: dt.date, *
         ytd += pay
         if paid < from_date:
             continue
-        out.append(RtiPayment(
-            payment_date=paid, tax_year=tax_year_label(year), week_number=_week_number(e, paid) if weekly else 0,
-            month_number=0 if weekly else tax_month(paid), taxable_pay_pence=pay, taxable_pay_to_date_pence=ytd,
-            employee_pension_contributions_pence=pension, benefits_taxed_via_payroll_pence=bik,
-            tax_deducted_pence=tax, hours_worked_band=hours_band(annual, e.occupational_pension),
-            submission_date=paid + dt.timedelta(days=_late(e, paid)) if late else paid))
+        out.append(
+            RtiPayment(
+                payment_date=paid,
+                tax_year=tax_year_label(year),
+                week_number=_week_number(e, paid) if weekly else 0,
+                month_number=0 if weekly else tax_month(paid),
+                taxable_pay_pence=pay,
+                taxable_pay_to_date_pence=ytd,
+                employee_pension_contributions_pence=pension,
+                benefits_taxed_via_payroll_pence=bik,
+                tax_deducted_pence=tax,
+                hours_worked_band=hours_band(annual, e.occupational_pension),
+                submission_date=paid + dt.timedelta(days=_late(e, paid)) if late else paid,
+            )
+        )
     return out
 
 
@@ -266,14 +354,18 @@ def _near_christmas(d: dt.date) -> bool:
     return (d.month == 12 and d.day >= 17) or (d.month == 1 and d.day <= 8)
 
 
-def _month_paid_in(e: Employment, index: int, day: int, lo: dt.date, hi: dt.date, two_pays: bool) -> bool:
+def _month_paid_in(
+    e: Employment, index: int, day: int, lo: dt.date, hi: dt.date, two_pays: bool
+) -> bool:
     s = _monthly_date(index // 12, index % 12 + 1, day)
     if s < e.start_date or (e.end_date is not None and s > e.end_date):
         return False
     return lo <= _paid_on(e, s, two_pays) <= hi
 
 
-def payment_count(e: Employment, lo: dt.date, hi: dt.date, *, quirks: frozenset[DataQuirk] = frozenset()) -> int:
+def payment_count(
+    e: Employment, lo: dt.date, hi: dt.date, *, quirks: frozenset[DataQuirk] = frozenset()
+) -> int:
     """len(payment_dates(e, lo, hi, quirks=quirks)), mostly without listing them."""
     low, high = max(lo, e.start_date), hi if e.end_date is None else min(hi, e.end_date)
     if low > high:
@@ -288,8 +380,13 @@ def payment_count(e: Employment, lo: dt.date, hi: dt.date, *, quirks: frozenset[
         return max(0, k1 - k0 + 1)
     if e.pay_frequency in (PayFrequency.MONTHLY, PayFrequency.IRREGULAR):
         day = pay_day(e)
-        if (lo.month, lo.day, hi.month, hi.day) == (4, 6, 4, 5) and hi.year == lo.year + 1 and day not in (6, 7, 8) \
-                and e.start_date <= lo - _MONTH and (e.end_date is None or e.end_date >= hi):
+        if (
+            (lo.month, lo.day, hi.month, hi.day) == (4, 6, 4, 5)
+            and hi.year == lo.year + 1
+            and day not in (6, 7, 8)
+            and e.start_date <= lo - _MONTH
+            and (e.end_date is None or e.end_date >= hi)
+        ):
             return 12  # a whole tax year: weekend and Christmas moves never cross 5/6 April for these pay days
         # Pay is never more than 21 days early (Christmas) and never late: months two or more after the window's
         # first and before its last are paid inside it; the edge months are checked one by one.
@@ -301,8 +398,9 @@ def payment_count(e: Employment, lo: dt.date, hi: dt.date, *, quirks: frozenset[
     return len(payment_dates(e, lo, hi, quirks=quirks))
 
 
-def paye_income_for_year(employment: Employment, tax_year: str | int, *,
-                         quirks: frozenset[DataQuirk] = frozenset()) -> PayeIncome | None:
+def paye_income_for_year(
+    employment: Employment, tax_year: str | int, *, quirks: frozenset[DataQuirk] = frozenset()
+) -> PayeIncome | None:
     """End-of-year PAYE figures of one employment: the sums of its RTI payments in the tax year (None if none)."""
     e = employment
     start = parse_tax_year(tax_year)
@@ -322,15 +420,25 @@ def paye_income_for_year(employment: Employment, tax_year: str | int, *,
         n = payment_count(e, w_lo, w_hi, quirks=quirks)
         if n:
             paid += n
-            n12 = payment_count(e, max(w_lo, month12), w_hi, quirks=quirks) if monthly and w_hi >= month12 else 0
+            n12 = (
+                payment_count(e, max(w_lo, month12), w_hi, quirks=quirks)
+                if monthly and w_hi >= month12
+                else 0
+            )
             regular, last = _amounts(e, e.annual_pay_on(w_lo), start)
             for i in range(4):
                 totals[i] += (n - n12) * regular[i] + n12 * last[i]
     if not paid:
         return None
-    return PayeIncome(employment_id=e.employment_id, paye_reference=e.employer.paye_reference,
-                      payroll_id=e.payroll_id, taxable_pay_pence=totals[0], taxable_benefits_pence=totals[2],
-                      employee_pension_contributions_pence=totals[1], tax_deducted_pence=totals[3])
+    return PayeIncome(
+        employment_id=e.employment_id,
+        paye_reference=e.employer.paye_reference,
+        payroll_id=e.payroll_id,
+        taxable_pay_pence=totals[0],
+        taxable_benefits_pence=totals[2],
+        employee_pension_contributions_pence=totals[1],
+        tax_deducted_pence=totals[3],
+    )
 
 
 @functools.lru_cache(maxsize=256)
@@ -344,7 +452,9 @@ def _month12(year: int) -> dt.date:
     return dt.date(year + 1, 3, 6)
 
 
-def _count_scheduled(e: Employment, step: int, first_pay: int, day: int, a: dt.date, b: dt.date) -> int:
+def _count_scheduled(
+    e: Employment, step: int, first_pay: int, day: int, a: dt.date, b: dt.date
+) -> int:
     """Contractual pay dates in [a, b] (already clipped to the employment)."""
     if a > b:
         return 0
@@ -360,8 +470,13 @@ def _count_scheduled(e: Employment, step: int, first_pay: int, day: int, a: dt.d
     return max(0, ib - ia + 1)
 
 
-def paye_income_by_year(employment: Employment, first_year: int, last_year: int, *,
-                        quirks: frozenset[DataQuirk] = frozenset()) -> dict[int, PayeIncome]:
+def paye_income_by_year(
+    employment: Employment,
+    first_year: int,
+    last_year: int,
+    *,
+    quirks: frozenset[DataQuirk] = frozenset(),
+) -> dict[int, PayeIncome]:
     """paye_income_for_year for each tax year (by start year) from first_year to last_year that has payments.
 
     Fast when pay is weekly-type or monthly and every pay change takes effect on the 6th of a month (as generated
@@ -375,7 +490,10 @@ def paye_income_by_year(employment: Employment, first_year: int, last_year: int,
     y1 = min(last_year, tax_year_start_year(end) if end is not None else last_year)
     step = _WEEK_DAYS.get(e.pay_frequency, 0)
     out: dict[int, PayeIncome] = {}
-    if not ((step or e.pay_frequency is PayFrequency.MONTHLY) and all(since.day == 6 for since, _ in e.pay_changes)):
+    if not (
+        (step or e.pay_frequency is PayFrequency.MONTHLY)
+        and all(since.day == 6 for since, _ in e.pay_changes)
+    ):
         for year in range(y0, y1 + 1):
             if (p := paye_income_for_year(e, year, quirks=quirks)) is not None:
                 out[year] = p
@@ -421,8 +539,12 @@ def paye_income_by_year(employment: Employment, first_year: int, last_year: int,
                 continue
             regular, last = _per_payment_bands(periods, annual, pension, bik, band)
             m = n - n12
-            figures = (m * regular[0] + n12 * last[0], m * regular[1] + n12 * last[1],
-                       m * regular[2] + n12 * last[2], m * regular[3] + n12 * last[3])
+            figures = (
+                m * regular[0] + n12 * last[0],
+                m * regular[1] + n12 * last[1],
+                m * regular[2] + n12 * last[2],
+                m * regular[3] + n12 * last[3],
+            )
         else:
             totals = [0, 0, 0, 0]
             paid = 0
@@ -431,8 +553,12 @@ def paye_income_by_year(employment: Employment, first_year: int, last_year: int,
                 n = _count_scheduled(e, step, first_pay, day, w_a, w_b)
                 if n:
                     paid += n
-                    n12 = 0 if step else _count_scheduled(e, 0, 0, day, max(w_a, _month12(year)), w_b)
-                    regular, last = _per_payment_bands(periods, e.annual_pay_on(w_lo), pension, bik, band)
+                    n12 = (
+                        0 if step else _count_scheduled(e, 0, 0, day, max(w_a, _month12(year)), w_b)
+                    )
+                    regular, last = _per_payment_bands(
+                        periods, e.annual_pay_on(w_lo), pension, bik, band
+                    )
                     for i in range(4):
                         totals[i] += (n - n12) * regular[i] + n12 * last[i]
             if not paid:
@@ -441,8 +567,15 @@ def paye_income_by_year(employment: Employment, first_year: int, last_year: int,
             if key == previous_key:
                 out[year] = previous  # type: ignore[assignment]
                 continue
-        previous = PayeIncome(e.employment_id, e.employer.paye_reference, e.payroll_id, figures[0], figures[2],
-                              figures[1], figures[3])
+        previous = PayeIncome(
+            e.employment_id,
+            e.employer.paye_reference,
+            e.payroll_id,
+            figures[0],
+            figures[2],
+            figures[1],
+            figures[3],
+        )
         previous_key = key
         out[year] = previous
     return out
@@ -450,5 +583,8 @@ def paye_income_by_year(employment: Employment, first_year: int, last_year: int,
 
 def person_paye_income(person: Person, tax_year: str | int) -> tuple[PayeIncome, ...]:
     """PAYE figures of every employment of a person with payments in a tax year."""
-    return tuple(p for e in person.employments
-                 if (p := paye_income_for_year(e, tax_year, quirks=person.quirks)) is not None)
+    return tuple(
+        p
+        for e in person.employments
+        if (p := paye_income_for_year(e, tax_year, quirks=person.quirks)) is not None
+    )

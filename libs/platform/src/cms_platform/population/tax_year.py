@@ -36,8 +36,10 @@ def parse_tax_year(tax_year: str | int) -> int:
         raise ValueError(f"tax year {tax_year!r} must look like 2025-26")
     start = int(m.group(1))
     if int(m.group(2)) != (start + 1) % 100:
-        raise ValueError(f"tax year {tax_year!r}: the second part must be the year after the first "
-                         f"({tax_year_label(start)})")
+        raise ValueError(
+            f"tax year {tax_year!r}: the second part must be the year after the first "
+            f"({tax_year_label(start)})"
+        )
     return start
 
 

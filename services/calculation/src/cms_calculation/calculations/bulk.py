@@ -33,10 +33,15 @@ def response_for(outcomes: list[service.ItemOutcome]) -> api.BulkCalculateRespon
     add = response.results.add
     for o in outcomes:
         if o.error is not None:
-            add(request_id=o.item.request_id, case_reference=o.item.case_reference,
-                error=to_status(o.error, domain=ERROR_DOMAIN))
+            add(
+                request_id=o.item.request_id,
+                case_reference=o.item.case_reference,
+                error=to_status(o.error, domain=ERROR_DOMAIN),
+            )
         else:
-            add(request_id=o.item.request_id, case_reference=o.item.case_reference).calculation.CopyFrom(o.calculation)
+            add(
+                request_id=o.item.request_id, case_reference=o.item.case_reference
+            ).calculation.CopyFrom(o.calculation)
     return response
 
 
@@ -52,16 +57,21 @@ def _init_worker(reform_start: dt.date | None) -> None:
 
 def _what_if_batch(request: bytes, created: dt.datetime) -> bytes:
     items = list(api.BulkCalculateRequest.FromString(request).items)
-    outcomes = service.bulk_batch(sessions=None, items=items, rule_book=_BOOK, clock=ManualClock(created))
+    outcomes = service.bulk_batch(
+        sessions=None, items=items, rule_book=_BOOK, clock=ManualClock(created)
+    )
     return response_for(outcomes).SerializeToString()
 
 
 # -- in the service process ----------------------------------------------------------------------------------------
 
+
 def default_workers(cgroup_cpu_max: str = "/sys/fs/cgroup/cpu.max") -> int:
     """One worker per CPU this process may use — the container's CPU limit (cgroup v2 quota) when it has one, so a
     pod limited to 2 CPUs on a 64-CPU node starts 2 — and none (calculate in-process) on a single CPU."""
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    cpus = (
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    )
     try:
         quota, period = Path(cgroup_cpu_max).read_text().split()
         if quota != "max":
@@ -72,7 +82,9 @@ def default_workers(cgroup_cpu_max: str = "/sys/fs/cgroup/cpu.max") -> int:
 
 
 class BulkRunner:
-    def __init__(self, *, workers: int, rule_book: RuleBook, reform_start: dt.date | None, clock: Clock):
+    def __init__(
+        self, *, workers: int, rule_book: RuleBook, reform_start: dt.date | None, clock: Clock
+    ):
         self._workers = workers
         self._clock = clock
         self._rule_book = rule_book
@@ -85,8 +97,12 @@ class BulkRunner:
             return None
         with self._lock:  # started on first use: most service starts never run a bulk job
             if self._pool is None:
-                self._pool = ProcessPoolExecutor(self._workers, mp_context=multiprocessing.get_context("spawn"),
-                                                 initializer=_init_worker, initargs=(self._reform_start,))
+                self._pool = ProcessPoolExecutor(
+                    self._workers,
+                    mp_context=multiprocessing.get_context("spawn"),
+                    initializer=_init_worker,
+                    initargs=(self._reform_start,),
+                )
             return self._pool
 
     def close(self) -> None:
@@ -95,9 +111,11 @@ class BulkRunner:
                 self._pool.shutdown(wait=False, cancel_futures=True)
                 self._pool = None
 
-    def run(self, requests: Iterable[api.BulkCalculateRequest],
-            in_process: Callable[[api.BulkCalculateRequest], api.BulkCalculateResponse]
-            ) -> Iterator[api.BulkCalculateResponse]:
+    def run(
+        self,
+        requests: Iterable[api.BulkCalculateRequest],
+        in_process: Callable[[api.BulkCalculateRequest], api.BulkCalculateResponse],
+    ) -> Iterator[api.BulkCalculateResponse]:
         """Read batches ahead on a thread (so several are calculating at once), answer them in order. A client that
         waits for each answer before sending the next batch works too: nothing waits for a later batch."""
         pool = self._executor()
@@ -112,7 +130,9 @@ class BulkRunner:
                     service.check_batch(request)
                     future: Future = Future()
                     if pool is not None and all(i.what_if for i in request.items):
-                        future = pool.submit(_what_if_batch, request.SerializeToString(), self._clock.now())
+                        future = pool.submit(
+                            _what_if_batch, request.SerializeToString(), self._clock.now()
+                        )
                     else:
                         try:
                             future.set_result(in_process(request))
@@ -130,7 +150,11 @@ class BulkRunner:
         try:
             while (future := ahead.get()) is not _END:
                 result = future.result()
-                yield (api.BulkCalculateResponse.FromString(result) if isinstance(result, bytes) else result)
+                yield (
+                    api.BulkCalculateResponse.FromString(result)
+                    if isinstance(result, bytes)
+                    else result
+                )
         finally:
             stop.set()
             while not ahead.empty():  # unblock the reader if it is waiting for room

@@ -30,9 +30,13 @@ FREQUENCIES = {
 _RATES = {r: pb.Rate.Value(f"RATE_{r.value}") for r in model.Rate}
 _BASES = {b: pb.IncomeBasis.Value(f"INCOME_BASIS_{b.value}") for b in model.IncomeBasis}
 _BANDS = {b: pb.SharedCareBand.Value(f"SHARED_CARE_BAND_{b.value}") for b in model.SharedCareBand}
-_KINDS = {k: pb.CalculationStepKind.Value(f"CALCULATION_STEP_KIND_{k.value}") for k in model.StepKind}
-_SERVICE_TYPES = {pb.SERVICE_TYPE_DIRECT_PAY: model.ServiceType.DIRECT_PAY,
-                  pb.SERVICE_TYPE_COLLECT_AND_PAY: model.ServiceType.COLLECT_AND_PAY}
+_KINDS = {
+    k: pb.CalculationStepKind.Value(f"CALCULATION_STEP_KIND_{k.value}") for k in model.StepKind
+}
+_SERVICE_TYPES = {
+    pb.SERVICE_TYPE_DIRECT_PAY: model.ServiceType.DIRECT_PAY,
+    pb.SERVICE_TYPE_COLLECT_AND_PAY: model.ServiceType.COLLECT_AND_PAY,
+}
 _BENEFITS = {b.value: b for b in model.Benefit}
 _RECIPIENTS = {r.value: r for r in model.BenefitRecipient}
 _NIL = {c.value: c for c in model.NilRateCondition}
@@ -51,7 +55,12 @@ def from_date(d: dt.date) -> date_pb2.Date:
 def _enum(value: int, known: dict, path: str, v: ViolationCollector, what: str):
     if value in known:
         return known[value]
-    v.add(path, f"is required: choose a {what}" if value == 0 else f"{value} is not a {what} this service knows")
+    v.add(
+        path,
+        f"is required: choose a {what}"
+        if value == 0
+        else f"{value} is not a {what} this service knows",
+    )
     return None
 
 
@@ -69,29 +78,55 @@ def facts_from_input(i: pb.CalculationInput) -> model.CalculationFacts:
     benefits = []
     for n, b in enumerate(i.benefits):
         benefit = _enum(b.benefit, _BENEFITS, f"input.benefits[{n}].benefit", v, "benefit")
-        recipient = _enum(b.recipient, _RECIPIENTS, f"input.benefits[{n}].recipient", v, "benefit recipient")
+        recipient = _enum(
+            b.recipient, _RECIPIENTS, f"input.benefits[{n}].recipient", v, "benefit recipient"
+        )
         if benefit is not None and recipient is not None:
             benefits.append(model.BenefitReceipt(benefit, recipient))
-    nil = tuple(c for n, value in enumerate(i.nil_rate_conditions)
-                if (c := _enum(value, _NIL, f"input.nil_rate_conditions[{n}]", v, "nil-rate condition")) is not None)
+    nil = tuple(
+        c
+        for n, value in enumerate(i.nil_rate_conditions)
+        if (c := _enum(value, _NIL, f"input.nil_rate_conditions[{n}]", v, "nil-rate condition"))
+        is not None
+    )
     expenses = []
     for n, e in enumerate(i.special_expenses):
-        kind = _enum(e.kind, _EXPENSES, f"input.special_expenses[{n}].kind", v, "special expense kind")
+        kind = _enum(
+            e.kind, _EXPENSES, f"input.special_expenses[{n}].kind", v, "special expense kind"
+        )
         if kind is not None:
-            expenses.append(model.SpecialExpense(kind, e.weekly_amount_pence, e.variation_reference))
+            expenses.append(
+                model.SpecialExpense(kind, e.weekly_amount_pence, e.variation_reference)
+            )
     additional = []
     for n, a in enumerate(i.additional_incomes):
-        kind = _enum(a.kind, _ADDITIONAL, f"input.additional_incomes[{n}].kind", v, "additional income kind")
+        kind = _enum(
+            a.kind, _ADDITIONAL, f"input.additional_incomes[{n}].kind", v, "additional income kind"
+        )
         which = a.WhichOneof("amount")
         if kind is not None:
-            additional.append(model.AdditionalIncome(
-                kind, a.weekly_amount_pence if which == "weekly_amount_pence" else None,
-                a.annual_amount_pence if which == "annual_amount_pence" else None, a.variation_reference))
-    if i.compliance_status not in (pb.COMPLIANCE_STATUS_UNSPECIFIED, pb.COMPLIANCE_STATUS_COMPLIANT,
-                                   pb.COMPLIANCE_STATUS_NON_COMPLIANT):
-        v.add("input.compliance_status", f"{i.compliance_status} is not a compliance status this service knows")
+            additional.append(
+                model.AdditionalIncome(
+                    kind,
+                    a.weekly_amount_pence if which == "weekly_amount_pence" else None,
+                    a.annual_amount_pence if which == "annual_amount_pence" else None,
+                    a.variation_reference,
+                )
+            )
+    if i.compliance_status not in (
+        pb.COMPLIANCE_STATUS_UNSPECIFIED,
+        pb.COMPLIANCE_STATUS_COMPLIANT,
+        pb.COMPLIANCE_STATUS_NON_COMPLIANT,
+    ):
+        v.add(
+            "input.compliance_status",
+            f"{i.compliance_status} is not a compliance status this service knows",
+        )
     if i.payment_frequency and i.payment_frequency not in FREQUENCIES.values():
-        v.add("input.payment_frequency", f"{i.payment_frequency} is not a payment frequency this service knows")
+        v.add(
+            "input.payment_frequency",
+            f"{i.payment_frequency} is not a payment frequency this service knows",
+        )
     v.raise_if_any()
 
     income = None
@@ -100,16 +135,29 @@ def facts_from_input(i: pb.CalculationInput) -> model.CalculationFacts:
         current = None
         if ppi.HasField("current_income"):
             ci = ppi.current_income
-            current = model.CurrentIncome(ci.gross_weekly_income_pence, ci.pension_contributions_weekly_pence,
-                                          ci.estimated)
-        income = model.PayingParentIncome(ppi.hmrc_gross_annual_income_pence, ppi.hmrc_tax_year,
-                                          ppi.hmrc_income_unavailable, ppi.pension_contributions_annual_pence, current)
+            current = model.CurrentIncome(
+                ci.gross_weekly_income_pence, ci.pension_contributions_weekly_pence, ci.estimated
+            )
+        income = model.PayingParentIncome(
+            ppi.hmrc_gross_annual_income_pence,
+            ppi.hmrc_tax_year,
+            ppi.hmrc_income_unavailable,
+            ppi.pension_contributions_annual_pence,
+            current,
+        )
     return model.CalculationFacts(
         effective_date=effective,
         qualifying_children=tuple(
-            model.QualifyingChild(c.child_reference, c.receiving_parent_reference, c.shared_care_nights,
-                                  c.shared_care_period_nights, c.equal_day_to_day_care, c.forename)
-            for c in i.qualifying_children),
+            model.QualifyingChild(
+                c.child_reference,
+                c.receiving_parent_reference,
+                c.shared_care_nights,
+                c.shared_care_period_nights,
+                c.equal_day_to_day_care,
+                c.forename,
+            )
+            for c in i.qualifying_children
+        ),
         paying_parent_income=income,
         benefits=tuple(benefits),
         nil_rate_conditions=nil,
@@ -118,9 +166,11 @@ def facts_from_input(i: pb.CalculationInput) -> model.CalculationFacts:
         special_expenses=tuple(expenses),
         additional_incomes=tuple(additional),
         service_type=service_type,
-        compliance_status=(model.ComplianceStatus.NON_COMPLIANT
-                           if i.compliance_status == pb.COMPLIANCE_STATUS_NON_COMPLIANT
-                           else model.ComplianceStatus.COMPLIANT),
+        compliance_status=(
+            model.ComplianceStatus.NON_COMPLIANT
+            if i.compliance_status == pb.COMPLIANCE_STATUS_NON_COMPLIANT
+            else model.ComplianceStatus.COMPLIANT
+        ),
         default_maintenance_decision=i.default_maintenance_decision,
         partner_is_paying_parent=i.partner_is_paying_parent,
     )
@@ -139,72 +189,129 @@ def _timestamp(created: dt.datetime) -> timestamp_pb2.Timestamp:
     return ts
 
 
-def calculation_message(*, name: str, case_reference: str, reason: int, request_input: pb.CalculationInput,
-                        result: model.CalculationResult, rules: RuleSet, created: dt.datetime,
-                        full: bool = True) -> pb.Calculation:
+def calculation_message(
+    *,
+    name: str,
+    case_reference: str,
+    reason: int,
+    request_input: pb.CalculationInput,
+    result: model.CalculationResult,
+    rules: RuleSet,
+    created: dt.datetime,
+    full: bool = True,
+) -> pb.Calculation:
     """The Calculation resource; `full=False` builds the BASIC view directly (no input, no steps)."""
-    return pb.Calculation(**calculation_fields(name=name, case_reference=case_reference, reason=reason,
-                                               request_input=request_input, result=result, rules=rules,
-                                               created=created, full=full))
+    return pb.Calculation(
+        **calculation_fields(
+            name=name,
+            case_reference=case_reference,
+            reason=reason,
+            request_input=request_input,
+            result=result,
+            rules=rules,
+            created=created,
+            full=full,
+        )
+    )
 
 
-def calculation_fields(*, name: str, case_reference: str, reason: int, request_input: pb.CalculationInput,
-                       result: model.CalculationResult, rules: RuleSet, created: dt.datetime, full: bool = True) -> dict:
+def calculation_fields(
+    *,
+    name: str,
+    case_reference: str,
+    reason: int,
+    request_input: pb.CalculationInput,
+    result: model.CalculationResult,
+    rules: RuleSet,
+    created: dt.datetime,
+    full: bool = True,
+) -> dict:
     """The Calculation as constructor keywords: nested parts as dicts, built in place by the constructor."""
     rps = []
     for a in result.receiving_parent_amounts:
         received = a.weekly_amount_pence - a.receiving_parent_fee_weekly_pence
-        rps.append(dict(
-            receiving_parent_reference=a.receiving_parent_reference, qualifying_child_count=a.qualifying_child_count,
-            apportioned_weekly_amount_pence=a.apportioned_weekly_amount_pence,
-            shared_care_fraction={"numerator": a.shared_care_fraction.numerator,
-                                  "denominator": a.shared_care_fraction.denominator},
-            shared_care_extra_deduction_pence=a.shared_care_extra_deduction_pence,
-            weekly_amount_pence=a.weekly_amount_pence,
-            receiving_parent_fee_weekly_pence=a.receiving_parent_fee_weekly_pence,
-            paying_parent_fee_weekly_pence=a.paying_parent_fee_weekly_pence, weekly_amount_received_pence=received,
-            received_periodic_amounts=_periodic(periodic_amounts(received, rules))))
+        rps.append(
+            dict(
+                receiving_parent_reference=a.receiving_parent_reference,
+                qualifying_child_count=a.qualifying_child_count,
+                apportioned_weekly_amount_pence=a.apportioned_weekly_amount_pence,
+                shared_care_fraction={
+                    "numerator": a.shared_care_fraction.numerator,
+                    "denominator": a.shared_care_fraction.denominator,
+                },
+                shared_care_extra_deduction_pence=a.shared_care_extra_deduction_pence,
+                weekly_amount_pence=a.weekly_amount_pence,
+                receiving_parent_fee_weekly_pence=a.receiving_parent_fee_weekly_pence,
+                paying_parent_fee_weekly_pence=a.paying_parent_fee_weekly_pence,
+                weekly_amount_received_pence=received,
+                received_periodic_amounts=_periodic(periodic_amounts(received, rules)),
+            )
+        )
     pp_fee = result.paying_parent_fee_weekly_pence
     rp_fee = result.receiving_parent_fee_weekly_pence
     weekly = result.weekly_amount_pence
     inc = result.income
     fields = dict(
-        name=name, case_reference=case_reference, reason=reason,
-        effective_date=request_input.effective_date, rate=_RATES[result.rate],
-        weekly_amount_pence=weekly, gross_weekly_income_pence=inc.gross_weekly_income_pence,
+        name=name,
+        case_reference=case_reference,
+        reason=reason,
+        effective_date=request_input.effective_date,
+        rate=_RATES[result.rate],
+        weekly_amount_pence=weekly,
+        gross_weekly_income_pence=inc.gross_weekly_income_pence,
         income=dict(
-            basis=_BASES[inc.basis], historic_weekly_income_pence=inc.historic_weekly_income_pence,
+            basis=_BASES[inc.basis],
+            historic_weekly_income_pence=inc.historic_weekly_income_pence,
             current_weekly_income_pence=inc.current_weekly_income_pence,
             income_difference_weekly_pence=inc.income_difference_weekly_pence,
             current_income_test_met=inc.current_income_test_met,
             special_expenses_weekly_pence=inc.special_expenses_weekly_pence,
             additional_income_weekly_pence=inc.additional_income_weekly_pence,
-            uncapped_weekly_income_pence=inc.uncapped_weekly_income_pence, capped=inc.capped,
+            uncapped_weekly_income_pence=inc.uncapped_weekly_income_pence,
+            capped=inc.capped,
             gross_weekly_income_pence=inc.gross_weekly_income_pence,
-            roc_reduced_weekly_income_pence=inc.roc_reduced_weekly_income_pence),
+            roc_reduced_weekly_income_pence=inc.roc_reduced_weekly_income_pence,
+        ),
         receiving_parent_amounts=rps,
-        child_amounts=[dict(child_reference=c.child_reference, receiving_parent_reference=c.receiving_parent_reference,
-                            shared_care_nights=c.shared_care_nights, shared_care_band=_BANDS[c.shared_care_band],
-                            weekly_amount_pence=c.weekly_amount_pence) for c in result.child_amounts],
+        child_amounts=[
+            dict(
+                child_reference=c.child_reference,
+                receiving_parent_reference=c.receiving_parent_reference,
+                shared_care_nights=c.shared_care_nights,
+                shared_care_band=_BANDS[c.shared_care_band],
+                weekly_amount_pence=c.weekly_amount_pence,
+            )
+            for c in result.child_amounts
+        ],
         periodic_amounts=_periodic(periodic_amounts(weekly, rules)),
         payment_frequency=request_input.payment_frequency or common.PAYMENT_FREQUENCY_WEEKLY,
         collection_fees=dict(
             charged=result.fees.charged,
             paying_parent_fee_basis_points=result.fees.paying_parent_fee_basis_points,
             receiving_parent_fee_basis_points=result.fees.receiving_parent_fee_basis_points,
-            paying_parent_fee_weekly_pence=pp_fee, receiving_parent_fee_weekly_pence=rp_fee,
+            paying_parent_fee_weekly_pence=pp_fee,
+            receiving_parent_fee_weekly_pence=rp_fee,
             paying_parent_weekly_total_pence=weekly + pp_fee,
             receiving_parent_weekly_total_pence=weekly - rp_fee,
-            paying_parent_periodic_amounts=_periodic(periodic_amounts(weekly + pp_fee, rules))),
+            paying_parent_periodic_amounts=_periodic(periodic_amounts(weekly + pp_fee, rules)),
+        ),
         rule_set_version=result.rule_set_version,
         create_time=_timestamp(created),
     )
     if full:
         fields["input"] = request_input
-        fields["steps"] = [dict(
-            kind=_KINDS[s.kind], citation=s.citation, explanation=s.explanation, amount_pence=s.amount_pence,
-            receiving_parent_reference=s.receiving_parent_reference, child_reference=s.child_reference,
-            rule_set_parameters=s.rule_set_parameters) for s in result.steps]
+        fields["steps"] = [
+            dict(
+                kind=_KINDS[s.kind],
+                citation=s.citation,
+                explanation=s.explanation,
+                amount_pence=s.amount_pence,
+                receiving_parent_reference=s.receiving_parent_reference,
+                child_reference=s.child_reference,
+                rule_set_parameters=s.rule_set_parameters,
+            )
+            for s in result.steps
+        ]
     return fields
 
 
@@ -218,21 +325,37 @@ def basic_view(calc: pb.Calculation) -> pb.Calculation:
 
 def rule_set_message(rules: RuleSet) -> pb.RuleSet:
     msg = pb.RuleSet(
-        name=f"ruleSets/{rules.version}", version=rules.version, description=rules.description,
+        name=f"ruleSets/{rules.version}",
+        version=rules.version,
+        description=rules.description,
         collection_fees=pb.CollectionFeeScheme(
             paying_parent_fee_basis_points=rules.fees.paying_parent_bp,
             non_compliant_paying_parent_fee_basis_points=rules.fees.non_compliant_paying_parent_bp,
             receiving_parent_fee_basis_points=rules.fees.receiving_parent_bp,
-            direct_pay_available=rules.fees.direct_pay_available),
-        flat_rate_benefits_paying_parent=sorted(b.value for b in rules.flat_rate_benefits_paying_parent),
+            direct_pay_available=rules.fees.direct_pay_available,
+        ),
+        flat_rate_benefits_paying_parent=sorted(
+            b.value for b in rules.flat_rate_benefits_paying_parent
+        ),
         flat_rate_benefits_paying_parent_or_partner=sorted(
-            b.value for b in rules.flat_rate_benefits_paying_parent_or_partner),
-        parameters=[pb.RuleSetParameter(name=p.name, value=p.value, unit=p.unit, citation=p.citation,
-                                        unconfirmed=p.unconfirmed, description=p.description)
-                    for p in parameters(rules)],
+            b.value for b in rules.flat_rate_benefits_paying_parent_or_partner
+        ),
+        parameters=[
+            pb.RuleSetParameter(
+                name=p.name,
+                value=p.value,
+                unit=p.unit,
+                citation=p.citation,
+                unconfirmed=p.unconfirmed,
+                description=p.description,
+            )
+            for p in parameters(rules)
+        ],
     )
     if rules.effective_from is not None:
         msg.effective_period.start_date.CopyFrom(from_date(rules.effective_from))
         if rules.effective_to is not None:  # DateRange's end is the last day in force
-            msg.effective_period.end_date.CopyFrom(from_date(rules.effective_to - dt.timedelta(days=1)))
+            msg.effective_period.end_date.CopyFrom(
+                from_date(rules.effective_to - dt.timedelta(days=1))
+            )
     return msg

@@ -34,8 +34,13 @@ BULK_METHOD = "BulkCalculate"
 MAX_BULK_ITEMS = 1000
 
 
-def evaluate(*, request_input: pb.CalculationInput, rule_book: RuleBook, rule_set_version: str = "",
-             explain: bool = True) -> tuple[CalculationResult, RuleSet]:
+def evaluate(
+    *,
+    request_input: pb.CalculationInput,
+    rule_book: RuleBook,
+    rule_set_version: str = "",
+    explain: bool = True,
+) -> tuple[CalculationResult, RuleSet]:
     """Run the engine under the named rule set, or the one in force at the effective date."""
     facts = convert.facts_from_input(request_input)
     if rule_set_version:
@@ -46,41 +51,100 @@ def evaluate(*, request_input: pb.CalculationInput, rule_book: RuleBook, rule_se
         rules = rule_book.in_force(facts.effective_date)
         if rules is None:
             first = rule_book.rule_sets[0].scheme_start
-            raise InvalidArgument.field("input.effective_date",
-                                        f"is before the 2012 scheme started ({first:%d %B %Y})")
+            raise InvalidArgument.field(
+                "input.effective_date", f"is before the 2012 scheme started ({first:%d %B %Y})"
+            )
     return calculate(facts, rules, explain=explain), rules
 
 
-def preview(*, request_input: pb.CalculationInput, case_reference: str, rule_set_version: str, rule_book: RuleBook,
-            clock: Clock, full: bool = True) -> pb.Calculation:
-    result, rules = evaluate(request_input=request_input, rule_book=rule_book, rule_set_version=rule_set_version,
-                             explain=full)
-    return convert.calculation_message(name="", case_reference=case_reference, reason=0, request_input=request_input,
-                                       result=result, rules=rules, created=clock.now(), full=full)
+def preview(
+    *,
+    request_input: pb.CalculationInput,
+    case_reference: str,
+    rule_set_version: str,
+    rule_book: RuleBook,
+    clock: Clock,
+    full: bool = True,
+) -> pb.Calculation:
+    result, rules = evaluate(
+        request_input=request_input,
+        rule_book=rule_book,
+        rule_set_version=rule_set_version,
+        explain=full,
+    )
+    return convert.calculation_message(
+        name="",
+        case_reference=case_reference,
+        reason=0,
+        request_input=request_input,
+        result=result,
+        rules=rules,
+        created=clock.now(),
+        full=full,
+    )
 
 
-def create(*, db_session: Session, case_reference: str, request_input: pb.CalculationInput, reason: int,
-           rule_book: RuleBook, clock: Clock) -> pb.Calculation:
+def create(
+    *,
+    db_session: Session,
+    case_reference: str,
+    request_input: pb.CalculationInput,
+    reason: int,
+    rule_book: RuleBook,
+    clock: Clock,
+) -> pb.Calculation:
     """Calculate, store the decision and record CalculationCreated, all in the caller's transaction."""
     result, rules = evaluate(request_input=request_input, rule_book=rule_book)
     calc_id = str(uuid.uuid4())
     now = clock.now()
-    calc = convert.calculation_message(name=f"calculations/{calc_id}", case_reference=case_reference, reason=reason,
-                                       request_input=request_input, result=result, rules=rules, created=now)
-    db_session.add(StoredCalculation(id=calc_id, case_reference=case_reference,
-                                     effective_date=convert.to_date(request_input.effective_date),
-                                     rate=result.rate.value, rule_set_version=result.rule_set_version,
-                                     calculation=calc.SerializeToString(), created_at=now))
+    calc = convert.calculation_message(
+        name=f"calculations/{calc_id}",
+        case_reference=case_reference,
+        reason=reason,
+        request_input=request_input,
+        result=result,
+        rules=rules,
+        created=now,
+    )
+    db_session.add(
+        StoredCalculation(
+            id=calc_id,
+            case_reference=case_reference,
+            effective_date=convert.to_date(request_input.effective_date),
+            rate=result.rate.value,
+            rule_set_version=result.rule_set_version,
+            calculation=calc.SerializeToString(),
+            created_at=now,
+        )
+    )
     event = events_pb2.CalculationCreated(
-        case_reference=case_reference, calculation=calc.name,
-        paying_parent_reference=request_input.paying_parent_reference, reason=reason,
-        effective_date=calc.effective_date, rate=calc.rate, gross_weekly_income_pence=calc.gross_weekly_income_pence,
-        weekly_amount_pence=calc.weekly_amount_pence, receiving_parent_amounts=calc.receiving_parent_amounts,
-        child_amounts=calc.child_amounts, periodic_amounts=calc.periodic_amounts,
-        payment_frequency=calc.payment_frequency, service_type=request_input.service_type,
-        collection_fees=calc.collection_fees, rule_set_version=calc.rule_set_version, create_time=calc.create_time)
-    outbox.publish(db_session, clock=clock, topic=TOPIC, event_type=CALCULATION_CREATED, source=SOURCE,
-                   key=case_reference, subject=calc.name, message=event)
+        case_reference=case_reference,
+        calculation=calc.name,
+        paying_parent_reference=request_input.paying_parent_reference,
+        reason=reason,
+        effective_date=calc.effective_date,
+        rate=calc.rate,
+        gross_weekly_income_pence=calc.gross_weekly_income_pence,
+        weekly_amount_pence=calc.weekly_amount_pence,
+        receiving_parent_amounts=calc.receiving_parent_amounts,
+        child_amounts=calc.child_amounts,
+        periodic_amounts=calc.periodic_amounts,
+        payment_frequency=calc.payment_frequency,
+        service_type=request_input.service_type,
+        collection_fees=calc.collection_fees,
+        rule_set_version=calc.rule_set_version,
+        create_time=calc.create_time,
+    )
+    outbox.publish(
+        db_session,
+        clock=clock,
+        topic=TOPIC,
+        event_type=CALCULATION_CREATED,
+        source=SOURCE,
+        key=case_reference,
+        subject=calc.name,
+        message=event,
+    )
     return calc
 
 
@@ -92,55 +156,72 @@ def _parse(row: StoredCalculation) -> pb.Calculation:
 
 def get(*, db_session: Session, name: str) -> pb.Calculation:
     prefix = "calculations/"
-    if not name.startswith(prefix) or not name[len(prefix):]:
+    if not name.startswith(prefix) or not name[len(prefix) :]:
         raise InvalidArgument.field("name", "must look like calculations/{calculation_id}")
-    row = db_session.get(StoredCalculation, name[len(prefix):])
+    row = db_session.get(StoredCalculation, name[len(prefix) :])
     if row is None:
         raise NotFound("calculation", name)
     return _parse(row)
 
 
-def list_for_case(*, db_session: Session, case_reference: str, page_size: int, page_token: str
-                  ) -> tuple[list[pb.Calculation], str]:
+def list_for_case(
+    *, db_session: Session, case_reference: str, page_size: int, page_token: str
+) -> tuple[list[pb.Calculation], str]:
     size, offset = page(page_size, page_token)
     rows = db_session.scalars(
-        select(StoredCalculation).where(StoredCalculation.case_reference == case_reference)
-        .order_by(StoredCalculation.effective_date.desc(), StoredCalculation.created_at.desc(),
-                  StoredCalculation.id)
-        .offset(offset).limit(size + 1)).all()
+        select(StoredCalculation)
+        .where(StoredCalculation.case_reference == case_reference)
+        .order_by(
+            StoredCalculation.effective_date.desc(),
+            StoredCalculation.created_at.desc(),
+            StoredCalculation.id,
+        )
+        .offset(offset)
+        .limit(size + 1)
+    ).all()
     next_token = str(offset + size) if len(rows) > size else ""
     return [_parse(r) for r in rows[:size]], next_token
 
 
-def statement(*, db_session: Session, request: api.RenderCalculationStatementRequest) -> pb.CalculationStatement:
-    return render_statement(get(db_session=db_session, name=request.name), request.audience,
-                            request.receiving_parent_reference)
+def statement(
+    *, db_session: Session, request: api.RenderCalculationStatementRequest
+) -> pb.CalculationStatement:
+    return render_statement(
+        get(db_session=db_session, name=request.name),
+        request.audience,
+        request.receiving_parent_reference,
+    )
 
 
 def rule_set(*, rule_book: RuleBook, name: str) -> pb.RuleSet:
     prefix = "ruleSets/"
-    if not name.startswith(prefix) or not name[len(prefix):]:
+    if not name.startswith(prefix) or not name[len(prefix) :]:
         raise InvalidArgument.field("name", "must look like ruleSets/{rule_set_version}")
-    rules = rule_book.get(name[len(prefix):])
+    rules = rule_book.get(name[len(prefix) :])
     if rules is None:
         raise NotFound("rule set", name)
     return convert.rule_set_message(rules)
 
 
-def list_rule_sets(*, rule_book: RuleBook, request: api.ListRuleSetsRequest) -> api.ListRuleSetsResponse:
+def list_rule_sets(
+    *, rule_book: RuleBook, request: api.ListRuleSetsRequest
+) -> api.ListRuleSetsResponse:
     size, offset = page(request.page_size, request.page_token)
     chosen = list(rule_book.rule_sets)
     if request.HasField("effective_date"):
         on = convert.full_date(request.effective_date, "effective_date")
         chosen = [r for r in chosen if r.in_force(on)]
-    shown = chosen[offset:offset + size]
+    shown = chosen[offset : offset + size]
     token = str(offset + size) if offset + size < len(chosen) else ""
-    return api.ListRuleSetsResponse(rule_sets=[convert.rule_set_message(r) for r in shown], next_page_token=token)
+    return api.ListRuleSetsResponse(
+        rule_sets=[convert.rule_set_message(r) for r in shown], next_page_token=token
+    )
 
 
 # ------------------------------------------------------------------------------------------------------------------
 # Bulk
 # ------------------------------------------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class ItemOutcome:
@@ -163,7 +244,9 @@ def _check_item(item: api.BulkCalculateItem) -> None:
     try:
         uuid.UUID(item.request_id)
     except ValueError:
-        violations.append(FieldViolation("request_id", "is required and must be a UUID (the idempotency key)"))
+        violations.append(
+            FieldViolation("request_id", "is required and must be a UUID (the idempotency key)")
+        )
     if not item.case_reference.strip():
         violations.append(FieldViolation("case_reference", "is required"))
     if not item.HasField("input"):
@@ -178,8 +261,9 @@ def _viewed(calc: pb.Calculation, item: api.BulkCalculateItem) -> pb.Calculation
     return calc if item.view == pb.CALCULATION_VIEW_FULL else convert.basic_view(calc)
 
 
-def bulk_batch(*, sessions: sessionmaker, items: list[api.BulkCalculateItem], rule_book: RuleBook, clock: Clock
-               ) -> list[ItemOutcome]:
+def bulk_batch(
+    *, sessions: sessionmaker, items: list[api.BulkCalculateItem], rule_book: RuleBook, clock: Clock
+) -> list[ItemOutcome]:
     """One batch: what-ifs calculated directly; stored items in one transaction with their events and request ids
     (so a re-sent batch, or a re-sent item, stores nothing new)."""
     outcomes: list[ItemOutcome | None] = [None] * len(items)
@@ -188,10 +272,17 @@ def bulk_batch(*, sessions: sessionmaker, items: list[api.BulkCalculateItem], ru
         try:
             _check_item(item)
             if item.what_if:
-                outcomes[n] = ItemOutcome(item, preview(
-                    request_input=item.input, case_reference=item.case_reference,
-                    rule_set_version=item.rule_set_version, rule_book=rule_book, clock=clock,
-                    full=item.view == pb.CALCULATION_VIEW_FULL))
+                outcomes[n] = ItemOutcome(
+                    item,
+                    preview(
+                        request_input=item.input,
+                        case_reference=item.case_reference,
+                        rule_set_version=item.rule_set_version,
+                        rule_book=rule_book,
+                        clock=clock,
+                        full=item.view == pb.CALCULATION_VIEW_FULL,
+                    ),
+                )
             else:
                 stored.append(n)
         except DomainError as exc:
@@ -206,27 +297,56 @@ def bulk_batch(*, sessions: sessionmaker, items: list[api.BulkCalculateItem], ru
     return outcomes  # type: ignore[return-value]
 
 
-def _store_batch(sessions: sessionmaker, items: list[api.BulkCalculateItem], stored: list[int],
-                 outcomes: list[ItemOutcome | None], rule_book: RuleBook, clock: Clock) -> None:
+def _store_batch(
+    sessions: sessionmaker,
+    items: list[api.BulkCalculateItem],
+    stored: list[int],
+    outcomes: list[ItemOutcome | None],
+    rule_book: RuleBook,
+    clock: Clock,
+) -> None:
     with sessions.begin() as s:
         ids = {items[n].request_id for n in stored}
-        known = {r.request_id: r for r in s.scalars(select(IdempotentRequest).where(
-            IdempotentRequest.method == BULK_METHOD, IdempotentRequest.request_id.in_(ids)))}
+        known = {
+            r.request_id: r
+            for r in s.scalars(
+                select(IdempotentRequest).where(
+                    IdempotentRequest.method == BULK_METHOD, IdempotentRequest.request_id.in_(ids)
+                )
+            )
+        }
         done: dict[str, tuple[str, pb.Calculation]] = {}
         for n in stored:
             item = items[n]
             digest = request_hash(item)
             previous = known.get(item.request_id)
             if previous is not None or item.request_id in done:
-                first_hash, calc = ((previous.request_hash, _replayed(previous)) if previous is not None
-                                    else done[item.request_id])
-                outcomes[n] = (ItemOutcome(item, _viewed(calc, item)) if first_hash == digest else ItemOutcome(
-                    item, error=InvalidArgument.field("request_id", "was already used for a different item")))
+                first_hash, calc = (
+                    (previous.request_hash, _replayed(previous))
+                    if previous is not None
+                    else done[item.request_id]
+                )
+                outcomes[n] = (
+                    ItemOutcome(item, _viewed(calc, item))
+                    if first_hash == digest
+                    else ItemOutcome(
+                        item,
+                        error=InvalidArgument.field(
+                            "request_id", "was already used for a different item"
+                        ),
+                    )
+                )
                 continue
             try:
                 # create() refuses bad input before it adds anything, so a refused item leaves the batch clean.
-                calc = create(db_session=s, case_reference=item.case_reference, request_input=item.input,
-                              reason=item.reason, rule_book=rule_book, clock=clock)
+                calc = create(
+                    db_session=s,
+                    case_reference=item.case_reference,
+                    request_input=item.input,
+                    reason=item.reason,
+                    rule_book=rule_book,
+                    clock=clock,
+                )
             except DomainError as exc:
                 outcomes[n] = ItemOutcome(item, error=exc)
                 continue
@@ -241,12 +361,25 @@ def _replayed(row: IdempotentRequest) -> pb.Calculation:
     return calc
 
 
-def _store_one(sessions: sessionmaker, item: api.BulkCalculateItem, rule_book: RuleBook, clock: Clock) -> ItemOutcome:
+def _store_one(
+    sessions: sessionmaker, item: api.BulkCalculateItem, rule_book: RuleBook, clock: Clock
+) -> ItemOutcome:
     try:
-        calc = run_idempotent(sessions, method=BULK_METHOD, request=item, response_type=pb.Calculation, clock=clock,
-                              execute=lambda s: create(db_session=s, case_reference=item.case_reference,
-                                                       request_input=item.input, reason=item.reason,
-                                                       rule_book=rule_book, clock=clock))
+        calc = run_idempotent(
+            sessions,
+            method=BULK_METHOD,
+            request=item,
+            response_type=pb.Calculation,
+            clock=clock,
+            execute=lambda s: create(
+                db_session=s,
+                case_reference=item.case_reference,
+                request_input=item.input,
+                reason=item.reason,
+                rule_book=rule_book,
+                clock=clock,
+            ),
+        )
         return ItemOutcome(item, _viewed(calc, item))
     except DomainError as exc:
         return ItemOutcome(item, error=exc)

@@ -18,45 +18,80 @@ from . import bulk, convert, service
 
 
 class CalculationServicer(api_grpc.CalculationServiceServicer):
-    def __init__(self, *, sessions: sessionmaker, clock: Clock, rule_book: RuleBook, bulk_runner: bulk.BulkRunner):
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker,
+        clock: Clock,
+        rule_book: RuleBook,
+        bulk_runner: bulk.BulkRunner,
+    ):
         self._sessions = sessions
         self._clock = clock
         self._rules = rule_book
         self._bulk = bulk_runner
 
     def CreateCalculation(self, request: api.CreateCalculationRequest, context) -> pb.Calculation:
-        return run_idempotent(self._sessions, method="CreateCalculation", request=request,
-                              response_type=pb.Calculation, clock=self._clock,
-                              execute=lambda s: service.create(
-                                  db_session=s, case_reference=request.case_reference, request_input=request.input,
-                                  reason=request.reason, rule_book=self._rules, clock=self._clock))
+        return run_idempotent(
+            self._sessions,
+            method="CreateCalculation",
+            request=request,
+            response_type=pb.Calculation,
+            clock=self._clock,
+            execute=lambda s: service.create(
+                db_session=s,
+                case_reference=request.case_reference,
+                request_input=request.input,
+                reason=request.reason,
+                rule_book=self._rules,
+                clock=self._clock,
+            ),
+        )
 
     def GetCalculation(self, request: api.GetCalculationRequest, context) -> pb.Calculation:
         with self._sessions() as s:
             calc = service.get(db_session=s, name=request.name)
         return convert.basic_view(calc) if request.view == pb.CALCULATION_VIEW_BASIC else calc
 
-    def ListCalculations(self, request: api.ListCalculationsRequest, context) -> api.ListCalculationsResponse:
+    def ListCalculations(
+        self, request: api.ListCalculationsRequest, context
+    ) -> api.ListCalculationsResponse:
         with self._sessions() as s:
-            calcs, token = service.list_for_case(db_session=s, case_reference=request.case_reference,
-                                                 page_size=request.page_size, page_token=request.page_token)
+            calcs, token = service.list_for_case(
+                db_session=s,
+                case_reference=request.case_reference,
+                page_size=request.page_size,
+                page_token=request.page_token,
+            )
         if request.view != pb.CALCULATION_VIEW_FULL:
             calcs = [convert.basic_view(c) for c in calcs]
         return api.ListCalculationsResponse(calculations=calcs, next_page_token=token)
 
     def PreviewCalculation(self, request: api.PreviewCalculationRequest, context) -> pb.Calculation:
-        return service.preview(request_input=request.input, case_reference=request.case_reference,
-                               rule_set_version=request.rule_set_version, rule_book=self._rules, clock=self._clock)
+        return service.preview(
+            request_input=request.input,
+            case_reference=request.case_reference,
+            rule_set_version=request.rule_set_version,
+            rule_book=self._rules,
+            clock=self._clock,
+        )
 
     def BulkCalculate(self, request_iterator, context) -> Iterator[api.BulkCalculateResponse]:
         return self._bulk.run(request_iterator, self._bulk_in_process)
 
     def _bulk_in_process(self, request: api.BulkCalculateRequest) -> api.BulkCalculateResponse:
-        return bulk.response_for(service.bulk_batch(sessions=self._sessions, items=list(request.items),
-                                                    rule_book=self._rules, clock=self._clock))
+        return bulk.response_for(
+            service.bulk_batch(
+                sessions=self._sessions,
+                items=list(request.items),
+                rule_book=self._rules,
+                clock=self._clock,
+            )
+        )
 
-    def RenderCalculationStatement(self, request: api.RenderCalculationStatementRequest,
-                                   context) -> pb.CalculationStatement:
+    def RenderCalculationStatement(
+        self, request: api.RenderCalculationStatementRequest, context
+    ) -> pb.CalculationStatement:
         with self._sessions() as s:
             return service.statement(db_session=s, request=request)
 

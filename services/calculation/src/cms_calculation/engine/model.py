@@ -52,9 +52,12 @@ class SharedCareBand(enum.StrEnum):
 
 # The fraction each band subtracts, exactly (rules.md §3: use exact sevenths, not 0.143).
 BAND_FRACTION = {
-    SharedCareBand.NONE: Fraction(0), SharedCareBand.ONE_SEVENTH: Fraction(1, 7),
-    SharedCareBand.TWO_SEVENTHS: Fraction(2, 7), SharedCareBand.THREE_SEVENTHS: Fraction(3, 7),
-    SharedCareBand.ONE_HALF: Fraction(1, 2), SharedCareBand.EQUAL_CARE: Fraction(0),
+    SharedCareBand.NONE: Fraction(0),
+    SharedCareBand.ONE_SEVENTH: Fraction(1, 7),
+    SharedCareBand.TWO_SEVENTHS: Fraction(2, 7),
+    SharedCareBand.THREE_SEVENTHS: Fraction(3, 7),
+    SharedCareBand.ONE_HALF: Fraction(1, 2),
+    SharedCareBand.EQUAL_CARE: Fraction(0),
 }
 
 
@@ -101,11 +104,16 @@ class NilRateCondition(enum.IntEnum):
 
 # reg 70: the nil-rate conditions whose income can be brought back in by an "income not taken into account"
 # variation (a child, a prisoner, a young-people trainee, a care-home resident).
-REG_70_NIL_CONDITIONS = frozenset({
-    NilRateCondition.PAYING_PARENT_IS_CHILD, NilRateCondition.PRISONER, NilRateCondition.DETAINED_IN_HOSPITAL,
-    NilRateCondition.YOUNG_PEOPLE_TRAINING_ALLOWANCE, NilRateCondition.CARE_HOME_ON_FLAT_RATE_BENEFIT,
-    NilRateCondition.CARE_HOME_FEES_MET_BY_LOCAL_AUTHORITY,
-})
+REG_70_NIL_CONDITIONS = frozenset(
+    {
+        NilRateCondition.PAYING_PARENT_IS_CHILD,
+        NilRateCondition.PRISONER,
+        NilRateCondition.DETAINED_IN_HOSPITAL,
+        NilRateCondition.YOUNG_PEOPLE_TRAINING_ALLOWANCE,
+        NilRateCondition.CARE_HOME_ON_FLAT_RATE_BENEFIT,
+        NilRateCondition.CARE_HOME_FEES_MET_BY_LOCAL_AUTHORITY,
+    }
+)
 
 
 class SpecialExpenseKind(enum.IntEnum):

@@ -10,7 +10,11 @@ from cms_platform.population.nino import normalise_nino, valid_nino
 
 __all__ = ["check_new_case", "normalise_nino", "valid_nino"]
 
-_GROUPS = ("qualifying_children", "relevant_other_children", "children_in_family_based_arrangements")
+_GROUPS = (
+    "qualifying_children",
+    "relevant_other_children",
+    "children_in_family_based_arrangements",
+)
 
 
 def check_new_case(request, today: dt.date) -> None:
@@ -23,7 +27,10 @@ def check_new_case(request, today: dt.date) -> None:
         v.add("qualifying_children", "an application needs at least one qualifying child")
     for i, child in enumerate(request.qualifying_children):
         if not 0 <= child.paying_parent_nights_per_year <= 366:
-            v.add(f"qualifying_children[{i}].paying_parent_nights_per_year", "must be between 0 and 366")
+            v.add(
+                f"qualifying_children[{i}].paying_parent_nights_per_year",
+                "must be between 0 and 366",
+            )
     payer, receiver = request.paying_parent.identity.nino, request.receiving_parent.identity.nino
     if payer and normalise_nino(payer) == normalise_nino(receiver):
         v.add("receiving_parent.identity.nino", "the receiving parent cannot be the paying parent")

@@ -74,7 +74,11 @@ _CALCULATE = "Perform Calculation"
 _AREA = "Case Maintenance"
 
 # Children a child_change / shared_care_change may name, by type: the case collections they must be found in.
-_QC, _ROC, _CIFBA = "qualifying_children", "relevant_other_children", "children_in_family_based_arrangements"
+_QC, _ROC, _CIFBA = (
+    "qualifying_children",
+    "relevant_other_children",
+    "children_in_family_based_arrangements",
+)
 _CHILDREN_OF: dict[int, tuple[str, ...]] = {
     _T.CHANGE_OF_CIRCUMSTANCES_TYPE_NRP_NOT_THE_PARENT: (_QC,),
     _T.CHANGE_OF_CIRCUMSTANCES_TYPE_PARENTAGE_DISPUTE: (_QC,),
@@ -91,14 +95,21 @@ _CHILDREN_OF: dict[int, tuple[str, ...]] = {
 }
 
 # Types by which a qualifying child leaves the case (closing it when no qualifying child remains).
-_QC_ENDING = frozenset({
-    _T.CHANGE_OF_CIRCUMSTANCES_TYPE_QC_NOT_IN_FULL_TIME_EDUCATION,
-    _T.CHANGE_OF_CIRCUMSTANCES_TYPE_CHILD_TURNS_20,
-    _T.CHANGE_OF_CIRCUMSTANCES_TYPE_DEATH_OF_QC,
-    _T.CHANGE_OF_CIRCUMSTANCES_TYPE_QC_ROC_ADOPTED,
-    _T.CHANGE_OF_CIRCUMSTANCES_TYPE_PWC_NOT_PRIMARY_CARER_OF_QC,
-})
-_PARENTAGE = frozenset({_T.CHANGE_OF_CIRCUMSTANCES_TYPE_NRP_NOT_THE_PARENT, _T.CHANGE_OF_CIRCUMSTANCES_TYPE_PARENTAGE_DISPUTE})
+_QC_ENDING = frozenset(
+    {
+        _T.CHANGE_OF_CIRCUMSTANCES_TYPE_QC_NOT_IN_FULL_TIME_EDUCATION,
+        _T.CHANGE_OF_CIRCUMSTANCES_TYPE_CHILD_TURNS_20,
+        _T.CHANGE_OF_CIRCUMSTANCES_TYPE_DEATH_OF_QC,
+        _T.CHANGE_OF_CIRCUMSTANCES_TYPE_QC_ROC_ADOPTED,
+        _T.CHANGE_OF_CIRCUMSTANCES_TYPE_PWC_NOT_PRIMARY_CARER_OF_QC,
+    }
+)
+_PARENTAGE = frozenset(
+    {
+        _T.CHANGE_OF_CIRCUMSTANCES_TYPE_NRP_NOT_THE_PARENT,
+        _T.CHANGE_OF_CIRCUMSTANCES_TYPE_PARENTAGE_DISPUTE,
+    }
+)
 _EFFECTIVE_DATE_ORDER_STEPS = frozenset({5, 7})
 
 # Payment arrangement types: the PaymentArrangementChange field each one sets.
@@ -110,49 +121,163 @@ _ARRANGEMENT_FIELD = {
 }
 
 
-def _kind(name: str, step: int, details: str | None, sub_area: str, *, moves: bool = False, closes: bool = False,
-          tl: bool = False, group: str | None = None, dated: bool = False) -> ChangeKind:
+def _kind(
+    name: str,
+    step: int,
+    details: str | None,
+    sub_area: str,
+    *,
+    moves: bool = False,
+    closes: bool = False,
+    tl: bool = False,
+    group: str | None = None,
+    dated: bool = False,
+) -> ChangeKind:
     return ChangeKind(
-        type=_T.Value(f"CHANGE_OF_CIRCUMSTANCES_TYPE_{name}"), step=step, details=details, team_leader_authorisation=tl,
-        moves_liability=moves or closes, closes_case=closes, suspicious_group=group, effective_date_required=dated,
-        process=_CALCULATE if moves or closes else _MAINTAIN, area=_AREA, sub_area=sub_area)
+        type=_T.Value(f"CHANGE_OF_CIRCUMSTANCES_TYPE_{name}"),
+        step=step,
+        details=details,
+        team_leader_authorisation=tl,
+        moves_liability=moves or closes,
+        closes_case=closes,
+        suspicious_group=group,
+        effective_date_required=dated,
+        process=_CALCULATE if moves or closes else _MAINTAIN,
+        area=_AREA,
+        sub_area=sub_area,
+    )
 
 
 _KINDS = (
     _kind("CORRECTION_REVISION", 1, "correction_revision", "Correction/Revision", moves=True),
     _kind("CONFIRM_CURRENT_LOCATION", 2, "location_confirmation", "Confirm Current Location"),
     _kind("CHANGE_ADDRESS_DETAILS", 3, "address_change", "Change Address Details", group="ADDRESS"),
-    _kind("ACTIVATE_CLIENT_REPRESENTATIVE", 3, "client_representative_change", "Activate Client Representative"),
-    _kind("DEACTIVATE_CLIENT_REPRESENTATIVE", 3, "client_representative_change", "Deactivate Client Representative"),
-    _kind("CHANGE_CONTACT_DETAILS", 3, "contact_details_change", "Change Contact Details", group="CONTACT_SECURITY"),
-    _kind("CHANGE_SECURITY_DETAILS", 3, "security_details_change", "Change Security Details", group="CONTACT_SECURITY"),
-    _kind("CHANGE_PERSONAL_DETAILS", 3, "personal_details_change", "Change Personal Details", tl=True),
-    _kind("CHANGE_CONTACT_PREFERENCES", 3, "contact_preferences_change", "Change Contact Preferences"),
+    _kind(
+        "ACTIVATE_CLIENT_REPRESENTATIVE",
+        3,
+        "client_representative_change",
+        "Activate Client Representative",
+    ),
+    _kind(
+        "DEACTIVATE_CLIENT_REPRESENTATIVE",
+        3,
+        "client_representative_change",
+        "Deactivate Client Representative",
+    ),
+    _kind(
+        "CHANGE_CONTACT_DETAILS",
+        3,
+        "contact_details_change",
+        "Change Contact Details",
+        group="CONTACT_SECURITY",
+    ),
+    _kind(
+        "CHANGE_SECURITY_DETAILS",
+        3,
+        "security_details_change",
+        "Change Security Details",
+        group="CONTACT_SECURITY",
+    ),
+    _kind(
+        "CHANGE_PERSONAL_DETAILS", 3, "personal_details_change", "Change Personal Details", tl=True
+    ),
+    _kind(
+        "CHANGE_CONTACT_PREFERENCES", 3, "contact_preferences_change", "Change Contact Preferences"
+    ),
     _kind("NRP_NOT_THE_PARENT", 8, "child_change", "Alleged NRP Not The Parent", moves=True),
     _kind("PARENTAGE_DISPUTE", 8, "child_change", "Parentage Dispute", moves=True),
-    _kind("PWC_AND_NRP_RECONCILED", 5, None, "PWC/PeWC And NRP Reconciled", closes=True, dated=True),
-    _kind("QC_NOT_IN_FULL_TIME_EDUCATION", 5, "child_change", "QC Not In Full Time Education", moves=True, dated=True),
+    _kind(
+        "PWC_AND_NRP_RECONCILED", 5, None, "PWC/PeWC And NRP Reconciled", closes=True, dated=True
+    ),
+    _kind(
+        "QC_NOT_IN_FULL_TIME_EDUCATION",
+        5,
+        "child_change",
+        "QC Not In Full Time Education",
+        moves=True,
+        dated=True,
+    ),
     _kind("CHILD_TURNS_20", 5, "child_change", "Child Turns 20", moves=True, dated=True),
     _kind("DEATH_OF_QC", 5, "child_change", "Death Of QC", moves=True, dated=True),
     _kind("DEATH_OF_ROC", 5, "child_change", "Death Of ROC", moves=True, dated=True),
     _kind("DEATH_OF_CLIENT", 5, "death_of_client", "Death Of Client", closes=True, dated=True),
     _kind("QC_ROC_ADOPTED", 5, "child_change", "QC/ROC Adopted", moves=True, dated=True),
-    _kind("CHANGE_TO_DEO_EMPLOYMENT_DETAILS", 6, "deo_employment_details_change", "Change To DEO Employment Details"),
-    _kind("CHANGE_TO_METHOD_OF_PAYMENT_FROM", 7, "payment_arrangement_change", "Change To Method Of Payment From"),
-    _kind("CHANGE_TO_METHOD_OF_PAYMENT_TO", 7, "payment_arrangement_change", "Change To Method Of Payment To"),
+    _kind(
+        "CHANGE_TO_DEO_EMPLOYMENT_DETAILS",
+        6,
+        "deo_employment_details_change",
+        "Change To DEO Employment Details",
+    ),
+    _kind(
+        "CHANGE_TO_METHOD_OF_PAYMENT_FROM",
+        7,
+        "payment_arrangement_change",
+        "Change To Method Of Payment From",
+    ),
+    _kind(
+        "CHANGE_TO_METHOD_OF_PAYMENT_TO",
+        7,
+        "payment_arrangement_change",
+        "Change To Method Of Payment To",
+    ),
     # Collection fees apply on Collect & Pay only, so the amounts due change.
-    _kind("CHANGE_TO_SERVICE_TYPE", 7, "payment_arrangement_change", "Change To Service Type", moves=True),
-    _kind("CHANGE_PAYMENT_FREQUENCY", 7, "payment_arrangement_change", "Change Payment Frequency/Collection Date"),
-    _kind("NRP_NOT_PRIMARY_CARER_OF_ROC", 8, "child_change", "NRP Not The Primary Carer Of ROC", moves=True, dated=True),
-    _kind("PWC_NOT_PRIMARY_CARER_OF_QC", 8, "child_change", "PWC/PeWC Not Primary Carer Of QC", moves=True, dated=True),
+    _kind(
+        "CHANGE_TO_SERVICE_TYPE",
+        7,
+        "payment_arrangement_change",
+        "Change To Service Type",
+        moves=True,
+    ),
+    _kind(
+        "CHANGE_PAYMENT_FREQUENCY",
+        7,
+        "payment_arrangement_change",
+        "Change Payment Frequency/Collection Date",
+    ),
+    _kind(
+        "NRP_NOT_PRIMARY_CARER_OF_ROC",
+        8,
+        "child_change",
+        "NRP Not The Primary Carer Of ROC",
+        moves=True,
+        dated=True,
+    ),
+    _kind(
+        "PWC_NOT_PRIMARY_CARER_OF_QC",
+        8,
+        "child_change",
+        "PWC/PeWC Not Primary Carer Of QC",
+        moves=True,
+        dated=True,
+    ),
     _kind("SHARED_CARE", 8, "shared_care_change", "Shared Care", moves=True),
-    _kind("ROC_NOT_IN_FULL_TIME_EDUCATION", 8, "child_change", "ROC Not In Full Time Education", moves=True, dated=True),
+    _kind(
+        "ROC_NOT_IN_FULL_TIME_EDUCATION",
+        8,
+        "child_change",
+        "ROC Not In Full Time Education",
+        moves=True,
+        dated=True,
+    ),
     _kind("NEW_QC_IN_PWC_HOUSEHOLD", 8, "new_child", "New QC In PWC Household", moves=True),
     _kind("NEW_ROC_IN_NRP_HOUSEHOLD", 8, "new_child", "New ROC In NRP Household", moves=True),
     _kind("NEW_CIFBA", 8, "new_child", "New CIFBA", moves=True),
-    _kind("CHANGE_BENEFIT_DETAILS", 8, "benefit_details_change", "Change Benefit Details", moves=True, dated=True),
+    _kind(
+        "CHANGE_BENEFIT_DETAILS",
+        8,
+        "benefit_details_change",
+        "Change Benefit Details",
+        moves=True,
+        dated=True,
+    ),
     _kind("CHANGE_INCOME", 8, "income_change", "Change Income", moves=True),
-    _kind("CHANGE_EMPLOYMENT_STATUS", 8, "employment_status_change", "Change Employment Status", moves=True),
+    _kind(
+        "CHANGE_EMPLOYMENT_STATUS",
+        8,
+        "employment_status_change",
+        "Change Employment Status",
+        moves=True,
+    ),
 )
 CATALOGUE: dict[int, ChangeKind] = {kind.type: kind for kind in _KINDS}
 
@@ -257,7 +382,9 @@ def missing_information(change: pb.ChangeOfCircumstances, case: pb.Case) -> list
     return missing
 
 
-def _missing_details(kind: ChangeKind, change: pb.ChangeOfCircumstances, case: pb.Case) -> list[str]:
+def _missing_details(
+    kind: ChangeKind, change: pb.ChangeOfCircumstances, case: pb.Case
+) -> list[str]:
     member = kind.details
     assert member is not None
     details = getattr(change, member)
@@ -277,24 +404,39 @@ def _missing_details(kind: ChangeKind, change: pb.ChangeOfCircumstances, case: p
             need(bool(details.calculation), "calculation")
             need(bool(details.reason.strip()), "reason")
         case "address_change":
-            need(bool(details.new_address.lines) and bool(details.new_address.lines[0].strip()), "new_address.lines")
+            need(
+                bool(details.new_address.lines) and bool(details.new_address.lines[0].strip()),
+                "new_address.lines",
+            )
             need(bool(details.new_address.postcode.strip()), "new_address.postcode")
         case "contact_details_change":
             c = details.new_contact_details
-            need(any(s.strip() for s in (c.home_phone, c.mobile_phone, c.work_phone, c.email)), "new_contact_details")
+            need(
+                any(s.strip() for s in (c.home_phone, c.mobile_phone, c.work_phone, c.email)),
+                "new_contact_details",
+            )
         case "security_details_change":
             s = details.new_security_details
-            need(bool(s.security_question.strip() or s.security_answer.strip()), "new_security_details")
+            need(
+                bool(s.security_question.strip() or s.security_answer.strip()),
+                "new_security_details",
+            )
         case "contact_preferences_change":
             need(details.HasField("new_contact_preferences"), "new_contact_preferences")
         case "personal_details_change":
             has_name = details.HasField("new_name") and _has_name(details.new_name)
-            has_dob = details.HasField("new_date_of_birth") and _date(details.new_date_of_birth) is not None
+            has_dob = (
+                details.HasField("new_date_of_birth")
+                and _date(details.new_date_of_birth) is not None
+            )
             if not (has_name or has_dob or details.new_gender != pb.GENDER_UNSPECIFIED):
                 # Nothing to change: the change itself is missing. (An unreal date of birth counts as none.)
                 missing.append(member)
             if has_name:
-                need(details.name_change_reason != pb.NAME_CHANGE_REASON_UNSPECIFIED, "name_change_reason")
+                need(
+                    details.name_change_reason != pb.NAME_CHANGE_REASON_UNSPECIFIED,
+                    "name_change_reason",
+                )
         case "client_representative_change":
             if kind.type == _T.CHANGE_OF_CIRCUMSTANCES_TYPE_ACTIVATE_CLIENT_REPRESENTATIVE:
                 need(details.HasField("representative"), "representative")
@@ -304,8 +446,11 @@ def _missing_details(kind: ChangeKind, change: pb.ChangeOfCircumstances, case: p
             field = _ARRANGEMENT_FIELD[kind.type]
             need(getattr(details, field) != 0, field)
         case "shared_care_change":
-            need(details.HasField("paying_parent_nights_per_year") and 0 <= details.paying_parent_nights_per_year <= 366,
-                 "paying_parent_nights_per_year")
+            need(
+                details.HasField("paying_parent_nights_per_year")
+                and 0 <= details.paying_parent_nights_per_year <= 366,
+                "paying_parent_nights_per_year",
+            )
         case "new_child":
             need(details.HasField("name") and _has_name(details.name), "name")
             need(_date(details.date_of_birth) is not None, "date_of_birth")
@@ -314,8 +459,11 @@ def _missing_details(kind: ChangeKind, change: pb.ChangeOfCircumstances, case: p
             need(bool(details.benefit.strip()), "benefit")
             need(details.change != pb.BENEFIT_CHANGE_UNSPECIFIED, "change")
         case "income_change":
-            need(details.HasField("current_gross_weekly_income_pence") and details.current_gross_weekly_income_pence >= 0,
-                 "current_gross_weekly_income_pence")
+            need(
+                details.HasField("current_gross_weekly_income_pence")
+                and details.current_gross_weekly_income_pence >= 0,
+                "current_gross_weekly_income_pence",
+            )
             need(details.source != pb.INCOME_SOURCE_UNSPECIFIED, "source")
         case "employment_status_change":
             need(details.new_status != pb.EMPLOYMENT_STATUS_UNSPECIFIED, "new_status")
@@ -341,7 +489,9 @@ def closes_case_now(change: pb.ChangeOfCircumstances, case: pb.Case) -> bool:
     if change.type in _PARENTAGE:
         return sequence_step(change, case) == 4
     if change.type == _T.CHANGE_OF_CIRCUMSTANCES_TYPE_DEATH_OF_CLIENT:
-        return change.WhichOneof("details") == "death_of_client" and change.death_of_client.client in _parties(case)
+        return change.WhichOneof(
+            "details"
+        ) == "death_of_client" and change.death_of_client.client in _parties(case)
     if kind.closes_case:
         return True
     if change.type in _QC_ENDING:
@@ -356,7 +506,9 @@ def _order_key(change: pb.ChangeOfCircumstances, case: pb.Case) -> tuple:
     return step, 0, _report_key(change), change.name
 
 
-def order_for_application(changes: list[pb.ChangeOfCircumstances], case: pb.Case) -> list[pb.ChangeOfCircumstances]:
+def order_for_application(
+    changes: list[pb.ChangeOfCircumstances], case: pb.Case
+) -> list[pb.ChangeOfCircumstances]:
     """The changes in the order they are applied: by step; within steps 5 and 7 by effective date (unset = the date
     of notification) then report time; otherwise by report time; ties by name, then the order given (stable)."""
     return sorted(changes, key=lambda change: _order_key(change, case))
@@ -365,15 +517,21 @@ def order_for_application(changes: list[pb.ChangeOfCircumstances], case: pb.Case
 # ------------------------------------------------------------------------------------------------------------------
 # Suspicious activity
 
-_INACTIVE = frozenset({
-    pb.CHANGE_OF_CIRCUMSTANCES_STATE_WITHDRAWN,
-    pb.CHANGE_OF_CIRCUMSTANCES_STATE_DECLINED,
-    pb.CHANGE_OF_CIRCUMSTANCES_STATE_SUPERSEDED,
-})
+_INACTIVE = frozenset(
+    {
+        pb.CHANGE_OF_CIRCUMSTANCES_STATE_WITHDRAWN,
+        pb.CHANGE_OF_CIRCUMSTANCES_STATE_DECLINED,
+        pb.CHANGE_OF_CIRCUMSTANCES_STATE_SUPERSEDED,
+    }
+)
 
 
-def suspicious_related(change: pb.ChangeOfCircumstances, others: Iterable[pb.ChangeOfCircumstances], *,
-                       params: ChangeParameters = DEFAULTS) -> list[str]:
+def suspicious_related(
+    change: pb.ChangeOfCircumstances,
+    others: Iterable[pb.ChangeOfCircumstances],
+    *,
+    params: ChangeParameters = DEFAULTS,
+) -> list[str]:
     """Names (sorted) of the other live changes in the same suspicious-activity group for the same client whose
     effective dates (unset = the date of notification) are within the window of this one's; [] when none, or when the
     type has no group or names no client."""
@@ -391,7 +549,10 @@ def suspicious_related(change: pb.ChangeOfCircumstances, others: Iterable[pb.Cha
             continue
         if subject_client(other) != subject:
             continue
-        if abs((_effective_or_report_date(other) - when).days) <= params.suspicious_activity_window_days:
+        if (
+            abs((_effective_or_report_date(other) - when).days)
+            <= params.suspicious_activity_window_days
+        ):
             related.add(other.name)
     return sorted(related)
 
@@ -400,8 +561,9 @@ def suspicious_related(change: pb.ChangeOfCircumstances, others: Iterable[pb.Cha
 # Income tolerance
 
 
-def income_tolerance(current_weekly_pence: int, new_weekly_pence: int, *,
-                     params: ChangeParameters = DEFAULTS) -> tuple[int, bool]:
+def income_tolerance(
+    current_weekly_pence: int, new_weekly_pence: int, *, params: ChangeParameters = DEFAULTS
+) -> tuple[int, bool]:
     """(signed change in basis points of the current income, rounded toward zero; whether it breaches the tolerance).
 
     Integer arithmetic only. From a current income of 0, any income is a 100% change (10000) and breaches; 0 -> 0 is
@@ -420,28 +582,44 @@ def income_tolerance(current_weekly_pence: int, new_weekly_pence: int, *,
 # ------------------------------------------------------------------------------------------------------------------
 # Verification
 
-_DOCUMENTARY = frozenset({pb.EVIDENCE_KIND_DOCUMENT, pb.EVIDENCE_KIND_INTERFACE, pb.EVIDENCE_KIND_THIRD_PARTY_CONFIRMATION})
+_DOCUMENTARY = frozenset(
+    {
+        pb.EVIDENCE_KIND_DOCUMENT,
+        pb.EVIDENCE_KIND_INTERFACE,
+        pb.EVIDENCE_KIND_THIRD_PARTY_CONFIRMATION,
+    }
+)
 
 
 def _married_name_only(change: pb.ChangeOfCircumstances) -> bool:
     details = change.personal_details_change
-    return (change.WhichOneof("details") == "personal_details_change"
-            and details.HasField("new_name") and _has_name(details.new_name)
-            and details.name_change_reason == pb.NAME_CHANGE_REASON_MARRIAGE_OR_CIVIL_PARTNERSHIP
-            and details.new_gender == pb.GENDER_UNSPECIFIED
-            and not (details.HasField("new_date_of_birth") and details.new_date_of_birth.year))
+    return (
+        change.WhichOneof("details") == "personal_details_change"
+        and details.HasField("new_name")
+        and _has_name(details.new_name)
+        and details.name_change_reason == pb.NAME_CHANGE_REASON_MARRIAGE_OR_CIVIL_PARTNERSHIP
+        and details.new_gender == pb.GENDER_UNSPECIFIED
+        and not (details.HasField("new_date_of_birth") and details.new_date_of_birth.year)
+    )
 
 
-def verification_problems(change: pb.ChangeOfCircumstances, evidence: Sequence[pb.Evidence]) -> list[str]:
+def verification_problems(
+    change: pb.ChangeOfCircumstances, evidence: Sequence[pb.Evidence]
+) -> list[str]:
     """Why a VERIFIED outcome cannot be accepted yet, as sentences; [] = it can. `evidence` is what is added now; the
     change's own evidence counts too. Items of unspecified kind count as no evidence."""
     kinds = {item.kind for item in (*change.evidence, *evidence)} - {pb.EVIDENCE_KIND_UNSPECIFIED}
     if not kinds:
         return ["No evidence has been recorded; a change can be verified only on evidence."]
-    if (change.type == _T.CHANGE_OF_CIRCUMSTANCES_TYPE_CHANGE_PERSONAL_DETAILS
-            and not _married_name_only(change) and not kinds & _DOCUMENTARY):
-        return ["A change of name (other than to a married name), gender or date of birth needs documentary, "
-                "interface or third-party evidence; verbal evidence alone is accepted only for a married name."]
+    if (
+        change.type == _T.CHANGE_OF_CIRCUMSTANCES_TYPE_CHANGE_PERSONAL_DETAILS
+        and not _married_name_only(change)
+        and not kinds & _DOCUMENTARY
+    ):
+        return [
+            "A change of name (other than to a married name), gender or date of birth needs documentary, "
+            "interface or third-party evidence; verbal evidence alone is accepted only for a married name."
+        ]
     return []
 
 
@@ -449,7 +627,9 @@ def verification_problems(change: pb.ChangeOfCircumstances, evidence: Sequence[p
 # Client calls
 
 
-def completion_runs(completions: Sequence[dt.datetime], *, params: ChangeParameters = DEFAULTS) -> list[list[dt.datetime]]:
+def completion_runs(
+    completions: Sequence[dt.datetime], *, params: ChangeParameters = DEFAULTS
+) -> list[list[dt.datetime]]:
     """The completion times in order, split into runs in which each completion is within the call window of the one
     before. Each run gets one call, after its last completion."""
     window = dt.timedelta(days=params.client_call_window_days)
@@ -462,7 +642,9 @@ def completion_runs(completions: Sequence[dt.datetime], *, params: ChangeParamet
     return runs
 
 
-def client_call_due(completions: Sequence[dt.datetime], *, params: ChangeParameters = DEFAULTS) -> dt.datetime | None:
+def client_call_due(
+    completions: Sequence[dt.datetime], *, params: ChangeParameters = DEFAULTS
+) -> dt.datetime | None:
     """When the one outbound call to the client is due: the last completion of the latest run of completions within
     the window of each other (procedure: "where multiple CofCs have been completed within a 3 day period, a call is not
     required until the final change is completed"); None when there are none. Calls scheduled for earlier completions

@@ -34,16 +34,21 @@ PV_REVIEW_INTERVAL_DAYS = 365  # reviewed at least once a year
 def get(db: Session, *, name: str, caller: Caller) -> pb.Client:
     client_id = store.id_from(name, "clients", "name")
     if access.role_of(caller) == access.CLIENT and access.client_id_of(caller) != client_id:
-        raise NotFound("client", name)  # another client's record does not exist for a self-service caller
+        raise NotFound(
+            "client", name
+        )  # another client's record does not exist for a self-service caller
     return store.client_document(store.client_row(db, client_id))
 
 
-def record_unacceptable_behaviour(db: Session, *, request: api.RecordUnacceptableBehaviourRequest, caller: Caller,
-                                  clock: Clock) -> pb.UnacceptableBehaviourRecord:
+def record_unacceptable_behaviour(
+    db: Session, *, request: api.RecordUnacceptableBehaviourRequest, caller: Caller, clock: Clock
+) -> pb.UnacceptableBehaviourRecord:
     client_id = store.id_from(request.parent, "clients", "parent")
     given = request.unacceptable_behaviour_record
     v = ViolationCollector()
-    incident = date_or_violation(given.incident_date, "unacceptable_behaviour_record.incident_date", v)
+    incident = date_or_violation(
+        given.incident_date, "unacceptable_behaviour_record.incident_date", v
+    )
     if incident and incident > clock.today():
         v.add("unacceptable_behaviour_record.incident_date", "is in the future")
     if given.kind not in pb.UnacceptableBehaviourKind.values():
@@ -59,16 +64,37 @@ def record_unacceptable_behaviour(db: Session, *, request: api.RecordUnacceptabl
     record.name = f"clients/{client_id}/unacceptableBehaviourRecords/{record_id}"
     record.recorded_by = caller.subject
     record.create_time.FromDatetime(clock.now())
-    db.add(UnacceptableBehaviourRecordRow(id=record_id, client_id=client_id, document=record.SerializeToString(),
-                                          created_at=clock.now()))
-    store.publish(db, clock, "client.unacceptable_behaviour_recorded", client.name, ev.UnacceptableBehaviourRecorded(
-        client_id=client_id, unacceptable_behaviour_record=record.name, kind=record.kind,
-        incident_date=record.incident_date, potentially_violent_status_set=record.potentially_violent_status_set))
+    db.add(
+        UnacceptableBehaviourRecordRow(
+            id=record_id,
+            client_id=client_id,
+            document=record.SerializeToString(),
+            created_at=clock.now(),
+        )
+    )
+    store.publish(
+        db,
+        clock,
+        "client.unacceptable_behaviour_recorded",
+        client.name,
+        ev.UnacceptableBehaviourRecorded(
+            client_id=client_id,
+            unacceptable_behaviour_record=record.name,
+            kind=record.kind,
+            incident_date=record.incident_date,
+            potentially_violent_status_set=record.potentially_violent_status_set,
+        ),
+    )
     if record.potentially_violent_status_set:
         today = clock.today()
-        client.potentially_violent_status.CopyFrom(pb.PotentiallyViolentStatus(
-            active=True, set_date=store.pb_date(today), review_due_date=store.pb_date(years_after(today, 1)),
-            unacceptable_behaviour_record=record.name))
+        client.potentially_violent_status.CopyFrom(
+            pb.PotentiallyViolentStatus(
+                active=True,
+                set_date=store.pb_date(today),
+                review_due_date=store.pb_date(years_after(today, 1)),
+                unacceptable_behaviour_record=record.name,
+            )
+        )
         store.save_client(row, client, clock)
         _pv_changed(db, client, clock)
     return record
@@ -76,27 +102,46 @@ def record_unacceptable_behaviour(db: Session, *, request: api.RecordUnacceptabl
 
 def _pv_changed(db: Session, client: pb.Client, clock: Clock) -> None:
     pv = client.potentially_violent_status
-    store.publish(db, clock, "client.potentially_violent_status_changed", client.name,
-                  ev.PotentiallyViolentStatusChanged(client_id=client.name.removeprefix("clients/"), active=pv.active,
-                                                     review_due_date=pv.review_due_date,
-                                                     last_review_date=pv.last_review_date))
+    store.publish(
+        db,
+        clock,
+        "client.potentially_violent_status_changed",
+        client.name,
+        ev.PotentiallyViolentStatusChanged(
+            client_id=client.name.removeprefix("clients/"),
+            active=pv.active,
+            review_due_date=pv.review_due_date,
+            last_review_date=pv.last_review_date,
+        ),
+    )
 
 
-def list_unacceptable_behaviour(db: Session, *, request: api.ListUnacceptableBehaviourRecordsRequest
-                                ) -> api.ListUnacceptableBehaviourRecordsResponse:
+def list_unacceptable_behaviour(
+    db: Session, *, request: api.ListUnacceptableBehaviourRecordsRequest
+) -> api.ListUnacceptableBehaviourRecordsResponse:
     client_id = store.id_from(request.parent, "clients", "parent")
     store.client_row(db, client_id)
     size, offset = page(request.page_size, request.page_token, maximum=200)
-    rows = db.scalars(select(UnacceptableBehaviourRecordRow).where(UnacceptableBehaviourRecordRow.client_id == client_id)
-                      .order_by(UnacceptableBehaviourRecordRow.created_at.desc(), UnacceptableBehaviourRecordRow.id)
-                      .offset(offset).limit(size + 1)).all()
+    rows = db.scalars(
+        select(UnacceptableBehaviourRecordRow)
+        .where(UnacceptableBehaviourRecordRow.client_id == client_id)
+        .order_by(
+            UnacceptableBehaviourRecordRow.created_at.desc(), UnacceptableBehaviourRecordRow.id
+        )
+        .offset(offset)
+        .limit(size + 1)
+    ).all()
     return api.ListUnacceptableBehaviourRecordsResponse(
-        unacceptable_behaviour_records=[pb.UnacceptableBehaviourRecord.FromString(r.document) for r in rows[:size]],
-        next_page_token=str(offset + size) if len(rows) > size else "")
+        unacceptable_behaviour_records=[
+            pb.UnacceptableBehaviourRecord.FromString(r.document) for r in rows[:size]
+        ],
+        next_page_token=str(offset + size) if len(rows) > size else "",
+    )
 
 
-def review_potentially_violent_status(db: Session, *, request: api.ReviewPotentiallyViolentStatusRequest,
-                                      clock: Clock) -> pb.Client:
+def review_potentially_violent_status(
+    db: Session, *, request: api.ReviewPotentiallyViolentStatusRequest, clock: Clock
+) -> pb.Client:
     if request.outcome not in api.PotentiallyViolentReviewOutcome.values() or not request.outcome:
         raise InvalidArgument.field("outcome", "choose retain or remove")
     client_id = store.id_from(request.name, "clients", "name")
@@ -104,9 +149,14 @@ def review_potentially_violent_status(db: Session, *, request: api.ReviewPotenti
     client = store.client_document(row)
     pv = client.potentially_violent_status
     if not pv.active:
-        raise FailedPrecondition(PreconditionViolation("NO_POTENTIALLY_VIOLENT_STATUS", request.name,
-                                                       "the client has no potentially-violent status to review"),
-                                 reason="NO_POTENTIALLY_VIOLENT_STATUS")
+        raise FailedPrecondition(
+            PreconditionViolation(
+                "NO_POTENTIALLY_VIOLENT_STATUS",
+                request.name,
+                "the client has no potentially-violent status to review",
+            ),
+            reason="NO_POTENTIALLY_VIOLENT_STATUS",
+        )
     today = clock.today()
     pv.last_review_date.CopyFrom(store.pb_date(today))
     if request.outcome == api.POTENTIALLY_VIOLENT_REVIEW_OUTCOME_RETAIN:
@@ -121,11 +171,14 @@ def review_potentially_violent_status(db: Session, *, request: api.ReviewPotenti
 
 # -- third parties -------------------------------------------------------------------------------------------------
 
+
 def _check_third_party(tp: pb.ThirdParty) -> None:
     if tp.kind not in pb.ThirdPartyKind.values():
         raise InvalidArgument.field("third_party.kind", "is not a kind of third party")
     if tp.kind == pb.THIRD_PARTY_KIND_EMPLOYER and not tp.employer_paye_reference.strip():
-        raise InvalidArgument.field("third_party.employer_paye_reference", "an employer needs its PAYE reference")
+        raise InvalidArgument.field(
+            "third_party.employer_paye_reference", "an employer needs its PAYE reference"
+        )
 
 
 def _save_third_party(row: ThirdPartyRecord, tp: pb.ThirdParty, clock: Clock) -> None:
@@ -135,15 +188,23 @@ def _save_third_party(row: ThirdPartyRecord, tp: pb.ThirdParty, clock: Clock) ->
     row.document, row.updated_at = tp.SerializeToString(), clock.now()
 
 
-def create_third_party(db: Session, *, request: api.CreateThirdPartyRequest, clock: Clock) -> pb.ThirdParty:
+def create_third_party(
+    db: Session, *, request: api.CreateThirdPartyRequest, clock: Clock
+) -> pb.ThirdParty:
     _check_third_party(request.third_party)
     tp = pb.ThirdParty()
     tp.CopyFrom(request.third_party)
     tp_id = store.new_id()
     tp.name = f"thirdParties/{tp_id}"
     tp.create_time.FromDatetime(clock.now())
-    row = ThirdPartyRecord(id=tp_id, kind="", organisation_name="", document=b"", created_at=clock.now(),
-                           updated_at=clock.now())
+    row = ThirdPartyRecord(
+        id=tp_id,
+        kind="",
+        organisation_name="",
+        document=b"",
+        created_at=clock.now(),
+        updated_at=clock.now(),
+    )
     _save_third_party(row, tp, clock)
     db.add(row)
     return tp
@@ -156,23 +217,37 @@ def get_third_party(db: Session, *, name: str) -> pb.ThirdParty:
     return pb.ThirdParty.FromString(row.document)
 
 
-def list_third_parties(db: Session, *, request: api.ListThirdPartiesRequest) -> api.ListThirdPartiesResponse:
+def list_third_parties(
+    db: Session, *, request: api.ListThirdPartiesRequest
+) -> api.ListThirdPartiesResponse:
     size, offset = page(request.page_size, request.page_token, maximum=500)
     q = select(ThirdPartyRecord)
     if request.kind:
         q = q.where(ThirdPartyRecord.kind == pb.ThirdPartyKind.Name(request.kind))
     if request.organisation_name_prefix:
         prefix = request.organisation_name_prefix.strip().lower()
-        q = q.where(func.lower(ThirdPartyRecord.organisation_name).startswith(prefix, autoescape=True))
+        q = q.where(
+            func.lower(ThirdPartyRecord.organisation_name).startswith(prefix, autoescape=True)
+        )
     if request.employer_paye_reference:
-        q = q.where(ThirdPartyRecord.employer_paye_reference == request.employer_paye_reference.strip().upper())
-    rows = db.scalars(q.order_by(ThirdPartyRecord.organisation_name, ThirdPartyRecord.id)
-                      .offset(offset).limit(size + 1)).all()
-    return api.ListThirdPartiesResponse(third_parties=[pb.ThirdParty.FromString(r.document) for r in rows[:size]],
-                                        next_page_token=str(offset + size) if len(rows) > size else "")
+        q = q.where(
+            ThirdPartyRecord.employer_paye_reference
+            == request.employer_paye_reference.strip().upper()
+        )
+    rows = db.scalars(
+        q.order_by(ThirdPartyRecord.organisation_name, ThirdPartyRecord.id)
+        .offset(offset)
+        .limit(size + 1)
+    ).all()
+    return api.ListThirdPartiesResponse(
+        third_parties=[pb.ThirdParty.FromString(r.document) for r in rows[:size]],
+        next_page_token=str(offset + size) if len(rows) > size else "",
+    )
 
 
-def update_third_party(db: Session, *, request: api.UpdateThirdPartyRequest, clock: Clock) -> pb.ThirdParty:
+def update_third_party(
+    db: Session, *, request: api.UpdateThirdPartyRequest, clock: Clock
+) -> pb.ThirdParty:
     _check_third_party(request.third_party)
     tp_id = store.id_from(request.third_party.name, "thirdParties", "third_party.name")
     row = db.get(ThirdPartyRecord, tp_id, with_for_update=True)
@@ -187,5 +262,7 @@ def update_third_party(db: Session, *, request: api.UpdateThirdPartyRequest, clo
 
 
 def require_self_or_staff(caller: Caller, client_name: str) -> None:
-    if access.role_of(caller) == access.CLIENT and access.client_id_of(caller) != client_name.removeprefix("clients/"):
+    if access.role_of(caller) == access.CLIENT and access.client_id_of(
+        caller
+    ) != client_name.removeprefix("clients/"):
         raise PermissionDenied("a client may act only on their own record", reason="NOT_OWN_RECORD")

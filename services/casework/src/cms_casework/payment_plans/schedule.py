@@ -45,9 +45,13 @@ class ScheduleParameters:
 
     def __post_init__(self) -> None:
         if _is_not_int(self.monthly_weeks_per_year) or self.monthly_weeks_per_year <= 0:
-            raise ValueError(f"monthly_weeks_per_year must be a positive integer, not {self.monthly_weeks_per_year!r}")
+            raise ValueError(
+                f"monthly_weeks_per_year must be a positive integer, not {self.monthly_weeks_per_year!r}"
+            )
         if _is_not_int(self.max_plan_months) or self.max_plan_months <= 0:
-            raise ValueError(f"max_plan_months must be a positive integer, not {self.max_plan_months!r}")
+            raise ValueError(
+                f"max_plan_months must be a positive integer, not {self.max_plan_months!r}"
+            )
 
 
 DEFAULTS = ScheduleParameters()
@@ -58,7 +62,9 @@ DEFAULTS = ScheduleParameters()
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def period_amount(weekly_pence: int, frequency: int, *, params: ScheduleParameters = DEFAULTS) -> int:
+def period_amount(
+    weekly_pence: int, frequency: int, *, params: ScheduleParameters = DEFAULTS
+) -> int:
     """A full period's amount in pence for a weekly amount in pence."""
     _check_pence("weekly_pence", weekly_pence)
     _check_frequency(frequency)
@@ -133,7 +139,9 @@ def build_schedule(
     for name, pence in weekly.items():
         _check_pence(f"weekly_{name}_pence", pence)
     if weekly_receiving_parent_fee_pence > weekly_maintenance_pence:
-        raise ValueError("the receiving parent's fee cannot exceed the maintenance it is deducted from")
+        raise ValueError(
+            "the receiving parent's fee cannot exceed the maintenance it is deducted from"
+        )
     _check_frequency(frequency)
     _check_date("start", start)
     _check_date("end", end)
@@ -161,7 +169,8 @@ def build_schedule(
                 paying_parent_fee_pence=amounts["paying_parent_fee"],
                 amount_due_pence=amounts["maintenance"] + amounts["paying_parent_fee"],
                 receiving_parent_fee_pence=amounts["receiving_parent_fee"],
-                receiving_parent_amount_pence=amounts["maintenance"] - amounts["receiving_parent_fee"],
+                receiving_parent_amount_pence=amounts["maintenance"]
+                - amounts["receiving_parent_fee"],
             )
         )
         index += 1

@@ -51,7 +51,9 @@ class Scheduler:
 
     # -- entry points ----------------------------------------------------------------------------------------------
 
-    def run_request(self, request: api.RunScheduledWorkRequest, context=None) -> api.RunScheduledWorkResponse:
+    def run_request(
+        self, request: api.RunScheduledWorkRequest, context=None
+    ) -> api.RunScheduledWorkResponse:
         v = ViolationCollector()
         as_of = date_or_violation(request.as_of_date, "as_of_date", v)
         for i, job in enumerate(request.jobs):
@@ -60,13 +62,17 @@ class Scheduler:
         v.raise_if_any()
         method, response_type = "RunScheduledWork", api.RunScheduledWorkResponse
         with self._sessions() as s:
-            previous = idempotency.replay(s, method=method, request=request, response_type=response_type)
+            previous = idempotency.replay(
+                s, method=method, request=request, response_type=response_type
+            )
         if previous is not None:
             return previous
         response = self.run(as_of, tuple(request.jobs) or ALL_JOBS, context=context)
         try:
             with self._sessions.begin() as s:
-                idempotency.remember(s, method=method, request=request, response=response, clock=self._clock)
+                idempotency.remember(
+                    s, method=method, request=request, response=response, clock=self._clock
+                )
         except Exception:  # noqa: BLE001 - a concurrent retry stored it first; the work itself is already recorded
             pass
         return response
@@ -78,9 +84,13 @@ class Scheduler:
             for job in jobs:
                 key = self._run_key(job, as_of)
                 if not self._claim(job, key):
-                    out.results.append(api.ScheduledJobResult(job=job))  # already done for this date: nothing more
+                    out.results.append(
+                        api.ScheduledJobResult(job=job)
+                    )  # already done for this date: nothing more
                     continue
-                result = getattr(self, f"_{J.Name(job).removeprefix('SCHEDULED_JOB_').lower()}")(as_of, context)
+                result = getattr(self, f"_{J.Name(job).removeprefix('SCHEDULED_JOB_').lower()}")(
+                    as_of, context
+                )
                 result.job = job
                 with self._sessions.begin() as s:
                     claimed = s.get(ScheduledJobRun, (J.Name(job), key), with_for_update=True)
@@ -108,12 +118,18 @@ class Scheduler:
             return False  # another replica claimed it a moment ago
 
     def periodic(self, interval_seconds: float) -> PeriodicJob:
-        return PeriodicJob("casework-scheduler", interval_seconds, lambda: self.run(self._clock.today()))
+        return PeriodicJob(
+            "casework-scheduler", interval_seconds, lambda: self.run(self._clock.today())
+        )
 
     @staticmethod
     def _run_key(job: int, as_of: dt.date) -> dt.date:
         # The monthly Child Benefit check runs once a month, whichever day of it is asked for first.
-        return as_of.replace(day=1) if job == J.Value("SCHEDULED_JOB_MONTHLY_CHILD_BENEFIT_CHECK") else as_of
+        return (
+            as_of.replace(day=1)
+            if job == J.Value("SCHEDULED_JOB_MONTHLY_CHILD_BENEFIT_CHECK")
+            else as_of
+        )
 
     def _each(self, result: api.ScheduledJobResult, name: str, work) -> None:
         result.items_due += 1
@@ -137,18 +153,26 @@ class Scheduler:
             due = []
             for row in rows:
                 case = store.assemble(s, row)
-                older = [c for c in case.qualifying_children if not c.end_date.year
-                         and _age_on(store.day_of(c.date_of_birth), as_of) >= 16]
+                older = [
+                    c
+                    for c in case.qualifying_children
+                    if not c.end_date.year and _age_on(store.day_of(c.date_of_birth), as_of) >= 16
+                ]
                 if older:
                     due.append((case, older))
         for case, children in due:
+
             def check(case=case, children=children):
-                answer = call(self._downstream.hmrc.VerifyReceivingParentReceivingChildBenefit,
-                              hmrc_api.VerifyReceivingParentReceivingChildBenefitRequest(
-                                  receiving_parent=case.receiving_parent.identity,
-                                  context=hmrc_pb.EnquiryContext(case_id=case.name.removeprefix("cases/")),
-                                  qualifying_children=[application.child_identity(c) for c in children]),
-                              what="hmrc-gateway", context=context)
+                answer = call(
+                    self._downstream.hmrc.VerifyReceivingParentReceivingChildBenefit,
+                    hmrc_api.VerifyReceivingParentReceivingChildBenefitRequest(
+                        receiving_parent=case.receiving_parent.identity,
+                        context=hmrc_pb.EnquiryContext(case_id=case.name.removeprefix("cases/")),
+                        qualifying_children=[application.child_identity(c) for c in children],
+                    ),
+                    what="hmrc-gateway",
+                    context=context,
+                )
                 reported = False
                 for child, status in zip(children, answer.children, strict=False):
                     ended = store.day_of(status.end_date)
@@ -156,21 +180,43 @@ class Scheduler:
                         continue
                     turned_20 = _age_on(store.day_of(child.date_of_birth), ended or as_of) >= 20
                     change = pb.ChangeOfCircumstances(
-                        type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_CHILD_TURNS_20 if turned_20
+                        type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_CHILD_TURNS_20
+                        if turned_20
                         else pb.CHANGE_OF_CIRCUMSTANCES_TYPE_QC_NOT_IN_FULL_TIME_EDUCATION,
-                        effective_date=store.pb_date(ended or as_of), reported_by=pb.REPORTER_HMRC,
+                        effective_date=store.pb_date(ended or as_of),
+                        reported_by=pb.REPORTER_HMRC,
                         child_change=pb.ChildChange(child_id=child.child_id),
-                        evidence=[pb.Evidence(kind=pb.EVIDENCE_KIND_INTERFACE, description="HMRC Child Benefit end date",
-                                              received_date=store.pb_date(as_of))])
+                        evidence=[
+                            pb.Evidence(
+                                kind=pb.EVIDENCE_KIND_INTERFACE,
+                                description="HMRC Child Benefit end date",
+                                received_date=store.pb_date(as_of),
+                            )
+                        ],
+                    )
                     with self._sessions.begin() as s:
-                        changes.report(s, request=api.ReportChangeOfCircumstancesRequest(
-                            parent=case.name, change_of_circumstances=change), caller=SYSTEM, clock=self._clock,
-                            source_event_id=f"chb-{as_of:%Y-%m}-{child.child_id}")
+                        changes.report(
+                            s,
+                            request=api.ReportChangeOfCircumstancesRequest(
+                                parent=case.name, change_of_circumstances=change
+                            ),
+                            caller=SYSTEM,
+                            clock=self._clock,
+                            source_event_id=f"chb-{as_of:%Y-%m}-{child.child_id}",
+                        )
                     reported = True
                 if reported:
-                    changes.apply_pending(sessions=self._sessions, request=api.ApplyChangesOfCircumstancesRequest(
-                        request_id=str(uuid.uuid4()), parent=case.name), caller=SYSTEM, clock=self._clock,
-                        downstream=self._downstream, context=context)
+                    changes.apply_pending(
+                        sessions=self._sessions,
+                        request=api.ApplyChangesOfCircumstancesRequest(
+                            request_id=str(uuid.uuid4()), parent=case.name
+                        ),
+                        caller=SYSTEM,
+                        clock=self._clock,
+                        downstream=self._downstream,
+                        context=context,
+                    )
+
             self._each(result, case.name, check)
         return result
 
@@ -179,21 +225,42 @@ class Scheduler:
         new payment plan; the next review is a year on."""
         result = api.ScheduledJobResult()
         with self._sessions() as s:
-            ids = list(s.scalars(select(CaseRecord.id).where(CaseRecord.state == "CASE_STATE_LIVE",
-                                                             CaseRecord.annual_review_date <= as_of + ANNUAL_REVIEW_LEAD)))
+            ids = list(
+                s.scalars(
+                    select(CaseRecord.id).where(
+                        CaseRecord.state == "CASE_STATE_LIVE",
+                        CaseRecord.annual_review_date <= as_of + ANNUAL_REVIEW_LEAD,
+                    )
+                )
+            )
         for case_id in ids:
+
             def review(case_id=case_id):
                 with self._sessions() as s:
                     case = store.assemble(s, store.case_row(s, case_id))
-                    covered = [store.assemble(s, r) for r in application.live_cases_of(s, store.case_row(s, case_id))[1:]]
+                    covered = [
+                        store.assemble(s, r)
+                        for r in application.live_cases_of(s, store.case_row(s, case_id))[1:]
+                    ]
                 review_date = store.day_of(case.annual_review_date)
-                income = application.gather_income(case, downstream=self._downstream, context=context)
-                calc_input = application.calculation_input(cases=[case, *covered], payer=case.paying_parent,
-                                                           income=income, effective=review_date, this_case=case)
+                income = application.gather_income(
+                    case, downstream=self._downstream, context=context
+                )
+                calc_input = application.calculation_input(
+                    cases=[case, *covered],
+                    payer=case.paying_parent,
+                    income=income,
+                    effective=review_date,
+                    this_case=case,
+                )
                 calculation = application.request_calculation(
-                    downstream=self._downstream, case=case, calc_input=calc_input,
-                    reason=pb.CALCULATION_REASON_ANNUAL_REVIEW, request_id=f"annual-review-{review_date}",
-                    context=context)
+                    downstream=self._downstream,
+                    case=case,
+                    calc_input=calc_input,
+                    reason=pb.CALCULATION_REASON_ANNUAL_REVIEW,
+                    request_id=f"annual-review-{review_date}",
+                    context=context,
+                )
                 with self._sessions.begin() as s:
                     row = store.case_row(s, case_id, lock=True)
                     document = store.assemble(s, row)
@@ -201,57 +268,106 @@ class Scheduler:
                         return  # another replica did this review
                     document.annual_review_date.CopyFrom(store.pb_date(years_after(review_date, 1)))
                     store.save_case(row, document, self._clock)
-                    application.record_calculation(s, row=row, calculation=calculation,
-                                                   reason=pb.CALCULATION_REASON_ANNUAL_REVIEW, clock=self._clock)
+                    application.record_calculation(
+                        s,
+                        row=row,
+                        calculation=calculation,
+                        reason=pb.CALCULATION_REASON_ANNUAL_REVIEW,
+                        clock=self._clock,
+                    )
                     for recipient in (document.paying_parent.name, document.receiving_parent.name):
-                        correspondence.schedule(s, case_row=row, kind=pb.CORRESPONDENCE_KIND_ANNUAL_REVIEW_NOTICE,
-                                                recipient=recipient, clock=self._clock)
+                        correspondence.schedule(
+                            s,
+                            case_row=row,
+                            kind=pb.CORRESPONDENCE_KIND_ANNUAL_REVIEW_NOTICE,
+                            recipient=recipient,
+                            clock=self._clock,
+                        )
+
             self._each(result, f"cases/{case_id}", review)
         return result
 
     def _raise_review_sr(self, case_row: CaseRecord, sub_area: str, description: str, s) -> bool:
-        waiting = s.scalars(select(ServiceRequestRecord).where(ServiceRequestRecord.case_id == case_row.id,
-                                                               ServiceRequestRecord.status.in_(srs.OPEN_STATUSES))).all()
+        waiting = s.scalars(
+            select(ServiceRequestRecord).where(
+                ServiceRequestRecord.case_id == case_row.id,
+                ServiceRequestRecord.status.in_(srs.OPEN_STATUSES),
+            )
+        ).all()
         if any(srs.document(r).sub_area == sub_area for r in waiting):
             return False  # raised on an earlier day and still being worked
-        srs.raise_sr(s, case_row=case_row, process="Case Maintenance", area="Safeguarding" if sub_area ==
-                     PV_REVIEW_SUB_AREA else "Enforcement", sub_area=sub_area, description=description,
-                     origin=pb.SERVICE_REQUEST_ORIGIN_SYSTEM, clock=self._clock)
+        srs.raise_sr(
+            s,
+            case_row=case_row,
+            process="Case Maintenance",
+            area="Safeguarding" if sub_area == PV_REVIEW_SUB_AREA else "Enforcement",
+            sub_area=sub_area,
+            description=description,
+            origin=pb.SERVICE_REQUEST_ORIGIN_SYSTEM,
+            clock=self._clock,
+        )
         return True
 
     def _potentially_violent_status_review(self, as_of: dt.date, context) -> api.ScheduledJobResult:
         result = api.ScheduledJobResult()
         with self._sessions() as s:
-            client_ids = list(s.scalars(select(ClientRecord.id).where(
-                ClientRecord.potentially_violent_review_due <= as_of)))
+            client_ids = list(
+                s.scalars(
+                    select(ClientRecord.id).where(
+                        ClientRecord.potentially_violent_review_due <= as_of
+                    )
+                )
+            )
         for client_id in client_ids:
+
             def review(client_id=client_id):
                 with self._sessions.begin() as s:
-                    for row in s.scalars(select(CaseRecord).where(
+                    for row in s.scalars(
+                        select(CaseRecord).where(
                             (CaseRecord.paying_parent_client_id == client_id)
                             | (CaseRecord.receiving_parent_client_id == client_id),
-                            CaseRecord.state != "CASE_STATE_CLOSED")):
-                        self._raise_review_sr(row, PV_REVIEW_SUB_AREA,
-                                              f"Review the potentially-violent status of clients/{client_id}", s)
+                            CaseRecord.state != "CASE_STATE_CLOSED",
+                        )
+                    ):
+                        self._raise_review_sr(
+                            row,
+                            PV_REVIEW_SUB_AREA,
+                            f"Review the potentially-violent status of clients/{client_id}",
+                            s,
+                        )
+
             self._each(result, f"clients/{client_id}", review)
         return result
 
     def _self_service_sla_check(self, as_of: dt.date, context) -> api.ScheduledJobResult:
         with self._sessions.begin() as s:
-            due, breached = srs.check_self_service_sla(s, now=correspondence.end_of_day(as_of), clock=self._clock)
+            due, breached = srs.check_self_service_sla(
+                s, now=correspondence.end_of_day(as_of), clock=self._clock
+            )
         return api.ScheduledJobResult(items_due=due, items_processed=breached)
 
     def _case_surveillance_review(self, as_of: dt.date, context) -> api.ScheduledJobResult:
         result = api.ScheduledJobResult()
         with self._sessions() as s:
-            ids = list(s.scalars(select(CaseRecord.id).where(CaseRecord.surveillance_review_date <= as_of,
-                                                             CaseRecord.state != "CASE_STATE_CLOSED")))
+            ids = list(
+                s.scalars(
+                    select(CaseRecord.id).where(
+                        CaseRecord.surveillance_review_date <= as_of,
+                        CaseRecord.state != "CASE_STATE_CLOSED",
+                    )
+                )
+            )
         for case_id in ids:
+
             def review(case_id=case_id):
                 with self._sessions.begin() as s:
-                    self._raise_review_sr(store.case_row(s, case_id), SURVEILLANCE_SUB_AREA,
-                                          "Case surveillance review date reached: decide whether enforcement can resume",
-                                          s)
+                    self._raise_review_sr(
+                        store.case_row(s, case_id),
+                        SURVEILLANCE_SUB_AREA,
+                        "Case surveillance review date reached: decide whether enforcement can resume",
+                        s,
+                    )
+
             self._each(result, f"cases/{case_id}", review)
         return result
 

@@ -25,10 +25,19 @@ from .. import access, store
 from ..models import CaseRecord, ServiceRequestRecord
 
 SELF_SERVICE_SLA = dt.timedelta(hours=24)
-SELF_SERVICE = (pb.SERVICE_REQUEST_ORIGIN_CLIENT_SELF_SERVICE, pb.SERVICE_REQUEST_ORIGIN_EMPLOYER_SELF_SERVICE)
+SELF_SERVICE = (
+    pb.SERVICE_REQUEST_ORIGIN_CLIENT_SELF_SERVICE,
+    pb.SERVICE_REQUEST_ORIGIN_EMPLOYER_SELF_SERVICE,
+)
 FINAL = (pb.SERVICE_REQUEST_STATUS_CLOSED, pb.SERVICE_REQUEST_STATUS_CANCELLED)
-OPEN_STATUSES = tuple(pb.ServiceRequestStatus.Name(s) for s in (
-    pb.SERVICE_REQUEST_STATUS_OPEN, pb.SERVICE_REQUEST_STATUS_IN_PROGRESS, pb.SERVICE_REQUEST_STATUS_PENDING))
+OPEN_STATUSES = tuple(
+    pb.ServiceRequestStatus.Name(s)
+    for s in (
+        pb.SERVICE_REQUEST_STATUS_OPEN,
+        pb.SERVICE_REQUEST_STATUS_IN_PROGRESS,
+        pb.SERVICE_REQUEST_STATUS_PENDING,
+    )
+)
 
 
 def document(row: ServiceRequestRecord) -> pb.ServiceRequest:
@@ -44,85 +53,192 @@ def save(row: ServiceRequestRecord, sr: pb.ServiceRequest, clock: Clock) -> None
 
 def origin_of(caller: Caller) -> int:
     role = access.role_of(caller)
-    return {access.CLIENT: pb.SERVICE_REQUEST_ORIGIN_CLIENT_SELF_SERVICE,
-            access.SERVICE: pb.SERVICE_REQUEST_ORIGIN_SYSTEM}.get(role, pb.SERVICE_REQUEST_ORIGIN_CASEWORKER)
+    return {
+        access.CLIENT: pb.SERVICE_REQUEST_ORIGIN_CLIENT_SELF_SERVICE,
+        access.SERVICE: pb.SERVICE_REQUEST_ORIGIN_SYSTEM,
+    }.get(role, pb.SERVICE_REQUEST_ORIGIN_CASEWORKER)
 
 
-def raise_sr(db: Session, *, case_row: CaseRecord, process: str, area: str, sub_area: str, description: str,
-             origin: int, clock: Clock, workgroup: str = "", change: str = "", missing: list[str] | None = None
-             ) -> tuple[ServiceRequestRecord, pb.ServiceRequest]:
+def raise_sr(
+    db: Session,
+    *,
+    case_row: CaseRecord,
+    process: str,
+    area: str,
+    sub_area: str,
+    description: str,
+    origin: int,
+    clock: Clock,
+    workgroup: str = "",
+    change: str = "",
+    missing: list[str] | None = None,
+) -> tuple[ServiceRequestRecord, pb.ServiceRequest]:
     sr_id = store.new_id()
     now = clock.now()
     # A personal-interest case's work stays in the sensitive-case workgroup, whatever was asked.
-    group = access.SENSITIVE_WORKGROUP if case_row.personal_interest else (workgroup or case_row.workgroup
-                                                                          or access.DEFAULT_WORKGROUP)
-    sr = pb.ServiceRequest(name=f"cases/{case_row.id}/serviceRequests/{sr_id}", process=process, area=area,
-                           sub_area=sub_area, status=pb.SERVICE_REQUEST_STATUS_OPEN, workgroup=group, origin=origin,
-                           description=description, change_of_circumstances=change,
-                           missing_information=missing or [])
+    group = (
+        access.SENSITIVE_WORKGROUP
+        if case_row.personal_interest
+        else (workgroup or case_row.workgroup or access.DEFAULT_WORKGROUP)
+    )
+    sr = pb.ServiceRequest(
+        name=f"cases/{case_row.id}/serviceRequests/{sr_id}",
+        process=process,
+        area=area,
+        sub_area=sub_area,
+        status=pb.SERVICE_REQUEST_STATUS_OPEN,
+        workgroup=group,
+        origin=origin,
+        description=description,
+        change_of_circumstances=change,
+        missing_information=missing or [],
+    )
     sr.create_time.FromDatetime(now)
     due = now + SELF_SERVICE_SLA if origin in SELF_SERVICE else None
     if due:
         sr.action_due_time.FromDatetime(due)
-    row = ServiceRequestRecord(id=sr_id, case_id=case_row.id, status="", origin=pb.ServiceRequestOrigin.Name(origin),
-                               action_due_at=due, actioned=False, sla_breached=False, document=b"", created_at=now,
-                               updated_at=now)
+    row = ServiceRequestRecord(
+        id=sr_id,
+        case_id=case_row.id,
+        status="",
+        origin=pb.ServiceRequestOrigin.Name(origin),
+        action_due_at=due,
+        actioned=False,
+        sla_breached=False,
+        document=b"",
+        created_at=now,
+        updated_at=now,
+    )
     save(row, sr, clock)
     db.add(row)
-    store.publish(db, clock, "service_request.created", f"cases/{case_row.id}", ev.ServiceRequestCreated(
-        case_id=case_row.id, service_request=sr.name, process=process, area=area, sub_area=sub_area, origin=origin,
-        workgroup=group, action_due_time=sr.action_due_time if due else None, change_of_circumstances=change))
+    store.publish(
+        db,
+        clock,
+        "service_request.created",
+        f"cases/{case_row.id}",
+        ev.ServiceRequestCreated(
+            case_id=case_row.id,
+            service_request=sr.name,
+            process=process,
+            area=area,
+            sub_area=sub_area,
+            origin=origin,
+            workgroup=group,
+            action_due_time=sr.action_due_time if due else None,
+            change_of_circumstances=change,
+        ),
+    )
     return row, sr
 
 
-def create(db: Session, *, request: api.CreateServiceRequestRequest, caller: Caller, clock: Clock) -> pb.ServiceRequest:
+def create(
+    db: Session, *, request: api.CreateServiceRequestRequest, caller: Caller, clock: Clock
+) -> pb.ServiceRequest:
     from ..cases import service as cases
 
-    row = cases.visible_row(db, name=request.parent, caller=caller, method="CreateServiceRequest", clock=clock,
-                            field="parent")
+    row = cases.visible_row(
+        db,
+        name=request.parent,
+        caller=caller,
+        method="CreateServiceRequest",
+        clock=clock,
+        field="parent",
+    )
     if row.state == "CASE_STATE_CLOSED":
-        raise FailedPrecondition(PreconditionViolation("CASE_CLOSED", request.parent, "the case is closed"),
-                                 reason="CASE_CLOSED")
+        raise FailedPrecondition(
+            PreconditionViolation("CASE_CLOSED", request.parent, "the case is closed"),
+            reason="CASE_CLOSED",
+        )
     given = request.service_request
-    _, sr = raise_sr(db, case_row=row, process=given.process.strip(), area=given.area.strip(),
-                     sub_area=given.sub_area.strip(), description=given.description, origin=origin_of(caller),
-                     clock=clock, workgroup=request.workgroup)
-    access.audit(db, clock=clock, caller=caller, method="CreateServiceRequest", case_id=row.id, resource=sr.name,
-                 permitted=True)
+    _, sr = raise_sr(
+        db,
+        case_row=row,
+        process=given.process.strip(),
+        area=given.area.strip(),
+        sub_area=given.sub_area.strip(),
+        description=given.description,
+        origin=origin_of(caller),
+        clock=clock,
+        workgroup=request.workgroup,
+    )
+    access.audit(
+        db,
+        clock=clock,
+        caller=caller,
+        method="CreateServiceRequest",
+        case_id=row.id,
+        resource=sr.name,
+        permitted=True,
+    )
     return sr
 
 
-def _visible_sr(db: Session, *, name: str, caller: Caller, method: str, clock: Clock, lock: bool = False
-                ) -> tuple[CaseRecord, ServiceRequestRecord]:
+def _visible_sr(
+    db: Session, *, name: str, caller: Caller, method: str, clock: Clock, lock: bool = False
+) -> tuple[CaseRecord, ServiceRequestRecord]:
     from ..cases import service as cases
 
-    return cases.visible_child(db, name=name, collection="serviceRequests", model=ServiceRequestRecord,
-                               what="service request", caller=caller, method=method, clock=clock, lock=lock)
+    return cases.visible_child(
+        db,
+        name=name,
+        collection="serviceRequests",
+        model=ServiceRequestRecord,
+        what="service request",
+        caller=caller,
+        method=method,
+        clock=clock,
+        lock=lock,
+    )
 
 
 def get(db: Session, *, name: str, caller: Caller, clock: Clock) -> pb.ServiceRequest:
-    case_row, row = _visible_sr(db, name=name, caller=caller, method="GetServiceRequest", clock=clock)
-    access.audit(db, clock=clock, caller=caller, method="GetServiceRequest", case_id=case_row.id, resource=name,
-                 permitted=True)
+    case_row, row = _visible_sr(
+        db, name=name, caller=caller, method="GetServiceRequest", clock=clock
+    )
+    access.audit(
+        db,
+        clock=clock,
+        caller=caller,
+        method="GetServiceRequest",
+        case_id=case_row.id,
+        resource=name,
+        permitted=True,
+    )
     return document(row)
 
 
-def list_srs(db: Session, *, request: api.ListServiceRequestsRequest, caller: Caller, clock: Clock
-             ) -> api.ListServiceRequestsResponse:
+def list_srs(
+    db: Session, *, request: api.ListServiceRequestsRequest, caller: Caller, clock: Clock
+) -> api.ListServiceRequestsResponse:
     from ..cases import service as cases
 
     size, offset = page(request.page_size, request.page_token, maximum=500)
     q = select(ServiceRequestRecord)
     if request.parent != "cases/-":
-        case_row = cases.visible_row(db, name=request.parent, caller=caller, method="ListServiceRequests", clock=clock,
-                                     field="parent")
+        case_row = cases.visible_row(
+            db,
+            name=request.parent,
+            caller=caller,
+            method="ListServiceRequests",
+            clock=clock,
+            field="parent",
+        )
         q = q.where(ServiceRequestRecord.case_id == case_row.id)
-        access.audit(db, clock=clock, caller=caller, method="ListServiceRequests", case_id=case_row.id,
-                     resource=request.parent, permitted=True)
+        access.audit(
+            db,
+            clock=clock,
+            caller=caller,
+            method="ListServiceRequests",
+            case_id=case_row.id,
+            resource=request.parent,
+            permitted=True,
+        )
     else:
         role = access.role_of(caller)
         if role == access.CLIENT:
-            raise InvalidArgument.field("parent", "a client lists the service requests of one of their cases")
+            raise InvalidArgument.field(
+                "parent", "a client lists the service requests of one of their cases"
+            )
         if role not in (access.SENSITIVE, access.SERVICE):
             q = q.where(ServiceRequestRecord.workgroup != access.SENSITIVE_WORKGROUP)
     if request.status:
@@ -135,35 +251,66 @@ def list_srs(db: Session, *, request: api.ListServiceRequestsRequest, caller: Ca
         q = q.where(ServiceRequestRecord.origin == pb.ServiceRequestOrigin.Name(request.origin))
     if request.sla_breached_only:
         q = q.where(ServiceRequestRecord.sla_breached.is_(True))
-    rows = db.scalars(q.order_by(ServiceRequestRecord.created_at.desc(), ServiceRequestRecord.id)
-                      .offset(offset).limit(size + 1)).all()
-    return api.ListServiceRequestsResponse(service_requests=[document(r) for r in rows[:size]],
-                                           next_page_token=str(offset + size) if len(rows) > size else "")
+    rows = db.scalars(
+        q.order_by(ServiceRequestRecord.created_at.desc(), ServiceRequestRecord.id)
+        .offset(offset)
+        .limit(size + 1)
+    ).all()
+    return api.ListServiceRequestsResponse(
+        service_requests=[document(r) for r in rows[:size]],
+        next_page_token=str(offset + size) if len(rows) > size else "",
+    )
 
 
 def _precondition(code: str, name: str, description: str) -> FailedPrecondition:
     return FailedPrecondition(PreconditionViolation(code, name, description), reason=code)
 
 
-def move(db: Session, *, row: ServiceRequestRecord, status: int, clock: Clock, sub_status: int = 0,
-         resolution_code: int = 0, note: str = "", changed_by: str = "") -> pb.ServiceRequest:
+def move(
+    db: Session,
+    *,
+    row: ServiceRequestRecord,
+    status: int,
+    clock: Clock,
+    sub_status: int = 0,
+    resolution_code: int = 0,
+    note: str = "",
+    changed_by: str = "",
+) -> pb.ServiceRequest:
     """Apply the procedures' status rules and record the move (used by the RPC and by casework's own flows)."""
     sr = document(row)
     previous = sr.status
     if previous in FINAL:
-        raise _precondition("SERVICE_REQUEST_FINAL", sr.name,
-                            f"a {pb.ServiceRequestStatus.Name(previous).removeprefix('SERVICE_REQUEST_STATUS_')} "
-                            "service request cannot be reopened or changed")
+        raise _precondition(
+            "SERVICE_REQUEST_FINAL",
+            sr.name,
+            f"a {pb.ServiceRequestStatus.Name(previous).removeprefix('SERVICE_REQUEST_STATUS_')} "
+            "service request cannot be reopened or changed",
+        )
     if status == pb.SERVICE_REQUEST_STATUS_IN_PROGRESS and sr.missing_information:
-        raise FailedPrecondition([PreconditionViolation("INFORMATION_MISSING", f"{sr.name}#{path}",
-                                                        f"{path} is needed before the service request can progress")
-                                  for path in sr.missing_information], reason="INFORMATION_MISSING")
+        raise FailedPrecondition(
+            [
+                PreconditionViolation(
+                    "INFORMATION_MISSING",
+                    f"{sr.name}#{path}",
+                    f"{path} is needed before the service request can progress",
+                )
+                for path in sr.missing_information
+            ],
+            reason="INFORMATION_MISSING",
+        )
     if resolution_code:
         sr.resolution_code = resolution_code
-    if status == pb.SERVICE_REQUEST_STATUS_CLOSED and sub_status == pb.SERVICE_REQUEST_SUB_STATUS_COMPLETE \
-            and not sr.resolution_code:
-        raise _precondition("RESOLUTION_CODE_REQUIRED", sr.name,
-                            "set the resolution code before closing the service request as complete")
+    if (
+        status == pb.SERVICE_REQUEST_STATUS_CLOSED
+        and sub_status == pb.SERVICE_REQUEST_SUB_STATUS_COMPLETE
+        and not sr.resolution_code
+    ):
+        raise _precondition(
+            "RESOLUTION_CODE_REQUIRED",
+            sr.name,
+            "set the resolution code before closing the service request as complete",
+        )
     sr.status, sr.sub_status = status, sub_status
     if note:
         sr.notes.append(note)
@@ -171,70 +318,157 @@ def move(db: Session, *, row: ServiceRequestRecord, status: int, clock: Clock, s
         sr.action_time.FromDatetime(clock.now())
         row.actioned = True
     save(row, sr, clock)
-    store.publish(db, clock, "service_request.status_changed", f"cases/{row.case_id}", ev.ServiceRequestStatusChanged(
-        case_id=row.case_id, service_request=sr.name, previous_status=previous, status=status, sub_status=sub_status,
-        resolution_code=sr.resolution_code, changed_by=changed_by))
+    store.publish(
+        db,
+        clock,
+        "service_request.status_changed",
+        f"cases/{row.case_id}",
+        ev.ServiceRequestStatusChanged(
+            case_id=row.case_id,
+            service_request=sr.name,
+            previous_status=previous,
+            status=status,
+            sub_status=sub_status,
+            resolution_code=sr.resolution_code,
+            changed_by=changed_by,
+        ),
+    )
     return sr
 
 
-def update_status(db: Session, *, request: api.UpdateServiceRequestStatusRequest, caller: Caller, clock: Clock
-                  ) -> pb.ServiceRequest:
+def update_status(
+    db: Session, *, request: api.UpdateServiceRequestStatusRequest, caller: Caller, clock: Clock
+) -> pb.ServiceRequest:
     if request.status not in pb.ServiceRequestStatus.values() or not request.status:
         raise InvalidArgument.field("status", "choose a status")
     if request.sub_status not in pb.ServiceRequestSubStatus.values():
         raise InvalidArgument.field("sub_status", "is not a sub-status")
     if request.resolution_code not in pb.ServiceRequestResolutionCode.values():
         raise InvalidArgument.field("resolution_code", "is not a resolution code")
-    case_row, row = _visible_sr(db, name=request.name, caller=caller, method="UpdateServiceRequestStatus", clock=clock,
-                                lock=True)
-    sr = move(db, row=row, status=request.status, clock=clock, sub_status=request.sub_status,
-              resolution_code=request.resolution_code, note=request.note, changed_by=caller.subject)
+    case_row, row = _visible_sr(
+        db,
+        name=request.name,
+        caller=caller,
+        method="UpdateServiceRequestStatus",
+        clock=clock,
+        lock=True,
+    )
+    sr = move(
+        db,
+        row=row,
+        status=request.status,
+        clock=clock,
+        sub_status=request.sub_status,
+        resolution_code=request.resolution_code,
+        note=request.note,
+        changed_by=caller.subject,
+    )
     if request.status == pb.SERVICE_REQUEST_STATUS_CANCELLED and sr.change_of_circumstances:
         from ..changes import service as changes  # cancelling the SR withdraws its change
 
         changes.withdraw(db, name=sr.change_of_circumstances, clock=clock)
-    access.audit(db, clock=clock, caller=caller, method="UpdateServiceRequestStatus", case_id=case_row.id,
-                 resource=request.name, permitted=True)
+    access.audit(
+        db,
+        clock=clock,
+        caller=caller,
+        method="UpdateServiceRequestStatus",
+        case_id=case_row.id,
+        resource=request.name,
+        permitted=True,
+    )
     return sr
 
 
-def assign(db: Session, *, request: api.AssignServiceRequestRequest, caller: Caller, clock: Clock) -> pb.ServiceRequest:
-    case_row, row = _visible_sr(db, name=request.name, caller=caller, method="AssignServiceRequest", clock=clock,
-                                lock=True)
+def assign(
+    db: Session, *, request: api.AssignServiceRequestRequest, caller: Caller, clock: Clock
+) -> pb.ServiceRequest:
+    case_row, row = _visible_sr(
+        db, name=request.name, caller=caller, method="AssignServiceRequest", clock=clock, lock=True
+    )
     sr = document(row)
     if sr.status in FINAL:
-        raise _precondition("SERVICE_REQUEST_FINAL", sr.name, "a closed or cancelled service request is not assigned")
-    if request.workgroup and case_row.personal_interest and request.workgroup != access.SENSITIVE_WORKGROUP:
-        raise _precondition("SENSITIVE_CASE", sr.name,
-                            "service requests on a personal-interest case stay in the sensitive-case workgroup")
+        raise _precondition(
+            "SERVICE_REQUEST_FINAL",
+            sr.name,
+            "a closed or cancelled service request is not assigned",
+        )
+    if (
+        request.workgroup
+        and case_row.personal_interest
+        and request.workgroup != access.SENSITIVE_WORKGROUP
+    ):
+        raise _precondition(
+            "SENSITIVE_CASE",
+            sr.name,
+            "service requests on a personal-interest case stay in the sensitive-case workgroup",
+        )
     sr.owner = request.owner
     if request.workgroup:
         sr.workgroup = request.workgroup
     save(row, sr, clock)
-    store.publish(db, clock, "service_request.assigned", f"cases/{row.case_id}", ev.ServiceRequestAssigned(
-        case_id=row.case_id, service_request=sr.name, owner=sr.owner, workgroup=sr.workgroup))
-    access.audit(db, clock=clock, caller=caller, method="AssignServiceRequest", case_id=case_row.id,
-                 resource=request.name, permitted=True)
+    store.publish(
+        db,
+        clock,
+        "service_request.assigned",
+        f"cases/{row.case_id}",
+        ev.ServiceRequestAssigned(
+            case_id=row.case_id, service_request=sr.name, owner=sr.owner, workgroup=sr.workgroup
+        ),
+    )
+    access.audit(
+        db,
+        clock=clock,
+        caller=caller,
+        method="AssignServiceRequest",
+        case_id=case_row.id,
+        resource=request.name,
+        permitted=True,
+    )
     return sr
 
 
 def close_not_required(db: Session, *, row: ServiceRequestRecord, clock: Clock, note: str) -> None:
-    move(db, row=row, status=pb.SERVICE_REQUEST_STATUS_CLOSED, sub_status=pb.SERVICE_REQUEST_SUB_STATUS_NOT_REQUIRED,
-         resolution_code=pb.SERVICE_REQUEST_RESOLUTION_CODE_NO_ACTION_REQUIRED, note=note, clock=clock,
-         changed_by="casework")
+    move(
+        db,
+        row=row,
+        status=pb.SERVICE_REQUEST_STATUS_CLOSED,
+        sub_status=pb.SERVICE_REQUEST_SUB_STATUS_NOT_REQUIRED,
+        resolution_code=pb.SERVICE_REQUEST_RESOLUTION_CODE_NO_ACTION_REQUIRED,
+        note=note,
+        clock=clock,
+        changed_by="casework",
+    )
 
 
 def check_self_service_sla(db: Session, *, now: dt.datetime, clock: Clock) -> tuple[int, int]:
     """Mark self-service SRs not actioned within 24 hours as breached and report each once. (due, breached)."""
-    rows = db.scalars(select(ServiceRequestRecord).where(
-        ServiceRequestRecord.actioned.is_(False), ServiceRequestRecord.sla_breached.is_(False),
-        ServiceRequestRecord.action_due_at.is_not(None), ServiceRequestRecord.action_due_at <= now,
-        ServiceRequestRecord.status.in_(OPEN_STATUSES)).with_for_update()).all()
+    rows = db.scalars(
+        select(ServiceRequestRecord)
+        .where(
+            ServiceRequestRecord.actioned.is_(False),
+            ServiceRequestRecord.sla_breached.is_(False),
+            ServiceRequestRecord.action_due_at.is_not(None),
+            ServiceRequestRecord.action_due_at <= now,
+            ServiceRequestRecord.status.in_(OPEN_STATUSES),
+        )
+        .with_for_update()
+    ).all()
     for row in rows:
         sr = document(row)
         sr.sla_breached = True
         save(row, sr, clock)
-        store.publish(db, clock, "service_request.sla_breached", f"cases/{row.case_id}", ev.ServiceRequestSlaBreached(
-            case_id=row.case_id, service_request=sr.name, origin=sr.origin, workgroup=sr.workgroup,
-            create_time=sr.create_time, action_due_time=sr.action_due_time))
+        store.publish(
+            db,
+            clock,
+            "service_request.sla_breached",
+            f"cases/{row.case_id}",
+            ev.ServiceRequestSlaBreached(
+                case_id=row.case_id,
+                service_request=sr.name,
+                origin=sr.origin,
+                workgroup=sr.workgroup,
+                create_time=sr.create_time,
+                action_due_time=sr.action_due_time,
+            ),
+        )
     return len(rows), len(rows)

@@ -29,7 +29,9 @@ def upgrade() -> None:
         sa.Column("created_at", UtcDateTime, nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_calculations"),
     )
-    op.create_index("ix_calculations_case_reference", "calculations", ["case_reference", "effective_date"])
+    op.create_index(
+        "ix_calculations_case_reference", "calculations", ["case_reference", "effective_date"]
+    )
 
 
 def downgrade() -> None:

@@ -50,7 +50,9 @@ def upgrade() -> None:
         sa.Column("seen", sa.Text, nullable=False),
         sa.Column("created_at", UtcDateTime, nullable=False),
     )
-    op.create_index("ix_case_surveillances_case", "case_surveillances", ["case_reference", "created_at"])
+    op.create_index(
+        "ix_case_surveillances_case", "case_surveillances", ["case_reference", "created_at"]
+    )
     op.create_index("ix_case_surveillances_nino_state", "case_surveillances", ["nino", "state"])
     op.create_index("ix_case_surveillances_state", "case_surveillances", ["state", "id"])
     op.create_table(
@@ -60,11 +62,20 @@ def upgrade() -> None:
         sa.Column("detect_time", UtcDateTime, nullable=False),
         sa.Column("alert", sa.LargeBinary, nullable=False),
     )
-    op.create_index("ix_surveillance_alerts_surveillance", "surveillance_alerts", ["surveillance_id", "detect_time"])
+    op.create_index(
+        "ix_surveillance_alerts_surveillance",
+        "surveillance_alerts",
+        ["surveillance_id", "detect_time"],
+    )
     create_audit_table(op, "cra_audit_records", subject_column="file_reference")
 
 
 def downgrade() -> None:
-    for table in ("cra_audit_records", "surveillance_alerts", "case_surveillances", "search_footprints",
-                  "credit_file_changes"):
+    for table in (
+        "cra_audit_records",
+        "surveillance_alerts",
+        "case_surveillances",
+        "search_footprints",
+        "credit_file_changes",
+    ):
         op.drop_table(table)
