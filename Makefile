@@ -4,7 +4,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
-PACKAGES := gen/python libs/platform services/calculation services/casework services/hmrc-gateway \
+PACKAGES := gen/python libs/platform libs/simulation libs/devkit services/calculation services/casework services/hmrc-gateway \
             services/dwp-gateway services/cra-gateway
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 

@@ -1,2 +1,2 @@
-# Shared fixtures for every suite (services/*/tests and tests/): see cms_platform.testing.
-pytest_plugins = ["cms_platform.testing"]
+# Shared fixtures for every suite (libs/*/tests, services/*/tests and tests/): see cms_devkit.testing.
+pytest_plugins = ["cms_devkit.testing"]

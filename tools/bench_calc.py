@@ -61,7 +61,7 @@ from cms.calculation.v1 import resources_pb2 as calc_pb
 from cms.common.v1 import types_pb2 as common
 from cms_calculation.calculations.service import MAX_BULK_ITEMS, evaluate
 from cms_calculation.engine.rules import RuleBook
-from cms_platform import devinfra
+from cms_devkit import infra
 from cms_platform.errors import DomainError
 from cms_platform.identity import IdentityCodec, staff_caller
 from cms_platform.settings import DEV_SIGNING_KEY
@@ -342,10 +342,10 @@ def on_one_core(fn):
 
 def start_server(stack: bench_rpc.Stack, pg: str | None, *, broker: bool, signing_key: str) -> None:
     if broker:
-        stack.broker = devinfra.start_broker(
+        stack.broker = infra.start_broker(
             None
         )  # None: a free port, never the 9092 of a running `make run`
-    stack.addresses[SERVICE] = f"127.0.0.1:{devinfra.free_port()}"
+    stack.addresses[SERVICE] = f"127.0.0.1:{infra.free_port()}"
     (stack.tmp / "logs").mkdir(parents=True, exist_ok=True)
     env = bench_rpc.service_env(
         SERVICE, PREFIX, stack, stack.broker.bootstrap if broker else "", pg
@@ -693,18 +693,18 @@ def main() -> int:
         ),
     )
     stack = bench_rpc.Stack(tmp=Path(tempfile.mkdtemp(prefix="cms-bench-calc-")))
-    private_pg: devinfra.PrivatePostgres | None = None
+    private_pg: infra.PrivatePostgres | None = None
     channel: grpc.Channel | None = None
     try:
         pg = None
         if args.postgres:
-            pg = os.environ.get("CMS_POSTGRES_URL") or devinfra.postgres_server_url()
+            pg = os.environ.get("CMS_POSTGRES_URL") or infra.postgres_server_url()
             if pg is None:
                 print(
                     "no PostgreSQL answers on 127.0.0.1:5432: starting a private server ...",
                     file=sys.stderr,
                 )
-                private_pg = devinfra.start_private_postgres()
+                private_pg = infra.start_private_postgres()
                 pg = private_pg.url
         backend = (
             f"PostgreSQL {pg.rsplit('@', 1)[-1].rsplit('/', 1)[0]}"

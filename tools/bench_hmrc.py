@@ -28,10 +28,10 @@ from cms.common.v1 import types_pb2 as common
 from cms.hmrc.v1 import hmrc_service_pb2 as api
 from cms.hmrc.v1 import hmrc_service_pb2_grpc as api_grpc
 from cms.hmrc.v1 import resources_pb2 as pb
-from cms_platform.devinfra import free_port, wait_serving
+from cms_devkit.infra import free_port, wait_serving
 from cms_platform.identity import IdentityCodec, staff_caller
-from cms_platform.population import Population
 from cms_platform.settings import DEV_SIGNING_KEY
+from cms_simulation.population import Population
 
 TODAY = dt.date(
     2026, 9, 1

@@ -48,7 +48,8 @@ from cms.casework.v1 import casework_service_pb2 as case_api
 from cms.casework.v1 import casework_service_pb2_grpc as case_grpc
 from cms.casework.v1 import resources_pb2 as case_pb
 from cms.common.v1 import types_pb2 as common
-from cms_platform import db, devinfra
+from cms_devkit import infra
+from cms_platform import db
 from cms_platform.identity import IdentityCodec, staff_caller
 from cms_platform.settings import DEV_SIGNING_KEY
 
@@ -100,7 +101,7 @@ class Stack:
     addresses: dict[str, str] = field(default_factory=dict)
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
     logs: dict[str, Path] = field(default_factory=dict)
-    broker: devinfra.Broker | None = None
+    broker: infra.Broker | None = None
     pg_urls: list[str] = field(default_factory=list)
 
 
@@ -126,7 +127,7 @@ def service_env(
         }
     )
     if pg:
-        url = devinfra.database_url(pg, "cms_bench_" + name.replace("-", "_"))
+        url = infra.database_url(pg, "cms_bench_" + name.replace("-", "_"))
         stack.pg_urls.append(url)
         db.drop_database(url)
         db.ensure_database(url)
@@ -140,11 +141,11 @@ def service_env(
 
 
 def start_stack(stack: Stack, pg: str | None) -> None:
-    stack.broker = devinfra.start_broker(
+    stack.broker = infra.start_broker(
         None
     )  # None: a free port, never the 9092 of a running `make run`
     for name, _, _, _ in SERVICES:
-        stack.addresses[name] = f"127.0.0.1:{devinfra.free_port()}"
+        stack.addresses[name] = f"127.0.0.1:{infra.free_port()}"
     (stack.tmp / "logs").mkdir(parents=True, exist_ok=True)
     for name, module, prefix, _ in SERVICES:
         env = service_env(name, prefix, stack, stack.broker.bootstrap, pg)
@@ -165,7 +166,7 @@ def start_stack(stack: Stack, pg: str | None) -> None:
 
 def wait_serving(stack: Stack, name: str, timeout: float = 90.0) -> None:
     try:
-        devinfra.wait_serving(stack.addresses[name], timeout=timeout, process=stack.procs[name])
+        infra.wait_serving(stack.addresses[name], timeout=timeout, process=stack.procs[name])
     except (TimeoutError, RuntimeError) as exc:
         raise RuntimeError(f"{name}: {exc}\n{log_tail(stack, name)}") from None
 

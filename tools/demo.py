@@ -175,8 +175,8 @@ def rid() -> str:
 def families(start: int | None, today: dt.date):
     """(index, CreateCaseRequest, payer) for separated families: a receiving parent with Child Benefit for children
     under 15, a paying parent in PAYE employment earning enough for the basic rate, on no benefit, not self-employed."""
-    from cms_platform.population import Population
-    from cms_platform.population.dwp import live_awards
+    from cms_simulation.population import Population
+    from cms_simulation.population.dwp import live_awards
 
     population = Population()
     households = (

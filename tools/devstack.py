@@ -17,7 +17,7 @@ import sys
 import threading
 from pathlib import Path
 
-from cms_platform import devinfra
+from cms_devkit import infra
 from cms_platform.identity import IdentityCodec, staff_caller
 from cms_platform.settings import DEV_SIGNING_KEY
 
@@ -50,7 +50,7 @@ def main() -> int:
     var = Path(args.var_dir)
     (var / "logs").mkdir(parents=True, exist_ok=True)
     broker_port = int(os.environ.get("CMS_BROKER_PORT", "9092"))
-    broker = devinfra.start_broker(broker_port if port_free(broker_port) else None)
+    broker = infra.start_broker(broker_port if port_free(broker_port) else None)
     pg = os.environ.get("CMS_POSTGRES_URL")
     procs: list[tuple[str, subprocess.Popen]] = []
     addresses: dict[str, str] = {}
@@ -80,7 +80,7 @@ def main() -> int:
                 }
             )
             if pg:
-                env[f"{prefix}DATABASE_URL"] = devinfra.database_url(
+                env[f"{prefix}DATABASE_URL"] = infra.database_url(
                     pg, "cms_" + name.replace("-", "_")
                 )
             if name == "casework":
@@ -101,7 +101,7 @@ def main() -> int:
             )
         for name, proc in procs:
             try:
-                devinfra.wait_serving(addresses[name], process=proc)
+                infra.wait_serving(addresses[name], process=proc)
             except (TimeoutError, RuntimeError):
                 print(
                     f"{name} failed to start; see {var / 'logs' / (name + '.log')}", file=sys.stderr

@@ -15,9 +15,9 @@ import sys
 import time
 import tracemalloc
 
-from cms_platform.population import Population
-from cms_platform.population.child_benefit import age_on, child_status
-from cms_platform.population.hmrc import hmrc_figure, latest_available_tax_year
+from cms_simulation.population import Population
+from cms_simulation.population.child_benefit import age_on, child_status
+from cms_simulation.population.hmrc import hmrc_figure, latest_available_tax_year
 
 
 def pct(n: int, of: int) -> str:

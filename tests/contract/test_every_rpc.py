@@ -31,15 +31,15 @@ def running(postgres_server, tmp_path_factory):
     """All five services in-process (no broker needed), started once for the module."""
     import uuid
 
-    from cms_platform import devinfra
+    from cms_devkit import infra
+    from cms_devkit.testing import START, service_settings
     from cms_platform.clock import ManualClock
     from cms_platform.db import drop_database
-    from cms_platform.testing import START, service_settings
 
     out, urls = [], []
     for cls in SERVICES:
         if postgres_server:
-            url = devinfra.database_url(postgres_server, f"cms_t_{uuid.uuid4().hex[:10]}_rpcs")
+            url = infra.database_url(postgres_server, f"cms_t_{uuid.uuid4().hex[:10]}_rpcs")
             urls.append(url)
         else:
             url = f"sqlite:///{tmp_path_factory.mktemp(cls.name)}/db.sqlite"

@@ -47,7 +47,7 @@ def generated_families(count: int, *, start: int = 0, on=None):
     Child Benefit for children under 15 and an employed paying parent): every gateway knows them consistently."""
     import datetime as dt
 
-    from cms_platform.population import Population
+    from cms_simulation.population import Population
 
     population = Population()
     on = on or dt.date(2026, 4, 6)

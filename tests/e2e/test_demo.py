@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from cms_platform import devinfra
+from cms_devkit import infra
 
 ROOT = Path(__file__).resolve().parents[2]
 PREFIXES = {
@@ -49,12 +49,12 @@ def demo(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.Co
 
 
 def test_demo_tells_the_whole_story_twice_against_one_stack(tmp_path, postgres_server):
-    env = dict(os.environ, CMS_BROKER_PORT=str(devinfra.free_port()))
+    env = dict(os.environ, CMS_BROKER_PORT=str(infra.free_port()))
     env.pop("CMS_POSTGRES_URL", None)
     if postgres_server:  # the PostgreSQL flavour in the PostgreSQL suite, SQLite in the other
         env["CMS_POSTGRES_URL"] = postgres_server
     for prefix in PREFIXES.values():
-        env[f"{prefix}GRPC_PORT"] = str(devinfra.free_port())
+        env[f"{prefix}GRPC_PORT"] = str(infra.free_port())
 
     # Nothing listens on these ports yet: the demo says so at once instead of hanging.
     down = demo(env, timeout=30)

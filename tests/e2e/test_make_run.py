@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from cms_platform import devinfra
+from cms_devkit import infra
 
 ROOT = Path(__file__).resolve().parents[2]
 EXPECTED = {
@@ -46,8 +46,8 @@ def grpcurl() -> str:
 
 
 def test_make_run_brings_up_everything_and_stops_cleanly(tmp_path, postgres_server):
-    ports = {name: devinfra.free_port() for name in EXPECTED}
-    env = dict(os.environ, CMS_BROKER_PORT=str(devinfra.free_port()))
+    ports = {name: infra.free_port() for name in EXPECTED}
+    env = dict(os.environ, CMS_BROKER_PORT=str(infra.free_port()))
     env.pop("CMS_POSTGRES_URL", None)
     if postgres_server:  # run the PostgreSQL flavour in the PostgreSQL suite, SQLite in the other
         env["CMS_POSTGRES_URL"] = postgres_server

@@ -20,17 +20,20 @@ from cms.casework.v1 import events_pb2
 from cms.casework.v1 import resources_pb2 as pb
 from cms_calculation.app import CalculationService
 from cms_casework.app import CaseworkService
-from cms_casework.cases.service import CASE_CALCULATED, SOURCE, TOPIC
+from cms_devkit import infra
+from cms_devkit.testing import wait_until
 from cms_dwp_gateway.app import DwpGatewayService
 from cms_dwp_gateway.notices import CaseCalculationNotice
 from cms_hmrc_gateway.app import HmrcGatewayService
-from cms_platform import devinfra, outbox
+from cms_platform import events, outbox
 from cms_platform.db import make_engine, make_sessionmaker
 from cms_platform.models import ProcessedEvent
 from cms_platform.service import ensure_topics
-from cms_platform.testing import wait_until
 
 from .helpers import create_case_request, generated_families
+
+CASE_CALCULATED = events.event_type(events_pb2.CaseCalculated)
+TOPIC = events.topic_of(events_pb2.CaseCalculated)
 
 pytestmark = pytest.mark.e2e
 
@@ -63,7 +66,7 @@ class DwpProcess:
             DWP_GATEWAY_DATABASE_URL=database_url,
             DWP_GATEWAY_KAFKA_BOOTSTRAP_SERVERS=bootstrap,
             DWP_GATEWAY_GRPC_HOST="127.0.0.1",
-            DWP_GATEWAY_GRPC_PORT=str(devinfra.free_port()),
+            DWP_GATEWAY_GRPC_PORT=str(infra.free_port()),
             DWP_GATEWAY_CONSUMER_SESSION_TIMEOUT_MS="4000",
             DWP_GATEWAY_CONSUMER_HEARTBEAT_INTERVAL_MS="1000",
             DWP_GATEWAY_LOG_LEVEL="WARNING",
@@ -123,9 +126,6 @@ def test_case_calculated_reaches_another_service_exactly_once_across_a_consumer_
             outbox.publish(
                 s,
                 clock=casework.clock,
-                topic=TOPIC,
-                event_type=CASE_CALCULATED,
-                source=SOURCE,
                 key=f"cases/bulk-{i}",
                 subject=f"cases/bulk-{i}",
                 message=events_pb2.CaseCalculated(

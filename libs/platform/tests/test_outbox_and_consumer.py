@@ -7,13 +7,13 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from cms.common.v1 import types_pb2 as common
-from cms_platform import cloudevents, outbox
+from cms.calculation.v1 import events_pb2
+from cms_devkit.testing import read_topic
+from cms_platform import cloudevents, events, outbox
 from cms_platform.consumer import IdempotentConsumer, Subscription
 from cms_platform.db import Base, make_engine, make_sessionmaker
 from cms_platform.models import OutboxEvent, ProcessedEvent
 from cms_platform.service import ensure_topics, kafka_producer_factory
-from cms_platform.testing import read_topic
 
 
 @pytest.fixture
@@ -24,16 +24,14 @@ def sessions(database_url):
     engine.dispose()
 
 
+# A real event message of the contracts (its type declared there), sent to a topic of the test's own.
+THING = events_pb2.CalculationCreated
+THING_HAPPENED = events.event_type(THING)
+
+
 def _event(s, clock, topic: str, key: str, label: str):
     return outbox.publish(
-        s,
-        clock=clock,
-        topic=topic,
-        event_type="uk.gov.cms.test.thing.happened.v1",
-        source="/cms/test",
-        key=key,
-        subject=key,
-        message=common.PersonName(forenames=label, surname="Event"),
+        s, clock=clock, topic=topic, key=key, subject=key, message=THING(case_reference=label)
     )
 
 
@@ -64,10 +62,10 @@ def test_an_event_written_in_a_rolled_back_transaction_is_never_published(
     records = _read_all(kafka_bootstrap, topic, expected=1)
     envelopes = [cloudevents.from_kafka(r.headers, r.key, r.value) for r in records]
     assert [e.id for e in envelopes] == [kept]
-    assert envelopes[0].parse(common.PersonName).forenames == "committed"
+    assert envelopes[0].parse(THING).case_reference == "committed"
     assert records[0].key == b"cases/committed"
     headers = dict(records[0].headers)
-    assert headers["ce_type"] == b"uk.gov.cms.test.thing.happened.v1"
+    assert headers["ce_type"] == THING_HAPPENED.encode()
     assert headers["content-type"] == b"application/protobuf"
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(OutboxEvent)) == 1
@@ -91,7 +89,7 @@ def test_events_of_one_aggregate_keep_their_order(sessions, clock, kafka_bootstr
     by_key: dict[bytes, list[str]] = {}
     for r in records:
         by_key.setdefault(r.key, []).append(
-            cloudevents.from_kafka(r.headers, r.key, r.value).parse(common.PersonName).forenames
+            cloudevents.from_kafka(r.headers, r.key, r.value).parse(THING).case_reference
         )
     assert len(records) == 30
     for labels in by_key.values():
@@ -101,20 +99,18 @@ def test_events_of_one_aggregate_keep_their_order(sessions, clock, kafka_bootstr
 def test_a_redelivered_event_has_no_second_effect(sessions, clock):
     applied = []
     sub = Subscription(
-        "test-group",
-        ("t",),
-        {"uk.gov.cms.test.thing.happened.v1": lambda s, e: applied.append(e.id)},
+        "test-group", {THING: lambda s, event, envelope: applied.append(envelope.id)}
     )
     consumer = IdempotentConsumer(
         service="test", subscription=sub, bootstrap_servers="unused", sessions=sessions, clock=clock
     )
     env = cloudevents.Envelope(
         id=str(uuid.uuid4()),
-        type="uk.gov.cms.test.thing.happened.v1",
+        type=THING_HAPPENED,
         source="/cms/test",
         subject="cases/1",
         time=clock.now(),
-        dataschema="cms.common.v1.PersonName",
+        dataschema=THING.DESCRIPTOR.full_name,
         partitionkey="cases/1",
         data=b"",
     )
@@ -125,7 +121,7 @@ def test_a_redelivered_event_has_no_second_effect(sessions, clock):
 
 
 def test_a_handler_that_keeps_failing_parks_the_event_with_nothing_half_written(sessions, clock):
-    def failing(s, e):
+    def failing(s, event, e):
         s.add(
             ProcessedEvent(
                 consumer_group="side-effect",
@@ -137,7 +133,7 @@ def test_a_handler_that_keeps_failing_parks_the_event_with_nothing_half_written(
         )
         raise ValueError("downstream rule broken")
 
-    sub = Subscription("test-group", ("t",), {"uk.gov.cms.test.thing.happened.v1": failing})
+    sub = Subscription("test-group", {THING: failing})
     consumer = IdempotentConsumer(
         service="test",
         subscription=sub,
@@ -148,7 +144,7 @@ def test_a_handler_that_keeps_failing_parks_the_event_with_nothing_half_written(
     )
     env = cloudevents.Envelope(
         id=str(uuid.uuid4()),
-        type="uk.gov.cms.test.thing.happened.v1",
+        type=THING_HAPPENED,
         source="/cms/test",
         subject="cases/1",
         time=clock.now(),
@@ -164,7 +160,7 @@ def test_a_handler_that_keeps_failing_parks_the_event_with_nothing_half_written(
 
 
 def test_a_record_that_is_not_a_cloudevent_is_skipped(sessions, clock):
-    sub = Subscription("g", ("t",), {})
+    sub = Subscription("g", {})
     consumer = IdempotentConsumer(
         service="test", subscription=sub, bootstrap_servers="unused", sessions=sessions, clock=clock
     )

@@ -15,8 +15,8 @@ from cms.common.v1 import types_pb2 as common
 from cms.dwp.v1 import dwp_scenario_service_pb2 as dwp_sc
 from cms.dwp.v1 import dwp_scenario_service_pb2_grpc as dwp_sc_grpc
 from cms.dwp.v1 import resources_pb2 as dwp_pb
+from cms_devkit.testing import read_topic, wait_until
 from cms_platform.grpc_errors import details_of, violated_fields
-from cms_platform.testing import read_topic, wait_until
 
 from .conftest import alex_and_bethan, d, person
 

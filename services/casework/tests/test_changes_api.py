@@ -21,8 +21,8 @@ from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import events_pb2 as ev
 from cms.casework.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
+from cms_devkit.testing import read_topic, wait_until
 from cms_platform.grpc_errors import details_of, violated_fields
-from cms_platform.testing import read_topic, wait_until
 
 T = pb.ChangeOfCircumstancesType
 S = pb.ChangeOfCircumstancesState

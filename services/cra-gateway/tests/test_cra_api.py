@@ -454,7 +454,7 @@ def _surveil(cra, case, review=d(2026, 7, 1), kinds=()):
 
 
 def _events(bootstrap, case, expected):
-    from cms_platform.testing import read_topic
+    from cms_devkit.testing import read_topic
 
     out = []
     for r in read_topic(bootstrap, TOPIC, expected=expected):
@@ -638,11 +638,11 @@ def test_surveillance_events_reach_a_consumer_group_exactly_once_across_a_restar
     from kafka import KafkaConsumer
     from sqlalchemy import text
 
+    from cms_devkit.testing import wait_until
     from cms_platform import cloudevents
     from cms_platform.consumer import IdempotentConsumer, Subscription
     from cms_platform.db import make_engine, make_sessionmaker
     from cms_platform.models import ProcessedEvent
-    from cms_platform.testing import wait_until
 
     cra, bootstrap = cra_with_broker
     case = f"case-{uuid.uuid4().hex[:8]}"
@@ -668,8 +668,7 @@ def test_surveillance_events_reach_a_consumer_group_exactly_once_across_a_restar
         )
     sessions = make_sessionmaker(engine)
 
-    def handle(s, env: cloudevents.Envelope) -> None:
-        event = ev.CaseSurveillanceAlertRaised.FromString(env.data)
+    def handle(s, event: ev.CaseSurveillanceAlertRaised, env: cloudevents.Envelope) -> None:
         if event.case_reference == case:
             s.execute(
                 text("INSERT INTO handled VALUES (:e, :s)"),
@@ -677,11 +676,7 @@ def test_surveillance_events_reach_a_consumer_group_exactly_once_across_a_restar
             )
 
     group = f"casework-{uuid.uuid4().hex[:6]}"
-    subscription = Subscription(
-        group_id=group,
-        topics=(TOPIC,),
-        handlers={"uk.gov.cms.cra.case_surveillance.alert_raised.v1": handle},
-    )
+    subscription = Subscription(group_id=group, handlers={ev.CaseSurveillanceAlertRaised: handle})
     # First life: handles everything, then "crashes" before committing its offsets.
     first = IdempotentConsumer(
         service="casework",

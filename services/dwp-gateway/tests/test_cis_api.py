@@ -174,7 +174,7 @@ def test_benefit_changes_reach_a_case_only_while_its_interest_is_registered(
     from cms.dwp.v1 import dwp_scenario_service_pb2 as sc
     from cms.dwp.v1 import dwp_scenario_service_pb2_grpc as sc_grpc
     from cms.dwp.v1 import events_pb2 as ev
-    from cms_platform.testing import read_topic
+    from cms_devkit.testing import read_topic
 
     _, channel = start_service(DwpGatewayService, db_name="dwp-interests", kafka=kafka_bootstrap)
     gw, scenario = api_grpc.DwpGatewayServiceStub(channel), sc_grpc.DwpScenarioServiceStub(channel)
@@ -278,7 +278,7 @@ def test_send_update_applies_the_address_and_broadcasts_it_marked_as_the_cms_own
     import uuid
 
     from cms.dwp.v1 import events_pb2 as ev
-    from cms_platform.testing import read_topic
+    from cms_devkit.testing import read_topic
 
     _, channel = start_service(DwpGatewayService, db_name="dwp-update", kafka=kafka_bootstrap)
     gw = api_grpc.DwpGatewayServiceStub(channel)

@@ -17,7 +17,7 @@ from cms_dwp_gateway.deduction_rules import (
     route,
     weekly_deduction_pence,
 )
-from cms_platform.population.model import BenefitAward, BenefitType
+from cms_simulation.population.model import BenefitAward, BenefitType
 
 D = dt.date(2026, 1, 5)
 

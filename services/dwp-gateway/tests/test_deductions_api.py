@@ -275,9 +275,9 @@ def test_automated_route_jcp_picks_up_a_flat_rate_calculation_through_the_intere
     from kafka import KafkaProducer
 
     from cms.casework.v1 import events_pb2 as casework_events
+    from cms_devkit.testing import wait_until
     from cms_platform.cloudevents import Envelope, to_kafka_headers
     from cms_platform.service import ensure_topics
-    from cms_platform.testing import wait_until
 
     service, channel = start_service(
         DwpGatewayService, db_name="dwp-automated", kafka=kafka_bootstrap

@@ -37,7 +37,7 @@ from cms_hmrc_gateway.convert import (
     unearned_to_proto,
 )
 from cms_platform.errors import InvalidArgument
-from cms_platform.population.model import (
+from cms_simulation.population.model import (
     Address,
     Child,
     ChildBenefitAward,

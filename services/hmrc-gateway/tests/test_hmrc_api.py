@@ -20,12 +20,12 @@ from cms.hmrc.v1 import hmrc_scenario_service_pb2_grpc as sc_grpc
 from cms.hmrc.v1 import hmrc_service_pb2 as api
 from cms.hmrc.v1 import hmrc_service_pb2_grpc as api_grpc
 from cms.hmrc.v1 import resources_pb2 as pb
+from cms_devkit.testing import read_topic
 from cms_hmrc_gateway import feeds
 from cms_hmrc_gateway.app import HmrcGatewayService
-from cms_hmrc_gateway.interests import EVENT_TYPES
 from cms_hmrc_gateway.models import AuditRecord
+from cms_platform import events
 from cms_platform.grpc_errors import details_of, violated_fields
-from cms_platform.testing import read_topic
 
 NINO = "JK123456C"
 MATCHED, PARTIAL, NOT_FOUND = (
@@ -510,7 +510,7 @@ def hmrc_with_broker(start_service, creds, kafka_bootstrap):
 
 def _events(bootstrap: str, expected: int, timeout: float = 20.0) -> list[tuple[str, object]]:
     """This suite's events: its cases are named "case-…" (other suites' cases, e.g. casework's, share the broker)."""
-    types = {v: k for k, v in EVENT_TYPES.items()}
+    types = events.by_type(events.declared_in(ev))
     out = []
     for record in read_topic(bootstrap, "cms.hmrc.events.v1", expected, timeout):
         headers = {k: v.decode() for k, v in record.headers}
@@ -697,11 +697,12 @@ def test_feeds_survive_a_broker_that_restarts_empty(start_service, creds, clock)
     import datetime as dt
     import time
 
-    from cms_platform import devinfra, outbox
+    from cms_devkit import infra
+    from cms_platform import outbox
     from cms_platform.models import OutboxEvent
 
-    port = devinfra.free_port()
-    broker = devinfra.start_tansu(port)
+    port = infra.free_port()
+    broker = infra.start_tansu(port)
     try:
         service, channel = start_service(
             HmrcGatewayService,
@@ -750,7 +751,7 @@ def test_feeds_survive_a_broker_that_restarts_empty(start_service, creds, clock)
         with service.sessions() as s:  # queued, not lost, while nothing can take it
             assert s.query(OutboxEvent).filter(OutboxEvent.published_at.is_(None)).count() == 1
 
-        broker = devinfra.start_tansu(port)
+        broker = infra.start_tansu(port)
         assert outbox.replay(service.sessions, since=clock.now() - dt.timedelta(days=1)) >= 1
         after = _events(broker.bootstrap, expected=2, timeout=40)
         ids = [ce_id for ce_id, _ in after]

@@ -1,8 +1,14 @@
-"""Plumbing every CMS service needs, and nothing domain-specific.
+"""What a production CMS service needs at run time, and nothing domain-specific or simulated.
 
-Modules: settings, clock, errors (domain errors, no gRPC), identity (caller tokens), logs and telemetry,
-validation (generic request checks from proto annotations), server (gRPC server class), clients (channels
-with deadlines, retries and identity), db and migrations, outbox (transactional outbox + relay),
-consumer (idempotent Kafka consumer), idempotency (request-id replay), cloudevents (Kafka binary mode),
-service (process lifecycle and CLI), devinfra (local broker and databases for `make run` and tests).
+- serving: server (the gRPC server class), errors and grpc_errors (domain errors → google.rpc.Status),
+  validation (generic request checks from the contracts' annotations), identity (caller tokens), calls (what the
+  current call is: its operation and deadline), clients (outbound channels with deadlines and retries);
+- state: settings, db and migrations, models (the platform's own tables), idempotency (request-id replay),
+  paging, audit (the gateways' enquiry trail);
+- events: outbox (transactional outbox and relay), consumer (idempotent consumer), cloudevents (Kafka binary
+  mode), events (event types declared on the contracts);
+- running: service (process lifecycle and CLI), scheduling (periodic jobs), telemetry, metrics, logs, clock;
+- values: convert (proto ↔ plain values), identifiers (NINO and CRN rules).
+
+The simulated systems live in cms_simulation and the dev/test tooling in cms_devkit; neither is imported here.
 """

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
+from . import calls
 from .clock import Clock
 from .db import BigId, UtcDateTime
 from .identity import current_caller
@@ -53,15 +54,17 @@ class AuditTrail:
 
     def records(
         self,
-        interface: str,
         entries: list[tuple[str, str, str, str]],
         *,
         legal_basis: str | None = None,
+        interface: str | None = None,
     ) -> None:
-        """(subject, case_id, service_request_id, outcome) per enquiry, written in one transaction. `legal_basis`
-        overrides the trail's own (e.g. to add the purpose a request stated)."""
+        """(subject, case_id, service_request_id, outcome) per enquiry, written in one transaction. The interface is
+        the operation being served (cms_platform.calls) unless named; `legal_basis` overrides the trail's own (e.g.
+        to add the purpose a request stated)."""
         caller = current_caller()
         who = (caller.describe() if caller else "unknown")[:200]
+        interface = (interface or calls.operation() or "unknown")[:100]
         now = self._clock.now()
         with self._sessions.begin() as s:
             basis = (legal_basis or self._legal_basis)[:200]
@@ -79,5 +82,10 @@ class AuditTrail:
                 for subject, case_id, sr, outcome in entries
             )
 
-    def record(self, interface: str, subject: str, context, outcome: str) -> None:
-        self.records(interface, [(subject, context.case_id, context.service_request_id, outcome)])
+    def record(
+        self, subject: str, context: Any, outcome: str, *, interface: str | None = None
+    ) -> None:
+        """One enquiry made under `context` (the request's EnquiryContext: case and service request)."""
+        self.records(
+            [(subject, context.case_id, context.service_request_id, outcome)], interface=interface
+        )

@@ -13,10 +13,14 @@ import grpc
 import structlog
 from opentelemetry.instrumentation.grpc import client_interceptor, grpcext
 
+from . import calls
 from .identity import TokenSource
 from .server import CORRELATION_ID_KEY
 
 DEFAULT_DEADLINE_SECONDS = 5.0
+# Kept back from the caller's remaining time for our own work after a downstream answer.
+DEADLINE_MARGIN_SECONDS = 0.1
+MIN_DEADLINE_SECONDS = 0.05
 
 
 def retry_service_config(service_full_names: list[str], *, max_attempts: int = 4) -> str:
@@ -54,7 +58,8 @@ class CmsClientInterceptor(
     grpc.StreamUnaryClientInterceptor,
     grpc.StreamStreamClientInterceptor,
 ):
-    """Adds identity and correlation id metadata, and a default deadline where the caller set none."""
+    """Adds identity and correlation id metadata, and a deadline where the caller set none: the channel's default,
+    or less when the call being served (cms_platform.calls) has less time left."""
 
     def __init__(self, tokens: TokenSource | None, default_deadline: float):
         self._tokens = tokens
@@ -68,7 +73,7 @@ class CmsClientInterceptor(
         if CORRELATION_ID_KEY not in keys:
             cid = structlog.contextvars.get_contextvars().get("correlation_id") or str(uuid.uuid4())
             metadata.append((CORRELATION_ID_KEY, cid))
-        timeout = d.timeout if d.timeout is not None else self._deadline
+        timeout = d.timeout if d.timeout is not None else self.deadline()
         return _CallDetails(
             d.method,
             timeout,
@@ -77,6 +82,13 @@ class CmsClientInterceptor(
             d.wait_for_ready,
             getattr(d, "compression", None),
         )
+
+    def deadline(self) -> float:
+        """The default deadline, within what the call being served has left (less a margin for our own reply)."""
+        remaining = calls.time_remaining()
+        if remaining is None:
+            return self._deadline
+        return max(MIN_DEADLINE_SECONDS, min(self._deadline, remaining - DEADLINE_MARGIN_SECONDS))
 
     def intercept_unary_unary(self, continuation, client_call_details, request):
         return continuation(self._details(client_call_details), request)

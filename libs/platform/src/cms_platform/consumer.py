@@ -6,31 +6,54 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 import structlog
+from google.protobuf.message import Message
 from opentelemetry import propagate, trace
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import cloudevents
+from . import cloudevents, events
 from .clock import Clock
-from .metrics import EVENTS_CONSUMED
+from .metrics import EVENTS_CONSUMED, EVENTS_UNHANDLED
 from .models import ProcessedEvent
 
 log = structlog.get_logger("cms.consumer")
 
-Handler = Callable[[Session, cloudevents.Envelope], None]
+# handler(session, event, envelope): the event parsed as its message class, in the transaction that records it.
+Handler = Callable[[Session, Any, cloudevents.Envelope], None]
 
 
 @dataclass(frozen=True)
 class Subscription:
-    """What a service consumes: a group, its topics and one handler per CloudEvents type."""
+    """What a service consumes: a consumer group and one handler per event message class. The CloudEvents types
+    and topics are the ones the messages declare in the contracts (cms_platform.events)."""
 
     group_id: str
-    topics: tuple[str, ...]
-    handlers: dict[str, Handler]
+    handlers: Mapping[type[Message], Handler]
+    # Topics to read besides those of the handled messages.
+    extra_topics: tuple[str, ...] = ()
+    _by_type: dict[str, tuple[type[Message], Handler]] = field(
+        init=False, repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        declared = events.by_type(self.handlers)
+        object.__setattr__(
+            self, "_by_type", {t: (cls, self.handlers[cls]) for t, cls in declared.items()}
+        )
+
+    @property
+    def topics(self) -> tuple[str, ...]:
+        return tuple(
+            sorted({events.topic_of(cls) for cls in self.handlers} | set(self.extra_topics))
+        )
+
+    def handler_for(self, event_type: str) -> tuple[type[Message], Handler] | None:
+        return self._by_type.get(event_type)
 
 
 class IdempotentConsumer:
@@ -57,6 +80,7 @@ class IdempotentConsumer:
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._tracer = trace.get_tracer("cms.consumer")
+        self._unhandled_logged: set[str] = set()
         self.assigned = threading.Event()
 
     def start(self) -> None:
@@ -132,7 +156,9 @@ class IdempotentConsumer:
         return outcome
 
     def _handle_with_retries(self, env: cloudevents.Envelope) -> str:
-        handler = self._sub.handlers.get(env.type)
+        handler = self._sub.handler_for(env.type)
+        if handler is None:
+            self._unhandled(env)
         delay = 0.2
         for attempt in range(1, self._max_attempts + 1):
             try:
@@ -159,13 +185,26 @@ class IdempotentConsumer:
                 delay = min(delay * 2, 5.0)
         return "parked"
 
-    def _apply(self, env: cloudevents.Envelope, handler: Handler | None) -> str:
+    def _unhandled(self, env: cloudevents.Envelope) -> None:
+        """A type on our topics that no handler takes: counted every time, logged once per type, recorded as
+        ignored (so an operator can see it, and a newly added handler is a visible change)."""
+        EVENTS_UNHANDLED.labels(self._service, self._sub.group_id, env.type).inc()
+        if env.type not in self._unhandled_logged:
+            self._unhandled_logged.add(env.type)
+            log.info(
+                "event type has no handler; ignored", group=self._sub.group_id, event_type=env.type
+            )
+
+    def _apply(
+        self, env: cloudevents.Envelope, handler: tuple[type[Message], Handler] | None
+    ) -> str:
         with self._sessions.begin() as s:
             if s.get(ProcessedEvent, (self._sub.group_id, env.id)) is not None:
                 return "duplicate"
             outcome = "handled" if handler else "ignored"
             if handler:
-                handler(s, env)
+                message_class, handle = handler
+                handle(s, message_class.FromString(env.data), env)
             s.add(
                 ProcessedEvent(
                     consumer_group=self._sub.group_id,

@@ -20,6 +20,11 @@ OUTBOX_BACKLOG = Histogram(
     ["service"],
     buckets=(0, 1, 10, 100, 500, 1000),
 )
+EVENTS_UNHANDLED = Counter(
+    "cms_events_unhandled_total",
+    "Events of a type no handler of the group takes (ignored)",
+    ["service", "group", "type"],
+)
 EVENTS_CONSUMED = Counter(
     "cms_events_consumed_total", "Events handled by a consumer", ["service", "group", "outcome"]
 )

@@ -17,7 +17,7 @@ from opentelemetry import propagate, trace
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import cloudevents
+from . import cloudevents, events
 from .clock import Clock
 from .db import is_postgres
 from .metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED
@@ -30,22 +30,22 @@ def publish(
     db_session: Session,
     *,
     clock: Clock,
-    topic: str,
-    event_type: str,
-    source: str,
     key: str,
     subject: str,
     message: Message,
+    topic: str | None = None,
 ) -> OutboxEvent:
-    """Record an event in the current transaction. `key` is the aggregate id (Kafka partition key)."""
+    """Record an event in the current transaction. `key` is the aggregate id (Kafka partition key). The type, topic
+    and source are the ones the message declares in the contract (cms_platform.events); `topic` overrides the
+    topic (tests that need a topic of their own)."""
     carrier: dict[str, str] = {}
     propagate.inject(carrier)  # the trace of the request that caused the event travels with it
     row = OutboxEvent(
         event_id=str(uuid.uuid4()),
-        topic=topic,
+        topic=topic or events.topic_of(message),
         partition_key=key,
-        event_type=event_type,
-        source=source,
+        event_type=events.event_type(message),
+        source=events.source_of(message),
         subject=subject,
         data_schema=message.DESCRIPTOR.full_name,
         payload=message.SerializeToString(),

@@ -21,7 +21,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import filters, server_interceptor
 
-from . import errors, grpc_errors
+from . import calls, errors, grpc_errors
 from .identity import IdentityCodec, bind_caller, reset_caller
 from .metrics import RPC_DURATION, RPC_HANDLED
 from .validation import request_violations
@@ -103,13 +103,19 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
 
     # -- the shared pipeline ------------------------------------------------------------------------------
 
-    def _begin(self, method: str, metadata, context):
+    def _begin(self, method: str, metadata, context, bound: list) -> str:
+        """Correlation id, the call (operation and deadline) and the caller, bound for the code below; `bound`
+        collects what _end must undo, so a refusal half-way leaves nothing behind."""
         cid = _metadata_value(metadata, CORRELATION_ID_KEY) or str(uuid.uuid4())
         context.set_trailing_metadata(((CORRELATION_ID_KEY, cid),))
         structlog.contextvars.bind_contextvars(correlation_id=cid, rpc=method)
+        remaining = context.time_remaining()
+        deadline = None if remaining is None else time.monotonic() + remaining
+        bound.append((calls.reset, calls.bind(calls.Call(method, deadline))))
         caller = self._identity.caller_from_metadata(metadata)
         structlog.contextvars.bind_contextvars(caller=caller.describe())
-        return cid, bind_caller(caller)
+        bound.append((reset_caller, bind_caller(caller)))
+        return cid
 
     def _guard(self, method: str, request) -> None:
         guard = self._guards.get(method.rsplit("/", 1)[0].lstrip("/"))
@@ -165,13 +171,13 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
         )
         raise AssertionError("unreachable")  # abort raises
 
-    def _end(self, method: str, started: float, code: str, token) -> None:
+    def _end(self, method: str, started: float, code: str, bound: list) -> None:
         elapsed = time.perf_counter() - started
         RPC_HANDLED.labels(self._service, method, code).inc()
         RPC_DURATION.labels(self._service, method).observe(elapsed)
         log.info("rpc", code=code, duration_ms=round(elapsed * 1000, 2))
-        if token is not None:
-            reset_caller(token)
+        for reset, token in reversed(bound):
+            reset(token)
         structlog.contextvars.unbind_contextvars("correlation_id", "rpc", "caller")
 
     def _code_after(self, context, default: str) -> str:
@@ -180,9 +186,9 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
 
     def _wrap_unary(self, behavior, method, metadata, request_streaming=False):
         def wrapped(request, context):
-            started, token, cid, code = time.perf_counter(), None, "", "OK"
+            started, bound, cid, code = time.perf_counter(), [], "", "OK"
             try:
-                cid, token = self._begin(method, metadata, context)
+                cid = self._begin(method, metadata, context, bound)
                 request = (
                     self._validated_stream(request, method)
                     if request_streaming
@@ -197,15 +203,15 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
                     raise  # the servicer already aborted with its own status
                 self._fail(exc, context, cid)
             finally:
-                self._end(method, started, self._code_after(context, code), token)
+                self._end(method, started, self._code_after(context, code), bound)
 
         return wrapped
 
     def _wrap_stream(self, behavior, method, metadata, request_streaming):
         def wrapped(request, context) -> Iterator:
-            started, token, cid, code = time.perf_counter(), None, "", "OK"
+            started, bound, cid, code = time.perf_counter(), [], "", "OK"
             try:
-                cid, token = self._begin(method, metadata, context)
+                cid = self._begin(method, metadata, context, bound)
                 request = (
                     self._validated_stream(request, method)
                     if request_streaming
@@ -220,7 +226,7 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
                     raise  # the servicer already aborted with its own status
                 self._fail(exc, context, cid)
             finally:
-                self._end(method, started, self._code_after(context, code), token)
+                self._end(method, started, self._code_after(context, code), bound)
 
         return wrapped
 

@@ -37,7 +37,6 @@ from .service_requests import service as srs
 log = structlog.get_logger(__name__)
 
 GROUP = "casework-feeds"
-TOPICS = ("cms.dwp.events.v1", "cms.hmrc.events.v1", "cms.cra.events.v1")
 FEEDS = service_caller("casework-feeds")
 _VERIFIED = pb.ChangeOfCircumstancesState.Name(pb.CHANGE_OF_CIRCUMSTANCES_STATE_VERIFIED)
 _BENEFIT_CHANGE = {
@@ -107,7 +106,7 @@ def _sr(
 
 def subscription(*, clock: Clock, group: str = GROUP) -> Subscription:
     def as_feed(handler):
-        def run(db: Session, env: cloudevents.Envelope) -> None:
+        def run(db: Session, event: object, env: cloudevents.Envelope) -> None:
             token = bind_caller(FEEDS)
             try:
                 handler(db, env)
@@ -312,18 +311,16 @@ def subscription(*, clock: Clock, group: str = GROUP) -> Subscription:
             )
 
     handlers = {
-        "uk.gov.cms.dwp.interest.benefit_changed.v1": benefit_changed,
-        "uk.gov.cms.dwp.interest.personal_details_changed.v1": personal_details_changed,
-        "uk.gov.cms.dwp.deduction.decided.v1": deduction_decided,
-        "uk.gov.cms.hmrc.interest.rti_current_income_changed.v1": rti_income_changed,
-        "uk.gov.cms.hmrc.interest.child_benefit_end_date_notified.v1": child_benefit_ended,
-        "uk.gov.cms.hmrc.interest.deo_employment_changed.v1": deo_employment_changed,
-        "uk.gov.cms.cra.case_surveillance.alert_raised.v1": surveillance_alert,
-        "uk.gov.cms.cra.case_surveillance.review_due.v1": surveillance_review,
+        dwp_ev.BenefitInformationChanged: benefit_changed,
+        dwp_ev.PersonalDetailsChanged: personal_details_changed,
+        dwp_ev.DeductionDecisionMade: deduction_decided,
+        hmrc_ev.RtiCurrentIncomeChanged: rti_income_changed,
+        hmrc_ev.ChildBenefitEndDateNotified: child_benefit_ended,
+        hmrc_ev.DeoEmploymentChanged: deo_employment_changed,
+        cra_ev.CaseSurveillanceAlertRaised: surveillance_alert,
+        cra_ev.CaseSurveillanceReviewDue: surveillance_review,
     }
-    return Subscription(
-        group_id=group, topics=TOPICS, handlers={k: as_feed(v) for k, v in handlers.items()}
-    )
+    return Subscription(group_id=group, handlers={k: as_feed(v) for k, v in handlers.items()})
 
 
 def apply_feed_changes(*, sessions: sessionmaker, clock: Clock, downstream: Downstream) -> int:

@@ -11,17 +11,17 @@ from google.protobuf.message import Message
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cms.casework.v1 import events_pb2 as ev
 from cms.casework.v1 import resources_pb2 as pb
 from cms_platform import outbox
 from cms_platform.clock import Clock
 from cms_platform.convert import day_of, pb_date  # noqa: F401 - the package's date helpers
 from cms_platform.errors import InvalidArgument, NotFound
+from cms_platform.events import topic_of
 
 from .models import CaseRecord, ClientRecord
 
-TOPIC = "cms.casework.events.v1"
-SOURCE = "/cms/casework"
-EVENT_PREFIX = "uk.gov.cms.casework."
+TOPIC = topic_of(ev.CaseCreated)
 
 
 def new_id() -> str:
@@ -50,14 +50,11 @@ def child_of(name: str, collection: str, field: str) -> tuple[str, str]:
     return parts[1], parts[3]
 
 
-def publish(db: Session, clock: Clock, event_type: str, key: str, message: Message) -> None:
-    """`event_type` is the part after `uk.gov.cms.casework.` and before `.v1`, e.g. "case.created"."""
+def publish(db: Session, clock: Clock, key: str, message: Message) -> None:
+    """Record a casework event (its type as the message declares it) keyed and subjected by `key`."""
     outbox.publish(
         db,
         clock=clock,
-        topic=TOPIC,
-        event_type=f"{EVENT_PREFIX}{event_type}.v1",
-        source=SOURCE,
         key=key,
         subject=key,
         message=message,

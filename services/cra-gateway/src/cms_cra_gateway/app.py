@@ -10,11 +10,11 @@ from cms.cra.v1 import (
     cra_service_pb2,
     cra_service_pb2_grpc,
 )
-from cms_platform.population import Population
 from cms_platform.server import ServiceRegistration
 from cms_platform.service import CmsService
 from cms_platform.service import main as run_main
-from cms_platform.simulation import behaviour_from
+from cms_simulation.behaviour import behaviour_from
+from cms_simulation.population import Population
 
 from .legal_gateway import require_legal_basis
 from .scenario_servicer import CraScenarioServicer

@@ -30,7 +30,7 @@ from cms.common.v1 import types_pb2 as common
 from cms.cra.v1 import cra_scenario_service_pb2 as admin
 from cms.cra.v1 import resources_pb2 as pb
 from cms_platform.convert import day_of, pb_date, years_after
-from cms_platform.population.model import Address, Person
+from cms_simulation.population.model import Address, Person
 
 # Generated histories end here; what happens later comes from the person's own timeline or from scenario changes.
 HISTORY_END = dt.date(2026, 1, 1)

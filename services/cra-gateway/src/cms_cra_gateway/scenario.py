@@ -16,7 +16,7 @@ from cms.cra.v1 import resources_pb2 as pb
 from cms_platform.clock import Clock
 from cms_platform.convert import date_or_violation
 from cms_platform.errors import InvalidArgument, NotFound, ViolationCollector
-from cms_platform.population import normalise_nino, valid_nino
+from cms_simulation.population import normalise_nino, valid_nino
 
 from . import surveillance
 from .credit_files import ChangeError, apply_change, created_id

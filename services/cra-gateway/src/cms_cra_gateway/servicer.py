@@ -20,8 +20,8 @@ from cms_platform.convert import date_or_violation, day_of, match_result
 from cms_platform.errors import ViolationCollector
 from cms_platform.idempotency import run_idempotent
 from cms_platform.identity import current_caller
-from cms_platform.population import normalise_nino, valid_nino
-from cms_platform.simulation import ExternalSystemBehaviour
+from cms_simulation.behaviour import ExternalSystemBehaviour
+from cms_simulation.population import normalise_nino, valid_nino
 
 from . import assessment, surveillance
 from .legal_gateway import describe
@@ -74,9 +74,9 @@ class CraGatewayServicer(api_grpc.CraGatewayServiceServicer):
     def _record(self, interface: str, request, nino: str, outcome: str) -> None:
         basis = request.legal_basis
         self._audit.records(
-            interface,
             [(self._cra.file_reference(nino), basis.case_reference, "", outcome)],
             legal_basis=describe(basis.purpose),
+            interface=interface,
         )
 
     # -- searches ----------------------------------------------------------------------------------------------------

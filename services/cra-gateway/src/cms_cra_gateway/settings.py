@@ -1,6 +1,7 @@
 from typing import ClassVar
 
-from cms_platform.settings import SimulatorSettings, prefixed
+from cms_platform.settings import prefixed
+from cms_simulation.settings import SimulatorSettings
 
 
 class CraGatewaySettings(SimulatorSettings):

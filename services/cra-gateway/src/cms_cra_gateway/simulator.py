@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from cms.cra.v1 import cra_scenario_service_pb2 as admin
 from cms.cra.v1 import resources_pb2 as pb
 from cms_platform.clock import Clock
-from cms_platform.population import Population, failed_match_rules, normalise_nino
-from cms_platform.population.model import Person
+from cms_simulation.population import Population, failed_match_rules, normalise_nino
+from cms_simulation.population.model import Person
 
 from .credit_files import (
     DEFAULTS,

@@ -37,9 +37,10 @@ from cms_platform.errors import (
     PreconditionViolation,
     ViolationCollector,
 )
+from cms_platform.events import topic_of
 from cms_platform.paging import page
-from cms_platform.population import normalise_nino, valid_nino
 from cms_platform.scheduling import PeriodicJob
+from cms_simulation.population import normalise_nino, valid_nino
 
 from . import assessment
 from .models import SurveillanceAlertRecord, SurveillanceRecord
@@ -47,11 +48,7 @@ from .port import CreditReferencePort
 
 log = structlog.get_logger(__name__)
 
-TOPIC = "cms.cra.events.v1"
-SOURCE = "/cms/cra"
-ALERT_RAISED = "uk.gov.cms.cra.case_surveillance.alert_raised.v1"
-REVIEW_DUE = "uk.gov.cms.cra.case_surveillance.review_due.v1"
-STOPPED = "uk.gov.cms.cra.case_surveillance.stopped.v1"
+TOPIC = topic_of(ev.CaseSurveillanceAlertRaised)
 
 ALL_KINDS = tuple(k for k in pb.SurveillanceAlertKind.values() if k)
 ACTIVE, REVIEW_DUE_STATE, STOPPED_STATE = "ACTIVE", "REVIEW_DUE", "STOPPED"
@@ -303,7 +300,7 @@ def stop(
         stop_time=s.stop_time,
         alert_count=s.alert_count,
     )
-    _publish(db, clock, STOPPED, row.id, event)
+    _publish(db, clock, row.id, event)
     return s
 
 
@@ -358,13 +355,10 @@ class CheckResult:
     review_due: bool = False
 
 
-def _publish(db: Session, clock: Clock, event_type: str, surveillance_id: str, message) -> None:
+def _publish(db: Session, clock: Clock, surveillance_id: str, message) -> None:
     outbox.publish(
         db,
         clock=clock,
-        topic=TOPIC,
-        event_type=event_type,
-        source=SOURCE,
         key=surveillance_id,
         subject=f"case-surveillances/{surveillance_id}",
         message=message,
@@ -448,7 +442,6 @@ def check(
         _publish(
             db,
             clock,
-            ALERT_RAISED,
             row.id,
             ev.CaseSurveillanceAlertRaised(
                 surveillance_id=row.id,
@@ -469,7 +462,6 @@ def check(
         _publish(
             db,
             clock,
-            REVIEW_DUE,
             row.id,
             ev.CaseSurveillanceReviewDue(
                 surveillance_id=row.id,

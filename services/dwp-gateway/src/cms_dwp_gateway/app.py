@@ -12,11 +12,11 @@ from cms.dwp.v1 import (
     dwp_service_pb2_grpc,
 )
 from cms_platform.consumer import Subscription
-from cms_platform.population import Population
 from cms_platform.server import ServiceRegistration
 from cms_platform.service import CmsService
 from cms_platform.service import main as run_main
-from cms_platform.simulation import behaviour_from
+from cms_simulation.behaviour import behaviour_from
+from cms_simulation.population import Population
 
 from . import deduction_rules, deductions, notices
 from .cis import TOPIC, AwardStore

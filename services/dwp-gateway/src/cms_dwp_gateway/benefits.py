@@ -7,7 +7,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from cms_platform.population.model import BenefitType as B
+from cms_simulation.population.model import BenefitType as B
 
 
 class System(enum.StrEnum):

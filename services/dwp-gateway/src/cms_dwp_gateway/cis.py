@@ -27,9 +27,10 @@ from cms_platform.errors import (
     PreconditionViolation,
     ViolationCollector,
 )
+from cms_platform.events import topic_of
 from cms_platform.paging import page
-from cms_platform.population import normalise_nino
-from cms_platform.population.model import (
+from cms_simulation.population import normalise_nino
+from cms_simulation.population.model import (
     Address,
     AwardComponent,
     AwardEndReason,
@@ -43,9 +44,7 @@ from .benefits import FACTS, Business
 from .models import AddressRecord, AwardRecord, InterestRecord
 from .simulator import SimulatedCis, person_id
 
-TOPIC = "cms.dwp.events.v1"
-SOURCE = "/cms/dwp"
-BENEFIT_CHANGED = "uk.gov.cms.dwp.interest.benefit_changed.v1"
+TOPIC = topic_of(ev.BenefitInformationChanged)
 NOTIFIED_BUSINESSES = tuple(Business)
 
 
@@ -275,18 +274,12 @@ def broadcast(
             outbox.publish(
                 db,
                 clock=clock,
-                topic=TOPIC,
-                event_type=BENEFIT_CHANGED,
-                source=SOURCE,
                 key=interest.interest_id,
                 subject=f"interests/{interest.interest_id}",
                 message=event,
             )
             sent += 1
     return sent
-
-
-PERSONAL_DETAILS_CHANGED = "uk.gov.cms.dwp.interest.personal_details_changed.v1"
 
 
 def send_update(
@@ -372,9 +365,6 @@ def send_update(
             outbox.publish(
                 db,
                 clock=clock,
-                topic=TOPIC,
-                event_type=PERSONAL_DETAILS_CHANGED,
-                source=SOURCE,
                 key=interest.interest_id,
                 subject=f"interests/{interest.interest_id}",
                 message=event,

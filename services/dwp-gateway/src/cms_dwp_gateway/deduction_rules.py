@@ -14,7 +14,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from cms_platform.population.model import BenefitAward, BenefitType
+from cms_simulation.population.model import BenefitAward, BenefitType
 
 from .benefits import FACTS, Route
 

@@ -26,20 +26,16 @@ from cms_platform.errors import (
     ViolationCollector,
 )
 from cms_platform.paging import page
-from cms_platform.population import normalise_nino
-from cms_platform.population.model import BenefitAward, BenefitType
-from cms_platform.population.nino import valid_nino
+from cms_simulation.population import normalise_nino
+from cms_simulation.population.model import BenefitAward, BenefitType
+from cms_simulation.population.nino import valid_nino
 
 from . import deduction_rules as rules
 from . import forms, records
 from .benefits import FACTS, Route
-from .cis import SOURCE, TOPIC
 from .models import DeductionRecord, InterestRecord
 from .simulator import SimulatedCis, live_on, suspended_on
 
-REQUESTED = "uk.gov.cms.dwp.deduction.requested.v1"
-DECIDED = "uk.gov.cms.dwp.deduction.decided.v1"
-ENDED = "uk.gov.cms.dwp.deduction.ended.v1"
 OPEN_STATES = (
     pb.DEDUCTION_STATE_AWAITING_DECISION,
     pb.DEDUCTION_STATE_AWAITING_CLERICAL_DECISION,
@@ -136,13 +132,10 @@ def _save(row: DeductionRecord, d: pb.Deduction, clock: Clock) -> None:
     )
 
 
-def _publish(db: Session, clock: Clock, event_type: str, d: pb.Deduction, message) -> None:
+def _publish(db: Session, clock: Clock, d: pb.Deduction, message) -> None:
     outbox.publish(
         db,
         clock=clock,
-        topic=TOPIC,
-        event_type=event_type,
-        source=SOURCE,
         key=d.deduction_id,
         subject=f"deductions/{d.deduction_id}",
         message=message,
@@ -297,7 +290,6 @@ def _create(
     _publish(
         db,
         clock,
-        REQUESTED,
         d,
         ev.DeductionRequested(
             deduction_id=d.deduction_id,
@@ -391,7 +383,7 @@ def _decide(
     )
     if d.HasField("current_terms"):
         event.current_terms.CopyFrom(d.current_terms)
-    _publish(db, clock, DECIDED, d, event)
+    _publish(db, clock, d, event)
     return d
 
 
@@ -556,7 +548,7 @@ def cancel(db: Session, *, request: api.CancelDeductionRequest, clock: Clock) ->
         event.final_terms.CopyFrom(d.current_terms)
     d.ClearField("pending_instruction")
     _save(row, d, clock)
-    _publish(db, clock, ENDED, d, event)
+    _publish(db, clock, d, event)
     return d
 
 
@@ -757,7 +749,7 @@ def end_for_award(db: Session, *, award: BenefitAward, clock: Clock) -> int:
             event.final_terms.CopyFrom(d.current_terms)
         d.ClearField("pending_instruction")
         _save(row, d, clock)
-        _publish(db, clock, ENDED, d, event)
+        _publish(db, clock, d, event)
         ended += 1
     return ended
 
@@ -844,7 +836,6 @@ def _instruct(
     _publish(
         db,
         clock,
-        REQUESTED,
         d,
         ev.DeductionRequested(
             deduction_id=d.deduction_id,

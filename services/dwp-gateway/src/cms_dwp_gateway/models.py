@@ -19,7 +19,7 @@ class AwardRecord(Base):
     award_id: Mapped[str] = mapped_column(String(40), primary_key=True)
     claimant_nino: Mapped[str] = mapped_column(String(9))
     partner_nino: Mapped[str] = mapped_column(String(9), default="")
-    award: Mapped[str] = mapped_column(Text)  # JSON of cms_platform.population.model.BenefitAward
+    award: Mapped[str] = mapped_column(Text)  # JSON of cms_simulation.population.model.BenefitAward
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 
     __table_args__ = (

@@ -11,12 +11,9 @@ from sqlalchemy import BigInteger, Integer, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from cms.casework.v1 import events_pb2 as casework_events
-from cms_platform.cloudevents import Envelope
 from cms_platform.consumer import Subscription
 from cms_platform.db import Base, UtcDateTime
 
-CASEWORK_TOPIC = "cms.casework.events.v1"
-CASE_CALCULATED = "uk.gov.cms.casework.case.calculated.v1"
 STANDARD_FLAT_RATE_PENCE = 700  # only the standard flat rate goes the automated way
 
 
@@ -33,9 +30,8 @@ class CaseCalculationNotice(Base):
 
 
 def on_case_calculated(
-    db_session: Session, event: Envelope, *, now: dt.datetime, pick_up=None
+    db_session: Session, msg: casework_events.CaseCalculated, *, now: dt.datetime, pick_up=None
 ) -> None:
-    msg = event.parse(casework_events.CaseCalculated)
     if (
         pick_up is not None
         and msg.rate == "FLAT"
@@ -60,8 +56,9 @@ def subscription(clock, pick_up=None, group: str = GROUP) -> Subscription:
     """`pick_up(session, CaseCalculated)`: JCP's automated route, in the same transaction as the notice."""
     return Subscription(
         group_id=group,
-        topics=(CASEWORK_TOPIC,),
         handlers={
-            CASE_CALCULATED: lambda s, e: on_case_calculated(s, e, now=clock.now(), pick_up=pick_up)
+            casework_events.CaseCalculated: lambda s, e, _env: on_case_calculated(
+                s, e, now=clock.now(), pick_up=pick_up
+            )
         },
     )

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Protocol
 
-from cms_platform.population.model import BenefitAward, BenefitType, Child, Person
+from cms_simulation.population.model import BenefitAward, BenefitType, Child, Person
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from google.type import date_pb2
 
 from cms.common.v1 import types_pb2 as common
 from cms.dwp.v1 import resources_pb2 as pb
-from cms_platform.population.model import Address, BenefitAward, Child, Person
+from cms_simulation.population.model import Address, BenefitAward, Child, Person
 
 from .benefits import FACTS
 from .simulator import person_id, suspended_on

@@ -20,15 +20,15 @@ from cms_platform.errors import (
     PreconditionViolation,
     ViolationCollector,
 )
-from cms_platform.population import normalise_nino
-from cms_platform.population.model import (
+from cms_simulation.population import normalise_nino
+from cms_simulation.population.model import (
     AwardComponent,
     AwardEndReason,
     BenefitAward,
     BenefitType,
     PaymentSuspension,
 )
-from cms_platform.population.nino import valid_nino
+from cms_simulation.population.nino import valid_nino
 
 from . import cis, deductions, records
 from .models import AwardRecord

@@ -20,9 +20,9 @@ from cms_platform.errors import NotFound, ViolationCollector
 from cms_platform.idempotency import run_idempotent
 from cms_platform.identity import current_caller
 from cms_platform.paging import page
-from cms_platform.population.model import BenefitType
-from cms_platform.population.nino import valid_nino
-from cms_platform.simulation import ExternalSystemBehaviour
+from cms_simulation.behaviour import ExternalSystemBehaviour
+from cms_simulation.population.model import BenefitType
+from cms_simulation.population.nino import valid_nino
 
 from . import cis as cis_state
 from . import deduction_rules, deductions, records
@@ -247,7 +247,6 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
             person_id=r.person_id,
         )
         self._audit.record(
-            "VerifyNino",
             r.person_id,
             request.context,
             common.MatchOutcome.Name(out.match.outcome).removeprefix("MATCH_OUTCOME_"),
@@ -286,7 +285,6 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
             match=match_result(found=r.found, failed_rules=r.failed_rules), person_id=r.person_id
         )
         self._audit.record(
-            "VerifyChildReferenceNumber",
             r.person_id,
             request.context,
             common.MatchOutcome.Name(out.match.outcome).removeprefix("MATCH_OUTCOME_"),
@@ -311,7 +309,7 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
             if person is None:
                 raise NotFound("person", "people/unknown", "CIS holds no record for this NINO")
             record = records.person_record(person)
-            self._audit.record("GetPersonRecord", record.person_id, request.context, "FOUND")
+            self._audit.record(record.person_id, request.context, "FOUND")
             return record
         found = self._cis.child(request.child_reference_number)
         if found is None:
@@ -353,7 +351,7 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
         today = self._clock.today()
         nino = request.nino.replace(" ", "").upper()
         person = self._cis.person(nino)
-        self._audit.record("ListBenefitAwards", records.person_id(nino), request.context, "FOUND")
+        self._audit.record(records.person_id(nino), request.context, "FOUND")
         return api.ListBenefitAwardsResponse(
             benefit_awards=[records.award(a, nino, today) for a in awards[offset : offset + size]],
             next_page_token=str(offset + size) if offset + size < len(awards) else "",
@@ -373,9 +371,7 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
         if person is None:
             raise NotFound("person", "people/unknown", "CIS holds no record for this NINO")
         live = [a for a in person.benefit_awards if live_on(a, on)]
-        self._audit.record(
-            "ViewBenefitInfo", records.person_id(person.nino), request.context, "FOUND"
-        )
+        self._audit.record(records.person_id(person.nino), request.context, "FOUND")
         return api.BenefitInfo(
             person_id=records.person_id(person.nino),
             as_of_date=records.date(on),

@@ -8,8 +8,8 @@ import hashlib
 import re
 from collections.abc import Callable
 
-from cms_platform.population import Population, normalise_nino
-from cms_platform.population.model import BenefitAward, BenefitType, Child, Person
+from cms_simulation.population import Population, normalise_nino
+from cms_simulation.population.model import BenefitAward, BenefitType, Child, Person
 
 from .port import ChildVerification, NinoVerification
 

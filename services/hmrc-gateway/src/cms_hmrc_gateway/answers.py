@@ -7,7 +7,7 @@ from cms.hmrc.v1 import hmrc_service_pb2 as api
 from cms.hmrc.v1 import resources_pb2 as pb
 from cms_platform.convert import date_or_violation
 from cms_platform.errors import ViolationCollector
-from cms_platform.population.nino import valid_nino
+from cms_simulation.population.nino import valid_nino
 
 from . import convert
 from .port import (

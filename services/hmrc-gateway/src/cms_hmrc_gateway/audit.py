@@ -6,7 +6,7 @@ from sqlalchemy.orm import sessionmaker
 
 from cms_platform.audit import AuditTrail
 from cms_platform.clock import Clock
-from cms_platform.population import normalise_nino
+from cms_simulation.population import normalise_nino
 
 from .models import AuditRecord
 

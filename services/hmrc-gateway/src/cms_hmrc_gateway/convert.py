@@ -1,4 +1,4 @@
-"""Conversions between the synthetic population's plain model (cms_platform.population.model) and cms.hmrc.v1 messages.
+"""Conversions between the synthetic population's plain model (cms_simulation.population.model) and cms.hmrc.v1 messages.
 
 Pure functions: no gRPC, no SQL, no clock. `person_to_proto` / `person_from_proto` map the whole simulated person
 (HmrcScenarioService.SimulatedPerson) and `person_from_proto(person_to_proto(p)) == p` holds for every Person the
@@ -42,7 +42,7 @@ from cms.common.v1 import types_pb2 as common
 from cms.hmrc.v1 import hmrc_scenario_service_pb2 as scenario
 from cms.hmrc.v1 import resources_pb2 as hmrc
 from cms_platform.errors import ViolationCollector
-from cms_platform.population import model
+from cms_simulation.population import model
 
 # Built by name so that a value added on one side and not the other fails at import, not at run time.
 _PAY_FREQUENCIES = {

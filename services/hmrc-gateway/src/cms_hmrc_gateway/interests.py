@@ -26,26 +26,18 @@ from cms.hmrc.v1 import resources_pb2 as pb
 from cms_platform import outbox
 from cms_platform.clock import Clock
 from cms_platform.errors import AlreadyExists, InvalidArgument, NotFound
+from cms_platform.events import event_type as row_type
+from cms_platform.events import topic_of
 from cms_platform.paging import page
-from cms_platform.population import normalise_nino
-from cms_platform.population.model import Person
+from cms_simulation.population import normalise_nino
+from cms_simulation.population.model import Person
 
 from . import answers, convert
 from .models import InterestRecord
 from .port import ChildToFind, PersonToMatch
 from .simulator import SimulatedHmrc
 
-TOPIC = "cms.hmrc.events.v1"
-SOURCE = "/cms/hmrc"
-_PREFIX = "uk.gov.cms.hmrc.interest."
-EVENT_TYPES = {
-    ev.AnnualIncomeUpdated: _PREFIX + "annual_income_updated.v1",
-    ev.RtiCurrentIncomeChanged: _PREFIX + "rti_current_income_changed.v1",
-    ev.DeductionFromEarningsEmployerDetailsProvided: _PREFIX + "employer_details_provided.v1",
-    ev.DeoEmploymentChanged: _PREFIX + "deo_employment_changed.v1",
-    ev.ChildBenefitEndDateNotified: _PREFIX + "child_benefit_end_date_notified.v1",
-    ev.UnearnedIncomeUpdated: _PREFIX + "unearned_income_updated.v1",
-}
+TOPIC = topic_of(ev.AnnualIncomeUpdated)
 _PARAMETERS = {  # interest type → (oneof member, required)
     pb.INTEREST_TYPE_ANNUAL_INCOME_UPDATE: ("annual_income_update", True),
     pb.INTEREST_TYPE_RTI_CURRENT_INCOME: ("rti_current_income", False),
@@ -226,13 +218,10 @@ def check(
     record.feed_state = json.dumps(state, sort_keys=True)
     queued = []
     for event in events:
-        event_type = EVENT_TYPES[type(event)]
+        event_type = row_type(event)
         row = outbox.publish(
             db,
             clock=clock,
-            topic=TOPIC,
-            event_type=event_type,
-            source=SOURCE,
             key=interest.interest_id,
             subject=f"interests/{interest.interest_id}",
             message=event,

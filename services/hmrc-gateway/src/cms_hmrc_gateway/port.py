@@ -13,7 +13,7 @@ import enum
 from dataclasses import dataclass, field
 from typing import Generic, Protocol, TypeVar
 
-from cms_platform.population.model import (
+from cms_simulation.population.model import (
     Address,
     Child,
     ChildBenefitEndReason,

@@ -15,9 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from cms.hmrc.v1 import hmrc_scenario_service_pb2 as api
 from cms_platform.clock import Clock
 from cms_platform.errors import FailedPrecondition, InvalidArgument, NotFound, PreconditionViolation
-from cms_platform.population import normalise_nino
-from cms_platform.population.model import ChildBenefitEndReason, Employment, Person
-from cms_platform.population.nino import valid_nino
+from cms_simulation.population import normalise_nino
+from cms_simulation.population.model import ChildBenefitEndReason, Employment, Person
+from cms_simulation.population.nino import valid_nino
 
 from . import answers, convert, interests
 from .models import SimulatedPersonRecord

@@ -19,8 +19,8 @@ from cms_platform.errors import DomainError, InvalidArgument, ViolationCollector
 from cms_platform.grpc_errors import to_status
 from cms_platform.idempotency import run_idempotent
 from cms_platform.identity import current_caller
-from cms_platform.population.tax_year import tax_year_of
-from cms_platform.simulation import ExternalSystemBehaviour
+from cms_simulation.behaviour import ExternalSystemBehaviour
+from cms_simulation.population.tax_year import tax_year_of
 
 from . import answers, convert, interests
 from .port import PersonToMatch
@@ -82,7 +82,7 @@ class HmrcGatewayServicer(api_grpc.HmrcGatewayServiceServicer):
         return self._clock.today()
 
     def _audited(self, interface: str, nino: str, context: pb.EnquiryContext, answer):
-        self._audit.record(interface, nino, context, answer.match.outcome.value)
+        self._audit.record(nino, context, answer.match.outcome.value)
         return answer
 
     # -- Child Benefit ---------------------------------------------------------------------------------------------
@@ -324,7 +324,6 @@ class HmrcGatewayServicer(api_grpc.HmrcGatewayServiceServicer):
             ),
         )
         self._audit.records(
-            "RegisterInterest",
             [(person.nino, request.case_id, "", common_outcome(response.match.outcome))],
         )
         return response
@@ -373,7 +372,7 @@ class HmrcGatewayServicer(api_grpc.HmrcGatewayServiceServicer):
                     result.ClearField("claimant_match")
                     result.ClearField("child_status")
                     result.error.CopyFrom(to_status(exc, domain=ERROR_DOMAIN))
-            self._audit.records("RunMonthlyChildBenefitCheck", audit)
+            self._audit.records(audit)
             yield response
 
     def _check_one(

@@ -12,18 +12,18 @@ import datetime as dt
 from collections.abc import Callable
 
 from cms_platform.errors import FailedPrecondition, PreconditionViolation
-from cms_platform.population import Population, failed_match_rules, normalise_nino
-from cms_platform.population import hmrc as hmrc_rules
-from cms_platform.population.child_benefit import child_status, rule_terminal_date
-from cms_platform.population.model import (
+from cms_simulation.population import Population, failed_match_rules, normalise_nino
+from cms_simulation.population import hmrc as hmrc_rules
+from cms_simulation.population.child_benefit import child_status, rule_terminal_date
+from cms_simulation.population.model import (
     Child,
     ChildBenefitEndReason,
     Employment,
     Person,
     UnearnedIncome,
 )
-from cms_platform.population.rti import rti_payments
-from cms_platform.population.tax_year import tax_year_of
+from cms_simulation.population.rti import rti_payments
+from cms_simulation.population.tax_year import tax_year_of
 
 from .port import (
     Answer,

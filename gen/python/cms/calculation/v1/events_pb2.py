@@ -23,18 +23,22 @@ _sym_db = _symbol_database.Default()
 
 
 from cms.calculation.v1 import resources_pb2 as cms_dot_calculation_dot_v1_dot_resources__pb2
+from cms.common.v1 import event_options_pb2 as cms_dot_common_dot_v1_dot_event__options__pb2
 from cms.common.v1 import types_pb2 as cms_dot_common_dot_v1_dot_types__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from google.type import date_pb2 as google_dot_type_dot_date__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x63ms/calculation/v1/events.proto\x12\x12\x63ms.calculation.v1\x1a\"cms/calculation/v1/resources.proto\x1a\x19\x63ms/common/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"\xe5\x05\n\x12\x43\x61lculationCreated\x12\x16\n\x0e\x63\x61se_reference\x18\x01 \x01(\t\x12\x13\n\x0b\x63\x61lculation\x18\x02 \x01(\t\x12\x1f\n\x17paying_parent_reference\x18\x03 \x01(\t\x12\x35\n\x06reason\x18\x04 \x01(\x0e\x32%.cms.calculation.v1.CalculationReason\x12)\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x05 \x01(\x0b\x32\x11.google.type.Date\x12&\n\x04rate\x18\x06 \x01(\x0e\x32\x18.cms.calculation.v1.Rate\x12!\n\x19gross_weekly_income_pence\x18\x07 \x01(\x03\x12\x1b\n\x13weekly_amount_pence\x18\x08 \x01(\x03\x12K\n\x18receiving_parent_amounts\x18\t \x03(\x0b\x32).cms.calculation.v1.ReceivingParentAmount\x12\x36\n\rchild_amounts\x18\n \x03(\x0b\x32\x1f.cms.calculation.v1.ChildAmount\x12\x37\n\x10periodic_amounts\x18\x0b \x03(\x0b\x32\x1d.cms.common.v1.PeriodicAmount\x12:\n\x11payment_frequency\x18\x0c \x01(\x0e\x32\x1f.cms.common.v1.PaymentFrequency\x12\x35\n\x0cservice_type\x18\r \x01(\x0e\x32\x1f.cms.calculation.v1.ServiceType\x12;\n\x0f\x63ollection_fees\x18\x0e \x01(\x0b\x32\".cms.calculation.v1.CollectionFees\x12\x18\n\x10rule_set_version\x18\x0f \x01(\t\x12/\n\x0b\x63reate_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestampb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1f\x63ms/calculation/v1/events.proto\x12\x12\x63ms.calculation.v1\x1a\"cms/calculation/v1/resources.proto\x1a!cms/common/v1/event_options.proto\x1a\x19\x63ms/common/v1/types.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"\x98\x06\n\x12\x43\x61lculationCreated\x12\x16\n\x0e\x63\x61se_reference\x18\x01 \x01(\t\x12\x13\n\x0b\x63\x61lculation\x18\x02 \x01(\t\x12\x1f\n\x17paying_parent_reference\x18\x03 \x01(\t\x12\x35\n\x06reason\x18\x04 \x01(\x0e\x32%.cms.calculation.v1.CalculationReason\x12)\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x05 \x01(\x0b\x32\x11.google.type.Date\x12&\n\x04rate\x18\x06 \x01(\x0e\x32\x18.cms.calculation.v1.Rate\x12!\n\x19gross_weekly_income_pence\x18\x07 \x01(\x03\x12\x1b\n\x13weekly_amount_pence\x18\x08 \x01(\x03\x12K\n\x18receiving_parent_amounts\x18\t \x03(\x0b\x32).cms.calculation.v1.ReceivingParentAmount\x12\x36\n\rchild_amounts\x18\n \x03(\x0b\x32\x1f.cms.calculation.v1.ChildAmount\x12\x37\n\x10periodic_amounts\x18\x0b \x03(\x0b\x32\x1d.cms.common.v1.PeriodicAmount\x12:\n\x11payment_frequency\x18\x0c \x01(\x0e\x32\x1f.cms.common.v1.PaymentFrequency\x12\x35\n\x0cservice_type\x18\r \x01(\x0e\x32\x1f.cms.calculation.v1.ServiceType\x12;\n\x0f\x63ollection_fees\x18\x0e \x01(\x0b\x32\".cms.calculation.v1.CollectionFees\x12\x18\n\x10rule_set_version\x18\x0f \x01(\t\x12/\n\x0b\x63reate_time\x18\x10 \x01(\x0b\x32\x1a.google.protobuf.Timestamp:1\xa2\xbb\x18-uk.gov.cms.calculation.calculation.created.v1B1\xa2\xbb\x18\x19\x63ms.calculation.events.v1\xaa\xbb\x18\x10/cms/calculationb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cms.calculation.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
-  _globals['_CALCULATIONCREATED']._serialized_start=176
-  _globals['_CALCULATIONCREATED']._serialized_end=917
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\242\273\030\031cms.calculation.events.v1\252\273\030\020/cms/calculation'
+  _globals['_CALCULATIONCREATED']._loaded_options = None
+  _globals['_CALCULATIONCREATED']._serialized_options = b'\242\273\030-uk.gov.cms.calculation.calculation.created.v1'
+  _globals['_CALCULATIONCREATED']._serialized_start=211
+  _globals['_CALCULATIONCREATED']._serialized_end=1003
 # @@protoc_insertion_point(module_scope)

@@ -24,12 +24,9 @@ DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
 class CalculationCreated(_message.Message):
-    """Kafka event payloads of the calculation service (protobuf in a CloudEvents binary-mode
-    envelope; source `/cms/calculation`; subject `calculations/{calculation_id}`).
-
-    | Message            | CloudEvents type                                 | Topic                      | Key            |
-    |--------------------|--------------------------------------------------|----------------------------|----------------|
-    | CalculationCreated | uk.gov.cms.calculation.calculation.created.v1    | cms.calculation.events.v1  | case_reference |
+    """Kafka event payloads of the calculation service (protobuf in a CloudEvents binary-mode envelope; subject
+    `calculations/{calculation_id}`). Each message declares its CloudEvents type (option event_type); the file
+    its topic and source.
 
     Keyed by the case (not the calculation) so that one case's decisions stay in order in one
     partition. What-if calculations (PreviewCalculation, what-if bulk items) publish nothing.

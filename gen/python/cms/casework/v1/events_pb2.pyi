@@ -25,29 +25,13 @@ DESCRIPTOR: _descriptor.FileDescriptor
 @_typing.final
 class CaseCreated(_message.Message):
     """Events casework publishes (payloads of CloudEvents in Kafka binary mode, written through the outbox).
+    Each message declares its CloudEvents type (option event_type); the file its topic and source.
 
-    Topic: every casework event goes to `cms.casework.events.v1`.
     Ids: `case_id` is the bare `{case_id}` of `cases/{case_id}`; `client_id` the bare `{client_id}` of
     `clients/{client_id}`. Record key (CloudEvents `partitionkey`) and `subject` are the aggregate's resource
-    name, `cases/{case_id}` or `clients/{client_id}`, so one aggregate's events stay in order.
-    `source` = `/cms/casework`; `datacontenttype` = `application/protobuf`; `dataschema` names the message.
-
-    Message                          CloudEvents type                                                  Key
-    CaseCreated                      uk.gov.cms.casework.case.created.v1                               cases/{case_id}
-    ApplicationVerified              uk.gov.cms.casework.case.application_verified.v1                  cases/{case_id}
-    CaseCalculated                   uk.gov.cms.casework.case.calculated.v1                            cases/{case_id}
-    PaymentPlanIssued                uk.gov.cms.casework.case.payment_plan_issued.v1                   cases/{case_id}
-    CaseClosed                       uk.gov.cms.casework.case.closed.v1                                cases/{case_id}
-    ServiceRequestCreated            uk.gov.cms.casework.service_request.created.v1                    cases/{case_id}
-    ServiceRequestStatusChanged      uk.gov.cms.casework.service_request.status_changed.v1             cases/{case_id}
-    ServiceRequestAssigned           uk.gov.cms.casework.service_request.assigned.v1                   cases/{case_id}
-    ServiceRequestSlaBreached        uk.gov.cms.casework.service_request.sla_breached.v1               cases/{case_id}
-    ChangeOfCircumstancesReported    uk.gov.cms.casework.change_of_circumstances.reported.v1           cases/{case_id}
-    ChangeOfCircumstancesCompleted   uk.gov.cms.casework.change_of_circumstances.completed.v1          cases/{case_id}
-    SuspiciousActivityFlagged        uk.gov.cms.casework.change_of_circumstances.suspicious_activity_flagged.v1  cases/{case_id}
-    ClientDeathRecorded              uk.gov.cms.casework.client.death_recorded.v1                      clients/{client_id}
-    UnacceptableBehaviourRecorded    uk.gov.cms.casework.client.unacceptable_behaviour_recorded.v1     clients/{client_id}
-    PotentiallyViolentStatusChanged  uk.gov.cms.casework.client.potentially_violent_status_changed.v1  clients/{client_id}
+    name, `cases/{case_id}` (the case and service request events) or `clients/{client_id}` (the client events),
+    so one aggregate's events stay in order. `datacontenttype` = `application/protobuf`; `dataschema` names
+    the message.
 
     Events on a case with the personal-interest flag carry no names or addresses (none of these do).
 

@@ -22,22 +22,30 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from cms.common.v1 import event_options_pb2 as cms_dot_common_dot_v1_dot_event__options__pb2
 from cms.cra.v1 import resources_pb2 as cms_dot_cra_dot_v1_dot_resources__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from google.type import date_pb2 as google_dot_type_dot_date__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x63ms/cra/v1/events.proto\x12\ncms.cra.v1\x1a\x1a\x63ms/cra/v1/resources.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"\xb2\x01\n\x1b\x43\x61seSurveillanceAlertRaised\x12\x17\n\x0fsurveillance_id\x18\x01 \x01(\t\x12\x16\n\x0e\x63\x61se_reference\x18\x02 \x01(\t\x12\x0c\n\x04nino\x18\x03 \x01(\t\x12,\n\x05\x61lert\x18\x04 \x01(\x0b\x32\x1d.cms.cra.v1.SurveillanceAlert\x12&\n\x0breview_date\x18\x05 \x01(\x0b\x32\x11.google.type.Date\"\xb9\x02\n\x19\x43\x61seSurveillanceReviewDue\x12\x17\n\x0fsurveillance_id\x18\x01 \x01(\t\x12\x16\n\x0e\x63\x61se_reference\x18\x02 \x01(\t\x12\x0c\n\x04nino\x18\x03 \x01(\t\x12&\n\x0breview_date\x18\x04 \x01(\x0b\x32\x11.google.type.Date\x12.\n\nstart_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x61lert_count\x18\x06 \x01(\x05\x12&\n\x1e\x61lerts_since_last_review_count\x18\x07 \x01(\x05\x12H\n\x1d\x61lert_kinds_since_last_review\x18\x08 \x03(\x0e\x32!.cms.cra.v1.SurveillanceAlertKind\"\x80\x02\n\x17\x43\x61seSurveillanceStopped\x12\x17\n\x0fsurveillance_id\x18\x01 \x01(\t\x12\x16\n\x0e\x63\x61se_reference\x18\x02 \x01(\t\x12\x0c\n\x04nino\x18\x03 \x01(\t\x12\x32\n\x06reason\x18\x04 \x01(\x0e\x32\".cms.cra.v1.SurveillanceStopReason\x12.\n\nstart_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tstop_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x61lert_count\x18\x07 \x01(\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x63ms/cra/v1/events.proto\x12\ncms.cra.v1\x1a!cms/common/v1/event_options.proto\x1a\x1a\x63ms/cra/v1/resources.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"\xe8\x01\n\x1b\x43\x61seSurveillanceAlertRaised\x12\x17\n\x0fsurveillance_id\x18\x01 \x01(\t\x12\x16\n\x0e\x63\x61se_reference\x18\x02 \x01(\t\x12\x0c\n\x04nino\x18\x03 \x01(\t\x12,\n\x05\x61lert\x18\x04 \x01(\x0b\x32\x1d.cms.cra.v1.SurveillanceAlert\x12&\n\x0breview_date\x18\x05 \x01(\x0b\x32\x11.google.type.Date:4\xa2\xbb\x18\x30uk.gov.cms.cra.case_surveillance.alert_raised.v1\"\xed\x02\n\x19\x43\x61seSurveillanceReviewDue\x12\x17\n\x0fsurveillance_id\x18\x01 \x01(\t\x12\x16\n\x0e\x63\x61se_reference\x18\x02 \x01(\t\x12\x0c\n\x04nino\x18\x03 \x01(\t\x12&\n\x0breview_date\x18\x04 \x01(\x0b\x32\x11.google.type.Date\x12.\n\nstart_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x61lert_count\x18\x06 \x01(\x05\x12&\n\x1e\x61lerts_since_last_review_count\x18\x07 \x01(\x05\x12H\n\x1d\x61lert_kinds_since_last_review\x18\x08 \x03(\x0e\x32!.cms.cra.v1.SurveillanceAlertKind:2\xa2\xbb\x18.uk.gov.cms.cra.case_surveillance.review_due.v1\"\xb1\x02\n\x17\x43\x61seSurveillanceStopped\x12\x17\n\x0fsurveillance_id\x18\x01 \x01(\t\x12\x16\n\x0e\x63\x61se_reference\x18\x02 \x01(\t\x12\x0c\n\x04nino\x18\x03 \x01(\t\x12\x32\n\x06reason\x18\x04 \x01(\x0e\x32\".cms.cra.v1.SurveillanceStopReason\x12.\n\nstart_time\x18\x05 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12-\n\tstop_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\x12\x13\n\x0b\x61lert_count\x18\x07 \x01(\x05:/\xa2\xbb\x18+uk.gov.cms.cra.case_surveillance.stopped.v1B!\xa2\xbb\x18\x11\x63ms.cra.events.v1\xaa\xbb\x18\x08/cms/crab\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cms.cra.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
-  _globals['_CASESURVEILLANCEALERTRAISED']._serialized_start=125
-  _globals['_CASESURVEILLANCEALERTRAISED']._serialized_end=303
-  _globals['_CASESURVEILLANCEREVIEWDUE']._serialized_start=306
-  _globals['_CASESURVEILLANCEREVIEWDUE']._serialized_end=619
-  _globals['_CASESURVEILLANCESTOPPED']._serialized_start=622
-  _globals['_CASESURVEILLANCESTOPPED']._serialized_end=878
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\242\273\030\021cms.cra.events.v1\252\273\030\010/cms/cra'
+  _globals['_CASESURVEILLANCEALERTRAISED']._loaded_options = None
+  _globals['_CASESURVEILLANCEALERTRAISED']._serialized_options = b'\242\273\0300uk.gov.cms.cra.case_surveillance.alert_raised.v1'
+  _globals['_CASESURVEILLANCEREVIEWDUE']._loaded_options = None
+  _globals['_CASESURVEILLANCEREVIEWDUE']._serialized_options = b'\242\273\030.uk.gov.cms.cra.case_surveillance.review_due.v1'
+  _globals['_CASESURVEILLANCESTOPPED']._loaded_options = None
+  _globals['_CASESURVEILLANCESTOPPED']._serialized_options = b'\242\273\030+uk.gov.cms.cra.case_surveillance.stopped.v1'
+  _globals['_CASESURVEILLANCEALERTRAISED']._serialized_start=160
+  _globals['_CASESURVEILLANCEALERTRAISED']._serialized_end=392
+  _globals['_CASESURVEILLANCEREVIEWDUE']._serialized_start=395
+  _globals['_CASESURVEILLANCEREVIEWDUE']._serialized_end=760
+  _globals['_CASESURVEILLANCESTOPPED']._serialized_start=763
+  _globals['_CASESURVEILLANCESTOPPED']._serialized_end=1068
 # @@protoc_insertion_point(module_scope)

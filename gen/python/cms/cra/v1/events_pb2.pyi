@@ -24,16 +24,10 @@ DESCRIPTOR: _descriptor.FileDescriptor
 @_typing.final
 class CaseSurveillanceAlertRaised(_message.Message):
     """Kafka event payloads published by cra-gateway through its transactional outbox, in a CloudEvents
-    binary-mode envelope (source `/cms/cra`, subject `case-surveillances/{surveillance_id}`,
-    content type `application/protobuf`, dataschema naming the message). All go to topic `cms.cra.events.v1`,
-    keyed by surveillance_id so one surveillance's events stay in order. The CloudEvent id (the outbox row
-    id) is the consumer's dedupe key.
-
-    | Message                      | CloudEvents type                                          | Key             |
-    |------------------------------|-----------------------------------------------------------|-----------------|
-    | CaseSurveillanceAlertRaised  | uk.gov.cms.cra.case_surveillance.alert_raised.v1          | surveillance_id |
-    | CaseSurveillanceReviewDue    | uk.gov.cms.cra.case_surveillance.review_due.v1            | surveillance_id |
-    | CaseSurveillanceStopped      | uk.gov.cms.cra.case_surveillance.stopped.v1               | surveillance_id |
+    binary-mode envelope (subject `case-surveillances/{surveillance_id}`, content type `application/protobuf`,
+    dataschema naming the message). Each message declares its CloudEvents type (option event_type); the file
+    its topic and source. Keyed by surveillance_id so one surveillance's events stay in order. The CloudEvent
+    id (the outbox row id) is the consumer's dedupe key.
 
     No alert or review event is published for a surveillance after its CaseSurveillanceStopped event.
 

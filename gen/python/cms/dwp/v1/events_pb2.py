@@ -22,31 +22,43 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from cms.common.v1 import event_options_pb2 as cms_dot_common_dot_v1_dot_event__options__pb2
 from cms.common.v1 import types_pb2 as cms_dot_common_dot_v1_dot_types__pb2
 from cms.dwp.v1 import resources_pb2 as cms_dot_dwp_dot_v1_dot_resources__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from google.type import date_pb2 as google_dot_type_dot_date__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x63ms/dwp/v1/events.proto\x12\ncms.dwp.v1\x1a\x19\x63ms/common/v1/types.proto\x1a\x1a\x63ms/dwp/v1/resources.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"\xf7\x02\n\x19\x42\x65nefitInformationChanged\x12\x13\n\x0binterest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\"\n\x04role\x18\x03 \x01(\x0e\x32\x14.cms.dwp.v1.CaseRole\x12\x11\n\tperson_id\x18\x04 \x01(\t\x12\x0c\n\x04nino\x18\x05 \x01(\t\x12\x32\n\x0b\x63hange_kind\x18\x06 \x01(\x0e\x32\x1d.cms.dwp.v1.BenefitChangeKind\x12)\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x07 \x01(\x0b\x32\x11.google.type.Date\x12\'\n\x05\x61ward\x18\x08 \x01(\x0b\x32\x18.cms.dwp.v1.BenefitAward\x12\x36\n\x0fprevious_amount\x18\t \x01(\x0b\x32\x1d.cms.common.v1.PeriodicAmount\x12/\n\x0b\x63hange_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xfa\x03\n\x16PersonalDetailsChanged\x12\x13\n\x0binterest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\"\n\x04role\x18\x03 \x01(\x0e\x32\x14.cms.dwp.v1.CaseRole\x12\x11\n\tperson_id\x18\x04 \x01(\t\x12\x0c\n\x04nino\x18\x05 \x01(\t\x12;\n\x0c\x63hange_kinds\x18\x06 \x03(\x0e\x32%.cms.dwp.v1.PersonalDetailsChangeKind\x12)\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x07 \x01(\x0b\x32\x11.google.type.Date\x12*\n\x07\x61\x64\x64ress\x18\x08 \x01(\x0b\x32\x19.cms.dwp.v1.PersonAddress\x12\'\n\x04name\x18\t \x01(\x0b\x32\x19.cms.common.v1.PersonName\x12(\n\rdate_of_death\x18\n \x01(\x0b\x32\x11.google.type.Date\x12.\n\x0crelationship\x18\x0b \x01(\x0b\x32\x18.cms.dwp.v1.Relationship\x12\x15\n\rprevious_nino\x18\x0c \x01(\t\x12\x16\n\x0e\x63ms_originated\x18\r \x01(\x08\x12/\n\x0b\x63hange_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb9\x01\n\x12\x44\x65\x64uctionRequested\x12\x14\n\x0c\x64\x65\x64uction_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x35\n\x0binstruction\x18\x03 \x01(\x0b\x32 .cms.dwp.v1.DeductionInstruction\x12+\n\x06origin\x18\x04 \x01(\x0e\x32\x1b.cms.dwp.v1.DeductionOrigin\x12\x18\n\x10\x62\x65neficiary_nino\x18\x05 \x01(\t\"\xcd\x01\n\x15\x44\x65\x64uctionDecisionMade\x12\x14\n\x0c\x64\x65\x64uction_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12/\n\x08\x64\x65\x63ision\x18\x03 \x01(\x0b\x32\x1d.cms.dwp.v1.DeductionDecision\x12)\n\x05state\x18\x04 \x01(\x0e\x32\x1a.cms.dwp.v1.DeductionState\x12\x31\n\rcurrent_terms\x18\x05 \x01(\x0b\x32\x1a.cms.dwp.v1.DeductionTerms\"\xbd\x02\n\x0e\x44\x65\x64uctionEnded\x12\x14\n\x0c\x64\x65\x64uction_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x32\n\nend_reason\x18\x03 \x01(\x0e\x32\x1e.cms.dwp.v1.DeductionEndReason\x12\x44\n\x13\x63\x61ncellation_reason\x18\x04 \x01(\x0e\x32\'.cms.dwp.v1.DeductionCancellationReason\x12#\n\x08\x65nd_date\x18\x05 \x01(\x0b\x32\x11.google.type.Date\x12/\n\x0b\x66inal_terms\x18\x06 \x01(\x0b\x32\x1a.cms.dwp.v1.DeductionTerms\x12\x34\n\x10\x61ward_end_reason\x18\x07 \x01(\x0e\x32\x1a.cms.dwp.v1.AwardEndReason*\xf0\x01\n\x11\x42\x65nefitChangeKind\x12#\n\x1f\x42\x45NEFIT_CHANGE_KIND_UNSPECIFIED\x10\x00\x12%\n!BENEFIT_CHANGE_KIND_AWARD_STARTED\x10\x01\x12&\n\"BENEFIT_CHANGE_KIND_AMOUNT_CHANGED\x10\x02\x12!\n\x1d\x42\x45NEFIT_CHANGE_KIND_SUSPENDED\x10\x03\x12\x1f\n\x1b\x42\x45NEFIT_CHANGE_KIND_RESUMED\x10\x04\x12#\n\x1f\x42\x45NEFIT_CHANGE_KIND_AWARD_ENDED\x10\x05*\xa1\x02\n\x19PersonalDetailsChangeKind\x12,\n(PERSONAL_DETAILS_CHANGE_KIND_UNSPECIFIED\x10\x00\x12(\n$PERSONAL_DETAILS_CHANGE_KIND_ADDRESS\x10\x01\x12%\n!PERSONAL_DETAILS_CHANGE_KIND_NAME\x10\x02\x12&\n\"PERSONAL_DETAILS_CHANGE_KIND_DEATH\x10\x03\x12-\n)PERSONAL_DETAILS_CHANGE_KIND_RELATIONSHIP\x10\x04\x12.\n*PERSONAL_DETAILS_CHANGE_KIND_NINO_REPLACED\x10\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x17\x63ms/dwp/v1/events.proto\x12\ncms.dwp.v1\x1a!cms/common/v1/event_options.proto\x1a\x19\x63ms/common/v1/types.proto\x1a\x1a\x63ms/dwp/v1/resources.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"\xa7\x03\n\x19\x42\x65nefitInformationChanged\x12\x13\n\x0binterest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\"\n\x04role\x18\x03 \x01(\x0e\x32\x14.cms.dwp.v1.CaseRole\x12\x11\n\tperson_id\x18\x04 \x01(\t\x12\x0c\n\x04nino\x18\x05 \x01(\t\x12\x32\n\x0b\x63hange_kind\x18\x06 \x01(\x0e\x32\x1d.cms.dwp.v1.BenefitChangeKind\x12)\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x07 \x01(\x0b\x32\x11.google.type.Date\x12\'\n\x05\x61ward\x18\x08 \x01(\x0b\x32\x18.cms.dwp.v1.BenefitAward\x12\x36\n\x0fprevious_amount\x18\t \x01(\x0b\x32\x1d.cms.common.v1.PeriodicAmount\x12/\n\x0b\x63hange_time\x18\n \x01(\x0b\x32\x1a.google.protobuf.Timestamp:.\xa2\xbb\x18*uk.gov.cms.dwp.interest.benefit_changed.v1\"\xb3\x04\n\x16PersonalDetailsChanged\x12\x13\n\x0binterest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\"\n\x04role\x18\x03 \x01(\x0e\x32\x14.cms.dwp.v1.CaseRole\x12\x11\n\tperson_id\x18\x04 \x01(\t\x12\x0c\n\x04nino\x18\x05 \x01(\t\x12;\n\x0c\x63hange_kinds\x18\x06 \x03(\x0e\x32%.cms.dwp.v1.PersonalDetailsChangeKind\x12)\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x07 \x01(\x0b\x32\x11.google.type.Date\x12*\n\x07\x61\x64\x64ress\x18\x08 \x01(\x0b\x32\x19.cms.dwp.v1.PersonAddress\x12\'\n\x04name\x18\t \x01(\x0b\x32\x19.cms.common.v1.PersonName\x12(\n\rdate_of_death\x18\n \x01(\x0b\x32\x11.google.type.Date\x12.\n\x0crelationship\x18\x0b \x01(\x0b\x32\x18.cms.dwp.v1.Relationship\x12\x15\n\rprevious_nino\x18\x0c \x01(\t\x12\x16\n\x0e\x63ms_originated\x18\r \x01(\x08\x12/\n\x0b\x63hange_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.Timestamp:7\xa2\xbb\x18\x33uk.gov.cms.dwp.interest.personal_details_changed.v1\"\xe4\x01\n\x12\x44\x65\x64uctionRequested\x12\x14\n\x0c\x64\x65\x64uction_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x35\n\x0binstruction\x18\x03 \x01(\x0b\x32 .cms.dwp.v1.DeductionInstruction\x12+\n\x06origin\x18\x04 \x01(\x0e\x32\x1b.cms.dwp.v1.DeductionOrigin\x12\x18\n\x10\x62\x65neficiary_nino\x18\x05 \x01(\t:)\xa2\xbb\x18%uk.gov.cms.dwp.deduction.requested.v1\"\xf6\x01\n\x15\x44\x65\x64uctionDecisionMade\x12\x14\n\x0c\x64\x65\x64uction_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12/\n\x08\x64\x65\x63ision\x18\x03 \x01(\x0b\x32\x1d.cms.dwp.v1.DeductionDecision\x12)\n\x05state\x18\x04 \x01(\x0e\x32\x1a.cms.dwp.v1.DeductionState\x12\x31\n\rcurrent_terms\x18\x05 \x01(\x0b\x32\x1a.cms.dwp.v1.DeductionTerms:\'\xa2\xbb\x18#uk.gov.cms.dwp.deduction.decided.v1\"\xe4\x02\n\x0e\x44\x65\x64uctionEnded\x12\x14\n\x0c\x64\x65\x64uction_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x32\n\nend_reason\x18\x03 \x01(\x0e\x32\x1e.cms.dwp.v1.DeductionEndReason\x12\x44\n\x13\x63\x61ncellation_reason\x18\x04 \x01(\x0e\x32\'.cms.dwp.v1.DeductionCancellationReason\x12#\n\x08\x65nd_date\x18\x05 \x01(\x0b\x32\x11.google.type.Date\x12/\n\x0b\x66inal_terms\x18\x06 \x01(\x0b\x32\x1a.cms.dwp.v1.DeductionTerms\x12\x34\n\x10\x61ward_end_reason\x18\x07 \x01(\x0e\x32\x1a.cms.dwp.v1.AwardEndReason:%\xa2\xbb\x18!uk.gov.cms.dwp.deduction.ended.v1*\xf0\x01\n\x11\x42\x65nefitChangeKind\x12#\n\x1f\x42\x45NEFIT_CHANGE_KIND_UNSPECIFIED\x10\x00\x12%\n!BENEFIT_CHANGE_KIND_AWARD_STARTED\x10\x01\x12&\n\"BENEFIT_CHANGE_KIND_AMOUNT_CHANGED\x10\x02\x12!\n\x1d\x42\x45NEFIT_CHANGE_KIND_SUSPENDED\x10\x03\x12\x1f\n\x1b\x42\x45NEFIT_CHANGE_KIND_RESUMED\x10\x04\x12#\n\x1f\x42\x45NEFIT_CHANGE_KIND_AWARD_ENDED\x10\x05*\xa1\x02\n\x19PersonalDetailsChangeKind\x12,\n(PERSONAL_DETAILS_CHANGE_KIND_UNSPECIFIED\x10\x00\x12(\n$PERSONAL_DETAILS_CHANGE_KIND_ADDRESS\x10\x01\x12%\n!PERSONAL_DETAILS_CHANGE_KIND_NAME\x10\x02\x12&\n\"PERSONAL_DETAILS_CHANGE_KIND_DEATH\x10\x03\x12-\n)PERSONAL_DETAILS_CHANGE_KIND_RELATIONSHIP\x10\x04\x12.\n*PERSONAL_DETAILS_CHANGE_KIND_NINO_REPLACED\x10\x05\x42!\xa2\xbb\x18\x11\x63ms.dwp.events.v1\xaa\xbb\x18\x08/cms/dwpb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cms.dwp.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
-  _globals['_BENEFITCHANGEKIND']._serialized_start=1755
-  _globals['_BENEFITCHANGEKIND']._serialized_end=1995
-  _globals['_PERSONALDETAILSCHANGEKIND']._serialized_start=1998
-  _globals['_PERSONALDETAILSCHANGEKIND']._serialized_end=2287
-  _globals['_BENEFITINFORMATIONCHANGED']._serialized_start=152
-  _globals['_BENEFITINFORMATIONCHANGED']._serialized_end=527
-  _globals['_PERSONALDETAILSCHANGED']._serialized_start=530
-  _globals['_PERSONALDETAILSCHANGED']._serialized_end=1036
-  _globals['_DEDUCTIONREQUESTED']._serialized_start=1039
-  _globals['_DEDUCTIONREQUESTED']._serialized_end=1224
-  _globals['_DEDUCTIONDECISIONMADE']._serialized_start=1227
-  _globals['_DEDUCTIONDECISIONMADE']._serialized_end=1432
-  _globals['_DEDUCTIONENDED']._serialized_start=1435
-  _globals['_DEDUCTIONENDED']._serialized_end=1752
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\242\273\030\021cms.dwp.events.v1\252\273\030\010/cms/dwp'
+  _globals['_BENEFITINFORMATIONCHANGED']._loaded_options = None
+  _globals['_BENEFITINFORMATIONCHANGED']._serialized_options = b'\242\273\030*uk.gov.cms.dwp.interest.benefit_changed.v1'
+  _globals['_PERSONALDETAILSCHANGED']._loaded_options = None
+  _globals['_PERSONALDETAILSCHANGED']._serialized_options = b'\242\273\0303uk.gov.cms.dwp.interest.personal_details_changed.v1'
+  _globals['_DEDUCTIONREQUESTED']._loaded_options = None
+  _globals['_DEDUCTIONREQUESTED']._serialized_options = b'\242\273\030%uk.gov.cms.dwp.deduction.requested.v1'
+  _globals['_DEDUCTIONDECISIONMADE']._loaded_options = None
+  _globals['_DEDUCTIONDECISIONMADE']._serialized_options = b'\242\273\030#uk.gov.cms.dwp.deduction.decided.v1'
+  _globals['_DEDUCTIONENDED']._loaded_options = None
+  _globals['_DEDUCTIONENDED']._serialized_options = b'\242\273\030!uk.gov.cms.dwp.deduction.ended.v1'
+  _globals['_BENEFITCHANGEKIND']._serialized_start=2018
+  _globals['_BENEFITCHANGEKIND']._serialized_end=2258
+  _globals['_PERSONALDETAILSCHANGEKIND']._serialized_start=2261
+  _globals['_PERSONALDETAILSCHANGEKIND']._serialized_end=2550
+  _globals['_BENEFITINFORMATIONCHANGED']._serialized_start=187
+  _globals['_BENEFITINFORMATIONCHANGED']._serialized_end=610
+  _globals['_PERSONALDETAILSCHANGED']._serialized_start=613
+  _globals['_PERSONALDETAILSCHANGED']._serialized_end=1176
+  _globals['_DEDUCTIONREQUESTED']._serialized_start=1179
+  _globals['_DEDUCTIONREQUESTED']._serialized_end=1407
+  _globals['_DEDUCTIONDECISIONMADE']._serialized_start=1410
+  _globals['_DEDUCTIONDECISIONMADE']._serialized_end=1656
+  _globals['_DEDUCTIONENDED']._serialized_start=1659
+  _globals['_DEDUCTIONENDED']._serialized_end=2015
 # @@protoc_insertion_point(module_scope)

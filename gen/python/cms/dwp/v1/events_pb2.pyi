@@ -90,18 +90,11 @@ Global___PersonalDetailsChangeKind: _TypeAlias = PersonalDetailsChangeKind  # no
 @_typing.final
 class BenefitInformationChanged(_message.Message):
     """Kafka event payloads published by dwp-gateway through its transactional outbox, in a CloudEvents
-    binary-mode envelope (source `/cms/dwp`, content type `application/protobuf`, dataschema naming the
-    message). All go to topic `cms.dwp.events.v1`. The CloudEvent id (the outbox row id) is the consumer's
-    dedupe key. The CloudEvent subject is `interests/{interest_id}` or `deductions/{deduction_id}`;
-    keys and subjects never contain a NINO.
-
-    | Message                   | CloudEvents type                                    | Key          |
-    |---------------------------|-----------------------------------------------------|--------------|
-    | BenefitInformationChanged | uk.gov.cms.dwp.interest.benefit_changed.v1          | interest_id  |
-    | PersonalDetailsChanged    | uk.gov.cms.dwp.interest.personal_details_changed.v1 | interest_id  |
-    | DeductionRequested        | uk.gov.cms.dwp.deduction.requested.v1               | deduction_id |
-    | DeductionDecisionMade     | uk.gov.cms.dwp.deduction.decided.v1                 | deduction_id |
-    | DeductionEnded            | uk.gov.cms.dwp.deduction.ended.v1                   | deduction_id |
+    binary-mode envelope (content type `application/protobuf`, dataschema naming the message). Each message
+    declares its CloudEvents type (option event_type); the file its topic and source. The CloudEvent id (the
+    outbox row id) is the consumer's dedupe key. The CloudEvent subject and key are `interests/{interest_id}`
+    for the broadcasts (BenefitInformationChanged, PersonalDetailsChanged) and `deductions/{deduction_id}` for
+    the deduction events; keys and subjects never contain a NINO.
 
     Broadcasts (the first two) are published only for an ACTIVE BusinessInterest, one event per matching
     interest (so per case), keyed by its interest_id so one case's view of one person stays in order. No

@@ -22,29 +22,43 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from cms.common.v1 import event_options_pb2 as cms_dot_common_dot_v1_dot_event__options__pb2
 from cms.hmrc.v1 import resources_pb2 as cms_dot_hmrc_dot_v1_dot_resources__pb2
 from google.type import date_pb2 as google_dot_type_dot_date__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x63ms/hmrc/v1/events.proto\x12\x0b\x63ms.hmrc.v1\x1a\x1b\x63ms/hmrc/v1/resources.proto\x1a\x16google/type/date.proto\"\xe4\x02\n\x13\x41nnualIncomeUpdated\x12\x13\n\x0binterest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x0c\n\x04nino\x18\x03 \x01(\t\x12-\n\x12\x61nnual_review_date\x18\x04 \x01(\x0b\x32\x11.google.type.Date\x12\x10\n\x08tax_year\x18\x05 \x01(\t\x12\x1a\n\x12gross_income_pence\x18\x06 \x01(\x03\x12)\n\x06source\x18\x07 \x01(\x0e\x32\x19.cms.hmrc.v1.IncomeSource\x12\x37\n\ncomponents\x18\x08 \x01(\x0b\x32#.cms.hmrc.v1.EarnedIncomeComponents\x12\x18\n\x10income_data_held\x18\t \x01(\x08\x12\x19\n\x11previous_tax_year\x18\n \x01(\t\x12#\n\x1bprevious_gross_income_pence\x18\x0b \x01(\x03\"\x9c\x02\n\x17RtiCurrentIncomeChanged\x12\x13\n\x0binterest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x0c\n\x04nino\x18\x03 \x01(\t\x12#\n\x1b\x63urrent_weekly_income_pence\x18\x04 \x01(\x03\x12$\n\x1cprevious_weekly_income_pence\x18\x05 \x01(\x03\x12\x1b\n\x13\x63hange_basis_points\x18\x06 \x01(\x05\x12.\n\x13latest_payment_date\x18\x07 \x01(\x0b\x32\x11.google.type.Date\x12\x35\n\x0b\x65mployments\x18\x08 \x03(\x0b\x32 .cms.hmrc.v1.RtiEmploymentIncome\"\xd0\x01\n,DeductionFromEarningsEmployerDetailsProvided\x12\x13\n\x0binterest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x0c\n\x04nino\x18\x03 \x01(\t\x12>\n\x0e\x64\x65\x64uction_type\x18\x04 \x01(\x0e\x32&.cms.hmrc.v1.DeductionFromEarningsType\x12,\n\x0b\x65mployments\x18\x05 \x03(\x0b\x32\x17.cms.hmrc.v1.Employment\"\xc0\x02\n\x14\x44\x65oEmploymentChanged\x12\x13\n\x0binterest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x0c\n\x04nino\x18\x03 \x01(\t\x12\x36\n\x0b\x63hange_kind\x18\x04 \x01(\x0e\x32!.cms.hmrc.v1.EmploymentChangeKind\x12&\n\x0b\x63hange_date\x18\x05 \x01(\x0b\x32\x11.google.type.Date\x12+\n\nemployment\x18\x06 \x01(\x0b\x32\x17.cms.hmrc.v1.Employment\x12\x34\n\x13previous_employment\x18\x07 \x01(\x0b\x32\x17.cms.hmrc.v1.Employment\x12\x31\n\x10live_employments\x18\x08 \x03(\x0b\x32\x17.cms.hmrc.v1.Employment\"\xc4\x01\n\x1b\x43hildBenefitEndDateNotified\x12\x13\n\x0binterest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x15\n\rclaimant_nino\x18\x03 \x01(\t\x12:\n\x0c\x63hild_status\x18\x04 \x01(\x0b\x32$.cms.hmrc.v1.ChildBenefitChildStatus\x12,\n\x11previous_end_date\x18\x05 \x01(\x0b\x32\x11.google.type.Date\"\xc6\x01\n\x15UnearnedIncomeUpdated\x12\x13\n\x0binterest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x0c\n\x04nino\x18\x03 \x01(\t\x12-\n\x12\x61nnual_review_date\x18\x04 \x01(\x0b\x32\x11.google.type.Date\x12\x14\n\x0cvariation_id\x18\x05 \x01(\t\x12\x34\n\x0funearned_income\x18\x06 \x01(\x0b\x32\x1b.cms.hmrc.v1.UnearnedIncome*\xb2\x02\n\x14\x45mploymentChangeKind\x12&\n\"EMPLOYMENT_CHANGE_KIND_UNSPECIFIED\x10\x00\x12+\n\'EMPLOYMENT_CHANGE_KIND_EMPLOYMENT_ENDED\x10\x01\x12-\n)EMPLOYMENT_CHANGE_KIND_EMPLOYMENT_STARTED\x10\x02\x12\x33\n/EMPLOYMENT_CHANGE_KIND_EMPLOYER_DETAILS_CHANGED\x10\x03\x12\x32\n.EMPLOYMENT_CHANGE_KIND_PAYROLL_DETAILS_CHANGED\x10\x04\x12-\n)EMPLOYMENT_CHANGE_KIND_POTENTIALLY_CEASED\x10\x05\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x18\x63ms/hmrc/v1/events.proto\x12\x0b\x63ms.hmrc.v1\x1a!cms/common/v1/event_options.proto\x1a\x1b\x63ms/hmrc/v1/resources.proto\x1a\x16google/type/date.proto\"\x9b\x03\n\x13\x41nnualIncomeUpdated\x12\x13\n\x0binterest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x0c\n\x04nino\x18\x03 \x01(\t\x12-\n\x12\x61nnual_review_date\x18\x04 \x01(\x0b\x32\x11.google.type.Date\x12\x10\n\x08tax_year\x18\x05 \x01(\t\x12\x1a\n\x12gross_income_pence\x18\x06 \x01(\x03\x12)\n\x06source\x18\x07 \x01(\x0e\x32\x19.cms.hmrc.v1.IncomeSource\x12\x37\n\ncomponents\x18\x08 \x01(\x0b\x32#.cms.hmrc.v1.EarnedIncomeComponents\x12\x18\n\x10income_data_held\x18\t \x01(\x08\x12\x19\n\x11previous_tax_year\x18\n \x01(\t\x12#\n\x1bprevious_gross_income_pence\x18\x0b \x01(\x03:5\xa2\xbb\x18\x31uk.gov.cms.hmrc.interest.annual_income_updated.v1\"\xd8\x02\n\x17RtiCurrentIncomeChanged\x12\x13\n\x0binterest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x0c\n\x04nino\x18\x03 \x01(\t\x12#\n\x1b\x63urrent_weekly_income_pence\x18\x04 \x01(\x03\x12$\n\x1cprevious_weekly_income_pence\x18\x05 \x01(\x03\x12\x1b\n\x13\x63hange_basis_points\x18\x06 \x01(\x05\x12.\n\x13latest_payment_date\x18\x07 \x01(\x0b\x32\x11.google.type.Date\x12\x35\n\x0b\x65mployments\x18\x08 \x03(\x0b\x32 .cms.hmrc.v1.RtiEmploymentIncome::\xa2\xbb\x18\x36uk.gov.cms.hmrc.interest.rti_current_income_changed.v1\"\x8b\x02\n,DeductionFromEarningsEmployerDetailsProvided\x12\x13\n\x0binterest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x0c\n\x04nino\x18\x03 \x01(\t\x12>\n\x0e\x64\x65\x64uction_type\x18\x04 \x01(\x0e\x32&.cms.hmrc.v1.DeductionFromEarningsType\x12,\n\x0b\x65mployments\x18\x05 \x03(\x0b\x32\x17.cms.hmrc.v1.Employment:9\xa2\xbb\x18\x35uk.gov.cms.hmrc.interest.employer_details_provided.v1\"\xf8\x02\n\x14\x44\x65oEmploymentChanged\x12\x13\n\x0binterest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x0c\n\x04nino\x18\x03 \x01(\t\x12\x36\n\x0b\x63hange_kind\x18\x04 \x01(\x0e\x32!.cms.hmrc.v1.EmploymentChangeKind\x12&\n\x0b\x63hange_date\x18\x05 \x01(\x0b\x32\x11.google.type.Date\x12+\n\nemployment\x18\x06 \x01(\x0b\x32\x17.cms.hmrc.v1.Employment\x12\x34\n\x13previous_employment\x18\x07 \x01(\x0b\x32\x17.cms.hmrc.v1.Employment\x12\x31\n\x10live_employments\x18\x08 \x03(\x0b\x32\x17.cms.hmrc.v1.Employment:6\xa2\xbb\x18\x32uk.gov.cms.hmrc.interest.deo_employment_changed.v1\"\x85\x02\n\x1b\x43hildBenefitEndDateNotified\x12\x13\n\x0binterest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x15\n\rclaimant_nino\x18\x03 \x01(\t\x12:\n\x0c\x63hild_status\x18\x04 \x01(\x0b\x32$.cms.hmrc.v1.ChildBenefitChildStatus\x12,\n\x11previous_end_date\x18\x05 \x01(\x0b\x32\x11.google.type.Date:?\xa2\xbb\x18;uk.gov.cms.hmrc.interest.child_benefit_end_date_notified.v1\"\xff\x01\n\x15UnearnedIncomeUpdated\x12\x13\n\x0binterest_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x0c\n\x04nino\x18\x03 \x01(\t\x12-\n\x12\x61nnual_review_date\x18\x04 \x01(\x0b\x32\x11.google.type.Date\x12\x14\n\x0cvariation_id\x18\x05 \x01(\t\x12\x34\n\x0funearned_income\x18\x06 \x01(\x0b\x32\x1b.cms.hmrc.v1.UnearnedIncome:7\xa2\xbb\x18\x33uk.gov.cms.hmrc.interest.unearned_income_updated.v1*\xb2\x02\n\x14\x45mploymentChangeKind\x12&\n\"EMPLOYMENT_CHANGE_KIND_UNSPECIFIED\x10\x00\x12+\n\'EMPLOYMENT_CHANGE_KIND_EMPLOYMENT_ENDED\x10\x01\x12-\n)EMPLOYMENT_CHANGE_KIND_EMPLOYMENT_STARTED\x10\x02\x12\x33\n/EMPLOYMENT_CHANGE_KIND_EMPLOYER_DETAILS_CHANGED\x10\x03\x12\x32\n.EMPLOYMENT_CHANGE_KIND_PAYROLL_DETAILS_CHANGED\x10\x04\x12-\n)EMPLOYMENT_CHANGE_KIND_POTENTIALLY_CEASED\x10\x05\x42#\xa2\xbb\x18\x12\x63ms.hmrc.events.v1\xaa\xbb\x18\t/cms/hmrcb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cms.hmrc.v1.events_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
-  _globals['_EMPLOYMENTCHANGEKIND']._serialized_start=1675
-  _globals['_EMPLOYMENTCHANGEKIND']._serialized_end=1981
-  _globals['_ANNUALINCOMEUPDATED']._serialized_start=95
-  _globals['_ANNUALINCOMEUPDATED']._serialized_end=451
-  _globals['_RTICURRENTINCOMECHANGED']._serialized_start=454
-  _globals['_RTICURRENTINCOMECHANGED']._serialized_end=738
-  _globals['_DEDUCTIONFROMEARNINGSEMPLOYERDETAILSPROVIDED']._serialized_start=741
-  _globals['_DEDUCTIONFROMEARNINGSEMPLOYERDETAILSPROVIDED']._serialized_end=949
-  _globals['_DEOEMPLOYMENTCHANGED']._serialized_start=952
-  _globals['_DEOEMPLOYMENTCHANGED']._serialized_end=1272
-  _globals['_CHILDBENEFITENDDATENOTIFIED']._serialized_start=1275
-  _globals['_CHILDBENEFITENDDATENOTIFIED']._serialized_end=1471
-  _globals['_UNEARNEDINCOMEUPDATED']._serialized_start=1474
-  _globals['_UNEARNEDINCOMEUPDATED']._serialized_end=1672
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\242\273\030\022cms.hmrc.events.v1\252\273\030\t/cms/hmrc'
+  _globals['_ANNUALINCOMEUPDATED']._loaded_options = None
+  _globals['_ANNUALINCOMEUPDATED']._serialized_options = b'\242\273\0301uk.gov.cms.hmrc.interest.annual_income_updated.v1'
+  _globals['_RTICURRENTINCOMECHANGED']._loaded_options = None
+  _globals['_RTICURRENTINCOMECHANGED']._serialized_options = b'\242\273\0306uk.gov.cms.hmrc.interest.rti_current_income_changed.v1'
+  _globals['_DEDUCTIONFROMEARNINGSEMPLOYERDETAILSPROVIDED']._loaded_options = None
+  _globals['_DEDUCTIONFROMEARNINGSEMPLOYERDETAILSPROVIDED']._serialized_options = b'\242\273\0305uk.gov.cms.hmrc.interest.employer_details_provided.v1'
+  _globals['_DEOEMPLOYMENTCHANGED']._loaded_options = None
+  _globals['_DEOEMPLOYMENTCHANGED']._serialized_options = b'\242\273\0302uk.gov.cms.hmrc.interest.deo_employment_changed.v1'
+  _globals['_CHILDBENEFITENDDATENOTIFIED']._loaded_options = None
+  _globals['_CHILDBENEFITENDDATENOTIFIED']._serialized_options = b'\242\273\030;uk.gov.cms.hmrc.interest.child_benefit_end_date_notified.v1'
+  _globals['_UNEARNEDINCOMEUPDATED']._loaded_options = None
+  _globals['_UNEARNEDINCOMEUPDATED']._serialized_options = b'\242\273\0303uk.gov.cms.hmrc.interest.unearned_income_updated.v1'
+  _globals['_EMPLOYMENTCHANGEKIND']._serialized_start=2062
+  _globals['_EMPLOYMENTCHANGEKIND']._serialized_end=2368
+  _globals['_ANNUALINCOMEUPDATED']._serialized_start=130
+  _globals['_ANNUALINCOMEUPDATED']._serialized_end=541
+  _globals['_RTICURRENTINCOMECHANGED']._serialized_start=544
+  _globals['_RTICURRENTINCOMECHANGED']._serialized_end=888
+  _globals['_DEDUCTIONFROMEARNINGSEMPLOYERDETAILSPROVIDED']._serialized_start=891
+  _globals['_DEDUCTIONFROMEARNINGSEMPLOYERDETAILSPROVIDED']._serialized_end=1158
+  _globals['_DEOEMPLOYMENTCHANGED']._serialized_start=1161
+  _globals['_DEOEMPLOYMENTCHANGED']._serialized_end=1537
+  _globals['_CHILDBENEFITENDDATENOTIFIED']._serialized_start=1540
+  _globals['_CHILDBENEFITENDDATENOTIFIED']._serialized_end=1801
+  _globals['_UNEARNEDINCOMEUPDATED']._serialized_start=1804
+  _globals['_UNEARNEDINCOMEUPDATED']._serialized_end=2059
 # @@protoc_insertion_point(module_scope)

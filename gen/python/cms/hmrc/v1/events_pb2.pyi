@@ -58,21 +58,14 @@ Global___EmploymentChangeKind: _TypeAlias = EmploymentChangeKind  # noqa: Y015
 @_typing.final
 class AnnualIncomeUpdated(_message.Message):
     """Events published by hmrc-gateway (the HMRC feeds), through its transactional outbox, in a
-    CloudEvents binary-mode envelope (source "/cms/hmrc", subject "interests/{interest_id}",
-    content-type application/protobuf, dataschema naming the message).
+    CloudEvents binary-mode envelope (subject "interests/{interest_id}", content-type application/protobuf,
+    dataschema naming the message). Each message declares its CloudEvents type (option event_type); the file
+    its topic and source.
 
     A feed publishes only for a person in whom a case has an ACTIVE interest (RegisterInterest), one
     event per interest: two cases interested in the same person each get their own event. The aggregate
     is the interest, so every event is keyed by `interest_id` (per-interest order is kept) and carries
     the case_id for routing.
-
-    All on topic `cms.hmrc.events.v1`, Kafka key = interest_id:
-      AnnualIncomeUpdated                          uk.gov.cms.hmrc.interest.annual_income_updated.v1
-      RtiCurrentIncomeChanged                      uk.gov.cms.hmrc.interest.rti_current_income_changed.v1
-      DeductionFromEarningsEmployerDetailsProvided uk.gov.cms.hmrc.interest.employer_details_provided.v1
-      DeoEmploymentChanged                         uk.gov.cms.hmrc.interest.deo_employment_changed.v1
-      ChildBenefitEndDateNotified                  uk.gov.cms.hmrc.interest.child_benefit_end_date_notified.v1
-      UnearnedIncomeUpdated                        uk.gov.cms.hmrc.interest.unearned_income_updated.v1
 
     The annual update of the HMRC figure (INTEREST_TYPE_ANNUAL_INCOME_UPDATE), published 30 days before
     each anniversary of the case's annual review date, for the annual review (regs 19-21, 35(2)).

@@ -16,6 +16,7 @@ from cms.calculation.v1 import resources_pb2 as pb
 from cms_platform import outbox
 from cms_platform.clock import Clock
 from cms_platform.errors import DomainError, FieldViolation, InvalidArgument, NotFound
+from cms_platform.events import topic_of
 from cms_platform.idempotency import remember, request_hash, run_idempotent
 from cms_platform.models import IdempotentRequest
 from cms_platform.paging import page
@@ -27,9 +28,7 @@ from . import convert
 from .models import StoredCalculation
 from .statements import render_statement
 
-TOPIC = "cms.calculation.events.v1"
-SOURCE = "/cms/calculation"
-CALCULATION_CREATED = "uk.gov.cms.calculation.calculation.created.v1"
+TOPIC = topic_of(events_pb2.CalculationCreated)
 BULK_METHOD = "BulkCalculate"
 MAX_BULK_ITEMS = 1000
 
@@ -138,9 +137,6 @@ def create(
     outbox.publish(
         db_session,
         clock=clock,
-        topic=TOPIC,
-        event_type=CALCULATION_CREATED,
-        source=SOURCE,
         key=case_reference,
         subject=calc.name,
         message=event,

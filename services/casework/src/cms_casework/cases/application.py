@@ -317,7 +317,6 @@ def record_checks(db: Session, *, row: CaseRecord, checks: Checks, clock: Clock)
         store.publish(
             db,
             clock,
-            "case.application_verified",
             case.name,
             ev.ApplicationVerified(
                 case_id=row.id,
@@ -556,7 +555,6 @@ def _record_on_case(
     store.publish(
         db,
         clock,
-        "case.calculated",
         case.name,
         ev.CaseCalculated(
             case_id=row.id,
@@ -681,7 +679,6 @@ def issue_payment_plan(
     store.publish(
         db,
         clock,
-        "case.payment_plan_issued",
         case.name,
         ev.PaymentPlanIssued(
             case_id=row.id,

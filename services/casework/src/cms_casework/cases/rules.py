@@ -6,7 +6,7 @@ import datetime as dt
 
 from cms_platform.convert import date_or_violation, years_after
 from cms_platform.errors import ViolationCollector
-from cms_platform.population.nino import normalise_nino, valid_nino
+from cms_platform.identifiers import normalise_nino, valid_nino
 
 __all__ = ["check_new_case", "normalise_nino", "valid_nino"]
 

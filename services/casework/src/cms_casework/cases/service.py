@@ -28,17 +28,17 @@ from cms_platform.errors import (
     PreconditionViolation,
     ViolationCollector,
 )
+from cms_platform.events import event_type
 from cms_platform.identity import Caller
 from cms_platform.paging import page
 
 from .. import access, correspondence, store
 from ..downstream import call
 from ..models import CaseRecord, ClientRecord, PaymentPlanRecord, ServiceRequestRecord
-from ..store import SOURCE, TOPIC  # noqa: F401 - the event topic and source other suites import from here
+from ..store import TOPIC  # noqa: F401 - the event topic other suites import from here
 from . import rules
 
-CASE_CREATED = "uk.gov.cms.casework.case.created.v1"
-CASE_CALCULATED = "uk.gov.cms.casework.case.calculated.v1"
+CASE_CALCULATED = event_type(ev.CaseCalculated)
 _OPEN_SR = (
     "SERVICE_REQUEST_STATUS_OPEN",
     "SERVICE_REQUEST_STATUS_IN_PROGRESS",
@@ -158,7 +158,6 @@ def create(db: Session, *, request: api.CreateCaseRequest, caller: Caller, clock
     store.publish(
         db,
         clock,
-        "case.created",
         case.name,
         ev.CaseCreated(
             case_id=cid,
@@ -378,7 +377,6 @@ def close_case(
     store.publish(
         db,
         clock,
-        "case.closed",
         case.name,
         ev.CaseClosed(
             case_id=row.id,

@@ -72,7 +72,6 @@ def _completed(db: Session, clock: Clock, case_id: str, change: pb.ChangeOfCircu
     store.publish(
         db,
         clock,
-        "change_of_circumstances.completed",
         f"cases/{case_id}",
         ev.ChangeOfCircumstancesCompleted(
             case_id=case_id,
@@ -287,7 +286,6 @@ def report(
         store.publish(
             db,
             clock,
-            "change_of_circumstances.suspicious_activity_flagged",
             case.name,
             ev.SuspiciousActivityFlagged(
                 case_id=row.id,
@@ -303,7 +301,6 @@ def report(
     store.publish(
         db,
         clock,
-        "change_of_circumstances.reported",
         case.name,
         ev.ChangeOfCircumstancesReported(
             case_id=row.id,
@@ -959,7 +956,6 @@ def _record_application(
         store.publish(
             s,
             clock,
-            "client.death_recorded",
             client_name,
             ev.ClientDeathRecorded(
                 client_id=client_id,

@@ -75,7 +75,6 @@ def record_unacceptable_behaviour(
     store.publish(
         db,
         clock,
-        "client.unacceptable_behaviour_recorded",
         client.name,
         ev.UnacceptableBehaviourRecorded(
             client_id=client_id,
@@ -105,7 +104,6 @@ def _pv_changed(db: Session, client: pb.Client, clock: Clock) -> None:
     store.publish(
         db,
         clock,
-        "client.potentially_violent_status_changed",
         client.name,
         ev.PotentiallyViolentStatusChanged(
             client_id=client.name.removeprefix("clients/"),

@@ -114,7 +114,6 @@ def raise_sr(
     store.publish(
         db,
         clock,
-        "service_request.created",
         f"cases/{case_row.id}",
         ev.ServiceRequestCreated(
             case_id=case_row.id,
@@ -321,7 +320,6 @@ def move(
     store.publish(
         db,
         clock,
-        "service_request.status_changed",
         f"cases/{row.case_id}",
         ev.ServiceRequestStatusChanged(
             case_id=row.case_id,
@@ -409,7 +407,6 @@ def assign(
     store.publish(
         db,
         clock,
-        "service_request.assigned",
         f"cases/{row.case_id}",
         ev.ServiceRequestAssigned(
             case_id=row.case_id, service_request=sr.name, owner=sr.owner, workgroup=sr.workgroup
@@ -460,7 +457,6 @@ def check_self_service_sla(db: Session, *, now: dt.datetime, clock: Clock) -> tu
         store.publish(
             db,
             clock,
-            "service_request.sla_breached",
             f"cases/{row.case_id}",
             ev.ServiceRequestSlaBreached(
                 case_id=row.case_id,

@@ -13,23 +13,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cms_platform.population import FIXTURES, Population
-from cms_platform.population._awards import state_pension_date
-from cms_platform.population.child_benefit import (
+from cms_simulation.population import FIXTURES, Population
+from cms_simulation.population._awards import state_pension_date
+from cms_simulation.population.child_benefit import (
     age_on,
     child_status,
     quarter_end_on_or_after,
     sixteen_terminal_date,
 )
-from cms_platform.population.dwp import MEANS_TESTED, live_awards, live_on, suspended_on
-from cms_platform.population.generator import CHILD_SLOTS, Generator
-from cms_platform.population.hmrc import (
+from cms_simulation.population.dwp import MEANS_TESTED, live_awards, live_on, suspended_on
+from cms_simulation.population.generator import CHILD_SLOTS, Generator
+from cms_simulation.population.hmrc import (
     PAYE,
     SELF_ASSESSMENT,
     hmrc_figure,
     latest_available_tax_year,
 )
-from cms_platform.population.model import (
+from cms_simulation.population.model import (
     Address,
     AwardEndReason,
     BenefitAward,
@@ -48,7 +48,7 @@ from cms_platform.population.model import (
     TaxYearIncome,
     UnearnedIncome,
 )
-from cms_platform.population.nino import (
+from cms_simulation.population.nino import (
     CHILD_PREFIXES,
     PEOPLE_PREFIXES,
     NinoScheme,
@@ -56,14 +56,14 @@ from cms_platform.population.nino import (
     normalise_nino,
     valid_nino,
 )
-from cms_platform.population.rti import (
+from cms_simulation.population.rti import (
     pay_day,
     paye_income_by_year,
     paye_income_for_year,
     person_paye_income,
     rti_payments,
 )
-from cms_platform.population.tax_year import (
+from cms_simulation.population.tax_year import (
     parse_tax_year,
     sa_tax_year,
     short_tax_year,

@@ -1,6 +1,6 @@
 """pytest plugin with the fixtures every suite uses: real databases, a real broker, real servers on port 0.
 
-Enable with `pytest_plugins = ["cms_platform.testing"]`. Backends:
+Enable with `pytest_plugins = ["cms_devkit.testing"]`. Backends:
 - database: `CMS_TEST_DATABASE=postgres` (default; a fresh database per test on 127.0.0.1:5432, or on a private
   server started for the session when nothing answers there) or `CMS_TEST_DATABASE=sqlite` (a file per test);
 - broker: KAFKA_BOOTSTRAP_SERVERS, else testcontainers when Docker answers, else Tansu on a free port.
@@ -16,11 +16,12 @@ from collections.abc import Callable, Iterator
 import grpc
 import pytest
 
-from . import devinfra
-from .clock import ManualClock
-from .db import drop_database, ensure_database
-from .identity import Caller, IdentityCodec, client_caller, service_caller, staff_caller
-from .settings import DEV_SIGNING_KEY
+from cms_platform.clock import ManualClock
+from cms_platform.db import drop_database, ensure_database
+from cms_platform.identity import Caller, IdentityCodec, client_caller, service_caller, staff_caller
+from cms_platform.settings import DEV_SIGNING_KEY
+
+from . import infra
 
 START = dt.datetime(2026, 4, 6, 9, 0, tzinfo=dt.UTC)
 
@@ -30,11 +31,11 @@ def postgres_server() -> Iterator[str | None]:
     if os.environ.get("CMS_TEST_DATABASE", "postgres") == "sqlite":
         yield None
         return
-    url = devinfra.postgres_server_url()
+    url = infra.postgres_server_url()
     if url:
         yield url
         return
-    private = devinfra.start_private_postgres()
+    private = infra.start_private_postgres()
     try:
         yield private.url
     finally:
@@ -83,7 +84,7 @@ def database_url(postgres_server, tmp_path, _database_dropper) -> Iterator[Calla
     def make(name: str) -> str:
         if postgres_server is None:
             return f"sqlite:///{tmp_path / name}.db"
-        url = devinfra.database_url(
+        url = infra.database_url(
             postgres_server, f"cms_t_{uuid.uuid4().hex[:10]}_{name.replace('-', '_')}"
         )
         ensure_database(url)
@@ -97,7 +98,7 @@ def database_url(postgres_server, tmp_path, _database_dropper) -> Iterator[Calla
 
 @pytest.fixture(scope="session")
 def kafka_bootstrap() -> Iterator[str]:
-    broker = devinfra.start_broker()
+    broker = infra.start_broker()
     try:
         yield broker.bootstrap
     finally:

@@ -1,7 +1,5 @@
-"""National Insurance numbers: validation (NIM39110) and the invertible index <-> NINO mapping of generated people.
-
-A NINO is two prefix letters, six digits and a suffix A-D. Neither prefix letter may be D, F, I, Q, U or V, the second
-may not be O, and BG, GB, KN, NK, NT, TN and ZZ are never issued. Spaces are tolerated and case is ignored here.
+"""National Insurance numbers of generated people: the invertible index <-> NINO mapping. The format rules are
+the platform's (cms_platform.identifiers).
 
 Generated people and children get NINO-format numbers from a keyed bijection (a 4-round Feistel network over the
 mixed-radix domain "prefix x 6 digits"), so a NINO decodes back to its index in O(1) with no table, and consecutive
@@ -17,47 +15,37 @@ Ranges (disjoint, and clear of the fixtures and test values):
 
 from __future__ import annotations
 
-import re
+from cms_platform.identifiers import (
+    ADMIN_PREFIXES,
+    NEVER_ISSUED,
+    SECOND_LETTERS,
+    format_nino,
+    normalise_nino,
+    valid_nino,
+    valid_prefix,
+)
 
-_FIRST = "ABCEGHJKLMNOPRSTWXYZ"
-_SECOND = "ABCEGHJKLMNPRSTWXYZ"
-NEVER_ISSUED = frozenset({"BG", "GB", "KN", "NK", "NT", "TN", "ZZ"})
-ADMIN_PREFIXES = frozenset({"OO", "CR", "FY", "MW", "NC"})
-_NINO = re.compile(r"^([A-Z]{2})(\d{6})([A-D])$")
+__all__ = [
+    "ADMIN_PREFIXES",
+    "CHILD_PREFIXES",
+    "NEVER_ISSUED",
+    "PEOPLE_PREFIXES",
+    "NinoScheme",
+    "format_nino",
+    "mix64",
+    "normalise_nino",
+    "valid_nino",
+    "valid_prefix",
+]
+
 _MASK = (1 << 64) - 1
-
-
-def normalise_nino(nino: str) -> str:
-    """Upper case, spaces removed (no validation)."""
-    return nino.replace(" ", "").upper()
-
-
-def valid_prefix(prefix: str) -> bool:
-    return (
-        len(prefix) == 2
-        and prefix[0] in _FIRST
-        and prefix[1] in _SECOND
-        and prefix not in NEVER_ISSUED
-    )
-
-
-def valid_nino(nino: str) -> bool:
-    """True for a NINO HMRC could have issued (NIM39110 prefix rules, suffix A-D); spaces and case tolerated."""
-    m = _NINO.match(normalise_nino(nino))
-    return m is not None and valid_prefix(m.group(1))
-
-
-def format_nino(nino: str) -> str:
-    """Display form: "QQ 12 34 56 A"."""
-    n = normalise_nino(nino)
-    return f"{n[0:2]} {n[2:4]} {n[4:6]} {n[6:8]} {n[8:]}"
 
 
 def _prefixes(first_letters: str) -> tuple[str, ...]:
     return tuple(
         a + b
         for a in first_letters
-        for b in _SECOND
+        for b in SECOND_LETTERS
         if valid_prefix(a + b) and a + b not in ADMIN_PREFIXES
     )
 

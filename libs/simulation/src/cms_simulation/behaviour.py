@@ -1,4 +1,4 @@
-"""How a simulated external system (HMRC, CIS/JCP, a CRA) behaves beyond its data (interfaces.md §1.8, §4):
+"""How a simulated external system (HMRC, CIS/JCP, a CRA) behaves beyond its data (docs/domain/interfaces.md §1.8, §4):
 throttling per calling application, maintenance windows, outages and latency. All configurable and off by default,
 so tests choose what they exercise."""
 
@@ -10,8 +10,8 @@ import threading
 import time
 from dataclasses import dataclass
 
-from .clock import Clock
-from .errors import ResourceExhausted, Unavailable
+from cms_platform.clock import Clock
+from cms_platform.errors import ResourceExhausted, Unavailable
 
 
 @dataclass(frozen=True)

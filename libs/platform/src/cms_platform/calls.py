@@ -1,0 +1,68 @@
+"""What the current call is, for code below the transport: the operation being served and its deadline.
+
+The server interceptor binds it for every RPC; a background job binds its own. Outbound clients take their
+deadline from what the current call has left, and audit trails name the operation from here, so the gRPC context
+never travels into domain code.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Call:
+    # The full gRPC method ("/cms.casework.v1.CaseworkService/GetCase") or a background job's name.
+    operation: str
+    # time.monotonic() by which the caller wants an answer; None when the caller set no deadline.
+    deadline: float | None = None
+
+    @property
+    def method(self) -> str:
+        """The operation's last part: "GetCase" for an RPC, the job's name otherwise."""
+        return self.operation.rsplit("/", 1)[-1]
+
+    def time_remaining(self) -> float | None:
+        return None if self.deadline is None else self.deadline - time.monotonic()
+
+
+_current: contextvars.ContextVar[Call | None] = contextvars.ContextVar("cms_call", default=None)
+
+
+def current_call() -> Call | None:
+    return _current.get()
+
+
+def operation() -> str:
+    """The short name of the operation being served ("" outside any call or job)."""
+    call = _current.get()
+    return call.method if call else ""
+
+
+def time_remaining() -> float | None:
+    """Seconds the current call has left, or None when there is no call or no deadline."""
+    call = _current.get()
+    return call.time_remaining() if call else None
+
+
+def bind(call: Call) -> contextvars.Token[Call | None]:
+    return _current.set(call)
+
+
+def reset(token: contextvars.Token[Call | None]) -> None:
+    _current.reset(token)
+
+
+@contextmanager
+def serving(operation: str, *, timeout: float | None = None) -> Iterator[Call]:
+    """Bind `operation` (with `timeout` seconds from now, if given) for the duration of a block: background jobs."""
+    call = Call(operation, None if timeout is None else time.monotonic() + timeout)
+    token = bind(call)
+    try:
+        yield call
+    finally:
+        reset(token)
