@@ -185,9 +185,9 @@ class CreateCaseRequest(_message.Message):
         """
 
     @_builtins.property
-    def relevant_other_children(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.RelevantOtherChild]: ...
+    def relevant_other_children(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.OtherChild]: ...
     @_builtins.property
-    def children_in_family_based_arrangements(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.ChildInFamilyBasedArrangement]: ...
+    def children_in_family_based_arrangements(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.OtherChild]: ...
     @_builtins.property
     def application_date(self) -> _date_pb2.Date:
         """Unset: the date of the request."""
@@ -200,8 +200,8 @@ class CreateCaseRequest(_message.Message):
         receiving_parent: _resources_pb2.Client | None = ...,
         qualifying_children: _abc.Iterable[_resources_pb2.QualifyingChild] | None = ...,
         payment_frequency: _types_pb2.PaymentFrequency.ValueType = ...,
-        relevant_other_children: _abc.Iterable[_resources_pb2.RelevantOtherChild] | None = ...,
-        children_in_family_based_arrangements: _abc.Iterable[_resources_pb2.ChildInFamilyBasedArrangement] | None = ...,
+        relevant_other_children: _abc.Iterable[_resources_pb2.OtherChild] | None = ...,
+        children_in_family_based_arrangements: _abc.Iterable[_resources_pb2.OtherChild] | None = ...,
         service_type: _resources_pb2.ServiceType.ValueType = ...,
         application_date: _date_pb2.Date | None = ...,
         applicant: _resources_pb2.ApplicantRole.ValueType = ...,

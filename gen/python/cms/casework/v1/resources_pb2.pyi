@@ -78,7 +78,7 @@ class _ServiceTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ServiceTy
     """The CMS collects from the paying parent and pays the receiving parent; collection fees apply."""
 
 class ServiceType(_ServiceType, metaclass=_ServiceTypeEnumTypeWrapper):
-    """How maintenance moves between the parents (rules.md §8)."""
+    """How maintenance moves between the parents (docs/domain/money.md §8)."""
 
 SERVICE_TYPE_UNSPECIFIED: ServiceType.ValueType  # 0
 SERVICE_TYPE_DIRECT_PAY: ServiceType.ValueType  # 1
@@ -109,7 +109,7 @@ class _MethodOfPaymentFromEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_M
 
 class MethodOfPaymentFrom(_MethodOfPaymentFrom, metaclass=_MethodOfPaymentFromEnumTypeWrapper):
     """How the paying parent pays (method of payment from, MOPF). Categories as in the CMS statistics
-    (rules.md §9).
+    (docs/domain/money.md §9).
     """
 
 METHOD_OF_PAYMENT_FROM_UNSPECIFIED: MethodOfPaymentFrom.ValueType  # 0
@@ -1148,11 +1148,11 @@ class Case(_message.Message):
         """The children the case is for, including those who have left the case (see end_date)."""
 
     @_builtins.property
-    def relevant_other_children(self) -> _containers.RepeatedCompositeFieldContainer[Global___RelevantOtherChild]:
+    def relevant_other_children(self) -> _containers.RepeatedCompositeFieldContainer[Global___OtherChild]:
         """Children in the paying parent's household for whom they or their partner get Child Benefit."""
 
     @_builtins.property
-    def children_in_family_based_arrangements(self) -> _containers.RepeatedCompositeFieldContainer[Global___ChildInFamilyBasedArrangement]:
+    def children_in_family_based_arrangements(self) -> _containers.RepeatedCompositeFieldContainer[Global___OtherChild]:
         """Children the paying parent supports under a family-based arrangement."""
 
     @_builtins.property
@@ -1201,8 +1201,8 @@ class Case(_message.Message):
         paying_parent: Global___Client | None = ...,
         receiving_parent: Global___Client | None = ...,
         qualifying_children: _abc.Iterable[Global___QualifyingChild] | None = ...,
-        relevant_other_children: _abc.Iterable[Global___RelevantOtherChild] | None = ...,
-        children_in_family_based_arrangements: _abc.Iterable[Global___ChildInFamilyBasedArrangement] | None = ...,
+        relevant_other_children: _abc.Iterable[Global___OtherChild] | None = ...,
+        children_in_family_based_arrangements: _abc.Iterable[Global___OtherChild] | None = ...,
         service_type: Global___ServiceType.ValueType = ...,
         payment_frequency: _types_pb2.PaymentFrequency.ValueType = ...,
         method_of_payment_from: Global___MethodOfPaymentFrom.ValueType = ...,
@@ -1872,54 +1872,12 @@ class QualifyingChild(_message.Message):
 Global___QualifyingChild: _TypeAlias = QualifyingChild  # noqa: Y015
 
 @_typing.final
-class RelevantOtherChild(_message.Message):
-    """A relevant other child in the paying parent's household."""
-
-    DESCRIPTOR: _descriptor.Descriptor
-
-    CHILD_ID_FIELD_NUMBER: _builtins.int
-    NAME_FIELD_NUMBER: _builtins.int
-    DATE_OF_BIRTH_FIELD_NUMBER: _builtins.int
-    CHILD_REFERENCE_NUMBER_FIELD_NUMBER: _builtins.int
-    CHILD_BENEFIT_FIELD_NUMBER: _builtins.int
-    END_DATE_FIELD_NUMBER: _builtins.int
-    END_REASON_FIELD_NUMBER: _builtins.int
-    child_id: _builtins.str
-    """Id of the child within the case; assigned by the server."""
-    child_reference_number: _builtins.str
-    end_reason: Global___ChildEndReason.ValueType
-    @_builtins.property
-    def name(self) -> _types_pb2.PersonName: ...
-    @_builtins.property
-    def date_of_birth(self) -> _date_pb2.Date: ...
-    @_builtins.property
-    def child_benefit(self) -> Global___ChildBenefitStatus:
-        """HMRC Verify CHB In Payment For ROC/CIFBA; ROC status follows Child Benefit."""
-
-    @_builtins.property
-    def end_date(self) -> _date_pb2.Date: ...
-    def __init__(
-        self,
-        *,
-        child_id: _builtins.str = ...,
-        name: _types_pb2.PersonName | None = ...,
-        date_of_birth: _date_pb2.Date | None = ...,
-        child_reference_number: _builtins.str = ...,
-        child_benefit: Global___ChildBenefitStatus | None = ...,
-        end_date: _date_pb2.Date | None = ...,
-        end_reason: Global___ChildEndReason.ValueType = ...,
-    ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["child_benefit", b"child_benefit", "date_of_birth", b"date_of_birth", "end_date", b"end_date", "name", b"name"]  # noqa: Y015
-    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["child_benefit", b"child_benefit", "child_id", b"child_id", "child_reference_number", b"child_reference_number", "date_of_birth", b"date_of_birth", "end_date", b"end_date", "end_reason", b"end_reason", "name", b"name"]  # noqa: Y015
-    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
-
-Global___RelevantOtherChild: _TypeAlias = RelevantOtherChild  # noqa: Y015
-
-@_typing.final
-class ChildInFamilyBasedArrangement(_message.Message):
-    """A child the paying parent supports under a family-based arrangement; counted as a QC for the rate."""
+class OtherChild(_message.Message):
+    """A child the paying parent supports who is not a qualifying child: a relevant other child in their household
+    (they or their partner get Child Benefit for the child; 2012 Regs reg 77) or a child supported under a
+    family-based arrangement (counted as a qualifying child for the rate; Child Support Act 1991 Sch 1 para 5A).
+    Both kinds are checked against HMRC's Child Benefit (Verify CHB In Payment For ROC/CIFBA).
+    """
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -1959,7 +1917,7 @@ class ChildInFamilyBasedArrangement(_message.Message):
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
-Global___ChildInFamilyBasedArrangement: _TypeAlias = ChildInFamilyBasedArrangement  # noqa: Y015
+Global___OtherChild: _TypeAlias = OtherChild  # noqa: Y015
 
 @_typing.final
 class ServiceRequest(_message.Message):

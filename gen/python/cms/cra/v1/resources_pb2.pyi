@@ -41,7 +41,7 @@ class _SearchPurposeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_SearchP
     """
     SEARCH_PURPOSE_ENFORCEMENT: _SearchPurpose.ValueType  # 4
     """Enforcement after collection powers have failed: liability order, enforcement agents, charging order,
-    order for sale, sanctions (Financial Data Enforcement; rules.md §10).
+    order for sale, sanctions (Financial Data Enforcement; docs/domain/money.md §10).
     """
     SEARCH_PURPOSE_CASE_SURVEILLANCE: _SearchPurpose.ValueType  # 5
     """An enforcement case that cannot progress is kept under surveillance until action can resume
@@ -72,7 +72,7 @@ SEARCH_PURPOSE_DEDUCTION_ORDER: SearchPurpose.ValueType  # 3
 """
 SEARCH_PURPOSE_ENFORCEMENT: SearchPurpose.ValueType  # 4
 """Enforcement after collection powers have failed: liability order, enforcement agents, charging order,
-order for sale, sanctions (Financial Data Enforcement; rules.md §10).
+order for sale, sanctions (Financial Data Enforcement; docs/domain/money.md §10).
 """
 SEARCH_PURPOSE_CASE_SURVEILLANCE: SearchPurpose.ValueType  # 5
 """An enforcement case that cannot progress is kept under surveillance until action can resume
@@ -372,7 +372,7 @@ class _CreditFileScenarioEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Cr
     """The file matches only partially (name variant), so searches answer MATCH_OUTCOME_PARTIAL."""
 
 class CreditFileScenario(_CreditFileScenario, metaclass=_CreditFileScenarioEnumTypeWrapper):
-    """Named simulator scenarios that shape how a credit file answers (interfaces.md §6)."""
+    """Named simulator scenarios that shape how a credit file answers (docs/domain/interfaces.md §4)."""
 
 CREDIT_FILE_SCENARIO_UNSPECIFIED: CreditFileScenario.ValueType  # 0
 CREDIT_FILE_SCENARIO_NO_TRACE: CreditFileScenario.ValueType  # 1

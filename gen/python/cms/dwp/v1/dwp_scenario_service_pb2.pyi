@@ -72,7 +72,7 @@ Global___OutageKind: _TypeAlias = OutageKind  # noqa: Y015
 
 @_typing.final
 class PersonScenario(_message.Message):
-    """Per-person behaviour of the simulator (interfaces.md §6 scenario flags)."""
+    """Per-person behaviour of the simulator (docs/domain/interfaces.md §4 scenario flags)."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -469,7 +469,7 @@ class SimulationSettings(_message.Message):
     stale_record_basis_points: _builtins.int
     """Share of people whose CIS record is stale, in basis points."""
     universal_credit_deductions_with_earnings: _builtins.bool
-    """Whether JCP accepts CMS deductions from UC in assessment periods with earned income (rules.md §9,
+    """Whether JCP accepts CMS deductions from UC in assessment periods with earned income (docs/domain/money.md §9,
     a configurable rule: CMS practice differs between sources).
     """
     @_builtins.property

@@ -98,8 +98,7 @@ class BenefitInformationChanged(_message.Message):
 
     Broadcasts (the first two) are published only for an ACTIVE BusinessInterest, one event per matching
     interest (so per case), keyed by its interest_id so one case's view of one person stays in order. No
-    interest, no broadcast; after DeregisterInterest, none. In the realistic profile they are released in
-    CIS's daily batch (SimulationSettings.broadcast_delay).
+    interest, no broadcast; after DeregisterInterest, none.
 
     Consumed: casework's CaseCalculated (topic cms.casework.events.v1, defined by casework). When a
     calculation puts the paying parent on the standard flat rate and the paying parent (or partner) has an

@@ -213,7 +213,7 @@ class _CisBusinessEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_CisBusine
 
 class CisBusiness(_CisBusiness, metaclass=_CisBusinessEnumTypeWrapper):
     """A CIS business: the benefit area a business interest is set against. CIS notifies the CMS of starts,
-    changes and ends of awards only for these businesses (rules.md §9, "CIS automation"); Universal Credit,
+    changes and ends of awards only for these businesses (docs/domain/money.md §9, "CIS automation"); Universal Credit,
     IIDB and Defence Business Services payments are not notified and have no business here.
     """
 
@@ -495,7 +495,7 @@ class DeductionType(_DeductionType, metaclass=_DeductionTypeEnumTypeWrapper):
     Deductions from benefit (DFB)
     ---------------------------------------------------------------------------------------------------------
 
-    What a deduction from benefit collects. Amounts come from the rulebook (rules.md §9): the deduction is
+    What a deduction from benefit collects. Amounts are the statutory ones (docs/domain/money.md §9): the deduction is
     the weekly liability plus the 20% collection fee, £8.40 a week (£36.40 per UC monthly assessment
     period) for the standard flat rate; only one benefit is deducted from in any period.
     """
@@ -696,7 +696,7 @@ class _DeductionRejectionReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapp
     """Any other reason; see rejection_detail."""
 
 class DeductionRejectionReason(_DeductionRejectionReason, metaclass=_DeductionRejectionReasonEnumTypeWrapper):
-    """Why the benefit decision maker rejected a DFB instruction (interfaces.md §2.3)."""
+    """Why the benefit decision maker rejected a DFB instruction (docs/domain/interfaces.md §2.3)."""
 
 DEDUCTION_REJECTION_REASON_UNSPECIFIED: DeductionRejectionReason.ValueType  # 0
 DEDUCTION_REJECTION_REASON_NO_LIVE_AWARD: DeductionRejectionReason.ValueType  # 1
@@ -794,8 +794,8 @@ class EnquiryContext(_message.Message):
     """Messages shared by DwpGatewayService, DwpScenarioService and the dwp-gateway events.
 
     dwp-gateway is the CMS's port to DWP's Customer Information System (CIS) and to Jobcentre Plus (JCP)
-    for deductions from benefit (DFB); in this project it also simulates both (interfaces.md §2,
-    rules.md §9). Conventions specific to this package (see cms/common/v1/types.proto for the general ones):
+    for deductions from benefit (DFB); in this project it also simulates both (docs/domain/interfaces.md §2,
+    docs/domain/money.md §9). Conventions specific to this package (see cms/common/v1/types.proto for the general ones):
     - A person is addressed by NINO in requests. Every CIS record also has an opaque `person_id`
       (like the Citizen API's citizen GUID), which is what the gateway logs and audits: never the NINO.
     - CIS holds a limited benefit record (about the last 2–3 years). An empty section of a record is
@@ -893,7 +893,7 @@ Global___PaymentSuspension: _TypeAlias = PaymentSuspension  # noqa: Y015
 
 @_typing.final
 class UniversalCreditDetails(_message.Message):
-    """Universal Credit facts that decide the flat rate and DFB from UC (rules.md §9)."""
+    """Universal Credit facts that decide the flat rate and DFB from UC (docs/domain/money.md §9)."""
 
     DESCRIPTOR: _descriptor.Descriptor
 
@@ -1070,7 +1070,7 @@ Global___PersonAddress: _TypeAlias = PersonAddress  # noqa: Y015
 class Relationship(_message.Message):
     """A relationship link on CIS. Links come from benefit award feeds (PSCS, ISCS, DLACS, AACS, JSAPS,
     CACS) and are NOT closed when the award ends, so stale partner and child links persist: verify them
-    against addresses and award history before relying on them (interfaces.md §2.1).
+    against addresses and award history before relying on them (docs/domain/interfaces.md §2.1).
     """
 
     DESCRIPTOR: _descriptor.Descriptor
