@@ -12,18 +12,28 @@ import datetime as dt
 import os
 import uuid
 from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
 
 import grpc
 import pytest
 
-from cms_platform.clock import ManualClock
+from cms_platform.clock import Clock, ManualClock
 from cms_platform.db import drop_database, ensure_database
 from cms_platform.identity import Caller, IdentityCodec, client_caller, service_caller, staff_caller
-from cms_platform.settings import DEV_SIGNING_KEY
+from cms_platform.service import CmsService
+from cms_platform.settings import DEV_SIGNING_KEY, ServiceSettings
 
 from . import infra
 
 START = dt.datetime(2026, 4, 6, 9, 0, tzinfo=dt.UTC)
+
+Metadata = tuple[tuple[str, str], ...]
+S = TypeVar("S", bound=ServiceSettings)
+C = TypeVar("C", bound=CmsService)
+T = TypeVar("T")
+# start_service(ServiceClass, kafka=..., db_name=..., service_clock=..., **settings) -> (service, channel)
+StartService = Callable[..., tuple[Any, grpc.Channel]]
 
 
 @pytest.fixture(scope="session")
@@ -46,7 +56,7 @@ class _Dropper:
     """Drops finished tests' PostgreSQL databases on a background thread: DROP DATABASE waits for a checkpoint
     (about a second each), so dropping inline made a five-service test's teardown take five seconds."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         import queue
         import threading
 
@@ -77,7 +87,9 @@ def _database_dropper() -> Iterator[_Dropper]:
 
 
 @pytest.fixture
-def database_url(postgres_server, tmp_path, _database_dropper) -> Iterator[Callable[[str], str]]:
+def database_url(
+    postgres_server: str | None, tmp_path: Path, _database_dropper: _Dropper
+) -> Iterator[Callable[[str], str]]:
     """A factory: database_url("casework") gives a fresh, empty database for this test."""
     created: list[str] = []
 
@@ -121,27 +133,29 @@ class Credentials:
     def __init__(self, codec: IdentityCodec):
         self.codec = codec
 
-    def of(self, caller: Caller) -> tuple[tuple[str, str], ...]:
+    def of(self, caller: Caller) -> Metadata:
         return (("authorization", f"Bearer {self.codec.mint(caller)}"),)
 
-    def staff(self, staff_id: str = "staff-1", role: str = "caseworker"):
+    def staff(self, staff_id: str = "staff-1", role: str = "caseworker") -> Metadata:
         return self.of(staff_caller(staff_id, role))
 
-    def service(self, name: str = "test-service"):
+    def service(self, name: str = "test-service") -> Metadata:
         return self.of(service_caller(name))
 
-    def client(self, client_id: str):
+    def client(self, client_id: str) -> Metadata:
         return self.of(client_caller(client_id))
 
 
 @pytest.fixture(scope="session")
-def creds(identity) -> Credentials:
+def creds(identity: IdentityCodec) -> Credentials:
     return Credentials(identity)
 
 
-def service_settings(settings_class, *, database_url: str, kafka: str | None = None, **overrides):
+def service_settings(
+    settings_class: type[S], *, database_url: str, kafka: str | None = None, **overrides: Any
+) -> S:
     """Settings for a service under test: loopback, port 0, the test key, fast Kafka group joins."""
-    values = dict(
+    values: dict[str, Any] = dict(
         environment="test",
         grpc_host="127.0.0.1",
         grpc_port=0,
@@ -159,18 +173,18 @@ def service_settings(settings_class, *, database_url: str, kafka: str | None = N
 
 
 @pytest.fixture
-def start_service(database_url, clock) -> Iterator[Callable]:
+def start_service(database_url: Callable[[str], str], clock: ManualClock) -> Iterator[StartService]:
     """start_service(ServiceClass, kafka=..., **settings) → (service, channel) with the service on port 0."""
-    running = []
+    running: list[tuple[CmsService, grpc.Channel]] = []
 
     def start(
-        service_class,
+        service_class: type[C],
         *,
         kafka: str | None = None,
         db_name: str | None = None,
-        service_clock=None,
-        **overrides,
-    ):
+        service_clock: Clock | None = None,
+        **overrides: Any,
+    ) -> tuple[C, grpc.Channel]:
         settings = service_settings(
             service_class.settings_class,
             database_url=database_url(db_name or service_class.name),
@@ -185,7 +199,7 @@ def start_service(database_url, clock) -> Iterator[Callable]:
 
     yield start
 
-    def stop(pair) -> None:
+    def stop(pair: tuple[CmsService, grpc.Channel]) -> None:
         service, channel = pair
         channel.close()
         service.stop()
@@ -198,7 +212,7 @@ def start_service(database_url, clock) -> Iterator[Callable]:
         list(pool.map(stop, reversed(running)))
 
 
-def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 20.0) -> list:
+def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 20.0) -> list[Any]:
     """Everything on a topic from the start: waits for `expected` records, then one more second for any extras
     (so a test sees a duplicate if there is one)."""
     import time
@@ -214,7 +228,7 @@ def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 20.0)
         session_timeout_ms=4000,
         heartbeat_interval_ms=1000,
     )
-    records: list = []
+    records: list[Any] = []
     deadline = time.monotonic() + timeout
     try:
         while time.monotonic() < deadline:
@@ -228,8 +242,12 @@ def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 20.0)
 
 
 def wait_until(
-    predicate, *, timeout: float = 30.0, interval: float = 0.05, what: str = "condition"
-):
+    predicate: Callable[[], T],
+    *,
+    timeout: float = 30.0,
+    interval: float = 0.05,
+    what: str = "condition",
+) -> T:
     """Poll until `predicate()` is truthy and return it (events arrive asynchronously); fail after `timeout`."""
     import time
 

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 import grpc
 import structlog
@@ -16,6 +18,8 @@ from opentelemetry.instrumentation.grpc import client_interceptor, grpcext
 from . import calls
 from .identity import TokenSource
 from .server import CORRELATION_ID_KEY
+
+Continuation = Callable[[grpc.ClientCallDetails, Any], Any]
 
 DEFAULT_DEADLINE_SECONDS = 5.0
 # Kept back from the caller's remaining time for our own work after a downstream answer.
@@ -43,7 +47,15 @@ def retry_service_config(service_full_names: list[str], *, max_attempts: int = 4
 
 
 class _CallDetails(grpc.ClientCallDetails):
-    def __init__(self, method, timeout, metadata, credentials, wait_for_ready, compression):
+    def __init__(
+        self,
+        method: str,
+        timeout: float | None,
+        metadata: tuple[tuple[str, str | bytes], ...],
+        credentials: grpc.CallCredentials | None,
+        wait_for_ready: bool | None,
+        compression: grpc.Compression | None,
+    ) -> None:
         self.method, self.timeout, self.metadata = method, timeout, metadata
         self.credentials, self.wait_for_ready, self.compression = (
             credentials,
@@ -65,7 +77,7 @@ class CmsClientInterceptor(
         self._tokens = tokens
         self._deadline = default_deadline
 
-    def _details(self, d):
+    def _details(self, d: grpc.ClientCallDetails) -> grpc.ClientCallDetails:
         metadata = list(d.metadata or ())
         keys = {k for k, _ in metadata}
         if self._tokens is not None and "authorization" not in keys:
@@ -77,7 +89,7 @@ class CmsClientInterceptor(
         return _CallDetails(
             d.method,
             timeout,
-            metadata,
+            tuple(metadata),
             d.credentials,
             d.wait_for_ready,
             getattr(d, "compression", None),
@@ -90,16 +102,30 @@ class CmsClientInterceptor(
             return self._deadline
         return max(MIN_DEADLINE_SECONDS, min(self._deadline, remaining - DEADLINE_MARGIN_SECONDS))
 
-    def intercept_unary_unary(self, continuation, client_call_details, request):
+    def intercept_unary_unary(
+        self, continuation: Continuation, client_call_details: grpc.ClientCallDetails, request: Any
+    ) -> Any:
         return continuation(self._details(client_call_details), request)
 
-    def intercept_unary_stream(self, continuation, client_call_details, request):
+    def intercept_unary_stream(
+        self, continuation: Continuation, client_call_details: grpc.ClientCallDetails, request: Any
+    ) -> Any:
         return continuation(self._details(client_call_details), request)
 
-    def intercept_stream_unary(self, continuation, client_call_details, request_iterator):
+    def intercept_stream_unary(
+        self,
+        continuation: Continuation,
+        client_call_details: grpc.ClientCallDetails,
+        request_iterator: Any,
+    ) -> Any:
         return continuation(self._details(client_call_details), request_iterator)
 
-    def intercept_stream_stream(self, continuation, client_call_details, request_iterator):
+    def intercept_stream_stream(
+        self,
+        continuation: Continuation,
+        client_call_details: grpc.ClientCallDetails,
+        request_iterator: Any,
+    ) -> Any:
         return continuation(self._details(client_call_details), request_iterator)
 
 

@@ -6,10 +6,14 @@ W3C trace context travels as `traceparent` / `tracestate` headers beside them.
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from google.protobuf.message import Message
+
+M = TypeVar("M", bound=Message)
 
 SPEC_VERSION = "1.0"
 CONTENT_TYPE = "application/protobuf"
@@ -27,10 +31,8 @@ class Envelope:
     data: bytes
     extra_headers: dict[str, str] = field(default_factory=dict)
 
-    def parse(self, message_cls: type[Message]) -> Message:
-        msg = message_cls()
-        msg.ParseFromString(self.data)
-        return msg
+    def parse(self, message_cls: builtins.type[M]) -> M:
+        return message_cls.FromString(self.data)
 
 
 def to_kafka_headers(env: Envelope) -> list[tuple[str, bytes]]:

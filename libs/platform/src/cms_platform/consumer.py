@@ -132,7 +132,9 @@ class IdempotentConsumer:
         finally:
             consumer.close(autocommit=False)
 
-    def handle_record(self, headers, key, value) -> str:
+    def handle_record(
+        self, headers: list[tuple[str, bytes]] | None, key: bytes | None, value: bytes
+    ) -> str:
         """Handle one record; returns the outcome ("handled", "duplicate", "ignored", "parked")."""
         try:
             env = cloudevents.from_kafka(headers, key, value)

@@ -9,9 +9,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, create_engine, event, make_url, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import URL, Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -34,24 +35,28 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
     def __repr__(self) -> str:
-        pk = ", ".join(f"{c.key}={getattr(self, c.key)!r}" for c in self.__mapper__.primary_key)
+        pk = ", ".join(
+            f"{c.key}={getattr(self, str(c.key))!r}" for c in self.__mapper__.primary_key
+        )
         return f"<{type(self).__name__} {pk}>"
 
 
-class UtcDateTime(TypeDecorator):
+class UtcDateTime(TypeDecorator[dt.datetime]):
     """Timezone-aware UTC datetimes on both backends (SQLite drops tzinfo)."""
 
     impl = DateTime(timezone=True)
     cache_ok = True
 
-    def process_bind_param(self, value, dialect):
+    def process_bind_param(self, value: dt.datetime | None, dialect: Dialect) -> dt.datetime | None:
         if value is not None:
             if value.tzinfo is None:
                 raise ValueError("naive datetime: use the service clock (timezone-aware UTC)")
             value = value.astimezone(dt.UTC)
         return value
 
-    def process_result_value(self, value, dialect):
+    def process_result_value(
+        self, value: dt.datetime | None, dialect: Dialect
+    ) -> dt.datetime | None:
         if value is not None and value.tzinfo is None:
             value = value.replace(tzinfo=dt.UTC)
         return value
@@ -63,7 +68,7 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
         engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
 
         @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):
+        def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
             cur = dbapi_conn.cursor()
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA foreign_keys=ON")
@@ -85,7 +90,7 @@ def is_postgres(engine: Engine) -> bool:
 _SAFE_DB = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
-def _postgres_admin(url: str):
+def _postgres_admin(url: str) -> tuple[Engine | None, URL]:
     """The server's admin engine and the (validated) database name in `url`, or None for SQLite."""
     u = make_url(url)
     if u.get_backend_name() == "sqlite":

@@ -7,6 +7,7 @@ its DataPlane errors and `grpc/utils.py`).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -47,7 +48,10 @@ class InvalidArgument(DomainError):
     reason = "INVALID_ARGUMENT"
 
     def __init__(
-        self, violations: list[FieldViolation] | FieldViolation, message: str | None = None, **kw
+        self,
+        violations: list[FieldViolation] | FieldViolation,
+        message: str | None = None,
+        **kw: Any,
     ):
         self.violations = (
             [violations] if isinstance(violations, FieldViolation) else list(violations)
@@ -63,7 +67,9 @@ class InvalidArgument(DomainError):
 class NotFound(DomainError):
     reason = "NOT_FOUND"
 
-    def __init__(self, resource_type: str, resource_name: str, message: str | None = None, **kw):
+    def __init__(
+        self, resource_type: str, resource_name: str, message: str | None = None, **kw: Any
+    ):
         self.resource_type = resource_type
         self.resource_name = resource_name
         super().__init__(message or f"{resource_type} {resource_name!r} not found", **kw)
@@ -72,7 +78,9 @@ class NotFound(DomainError):
 class AlreadyExists(DomainError):
     reason = "ALREADY_EXISTS"
 
-    def __init__(self, resource_type: str, resource_name: str, message: str | None = None, **kw):
+    def __init__(
+        self, resource_type: str, resource_name: str, message: str | None = None, **kw: Any
+    ):
         self.resource_type = resource_type
         self.resource_name = resource_name
         super().__init__(message or f"{resource_type} {resource_name!r} already exists", **kw)
@@ -87,7 +95,7 @@ class FailedPrecondition(DomainError):
         self,
         violations: list[PreconditionViolation] | PreconditionViolation,
         message: str | None = None,
-        **kw,
+        **kw: Any,
     ):
         self.violations = (
             [violations] if isinstance(violations, PreconditionViolation) else list(violations)
@@ -114,7 +122,7 @@ class Unavailable(DomainError):
 
     reason = "UNAVAILABLE"
 
-    def __init__(self, message: str, *, retry_after_seconds: float = 1.0, **kw):
+    def __init__(self, message: str, *, retry_after_seconds: float = 1.0, **kw: Any):
         self.retry_after_seconds = retry_after_seconds
         super().__init__(message, **kw)
 
@@ -124,7 +132,7 @@ class ResourceExhausted(DomainError):
 
     reason = "RESOURCE_EXHAUSTED"
 
-    def __init__(self, message: str, *, retry_after_seconds: float = 1.0, **kw):
+    def __init__(self, message: str, *, retry_after_seconds: float = 1.0, **kw: Any):
         self.retry_after_seconds = retry_after_seconds
         super().__init__(message, **kw)
 

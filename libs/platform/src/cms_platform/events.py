@@ -4,7 +4,6 @@ them from the message class, so a type cannot be misspelt on one side only."""
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from types import ModuleType
 
@@ -17,8 +16,13 @@ class NotAnEvent(TypeError):
     """A message without an event_type option was published or subscribed to."""
 
 
-@functools.cache
+_DECLARED: dict[type[Message], tuple[str, str, str]] = {}
+
+
 def _declared(cls: type[Message]) -> tuple[str, str, str]:
+    known = _DECLARED.get(cls)
+    if known is not None:
+        return known
     descriptor = cls.DESCRIPTOR
     event_type = descriptor.GetOptions().Extensions[options.event_type]
     file_options = descriptor.file.GetOptions()
@@ -29,7 +33,8 @@ def _declared(cls: type[Message]) -> tuple[str, str, str]:
             f"{descriptor.full_name} is not an event: it needs the event_type option and its file the "
             "event_topic and event_source options (cms/common/v1/event_options.proto)"
         )
-    return event_type, topic, source
+    _DECLARED[cls] = (event_type, topic, source)
+    return _DECLARED[cls]
 
 
 def event_type(cls: type[Message] | Message) -> str:

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import grpc
 from google.protobuf import any_pb2, duration_pb2
+from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
@@ -22,7 +25,7 @@ _CODES: list[tuple[type[e.DomainError], int]] = [
 ]
 
 
-def _pack(msg) -> any_pb2.Any:
+def _pack(msg: Message) -> any_pb2.Any:
     a = any_pb2.Any()
     a.Pack(msg)
     return a
@@ -99,10 +102,10 @@ def abort(context: grpc.ServicerContext, status: status_pb2.Status) -> None:
 # ---- client side: turn a status back into something callers can inspect -------------------------------------
 
 
-def details_of(err: grpc.RpcError) -> dict[str, object]:
+def details_of(err: grpc.RpcError) -> dict[str, Any]:
     """Decoded rich details of a failed call: {"ErrorInfo": ..., "BadRequest": ..., ...}."""
     status = rpc_status.from_call(err)
-    out: dict[str, object] = {}
+    out: dict[str, Any] = {}
     if status is None:
         return out
     for any_msg in status.details:

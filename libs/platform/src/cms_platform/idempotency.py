@@ -14,6 +14,7 @@ from google.protobuf.message import Message
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from . import calls
 from .clock import Clock
 from .errors import InvalidArgument
 from .models import IdempotentRequest
@@ -25,11 +26,24 @@ def request_hash(request: Message) -> str:
     return hashlib.sha256(request.SerializeToString(deterministic=True)).hexdigest()
 
 
+def request_id_of(request: Message) -> str:
+    """The AIP-155 idempotency key every mutating request carries ("" when the message has none)."""
+    return str(getattr(request, "request_id", ""))
+
+
+def method_of(method: str | None) -> str:
+    """The key's method: the one named, else the operation being served (cms_platform.calls)."""
+    name = method or calls.operation()
+    if not name:
+        raise ValueError("no method to key the request by: name one outside a call")
+    return name
+
+
 def replay(
-    db_session: Session, *, method: str, request: Message, response_type: type[M]
+    db_session: Session, *, request: Message, response_type: type[M], method: str | None = None
 ) -> M | None:
     """The stored response for this request id, or None if it has not been executed."""
-    row = db_session.get(IdempotentRequest, (method, request.request_id))
+    row = db_session.get(IdempotentRequest, (method_of(method), request_id_of(request)))
     if row is None:
         return None
     if row.request_hash != request_hash(request):
@@ -42,12 +56,17 @@ def replay(
 
 
 def remember(
-    db_session: Session, *, method: str, request: Message, response: Message, clock: Clock
+    db_session: Session,
+    *,
+    request: Message,
+    response: Message,
+    clock: Clock,
+    method: str | None = None,
 ) -> None:
     db_session.add(
         IdempotentRequest(
-            method=method,
-            request_id=request.request_id,
+            method=method_of(method),
+            request_id=request_id_of(request),
             request_hash=request_hash(request),
             response=response.SerializeToString(),
             created_at=clock.now(),
@@ -58,13 +77,15 @@ def remember(
 def run_idempotent(
     sessions: sessionmaker,
     *,
-    method: str,
     request: Message,
     response_type: type[M],
     clock: Clock,
     execute: Callable[[Session], M],
+    method: str | None = None,
 ) -> M:
-    """Execute `execute(session)` once per request id, in one transaction with the stored response."""
+    """Execute `execute(session)` once per request id, in one transaction with the stored response. The key is
+    the method (by default the operation being served) and the request id."""
+    method = method_of(method)
     try:
         with sessions.begin() as s:
             previous = replay(s, method=method, request=request, response_type=response_type)

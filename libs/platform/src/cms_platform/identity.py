@@ -11,6 +11,7 @@ import contextvars
 import datetime as dt
 import enum
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import jwt
@@ -130,7 +131,7 @@ class IdentityCodec:
             kind=kind, subject=str(claims["sub"]), role=str(claims.get("role", ""))
         ), float(claims["exp"]) + _LEEWAY
 
-    def caller_from_metadata(self, metadata) -> Caller:
+    def caller_from_metadata(self, metadata: Iterable[tuple[str, str]] | None) -> Caller:
         for key, value in metadata or ():
             if key == METADATA_KEY:
                 scheme, _, token = value.partition(" ")

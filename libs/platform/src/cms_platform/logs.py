@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 import sys
+from typing import Any
 
 import structlog
 from opentelemetry import trace
+from structlog.typing import EventDict
 
 
-def _add_trace_ids(_logger, _name, event_dict):
+def _add_trace_ids(_logger: object, _name: str, event_dict: EventDict) -> EventDict:
     ctx = trace.get_current_span().get_span_context()
     if ctx.is_valid:
         event_dict["trace_id"] = format(ctx.trace_id, "032x")
@@ -43,5 +45,5 @@ def configure_logging(*, service: str, level: str = "INFO", fmt: str = "json") -
     )
 
 
-def get_logger(name: str | None = None):
+def get_logger(name: str | None = None) -> Any:
     return structlog.get_logger(name)

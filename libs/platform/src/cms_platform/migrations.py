@@ -11,6 +11,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from alembic import command, context
 from alembic.config import Config
+from alembic.operations import Operations
 
 from .db import BigId, UtcDateTime, ensure_database, make_engine
 
@@ -34,7 +35,7 @@ def upgrade(url: str, script_location: Path, revision: str = "head") -> None:
         engine.dispose()
 
 
-def run_env(target_metadata) -> None:
+def run_env(target_metadata: sa.MetaData) -> None:
     """Body of every service's migrations/env.py (online mode only; offline SQL is not used)."""
     conn = context.config.attributes.get("connection")
     if conn is None:
@@ -48,7 +49,7 @@ def run_env(target_metadata) -> None:
         context.run_migrations()
 
 
-def create_platform_tables(op) -> None:
+def create_platform_tables(op: Operations) -> None:
     op.create_table(
         "outbox_events",
         sa.Column("id", BigId, primary_key=True, autoincrement=True),
@@ -89,7 +90,9 @@ def create_platform_tables(op) -> None:
     )
 
 
-def create_audit_table(op, name: str, *, subject_column: str, subject_length: int = 40) -> None:
+def create_audit_table(
+    op: Operations, name: str, *, subject_column: str, subject_length: int = 40
+) -> None:
     """A gateway's audit table (cms_platform.audit.AuditColumns) plus how it names the person, indexed."""
     op.create_table(
         name,

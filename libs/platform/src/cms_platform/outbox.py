@@ -10,6 +10,8 @@ from __future__ import annotations
 import datetime as dt
 import threading
 import uuid
+from collections.abc import Callable
+from typing import Any
 
 import structlog
 from google.protobuf.message import Message
@@ -97,7 +99,7 @@ class OutboxRelay:
         *,
         service: str,
         sessions: sessionmaker,
-        producer_factory,
+        producer_factory: Callable[[], Any],
         clock: Clock,
         poll_interval: float = 0.2,
         batch_size: int = 500,
@@ -106,7 +108,7 @@ class OutboxRelay:
         self._service = service
         self._sessions = sessions
         self._producer_factory = producer_factory
-        self._producer = None
+        self._producer: Any = None  # a kafka.KafkaProducer, made on first use
         self._clock = clock
         self._poll = poll_interval
         self._batch = batch_size

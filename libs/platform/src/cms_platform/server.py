@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent import futures
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import grpc
 import structlog
+from google.protobuf.message import Message
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import filters, server_interceptor
@@ -49,7 +50,13 @@ class ServiceRegistration:
     item_validated: frozenset[str] = frozenset()
 
 
-def _metadata_value(metadata, key: str) -> str | None:
+# What an interceptor sees of a call and undoes after it.
+Metadata = Sequence[tuple[str, Any]] | None
+Bound = list[tuple[Callable[[Any], None], Any]]
+Behaviour = Callable[[Any, grpc.ServicerContext], Any]
+
+
+def _metadata_value(metadata: Metadata, key: str) -> str | None:
     for k, v in metadata or ():
         if k == key:
             return v
@@ -71,7 +78,11 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
         self._domain = f"{service}.cms.gov.uk"
         self._identity = identity
 
-    def intercept_service(self, continuation, handler_call_details):
+    def intercept_service(
+        self,
+        continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
+        handler_call_details: grpc.HandlerCallDetails,
+    ) -> grpc.RpcMethodHandler | None:
         handler = continuation(handler_call_details)
         method = handler_call_details.method
         if handler is None or method.startswith(_UNAUTHENTICATED_PREFIXES):
@@ -95,6 +106,7 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
                 handler.request_deserializer,
                 handler.response_serializer,
             )
+        assert handler.stream_stream is not None  # the last of the four kinds
         return grpc.stream_stream_rpc_method_handler(
             self._wrap_stream(handler.stream_stream, method, metadata, request_streaming=True),
             handler.request_deserializer,
@@ -103,7 +115,9 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
 
     # -- the shared pipeline ------------------------------------------------------------------------------
 
-    def _begin(self, method: str, metadata, context, bound: list) -> str:
+    def _begin(
+        self, method: str, metadata: Metadata, context: grpc.ServicerContext, bound: Bound
+    ) -> str:
         """Correlation id, the call (operation and deadline) and the caller, bound for the code below; `bound`
         collects what _end must undo, so a refusal half-way leaves nothing behind."""
         cid = _metadata_value(metadata, CORRELATION_ID_KEY) or str(uuid.uuid4())
@@ -117,24 +131,24 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
         bound.append((reset_caller, bind_caller(caller)))
         return cid
 
-    def _guard(self, method: str, request) -> None:
+    def _guard(self, method: str, request: Message) -> None:
         guard = self._guards.get(method.rsplit("/", 1)[0].lstrip("/"))
         if guard is not None:
             guard(method.rsplit("/", 1)[1], request)
 
-    def _validated(self, request, method: str):
+    def _validated(self, request: Message, method: str) -> Message:
         self._guard(method, request)
         violations = request_violations(request)
         if violations:
             raise errors.InvalidArgument(violations)
         return request
 
-    def _validated_stream(self, requests, method: str):
+    def _validated_stream(self, requests: Iterable[Message], method: str) -> Iterator[Message]:
         """Checks each streamed request as it is read; the first one eagerly, so a bad stream is refused
         before the servicer starts (even one whose behaviour is not implemented yet)."""
         skip = method in self._item_validated
 
-        def check(i: int, request):
+        def check(i: int, request: Message) -> Message:
             self._guard(method, request)
             violations = [] if skip else request_violations(request)
             if violations:
@@ -149,14 +163,14 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
             return iter(())
         check(0, first)
 
-        def rest():
+        def rest() -> Iterator[Message]:
             yield first
             for i, request in enumerate(it, start=1):
                 yield check(i, request)
 
         return rest()
 
-    def _fail(self, exc: BaseException, context, cid: str) -> str:
+    def _fail(self, exc: BaseException, context: grpc.ServicerContext, cid: str) -> NoReturn:
         """Turn an exception into a status on the context; returns the code name for logs/metrics."""
         if isinstance(exc, errors.DomainError):
             status = grpc_errors.to_status(exc, domain=self._domain)
@@ -171,7 +185,7 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
         )
         raise AssertionError("unreachable")  # abort raises
 
-    def _end(self, method: str, started: float, code: str, bound: list) -> None:
+    def _end(self, method: str, started: float, code: str, bound: Bound) -> None:
         elapsed = time.perf_counter() - started
         RPC_HANDLED.labels(self._service, method, code).inc()
         RPC_DURATION.labels(self._service, method).observe(elapsed)
@@ -180,13 +194,16 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
             reset(token)
         structlog.contextvars.unbind_contextvars("correlation_id", "rpc", "caller")
 
-    def _code_after(self, context, default: str) -> str:
+    def _code_after(self, context: grpc.ServicerContext, default: str) -> str:
         code = context.code() if hasattr(context, "code") else None
         return code.name if isinstance(code, grpc.StatusCode) else default
 
-    def _wrap_unary(self, behavior, method, metadata, request_streaming=False):
-        def wrapped(request, context):
-            started, bound, cid, code = time.perf_counter(), [], "", "OK"
+    def _wrap_unary(
+        self, behavior: Behaviour, method: str, metadata: Metadata, request_streaming: bool = False
+    ) -> Behaviour:
+        def wrapped(request: Any, context: grpc.ServicerContext) -> Any:
+            started, cid, code = time.perf_counter(), "", "OK"
+            bound: Bound = []
             try:
                 cid = self._begin(method, metadata, context, bound)
                 request = (
@@ -207,9 +224,12 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
 
         return wrapped
 
-    def _wrap_stream(self, behavior, method, metadata, request_streaming):
-        def wrapped(request, context) -> Iterator:
-            started, bound, cid, code = time.perf_counter(), [], "", "OK"
+    def _wrap_stream(
+        self, behavior: Behaviour, method: str, metadata: Metadata, request_streaming: bool
+    ) -> Behaviour:
+        def wrapped(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+            started, cid, code = time.perf_counter(), "", "OK"
+            bound: Bound = []
             try:
                 cid = self._begin(method, metadata, context, bound)
                 request = (

@@ -11,7 +11,10 @@ import argparse
 import datetime as dt
 import signal
 import threading
+from collections.abc import Callable
 from pathlib import Path
+from types import FrameType
+from typing import Any
 
 import structlog
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
@@ -31,8 +34,8 @@ from .telemetry import configure_tracing
 log = structlog.get_logger("cms.service")
 
 
-def kafka_producer_factory(bootstrap: str, client_id: str):
-    def make():
+def kafka_producer_factory(bootstrap: str, client_id: str) -> Callable[[], Any]:
+    def make() -> Any:
         from kafka import KafkaProducer
 
         # acks=all + idempotence: the relay marks a row published only after every in-sync replica has it.
@@ -183,7 +186,7 @@ class CmsService(abc.ABC):
     def serve_forever(self) -> None:
         done = threading.Event()
 
-        def _on_signal(signum, _frame):
+        def _on_signal(signum: int, _frame: FrameType | None) -> None:
             log.info("signal received; shutting down", signal=signal.Signals(signum).name)
             done.set()
 

@@ -33,5 +33,5 @@ def configure_tracing(service: str) -> None:
     trace.set_tracer_provider(provider)
 
 
-def tracer(name: str = "cms"):
+def tracer(name: str = "cms") -> trace.Tracer:
     return trace.get_tracer(name)

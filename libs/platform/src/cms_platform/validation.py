@@ -18,6 +18,7 @@ import uuid
 from google.api import field_behavior_pb2
 from google.protobuf import descriptor as _d
 from google.protobuf.message import Message
+from google.type import date_pb2
 
 from .errors import FieldViolation
 
@@ -26,9 +27,7 @@ _DATE = "google.type.Date"
 
 
 def _is_repeated(field: _d.FieldDescriptor) -> bool:
-    return (
-        field.is_repeated if hasattr(field, "is_repeated") else field.label == field.LABEL_REPEATED
-    )
+    return bool(field.is_repeated)
 
 
 def _is_map(field: _d.FieldDescriptor) -> bool:
@@ -44,7 +43,7 @@ def _plan(desc: _d.Descriptor) -> tuple[tuple[_d.FieldDescriptor, bool], ...]:
     return tuple(out)
 
 
-def check_date(date: Message, path: str, violations: list[FieldViolation]) -> None:
+def check_date(date: date_pb2.Date, path: str, violations: list[FieldViolation]) -> None:
     """google.type.Date rules: a full date must exist; year-month (day 0) and month-day (year 0) are allowed."""
     y, m, d = date.year, date.month, date.day
     if y == m == d == 0:
@@ -99,10 +98,9 @@ def _walk(msg: Message, prefix: str, violations: list[FieldViolation]) -> None:
 
 
 def _walk_message(msg: Message, path: str, violations: list[FieldViolation]) -> None:
-    name = msg.DESCRIPTOR.full_name
-    if name == _DATE:
+    if isinstance(msg, date_pb2.Date):
         check_date(msg, path, violations)
-    elif not name.startswith("google."):
+    elif not msg.DESCRIPTOR.full_name.startswith("google."):
         _walk(msg, f"{path}.", violations)
 
 
@@ -113,10 +111,10 @@ def request_violations(request: Message) -> list[FieldViolation]:
     if (
         "request_id" in fields
         and fields["request_id"].type == _d.FieldDescriptor.TYPE_STRING
-        and request.request_id
+        and (request_id := getattr(request, "request_id", ""))
     ):
         try:
-            uuid.UUID(request.request_id)
+            uuid.UUID(request_id)
         except ValueError:
             violations.append(
                 FieldViolation(

@@ -1,19 +1,18 @@
-"""The outbox and the idempotent consumer against a real database and a real broker."""
+"""The idempotent consumer against a real database (cms_platform.consumer)."""
 
 from __future__ import annotations
 
 import uuid
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from cms.calculation.v1 import events_pb2
-from cms_devkit.testing import read_topic
-from cms_platform import cloudevents, events, outbox
+from cms_platform import cloudevents, events
 from cms_platform.consumer import IdempotentConsumer, Subscription
 from cms_platform.db import Base, make_engine, make_sessionmaker
+from cms_platform.metrics import EVENTS_UNHANDLED
 from cms_platform.models import OutboxEvent, ProcessedEvent
-from cms_platform.service import ensure_topics, kafka_producer_factory
 
 
 @pytest.fixture
@@ -27,73 +26,6 @@ def sessions(database_url):
 # A real event message of the contracts (its type declared there), sent to a topic of the test's own.
 THING = events_pb2.CalculationCreated
 THING_HAPPENED = events.event_type(THING)
-
-
-def _event(s, clock, topic: str, key: str, label: str):
-    return outbox.publish(
-        s, clock=clock, topic=topic, key=key, subject=key, message=THING(case_reference=label)
-    )
-
-
-_read_all = read_topic
-
-
-def test_an_event_written_in_a_rolled_back_transaction_is_never_published(
-    sessions, clock, kafka_bootstrap
-):
-    topic = f"test.outbox.{uuid.uuid4().hex[:8]}"
-    ensure_topics(kafka_bootstrap, [topic], partitions=3)
-    with pytest.raises(RuntimeError), sessions.begin() as s:
-        _event(s, clock, topic, "cases/rolled-back", "rolled-back")
-        raise RuntimeError("the state change failed after the event was written")
-    with sessions.begin() as s:
-        kept = _event(s, clock, topic, "cases/committed", "committed").event_id
-
-    relay = outbox.OutboxRelay(
-        service="test",
-        sessions=sessions,
-        clock=clock,
-        producer_factory=kafka_producer_factory(kafka_bootstrap, "test"),
-    )
-    assert relay.relay_once() == 1
-    assert relay.relay_once() == 0  # marked published: nothing goes twice
-    relay.stop()
-
-    records = _read_all(kafka_bootstrap, topic, expected=1)
-    envelopes = [cloudevents.from_kafka(r.headers, r.key, r.value) for r in records]
-    assert [e.id for e in envelopes] == [kept]
-    assert envelopes[0].parse(THING).case_reference == "committed"
-    assert records[0].key == b"cases/committed"
-    headers = dict(records[0].headers)
-    assert headers["ce_type"] == THING_HAPPENED.encode()
-    assert headers["content-type"] == b"application/protobuf"
-    with sessions() as s:
-        assert s.scalar(select(func.count()).select_from(OutboxEvent)) == 1
-
-
-def test_events_of_one_aggregate_keep_their_order(sessions, clock, kafka_bootstrap):
-    topic = f"test.order.{uuid.uuid4().hex[:8]}"
-    ensure_topics(kafka_bootstrap, [topic], partitions=3)
-    with sessions.begin() as s:
-        for i in range(30):
-            _event(s, clock, topic, f"cases/{i % 3}", f"{i:02d}")
-    relay = outbox.OutboxRelay(
-        service="test",
-        sessions=sessions,
-        clock=clock,
-        producer_factory=kafka_producer_factory(kafka_bootstrap, "test"),
-    )
-    assert relay.relay_once() == 30
-    relay.stop()
-    records = _read_all(kafka_bootstrap, topic, expected=30)
-    by_key: dict[bytes, list[str]] = {}
-    for r in records:
-        by_key.setdefault(r.key, []).append(
-            cloudevents.from_kafka(r.headers, r.key, r.value).parse(THING).case_reference
-        )
-    assert len(records) == 30
-    for labels in by_key.values():
-        assert labels == sorted(labels)
 
 
 def test_a_redelivered_event_has_no_second_effect(sessions, clock):
@@ -165,3 +97,58 @@ def test_a_record_that_is_not_a_cloudevent_is_skipped(sessions, clock):
         service="test", subscription=sub, bootstrap_servers="unused", sessions=sessions, clock=clock
     )
     assert consumer.handle_record([("foo", b"bar")], None, b"junk") == "malformed"
+
+
+def _envelope(clock, event_type: str, data: bytes = b"") -> cloudevents.Envelope:
+    return cloudevents.Envelope(
+        id=str(uuid.uuid4()),
+        type=event_type,
+        source="/cms/test",
+        subject="cases/1",
+        time=clock.now(),
+        dataschema="x",
+        partitionkey="cases/1",
+        data=data,
+    )
+
+
+def test_a_handler_receives_the_event_parsed_as_its_declared_message(sessions, clock):
+    seen = []
+    sub = Subscription("test-group", {THING: lambda s, event, envelope: seen.append(event)})
+    consumer = IdempotentConsumer(
+        service="test", subscription=sub, bootstrap_servers="unused", sessions=sessions, clock=clock
+    )
+    env = _envelope(clock, THING_HAPPENED, THING(case_reference="case-9").SerializeToString())
+    assert (
+        consumer.handle_record(cloudevents.to_kafka_headers(env), b"cases/1", env.data) == "handled"
+    )
+    assert [type(e) for e in seen] == [THING] and seen[0].case_reference == "case-9"
+    assert sub.topics == (events.topic_of(THING),)
+
+
+def test_an_event_type_nobody_handles_is_counted_recorded_and_logged_once(sessions, clock, capsys):
+    sub = Subscription("unhandled-group", {THING: lambda s, event, envelope: None})
+    consumer = IdempotentConsumer(
+        service="test", subscription=sub, bootstrap_servers="unused", sessions=sessions, clock=clock
+    )
+    counter = EVENTS_UNHANDLED.labels("test", "unhandled-group", "uk.gov.cms.test.unknown.v1")
+    before = counter._value.get()
+    for _ in range(3):
+        env = _envelope(clock, "uk.gov.cms.test.unknown.v1")
+        outcome = consumer.handle_record(cloudevents.to_kafka_headers(env), b"cases/1", b"")
+        assert outcome == "ignored"
+    assert counter._value.get() == before + 3
+    logged = capsys.readouterr()
+    assert (logged.out + logged.err).count("event type has no handler") == 1
+    with sessions() as s:
+        outcomes = s.scalars(
+            select(ProcessedEvent.outcome).where(ProcessedEvent.consumer_group == "unhandled-group")
+        ).all()
+    assert outcomes == ["ignored"] * 3
+
+
+def test_a_subscription_refuses_a_message_that_is_not_an_event():
+    from cms.common.v1 import types_pb2 as common
+
+    with pytest.raises(events.NotAnEvent):
+        Subscription("g", {common.PersonName: lambda s, event, envelope: None})

@@ -1,0 +1,33 @@
+"""Event types declared once, on the contracts (cms_platform.events)."""
+
+from __future__ import annotations
+
+import pytest
+
+from cms.casework.v1 import events_pb2 as casework_events
+from cms.common.v1 import types_pb2 as common
+from cms.hmrc.v1 import events_pb2 as hmrc_events
+from cms_platform import events
+
+
+def test_an_event_message_declares_its_type_topic_and_source():
+    calculated = casework_events.CaseCalculated
+    assert events.event_type(calculated) == "uk.gov.cms.casework.case.calculated.v1"
+    assert events.event_type(calculated()) == events.event_type(calculated)
+    assert events.topic_of(calculated) == "cms.casework.events.v1"
+    assert events.source_of(calculated) == "/cms/casework"
+
+
+def test_every_message_of_an_events_file_is_an_event_with_its_own_type():
+    for module in (casework_events, hmrc_events):
+        declared = events.declared_in(module)
+        assert len(declared) == len(module.DESCRIPTOR.message_types_by_name)
+        types = events.by_type(declared)
+        assert len(types) == len(declared)
+        assert all(t.startswith("uk.gov.cms.") and t.endswith(".v1") for t in types)
+
+
+def test_a_message_that_is_not_an_event_is_refused():
+    with pytest.raises(events.NotAnEvent):
+        events.event_type(common.PersonName)
+    assert events.declared_in(common) == []

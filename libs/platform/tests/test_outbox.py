@@ -1,0 +1,95 @@
+"""The transactional outbox and its relay against a real database and a real broker (cms_platform.outbox)."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from cms.calculation.v1 import events_pb2
+from cms_devkit.testing import read_topic
+from cms_platform import cloudevents, events, outbox
+from cms_platform.db import Base, make_engine, make_sessionmaker
+from cms_platform.models import OutboxEvent, ProcessedEvent
+from cms_platform.service import ensure_topics, kafka_producer_factory
+
+
+@pytest.fixture
+def sessions(database_url):
+    engine = make_engine(database_url("platform"))
+    Base.metadata.create_all(engine, tables=[OutboxEvent.__table__, ProcessedEvent.__table__])
+    yield make_sessionmaker(engine)
+    engine.dispose()
+
+
+# A real event message of the contracts (its type declared there), sent to a topic of the test's own.
+THING = events_pb2.CalculationCreated
+THING_HAPPENED = events.event_type(THING)
+
+
+def _event(s, clock, topic: str, key: str, label: str):
+    return outbox.publish(
+        s, clock=clock, topic=topic, key=key, subject=key, message=THING(case_reference=label)
+    )
+
+
+_read_all = read_topic
+
+
+def test_an_event_written_in_a_rolled_back_transaction_is_never_published(
+    sessions, clock, kafka_bootstrap
+):
+    topic = f"test.outbox.{uuid.uuid4().hex[:8]}"
+    ensure_topics(kafka_bootstrap, [topic], partitions=3)
+    with pytest.raises(RuntimeError), sessions.begin() as s:
+        _event(s, clock, topic, "cases/rolled-back", "rolled-back")
+        raise RuntimeError("the state change failed after the event was written")
+    with sessions.begin() as s:
+        kept = _event(s, clock, topic, "cases/committed", "committed").event_id
+
+    relay = outbox.OutboxRelay(
+        service="test",
+        sessions=sessions,
+        clock=clock,
+        producer_factory=kafka_producer_factory(kafka_bootstrap, "test"),
+    )
+    assert relay.relay_once() == 1
+    assert relay.relay_once() == 0  # marked published: nothing goes twice
+    relay.stop()
+
+    records = _read_all(kafka_bootstrap, topic, expected=1)
+    envelopes = [cloudevents.from_kafka(r.headers, r.key, r.value) for r in records]
+    assert [e.id for e in envelopes] == [kept]
+    assert envelopes[0].parse(THING).case_reference == "committed"
+    assert records[0].key == b"cases/committed"
+    headers = dict(records[0].headers)
+    assert headers["ce_type"] == THING_HAPPENED.encode()
+    assert headers["content-type"] == b"application/protobuf"
+    with sessions() as s:
+        assert s.scalar(select(func.count()).select_from(OutboxEvent)) == 1
+
+
+def test_events_of_one_aggregate_keep_their_order(sessions, clock, kafka_bootstrap):
+    topic = f"test.order.{uuid.uuid4().hex[:8]}"
+    ensure_topics(kafka_bootstrap, [topic], partitions=3)
+    with sessions.begin() as s:
+        for i in range(30):
+            _event(s, clock, topic, f"cases/{i % 3}", f"{i:02d}")
+    relay = outbox.OutboxRelay(
+        service="test",
+        sessions=sessions,
+        clock=clock,
+        producer_factory=kafka_producer_factory(kafka_bootstrap, "test"),
+    )
+    assert relay.relay_once() == 30
+    relay.stop()
+    records = _read_all(kafka_bootstrap, topic, expected=30)
+    by_key: dict[bytes, list[str]] = {}
+    for r in records:
+        by_key.setdefault(r.key, []).append(
+            cloudevents.from_kafka(r.headers, r.key, r.value).parse(THING).case_reference
+        )
+    assert len(records) == 30
+    for labels in by_key.values():
+        assert labels == sorted(labels)
