@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every suite twice, on PostgreSQL and on SQLite, in parallel (the machines have 2 cores), each
-# against its own real broker, then the manifest checks. Fails if either run fails.
+# against its own real broker, and meanwhile checks what each service's image would contain; then the manifest
+# checks. Fails if any of them fails.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
@@ -9,14 +10,18 @@ CMS_TEST_DATABASE=postgres $PY -m pytest -q -p no:cacheprovider > build/test-pos
 pg=$!
 CMS_TEST_DATABASE=sqlite $PY -m pytest -q -p no:cacheprovider > build/test-sqlite.log 2>&1 &
 lite=$!
+tools/check-runtime.sh > build/check-runtime.log 2>&1 &
+runtime=$!
 wait $pg; pg_rc=$?
 wait $lite; lite_rc=$?
+wait $runtime; runtime_rc=$?
 echo "=== PostgreSQL run ==="; tail -n 40 build/test-postgres.log
 echo "=== SQLite run ==="; tail -n 40 build/test-sqlite.log
+echo "=== runtime images ==="; cat build/check-runtime.log
 k8s_rc=0
 tools/k8s-validate.sh > build/k8s-validate.log 2>&1 || k8s_rc=$?
 echo "=== manifests ==="; tail -n 3 build/k8s-validate.log
-if [ $pg_rc -ne 0 ] || [ $lite_rc -ne 0 ] || [ $k8s_rc -ne 0 ]; then
-  echo "FAILED: postgres=$pg_rc sqlite=$lite_rc manifests=$k8s_rc"
+if [ $pg_rc -ne 0 ] || [ $lite_rc -ne 0 ] || [ $runtime_rc -ne 0 ] || [ $k8s_rc -ne 0 ]; then
+  echo "FAILED: postgres=$pg_rc sqlite=$lite_rc runtime=$runtime_rc manifests=$k8s_rc"
   exit 1
 fi
