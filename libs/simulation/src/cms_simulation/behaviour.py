@@ -9,9 +9,13 @@ import random
 import threading
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from cms_platform.clock import Clock
 from cms_platform.errors import ResourceExhausted, Unavailable
+
+if TYPE_CHECKING:
+    from .settings import SimulatorSettings
 
 
 @dataclass(frozen=True)
@@ -93,7 +97,7 @@ class ExternalSystemBehaviour:
 
 
 def behaviour_from(
-    settings, clock: Clock, system: str, outage_reason: str = "SERVER_ERROR"
+    settings: SimulatorSettings, clock: Clock, system: str, outage_reason: str = "SERVER_ERROR"
 ) -> ExternalSystemBehaviour:
     """The behaviour a gateway's SimulatorSettings describe."""
     return ExternalSystemBehaviour(

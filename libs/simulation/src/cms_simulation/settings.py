@@ -4,6 +4,7 @@ system behaves (cms_simulation.behaviour) and its scenario admin service (test-d
 from __future__ import annotations
 
 import datetime as dt
+from typing import Self
 
 from pydantic import model_validator
 
@@ -29,7 +30,7 @@ class SimulatorSettings(ServiceSettings):
     latency_p50_ms: float = 0.0
 
     @model_validator(mode="after")
-    def _no_scenarios_in_production(self):
+    def _no_scenarios_in_production(self) -> Self:
         if self.environment == "production" and self.scenario_admin_enabled:
             prefix = self.model_config.get("env_prefix", "")
             raise ValueError(

@@ -9,11 +9,11 @@ AE456789D, and for DWP Ryan Doherty AH567890B on Universal Credit) are found fir
 Children are found through their claimants: `child(crn)`, and for the monthly 16+ Child Benefit check
 `child_benefit_children_aged` (whole claimants) or the faster `child_benefit_children` (claimants' NINOs).
 
-- model.py: the plain person model; nino.py: NINO rules and the index <-> NINO bijection; tax_year.py;
-  generator.py: how people, families and incomes are generated (with the mixes); rti.py: RTI payments and PAYE
-  year totals; hmrc.py: the HMRC figure and the latest available tax year; child_benefit.py: entitlement and end
-  dates on a date; _awards.py: how DWP benefit awards follow from a person's (and partner's) facts; dwp.py: live
-  awards and suspensions on a date.
+- model.py: the plain person model; nino.py: the index <-> NINO bijection (the NINO rules are
+  cms_platform.identifiers'); tax_year.py: tax years, weeks and months; generator.py: how people, families and
+  incomes are generated (with the mixes); rti.py: RTI payments and PAYE year totals; hmrc.py: the HMRC figure and
+  the latest available tax year; child_benefit.py: entitlement and end dates on a date; _awards.py: how DWP
+  benefit awards follow from a person's (and partner's) facts; dwp.py: live awards and suspensions on a date.
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ import datetime as dt
 import functools
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Literal, overload
 
 from .fixtures import FIXTURES
 from .generator import Generator
@@ -197,7 +198,7 @@ class Population:
         child is, and households whose eldest is too young are skipped without being built. Building the claimant
         is most of the cost: `child_benefit_children` gives the claimant's NINO instead, several times faster.
         """
-        yield from self._children_aged(min_age, on, limit, max_age, claimants=True)  # type: ignore[misc]
+        yield from self._children_aged(min_age, on, limit, max_age, claimants=True)
 
     def child_benefit_children(
         self, min_age: int, on: dt.date, limit: int | None = None, *, max_age: int = 19
@@ -205,7 +206,29 @@ class Population:
         """(claimant's NINO, child) for the same children as `child_benefit_children_aged`, in the same order,
         without generating the claimants (children do not depend on their claimant's income; look a claimant up
         with `person` when needed)."""
-        yield from self._children_aged(min_age, on, limit, max_age, claimants=False)  # type: ignore[misc]
+        yield from self._children_aged(min_age, on, limit, max_age, claimants=False)
+
+    @overload
+    def _children_aged(
+        self,
+        min_age: int,
+        on: dt.date,
+        limit: int | None,
+        max_age: int,
+        *,
+        claimants: Literal[True],
+    ) -> Iterator[tuple[Person, Child]]: ...
+
+    @overload
+    def _children_aged(
+        self,
+        min_age: int,
+        on: dt.date,
+        limit: int | None,
+        max_age: int,
+        *,
+        claimants: Literal[False],
+    ) -> Iterator[tuple[str, Child]]: ...
 
     def _children_aged(
         self, min_age: int, on: dt.date, limit: int | None, max_age: int, *, claimants: bool
@@ -235,12 +258,17 @@ class Population:
                 ):
                     continue
                 index = block * 3 + position
+                # The household skeleton says this position claims, so the award (or claim) is there.
                 claimant: Person | str
+                children: tuple[Child, ...] = ()
                 if claimants:
                     claimant = g.person(index)
-                    children = claimant.child_benefit.children  # type: ignore[union-attr]
+                    if claimant.child_benefit is not None:
+                        children = claimant.child_benefit.children
                 else:
-                    claimant, children = g.nino(index), g.claim(block, position, household)[0]  # type: ignore[index]
+                    claimant = g.nino(index)
+                    if (claim := g.claim(block, position, household)) is not None:
+                        children = claim[0]
                 for c in children:
                     if earliest < c.date_of_birth.toordinal() <= latest:
                         yield claimant, c

@@ -1,4 +1,6 @@
-"""DWP benefit awards for generated people (the mix is documented in generator.py's docstring).
+"""DWP benefit awards for generated people: which awards CIS holds for a person or their benefit unit, derived
+from the facts already generated (the mix is documented in generator.py's docstring; docs/domain/interfaces.md
+§1.9, §2).
 
 Awards follow from the HMRC facts already generated for the person and their partner (employments, Self Assessment,
 death), never from a clock. Draws come from their own keyed stream, so adding awards changes no HMRC fact.
@@ -12,8 +14,8 @@ death), never from a clock. Draws come from their own keyed stream, so adding aw
   whose pay ever exceeds £20,000 a year; legacy out-of-work awards (IS, JSA(IB), ESA(IR)) and UC without earnings
   also stop when any job starts.
 
-Amounts are in integer pence at the rates in the brief (UC standard allowance 2025-26; legacy personal allowances
-£90.50 a week; new State Pension £230.25 a week).
+Amounts are in integer pence at 2025-26 rates (UC standard allowance; legacy personal allowances £90.50 a week;
+new State Pension £230.25 a week).
 """
 
 from __future__ import annotations
@@ -21,21 +23,31 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import random
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import Protocol, TypedDict, Unpack
 
 from .child_benefit import add_years
+from .household import Household
 from .model import (
     AwardComponent,
     AwardEndReason,
     BenefitAward,
     BenefitType,
+    Employment,
     PaymentSuspension,
     Person,
 )
 from .nino import mix64
 
-if TYPE_CHECKING:
-    from .generator import Generator, Household
+
+class Generator(Protocol):
+    """What the awards need of the generator: its keyed stream for DWP facts and its time frame."""
+
+    _k_dwp: int
+    horizon_start: int
+    reference_date: dt.date
+    timeline_end: dt.date
+
 
 D = dt.date
 DAY = dt.timedelta(days=1)
@@ -108,7 +120,7 @@ def state_pension_date(dob: dt.date) -> dt.date:
     return add_years(dob, 67)
 
 
-def _max_pay(e) -> int:
+def _max_pay(e: Employment) -> int:
     pay = e.annual_taxable_pay_pence
     for _, p in e.pay_changes:
         pay = max(pay, p)
@@ -131,7 +143,7 @@ def _pay_on(people: list[Person], on: dt.date, *, occupational: bool | None = No
 def _blocks(people: list[Person], *, any_job: bool) -> list[tuple[dt.date, dt.date]]:
     """Periods no income-related award may overlap: jobs or pensions ever paying over £20,000 (and, for out-of-work
     awards, any job)."""
-    out = []
+    out: list[tuple[dt.date, dt.date]] = []
     for p in people:
         for e in p.employments:
             if _max_pay(e) > HIGH_PAY or (any_job and not e.occupational_pension):
@@ -151,11 +163,22 @@ def _window(
     return start, end
 
 
+class _UniversalCredit(TypedDict, total=False):
+    """The Universal Credit fields of a BenefitAward (left at their defaults for other benefits)."""
+
+    uc_earned_income: bool
+    uc_assessment_day: int
+    uc_standard_allowance_monthly_pence: int
+    uc_third_party_deduction_count: int
+    uc_other_deductions_monthly_pence: int
+
+
 class _Awards:
     """Collects awards for one person or benefit unit, numbering their ids."""
 
     def __init__(self, g: Generator, rng: random.Random, prefix: str):
-        self.g, self.r, self.prefix, self.out = g, rng.random, prefix, []
+        self.g, self.r, self.prefix = g, rng.random, prefix
+        self.out: list[BenefitAward] = []
 
     def add(
         self,
@@ -170,7 +193,7 @@ class _Awards:
         reason: AwardEndReason | None = None,
         components: tuple[AwardComponent, ...] = (),
         death: dt.date | None = None,
-        **uc,
+        **uc: Unpack[_UniversalCredit],
     ) -> BenefitAward | None:
         g, r = self.g, self.r
         if start > g.timeline_end:
@@ -487,7 +510,7 @@ def _end(a: BenefitAward, on: dt.date) -> BenefitAward:
 def _universal_credit(
     g: Generator,
     out: _Awards,
-    r,
+    r: Callable[[], float],
     members: list[tuple[int, Person]],
     claimant: Person,
     partner_nino: str,
@@ -573,7 +596,7 @@ def individual(g: Generator, index: int, p: Person, hh: Household) -> list[Benef
     spa = state_pension_date(dob)
     working = [e for e in p.employments if not e.occupational_pension]
     seeds = hh.claims[index % 3]
-    ended = [e for e in working if e.end_date is not None and e.end_date < ref]
+    ended_on = [e.end_date for e in working if e.end_date is not None and e.end_date < ref]
     out_of_work = not any(
         e.start_date <= ref and (e.end_date is None or e.end_date >= ref) for e in working
     )
@@ -581,7 +604,7 @@ def individual(g: Generator, index: int, p: Person, hh: Household) -> list[Benef
     disabled = u_disabled < (0.06 if out_of_work else 0.025) * (0.6 + age / 50)
     if (
         spa > g.timeline_end
-        and (u_contrib >= 0.30 or not ended or p.self_assessment_utr)
+        and (u_contrib >= 0.30 or not ended_on or p.self_assessment_utr)
         and u_carer >= 0.035
         and not disabled
         and (u_family >= 0.05 or not seeds)
@@ -613,8 +636,8 @@ def individual(g: Generator, index: int, p: Person, hh: Household) -> list[Benef
             death=death,
         )
     # Contribution-based JSA or contributory ESA after the last job ended (not for the self-employed).
-    if ended and not p.self_assessment_utr:
-        last = max(e.end_date for e in ended)  # type: ignore[type-var]
+    if ended_on and not p.self_assessment_utr:
+        last = max(ended_on)
         u = u_contrib
         if u < 0.30 and last + DAY < spa:
             start, stop = _window(
@@ -763,15 +786,15 @@ def individual(g: Generator, index: int, p: Person, hh: Household) -> list[Benef
             )
     # War Disablement Pension, Armed Forces Compensation Scheme, Industrial Injuries.
     u = u_war
-    forces = [
-        e
+    left_forces_on = [
+        e.end_date
         for e in working
         if e.employer.armed_forces and e.end_date is not None and e.end_date < ref
     ]
-    if forces and u < 0.3 or u < 0.0008:
+    if left_forces_on and u < 0.3 or u < 0.0008:
         start = (
-            forces[-1].end_date + dt.timedelta(days=int(30 + 300 * r()))
-            if forces
+            left_forces_on[-1] + dt.timedelta(days=int(30 + 300 * r()))
+            if left_forces_on
             else max(adult, D(2005, 4, 6)) + _years(r() * 12)
         )
         weekly = int(30_00 + 370_00 * r() ** 2)

@@ -11,7 +11,8 @@ import datetime as dt
 
 from .model import BenefitAward, BenefitType, Person
 
-# Income-related benefits CMS treats as prescribed for the paying parent or their partner (rules.md §2.3, reg 44(2)).
+# Income-related benefits CMS treats as prescribed for the paying parent or their partner (2012 Regs reg 44(2);
+# docs/domain/calculation.md §2.3).
 MEANS_TESTED = frozenset(
     {
         BenefitType.INCOME_SUPPORT,

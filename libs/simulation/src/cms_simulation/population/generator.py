@@ -96,8 +96,9 @@ import datetime as dt
 import functools
 import random
 from bisect import bisect_right
+from collections.abc import Sequence
 from itertools import accumulate
-from typing import NamedTuple
+from typing import TypeVar
 
 from . import _awards, _data
 from .child_benefit import (
@@ -106,6 +107,7 @@ from .child_benefit import (
     quarter_end_on_or_after,
     sixteen_terminal_date,
 )
+from .household import ChildSeed, Household
 from .model import (
     Address,
     Child,
@@ -142,7 +144,12 @@ _ROC_AGE_WEIGHTS = (10, 10, 9, 9, 8, 8, 7, 6, 5, 4, 3, 2, 2)  # relevant other c
 _ROC_CUM = tuple(accumulate(_ROC_AGE_WEIGHTS))
 
 
-def _cumulative(pairs):
+_T = TypeVar("_T")
+# A weighted table ready for bisection: the values and their cumulative weights.
+_Cumulative = tuple[tuple[_T, ...], tuple[float, ...]]
+
+
+def _cumulative(pairs: Sequence[tuple[_T, float]]) -> _Cumulative[_T]:
     values = tuple(v for v, _ in pairs)
     return values, tuple(accumulate(w for _, w in pairs))
 
@@ -156,12 +163,12 @@ _TOWNS = _cumulative(tuple((t, w) for t, w, _ in _data.POST_TOWNS))
 _DISTRICTS = {t: d for t, _, d in _data.POST_TOWNS}
 
 
-def _pick(table, u: float):
+def _pick(table: _Cumulative[_T], u: float) -> _T:
     values, cum = table
     return values[bisect_right(cum, u * cum[-1])]
 
 
-def _weighted_age(cum, u: float) -> float:
+def _weighted_age(cum: tuple[float, ...], u: float) -> float:
     """A fractional age drawn from whole-year weights."""
     x = u * cum[-1]
     year = bisect_right(cum, x)
@@ -189,22 +196,6 @@ class _Draws:
         return v * _U16
 
 
-class ChildSeed(NamedTuple):
-    number: int  # 0-7 within the block
-    date_of_birth: int  # ordinal
-    female: bool
-
-
-class Household(NamedTuple):
-    kind: int
-    roles: tuple[int, int, int]
-    female: tuple[bool, bool, bool]
-    dobs: tuple[int, int, int]  # ordinals
-    partner: tuple[int, int, int]  # position of the partner in the block, or -1
-    other_parent: tuple[int, int, int]
-    claims: tuple[tuple[ChildSeed, ...], tuple[ChildSeed, ...], tuple[ChildSeed, ...]]
-
-
 class Generator:
     """People and their children for one (seed, size, horizon)."""
 
@@ -228,7 +219,7 @@ class Generator:
         # Small per-instance caches (thread-safe): households are shared by three people, addresses by partners.
         self.household = functools.lru_cache(maxsize=4096)(self._household)
         self.employer = functools.lru_cache(maxsize=8192)(self._employer)
-        self.address = functools.lru_cache(maxsize=4096)(self._address)
+        self._cached_address = functools.lru_cache(maxsize=4096)(self._address)
         # People without their benefit awards: a couple's awards need both partners' facts.
         self.core = functools.lru_cache(maxsize=1024)(self._core)
 
@@ -284,8 +275,12 @@ class Generator:
         return e0, e2
 
     def _children(
-        self, rng: random.Random, eldest: int, first_number: int, weights=(45, 35, 14, 6)
-    ) -> tuple:
+        self,
+        rng: random.Random,
+        eldest: int,
+        first_number: int,
+        weights: tuple[int, ...] = (45, 35, 14, 6),
+    ) -> tuple[ChildSeed, ...]:
         u = rng.random() * sum(weights)
         count = 1
         for w in weights:
@@ -343,7 +338,13 @@ class Generator:
                 roles = (RECEIVING, PAYING, SINGLE)
                 partner = (-1, -1, -1)
             return Household(
-                kind, roles, female, (rp_dob, pp_dob, p_dob), partner, (1, 0, -1), tuple(claims)
+                kind,
+                roles,
+                female,
+                (rp_dob, pp_dob, p_dob),
+                partner,
+                (1, 0, -1),
+                (claims[0], claims[1], claims[2]),
             )
         f0 = rng.random() < 0.5
         if partnered:
@@ -372,7 +373,7 @@ class Generator:
             (d0, d1, self._single_dob(rng, claims[2])),
             partner,
             (-1, -1, -1),
-            tuple(claims),
+            (claims[0], claims[1], claims[2]),
         )
 
     def _single_dob(self, rng: random.Random, claim: tuple[ChildSeed, ...]) -> int:
@@ -427,7 +428,7 @@ class Generator:
     def address(self, key: int) -> Address:
         """A synthetic address for any key: people's homes use their household's key, employers keys from 2**40;
         other systems (a credit file's earlier and forward addresses) use keys from 2**48."""
-        return self._address(key)
+        return self._cached_address(key)
 
     def _address(self, key: int) -> Address:
         d = _Draws(self._k_addr ^ key)
@@ -440,6 +441,7 @@ class Generator:
         street = _data.STREETS[int(d.u() * len(_data.STREETS))]
         number = 1 + int(d.u() ** 2 * 180)
         u = d.u()
+        lines: tuple[str, ...]
         if u < 0.15:
             flat = 1 + int(d.u() * 24)
             lines = (
@@ -584,18 +586,18 @@ class Generator:
                 if c.end_date is not None
                 and c.end_date <= award_end
                 or c.relationship_start_date > award_end
-                else _replace_child(
+                else dataclasses.replace(
                     c, end_date=award_end, end_reason=ChildBenefitEndReason.CLAIM_ENDED
                 )
                 for c in children
             ]
         elif all(c.end_date is not None for c in children):
-            award_end = max(c.end_date for c in children)  # type: ignore[type-var]
+            award_end = max(c.end_date for c in children if c.end_date is not None)
         dirty = r() < 0.01
         if dirty:
             i = int(r() * len(children))
             c = children[i]
-            children[i] = _replace_child(
+            children[i] = dataclasses.replace(
                 c,
                 end_date=c.relationship_start_date - dt.timedelta(days=1 + int(r() * 400)),
                 end_reason=ChildBenefitEndReason.CLAIM_ENDED,
@@ -721,7 +723,7 @@ _FREQ_HIGH = (
 NONE, EMPLOYED, SELF_EMPLOYED, EMPLOYED_SA, DIRECTOR, STALE, PENSIONER = range(7)
 
 
-def _choose(pairs, u: float):
+def _choose(pairs: Sequence[tuple[_T, float]], u: float) -> _T:
     total = sum(w for _, w in pairs)
     x = u * total
     for v, w in pairs:
@@ -944,7 +946,7 @@ class _PersonBuilder:
             ended = [i for i, e in enumerate(self.employments) if e.end_date is not None]
             if ended:
                 i = ended[-1]
-                self.employments[i] = _replace_employment(
+                self.employments[i] = dataclasses.replace(
                     self.employments[i], leaving_date_unreported=True
                 )
             else:
@@ -1111,7 +1113,7 @@ class _PersonBuilder:
             if e.start_date >= death:
                 continue
             if e.end_date is None or e.end_date > death:
-                e = _replace_employment(
+                e = dataclasses.replace(
                     e, end_date=death, pay_changes=tuple(c for c in e.pay_changes if c[0] <= death)
                 )
             jobs.append(e)
@@ -1196,11 +1198,3 @@ class _PersonBuilder:
         reference = f"CHB{ref:08d}{letters[h % 23]}{letters[h // 23 % 23]}"
         award_start = min(c.relationship_start_date for c in children)
         return ChildBenefitAward(reference, award_start, award_end, elected, children)
-
-
-def _replace_employment(e: Employment, **changes) -> Employment:
-    return dataclasses.replace(e, **changes)
-
-
-def _replace_child(c: Child, **changes) -> Child:
-    return dataclasses.replace(c, **changes)

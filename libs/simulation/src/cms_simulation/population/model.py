@@ -244,7 +244,8 @@ class PaymentSuspension:
 @dataclass(frozen=True, slots=True)
 class BenefitAward:
     """One DWP benefit award as CIS holds it. A couple claim is listed under both people: `claimant_nino` leads,
-    `partner_nino` is included (and may carry a deduction, Sch 9B)."""
+    `partner_nino` is included (and may carry a deduction: SS C&P Regs 1987 Sch 9B; docs/domain/interfaces.md
+    §2.3)."""
 
     award_id: str  # stable: derived from the household and the award's position
     benefit_type: BenefitType
@@ -258,8 +259,8 @@ class BenefitAward:
     end_reason: AwardEndReason | None = None
     components: tuple[AwardComponent, ...] = ()
     suspensions: tuple[PaymentSuspension, ...] = ()
-    # Universal Credit only (rules.md §9): earnings in the current assessment period (Real Time Earnings), the
-    # day of the month assessment periods start, the standard allowance and deductions already taken.
+    # Universal Credit only (docs/domain/money.md §9): earnings in the current assessment period (Real Time
+    # Earnings), the day of the month assessment periods start, the standard allowance and deductions already taken.
     uc_earned_income: bool = False
     uc_assessment_day: int = 1
     uc_standard_allowance_monthly_pence: int = 0
@@ -270,7 +271,7 @@ class BenefitAward:
 
 
 class DataQuirk(enum.StrEnum):
-    """Known dirt in HMRC data a person can carry (interfaces.md §4)."""
+    """Known dirt in HMRC data a person can carry (docs/domain/interfaces.md §4)."""
 
     PENSION_AS_EMPLOYMENT = "PENSION_AS_EMPLOYMENT"
     TWO_PAYS_ONE_MONTH = "TWO_PAYS_ONE_MONTH"

@@ -200,14 +200,14 @@ def _scheduled(e: Employment, lo: dt.date, hi: dt.date) -> Iterable[dt.date]:
         return
     months = _MONTH_STEP[e.pay_frequency]
     day = pay_day(e)
-    first = _monthly_date(start.year, start.month, day)
-    if first < start:
-        first = _monthly_date(start.year + start.month // 12, start.month % 12 + 1, day)
+    first_day = _monthly_date(start.year, start.month, day)
+    if first_day < start:
+        first_day = _monthly_date(start.year + start.month // 12, start.month % 12 + 1, day)
     if e.pay_frequency is PayFrequency.ONE_OFF:
-        if lo <= first <= hi:
-            yield first
+        if lo <= first_day <= hi:
+            yield first_day
         return
-    index = first.year * 12 + first.month - 1
+    index = first_day.year * 12 + first_day.month - 1
     # Skip whole steps up to lo's month.
     target = lo.year * 12 + lo.month - 1
     if target > index:
@@ -515,7 +515,7 @@ def paye_income_by_year(
     next_change = 0
     annual = e.annual_taxable_pay_pence
     previous: PayeIncome | None = None
-    previous_key: tuple | None = None
+    previous_key: tuple[int, int, int, int] | None = None
     for year in range(y0, y1 + 1):
         lo, hi = _year_bounds(year)
         while next_change < len(changes) and changes[next_change][0] <= lo:
@@ -533,9 +533,9 @@ def paye_income_by_year(
                 if not n:
                     continue
                 n12 = 0 if step else _count_scheduled(e, 0, 0, day, max(a, _month12(year)), b)
-            key: tuple = (n, n12, annual, band)
-            if key == previous_key:
-                out[year] = previous  # type: ignore[assignment]
+            key: tuple[int, int, int, int] = (n, n12, annual, band)
+            if previous is not None and key == previous_key:
+                out[year] = previous
                 continue
             regular, last = _per_payment_bands(periods, annual, pension, bik, band)
             m = n - n12
@@ -564,8 +564,8 @@ def paye_income_by_year(
             if not paid:
                 continue
             key = figures = (totals[0], totals[1], totals[2], totals[3])
-            if key == previous_key:
-                out[year] = previous  # type: ignore[assignment]
+            if previous is not None and key == previous_key:
+                out[year] = previous
                 continue
         previous = PayeIncome(
             e.employment_id,
