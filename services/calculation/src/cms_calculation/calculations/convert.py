@@ -19,7 +19,7 @@ from cms_platform.errors import InvalidArgument, ViolationCollector
 
 from ..engine import model
 from ..engine.calculate import periodic_amounts
-from ..engine.rules import RuleSet, parameters
+from ..engine.rules import RuleSet
 
 FREQUENCIES = {
     model.Frequency.WEEKLY: common.PAYMENT_FREQUENCY_WEEKLY,
@@ -321,41 +321,3 @@ def basic_view(calc: pb.Calculation) -> pb.Calculation:
     out.ClearField("input")
     out.ClearField("steps")
     return out
-
-
-def rule_set_message(rules: RuleSet) -> pb.RuleSet:
-    msg = pb.RuleSet(
-        name=f"ruleSets/{rules.version}",
-        version=rules.version,
-        description=rules.description,
-        collection_fees=pb.CollectionFeeScheme(
-            paying_parent_fee_basis_points=rules.fees.paying_parent_bp,
-            non_compliant_paying_parent_fee_basis_points=rules.fees.non_compliant_paying_parent_bp,
-            receiving_parent_fee_basis_points=rules.fees.receiving_parent_bp,
-            direct_pay_available=rules.fees.direct_pay_available,
-        ),
-        flat_rate_benefits_paying_parent=sorted(
-            b.value for b in rules.flat_rate_benefits_paying_parent
-        ),
-        flat_rate_benefits_paying_parent_or_partner=sorted(
-            b.value for b in rules.flat_rate_benefits_paying_parent_or_partner
-        ),
-        parameters=[
-            pb.RuleSetParameter(
-                name=p.name,
-                value=p.value,
-                unit=p.unit,
-                citation=p.citation,
-                unconfirmed=p.unconfirmed,
-                description=p.description,
-            )
-            for p in parameters(rules)
-        ],
-    )
-    if rules.effective_from is not None:
-        msg.effective_period.start_date.CopyFrom(from_date(rules.effective_from))
-        if rules.effective_to is not None:  # DateRange's end is the last day in force
-            msg.effective_period.end_date.CopyFrom(
-                from_date(rules.effective_to - dt.timedelta(days=1))
-            )
-    return msg

@@ -24,6 +24,7 @@ from cms_platform.paging import page
 from ..engine.calculate import calculate
 from ..engine.model import CalculationResult
 from ..engine.rules import RuleBook, RuleSet
+from ..rule_sets import service as rule_sets
 from . import convert
 from .models import StoredCalculation
 from .statements import render_statement
@@ -43,16 +44,15 @@ def evaluate(
     """Run the engine under the named rule set, or the one in force at the effective date."""
     facts = convert.facts_from_input(request_input)
     if rule_set_version:
-        rules = rule_book.get(rule_set_version)
-        if rules is None:
-            raise NotFound("rule set", f"ruleSets/{rule_set_version}")
+        rules = rule_sets.find(rule_book=rule_book, version=rule_set_version)
     else:
-        rules = rule_book.in_force(facts.effective_date)
-        if rules is None:
+        in_force = rule_book.in_force(facts.effective_date)
+        if in_force is None:
             first = rule_book.rule_sets[0].scheme_start
             raise InvalidArgument.field(
                 "input.effective_date", f"is before the 2012 scheme started ({first:%d %B %Y})"
             )
+        rules = in_force
     return calculate(facts, rules, explain=explain), rules
 
 
@@ -186,31 +186,6 @@ def statement(
         get(db_session=db_session, name=request.name),
         request.audience,
         request.receiving_parent_reference,
-    )
-
-
-def rule_set(*, rule_book: RuleBook, name: str) -> pb.RuleSet:
-    prefix = "ruleSets/"
-    if not name.startswith(prefix) or not name[len(prefix) :]:
-        raise InvalidArgument.field("name", "must look like ruleSets/{rule_set_version}")
-    rules = rule_book.get(name[len(prefix) :])
-    if rules is None:
-        raise NotFound("rule set", name)
-    return convert.rule_set_message(rules)
-
-
-def list_rule_sets(
-    *, rule_book: RuleBook, request: api.ListRuleSetsRequest
-) -> api.ListRuleSetsResponse:
-    size, offset = page(request.page_size, request.page_token)
-    chosen = list(rule_book.rule_sets)
-    if request.HasField("effective_date"):
-        on = convert.full_date(request.effective_date, "effective_date")
-        chosen = [r for r in chosen if r.in_force(on)]
-    shown = chosen[offset : offset + size]
-    token = str(offset + size) if offset + size < len(chosen) else ""
-    return api.ListRuleSetsResponse(
-        rule_sets=[convert.rule_set_message(r) for r in shown], next_page_token=token
     )
 
 

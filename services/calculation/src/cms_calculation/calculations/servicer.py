@@ -14,6 +14,8 @@ from cms_platform.clock import Clock
 from cms_platform.idempotency import run_idempotent
 
 from ..engine.rules import RuleBook
+from ..rule_sets import convert as rule_sets_convert
+from ..rule_sets import service as rule_sets
 from . import bulk, convert, service
 
 
@@ -96,7 +98,18 @@ class CalculationServicer(api_grpc.CalculationServiceServicer):
             return service.statement(db_session=s, request=request)
 
     def GetRuleSet(self, request: api.GetRuleSetRequest, context) -> pb.RuleSet:
-        return service.rule_set(rule_book=self._rules, name=request.name)
+        return rule_sets_convert.rule_set_message(
+            rule_sets.get(rule_book=self._rules, name=request.name)
+        )
 
     def ListRuleSets(self, request: api.ListRuleSetsRequest, context) -> api.ListRuleSetsResponse:
-        return service.list_rule_sets(rule_book=self._rules, request=request)
+        shown, token = rule_sets.list_page(
+            rule_book=self._rules,
+            page_size=request.page_size,
+            page_token=request.page_token,
+            effective_date=request.effective_date if request.HasField("effective_date") else None,
+        )
+        return api.ListRuleSetsResponse(
+            rule_sets=[rule_sets_convert.rule_set_message(r) for r in shown],
+            next_page_token=token,
+        )

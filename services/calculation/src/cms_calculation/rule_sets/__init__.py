@@ -1,0 +1,1 @@
+"""Rule sets as the API publishes them: fetched by name, listed by effective date (the figures are in engine/rules.py)."""
