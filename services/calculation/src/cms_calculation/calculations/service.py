@@ -31,6 +31,8 @@ from . import convert
 from .models import StoredCalculation
 from .statements import render_statement
 
+# The idempotency table's key space for stored bulk items (each remembered by its own request_id). Rows already
+# stored under it are what make a re-sent item a replay, so the value never changes, whatever the RPC is called.
 BULK_METHOD = "BulkCalculate"
 MAX_BULK_ITEMS = 1000
 
