@@ -43,6 +43,10 @@ def bulk_response(outcomes: Sequence[service.ItemOutcome]) -> api.BulkCalculateR
             add(
                 request_id=o.item.request_id, case_reference=o.item.case_reference
             ).calculation.CopyFrom(o.calculation)
+        else:  # never skip an item: the answers must stay aligned with the items
+            raise ValueError(
+                f"bulk item {o.item.request_id!r} has neither a calculation nor an error"
+            )
     return response
 
 
