@@ -1,3 +1,5 @@
+"""`python -m cms_calculation`: run the calculation service (the same as the cms-calculation script)."""
+
 import sys
 
 from cms_calculation.app import main

@@ -1,3 +1,6 @@
+"""The calculation service's settings (environment prefix CALCULATION_): the reform's start date and the number of
+bulk worker processes, on top of every service's own."""
+
 import datetime as dt
 from typing import ClassVar
 

@@ -1,1 +1,2 @@
-"""Stored calculation decisions: models, service functions, proto conversion and the gRPC servicer."""
+"""Calculation decisions: stored (models, service), converted to and from the contract (convert), explained
+(statements) and run in bulk across worker processes (bulk)."""

@@ -4,6 +4,10 @@ An annual review or a whole-caseload what-if is CPU-bound Python, so what-if bat
 worker processes (spawned, never forked: gRPC's threads do not survive a fork) while the gRPC process only moves
 bytes. Batches with stored items are calculated in the service process, where the database session is.
 Results always come back in the order the batches were sent.
+
+The runner knows nothing of the transport: the caller gives it `respond`, which turns a batch's outcomes into its
+answer (a refused item's domain error into that item's status). It must be a module-level function, because each
+worker process receives it by name and answers with the serialized response.
 """
 
 from __future__ import annotations
@@ -13,54 +17,49 @@ import multiprocessing
 import os
 import queue
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 from cms.calculation.v1 import calculation_service_pb2 as api
 from cms_platform.clock import Clock, ManualClock
-from cms_platform.grpc_errors import to_status
 
 from ..engine.rules import RuleBook
 from . import service
 
-ERROR_DOMAIN = "calculation.cms.gov.uk"
-_END = object()
-
-
-def response_for(outcomes: list[service.ItemOutcome]) -> api.BulkCalculateResponse:
-    response = api.BulkCalculateResponse()
-    add = response.results.add
-    for o in outcomes:
-        if o.error is not None:
-            add(
-                request_id=o.item.request_id,
-                case_reference=o.item.case_reference,
-                error=to_status(o.error, domain=ERROR_DOMAIN),
-            )
-        else:
-            add(
-                request_id=o.item.request_id, case_reference=o.item.case_reference
-            ).calculation.CopyFrom(o.calculation)
-    return response
+Respond = Callable[[Sequence[service.ItemOutcome]], api.BulkCalculateResponse]
+InProcess = Callable[[list[api.BulkCalculateItem]], list[service.ItemOutcome]]
+# A batch's answer on its way back: bytes from a worker process, a message from the service process.
+_Answer = Future[bytes] | Future[api.BulkCalculateResponse]
 
 
 # -- in a worker process -------------------------------------------------------------------------------------------
 
-_BOOK: RuleBook | None = None
+
+@dataclass(frozen=True)
+class _Worker:
+    rule_book: RuleBook
+    respond: Respond
 
 
-def _init_worker(reform_start: dt.date | None) -> None:
-    global _BOOK
-    _BOOK = RuleBook(reform_start)
+_WORKER: _Worker | None = None
+
+
+def _init_worker(reform_start: dt.date | None, respond: Respond) -> None:
+    global _WORKER
+    _WORKER = _Worker(RuleBook(reform_start), respond)
 
 
 def _what_if_batch(request: bytes, created: dt.datetime) -> bytes:
+    worker = _WORKER
+    if worker is None:
+        raise RuntimeError("the bulk worker process was not initialised")
     items = list(api.BulkCalculateRequest.FromString(request).items)
     outcomes = service.bulk_batch(
-        sessions=None, items=items, rule_book=_BOOK, clock=ManualClock(created)
+        sessions=None, items=items, rule_book=worker.rule_book, clock=ManualClock(created)
     )
-    return response_for(outcomes).SerializeToString()
+    return worker.respond(outcomes).SerializeToString()
 
 
 # -- in the service process ----------------------------------------------------------------------------------------
@@ -83,12 +82,12 @@ def default_workers(cgroup_cpu_max: str = "/sys/fs/cgroup/cpu.max") -> int:
 
 class BulkRunner:
     def __init__(
-        self, *, workers: int, rule_book: RuleBook, reform_start: dt.date | None, clock: Clock
+        self, *, workers: int, reform_start: dt.date | None, clock: Clock, respond: Respond
     ):
         self._workers = workers
         self._clock = clock
-        self._rule_book = rule_book
         self._reform_start = reform_start
+        self._respond = respond
         self._pool: ProcessPoolExecutor | None = None
         self._lock = threading.Lock()
 
@@ -101,7 +100,7 @@ class BulkRunner:
                     self._workers,
                     mp_context=multiprocessing.get_context("spawn"),
                     initializer=_init_worker,
-                    initargs=(self._reform_start,),
+                    initargs=(self._reform_start, self._respond),
                 )
             return self._pool
 
@@ -112,14 +111,13 @@ class BulkRunner:
                 self._pool = None
 
     def run(
-        self,
-        requests: Iterable[api.BulkCalculateRequest],
-        in_process: Callable[[api.BulkCalculateRequest], api.BulkCalculateResponse],
+        self, requests: Iterable[api.BulkCalculateRequest], in_process: InProcess
     ) -> Iterator[api.BulkCalculateResponse]:
         """Read batches ahead on a thread (so several are calculating at once), answer them in order. A client that
-        waits for each answer before sending the next batch works too: nothing waits for a later batch."""
+        waits for each answer before sending the next batch works too: nothing waits for a later batch.
+        `in_process` calculates a batch here: every batch when there are no workers, and those with stored items."""
         pool = self._executor()
-        ahead: queue.Queue = queue.Queue(maxsize=max(2, 2 * self._workers))
+        ahead: queue.Queue[_Answer | None] = queue.Queue(maxsize=max(2, 2 * self._workers))
         stop = threading.Event()
 
         def read() -> None:
@@ -128,28 +126,30 @@ class BulkRunner:
                     if stop.is_set():
                         return
                     service.check_batch(request)
-                    future: Future = Future()
+                    future: _Answer
                     if pool is not None and all(i.what_if for i in request.items):
                         future = pool.submit(
                             _what_if_batch, request.SerializeToString(), self._clock.now()
                         )
                     else:
+                        here: Future[api.BulkCalculateResponse] = Future()
                         try:
-                            future.set_result(in_process(request))
+                            here.set_result(self._respond(in_process(list(request.items))))
                         except Exception as exc:  # noqa: BLE001 - re-raised, in order, by the answering side
-                            future.set_exception(exc)
+                            here.set_exception(exc)
+                        future = here
                     ahead.put(future)
-                ahead.put(_END)
+                ahead.put(None)
             except Exception as exc:  # noqa: BLE001 - a bad or cancelled request stream ends the call
-                failed: Future = Future()
+                failed: Future[bytes] = Future()
                 failed.set_exception(exc)
                 ahead.put(failed)
 
         reader = threading.Thread(target=read, name="bulk-reader", daemon=True)
         reader.start()
         try:
-            while (future := ahead.get()) is not _END:
-                result = future.result()
+            while (answer := ahead.get()) is not None:
+                result = answer.result()
                 yield (
                     api.BulkCalculateResponse.FromString(result)
                     if isinstance(result, bytes)

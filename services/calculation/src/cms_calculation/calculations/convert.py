@@ -8,18 +8,19 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-
-from google.protobuf import timestamp_pb2
-from google.type import date_pb2
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from cms.calculation.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
-from cms_platform.convert import full_date
+from cms_platform.convert import full_date, timestamp_of
 from cms_platform.errors import InvalidArgument, ViolationCollector
 
 from ..engine import model
 from ..engine.calculate import periodic_amounts
-from ..engine.rules import RuleSet, parameters
+from ..engine.rules import RuleSet
+
+E = TypeVar("E")
 
 FREQUENCIES = {
     model.Frequency.WEEKLY: common.PAYMENT_FREQUENCY_WEEKLY,
@@ -33,7 +34,7 @@ _BANDS = {b: pb.SharedCareBand.Value(f"SHARED_CARE_BAND_{b.value}") for b in mod
 _KINDS = {
     k: pb.CalculationStepKind.Value(f"CALCULATION_STEP_KIND_{k.value}") for k in model.StepKind
 }
-_SERVICE_TYPES = {
+_SERVICE_TYPES: dict[int, model.ServiceType] = {
     pb.SERVICE_TYPE_DIRECT_PAY: model.ServiceType.DIRECT_PAY,
     pb.SERVICE_TYPE_COLLECT_AND_PAY: model.ServiceType.COLLECT_AND_PAY,
 }
@@ -44,15 +45,9 @@ _EXPENSES = {k.value: k for k in model.SpecialExpenseKind}
 _ADDITIONAL = {k.value: k for k in model.AdditionalIncomeKind}
 
 
-def to_date(d: date_pb2.Date) -> dt.date:
-    return dt.date(d.year, d.month, d.day)
-
-
-def from_date(d: dt.date) -> date_pb2.Date:
-    return date_pb2.Date(year=d.year, month=d.month, day=d.day)
-
-
-def _enum(value: int, known: dict, path: str, v: ViolationCollector, what: str):
+def _enum(
+    value: int, known: Mapping[int, E], path: str, v: ViolationCollector, what: str
+) -> E | None:
     if value in known:
         return known[value]
     v.add(
@@ -91,23 +86,23 @@ def facts_from_input(i: pb.CalculationInput) -> model.CalculationFacts:
     )
     expenses = []
     for n, e in enumerate(i.special_expenses):
-        kind = _enum(
+        expense_kind = _enum(
             e.kind, _EXPENSES, f"input.special_expenses[{n}].kind", v, "special expense kind"
         )
-        if kind is not None:
+        if expense_kind is not None:
             expenses.append(
-                model.SpecialExpense(kind, e.weekly_amount_pence, e.variation_reference)
+                model.SpecialExpense(expense_kind, e.weekly_amount_pence, e.variation_reference)
             )
     additional = []
     for n, a in enumerate(i.additional_incomes):
-        kind = _enum(
+        income_kind = _enum(
             a.kind, _ADDITIONAL, f"input.additional_incomes[{n}].kind", v, "additional income kind"
         )
         which = a.WhichOneof("amount")
-        if kind is not None:
+        if income_kind is not None:
             additional.append(
                 model.AdditionalIncome(
-                    kind,
+                    income_kind,
                     a.weekly_amount_pence if which == "weekly_amount_pence" else None,
                     a.annual_amount_pence if which == "annual_amount_pence" else None,
                     a.variation_reference,
@@ -128,6 +123,8 @@ def facts_from_input(i: pb.CalculationInput) -> model.CalculationFacts:
             f"{i.payment_frequency} is not a payment frequency this service knows",
         )
     v.raise_if_any()
+    # Both are set, else a violation was raised just above.
+    assert effective is not None and service_type is not None
 
     income = None
     if i.HasField("paying_parent_income"):
@@ -176,17 +173,13 @@ def facts_from_input(i: pb.CalculationInput) -> model.CalculationFacts:
     )
 
 
-def _periodic(amounts: dict[model.Frequency, int]) -> list[dict]:
+def _periodic(amounts: dict[model.Frequency, int]) -> list[dict[str, Any]]:
     # Plain dicts: the message constructor builds the sub-messages in place (no intermediate copies).
     return [{"frequency": FREQUENCIES[f], "amount_pence": p} for f, p in amounts.items()]
 
 
-@functools.lru_cache(maxsize=8)
-def _timestamp(created: dt.datetime) -> timestamp_pb2.Timestamp:
-    """A bulk batch stamps every item with one instant: convert it once (treat the result as read-only)."""
-    ts = timestamp_pb2.Timestamp()
-    ts.FromDatetime(created)
-    return ts
+# A bulk batch stamps every item with one instant: convert it once (treat the result as read-only).
+_timestamp = functools.lru_cache(maxsize=8)(timestamp_of)
 
 
 def calculation_message(
@@ -225,7 +218,7 @@ def calculation_fields(
     rules: RuleSet,
     created: dt.datetime,
     full: bool = True,
-) -> dict:
+) -> dict[str, Any]:
     """The Calculation as constructor keywords: nested parts as dicts, built in place by the constructor."""
     rps = []
     for a in result.receiving_parent_amounts:
@@ -321,41 +314,3 @@ def basic_view(calc: pb.Calculation) -> pb.Calculation:
     out.ClearField("input")
     out.ClearField("steps")
     return out
-
-
-def rule_set_message(rules: RuleSet) -> pb.RuleSet:
-    msg = pb.RuleSet(
-        name=f"ruleSets/{rules.version}",
-        version=rules.version,
-        description=rules.description,
-        collection_fees=pb.CollectionFeeScheme(
-            paying_parent_fee_basis_points=rules.fees.paying_parent_bp,
-            non_compliant_paying_parent_fee_basis_points=rules.fees.non_compliant_paying_parent_bp,
-            receiving_parent_fee_basis_points=rules.fees.receiving_parent_bp,
-            direct_pay_available=rules.fees.direct_pay_available,
-        ),
-        flat_rate_benefits_paying_parent=sorted(
-            b.value for b in rules.flat_rate_benefits_paying_parent
-        ),
-        flat_rate_benefits_paying_parent_or_partner=sorted(
-            b.value for b in rules.flat_rate_benefits_paying_parent_or_partner
-        ),
-        parameters=[
-            pb.RuleSetParameter(
-                name=p.name,
-                value=p.value,
-                unit=p.unit,
-                citation=p.citation,
-                unconfirmed=p.unconfirmed,
-                description=p.description,
-            )
-            for p in parameters(rules)
-        ],
-    )
-    if rules.effective_from is not None:
-        msg.effective_period.start_date.CopyFrom(from_date(rules.effective_from))
-        if rules.effective_to is not None:  # DateRange's end is the last day in force
-            msg.effective_period.end_date.CopyFrom(
-                from_date(rules.effective_to - dt.timedelta(days=1))
-            )
-    return msg

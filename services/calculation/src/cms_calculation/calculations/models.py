@@ -1,3 +1,6 @@
+"""The calculations table: each decision stored once, immutably, as the Calculation message it was returned as,
+with the columns a case's decisions are found and ordered by."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,10 +1,12 @@
-"""Calculation decisions: make, store, find, explain, and in bulk. Keyword-only functions taking an explicit
-session; no gRPC here (per-item errors of a bulk run are domain errors, turned into statuses by the servicer)."""
+"""Calculation decisions: make one (stored, with its CalculationCreated event, or a what-if), find them, explain
+one as a statement, and run a bulk batch. Keyword-only functions over an explicit session; no gRPC here: a bulk
+item's refusal is its domain error in its ItemOutcome, turned into a status by the servicer."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -15,8 +17,8 @@ from cms.calculation.v1 import events_pb2
 from cms.calculation.v1 import resources_pb2 as pb
 from cms_platform import outbox
 from cms_platform.clock import Clock
+from cms_platform.convert import full_date
 from cms_platform.errors import DomainError, FieldViolation, InvalidArgument, NotFound
-from cms_platform.events import topic_of
 from cms_platform.idempotency import remember, request_hash, run_idempotent
 from cms_platform.models import IdempotentRequest
 from cms_platform.paging import page
@@ -24,11 +26,13 @@ from cms_platform.paging import page
 from ..engine.calculate import calculate
 from ..engine.model import CalculationResult
 from ..engine.rules import RuleBook, RuleSet
+from ..rule_sets import service as rule_sets
 from . import convert
 from .models import StoredCalculation
 from .statements import render_statement
 
-TOPIC = topic_of(events_pb2.CalculationCreated)
+# The idempotency table's key space for stored bulk items (each remembered by its own request_id). Rows already
+# stored under it are what make a re-sent item a replay, so the value never changes, whatever the RPC is called.
 BULK_METHOD = "BulkCalculate"
 MAX_BULK_ITEMS = 1000
 
@@ -43,16 +47,15 @@ def evaluate(
     """Run the engine under the named rule set, or the one in force at the effective date."""
     facts = convert.facts_from_input(request_input)
     if rule_set_version:
-        rules = rule_book.get(rule_set_version)
-        if rules is None:
-            raise NotFound("rule set", f"ruleSets/{rule_set_version}")
+        rules = rule_sets.find(rule_book=rule_book, version=rule_set_version)
     else:
-        rules = rule_book.in_force(facts.effective_date)
-        if rules is None:
+        in_force = rule_book.in_force(facts.effective_date)
+        if in_force is None:
             first = rule_book.rule_sets[0].scheme_start
             raise InvalidArgument.field(
                 "input.effective_date", f"is before the 2012 scheme started ({first:%d %B %Y})"
             )
+        rules = in_force
     return calculate(facts, rules, explain=explain), rules
 
 
@@ -74,7 +77,7 @@ def preview(
     return convert.calculation_message(
         name="",
         case_reference=case_reference,
-        reason=0,
+        reason=pb.CALCULATION_REASON_UNSPECIFIED,
         request_input=request_input,
         result=result,
         rules=rules,
@@ -88,7 +91,7 @@ def create(
     db_session: Session,
     case_reference: str,
     request_input: pb.CalculationInput,
-    reason: int,
+    reason: pb.CalculationReason.ValueType,
     rule_book: RuleBook,
     clock: Clock,
 ) -> pb.Calculation:
@@ -109,7 +112,8 @@ def create(
         StoredCalculation(
             id=calc_id,
             case_reference=case_reference,
-            effective_date=convert.to_date(request_input.effective_date),
+            # Checked by evaluate() already: a whole calendar date.
+            effective_date=full_date(request_input.effective_date, "input.effective_date"),
             rate=result.rate.value,
             rule_set_version=result.rule_set_version,
             calculation=calc.SerializeToString(),
@@ -180,37 +184,15 @@ def list_for_case(
 
 
 def statement(
-    *, db_session: Session, request: api.RenderCalculationStatementRequest
+    *,
+    db_session: Session,
+    name: str,
+    audience: pb.StatementAudience.ValueType,
+    receiving_parent_reference: str = "",
 ) -> pb.CalculationStatement:
+    """The stored calculation `name` explained to `audience` (a receiving parent's: their part only)."""
     return render_statement(
-        get(db_session=db_session, name=request.name),
-        request.audience,
-        request.receiving_parent_reference,
-    )
-
-
-def rule_set(*, rule_book: RuleBook, name: str) -> pb.RuleSet:
-    prefix = "ruleSets/"
-    if not name.startswith(prefix) or not name[len(prefix) :]:
-        raise InvalidArgument.field("name", "must look like ruleSets/{rule_set_version}")
-    rules = rule_book.get(name[len(prefix) :])
-    if rules is None:
-        raise NotFound("rule set", name)
-    return convert.rule_set_message(rules)
-
-
-def list_rule_sets(
-    *, rule_book: RuleBook, request: api.ListRuleSetsRequest
-) -> api.ListRuleSetsResponse:
-    size, offset = page(request.page_size, request.page_token)
-    chosen = list(rule_book.rule_sets)
-    if request.HasField("effective_date"):
-        on = convert.full_date(request.effective_date, "effective_date")
-        chosen = [r for r in chosen if r.in_force(on)]
-    shown = chosen[offset : offset + size]
-    token = str(offset + size) if offset + size < len(chosen) else ""
-    return api.ListRuleSetsResponse(
-        rule_sets=[convert.rule_set_message(r) for r in shown], next_page_token=token
+        get(db_session=db_session, name=name), audience, receiving_parent_reference
     )
 
 
@@ -258,10 +240,15 @@ def _viewed(calc: pb.Calculation, item: api.BulkCalculateItem) -> pb.Calculation
 
 
 def bulk_batch(
-    *, sessions: sessionmaker, items: list[api.BulkCalculateItem], rule_book: RuleBook, clock: Clock
+    *,
+    sessions: sessionmaker[Session] | None,
+    items: list[api.BulkCalculateItem],
+    rule_book: RuleBook,
+    clock: Clock,
 ) -> list[ItemOutcome]:
     """One batch: what-ifs calculated directly; stored items in one transaction with their events and request ids
-    (so a re-sent batch, or a re-sent item, stores nothing new)."""
+    (so a re-sent batch, or a re-sent item, stores nothing new). Without `sessions` (a worker process) the batch
+    must be what-ifs only."""
     outcomes: list[ItemOutcome | None] = [None] * len(items)
     stored: list[int] = []
     for n, item in enumerate(items):
@@ -284,17 +271,19 @@ def bulk_batch(
         except DomainError as exc:
             outcomes[n] = ItemOutcome(item, error=exc)
     if stored:
+        if sessions is None:
+            raise ValueError("stored bulk items need the database: run them in the service process")
         try:
             _store_batch(sessions, items, stored, outcomes, rule_book, clock)
         except IntegrityError:
             # A concurrent run stored some of these request ids first: settle each item on its own.
             for n in stored:
                 outcomes[n] = _store_one(sessions, items[n], rule_book, clock)
-    return outcomes  # type: ignore[return-value]
+    return cast(list[ItemOutcome], outcomes)  # every slot is filled by now
 
 
 def _store_batch(
-    sessions: sessionmaker,
+    sessions: sessionmaker[Session],
     items: list[api.BulkCalculateItem],
     stored: list[int],
     outcomes: list[ItemOutcome | None],
@@ -358,7 +347,7 @@ def _replayed(row: IdempotentRequest) -> pb.Calculation:
 
 
 def _store_one(
-    sessions: sessionmaker, item: api.BulkCalculateItem, rule_book: RuleBook, clock: Clock
+    sessions: sessionmaker[Session], item: api.BulkCalculateItem, rule_book: RuleBook, clock: Clock
 ) -> ItemOutcome:
     try:
         calc = run_idempotent(

@@ -7,6 +7,8 @@ parent's reference, children or amounts.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from cms.calculation.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
 from cms_platform.errors import InvalidArgument
@@ -52,7 +54,9 @@ _PARENTS = (pb.STATEMENT_AUDIENCE_PAYING_PARENT, pb.STATEMENT_AUDIENCE_RECEIVING
 
 
 def render_statement(
-    calc: pb.Calculation, audience: int, receiving_parent_reference: str = ""
+    calc: pb.Calculation,
+    audience: pb.StatementAudience.ValueType,
+    receiving_parent_reference: str = "",
 ) -> pb.CalculationStatement:
     """Render `calc` (a FULL stored Calculation) for `audience`.
 
@@ -109,7 +113,12 @@ def _plural(n: int, one: str, many: str | None = None) -> str:
 
 
 class _Renderer:
-    def __init__(self, calc: pb.Calculation, audience: int, rp: pb.ReceivingParentAmount | None):
+    def __init__(
+        self,
+        calc: pb.Calculation,
+        audience: pb.StatementAudience.ValueType,
+        rp: pb.ReceivingParentAmount | None,
+    ):
         self.calc = calc
         self.audience = audience
         self.rp = rp
@@ -189,7 +198,9 @@ class _Renderer:
 
     # -- sections ------------------------------------------------------------------------------
 
-    def _per_frequency(self, amounts, lead: str = "Payments are made") -> str | None:
+    def _per_frequency(
+        self, amounts: Iterable[common.PeriodicAmount], lead: str = "Payments are made"
+    ) -> str | None:
         """E.g. "Payments are made monthly: £433.33 a month." (None for weekly schedules or a missing amount)."""
         if self.frequency == common.PAYMENT_FREQUENCY_WEEKLY:
             return None

@@ -1,4 +1,5 @@
-"""The 2012-scheme maintenance calculation (rules.md §0–§8) as one pure function over plain data.
+"""The 2012-scheme maintenance calculation (docs/domain/calculation.md §0–§8) as one pure function over plain
+data.
 
 Pipeline (§0): scope (equal care) → income (historic/current, variations, cap) → rate for all qualifying children
 → children in other arrangements → apportion between receiving parents → shared care per receiving parent → the £7
@@ -324,16 +325,16 @@ def calculate(
         for b in facts.benefits
     )
     if explain:
-        for b in facts.benefits:
-            if b.benefit not in rules.flat_rate_benefits_paying_parent_or_partner and not (
-                b.benefit in rules.flat_rate_benefits_paying_parent
-                and b.recipient is BenefitRecipient.PAYING_PARENT
+        for receipt in facts.benefits:
+            if receipt.benefit not in rules.flat_rate_benefits_paying_parent_or_partner and not (
+                receipt.benefit in rules.flat_rate_benefits_paying_parent
+                and receipt.recipient is BenefitRecipient.PAYING_PARENT
             ):
                 steps.add(
                     StepKind.SCOPE,
                     "2012 Regs reg 44",
-                    f"{b.benefit.name.replace('_', ' ').capitalize()} received by "
-                    f"{'you' if b.recipient is BenefitRecipient.PAYING_PARENT else 'your partner'} does not "
+                    f"{receipt.benefit.name.replace('_', ' ').capitalize()} received by "
+                    f"{'you' if receipt.recipient is BenefitRecipient.PAYING_PARENT else 'your partner'} does not "
                     "affect the rate.",
                     params=("rate.flat_rate_benefits",),
                 )
@@ -670,11 +671,13 @@ def _income(
         c in REG_70_NIL_CONDITIONS for c in facts.nil_rate_conditions
     )
     additional, reg70 = 0, False
+    params: tuple[str, ...]
     for a in facts.additional_incomes:
         weekly = (
             a.weekly_amount_pence
             if a.weekly_amount_pence is not None
-            else div_half_up(a.annual_amount_pence * 7, rules.historic_days_per_year)
+            # validate() made sure an income without a weekly amount has an annual one.
+            else div_half_up((a.annual_amount_pence or 0) * 7, rules.historic_days_per_year)
         )
         if a.kind is AdditionalIncomeKind.UNEARNED_INCOME:
             minimum = rules.unearned_income_minimum_annual_pence
@@ -853,7 +856,7 @@ def _nights_at_least(child: QualifyingChild, nights: int) -> bool:
 
 def _apportion(amount: int, rps: dict[str, list[int]], steps: _Steps) -> dict[str, int]:
     """Sch 1 para 6: split between receiving parents by their number of qualifying children, balanced to the penny
-    so the parts add up exactly (largest remainder; rules.md §4 [?])."""
+    so the parts add up exactly (largest remainder; docs/domain/calculation.md §4, open point 2)."""
     counting = [rp for rp, ix in rps.items() if ix]
     parts = split_balanced(amount, [len(rps[rp]) for rp in counting])
     shares = dict.fromkeys(rps, 0)

@@ -50,7 +50,7 @@ class SharedCareBand(enum.StrEnum):
     EQUAL_CARE = "EQUAL_CARE"
 
 
-# The fraction each band subtracts, exactly (rules.md §3: use exact sevenths, not 0.143).
+# The fraction each band subtracts, exactly (docs/domain/calculation.md §3: use exact sevenths, not 0.143).
 BAND_FRACTION = {
     SharedCareBand.NONE: Fraction(0),
     SharedCareBand.ONE_SEVENTH: Fraction(1, 7),

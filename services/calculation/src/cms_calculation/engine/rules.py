@@ -1,19 +1,21 @@
 """Rule sets: every statutory figure and every unconfirmed [?] choice as a named, effective-dated parameter
-(rules.md §1–§8). The arithmetic in calculate.py reads only from here, so a change in the law, a reform or a
-resolved open question is a new rule set, never a code change; old decisions re-run under their own version.
+(docs/domain/calculation.md §1–§8). The arithmetic in calculate.py reads only from here, so a change in the law, a
+reform or a resolved open point is a new rule set, never a code change; old decisions re-run under their own
+version.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
 from .model import Benefit, SpecialExpenseKind
 
 
 class WholePoundRounding(enum.StrEnum):
-    """Where the reduced, basic and basic-plus amount is rounded to a whole pound (rules.md §5, [?])."""
+    """Where the reduced, basic and basic-plus amount is rounded to a whole pound (docs/domain/calculation.md §5, open point 1)."""
 
     BEFORE_SHARED_CARE = "BEFORE_SHARED_CARE"  # the rulebook's documented default
     AFTER_SHARED_CARE = "AFTER_SHARED_CARE"  # reproduces the CMS leaflet examples (£63 from 62.54)
@@ -97,7 +99,9 @@ class RuleSet:
     shared_care_extra_deduction_pence: int = 700  # Sch 1 para 7(6): a further £7 per child at 175+
     minimum_amount_after_shared_care_pence: int = 700  # Sch 1 para 7(7)
     benefit_flat_rate_nil_nights: int = 52  # Sch 1 para 8
-    shared_care_applies_to_default_decision: bool = False  # rules.md §7 [?]
+    shared_care_applies_to_default_decision: bool = (
+        False  # docs/domain/calculation.md §7, open point 13
+    )
     # §5 rounding [?]
     whole_pound_rounding: WholePoundRounding = WholePoundRounding.BEFORE_SHARED_CARE
     # §6 variations [?]
@@ -123,7 +127,10 @@ class RuleSet:
 
 
 def _chain(rule_sets: list[RuleSet]) -> tuple[RuleSet, ...]:
-    dated = sorted((r for r in rule_sets if r.effective_from), key=lambda r: r.effective_from)
+    dated = sorted(
+        (r for r in rule_sets if r.effective_from is not None),
+        key=lambda r: r.effective_from or dt.date.min,  # all dated here; `or` only tells mypy so
+    )
     out = [
         replace(r, effective_to=nxt.effective_from)
         for r, nxt in zip(dated, dated[1:], strict=False)
@@ -199,7 +206,7 @@ class Parameter:
     description: str
 
 
-def _ints(values) -> str:
+def _ints(values: Iterable[int]) -> str:
     return ",".join(str(v) for v in values)
 
 
@@ -222,7 +229,7 @@ def parameters(r: RuleSet) -> list[Parameter]:
             "2012 Regs reg 35(1)",
             False,
             "Historic income is the HMRC figure divided by this, times 7; also used to make annual unearned income "
-            "weekly (rules.md §6 [?]).",
+            "weekly (docs/domain/calculation.md §6, open point 10).",
         ),
         P(
             "income.current_income_difference_percent",
@@ -487,7 +494,7 @@ def parameters(r: RuleSet) -> list[Parameter]:
             "schedule.monthly_weeks_per_year",
             str(r.monthly_weeks_per_year),
             "weeks",
-            "rules.md §8 (open question 12)",
+            "docs/domain/money.md §8, open point 1",
             True,
             "Monthly amount = weekly × this ÷ 12, to the penny.",
         ),

@@ -41,7 +41,7 @@ def calculation(start_service):
 
 def test_basic_rate_two_children_is_explained_and_stored(calculation, creds):
     service, stub = calculation
-    # £31,200 a year → £598.36 a week; 16% → £95.74 → £96 (rules.md §2.5 worked example shape).
+    # £31,200 a year → £598.36 a week; 16% → £95.74 → £96 (docs/domain/calculation.md §2.5 worked example shape).
     calc = stub.CreateCalculation(
         api.CreateCalculationRequest(
             request_id=str(uuid.uuid4()), case_reference="case-1", input=calc_input()

@@ -1,5 +1,6 @@
-"""The engine against every worked example in the rulebook (../shared/domain/rules.md, cited per test), the rule-set
-parameters that pin its [?] points, and bad input. Properties live in test_engine_properties.py."""
+"""The engine against every worked example in docs/domain/calculation.md (cited per test), the rule-set parameters
+that pin its unconfirmed points (its "Open points"), and bad input. Properties live in
+test_calculate_properties.py; the pence arithmetic in test_money.py."""
 
 from __future__ import annotations
 
@@ -36,7 +37,7 @@ from cms_calculation.engine.model import (
     SpecialExpense,
     SpecialExpenseKind,
 )
-from cms_calculation.engine.money import div_half_up, percent, split_balanced
+from cms_calculation.engine.money import div_half_up
 from cms_calculation.engine.rules import REFORM_VERSION, RuleBook, WholePoundRounding
 from cms_platform.errors import InvalidArgument
 
@@ -85,7 +86,8 @@ def violations(f: CalculationFacts) -> set[str]:
 
 
 def test_historic_income_stays_when_current_differs_by_less_than_25_percent():
-    """rules.md §1 worked example: £30,000 → £575.34/wk; current £450 differs by £125.34 < £143.84 → historic."""
+    """docs/domain/calculation.md §1 worked example: £30,000 → £575.34/wk; current £450 differs by £125.34 <
+    £143.84 → historic."""
     result = run(
         facts(0, 1, income=PayingParentIncome(3_000_000, current_income=CurrentIncome(450_00)))
     )
@@ -96,7 +98,8 @@ def test_historic_income_stays_when_current_differs_by_less_than_25_percent():
 
 
 def test_current_income_used_when_it_differs_by_at_least_25_percent():
-    """rules.md §1 worked example: current £420/wk differs by £155.34 ≥ £143.84 → current income (£420)."""
+    """docs/domain/calculation.md §1 worked example: current £420/wk differs by £155.34 ≥ £143.84 → current income
+    (£420)."""
     result = run(
         facts(0, 1, income=PayingParentIncome(3_000_000, current_income=CurrentIncome(420_00)))
     )
@@ -150,7 +153,7 @@ def test_nil_historic_with_current_income_uses_current_income_with_the_2013_rule
 
 
 def test_weekly_income_cap():
-    """rules.md §2.5 worked example: GWI £4,000 capped at £3,000, 1 QC: 96 + 2,200 × 9% = £294."""
+    """docs/domain/calculation.md §2.5 worked example: GWI £4,000 capped at £3,000, 1 QC: 96 + 2,200 × 9% = £294."""
     result = run(facts(4000_00, 1))
     assert (result.rate, result.weekly_amount_pence, result.income.capped) == (
         Rate.BASIC_PLUS,
@@ -166,7 +169,7 @@ def test_weekly_income_cap():
 @pytest.mark.parametrize(
     ("weekly", "qcs", "rocs", "rate", "amount"),
     [
-        (600_00, 2, 0, Rate.BASIC, 96_00),  # rules.md §2.5: 600 × 16%
+        (600_00, 2, 0, Rate.BASIC, 96_00),  # docs/domain/calculation.md §2.5: 600 × 16%
         (500_00, 2, 1, Rate.BASIC, 71_00),  # §2.5: 500 × 0.89 = 445 × 16% = 71.20 → £71
         (1000_00, 2, 0, Rate.BASIC_PLUS, 152_00),  # §2.5 "example from p20": 800 × 16% + 200 × 12%
         (1600_00, 1, 0, Rate.BASIC_PLUS, 168_00),  # §2.5: 96 + 800 × 9%
@@ -196,8 +199,9 @@ def test_band_boundaries_are_exact(weekly, rate, amount):
 
 
 def test_band_chosen_on_unreduced_income_and_800_split_on_reduced_income():
-    """rules.md §2.5 deviation example: GWI £850, 2 QC, 1 ROC, 156–174 nights. The law: 850 × 0.89 = 756.50 ≤ £800,
-    so basic only: 16% = 121.04 → £121 (rounding default) × 4/7 = £69.14 (not smart-answers' £70)."""
+    """docs/domain/calculation.md §2.5 deviation example: GWI £850, 2 QC, 1 ROC, 156–174 nights. The law: 850 ×
+    0.89 = 756.50 ≤ £800, so basic only: 16% = 121.04 → £121 (rounding default) × 4/7 = £69.14 (not smart-answers'
+    £70)."""
     result = run(facts(850_00, 2, 1, nights=[160, 160]))
     assert result.rate is Rate.BASIC
     assert result.income.roc_reduced_weekly_income_pence == 756_50
@@ -224,14 +228,15 @@ def test_qualifying_children_top_out_at_three_or_more():
     "benefit", [Benefit.INCOME_SUPPORT, Benefit.UNIVERSAL_CREDIT_NO_EARNED_INCOME]
 )
 def test_reg_44_2_benefit_of_paying_parent_or_partner_is_the_flat_rate(benefit):
-    """rules.md §2.3 (reg 44(2)): the partner's receipt counts too; high income does not matter."""
+    """docs/domain/calculation.md §2.3 (reg 44(2)): the partner's receipt counts too; high income does not matter."""
     for who in BenefitRecipient:
         result = run(facts(900_00, 2, benefits=(BenefitReceipt(benefit, who),)))
         assert (result.rate, result.weekly_amount_pence) == (Rate.FLAT, 7_00)
 
 
 def test_reg_44_1_benefit_counts_only_for_the_paying_parent():
-    """rules.md §2.3 (reg 44(1)): e.g. Carer's Allowance of the partner does not make the flat rate."""
+    """docs/domain/calculation.md §2.3 (reg 44(1)): e.g. Carer's Allowance of the partner does not make the flat
+    rate."""
     own = run(
         facts(
             300_00,
@@ -262,13 +267,14 @@ def test_flat_rate_benefit_and_low_income_is_not_nil():
 
 @pytest.mark.parametrize("condition", list(NilRateCondition))
 def test_nil_rate_conditions(condition):
-    """rules.md §2.2 (reg 45; Sch 1 para 5)."""
+    """docs/domain/calculation.md §2.2 (reg 45; Sch 1 para 5)."""
     result = run(facts(900_00, 2, nil_rate_conditions=(condition,)))
     assert (result.rate, result.weekly_amount_pence) == (Rate.NIL, 0)
 
 
 def test_couple_both_paying_parents_on_benefit_pay_half_each_by_default():
-    """rules.md §2.3 [?] Sch 1 para 4(2): rule-set parameter flat_rate.couple_both_paying_parents_half (true)."""
+    """docs/domain/calculation.md §2.3 (open point 3) Sch 1 para 4(2): rule-set parameter
+    flat_rate.couple_both_paying_parents_half (true)."""
     f = facts(
         0,
         1,
@@ -283,7 +289,8 @@ def test_couple_both_paying_parents_on_benefit_pay_half_each_by_default():
 
 
 def test_children_under_other_arrangements_count_for_the_percentage_only():
-    """rules.md §2.7 [?] Sch 1 para 5A: 1 QC + 1 other child: 16% of £600 = £96, QC's share 1/2 = £48."""
+    """docs/domain/calculation.md §2.7 (open point 5) Sch 1 para 5A: 1 QC + 1 other child: 16% of £600 = £96, QC's
+    share 1/2 = £48."""
     result = run(facts(600_00, 1, other_arrangement_child_count=1))
     assert result.weekly_amount_pence == 48_00
 
@@ -292,9 +299,10 @@ def test_children_under_other_arrangements_count_for_the_percentage_only():
 
 
 def test_shared_care_example_from_p30_under_each_rounding_point():
-    """rules.md §3 "example from p30": GWI £517.81, 3 QC, 1 ROC, 104–155 nights: 517.81 × 0.89 × 19% = 87.56.
-    Rounding [?] (§5): default rounds the rate to £88 before shared care → 88 × 5/7 = £62.86; rounding after shared
-    care reproduces the leaflet's £63 (62.54 → £63); no whole-pound rounding gives £62.54."""
+    """docs/domain/calculation.md §3 "example from p30": GWI £517.81, 3 QC, 1 ROC, 104–155 nights: 517.81 × 0.89 ×
+    19% = 87.56. Rounding (§5, open point 1): default rounds the rate to £88 before shared care → 88 × 5/7 =
+    £62.86; rounding after shared care reproduces the leaflet's £63 (62.54 → £63); no whole-pound rounding gives
+    £62.54."""
     f = facts(517_81, 3, 1, nights=[120, 120, 120])
     assert RULES.whole_pound_rounding is WholePoundRounding.BEFORE_SHARED_CARE
     assert run(f).weekly_amount_pence == 62_86
@@ -311,8 +319,8 @@ def test_shared_care_example_from_p30_under_each_rounding_point():
 
 
 def test_shared_care_averaged_over_children_with_the_extra_seven_pounds():
-    """rules.md §3 (dad.info): GWI £600, 2 QC, A 175+ nights, B none: fraction (1/2 + 0)/2 = 1/4 → 96 × 3/4 = 72 − 7
-    = £65."""
+    """docs/domain/calculation.md §3 (dad.info): GWI £600, 2 QC, A 175+ nights, B none: fraction (1/2 + 0)/2 = 1/4
+    → 96 × 3/4 = 72 − 7 = £65."""
     result = run(facts(600_00, 2, nights=[200, 0]))
     assert result.weekly_amount_pence == 65_00
     [rp] = result.receiving_parent_amounts
@@ -323,8 +331,9 @@ def test_shared_care_averaged_over_children_with_the_extra_seven_pounds():
 
 
 def test_basic_plus_with_all_children_at_175_nights():
-    """rules.md §3 smart-answers test: GWI £925, 3 QC all 175+: 152 + 125 × 15% = 170.75; unrounded ½ − £21 =
-    £64.375. Default rounding (£171 before shared care): 85.50 − 21 = £64.50; no whole-pound rounding: £64.38."""
+    """docs/domain/calculation.md §3 smart-answers test: GWI £925, 3 QC all 175+: 152 + 125 × 15% = 170.75;
+    unrounded ½ − £21 = £64.375. Default rounding (£171 before shared care): 85.50 − 21 = £64.50; no whole-pound
+    rounding: £64.38."""
     f = facts(925_00, 3, nights=[200, 200, 200])
     assert run(f).weekly_amount_pence == 64_50
     assert (
@@ -334,14 +343,14 @@ def test_basic_plus_with_all_children_at_175_nights():
 
 
 def test_seven_pound_floor_after_shared_care():
-    """rules.md §3 smart-answers test: GWI £180, 2 QC, 1 ROC, 175+: 7 + 80 × 21.2% = 23.96 → £24 × ½ = 12 − 14 < 7
-    → £7."""
+    """docs/domain/calculation.md §3 smart-answers test: GWI £180, 2 QC, 1 ROC, 175+: 7 + 80 × 21.2% = 23.96 → £24
+    × ½ = 12 − 14 < 7 → £7."""
     result = run(facts(180_00, 2, 1, nights=[200, 200]))
     assert (result.rate, result.weekly_amount_pence) == (Rate.REDUCED, 7_00)
 
 
 def test_benefit_flat_rate_with_52_nights_is_nil_but_low_income_flat_rate_ignores_shared_care():
-    """rules.md §3 (Sch 1 para 8)."""
+    """docs/domain/calculation.md §3 (Sch 1 para 8)."""
     on_benefit = facts(
         0,
         1,
@@ -354,7 +363,7 @@ def test_benefit_flat_rate_with_52_nights_is_nil_but_low_income_flat_rate_ignore
 
 
 def test_benefit_flat_rate_nil_applies_per_receiving_parent():
-    """rules.md §3: nil for that receiving parent (and the children living with them) only."""
+    """docs/domain/calculation.md §3: nil for that receiving parent (and the children living with them) only."""
     f = facts(
         0,
         2,
@@ -371,7 +380,8 @@ def test_benefit_flat_rate_nil_applies_per_receiving_parent():
 
 
 def test_equal_day_to_day_care_means_no_liability_for_that_child():
-    """rules.md §3 (reg 50): equal care → not the paying parent; 175+ nights alone is not equal care."""
+    """docs/domain/calculation.md §3 (reg 50): equal care → not the paying parent; 175+ nights alone is not equal
+    care."""
     f = facts(600_00, 1)
     equal = replace(
         f,
@@ -431,8 +441,8 @@ def test_shared_care_year_has_366_nights_across_a_leap_day():
 
 
 def test_several_receiving_parents_example():
-    """rules.md §4: GWI £500, 3 QC (2 with A, 1 with B): £95 → A £63.33, B £31.67; B's child 104–155 nights:
-    31.67 × 5/7 = £22.62."""
+    """docs/domain/calculation.md §4: GWI £500, 3 QC (2 with A, 1 with B): £95 → A £63.33, B £31.67; B's child
+    104–155 nights: 31.67 × 5/7 = £22.62."""
     result = run(facts(500_00, 3, nights=[0, 0, 120], rps=["A", "A", "B"]))
     a, b = result.receiving_parent_amounts
     assert (a.apportioned_weekly_amount_pence, b.apportioned_weekly_amount_pence) == (63_33, 31_67)
@@ -444,7 +454,8 @@ def test_several_receiving_parents_example():
 
 
 def test_special_expenses_with_the_cap():
-    """rules.md §6 (reg 72): actual £3,500, expenses £600 → £2,900; expenses £100 → £3,400 > £3,000, no change."""
+    """docs/domain/calculation.md §6 (reg 72): actual £3,500, expenses £600 → £2,900; expenses £100 → £3,400 >
+    £3,000, no change."""
     big = run(
         facts(
             3500_00, 1, special_expenses=(SpecialExpense(SpecialExpenseKind.CONTACT_COSTS, 600_00),)
@@ -460,7 +471,8 @@ def test_special_expenses_with_the_cap():
 
 
 def test_special_expense_threshold_is_per_ground_and_named():
-    """rules.md §6 [?] reg 68: £10 a week per ground (none for a relevant other child's illness)."""
+    """docs/domain/calculation.md §6 (open point 8) reg 68: £10 a week per ground (none for a relevant other
+    child's illness)."""
     below = run(
         facts(500_00, 1, special_expenses=(SpecialExpense(SpecialExpenseKind.PRIOR_DEBTS, 9_99),))
     )
@@ -488,7 +500,8 @@ def test_special_expense_threshold_is_per_ground_and_named():
 
 
 def test_unearned_income_added_from_2500_a_year():
-    """rules.md §6 (reg 69): £2,500 a year or more is added (÷ 365 × 7 [?]); less is not."""
+    """docs/domain/calculation.md §6 (reg 69): £2,500 a year or more is added (÷ 365 × 7, open point 10); less is
+    not."""
     added = run(
         facts(
             500_00,
@@ -513,7 +526,8 @@ def test_unearned_income_added_from_2500_a_year():
 
 
 def test_income_not_taken_into_account_lifts_a_benefit_flat_rate():
-    """rules.md §6 (reg 70): on the flat rate for their own benefit with ≥ £100 a week other income."""
+    """docs/domain/calculation.md §6 (reg 70): on the flat rate for their own benefit with ≥ £100 a week other
+    income."""
     f = facts(
         0,
         1,
@@ -545,7 +559,8 @@ def test_income_not_taken_into_account_lifts_a_benefit_flat_rate():
 
 @pytest.mark.parametrize(("qcs", "amount"), [(1, 39_00), (2, 51_00), (3, 64_00), (4, 64_00)])
 def test_default_maintenance_decision_uses_reg_49_amounts(qcs, amount):
-    """rules.md §7 [?]: £39/£51/£64 (reg 49 as made) — GOV.UK's £38 is not applied; no shared care by default."""
+    """docs/domain/calculation.md §7 (open point 12): £39/£51/£64 (reg 49 as made) — GOV.UK's £38 is not applied;
+    no shared care by default."""
     f = CalculationFacts(
         effective_date=TODAY,
         default_maintenance_decision=True,
@@ -560,7 +575,8 @@ def test_default_maintenance_decision_uses_reg_49_amounts(qcs, amount):
 
 
 def test_collect_and_pay_fees_today():
-    """rules.md §8 smart-answers test: liability £57 → paying parent £68.40, receiving parent £54.72; flat £8.40."""
+    """docs/domain/calculation.md §8 smart-answers test: liability £57 → paying parent £68.40, receiving parent
+    £54.72; flat £8.40."""
     weekly = 356_25  # 16% of £356.25 = 57.00
     result = run(facts(weekly, 2, service_type=ServiceType.COLLECT_AND_PAY))
     assert result.weekly_amount_pence == 57_00
@@ -582,7 +598,7 @@ def test_no_collection_fees_before_11_august_2014():
 
 
 def test_reform_fees_from_the_configured_start_date():
-    """rules.md §8: Direct Pay removed; 2% / 2%, and 20% for a non-compliant paying parent."""
+    """docs/domain/calculation.md §8: Direct Pay removed; 2% / 2%, and 20% for a non-compliant paying parent."""
     book = RuleBook(reform_start=dt.date(2027, 4, 1))
     reform = book.in_force(dt.date(2027, 4, 1))
     assert reform.version == REFORM_VERSION
@@ -653,16 +669,7 @@ def test_more_nights_than_the_year_has():
     )
 
 
-# -- money -------------------------------------------------------------------------------------------------------
-
-
-@given(st.integers(0, 10**9), st.lists(st.integers(1, 20), min_size=1, max_size=8))
-def test_split_balanced_is_exact_and_fair(total, weights):
-    parts = split_balanced(total, weights)
-    assert sum(parts) == total
-    whole = sum(weights)
-    for part, w in zip(parts, weights, strict=True):
-        assert abs(part * whole - total * w) < whole  # within one penny of the exact share
+# -- payment schedule ------------------------------------------------------------------------------------------
 
 
 @given(st.integers(0, 10**8))
@@ -670,7 +677,3 @@ def test_periodic_amounts_are_whole_pence_and_consistent(weekly):
     p = periodic_amounts(weekly, RULES)
     assert p[Frequency.FORTNIGHTLY] == 2 * weekly and p[Frequency.FOUR_WEEKLY] == 4 * weekly
     assert abs(p[Frequency.MONTHLY] * 12 - weekly * 52) <= 6
-
-
-def test_percent_words():
-    assert [percent(bp) for bp in (2000, 1410, 250)] == ["20%", "14.1%", "2.5%"]

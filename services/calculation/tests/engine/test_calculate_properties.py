@@ -1,4 +1,5 @@
-"""Property tests for the 2012-scheme calculation engine (rules.md §2, §3, §8), over generated valid facts.
+"""Property tests for the 2012-scheme calculation engine (docs/domain/calculation.md §2, §3, §8), over generated
+valid facts.
 
 Every test draws whole CalculationFacts (income, children across receiving parents, shared care, relevant other
 children, other arrangements, benefits, nil-rate conditions, variations, service type, compliance, default
@@ -221,10 +222,10 @@ def test_no_amount_is_negative(facts):
 @PROPERTY
 @given(facts_strategy())
 def test_parts_add_up_exactly(facts):
-    """Sch 1 para 6 (rules.md §4): the amount is apportioned between receiving parents and balanced to the penny,
-    so the receiving parents' amounts add up to the weekly total, each receiving parent's children add up to its
-    amount, and the fee totals are the sums of the per-receiving-parent fees (Fees Regs 2014 regs 7 and 8: "per-PWC
-    daily amount where several PWCs")."""
+    """Sch 1 para 6 (docs/domain/calculation.md §4): the amount is apportioned between receiving parents and
+    balanced to the penny, so the receiving parents' amounts add up to the weekly total, each receiving parent's
+    children add up to its amount, and the fee totals are the sums of the per-receiving-parent fees (Fees Regs
+    2014 regs 7 and 8: "per-PWC daily amount where several PWCs")."""
     result = calculate(facts, rules_for(facts))
     rps = result.receiving_parent_amounts
     assert sum(rp.weekly_amount_pence for rp in rps) == result.weekly_amount_pence
@@ -273,11 +274,12 @@ def rates_that_apportion(result: CalculationResult) -> bool:
     facts_strategy(plain=True), st.integers(0, MAX_ANNUAL_PENCE), st.integers(0, MAX_ANNUAL_PENCE)
 )
 def test_more_income_never_means_less_maintenance(facts, a, b):
-    """Sch 1 paras 2–4 and reg 43 (rules.md §2.1): nil below £7, flat £7 to £100, reduced £7 + (GWI − 100) × T to
-    £200, basic B% to £800 and basic plus above, capped at £3,000 — continuous at every boundary, so with everything
-    else fixed (historic income, no nil-rate condition, benefit, variation or default decision), a higher HMRC figure
-    never gives a lower weekly amount, even across the nil → flat → reduced → basic → basic plus boundaries, with
-    shared care (para 7, floored at £7) and children under other arrangements (para 5A)."""
+    """Sch 1 paras 2–4 and reg 43 (docs/domain/calculation.md §2.1): nil below £7, flat £7 to £100, reduced £7 +
+    (GWI − 100) × T to £200, basic B% to £800 and basic plus above, capped at £3,000 — continuous at every
+    boundary, so with everything else fixed (historic income, no nil-rate condition, benefit, variation or default
+    decision), a higher HMRC figure never gives a lower weekly amount, even across the nil → flat → reduced →
+    basic → basic plus boundaries, with shared care (para 7, floored at £7) and children under other arrangements
+    (para 5A)."""
     low, high = sorted((a, b))
     income = facts.paying_parent_income
     rules = rules_for(facts)
@@ -340,9 +342,9 @@ def test_weekly_amount_is_monotone_in_income_across_every_band_boundary(qcs, oth
 @PROPERTY
 @given(facts_strategy(), st.data())
 def test_more_shared_care_never_means_more_maintenance(facts, data):
-    """Sch 1 paras 7 and 8 (rules.md §3): more nights with the paying parent only ever moves a child into a higher
-    band (a bigger fraction off, then £7 more at 175+, floored at £7) or, on a benefit flat rate, to nil — so with
-    everything else fixed, more nights for one child never raise the weekly amount."""
+    """Sch 1 paras 7 and 8 (docs/domain/calculation.md §3): more nights with the paying parent only ever moves a
+    child into a higher band (a bigger fraction off, then £7 more at 175+, floored at £7) or, on a benefit flat
+    rate, to nil — so with everything else fixed, more nights for one child never raise the weekly amount."""
     i = data.draw(st.integers(0, len(facts.qualifying_children) - 1))
     child = facts.qualifying_children[i]
     more = data.draw(st.integers(child.shared_care_nights, child.shared_care_period_nights or 365))
@@ -359,8 +361,9 @@ def test_more_shared_care_never_means_more_maintenance(facts, data):
 @PROPERTY
 @given(facts_strategy())
 def test_seven_pound_floor_and_nil(facts):
-    """Sch 1 para 7(7) (rules.md §3): shared care never takes a reduced, basic or basic-plus calculation below £7 a
-    week in aggregate; the nil rate (para 5, reg 45) and no liability (reg 50, equal care) are £0."""
+    """Sch 1 para 7(7) (docs/domain/calculation.md §3): shared care never takes a reduced, basic or basic-plus
+    calculation below £7 a week in aggregate; the nil rate (para 5, reg 45) and no liability (reg 50, equal care)
+    are £0."""
     result = calculate(facts, rules_for(facts))
     if result.rate in (Rate.REDUCED, Rate.BASIC, Rate.BASIC_PLUS):
         assert result.weekly_amount_pence >= 700
@@ -375,8 +378,9 @@ def test_seven_pound_floor_and_nil(facts):
 @PROPERTY
 @given(facts_strategy())
 def test_deterministic_and_explain_does_not_change_the_numbers(facts):
-    """rules.md §0 and the engine's contract: a pure function of the facts and the rule set, so the same facts give
-    an equal result, and explain=False (the bulk BASIC view) gives the same arithmetic with no steps."""
+    """docs/domain/calculation.md §0 and the engine's contract: a pure function of the facts and the rule set, so
+    the same facts give an equal result, and explain=False (the bulk BASIC view) gives the same arithmetic with no
+    steps."""
     rules = rules_for(facts)
     first = calculate(facts, rules)
     assert calculate(facts, rules) == first
@@ -388,8 +392,9 @@ def test_deterministic_and_explain_does_not_change_the_numbers(facts):
 @PROPERTY
 @given(facts_strategy(all_equal_care=True))
 def test_equal_care_of_every_child_means_no_liability(facts):
-    """reg 50 (rules.md §3): with equal day-to-day care there is no paying parent for the child; when that is so for
-    every child there is no liability at all, whatever the income, benefits or a default decision."""
+    """reg 50 (docs/domain/calculation.md §3): with equal day-to-day care there is no paying parent for the child;
+    when that is so for every child there is no liability at all, whatever the income, benefits or a default
+    decision."""
     result = calculate(facts, rules_for(facts))
     assert result.rate is Rate.NO_LIABILITY
     assert result.weekly_amount_pence == 0
@@ -403,9 +408,10 @@ def test_equal_care_of_every_child_means_no_liability(facts):
 @PROPERTY
 @given(facts_strategy())
 def test_collection_fees_under_the_current_rule_set(facts):
-    """Child Support Fees Regulations 2014 regs 7 and 8 (rules.md §8): Direct Pay carries no fees; on Collect and
-    Pay each receiving parent's amount carries 20% on top for the paying parent and 4% off for the receiving
-    parent, each rounded half up to the penny — for a compliant and a non-compliant paying parent alike."""
+    """Child Support Fees Regulations 2014 regs 7 and 8 (docs/domain/calculation.md §8): Direct Pay carries no
+    fees; on Collect and Pay each receiving parent's amount carries 20% on top for the paying parent and 4% off
+    for the receiving parent, each rounded half up to the penny — for a compliant and a non-compliant paying
+    parent alike."""
     result = calculate(facts, rules_for(facts))
     if facts.service_type is ServiceType.DIRECT_PAY:
         assert not result.fees.charged
@@ -434,9 +440,9 @@ def test_collection_fees_under_the_current_rule_set(facts):
 @PROPERTY
 @given(facts_strategy(), reform_books)
 def test_collection_fees_under_the_reform(facts, book):
-    """Government response, 23 June 2025 (rules.md §8): once the reform is in force Direct Pay is gone, every case
-    is charged; 2% on a compliant paying parent, 20% on a non-compliant one, 2% off each receiving parent. Before
-    its start date the current rule set still applies."""
+    """Government response, 23 June 2025 (docs/domain/calculation.md §8): once the reform is in force Direct Pay
+    is gone, every case is charged; 2% on a compliant paying parent, 20% on a non-compliant one, 2% off each
+    receiving parent. Before its start date the current rule set still applies."""
     rules = book.in_force(facts.effective_date)
     result = calculate(facts, rules)
     if rules.version != REFORM_VERSION:
@@ -462,9 +468,9 @@ PARAMETER_NAMES = {p.name for p in parameters(BOOK.in_force(LAST_DATE))}
 @PROPERTY
 @given(facts_strategy())
 def test_every_step_is_cited_and_readable(facts):
-    """The decision must be explainable (rules.md §0): with explain=True every step cites its law and explains in
-    plain words, with no template leftovers ("None", "{"), and names only rule-set parameters that exist; the last
-    step states the weekly amount."""
+    """The decision must be explainable (docs/domain/calculation.md §0): with explain=True every step cites its
+    law and explains in plain words, with no template leftovers ("None", "{"), and names only rule-set parameters
+    that exist; the last step states the weekly amount."""
     result = calculate(facts, rules_for(facts))
     assert result.steps
     for step in result.steps:
@@ -483,7 +489,7 @@ def test_every_step_is_cited_and_readable(facts):
 
 
 # ---------------------------------------------------------------------------------------------------------------
-# Worked examples (rules.md §2–§4, §7, §8)
+# Worked examples (docs/domain/calculation.md §2–§4, §7, §8)
 # ---------------------------------------------------------------------------------------------------------------
 
 
@@ -503,20 +509,21 @@ def kids(n: int, nights: int = 0, rp: str = "rp-1") -> list[QualifyingChild]:
 
 
 def test_reduced_rate_worked_example():
-    """reg 43 (rules.md §2.4, CMS leaflet p23): GWI £173, 2 children, 1 relevant other child:
+    """reg 43 (docs/domain/calculation.md §2.4, CMS leaflet p23): GWI £173, 2 children, 1 relevant other child:
     7 + 73 × 21.2% = 22.476 → £22."""
     result = example(173_00, *kids(2), rocs=1)
     assert (result.rate, result.weekly_amount_pence) == (Rate.REDUCED, 22_00)
 
 
 def test_shared_care_averaged_over_children_then_seven_pounds_per_half():
-    """Sch 1 para 7 (rules.md §3): GWI £600, 2 children, one at 175+ nights: 96 × (1 − 1/4) = 72 − 7 = £65."""
+    """Sch 1 para 7 (docs/domain/calculation.md §3): GWI £600, 2 children, one at 175+ nights: 96 × (1 − 1/4) = 72
+    − 7 = £65."""
     result = example(600_00, QualifyingChild("a", "rp-1", 180), QualifyingChild("b", "rp-1", 0))
     assert (result.rate, result.weekly_amount_pence) == (Rate.BASIC, 65_00)
 
 
 def test_shared_care_floor_of_seven_pounds():
-    """Sch 1 para 7(7) (rules.md §3): GWI £180, 2 children at 175+, 1 relevant other child:
+    """Sch 1 para 7(7) (docs/domain/calculation.md §3): GWI £180, 2 children at 175+, 1 relevant other child:
     23.96 → £24 × 1/2 = 12 − 14 < 7 → £7."""
     result = example(180_00, *kids(2, 180), rocs=1)
     assert (result.rate, result.weekly_amount_pence) == (Rate.REDUCED, 7_00)
@@ -524,8 +531,8 @@ def test_shared_care_floor_of_seven_pounds():
 
 
 def test_several_receiving_parents_apportioned_then_shared_care():
-    """Sch 1 paras 6 and 7 (rules.md §4): GWI £500, 3 children, 2 with A and 1 with B: 19% × 500 = £95 →
-    A £63.33, B £31.67; B's child 104–155 nights → 31.67 × 5/7 = £22.62."""
+    """Sch 1 paras 6 and 7 (docs/domain/calculation.md §4): GWI £500, 3 children, 2 with A and 1 with B: 19% × 500
+    = £95 → A £63.33, B £31.67; B's child 104–155 nights → 31.67 × 5/7 = £22.62."""
     result = example(500_00, *kids(2, 0, "A"), QualifyingChild("b", "B", 120))
     a, b = result.receiving_parent_amounts
     assert (a.apportioned_weekly_amount_pence, b.apportioned_weekly_amount_pence) == (63_33, 31_67)
@@ -547,12 +554,14 @@ def test_several_receiving_parents_apportioned_then_shared_care():
     ],
 )
 def test_band_boundaries(weekly, rate):
-    """rules.md §2.1: below £7 nil; £7–£100 flat; £100.01–£199.99 reduced; £200–£800 basic; above basic plus."""
+    """docs/domain/calculation.md §2.1: below £7 nil; £7–£100 flat; £100.01–£199.99 reduced; £200–£800 basic;
+    above basic plus."""
     assert example(weekly, *kids(1)).rate is rate
 
 
 def test_collect_and_pay_fees_worked_example():
-    """Fees Regs 2014 (rules.md §8): flat £7 → paying parent pays £8.40, receiving parent gets £6.72."""
+    """Fees Regs 2014 (docs/domain/calculation.md §8): flat £7 → paying parent pays £8.40, receiving parent gets
+    £6.72."""
     result = example(50_00, *kids(1), service_type=ServiceType.COLLECT_AND_PAY)
     [rp] = result.receiving_parent_amounts
     assert (result.rate, rp.weekly_amount_pence) == (Rate.FLAT, 7_00)
@@ -561,7 +570,8 @@ def test_collect_and_pay_fees_worked_example():
 
 @pytest.mark.parametrize(("n", "amount"), [(1, 39_00), (2, 51_00), (3, 64_00), (5, 64_00)])
 def test_default_maintenance_decision(n, amount):
-    """reg 49 as made (rules.md §7): £39 / £51 / £64 a week for 1 / 2 / 3+ children, shared care not applied."""
+    """reg 49 as made (docs/domain/calculation.md §7): £39 / £51 / £64 a week for 1 / 2 / 3+ children, shared care
+    not applied."""
     facts = CalculationFacts(DATE, tuple(kids(n, 200)), default_maintenance_decision=True)
     result = calculate(facts, RULES)
     assert (result.rate, result.weekly_amount_pence) == (Rate.DEFAULT, amount)
@@ -589,7 +599,8 @@ def test_reform_charges_direct_pay_cases():
 
 
 def test_flat_rate_for_a_benefit_with_shared_care_is_nil():
-    """Sch 1 para 8 (rules.md §3): flat rate because of a benefit and 52+ nights of shared care → nil."""
+    """Sch 1 para 8 (docs/domain/calculation.md §3): flat rate because of a benefit and 52+ nights of shared care
+    → nil."""
     result = example(
         500_00,
         *kids(1, 52),
