@@ -25,6 +25,11 @@ _CODES: list[tuple[type[e.DomainError], int]] = [
 ]
 
 
+def error_domain(service: str) -> str:
+    """The ErrorInfo domain of every status a service answers with."""
+    return f"{service}.cms.gov.uk"
+
+
 def _pack(msg: Message) -> any_pb2.Any:
     a = any_pb2.Any()
     a.Pack(msg)

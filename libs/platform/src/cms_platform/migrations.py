@@ -7,11 +7,11 @@ A service's env.py is two lines (`run_env(Base.metadata)`); its first revision c
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import command, context
 from alembic.config import Config
-from alembic.operations import Operations
 
 from .db import BigId, UtcDateTime, ensure_database, make_engine
 
@@ -49,7 +49,8 @@ def run_env(target_metadata: sa.MetaData) -> None:
         context.run_migrations()
 
 
-def create_platform_tables(op: Operations) -> None:
+def create_platform_tables(op: Any) -> None:
+    """`op` is alembic.op (a module proxying Operations) or an Operations."""
     op.create_table(
         "outbox_events",
         sa.Column("id", BigId, primary_key=True, autoincrement=True),
@@ -91,7 +92,7 @@ def create_platform_tables(op: Operations) -> None:
 
 
 def create_audit_table(
-    op: Operations, name: str, *, subject_column: str, subject_length: int = 40
+    op: Any, name: str, *, subject_column: str, subject_length: int = 40
 ) -> None:
     """A gateway's audit table (cms_platform.audit.AuditColumns) plus how it names the person, indexed."""
     op.create_table(

@@ -75,7 +75,7 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
         self._service = service
         self._guards = guards
         self._item_validated = item_validated
-        self._domain = f"{service}.cms.gov.uk"
+        self._domain = grpc_errors.error_domain(service)
         self._identity = identity
 
     def intercept_service(

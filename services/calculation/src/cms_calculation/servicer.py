@@ -15,7 +15,7 @@ from cms.calculation.v1 import calculation_service_pb2 as api
 from cms.calculation.v1 import calculation_service_pb2_grpc as api_grpc
 from cms.calculation.v1 import resources_pb2 as pb
 from cms_platform.clock import Clock
-from cms_platform.grpc_errors import to_status
+from cms_platform.grpc_errors import error_domain, to_status
 from cms_platform.idempotency import run_idempotent
 
 from .calculations import convert, service
@@ -25,7 +25,7 @@ from .rule_sets import convert as rule_sets_convert
 from .rule_sets import service as rule_sets
 
 # The ErrorInfo domain of a bulk item's status: the one the server gives every other error of this service.
-ERROR_DOMAIN = "calculation.cms.gov.uk"
+ERROR_DOMAIN = error_domain("calculation")
 
 
 def bulk_response(outcomes: Sequence[service.ItemOutcome]) -> api.BulkCalculateResponse:

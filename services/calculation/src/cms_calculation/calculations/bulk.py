@@ -12,6 +12,7 @@ worker process receives it by name and answers with the serialized response.
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import multiprocessing
 import os
@@ -145,7 +146,10 @@ class BulkRunner:
                 failed.set_exception(exc)
                 ahead.put(failed)
 
-        reader = threading.Thread(target=read, name="bulk-reader", daemon=True)
+        # The reader runs in-process batches: give it the call's context (caller, operation, deadline).
+        reader = threading.Thread(
+            target=contextvars.copy_context().run, args=(read,), name="bulk-reader", daemon=True
+        )
         reader.start()
         try:
             while (answer := ahead.get()) is not None:
