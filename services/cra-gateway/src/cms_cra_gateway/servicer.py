@@ -16,14 +16,15 @@ from cms.cra.v1 import cra_service_pb2_grpc as api_grpc
 from cms.cra.v1 import resources_pb2 as pb
 from cms_platform.audit import AuditTrail
 from cms_platform.clock import Clock
-from cms_platform.convert import date_or_violation, day_of, match_result
+from cms_platform.convert import date_or_violation, match_result
 from cms_platform.errors import ViolationCollector
 from cms_platform.idempotency import run_idempotent
 from cms_platform.identity import current_caller
 from cms_simulation.behaviour import ExternalSystemBehaviour
 from cms_simulation.population import normalise_nino, valid_nino
 
-from . import assessment, surveillance
+from . import surveillance
+from .assessment import rules as assessment
 from .legal_gateway import describe
 from .models import AuditRecord, SurveillanceRecord
 from .port import CreditReferencePort, Search, SearchOutcome
@@ -177,9 +178,7 @@ class CraGatewayServicer(api_grpc.CraGatewayServiceServicer):
         )  # the file already holds only the last six years
         out.public_records.extend(f.public_records)
         out.financial_associates.extend(f.financial_associates)
-        out.fraud_markers.extend(
-            m for m in f.fraud_markers if (day_of(m.expiry_date) or dt.date.max) > on
-        )
+        out.fraud_markers.extend(assessment.unexpired_fraud_markers(f, on=on))
         out.cautions.extend(assessment.cautions(f, on=on, params=self._params))
         return out
 

@@ -42,7 +42,7 @@ from cms_platform.paging import page
 from cms_platform.scheduling import PeriodicJob
 from cms_simulation.population import normalise_nino, valid_nino
 
-from . import assessment
+from .assessment import rules as assessment
 from .models import SurveillanceAlertRecord, SurveillanceRecord
 from .port import CreditReferencePort
 
