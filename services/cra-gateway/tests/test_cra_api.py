@@ -141,7 +141,7 @@ def test_a_search_without_case_and_purpose_is_refused_before_anything_else(cra):
     )
     assert error_info(err).reason == "PURPOSE_NOT_PERMITTED"
     with cra.service.sessions() as s:  # nothing reached the agency: no footprint
-        from cms_cra_gateway.models import SearchFootprintRecord
+        from cms_cra_gateway.simulator.models import SearchFootprintRecord
 
         assert s.query(SearchFootprintRecord).count() == 0
 
@@ -250,7 +250,7 @@ def test_trace_ranks_addresses_and_leaves_a_soft_footprint(cra):
         (pb.SEARCH_FOOTPRINT_TYPE_SOFT, "Child Maintenance Service", pb.SEARCH_PURPOSE_TRACE)
     }
 
-    from cms_cra_gateway.models import AuditRecord
+    from cms_cra_gateway.audit import AuditRecord
 
     with cra.service.sessions() as s:
         rows = s.query(AuditRecord).order_by(AuditRecord.id).all()

@@ -644,7 +644,7 @@ def _banded(count: int, p: AssessmentParameters) -> int:
     return min(count, p.bureau_count_cap)
 
 
-def _band(score: int, p: AssessmentParameters) -> int:
+def _band(score: int, p: AssessmentParameters) -> api.ScoreBand.ValueType:
     if score <= p.very_poor_max_score:
         return api.SCORE_BAND_VERY_POOR
     if score <= p.poor_max_score:
@@ -658,7 +658,7 @@ def _band(score: int, p: AssessmentParameters) -> int:
 
 def credit_score(
     file: pb.CreditFile, *, on: dt.date, params: AssessmentParameters = DEFAULTS
-) -> tuple[int, int, api.CreditScoreAttributes, list[str]]:
+) -> tuple[int, api.ScoreBand.ValueType, api.CreditScoreAttributes, list[str]]:
     """A Delphi-like score (0–999), its band, the banded attributes behind it and its main reason codes."""
     p = params
     open_credit = _open_credit_accounts(file, on)

@@ -1,4 +1,4 @@
-"""Simulated credit files over the shared synthetic population (interfaces.md §3.2, the CRAIN data model).
+"""Simulated credit files over the shared synthetic population (docs/domain/interfaces.md §3.2, the CRAIN data model).
 
 A file is generated from the person the other gateways also see, so the sources agree: the current address is the
 one HMRC and DWP hold, salary credits come from the employments HMRC reports, benefit payments from the awards CIS
@@ -23,14 +23,19 @@ import hashlib
 import random
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any, TypeAlias, TypeVar
 
+from google.protobuf.internal.containers import RepeatedCompositeFieldContainer
 from google.type import date_pb2
 
 from cms.common.v1 import types_pb2 as common
 from cms.cra.v1 import cra_scenario_service_pb2 as admin
 from cms.cra.v1 import resources_pb2 as pb
 from cms_platform.convert import day_of, pb_date, years_after
-from cms_simulation.population.model import Address, Person
+from cms_simulation.population.model import Address, Employment, Person
+
+Scenario: TypeAlias = pb.CreditFileScenario.ValueType
+T = TypeVar("T")
 
 # Generated histories end here; what happens later comes from the person's own timeline or from scenario changes.
 HISTORY_END = dt.date(2026, 1, 1)
@@ -155,6 +160,15 @@ class _Income:
     monthly: Callable[[dt.date], int]  # pence credited in the month containing the date
 
 
+def _constant(pence: int) -> Callable[[dt.date], int]:
+    return lambda _d: pence
+
+
+def _net_monthly_pay(e: Employment, percent: int) -> Callable[[dt.date], int]:
+    """Take-home pay credited a month: `percent` of the taxable pay on the day."""
+    return lambda d: e.annual_pay_on(d) * percent // 100 // 12
+
+
 class CreditFileGenerator:
     """Builds a person's generated file on a date. Pure: the person, the seed, the date and the scenario changes in."""
 
@@ -163,11 +177,11 @@ class CreditFileGenerator:
     ):
         self._seed, self._address_for, self._params = seed, address_for, params
 
-    def scenarios(self, person: Person) -> dict[int, dt.date]:
+    def scenarios(self, person: Person) -> dict[Scenario, dt.date]:
         """The named scenarios the generated file carries, with the date each took effect."""
         rng = random.Random(f"cra:{self._seed}:{person.nino}:scenarios")
         p = self._params
-        out: dict[int, dt.date] = {}
+        out: dict[Scenario, dt.date] = {}
         since = HISTORY_END - dt.timedelta(days=rng.randint(30, 700))
         for scenario, per_mille in (
             (pb.CREDIT_FILE_SCENARIO_NO_TRACE, p.no_trace_per_mille),
@@ -323,17 +337,13 @@ class CreditFileGenerator:
         pct = self._params.net_pay_percent
         personal: list[_Income] = []
         for e in person.employments:
-            personal.append(
-                _Income(
-                    e.start_date, e.end_date, lambda d, e=e: e.annual_pay_on(d) * pct // 100 // 12
-                )
-            )
+            personal.append(_Income(e.start_date, e.end_date, _net_monthly_pay(e, pct)))
         for a in person.benefit_awards:
             if a.claimant_nino != person.nino:
                 continue  # a couple's benefit is paid to the claimant
             times, per = _MONTHLY_FACTOR.get(a.payment_frequency, (1, 1))
             personal.append(
-                _Income(a.start_date, a.end_date, lambda _d, v=a.amount_pence * times // per: v)
+                _Income(a.start_date, a.end_date, _constant(a.amount_pence * times // per))
             )
         trading: list[_Income] = []
         for year in person.tax_years:
@@ -344,7 +354,7 @@ class CreditFileGenerator:
                     _Income(
                         start,
                         dt.date(start.year + 1, 4, 5),
-                        lambda _d, v=sa.self_employment_profit_pence * 100 // 85 // 12: v,
+                        _constant(sa.self_employment_profit_pence * 100 // 85 // 12),
                     )
                 )
         if (
@@ -535,7 +545,7 @@ class CreditFileGenerator:
 
 def apply_scenarios(
     f: pb.CreditFile,
-    scenarios: dict[int, dt.date],
+    scenarios: dict[Scenario, dt.date],
     *,
     generator: CreditFileGenerator,
     seed: int,
@@ -571,7 +581,7 @@ class ChangeError(Exception):
         self.field, self.not_found = field, not_found
 
 
-def _find(items: Iterable, attr: str, wanted: str, field: str):
+def _find(items: Iterable[T], attr: str, wanted: str, field: str) -> T:
     for item in items:
         if getattr(item, attr) == wanted:
             return item
@@ -609,10 +619,12 @@ def apply_change(
     *,
     effective: dt.date,
     new_id: str,
-    scenarios: dict[int, dt.date],
+    scenarios: dict[Scenario, dt.date],
 ) -> None:
     """Apply one scenario change to a file (in place). Raises ChangeError for a reference the file does not hold."""
     kind = request.WhichOneof("change")
+    if kind is None:  # stored and requested changes always have one
+        raise ChangeError("change", "set exactly one change")
     c = getattr(request, kind)
     when = pb_date(effective)
     if kind in _ADDED:
@@ -642,36 +654,36 @@ def apply_change(
         if not link.first_seen_date.year:
             link.first_seen_date.CopyFrom(when)
     elif kind == "update_current_account":
-        a = _find(
+        current = _find(
             f.current_accounts, "account_id", c.account_id, "update_current_account.account_id"
         )
         if c.HasField("balance_pence"):
-            a.balance_pence = c.balance_pence
-            a.balance_date.CopyFrom(c.balance_date if c.balance_date.year else when)
+            current.balance_pence = c.balance_pence
+            current.balance_date.CopyFrom(c.balance_date if c.balance_date.year else when)
         if c.monthly_turnover:
-            months = {month_of(t.month): t.credit_turnover_pence for t in a.monthly_turnover}
+            months = {month_of(t.month): t.credit_turnover_pence for t in current.monthly_turnover}
             months.update({month_of(t.month): t.credit_turnover_pence for t in c.monthly_turnover})
-            del a.monthly_turnover[:]
+            del current.monthly_turnover[:]
             for y, m in sorted(months, reverse=True)[:12]:
-                a.monthly_turnover.add(
+                current.monthly_turnover.add(
                     month=date_pb2.Date(year=y, month=m), credit_turnover_pence=months[(y, m)]
                 )
         if c.closed_date.year:
-            a.closed_date.CopyFrom(c.closed_date)
+            current.closed_date.CopyFrom(c.closed_date)
     elif kind == "update_credit_account_status":
-        a = _find(
+        credit = _find(
             f.credit_accounts, "account_id", c.account_id, "update_credit_account_status.account_id"
         )
-        a.status, a.months_in_arrears = c.status, c.months_in_arrears
+        credit.status, credit.months_in_arrears = c.status, c.months_in_arrears
         if c.HasField("balance_pence"):
-            a.balance_pence = c.balance_pence
+            credit.balance_pence = c.balance_pence
         if c.status == pb.ACCOUNT_STATUS_DEFAULTED:
-            a.default_date.CopyFrom(c.default_date)
-            a.default_balance_pence = c.default_balance_pence or a.balance_pence
+            credit.default_date.CopyFrom(c.default_date)
+            credit.default_balance_pence = c.default_balance_pence or credit.balance_pence
         if c.status == pb.ACCOUNT_STATUS_SETTLED:
-            a.balance_pence = 0
-            a.closed_date.CopyFrom(when)
-        a.last_updated_date.CopyFrom(when)
+            credit.balance_pence = 0
+            credit.closed_date.CopyFrom(when)
+        credit.last_updated_date.CopyFrom(when)
     elif kind == "satisfy_public_record":
         r = _find(f.public_records, "record_id", c.record_id, "satisfy_public_record.record_id")
         r.satisfied = True
@@ -692,7 +704,7 @@ def as_of(f: pb.CreditFile, on: dt.date) -> pb.CreditFile:
     out = pb.CreditFile()
     out.CopyFrom(f)
 
-    def keep(items, date_attr: str) -> None:
+    def keep(items: RepeatedCompositeFieldContainer[Any], date_attr: str) -> None:
         kept = [i for i in items if (day_of(getattr(i, date_attr)) or dt.date.min) <= on]
         del items[:]
         items.extend(kept)
@@ -716,7 +728,7 @@ def as_of(f: pb.CreditFile, on: dt.date) -> pb.CreditFile:
         r
         for r in out.public_records
         if r.type in INSOLVENCY_TYPES
-        and (day_of(r.end_date) is None or day_of(r.end_date) >= retained)
+        and ((end := day_of(r.end_date)) is None or end >= retained)
         or (day_of(r.record_date) or dt.date.max) >= retained
     ]
     del out.public_records[:]
