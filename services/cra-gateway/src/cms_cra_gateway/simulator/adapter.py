@@ -23,12 +23,11 @@ from cms_simulation.population.model import Person
 from cms_simulation.settings import SimulatorSettings
 
 from ..port import Search, SearchOutcome
+from .changes import ChangeError, apply_change
 from .credit_files import (
     DEFAULTS,
-    ChangeError,
     CreditFileGenerator,
     FileParameters,
-    apply_change,
     apply_scenarios,
     as_of,
     file_reference,

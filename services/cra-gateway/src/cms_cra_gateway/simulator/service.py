@@ -23,7 +23,8 @@ from cms_platform.paging import page
 
 from ..surveillance import flows as surveillance
 from .adapter import SimulatedCra
-from .credit_files import ChangeError, Scenario, apply_change, created_id
+from .changes import ChangeError, apply_change, created_id
+from .credit_files import Scenario
 from .models import CreditFileChangeRecord, SearchFootprintRecord
 
 _SORT_CODE = re.compile(r"^\d{2}-\d{2}-\d{2}$")
