@@ -61,7 +61,6 @@ class CraGatewayService(CmsService):
                     sessions=self.sessions,
                     clock=self.clock,
                     audit=CraAuditTrail(self.sessions, self.clock),
-                    surveillance_parameters=self.surveillance_parameters,
                 ),
                 guard=require_legal_basis,
             )

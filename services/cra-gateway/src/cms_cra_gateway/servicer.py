@@ -28,7 +28,6 @@ from .convert import SearchRequest, match_of, outcome_name, search_of
 from .port import CreditReferencePort, SearchOutcome
 from .surveillance import flows as surveillance_flows
 from .surveillance import service as surveillance
-from .surveillance.rules import DEFAULTS, SurveillanceParameters
 
 SurveillanceRequest = (
     api.StartCaseSurveillanceRequest
@@ -46,12 +45,10 @@ class CraGatewayServicer(api_grpc.CraGatewayServiceServicer):
         clock: Clock,
         audit: CraAuditTrail | None = None,
         assessment_parameters: assessment.AssessmentParameters = assessment.DEFAULTS,
-        surveillance_parameters: SurveillanceParameters = DEFAULTS,
     ):
         self._cra, self._sessions, self._clock = cra, sessions, clock
         self._audit = audit or CraAuditTrail(sessions, clock)
         self._params = assessment_parameters
-        self._surveillance_params = surveillance_parameters
 
     def _record(
         self,
