@@ -1,4 +1,5 @@
-"""The cra-gateway process."""
+"""The cra-gateway process: the simulated agency behind the port, the gateway and scenario APIs (the legal gateway
+guarding the first), and the periodic surveillance pass."""
 
 from __future__ import annotations
 
@@ -10,33 +11,33 @@ from cms.cra.v1 import (
     cra_service_pb2,
     cra_service_pb2_grpc,
 )
+from cms.cra.v1 import events_pb2 as ev
+from cms_platform import events
+from cms_platform.clock import Clock
 from cms_platform.server import ServiceRegistration
 from cms_platform.service import CmsService
 from cms_platform.service import main as run_main
-from cms_simulation.behaviour import behaviour_from
-from cms_simulation.population import Population
 
+from .audit import CraAuditTrail
 from .legal_gateway import require_legal_basis
-from .scenario_servicer import CraScenarioServicer
-from .servicer import CraGatewayServicer, audit_trail
-from .settings import CraGatewaySettings
-from .simulator import SimulatedCra
-from .surveillance import TOPIC, SurveillanceParameters, surveillance_scheduler
+from .servicer import CraGatewayServicer
+from .simulator.adapter import SimulatedCra
+from .simulator.servicer import CraScenarioServicer
+from .simulator.settings import CraGatewaySimulatorSettings
+from .surveillance.periodic import surveillance_scheduler
+from .surveillance.rules import SurveillanceParameters
 
 
 class CraGatewayService(CmsService):
     name = "cra-gateway"
-    settings_class = CraGatewaySettings
-    topics = (TOPIC,)
+    settings_class = CraGatewaySimulatorSettings
+    topics = (events.topic_of(ev.CaseSurveillanceAlertRaised),)
     migrations_dir = Path(__file__).parent / "migrations"
 
-    def __init__(self, settings: CraGatewaySettings, **kw):
-        super().__init__(settings, **kw)
-        self.cra = SimulatedCra(
-            Population(size=settings.population_size, seed=settings.population_seed),
-            self.sessions,
-            self.clock,
-        )
+    def __init__(self, settings: CraGatewaySimulatorSettings, *, clock: Clock | None = None):
+        super().__init__(settings, clock=clock)
+        self.scenario_admin = settings.scenario_admin
+        self.cra = SimulatedCra.from_settings(settings, sessions=self.sessions, clock=self.clock)
         self.surveillance_parameters = SurveillanceParameters(
             turnover_increase_percent=settings.surveillance_turnover_increase_percent,
             turnover_increase_minimum_pence=settings.surveillance_turnover_increase_minimum_pence,
@@ -59,16 +60,12 @@ class CraGatewayService(CmsService):
                     cra=self.cra,
                     sessions=self.sessions,
                     clock=self.clock,
-                    behaviour=behaviour_from(
-                        self.settings, self.clock, "the credit reference agency"
-                    ),
-                    audit=audit_trail(self.sessions, self.clock),
-                    surveillance_parameters=self.surveillance_parameters,
+                    audit=CraAuditTrail(self.sessions, self.clock),
                 ),
                 guard=require_legal_basis,
             )
         ]
-        if self.settings.scenario_admin:
+        if self.scenario_admin:
             scenario = cra_scenario_service_pb2.DESCRIPTOR.services_by_name[
                 "CraScenarioService"
             ].full_name

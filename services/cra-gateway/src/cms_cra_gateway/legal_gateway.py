@@ -8,6 +8,8 @@ A request without them is not a malformed request but one the CMS has no power t
 
 from __future__ import annotations
 
+from google.protobuf.message import Message
+
 from cms.cra.v1 import resources_pb2 as pb
 from cms_platform.errors import PermissionDenied
 
@@ -17,7 +19,7 @@ LEGAL_BASIS = (
 )
 
 _SURVEILLANCE = frozenset({pb.SEARCH_PURPOSE_CASE_SURVEILLANCE})
-PERMITTED_PURPOSES: dict[str, frozenset[int]] = {
+PERMITTED_PURPOSES: dict[str, frozenset[pb.SearchPurpose.ValueType]] = {
     "TracePerson": frozenset(
         {
             pb.SEARCH_PURPOSE_TRACE,
@@ -47,7 +49,8 @@ PERMITTED_PURPOSES: dict[str, frozenset[int]] = {
 }
 
 
-def describe(purpose: int) -> str:
+def describe(purpose: pb.SearchPurpose.ValueType) -> str:
+    """The legal basis an audit row records: the statute, and the purpose the request stated."""
     return (
         f"{LEGAL_BASIS}; purpose {pb.SearchPurpose.Name(purpose).removeprefix('SEARCH_PURPOSE_')}"[
             :200
@@ -55,15 +58,17 @@ def describe(purpose: int) -> str:
     )
 
 
-def require_legal_basis(method: str, request) -> None:
+def require_legal_basis(method: str, request: Message) -> None:
+    """The registration guard (ServiceRegistration.guard): runs on every request before generic validation."""
     if "legal_basis" not in request.DESCRIPTOR.fields_by_name:
         return
+    basis: pb.LegalBasis = getattr(request, "legal_basis")  # noqa: B009 - any request that has one
     missing = None
     if not request.HasField("legal_basis"):
         missing = "legal_basis"
-    elif not request.legal_basis.case_reference.strip():
+    elif not basis.case_reference.strip():
         missing = "legal_basis.case_reference"
-    elif request.legal_basis.purpose == 0:
+    elif basis.purpose == 0:
         missing = "legal_basis.purpose"
     if missing:
         raise PermissionDenied(
@@ -72,7 +77,7 @@ def require_legal_basis(method: str, request) -> None:
             metadata={"field": missing},
         )
     permitted = PERMITTED_PURPOSES.get(method)
-    if permitted is not None and request.legal_basis.purpose not in permitted:
+    if permitted is not None and basis.purpose not in permitted:
         names = ", ".join(sorted(pb.SearchPurpose.Name(p) for p in permitted))
         raise PermissionDenied(
             f"{method} may not be used for this purpose; permitted: {names}",

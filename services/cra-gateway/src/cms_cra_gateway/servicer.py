@@ -1,5 +1,7 @@
-"""Thin gRPC adapter: check the request, admit it to the agency, search through the port, rank what came back
-(assessment.py), audit. The legal basis was already checked by the guard (legal_gateway.py) before this runs.
+"""CraGatewayService, the gRPC API: the request as the port's search, the agency asked through the port (which
+admits it or refuses), the file ranked and explained by the assessment rules, and every call audited (audit.py).
+The legal basis was already checked by the registration guard (legal_gateway.py) before this runs; case
+surveillance is the surveillance package's.
 
 Nothing that identifies a person (NINO, name, address, account number) is logged: audit rows and any log line name
 the file by its opaque reference."""
@@ -7,44 +9,31 @@ the file by its opaque reference."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
-from sqlalchemy.orm import sessionmaker
+import grpc
+from sqlalchemy.orm import Session, sessionmaker
 
 from cms.common.v1 import types_pb2 as common
 from cms.cra.v1 import cra_service_pb2 as api
 from cms.cra.v1 import cra_service_pb2_grpc as api_grpc
 from cms.cra.v1 import resources_pb2 as pb
-from cms_platform.audit import AuditTrail
 from cms_platform.clock import Clock
-from cms_platform.convert import date_or_violation, day_of, match_result
-from cms_platform.errors import ViolationCollector
 from cms_platform.idempotency import run_idempotent
-from cms_platform.identity import current_caller
-from cms_simulation.behaviour import ExternalSystemBehaviour
-from cms_simulation.population import normalise_nino, valid_nino
+from cms_platform.identifiers import normalise_nino
 
-from . import assessment, surveillance
-from .legal_gateway import describe
-from .models import AuditRecord, SurveillanceRecord
-from .port import CreditReferencePort, Search, SearchOutcome
+from .assessment import rules as assessment
+from .audit import CraAuditTrail
+from .convert import SearchRequest, match_of, outcome_name, search_of
+from .port import CreditReferencePort, SearchOutcome
+from .surveillance import flows as surveillance_flows
+from .surveillance import service as surveillance
 
-TRACE, SCORE, ARREARS, ENFORCEMENT, SURVEILLANCE = (
-    "CRA Trace",
-    "CRA Credit Score",
-    "CRA Financial Data At Arrears",
-    "CRA Financial Data Enforcement",
-    "CRA Case Surveillance",
+SurveillanceRequest = (
+    api.StartCaseSurveillanceRequest
+    | api.RescheduleCaseSurveillanceReviewRequest
+    | api.StopCaseSurveillanceRequest
 )
-
-
-def audit_trail(sessions: sessionmaker, clock: Clock) -> AuditTrail:
-    return AuditTrail(
-        sessions, clock, lambda *, subject, **f: AuditRecord(file_reference=subject, **f)
-    )
-
-
-def _outcome(match: common.MatchResult) -> str:
-    return common.MatchOutcome.Name(match.outcome).removeprefix("MATCH_OUTCOME_")
 
 
 class CraGatewayServicer(api_grpc.CraGatewayServiceServicer):
@@ -54,63 +43,39 @@ class CraGatewayServicer(api_grpc.CraGatewayServiceServicer):
         cra: CreditReferencePort,
         sessions: sessionmaker,
         clock: Clock,
-        behaviour: ExternalSystemBehaviour | None = None,
-        audit: AuditTrail | None = None,
+        audit: CraAuditTrail | None = None,
         assessment_parameters: assessment.AssessmentParameters = assessment.DEFAULTS,
-        surveillance_parameters: surveillance.SurveillanceParameters = surveillance.DEFAULTS,
     ):
         self._cra, self._sessions, self._clock = cra, sessions, clock
-        self._behaviour = behaviour or ExternalSystemBehaviour(
-            clock=clock, system="the credit reference agency"
-        )
-        self._audit = audit or audit_trail(sessions, clock)
+        self._audit = audit or CraAuditTrail(sessions, clock)
         self._params = assessment_parameters
-        self._surveillance_params = surveillance_parameters
 
-    def _admit(self) -> None:
-        caller = current_caller()
-        self._behaviour.admit(caller.subject if caller else "")
-
-    def _record(self, interface: str, request, nino: str, outcome: str) -> None:
-        basis = request.legal_basis
-        self._audit.records(
-            [(self._cra.file_reference(nino), basis.case_reference, "", outcome)],
-            legal_basis=describe(basis.purpose),
-            interface=interface,
+    def _record(
+        self,
+        request: SearchRequest | SurveillanceRequest | api.GetCaseSurveillanceRequest,
+        nino: str,
+        outcome: str,
+    ) -> None:
+        self._audit.record(
+            file_reference=self._cra.file_reference(nino),
+            basis=request.legal_basis,
+            outcome=outcome,
         )
 
     # -- searches ----------------------------------------------------------------------------------------------------
 
-    def _search(self, request, interface: str) -> tuple[SearchOutcome, common.MatchResult, dt.date]:
-        v = ViolationCollector()
-        p = request.person
-        nino = normalise_nino(p.nino)
-        if not valid_nino(nino):
-            v.add(
-                "person.nino",
-                "is not a valid National Insurance number (two letters, six digits, A-D)",
-            )
-        born = date_or_violation(p.date_of_birth, "person.date_of_birth", v)
-        v.raise_if_any()
-        self._admit()  # only a well-formed request reaches the agency
+    def _search(self, request: SearchRequest) -> tuple[SearchOutcome, common.MatchResult, dt.date]:
+        search = search_of(request)  # only a well-formed request reaches the agency
         on = self._clock.today()
-        outcome = self._cra.search(
-            Search(
-                case_reference=request.legal_basis.case_reference,
-                purpose=request.legal_basis.purpose,
-                nino=nino,
-                forenames=p.name.forenames,
-                surname=p.name.surname,
-                date_of_birth=born,
-            ),
-            on=on,
-        )
-        match = match_result(found=outcome.found, failed_rules=outcome.failed_rules)
-        self._record(interface, request, nino, _outcome(match))
+        outcome = self._cra.search(search, on=on)
+        match = match_of(outcome)
+        self._record(request, search.nino, outcome_name(match))
         return outcome, match, on
 
-    def TracePerson(self, request: api.TracePersonRequest, context) -> api.TracePersonResponse:
-        outcome, match, on = self._search(request, TRACE)
+    def TracePerson(
+        self, request: api.TracePersonRequest, context: grpc.ServicerContext
+    ) -> api.TracePersonResponse:
+        outcome, match, on = self._search(request)
         out = api.TracePersonResponse(match=match, search_reference=outcome.search_reference)
         if outcome.file is None:
             return out
@@ -127,9 +92,9 @@ class CraGatewayServicer(api_grpc.CraGatewayServiceServicer):
         return out
 
     def GetCreditScore(
-        self, request: api.GetCreditScoreRequest, context
+        self, request: api.GetCreditScoreRequest, context: grpc.ServicerContext
     ) -> api.GetCreditScoreResponse:
-        outcome, match, on = self._search(request, SCORE)
+        outcome, match, on = self._search(request)
         out = api.GetCreditScoreResponse(match=match, search_reference=outcome.search_reference)
         if outcome.file is None:
             return out
@@ -142,9 +107,9 @@ class CraGatewayServicer(api_grpc.CraGatewayServiceServicer):
         return out
 
     def GetFinancialDataAtArrears(
-        self, request: api.GetFinancialDataAtArrearsRequest, context
+        self, request: api.GetFinancialDataAtArrearsRequest, context: grpc.ServicerContext
     ) -> api.GetFinancialDataAtArrearsResponse:
-        outcome, match, on = self._search(request, ARREARS)
+        outcome, match, on = self._search(request)
         out = api.GetFinancialDataAtArrearsResponse(
             match=match, search_reference=outcome.search_reference
         )
@@ -157,9 +122,9 @@ class CraGatewayServicer(api_grpc.CraGatewayServiceServicer):
         return out
 
     def GetFinancialDataEnforcement(
-        self, request: api.GetFinancialDataEnforcementRequest, context
+        self, request: api.GetFinancialDataEnforcementRequest, context: grpc.ServicerContext
     ) -> api.GetFinancialDataEnforcementResponse:
-        outcome, match, on = self._search(request, ENFORCEMENT)
+        outcome, match, on = self._search(request)
         out = api.GetFinancialDataEnforcementResponse(
             match=match, search_reference=outcome.search_reference
         )
@@ -177,24 +142,24 @@ class CraGatewayServicer(api_grpc.CraGatewayServiceServicer):
         )  # the file already holds only the last six years
         out.public_records.extend(f.public_records)
         out.financial_associates.extend(f.financial_associates)
-        out.fraud_markers.extend(
-            m for m in f.fraud_markers if (day_of(m.expiry_date) or dt.date.max) > on
-        )
+        out.fraud_markers.extend(assessment.unexpired_fraud_markers(f, on=on))
         out.cautions.extend(assessment.cautions(f, on=on, params=self._params))
         return out
 
     # -- case surveillance -------------------------------------------------------------------------------------------
 
-    def _surveillance_nino(self, request) -> str:
+    def _surveillance_nino(self, surveillance_id: str) -> str:
         with self._sessions() as s:
-            row = (
-                s.get(SurveillanceRecord, request.surveillance_id)
-                if surveillance.is_surveillance_id(request.surveillance_id)
-                else None
-            )
-            return row.nino if row is not None else ""
+            return surveillance.nino_of(s, surveillance_id=surveillance_id)
 
-    def _mutate(self, method: str, request, execute, nino: str) -> pb.CaseSurveillance:
+    def _mutate(
+        self,
+        method: str,
+        request: SurveillanceRequest,
+        execute: Callable[[Session], pb.CaseSurveillance],
+        nino: str,
+    ) -> pb.CaseSurveillance:
+        """Once per request id; audited whether it succeeds (the method) or fails (the error)."""
         try:
             result = run_idempotent(
                 self._sessions,
@@ -205,18 +170,17 @@ class CraGatewayServicer(api_grpc.CraGatewayServiceServicer):
                 execute=execute,
             )
         except Exception as exc:
-            self._record(SURVEILLANCE, request, nino, type(exc).__name__.upper()[:40])
+            self._record(request, nino, type(exc).__name__.upper()[:40])
             raise
-        self._record(SURVEILLANCE, request, nino or result.person.nino, method.upper()[:40])
+        self._record(request, nino or result.person.nino, method.upper()[:40])
         return result
 
     def StartCaseSurveillance(
-        self, request: api.StartCaseSurveillanceRequest, context
+        self, request: api.StartCaseSurveillanceRequest, context: grpc.ServicerContext
     ) -> pb.CaseSurveillance:
-        self._admit()
         nino = normalise_nino(request.person.nino)
         # Read before the transaction: the agency is another system (a retry reads again; only the first is kept).
-        current = self._cra.monitor(nino, on=self._clock.today()) if valid_nino(nino) else None
+        current = self._cra.register_monitoring(nino, on=self._clock.today())
         return self._mutate(
             "StartCaseSurveillance",
             request,
@@ -225,29 +189,31 @@ class CraGatewayServicer(api_grpc.CraGatewayServiceServicer):
         )
 
     def RescheduleCaseSurveillanceReview(
-        self, request: api.RescheduleCaseSurveillanceReviewRequest, context
+        self, request: api.RescheduleCaseSurveillanceReviewRequest, context: grpc.ServicerContext
     ) -> pb.CaseSurveillance:
-        self._admit()
+        nino = self._surveillance_nino(request.surveillance_id)
+        self._cra.amend_monitoring(nino)
         return self._mutate(
             "RescheduleCaseSurveillanceReview",
             request,
             lambda s: surveillance.reschedule(s, request=request, clock=self._clock),
-            self._surveillance_nino(request),
+            nino,
         )
 
     def StopCaseSurveillance(
-        self, request: api.StopCaseSurveillanceRequest, context
+        self, request: api.StopCaseSurveillanceRequest, context: grpc.ServicerContext
     ) -> pb.CaseSurveillance:
-        self._admit()
+        nino = self._surveillance_nino(request.surveillance_id)
+        self._cra.amend_monitoring(nino)
         return self._mutate(
             "StopCaseSurveillance",
             request,
-            lambda s: surveillance.stop(s, request=request, clock=self._clock),
-            self._surveillance_nino(request),
+            lambda s: surveillance_flows.stop(s, request=request, clock=self._clock),
+            nino,
         )
 
     def GetCaseSurveillance(
-        self, request: api.GetCaseSurveillanceRequest, context
+        self, request: api.GetCaseSurveillanceRequest, context: grpc.ServicerContext
     ) -> pb.CaseSurveillance:
         with self._sessions() as s:
             found = surveillance.get(
@@ -255,17 +221,35 @@ class CraGatewayServicer(api_grpc.CraGatewayServiceServicer):
                 case_reference=request.legal_basis.case_reference,
                 surveillance_id=request.surveillance_id,
             )
-        self._record(SURVEILLANCE, request, found.person.nino, "READ")
+        self._record(request, found.person.nino, "READ")
         return found
 
     def ListCaseSurveillances(
-        self, request: api.ListCaseSurveillancesRequest, context
+        self, request: api.ListCaseSurveillancesRequest, context: grpc.ServicerContext
     ) -> api.ListCaseSurveillancesResponse:
         with self._sessions() as s:
-            return surveillance.list_for_case(s, request=request)
+            found, next_page = surveillance.list_for_case(
+                s,
+                case_reference=request.legal_basis.case_reference,
+                show_stopped=request.show_stopped,
+                page_size=request.page_size,
+                page_token=request.page_token,
+            )
+        return api.ListCaseSurveillancesResponse(
+            case_surveillances=found, next_page_token=next_page
+        )
 
     def ListSurveillanceAlerts(
-        self, request: api.ListSurveillanceAlertsRequest, context
+        self, request: api.ListSurveillanceAlertsRequest, context: grpc.ServicerContext
     ) -> api.ListSurveillanceAlertsResponse:
         with self._sessions() as s:
-            return surveillance.list_alerts(s, request=request)
+            found, next_page = surveillance.list_alerts(
+                s,
+                case_reference=request.legal_basis.case_reference,
+                surveillance_id=request.surveillance_id,
+                page_size=request.page_size,
+                page_token=request.page_token,
+            )
+        return api.ListSurveillanceAlertsResponse(
+            surveillance_alerts=found, next_page_token=next_page
+        )

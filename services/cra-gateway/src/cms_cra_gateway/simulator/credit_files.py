@@ -1,15 +1,15 @@
-"""Simulated credit files over the shared synthetic population (interfaces.md §3.2, the CRAIN data model).
+"""Simulated credit files over the shared synthetic population (docs/domain/interfaces.md §3.2, the CRAIN data model).
 
 A file is generated from the person the other gateways also see, so the sources agree: the current address is the
 one HMRC and DWP hold, salary credits come from the employments HMRC reports, benefit payments from the awards CIS
 holds, the partner is the financial associate on a joint account, a death is a deceased flag. What only an agency
 would know (earlier addresses, lenders, defaults, judgments, fraud markers) comes from a random stream keyed by the
-population seed and the NINO, so every replica and every run builds the same file. Scenario changes are applied on
-top, in the order they were made.
+population seed and the NINO, so every replica and every run builds the same file. Scenario changes (changes.py)
+are applied on top, in the order they were made.
 
-A file is a timeline, never "as of now": `build(..., on=)` is what the agency would show on a date. Turnover is the
-twelve months before it, a job started since shows up as salary credits, and changes made with a later effective
-date are not yet there. That is what lets case surveillance notice things as the clock moves.
+A file is a timeline, never "as of now": `CreditFileGenerator.generate(..., on=)` is what the agency would show on
+a date. Turnover is the twelve months before it, a job started since shows up as salary credits, and changes made
+with a later effective date are not yet there. That is what lets case surveillance notice things as the clock moves.
 
 The model is the contract's own (cms.cra.v1 resources): the CRAIN field set is the domain here, and a real agency
 client would map its response into the same messages.
@@ -21,16 +21,19 @@ import dataclasses
 import datetime as dt
 import hashlib
 import random
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any, TypeAlias
 
+from google.protobuf.internal.containers import RepeatedCompositeFieldContainer
 from google.type import date_pb2
 
 from cms.common.v1 import types_pb2 as common
-from cms.cra.v1 import cra_scenario_service_pb2 as admin
 from cms.cra.v1 import resources_pb2 as pb
-from cms_platform.convert import day_of, pb_date, years_after
-from cms_simulation.population.model import Address, Person
+from cms_platform.convert import address_to_proto, day_of, pb_date, years_after
+from cms_simulation.population.model import Address, Employment, Person
+
+Scenario: TypeAlias = pb.CreditFileScenario.ValueType
 
 # Generated histories end here; what happens later comes from the person's own timeline or from scenario changes.
 HISTORY_END = dt.date(2026, 1, 1)
@@ -108,10 +111,6 @@ DEFAULTS = FileParameters()
 # -- small helpers -------------------------------------------------------------------------------------------------
 
 
-def month_of(d: date_pb2.Date) -> tuple[int, int]:
-    return d.year, d.month
-
-
 def _months_before(on: dt.date, count: int) -> list[tuple[int, int]]:
     """The `count` whole calendar months before the month of `on`, newest first."""
     y, m = on.year, on.month
@@ -126,7 +125,7 @@ def _month_end(y: int, m: int) -> dt.date:
     return (dt.date(y + (m == 12), m % 12 + 1, 1)) - dt.timedelta(days=1)
 
 
-def _id(prefix: str, *parts: object) -> str:
+def stable_id(prefix: str, *parts: object) -> str:
     """A stable id that does not reveal the person (ids travel in events and logs)."""
     digest = hashlib.sha256(":".join(map(str, parts)).encode()).hexdigest()[:12]
     return f"{prefix}-{digest}"
@@ -134,13 +133,7 @@ def _id(prefix: str, *parts: object) -> str:
 
 def file_reference(seed: int, nino: str) -> str:
     """The opaque name the gateway logs and audits a file by, never the NINO."""
-    return _id("cra", "file", seed, nino)
-
-
-def address_pb(a: Address) -> common.Address:
-    return common.Address(
-        lines=list(a.lines), post_town=a.post_town, postcode=a.postcode, country=a.country or "GB"
-    )
+    return stable_id("cra", "file", seed, nino)
 
 
 # -- generation ----------------------------------------------------------------------------------------------------
@@ -155,6 +148,15 @@ class _Income:
     monthly: Callable[[dt.date], int]  # pence credited in the month containing the date
 
 
+def _constant(pence: int) -> Callable[[dt.date], int]:
+    return lambda _d: pence
+
+
+def _net_monthly_pay(e: Employment, percent: int) -> Callable[[dt.date], int]:
+    """Take-home pay credited a month: `percent` of the taxable pay on the day."""
+    return lambda d: e.annual_pay_on(d) * percent // 100 // 12
+
+
 class CreditFileGenerator:
     """Builds a person's generated file on a date. Pure: the person, the seed, the date and the scenario changes in."""
 
@@ -163,11 +165,11 @@ class CreditFileGenerator:
     ):
         self._seed, self._address_for, self._params = seed, address_for, params
 
-    def scenarios(self, person: Person) -> dict[int, dt.date]:
+    def scenarios(self, person: Person) -> dict[Scenario, dt.date]:
         """The named scenarios the generated file carries, with the date each took effect."""
         rng = random.Random(f"cra:{self._seed}:{person.nino}:scenarios")
         p = self._params
-        out: dict[int, dt.date] = {}
+        out: dict[Scenario, dt.date] = {}
         since = HISTORY_END - dt.timedelta(days=rng.randint(30, 700))
         for scenario, per_mille in (
             (pb.CREDIT_FILE_SCENARIO_NO_TRACE, p.no_trace_per_mille),
@@ -203,7 +205,7 @@ class CreditFileGenerator:
         # Addresses: the one HMRC and DWP hold is current; up to two earlier ones before it.
         moved_in = max(adult_from, HISTORY_END - dt.timedelta(days=rng.randint(120, 14 * 365)))
         f.address_links.add(
-            address=address_pb(person.address),
+            address=address_to_proto(person.address),
             link_type=pb.ADDRESS_LINK_TYPE_CURRENT,
             first_seen_date=pb_date(moved_in),
             on_electoral_roll=rng.random() < 0.85,
@@ -214,7 +216,7 @@ class CreditFileGenerator:
             if arrived < adult_from:
                 break
             f.address_links.add(
-                address=address_pb(self._address_for(self._address_key(nino, n))),
+                address=address_to_proto(self._address_for(self._address_key(nino, n))),
                 link_type=pb.ADDRESS_LINK_TYPE_PREVIOUS,
                 first_seen_date=pb_date(arrived),
                 last_seen_date=pb_date(left),
@@ -286,9 +288,9 @@ class CreditFileGenerator:
                 else _month_end(*_months_before(on, 1)[0])
             )
             f.employment_hints.add(
-                hint_id=_id("eh", self._seed, nino, e.employment_id),
+                hint_id=stable_id("eh", self._seed, nino, e.employment_id),
                 employer_name=e.employer.name,
-                employer_address=address_pb(e.employer.address),
+                employer_address=address_to_proto(e.employer.address),
                 source=pb.EMPLOYMENT_HINT_SOURCE_SALARY_CREDITS,
                 last_seen_date=pb_date(max(seen, first_credit)),
                 average_monthly_salary_credit_pence=net,
@@ -317,23 +319,19 @@ class CreditFileGenerator:
         )
 
     def forward_address(self, nino: str) -> common.Address:
-        return address_pb(self._address_for(self._address_key(nino, 9)))
+        return address_to_proto(self._address_for(self._address_key(nino, 9)))
 
     def _incomes(self, person: Person) -> dict[str, list[_Income]]:
         pct = self._params.net_pay_percent
         personal: list[_Income] = []
         for e in person.employments:
-            personal.append(
-                _Income(
-                    e.start_date, e.end_date, lambda d, e=e: e.annual_pay_on(d) * pct // 100 // 12
-                )
-            )
+            personal.append(_Income(e.start_date, e.end_date, _net_monthly_pay(e, pct)))
         for a in person.benefit_awards:
             if a.claimant_nino != person.nino:
                 continue  # a couple's benefit is paid to the claimant
             times, per = _MONTHLY_FACTOR.get(a.payment_frequency, (1, 1))
             personal.append(
-                _Income(a.start_date, a.end_date, lambda _d, v=a.amount_pence * times // per: v)
+                _Income(a.start_date, a.end_date, _constant(a.amount_pence * times // per))
             )
         trading: list[_Income] = []
         for year in person.tax_years:
@@ -344,7 +342,7 @@ class CreditFileGenerator:
                     _Income(
                         start,
                         dt.date(start.year + 1, 4, 5),
-                        lambda _d, v=sa.self_employment_profit_pence * 100 // 85 // 12: v,
+                        _constant(sa.self_employment_profit_pence * 100 // 85 // 12),
                     )
                 )
         if (
@@ -367,7 +365,7 @@ class CreditFileGenerator:
         incomes: list[_Income],
         extra_max: int,
     ) -> None:
-        account_id = _id("ca", self._seed, *key)
+        account_id = stable_id("ca", self._seed, *key)
         number_rng = random.Random(account_id)
         a = f.current_accounts.add(
             account_id=account_id,
@@ -462,7 +460,7 @@ class CreditFileGenerator:
                 lender = rng.choice(OTHER_LENDERS.get(kind, ("Northwave Telecom",)))
                 limit, balance = 0, rng.randint(0, 300) * 100
             a = f.credit_accounts.add(
-                account_id=_id("cr", self._seed, person.nino, n),
+                account_id=stable_id("cr", self._seed, person.nino, n),
                 lender_name=lender,
                 type=kind,
                 holding=pb.ACCOUNT_HOLDING_SOLE,
@@ -498,7 +496,7 @@ class CreditFileGenerator:
                 )
             if kind in (pb.CREDIT_ACCOUNT_TYPE_MORTGAGE, pb.CREDIT_ACCOUNT_TYPE_SECURED_LOAN):
                 f.property_indicators.add(
-                    indicator_id=_id("pi", self._seed, person.nino, n),
+                    indicator_id=stable_id("pi", self._seed, person.nino, n),
                     type=pb.PROPERTY_INDICATOR_TYPE_MORTGAGE
                     if kind == pb.CREDIT_ACCOUNT_TYPE_MORTGAGE
                     else pb.PROPERTY_INDICATOR_TYPE_SECURED_LOAN,
@@ -514,7 +512,7 @@ class CreditFileGenerator:
         court = rng.choice(COURTS)
         when = HISTORY_END - dt.timedelta(days=rng.randint(30, 5 * 365))
         r = f.public_records.add(
-            record_id=_id("pr", self._seed, nino, 0),
+            record_id=stable_id("pr", self._seed, nino, 0),
             court_name=court,
             type=pb.PUBLIC_RECORD_TYPE_SCOTTISH_DECREE
             if court.startswith("Glasgow")
@@ -530,12 +528,12 @@ class CreditFileGenerator:
             )
 
 
-# -- the file on a date: generated, scenarios, changes -------------------------------------------------------------
+# -- the file on a date: scenarios, and what it does not show yet --------------------------------------------------
 
 
 def apply_scenarios(
     f: pb.CreditFile,
-    scenarios: dict[int, dt.date],
+    scenarios: dict[Scenario, dt.date],
     *,
     generator: CreditFileGenerator,
     seed: int,
@@ -555,136 +553,12 @@ def apply_scenarios(
     since = scenarios.get(pb.CREDIT_FILE_SCENARIO_INSOLVENT)
     if since is not None and since <= on:
         f.public_records.add(
-            record_id=_id("pr", seed, nino, "insolvency"),
+            record_id=stable_id("pr", seed, nino, "insolvency"),
             type=pb.PUBLIC_RECORD_TYPE_IVA,
             court_name="Insolvency Practitioner: Harland Recovery LLP",
-            court_reference=f"IVA{int(_id('n', seed, nino)[3:9], 16) % 1_000_000:06d}",
+            court_reference=f"IVA{int(stable_id('n', seed, nino)[3:9], 16) % 1_000_000:06d}",
             record_date=pb_date(since),
         )
-
-
-class ChangeError(Exception):
-    """A change refers to something the file does not hold; `field` is the request field to name."""
-
-    def __init__(self, field: str, message: str, *, not_found: bool = False):
-        super().__init__(message)
-        self.field, self.not_found = field, not_found
-
-
-def _find(items: Iterable, attr: str, wanted: str, field: str):
-    for item in items:
-        if getattr(item, attr) == wanted:
-            return item
-    raise ChangeError(field, "is not on this credit file", not_found=True)
-
-
-def created_id(request: admin.ApplyCreditFileChangeRequest, token: str, seed: int) -> str:
-    """The id an added item gets (stored with the change, so replays agree); unrelated to the person, and never
-    reused after a reset, so a surveillance that saw an entry does not mistake a new one for it."""
-    prefix = {
-        "add_current_account": "ca",
-        "add_credit_account": "cr",
-        "add_public_record": "pr",
-        "add_employment_hint": "eh",
-        "add_property_indicator": "pi",
-    }.get(request.WhichOneof("change") or "")
-    return _id(prefix, seed, "change", token) if prefix else ""
-
-
-# An added entry: where it goes on the file, the id it is given, and the date that defaults to the change's.
-_ADDED = {
-    "add_current_account": ("current_accounts", "account_id", "opened_date"),
-    "add_credit_account": ("credit_accounts", "account_id", "opened_date"),
-    "add_public_record": ("public_records", "record_id", None),
-    "add_employment_hint": ("employment_hints", "hint_id", "last_seen_date"),
-    "add_property_indicator": ("property_indicators", "indicator_id", "first_seen_date"),
-    "add_financial_associate": ("financial_associates", None, "first_seen_date"),
-    "add_fraud_marker": ("fraud_markers", None, None),
-}
-
-
-def apply_change(
-    f: pb.CreditFile,
-    request: admin.ApplyCreditFileChangeRequest,
-    *,
-    effective: dt.date,
-    new_id: str,
-    scenarios: dict[int, dt.date],
-) -> None:
-    """Apply one scenario change to a file (in place). Raises ChangeError for a reference the file does not hold."""
-    kind = request.WhichOneof("change")
-    c = getattr(request, kind)
-    when = pb_date(effective)
-    if kind in _ADDED:
-        field, id_attr, dated = _ADDED[kind]
-        item = getattr(f, field).add()
-        item.CopyFrom(c)
-        if id_attr:
-            setattr(item, id_attr, new_id)
-        if dated and not getattr(item, dated).year:
-            getattr(item, dated).CopyFrom(when)
-        if kind in ("add_current_account", "add_credit_account") and not item.status:
-            item.status = pb.ACCOUNT_STATUS_UP_TO_DATE
-        if kind == "add_current_account" and not item.balance_date.year:
-            item.balance_date.CopyFrom(when)
-        if kind == "add_credit_account":
-            item.last_updated_date.CopyFrom(when)
-    elif kind == "add_address_link":
-        if (
-            c.link_type == pb.ADDRESS_LINK_TYPE_CURRENT
-        ):  # the old current address becomes a previous one
-            for link in f.address_links:
-                if link.link_type == pb.ADDRESS_LINK_TYPE_CURRENT:
-                    link.link_type = pb.ADDRESS_LINK_TYPE_PREVIOUS
-                    link.last_seen_date.CopyFrom(pb_date(effective - dt.timedelta(days=1)))
-        link = f.address_links.add()
-        link.CopyFrom(c)
-        if not link.first_seen_date.year:
-            link.first_seen_date.CopyFrom(when)
-    elif kind == "update_current_account":
-        a = _find(
-            f.current_accounts, "account_id", c.account_id, "update_current_account.account_id"
-        )
-        if c.HasField("balance_pence"):
-            a.balance_pence = c.balance_pence
-            a.balance_date.CopyFrom(c.balance_date if c.balance_date.year else when)
-        if c.monthly_turnover:
-            months = {month_of(t.month): t.credit_turnover_pence for t in a.monthly_turnover}
-            months.update({month_of(t.month): t.credit_turnover_pence for t in c.monthly_turnover})
-            del a.monthly_turnover[:]
-            for y, m in sorted(months, reverse=True)[:12]:
-                a.monthly_turnover.add(
-                    month=date_pb2.Date(year=y, month=m), credit_turnover_pence=months[(y, m)]
-                )
-        if c.closed_date.year:
-            a.closed_date.CopyFrom(c.closed_date)
-    elif kind == "update_credit_account_status":
-        a = _find(
-            f.credit_accounts, "account_id", c.account_id, "update_credit_account_status.account_id"
-        )
-        a.status, a.months_in_arrears = c.status, c.months_in_arrears
-        if c.HasField("balance_pence"):
-            a.balance_pence = c.balance_pence
-        if c.status == pb.ACCOUNT_STATUS_DEFAULTED:
-            a.default_date.CopyFrom(c.default_date)
-            a.default_balance_pence = c.default_balance_pence or a.balance_pence
-        if c.status == pb.ACCOUNT_STATUS_SETTLED:
-            a.balance_pence = 0
-            a.closed_date.CopyFrom(when)
-        a.last_updated_date.CopyFrom(when)
-    elif kind == "satisfy_public_record":
-        r = _find(f.public_records, "record_id", c.record_id, "satisfy_public_record.record_id")
-        r.satisfied = True
-        r.satisfied_date.CopyFrom(c.satisfied_date)
-    elif kind == "mark_deceased":
-        f.date_of_death.CopyFrom(c)
-    elif kind == "set_scenarios":
-        wanted = set(c.scenarios)
-        for s in list(scenarios):
-            if s not in wanted:
-                del scenarios[s]
-        for s in wanted:
-            scenarios.setdefault(s, effective)
 
 
 def as_of(f: pb.CreditFile, on: dt.date) -> pb.CreditFile:
@@ -692,7 +566,7 @@ def as_of(f: pb.CreditFile, on: dt.date) -> pb.CreditFile:
     out = pb.CreditFile()
     out.CopyFrom(f)
 
-    def keep(items, date_attr: str) -> None:
+    def keep(items: RepeatedCompositeFieldContainer[Any], date_attr: str) -> None:
         kept = [i for i in items if (day_of(getattr(i, date_attr)) or dt.date.min) <= on]
         del items[:]
         items.extend(kept)
@@ -716,7 +590,7 @@ def as_of(f: pb.CreditFile, on: dt.date) -> pb.CreditFile:
         r
         for r in out.public_records
         if r.type in INSOLVENCY_TYPES
-        and (day_of(r.end_date) is None or day_of(r.end_date) >= retained)
+        and ((end := day_of(r.end_date)) is None or end >= retained)
         or (day_of(r.record_date) or dt.date.max) >= retained
     ]
     del out.public_records[:]

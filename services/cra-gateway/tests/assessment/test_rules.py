@@ -1,4 +1,4 @@
-"""What a credit file shows an enforcement officer (cms_cra_gateway.assessment; interfaces.md §3)."""
+"""What a credit file shows an enforcement officer (cms_cra_gateway.assessment.rules; docs/domain/interfaces.md §3)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from cms.common.v1 import types_pb2 as common
 from cms.cra.v1 import cra_service_pb2 as api
 from cms.cra.v1 import resources_pb2 as pb
-from cms_cra_gateway.assessment import (
+from cms_cra_gateway.assessment.rules import (
     DEFAULTS,
     AssessmentParameters,
     arrears_leads,
@@ -24,9 +24,12 @@ from cms_cra_gateway.assessment import (
     enforcement_leads,
     insolvency_in_force,
     same_address,
-    to_date,
     trace_addresses,
+    unexpired_fraud_markers,
 )
+
+# The rules read dates with the platform's month_start (unset is absent, a month is its 1st).
+from cms_platform.convert import month_start as to_date
 
 ON = dt.date(2026, 3, 15)
 START = DEFAULTS.score_start
@@ -580,6 +583,23 @@ def test_cautions_leave_out_what_is_expired_satisfied_or_past_retention():
     assert cautions(pb.CreditFile(public_records=[record(on=years_ago(6))]), on=ON) == [
         "UNSATISFIED_JUDGMENTS"
     ]
+
+
+def test_enforcement_shows_fraud_markers_until_their_expiry_day():
+    def marker(expiry: date_pb2.Date) -> pb.FraudMarker:
+        return pb.FraudMarker(
+            type=pb.FRAUD_MARKER_TYPE_FRAUD_WARNING, recorded_date=years_ago(1), expiry_date=expiry
+        )
+
+    live, expired, undated, month_only = (
+        marker(days_ago(-1)),
+        marker(days_ago(0)),
+        marker(date_pb2.Date()),
+        marker(date_pb2.Date(year=2020, month=1)),
+    )
+    file = pb.CreditFile(fraud_markers=[live, expired, undated, month_only])
+    # Only a whole expiry day ends a marker's display: an unset or month-only one is shown.
+    assert unexpired_fraud_markers(file, on=ON) == [live, undated, month_only]
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,9 @@
-"""CraScenarioService: read and script simulated credit files (tests and demos). Off in production settings."""
+"""CraScenarioService: read and script simulated credit files, list their search footprints and run the surveillance
+checks as of a date (tests and demos). Off in production settings."""
 
 from __future__ import annotations
 
+import grpc
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import sessionmaker
 
@@ -13,10 +15,11 @@ from cms_platform.clock import Clock
 from cms_platform.convert import date_or_violation
 from cms_platform.errors import ViolationCollector
 from cms_platform.idempotency import run_idempotent
-from cms_platform.paging import page
 
-from . import scenario, surveillance
-from .simulator import SimulatedCra, footprints
+from ..surveillance import flows as surveillance
+from ..surveillance.rules import DEFAULTS, SurveillanceParameters
+from . import service
+from .adapter import SimulatedCra
 
 
 class CraScenarioServicer(api_grpc.CraScenarioServiceServicer):
@@ -26,19 +29,19 @@ class CraScenarioServicer(api_grpc.CraScenarioServiceServicer):
         cra: SimulatedCra,
         sessions: sessionmaker,
         clock: Clock,
-        surveillance_parameters: surveillance.SurveillanceParameters = surveillance.DEFAULTS,
+        surveillance_parameters: SurveillanceParameters = DEFAULTS,
     ):
         self._cra, self._sessions, self._clock = cra, sessions, clock
         self._surveillance_params = surveillance_parameters
 
-    def GetCreditFile(self, request: api.GetCreditFileRequest, context) -> pb.CreditFile:
+    def GetCreditFile(
+        self, request: api.GetCreditFileRequest, context: grpc.ServicerContext
+    ) -> pb.CreditFile:
         with self._sessions() as s:
-            return self._cra.file_in(
-                s, scenario._person(self._cra, request.nino), on=self._clock.today()
-            )
+            return service.credit_file(s, cra=self._cra, nino=request.nino, clock=self._clock)
 
     def ApplyCreditFileChange(
-        self, request: api.ApplyCreditFileChangeRequest, context
+        self, request: api.ApplyCreditFileChangeRequest, context: grpc.ServicerContext
     ) -> api.ApplyCreditFileChangeResponse:
         return run_idempotent(
             self._sessions,
@@ -46,33 +49,36 @@ class CraScenarioServicer(api_grpc.CraScenarioServiceServicer):
             request=request,
             response_type=api.ApplyCreditFileChangeResponse,
             clock=self._clock,
-            execute=lambda s: scenario.apply(s, request=request, cra=self._cra, clock=self._clock),
+            execute=lambda s: service.apply(s, request=request, cra=self._cra, clock=self._clock),
         )
 
-    def ResetCreditFile(self, request: api.ResetCreditFileRequest, context) -> pb.CreditFile:
+    def ResetCreditFile(
+        self, request: api.ResetCreditFileRequest, context: grpc.ServicerContext
+    ) -> pb.CreditFile:
         return run_idempotent(
             self._sessions,
             method="ResetCreditFile",
             request=request,
             response_type=pb.CreditFile,
             clock=self._clock,
-            execute=lambda s: scenario.reset(s, request=request, cra=self._cra, clock=self._clock),
+            execute=lambda s: service.reset(s, request=request, cra=self._cra, clock=self._clock),
         )
 
     def ListSearchFootprints(
-        self, request: api.ListSearchFootprintsRequest, context
+        self, request: api.ListSearchFootprintsRequest, context: grpc.ServicerContext
     ) -> api.ListSearchFootprintsResponse:
-        nino = scenario._person(self._cra, request.nino)
-        size, offset = page(request.page_size, request.page_token, maximum=500)
         with self._sessions() as s:
-            found = footprints(s, nino, size=size, offset=offset)
-        return api.ListSearchFootprintsResponse(
-            search_footprints=found[:size],
-            next_page_token=str(offset + size) if len(found) > size else "",
-        )
+            found, next_page = service.footprints(
+                s,
+                cra=self._cra,
+                nino=request.nino,
+                page_size=request.page_size,
+                page_token=request.page_token,
+            )
+        return api.ListSearchFootprintsResponse(search_footprints=found, next_page_token=next_page)
 
     def RunSurveillanceChecks(
-        self, request: api.RunSurveillanceChecksRequest, context
+        self, request: api.RunSurveillanceChecksRequest, context: grpc.ServicerContext
     ) -> api.RunSurveillanceChecksResponse:
         v = ViolationCollector()
         on = (
@@ -88,8 +94,8 @@ class CraScenarioServicer(api_grpc.CraScenarioServiceServicer):
             )
         if previous is not None:
             return previous
-        # Each surveillance is checked in its own transaction (a run is safe to repeat: it finds nothing new); the
-        # stored response only makes a retry answer the same.
+        # Each surveillance is checked in its own transaction (a run is safe to repeat: it finds nothing new), so
+        # run_idempotent's one transaction does not fit; the stored response only makes a retry answer the same.
         checked, alerts, reviews = surveillance.run_due(
             sessions=self._sessions,
             cra=self._cra,
@@ -106,8 +112,12 @@ class CraScenarioServicer(api_grpc.CraScenarioServiceServicer):
                     s, method=method, request=request, response=response, clock=self._clock
                 )
         except IntegrityError:
+            # A concurrent retry stored its answer first: answer as it did.
             with self._sessions() as s:
-                return idempotency.replay(
+                stored = idempotency.replay(
                     s, method=method, request=request, response_type=response_type
                 )
+            if stored is None:
+                raise
+            return stored
         return response

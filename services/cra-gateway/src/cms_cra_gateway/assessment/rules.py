@@ -1,14 +1,16 @@
 """What a credit file shows an enforcement officer: ranked address links, a bureau score, ranked leads, cautions.
 
-Pure domain rules for the simulated credit reference agency (interfaces.md §3): no gRPC, no SQL, no clock. Every
-function takes a `pb.CreditFile` already reduced to what the file showed on the date `on` (nothing first seen or
-opened after it) and `on` itself, so an answer can be recomputed for any past date and tests need no clock.
+Pure domain rules over the agency's credit file, whichever agency answered (docs/domain/interfaces.md §3): no gRPC,
+no SQL, no clock. Every function takes a `pb.CreditFile` already reduced to what the file showed on the date `on`
+(nothing first seen or opened after it) and `on` itself, so an answer can be recomputed for any past date and tests
+need no clock. Dates are read with `cms_platform.convert.month_start`: unset is absent, a month (as in CATO) is its
+1st.
 
 Why the rules look the way they do:
-- Leads serve the enforcement steps the CMS can take (Child Support Act 1991 s32A–32K, interfaces.md §3.1): a
-  regular deduction order needs money arriving regularly and a balance that stays above the £40 floor; a lump sum
-  deduction order needs a balance worth freezing; a deduction from earnings order needs an employer confirmed with
-  HMRC; a charging order needs an interest in property. Leads of every kind in one response are ranked together so
+- Leads serve the enforcement steps the CMS can take (Child Support Act 1991 s32A–32K,
+  docs/domain/interfaces.md §3.1): a regular deduction order needs money arriving regularly and a balance that stays
+  above the £40 floor; a lump sum deduction order needs a balance worth freezing; a deduction from earnings order
+  needs an employer confirmed with HMRC; a charging order needs an interest in property. Leads of every kind in one response are ranked together so
   the officer sees one ordering.
 - Whole-file facts override any lead: an insolvency in force lowers every lead and makes it one to investigate
   before acting, and a deceased flag makes every lead worthless.
@@ -30,7 +32,7 @@ from google.type import date_pb2
 from cms.common.v1 import types_pb2 as common
 from cms.cra.v1 import cra_service_pb2 as api
 from cms.cra.v1 import resources_pb2 as pb
-from cms_platform.convert import years_after
+from cms_platform.convert import day_of, month_start, years_after
 
 
 @dataclass(frozen=True)
@@ -38,7 +40,7 @@ class AssessmentParameters:
     """Every number the assessment uses. Confidences and points are whole percentage points (0–100 after clamping);
     score points are on the 0–999 scale."""
 
-    # --- Retention (interfaces.md §3.2) ---
+    # --- Retention (docs/domain/interfaces.md §3.2) ---
     retention_years: int = 6  # CAIS accounts, defaults and judgments are live for 6 years
     bureau_count_cap: int = 9  # bureau convention: 9 means nine or more
 
@@ -61,7 +63,7 @@ class AssessmentParameters:
     no_recent_credits_points: int = -25  # [D]
     overdrawn_points: int = -15  # [D]
     rdo_minimum_balance_pence: int = (
-        4_000  # no deduction below £40 on a monthly order (interfaces.md §3.1)
+        4_000  # no deduction below £40 on a monthly order (docs/domain/interfaces.md §3.1)
     )
     balance_above_rdo_minimum_points: int = 5  # [D]
     balance_below_rdo_minimum_points: int = -10  # [D]
@@ -165,13 +167,6 @@ _ACCOUNT, _EMPLOYMENT, _PROPERTY = 0, 1, 2
 # ---------------------------------------------------------------------------------------------------------
 
 
-def to_date(d: date_pb2.Date | None) -> dt.date | None:
-    """A google.type.Date as a date; None when unset (year 0). A month-only Date (day 0, as in CATO) is its 1st."""
-    if d is None or d.year == 0:
-        return None
-    return dt.date(d.year, d.month or 1, d.day or 1)
-
-
 def _within_years(d: dt.date | None, on: dt.date, years: int) -> bool:
     """On or after the same day `years` earlier (and not after `on`)."""
     return d is not None and years_after(on, -years) <= d <= on
@@ -191,12 +186,12 @@ def _whole_months(start: dt.date, end: dt.date) -> int:
 
 def _started(d: date_pb2.Date, on: dt.date) -> bool:
     # A missing start date on a record the (already reduced) file shows still counts as started.
-    start = to_date(d)
+    start = month_start(d)
     return start is None or start <= on
 
 
 def _not_ended(d: date_pb2.Date, on: dt.date) -> bool:
-    end = to_date(d)
+    end = month_start(d)
     return end is None or end > on
 
 
@@ -240,8 +235,8 @@ def _current_link(file: pb.CreditFile) -> pb.AddressLink | None:
     return max(
         links,
         key=lambda link: (
-            to_date(link.last_seen_date) is None,
-            to_date(link.first_seen_date) or dt.date.min,
+            month_start(link.last_seen_date) is None,
+            month_start(link.first_seen_date) or dt.date.min,
         ),
     )
 
@@ -258,7 +253,7 @@ def _unsatisfied_judgments(
     file: pb.CreditFile, on: dt.date, p: AssessmentParameters
 ) -> list[pb.PublicRecord]:
     def satisfied(r: pb.PublicRecord) -> bool:
-        paid = to_date(r.satisfied_date)
+        paid = month_start(r.satisfied_date)
         return r.satisfied and (paid is None or paid <= on)
 
     return [
@@ -266,12 +261,12 @@ def _unsatisfied_judgments(
         for r in file.public_records
         if r.type in _JUDGMENTS
         and not satisfied(r)
-        and _within_years(to_date(r.record_date), on, p.retention_years)
+        and _within_years(month_start(r.record_date), on, p.retention_years)
     ]
 
 
 def _deceased(file: pb.CreditFile) -> bool:
-    return to_date(file.date_of_death) is not None
+    return month_start(file.date_of_death) is not None
 
 
 @dataclass(frozen=True)
@@ -279,7 +274,7 @@ class _Draft:
     """A lead's assessment before the whole-file modifiers, the clamp and the rank."""
 
     confidence: int
-    action: int
+    action: pb.EnforcementAction.ValueType
     reasons: tuple[str, ...]
 
 
@@ -374,7 +369,7 @@ def _account_draft(account: pb.CurrentAccount, on: dt.date, p: AssessmentParamet
     else:
         add(p.balance_below_rdo_minimum_points, "BALANCE_BELOW_RDO_MINIMUM")
 
-    days_open = _days_since(to_date(account.opened_date), on)
+    days_open = _days_since(month_start(account.opened_date), on)
     if days_open is not None and 0 <= days_open <= p.opened_recently_days:
         add(p.opened_recently_points, "OPENED_RECENTLY")
 
@@ -392,7 +387,7 @@ def _account_draft(account: pb.CurrentAccount, on: dt.date, p: AssessmentParamet
 
 def _employment_draft(hint: pb.EmploymentHint, on: dt.date, p: AssessmentParameters) -> _Draft:
     # An undated hint cannot be shown to be current, so it counts as stale.
-    age = _days_since(to_date(hint.last_seen_date), on)
+    age = _days_since(month_start(hint.last_seen_date), on)
     stale = age is None or age > p.stale_hint_days
     deo = pb.ENFORCEMENT_ACTION_DEDUCTION_FROM_EARNINGS_ORDER
     if hint.source == pb.EMPLOYMENT_HINT_SOURCE_SALARY_CREDITS:
@@ -433,7 +428,7 @@ def _property_draft(
         confidence, action, reasons = p.declared_homeowner_confidence, _FI, ["DECLARED_HOMEOWNER"]
     at_current = any(
         link.link_type == pb.ADDRESS_LINK_TYPE_CURRENT
-        and to_date(link.last_seen_date) is None
+        and month_start(link.last_seen_date) is None
         and same_address(link.address, indicator.address)
         for link in file.address_links
     )
@@ -507,6 +502,12 @@ def enforcement_leads(
     return _leads(file, on, params, with_property=True)
 
 
+def unexpired_fraud_markers(file: pb.CreditFile, *, on: dt.date) -> list[pb.FraudMarker]:
+    """The fraud markers Financial Data Enforcement shows: those whose expiry date (a whole day) is after `on`; one
+    without a whole expiry date never expires."""
+    return [m for m in file.fraud_markers if (day_of(m.expiry_date) or dt.date.max) > on]
+
+
 def cautions(
     file: pb.CreditFile, *, on: dt.date, params: AssessmentParameters = DEFAULTS
 ) -> list[str]:
@@ -567,7 +568,7 @@ def _trace_link(
     if link.gone_away:
         confidence += p.gone_away_points
         reasons.append("GONE_AWAY_MARKER")
-    if kind == pb.ADDRESS_LINK_TYPE_CURRENT and to_date(link.last_seen_date) is not None:
+    if kind == pb.ADDRESS_LINK_TYPE_CURRENT and month_start(link.last_seen_date) is not None:
         confidence += p.no_longer_seen_points
         reasons.append("NO_LONGER_SEEN")
     if last_known is not None and same_address(link.address, last_known):
@@ -599,7 +600,7 @@ def trace_addresses(
     previous_cutoff = years_after(on, -params.retention_years)
     scored = []
     for index, link in enumerate(file.address_links):
-        last_seen = to_date(link.last_seen_date)
+        last_seen = month_start(link.last_seen_date)
         if (
             link.link_type == pb.ADDRESS_LINK_TYPE_PREVIOUS
             and last_seen is not None
@@ -609,7 +610,7 @@ def trace_addresses(
         confidence, reasons = _trace_link(
             link, has_open_account=has_open_account, last_known=last_known, p=params
         )
-        first_seen = to_date(link.first_seen_date)
+        first_seen = month_start(link.first_seen_date)
         key = (
             -confidence,
             _LINK_ORDER.get(link.link_type, len(_LINK_ORDER)),
@@ -643,7 +644,7 @@ def _banded(count: int, p: AssessmentParameters) -> int:
     return min(count, p.bureau_count_cap)
 
 
-def _band(score: int, p: AssessmentParameters) -> int:
+def _band(score: int, p: AssessmentParameters) -> api.ScoreBand.ValueType:
     if score <= p.very_poor_max_score:
         return api.SCORE_BAND_VERY_POOR
     if score <= p.poor_max_score:
@@ -657,7 +658,7 @@ def _band(score: int, p: AssessmentParameters) -> int:
 
 def credit_score(
     file: pb.CreditFile, *, on: dt.date, params: AssessmentParameters = DEFAULTS
-) -> tuple[int, int, api.CreditScoreAttributes, list[str]]:
+) -> tuple[int, api.ScoreBand.ValueType, api.CreditScoreAttributes, list[str]]:
     """A Delphi-like score (0–999), its band, the banded attributes behind it and its main reason codes."""
     p = params
     open_credit = _open_credit_accounts(file, on)
@@ -670,7 +671,7 @@ def credit_score(
         d
         for a in file.credit_accounts
         if a.status == pb.ACCOUNT_STATUS_DEFAULTED
-        and (d := to_date(a.default_date)) is not None
+        and (d := month_start(a.default_date)) is not None
         and d <= on
     ]
     defaults = sum(1 for d in default_dates if _within_years(d, on, p.retention_years))
@@ -726,12 +727,12 @@ def credit_score(
     else:
         adjustments.append((p.not_on_electoral_roll_points, "NOT_ON_ELECTORAL_ROLL"))
     if current is not None and _within_years(
-        to_date(current.first_seen_date), on, p.short_address_history_years
+        month_start(current.first_seen_date), on, p.short_address_history_years
     ):
         adjustments.append((p.short_address_history_points, "SHORT_ADDRESS_HISTORY"))
     if not open_credit:
         adjustments.append((p.thin_file_points, "THIN_FILE"))
-    opened = [d for a in file.credit_accounts if (d := to_date(a.opened_date))]
+    opened = [d for a in file.credit_accounts if (d := month_start(a.opened_date))]
     if opened and min(opened) <= years_after(on, -p.long_credit_history_years):
         adjustments.append((p.long_credit_history_points, "LONG_CREDIT_HISTORY"))
     if open_credit and all(a.status == pb.ACCOUNT_STATUS_UP_TO_DATE for a in open_credit):
@@ -764,13 +765,15 @@ def credit_score(
 # ---------------------------------------------------------------------------------------------------------
 
 
-def _require(alert: pb.SurveillanceAlert, finding: str, kind: int) -> None:
+def _require(
+    alert: pb.SurveillanceAlert, finding: str, kind: pb.SurveillanceAlertKind.ValueType
+) -> None:
     if alert.WhichOneof("finding") != finding:
         raise ValueError(f"{pb.SurveillanceAlertKind.Name(kind)} alert needs its {finding} finding")
 
 
 def assess_alert(
-    kind: int,
+    kind: pb.SurveillanceAlertKind.ValueType,
     alert: pb.SurveillanceAlert,
     file: pb.CreditFile,
     *,

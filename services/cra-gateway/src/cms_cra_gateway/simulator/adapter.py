@@ -1,5 +1,8 @@
-"""A credit reference agency simulated over the shared synthetic population: generated files (credit_files.py), the
-scenario changes stored in this gateway's database, and the soft-search footprints its searches leave."""
+"""A credit reference agency simulated over the shared synthetic population: the port (port.py) implemented over
+generated files (credit_files.py), the scenario changes stored in this gateway's database, and the soft-search
+footprints its searches leave. It behaves as the real system would (cms_simulation.behaviour: maintenance windows,
+outages, throttling per calling application, latency): every search and monitoring registration is admitted first,
+for the caller of the call being served."""
 
 from __future__ import annotations
 
@@ -12,23 +15,27 @@ from sqlalchemy.orm import Session, sessionmaker
 from cms.cra.v1 import cra_scenario_service_pb2 as admin
 from cms.cra.v1 import resources_pb2 as pb
 from cms_platform.clock import Clock
-from cms_simulation.population import Population, failed_match_rules, normalise_nino
+from cms_platform.identifiers import normalise_nino
+from cms_platform.identity import current_caller
+from cms_simulation.behaviour import ExternalSystemBehaviour, behaviour_from
+from cms_simulation.population import Population, failed_match_rules
 from cms_simulation.population.model import Person
+from cms_simulation.settings import SimulatorSettings
 
+from ..port import Search, SearchOutcome
+from .changes import ChangeError, apply_change
 from .credit_files import (
     DEFAULTS,
-    ChangeError,
     CreditFileGenerator,
     FileParameters,
-    apply_change,
     apply_scenarios,
     as_of,
     file_reference,
 )
 from .models import CreditFileChangeRecord, SearchFootprintRecord
-from .port import Search, SearchOutcome
 
 SEARCHER_NAME = "Child Maintenance Service"
+SYSTEM = "the credit reference agency"
 
 
 class SimulatedCra:
@@ -38,13 +45,30 @@ class SimulatedCra:
         sessions: sessionmaker,
         clock: Clock,
         *,
+        behaviour: ExternalSystemBehaviour | None = None,
         params: FileParameters = DEFAULTS,
     ):
         self.population = population
         self._sessions, self._clock = sessions, clock
+        self._behaviour = behaviour or ExternalSystemBehaviour(clock=clock, system=SYSTEM)
         self.generator = CreditFileGenerator(
             seed=population.seed, address_for=population.generator.address, params=params
         )
+
+    @classmethod
+    def from_settings(
+        cls, settings: SimulatorSettings, *, sessions: sessionmaker, clock: Clock
+    ) -> SimulatedCra:
+        """The agency the settings describe: their population, and how the system behaves."""
+        return cls(
+            Population(size=settings.population_size, seed=settings.population_seed),
+            sessions,
+            clock,
+            behaviour=behaviour_from(settings, clock, SYSTEM),
+        )
+
+    def _admit(self) -> None:
+        self._behaviour.admit(current_caller().subject)
 
     def file_reference(self, nino: str) -> str:
         return file_reference(self.population.seed, normalise_nino(nino))
@@ -89,14 +113,22 @@ class SimulatedCra:
             f = self.file_in(s, nino, on=on)
         return None if f is None or pb.CREDIT_FILE_SCENARIO_NO_TRACE in f.scenarios else f
 
+    def register_monitoring(self, nino: str, *, on: dt.date) -> pb.CreditFile | None:
+        self._admit()
+        return self.monitor(nino, on=on)
+
+    def amend_monitoring(self, nino: str) -> None:
+        self._admit()  # the surveillance itself is kept by the gateway: nothing else to tell the simulation
+
     def search(self, search: Search, *, on: dt.date) -> SearchOutcome:
+        self._admit()
         nino = normalise_nino(search.nino)
         reference = self.file_reference(nino)
         with self._sessions.begin() as s:
             f = self.file_in(s, nino, on=on)
-            if f is None or pb.CREDIT_FILE_SCENARIO_NO_TRACE in f.scenarios:
-                return SearchOutcome(False, (), None, "", reference)
             person = self.population.person(nino)
+            if f is None or person is None or pb.CREDIT_FILE_SCENARIO_NO_TRACE in f.scenarios:
+                return SearchOutcome(False, (), None, "", reference)
             failed = list(_failed_rules(person, f, search))
             if pb.CREDIT_FILE_SCENARIO_PARTIAL_MATCH in f.scenarios:
                 failed.append("NAME_VARIANT")
@@ -122,24 +154,3 @@ def _failed_rules(person: Person, f: pb.CreditFile, search: Search) -> tuple[str
     ):
         failed = tuple(r for r in failed if r != "SURNAME_FIRST_THREE_LETTERS")
     return failed
-
-
-def footprints(db: Session, nino: str, *, size: int, offset: int) -> list[pb.SearchFootprint]:
-    rows = db.scalars(
-        select(SearchFootprintRecord)
-        .where(SearchFootprintRecord.nino == normalise_nino(nino))
-        .order_by(SearchFootprintRecord.id.desc())
-        .offset(offset)
-        .limit(size + 1)
-    ).all()
-    out = []
-    for r in rows:
-        fp = pb.SearchFootprint(
-            search_reference=r.search_reference,
-            searcher_name=r.searcher_name,
-            type=pb.SearchFootprintType.Value(f"SEARCH_FOOTPRINT_TYPE_{r.footprint_type}"),
-            purpose=pb.SearchPurpose.Value(r.purpose),
-        )
-        fp.search_time.FromDatetime(r.search_time)
-        out.append(fp)
-    return out

@@ -1,14 +1,16 @@
-"""Scripting credit files (tests and demos): apply a change, reset a file, run the surveillance checks now.
+"""The scenario admin service over an explicit session (tests and demos): read a simulated file, apply a change,
+reset a file, list the search footprints.
 
 A change is stored and replayed over the generated file; the surveillances watching the person are checked in the
 same transaction, so an alert and its event exist exactly when the change does."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import uuid
 
-from sqlalchemy import delete
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from cms.cra.v1 import cra_scenario_service_pb2 as admin
@@ -16,18 +18,21 @@ from cms.cra.v1 import resources_pb2 as pb
 from cms_platform.clock import Clock
 from cms_platform.convert import date_or_violation
 from cms_platform.errors import InvalidArgument, NotFound, ViolationCollector
-from cms_simulation.population import normalise_nino, valid_nino
+from cms_platform.identifiers import normalise_nino, valid_nino
+from cms_platform.paging import page
 
-from . import surveillance
-from .credit_files import ChangeError, apply_change, created_id
-from .models import CreditFileChangeRecord
-from .simulator import SimulatedCra
+from ..surveillance import flows as surveillance
+from .adapter import SimulatedCra
+from .changes import ChangeError, apply_change, created_id
+from .credit_files import Scenario
+from .models import CreditFileChangeRecord, SearchFootprintRecord
 
 _SORT_CODE = re.compile(r"^\d{2}-\d{2}-\d{2}$")
 _ACCOUNT_NUMBER = re.compile(r"^\d{8}$")
 
 
-def _person(cra: SimulatedCra, nino: str) -> str:
+def known_nino(cra: SimulatedCra, nino: str) -> str:
+    """The NINO normalised, if it is valid and someone in the population has it."""
     n = normalise_nino(nino)
     if not valid_nino(n):
         raise InvalidArgument.field("nino", "is not a valid National Insurance number")
@@ -38,14 +43,14 @@ def _person(cra: SimulatedCra, nino: str) -> str:
     return n
 
 
-def _enum(v: ViolationCollector, path: str, value: int, enum) -> None:
-    if value not in enum.values() or value == 0:
+def _enum(v: ViolationCollector, path: str, value: int, known: list[int]) -> None:
+    if value not in known or value == 0:
         v.add(path, "is required (choose a value)")
 
 
 def _check(request: admin.ApplyCreditFileChangeRequest, v: ViolationCollector) -> None:
     """What the contract's REQUIRED markings cannot say: formats, ranges, enums in range, combinations."""
-    kind = request.WhichOneof("change")
+    kind = request.WhichOneof("change") or ""
     c = getattr(request, kind)
     if kind in ("add_address_link", "add_property_indicator"):
         a = c.address
@@ -99,7 +104,7 @@ def _check(request: admin.ApplyCreditFileChangeRequest, v: ViolationCollector) -
         date_or_violation(c, "mark_deceased", v)
     if kind == "set_scenarios":
         for i, s in enumerate(c.scenarios):
-            _enum(v, f"set_scenarios.scenarios[{i}]", s, pb.CreditFileScenario)
+            _enum(v, f"set_scenarios.scenarios[{i}]", s, list(pb.CreditFileScenario.values()))
     for path, enum in (
         ("link_type", pb.AddressLinkType),
         ("holding", pb.AccountHolding),
@@ -110,10 +115,25 @@ def _check(request: admin.ApplyCreditFileChangeRequest, v: ViolationCollector) -
             v.add(f"{kind}.{path}", "is not a known value")
 
 
+def _file(db: Session, cra: SimulatedCra, nino: str, *, on: dt.date) -> pb.CreditFile:
+    f = cra.file_in(db, nino, on=on)
+    if f is None:  # known_nino found the person: the population does not lose people
+        raise NotFound(
+            "person", "people/unknown", "the synthetic population holds nobody with this NINO"
+        )
+    return f
+
+
+def credit_file(db: Session, *, cra: SimulatedCra, nino: str, clock: Clock) -> pb.CreditFile:
+    """The whole simulated file today, with its scenarios."""
+    return _file(db, cra, known_nino(cra, nino), on=clock.today())
+
+
 def apply(
     db: Session, *, request: admin.ApplyCreditFileChangeRequest, cra: SimulatedCra, clock: Clock
 ) -> admin.ApplyCreditFileChangeResponse:
-    nino = _person(cra, request.nino)
+    """Store one change, dated `effective_date` (default today), and check the surveillances watching the file."""
+    nino = known_nino(cra, request.nino)
     v = ViolationCollector()
     if request.WhichOneof("change") is None:
         v.add("change", "set exactly one change")
@@ -126,8 +146,8 @@ def apply(
     v.raise_if_any()
     new_id = created_id(request, uuid.uuid4().hex, cra.population.seed)
     # The change must make sense on the file as it stands on its effective date.
-    before = cra.file_in(db, nino, on=effective)
-    scenarios = {s: effective for s in before.scenarios}
+    before = _file(db, cra, nino, on=effective)
+    scenarios: dict[Scenario, dt.date] = {s: effective for s in before.scenarios}
     try:
         apply_change(before, request, effective=effective, new_id=new_id, scenarios=scenarios)
     except ChangeError as exc:
@@ -146,11 +166,14 @@ def apply(
     )
     db.flush()
     today = clock.today()
-    now_file = cra.file_in(db, nino, on=max(today, effective))
-    watched = cra.file_in(db, nino, on=today) if effective > today else now_file
+    now_file = _file(db, cra, nino, on=max(today, effective))
+    watched: pb.CreditFile | None = (
+        _file(db, cra, nino, on=today) if effective > today else now_file
+    )
     if watched is not None and pb.CREDIT_FILE_SCENARIO_NO_TRACE in watched.scenarios:
         watched = None
-    alerts = surveillance.check_person(db, nino, watched, on=today, clock=clock)
+    # With the default thresholds: the settings' ones reach the scheduled and on-demand checks only.
+    alerts = surveillance.check_person(db, nino=nino, file=watched, on=today, clock=clock)
     return admin.ApplyCreditFileChangeResponse(
         credit_file=now_file, created_id=new_id, raised_alerts=alerts
     )
@@ -159,6 +182,33 @@ def apply(
 def reset(
     db: Session, *, request: admin.ResetCreditFileRequest, cra: SimulatedCra, clock: Clock
 ) -> pb.CreditFile:
-    nino = _person(cra, request.nino)
+    """Drop every scenario change to a file: it is the generated one again."""
+    nino = known_nino(cra, request.nino)
     db.execute(delete(CreditFileChangeRecord).where(CreditFileChangeRecord.nino == nino))
-    return cra.file_in(db, nino, on=clock.today())
+    return _file(db, cra, nino, on=clock.today())
+
+
+def footprints(
+    db: Session, *, cra: SimulatedCra, nino: str, page_size: int, page_token: str
+) -> tuple[list[pb.SearchFootprint], str]:
+    """A page of the search footprints on a person's file, newest first, and the next page's token."""
+    n = known_nino(cra, nino)
+    size, offset = page(page_size, page_token, maximum=500)
+    rows = db.scalars(
+        select(SearchFootprintRecord)
+        .where(SearchFootprintRecord.nino == n)
+        .order_by(SearchFootprintRecord.id.desc())
+        .offset(offset)
+        .limit(size + 1)
+    ).all()
+    out = []
+    for r in rows[:size]:
+        fp = pb.SearchFootprint(
+            search_reference=r.search_reference,
+            searcher_name=r.searcher_name,
+            type=pb.SearchFootprintType.Value(f"SEARCH_FOOTPRINT_TYPE_{r.footprint_type}"),
+            purpose=pb.SearchPurpose.Value(r.purpose),
+        )
+        fp.search_time.FromDatetime(r.search_time)
+        out.append(fp)
+    return out, str(offset + size) if len(rows) > size else ""
