@@ -11,6 +11,8 @@ BASE=$("$PY" -c 'import sys; print(sys.base_prefix)')/bin/python3
 OUT=build/runtime
 SERVICES=${*:-calculation casework hmrc-gateway dwp-gateway cra-gateway}
 rm -rf "$OUT" && mkdir -p "$OUT/wheels"
+# pip builds the local packages in their own directories: leave no build/ behind there.
+trap 'rm -rf gen/python/build libs/*/build services/*/build' EXIT
 "$PY" -m pip wheel -q --no-deps -w "$OUT/wheels" ./gen/python ./libs/platform ./libs/simulation ./libs/devkit \
     > "$OUT/wheels.log" 2>&1
 

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 from . import calls
 from .clock import Clock
 from .db import BigId, UtcDateTime
-from .identity import current_caller
+from .identity import bound_caller
 
 # Child Support Act 1991 s14 and Sch 2 and the Information Regulations are the CMS's gateway to HMRC and DWP data.
 CHILD_SUPPORT_INFORMATION = (
@@ -62,7 +62,7 @@ class AuditTrail:
         """(subject, case_id, service_request_id, outcome) per enquiry, written in one transaction. The interface is
         the operation being served (cms_platform.calls) unless named; `legal_basis` overrides the trail's own (e.g.
         to add the purpose a request stated)."""
-        caller = current_caller()
+        caller = bound_caller()
         who = (caller.describe() if caller else "unknown")[:200]
         interface = (interface or calls.operation() or "unknown")[:100]
         now = self._clock.now()

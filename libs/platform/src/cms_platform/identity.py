@@ -46,6 +46,11 @@ _current_caller: contextvars.ContextVar[Caller | None] = contextvars.ContextVar(
 )
 
 
+def bound_caller() -> Caller | None:
+    """The caller bound for this call or job, or None (code that must work either way, e.g. an audit trail)."""
+    return _current_caller.get()
+
+
 def current_caller() -> Caller:
     caller = _current_caller.get()
     if caller is None:

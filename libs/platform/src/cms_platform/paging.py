@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from typing import TypeVar
+
 from .errors import ViolationCollector
+
+T = TypeVar("T")
 
 
 def page(
@@ -20,3 +25,16 @@ def page(
         v.add("page_token", "is not a token this service issued")
     v.raise_if_any()
     return min(page_size or default, maximum), offset
+
+
+def page_of(rows: Sequence[T], size: int, offset: int) -> tuple[list[T], str]:
+    """The page and its next token from a query that fetched `size + 1` rows from `offset` (one more than the
+    page, to know whether another page follows)."""
+    return list(rows[:size]), (str(offset + size) if len(rows) > size else "")
+
+
+def window(items: Sequence[T], size: int, offset: int) -> tuple[list[T], str]:
+    """The page and its next token from a list held whole."""
+    return list(items[offset : offset + size]), (
+        str(offset + size) if len(items) > offset + size else ""
+    )
