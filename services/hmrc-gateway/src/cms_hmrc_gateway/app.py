@@ -19,11 +19,11 @@ from cms_simulation.population import Population
 from .audit import audit_trail
 from .feeds import feed_scheduler
 from .interests import TOPIC
-from .scenario_servicer import HmrcScenarioServicer
-from .scenarios import Overrides
 from .servicer import HmrcGatewayServicer
 from .settings import HmrcGatewaySettings
-from .simulator import SimulatedHmrc
+from .simulator.adapter import SimulatedHmrc
+from .simulator.service import Overrides
+from .simulator.servicer import HmrcScenarioServicer
 
 
 class HmrcGatewayService(CmsService):

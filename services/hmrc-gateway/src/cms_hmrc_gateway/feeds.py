@@ -13,7 +13,7 @@ from cms_platform.scheduling import PeriodicJob
 
 from . import interests
 from .models import InterestRecord
-from .simulator import SimulatedHmrc
+from .simulator.adapter import SimulatedHmrc
 
 log = structlog.get_logger(__name__)
 

@@ -32,10 +32,11 @@ from cms_platform.paging import page
 from cms_simulation.population import normalise_nino
 from cms_simulation.population.model import Person
 
-from . import answers, convert
+from . import convert as answers
 from .models import InterestRecord
 from .port import ChildToFind, PersonToMatch
-from .simulator import SimulatedHmrc
+from .simulator import convert
+from .simulator.adapter import SimulatedHmrc
 
 TOPIC = topic_of(ev.AnnualIncomeUpdated)
 _PARAMETERS = {  # interest type → (oneof member, required)

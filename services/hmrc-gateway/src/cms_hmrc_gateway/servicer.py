@@ -22,9 +22,11 @@ from cms_platform.identity import current_caller
 from cms_simulation.behaviour import ExternalSystemBehaviour
 from cms_simulation.population.tax_year import tax_year_of
 
-from . import answers, convert, interests
+from . import convert as answers
+from . import interests
 from .port import PersonToMatch
-from .simulator import SimulatedHmrc
+from .simulator import convert
+from .simulator.adapter import SimulatedHmrc
 
 ERROR_DOMAIN = "hmrc-gateway.cms.gov.uk"
 FIRST_TAX_YEAR = "2013-14"  # RTI data starts here

@@ -9,8 +9,8 @@ from cms.hmrc.v1 import hmrc_scenario_service_pb2_grpc as api_grpc
 from cms_platform.clock import Clock
 from cms_platform.idempotency import run_idempotent
 
-from . import scenarios
-from .simulator import SimulatedHmrc
+from . import service as scenarios
+from .adapter import SimulatedHmrc
 
 
 class HmrcScenarioServicer(api_grpc.HmrcScenarioServiceServicer):

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from cms.hmrc.v1 import hmrc_scenario_service_pb2 as scenario
 from cms.hmrc.v1 import resources_pb2 as hmrc
-from cms_hmrc_gateway.convert import (
+from cms_hmrc_gateway.simulator.convert import (
     address_from_proto,
     address_to_proto,
     child_identity_to_proto,

@@ -19,9 +19,11 @@ from cms_simulation.population import normalise_nino
 from cms_simulation.population.model import ChildBenefitEndReason, Employment, Person
 from cms_simulation.population.nino import valid_nino
 
-from . import answers, convert, interests
-from .models import SimulatedPersonRecord
-from .simulator import SimulatedHmrc, find_child
+from .. import convert as answers
+from .. import interests
+from ..models import SimulatedPersonRecord
+from . import convert
+from .adapter import SimulatedHmrc, find_child
 
 
 class Overrides:

@@ -25,7 +25,7 @@ from cms_simulation.population.model import (
 from cms_simulation.population.rti import rti_payments
 from cms_simulation.population.tax_year import tax_year_of
 
-from .port import (
+from ..port import (
     Answer,
     ChildBenefitStatus,
     ChildToFind,
