@@ -21,9 +21,9 @@ from cms.hmrc.v1 import hmrc_service_pb2 as api
 from cms.hmrc.v1 import hmrc_service_pb2_grpc as api_grpc
 from cms.hmrc.v1 import resources_pb2 as pb
 from cms_devkit.testing import read_topic
-from cms_hmrc_gateway import feeds
 from cms_hmrc_gateway.app import HmrcGatewayService
-from cms_hmrc_gateway.models import AuditRecord
+from cms_hmrc_gateway.audit import AuditRecord
+from cms_hmrc_gateway.interests import flows as feeds
 from cms_platform import events
 from cms_platform.grpc_errors import details_of, violated_fields
 

@@ -1,29 +1,28 @@
-"""HMRC simulated over the shared synthetic population (implements the HMRC port).
+"""HMRC simulated over the shared synthetic population: implements the HMRC port (port.HmrcPort and
+port.HmrcFeeds), turning the population's model into the port's types.
 
 A person comes from the scenario overrides first (upserted or changed by a life event), then from the generated
 population. Everything is answered as HMRC would see it on the date asked about: the latest tax year HMRC holds
 (ended, at most six years old), live employments with unreported leaving dates still looking live, Child Benefit
-end dates by the terminal-date rules as the clock passes them.
+end dates by the terminal-date rules as the clock passes them. Every enquiry is first admitted by the simulated
+system's behaviour (throttle per calling application, maintenance windows, outages, latency: cms_simulation
+.behaviour); what HMRC reports on registered interests (the feeds) is not an enquiry and is not throttled.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
+from cms_platform.clock import Clock
 from cms_platform.errors import FailedPrecondition, PreconditionViolation
-from cms_simulation.population import Population, failed_match_rules, normalise_nino
+from cms_platform.identity import current_caller
+from cms_simulation.behaviour import ExternalSystemBehaviour, behaviour_from
+from cms_simulation.population import Population, failed_match_rules, model, normalise_nino
 from cms_simulation.population import hmrc as hmrc_rules
 from cms_simulation.population.child_benefit import child_status, rule_terminal_date
-from cms_simulation.population.model import (
-    Child,
-    ChildBenefitEndReason,
-    Employment,
-    Person,
-    UnearnedIncome,
-)
 from cms_simulation.population.rti import rti_payments
-from cms_simulation.population.tax_year import tax_year_of
+from cms_simulation.population.tax_year import tax_year_end, tax_year_of, tax_year_start
 
 from ..port import (
     Answer,
@@ -37,57 +36,82 @@ from ..port import (
     IncomeSource,
     MatchOutcome,
     MatchResult,
+    PayeIncome,
     PersonToMatch,
+    RtiEmploymentIncome,
     RtiIncome,
+    UnearnedIncome,
     UnearnedIncomeYear,
 )
+from . import convert
+from .rules import find_child
+from .settings import SimulatedHmrcSettings
 
 POTENTIALLY_CEASED_AFTER_DAYS = 90  # no payment for this long and no leaving date reported
 
+Overrides = Callable[[str], model.Person | None]
 
-def payments(e: Employment, start: dt.date, end: dt.date, quirks=frozenset()) -> list:
+
+def payments(
+    e: model.Employment,
+    start: dt.date,
+    end: dt.date,
+    quirks: frozenset[model.DataQuirk] = frozenset(),
+) -> list[model.RtiPayment]:
     """RTI payments made in [start, end] (pay rises and cuts included by the population's RTI model)."""
     return [p for p in rti_payments(e, start, end, quirks=quirks) if start <= p.payment_date <= end]
 
 
-def find_child(children: tuple[Child, ...], asked: ChildToFind) -> Child | None:
-    """By CRN when the CMS holds one, else by forename initial, surname and date of birth within the award."""
-    if asked.child_reference_number:
-        crn = normalise_nino(asked.child_reference_number)
-        return next((c for c in children if c.child_reference_number == crn), None)
-    return next(
-        (
-            c
-            for c in children
-            if c.date_of_birth == asked.date_of_birth
-            and c.forenames[:1].upper() == asked.forenames.strip()[:1].upper()
-            and c.surname[:3].upper() == asked.surname.strip()[:3].upper()
-        ),
-        None,
-    )
+def person_to_match(p: model.Person) -> PersonToMatch:
+    """The identity HMRC holds, which always matches itself."""
+    return PersonToMatch(p.nino, p.forenames, p.surname, p.date_of_birth)
 
 
 class SimulatedHmrc:
     def __init__(
-        self, population: Population, overrides: Callable[[str], Person | None] = lambda _nino: None
+        self,
+        population: Population,
+        overrides: Overrides = lambda _nino: None,
+        *,
+        behaviour: ExternalSystemBehaviour | None = None,
     ):
         self._population = population
         self._overrides = overrides
+        self._behaviour = behaviour
+
+    @classmethod
+    def from_settings(
+        cls, settings: SimulatedHmrcSettings, *, clock: Clock, overrides: Overrides
+    ) -> SimulatedHmrc:
+        """The population and behaviour the settings describe, with the scenario overrides on top."""
+        return cls(
+            Population(size=settings.population_size, seed=settings.population_seed),
+            overrides,
+            behaviour=behaviour_from(settings, clock, "HMRC"),
+        )
 
     # -- people ----------------------------------------------------------------------------------------------------
 
-    def person(self, nino: str) -> Person | None:
+    def person(self, nino: str) -> model.Person | None:
         nino = normalise_nino(nino)
         return self._overrides(nino) or self._population.person(nino)
 
-    def seeing(self, changed: Person) -> SimulatedHmrc:
+    def seeing(self, changed: model.Person) -> SimulatedHmrc:
         """This simulator with one person as changed in a transaction not yet committed."""
         return SimulatedHmrc(
             self._population,
             lambda nino: changed if nino == changed.nino else self._overrides(nino),
+            behaviour=self._behaviour,
         )
 
-    def _matched(self, asked: PersonToMatch, on: dt.date) -> tuple[MatchResult, Person | None]:
+    def _admit(self) -> None:
+        """HMRC's platform takes the enquiry, or refuses it (UNAVAILABLE, RESOURCE_EXHAUSTED) before any data."""
+        if self._behaviour is not None:
+            self._behaviour.admit(current_caller().subject)
+
+    def _matched(
+        self, asked: PersonToMatch, on: dt.date
+    ) -> tuple[MatchResult, model.Person | None]:
         held = self.person(asked.nino)
         if held is None:
             return MatchResult(MatchOutcome.NOT_FOUND), None
@@ -115,28 +139,14 @@ class SimulatedHmrc:
             )
         return MatchResult(MatchOutcome.MATCHED), held
 
-    def match(self, person: PersonToMatch, on: dt.date | None = None) -> MatchResult:
-        return self._matched(person, on or dt.date.max)[0]
+    # -- enquiries (port.HmrcPort) -----------------------------------------------------------------------------------
 
-    # -- employments -----------------------------------------------------------------------------------------------
-
-    def employment_view(self, e: Employment, on: dt.date) -> EmploymentView:
-        ended = e.end_date is not None and e.end_date < on
-        window_end = min(on, e.end_date) if e.end_date else on
-        paid = payments(e, max(e.start_date, window_end - dt.timedelta(days=400)), window_end)
-        last = paid[-1].payment_date if paid else None
-        if ended and not e.leaving_date_unreported:
-            return EmploymentView(e, live=False, last_payment_date=last)
-        # Live as far as HMRC knows (an unreported leaving date never reaches HMRC).
-        quiet_since = last or e.start_date
-        ceased = (on - quiet_since).days > POTENTIALLY_CEASED_AFTER_DAYS
-        return EmploymentView(e, live=True, last_payment_date=last, potentially_ceased=ceased)
-
-    def employment_views(self, held: Person, on: dt.date) -> list[EmploymentView]:
-        """Every employment started by `on`, as HMRC reports it then."""
-        return [self.employment_view(e, on) for e in held.employments if e.start_date <= on]
+    def match(self, person: PersonToMatch, on: dt.date) -> MatchResult:
+        self._admit()
+        return self._matched(person, on)[0]
 
     def employment_status(self, person: PersonToMatch, on: dt.date) -> Answer[EmploymentStatusView]:
+        self._admit()
         match, held = self._matched(person, on)
         if held is None:
             return Answer(match)
@@ -161,10 +171,12 @@ class SimulatedHmrc:
         )
 
     def employer_records(self, person: PersonToMatch, on: dt.date) -> Answer[EmployerRecords]:
+        self._admit()
         match, held = self._matched(person, on)
         if held is None:
             return Answer(match)
-        previous_year_start = _tax_year_start(on).replace(year=_tax_year_start(on).year - 1)
+        this_year = tax_year_start(tax_year_of(on))
+        previous_year_start = this_year.replace(year=this_year.year - 1)
         views = [
             v
             for v in self.employment_views(held, on)
@@ -172,11 +184,12 @@ class SimulatedHmrc:
             or (v.employment.end_date is not None and v.employment.end_date >= previous_year_start)
         ]
         views.sort(key=lambda v: (not v.live, -(v.last_payment_date or dt.date.min).toordinal()))
-        return Answer(match, EmployerRecords(tuple(views), held.address))
+        return Answer(match, EmployerRecords(tuple(views), convert.address_to_port(held.address)))
 
     def live_employments(
         self, person: PersonToMatch, on: dt.date
     ) -> Answer[tuple[EmploymentView, ...]]:
+        self._admit()
         match, held = self._matched(person, on)
         if held is None:
             return Answer(match)
@@ -187,10 +200,115 @@ class SimulatedHmrc:
             ),
         )
 
-    # -- income ----------------------------------------------------------------------------------------------------
-
     def earned_income(
         self, person: PersonToMatch, on: dt.date, tax_year: str = ""
+    ) -> Answer[EarnedIncome]:
+        self._admit()
+        return self._earned_income(person, on, tax_year)
+
+    def unearned_income(
+        self, person: PersonToMatch, on: dt.date, tax_year: str = ""
+    ) -> Answer[UnearnedIncomeYear]:
+        self._admit()
+        return self._unearned_income(person, on, tax_year)
+
+    def rti_income(self, person: PersonToMatch, start: dt.date, end: dt.date) -> Answer[RtiIncome]:
+        self._admit()
+        return self._rti_income(person, start, end)
+
+    def child_benefit(
+        self, claimant: PersonToMatch, children: Sequence[ChildToFind], on: dt.date
+    ) -> Answer[list[ChildBenefitStatus]]:
+        self._admit()
+        match, held = self._matched(claimant, on)
+        if held is None:
+            return Answer(match)
+        return Answer(match, [self.child_benefit_status(held, asked, on) for asked in children])
+
+    def other_children_benefit(
+        self, claimant: PersonToMatch, children: Sequence[ChildToFind], on: dt.date
+    ) -> Answer[list[ChildBenefitStatus]]:
+        """Verify CHB In Payment For ROC/CIFBA: a relevant other child counts when the paying parent *or their
+        partner* gets Child Benefit for them (reg 77), so a child not on the claimant's own claim is looked for on
+        the claim of the partner HMRC holds for the claimant."""
+        self._admit()
+        match, held = self._matched(claimant, on)
+        if held is None:
+            return Answer(match)
+        partner = self.person(held.partner_nino) if held.partner_nino else None
+        out = []
+        for asked in children:
+            status = self.child_benefit_status(held, asked, on)
+            if status.found is None and partner is not None:
+                status = self.child_benefit_status(partner, asked, on)
+            out.append(status)
+        return Answer(match, out)
+
+    # -- what HMRC reports on registered interests (port.HmrcFeeds) --------------------------------------------------
+    # As the enquiries answer for the person HMRC holds, without being admitted: HMRC pushes these.
+
+    def reporting(self, nino: str, on: dt.date) -> bool:
+        held = self.person(nino)
+        return held is not None and not (
+            held.date_of_death is not None and held.date_of_death <= on
+        )
+
+    def latest_income(self, nino: str, on: dt.date) -> EarnedIncome | None:
+        held = self.person(nino)
+        return None if held is None else self._earned_income(person_to_match(held), on, "").data
+
+    def latest_unearned_income(self, nino: str, on: dt.date) -> UnearnedIncomeYear | None:
+        held = self.person(nino)
+        return None if held is None else self._unearned_income(person_to_match(held), on, "").data
+
+    def current_income(self, nino: str, start: dt.date, end: dt.date) -> RtiIncome | None:
+        held = self.person(nino)
+        return None if held is None else self._rti_income(person_to_match(held), start, end).data
+
+    def employments(self, nino: str, on: dt.date) -> tuple[EmploymentView, ...]:
+        held = self.person(nino)
+        return () if held is None else tuple(self.employment_views(held, on))
+
+    def children_on_award(
+        self, nino: str, children: Sequence[ChildToFind], on: dt.date
+    ) -> tuple[ChildBenefitStatus, ...] | None:
+        held = self.person(nino)
+        award = held.child_benefit if held is not None else None
+        if held is None or award is None:
+            return None
+        watched = children or [
+            ChildToFind(c.forenames, c.surname, c.date_of_birth, c.child_reference_number)
+            for c in award.children
+        ]
+        return tuple(self.child_benefit_status(held, asked, on) for asked in watched)
+
+    # -- answers from the population ---------------------------------------------------------------------------------
+
+    def employment_view(self, e: model.Employment, on: dt.date) -> EmploymentView:
+        ended = e.end_date is not None and e.end_date < on
+        window_end = min(on, e.end_date) if e.end_date else on
+        paid = payments(e, max(e.start_date, window_end - dt.timedelta(days=400)), window_end)
+        last = paid[-1].payment_date if paid else None
+        if ended and not e.leaving_date_unreported:
+            return EmploymentView(
+                convert.employment_to_port(e, end_reported=True), live=False, last_payment_date=last
+            )
+        # Live as far as HMRC knows (an unreported leaving date never reaches HMRC).
+        quiet_since = last or e.start_date
+        ceased = (on - quiet_since).days > POTENTIALLY_CEASED_AFTER_DAYS
+        return EmploymentView(
+            convert.employment_to_port(e, end_reported=False),
+            live=True,
+            last_payment_date=last,
+            potentially_ceased=ceased,
+        )
+
+    def employment_views(self, held: model.Person, on: dt.date) -> list[EmploymentView]:
+        """Every employment started by `on`, as HMRC reports it then."""
+        return [self.employment_view(e, on) for e in held.employments if e.start_date <= on]
+
+    def _earned_income(
+        self, person: PersonToMatch, on: dt.date, tax_year: str
     ) -> Answer[EarnedIncome]:
         match, held = self._matched(person, on)
         if held is None:
@@ -204,7 +322,13 @@ class SimulatedHmrc:
         figure = hmrc_rules.hmrc_figure(year, held.employments)
         by_id = {e.employment_id: e for e in held.employments}
         paye = tuple(
-            (self.employment_view(by_id[p.employment_id], on), p)
+            PayeIncome(
+                self.employment_view(by_id[p.employment_id], on),
+                taxable_pay_pence=p.taxable_pay_pence,
+                taxable_benefits_pence=p.taxable_benefits_pence,
+                employee_pension_contributions_pence=p.employee_pension_contributions_pence,
+                tax_deducted_pence=p.tax_deducted_pence,
+            )
             for p in year.paye
             if p.employment_id in by_id
         )
@@ -220,12 +344,14 @@ class SimulatedHmrc:
                 taxable_benefits_pence=c.get("taxable_benefits", 0),
                 trading_profit_pence=c.get("trading_profit", 0),
                 paye=paye,
-                self_assessment=year.self_assessment,
+                self_assessment=None
+                if year.self_assessment is None
+                else convert.self_assessment_to_port(year.self_assessment),
             ),
         )
 
-    def unearned_income(
-        self, person: PersonToMatch, on: dt.date, tax_year: str = ""
+    def _unearned_income(
+        self, person: PersonToMatch, on: dt.date, tax_year: str
     ) -> Answer[UnearnedIncomeYear]:
         match, held = self._matched(person, on)
         if held is None:
@@ -236,7 +362,7 @@ class SimulatedHmrc:
             return Answer(
                 match,
                 UnearnedIncomeYear(
-                    tax_year, (year.unearned or UnearnedIncome()) if filed else None
+                    tax_year, _unearned(year.unearned) if filed and year is not None else None
                 ),
             )
         oldest = tax_year_of(on.replace(year=on.year - 6))
@@ -248,11 +374,9 @@ class SimulatedHmrc:
         if not with_return:
             return Answer(match, UnearnedIncomeYear("", None))
         latest = with_return[-1]
-        return Answer(
-            match, UnearnedIncomeYear(latest.tax_year, latest.unearned or UnearnedIncome())
-        )
+        return Answer(match, UnearnedIncomeYear(latest.tax_year, _unearned(latest.unearned)))
 
-    def rti_income(self, person: PersonToMatch, start: dt.date, end: dt.date) -> Answer[RtiIncome]:
+    def _rti_income(self, person: PersonToMatch, start: dt.date, end: dt.date) -> Answer[RtiIncome]:
         match, held = self._matched(person, end)
         if held is None:
             return Answer(match)
@@ -261,43 +385,20 @@ class SimulatedHmrc:
         for e in held.employments:
             if e.start_date > end or (e.end_date is not None and e.end_date < start):
                 continue
-            paid = tuple(payments(e, start, end, quirks=held.quirks))
+            paid = payments(e, start, end, quirks=held.quirks)
             if paid:
-                out.append((self.employment_view(e, end), paid))
+                out.append(
+                    RtiEmploymentIncome(
+                        self.employment_view(e, end),
+                        tuple(convert.rti_payment_to_port(p) for p in paid),
+                    )
+                )
                 total += sum(p.taxable_pay_pence for p in paid)
         days = (end - start).days + 1
         return Answer(match, RtiIncome(tuple(out), total * 7 // days, start, end))
 
-    # -- Child Benefit ---------------------------------------------------------------------------------------------
-
-    def child_benefit(
-        self, claimant: PersonToMatch, children: list[ChildToFind], on: dt.date
-    ) -> Answer[list[ChildBenefitStatus]]:
-        match, held = self._matched(claimant, on)
-        if held is None:
-            return Answer(match)
-        return Answer(match, [self.child_benefit_status(held, asked, on) for asked in children])
-
-    def other_children_benefit(
-        self, claimant: PersonToMatch, children: list[ChildToFind], on: dt.date
-    ) -> Answer[list[ChildBenefitStatus]]:
-        """Verify CHB In Payment For ROC/CIFBA: a relevant other child counts when the paying parent *or their
-        partner* gets Child Benefit for them (reg 77), so a child not on the claimant's own claim is looked for on
-        the claim of the partner HMRC holds for the claimant."""
-        match, held = self._matched(claimant, on)
-        if held is None:
-            return Answer(match)
-        partner = self.person(held.partner_nino) if held.partner_nino else None
-        out = []
-        for asked in children:
-            status = self.child_benefit_status(held, asked, on)
-            if status.found is None and partner is not None:
-                status = self.child_benefit_status(partner, asked, on)
-            out.append(status)
-        return Answer(match, out)
-
     def child_benefit_status(
-        self, held: Person, asked: ChildToFind, on: dt.date
+        self, held: model.Person, asked: ChildToFind, on: dt.date
     ) -> ChildBenefitStatus:
         award = held.child_benefit
         found = find_child(award.children, asked) if award else None
@@ -313,27 +414,27 @@ class SimulatedHmrc:
                 found.end_reason
                 if found.end_date == end and found.end_reason
                 else (
-                    ChildBenefitEndReason.CLAIM_ENDED
+                    model.ChildBenefitEndReason.CLAIM_ENDED
                     if award.award_end_date == end
                     else rule_terminal_date(found)[1]
                 )
             )
         return ChildBenefitStatus(
             asked,
-            found,
+            convert.child_to_port(found),
             entitled=s.entitled,
             in_payment=s.in_payment,
             elected_not_to_be_paid=s.elected_not_to_be_paid,
             end_date=end,
-            end_reason=reason,
+            end_reason=None if reason is None else convert.end_reason_to_port(reason),
         )
-
-
-def _tax_year_start(on: dt.date) -> dt.date:
-    start = dt.date(on.year, 4, 6)
-    return start if on >= start else dt.date(on.year - 1, 4, 6)
 
 
 def _ended(tax_year: str, on: dt.date) -> bool:
     """A tax year "2024-25" has ended by 6 April 2025."""
-    return dt.date(int(tax_year[:4]) + 1, 4, 6) <= on
+    return tax_year_end(tax_year) < on
+
+
+def _unearned(u: model.UnearnedIncome | None) -> UnearnedIncome:
+    """A filed return without unearned income is all zeros."""
+    return UnearnedIncome() if u is None else convert.unearned_to_port(u)

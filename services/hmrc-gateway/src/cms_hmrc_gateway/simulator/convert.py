@@ -35,14 +35,22 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-
-from google.type import date_pb2
+from collections.abc import Callable
+from typing import TypeVar, cast
 
 from cms.common.v1 import types_pb2 as common
 from cms.hmrc.v1 import hmrc_scenario_service_pb2 as scenario
 from cms.hmrc.v1 import resources_pb2 as hmrc
+from cms_platform.convert import date_or_violation, optional_date, pb_date, person_name
 from cms_platform.errors import ViolationCollector
+from cms_platform.models import OutboxEvent
 from cms_simulation.population import model
+
+from .. import convert as gateway_convert
+from .. import port
+from ..income.rules import is_tax_year
+
+T = TypeVar("T")
 
 # Built by name so that a value added on one side and not the other fails at import, not at run time.
 _PAY_FREQUENCIES = {
@@ -57,8 +65,87 @@ _END_REASONS_BACK = {v: k for k, v in _END_REASONS.items()}
 _QUIRKS = {q: scenario.DataQuirk.Value(f"DATA_QUIRK_{q.name}") for q in model.DataQuirk}
 _QUIRKS_BACK = {v: k for k, v in _QUIRKS.items()}
 
-_TAX_YEAR = re.compile(r"([0-9]{4})-([0-9]{2})")
 _NOT_ID_CHARACTERS = re.compile(r"[^A-Za-z0-9]+")
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The population's model as the port's types (what the adapter answers with)
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def address_to_port(a: model.Address) -> port.Address:
+    return port.Address(a.lines, a.post_town, a.postcode, a.country)
+
+
+def employer_to_port(e: model.Employer) -> port.Employer:
+    return port.Employer(
+        e.name, address_to_port(e.address), e.telephone_number, e.paye_reference, e.armed_forces
+    )
+
+
+def employment_to_port(e: model.Employment, *, end_reported: bool) -> port.Employment:
+    """`end_reported`: HMRC knows the leaving date (else the employment has no end date as HMRC reports it)."""
+    return port.Employment(
+        employment_id=e.employment_id,
+        employer=employer_to_port(e.employer),
+        payroll_id=e.payroll_id,
+        start_date=e.start_date,
+        end_date=e.end_date if end_reported else None,
+        pay_frequency=port.PayFrequency[e.pay_frequency.name],
+        occupational_pension=e.occupational_pension,
+    )
+
+
+def rti_payment_to_port(p: model.RtiPayment) -> port.RtiPayment:
+    return port.RtiPayment(
+        payment_date=p.payment_date,
+        tax_year=p.tax_year,
+        week_number=p.week_number,
+        month_number=p.month_number,
+        taxable_pay_pence=p.taxable_pay_pence,
+        taxable_pay_to_date_pence=p.taxable_pay_to_date_pence,
+        employee_pension_contributions_pence=p.employee_pension_contributions_pence,
+        benefits_taxed_via_payroll_pence=p.benefits_taxed_via_payroll_pence,
+        tax_deducted_pence=p.tax_deducted_pence,
+        hours_worked_band=p.hours_worked_band,
+    )
+
+
+def self_assessment_to_port(sa: model.SelfAssessment) -> port.SelfAssessment:
+    return port.SelfAssessment(
+        return_received_date=sa.return_received_date,
+        employment_income_pence=sa.employment_income_pence,
+        self_employment_profit_pence=sa.self_employment_profit_pence,
+        partnership_profit_pence=sa.partnership_profit_pence,
+        trade_loss_relief_pence=sa.trade_loss_relief_pence,
+        pension_income_pence=sa.pension_income_pence,
+        taxable_benefits_pence=sa.taxable_benefits_pence,
+    )
+
+
+def unearned_to_port(u: model.UnearnedIncome) -> port.UnearnedIncome:
+    return port.UnearnedIncome(
+        uk_property_profit_pence=u.uk_property_profit_pence,
+        savings_interest_pence=u.savings_interest_pence,
+        uk_dividends_pence=u.uk_dividends_pence,
+        foreign_dividends_pence=u.foreign_dividends_pence,
+        other_income_pence=u.other_income_pence,
+    )
+
+
+def child_to_port(c: model.Child) -> port.Child:
+    return port.Child(
+        forenames=c.forenames,
+        surname=c.surname,
+        date_of_birth=c.date_of_birth,
+        child_reference_number=c.child_reference_number,
+        relationship_start_date=c.relationship_start_date,
+        approved_education_or_training_reported=c.approved_education_or_training_reported,
+    )
+
+
+def end_reason_to_port(reason: model.ChildBenefitEndReason) -> port.ChildBenefitEndReason:
+    return port.ChildBenefitEndReason[reason.name]
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -66,49 +153,21 @@ _NOT_ID_CHARACTERS = re.compile(r"[^A-Za-z0-9]+")
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def date_to_proto(d: dt.date | None) -> date_pb2.Date:
-    """A date as a google.type.Date; None is the unset (all-zero) Date."""
-    return date_pb2.Date() if d is None else date_pb2.Date(year=d.year, month=d.month, day=d.day)
-
-
-def date_from_proto(d: date_pb2.Date) -> dt.date | None:
-    """A google.type.Date as a date; the unset (all-zero) Date is None.
-
-    Raises ValueError for a partial date (only some of year, month and day) or one not in the calendar."""
-    if not (d.year or d.month or d.day):
-        return None
-    if not (d.year and d.month and d.day):
-        raise ValueError("must be a full date (year, month and day)")
-    try:
-        return dt.date(d.year, d.month, d.day)
-    except ValueError as exc:
-        raise ValueError(f"is not a calendar date: {exc}") from None
-
-
-def _opt_date(d: dt.date | None) -> date_pb2.Date | None:
-    """For message constructors: None leaves the field unset."""
-    return None if d is None else date_to_proto(d)
-
-
-def is_tax_year(tax_year: str) -> bool:
-    """HMRC's "YYYY-YY" form with the second part the first plus one, e.g. "2024-25" (and "2099-00")."""
-    m = _TAX_YEAR.fullmatch(tax_year)
-    return m is not None and (int(m[1]) + 1) % 100 == int(m[2])
-
-
-def pay_frequency_to_proto(f: model.PayFrequency) -> int:
+def pay_frequency_to_proto(f: model.PayFrequency) -> hmrc.PayFrequency.ValueType:
     return _PAY_FREQUENCIES[f]
 
 
 def pay_frequency_from_proto(value: int) -> model.PayFrequency:
     """Raises ValueError for UNSPECIFIED or a value this service does not know."""
     try:
-        return _PAY_FREQUENCIES_BACK[value]
+        return _PAY_FREQUENCIES_BACK[value]  # type: ignore[index]  # any int may come off the wire
     except KeyError:
         raise ValueError(f"{value} is not a pay frequency") from None
 
 
-def end_reason_to_proto(reason: model.ChildBenefitEndReason | None) -> int:
+def end_reason_to_proto(
+    reason: model.ChildBenefitEndReason | None,
+) -> hmrc.ChildBenefitEndReason.ValueType:
     """None (no end reason held) is CHILD_BENEFIT_END_REASON_UNSPECIFIED."""
     return hmrc.CHILD_BENEFIT_END_REASON_UNSPECIFIED if reason is None else _END_REASONS[reason]
 
@@ -118,19 +177,19 @@ def end_reason_from_proto(value: int) -> model.ChildBenefitEndReason | None:
     if value == hmrc.CHILD_BENEFIT_END_REASON_UNSPECIFIED:
         return None
     try:
-        return _END_REASONS_BACK[value]
+        return _END_REASONS_BACK[value]  # type: ignore[index]  # any int may come off the wire
     except KeyError:
         raise ValueError(f"{value} is not a Child Benefit end reason") from None
 
 
-def quirk_to_proto(q: model.DataQuirk) -> int:
+def quirk_to_proto(q: model.DataQuirk) -> scenario.DataQuirk.ValueType:
     return _QUIRKS[q]
 
 
 def quirk_from_proto(value: int) -> model.DataQuirk:
     """Raises ValueError for UNSPECIFIED or a value this service does not know."""
     try:
-        return _QUIRKS_BACK[value]
+        return _QUIRKS_BACK[value]  # type: ignore[index]  # any int may come off the wire
     except KeyError:
         raise ValueError(f"{value} is not a data quirk") from None
 
@@ -141,9 +200,7 @@ def quirk_from_proto(value: int) -> model.DataQuirk:
 
 
 def address_to_proto(a: model.Address) -> common.Address:
-    return common.Address(
-        lines=list(a.lines), post_town=a.post_town, postcode=a.postcode, country=a.country
-    )
+    return gateway_convert.address_to_proto(address_to_port(a))
 
 
 def address_from_proto(msg: common.Address) -> model.Address:
@@ -154,13 +211,7 @@ def address_from_proto(msg: common.Address) -> model.Address:
 
 
 def employer_to_proto(e: model.Employer) -> hmrc.Employer:
-    return hmrc.Employer(
-        name=e.name,
-        address=address_to_proto(e.address),
-        telephone_number=e.telephone_number,
-        paye_reference=e.paye_reference,
-        armed_forces=e.armed_forces,
-    )
+    return gateway_convert.employer_to_proto(employer_to_port(e))
 
 
 def employer_from_proto(msg: hmrc.Employer) -> model.Employer:
@@ -182,17 +233,13 @@ def employment_to_proto(
     """The employment as HMRC reports it. HMRC never reports the end date of an employment whose leaving date the
     employer did not report (`leaving_date_unreported`): end_date is then unset. `last_payment_date` and
     `potentially_ceased` come from the RTI payments and the clock, which the model does not hold."""
-    return hmrc.Employment(
-        employment_id=e.employment_id,
-        employer=employer_to_proto(e.employer),
-        payroll_id=e.payroll_id,
-        start_date=date_to_proto(e.start_date),
-        end_date=None if e.leaving_date_unreported else _opt_date(e.end_date),
-        pay_frequency=pay_frequency_to_proto(e.pay_frequency),
-        last_payment_date=_opt_date(last_payment_date),
+    view = port.EmploymentView(
+        employment_to_port(e, end_reported=not e.leaving_date_unreported),
+        live=e.end_date is None,
+        last_payment_date=last_payment_date,
         potentially_ceased=potentially_ceased,
-        occupational_pension=e.occupational_pension,
     )
+    return gateway_convert.employment_to_proto(view)
 
 
 def simulated_employment_to_proto(e: model.Employment) -> scenario.SimulatedEmployment:
@@ -207,51 +254,23 @@ def simulated_employment_to_proto(e: model.Employment) -> scenario.SimulatedEmpl
         annual_employee_pension_contributions_pence=e.annual_employee_pension_contributions_pence,
         annual_benefits_taxed_via_payroll_pence=e.annual_benefits_in_kind_pence,
         pay_changes=[
-            scenario.ScheduledPay(
-                effective_date=date_to_proto(since), annual_taxable_pay_pence=annual
-            )
+            scenario.ScheduledPay(effective_date=pb_date(since), annual_taxable_pay_pence=annual)
             for since, annual in e.pay_changes
         ],
     )
 
 
-def rti_payment_to_proto(p: model.RtiPayment) -> hmrc.RtiPayment:
-    return hmrc.RtiPayment(
-        payment_date=date_to_proto(p.payment_date),
-        tax_year=p.tax_year,
-        week_number=p.week_number,
-        month_number=p.month_number,
-        taxable_pay_pence=p.taxable_pay_pence,
-        taxable_pay_to_date_pence=p.taxable_pay_to_date_pence,
-        employee_pension_contributions_pence=p.employee_pension_contributions_pence,
-        benefits_taxed_via_payroll_pence=p.benefits_taxed_via_payroll_pence,
-        tax_deducted_pence=p.tax_deducted_pence,
-        hours_worked_band=p.hours_worked_band,
-    )
-
-
 def child_identity_to_proto(child: model.Child) -> hmrc.ChildIdentity:
     return hmrc.ChildIdentity(
-        name=common.PersonName(forenames=child.forenames, surname=child.surname),
-        date_of_birth=date_to_proto(child.date_of_birth),
+        name=person_name(child.forenames, child.surname),
+        date_of_birth=pb_date(child.date_of_birth),
         child_reference_number=child.child_reference_number,
     )
 
 
 def unearned_to_proto(tax_year: str, u: model.UnearnedIncome | None) -> hmrc.UnearnedIncome:
     """None (no Self Assessment return for the year) is a not-filed answer with every amount zero."""
-    if u is None:
-        return hmrc.UnearnedIncome(tax_year=tax_year, self_assessment_return_filed=False)
-    return hmrc.UnearnedIncome(
-        tax_year=tax_year,
-        self_assessment_return_filed=True,
-        uk_property_profit_pence=u.uk_property_profit_pence,
-        savings_interest_pence=u.savings_interest_pence,
-        uk_dividends_pence=u.uk_dividends_pence,
-        foreign_dividends_pence=u.foreign_dividends_pence,
-        other_income_pence=u.other_income_pence,
-        total_unearned_income_pence=u.total_pence,
-    )
+    return gateway_convert.unearned_to_proto(tax_year, None if u is None else unearned_to_port(u))
 
 
 def unearned_from_proto(msg: hmrc.UnearnedIncome) -> model.UnearnedIncome | None:
@@ -268,15 +287,7 @@ def unearned_from_proto(msg: hmrc.UnearnedIncome) -> model.UnearnedIncome | None
 
 
 def self_assessment_to_proto(sa: model.SelfAssessment) -> hmrc.SelfAssessmentIncomeBreakdown:
-    return hmrc.SelfAssessmentIncomeBreakdown(
-        return_received_date=date_to_proto(sa.return_received_date),
-        employment_income_pence=sa.employment_income_pence,
-        self_employment_profit_pence=sa.self_employment_profit_pence,
-        partnership_profit_pence=sa.partnership_profit_pence,
-        trade_loss_relief_pence=sa.trade_loss_relief_pence,
-        pension_income_pence=sa.pension_income_pence,
-        taxable_benefits_pence=sa.taxable_benefits_pence,
-    )
+    return gateway_convert.self_assessment_to_proto(self_assessment_to_port(sa))
 
 
 def paye_income_to_proto(pi: model.PayeIncome) -> scenario.SimulatedPayeIncome:
@@ -305,17 +316,17 @@ def tax_year_to_proto(y: model.TaxYearIncome) -> scenario.SimulatedTaxYear:
 def child_benefit_to_proto(award: model.ChildBenefitAward) -> scenario.SimulatedChildBenefitAward:
     return scenario.SimulatedChildBenefitAward(
         child_benefit_reference=award.reference,
-        award_start_date=date_to_proto(award.award_start_date),
-        award_end_date=_opt_date(award.award_end_date),
+        award_start_date=pb_date(award.award_start_date),
+        award_end_date=optional_date(award.award_end_date),
         elected_not_to_be_paid=award.elected_not_to_be_paid,
         children=[
             scenario.SimulatedChild(
                 identity=child_identity_to_proto(c),
-                relationship_start_date=date_to_proto(c.relationship_start_date),
-                end_date=_opt_date(c.end_date),
+                relationship_start_date=pb_date(c.relationship_start_date),
+                end_date=optional_date(c.end_date),
                 end_reason=end_reason_to_proto(c.end_reason),
                 approved_education_or_training_reported=c.approved_education_or_training_reported,
-                end_date_reported=_opt_date(c.end_date_reported_on),
+                end_date_reported=optional_date(c.end_date_reported_on),
             )
             for c in award.children
         ],
@@ -327,11 +338,11 @@ def person_to_proto(p: model.Person) -> scenario.SimulatedPerson:
     return scenario.SimulatedPerson(
         identity=common.PersonIdentity(
             nino=p.nino,
-            name=common.PersonName(title=p.title, forenames=p.forenames, surname=p.surname),
-            date_of_birth=date_to_proto(p.date_of_birth),
+            name=person_name(p.forenames, p.surname, p.title),
+            date_of_birth=pb_date(p.date_of_birth),
         ),
         address=address_to_proto(p.address),
-        date_of_death=_opt_date(p.date_of_death),
+        date_of_death=optional_date(p.date_of_death),
         restricted=p.restricted,
         partner_nino=p.partner_nino,
         self_assessment_utr=p.self_assessment_utr,
@@ -341,6 +352,13 @@ def person_to_proto(p: model.Person) -> scenario.SimulatedPerson:
         child_benefit=None if p.child_benefit is None else child_benefit_to_proto(p.child_benefit),
         quirks=sorted(_QUIRKS[q] for q in p.quirks),
         generated=p.generated,
+    )
+
+
+def queued_event(row: OutboxEvent) -> scenario.QueuedEvent:
+    """A feed event a life event queued (its outbox row), keyed by its interest."""
+    return scenario.QueuedEvent(
+        event_id=row.event_id, event_type=row.event_type, interest_id=row.partition_key
     )
 
 
@@ -373,8 +391,10 @@ def person_from_proto(
     identity = msg.identity
     if not identity.nino.strip():
         v.add("identity.nino", "is required")
-    date_of_birth = _date(identity.date_of_birth, "identity.date_of_birth", v, required=True)
-    date_of_death = _date(msg.date_of_death, "date_of_death", v)
+    date_of_birth = date_or_violation(
+        identity.date_of_birth, "identity.date_of_birth", v, required=True
+    )
+    date_of_death = date_or_violation(msg.date_of_death, "date_of_death", v, required=False)
     employments = _employments_from_proto(msg, keep_from, v)
     tax_years = tuple(
         _tax_year_from_proto(y, f"tax_years[{n}]", identity.nino, employments, v)
@@ -394,7 +414,7 @@ def person_from_proto(
         title=identity.name.title,
         forenames=identity.name.forenames,
         surname=identity.name.surname,
-        date_of_birth=date_of_birth,
+        date_of_birth=_checked(date_of_birth),
         address=address_from_proto(msg.address),
         partner_nino=msg.partner_nino,
         other_parent_nino=keep_from.other_parent_nino if keep_from is not None else "",
@@ -414,20 +434,20 @@ def person_from_proto(
     )
 
 
-def _date(
-    d: date_pb2.Date, path: str, v: ViolationCollector, *, required: bool = False
-) -> dt.date | None:
-    try:
-        value = date_from_proto(d)
-    except ValueError as exc:
-        v.add(path, str(exc))
-        return None
-    if value is None and required:
-        v.add(path, "is required")
-    return value
+def _checked(value: T | None) -> T:
+    """A value that is None only where a violation was recorded: the person is never built from it, as
+    person_from_proto raises first (the parts are built before, so every bad field is named at once)."""
+    return cast(T, value)
 
 
-def _enum(value: int, convert, path: str, v: ViolationCollector, *, required: bool = True):
+def _enum(
+    value: int,
+    convert: Callable[[int], T],
+    path: str,
+    v: ViolationCollector,
+    *,
+    required: bool = True,
+) -> T | None:
     if value == 0 and required:
         v.add(path, "is required")
         return None
@@ -445,8 +465,10 @@ def _employments_from_proto(
     taken = {s.employment.employment_id for s in msg.employments if s.employment.employment_id}
     explicit: dict[str, int] = {}
     previous: dict[tuple[str, str], list[str]] = {}
-    for e in keep_from.employments if keep_from is not None else ():
-        previous.setdefault((e.employer.paye_reference, e.payroll_id), []).append(e.employment_id)
+    for held in keep_from.employments if keep_from is not None else ():
+        previous.setdefault((held.employer.paye_reference, held.payroll_id), []).append(
+            held.employment_id
+        )
 
     employments = []
     for n, s in enumerate(msg.employments):
@@ -459,16 +481,18 @@ def _employments_from_proto(
         employer = employer_from_proto(e.employer)
         if not employer.paye_reference.strip():
             v.add(f"{path}.employer.paye_reference", "is required")
-        start_date = _date(e.start_date, f"{path}.start_date", v, required=True)
-        end_date = _date(e.end_date, f"{path}.end_date", v)
-        last_payment_date = _date(e.last_payment_date, f"{path}.last_payment_date", v)
+        start_date = date_or_violation(e.start_date, f"{path}.start_date", v, required=True)
+        end_date = date_or_violation(e.end_date, f"{path}.end_date", v, required=False)
+        last_payment_date = date_or_violation(
+            e.last_payment_date, f"{path}.last_payment_date", v, required=False
+        )
         pay_frequency = _enum(e.pay_frequency, pay_frequency_from_proto, f"{path}.pay_frequency", v)
         if e.potentially_ceased and end_date is None:
             end_date = last_payment_date  # the last day worked: payments stop there (see the module docstring)
-        pay_changes = []
+        pay_changes: list[tuple[dt.date | None, int]] = []
         for k, change in enumerate(s.pay_changes):
             change_path = f"employments[{n}].pay_changes[{k}].effective_date"
-            since = _date(change.effective_date, change_path, v, required=True)
+            since = date_or_violation(change.effective_date, change_path, v, required=True)
             if (
                 since is not None
                 and pay_changes
@@ -506,15 +530,15 @@ def _employments_from_proto(
                 employment_id=employment_id,
                 employer=employer,
                 payroll_id=e.payroll_id,
-                start_date=start_date,
+                start_date=_checked(start_date),
                 end_date=end_date,
-                pay_frequency=pay_frequency,
+                pay_frequency=_checked(pay_frequency),
                 annual_taxable_pay_pence=s.annual_taxable_pay_pence,
                 annual_employee_pension_contributions_pence=s.annual_employee_pension_contributions_pence,
                 annual_benefits_in_kind_pence=s.annual_benefits_taxed_via_payroll_pence,
                 occupational_pension=e.occupational_pension,
                 leaving_date_unreported=e.potentially_ceased,
-                pay_changes=tuple(pay_changes),
+                pay_changes=tuple((_checked(since), pay) for since, pay in pay_changes),
             )
         )
     return employments
@@ -564,11 +588,13 @@ def _tax_year_from_proto(
     if y.HasField("self_assessment"):
         sa = y.self_assessment
         self_assessment = model.SelfAssessment(
-            return_received_date=_date(
-                sa.return_received_date,
-                f"{path}.self_assessment.return_received_date",
-                v,
-                required=True,
+            return_received_date=_checked(
+                date_or_violation(
+                    sa.return_received_date,
+                    f"{path}.self_assessment.return_received_date",
+                    v,
+                    required=True,
+                )
             ),
             employment_income_pence=sa.employment_income_pence,
             self_employment_profit_pence=sa.self_employment_profit_pence,
@@ -642,29 +668,42 @@ def _child_benefit_from_proto(
             model.Child(
                 forenames=c.identity.name.forenames,
                 surname=c.identity.name.surname,
-                date_of_birth=_date(
-                    c.identity.date_of_birth, f"{path}.identity.date_of_birth", v, required=True
+                date_of_birth=_checked(
+                    date_or_violation(
+                        c.identity.date_of_birth, f"{path}.identity.date_of_birth", v, required=True
+                    )
                 ),
                 child_reference_number=c.identity.child_reference_number,
-                relationship_start_date=_date(
-                    c.relationship_start_date, f"{path}.relationship_start_date", v, required=True
+                relationship_start_date=_checked(
+                    date_or_violation(
+                        c.relationship_start_date,
+                        f"{path}.relationship_start_date",
+                        v,
+                        required=True,
+                    )
                 ),
-                end_date=_date(c.end_date, f"{path}.end_date", v),
+                end_date=date_or_violation(c.end_date, f"{path}.end_date", v, required=False),
                 end_reason=(
                     None
                     if c.end_reason == hmrc.CHILD_BENEFIT_END_REASON_UNSPECIFIED
                     else _enum(c.end_reason, end_reason_from_proto, f"{path}.end_reason", v)
                 ),
                 approved_education_or_training_reported=c.approved_education_or_training_reported,
-                end_date_reported_on=_date(c.end_date_reported, f"{path}.end_date_reported", v),
+                end_date_reported_on=date_or_violation(
+                    c.end_date_reported, f"{path}.end_date_reported", v, required=False
+                ),
             )
         )
     return model.ChildBenefitAward(
         reference=award.child_benefit_reference,
-        award_start_date=_date(
-            award.award_start_date, "child_benefit.award_start_date", v, required=True
+        award_start_date=_checked(
+            date_or_violation(
+                award.award_start_date, "child_benefit.award_start_date", v, required=True
+            )
         ),
-        award_end_date=_date(award.award_end_date, "child_benefit.award_end_date", v),
+        award_end_date=date_or_violation(
+            award.award_end_date, "child_benefit.award_end_date", v, required=False
+        ),
         elected_not_to_be_paid=award.elected_not_to_be_paid,
         children=tuple(children),
     )

@@ -1,6 +1,6 @@
 """Scripting lives: upsert a person, apply a life event. A changed person is stored as an override that takes
-precedence over the generated one; the interests in them are checked in the same transaction, so the feeds
-report what HMRC would now report, exactly once."""
+precedence over the generated one; the interests in them are checked in the same transaction (interests.flows,
+through a simulator that already sees the change), so the feeds report what HMRC would now report, exactly once."""
 
 from __future__ import annotations
 
@@ -9,21 +9,26 @@ import datetime as dt
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
+from typing import TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from cms.hmrc.v1 import hmrc_scenario_service_pb2 as api
+from cms.hmrc.v1 import hmrc_scenario_service_pb2 as scenario
 from cms_platform.clock import Clock
+from cms_platform.convert import strict_date
 from cms_platform.errors import FailedPrecondition, InvalidArgument, NotFound, PreconditionViolation
-from cms_simulation.population import normalise_nino
-from cms_simulation.population.model import ChildBenefitEndReason, Employment, Person
-from cms_simulation.population.nino import valid_nino
+from cms_platform.identifiers import normalise_nino, valid_nino
+from cms_platform.models import OutboxEvent
+from cms_simulation.population.model import ChildBenefitEndReason, Person
 
-from .. import convert as answers
-from .. import interests
-from ..models import SimulatedPersonRecord
-from . import convert
-from .adapter import SimulatedHmrc, find_child
+from .. import convert as gateway_convert
+from ..interests import flows as interests
+from . import convert, rules
+from .adapter import SimulatedHmrc
+from .models import SimulatedPersonRecord
+
+T = TypeVar("T")
 
 
 class Overrides:
@@ -64,7 +69,7 @@ def load(db: Session, nino: str) -> Person | None:
     row = db.get(SimulatedPersonRecord, nino)
     if row is None:
         return None
-    person = convert.person_from_proto(api.SimulatedPerson.FromString(row.person))
+    person = convert.person_from_proto(scenario.SimulatedPerson.FromString(row.person))
     # HMRC's view only: the DWP facts (benefit awards) of an overridden person are not kept by this gateway.
     return dataclasses.replace(person, other_parent_nino=row.other_parent_nino, generated=False)
 
@@ -96,44 +101,45 @@ def _nino(nino: str, field: str = "nino") -> str:
     return normalise_nino(nino)
 
 
-def get_person(db: Session, *, hmrc: SimulatedHmrc, nino: str) -> api.SimulatedPerson:
+def get_person(*, hmrc: SimulatedHmrc, nino: str) -> Person:
     person = hmrc.person(_nino(nino))
     if person is None:
         raise NotFound("person", f"people/{normalise_nino(nino)}")
-    return convert.person_to_proto(person)
+    return person
 
 
 def upsert_person(
-    db: Session, *, request: api.UpsertPersonRequest, hmrc: SimulatedHmrc, clock: Clock
-) -> api.SimulatedPerson:
-    _nino(request.person.identity.nino, "person.identity.nino")
+    db: Session, *, person: scenario.SimulatedPerson, hmrc: SimulatedHmrc, clock: Clock
+) -> Person:
+    """The whole record of one person, replacing what was held (what the message cannot carry is kept from it);
+    every bad field named by its path in the request."""
+    _nino(person.identity.nino, "person.identity.nino")
     try:
-        person = convert.person_from_proto(
-            request.person, keep_from=hmrc.person(request.person.identity.nino)
-        )
+        upserted = convert.person_from_proto(person, keep_from=hmrc.person(person.identity.nino))
     except InvalidArgument as exc:  # paths are relative to the SimulatedPerson
         raise InvalidArgument(
             [dataclasses.replace(v, field=f"person.{v.field}") for v in exc.violations]
         ) from None
-    previous = hmrc.person(person.nino)
-    if previous is not None and not person.other_parent_nino:
-        person = dataclasses.replace(person, other_parent_nino=previous.other_parent_nino)
-    store(db, person, clock)
+    previous = hmrc.person(upserted.nino)
+    if previous is not None and not upserted.other_parent_nino:
+        upserted = dataclasses.replace(upserted, other_parent_nino=previous.other_parent_nino)
+    store(db, upserted, clock)
     interests.check_person(
-        db, nino=person.nino, hmrc=hmrc.seeing(person), clock=clock, on=clock.today()
+        db, nino=upserted.nino, feeds=hmrc.seeing(upserted), clock=clock, on=clock.today()
     )
-    return convert.person_to_proto(dataclasses.replace(person, generated=False))
+    return dataclasses.replace(upserted, generated=False)
 
 
 def apply_life_event(
-    db: Session, *, request: api.ApplyLifeEventRequest, hmrc: SimulatedHmrc, clock: Clock
-) -> api.ApplyLifeEventResponse:
+    db: Session, *, request: scenario.ApplyLifeEventRequest, hmrc: SimulatedHmrc, clock: Clock
+) -> tuple[Person, list[OutboxEvent]]:
+    """The person after the event and the feed events it queued for cases interested in them."""
     nino = _nino(request.nino)
     which = request.WhichOneof("event")
     if which is None:
         raise InvalidArgument.field("event", "set exactly one life event")
     try:
-        on = convert.date_from_proto(request.effective_date)
+        on = strict_date(request.effective_date)
     except ValueError:
         on = None
     if on is None:
@@ -146,104 +152,84 @@ def apply_life_event(
             PreconditionViolation("PERSON_DECEASED", "nino", "the person has died"),
             reason="PERSON_DECEASED",
         )
-    changed = _apply(person, which, getattr(request, which), on)
+    changed = _changed(person, request, which, on)
     store(db, changed, clock)
     queued = interests.check_person(
-        db, nino=nino, hmrc=hmrc.seeing(changed), clock=clock, on=max(on, clock.today())
+        db, nino=nino, feeds=hmrc.seeing(changed), clock=clock, on=max(on, clock.today())
     )
-    return api.ApplyLifeEventResponse(
-        person=convert.person_to_proto(dataclasses.replace(changed, generated=False)),
-        queued_events=queued,
-    )
+    return dataclasses.replace(changed, generated=False), queued
 
 
-def _employment(person: Person, which: str, employment_id: str) -> tuple[int, Employment]:
-    for i, e in enumerate(person.employments):
-        if e.employment_id == employment_id:
-            return i, e
-    raise InvalidArgument.field(
-        f"{which}.employment_id", f"{employment_id!r} is not one of this person's employments"
-    )
-
-
-def _apply(person: Person, which: str, event, on: dt.date) -> Person:
-    jobs = list(person.employments)
+def _changed(
+    person: Person, request: scenario.ApplyLifeEventRequest, which: str, on: dt.date
+) -> Person:
     if which == "new_job":
-        employer = convert.employer_from_proto(event.employer)
+        job = request.new_job
+        employer = convert.employer_from_proto(job.employer)
         if not employer.paye_reference:
             raise InvalidArgument.field("new_job.employer.paye_reference", "is required")
-        jobs.append(
-            Employment(
-                employment_id=f"{person.nino}-{len(jobs) + 1}",
-                employer=employer,
-                payroll_id=event.payroll_id or f"P{len(jobs) + 1:05d}",
-                start_date=on,
-                end_date=None,
-                pay_frequency=_enum(
-                    convert.pay_frequency_from_proto, event.pay_frequency, "new_job.pay_frequency"
-                ),
-                annual_taxable_pay_pence=event.annual_taxable_pay_pence,
-            )
+        return rules.with_new_job(
+            person,
+            employer=employer,
+            payroll_id=job.payroll_id,
+            pay_frequency=_known(
+                convert.pay_frequency_from_proto, job.pay_frequency, "new_job.pay_frequency"
+            ),
+            annual_taxable_pay_pence=job.annual_taxable_pay_pence,
+            on=on,
         )
-        return dataclasses.replace(person, employments=tuple(jobs))
     if which == "pay_change":
-        if event.new_annual_taxable_pay_pence < 0:
+        change = request.pay_change
+        if change.new_annual_taxable_pay_pence < 0:
             raise InvalidArgument.field(
                 "pay_change.new_annual_taxable_pay_pence", "must not be negative"
             )
-        i, e = _employment(person, which, event.employment_id)
-        jobs[i] = dataclasses.replace(
-            e, pay_changes=(*e.pay_changes, (on, event.new_annual_taxable_pay_pence))
+        index = _employment(person, which, change.employment_id)
+        return rules.with_pay_change(
+            person, index, annual_pence=change.new_annual_taxable_pay_pence, on=on
         )
-        return dataclasses.replace(person, employments=tuple(jobs))
     if which == "job_loss":
-        i, e = _employment(person, which, event.employment_id)
-        jobs[i] = dataclasses.replace(
-            e, end_date=on, leaving_date_unreported=event.leaving_date_unreported
+        loss = request.job_loss
+        index = _employment(person, which, loss.employment_id)
+        return rules.with_job_loss(
+            person, index, on=on, leaving_date_unreported=loss.leaving_date_unreported
         )
-        return dataclasses.replace(person, employments=tuple(jobs))
     if which == "child_leaves_education":
+        leaving = request.child_leaves_education
         award = person.child_benefit
-        asked = answers.child_to_find(event.child)
-        found = find_child(award.children, asked) if award is not None else None
-        if award is None or found is None:
+        asked = gateway_convert.child_to_find(leaving.child)
+        found = rules.find_child(award.children, asked) if award is not None else None
+        if found is None:
             raise InvalidArgument.field(
                 "child_leaves_education.child", "is not a child on this person's award"
             )
         reason = (
-            _enum(
-                convert.end_reason_from_proto, event.end_reason, "child_leaves_education.end_reason"
+            _known(
+                convert.end_reason_from_proto,
+                leaving.end_reason,
+                "child_leaves_education.end_reason",
             )
-            if event.end_reason
-            else ChildBenefitEndReason.LEFT_APPROVED_EDUCATION
+            if leaving.end_reason
+            else None
         )
-        # The education was reported (that is why Child Benefit ran past 16); it now ends at the terminal date.
-        children = tuple(
-            dataclasses.replace(
-                c, end_date=_terminal_date(on), end_reason=reason, end_date_reported_on=on
-            )
-            if c is found
-            else c
-            for c in award.children
+        return rules.with_child_leaving_education(
+            person, found, reason=reason or ChildBenefitEndReason.LEFT_APPROVED_EDUCATION, on=on
         )
-        return dataclasses.replace(
-            person, child_benefit=dataclasses.replace(award, children=children)
-        )
-    return dataclasses.replace(person, date_of_death=on)  # death
+    return rules.with_death(person, on)
 
 
-def _enum(convert_fn, value: int, path: str):
+def _employment(person: Person, which: str, employment_id: str) -> int:
+    index = rules.find_employment(person, employment_id)
+    if index is None:
+        raise InvalidArgument.field(
+            f"{which}.employment_id", f"{employment_id!r} is not one of this person's employments"
+        )
+    return index
+
+
+def _known(convert_value: Callable[[int], T], value: int, path: str) -> T:
+    """A contract enum value this service knows, else INVALID_ARGUMENT naming the field."""
     try:
-        return convert_fn(value)
+        return convert_value(value)
     except ValueError:
         raise InvalidArgument.field(path, f"{value} is not a value this service knows") from None
-
-
-def _terminal_date(left: dt.date) -> dt.date:
-    """Child Benefit after leaving approved education runs to the next quarter-end terminal date (end of February,
-    May, August or November)."""
-    for month in (2, 5, 8, 11):
-        end = dt.date(left.year, month + 1, 1) - dt.timedelta(days=1)
-        if end >= left:
-            return end
-    return dt.date(left.year + 1, 3, 1) - dt.timedelta(days=1)
