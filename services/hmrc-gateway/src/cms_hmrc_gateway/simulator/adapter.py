@@ -25,11 +25,16 @@ from cms_simulation.population.rti import rti_payments
 from cms_simulation.population.tax_year import tax_year_end, tax_year_of, tax_year_start
 
 from ..port import (
+    Address,
     Answer,
+    Child,
+    ChildBenefitEndReason,
     ChildBenefitStatus,
     ChildToFind,
     EarnedIncome,
+    Employer,
     EmployerRecords,
+    Employment,
     EmploymentStatus,
     EmploymentStatusView,
     EmploymentView,
@@ -37,19 +42,22 @@ from ..port import (
     MatchOutcome,
     MatchResult,
     PayeIncome,
+    PayFrequency,
     PersonToMatch,
     RtiEmploymentIncome,
     RtiIncome,
+    RtiPayment,
+    SelfAssessment,
     UnearnedIncome,
     UnearnedIncomeYear,
 )
-from . import convert
 from .rules import find_child
 from .settings import SimulatedHmrcSettings
 
 POTENTIALLY_CEASED_AFTER_DAYS = 90  # no payment for this long and no leaving date reported
 
-Overrides = Callable[[str], model.Person | None]
+# Scenario people by NINO (simulator.service.Overrides), ahead of the generated population.
+OverrideLookup = Callable[[str], model.Person | None]
 
 
 def payments(
@@ -71,7 +79,7 @@ class SimulatedHmrc:
     def __init__(
         self,
         population: Population,
-        overrides: Overrides = lambda _nino: None,
+        overrides: OverrideLookup = lambda _nino: None,
         *,
         behaviour: ExternalSystemBehaviour | None = None,
     ):
@@ -81,7 +89,7 @@ class SimulatedHmrc:
 
     @classmethod
     def from_settings(
-        cls, settings: SimulatedHmrcSettings, *, clock: Clock, overrides: Overrides
+        cls, settings: SimulatedHmrcSettings, *, clock: Clock, overrides: OverrideLookup
     ) -> SimulatedHmrc:
         """The population and behaviour the settings describe, with the scenario overrides on top."""
         return cls(
@@ -184,7 +192,7 @@ class SimulatedHmrc:
             or (v.employment.end_date is not None and v.employment.end_date >= previous_year_start)
         ]
         views.sort(key=lambda v: (not v.live, -(v.last_payment_date or dt.date.min).toordinal()))
-        return Answer(match, EmployerRecords(tuple(views), convert.address_to_port(held.address)))
+        return Answer(match, EmployerRecords(tuple(views), address_to_port(held.address)))
 
     def live_employments(
         self, person: PersonToMatch, on: dt.date
@@ -291,13 +299,13 @@ class SimulatedHmrc:
         last = paid[-1].payment_date if paid else None
         if ended and not e.leaving_date_unreported:
             return EmploymentView(
-                convert.employment_to_port(e, end_reported=True), live=False, last_payment_date=last
+                employment_to_port(e, end_reported=True), live=False, last_payment_date=last
             )
         # Live as far as HMRC knows (an unreported leaving date never reaches HMRC).
         quiet_since = last or e.start_date
         ceased = (on - quiet_since).days > POTENTIALLY_CEASED_AFTER_DAYS
         return EmploymentView(
-            convert.employment_to_port(e, end_reported=False),
+            employment_to_port(e, end_reported=False),
             live=True,
             last_payment_date=last,
             potentially_ceased=ceased,
@@ -346,7 +354,7 @@ class SimulatedHmrc:
                 paye=paye,
                 self_assessment=None
                 if year.self_assessment is None
-                else convert.self_assessment_to_port(year.self_assessment),
+                else self_assessment_to_port(year.self_assessment),
             ),
         )
 
@@ -390,7 +398,7 @@ class SimulatedHmrc:
                 out.append(
                     RtiEmploymentIncome(
                         self.employment_view(e, end),
-                        tuple(convert.rti_payment_to_port(p) for p in paid),
+                        tuple(rti_payment_to_port(p) for p in paid),
                     )
                 )
                 total += sum(p.taxable_pay_pence for p in paid)
@@ -421,12 +429,12 @@ class SimulatedHmrc:
             )
         return ChildBenefitStatus(
             asked,
-            convert.child_to_port(found),
+            child_to_port(found),
             entitled=s.entitled,
             in_payment=s.in_payment,
             elected_not_to_be_paid=s.elected_not_to_be_paid,
             end_date=end,
-            end_reason=None if reason is None else convert.end_reason_to_port(reason),
+            end_reason=None if reason is None else end_reason_to_port(reason),
         )
 
 
@@ -437,4 +445,84 @@ def _ended(tax_year: str, on: dt.date) -> bool:
 
 def _unearned(u: model.UnearnedIncome | None) -> UnearnedIncome:
     """A filed return without unearned income is all zeros."""
-    return UnearnedIncome() if u is None else convert.unearned_to_port(u)
+    return UnearnedIncome() if u is None else unearned_to_port(u)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# The population's model as the port's types
+# ---------------------------------------------------------------------------------------------------------------
+
+
+def address_to_port(a: model.Address) -> Address:
+    return Address(a.lines, a.post_town, a.postcode, a.country)
+
+
+def employer_to_port(e: model.Employer) -> Employer:
+    return Employer(
+        e.name, address_to_port(e.address), e.telephone_number, e.paye_reference, e.armed_forces
+    )
+
+
+def employment_to_port(e: model.Employment, *, end_reported: bool) -> Employment:
+    """`end_reported`: HMRC knows the leaving date (else the employment has no end date as HMRC reports it)."""
+    return Employment(
+        employment_id=e.employment_id,
+        employer=employer_to_port(e.employer),
+        payroll_id=e.payroll_id,
+        start_date=e.start_date,
+        end_date=e.end_date if end_reported else None,
+        pay_frequency=PayFrequency[e.pay_frequency.name],
+        occupational_pension=e.occupational_pension,
+    )
+
+
+def rti_payment_to_port(p: model.RtiPayment) -> RtiPayment:
+    return RtiPayment(
+        payment_date=p.payment_date,
+        tax_year=p.tax_year,
+        week_number=p.week_number,
+        month_number=p.month_number,
+        taxable_pay_pence=p.taxable_pay_pence,
+        taxable_pay_to_date_pence=p.taxable_pay_to_date_pence,
+        employee_pension_contributions_pence=p.employee_pension_contributions_pence,
+        benefits_taxed_via_payroll_pence=p.benefits_taxed_via_payroll_pence,
+        tax_deducted_pence=p.tax_deducted_pence,
+        hours_worked_band=p.hours_worked_band,
+    )
+
+
+def self_assessment_to_port(sa: model.SelfAssessment) -> SelfAssessment:
+    return SelfAssessment(
+        return_received_date=sa.return_received_date,
+        employment_income_pence=sa.employment_income_pence,
+        self_employment_profit_pence=sa.self_employment_profit_pence,
+        partnership_profit_pence=sa.partnership_profit_pence,
+        trade_loss_relief_pence=sa.trade_loss_relief_pence,
+        pension_income_pence=sa.pension_income_pence,
+        taxable_benefits_pence=sa.taxable_benefits_pence,
+    )
+
+
+def unearned_to_port(u: model.UnearnedIncome) -> UnearnedIncome:
+    return UnearnedIncome(
+        uk_property_profit_pence=u.uk_property_profit_pence,
+        savings_interest_pence=u.savings_interest_pence,
+        uk_dividends_pence=u.uk_dividends_pence,
+        foreign_dividends_pence=u.foreign_dividends_pence,
+        other_income_pence=u.other_income_pence,
+    )
+
+
+def child_to_port(c: model.Child) -> Child:
+    return Child(
+        forenames=c.forenames,
+        surname=c.surname,
+        date_of_birth=c.date_of_birth,
+        child_reference_number=c.child_reference_number,
+        relationship_start_date=c.relationship_start_date,
+        approved_education_or_training_reported=c.approved_education_or_training_reported,
+    )
+
+
+def end_reason_to_port(reason: model.ChildBenefitEndReason) -> ChildBenefitEndReason:
+    return ChildBenefitEndReason[reason.name]

@@ -1,6 +1,8 @@
 """Conversions between the synthetic population's plain model (cms_simulation.population.model) and cms.hmrc.v1 messages.
 
-Pure functions: no gRPC, no SQL, no clock. `person_to_proto` / `person_from_proto` map the whole simulated person
+Pure functions: no gRPC, no SQL, no clock. Messages the API shares with the scenario service (employer, employment,
+Self Assessment, unearned income) go through the port's types (adapter.py) and the gateway's convert.py, so both
+services write them alike. `person_to_proto` / `person_from_proto` map the whole simulated person
 (HmrcScenarioService.SimulatedPerson) and `person_from_proto(person_to_proto(p)) == p` holds for every Person the
 model can express, except for these documented gaps:
 
@@ -49,6 +51,13 @@ from cms_simulation.population import model
 from .. import convert as gateway_convert
 from .. import port
 from ..income.rules import is_tax_year
+from .adapter import (
+    address_to_port,
+    employer_to_port,
+    employment_to_port,
+    self_assessment_to_port,
+    unearned_to_port,
+)
 
 T = TypeVar("T")
 
@@ -66,86 +75,6 @@ _QUIRKS = {q: scenario.DataQuirk.Value(f"DATA_QUIRK_{q.name}") for q in model.Da
 _QUIRKS_BACK = {v: k for k, v in _QUIRKS.items()}
 
 _NOT_ID_CHARACTERS = re.compile(r"[^A-Za-z0-9]+")
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# The population's model as the port's types (what the adapter answers with)
-# ---------------------------------------------------------------------------------------------------------------
-
-
-def address_to_port(a: model.Address) -> port.Address:
-    return port.Address(a.lines, a.post_town, a.postcode, a.country)
-
-
-def employer_to_port(e: model.Employer) -> port.Employer:
-    return port.Employer(
-        e.name, address_to_port(e.address), e.telephone_number, e.paye_reference, e.armed_forces
-    )
-
-
-def employment_to_port(e: model.Employment, *, end_reported: bool) -> port.Employment:
-    """`end_reported`: HMRC knows the leaving date (else the employment has no end date as HMRC reports it)."""
-    return port.Employment(
-        employment_id=e.employment_id,
-        employer=employer_to_port(e.employer),
-        payroll_id=e.payroll_id,
-        start_date=e.start_date,
-        end_date=e.end_date if end_reported else None,
-        pay_frequency=port.PayFrequency[e.pay_frequency.name],
-        occupational_pension=e.occupational_pension,
-    )
-
-
-def rti_payment_to_port(p: model.RtiPayment) -> port.RtiPayment:
-    return port.RtiPayment(
-        payment_date=p.payment_date,
-        tax_year=p.tax_year,
-        week_number=p.week_number,
-        month_number=p.month_number,
-        taxable_pay_pence=p.taxable_pay_pence,
-        taxable_pay_to_date_pence=p.taxable_pay_to_date_pence,
-        employee_pension_contributions_pence=p.employee_pension_contributions_pence,
-        benefits_taxed_via_payroll_pence=p.benefits_taxed_via_payroll_pence,
-        tax_deducted_pence=p.tax_deducted_pence,
-        hours_worked_band=p.hours_worked_band,
-    )
-
-
-def self_assessment_to_port(sa: model.SelfAssessment) -> port.SelfAssessment:
-    return port.SelfAssessment(
-        return_received_date=sa.return_received_date,
-        employment_income_pence=sa.employment_income_pence,
-        self_employment_profit_pence=sa.self_employment_profit_pence,
-        partnership_profit_pence=sa.partnership_profit_pence,
-        trade_loss_relief_pence=sa.trade_loss_relief_pence,
-        pension_income_pence=sa.pension_income_pence,
-        taxable_benefits_pence=sa.taxable_benefits_pence,
-    )
-
-
-def unearned_to_port(u: model.UnearnedIncome) -> port.UnearnedIncome:
-    return port.UnearnedIncome(
-        uk_property_profit_pence=u.uk_property_profit_pence,
-        savings_interest_pence=u.savings_interest_pence,
-        uk_dividends_pence=u.uk_dividends_pence,
-        foreign_dividends_pence=u.foreign_dividends_pence,
-        other_income_pence=u.other_income_pence,
-    )
-
-
-def child_to_port(c: model.Child) -> port.Child:
-    return port.Child(
-        forenames=c.forenames,
-        surname=c.surname,
-        date_of_birth=c.date_of_birth,
-        child_reference_number=c.child_reference_number,
-        relationship_start_date=c.relationship_start_date,
-        approved_education_or_training_reported=c.approved_education_or_training_reported,
-    )
-
-
-def end_reason_to_port(reason: model.ChildBenefitEndReason) -> port.ChildBenefitEndReason:
-    return port.ChildBenefitEndReason[reason.name]
 
 
 # ---------------------------------------------------------------------------------------------------------------
