@@ -24,8 +24,8 @@ from . import convert
 from .child_benefit import convert as child_benefit_convert
 from .child_benefit import service as child_benefit
 from .interests import convert as interests_convert
-from .interests import flows as interests
-from .interests import service as interest_records
+from .interests import flows as interest_flows
+from .interests import service as interests
 from .port import HmrcFeeds, HmrcPort
 
 ERROR_DOMAIN = "hmrc-gateway.cms.gov.uk"
@@ -170,7 +170,7 @@ class HmrcGatewayServicer(api_grpc.HmrcGatewayServiceServicer):
         person = convert.person(request.person)
 
         def register(s: Session) -> api.RegisterInterestResponse:
-            match, interest = interests.register(
+            match, interest = interest_flows.register(
                 s,
                 wanted=interests_convert.interest_from_request(request),
                 person=person,
@@ -203,7 +203,7 @@ class HmrcGatewayServicer(api_grpc.HmrcGatewayServiceServicer):
             request=request,
             response_type=pb.Interest,
             clock=self._clock,
-            execute=lambda s: interest_records.remove(
+            execute=lambda s: interests.remove(
                 s, interest_id=request.interest_id, clock=self._clock
             ),
         )
@@ -212,7 +212,7 @@ class HmrcGatewayServicer(api_grpc.HmrcGatewayServiceServicer):
         self, request: api.ListInterestsRequest, context: grpc.ServicerContext
     ) -> api.ListInterestsResponse:
         with self._sessions() as s:
-            found, next_page_token = interest_records.list_interests(
+            found, next_page_token = interests.list_interests(
                 s,
                 case_id=request.case_id,
                 nino=request.nino,
