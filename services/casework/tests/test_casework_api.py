@@ -504,7 +504,7 @@ def test_case_surveillance_with_the_agency_raises_service_requests_from_its_aler
 def test_an_rti_pay_rise_reported_by_hmrc_is_applied_past_the_tolerance(stack, clock):
     from cms.hmrc.v1 import hmrc_scenario_service_pb2 as hmrc_sc
     from cms.hmrc.v1 import hmrc_scenario_service_pb2_grpc as hmrc_sc_grpc
-    from cms_hmrc_gateway import feeds as hmrc_feeds
+    from cms_hmrc_gateway.interests import flows as hmrc_feeds
 
     case = stack.new_live_case()
     hmrc = stack.services["hmrc"]

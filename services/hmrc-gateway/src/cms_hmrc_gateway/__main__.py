@@ -1,3 +1,5 @@
+"""`python -m cms_hmrc_gateway`: the hmrc-gateway process (serve, migrate, replay-outbox)."""
+
 import sys
 
 from cms_hmrc_gateway.app import main

@@ -1,18 +1,51 @@
-"""hmrc-gateway's audit trail (cms_platform.audit): HMRC enquiries are recorded by NINO."""
+"""hmrc-gateway's audit trail (cms_platform.audit): every HMRC enquiry with its caller, interface (the operation
+being served), legal basis, case, service request and match outcome, the person recorded by normalised NINO
+(docs/domain/interfaces.md §1.8)."""
 
 from __future__ import annotations
 
-from sqlalchemy.orm import sessionmaker
+import datetime as dt
 
-from cms_platform.audit import AuditTrail
+from sqlalchemy import Index, String
+from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
+
+from cms_platform.audit import AuditColumns, AuditTrail
 from cms_platform.clock import Clock
-from cms_simulation.population import normalise_nino
+from cms_platform.db import Base
+from cms_platform.identifiers import normalise_nino
 
-from .models import AuditRecord
+
+class AuditRecord(AuditColumns, Base):
+    """One enquiry: who asked, through which interface, on what legal basis, for which case, and the outcome."""
+
+    __tablename__ = "audit_records"
+
+    nino: Mapped[str] = mapped_column(String(9))
+
+    __table_args__ = (Index("ix_audit_records_nino", "nino"),)
 
 
-def _row(*, subject: str, **fields) -> AuditRecord:
-    return AuditRecord(nino=normalise_nino(subject)[:9], **fields)
+def _row(
+    *,
+    at: dt.datetime,
+    caller: str,
+    interface: str,
+    legal_basis: str,
+    case_id: str,
+    service_request_id: str,
+    subject: str,
+    outcome: str,
+) -> AuditRecord:
+    return AuditRecord(
+        at=at,
+        caller=caller,
+        interface=interface,
+        legal_basis=legal_basis,
+        case_id=case_id,
+        service_request_id=service_request_id,
+        nino=normalise_nino(subject)[:9],
+        outcome=outcome,
+    )
 
 
 def audit_trail(sessions: sessionmaker, clock: Clock) -> AuditTrail:

@@ -1,160 +1,200 @@
-"""Conversions between the synthetic population's plain model (cms_simulation.population.model) and cms.hmrc.v1 messages.
-
-Pure functions: no gRPC, no SQL, no clock. `person_to_proto` / `person_from_proto` map the whole simulated person
-(HmrcScenarioService.SimulatedPerson) and `person_from_proto(person_to_proto(p)) == p` holds for every Person the
-model can express, except for these documented gaps:
-
-- `Person.sex`, `previous_surnames` and `benefit_awards` (DWP's view) are not HMRC's: kept from `keep_from` too.
-- `Person.other_parent_nino` has no proto field: `person_from_proto` takes it from `keep_from` (the record being
-  replaced, when there is one) and is "" otherwise.
-- An empty `Employment.employment_id` is not kept: an employment without an id is given one (see below).
-- `SimulatedPayeIncome` names its employment by PAYE reference and payroll id only, so `PayeIncome.employment_id`
-  comes back as the id of the person's employment with that PAYE reference and payroll id (the one overlapping the
-  tax year when several do), or the derived id when none does. A PayeIncome whose employment_id disagrees with that
-  does not round trip.
-
-Wire conventions:
-
-- Unset dates are unset message fields (never an all-zero Date in an output); an all-zero Date reads as None.
-- An employment whose leaving date the employer never reported (`leaving_date_unreported`) has no `end_date` on the
-  wire, as at HMRC. In a SimulatedPerson it is `potentially_ceased`, and the last day worked (the model's end_date,
-  known to the simulation only) travels as `last_payment_date`: it is where the payments stop. On input,
-  `potentially_ceased` sets `leaving_date_unreported`, and the last day worked is `end_date` when given, else
-  `last_payment_date`. For any other employment `last_payment_date` is derived from RTI by the gateway and ignored on
-  input.
-- `SimulatedEmployment.pay_changes` are the model's `Employment.pay_changes` (oldest first; on input a change dated
-  before the one listed ahead of it is refused, equal dates are allowed and the later one wins).
-- `SimulatedEmployment.payments` (explicit RTI payments) are not modelled: the simulator generates payments from the
-  annual figures. They are never written and are ignored on input.
-- `UnearnedIncome.total_unearned_income_pence` is derived (the sum) and ignored on input.
-- `SimulatedPerson.generated` is OUTPUT_ONLY in the contract but copied both ways here; the servicer decides what an
-  upsert stores.
-"""
+"""The HMRC port's terms ↔ the cms.hmrc.v1 contract: the identities a request asks about (checked, every bad field
+named) as the port's, and the port's answers as the API's responses. Dates, names, addresses and match results go
+through cms_platform.convert; the enums map by member name, checked at import."""
 
 from __future__ import annotations
 
 import datetime as dt
-import re
-
-from google.type import date_pb2
+from collections.abc import Sequence
 
 from cms.common.v1 import types_pb2 as common
-from cms.hmrc.v1 import hmrc_scenario_service_pb2 as scenario
-from cms.hmrc.v1 import resources_pb2 as hmrc
-from cms_platform.errors import ViolationCollector
-from cms_simulation.population import model
+from cms.hmrc.v1 import hmrc_service_pb2 as api
+from cms.hmrc.v1 import resources_pb2 as pb
+from cms_platform.convert import (
+    address_to_proto,
+    date_or_violation,
+    day_of,
+    match_result,
+    optional_date,
+    pb_date,
+    person_name,
+)
+from cms_platform.errors import InvalidArgument, ViolationCollector
+from cms_platform.identifiers import valid_crn, valid_nino
 
-# Built by name so that a value added on one side and not the other fails at import, not at run time.
-_PAY_FREQUENCIES = {
-    f: hmrc.PayFrequency.Value(f"PAY_FREQUENCY_{f.name}") for f in model.PayFrequency
-}
-_PAY_FREQUENCIES_BACK = {v: k for k, v in _PAY_FREQUENCIES.items()}
+from .income.rules import rti_window, tax_year_problem
+from .port import (
+    Answer,
+    ChildBenefitEndReason,
+    ChildBenefitStatus,
+    ChildToFind,
+    EarnedIncome,
+    Employer,
+    EmployerRecords,
+    EmploymentStatus,
+    EmploymentStatusView,
+    EmploymentView,
+    IncomeSource,
+    MatchOutcome,
+    MatchResult,
+    PayFrequency,
+    PersonToMatch,
+    RtiEmploymentIncome,
+    RtiIncome,
+    RtiPayment,
+    SelfAssessment,
+    UnearnedIncome,
+    UnearnedIncomeYear,
+)
+
+# Built by name, so a member added on one side and not the other fails at import, not at run time.
+_PAY_FREQUENCIES = {f: pb.PayFrequency.Value(f"PAY_FREQUENCY_{f.name}") for f in PayFrequency}
 _END_REASONS = {
-    r: hmrc.ChildBenefitEndReason.Value(f"CHILD_BENEFIT_END_REASON_{r.name}")
-    for r in model.ChildBenefitEndReason
+    r: pb.ChildBenefitEndReason.Value(f"CHILD_BENEFIT_END_REASON_{r.name}")
+    for r in ChildBenefitEndReason
 }
-_END_REASONS_BACK = {v: k for k, v in _END_REASONS.items()}
-_QUIRKS = {q: scenario.DataQuirk.Value(f"DATA_QUIRK_{q.name}") for q in model.DataQuirk}
-_QUIRKS_BACK = {v: k for k, v in _QUIRKS.items()}
-
-_TAX_YEAR = re.compile(r"([0-9]{4})-([0-9]{2})")
-_NOT_ID_CHARACTERS = re.compile(r"[^A-Za-z0-9]+")
+_EMPLOYMENT_STATUSES = {
+    s: pb.EmploymentStatus.Value(f"EMPLOYMENT_STATUS_{s.name}") for s in EmploymentStatus
+}
+_SOURCES = {s: pb.IncomeSource.Value(f"INCOME_SOURCE_{s.name}") for s in IncomeSource}
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# Values
-# ---------------------------------------------------------------------------------------------------------------
+# -- requests ------------------------------------------------------------------------------------------------------
 
 
-def date_to_proto(d: dt.date | None) -> date_pb2.Date:
-    """A date as a google.type.Date; None is the unset (all-zero) Date."""
-    return date_pb2.Date() if d is None else date_pb2.Date(year=d.year, month=d.month, day=d.day)
-
-
-def date_from_proto(d: date_pb2.Date) -> dt.date | None:
-    """A google.type.Date as a date; the unset (all-zero) Date is None.
-
-    Raises ValueError for a partial date (only some of year, month and day) or one not in the calendar."""
-    if not (d.year or d.month or d.day):
+def person_to_match(
+    identity: common.PersonIdentity, path: str, v: ViolationCollector
+) -> PersonToMatch | None:
+    """The identity HMRC matches on; a malformed NINO (NIM39110 prefix rules) is named, never looked up."""
+    ok = True
+    if not valid_nino(identity.nino):
+        v.add(
+            f"{path}.nino",
+            "is not a valid National Insurance number (two letters, six digits, A-D)",
+        )
+        ok = False
+    dob = date_or_violation(identity.date_of_birth, f"{path}.date_of_birth", v)
+    if not ok or dob is None:
         return None
-    if not (d.year and d.month and d.day):
-        raise ValueError("must be a full date (year, month and day)")
-    try:
-        return dt.date(d.year, d.month, d.day)
-    except ValueError as exc:
-        raise ValueError(f"is not a calendar date: {exc}") from None
+    return PersonToMatch(identity.nino, identity.name.forenames, identity.name.surname, dob)
 
 
-def _opt_date(d: dt.date | None) -> date_pb2.Date | None:
-    """For message constructors: None leaves the field unset."""
-    return None if d is None else date_to_proto(d)
+def person(identity: common.PersonIdentity, path: str = "person") -> PersonToMatch:
+    """As person_to_match, raising INVALID_ARGUMENT for a bad identity."""
+    v = ViolationCollector()
+    found = person_to_match(identity, path, v)
+    v.raise_if_any()
+    assert found is not None  # every way to None added a violation
+    return found
 
 
-def is_tax_year(tax_year: str) -> bool:
-    """HMRC's "YYYY-YY" form with the second part the first plus one, e.g. "2024-25" (and "2099-00")."""
-    m = _TAX_YEAR.fullmatch(tax_year)
-    return m is not None and (int(m[1]) + 1) % 100 == int(m[2])
+def child_from_request(
+    child: pb.ChildIdentity, path: str, v: ViolationCollector
+) -> ChildToFind | None:
+    if child.child_reference_number and not valid_crn(child.child_reference_number):
+        v.add(
+            f"{path}.child_reference_number", "is not a valid Child Reference Number (NINO format)"
+        )
+    dob = date_or_violation(child.date_of_birth, f"{path}.date_of_birth", v)
+    if dob is None:
+        return None
+    return ChildToFind(child.name.forenames, child.name.surname, dob, child.child_reference_number)
 
 
-def pay_frequency_to_proto(f: model.PayFrequency) -> int:
-    return _PAY_FREQUENCIES[f]
+def children_from_request(
+    children: Sequence[pb.ChildIdentity], path: str, v: ViolationCollector
+) -> list[ChildToFind]:
+    """The children asked about, each bad field named as `path[i].…` (a bad child is left out)."""
+    found = [child_from_request(c, f"{path}[{i}]", v) for i, c in enumerate(children)]
+    return [c for c in found if c is not None]
 
 
-def pay_frequency_from_proto(value: int) -> model.PayFrequency:
-    """Raises ValueError for UNSPECIFIED or a value this service does not know."""
-    try:
-        return _PAY_FREQUENCIES_BACK[value]
-    except KeyError:
-        raise ValueError(f"{value} is not a pay frequency") from None
+def child_to_find(child: pb.ChildIdentity) -> ChildToFind:
+    """A child the CMS already holds (an interest's watched child): a partial date finds by CRN alone."""
+    return ChildToFind(
+        child.name.forenames,
+        child.name.surname,
+        day_of(child.date_of_birth),
+        child.child_reference_number,
+    )
 
 
-def end_reason_to_proto(reason: model.ChildBenefitEndReason | None) -> int:
+def check_other_child_categories(
+    request: api.VerifyChildBenefitInPaymentForOtherChildrenRequest, v: ViolationCollector
+) -> None:
+    """Each child is a relevant other child or a child in a family-based arrangement."""
+    categories = (
+        api.OTHER_CHILD_CATEGORY_RELEVANT_OTHER_CHILD,
+        api.OTHER_CHILD_CATEGORY_FAMILY_BASED_ARRANGEMENT,
+    )
+    for i, c in enumerate(request.children):
+        if c.category not in categories:
+            v.add(
+                f"children[{i}].category", "choose RELEVANT_OTHER_CHILD or FAMILY_BASED_ARRANGEMENT"
+            )
+
+
+def tax_year(tax_year: str, today: dt.date, path: str = "tax_year") -> str:
+    """The tax year asked about ("" for the latest HMRC holds), INVALID_ARGUMENT when HMRC cannot answer for it."""
+    if not tax_year:
+        return ""
+    problem = tax_year_problem(tax_year, today)
+    if problem:
+        raise InvalidArgument.field(path, problem)
+    return tax_year
+
+
+def rti_period(
+    request: api.GetRtiCurrentIncomeRequest, today: dt.date, v: ViolationCollector
+) -> tuple[dt.date, dt.date]:
+    """The payment dates asked about: the RTI window up to today unless a period is given (an open end: today)."""
+    start, end = rti_window(today)
+    if request.HasField("payment_period"):
+        period = request.payment_period
+        start = date_or_violation(period.start_date, "payment_period.start_date", v) or start
+        if period.HasField("end_date") and (
+            period.end_date.year or period.end_date.month or period.end_date.day
+        ):
+            end = date_or_violation(period.end_date, "payment_period.end_date", v) or end
+        if end < start:
+            v.add("payment_period.end_date", "is before the start date")
+        if end > today:
+            v.add("payment_period.end_date", "is in the future")
+    return start, end
+
+
+# -- values --------------------------------------------------------------------------------------------------------
+
+
+def match_to_proto(m: MatchResult) -> common.MatchResult:
+    return match_result(found=m.outcome is not MatchOutcome.NOT_FOUND, failed_rules=m.failed_rules)
+
+
+def outcome_name(outcome: common.MatchOutcome.ValueType) -> str:
+    """A contract MatchOutcome as the audit records it ("MATCHED")."""
+    return common.MatchOutcome.Name(outcome).removeprefix("MATCH_OUTCOME_")
+
+
+def income_source_to_proto(source: IncomeSource) -> pb.IncomeSource.ValueType:
+    return _SOURCES[source]
+
+
+def end_reason_to_proto(reason: ChildBenefitEndReason | None) -> pb.ChildBenefitEndReason.ValueType:
     """None (no end reason held) is CHILD_BENEFIT_END_REASON_UNSPECIFIED."""
-    return hmrc.CHILD_BENEFIT_END_REASON_UNSPECIFIED if reason is None else _END_REASONS[reason]
+    return pb.CHILD_BENEFIT_END_REASON_UNSPECIFIED if reason is None else _END_REASONS[reason]
 
 
-def end_reason_from_proto(value: int) -> model.ChildBenefitEndReason | None:
-    """UNSPECIFIED is None; raises ValueError for a value this service does not know."""
-    if value == hmrc.CHILD_BENEFIT_END_REASON_UNSPECIFIED:
-        return None
-    try:
-        return _END_REASONS_BACK[value]
-    except KeyError:
-        raise ValueError(f"{value} is not a Child Benefit end reason") from None
-
-
-def quirk_to_proto(q: model.DataQuirk) -> int:
-    return _QUIRKS[q]
-
-
-def quirk_from_proto(value: int) -> model.DataQuirk:
-    """Raises ValueError for UNSPECIFIED or a value this service does not know."""
-    try:
-        return _QUIRKS_BACK[value]
-    except KeyError:
-        raise ValueError(f"{value} is not a data quirk") from None
-
-
-# ---------------------------------------------------------------------------------------------------------------
-# Messages
-# ---------------------------------------------------------------------------------------------------------------
-
-
-def address_to_proto(a: model.Address) -> common.Address:
-    return common.Address(
-        lines=list(a.lines), post_town=a.post_town, postcode=a.postcode, country=a.country
+def components_to_proto(i: EarnedIncome) -> pb.EarnedIncomeComponents:
+    return pb.EarnedIncomeComponents(
+        employment_income_pence=i.employment_income_pence,
+        pension_income_pence=i.pension_income_pence,
+        taxable_benefits_pence=i.taxable_benefits_pence,
+        trading_profit_pence=i.trading_profit_pence,
     )
 
 
-def address_from_proto(msg: common.Address) -> model.Address:
-    """Copied as held: an empty country stays empty (the model's "GB" default is not applied)."""
-    return model.Address(
-        lines=tuple(msg.lines), post_town=msg.post_town, postcode=msg.postcode, country=msg.country
-    )
-
-
-def employer_to_proto(e: model.Employer) -> hmrc.Employer:
-    return hmrc.Employer(
+def employer_to_proto(e: Employer) -> pb.Employer:
+    return pb.Employer(
         name=e.name,
         address=address_to_proto(e.address),
         telephone_number=e.telephone_number,
@@ -163,61 +203,25 @@ def employer_to_proto(e: model.Employer) -> hmrc.Employer:
     )
 
 
-def employer_from_proto(msg: hmrc.Employer) -> model.Employer:
-    return model.Employer(
-        name=msg.name,
-        address=address_from_proto(msg.address),
-        telephone_number=msg.telephone_number,
-        paye_reference=msg.paye_reference,
-        armed_forces=msg.armed_forces,
-    )
-
-
-def employment_to_proto(
-    e: model.Employment,
-    *,
-    last_payment_date: dt.date | None = None,
-    potentially_ceased: bool = False,
-) -> hmrc.Employment:
-    """The employment as HMRC reports it. HMRC never reports the end date of an employment whose leaving date the
-    employer did not report (`leaving_date_unreported`): end_date is then unset. `last_payment_date` and
-    `potentially_ceased` come from the RTI payments and the clock, which the model does not hold."""
-    return hmrc.Employment(
+def employment_to_proto(view: EmploymentView) -> pb.Employment:
+    """The employment as HMRC reports it on the date asked about (no end date while it looks live)."""
+    e = view.employment
+    return pb.Employment(
         employment_id=e.employment_id,
         employer=employer_to_proto(e.employer),
         payroll_id=e.payroll_id,
-        start_date=date_to_proto(e.start_date),
-        end_date=None if e.leaving_date_unreported else _opt_date(e.end_date),
-        pay_frequency=pay_frequency_to_proto(e.pay_frequency),
-        last_payment_date=_opt_date(last_payment_date),
-        potentially_ceased=potentially_ceased,
+        start_date=pb_date(e.start_date),
+        end_date=optional_date(e.end_date),
+        pay_frequency=_PAY_FREQUENCIES[e.pay_frequency],
+        last_payment_date=optional_date(view.last_payment_date),
+        potentially_ceased=view.potentially_ceased,
         occupational_pension=e.occupational_pension,
     )
 
 
-def simulated_employment_to_proto(e: model.Employment) -> scenario.SimulatedEmployment:
-    """The employment with its annual figures and pay changes. An unreported leaving is `potentially_ceased` with the last day
-    worked as `last_payment_date` (see the module docstring); explicit `payments` are not modelled."""
-    unreported = e.leaving_date_unreported
-    return scenario.SimulatedEmployment(
-        employment=employment_to_proto(
-            e, last_payment_date=e.end_date if unreported else None, potentially_ceased=unreported
-        ),
-        annual_taxable_pay_pence=e.annual_taxable_pay_pence,
-        annual_employee_pension_contributions_pence=e.annual_employee_pension_contributions_pence,
-        annual_benefits_taxed_via_payroll_pence=e.annual_benefits_in_kind_pence,
-        pay_changes=[
-            scenario.ScheduledPay(
-                effective_date=date_to_proto(since), annual_taxable_pay_pence=annual
-            )
-            for since, annual in e.pay_changes
-        ],
-    )
-
-
-def rti_payment_to_proto(p: model.RtiPayment) -> hmrc.RtiPayment:
-    return hmrc.RtiPayment(
-        payment_date=date_to_proto(p.payment_date),
+def rti_payment_to_proto(p: RtiPayment) -> pb.RtiPayment:
+    return pb.RtiPayment(
+        payment_date=pb_date(p.payment_date),
         tax_year=p.tax_year,
         week_number=p.week_number,
         month_number=p.month_number,
@@ -230,19 +234,18 @@ def rti_payment_to_proto(p: model.RtiPayment) -> hmrc.RtiPayment:
     )
 
 
-def child_identity_to_proto(child: model.Child) -> hmrc.ChildIdentity:
-    return hmrc.ChildIdentity(
-        name=common.PersonName(forenames=child.forenames, surname=child.surname),
-        date_of_birth=date_to_proto(child.date_of_birth),
-        child_reference_number=child.child_reference_number,
+def rti_employment_to_proto(income: RtiEmploymentIncome) -> pb.RtiEmploymentIncome:
+    return pb.RtiEmploymentIncome(
+        employment=employment_to_proto(income.employment),
+        payments=[rti_payment_to_proto(p) for p in income.payments],
     )
 
 
-def unearned_to_proto(tax_year: str, u: model.UnearnedIncome | None) -> hmrc.UnearnedIncome:
+def unearned_to_proto(tax_year: str, u: UnearnedIncome | None) -> pb.UnearnedIncome:
     """None (no Self Assessment return for the year) is a not-filed answer with every amount zero."""
     if u is None:
-        return hmrc.UnearnedIncome(tax_year=tax_year, self_assessment_return_filed=False)
-    return hmrc.UnearnedIncome(
+        return pb.UnearnedIncome(tax_year=tax_year, self_assessment_return_filed=False)
+    return pb.UnearnedIncome(
         tax_year=tax_year,
         self_assessment_return_filed=True,
         uk_property_profit_pence=u.uk_property_profit_pence,
@@ -254,22 +257,16 @@ def unearned_to_proto(tax_year: str, u: model.UnearnedIncome | None) -> hmrc.Une
     )
 
 
-def unearned_from_proto(msg: hmrc.UnearnedIncome) -> model.UnearnedIncome | None:
-    """None when no return was filed; the total is derived, so the message's total is not read."""
-    if not msg.self_assessment_return_filed:
-        return None
-    return model.UnearnedIncome(
-        uk_property_profit_pence=msg.uk_property_profit_pence,
-        savings_interest_pence=msg.savings_interest_pence,
-        uk_dividends_pence=msg.uk_dividends_pence,
-        foreign_dividends_pence=msg.foreign_dividends_pence,
-        other_income_pence=msg.other_income_pence,
-    )
+def unearned_year_to_proto(year: UnearnedIncomeYear | None) -> pb.UnearnedIncome:
+    """None (nothing held) reads as no return filed, for no tax year."""
+    if year is None:
+        return unearned_to_proto("", None)
+    return unearned_to_proto(year.tax_year, year.unearned)
 
 
-def self_assessment_to_proto(sa: model.SelfAssessment) -> hmrc.SelfAssessmentIncomeBreakdown:
-    return hmrc.SelfAssessmentIncomeBreakdown(
-        return_received_date=date_to_proto(sa.return_received_date),
+def self_assessment_to_proto(sa: SelfAssessment) -> pb.SelfAssessmentIncomeBreakdown:
+    return pb.SelfAssessmentIncomeBreakdown(
+        return_received_date=pb_date(sa.return_received_date),
         employment_income_pence=sa.employment_income_pence,
         self_employment_profit_pence=sa.self_employment_profit_pence,
         partnership_profit_pence=sa.partnership_profit_pence,
@@ -279,392 +276,155 @@ def self_assessment_to_proto(sa: model.SelfAssessment) -> hmrc.SelfAssessmentInc
     )
 
 
-def paye_income_to_proto(pi: model.PayeIncome) -> scenario.SimulatedPayeIncome:
-    """The employment is named by PAYE reference and payroll id only (no employment_id on the wire)."""
-    return scenario.SimulatedPayeIncome(
-        paye_reference=pi.paye_reference,
-        payroll_id=pi.payroll_id,
-        taxable_pay_pence=pi.taxable_pay_pence,
-        taxable_benefits_pence=pi.taxable_benefits_pence,
-        employee_pension_contributions_pence=pi.employee_pension_contributions_pence,
-        tax_deducted_pence=pi.tax_deducted_pence,
+def child_status_to_proto(s: ChildBenefitStatus) -> pb.ChildBenefitChildStatus:
+    asked = pb.ChildIdentity(
+        name=person_name(s.asked.forenames, s.asked.surname),
+        date_of_birth=pb_date(s.asked.date_of_birth),
+        child_reference_number=s.asked.child_reference_number,
+    )
+    if s.found is None:
+        return pb.ChildBenefitChildStatus(child=asked, child_match=common.MATCH_OUTCOME_NOT_FOUND)
+    asked.child_reference_number = s.found.child_reference_number
+    return pb.ChildBenefitChildStatus(
+        child=asked,
+        child_match=common.MATCH_OUTCOME_MATCHED,
+        entitled=s.entitled,
+        in_payment=s.in_payment,
+        elected_not_to_be_paid=s.elected_not_to_be_paid,
+        relationship_start_date=pb_date(s.found.relationship_start_date),
+        end_reason=end_reason_to_proto(s.end_reason)
+        if s.end_date
+        else pb.CHILD_BENEFIT_END_REASON_UNSPECIFIED,
+        end_date=optional_date(s.end_date),
+        approved_education_or_training_reported=s.found.approved_education_or_training_reported,
     )
 
 
-def tax_year_to_proto(y: model.TaxYearIncome) -> scenario.SimulatedTaxYear:
-    return scenario.SimulatedTaxYear(
-        tax_year=y.tax_year,
-        paye_income=[paye_income_to_proto(pi) for pi in y.paye],
-        self_assessment=None
-        if y.self_assessment is None
-        else self_assessment_to_proto(y.self_assessment),
-        unearned_income=None if y.unearned is None else unearned_to_proto(y.tax_year, y.unearned),
+# -- responses -----------------------------------------------------------------------------------------------------
+
+
+def receiving_child_benefit_response(
+    answer: Answer[list[ChildBenefitStatus]],
+) -> api.VerifyReceivingParentReceivingChildBenefitResponse:
+    statuses = answer.data or []
+    return api.VerifyReceivingParentReceivingChildBenefitResponse(
+        match=match_to_proto(answer.match),
+        receiving_child_benefit=any(s.entitled for s in statuses),
+        children=[child_status_to_proto(s) for s in statuses],
     )
 
 
-def child_benefit_to_proto(award: model.ChildBenefitAward) -> scenario.SimulatedChildBenefitAward:
-    return scenario.SimulatedChildBenefitAward(
-        child_benefit_reference=award.reference,
-        award_start_date=date_to_proto(award.award_start_date),
-        award_end_date=_opt_date(award.award_end_date),
-        elected_not_to_be_paid=award.elected_not_to_be_paid,
-        children=[
-            scenario.SimulatedChild(
-                identity=child_identity_to_proto(c),
-                relationship_start_date=date_to_proto(c.relationship_start_date),
-                end_date=_opt_date(c.end_date),
-                end_reason=end_reason_to_proto(c.end_reason),
-                approved_education_or_training_reported=c.approved_education_or_training_reported,
-                end_date_reported=_opt_date(c.end_date_reported_on),
+def other_children_response(
+    answer: Answer[list[ChildBenefitStatus]],
+) -> api.VerifyChildBenefitInPaymentForOtherChildrenResponse:
+    return api.VerifyChildBenefitInPaymentForOtherChildrenResponse(
+        match=match_to_proto(answer.match),
+        children=[child_status_to_proto(s) for s in answer.data or []],
+    )
+
+
+def end_date_response(
+    answer: Answer[list[ChildBenefitStatus]],
+) -> api.RequestChildBenefitEndDateResponse:
+    out = api.RequestChildBenefitEndDateResponse(match=match_to_proto(answer.match))
+    if answer.data:
+        out.child_status.CopyFrom(child_status_to_proto(answer.data[0]))
+    return out
+
+
+def employment_status_response(
+    answer: Answer[EmploymentStatusView],
+) -> api.GetPayingParentEmploymentStatusResponse:
+    out = api.GetPayingParentEmploymentStatusResponse(match=match_to_proto(answer.match))
+    if answer.data:
+        d = answer.data
+        out.employment_status = _EMPLOYMENT_STATUSES[d.status]
+        out.live_employments.extend(employment_to_proto(e) for e in d.live_employments)
+        out.self_assessment_registered = d.self_assessment_registered
+        out.latest_self_employment_tax_year = d.latest_self_employment_tax_year
+    return out
+
+
+def employer_records_response(
+    answer: Answer[EmployerRecords],
+) -> api.LocatePayingParentEmployerRecordsResponse:
+    out = api.LocatePayingParentEmployerRecordsResponse(match=match_to_proto(answer.match))
+    if answer.data:
+        out.employments.extend(employment_to_proto(e) for e in answer.data.employments)
+        if answer.data.address:
+            out.hmrc_held_address.CopyFrom(address_to_proto(answer.data.address))
+    return out
+
+
+def deduction_from_earnings_response(
+    answer: Answer[tuple[EmploymentView, ...]],
+) -> api.GetEmploymentDetailsForDeductionFromEarningsResponse:
+    out = api.GetEmploymentDetailsForDeductionFromEarningsResponse(
+        match=match_to_proto(answer.match)
+    )
+    out.employments.extend(employment_to_proto(e) for e in answer.data or ())
+    return out
+
+
+def earned_income_response(answer: Answer[EarnedIncome]) -> api.GetSummaryOfEarnedIncomeResponse:
+    out = api.GetSummaryOfEarnedIncomeResponse(match=match_to_proto(answer.match))
+    i = answer.data
+    if i is not None:
+        out.income_data_held = True
+        out.tax_year = i.tax_year
+        out.gross_income_pence = i.gross_income_pence
+        out.source = _SOURCES[i.source]
+        out.components.CopyFrom(components_to_proto(i))
+    return out
+
+
+def breakdown_response(
+    answer: Answer[EarnedIncome], tax_year: str
+) -> api.GetBreakdownOfIncomeSummaryResponse:
+    """The year broken down; with no data, the year asked about (if one was) and nothing else."""
+    out = api.GetBreakdownOfIncomeSummaryResponse(match=match_to_proto(answer.match))
+    i = answer.data
+    if i is not None:
+        out.income_data_held = True
+        out.tax_year = i.tax_year
+        out.gross_income_pence = i.gross_income_pence
+        out.source = _SOURCES[i.source]
+        out.components.CopyFrom(components_to_proto(i))
+        for paye in i.paye:
+            out.employments.add(
+                employment=employment_to_proto(paye.employment),
+                taxable_pay_pence=paye.taxable_pay_pence,
+                taxable_benefits_pence=paye.taxable_benefits_pence,
+                employee_pension_contributions_pence=paye.employee_pension_contributions_pence,
+                tax_deducted_pence=paye.tax_deducted_pence,
             )
-            for c in award.children
-        ],
-    )
+        if i.self_assessment is not None:
+            out.self_assessment.CopyFrom(self_assessment_to_proto(i.self_assessment))
+    elif tax_year:
+        out.tax_year = tax_year
+    return out
 
 
-def person_to_proto(p: model.Person) -> scenario.SimulatedPerson:
-    """Everything the HMRC simulator holds about the person. `other_parent_nino` has no field (see the docstring)."""
-    return scenario.SimulatedPerson(
-        identity=common.PersonIdentity(
-            nino=p.nino,
-            name=common.PersonName(title=p.title, forenames=p.forenames, surname=p.surname),
-            date_of_birth=date_to_proto(p.date_of_birth),
-        ),
-        address=address_to_proto(p.address),
-        date_of_death=_opt_date(p.date_of_death),
-        restricted=p.restricted,
-        partner_nino=p.partner_nino,
-        self_assessment_utr=p.self_assessment_utr,
-        self_employed=p.self_employed,
-        employments=[simulated_employment_to_proto(e) for e in p.employments],
-        tax_years=[tax_year_to_proto(y) for y in p.tax_years],
-        child_benefit=None if p.child_benefit is None else child_benefit_to_proto(p.child_benefit),
-        quirks=sorted(_QUIRKS[q] for q in p.quirks),
-        generated=p.generated,
-    )
+def unearned_income_response(answer: Answer[UnearnedIncomeYear]) -> api.GetUnearnedIncomeResponse:
+    out = api.GetUnearnedIncomeResponse(match=match_to_proto(answer.match))
+    if answer.data is not None:
+        out.unearned_income.CopyFrom(unearned_year_to_proto(answer.data))
+    return out
 
 
-# ---------------------------------------------------------------------------------------------------------------
-# SimulatedPerson -> Person, with every bad field named
-# ---------------------------------------------------------------------------------------------------------------
+def register_interest_response(
+    match: MatchResult, interest: pb.Interest | None
+) -> api.RegisterInterestResponse:
+    """The match and, for a full match, the interest registered."""
+    out = api.RegisterInterestResponse(match=match_to_proto(match))
+    if interest is not None:
+        out.interest.CopyFrom(interest)
+    return out
 
 
-def derived_employment_id(nino: str, paye_reference: str, payroll_id: str) -> str:
-    """The stable id of an employment that arrives without one: "{nino}-{paye_reference}-{payroll_id}" with every run
-    of characters other than ASCII letters and digits made one "-" (e.g. "AB123456C-247-A1987CB-P001")."""
-    return _NOT_ID_CHARACTERS.sub("-", f"{nino}-{paye_reference}-{payroll_id}").strip("-")
-
-
-def person_from_proto(
-    msg: scenario.SimulatedPerson, *, keep_from: model.Person | None = None
-) -> model.Person:
-    """The person a SimulatedPerson describes (e.g. an UpsertPerson request).
-
-    `keep_from` is the record the message replaces, if any (normally the one held for the same NINO). It supplies
-    what the message cannot carry: `other_parent_nino` (no proto field; "" without keep_from), and the id of an
-    employment that arrives without one but has the PAYE reference and payroll id of one of keep_from's employments
-    (the contract: an upsert keeps the id of such an employment). Any other employment without an id gets
-    `derived_employment_id(...)`, with "-2", "-3", ... added if that id is already taken.
-
-    Raises InvalidArgument listing every bad field, named by its path in the SimulatedPerson (e.g. `identity.nino`,
-    `employments[0].employment.employer.paye_reference`, `tax_years[1].tax_year`).
-    """
-    v = ViolationCollector()
-    identity = msg.identity
-    if not identity.nino.strip():
-        v.add("identity.nino", "is required")
-    date_of_birth = _date(identity.date_of_birth, "identity.date_of_birth", v, required=True)
-    date_of_death = _date(msg.date_of_death, "date_of_death", v)
-    employments = _employments_from_proto(msg, keep_from, v)
-    tax_years = tuple(
-        _tax_year_from_proto(y, f"tax_years[{n}]", identity.nino, employments, v)
-        for n, y in enumerate(msg.tax_years)
-    )
-    child_benefit = (
-        _child_benefit_from_proto(msg.child_benefit, v) if msg.HasField("child_benefit") else None
-    )
-    quirks = frozenset(
-        q
-        for n, value in enumerate(msg.quirks)
-        if (q := _enum(value, quirk_from_proto, f"quirks[{n}]", v, required=False)) is not None
-    )
-    v.raise_if_any()
-    return model.Person(
-        nino=identity.nino,
-        title=identity.name.title,
-        forenames=identity.name.forenames,
-        surname=identity.name.surname,
-        date_of_birth=date_of_birth,
-        address=address_from_proto(msg.address),
-        partner_nino=msg.partner_nino,
-        other_parent_nino=keep_from.other_parent_nino if keep_from is not None else "",
-        # DWP facts HMRC's view does not hold: kept from the record replaced.
-        sex=keep_from.sex if keep_from is not None else "",
-        previous_surnames=keep_from.previous_surnames if keep_from is not None else (),
-        benefit_awards=keep_from.benefit_awards if keep_from is not None else (),
-        self_assessment_utr=msg.self_assessment_utr,
-        self_employed=msg.self_employed,
-        employments=tuple(employments),
-        tax_years=tax_years,
-        child_benefit=child_benefit,
-        date_of_death=date_of_death,
-        restricted=msg.restricted,
-        quirks=quirks,
-        generated=msg.generated,
-    )
-
-
-def _date(
-    d: date_pb2.Date, path: str, v: ViolationCollector, *, required: bool = False
-) -> dt.date | None:
-    try:
-        value = date_from_proto(d)
-    except ValueError as exc:
-        v.add(path, str(exc))
-        return None
-    if value is None and required:
-        v.add(path, "is required")
-    return value
-
-
-def _enum(value: int, convert, path: str, v: ViolationCollector, *, required: bool = True):
-    if value == 0 and required:
-        v.add(path, "is required")
-        return None
-    try:
-        return convert(value)
-    except ValueError as exc:
-        v.add(path, str(exc))
-        return None
-
-
-def _employments_from_proto(
-    msg: scenario.SimulatedPerson, keep_from: model.Person | None, v: ViolationCollector
-) -> list[model.Employment]:
-    nino = msg.identity.nino
-    taken = {s.employment.employment_id for s in msg.employments if s.employment.employment_id}
-    explicit: dict[str, int] = {}
-    previous: dict[tuple[str, str], list[str]] = {}
-    for e in keep_from.employments if keep_from is not None else ():
-        previous.setdefault((e.employer.paye_reference, e.payroll_id), []).append(e.employment_id)
-
-    employments = []
-    for n, s in enumerate(msg.employments):
-        path = f"employments[{n}].employment"
-        if not s.HasField("employment"):
-            v.add(path, "is required")
-            continue
-        # s.payments (explicit RTI payments) are not modelled: payments are generated from the annual figures.
-        e = s.employment
-        employer = employer_from_proto(e.employer)
-        if not employer.paye_reference.strip():
-            v.add(f"{path}.employer.paye_reference", "is required")
-        start_date = _date(e.start_date, f"{path}.start_date", v, required=True)
-        end_date = _date(e.end_date, f"{path}.end_date", v)
-        last_payment_date = _date(e.last_payment_date, f"{path}.last_payment_date", v)
-        pay_frequency = _enum(e.pay_frequency, pay_frequency_from_proto, f"{path}.pay_frequency", v)
-        if e.potentially_ceased and end_date is None:
-            end_date = last_payment_date  # the last day worked: payments stop there (see the module docstring)
-        pay_changes = []
-        for k, change in enumerate(s.pay_changes):
-            change_path = f"employments[{n}].pay_changes[{k}].effective_date"
-            since = _date(change.effective_date, change_path, v, required=True)
-            if (
-                since is not None
-                and pay_changes
-                and pay_changes[-1][0] is not None
-                and since < pay_changes[-1][0]
-            ):
-                v.add(
-                    change_path,
-                    f"must not be before pay_changes[{k - 1}].effective_date (oldest first)",
-                )
-            pay_changes.append((since, change.annual_taxable_pay_pence))
-
-        if e.employment_id:
-            employment_id = e.employment_id
-            if employment_id in explicit:
-                v.add(f"{path}.employment_id", f"duplicates employments[{explicit[employment_id]}]")
-            explicit.setdefault(employment_id, n)
-        else:
-            kept = [
-                i
-                for i in previous.get((employer.paye_reference, e.payroll_id), ())
-                if i and i not in taken
-            ]
-            employment_id = (
-                kept[0]
-                if kept
-                else _unused(
-                    derived_employment_id(nino, employer.paye_reference, e.payroll_id), taken
-                )
-            )
-            taken.add(employment_id)
-
-        employments.append(
-            model.Employment(
-                employment_id=employment_id,
-                employer=employer,
-                payroll_id=e.payroll_id,
-                start_date=start_date,
-                end_date=end_date,
-                pay_frequency=pay_frequency,
-                annual_taxable_pay_pence=s.annual_taxable_pay_pence,
-                annual_employee_pension_contributions_pence=s.annual_employee_pension_contributions_pence,
-                annual_benefits_in_kind_pence=s.annual_benefits_taxed_via_payroll_pence,
-                occupational_pension=e.occupational_pension,
-                leaving_date_unreported=e.potentially_ceased,
-                pay_changes=tuple(pay_changes),
-            )
-        )
-    return employments
-
-
-def _unused(candidate: str, taken: set[str]) -> str:
-    if candidate not in taken:
-        return candidate
-    n = 2
-    while f"{candidate}-{n}" in taken:
-        n += 1
-    return f"{candidate}-{n}"
-
-
-def _tax_year_from_proto(
-    y: scenario.SimulatedTaxYear,
-    path: str,
-    nino: str,
-    employments: list[model.Employment],
-    v: ViolationCollector,
-) -> model.TaxYearIncome:
-    valid_year = is_tax_year(y.tax_year)
-    if not valid_year:
-        v.add(
-            f"{path}.tax_year",
-            'must be a tax year like "2024-25" (the second part the first plus one)',
-        )
-    paye = []
-    for j, pi in enumerate(y.paye_income):
-        if not pi.paye_reference.strip():
-            v.add(f"{path}.paye_income[{j}].paye_reference", "is required")
-        paye.append(
-            model.PayeIncome(
-                employment_id=_paye_employment_id(
-                    pi, y.tax_year if valid_year else None, nino, employments
-                ),
-                paye_reference=pi.paye_reference,
-                payroll_id=pi.payroll_id,
-                taxable_pay_pence=pi.taxable_pay_pence,
-                taxable_benefits_pence=pi.taxable_benefits_pence,
-                employee_pension_contributions_pence=pi.employee_pension_contributions_pence,
-                tax_deducted_pence=pi.tax_deducted_pence,
-            )
-        )
-
-    self_assessment = None
-    if y.HasField("self_assessment"):
-        sa = y.self_assessment
-        self_assessment = model.SelfAssessment(
-            return_received_date=_date(
-                sa.return_received_date,
-                f"{path}.self_assessment.return_received_date",
-                v,
-                required=True,
-            ),
-            employment_income_pence=sa.employment_income_pence,
-            self_employment_profit_pence=sa.self_employment_profit_pence,
-            partnership_profit_pence=sa.partnership_profit_pence,
-            trade_loss_relief_pence=sa.trade_loss_relief_pence,
-            pension_income_pence=sa.pension_income_pence,
-            taxable_benefits_pence=sa.taxable_benefits_pence,
-        )
-
-    unearned = None
-    if y.HasField("unearned_income"):
-        u = y.unearned_income
-        if (
-            valid_year and u.tax_year and u.tax_year != y.tax_year
-        ):  # a bad tax_year is reported once, above
-            v.add(f"{path}.unearned_income.tax_year", "must be empty or the tax year it is in")
-        unearned = unearned_from_proto(u)
-        if unearned is None and (
-            u.uk_property_profit_pence
-            or u.savings_interest_pence
-            or u.uk_dividends_pence
-            or u.foreign_dividends_pence
-            or u.other_income_pence
-        ):
-            v.add(
-                f"{path}.unearned_income.self_assessment_return_filed",
-                "must be true when amounts are given",
-            )
-    return model.TaxYearIncome(
-        tax_year=y.tax_year, paye=tuple(paye), self_assessment=self_assessment, unearned=unearned
-    )
-
-
-def _paye_employment_id(
-    pi: scenario.SimulatedPayeIncome,
-    tax_year: str | None,
-    nino: str,
-    employments: list[model.Employment],
-) -> str:
-    """The employment with this PAYE reference and payroll id (the one overlapping the tax year when several do)."""
-    matches = [
-        e
-        for e in employments
-        if e.employer.paye_reference == pi.paye_reference and e.payroll_id == pi.payroll_id
-    ]
-    if len(matches) > 1 and tax_year is not None:
-        first = int(tax_year[:4])
-        year_start, year_end = dt.date(first, 4, 6), dt.date(first + 1, 4, 5)
-        overlapping = [
-            e
-            for e in matches
-            if e.start_date is not None
-            and e.start_date <= year_end
-            and (e.end_date is None or e.end_date >= year_start)
-        ]
-        matches = overlapping or matches
-    return (
-        matches[0].employment_id
-        if matches
-        else derived_employment_id(nino, pi.paye_reference, pi.payroll_id)
-    )
-
-
-def _child_benefit_from_proto(
-    award: scenario.SimulatedChildBenefitAward, v: ViolationCollector
-) -> model.ChildBenefitAward:
-    children = []
-    for k, c in enumerate(award.children):
-        path = f"child_benefit.children[{k}]"
-        children.append(
-            model.Child(
-                forenames=c.identity.name.forenames,
-                surname=c.identity.name.surname,
-                date_of_birth=_date(
-                    c.identity.date_of_birth, f"{path}.identity.date_of_birth", v, required=True
-                ),
-                child_reference_number=c.identity.child_reference_number,
-                relationship_start_date=_date(
-                    c.relationship_start_date, f"{path}.relationship_start_date", v, required=True
-                ),
-                end_date=_date(c.end_date, f"{path}.end_date", v),
-                end_reason=(
-                    None
-                    if c.end_reason == hmrc.CHILD_BENEFIT_END_REASON_UNSPECIFIED
-                    else _enum(c.end_reason, end_reason_from_proto, f"{path}.end_reason", v)
-                ),
-                approved_education_or_training_reported=c.approved_education_or_training_reported,
-                end_date_reported_on=_date(c.end_date_reported, f"{path}.end_date_reported", v),
-            )
-        )
-    return model.ChildBenefitAward(
-        reference=award.child_benefit_reference,
-        award_start_date=_date(
-            award.award_start_date, "child_benefit.award_start_date", v, required=True
-        ),
-        award_end_date=_date(award.award_end_date, "child_benefit.award_end_date", v),
-        elected_not_to_be_paid=award.elected_not_to_be_paid,
-        children=tuple(children),
-    )
+def rti_income_response(answer: Answer[RtiIncome]) -> api.GetRtiCurrentIncomeResponse:
+    out = api.GetRtiCurrentIncomeResponse(match=match_to_proto(answer.match))
+    if answer.data is not None:
+        out.employments.extend(rti_employment_to_proto(e) for e in answer.data.employments)
+        out.average_weekly_taxable_pay_pence = answer.data.average_weekly_taxable_pay_pence
+    return out

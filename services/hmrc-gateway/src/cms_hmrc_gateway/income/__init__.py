@@ -1,0 +1,1 @@
+"""Income enquiries: the tax years HMRC answers for and the RTI window current income is averaged over."""
