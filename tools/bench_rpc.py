@@ -330,7 +330,7 @@ def person(
 
 
 def create_case_request() -> case_api.CreateCaseRequest:
-    # Alex Turner and Bethan Morgan are seeded in cms_platform/population.py, so HMRC matches Alex.
+    # Alex Turner and Bethan Morgan are fixtures of the synthetic population (cms_simulation.population), so HMRC matches Alex.
     return case_api.CreateCaseRequest(
         request_id=str(uuid.uuid4()),
         paying_parent=case_pb.Client(identity=person("AA123456A", "Alex", "Turner", 1985, 3, 14)),

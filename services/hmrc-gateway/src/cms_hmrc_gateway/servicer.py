@@ -17,7 +17,7 @@ from cms.hmrc.v1 import resources_pb2 as pb
 from cms_platform.audit import AuditTrail
 from cms_platform.clock import Clock
 from cms_platform.errors import DomainError, ViolationCollector
-from cms_platform.grpc_errors import to_status
+from cms_platform.grpc_errors import error_domain, to_status
 from cms_platform.idempotency import run_idempotent
 
 from . import convert
@@ -28,7 +28,7 @@ from .interests import flows as interest_flows
 from .interests import service as interests
 from .port import HmrcFeeds, HmrcPort
 
-ERROR_DOMAIN = "hmrc-gateway.cms.gov.uk"
+ERROR_DOMAIN = error_domain("hmrc-gateway")
 
 
 class HmrcGatewayServicer(api_grpc.HmrcGatewayServiceServicer):
