@@ -4,8 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from cms_dwp_gateway.benefits import Route
-from cms_dwp_gateway.deductions.rules import period_deduction_pence, route, weekly_deduction_pence
+from cms_dwp_gateway.deductions.rules import (
+    DeductionParameters,
+    minimum_left_pence,
+    period_deduction_pence,
+    route,
+    terms,
+    universal_credit_cap_pence,
+    weekly_deduction_pence,
+    weekly_pence_of,
+)
 from cms_dwp_gateway.port import BenefitAward, BenefitType, DeductionType, PaymentFrequency
 
 D = dt.date(2026, 1, 5)
@@ -54,3 +66,40 @@ def test_routes():
         route(award(BenefitType.PERSONAL_INDEPENDENCE_PAYMENT), DeductionType.STANDARD_FLAT_RATE)
         is None
     )
+
+
+def test_terms_split_the_amount_into_maintenance_and_the_fee():
+    flat = terms(uc(), DeductionType.STANDARD_FLAT_RATE)
+    assert (flat.amount_pence, flat.maintenance_pence, flat.collection_fee_pence) == (
+        36_40,
+        30_33,
+        6_07,
+    )
+    arrears = terms(award(), DeductionType.ARREARS)
+    assert (arrears.amount_pence, arrears.collection_fee_pence) == (16_80, 0)  # no fee [D]
+    own = terms(award(), DeductionType.NON_STANDARD_FLAT_RATE, 3_50)
+    assert (own.amount_pence, own.maintenance_pence) == (8_40, 7_00)
+
+
+def test_limits_a_deduction_must_respect():
+    assert minimum_left_pence(award()) == 10 and minimum_left_pence(uc()) == 1
+    assert universal_credit_cap_pence(uc()) == 60_02  # 15% of £400.14
+    before_april_2025 = DeductionParameters(universal_credit_cap_basis_points=2500)
+    assert universal_credit_cap_pence(uc(), before_april_2025) == 100_03
+
+
+@given(
+    st.integers(0, 100_000),
+    st.sampled_from(
+        [PaymentFrequency.WEEKLY, PaymentFrequency.FORTNIGHTLY, PaymentFrequency.FOUR_WEEKLY]
+    ),
+)
+def test_a_weekly_amount_survives_the_round_trip_through_a_legacy_payment(weekly, frequency):
+    a = award(frequency=frequency)
+    assert weekly_pence_of(a, period_deduction_pence(a, weekly)) == weekly
+
+
+@given(st.integers(0, 100_000))
+def test_a_weekly_amount_comes_back_from_a_uc_month_to_within_a_penny(weekly):
+    back = weekly_pence_of(uc(), period_deduction_pence(uc(), weekly))
+    assert weekly - 1 <= back <= weekly
