@@ -25,7 +25,7 @@ MARGIN = 56
 FOOTER_Y = 30
 WRAP_CHARS = 90  # a conservative fit of 10pt Helvetica in the text width
 
-# (font resource, size, text) per line, and the vertical space each kind of line takes
+# Each kind of line: its font, its size and the vertical space it takes.
 _TITLE: Style = ("F2", 16, 28)
 _HEADING: Style = ("F2", 12, 22)
 _BODY: Style = ("F1", 10, 14)
