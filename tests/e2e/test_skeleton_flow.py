@@ -23,7 +23,7 @@ from cms_casework.app import CaseworkService
 from cms_devkit import infra
 from cms_devkit.testing import wait_until
 from cms_dwp_gateway.app import DwpGatewayService
-from cms_dwp_gateway.notices import CaseCalculationNotice
+from cms_dwp_gateway.deductions.models import CaseCalculationNotice
 from cms_hmrc_gateway.app import HmrcGatewayService
 from cms_platform import events, outbox
 from cms_platform.db import make_engine, make_sessionmaker

@@ -1,107 +1,94 @@
-"""The dwp-gateway process."""
+"""The dwp-gateway process: its settings, the simulated CIS and Jobcentre Plus behind the DWP port, the two APIs
+(DwpGatewayService, and DwpScenarioService unless switched off), the topic it publishes and the CaseCalculated
+subscription that drives JCP's automated route."""
 
 from __future__ import annotations
 
-import datetime as dt
+import functools
 from pathlib import Path
 
+from cms.casework.v1 import events_pb2 as casework_events
 from cms.dwp.v1 import (
     dwp_scenario_service_pb2,
     dwp_scenario_service_pb2_grpc,
     dwp_service_pb2,
     dwp_service_pb2_grpc,
 )
+from cms.dwp.v1 import events_pb2 as dwp_events
+from cms_platform.clock import Clock
 from cms_platform.consumer import Subscription
+from cms_platform.events import topic_of
 from cms_platform.server import ServiceRegistration
 from cms_platform.service import CmsService
 from cms_platform.service import main as run_main
-from cms_simulation.behaviour import behaviour_from
-from cms_simulation.population import Population
 
-from . import deduction_rules, deductions, notices
-from .cis import TOPIC, AwardStore
-from .scenario_servicer import DwpScenarioServicer
+from . import audit
+from .deductions import flows as automated
+from .deductions.rules import DeductionParameters
 from .servicer import DwpGatewayServicer
-from .settings import DwpGatewaySettings
-from .simulator import SimulatedCis
+from .simulator.adapter import simulated_dwp
+from .simulator.servicer import DwpScenarioServicer
+from .simulator.settings import SimulatedDwpGatewaySettings
 
 
 class DwpGatewayService(CmsService):
     name = "dwp-gateway"
-    settings_class = DwpGatewaySettings
-    topics = (TOPIC,)
+    settings_class = SimulatedDwpGatewaySettings
+    topics = (topic_of(dwp_events.BenefitInformationChanged),)
     migrations_dir = Path(__file__).parent / "migrations"
+    settings: SimulatedDwpGatewaySettings
 
-    def __init__(self, settings: DwpGatewaySettings, **kw):
-        super().__init__(settings, **kw)
-        self.deduction_parameters = deduction_rules.DeductionParameters(
+    def __init__(self, settings: SimulatedDwpGatewaySettings, *, clock: Clock | None = None):
+        super().__init__(settings, clock=clock)
+        self.deduction_parameters = DeductionParameters(
             universal_credit_deductions_with_earnings=settings.universal_credit_deductions_with_earnings
         )
-        self.decision_delay = dt.timedelta(hours=settings.jcp_decision_delay_hours)
-        self.cis = SimulatedCis(
-            Population(size=settings.population_size, seed=settings.population_seed),
-            AwardStore(self.sessions),
+        self.cis, self.jcp = simulated_dwp(
+            settings, clock=self.clock, sessions=self.sessions, params=self.deduction_parameters
         )
 
     def registrations(self) -> list[ServiceRegistration]:
-        full_name = dwp_service_pb2.DESCRIPTOR.services_by_name["DwpGatewayService"].full_name
-        params = self.deduction_parameters
         out = [
             ServiceRegistration(
-                full_name,
+                dwp_service_pb2.DESCRIPTOR.services_by_name["DwpGatewayService"].full_name,
                 dwp_service_pb2_grpc.add_DwpGatewayServiceServicer_to_server,
                 DwpGatewayServicer(
                     cis=self.cis,
+                    jcp=self.jcp,
                     clock=self.clock,
                     sessions=self.sessions,
-                    deduction_parameters=params,
-                    decision_delay=self.decision_delay,
-                    behaviour=behaviour_from(
-                        self.settings, self.clock, "CIS", "SERVICE_UNAVAILABLE"
-                    ),
+                    audit=audit.trail(self.sessions, self.clock),
+                    deduction_parameters=self.deduction_parameters,
                 ),
             )
         ]
         if self.settings.scenario_admin:
-            scenario = dwp_scenario_service_pb2.DESCRIPTOR.services_by_name[
-                "DwpScenarioService"
-            ].full_name
             out.append(
                 ServiceRegistration(
-                    scenario,
+                    dwp_scenario_service_pb2.DESCRIPTOR.services_by_name[
+                        "DwpScenarioService"
+                    ].full_name,
                     dwp_scenario_service_pb2_grpc.add_DwpScenarioServiceServicer_to_server,
                     DwpScenarioServicer(
-                        cis_view=self.cis,
-                        sessions=self.sessions,
-                        clock=self.clock,
-                        deduction_parameters=params,
+                        cis=self.cis, jcp=self.jcp, sessions=self.sessions, clock=self.clock
                     ),
                 )
             )
         return out
 
     def subscriptions(self) -> list[Subscription]:
-        def pick_up(session, calculated) -> None:
-            deductions.pick_up_flat_rate(
-                session,
-                case_id=calculated.case_id,
-                paying_parent_nino=calculated.paying_parent_nino,
-                calculation_id=calculated.calculation,
-                cis_view=self.cis,
-                clock=self.clock,
-                params=self.deduction_parameters,
-                effective=dt.date(
-                    calculated.effective_date.year,
-                    calculated.effective_date.month,
-                    calculated.effective_date.day,
-                )
-                if calculated.effective_date.year
-                else self.clock.today(),
-                decision_delay=self.decision_delay,
-            )
-
+        route = automated.AutomatedRoute(
+            cis=self.cis, jcp=self.jcp, clock=self.clock, params=self.deduction_parameters
+        )
         return [
-            notices.subscription(self.clock, pick_up, group=self.settings.notices_consumer_group)
+            Subscription(
+                self.settings.notices_consumer_group,
+                {
+                    casework_events.CaseCalculated: functools.partial(
+                        automated.on_case_calculated, route=route
+                    )
+                },
+            )
         ]
 
 

@@ -1,13 +1,17 @@
-"""What each benefit means for the CMS, from the CMS procedures and the rulebook (rules.md §2.3, §9): the DWP system
-that administers it, the CIS business whose interest broadcasts its changes, its flat-rate prescription (reg 44)
-and the route a deduction from it takes."""
+"""What each benefit means for the CMS, from the CMS procedures and the rulebook (docs/domain/calculation.md §2.3,
+docs/domain/money.md §9): the DWP system that administers it, the CIS business whose interest broadcasts its changes,
+its flat-rate prescription (reg 44) and the route a deduction from it takes. Pure: gateway domain knowledge over the
+port's benefit types, whichever CIS answers."""
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from cms_simulation.population.model import BenefitType as B
+from .port import BenefitAward
+from .port import BenefitType as B
 
 
 class System(enum.StrEnum):
@@ -114,3 +118,25 @@ FACTS: dict[B, BenefitFacts] = {
     B.DISABILITY_LIVING_ALLOWANCE: BenefitFacts(System.DLACS, None, _NOT, None),
     B.PERSONAL_INDEPENDENCE_PAYMENT: BenefitFacts(System.OTHER, None, _NOT, None),
 }
+
+
+def prescription_of(award: BenefitAward) -> Prescription:
+    """The award's flat-rate prescription: UC prescribes the flat rate only in an assessment period without
+    earnings."""
+    if award.benefit_type is B.UNIVERSAL_CREDIT and award.uc_earned_income:
+        return Prescription.NOT_PRESCRIBED
+    return FACTS[award.benefit_type].prescription
+
+
+def flat_rate_benefit_in_payment(nino: str, live: Iterable[BenefitAward], on: dt.date) -> bool:
+    """A live award not suspended on `on` that prescribes the flat rate for the person `nino`: for their own receipt
+    (reg 44(1)) only as claimant; for a couple benefit (reg 44(2)) either way; UC only without earnings."""
+    for a in live:
+        if a.suspended_on(on):
+            continue
+        prescription = prescription_of(a)
+        if prescription is Prescription.PARENT_OR_PARTNER or (
+            prescription is Prescription.OWN_RECEIPT and a.claimant_nino == nino
+        ):
+            return True
+    return False

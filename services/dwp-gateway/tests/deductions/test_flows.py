@@ -1,6 +1,7 @@
 """Deductions from benefit through the real gRPC server and database, by all three routes (CMS procedures;
-rules.md §9). Fixtures: Ryan Doherty AH567890B on UC without earnings, Dana Whitfield AE456789D on income-based JSA,
-Alex Turner AA123456A given a State Pension award by the scenario service. Business clock: 6 April 2026."""
+docs/domain/money.md §9), JCP's automated route from casework's CaseCalculated included. Fixtures: Ryan Doherty
+AH567890B on UC without earnings, Dana Whitfield AE456789D on income-based JSA, Alex Turner AA123456A given a State
+Pension award by the scenario service. Business clock: 6 April 2026."""
 
 from __future__ import annotations
 

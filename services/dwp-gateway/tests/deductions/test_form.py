@@ -7,7 +7,7 @@ import io
 import pytest
 from pypdf import PdfReader
 
-from cms_dwp_gateway.forms import render_request_form
+from cms_dwp_gateway.deductions.form import render_request_form
 
 TITLE = "Non-automated deduction from benefit request form"
 REFERENCE = "CMS-NADB-2026-000123"

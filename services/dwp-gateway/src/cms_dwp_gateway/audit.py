@@ -1,0 +1,57 @@
+"""The gateway's audit trail: every CIS/JCP enquiry with its caller, interface (the operation being served, from
+cms_platform.calls), legal basis, case, service request and outcome, by the opaque CIS person id, never the NINO."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Index, String
+from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
+
+from cms.common.v1 import types_pb2 as common
+from cms_platform.audit import AuditColumns, AuditTrail
+from cms_platform.clock import Clock
+from cms_platform.db import Base
+
+
+class AuditRecord(AuditColumns, Base):
+    """One CIS/JCP enquiry, by the opaque CIS person id (never the NINO): caller, interface, legal basis, case."""
+
+    __tablename__ = "cis_audit_records"
+
+    person_id: Mapped[str] = mapped_column(String(40))
+
+    __table_args__ = (Index("ix_cis_audit_records_person_id", "person_id"),)
+
+
+def _record(
+    *,
+    at: dt.datetime,
+    caller: str,
+    interface: str,
+    legal_basis: str,
+    case_id: str,
+    service_request_id: str,
+    subject: str,
+    outcome: str,
+) -> AuditRecord:
+    return AuditRecord(
+        at=at,
+        caller=caller,
+        interface=interface,
+        legal_basis=legal_basis,
+        case_id=case_id,
+        service_request_id=service_request_id,
+        person_id=subject,
+        outcome=outcome,
+    )
+
+
+def trail(sessions: sessionmaker, clock: Clock) -> AuditTrail:
+    """The CIS audit trail: the subject of each entry is the CIS person id."""
+    return AuditTrail(sessions, clock, _record)
+
+
+def match_outcome(match: common.MatchResult) -> str:
+    """How an identity check is audited: MATCHED, PARTIAL or NOT_FOUND."""
+    return common.MatchOutcome.Name(match.outcome).removeprefix("MATCH_OUTCOME_")

@@ -1,0 +1,159 @@
+"""What has changed on the simulated CIS since the population was generated: awards started or changed by scenarios
+and addresses changed by Send Update, stored as JSON and read on every lookup (so replicas stay consistent)."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import enum
+import json
+from typing import Any
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from cms_platform.clock import Clock
+
+from ..port import (
+    Address,
+    AwardComponent,
+    AwardEndReason,
+    BenefitAward,
+    BenefitType,
+    PaymentFrequency,
+    PaymentSuspension,
+)
+from .models import AddressRecord, AwardRecord
+
+# -- awards as JSON (the simulator's own storage format) -----------------------------------------------------------
+
+
+def _encode(value: Any) -> Any:
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, tuple):
+        return [_encode(v) for v in value]
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _encode(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    return value
+
+
+def _day(value: str | None) -> dt.date | None:
+    return dt.date.fromisoformat(value) if value else None
+
+
+def _required_day(value: str) -> dt.date:
+    return dt.date.fromisoformat(value)
+
+
+def award_to_json(a: BenefitAward) -> str:
+    return json.dumps(_encode(a), sort_keys=True)
+
+
+def award_from_json(text: str) -> BenefitAward:
+    d = json.loads(text)
+    return BenefitAward(
+        award_id=d["award_id"],
+        benefit_type=BenefitType(d["benefit_type"]),
+        claimant_nino=d["claimant_nino"],
+        start_date=_required_day(d["start_date"]),
+        decision_date=_required_day(d["decision_date"]),
+        amount_pence=d["amount_pence"],
+        payment_frequency=PaymentFrequency(d["payment_frequency"]),
+        partner_nino=d["partner_nino"],
+        end_date=_day(d["end_date"]),
+        end_reason=AwardEndReason(d["end_reason"]) if d["end_reason"] else None,
+        components=tuple(AwardComponent(**c) for c in d["components"]),
+        suspensions=tuple(
+            PaymentSuspension(_required_day(s["start_date"]), _day(s["end_date"]), s["reason"])
+            for s in d["suspensions"]
+        ),
+        uc_earned_income=d["uc_earned_income"],
+        uc_assessment_day=d["uc_assessment_day"],
+        uc_standard_allowance_monthly_pence=d["uc_standard_allowance_monthly_pence"],
+        uc_third_party_deduction_count=d["uc_third_party_deduction_count"],
+        uc_other_deductions_monthly_pence=d["uc_other_deductions_monthly_pence"],
+        cis_updated_on=_day(d["cis_updated_on"]),
+    )
+
+
+# -- in the caller's transaction (scenarios) -----------------------------------------------------------------------
+
+
+def stored_award(db: Session, award_id: str) -> BenefitAward | None:
+    row = db.get(AwardRecord, award_id)
+    return award_from_json(row.award) if row is not None else None
+
+
+def awards_of(db: Session, nino: str) -> list[BenefitAward]:
+    """The stored awards listed under a person, as claimant or partner."""
+    rows = db.scalars(
+        select(AwardRecord).where(
+            or_(AwardRecord.claimant_nino == nino, AwardRecord.partner_nino == nino)
+        )
+    )
+    return [award_from_json(r.award) for r in rows]
+
+
+def store_award(db: Session, a: BenefitAward, clock: Clock) -> None:
+    row = db.get(AwardRecord, a.award_id)
+    if row is None:
+        db.add(
+            AwardRecord(
+                award_id=a.award_id,
+                claimant_nino=a.claimant_nino,
+                partner_nino=a.partner_nino,
+                award=award_to_json(a),
+                updated_at=clock.now(),
+            )
+        )
+    else:
+        row.award, row.updated_at = award_to_json(a), clock.now()
+
+
+def address_of(db: Session, nino: str) -> Address | None:
+    row = db.get(AddressRecord, nino)
+    if row is None:
+        return None
+    a = json.loads(row.address)
+    return Address(tuple(a["lines"]), a["post_town"], a["postcode"], a["country"] or "GB")
+
+
+def store_address(db: Session, nino: str, address: Address, clock: Clock) -> None:
+    stored = json.dumps(
+        {
+            "lines": list(address.lines),
+            "post_town": address.post_town,
+            "postcode": address.postcode,
+            "country": address.country,
+        }
+    )
+    row = db.get(AddressRecord, nino)
+    if row is None:
+        db.add(AddressRecord(nino=nino, address=stored, updated_at=clock.now()))
+    else:
+        row.address, row.updated_at = stored, clock.now()
+
+
+# -- for the adapter, in transactions of its own -------------------------------------------------------------------
+
+
+class Overlay:
+    """The changes as the simulated CIS reads and writes them, each lookup in its own session."""
+
+    def __init__(self, sessions: sessionmaker, clock: Clock):
+        self._sessions, self._clock = sessions, clock
+
+    def awards(self, nino: str) -> list[BenefitAward]:
+        with self._sessions() as s:
+            return awards_of(s, nino)
+
+    def address(self, nino: str) -> Address | None:
+        with self._sessions() as s:
+            return address_of(s, nino)
+
+    def change_address(self, nino: str, address: Address) -> None:
+        with self._sessions.begin() as s:
+            store_address(s, nino, address, self._clock)
