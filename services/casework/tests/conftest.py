@@ -6,6 +6,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
+import grpc
 import pytest
 from google.type import date_pb2
 
@@ -16,6 +17,7 @@ from cms.common.v1 import types_pb2 as common
 from cms_calculation.app import CalculationService
 from cms_casework.app import CaseworkService
 from cms_cra_gateway.app import CraGatewayService
+from cms_devkit.testing import read_topic
 from cms_dwp_gateway.app import DwpGatewayService
 from cms_hmrc_gateway.app import HmrcGatewayService
 
@@ -60,6 +62,21 @@ def alex_and_bethan(**kw) -> api.CreateCaseRequest:
         payment_frequency=common.PAYMENT_FREQUENCY_MONTHLY,
         **kw,
     )
+
+
+def error(call) -> grpc.RpcError:
+    with pytest.raises(grpc.RpcError) as err:
+        call()
+    return err.value
+
+
+def events_of(stack, case_name: str, kind: str, expected: int = 1) -> list:
+    wanted = f"uk.gov.cms.casework.{kind}.v1".encode()
+    return [
+        r
+        for r in read_topic(stack.bootstrap, "cms.casework.events.v1", expected=expected)
+        if dict(r.headers).get("ce_type") == wanted and r.key == case_name.encode()
+    ]
 
 
 @dataclass

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from cms.casework.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
-from cms_casework.payment_plans.schedule import (
+from cms_casework.payment_plans.rules import (
     DEFAULTS,
     ScheduleParameters,
     build_plan,
