@@ -6,16 +6,17 @@ from __future__ import annotations
 import uuid
 
 import grpc
+import pytest
 
 from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
+from cms_casework.calculations.flows import APPLICATION_TO_FIRST_CALCULATION
 
 from ..conftest import alex_and_bethan, d, error, events_of, person
 
 
 def _first_calculations_measured() -> float:
-    from cms_casework.calculations.flows import APPLICATION_TO_FIRST_CALCULATION
 
     return next(
         s.value
@@ -80,6 +81,7 @@ def test_an_application_reaches_its_first_payment_plan(stack):
     )  # the six-week target is measured, once per case
 
 
+@pytest.mark.own_calculation
 def test_a_downstream_failure_half_way_leaves_the_case_as_it_was(stack):
     case = stack.call("CreateCase", alex_and_bethan())
     stack.services["calculation"].stop()

@@ -10,6 +10,9 @@ import grpc
 from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
+from cms.cra.v1 import cra_scenario_service_pb2 as cra_sc
+from cms.cra.v1 import cra_scenario_service_pb2_grpc as cra_sc_grpc
+from cms.cra.v1 import resources_pb2 as cra_pb
 from cms_devkit.testing import wait_until
 from cms_platform.grpc_errors import details_of, violated_fields
 
@@ -58,9 +61,6 @@ def test_personal_interest_routes_and_hides_the_case(stack):
 
 
 def test_case_surveillance_with_the_agency_raises_service_requests_from_its_alerts(stack):
-    from cms.cra.v1 import cra_scenario_service_pb2 as cra_sc
-    from cms.cra.v1 import cra_scenario_service_pb2_grpc as cra_sc_grpc
-    from cms.cra.v1 import resources_pb2 as cra_pb
 
     case = stack.new_live_case()
     err = error(

@@ -14,7 +14,10 @@ from cms.common.v1 import types_pb2 as common
 from cms.dwp.v1 import dwp_scenario_service_pb2 as dwp_sc
 from cms.dwp.v1 import dwp_scenario_service_pb2_grpc as dwp_sc_grpc
 from cms.dwp.v1 import resources_pb2 as dwp_pb
+from cms.hmrc.v1 import hmrc_scenario_service_pb2 as hmrc_sc
+from cms.hmrc.v1 import hmrc_scenario_service_pb2_grpc as hmrc_sc_grpc
 from cms_devkit.testing import wait_until
+from cms_hmrc_gateway import feeds as hmrc_feeds
 
 from ..conftest import d
 
@@ -23,9 +26,7 @@ def test_a_cis_benefit_broadcast_leads_to_a_recalculation(stack, clock):
     case = stack.new_live_case()
     before = case.latest_calculation
     dwp = stack.services["dwp"]
-    import grpc as _grpc
-
-    channel = _grpc.insecure_channel(f"127.0.0.1:{dwp.server.port}")
+    channel = grpc.insecure_channel(f"127.0.0.1:{dwp.server.port}")
     scenario = dwp_sc_grpc.DwpScenarioServiceStub(channel)
     scenario.StartBenefitAward(
         dwp_sc.StartBenefitAwardRequest(
@@ -62,9 +63,6 @@ def test_a_cis_benefit_broadcast_leads_to_a_recalculation(stack, clock):
 
 
 def test_an_rti_pay_rise_reported_by_hmrc_is_applied_past_the_tolerance(stack, clock):
-    from cms.hmrc.v1 import hmrc_scenario_service_pb2 as hmrc_sc
-    from cms.hmrc.v1 import hmrc_scenario_service_pb2_grpc as hmrc_sc_grpc
-    from cms_hmrc_gateway import feeds as hmrc_feeds
 
     case = stack.new_live_case()
     hmrc = stack.services["hmrc"]

@@ -1,4 +1,4 @@
-"""Payment plan schedules (rules.md §8): worked examples and property tests over generated liabilities and dates."""
+"""Payment plan schedules (docs/domain/money.md §8): worked examples and property tests over generated liabilities and dates."""
 
 from __future__ import annotations
 
@@ -209,7 +209,7 @@ def test_collect_and_pay_fees_monthly():
 
 
 def test_collect_and_pay_fees_weekly_smart_answers_example():
-    # rules.md §8: £57 -> paying parent pays £68.40, receiving parent gets £54.72.
+    # docs/domain/money.md §8: £57 -> paying parent pays £68.40, receiving parent gets £54.72.
     [payment] = schedule(
         5700, 1140, 228, frequency=WEEKLY, start=dt.date(2026, 1, 5), end=dt.date(2026, 1, 11)
     )

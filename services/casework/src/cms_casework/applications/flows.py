@@ -46,6 +46,14 @@ from ..names import derived_id
 T = TypeVar("T")
 
 
+class _OtherChild(Protocol):
+    @property
+    def child_id(self) -> str: ...
+
+    @property
+    def child_benefit(self) -> pb.ChildBenefitStatus: ...
+
+
 class _Child(Protocol):
     @property
     def name(self) -> common.PersonName: ...
@@ -78,7 +86,7 @@ def _benefit_status(
 @dataclass
 class Checks:
     nino_match: common.MatchResult
-    employment_status: int
+    employment_status: pb.EmploymentStatus.ValueType
     qualifying: dict[str, pb.ChildBenefitStatus] = field(default_factory=dict)
     others: dict[str, pb.ChildBenefitStatus] = field(default_factory=dict)
     benefits: list[pb.BenefitAward] = field(default_factory=list)
@@ -114,7 +122,11 @@ def gather_checks(
         ),
         what="hmrc-gateway",
     )
-    checks = Checks(nino_match=verified.match, employment_status=status.employment_status)
+    # HMRC's employment statuses are the contract's own, value for value.
+    checks = Checks(
+        nino_match=verified.match,
+        employment_status=pb.EmploymentStatus.ValueType(status.employment_status),
+    )
     if verified.match.outcome != common.MATCH_OUTCOME_MATCHED:
         checks.outstanding.append("paying_parent.identity")
         checks.reasons["paying_parent.identity"] = (
@@ -151,7 +163,7 @@ def gather_checks(
         if not c.end_date.year
     ]
     if others:
-        answer = call(
+        found_others = call(
             downstream.hmrc.VerifyChildBenefitInPaymentForOtherChildren,
             hmrc_api.VerifyChildBenefitInPaymentForOtherChildrenRequest(
                 claimant=payer.identity,
@@ -162,8 +174,8 @@ def gather_checks(
             ),
             what="hmrc-gateway",
         )
-        for (child, _), found in zip(others, answer.children, strict=False):
-            checks.others[child.child_id] = _benefit_status(found, now)
+        for (other, _), answered in zip(others, found_others.children, strict=False):
+            checks.others[other.child_id] = _benefit_status(answered, now)
     if verified.match.outcome == common.MATCH_OUTCOME_MATCHED:
         checks.benefits = calculations.benefits_of(
             payer.identity.nino, downstream=downstream, case_id=case_id
@@ -192,9 +204,9 @@ def _register_cis(downstream: Downstream, case_id: str, nino: str, request_id: s
 def _register_hmrc(downstream: Downstream, case: pb.Case, request_id: str) -> bool:
     case_id = case.name.removeprefix("cases/")
     registered = True
-    for kind, params in (
-        (hmrc_pb.INTEREST_TYPE_RTI_CURRENT_INCOME, {}),
-        (hmrc_pb.INTEREST_TYPE_CHILD_BENEFIT_END_DATE, {}),
+    for kind in (
+        hmrc_pb.INTEREST_TYPE_RTI_CURRENT_INCOME,
+        hmrc_pb.INTEREST_TYPE_CHILD_BENEFIT_END_DATE,
     ):
         answer = call_tolerating(
             downstream.hmrc.RegisterInterest,
@@ -205,7 +217,6 @@ def _register_hmrc(downstream: Downstream, case: pb.Case, request_id: str) -> bo
                 else case.receiving_parent.identity,
                 case_id=case_id,
                 interest_type=kind,
-                **params,
             ),
             what="hmrc-gateway",
             tolerate=("ALREADY_EXISTS",),
@@ -231,9 +242,13 @@ def record_checks(db: Session, *, row: CaseRecord, checks: Checks, clock: Clock)
     for child in case.qualifying_children:
         if child.child_id in checks.qualifying:
             child.child_benefit.CopyFrom(checks.qualifying[child.child_id])
-    for child in (*case.relevant_other_children, *case.children_in_family_based_arrangements):
-        if child.child_id in checks.others:
-            child.child_benefit.CopyFrom(checks.others[child.child_id])
+    other_children: list[_OtherChild] = [
+        *case.relevant_other_children,
+        *case.children_in_family_based_arrangements,
+    ]
+    for other in other_children:
+        if other.child_id in checks.others:
+            other.child_benefit.CopyFrom(checks.others[other.child_id])
     payer_row = clients.client_row(db, row.paying_parent_client_id, lock=True)
     payer = clients.document(payer_row)
     del payer.benefits[:]
@@ -284,7 +299,7 @@ def checks_failed(name: str, checks: Checks) -> FailedPrecondition:
 class Gathered:
     checks: Checks | None
     calculation: calc_pb.Calculation
-    reason: int
+    reason: pb.CalculationReason.ValueType
 
 
 def gather_for_calculation(
@@ -302,10 +317,10 @@ def gather_for_calculation(
     reason = request.reason or (
         pb.CALCULATION_REASON_INITIAL if first else pb.CALCULATION_REASON_CASEWORKER_REQUEST
     )
-    effective = day_of(request.effective_date) or (
-        day_of(case.initial_effective_date)
-        if first and case.initial_effective_date.year
-        else clock.today()
+    effective = (
+        day_of(request.effective_date)
+        or (day_of(case.initial_effective_date) if first else None)
+        or clock.today()
     )
     # The checks just run fetched the benefits; asking CIS again in the same step would add nothing.
     income = calculations.gather_income(

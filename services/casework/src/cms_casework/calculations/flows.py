@@ -32,7 +32,7 @@ def record_calculation(
     *,
     row: CaseRecord,
     calculation: calc_pb.Calculation,
-    reason: int,
+    reason: pb.CalculationReason.ValueType,
     clock: Clock,
     change: str = "",
 ) -> tuple[pb.Case, str]:
@@ -56,7 +56,7 @@ def _record_on_case(
     *,
     row: CaseRecord,
     calculation: calc_pb.Calculation,
-    reason: int,
+    reason: pb.CalculationReason.ValueType,
     clock: Clock,
     change: str,
 ) -> str:

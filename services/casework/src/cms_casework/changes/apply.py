@@ -18,6 +18,7 @@ from typing import Protocol
 from google.type import date_pb2
 
 from cms.casework.v1 import resources_pb2 as pb
+from cms.common.v1 import types_pb2 as common
 from cms_platform.convert import day_of, pb_date
 
 from ..names import new_id
@@ -95,7 +96,7 @@ def change_benefits(
             pb.BenefitAward(
                 benefit=detail.benefit,
                 partner_award=detail.partner_award,
-                period={"start_date": pb_date(on)},
+                period=common.DateRange(start_date=pb_date(on)),
             )
         )
 

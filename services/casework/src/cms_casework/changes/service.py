@@ -89,11 +89,11 @@ def completed(db: Session, clock: Clock, case_id: str, change: pb.ChangeOfCircum
 def close_sr(
     db: Session,
     change: pb.ChangeOfCircumstances,
-    resolution: int,
+    resolution: pb.ServiceRequestResolutionCode.ValueType,
     clock: Clock,
     note: str,
-    status: int = pb.SERVICE_REQUEST_STATUS_CLOSED,
-    sub: int = pb.SERVICE_REQUEST_SUB_STATUS_COMPLETE,
+    status: pb.ServiceRequestStatus.ValueType = pb.SERVICE_REQUEST_STATUS_CLOSED,
+    sub: pb.ServiceRequestSubStatus.ValueType = pb.SERVICE_REQUEST_SUB_STATUS_COMPLETE,
 ) -> None:
     row = srs.row_named(db, change.service_request)
     if row is not None and srs.document(row).status not in srs.FINAL:
@@ -417,7 +417,10 @@ def verify(
             status = pb.SERVICE_REQUEST_STATUS_PENDING
         else:
             change.state = pb.CHANGE_OF_CIRCUMSTANCES_STATE_VERIFIED
-            sub, status = 0, pb.SERVICE_REQUEST_STATUS_IN_PROGRESS
+            sub, status = (
+                pb.SERVICE_REQUEST_SUB_STATUS_UNSPECIFIED,
+                pb.SERVICE_REQUEST_STATUS_IN_PROGRESS,
+            )
         if sr_row is not None and srs.document(sr_row).status not in srs.FINAL:
             srs.move(
                 db,

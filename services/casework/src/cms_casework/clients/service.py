@@ -30,16 +30,6 @@ from ..names import id_from, new_id
 from .models import ClientRecord, UnacceptableBehaviourRecordRow
 
 PV_REVIEW_INTERVAL_DAYS = 365  # reviewed at least once a year
-# What a caller may not set on a new client: the CMS records these itself.
-_OUTPUT_ONLY = (
-    "representatives",
-    "potentially_violent_status",
-    "contact_suppressed",
-    "date_of_death",
-    "resident_outside_uk",
-    "employment_and_income",
-    "benefits",
-)
 
 
 # -- the client record ---------------------------------------------------------------------------------------------
@@ -78,8 +68,17 @@ def find_or_add(db: Session, given: pb.Client, clock: Clock) -> ClientRecord:
     client_id = new_id()
     client.name = f"clients/{client_id}"
     client.identity.nino = nino
-    for output_only in _OUTPUT_ONLY:
-        client.ClearField(output_only)  # type: ignore[arg-type]  # names of Client's fields
+    # What a caller may not set on a new client: the CMS records these itself.
+    for output_only in (
+        "representatives",
+        "potentially_violent_status",
+        "contact_suppressed",
+        "date_of_death",
+        "resident_outside_uk",
+        "employment_and_income",
+        "benefits",
+    ):
+        client.ClearField(output_only)
     # The answer is checked by whoever takes a call; the document only says one is held.
     client.security_details.security_answer_set = bool(client.security_details.security_answer)
     client.security_details.security_answer = ""

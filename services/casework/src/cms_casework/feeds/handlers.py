@@ -12,6 +12,7 @@ import functools
 from collections.abc import Callable
 from typing import Any
 
+from google.protobuf.message import Message
 from sqlalchemy.orm import Session
 
 from cms.casework.v1 import casework_service_pb2 as api
@@ -349,7 +350,7 @@ def on_case_surveillance_review_due(
 
 
 # Each handler takes the clock as well: `subscription` binds it.
-HANDLERS: dict[type[Any], Callable[..., None]] = {
+HANDLERS: dict[type[Message], Callable[..., None]] = {
     dwp_ev.BenefitInformationChanged: on_benefit_information_changed,
     dwp_ev.PersonalDetailsChanged: on_personal_details_changed,
     dwp_ev.DeductionDecisionMade: on_deduction_decision_made,

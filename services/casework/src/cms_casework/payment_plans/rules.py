@@ -25,7 +25,7 @@ from cms.casework.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
 from cms_platform.convert import pb_date
 
-_DAYS_PER_PERIOD = {
+_DAYS_PER_PERIOD: dict[int, int] = {
     common.PAYMENT_FREQUENCY_WEEKLY: 7,
     common.PAYMENT_FREQUENCY_FORTNIGHTLY: 14,
     common.PAYMENT_FREQUENCY_FOUR_WEEKLY: 28,
@@ -189,11 +189,11 @@ def build_plan(
     weekly_maintenance_pence: int,
     weekly_paying_parent_fee_pence: int,
     weekly_receiving_parent_fee_pence: int,
-    frequency: int,
+    frequency: common.PaymentFrequency.ValueType,
     start: dt.date,
     annual_review_date: dt.date | None,
-    service_type: int,
-    method_of_payment_from: int,
+    service_type: pb.ServiceType.ValueType,
+    method_of_payment_from: pb.MethodOfPaymentFrom.ValueType,
     calculation: str,
     params: ScheduleParameters = DEFAULTS,
 ) -> pb.PaymentPlan:

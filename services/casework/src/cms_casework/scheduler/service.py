@@ -50,7 +50,10 @@ PV_REVIEW_SUB_AREA = "Potentially Violent Status Review"
 SURVEILLANCE_SUB_AREA = "Case Surveillance Review"
 
 
-def _age_on(born: dt.date, on: dt.date) -> int:
+def _age_on(born: dt.date | None, on: dt.date) -> int:
+    """Whole years from `born` to `on` (0 for a child without a date of birth)."""
+    if born is None:
+        return 0
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
@@ -120,7 +123,7 @@ class Scheduler:
             reset_caller(token)
         return out
 
-    def _claim(self, job: int, key: dt.date) -> bool:
+    def _claim(self, job: api.ScheduledJob.ValueType, key: dt.date) -> bool:
         """Take a job for a date, so two replicas never run it at once. A claim that never finished (its replica
         died) is taken over after CLAIM_TIMEOUT; the jobs pick up whatever is still due, so nothing is lost."""
         now = self._clock.now()
@@ -141,7 +144,7 @@ class Scheduler:
         return PeriodicJob(JOB, interval_seconds, lambda: self.run(self._clock.today()))
 
     @staticmethod
-    def _run_key(job: int, as_of: dt.date) -> dt.date:
+    def _run_key(job: api.ScheduledJob.ValueType, as_of: dt.date) -> dt.date:
         # The monthly Child Benefit check runs once a month, whichever day of it is asked for first.
         return (
             as_of.replace(day=1)
@@ -178,7 +181,7 @@ class Scheduler:
                     due.append((case, older))
         for case, children in due:
 
-            def check(case=case, children=children):
+            def check(case: pb.Case = case, children: list[pb.QualifyingChild] = children) -> None:
                 answer = call(
                     self._downstream.hmrc.VerifyReceivingParentReceivingChildBenefit,
                     hmrc_api.VerifyReceivingParentReceivingChildBenefitRequest(
@@ -249,7 +252,7 @@ class Scheduler:
             )
         for case_id in ids:
 
-            def review(case_id=case_id):
+            def review(case_id: str = case_id) -> None:
                 with self._sessions() as s:
                     row = case_records.case_row(s, case_id)
                     case = case_records.assemble(s, row)
@@ -257,6 +260,8 @@ class Scheduler:
                         case_records.assemble(s, r) for r in calculations.live_cases_of(s, row)[1:]
                     ]
                 review_date = day_of(case.annual_review_date)
+                if review_date is None:
+                    return  # a live case always has one
                 income = calculations.gather_income(case, downstream=self._downstream)
                 calc_input = calculation_rules.calculation_input(
                     cases=[case, *covered],
@@ -327,7 +332,7 @@ class Scheduler:
             )
         for client_id in client_ids:
 
-            def review(client_id=client_id):
+            def review(client_id: str = client_id) -> None:
                 with self._sessions.begin() as s:
                     for row in case_records.cases_of_client(s, client_id, open_only=True):
                         self._raise_review_sr(
@@ -360,7 +365,7 @@ class Scheduler:
             )
         for case_id in ids:
 
-            def review(case_id=case_id):
+            def review(case_id: str = case_id) -> None:
                 with self._sessions.begin() as s:
                     self._raise_review_sr(
                         case_records.case_row(s, case_id),

@@ -56,7 +56,7 @@ def save(row: ServiceRequestRecord, sr: pb.ServiceRequest, clock: Clock) -> None
     row.document, row.updated_at = sr.SerializeToString(), clock.now()
 
 
-def origin_of(caller: Caller) -> int:
+def origin_of(caller: Caller) -> pb.ServiceRequestOrigin.ValueType:
     role = access_rules.role_of(caller)
     return {
         access_rules.CLIENT: pb.SERVICE_REQUEST_ORIGIN_CLIENT_SELF_SERVICE,
@@ -72,7 +72,7 @@ def raise_sr(
     area: str,
     sub_area: str,
     description: str,
-    origin: int,
+    origin: pb.ServiceRequestOrigin.ValueType,
     clock: Clock,
     workgroup: str = "",
     change: str = "",
@@ -227,10 +227,12 @@ def move(
     db: Session,
     *,
     row: ServiceRequestRecord,
-    status: int,
+    status: pb.ServiceRequestStatus.ValueType,
     clock: Clock,
-    sub_status: int = 0,
-    resolution_code: int = 0,
+    sub_status: pb.ServiceRequestSubStatus.ValueType = pb.SERVICE_REQUEST_SUB_STATUS_UNSPECIFIED,
+    resolution_code: pb.ServiceRequestResolutionCode.ValueType = (
+        pb.SERVICE_REQUEST_RESOLUTION_CODE_UNSPECIFIED
+    ),
     note: str = "",
     changed_by: str = "",
 ) -> pb.ServiceRequest:
