@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 import grpc
+from google.protobuf.descriptor import FileDescriptor
 from google.protobuf.message import Message
 
 from cms.calculation.v1 import calculation_service_pb2, calculation_service_pb2_grpc
@@ -62,14 +63,14 @@ def connect(
 ) -> Downstream:
     """Channels with `deadline` as their default (the platform lowers it to what the call being served has left)."""
 
-    def channel(address: str, module: object, service: str) -> grpc.Channel:
-        full_name: str = module.DESCRIPTOR.services_by_name[service].full_name  # type: ignore[attr-defined]  # generated module
+    def channel(address: str, file: FileDescriptor, service: str) -> grpc.Channel:
+        full_name = file.services_by_name[service].full_name
         return open_channel(address, tokens=tokens, default_deadline=deadline, services=[full_name])
 
-    calc = channel(calculation_address, calculation_service_pb2, "CalculationService")
-    hmrc = channel(hmrc_address, hmrc_service_pb2, "HmrcGatewayService")
-    dwp = channel(dwp_address, dwp_service_pb2, "DwpGatewayService")
-    cra = channel(cra_address, cra_service_pb2, "CraGatewayService")
+    calc = channel(calculation_address, calculation_service_pb2.DESCRIPTOR, "CalculationService")
+    hmrc = channel(hmrc_address, hmrc_service_pb2.DESCRIPTOR, "HmrcGatewayService")
+    dwp = channel(dwp_address, dwp_service_pb2.DESCRIPTOR, "DwpGatewayService")
+    cra = channel(cra_address, cra_service_pb2.DESCRIPTOR, "CraGatewayService")
     return Downstream(
         calculation=calculation_service_pb2_grpc.CalculationServiceStub(calc),
         hmrc=hmrc_service_pb2_grpc.HmrcGatewayServiceStub(hmrc),

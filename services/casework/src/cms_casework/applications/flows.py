@@ -9,12 +9,10 @@ idempotent on a request id derived from ours)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol, TypeVar
 
-from google.type import date_pb2
 from sqlalchemy.orm import Session, sessionmaker
 
 from cms.calculation.v1 import resources_pb2 as calc_pb
@@ -42,6 +40,7 @@ from ..case_records.models import CaseRecord
 from ..clients import service as clients
 from ..downstream import Downstream, call, call_tolerating
 from ..names import derived_id
+from . import convert
 
 T = TypeVar("T")
 
@@ -52,35 +51,6 @@ class _OtherChild(Protocol):
 
     @property
     def child_benefit(self) -> pb.ChildBenefitStatus: ...
-
-
-class _Child(Protocol):
-    @property
-    def name(self) -> common.PersonName: ...
-
-    @property
-    def date_of_birth(self) -> date_pb2.Date: ...
-
-    @property
-    def child_reference_number(self) -> str: ...
-
-
-def child_identity(child: _Child) -> hmrc_pb.ChildIdentity:
-    return hmrc_pb.ChildIdentity(
-        name=child.name,
-        date_of_birth=child.date_of_birth,
-        child_reference_number=child.child_reference_number,
-    )
-
-
-def _benefit_status(
-    status: hmrc_pb.ChildBenefitChildStatus, now: dt.datetime
-) -> pb.ChildBenefitStatus:
-    out = pb.ChildBenefitStatus(
-        entitled=status.entitled, in_payment=status.in_payment, end_date=status.end_date
-    )
-    out.check_time.FromDatetime(now)
-    return out
 
 
 @dataclass
@@ -140,12 +110,12 @@ def gather_checks(
         hmrc_api.VerifyReceivingParentReceivingChildBenefitRequest(
             receiving_parent=receiver.identity,
             context=hmrc_pb.EnquiryContext(case_id=case_id),
-            qualifying_children=[child_identity(c) for c in live_qcs],
+            qualifying_children=[convert.child_identity(c) for c in live_qcs],
         ),
         what="hmrc-gateway",
     )
     for child, answer in zip(live_qcs, chb.children, strict=False):
-        checks.qualifying[child.child_id] = _benefit_status(answer, now)
+        checks.qualifying[child.child_id] = convert.benefit_status(answer, now)
     for i, child in enumerate(case.qualifying_children):
         found = checks.qualifying.get(child.child_id)
         if not child.end_date.year and (found is None or not found.entitled):
@@ -169,13 +139,14 @@ def gather_checks(
                 claimant=payer.identity,
                 context=hmrc_pb.EnquiryContext(case_id=case_id),
                 children=[
-                    hmrc_api.OtherChild(child=child_identity(c), category=k) for c, k in others
+                    hmrc_api.OtherChild(child=convert.child_identity(c), category=k)
+                    for c, k in others
                 ],
             ),
             what="hmrc-gateway",
         )
         for (other, _), answered in zip(others, found_others.children, strict=False):
-            checks.others[other.child_id] = _benefit_status(answered, now)
+            checks.others[other.child_id] = convert.benefit_status(answered, now)
     if verified.match.outcome == common.MATCH_OUTCOME_MATCHED:
         checks.benefits = calculations.benefits_of(
             payer.identity.nino, downstream=downstream, case_id=case_id

@@ -48,9 +48,8 @@ def create(db: Session, *, request: api.CreateCaseRequest, caller: Caller, clock
             CaseRecord.state != case_records.CLOSED,
         )
     )
-    if (
-        open_case is not None
-    ):  # one case per paying and receiving parent: more children join it as a change
+    # One case per paying and receiving parent: more children join it as a change.
+    if open_case is not None:
         raise AlreadyExists(
             "case", f"cases/{open_case.id}", "these parents already have an open case"
         )

@@ -172,15 +172,15 @@ def _record_application(
             change.liability_changed, change.calculation = moved, calculation.name
         service.close_sr(
             s,
-            change,
-            _RESOLUTION[change.state],
-            clock,
-            S.Name(change.state)
+            change=change,
+            resolution=_RESOLUTION[change.state],
+            clock=clock,
+            note=S.Name(change.state)
             .removeprefix("CHANGE_OF_CIRCUMSTANCES_STATE_")
             .lower()
             .replace("_", " "),
         )
-        service.completed(s, clock, row.id, change)
+        service.completed(s, case_id=row.id, change=change, clock=clock)
         if change_row is not None:
             service.save(change_row, change, clock)
         response.changes_of_circumstances.append(change)
@@ -240,12 +240,12 @@ def _supersede_unverified(s: Session, *, case_id: str, closing: str, clock: Cloc
         change.state, change.superseded_by = pb.CHANGE_OF_CIRCUMSTANCES_STATE_SUPERSEDED, closing
         service.close_sr(
             s,
-            change,
-            pb.SERVICE_REQUEST_RESOLUTION_CODE_SUPERSEDED,
-            clock,
-            "superseded by case closure",
+            change=change,
+            resolution=pb.SERVICE_REQUEST_RESOLUTION_CODE_SUPERSEDED,
+            clock=clock,
+            note="superseded by case closure",
         )
-        service.completed(s, clock, case_id, change)
+        service.completed(s, case_id=case_id, change=change, clock=clock)
         service.save(change_row, change, clock)
 
 

@@ -66,7 +66,7 @@ def _precondition(code: str, subject: str, description: str) -> FailedPreconditi
     return FailedPrecondition(PreconditionViolation(code, subject, description), reason=code)
 
 
-def completed(db: Session, clock: Clock, case_id: str, change: pb.ChangeOfCircumstances) -> None:
+def completed(db: Session, *, case_id: str, change: pb.ChangeOfCircumstances, clock: Clock) -> None:
     """The change reached a final state: announce it."""
     change.complete_time.FromDatetime(clock.now())
     outbox.publish(
@@ -88,20 +88,20 @@ def completed(db: Session, clock: Clock, case_id: str, change: pb.ChangeOfCircum
 
 def close_sr(
     db: Session,
+    *,
     change: pb.ChangeOfCircumstances,
     resolution: pb.ServiceRequestResolutionCode.ValueType,
     clock: Clock,
     note: str,
-    status: pb.ServiceRequestStatus.ValueType = pb.SERVICE_REQUEST_STATUS_CLOSED,
-    sub: pb.ServiceRequestSubStatus.ValueType = pb.SERVICE_REQUEST_SUB_STATUS_COMPLETE,
 ) -> None:
+    """The change is done with: its service request (if still open) closes as complete with `resolution`."""
     row = srs.row_named(db, change.service_request)
     if row is not None and srs.document(row).status not in srs.FINAL:
         srs.move(
             db,
             row=row,
-            status=status,
-            sub_status=sub,
+            status=pb.SERVICE_REQUEST_STATUS_CLOSED,
+            sub_status=pb.SERVICE_REQUEST_SUB_STATUS_COMPLETE,
             resolution_code=resolution,
             note=note,
             clock=clock,
@@ -389,12 +389,12 @@ def verify(
         change.verified_by = caller.subject
         close_sr(
             db,
-            change,
-            pb.SERVICE_REQUEST_RESOLUTION_CODE_DECLINED,
-            clock,
-            "declined on verification",
+            change=change,
+            resolution=pb.SERVICE_REQUEST_RESOLUTION_CODE_DECLINED,
+            clock=clock,
+            note="declined on verification",
         )
-        completed(db, clock, case_row.id, change)
+        completed(db, case_id=case_row.id, change=change, clock=clock)
     else:
         if change.suspicious_activity and not request.suspicious_activity_reviewed:
             raise _precondition(
@@ -477,12 +477,12 @@ def authorise(
         change.state = pb.CHANGE_OF_CIRCUMSTANCES_STATE_DECLINED
         close_sr(
             db,
-            change,
-            pb.SERVICE_REQUEST_RESOLUTION_CODE_DECLINED,
-            clock,
-            "refused by a team leader",
+            change=change,
+            resolution=pb.SERVICE_REQUEST_RESOLUTION_CODE_DECLINED,
+            clock=clock,
+            note="refused by a team leader",
         )
-        completed(db, clock, case_row.id, change)
+        completed(db, case_id=case_row.id, change=change, clock=clock)
     save(row, change, clock)
     access.audit(db, clock=clock, caller=caller, case_id=case_row.id, resource=request.name)
     return change
@@ -496,7 +496,7 @@ def withdraw(db: Session, *, name: str, clock: Clock) -> None:
         return
     change = document(row)
     change.state = pb.CHANGE_OF_CIRCUMSTANCES_STATE_WITHDRAWN
-    completed(db, clock, row.case_id, change)
+    completed(db, case_id=row.case_id, change=change, clock=clock)
     save(row, change, clock)
 
 
@@ -510,7 +510,7 @@ def withdraw_pending(db: Session, *, case_id: str, clock: Clock) -> int:
     for row in rows:
         change = document(row)
         change.state = pb.CHANGE_OF_CIRCUMSTANCES_STATE_WITHDRAWN
-        completed(db, clock, case_id, change)
+        completed(db, case_id=case_id, change=change, clock=clock)
         save(row, change, clock)
     return len(rows)
 

@@ -227,9 +227,9 @@ def build_plan(
 
 
 def _check_pence(name: str, pence: object) -> None:
-    if _is_not_int(pence):
+    if not isinstance(pence, int) or isinstance(pence, bool):
         raise TypeError(f"{name} must be integer pence, not {type(pence).__name__}")
-    if pence < 0:  # type: ignore[operator]
+    if pence < 0:
         raise ValueError(f"{name} cannot be negative ({pence})")
 
 

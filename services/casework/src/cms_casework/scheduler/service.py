@@ -26,7 +26,7 @@ from cms_platform.errors import DomainError, ViolationCollector
 from cms_platform.identity import bind_caller, reset_caller, service_caller
 from cms_platform.scheduling import PeriodicJob
 
-from ..applications.flows import child_identity
+from ..applications.convert import child_identity
 from ..calculations import flows as recording
 from ..calculations import rules as calculation_rules
 from ..calculations import service as calculations

@@ -191,12 +191,11 @@ def list_srs(
         q = q.where(ServiceRequestRecord.case_id == case_row.id)
         access.audit(db, clock=clock, caller=caller, case_id=case_row.id, resource=request.parent)
     else:
-        role = access_rules.role_of(caller)
-        if role == access_rules.CLIENT:
+        if access_rules.role_of(caller) == access_rules.CLIENT:
             raise InvalidArgument.field(
                 "parent", "a client lists the service requests of one of their cases"
             )
-        if role not in (access_rules.SENSITIVE, access_rules.SERVICE):
+        if not access_rules.sees_sensitive(caller):
             q = q.where(ServiceRequestRecord.workgroup != access_rules.SENSITIVE_WORKGROUP)
     if request.status:
         q = q.where(ServiceRequestRecord.status == pb.ServiceRequestStatus.Name(request.status))
