@@ -2,10 +2,9 @@
 port 0 with its own real database, sharing the session's real broker. Business clock: 6 April 2026 09:00 UTC.
 
 The calculation service is stateless between tests (its stored calculations are keyed by request ids derived from
-each test's own case names), so one runs for the whole session, on the running test's clock; a test that stops it
-(`own_calculation`) gets its own. The gateways keep
-scenario state per NINO and the tests reuse the same people, and casework refuses a second open case for the same
-parents: those start afresh for every test."""
+each test's own case names), so one runs for all the tests of a module, on the running test's clock; a test that
+stops it (`own_calculation`) gets its own. The gateways keep scenario state per NINO and the tests reuse the same
+people, and casework refuses a second open case for the same parents: those start afresh for every test."""
 
 from __future__ import annotations
 
@@ -176,7 +175,7 @@ class FollowingClock:
         return self.following.today()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def shared_calculation(
     postgres_server, kafka_bootstrap, tmp_path_factory, _database_dropper
 ) -> Iterator[tuple[CalculationService, FollowingClock]]:
