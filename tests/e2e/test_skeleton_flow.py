@@ -202,7 +202,7 @@ def test_retried_create_case_has_one_effect(stack, creds):
     first = stub.CreateCase(request, metadata=creds.staff(), timeout=10)
     second = stub.CreateCase(request, metadata=creds.staff(), timeout=10)
     assert first == second
-    from cms_casework.models import CaseRecord
+    from cms_casework.case_records.models import CaseRecord
 
     with casework.sessions() as s:
         assert s.scalar(select(func.count()).select_from(CaseRecord)) == 1

@@ -1,11 +1,19 @@
 """The casework stack for the suites here: calculation, the three gateways and casework, each a real gRPC server on
-port 0 with its own real database, sharing the session's real broker. Business clock: 6 April 2026 09:00 UTC."""
+port 0 with its own real database, sharing the session's real broker. Business clock: 6 April 2026 09:00 UTC.
+
+The calculation service is stateless between tests (its stored calculations are keyed by request ids derived from
+each test's own case names), so one runs for all the tests of a module, on the running test's clock; a test that
+stops it (`own_calculation`) gets its own. The gateways keep scenario state per NINO and the tests reuse the same
+people, and casework refuses a second open case for the same parents: those start afresh for every test."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass
 
+import grpc
 import pytest
 from google.type import date_pb2
 
@@ -16,8 +24,12 @@ from cms.common.v1 import types_pb2 as common
 from cms_calculation.app import CalculationService
 from cms_casework.app import CaseworkService
 from cms_cra_gateway.app import CraGatewayService
+from cms_devkit import infra
+from cms_devkit.testing import read_topic, service_settings
 from cms_dwp_gateway.app import DwpGatewayService
 from cms_hmrc_gateway.app import HmrcGatewayService
+from cms_platform.clock import Clock, ManualClock
+from cms_platform.db import ensure_database
 
 
 def d(y: int, m: int, day: int) -> date_pb2.Date:
@@ -60,6 +72,21 @@ def alex_and_bethan(**kw) -> api.CreateCaseRequest:
         payment_frequency=common.PAYMENT_FREQUENCY_MONTHLY,
         **kw,
     )
+
+
+def error(call) -> grpc.RpcError:
+    with pytest.raises(grpc.RpcError) as err:
+        call()
+    return err.value
+
+
+def events_of(stack, case_name: str, kind: str, expected: int = 1) -> list:
+    wanted = f"uk.gov.cms.casework.{kind}.v1".encode()
+    return [
+        r
+        for r in read_topic(stack.bootstrap, "cms.casework.events.v1", expected=expected)
+        if dict(r.headers).get("ce_type") == wanted and r.key == case_name.encode()
+    ]
 
 
 @dataclass
@@ -135,9 +162,64 @@ class Stack:
         )
 
 
+class FollowingClock:
+    """The clock of the test running now, for a service that outlives one test."""
+
+    def __init__(self) -> None:
+        self.following: Clock = ManualClock(dt.datetime(2026, 4, 6, 9, 0, tzinfo=dt.UTC))
+
+    def now(self) -> dt.datetime:
+        return self.following.now()
+
+    def today(self) -> dt.date:
+        return self.following.today()
+
+
+@pytest.fixture(scope="module")
+def shared_calculation(
+    postgres_server, kafka_bootstrap, tmp_path_factory, _database_dropper
+) -> Iterator[tuple[CalculationService, FollowingClock]]:
+    if postgres_server is None:
+        url = f"sqlite:///{tmp_path_factory.mktemp('calculation') / 'calculation'}.db"
+    else:
+        url = infra.database_url(postgres_server, f"cms_t_{uuid.uuid4().hex[:10]}_calculation")
+        ensure_database(url)
+    clock = FollowingClock()
+    calc = CalculationService(
+        service_settings(
+            CalculationService.settings_class, database_url=url, kafka=kafka_bootstrap
+        ),
+        clock=clock,
+    )
+    calc.start()
+    try:
+        yield calc, clock
+    finally:
+        calc.stop()
+        if postgres_server is not None:
+            _database_dropper.drop(url)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "own_calculation: the test stops its calculation service, so it gets one of its own",
+    )
+
+
 @pytest.fixture
-def stack(start_service, creds, kafka_bootstrap) -> Stack:
-    calc, _ = start_service(CalculationService, kafka=kafka_bootstrap)
+def calculation(request, shared_calculation, clock, start_service, kafka_bootstrap):
+    if request.node.get_closest_marker("own_calculation"):
+        calc, _ = start_service(CalculationService, kafka=kafka_bootstrap)
+        return calc
+    calc, following = shared_calculation
+    following.following = clock
+    return calc
+
+
+@pytest.fixture
+def stack(start_service, creds, kafka_bootstrap, calculation) -> Stack:
+    calc = calculation
     hmrc, _ = start_service(
         HmrcGatewayService, kafka=kafka_bootstrap, feed_check_interval_seconds=0
     )

@@ -1,29 +1,36 @@
-"""The casework process."""
+"""The casework process: its settings, the gRPC API, the feeds it consumes, and its background work (the daily
+scheduled work and the pass applying what the feeds raised)."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from cms.casework.v1 import casework_service_pb2, casework_service_pb2_grpc
+from cms.casework.v1 import events_pb2 as ev
 from cms_platform.consumer import Subscription
+from cms_platform.events import topic_of
 from cms_platform.server import ServiceRegistration
 from cms_platform.service import CmsService
 from cms_platform.service import main as run_main
 
-from . import downstream, feeds
-from .scheduler.jobs import Scheduler
+from . import downstream
+from .feeds import handlers as feeds
+from .feeds import service as feed_changes
+from .scheduler.service import Scheduler
 from .servicer import CaseworkServicer
 from .settings import CaseworkSettings
-from .store import TOPIC
 
 
 class CaseworkService(CmsService):
     name = "casework"
     settings_class = CaseworkSettings
-    topics = (TOPIC,)
+    topics = (topic_of(ev.CaseCreated),)
     migrations_dir = Path(__file__).parent / "migrations"
 
-    def __init__(self, settings: CaseworkSettings, **kw):
+    settings: CaseworkSettings
+
+    def __init__(self, settings: CaseworkSettings, **kw: Any):
         super().__init__(settings, **kw)
         self.downstream = downstream.connect(
             calculation_address=settings.calculation_address,
@@ -37,7 +44,7 @@ class CaseworkService(CmsService):
             sessions=self.sessions, clock=self.clock, downstream=self.downstream
         )
         self._daily = self.scheduler.periodic(settings.scheduler_interval_seconds)
-        self._feed_changes = feeds.applier(
+        self._feed_changes = feed_changes.applier(
             sessions=self.sessions,
             clock=self.clock,
             downstream=self.downstream,
@@ -54,7 +61,6 @@ class CaseworkService(CmsService):
                     sessions=self.sessions,
                     clock=self.clock,
                     downstream=self.downstream,
-                    deadline=self.settings.downstream_deadline_seconds,
                     scheduler=self.scheduler,
                 ),
             )

@@ -1,22 +1,40 @@
-"""Clients for the services casework orchestrates, behind small ports so flows stay testable."""
+"""Clients of the services casework orchestrates: the calculation and the gateways to HMRC, DWP and the CRA.
+
+The only domain-facing module that knows gRPC: a call's deadline comes from the platform (the channel's default,
+capped by what the call being served has left, cms_platform.calls), a refusal the caller expects is named by its
+status code's name (`tolerate=("ALREADY_EXISTS",)`), and any other failure becomes a domain error our own caller can
+act on."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import grpc
+from google.protobuf.descriptor import FileDescriptor
+from google.protobuf.message import Message
 
 from cms.calculation.v1 import calculation_service_pb2, calculation_service_pb2_grpc
 from cms.cra.v1 import cra_service_pb2, cra_service_pb2_grpc
 from cms.dwp.v1 import dwp_service_pb2, dwp_service_pb2_grpc
 from cms.hmrc.v1 import hmrc_service_pb2, hmrc_service_pb2_grpc
 from cms_platform.clients import open_channel
-from cms_platform.errors import FailedPrecondition, PreconditionViolation, Unavailable
+from cms_platform.errors import DomainError, FailedPrecondition, PreconditionViolation, Unavailable
 from cms_platform.identity import TokenSource
 
+Req = TypeVar("Req", bound=Message)
+Resp = TypeVar("Resp", bound=Message)
 
-def _full_name(module, service: str) -> str:
-    return module.DESCRIPTOR.services_by_name[service].full_name
+# Failures of the transport or of the other side: worth a retry with the same request id.
+_TRANSIENT = frozenset(
+    {
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.RESOURCE_EXHAUSTED,
+        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.UNKNOWN,
+    }
+)
 
 
 @dataclass
@@ -43,30 +61,16 @@ def connect(
     tokens: TokenSource,
     deadline: float,
 ) -> Downstream:
-    calc = open_channel(
-        calculation_address,
-        tokens=tokens,
-        default_deadline=deadline,
-        services=[_full_name(calculation_service_pb2, "CalculationService")],
-    )
-    hmrc = open_channel(
-        hmrc_address,
-        tokens=tokens,
-        default_deadline=deadline,
-        services=[_full_name(hmrc_service_pb2, "HmrcGatewayService")],
-    )
-    dwp = open_channel(
-        dwp_address,
-        tokens=tokens,
-        default_deadline=deadline,
-        services=[_full_name(dwp_service_pb2, "DwpGatewayService")],
-    )
-    cra = open_channel(
-        cra_address,
-        tokens=tokens,
-        default_deadline=deadline,
-        services=[_full_name(cra_service_pb2, "CraGatewayService")],
-    )
+    """Channels with `deadline` as their default (the platform lowers it to what the call being served has left)."""
+
+    def channel(address: str, file: FileDescriptor, service: str) -> grpc.Channel:
+        full_name = file.services_by_name[service].full_name
+        return open_channel(address, tokens=tokens, default_deadline=deadline, services=[full_name])
+
+    calc = channel(calculation_address, calculation_service_pb2.DESCRIPTOR, "CalculationService")
+    hmrc = channel(hmrc_address, hmrc_service_pb2.DESCRIPTOR, "HmrcGatewayService")
+    dwp = channel(dwp_address, dwp_service_pb2.DESCRIPTOR, "DwpGatewayService")
+    cra = channel(cra_address, cra_service_pb2.DESCRIPTOR, "CraGatewayService")
     return Downstream(
         calculation=calculation_service_pb2_grpc.CalculationServiceStub(calc),
         hmrc=hmrc_service_pb2_grpc.HmrcGatewayServiceStub(hmrc),
@@ -76,35 +80,35 @@ def connect(
     )
 
 
-def call(method, request, *, what: str, context=None, ceiling: float = 5.0, tolerate: tuple = ()):
-    """One downstream call within our caller's deadline. A status in `tolerate` answers None (e.g. ALREADY_EXISTS for
-    an interest registered by an earlier attempt); any other failure is translated for our own caller."""
+def call(method: grpc.UnaryUnaryMultiCallable[Req, Resp], request: Req, *, what: str) -> Resp:
+    """One downstream call within the platform's deadline; a failure is translated for our own caller."""
     try:
-        return method(request, timeout=budget(context, ceiling))
+        return method(request)
     except grpc.RpcError as err:
-        if err.code() in tolerate:
+        raise translate(err, what) from None
+
+
+def call_tolerating(
+    method: grpc.UnaryUnaryMultiCallable[Req, Resp],
+    request: Req,
+    *,
+    what: str,
+    tolerate: tuple[str, ...],
+) -> Resp | None:
+    """Like `call`, but a refusal whose status code is named in `tolerate` answers None (e.g. "ALREADY_EXISTS" for an
+    interest registered by an earlier attempt)."""
+    try:
+        return method(request)
+    except grpc.RpcError as err:
+        if err.code().name in tolerate:
             return None
         raise translate(err, what) from None
 
 
-def budget(context, ceiling: float, margin: float = 0.1) -> float:
-    """The deadline for a downstream call: what our caller left us (less a margin), at most `ceiling`."""
-    remaining = context.time_remaining() if context is not None else None
-    if remaining is None:
-        return ceiling
-    return max(0.05, min(ceiling, remaining - margin))
-
-
-def translate(err: grpc.RpcError, what: str) -> Exception:
+def translate(err: grpc.RpcError, what: str) -> DomainError:
     """A downstream failure as a domain error our own callers can act on (never INTERNAL): a transport failure is
     UNAVAILABLE (retry with the same request id); a refusal is a failed precondition naming the service and why."""
-    if err.code() in (
-        grpc.StatusCode.UNAVAILABLE,
-        grpc.StatusCode.DEADLINE_EXCEEDED,
-        grpc.StatusCode.RESOURCE_EXHAUSTED,
-        grpc.StatusCode.INTERNAL,
-        grpc.StatusCode.UNKNOWN,
-    ):
+    if err.code() in _TRANSIENT:
         return Unavailable(
             f"{what} is unavailable ({err.code().name}); retry with the same request_id",
             retry_after_seconds=1.0,

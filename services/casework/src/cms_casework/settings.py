@@ -1,3 +1,6 @@
+"""casework's settings (environment prefix CASEWORK_): where the other services are, the deadline of a call to
+them, and how often the background work runs."""
+
 from typing import ClassVar
 
 from cms_platform.settings import ServiceSettings, prefixed

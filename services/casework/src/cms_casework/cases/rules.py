@@ -1,14 +1,16 @@
-"""What a new application must contain (no I/O). NINO rules are the platform's (NIM39110)."""
+"""What a new application and a surveillance request must contain (no I/O). NINO rules are the platform's
+(NIM39110)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
+from cms.casework.v1 import casework_service_pb2 as api
 from cms_platform.convert import date_or_violation, years_after
-from cms_platform.errors import ViolationCollector
+from cms_platform.errors import InvalidArgument, ViolationCollector
 from cms_platform.identifiers import normalise_nino, valid_nino
 
-__all__ = ["check_new_case", "normalise_nino", "valid_nino"]
+__all__ = ["check_new_case", "check_surveillance_request", "normalise_nino", "valid_nino"]
 
 _GROUPS = (
     "qualifying_children",
@@ -17,7 +19,7 @@ _GROUPS = (
 )
 
 
-def check_new_case(request, today: dt.date) -> None:
+def check_new_case(request: api.CreateCaseRequest, today: dt.date) -> None:
     v = ViolationCollector()
     for role in ("paying_parent", "receiving_parent"):
         nino = getattr(request, role).identity.nino
@@ -46,3 +48,15 @@ def check_new_case(request, today: dt.date) -> None:
         if applied and applied > today:
             v.add("application_date", "is in the future")
     v.raise_if_any()
+
+
+def check_surveillance_request(
+    request: api.SetCaseSurveillanceRequest, today: dt.date
+) -> dt.date | None:
+    """The review date of a surveillance request: required when starting one, and after today."""
+    v = ViolationCollector()
+    review = date_or_violation(request.review_date, "review_date", v, required=request.active)
+    v.raise_if_any()
+    if request.active and review is not None and review <= today:
+        raise InvalidArgument.field("review_date", "must be after today")
+    return review

@@ -2,7 +2,7 @@
 
 No gRPC, no SQL, no clock: dates and times are passed in. Sources: the CMS procedure "Maintain Client Details
 Overview" (sequencing table, suspicious activity, verification and team-leader authorisation, 25% tolerance,
-one call after several changes completed within 3 days), rules.md §11 (effective dates) and the comments of
+one call after several changes completed within 3 days), docs/domain/changes-of-circumstances.md §11.2 (effective dates) and the comments of
 ChangeOfCircumstancesType / ChangeOfCircumstances in protos/cms/casework/v1/resources.proto.
 
 - Every type has a ChangeKind in CATALOGUE: its sequencing step, the `details` member it needs, whether a team leader
@@ -25,13 +25,15 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from google.type import date_pb2
+
 from cms.casework.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
 
 
 @dataclass(frozen=True)
 class ChangeParameters:
-    # 25% (rules.md §11: "income change ≥25%"; the procedure: "must change by ... 25%").
+    # 25% (docs/domain/changes-of-circumstances.md §11.12: "income change ≥25%"; the procedure: "must change by ... 25%").
     income_tolerance_basis_points: int = 2500
     # [D] "very close effective dates" (procedure, suspicious activity): not fixed by any source.
     suspicious_activity_window_days: int = 7
@@ -113,7 +115,7 @@ _PARENTAGE = frozenset(
 _EFFECTIVE_DATE_ORDER_STEPS = frozenset({5, 7})
 
 # Payment arrangement types: the PaymentArrangementChange field each one sets.
-_ARRANGEMENT_FIELD = {
+_ARRANGEMENT_FIELD: dict[int, str] = {
     _T.CHANGE_OF_CIRCUMSTANCES_TYPE_CHANGE_TO_METHOD_OF_PAYMENT_FROM: "method_of_payment_from",
     _T.CHANGE_OF_CIRCUMSTANCES_TYPE_CHANGE_TO_METHOD_OF_PAYMENT_TO: "method_of_payment_to",
     _T.CHANGE_OF_CIRCUMSTANCES_TYPE_CHANGE_TO_SERVICE_TYPE: "service_type",
@@ -291,7 +293,9 @@ def kind_of(change_type: int) -> ChangeKind:
 # Dates
 
 
-def _date(value) -> dt.date | None:
+# Local until cms_platform.convert has it: day_of is None for unset or partial dates but raises for impossible ones
+# (31 February), which a report may carry and the rules must treat as missing.
+def _date(value: date_pb2.Date) -> dt.date | None:
     """A google.type.Date as a date; None when unset (year 0) or not a real date."""
     if not value.year:
         return None

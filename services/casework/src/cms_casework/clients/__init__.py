@@ -1,0 +1,1 @@
+"""Clients: the people on cases, found by NINO, and their safeguards."""

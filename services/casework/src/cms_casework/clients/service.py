@@ -1,49 +1,119 @@
-"""Clients, their safeguards and third parties.
-
-Safeguards (Maintain Client Details overview): unacceptable behaviour is recorded and investigated and may give the
-client potentially-violent (PV) status, which is reviewed at least once a year. Third parties act for themselves
-(an employer, a bank, a court) and are kept apart from client representatives, who act for a client."""
+"""Clients and their safeguards: a client found by NINO (created with the first case that names them), read by
+those who may (a self-service caller only their own record), and the safeguards the Maintain Client Details overview
+sets: unacceptable behaviour is recorded and investigated and may give the client potentially-violent (PV) status,
+which is reviewed at least once a year. Keyword-only functions over an explicit session."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import events_pb2 as ev
 from cms.casework.v1 import resources_pb2 as pb
+from cms_platform import outbox
 from cms_platform.clock import Clock
-from cms_platform.convert import date_or_violation, years_after
+from cms_platform.convert import date_or_violation, day_of, pb_date, years_after
 from cms_platform.errors import (
     FailedPrecondition,
     InvalidArgument,
     NotFound,
-    PermissionDenied,
     PreconditionViolation,
     ViolationCollector,
 )
+from cms_platform.identifiers import normalise_nino
 from cms_platform.identity import Caller
 from cms_platform.paging import page
 
-from .. import access, store
-from ..models import ThirdPartyRecord, UnacceptableBehaviourRecordRow
+from ..access.rules import CLIENT, client_id_of, role_of
+from ..names import id_from, new_id
+from .models import ClientRecord, UnacceptableBehaviourRecordRow
 
 PV_REVIEW_INTERVAL_DAYS = 365  # reviewed at least once a year
 
 
+# -- the client record ---------------------------------------------------------------------------------------------
+
+
+def client_row(db: Session, client_id: str, *, lock: bool = False) -> ClientRecord:
+    row = db.get(ClientRecord, client_id, with_for_update=lock)
+    if row is None:
+        raise NotFound("client", f"clients/{client_id}")
+    return row
+
+
+def document(row: ClientRecord) -> pb.Client:
+    return pb.Client.FromString(row.document)
+
+
+def client_named(db: Session, name: str, *, field: str = "client", lock: bool = False) -> pb.Client:
+    """The client `clients/{id}`."""
+    return document(client_row(db, id_from(name, "clients", field), lock=lock))
+
+
+def save(row: ClientRecord, client: pb.Client, clock: Clock) -> None:
+    row.document, row.updated_at = client.SerializeToString(), clock.now()
+    pv = client.potentially_violent_status
+    row.potentially_violent_review_due = day_of(pv.review_due_date) if pv.active else None
+
+
+def find_or_add(db: Session, given: pb.Client, clock: Clock) -> ClientRecord:
+    """The client with this NINO, reused as it is (differing details are a change of circumstances), or a new one."""
+    nino = normalise_nino(given.identity.nino)
+    row = db.scalar(select(ClientRecord).where(ClientRecord.nino == nino))
+    if row is not None:
+        return row
+    client = pb.Client()
+    client.CopyFrom(given)
+    client_id = new_id()
+    client.name = f"clients/{client_id}"
+    client.identity.nino = nino
+    # What a caller may not set on a new client: the CMS records these itself.
+    for output_only in (
+        "representatives",
+        "potentially_violent_status",
+        "contact_suppressed",
+        "date_of_death",
+        "resident_outside_uk",
+        "employment_and_income",
+        "benefits",
+    ):
+        client.ClearField(output_only)
+    # The answer is checked by whoever takes a call; the document only says one is held.
+    client.security_details.security_answer_set = bool(client.security_details.security_answer)
+    client.security_details.security_answer = ""
+    now = clock.now()
+    row = ClientRecord(id=client_id, nino=nino, document=b"", created_at=now, updated_at=now)
+    save(row, client, clock)
+    db.add(row)
+    db.flush()
+    return row
+
+
+def suppress_contact(db: Session, *, name: str, clock: Clock) -> None:
+    """Nothing more goes to this client (a death notification)."""
+    row = client_row(db, id_from(name, "clients", "client"), lock=True)
+    client = document(row)
+    client.contact_suppressed = True
+    save(row, client, clock)
+
+
+# -- reading and safeguards ----------------------------------------------------------------------------------------
+
+
 def get(db: Session, *, name: str, caller: Caller) -> pb.Client:
-    client_id = store.id_from(name, "clients", "name")
-    if access.role_of(caller) == access.CLIENT and access.client_id_of(caller) != client_id:
+    client_id = id_from(name, "clients", "name")
+    if role_of(caller) == CLIENT and client_id_of(caller) != client_id:
         raise NotFound(
             "client", name
         )  # another client's record does not exist for a self-service caller
-    return store.client_document(store.client_row(db, client_id))
+    return document(client_row(db, client_id))
 
 
 def record_unacceptable_behaviour(
     db: Session, *, request: api.RecordUnacceptableBehaviourRequest, caller: Caller, clock: Clock
 ) -> pb.UnacceptableBehaviourRecord:
-    client_id = store.id_from(request.parent, "clients", "parent")
+    client_id = id_from(request.parent, "clients", "parent")
     given = request.unacceptable_behaviour_record
     v = ViolationCollector()
     incident = date_or_violation(
@@ -54,11 +124,11 @@ def record_unacceptable_behaviour(
     if given.kind not in pb.UnacceptableBehaviourKind.values():
         v.add("unacceptable_behaviour_record.kind", "is not a kind of unacceptable behaviour")
     if given.related_case:
-        store.id_from(given.related_case, "cases", "unacceptable_behaviour_record.related_case")
+        id_from(given.related_case, "cases", "unacceptable_behaviour_record.related_case")
     v.raise_if_any()
-    row = store.client_row(db, client_id, lock=True)
-    client = store.client_document(row)
-    record_id = store.new_id()
+    row = client_row(db, client_id, lock=True)
+    client = document(row)
+    record_id = new_id()
     record = pb.UnacceptableBehaviourRecord()
     record.CopyFrom(given)
     record.name = f"clients/{client_id}/unacceptableBehaviourRecords/{record_id}"
@@ -72,11 +142,12 @@ def record_unacceptable_behaviour(
             created_at=clock.now(),
         )
     )
-    store.publish(
+    outbox.publish(
         db,
-        clock,
-        client.name,
-        ev.UnacceptableBehaviourRecorded(
+        clock=clock,
+        key=client.name,
+        subject=client.name,
+        message=ev.UnacceptableBehaviourRecorded(
             client_id=client_id,
             unacceptable_behaviour_record=record.name,
             kind=record.kind,
@@ -89,23 +160,24 @@ def record_unacceptable_behaviour(
         client.potentially_violent_status.CopyFrom(
             pb.PotentiallyViolentStatus(
                 active=True,
-                set_date=store.pb_date(today),
-                review_due_date=store.pb_date(years_after(today, 1)),
+                set_date=pb_date(today),
+                review_due_date=pb_date(years_after(today, 1)),
                 unacceptable_behaviour_record=record.name,
             )
         )
-        store.save_client(row, client, clock)
+        save(row, client, clock)
         _pv_changed(db, client, clock)
     return record
 
 
 def _pv_changed(db: Session, client: pb.Client, clock: Clock) -> None:
     pv = client.potentially_violent_status
-    store.publish(
+    outbox.publish(
         db,
-        clock,
-        client.name,
-        ev.PotentiallyViolentStatusChanged(
+        clock=clock,
+        key=client.name,
+        subject=client.name,
+        message=ev.PotentiallyViolentStatusChanged(
             client_id=client.name.removeprefix("clients/"),
             active=pv.active,
             review_due_date=pv.review_due_date,
@@ -117,8 +189,8 @@ def _pv_changed(db: Session, client: pb.Client, clock: Clock) -> None:
 def list_unacceptable_behaviour(
     db: Session, *, request: api.ListUnacceptableBehaviourRecordsRequest
 ) -> api.ListUnacceptableBehaviourRecordsResponse:
-    client_id = store.id_from(request.parent, "clients", "parent")
-    store.client_row(db, client_id)
+    client_id = id_from(request.parent, "clients", "parent")
+    client_row(db, client_id)
     size, offset = page(request.page_size, request.page_token, maximum=200)
     rows = db.scalars(
         select(UnacceptableBehaviourRecordRow)
@@ -142,9 +214,9 @@ def review_potentially_violent_status(
 ) -> pb.Client:
     if request.outcome not in api.PotentiallyViolentReviewOutcome.values() or not request.outcome:
         raise InvalidArgument.field("outcome", "choose retain or remove")
-    client_id = store.id_from(request.name, "clients", "name")
-    row = store.client_row(db, client_id, lock=True)
-    client = store.client_document(row)
+    client_id = id_from(request.name, "clients", "name")
+    row = client_row(db, client_id, lock=True)
+    client = document(row)
     pv = client.potentially_violent_status
     if not pv.active:
         raise FailedPrecondition(
@@ -156,111 +228,12 @@ def review_potentially_violent_status(
             reason="NO_POTENTIALLY_VIOLENT_STATUS",
         )
     today = clock.today()
-    pv.last_review_date.CopyFrom(store.pb_date(today))
+    pv.last_review_date.CopyFrom(pb_date(today))
     if request.outcome == api.POTENTIALLY_VIOLENT_REVIEW_OUTCOME_RETAIN:
-        pv.review_due_date.CopyFrom(store.pb_date(years_after(today, 1)))
+        pv.review_due_date.CopyFrom(pb_date(years_after(today, 1)))
     else:
         pv.active = False
         pv.ClearField("review_due_date")
-    store.save_client(row, client, clock)
+    save(row, client, clock)
     _pv_changed(db, client, clock)
     return client
-
-
-# -- third parties -------------------------------------------------------------------------------------------------
-
-
-def _check_third_party(tp: pb.ThirdParty) -> None:
-    if tp.kind not in pb.ThirdPartyKind.values():
-        raise InvalidArgument.field("third_party.kind", "is not a kind of third party")
-    if tp.kind == pb.THIRD_PARTY_KIND_EMPLOYER and not tp.employer_paye_reference.strip():
-        raise InvalidArgument.field(
-            "third_party.employer_paye_reference", "an employer needs its PAYE reference"
-        )
-
-
-def _save_third_party(row: ThirdPartyRecord, tp: pb.ThirdParty, clock: Clock) -> None:
-    tp.update_time.FromDatetime(clock.now())
-    row.kind, row.organisation_name = pb.ThirdPartyKind.Name(tp.kind), tp.organisation_name.strip()
-    row.employer_paye_reference = tp.employer_paye_reference.strip().upper()
-    row.document, row.updated_at = tp.SerializeToString(), clock.now()
-
-
-def create_third_party(
-    db: Session, *, request: api.CreateThirdPartyRequest, clock: Clock
-) -> pb.ThirdParty:
-    _check_third_party(request.third_party)
-    tp = pb.ThirdParty()
-    tp.CopyFrom(request.third_party)
-    tp_id = store.new_id()
-    tp.name = f"thirdParties/{tp_id}"
-    tp.create_time.FromDatetime(clock.now())
-    row = ThirdPartyRecord(
-        id=tp_id,
-        kind="",
-        organisation_name="",
-        document=b"",
-        created_at=clock.now(),
-        updated_at=clock.now(),
-    )
-    _save_third_party(row, tp, clock)
-    db.add(row)
-    return tp
-
-
-def get_third_party(db: Session, *, name: str) -> pb.ThirdParty:
-    row = db.get(ThirdPartyRecord, store.id_from(name, "thirdParties", "name"))
-    if row is None:
-        raise NotFound("third party", name)
-    return pb.ThirdParty.FromString(row.document)
-
-
-def list_third_parties(
-    db: Session, *, request: api.ListThirdPartiesRequest
-) -> api.ListThirdPartiesResponse:
-    size, offset = page(request.page_size, request.page_token, maximum=500)
-    q = select(ThirdPartyRecord)
-    if request.kind:
-        q = q.where(ThirdPartyRecord.kind == pb.ThirdPartyKind.Name(request.kind))
-    if request.organisation_name_prefix:
-        prefix = request.organisation_name_prefix.strip().lower()
-        q = q.where(
-            func.lower(ThirdPartyRecord.organisation_name).startswith(prefix, autoescape=True)
-        )
-    if request.employer_paye_reference:
-        q = q.where(
-            ThirdPartyRecord.employer_paye_reference
-            == request.employer_paye_reference.strip().upper()
-        )
-    rows = db.scalars(
-        q.order_by(ThirdPartyRecord.organisation_name, ThirdPartyRecord.id)
-        .offset(offset)
-        .limit(size + 1)
-    ).all()
-    return api.ListThirdPartiesResponse(
-        third_parties=[pb.ThirdParty.FromString(r.document) for r in rows[:size]],
-        next_page_token=str(offset + size) if len(rows) > size else "",
-    )
-
-
-def update_third_party(
-    db: Session, *, request: api.UpdateThirdPartyRequest, clock: Clock
-) -> pb.ThirdParty:
-    _check_third_party(request.third_party)
-    tp_id = store.id_from(request.third_party.name, "thirdParties", "third_party.name")
-    row = db.get(ThirdPartyRecord, tp_id, with_for_update=True)
-    if row is None:
-        raise NotFound("third party", request.third_party.name)
-    before = pb.ThirdParty.FromString(row.document)
-    tp = pb.ThirdParty()
-    tp.CopyFrom(request.third_party)
-    tp.create_time.CopyFrom(before.create_time)
-    _save_third_party(row, tp, clock)
-    return tp
-
-
-def require_self_or_staff(caller: Caller, client_name: str) -> None:
-    if access.role_of(caller) == access.CLIENT and access.client_id_of(
-        caller
-    ) != client_name.removeprefix("clients/"):
-        raise PermissionDenied("a client may act only on their own record", reason="NOT_OWN_RECORD")

@@ -1,4 +1,14 @@
-from cms_casework import models  # noqa: F401 - registers the tables on the metadata
+"""Alembic's environment for casework: every models module registers its tables on the metadata."""
+
+from cms_casework.access import models as _access  # noqa: F401
+from cms_casework.case_records import models as _case_records  # noqa: F401
+from cms_casework.changes import models as _changes  # noqa: F401
+from cms_casework.clients import models as _clients  # noqa: F401
+from cms_casework.correspondence import models as _correspondence  # noqa: F401
+from cms_casework.payment_plans import models as _payment_plans  # noqa: F401
+from cms_casework.scheduler import models as _scheduler  # noqa: F401
+from cms_casework.service_requests import models as _service_requests  # noqa: F401
+from cms_casework.third_parties import models as _third_parties  # noqa: F401
 from cms_platform.db import Base
 from cms_platform.migrations import run_env
 

@@ -1,0 +1,1 @@
+"""Service requests: the work items raised on a case and progressed through their statuses."""

@@ -16,13 +16,18 @@ from sqlalchemy.orm import Session
 from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import events_pb2 as ev
 from cms.casework.v1 import resources_pb2 as pb
+from cms_platform import outbox
 from cms_platform.clock import Clock
 from cms_platform.errors import FailedPrecondition, InvalidArgument, PreconditionViolation
 from cms_platform.identity import Caller
 from cms_platform.paging import page
 
-from .. import access, store
-from ..models import CaseRecord, ServiceRequestRecord
+from ..access import rules as access_rules
+from ..access import service as access
+from ..case_records import service as case_records
+from ..case_records.models import CaseRecord
+from ..names import new_id
+from .models import ServiceRequestRecord
 
 SELF_SERVICE_SLA = dt.timedelta(hours=24)
 SELF_SERVICE = (
@@ -51,11 +56,11 @@ def save(row: ServiceRequestRecord, sr: pb.ServiceRequest, clock: Clock) -> None
     row.document, row.updated_at = sr.SerializeToString(), clock.now()
 
 
-def origin_of(caller: Caller) -> int:
-    role = access.role_of(caller)
+def origin_of(caller: Caller) -> pb.ServiceRequestOrigin.ValueType:
+    role = access_rules.role_of(caller)
     return {
-        access.CLIENT: pb.SERVICE_REQUEST_ORIGIN_CLIENT_SELF_SERVICE,
-        access.SERVICE: pb.SERVICE_REQUEST_ORIGIN_SYSTEM,
+        access_rules.CLIENT: pb.SERVICE_REQUEST_ORIGIN_CLIENT_SELF_SERVICE,
+        access_rules.SERVICE: pb.SERVICE_REQUEST_ORIGIN_SYSTEM,
     }.get(role, pb.SERVICE_REQUEST_ORIGIN_CASEWORKER)
 
 
@@ -67,19 +72,19 @@ def raise_sr(
     area: str,
     sub_area: str,
     description: str,
-    origin: int,
+    origin: pb.ServiceRequestOrigin.ValueType,
     clock: Clock,
     workgroup: str = "",
     change: str = "",
     missing: list[str] | None = None,
 ) -> tuple[ServiceRequestRecord, pb.ServiceRequest]:
-    sr_id = store.new_id()
+    sr_id = new_id()
     now = clock.now()
     # A personal-interest case's work stays in the sensitive-case workgroup, whatever was asked.
     group = (
-        access.SENSITIVE_WORKGROUP
+        access_rules.SENSITIVE_WORKGROUP
         if case_row.personal_interest
-        else (workgroup or case_row.workgroup or access.DEFAULT_WORKGROUP)
+        else (workgroup or case_row.workgroup or access_rules.DEFAULT_WORKGROUP)
     )
     sr = pb.ServiceRequest(
         name=f"cases/{case_row.id}/serviceRequests/{sr_id}",
@@ -111,11 +116,12 @@ def raise_sr(
     )
     save(row, sr, clock)
     db.add(row)
-    store.publish(
+    outbox.publish(
         db,
-        clock,
-        f"cases/{case_row.id}",
-        ev.ServiceRequestCreated(
+        clock=clock,
+        key=f"cases/{case_row.id}",
+        subject=f"cases/{case_row.id}",
+        message=ev.ServiceRequestCreated(
             case_id=case_row.id,
             service_request=sr.name,
             process=process,
@@ -133,17 +139,8 @@ def raise_sr(
 def create(
     db: Session, *, request: api.CreateServiceRequestRequest, caller: Caller, clock: Clock
 ) -> pb.ServiceRequest:
-    from ..cases import service as cases
-
-    row = cases.visible_row(
-        db,
-        name=request.parent,
-        caller=caller,
-        method="CreateServiceRequest",
-        clock=clock,
-        field="parent",
-    )
-    if row.state == "CASE_STATE_CLOSED":
+    row = case_records.visible_case(db, name=request.parent, caller=caller, field="parent")
+    if row.state == case_records.CLOSED:
         raise FailedPrecondition(
             PreconditionViolation("CASE_CLOSED", request.parent, "the case is closed"),
             reason="CASE_CLOSED",
@@ -160,86 +157,46 @@ def create(
         clock=clock,
         workgroup=request.workgroup,
     )
-    access.audit(
-        db,
-        clock=clock,
-        caller=caller,
-        method="CreateServiceRequest",
-        case_id=row.id,
-        resource=sr.name,
-        permitted=True,
-    )
+    access.audit(db, clock=clock, caller=caller, case_id=row.id, resource=sr.name)
     return sr
 
 
 def _visible_sr(
-    db: Session, *, name: str, caller: Caller, method: str, clock: Clock, lock: bool = False
+    db: Session, *, name: str, caller: Caller, lock: bool = False
 ) -> tuple[CaseRecord, ServiceRequestRecord]:
-    from ..cases import service as cases
-
-    return cases.visible_child(
+    return case_records.visible_child(
         db,
         name=name,
         collection="serviceRequests",
         model=ServiceRequestRecord,
         what="service request",
         caller=caller,
-        method=method,
-        clock=clock,
         lock=lock,
     )
 
 
 def get(db: Session, *, name: str, caller: Caller, clock: Clock) -> pb.ServiceRequest:
-    case_row, row = _visible_sr(
-        db, name=name, caller=caller, method="GetServiceRequest", clock=clock
-    )
-    access.audit(
-        db,
-        clock=clock,
-        caller=caller,
-        method="GetServiceRequest",
-        case_id=case_row.id,
-        resource=name,
-        permitted=True,
-    )
+    case_row, row = _visible_sr(db, name=name, caller=caller)
+    access.audit(db, clock=clock, caller=caller, case_id=case_row.id, resource=name)
     return document(row)
 
 
 def list_srs(
     db: Session, *, request: api.ListServiceRequestsRequest, caller: Caller, clock: Clock
 ) -> api.ListServiceRequestsResponse:
-    from ..cases import service as cases
-
     size, offset = page(request.page_size, request.page_token, maximum=500)
     q = select(ServiceRequestRecord)
     if request.parent != "cases/-":
-        case_row = cases.visible_row(
-            db,
-            name=request.parent,
-            caller=caller,
-            method="ListServiceRequests",
-            clock=clock,
-            field="parent",
-        )
+        case_row = case_records.visible_case(db, name=request.parent, caller=caller, field="parent")
         q = q.where(ServiceRequestRecord.case_id == case_row.id)
-        access.audit(
-            db,
-            clock=clock,
-            caller=caller,
-            method="ListServiceRequests",
-            case_id=case_row.id,
-            resource=request.parent,
-            permitted=True,
-        )
+        access.audit(db, clock=clock, caller=caller, case_id=case_row.id, resource=request.parent)
     else:
-        role = access.role_of(caller)
-        if role == access.CLIENT:
+        if access_rules.role_of(caller) == access_rules.CLIENT:
             raise InvalidArgument.field(
                 "parent", "a client lists the service requests of one of their cases"
             )
-        if role not in (access.SENSITIVE, access.SERVICE):
-            q = q.where(ServiceRequestRecord.workgroup != access.SENSITIVE_WORKGROUP)
+        if not access_rules.sees_sensitive(caller):
+            q = q.where(ServiceRequestRecord.workgroup != access_rules.SENSITIVE_WORKGROUP)
     if request.status:
         q = q.where(ServiceRequestRecord.status == pb.ServiceRequestStatus.Name(request.status))
     if request.workgroup:
@@ -269,10 +226,12 @@ def move(
     db: Session,
     *,
     row: ServiceRequestRecord,
-    status: int,
+    status: pb.ServiceRequestStatus.ValueType,
     clock: Clock,
-    sub_status: int = 0,
-    resolution_code: int = 0,
+    sub_status: pb.ServiceRequestSubStatus.ValueType = pb.SERVICE_REQUEST_SUB_STATUS_UNSPECIFIED,
+    resolution_code: pb.ServiceRequestResolutionCode.ValueType = (
+        pb.SERVICE_REQUEST_RESOLUTION_CODE_UNSPECIFIED
+    ),
     note: str = "",
     changed_by: str = "",
 ) -> pb.ServiceRequest:
@@ -317,11 +276,12 @@ def move(
         sr.action_time.FromDatetime(clock.now())
         row.actioned = True
     save(row, sr, clock)
-    store.publish(
+    outbox.publish(
         db,
-        clock,
-        f"cases/{row.case_id}",
-        ev.ServiceRequestStatusChanged(
+        clock=clock,
+        key=f"cases/{row.case_id}",
+        subject=f"cases/{row.case_id}",
+        message=ev.ServiceRequestStatusChanged(
             case_id=row.case_id,
             service_request=sr.name,
             previous_status=previous,
@@ -347,8 +307,6 @@ def update_status(
         db,
         name=request.name,
         caller=caller,
-        method="UpdateServiceRequestStatus",
-        clock=clock,
         lock=True,
     )
     sr = move(
@@ -361,28 +319,14 @@ def update_status(
         note=request.note,
         changed_by=caller.subject,
     )
-    if request.status == pb.SERVICE_REQUEST_STATUS_CANCELLED and sr.change_of_circumstances:
-        from ..changes import service as changes  # cancelling the SR withdraws its change
-
-        changes.withdraw(db, name=sr.change_of_circumstances, clock=clock)
-    access.audit(
-        db,
-        clock=clock,
-        caller=caller,
-        method="UpdateServiceRequestStatus",
-        case_id=case_row.id,
-        resource=request.name,
-        permitted=True,
-    )
+    access.audit(db, clock=clock, caller=caller, case_id=case_row.id, resource=request.name)
     return sr
 
 
 def assign(
     db: Session, *, request: api.AssignServiceRequestRequest, caller: Caller, clock: Clock
 ) -> pb.ServiceRequest:
-    case_row, row = _visible_sr(
-        db, name=request.name, caller=caller, method="AssignServiceRequest", clock=clock, lock=True
-    )
+    case_row, row = _visible_sr(db, name=request.name, caller=caller, lock=True)
     sr = document(row)
     if sr.status in FINAL:
         raise _precondition(
@@ -393,7 +337,7 @@ def assign(
     if (
         request.workgroup
         and case_row.personal_interest
-        and request.workgroup != access.SENSITIVE_WORKGROUP
+        and request.workgroup != access_rules.SENSITIVE_WORKGROUP
     ):
         raise _precondition(
             "SENSITIVE_CASE",
@@ -404,23 +348,16 @@ def assign(
     if request.workgroup:
         sr.workgroup = request.workgroup
     save(row, sr, clock)
-    store.publish(
+    outbox.publish(
         db,
-        clock,
-        f"cases/{row.case_id}",
-        ev.ServiceRequestAssigned(
+        clock=clock,
+        key=f"cases/{row.case_id}",
+        subject=f"cases/{row.case_id}",
+        message=ev.ServiceRequestAssigned(
             case_id=row.case_id, service_request=sr.name, owner=sr.owner, workgroup=sr.workgroup
         ),
     )
-    access.audit(
-        db,
-        clock=clock,
-        caller=caller,
-        method="AssignServiceRequest",
-        case_id=case_row.id,
-        resource=request.name,
-        permitted=True,
-    )
+    access.audit(db, clock=clock, caller=caller, case_id=case_row.id, resource=request.name)
     return sr
 
 
@@ -454,11 +391,12 @@ def check_self_service_sla(db: Session, *, now: dt.datetime, clock: Clock) -> tu
         sr = document(row)
         sr.sla_breached = True
         save(row, sr, clock)
-        store.publish(
+        outbox.publish(
             db,
-            clock,
-            f"cases/{row.case_id}",
-            ev.ServiceRequestSlaBreached(
+            clock=clock,
+            key=f"cases/{row.case_id}",
+            subject=f"cases/{row.case_id}",
+            message=ev.ServiceRequestSlaBreached(
                 case_id=row.case_id,
                 service_request=sr.name,
                 origin=sr.origin,
@@ -468,3 +406,53 @@ def check_self_service_sla(db: Session, *, now: dt.datetime, clock: Clock) -> tu
             ),
         )
     return len(rows), len(rows)
+
+
+# -- a case's service requests, for the flows ----------------------------------------------------------------------
+
+
+def row_named(db: Session, name: str) -> ServiceRequestRecord | None:
+    """The service request `cases/{case_id}/serviceRequests/{id}`, locked; None when there is none."""
+    return (
+        db.get(ServiceRequestRecord, name.rsplit("/", 1)[-1], with_for_update=True)
+        if name
+        else None
+    )
+
+
+def _open_on(db: Session, case_id: str) -> list[ServiceRequestRecord]:
+    return list(
+        db.scalars(
+            select(ServiceRequestRecord).where(
+                ServiceRequestRecord.case_id == case_id,
+                ServiceRequestRecord.status.in_(OPEN_STATUSES),
+            )
+        ).all()
+    )
+
+
+def has_open(db: Session, *, case_id: str, sub_area: str) -> bool:
+    """Whether an SR of this sub-area is still being worked on the case."""
+    return any(document(r).sub_area == sub_area for r in _open_on(db, case_id))
+
+
+def close_open(db: Session, *, case_id: str, clock: Clock, keep_change: str = "") -> list[str]:
+    """The case closed: every SR still open closes as Not Required, but for the one of `keep_change` (the closing
+    change's own SR, which the change completes). Returns the ids closed."""
+    closed = []
+    for row in _open_on(db, case_id):
+        if keep_change and document(row).change_of_circumstances == keep_change:
+            continue
+        close_not_required(db, row=row, clock=clock, note="case closed")
+        closed.append(row.id)
+    return closed
+
+
+def follow_workgroup(db: Session, *, case_id: str, workgroup: str) -> None:
+    """The case was routed to `workgroup`: its SRs follow it, unassigned."""
+    for row in db.scalars(
+        select(ServiceRequestRecord).where(ServiceRequestRecord.case_id == case_id)
+    ):
+        sr = document(row)
+        sr.workgroup, sr.owner = workgroup, ""
+        row.workgroup, row.owner, row.document = workgroup, "", sr.SerializeToString()

@@ -17,7 +17,7 @@ branch_labels = None
 depends_on = None
 
 
-def _document_table(name: str, *columns, created: bool = True) -> None:
+def _document_table(name: str, *columns: sa.schema.SchemaItem, created: bool = True) -> None:
     op.create_table(
         name,
         sa.Column("id", sa.String(36), primary_key=True),

@@ -9,39 +9,51 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Callable, Sequence
 
-import grpc
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import resources_pb2 as pb
 from cms.hmrc.v1 import hmrc_service_pb2 as hmrc_api
 from cms.hmrc.v1 import resources_pb2 as hmrc_pb
-from cms_platform import idempotency
+from cms_platform import calls, idempotency
 from cms_platform.clock import Clock
-from cms_platform.convert import date_or_violation, years_after
+from cms_platform.convert import date_or_violation, day_of, pb_date, years_after
 from cms_platform.errors import DomainError, ViolationCollector
 from cms_platform.identity import bind_caller, reset_caller, service_caller
 from cms_platform.scheduling import PeriodicJob
 
-from .. import correspondence, store
-from ..cases import application
+from ..applications.convert import child_identity
+from ..calculations import flows as recording
+from ..calculations import rules as calculation_rules
+from ..calculations import service as calculations
+from ..case_records import service as case_records
+from ..case_records.models import CaseRecord
+from ..changes import flows as change_flows
+from ..changes import service as changes
+from ..clients.models import ClientRecord
+from ..correspondence import service as correspondence
 from ..downstream import Downstream, call
-from ..models import CaseRecord, ClientRecord, ScheduledJobRun, ServiceRequestRecord
 from ..service_requests import service as srs
+from .models import ScheduledJobRun
 
 J = api.ScheduledJob
 ALL_JOBS = tuple(j for j in J.values() if j)
 ANNUAL_REVIEW_LEAD = dt.timedelta(days=30)
-SYSTEM = service_caller("casework-scheduler")
+JOB = "casework-scheduler"
+SYSTEM = service_caller(JOB)
 CLAIM_TIMEOUT = dt.timedelta(minutes=30)  # [D] longer than any job takes
 PV_REVIEW_SUB_AREA = "Potentially Violent Status Review"
 SURVEILLANCE_SUB_AREA = "Case Surveillance Review"
 
 
-def _age_on(born: dt.date, on: dt.date) -> int:
+def _age_on(born: dt.date | None, on: dt.date) -> int:
+    """Whole years from `born` to `on` (0 for a child without a date of birth)."""
+    if born is None:
+        return 0
     return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
 
 
@@ -51,23 +63,23 @@ class Scheduler:
 
     # -- entry points ----------------------------------------------------------------------------------------------
 
-    def run_request(
-        self, request: api.RunScheduledWorkRequest, context=None
-    ) -> api.RunScheduledWorkResponse:
+    def run_request(self, request: api.RunScheduledWorkRequest) -> api.RunScheduledWorkResponse:
+        """RunScheduledWork: the jobs asked for (all when none) on the date asked for, once per request id."""
         v = ViolationCollector()
         as_of = date_or_violation(request.as_of_date, "as_of_date", v)
         for i, job in enumerate(request.jobs):
             if job not in ALL_JOBS:
                 v.add(f"jobs[{i}]", "is not a scheduled job")
         v.raise_if_any()
-        method, response_type = "RunScheduledWork", api.RunScheduledWorkResponse
+        assert as_of is not None  # required: a missing date was refused above
+        method, response_type = calls.operation(), api.RunScheduledWorkResponse
         with self._sessions() as s:
             previous = idempotency.replay(
                 s, method=method, request=request, response_type=response_type
             )
         if previous is not None:
             return previous
-        response = self.run(as_of, tuple(request.jobs) or ALL_JOBS, context=context)
+        response = self.run(as_of, tuple(request.jobs) or ALL_JOBS)
         try:
             with self._sessions.begin() as s:
                 idempotency.remember(
@@ -77,30 +89,41 @@ class Scheduler:
             pass
         return response
 
-    def run(self, as_of: dt.date, jobs=ALL_JOBS, context=None) -> api.RunScheduledWorkResponse:
+    def run(
+        self, as_of: dt.date, jobs: Sequence[api.ScheduledJob.ValueType] = ALL_JOBS
+    ) -> api.RunScheduledWorkResponse:
         out = api.RunScheduledWorkResponse()
-        token = bind_caller(SYSTEM)  # downstream calls and audit entries name the scheduler
+        work: dict[api.ScheduledJob.ValueType, Callable[[dt.date], api.ScheduledJobResult]] = {
+            J.SCHEDULED_JOB_MONTHLY_CHILD_BENEFIT_CHECK: self._monthly_child_benefit_check,
+            J.SCHEDULED_JOB_ANNUAL_REVIEW: self._annual_review,
+            J.SCHEDULED_JOB_POTENTIALLY_VIOLENT_STATUS_REVIEW: self._potentially_violent_status_review,
+            J.SCHEDULED_JOB_SELF_SERVICE_SLA_CHECK: self._self_service_sla_check,
+            J.SCHEDULED_JOB_CASE_SURVEILLANCE_REVIEW: self._case_surveillance_review,
+            J.SCHEDULED_JOB_CORRESPONDENCE_DISPATCH: self._correspondence_dispatch,
+        }
+        # Downstream calls and audit entries name the scheduler, within what an RPC running it has left.
+        token = bind_caller(SYSTEM)
         try:
-            for job in jobs:
-                key = self._run_key(job, as_of)
-                if not self._claim(job, key):
-                    out.results.append(
-                        api.ScheduledJobResult(job=job)
-                    )  # already done for this date: nothing more
-                    continue
-                result = getattr(self, f"_{J.Name(job).removeprefix('SCHEDULED_JOB_').lower()}")(
-                    as_of, context
-                )
-                result.job = job
-                with self._sessions.begin() as s:
-                    claimed = s.get(ScheduledJobRun, (J.Name(job), key), with_for_update=True)
-                    claimed.result, claimed.run_at = result.SerializeToString(), self._clock.now()
-                out.results.append(result)
+            with calls.serving(JOB, timeout=calls.time_remaining()):
+                for job in jobs:
+                    key = self._run_key(job, as_of)
+                    if not self._claim(job, key):
+                        # Already done for this date: nothing more.
+                        out.results.append(api.ScheduledJobResult(job=job))
+                        continue
+                    result = work[job](as_of)
+                    result.job = job
+                    with self._sessions.begin() as s:
+                        claimed = s.get(ScheduledJobRun, (J.Name(job), key), with_for_update=True)
+                        if claimed is not None:
+                            claimed.result = result.SerializeToString()
+                            claimed.run_at = self._clock.now()
+                    out.results.append(result)
         finally:
             reset_caller(token)
         return out
 
-    def _claim(self, job: int, key: dt.date) -> bool:
+    def _claim(self, job: api.ScheduledJob.ValueType, key: dt.date) -> bool:
         """Take a job for a date, so two replicas never run it at once. A claim that never finished (its replica
         died) is taken over after CLAIM_TIMEOUT; the jobs pick up whatever is still due, so nothing is lost."""
         now = self._clock.now()
@@ -118,12 +141,10 @@ class Scheduler:
             return False  # another replica claimed it a moment ago
 
     def periodic(self, interval_seconds: float) -> PeriodicJob:
-        return PeriodicJob(
-            "casework-scheduler", interval_seconds, lambda: self.run(self._clock.today())
-        )
+        return PeriodicJob(JOB, interval_seconds, lambda: self.run(self._clock.today()))
 
     @staticmethod
-    def _run_key(job: int, as_of: dt.date) -> dt.date:
+    def _run_key(job: api.ScheduledJob.ValueType, as_of: dt.date) -> dt.date:
         # The monthly Child Benefit check runs once a month, whichever day of it is asked for first.
         return (
             as_of.replace(day=1)
@@ -131,66 +152,63 @@ class Scheduler:
             else as_of
         )
 
-    def _each(self, result: api.ScheduledJobResult, name: str, work) -> None:
+    def _each(self, result: api.ScheduledJobResult, name: str, work: Callable[[], object]) -> None:
         result.items_due += 1
         try:
             work()
             result.items_processed += 1
-        except (DomainError, grpc.RpcError) as exc:
+        except DomainError as exc:
             result.items_failed += 1
             result.failures.append(f"{name}: {getattr(exc, 'message', None) or exc}"[:300])
 
     # -- jobs ------------------------------------------------------------------------------------------------------
 
-    def _monthly_child_benefit_check(self, as_of: dt.date, context) -> api.ScheduledJobResult:
+    def _monthly_child_benefit_check(self, as_of: dt.date) -> api.ScheduledJobResult:
         """QCs on cases where a QC is 16 or over go to HMRC; a child whose Child Benefit has ended leaves the case
         from the end date (a change of circumstances reported by HMRC, verified at source, applied at once)."""
-        from ..changes import service as changes
-
         result = api.ScheduledJobResult()
         with self._sessions() as s:
-            rows = s.scalars(select(CaseRecord).where(CaseRecord.state == "CASE_STATE_LIVE")).all()
+            rows = s.scalars(select(CaseRecord).where(CaseRecord.state == case_records.LIVE)).all()
             due = []
             for row in rows:
-                case = store.assemble(s, row)
+                case = case_records.assemble(s, row)
                 older = [
                     c
                     for c in case.qualifying_children
-                    if not c.end_date.year and _age_on(store.day_of(c.date_of_birth), as_of) >= 16
+                    if not c.end_date.year and _age_on(day_of(c.date_of_birth), as_of) >= 16
                 ]
                 if older:
                     due.append((case, older))
         for case, children in due:
 
-            def check(case=case, children=children):
+            def check(case: pb.Case = case, children: list[pb.QualifyingChild] = children) -> None:
                 answer = call(
                     self._downstream.hmrc.VerifyReceivingParentReceivingChildBenefit,
                     hmrc_api.VerifyReceivingParentReceivingChildBenefitRequest(
                         receiving_parent=case.receiving_parent.identity,
                         context=hmrc_pb.EnquiryContext(case_id=case.name.removeprefix("cases/")),
-                        qualifying_children=[application.child_identity(c) for c in children],
+                        qualifying_children=[child_identity(c) for c in children],
                     ),
                     what="hmrc-gateway",
-                    context=context,
                 )
                 reported = False
                 for child, status in zip(children, answer.children, strict=False):
-                    ended = store.day_of(status.end_date)
+                    ended = day_of(status.end_date)
                     if status.entitled and (ended is None or ended > as_of):
                         continue
-                    turned_20 = _age_on(store.day_of(child.date_of_birth), ended or as_of) >= 20
+                    turned_20 = _age_on(day_of(child.date_of_birth), ended or as_of) >= 20
                     change = pb.ChangeOfCircumstances(
                         type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_CHILD_TURNS_20
                         if turned_20
                         else pb.CHANGE_OF_CIRCUMSTANCES_TYPE_QC_NOT_IN_FULL_TIME_EDUCATION,
-                        effective_date=store.pb_date(ended or as_of),
+                        effective_date=pb_date(ended or as_of),
                         reported_by=pb.REPORTER_HMRC,
                         child_change=pb.ChildChange(child_id=child.child_id),
                         evidence=[
                             pb.Evidence(
                                 kind=pb.EVIDENCE_KIND_INTERFACE,
                                 description="HMRC Child Benefit end date",
-                                received_date=store.pb_date(as_of),
+                                received_date=pb_date(as_of),
                             )
                         ],
                     )
@@ -206,7 +224,7 @@ class Scheduler:
                         )
                     reported = True
                 if reported:
-                    changes.apply_pending(
+                    change_flows.apply_pending(
                         sessions=self._sessions,
                         request=api.ApplyChangesOfCircumstancesRequest(
                             request_id=str(uuid.uuid4()), parent=case.name
@@ -214,13 +232,12 @@ class Scheduler:
                         caller=SYSTEM,
                         clock=self._clock,
                         downstream=self._downstream,
-                        context=context,
                     )
 
             self._each(result, case.name, check)
         return result
 
-    def _annual_review(self, as_of: dt.date, context) -> api.ScheduledJobResult:
+    def _annual_review(self, as_of: dt.date) -> api.ScheduledJobResult:
         """From 30 days before each review date: the updated HMRC figure, a recalculation from the review date and a
         new payment plan; the next review is a year on."""
         result = api.ScheduledJobResult()
@@ -228,47 +245,46 @@ class Scheduler:
             ids = list(
                 s.scalars(
                     select(CaseRecord.id).where(
-                        CaseRecord.state == "CASE_STATE_LIVE",
+                        CaseRecord.state == case_records.LIVE,
                         CaseRecord.annual_review_date <= as_of + ANNUAL_REVIEW_LEAD,
                     )
                 )
             )
         for case_id in ids:
 
-            def review(case_id=case_id):
+            def review(case_id: str = case_id) -> None:
                 with self._sessions() as s:
-                    case = store.assemble(s, store.case_row(s, case_id))
+                    row = case_records.case_row(s, case_id)
+                    case = case_records.assemble(s, row)
                     covered = [
-                        store.assemble(s, r)
-                        for r in application.live_cases_of(s, store.case_row(s, case_id))[1:]
+                        case_records.assemble(s, r) for r in calculations.live_cases_of(s, row)[1:]
                     ]
-                review_date = store.day_of(case.annual_review_date)
-                income = application.gather_income(
-                    case, downstream=self._downstream, context=context
-                )
-                calc_input = application.calculation_input(
+                review_date = day_of(case.annual_review_date)
+                if review_date is None:
+                    return  # a live case always has one
+                income = calculations.gather_income(case, downstream=self._downstream)
+                calc_input = calculation_rules.calculation_input(
                     cases=[case, *covered],
                     payer=case.paying_parent,
                     income=income,
                     effective=review_date,
                     this_case=case,
                 )
-                calculation = application.request_calculation(
+                calculation = calculations.request_calculation(
                     downstream=self._downstream,
                     case=case,
                     calc_input=calc_input,
                     reason=pb.CALCULATION_REASON_ANNUAL_REVIEW,
                     request_id=f"annual-review-{review_date}",
-                    context=context,
                 )
                 with self._sessions.begin() as s:
-                    row = store.case_row(s, case_id, lock=True)
-                    document = store.assemble(s, row)
-                    if store.day_of(document.annual_review_date) != review_date:
+                    row = case_records.case_row(s, case_id, lock=True)
+                    document = case_records.assemble(s, row)
+                    if day_of(document.annual_review_date) != review_date:
                         return  # another replica did this review
-                    document.annual_review_date.CopyFrom(store.pb_date(years_after(review_date, 1)))
-                    store.save_case(row, document, self._clock)
-                    application.record_calculation(
+                    document.annual_review_date.CopyFrom(pb_date(years_after(review_date, 1)))
+                    case_records.save(row, document, self._clock)
+                    recording.record_calculation(
                         s,
                         row=row,
                         calculation=calculation,
@@ -278,7 +294,7 @@ class Scheduler:
                     for recipient in (document.paying_parent.name, document.receiving_parent.name):
                         correspondence.schedule(
                             s,
-                            case_row=row,
+                            case_id=row.id,
                             kind=pb.CORRESPONDENCE_KIND_ANNUAL_REVIEW_NOTICE,
                             recipient=recipient,
                             clock=self._clock,
@@ -287,14 +303,10 @@ class Scheduler:
             self._each(result, f"cases/{case_id}", review)
         return result
 
-    def _raise_review_sr(self, case_row: CaseRecord, sub_area: str, description: str, s) -> bool:
-        waiting = s.scalars(
-            select(ServiceRequestRecord).where(
-                ServiceRequestRecord.case_id == case_row.id,
-                ServiceRequestRecord.status.in_(srs.OPEN_STATUSES),
-            )
-        ).all()
-        if any(srs.document(r).sub_area == sub_area for r in waiting):
+    def _raise_review_sr(
+        self, case_row: CaseRecord, sub_area: str, description: str, s: Session
+    ) -> bool:
+        if srs.has_open(s, case_id=case_row.id, sub_area=sub_area):
             return False  # raised on an earlier day and still being worked
         srs.raise_sr(
             s,
@@ -308,7 +320,7 @@ class Scheduler:
         )
         return True
 
-    def _potentially_violent_status_review(self, as_of: dt.date, context) -> api.ScheduledJobResult:
+    def _potentially_violent_status_review(self, as_of: dt.date) -> api.ScheduledJobResult:
         result = api.ScheduledJobResult()
         with self._sessions() as s:
             client_ids = list(
@@ -320,15 +332,9 @@ class Scheduler:
             )
         for client_id in client_ids:
 
-            def review(client_id=client_id):
+            def review(client_id: str = client_id) -> None:
                 with self._sessions.begin() as s:
-                    for row in s.scalars(
-                        select(CaseRecord).where(
-                            (CaseRecord.paying_parent_client_id == client_id)
-                            | (CaseRecord.receiving_parent_client_id == client_id),
-                            CaseRecord.state != "CASE_STATE_CLOSED",
-                        )
-                    ):
+                    for row in case_records.cases_of_client(s, client_id, open_only=True):
                         self._raise_review_sr(
                             row,
                             PV_REVIEW_SUB_AREA,
@@ -339,30 +345,30 @@ class Scheduler:
             self._each(result, f"clients/{client_id}", review)
         return result
 
-    def _self_service_sla_check(self, as_of: dt.date, context) -> api.ScheduledJobResult:
+    def _self_service_sla_check(self, as_of: dt.date) -> api.ScheduledJobResult:
         with self._sessions.begin() as s:
             due, breached = srs.check_self_service_sla(
                 s, now=correspondence.end_of_day(as_of), clock=self._clock
             )
         return api.ScheduledJobResult(items_due=due, items_processed=breached)
 
-    def _case_surveillance_review(self, as_of: dt.date, context) -> api.ScheduledJobResult:
+    def _case_surveillance_review(self, as_of: dt.date) -> api.ScheduledJobResult:
         result = api.ScheduledJobResult()
         with self._sessions() as s:
             ids = list(
                 s.scalars(
                     select(CaseRecord.id).where(
                         CaseRecord.surveillance_review_date <= as_of,
-                        CaseRecord.state != "CASE_STATE_CLOSED",
+                        CaseRecord.state != case_records.CLOSED,
                     )
                 )
             )
         for case_id in ids:
 
-            def review(case_id=case_id):
+            def review(case_id: str = case_id) -> None:
                 with self._sessions.begin() as s:
                     self._raise_review_sr(
-                        store.case_row(s, case_id),
+                        case_records.case_row(s, case_id),
                         SURVEILLANCE_SUB_AREA,
                         "Case surveillance review date reached: decide whether enforcement can resume",
                         s,
@@ -371,7 +377,7 @@ class Scheduler:
             self._each(result, f"cases/{case_id}", review)
         return result
 
-    def _correspondence_dispatch(self, as_of: dt.date, context) -> api.ScheduledJobResult:
+    def _correspondence_dispatch(self, as_of: dt.date) -> api.ScheduledJobResult:
         with self._sessions.begin() as s:
             sent = correspondence.dispatch_due(s, as_of=as_of, clock=self._clock)
         return api.ScheduledJobResult(items_due=sent, items_processed=sent)

@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session
 from cms.casework.v1 import resources_pb2 as pb
 from cms_platform.clock import Clock
 
-from . import store
+from ..clients import service as clients
+from ..names import new_id
 from .models import CorrespondenceRecord
 
 # Session.info keys: what this transaction made and cancelled.
@@ -44,8 +45,8 @@ def end_of_day(day: dt.date) -> dt.datetime:
 def schedule(
     db: Session,
     *,
-    case_row,
-    kind: int,
+    case_id: str,
+    kind: pb.CorrespondenceKind.ValueType,
     recipient: str,
     clock: Clock,
     service_request: str = "",
@@ -53,15 +54,13 @@ def schedule(
 ) -> pb.Correspondence:
     """Queue an item for `recipient` (`clients/{id}`) by their preferred channel; suppressed at once when contact with
     them is suppressed."""
-    client = store.client_document(
-        store.client_row(db, store.id_from(recipient, "clients", "recipient"))
-    )
+    client = clients.client_named(db, recipient, field="recipient")
     channel = client.contact_preferences.preferred_channel or pb.CONTACT_CHANNEL_POST
     if kind == pb.CORRESPONDENCE_KIND_CLIENT_CALL:
         channel = pb.CONTACT_CHANNEL_PHONE
-    item_id = store.new_id()
+    item_id = new_id()
     item = pb.Correspondence(
-        name=f"cases/{case_row.id}/correspondence/{item_id}",
+        name=f"cases/{case_id}/correspondence/{item_id}",
         kind=kind,
         channel=channel,
         state=pb.CORRESPONDENCE_STATE_SUPPRESSED
@@ -75,7 +74,7 @@ def schedule(
     item.create_time.FromDatetime(clock.now())
     row = CorrespondenceRecord(
         id=item_id,
-        case_id=case_row.id,
+        case_id=case_id,
         kind=pb.CorrespondenceKind.Name(kind),
         state="",
         recipient=recipient,
@@ -99,7 +98,7 @@ def cancel_redundant(
     db: Session,
     *,
     case_id: str,
-    kinds: tuple[int, ...],
+    kinds: tuple[pb.CorrespondenceKind.ValueType, ...],
     recipient: str,
     superseded_by: str,
     clock: Clock,
@@ -126,6 +125,29 @@ def cancel_redundant(
         cancelled.append(item.name)
     db.info.setdefault(_CANCELLED, []).extend(cancelled)
     return cancelled
+
+
+def supersede(rows: list[CorrespondenceRecord], *, superseded_by: str) -> None:
+    """These items will not go: `superseded_by` says it all."""
+    for row in rows:
+        item = _document(row)
+        item.state, item.superseded_by = pb.CORRESPONDENCE_STATE_CANCELLED_REDUNDANT, superseded_by
+        _save(row, item)
+
+
+def waiting_calls(db: Session, *, case_id: str, recipient: str) -> list[CorrespondenceRecord]:
+    """The calls to this recipient on the case that are still waiting to be made."""
+    return list(
+        db.scalars(
+            select(CorrespondenceRecord).where(
+                CorrespondenceRecord.case_id == case_id,
+                CorrespondenceRecord.recipient == recipient,
+                CorrespondenceRecord.kind
+                == pb.CorrespondenceKind.Name(pb.CORRESPONDENCE_KIND_CLIENT_CALL),
+                CorrespondenceRecord.state == SCHEDULED,
+            )
+        ).all()
+    )
 
 
 def suppress_for(db: Session, *, recipient: str) -> int:
@@ -165,6 +187,7 @@ def dispatch_due(db: Session, *, as_of: dt.date, clock: Clock) -> int:
 def list_for_case(
     db: Session, *, case_id: str, size: int, offset: int
 ) -> tuple[list[pb.Correspondence], bool]:
+    """A page of the case's correspondence, newest first, and whether there is more."""
     rows = db.scalars(
         select(CorrespondenceRecord)
         .where(CorrespondenceRecord.case_id == case_id)

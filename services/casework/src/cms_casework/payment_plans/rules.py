@@ -1,4 +1,4 @@
-"""A case's weekly liability turned into a payment plan schedule (rules.md §8).
+"""A case's weekly liability turned into a payment plan schedule (docs/domain/money.md §8).
 
 Pure domain logic: no gRPC calls, no SQL, no clock. Money is integer pence throughout and is never a float.
 
@@ -21,12 +21,11 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from google.type import date_pb2
-
 from cms.casework.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
+from cms_platform.convert import pb_date
 
-_DAYS_PER_PERIOD = {
+_DAYS_PER_PERIOD: dict[int, int] = {
     common.PAYMENT_FREQUENCY_WEEKLY: 7,
     common.PAYMENT_FREQUENCY_FORTNIGHTLY: 14,
     common.PAYMENT_FREQUENCY_FOUR_WEEKLY: 28,
@@ -163,8 +162,10 @@ def build_schedule(
             amounts = {name: _pro_rata(pence, days) for name, pence in weekly.items()}
         payments.append(
             pb.ScheduledPayment(
-                due_date=_date(period_start),
-                covers=common.DateRange(start_date=_date(period_start), end_date=_date(period_end)),
+                due_date=pb_date(period_start),
+                covers=common.DateRange(
+                    start_date=pb_date(period_start), end_date=pb_date(period_end)
+                ),
                 maintenance_pence=amounts["maintenance"],
                 paying_parent_fee_pence=amounts["paying_parent_fee"],
                 amount_due_pence=amounts["maintenance"] + amounts["paying_parent_fee"],
@@ -188,11 +189,11 @@ def build_plan(
     weekly_maintenance_pence: int,
     weekly_paying_parent_fee_pence: int,
     weekly_receiving_parent_fee_pence: int,
-    frequency: int,
+    frequency: common.PaymentFrequency.ValueType,
     start: dt.date,
     annual_review_date: dt.date | None,
-    service_type: int,
-    method_of_payment_from: int,
+    service_type: pb.ServiceType.ValueType,
+    method_of_payment_from: pb.MethodOfPaymentFrom.ValueType,
     calculation: str,
     params: ScheduleParameters = DEFAULTS,
 ) -> pb.PaymentPlan:
@@ -214,7 +215,7 @@ def build_plan(
         payment_frequency=frequency,
         method_of_payment_from=method_of_payment_from,
         weekly_amount_pence=weekly_maintenance_pence,
-        period=common.DateRange(start_date=_date(period_start), end_date=_date(period_end)),
+        period=common.DateRange(start_date=pb_date(period_start), end_date=pb_date(period_end)),
         payments=payments,
         total_due_pence=total_due(payments),
     )
@@ -225,14 +226,10 @@ def build_plan(
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _date(day: dt.date) -> date_pb2.Date:
-    return date_pb2.Date(year=day.year, month=day.month, day=day.day)
-
-
 def _check_pence(name: str, pence: object) -> None:
-    if _is_not_int(pence):
+    if not isinstance(pence, int) or isinstance(pence, bool):
         raise TypeError(f"{name} must be integer pence, not {type(pence).__name__}")
-    if pence < 0:  # type: ignore[operator]
+    if pence < 0:
         raise ValueError(f"{name} cannot be negative ({pence})")
 
 

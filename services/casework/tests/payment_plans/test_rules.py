@@ -1,4 +1,4 @@
-"""Payment plan schedules (rules.md §8): worked examples and property tests over generated liabilities and dates."""
+"""Payment plan schedules (docs/domain/money.md §8): worked examples and property tests over generated liabilities and dates."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from cms.casework.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
-from cms_casework.payment_plans.schedule import (
+from cms_casework.payment_plans.rules import (
     DEFAULTS,
     ScheduleParameters,
     build_plan,
@@ -209,7 +209,7 @@ def test_collect_and_pay_fees_monthly():
 
 
 def test_collect_and_pay_fees_weekly_smart_answers_example():
-    # rules.md §8: £57 -> paying parent pays £68.40, receiving parent gets £54.72.
+    # docs/domain/money.md §8: £57 -> paying parent pays £68.40, receiving parent gets £54.72.
     [payment] = schedule(
         5700, 1140, 228, frequency=WEEKLY, start=dt.date(2026, 1, 5), end=dt.date(2026, 1, 11)
     )

@@ -33,7 +33,7 @@ from cms_casework.changes.rules import (
 
 T = pb.ChangeOfCircumstancesType
 PROTO = (
-    Path(__file__).resolve().parents[3] / "protos" / "cms" / "casework" / "v1" / "resources.proto"
+    Path(__file__).resolve().parents[4] / "protos" / "cms" / "casework" / "v1" / "resources.proto"
 )
 PROPERTY = settings(max_examples=200, deadline=None)
 

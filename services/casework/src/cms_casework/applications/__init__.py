@@ -1,0 +1,1 @@
+"""Applications: the checks a new case goes through, and its first calculation."""

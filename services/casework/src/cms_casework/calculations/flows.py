@@ -1,0 +1,157 @@
+"""Recording a calculation: on every case it covers, with a new payment plan the same day when the liability or the
+schedule's terms moved, and the notices to both parents (an earlier one still waiting for today's dispatch is
+replaced)."""
+
+from __future__ import annotations
+
+from prometheus_client import Histogram
+from sqlalchemy.orm import Session
+
+from cms.calculation.v1 import resources_pb2 as calc_pb
+from cms.casework.v1 import events_pb2 as ev
+from cms.casework.v1 import resources_pb2 as pb
+from cms_platform import outbox
+from cms_platform.clock import Clock
+
+from ..case_records import service as case_records
+from ..case_records.models import CaseRecord
+from ..correspondence import service as correspondence
+from ..payment_plans import service as payment_plans
+from . import rules, service
+
+# The CMS target: 80% of applications reach their first calculation within six weeks.
+APPLICATION_TO_FIRST_CALCULATION = Histogram(
+    "cms_casework_application_to_first_calculation_days",
+    "Days from application to the first calculation",
+    buckets=(1, 7, 14, 21, 28, 35, 42, 56, 84, 182),
+)
+
+
+def record_calculation(
+    db: Session,
+    *,
+    row: CaseRecord,
+    calculation: calc_pb.Calculation,
+    reason: pb.CalculationReason.ValueType,
+    clock: Clock,
+    change: str = "",
+) -> tuple[pb.Case, str]:
+    """Store the calculation on every case it covers and issue each a new payment plan the same day when its
+    liability moved (or it had none). Returns this case and its new payment plan's name ("" when none)."""
+    this_plan = ""
+    covered = {r.receiving_parent_reference for r in calculation.receiving_parent_amounts}
+    for case_row in service.live_cases_of(db, row):
+        if f"cases/{case_row.id}" not in covered and case_row.id != row.id:
+            continue
+        plan = _record_on_case(
+            db, row=case_row, calculation=calculation, reason=reason, clock=clock, change=change
+        )
+        if case_row.id == row.id:
+            this_plan = plan
+    return case_records.assemble(db, row), this_plan
+
+
+def _record_on_case(
+    db: Session,
+    *,
+    row: CaseRecord,
+    calculation: calc_pb.Calculation,
+    reason: pb.CalculationReason.ValueType,
+    clock: Clock,
+    change: str,
+) -> str:
+    case = case_records.assemble(db, row)
+    now = clock.now()
+    share = rules.share_of(calculation, case.name)
+    previous = (
+        case.latest_calculation.weekly_amount_pence if case.HasField("latest_calculation") else None
+    )
+    first = not case.HasField("first_calculation_time")
+    periodic = next(
+        (p for p in share.received_periodic_amounts if p.frequency == case.payment_frequency), None
+    )
+    latest = pb.LatestCalculation(
+        calculation=calculation.name,
+        weekly_amount_pence=share.weekly_amount_pence,
+        rate=calc_pb.Rate.Name(calculation.rate).removeprefix("RATE_"),
+        effective_date=calculation.effective_date,
+        gross_weekly_income_pence=calculation.gross_weekly_income_pence,
+        income_basis=calc_pb.IncomeBasis.Name(calculation.income.basis).removeprefix(
+            "INCOME_BASIS_"
+        ),
+        reason=reason,
+        periodic_amount=periodic,
+    )
+    latest.calculate_time.FromDatetime(now)
+    case.latest_calculation.CopyFrom(latest)
+    if first:
+        case.first_calculation_time.FromDatetime(now)
+        case.state = pb.CASE_STATE_LIVE
+        waited = now - row.created_at
+        APPLICATION_TO_FIRST_CALCULATION.observe(waited.total_seconds() / 86400)
+    outbox.publish(
+        db,
+        clock=clock,
+        key=case.name,
+        subject=case.name,
+        message=ev.CaseCalculated(
+            case_id=row.id,
+            calculation=calculation.name,
+            weekly_amount_pence=share.weekly_amount_pence,
+            rate=latest.rate,
+            paying_parent_nino=row.paying_parent_nino,
+            effective_date=calculation.effective_date,
+            payment_frequency=case.payment_frequency,
+            reason=reason,
+            previous_weekly_amount_pence=previous or 0,
+            gross_weekly_income_pence=calculation.gross_weekly_income_pence,
+            income_basis=latest.income_basis,
+            qualifying_child_count=sum(
+                1 for c in calculation.child_amounts if c.receiving_parent_reference == case.name
+            ),
+            service_type=case.service_type,
+            method_of_payment_from=case.method_of_payment_from,
+        ),
+    )
+    plan_name = ""
+    # A new plan when the liability moved, at each annual review, and when the schedule's terms changed (frequency,
+    # or the service type and so the fees) though the liability did not.
+    if (
+        previous is None
+        or previous != share.weekly_amount_pence
+        or reason == pb.CALCULATION_REASON_ANNUAL_REVIEW
+        or (case.payment_frequency, case.service_type)
+        != payment_plans.terms(db, case.current_payment_plan)
+    ):
+        plan_name = payment_plans.issue(
+            db,
+            case=case,
+            paying_parent_nino=row.paying_parent_nino,
+            calculation=calculation,
+            share=share,
+            clock=clock,
+        )
+        case.current_payment_plan = plan_name
+        for recipient in (case.paying_parent.name, case.receiving_parent.name):
+            notice = correspondence.schedule(
+                db,
+                case_id=row.id,
+                kind=pb.CORRESPONDENCE_KIND_CALCULATION_NOTICE,
+                recipient=recipient,
+                clock=clock,
+                service_request=change,
+            )
+            # An earlier notice or plan still waiting for today's dispatch is out of date: this one replaces it.
+            correspondence.cancel_redundant(
+                db,
+                case_id=row.id,
+                recipient=recipient,
+                superseded_by=notice.name,
+                kinds=(
+                    pb.CORRESPONDENCE_KIND_CALCULATION_NOTICE,
+                    pb.CORRESPONDENCE_KIND_PAYMENT_PLAN,
+                ),
+                clock=clock,
+            )
+    case_records.save(row, case, clock)
+    return plan_name

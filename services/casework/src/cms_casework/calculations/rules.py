@@ -1,0 +1,141 @@
+"""What the calculation service is given for a case (no I/O): every live case of the paying parent (one per
+receiving parent), the paying parent's income and benefits in force on the effective date, the other children of
+the paying parent's household, the service type and payment frequency. And the share of a calculation that is one
+case's."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Protocol
+
+from google.type import date_pb2
+
+from cms.calculation.v1 import resources_pb2 as calc_pb
+from cms.casework.v1 import resources_pb2 as pb
+from cms.hmrc.v1 import hmrc_service_pb2 as hmrc_api
+from cms_platform.convert import day_of, pb_date
+
+# DWP benefit types as the calculation names them (the rest are not benefits the calculation looks at).
+_BENEFIT = {
+    "STATE_PENSION": "STATE_PENSION",
+    "INCAPACITY_BENEFIT": "INCAPACITY_BENEFIT",
+    "CARERS_ALLOWANCE": "CARERS_ALLOWANCE",
+    "MATERNITY_ALLOWANCE": "MATERNITY_ALLOWANCE",
+    "SEVERE_DISABLEMENT_ALLOWANCE": "SEVERE_DISABLEMENT_ALLOWANCE",
+    "INDUSTRIAL_INJURIES_DISABLEMENT_BENEFIT": "INDUSTRIAL_INJURIES_BENEFIT",
+    "WIDOWED_PARENTS_ALLOWANCE": "WIDOWED_PARENTS_ALLOWANCE",
+    "WIDOWS_PENSION": "WIDOWS_PENSION",
+    "BEREAVEMENT_ALLOWANCE": "BEREAVEMENT_ALLOWANCE",
+    "JOBSEEKERS_ALLOWANCE_CONTRIBUTION_BASED": "JOBSEEKERS_ALLOWANCE_CONTRIBUTION_BASED",
+    "EMPLOYMENT_AND_SUPPORT_ALLOWANCE_CONTRIBUTORY": "EMPLOYMENT_AND_SUPPORT_ALLOWANCE_CONTRIBUTORY",
+    "TRAINING_ALLOWANCE": "TRAINING_ALLOWANCE",
+    "WAR_DISABLEMENT_PENSION": "WAR_DISABLEMENT_PENSION",
+    "WAR_WIDOWS_PENSION": "WAR_WIDOWS_PENSION",
+    "ARMED_FORCES_COMPENSATION_SCHEME": "ARMED_FORCES_COMPENSATION_SCHEME",
+    "INCOME_SUPPORT": "INCOME_SUPPORT",
+    "JOBSEEKERS_ALLOWANCE_INCOME_BASED": "JOBSEEKERS_ALLOWANCE_INCOME_BASED",
+    "EMPLOYMENT_AND_SUPPORT_ALLOWANCE_INCOME_RELATED": "EMPLOYMENT_AND_SUPPORT_ALLOWANCE_INCOME_RELATED",
+    "PENSION_CREDIT": "STATE_PENSION_CREDIT",
+    "UNIVERSAL_CREDIT": "UNIVERSAL_CREDIT_NO_EARNED_INCOME",
+}
+
+
+_CALCULATION_REASON: dict[int, calc_pb.CalculationReason.ValueType] = {
+    pb.CALCULATION_REASON_INITIAL: calc_pb.CALCULATION_REASON_INITIAL,
+    pb.CALCULATION_REASON_ANNUAL_REVIEW: calc_pb.CALCULATION_REASON_ANNUAL_REVIEW,
+}
+
+
+class _Child(Protocol):
+    @property
+    def end_date(self) -> date_pb2.Date: ...
+
+
+@dataclass
+class Income:
+    """The HMRC figure and the paying parent's benefits (from DWP, or as a change makes them)."""
+
+    hmrc: hmrc_api.GetSummaryOfEarnedIncomeResponse
+    benefits: list[pb.BenefitAward]
+
+
+def reason_for_calculation(reason: int) -> calc_pb.CalculationReason.ValueType:
+    """The calculation service's reason for one of ours (every other reason is a change of circumstances)."""
+    return _CALCULATION_REASON.get(reason, calc_pb.CALCULATION_REASON_CHANGE_OF_CIRCUMSTANCES)
+
+
+def _live(child: _Child, on: dt.date) -> bool:
+    end = day_of(child.end_date)
+    return end is None or end > on
+
+
+def calculation_input(
+    *,
+    cases: list[pb.Case],
+    payer: pb.Client,
+    income: Income,
+    effective: dt.date,
+    this_case: pb.Case,
+) -> calc_pb.CalculationInput:
+    """One calculation covers every live case of the paying parent; each receiving parent is one case."""
+    current = payer.employment_and_income
+    paying = calc_pb.PayingParentIncome(
+        hmrc_gross_annual_income_pence=income.hmrc.gross_income_pence,
+        hmrc_tax_year=income.hmrc.tax_year,
+        hmrc_income_unavailable=not income.hmrc.income_data_held,
+    )
+    if current.current_income_source:
+        paying.current_income.gross_weekly_income_pence = current.current_gross_weekly_income_pence
+    receipts = []
+    for award in income.benefits:
+        name = _BENEFIT.get(award.benefit)
+        start, end = day_of(award.period.start_date), day_of(award.period.end_date)
+        if name and (start is None or start <= effective) and (end is None or end >= effective):
+            receipts.append(
+                calc_pb.BenefitReceipt(
+                    benefit=calc_pb.Benefit.Value(f"BENEFIT_{name}"),
+                    recipient=calc_pb.BENEFIT_RECIPIENT_PARTNER
+                    if award.partner_award
+                    else calc_pb.BENEFIT_RECIPIENT_PAYING_PARENT,
+                )
+            )
+    children = [
+        calc_pb.QualifyingChild(
+            child_reference=c.child_id,
+            receiving_parent_reference=case.name,
+            shared_care_nights=c.paying_parent_nights_per_year,
+            forename=c.name.forenames,
+        )
+        for case in cases
+        for c in case.qualifying_children
+        if _live(c, effective)
+    ]
+    return calc_pb.CalculationInput(
+        effective_date=pb_date(effective),
+        paying_parent_income=paying,
+        benefits=receipts,
+        qualifying_children=children,
+        relevant_other_child_count=sum(
+            1 for c in this_case.relevant_other_children if _live(c, effective)
+        ),
+        other_arrangement_child_count=sum(
+            1 for c in this_case.children_in_family_based_arrangements if _live(c, effective)
+        ),
+        service_type=calc_pb.SERVICE_TYPE_COLLECT_AND_PAY
+        if this_case.service_type == pb.SERVICE_TYPE_COLLECT_AND_PAY
+        else calc_pb.SERVICE_TYPE_DIRECT_PAY,
+        payment_frequency=this_case.payment_frequency,
+        paying_parent_reference=payer.name,
+    )
+
+
+def share_of(calculation: calc_pb.Calculation, case_name: str) -> calc_pb.ReceivingParentAmount:
+    return next(
+        (
+            r
+            for r in calculation.receiving_parent_amounts
+            if r.receiving_parent_reference == case_name
+        ),
+        calc_pb.ReceivingParentAmount(receiving_parent_reference=case_name),
+    )

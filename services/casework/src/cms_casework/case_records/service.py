@@ -1,0 +1,219 @@
+"""The stored case: loaded for a caller who may see it (access rules; a case they may not see is NOT_FOUND), put
+together with its clients' current details as callers see it, saved with its search columns, and closed.
+
+Every function takes the caller's session: a flow writes its state changes, events and audit entries in one
+transaction or not at all."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from cms.casework.v1 import events_pb2 as ev
+from cms.casework.v1 import resources_pb2 as pb
+from cms_platform import outbox
+from cms_platform.clock import Clock
+from cms_platform.convert import day_of, pb_date
+from cms_platform.errors import FailedPrecondition, NotFound, PreconditionViolation
+from cms_platform.identity import Caller
+from cms_platform.paging import page
+
+from ..access import service as access
+from ..clients import service as clients
+from ..correspondence import service as correspondence
+from ..names import case_id_of, child_of
+from .models import CaseRecord
+
+CLOSED = pb.CaseState.Name(pb.CASE_STATE_CLOSED)
+LIVE = pb.CaseState.Name(pb.CASE_STATE_LIVE)
+_PARENTS = ("paying_parent", "receiving_parent")
+_CHILD_GROUPS = (
+    "qualifying_children",
+    "relevant_other_children",
+    "children_in_family_based_arrangements",
+)
+
+Row = TypeVar("Row")
+Item = TypeVar("Item")
+
+
+def case_row(db: Session, case_id: str, *, lock: bool = False) -> CaseRecord:
+    row = db.get(CaseRecord, case_id, with_for_update=lock)
+    if row is None:
+        raise NotFound("case", f"cases/{case_id}")
+    return row
+
+
+def assemble(db: Session, row: CaseRecord) -> pb.Case:
+    """The case as callers see it: the stored document with its clients' current details."""
+    case = pb.Case.FromString(row.document)
+    for field, client_id in (
+        ("paying_parent", row.paying_parent_client_id),
+        ("receiving_parent", row.receiving_parent_client_id),
+    ):
+        if client_id:
+            getattr(case, field).CopyFrom(clients.document(clients.client_row(db, client_id)))
+    return case
+
+
+def load(db: Session, case_id: str, *, lock: bool = False) -> tuple[CaseRecord, pb.Case]:
+    row = case_row(db, case_id, lock=lock)
+    return row, assemble(db, row)
+
+
+def save(row: CaseRecord, case: pb.Case, clock: Clock) -> None:
+    """Store the case document (clients by name only: their details live on the clients) and its search columns."""
+    now = clock.now()
+    case.update_time.FromDatetime(now)
+    stored = pb.Case()
+    stored.CopyFrom(case)
+    for field in _PARENTS:
+        name = getattr(case, field).name
+        getattr(stored, field).Clear()
+        getattr(stored, field).name = name
+    row.state = pb.CaseState.Name(case.state)
+    row.workgroup, row.owner, row.personal_interest = (
+        case.workgroup,
+        case.owner,
+        case.personal_interest,
+    )
+    row.annual_review_date = (
+        day_of(case.annual_review_date) if case.state != pb.CASE_STATE_CLOSED else None
+    )
+    surveillance = case.case_surveillance
+    row.surveillance_review_date = day_of(surveillance.review_date) if surveillance.active else None
+    row.document = stored.SerializeToString()
+    row.updated_at = now
+
+
+# -- for a caller --------------------------------------------------------------------------------------------------
+
+
+def visible_case(
+    db: Session, *, name: str, caller: Caller, field: str = "name", lock: bool = False
+) -> CaseRecord:
+    """The case row if the caller may see it; else NOT_FOUND (HiddenCase, which the servicer audits as refused in
+    its own transaction, since this one rolls back)."""
+    row = case_row(db, case_id_of(name, field), lock=lock)
+    access.ensure_visible(caller, row, case_id=row.id, name=name)
+    return row
+
+
+def visible_child(
+    db: Session,
+    *,
+    name: str,
+    collection: str,
+    model: type[Row],
+    what: str,
+    caller: Caller,
+    lock: bool = False,
+) -> tuple[CaseRecord, Row]:
+    """(case row, item row) for `cases/{case_id}/{collection}/{id}` if the caller may see the case; else NOT_FOUND."""
+    case_id, item_id = child_of(name, collection, "name")
+    case = visible_case(db, name=f"cases/{case_id}", caller=caller, lock=lock)
+    row = db.get(model, item_id, with_for_update=lock)
+    if row is None or getattr(row, "case_id", None) != case_id:
+        raise NotFound(what, name)
+    return case, row
+
+
+def page_of(
+    db: Session,
+    *,
+    parent: str,
+    caller: Caller,
+    clock: Clock,
+    page_size: int,
+    page_token: str,
+    maximum: int,
+    items: Callable[..., tuple[list[Item], bool]],
+    audited: bool = True,
+) -> tuple[list[Item], str]:
+    """A page of one of a visible case's collections (`items(db, case_id=, size=, offset=)`) and the next page's
+    token; the read is audited unless it is of the audit trail itself."""
+    row = visible_case(db, name=parent, caller=caller, field="parent")
+    size, offset = page(page_size, page_token, maximum=maximum)
+    found, more = items(db, case_id=row.id, size=size, offset=offset)
+    if audited:
+        access.audit(db, clock=clock, caller=caller, case_id=row.id, resource=parent)
+    return found, str(offset + size) if more else ""
+
+
+def cases_of_client(db: Session, client_id: str, *, open_only: bool = False) -> list[CaseRecord]:
+    """The cases a client is on, oldest first."""
+    q = select(CaseRecord).where(
+        or_(
+            CaseRecord.paying_parent_client_id == client_id,
+            CaseRecord.receiving_parent_client_id == client_id,
+        )
+    )
+    if open_only:
+        q = q.where(CaseRecord.state != CLOSED)
+    return list(db.scalars(q.order_by(CaseRecord.created_at, CaseRecord.id)).all())
+
+
+# -- closing -------------------------------------------------------------------------------------------------------
+
+
+def ensure_open(case: pb.Case, description: str = "the case is closed") -> None:
+    if case.state == pb.CASE_STATE_CLOSED:
+        raise FailedPrecondition(
+            PreconditionViolation("CASE_CLOSED", case.name, description),
+            reason="CASE_CLOSED",
+        )
+
+
+def close(
+    db: Session,
+    *,
+    row: CaseRecord,
+    case: pb.Case,
+    reason: pb.CaseClosureReason.ValueType,
+    effective: dt.date,
+    note: str,
+    clock: Clock,
+    change: str = "",
+) -> None:
+    """Close the case itself: its children leave it, it says why and from when, both parents are told. What hangs off
+    it (changes, service requests, the payment plan) is the flows' business."""
+    ensure_open(case)
+    case.state = pb.CASE_STATE_CLOSED
+    case.closure.CopyFrom(
+        pb.CaseClosure(
+            reason=reason,
+            effective_date=pb_date(effective),
+            note=note,
+            change_of_circumstances=change,
+        )
+    )
+    for group in _CHILD_GROUPS:
+        for child in getattr(case, group):
+            if not child.end_date.year:
+                child.end_date.CopyFrom(pb_date(effective))
+                child.end_reason = pb.CHILD_END_REASON_CASE_CLOSED
+    save(row, case, clock)
+    outbox.publish(
+        db,
+        clock=clock,
+        key=case.name,
+        subject=case.name,
+        message=ev.CaseClosed(
+            case_id=row.id,
+            reason=reason,
+            effective_date=pb_date(effective),
+            paying_parent_nino=row.paying_parent_nino,
+        ),
+    )
+    for recipient in (case.paying_parent.name, case.receiving_parent.name):
+        correspondence.schedule(
+            db,
+            case_id=row.id,
+            kind=pb.CORRESPONDENCE_KIND_CASE_CLOSURE_NOTICE,
+            recipient=recipient,
+            clock=clock,
+        )

@@ -1,0 +1,285 @@
+"""Applying changes of circumstances, and what a change's service request being cancelled does to the change.
+
+Applying gathers outside any transaction (the case, its verified changes, the paying parent's other live cases; then
+what they do, worked out on copies by changes.apply; then one recalculation from the earliest effective date among
+them, when the liability may have moved) and records everything in one transaction: the case and its clients, the
+calculation and the new payment plan the same day, each change's outcome and its service request, an outcome letter
+(the last of the day's replacing earlier ones), one call after the last of several changes, and the case's closure
+when a change closes it (its other service requests closed as Not Required, its payment plan superseded)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from cms.calculation.v1 import resources_pb2 as calc_pb
+from cms.casework.v1 import casework_service_pb2 as api
+from cms.casework.v1 import events_pb2 as ev
+from cms.casework.v1 import resources_pb2 as pb
+from cms_platform import calls, outbox
+from cms_platform.clock import Clock
+from cms_platform.convert import day_of, pb_date
+from cms_platform.errors import Conflict
+from cms_platform.idempotency import remember, replay
+from cms_platform.identity import Caller
+
+from ..access import service as access
+from ..calculations import flows as recording
+from ..calculations import rules as calculation_rules
+from ..calculations import service as calculations
+from ..case_records import service as case_records
+from ..case_records.models import CaseRecord
+from ..clients import service as clients
+from ..correspondence import service as correspondence
+from ..downstream import Downstream
+from ..payment_plans import service as payment_plans
+from ..service_requests import service as srs
+from . import apply, rules, service
+from .service import S
+
+_RESOLUTION = {
+    pb.CHANGE_OF_CIRCUMSTANCES_STATE_APPLIED: pb.SERVICE_REQUEST_RESOLUTION_CODE_ACCEPTED,
+    pb.CHANGE_OF_CIRCUMSTANCES_STATE_TOLERANCE_NOT_BREACHED: pb.SERVICE_REQUEST_RESOLUTION_CODE_TOLERANCE_NOT_BREACHED,
+    pb.CHANGE_OF_CIRCUMSTANCES_STATE_SUPERSEDED: pb.SERVICE_REQUEST_RESOLUTION_CODE_SUPERSEDED,
+}
+
+
+def apply_pending(
+    *,
+    sessions: sessionmaker,
+    request: api.ApplyChangesOfCircumstancesRequest,
+    caller: Caller,
+    clock: Clock,
+    downstream: Downstream,
+) -> api.ApplyChangesOfCircumstancesResponse:
+    """ApplyChangesOfCircumstances: every verified change of the case, once per request id."""
+    method, response_type = calls.operation(), api.ApplyChangesOfCircumstancesResponse
+    with sessions() as s:
+        previous = replay(s, method=method, request=request, response_type=response_type)
+        if previous is not None:
+            return previous
+        row = case_records.visible_case(s, name=request.parent, caller=caller, field="parent")
+        case = case_records.assemble(s, row)
+        version = row.version
+        pending = service.verified_of(s, row.id)
+        parties = {
+            case.paying_parent.name: case.paying_parent,
+            case.receiving_parent.name: case.receiving_parent,
+        }
+        covered = [case_records.assemble(s, r) for r in calculations.live_cases_of(s, row)[1:]]
+    case_records.ensure_open(case)
+    out = apply.plan_application(case, parties, pending)
+    calculation = None
+    if out.needs_calculation and case.HasField("latest_calculation"):
+        calculation = _recalculate(
+            case, out, covered=covered, downstream=downstream, request=request, clock=clock
+        )
+    with sessions.begin() as s:
+        previous = replay(s, method=method, request=request, response_type=response_type)
+        if previous is not None:
+            return previous
+        row = case_records.case_row(s, row.id, lock=True)
+        if row.version != version:
+            raise Conflict("the case changed while its changes were being applied; apply again")
+        response = _record_application(
+            s, row=row, out=out, calculation=calculation, caller=caller, clock=clock
+        )
+        remember(s, method=method, request=request, response=response, clock=clock)
+        return response
+
+
+def _recalculate(
+    case: pb.Case,
+    out: apply.Outcome,
+    *,
+    covered: list[pb.Case],
+    downstream: Downstream,
+    request: api.ApplyChangesOfCircumstancesRequest,
+    clock: Clock,
+) -> calc_pb.Calculation:
+    """One recalculation for everything applied, from the earliest effective date among them (never before the
+    first calculation), on the case as it will be."""
+    today = clock.today()
+    effective = max(out.effective or today, day_of(case.latest_calculation.effective_date) or today)
+    income = calculations.gather_income(out.case, downstream=downstream)
+    for detail, on in out.benefit_changes:  # verified here, perhaps not yet known to DWP
+        apply.change_benefits(income.benefits, detail, on)
+    calc_input = calculation_rules.calculation_input(
+        cases=[out.case, *covered],
+        payer=out.clients[case.paying_parent.name],
+        income=income,
+        effective=effective,
+        this_case=out.case,
+    )
+    return calculations.request_calculation(
+        downstream=downstream,
+        case=out.case,
+        calc_input=calc_input,
+        reason=out.calculation_reason,
+        request_id=request.request_id,
+    )
+
+
+def _record_application(
+    s: Session,
+    *,
+    row: CaseRecord,
+    out: apply.Outcome,
+    calculation: calc_pb.Calculation | None,
+    caller: Caller,
+    clock: Clock,
+) -> api.ApplyChangesOfCircumstancesResponse:
+    response = api.ApplyChangesOfCircumstancesResponse()
+    for name, client in out.clients.items():
+        client_row = clients.client_row(s, name.removeprefix("clients/"), lock=True)
+        clients.save(client_row, client, clock)
+    for client_name, died in out.deaths:
+        client_id = client_name.removeprefix("clients/")
+        on_cases = case_records.cases_of_client(s, client_id)
+        outbox.publish(
+            s,
+            clock=clock,
+            key=client_name,
+            subject=client_name,
+            message=ev.ClientDeathRecorded(
+                client_id=client_id,
+                nino=out.clients[client_name].identity.nino,
+                date_of_death=pb_date(died),
+                cases=[f"cases/{r.id}" for r in on_cases],
+            ),
+        )  # every case the client is on (the contract)
+    case_records.save(row, out.case, clock)
+    plan = ""
+    if calculation is not None:
+        before = out.case.latest_calculation.weekly_amount_pence
+        _, plan = recording.record_calculation(
+            s, row=row, calculation=calculation, reason=out.calculation_reason, clock=clock
+        )
+        moved = case_records.assemble(
+            s, row
+        ).latest_calculation.weekly_amount_pence != before or bool(plan)
+    else:
+        moved = False
+    completed_for: dict[str, list[dt.datetime]] = {}
+    for change in out.changes:
+        change_row = service.row_named(s, change.name)
+        if (
+            change.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_APPLIED
+            and calculation is not None
+            and rules.kind_of(change.type).moves_liability
+        ):
+            change.liability_changed, change.calculation = moved, calculation.name
+        service.close_sr(
+            s,
+            change=change,
+            resolution=_RESOLUTION[change.state],
+            clock=clock,
+            note=S.Name(change.state)
+            .removeprefix("CHANGE_OF_CIRCUMSTANCES_STATE_")
+            .lower()
+            .replace("_", " "),
+        )
+        service.completed(s, case_id=row.id, change=change, clock=clock)
+        if change_row is not None:
+            service.save(change_row, change, clock)
+        response.changes_of_circumstances.append(change)
+        recipient = change.reporting_client or ""
+        if recipient and change.state != pb.CHANGE_OF_CIRCUMSTANCES_STATE_SUPERSEDED:
+            letter = correspondence.schedule(
+                s,
+                case_id=row.id,
+                kind=pb.CORRESPONDENCE_KIND_CHANGE_OUTCOME,
+                recipient=recipient,
+                clock=clock,
+                service_request=change.service_request,
+            )
+            # Several changes done the same day: the last outcome letter says it all.
+            correspondence.cancel_redundant(
+                s,
+                case_id=row.id,
+                kinds=(pb.CORRESPONDENCE_KIND_CHANGE_OUTCOME,),
+                recipient=recipient,
+                superseded_by=letter.name,
+                clock=clock,
+            )
+            completed_for.setdefault(recipient, []).append(clock.now())
+    if out.closure is not None:
+        # After the changes' own SRs are closed with their resolutions: closing the case closes whatever SR is still
+        # open as Not Required. Changes not yet verified are superseded by the closure too.
+        reason, on, closing = out.closure
+        _supersede_unverified(s, case_id=row.id, closing=closing, clock=clock)
+        srs.close_open(s, case_id=row.id, clock=clock, keep_change=closing)
+        payment_plans.supersede_current(s, case_id=row.id)
+        case_records.close(
+            s,
+            row=row,
+            case=case_records.assemble(s, row),
+            reason=reason,
+            effective=on,
+            note="",
+            clock=clock,
+            change=closing,
+        )
+    if plan:
+        response.payment_plan = plan
+    # Everything this application made redundant: earlier outcome letters, and the notices and plans a new
+    # calculation replaced (cancelled where they were superseded, in calculations.flows.record_calculation).
+    response.cancelled_correspondence.extend(dict.fromkeys(correspondence.cancelled_in(s)))
+    response.client_call = _schedule_call(s, row=row, completed_for=completed_for, clock=clock)
+    response.updated_case.CopyFrom(case_records.assemble(s, row))
+    access.audit(s, clock=clock, caller=caller, case_id=row.id, resource=f"cases/{row.id}")
+    return response
+
+
+def _supersede_unverified(s: Session, *, case_id: str, closing: str, clock: Clock) -> None:
+    for change_row in service.pending_of(s, case_id):
+        change = service.document(
+            change_row
+        )  # those this application dealt with are no longer pending
+        change.state, change.superseded_by = pb.CHANGE_OF_CIRCUMSTANCES_STATE_SUPERSEDED, closing
+        service.close_sr(
+            s,
+            change=change,
+            resolution=pb.SERVICE_REQUEST_RESOLUTION_CODE_SUPERSEDED,
+            clock=clock,
+            note="superseded by case closure",
+        )
+        service.completed(s, case_id=case_id, change=change, clock=clock)
+        service.save(change_row, change, clock)
+
+
+def _schedule_call(
+    s: Session, *, row: CaseRecord, completed_for: dict[str, list[dt.datetime]], clock: Clock
+) -> str:
+    """One call after the last of several changes completed within three days: earlier calls still waiting for the
+    same client are cancelled in favour of one after this completion."""
+    name = ""
+    window = dt.timedelta(days=rules.DEFAULTS.client_call_window_days)
+    for recipient, times in completed_for.items():
+        waiting = correspondence.waiting_calls(s, case_id=row.id, recipient=recipient)
+        earlier = [r.created_at for r in waiting]
+        due = rules.client_call_due([*earlier, *times]) or clock.now()
+        call = correspondence.schedule(
+            s,
+            case_id=row.id,
+            kind=pb.CORRESPONDENCE_KIND_CLIENT_CALL,
+            recipient=recipient,
+            clock=clock,
+            due=max(due, clock.now()) + dt.timedelta(hours=1),
+        )
+        correspondence.supersede(
+            [r for r in waiting if clock.now() - r.created_at <= window], superseded_by=call.name
+        )
+        name = call.name
+    return name
+
+
+def update_service_request_status(
+    db: Session, *, request: api.UpdateServiceRequestStatusRequest, caller: Caller, clock: Clock
+) -> pb.ServiceRequest:
+    """UpdateServiceRequestStatus: cancelling the service request of a change withdraws the change."""
+    sr = srs.update_status(db, request=request, caller=caller, clock=clock)
+    if request.status == pb.SERVICE_REQUEST_STATUS_CANCELLED and sr.change_of_circumstances:
+        service.withdraw(db, name=sr.change_of_circumstances, clock=clock)
+    return sr

@@ -1,0 +1,67 @@
+"""Applying what the feeds raised: the changes HMRC and CIS reported arrive verified at source, and applying them
+needs the calculation service, so it happens after the event's transaction, in a short background pass that applies
+every case's feed changes until none are left. A crash between the two loses nothing."""
+
+from __future__ import annotations
+
+import uuid
+
+import structlog
+from sqlalchemy.orm import sessionmaker
+
+from cms.casework.v1 import casework_service_pb2 as api
+from cms_platform import calls
+from cms_platform.clock import Clock
+from cms_platform.errors import DomainError
+from cms_platform.identity import bind_caller, reset_caller
+from cms_platform.scheduling import PeriodicJob
+
+from ..changes import flows as change_flows
+from ..changes import service as changes
+from ..downstream import Downstream
+from .handlers import FEEDS
+
+log = structlog.get_logger(__name__)
+
+JOB = "casework-feed-changes"
+
+
+def apply_feed_changes(*, sessions: sessionmaker, clock: Clock, downstream: Downstream) -> int:
+    """Apply the verified changes feeds raised, case by case. Returns how many cases were brought up to date."""
+    with sessions() as s:
+        case_ids = changes.cases_with_feed_changes(s)
+    done = 0
+    token = bind_caller(FEEDS)
+    try:
+        with calls.serving(JOB):
+            for case_id in case_ids:
+                try:
+                    change_flows.apply_pending(
+                        sessions=sessions,
+                        request=api.ApplyChangesOfCircumstancesRequest(
+                            request_id=str(uuid.uuid4()), parent=f"cases/{case_id}"
+                        ),
+                        caller=FEEDS,
+                        clock=clock,
+                        downstream=downstream,
+                    )
+                    done += 1
+                except Exception as exc:  # noqa: BLE001 - this case waits for the next pass; the others go on
+                    log.warning(
+                        "could not apply feed changes yet",
+                        case=f"cases/{case_id}",
+                        error=str(exc) if isinstance(exc, DomainError) else type(exc).__name__,
+                    )
+    finally:
+        reset_caller(token)
+    return done
+
+
+def applier(
+    *, sessions: sessionmaker, clock: Clock, downstream: Downstream, interval_seconds: float
+) -> PeriodicJob:
+    return PeriodicJob(
+        JOB,
+        interval_seconds,
+        lambda: apply_feed_changes(sessions=sessions, clock=clock, downstream=downstream),
+    )

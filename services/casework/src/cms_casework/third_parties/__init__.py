@@ -1,0 +1,1 @@
+"""Third parties: organisations acting for themselves (an employer, a bank, a court)."""
