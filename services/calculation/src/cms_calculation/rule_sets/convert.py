@@ -9,7 +9,13 @@ from cms.calculation.v1 import resources_pb2 as pb
 from cms_platform.convert import pb_date
 
 from ..engine.rules import RuleSet, parameters
-from .service import name_of
+
+PREFIX = "ruleSets/"
+
+
+def name_of(rules: RuleSet) -> str:
+    """The resource name: ruleSets/{rule_set_version}."""
+    return f"{PREFIX}{rules.version}"
 
 
 def rule_set_message(rules: RuleSet) -> pb.RuleSet:

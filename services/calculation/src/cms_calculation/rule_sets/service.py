@@ -11,13 +11,7 @@ from cms_platform.errors import InvalidArgument, NotFound
 from cms_platform.paging import page
 
 from ..engine.rules import RuleBook, RuleSet
-
-PREFIX = "ruleSets/"
-
-
-def name_of(rules: RuleSet) -> str:
-    """The resource name: ruleSets/{rule_set_version}."""
-    return f"{PREFIX}{rules.version}"
+from .convert import PREFIX
 
 
 def find(*, rule_book: RuleBook, version: str) -> RuleSet:

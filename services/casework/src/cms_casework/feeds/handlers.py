@@ -26,15 +26,15 @@ from cms_platform import calls, cloudevents
 from cms_platform.clock import Clock
 from cms_platform.consumer import Handler, Subscription
 from cms_platform.convert import day_of, pb_date
-from cms_platform.identity import bind_caller, reset_caller, service_caller
+from cms_platform.identity import bind_caller, reset_caller
 
 from ..case_records import service as case_records
 from ..case_records.models import CaseRecord
 from ..changes import service as changes
 from ..service_requests import service as srs
+from .service import FEEDS
 
 GROUP = "casework-feeds"
-FEEDS = service_caller("casework-feeds")
 _BENEFIT_CHANGE = {
     dwp_ev.BENEFIT_CHANGE_KIND_AWARD_STARTED: pb.BENEFIT_CHANGE_STARTED,
     dwp_ev.BENEFIT_CHANGE_KIND_AWARD_ENDED: pb.BENEFIT_CHANGE_ENDED,

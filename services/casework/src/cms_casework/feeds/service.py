@@ -13,15 +13,17 @@ from cms.casework.v1 import casework_service_pb2 as api
 from cms_platform import calls
 from cms_platform.clock import Clock
 from cms_platform.errors import DomainError
-from cms_platform.identity import bind_caller, reset_caller
+from cms_platform.identity import bind_caller, reset_caller, service_caller
 from cms_platform.scheduling import PeriodicJob
 
 from ..changes import flows as change_flows
 from ..changes import service as changes
 from ..downstream import Downstream
-from .handlers import FEEDS
 
 log = structlog.get_logger(__name__)
+
+# Who raises and applies changes from the gateways' feeds (audit entries and service requests name it).
+FEEDS = service_caller("casework-feeds")
 
 JOB = "casework-feed-changes"
 

@@ -11,8 +11,7 @@ from cms.hmrc.v1 import hmrc_service_pb2 as api
 from cms_platform.errors import DomainError, InvalidArgument, ViolationCollector
 
 from .. import convert
-from .rules import MAX_CHECK_ITEMS
-from .service import CheckResult, ChildToCheck
+from .rules import MAX_CHECK_ITEMS, CheckResult, ChildToCheck
 
 
 def check_message(request: api.RunMonthlyChildBenefitCheckRequest) -> None:

@@ -6,28 +6,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 from cms_platform.errors import DomainError
 
-from ..port import Answer, ChildBenefitStatus, ChildToFind, HmrcPort, PersonToMatch
-from .rules import stops_the_run
-
-
-@dataclass(frozen=True)
-class ChildToCheck:
-    item_id: str
-    case_id: str
-    claimant: PersonToMatch
-    child: ChildToFind
-
-
-@dataclass(frozen=True)
-class CheckResult:
-    """HMRC's answer for one child, or why there is none."""
-
-    answer: Answer[list[ChildBenefitStatus]] | None = None
-    error: DomainError | None = None
+from ..port import HmrcPort
+from .rules import CheckResult, ChildToCheck, stops_the_run
 
 
 def check_children(
