@@ -8,14 +8,15 @@ PACKAGES := gen/python libs/platform libs/simulation libs/devkit services/calcul
             services/dwp-gateway services/cra-gateway
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
-.PHONY: help venv proto check-generated proto-lint lint run demo test test-postgres test-sqlite bench-rpc bench-calc bench-hmrc \
+.PHONY: help venv proto check-generated proto-lint lint check-runtime run demo test test-postgres test-sqlite bench-rpc bench-calc bench-hmrc \
         k8s-validate clean
 
 help:
 	@echo "make run            start the broker and all five services (Ctrl-C stops them)"
 	@echo "make demo           with make run going: a scripted case story (application, pay rises, new child, ...)"
 	@echo "make test           lint checks + every suite on PostgreSQL and on SQLite, real broker"
-	@echo "make lint           ruff, buf lint, generated-code drift check"
+	@echo "make lint           ruff format and check, import contracts, mypy, buf lint, generated-code drift"
+	@echo "make check-runtime  install each service's runtime requirements alone and import its app"
 	@echo "make proto          regenerate gen/python from protos/"
 	@echo "make bench-rpc      RPC latency/throughput and idle memory baseline"
 	@echo "make bench-calc     calculation throughput: in-process, unary vs Health, BulkCalculate, peak memory"
@@ -42,9 +43,17 @@ check-generated: $(STAMP)
 proto-lint: $(STAMP)
 	tools/protos.sh lint
 
+# Formatting, lint, the layers (.importlinter: services independent, grpc at the edge, pure rules, no cycles)
+# and types (mypy over every package's src, with the generated stubs).
 lint: $(STAMP) proto-lint check-generated
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
+	$(VENV)/bin/lint-imports --no-cache
+	$(VENV)/bin/mypy libs/platform/src libs/simulation/src libs/devkit/src services/*/src
+
+# Each service's runtime requirements alone in a fresh venv, as its image installs them; its app must import.
+check-runtime: $(STAMP)
+	tools/check-runtime.sh
 
 run: $(STAMP)
 	$(PY) tools/devstack.py
