@@ -25,7 +25,7 @@ def test_an_enquiry_is_recorded_under_the_operation_being_served(database_url, c
     engine = make_engine(database_url("audit"))
     Base.metadata.create_all(engine, tables=[_TestAuditRecord.__table__])
     sessions = make_sessionmaker(engine)
-    trail = AuditTrail(sessions, clock, lambda **row: _TestAuditRecord(**row))
+    trail = AuditTrail(sessions, clock, _TestAuditRecord, subject_column="subject")
     token = bind_caller(staff_caller("cw-1", "caseworker"))
     try:
         with calls.serving("/cms.hmrc.v1.HmrcGatewayService/GetSummaryOfEarnedIncome"):

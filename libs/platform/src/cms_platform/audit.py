@@ -40,17 +40,24 @@ class AuditTrail:
         self,
         sessions: sessionmaker,
         clock: Clock,
-        make_record: Callable[..., Any],
+        record: Callable[..., Any],
+        *,
+        subject_column: str,
+        subject: Callable[[str], str] = str,
         legal_basis: str = CHILD_SUPPORT_INFORMATION,
     ):
-        """`make_record(at, caller, interface, legal_basis, case_id, service_request_id, subject, outcome)` builds the
-        gateway's own row."""
-        self._sessions, self._clock, self._make, self._legal_basis = (
+        """`record` is the gateway's table (an AuditColumns model); `subject_column` how it names the person, and
+        `subject` how the name is stored (e.g. a normalised NINO)."""
+        self._sessions, self._clock, self._record, self._legal_basis = (
             sessions,
             clock,
-            make_record,
+            record,
             legal_basis,
         )
+        self._subject_column, self._subject = subject_column, subject
+
+    def _make(self, *, subject: str, **columns: Any) -> Any:
+        return self._record(**columns, **{self._subject_column: self._subject(subject)})
 
     def records(
         self,

@@ -4,8 +4,6 @@ the outcome."""
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
@@ -41,32 +39,9 @@ class AuditRecord(AuditColumns, Base):
     __table_args__ = (Index("ix_cra_audit_records_file_reference", "file_reference"),)
 
 
-def _row(
-    *,
-    at: dt.datetime,
-    caller: str,
-    interface: str,
-    legal_basis: str,
-    case_id: str,
-    service_request_id: str,
-    subject: str,
-    outcome: str,
-) -> AuditRecord:
-    return AuditRecord(
-        at=at,
-        caller=caller,
-        interface=interface,
-        legal_basis=legal_basis,
-        case_id=case_id,
-        service_request_id=service_request_id,
-        file_reference=subject,
-        outcome=outcome,
-    )
-
-
 class CraAuditTrail:
     def __init__(self, sessions: sessionmaker, clock: Clock):
-        self._trail = AuditTrail(sessions, clock, _row)
+        self._trail = AuditTrail(sessions, clock, AuditRecord, subject_column="file_reference")
 
     def record(self, *, file_reference: str, basis: pb.LegalBasis, outcome: str) -> None:
         """One call of the operation being served, under the request's legal basis (its case and purpose)."""

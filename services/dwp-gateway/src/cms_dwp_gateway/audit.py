@@ -3,8 +3,6 @@ cms_platform.calls), legal basis, case, service request and outcome, by the opaq
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
@@ -24,32 +22,9 @@ class AuditRecord(AuditColumns, Base):
     __table_args__ = (Index("ix_cis_audit_records_person_id", "person_id"),)
 
 
-def _record(
-    *,
-    at: dt.datetime,
-    caller: str,
-    interface: str,
-    legal_basis: str,
-    case_id: str,
-    service_request_id: str,
-    subject: str,
-    outcome: str,
-) -> AuditRecord:
-    return AuditRecord(
-        at=at,
-        caller=caller,
-        interface=interface,
-        legal_basis=legal_basis,
-        case_id=case_id,
-        service_request_id=service_request_id,
-        person_id=subject,
-        outcome=outcome,
-    )
-
-
 def trail(sessions: sessionmaker, clock: Clock) -> AuditTrail:
     """The CIS audit trail: the subject of each entry is the CIS person id."""
-    return AuditTrail(sessions, clock, _record)
+    return AuditTrail(sessions, clock, AuditRecord, subject_column="person_id")
 
 
 def match_outcome(match: common.MatchResult) -> str:

@@ -4,8 +4,6 @@ being served), legal basis, case, service request and match outcome, the person 
 
 from __future__ import annotations
 
-import datetime as dt
-
 from sqlalchemy import Index, String
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
@@ -25,28 +23,11 @@ class AuditRecord(AuditColumns, Base):
     __table_args__ = (Index("ix_audit_records_nino", "nino"),)
 
 
-def _row(
-    *,
-    at: dt.datetime,
-    caller: str,
-    interface: str,
-    legal_basis: str,
-    case_id: str,
-    service_request_id: str,
-    subject: str,
-    outcome: str,
-) -> AuditRecord:
-    return AuditRecord(
-        at=at,
-        caller=caller,
-        interface=interface,
-        legal_basis=legal_basis,
-        case_id=case_id,
-        service_request_id=service_request_id,
-        nino=normalise_nino(subject)[:9],
-        outcome=outcome,
-    )
-
-
 def audit_trail(sessions: sessionmaker, clock: Clock) -> AuditTrail:
-    return AuditTrail(sessions, clock, _row)
+    return AuditTrail(
+        sessions,
+        clock,
+        AuditRecord,
+        subject_column="nino",
+        subject=lambda nino: normalise_nino(nino)[:9],
+    )
