@@ -24,7 +24,7 @@ from cms.dwp.v1 import dwp_service_pb2 as dwp_api
 from cms.dwp.v1 import resources_pb2 as dwp_pb
 from cms.hmrc.v1 import hmrc_service_pb2 as hmrc_api
 from cms.hmrc.v1 import resources_pb2 as hmrc_pb
-from cms_platform import calls, outbox
+from cms_platform import outbox
 from cms_platform.clock import Clock
 from cms_platform.convert import day_of, pb_date, years_after
 from cms_platform.errors import FailedPrecondition, PreconditionViolation
@@ -341,9 +341,8 @@ def _gather_then_record(
 ) -> pb.Case:
     """Replay, read the case (and the paying parent's other live cases), gather from other services (no
     transaction), record (one transaction, with the audit entry and the stored response)."""
-    operation = calls.operation()
     with sessions() as s:
-        previous = replay(s, method=operation, request=request, response_type=pb.Case)
+        previous = replay(s, request=request, response_type=pb.Case)
         if previous is not None:
             return previous
         row = case_records.visible_case(s, name=request.name, caller=caller)
@@ -359,7 +358,6 @@ def _gather_then_record(
 
     return run_idempotent(
         sessions,
-        method=operation,
         request=request,
         response_type=pb.Case,
         clock=clock,

@@ -9,7 +9,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import resources_pb2 as pb
-from cms_platform import calls
 from cms_platform.clock import Clock
 from cms_platform.convert import date_or_violation
 from cms_platform.errors import PermissionDenied, ViolationCollector
@@ -93,9 +92,8 @@ def set_surveillance(
 ) -> pb.Case:
     """SetCaseSurveillance: the agency watches the paying parent's credit file (its alerts come back through the
     feed); the request is checked before the agency is asked, and the case records it once per request id."""
-    operation = calls.operation()
     with sessions() as s:
-        if replay(s, method=operation, request=request, response_type=pb.Case) is None:
+        if replay(s, request=request, response_type=pb.Case) is None:
             rules.check_surveillance_request(request, clock.today())
             row = case_records.visible_case(s, name=request.name, caller=caller)
             service.surveil_with_agency(
@@ -103,7 +101,6 @@ def set_surveillance(
             )
     return run_idempotent(
         sessions,
-        method=operation,
         request=request,
         response_type=pb.Case,
         clock=clock,

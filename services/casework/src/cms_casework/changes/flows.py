@@ -17,7 +17,7 @@ from cms.calculation.v1 import resources_pb2 as calc_pb
 from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import events_pb2 as ev
 from cms.casework.v1 import resources_pb2 as pb
-from cms_platform import calls, outbox
+from cms_platform import outbox
 from cms_platform.clock import Clock
 from cms_platform.convert import day_of, pb_date
 from cms_platform.errors import Conflict
@@ -54,9 +54,9 @@ def apply_pending(
     downstream: Downstream,
 ) -> api.ApplyChangesOfCircumstancesResponse:
     """ApplyChangesOfCircumstances: every verified change of the case, once per request id."""
-    method, response_type = calls.operation(), api.ApplyChangesOfCircumstancesResponse
+    response_type = api.ApplyChangesOfCircumstancesResponse
     with sessions() as s:
-        previous = replay(s, method=method, request=request, response_type=response_type)
+        previous = replay(s, request=request, response_type=response_type)
         if previous is not None:
             return previous
         row = case_records.visible_case(s, name=request.parent, caller=caller, field="parent")
@@ -76,7 +76,7 @@ def apply_pending(
             case, out, covered=covered, downstream=downstream, request=request, clock=clock
         )
     with sessions.begin() as s:
-        previous = replay(s, method=method, request=request, response_type=response_type)
+        previous = replay(s, request=request, response_type=response_type)
         if previous is not None:
             return previous
         row = case_records.case_row(s, row.id, lock=True)
@@ -85,7 +85,7 @@ def apply_pending(
         response = _record_application(
             s, row=row, out=out, calculation=calculation, caller=caller, clock=clock
         )
-        remember(s, method=method, request=request, response=response, clock=clock)
+        remember(s, request=request, response=response, clock=clock)
         return response
 
 

@@ -72,19 +72,15 @@ class Scheduler:
                 v.add(f"jobs[{i}]", "is not a scheduled job")
         v.raise_if_any()
         assert as_of is not None  # required: a missing date was refused above
-        method, response_type = calls.operation(), api.RunScheduledWorkResponse
+        response_type = api.RunScheduledWorkResponse
         with self._sessions() as s:
-            previous = idempotency.replay(
-                s, method=method, request=request, response_type=response_type
-            )
+            previous = idempotency.replay(s, request=request, response_type=response_type)
         if previous is not None:
             return previous
         response = self.run(as_of, tuple(request.jobs) or ALL_JOBS)
         try:
             with self._sessions.begin() as s:
-                idempotency.remember(
-                    s, method=method, request=request, response=response, clock=self._clock
-                )
+                idempotency.remember(s, request=request, response=response, clock=self._clock)
         except Exception:  # noqa: BLE001 - a concurrent retry stored it first; the work itself is already recorded
             pass
         return response
