@@ -69,7 +69,6 @@ class CalculationServicer(api_grpc.CalculationServiceServicer):
     ) -> pb.Calculation:
         return run_idempotent(
             self._sessions,
-            method="CreateCalculation",
             request=request,
             response_type=pb.Calculation,
             clock=self._clock,

@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import casework_service_pb2_grpc as api_grpc
 from cms.casework.v1 import resources_pb2 as pb
-from cms_platform import calls
 from cms_platform.clock import Clock
 from cms_platform.errors import PermissionDenied
 from cms_platform.idempotency import run_idempotent
@@ -117,7 +116,6 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
         def run(caller: Caller) -> M:
             return run_idempotent(
                 self._sessions,
-                method=calls.operation(),
                 request=request,
                 response_type=response_type,
                 clock=self._clock,

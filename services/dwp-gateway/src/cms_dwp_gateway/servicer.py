@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from cms.dwp.v1 import dwp_service_pb2 as api
 from cms.dwp.v1 import dwp_service_pb2_grpc as api_grpc
 from cms.dwp.v1 import resources_pb2 as pb
-from cms_platform import calls
 from cms_platform.audit import AuditTrail
 from cms_platform.clock import Clock
 from cms_platform.errors import NotFound, ViolationCollector
@@ -55,7 +54,6 @@ class DwpGatewayServicer(api_grpc.DwpGatewayServiceServicer):
         """`execute` once per request id (the operation being served), in one transaction with its answer."""
         return run_idempotent(
             self._sessions,
-            method=calls.operation(),
             request=request,
             response_type=response_type,
             clock=self._clock,

@@ -182,7 +182,6 @@ class HmrcGatewayServicer(api_grpc.HmrcGatewayServiceServicer):
 
         response = run_idempotent(
             self._sessions,
-            method="RegisterInterest",
             request=request,
             response_type=api.RegisterInterestResponse,
             clock=self._clock,
@@ -199,7 +198,6 @@ class HmrcGatewayServicer(api_grpc.HmrcGatewayServiceServicer):
     ) -> pb.Interest:
         return run_idempotent(
             self._sessions,
-            method="RemoveInterest",
             request=request,
             response_type=pb.Interest,
             clock=self._clock,

@@ -45,7 +45,6 @@ class CraScenarioServicer(api_grpc.CraScenarioServiceServicer):
     ) -> api.ApplyCreditFileChangeResponse:
         return run_idempotent(
             self._sessions,
-            method="ApplyCreditFileChange",
             request=request,
             response_type=api.ApplyCreditFileChangeResponse,
             clock=self._clock,
@@ -57,7 +56,6 @@ class CraScenarioServicer(api_grpc.CraScenarioServiceServicer):
     ) -> pb.CreditFile:
         return run_idempotent(
             self._sessions,
-            method="ResetCreditFile",
             request=request,
             response_type=pb.CreditFile,
             clock=self._clock,
@@ -87,11 +85,9 @@ class CraScenarioServicer(api_grpc.CraScenarioServiceServicer):
         )
         v.raise_if_any()
 
-        method, response_type = "RunSurveillanceChecks", api.RunSurveillanceChecksResponse
+        response_type = api.RunSurveillanceChecksResponse
         with self._sessions() as s:
-            previous = idempotency.replay(
-                s, method=method, request=request, response_type=response_type
-            )
+            previous = idempotency.replay(s, request=request, response_type=response_type)
         if previous is not None:
             return previous
         # Each surveillance is checked in its own transaction (a run is safe to repeat: it finds nothing new), so
@@ -108,15 +104,11 @@ class CraScenarioServicer(api_grpc.CraScenarioServiceServicer):
         )
         try:
             with self._sessions.begin() as s:
-                idempotency.remember(
-                    s, method=method, request=request, response=response, clock=self._clock
-                )
+                idempotency.remember(s, request=request, response=response, clock=self._clock)
         except IntegrityError:
             # A concurrent retry stored its answer first: answer as it did.
             with self._sessions() as s:
-                stored = idempotency.replay(
-                    s, method=method, request=request, response_type=response_type
-                )
+                stored = idempotency.replay(s, request=request, response_type=response_type)
             if stored is None:
                 raise
             return stored

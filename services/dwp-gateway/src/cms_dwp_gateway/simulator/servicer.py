@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session, sessionmaker
 from cms.dwp.v1 import dwp_scenario_service_pb2 as api
 from cms.dwp.v1 import dwp_scenario_service_pb2_grpc as api_grpc
 from cms.dwp.v1 import resources_pb2 as pb
-from cms_platform import calls
 from cms_platform.clock import Clock
 from cms_platform.idempotency import run_idempotent
 
@@ -41,7 +40,6 @@ class DwpScenarioServicer(api_grpc.DwpScenarioServiceServicer):
         """`execute` once per request id (the operation being served), in one transaction with its answer."""
         return run_idempotent(
             self._sessions,
-            method=calls.operation(),
             request=request,
             response_type=response_type,
             clock=self._clock,

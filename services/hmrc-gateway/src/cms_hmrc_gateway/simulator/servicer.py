@@ -47,7 +47,6 @@ class HmrcScenarioServicer(api_grpc.HmrcScenarioServiceServicer):
         try:
             return run_idempotent(
                 self._sessions,
-                method="UpsertPerson",
                 request=request,
                 response_type=api.SimulatedPerson,
                 clock=self._clock,
@@ -73,7 +72,6 @@ class HmrcScenarioServicer(api_grpc.HmrcScenarioServiceServicer):
         try:
             return run_idempotent(
                 self._sessions,
-                method="ApplyLifeEvent",
                 request=request,
                 response_type=api.ApplyLifeEventResponse,
                 clock=self._clock,
