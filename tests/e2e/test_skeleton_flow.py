@@ -10,6 +10,7 @@ import signal
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import func, select
@@ -39,16 +40,25 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def stack(start_service, kafka_bootstrap):
-    calc, calc_ch = start_service(CalculationService, kafka=kafka_bootstrap)
-    hmrc, hmrc_ch = start_service(
-        HmrcGatewayService, kafka=kafka_bootstrap, feed_check_interval_seconds=0
-    )
+def broker() -> Iterator[str]:
+    """A broker of this test's own: the exactly-once check counts every CaseCalculated on casework's topic, so
+    other suites' events (on the session's broker) must not be there, whatever ran before it."""
+    own = infra.start_broker()
+    try:
+        yield own.bootstrap
+    finally:
+        own.stop()
+
+
+@pytest.fixture
+def stack(start_service, broker):
+    calc, calc_ch = start_service(CalculationService, kafka=broker)
+    hmrc, hmrc_ch = start_service(HmrcGatewayService, kafka=broker, feed_check_interval_seconds=0)
     # The application checks ask CIS; this dwp-gateway does not consume (the test runs its own below).
     dwp, _ = start_service(DwpGatewayService, db_name="dwp-checks")
     casework, ch = start_service(
         CaseworkService,
-        kafka=kafka_bootstrap,
+        kafka=broker,
         calculation_address=f"127.0.0.1:{calc.server.port}",
         hmrc_gateway_address=f"127.0.0.1:{hmrc.server.port}",
         dwp_gateway_address=f"127.0.0.1:{dwp.server.port}",
@@ -94,11 +104,11 @@ class DwpProcess:
 
 
 def test_case_calculated_reaches_another_service_exactly_once_across_a_consumer_kill(
-    stack, creds, database_url, kafka_bootstrap, tmp_path
+    stack, creds, database_url, broker, tmp_path
 ):
     casework, stub = stack
     dwp_url = database_url("dwp-gateway")
-    ensure_topics(kafka_bootstrap, [TOPIC])
+    ensure_topics(broker, [TOPIC])
 
     # 1. The real flow for a few cases: create, calculate; each publishes CaseCalculated through the outbox.
     real_cases, amounts = [], {}
@@ -137,7 +147,7 @@ def test_case_calculated_reaches_another_service_exactly_once_across_a_consumer_
             )
     total = len(real_cases) + bulk
 
-    dwp = DwpProcess(database_url=dwp_url, bootstrap=kafka_bootstrap, log_path=tmp_path / "dwp.log")
+    dwp = DwpProcess(database_url=dwp_url, bootstrap=broker, log_path=tmp_path / "dwp.log")
     dwp_db = make_engine(dwp_url)
     sessions = make_sessionmaker(dwp_db)
 
