@@ -152,3 +152,51 @@ def test_a_subscription_refuses_a_message_that_is_not_an_event():
 
     with pytest.raises(events.NotAnEvent):
         Subscription("g", {common.PersonName: lambda s, event, envelope: None})
+
+
+def test_a_consumer_waiting_on_the_broker_stops_at_once_and_handles_nothing_after(
+    sessions, clock, kafka_bootstrap
+):
+    import time
+
+    from cms_platform import outbox
+    from cms_platform.service import ensure_topics, kafka_producer_factory
+
+    handled = []
+    sub = Subscription(
+        f"stop-{uuid.uuid4().hex[:6]}", {THING: lambda s, event, envelope: handled.append(event)}
+    )
+    topic = f"test.stop.{uuid.uuid4().hex[:8]}"
+    ensure_topics(kafka_bootstrap, [topic])
+    consumer = IdempotentConsumer(
+        service="test",
+        subscription=Subscription(sub.group_id, sub.handlers, extra_topics=(topic,)),
+        bootstrap_servers=kafka_bootstrap,
+        sessions=sessions,
+        clock=clock,
+        session_timeout_ms=4000,
+        heartbeat_interval_ms=1000,
+    )
+    consumer.start()
+    # An event waits on the topic while the consumer is still joining its group (seconds on the local broker).
+    with sessions.begin() as s:
+        outbox.publish(
+            s, clock=clock, topic=topic, key="cases/1", subject="cases/1", message=THING()
+        )
+    relay = outbox.OutboxRelay(
+        service="test",
+        sessions=sessions,
+        clock=clock,
+        producer_factory=kafka_producer_factory(kafka_bootstrap, "test"),
+    )
+    assert relay.relay_once() == 1
+    relay.stop()
+    started = time.monotonic()
+    consumer.stop()
+    assert time.monotonic() - started < 1.0  # it did not wait for the join
+    assert consumer._thread is not None
+    consumer._thread.join(
+        15
+    )  # it leaves the group on its own, without handling what it then received
+    assert not consumer._thread.is_alive()
+    assert not handled

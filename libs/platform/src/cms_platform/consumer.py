@@ -78,6 +78,10 @@ class IdempotentConsumer:
         self._heartbeat_ms = heartbeat_interval_ms
         self._max_attempts = max_attempts
         self._stop = threading.Event()
+        # Set while a batch is being handled; the lock makes "stopped" and "busy" exclusive, so no batch starts
+        # after stop() has looked.
+        self._busy = threading.Event()
+        self._lock = threading.Lock()
         self._thread: threading.Thread | None = None
         self._tracer = trace.get_tracer("cms.consumer")
         self._unhandled_logged: set[str] = set()
@@ -90,9 +94,14 @@ class IdempotentConsumer:
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        self._stop.set()
+        """Stop consuming. A batch being handled is finished (and its offsets committed) within `timeout`; a thread
+        only waiting on the broker (a poll, a group join that can take seconds) is not waited for: it handles
+        nothing more and leaves the group at its next turn."""
+        with self._lock:
+            self._stop.set()
+            busy = self._busy.is_set()
         if self._thread:
-            self._thread.join(timeout)
+            self._thread.join(timeout if busy else 0.1)
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -124,11 +133,18 @@ class IdempotentConsumer:
                     self.assigned.set()
                 if not batch:
                     continue
-                for records in batch.values():
-                    for record in records:
-                        self.handle_record(record.headers, record.key, record.value)
-                # Only after every event of the batch is committed in the database.
-                consumer.commit()
+                with self._lock:
+                    if self._stop.is_set():
+                        break  # not handled, not committed: redelivered to whoever consumes next
+                    self._busy.set()
+                try:
+                    for records in batch.values():
+                        for record in records:
+                            self.handle_record(record.headers, record.key, record.value)
+                    # Only after every event of the batch is committed in the database.
+                    consumer.commit()
+                finally:
+                    self._busy.clear()
         finally:
             consumer.close(autocommit=False)
 
