@@ -176,7 +176,7 @@ def test_weekly_income_cap():
         (173_00, 2, 1, Rate.REDUCED, 22_00),  # §2.4 "example on p23": 7 + 73 × 21.2% = 22.476 → £22
     ],
 )
-def test_rulebook_rate_examples(weekly, qcs, rocs, rate, amount):
+def test_documented_rate_examples(weekly, qcs, rocs, rate, amount):
     result = run(facts(weekly, qcs, rocs))
     assert (result.rate, result.weekly_amount_pence) == (rate, amount)
     assert all(step.citation and step.explanation for step in result.steps)

@@ -4,7 +4,7 @@ valid facts.
 Every test draws whole CalculationFacts (income, children across receiving parents, shared care, relevant other
 children, other arrangements, benefits, nil-rate conditions, variations, service type, compliance, default
 decisions) and checks a property the law or the engine's contract guarantees for every input, plus a few worked
-examples from the rulebook.
+examples from docs/domain/calculation.md.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What each benefit means for the CMS, from the CMS procedures and the rulebook (docs/domain/calculation.md §2.3,
+"""What each benefit means for the CMS, from the CMS procedures and the law (docs/domain/calculation.md §2.3,
 docs/domain/money.md §9): the DWP system that administers it, the CIS business whose interest broadcasts its changes,
 its flat-rate prescription (reg 44) and the route a deduction from it takes. Pure: gateway domain knowledge over the
 port's benefit types, whichever CIS answers."""

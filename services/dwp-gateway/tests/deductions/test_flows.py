@@ -87,7 +87,7 @@ def test_interface_route_from_universal_credit_is_decided_in_jcps_batch(dwp):
     with pytest.raises(grpc.RpcError) as err:  # one benefit at a time
         set_up(call, "case-uc", "AH567890B", pb.BENEFIT_TYPE_UNIVERSAL_CREDIT)
     assert err.value.code() == grpc.StatusCode.ALREADY_EXISTS
-    with pytest.raises(grpc.RpcError) as err:  # the rulebook fixes a standard flat rate
+    with pytest.raises(grpc.RpcError) as err:  # the regulations fix a standard flat rate
         call(
             "ChangeDeductionAmount",
             api.ChangeDeductionAmountRequest(

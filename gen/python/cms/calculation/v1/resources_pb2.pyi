@@ -1394,7 +1394,7 @@ Global___CollectionFeeScheme: _TypeAlias = CollectionFeeScheme  # noqa: Y015
 
 @_typing.final
 class RuleSetParameter(_message.Message):
-    """One named parameter of a rule set: every statutory figure and every point the rulebook marks
+    """One named parameter of a rule set: every statutory figure and every point docs/domain marks
     unconfirmed [?] (rounding points, DMD amounts, thresholds...), with its documented default.
     """
 
@@ -1415,7 +1415,7 @@ class RuleSetParameter(_message.Message):
     citation: _builtins.str
     """The rule it comes from, e.g. "2012 Regs reg 49"."""
     unconfirmed: _builtins.bool
-    """True where the rulebook marks the point [?] (not confirmed against the legislation)."""
+    """True where docs/domain marks the point unconfirmed (not confirmed against the legislation)."""
     description: _builtins.str
     def __init__(
         self,

@@ -701,7 +701,7 @@ class SetUpDeductionRequest(_message.Message):
     deduction_type: _resources_pb2.DeductionType.ValueType
     weekly_liability_pence: _builtins.int
     """The weekly liability without the fee, for NON_STANDARD_FLAT_RATE only (e.g. 350); must be unset for
-    the other types, whose amounts come from the rulebook. The gateway adds the 20% fee and, for UC,
+    the other types, whose amounts the regulations set. The gateway adds the 20% fee and, for UC,
     converts to a monthly amount (weekly × 52 ÷ 12, rounded half-up to the penny: 840 → 3640).
     """
     calculation_id: _builtins.str

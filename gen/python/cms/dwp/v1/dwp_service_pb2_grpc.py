@@ -239,7 +239,7 @@ class DwpGatewayServiceServicer:
 
     def SetUpDeduction(self, request, context):
         """Asks for a deduction from a benefit. The gateway picks the route (DeductionRoute) from the benefit and
-        deduction type and works out the amount from the rulebook; the decision arrives later as a
+        deduction type and works out the amount the regulations set; the decision arrives later as a
         DeductionDecisionMade event (JCP after its batch delay, or clerically on the non-automated route, where
         the request form is ready at once). Checked at once: no live award of benefit_type for the beneficiary
         → FAILED_PRECONDITION reason NO_QUALIFYING_BENEFIT; a benefit that cannot carry a DFB (DLA, PIP,
@@ -255,7 +255,7 @@ class DwpGatewayServiceServicer:
 
     def ChangeDeductionAmount(self, request, context):
         """Changes the weekly liability of an ACTIVE NON_STANDARD_FLAT_RATE deduction; the new amount needs a
-        new decision (the old terms stay in force until it is accepted). Other types have rulebook amounts →
+        new decision (the old terms stay in force until it is accepted). Other types have the regulations' amounts →
         FAILED_PRECONDITION reason AMOUNT_FIXED_BY_RULES; not ACTIVE or a change already pending →
         FAILED_PRECONDITION. Implements DFB Change Amount. Mutating: idempotent on request_id.
         Recommended deadline: 5 s.

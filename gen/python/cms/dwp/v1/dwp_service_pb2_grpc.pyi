@@ -96,7 +96,7 @@ class DwpGatewayServiceStub:
     """Lists the CMS interests on a person or for a case. Read-only. Recommended deadline: 3 s."""
     SetUpDeduction: _grpc.UnaryUnaryMultiCallable[_dwp_service_pb2.SetUpDeductionRequest, _resources_pb2.Deduction]
     """Asks for a deduction from a benefit. The gateway picks the route (DeductionRoute) from the benefit and
-    deduction type and works out the amount from the rulebook; the decision arrives later as a
+    deduction type and works out the amount the regulations set; the decision arrives later as a
     DeductionDecisionMade event (JCP after its batch delay, or clerically on the non-automated route, where
     the request form is ready at once). Checked at once: no live award of benefit_type for the beneficiary
     → FAILED_PRECONDITION reason NO_QUALIFYING_BENEFIT; a benefit that cannot carry a DFB (DLA, PIP,
@@ -108,7 +108,7 @@ class DwpGatewayServiceStub:
     """
     ChangeDeductionAmount: _grpc.UnaryUnaryMultiCallable[_dwp_service_pb2.ChangeDeductionAmountRequest, _resources_pb2.Deduction]
     """Changes the weekly liability of an ACTIVE NON_STANDARD_FLAT_RATE deduction; the new amount needs a
-    new decision (the old terms stay in force until it is accepted). Other types have rulebook amounts →
+    new decision (the old terms stay in force until it is accepted). Other types have the regulations' amounts →
     FAILED_PRECONDITION reason AMOUNT_FIXED_BY_RULES; not ACTIVE or a change already pending →
     FAILED_PRECONDITION. Implements DFB Change Amount. Mutating: idempotent on request_id.
     Recommended deadline: 5 s.
@@ -213,7 +213,7 @@ class DwpGatewayServiceAsyncStub(DwpGatewayServiceStub):
     """Lists the CMS interests on a person or for a case. Read-only. Recommended deadline: 3 s."""
     SetUpDeduction: _aio.UnaryUnaryMultiCallable[_dwp_service_pb2.SetUpDeductionRequest, _resources_pb2.Deduction]  # type: ignore[assignment]
     """Asks for a deduction from a benefit. The gateway picks the route (DeductionRoute) from the benefit and
-    deduction type and works out the amount from the rulebook; the decision arrives later as a
+    deduction type and works out the amount the regulations set; the decision arrives later as a
     DeductionDecisionMade event (JCP after its batch delay, or clerically on the non-automated route, where
     the request form is ready at once). Checked at once: no live award of benefit_type for the beneficiary
     → FAILED_PRECONDITION reason NO_QUALIFYING_BENEFIT; a benefit that cannot carry a DFB (DLA, PIP,
@@ -225,7 +225,7 @@ class DwpGatewayServiceAsyncStub(DwpGatewayServiceStub):
     """
     ChangeDeductionAmount: _aio.UnaryUnaryMultiCallable[_dwp_service_pb2.ChangeDeductionAmountRequest, _resources_pb2.Deduction]  # type: ignore[assignment]
     """Changes the weekly liability of an ACTIVE NON_STANDARD_FLAT_RATE deduction; the new amount needs a
-    new decision (the old terms stay in force until it is accepted). Other types have rulebook amounts →
+    new decision (the old terms stay in force until it is accepted). Other types have the regulations' amounts →
     FAILED_PRECONDITION reason AMOUNT_FIXED_BY_RULES; not ACTIVE or a change already pending →
     FAILED_PRECONDITION. Implements DFB Change Amount. Mutating: idempotent on request_id.
     Recommended deadline: 5 s.
@@ -387,7 +387,7 @@ class DwpGatewayServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_resources_pb2.Deduction, _abc.Awaitable[_resources_pb2.Deduction]]:
         """Asks for a deduction from a benefit. The gateway picks the route (DeductionRoute) from the benefit and
-        deduction type and works out the amount from the rulebook; the decision arrives later as a
+        deduction type and works out the amount the regulations set; the decision arrives later as a
         DeductionDecisionMade event (JCP after its batch delay, or clerically on the non-automated route, where
         the request form is ready at once). Checked at once: no live award of benefit_type for the beneficiary
         → FAILED_PRECONDITION reason NO_QUALIFYING_BENEFIT; a benefit that cannot carry a DFB (DLA, PIP,
@@ -405,7 +405,7 @@ class DwpGatewayServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_resources_pb2.Deduction, _abc.Awaitable[_resources_pb2.Deduction]]:
         """Changes the weekly liability of an ACTIVE NON_STANDARD_FLAT_RATE deduction; the new amount needs a
-        new decision (the old terms stay in force until it is accepted). Other types have rulebook amounts →
+        new decision (the old terms stay in force until it is accepted). Other types have the regulations' amounts →
         FAILED_PRECONDITION reason AMOUNT_FIXED_BY_RULES; not ACTIVE or a change already pending →
         FAILED_PRECONDITION. Implements DFB Change Amount. Mutating: idempotent on request_id.
         Recommended deadline: 5 s.

@@ -275,7 +275,7 @@ class DeductionRequested(_message.Message):
     """NINO of the person whose benefit is to carry the deduction."""
     @_builtins.property
     def instruction(self) -> _resources_pb2.DeductionInstruction:
-        """The instruction: kind, route, requested terms (amounts from the rulebook), form reference, and when
+        """The instruction: kind, route, requested terms (the regulations' amounts), form reference, and when
         the decision is expected.
         """
 

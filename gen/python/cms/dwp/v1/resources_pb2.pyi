@@ -1366,7 +1366,7 @@ class DeductionInstruction(_message.Message):
     """Reference printed on the non-automated request form; empty on other routes."""
     @_builtins.property
     def requested_terms(self) -> Global___DeductionTerms:
-        """The terms asked for, with the amounts the gateway worked out from the rulebook."""
+        """The terms asked for, with the amounts the gateway worked out from the regulations."""
 
     @_builtins.property
     def submit_time(self) -> _timestamp_pb2.Timestamp: ...

@@ -17,7 +17,9 @@ from .model import Benefit, SpecialExpenseKind
 class WholePoundRounding(enum.StrEnum):
     """Where the reduced, basic and basic-plus amount is rounded to a whole pound (docs/domain/calculation.md §5, open point 1)."""
 
-    BEFORE_SHARED_CARE = "BEFORE_SHARED_CARE"  # the rulebook's documented default
+    BEFORE_SHARED_CARE = (
+        "BEFORE_SHARED_CARE"  # the documented default (docs/domain/calculation.md §5)
+    )
     AFTER_SHARED_CARE = "AFTER_SHARED_CARE"  # reproduces the CMS leaflet examples (£63 from 62.54)
     NONE = "NONE"  # pennies throughout
 
@@ -399,7 +401,7 @@ def parameters(r: RuleSet) -> list[Parameter]:
             "2012 Regs reg 6",
             True,
             "Where reduced/basic/basic plus amounts are rounded to a whole pound, half up: BEFORE_SHARED_CARE "
-            "(rulebook default), AFTER_SHARED_CARE (reproduces CMS leaflet examples) or NONE. Pence are always "
+            "(the documented default), AFTER_SHARED_CARE (reproduces CMS leaflet examples) or NONE. Pence are always "
             "rounded half up.",
         ),
         P(

@@ -53,7 +53,7 @@ def benefit(value: int, path: str, v: ViolationCollector) -> BenefitType | None:
 
 
 def kind(value: int, weekly_liability_pence: int, v: ViolationCollector) -> DeductionType | None:
-    """The deduction type, and a weekly liability given only for a non-standard flat rate (the rulebook fixes the
+    """The deduction type, and a weekly liability given only for a non-standard flat rate (the regulations fix the
     others)."""
     found = deduction_type_of(value)
     if found is None:
@@ -61,7 +61,7 @@ def kind(value: int, weekly_liability_pence: int, v: ViolationCollector) -> Dedu
     elif found is DeductionType.NON_STANDARD_FLAT_RATE and weekly_liability_pence <= 0:
         v.add("weekly_liability_pence", "is required (positive) for a non-standard flat rate")
     elif found is not DeductionType.NON_STANDARD_FLAT_RATE and weekly_liability_pence:
-        v.add("weekly_liability_pence", "must be unset: the rulebook fixes this amount")
+        v.add("weekly_liability_pence", "must be unset: the regulations fix this amount")
     return found
 
 

@@ -10,7 +10,7 @@ with the documented defaults.
   total deductions up to 15% of the standard allowance (from April 2025; 25% before).
 
 The benefit decision maker who applies the limits to an instruction is Jobcentre Plus's (simulated in
-simulator/decision_maker.py); the figures are the rulebook's, so they live here.
+simulator/decision_maker.py); the figures are the regulations', so they live here.
 """
 
 from __future__ import annotations

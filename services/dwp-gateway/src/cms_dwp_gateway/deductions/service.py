@@ -326,7 +326,7 @@ def change_amount(
         raise _refuse(
             "AMOUNT_FIXED_BY_RULES",
             f"deductions/{d.deduction_id}",
-            "the rulebook fixes the amount of a standard flat rate or arrears deduction",
+            "the regulations fix the amount of a standard flat rate or arrears deduction",
         )
     award = _award(cis, d.beneficiary_nino, d.current_terms.award_id)
     if award is None:

@@ -1,7 +1,7 @@
 """The simulated benefit decision maker of Jobcentre Plus: its checks of one deduction instruction on the decision
 date, in order (a live award that can carry a deduction, not suspended, one benefit at a time, arrears only without
 an ongoing liability, Universal Credit's earnings rule, third-party limit and cap, the minimum left), over the
-rulebook's amounts and limits (deductions/rules.py). Pure."""
+statutory amounts and limits (deductions/rules.py). Pure."""
 
 from __future__ import annotations
 
