@@ -77,3 +77,8 @@ def test_pence_names_names_addresses_and_matches():
     assert partial.outcome == common.MATCH_OUTCOME_PARTIAL
     assert partial.failed_rules == ["DATE_OF_BIRTH"]
     assert convert.match_result(found=True).outcome == common.MATCH_OUTCOME_MATCHED
+
+
+def test_a_day_that_is_not_in_the_calendar_is_no_day():
+    assert convert.day_of(date_pb2.Date(year=2025, month=2, day=30)) is None
+    assert convert.day_of(date_pb2.Date(month=2, day=3)) is None

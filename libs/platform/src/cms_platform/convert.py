@@ -32,10 +32,14 @@ def optional_date(day: dt.date | None) -> date_pb2.Date | None:
 
 
 def day_of(date: date_pb2.Date) -> dt.date | None:
-    """A whole google.type.Date as a date; None when unset or partial (e.g. a year-month)."""
-    return (
-        dt.date(date.year, date.month, date.day) if date.year and date.month and date.day else None
-    )
+    """A whole google.type.Date as a date; None when unset, partial (e.g. a year-month) or not in the calendar
+    (31 February): for dates a rule treats as missing unless they are real days."""
+    if not (date.year and date.month and date.day):
+        return None
+    try:
+        return dt.date(date.year, date.month, date.day)
+    except ValueError:
+        return None
 
 
 def strict_date(date: date_pb2.Date) -> dt.date | None:

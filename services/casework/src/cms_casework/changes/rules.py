@@ -25,10 +25,9 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from google.type import date_pb2
-
 from cms.casework.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
+from cms_platform.convert import day_of
 
 
 @dataclass(frozen=True)
@@ -293,25 +292,13 @@ def kind_of(change_type: int) -> ChangeKind:
 # Dates
 
 
-# Local until cms_platform.convert has it: day_of is None for unset or partial dates but raises for impossible ones
-# (31 February), which a report may carry and the rules must treat as missing.
-def _date(value: date_pb2.Date) -> dt.date | None:
-    """A google.type.Date as a date; None when unset (year 0) or not a real date."""
-    if not value.year:
-        return None
-    try:
-        return dt.date(value.year, value.month, value.day)
-    except ValueError:
-        return None
-
-
 def _report_datetime(change: pb.ChangeOfCircumstances) -> dt.datetime:
     return change.report_time.ToDatetime(tzinfo=dt.UTC)
 
 
 def _effective_or_report_date(change: pb.ChangeOfCircumstances) -> dt.date:
     """The effective date; unset means the date of notification (the report time's date, UTC)."""
-    return _date(change.effective_date) or _report_datetime(change).date()
+    return day_of(change.effective_date) or _report_datetime(change).date()
 
 
 def _report_key(change: pb.ChangeOfCircumstances) -> tuple[int, int]:
@@ -381,7 +368,7 @@ def missing_information(change: pb.ChangeOfCircumstances, case: pb.Case) -> list
         missing.append(kind.details)
     elif kind.details is not None:
         missing.extend(_missing_details(kind, change, case))
-    if kind.effective_date_required and _date(change.effective_date) is None:
+    if kind.effective_date_required and day_of(change.effective_date) is None:
         missing.append("effective_date")
     return missing
 
@@ -431,7 +418,7 @@ def _missing_details(
             has_name = details.HasField("new_name") and _has_name(details.new_name)
             has_dob = (
                 details.HasField("new_date_of_birth")
-                and _date(details.new_date_of_birth) is not None
+                and day_of(details.new_date_of_birth) is not None
             )
             if not (has_name or has_dob or details.new_gender != pb.GENDER_UNSPECIFIED):
                 # Nothing to change: the change itself is missing. (An unreal date of birth counts as none.)
@@ -457,7 +444,7 @@ def _missing_details(
             )
         case "new_child":
             need(details.HasField("name") and _has_name(details.name), "name")
-            need(_date(details.date_of_birth) is not None, "date_of_birth")
+            need(day_of(details.date_of_birth) is not None, "date_of_birth")
             need(0 <= details.paying_parent_nights_per_year <= 366, "paying_parent_nights_per_year")
         case "benefit_details_change":
             need(bool(details.benefit.strip()), "benefit")
