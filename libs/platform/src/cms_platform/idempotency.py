@@ -1,7 +1,8 @@
 """Request-id replay for mutating RPCs (AIP-155).
 
 The stored response is written in the same transaction as the state change and its outbox event, so a
-retry after any failure either finds the whole effect or none of it.
+retry after any failure either finds the whole effect or none of it. A stored answer belongs to the caller who
+made the request: the same request id from anyone else is refused and never sees it.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from . import calls
 from .clock import Clock
 from .errors import InvalidArgument
+from .identity import bound_caller
 from .models import IdempotentRequest
 
 M = TypeVar("M", bound=Message)
@@ -39,6 +41,25 @@ def method_of(method: str | None) -> str:
     return name
 
 
+def caller_key() -> str:
+    """Who a stored answer belongs to: the caller's kind and subject ("" for work no caller asked for)."""
+    caller = bound_caller()
+    return f"{caller.kind}:{caller.subject}" if caller else ""
+
+
+def check_replay(row: IdempotentRequest, request: Message) -> None:
+    """A stored answer is given again only to the caller who asked, for the same request; anything else is a
+    refusal naming request_id (saying nothing of what is stored)."""
+    if row.caller != caller_key():
+        raise InvalidArgument.field(
+            "request_id", "was already used by another caller; use a new id"
+        )
+    if row.request_hash != request_hash(request):
+        raise InvalidArgument.field(
+            "request_id", "was already used for a different request; use a new id"
+        )
+
+
 def replay(
     db_session: Session, *, request: Message, response_type: type[M], method: str | None = None
 ) -> M | None:
@@ -46,10 +67,7 @@ def replay(
     row = db_session.get(IdempotentRequest, (method_of(method), request_id_of(request)))
     if row is None:
         return None
-    if row.request_hash != request_hash(request):
-        raise InvalidArgument.field(
-            "request_id", "was already used for a different request; use a new id"
-        )
+    check_replay(row, request)
     out = response_type()
     out.ParseFromString(row.response)
     return out
@@ -68,6 +86,7 @@ def remember(
             method=method_of(method),
             request_id=request_id_of(request),
             request_hash=request_hash(request),
+            caller=caller_key()[:200],
             response=response.SerializeToString(),
             created_at=clock.now(),
         )

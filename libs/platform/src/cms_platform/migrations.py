@@ -108,3 +108,15 @@ def create_audit_table(
         sa.Column("outcome", sa.String(40), nullable=False),
     )
     op.create_index(f"ix_{name}_{subject_column}", name, [subject_column])
+
+
+def add_idempotency_caller(op: Any) -> None:
+    """Stored answers belong to their caller: the column that says whose (existing rows belong to no one, so a
+    replay of one is refused rather than given to whoever asks)."""
+    with op.batch_alter_table("idempotent_requests") as t:
+        t.add_column(sa.Column("caller", sa.String(200), nullable=False, server_default=""))
+
+
+def drop_idempotency_caller(op: Any) -> None:
+    with op.batch_alter_table("idempotent_requests") as t:
+        t.drop_column("caller")

@@ -56,5 +56,7 @@ class IdempotentRequest(Base):
     method: Mapped[str] = mapped_column(String(200), primary_key=True)
     request_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     request_hash: Mapped[str] = mapped_column(String(64))
+    # Whose answer it is (cms_platform.idempotency.caller_key): only they may have it again.
+    caller: Mapped[str] = mapped_column(String(200), default="")
     response: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

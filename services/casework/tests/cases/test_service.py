@@ -3,6 +3,8 @@ reused by NINO, and bad input refused with nothing recorded."""
 
 from __future__ import annotations
 
+import uuid
+
 import grpc
 
 from cms.casework.v1 import casework_service_pb2 as api
@@ -33,3 +35,25 @@ def test_bad_input_names_the_field_and_nothing_is_recorded(stack):
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert {"qualifying_children", "paying_parent.identity.nino"} <= set(violated_fields(err))
     assert not stack.call("ListCases", api.ListCasesRequest()).cases
+
+
+def test_a_stored_answer_goes_only_to_the_caller_who_made_the_request(stack):
+    leader = stack.team_leader()
+    request = alex_and_bethan()
+    case = stack.call("CreateCase", request, as_=leader)
+    assert stack.call("CreateCase", request, as_=leader) == case  # the retry gets the first answer
+    # A parent replaying the team leader's request (same id, same body) is refused and sees no case.
+    parent = stack.creds.client(case.receiving_parent.name.removeprefix("clients/"))
+    err = error(lambda: stack.call("CreateCase", request, as_=parent))
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert violated_fields(err) == ["request_id"] and case.name not in err.details()
+    # Likewise a service request raised on a case by staff, replayed by someone else.
+    raise_sr = api.CreateServiceRequestRequest(
+        request_id=str(uuid.uuid4()),
+        parent=case.name,
+        service_request={"process": "Case Maintenance", "area": "Enquiry", "sub_area": "General"},
+    )
+    stack.call("CreateServiceRequest", raise_sr, as_=leader)
+    err = error(lambda: stack.call("CreateServiceRequest", raise_sr, as_=stack.creds.staff("cw-9")))
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert violated_fields(err) == ["request_id"]

@@ -19,7 +19,7 @@ from cms_platform import outbox
 from cms_platform.clock import Clock
 from cms_platform.convert import full_date
 from cms_platform.errors import DomainError, FieldViolation, InvalidArgument, NotFound
-from cms_platform.idempotency import remember, request_hash, run_idempotent
+from cms_platform.idempotency import caller_key, remember, request_hash, run_idempotent
 from cms_platform.models import IdempotentRequest
 from cms_platform.paging import page
 
@@ -305,6 +305,15 @@ def _store_batch(
             item = items[n]
             digest = request_hash(item)
             previous = known.get(item.request_id)
+            if previous is not None and previous.caller != caller_key():
+                # Another caller's item: refused, and its stored answer is not given out.
+                outcomes[n] = ItemOutcome(
+                    item,
+                    error=InvalidArgument.field(
+                        "request_id", "was already used by another caller; use a new id"
+                    ),
+                )
+                continue
             if previous is not None or item.request_id in done:
                 first_hash, calc = (
                     (previous.request_hash, _replayed(previous))
