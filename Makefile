@@ -8,7 +8,7 @@ PACKAGES := gen/python libs/platform libs/simulation libs/devkit services/calcul
             services/dwp-gateway services/cra-gateway
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
-.PHONY: help venv proto check-generated proto-lint lint check-runtime run demo test test-postgres test-sqlite bench-rpc bench-calc bench-hmrc \
+.PHONY: help venv proto access-table check-generated proto-lint lint check-runtime run demo test test-postgres test-sqlite bench-rpc bench-calc bench-hmrc \
         k8s-validate clean
 
 help:
@@ -18,6 +18,7 @@ help:
 	@echo "make lint           ruff format and check, import contracts, mypy, buf lint, generated-code drift"
 	@echo "make check-runtime  install each service's runtime requirements alone and import its app"
 	@echo "make proto          regenerate gen/python from protos/"
+	@echo "make access-table   rewrite docs/access-policy.md (who may call each RPC) from the protos"
 	@echo "make bench-rpc      RPC latency/throughput and idle memory baseline"
 	@echo "make bench-calc     calculation throughput: in-process, unary vs Health, BulkCalculate, peak memory"
 	@echo "make bench-hmrc     population at 1,000,000 people, hmrc-gateway lookups, the monthly CHB check"
@@ -36,6 +37,10 @@ venv: $(STAMP)
 
 proto: $(STAMP)
 	tools/protos.sh generate
+
+# Who may call each RPC, from the contracts' access options (a test fails while the committed table is stale).
+access-table: $(STAMP)
+	$(PY) tools/access_table.py > docs/access-policy.md
 
 check-generated: $(STAMP)
 	tools/protos.sh check

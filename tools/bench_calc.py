@@ -63,7 +63,7 @@ from cms_calculation.calculations.service import MAX_BULK_ITEMS, evaluate
 from cms_calculation.engine.rules import RuleBook
 from cms_devkit import infra
 from cms_platform.errors import DomainError
-from cms_platform.identity import IdentityCodec, staff_caller
+from cms_platform.identity import IdentityCodec, service_caller
 from cms_platform.settings import DEV_SIGNING_KEY
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -687,9 +687,8 @@ def main() -> int:
         (
             "authorization",
             "Bearer "
-            + IdentityCodec(signing_key).mint(
-                staff_caller("bench", "caseworker"), ttl_seconds=3600
-            ),
+            # As casework, the one caller that stores decisions (CreateCalculation) and runs bulk work.
+            + IdentityCodec(signing_key).mint(service_caller("casework"), ttl_seconds=3600),
         ),
     )
     stack = bench_rpc.Stack(tmp=Path(tempfile.mkdtemp(prefix="cms-bench-calc-")))

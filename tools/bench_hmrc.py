@@ -29,7 +29,7 @@ from cms.hmrc.v1 import hmrc_service_pb2 as api
 from cms.hmrc.v1 import hmrc_service_pb2_grpc as api_grpc
 from cms.hmrc.v1 import resources_pb2 as pb
 from cms_devkit.infra import free_port, wait_serving
-from cms_platform.identity import IdentityCodec, staff_caller
+from cms_platform.identity import IdentityCodec, service_caller
 from cms_platform.settings import DEV_SIGNING_KEY
 from cms_simulation.population import Population
 
@@ -137,9 +137,8 @@ def main() -> int:
                 f"{time.perf_counter() - started:.1f} s",
             )
         )
-        token = IdentityCodec(DEV_SIGNING_KEY).mint(
-            staff_caller("bench", "caseworker"), ttl_seconds=3600
-        )
+        # As casework, whose scheduler runs the monthly Child Benefit check (not a caseworker's call).
+        token = IdentityCodec(DEV_SIGNING_KEY).mint(service_caller("casework"), ttl_seconds=3600)
         metadata = (("authorization", f"Bearer {token}"),)
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         gw = api_grpc.HmrcGatewayServiceStub(channel)

@@ -159,6 +159,10 @@ class Callers:
             "team_leader": codec.mint(
                 staff_caller("demo-team-leader", "team_leader"), ttl_seconds=3600
             ),
+            # The gateways' scenario (test-data) services admit only this role.
+            "scenario_admin": codec.mint(
+                staff_caller("demo-scenario-admin", "scenario_admin"), ttl_seconds=3600
+            ),
         }
 
     def __call__(self, role: str = "caseworker") -> tuple[tuple[str, str]]:
@@ -695,7 +699,7 @@ class Demo:
                     frequency=common.PAYMENT_FREQUENCY_WEEKLY, amount_pence=JSA_WEEKLY_PENCE
                 ),
             ),
-            metadata=self.who(),
+            metadata=self.who("scenario_admin"),
             timeout=10,
         )
         say(

@@ -107,8 +107,10 @@ def main() -> int:
                     f"{name} failed to start; see {var / 'logs' / (name + '.log')}", file=sys.stderr
                 )
                 return 1
-        token = IdentityCodec(os.environ.get("CMS_IDENTITY_SIGNING_KEY", DEV_SIGNING_KEY)).mint(
-            staff_caller("dev-caseworker", "caseworker"), ttl_seconds=8 * 3600
+        codec = IdentityCodec(os.environ.get("CMS_IDENTITY_SIGNING_KEY", DEV_SIGNING_KEY))
+        token = codec.mint(staff_caller("dev-caseworker", "caseworker"), ttl_seconds=8 * 3600)
+        admin_token = codec.mint(
+            staff_caller("dev-scenario-admin", "scenario_admin"), ttl_seconds=8 * 3600
         )
         print("\nCMS is running:")
         print(f"  {'broker':<13} {broker.bootstrap}")
@@ -118,6 +120,10 @@ def main() -> int:
         print(f"  logs          {var / 'logs'}")
         print(
             f"\n  A caseworker token for 8 hours (send as 'authorization: Bearer <token>'):\n  {token}"
+        )
+        print(
+            "\n  A scenario-admin token for the gateways' scenario (test-data) services, 8 hours"
+            f" (docs/access-policy.md: who may call what):\n  {admin_token}"
         )
         print("\n  Try: .venv/bin/grpcurl -plaintext 127.0.0.1:50052 list")
         if args.check:

@@ -1,6 +1,6 @@
 """`make run` as an operator sees it: the launcher brings up the broker and all five services; each answers
-grpc.health.v1 with SERVING and lists its services over reflection to an independent client (grpcurl);
-Ctrl-C stops everything cleanly."""
+grpc.health.v1 with SERVING and lists its services over reflection to an independent client (grpcurl); the tokens it
+prints work where the access policy admits them; Ctrl-C stops everything cleanly."""
 
 from __future__ import annotations
 
@@ -45,6 +45,31 @@ def grpcurl() -> str:
     return found
 
 
+def _token_after(label: str, output: list[str]) -> str:
+    """The token printed on the line after the one naming it."""
+    at = next(i for i, line in enumerate(output) if label in line)
+    return output[at + 1].strip()
+
+
+def _grpcurl(token: str, address: str, method: str, body: str) -> tuple[bool, str]:
+    done = subprocess.run(
+        [
+            grpcurl(),
+            "-plaintext",
+            "-H",
+            f"authorization: Bearer {token}",
+            "-d",
+            body,
+            address,
+            method,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    return done.returncode == 0, done.stdout + done.stderr
+
+
 def test_make_run_brings_up_everything_and_stops_cleanly(tmp_path, postgres_server):
     ports = {name: infra.free_port() for name in EXPECTED}
     env = dict(os.environ, CMS_BROKER_PORT=str(infra.free_port()))
@@ -86,6 +111,19 @@ def test_make_run_brings_up_everything_and_stops_cleanly(tmp_path, postgres_serv
                 timeout=20,
             )
             assert '"status": "SERVING"' in health.stdout, health.stdout + health.stderr
+        # The printed tokens work as a newcomer would use them, each where the access policy admits it.
+        caseworker, admin = (
+            _token_after("caseworker token", output),
+            _token_after("scenario-admin token", output),
+        )
+        casework, hmrc = f"127.0.0.1:{ports['casework']}", f"127.0.0.1:{ports['hmrc-gateway']}"
+        assert _grpcurl(caseworker, casework, "cms.casework.v1.CaseworkService/ListCases", "{}")[0]
+        person = '{"nino": "AA123456A"}'
+        get_person = "cms.hmrc.v1.HmrcScenarioService/GetPerson"
+        ok, answer = _grpcurl(admin, hmrc, get_person, person)
+        assert ok and "AA123456A" in answer, answer
+        ok, answer = _grpcurl(caseworker, hmrc, get_person, person)
+        assert not ok and "PermissionDenied" in answer, answer
         proc.send_signal(signal.SIGINT)
         rest, _ = proc.communicate(timeout=40)
         assert proc.returncode == 0, rest

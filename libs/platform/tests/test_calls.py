@@ -59,7 +59,7 @@ def server() -> Iterator[tuple[int, IdentityCodec]]:
 def _channel(port: int, identity: IdentityCodec, deadline: float) -> grpc.Channel:
     return open_channel(
         f"127.0.0.1:{port}",
-        tokens=TokenSource(identity, service_caller("test")),
+        tokens=TokenSource(identity, service_caller("casework")),
         services=[api.DESCRIPTOR.services_by_name["CalculationService"].full_name],
         default_deadline=deadline,
     )

@@ -46,7 +46,7 @@ def test_basic_rate_two_children_is_explained_and_stored(calculation, creds):
         api.CreateCalculationRequest(
             request_id=str(uuid.uuid4()), case_reference="case-1", input=calc_input()
         ),
-        metadata=creds.staff(),
+        metadata=creds.service("casework"),
         timeout=5,
     )
     assert calc.rate == pb.RATE_BASIC
@@ -56,7 +56,7 @@ def test_basic_rate_two_children_is_explained_and_stored(calculation, creds):
     monthly = {p.frequency: p.amount_pence for p in calc.periodic_amounts}
     assert monthly[4] == 416_00  # £96 × 52 / 12
     again = stub.GetCalculation(
-        api.GetCalculationRequest(name=calc.name), metadata=creds.staff(), timeout=5
+        api.GetCalculationRequest(name=calc.name), metadata=creds.service("casework"), timeout=5
     )
     assert again == calc
 
@@ -66,8 +66,8 @@ def test_retry_with_same_request_id_has_one_effect(calculation, creds):
     request = api.CreateCalculationRequest(
         request_id=str(uuid.uuid4()), case_reference="case-2", input=calc_input()
     )
-    first = stub.CreateCalculation(request, metadata=creds.staff(), timeout=5)
-    second = stub.CreateCalculation(request, metadata=creds.staff(), timeout=5)
+    first = stub.CreateCalculation(request, metadata=creds.service("casework"), timeout=5)
+    second = stub.CreateCalculation(request, metadata=creds.service("casework"), timeout=5)
     assert first == second
     with service.sessions() as s:
         assert s.scalar(select(func.count()).select_from(StoredCalculation)) == 1
@@ -79,7 +79,7 @@ def test_same_request_id_for_a_different_request_is_refused(calculation, creds):
     rid = str(uuid.uuid4())
     stub.CreateCalculation(
         api.CreateCalculationRequest(request_id=rid, case_reference="c", input=calc_input()),
-        metadata=creds.staff(),
+        metadata=creds.service("casework"),
         timeout=5,
     )
     with pytest.raises(grpc.RpcError) as err:
@@ -87,7 +87,7 @@ def test_same_request_id_for_a_different_request_is_refused(calculation, creds):
             api.CreateCalculationRequest(
                 request_id=rid, case_reference="other", input=calc_input()
             ),
-            metadata=creds.staff(),
+            metadata=creds.service("casework"),
             timeout=5,
         )
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -102,7 +102,7 @@ def test_bad_input_names_every_field(calculation, creds):
                 request_id="not-a-uuid",
                 input=pb.CalculationInput(effective_date=date_pb2.Date(year=2026, month=2, day=30)),
             ),
-            metadata=creds.staff(),
+            metadata=creds.service("casework"),
             timeout=5,
         )
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -121,7 +121,9 @@ def test_not_found_carries_resource_info(calculation, creds):
     _, stub = calculation
     with pytest.raises(grpc.RpcError) as err:
         stub.GetCalculation(
-            api.GetCalculationRequest(name="calculations/nope"), metadata=creds.staff(), timeout=5
+            api.GetCalculationRequest(name="calculations/nope"),
+            metadata=creds.service("casework"),
+            timeout=5,
         )
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
     assert details_of(err.value)["ResourceInfo"].resource_name == "calculations/nope"
@@ -163,7 +165,7 @@ def test_no_qualifying_child_nights_out_of_range_and_unknown_codes_are_named(cal
             api.CreateCalculationRequest(
                 request_id=str(uuid.uuid4()), case_reference="c-bad", input=bad
             ),
-            metadata=creds.staff(),
+            metadata=creds.service("casework"),
             timeout=5,
         )
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
@@ -176,7 +178,7 @@ def test_no_qualifying_child_nights_out_of_range_and_unknown_codes_are_named(cal
     bad.paying_parent_income.hmrc_gross_annual_income_pence = -1
     with pytest.raises(grpc.RpcError) as err:
         stub.PreviewCalculation(
-            api.PreviewCalculationRequest(input=bad), metadata=creds.staff(), timeout=5
+            api.PreviewCalculationRequest(input=bad), metadata=creds.service("casework"), timeout=5
         )
     assert set(violated_fields(err.value)) == {
         "input.qualifying_children[0].shared_care_nights",
@@ -185,7 +187,9 @@ def test_no_qualifying_child_nights_out_of_range_and_unknown_codes_are_named(cal
     early = calc_input(effective_date=date_pb2.Date(year=2012, month=12, day=9))
     with pytest.raises(grpc.RpcError) as err:
         stub.PreviewCalculation(
-            api.PreviewCalculationRequest(input=early), metadata=creds.staff(), timeout=5
+            api.PreviewCalculationRequest(input=early),
+            metadata=creds.service("casework"),
+            timeout=5,
         )
     assert violated_fields(err.value) == ["input.effective_date"]
 
@@ -199,7 +203,7 @@ def test_refused_calculation_stores_nothing(calculation, creds):
             api.CreateCalculationRequest(
                 request_id=str(uuid.uuid4()), case_reference="c-none", input=bad
             ),
-            metadata=creds.staff(),
+            metadata=creds.service("casework"),
             timeout=5,
         )
     with service.sessions() as s:
@@ -216,19 +220,19 @@ def test_list_a_cases_decisions_newest_first_in_pages(calculation, creds):
             api.CreateCalculationRequest(
                 request_id=str(uuid.uuid4()), case_reference="case-list", input=i
             ),
-            metadata=creds.staff(),
+            metadata=creds.service("casework"),
             timeout=5,
         )
     first = stub.ListCalculations(
         api.ListCalculationsRequest(case_reference="case-list", page_size=2),
-        metadata=creds.staff(),
+        metadata=creds.service("casework"),
         timeout=5,
     )
     rest = stub.ListCalculations(
         api.ListCalculationsRequest(
             case_reference="case-list", page_size=2, page_token=first.next_page_token
         ),
-        metadata=creds.staff(),
+        metadata=creds.service("casework"),
         timeout=5,
     )
     months = [c.effective_date.month for c in [*first.calculations, *rest.calculations]]
@@ -242,11 +246,11 @@ def test_preview_stores_nothing_and_can_apply_the_reform(calculation, creds):
     service, stub = calculation
     i = calc_input(service_type=pb.SERVICE_TYPE_DIRECT_PAY)
     today = stub.PreviewCalculation(
-        api.PreviewCalculationRequest(input=i), metadata=creds.staff(), timeout=5
+        api.PreviewCalculationRequest(input=i), metadata=creds.service("casework"), timeout=5
     )
     reform = stub.PreviewCalculation(
         api.PreviewCalculationRequest(input=i, rule_set_version="reform-2025"),
-        metadata=creds.staff(),
+        metadata=creds.service("casework"),
         timeout=5,
     )
     assert today.name == "" and not today.collection_fees.charged
@@ -258,7 +262,7 @@ def test_preview_stores_nothing_and_can_apply_the_reform(calculation, creds):
     with pytest.raises(grpc.RpcError) as err:
         stub.PreviewCalculation(
             api.PreviewCalculationRequest(input=i, rule_set_version="1999"),
-            metadata=creds.staff(),
+            metadata=creds.service("casework"),
             timeout=5,
         )
     assert err.value.code() == grpc.StatusCode.NOT_FOUND
@@ -279,14 +283,14 @@ def test_statement_for_each_audience(calculation, creds):
         api.CreateCalculationRequest(
             request_id=str(uuid.uuid4()), case_reference="case-st", input=i
         ),
-        metadata=creds.staff(),
+        metadata=creds.service("casework"),
         timeout=5,
     )
     paying = stub.RenderCalculationStatement(
         api.RenderCalculationStatementRequest(
             name=calc.name, audience=pb.STATEMENT_AUDIENCE_PAYING_PARENT
         ),
-        metadata=creds.staff(),
+        metadata=creds.service("casework"),
         timeout=5,
     )
     assert "Amy" in paying.plain_text and "ben" in paying.plain_text
@@ -296,7 +300,7 @@ def test_statement_for_each_audience(calculation, creds):
             audience=pb.STATEMENT_AUDIENCE_RECEIVING_PARENT,
             receiving_parent_reference="rp-a",
         ),
-        metadata=creds.staff(),
+        metadata=creds.service("casework"),
         timeout=5,
     )
     assert (
@@ -306,7 +310,7 @@ def test_statement_for_each_audience(calculation, creds):
         api.RenderCalculationStatementRequest(
             name=calc.name, audience=pb.STATEMENT_AUDIENCE_CASEWORKER
         ),
-        metadata=creds.staff(),
+        metadata=creds.service("casework"),
         timeout=5,
     )
     assert "Sch 1 para 7" in caseworker.plain_text
@@ -317,7 +321,7 @@ def test_statement_for_each_audience(calculation, creds):
                 audience=pb.STATEMENT_AUDIENCE_RECEIVING_PARENT,
                 receiving_parent_reference="rp-x",
             ),
-            metadata=creds.staff(),
+            metadata=creds.service("casework"),
             timeout=5,
         )
     assert violated_fields(err.value) == ["receiving_parent_reference"]
@@ -326,7 +330,7 @@ def test_statement_for_each_audience(calculation, creds):
 def test_rule_sets_are_listed_and_fetched(calculation, creds):
     _, stub = calculation
     all_sets = stub.ListRuleSets(
-        api.ListRuleSetsRequest(), metadata=creds.staff(), timeout=5
+        api.ListRuleSetsRequest(), metadata=creds.service("casework"), timeout=5
     ).rule_sets
     assert [r.version for r in all_sets] == [
         "2012-12-10",
@@ -340,19 +344,23 @@ def test_rule_sets_are_listed_and_fetched(calculation, creds):
     )  # the reform has no start date until configured
     today = stub.ListRuleSets(
         api.ListRuleSetsRequest(effective_date=date_pb2.Date(year=2014, month=8, day=10)),
-        metadata=creds.staff(),
+        metadata=creds.service("casework"),
         timeout=5,
     ).rule_sets
     assert [r.version for r in today] == ["2013-11-25"]
     one = stub.GetRuleSet(
-        api.GetRuleSetRequest(name="ruleSets/2014-08-11"), metadata=creds.staff(), timeout=5
+        api.GetRuleSetRequest(name="ruleSets/2014-08-11"),
+        metadata=creds.service("casework"),
+        timeout=5,
     )
     params = {p.name: p for p in one.parameters}
     assert params["rounding.whole_pound_point"].unconfirmed
     assert params["default_decision.weekly_amounts"].value == "3900,5100,6400"
     # every parameter a step names is published
     calc = stub.PreviewCalculation(
-        api.PreviewCalculationRequest(input=calc_input()), metadata=creds.staff(), timeout=5
+        api.PreviewCalculationRequest(input=calc_input()),
+        metadata=creds.service("casework"),
+        timeout=5,
     )
     assert {n for s in calc.steps for n in s.rule_set_parameters} <= set(params)
 
@@ -363,13 +371,15 @@ def test_reform_start_date_comes_from_settings(start_service, creds):
     )
     stub = api_grpc.CalculationServiceStub(channel)
     calc = stub.PreviewCalculation(
-        api.PreviewCalculationRequest(input=calc_input()), metadata=creds.staff(), timeout=5
+        api.PreviewCalculationRequest(input=calc_input()),
+        metadata=creds.service("casework"),
+        timeout=5,
     )
     assert calc.rule_set_version == "reform-2025" and calc.collection_fees.charged
 
 
 def _bulk(stub, batches, creds):
-    return list(stub.BulkCalculate(iter(batches), metadata=creds.staff(), timeout=30))
+    return list(stub.BulkCalculate(iter(batches), metadata=creds.service("casework"), timeout=30))
 
 
 def test_bulk_what_if_answers_every_item_in_order_and_one_bad_item_does_not_end_the_stream(
@@ -436,7 +446,9 @@ def test_bulk_stored_items_are_decisions_with_events_and_idempotent_per_item(cal
         and first[0].calculation.reason == pb.CALCULATION_REASON_ANNUAL_REVIEW
     )
     stored = stub.GetCalculation(
-        api.GetCalculationRequest(name=first[0].calculation.name), metadata=creds.staff(), timeout=5
+        api.GetCalculationRequest(name=first[0].calculation.name),
+        metadata=creds.service("casework"),
+        timeout=5,
     )
     assert stored == first[0].calculation
     changed = api.BulkCalculateItem()
@@ -500,7 +512,7 @@ def test_bulk_answers_a_client_that_waits_for_each_batch_in_process_or_in_worker
         while (batch := outbox.get()) is not None:
             yield batch
 
-    responses = stub.BulkCalculate(requests(), metadata=creds.staff(), timeout=60)
+    responses = stub.BulkCalculate(requests(), metadata=creds.service("casework"), timeout=60)
     answers = []
     for n in range(3):
         outbox.put(

@@ -157,7 +157,7 @@ class Stack:
             api.RunScheduledWorkRequest(
                 request_id=str(uuid.uuid4()), as_of_date=as_of, jobs=list(jobs)
             ),
-            as_=self.creds.service("operator"),
+            as_=self.creds.service("casework"),
             timeout=60,
         )
 

@@ -48,10 +48,13 @@ class Gateway:
             sc_grpc.CraScenarioServiceStub(channel),
         )
         self._md = creds.staff("officer-7", "caseworker")
+        # The scenario (test-data) service admits only the scenario_admin role.
+        self._admin = creds.staff("scenario-admin", "scenario_admin")
 
     def __call__(self, method, request):
-        stub = self._gw if hasattr(self._gw, method) else self._sc
-        return getattr(stub, method)(request, metadata=self._md, timeout=15)
+        if hasattr(self._gw, method):
+            return getattr(self._gw, method)(request, metadata=self._md, timeout=15)
+        return getattr(self._sc, method)(request, metadata=self._admin, timeout=15)
 
     def change(self, nino=ALEX, effective=None, **change):
         request = sc.ApplyCreditFileChangeRequest(request_id=str(uuid.uuid4()), nino=nino, **change)

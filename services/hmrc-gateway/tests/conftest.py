@@ -142,6 +142,13 @@ def call(stub_method, request, creds):
     return stub_method(request, metadata=creds.staff(), timeout=10)
 
 
+def admin_call(stub_method, request, creds):
+    """A scenario (test-data) call: only the scenario_admin role may make one."""
+    return stub_method(
+        request, metadata=creds.staff("scenario-admin", "scenario_admin"), timeout=10
+    )
+
+
 @pytest.fixture
 def hmrc(start_service, creds):
     """(service, gateway stub, scenario stub), Jordan upserted; no broker."""
@@ -152,7 +159,7 @@ def hmrc(start_service, creds):
         api_grpc.HmrcGatewayServiceStub(channel),
         sc_grpc.HmrcScenarioServiceStub(channel),
     )
-    call(
+    admin_call(
         scenario.UpsertPerson,
         sc.UpsertPersonRequest(request_id=str(uuid.uuid4()), person=scripted_person()),
         creds,
@@ -175,7 +182,7 @@ def hmrc_with_broker(start_service, creds, kafka_bootstrap):
         sc_grpc.HmrcScenarioServiceStub(channel),
     )
     for nino in (NINO, "JK222222C"):
-        call(
+        admin_call(
             scenario.UpsertPerson,
             sc.UpsertPersonRequest(request_id=str(uuid.uuid4()), person=scripted_person(nino)),
             creds,

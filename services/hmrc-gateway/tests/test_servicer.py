@@ -47,6 +47,13 @@ def call(stub_method, request, creds):
     return stub_method(request, metadata=creds.staff(), timeout=10)
 
 
+def admin_call(stub_method, request, creds):
+    """A scenario (test-data) call: only the scenario_admin role may make one."""
+    return stub_method(
+        request, metadata=creds.staff("scenario-admin", "scenario_admin"), timeout=10
+    )
+
+
 def test_summary_of_earned_income_is_the_latest_year_with_self_assessment_winning(hmrc, creds):
     _, gw, _ = hmrc
     r = call(
@@ -232,7 +239,7 @@ def test_bad_input_names_the_field(hmrc, creds):
 
 def test_deceased_and_restricted_records_need_clerical_handling(hmrc, creds, scripted_person):
     _, gw, scenario = hmrc
-    call(
+    admin_call(
         scenario.ApplyLifeEvent,
         sc.ApplyLifeEventRequest(
             request_id=str(uuid.uuid4()), nino=NINO, effective_date=d(2026, 3, 1), death=sc.Death()
@@ -248,7 +255,7 @@ def test_deceased_and_restricted_records_need_clerical_handling(hmrc, creds, scr
     assert err.value.code() == grpc.StatusCode.FAILED_PRECONDITION
     info = details_of(err.value)["ErrorInfo"]
     assert info.reason == "PERSON_DECEASED" and info.metadata["date_of_death"] == "2026-03-01"
-    call(
+    admin_call(
         scenario.UpsertPerson,
         sc.UpsertPersonRequest(
             request_id=str(uuid.uuid4()), person=scripted_person("JK654321C", restricted=True)
@@ -336,7 +343,9 @@ def test_monthly_child_benefit_check_answers_every_item_and_survives_bad_ones(hm
         api.RunMonthlyChildBenefitCheckRequest(run_id="chb-2026-04", items=items[20:]),
     ]
     responses = list(
-        gw.RunMonthlyChildBenefitCheck(iter(batches), metadata=creds.staff(), timeout=30)
+        gw.RunMonthlyChildBenefitCheck(
+            iter(batches), metadata=creds.service("casework"), timeout=30
+        )
     )
     answers = [r for response in responses for r in response.results]
     assert [len(r.results) for r in responses] == [20, 31]
@@ -353,7 +362,7 @@ def test_monthly_child_benefit_check_answers_every_item_and_survives_bad_ones(hm
         list(
             gw.RunMonthlyChildBenefitCheck(
                 iter([api.RunMonthlyChildBenefitCheckRequest(run_id="r")]),
-                metadata=creds.staff(),
+                metadata=creds.service("casework"),
                 timeout=30,
             )
         )

@@ -2,8 +2,10 @@
 
 One object owns the servicers, the interceptor chain, health and reflection, `start()` and `stop(grace)`.
 The CMS interceptor does, for every RPC except health and reflection:
-correlation id → caller identity (UNAUTHENTICATED) → generic request validation (INVALID_ARGUMENT with
-field violations) → the servicer → domain errors mapped to rich statuses → one structured log line and metrics.
+correlation id → caller identity (UNAUTHENTICATED) → the RPC's access policy from the contract (PERMISSION_DENIED,
+cms_platform.access) → generic request validation (INVALID_ARGUMENT with field violations) → the servicer → domain
+errors mapped to rich statuses → one structured log line and metrics. A server whose services leave an RPC without
+an access policy does not start.
 """
 
 from __future__ import annotations
@@ -17,13 +19,14 @@ from typing import Any, NoReturn
 
 import grpc
 import structlog
+from google.protobuf import descriptor_pool
 from google.protobuf.message import Message
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import filters, server_interceptor
 
-from . import calls, errors, grpc_errors
-from .identity import IdentityCodec, bind_caller, reset_caller
+from . import access, calls, errors, grpc_errors
+from .identity import IdentityCodec, bind_caller, current_caller, reset_caller
 from .metrics import RPC_DURATION, RPC_HANDLED
 from .validation import request_violations
 
@@ -48,6 +51,9 @@ class ServiceRegistration:
     # Streaming methods whose messages carry independent items the servicer checks one by one (a bad item is that
     # item's error result, not the end of the stream), so the generic per-message validation is skipped.
     item_validated: frozenset[str] = frozenset()
+    # Called when the access policy refuses a call, with the method's name and the request (None for a client
+    # stream), the caller bound: e.g. casework audits a refused action on a case. The refusal stands whatever it does.
+    refused: Callable[[str, Message | None], None] | None = None
 
 
 # What an interceptor sees of a call and undoes after it.
@@ -70,10 +76,14 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
         service: str,
         identity: IdentityCodec,
         guards: dict[str, Callable[[str, Any], None]],
+        policies: dict[str, access.Policy],
+        refused: dict[str, Callable[[str, Message | None], None]] | None = None,
         item_validated: frozenset[str] = frozenset(),
     ):
         self._service = service
         self._guards = guards
+        self._policies = policies
+        self._refused = refused or {}
         self._item_validated = item_validated
         self._domain = grpc_errors.error_domain(service)
         self._identity = identity
@@ -130,6 +140,22 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
         structlog.contextvars.bind_contextvars(caller=caller.describe())
         bound.append((reset_caller, bind_caller(caller)))
         return cid
+
+    def _authorise(self, method: str, request: Message | None) -> None:
+        """The contract's access policy for the method against the caller _begin bound; a method with no policy
+        (none reaches here: the server does not start without them) is refused too."""
+        caller = current_caller()
+        policy = self._policies.get(method)
+        if policy is not None and policy.permits(caller):
+            return
+        service, _, name = method.lstrip("/").rpartition("/")
+        hook = self._refused.get(service)
+        if hook is not None:
+            try:
+                hook(name, request)
+            except Exception:  # noqa: BLE001 - the refusal must stand
+                log.error("refusal hook failed", exc_info=True)
+        raise access.refusal(method, caller, policy)
 
     def _guard(self, method: str, request: Message) -> None:
         guard = self._guards.get(method.rsplit("/", 1)[0].lstrip("/"))
@@ -206,6 +232,7 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
             bound: Bound = []
             try:
                 cid = self._begin(method, metadata, context, bound)
+                self._authorise(method, None if request_streaming else request)
                 request = (
                     self._validated_stream(request, method)
                     if request_streaming
@@ -232,6 +259,7 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
             bound: Bound = []
             try:
                 cid = self._begin(method, metadata, context, bound)
+                self._authorise(method, None if request_streaming else request)
                 request = (
                     self._validated_stream(request, method)
                     if request_streaming
@@ -268,6 +296,10 @@ class GrpcServer:
         self._registrations = registrations
         self._address = f"{host}:{port}"
         self.health = health.HealthServicer()
+        # Every served method's access policy, read once from the contracts; one missing stops us here.
+        policies = access.policies(
+            descriptor_pool.Default().FindServiceByName(r.full_name) for r in registrations
+        )
         self._server = grpc.server(
             futures.ThreadPoolExecutor(
                 max_workers=max_workers, thread_name_prefix=f"{service}-rpc"
@@ -286,6 +318,8 @@ class GrpcServer:
                     service=service,
                     identity=identity,
                     guards={r.full_name: r.guard for r in registrations if r.guard},
+                    policies=policies,
+                    refused={r.full_name: r.refused for r in registrations if r.refused},
                     item_validated=frozenset(
                         f"/{r.full_name}/{m}" for r in registrations for m in r.item_validated
                     ),

@@ -53,16 +53,18 @@ class CaseworkService(CmsService):
 
     def registrations(self) -> list[ServiceRegistration]:
         full_name = casework_service_pb2.DESCRIPTOR.services_by_name["CaseworkService"].full_name
+        servicer = CaseworkServicer(
+            sessions=self.sessions,
+            clock=self.clock,
+            downstream=self.downstream,
+            scheduler=self.scheduler,
+        )
         return [
             ServiceRegistration(
                 full_name,
                 casework_service_pb2_grpc.add_CaseworkServiceServicer_to_server,
-                CaseworkServicer(
-                    sessions=self.sessions,
-                    clock=self.clock,
-                    downstream=self.downstream,
-                    scheduler=self.scheduler,
-                ),
+                servicer,
+                refused=servicer.refused_by_policy,  # every refusal on a case is in its audit trail
             )
         ]
 

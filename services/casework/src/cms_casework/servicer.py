@@ -1,5 +1,7 @@
-"""The gRPC API: who may call (access), request-id replay, then the domain call in one transaction, proto in and
-out. The operation (for request-id replay and the audit trail) is the one being served (cms_platform.calls).
+"""The gRPC API: request-id replay, then the domain call in one transaction, proto in and out. Who may call each RPC
+is its access option in the contract, enforced by the platform before anything here runs; a call it refuses, and a
+data-level refusal here (a case the caller may not see, a client acting on someone else's record), is audited on
+the case. The operation (for request-id replay and the audit trail) is the one being served (cms_platform.calls).
 
 Calls to other services (the application checks, calculations, the agency) happen outside any transaction: those
 flows gather, then record. A refused call on a case is audited in its own transaction, since the call's own rolls
@@ -23,7 +25,6 @@ from cms_platform.idempotency import run_idempotent
 from cms_platform.identity import Caller, current_caller
 
 from .access import service as access
-from .access.rules import CASEWORKER, CLIENT, EVERYONE, SENSITIVE, SERVICE, STAFF, TEAM_LEADER
 from .applications import flows as applications
 from .case_records import service as case_records
 from .cases import flows as case_flows
@@ -38,7 +39,6 @@ from .scheduler.service import Scheduler
 from .service_requests import service as srs
 from .third_parties import service as third_parties
 
-CASE_STAFF = (CASEWORKER, TEAM_LEADER, SENSITIVE)
 R = TypeVar("R")
 M = TypeVar("M", bound=Message)
 Ctx = grpc.ServicerContext
@@ -50,6 +50,10 @@ def _case_id_in(request: Message) -> str:
         if isinstance(value, str) and value.startswith("cases/"):
             return value.split("/")[1]
     return ""
+
+
+def _resource_in(request: Message) -> str:
+    return getattr(request, "name", "") or getattr(request, "parent", "")
 
 
 class CaseworkServicer(api_grpc.CaseworkServiceServicer):
@@ -81,34 +85,31 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
                 permitted=False,
             )
 
-    def _guard(self, roles: tuple[str, ...], request: Message, fn: Callable[[Caller], R]) -> R:
+    def refused_by_policy(self, method: str, request: Message | None) -> None:
+        """The platform refused the call (the RPC's access policy): audited on the case it names, as every refusal."""
+        if request is not None:
+            self._refused(current_caller(), _case_id_in(request), _resource_in(request))
+
+    def _guard(self, request: Message, fn: Callable[[Caller], R]) -> R:
         caller = current_caller()
         try:
-            access.require(*roles)
             return fn(caller)
         except access.HiddenCase as hidden:
             self._refused(caller, hidden.case_id, hidden.name)
             raise
         except PermissionDenied:
-            self._refused(
-                caller,
-                _case_id_in(request),
-                getattr(request, "name", "") or getattr(request, "parent", ""),
-            )
+            self._refused(caller, _case_id_in(request), _resource_in(request))
             raise
 
-    def _read(
-        self, roles: tuple[str, ...], request: Message, fn: Callable[[Session, Caller], R]
-    ) -> R:
+    def _read(self, request: Message, fn: Callable[[Session, Caller], R]) -> R:
         def run(caller: Caller) -> R:
             with self._sessions.begin() as s:  # reads write their audit entry
                 return fn(s, caller)
 
-        return self._guard(roles, request, run)
+        return self._guard(request, run)
 
     def _change(
         self,
-        roles: tuple[str, ...],
         request: Any,
         response_type: type[M],
         fn: Callable[[Session, Caller], M],
@@ -122,11 +123,10 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
                 execute=lambda s: fn(s, caller),
             )
 
-        return self._guard(roles, request, run)
+        return self._guard(request, run)
 
     def _case_page(
         self,
-        roles: tuple[str, ...],
         request: Any,
         *,
         items: Callable[..., tuple[list[R], bool]],
@@ -136,7 +136,6 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
         """A page of one of a case's collections behind the case's visibility (ListPaymentPlans,
         ListCorrespondence, ListAuditEntries)."""
         return self._read(
-            roles,
             request,
             lambda s, c: case_records.page_of(
                 s,
@@ -155,7 +154,6 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
 
     def CreateCase(self, request: api.CreateCaseRequest, context: Ctx) -> pb.Case:
         return self._change(
-            (CASEWORKER, TEAM_LEADER, CLIENT),
             request,
             pb.Case,
             lambda s, c: cases.create(s, request=request, caller=c, clock=self._clock),
@@ -163,21 +161,18 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
 
     def GetCase(self, request: api.GetCaseRequest, context: Ctx) -> pb.Case:
         return self._read(
-            EVERYONE,
             request,
             lambda s, c: cases.get(s, name=request.name, caller=c, clock=self._clock),
         )
 
     def ListCases(self, request: api.ListCasesRequest, context: Ctx) -> api.ListCasesResponse:
         return self._read(
-            (*STAFF, CLIENT),
             request,
             lambda s, c: cases.list_cases(s, request=request, caller=c, clock=self._clock),
         )
 
     def VerifyApplication(self, request: api.VerifyApplicationRequest, context: Ctx) -> pb.Case:
         return self._guard(
-            (CASEWORKER, TEAM_LEADER, SENSITIVE, SERVICE),
             request,
             lambda c: applications.verify(
                 sessions=self._sessions,
@@ -190,7 +185,6 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
 
     def CalculateCase(self, request: api.CalculateCaseRequest, context: Ctx) -> pb.Case:
         return self._guard(
-            (CASEWORKER, TEAM_LEADER, SENSITIVE, SERVICE),
             request,
             lambda c: applications.calculate(
                 sessions=self._sessions,
@@ -203,7 +197,6 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
 
     def CloseCase(self, request: api.CloseCaseRequest, context: Ctx) -> pb.Case:
         return self._change(
-            CASE_STAFF,
             request,
             pb.Case,
             lambda s, c: case_flows.close(s, request=request, caller=c, clock=self._clock),
@@ -211,7 +204,6 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
 
     def SetPersonalInterest(self, request: api.SetPersonalInterestRequest, context: Ctx) -> pb.Case:
         return self._change(
-            CASE_STAFF,
             request,
             pb.Case,
             lambda s, c: case_flows.set_personal_interest(
@@ -221,7 +213,6 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
 
     def SetCaseSurveillance(self, request: api.SetCaseSurveillanceRequest, context: Ctx) -> pb.Case:
         return self._guard(
-            CASE_STAFF,
             request,
             lambda c: case_flows.set_surveillance(
                 sessions=self._sessions,
@@ -235,15 +226,12 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
     # -- clients, safeguards, third parties ----------------------------------------------------------------------
 
     def GetClient(self, request: api.GetClientRequest, context: Ctx) -> pb.Client:
-        return self._read(
-            EVERYONE, request, lambda s, c: clients.get(s, name=request.name, caller=c)
-        )
+        return self._read(request, lambda s, c: clients.get(s, name=request.name, caller=c))
 
     def RecordUnacceptableBehaviour(
         self, request: api.RecordUnacceptableBehaviourRequest, context: Ctx
     ) -> pb.UnacceptableBehaviourRecord:
         return self._change(
-            CASE_STAFF,
             request,
             pb.UnacceptableBehaviourRecord,
             lambda s, c: clients.record_unacceptable_behaviour(
@@ -255,7 +243,6 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
         self, request: api.ListUnacceptableBehaviourRecordsRequest, context: Ctx
     ) -> api.ListUnacceptableBehaviourRecordsResponse:
         return self._read(
-            CASE_STAFF,
             request,
             lambda s, c: clients.list_unacceptable_behaviour(s, request=request),
         )
@@ -264,7 +251,6 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
         self, request: api.ReviewPotentiallyViolentStatusRequest, context: Ctx
     ) -> pb.Client:
         return self._change(
-            (TEAM_LEADER,),
             request,
             pb.Client,
             lambda s, c: clients.review_potentially_violent_status(
@@ -274,7 +260,6 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
 
     def CreateThirdParty(self, request: api.CreateThirdPartyRequest, context: Ctx) -> pb.ThirdParty:
         return self._change(
-            CASE_STAFF,
             request,
             pb.ThirdParty,
             lambda s, c: third_parties.create_third_party(s, request=request, clock=self._clock),
@@ -282,7 +267,6 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
 
     def GetThirdParty(self, request: api.GetThirdPartyRequest, context: Ctx) -> pb.ThirdParty:
         return self._read(
-            (*CASE_STAFF, SERVICE),
             request,
             lambda s, c: third_parties.get_third_party(s, name=request.name),
         )
@@ -291,14 +275,12 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
         self, request: api.ListThirdPartiesRequest, context: Ctx
     ) -> api.ListThirdPartiesResponse:
         return self._read(
-            (*CASE_STAFF, SERVICE),
             request,
             lambda s, c: third_parties.list_third_parties(s, request=request),
         )
 
     def UpdateThirdParty(self, request: api.UpdateThirdPartyRequest, context: Ctx) -> pb.ThirdParty:
         return self._change(
-            CASE_STAFF,
             request,
             pb.ThirdParty,
             lambda s, c: third_parties.update_third_party(s, request=request, clock=self._clock),
@@ -310,7 +292,6 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
         self, request: api.CreateServiceRequestRequest, context: Ctx
     ) -> pb.ServiceRequest:
         return self._change(
-            (*CASE_STAFF, CLIENT),
             request,
             pb.ServiceRequest,
             lambda s, c: srs.create(s, request=request, caller=c, clock=self._clock),
@@ -320,7 +301,6 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
         self, request: api.GetServiceRequestRequest, context: Ctx
     ) -> pb.ServiceRequest:
         return self._read(
-            (*CASE_STAFF, CLIENT, SERVICE),
             request,
             lambda s, c: srs.get(s, name=request.name, caller=c, clock=self._clock),
         )
@@ -329,7 +309,6 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
         self, request: api.ListServiceRequestsRequest, context: Ctx
     ) -> api.ListServiceRequestsResponse:
         return self._read(
-            (*CASE_STAFF, CLIENT, SERVICE),
             request,
             lambda s, c: srs.list_srs(s, request=request, caller=c, clock=self._clock),
         )
@@ -338,7 +317,6 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
         self, request: api.UpdateServiceRequestStatusRequest, context: Ctx
     ) -> pb.ServiceRequest:
         return self._change(
-            CASE_STAFF,
             request,
             pb.ServiceRequest,
             lambda s, c: change_flows.update_service_request_status(
@@ -350,7 +328,6 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
         self, request: api.AssignServiceRequestRequest, context: Ctx
     ) -> pb.ServiceRequest:
         return self._change(
-            CASE_STAFF,
             request,
             pb.ServiceRequest,
             lambda s, c: srs.assign(s, request=request, caller=c, clock=self._clock),
@@ -362,7 +339,6 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
         self, request: api.ReportChangeOfCircumstancesRequest, context: Ctx
     ) -> pb.ChangeOfCircumstances:
         return self._change(
-            (*CASE_STAFF, CLIENT, SERVICE),
             request,
             pb.ChangeOfCircumstances,
             lambda s, c: changes.report(s, request=request, caller=c, clock=self._clock),
@@ -372,7 +348,6 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
         self, request: api.GetChangeOfCircumstancesRequest, context: Ctx
     ) -> pb.ChangeOfCircumstances:
         return self._read(
-            (*CASE_STAFF, CLIENT, SERVICE),
             request,
             lambda s, c: changes.get(s, name=request.name, caller=c, clock=self._clock),
         )
@@ -381,7 +356,6 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
         self, request: api.ListChangesOfCircumstancesRequest, context: Ctx
     ) -> api.ListChangesOfCircumstancesResponse:
         return self._read(
-            (*CASE_STAFF, CLIENT, SERVICE),
             request,
             lambda s, c: changes.list_changes(s, request=request, caller=c, clock=self._clock),
         )
@@ -390,7 +364,6 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
         self, request: api.VerifyChangeOfCircumstancesRequest, context: Ctx
     ) -> pb.ChangeOfCircumstances:
         return self._change(
-            CASE_STAFF,
             request,
             pb.ChangeOfCircumstances,
             lambda s, c: changes.verify(s, request=request, caller=c, clock=self._clock),
@@ -400,7 +373,6 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
         self, request: api.AuthoriseChangeOfCircumstancesRequest, context: Ctx
     ) -> pb.ChangeOfCircumstances:
         return self._change(
-            (TEAM_LEADER,),
             request,
             pb.ChangeOfCircumstances,
             lambda s, c: changes.authorise(s, request=request, caller=c, clock=self._clock),
@@ -410,7 +382,6 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
         self, request: api.ApplyChangesOfCircumstancesRequest, context: Ctx
     ) -> api.ApplyChangesOfCircumstancesResponse:
         return self._guard(
-            (*CASE_STAFF, SERVICE),
             request,
             lambda c: change_flows.apply_pending(
                 sessions=self._sessions,
@@ -425,7 +396,6 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
 
     def GetPaymentPlan(self, request: api.GetPaymentPlanRequest, context: Ctx) -> pb.PaymentPlan:
         return self._read(
-            EVERYONE,
             request,
             lambda s, c: payment_plans.get(s, name=request.name, caller=c, clock=self._clock),
         )
@@ -433,26 +403,20 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
     def ListPaymentPlans(
         self, request: api.ListPaymentPlansRequest, context: Ctx
     ) -> api.ListPaymentPlansResponse:
-        plans, token = self._case_page(
-            EVERYONE, request, items=payment_plans.list_for_case, maximum=200
-        )
+        plans, token = self._case_page(request, items=payment_plans.list_for_case, maximum=200)
         return api.ListPaymentPlansResponse(payment_plans=plans, next_page_token=token)
 
     def ListCorrespondence(
         self, request: api.ListCorrespondenceRequest, context: Ctx
     ) -> api.ListCorrespondenceResponse:
-        items, token = self._case_page(
-            CASE_STAFF, request, items=correspondence.list_for_case, maximum=200
-        )
+        items, token = self._case_page(request, items=correspondence.list_for_case, maximum=200)
         return api.ListCorrespondenceResponse(correspondence=items, next_page_token=token)
 
     def ListAuditEntries(
         self, request: api.ListAuditEntriesRequest, context: Ctx
     ) -> api.ListAuditEntriesResponse:
         # Reading the audit trail is not itself audited.
-        entries, token = self._case_page(
-            (TEAM_LEADER, SENSITIVE), request, items=access.entries, maximum=500, audited=False
-        )
+        entries, token = self._case_page(request, items=access.entries, maximum=500, audited=False)
         return api.ListAuditEntriesResponse(audit_entries=entries, next_page_token=token)
 
     # -- scheduler -----------------------------------------------------------------------------------------------
@@ -461,7 +425,6 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
         self, request: api.RunScheduledWorkRequest, context: Ctx
     ) -> api.RunScheduledWorkResponse:
         return self._guard(
-            (SERVICE, TEAM_LEADER),
             request,
             lambda c: self._scheduler.run_request(request),
         )

@@ -98,7 +98,7 @@ def test_case_surveillance_with_the_agency_raises_service_requests_from_its_aler
                 holding=cra_pb.ACCOUNT_HOLDING_SOLE,
             ),
         ),
-        metadata=stack.creds.staff(),
+        metadata=stack.creds.staff("scenario-admin", "scenario_admin"),
         timeout=10,
     )
     channel.close()

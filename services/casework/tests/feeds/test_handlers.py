@@ -38,7 +38,7 @@ def test_a_cis_benefit_broadcast_leads_to_a_recalculation(stack, clock):
                 frequency=common.PAYMENT_FREQUENCY_FORTNIGHTLY, amount_pence=181_00
             ),
         ),
-        metadata=stack.creds.staff(),
+        metadata=stack.creds.staff("scenario-admin", "scenario_admin"),
         timeout=10,
     )
     channel.close()
@@ -76,7 +76,7 @@ def test_an_rti_pay_rise_reported_by_hmrc_is_applied_past_the_tolerance(stack, c
                 employment_id="AA123456A-E2", new_annual_taxable_pay_pence=52_000_00
             ),
         ),
-        metadata=stack.creds.staff(),
+        metadata=stack.creds.staff("scenario-admin", "scenario_admin"),
         timeout=10,
     )
     channel.close()

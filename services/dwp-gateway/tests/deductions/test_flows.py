@@ -35,7 +35,11 @@ def dwp(start_service, creds):
     return (
         service,
         (lambda m, r: getattr(gw, m)(r, metadata=creds.staff(), timeout=10)),
-        (lambda m, r: getattr(scenario, m)(r, metadata=creds.staff(), timeout=10)),
+        (
+            lambda m, r: getattr(scenario, m)(
+                r, metadata=creds.staff("scenario-admin", "scenario_admin"), timeout=10
+            )
+        ),
     )
 
 

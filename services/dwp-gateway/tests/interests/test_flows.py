@@ -36,6 +36,9 @@ def test_benefit_changes_reach_a_case_only_while_its_interest_is_registered(
     def call(method, request):
         return method(request, metadata=creds.staff(), timeout=10)
 
+    def admin_call(method, request):  # scenario (test-data) calls: the scenario_admin role only
+        return method(request, metadata=creds.staff("scenario-admin", "scenario_admin"), timeout=10)
+
     watching = call(
         gw.RegisterInterest,
         api.RegisterInterestRequest(
@@ -78,7 +81,7 @@ def test_benefit_changes_reach_a_case_only_while_its_interest_is_registered(
     assert [i.case_id for i in listed.interests] == ["case-1"]
 
     # Dana's JSA ends (broadcast to case-1 only); a UC award starts (CIS never broadcasts UC).
-    ended = call(
+    ended = admin_call(
         scenario.EndBenefitAward,
         sc.EndBenefitAwardRequest(
             request_id=str(uuid.uuid4()),
@@ -88,7 +91,7 @@ def test_benefit_changes_reach_a_case_only_while_its_interest_is_registered(
         ),
     )
     assert ended.end_date == d(2026, 4, 30)
-    call(
+    admin_call(
         scenario.StartBenefitAward,
         sc.StartBenefitAwardRequest(
             request_id=str(uuid.uuid4()),

@@ -49,6 +49,13 @@ def call(stub_method, request, creds):
     return stub_method(request, metadata=creds.staff(), timeout=10)
 
 
+def admin_call(stub_method, request, creds):
+    """A scenario (test-data) call: only the scenario_admin role may make one."""
+    return stub_method(
+        request, metadata=creds.staff("scenario-admin", "scenario_admin"), timeout=10
+    )
+
+
 def _events(bootstrap: str, expected: int, timeout: float = 20.0) -> list[tuple[str, object]]:
     """This suite's events: its cases are named "case-…" (other suites' cases, e.g. casework's, share the broker)."""
     types = events.by_type(events.declared_in(ev))
@@ -112,7 +119,7 @@ def test_feeds_publish_only_for_interested_cases(hmrc_with_broker, creds):
     )
 
     # A pay rise of 50% from 1 January and, for the other person (no active interest), a job loss.
-    rise = call(
+    rise = admin_call(
         scenario.ApplyLifeEvent,
         sc.ApplyLifeEventRequest(
             request_id=str(uuid.uuid4()),
@@ -122,7 +129,7 @@ def test_feeds_publish_only_for_interested_cases(hmrc_with_broker, creds):
         ),
         creds,
     )
-    quiet = call(
+    quiet = admin_call(
         scenario.ApplyLifeEvent,
         sc.ApplyLifeEventRequest(
             request_id=str(uuid.uuid4()),
@@ -133,7 +140,7 @@ def test_feeds_publish_only_for_interested_cases(hmrc_with_broker, creds):
         creds,
     )
     assert quiet.queued_events == []  # no interest, no broadcast
-    lost = call(
+    lost = admin_call(
         scenario.ApplyLifeEvent,
         sc.ApplyLifeEventRequest(
             request_id=str(uuid.uuid4()),
@@ -209,7 +216,7 @@ def test_annual_income_and_child_benefit_feeds_follow_the_clock(hmrc_with_broker
     ella = pb.ChildIdentity(
         name=common.PersonName(forenames="Ella", surname="Kellaway"), date_of_birth=d(2009, 3, 2)
     )
-    call(
+    admin_call(
         scenario.ApplyLifeEvent,
         sc.ApplyLifeEventRequest(
             request_id=str(uuid.uuid4()),
@@ -256,7 +263,7 @@ def test_feeds_survive_a_broker_that_restarts_empty(start_service, creds, clock,
             api_grpc.HmrcGatewayServiceStub(channel),
             sc_grpc.HmrcScenarioServiceStub(channel),
         )
-        call(
+        admin_call(
             scenario.UpsertPerson,
             sc.UpsertPersonRequest(request_id=str(uuid.uuid4()), person=scripted_person()),
             creds,
@@ -278,7 +285,7 @@ def test_feeds_survive_a_broker_that_restarts_empty(start_service, creds, clock,
         assert len(before) == 1
 
         broker.stop()  # the broker and everything it held are gone
-        call(
+        admin_call(
             scenario.ApplyLifeEvent,
             sc.ApplyLifeEventRequest(
                 request_id=str(uuid.uuid4()),

@@ -39,6 +39,12 @@ class CalculationServiceStub:
       with a different request.
     - NOT_FOUND (with ResourceInfo) for an unknown calculation or rule set.
     - FAILED_PRECONDITION when no rule set is in force at the effective date.
+    - PERMISSION_DENIED (CALLER_NOT_PERMITTED) for a caller the RPC's access option does not name.
+
+    Callers (each RPC's access option, cms/common/v1/access_policy.proto): casework and case staff read
+    decisions, rule sets and previews; only casework stores a decision (it records it on its case); a bulk
+    run is casework's or a team leader's. A parent never calls the calculation service: they see their
+    calculation through casework, behind its own checks.
     """
 
     @_typing.overload
@@ -94,6 +100,12 @@ class CalculationServiceAsyncStub(CalculationServiceStub):
       with a different request.
     - NOT_FOUND (with ResourceInfo) for an unknown calculation or rule set.
     - FAILED_PRECONDITION when no rule set is in force at the effective date.
+    - PERMISSION_DENIED (CALLER_NOT_PERMITTED) for a caller the RPC's access option does not name.
+
+    Callers (each RPC's access option, cms/common/v1/access_policy.proto): casework and case staff read
+    decisions, rule sets and previews; only casework stores a decision (it records it on its case); a bulk
+    run is casework's or a team leader's. A parent never calls the calculation service: they see their
+    calculation through casework, behind its own checks.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -145,6 +157,12 @@ class CalculationServiceServicer(metaclass=_abc_1.ABCMeta):
       with a different request.
     - NOT_FOUND (with ResourceInfo) for an unknown calculation or rule set.
     - FAILED_PRECONDITION when no rule set is in force at the effective date.
+    - PERMISSION_DENIED (CALLER_NOT_PERMITTED) for a caller the RPC's access option does not name.
+
+    Callers (each RPC's access option, cms/common/v1/access_policy.proto): casework and case staff read
+    decisions, rule sets and previews; only casework stores a decision (it records it on its case); a bulk
+    run is casework's or a team leader's. A parent never calls the calculation service: they see their
+    calculation through casework, behind its own checks.
     """
 
     @_abc_1.abstractmethod

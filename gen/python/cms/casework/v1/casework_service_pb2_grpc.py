@@ -31,11 +31,13 @@ class CaseworkServiceStub:
     flow across the gateways (dwp-gateway, hmrc-gateway) and the calculation service, and enforces the CMS
     procedures for service requests, changes of circumstances, safeguards and payment plans.
 
-    Authorisation (from the caller's identity token, never from message fields): roles are caseworker,
-    team_leader, sensitive_case_workgroup, client (self-service: only the cases the client is on) and
-    service (other CMS services). A refused action gets PERMISSION_DENIED; a case with the personal-interest
-    flag answers NOT_FOUND to anyone outside the sensitive-case workgroup. Every read and change of a case
-    is audited (ListAuditEntries).
+    Authorisation (from the caller's identity token, never from message fields): each RPC's access option
+    names the staff roles, whether clients (parents through self-service) and which services may call it
+    (cms/common/v1/access_policy.proto); anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED). The only
+    service named is casework itself (its own jobs run as it; no other CMS service calls casework). Then the
+    data-level rules: a client acts only on the cases they are on and on their own record; a case with the
+    personal-interest flag answers NOT_FOUND to anyone outside the sensitive-case workgroup. Every read and
+    change of a case, and every refusal, is audited (ListAuditEntries).
 
     Errors: bad input → INVALID_ARGUMENT with a BadRequest field violation naming the field; a step the
     procedures do not allow yet (wrong state, missing information, missing authorisation) →
@@ -217,11 +219,13 @@ class CaseworkServiceServicer:
     flow across the gateways (dwp-gateway, hmrc-gateway) and the calculation service, and enforces the CMS
     procedures for service requests, changes of circumstances, safeguards and payment plans.
 
-    Authorisation (from the caller's identity token, never from message fields): roles are caseworker,
-    team_leader, sensitive_case_workgroup, client (self-service: only the cases the client is on) and
-    service (other CMS services). A refused action gets PERMISSION_DENIED; a case with the personal-interest
-    flag answers NOT_FOUND to anyone outside the sensitive-case workgroup. Every read and change of a case
-    is audited (ListAuditEntries).
+    Authorisation (from the caller's identity token, never from message fields): each RPC's access option
+    names the staff roles, whether clients (parents through self-service) and which services may call it
+    (cms/common/v1/access_policy.proto); anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED). The only
+    service named is casework itself (its own jobs run as it; no other CMS service calls casework). Then the
+    data-level rules: a client acts only on the cases they are on and on their own record; a case with the
+    personal-interest flag answers NOT_FOUND to anyone outside the sensitive-case workgroup. Every read and
+    change of a case, and every refusal, is audited (ListAuditEntries).
 
     Errors: bad input → INVALID_ARGUMENT with a BadRequest field violation naming the field; a step the
     procedures do not allow yet (wrong state, missing information, missing authorisation) →
@@ -233,14 +237,14 @@ class CaseworkServiceServicer:
     def CreateCase(self, request, context):
         """Records a new application (case in CASE_STATE_APPLICATION). A client already known by NINO is reused
         as is: differing details are not overwritten (they are changes of circumstances).
-        Roles: caseworker, team_leader, client (as the applicant). Deadline: 5 s.
+        A client may apply only as the applicant. Deadline: 5 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetCase(self, request, context):
-        """Returns one case. Audited. Roles: all (client: own cases only). Deadline: 2 s.
+        """Returns one case. Audited. A client: only their own cases. Deadline: 2 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -248,7 +252,7 @@ class CaseworkServiceServicer:
 
     def ListCases(self, request, context):
         """Lists the cases the caller may see (hidden personal-interest cases are left out). Audited.
-        Roles: caseworker, team_leader, sensitive_case_workgroup, client (own). Deadline: 5 s.
+        A client: only their own cases. Deadline: 5 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -260,7 +264,7 @@ class CaseworkServiceServicer:
         ROC/CIFBA, Paying Parent Employment Status (hmrc-gateway); registers the CIS and HMRC interests.
         When all pass, the case moves to CASE_STATE_INITIAL_CALCULATION and the initial effective date is
         fixed; otherwise it stays in APPLICATION with ApplicationChecks.outstanding_checks set.
-        Roles: caseworker, team_leader, service. Deadline: 15 s.
+        Deadline: 15 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -273,7 +277,7 @@ class CaseworkServiceServicer:
         first runs the application checks (as VerifyApplication) and fails with FAILED_PRECONDITION if any
         fails. When the liability changes it also issues a new payment plan in the same step (the same day)
         and publishes PaymentPlanIssued; the first calculation moves the case to CASE_STATE_LIVE.
-        Roles: caseworker, team_leader, service. Deadline: 15 s.
+        Deadline: 15 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -282,7 +286,7 @@ class CaseworkServiceServicer:
     def CloseCase(self, request, context):
         """Closes a case (e.g. the applicant withdraws). Closures that follow from a change of circumstances
         happen when that change is applied. Outstanding service requests close as Not Required.
-        Roles: caseworker, team_leader. Deadline: 10 s.
+        Deadline: 10 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -290,8 +294,8 @@ class CaseworkServiceServicer:
 
     def SetPersonalInterest(self, request, context):
         """Sets or clears the personal-interest flag. Set: the case is routed to the sensitive-case workgroup,
-        its owner is cleared and it is hidden from everyone else. Roles: caseworker, team_leader,
-        sensitive_case_workgroup (only they may clear it). Deadline: 5 s.
+        its owner is cleared and it is hidden from everyone else. Only the sensitive-case workgroup
+        may clear it. Deadline: 5 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -299,7 +303,7 @@ class CaseworkServiceServicer:
 
     def SetCaseSurveillance(self, request, context):
         """Places a case in enforcement case surveillance with a review date, or takes it out.
-        Roles: caseworker, team_leader. Deadline: 5 s.
+        Deadline: 5 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -308,7 +312,7 @@ class CaseworkServiceServicer:
     def GetClient(self, request, context):
         """---- Clients, safeguards and third parties ----
 
-        Returns one client. Audited. Roles: all (client: self only). Deadline: 2 s.
+        Returns one client. Audited. A client: only themselves. Deadline: 2 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -316,15 +320,14 @@ class CaseworkServiceServicer:
 
     def RecordUnacceptableBehaviour(self, request, context):
         """Records an instance of unacceptable behaviour by a client; may set potentially-violent status
-        (review due within a year). Roles: caseworker, team_leader. Deadline: 5 s.
+        (review due within a year). Deadline: 5 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListUnacceptableBehaviourRecords(self, request, context):
-        """Lists a client's unacceptable-behaviour records, newest first. Roles: caseworker, team_leader.
-        Deadline: 2 s.
+        """Lists a client's unacceptable-behaviour records, newest first. Deadline: 2 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -332,36 +335,35 @@ class CaseworkServiceServicer:
 
     def ReviewPotentiallyViolentStatus(self, request, context):
         """Records the (at least yearly) review of a client's potentially-violent status: retain it (next review
-        a year on) or remove it. Roles: team_leader. Deadline: 5 s.
+        a year on) or remove it. Deadline: 5 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def CreateThirdParty(self, request, context):
-        """Third Party - Set Up / Employer Set Up: records a third-party organisation.
-        Roles: caseworker, team_leader. Deadline: 5 s.
+        """Third Party - Set Up / Employer Set Up: records a third-party organisation. Deadline: 5 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetThirdParty(self, request, context):
-        """Returns one third party. Roles: caseworker, team_leader, service. Deadline: 2 s.
+        """Returns one third party. Deadline: 2 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListThirdParties(self, request, context):
-        """Lists third parties. Roles: caseworker, team_leader, service. Deadline: 5 s.
+        """Lists third parties. Deadline: 5 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def UpdateThirdParty(self, request, context):
-        """Third Party - Amend: replaces a third party's details. Roles: caseworker, team_leader. Deadline: 5 s.
+        """Third Party - Amend: replaces a third party's details. Deadline: 5 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -372,14 +374,14 @@ class CaseworkServiceServicer:
 
         Raises a service request on a case. Refused (FAILED_PRECONDITION) on a closed case. SRs for changes
         of circumstances are raised by ReportChangeOfCircumstances, not here.
-        Roles: caseworker, team_leader, client (own case; origin CLIENT_SELF_SERVICE). Deadline: 5 s.
+        A client: only on their own case (origin CLIENT_SELF_SERVICE). Deadline: 5 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetServiceRequest(self, request, context):
-        """Returns one service request. Roles: caseworker, team_leader, client (own). Deadline: 2 s.
+        """Returns one service request. A client: only on their own cases. Deadline: 2 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -387,7 +389,7 @@ class CaseworkServiceServicer:
 
     def ListServiceRequests(self, request, context):
         """Lists service requests on a case, or across cases (parent `cases/-`) e.g. a workgroup's queue or the
-        self-service SLA breaches. Roles: caseworker, team_leader, client (own). Deadline: 5 s.
+        self-service SLA breaches. A client: only their own cases. Deadline: 5 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -397,7 +399,7 @@ class CaseworkServiceServicer:
         """Moves a service request to a new status and sub-status. Rules: IN_PROGRESS only when
         missing_information is empty (else FAILED_PRECONDITION naming what is missing); CLOSED/COMPLETE only
         with a resolution code set (in this request or before); a CLOSED or CANCELLED SR cannot reopen.
-        Cancelling an SR withdraws its change of circumstances. Roles: caseworker, team_leader. Deadline: 5 s.
+        Cancelling an SR withdraws its change of circumstances. Deadline: 5 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -405,7 +407,7 @@ class CaseworkServiceServicer:
 
     def AssignServiceRequest(self, request, context):
         """Assigns a service request to an owner and/or a workgroup. SRs on a personal-interest case stay in
-        the sensitive-case workgroup. Roles: caseworker, team_leader. Deadline: 5 s.
+        the sensitive-case workgroup. Deadline: 5 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -420,15 +422,14 @@ class CaseworkServiceServicer:
         is the second or later address or contact/security change for the same client with a close
         effective date. A client may report address and contact changes for anyone on their case, but
         contact preferences only for themselves (else PERMISSION_DENIED). A death of a client suppresses
-        contact with that client at once. Roles: caseworker, team_leader, client (own case), service.
-        Deadline: 5 s.
+        contact with that client at once. A client: only on their own case. Deadline: 5 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def GetChangeOfCircumstances(self, request, context):
-        """Returns one change of circumstances. Roles: caseworker, team_leader, client (own). Deadline: 2 s.
+        """Returns one change of circumstances. A client: only on their own cases. Deadline: 2 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -436,7 +437,7 @@ class CaseworkServiceServicer:
 
     def ListChangesOfCircumstances(self, request, context):
         """Lists a case's changes of circumstances, in sequencing order for pending ones then newest first.
-        Roles: caseworker, team_leader, client (own). Deadline: 5 s.
+        A client: only their own cases. Deadline: 5 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -446,15 +447,15 @@ class CaseworkServiceServicer:
         """Records the verification of a reported change: VERIFIED (with evidence) or DECLINED. Name, gender
         and date-of-birth changes then wait for a team leader; verbal evidence alone is accepted only for a
         married-name change. A change flagged for suspicious activity can be verified only with
-        suspicious_activity_reviewed set. Roles: caseworker, team_leader. Deadline: 5 s.
+        suspicious_activity_reviewed set. Deadline: 5 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def AuthoriseChangeOfCircumstances(self, request, context):
-        """A team leader authorises or refuses a verified change of name, gender or date of birth.
-        Roles: team_leader. Deadline: 5 s.
+        """A team leader (not the one who verified it) authorises or refuses a verified change of name,
+        gender or date of birth. Deadline: 5 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -470,7 +471,7 @@ class CaseworkServiceServicer:
         TOLERANCE_NOT_BREACHED. If the liability moves, the case is recalculated once and a new payment plan is
         issued the same day; correspondence made redundant by a later change is cancelled; one call to the
         client is scheduled after the last of several changes completed within three days.
-        Roles: caseworker, team_leader, service. Deadline: 30 s.
+        Deadline: 30 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -479,15 +480,15 @@ class CaseworkServiceServicer:
     def GetPaymentPlan(self, request, context):
         """---- Payment plans, correspondence, audit ----
 
-        Returns a payment plan with its schedule of due dates and amounts. Roles: all (client: own).
-        Deadline: 2 s.
+        Returns a payment plan with its schedule of due dates and amounts. A client: only on their
+        own cases. Deadline: 2 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListPaymentPlans(self, request, context):
-        """Lists a case's payment plans, newest first. Roles: all (client: own). Deadline: 5 s.
+        """Lists a case's payment plans, newest first. A client: only their own cases. Deadline: 5 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -495,14 +496,14 @@ class CaseworkServiceServicer:
 
     def ListCorrespondence(self, request, context):
         """Lists a case's outbound correspondence and calls, newest first, including cancelled and suppressed
-        items. Roles: caseworker, team_leader. Deadline: 5 s.
+        items. Deadline: 5 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
     def ListAuditEntries(self, request, context):
-        """Lists the audit trail of a case (who read or changed it), newest first. Roles: team_leader.
+        """Lists the audit trail of a case (who read or changed it, and who was refused), newest first.
         Deadline: 5 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -516,7 +517,8 @@ class CaseworkServiceServicer:
         cases where a QC is 16 or over, hmrc-gateway), annual reviews (from 30 days before the review date:
         the updated HMRC figure, recalculation, new payment plan), potentially-violent status reviews,
         self-service SLA breaches, case-surveillance review dates and the end-of-day correspondence dispatch.
-        Re-running for a date already done does nothing more. Roles: service, team_leader.
+        Re-running for a date already done does nothing more. Operator work: a team leader, or a job
+        running as casework (e.g. a Kubernetes CronJob under casework's ServiceAccount).
         Deadline: 600 s (the monthly Child Benefit batch covers ~150,000 children).
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
@@ -699,11 +701,13 @@ class CaseworkService:
     flow across the gateways (dwp-gateway, hmrc-gateway) and the calculation service, and enforces the CMS
     procedures for service requests, changes of circumstances, safeguards and payment plans.
 
-    Authorisation (from the caller's identity token, never from message fields): roles are caseworker,
-    team_leader, sensitive_case_workgroup, client (self-service: only the cases the client is on) and
-    service (other CMS services). A refused action gets PERMISSION_DENIED; a case with the personal-interest
-    flag answers NOT_FOUND to anyone outside the sensitive-case workgroup. Every read and change of a case
-    is audited (ListAuditEntries).
+    Authorisation (from the caller's identity token, never from message fields): each RPC's access option
+    names the staff roles, whether clients (parents through self-service) and which services may call it
+    (cms/common/v1/access_policy.proto); anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED). The only
+    service named is casework itself (its own jobs run as it; no other CMS service calls casework). Then the
+    data-level rules: a client acts only on the cases they are on and on their own record; a case with the
+    personal-interest flag answers NOT_FOUND to anyone outside the sensitive-case workgroup. Every read and
+    change of a case, and every refusal, is audited (ListAuditEntries).
 
     Errors: bad input → INVALID_ARGUMENT with a BadRequest field violation naming the field; a step the
     procedures do not allow yet (wrong state, missing information, missing authorisation) →

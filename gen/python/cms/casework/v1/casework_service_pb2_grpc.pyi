@@ -32,11 +32,13 @@ class CaseworkServiceStub:
     flow across the gateways (dwp-gateway, hmrc-gateway) and the calculation service, and enforces the CMS
     procedures for service requests, changes of circumstances, safeguards and payment plans.
 
-    Authorisation (from the caller's identity token, never from message fields): roles are caseworker,
-    team_leader, sensitive_case_workgroup, client (self-service: only the cases the client is on) and
-    service (other CMS services). A refused action gets PERMISSION_DENIED; a case with the personal-interest
-    flag answers NOT_FOUND to anyone outside the sensitive-case workgroup. Every read and change of a case
-    is audited (ListAuditEntries).
+    Authorisation (from the caller's identity token, never from message fields): each RPC's access option
+    names the staff roles, whether clients (parents through self-service) and which services may call it
+    (cms/common/v1/access_policy.proto); anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED). The only
+    service named is casework itself (its own jobs run as it; no other CMS service calls casework). Then the
+    data-level rules: a client acts only on the cases they are on and on their own record; a case with the
+    personal-interest flag answers NOT_FOUND to anyone outside the sensitive-case workgroup. Every read and
+    change of a case, and every refusal, is audited (ListAuditEntries).
 
     Errors: bad input → INVALID_ARGUMENT with a BadRequest field violation naming the field; a step the
     procedures do not allow yet (wrong state, missing information, missing authorisation) →
@@ -52,13 +54,13 @@ class CaseworkServiceStub:
     CreateCase: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.CreateCaseRequest, _resources_pb2.Case]
     """Records a new application (case in CASE_STATE_APPLICATION). A client already known by NINO is reused
     as is: differing details are not overwritten (they are changes of circumstances).
-    Roles: caseworker, team_leader, client (as the applicant). Deadline: 5 s.
+    A client may apply only as the applicant. Deadline: 5 s.
     """
     GetCase: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.GetCaseRequest, _resources_pb2.Case]
-    """Returns one case. Audited. Roles: all (client: own cases only). Deadline: 2 s."""
+    """Returns one case. Audited. A client: only their own cases. Deadline: 2 s."""
     ListCases: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.ListCasesRequest, _casework_service_pb2.ListCasesResponse]
     """Lists the cases the caller may see (hidden personal-interest cases are left out). Audited.
-    Roles: caseworker, team_leader, sensitive_case_workgroup, client (own). Deadline: 5 s.
+    A client: only their own cases. Deadline: 5 s.
     """
     VerifyApplication: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.VerifyApplicationRequest, _resources_pb2.Case]
     """Runs the application checks and records their outcome on the case: CIS Verify NINO/CRN and benefits
@@ -66,7 +68,7 @@ class CaseworkServiceStub:
     ROC/CIFBA, Paying Parent Employment Status (hmrc-gateway); registers the CIS and HMRC interests.
     When all pass, the case moves to CASE_STATE_INITIAL_CALCULATION and the initial effective date is
     fixed; otherwise it stays in APPLICATION with ApplicationChecks.outstanding_checks set.
-    Roles: caseworker, team_leader, service. Deadline: 15 s.
+    Deadline: 15 s.
     """
     CalculateCase: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.CalculateCaseRequest, _resources_pb2.Case]
     """Calculates the case: gathers the paying parent's income (HMRC Summary Of Earned Income, RTI current
@@ -75,71 +77,67 @@ class CaseworkServiceStub:
     first runs the application checks (as VerifyApplication) and fails with FAILED_PRECONDITION if any
     fails. When the liability changes it also issues a new payment plan in the same step (the same day)
     and publishes PaymentPlanIssued; the first calculation moves the case to CASE_STATE_LIVE.
-    Roles: caseworker, team_leader, service. Deadline: 15 s.
+    Deadline: 15 s.
     """
     CloseCase: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.CloseCaseRequest, _resources_pb2.Case]
     """Closes a case (e.g. the applicant withdraws). Closures that follow from a change of circumstances
     happen when that change is applied. Outstanding service requests close as Not Required.
-    Roles: caseworker, team_leader. Deadline: 10 s.
+    Deadline: 10 s.
     """
     SetPersonalInterest: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.SetPersonalInterestRequest, _resources_pb2.Case]
     """Sets or clears the personal-interest flag. Set: the case is routed to the sensitive-case workgroup,
-    its owner is cleared and it is hidden from everyone else. Roles: caseworker, team_leader,
-    sensitive_case_workgroup (only they may clear it). Deadline: 5 s.
+    its owner is cleared and it is hidden from everyone else. Only the sensitive-case workgroup
+    may clear it. Deadline: 5 s.
     """
     SetCaseSurveillance: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.SetCaseSurveillanceRequest, _resources_pb2.Case]
     """Places a case in enforcement case surveillance with a review date, or takes it out.
-    Roles: caseworker, team_leader. Deadline: 5 s.
+    Deadline: 5 s.
     """
     GetClient: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.GetClientRequest, _resources_pb2.Client]
     """---- Clients, safeguards and third parties ----
 
-    Returns one client. Audited. Roles: all (client: self only). Deadline: 2 s.
+    Returns one client. Audited. A client: only themselves. Deadline: 2 s.
     """
     RecordUnacceptableBehaviour: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.RecordUnacceptableBehaviourRequest, _resources_pb2.UnacceptableBehaviourRecord]
     """Records an instance of unacceptable behaviour by a client; may set potentially-violent status
-    (review due within a year). Roles: caseworker, team_leader. Deadline: 5 s.
+    (review due within a year). Deadline: 5 s.
     """
     ListUnacceptableBehaviourRecords: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.ListUnacceptableBehaviourRecordsRequest, _casework_service_pb2.ListUnacceptableBehaviourRecordsResponse]
-    """Lists a client's unacceptable-behaviour records, newest first. Roles: caseworker, team_leader.
-    Deadline: 2 s.
-    """
+    """Lists a client's unacceptable-behaviour records, newest first. Deadline: 2 s."""
     ReviewPotentiallyViolentStatus: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.ReviewPotentiallyViolentStatusRequest, _resources_pb2.Client]
     """Records the (at least yearly) review of a client's potentially-violent status: retain it (next review
-    a year on) or remove it. Roles: team_leader. Deadline: 5 s.
+    a year on) or remove it. Deadline: 5 s.
     """
     CreateThirdParty: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.CreateThirdPartyRequest, _resources_pb2.ThirdParty]
-    """Third Party - Set Up / Employer Set Up: records a third-party organisation.
-    Roles: caseworker, team_leader. Deadline: 5 s.
-    """
+    """Third Party - Set Up / Employer Set Up: records a third-party organisation. Deadline: 5 s."""
     GetThirdParty: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.GetThirdPartyRequest, _resources_pb2.ThirdParty]
-    """Returns one third party. Roles: caseworker, team_leader, service. Deadline: 2 s."""
+    """Returns one third party. Deadline: 2 s."""
     ListThirdParties: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.ListThirdPartiesRequest, _casework_service_pb2.ListThirdPartiesResponse]
-    """Lists third parties. Roles: caseworker, team_leader, service. Deadline: 5 s."""
+    """Lists third parties. Deadline: 5 s."""
     UpdateThirdParty: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.UpdateThirdPartyRequest, _resources_pb2.ThirdParty]
-    """Third Party - Amend: replaces a third party's details. Roles: caseworker, team_leader. Deadline: 5 s."""
+    """Third Party - Amend: replaces a third party's details. Deadline: 5 s."""
     CreateServiceRequest: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.CreateServiceRequestRequest, _resources_pb2.ServiceRequest]
     """---- Service requests ----
 
     Raises a service request on a case. Refused (FAILED_PRECONDITION) on a closed case. SRs for changes
     of circumstances are raised by ReportChangeOfCircumstances, not here.
-    Roles: caseworker, team_leader, client (own case; origin CLIENT_SELF_SERVICE). Deadline: 5 s.
+    A client: only on their own case (origin CLIENT_SELF_SERVICE). Deadline: 5 s.
     """
     GetServiceRequest: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.GetServiceRequestRequest, _resources_pb2.ServiceRequest]
-    """Returns one service request. Roles: caseworker, team_leader, client (own). Deadline: 2 s."""
+    """Returns one service request. A client: only on their own cases. Deadline: 2 s."""
     ListServiceRequests: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.ListServiceRequestsRequest, _casework_service_pb2.ListServiceRequestsResponse]
     """Lists service requests on a case, or across cases (parent `cases/-`) e.g. a workgroup's queue or the
-    self-service SLA breaches. Roles: caseworker, team_leader, client (own). Deadline: 5 s.
+    self-service SLA breaches. A client: only their own cases. Deadline: 5 s.
     """
     UpdateServiceRequestStatus: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.UpdateServiceRequestStatusRequest, _resources_pb2.ServiceRequest]
     """Moves a service request to a new status and sub-status. Rules: IN_PROGRESS only when
     missing_information is empty (else FAILED_PRECONDITION naming what is missing); CLOSED/COMPLETE only
     with a resolution code set (in this request or before); a CLOSED or CANCELLED SR cannot reopen.
-    Cancelling an SR withdraws its change of circumstances. Roles: caseworker, team_leader. Deadline: 5 s.
+    Cancelling an SR withdraws its change of circumstances. Deadline: 5 s.
     """
     AssignServiceRequest: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.AssignServiceRequestRequest, _resources_pb2.ServiceRequest]
     """Assigns a service request to an owner and/or a workgroup. SRs on a personal-interest case stay in
-    the sensitive-case workgroup. Roles: caseworker, team_leader. Deadline: 5 s.
+    the sensitive-case workgroup. Deadline: 5 s.
     """
     ReportChangeOfCircumstances: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.ReportChangeOfCircumstancesRequest, _resources_pb2.ChangeOfCircumstances]
     """---- Changes of circumstances ----
@@ -150,24 +148,23 @@ class CaseworkServiceStub:
     is the second or later address or contact/security change for the same client with a close
     effective date. A client may report address and contact changes for anyone on their case, but
     contact preferences only for themselves (else PERMISSION_DENIED). A death of a client suppresses
-    contact with that client at once. Roles: caseworker, team_leader, client (own case), service.
-    Deadline: 5 s.
+    contact with that client at once. A client: only on their own case. Deadline: 5 s.
     """
     GetChangeOfCircumstances: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.GetChangeOfCircumstancesRequest, _resources_pb2.ChangeOfCircumstances]
-    """Returns one change of circumstances. Roles: caseworker, team_leader, client (own). Deadline: 2 s."""
+    """Returns one change of circumstances. A client: only on their own cases. Deadline: 2 s."""
     ListChangesOfCircumstances: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.ListChangesOfCircumstancesRequest, _casework_service_pb2.ListChangesOfCircumstancesResponse]
     """Lists a case's changes of circumstances, in sequencing order for pending ones then newest first.
-    Roles: caseworker, team_leader, client (own). Deadline: 5 s.
+    A client: only their own cases. Deadline: 5 s.
     """
     VerifyChangeOfCircumstances: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.VerifyChangeOfCircumstancesRequest, _resources_pb2.ChangeOfCircumstances]
     """Records the verification of a reported change: VERIFIED (with evidence) or DECLINED. Name, gender
     and date-of-birth changes then wait for a team leader; verbal evidence alone is accepted only for a
     married-name change. A change flagged for suspicious activity can be verified only with
-    suspicious_activity_reviewed set. Roles: caseworker, team_leader. Deadline: 5 s.
+    suspicious_activity_reviewed set. Deadline: 5 s.
     """
     AuthoriseChangeOfCircumstances: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.AuthoriseChangeOfCircumstancesRequest, _resources_pb2.ChangeOfCircumstances]
-    """A team leader authorises or refuses a verified change of name, gender or date of birth.
-    Roles: team_leader. Deadline: 5 s.
+    """A team leader (not the one who verified it) authorises or refuses a verified change of name,
+    gender or date of birth. Deadline: 5 s.
     """
     ApplyChangesOfCircumstances: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.ApplyChangesOfCircumstancesRequest, _casework_service_pb2.ApplyChangesOfCircumstancesResponse]
     """Applies every verified change pending on a case, in the procedures' sequencing order: (1) correction/
@@ -179,22 +176,22 @@ class CaseworkServiceStub:
     TOLERANCE_NOT_BREACHED. If the liability moves, the case is recalculated once and a new payment plan is
     issued the same day; correspondence made redundant by a later change is cancelled; one call to the
     client is scheduled after the last of several changes completed within three days.
-    Roles: caseworker, team_leader, service. Deadline: 30 s.
+    Deadline: 30 s.
     """
     GetPaymentPlan: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.GetPaymentPlanRequest, _resources_pb2.PaymentPlan]
     """---- Payment plans, correspondence, audit ----
 
-    Returns a payment plan with its schedule of due dates and amounts. Roles: all (client: own).
-    Deadline: 2 s.
+    Returns a payment plan with its schedule of due dates and amounts. A client: only on their
+    own cases. Deadline: 2 s.
     """
     ListPaymentPlans: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.ListPaymentPlansRequest, _casework_service_pb2.ListPaymentPlansResponse]
-    """Lists a case's payment plans, newest first. Roles: all (client: own). Deadline: 5 s."""
+    """Lists a case's payment plans, newest first. A client: only their own cases. Deadline: 5 s."""
     ListCorrespondence: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.ListCorrespondenceRequest, _casework_service_pb2.ListCorrespondenceResponse]
     """Lists a case's outbound correspondence and calls, newest first, including cancelled and suppressed
-    items. Roles: caseworker, team_leader. Deadline: 5 s.
+    items. Deadline: 5 s.
     """
     ListAuditEntries: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.ListAuditEntriesRequest, _casework_service_pb2.ListAuditEntriesResponse]
-    """Lists the audit trail of a case (who read or changed it), newest first. Roles: team_leader.
+    """Lists the audit trail of a case (who read or changed it, and who was refused), newest first.
     Deadline: 5 s.
     """
     RunScheduledWork: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.RunScheduledWorkRequest, _casework_service_pb2.RunScheduledWorkResponse]
@@ -204,7 +201,8 @@ class CaseworkServiceStub:
     cases where a QC is 16 or over, hmrc-gateway), annual reviews (from 30 days before the review date:
     the updated HMRC figure, recalculation, new payment plan), potentially-violent status reviews,
     self-service SLA breaches, case-surveillance review dates and the end-of-day correspondence dispatch.
-    Re-running for a date already done does nothing more. Roles: service, team_leader.
+    Re-running for a date already done does nothing more. Operator work: a team leader, or a job
+    running as casework (e.g. a Kubernetes CronJob under casework's ServiceAccount).
     Deadline: 600 s (the monthly Child Benefit batch covers ~150,000 children).
     """
 
@@ -214,11 +212,13 @@ class CaseworkServiceAsyncStub(CaseworkServiceStub):
     flow across the gateways (dwp-gateway, hmrc-gateway) and the calculation service, and enforces the CMS
     procedures for service requests, changes of circumstances, safeguards and payment plans.
 
-    Authorisation (from the caller's identity token, never from message fields): roles are caseworker,
-    team_leader, sensitive_case_workgroup, client (self-service: only the cases the client is on) and
-    service (other CMS services). A refused action gets PERMISSION_DENIED; a case with the personal-interest
-    flag answers NOT_FOUND to anyone outside the sensitive-case workgroup. Every read and change of a case
-    is audited (ListAuditEntries).
+    Authorisation (from the caller's identity token, never from message fields): each RPC's access option
+    names the staff roles, whether clients (parents through self-service) and which services may call it
+    (cms/common/v1/access_policy.proto); anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED). The only
+    service named is casework itself (its own jobs run as it; no other CMS service calls casework). Then the
+    data-level rules: a client acts only on the cases they are on and on their own record; a case with the
+    personal-interest flag answers NOT_FOUND to anyone outside the sensitive-case workgroup. Every read and
+    change of a case, and every refusal, is audited (ListAuditEntries).
 
     Errors: bad input → INVALID_ARGUMENT with a BadRequest field violation naming the field; a step the
     procedures do not allow yet (wrong state, missing information, missing authorisation) →
@@ -231,13 +231,13 @@ class CaseworkServiceAsyncStub(CaseworkServiceStub):
     CreateCase: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.CreateCaseRequest, _resources_pb2.Case]  # type: ignore[assignment]
     """Records a new application (case in CASE_STATE_APPLICATION). A client already known by NINO is reused
     as is: differing details are not overwritten (they are changes of circumstances).
-    Roles: caseworker, team_leader, client (as the applicant). Deadline: 5 s.
+    A client may apply only as the applicant. Deadline: 5 s.
     """
     GetCase: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.GetCaseRequest, _resources_pb2.Case]  # type: ignore[assignment]
-    """Returns one case. Audited. Roles: all (client: own cases only). Deadline: 2 s."""
+    """Returns one case. Audited. A client: only their own cases. Deadline: 2 s."""
     ListCases: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.ListCasesRequest, _casework_service_pb2.ListCasesResponse]  # type: ignore[assignment]
     """Lists the cases the caller may see (hidden personal-interest cases are left out). Audited.
-    Roles: caseworker, team_leader, sensitive_case_workgroup, client (own). Deadline: 5 s.
+    A client: only their own cases. Deadline: 5 s.
     """
     VerifyApplication: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.VerifyApplicationRequest, _resources_pb2.Case]  # type: ignore[assignment]
     """Runs the application checks and records their outcome on the case: CIS Verify NINO/CRN and benefits
@@ -245,7 +245,7 @@ class CaseworkServiceAsyncStub(CaseworkServiceStub):
     ROC/CIFBA, Paying Parent Employment Status (hmrc-gateway); registers the CIS and HMRC interests.
     When all pass, the case moves to CASE_STATE_INITIAL_CALCULATION and the initial effective date is
     fixed; otherwise it stays in APPLICATION with ApplicationChecks.outstanding_checks set.
-    Roles: caseworker, team_leader, service. Deadline: 15 s.
+    Deadline: 15 s.
     """
     CalculateCase: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.CalculateCaseRequest, _resources_pb2.Case]  # type: ignore[assignment]
     """Calculates the case: gathers the paying parent's income (HMRC Summary Of Earned Income, RTI current
@@ -254,71 +254,67 @@ class CaseworkServiceAsyncStub(CaseworkServiceStub):
     first runs the application checks (as VerifyApplication) and fails with FAILED_PRECONDITION if any
     fails. When the liability changes it also issues a new payment plan in the same step (the same day)
     and publishes PaymentPlanIssued; the first calculation moves the case to CASE_STATE_LIVE.
-    Roles: caseworker, team_leader, service. Deadline: 15 s.
+    Deadline: 15 s.
     """
     CloseCase: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.CloseCaseRequest, _resources_pb2.Case]  # type: ignore[assignment]
     """Closes a case (e.g. the applicant withdraws). Closures that follow from a change of circumstances
     happen when that change is applied. Outstanding service requests close as Not Required.
-    Roles: caseworker, team_leader. Deadline: 10 s.
+    Deadline: 10 s.
     """
     SetPersonalInterest: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.SetPersonalInterestRequest, _resources_pb2.Case]  # type: ignore[assignment]
     """Sets or clears the personal-interest flag. Set: the case is routed to the sensitive-case workgroup,
-    its owner is cleared and it is hidden from everyone else. Roles: caseworker, team_leader,
-    sensitive_case_workgroup (only they may clear it). Deadline: 5 s.
+    its owner is cleared and it is hidden from everyone else. Only the sensitive-case workgroup
+    may clear it. Deadline: 5 s.
     """
     SetCaseSurveillance: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.SetCaseSurveillanceRequest, _resources_pb2.Case]  # type: ignore[assignment]
     """Places a case in enforcement case surveillance with a review date, or takes it out.
-    Roles: caseworker, team_leader. Deadline: 5 s.
+    Deadline: 5 s.
     """
     GetClient: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.GetClientRequest, _resources_pb2.Client]  # type: ignore[assignment]
     """---- Clients, safeguards and third parties ----
 
-    Returns one client. Audited. Roles: all (client: self only). Deadline: 2 s.
+    Returns one client. Audited. A client: only themselves. Deadline: 2 s.
     """
     RecordUnacceptableBehaviour: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.RecordUnacceptableBehaviourRequest, _resources_pb2.UnacceptableBehaviourRecord]  # type: ignore[assignment]
     """Records an instance of unacceptable behaviour by a client; may set potentially-violent status
-    (review due within a year). Roles: caseworker, team_leader. Deadline: 5 s.
+    (review due within a year). Deadline: 5 s.
     """
     ListUnacceptableBehaviourRecords: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.ListUnacceptableBehaviourRecordsRequest, _casework_service_pb2.ListUnacceptableBehaviourRecordsResponse]  # type: ignore[assignment]
-    """Lists a client's unacceptable-behaviour records, newest first. Roles: caseworker, team_leader.
-    Deadline: 2 s.
-    """
+    """Lists a client's unacceptable-behaviour records, newest first. Deadline: 2 s."""
     ReviewPotentiallyViolentStatus: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.ReviewPotentiallyViolentStatusRequest, _resources_pb2.Client]  # type: ignore[assignment]
     """Records the (at least yearly) review of a client's potentially-violent status: retain it (next review
-    a year on) or remove it. Roles: team_leader. Deadline: 5 s.
+    a year on) or remove it. Deadline: 5 s.
     """
     CreateThirdParty: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.CreateThirdPartyRequest, _resources_pb2.ThirdParty]  # type: ignore[assignment]
-    """Third Party - Set Up / Employer Set Up: records a third-party organisation.
-    Roles: caseworker, team_leader. Deadline: 5 s.
-    """
+    """Third Party - Set Up / Employer Set Up: records a third-party organisation. Deadline: 5 s."""
     GetThirdParty: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.GetThirdPartyRequest, _resources_pb2.ThirdParty]  # type: ignore[assignment]
-    """Returns one third party. Roles: caseworker, team_leader, service. Deadline: 2 s."""
+    """Returns one third party. Deadline: 2 s."""
     ListThirdParties: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.ListThirdPartiesRequest, _casework_service_pb2.ListThirdPartiesResponse]  # type: ignore[assignment]
-    """Lists third parties. Roles: caseworker, team_leader, service. Deadline: 5 s."""
+    """Lists third parties. Deadline: 5 s."""
     UpdateThirdParty: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.UpdateThirdPartyRequest, _resources_pb2.ThirdParty]  # type: ignore[assignment]
-    """Third Party - Amend: replaces a third party's details. Roles: caseworker, team_leader. Deadline: 5 s."""
+    """Third Party - Amend: replaces a third party's details. Deadline: 5 s."""
     CreateServiceRequest: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.CreateServiceRequestRequest, _resources_pb2.ServiceRequest]  # type: ignore[assignment]
     """---- Service requests ----
 
     Raises a service request on a case. Refused (FAILED_PRECONDITION) on a closed case. SRs for changes
     of circumstances are raised by ReportChangeOfCircumstances, not here.
-    Roles: caseworker, team_leader, client (own case; origin CLIENT_SELF_SERVICE). Deadline: 5 s.
+    A client: only on their own case (origin CLIENT_SELF_SERVICE). Deadline: 5 s.
     """
     GetServiceRequest: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.GetServiceRequestRequest, _resources_pb2.ServiceRequest]  # type: ignore[assignment]
-    """Returns one service request. Roles: caseworker, team_leader, client (own). Deadline: 2 s."""
+    """Returns one service request. A client: only on their own cases. Deadline: 2 s."""
     ListServiceRequests: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.ListServiceRequestsRequest, _casework_service_pb2.ListServiceRequestsResponse]  # type: ignore[assignment]
     """Lists service requests on a case, or across cases (parent `cases/-`) e.g. a workgroup's queue or the
-    self-service SLA breaches. Roles: caseworker, team_leader, client (own). Deadline: 5 s.
+    self-service SLA breaches. A client: only their own cases. Deadline: 5 s.
     """
     UpdateServiceRequestStatus: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.UpdateServiceRequestStatusRequest, _resources_pb2.ServiceRequest]  # type: ignore[assignment]
     """Moves a service request to a new status and sub-status. Rules: IN_PROGRESS only when
     missing_information is empty (else FAILED_PRECONDITION naming what is missing); CLOSED/COMPLETE only
     with a resolution code set (in this request or before); a CLOSED or CANCELLED SR cannot reopen.
-    Cancelling an SR withdraws its change of circumstances. Roles: caseworker, team_leader. Deadline: 5 s.
+    Cancelling an SR withdraws its change of circumstances. Deadline: 5 s.
     """
     AssignServiceRequest: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.AssignServiceRequestRequest, _resources_pb2.ServiceRequest]  # type: ignore[assignment]
     """Assigns a service request to an owner and/or a workgroup. SRs on a personal-interest case stay in
-    the sensitive-case workgroup. Roles: caseworker, team_leader. Deadline: 5 s.
+    the sensitive-case workgroup. Deadline: 5 s.
     """
     ReportChangeOfCircumstances: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.ReportChangeOfCircumstancesRequest, _resources_pb2.ChangeOfCircumstances]  # type: ignore[assignment]
     """---- Changes of circumstances ----
@@ -329,24 +325,23 @@ class CaseworkServiceAsyncStub(CaseworkServiceStub):
     is the second or later address or contact/security change for the same client with a close
     effective date. A client may report address and contact changes for anyone on their case, but
     contact preferences only for themselves (else PERMISSION_DENIED). A death of a client suppresses
-    contact with that client at once. Roles: caseworker, team_leader, client (own case), service.
-    Deadline: 5 s.
+    contact with that client at once. A client: only on their own case. Deadline: 5 s.
     """
     GetChangeOfCircumstances: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.GetChangeOfCircumstancesRequest, _resources_pb2.ChangeOfCircumstances]  # type: ignore[assignment]
-    """Returns one change of circumstances. Roles: caseworker, team_leader, client (own). Deadline: 2 s."""
+    """Returns one change of circumstances. A client: only on their own cases. Deadline: 2 s."""
     ListChangesOfCircumstances: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.ListChangesOfCircumstancesRequest, _casework_service_pb2.ListChangesOfCircumstancesResponse]  # type: ignore[assignment]
     """Lists a case's changes of circumstances, in sequencing order for pending ones then newest first.
-    Roles: caseworker, team_leader, client (own). Deadline: 5 s.
+    A client: only their own cases. Deadline: 5 s.
     """
     VerifyChangeOfCircumstances: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.VerifyChangeOfCircumstancesRequest, _resources_pb2.ChangeOfCircumstances]  # type: ignore[assignment]
     """Records the verification of a reported change: VERIFIED (with evidence) or DECLINED. Name, gender
     and date-of-birth changes then wait for a team leader; verbal evidence alone is accepted only for a
     married-name change. A change flagged for suspicious activity can be verified only with
-    suspicious_activity_reviewed set. Roles: caseworker, team_leader. Deadline: 5 s.
+    suspicious_activity_reviewed set. Deadline: 5 s.
     """
     AuthoriseChangeOfCircumstances: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.AuthoriseChangeOfCircumstancesRequest, _resources_pb2.ChangeOfCircumstances]  # type: ignore[assignment]
-    """A team leader authorises or refuses a verified change of name, gender or date of birth.
-    Roles: team_leader. Deadline: 5 s.
+    """A team leader (not the one who verified it) authorises or refuses a verified change of name,
+    gender or date of birth. Deadline: 5 s.
     """
     ApplyChangesOfCircumstances: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.ApplyChangesOfCircumstancesRequest, _casework_service_pb2.ApplyChangesOfCircumstancesResponse]  # type: ignore[assignment]
     """Applies every verified change pending on a case, in the procedures' sequencing order: (1) correction/
@@ -358,22 +353,22 @@ class CaseworkServiceAsyncStub(CaseworkServiceStub):
     TOLERANCE_NOT_BREACHED. If the liability moves, the case is recalculated once and a new payment plan is
     issued the same day; correspondence made redundant by a later change is cancelled; one call to the
     client is scheduled after the last of several changes completed within three days.
-    Roles: caseworker, team_leader, service. Deadline: 30 s.
+    Deadline: 30 s.
     """
     GetPaymentPlan: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.GetPaymentPlanRequest, _resources_pb2.PaymentPlan]  # type: ignore[assignment]
     """---- Payment plans, correspondence, audit ----
 
-    Returns a payment plan with its schedule of due dates and amounts. Roles: all (client: own).
-    Deadline: 2 s.
+    Returns a payment plan with its schedule of due dates and amounts. A client: only on their
+    own cases. Deadline: 2 s.
     """
     ListPaymentPlans: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.ListPaymentPlansRequest, _casework_service_pb2.ListPaymentPlansResponse]  # type: ignore[assignment]
-    """Lists a case's payment plans, newest first. Roles: all (client: own). Deadline: 5 s."""
+    """Lists a case's payment plans, newest first. A client: only their own cases. Deadline: 5 s."""
     ListCorrespondence: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.ListCorrespondenceRequest, _casework_service_pb2.ListCorrespondenceResponse]  # type: ignore[assignment]
     """Lists a case's outbound correspondence and calls, newest first, including cancelled and suppressed
-    items. Roles: caseworker, team_leader. Deadline: 5 s.
+    items. Deadline: 5 s.
     """
     ListAuditEntries: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.ListAuditEntriesRequest, _casework_service_pb2.ListAuditEntriesResponse]  # type: ignore[assignment]
-    """Lists the audit trail of a case (who read or changed it), newest first. Roles: team_leader.
+    """Lists the audit trail of a case (who read or changed it, and who was refused), newest first.
     Deadline: 5 s.
     """
     RunScheduledWork: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.RunScheduledWorkRequest, _casework_service_pb2.RunScheduledWorkResponse]  # type: ignore[assignment]
@@ -383,7 +378,8 @@ class CaseworkServiceAsyncStub(CaseworkServiceStub):
     cases where a QC is 16 or over, hmrc-gateway), annual reviews (from 30 days before the review date:
     the updated HMRC figure, recalculation, new payment plan), potentially-violent status reviews,
     self-service SLA breaches, case-surveillance review dates and the end-of-day correspondence dispatch.
-    Re-running for a date already done does nothing more. Roles: service, team_leader.
+    Re-running for a date already done does nothing more. Operator work: a team leader, or a job
+    running as casework (e.g. a Kubernetes CronJob under casework's ServiceAccount).
     Deadline: 600 s (the monthly Child Benefit batch covers ~150,000 children).
     """
 
@@ -392,11 +388,13 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
     flow across the gateways (dwp-gateway, hmrc-gateway) and the calculation service, and enforces the CMS
     procedures for service requests, changes of circumstances, safeguards and payment plans.
 
-    Authorisation (from the caller's identity token, never from message fields): roles are caseworker,
-    team_leader, sensitive_case_workgroup, client (self-service: only the cases the client is on) and
-    service (other CMS services). A refused action gets PERMISSION_DENIED; a case with the personal-interest
-    flag answers NOT_FOUND to anyone outside the sensitive-case workgroup. Every read and change of a case
-    is audited (ListAuditEntries).
+    Authorisation (from the caller's identity token, never from message fields): each RPC's access option
+    names the staff roles, whether clients (parents through self-service) and which services may call it
+    (cms/common/v1/access_policy.proto); anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED). The only
+    service named is casework itself (its own jobs run as it; no other CMS service calls casework). Then the
+    data-level rules: a client acts only on the cases they are on and on their own record; a case with the
+    personal-interest flag answers NOT_FOUND to anyone outside the sensitive-case workgroup. Every read and
+    change of a case, and every refusal, is audited (ListAuditEntries).
 
     Errors: bad input → INVALID_ARGUMENT with a BadRequest field violation naming the field; a step the
     procedures do not allow yet (wrong state, missing information, missing authorisation) →
@@ -413,7 +411,7 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_resources_pb2.Case, _abc.Awaitable[_resources_pb2.Case]]:
         """Records a new application (case in CASE_STATE_APPLICATION). A client already known by NINO is reused
         as is: differing details are not overwritten (they are changes of circumstances).
-        Roles: caseworker, team_leader, client (as the applicant). Deadline: 5 s.
+        A client may apply only as the applicant. Deadline: 5 s.
         """
 
     @_abc_1.abstractmethod
@@ -422,7 +420,7 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _casework_service_pb2.GetCaseRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_resources_pb2.Case, _abc.Awaitable[_resources_pb2.Case]]:
-        """Returns one case. Audited. Roles: all (client: own cases only). Deadline: 2 s."""
+        """Returns one case. Audited. A client: only their own cases. Deadline: 2 s."""
 
     @_abc_1.abstractmethod
     def ListCases(
@@ -431,7 +429,7 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_casework_service_pb2.ListCasesResponse, _abc.Awaitable[_casework_service_pb2.ListCasesResponse]]:
         """Lists the cases the caller may see (hidden personal-interest cases are left out). Audited.
-        Roles: caseworker, team_leader, sensitive_case_workgroup, client (own). Deadline: 5 s.
+        A client: only their own cases. Deadline: 5 s.
         """
 
     @_abc_1.abstractmethod
@@ -445,7 +443,7 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         ROC/CIFBA, Paying Parent Employment Status (hmrc-gateway); registers the CIS and HMRC interests.
         When all pass, the case moves to CASE_STATE_INITIAL_CALCULATION and the initial effective date is
         fixed; otherwise it stays in APPLICATION with ApplicationChecks.outstanding_checks set.
-        Roles: caseworker, team_leader, service. Deadline: 15 s.
+        Deadline: 15 s.
         """
 
     @_abc_1.abstractmethod
@@ -460,7 +458,7 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         first runs the application checks (as VerifyApplication) and fails with FAILED_PRECONDITION if any
         fails. When the liability changes it also issues a new payment plan in the same step (the same day)
         and publishes PaymentPlanIssued; the first calculation moves the case to CASE_STATE_LIVE.
-        Roles: caseworker, team_leader, service. Deadline: 15 s.
+        Deadline: 15 s.
         """
 
     @_abc_1.abstractmethod
@@ -471,7 +469,7 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_resources_pb2.Case, _abc.Awaitable[_resources_pb2.Case]]:
         """Closes a case (e.g. the applicant withdraws). Closures that follow from a change of circumstances
         happen when that change is applied. Outstanding service requests close as Not Required.
-        Roles: caseworker, team_leader. Deadline: 10 s.
+        Deadline: 10 s.
         """
 
     @_abc_1.abstractmethod
@@ -481,8 +479,8 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_resources_pb2.Case, _abc.Awaitable[_resources_pb2.Case]]:
         """Sets or clears the personal-interest flag. Set: the case is routed to the sensitive-case workgroup,
-        its owner is cleared and it is hidden from everyone else. Roles: caseworker, team_leader,
-        sensitive_case_workgroup (only they may clear it). Deadline: 5 s.
+        its owner is cleared and it is hidden from everyone else. Only the sensitive-case workgroup
+        may clear it. Deadline: 5 s.
         """
 
     @_abc_1.abstractmethod
@@ -492,7 +490,7 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_resources_pb2.Case, _abc.Awaitable[_resources_pb2.Case]]:
         """Places a case in enforcement case surveillance with a review date, or takes it out.
-        Roles: caseworker, team_leader. Deadline: 5 s.
+        Deadline: 5 s.
         """
 
     @_abc_1.abstractmethod
@@ -503,7 +501,7 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_resources_pb2.Client, _abc.Awaitable[_resources_pb2.Client]]:
         """---- Clients, safeguards and third parties ----
 
-        Returns one client. Audited. Roles: all (client: self only). Deadline: 2 s.
+        Returns one client. Audited. A client: only themselves. Deadline: 2 s.
         """
 
     @_abc_1.abstractmethod
@@ -513,7 +511,7 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_resources_pb2.UnacceptableBehaviourRecord, _abc.Awaitable[_resources_pb2.UnacceptableBehaviourRecord]]:
         """Records an instance of unacceptable behaviour by a client; may set potentially-violent status
-        (review due within a year). Roles: caseworker, team_leader. Deadline: 5 s.
+        (review due within a year). Deadline: 5 s.
         """
 
     @_abc_1.abstractmethod
@@ -522,9 +520,7 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _casework_service_pb2.ListUnacceptableBehaviourRecordsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_casework_service_pb2.ListUnacceptableBehaviourRecordsResponse, _abc.Awaitable[_casework_service_pb2.ListUnacceptableBehaviourRecordsResponse]]:
-        """Lists a client's unacceptable-behaviour records, newest first. Roles: caseworker, team_leader.
-        Deadline: 2 s.
-        """
+        """Lists a client's unacceptable-behaviour records, newest first. Deadline: 2 s."""
 
     @_abc_1.abstractmethod
     def ReviewPotentiallyViolentStatus(
@@ -533,7 +529,7 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_resources_pb2.Client, _abc.Awaitable[_resources_pb2.Client]]:
         """Records the (at least yearly) review of a client's potentially-violent status: retain it (next review
-        a year on) or remove it. Roles: team_leader. Deadline: 5 s.
+        a year on) or remove it. Deadline: 5 s.
         """
 
     @_abc_1.abstractmethod
@@ -542,9 +538,7 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _casework_service_pb2.CreateThirdPartyRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_resources_pb2.ThirdParty, _abc.Awaitable[_resources_pb2.ThirdParty]]:
-        """Third Party - Set Up / Employer Set Up: records a third-party organisation.
-        Roles: caseworker, team_leader. Deadline: 5 s.
-        """
+        """Third Party - Set Up / Employer Set Up: records a third-party organisation. Deadline: 5 s."""
 
     @_abc_1.abstractmethod
     def GetThirdParty(
@@ -552,7 +546,7 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _casework_service_pb2.GetThirdPartyRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_resources_pb2.ThirdParty, _abc.Awaitable[_resources_pb2.ThirdParty]]:
-        """Returns one third party. Roles: caseworker, team_leader, service. Deadline: 2 s."""
+        """Returns one third party. Deadline: 2 s."""
 
     @_abc_1.abstractmethod
     def ListThirdParties(
@@ -560,7 +554,7 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _casework_service_pb2.ListThirdPartiesRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_casework_service_pb2.ListThirdPartiesResponse, _abc.Awaitable[_casework_service_pb2.ListThirdPartiesResponse]]:
-        """Lists third parties. Roles: caseworker, team_leader, service. Deadline: 5 s."""
+        """Lists third parties. Deadline: 5 s."""
 
     @_abc_1.abstractmethod
     def UpdateThirdParty(
@@ -568,7 +562,7 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _casework_service_pb2.UpdateThirdPartyRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_resources_pb2.ThirdParty, _abc.Awaitable[_resources_pb2.ThirdParty]]:
-        """Third Party - Amend: replaces a third party's details. Roles: caseworker, team_leader. Deadline: 5 s."""
+        """Third Party - Amend: replaces a third party's details. Deadline: 5 s."""
 
     @_abc_1.abstractmethod
     def CreateServiceRequest(
@@ -580,7 +574,7 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
 
         Raises a service request on a case. Refused (FAILED_PRECONDITION) on a closed case. SRs for changes
         of circumstances are raised by ReportChangeOfCircumstances, not here.
-        Roles: caseworker, team_leader, client (own case; origin CLIENT_SELF_SERVICE). Deadline: 5 s.
+        A client: only on their own case (origin CLIENT_SELF_SERVICE). Deadline: 5 s.
         """
 
     @_abc_1.abstractmethod
@@ -589,7 +583,7 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _casework_service_pb2.GetServiceRequestRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_resources_pb2.ServiceRequest, _abc.Awaitable[_resources_pb2.ServiceRequest]]:
-        """Returns one service request. Roles: caseworker, team_leader, client (own). Deadline: 2 s."""
+        """Returns one service request. A client: only on their own cases. Deadline: 2 s."""
 
     @_abc_1.abstractmethod
     def ListServiceRequests(
@@ -598,7 +592,7 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_casework_service_pb2.ListServiceRequestsResponse, _abc.Awaitable[_casework_service_pb2.ListServiceRequestsResponse]]:
         """Lists service requests on a case, or across cases (parent `cases/-`) e.g. a workgroup's queue or the
-        self-service SLA breaches. Roles: caseworker, team_leader, client (own). Deadline: 5 s.
+        self-service SLA breaches. A client: only their own cases. Deadline: 5 s.
         """
 
     @_abc_1.abstractmethod
@@ -610,7 +604,7 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         """Moves a service request to a new status and sub-status. Rules: IN_PROGRESS only when
         missing_information is empty (else FAILED_PRECONDITION naming what is missing); CLOSED/COMPLETE only
         with a resolution code set (in this request or before); a CLOSED or CANCELLED SR cannot reopen.
-        Cancelling an SR withdraws its change of circumstances. Roles: caseworker, team_leader. Deadline: 5 s.
+        Cancelling an SR withdraws its change of circumstances. Deadline: 5 s.
         """
 
     @_abc_1.abstractmethod
@@ -620,7 +614,7 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_resources_pb2.ServiceRequest, _abc.Awaitable[_resources_pb2.ServiceRequest]]:
         """Assigns a service request to an owner and/or a workgroup. SRs on a personal-interest case stay in
-        the sensitive-case workgroup. Roles: caseworker, team_leader. Deadline: 5 s.
+        the sensitive-case workgroup. Deadline: 5 s.
         """
 
     @_abc_1.abstractmethod
@@ -637,8 +631,7 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         is the second or later address or contact/security change for the same client with a close
         effective date. A client may report address and contact changes for anyone on their case, but
         contact preferences only for themselves (else PERMISSION_DENIED). A death of a client suppresses
-        contact with that client at once. Roles: caseworker, team_leader, client (own case), service.
-        Deadline: 5 s.
+        contact with that client at once. A client: only on their own case. Deadline: 5 s.
         """
 
     @_abc_1.abstractmethod
@@ -647,7 +640,7 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _casework_service_pb2.GetChangeOfCircumstancesRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_resources_pb2.ChangeOfCircumstances, _abc.Awaitable[_resources_pb2.ChangeOfCircumstances]]:
-        """Returns one change of circumstances. Roles: caseworker, team_leader, client (own). Deadline: 2 s."""
+        """Returns one change of circumstances. A client: only on their own cases. Deadline: 2 s."""
 
     @_abc_1.abstractmethod
     def ListChangesOfCircumstances(
@@ -656,7 +649,7 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_casework_service_pb2.ListChangesOfCircumstancesResponse, _abc.Awaitable[_casework_service_pb2.ListChangesOfCircumstancesResponse]]:
         """Lists a case's changes of circumstances, in sequencing order for pending ones then newest first.
-        Roles: caseworker, team_leader, client (own). Deadline: 5 s.
+        A client: only their own cases. Deadline: 5 s.
         """
 
     @_abc_1.abstractmethod
@@ -668,7 +661,7 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         """Records the verification of a reported change: VERIFIED (with evidence) or DECLINED. Name, gender
         and date-of-birth changes then wait for a team leader; verbal evidence alone is accepted only for a
         married-name change. A change flagged for suspicious activity can be verified only with
-        suspicious_activity_reviewed set. Roles: caseworker, team_leader. Deadline: 5 s.
+        suspicious_activity_reviewed set. Deadline: 5 s.
         """
 
     @_abc_1.abstractmethod
@@ -677,8 +670,8 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _casework_service_pb2.AuthoriseChangeOfCircumstancesRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_resources_pb2.ChangeOfCircumstances, _abc.Awaitable[_resources_pb2.ChangeOfCircumstances]]:
-        """A team leader authorises or refuses a verified change of name, gender or date of birth.
-        Roles: team_leader. Deadline: 5 s.
+        """A team leader (not the one who verified it) authorises or refuses a verified change of name,
+        gender or date of birth. Deadline: 5 s.
         """
 
     @_abc_1.abstractmethod
@@ -696,7 +689,7 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         TOLERANCE_NOT_BREACHED. If the liability moves, the case is recalculated once and a new payment plan is
         issued the same day; correspondence made redundant by a later change is cancelled; one call to the
         client is scheduled after the last of several changes completed within three days.
-        Roles: caseworker, team_leader, service. Deadline: 30 s.
+        Deadline: 30 s.
         """
 
     @_abc_1.abstractmethod
@@ -707,8 +700,8 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
     ) -> _typing.Union[_resources_pb2.PaymentPlan, _abc.Awaitable[_resources_pb2.PaymentPlan]]:
         """---- Payment plans, correspondence, audit ----
 
-        Returns a payment plan with its schedule of due dates and amounts. Roles: all (client: own).
-        Deadline: 2 s.
+        Returns a payment plan with its schedule of due dates and amounts. A client: only on their
+        own cases. Deadline: 2 s.
         """
 
     @_abc_1.abstractmethod
@@ -717,7 +710,7 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _casework_service_pb2.ListPaymentPlansRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_casework_service_pb2.ListPaymentPlansResponse, _abc.Awaitable[_casework_service_pb2.ListPaymentPlansResponse]]:
-        """Lists a case's payment plans, newest first. Roles: all (client: own). Deadline: 5 s."""
+        """Lists a case's payment plans, newest first. A client: only their own cases. Deadline: 5 s."""
 
     @_abc_1.abstractmethod
     def ListCorrespondence(
@@ -726,7 +719,7 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_casework_service_pb2.ListCorrespondenceResponse, _abc.Awaitable[_casework_service_pb2.ListCorrespondenceResponse]]:
         """Lists a case's outbound correspondence and calls, newest first, including cancelled and suppressed
-        items. Roles: caseworker, team_leader. Deadline: 5 s.
+        items. Deadline: 5 s.
         """
 
     @_abc_1.abstractmethod
@@ -735,7 +728,7 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _casework_service_pb2.ListAuditEntriesRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_casework_service_pb2.ListAuditEntriesResponse, _abc.Awaitable[_casework_service_pb2.ListAuditEntriesResponse]]:
-        """Lists the audit trail of a case (who read or changed it), newest first. Roles: team_leader.
+        """Lists the audit trail of a case (who read or changed it, and who was refused), newest first.
         Deadline: 5 s.
         """
 
@@ -751,7 +744,8 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         cases where a QC is 16 or over, hmrc-gateway), annual reviews (from 30 days before the review date:
         the updated HMRC figure, recalculation, new payment plan), potentially-violent status reviews,
         self-service SLA breaches, case-surveillance review dates and the end-of-day correspondence dispatch.
-        Re-running for a date already done does nothing more. Roles: service, team_leader.
+        Re-running for a date already done does nothing more. Operator work: a team leader, or a job
+        running as casework (e.g. a Kubernetes CronJob under casework's ServiceAccount).
         Deadline: 600 s (the monthly Child Benefit batch covers ~150,000 children).
         """
 

@@ -32,6 +32,9 @@ class CraScenarioServiceStub:
     service is not registered and calls get UNIMPLEMENTED). It is not a search: no legal basis, no soft-search
     footprint; calls are audited like any other. People are the shared synthetic population's, named by NINO;
     an unknown NINO → NOT_FOUND.
+
+    Callers: staff with the scenario_admin role only (each RPC's access option, cms/common/v1/access_policy.proto);
+    anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED).
     """
 
     def __init__(self, channel):
@@ -73,6 +76,9 @@ class CraScenarioServiceServicer:
     service is not registered and calls get UNIMPLEMENTED). It is not a search: no legal basis, no soft-search
     footprint; calls are audited like any other. People are the shared synthetic population's, named by NINO;
     an unknown NINO → NOT_FOUND.
+
+    Callers: staff with the scenario_admin role only (each RPC's access option, cms/common/v1/access_policy.proto);
+    anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED).
     """
 
     def GetCreditFile(self, request, context):
@@ -160,6 +166,9 @@ class CraScenarioService:
     service is not registered and calls get UNIMPLEMENTED). It is not a search: no legal basis, no soft-search
     footprint; calls are audited like any other. People are the shared synthetic population's, named by NINO;
     an unknown NINO → NOT_FOUND.
+
+    Callers: staff with the scenario_admin role only (each RPC's access option, cms/common/v1/access_policy.proto);
+    anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED).
     """
 
     @staticmethod

@@ -33,6 +33,9 @@ class CraScenarioServiceStub:
     service is not registered and calls get UNIMPLEMENTED). It is not a search: no legal basis, no soft-search
     footprint; calls are audited like any other. People are the shared synthetic population's, named by NINO;
     an unknown NINO → NOT_FOUND.
+
+    Callers: staff with the scenario_admin role only (each RPC's access option, cms/common/v1/access_policy.proto);
+    anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED).
     """
 
     @_typing.overload
@@ -70,6 +73,9 @@ class CraScenarioServiceAsyncStub(CraScenarioServiceStub):
     service is not registered and calls get UNIMPLEMENTED). It is not a search: no legal basis, no soft-search
     footprint; calls are audited like any other. People are the shared synthetic population's, named by NINO;
     an unknown NINO → NOT_FOUND.
+
+    Callers: staff with the scenario_admin role only (each RPC's access option, cms/common/v1/access_policy.proto);
+    anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED).
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -103,6 +109,9 @@ class CraScenarioServiceServicer(metaclass=_abc_1.ABCMeta):
     service is not registered and calls get UNIMPLEMENTED). It is not a search: no legal basis, no soft-search
     footprint; calls are audited like any other. People are the shared synthetic population's, named by NINO;
     an unknown NINO → NOT_FOUND.
+
+    Callers: staff with the scenario_admin role only (each RPC's access option, cms/common/v1/access_policy.proto);
+    anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED).
     """
 
     @_abc_1.abstractmethod

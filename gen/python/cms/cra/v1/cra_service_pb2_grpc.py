@@ -43,6 +43,10 @@ class CraGatewayServiceStub:
     acting on it.
     - A search is read-only as far as the CMS is concerned (no request_id); a retry records another soft
     search, which is harmless. Retry only on UNAVAILABLE.
+
+    Callers (each RPC's access option, cms/common/v1/access_policy.proto): casework, which makes the enquiries the
+    CMS procedures name, and case staff (caseworker, team_leader, sensitive_case_workgroup) doing them by hand;
+    never a parent. Anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED) before the legal gateway.
     """
 
     def __init__(self, channel):
@@ -120,6 +124,10 @@ class CraGatewayServiceServicer:
     acting on it.
     - A search is read-only as far as the CMS is concerned (no request_id); a retry records another soft
     search, which is harmless. Retry only on UNAVAILABLE.
+
+    Callers (each RPC's access option, cms/common/v1/access_policy.proto): casework, which makes the enquiries the
+    CMS procedures name, and case staff (caseworker, team_leader, sensitive_case_workgroup) doing them by hand;
+    never a parent. Anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED) before the legal gateway.
     """
 
     def TracePerson(self, request, context):
@@ -298,6 +306,10 @@ class CraGatewayService:
     acting on it.
     - A search is read-only as far as the CMS is concerned (no request_id); a retry records another soft
     search, which is harmless. Retry only on UNAVAILABLE.
+
+    Callers (each RPC's access option, cms/common/v1/access_policy.proto): casework, which makes the enquiries the
+    CMS procedures name, and case staff (caseworker, team_leader, sensitive_case_workgroup) doing them by hand;
+    never a parent. Anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED) before the legal gateway.
     """
 
     @staticmethod

@@ -44,6 +44,10 @@ class CraGatewayServiceStub:
       acting on it.
     - A search is read-only as far as the CMS is concerned (no request_id); a retry records another soft
       search, which is harmless. Retry only on UNAVAILABLE.
+
+    Callers (each RPC's access option, cms/common/v1/access_policy.proto): casework, which makes the enquiries the
+    CMS procedures name, and case staff (caseworker, team_leader, sensitive_case_workgroup) doing them by hand;
+    never a parent. Anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED) before the legal gateway.
     """
 
     @_typing.overload
@@ -127,6 +131,10 @@ class CraGatewayServiceAsyncStub(CraGatewayServiceStub):
       acting on it.
     - A search is read-only as far as the CMS is concerned (no request_id); a retry records another soft
       search, which is harmless. Retry only on UNAVAILABLE.
+
+    Callers (each RPC's access option, cms/common/v1/access_policy.proto): casework, which makes the enquiries the
+    CMS procedures name, and case staff (caseworker, team_leader, sensitive_case_workgroup) doing them by hand;
+    never a parent. Anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED) before the legal gateway.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -206,6 +214,10 @@ class CraGatewayServiceServicer(metaclass=_abc_1.ABCMeta):
       acting on it.
     - A search is read-only as far as the CMS is concerned (no request_id); a retry records another soft
       search, which is harmless. Retry only on UNAVAILABLE.
+
+    Callers (each RPC's access option, cms/common/v1/access_policy.proto): casework, which makes the enquiries the
+    CMS procedures name, and case staff (caseworker, team_leader, sensitive_case_workgroup) doing them by hand;
+    never a parent. Anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED) before the legal gateway.
     """
 
     @_abc_1.abstractmethod

@@ -34,6 +34,9 @@ class DwpScenarioServiceStub:
     personal details of a person with an ACTIVE interest is broadcast (BenefitInformationChanged,
     PersonalDetailsChanged). People not upserted come from the shared seeded synthetic population.
     Errors as in DwpGatewayService. Deadlines: 5 s for every RPC unless stated.
+
+    Callers: staff with the scenario_admin role only (each RPC's access option, cms/common/v1/access_policy.proto);
+    anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED).
     """
 
     def __init__(self, channel):
@@ -117,6 +120,9 @@ class DwpScenarioServiceServicer:
     personal details of a person with an ACTIVE interest is broadcast (BenefitInformationChanged,
     PersonalDetailsChanged). People not upserted come from the shared seeded synthetic population.
     Errors as in DwpGatewayService. Deadlines: 5 s for every RPC unless stated.
+
+    Callers: staff with the scenario_admin role only (each RPC's access option, cms/common/v1/access_policy.proto);
+    anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED).
     """
 
     def UpsertPerson(self, request, context):
@@ -311,6 +317,9 @@ class DwpScenarioService:
     personal details of a person with an ACTIVE interest is broadcast (BenefitInformationChanged,
     PersonalDetailsChanged). People not upserted come from the shared seeded synthetic population.
     Errors as in DwpGatewayService. Deadlines: 5 s for every RPC unless stated.
+
+    Callers: staff with the scenario_admin role only (each RPC's access option, cms/common/v1/access_policy.proto);
+    anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED).
     """
 
     @staticmethod

@@ -35,6 +35,9 @@ class DwpScenarioServiceStub:
     personal details of a person with an ACTIVE interest is broadcast (BenefitInformationChanged,
     PersonalDetailsChanged). People not upserted come from the shared seeded synthetic population.
     Errors as in DwpGatewayService. Deadlines: 5 s for every RPC unless stated.
+
+    Callers: staff with the scenario_admin role only (each RPC's access option, cms/common/v1/access_policy.proto);
+    anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED).
     """
 
     @_typing.overload
@@ -105,6 +108,9 @@ class DwpScenarioServiceAsyncStub(DwpScenarioServiceStub):
     personal details of a person with an ACTIVE interest is broadcast (BenefitInformationChanged,
     PersonalDetailsChanged). People not upserted come from the shared seeded synthetic population.
     Errors as in DwpGatewayService. Deadlines: 5 s for every RPC unless stated.
+
+    Callers: staff with the scenario_admin role only (each RPC's access option, cms/common/v1/access_policy.proto);
+    anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED).
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -171,6 +177,9 @@ class DwpScenarioServiceServicer(metaclass=_abc_1.ABCMeta):
     personal details of a person with an ACTIVE interest is broadcast (BenefitInformationChanged,
     PersonalDetailsChanged). People not upserted come from the shared seeded synthetic population.
     Errors as in DwpGatewayService. Deadlines: 5 s for every RPC unless stated.
+
+    Callers: staff with the scenario_admin role only (each RPC's access option, cms/common/v1/access_policy.proto);
+    anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED).
     """
 
     @_abc_1.abstractmethod

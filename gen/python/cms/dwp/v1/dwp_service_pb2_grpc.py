@@ -42,6 +42,10 @@ class DwpGatewayServiceStub:
     CIS/JCP outage; retry after the delay. RESOURCE_EXHAUSTED (RetryInfo): throttled.
     Deadlines: reads 3 s, writes 5 s in the default profile; allow 10 s under the realistic profile.
     The gateway audits every call (caller, case, interface, legal basis, outcome) by person_id, never NINO.
+
+    Callers (each RPC's access option, cms/common/v1/access_policy.proto): casework, which makes the enquiries the
+    CMS procedures name, and case staff (caseworker, team_leader, sensitive_case_workgroup) doing them by hand;
+    never a parent. Anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED) before anything else is checked.
     """
 
     def __init__(self, channel):
@@ -153,6 +157,10 @@ class DwpGatewayServiceServicer:
     CIS/JCP outage; retry after the delay. RESOURCE_EXHAUSTED (RetryInfo): throttled.
     Deadlines: reads 3 s, writes 5 s in the default profile; allow 10 s under the realistic profile.
     The gateway audits every call (caller, case, interface, legal basis, outcome) by person_id, never NINO.
+
+    Callers (each RPC's access option, cms/common/v1/access_policy.proto): casework, which makes the enquiries the
+    CMS procedures name, and case staff (caseworker, team_leader, sensitive_case_workgroup) doing them by hand;
+    never a parent. Anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED) before anything else is checked.
     """
 
     def VerifyNino(self, request, context):
@@ -433,6 +441,10 @@ class DwpGatewayService:
     CIS/JCP outage; retry after the delay. RESOURCE_EXHAUSTED (RetryInfo): throttled.
     Deadlines: reads 3 s, writes 5 s in the default profile; allow 10 s under the realistic profile.
     The gateway audits every call (caller, case, interface, legal basis, outcome) by person_id, never NINO.
+
+    Callers (each RPC's access option, cms/common/v1/access_policy.proto): casework, which makes the enquiries the
+    CMS procedures name, and case staff (caseworker, team_leader, sensitive_case_workgroup) doing them by hand;
+    never a parent. Anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED) before anything else is checked.
     """
 
     @staticmethod

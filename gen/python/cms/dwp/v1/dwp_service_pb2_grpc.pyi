@@ -43,6 +43,10 @@ class DwpGatewayServiceStub:
       CIS/JCP outage; retry after the delay. RESOURCE_EXHAUSTED (RetryInfo): throttled.
     Deadlines: reads 3 s, writes 5 s in the default profile; allow 10 s under the realistic profile.
     The gateway audits every call (caller, case, interface, legal basis, outcome) by person_id, never NINO.
+
+    Callers (each RPC's access option, cms/common/v1/access_policy.proto): casework, which makes the enquiries the
+    CMS procedures name, and case staff (caseworker, team_leader, sensitive_case_workgroup) doing them by hand;
+    never a parent. Anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED) before anything else is checked.
     """
 
     @_typing.overload
@@ -163,6 +167,10 @@ class DwpGatewayServiceAsyncStub(DwpGatewayServiceStub):
       CIS/JCP outage; retry after the delay. RESOURCE_EXHAUSTED (RetryInfo): throttled.
     Deadlines: reads 3 s, writes 5 s in the default profile; allow 10 s under the realistic profile.
     The gateway audits every call (caller, case, interface, legal basis, outcome) by person_id, never NINO.
+
+    Callers (each RPC's access option, cms/common/v1/access_policy.proto): casework, which makes the enquiries the
+    CMS procedures name, and case staff (caseworker, team_leader, sensitive_case_workgroup) doing them by hand;
+    never a parent. Anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED) before anything else is checked.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -279,6 +287,10 @@ class DwpGatewayServiceServicer(metaclass=_abc_1.ABCMeta):
       CIS/JCP outage; retry after the delay. RESOURCE_EXHAUSTED (RetryInfo): throttled.
     Deadlines: reads 3 s, writes 5 s in the default profile; allow 10 s under the realistic profile.
     The gateway audits every call (caller, case, interface, legal basis, outcome) by person_id, never NINO.
+
+    Callers (each RPC's access option, cms/common/v1/access_policy.proto): casework, which makes the enquiries the
+    CMS procedures name, and case staff (caseworker, team_leader, sensitive_case_workgroup) doing them by hand;
+    never a parent. Anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED) before anything else is checked.
     """
 
     @_abc_1.abstractmethod

@@ -37,6 +37,9 @@ class HmrcScenarioServiceStub:
     person with active interests queues the matching events in the outbox.
     Errors: INVALID_ARGUMENT naming the field; NOT_FOUND for a NINO outside the population or an unknown
     employment or child.
+
+    Callers: staff with the scenario_admin role only (each RPC's access option, cms/common/v1/access_policy.proto);
+    anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED).
     """
 
     def __init__(self, channel):
@@ -74,6 +77,9 @@ class HmrcScenarioServiceServicer:
     person with active interests queues the matching events in the outbox.
     Errors: INVALID_ARGUMENT naming the field; NOT_FOUND for a NINO outside the population or an unknown
     employment or child.
+
+    Callers: staff with the scenario_admin role only (each RPC's access option, cms/common/v1/access_policy.proto);
+    anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED).
     """
 
     def GetPerson(self, request, context):
@@ -138,6 +144,9 @@ class HmrcScenarioService:
     person with active interests queues the matching events in the outbox.
     Errors: INVALID_ARGUMENT naming the field; NOT_FOUND for a NINO outside the population or an unknown
     employment or child.
+
+    Callers: staff with the scenario_admin role only (each RPC's access option, cms/common/v1/access_policy.proto);
+    anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED).
     """
 
     @staticmethod

@@ -38,6 +38,9 @@ class HmrcScenarioServiceStub:
     person with active interests queues the matching events in the outbox.
     Errors: INVALID_ARGUMENT naming the field; NOT_FOUND for a NINO outside the population or an unknown
     employment or child.
+
+    Callers: staff with the scenario_admin role only (each RPC's access option, cms/common/v1/access_policy.proto);
+    anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED).
     """
 
     @_typing.overload
@@ -69,6 +72,9 @@ class HmrcScenarioServiceAsyncStub(HmrcScenarioServiceStub):
     person with active interests queues the matching events in the outbox.
     Errors: INVALID_ARGUMENT naming the field; NOT_FOUND for a NINO outside the population or an unknown
     employment or child.
+
+    Callers: staff with the scenario_admin role only (each RPC's access option, cms/common/v1/access_policy.proto);
+    anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED).
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -96,6 +102,9 @@ class HmrcScenarioServiceServicer(metaclass=_abc_1.ABCMeta):
     person with active interests queues the matching events in the outbox.
     Errors: INVALID_ARGUMENT naming the field; NOT_FOUND for a NINO outside the population or an unknown
     employment or child.
+
+    Callers: staff with the scenario_admin role only (each RPC's access option, cms/common/v1/access_policy.proto);
+    anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED).
     """
 
     @_abc_1.abstractmethod

@@ -49,6 +49,11 @@ class HmrcGatewayServiceStub:
     the EnquiryContext); NINOs are masked in logs.
     - Recommended client deadline for the real-time RPCs: 10 s (the realistic profile has p50 300 ms,
     p95 2 s, p99 8 s). Retry only on UNAVAILABLE and RESOURCE_EXHAUSTED, after the RetryInfo delay.
+
+    Callers (each RPC's access option, cms/common/v1/access_policy.proto): casework, which makes the enquiries the
+    CMS procedures name, and case staff (caseworker, team_leader, sensitive_case_workgroup) doing them by hand;
+    never a parent. The monthly Child Benefit check is batch work: casework's
+    scheduler or a team leader. Anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED) before anything else is checked.
     """
 
     def __init__(self, channel):
@@ -152,6 +157,11 @@ class HmrcGatewayServiceServicer:
     the EnquiryContext); NINOs are masked in logs.
     - Recommended client deadline for the real-time RPCs: 10 s (the realistic profile has p50 300 ms,
     p95 2 s, p99 8 s). Retry only on UNAVAILABLE and RESOURCE_EXHAUSTED, after the RetryInfo delay.
+
+    Callers (each RPC's access option, cms/common/v1/access_policy.proto): casework, which makes the enquiries the
+    CMS procedures name, and case staff (caseworker, team_leader, sensitive_case_workgroup) doing them by hand;
+    never a parent. The monthly Child Benefit check is batch work: casework's
+    scheduler or a team leader. Anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED) before anything else is checked.
     """
 
     def VerifyReceivingParentReceivingChildBenefit(self, request, context):
@@ -378,6 +388,11 @@ class HmrcGatewayService:
     the EnquiryContext); NINOs are masked in logs.
     - Recommended client deadline for the real-time RPCs: 10 s (the realistic profile has p50 300 ms,
     p95 2 s, p99 8 s). Retry only on UNAVAILABLE and RESOURCE_EXHAUSTED, after the RetryInfo delay.
+
+    Callers (each RPC's access option, cms/common/v1/access_policy.proto): casework, which makes the enquiries the
+    CMS procedures name, and case staff (caseworker, team_leader, sensitive_case_workgroup) doing them by hand;
+    never a parent. The monthly Child Benefit check is batch work: casework's
+    scheduler or a team leader. Anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED) before anything else is checked.
     """
 
     @staticmethod

@@ -50,6 +50,11 @@ class HmrcGatewayServiceStub:
       the EnquiryContext); NINOs are masked in logs.
     - Recommended client deadline for the real-time RPCs: 10 s (the realistic profile has p50 300 ms,
       p95 2 s, p99 8 s). Retry only on UNAVAILABLE and RESOURCE_EXHAUSTED, after the RetryInfo delay.
+
+    Callers (each RPC's access option, cms/common/v1/access_policy.proto): casework, which makes the enquiries the
+    CMS procedures name, and case staff (caseworker, team_leader, sensitive_case_workgroup) doing them by hand;
+    never a parent. The monthly Child Benefit check is batch work: casework's
+    scheduler or a team leader. Anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED) before anything else is checked.
     """
 
     @_typing.overload
@@ -143,6 +148,11 @@ class HmrcGatewayServiceAsyncStub(HmrcGatewayServiceStub):
       the EnquiryContext); NINOs are masked in logs.
     - Recommended client deadline for the real-time RPCs: 10 s (the realistic profile has p50 300 ms,
       p95 2 s, p99 8 s). Retry only on UNAVAILABLE and RESOURCE_EXHAUSTED, after the RetryInfo delay.
+
+    Callers (each RPC's access option, cms/common/v1/access_policy.proto): casework, which makes the enquiries the
+    CMS procedures name, and case staff (caseworker, team_leader, sensitive_case_workgroup) doing them by hand;
+    never a parent. The monthly Child Benefit check is batch work: casework's
+    scheduler or a team leader. Anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED) before anything else is checked.
     """
 
     def __init__(self, channel: _aio.Channel) -> None: ...
@@ -232,6 +242,11 @@ class HmrcGatewayServiceServicer(metaclass=_abc_1.ABCMeta):
       the EnquiryContext); NINOs are masked in logs.
     - Recommended client deadline for the real-time RPCs: 10 s (the realistic profile has p50 300 ms,
       p95 2 s, p99 8 s). Retry only on UNAVAILABLE and RESOURCE_EXHAUSTED, after the RetryInfo delay.
+
+    Callers (each RPC's access option, cms/common/v1/access_policy.proto): casework, which makes the enquiries the
+    CMS procedures name, and case staff (caseworker, team_leader, sensitive_case_workgroup) doing them by hand;
+    never a parent. The monthly Child Benefit check is batch work: casework's
+    scheduler or a team leader. Anyone else gets PERMISSION_DENIED (CALLER_NOT_PERMITTED) before anything else is checked.
     """
 
     @_abc_1.abstractmethod

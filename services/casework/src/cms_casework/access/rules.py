@@ -1,7 +1,8 @@
 """Who may see a case, as pure rules over the caller's identity and the case's parties (no I/O).
 
 Roles come from the caller's identity token, never from a request: staff carry a role (caseworker, team_leader,
-sensitive_case_workgroup); clients (self-service) act only on the cases they are on; services are other CMS services.
+sensitive_case_workgroup); clients (self-service) act only on the cases they are on; services are CMS services and
+casework's own jobs. Which of them may call an RPC at all is the contract's access policy, enforced by the platform.
 A case with the personal-interest flag does not exist for anyone outside the sensitive-case workgroup; services still
 reach it, because feeds and the scheduler must keep the case right."""
 
@@ -18,8 +19,6 @@ CASEWORKER, TEAM_LEADER, SENSITIVE, CLIENT, SERVICE = (
     "client",
     "service",
 )
-STAFF = (CASEWORKER, TEAM_LEADER, SENSITIVE)
-EVERYONE = (*STAFF, CLIENT, SERVICE)
 SENSITIVE_WORKGROUP = "sensitive-case-workgroup"
 DEFAULT_WORKGROUP = "case-maintenance"
 

@@ -1,6 +1,7 @@
-"""Access control as the API applies it: the caller's role checked against what an operation allows, a case the
-caller may not see refused as NOT_FOUND (so its existence is not disclosed), and an audit entry for every read and
-change of a case, naming the operation being served (cms_platform.calls) and whether it was permitted."""
+"""Access to cases as the API applies it, below the contract's access policy (which the platform enforces on every
+RPC): a case the caller may not see refused as NOT_FOUND (so its existence is not disclosed), and an audit entry for
+every read and change of a case, naming the operation being served (cms_platform.calls) and whether it was
+permitted."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from cms.casework.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
 from cms_platform import calls
 from cms_platform.clock import Clock
-from cms_platform.errors import NotFound, PermissionDenied
-from cms_platform.identity import Caller, CallerKind, current_caller
+from cms_platform.errors import NotFound
+from cms_platform.identity import Caller, CallerKind
 
 from .models import CaseAuditRecord
 from .rules import CaseParties, role_of, visible
@@ -30,18 +31,6 @@ class HiddenCase(NotFound):
     def __init__(self, case_id: str, name: str):
         super().__init__("case", name)
         self.case_id, self.name = case_id, name
-
-
-def require(*allowed: str) -> Caller:
-    """The caller, if their role is one of `allowed`; else PERMISSION_DENIED naming the roles that may."""
-    caller = current_caller()
-    if role_of(caller) not in allowed:
-        raise PermissionDenied(
-            f"a {role_of(caller) or 'caller without a role'} may not do this; "
-            f"allowed: {', '.join(allowed)}",
-            reason="ROLE_NOT_PERMITTED",
-        )
-    return caller
 
 
 def ensure_visible(caller: Caller, case: CaseParties, *, case_id: str, name: str) -> None:

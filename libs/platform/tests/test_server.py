@@ -1,0 +1,168 @@
+"""The server's access check (cms_platform.server with cms_platform.access), through a real gRPC server on port 0: it
+refuses to start when a served method declares no policy, and refuses a caller the policy does not name before the
+request is validated or the servicer runs, telling the registration's hook."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import grpc
+import pytest
+from google.protobuf import descriptor_pb2, descriptor_pool
+
+from cms.calculation.v1 import calculation_service_pb2 as api
+from cms.calculation.v1 import calculation_service_pb2_grpc as api_grpc
+from cms.calculation.v1 import resources_pb2 as pb
+from cms.common.v1 import access_policy_pb2 as ap
+from cms_platform import access
+from cms_platform.grpc_errors import details_of, violated_fields
+from cms_platform.identity import (
+    Caller,
+    IdentityCodec,
+    client_caller,
+    current_caller,
+    service_caller,
+    staff_caller,
+)
+from cms_platform.server import GrpcServer, ServiceRegistration
+from cms_platform.settings import DEV_SIGNING_KEY
+
+FULL_NAME = api.DESCRIPTOR.services_by_name["CalculationService"].full_name
+IDENTITY = IdentityCodec(DEV_SIGNING_KEY)
+
+
+def _as(caller: Caller) -> tuple[tuple[str, str]]:
+    return (("authorization", f"Bearer {IDENTITY.mint(caller)}"),)
+
+
+class _Servicer(api_grpc.CalculationServiceServicer):
+    """Records that it ran; CreateCalculation is admitted to casework only, GetRuleSet to staff and casework."""
+
+    def __init__(self) -> None:
+        self.ran: list[str] = []
+
+    def GetRuleSet(
+        self, request: api.GetRuleSetRequest, context: grpc.ServicerContext
+    ) -> pb.RuleSet:
+        self.ran.append("GetRuleSet")
+        return pb.RuleSet(name=request.name)
+
+    def CreateCalculation(
+        self, request: api.CreateCalculationRequest, context: grpc.ServicerContext
+    ) -> pb.Calculation:
+        self.ran.append("CreateCalculation")
+        return pb.Calculation()
+
+
+@pytest.fixture
+def served() -> Iterator[tuple[api_grpc.CalculationServiceStub, _Servicer, list]]:
+    servicer, told = _Servicer(), []
+
+    def refused(method: str, request: object) -> None:
+        told.append((method, request, current_caller()))
+        if isinstance(request, api.GetRuleSetRequest) and request.name == "ruleSets/explode":
+            raise RuntimeError("the hook failed")
+
+    server = GrpcServer(
+        service="test",
+        registrations=[
+            ServiceRegistration(
+                FULL_NAME,
+                api_grpc.add_CalculationServiceServicer_to_server,
+                servicer,
+                refused=refused,
+            )
+        ],
+        identity=IDENTITY,
+        host="127.0.0.1",
+        port=0,
+    )
+    port = server.start()
+    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
+    yield api_grpc.CalculationServiceStub(channel), servicer, told
+    channel.close()
+    server.stop(0)
+
+
+def _refusal(call) -> grpc.RpcError:
+    with pytest.raises(grpc.RpcError) as err:
+        call()
+    assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    assert details_of(err.value)["ErrorInfo"].reason == "CALLER_NOT_PERMITTED"
+    return err.value
+
+
+def test_a_caller_the_policy_names_gets_through_and_others_are_refused_before_validation(served):
+    stub, servicer, told = served
+    name = api.GetRuleSetRequest(name="ruleSets/x")
+    assert stub.GetRuleSet(name, metadata=_as(staff_caller("s-1", "caseworker"))).name
+    assert stub.GetRuleSet(name, metadata=_as(service_caller("casework"))).name
+    for caller in (
+        client_caller("client-7"),
+        staff_caller("s-2", "scenario_admin"),
+        staff_caller("s-3", "auditor"),
+        service_caller("hmrc-gateway"),
+    ):
+        err = _refusal(lambda c=caller: stub.GetRuleSet(name, metadata=_as(c)))
+        assert caller.subject not in err.details()
+    # An empty CreateCalculation is invalid, but a caseworker is refused before that is looked at...
+    _refusal(
+        lambda: stub.CreateCalculation(
+            api.CreateCalculationRequest(), metadata=_as(staff_caller("s-1", "caseworker"))
+        )
+    )
+    # ...while casework, which it admits, is told what is missing.
+    with pytest.raises(grpc.RpcError) as err:
+        stub.CreateCalculation(
+            api.CreateCalculationRequest(), metadata=_as(service_caller("casework"))
+        )
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "request_id" in violated_fields(err.value)
+    assert servicer.ran == ["GetRuleSet", "GetRuleSet"]  # no refused call reached the servicer
+    assert [(m, type(r).__name__, c.kind) for m, r, c in told][:2] == [
+        ("GetRuleSet", "GetRuleSetRequest", "client"),
+        ("GetRuleSet", "GetRuleSetRequest", "staff"),
+    ]
+    assert len(told) == 5
+
+
+def test_a_refusal_stands_when_the_hook_fails_and_a_client_stream_is_refused_too(served):
+    stub, _, told = served
+    client = _as(client_caller("client-7"))
+    _refusal(
+        lambda: stub.GetRuleSet(api.GetRuleSetRequest(name="ruleSets/explode"), metadata=client)
+    )
+    # The servicer has no BulkCalculate (UNIMPLEMENTED had it been reached); the hook gets no request to read.
+    _refusal(lambda: list(stub.BulkCalculate(iter([api.BulkCalculateRequest()]), metadata=client)))
+    assert [(m, r) for m, r, _ in told][1:] == [("BulkCalculate", None)]
+
+
+def test_a_server_with_a_method_without_a_policy_does_not_start():
+    half = descriptor_pb2.FileDescriptorProto(
+        name="cms/test/v1/unguarded.proto",
+        package="cms.test.v1",
+        dependency=["cms/common/v1/access_policy.proto"],
+        syntax="proto3",
+    )
+    half.message_type.add(name="Nothing")
+    service = half.service.add(name="Unguarded")
+    for name in ("Guarded", "Open"):
+        service.method.add(
+            name=name, input_type=".cms.test.v1.Nothing", output_type=".cms.test.v1.Nothing"
+        )
+    service.method[0].options.Extensions[ap.access].staff.append(ap.STAFF_ROLE_TEAM_LEADER)
+    pool = descriptor_pool.Default()
+    try:
+        pool.FindServiceByName("cms.test.v1.Unguarded")
+    except KeyError:
+        pool.AddSerializedFile(half.SerializeToString())
+    with pytest.raises(access.MissingPolicy, match=r"cms\.test\.v1\.Unguarded\.Open$"):
+        GrpcServer(
+            service="test",
+            registrations=[
+                ServiceRegistration("cms.test.v1.Unguarded", lambda servicer, server: None, None)
+            ],
+            identity=IDENTITY,
+            host="127.0.0.1",
+            port=0,
+        )
