@@ -63,8 +63,7 @@ from cms_calculation.calculations.service import MAX_BULK_ITEMS, evaluate
 from cms_calculation.engine.rules import RuleBook
 from cms_devkit import infra
 from cms_platform.errors import DomainError
-from cms_platform.identity import IdentityCodec, service_caller
-from cms_platform.settings import DEV_SIGNING_KEY
+from cms_platform.identity import service_caller
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -340,7 +339,7 @@ def on_one_core(fn):
 # ---- the server ----------------------------------------------------------------------------------------------
 
 
-def start_server(stack: bench_rpc.Stack, pg: str | None, *, broker: bool, signing_key: str) -> None:
+def start_server(stack: bench_rpc.Stack, pg: str | None, *, broker: bool) -> None:
     if broker:
         stack.broker = infra.start_broker(
             None
@@ -352,7 +351,6 @@ def start_server(stack: bench_rpc.Stack, pg: str | None, *, broker: bool, signin
     )
     if not broker:
         del env[f"{PREFIX}KAFKA_BOOTSTRAP_SERVERS"]  # no relay: events wait in the outbox
-    env[f"{PREFIX}IDENTITY_SIGNING_KEY"] = signing_key
     stack.logs[SERVICE] = stack.tmp / "logs" / f"{SERVICE}.log"
     with open(stack.logs[SERVICE], "ab") as log:
         stack.procs[SERVICE] = subprocess.Popen(
@@ -682,16 +680,10 @@ def main() -> int:
     )
 
     # 2-4. Against the service in its own process.
-    signing_key = os.environ.get("CMS_IDENTITY_SIGNING_KEY", DEV_SIGNING_KEY)
-    metadata = (
-        (
-            "authorization",
-            "Bearer "
-            # As casework, the one caller that stores decisions (CreateCalculation) and runs bulk work.
-            + IdentityCodec(signing_key).mint(service_caller("casework"), ttl_seconds=3600),
-        ),
-    )
     stack = bench_rpc.Stack(tmp=Path(tempfile.mkdtemp(prefix="cms-bench-calc-")))
+    # As casework, the one caller that stores decisions (CreateCalculation) and runs bulk work.
+    token = stack.issuer().mint(service_caller("casework"), audience=SERVICE, ttl=4 * 3600)
+    metadata = (("authorization", f"Bearer {token}"),)
     private_pg: infra.PrivatePostgres | None = None
     channel: grpc.Channel | None = None
     try:
@@ -712,7 +704,7 @@ def main() -> int:
         )
         print("starting the calculation service ...", file=sys.stderr, flush=True)
         server_started = time.monotonic()
-        start_server(stack, pg, broker=not args.no_broker, signing_key=signing_key)
+        start_server(stack, pg, broker=not args.no_broker)
         server = stack.procs[SERVICE]
         print(
             f"\n# server pid {server.pid} on {stack.addresses[SERVICE]}, DB: {backend}, broker: "

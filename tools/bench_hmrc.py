@@ -29,8 +29,8 @@ from cms.hmrc.v1 import hmrc_service_pb2 as api
 from cms.hmrc.v1 import hmrc_service_pb2_grpc as api_grpc
 from cms.hmrc.v1 import resources_pb2 as pb
 from cms_devkit.infra import free_port, wait_serving
-from cms_platform.identity import IdentityCodec, service_caller
-from cms_platform.settings import DEV_SIGNING_KEY
+from cms_devkit.issuer import LocalIssuer
+from cms_platform.identity import service_caller
 from cms_simulation.population import Population
 
 TODAY = dt.date(
@@ -111,8 +111,10 @@ def main() -> int:
     # 2. The gateway in its own process.
     tmp = Path(tempfile.mkdtemp(prefix="cms-bench-hmrc-"))
     port = free_port()
+    issuer = LocalIssuer.create(tmp / "identity")
     env = {
         **os.environ,
+        **issuer.service_env("HMRC_GATEWAY_"),
         "HMRC_GATEWAY_GRPC_PORT": str(port),
         "HMRC_GATEWAY_DATABASE_URL": f"sqlite:///{tmp}/hmrc.db",
         "HMRC_GATEWAY_POPULATION_SIZE": str(batch_size),
@@ -138,7 +140,7 @@ def main() -> int:
             )
         )
         # As casework, whose scheduler runs the monthly Child Benefit check (not a caseworker's call).
-        token = IdentityCodec(DEV_SIGNING_KEY).mint(service_caller("casework"), ttl_seconds=3600)
+        token = issuer.mint(service_caller("casework"), audience="hmrc-gateway", ttl=3600)
         metadata = (("authorization", f"Bearer {token}"),)
         channel = grpc.insecure_channel(f"127.0.0.1:{port}")
         gw = api_grpc.HmrcGatewayServiceStub(channel)

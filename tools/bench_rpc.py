@@ -49,13 +49,14 @@ from cms.casework.v1 import casework_service_pb2_grpc as case_grpc
 from cms.casework.v1 import resources_pb2 as case_pb
 from cms.common.v1 import types_pb2 as common
 from cms_devkit import infra
+from cms_devkit.issuer import SERVICES as AUDIENCES
+from cms_devkit.issuer import LocalIssuer
 from cms_platform import db
-from cms_platform.identity import IdentityCodec, staff_caller
-from cms_platform.settings import DEV_SIGNING_KEY
+from cms_platform.identity import staff_caller
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from devstack import SERVICES  # noqa: E402 - tools/ is not a package; reuse the one list of services
+from devstack import SERVICES, calls_of  # noqa: E402 - tools/ is not a package; reuse the one list
 
 # ---- call counts ---------------------------------------------------------------------------------------------
 
@@ -103,6 +104,13 @@ class Stack:
     logs: dict[str, Path] = field(default_factory=dict)
     broker: infra.Broker | None = None
     pg_urls: list[str] = field(default_factory=list)
+    _issuer: LocalIssuer | None = None
+
+    def issuer(self) -> LocalIssuer:
+        """The benchmark's own local issuer (a key pair in tmp): the services trust it, the clients mint with it."""
+        if self._issuer is None:
+            self._issuer = LocalIssuer.create(self.tmp / "identity")
+        return self._issuer
 
 
 def service_env(
@@ -137,6 +145,12 @@ def service_env(
     if name == "casework":
         for other in ("calculation", "hmrc-gateway", "dwp-gateway", "cra-gateway"):
             env[f"CASEWORK_{other.upper().replace('-', '_')}_ADDRESS"] = stack.addresses[other]
+    module = next(m for n, m, _, _ in SERVICES if n == name)
+    calls = calls_of(name, module)
+    token_dir = stack.tmp / "identity" / "tokens" / name if calls else None
+    if token_dir is not None:  # good for longer than any benchmark runs
+        stack.issuer().write_service_tokens(name, token_dir, calls, ttl=4 * 3600)
+    env.update(stack.issuer().service_env(prefix, token_dir=token_dir))
     return env
 
 
@@ -559,8 +573,8 @@ def main() -> int:
         f"DB: {backend}, load average {os.getloadavg()[0]:.2f} at start",
         flush=True,
     )
-    token = IdentityCodec(os.environ.get("CMS_IDENTITY_SIGNING_KEY", DEV_SIGNING_KEY)).mint(
-        staff_caller("bench", "caseworker"), ttl_seconds=3600
+    token = stack.issuer().mint(
+        staff_caller("bench", "caseworker"), audience=AUDIENCES, ttl=4 * 3600
     )
     metadata = (("authorization", "Bearer " + token),)
     started = time.monotonic()

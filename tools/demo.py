@@ -7,7 +7,8 @@ non-zero when a step does not do what the story expects.
 
 Addresses: the ports `make run` uses (tools/devstack.py), overridden by the same <PREFIX>GRPC_PORT variables.
 Options: `make demo ARGS="--start 300000"` starts the family search at that population index; `--wait 90` waits
-longer for the benefit broadcast to reach casework.
+longer for the benefit broadcast to reach casework; `--var-dir` is `make run`'s (default var/), whose local issuer
+(var/identity) mints the demo's tokens.
 """
 
 from __future__ import annotations
@@ -32,9 +33,10 @@ from cms.common.v1 import types_pb2 as common
 from cms.dwp.v1 import dwp_scenario_service_pb2 as dwp_api
 from cms.dwp.v1 import dwp_scenario_service_pb2_grpc as dwp_grpc
 from cms.dwp.v1 import resources_pb2 as dwp_pb
+from cms_devkit.issuer import SERVICES as AUDIENCES
+from cms_devkit.issuer import LocalIssuer
 from cms_platform.grpc_errors import details_of
-from cms_platform.identity import IdentityCodec, staff_caller
-from cms_platform.settings import DEV_SIGNING_KEY
+from cms_platform.identity import staff_caller
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from devstack import SERVICES  # noqa: E402 - the same names, prefixes and default ports as `make run`
@@ -150,19 +152,13 @@ def check_up(where: dict[str, str]) -> list[str]:
 
 
 class Callers:
-    def __init__(self):
-        codec = IdentityCodec(os.environ.get("CMS_IDENTITY_SIGNING_KEY", DEV_SIGNING_KEY))
+    """Tokens from `make run`'s local issuer (a new key pair each time it starts)."""
+
+    def __init__(self, issuer: LocalIssuer):
         self._tokens = {
-            "caseworker": codec.mint(
-                staff_caller("demo-caseworker", "caseworker"), ttl_seconds=3600
-            ),
-            "team_leader": codec.mint(
-                staff_caller("demo-team-leader", "team_leader"), ttl_seconds=3600
-            ),
-            # The gateways' scenario (test-data) services admit only this role.
-            "scenario_admin": codec.mint(
-                staff_caller("demo-scenario-admin", "scenario_admin"), ttl_seconds=3600
-            ),
+            # The gateways' scenario (test-data) services admit only scenario_admin.
+            role: issuer.mint(staff_caller(f"demo-{role}", role), audience=AUDIENCES, ttl=3600)
+            for role in ("caseworker", "team_leader", "scenario_admin")
         }
 
     def __call__(self, role: str = "caseworker") -> tuple[tuple[str, str]]:
@@ -257,10 +253,17 @@ def families(start: int | None, today: dt.date):
 
 
 class Demo:
-    def __init__(self, where: dict[str, str], *, start: int | None, wait_seconds: float):
+    def __init__(
+        self,
+        where: dict[str, str],
+        *,
+        issuer: LocalIssuer,
+        start: int | None,
+        wait_seconds: float,
+    ):
         self.where = where
         self.start, self.wait_seconds = start, wait_seconds
-        self.who = Callers()
+        self.who = Callers(issuer)
         self.casework_channel = grpc.insecure_channel(where["casework"])
         self.dwp_channel = grpc.insecure_channel(where["dwp-gateway"])
         self.cw = api_grpc.CaseworkServiceStub(self.casework_channel)
@@ -699,7 +702,7 @@ class Demo:
                     frequency=common.PAYMENT_FREQUENCY_WEEKLY, amount_pence=JSA_WEEKLY_PENCE
                 ),
             ),
-            metadata=self.who("scenario_admin"),
+            metadata=self.who("scenario_admin"),  # the simulated DWP's test-data control
             timeout=10,
         )
         say(
@@ -935,6 +938,12 @@ def main() -> int:
     parser.add_argument(
         "--wait", type=float, default=60.0, help="seconds to wait for the benefit broadcast (60)"
     )
+    parser.add_argument(
+        "--var-dir",
+        type=Path,
+        default=Path(__file__).resolve().parent.parent / "var",
+        help="`make run`'s var directory, for its local issuer (default: var/)",
+    )
     args = parser.parse_args()
 
     where = addresses()
@@ -948,7 +957,16 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
-    demo = Demo(where, start=args.start, wait_seconds=args.wait)
+    try:
+        issuer = LocalIssuer.load(args.var_dir / "identity")
+    except OSError:
+        print(
+            f"No local issuer in {args.var_dir / 'identity'}: run `make demo` against the services `make run` "
+            "started (give --var-dir if make run was given one).",
+            file=sys.stderr,
+        )
+        return 2
+    demo = Demo(where, issuer=issuer, start=args.start, wait_seconds=args.wait)
     try:
         demo.run()
         return 0

@@ -4,22 +4,29 @@ Databases: SQLite files under var/ by default; set CMS_POSTGRES_URL (e.g.
 postgresql+psycopg://postgres@127.0.0.1:5432/postgres) to give each service its own PostgreSQL database.
 Broker: KAFKA_BOOTSTRAP_SERVERS if set, else a Docker Kafka if an engine answers, else Tansu on 127.0.0.1:9092
 (or a free port when 9092 is taken). `--check` starts everything, checks health, and stops (a smoke test).
+Identity: a local issuer (cms_devkit.issuer) with a key pair made at start in <var>/identity; every service trusts
+its JWKS and finds its tokens for the services it calls in <var>/identity/tokens/<service>/ (re-minted every
+15 minutes). Print a token for any caller with `python -m cms_devkit.issuer var/identity staff <id> <role>`.
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import signal
 import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 from cms_devkit import infra
-from cms_platform.identity import IdentityCodec, staff_caller
-from cms_platform.settings import DEV_SIGNING_KEY
+from cms_devkit.issuer import SERVICES as AUDIENCES
+from cms_devkit.issuer import LocalIssuer
+from cms_platform.identity import staff_caller
+from cms_platform.service import CmsService
 
 ROOT = Path(__file__).resolve().parent.parent
 # name, python module, env prefix, default port
@@ -30,6 +37,22 @@ SERVICES = [
     ("dwp-gateway", "cms_dwp_gateway", "DWP_GATEWAY_", 50054),
     ("cra-gateway", "cms_cra_gateway", "CRA_GATEWAY_", 50055),
 ]
+
+
+# Service tokens live an hour and are re-minted every 15 minutes, as the kubelet rotates projected tokens.
+TOKEN_TTL_SECONDS = 3600
+TOKEN_REFRESH_SECONDS = 900
+# What the printed tokens are good for: a working day.
+PRINTED_TOKEN_TTL_SECONDS = 8 * 3600
+
+
+def calls_of(name: str, module: str) -> tuple[str, ...]:
+    """The services `name` calls, as its CmsService class declares them."""
+    app = importlib.import_module(f"{module}.app")
+    for value in vars(app).values():
+        if isinstance(value, type) and issubclass(value, CmsService) and value.name == name:
+            return value.calls
+    raise LookupError(f"{module}.app has no CmsService named {name!r}")
 
 
 def port_free(port: int) -> bool:
@@ -49,6 +72,17 @@ def main() -> int:
 
     var = Path(args.var_dir)
     (var / "logs").mkdir(parents=True, exist_ok=True)
+    # A new key pair every start: the services trust only its public key; the tools mint with it (--var-dir).
+    issuer = LocalIssuer.create(var / "identity")
+    calls = {name: calls_of(name, module) for name, module, _, _ in SERVICES}
+
+    def write_service_tokens() -> None:
+        for name, targets in calls.items():
+            if targets:
+                token_dir = var / "identity" / "tokens" / name
+                issuer.write_service_tokens(name, token_dir, targets, ttl=TOKEN_TTL_SECONDS)
+
+    write_service_tokens()
     broker_port = int(os.environ.get("CMS_BROKER_PORT", "9092"))
     broker = infra.start_broker(broker_port if port_free(broker_port) else None)
     pg = os.environ.get("CMS_POSTGRES_URL")
@@ -79,6 +113,12 @@ def main() -> int:
                     f"{prefix}CONSUMER_HEARTBEAT_INTERVAL_MS": "1000",
                 }
             )
+            env.update(
+                issuer.service_env(
+                    prefix,
+                    token_dir=var / "identity" / "tokens" / name if calls[name] else None,
+                )
+            )
             if pg:
                 env[f"{prefix}DATABASE_URL"] = infra.database_url(
                     pg, "cms_" + name.replace("-", "_")
@@ -107,10 +147,15 @@ def main() -> int:
                     f"{name} failed to start; see {var / 'logs' / (name + '.log')}", file=sys.stderr
                 )
                 return 1
-        codec = IdentityCodec(os.environ.get("CMS_IDENTITY_SIGNING_KEY", DEV_SIGNING_KEY))
-        token = codec.mint(staff_caller("dev-caseworker", "caseworker"), ttl_seconds=8 * 3600)
-        admin_token = codec.mint(
-            staff_caller("dev-scenario-admin", "scenario_admin"), ttl_seconds=8 * 3600
+        # Good at every service, as a caller's token from the organisation's identity provider would be.
+        token, admin_token = (
+            issuer.mint(
+                staff_caller(staff_id, role), audience=AUDIENCES, ttl=PRINTED_TOKEN_TTL_SECONDS
+            )
+            for staff_id, role in (
+                ("dev-caseworker", "caseworker"),
+                ("dev-scenario-admin", "scenario_admin"),
+            )
         )
         print("\nCMS is running:")
         print(f"  {'broker':<13} {broker.bootstrap}")
@@ -125,12 +170,20 @@ def main() -> int:
             "\n  A scenario-admin token for the gateways' scenario (test-data) services, 8 hours"
             f" (docs/access-policy.md: who may call what):\n  {admin_token}"
         )
+        print(
+            "\n  Another caller: .venv/bin/python -m cms_devkit.issuer "
+            f"{var / 'identity'} staff <id> <role>   (or: client <id>)"
+        )
         print("\n  Try: .venv/bin/grpcurl -plaintext 127.0.0.1:50052 list")
         if args.check:
             print("\n--check: all five services SERVING; stopping.")
             return 0
         print("\nPress Ctrl-C to stop.")
+        minted = time.monotonic()
         while not stopping.is_set():
+            if time.monotonic() - minted > TOKEN_REFRESH_SECONDS:
+                write_service_tokens()
+                minted = time.monotonic()
             for name, proc in procs:
                 if proc.poll() is not None:
                     print(

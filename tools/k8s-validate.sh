@@ -5,7 +5,8 @@
 #   2. kubernetes-validate -k 1.32.0 --strict on each rendering (Strimzi/CNPG CRs only warn:
 #      their schemas are not available offline)
 #   3. project checks on each rendering (hardening, probes, versions, per-overlay rules,
-#      required fields of the Strimzi/CNPG CRs)
+#      identities: the trusted issuers load, projected tokens and the JWKS RBAC; required fields
+#      of the Strimzi/CNPG CRs)
 #   4. yamllint -s on deploy/
 #
 # Steps 1-3 are skipped, with a message, when kubectl is not installed.
@@ -42,10 +43,14 @@ if command -v kubectl >/dev/null 2>&1; then
 
   echo "== project checks"
   "$VENV_BIN/python" - "${rendered[@]}" <<'PY'
+import json
 import os
 import sys
 
 import yaml
+from pydantic import ValidationError
+
+from cms_platform.identity import TrustedIssuer
 
 SERVICES = {
     "calculation": 50051,
@@ -55,6 +60,9 @@ SERVICES = {
     "cra-gateway": 50055,
 }
 GATEWAYS = {"hmrc-gateway", "dwp-gateway", "cra-gateway"}
+# Who calls whom: a pod gets a projected token for exactly the audiences of the services it calls.
+CALLS = {"casework": {"calculation", "hmrc-gateway", "dwp-gateway", "cra-gateway"}}
+CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding"}
 TOPICS = {f"cms.{t}.events.v1" for t in ("calculation", "casework", "hmrc", "dwp", "cra")}
 errors = []
 
@@ -85,9 +93,28 @@ for path in sys.argv[1:]:
 
     check(set(deployments) == set(SERVICES), overlay, f"Deployments {sorted(deployments)} != {sorted(SERVICES)}")
     for d in docs:
-        if d["kind"] != "Namespace":
+        if d["kind"] not in CLUSTER_SCOPED:
             check(d["metadata"].get("namespace") == "cms", f"{overlay} {d['kind']}/{d['metadata']['name']}",
                   "not in namespace cms")
+
+    # Identities: the issuers every service trusts must load as the services load them.
+    identity_maps = [c for n, c in by_kind.get("ConfigMap", {}).items() if n.startswith("cms-identity")]
+    check(len(identity_maps) == 1, overlay, "needs one cms-identity ConfigMap")
+    issuers = []
+    try:
+        issuers = [TrustedIssuer.model_validate(i) for i in json.loads(identity_maps[0]["data"]["issuers"])]
+    except (IndexError, KeyError, ValueError, ValidationError) as exc:
+        check(False, overlay, f"cms-identity issuers do not load: {exc}")
+    clusters = [i for i in issuers if i.subjects == "kubernetes"]
+    check(len(clusters) == 1 and clusters[0].namespaces == ("cms",), overlay,
+          "one Kubernetes issuer, trusting ServiceAccounts of namespace cms only")
+    check(any("staff" in i.kinds for i in issuers), overlay, "an issuer for staff tokens")
+    bindings = [b for b in by_kind.get("ClusterRoleBinding", {}).values()
+                if b["roleRef"]["name"] == "system:service-account-issuer-discovery"]
+    bound = {(s["name"], s.get("namespace")) for b in bindings for s in b.get("subjects", [])
+             if s["kind"] == "ServiceAccount"}
+    check({(svc, "cms") for svc in SERVICES} <= bound, overlay,
+          "every service's ServiceAccount may read the cluster issuer's JWKS (system:service-account-issuer-discovery)")
 
     for name, dep in deployments.items():
         w = f"{overlay} Deployment/{name}"
@@ -141,8 +168,50 @@ for path in sys.argv[1:]:
             check(env.get(var, {}).get("value") == want, w, f"{var} must be {want!r}")
         check(env.get(p + "DATABASE_URL", {}).get("valueFrom", {}).get("secretKeyRef")
               == {"name": f"{name}-db", "key": "url"}, w, "DATABASE_URL must come from Secret <service>-db/url")
-        check(env.get(p + "IDENTITY_SIGNING_KEY", {}).get("valueFrom", {}).get("secretKeyRef")
-              == {"name": "cms-identity", "key": "signing-key"}, w, "IDENTITY_SIGNING_KEY from cms-identity")
+        ref = env.get(p + "IDENTITY_ISSUERS", {}).get("valueFrom", {}).get("configMapKeyRef", {})
+        check(ref.get("name", "").startswith("cms-identity") and ref.get("key") == "issuers", w,
+              "IDENTITY_ISSUERS from the cms-identity ConfigMap, key issuers")
+        check(not any("SIGNING_KEY" in e for e in env), w, "a service holds no signing key")
+        # Tokens: projected, short-lived, read-only, in the server container only; one audience per service called.
+        volumes = {v["name"]: v for v in pod.get("volumes", [])}
+        mounts = {m["name"]: m for m in app.get("volumeMounts", [])}
+        sa_tokens = {}
+        for vname, vol in volumes.items():
+            for src in vol.get("projected", {}).get("sources", []):
+                tok = src.get("serviceAccountToken")
+                if tok is None:
+                    continue
+                sa_tokens.setdefault(vname, []).append(tok)
+                check(600 <= tok.get("expirationSeconds", 0) <= 3600, w,
+                      f"volume {vname}: projected tokens expire within 10-60 minutes")
+                check(vname in mounts and mounts[vname].get("readOnly") is True, w,
+                      f"volume {vname}: mounted read-only in the server container")
+        for c in inits:
+            check(not set(sa_tokens) & {m["name"] for m in c.get("volumeMounts", [])}, w,
+                  f"initContainer {c['name']} gets no token")
+        outbound = {t["audience"] for toks in sa_tokens.values() for t in toks if "audience" in t}
+        check(outbound == CALLS.get(name, set()), w,
+              f"projected token audiences {sorted(outbound)} != the services it calls {sorted(CALLS.get(name, []))}")
+        token_dir = env.get(p + "IDENTITY_TOKEN_DIR", {}).get("value")
+        if CALLS.get(name):
+            holders = [v for v, toks in sa_tokens.items() if any("audience" in t for t in toks)]
+            check(len(holders) == 1 and token_dir == mounts.get(holders[0], {}).get("mountPath")
+                  and all(t["path"] == t["audience"] for t in sa_tokens.get(holders[0], [])), w,
+                  "IDENTITY_TOKEN_DIR is the mount of one volume with a token per audience at <audience>")
+        else:
+            check(token_dir is None, w, "calls no service: no IDENTITY_TOKEN_DIR")
+        # Each issuer's key files (and, for the cluster issuer, the API token and CA) are mounted where it says.
+        mounted = {m["mountPath"].rstrip("/"): m["name"] for m in app.get("volumeMounts", [])}
+        for issuer in issuers:
+            for f in (issuer.jwks_file, issuer.jwks_token_file, issuer.jwks_ca_file):
+                if f is not None:
+                    check(str(f.parent) in mounted, w, f"{f} (issuer {issuer.issuer}) is not mounted")
+            if issuer.jwks_token_file is not None and str(issuer.jwks_token_file.parent) in mounted:
+                vol = volumes.get(mounted[str(issuer.jwks_token_file.parent)], {})
+                srcs = vol.get("projected", {}).get("sources", [])
+                check(any(s.get("serviceAccountToken", {}).get("path") == issuer.jwks_token_file.name
+                          and "audience" not in s["serviceAccountToken"] for s in srcs), w,
+                      f"{issuer.jwks_token_file} must be a projected token for the API server")
         check(env.get("OTEL_SERVICE_NAME", {}).get("valueFrom", {}).get("fieldRef", {}).get("fieldPath")
               == "metadata.labels['app.kubernetes.io/name']", w, "OTEL_SERVICE_NAME from the name label")
         if name in GATEWAYS:

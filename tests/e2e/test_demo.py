@@ -77,7 +77,7 @@ def test_demo_tells_the_whole_story_twice_against_one_stack(tmp_path, postgres_s
                 break
         assert any("Press Ctrl-C" in line for line in output), "".join(output)
 
-        first = demo(env)
+        first = demo(env, "--var-dir", str(tmp_path))  # the launcher's, for its local issuer
         assert first.returncode == 0, first.stdout + first.stderr
         text = first.stdout
         for heading in STEPS:
@@ -101,7 +101,7 @@ def test_demo_tells_the_whole_story_twice_against_one_stack(tmp_path, postgres_s
         assert "£" in text
 
         # Again against the same stack: another family, and the annual review for a date already run moves on a day.
-        again = demo(env, "--start", "300000")
+        again = demo(env, "--var-dir", str(tmp_path), "--start", "300000")
         assert again.returncode == 0, again.stdout + again.stderr
         assert "The story is complete" in again.stdout
         case = next(line for line in text.splitlines() if line.startswith("CreateCase → "))

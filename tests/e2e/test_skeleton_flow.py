@@ -51,7 +51,7 @@ def broker() -> Iterator[str]:
 
 
 @pytest.fixture
-def stack(start_service, broker):
+def stack(broker, start_service):
     calc, calc_ch = start_service(CalculationService, kafka=broker)
     hmrc, hmrc_ch = start_service(HmrcGatewayService, kafka=broker, feed_check_interval_seconds=0)
     # The application checks ask CIS; this dwp-gateway does not consume (the test runs its own below).

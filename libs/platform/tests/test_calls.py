@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
 import pytest
@@ -12,11 +13,11 @@ import pytest
 from cms.calculation.v1 import calculation_service_pb2 as api
 from cms.calculation.v1 import calculation_service_pb2_grpc as api_grpc
 from cms.calculation.v1 import resources_pb2 as pb
+from cms_devkit.testing import local_issuer
 from cms_platform import calls
 from cms_platform.clients import CmsClientInterceptor, open_channel
-from cms_platform.identity import IdentityCodec, TokenSource, service_caller
+from cms_platform.identity import IdentityVerifier, TokenDirectory, TrustedIssuer
 from cms_platform.server import GrpcServer, ServiceRegistration
-from cms_platform.settings import DEV_SIGNING_KEY
 
 
 class _Recorder(api_grpc.CalculationServiceServicer):
@@ -36,8 +37,11 @@ class _Recorder(api_grpc.CalculationServiceServicer):
 
 
 @pytest.fixture
-def server() -> Iterator[tuple[int, IdentityCodec]]:
-    identity = IdentityCodec(DEV_SIGNING_KEY)
+def server(tmp_path: Path) -> Iterator[tuple[int, TokenDirectory]]:
+    issuer = local_issuer()
+    identity = IdentityVerifier([TrustedIssuer.model_validate(issuer.trusted())], audience="test")
+    # GetRuleSet is open to the casework service among others (its access policy).
+    issuer.write_service_tokens("casework", tmp_path, ["test"])
     full_name = api.DESCRIPTOR.services_by_name["CalculationService"].full_name
     srv = GrpcServer(
         service="test",
@@ -52,22 +56,22 @@ def server() -> Iterator[tuple[int, IdentityCodec]]:
     )
     port = srv.start()
     srv.set_ready(True)
-    yield port, identity
+    yield port, TokenDirectory(tmp_path)
     srv.stop(0)
 
 
-def _channel(port: int, identity: IdentityCodec, deadline: float) -> grpc.Channel:
+def _channel(port: int, tokens: TokenDirectory, deadline: float) -> grpc.Channel:
     return open_channel(
         f"127.0.0.1:{port}",
-        tokens=TokenSource(identity, service_caller("casework")),
+        tokens=tokens.source("test"),
         services=[api.DESCRIPTOR.services_by_name["CalculationService"].full_name],
         default_deadline=deadline,
     )
 
 
 def test_the_server_binds_the_operation_and_the_deadline_the_caller_sent(server):
-    port, identity = server
-    with _channel(port, identity, deadline=3.0) as channel:
+    port, tokens = server
+    with _channel(port, tokens, deadline=3.0) as channel:
         answer = api_grpc.CalculationServiceStub(channel).GetRuleSet(
             api.GetRuleSetRequest(name="ruleSets/x")
         )
@@ -78,8 +82,8 @@ def test_the_server_binds_the_operation_and_the_deadline_the_caller_sent(server)
 
 
 def test_an_outbound_call_gets_no_more_time_than_the_call_being_served_has_left(server):
-    port, identity = server
-    with _channel(port, identity, deadline=5.0) as channel:
+    port, tokens = server
+    with _channel(port, tokens, deadline=5.0) as channel:
         stub = api_grpc.CalculationServiceStub(channel)
         with calls.serving("a-job", timeout=1.0):
             answer = stub.GetRuleSet(api.GetRuleSetRequest(name="ruleSets/x"))

@@ -14,25 +14,27 @@ from cms.calculation.v1 import calculation_service_pb2 as api
 from cms.calculation.v1 import calculation_service_pb2_grpc as api_grpc
 from cms.calculation.v1 import resources_pb2 as pb
 from cms.common.v1 import access_policy_pb2 as ap
+from cms_devkit.testing import local_issuer
 from cms_platform import access
 from cms_platform.grpc_errors import details_of, violated_fields
 from cms_platform.identity import (
     Caller,
-    IdentityCodec,
+    IdentityVerifier,
+    TrustedIssuer,
     client_caller,
     current_caller,
     service_caller,
     staff_caller,
 )
 from cms_platform.server import GrpcServer, ServiceRegistration
-from cms_platform.settings import DEV_SIGNING_KEY
 
 FULL_NAME = api.DESCRIPTOR.services_by_name["CalculationService"].full_name
-IDENTITY = IdentityCodec(DEV_SIGNING_KEY)
+ISSUER = local_issuer()
+IDENTITY = IdentityVerifier([TrustedIssuer.model_validate(ISSUER.trusted())], audience="test")
 
 
 def _as(caller: Caller) -> tuple[tuple[str, str]]:
-    return (("authorization", f"Bearer {IDENTITY.mint(caller)}"),)
+    return (("authorization", f"Bearer {ISSUER.mint(caller, audience='test')}"),)
 
 
 class _Servicer(api_grpc.CalculationServiceServicer):

@@ -136,20 +136,22 @@ def test_no_identity_is_unauthenticated(calculation):
     assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
 
 
-def test_forged_identity_is_unauthenticated(calculation):
-    from cms_platform.identity import IdentityCodec, staff_caller
+def test_forged_identity_is_unauthenticated(calculation, creds, tmp_path):
+    from cms_devkit.issuer import LocalIssuer
+    from cms_platform.identity import staff_caller
 
     _, stub = calculation
-    forged = IdentityCodec("some-other-key-that-is-long-enough-for-hs256").mint(
-        staff_caller("mallory")
-    )
-    with pytest.raises(grpc.RpcError) as err:
-        stub.PreviewCalculation(
-            api.PreviewCalculationRequest(input=calc_input()),
-            metadata=(("authorization", f"Bearer {forged}"),),
-            timeout=5,
-        )
-    assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
+    # The trusted issuer's name, another key; and a genuine token for another service.
+    forged = LocalIssuer.create(tmp_path).mint(staff_caller("mallory"), audience="calculation")
+    for metadata in (
+        (("authorization", f"Bearer {forged}"),),
+        creds.staff("mallory", audience="casework"),
+    ):
+        with pytest.raises(grpc.RpcError) as err:
+            stub.PreviewCalculation(
+                api.PreviewCalculationRequest(input=calc_input()), metadata=metadata, timeout=5
+            )
+        assert err.value.code() == grpc.StatusCode.UNAUTHENTICATED
 
 
 def test_no_qualifying_child_nights_out_of_range_and_unknown_codes_are_named(calculation, creds):

@@ -4,12 +4,17 @@ Enable with `pytest_plugins = ["cms_devkit.testing"]`. Backends:
 - database: `CMS_TEST_DATABASE=postgres` (default; a fresh database per test on 127.0.0.1:5432, or on a private
   server started for the session when nothing answers there) or `CMS_TEST_DATABASE=sqlite` (a file per test);
 - broker: KAFKA_BOOTSTRAP_SERVERS, else testcontainers when Docker answers, else Tansu on a free port.
+Identity: one local issuer per test process (cms_devkit.issuer); every service under test trusts it and gets its
+tokens for the services it calls, and `creds` mints callers' tokens with it.
 """
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -20,11 +25,12 @@ import pytest
 
 from cms_platform.clock import Clock, ManualClock
 from cms_platform.db import drop_database, ensure_database
-from cms_platform.identity import Caller, IdentityCodec, client_caller, service_caller, staff_caller
+from cms_platform.identity import Caller, client_caller, service_caller, staff_caller
 from cms_platform.service import CmsService
-from cms_platform.settings import DEV_SIGNING_KEY, ServiceSettings
+from cms_platform.settings import ServiceSettings
 
 from . import infra
+from .issuer import SERVICES, LocalIssuer
 
 START = dt.datetime(2026, 4, 6, 9, 0, tzinfo=dt.UTC)
 
@@ -122,40 +128,85 @@ def clock() -> ManualClock:
     return ManualClock(START)
 
 
+_issuer: LocalIssuer | None = None
+
+
+def local_issuer() -> LocalIssuer:
+    """This test process's issuer: its key pair in a temporary directory, removed at exit."""
+    global _issuer
+    if _issuer is None:
+        directory = Path(tempfile.mkdtemp(prefix="cms-test-issuer-"))
+        atexit.register(shutil.rmtree, directory, True)
+        _issuer = LocalIssuer.create(directory)
+    return _issuer
+
+
 @pytest.fixture(scope="session")
-def identity() -> IdentityCodec:
-    return IdentityCodec(DEV_SIGNING_KEY)
+def issuer() -> LocalIssuer:
+    return local_issuer()
 
 
 class Credentials:
-    """Metadata for calls as a given caller: `stub.Get(req, metadata=creds.staff())`."""
+    """Metadata for calls as a given caller: `stub.Get(req, metadata=creds.staff())`. The tokens name every
+    service as their audience, so a test's metadata works at any service, unless `audience=` says otherwise."""
 
-    def __init__(self, codec: IdentityCodec):
-        self.codec = codec
+    def __init__(self, issuer: LocalIssuer, *, ttl: float = 3600.0):
+        self.issuer = issuer
+        self.ttl = ttl
+        # A caller's token is reused while it has more than half its life left, as a real client would: one
+        # signature (and one verification at each service) instead of one per call.
+        self._minted: dict[tuple[Caller, str | tuple[str, ...]], tuple[str, float]] = {}
 
-    def of(self, caller: Caller) -> Metadata:
-        return (("authorization", f"Bearer {self.codec.mint(caller)}"),)
+    def of(self, caller: Caller, *, audience: str | tuple[str, ...] = SERVICES) -> Metadata:
+        import time
 
-    def staff(self, staff_id: str = "staff-1", role: str = "caseworker") -> Metadata:
-        return self.of(staff_caller(staff_id, role))
+        minted = self._minted.get((caller, audience))
+        if minted is None or time.monotonic() - minted[1] > self.ttl / 2:
+            minted = (self.issuer.mint(caller, audience=audience, ttl=self.ttl), time.monotonic())
+            self._minted[(caller, audience)] = minted
+        return (("authorization", f"Bearer {minted[0]}"),)
 
-    def service(self, name: str = "test-service") -> Metadata:
-        return self.of(service_caller(name))
+    def staff(
+        self,
+        staff_id: str = "staff-1",
+        role: str = "caseworker",
+        *,
+        audience: str | tuple[str, ...] = SERVICES,
+    ) -> Metadata:
+        return self.of(staff_caller(staff_id, role), audience=audience)
 
-    def client(self, client_id: str) -> Metadata:
-        return self.of(client_caller(client_id))
+    def service(
+        self, name: str = "test-service", *, audience: str | tuple[str, ...] = SERVICES
+    ) -> Metadata:
+        return self.of(service_caller(name), audience=audience)
+
+    def client(self, client_id: str, *, audience: str | tuple[str, ...] = SERVICES) -> Metadata:
+        return self.of(client_caller(client_id), audience=audience)
 
 
 @pytest.fixture(scope="session")
-def creds(identity: IdentityCodec) -> Credentials:
-    return Credentials(identity)
+def creds(issuer: LocalIssuer) -> Credentials:
+    return Credentials(issuer)
 
 
 def service_settings(
-    settings_class: type[S], *, database_url: str, kafka: str | None = None, **overrides: Any
+    settings_class: type[S],
+    *,
+    database_url: str,
+    kafka: str | None = None,
+    calls: tuple[str, ...] = (),
+    **overrides: Any,
 ) -> S:
-    """Settings for a service under test: loopback, port 0, the test key, fast Kafka group joins."""
+    """Settings for a service under test: loopback, port 0, the test issuer (and the service's tokens for the
+    services it `calls`), fast Kafka group joins."""
+    issuer = local_issuer()
+    token_dir = None
+    if calls:
+        token_dir = Path(tempfile.mkdtemp(prefix="tokens-", dir=issuer.directory))
+        issuer.write_service_tokens(settings_class.service_name, token_dir, calls)
     values: dict[str, Any] = dict(
+        identity_issuers=[issuer.trusted()],
+        identity_token_dir=token_dir,
         environment="test",
         grpc_host="127.0.0.1",
         grpc_port=0,
@@ -189,6 +240,7 @@ def start_service(database_url: Callable[[str], str], clock: ManualClock) -> Ite
             service_class.settings_class,
             database_url=database_url(db_name or service_class.name),
             kafka=kafka,
+            calls=service_class.calls,
             **overrides,
         )
         service = service_class(settings, clock=service_clock or clock)

@@ -26,7 +26,7 @@ from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import filters, server_interceptor
 
 from . import access, calls, errors, grpc_errors
-from .identity import IdentityCodec, bind_caller, current_caller, reset_caller
+from .identity import IdentityVerifier, bind_caller, current_caller, reset_caller
 from .metrics import RPC_DURATION, RPC_HANDLED
 from .validation import request_violations
 
@@ -74,7 +74,7 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
         self,
         *,
         service: str,
-        identity: IdentityCodec,
+        identity: IdentityVerifier,
         guards: dict[str, Callable[[str, Any], None]],
         policies: dict[str, access.Policy],
         refused: dict[str, Callable[[str, Message | None], None]] | None = None,
@@ -287,7 +287,7 @@ class GrpcServer:
         *,
         service: str,
         registrations: list[ServiceRegistration],
-        identity: IdentityCodec,
+        identity: IdentityVerifier,
         host: str = "0.0.0.0",
         port: int = 0,
         max_workers: int = 16,

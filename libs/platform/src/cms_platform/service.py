@@ -22,7 +22,7 @@ from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from .clock import Clock, SystemClock
 from .consumer import IdempotentConsumer, Subscription
 from .db import make_engine, make_sessionmaker
-from .identity import IdentityCodec, TokenSource, service_caller
+from .identity import IdentityVerifier, TokenDirectory
 from .logs import configure_logging
 from .metrics import serve_metrics
 from .migrations import upgrade
@@ -85,17 +85,20 @@ class CmsService(abc.ABC):
     topics: tuple[str, ...] = ()
     # Package dir holding this service's Alembic revisions.
     migrations_dir: Path | None = None
+    # The services this one calls: it needs a token for each of their audiences in `identity_token_dir`.
+    calls: tuple[str, ...] = ()
 
     def __init__(self, settings: ServiceSettings, *, clock: Clock | None = None):
         self.settings = settings
         self.clock: Clock = clock or SystemClock(dt.timedelta(days=settings.clock_offset_days))
-        self.identity = IdentityCodec(
-            settings.identity_signing_key.get_secret_value(),
-            algorithm=settings.identity_algorithm,
-            ttl_seconds=settings.identity_token_ttl_seconds,
+        # Who may call: tokens from the trusted issuers, for this service's audience.
+        self.identity = IdentityVerifier(
+            settings.identity_issuers,
+            audience=settings.audience,
+            leeway_seconds=settings.identity_leeway_seconds,
         )
-        # How this service identifies itself when it calls others.
-        self.tokens = TokenSource(self.identity, service_caller(self.name))
+        # How this service identifies itself when it calls others: a token per audience, rotated by the platform.
+        self.tokens = TokenDirectory(settings.identity_token_dir)
         self.engine = make_engine(settings.effective_database_url)
         self.sessions = make_sessionmaker(self.engine)
         self.server: GrpcServer | None = None
@@ -126,6 +129,17 @@ class CmsService(abc.ABC):
         if migrate:
             self.migrate()
         s = self.settings
+        if not s.identity_issuers:
+            log.warning(
+                "no identity issuers configured: every call will be refused UNAUTHENTICATED"
+            )
+        missing = self.tokens.missing(self.calls)
+        if missing:
+            log.warning(
+                "no identity token for some services this one calls",
+                audiences=missing,
+                token_dir=str(s.identity_token_dir),
+            )
         self.server = GrpcServer(
             service=self.name,
             registrations=self.registrations(),

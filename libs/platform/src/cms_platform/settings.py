@@ -9,10 +9,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import ClassVar, Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_SIGNING_KEY = "cms-development-signing-key-not-for-production"
+from .identity import TrustedIssuer
 
 
 class ServiceSettings(BaseSettings):
@@ -41,9 +41,16 @@ class ServiceSettings(BaseSettings):
     consumer_session_timeout_ms: int = 10_000
     consumer_heartbeat_interval_ms: int = 3_000
     outbox_poll_interval_seconds: float = 0.2
-    identity_signing_key: SecretStr = SecretStr(DEV_SIGNING_KEY)
-    identity_algorithm: Literal["HS256", "HS384", "HS512"] = "HS256"
-    identity_token_ttl_seconds: int = 300
+    # The issuers whose tokens this service accepts (JSON in the env: a list of cms_platform.identity.TrustedIssuer),
+    # e.g. the cluster's ServiceAccount issuer for services and the OIDC provider for staff and clients.
+    identity_issuers: tuple[TrustedIssuer, ...] = ()
+    # What a token must name in `aud` to be accepted here; unset means the service's name ("casework", ...).
+    identity_audience: str | None = None
+    # Clock skew tolerated on `exp`, `nbf` and `iat`.
+    identity_leeway_seconds: float = Field(default=30.0, ge=0, le=300)
+    # This service's own tokens for the services it calls: `<dir>/<audience>`, one file per audience (projected
+    # ServiceAccount tokens on Kubernetes); re-read when they change.
+    identity_token_dir: Path | None = None
     log_level: str = "INFO"
     log_format: Literal["json", "console"] = "json"
     shutdown_grace_seconds: float = 10.0
@@ -51,13 +58,15 @@ class ServiceSettings(BaseSettings):
     clock_offset_days: int = 0
 
     @model_validator(mode="after")
-    def _production_needs_real_key(self) -> ServiceSettings:
-        if (
-            self.environment == "production"
-            and self.identity_signing_key.get_secret_value() == DEV_SIGNING_KEY
-        ):
-            raise ValueError("identity_signing_key must be set in production")
+    def _production_needs_issuers(self) -> ServiceSettings:
+        if self.environment == "production" and not self.identity_issuers:
+            raise ValueError("identity_issuers must name the trusted issuers in production")
         return self
+
+    @property
+    def audience(self) -> str:
+        """The audience this service's callers' tokens must name."""
+        return self.identity_audience or self.service_name
 
     @property
     def port(self) -> int:

@@ -27,6 +27,7 @@ class CaseworkService(CmsService):
     settings_class = CaseworkSettings
     topics = (topic_of(ev.CaseCreated),)
     migrations_dir = Path(__file__).parent / "migrations"
+    calls = downstream.TARGETS
 
     settings: CaseworkSettings
 

@@ -20,7 +20,7 @@ from cms.dwp.v1 import dwp_service_pb2, dwp_service_pb2_grpc
 from cms.hmrc.v1 import hmrc_service_pb2, hmrc_service_pb2_grpc
 from cms_platform.clients import open_channel
 from cms_platform.errors import DomainError, FailedPrecondition, PreconditionViolation, Unavailable
-from cms_platform.identity import TokenSource
+from cms_platform.identity import TokenDirectory
 
 Req = TypeVar("Req", bound=Message)
 Resp = TypeVar("Resp", bound=Message)
@@ -35,6 +35,11 @@ _TRANSIENT = frozenset(
         grpc.StatusCode.UNKNOWN,
     }
 )
+
+
+# The services casework calls, by the audience each one's tokens must name (the service's name).
+CALCULATION, HMRC, DWP, CRA = "calculation", "hmrc-gateway", "dwp-gateway", "cra-gateway"
+TARGETS = (CALCULATION, HMRC, DWP, CRA)
 
 
 @dataclass
@@ -58,19 +63,27 @@ def connect(
     hmrc_address: str,
     dwp_address: str,
     cra_address: str,
-    tokens: TokenSource,
+    tokens: TokenDirectory,
     deadline: float,
 ) -> Downstream:
-    """Channels with `deadline` as their default (the platform lowers it to what the call being served has left)."""
+    """Channels with `deadline` as their default (the platform lowers it to what the call being served has left),
+    each sending casework's token for that service's audience."""
 
-    def channel(address: str, file: FileDescriptor, service: str) -> grpc.Channel:
+    def channel(address: str, file: FileDescriptor, service: str, audience: str) -> grpc.Channel:
         full_name = file.services_by_name[service].full_name
-        return open_channel(address, tokens=tokens, default_deadline=deadline, services=[full_name])
+        return open_channel(
+            address,
+            tokens=tokens.source(audience),
+            default_deadline=deadline,
+            services=[full_name],
+        )
 
-    calc = channel(calculation_address, calculation_service_pb2.DESCRIPTOR, "CalculationService")
-    hmrc = channel(hmrc_address, hmrc_service_pb2.DESCRIPTOR, "HmrcGatewayService")
-    dwp = channel(dwp_address, dwp_service_pb2.DESCRIPTOR, "DwpGatewayService")
-    cra = channel(cra_address, cra_service_pb2.DESCRIPTOR, "CraGatewayService")
+    calc = channel(
+        calculation_address, calculation_service_pb2.DESCRIPTOR, "CalculationService", CALCULATION
+    )
+    hmrc = channel(hmrc_address, hmrc_service_pb2.DESCRIPTOR, "HmrcGatewayService", HMRC)
+    dwp = channel(dwp_address, dwp_service_pb2.DESCRIPTOR, "DwpGatewayService", DWP)
+    cra = channel(cra_address, cra_service_pb2.DESCRIPTOR, "CraGatewayService", CRA)
     return Downstream(
         calculation=calculation_service_pb2_grpc.CalculationServiceStub(calc),
         hmrc=hmrc_service_pb2_grpc.HmrcGatewayServiceStub(hmrc),
