@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import datetime as dt
 import itertools
 import math
 import os
@@ -47,8 +48,8 @@ from cms.calculation.v1 import resources_pb2 as calc_pb
 from cms.casework.v1 import casework_service_pb2 as case_api
 from cms.casework.v1 import casework_service_pb2_grpc as case_grpc
 from cms.casework.v1 import resources_pb2 as case_pb
-from cms.common.v1 import types_pb2 as common
 from cms_devkit import infra
+from cms_devkit.families import families
 from cms_devkit.issuer import SERVICES as AUDIENCES
 from cms_devkit.issuer import LocalIssuer
 from cms_platform import db
@@ -89,6 +90,8 @@ QUICK = Plan(
 )
 
 EMPTY_TIMEOUT = 5.0  # seconds; every call passes a deadline
+# The services run on the wall clock; the families are chosen as of the same day.
+BENCH_DAY = dt.date.today()
 CREATE_CASE_TIMEOUT = 5.0  # CreateCase's documented deadline
 CALCULATE_TIMEOUT = 15.0  # CalculateCase's documented deadline
 
@@ -333,38 +336,6 @@ def preview_input() -> calc_pb.CalculationInput:
     )
 
 
-def person(
-    nino: str, forenames: str, surname: str, y: int, m: int, d: int
-) -> common.PersonIdentity:
-    return common.PersonIdentity(
-        nino=nino,
-        name=common.PersonName(forenames=forenames, surname=surname),
-        date_of_birth=date_pb2.Date(year=y, month=m, day=d),
-    )
-
-
-def create_case_request() -> case_api.CreateCaseRequest:
-    # Alex Turner and Bethan Morgan are fixtures of the synthetic population (cms_simulation.population), so HMRC matches Alex.
-    return case_api.CreateCaseRequest(
-        request_id=str(uuid.uuid4()),
-        paying_parent=case_pb.Client(identity=person("AA123456A", "Alex", "Turner", 1985, 3, 14)),
-        receiving_parent=case_pb.Client(
-            identity=person("AB234567B", "Bethan", "Morgan", 1979, 11, 2)
-        ),
-        qualifying_children=[
-            case_pb.QualifyingChild(
-                name=common.PersonName(forenames="Amy", surname="Morgan"),
-                date_of_birth=date_pb2.Date(year=2015, month=7, day=1),
-            ),
-            case_pb.QualifyingChild(
-                name=common.PersonName(forenames="Ben", surname="Morgan"),
-                date_of_birth=date_pb2.Date(year=2018, month=2, day=9),
-            ),
-        ],
-        payment_frequency=common.PAYMENT_FREQUENCY_MONTHLY,
-    )
-
-
 def run_benchmarks(stack: Stack, plan: Plan, metadata) -> list[Result]:
     results: list[Result] = []
     calc_channel = grpc.insecure_channel(stack.addresses["calculation"])
@@ -414,10 +385,12 @@ def run_benchmarks(stack: Stack, plan: Plan, metadata) -> list[Result]:
         n_cases = 2 * (plan.skeleton_calls + plan.skeleton_warmup) + 1
         names: list[str | None] = [None] * n_cases
 
+        # One family per case: casework keeps one open case per pair of parents.
+        family = families(on=BENCH_DAY, plain=True)
+        requests = [next(family).create_case_request() for _ in range(n_cases)]
+
         def create(i: int) -> None:
-            created = case.CreateCase(
-                create_case_request(), metadata=metadata, timeout=CREATE_CASE_TIMEOUT
-            )
+            created = case.CreateCase(requests[i], metadata=metadata, timeout=CREATE_CASE_TIMEOUT)
             if created.state != case_pb.CASE_STATE_APPLICATION:
                 raise AssertionError(f"CreateCase returned state {created.state}")
             names[i] = created.name

@@ -33,6 +33,7 @@ from cms.common.v1 import types_pb2 as common
 from cms.dwp.v1 import dwp_scenario_service_pb2 as dwp_api
 from cms.dwp.v1 import dwp_scenario_service_pb2_grpc as dwp_grpc
 from cms.dwp.v1 import resources_pb2 as dwp_pb
+from cms_devkit.families import families
 from cms_devkit.issuer import SERVICES as AUDIENCES
 from cms_devkit.issuer import LocalIssuer
 from cms_platform.grpc_errors import details_of
@@ -172,81 +173,13 @@ def rid() -> str:
 # ---- the family ----------------------------------------------------------------------------------------------------
 
 
-def families(start: int | None, today: dt.date):
-    """(index, CreateCaseRequest, payer) for separated families: a receiving parent with Child Benefit for children
-    under 15, a paying parent in PAYE employment earning enough for the basic rate, on no benefit, not self-employed,
-    with an HMRC figure for an ended tax year."""
+def family_stream(start: int | None, today: dt.date):
+    """The simplest separated families (cms_devkit.families, plain), from a random point unless `start` is given."""
     from cms_simulation.population import Population
-    from cms_simulation.population.dwp import live_awards
-    from cms_simulation.population.hmrc import latest_available_tax_year
 
     population = Population()
-    households = (
-        population.size // 3
-    )  # a receiving parent is the first of a household's three indexes
-    index = (random.randrange(population.size) if start is None else start) // 3 * 3
-    for _ in range(households):
-        index %= households * 3
-        receiver = population.person_at(index)
-        at = index
-        index += 3
-        if (
-            not receiver.child_benefit
-            or not receiver.other_parent_nino
-            or receiver.date_of_death
-            or receiver.restricted
-        ):
-            continue
-        children = [
-            c
-            for c in receiver.child_benefit.children
-            if c.end_date is None and (today - c.date_of_birth).days < 15 * 365
-        ]
-        payer = population.person(receiver.other_parent_nino)
-        if (
-            not children
-            or payer is None
-            or payer.date_of_death
-            or payer.self_employed
-            or payer.restricted
-            or payer.quirks
-            or receiver.quirks
-            or live_awards(payer, today)
-        ):
-            continue
-        live = [e for e in payer.employments if e.end_date is None]
-        if not live or sum(e.annual_pay_on(today) for e in live) < 18_000_00:
-            continue
-        if latest_available_tax_year(payer, today) is None:
-            continue  # HMRC holds no ended tax year for them yet: the story needs its figure
-
-        def client(p) -> pb.Client:
-            return pb.Client(
-                identity=common.PersonIdentity(
-                    nino=p.nino,
-                    name=common.PersonName(forenames=p.forenames, surname=p.surname),
-                    date_of_birth=pb_date(p.date_of_birth),
-                )
-            )
-
-        yield (
-            at,
-            api.CreateCaseRequest(
-                request_id=rid(),
-                paying_parent=client(payer),
-                receiving_parent=client(receiver),
-                qualifying_children=[
-                    pb.QualifyingChild(
-                        name=common.PersonName(forenames=c.forenames, surname=c.surname),
-                        date_of_birth=pb_date(c.date_of_birth),
-                        child_reference_number=c.child_reference_number,
-                    )
-                    for c in children
-                ],
-                payment_frequency=common.PAYMENT_FREQUENCY_MONTHLY,
-            ),
-            payer,
-        )
+    at = random.randrange(population.size) if start is None else start
+    return families(on=today, start=at, plain=True, population=population)
 
 
 # ---- the story -----------------------------------------------------------------------------------------------------
@@ -434,7 +367,12 @@ class Demo:
     def application(self) -> None:
         self.step = "1. An application"
         step(1, "An application: a receiving parent applies for the children of a separated family")
-        for attempt, (index, request, payer) in enumerate(families(self.start, self.today)):
+        for attempt, candidate in enumerate(family_stream(self.start, self.today)):
+            index, request, payer = (
+                candidate.index,
+                candidate.create_case_request(),
+                candidate.payer,
+            )
             expect(
                 attempt < 50,
                 "50 families in a row already have a case: is this the same stack for ever?",

@@ -43,65 +43,12 @@ def create_case_request(**kw) -> api.CreateCaseRequest:
 
 
 def generated_families(count: int, *, start: int = 0, on=None):
-    """CreateCaseRequests for `count` separated families of the shared synthetic population (a receiving parent with
-    Child Benefit for children under 15 and an employed paying parent): every gateway knows them consistently."""
+    """CreateCaseRequests for `count` separated families of the shared synthetic population
+    (cms_devkit.families): every gateway knows them consistently."""
     import datetime as dt
+    import itertools
 
-    from cms_simulation.population import Population
+    from cms_devkit.families import families
 
-    population = Population()
-    on = on or dt.date(2026, 4, 6)
-    index = start - start % 3
-    while count > 0:
-        receiver = population.person_at(index)
-        index += 3
-        payer = (
-            population.person(receiver.other_parent_nino) if receiver.other_parent_nino else None
-        )
-        if (
-            not receiver.child_benefit
-            or payer is None
-            or payer.date_of_death
-            or receiver.date_of_death
-        ):
-            continue
-        children = [
-            c
-            for c in receiver.child_benefit.children
-            if c.end_date is None and (on - c.date_of_birth).days < 15 * 365
-        ]
-        if not children or not any(e.end_date is None for e in payer.employments):
-            continue
-        count -= 1
-        born = payer.date_of_birth
-        yield api.CreateCaseRequest(
-            request_id=str(uuid.uuid4()),
-            paying_parent=pb.Client(
-                identity=person(
-                    payer.nino, payer.forenames, payer.surname, born.year, born.month, born.day
-                )
-            ),
-            receiving_parent=pb.Client(
-                identity=person(
-                    receiver.nino,
-                    receiver.forenames,
-                    receiver.surname,
-                    receiver.date_of_birth.year,
-                    receiver.date_of_birth.month,
-                    receiver.date_of_birth.day,
-                )
-            ),
-            qualifying_children=[
-                pb.QualifyingChild(
-                    name=common.PersonName(forenames=c.forenames, surname=c.surname),
-                    date_of_birth=date_pb2.Date(
-                        year=c.date_of_birth.year,
-                        month=c.date_of_birth.month,
-                        day=c.date_of_birth.day,
-                    ),
-                    child_reference_number=c.child_reference_number,
-                )
-                for c in children
-            ],
-            payment_frequency=common.PAYMENT_FREQUENCY_MONTHLY,
-        )
+    for family in itertools.islice(families(on=on or dt.date(2026, 4, 6), start=start), count):
+        yield family.create_case_request()
