@@ -3,7 +3,8 @@
 One object owns the servicers, the interceptor chain, health and reflection, `start()` and `stop(grace)`.
 The CMS interceptor does, for every RPC except health and reflection:
 correlation id → caller identity (UNAUTHENTICATED) → the RPC's access policy from the contract (PERMISSION_DENIED,
-cms_platform.access) → generic request validation (INVALID_ARGUMENT with field violations) → the servicer → domain
+cms_platform.access) → a request that could not be decoded (INVALID_ARGUMENT) → generic request validation and the
+contract's field limits (INVALID_ARGUMENT with field violations, cms_platform.validation) → the servicer → domain
 errors mapped to rich statuses → one structured log line and metrics. A server whose services leave an RPC without
 an access policy does not start.
 """
@@ -36,6 +37,7 @@ CORRELATION_ID_KEY = "x-correlation-id"
 LIVENESS = "liveness"
 READINESS = "readiness"
 _UNAUTHENTICATED_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
+MAX_RECEIVE_MESSAGE_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -60,6 +62,38 @@ class ServiceRegistration:
 Metadata = Sequence[tuple[str, Any]] | None
 Bound = list[tuple[Callable[[Any], None], Any]]
 Behaviour = Callable[[Any, grpc.ServicerContext], Any]
+
+
+class Undecodable:
+    """Stands for a request message whose bytes did not decode. The platform decodes requests itself (grpcio would
+    answer INTERNAL before anything else ran), so a caller is authenticated and authorised first and then told
+    INVALID_ARGUMENT."""
+
+    __slots__ = ("message_type",)
+
+    def __init__(self, message_type: str):
+        self.message_type = message_type
+
+    def refusal(self, field: str = "") -> errors.InvalidArgument:
+        return errors.InvalidArgument.field(
+            field, f"is not a valid {self.message_type} message (the bytes do not decode)"
+        )
+
+
+def lenient(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    """`deserializer`, answering an Undecodable instead of raising."""
+    if deserializer is None:
+        return None
+    message_type = getattr(getattr(deserializer, "__self__", None), "DESCRIPTOR", None)
+    name = message_type.name if message_type is not None else "request"
+
+    def decode(data: bytes) -> Any:
+        try:
+            return deserializer(data)
+        except Exception:  # noqa: BLE001 - DecodeError, or whatever malformed bytes make the decoder raise
+            return Undecodable(name)
+
+    return decode
 
 
 def _metadata_value(metadata: Metadata, key: str) -> str | None:
@@ -98,28 +132,29 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
         if handler is None or method.startswith(_UNAUTHENTICATED_PREFIXES):
             return handler
         metadata = handler_call_details.invocation_metadata
+        decode = lenient(handler.request_deserializer)
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
                 self._wrap_unary(handler.unary_unary, method, metadata),
-                handler.request_deserializer,
+                decode,
                 handler.response_serializer,
             )
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
                 self._wrap_stream(handler.unary_stream, method, metadata, request_streaming=False),
-                handler.request_deserializer,
+                decode,
                 handler.response_serializer,
             )
         if handler.stream_unary:
             return grpc.stream_unary_rpc_method_handler(
                 self._wrap_unary(handler.stream_unary, method, metadata, request_streaming=True),
-                handler.request_deserializer,
+                decode,
                 handler.response_serializer,
             )
         assert handler.stream_stream is not None  # the last of the four kinds
         return grpc.stream_stream_rpc_method_handler(
             self._wrap_stream(handler.stream_stream, method, metadata, request_streaming=True),
-            handler.request_deserializer,
+            decode,
             handler.response_serializer,
         )
 
@@ -163,6 +198,8 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
             guard(method.rsplit("/", 1)[1], request)
 
     def _validated(self, request: Message, method: str) -> Message:
+        if isinstance(request, Undecodable):
+            raise request.refusal()
         self._guard(method, request)
         violations = request_violations(request)
         if violations:
@@ -175,6 +212,10 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
         skip = method in self._item_validated
 
         def check(i: int, request: Message) -> Message:
+            if isinstance(
+                request, Undecodable
+            ):  # even on an item-validated stream: there is no item to answer
+                raise request.refusal(f"[{i}]")
             self._guard(method, request)
             violations = [] if skip else request_violations(request)
             if violations:
@@ -232,7 +273,7 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
             bound: Bound = []
             try:
                 cid = self._begin(method, metadata, context, bound)
-                self._authorise(method, None if request_streaming else request)
+                self._authorise(method, None if request_streaming else _decoded(request))
                 request = (
                     self._validated_stream(request, method)
                     if request_streaming
@@ -259,7 +300,7 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
             bound: Bound = []
             try:
                 cid = self._begin(method, metadata, context, bound)
-                self._authorise(method, None if request_streaming else request)
+                self._authorise(method, None if request_streaming else _decoded(request))
                 request = (
                     self._validated_stream(request, method)
                     if request_streaming
@@ -277,6 +318,10 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
                 self._end(method, started, self._code_after(context, code), bound)
 
         return wrapped
+
+
+def _decoded(request: Any) -> Message | None:
+    return None if isinstance(request, Undecodable) else request
 
 
 class GrpcServer:
@@ -326,7 +371,8 @@ class GrpcServer:
                 ),
             ],
             options=[
-                ("grpc.max_receive_message_length", 16 * 1024 * 1024),
+                # The largest valid request (a full bulk batch) is well under 1 MB; more is RESOURCE_EXHAUSTED.
+                ("grpc.max_receive_message_length", MAX_RECEIVE_MESSAGE_BYTES),
                 ("grpc.so_reuseport", 0),
             ],
         )

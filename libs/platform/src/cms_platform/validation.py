@@ -69,7 +69,9 @@ class Rule:
 
 def file_defaults(file: _d.FileDescriptor) -> fl.DefaultLimits | None:
     options = file.GetOptions()
-    return options.Extensions[fl.default_limits] if options.HasExtension(fl.default_limits) else None
+    return (
+        options.Extensions[fl.default_limits] if options.HasExtension(fl.default_limits) else None
+    )
 
 
 def limits_of(field: _d.FieldDescriptor) -> fl.FieldLimits:
@@ -208,13 +210,14 @@ def _walk_message(
 
 
 def request_violations(request: Message, *, required: bool = True) -> list[FieldViolation]:
-    """Every violation of the contract's rules in `request`. `required=False` leaves out the required-field checks
-    (for items whose service reports missing fields itself, e.g. BulkCalculate's) and keeps the rest."""
+    """Every violation of the contract's rules in `request`. `required=False` leaves out the required-field and
+    request-id checks (for items whose service reports those itself, e.g. BulkCalculate's) and keeps the limits."""
     violations: list[FieldViolation] = []
     _walk(request, "", violations, required)
     fields = request.DESCRIPTOR.fields_by_name
     if (
-        "request_id" in fields
+        required
+        and "request_id" in fields
         and fields["request_id"].type == _d.FieldDescriptor.TYPE_STRING
         and (request_id := getattr(request, "request_id", ""))
     ):
