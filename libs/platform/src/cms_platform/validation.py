@@ -80,7 +80,8 @@ def limits_of(field: _d.FieldDescriptor) -> fl.FieldLimits:
 
 @functools.cache
 def rule(field: _d.FieldDescriptor) -> Rule:
-    defaults = file_defaults(field.containing_type.file) or FALLBACK
+    owner = field.containing_type  # the message declaring the field: its file's defaults apply
+    defaults = (file_defaults(owner.file) if owner is not None else None) or FALLBACK
     own = limits_of(field)
     date = field.message_type is not None and field.message_type.full_name == _DATE
     enum = field.enum_type
