@@ -1,6 +1,8 @@
 """The server's access check (cms_platform.server with cms_platform.access), through a real gRPC server on port 0: it
 refuses to start when a served method declares no policy, and refuses a caller the policy does not name before the
-request is validated or the servicer runs, telling the registration's hook."""
+request is validated or the servicer runs, telling the registration's hook; requests that do not decode, break the
+contract's limits or overrun a client stream's message count are INVALID_ARGUMENT after that, and a message past the
+server's receive limit is RESOURCE_EXHAUSTED."""
 
 from __future__ import annotations
 
@@ -16,6 +18,7 @@ from cms.calculation.v1 import calculation_service_pb2 as api
 from cms.calculation.v1 import calculation_service_pb2_grpc as api_grpc
 from cms.calculation.v1 import resources_pb2 as pb
 from cms.common.v1 import access_policy_pb2 as ap
+from cms.common.v1 import field_limits_pb2 as fl
 from cms_devkit.testing import local_issuer
 from cms_platform import access
 from cms_platform.grpc_errors import details_of, violated_fields
@@ -177,6 +180,8 @@ def test_a_server_with_a_method_without_a_policy_does_not_start():
 
 
 class _Streaming(_Servicer):
+    item_validated = False
+
     def BulkCalculate(self, request_iterator, context):
         for request in request_iterator:
             self.ran.append("BulkCalculate")
@@ -191,6 +196,7 @@ class _Streaming(_Servicer):
 def raw(request) -> Iterator[tuple[grpc.Channel, _Streaming, list]]:
     """A server whose stream is checked message by message or (like calculation's) item by item by the servicer."""
     servicer, told = _Streaming(), []
+    servicer.item_validated = bool(request.param)
     server = GrpcServer(
         service="test",
         registrations=[
@@ -248,8 +254,8 @@ def test_bytes_that_do_not_decode_are_invalid_argument_after_identity_and_policy
     assert servicer.ran == []
 
 
-def test_a_message_that_does_not_decode_mid_stream_ends_the_stream_with_invalid_argument(raw):
-    channel, servicer, _ = raw
+def _valid_batch() -> api.BulkCalculateRequest:
+    """A one-item what-if batch the generic validation accepts."""
     item = api.BulkCalculateItem(
         request_id=str(uuid.UUID(int=1)), case_reference="C1", what_if=True
     )
@@ -257,19 +263,25 @@ def test_a_message_that_does_not_decode_mid_stream_ends_the_stream_with_invalid_
     item.input.service_type = pb.SERVICE_TYPE_DIRECT_PAY
     item.input.paying_parent_income.hmrc_gross_annual_income_pence = 31_200_00
     item.input.qualifying_children.add(child_reference="child-1", receiving_parent_reference="rp-1")
-    assert not request_violations(api.BulkCalculateRequest(items=[item]))
-    good = api.BulkCalculateRequest(items=[item]).SerializeToString()
+    batch = api.BulkCalculateRequest(items=[item])
+    assert not request_violations(batch)
+    return batch
+
+
+def test_a_message_that_does_not_decode_mid_stream_ends_the_stream_with_invalid_argument(raw):
+    channel, servicer, _ = raw
+    good = _valid_batch()
     answers = []
     with pytest.raises(grpc.RpcError) as err:
         for answer in channel.stream_stream(
             f"/{FULL_NAME}/BulkCalculate",
             request_serializer=lambda b: b,
             response_deserializer=api.BulkCalculateResponse.FromString,
-        )(iter([good, GARBAGE]), metadata=CASEWORK, timeout=10):
+        )(iter([good.SerializeToString(), GARBAGE]), metadata=CASEWORK, timeout=10):
             answers.append(answer)
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert violated_fields(err.value) == ["[1]"]
-    assert [a.results[0].request_id for a in answers] == [item.request_id]
+    assert [a.results[0].request_id for a in answers] == [good.items[0].request_id]
 
 
 def test_limits_are_invalid_argument_naming_field_and_limit_and_oversized_messages_resource_exhausted(
@@ -286,3 +298,19 @@ def test_limits_are_invalid_argument_naming_field_and_limit_and_oversized_messag
         stub.GetRuleSet(api.GetRuleSetRequest(name="r" * 5_000_000), metadata=CASEWORK, timeout=10)
     assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
     assert servicer.ran == []
+
+
+def test_a_client_stream_past_its_declared_message_count_is_refused(raw):
+    channel, servicer, _ = raw
+    stub = api_grpc.CalculationServiceStub(channel)
+    method = descriptor_pool.Default().FindMethodByName(f"{FULL_NAME}.BulkCalculate")
+    assert method.GetOptions().Extensions[fl.stream_limits].max_messages == 2000
+    answers = []
+    with pytest.raises(grpc.RpcError) as err:
+        for answer in stub.BulkCalculate(
+            iter([_valid_batch()] * 2001), metadata=CASEWORK, timeout=30
+        ):
+            answers.append(answer)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert violated_fields(err.value) == ["[2000]"]
+    assert len(answers) == len(servicer.ran) == 2000

@@ -16,7 +16,7 @@ from cms.casework.v1 import casework_service_pb2 as api
 from cms.common.v1 import field_limits_pb2 as fl
 from cms.common.v1 import types_pb2 as common
 from cms_platform import access
-from cms_platform.validation import file_defaults, limits_of, request_violations
+from cms_platform.validation import file_defaults, limits_of, request_violations, stream_limits
 
 
 def test_required_fields_are_named_by_path():
@@ -242,3 +242,12 @@ def test_every_money_field_in_a_request_is_bounded_to_a_billion_pounds():
         or limits_of(f).min < -100_000_000_000
     ]
     assert not unbounded
+
+
+def test_every_client_stream_declares_how_many_messages_a_call_may_carry():
+    streams = [m for s in access.contract_services() for m in s.methods if m.client_streaming]
+    assert streams
+    declared = stream_limits(access.contract_services())
+    assert sorted(f"/{m.containing_service.full_name}/{m.name}" for m in streams) == sorted(
+        declared
+    )

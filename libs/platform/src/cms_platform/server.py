@@ -29,7 +29,7 @@ from opentelemetry.instrumentation.grpc import filters, server_interceptor
 from . import access, calls, errors, grpc_errors
 from .identity import IdentityVerifier, bind_caller, current_caller, reset_caller
 from .metrics import RPC_DURATION, RPC_HANDLED
-from .validation import request_violations
+from .validation import request_violations, stream_limits
 
 log = structlog.get_logger("cms.grpc")
 
@@ -113,12 +113,14 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
         policies: dict[str, access.Policy],
         refused: dict[str, Callable[[str, Message | None], None]] | None = None,
         item_validated: frozenset[str] = frozenset(),
+        stream_limits: dict[str, int] | None = None,
     ):
         self._service = service
         self._guards = guards
         self._policies = policies
         self._refused = refused or {}
         self._item_validated = item_validated
+        self._stream_limits = stream_limits or {}
         self._domain = grpc_errors.error_domain(service)
         self._identity = identity
 
@@ -210,8 +212,13 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
         """Checks each streamed request as it is read; the first one eagerly, so a bad stream is refused
         before the servicer starts (even one whose behaviour is not implemented yet)."""
         skip = method in self._item_validated
+        most = self._stream_limits.get(method)
 
         def check(i: int, request: Message) -> Message:
+            if most is not None and i >= most:
+                raise errors.InvalidArgument.field(
+                    f"[{i}]", f"is past the {most} messages one call may carry: start another call"
+                )
             if isinstance(
                 request, Undecodable
             ):  # even on an item-validated stream: there is no item to answer
@@ -342,9 +349,10 @@ class GrpcServer:
         self._address = f"{host}:{port}"
         self.health = health.HealthServicer()
         # Every served method's access policy, read once from the contracts; one missing stops us here.
-        policies = access.policies(
+        descriptors = [
             descriptor_pool.Default().FindServiceByName(r.full_name) for r in registrations
-        )
+        ]
+        policies = access.policies(descriptors)
         self._server = grpc.server(
             futures.ThreadPoolExecutor(
                 max_workers=max_workers, thread_name_prefix=f"{service}-rpc"
@@ -368,6 +376,7 @@ class GrpcServer:
                     item_validated=frozenset(
                         f"/{r.full_name}/{m}" for r in registrations for m in r.item_validated
                     ),
+                    stream_limits=stream_limits(descriptors),
                 ),
             ],
             options=[

@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from google.api import field_behavior_pb2
@@ -231,3 +232,17 @@ def request_violations(request: Message, *, required: bool = True) -> list[Field
                 )
             )
     return violations
+
+
+def stream_limits(services: Iterable[_d.ServiceDescriptor]) -> dict[str, int]:
+    """{"/package.Service/Method": most messages a call carries} for the client-streaming methods that declare
+    `(cms.common.v1.stream_limits)`."""
+    out = {}
+    for service in services:
+        for method in service.methods:
+            options = method.GetOptions()
+            if method.client_streaming and options.HasExtension(fl.stream_limits):
+                limit = options.Extensions[fl.stream_limits].max_messages
+                if limit:
+                    out[f"/{service.full_name}/{method.name}"] = limit
+    return out

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n cms/common/v1/field_limits.proto\x12\rcms.common.v1\x1a google/protobuf/descriptor.proto\"\x9e\x01\n\x0b\x46ieldLimits\x12\x12\n\nmax_length\x18\x01 \x01(\r\x12\x11\n\tmax_items\x18\x02 \x01(\r\x12\x10\n\x03min\x18\x03 \x01(\x03H\x00\x88\x01\x01\x12\x10\n\x03max\x18\x04 \x01(\x03H\x01\x88\x01\x01\x12\x10\n\x08min_year\x18\x05 \x01(\x05\x12\x10\n\x08max_year\x18\x06 \x01(\x05\x12\x10\n\x08\x61ny_date\x18\x07 \x01(\x08\x42\x06\n\x04_minB\x06\n\x04_max\"Z\n\rDefaultLimits\x12\x12\n\nmax_length\x18\x01 \x01(\r\x12\x11\n\tmax_items\x18\x02 \x01(\r\x12\x10\n\x08min_year\x18\x03 \x01(\x05\x12\x10\n\x08max_year\x18\x04 \x01(\x05:K\n\x06limits\x12\x1d.google.protobuf.FieldOptions\x18\xfc\x88\x03 \x01(\x0b\x32\x1a.cms.common.v1.FieldLimits:T\n\x0e\x64\x65\x66\x61ult_limits\x12\x1c.google.protobuf.FileOptions\x18\xfc\x88\x03 \x01(\x0b\x32\x1c.cms.common.v1.DefaultLimitsb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n cms/common/v1/field_limits.proto\x12\rcms.common.v1\x1a google/protobuf/descriptor.proto\"\x9e\x01\n\x0b\x46ieldLimits\x12\x12\n\nmax_length\x18\x01 \x01(\r\x12\x11\n\tmax_items\x18\x02 \x01(\r\x12\x10\n\x03min\x18\x03 \x01(\x03H\x00\x88\x01\x01\x12\x10\n\x03max\x18\x04 \x01(\x03H\x01\x88\x01\x01\x12\x10\n\x08min_year\x18\x05 \x01(\x05\x12\x10\n\x08max_year\x18\x06 \x01(\x05\x12\x10\n\x08\x61ny_date\x18\x07 \x01(\x08\x42\x06\n\x04_minB\x06\n\x04_max\"Z\n\rDefaultLimits\x12\x12\n\nmax_length\x18\x01 \x01(\r\x12\x11\n\tmax_items\x18\x02 \x01(\r\x12\x10\n\x08min_year\x18\x03 \x01(\x05\x12\x10\n\x08max_year\x18\x04 \x01(\x05\"$\n\x0cStreamLimits\x12\x14\n\x0cmax_messages\x18\x01 \x01(\r:K\n\x06limits\x12\x1d.google.protobuf.FieldOptions\x18\xfc\x88\x03 \x01(\x0b\x32\x1a.cms.common.v1.FieldLimits:T\n\x0e\x64\x65\x66\x61ult_limits\x12\x1c.google.protobuf.FileOptions\x18\xfc\x88\x03 \x01(\x0b\x32\x1c.cms.common.v1.DefaultLimits:T\n\rstream_limits\x12\x1e.google.protobuf.MethodOptions\x18\xfc\x88\x03 \x01(\x0b\x32\x1b.cms.common.v1.StreamLimitsb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,4 +36,6 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_FIELDLIMITS']._serialized_end=244
   _globals['_DEFAULTLIMITS']._serialized_start=246
   _globals['_DEFAULTLIMITS']._serialized_end=336
+  _globals['_STREAMLIMITS']._serialized_start=338
+  _globals['_STREAMLIMITS']._serialized_end=374
 # @@protoc_insertion_point(module_scope)

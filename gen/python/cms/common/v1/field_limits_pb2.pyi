@@ -46,6 +46,12 @@ class FieldLimits(_message.Message):
       number).
     A test (libs/platform/tests/test_validation.py) fails when a file used by a request declares no defaults.
 
+    A client-streaming RPC also declares how many messages one call may carry; the message past it is refused:
+
+      rpc BulkCalculate(stream BulkCalculateRequest) returns (stream BulkCalculateResponse) {
+        option (cms.common.v1.stream_limits) = {max_messages: 2000};
+      }
+
     Extension numbers 50300 (the 50100s are event_options, 50200 access_policy).
 
     One field's limits; a zero (unset) value means "the file's default" (min/max: no bound).
@@ -128,7 +134,30 @@ class DefaultLimits(_message.Message):
 
 Global___DefaultLimits: _TypeAlias = DefaultLimits  # noqa: Y015
 
+@_typing.final
+class StreamLimits(_message.Message):
+    """A client stream's limit, on the RPC: the most request messages one call carries (required, non-zero)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MAX_MESSAGES_FIELD_NUMBER: _builtins.int
+    max_messages: _builtins.int
+    def __init__(
+        self,
+        *,
+        max_messages: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["max_messages", b"max_messages"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___StreamLimits: _TypeAlias = StreamLimits  # noqa: Y015
+
 LIMITS_FIELD_NUMBER: _builtins.int
 DEFAULT_LIMITS_FIELD_NUMBER: _builtins.int
+STREAM_LIMITS_FIELD_NUMBER: _builtins.int
 limits: _extension_dict._ExtensionFieldDescriptor[_descriptor_pb2.FieldOptions, Global___FieldLimits]
 default_limits: _extension_dict._ExtensionFieldDescriptor[_descriptor_pb2.FileOptions, Global___DefaultLimits]
+stream_limits: _extension_dict._ExtensionFieldDescriptor[_descriptor_pb2.MethodOptions, Global___StreamLimits]
