@@ -107,8 +107,8 @@ def _is_map(field: _d.FieldDescriptor) -> bool:
 
 
 @functools.cache
-def _plan(desc: _d.Descriptor) -> tuple[Rule, ...]:
-    return tuple(rule(f) for f in desc.fields)
+def _required(desc: _d.Descriptor) -> tuple[Rule, ...]:
+    return tuple(r for r in map(rule, desc.fields) if r.required)
 
 
 def check_date(
@@ -155,51 +155,58 @@ def _scalar(r: Rule, value: object, path: str, violations: list[FieldViolation])
 def _walk(
     msg: Message, prefix: str, violations: list[FieldViolation], required_checks: bool
 ) -> None:
-    for r in _plan(msg.DESCRIPTOR):
-        field = r.field
-        required = r.required and required_checks
+    if required_checks:
+        for r in _required(msg.DESCRIPTOR):
+            _check_required(msg, r, f"{prefix}{r.name}", violations)
+    # Only the fields set can break a limit: a field at its zero value is "not given" in proto3 (whether it may be
+    # is REQUIRED's business), and reading only these keeps the walk cheap enough for bulk items.
+    for field, value in msg.ListFields():
+        r = rule(field)
         path = f"{prefix}{r.name}"
         if field.is_repeated:
-            values = getattr(msg, r.name)
-            if required and len(values) == 0:
-                violations.append(FieldViolation(path, "is required and must not be empty"))
-            if len(values) > r.max_items:
+            if len(value) > r.max_items:
                 # Its items are not looked at: a batch this size is refused whole, cheaply.
                 violations.append(FieldViolation(path, f"must have at most {r.max_items} items"))
             elif _is_map(field):
                 continue  # keys and values: no cms contract uses maps in requests
             elif field.message_type is not None:
-                for i, item in enumerate(values):
+                for i, item in enumerate(value):
                     _walk_message(item, f"{path}[{i}]", violations, required_checks, r)
             else:
-                for i, value in enumerate(values):
-                    _scalar(r, value, f"{path}[{i}]", violations)
-            continue
-        if field.message_type is not None:
-            present = msg.HasField(r.name)
-            if present and field.message_type.full_name == _DATE:
-                d = getattr(msg, r.name)
-                present = bool(d.year or d.month or d.day)  # an all-zero Date means "no date"
-            if required and not present:
-                violations.append(FieldViolation(path, "is required"))
-            elif present:
-                _walk_message(getattr(msg, r.name), path, violations, required_checks, r)
-            continue
-        value = getattr(msg, r.name)
-        _scalar(r, value, path, violations)
-        if not required:
-            continue
-        if field.type == field.TYPE_STRING and not value.strip():
+                for i, item in enumerate(value):
+                    _scalar(r, item, f"{path}[{i}]", violations)
+        elif field.message_type is not None:
+            _walk_message(value, path, violations, required_checks, r)
+        else:
+            _scalar(r, value, path, violations)
+
+
+def _check_required(msg: Message, r: Rule, path: str, violations: list[FieldViolation]) -> None:
+    field = r.field
+    if field.is_repeated:
+        if len(getattr(msg, r.name)) == 0:
+            violations.append(FieldViolation(path, "is required and must not be empty"))
+        return
+    if field.message_type is not None:
+        present = msg.HasField(r.name)
+        if present and field.message_type.full_name == _DATE:
+            d = getattr(msg, r.name)
+            present = bool(d.year or d.month or d.day)  # an all-zero Date means "no date"
+        if not present:
             violations.append(FieldViolation(path, "is required"))
-        elif field.type == field.TYPE_ENUM and value == 0:
-            violations.append(FieldViolation(path, "is required (must not be UNSPECIFIED)"))
-        elif (
-            field.type == field.TYPE_BYTES
-            and not value
-            or field.has_presence
-            and not msg.HasField(r.name)
-        ):
-            violations.append(FieldViolation(path, "is required"))
+        return
+    value = getattr(msg, r.name)
+    if field.type == field.TYPE_STRING and not value.strip():
+        violations.append(FieldViolation(path, "is required"))
+    elif field.type == field.TYPE_ENUM and value == 0:
+        violations.append(FieldViolation(path, "is required (must not be UNSPECIFIED)"))
+    elif (
+        field.type == field.TYPE_BYTES
+        and not value
+        or field.has_presence
+        and not msg.HasField(r.name)
+    ):
+        violations.append(FieldViolation(path, "is required"))
 
 
 def _walk_message(
