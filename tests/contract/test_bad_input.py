@@ -188,3 +188,26 @@ def test_a_bulk_item_past_the_money_limit_gets_its_own_invalid_argument(running,
         assert bad.error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
         assert "input.paying_parent_income.hmrc_gross_annual_income_pence" in bad.error.message
         assert "at most 100000000000" in bad.error.message
+
+
+def test_a_child_benefit_check_item_past_the_limits_gets_its_own_invalid_argument(running, creds):
+    full_name = "cms.hmrc.v1.HmrcGatewayService"
+    method = _method(full_name, "RunMonthlyChildBenefitCheck")
+    request = hmrc_api.RunMonthlyChildBenefitCheckRequest(run_id="run-1")
+    for n, (year, forenames) in enumerate([(1, "Amy"), (2015, "A" * 201)]):
+        item = request.items.add(item_id=f"i-{n}", case_id="case-1")
+        item.claimant.nino = "AA123456A"
+        item.claimant.name.forenames, item.claimant.name.surname = "Bethan", "Morgan"
+        item.claimant.date_of_birth.CopyFrom(date_pb2.Date(year=1979, month=11, day=2))
+        item.child.name.forenames, item.child.name.surname = forenames, "Morgan"
+        item.child.date_of_birth.CopyFrom(date_pb2.Date(year=year, month=7, day=1))
+    [answer] = call(
+        _channel(running, full_name), full_name, method, request, admitted(creds, method)
+    )
+    old, long_name = answer.results
+    for result, field, limit in (
+        (old, "child.date_of_birth", "years 1900 to 2200"),
+        (long_name, "child.name.forenames", "at most 200 characters"),
+    ):
+        assert result.error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
+        assert field in result.error.message and limit in result.error.message
