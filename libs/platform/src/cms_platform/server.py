@@ -113,14 +113,14 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
         policies: dict[str, access.Policy],
         refused: dict[str, Callable[[str, Message | None], None]] | None = None,
         item_validated: frozenset[str] = frozenset(),
-        stream_limits: dict[str, int] | None = None,
+        max_messages: dict[str, int] | None = None,
     ):
         self._service = service
         self._guards = guards
         self._policies = policies
         self._refused = refused or {}
         self._item_validated = item_validated
-        self._stream_limits = stream_limits or {}
+        self._max_messages = max_messages or {}
         self._domain = grpc_errors.error_domain(service)
         self._identity = identity
 
@@ -212,16 +212,14 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
         """Checks each streamed request as it is read; the first one eagerly, so a bad stream is refused
         before the servicer starts (even one whose behaviour is not implemented yet)."""
         skip = method in self._item_validated
-        most = self._stream_limits.get(method)
+        most = self._max_messages.get(method)
 
         def check(i: int, request: Message) -> Message:
             if most is not None and i >= most:
                 raise errors.InvalidArgument.field(
                     f"[{i}]", f"is past the {most} messages one call may carry: start another call"
                 )
-            if isinstance(
-                request, Undecodable
-            ):  # even on an item-validated stream: there is no item to answer
+            if isinstance(request, Undecodable):  # item-validated streams too: no item to answer
                 raise request.refusal(f"[{i}]")
             self._guard(method, request)
             violations = [] if skip else request_violations(request)
@@ -376,11 +374,11 @@ class GrpcServer:
                     item_validated=frozenset(
                         f"/{r.full_name}/{m}" for r in registrations for m in r.item_validated
                     ),
-                    stream_limits=stream_limits(descriptors),
+                    max_messages=stream_limits(descriptors),
                 ),
             ],
             options=[
-                # The largest valid request (a full bulk batch) is well under 1 MB; more is RESOURCE_EXHAUSTED.
+                # A full bulk batch of real items is well under 1 MB; a larger message is grpc's RESOURCE_EXHAUSTED.
                 ("grpc.max_receive_message_length", MAX_RECEIVE_MESSAGE_BYTES),
                 ("grpc.so_reuseport", 0),
             ],

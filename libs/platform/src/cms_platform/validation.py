@@ -90,13 +90,17 @@ def rule(field: _d.FieldDescriptor) -> Rule:
         field=field,
         name=field.name,
         required=_REQUIRED in field.GetOptions().Extensions[field_behavior_pb2.field_behavior],
-        max_length=own.max_length or defaults.max_length,
-        max_items=own.max_items or defaults.max_items,
+        # A default the file leaves at zero falls back to the platform's, never to "nothing allowed".
+        max_length=own.max_length or defaults.max_length or FALLBACK.max_length,
+        max_items=own.max_items or defaults.max_items or FALLBACK.max_items,
         minimum=own.min if own.HasField("min") else None,
         maximum=own.max if own.HasField("max") else None,
         years=None
         if not date or own.any_date
-        else (own.min_year or defaults.min_year, own.max_year or defaults.max_year),
+        else (
+            own.min_year or defaults.min_year or FALLBACK.min_year,
+            own.max_year or defaults.max_year or FALLBACK.max_year,
+        ),
         enum_values=frozenset(enum.values_by_number) if enum is not None else None,
         enum_name=enum.name if enum is not None else "",
     )
