@@ -1,19 +1,24 @@
 """The server's access check (cms_platform.server with cms_platform.access), through a real gRPC server on port 0: it
 refuses to start when a served method declares no policy, and refuses a caller the policy does not name before the
-request is validated or the servicer runs, telling the registration's hook."""
+request is validated or the servicer runs, telling the registration's hook; requests that do not decode, break the
+contract's limits or overrun a client stream's message count are INVALID_ARGUMENT after that, and a message past the
+server's receive limit is RESOURCE_EXHAUSTED."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
 
 import grpc
 import pytest
 from google.protobuf import descriptor_pb2, descriptor_pool
+from google.type import date_pb2
 
 from cms.calculation.v1 import calculation_service_pb2 as api
 from cms.calculation.v1 import calculation_service_pb2_grpc as api_grpc
 from cms.calculation.v1 import resources_pb2 as pb
 from cms.common.v1 import access_policy_pb2 as ap
+from cms.common.v1 import field_limits_pb2 as fl
 from cms_devkit.testing import local_issuer
 from cms_platform import access
 from cms_platform.grpc_errors import details_of, violated_fields
@@ -27,6 +32,7 @@ from cms_platform.identity import (
     staff_caller,
 )
 from cms_platform.server import GrpcServer, ServiceRegistration
+from cms_platform.validation import request_violations
 
 FULL_NAME = api.DESCRIPTOR.services_by_name["CalculationService"].full_name
 ISSUER = local_issuer()
@@ -168,3 +174,143 @@ def test_a_server_with_a_method_without_a_policy_does_not_start():
             host="127.0.0.1",
             port=0,
         )
+
+
+# -- decoding and the contract's limits, through the server ------------------------------------------------------
+
+
+class _Streaming(_Servicer):
+    item_validated = False
+
+    def BulkCalculate(self, request_iterator, context):
+        for request in request_iterator:
+            self.ran.append("BulkCalculate")
+            yield api.BulkCalculateResponse(
+                results=[{"request_id": i.request_id} for i in request.items]
+            )
+
+
+@pytest.fixture(
+    params=[frozenset(), frozenset({"BulkCalculate"})], ids=["validated", "item-validated"]
+)
+def raw(request) -> Iterator[tuple[grpc.Channel, _Streaming, list]]:
+    """A server whose stream is checked message by message or (like calculation's) item by item by the servicer."""
+    servicer, told = _Streaming(), []
+    servicer.item_validated = bool(request.param)
+    server = GrpcServer(
+        service="test",
+        registrations=[
+            ServiceRegistration(
+                FULL_NAME,
+                api_grpc.add_CalculationServiceServicer_to_server,
+                servicer,
+                item_validated=request.param,
+                refused=lambda method, req: told.append((method, req)),
+            )
+        ],
+        identity=IDENTITY,
+        host="127.0.0.1",
+        port=0,
+    )
+    channel = grpc.insecure_channel(f"127.0.0.1:{server.start()}")
+    yield channel, servicer, told
+    channel.close()
+    server.stop(0)
+
+
+GARBAGE = b"\xff\xff\xff\xff"  # a field tag whose varint never ends
+CASEWORK = _as(service_caller("casework"))
+
+
+def _raw_unary(channel: grpc.Channel, method: str, data: bytes, metadata) -> grpc.RpcError:
+    with pytest.raises(grpc.RpcError) as err:
+        channel.unary_unary(f"/{FULL_NAME}/{method}", request_serializer=lambda b: b)(
+            data, metadata=metadata, timeout=10
+        )
+    return err.value
+
+
+def test_bytes_that_do_not_decode_are_invalid_argument_after_identity_and_policy(raw):
+    channel, servicer, told = raw
+    for data in (
+        GARBAGE,
+        api.CreateCalculationRequest(case_reference="C1").SerializeToString()[:-1],
+    ):
+        err = _raw_unary(channel, "CreateCalculation", data, CASEWORK)
+        assert err.code() == grpc.StatusCode.INVALID_ARGUMENT, err.details()
+        assert violated_fields(err) == [""]
+        assert "CreateCalculationRequest" in err.details()
+    # Who is calling, and whether they may, come first: as for any other request.
+    assert (
+        _raw_unary(channel, "CreateCalculation", GARBAGE, ()).code()
+        == grpc.StatusCode.UNAUTHENTICATED
+    )
+    staff = _as(staff_caller("s-1", "caseworker"))
+    assert (
+        _raw_unary(channel, "CreateCalculation", GARBAGE, staff).code()
+        == grpc.StatusCode.PERMISSION_DENIED
+    )
+    assert told == [("CreateCalculation", None)]  # the refusal hook gets no request it cannot read
+    assert servicer.ran == []
+
+
+def _valid_batch() -> api.BulkCalculateRequest:
+    """A one-item what-if batch the generic validation accepts."""
+    item = api.BulkCalculateItem(
+        request_id=str(uuid.UUID(int=1)), case_reference="C1", what_if=True
+    )
+    item.input.effective_date.CopyFrom(date_pb2.Date(year=2026, month=5, day=1))
+    item.input.service_type = pb.SERVICE_TYPE_DIRECT_PAY
+    item.input.paying_parent_income.hmrc_gross_annual_income_pence = 31_200_00
+    item.input.qualifying_children.add(child_reference="child-1", receiving_parent_reference="rp-1")
+    batch = api.BulkCalculateRequest(items=[item])
+    assert not request_violations(batch)
+    return batch
+
+
+def test_a_message_that_does_not_decode_mid_stream_ends_the_stream_with_invalid_argument(raw):
+    channel, servicer, _ = raw
+    good = _valid_batch()
+    answers = []
+    with pytest.raises(grpc.RpcError) as err:
+        for answer in channel.stream_stream(
+            f"/{FULL_NAME}/BulkCalculate",
+            request_serializer=lambda b: b,
+            response_deserializer=api.BulkCalculateResponse.FromString,
+        )(iter([good.SerializeToString(), GARBAGE]), metadata=CASEWORK, timeout=10):
+            answers.append(answer)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert violated_fields(err.value) == ["[1]"]
+    assert [a.results[0].request_id for a in answers] == [good.items[0].request_id]
+
+
+def test_limits_are_invalid_argument_naming_field_and_limit_and_oversized_messages_resource_exhausted(
+    raw,
+):
+    channel, servicer, _ = raw
+    stub = api_grpc.CalculationServiceStub(channel)
+    with pytest.raises(grpc.RpcError) as err:
+        stub.GetRuleSet(api.GetRuleSetRequest(name="r" * 201), metadata=CASEWORK, timeout=10)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert violated_fields(err.value) == ["name"]
+    assert "at most 200 characters" in err.value.details() and "rrr" not in err.value.details()
+    with pytest.raises(grpc.RpcError) as err:
+        stub.GetRuleSet(api.GetRuleSetRequest(name="r" * 5_000_000), metadata=CASEWORK, timeout=10)
+    assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert servicer.ran == []
+
+
+def test_a_client_stream_past_its_declared_message_count_is_refused(raw):
+    channel, servicer, _ = raw
+    stub = api_grpc.CalculationServiceStub(channel)
+    method = descriptor_pool.Default().FindMethodByName(f"{FULL_NAME}.BulkCalculate")
+    assert method.GetOptions().Extensions[fl.stream_limits].max_messages == 2000
+    answers = []
+    with pytest.raises(grpc.RpcError) as err:
+        for answer in stub.BulkCalculate(
+            iter([_valid_batch()] * 2001), metadata=CASEWORK, timeout=30
+        ):
+            answers.append(answer)
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert violated_fields(err.value) == ["[2000]"]
+    assert len(answers) == len(servicer.ran) == 2000

@@ -182,10 +182,16 @@ def test_no_qualifying_child_nights_out_of_range_and_unknown_codes_are_named(cal
         stub.PreviewCalculation(
             api.PreviewCalculationRequest(input=bad), metadata=creds.service("casework"), timeout=5
         )
-    assert set(violated_fields(err.value)) == {
-        "input.qualifying_children[0].shared_care_nights",
-        "input.paying_parent_income.hmrc_gross_annual_income_pence",
-    }
+    # The contract's limits (a negative amount) are checked before the engine's rules (nights within the period).
+    assert violated_fields(err.value) == [
+        "input.paying_parent_income.hmrc_gross_annual_income_pence"
+    ]
+    bad.paying_parent_income.hmrc_gross_annual_income_pence = 0
+    with pytest.raises(grpc.RpcError) as err:
+        stub.PreviewCalculation(
+            api.PreviewCalculationRequest(input=bad), metadata=creds.service("casework"), timeout=5
+        )
+    assert violated_fields(err.value) == ["input.qualifying_children[0].shared_care_nights"]
     early = calc_input(effective_date=date_pb2.Date(year=2012, month=12, day=9))
     with pytest.raises(grpc.RpcError) as err:
         stub.PreviewCalculation(

@@ -3,7 +3,8 @@
 One object owns the servicers, the interceptor chain, health and reflection, `start()` and `stop(grace)`.
 The CMS interceptor does, for every RPC except health and reflection:
 correlation id → caller identity (UNAUTHENTICATED) → the RPC's access policy from the contract (PERMISSION_DENIED,
-cms_platform.access) → generic request validation (INVALID_ARGUMENT with field violations) → the servicer → domain
+cms_platform.access) → a request that could not be decoded (INVALID_ARGUMENT) → generic request validation and the
+contract's field limits (INVALID_ARGUMENT with field violations, cms_platform.validation) → the servicer → domain
 errors mapped to rich statuses → one structured log line and metrics. A server whose services leave an RPC without
 an access policy does not start.
 """
@@ -28,7 +29,7 @@ from opentelemetry.instrumentation.grpc import filters, server_interceptor
 from . import access, calls, errors, grpc_errors
 from .identity import IdentityVerifier, bind_caller, current_caller, reset_caller
 from .metrics import RPC_DURATION, RPC_HANDLED
-from .validation import request_violations
+from .validation import request_violations, stream_limits
 
 log = structlog.get_logger("cms.grpc")
 
@@ -36,6 +37,7 @@ CORRELATION_ID_KEY = "x-correlation-id"
 LIVENESS = "liveness"
 READINESS = "readiness"
 _UNAUTHENTICATED_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
+MAX_RECEIVE_MESSAGE_BYTES = 4 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -62,6 +64,38 @@ Bound = list[tuple[Callable[[Any], None], Any]]
 Behaviour = Callable[[Any, grpc.ServicerContext], Any]
 
 
+class Undecodable:
+    """Stands for a request message whose bytes did not decode. The platform decodes requests itself (grpcio would
+    answer INTERNAL before anything else ran), so a caller is authenticated and authorised first and then told
+    INVALID_ARGUMENT."""
+
+    __slots__ = ("message_type",)
+
+    def __init__(self, message_type: str):
+        self.message_type = message_type
+
+    def refusal(self, field: str = "") -> errors.InvalidArgument:
+        return errors.InvalidArgument.field(
+            field, f"is not a valid {self.message_type} message (the bytes do not decode)"
+        )
+
+
+def lenient(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], Any] | None:
+    """`deserializer`, answering an Undecodable instead of raising."""
+    if deserializer is None:
+        return None
+    message_type = getattr(getattr(deserializer, "__self__", None), "DESCRIPTOR", None)
+    name = message_type.name if message_type is not None else "request"
+
+    def decode(data: bytes) -> Any:
+        try:
+            return deserializer(data)
+        except Exception:  # noqa: BLE001 - DecodeError, or whatever malformed bytes make the decoder raise
+            return Undecodable(name)
+
+    return decode
+
+
 def _metadata_value(metadata: Metadata, key: str) -> str | None:
     for k, v in metadata or ():
         if k == key:
@@ -79,12 +113,14 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
         policies: dict[str, access.Policy],
         refused: dict[str, Callable[[str, Message | None], None]] | None = None,
         item_validated: frozenset[str] = frozenset(),
+        max_messages: dict[str, int] | None = None,
     ):
         self._service = service
         self._guards = guards
         self._policies = policies
         self._refused = refused or {}
         self._item_validated = item_validated
+        self._max_messages = max_messages or {}
         self._domain = grpc_errors.error_domain(service)
         self._identity = identity
 
@@ -98,28 +134,29 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
         if handler is None or method.startswith(_UNAUTHENTICATED_PREFIXES):
             return handler
         metadata = handler_call_details.invocation_metadata
+        decode = lenient(handler.request_deserializer)
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
                 self._wrap_unary(handler.unary_unary, method, metadata),
-                handler.request_deserializer,
+                decode,
                 handler.response_serializer,
             )
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
                 self._wrap_stream(handler.unary_stream, method, metadata, request_streaming=False),
-                handler.request_deserializer,
+                decode,
                 handler.response_serializer,
             )
         if handler.stream_unary:
             return grpc.stream_unary_rpc_method_handler(
                 self._wrap_unary(handler.stream_unary, method, metadata, request_streaming=True),
-                handler.request_deserializer,
+                decode,
                 handler.response_serializer,
             )
         assert handler.stream_stream is not None  # the last of the four kinds
         return grpc.stream_stream_rpc_method_handler(
             self._wrap_stream(handler.stream_stream, method, metadata, request_streaming=True),
-            handler.request_deserializer,
+            decode,
             handler.response_serializer,
         )
 
@@ -163,6 +200,8 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
             guard(method.rsplit("/", 1)[1], request)
 
     def _validated(self, request: Message, method: str) -> Message:
+        if isinstance(request, Undecodable):
+            raise request.refusal()
         self._guard(method, request)
         violations = request_violations(request)
         if violations:
@@ -173,8 +212,15 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
         """Checks each streamed request as it is read; the first one eagerly, so a bad stream is refused
         before the servicer starts (even one whose behaviour is not implemented yet)."""
         skip = method in self._item_validated
+        most = self._max_messages.get(method)
 
         def check(i: int, request: Message) -> Message:
+            if most is not None and i >= most:
+                raise errors.InvalidArgument.field(
+                    f"[{i}]", f"is past the {most} messages one call may carry: start another call"
+                )
+            if isinstance(request, Undecodable):  # item-validated streams too: no item to answer
+                raise request.refusal(f"[{i}]")
             self._guard(method, request)
             violations = [] if skip else request_violations(request)
             if violations:
@@ -232,7 +278,7 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
             bound: Bound = []
             try:
                 cid = self._begin(method, metadata, context, bound)
-                self._authorise(method, None if request_streaming else request)
+                self._authorise(method, None if request_streaming else _decoded(request))
                 request = (
                     self._validated_stream(request, method)
                     if request_streaming
@@ -259,7 +305,7 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
             bound: Bound = []
             try:
                 cid = self._begin(method, metadata, context, bound)
-                self._authorise(method, None if request_streaming else request)
+                self._authorise(method, None if request_streaming else _decoded(request))
                 request = (
                     self._validated_stream(request, method)
                     if request_streaming
@@ -277,6 +323,10 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
                 self._end(method, started, self._code_after(context, code), bound)
 
         return wrapped
+
+
+def _decoded(request: Any) -> Message | None:
+    return None if isinstance(request, Undecodable) else request
 
 
 class GrpcServer:
@@ -297,9 +347,10 @@ class GrpcServer:
         self._address = f"{host}:{port}"
         self.health = health.HealthServicer()
         # Every served method's access policy, read once from the contracts; one missing stops us here.
-        policies = access.policies(
+        descriptors = [
             descriptor_pool.Default().FindServiceByName(r.full_name) for r in registrations
-        )
+        ]
+        policies = access.policies(descriptors)
         self._server = grpc.server(
             futures.ThreadPoolExecutor(
                 max_workers=max_workers, thread_name_prefix=f"{service}-rpc"
@@ -323,10 +374,12 @@ class GrpcServer:
                     item_validated=frozenset(
                         f"/{r.full_name}/{m}" for r in registrations for m in r.item_validated
                     ),
+                    max_messages=stream_limits(descriptors),
                 ),
             ],
             options=[
-                ("grpc.max_receive_message_length", 16 * 1024 * 1024),
+                # A full bulk batch of real items is well under 1 MB; a larger message is grpc's RESOURCE_EXHAUSTED.
+                ("grpc.max_receive_message_length", MAX_RECEIVE_MESSAGE_BYTES),
                 ("grpc.so_reuseport", 0),
             ],
         )

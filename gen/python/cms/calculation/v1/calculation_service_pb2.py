@@ -24,18 +24,20 @@ _sym_db = _symbol_database.Default()
 
 from cms.calculation.v1 import resources_pb2 as cms_dot_calculation_dot_v1_dot_resources__pb2
 from cms.common.v1 import access_policy_pb2 as cms_dot_common_dot_v1_dot_access__policy__pb2
+from cms.common.v1 import field_limits_pb2 as cms_dot_common_dot_v1_dot_field__limits__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.rpc import status_pb2 as google_dot_rpc_dot_status__pb2
 from google.type import date_pb2 as google_dot_type_dot_date__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,cms/calculation/v1/calculation_service.proto\x12\x12\x63ms.calculation.v1\x1a\"cms/calculation/v1/resources.proto\x1a!cms/common/v1/access_policy.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x17google/rpc/status.proto\x1a\x16google/type/date.proto\"\xc4\x01\n\x18\x43reateCalculationRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1c\n\x0e\x63\x61se_reference\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x39\n\x05input\x18\x03 \x01(\x0b\x32$.cms.calculation.v1.CalculationInputB\x04\xe2\x41\x01\x02\x12\x35\n\x06reason\x18\x04 \x01(\x0e\x32%.cms.calculation.v1.CalculationReason\"^\n\x15GetCalculationRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x31\n\x04view\x18\x02 \x01(\x0e\x32#.cms.calculation.v1.CalculationView\"\x91\x01\n\x17ListCalculationsRequest\x12\x1c\n\x0e\x63\x61se_reference\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x31\n\x04view\x18\x04 \x01(\x0e\x32#.cms.calculation.v1.CalculationView\"j\n\x18ListCalculationsResponse\x12\x35\n\x0c\x63\x61lculations\x18\x01 \x03(\x0b\x32\x1f.cms.calculation.v1.Calculation\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x88\x01\n\x19PreviewCalculationRequest\x12\x39\n\x05input\x18\x01 \x01(\x0b\x32$.cms.calculation.v1.CalculationInputB\x04\xe2\x41\x01\x02\x12\x16\n\x0e\x63\x61se_reference\x18\x02 \x01(\t\x12\x18\n\x10rule_set_version\x18\x03 \x01(\t\"R\n\x14\x42ulkCalculateRequest\x12:\n\x05items\x18\x01 \x03(\x0b\x32%.cms.calculation.v1.BulkCalculateItemB\x04\xe2\x41\x01\x02\"\x9b\x02\n\x11\x42ulkCalculateItem\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1c\n\x0e\x63\x61se_reference\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x39\n\x05input\x18\x03 \x01(\x0b\x32$.cms.calculation.v1.CalculationInputB\x04\xe2\x41\x01\x02\x12\x0f\n\x07what_if\x18\x04 \x01(\x08\x12\x35\n\x06reason\x18\x05 \x01(\x0e\x32%.cms.calculation.v1.CalculationReason\x12\x18\n\x10rule_set_version\x18\x06 \x01(\t\x12\x31\n\x04view\x18\x07 \x01(\x0e\x32#.cms.calculation.v1.CalculationView\"Q\n\x15\x42ulkCalculateResponse\x12\x38\n\x07results\x18\x01 \x03(\x0b\x32\'.cms.calculation.v1.BulkCalculateResult\"\xa8\x01\n\x13\x42ulkCalculateResult\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x16\n\x0e\x63\x61se_reference\x18\x02 \x01(\t\x12\x36\n\x0b\x63\x61lculation\x18\x03 \x01(\x0b\x32\x1f.cms.calculation.v1.CalculationH\x00\x12#\n\x05\x65rror\x18\x04 \x01(\x0b\x32\x12.google.rpc.StatusH\x00\x42\x08\n\x06result\"\x9a\x01\n!RenderCalculationStatementRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12=\n\x08\x61udience\x18\x02 \x01(\x0e\x32%.cms.calculation.v1.StatementAudienceB\x04\xe2\x41\x01\x02\x12\"\n\x1areceiving_parent_reference\x18\x03 \x01(\t\"\'\n\x11GetRuleSetRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"g\n\x13ListRuleSetsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\x12)\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x03 \x01(\x0b\x32\x11.google.type.Date\"_\n\x14ListRuleSetsResponse\x12.\n\trule_sets\x18\x01 \x03(\x0b\x32\x1b.cms.calculation.v1.RuleSet\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xb3\x07\n\x12\x43\x61lculationService\x12k\n\x11\x43reateCalculation\x12,.cms.calculation.v1.CreateCalculationRequest\x1a\x1f.cms.calculation.v1.Calculation\"\x07\xc2\xc1\x18\x03\x1a\x01\x02\x12j\n\x0eGetCalculation\x12).cms.calculation.v1.GetCalculationRequest\x1a\x1f.cms.calculation.v1.Calculation\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12{\n\x10ListCalculations\x12+.cms.calculation.v1.ListCalculationsRequest\x1a,.cms.calculation.v1.ListCalculationsResponse\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12r\n\x12PreviewCalculation\x12-.cms.calculation.v1.PreviewCalculationRequest\x1a\x1f.cms.calculation.v1.Calculation\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12t\n\rBulkCalculate\x12(.cms.calculation.v1.BulkCalculateRequest\x1a).cms.calculation.v1.BulkCalculateResponse\"\n\xc2\xc1\x18\x06\n\x01\x02\x1a\x01\x02(\x01\x30\x01\x12\x8b\x01\n\x1aRenderCalculationStatement\x12\x35.cms.calculation.v1.RenderCalculationStatementRequest\x1a(.cms.calculation.v1.CalculationStatement\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12^\n\nGetRuleSet\x12%.cms.calculation.v1.GetRuleSetRequest\x1a\x1b.cms.calculation.v1.RuleSet\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12o\n\x0cListRuleSets\x12\'.cms.calculation.v1.ListRuleSetsRequest\x1a(.cms.calculation.v1.ListRuleSetsResponse\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,cms/calculation/v1/calculation_service.proto\x12\x12\x63ms.calculation.v1\x1a\"cms/calculation/v1/resources.proto\x1a!cms/common/v1/access_policy.proto\x1a cms/common/v1/field_limits.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x17google/rpc/status.proto\x1a\x16google/type/date.proto\"\xc4\x01\n\x18\x43reateCalculationRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1c\n\x0e\x63\x61se_reference\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x39\n\x05input\x18\x03 \x01(\x0b\x32$.cms.calculation.v1.CalculationInputB\x04\xe2\x41\x01\x02\x12\x35\n\x06reason\x18\x04 \x01(\x0e\x32%.cms.calculation.v1.CalculationReason\"^\n\x15GetCalculationRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x31\n\x04view\x18\x02 \x01(\x0e\x32#.cms.calculation.v1.CalculationView\"\x9a\x01\n\x17ListCalculationsRequest\x12\x1c\n\x0e\x63\x61se_reference\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x1b\n\npage_token\x18\x03 \x01(\tB\x07\xe2\xc7\x18\x03\x08\x80\x10\x12\x31\n\x04view\x18\x04 \x01(\x0e\x32#.cms.calculation.v1.CalculationView\"j\n\x18ListCalculationsResponse\x12\x35\n\x0c\x63\x61lculations\x18\x01 \x03(\x0b\x32\x1f.cms.calculation.v1.Calculation\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x88\x01\n\x19PreviewCalculationRequest\x12\x39\n\x05input\x18\x01 \x01(\x0b\x32$.cms.calculation.v1.CalculationInputB\x04\xe2\x41\x01\x02\x12\x16\n\x0e\x63\x61se_reference\x18\x02 \x01(\t\x12\x18\n\x10rule_set_version\x18\x03 \x01(\t\"Y\n\x14\x42ulkCalculateRequest\x12\x41\n\x05items\x18\x01 \x03(\x0b\x32%.cms.calculation.v1.BulkCalculateItemB\x0b\xe2\x41\x01\x02\xe2\xc7\x18\x03\x10\xe8\x07\"\x9b\x02\n\x11\x42ulkCalculateItem\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1c\n\x0e\x63\x61se_reference\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x39\n\x05input\x18\x03 \x01(\x0b\x32$.cms.calculation.v1.CalculationInputB\x04\xe2\x41\x01\x02\x12\x0f\n\x07what_if\x18\x04 \x01(\x08\x12\x35\n\x06reason\x18\x05 \x01(\x0e\x32%.cms.calculation.v1.CalculationReason\x12\x18\n\x10rule_set_version\x18\x06 \x01(\t\x12\x31\n\x04view\x18\x07 \x01(\x0e\x32#.cms.calculation.v1.CalculationView\"Q\n\x15\x42ulkCalculateResponse\x12\x38\n\x07results\x18\x01 \x03(\x0b\x32\'.cms.calculation.v1.BulkCalculateResult\"\xa8\x01\n\x13\x42ulkCalculateResult\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x16\n\x0e\x63\x61se_reference\x18\x02 \x01(\t\x12\x36\n\x0b\x63\x61lculation\x18\x03 \x01(\x0b\x32\x1f.cms.calculation.v1.CalculationH\x00\x12#\n\x05\x65rror\x18\x04 \x01(\x0b\x32\x12.google.rpc.StatusH\x00\x42\x08\n\x06result\"\x9a\x01\n!RenderCalculationStatementRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12=\n\x08\x61udience\x18\x02 \x01(\x0e\x32%.cms.calculation.v1.StatementAudienceB\x04\xe2\x41\x01\x02\x12\"\n\x1areceiving_parent_reference\x18\x03 \x01(\t\"\'\n\x11GetRuleSetRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"p\n\x13ListRuleSetsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x1b\n\npage_token\x18\x02 \x01(\tB\x07\xe2\xc7\x18\x03\x08\x80\x10\x12)\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x03 \x01(\x0b\x32\x11.google.type.Date\"_\n\x14ListRuleSetsResponse\x12.\n\trule_sets\x18\x01 \x03(\x0b\x32\x1b.cms.calculation.v1.RuleSet\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xba\x07\n\x12\x43\x61lculationService\x12k\n\x11\x43reateCalculation\x12,.cms.calculation.v1.CreateCalculationRequest\x1a\x1f.cms.calculation.v1.Calculation\"\x07\xc2\xc1\x18\x03\x1a\x01\x02\x12j\n\x0eGetCalculation\x12).cms.calculation.v1.GetCalculationRequest\x1a\x1f.cms.calculation.v1.Calculation\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12{\n\x10ListCalculations\x12+.cms.calculation.v1.ListCalculationsRequest\x1a,.cms.calculation.v1.ListCalculationsResponse\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12r\n\x12PreviewCalculation\x12-.cms.calculation.v1.PreviewCalculationRequest\x1a\x1f.cms.calculation.v1.Calculation\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12{\n\rBulkCalculate\x12(.cms.calculation.v1.BulkCalculateRequest\x1a).cms.calculation.v1.BulkCalculateResponse\"\x11\xc2\xc1\x18\x06\n\x01\x02\x1a\x01\x02\xe2\xc7\x18\x03\x08\xd0\x0f(\x01\x30\x01\x12\x8b\x01\n\x1aRenderCalculationStatement\x12\x35.cms.calculation.v1.RenderCalculationStatementRequest\x1a(.cms.calculation.v1.CalculationStatement\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12^\n\nGetRuleSet\x12%.cms.calculation.v1.GetRuleSetRequest\x1a\x1b.cms.calculation.v1.RuleSet\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12o\n\x0cListRuleSets\x12\'.cms.calculation.v1.ListRuleSetsRequest\x1a(.cms.calculation.v1.ListRuleSetsResponse\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x42\x0f\xe2\xc7\x18\x0b\x08\xc8\x01\x10\x64\x18\xec\x0e \x98\x11\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cms.calculation.v1.calculation_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\342\307\030\013\010\310\001\020d\030\354\016 \230\021'
   _globals['_CREATECALCULATIONREQUEST'].fields_by_name['request_id']._loaded_options = None
   _globals['_CREATECALCULATIONREQUEST'].fields_by_name['request_id']._serialized_options = b'\342A\001\002'
   _globals['_CREATECALCULATIONREQUEST'].fields_by_name['case_reference']._loaded_options = None
@@ -46,10 +48,12 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETCALCULATIONREQUEST'].fields_by_name['name']._serialized_options = b'\342A\001\002'
   _globals['_LISTCALCULATIONSREQUEST'].fields_by_name['case_reference']._loaded_options = None
   _globals['_LISTCALCULATIONSREQUEST'].fields_by_name['case_reference']._serialized_options = b'\342A\001\002'
+  _globals['_LISTCALCULATIONSREQUEST'].fields_by_name['page_token']._loaded_options = None
+  _globals['_LISTCALCULATIONSREQUEST'].fields_by_name['page_token']._serialized_options = b'\342\307\030\003\010\200\020'
   _globals['_PREVIEWCALCULATIONREQUEST'].fields_by_name['input']._loaded_options = None
   _globals['_PREVIEWCALCULATIONREQUEST'].fields_by_name['input']._serialized_options = b'\342A\001\002'
   _globals['_BULKCALCULATEREQUEST'].fields_by_name['items']._loaded_options = None
-  _globals['_BULKCALCULATEREQUEST'].fields_by_name['items']._serialized_options = b'\342A\001\002'
+  _globals['_BULKCALCULATEREQUEST'].fields_by_name['items']._serialized_options = b'\342A\001\002\342\307\030\003\020\350\007'
   _globals['_BULKCALCULATEITEM'].fields_by_name['request_id']._loaded_options = None
   _globals['_BULKCALCULATEITEM'].fields_by_name['request_id']._serialized_options = b'\342A\001\002'
   _globals['_BULKCALCULATEITEM'].fields_by_name['case_reference']._loaded_options = None
@@ -62,6 +66,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RENDERCALCULATIONSTATEMENTREQUEST'].fields_by_name['audience']._serialized_options = b'\342A\001\002'
   _globals['_GETRULESETREQUEST'].fields_by_name['name']._loaded_options = None
   _globals['_GETRULESETREQUEST'].fields_by_name['name']._serialized_options = b'\342A\001\002'
+  _globals['_LISTRULESETSREQUEST'].fields_by_name['page_token']._loaded_options = None
+  _globals['_LISTRULESETSREQUEST'].fields_by_name['page_token']._serialized_options = b'\342\307\030\003\010\200\020'
   _globals['_CALCULATIONSERVICE'].methods_by_name['CreateCalculation']._loaded_options = None
   _globals['_CALCULATIONSERVICE'].methods_by_name['CreateCalculation']._serialized_options = b'\302\301\030\003\032\001\002'
   _globals['_CALCULATIONSERVICE'].methods_by_name['GetCalculation']._loaded_options = None
@@ -71,39 +77,39 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CALCULATIONSERVICE'].methods_by_name['PreviewCalculation']._loaded_options = None
   _globals['_CALCULATIONSERVICE'].methods_by_name['PreviewCalculation']._serialized_options = b'\302\301\030\010\n\003\001\002\003\032\001\002'
   _globals['_CALCULATIONSERVICE'].methods_by_name['BulkCalculate']._loaded_options = None
-  _globals['_CALCULATIONSERVICE'].methods_by_name['BulkCalculate']._serialized_options = b'\302\301\030\006\n\001\002\032\001\002'
+  _globals['_CALCULATIONSERVICE'].methods_by_name['BulkCalculate']._serialized_options = b'\302\301\030\006\n\001\002\032\001\002\342\307\030\003\010\320\017'
   _globals['_CALCULATIONSERVICE'].methods_by_name['RenderCalculationStatement']._loaded_options = None
   _globals['_CALCULATIONSERVICE'].methods_by_name['RenderCalculationStatement']._serialized_options = b'\302\301\030\010\n\003\001\002\003\032\001\002'
   _globals['_CALCULATIONSERVICE'].methods_by_name['GetRuleSet']._loaded_options = None
   _globals['_CALCULATIONSERVICE'].methods_by_name['GetRuleSet']._serialized_options = b'\302\301\030\010\n\003\001\002\003\032\001\002'
   _globals['_CALCULATIONSERVICE'].methods_by_name['ListRuleSets']._loaded_options = None
   _globals['_CALCULATIONSERVICE'].methods_by_name['ListRuleSets']._serialized_options = b'\302\301\030\010\n\003\001\002\003\032\001\002'
-  _globals['_CREATECALCULATIONREQUEST']._serialized_start=222
-  _globals['_CREATECALCULATIONREQUEST']._serialized_end=418
-  _globals['_GETCALCULATIONREQUEST']._serialized_start=420
-  _globals['_GETCALCULATIONREQUEST']._serialized_end=514
-  _globals['_LISTCALCULATIONSREQUEST']._serialized_start=517
-  _globals['_LISTCALCULATIONSREQUEST']._serialized_end=662
-  _globals['_LISTCALCULATIONSRESPONSE']._serialized_start=664
-  _globals['_LISTCALCULATIONSRESPONSE']._serialized_end=770
-  _globals['_PREVIEWCALCULATIONREQUEST']._serialized_start=773
-  _globals['_PREVIEWCALCULATIONREQUEST']._serialized_end=909
-  _globals['_BULKCALCULATEREQUEST']._serialized_start=911
-  _globals['_BULKCALCULATEREQUEST']._serialized_end=993
-  _globals['_BULKCALCULATEITEM']._serialized_start=996
-  _globals['_BULKCALCULATEITEM']._serialized_end=1279
-  _globals['_BULKCALCULATERESPONSE']._serialized_start=1281
-  _globals['_BULKCALCULATERESPONSE']._serialized_end=1362
-  _globals['_BULKCALCULATERESULT']._serialized_start=1365
-  _globals['_BULKCALCULATERESULT']._serialized_end=1533
-  _globals['_RENDERCALCULATIONSTATEMENTREQUEST']._serialized_start=1536
-  _globals['_RENDERCALCULATIONSTATEMENTREQUEST']._serialized_end=1690
-  _globals['_GETRULESETREQUEST']._serialized_start=1692
-  _globals['_GETRULESETREQUEST']._serialized_end=1731
-  _globals['_LISTRULESETSREQUEST']._serialized_start=1733
-  _globals['_LISTRULESETSREQUEST']._serialized_end=1836
-  _globals['_LISTRULESETSRESPONSE']._serialized_start=1838
-  _globals['_LISTRULESETSRESPONSE']._serialized_end=1933
-  _globals['_CALCULATIONSERVICE']._serialized_start=1936
-  _globals['_CALCULATIONSERVICE']._serialized_end=2883
+  _globals['_CREATECALCULATIONREQUEST']._serialized_start=256
+  _globals['_CREATECALCULATIONREQUEST']._serialized_end=452
+  _globals['_GETCALCULATIONREQUEST']._serialized_start=454
+  _globals['_GETCALCULATIONREQUEST']._serialized_end=548
+  _globals['_LISTCALCULATIONSREQUEST']._serialized_start=551
+  _globals['_LISTCALCULATIONSREQUEST']._serialized_end=705
+  _globals['_LISTCALCULATIONSRESPONSE']._serialized_start=707
+  _globals['_LISTCALCULATIONSRESPONSE']._serialized_end=813
+  _globals['_PREVIEWCALCULATIONREQUEST']._serialized_start=816
+  _globals['_PREVIEWCALCULATIONREQUEST']._serialized_end=952
+  _globals['_BULKCALCULATEREQUEST']._serialized_start=954
+  _globals['_BULKCALCULATEREQUEST']._serialized_end=1043
+  _globals['_BULKCALCULATEITEM']._serialized_start=1046
+  _globals['_BULKCALCULATEITEM']._serialized_end=1329
+  _globals['_BULKCALCULATERESPONSE']._serialized_start=1331
+  _globals['_BULKCALCULATERESPONSE']._serialized_end=1412
+  _globals['_BULKCALCULATERESULT']._serialized_start=1415
+  _globals['_BULKCALCULATERESULT']._serialized_end=1583
+  _globals['_RENDERCALCULATIONSTATEMENTREQUEST']._serialized_start=1586
+  _globals['_RENDERCALCULATIONSTATEMENTREQUEST']._serialized_end=1740
+  _globals['_GETRULESETREQUEST']._serialized_start=1742
+  _globals['_GETRULESETREQUEST']._serialized_end=1781
+  _globals['_LISTRULESETSREQUEST']._serialized_start=1783
+  _globals['_LISTRULESETSREQUEST']._serialized_end=1895
+  _globals['_LISTRULESETSRESPONSE']._serialized_start=1897
+  _globals['_LISTRULESETSRESPONSE']._serialized_end=1992
+  _globals['_CALCULATIONSERVICE']._serialized_start=1995
+  _globals['_CALCULATIONSERVICE']._serialized_end=2949
 # @@protoc_insertion_point(module_scope)

@@ -22,17 +22,21 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from cms.common.v1 import field_limits_pb2 as cms_dot_common_dot_v1_dot_field__limits__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.type import date_pb2 as google_dot_type_dot_date__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63ms/common/v1/types.proto\x12\rcms.common.v1\x1a\x1fgoogle/api/field_behavior.proto\x1a\x16google/type/date.proto\"Z\n\x0ePeriodicAmount\x12\x32\n\tfrequency\x18\x01 \x01(\x0e\x32\x1f.cms.common.v1.PaymentFrequency\x12\x14\n\x0c\x61mount_pence\x18\x02 \x01(\x03\"]\n\tDateRange\x12+\n\nstart_date\x18\x01 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12#\n\x08\x65nd_date\x18\x02 \x01(\x0b\x32\x11.google.type.Date\"K\n\nPersonName\x12\r\n\x05title\x18\x01 \x01(\t\x12\x17\n\tforenames\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x15\n\x07surname\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\"T\n\x07\x41\x64\x64ress\x12\r\n\x05lines\x18\x01 \x03(\t\x12\x11\n\tpost_town\x18\x02 \x01(\t\x12\x16\n\x08postcode\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0f\n\x07\x63ountry\x18\x04 \x01(\t\"\x83\x01\n\x0ePersonIdentity\x12\x12\n\x04nino\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12-\n\x04name\x18\x02 \x01(\x0b\x32\x19.cms.common.v1.PersonNameB\x04\xe2\x41\x01\x02\x12.\n\rdate_of_birth\x18\x03 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\"Q\n\x0bMatchResult\x12,\n\x07outcome\x18\x01 \x01(\x0e\x32\x1b.cms.common.v1.MatchOutcome\x12\x14\n\x0c\x66\x61iled_rules\x18\x02 \x03(\t*\xb8\x01\n\x10PaymentFrequency\x12!\n\x1dPAYMENT_FREQUENCY_UNSPECIFIED\x10\x00\x12\x1c\n\x18PAYMENT_FREQUENCY_WEEKLY\x10\x01\x12!\n\x1dPAYMENT_FREQUENCY_FORTNIGHTLY\x10\x02\x12!\n\x1dPAYMENT_FREQUENCY_FOUR_WEEKLY\x10\x03\x12\x1d\n\x19PAYMENT_FREQUENCY_MONTHLY\x10\x04*\x80\x01\n\x0cMatchOutcome\x12\x1d\n\x19MATCH_OUTCOME_UNSPECIFIED\x10\x00\x12\x19\n\x15MATCH_OUTCOME_MATCHED\x10\x01\x12\x19\n\x15MATCH_OUTCOME_PARTIAL\x10\x02\x12\x1b\n\x17MATCH_OUTCOME_NOT_FOUND\x10\x03*q\n\nCallerKind\x12\x1b\n\x17\x43\x41LLER_KIND_UNSPECIFIED\x10\x00\x12\x17\n\x13\x43\x41LLER_KIND_SERVICE\x10\x01\x12\x15\n\x11\x43\x41LLER_KIND_STAFF\x10\x02\x12\x16\n\x12\x43\x41LLER_KIND_CLIENT\x10\x03\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x19\x63ms/common/v1/types.proto\x12\rcms.common.v1\x1a cms/common/v1/field_limits.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x16google/type/date.proto\"i\n\x0ePeriodicAmount\x12\x32\n\tfrequency\x18\x01 \x01(\x0e\x32\x1f.cms.common.v1.PaymentFrequency\x12#\n\x0c\x61mount_pence\x18\x02 \x01(\x03\x42\r\xe2\xc7\x18\t\x18\x00 \x80\xd0\xdb\xc3\xf4\x02\"]\n\tDateRange\x12+\n\nstart_date\x18\x01 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12#\n\x08\x65nd_date\x18\x02 \x01(\x0b\x32\x11.google.type.Date\"K\n\nPersonName\x12\r\n\x05title\x18\x01 \x01(\t\x12\x17\n\tforenames\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x15\n\x07surname\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\"T\n\x07\x41\x64\x64ress\x12\r\n\x05lines\x18\x01 \x03(\t\x12\x11\n\tpost_town\x18\x02 \x01(\t\x12\x16\n\x08postcode\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x0f\n\x07\x63ountry\x18\x04 \x01(\t\"\x83\x01\n\x0ePersonIdentity\x12\x12\n\x04nino\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12-\n\x04name\x18\x02 \x01(\x0b\x32\x19.cms.common.v1.PersonNameB\x04\xe2\x41\x01\x02\x12.\n\rdate_of_birth\x18\x03 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\"Q\n\x0bMatchResult\x12,\n\x07outcome\x18\x01 \x01(\x0e\x32\x1b.cms.common.v1.MatchOutcome\x12\x14\n\x0c\x66\x61iled_rules\x18\x02 \x03(\t*\xb8\x01\n\x10PaymentFrequency\x12!\n\x1dPAYMENT_FREQUENCY_UNSPECIFIED\x10\x00\x12\x1c\n\x18PAYMENT_FREQUENCY_WEEKLY\x10\x01\x12!\n\x1dPAYMENT_FREQUENCY_FORTNIGHTLY\x10\x02\x12!\n\x1dPAYMENT_FREQUENCY_FOUR_WEEKLY\x10\x03\x12\x1d\n\x19PAYMENT_FREQUENCY_MONTHLY\x10\x04*\x80\x01\n\x0cMatchOutcome\x12\x1d\n\x19MATCH_OUTCOME_UNSPECIFIED\x10\x00\x12\x19\n\x15MATCH_OUTCOME_MATCHED\x10\x01\x12\x19\n\x15MATCH_OUTCOME_PARTIAL\x10\x02\x12\x1b\n\x17MATCH_OUTCOME_NOT_FOUND\x10\x03*q\n\nCallerKind\x12\x1b\n\x17\x43\x41LLER_KIND_UNSPECIFIED\x10\x00\x12\x17\n\x13\x43\x41LLER_KIND_SERVICE\x10\x01\x12\x15\n\x11\x43\x41LLER_KIND_STAFF\x10\x02\x12\x16\n\x12\x43\x41LLER_KIND_CLIENT\x10\x03\x42\x0f\xe2\xc7\x18\x0b\x08\xc8\x01\x10\x64\x18\xec\x0e \x98\x11\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cms.common.v1.types_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\342\307\030\013\010\310\001\020d\030\354\016 \230\021'
+  _globals['_PERIODICAMOUNT'].fields_by_name['amount_pence']._loaded_options = None
+  _globals['_PERIODICAMOUNT'].fields_by_name['amount_pence']._serialized_options = b'\342\307\030\t\030\000 \200\320\333\303\364\002'
   _globals['_DATERANGE'].fields_by_name['start_date']._loaded_options = None
   _globals['_DATERANGE'].fields_by_name['start_date']._serialized_options = b'\342A\001\002'
   _globals['_PERSONNAME'].fields_by_name['forenames']._loaded_options = None
@@ -47,22 +51,22 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_PERSONIDENTITY'].fields_by_name['name']._serialized_options = b'\342A\001\002'
   _globals['_PERSONIDENTITY'].fields_by_name['date_of_birth']._loaded_options = None
   _globals['_PERSONIDENTITY'].fields_by_name['date_of_birth']._serialized_options = b'\342A\001\002'
-  _globals['_PAYMENTFREQUENCY']._serialized_start=669
-  _globals['_PAYMENTFREQUENCY']._serialized_end=853
-  _globals['_MATCHOUTCOME']._serialized_start=856
-  _globals['_MATCHOUTCOME']._serialized_end=984
-  _globals['_CALLERKIND']._serialized_start=986
-  _globals['_CALLERKIND']._serialized_end=1099
-  _globals['_PERIODICAMOUNT']._serialized_start=101
-  _globals['_PERIODICAMOUNT']._serialized_end=191
-  _globals['_DATERANGE']._serialized_start=193
-  _globals['_DATERANGE']._serialized_end=286
-  _globals['_PERSONNAME']._serialized_start=288
-  _globals['_PERSONNAME']._serialized_end=363
-  _globals['_ADDRESS']._serialized_start=365
-  _globals['_ADDRESS']._serialized_end=449
-  _globals['_PERSONIDENTITY']._serialized_start=452
-  _globals['_PERSONIDENTITY']._serialized_end=583
-  _globals['_MATCHRESULT']._serialized_start=585
-  _globals['_MATCHRESULT']._serialized_end=666
+  _globals['_PAYMENTFREQUENCY']._serialized_start=718
+  _globals['_PAYMENTFREQUENCY']._serialized_end=902
+  _globals['_MATCHOUTCOME']._serialized_start=905
+  _globals['_MATCHOUTCOME']._serialized_end=1033
+  _globals['_CALLERKIND']._serialized_start=1035
+  _globals['_CALLERKIND']._serialized_end=1148
+  _globals['_PERIODICAMOUNT']._serialized_start=135
+  _globals['_PERIODICAMOUNT']._serialized_end=240
+  _globals['_DATERANGE']._serialized_start=242
+  _globals['_DATERANGE']._serialized_end=335
+  _globals['_PERSONNAME']._serialized_start=337
+  _globals['_PERSONNAME']._serialized_end=412
+  _globals['_ADDRESS']._serialized_start=414
+  _globals['_ADDRESS']._serialized_end=498
+  _globals['_PERSONIDENTITY']._serialized_start=501
+  _globals['_PERSONIDENTITY']._serialized_end=632
+  _globals['_MATCHRESULT']._serialized_start=634
+  _globals['_MATCHRESULT']._serialized_end=715
 # @@protoc_insertion_point(module_scope)

@@ -23,26 +23,34 @@ _sym_db = _symbol_database.Default()
 
 
 from cms.common.v1 import access_policy_pb2 as cms_dot_common_dot_v1_dot_access__policy__pb2
+from cms.common.v1 import field_limits_pb2 as cms_dot_common_dot_v1_dot_field__limits__pb2
 from cms.cra.v1 import resources_pb2 as cms_dot_cra_dot_v1_dot_resources__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.type import date_pb2 as google_dot_type_dot_date__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%cms/cra/v1/cra_scenario_service.proto\x12\ncms.cra.v1\x1a!cms/common/v1/access_policy.proto\x1a\x1a\x63ms/cra/v1/resources.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x16google/type/date.proto\"*\n\x14GetCreditFileRequest\x12\x12\n\x04nino\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\xe6\x01\n\x14UpdateCurrentAccount\x12\x18\n\naccount_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1a\n\rbalance_pence\x18\x02 \x01(\x03H\x00\x88\x01\x01\x12\'\n\x0c\x62\x61lance_date\x18\x03 \x01(\x0b\x32\x11.google.type.Date\x12\x35\n\x10monthly_turnover\x18\x04 \x03(\x0b\x32\x1b.cms.cra.v1.MonthlyTurnover\x12&\n\x0b\x63losed_date\x18\x05 \x01(\x0b\x32\x11.google.type.DateB\x10\n\x0e_balance_pence\"\xf7\x01\n\x19UpdateCreditAccountStatus\x12\x18\n\naccount_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12/\n\x06status\x18\x02 \x01(\x0e\x32\x19.cms.cra.v1.AccountStatusB\x04\xe2\x41\x01\x02\x12\x19\n\x11months_in_arrears\x18\x03 \x01(\x05\x12\x1a\n\rbalance_pence\x18\x04 \x01(\x03H\x00\x88\x01\x01\x12\'\n\x0c\x64\x65\x66\x61ult_date\x18\x05 \x01(\x0b\x32\x11.google.type.Date\x12\x1d\n\x15\x64\x65\x66\x61ult_balance_pence\x18\x06 \x01(\x03\x42\x10\n\x0e_balance_pence\"_\n\x13SatisfyPublicRecord\x12\x17\n\trecord_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12/\n\x0esatisfied_date\x18\x02 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\"A\n\x0cSetScenarios\x12\x31\n\tscenarios\x18\x01 \x03(\x0e\x32\x1e.cms.cra.v1.CreditFileScenario\"\x89\x07\n\x1c\x41pplyCreditFileChangeRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\x04nino\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12)\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x03 \x01(\x0b\x32\x11.google.type.Date\x12\x33\n\x10\x61\x64\x64_address_link\x18\x04 \x01(\x0b\x32\x17.cms.cra.v1.AddressLinkH\x00\x12\x39\n\x13\x61\x64\x64_current_account\x18\x05 \x01(\x0b\x32\x1a.cms.cra.v1.CurrentAccountH\x00\x12\x42\n\x16update_current_account\x18\x06 \x01(\x0b\x32 .cms.cra.v1.UpdateCurrentAccountH\x00\x12\x37\n\x12\x61\x64\x64_credit_account\x18\x07 \x01(\x0b\x32\x19.cms.cra.v1.CreditAccountH\x00\x12M\n\x1cupdate_credit_account_status\x18\x08 \x01(\x0b\x32%.cms.cra.v1.UpdateCreditAccountStatusH\x00\x12\x35\n\x11\x61\x64\x64_public_record\x18\t \x01(\x0b\x32\x18.cms.cra.v1.PublicRecordH\x00\x12@\n\x15satisfy_public_record\x18\n \x01(\x0b\x32\x1f.cms.cra.v1.SatisfyPublicRecordH\x00\x12\x39\n\x13\x61\x64\x64_employment_hint\x18\x0b \x01(\x0b\x32\x1a.cms.cra.v1.EmploymentHintH\x00\x12?\n\x16\x61\x64\x64_property_indicator\x18\x0c \x01(\x0b\x32\x1d.cms.cra.v1.PropertyIndicatorH\x00\x12\x41\n\x17\x61\x64\x64_financial_associate\x18\r \x01(\x0b\x32\x1e.cms.cra.v1.FinancialAssociateH\x00\x12\x33\n\x10\x61\x64\x64_fraud_marker\x18\x0e \x01(\x0b\x32\x17.cms.cra.v1.FraudMarkerH\x00\x12*\n\rmark_deceased\x18\x0f \x01(\x0b\x32\x11.google.type.DateH\x00\x12\x31\n\rset_scenarios\x18\x10 \x01(\x0b\x32\x18.cms.cra.v1.SetScenariosH\x00\x42\x08\n\x06\x63hange\"\x96\x01\n\x1d\x41pplyCreditFileChangeResponse\x12+\n\x0b\x63redit_file\x18\x01 \x01(\x0b\x32\x16.cms.cra.v1.CreditFile\x12\x12\n\ncreated_id\x18\x02 \x01(\t\x12\x34\n\rraised_alerts\x18\x03 \x03(\x0b\x32\x1d.cms.cra.v1.SurveillanceAlert\"F\n\x16ResetCreditFileRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\x04nino\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"X\n\x1bListSearchFootprintsRequest\x12\x12\n\x04nino\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\"o\n\x1cListSearchFootprintsResponse\x12\x36\n\x11search_footprints\x18\x01 \x03(\x0b\x32\x1b.cms.cra.v1.SearchFootprint\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"_\n\x1cRunSurveillanceChecksRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12%\n\nas_of_date\x18\x02 \x01(\x0b\x32\x11.google.type.Date\"j\n\x1dRunSurveillanceChecksResponse\x12\x1d\n\x15surveillances_checked\x18\x01 \x01(\x05\x12\x15\n\ralerts_raised\x18\x02 \x01(\x05\x12\x13\n\x0breviews_due\x18\x03 \x01(\x05\x32\xa2\x04\n\x12\x43raScenarioService\x12R\n\rGetCreditFile\x12 .cms.cra.v1.GetCreditFileRequest\x1a\x16.cms.cra.v1.CreditFile\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12u\n\x15\x41pplyCreditFileChange\x12(.cms.cra.v1.ApplyCreditFileChangeRequest\x1a).cms.cra.v1.ApplyCreditFileChangeResponse\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12V\n\x0fResetCreditFile\x12\".cms.cra.v1.ResetCreditFileRequest\x1a\x16.cms.cra.v1.CreditFile\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12r\n\x14ListSearchFootprints\x12\'.cms.cra.v1.ListSearchFootprintsRequest\x1a(.cms.cra.v1.ListSearchFootprintsResponse\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12u\n\x15RunSurveillanceChecks\x12(.cms.cra.v1.RunSurveillanceChecksRequest\x1a).cms.cra.v1.RunSurveillanceChecksResponse\"\x07\xc2\xc1\x18\x03\n\x01\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%cms/cra/v1/cra_scenario_service.proto\x12\ncms.cra.v1\x1a!cms/common/v1/access_policy.proto\x1a cms/common/v1/field_limits.proto\x1a\x1a\x63ms/cra/v1/resources.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x16google/type/date.proto\"*\n\x14GetCreditFileRequest\x12\x12\n\x04nino\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\xfe\x01\n\x14UpdateCurrentAccount\x12\x18\n\naccount_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x32\n\rbalance_pence\x18\x02 \x01(\x03\x42\x16\xe2\xc7\x18\x12\x18\x80\xb0\xa4\xbc\x8b\xfd\xff\xff\xff\x01 \x80\xd0\xdb\xc3\xf4\x02H\x00\x88\x01\x01\x12\'\n\x0c\x62\x61lance_date\x18\x03 \x01(\x0b\x32\x11.google.type.Date\x12\x35\n\x10monthly_turnover\x18\x04 \x03(\x0b\x32\x1b.cms.cra.v1.MonthlyTurnover\x12&\n\x0b\x63losed_date\x18\x05 \x01(\x0b\x32\x11.google.type.DateB\x10\n\x0e_balance_pence\"\xa7\x02\n\x19UpdateCreditAccountStatus\x12\x18\n\naccount_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12/\n\x06status\x18\x02 \x01(\x0e\x32\x19.cms.cra.v1.AccountStatusB\x04\xe2\x41\x01\x02\x12\x19\n\x11months_in_arrears\x18\x03 \x01(\x05\x12\x32\n\rbalance_pence\x18\x04 \x01(\x03\x42\x16\xe2\xc7\x18\x12\x18\x80\xb0\xa4\xbc\x8b\xfd\xff\xff\xff\x01 \x80\xd0\xdb\xc3\xf4\x02H\x00\x88\x01\x01\x12\'\n\x0c\x64\x65\x66\x61ult_date\x18\x05 \x01(\x0b\x32\x11.google.type.Date\x12\x35\n\x15\x64\x65\x66\x61ult_balance_pence\x18\x06 \x01(\x03\x42\x16\xe2\xc7\x18\x12\x18\x80\xb0\xa4\xbc\x8b\xfd\xff\xff\xff\x01 \x80\xd0\xdb\xc3\xf4\x02\x42\x10\n\x0e_balance_pence\"_\n\x13SatisfyPublicRecord\x12\x17\n\trecord_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12/\n\x0esatisfied_date\x18\x02 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\"A\n\x0cSetScenarios\x12\x31\n\tscenarios\x18\x01 \x03(\x0e\x32\x1e.cms.cra.v1.CreditFileScenario\"\x89\x07\n\x1c\x41pplyCreditFileChangeRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\x04nino\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12)\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x03 \x01(\x0b\x32\x11.google.type.Date\x12\x33\n\x10\x61\x64\x64_address_link\x18\x04 \x01(\x0b\x32\x17.cms.cra.v1.AddressLinkH\x00\x12\x39\n\x13\x61\x64\x64_current_account\x18\x05 \x01(\x0b\x32\x1a.cms.cra.v1.CurrentAccountH\x00\x12\x42\n\x16update_current_account\x18\x06 \x01(\x0b\x32 .cms.cra.v1.UpdateCurrentAccountH\x00\x12\x37\n\x12\x61\x64\x64_credit_account\x18\x07 \x01(\x0b\x32\x19.cms.cra.v1.CreditAccountH\x00\x12M\n\x1cupdate_credit_account_status\x18\x08 \x01(\x0b\x32%.cms.cra.v1.UpdateCreditAccountStatusH\x00\x12\x35\n\x11\x61\x64\x64_public_record\x18\t \x01(\x0b\x32\x18.cms.cra.v1.PublicRecordH\x00\x12@\n\x15satisfy_public_record\x18\n \x01(\x0b\x32\x1f.cms.cra.v1.SatisfyPublicRecordH\x00\x12\x39\n\x13\x61\x64\x64_employment_hint\x18\x0b \x01(\x0b\x32\x1a.cms.cra.v1.EmploymentHintH\x00\x12?\n\x16\x61\x64\x64_property_indicator\x18\x0c \x01(\x0b\x32\x1d.cms.cra.v1.PropertyIndicatorH\x00\x12\x41\n\x17\x61\x64\x64_financial_associate\x18\r \x01(\x0b\x32\x1e.cms.cra.v1.FinancialAssociateH\x00\x12\x33\n\x10\x61\x64\x64_fraud_marker\x18\x0e \x01(\x0b\x32\x17.cms.cra.v1.FraudMarkerH\x00\x12*\n\rmark_deceased\x18\x0f \x01(\x0b\x32\x11.google.type.DateH\x00\x12\x31\n\rset_scenarios\x18\x10 \x01(\x0b\x32\x18.cms.cra.v1.SetScenariosH\x00\x42\x08\n\x06\x63hange\"\x96\x01\n\x1d\x41pplyCreditFileChangeResponse\x12+\n\x0b\x63redit_file\x18\x01 \x01(\x0b\x32\x16.cms.cra.v1.CreditFile\x12\x12\n\ncreated_id\x18\x02 \x01(\t\x12\x34\n\rraised_alerts\x18\x03 \x03(\x0b\x32\x1d.cms.cra.v1.SurveillanceAlert\"F\n\x16ResetCreditFileRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\x04nino\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"a\n\x1bListSearchFootprintsRequest\x12\x12\n\x04nino\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x1b\n\npage_token\x18\x03 \x01(\tB\x07\xe2\xc7\x18\x03\x08\x80\x10\"o\n\x1cListSearchFootprintsResponse\x12\x36\n\x11search_footprints\x18\x01 \x03(\x0b\x32\x1b.cms.cra.v1.SearchFootprint\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"_\n\x1cRunSurveillanceChecksRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12%\n\nas_of_date\x18\x02 \x01(\x0b\x32\x11.google.type.Date\"j\n\x1dRunSurveillanceChecksResponse\x12\x1d\n\x15surveillances_checked\x18\x01 \x01(\x05\x12\x15\n\ralerts_raised\x18\x02 \x01(\x05\x12\x13\n\x0breviews_due\x18\x03 \x01(\x05\x32\xa2\x04\n\x12\x43raScenarioService\x12R\n\rGetCreditFile\x12 .cms.cra.v1.GetCreditFileRequest\x1a\x16.cms.cra.v1.CreditFile\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12u\n\x15\x41pplyCreditFileChange\x12(.cms.cra.v1.ApplyCreditFileChangeRequest\x1a).cms.cra.v1.ApplyCreditFileChangeResponse\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12V\n\x0fResetCreditFile\x12\".cms.cra.v1.ResetCreditFileRequest\x1a\x16.cms.cra.v1.CreditFile\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12r\n\x14ListSearchFootprints\x12\'.cms.cra.v1.ListSearchFootprintsRequest\x1a(.cms.cra.v1.ListSearchFootprintsResponse\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12u\n\x15RunSurveillanceChecks\x12(.cms.cra.v1.RunSurveillanceChecksRequest\x1a).cms.cra.v1.RunSurveillanceChecksResponse\"\x07\xc2\xc1\x18\x03\n\x01\x04\x42\x0f\xe2\xc7\x18\x0b\x08\xc8\x01\x10\x64\x18\xec\x0e \x98\x11\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cms.cra.v1.cra_scenario_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\342\307\030\013\010\310\001\020d\030\354\016 \230\021'
   _globals['_GETCREDITFILEREQUEST'].fields_by_name['nino']._loaded_options = None
   _globals['_GETCREDITFILEREQUEST'].fields_by_name['nino']._serialized_options = b'\342A\001\002'
   _globals['_UPDATECURRENTACCOUNT'].fields_by_name['account_id']._loaded_options = None
   _globals['_UPDATECURRENTACCOUNT'].fields_by_name['account_id']._serialized_options = b'\342A\001\002'
+  _globals['_UPDATECURRENTACCOUNT'].fields_by_name['balance_pence']._loaded_options = None
+  _globals['_UPDATECURRENTACCOUNT'].fields_by_name['balance_pence']._serialized_options = b'\342\307\030\022\030\200\260\244\274\213\375\377\377\377\001 \200\320\333\303\364\002'
   _globals['_UPDATECREDITACCOUNTSTATUS'].fields_by_name['account_id']._loaded_options = None
   _globals['_UPDATECREDITACCOUNTSTATUS'].fields_by_name['account_id']._serialized_options = b'\342A\001\002'
   _globals['_UPDATECREDITACCOUNTSTATUS'].fields_by_name['status']._loaded_options = None
   _globals['_UPDATECREDITACCOUNTSTATUS'].fields_by_name['status']._serialized_options = b'\342A\001\002'
+  _globals['_UPDATECREDITACCOUNTSTATUS'].fields_by_name['balance_pence']._loaded_options = None
+  _globals['_UPDATECREDITACCOUNTSTATUS'].fields_by_name['balance_pence']._serialized_options = b'\342\307\030\022\030\200\260\244\274\213\375\377\377\377\001 \200\320\333\303\364\002'
+  _globals['_UPDATECREDITACCOUNTSTATUS'].fields_by_name['default_balance_pence']._loaded_options = None
+  _globals['_UPDATECREDITACCOUNTSTATUS'].fields_by_name['default_balance_pence']._serialized_options = b'\342\307\030\022\030\200\260\244\274\213\375\377\377\377\001 \200\320\333\303\364\002'
   _globals['_SATISFYPUBLICRECORD'].fields_by_name['record_id']._loaded_options = None
   _globals['_SATISFYPUBLICRECORD'].fields_by_name['record_id']._serialized_options = b'\342A\001\002'
   _globals['_SATISFYPUBLICRECORD'].fields_by_name['satisfied_date']._loaded_options = None
@@ -57,6 +65,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RESETCREDITFILEREQUEST'].fields_by_name['nino']._serialized_options = b'\342A\001\002'
   _globals['_LISTSEARCHFOOTPRINTSREQUEST'].fields_by_name['nino']._loaded_options = None
   _globals['_LISTSEARCHFOOTPRINTSREQUEST'].fields_by_name['nino']._serialized_options = b'\342A\001\002'
+  _globals['_LISTSEARCHFOOTPRINTSREQUEST'].fields_by_name['page_token']._loaded_options = None
+  _globals['_LISTSEARCHFOOTPRINTSREQUEST'].fields_by_name['page_token']._serialized_options = b'\342\307\030\003\010\200\020'
   _globals['_RUNSURVEILLANCECHECKSREQUEST'].fields_by_name['request_id']._loaded_options = None
   _globals['_RUNSURVEILLANCECHECKSREQUEST'].fields_by_name['request_id']._serialized_options = b'\342A\001\002'
   _globals['_CRASCENARIOSERVICE'].methods_by_name['GetCreditFile']._loaded_options = None
@@ -69,30 +79,30 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CRASCENARIOSERVICE'].methods_by_name['ListSearchFootprints']._serialized_options = b'\302\301\030\003\n\001\004'
   _globals['_CRASCENARIOSERVICE'].methods_by_name['RunSurveillanceChecks']._loaded_options = None
   _globals['_CRASCENARIOSERVICE'].methods_by_name['RunSurveillanceChecks']._serialized_options = b'\302\301\030\003\n\001\004'
-  _globals['_GETCREDITFILEREQUEST']._serialized_start=173
-  _globals['_GETCREDITFILEREQUEST']._serialized_end=215
-  _globals['_UPDATECURRENTACCOUNT']._serialized_start=218
-  _globals['_UPDATECURRENTACCOUNT']._serialized_end=448
-  _globals['_UPDATECREDITACCOUNTSTATUS']._serialized_start=451
-  _globals['_UPDATECREDITACCOUNTSTATUS']._serialized_end=698
-  _globals['_SATISFYPUBLICRECORD']._serialized_start=700
-  _globals['_SATISFYPUBLICRECORD']._serialized_end=795
-  _globals['_SETSCENARIOS']._serialized_start=797
-  _globals['_SETSCENARIOS']._serialized_end=862
-  _globals['_APPLYCREDITFILECHANGEREQUEST']._serialized_start=865
-  _globals['_APPLYCREDITFILECHANGEREQUEST']._serialized_end=1770
-  _globals['_APPLYCREDITFILECHANGERESPONSE']._serialized_start=1773
-  _globals['_APPLYCREDITFILECHANGERESPONSE']._serialized_end=1923
-  _globals['_RESETCREDITFILEREQUEST']._serialized_start=1925
-  _globals['_RESETCREDITFILEREQUEST']._serialized_end=1995
-  _globals['_LISTSEARCHFOOTPRINTSREQUEST']._serialized_start=1997
-  _globals['_LISTSEARCHFOOTPRINTSREQUEST']._serialized_end=2085
-  _globals['_LISTSEARCHFOOTPRINTSRESPONSE']._serialized_start=2087
-  _globals['_LISTSEARCHFOOTPRINTSRESPONSE']._serialized_end=2198
-  _globals['_RUNSURVEILLANCECHECKSREQUEST']._serialized_start=2200
-  _globals['_RUNSURVEILLANCECHECKSREQUEST']._serialized_end=2295
-  _globals['_RUNSURVEILLANCECHECKSRESPONSE']._serialized_start=2297
-  _globals['_RUNSURVEILLANCECHECKSRESPONSE']._serialized_end=2403
-  _globals['_CRASCENARIOSERVICE']._serialized_start=2406
-  _globals['_CRASCENARIOSERVICE']._serialized_end=2952
+  _globals['_GETCREDITFILEREQUEST']._serialized_start=207
+  _globals['_GETCREDITFILEREQUEST']._serialized_end=249
+  _globals['_UPDATECURRENTACCOUNT']._serialized_start=252
+  _globals['_UPDATECURRENTACCOUNT']._serialized_end=506
+  _globals['_UPDATECREDITACCOUNTSTATUS']._serialized_start=509
+  _globals['_UPDATECREDITACCOUNTSTATUS']._serialized_end=804
+  _globals['_SATISFYPUBLICRECORD']._serialized_start=806
+  _globals['_SATISFYPUBLICRECORD']._serialized_end=901
+  _globals['_SETSCENARIOS']._serialized_start=903
+  _globals['_SETSCENARIOS']._serialized_end=968
+  _globals['_APPLYCREDITFILECHANGEREQUEST']._serialized_start=971
+  _globals['_APPLYCREDITFILECHANGEREQUEST']._serialized_end=1876
+  _globals['_APPLYCREDITFILECHANGERESPONSE']._serialized_start=1879
+  _globals['_APPLYCREDITFILECHANGERESPONSE']._serialized_end=2029
+  _globals['_RESETCREDITFILEREQUEST']._serialized_start=2031
+  _globals['_RESETCREDITFILEREQUEST']._serialized_end=2101
+  _globals['_LISTSEARCHFOOTPRINTSREQUEST']._serialized_start=2103
+  _globals['_LISTSEARCHFOOTPRINTSREQUEST']._serialized_end=2200
+  _globals['_LISTSEARCHFOOTPRINTSRESPONSE']._serialized_start=2202
+  _globals['_LISTSEARCHFOOTPRINTSRESPONSE']._serialized_end=2313
+  _globals['_RUNSURVEILLANCECHECKSREQUEST']._serialized_start=2315
+  _globals['_RUNSURVEILLANCECHECKSREQUEST']._serialized_end=2410
+  _globals['_RUNSURVEILLANCECHECKSRESPONSE']._serialized_start=2412
+  _globals['_RUNSURVEILLANCECHECKSRESPONSE']._serialized_end=2518
+  _globals['_CRASCENARIOSERVICE']._serialized_start=2521
+  _globals['_CRASCENARIOSERVICE']._serialized_end=3067
 # @@protoc_insertion_point(module_scope)

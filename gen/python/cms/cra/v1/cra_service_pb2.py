@@ -23,19 +23,21 @@ _sym_db = _symbol_database.Default()
 
 
 from cms.common.v1 import access_policy_pb2 as cms_dot_common_dot_v1_dot_access__policy__pb2
+from cms.common.v1 import field_limits_pb2 as cms_dot_common_dot_v1_dot_field__limits__pb2
 from cms.common.v1 import types_pb2 as cms_dot_common_dot_v1_dot_types__pb2
 from cms.cra.v1 import resources_pb2 as cms_dot_cra_dot_v1_dot_resources__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.type import date_pb2 as google_dot_type_dot_date__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63ms/cra/v1/cra_service.proto\x12\ncms.cra.v1\x1a!cms/common/v1/access_policy.proto\x1a\x19\x63ms/common/v1/types.proto\x1a\x1a\x63ms/cra/v1/resources.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x16google/type/date.proto\"\xb0\x01\n\x12TracePersonRequest\x12\x31\n\x0blegal_basis\x18\x01 \x01(\x0b\x32\x16.cms.cra.v1.LegalBasisB\x04\xe2\x41\x01\x02\x12\x33\n\x06person\x18\x02 \x01(\x0b\x32\x1d.cms.common.v1.PersonIdentityB\x04\xe2\x41\x01\x02\x12\x32\n\x12last_known_address\x18\x03 \x01(\x0b\x32\x16.cms.common.v1.Address\"y\n\rTracedAddress\x12-\n\x0c\x61\x64\x64ress_link\x18\x01 \x01(\x0b\x32\x17.cms.cra.v1.AddressLink\x12\x0c\n\x04rank\x18\x02 \x01(\x05\x12\x1a\n\x12\x63onfidence_percent\x18\x03 \x01(\x05\x12\x0f\n\x07reasons\x18\x04 \x03(\t\"\x84\x02\n\x13TracePersonResponse\x12)\n\x05match\x18\x01 \x01(\x0b\x32\x1a.cms.common.v1.MatchResult\x12\x18\n\x10search_reference\x18\x02 \x01(\t\x12,\n\taddresses\x18\x03 \x03(\x0b\x32\x19.cms.cra.v1.TracedAddress\x12*\n\x07\x61liases\x18\x04 \x03(\x0b\x32\x19.cms.common.v1.PersonName\x12(\n\rdate_of_death\x18\x05 \x01(\x0b\x32\x11.google.type.Date\x12$\n\x1clast_known_address_confirmed\x18\x06 \x01(\x08\"\x7f\n\x15GetCreditScoreRequest\x12\x31\n\x0blegal_basis\x18\x01 \x01(\x0b\x32\x16.cms.cra.v1.LegalBasisB\x04\xe2\x41\x01\x02\x12\x33\n\x06person\x18\x02 \x01(\x0b\x32\x1d.cms.common.v1.PersonIdentityB\x04\xe2\x41\x01\x02\"\xa2\x02\n\x15\x43reditScoreAttributes\x12\x15\n\rdefault_count\x18\x01 \x01(\x05\x12\"\n\x1aunsatisfied_judgment_count\x18\x02 \x01(\x05\x12!\n\x19\x61\x63\x63ounts_in_arrears_count\x18\x03 \x01(\x05\x12\'\n\x1fworst_current_months_in_arrears\x18\x04 \x01(\x05\x12!\n\x19months_since_last_default\x18\x05 \x01(\x05\x12\x1b\n\x13insolvency_in_force\x18\x06 \x01(\x08\x12\x1e\n\x16\x61vailable_credit_pence\x18\x07 \x01(\x03\x12\"\n\x1atotal_credit_balance_pence\x18\x08 \x01(\x03\"\xde\x01\n\x16GetCreditScoreResponse\x12)\n\x05match\x18\x01 \x01(\x0b\x32\x1a.cms.common.v1.MatchResult\x12\x18\n\x10search_reference\x18\x02 \x01(\t\x12\r\n\x05score\x18\x03 \x01(\x05\x12#\n\x04\x62\x61nd\x18\x04 \x01(\x0e\x32\x15.cms.cra.v1.ScoreBand\x12\x35\n\nattributes\x18\x05 \x01(\x0b\x32!.cms.cra.v1.CreditScoreAttributes\x12\x14\n\x0creason_codes\x18\x06 \x03(\t\"\x8a\x01\n GetFinancialDataAtArrearsRequest\x12\x31\n\x0blegal_basis\x18\x01 \x01(\x0b\x32\x16.cms.cra.v1.LegalBasisB\x04\xe2\x41\x01\x02\x12\x33\n\x06person\x18\x02 \x01(\x0b\x32\x1d.cms.common.v1.PersonIdentityB\x04\xe2\x41\x01\x02\"\xe0\x01\n!GetFinancialDataAtArrearsResponse\x12)\n\x05match\x18\x01 \x01(\x0b\x32\x1a.cms.common.v1.MatchResult\x12\x18\n\x10search_reference\x18\x02 \x01(\t\x12.\n\raccount_leads\x18\x03 \x03(\x0b\x32\x17.cms.cra.v1.AccountLead\x12\x34\n\x10\x65mployment_leads\x18\x04 \x03(\x0b\x32\x1a.cms.cra.v1.EmploymentLead\x12\x10\n\x08\x63\x61utions\x18\x05 \x03(\t\"\x8c\x01\n\"GetFinancialDataEnforcementRequest\x12\x31\n\x0blegal_basis\x18\x01 \x01(\x0b\x32\x16.cms.cra.v1.LegalBasisB\x04\xe2\x41\x01\x02\x12\x33\n\x06person\x18\x02 \x01(\x0b\x32\x1d.cms.common.v1.PersonIdentityB\x04\xe2\x41\x01\x02\"\xe8\x03\n#GetFinancialDataEnforcementResponse\x12)\n\x05match\x18\x01 \x01(\x0b\x32\x1a.cms.common.v1.MatchResult\x12\x18\n\x10search_reference\x18\x02 \x01(\t\x12.\n\raccount_leads\x18\x03 \x03(\x0b\x32\x17.cms.cra.v1.AccountLead\x12\x34\n\x10\x65mployment_leads\x18\x04 \x03(\x0b\x32\x1a.cms.cra.v1.EmploymentLead\x12\x30\n\x0eproperty_leads\x18\x05 \x03(\x0b\x32\x18.cms.cra.v1.PropertyLead\x12\x32\n\x0f\x63redit_accounts\x18\x06 \x03(\x0b\x32\x19.cms.cra.v1.CreditAccount\x12\x30\n\x0epublic_records\x18\x07 \x03(\x0b\x32\x18.cms.cra.v1.PublicRecord\x12<\n\x14\x66inancial_associates\x18\x08 \x03(\x0b\x32\x1e.cms.cra.v1.FinancialAssociate\x12.\n\rfraud_markers\x18\t \x03(\x0b\x32\x17.cms.cra.v1.FraudMarker\x12\x10\n\x08\x63\x61utions\x18\n \x03(\t\"\x88\x02\n\x1cStartCaseSurveillanceRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x31\n\x0blegal_basis\x18\x02 \x01(\x0b\x32\x16.cms.cra.v1.LegalBasisB\x04\xe2\x41\x01\x02\x12\x33\n\x06person\x18\x03 \x01(\x0b\x32\x1d.cms.common.v1.PersonIdentityB\x04\xe2\x41\x01\x02\x12,\n\x0breview_date\x18\x04 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12\x38\n\rwatched_kinds\x18\x05 \x03(\x0e\x32!.cms.cra.v1.SurveillanceAlertKind\"\xc3\x01\n\'RescheduleCaseSurveillanceReviewRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x31\n\x0blegal_basis\x18\x02 \x01(\x0b\x32\x16.cms.cra.v1.LegalBasisB\x04\xe2\x41\x01\x02\x12\x1d\n\x0fsurveillance_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12,\n\x0breview_date\x18\x04 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\"\xc3\x01\n\x1bStopCaseSurveillanceRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x31\n\x0blegal_basis\x18\x02 \x01(\x0b\x32\x16.cms.cra.v1.LegalBasisB\x04\xe2\x41\x01\x02\x12\x1d\n\x0fsurveillance_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x38\n\x06reason\x18\x04 \x01(\x0e\x32\".cms.cra.v1.SurveillanceStopReasonB\x04\xe2\x41\x01\x02\"n\n\x1aGetCaseSurveillanceRequest\x12\x31\n\x0blegal_basis\x18\x01 \x01(\x0b\x32\x16.cms.cra.v1.LegalBasisB\x04\xe2\x41\x01\x02\x12\x1d\n\x0fsurveillance_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"\x8e\x01\n\x1cListCaseSurveillancesRequest\x12\x31\n\x0blegal_basis\x18\x01 \x01(\x0b\x32\x16.cms.cra.v1.LegalBasisB\x04\xe2\x41\x01\x02\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x12\n\npage_token\x18\x03 \x01(\t\x12\x14\n\x0cshow_stopped\x18\x04 \x01(\x08\"r\n\x1dListCaseSurveillancesResponse\x12\x38\n\x12\x63\x61se_surveillances\x18\x01 \x03(\x0b\x32\x1c.cms.cra.v1.CaseSurveillance\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x98\x01\n\x1dListSurveillanceAlertsRequest\x12\x31\n\x0blegal_basis\x18\x01 \x01(\x0b\x32\x16.cms.cra.v1.LegalBasisB\x04\xe2\x41\x01\x02\x12\x1d\n\x0fsurveillance_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x12\n\npage_token\x18\x04 \x01(\t\"u\n\x1eListSurveillanceAlertsResponse\x12:\n\x13surveillance_alerts\x18\x01 \x03(\x0b\x32\x1d.cms.cra.v1.SurveillanceAlert\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\x9a\x01\n\tScoreBand\x12\x1a\n\x16SCORE_BAND_UNSPECIFIED\x10\x00\x12\x18\n\x14SCORE_BAND_VERY_POOR\x10\x01\x12\x13\n\x0fSCORE_BAND_POOR\x10\x02\x12\x13\n\x0fSCORE_BAND_FAIR\x10\x03\x12\x13\n\x0fSCORE_BAND_GOOD\x10\x04\x12\x18\n\x14SCORE_BAND_EXCELLENT\x10\x05\x32\xb8\t\n\x11\x43raGatewayService\x12\\\n\x0bTracePerson\x12\x1e.cms.cra.v1.TracePersonRequest\x1a\x1f.cms.cra.v1.TracePersonResponse\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12\x65\n\x0eGetCreditScore\x12!.cms.cra.v1.GetCreditScoreRequest\x1a\".cms.cra.v1.GetCreditScoreResponse\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12\x86\x01\n\x19GetFinancialDataAtArrears\x12,.cms.cra.v1.GetFinancialDataAtArrearsRequest\x1a-.cms.cra.v1.GetFinancialDataAtArrearsResponse\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12\x8c\x01\n\x1bGetFinancialDataEnforcement\x12..cms.cra.v1.GetFinancialDataEnforcementRequest\x1a/.cms.cra.v1.GetFinancialDataEnforcementResponse\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12m\n\x15StartCaseSurveillance\x12(.cms.cra.v1.StartCaseSurveillanceRequest\x1a\x1c.cms.cra.v1.CaseSurveillance\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12\x83\x01\n RescheduleCaseSurveillanceReview\x12\x33.cms.cra.v1.RescheduleCaseSurveillanceReviewRequest\x1a\x1c.cms.cra.v1.CaseSurveillance\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12k\n\x14StopCaseSurveillance\x12\'.cms.cra.v1.StopCaseSurveillanceRequest\x1a\x1c.cms.cra.v1.CaseSurveillance\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12i\n\x13GetCaseSurveillance\x12&.cms.cra.v1.GetCaseSurveillanceRequest\x1a\x1c.cms.cra.v1.CaseSurveillance\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12z\n\x15ListCaseSurveillances\x12(.cms.cra.v1.ListCaseSurveillancesRequest\x1a).cms.cra.v1.ListCaseSurveillancesResponse\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12}\n\x16ListSurveillanceAlerts\x12).cms.cra.v1.ListSurveillanceAlertsRequest\x1a*.cms.cra.v1.ListSurveillanceAlertsResponse\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63ms/cra/v1/cra_service.proto\x12\ncms.cra.v1\x1a!cms/common/v1/access_policy.proto\x1a cms/common/v1/field_limits.proto\x1a\x19\x63ms/common/v1/types.proto\x1a\x1a\x63ms/cra/v1/resources.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x16google/type/date.proto\"\xb0\x01\n\x12TracePersonRequest\x12\x31\n\x0blegal_basis\x18\x01 \x01(\x0b\x32\x16.cms.cra.v1.LegalBasisB\x04\xe2\x41\x01\x02\x12\x33\n\x06person\x18\x02 \x01(\x0b\x32\x1d.cms.common.v1.PersonIdentityB\x04\xe2\x41\x01\x02\x12\x32\n\x12last_known_address\x18\x03 \x01(\x0b\x32\x16.cms.common.v1.Address\"y\n\rTracedAddress\x12-\n\x0c\x61\x64\x64ress_link\x18\x01 \x01(\x0b\x32\x17.cms.cra.v1.AddressLink\x12\x0c\n\x04rank\x18\x02 \x01(\x05\x12\x1a\n\x12\x63onfidence_percent\x18\x03 \x01(\x05\x12\x0f\n\x07reasons\x18\x04 \x03(\t\"\x84\x02\n\x13TracePersonResponse\x12)\n\x05match\x18\x01 \x01(\x0b\x32\x1a.cms.common.v1.MatchResult\x12\x18\n\x10search_reference\x18\x02 \x01(\t\x12,\n\taddresses\x18\x03 \x03(\x0b\x32\x19.cms.cra.v1.TracedAddress\x12*\n\x07\x61liases\x18\x04 \x03(\x0b\x32\x19.cms.common.v1.PersonName\x12(\n\rdate_of_death\x18\x05 \x01(\x0b\x32\x11.google.type.Date\x12$\n\x1clast_known_address_confirmed\x18\x06 \x01(\x08\"\x7f\n\x15GetCreditScoreRequest\x12\x31\n\x0blegal_basis\x18\x01 \x01(\x0b\x32\x16.cms.cra.v1.LegalBasisB\x04\xe2\x41\x01\x02\x12\x33\n\x06person\x18\x02 \x01(\x0b\x32\x1d.cms.common.v1.PersonIdentityB\x04\xe2\x41\x01\x02\"\xc9\x02\n\x15\x43reditScoreAttributes\x12\x15\n\rdefault_count\x18\x01 \x01(\x05\x12\"\n\x1aunsatisfied_judgment_count\x18\x02 \x01(\x05\x12!\n\x19\x61\x63\x63ounts_in_arrears_count\x18\x03 \x01(\x05\x12\'\n\x1fworst_current_months_in_arrears\x18\x04 \x01(\x05\x12!\n\x19months_since_last_default\x18\x05 \x01(\x05\x12\x1b\n\x13insolvency_in_force\x18\x06 \x01(\x08\x12-\n\x16\x61vailable_credit_pence\x18\x07 \x01(\x03\x42\r\xe2\xc7\x18\t\x18\x00 \x80\xd0\xdb\xc3\xf4\x02\x12:\n\x1atotal_credit_balance_pence\x18\x08 \x01(\x03\x42\x16\xe2\xc7\x18\x12\x18\x80\xb0\xa4\xbc\x8b\xfd\xff\xff\xff\x01 \x80\xd0\xdb\xc3\xf4\x02\"\xde\x01\n\x16GetCreditScoreResponse\x12)\n\x05match\x18\x01 \x01(\x0b\x32\x1a.cms.common.v1.MatchResult\x12\x18\n\x10search_reference\x18\x02 \x01(\t\x12\r\n\x05score\x18\x03 \x01(\x05\x12#\n\x04\x62\x61nd\x18\x04 \x01(\x0e\x32\x15.cms.cra.v1.ScoreBand\x12\x35\n\nattributes\x18\x05 \x01(\x0b\x32!.cms.cra.v1.CreditScoreAttributes\x12\x14\n\x0creason_codes\x18\x06 \x03(\t\"\x8a\x01\n GetFinancialDataAtArrearsRequest\x12\x31\n\x0blegal_basis\x18\x01 \x01(\x0b\x32\x16.cms.cra.v1.LegalBasisB\x04\xe2\x41\x01\x02\x12\x33\n\x06person\x18\x02 \x01(\x0b\x32\x1d.cms.common.v1.PersonIdentityB\x04\xe2\x41\x01\x02\"\xe0\x01\n!GetFinancialDataAtArrearsResponse\x12)\n\x05match\x18\x01 \x01(\x0b\x32\x1a.cms.common.v1.MatchResult\x12\x18\n\x10search_reference\x18\x02 \x01(\t\x12.\n\raccount_leads\x18\x03 \x03(\x0b\x32\x17.cms.cra.v1.AccountLead\x12\x34\n\x10\x65mployment_leads\x18\x04 \x03(\x0b\x32\x1a.cms.cra.v1.EmploymentLead\x12\x10\n\x08\x63\x61utions\x18\x05 \x03(\t\"\x8c\x01\n\"GetFinancialDataEnforcementRequest\x12\x31\n\x0blegal_basis\x18\x01 \x01(\x0b\x32\x16.cms.cra.v1.LegalBasisB\x04\xe2\x41\x01\x02\x12\x33\n\x06person\x18\x02 \x01(\x0b\x32\x1d.cms.common.v1.PersonIdentityB\x04\xe2\x41\x01\x02\"\xe8\x03\n#GetFinancialDataEnforcementResponse\x12)\n\x05match\x18\x01 \x01(\x0b\x32\x1a.cms.common.v1.MatchResult\x12\x18\n\x10search_reference\x18\x02 \x01(\t\x12.\n\raccount_leads\x18\x03 \x03(\x0b\x32\x17.cms.cra.v1.AccountLead\x12\x34\n\x10\x65mployment_leads\x18\x04 \x03(\x0b\x32\x1a.cms.cra.v1.EmploymentLead\x12\x30\n\x0eproperty_leads\x18\x05 \x03(\x0b\x32\x18.cms.cra.v1.PropertyLead\x12\x32\n\x0f\x63redit_accounts\x18\x06 \x03(\x0b\x32\x19.cms.cra.v1.CreditAccount\x12\x30\n\x0epublic_records\x18\x07 \x03(\x0b\x32\x18.cms.cra.v1.PublicRecord\x12<\n\x14\x66inancial_associates\x18\x08 \x03(\x0b\x32\x1e.cms.cra.v1.FinancialAssociate\x12.\n\rfraud_markers\x18\t \x03(\x0b\x32\x17.cms.cra.v1.FraudMarker\x12\x10\n\x08\x63\x61utions\x18\n \x03(\t\"\x88\x02\n\x1cStartCaseSurveillanceRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x31\n\x0blegal_basis\x18\x02 \x01(\x0b\x32\x16.cms.cra.v1.LegalBasisB\x04\xe2\x41\x01\x02\x12\x33\n\x06person\x18\x03 \x01(\x0b\x32\x1d.cms.common.v1.PersonIdentityB\x04\xe2\x41\x01\x02\x12,\n\x0breview_date\x18\x04 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12\x38\n\rwatched_kinds\x18\x05 \x03(\x0e\x32!.cms.cra.v1.SurveillanceAlertKind\"\xc3\x01\n\'RescheduleCaseSurveillanceReviewRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x31\n\x0blegal_basis\x18\x02 \x01(\x0b\x32\x16.cms.cra.v1.LegalBasisB\x04\xe2\x41\x01\x02\x12\x1d\n\x0fsurveillance_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12,\n\x0breview_date\x18\x04 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\"\xc3\x01\n\x1bStopCaseSurveillanceRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x31\n\x0blegal_basis\x18\x02 \x01(\x0b\x32\x16.cms.cra.v1.LegalBasisB\x04\xe2\x41\x01\x02\x12\x1d\n\x0fsurveillance_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x38\n\x06reason\x18\x04 \x01(\x0e\x32\".cms.cra.v1.SurveillanceStopReasonB\x04\xe2\x41\x01\x02\"n\n\x1aGetCaseSurveillanceRequest\x12\x31\n\x0blegal_basis\x18\x01 \x01(\x0b\x32\x16.cms.cra.v1.LegalBasisB\x04\xe2\x41\x01\x02\x12\x1d\n\x0fsurveillance_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"\x97\x01\n\x1cListCaseSurveillancesRequest\x12\x31\n\x0blegal_basis\x18\x01 \x01(\x0b\x32\x16.cms.cra.v1.LegalBasisB\x04\xe2\x41\x01\x02\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x1b\n\npage_token\x18\x03 \x01(\tB\x07\xe2\xc7\x18\x03\x08\x80\x10\x12\x14\n\x0cshow_stopped\x18\x04 \x01(\x08\"r\n\x1dListCaseSurveillancesResponse\x12\x38\n\x12\x63\x61se_surveillances\x18\x01 \x03(\x0b\x32\x1c.cms.cra.v1.CaseSurveillance\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xa1\x01\n\x1dListSurveillanceAlertsRequest\x12\x31\n\x0blegal_basis\x18\x01 \x01(\x0b\x32\x16.cms.cra.v1.LegalBasisB\x04\xe2\x41\x01\x02\x12\x1d\n\x0fsurveillance_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x11\n\tpage_size\x18\x03 \x01(\x05\x12\x1b\n\npage_token\x18\x04 \x01(\tB\x07\xe2\xc7\x18\x03\x08\x80\x10\"u\n\x1eListSurveillanceAlertsResponse\x12:\n\x13surveillance_alerts\x18\x01 \x03(\x0b\x32\x1d.cms.cra.v1.SurveillanceAlert\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*\x9a\x01\n\tScoreBand\x12\x1a\n\x16SCORE_BAND_UNSPECIFIED\x10\x00\x12\x18\n\x14SCORE_BAND_VERY_POOR\x10\x01\x12\x13\n\x0fSCORE_BAND_POOR\x10\x02\x12\x13\n\x0fSCORE_BAND_FAIR\x10\x03\x12\x13\n\x0fSCORE_BAND_GOOD\x10\x04\x12\x18\n\x14SCORE_BAND_EXCELLENT\x10\x05\x32\xb8\t\n\x11\x43raGatewayService\x12\\\n\x0bTracePerson\x12\x1e.cms.cra.v1.TracePersonRequest\x1a\x1f.cms.cra.v1.TracePersonResponse\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12\x65\n\x0eGetCreditScore\x12!.cms.cra.v1.GetCreditScoreRequest\x1a\".cms.cra.v1.GetCreditScoreResponse\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12\x86\x01\n\x19GetFinancialDataAtArrears\x12,.cms.cra.v1.GetFinancialDataAtArrearsRequest\x1a-.cms.cra.v1.GetFinancialDataAtArrearsResponse\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12\x8c\x01\n\x1bGetFinancialDataEnforcement\x12..cms.cra.v1.GetFinancialDataEnforcementRequest\x1a/.cms.cra.v1.GetFinancialDataEnforcementResponse\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12m\n\x15StartCaseSurveillance\x12(.cms.cra.v1.StartCaseSurveillanceRequest\x1a\x1c.cms.cra.v1.CaseSurveillance\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12\x83\x01\n RescheduleCaseSurveillanceReview\x12\x33.cms.cra.v1.RescheduleCaseSurveillanceReviewRequest\x1a\x1c.cms.cra.v1.CaseSurveillance\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12k\n\x14StopCaseSurveillance\x12\'.cms.cra.v1.StopCaseSurveillanceRequest\x1a\x1c.cms.cra.v1.CaseSurveillance\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12i\n\x13GetCaseSurveillance\x12&.cms.cra.v1.GetCaseSurveillanceRequest\x1a\x1c.cms.cra.v1.CaseSurveillance\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12z\n\x15ListCaseSurveillances\x12(.cms.cra.v1.ListCaseSurveillancesRequest\x1a).cms.cra.v1.ListCaseSurveillancesResponse\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12}\n\x16ListSurveillanceAlerts\x12).cms.cra.v1.ListSurveillanceAlertsRequest\x1a*.cms.cra.v1.ListSurveillanceAlertsResponse\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x42\x0f\xe2\xc7\x18\x0b\x08\xc8\x01\x10\x64\x18\xec\x0e \x98\x11\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cms.cra.v1.cra_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\342\307\030\013\010\310\001\020d\030\354\016 \230\021'
   _globals['_TRACEPERSONREQUEST'].fields_by_name['legal_basis']._loaded_options = None
   _globals['_TRACEPERSONREQUEST'].fields_by_name['legal_basis']._serialized_options = b'\342A\001\002'
   _globals['_TRACEPERSONREQUEST'].fields_by_name['person']._loaded_options = None
@@ -44,6 +46,10 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETCREDITSCOREREQUEST'].fields_by_name['legal_basis']._serialized_options = b'\342A\001\002'
   _globals['_GETCREDITSCOREREQUEST'].fields_by_name['person']._loaded_options = None
   _globals['_GETCREDITSCOREREQUEST'].fields_by_name['person']._serialized_options = b'\342A\001\002'
+  _globals['_CREDITSCOREATTRIBUTES'].fields_by_name['available_credit_pence']._loaded_options = None
+  _globals['_CREDITSCOREATTRIBUTES'].fields_by_name['available_credit_pence']._serialized_options = b'\342\307\030\t\030\000 \200\320\333\303\364\002'
+  _globals['_CREDITSCOREATTRIBUTES'].fields_by_name['total_credit_balance_pence']._loaded_options = None
+  _globals['_CREDITSCOREATTRIBUTES'].fields_by_name['total_credit_balance_pence']._serialized_options = b'\342\307\030\022\030\200\260\244\274\213\375\377\377\377\001 \200\320\333\303\364\002'
   _globals['_GETFINANCIALDATAATARREARSREQUEST'].fields_by_name['legal_basis']._loaded_options = None
   _globals['_GETFINANCIALDATAATARREARSREQUEST'].fields_by_name['legal_basis']._serialized_options = b'\342A\001\002'
   _globals['_GETFINANCIALDATAATARREARSREQUEST'].fields_by_name['person']._loaded_options = None
@@ -82,10 +88,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETCASESURVEILLANCEREQUEST'].fields_by_name['surveillance_id']._serialized_options = b'\342A\001\002'
   _globals['_LISTCASESURVEILLANCESREQUEST'].fields_by_name['legal_basis']._loaded_options = None
   _globals['_LISTCASESURVEILLANCESREQUEST'].fields_by_name['legal_basis']._serialized_options = b'\342A\001\002'
+  _globals['_LISTCASESURVEILLANCESREQUEST'].fields_by_name['page_token']._loaded_options = None
+  _globals['_LISTCASESURVEILLANCESREQUEST'].fields_by_name['page_token']._serialized_options = b'\342\307\030\003\010\200\020'
   _globals['_LISTSURVEILLANCEALERTSREQUEST'].fields_by_name['legal_basis']._loaded_options = None
   _globals['_LISTSURVEILLANCEALERTSREQUEST'].fields_by_name['legal_basis']._serialized_options = b'\342A\001\002'
   _globals['_LISTSURVEILLANCEALERTSREQUEST'].fields_by_name['surveillance_id']._loaded_options = None
   _globals['_LISTSURVEILLANCEALERTSREQUEST'].fields_by_name['surveillance_id']._serialized_options = b'\342A\001\002'
+  _globals['_LISTSURVEILLANCEALERTSREQUEST'].fields_by_name['page_token']._loaded_options = None
+  _globals['_LISTSURVEILLANCEALERTSREQUEST'].fields_by_name['page_token']._serialized_options = b'\342\307\030\003\010\200\020'
   _globals['_CRAGATEWAYSERVICE'].methods_by_name['TracePerson']._loaded_options = None
   _globals['_CRAGATEWAYSERVICE'].methods_by_name['TracePerson']._serialized_options = b'\302\301\030\010\n\003\001\002\003\032\001\002'
   _globals['_CRAGATEWAYSERVICE'].methods_by_name['GetCreditScore']._loaded_options = None
@@ -106,44 +116,44 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CRAGATEWAYSERVICE'].methods_by_name['ListCaseSurveillances']._serialized_options = b'\302\301\030\010\n\003\001\002\003\032\001\002'
   _globals['_CRAGATEWAYSERVICE'].methods_by_name['ListSurveillanceAlerts']._loaded_options = None
   _globals['_CRAGATEWAYSERVICE'].methods_by_name['ListSurveillanceAlerts']._serialized_options = b'\302\301\030\010\n\003\001\002\003\032\001\002'
-  _globals['_SCOREBAND']._serialized_start=3716
-  _globals['_SCOREBAND']._serialized_end=3870
-  _globals['_TRACEPERSONREQUEST']._serialized_start=192
-  _globals['_TRACEPERSONREQUEST']._serialized_end=368
-  _globals['_TRACEDADDRESS']._serialized_start=370
-  _globals['_TRACEDADDRESS']._serialized_end=491
-  _globals['_TRACEPERSONRESPONSE']._serialized_start=494
-  _globals['_TRACEPERSONRESPONSE']._serialized_end=754
-  _globals['_GETCREDITSCOREREQUEST']._serialized_start=756
-  _globals['_GETCREDITSCOREREQUEST']._serialized_end=883
-  _globals['_CREDITSCOREATTRIBUTES']._serialized_start=886
-  _globals['_CREDITSCOREATTRIBUTES']._serialized_end=1176
-  _globals['_GETCREDITSCORERESPONSE']._serialized_start=1179
-  _globals['_GETCREDITSCORERESPONSE']._serialized_end=1401
-  _globals['_GETFINANCIALDATAATARREARSREQUEST']._serialized_start=1404
-  _globals['_GETFINANCIALDATAATARREARSREQUEST']._serialized_end=1542
-  _globals['_GETFINANCIALDATAATARREARSRESPONSE']._serialized_start=1545
-  _globals['_GETFINANCIALDATAATARREARSRESPONSE']._serialized_end=1769
-  _globals['_GETFINANCIALDATAENFORCEMENTREQUEST']._serialized_start=1772
-  _globals['_GETFINANCIALDATAENFORCEMENTREQUEST']._serialized_end=1912
-  _globals['_GETFINANCIALDATAENFORCEMENTRESPONSE']._serialized_start=1915
-  _globals['_GETFINANCIALDATAENFORCEMENTRESPONSE']._serialized_end=2403
-  _globals['_STARTCASESURVEILLANCEREQUEST']._serialized_start=2406
-  _globals['_STARTCASESURVEILLANCEREQUEST']._serialized_end=2670
-  _globals['_RESCHEDULECASESURVEILLANCEREVIEWREQUEST']._serialized_start=2673
-  _globals['_RESCHEDULECASESURVEILLANCEREVIEWREQUEST']._serialized_end=2868
-  _globals['_STOPCASESURVEILLANCEREQUEST']._serialized_start=2871
-  _globals['_STOPCASESURVEILLANCEREQUEST']._serialized_end=3066
-  _globals['_GETCASESURVEILLANCEREQUEST']._serialized_start=3068
-  _globals['_GETCASESURVEILLANCEREQUEST']._serialized_end=3178
-  _globals['_LISTCASESURVEILLANCESREQUEST']._serialized_start=3181
-  _globals['_LISTCASESURVEILLANCESREQUEST']._serialized_end=3323
-  _globals['_LISTCASESURVEILLANCESRESPONSE']._serialized_start=3325
-  _globals['_LISTCASESURVEILLANCESRESPONSE']._serialized_end=3439
-  _globals['_LISTSURVEILLANCEALERTSREQUEST']._serialized_start=3442
-  _globals['_LISTSURVEILLANCEALERTSREQUEST']._serialized_end=3594
-  _globals['_LISTSURVEILLANCEALERTSRESPONSE']._serialized_start=3596
-  _globals['_LISTSURVEILLANCEALERTSRESPONSE']._serialized_end=3713
-  _globals['_CRAGATEWAYSERVICE']._serialized_start=3873
-  _globals['_CRAGATEWAYSERVICE']._serialized_end=5081
+  _globals['_SCOREBAND']._serialized_start=3807
+  _globals['_SCOREBAND']._serialized_end=3961
+  _globals['_TRACEPERSONREQUEST']._serialized_start=226
+  _globals['_TRACEPERSONREQUEST']._serialized_end=402
+  _globals['_TRACEDADDRESS']._serialized_start=404
+  _globals['_TRACEDADDRESS']._serialized_end=525
+  _globals['_TRACEPERSONRESPONSE']._serialized_start=528
+  _globals['_TRACEPERSONRESPONSE']._serialized_end=788
+  _globals['_GETCREDITSCOREREQUEST']._serialized_start=790
+  _globals['_GETCREDITSCOREREQUEST']._serialized_end=917
+  _globals['_CREDITSCOREATTRIBUTES']._serialized_start=920
+  _globals['_CREDITSCOREATTRIBUTES']._serialized_end=1249
+  _globals['_GETCREDITSCORERESPONSE']._serialized_start=1252
+  _globals['_GETCREDITSCORERESPONSE']._serialized_end=1474
+  _globals['_GETFINANCIALDATAATARREARSREQUEST']._serialized_start=1477
+  _globals['_GETFINANCIALDATAATARREARSREQUEST']._serialized_end=1615
+  _globals['_GETFINANCIALDATAATARREARSRESPONSE']._serialized_start=1618
+  _globals['_GETFINANCIALDATAATARREARSRESPONSE']._serialized_end=1842
+  _globals['_GETFINANCIALDATAENFORCEMENTREQUEST']._serialized_start=1845
+  _globals['_GETFINANCIALDATAENFORCEMENTREQUEST']._serialized_end=1985
+  _globals['_GETFINANCIALDATAENFORCEMENTRESPONSE']._serialized_start=1988
+  _globals['_GETFINANCIALDATAENFORCEMENTRESPONSE']._serialized_end=2476
+  _globals['_STARTCASESURVEILLANCEREQUEST']._serialized_start=2479
+  _globals['_STARTCASESURVEILLANCEREQUEST']._serialized_end=2743
+  _globals['_RESCHEDULECASESURVEILLANCEREVIEWREQUEST']._serialized_start=2746
+  _globals['_RESCHEDULECASESURVEILLANCEREVIEWREQUEST']._serialized_end=2941
+  _globals['_STOPCASESURVEILLANCEREQUEST']._serialized_start=2944
+  _globals['_STOPCASESURVEILLANCEREQUEST']._serialized_end=3139
+  _globals['_GETCASESURVEILLANCEREQUEST']._serialized_start=3141
+  _globals['_GETCASESURVEILLANCEREQUEST']._serialized_end=3251
+  _globals['_LISTCASESURVEILLANCESREQUEST']._serialized_start=3254
+  _globals['_LISTCASESURVEILLANCESREQUEST']._serialized_end=3405
+  _globals['_LISTCASESURVEILLANCESRESPONSE']._serialized_start=3407
+  _globals['_LISTCASESURVEILLANCESRESPONSE']._serialized_end=3521
+  _globals['_LISTSURVEILLANCEALERTSREQUEST']._serialized_start=3524
+  _globals['_LISTSURVEILLANCEALERTSREQUEST']._serialized_end=3685
+  _globals['_LISTSURVEILLANCEALERTSRESPONSE']._serialized_start=3687
+  _globals['_LISTSURVEILLANCEALERTSRESPONSE']._serialized_end=3804
+  _globals['_CRAGATEWAYSERVICE']._serialized_start=3964
+  _globals['_CRAGATEWAYSERVICE']._serialized_end=5172
 # @@protoc_insertion_point(module_scope)

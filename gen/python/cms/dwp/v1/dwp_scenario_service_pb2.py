@@ -23,6 +23,7 @@ _sym_db = _symbol_database.Default()
 
 
 from cms.common.v1 import access_policy_pb2 as cms_dot_common_dot_v1_dot_access__policy__pb2
+from cms.common.v1 import field_limits_pb2 as cms_dot_common_dot_v1_dot_field__limits__pb2
 from cms.common.v1 import types_pb2 as cms_dot_common_dot_v1_dot_types__pb2
 from cms.dwp.v1 import resources_pb2 as cms_dot_dwp_dot_v1_dot_resources__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
@@ -33,13 +34,14 @@ from google.type import date_pb2 as google_dot_type_dot_date__pb2
 from google.type import timeofday_pb2 as google_dot_type_dot_timeofday__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%cms/dwp/v1/dwp_scenario_service.proto\x12\ncms.dwp.v1\x1a!cms/common/v1/access_policy.proto\x1a\x19\x63ms/common/v1/types.proto\x1a\x1a\x63ms/dwp/v1/resources.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\x1a\x1bgoogle/type/timeofday.proto\"\xba\x01\n\x0ePersonScenario\x12\x14\n\x0cstale_record\x18\x01 \x01(\x08\x12,\n\tstale_lag\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x1a\n\x12\x66\x61iled_match_rules\x18\x03 \x03(\t\x12H\n\x1a\x64\x65\x64uction_rejection_reason\x18\x04 \x01(\x0e\x32$.cms.dwp.v1.DeductionRejectionReason\"\x8d\x01\n\x13UpsertPersonRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12.\n\x06person\x18\x02 \x01(\x0b\x32\x18.cms.dwp.v1.PersonRecordB\x04\xe2\x41\x01\x02\x12,\n\x08scenario\x18\x03 \x01(\x0b\x32\x1a.cms.dwp.v1.PersonScenario\"\xb2\x03\n\x18StartBenefitAwardRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\x04nino\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x33\n\x0c\x62\x65nefit_type\x18\x03 \x01(\x0e\x32\x17.cms.dwp.v1.BenefitTypeB\x04\xe2\x41\x01\x02\x12+\n\nstart_date\x18\x04 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12\x33\n\x06\x61mount\x18\x05 \x01(\x0b\x32\x1d.cms.common.v1.PeriodicAmountB\x04\xe2\x41\x01\x02\x12\x14\n\x0cpartner_nino\x18\x06 \x01(\t\x12#\n\x08\x65nd_date\x18\x07 \x01(\x0b\x32\x11.google.type.Date\x12.\n\ncomponents\x18\x08 \x03(\x0b\x32\x1a.cms.dwp.v1.AwardComponent\x12<\n\x10universal_credit\x18\t \x01(\x0b\x32\".cms.dwp.v1.UniversalCreditDetails\x12(\n\rdecision_date\x18\n \x01(\x0b\x32\x11.google.type.Date\"\x9b\x02\n\x19\x43hangeBenefitAwardRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x08\x61ward_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12/\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x03 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12-\n\x06\x61mount\x18\x04 \x01(\x0b\x32\x1d.cms.common.v1.PeriodicAmount\x12.\n\ncomponents\x18\x05 \x03(\x0b\x32\x1a.cms.dwp.v1.AwardComponent\x12<\n\x10universal_credit\x18\x06 \x01(\x0b\x32\".cms.dwp.v1.UniversalCreditDetails\"\x91\x01\n\x1aSuspendBenefitAwardRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x08\x61ward_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12+\n\nstart_date\x18\x03 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12\x14\n\x06reason\x18\x04 \x01(\tB\x04\xe2\x41\x01\x02\"{\n\x19ResumeBenefitAwardRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x08\x61ward_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12,\n\x0bresume_date\x18\x03 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\"\xab\x01\n\x16\x45ndBenefitAwardRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x08\x61ward_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12)\n\x08\x65nd_date\x18\x03 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12\x34\n\nend_reason\x18\x04 \x01(\x0e\x32\x1a.cms.dwp.v1.AwardEndReasonB\x04\xe2\x41\x01\x02\"\xd2\x01\n\x1d\x44\x65\x63idePendingDeductionRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1a\n\x0c\x64\x65\x64uction_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x34\n\x0e\x66orced_outcome\x18\x03 \x01(\x0e\x32\x1c.cms.dwp.v1.DeductionOutcome\x12\x45\n\x17\x66orced_rejection_reason\x18\x04 \x01(\x0e\x32$.cms.dwp.v1.DeductionRejectionReason\"G\n\x14RunDueBatchesRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x15\n\rignore_delays\x18\x02 \x01(\x08\"S\n\x15RunDueBatchesResponse\x12\x1d\n\x15\x64\x65\x63ided_deduction_ids\x18\x01 \x03(\t\x12\x1b\n\x13\x62roadcasts_released\x18\x02 \x01(\x05\"\x86\x05\n\x12SimulationSettings\x12.\n\x07profile\x18\x01 \x01(\x0e\x32\x1d.cms.dwp.v1.SimulationProfile\x12.\n\x0blatency_p50\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12.\n\x0blatency_p95\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12.\n\x0blatency_p99\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12#\n\x1brandom_failure_basis_points\x18\x05 \x01(\x05\x12!\n\x19requests_per_second_limit\x18\x06 \x01(\x05\x12\x1b\n\x13weekend_maintenance\x18\x07 \x01(\x08\x12\x35\n\x12jcp_decision_delay\x18\x08 \x01(\x0b\x32\x19.google.protobuf.Duration\x12/\n\x0fjcp_batch_times\x18\t \x03(\x0b\x32\x16.google.type.TimeOfDay\x12\x32\n\x0f\x62roadcast_delay\x18\n \x01(\x0b\x32\x19.google.protobuf.Duration\x12\"\n\x1apartial_match_basis_points\x18\x0b \x01(\x05\x12!\n\x19stale_record_basis_points\x18\x0c \x01(\x05\x12\x31\n)universal_credit_deductions_with_earnings\x18\r \x01(\x08\x12\x35\n\x0bupdate_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"\x1e\n\x1cGetSimulationSettingsRequest\"\xa4\x01\n\x1fUpdateSimulationSettingsRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x36\n\x08settings\x18\x02 \x01(\x0b\x32\x1e.cms.dwp.v1.SimulationSettingsB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"\xdd\x01\n\x06Outage\x12\x17\n\toutage_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12*\n\x04kind\x18\x02 \x01(\x0e\x32\x16.cms.dwp.v1.OutageKindB\x04\xe2\x41\x01\x02\x12\x34\n\nstart_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x02\x12\x32\n\x08\x65nd_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x02\x12\x0f\n\x07methods\x18\x05 \x03(\t\x12\x13\n\x0b\x64\x65scription\x18\x06 \x01(\t\"[\n\x15ScheduleOutageRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12(\n\x06outage\x18\x02 \x01(\x0b\x32\x12.cms.dwp.v1.OutageB\x04\xe2\x41\x01\x02\"H\n\x13\x43\x61ncelOutageRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\toutage_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\";\n\x12ListOutagesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x12\n\npage_token\x18\x02 \x01(\t\"S\n\x13ListOutagesResponse\x12#\n\x07outages\x18\x01 \x03(\x0b\x32\x12.cms.dwp.v1.Outage\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*y\n\x11SimulationProfile\x12\"\n\x1eSIMULATION_PROFILE_UNSPECIFIED\x10\x00\x12\x1e\n\x1aSIMULATION_PROFILE_DEFAULT\x10\x01\x12 \n\x1cSIMULATION_PROFILE_REALISTIC\x10\x02*k\n\nOutageKind\x12\x1b\n\x17OUTAGE_KIND_UNSPECIFIED\x10\x00\x12%\n!OUTAGE_KIND_SCHEDULED_MAINTENANCE\x10\x01\x12\x19\n\x15OUTAGE_KIND_UNPLANNED\x10\x02\x32\xdd\t\n\x12\x44wpScenarioService\x12R\n\x0cUpsertPerson\x12\x1f.cms.dwp.v1.UpsertPersonRequest\x1a\x18.cms.dwp.v1.PersonRecord\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12\\\n\x11StartBenefitAward\x12$.cms.dwp.v1.StartBenefitAwardRequest\x1a\x18.cms.dwp.v1.BenefitAward\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12^\n\x12\x43hangeBenefitAward\x12%.cms.dwp.v1.ChangeBenefitAwardRequest\x1a\x18.cms.dwp.v1.BenefitAward\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12`\n\x13SuspendBenefitAward\x12&.cms.dwp.v1.SuspendBenefitAwardRequest\x1a\x18.cms.dwp.v1.BenefitAward\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12^\n\x12ResumeBenefitAward\x12%.cms.dwp.v1.ResumeBenefitAwardRequest\x1a\x18.cms.dwp.v1.BenefitAward\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12X\n\x0f\x45ndBenefitAward\x12\".cms.dwp.v1.EndBenefitAwardRequest\x1a\x18.cms.dwp.v1.BenefitAward\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12\x63\n\x16\x44\x65\x63idePendingDeduction\x12).cms.dwp.v1.DecidePendingDeductionRequest\x1a\x15.cms.dwp.v1.Deduction\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12]\n\rRunDueBatches\x12 .cms.dwp.v1.RunDueBatchesRequest\x1a!.cms.dwp.v1.RunDueBatchesResponse\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12j\n\x15GetSimulationSettings\x12(.cms.dwp.v1.GetSimulationSettingsRequest\x1a\x1e.cms.dwp.v1.SimulationSettings\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12p\n\x18UpdateSimulationSettings\x12+.cms.dwp.v1.UpdateSimulationSettingsRequest\x1a\x1e.cms.dwp.v1.SimulationSettings\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12P\n\x0eScheduleOutage\x12!.cms.dwp.v1.ScheduleOutageRequest\x1a\x12.cms.dwp.v1.Outage\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12L\n\x0c\x43\x61ncelOutage\x12\x1f.cms.dwp.v1.CancelOutageRequest\x1a\x12.cms.dwp.v1.Outage\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12W\n\x0bListOutages\x12\x1e.cms.dwp.v1.ListOutagesRequest\x1a\x1f.cms.dwp.v1.ListOutagesResponse\"\x07\xc2\xc1\x18\x03\n\x01\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n%cms/dwp/v1/dwp_scenario_service.proto\x12\ncms.dwp.v1\x1a!cms/common/v1/access_policy.proto\x1a cms/common/v1/field_limits.proto\x1a\x19\x63ms/common/v1/types.proto\x1a\x1a\x63ms/dwp/v1/resources.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1egoogle/protobuf/duration.proto\x1a google/protobuf/field_mask.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\x1a\x1bgoogle/type/timeofday.proto\"\xba\x01\n\x0ePersonScenario\x12\x14\n\x0cstale_record\x18\x01 \x01(\x08\x12,\n\tstale_lag\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12\x1a\n\x12\x66\x61iled_match_rules\x18\x03 \x03(\t\x12H\n\x1a\x64\x65\x64uction_rejection_reason\x18\x04 \x01(\x0e\x32$.cms.dwp.v1.DeductionRejectionReason\"\x8d\x01\n\x13UpsertPersonRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12.\n\x06person\x18\x02 \x01(\x0b\x32\x18.cms.dwp.v1.PersonRecordB\x04\xe2\x41\x01\x02\x12,\n\x08scenario\x18\x03 \x01(\x0b\x32\x1a.cms.dwp.v1.PersonScenario\"\xb2\x03\n\x18StartBenefitAwardRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\x04nino\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x33\n\x0c\x62\x65nefit_type\x18\x03 \x01(\x0e\x32\x17.cms.dwp.v1.BenefitTypeB\x04\xe2\x41\x01\x02\x12+\n\nstart_date\x18\x04 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12\x33\n\x06\x61mount\x18\x05 \x01(\x0b\x32\x1d.cms.common.v1.PeriodicAmountB\x04\xe2\x41\x01\x02\x12\x14\n\x0cpartner_nino\x18\x06 \x01(\t\x12#\n\x08\x65nd_date\x18\x07 \x01(\x0b\x32\x11.google.type.Date\x12.\n\ncomponents\x18\x08 \x03(\x0b\x32\x1a.cms.dwp.v1.AwardComponent\x12<\n\x10universal_credit\x18\t \x01(\x0b\x32\".cms.dwp.v1.UniversalCreditDetails\x12(\n\rdecision_date\x18\n \x01(\x0b\x32\x11.google.type.Date\"\x9b\x02\n\x19\x43hangeBenefitAwardRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x08\x61ward_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12/\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x03 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12-\n\x06\x61mount\x18\x04 \x01(\x0b\x32\x1d.cms.common.v1.PeriodicAmount\x12.\n\ncomponents\x18\x05 \x03(\x0b\x32\x1a.cms.dwp.v1.AwardComponent\x12<\n\x10universal_credit\x18\x06 \x01(\x0b\x32\".cms.dwp.v1.UniversalCreditDetails\"\x98\x01\n\x1aSuspendBenefitAwardRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x08\x61ward_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12+\n\nstart_date\x18\x03 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12\x1b\n\x06reason\x18\x04 \x01(\tB\x0b\xe2\x41\x01\x02\xe2\xc7\x18\x03\x08\xd0\x0f\"{\n\x19ResumeBenefitAwardRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x08\x61ward_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12,\n\x0bresume_date\x18\x03 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\"\xab\x01\n\x16\x45ndBenefitAwardRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x08\x61ward_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12)\n\x08\x65nd_date\x18\x03 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12\x34\n\nend_reason\x18\x04 \x01(\x0e\x32\x1a.cms.dwp.v1.AwardEndReasonB\x04\xe2\x41\x01\x02\"\xd2\x01\n\x1d\x44\x65\x63idePendingDeductionRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1a\n\x0c\x64\x65\x64uction_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x34\n\x0e\x66orced_outcome\x18\x03 \x01(\x0e\x32\x1c.cms.dwp.v1.DeductionOutcome\x12\x45\n\x17\x66orced_rejection_reason\x18\x04 \x01(\x0e\x32$.cms.dwp.v1.DeductionRejectionReason\"G\n\x14RunDueBatchesRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x15\n\rignore_delays\x18\x02 \x01(\x08\"S\n\x15RunDueBatchesResponse\x12\x1d\n\x15\x64\x65\x63ided_deduction_ids\x18\x01 \x03(\t\x12\x1b\n\x13\x62roadcasts_released\x18\x02 \x01(\x05\"\x86\x05\n\x12SimulationSettings\x12.\n\x07profile\x18\x01 \x01(\x0e\x32\x1d.cms.dwp.v1.SimulationProfile\x12.\n\x0blatency_p50\x18\x02 \x01(\x0b\x32\x19.google.protobuf.Duration\x12.\n\x0blatency_p95\x18\x03 \x01(\x0b\x32\x19.google.protobuf.Duration\x12.\n\x0blatency_p99\x18\x04 \x01(\x0b\x32\x19.google.protobuf.Duration\x12#\n\x1brandom_failure_basis_points\x18\x05 \x01(\x05\x12!\n\x19requests_per_second_limit\x18\x06 \x01(\x05\x12\x1b\n\x13weekend_maintenance\x18\x07 \x01(\x08\x12\x35\n\x12jcp_decision_delay\x18\x08 \x01(\x0b\x32\x19.google.protobuf.Duration\x12/\n\x0fjcp_batch_times\x18\t \x03(\x0b\x32\x16.google.type.TimeOfDay\x12\x32\n\x0f\x62roadcast_delay\x18\n \x01(\x0b\x32\x19.google.protobuf.Duration\x12\"\n\x1apartial_match_basis_points\x18\x0b \x01(\x05\x12!\n\x19stale_record_basis_points\x18\x0c \x01(\x05\x12\x31\n)universal_credit_deductions_with_earnings\x18\r \x01(\x08\x12\x35\n\x0bupdate_time\x18\x0e \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\"\x1e\n\x1cGetSimulationSettingsRequest\"\xa4\x01\n\x1fUpdateSimulationSettingsRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x36\n\x08settings\x18\x02 \x01(\x0b\x32\x1e.cms.dwp.v1.SimulationSettingsB\x04\xe2\x41\x01\x02\x12/\n\x0bupdate_mask\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.FieldMask\"\xe6\x01\n\x06Outage\x12\x17\n\toutage_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12*\n\x04kind\x18\x02 \x01(\x0e\x32\x16.cms.dwp.v1.OutageKindB\x04\xe2\x41\x01\x02\x12\x34\n\nstart_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x02\x12\x32\n\x08\x65nd_time\x18\x04 \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x02\x12\x0f\n\x07methods\x18\x05 \x03(\t\x12\x1c\n\x0b\x64\x65scription\x18\x06 \x01(\tB\x07\xe2\xc7\x18\x03\x08\xd0\x0f\"[\n\x15ScheduleOutageRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12(\n\x06outage\x18\x02 \x01(\x0b\x32\x12.cms.dwp.v1.OutageB\x04\xe2\x41\x01\x02\"H\n\x13\x43\x61ncelOutageRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x17\n\toutage_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"D\n\x12ListOutagesRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x1b\n\npage_token\x18\x02 \x01(\tB\x07\xe2\xc7\x18\x03\x08\x80\x10\"S\n\x13ListOutagesResponse\x12#\n\x07outages\x18\x01 \x03(\x0b\x32\x12.cms.dwp.v1.Outage\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t*y\n\x11SimulationProfile\x12\"\n\x1eSIMULATION_PROFILE_UNSPECIFIED\x10\x00\x12\x1e\n\x1aSIMULATION_PROFILE_DEFAULT\x10\x01\x12 \n\x1cSIMULATION_PROFILE_REALISTIC\x10\x02*k\n\nOutageKind\x12\x1b\n\x17OUTAGE_KIND_UNSPECIFIED\x10\x00\x12%\n!OUTAGE_KIND_SCHEDULED_MAINTENANCE\x10\x01\x12\x19\n\x15OUTAGE_KIND_UNPLANNED\x10\x02\x32\xdd\t\n\x12\x44wpScenarioService\x12R\n\x0cUpsertPerson\x12\x1f.cms.dwp.v1.UpsertPersonRequest\x1a\x18.cms.dwp.v1.PersonRecord\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12\\\n\x11StartBenefitAward\x12$.cms.dwp.v1.StartBenefitAwardRequest\x1a\x18.cms.dwp.v1.BenefitAward\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12^\n\x12\x43hangeBenefitAward\x12%.cms.dwp.v1.ChangeBenefitAwardRequest\x1a\x18.cms.dwp.v1.BenefitAward\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12`\n\x13SuspendBenefitAward\x12&.cms.dwp.v1.SuspendBenefitAwardRequest\x1a\x18.cms.dwp.v1.BenefitAward\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12^\n\x12ResumeBenefitAward\x12%.cms.dwp.v1.ResumeBenefitAwardRequest\x1a\x18.cms.dwp.v1.BenefitAward\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12X\n\x0f\x45ndBenefitAward\x12\".cms.dwp.v1.EndBenefitAwardRequest\x1a\x18.cms.dwp.v1.BenefitAward\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12\x63\n\x16\x44\x65\x63idePendingDeduction\x12).cms.dwp.v1.DecidePendingDeductionRequest\x1a\x15.cms.dwp.v1.Deduction\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12]\n\rRunDueBatches\x12 .cms.dwp.v1.RunDueBatchesRequest\x1a!.cms.dwp.v1.RunDueBatchesResponse\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12j\n\x15GetSimulationSettings\x12(.cms.dwp.v1.GetSimulationSettingsRequest\x1a\x1e.cms.dwp.v1.SimulationSettings\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12p\n\x18UpdateSimulationSettings\x12+.cms.dwp.v1.UpdateSimulationSettingsRequest\x1a\x1e.cms.dwp.v1.SimulationSettings\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12P\n\x0eScheduleOutage\x12!.cms.dwp.v1.ScheduleOutageRequest\x1a\x12.cms.dwp.v1.Outage\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12L\n\x0c\x43\x61ncelOutage\x12\x1f.cms.dwp.v1.CancelOutageRequest\x1a\x12.cms.dwp.v1.Outage\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12W\n\x0bListOutages\x12\x1e.cms.dwp.v1.ListOutagesRequest\x1a\x1f.cms.dwp.v1.ListOutagesResponse\"\x07\xc2\xc1\x18\x03\n\x01\x04\x42\x0f\xe2\xc7\x18\x0b\x08\xc8\x01\x10\x64\x18\xec\x0e \x98\x11\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cms.dwp.v1.dwp_scenario_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\342\307\030\013\010\310\001\020d\030\354\016 \230\021'
   _globals['_UPSERTPERSONREQUEST'].fields_by_name['request_id']._loaded_options = None
   _globals['_UPSERTPERSONREQUEST'].fields_by_name['request_id']._serialized_options = b'\342A\001\002'
   _globals['_UPSERTPERSONREQUEST'].fields_by_name['person']._loaded_options = None
@@ -67,7 +69,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SUSPENDBENEFITAWARDREQUEST'].fields_by_name['start_date']._loaded_options = None
   _globals['_SUSPENDBENEFITAWARDREQUEST'].fields_by_name['start_date']._serialized_options = b'\342A\001\002'
   _globals['_SUSPENDBENEFITAWARDREQUEST'].fields_by_name['reason']._loaded_options = None
-  _globals['_SUSPENDBENEFITAWARDREQUEST'].fields_by_name['reason']._serialized_options = b'\342A\001\002'
+  _globals['_SUSPENDBENEFITAWARDREQUEST'].fields_by_name['reason']._serialized_options = b'\342A\001\002\342\307\030\003\010\320\017'
   _globals['_RESUMEBENEFITAWARDREQUEST'].fields_by_name['request_id']._loaded_options = None
   _globals['_RESUMEBENEFITAWARDREQUEST'].fields_by_name['request_id']._serialized_options = b'\342A\001\002'
   _globals['_RESUMEBENEFITAWARDREQUEST'].fields_by_name['award_id']._loaded_options = None
@@ -102,6 +104,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_OUTAGE'].fields_by_name['start_time']._serialized_options = b'\342A\001\002'
   _globals['_OUTAGE'].fields_by_name['end_time']._loaded_options = None
   _globals['_OUTAGE'].fields_by_name['end_time']._serialized_options = b'\342A\001\002'
+  _globals['_OUTAGE'].fields_by_name['description']._loaded_options = None
+  _globals['_OUTAGE'].fields_by_name['description']._serialized_options = b'\342\307\030\003\010\320\017'
   _globals['_SCHEDULEOUTAGEREQUEST'].fields_by_name['request_id']._loaded_options = None
   _globals['_SCHEDULEOUTAGEREQUEST'].fields_by_name['request_id']._serialized_options = b'\342A\001\002'
   _globals['_SCHEDULEOUTAGEREQUEST'].fields_by_name['outage']._loaded_options = None
@@ -110,6 +114,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CANCELOUTAGEREQUEST'].fields_by_name['request_id']._serialized_options = b'\342A\001\002'
   _globals['_CANCELOUTAGEREQUEST'].fields_by_name['outage_id']._loaded_options = None
   _globals['_CANCELOUTAGEREQUEST'].fields_by_name['outage_id']._serialized_options = b'\342A\001\002'
+  _globals['_LISTOUTAGESREQUEST'].fields_by_name['page_token']._loaded_options = None
+  _globals['_LISTOUTAGESREQUEST'].fields_by_name['page_token']._serialized_options = b'\342\307\030\003\010\200\020'
   _globals['_DWPSCENARIOSERVICE'].methods_by_name['UpsertPerson']._loaded_options = None
   _globals['_DWPSCENARIOSERVICE'].methods_by_name['UpsertPerson']._serialized_options = b'\302\301\030\003\n\001\004'
   _globals['_DWPSCENARIOSERVICE'].methods_by_name['StartBenefitAward']._loaded_options = None
@@ -136,46 +142,46 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DWPSCENARIOSERVICE'].methods_by_name['CancelOutage']._serialized_options = b'\302\301\030\003\n\001\004'
   _globals['_DWPSCENARIOSERVICE'].methods_by_name['ListOutages']._loaded_options = None
   _globals['_DWPSCENARIOSERVICE'].methods_by_name['ListOutages']._serialized_options = b'\302\301\030\003\n\001\004'
-  _globals['_SIMULATIONPROFILE']._serialized_start=3587
-  _globals['_SIMULATIONPROFILE']._serialized_end=3708
-  _globals['_OUTAGEKIND']._serialized_start=3710
-  _globals['_OUTAGEKIND']._serialized_end=3817
-  _globals['_PERSONSCENARIO']._serialized_start=329
-  _globals['_PERSONSCENARIO']._serialized_end=515
-  _globals['_UPSERTPERSONREQUEST']._serialized_start=518
-  _globals['_UPSERTPERSONREQUEST']._serialized_end=659
-  _globals['_STARTBENEFITAWARDREQUEST']._serialized_start=662
-  _globals['_STARTBENEFITAWARDREQUEST']._serialized_end=1096
-  _globals['_CHANGEBENEFITAWARDREQUEST']._serialized_start=1099
-  _globals['_CHANGEBENEFITAWARDREQUEST']._serialized_end=1382
-  _globals['_SUSPENDBENEFITAWARDREQUEST']._serialized_start=1385
-  _globals['_SUSPENDBENEFITAWARDREQUEST']._serialized_end=1530
-  _globals['_RESUMEBENEFITAWARDREQUEST']._serialized_start=1532
-  _globals['_RESUMEBENEFITAWARDREQUEST']._serialized_end=1655
-  _globals['_ENDBENEFITAWARDREQUEST']._serialized_start=1658
-  _globals['_ENDBENEFITAWARDREQUEST']._serialized_end=1829
-  _globals['_DECIDEPENDINGDEDUCTIONREQUEST']._serialized_start=1832
-  _globals['_DECIDEPENDINGDEDUCTIONREQUEST']._serialized_end=2042
-  _globals['_RUNDUEBATCHESREQUEST']._serialized_start=2044
-  _globals['_RUNDUEBATCHESREQUEST']._serialized_end=2115
-  _globals['_RUNDUEBATCHESRESPONSE']._serialized_start=2117
-  _globals['_RUNDUEBATCHESRESPONSE']._serialized_end=2200
-  _globals['_SIMULATIONSETTINGS']._serialized_start=2203
-  _globals['_SIMULATIONSETTINGS']._serialized_end=2849
-  _globals['_GETSIMULATIONSETTINGSREQUEST']._serialized_start=2851
-  _globals['_GETSIMULATIONSETTINGSREQUEST']._serialized_end=2881
-  _globals['_UPDATESIMULATIONSETTINGSREQUEST']._serialized_start=2884
-  _globals['_UPDATESIMULATIONSETTINGSREQUEST']._serialized_end=3048
-  _globals['_OUTAGE']._serialized_start=3051
-  _globals['_OUTAGE']._serialized_end=3272
-  _globals['_SCHEDULEOUTAGEREQUEST']._serialized_start=3274
-  _globals['_SCHEDULEOUTAGEREQUEST']._serialized_end=3365
-  _globals['_CANCELOUTAGEREQUEST']._serialized_start=3367
-  _globals['_CANCELOUTAGEREQUEST']._serialized_end=3439
-  _globals['_LISTOUTAGESREQUEST']._serialized_start=3441
-  _globals['_LISTOUTAGESREQUEST']._serialized_end=3500
-  _globals['_LISTOUTAGESRESPONSE']._serialized_start=3502
-  _globals['_LISTOUTAGESRESPONSE']._serialized_end=3585
-  _globals['_DWPSCENARIOSERVICE']._serialized_start=3820
-  _globals['_DWPSCENARIOSERVICE']._serialized_end=5065
+  _globals['_SIMULATIONPROFILE']._serialized_start=3646
+  _globals['_SIMULATIONPROFILE']._serialized_end=3767
+  _globals['_OUTAGEKIND']._serialized_start=3769
+  _globals['_OUTAGEKIND']._serialized_end=3876
+  _globals['_PERSONSCENARIO']._serialized_start=363
+  _globals['_PERSONSCENARIO']._serialized_end=549
+  _globals['_UPSERTPERSONREQUEST']._serialized_start=552
+  _globals['_UPSERTPERSONREQUEST']._serialized_end=693
+  _globals['_STARTBENEFITAWARDREQUEST']._serialized_start=696
+  _globals['_STARTBENEFITAWARDREQUEST']._serialized_end=1130
+  _globals['_CHANGEBENEFITAWARDREQUEST']._serialized_start=1133
+  _globals['_CHANGEBENEFITAWARDREQUEST']._serialized_end=1416
+  _globals['_SUSPENDBENEFITAWARDREQUEST']._serialized_start=1419
+  _globals['_SUSPENDBENEFITAWARDREQUEST']._serialized_end=1571
+  _globals['_RESUMEBENEFITAWARDREQUEST']._serialized_start=1573
+  _globals['_RESUMEBENEFITAWARDREQUEST']._serialized_end=1696
+  _globals['_ENDBENEFITAWARDREQUEST']._serialized_start=1699
+  _globals['_ENDBENEFITAWARDREQUEST']._serialized_end=1870
+  _globals['_DECIDEPENDINGDEDUCTIONREQUEST']._serialized_start=1873
+  _globals['_DECIDEPENDINGDEDUCTIONREQUEST']._serialized_end=2083
+  _globals['_RUNDUEBATCHESREQUEST']._serialized_start=2085
+  _globals['_RUNDUEBATCHESREQUEST']._serialized_end=2156
+  _globals['_RUNDUEBATCHESRESPONSE']._serialized_start=2158
+  _globals['_RUNDUEBATCHESRESPONSE']._serialized_end=2241
+  _globals['_SIMULATIONSETTINGS']._serialized_start=2244
+  _globals['_SIMULATIONSETTINGS']._serialized_end=2890
+  _globals['_GETSIMULATIONSETTINGSREQUEST']._serialized_start=2892
+  _globals['_GETSIMULATIONSETTINGSREQUEST']._serialized_end=2922
+  _globals['_UPDATESIMULATIONSETTINGSREQUEST']._serialized_start=2925
+  _globals['_UPDATESIMULATIONSETTINGSREQUEST']._serialized_end=3089
+  _globals['_OUTAGE']._serialized_start=3092
+  _globals['_OUTAGE']._serialized_end=3322
+  _globals['_SCHEDULEOUTAGEREQUEST']._serialized_start=3324
+  _globals['_SCHEDULEOUTAGEREQUEST']._serialized_end=3415
+  _globals['_CANCELOUTAGEREQUEST']._serialized_start=3417
+  _globals['_CANCELOUTAGEREQUEST']._serialized_end=3489
+  _globals['_LISTOUTAGESREQUEST']._serialized_start=3491
+  _globals['_LISTOUTAGESREQUEST']._serialized_end=3559
+  _globals['_LISTOUTAGESRESPONSE']._serialized_start=3561
+  _globals['_LISTOUTAGESRESPONSE']._serialized_end=3644
+  _globals['_DWPSCENARIOSERVICE']._serialized_start=3879
+  _globals['_DWPSCENARIOSERVICE']._serialized_end=5124
 # @@protoc_insertion_point(module_scope)

@@ -23,6 +23,7 @@ _sym_db = _symbol_database.Default()
 
 
 from cms.common.v1 import access_policy_pb2 as cms_dot_common_dot_v1_dot_access__policy__pb2
+from cms.common.v1 import field_limits_pb2 as cms_dot_common_dot_v1_dot_field__limits__pb2
 from cms.common.v1 import types_pb2 as cms_dot_common_dot_v1_dot_types__pb2
 from cms.dwp.v1 import resources_pb2 as cms_dot_dwp_dot_v1_dot_resources__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
@@ -30,13 +31,14 @@ from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__
 from google.type import date_pb2 as google_dot_type_dot_date__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63ms/dwp/v1/dwp_service.proto\x12\ncms.dwp.v1\x1a!cms/common/v1/access_policy.proto\x1a\x19\x63ms/common/v1/types.proto\x1a\x1a\x63ms/dwp/v1/resources.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"\x87\x01\n\x11VerifyNinoRequest\x12\x33\n\x06person\x18\x01 \x01(\x0b\x32\x1d.cms.common.v1.PersonIdentityB\x04\xe2\x41\x01\x02\x12\x10\n\x08postcode\x18\x02 \x01(\t\x12+\n\x07\x63ontext\x18\x03 \x01(\x0b\x32\x1a.cms.dwp.v1.EnquiryContext\"\xed\x01\n\x12VerifyNinoResponse\x12)\n\x05match\x18\x01 \x01(\x0b\x32\x1a.cms.common.v1.MatchResult\x12\x11\n\tperson_id\x18\x02 \x01(\t\x12\x0c\n\x04nino\x18\x03 \x01(\t\x12\x15\n\rnino_replaced\x18\x04 \x01(\x08\x12(\n\rdate_of_death\x18\x05 \x01(\x0b\x32\x11.google.type.Date\x12\x12\n\nrestricted\x18\x06 \x01(\x08\x12\x36\n\x12record_update_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xe4\x01\n!VerifyChildReferenceNumberRequest\x12\x1e\n\x16\x63hild_reference_number\x18\x01 \x01(\t\x12-\n\x04name\x18\x02 \x01(\x0b\x32\x19.cms.common.v1.PersonNameB\x04\xe2\x41\x01\x02\x12.\n\rdate_of_birth\x18\x03 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12\x13\n\x0bparent_nino\x18\x04 \x01(\t\x12+\n\x07\x63ontext\x18\x05 \x01(\x0b\x32\x1a.cms.dwp.v1.EnquiryContext\"\xf2\x01\n\"VerifyChildReferenceNumberResponse\x12)\n\x05match\x18\x01 \x01(\x0b\x32\x1a.cms.common.v1.MatchResult\x12\x11\n\tperson_id\x18\x02 \x01(\t\x12\x1e\n\x16\x63hild_reference_number\x18\x03 \x01(\t\x12\x0c\n\x04nino\x18\x04 \x01(\t\x12(\n\rdate_of_death\x18\x05 \x01(\x0b\x32\x11.google.type.Date\x12\x36\n\x12record_update_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"s\n\x16GetPersonRecordRequest\x12\x0c\n\x04nino\x18\x01 \x01(\t\x12\x1e\n\x16\x63hild_reference_number\x18\x02 \x01(\t\x12+\n\x07\x63ontext\x18\x03 \x01(\x0b\x32\x1a.cms.dwp.v1.EnquiryContext\"\xe0\x01\n\rAddressChange\x12\x31\n\x0bnew_address\x18\x01 \x01(\x0b\x32\x16.cms.common.v1.AddressB\x04\xe2\x41\x01\x02\x12 \n\x12old_address_line_1\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1a\n\x0cold_postcode\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12/\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x04 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12-\n\x0c\x61\x64\x64ress_type\x18\x05 \x01(\x0e\x32\x17.cms.dwp.v1.AddressType\"\xad\x01\n\x17SendPersonUpdateRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\x04nino\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x37\n\x0e\x61\x64\x64ress_change\x18\x03 \x01(\x0b\x32\x19.cms.dwp.v1.AddressChangeB\x04\xe2\x41\x01\x02\x12+\n\x07\x63ontext\x18\x04 \x01(\x0b\x32\x1a.cms.dwp.v1.EnquiryContext\"\x90\x01\n\x18SendPersonUpdateResponse\x12\x18\n\x10update_reference\x18\x01 \x01(\t\x12*\n\x07outcome\x18\x02 \x01(\x0e\x32\x19.cms.dwp.v1.UpdateOutcome\x12.\n\napply_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x90\x02\n\x18ListBenefitAwardsRequest\x12\x12\n\x04nino\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12.\n\rbenefit_types\x18\x02 \x03(\x0e\x32\x17.cms.dwp.v1.BenefitType\x12.\n\x13\x65\x66\x66\x65\x63tive_from_date\x18\x03 \x01(\x0b\x32\x11.google.type.Date\x12,\n\x11\x65\x66\x66\x65\x63tive_to_date\x18\x04 \x01(\x0b\x32\x11.google.type.Date\x12+\n\x07\x63ontext\x18\x05 \x01(\x0b\x32\x1a.cms.dwp.v1.EnquiryContext\x12\x11\n\tpage_size\x18\x06 \x01(\x05\x12\x12\n\npage_token\x18\x07 \x01(\t\"\x9e\x01\n\x19ListBenefitAwardsResponse\x12\x30\n\x0e\x62\x65nefit_awards\x18\x01 \x03(\x0b\x32\x18.cms.dwp.v1.BenefitAward\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x36\n\x12record_update_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x80\x01\n\x16ViewBenefitInfoRequest\x12\x12\n\x04nino\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12%\n\nas_of_date\x18\x02 \x01(\x0b\x32\x11.google.type.Date\x12+\n\x07\x63ontext\x18\x03 \x01(\x0b\x32\x1a.cms.dwp.v1.EnquiryContext\"d\n\x10\x44\x65\x64uctionInPlace\x12\x14\n\x0c\x64\x65\x64uction_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12)\n\x05terms\x18\x03 \x01(\x0b\x32\x1a.cms.dwp.v1.DeductionTerms\"\x8f\x02\n\x0b\x42\x65nefitInfo\x12\x11\n\tperson_id\x18\x01 \x01(\t\x12%\n\nas_of_date\x18\x02 \x01(\x0b\x32\x11.google.type.Date\x12-\n\x0blive_awards\x18\x03 \x03(\x0b\x32\x18.cms.dwp.v1.BenefitAward\x12$\n\x1c\x66lat_rate_benefit_in_payment\x18\x04 \x01(\x08\x12\x39\n\x13\x64\x65\x64uctions_in_place\x18\x05 \x03(\x0b\x32\x1c.cms.dwp.v1.DeductionInPlace\x12\x36\n\x12record_update_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb5\x01\n\x17RegisterInterestRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\x04nino\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x15\n\x07\x63\x61se_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12(\n\x04role\x18\x04 \x01(\x0e\x32\x14.cms.dwp.v1.CaseRoleB\x04\xe2\x41\x01\x02\x12+\n\nbusinesses\x18\x05 \x03(\x0e\x32\x17.cms.dwp.v1.CisBusiness\"P\n\x19\x44\x65registerInterestRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x19\n\x0binterest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"z\n\x14ListInterestsRequest\x12\x0c\n\x04nino\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x1c\n\x14include_deregistered\x18\x03 \x01(\x08\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"a\n\x15ListInterestsResponse\x12/\n\tinterests\x18\x01 \x03(\x0b\x32\x1c.cms.dwp.v1.BusinessInterest\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xd7\x02\n\x15SetUpDeductionRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x15\n\x07\x63\x61se_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12 \n\x12paying_parent_nino\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x0cpartner_nino\x18\x04 \x01(\t\x12\x33\n\x0c\x62\x65nefit_type\x18\x05 \x01(\x0e\x32\x17.cms.dwp.v1.BenefitTypeB\x04\xe2\x41\x01\x02\x12\x37\n\x0e\x64\x65\x64uction_type\x18\x06 \x01(\x0e\x32\x19.cms.dwp.v1.DeductionTypeB\x04\xe2\x41\x01\x02\x12\x1e\n\x16weekly_liability_pence\x18\x07 \x01(\x03\x12/\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x08 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12\x16\n\x0e\x63\x61lculation_id\x18\t \x01(\t\"\xc3\x01\n\x1c\x43hangeDeductionAmountRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1a\n\x0c\x64\x65\x64uction_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12$\n\x16weekly_liability_pence\x18\x03 \x01(\x03\x42\x04\xe2\x41\x01\x02\x12/\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x04 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12\x16\n\x0e\x63\x61lculation_id\x18\x05 \x01(\t\"\xa3\x02\n\x1a\x43hangeDeductionTypeRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1a\n\x0c\x64\x65\x64uction_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x37\n\x0e\x64\x65\x64uction_type\x18\x03 \x01(\x0e\x32\x19.cms.dwp.v1.DeductionTypeB\x04\xe2\x41\x01\x02\x12-\n\x0c\x62\x65nefit_type\x18\x04 \x01(\x0e\x32\x17.cms.dwp.v1.BenefitType\x12\x1e\n\x16weekly_liability_pence\x18\x05 \x01(\x03\x12/\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x06 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12\x16\n\x0e\x63\x61lculation_id\x18\x07 \x01(\t\"\xbe\x01\n\x16\x43\x61ncelDeductionRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1a\n\x0c\x64\x65\x64uction_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12/\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x03 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12=\n\x06reason\x18\x04 \x01(\x0e\x32\'.cms.dwp.v1.DeductionCancellationReasonB\x04\xe2\x41\x01\x02\"1\n\x13GetDeductionRequest\x12\x1a\n\x0c\x64\x65\x64uction_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\x97\x01\n\x15ListDeductionsRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x1a\n\x12paying_parent_nino\x18\x02 \x01(\t\x12*\n\x06states\x18\x03 \x03(\x0e\x32\x1a.cms.dwp.v1.DeductionState\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x12\n\npage_token\x18\x05 \x01(\t\"\\\n\x16ListDeductionsResponse\x12)\n\ndeductions\x18\x01 \x03(\x0b\x32\x15.cms.dwp.v1.Deduction\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"T\n\x1eGetDeductionRequestFormRequest\x12\x1a\n\x0c\x64\x65\x64uction_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x0einstruction_id\x18\x02 \x01(\t\"\xb9\x03\n*RecordNonAutomatedDeductionDecisionRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1a\n\x0c\x64\x65\x64uction_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1c\n\x0e\x66orm_reference\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x33\n\x07outcome\x18\x04 \x01(\x0e\x32\x1c.cms.dwp.v1.DeductionOutcomeB\x04\xe2\x41\x01\x02\x12\x37\n\x10\x64\x65\x64uction_amount\x18\x05 \x01(\x0b\x32\x1d.cms.common.v1.PeriodicAmount\x12%\n\nstart_date\x18\x06 \x01(\x0b\x32\x11.google.type.Date\x12>\n\x10rejection_reason\x18\x07 \x01(\x0e\x32$.cms.dwp.v1.DeductionRejectionReason\x12\x18\n\x10rejection_detail\x18\x08 \x01(\t\x12.\n\rdecision_date\x18\t \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12\x18\n\ndecided_by\x18\n \x01(\tB\x04\xe2\x41\x01\x02*h\n\rUpdateOutcome\x12\x1e\n\x1aUPDATE_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n\x16UPDATE_OUTCOME_APPLIED\x10\x01\x12\x1b\n\x17UPDATE_OUTCOME_REFERRED\x10\x02\x32\x81\x0e\n\x11\x44wpGatewayService\x12Y\n\nVerifyNino\x12\x1d.cms.dwp.v1.VerifyNinoRequest\x1a\x1e.cms.dwp.v1.VerifyNinoResponse\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12\x89\x01\n\x1aVerifyChildReferenceNumber\x12-.cms.dwp.v1.VerifyChildReferenceNumberRequest\x1a..cms.dwp.v1.VerifyChildReferenceNumberResponse\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12]\n\x0fGetPersonRecord\x12\".cms.dwp.v1.GetPersonRecordRequest\x1a\x18.cms.dwp.v1.PersonRecord\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12k\n\x10SendPersonUpdate\x12#.cms.dwp.v1.SendPersonUpdateRequest\x1a$.cms.dwp.v1.SendPersonUpdateResponse\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12n\n\x11ListBenefitAwards\x12$.cms.dwp.v1.ListBenefitAwardsRequest\x1a%.cms.dwp.v1.ListBenefitAwardsResponse\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12\\\n\x0fViewBenefitInfo\x12\".cms.dwp.v1.ViewBenefitInfoRequest\x1a\x17.cms.dwp.v1.BenefitInfo\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12\x63\n\x10RegisterInterest\x12#.cms.dwp.v1.RegisterInterestRequest\x1a\x1c.cms.dwp.v1.BusinessInterest\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12g\n\x12\x44\x65registerInterest\x12%.cms.dwp.v1.DeregisterInterestRequest\x1a\x1c.cms.dwp.v1.BusinessInterest\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12\x62\n\rListInterests\x12 .cms.dwp.v1.ListInterestsRequest\x1a!.cms.dwp.v1.ListInterestsResponse\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12X\n\x0eSetUpDeduction\x12!.cms.dwp.v1.SetUpDeductionRequest\x1a\x15.cms.dwp.v1.Deduction\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12\x66\n\x15\x43hangeDeductionAmount\x12(.cms.dwp.v1.ChangeDeductionAmountRequest\x1a\x15.cms.dwp.v1.Deduction\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12\x62\n\x13\x43hangeDeductionType\x12&.cms.dwp.v1.ChangeDeductionTypeRequest\x1a\x15.cms.dwp.v1.Deduction\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12Z\n\x0f\x43\x61ncelDeduction\x12\".cms.dwp.v1.CancelDeductionRequest\x1a\x15.cms.dwp.v1.Deduction\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12T\n\x0cGetDeduction\x12\x1f.cms.dwp.v1.GetDeductionRequest\x1a\x15.cms.dwp.v1.Deduction\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12\x65\n\x0eListDeductions\x12!.cms.dwp.v1.ListDeductionsRequest\x1a\".cms.dwp.v1.ListDeductionsResponse\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12u\n\x17GetDeductionRequestForm\x12*.cms.dwp.v1.GetDeductionRequestFormRequest\x1a .cms.dwp.v1.DeductionRequestForm\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12\x82\x01\n#RecordNonAutomatedDeductionDecision\x12\x36.cms.dwp.v1.RecordNonAutomatedDeductionDecisionRequest\x1a\x15.cms.dwp.v1.Deduction\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1c\x63ms/dwp/v1/dwp_service.proto\x12\ncms.dwp.v1\x1a!cms/common/v1/access_policy.proto\x1a cms/common/v1/field_limits.proto\x1a\x19\x63ms/common/v1/types.proto\x1a\x1a\x63ms/dwp/v1/resources.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"\x87\x01\n\x11VerifyNinoRequest\x12\x33\n\x06person\x18\x01 \x01(\x0b\x32\x1d.cms.common.v1.PersonIdentityB\x04\xe2\x41\x01\x02\x12\x10\n\x08postcode\x18\x02 \x01(\t\x12+\n\x07\x63ontext\x18\x03 \x01(\x0b\x32\x1a.cms.dwp.v1.EnquiryContext\"\xed\x01\n\x12VerifyNinoResponse\x12)\n\x05match\x18\x01 \x01(\x0b\x32\x1a.cms.common.v1.MatchResult\x12\x11\n\tperson_id\x18\x02 \x01(\t\x12\x0c\n\x04nino\x18\x03 \x01(\t\x12\x15\n\rnino_replaced\x18\x04 \x01(\x08\x12(\n\rdate_of_death\x18\x05 \x01(\x0b\x32\x11.google.type.Date\x12\x12\n\nrestricted\x18\x06 \x01(\x08\x12\x36\n\x12record_update_time\x18\x07 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xe4\x01\n!VerifyChildReferenceNumberRequest\x12\x1e\n\x16\x63hild_reference_number\x18\x01 \x01(\t\x12-\n\x04name\x18\x02 \x01(\x0b\x32\x19.cms.common.v1.PersonNameB\x04\xe2\x41\x01\x02\x12.\n\rdate_of_birth\x18\x03 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12\x13\n\x0bparent_nino\x18\x04 \x01(\t\x12+\n\x07\x63ontext\x18\x05 \x01(\x0b\x32\x1a.cms.dwp.v1.EnquiryContext\"\xf2\x01\n\"VerifyChildReferenceNumberResponse\x12)\n\x05match\x18\x01 \x01(\x0b\x32\x1a.cms.common.v1.MatchResult\x12\x11\n\tperson_id\x18\x02 \x01(\t\x12\x1e\n\x16\x63hild_reference_number\x18\x03 \x01(\t\x12\x0c\n\x04nino\x18\x04 \x01(\t\x12(\n\rdate_of_death\x18\x05 \x01(\x0b\x32\x11.google.type.Date\x12\x36\n\x12record_update_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"s\n\x16GetPersonRecordRequest\x12\x0c\n\x04nino\x18\x01 \x01(\t\x12\x1e\n\x16\x63hild_reference_number\x18\x02 \x01(\t\x12+\n\x07\x63ontext\x18\x03 \x01(\x0b\x32\x1a.cms.dwp.v1.EnquiryContext\"\xe0\x01\n\rAddressChange\x12\x31\n\x0bnew_address\x18\x01 \x01(\x0b\x32\x16.cms.common.v1.AddressB\x04\xe2\x41\x01\x02\x12 \n\x12old_address_line_1\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1a\n\x0cold_postcode\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12/\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x04 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12-\n\x0c\x61\x64\x64ress_type\x18\x05 \x01(\x0e\x32\x17.cms.dwp.v1.AddressType\"\xad\x01\n\x17SendPersonUpdateRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\x04nino\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x37\n\x0e\x61\x64\x64ress_change\x18\x03 \x01(\x0b\x32\x19.cms.dwp.v1.AddressChangeB\x04\xe2\x41\x01\x02\x12+\n\x07\x63ontext\x18\x04 \x01(\x0b\x32\x1a.cms.dwp.v1.EnquiryContext\"\x90\x01\n\x18SendPersonUpdateResponse\x12\x18\n\x10update_reference\x18\x01 \x01(\t\x12*\n\x07outcome\x18\x02 \x01(\x0e\x32\x19.cms.dwp.v1.UpdateOutcome\x12.\n\napply_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x99\x02\n\x18ListBenefitAwardsRequest\x12\x12\n\x04nino\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12.\n\rbenefit_types\x18\x02 \x03(\x0e\x32\x17.cms.dwp.v1.BenefitType\x12.\n\x13\x65\x66\x66\x65\x63tive_from_date\x18\x03 \x01(\x0b\x32\x11.google.type.Date\x12,\n\x11\x65\x66\x66\x65\x63tive_to_date\x18\x04 \x01(\x0b\x32\x11.google.type.Date\x12+\n\x07\x63ontext\x18\x05 \x01(\x0b\x32\x1a.cms.dwp.v1.EnquiryContext\x12\x11\n\tpage_size\x18\x06 \x01(\x05\x12\x1b\n\npage_token\x18\x07 \x01(\tB\x07\xe2\xc7\x18\x03\x08\x80\x10\"\x9e\x01\n\x19ListBenefitAwardsResponse\x12\x30\n\x0e\x62\x65nefit_awards\x18\x01 \x03(\x0b\x32\x18.cms.dwp.v1.BenefitAward\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\x12\x36\n\x12record_update_time\x18\x03 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\x80\x01\n\x16ViewBenefitInfoRequest\x12\x12\n\x04nino\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12%\n\nas_of_date\x18\x02 \x01(\x0b\x32\x11.google.type.Date\x12+\n\x07\x63ontext\x18\x03 \x01(\x0b\x32\x1a.cms.dwp.v1.EnquiryContext\"d\n\x10\x44\x65\x64uctionInPlace\x12\x14\n\x0c\x64\x65\x64uction_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12)\n\x05terms\x18\x03 \x01(\x0b\x32\x1a.cms.dwp.v1.DeductionTerms\"\x8f\x02\n\x0b\x42\x65nefitInfo\x12\x11\n\tperson_id\x18\x01 \x01(\t\x12%\n\nas_of_date\x18\x02 \x01(\x0b\x32\x11.google.type.Date\x12-\n\x0blive_awards\x18\x03 \x03(\x0b\x32\x18.cms.dwp.v1.BenefitAward\x12$\n\x1c\x66lat_rate_benefit_in_payment\x18\x04 \x01(\x08\x12\x39\n\x13\x64\x65\x64uctions_in_place\x18\x05 \x03(\x0b\x32\x1c.cms.dwp.v1.DeductionInPlace\x12\x36\n\x12record_update_time\x18\x06 \x01(\x0b\x32\x1a.google.protobuf.Timestamp\"\xb5\x01\n\x17RegisterInterestRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\x04nino\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x15\n\x07\x63\x61se_id\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12(\n\x04role\x18\x04 \x01(\x0e\x32\x14.cms.dwp.v1.CaseRoleB\x04\xe2\x41\x01\x02\x12+\n\nbusinesses\x18\x05 \x03(\x0e\x32\x17.cms.dwp.v1.CisBusiness\"P\n\x19\x44\x65registerInterestRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x19\n\x0binterest_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\"\x83\x01\n\x14ListInterestsRequest\x12\x0c\n\x04nino\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x1c\n\x14include_deregistered\x18\x03 \x01(\x08\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x1b\n\npage_token\x18\x05 \x01(\tB\x07\xe2\xc7\x18\x03\x08\x80\x10\"a\n\x15ListInterestsResponse\x12/\n\tinterests\x18\x01 \x03(\x0b\x32\x1c.cms.dwp.v1.BusinessInterest\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\xe6\x02\n\x15SetUpDeductionRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x15\n\x07\x63\x61se_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12 \n\x12paying_parent_nino\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x14\n\x0cpartner_nino\x18\x04 \x01(\t\x12\x33\n\x0c\x62\x65nefit_type\x18\x05 \x01(\x0e\x32\x17.cms.dwp.v1.BenefitTypeB\x04\xe2\x41\x01\x02\x12\x37\n\x0e\x64\x65\x64uction_type\x18\x06 \x01(\x0e\x32\x19.cms.dwp.v1.DeductionTypeB\x04\xe2\x41\x01\x02\x12-\n\x16weekly_liability_pence\x18\x07 \x01(\x03\x42\r\xe2\xc7\x18\t\x18\x00 \x80\xd0\xdb\xc3\xf4\x02\x12/\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x08 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12\x16\n\x0e\x63\x61lculation_id\x18\t \x01(\t\"\xd0\x01\n\x1c\x43hangeDeductionAmountRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1a\n\x0c\x64\x65\x64uction_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x31\n\x16weekly_liability_pence\x18\x03 \x01(\x03\x42\x11\xe2\x41\x01\x02\xe2\xc7\x18\t\x18\x00 \x80\xd0\xdb\xc3\xf4\x02\x12/\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x04 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12\x16\n\x0e\x63\x61lculation_id\x18\x05 \x01(\t\"\xb2\x02\n\x1a\x43hangeDeductionTypeRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1a\n\x0c\x64\x65\x64uction_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x37\n\x0e\x64\x65\x64uction_type\x18\x03 \x01(\x0e\x32\x19.cms.dwp.v1.DeductionTypeB\x04\xe2\x41\x01\x02\x12-\n\x0c\x62\x65nefit_type\x18\x04 \x01(\x0e\x32\x17.cms.dwp.v1.BenefitType\x12-\n\x16weekly_liability_pence\x18\x05 \x01(\x03\x42\r\xe2\xc7\x18\t\x18\x00 \x80\xd0\xdb\xc3\xf4\x02\x12/\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x06 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12\x16\n\x0e\x63\x61lculation_id\x18\x07 \x01(\t\"\xbe\x01\n\x16\x43\x61ncelDeductionRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1a\n\x0c\x64\x65\x64uction_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12/\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x03 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12=\n\x06reason\x18\x04 \x01(\x0e\x32\'.cms.dwp.v1.DeductionCancellationReasonB\x04\xe2\x41\x01\x02\"1\n\x13GetDeductionRequest\x12\x1a\n\x0c\x64\x65\x64uction_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"\xa0\x01\n\x15ListDeductionsRequest\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x1a\n\x12paying_parent_nino\x18\x02 \x01(\t\x12*\n\x06states\x18\x03 \x03(\x0e\x32\x1a.cms.dwp.v1.DeductionState\x12\x11\n\tpage_size\x18\x04 \x01(\x05\x12\x1b\n\npage_token\x18\x05 \x01(\tB\x07\xe2\xc7\x18\x03\x08\x80\x10\"\\\n\x16ListDeductionsResponse\x12)\n\ndeductions\x18\x01 \x03(\x0b\x32\x15.cms.dwp.v1.Deduction\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"T\n\x1eGetDeductionRequestFormRequest\x12\x1a\n\x0c\x64\x65\x64uction_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x16\n\x0einstruction_id\x18\x02 \x01(\t\"\xc2\x03\n*RecordNonAutomatedDeductionDecisionRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1a\n\x0c\x64\x65\x64uction_id\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1c\n\x0e\x66orm_reference\x18\x03 \x01(\tB\x04\xe2\x41\x01\x02\x12\x33\n\x07outcome\x18\x04 \x01(\x0e\x32\x1c.cms.dwp.v1.DeductionOutcomeB\x04\xe2\x41\x01\x02\x12\x37\n\x10\x64\x65\x64uction_amount\x18\x05 \x01(\x0b\x32\x1d.cms.common.v1.PeriodicAmount\x12%\n\nstart_date\x18\x06 \x01(\x0b\x32\x11.google.type.Date\x12>\n\x10rejection_reason\x18\x07 \x01(\x0e\x32$.cms.dwp.v1.DeductionRejectionReason\x12!\n\x10rejection_detail\x18\x08 \x01(\tB\x07\xe2\xc7\x18\x03\x08\xd0\x0f\x12.\n\rdecision_date\x18\t \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12\x18\n\ndecided_by\x18\n \x01(\tB\x04\xe2\x41\x01\x02*h\n\rUpdateOutcome\x12\x1e\n\x1aUPDATE_OUTCOME_UNSPECIFIED\x10\x00\x12\x1a\n\x16UPDATE_OUTCOME_APPLIED\x10\x01\x12\x1b\n\x17UPDATE_OUTCOME_REFERRED\x10\x02\x32\x81\x0e\n\x11\x44wpGatewayService\x12Y\n\nVerifyNino\x12\x1d.cms.dwp.v1.VerifyNinoRequest\x1a\x1e.cms.dwp.v1.VerifyNinoResponse\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12\x89\x01\n\x1aVerifyChildReferenceNumber\x12-.cms.dwp.v1.VerifyChildReferenceNumberRequest\x1a..cms.dwp.v1.VerifyChildReferenceNumberResponse\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12]\n\x0fGetPersonRecord\x12\".cms.dwp.v1.GetPersonRecordRequest\x1a\x18.cms.dwp.v1.PersonRecord\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12k\n\x10SendPersonUpdate\x12#.cms.dwp.v1.SendPersonUpdateRequest\x1a$.cms.dwp.v1.SendPersonUpdateResponse\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12n\n\x11ListBenefitAwards\x12$.cms.dwp.v1.ListBenefitAwardsRequest\x1a%.cms.dwp.v1.ListBenefitAwardsResponse\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12\\\n\x0fViewBenefitInfo\x12\".cms.dwp.v1.ViewBenefitInfoRequest\x1a\x17.cms.dwp.v1.BenefitInfo\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12\x63\n\x10RegisterInterest\x12#.cms.dwp.v1.RegisterInterestRequest\x1a\x1c.cms.dwp.v1.BusinessInterest\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12g\n\x12\x44\x65registerInterest\x12%.cms.dwp.v1.DeregisterInterestRequest\x1a\x1c.cms.dwp.v1.BusinessInterest\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12\x62\n\rListInterests\x12 .cms.dwp.v1.ListInterestsRequest\x1a!.cms.dwp.v1.ListInterestsResponse\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12X\n\x0eSetUpDeduction\x12!.cms.dwp.v1.SetUpDeductionRequest\x1a\x15.cms.dwp.v1.Deduction\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12\x66\n\x15\x43hangeDeductionAmount\x12(.cms.dwp.v1.ChangeDeductionAmountRequest\x1a\x15.cms.dwp.v1.Deduction\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12\x62\n\x13\x43hangeDeductionType\x12&.cms.dwp.v1.ChangeDeductionTypeRequest\x1a\x15.cms.dwp.v1.Deduction\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12Z\n\x0f\x43\x61ncelDeduction\x12\".cms.dwp.v1.CancelDeductionRequest\x1a\x15.cms.dwp.v1.Deduction\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12T\n\x0cGetDeduction\x12\x1f.cms.dwp.v1.GetDeductionRequest\x1a\x15.cms.dwp.v1.Deduction\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12\x65\n\x0eListDeductions\x12!.cms.dwp.v1.ListDeductionsRequest\x1a\".cms.dwp.v1.ListDeductionsResponse\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12u\n\x17GetDeductionRequestForm\x12*.cms.dwp.v1.GetDeductionRequestFormRequest\x1a .cms.dwp.v1.DeductionRequestForm\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12\x82\x01\n#RecordNonAutomatedDeductionDecision\x12\x36.cms.dwp.v1.RecordNonAutomatedDeductionDecisionRequest\x1a\x15.cms.dwp.v1.Deduction\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x42\x0f\xe2\xc7\x18\x0b\x08\xc8\x01\x10\x64\x18\xec\x0e \x98\x11\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cms.dwp.v1.dwp_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\342\307\030\013\010\310\001\020d\030\354\016 \230\021'
   _globals['_VERIFYNINOREQUEST'].fields_by_name['person']._loaded_options = None
   _globals['_VERIFYNINOREQUEST'].fields_by_name['person']._serialized_options = b'\342A\001\002'
   _globals['_VERIFYCHILDREFERENCENUMBERREQUEST'].fields_by_name['name']._loaded_options = None
@@ -59,6 +61,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SENDPERSONUPDATEREQUEST'].fields_by_name['address_change']._serialized_options = b'\342A\001\002'
   _globals['_LISTBENEFITAWARDSREQUEST'].fields_by_name['nino']._loaded_options = None
   _globals['_LISTBENEFITAWARDSREQUEST'].fields_by_name['nino']._serialized_options = b'\342A\001\002'
+  _globals['_LISTBENEFITAWARDSREQUEST'].fields_by_name['page_token']._loaded_options = None
+  _globals['_LISTBENEFITAWARDSREQUEST'].fields_by_name['page_token']._serialized_options = b'\342\307\030\003\010\200\020'
   _globals['_VIEWBENEFITINFOREQUEST'].fields_by_name['nino']._loaded_options = None
   _globals['_VIEWBENEFITINFOREQUEST'].fields_by_name['nino']._serialized_options = b'\342A\001\002'
   _globals['_REGISTERINTERESTREQUEST'].fields_by_name['request_id']._loaded_options = None
@@ -73,6 +77,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DEREGISTERINTERESTREQUEST'].fields_by_name['request_id']._serialized_options = b'\342A\001\002'
   _globals['_DEREGISTERINTERESTREQUEST'].fields_by_name['interest_id']._loaded_options = None
   _globals['_DEREGISTERINTERESTREQUEST'].fields_by_name['interest_id']._serialized_options = b'\342A\001\002'
+  _globals['_LISTINTERESTSREQUEST'].fields_by_name['page_token']._loaded_options = None
+  _globals['_LISTINTERESTSREQUEST'].fields_by_name['page_token']._serialized_options = b'\342\307\030\003\010\200\020'
   _globals['_SETUPDEDUCTIONREQUEST'].fields_by_name['request_id']._loaded_options = None
   _globals['_SETUPDEDUCTIONREQUEST'].fields_by_name['request_id']._serialized_options = b'\342A\001\002'
   _globals['_SETUPDEDUCTIONREQUEST'].fields_by_name['case_id']._loaded_options = None
@@ -83,6 +89,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_SETUPDEDUCTIONREQUEST'].fields_by_name['benefit_type']._serialized_options = b'\342A\001\002'
   _globals['_SETUPDEDUCTIONREQUEST'].fields_by_name['deduction_type']._loaded_options = None
   _globals['_SETUPDEDUCTIONREQUEST'].fields_by_name['deduction_type']._serialized_options = b'\342A\001\002'
+  _globals['_SETUPDEDUCTIONREQUEST'].fields_by_name['weekly_liability_pence']._loaded_options = None
+  _globals['_SETUPDEDUCTIONREQUEST'].fields_by_name['weekly_liability_pence']._serialized_options = b'\342\307\030\t\030\000 \200\320\333\303\364\002'
   _globals['_SETUPDEDUCTIONREQUEST'].fields_by_name['effective_date']._loaded_options = None
   _globals['_SETUPDEDUCTIONREQUEST'].fields_by_name['effective_date']._serialized_options = b'\342A\001\002'
   _globals['_CHANGEDEDUCTIONAMOUNTREQUEST'].fields_by_name['request_id']._loaded_options = None
@@ -90,7 +98,7 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CHANGEDEDUCTIONAMOUNTREQUEST'].fields_by_name['deduction_id']._loaded_options = None
   _globals['_CHANGEDEDUCTIONAMOUNTREQUEST'].fields_by_name['deduction_id']._serialized_options = b'\342A\001\002'
   _globals['_CHANGEDEDUCTIONAMOUNTREQUEST'].fields_by_name['weekly_liability_pence']._loaded_options = None
-  _globals['_CHANGEDEDUCTIONAMOUNTREQUEST'].fields_by_name['weekly_liability_pence']._serialized_options = b'\342A\001\002'
+  _globals['_CHANGEDEDUCTIONAMOUNTREQUEST'].fields_by_name['weekly_liability_pence']._serialized_options = b'\342A\001\002\342\307\030\t\030\000 \200\320\333\303\364\002'
   _globals['_CHANGEDEDUCTIONAMOUNTREQUEST'].fields_by_name['effective_date']._loaded_options = None
   _globals['_CHANGEDEDUCTIONAMOUNTREQUEST'].fields_by_name['effective_date']._serialized_options = b'\342A\001\002'
   _globals['_CHANGEDEDUCTIONTYPEREQUEST'].fields_by_name['request_id']._loaded_options = None
@@ -99,6 +107,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CHANGEDEDUCTIONTYPEREQUEST'].fields_by_name['deduction_id']._serialized_options = b'\342A\001\002'
   _globals['_CHANGEDEDUCTIONTYPEREQUEST'].fields_by_name['deduction_type']._loaded_options = None
   _globals['_CHANGEDEDUCTIONTYPEREQUEST'].fields_by_name['deduction_type']._serialized_options = b'\342A\001\002'
+  _globals['_CHANGEDEDUCTIONTYPEREQUEST'].fields_by_name['weekly_liability_pence']._loaded_options = None
+  _globals['_CHANGEDEDUCTIONTYPEREQUEST'].fields_by_name['weekly_liability_pence']._serialized_options = b'\342\307\030\t\030\000 \200\320\333\303\364\002'
   _globals['_CHANGEDEDUCTIONTYPEREQUEST'].fields_by_name['effective_date']._loaded_options = None
   _globals['_CHANGEDEDUCTIONTYPEREQUEST'].fields_by_name['effective_date']._serialized_options = b'\342A\001\002'
   _globals['_CANCELDEDUCTIONREQUEST'].fields_by_name['request_id']._loaded_options = None
@@ -111,6 +121,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CANCELDEDUCTIONREQUEST'].fields_by_name['reason']._serialized_options = b'\342A\001\002'
   _globals['_GETDEDUCTIONREQUEST'].fields_by_name['deduction_id']._loaded_options = None
   _globals['_GETDEDUCTIONREQUEST'].fields_by_name['deduction_id']._serialized_options = b'\342A\001\002'
+  _globals['_LISTDEDUCTIONSREQUEST'].fields_by_name['page_token']._loaded_options = None
+  _globals['_LISTDEDUCTIONSREQUEST'].fields_by_name['page_token']._serialized_options = b'\342\307\030\003\010\200\020'
   _globals['_GETDEDUCTIONREQUESTFORMREQUEST'].fields_by_name['deduction_id']._loaded_options = None
   _globals['_GETDEDUCTIONREQUESTFORMREQUEST'].fields_by_name['deduction_id']._serialized_options = b'\342A\001\002'
   _globals['_RECORDNONAUTOMATEDDEDUCTIONDECISIONREQUEST'].fields_by_name['request_id']._loaded_options = None
@@ -121,6 +133,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_RECORDNONAUTOMATEDDEDUCTIONDECISIONREQUEST'].fields_by_name['form_reference']._serialized_options = b'\342A\001\002'
   _globals['_RECORDNONAUTOMATEDDEDUCTIONDECISIONREQUEST'].fields_by_name['outcome']._loaded_options = None
   _globals['_RECORDNONAUTOMATEDDEDUCTIONDECISIONREQUEST'].fields_by_name['outcome']._serialized_options = b'\342A\001\002'
+  _globals['_RECORDNONAUTOMATEDDEDUCTIONDECISIONREQUEST'].fields_by_name['rejection_detail']._loaded_options = None
+  _globals['_RECORDNONAUTOMATEDDEDUCTIONDECISIONREQUEST'].fields_by_name['rejection_detail']._serialized_options = b'\342\307\030\003\010\320\017'
   _globals['_RECORDNONAUTOMATEDDEDUCTIONDECISIONREQUEST'].fields_by_name['decision_date']._loaded_options = None
   _globals['_RECORDNONAUTOMATEDDEDUCTIONDECISIONREQUEST'].fields_by_name['decision_date']._serialized_options = b'\342A\001\002'
   _globals['_RECORDNONAUTOMATEDDEDUCTIONDECISIONREQUEST'].fields_by_name['decided_by']._loaded_options = None
@@ -159,60 +173,60 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_DWPGATEWAYSERVICE'].methods_by_name['GetDeductionRequestForm']._serialized_options = b'\302\301\030\010\n\003\001\002\003\032\001\002'
   _globals['_DWPGATEWAYSERVICE'].methods_by_name['RecordNonAutomatedDeductionDecision']._loaded_options = None
   _globals['_DWPGATEWAYSERVICE'].methods_by_name['RecordNonAutomatedDeductionDecision']._serialized_options = b'\302\301\030\010\n\003\001\002\003\032\001\002'
-  _globals['_UPDATEOUTCOME']._serialized_start=5037
-  _globals['_UPDATEOUTCOME']._serialized_end=5141
-  _globals['_VERIFYNINOREQUEST']._serialized_start=225
-  _globals['_VERIFYNINOREQUEST']._serialized_end=360
-  _globals['_VERIFYNINORESPONSE']._serialized_start=363
-  _globals['_VERIFYNINORESPONSE']._serialized_end=600
-  _globals['_VERIFYCHILDREFERENCENUMBERREQUEST']._serialized_start=603
-  _globals['_VERIFYCHILDREFERENCENUMBERREQUEST']._serialized_end=831
-  _globals['_VERIFYCHILDREFERENCENUMBERRESPONSE']._serialized_start=834
-  _globals['_VERIFYCHILDREFERENCENUMBERRESPONSE']._serialized_end=1076
-  _globals['_GETPERSONRECORDREQUEST']._serialized_start=1078
-  _globals['_GETPERSONRECORDREQUEST']._serialized_end=1193
-  _globals['_ADDRESSCHANGE']._serialized_start=1196
-  _globals['_ADDRESSCHANGE']._serialized_end=1420
-  _globals['_SENDPERSONUPDATEREQUEST']._serialized_start=1423
-  _globals['_SENDPERSONUPDATEREQUEST']._serialized_end=1596
-  _globals['_SENDPERSONUPDATERESPONSE']._serialized_start=1599
-  _globals['_SENDPERSONUPDATERESPONSE']._serialized_end=1743
-  _globals['_LISTBENEFITAWARDSREQUEST']._serialized_start=1746
-  _globals['_LISTBENEFITAWARDSREQUEST']._serialized_end=2018
-  _globals['_LISTBENEFITAWARDSRESPONSE']._serialized_start=2021
-  _globals['_LISTBENEFITAWARDSRESPONSE']._serialized_end=2179
-  _globals['_VIEWBENEFITINFOREQUEST']._serialized_start=2182
-  _globals['_VIEWBENEFITINFOREQUEST']._serialized_end=2310
-  _globals['_DEDUCTIONINPLACE']._serialized_start=2312
-  _globals['_DEDUCTIONINPLACE']._serialized_end=2412
-  _globals['_BENEFITINFO']._serialized_start=2415
-  _globals['_BENEFITINFO']._serialized_end=2686
-  _globals['_REGISTERINTERESTREQUEST']._serialized_start=2689
-  _globals['_REGISTERINTERESTREQUEST']._serialized_end=2870
-  _globals['_DEREGISTERINTERESTREQUEST']._serialized_start=2872
-  _globals['_DEREGISTERINTERESTREQUEST']._serialized_end=2952
-  _globals['_LISTINTERESTSREQUEST']._serialized_start=2954
-  _globals['_LISTINTERESTSREQUEST']._serialized_end=3076
-  _globals['_LISTINTERESTSRESPONSE']._serialized_start=3078
-  _globals['_LISTINTERESTSRESPONSE']._serialized_end=3175
-  _globals['_SETUPDEDUCTIONREQUEST']._serialized_start=3178
-  _globals['_SETUPDEDUCTIONREQUEST']._serialized_end=3521
-  _globals['_CHANGEDEDUCTIONAMOUNTREQUEST']._serialized_start=3524
-  _globals['_CHANGEDEDUCTIONAMOUNTREQUEST']._serialized_end=3719
-  _globals['_CHANGEDEDUCTIONTYPEREQUEST']._serialized_start=3722
-  _globals['_CHANGEDEDUCTIONTYPEREQUEST']._serialized_end=4013
-  _globals['_CANCELDEDUCTIONREQUEST']._serialized_start=4016
-  _globals['_CANCELDEDUCTIONREQUEST']._serialized_end=4206
-  _globals['_GETDEDUCTIONREQUEST']._serialized_start=4208
-  _globals['_GETDEDUCTIONREQUEST']._serialized_end=4257
-  _globals['_LISTDEDUCTIONSREQUEST']._serialized_start=4260
-  _globals['_LISTDEDUCTIONSREQUEST']._serialized_end=4411
-  _globals['_LISTDEDUCTIONSRESPONSE']._serialized_start=4413
-  _globals['_LISTDEDUCTIONSRESPONSE']._serialized_end=4505
-  _globals['_GETDEDUCTIONREQUESTFORMREQUEST']._serialized_start=4507
-  _globals['_GETDEDUCTIONREQUESTFORMREQUEST']._serialized_end=4591
-  _globals['_RECORDNONAUTOMATEDDEDUCTIONDECISIONREQUEST']._serialized_start=4594
-  _globals['_RECORDNONAUTOMATEDDEDUCTIONDECISIONREQUEST']._serialized_end=5035
-  _globals['_DWPGATEWAYSERVICE']._serialized_start=5144
-  _globals['_DWPGATEWAYSERVICE']._serialized_end=6937
+  _globals['_UPDATEOUTCOME']._serialized_start=5151
+  _globals['_UPDATEOUTCOME']._serialized_end=5255
+  _globals['_VERIFYNINOREQUEST']._serialized_start=259
+  _globals['_VERIFYNINOREQUEST']._serialized_end=394
+  _globals['_VERIFYNINORESPONSE']._serialized_start=397
+  _globals['_VERIFYNINORESPONSE']._serialized_end=634
+  _globals['_VERIFYCHILDREFERENCENUMBERREQUEST']._serialized_start=637
+  _globals['_VERIFYCHILDREFERENCENUMBERREQUEST']._serialized_end=865
+  _globals['_VERIFYCHILDREFERENCENUMBERRESPONSE']._serialized_start=868
+  _globals['_VERIFYCHILDREFERENCENUMBERRESPONSE']._serialized_end=1110
+  _globals['_GETPERSONRECORDREQUEST']._serialized_start=1112
+  _globals['_GETPERSONRECORDREQUEST']._serialized_end=1227
+  _globals['_ADDRESSCHANGE']._serialized_start=1230
+  _globals['_ADDRESSCHANGE']._serialized_end=1454
+  _globals['_SENDPERSONUPDATEREQUEST']._serialized_start=1457
+  _globals['_SENDPERSONUPDATEREQUEST']._serialized_end=1630
+  _globals['_SENDPERSONUPDATERESPONSE']._serialized_start=1633
+  _globals['_SENDPERSONUPDATERESPONSE']._serialized_end=1777
+  _globals['_LISTBENEFITAWARDSREQUEST']._serialized_start=1780
+  _globals['_LISTBENEFITAWARDSREQUEST']._serialized_end=2061
+  _globals['_LISTBENEFITAWARDSRESPONSE']._serialized_start=2064
+  _globals['_LISTBENEFITAWARDSRESPONSE']._serialized_end=2222
+  _globals['_VIEWBENEFITINFOREQUEST']._serialized_start=2225
+  _globals['_VIEWBENEFITINFOREQUEST']._serialized_end=2353
+  _globals['_DEDUCTIONINPLACE']._serialized_start=2355
+  _globals['_DEDUCTIONINPLACE']._serialized_end=2455
+  _globals['_BENEFITINFO']._serialized_start=2458
+  _globals['_BENEFITINFO']._serialized_end=2729
+  _globals['_REGISTERINTERESTREQUEST']._serialized_start=2732
+  _globals['_REGISTERINTERESTREQUEST']._serialized_end=2913
+  _globals['_DEREGISTERINTERESTREQUEST']._serialized_start=2915
+  _globals['_DEREGISTERINTERESTREQUEST']._serialized_end=2995
+  _globals['_LISTINTERESTSREQUEST']._serialized_start=2998
+  _globals['_LISTINTERESTSREQUEST']._serialized_end=3129
+  _globals['_LISTINTERESTSRESPONSE']._serialized_start=3131
+  _globals['_LISTINTERESTSRESPONSE']._serialized_end=3228
+  _globals['_SETUPDEDUCTIONREQUEST']._serialized_start=3231
+  _globals['_SETUPDEDUCTIONREQUEST']._serialized_end=3589
+  _globals['_CHANGEDEDUCTIONAMOUNTREQUEST']._serialized_start=3592
+  _globals['_CHANGEDEDUCTIONAMOUNTREQUEST']._serialized_end=3800
+  _globals['_CHANGEDEDUCTIONTYPEREQUEST']._serialized_start=3803
+  _globals['_CHANGEDEDUCTIONTYPEREQUEST']._serialized_end=4109
+  _globals['_CANCELDEDUCTIONREQUEST']._serialized_start=4112
+  _globals['_CANCELDEDUCTIONREQUEST']._serialized_end=4302
+  _globals['_GETDEDUCTIONREQUEST']._serialized_start=4304
+  _globals['_GETDEDUCTIONREQUEST']._serialized_end=4353
+  _globals['_LISTDEDUCTIONSREQUEST']._serialized_start=4356
+  _globals['_LISTDEDUCTIONSREQUEST']._serialized_end=4516
+  _globals['_LISTDEDUCTIONSRESPONSE']._serialized_start=4518
+  _globals['_LISTDEDUCTIONSRESPONSE']._serialized_end=4610
+  _globals['_GETDEDUCTIONREQUESTFORMREQUEST']._serialized_start=4612
+  _globals['_GETDEDUCTIONREQUESTFORMREQUEST']._serialized_end=4696
+  _globals['_RECORDNONAUTOMATEDDEDUCTIONDECISIONREQUEST']._serialized_start=4699
+  _globals['_RECORDNONAUTOMATEDDEDUCTIONDECISIONREQUEST']._serialized_end=5149
+  _globals['_DWPGATEWAYSERVICE']._serialized_start=5258
+  _globals['_DWPGATEWAYSERVICE']._serialized_end=7051
 # @@protoc_insertion_point(module_scope)

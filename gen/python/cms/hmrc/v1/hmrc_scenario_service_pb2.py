@@ -23,25 +23,45 @@ _sym_db = _symbol_database.Default()
 
 
 from cms.common.v1 import access_policy_pb2 as cms_dot_common_dot_v1_dot_access__policy__pb2
+from cms.common.v1 import field_limits_pb2 as cms_dot_common_dot_v1_dot_field__limits__pb2
 from cms.common.v1 import types_pb2 as cms_dot_common_dot_v1_dot_types__pb2
 from cms.hmrc.v1 import resources_pb2 as cms_dot_hmrc_dot_v1_dot_resources__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.type import date_pb2 as google_dot_type_dot_date__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'cms/hmrc/v1/hmrc_scenario_service.proto\x12\x0b\x63ms.hmrc.v1\x1a!cms/common/v1/access_policy.proto\x1a\x19\x63ms/common/v1/types.proto\x1a\x1b\x63ms/hmrc/v1/resources.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x16google/type/date.proto\"\xab\x02\n\x13SimulatedEmployment\x12\x31\n\nemployment\x18\x01 \x01(\x0b\x32\x17.cms.hmrc.v1.EmploymentB\x04\xe2\x41\x01\x02\x12 \n\x18\x61nnual_taxable_pay_pence\x18\x02 \x01(\x03\x12\x33\n+annual_employee_pension_contributions_pence\x18\x03 \x01(\x03\x12/\n\'annual_benefits_taxed_via_payroll_pence\x18\x04 \x01(\x03\x12)\n\x08payments\x18\x05 \x03(\x0b\x32\x17.cms.hmrc.v1.RtiPayment\x12.\n\x0bpay_changes\x18\x06 \x03(\x0b\x32\x19.cms.hmrc.v1.ScheduledPay\"a\n\x0cScheduledPay\x12/\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x01 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12 \n\x18\x61nnual_taxable_pay_pence\x18\x02 \x01(\x03\"\xcc\x01\n\x13SimulatedPayeIncome\x12\x1c\n\x0epaye_reference\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\npayroll_id\x18\x02 \x01(\t\x12\x19\n\x11taxable_pay_pence\x18\x03 \x01(\x03\x12\x1e\n\x16taxable_benefits_pence\x18\x04 \x01(\x03\x12,\n$employee_pension_contributions_pence\x18\x05 \x01(\x03\x12\x1a\n\x12tax_deducted_pence\x18\x06 \x01(\x03\"\xdc\x01\n\x10SimulatedTaxYear\x12\x16\n\x08tax_year\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x35\n\x0bpaye_income\x18\x02 \x03(\x0b\x32 .cms.hmrc.v1.SimulatedPayeIncome\x12\x43\n\x0fself_assessment\x18\x03 \x01(\x0b\x32*.cms.hmrc.v1.SelfAssessmentIncomeBreakdown\x12\x34\n\x0funearned_income\x18\x04 \x01(\x0b\x32\x1b.cms.hmrc.v1.UnearnedIncome\"\xb4\x02\n\x0eSimulatedChild\x12\x32\n\x08identity\x18\x01 \x01(\x0b\x32\x1a.cms.hmrc.v1.ChildIdentityB\x04\xe2\x41\x01\x02\x12\x32\n\x17relationship_start_date\x18\x02 \x01(\x0b\x32\x11.google.type.Date\x12#\n\x08\x65nd_date\x18\x03 \x01(\x0b\x32\x11.google.type.Date\x12\x36\n\nend_reason\x18\x04 \x01(\x0e\x32\".cms.hmrc.v1.ChildBenefitEndReason\x12/\n\'approved_education_or_training_reported\x18\x05 \x01(\x08\x12,\n\x11\x65nd_date_reported\x18\x06 \x01(\x0b\x32\x11.google.type.Date\"\xe4\x01\n\x1aSimulatedChildBenefitAward\x12\x1f\n\x17\x63hild_benefit_reference\x18\x01 \x01(\t\x12+\n\x10\x61ward_start_date\x18\x02 \x01(\x0b\x32\x11.google.type.Date\x12)\n\x0e\x61ward_end_date\x18\x03 \x01(\x0b\x32\x11.google.type.Date\x12\x1e\n\x16\x65lected_not_to_be_paid\x18\x04 \x01(\x08\x12-\n\x08\x63hildren\x18\x05 \x03(\x0b\x32\x1b.cms.hmrc.v1.SimulatedChild\"\xe3\x03\n\x0fSimulatedPerson\x12\x35\n\x08identity\x18\x01 \x01(\x0b\x32\x1d.cms.common.v1.PersonIdentityB\x04\xe2\x41\x01\x02\x12\'\n\x07\x61\x64\x64ress\x18\x02 \x01(\x0b\x32\x16.cms.common.v1.Address\x12(\n\rdate_of_death\x18\x03 \x01(\x0b\x32\x11.google.type.Date\x12\x12\n\nrestricted\x18\x04 \x01(\x08\x12\x14\n\x0cpartner_nino\x18\x05 \x01(\t\x12\x1b\n\x13self_assessment_utr\x18\x06 \x01(\t\x12\x15\n\rself_employed\x18\x07 \x01(\x08\x12\x35\n\x0b\x65mployments\x18\x08 \x03(\x0b\x32 .cms.hmrc.v1.SimulatedEmployment\x12\x30\n\ttax_years\x18\t \x03(\x0b\x32\x1d.cms.hmrc.v1.SimulatedTaxYear\x12>\n\rchild_benefit\x18\n \x01(\x0b\x32\'.cms.hmrc.v1.SimulatedChildBenefitAward\x12&\n\x06quirks\x18\x0b \x03(\x0e\x32\x16.cms.hmrc.v1.DataQuirk\x12\x17\n\tgenerated\x18\x0c \x01(\x08\x42\x04\xe2\x41\x01\x03\"&\n\x10GetPersonRequest\x12\x12\n\x04nino\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"c\n\x13UpsertPersonRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x32\n\x06person\x18\x02 \x01(\x0b\x32\x1c.cms.hmrc.v1.SimulatedPersonB\x04\xe2\x41\x01\x02\"\xab\x01\n\x06NewJob\x12-\n\x08\x65mployer\x18\x01 \x01(\x0b\x32\x15.cms.hmrc.v1.EmployerB\x04\xe2\x41\x01\x02\x12\x12\n\npayroll_id\x18\x02 \x01(\t\x12\x36\n\rpay_frequency\x18\x03 \x01(\x0e\x32\x19.cms.hmrc.v1.PayFrequencyB\x04\xe2\x41\x01\x02\x12&\n\x18\x61nnual_taxable_pay_pence\x18\x04 \x01(\x03\x42\x04\xe2\x41\x01\x02\"T\n\tPayChange\x12\x1b\n\remployment_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12*\n\x1cnew_annual_taxable_pay_pence\x18\x02 \x01(\x03\x42\x04\xe2\x41\x01\x02\"G\n\x07JobLoss\x12\x1b\n\remployment_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1f\n\x17leaving_date_unreported\x18\x02 \x01(\x08\"\x7f\n\x14\x43hildLeavesEducation\x12/\n\x05\x63hild\x18\x01 \x01(\x0b\x32\x1a.cms.hmrc.v1.ChildIdentityB\x04\xe2\x41\x01\x02\x12\x36\n\nend_reason\x18\x02 \x01(\x0e\x32\".cms.hmrc.v1.ChildBenefitEndReason\"\x07\n\x05\x44\x65\x61th\"\xe9\x02\n\x15\x41pplyLifeEventRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\x04nino\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12/\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x03 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12&\n\x07new_job\x18\x04 \x01(\x0b\x32\x13.cms.hmrc.v1.NewJobH\x00\x12,\n\npay_change\x18\x05 \x01(\x0b\x32\x16.cms.hmrc.v1.PayChangeH\x00\x12(\n\x08job_loss\x18\x06 \x01(\x0b\x32\x14.cms.hmrc.v1.JobLossH\x00\x12\x43\n\x16\x63hild_leaves_education\x18\x07 \x01(\x0b\x32!.cms.hmrc.v1.ChildLeavesEducationH\x00\x12#\n\x05\x64\x65\x61th\x18\x08 \x01(\x0b\x32\x12.cms.hmrc.v1.DeathH\x00\x42\x07\n\x05\x65vent\"H\n\x0bQueuedEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x12\n\nevent_type\x18\x02 \x01(\t\x12\x13\n\x0binterest_id\x18\x03 \x01(\t\"w\n\x16\x41pplyLifeEventResponse\x12,\n\x06person\x18\x01 \x01(\x0b\x32\x1c.cms.hmrc.v1.SimulatedPerson\x12/\n\rqueued_events\x18\x02 \x03(\x0b\x32\x18.cms.hmrc.v1.QueuedEvent*\xeb\x01\n\tDataQuirk\x12\x1a\n\x16\x44\x41TA_QUIRK_UNSPECIFIED\x10\x00\x12$\n DATA_QUIRK_PENSION_AS_EMPLOYMENT\x10\x01\x12!\n\x1d\x44\x41TA_QUIRK_TWO_PAYS_ONE_MONTH\x10\x02\x12&\n\"DATA_QUIRK_CEASED_WITHOUT_END_DATE\x10\x03\x12\"\n\x1e\x44\x41TA_QUIRK_LATE_RTI_SUBMISSION\x10\x04\x12-\n)DATA_QUIRK_CHILD_BENEFIT_END_BEFORE_START\x10\x05\x32\xa5\x02\n\x13HmrcScenarioService\x12Q\n\tGetPerson\x12\x1d.cms.hmrc.v1.GetPersonRequest\x1a\x1c.cms.hmrc.v1.SimulatedPerson\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12W\n\x0cUpsertPerson\x12 .cms.hmrc.v1.UpsertPersonRequest\x1a\x1c.cms.hmrc.v1.SimulatedPerson\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12\x62\n\x0e\x41pplyLifeEvent\x12\".cms.hmrc.v1.ApplyLifeEventRequest\x1a#.cms.hmrc.v1.ApplyLifeEventResponse\"\x07\xc2\xc1\x18\x03\n\x01\x04\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\'cms/hmrc/v1/hmrc_scenario_service.proto\x12\x0b\x63ms.hmrc.v1\x1a!cms/common/v1/access_policy.proto\x1a cms/common/v1/field_limits.proto\x1a\x19\x63ms/common/v1/types.proto\x1a\x1b\x63ms/hmrc/v1/resources.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x16google/type/date.proto\"\xe1\x02\n\x13SimulatedEmployment\x12\x31\n\nemployment\x18\x01 \x01(\x0b\x32\x17.cms.hmrc.v1.EmploymentB\x04\xe2\x41\x01\x02\x12/\n\x18\x61nnual_taxable_pay_pence\x18\x02 \x01(\x03\x42\r\xe2\xc7\x18\t\x18\x00 \x80\xd0\xdb\xc3\xf4\x02\x12\x42\n+annual_employee_pension_contributions_pence\x18\x03 \x01(\x03\x42\r\xe2\xc7\x18\t\x18\x00 \x80\xd0\xdb\xc3\xf4\x02\x12>\n\'annual_benefits_taxed_via_payroll_pence\x18\x04 \x01(\x03\x42\r\xe2\xc7\x18\t\x18\x00 \x80\xd0\xdb\xc3\xf4\x02\x12\x32\n\x08payments\x18\x05 \x03(\x0b\x32\x17.cms.hmrc.v1.RtiPaymentB\x07\xe2\xc7\x18\x03\x10\xe8\x07\x12.\n\x0bpay_changes\x18\x06 \x03(\x0b\x32\x19.cms.hmrc.v1.ScheduledPay\"p\n\x0cScheduledPay\x12/\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x01 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12/\n\x18\x61nnual_taxable_pay_pence\x18\x02 \x01(\x03\x42\r\xe2\xc7\x18\t\x18\x00 \x80\xd0\xdb\xc3\xf4\x02\"\x91\x02\n\x13SimulatedPayeIncome\x12\x1c\n\x0epaye_reference\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\npayroll_id\x18\x02 \x01(\t\x12(\n\x11taxable_pay_pence\x18\x03 \x01(\x03\x42\r\xe2\xc7\x18\t\x18\x00 \x80\xd0\xdb\xc3\xf4\x02\x12-\n\x16taxable_benefits_pence\x18\x04 \x01(\x03\x42\r\xe2\xc7\x18\t\x18\x00 \x80\xd0\xdb\xc3\xf4\x02\x12;\n$employee_pension_contributions_pence\x18\x05 \x01(\x03\x42\r\xe2\xc7\x18\t\x18\x00 \x80\xd0\xdb\xc3\xf4\x02\x12\x32\n\x12tax_deducted_pence\x18\x06 \x01(\x03\x42\x16\xe2\xc7\x18\x12\x18\x80\xb0\xa4\xbc\x8b\xfd\xff\xff\xff\x01 \x80\xd0\xdb\xc3\xf4\x02\"\xdc\x01\n\x10SimulatedTaxYear\x12\x16\n\x08tax_year\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x35\n\x0bpaye_income\x18\x02 \x03(\x0b\x32 .cms.hmrc.v1.SimulatedPayeIncome\x12\x43\n\x0fself_assessment\x18\x03 \x01(\x0b\x32*.cms.hmrc.v1.SelfAssessmentIncomeBreakdown\x12\x34\n\x0funearned_income\x18\x04 \x01(\x0b\x32\x1b.cms.hmrc.v1.UnearnedIncome\"\xb4\x02\n\x0eSimulatedChild\x12\x32\n\x08identity\x18\x01 \x01(\x0b\x32\x1a.cms.hmrc.v1.ChildIdentityB\x04\xe2\x41\x01\x02\x12\x32\n\x17relationship_start_date\x18\x02 \x01(\x0b\x32\x11.google.type.Date\x12#\n\x08\x65nd_date\x18\x03 \x01(\x0b\x32\x11.google.type.Date\x12\x36\n\nend_reason\x18\x04 \x01(\x0e\x32\".cms.hmrc.v1.ChildBenefitEndReason\x12/\n\'approved_education_or_training_reported\x18\x05 \x01(\x08\x12,\n\x11\x65nd_date_reported\x18\x06 \x01(\x0b\x32\x11.google.type.Date\"\xe4\x01\n\x1aSimulatedChildBenefitAward\x12\x1f\n\x17\x63hild_benefit_reference\x18\x01 \x01(\t\x12+\n\x10\x61ward_start_date\x18\x02 \x01(\x0b\x32\x11.google.type.Date\x12)\n\x0e\x61ward_end_date\x18\x03 \x01(\x0b\x32\x11.google.type.Date\x12\x1e\n\x16\x65lected_not_to_be_paid\x18\x04 \x01(\x08\x12-\n\x08\x63hildren\x18\x05 \x03(\x0b\x32\x1b.cms.hmrc.v1.SimulatedChild\"\xe3\x03\n\x0fSimulatedPerson\x12\x35\n\x08identity\x18\x01 \x01(\x0b\x32\x1d.cms.common.v1.PersonIdentityB\x04\xe2\x41\x01\x02\x12\'\n\x07\x61\x64\x64ress\x18\x02 \x01(\x0b\x32\x16.cms.common.v1.Address\x12(\n\rdate_of_death\x18\x03 \x01(\x0b\x32\x11.google.type.Date\x12\x12\n\nrestricted\x18\x04 \x01(\x08\x12\x14\n\x0cpartner_nino\x18\x05 \x01(\t\x12\x1b\n\x13self_assessment_utr\x18\x06 \x01(\t\x12\x15\n\rself_employed\x18\x07 \x01(\x08\x12\x35\n\x0b\x65mployments\x18\x08 \x03(\x0b\x32 .cms.hmrc.v1.SimulatedEmployment\x12\x30\n\ttax_years\x18\t \x03(\x0b\x32\x1d.cms.hmrc.v1.SimulatedTaxYear\x12>\n\rchild_benefit\x18\n \x01(\x0b\x32\'.cms.hmrc.v1.SimulatedChildBenefitAward\x12&\n\x06quirks\x18\x0b \x03(\x0e\x32\x16.cms.hmrc.v1.DataQuirk\x12\x17\n\tgenerated\x18\x0c \x01(\x08\x42\x04\xe2\x41\x01\x03\"&\n\x10GetPersonRequest\x12\x12\n\x04nino\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"c\n\x13UpsertPersonRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x32\n\x06person\x18\x02 \x01(\x0b\x32\x1c.cms.hmrc.v1.SimulatedPersonB\x04\xe2\x41\x01\x02\"\xb8\x01\n\x06NewJob\x12-\n\x08\x65mployer\x18\x01 \x01(\x0b\x32\x15.cms.hmrc.v1.EmployerB\x04\xe2\x41\x01\x02\x12\x12\n\npayroll_id\x18\x02 \x01(\t\x12\x36\n\rpay_frequency\x18\x03 \x01(\x0e\x32\x19.cms.hmrc.v1.PayFrequencyB\x04\xe2\x41\x01\x02\x12\x33\n\x18\x61nnual_taxable_pay_pence\x18\x04 \x01(\x03\x42\x11\xe2\x41\x01\x02\xe2\xc7\x18\t\x18\x00 \x80\xd0\xdb\xc3\xf4\x02\"a\n\tPayChange\x12\x1b\n\remployment_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x37\n\x1cnew_annual_taxable_pay_pence\x18\x02 \x01(\x03\x42\x11\xe2\x41\x01\x02\xe2\xc7\x18\t\x18\x00 \x80\xd0\xdb\xc3\xf4\x02\"G\n\x07JobLoss\x12\x1b\n\remployment_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1f\n\x17leaving_date_unreported\x18\x02 \x01(\x08\"\x7f\n\x14\x43hildLeavesEducation\x12/\n\x05\x63hild\x18\x01 \x01(\x0b\x32\x1a.cms.hmrc.v1.ChildIdentityB\x04\xe2\x41\x01\x02\x12\x36\n\nend_reason\x18\x02 \x01(\x0e\x32\".cms.hmrc.v1.ChildBenefitEndReason\"\x07\n\x05\x44\x65\x61th\"\xe9\x02\n\x15\x41pplyLifeEventRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x12\n\x04nino\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12/\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x03 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12&\n\x07new_job\x18\x04 \x01(\x0b\x32\x13.cms.hmrc.v1.NewJobH\x00\x12,\n\npay_change\x18\x05 \x01(\x0b\x32\x16.cms.hmrc.v1.PayChangeH\x00\x12(\n\x08job_loss\x18\x06 \x01(\x0b\x32\x14.cms.hmrc.v1.JobLossH\x00\x12\x43\n\x16\x63hild_leaves_education\x18\x07 \x01(\x0b\x32!.cms.hmrc.v1.ChildLeavesEducationH\x00\x12#\n\x05\x64\x65\x61th\x18\x08 \x01(\x0b\x32\x12.cms.hmrc.v1.DeathH\x00\x42\x07\n\x05\x65vent\"H\n\x0bQueuedEvent\x12\x10\n\x08\x65vent_id\x18\x01 \x01(\t\x12\x12\n\nevent_type\x18\x02 \x01(\t\x12\x13\n\x0binterest_id\x18\x03 \x01(\t\"w\n\x16\x41pplyLifeEventResponse\x12,\n\x06person\x18\x01 \x01(\x0b\x32\x1c.cms.hmrc.v1.SimulatedPerson\x12/\n\rqueued_events\x18\x02 \x03(\x0b\x32\x18.cms.hmrc.v1.QueuedEvent*\xeb\x01\n\tDataQuirk\x12\x1a\n\x16\x44\x41TA_QUIRK_UNSPECIFIED\x10\x00\x12$\n DATA_QUIRK_PENSION_AS_EMPLOYMENT\x10\x01\x12!\n\x1d\x44\x41TA_QUIRK_TWO_PAYS_ONE_MONTH\x10\x02\x12&\n\"DATA_QUIRK_CEASED_WITHOUT_END_DATE\x10\x03\x12\"\n\x1e\x44\x41TA_QUIRK_LATE_RTI_SUBMISSION\x10\x04\x12-\n)DATA_QUIRK_CHILD_BENEFIT_END_BEFORE_START\x10\x05\x32\xa5\x02\n\x13HmrcScenarioService\x12Q\n\tGetPerson\x12\x1d.cms.hmrc.v1.GetPersonRequest\x1a\x1c.cms.hmrc.v1.SimulatedPerson\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12W\n\x0cUpsertPerson\x12 .cms.hmrc.v1.UpsertPersonRequest\x1a\x1c.cms.hmrc.v1.SimulatedPerson\"\x07\xc2\xc1\x18\x03\n\x01\x04\x12\x62\n\x0e\x41pplyLifeEvent\x12\".cms.hmrc.v1.ApplyLifeEventRequest\x1a#.cms.hmrc.v1.ApplyLifeEventResponse\"\x07\xc2\xc1\x18\x03\n\x01\x04\x42\x0f\xe2\xc7\x18\x0b\x08\xc8\x01\x10\x64\x18\xec\x0e \x98\x11\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cms.hmrc.v1.hmrc_scenario_service_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\342\307\030\013\010\310\001\020d\030\354\016 \230\021'
   _globals['_SIMULATEDEMPLOYMENT'].fields_by_name['employment']._loaded_options = None
   _globals['_SIMULATEDEMPLOYMENT'].fields_by_name['employment']._serialized_options = b'\342A\001\002'
+  _globals['_SIMULATEDEMPLOYMENT'].fields_by_name['annual_taxable_pay_pence']._loaded_options = None
+  _globals['_SIMULATEDEMPLOYMENT'].fields_by_name['annual_taxable_pay_pence']._serialized_options = b'\342\307\030\t\030\000 \200\320\333\303\364\002'
+  _globals['_SIMULATEDEMPLOYMENT'].fields_by_name['annual_employee_pension_contributions_pence']._loaded_options = None
+  _globals['_SIMULATEDEMPLOYMENT'].fields_by_name['annual_employee_pension_contributions_pence']._serialized_options = b'\342\307\030\t\030\000 \200\320\333\303\364\002'
+  _globals['_SIMULATEDEMPLOYMENT'].fields_by_name['annual_benefits_taxed_via_payroll_pence']._loaded_options = None
+  _globals['_SIMULATEDEMPLOYMENT'].fields_by_name['annual_benefits_taxed_via_payroll_pence']._serialized_options = b'\342\307\030\t\030\000 \200\320\333\303\364\002'
+  _globals['_SIMULATEDEMPLOYMENT'].fields_by_name['payments']._loaded_options = None
+  _globals['_SIMULATEDEMPLOYMENT'].fields_by_name['payments']._serialized_options = b'\342\307\030\003\020\350\007'
   _globals['_SCHEDULEDPAY'].fields_by_name['effective_date']._loaded_options = None
   _globals['_SCHEDULEDPAY'].fields_by_name['effective_date']._serialized_options = b'\342A\001\002'
+  _globals['_SCHEDULEDPAY'].fields_by_name['annual_taxable_pay_pence']._loaded_options = None
+  _globals['_SCHEDULEDPAY'].fields_by_name['annual_taxable_pay_pence']._serialized_options = b'\342\307\030\t\030\000 \200\320\333\303\364\002'
   _globals['_SIMULATEDPAYEINCOME'].fields_by_name['paye_reference']._loaded_options = None
   _globals['_SIMULATEDPAYEINCOME'].fields_by_name['paye_reference']._serialized_options = b'\342A\001\002'
+  _globals['_SIMULATEDPAYEINCOME'].fields_by_name['taxable_pay_pence']._loaded_options = None
+  _globals['_SIMULATEDPAYEINCOME'].fields_by_name['taxable_pay_pence']._serialized_options = b'\342\307\030\t\030\000 \200\320\333\303\364\002'
+  _globals['_SIMULATEDPAYEINCOME'].fields_by_name['taxable_benefits_pence']._loaded_options = None
+  _globals['_SIMULATEDPAYEINCOME'].fields_by_name['taxable_benefits_pence']._serialized_options = b'\342\307\030\t\030\000 \200\320\333\303\364\002'
+  _globals['_SIMULATEDPAYEINCOME'].fields_by_name['employee_pension_contributions_pence']._loaded_options = None
+  _globals['_SIMULATEDPAYEINCOME'].fields_by_name['employee_pension_contributions_pence']._serialized_options = b'\342\307\030\t\030\000 \200\320\333\303\364\002'
+  _globals['_SIMULATEDPAYEINCOME'].fields_by_name['tax_deducted_pence']._loaded_options = None
+  _globals['_SIMULATEDPAYEINCOME'].fields_by_name['tax_deducted_pence']._serialized_options = b'\342\307\030\022\030\200\260\244\274\213\375\377\377\377\001 \200\320\333\303\364\002'
   _globals['_SIMULATEDTAXYEAR'].fields_by_name['tax_year']._loaded_options = None
   _globals['_SIMULATEDTAXYEAR'].fields_by_name['tax_year']._serialized_options = b'\342A\001\002'
   _globals['_SIMULATEDCHILD'].fields_by_name['identity']._loaded_options = None
@@ -61,11 +81,11 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_NEWJOB'].fields_by_name['pay_frequency']._loaded_options = None
   _globals['_NEWJOB'].fields_by_name['pay_frequency']._serialized_options = b'\342A\001\002'
   _globals['_NEWJOB'].fields_by_name['annual_taxable_pay_pence']._loaded_options = None
-  _globals['_NEWJOB'].fields_by_name['annual_taxable_pay_pence']._serialized_options = b'\342A\001\002'
+  _globals['_NEWJOB'].fields_by_name['annual_taxable_pay_pence']._serialized_options = b'\342A\001\002\342\307\030\t\030\000 \200\320\333\303\364\002'
   _globals['_PAYCHANGE'].fields_by_name['employment_id']._loaded_options = None
   _globals['_PAYCHANGE'].fields_by_name['employment_id']._serialized_options = b'\342A\001\002'
   _globals['_PAYCHANGE'].fields_by_name['new_annual_taxable_pay_pence']._loaded_options = None
-  _globals['_PAYCHANGE'].fields_by_name['new_annual_taxable_pay_pence']._serialized_options = b'\342A\001\002'
+  _globals['_PAYCHANGE'].fields_by_name['new_annual_taxable_pay_pence']._serialized_options = b'\342A\001\002\342\307\030\t\030\000 \200\320\333\303\364\002'
   _globals['_JOBLOSS'].fields_by_name['employment_id']._loaded_options = None
   _globals['_JOBLOSS'].fields_by_name['employment_id']._serialized_options = b'\342A\001\002'
   _globals['_CHILDLEAVESEDUCATION'].fields_by_name['child']._loaded_options = None
@@ -82,42 +102,42 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_HMRCSCENARIOSERVICE'].methods_by_name['UpsertPerson']._serialized_options = b'\302\301\030\003\n\001\004'
   _globals['_HMRCSCENARIOSERVICE'].methods_by_name['ApplyLifeEvent']._loaded_options = None
   _globals['_HMRCSCENARIOSERVICE'].methods_by_name['ApplyLifeEvent']._serialized_options = b'\302\301\030\003\n\001\004'
-  _globals['_DATAQUIRK']._serialized_start=3235
-  _globals['_DATAQUIRK']._serialized_end=3470
-  _globals['_SIMULATEDEMPLOYMENT']._serialized_start=205
-  _globals['_SIMULATEDEMPLOYMENT']._serialized_end=504
-  _globals['_SCHEDULEDPAY']._serialized_start=506
-  _globals['_SCHEDULEDPAY']._serialized_end=603
-  _globals['_SIMULATEDPAYEINCOME']._serialized_start=606
-  _globals['_SIMULATEDPAYEINCOME']._serialized_end=810
-  _globals['_SIMULATEDTAXYEAR']._serialized_start=813
-  _globals['_SIMULATEDTAXYEAR']._serialized_end=1033
-  _globals['_SIMULATEDCHILD']._serialized_start=1036
-  _globals['_SIMULATEDCHILD']._serialized_end=1344
-  _globals['_SIMULATEDCHILDBENEFITAWARD']._serialized_start=1347
-  _globals['_SIMULATEDCHILDBENEFITAWARD']._serialized_end=1575
-  _globals['_SIMULATEDPERSON']._serialized_start=1578
-  _globals['_SIMULATEDPERSON']._serialized_end=2061
-  _globals['_GETPERSONREQUEST']._serialized_start=2063
-  _globals['_GETPERSONREQUEST']._serialized_end=2101
-  _globals['_UPSERTPERSONREQUEST']._serialized_start=2103
-  _globals['_UPSERTPERSONREQUEST']._serialized_end=2202
-  _globals['_NEWJOB']._serialized_start=2205
-  _globals['_NEWJOB']._serialized_end=2376
-  _globals['_PAYCHANGE']._serialized_start=2378
-  _globals['_PAYCHANGE']._serialized_end=2462
-  _globals['_JOBLOSS']._serialized_start=2464
-  _globals['_JOBLOSS']._serialized_end=2535
-  _globals['_CHILDLEAVESEDUCATION']._serialized_start=2537
-  _globals['_CHILDLEAVESEDUCATION']._serialized_end=2664
-  _globals['_DEATH']._serialized_start=2666
-  _globals['_DEATH']._serialized_end=2673
-  _globals['_APPLYLIFEEVENTREQUEST']._serialized_start=2676
-  _globals['_APPLYLIFEEVENTREQUEST']._serialized_end=3037
-  _globals['_QUEUEDEVENT']._serialized_start=3039
-  _globals['_QUEUEDEVENT']._serialized_end=3111
-  _globals['_APPLYLIFEEVENTRESPONSE']._serialized_start=3113
-  _globals['_APPLYLIFEEVENTRESPONSE']._serialized_end=3232
-  _globals['_HMRCSCENARIOSERVICE']._serialized_start=3473
-  _globals['_HMRCSCENARIOSERVICE']._serialized_end=3766
+  _globals['_DATAQUIRK']._serialized_start=3433
+  _globals['_DATAQUIRK']._serialized_end=3668
+  _globals['_SIMULATEDEMPLOYMENT']._serialized_start=239
+  _globals['_SIMULATEDEMPLOYMENT']._serialized_end=592
+  _globals['_SCHEDULEDPAY']._serialized_start=594
+  _globals['_SCHEDULEDPAY']._serialized_end=706
+  _globals['_SIMULATEDPAYEINCOME']._serialized_start=709
+  _globals['_SIMULATEDPAYEINCOME']._serialized_end=982
+  _globals['_SIMULATEDTAXYEAR']._serialized_start=985
+  _globals['_SIMULATEDTAXYEAR']._serialized_end=1205
+  _globals['_SIMULATEDCHILD']._serialized_start=1208
+  _globals['_SIMULATEDCHILD']._serialized_end=1516
+  _globals['_SIMULATEDCHILDBENEFITAWARD']._serialized_start=1519
+  _globals['_SIMULATEDCHILDBENEFITAWARD']._serialized_end=1747
+  _globals['_SIMULATEDPERSON']._serialized_start=1750
+  _globals['_SIMULATEDPERSON']._serialized_end=2233
+  _globals['_GETPERSONREQUEST']._serialized_start=2235
+  _globals['_GETPERSONREQUEST']._serialized_end=2273
+  _globals['_UPSERTPERSONREQUEST']._serialized_start=2275
+  _globals['_UPSERTPERSONREQUEST']._serialized_end=2374
+  _globals['_NEWJOB']._serialized_start=2377
+  _globals['_NEWJOB']._serialized_end=2561
+  _globals['_PAYCHANGE']._serialized_start=2563
+  _globals['_PAYCHANGE']._serialized_end=2660
+  _globals['_JOBLOSS']._serialized_start=2662
+  _globals['_JOBLOSS']._serialized_end=2733
+  _globals['_CHILDLEAVESEDUCATION']._serialized_start=2735
+  _globals['_CHILDLEAVESEDUCATION']._serialized_end=2862
+  _globals['_DEATH']._serialized_start=2864
+  _globals['_DEATH']._serialized_end=2871
+  _globals['_APPLYLIFEEVENTREQUEST']._serialized_start=2874
+  _globals['_APPLYLIFEEVENTREQUEST']._serialized_end=3235
+  _globals['_QUEUEDEVENT']._serialized_start=3237
+  _globals['_QUEUEDEVENT']._serialized_end=3309
+  _globals['_APPLYLIFEEVENTRESPONSE']._serialized_start=3311
+  _globals['_APPLYLIFEEVENTRESPONSE']._serialized_end=3430
+  _globals['_HMRCSCENARIOSERVICE']._serialized_start=3671
+  _globals['_HMRCSCENARIOSERVICE']._serialized_end=3964
 # @@protoc_insertion_point(module_scope)

@@ -22,27 +22,73 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from cms.common.v1 import field_limits_pb2 as cms_dot_common_dot_v1_dot_field__limits__pb2
 from cms.common.v1 import types_pb2 as cms_dot_common_dot_v1_dot_types__pb2
 from google.api import field_behavior_pb2 as google_dot_api_dot_field__behavior__pb2
 from google.protobuf import timestamp_pb2 as google_dot_protobuf_dot_timestamp__pb2
 from google.type import date_pb2 as google_dot_type_dot_date__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x63ms/hmrc/v1/resources.proto\x12\x0b\x63ms.hmrc.v1\x1a\x19\x63ms/common/v1/types.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"=\n\x0e\x45nquiryContext\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x1a\n\x12service_request_id\x18\x02 \x01(\t\"\x8e\x01\n\rChildIdentity\x12-\n\x04name\x18\x01 \x01(\x0b\x32\x19.cms.common.v1.PersonNameB\x04\xe2\x41\x01\x02\x12.\n\rdate_of_birth\x18\x02 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12\x1e\n\x16\x63hild_reference_number\x18\x03 \x01(\t\"\xfe\x02\n\x17\x43hildBenefitChildStatus\x12)\n\x05\x63hild\x18\x01 \x01(\x0b\x32\x1a.cms.hmrc.v1.ChildIdentity\x12\x30\n\x0b\x63hild_match\x18\x02 \x01(\x0e\x32\x1b.cms.common.v1.MatchOutcome\x12\x10\n\x08\x65ntitled\x18\x03 \x01(\x08\x12\x12\n\nin_payment\x18\x04 \x01(\x08\x12\x1e\n\x16\x65lected_not_to_be_paid\x18\x05 \x01(\x08\x12\x32\n\x17relationship_start_date\x18\x06 \x01(\x0b\x32\x11.google.type.Date\x12#\n\x08\x65nd_date\x18\x07 \x01(\x0b\x32\x11.google.type.Date\x12\x36\n\nend_reason\x18\x08 \x01(\x0e\x32\".cms.hmrc.v1.ChildBenefitEndReason\x12/\n\'approved_education_or_training_reported\x18\t \x01(\x08\"\x89\x01\n\x08\x45mployer\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\'\n\x07\x61\x64\x64ress\x18\x02 \x01(\x0b\x32\x16.cms.common.v1.Address\x12\x18\n\x10telephone_number\x18\x03 \x01(\t\x12\x16\n\x0epaye_reference\x18\x04 \x01(\t\x12\x14\n\x0c\x61rmed_forces\x18\x05 \x01(\x08\"\xcc\x02\n\nEmployment\x12\x1b\n\remployment_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\'\n\x08\x65mployer\x18\x02 \x01(\x0b\x32\x15.cms.hmrc.v1.Employer\x12\x12\n\npayroll_id\x18\x03 \x01(\t\x12%\n\nstart_date\x18\x04 \x01(\x0b\x32\x11.google.type.Date\x12#\n\x08\x65nd_date\x18\x05 \x01(\x0b\x32\x11.google.type.Date\x12\x30\n\rpay_frequency\x18\x06 \x01(\x0e\x32\x19.cms.hmrc.v1.PayFrequency\x12,\n\x11last_payment_date\x18\x07 \x01(\x0b\x32\x11.google.type.Date\x12\x1a\n\x12potentially_ceased\x18\x08 \x01(\x08\x12\x1c\n\x14occupational_pension\x18\t \x01(\x08\"\x95\x01\n\x16\x45\x61rnedIncomeComponents\x12\x1f\n\x17\x65mployment_income_pence\x18\x01 \x01(\x03\x12\x1c\n\x14pension_income_pence\x18\x02 \x01(\x03\x12\x1e\n\x16taxable_benefits_pence\x18\x03 \x01(\x03\x12\x1c\n\x14trading_profit_pence\x18\x04 \x01(\x03\"\x98\x02\n\x1dSelfAssessmentIncomeBreakdown\x12/\n\x14return_received_date\x18\x01 \x01(\x0b\x32\x11.google.type.Date\x12\x1f\n\x17\x65mployment_income_pence\x18\x02 \x01(\x03\x12$\n\x1cself_employment_profit_pence\x18\x03 \x01(\x03\x12 \n\x18partnership_profit_pence\x18\x04 \x01(\x03\x12\x1f\n\x17trade_loss_relief_pence\x18\x05 \x01(\x03\x12\x1c\n\x14pension_income_pence\x18\x06 \x01(\x03\x12\x1e\n\x16taxable_benefits_pence\x18\x07 \x01(\x03\"\xbf\x02\n\nRtiPayment\x12\'\n\x0cpayment_date\x18\x01 \x01(\x0b\x32\x11.google.type.Date\x12\x10\n\x08tax_year\x18\x02 \x01(\t\x12\x13\n\x0bweek_number\x18\x03 \x01(\x05\x12\x14\n\x0cmonth_number\x18\x04 \x01(\x05\x12\x19\n\x11taxable_pay_pence\x18\x05 \x01(\x03\x12!\n\x19taxable_pay_to_date_pence\x18\x06 \x01(\x03\x12,\n$employee_pension_contributions_pence\x18\x07 \x01(\x03\x12(\n benefits_taxed_via_payroll_pence\x18\x08 \x01(\x03\x12\x1a\n\x12tax_deducted_pence\x18\t \x01(\x03\x12\x19\n\x11hours_worked_band\x18\n \x01(\t\"m\n\x13RtiEmploymentIncome\x12+\n\nemployment\x18\x01 \x01(\x0b\x32\x17.cms.hmrc.v1.Employment\x12)\n\x08payments\x18\x02 \x03(\x0b\x32\x17.cms.hmrc.v1.RtiPayment\"\x88\x02\n\x0eUnearnedIncome\x12\x10\n\x08tax_year\x18\x01 \x01(\t\x12$\n\x1cself_assessment_return_filed\x18\x02 \x01(\x08\x12 \n\x18uk_property_profit_pence\x18\x03 \x01(\x03\x12\x1e\n\x16savings_interest_pence\x18\x04 \x01(\x03\x12\x1a\n\x12uk_dividends_pence\x18\x05 \x01(\x03\x12\x1f\n\x17\x66oreign_dividends_pence\x18\x06 \x01(\x03\x12\x1a\n\x12other_income_pence\x18\x07 \x01(\x03\x12#\n\x1btotal_unearned_income_pence\x18\x08 \x01(\x03\"S\n\x1c\x41nnualIncomeUpdateParameters\x12\x33\n\x12\x61nnual_review_date\x18\x01 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\"i\n\x1aRtiCurrentIncomeParameters\x12$\n\x1c\x62\x61seline_weekly_income_pence\x18\x01 \x01(\x03\x12%\n\x1d\x63hange_threshold_basis_points\x18\x02 \x01(\x05\"g\n\x1f\x44\x65\x64uctionFromEarningsParameters\x12\x44\n\x0e\x64\x65\x64uction_type\x18\x01 \x01(\x0e\x32&.cms.hmrc.v1.DeductionFromEarningsTypeB\x04\xe2\x41\x01\x02\"M\n\x1d\x43hildBenefitEndDateParameters\x12,\n\x08\x63hildren\x18\x01 \x03(\x0b\x32\x1a.cms.hmrc.v1.ChildIdentity\"e\n\x18UnearnedIncomeParameters\x12\x33\n\x12\x61nnual_review_date\x18\x01 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12\x14\n\x0cvariation_id\x18\x02 \x01(\t\"\x96\x05\n\x08Interest\x12\x19\n\x0binterest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x30\n\rinterest_type\x18\x02 \x01(\x0e\x32\x19.cms.hmrc.v1.InterestType\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t\x12\x0c\n\x04nino\x18\x04 \x01(\t\x12/\n\x05state\x18\x05 \x01(\x0e\x32\x1a.cms.hmrc.v1.InterestStateB\x04\xe2\x41\x01\x03\x12I\n\x14\x61nnual_income_update\x18\x06 \x01(\x0b\x32).cms.hmrc.v1.AnnualIncomeUpdateParametersH\x00\x12\x45\n\x12rti_current_income\x18\x07 \x01(\x0b\x32\'.cms.hmrc.v1.RtiCurrentIncomeParametersH\x00\x12O\n\x17\x64\x65\x64uction_from_earnings\x18\x08 \x01(\x0b\x32,.cms.hmrc.v1.DeductionFromEarningsParametersH\x00\x12L\n\x16\x63hild_benefit_end_date\x18\t \x01(\x0b\x32*.cms.hmrc.v1.ChildBenefitEndDateParametersH\x00\x12@\n\x0funearned_income\x18\n \x01(\x0b\x32%.cms.hmrc.v1.UnearnedIncomeParametersH\x00\x12\x35\n\x0b\x63reate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bremove_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x42\x0c\n\nparameters*\xff\x03\n\x15\x43hildBenefitEndReason\x12(\n$CHILD_BENEFIT_END_REASON_UNSPECIFIED\x10\x00\x12\x38\n4CHILD_BENEFIT_END_REASON_REACHED_16_NOT_IN_EDUCATION\x10\x01\x12\x34\n0CHILD_BENEFIT_END_REASON_LEFT_APPROVED_EDUCATION\x10\x02\x12\'\n#CHILD_BENEFIT_END_REASON_REACHED_20\x10\x03\x12;\n7CHILD_BENEFIT_END_REASON_STARTED_WORK_OR_APPRENTICESHIP\x10\x04\x12\x35\n1CHILD_BENEFIT_END_REASON_STARTED_HIGHER_EDUCATION\x10\x05\x12.\n*CHILD_BENEFIT_END_REASON_OWN_BENEFIT_CLAIM\x10\x06\x12,\n(CHILD_BENEFIT_END_REASON_NOT_RECONFIRMED\x10\x07\x12(\n$CHILD_BENEFIT_END_REASON_CLAIM_ENDED\x10\x08\x12\'\n#CHILD_BENEFIT_END_REASON_CHILD_DIED\x10\t*\xb0\x02\n\x0cPayFrequency\x12\x1d\n\x19PAY_FREQUENCY_UNSPECIFIED\x10\x00\x12\x18\n\x14PAY_FREQUENCY_WEEKLY\x10\x01\x12\x1d\n\x19PAY_FREQUENCY_FORTNIGHTLY\x10\x02\x12\x1d\n\x19PAY_FREQUENCY_FOUR_WEEKLY\x10\x03\x12\x19\n\x15PAY_FREQUENCY_MONTHLY\x10\x04\x12\x1b\n\x17PAY_FREQUENCY_QUARTERLY\x10\x05\x12\x1d\n\x19PAY_FREQUENCY_BI_ANNUALLY\x10\x06\x12\x1a\n\x16PAY_FREQUENCY_ANNUALLY\x10\x07\x12\x19\n\x15PAY_FREQUENCY_ONE_OFF\x10\x08\x12\x1b\n\x17PAY_FREQUENCY_IRREGULAR\x10\t*\xd0\x01\n\x10\x45mploymentStatus\x12!\n\x1d\x45MPLOYMENT_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x45MPLOYMENT_STATUS_EMPLOYED\x10\x01\x12#\n\x1f\x45MPLOYMENT_STATUS_SELF_EMPLOYED\x10\x02\x12\x30\n,EMPLOYMENT_STATUS_EMPLOYED_AND_SELF_EMPLOYED\x10\x03\x12\"\n\x1e\x45MPLOYMENT_STATUS_NOT_EMPLOYED\x10\x04*h\n\x0cIncomeSource\x12\x1d\n\x19INCOME_SOURCE_UNSPECIFIED\x10\x00\x12\x16\n\x12INCOME_SOURCE_PAYE\x10\x01\x12!\n\x1dINCOME_SOURCE_SELF_ASSESSMENT\x10\x02*\x9b\x01\n\x19\x44\x65\x64uctionFromEarningsType\x12,\n(DEDUCTION_FROM_EARNINGS_TYPE_UNSPECIFIED\x10\x00\x12&\n\"DEDUCTION_FROM_EARNINGS_TYPE_ORDER\x10\x01\x12(\n$DEDUCTION_FROM_EARNINGS_TYPE_REQUEST\x10\x02*\xf3\x01\n\x0cInterestType\x12\x1d\n\x19INTEREST_TYPE_UNSPECIFIED\x10\x00\x12&\n\"INTEREST_TYPE_ANNUAL_INCOME_UPDATE\x10\x01\x12$\n INTEREST_TYPE_RTI_CURRENT_INCOME\x10\x02\x12)\n%INTEREST_TYPE_DEDUCTION_FROM_EARNINGS\x10\x03\x12(\n$INTEREST_TYPE_CHILD_BENEFIT_END_DATE\x10\x04\x12!\n\x1dINTEREST_TYPE_UNEARNED_INCOME\x10\x05*f\n\rInterestState\x12\x1e\n\x1aINTEREST_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15INTEREST_STATE_ACTIVE\x10\x01\x12\x1a\n\x16INTEREST_STATE_REMOVED\x10\x02\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\x1b\x63ms/hmrc/v1/resources.proto\x12\x0b\x63ms.hmrc.v1\x1a cms/common/v1/field_limits.proto\x1a\x19\x63ms/common/v1/types.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x1fgoogle/protobuf/timestamp.proto\x1a\x16google/type/date.proto\"=\n\x0e\x45nquiryContext\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x1a\n\x12service_request_id\x18\x02 \x01(\t\"\x8e\x01\n\rChildIdentity\x12-\n\x04name\x18\x01 \x01(\x0b\x32\x19.cms.common.v1.PersonNameB\x04\xe2\x41\x01\x02\x12.\n\rdate_of_birth\x18\x02 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12\x1e\n\x16\x63hild_reference_number\x18\x03 \x01(\t\"\xfe\x02\n\x17\x43hildBenefitChildStatus\x12)\n\x05\x63hild\x18\x01 \x01(\x0b\x32\x1a.cms.hmrc.v1.ChildIdentity\x12\x30\n\x0b\x63hild_match\x18\x02 \x01(\x0e\x32\x1b.cms.common.v1.MatchOutcome\x12\x10\n\x08\x65ntitled\x18\x03 \x01(\x08\x12\x12\n\nin_payment\x18\x04 \x01(\x08\x12\x1e\n\x16\x65lected_not_to_be_paid\x18\x05 \x01(\x08\x12\x32\n\x17relationship_start_date\x18\x06 \x01(\x0b\x32\x11.google.type.Date\x12#\n\x08\x65nd_date\x18\x07 \x01(\x0b\x32\x11.google.type.Date\x12\x36\n\nend_reason\x18\x08 \x01(\x0e\x32\".cms.hmrc.v1.ChildBenefitEndReason\x12/\n\'approved_education_or_training_reported\x18\t \x01(\x08\"\x89\x01\n\x08\x45mployer\x12\x0c\n\x04name\x18\x01 \x01(\t\x12\'\n\x07\x61\x64\x64ress\x18\x02 \x01(\x0b\x32\x16.cms.common.v1.Address\x12\x18\n\x10telephone_number\x18\x03 \x01(\t\x12\x16\n\x0epaye_reference\x18\x04 \x01(\t\x12\x14\n\x0c\x61rmed_forces\x18\x05 \x01(\x08\"\xcc\x02\n\nEmployment\x12\x1b\n\remployment_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\'\n\x08\x65mployer\x18\x02 \x01(\x0b\x32\x15.cms.hmrc.v1.Employer\x12\x12\n\npayroll_id\x18\x03 \x01(\t\x12%\n\nstart_date\x18\x04 \x01(\x0b\x32\x11.google.type.Date\x12#\n\x08\x65nd_date\x18\x05 \x01(\x0b\x32\x11.google.type.Date\x12\x30\n\rpay_frequency\x18\x06 \x01(\x0e\x32\x19.cms.hmrc.v1.PayFrequency\x12,\n\x11last_payment_date\x18\x07 \x01(\x0b\x32\x11.google.type.Date\x12\x1a\n\x12potentially_ceased\x18\x08 \x01(\x08\x12\x1c\n\x14occupational_pension\x18\t \x01(\x08\"\xda\x01\n\x16\x45\x61rnedIncomeComponents\x12.\n\x17\x65mployment_income_pence\x18\x01 \x01(\x03\x42\r\xe2\xc7\x18\t\x18\x00 \x80\xd0\xdb\xc3\xf4\x02\x12+\n\x14pension_income_pence\x18\x02 \x01(\x03\x42\r\xe2\xc7\x18\t\x18\x00 \x80\xd0\xdb\xc3\xf4\x02\x12-\n\x16taxable_benefits_pence\x18\x03 \x01(\x03\x42\r\xe2\xc7\x18\t\x18\x00 \x80\xd0\xdb\xc3\xf4\x02\x12\x34\n\x14trading_profit_pence\x18\x04 \x01(\x03\x42\x16\xe2\xc7\x18\x12\x18\x80\xb0\xa4\xbc\x8b\xfd\xff\xff\xff\x01 \x80\xd0\xdb\xc3\xf4\x02\"\x8d\x03\n\x1dSelfAssessmentIncomeBreakdown\x12/\n\x14return_received_date\x18\x01 \x01(\x0b\x32\x11.google.type.Date\x12.\n\x17\x65mployment_income_pence\x18\x02 \x01(\x03\x42\r\xe2\xc7\x18\t\x18\x00 \x80\xd0\xdb\xc3\xf4\x02\x12<\n\x1cself_employment_profit_pence\x18\x03 \x01(\x03\x42\x16\xe2\xc7\x18\x12\x18\x80\xb0\xa4\xbc\x8b\xfd\xff\xff\xff\x01 \x80\xd0\xdb\xc3\xf4\x02\x12\x38\n\x18partnership_profit_pence\x18\x04 \x01(\x03\x42\x16\xe2\xc7\x18\x12\x18\x80\xb0\xa4\xbc\x8b\xfd\xff\xff\xff\x01 \x80\xd0\xdb\xc3\xf4\x02\x12\x37\n\x17trade_loss_relief_pence\x18\x05 \x01(\x03\x42\x16\xe2\xc7\x18\x12\x18\x80\xb0\xa4\xbc\x8b\xfd\xff\xff\xff\x01 \x80\xd0\xdb\xc3\xf4\x02\x12+\n\x14pension_income_pence\x18\x06 \x01(\x03\x42\r\xe2\xc7\x18\t\x18\x00 \x80\xd0\xdb\xc3\xf4\x02\x12-\n\x16taxable_benefits_pence\x18\x07 \x01(\x03\x42\r\xe2\xc7\x18\t\x18\x00 \x80\xd0\xdb\xc3\xf4\x02\"\x93\x03\n\nRtiPayment\x12\'\n\x0cpayment_date\x18\x01 \x01(\x0b\x32\x11.google.type.Date\x12\x10\n\x08tax_year\x18\x02 \x01(\t\x12\x13\n\x0bweek_number\x18\x03 \x01(\x05\x12\x14\n\x0cmonth_number\x18\x04 \x01(\x05\x12(\n\x11taxable_pay_pence\x18\x05 \x01(\x03\x42\r\xe2\xc7\x18\t\x18\x00 \x80\xd0\xdb\xc3\xf4\x02\x12\x30\n\x19taxable_pay_to_date_pence\x18\x06 \x01(\x03\x42\r\xe2\xc7\x18\t\x18\x00 \x80\xd0\xdb\xc3\xf4\x02\x12;\n$employee_pension_contributions_pence\x18\x07 \x01(\x03\x42\r\xe2\xc7\x18\t\x18\x00 \x80\xd0\xdb\xc3\xf4\x02\x12\x37\n benefits_taxed_via_payroll_pence\x18\x08 \x01(\x03\x42\r\xe2\xc7\x18\t\x18\x00 \x80\xd0\xdb\xc3\xf4\x02\x12\x32\n\x12tax_deducted_pence\x18\t \x01(\x03\x42\x16\xe2\xc7\x18\x12\x18\x80\xb0\xa4\xbc\x8b\xfd\xff\xff\xff\x01 \x80\xd0\xdb\xc3\xf4\x02\x12\x19\n\x11hours_worked_band\x18\n \x01(\t\"m\n\x13RtiEmploymentIncome\x12+\n\nemployment\x18\x01 \x01(\x0b\x32\x17.cms.hmrc.v1.Employment\x12)\n\x08payments\x18\x02 \x03(\x0b\x32\x17.cms.hmrc.v1.RtiPayment\"\xfd\x02\n\x0eUnearnedIncome\x12\x10\n\x08tax_year\x18\x01 \x01(\t\x12$\n\x1cself_assessment_return_filed\x18\x02 \x01(\x08\x12\x38\n\x18uk_property_profit_pence\x18\x03 \x01(\x03\x42\x16\xe2\xc7\x18\x12\x18\x80\xb0\xa4\xbc\x8b\xfd\xff\xff\xff\x01 \x80\xd0\xdb\xc3\xf4\x02\x12-\n\x16savings_interest_pence\x18\x04 \x01(\x03\x42\r\xe2\xc7\x18\t\x18\x00 \x80\xd0\xdb\xc3\xf4\x02\x12)\n\x12uk_dividends_pence\x18\x05 \x01(\x03\x42\r\xe2\xc7\x18\t\x18\x00 \x80\xd0\xdb\xc3\xf4\x02\x12.\n\x17\x66oreign_dividends_pence\x18\x06 \x01(\x03\x42\r\xe2\xc7\x18\t\x18\x00 \x80\xd0\xdb\xc3\xf4\x02\x12\x32\n\x12other_income_pence\x18\x07 \x01(\x03\x42\x16\xe2\xc7\x18\x12\x18\x80\xb0\xa4\xbc\x8b\xfd\xff\xff\xff\x01 \x80\xd0\xdb\xc3\xf4\x02\x12;\n\x1btotal_unearned_income_pence\x18\x08 \x01(\x03\x42\x16\xe2\xc7\x18\x12\x18\x80\xb0\xa4\xbc\x8b\xfd\xff\xff\xff\x01 \x80\xd0\xdb\xc3\xf4\x02\"S\n\x1c\x41nnualIncomeUpdateParameters\x12\x33\n\x12\x61nnual_review_date\x18\x01 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\"x\n\x1aRtiCurrentIncomeParameters\x12\x33\n\x1c\x62\x61seline_weekly_income_pence\x18\x01 \x01(\x03\x42\r\xe2\xc7\x18\t\x18\x00 \x80\xd0\xdb\xc3\xf4\x02\x12%\n\x1d\x63hange_threshold_basis_points\x18\x02 \x01(\x05\"g\n\x1f\x44\x65\x64uctionFromEarningsParameters\x12\x44\n\x0e\x64\x65\x64uction_type\x18\x01 \x01(\x0e\x32&.cms.hmrc.v1.DeductionFromEarningsTypeB\x04\xe2\x41\x01\x02\"M\n\x1d\x43hildBenefitEndDateParameters\x12,\n\x08\x63hildren\x18\x01 \x03(\x0b\x32\x1a.cms.hmrc.v1.ChildIdentity\"e\n\x18UnearnedIncomeParameters\x12\x33\n\x12\x61nnual_review_date\x18\x01 \x01(\x0b\x32\x11.google.type.DateB\x04\xe2\x41\x01\x02\x12\x14\n\x0cvariation_id\x18\x02 \x01(\t\"\x96\x05\n\x08Interest\x12\x19\n\x0binterest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x03\x12\x30\n\rinterest_type\x18\x02 \x01(\x0e\x32\x19.cms.hmrc.v1.InterestType\x12\x0f\n\x07\x63\x61se_id\x18\x03 \x01(\t\x12\x0c\n\x04nino\x18\x04 \x01(\t\x12/\n\x05state\x18\x05 \x01(\x0e\x32\x1a.cms.hmrc.v1.InterestStateB\x04\xe2\x41\x01\x03\x12I\n\x14\x61nnual_income_update\x18\x06 \x01(\x0b\x32).cms.hmrc.v1.AnnualIncomeUpdateParametersH\x00\x12\x45\n\x12rti_current_income\x18\x07 \x01(\x0b\x32\'.cms.hmrc.v1.RtiCurrentIncomeParametersH\x00\x12O\n\x17\x64\x65\x64uction_from_earnings\x18\x08 \x01(\x0b\x32,.cms.hmrc.v1.DeductionFromEarningsParametersH\x00\x12L\n\x16\x63hild_benefit_end_date\x18\t \x01(\x0b\x32*.cms.hmrc.v1.ChildBenefitEndDateParametersH\x00\x12@\n\x0funearned_income\x18\n \x01(\x0b\x32%.cms.hmrc.v1.UnearnedIncomeParametersH\x00\x12\x35\n\x0b\x63reate_time\x18\x0b \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x12\x35\n\x0bremove_time\x18\x0c \x01(\x0b\x32\x1a.google.protobuf.TimestampB\x04\xe2\x41\x01\x03\x42\x0c\n\nparameters*\xff\x03\n\x15\x43hildBenefitEndReason\x12(\n$CHILD_BENEFIT_END_REASON_UNSPECIFIED\x10\x00\x12\x38\n4CHILD_BENEFIT_END_REASON_REACHED_16_NOT_IN_EDUCATION\x10\x01\x12\x34\n0CHILD_BENEFIT_END_REASON_LEFT_APPROVED_EDUCATION\x10\x02\x12\'\n#CHILD_BENEFIT_END_REASON_REACHED_20\x10\x03\x12;\n7CHILD_BENEFIT_END_REASON_STARTED_WORK_OR_APPRENTICESHIP\x10\x04\x12\x35\n1CHILD_BENEFIT_END_REASON_STARTED_HIGHER_EDUCATION\x10\x05\x12.\n*CHILD_BENEFIT_END_REASON_OWN_BENEFIT_CLAIM\x10\x06\x12,\n(CHILD_BENEFIT_END_REASON_NOT_RECONFIRMED\x10\x07\x12(\n$CHILD_BENEFIT_END_REASON_CLAIM_ENDED\x10\x08\x12\'\n#CHILD_BENEFIT_END_REASON_CHILD_DIED\x10\t*\xb0\x02\n\x0cPayFrequency\x12\x1d\n\x19PAY_FREQUENCY_UNSPECIFIED\x10\x00\x12\x18\n\x14PAY_FREQUENCY_WEEKLY\x10\x01\x12\x1d\n\x19PAY_FREQUENCY_FORTNIGHTLY\x10\x02\x12\x1d\n\x19PAY_FREQUENCY_FOUR_WEEKLY\x10\x03\x12\x19\n\x15PAY_FREQUENCY_MONTHLY\x10\x04\x12\x1b\n\x17PAY_FREQUENCY_QUARTERLY\x10\x05\x12\x1d\n\x19PAY_FREQUENCY_BI_ANNUALLY\x10\x06\x12\x1a\n\x16PAY_FREQUENCY_ANNUALLY\x10\x07\x12\x19\n\x15PAY_FREQUENCY_ONE_OFF\x10\x08\x12\x1b\n\x17PAY_FREQUENCY_IRREGULAR\x10\t*\xd0\x01\n\x10\x45mploymentStatus\x12!\n\x1d\x45MPLOYMENT_STATUS_UNSPECIFIED\x10\x00\x12\x1e\n\x1a\x45MPLOYMENT_STATUS_EMPLOYED\x10\x01\x12#\n\x1f\x45MPLOYMENT_STATUS_SELF_EMPLOYED\x10\x02\x12\x30\n,EMPLOYMENT_STATUS_EMPLOYED_AND_SELF_EMPLOYED\x10\x03\x12\"\n\x1e\x45MPLOYMENT_STATUS_NOT_EMPLOYED\x10\x04*h\n\x0cIncomeSource\x12\x1d\n\x19INCOME_SOURCE_UNSPECIFIED\x10\x00\x12\x16\n\x12INCOME_SOURCE_PAYE\x10\x01\x12!\n\x1dINCOME_SOURCE_SELF_ASSESSMENT\x10\x02*\x9b\x01\n\x19\x44\x65\x64uctionFromEarningsType\x12,\n(DEDUCTION_FROM_EARNINGS_TYPE_UNSPECIFIED\x10\x00\x12&\n\"DEDUCTION_FROM_EARNINGS_TYPE_ORDER\x10\x01\x12(\n$DEDUCTION_FROM_EARNINGS_TYPE_REQUEST\x10\x02*\xf3\x01\n\x0cInterestType\x12\x1d\n\x19INTEREST_TYPE_UNSPECIFIED\x10\x00\x12&\n\"INTEREST_TYPE_ANNUAL_INCOME_UPDATE\x10\x01\x12$\n INTEREST_TYPE_RTI_CURRENT_INCOME\x10\x02\x12)\n%INTEREST_TYPE_DEDUCTION_FROM_EARNINGS\x10\x03\x12(\n$INTEREST_TYPE_CHILD_BENEFIT_END_DATE\x10\x04\x12!\n\x1dINTEREST_TYPE_UNEARNED_INCOME\x10\x05*f\n\rInterestState\x12\x1e\n\x1aINTEREST_STATE_UNSPECIFIED\x10\x00\x12\x19\n\x15INTEREST_STATE_ACTIVE\x10\x01\x12\x1a\n\x16INTEREST_STATE_REMOVED\x10\x02\x42\x0f\xe2\xc7\x18\x0b\x08\xc8\x01\x10\x64\x18\xec\x0e \x98\x11\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
 _builder.BuildTopDescriptorsAndMessages(DESCRIPTOR, 'cms.hmrc.v1.resources_pb2', _globals)
 if not _descriptor._USE_C_DESCRIPTORS:
-  DESCRIPTOR._loaded_options = None
+  _globals['DESCRIPTOR']._loaded_options = None
+  _globals['DESCRIPTOR']._serialized_options = b'\342\307\030\013\010\310\001\020d\030\354\016 \230\021'
   _globals['_CHILDIDENTITY'].fields_by_name['name']._loaded_options = None
   _globals['_CHILDIDENTITY'].fields_by_name['name']._serialized_options = b'\342A\001\002'
   _globals['_CHILDIDENTITY'].fields_by_name['date_of_birth']._loaded_options = None
   _globals['_CHILDIDENTITY'].fields_by_name['date_of_birth']._serialized_options = b'\342A\001\002'
   _globals['_EMPLOYMENT'].fields_by_name['employment_id']._loaded_options = None
   _globals['_EMPLOYMENT'].fields_by_name['employment_id']._serialized_options = b'\342A\001\003'
+  _globals['_EARNEDINCOMECOMPONENTS'].fields_by_name['employment_income_pence']._loaded_options = None
+  _globals['_EARNEDINCOMECOMPONENTS'].fields_by_name['employment_income_pence']._serialized_options = b'\342\307\030\t\030\000 \200\320\333\303\364\002'
+  _globals['_EARNEDINCOMECOMPONENTS'].fields_by_name['pension_income_pence']._loaded_options = None
+  _globals['_EARNEDINCOMECOMPONENTS'].fields_by_name['pension_income_pence']._serialized_options = b'\342\307\030\t\030\000 \200\320\333\303\364\002'
+  _globals['_EARNEDINCOMECOMPONENTS'].fields_by_name['taxable_benefits_pence']._loaded_options = None
+  _globals['_EARNEDINCOMECOMPONENTS'].fields_by_name['taxable_benefits_pence']._serialized_options = b'\342\307\030\t\030\000 \200\320\333\303\364\002'
+  _globals['_EARNEDINCOMECOMPONENTS'].fields_by_name['trading_profit_pence']._loaded_options = None
+  _globals['_EARNEDINCOMECOMPONENTS'].fields_by_name['trading_profit_pence']._serialized_options = b'\342\307\030\022\030\200\260\244\274\213\375\377\377\377\001 \200\320\333\303\364\002'
+  _globals['_SELFASSESSMENTINCOMEBREAKDOWN'].fields_by_name['employment_income_pence']._loaded_options = None
+  _globals['_SELFASSESSMENTINCOMEBREAKDOWN'].fields_by_name['employment_income_pence']._serialized_options = b'\342\307\030\t\030\000 \200\320\333\303\364\002'
+  _globals['_SELFASSESSMENTINCOMEBREAKDOWN'].fields_by_name['self_employment_profit_pence']._loaded_options = None
+  _globals['_SELFASSESSMENTINCOMEBREAKDOWN'].fields_by_name['self_employment_profit_pence']._serialized_options = b'\342\307\030\022\030\200\260\244\274\213\375\377\377\377\001 \200\320\333\303\364\002'
+  _globals['_SELFASSESSMENTINCOMEBREAKDOWN'].fields_by_name['partnership_profit_pence']._loaded_options = None
+  _globals['_SELFASSESSMENTINCOMEBREAKDOWN'].fields_by_name['partnership_profit_pence']._serialized_options = b'\342\307\030\022\030\200\260\244\274\213\375\377\377\377\001 \200\320\333\303\364\002'
+  _globals['_SELFASSESSMENTINCOMEBREAKDOWN'].fields_by_name['trade_loss_relief_pence']._loaded_options = None
+  _globals['_SELFASSESSMENTINCOMEBREAKDOWN'].fields_by_name['trade_loss_relief_pence']._serialized_options = b'\342\307\030\022\030\200\260\244\274\213\375\377\377\377\001 \200\320\333\303\364\002'
+  _globals['_SELFASSESSMENTINCOMEBREAKDOWN'].fields_by_name['pension_income_pence']._loaded_options = None
+  _globals['_SELFASSESSMENTINCOMEBREAKDOWN'].fields_by_name['pension_income_pence']._serialized_options = b'\342\307\030\t\030\000 \200\320\333\303\364\002'
+  _globals['_SELFASSESSMENTINCOMEBREAKDOWN'].fields_by_name['taxable_benefits_pence']._loaded_options = None
+  _globals['_SELFASSESSMENTINCOMEBREAKDOWN'].fields_by_name['taxable_benefits_pence']._serialized_options = b'\342\307\030\t\030\000 \200\320\333\303\364\002'
+  _globals['_RTIPAYMENT'].fields_by_name['taxable_pay_pence']._loaded_options = None
+  _globals['_RTIPAYMENT'].fields_by_name['taxable_pay_pence']._serialized_options = b'\342\307\030\t\030\000 \200\320\333\303\364\002'
+  _globals['_RTIPAYMENT'].fields_by_name['taxable_pay_to_date_pence']._loaded_options = None
+  _globals['_RTIPAYMENT'].fields_by_name['taxable_pay_to_date_pence']._serialized_options = b'\342\307\030\t\030\000 \200\320\333\303\364\002'
+  _globals['_RTIPAYMENT'].fields_by_name['employee_pension_contributions_pence']._loaded_options = None
+  _globals['_RTIPAYMENT'].fields_by_name['employee_pension_contributions_pence']._serialized_options = b'\342\307\030\t\030\000 \200\320\333\303\364\002'
+  _globals['_RTIPAYMENT'].fields_by_name['benefits_taxed_via_payroll_pence']._loaded_options = None
+  _globals['_RTIPAYMENT'].fields_by_name['benefits_taxed_via_payroll_pence']._serialized_options = b'\342\307\030\t\030\000 \200\320\333\303\364\002'
+  _globals['_RTIPAYMENT'].fields_by_name['tax_deducted_pence']._loaded_options = None
+  _globals['_RTIPAYMENT'].fields_by_name['tax_deducted_pence']._serialized_options = b'\342\307\030\022\030\200\260\244\274\213\375\377\377\377\001 \200\320\333\303\364\002'
+  _globals['_UNEARNEDINCOME'].fields_by_name['uk_property_profit_pence']._loaded_options = None
+  _globals['_UNEARNEDINCOME'].fields_by_name['uk_property_profit_pence']._serialized_options = b'\342\307\030\022\030\200\260\244\274\213\375\377\377\377\001 \200\320\333\303\364\002'
+  _globals['_UNEARNEDINCOME'].fields_by_name['savings_interest_pence']._loaded_options = None
+  _globals['_UNEARNEDINCOME'].fields_by_name['savings_interest_pence']._serialized_options = b'\342\307\030\t\030\000 \200\320\333\303\364\002'
+  _globals['_UNEARNEDINCOME'].fields_by_name['uk_dividends_pence']._loaded_options = None
+  _globals['_UNEARNEDINCOME'].fields_by_name['uk_dividends_pence']._serialized_options = b'\342\307\030\t\030\000 \200\320\333\303\364\002'
+  _globals['_UNEARNEDINCOME'].fields_by_name['foreign_dividends_pence']._loaded_options = None
+  _globals['_UNEARNEDINCOME'].fields_by_name['foreign_dividends_pence']._serialized_options = b'\342\307\030\t\030\000 \200\320\333\303\364\002'
+  _globals['_UNEARNEDINCOME'].fields_by_name['other_income_pence']._loaded_options = None
+  _globals['_UNEARNEDINCOME'].fields_by_name['other_income_pence']._serialized_options = b'\342\307\030\022\030\200\260\244\274\213\375\377\377\377\001 \200\320\333\303\364\002'
+  _globals['_UNEARNEDINCOME'].fields_by_name['total_unearned_income_pence']._loaded_options = None
+  _globals['_UNEARNEDINCOME'].fields_by_name['total_unearned_income_pence']._serialized_options = b'\342\307\030\022\030\200\260\244\274\213\375\377\377\377\001 \200\320\333\303\364\002'
   _globals['_ANNUALINCOMEUPDATEPARAMETERS'].fields_by_name['annual_review_date']._loaded_options = None
   _globals['_ANNUALINCOMEUPDATEPARAMETERS'].fields_by_name['annual_review_date']._serialized_options = b'\342A\001\002'
+  _globals['_RTICURRENTINCOMEPARAMETERS'].fields_by_name['baseline_weekly_income_pence']._loaded_options = None
+  _globals['_RTICURRENTINCOMEPARAMETERS'].fields_by_name['baseline_weekly_income_pence']._serialized_options = b'\342\307\030\t\030\000 \200\320\333\303\364\002'
   _globals['_DEDUCTIONFROMEARNINGSPARAMETERS'].fields_by_name['deduction_type']._loaded_options = None
   _globals['_DEDUCTIONFROMEARNINGSPARAMETERS'].fields_by_name['deduction_type']._serialized_options = b'\342A\001\002'
   _globals['_UNEARNEDINCOMEPARAMETERS'].fields_by_name['annual_review_date']._loaded_options = None
@@ -55,50 +101,50 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_INTEREST'].fields_by_name['create_time']._serialized_options = b'\342A\001\003'
   _globals['_INTEREST'].fields_by_name['remove_time']._loaded_options = None
   _globals['_INTEREST'].fields_by_name['remove_time']._serialized_options = b'\342A\001\003'
-  _globals['_CHILDBENEFITENDREASON']._serialized_start=3509
-  _globals['_CHILDBENEFITENDREASON']._serialized_end=4020
-  _globals['_PAYFREQUENCY']._serialized_start=4023
-  _globals['_PAYFREQUENCY']._serialized_end=4327
-  _globals['_EMPLOYMENTSTATUS']._serialized_start=4330
-  _globals['_EMPLOYMENTSTATUS']._serialized_end=4538
-  _globals['_INCOMESOURCE']._serialized_start=4540
-  _globals['_INCOMESOURCE']._serialized_end=4644
-  _globals['_DEDUCTIONFROMEARNINGSTYPE']._serialized_start=4647
-  _globals['_DEDUCTIONFROMEARNINGSTYPE']._serialized_end=4802
-  _globals['_INTERESTTYPE']._serialized_start=4805
-  _globals['_INTERESTTYPE']._serialized_end=5048
-  _globals['_INTERESTSTATE']._serialized_start=5050
-  _globals['_INTERESTSTATE']._serialized_end=5152
-  _globals['_ENQUIRYCONTEXT']._serialized_start=161
-  _globals['_ENQUIRYCONTEXT']._serialized_end=222
-  _globals['_CHILDIDENTITY']._serialized_start=225
-  _globals['_CHILDIDENTITY']._serialized_end=367
-  _globals['_CHILDBENEFITCHILDSTATUS']._serialized_start=370
-  _globals['_CHILDBENEFITCHILDSTATUS']._serialized_end=752
-  _globals['_EMPLOYER']._serialized_start=755
-  _globals['_EMPLOYER']._serialized_end=892
-  _globals['_EMPLOYMENT']._serialized_start=895
-  _globals['_EMPLOYMENT']._serialized_end=1227
-  _globals['_EARNEDINCOMECOMPONENTS']._serialized_start=1230
-  _globals['_EARNEDINCOMECOMPONENTS']._serialized_end=1379
-  _globals['_SELFASSESSMENTINCOMEBREAKDOWN']._serialized_start=1382
-  _globals['_SELFASSESSMENTINCOMEBREAKDOWN']._serialized_end=1662
-  _globals['_RTIPAYMENT']._serialized_start=1665
-  _globals['_RTIPAYMENT']._serialized_end=1984
-  _globals['_RTIEMPLOYMENTINCOME']._serialized_start=1986
-  _globals['_RTIEMPLOYMENTINCOME']._serialized_end=2095
-  _globals['_UNEARNEDINCOME']._serialized_start=2098
-  _globals['_UNEARNEDINCOME']._serialized_end=2362
-  _globals['_ANNUALINCOMEUPDATEPARAMETERS']._serialized_start=2364
-  _globals['_ANNUALINCOMEUPDATEPARAMETERS']._serialized_end=2447
-  _globals['_RTICURRENTINCOMEPARAMETERS']._serialized_start=2449
-  _globals['_RTICURRENTINCOMEPARAMETERS']._serialized_end=2554
-  _globals['_DEDUCTIONFROMEARNINGSPARAMETERS']._serialized_start=2556
-  _globals['_DEDUCTIONFROMEARNINGSPARAMETERS']._serialized_end=2659
-  _globals['_CHILDBENEFITENDDATEPARAMETERS']._serialized_start=2661
-  _globals['_CHILDBENEFITENDDATEPARAMETERS']._serialized_end=2738
-  _globals['_UNEARNEDINCOMEPARAMETERS']._serialized_start=2740
-  _globals['_UNEARNEDINCOMEPARAMETERS']._serialized_end=2841
-  _globals['_INTEREST']._serialized_start=2844
-  _globals['_INTEREST']._serialized_end=3506
+  _globals['_CHILDBENEFITENDREASON']._serialized_start=3945
+  _globals['_CHILDBENEFITENDREASON']._serialized_end=4456
+  _globals['_PAYFREQUENCY']._serialized_start=4459
+  _globals['_PAYFREQUENCY']._serialized_end=4763
+  _globals['_EMPLOYMENTSTATUS']._serialized_start=4766
+  _globals['_EMPLOYMENTSTATUS']._serialized_end=4974
+  _globals['_INCOMESOURCE']._serialized_start=4976
+  _globals['_INCOMESOURCE']._serialized_end=5080
+  _globals['_DEDUCTIONFROMEARNINGSTYPE']._serialized_start=5083
+  _globals['_DEDUCTIONFROMEARNINGSTYPE']._serialized_end=5238
+  _globals['_INTERESTTYPE']._serialized_start=5241
+  _globals['_INTERESTTYPE']._serialized_end=5484
+  _globals['_INTERESTSTATE']._serialized_start=5486
+  _globals['_INTERESTSTATE']._serialized_end=5588
+  _globals['_ENQUIRYCONTEXT']._serialized_start=195
+  _globals['_ENQUIRYCONTEXT']._serialized_end=256
+  _globals['_CHILDIDENTITY']._serialized_start=259
+  _globals['_CHILDIDENTITY']._serialized_end=401
+  _globals['_CHILDBENEFITCHILDSTATUS']._serialized_start=404
+  _globals['_CHILDBENEFITCHILDSTATUS']._serialized_end=786
+  _globals['_EMPLOYER']._serialized_start=789
+  _globals['_EMPLOYER']._serialized_end=926
+  _globals['_EMPLOYMENT']._serialized_start=929
+  _globals['_EMPLOYMENT']._serialized_end=1261
+  _globals['_EARNEDINCOMECOMPONENTS']._serialized_start=1264
+  _globals['_EARNEDINCOMECOMPONENTS']._serialized_end=1482
+  _globals['_SELFASSESSMENTINCOMEBREAKDOWN']._serialized_start=1485
+  _globals['_SELFASSESSMENTINCOMEBREAKDOWN']._serialized_end=1882
+  _globals['_RTIPAYMENT']._serialized_start=1885
+  _globals['_RTIPAYMENT']._serialized_end=2288
+  _globals['_RTIEMPLOYMENTINCOME']._serialized_start=2290
+  _globals['_RTIEMPLOYMENTINCOME']._serialized_end=2399
+  _globals['_UNEARNEDINCOME']._serialized_start=2402
+  _globals['_UNEARNEDINCOME']._serialized_end=2783
+  _globals['_ANNUALINCOMEUPDATEPARAMETERS']._serialized_start=2785
+  _globals['_ANNUALINCOMEUPDATEPARAMETERS']._serialized_end=2868
+  _globals['_RTICURRENTINCOMEPARAMETERS']._serialized_start=2870
+  _globals['_RTICURRENTINCOMEPARAMETERS']._serialized_end=2990
+  _globals['_DEDUCTIONFROMEARNINGSPARAMETERS']._serialized_start=2992
+  _globals['_DEDUCTIONFROMEARNINGSPARAMETERS']._serialized_end=3095
+  _globals['_CHILDBENEFITENDDATEPARAMETERS']._serialized_start=3097
+  _globals['_CHILDBENEFITENDDATEPARAMETERS']._serialized_end=3174
+  _globals['_UNEARNEDINCOMEPARAMETERS']._serialized_start=3176
+  _globals['_UNEARNEDINCOMEPARAMETERS']._serialized_end=3277
+  _globals['_INTEREST']._serialized_start=3280
+  _globals['_INTEREST']._serialized_end=3942
 # @@protoc_insertion_point(module_scope)

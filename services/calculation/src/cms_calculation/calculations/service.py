@@ -22,6 +22,7 @@ from cms_platform.errors import DomainError, FieldViolation, InvalidArgument, No
 from cms_platform.idempotency import caller_key, remember, request_hash, run_idempotent
 from cms_platform.models import IdempotentRequest
 from cms_platform.paging import page
+from cms_platform.validation import request_violations
 
 from ..engine.calculate import calculate
 from ..engine.model import CalculationResult
@@ -231,6 +232,9 @@ def _check_item(item: api.BulkCalculateItem) -> None:
         violations.append(FieldViolation("input", "is required"))
     if item.rule_set_version and not item.what_if:
         violations.append(FieldViolation("rule_set_version", "is only allowed on what-if items"))
+    # The contract's limits (money at most £1bn, string lengths, enum values), so an out-of-range item is this
+    # item's INVALID_ARGUMENT, not an overflow later.
+    violations.extend(request_violations(item, required=False))
     if violations:
         raise InvalidArgument(violations)
 

@@ -9,6 +9,7 @@ from google.rpc import status_pb2
 
 from cms.hmrc.v1 import hmrc_service_pb2 as api
 from cms_platform.errors import DomainError, InvalidArgument, ViolationCollector
+from cms_platform.validation import request_violations
 
 from .. import convert
 from .rules import MAX_CHECK_ITEMS, CheckResult, ChildToCheck
@@ -32,6 +33,9 @@ def child_to_check(item: api.ChildBenefitCheckItem) -> ChildToCheck | InvalidArg
             v.add(name, "is required")
     claimant = convert.person_to_match(item.claimant, "claimant", v)
     child = convert.child_from_request(item.child, "child", v)
+    # The contract's limits (lengths, date years, enum values) hold per item too; a field already named stays so.
+    named = {x.field for x in v.violations}
+    v.violations.extend(x for x in request_violations(item, required=False) if x.field not in named)
     try:
         v.raise_if_any()
     except InvalidArgument as exc:
