@@ -174,6 +174,7 @@ def test_excerpt_echoes_our_own_ids_only():
         f"cases/{cid}/paymentPlans/{cid}",
         "case-surveillances/42",
         "emp_3f9a0c1e22b4d5f6",
+        "cis-0a1b2c3d4e5f60718293",
         "3f9a0c1e",
     ):
         assert own_id(ours), ours
@@ -189,6 +190,8 @@ def test_excerpt_echoes_our_own_ids_only():
         "cases/" + "1" * 200,
         "",
         "cases/facade",
+        "ann-stephenson",
+        "de-montmorency",
     ):
         assert excerpt(theirs) == WITHHELD, theirs
     assert excerpt(12) == WITHHELD

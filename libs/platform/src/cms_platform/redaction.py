@@ -102,13 +102,13 @@ def redact(value: Any, _depth: int = 0) -> Any:
     return redact_text(repr(value))
 
 
-# Our own ids: uuids, hex or decimal runs, and prefixed opaque ids ("emp_3f9a0c…"); a name or a postcode is none of
-# these. Collections in resource names are lower-case words or camelCase ("paymentPlans", "case-surveillances").
+# Our own ids: uuids, hex or decimal runs (with a digit), and prefixed opaque ids ("emp_3f9a0c…", "cis-…"); a name or
+# a postcode is none of these. Collections in resource names are lower-case words or camelCase ("paymentPlans", "case-surveillances").
 _OWN_ID = re.compile(
     r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}"
     r"|(?=[0-9a-f]*\d)[0-9a-f]{6,32}"
     r"|\d{1,20}"
-    r"|[a-z]{2,5}_[0-9a-z]{8,32}"
+    r"|[a-z]{2,5}[-_](?=[0-9a-z]*\d)[0-9a-z]{8,32}"
 )
 _COLLECTION = re.compile(r"[a-z][a-zA-Z]*(?:-[a-z]+)*")
 MAX_ECHO = 96
