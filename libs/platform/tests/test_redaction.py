@@ -1,14 +1,28 @@
 """Redaction: NINO/CRN and postcode patterns masked in any text, personal keys masked whole, errors' excerpts echo only
-our own ids."""
+our own ids; and the rules applied where data leaves: log lines, library records, SQL errors, exported spans."""
 
 from __future__ import annotations
 
+import io
+import json
+import logging
+import traceback
 import uuid
+from collections.abc import Iterator
 
+import pytest
+import structlog
 from hypothesis import given
 from hypothesis import strategies as st
+from opentelemetry.sdk.trace import TracerProvider
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import Status, StatusCode
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
-from cms_platform import identifiers
+from cms_platform import identifiers, logs
+from cms_platform.db import make_engine
 from cms_platform.errors import AlreadyExists, NotFound
 from cms_platform.redaction import (
     MASK,
@@ -20,6 +34,7 @@ from cms_platform.redaction import (
     redact,
     redact_text,
 )
+from cms_platform.telemetry import RedactingExporter
 
 prefixes = st.sampled_from(
     [a + b for a in identifiers.FIRST_LETTERS for b in identifiers.SECOND_LETTERS]
@@ -64,7 +79,7 @@ def test_an_id_built_from_a_nino_is_masked(nino):
 def test_what_is_not_personal_stays_readable():
     trace_id = "0af7651916cd43dd8448eb211c80319c"
     cid = str(uuid.uuid4())
-    for text in (
+    for line in (
         trace_id,
         cid,
         "/cms.hmrc.v1.HmrcService/GetIncome",
@@ -72,7 +87,7 @@ def test_what_is_not_personal_stays_readable():
         "weekly amount £12.50 for 2 children",
         "2026-12-06T10:27:00Z",
     ):
-        assert redact_text(text) == text
+        assert redact_text(line) == line
 
 
 @given(st.uuids())
@@ -211,3 +226,112 @@ def test_not_found_and_already_exists_withhold_a_callers_value():
     )
     assert "AB123456C" not in str(AlreadyExists("person", "people/AB123456C"))
     assert str(NotFound("case", "cases/42")) == "case 'cases/42' not found"
+
+
+# -- where the rules are applied: log lines, library records, SQL errors, exported spans -------------------------
+
+
+@pytest.fixture
+def configured_logs() -> Iterator[tuple[io.StringIO, list[str]]]:
+    """Logging as a service configures it, our lines into a buffer and the libraries' into a list."""
+    factory = logging.getLogRecordFactory()
+    logs.configure_logging(service="test", level="DEBUG")
+    out = io.StringIO()
+    structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=out))
+    lines: list[str] = []
+    handler = logging.Handler()
+    formatter = logging.Formatter("%(message)s")
+    handler.emit = lambda record: lines.append(formatter.format(record))  # type: ignore[method-assign]
+    root = logging.getLogger()
+    root.addHandler(handler)
+    yield out, lines
+    root.removeHandler(handler)
+    logging.setLogRecordFactory(factory)
+    structlog.reset_defaults()
+
+
+def _raise(message: str) -> None:
+    raise LookupError(message)
+
+
+def test_a_log_line_keeps_no_personal_data_in_fields_context_or_traceback(configured_logs):
+    out, _ = configured_logs
+    structlog.contextvars.bind_contextvars(correlation_id="AB123456C")
+    try:
+        _raise("no person AB 12 34 56 C at SW1A 1AA")
+    except LookupError as exc:
+        structlog.get_logger("t").error(
+            "lookup of AB123456C failed",
+            exc_info=exc,
+            surname="Smith",
+            claimant={"forenames": "Jo Ann", "postcode": "SW1A 1AA", "age": 40},
+        )
+    finally:
+        structlog.contextvars.unbind_contextvars("correlation_id")
+    line = json.loads(out.getvalue().splitlines()[-1])
+    text = json.dumps(line)
+    for secret in ("AB123456C", "AB 12 34 56 C", "SW1A 1AA", "Smith", "Jo Ann"):
+        assert secret not in text
+    assert line["event"] == f"lookup of {MASK} failed"
+    assert "LookupError" in line["exception"] and line["claimant"]["age"] == 40
+
+
+def test_library_records_are_redacted_message_arguments_and_traceback(configured_logs):
+    _, lines = configured_logs
+    try:
+        _raise("AB123456C")
+    except LookupError:
+        logging.getLogger("some.library").warning(
+            "matching %s in %s", "AB123456C", "LS6 1DL", exc_info=True
+        )
+    assert lines and "AB123456C" not in lines[-1] and "LS6 1DL" not in lines[-1]
+    assert "LookupError" in lines[-1] and f"matching {MASK} in {MASK}" in lines[-1]
+
+
+def test_sql_errors_never_show_their_parameters_or_the_rows_values(database_url):
+    nino = "AB123456C"
+    engine = make_engine(database_url("redaction"))
+    try:
+        with engine.begin() as conn:
+            conn.execute(
+                text(
+                    "CREATE TABLE people (nino VARCHAR(20) PRIMARY KEY, born INT CHECK (born > 0))"
+                )
+            )
+            conn.execute(text("INSERT INTO people VALUES (:n, 1)"), {"n": nino})
+        for statement in (
+            "INSERT INTO people VALUES (:n, 1)",
+            "INSERT INTO people VALUES (:n || 'X', -1)",
+        ):
+            with pytest.raises(IntegrityError) as err, engine.begin() as conn:
+                conn.execute(text(statement), {"n": nino})
+            told = "".join(traceback.format_exception(err.value))  # the driver's error too
+            assert nino not in told and "INSERT INTO people" in told
+    finally:
+        engine.dispose()
+
+
+def test_spans_leave_the_process_without_personal_data():
+    spans = InMemorySpanExporter()
+    provider = TracerProvider()
+    provider.add_span_processor(SimpleSpanProcessor(RedactingExporter(spans)))
+    with provider.get_tracer("t").start_as_current_span(
+        "lookup AB123456C",
+        attributes={"person.surname": "Smith", "note": "at SW1A 1AA", "count": 2},
+    ) as span:
+        span.record_exception(LookupError("no person AB123456C"))
+        span.add_event("looked up", {"nino": "AB123456C"})
+        span.set_status(Status(StatusCode.ERROR, "person 'AB123456C' not found"))
+    (got,) = spans.get_finished_spans()
+    text = repr(
+        (
+            got.name,
+            dict(got.attributes or {}),
+            [(e.name, dict(e.attributes or {})) for e in got.events],
+            got.status.description,
+        )
+    )
+    for secret in ("AB123456C", "Smith", "SW1A 1AA"):
+        assert secret not in text
+    assert got.attributes["count"] == 2 and got.status.status_code is StatusCode.ERROR
+    assert any(e.name == "exception" and "LookupError" in str(e.attributes) for e in got.events)

@@ -81,13 +81,26 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(
+    engine = create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
         pool_pre_ping=True,
         hide_parameters=True,
     )
+    event.listen(engine, "handle_error", _without_row_values)
+    return engine
+
+
+def _without_row_values(context: Any) -> None:
+    """PostgreSQL's DETAIL repeats the values of the row or key that broke a constraint ("Key (nino)=(…) already
+    exists", "Failing row contains (…)"): cut it from the driver's error and ours, so no traceback carries it. The
+    error's class, SQLSTATE and diagnostics (constraint name) are kept for the code that handles it."""
+    for exc in (context.original_exception, context.sqlalchemy_exception):
+        if exc is not None and exc.args and isinstance(exc.args[0], str):
+            message, cut, _ = exc.args[0].partition("\nDETAIL:")
+            if cut:
+                exc.args = (message, *exc.args[1:])
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker:
