@@ -15,14 +15,23 @@ import pytest
 import structlog
 from google.protobuf import descriptor as _d
 from google.protobuf.message import Message
+from google.type import date_pb2
 from opentelemetry import trace
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
+from cms.casework.v1 import casework_service_pb2 as api
+from cms.casework.v1 import casework_service_pb2_grpc as api_grpc
+from cms.casework.v1 import resources_pb2 as pb
+from cms.common.v1 import types_pb2 as common
+from cms_calculation.app import CalculationService
+from cms_casework.app import CaseworkService
 from cms_devkit.testing import START
+from cms_dwp_gateway.app import DwpGatewayService
+from cms_hmrc_gateway.app import HmrcGatewayService
 from cms_platform import logs, telemetry
 
-from .conftest import admitted, call, empty_request, rpcs
+from .conftest import Metadata, admitted, call, empty_request, rpcs
 
 NINO = "AB123456C"
 NAME = "Ophelia Quartermaine"
@@ -137,6 +146,10 @@ def observed() -> Iterator[tuple[io.StringIO, Lines, InMemorySpanExporter]]:
 
 
 def _span_text(spans: InMemorySpanExporter) -> list[str]:
+    return _span_text_of(spans.get_finished_spans())
+
+
+def _span_text_of(finished) -> list[str]:
     return [
         repr(
             (
@@ -146,7 +159,7 @@ def _span_text(spans: InMemorySpanExporter) -> list[str]:
                 s.status.description,
             )
         )
-        for s in spans.get_finished_spans()
+        for s in finished
     ]
 
 
@@ -180,3 +193,121 @@ def test_no_nino_name_or_postcode_reaches_a_log_line_or_a_span(observed, running
         if secret.lower() in text.lower()
     ]
     assert not leaks, "\n".join(f"{secret}: {text[:400]}" for secret, text in leaks[:20])
+
+
+def _person(nino: str, forenames: str, surname: str, born: date_pb2.Date) -> common.PersonIdentity:
+    name = common.PersonName(forenames=forenames, surname=surname)
+    return common.PersonIdentity(nino=nino, name=name, date_of_birth=born)
+
+
+def create_case_request() -> api.CreateCaseRequest:
+    """Alex Turner and Bethan Morgan of the synthetic population's fixtures, and their two children."""
+    return api.CreateCaseRequest(
+        request_id=str(uuid.uuid4()),
+        paying_parent=pb.Client(
+            identity=_person(
+                "AA123456A", "Alex", "Turner", date_pb2.Date(year=1985, month=3, day=14)
+            )
+        ),
+        receiving_parent=pb.Client(
+            identity=_person(
+                "AB234567B", "Bethan", "Morgan", date_pb2.Date(year=1979, month=11, day=2)
+            )
+        ),
+        qualifying_children=[
+            pb.QualifyingChild(
+                name=common.PersonName(forenames=forenames, surname="Morgan"),
+                date_of_birth=date_pb2.Date(year=year, month=month, day=day),
+            )
+            for forenames, year, month, day in (("Amy", 2015, 7, 1), ("Ben", 2018, 2, 9))
+        ],
+        payment_frequency=common.PAYMENT_FREQUENCY_MONTHLY,
+    )
+
+
+def test_a_case_created_and_calculated_across_the_services_logs_no_personal_data(
+    observed, start_service, creds
+):
+    """The happy path, where casework asks HMRC and DWP about real (synthetic) people and calculation works out
+    their maintenance: their NINOs, names and postcodes reach no log line or span, ours or the clients'."""
+    out, stdlib, spans = observed
+    before = (len(out.getvalue()), len(stdlib.lines), len(spans.get_finished_spans()))
+    calc, _ = start_service(CalculationService)
+    hmrc, _ = start_service(HmrcGatewayService)
+    dwp, _ = start_service(DwpGatewayService)
+    _, channel = start_service(
+        CaseworkService,
+        calculation_address=f"127.0.0.1:{calc.server.port}",
+        hmrc_gateway_address=f"127.0.0.1:{hmrc.server.port}",
+        dwp_gateway_address=f"127.0.0.1:{dwp.server.port}",
+        scheduler_interval_seconds=0,
+    )
+    casework = api_grpc.CaseworkServiceStub(channel)
+    caseworker = creds.staff("staff-7", "caseworker")
+    created = casework.CreateCase(create_case_request(), metadata=caseworker, timeout=30)
+    casework.CalculateCase(
+        api.CalculateCaseRequest(request_id=str(uuid.uuid4()), name=created.name),
+        metadata=caseworker,
+        timeout=30,
+    )
+    casework.GetCase(api.GetCaseRequest(name=created.name), metadata=caseworker, timeout=10)
+    logged = out.getvalue()[before[0] :].splitlines() + stdlib.lines[before[1] :]
+    exported = _span_text_of(spans.get_finished_spans()[before[2] :])
+    # Casework called the gateways and calculation (client spans), so the people were asked about.
+    assert any("HmrcGatewayService" in s for s in exported)
+    assert any("CalculationService" in s for s in exported)
+    people = [
+        "AA123456A",
+        "AB234567B",
+        "Alex",
+        "Turner",
+        "Bethan",
+        "Morgan",
+        "LS6 1DL",
+        "1985-03-14",
+    ]
+    leaks = [(p, t) for t in logged + exported for p in people if p.lower() in t.lower()]
+    assert not leaks, "\n".join(f"{p}: {t[:400]}" for p, t in leaks[:20])
+
+
+def _answered(
+    channel: grpc.Channel, full_name: str, method: _d.MethodDescriptor, metadata: Metadata
+):
+    """The trailers of a unary call with an empty request, or None when it is refused (a refusal's status details
+    replace the trailers today)."""
+    request = empty_request(method)
+    try:
+        _, rpc_call = channel.unary_unary(
+            f"/{full_name}/{method.name}",
+            request_serializer=type(request).SerializeToString,
+            response_deserializer=lambda b: b,
+        ).with_call(request, metadata=metadata, timeout=10)
+    except grpc.RpcError:
+        return None
+    return dict(rpc_call.trailing_metadata())
+
+
+def test_a_correlation_id_is_kept_only_when_it_is_a_short_token(running, creds):
+    """Echoed in the trailers and written on every line: a NINO, a postcode or free text is replaced by a new id."""
+    # An RPC that answers an empty request (a list with defaults, say).
+    channel, full_name, method = next(
+        (ch, full_name, m)
+        for service, ch in running
+        for full_name, m in rpcs(service)
+        if not (m.client_streaming or m.server_streaming)
+        and _answered(ch, full_name, m, admitted(creds, m)) is not None
+    )
+    for given, kept in (
+        ("req-2026.12.06_0001", True),
+        (NINO, False),
+        ("ab 12 34 56 c", False),
+        ("SW1A2AA", False),
+        (NAME, False),
+        ("x" * 65, False),
+    ):
+        metadata = (*admitted(creds, method), ("x-correlation-id", given))
+        trailers = _answered(channel, full_name, method, metadata)
+        assert trailers is not None
+        returned = trailers["x-correlation-id"]
+        assert (returned == given) is kept, given
+        assert kept or uuid.UUID(returned)
