@@ -148,6 +148,7 @@ class Lines(logging.Handler):
 def observed() -> Iterator[tuple[io.StringIO, Lines, InMemorySpanExporter]]:
     """Logs configured as a service configures them (at DEBUG), written to a buffer; a handler on the root logger
     for the libraries; the spans exported, as any exporter gets them."""
+    factory = logging.getLogRecordFactory()
     logs.configure_logging(service="contract", level="DEBUG")
     out = io.StringIO()
     structlog.configure(logger_factory=structlog.PrintLoggerFactory(file=out))
@@ -164,6 +165,7 @@ def observed() -> Iterator[tuple[io.StringIO, Lines, InMemorySpanExporter]]:
     spans.shutdown()
     root.removeHandler(handler)
     root.setLevel(level)
+    logging.setLogRecordFactory(factory)
     structlog.reset_defaults()
 
 
