@@ -168,7 +168,7 @@ def test_enum_values_must_be_ones_the_enum_declares_also_in_lists_and_nested_mes
         "colours[1]": "is not a value Colour declares",
         "children[0].colour": "is not a value Colour declares",
     }
-    # The real contracts: the findings of issue 13.
+    # The real contracts: the bad inputs outside callers sent.
     assert _fields(api.ListCasesRequest(state=5)) == {"state"}
     assert _fields(api.ListThirdPartiesRequest(kind=99)) == {"kind"}
 

@@ -63,9 +63,14 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
 
 
 def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+    """An engine that never puts SQL parameters (a claimant's NINO, a name) into its exceptions or logs."""
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
-        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(
+            url,
+            connect_args={"check_same_thread": False, "timeout": 30},
+            hide_parameters=True,
+        )
 
         @event.listens_for(engine, "connect")
         def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
@@ -76,7 +81,26 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
             cur.close()
 
         return engine
-    return create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    engine = create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        hide_parameters=True,
+    )
+    event.listen(engine, "handle_error", _without_row_values)
+    return engine
+
+
+def _without_row_values(context: Any) -> None:
+    """PostgreSQL's DETAIL repeats the values of the row or key that broke a constraint ("Key (nino)=(…) already
+    exists", "Failing row contains (…)"): cut it from the driver's error and ours, so no traceback carries it. The
+    error's class, SQLSTATE and diagnostics (constraint name) are kept for the code that handles it."""
+    for exc in (context.original_exception, context.sqlalchemy_exception):
+        if exc is not None and exc.args and isinstance(exc.args[0], str):
+            message, cut, _ = exc.args[0].partition("\nDETAIL:")
+            if cut:
+                exc.args = (message, *exc.args[1:])
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker:
@@ -97,7 +121,9 @@ def _postgres_admin(url: str) -> tuple[Engine | None, URL]:
         return None, u
     if not u.database or not _SAFE_DB.match(u.database):
         raise ValueError(f"unsupported database name {u.database!r}")
-    return create_engine(u.set(database="postgres"), isolation_level="AUTOCOMMIT"), u
+    return create_engine(
+        u.set(database="postgres"), isolation_level="AUTOCOMMIT", hide_parameters=True
+    ), u
 
 
 def ensure_database(url: str) -> None:

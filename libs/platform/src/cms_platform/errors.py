@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .redaction import excerpt
+
 
 @dataclass(frozen=True)
 class FieldViolation:
@@ -65,6 +67,9 @@ class InvalidArgument(DomainError):
 
 
 class NotFound(DomainError):
+    """The message names the resource only if `resource_name` is one of our own ids (redaction.excerpt): a
+    caller's value in the wrong field may be a NINO or a name, and messages are logged."""
+
     reason = "NOT_FOUND"
 
     def __init__(
@@ -72,7 +77,7 @@ class NotFound(DomainError):
     ):
         self.resource_type = resource_type
         self.resource_name = resource_name
-        super().__init__(message or f"{resource_type} {resource_name!r} not found", **kw)
+        super().__init__(message or f"{resource_type} {excerpt(resource_name)} not found", **kw)
 
 
 class AlreadyExists(DomainError):
@@ -83,7 +88,9 @@ class AlreadyExists(DomainError):
     ):
         self.resource_type = resource_type
         self.resource_name = resource_name
-        super().__init__(message or f"{resource_type} {resource_name!r} already exists", **kw)
+        super().__init__(
+            message or f"{resource_type} {excerpt(resource_name)} already exists", **kw
+        )
 
 
 class FailedPrecondition(DomainError):

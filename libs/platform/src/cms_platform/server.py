@@ -11,6 +11,7 @@ an access policy does not start.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -26,7 +27,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import filters, server_interceptor
 
-from . import access, calls, errors, grpc_errors
+from . import access, calls, errors, grpc_errors, redaction
 from .identity import IdentityVerifier, bind_caller, current_caller, reset_caller
 from .metrics import RPC_DURATION, RPC_HANDLED
 from .validation import request_violations, stream_limits
@@ -34,6 +35,8 @@ from .validation import request_violations, stream_limits
 log = structlog.get_logger("cms.grpc")
 
 CORRELATION_ID_KEY = "x-correlation-id"
+# The caller's correlation id is logged and echoed: a short token only (a NINO is refused too), else a new one.
+_CORRELATION_ID = re.compile(r"[A-Za-z0-9._-]{1,64}")
 LIVENESS = "liveness"
 READINESS = "readiness"
 _UNAUTHENTICATED_PREFIXES = ("/grpc.health.v1.", "/grpc.reflection.")
@@ -103,6 +106,16 @@ def _metadata_value(metadata: Metadata, key: str) -> str | None:
     return None
 
 
+def _correlation_id(given: str | None) -> str:
+    if (
+        given
+        and _CORRELATION_ID.fullmatch(given)
+        and not redaction.contains_personal_pattern(given)
+    ):
+        return given
+    return str(uuid.uuid4())
+
+
 class CmsServerInterceptor(grpc.ServerInterceptor):
     def __init__(
         self,
@@ -167,7 +180,7 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
     ) -> str:
         """Correlation id, the call (operation and deadline) and the caller, bound for the code below; `bound`
         collects what _end must undo, so a refusal half-way leaves nothing behind."""
-        cid = _metadata_value(metadata, CORRELATION_ID_KEY) or str(uuid.uuid4())
+        cid = _correlation_id(_metadata_value(metadata, CORRELATION_ID_KEY))
         context.set_trailing_metadata(((CORRELATION_ID_KEY, cid),))
         structlog.contextvars.bind_contextvars(correlation_id=cid, rpc=method)
         remaining = context.time_remaining()

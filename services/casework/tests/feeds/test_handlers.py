@@ -18,6 +18,7 @@ from cms.hmrc.v1 import hmrc_scenario_service_pb2 as hmrc_sc
 from cms.hmrc.v1 import hmrc_scenario_service_pb2_grpc as hmrc_sc_grpc
 from cms_devkit.testing import wait_until
 from cms_hmrc_gateway.interests import flows as hmrc_feeds
+from cms_simulation.population import ids
 
 from ..conftest import d
 
@@ -73,7 +74,8 @@ def test_an_rti_pay_rise_reported_by_hmrc_is_applied_past_the_tolerance(stack, c
             nino="AA123456A",
             effective_date=d(2026, 4, 6),
             pay_change=hmrc_sc.PayChange(
-                employment_id="AA123456A-E2", new_annual_taxable_pay_pence=52_000_00
+                employment_id=ids.employment_id("AA123456A", 2),
+                new_annual_taxable_pay_pence=52_000_00,
             ),
         ),
         metadata=stack.creds.staff("scenario-admin", "scenario_admin"),

@@ -22,6 +22,7 @@ from cms.dwp.v1 import resources_pb2 as pb
 from cms_dwp_gateway.app import DwpGatewayService
 from cms_platform.grpc_errors import details_of, violated_fields
 from cms_platform.models import OutboxEvent
+from cms_simulation.population import ids
 
 
 def d(y, m, day):
@@ -145,7 +146,7 @@ def test_automated_route_needs_the_cis_interest_and_a_suspended_award_is_rejecte
         "SuspendBenefitAward",
         sc.SuspendBenefitAwardRequest(
             request_id=str(uuid.uuid4()),
-            award_id="AE456789D-B1",
+            award_id=ids.award_id("AE456789D", "B", 1),
             start_date=d(2026, 4, 1),
             reason="FAILED_TO_ATTEND",
         ),

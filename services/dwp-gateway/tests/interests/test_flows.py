@@ -14,6 +14,7 @@ from cms.dwp.v1 import dwp_service_pb2_grpc as api_grpc
 from cms.dwp.v1 import resources_pb2 as pb
 from cms_dwp_gateway.app import DwpGatewayService
 from cms_platform.grpc_errors import violated_fields
+from cms_simulation.population import ids
 
 
 def d(y, m, day):
@@ -85,7 +86,7 @@ def test_benefit_changes_reach_a_case_only_while_its_interest_is_registered(
         scenario.EndBenefitAward,
         sc.EndBenefitAwardRequest(
             request_id=str(uuid.uuid4()),
-            award_id="AE456789D-B1",
+            award_id=ids.award_id("AE456789D", "B", 1),
             end_date=d(2026, 4, 30),
             end_reason=pb.AWARD_END_REASON_ENTITLEMENT_ENDED,
         ),

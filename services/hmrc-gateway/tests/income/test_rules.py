@@ -66,7 +66,7 @@ def test_every_day_is_in_a_well_formed_tax_year_that_starts_on_6_april_by_then(d
         ("2024-25", None),
         ("2026-27", None),  # the current year
         (FIRST_TAX_YEAR, None),
-        ("2024-26", "'2024-26' is not a tax year like \"2024-25\""),
+        ("2024-26", 'is not a tax year like "2024-25"'),
         ("2012-13", "2012-13 is before 2013-14, the first year of RTI data"),
         ("2027-28", "2027-28 has not started yet"),
     ],

@@ -325,18 +325,19 @@ def without_ids(p: Person) -> scenario.SimulatedPerson:
     return msg
 
 
-def test_employment_without_id_gets_a_stable_sanitised_id_and_paye_income_follows_it():
+def test_employment_without_id_gets_a_stable_opaque_id_and_paye_income_follows_it():
     got = person_from_proto(without_ids(rich_person()))
-    assert [e.employment_id for e in got.employments] == [
-        "AB123456C-247-A1987CB-P001",
-        "AB123456C-120-MOD1234-MOD-77",
-    ]
-    assert [pi.employment_id for y in got.tax_years for pi in y.paye] == [
-        "AB123456C-247-A1987CB-P001",
-        "AB123456C-247-A1987CB-P001",
-        "AB123456C-120-MOD1234-MOD-77",
-    ]
+    first, second = (
+        derived_employment_id("AB123456C", "247/A1987CB", "P001"),
+        derived_employment_id("AB123456C", "120/MOD1234", "MOD-77"),
+    )
+    assert [e.employment_id for e in got.employments] == [first, second]
+    assert [pi.employment_id for y in got.tax_years for pi in y.paye] == [first, first, second]
     assert person_from_proto(without_ids(rich_person())) == got
+    # The id never spells the NINO; punctuation and case of the NINO do not change it.
+    assert not any("AB123456C" in i.upper() for i in (first, second))
+    assert derived_employment_id("ab 12 34 56 c", "247 A1987CB", "P001") == first
+    assert first != second
 
 
 def test_rehire_on_the_same_payroll_id_gets_a_suffix_and_paye_income_goes_to_the_employment_in_the_year():
@@ -351,8 +352,13 @@ def test_rehire_on_the_same_payroll_id_gets_a_suffix_and_paye_income_goes_to_the
     )
     got = person_from_proto(without_ids(p))
     first, second = (e.employment_id for e in got.employments)
-    assert (first, second) == ("AB123456C-247-A1987CB-P001", "AB123456C-247-A1987CB-P001-2")
-    assert [y.paye[0].employment_id for y in got.tax_years] == [first, second, "AB123456C-999-ZZZ"]
+    derived = derived_employment_id("AB123456C", "247/A1987CB", "P001")
+    assert (first, second) == (derived, f"{derived}-2")
+    assert [y.paye[0].employment_id for y in got.tax_years] == [
+        first,
+        second,
+        derived_employment_id("AB123456C", "999/ZZZ", ""),
+    ]
 
 
 def test_employment_without_id_keeps_the_id_of_the_replaced_records_employment():
@@ -373,8 +379,8 @@ def test_explicit_ids_are_never_reused_for_employments_without_one():
     )
     msg.employments[0].employment.employment_id = ""
     assert [e.employment_id for e in person_from_proto(msg).employments] == [
-        "AB123456C-247-A1987CB-P001-2",
-        "AB123456C-247-A1987CB-P001",
+        f"{derived_employment_id(NINO, ACME.paye_reference, 'P001')}-2",
+        derived_employment_id(NINO, ACME.paye_reference, "P001"),
     ]
 
 

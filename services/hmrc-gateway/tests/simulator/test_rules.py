@@ -20,7 +20,7 @@ from cms_hmrc_gateway.simulator.rules import (
     with_new_job,
     with_pay_change,
 )
-from cms_simulation.population import FIXTURES
+from cms_simulation.population import FIXTURES, ids
 from cms_simulation.population.model import (
     Address,
     Child,
@@ -63,7 +63,7 @@ def test_a_new_job_is_numbered_after_the_jobs_held():
     n = len(ALEX.employments) + 1
     job = after.employments[-1]
     assert (job.employment_id, job.payroll_id, job.start_date, job.end_date) == (
-        f"AA123456A-{n}",
+        ids.employment_id("AA123456A", n, kind=""),
         f"P{n:05d}",
         ON,
         None,

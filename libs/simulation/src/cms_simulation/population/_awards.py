@@ -26,6 +26,7 @@ import random
 from collections.abc import Callable
 from typing import Protocol, TypedDict, Unpack
 
+from . import ids
 from .child_benefit import add_years
 from .household import Household
 from .model import (
@@ -176,8 +177,8 @@ class _UniversalCredit(TypedDict, total=False):
 class _Awards:
     """Collects awards for one person or benefit unit, numbering their ids."""
 
-    def __init__(self, g: Generator, rng: random.Random, prefix: str):
-        self.g, self.r, self.prefix = g, rng.random, prefix
+    def __init__(self, g: Generator, rng: random.Random, nino: str, kind: str):
+        self.g, self.r, self.nino, self.kind = g, rng.random, nino, kind
         self.out: list[BenefitAward] = []
 
     def add(
@@ -232,7 +233,7 @@ class _Awards:
         else:  # heard of at the April uprating in the horizon year, or at the decision
             updated = max(decision, D(g.horizon_start, 4, 6))
         award = BenefitAward(
-            award_id=f"{self.prefix}{len(self.out) + 1}",
+            award_id=ids.award_id(self.nino, self.kind, len(self.out) + 1),
             benefit_type=benefit,
             claimant_nino=claimant,
             start_date=start,
@@ -330,7 +331,7 @@ def income_related(
     claimant_i = 1 if couple and r() < 0.35 else 0
     claimant, partner = people[claimant_i], people[1 - claimant_i] if couple else None
     partner_nino = partner.nino if partner else ""
-    out = _Awards(g, rng, f"{claimant.nino}-M")
+    out = _Awards(g, rng, claimant.nino, "M")
     end_of_time = g.timeline_end
     deaths = [p.date_of_death for p in people if p.date_of_death]
     death = min(deaths) if deaths else None
@@ -614,7 +615,7 @@ def individual(g: Generator, index: int, p: Person, hh: Household) -> list[Benef
         return []  # most people: nothing to draw
     rng = random.Random(h2)
     r = rng.random
-    out = _Awards(g, rng, f"{p.nino}-B")
+    out = _Awards(g, rng, p.nino, "B")
     adult = add_years(dob, 18)
     # State Pension, four-weekly in arrears.
     weekly = state_pension_weekly(g, index, dob) if spa <= g.timeline_end else None

@@ -17,13 +17,16 @@ Family 2 (Child Benefit past 16, a self-employed payer and a relevant other chil
 - AE456789D Dana Whitfield, born 1988-01-09: no income data at all; Chidi's partner, claiming Child Benefit for
   their daughter Zara Okafor (2024-10-03, CRN AK100006B) but opted out of payment (High Income Child Benefit Charge):
   a relevant other child of Chidi's, entitled but not in payment. DWP: a live income-based JSA award (her own
-  claim, not a couple claim; award AE456789D-B1) since 2 March 2026, £181.00 a fortnight (£90.50 a week), so a
+  claim, not a couple claim; her first "B" award) since 2 March 2026, £181.00 a fortnight (£90.50 a week), so a
   deduction from benefit is possible (e.g. on 6 April 2026).
 
 DWP only:
 - AH567890B Ryan Doherty, born 1991-08-21, single, no family links: a PAYE job ended 30 June 2023 (latest HMRC year
-  2023-24); Universal Credit since 24 July 2023 with no earned income (award AH567890B-M1, assessment periods from
+  2023-24); Universal Credit since 24 July 2023 with no earned income (his first "M" award, assessment periods from
   the 24th, £400.14 standard allowance + £475.00 housing, no deductions): a UC deduction from benefit is possible.
+
+Award and employment ids are opaque (population.ids): `ids.award_id("AE456789D", "B", 1)`,
+`ids.employment_id("AA123456A", 2)`.
 
 Everyone's sex is recorded (Alex, Chidi and Ryan "M"; Bethan, Siân and Dana "F"); no fixture has previous surnames.
 """
@@ -33,6 +36,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
+from . import ids
 from .model import (
     Address,
     AwardComponent,
@@ -111,7 +115,7 @@ ALEX = _with_paye(
         other_parent_nino="AB234567B",
         employments=(
             Employment(
-                "AA123456A-E1",
+                ids.employment_id("AA123456A", 1),
                 PENNINE,
                 "0048213",
                 D(2011, 9, 5),
@@ -122,7 +126,7 @@ ALEX = _with_paye(
                 pay_changes=((D(2014, 4, 6), 2_400_000), (D(2017, 4, 6), 2_520_000)),
             ),
             Employment(
-                "AA123456A-E2",
+                ids.employment_id("AA123456A", 2),
                 HARBOUR,
                 "EMP04127",
                 D(2019, 9, 2),
@@ -149,7 +153,7 @@ BETHAN = _with_paye(
         other_parent_nino="AA123456A",
         employments=(
             Employment(
-                "AB234567B-E1",
+                ids.employment_id("AB234567B", 1),
                 CARDIFF_UNI,
                 "P204511",
                 D(2012, 1, 9),
@@ -226,7 +230,7 @@ SIAN = _with_paye(
         other_parent_nino="AC345678C",
         employments=(
             Employment(
-                "AG765432A-E1",
+                ids.employment_id("AG765432A", 1),
                 SWANSEA_TRUST,
                 "0091377",
                 D(2017, 9, 1),
@@ -276,7 +280,7 @@ DANA = Person(
     ),
     benefit_awards=(
         BenefitAward(
-            "AE456789D-B1",
+            ids.award_id("AE456789D", "B", 1),
             BenefitType.JOBSEEKERS_ALLOWANCE_INCOME_BASED,
             "AE456789D",
             D(2026, 3, 2),
@@ -308,7 +312,7 @@ RYAN = _with_paye(
         address=Address(("Flat 6", "41 Ladybarn Lane"), "MANCHESTER", "M14 6YU"),
         employments=(
             Employment(
-                "AH567890B-E1",
+                ids.employment_id("AH567890B", 1),
                 PORTSIDE,
                 "0030118",
                 D(2019, 3, 4),
@@ -320,7 +324,7 @@ RYAN = _with_paye(
         ),
         benefit_awards=(
             BenefitAward(
-                "AH567890B-M1",
+                ids.award_id("AH567890B", "M", 1),
                 BenefitType.UNIVERSAL_CREDIT,
                 "AH567890B",
                 D(2023, 7, 24),

@@ -100,7 +100,7 @@ from collections.abc import Sequence
 from itertools import accumulate
 from typing import TypeVar
 
-from . import _awards, _data
+from . import _awards, _data, ids
 from .child_benefit import (
     add_years,
     last_day_before_twenty,
@@ -681,7 +681,7 @@ class Generator:
             awards.extend(_awards.income_related(self, block, hh, members))
         if not awards:
             return core
-        awards.sort(key=lambda a: (a.start_date, a.award_id))
+        awards.sort(key=lambda a: (a.start_date, ids.legacy(a.award_id)))
         return dataclasses.replace(core, benefit_awards=tuple(awards))
 
     def _core(self, index: int) -> Person:
@@ -1002,7 +1002,7 @@ class _PersonBuilder:
         )
         self.employments.append(
             Employment(
-                employment_id=f"{self.nino}-E{n}",
+                employment_id=ids.employment_id(self.nino, n),
                 employer=g.employer(employer),
                 payroll_id=payroll,
                 start_date=start,

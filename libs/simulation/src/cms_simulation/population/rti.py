@@ -36,6 +36,7 @@ import functools
 import zlib
 from collections.abc import Iterable
 
+from . import ids
 from .model import DataQuirk, Employment, PayeIncome, PayFrequency, Person, RtiPayment
 from .nino import mix64
 from .tax_year import parse_tax_year, tax_month, tax_week, tax_year_label, tax_year_start_year
@@ -120,7 +121,7 @@ def stable_hash(text: str) -> int:
 
 def pay_day(employment: Employment) -> int:
     """The employment's monthly pay day (0 = the last day of the month), derived from its id."""
-    return _pay_day(employment.employment_id)
+    return _pay_day(ids.legacy(employment.employment_id))
 
 
 @functools.lru_cache(maxsize=8192)

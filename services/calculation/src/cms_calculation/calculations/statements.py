@@ -85,7 +85,7 @@ def render_statement(
         if rp is None:
             raise InvalidArgument.field(
                 "receiving_parent_reference",
-                f"{receiving_parent_reference!r} is not a receiving parent on this calculation",
+                "is not a receiving parent on this calculation",
             )
 
     r = _Renderer(calc, audience, rp)

@@ -148,14 +148,18 @@ def validate(facts: CalculationFacts, rules: RuleSet) -> None:
     if not facts.qualifying_children:
         v.add("input.qualifying_children", "at least one qualifying child is needed")
     year = shared_care_year_nights(facts.effective_date) if facts.effective_date.year > 1 else 365
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
     for i, c in enumerate(facts.qualifying_children):
         path = f"input.qualifying_children[{i}]"
         if not c.child_reference.strip():
             v.add(f"{path}.child_reference", "is required")
         elif c.child_reference in seen:
-            v.add(f"{path}.child_reference", f"{c.child_reference!r} appears more than once")
-        seen.add(c.child_reference)
+            # The reference may be a CRN: name the earlier item, not the value.
+            v.add(
+                f"{path}.child_reference",
+                f"duplicates qualifying_children[{seen[c.child_reference]}].child_reference",
+            )
+        seen.setdefault(c.child_reference, i)
         if not c.receiving_parent_reference.strip():
             v.add(f"{path}.receiving_parent_reference", "is required")
         period = c.shared_care_period_nights or year

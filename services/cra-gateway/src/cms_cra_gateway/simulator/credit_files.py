@@ -31,6 +31,7 @@ from google.type import date_pb2
 from cms.common.v1 import types_pb2 as common
 from cms.cra.v1 import resources_pb2 as pb
 from cms_platform.convert import address_to_proto, day_of, pb_date, years_after
+from cms_simulation.population import ids
 from cms_simulation.population.model import Address, Employment, Person
 
 Scenario: TypeAlias = pb.CreditFileScenario.ValueType
@@ -288,7 +289,7 @@ class CreditFileGenerator:
                 else _month_end(*_months_before(on, 1)[0])
             )
             f.employment_hints.add(
-                hint_id=stable_id("eh", self._seed, nino, e.employment_id),
+                hint_id=stable_id("eh", self._seed, nino, ids.legacy(e.employment_id)),
                 employer_name=e.employer.name,
                 employer_address=address_to_proto(e.employer.address),
                 source=pb.EMPLOYMENT_HINT_SOURCE_SALARY_CREDITS,

@@ -17,7 +17,7 @@ from cms_platform.clock import Clock
 from cms_platform.identifiers import normalise_nino
 from cms_platform.identity import current_caller
 from cms_simulation.behaviour import ExternalSystemBehaviour, behaviour_from
-from cms_simulation.population import Population
+from cms_simulation.population import Population, ids
 from cms_simulation.population import model as sim
 
 from ..deductions import rules
@@ -253,7 +253,7 @@ class SimulatedCis:
             and (query.live_to is None or a.start_date <= query.live_to)
             and (query.live_from is None or a.end_date is None or a.end_date >= query.live_from)
         ]
-        out.sort(key=lambda a: (a.start_date, a.award_id), reverse=True)
+        out.sort(key=lambda a: (a.start_date, ids.legacy(a.award_id)), reverse=True)
         return BenefitAwards(held.person_id, held.record_updated_on, tuple(out))
 
     def send_update(self, update: AddressUpdate) -> AddressUpdateResult:

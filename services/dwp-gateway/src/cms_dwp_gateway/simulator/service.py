@@ -14,6 +14,7 @@ from cms.dwp.v1 import resources_pb2 as pb
 from cms_platform.clock import Clock
 from cms_platform.errors import FailedPrecondition, InvalidArgument, NotFound, PreconditionViolation
 from cms_platform.identifiers import normalise_nino, valid_nino
+from cms_simulation.population import ids
 
 from .. import convert as records
 from ..deductions import service as deductions
@@ -30,12 +31,12 @@ def _refuse(reason: str, award: BenefitAward, description: str) -> FailedPrecond
 
 
 def find_award(db: Session, cis: SimulatedCis, award_id: str) -> BenefitAward:
-    """A stored award, or a generated one of the person its id starts with."""
+    """A stored award, or a generated one of the person its id was made for (population.ids)."""
     stored = overlay.stored_award(db, award_id)
     if stored is not None:
         return stored
-    nino = award_id.split("-", 1)[0]
-    person = cis.person(nino) if valid_nino(nino) else None
+    nino = ids.nino_of(award_id)
+    person = cis.person(nino) if nino and valid_nino(nino) else None
     found = (
         next((a for a in person.benefit_awards if a.award_id == award_id), None) if person else None
     )
@@ -93,7 +94,7 @@ def start(
     assert held is not None  # checked above
     uc = request.universal_credit
     award = BenefitAward(
-        award_id=f"{nino}-S{len(held.benefit_awards) + 1}",
+        award_id=ids.award_id(nino, "S", len(held.benefit_awards) + 1),
         benefit_type=benefit,
         claimant_nino=nino,
         start_date=begin,

@@ -28,7 +28,7 @@ def is_tax_year(tax_year: str) -> bool:
 def tax_year_problem(tax_year: str, today: dt.date) -> str | None:
     """Why HMRC cannot be asked about a tax year on `today` (None: it can)."""
     if not is_tax_year(tax_year):
-        return f'{tax_year!r} is not a tax year like "2024-25"'
+        return 'is not a tax year like "2024-25"'
     if tax_year < FIRST_TAX_YEAR:
         return f"{tax_year} is before {FIRST_TAX_YEAR}, the first year of RTI data"
     if tax_year > tax_year_of(today):

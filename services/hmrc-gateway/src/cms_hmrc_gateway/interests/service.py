@@ -15,6 +15,7 @@ from cms_platform.clock import Clock
 from cms_platform.errors import AlreadyExists, NotFound
 from cms_platform.identifiers import normalise_nino
 from cms_platform.paging import page
+from cms_platform.redaction import excerpt
 
 from .convert import type_name
 from .models import InterestRecord
@@ -35,7 +36,7 @@ def add(db: Session, *, wanted: pb.Interest, nino: str, now: dt.datetime) -> Int
         raise AlreadyExists(
             "interest",
             f"interests/{existing.id}",
-            f"case {wanted.case_id} already has this interest in the person",
+            f"case {excerpt(wanted.case_id)} already has this interest in the person",
         )
     interest = pb.Interest()
     interest.CopyFrom(wanted)

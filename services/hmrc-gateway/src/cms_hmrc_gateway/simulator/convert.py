@@ -45,8 +45,9 @@ from cms.hmrc.v1 import hmrc_scenario_service_pb2 as scenario
 from cms.hmrc.v1 import resources_pb2 as hmrc
 from cms_platform.convert import date_or_violation, optional_date, pb_date, person_name
 from cms_platform.errors import ViolationCollector
+from cms_platform.identifiers import normalise_nino
 from cms_platform.models import OutboxEvent
-from cms_simulation.population import model
+from cms_simulation.population import ids, model
 
 from .. import convert as gateway_convert
 from .. import port
@@ -297,9 +298,13 @@ def queued_event(row: OutboxEvent) -> scenario.QueuedEvent:
 
 
 def derived_employment_id(nino: str, paye_reference: str, payroll_id: str) -> str:
-    """The stable id of an employment that arrives without one: "{nino}-{paye_reference}-{payroll_id}" with every run
-    of characters other than ASCII letters and digits made one "-" (e.g. "AB123456C-247-A1987CB-P001")."""
-    return _NOT_ID_CHARACTERS.sub("-", f"{nino}-{paye_reference}-{payroll_id}").strip("-")
+    """The stable id of an employment that arrives without one: opaque (it must not spell the NINO), the same for the
+    same NINO, PAYE reference and payroll id (each compared without spaces and punctuation)."""
+    return ids.hashed(
+        ids.EMPLOYMENT,
+        normalise_nino(nino),
+        *(_NOT_ID_CHARACTERS.sub("-", part).strip("-") for part in (paye_reference, payroll_id)),
+    )
 
 
 def person_from_proto(

@@ -7,7 +7,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from cms_simulation.population import normalise_nino
+from cms_simulation.population import ids, normalise_nino
 from cms_simulation.population.child_benefit import quarter_end_on_or_after
 from cms_simulation.population.model import (
     Child,
@@ -57,7 +57,7 @@ def with_new_job(
     """A job starting on `on`; its id and (when none is given) payroll id follow the number of jobs held."""
     n = len(person.employments) + 1
     job = Employment(
-        employment_id=f"{person.nino}-{n}",
+        employment_id=ids.employment_id(person.nino, n, kind=""),
         employer=employer,
         payroll_id=payroll_id or f"P{n:05d}",
         start_date=on,

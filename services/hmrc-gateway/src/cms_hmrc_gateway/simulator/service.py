@@ -104,7 +104,7 @@ def _nino(nino: str, field: str = "nino") -> str:
 def get_person(*, hmrc: SimulatedHmrc, nino: str) -> Person:
     person = hmrc.person(_nino(nino))
     if person is None:
-        raise NotFound("person", f"people/{normalise_nino(nino)}")
+        raise NotFound("person", "people/unknown", "HMRC holds no record for this NINO")
     return person
 
 
@@ -146,7 +146,7 @@ def apply_life_event(
         raise InvalidArgument.field("effective_date", "must be a full calendar date")
     person = hmrc.person(nino)
     if person is None:
-        raise NotFound("person", f"people/{nino}")
+        raise NotFound("person", "people/unknown", "HMRC holds no record for this NINO")
     if person.date_of_death is not None:
         raise FailedPrecondition(
             PreconditionViolation("PERSON_DECEASED", "nino", "the person has died"),
@@ -222,7 +222,7 @@ def _employment(person: Person, which: str, employment_id: str) -> int:
     index = rules.find_employment(person, employment_id)
     if index is None:
         raise InvalidArgument.field(
-            f"{which}.employment_id", f"{employment_id!r} is not one of this person's employments"
+            f"{which}.employment_id", "is not one of this person's employments"
         )
     return index
 
