@@ -8,13 +8,14 @@ PACKAGES := gen/python libs/platform libs/simulation libs/devkit services/calcul
             services/dwp-gateway services/cra-gateway
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
-.PHONY: help venv proto access-table check-generated proto-lint lint check-runtime run demo test test-postgres test-sqlite bench-rpc bench-calc bench-hmrc \
+.PHONY: help venv proto access-table check-generated proto-lint lint check-runtime run demo test test-postgres test-sqlite fuzz bench-rpc bench-calc bench-hmrc \
         k8s-validate clean
 
 help:
 	@echo "make run            start the broker and all five services (Ctrl-C stops them)"
 	@echo "make demo           with make run going: a scripted case story (application, pay rises, new child, ...)"
 	@echo "make test           lint checks + every suite on PostgreSQL and on SQLite, real broker"
+	@echo "make fuzz           many more generated requests per RPC than make test sends (FUZZ_EXAMPLES=200)"
 	@echo "make lint           ruff format and check, import contracts, mypy, buf lint, generated-code drift"
 	@echo "make check-runtime  install each service's runtime requirements alone and import its app"
 	@echo "make proto          regenerate gen/python from protos/"
@@ -77,6 +78,12 @@ test-postgres: $(STAMP)
 
 test-sqlite: $(STAMP)
 	CMS_TEST_DATABASE=sqlite $(PY) -m pytest -q
+
+# The fuzz suite (tests/contract/test_fuzz.py) with many examples per RPC and a fresh random seed each run;
+# make test runs it with a few, derandomised. The counts by status code go to build/fuzz-report.md.
+FUZZ_EXAMPLES ?= 200
+fuzz: $(STAMP)
+	CMS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) CMS_FUZZ_RANDOM=1 CMS_TEST_DATABASE=postgres $(PY) -m pytest -q -m fuzz tests/contract
 
 bench-rpc: $(STAMP)
 	$(PY) tools/bench_rpc.py $(ARGS)

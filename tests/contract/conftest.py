@@ -21,43 +21,54 @@ from cms_dwp_gateway.app import DwpGatewayService
 from cms_hmrc_gateway.app import HmrcGatewayService
 from cms_platform.service import CmsService
 
-SERVICES = [
-    CalculationService,
-    CaseworkService,
-    HmrcGatewayService,
-    DwpGatewayService,
-    CraGatewayService,
-]
 Metadata = tuple[tuple[str, str], ...]
 
 
 @pytest.fixture(scope="module")
 def running(postgres_server, tmp_path_factory) -> Iterator[list[tuple[CmsService, grpc.Channel]]]:
-    """All five services in-process, the gateways with their scenario admin services, started once for the
-    module."""
+    """All five services in-process, started once for the module: the gateways with their scenario admin services
+    and a small population, casework calling the other four (background work off, so only calls drive it)."""
     from cms_devkit import infra
     from cms_devkit.testing import START, service_settings
     from cms_platform.clock import ManualClock
     from cms_platform.db import drop_database
 
     out, urls = [], []
-    for cls in SERVICES:
+
+    def start(cls: type[CmsService], **overrides: object) -> CmsService:
         if postgres_server:
             url = infra.database_url(postgres_server, f"cms_t_{uuid.uuid4().hex[:10]}_rpcs")
             urls.append(url)
         else:
             url = f"sqlite:///{tmp_path_factory.mktemp(cls.name)}/db.sqlite"
-        overrides = (
-            {"scenario_admin_enabled": True}
-            if "scenario_admin_enabled" in cls.settings_class.model_fields
-            else {}
-        )
+        if "scenario_admin_enabled" in cls.settings_class.model_fields:
+            overrides = {"scenario_admin_enabled": True, **overrides}
         service = cls(
             service_settings(cls.settings_class, database_url=url, **overrides),
             clock=ManualClock(START),
         )
         port = service.start()
         out.append((service, grpc.insecure_channel(f"127.0.0.1:{port}")))
+        return service
+
+    def address(service: CmsService) -> str:
+        assert service.server is not None
+        return f"127.0.0.1:{service.server.port}"
+
+    calc = start(CalculationService)
+    hmrc = start(HmrcGatewayService, feed_check_interval_seconds=0)
+    dwp = start(DwpGatewayService)
+    cra = start(CraGatewayService, surveillance_check_interval_seconds=0)
+    start(
+        CaseworkService,
+        scheduler_interval_seconds=0,
+        feed_apply_interval_seconds=0,
+        downstream_deadline_seconds=3,
+        calculation_address=address(calc),
+        hmrc_gateway_address=address(hmrc),
+        dwp_gateway_address=address(dwp),
+        cra_gateway_address=address(cra),
+    )
     yield out
     for service, channel in out:
         channel.close()
