@@ -1,4 +1,4 @@
-"""What the current call is, for code below the transport: the operation being served and its deadline.
+"""What the current call is, for code below the transport: the operation being served, its deadline and request.
 
 The server interceptor binds it for every RPC; a background job binds its own. Outbound clients take their
 deadline from what the current call has left, and audit trails name the operation from here, so the gRPC context
@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from google.protobuf.message import Message
+
 
 @dataclass(frozen=True)
 class Call:
@@ -20,6 +22,8 @@ class Call:
     operation: str
     # time.monotonic() by which the caller wants an answer; None when the caller set no deadline.
     deadline: float | None = None
+    # The request of a unary RPC (None for a client stream or a job): page tokens are bound to its parameters.
+    request: Message | None = None
 
     @property
     def method(self) -> str:

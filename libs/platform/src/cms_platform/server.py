@@ -25,7 +25,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import filters, server_interceptor
 
-from . import access, calls, errors, grpc_errors
+from . import access, calls, errors, grpc_errors, paging
 from .identity import IdentityVerifier, bind_caller, current_caller, reset_caller
 from .metrics import RPC_DURATION, RPC_HANDLED
 from .validation import request_violations
@@ -126,7 +126,12 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
     # -- the shared pipeline ------------------------------------------------------------------------------
 
     def _begin(
-        self, method: str, metadata: Metadata, context: grpc.ServicerContext, bound: Bound
+        self,
+        method: str,
+        metadata: Metadata,
+        context: grpc.ServicerContext,
+        bound: Bound,
+        request: Message | None = None,
     ) -> str:
         """Correlation id, the call (operation and deadline) and the caller, bound for the code below; `bound`
         collects what _end must undo, so a refusal half-way leaves nothing behind."""
@@ -135,7 +140,7 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
         structlog.contextvars.bind_contextvars(correlation_id=cid, rpc=method)
         remaining = context.time_remaining()
         deadline = None if remaining is None else time.monotonic() + remaining
-        bound.append((calls.reset, calls.bind(calls.Call(method, deadline))))
+        bound.append((calls.reset, calls.bind(calls.Call(method, deadline, request))))
         caller = self._identity.caller_from_metadata(metadata)
         structlog.contextvars.bind_contextvars(caller=caller.describe())
         bound.append((reset_caller, bind_caller(caller)))
@@ -164,7 +169,7 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
 
     def _validated(self, request: Message, method: str) -> Message:
         self._guard(method, request)
-        violations = request_violations(request)
+        violations = request_violations(request) + paging.token_violations(request)
         if violations:
             raise errors.InvalidArgument(violations)
         return request
@@ -231,8 +236,9 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
             started, cid, code = time.perf_counter(), "", "OK"
             bound: Bound = []
             try:
-                cid = self._begin(method, metadata, context, bound)
-                self._authorise(method, None if request_streaming else request)
+                unary = None if request_streaming else request
+                cid = self._begin(method, metadata, context, bound, unary)
+                self._authorise(method, unary)
                 request = (
                     self._validated_stream(request, method)
                     if request_streaming
@@ -258,8 +264,9 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
             started, cid, code = time.perf_counter(), "", "OK"
             bound: Bound = []
             try:
-                cid = self._begin(method, metadata, context, bound)
-                self._authorise(method, None if request_streaming else request)
+                unary = None if request_streaming else request
+                cid = self._begin(method, metadata, context, bound, unary)
+                self._authorise(method, unary)
                 request = (
                     self._validated_stream(request, method)
                     if request_streaming
