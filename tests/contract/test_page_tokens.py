@@ -10,11 +10,16 @@ from google.type import date_pb2
 
 from cms.calculation.v1 import calculation_service_pb2 as api
 from cms.calculation.v1 import calculation_service_pb2_grpc as api_grpc
+from cms.cra.v1 import resources_pb2 as cra
 from cms_platform.grpc_errors import details_of, violated_fields
 
 from .conftest import admitted, call, empty_request, rpcs
 
 HUGE = str(2**70)
+
+
+def _fields(request) -> set[str]:
+    return set(request.DESCRIPTOR.fields_by_name)
 
 
 @pytest.mark.parametrize("token", [HUGE, "-1", "junk-7Qz"])
@@ -27,15 +32,21 @@ def test_every_paged_rpc_refuses_a_token_it_did_not_issue(running, creds, token)
                 continue
             request.page_token = token
             where = f"{full_name}/{method.name}"
-            with pytest.raises(grpc.RpcError) as err:
-                call(channel, full_name, method, request, admitted(creds, method))
-            if details_of(err.value)["ErrorInfo"].reason == "LEGAL_BASIS_MISSING":
-                continue  # the CRA's legal gateway refuses a search without a basis before anything else
+            # A CRA search needs a legal basis (its guard refuses one without, before anything else): find a
+            # purpose the RPC accepts, so its paging is reached too.
+            purposes = cra.SearchPurpose.values()[1:] if "legal_basis" in _fields(request) else [0]
+            for purpose in purposes:
+                if purpose:
+                    request.legal_basis.case_reference, request.legal_basis.purpose = "c-1", purpose
+                with pytest.raises(grpc.RpcError) as err:
+                    call(channel, full_name, method, request, admitted(creds, method))
+                if err.value.code() != grpc.StatusCode.PERMISSION_DENIED:
+                    break
             assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT, where
             assert "page_token" in violated_fields(err.value), where
             assert token not in (err.value.details() or ""), where
             paged += 1
-    assert paged >= 7  # every List RPC of the five APIs, and the scenario services' lists
+    assert paged >= 18  # every List RPC of the five APIs and of the scenario services
 
 
 def _calculation(running) -> api_grpc.CalculationServiceStub:
