@@ -98,3 +98,20 @@ def test_the_client_deadline_never_goes_below_its_floor():
         time.sleep(0.01)
         assert interceptor.deadline() == pytest.approx(0.05)
     assert interceptor.deadline() == 5.0
+
+
+def test_a_call_is_running_out_when_less_than_the_margin_is_left():
+    from cms_platform.errors import ResourceExhausted
+
+    assert not calls.running_out()  # no call: no deadline
+    with calls.serving("no-deadline"):
+        assert not calls.running_out()
+        calls.ensure_time("the work")
+    with calls.serving("plenty", timeout=3600.0):
+        assert not calls.running_out() and calls.running_out(margin=7200.0)
+        calls.ensure_time("the work")
+    with calls.serving("spent", timeout=0.0):
+        assert calls.running_out()
+        with pytest.raises(ResourceExhausted) as refused:
+            calls.ensure_time("the work")
+    assert refused.value.reason == "DEADLINE_TOO_SHORT" and "the work" in refused.value.message

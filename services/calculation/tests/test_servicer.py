@@ -546,3 +546,32 @@ def test_bulk_answers_a_client_that_waits_for_each_batch_in_process_or_in_worker
     assert all(
         a.results[0].calculation.weekly_amount_pence == 92_00 for a in answers
     )  # 16% of £575.34 → £92
+
+
+def test_an_item_whose_figures_would_overflow_is_refused_alone(calculation, creds):
+    """An amount beyond any the scheme meets is that item's INVALID_ARGUMENT, never the end of the bulk stream (its
+    sums once overflowed the contract's int64), and the same for a single preview."""
+    _, stub = calculation
+    huge = calc_input()
+    huge.additional_incomes.add(
+        kind=pb.ADDITIONAL_INCOME_KIND_UNEARNED_INCOME, weekly_amount_pence=2**63 - 1
+    )
+    items = [
+        api.BulkCalculateItem(
+            request_id=str(uuid.uuid4()), case_reference=ref, what_if=True, input=given
+        )
+        for ref, given in (("case-huge", huge), ("case-fine", calc_input()))
+    ]
+    [response] = _bulk(stub, [api.BulkCalculateRequest(items=items)], creds)
+    refused, fine = response.results
+    assert refused.error.code == grpc.StatusCode.INVALID_ARGUMENT.value[0]
+    assert "input.additional_incomes[0].weekly_amount_pence" in refused.error.message
+    assert fine.HasField("calculation")
+    with pytest.raises(grpc.RpcError) as err:
+        stub.PreviewCalculation(
+            api.PreviewCalculationRequest(input=huge),
+            metadata=creds.service("casework"),
+            timeout=10,
+        )
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "input.additional_incomes[0].weekly_amount_pence" in violated_fields(err.value)

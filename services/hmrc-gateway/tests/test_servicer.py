@@ -370,3 +370,29 @@ def test_monthly_child_benefit_check_answers_every_item_and_survives_bad_ones(hm
 
 
 # -- interests and feeds (real broker) ----------------------------------------------------------------------------
+
+
+def test_a_verification_too_long_for_the_deadline_is_refused_not_answered_late(
+    hmrc, creds, monkeypatch
+):
+    """One status per child or none: when the call's deadline leaves too little time, the gateway refuses
+    (RESOURCE_EXHAUSTED, DEADLINE_TOO_SHORT) instead of working on past it. The deadline is made short by
+    asking for more margin than the call has, rather than by timing."""
+    from cms_platform import calls
+
+    _, gw, _ = hmrc
+    ella = pb.ChildIdentity(
+        name=common.PersonName(forenames="Ella", surname="Kellaway"), date_of_birth=d(2009, 3, 2)
+    )
+    request = api.VerifyReceivingParentReceivingChildBenefitRequest(
+        receiving_parent=identity(), qualifying_children=[ella] * 3
+    )
+    monkeypatch.setattr(calls, "ANSWER_MARGIN_SECONDS", 3600.0)
+    with pytest.raises(grpc.RpcError) as err:
+        call(gw.VerifyReceivingParentReceivingChildBenefit, request, creds)  # a 10 s deadline
+    assert err.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert details_of(err.value)["ErrorInfo"].reason == "DEADLINE_TOO_SHORT"
+    assert "Ella" not in (err.value.details() or "")
+    # Without a deadline nothing is cut short.
+    whole = gw.VerifyReceivingParentReceivingChildBenefit(request, metadata=creds.staff())
+    assert len(whole.children) == 3

@@ -1,4 +1,4 @@
-"""What the current call is, for code below the transport: the operation being served and its deadline.
+"""What the current call is, for code below the transport: the operation being served, its deadline and request.
 
 The server interceptor binds it for every RPC; a background job binds its own. Outbound clients take their
 deadline from what the current call has left, and audit trails name the operation from here, so the gRPC context
@@ -13,6 +13,10 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
+from google.protobuf.message import Message
+
+from .errors import ResourceExhausted
+
 
 @dataclass(frozen=True)
 class Call:
@@ -20,6 +24,8 @@ class Call:
     operation: str
     # time.monotonic() by which the caller wants an answer; None when the caller set no deadline.
     deadline: float | None = None
+    # The request of a unary RPC (None for a client stream or a job): page tokens are bound to its parameters.
+    request: Message | None = None
 
     @property
     def method(self) -> str:
@@ -47,6 +53,27 @@ def time_remaining() -> float | None:
     """Seconds the current call has left, or None when there is no call or no deadline."""
     call = _current.get()
     return call.time_remaining() if call else None
+
+
+# What a call keeps in hand to answer once its own work stops: storing the outcome, the response, the network.
+ANSWER_MARGIN_SECONDS = 0.5
+
+
+def running_out(margin: float | None = None) -> bool:
+    """Whether the current call has less than `margin` seconds left (ANSWER_MARGIN_SECONDS by default): a long loop
+    stops here and answers with what it has, rather than work on past a deadline its caller has given up at."""
+    left = time_remaining()
+    return left is not None and left < (ANSWER_MARGIN_SECONDS if margin is None else margin)
+
+
+def ensure_time(what: str) -> None:
+    """For work whose answer must be whole: refuse (RESOURCE_EXHAUSTED, reason DEADLINE_TOO_SHORT) when the call
+    is running out, so the caller hears why instead of waiting out its deadline. `what` names the work, no data."""
+    if running_out():
+        raise ResourceExhausted(
+            f"{what} cannot be finished within the call's deadline: send less or allow more time",
+            reason="DEADLINE_TOO_SHORT",
+        )
 
 
 def bind(call: Call) -> contextvars.Token[Call | None]:

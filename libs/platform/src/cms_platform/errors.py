@@ -111,9 +111,13 @@ class FailedPrecondition(DomainError):
 
 
 class Conflict(DomainError):
-    """A concurrent change won (stale version); the caller may re-read and retry."""
+    """A concurrent change won (stale version); the caller may re-read and retry after `retry_after_seconds`."""
 
     reason = "ABORTED"
+
+    def __init__(self, message: str, *, retry_after_seconds: float = 0.1, **kw: Any):
+        self.retry_after_seconds = retry_after_seconds
+        super().__init__(message, **kw)
 
 
 class PermissionDenied(DomainError):

@@ -83,7 +83,7 @@ def to_status(exc: e.DomainError, *, domain: str) -> status_pb2.Status:
                 )
             )
         )
-    elif isinstance(exc, (e.Unavailable, e.ResourceExhausted)):
+    elif isinstance(exc, (e.Unavailable, e.ResourceExhausted, e.Conflict)):
         details.append(_pack(_retry(exc.retry_after_seconds)))
     return status_pb2.Status(code=code, message=exc.message, details=details)
 

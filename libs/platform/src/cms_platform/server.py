@@ -27,7 +27,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import filters, server_interceptor
 
-from . import access, calls, errors, grpc_errors, redaction
+from . import access, calls, conflicts, errors, grpc_errors, paging, redaction
 from .identity import IdentityVerifier, bind_caller, current_caller, reset_caller
 from .metrics import RPC_DURATION, RPC_HANDLED
 from .validation import request_violations, stream_limits
@@ -176,7 +176,12 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
     # -- the shared pipeline ------------------------------------------------------------------------------
 
     def _begin(
-        self, method: str, metadata: Metadata, context: grpc.ServicerContext, bound: Bound
+        self,
+        method: str,
+        metadata: Metadata,
+        context: grpc.ServicerContext,
+        bound: Bound,
+        request: Message | None = None,
     ) -> str:
         """Correlation id, the call (operation and deadline) and the caller, bound for the code below; `bound`
         collects what _end must undo, so a refusal half-way leaves nothing behind."""
@@ -185,7 +190,7 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
         structlog.contextvars.bind_contextvars(correlation_id=cid, rpc=method)
         remaining = context.time_remaining()
         deadline = None if remaining is None else time.monotonic() + remaining
-        bound.append((calls.reset, calls.bind(calls.Call(method, deadline))))
+        bound.append((calls.reset, calls.bind(calls.Call(method, deadline, request))))
         caller = self._identity.caller_from_metadata(metadata)
         structlog.contextvars.bind_contextvars(caller=caller.describe())
         bound.append((reset_caller, bind_caller(caller)))
@@ -216,7 +221,7 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
         if isinstance(request, Undecodable):
             raise request.refusal()
         self._guard(method, request)
-        violations = request_violations(request)
+        violations = request_violations(request) + paging.token_violations(request)
         if violations:
             raise errors.InvalidArgument(violations)
         return request
@@ -257,6 +262,8 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
 
     def _fail(self, exc: BaseException, context: grpc.ServicerContext, cid: str) -> NoReturn:
         """Turn an exception into a status on the context; returns the code name for logs/metrics."""
+        # A lost race in the database (stale version, unique key taken) is ABORTED with a retry hint.
+        exc = conflicts.conflict(exc) or exc
         if isinstance(exc, errors.DomainError):
             status = grpc_errors.to_status(exc, domain=self._domain)
             log.info("rpc refused", reason=exc.reason, error=exc.message)
@@ -290,8 +297,9 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
             started, cid, code = time.perf_counter(), "", "OK"
             bound: Bound = []
             try:
-                cid = self._begin(method, metadata, context, bound)
-                self._authorise(method, None if request_streaming else _decoded(request))
+                unary = None if request_streaming else _decoded(request)
+                cid = self._begin(method, metadata, context, bound, unary)
+                self._authorise(method, unary)
                 request = (
                     self._validated_stream(request, method)
                     if request_streaming
@@ -317,8 +325,9 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
             started, cid, code = time.perf_counter(), "", "OK"
             bound: Bound = []
             try:
-                cid = self._begin(method, metadata, context, bound)
-                self._authorise(method, None if request_streaming else _decoded(request))
+                unary = None if request_streaming else _decoded(request)
+                cid = self._begin(method, metadata, context, bound, unary)
+                self._authorise(method, unary)
                 request = (
                     self._validated_stream(request, method)
                     if request_streaming

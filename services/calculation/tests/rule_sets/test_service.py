@@ -30,7 +30,7 @@ def test_rule_sets_are_listed_in_pages_and_by_effective_date():
     first, token = service.list_page(rule_book=BOOK, page_size=3, page_token="")
     rest, last = service.list_page(rule_book=BOOK, page_size=3, page_token=token)
     assert [r.version for r in first + rest] == [r.version for r in BOOK.rule_sets]
-    assert (token, last) == ("3", "")
+    assert len(first) == 3 and token and last == ""
     reformed = RuleBook(reform_start=dt.date(2027, 4, 1))
     on, _ = service.list_page(
         rule_book=reformed,

@@ -23,6 +23,7 @@ from cms_platform.convert import (
 )
 from cms_platform.errors import ViolationCollector
 from cms_platform.identifiers import normalise_nino, valid_nino
+from cms_platform.paging import next_token
 
 from .benefits import FACTS, flat_rate_benefit_in_payment, prescription_of
 from .port import (
@@ -353,7 +354,7 @@ def benefit_awards(
 ) -> api.ListBenefitAwardsResponse:
     return api.ListBenefitAwardsResponse(
         benefit_awards=[award(a, nino, on) for a in awards[offset : offset + size]],
-        next_page_token=str(offset + size) if offset + size < len(awards) else "",
+        next_page_token=next_token(offset + size) if offset + size < len(awards) else "",
         record_update_time=record_update_time(record_updated_on),
     )
 

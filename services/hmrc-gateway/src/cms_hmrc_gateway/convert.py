@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from cms.common.v1 import types_pb2 as common
 from cms.hmrc.v1 import hmrc_service_pb2 as api
 from cms.hmrc.v1 import resources_pb2 as pb
+from cms_platform import calls
 from cms_platform.convert import (
     address_to_proto,
     date_or_violation,
@@ -104,8 +105,12 @@ def child_from_request(
 def children_from_request(
     children: Sequence[pb.ChildIdentity], path: str, v: ViolationCollector
 ) -> list[ChildToFind]:
-    """The children asked about, each bad field named as `path[i].…` (a bad child is left out)."""
-    found = [child_from_request(c, f"{path}[{i}]", v) for i, c in enumerate(children)]
+    """The children asked about, each bad field named as `path[i].…` (a bad child is left out). The answer has one
+    status per child, so a list too long for the call's deadline is refused rather than answered in part."""
+    found = []
+    for i, c in enumerate(children):
+        calls.ensure_time("checking the children")
+        found.append(child_from_request(c, f"{path}[{i}]", v))
     return [c for c in found if c is not None]
 
 

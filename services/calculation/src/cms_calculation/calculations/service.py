@@ -21,7 +21,7 @@ from cms_platform.convert import full_date
 from cms_platform.errors import DomainError, FieldViolation, InvalidArgument, NotFound
 from cms_platform.idempotency import caller_key, remember, request_hash, run_idempotent
 from cms_platform.models import IdempotentRequest
-from cms_platform.paging import page
+from cms_platform.paging import next_token, page
 from cms_platform.validation import request_violations
 
 from ..engine.calculate import calculate
@@ -180,8 +180,8 @@ def list_for_case(
         .offset(offset)
         .limit(size + 1)
     ).all()
-    next_token = str(offset + size) if len(rows) > size else ""
-    return [_parse(r) for r in rows[:size]], next_token
+    token = next_token(offset + size) if len(rows) > size else ""
+    return [_parse(r) for r in rows[:size]], token
 
 
 def statement(

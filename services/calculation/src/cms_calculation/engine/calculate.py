@@ -137,6 +137,18 @@ def shared_care_band(child: QualifyingChild, rules: RuleSet) -> SharedCareBand:
     return band
 
 
+# No figure the scheme meets comes near £10bn; bounding each keeps every sum the engine forms (income plus
+# variations, apportionments) well inside the contract's int64, so one item can never overflow its answer.
+MAX_AMOUNT_PENCE = 10**12
+
+
+def _money(v: ViolationCollector, path: str, pence: int) -> None:
+    if pence < 0:
+        v.add(path, "must not be negative")
+    elif pence > MAX_AMOUNT_PENCE:
+        v.add(path, f"must be at most {MAX_AMOUNT_PENCE} pence")
+
+
 def validate(facts: CalculationFacts, rules: RuleSet) -> None:
     """Every semantic check on the facts, all reported at once with the contract's field paths."""
     v = ViolationCollector()
@@ -183,23 +195,28 @@ def validate(facts: CalculationFacts, rules: RuleSet) -> None:
             )
         else:
             p = "input.paying_parent_income"
-            if income.hmrc_gross_annual_income_pence < 0:
-                v.add(f"{p}.hmrc_gross_annual_income_pence", "must not be negative")
-            if income.pension_contributions_annual_pence < 0:
-                v.add(f"{p}.pension_contributions_annual_pence", "must not be negative")
+            _money(v, f"{p}.hmrc_gross_annual_income_pence", income.hmrc_gross_annual_income_pence)
+            _money(
+                v,
+                f"{p}.pension_contributions_annual_pence",
+                income.pension_contributions_annual_pence,
+            )
             if income.hmrc_income_unavailable and income.current_income is None:
                 v.add(f"{p}.current_income", "is required when HMRC income is unavailable")
             if income.current_income is not None:
-                if income.current_income.gross_weekly_income_pence < 0:
-                    v.add(f"{p}.current_income.gross_weekly_income_pence", "must not be negative")
-                if income.current_income.pension_contributions_weekly_pence < 0:
-                    v.add(
-                        f"{p}.current_income.pension_contributions_weekly_pence",
-                        "must not be negative",
-                    )
+                current = income.current_income
+                _money(
+                    v,
+                    f"{p}.current_income.gross_weekly_income_pence",
+                    current.gross_weekly_income_pence,
+                )
+                _money(
+                    v,
+                    f"{p}.current_income.pension_contributions_weekly_pence",
+                    current.pension_contributions_weekly_pence,
+                )
     for i, e in enumerate(facts.special_expenses):
-        if e.weekly_amount_pence < 0:
-            v.add(f"input.special_expenses[{i}].weekly_amount_pence", "must not be negative")
+        _money(v, f"input.special_expenses[{i}].weekly_amount_pence", e.weekly_amount_pence)
     for i, a in enumerate(facts.additional_incomes):
         amount = (
             a.weekly_amount_pence if a.weekly_amount_pence is not None else a.annual_amount_pence
@@ -209,13 +226,13 @@ def validate(facts: CalculationFacts, rules: RuleSet) -> None:
                 f"input.additional_incomes[{i}].weekly_amount_pence",
                 "one of weekly_amount_pence or annual_amount_pence is required",
             )
-        elif amount < 0:
+        else:
             field = (
                 "weekly_amount_pence"
                 if a.weekly_amount_pence is not None
                 else "annual_amount_pence"
             )
-            v.add(f"input.additional_incomes[{i}].{field}", "must not be negative")
+            _money(v, f"input.additional_incomes[{i}].{field}", amount)
     v.raise_if_any()
 
 

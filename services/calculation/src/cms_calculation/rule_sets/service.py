@@ -8,7 +8,7 @@ from google.type import date_pb2
 
 from cms_platform.convert import full_date
 from cms_platform.errors import InvalidArgument, NotFound
-from cms_platform.paging import page
+from cms_platform.paging import next_token, page
 
 from ..engine.rules import RuleBook, RuleSet
 from .convert import PREFIX
@@ -42,5 +42,5 @@ def list_page(
     if effective_date is not None:
         on = full_date(effective_date, "effective_date")
         chosen = [r for r in chosen if r.in_force(on)]
-    token = str(offset + size) if offset + size < len(chosen) else ""
+    token = next_token(offset + size) if offset + size < len(chosen) else ""
     return chosen[offset : offset + size], token

@@ -20,7 +20,7 @@ from cms_platform.clock import Clock
 from cms_platform.convert import day_of, pb_date
 from cms_platform.errors import FailedPrecondition, NotFound, PreconditionViolation
 from cms_platform.identity import Caller
-from cms_platform.paging import page
+from cms_platform.paging import next_token, page
 
 from ..access import service as access
 from ..clients import service as clients
@@ -141,7 +141,7 @@ def page_of(
     found, more = items(db, case_id=row.id, size=size, offset=offset)
     if audited:
         access.audit(db, clock=clock, caller=caller, case_id=row.id, resource=parent)
-    return found, str(offset + size) if more else ""
+    return found, next_token(offset + size) if more else ""
 
 
 def cases_of_client(db: Session, client_id: str, *, open_only: bool = False) -> list[CaseRecord]:

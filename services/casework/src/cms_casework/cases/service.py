@@ -21,7 +21,7 @@ from cms_platform.clock import Clock
 from cms_platform.convert import pb_date
 from cms_platform.errors import AlreadyExists, PermissionDenied
 from cms_platform.identity import Caller
-from cms_platform.paging import page
+from cms_platform.paging import next_token, page
 
 from ..access import rules as access_rules
 from ..access import service as access
@@ -187,7 +187,7 @@ def list_cases(
         access.audit(db, clock=clock, caller=caller, case_id=row.id, resource=f"cases/{row.id}")
     return api.ListCasesResponse(
         cases=[case_records.assemble(db, r) for r in rows[:size]],
-        next_page_token=str(offset + size) if len(rows) > size else "",
+        next_page_token=next_token(offset + size) if len(rows) > size else "",
     )
 
 

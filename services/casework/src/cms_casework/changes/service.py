@@ -22,7 +22,7 @@ from cms_platform.errors import (
     PreconditionViolation,
 )
 from cms_platform.identity import Caller
-from cms_platform.paging import page
+from cms_platform.paging import next_token, page
 
 from ..access import rules as access_rules
 from ..access import service as access
@@ -356,7 +356,7 @@ def list_changes(
     access.audit(db, clock=clock, caller=caller, case_id=case_row.id, resource=request.parent)
     return api.ListChangesOfCircumstancesResponse(
         changes_of_circumstances=ordered[offset : offset + size],
-        next_page_token=str(offset + size) if len(ordered) > offset + size else "",
+        next_page_token=next_token(offset + size) if len(ordered) > offset + size else "",
     )
 
 

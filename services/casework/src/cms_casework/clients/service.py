@@ -23,7 +23,7 @@ from cms_platform.errors import (
 )
 from cms_platform.identifiers import normalise_nino
 from cms_platform.identity import Caller
-from cms_platform.paging import page
+from cms_platform.paging import next_token, page
 
 from ..access.rules import CLIENT, client_id_of, role_of
 from ..names import id_from, new_id
@@ -205,7 +205,7 @@ def list_unacceptable_behaviour(
         unacceptable_behaviour_records=[
             pb.UnacceptableBehaviourRecord.FromString(r.document) for r in rows[:size]
         ],
-        next_page_token=str(offset + size) if len(rows) > size else "",
+        next_page_token=next_token(offset + size) if len(rows) > size else "",
     )
 
 

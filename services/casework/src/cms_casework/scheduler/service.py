@@ -2,7 +2,10 @@
 reviews, the self-service service level, case-surveillance reviews and the end-of-day correspondence dispatch.
 
 `run(as_of)` does whatever is due on a business date; each item is its own transaction (one failure is reported,
-not fatal), and a job done for a date is recorded so running the date again does nothing more. The same runs come
+not fatal), and a job done for a date is recorded so running the date again does nothing more. Within an RPC, the
+run honours the call's deadline (cms_platform.calls.running_out): the items it does not reach are counted due but
+neither processed nor failed, the jobs it does not start are left out of the answer, nothing cut short is recorded
+as done, and the answer is not stored against the request id, so retrying the request continues the work. The same runs come
 from RunScheduledWork (an operator or a test picks the date) and from a daily background pass at the clock's date."""
 
 from __future__ import annotations
@@ -77,7 +80,11 @@ class Scheduler:
             previous = idempotency.replay(s, request=request, response_type=response_type)
         if previous is not None:
             return previous
-        response = self.run(as_of, tuple(request.jobs) or ALL_JOBS)
+        # A job named twice runs once (its second run would find it done).
+        response = self.run(as_of, tuple(dict.fromkeys(request.jobs)) or ALL_JOBS)
+        if calls.running_out():
+            # Cut short by the deadline (see run): not stored, so a retry with this request id continues.
+            return response
         try:
             with self._sessions.begin() as s:
                 idempotency.remember(s, request=request, response=response, clock=self._clock)
@@ -102,6 +109,8 @@ class Scheduler:
         try:
             with calls.serving(JOB, timeout=calls.time_remaining()):
                 for job in jobs:
+                    if calls.running_out():
+                        break  # the deadline is near: the jobs not started are left for the next run
                     key = self._run_key(job, as_of)
                     if not self._claim(job, key):
                         # Already done for this date: nothing more.
@@ -109,11 +118,16 @@ class Scheduler:
                         continue
                     result = work[job](as_of)
                     result.job = job
+                    # A job the deadline may have cut short (_each) is not recorded as done: its claim is
+                    # released, and the next run picks up what is still due.
+                    finished = not calls.running_out()
                     with self._sessions.begin() as s:
                         claimed = s.get(ScheduledJobRun, (J.Name(job), key), with_for_update=True)
-                        if claimed is not None:
+                        if claimed is not None and finished:
                             claimed.result = result.SerializeToString()
                             claimed.run_at = self._clock.now()
+                        elif claimed is not None:
+                            s.delete(claimed)
                     out.results.append(result)
         finally:
             reset_caller(token)
@@ -150,6 +164,8 @@ class Scheduler:
 
     def _each(self, result: api.ScheduledJobResult, name: str, work: Callable[[], object]) -> None:
         result.items_due += 1
+        if calls.running_out():
+            return  # due but not reached before the call's deadline: neither processed nor failed
         try:
             work()
             result.items_processed += 1

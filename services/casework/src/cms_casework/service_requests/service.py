@@ -20,7 +20,7 @@ from cms_platform import outbox
 from cms_platform.clock import Clock
 from cms_platform.errors import FailedPrecondition, InvalidArgument, PreconditionViolation
 from cms_platform.identity import Caller
-from cms_platform.paging import page
+from cms_platform.paging import next_token, page
 
 from ..access import rules as access_rules
 from ..access import service as access
@@ -214,7 +214,7 @@ def list_srs(
     ).all()
     return api.ListServiceRequestsResponse(
         service_requests=[document(r) for r in rows[:size]],
-        next_page_token=str(offset + size) if len(rows) > size else "",
+        next_page_token=next_token(offset + size) if len(rows) > size else "",
     )
 
 

@@ -10,7 +10,7 @@ from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import resources_pb2 as pb
 from cms_platform.clock import Clock
 from cms_platform.errors import InvalidArgument, NotFound
-from cms_platform.paging import page
+from cms_platform.paging import next_token, page
 
 from ..names import id_from, new_id
 from .models import ThirdPartyRecord
@@ -85,7 +85,7 @@ def list_third_parties(
     ).all()
     return api.ListThirdPartiesResponse(
         third_parties=[pb.ThirdParty.FromString(r.document) for r in rows[:size]],
-        next_page_token=str(offset + size) if len(rows) > size else "",
+        next_page_token=next_token(offset + size) if len(rows) > size else "",
     )
 
 

@@ -19,7 +19,7 @@ from cms_platform.clock import Clock
 from cms_platform.convert import date_or_violation
 from cms_platform.errors import InvalidArgument, NotFound, ViolationCollector
 from cms_platform.identifiers import normalise_nino, valid_nino
-from cms_platform.paging import page
+from cms_platform.paging import next_token, page
 
 from ..surveillance import flows as surveillance
 from .adapter import SimulatedCra
@@ -211,4 +211,4 @@ def footprints(
         )
         fp.search_time.FromDatetime(r.search_time)
         out.append(fp)
-    return out, str(offset + size) if len(rows) > size else ""
+    return out, next_token(offset + size) if len(rows) > size else ""

@@ -24,7 +24,7 @@ from cms_platform.errors import (
     ViolationCollector,
 )
 from cms_platform.identifiers import normalise_nino, valid_nino
-from cms_platform.paging import page
+from cms_platform.paging import next_token, page
 
 from . import rules
 from .models import SurveillanceAlertRecord, SurveillanceRecord
@@ -192,7 +192,7 @@ def list_alerts(
 
 
 def _next(rows: Sequence[object], size: int, offset: int) -> str:
-    return str(offset + size) if len(rows) > size else ""
+    return next_token(offset + size) if len(rows) > size else ""
 
 
 def watching(db: Session, *, nino: str) -> Sequence[SurveillanceRecord]:

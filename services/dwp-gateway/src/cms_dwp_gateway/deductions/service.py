@@ -28,7 +28,7 @@ from cms_platform.errors import (
     ViolationCollector,
 )
 from cms_platform.identifiers import normalise_nino
-from cms_platform.paging import page
+from cms_platform.paging import next_token, page
 
 from .. import convert as records
 from ..benefits import FACTS, Route
@@ -627,7 +627,7 @@ def list_deductions(
     rows = db.scalars(q.offset(offset).limit(size + 1)).all()
     return (
         [pb.Deduction.FromString(r.deduction) for r in rows[:size]],
-        str(offset + size) if len(rows) > size else "",
+        next_token(offset + size) if len(rows) > size else "",
     )
 
 

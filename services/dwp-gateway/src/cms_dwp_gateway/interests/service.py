@@ -13,7 +13,7 @@ from cms.dwp.v1 import resources_pb2 as pb
 from cms_platform.clock import Clock
 from cms_platform.errors import AlreadyExists, InvalidArgument, NotFound
 from cms_platform.identifiers import normalise_nino
-from cms_platform.paging import page
+from cms_platform.paging import next_token, page
 
 from ..benefits import Business
 from ..port import CisPort
@@ -119,7 +119,7 @@ def list_interests(
     rows = db.scalars(q.offset(offset).limit(size + 1)).all()
     return (
         [pb.BusinessInterest.FromString(r.interest) for r in rows[:size]],
-        str(offset + size) if len(rows) > size else "",
+        next_token(offset + size) if len(rows) > size else "",
     )
 
 

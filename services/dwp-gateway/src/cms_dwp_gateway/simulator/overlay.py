@@ -12,7 +12,9 @@ from typing import Any
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from cms_platform import conflicts
 from cms_platform.clock import Clock
+from cms_platform.errors import Conflict
 
 from ..port import (
     Address,
@@ -97,8 +99,16 @@ def awards_of(db: Session, nino: str) -> list[BenefitAward]:
     return [award_from_json(r.award) for r in rows]
 
 
-def store_award(db: Session, a: BenefitAward, clock: Clock) -> None:
+def store_award(db: Session, a: BenefitAward, clock: Clock, *, new: bool = False) -> None:
+    """Store an award over the generated or stored one of its id; a `new` award's id must be free. Two scenarios
+    starting an award for one person at once choose the same next id: the loser is refused (ABORTED, by its
+    Conflict here or by the primary key at the flush) rather than overwriting the winner's award."""
     row = db.get(AwardRecord, a.award_id)
+    if row is not None and new:
+        raise Conflict(
+            "another award was started for this person at the same time; retry",
+            reason=conflicts.REASON,
+        )
     if row is None:
         db.add(
             AwardRecord(
@@ -109,6 +119,8 @@ def store_award(db: Session, a: BenefitAward, clock: Clock) -> None:
                 updated_at=clock.now(),
             )
         )
+        if new:
+            db.flush()  # the primary key refuses a concurrent start now, inside this call
     else:
         row.award, row.updated_at = award_to_json(a), clock.now()
 

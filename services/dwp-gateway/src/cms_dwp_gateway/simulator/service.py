@@ -54,7 +54,7 @@ def _save(
     previous: BenefitAward | None = None,
 ) -> pb.BenefitAward:
     award = dataclasses.replace(award, cis_updated_on=clock.today())
-    overlay.store_award(db, award, clock)
+    overlay.store_award(db, award, clock, new=change is AwardChange.AWARD_STARTED)
     broadcasts.broadcast_award_change(
         db, award=award, change=change, effective=effective, clock=clock, previous=previous
     )

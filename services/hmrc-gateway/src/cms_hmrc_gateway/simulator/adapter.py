@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 
+from cms_platform import calls
 from cms_platform.clock import Clock
 from cms_platform.errors import FailedPrecondition, PreconditionViolation
 from cms_platform.identity import current_caller
@@ -231,7 +232,7 @@ class SimulatedHmrc:
         match, held = self._matched(claimant, on)
         if held is None:
             return Answer(match)
-        return Answer(match, [self.child_benefit_status(held, asked, on) for asked in children])
+        return Answer(match, [self._status_in_time(held, asked, on) for asked in children])
 
     def other_children_benefit(
         self, claimant: PersonToMatch, children: Sequence[ChildToFind], on: dt.date
@@ -246,7 +247,7 @@ class SimulatedHmrc:
         partner = self.person(held.partner_nino) if held.partner_nino else None
         out = []
         for asked in children:
-            status = self.child_benefit_status(held, asked, on)
+            status = self._status_in_time(held, asked, on)
             if status.found is None and partner is not None:
                 status = self.child_benefit_status(partner, asked, on)
             out.append(status)
@@ -404,6 +405,13 @@ class SimulatedHmrc:
                 total += sum(p.taxable_pay_pence for p in paid)
         days = (end - start).days + 1
         return Answer(match, RtiIncome(tuple(out), total * 7 // days, start, end))
+
+    def _status_in_time(
+        self, held: model.Person, asked: ChildToFind, on: dt.date
+    ) -> ChildBenefitStatus:
+        """One child's status, unless the call is running out: its answer must be whole, so it is refused."""
+        calls.ensure_time("verifying the children")
+        return self.child_benefit_status(held, asked, on)
 
     def child_benefit_status(
         self, held: model.Person, asked: ChildToFind, on: dt.date
