@@ -314,3 +314,43 @@ def test_a_client_stream_past_its_declared_message_count_is_refused(raw):
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert violated_fields(err.value) == ["[2000]"]
     assert len(answers) == len(servicer.ran) == 2000
+
+
+def _trailer(err: grpc.RpcError) -> str | None:
+    return dict(err.trailing_metadata() or ()).get("x-correlation-id")
+
+
+def test_every_answer_carries_the_correlation_id_back_refusals_too(served):
+    stub, _, _ = served
+    ours = (("x-correlation-id", "case-42.retry-1"),)
+    staff = _as(staff_caller("s-1", "caseworker"))
+    _, call = stub.GetRuleSet.with_call(
+        api.GetRuleSetRequest(name="ruleSets/x"), metadata=staff + ours
+    )
+    assert dict(call.trailing_metadata())["x-correlation-id"] == "case-42.retry-1"
+    refusals = [
+        lambda: stub.GetRuleSet(
+            api.GetRuleSetRequest(name="ruleSets/x"), metadata=ours
+        ),  # no identity
+        lambda: stub.GetRuleSet(
+            api.GetRuleSetRequest(name="ruleSets/x"), metadata=_as(client_caller("c-1")) + ours
+        ),  # not permitted
+        lambda: stub.CreateCalculation(
+            api.CreateCalculationRequest(), metadata=_as(service_caller("casework")) + ours
+        ),  # invalid
+    ]
+    codes = []
+    for refused in refusals:
+        with pytest.raises(grpc.RpcError) as err:
+            refused()
+        codes.append(err.value.code())
+        assert _trailer(err.value) == "case-42.retry-1"
+    assert codes == [
+        grpc.StatusCode.UNAUTHENTICATED,
+        grpc.StatusCode.PERMISSION_DENIED,
+        grpc.StatusCode.INVALID_ARGUMENT,
+    ]
+    # Without one from the caller, the server makes one and still sends it back with the refusal.
+    with pytest.raises(grpc.RpcError) as err:
+        stub.GetRuleSet(api.GetRuleSetRequest(name="ruleSets/x"))
+    assert uuid.UUID(_trailer(err.value) or "")

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, NamedTuple
 
 import grpc
 from google.protobuf import any_pb2, duration_pb2
@@ -11,6 +12,7 @@ from google.rpc import code_pb2, error_details_pb2, status_pb2
 from grpc_status import rpc_status
 
 from . import errors as e
+from .redaction import own_id
 
 _CODES: list[tuple[type[e.DomainError], int]] = [
     (e.InvalidArgument, code_pb2.INVALID_ARGUMENT),
@@ -78,7 +80,8 @@ def to_status(exc: e.DomainError, *, domain: str) -> status_pb2.Status:
             _pack(
                 error_details_pb2.ResourceInfo(
                     resource_type=exc.resource_type,
-                    resource_name=exc.resource_name,
+                    # Only one of our own ids goes back: the caller's value may be a name sent in the wrong field.
+                    resource_name=exc.resource_name if own_id(exc.resource_name) else "",
                     description=exc.message,
                 )
             )
@@ -100,8 +103,23 @@ def internal_status(*, domain: str, correlation_id: str) -> status_pb2.Status:
     )
 
 
-def abort(context: grpc.ServicerContext, status: status_pb2.Status) -> None:
-    context.abort_with_status(rpc_status.to_status(status))
+class _Status(NamedTuple):
+    code: grpc.StatusCode
+    details: str
+    trailing_metadata: tuple[tuple[str, str | bytes], ...]
+
+
+def abort(
+    context: grpc.ServicerContext,
+    status: status_pb2.Status,
+    trailing_metadata: Sequence[tuple[str, str]] = (),
+) -> None:
+    """Ends the call with `status`; abort_with_status replaces the trailers already set, so those that must
+    survive a refusal (the correlation id) are passed again."""
+    base = rpc_status.to_status(status)
+    context.abort_with_status(
+        _Status(base.code, base.details, (*base.trailing_metadata, *trailing_metadata))  # type: ignore[arg-type]
+    )
 
 
 # ---- client side: turn a status back into something callers can inspect -------------------------------------

@@ -177,15 +177,15 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
 
     def _begin(
         self,
+        cid: str,
         method: str,
         metadata: Metadata,
         context: grpc.ServicerContext,
         bound: Bound,
         request: Message | None = None,
-    ) -> str:
-        """Correlation id, the call (operation and deadline) and the caller, bound for the code below; `bound`
+    ) -> None:
+        """The correlation id, the call (operation and deadline) and the caller, bound for the code below; `bound`
         collects what _end must undo, so a refusal half-way leaves nothing behind."""
-        cid = _correlation_id(_metadata_value(metadata, CORRELATION_ID_KEY))
         context.set_trailing_metadata(((CORRELATION_ID_KEY, cid),))
         structlog.contextvars.bind_contextvars(correlation_id=cid, rpc=method)
         remaining = context.time_remaining()
@@ -194,7 +194,6 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
         caller = self._identity.caller_from_metadata(metadata)
         structlog.contextvars.bind_contextvars(caller=caller.describe())
         bound.append((reset_caller, bind_caller(caller)))
-        return cid
 
     def _authorise(self, method: str, request: Message | None) -> None:
         """The contract's access policy for the method against the caller _begin bound; a method with no policy
@@ -267,13 +266,15 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
         if isinstance(exc, errors.DomainError):
             status = grpc_errors.to_status(exc, domain=self._domain)
             log.info("rpc refused", reason=exc.reason, error=exc.message)
-            grpc_errors.abort(context, status)
+            grpc_errors.abort(context, status, ((CORRELATION_ID_KEY, cid),))
         if isinstance(exc, NotImplementedError):
             # The generated servicer base: the contract exists, the behaviour comes in a later release.
             context.abort(grpc.StatusCode.UNIMPLEMENTED, "method not implemented yet")
         log.error("rpc failed", exc_info=exc)
         grpc_errors.abort(
-            context, grpc_errors.internal_status(domain=self._domain, correlation_id=cid)
+            context,
+            grpc_errors.internal_status(domain=self._domain, correlation_id=cid),
+            ((CORRELATION_ID_KEY, cid),),
         )
         raise AssertionError("unreachable")  # abort raises
 
@@ -294,11 +295,13 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
         self, behavior: Behaviour, method: str, metadata: Metadata, request_streaming: bool = False
     ) -> Behaviour:
         def wrapped(request: Any, context: grpc.ServicerContext) -> Any:
-            started, cid, code = time.perf_counter(), "", "OK"
+            started, code = time.perf_counter(), "OK"
+            # Every answer carries it back, a refusal too (the caller quotes it to find the log line).
+            cid = _correlation_id(_metadata_value(metadata, CORRELATION_ID_KEY))
             bound: Bound = []
             try:
                 unary = None if request_streaming else _decoded(request)
-                cid = self._begin(method, metadata, context, bound, unary)
+                self._begin(cid, method, metadata, context, bound, unary)
                 self._authorise(method, unary)
                 request = (
                     self._validated_stream(request, method)
@@ -322,11 +325,13 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
         self, behavior: Behaviour, method: str, metadata: Metadata, request_streaming: bool
     ) -> Behaviour:
         def wrapped(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
-            started, cid, code = time.perf_counter(), "", "OK"
+            started, code = time.perf_counter(), "OK"
+            # Every answer carries it back, a refusal too (the caller quotes it to find the log line).
+            cid = _correlation_id(_metadata_value(metadata, CORRELATION_ID_KEY))
             bound: Bound = []
             try:
                 unary = None if request_streaming else _decoded(request)
-                cid = self._begin(method, metadata, context, bound, unary)
+                self._begin(cid, method, metadata, context, bound, unary)
                 self._authorise(method, unary)
                 request = (
                     self._validated_stream(request, method)
