@@ -71,13 +71,14 @@ def _channel(port: int, tokens: TokenDirectory, deadline: float) -> grpc.Channel
 
 def test_the_server_binds_the_operation_and_the_deadline_the_caller_sent(server):
     port, tokens = server
-    with _channel(port, tokens, deadline=3.0) as channel:
+    with _channel(port, tokens, deadline=30.0) as channel:
         answer = api_grpc.CalculationServiceStub(channel).GetRuleSet(
             api.GetRuleSetRequest(name="ruleSets/x")
         )
     assert answer.name == "/cms.calculation.v1.CalculationService/GetRuleSet"
     assert answer.version == "GetRuleSet"
-    assert 2.0 < float(answer.description) <= 3.0
+    # What the server saw left of the caller's 30 s; wide, as a loaded CI machine may take seconds to connect.
+    assert 10.0 < float(answer.description) <= 30.0
     assert calls.current_call() is None  # nothing left bound on this side
 
 

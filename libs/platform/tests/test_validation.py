@@ -128,6 +128,17 @@ def test_strings_are_limited_by_the_file_default_unless_the_field_says_otherwise
     }
 
 
+@given(st.characters(codec="utf-8", categories=["Cc"]))
+def test_strings_hold_no_control_characters_but_tab_and_line_breaks(control):
+    if control in "\t\n\r":
+        assert _violations(long=f"a{control}b") == {}
+    else:
+        assert _violations(long=f"a{control}b", tags=[control]) == {
+            "long": "must not contain control characters (tab and line breaks aside)",
+            "tags[0]": "must not contain control characters (tab and line breaks aside)",
+        }
+
+
 def test_repeated_fields_are_limited_and_an_over_large_list_is_refused_without_reading_its_items():
     assert _violations(tags=["a"] * 3, batch=[1] * 5) == {}
     Limited = _limits_test_message()

@@ -58,7 +58,10 @@ class InvalidArgument(DomainError):
         self.violations = (
             [violations] if isinstance(violations, FieldViolation) else list(violations)
         )
-        summary = "; ".join(f"{v.field}: {v.description}" for v in self.violations)
+        # A violation of the whole request (field "", e.g. bytes that do not decode) is its description alone.
+        summary = "; ".join(
+            f"{v.field}: {v.description}" if v.field else v.description for v in self.violations
+        )
         super().__init__(message or f"invalid request: {summary}", **kw)
 
     @classmethod

@@ -5,6 +5,8 @@
 - every enum value must be one its enum declares (proto3 enums are open: the wire carries any number);
 - the limits the contract declares (`(cms.common.v1.limits)` on a field, `(cms.common.v1.default_limits)` for a
   file, protos/cms/common/v1/field_limits.proto): string length, repeated count, integer range, date years;
+- a string holds no control characters but tab and line breaks (PostgreSQL cannot store NUL in text, and none
+  belongs in a name, a reason or an id);
 - `request_id` (the AIP-155 idempotency key) must be a UUID;
 - a google.type.Date that is set must be a real calendar date.
 
@@ -17,6 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -140,12 +143,21 @@ def check_date(
         )
 
 
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
 def _scalar(r: Rule, value: object, path: str, violations: list[FieldViolation]) -> None:
     """One string, bytes, enum or integer value against its field's rule."""
     if isinstance(value, (str, bytes)):
         if len(value) > r.max_length:
             unit = "characters" if isinstance(value, str) else "bytes"
             violations.append(FieldViolation(path, f"must be at most {r.max_length} {unit}"))
+        elif isinstance(value, str) and _CONTROL.search(value):
+            violations.append(
+                FieldViolation(
+                    path, "must not contain control characters (tab and line breaks aside)"
+                )
+            )
     elif r.enum_values is not None:
         if value not in r.enum_values:
             violations.append(FieldViolation(path, f"is not a value {r.enum_name} declares"))
