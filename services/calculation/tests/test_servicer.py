@@ -119,14 +119,21 @@ def test_bad_input_names_every_field(calculation, creds):
 
 def test_not_found_carries_resource_info(calculation, creds):
     _, stub = calculation
-    with pytest.raises(grpc.RpcError) as err:
-        stub.GetCalculation(
-            api.GetCalculationRequest(name="calculations/nope"),
-            metadata=creds.service("casework"),
-            timeout=5,
-        )
-    assert err.value.code() == grpc.StatusCode.NOT_FOUND
-    assert details_of(err.value)["ResourceInfo"].resource_name == "calculations/nope"
+
+    def not_found(name: str):
+        with pytest.raises(grpc.RpcError) as err:
+            stub.GetCalculation(
+                api.GetCalculationRequest(name=name),
+                metadata=creds.service("casework"),
+                timeout=5,
+            )
+        assert err.value.code() == grpc.StatusCode.NOT_FOUND
+        return details_of(err.value)["ResourceInfo"]
+
+    ours = f"calculations/{uuid.uuid4()}"
+    assert not_found(ours).resource_name == ours
+    # Not one of our ids (it could be a name sent in the wrong field): not given back.
+    assert not_found("calculations/Bethan Morgan").resource_name == ""
 
 
 def test_no_identity_is_unauthenticated(calculation):

@@ -18,6 +18,7 @@ from cms.dwp.v1 import resources_pb2 as pb
 from cms_dwp_gateway.app import DwpGatewayService
 from cms_dwp_gateway.simulator.models import AwardRecord
 from cms_platform.grpc_errors import details_of
+from cms_simulation.population import ids
 
 
 @pytest.fixture
@@ -44,8 +45,11 @@ def dwp(start_service, creds):
 
 
 def _next_id(award_id: str) -> str:
-    stem, number = award_id.rsplit("-S", 1)
-    return f"{stem}-S{int(number) + 1}"
+    """The id the simulator gives the claimant's next started award (ids are opaque: decoded, not split)."""
+    decoded = ids.decode(award_id)
+    assert decoded is not None, award_id
+    nino, kind, number = decoded
+    return ids.award_id(nino, kind, number + 1)
 
 
 def test_each_start_is_a_new_award(dwp):
