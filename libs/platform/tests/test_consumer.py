@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import uuid
 
 import pytest
@@ -9,7 +10,7 @@ from sqlalchemy import select
 
 from cms.calculation.v1 import events_pb2
 from cms_platform import cloudevents, events
-from cms_platform.consumer import IdempotentConsumer, Subscription
+from cms_platform.consumer import ConsumerStopping, IdempotentConsumer, Subscription
 from cms_platform.db import Base, make_engine, make_sessionmaker
 from cms_platform.metrics import EVENTS_UNHANDLED
 from cms_platform.models import OutboxEvent, ProcessedEvent
@@ -200,3 +201,44 @@ def test_a_consumer_waiting_on_the_broker_stops_at_once_and_handles_nothing_afte
     )  # it leaves the group on its own, without handling what it then received
     assert not consumer._thread.is_alive()
     assert not handled
+
+
+def _waiting_on_the_database(private_postgres, clock, applied: list):
+    """A consumer on a private server, and an event, with the server halted."""
+    engine = make_engine(private_postgres.url, pool_size=2)
+    Base.metadata.create_all(engine, tables=[OutboxEvent.__table__, ProcessedEvent.__table__])
+    sub = Subscription("g", {THING: lambda s, event, envelope: applied.append(envelope.id)})
+    consumer = IdempotentConsumer(
+        service="test",
+        subscription=sub,
+        bootstrap_servers="unused",
+        sessions=make_sessionmaker(engine),
+        clock=clock,
+        max_attempts=2,
+    )
+    env = _envelope(clock, THING_HAPPENED)
+    private_postgres.halt()
+    return engine, consumer, cloudevents.to_kafka_headers(env), env
+
+
+def test_an_event_waits_for_the_database_instead_of_being_parked(private_postgres, clock):
+    applied: list[str] = []
+    engine, consumer, headers, env = _waiting_on_the_database(private_postgres, clock, applied)
+    # Back after several of the handler's attempts' worth of waiting (max_attempts=2): still handled, once.
+    threading.Timer(2.0, private_postgres.resume).start()
+    assert consumer.handle_record(headers, b"cases/1", b"") == "handled"
+    assert applied == [env.id]
+    assert consumer.handle_record(headers, b"cases/1", b"") == "duplicate"
+    engine.dispose()
+
+
+def test_a_consumer_stopping_while_an_event_waits_leaves_it_unapplied_and_uncommitted(
+    private_postgres, clock
+):
+    applied: list[str] = []
+    engine, consumer, headers, _ = _waiting_on_the_database(private_postgres, clock, applied)
+    threading.Timer(1.0, consumer.stop).start()
+    with pytest.raises(ConsumerStopping):
+        consumer.handle_record(headers, b"cases/1", b"")
+    assert applied == []
+    engine.dispose()

@@ -136,29 +136,35 @@ def database_url(server_url: str, name: str) -> str:
 
 @dataclass
 class PrivatePostgres:
-    """Fallback when nothing answers on 5432: the Debian binaries run as user postgres (root is refused)."""
+    """Fallback when nothing answers on 5432: the Debian binaries run as user postgres (root is refused). Also what
+    a test stops and starts again to see the services ride through a database restart."""
 
     url: str
     datadir: Path
     pg_ctl: Path
+    options: str = ""
 
-    def stop(self) -> None:
+    def _pg_ctl(self, *args: str) -> None:
+        run_as = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
         subprocess.run(
-            [
-                "runuser",
-                "-u",
-                "postgres",
-                "--",
-                str(self.pg_ctl),
-                "-D",
-                str(self.datadir),
-                "-m",
-                "immediate",
-                "stop",
-            ],
-            check=False,
+            [*run_as, str(self.pg_ctl), "-D", str(self.datadir), *args],
+            check=True,
             capture_output=True,
         )
+
+    def halt(self) -> None:
+        """Stops the server, keeping its data (every connection is cut, as in a restart or failover)."""
+        self._pg_ctl("-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        """Starts the halted server again on the same port and data."""
+        self._pg_ctl("-l", str(self.datadir.parent / "pg.log"), "-w", "start", "-o", self.options)
+
+    def stop(self) -> None:
+        try:
+            self._pg_ctl("-m", "immediate", "stop")
+        except subprocess.CalledProcessError:
+            pass  # already stopped
         shutil.rmtree(self.datadir.parent, ignore_errors=True)
 
 
@@ -192,25 +198,14 @@ def start_private_postgres() -> PrivatePostgres:
         check=True,
         capture_output=True,
     )
-    subprocess.run(
-        [
-            *run_as,
-            str(bindir / "pg_ctl"),
-            "-D",
-            str(datadir),
-            "-l",
-            str(root / "pg.log"),
-            "-w",
-            "start",
-            "-o",
-            f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={root} -c fsync=off",
-        ],
-        check=True,
-        capture_output=True,
+    server = PrivatePostgres(
+        f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres",
+        datadir,
+        bindir / "pg_ctl",
+        f"-p {port} -c listen_addresses=127.0.0.1 -c unix_socket_directories={root} -c fsync=off",
     )
-    return PrivatePostgres(
-        f"postgresql+psycopg://postgres@127.0.0.1:{port}/postgres", datadir, bindir / "pg_ctl"
-    )
+    server.resume()
+    return server
 
 
 def wait_serving(

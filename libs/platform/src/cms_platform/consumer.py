@@ -16,7 +16,7 @@ from opentelemetry import propagate, trace
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from . import cloudevents, events
+from . import cloudevents, db, events
 from .clock import Clock
 from .metrics import EVENTS_CONSUMED, EVENTS_UNHANDLED
 from .models import ProcessedEvent
@@ -25,6 +25,11 @@ log = structlog.get_logger("cms.consumer")
 
 # handler(session, event, envelope): the event parsed as its message class, in the transaction that records it.
 Handler = Callable[[Session, Any, cloudevents.Envelope], None]
+
+
+class ConsumerStopping(Exception):
+    """Raised out of a batch when the consumer stops while an event waits for the database: the batch is not
+    committed, so the event is delivered again when a consumer next joins."""
 
 
 @dataclass(frozen=True)
@@ -94,7 +99,8 @@ class IdempotentConsumer:
         self._thread.start()
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Stop consuming. A batch being handled is finished (and its offsets committed) within `timeout`; a thread
+        """Stop consuming. A batch being handled is finished (and its offsets committed) within `timeout`, unless an
+        event of it waits for the database: then the batch is left uncommitted, to be delivered again; a thread
         only waiting on the broker (a poll, a group join that can take seconds) is not waited for: it handles
         nothing more and leaves the group at its next turn."""
         with self._lock:
@@ -177,14 +183,24 @@ class IdempotentConsumer:
         handler = self._sub.handler_for(env.type)
         if handler is None:
             self._unhandled(env)
-        delay = 0.2
-        for attempt in range(1, self._max_attempts + 1):
+        delay, attempt = 0.2, 0
+        while attempt < self._max_attempts:
+            attempt += 1
             try:
                 return self._apply(env, handler)
             except IntegrityError:
                 # Another member recorded the same event concurrently (after a rebalance): it is done.
                 return "duplicate"
             except Exception as exc:  # noqa: BLE001
+                if db.outage(exc) is not None:
+                    # The database is down, not the event bad: wait for it without using up the attempts, and
+                    # never park (parking needs the database too) or commit past an event not applied.
+                    attempt -= 1
+                    log.warning("database unavailable; event waits", event_id=env.id)
+                    if self._stop.wait(delay):
+                        raise ConsumerStopping(env.id) from exc
+                    delay = min(delay * 2, 5.0)
+                    continue
                 log.warning(
                     "event handler failed",
                     event_id=env.id,

@@ -13,8 +13,11 @@ from typing import Any
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, create_engine, event, make_url, text
 from sqlalchemy.engine import URL, Dialect, Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, sessionmaker
 from sqlalchemy.types import TypeDecorator
+
+from .errors import Unavailable
 
 # Stable constraint names so Alembic migrations are reproducible across PostgreSQL and SQLite.
 NAMING = {
@@ -101,6 +104,40 @@ def _without_row_values(context: Any) -> None:
             message, cut, _ = exc.args[0].partition("\nDETAIL:")
             if cut:
                 exc.args = (message, *exc.args[1:])
+
+
+# PostgreSQL SQLSTATE classes of a server going away or not taking connections yet: 08 connection exception,
+# 57P01-57P03 admin/crash shutdown and "cannot connect now" (starting up or in recovery).
+_PG_GONE = ("08", "57P0")
+# SQLite: SQLITE_BUSY and SQLITE_LOCKED (another writer held the file past busy_timeout).
+_SQLITE_BUSY = frozenset({5, 6})
+OUTAGE_REASON = "DATABASE_UNAVAILABLE"
+OUTAGE_RETRY_SECONDS = 1.0
+
+
+def outage(exc: BaseException) -> Unavailable | None:
+    """UNAVAILABLE, with a retry hint, when `exc` says the database could not be reached (down, restarting, failing
+    over, the connection cut) or was too busy; None for anything else (a defect stays INTERNAL). The transaction
+    was rolled back, so nothing is half-written; the pool's pre-ping replaces dead connections once it is back."""
+    if not isinstance(exc, DBAPIError):
+        return None
+    orig: Any = exc.orig
+    # PEP 249: OperationalError/InterfaceError are the connection's troubles, not the statement's.
+    connection_class = isinstance(exc, (OperationalError, InterfaceError))
+    gone = exc.connection_invalidated
+    if hasattr(orig, "sqlstate"):  # psycopg: no SQLSTATE at all when the connection itself failed
+        sqlstate = orig.sqlstate
+        gone = gone or str(sqlstate or "").startswith(_PG_GONE)
+        gone = gone or (connection_class and sqlstate is None)
+    elif connection_class and getattr(orig, "sqlite_errorcode", None) is not None:
+        gone = gone or (orig.sqlite_errorcode & 0xFF) in _SQLITE_BUSY
+    if not gone:
+        return None
+    return Unavailable(
+        "the database is unavailable; retry shortly",
+        retry_after_seconds=OUTAGE_RETRY_SECONDS,
+        reason=OUTAGE_REASON,
+    )
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker:

@@ -27,7 +27,7 @@ from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import filters, server_interceptor
 
-from . import access, calls, conflicts, errors, grpc_errors, paging, redaction
+from . import access, calls, conflicts, db, errors, grpc_errors, paging, redaction
 from .identity import IdentityVerifier, bind_caller, current_caller, reset_caller
 from .metrics import RPC_DURATION, RPC_HANDLED
 from .validation import request_violations, stream_limits
@@ -263,6 +263,8 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
         """Turn an exception into a status on the context; returns the code name for logs/metrics."""
         # A lost race in the database (stale version, unique key taken) is ABORTED with a retry hint.
         exc = conflicts.conflict(exc) or exc
+        # The database down or restarting: UNAVAILABLE with a retry hint, the transaction rolled back.
+        exc = db.outage(exc) or exc
         if isinstance(exc, errors.DomainError):
             status = grpc_errors.to_status(exc, domain=self._domain)
             log.info("rpc refused", reason=exc.reason, error=exc.message)
