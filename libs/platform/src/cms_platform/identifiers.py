@@ -1,5 +1,5 @@
 """Identifier rules the CMS checks before it asks anyone anything: National Insurance numbers and Child Reference
-Numbers (docs/domain/interfaces.md §1.1).
+Numbers (docs/domain/external-systems.md §1.1).
 
 A NINO is two prefix letters, six digits and a suffix A-D. Neither prefix letter may be D, F, I, Q, U or V, the
 second may not be O, and BG, GB, KN, NK, NT, TN and ZZ are never issued. Spaces are tolerated and case is ignored.

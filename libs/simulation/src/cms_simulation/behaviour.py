@@ -1,4 +1,4 @@
-"""How a simulated external system (HMRC, CIS/JCP, a CRA) behaves beyond its data (docs/domain/interfaces.md §1.8, §4):
+"""How a simulated external system (HMRC, CIS/JCP, a CRA) behaves beyond its data (docs/domain/external-systems.md §1.8, §4):
 throttling per calling application, maintenance windows, outages and latency. All configurable and off by default,
 so tests choose what they exercise."""
 

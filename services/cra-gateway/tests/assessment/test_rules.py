@@ -1,4 +1,4 @@
-"""What a credit file shows an enforcement officer (cms_cra_gateway.assessment.rules; docs/domain/interfaces.md §3)."""
+"""What a credit file shows an enforcement officer (cms_cra_gateway.assessment.rules; docs/domain/external-systems.md §3)."""
 
 from __future__ import annotations
 

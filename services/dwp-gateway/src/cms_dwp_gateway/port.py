@@ -303,7 +303,7 @@ class DeductionType(enum.StrEnum):
 
 
 class Rejection(enum.StrEnum):
-    """Why a benefit decision maker refuses a deduction (docs/domain/interfaces.md §2.3)."""
+    """Why a benefit decision maker refuses a deduction (docs/domain/external-systems.md §2.3)."""
 
     NO_LIVE_AWARD = "NO_LIVE_AWARD"
     AWARD_SUSPENDED = "AWARD_SUSPENDED"

@@ -1,4 +1,4 @@
-"""Deduction-from-benefit amounts, limits and routes (docs/domain/money.md §9; docs/domain/interfaces.md §2.3)."""
+"""Deduction-from-benefit amounts, limits and routes (docs/domain/money.md §9; docs/domain/external-systems.md §2.3)."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The simulated benefit decision maker's checks of a deduction instruction (docs/domain/money.md §9;
-docs/domain/interfaces.md §2.3)."""
+docs/domain/external-systems.md §2.3)."""
 
 from __future__ import annotations
 

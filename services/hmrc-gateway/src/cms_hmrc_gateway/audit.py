@@ -1,6 +1,6 @@
 """hmrc-gateway's audit trail (cms_platform.audit): every HMRC enquiry with its caller, interface (the operation
 being served), legal basis, case, service request and match outcome, the person recorded by normalised NINO
-(docs/domain/interfaces.md §1.8)."""
+(docs/domain/external-systems.md §1.8)."""
 
 from __future__ import annotations
 

@@ -5,7 +5,7 @@ the Child Benefit service, RTI) would implement the same two protocols and nothi
 - `HmrcPort` is the enquiries: each matches the person first by HMRC's rule and only a full match carries data.
   A restricted record or a deceased person raises FailedPrecondition (HMRC's 423 and 410) once matched, and HMRC's
   platform may refuse an enquiry (throttled, in maintenance, down) before it is answered.
-- `HmrcFeeds` is what HMRC reports about a person the CMS has registered an interest in (docs/domain/interfaces.md
+- `HmrcFeeds` is what HMRC reports about a person the CMS has registered an interest in (docs/domain/external-systems.md
   §1.3–§1.7): keyed by NINO (the interest was matched when it was registered), and not enquiries of the calling
   application, so never throttled.
 

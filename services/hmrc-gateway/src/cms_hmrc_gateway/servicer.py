@@ -187,7 +187,7 @@ class HmrcGatewayServicer(api_grpc.HmrcGatewayServiceServicer):
             clock=self._clock,
             execute=register,
         )
-        # Audited with no service request (docs/domain/interfaces.md §1.8).
+        # Audited with no service request (docs/domain/external-systems.md §1.8).
         self._audit.records(
             [(person.nino, request.case_id, "", convert.outcome_name(response.match.outcome))]
         )

@@ -372,7 +372,7 @@ class _CreditFileScenarioEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Cr
     """The file matches only partially (name variant), so searches answer MATCH_OUTCOME_PARTIAL."""
 
 class CreditFileScenario(_CreditFileScenario, metaclass=_CreditFileScenarioEnumTypeWrapper):
-    """Named simulator scenarios that shape how a credit file answers (docs/domain/interfaces.md §4)."""
+    """Named simulator scenarios that shape how a credit file answers (docs/domain/external-systems.md §4)."""
 
 CREDIT_FILE_SCENARIO_UNSPECIFIED: CreditFileScenario.ValueType  # 0
 CREDIT_FILE_SCENARIO_NO_TRACE: CreditFileScenario.ValueType  # 1

@@ -72,7 +72,7 @@ Global___OutageKind: _TypeAlias = OutageKind  # noqa: Y015
 
 @_typing.final
 class PersonScenario(_message.Message):
-    """Per-person behaviour of the simulator (docs/domain/interfaces.md §4 scenario flags)."""
+    """Per-person behaviour of the simulator (docs/domain/external-systems.md §4 scenario flags)."""
 
     DESCRIPTOR: _descriptor.Descriptor
 

@@ -696,7 +696,7 @@ class _DeductionRejectionReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapp
     """Any other reason; see rejection_detail."""
 
 class DeductionRejectionReason(_DeductionRejectionReason, metaclass=_DeductionRejectionReasonEnumTypeWrapper):
-    """Why the benefit decision maker rejected a DFB instruction (docs/domain/interfaces.md §2.3)."""
+    """Why the benefit decision maker rejected a DFB instruction (docs/domain/external-systems.md §2.3)."""
 
 DEDUCTION_REJECTION_REASON_UNSPECIFIED: DeductionRejectionReason.ValueType  # 0
 DEDUCTION_REJECTION_REASON_NO_LIVE_AWARD: DeductionRejectionReason.ValueType  # 1
@@ -794,7 +794,7 @@ class EnquiryContext(_message.Message):
     """Messages shared by DwpGatewayService, DwpScenarioService and the dwp-gateway events.
 
     dwp-gateway is the CMS's port to DWP's Customer Information System (CIS) and to Jobcentre Plus (JCP)
-    for deductions from benefit (DFB); in this project it also simulates both (docs/domain/interfaces.md §2,
+    for deductions from benefit (DFB); in this project it also simulates both (docs/domain/external-systems.md §2,
     docs/domain/money.md §9). Conventions specific to this package (see cms/common/v1/types.proto for the general ones):
     - A person is addressed by NINO in requests. Every CIS record also has an opaque `person_id`
       (like the Citizen API's citizen GUID), which is what the gateway logs and audits: never the NINO.
@@ -1070,7 +1070,7 @@ Global___PersonAddress: _TypeAlias = PersonAddress  # noqa: Y015
 class Relationship(_message.Message):
     """A relationship link on CIS. Links come from benefit award feeds (PSCS, ISCS, DLACS, AACS, JSAPS,
     CACS) and are NOT closed when the award ends, so stale partner and child links persist: verify them
-    against addresses and award history before relying on them (docs/domain/interfaces.md §2.1).
+    against addresses and award history before relying on them (docs/domain/external-systems.md §2.1).
     """
 
     DESCRIPTOR: _descriptor.Descriptor

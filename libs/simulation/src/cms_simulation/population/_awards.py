@@ -1,5 +1,5 @@
 """DWP benefit awards for generated people: which awards CIS holds for a person or their benefit unit, derived
-from the facts already generated (the mix is documented in generator.py's docstring; docs/domain/interfaces.md
+from the facts already generated (the mix is documented in generator.py's docstring; docs/domain/external-systems.md
 §1.9, §2).
 
 Awards follow from the HMRC facts already generated for the person and their partner (employments, Self Assessment,

@@ -1,6 +1,6 @@
 """Child Benefit as HMRC would report it on a date: entitlement, payment and end dates by the terminal-date rules.
 
-Rules (docs/domain/interfaces.md §1.7, docs/domain/changes-of-circumstances.md §11.5; CCM18025):
+Rules (docs/domain/external-systems.md §1.7, docs/domain/changes-of-circumstances.md §11.5; CCM18025):
 - A child is on the award from the relationship start date. With no end date recorded, Child Benefit stops on
   31 August on or after the 16th birthday unless approved education or training (full-time non-advanced, or unpaid
   approved training) has been reported; then it can run to the day before the 20th birthday at the latest.

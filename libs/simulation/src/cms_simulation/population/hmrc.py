@@ -1,5 +1,5 @@
 """The "HMRC figure" (reg 36 CSMC Regs 2012) and which tax year HMRC can give on a date
-(docs/domain/interfaces.md §1.6).
+(docs/domain/external-systems.md §1.6).
 
 - Latest available tax year: the latest tax year that ended before the date, is at most six years old (its start
   year is no more than six before the current tax year's), and for which HMRC holds data on that date: PAYE

@@ -244,7 +244,7 @@ class PaymentSuspension:
 @dataclass(frozen=True, slots=True)
 class BenefitAward:
     """One DWP benefit award as CIS holds it. A couple claim is listed under both people: `claimant_nino` leads,
-    `partner_nino` is included (and may carry a deduction: SS C&P Regs 1987 Sch 9B; docs/domain/interfaces.md
+    `partner_nino` is included (and may carry a deduction: SS C&P Regs 1987 Sch 9B; docs/domain/external-systems.md
     §2.3)."""
 
     award_id: str  # stable: derived from the household and the award's position
@@ -271,7 +271,7 @@ class BenefitAward:
 
 
 class DataQuirk(enum.StrEnum):
-    """Known dirt in HMRC data a person can carry (docs/domain/interfaces.md §4)."""
+    """Known dirt in HMRC data a person can carry (docs/domain/external-systems.md §4)."""
 
     PENSION_AS_EMPLOYMENT = "PENSION_AS_EMPLOYMENT"
     TWO_PAYS_ONE_MONTH = "TWO_PAYS_ONE_MONTH"

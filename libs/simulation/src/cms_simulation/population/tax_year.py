@@ -1,6 +1,6 @@
 """UK tax years (6 April to 5 April), labelled "2025-26" as the public HMRC APIs do, plus tax weeks and months.
 
-Other layers use other labels (docs/domain/interfaces.md §1.1): the IF back end "25-26" for PAYE
+Other layers use other labels (docs/domain/external-systems.md §1.1): the IF back end "25-26" for PAYE
 (`short_tax_year`) and the end year "2026" for Self Assessment (`sa_tax_year`).
 """
 

@@ -1,6 +1,6 @@
 """What a credit file shows an enforcement officer: ranked address links, a bureau score, ranked leads, cautions.
 
-Pure domain rules over the agency's credit file, whichever agency answered (docs/domain/interfaces.md §3): no gRPC,
+Pure domain rules over the agency's credit file, whichever agency answered (docs/domain/external-systems.md §3): no gRPC,
 no SQL, no clock. Every function takes a `pb.CreditFile` already reduced to what the file showed on the date `on`
 (nothing first seen or opened after it) and `on` itself, so an answer can be recomputed for any past date and tests
 need no clock. Dates are read with `cms_platform.convert.month_start`: unset is absent, a month (as in CATO) is its
@@ -8,7 +8,7 @@ need no clock. Dates are read with `cms_platform.convert.month_start`: unset is 
 
 Why the rules look the way they do:
 - Leads serve the enforcement steps the CMS can take (Child Support Act 1991 s32A–32K,
-  docs/domain/interfaces.md §3.1): a regular deduction order needs money arriving regularly and a balance that stays
+  docs/domain/external-systems.md §3.1): a regular deduction order needs money arriving regularly and a balance that stays
   above the £40 floor; a lump sum deduction order needs a balance worth freezing; a deduction from earnings order
   needs an employer confirmed with HMRC; a charging order needs an interest in property. Leads of every kind in one response are ranked together so
   the officer sees one ordering.
@@ -40,7 +40,7 @@ class AssessmentParameters:
     """Every number the assessment uses. Confidences and points are whole percentage points (0–100 after clamping);
     score points are on the 0–999 scale."""
 
-    # --- Retention (docs/domain/interfaces.md §3.2) ---
+    # --- Retention (docs/domain/external-systems.md §3.2) ---
     retention_years: int = 6  # CAIS accounts, defaults and judgments are live for 6 years
     bureau_count_cap: int = 9  # bureau convention: 9 means nine or more
 
@@ -63,7 +63,7 @@ class AssessmentParameters:
     no_recent_credits_points: int = -25  # [D]
     overdrawn_points: int = -15  # [D]
     rdo_minimum_balance_pence: int = (
-        4_000  # no deduction below £40 on a monthly order (docs/domain/interfaces.md §3.1)
+        4_000  # no deduction below £40 on a monthly order (docs/domain/external-systems.md §3.1)
     )
     balance_above_rdo_minimum_points: int = 5  # [D]
     balance_below_rdo_minimum_points: int = -10  # [D]

@@ -1,4 +1,4 @@
-"""Simulated credit files over the shared synthetic population (docs/domain/interfaces.md §3.2, the CRAIN data model).
+"""Simulated credit files over the shared synthetic population (docs/domain/external-systems.md §3.2, the CRAIN data model).
 
 A file is generated from the person the other gateways also see, so the sources agree: the current address is the
 one HMRC and DWP hold, salary credits come from the employments HMRC reports, benefit payments from the awards CIS

@@ -1,5 +1,5 @@
 """Deductions from benefit: the amounts the CMS asks for, the limits a deduction must respect and the route it
-takes (docs/domain/money.md §9, docs/domain/interfaces.md §2.3), as pure functions. Figures are named parameters
+takes (docs/domain/money.md §9, docs/domain/external-systems.md §2.3), as pure functions. Figures are named parameters
 with the documented defaults.
 
 - Ongoing flat rate: the weekly liability plus the 20% collection fee (£7 → £8.40 a week); from UC per monthly

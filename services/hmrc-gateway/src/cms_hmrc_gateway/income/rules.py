@@ -1,6 +1,6 @@
 """The pure rules of HMRC income enquiries: UK tax years ("2024-25", 6 April to 5 April), which of them HMRC can be
 asked about (from 2013-14, when RTI starts, to the current one), and the 13-week RTI window current income is
-averaged over (docs/domain/interfaces.md §1.4, §1.6)."""
+averaged over (docs/domain/external-systems.md §1.4, §1.6)."""
 
 from __future__ import annotations
 

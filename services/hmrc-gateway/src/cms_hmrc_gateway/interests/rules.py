@@ -1,4 +1,4 @@
-"""The pure rules of the feeds: when each is due and what counts as news (docs/domain/interfaces.md §1.3–§1.7).
+"""The pure rules of the feeds: when each is due and what counts as news (docs/domain/external-systems.md §1.3–§1.7).
 
 An interest remembers what its feed last reported (its feed state, a JSON object whose shape is set here per
 interest type), so that a change is reported once: these functions take that state and what HMRC reports now,
