@@ -1,14 +1,58 @@
-"""What the platform's tests share: a private PostgreSQL server a test may stop and start again."""
+"""What the platform's tests share: a real server for a test servicer, and a private PostgreSQL server a test may
+stop and start again."""
 
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
+import grpc
 import pytest
 
+from cms.calculation.v1 import calculation_service_pb2 as api
+from cms.calculation.v1 import calculation_service_pb2_grpc as api_grpc
 from cms_devkit import infra
+from cms_platform.identity import IdentityVerifier
+from cms_platform.server import GrpcServer, ServiceRegistration
+
+CALCULATION = api.DESCRIPTOR.services_by_name["CalculationService"].full_name
+
+
+@pytest.fixture
+def serve_calculation() -> Iterator[Callable[..., api_grpc.CalculationServiceStub]]:
+    """serve(servicer, identity, **registration) -> a stub on a real GrpcServer on port 0 serving `servicer` as
+    the CalculationService contract (its access policies included); stopped after the test."""
+    started: list[tuple[GrpcServer, grpc.Channel]] = []
+
+    def serve(
+        servicer: api_grpc.CalculationServiceServicer,
+        identity: IdentityVerifier,
+        **registration: Any,
+    ) -> api_grpc.CalculationServiceStub:
+        server = GrpcServer(
+            service="test",
+            registrations=[
+                ServiceRegistration(
+                    CALCULATION,
+                    api_grpc.add_CalculationServiceServicer_to_server,
+                    servicer,
+                    **registration,
+                )
+            ],
+            identity=identity,
+            host="127.0.0.1",
+            port=0,
+        )
+        channel = grpc.insecure_channel(f"127.0.0.1:{server.start()}")
+        started.append((server, channel))
+        return api_grpc.CalculationServiceStub(channel)
+
+    yield serve
+    for server, channel in started:
+        channel.close()
+        server.stop(0)
 
 
 @pytest.fixture

@@ -20,9 +20,7 @@ from cms_platform.conflicts import REASON
 from cms_platform.db import make_engine, make_sessionmaker
 from cms_platform.grpc_errors import details_of
 from cms_platform.identity import IdentityVerifier, TrustedIssuer, staff_caller
-from cms_platform.server import GrpcServer, ServiceRegistration
 
-FULL_NAME = api.DESCRIPTOR.services_by_name["CalculationService"].full_name
 ISSUER = local_issuer()
 IDENTITY = IdentityVerifier([TrustedIssuer.model_validate(ISSUER.trusted())], audience="test")
 SECRET = "Alex Turner AA123456A"  # personal data in a row: never in the answer
@@ -82,27 +80,15 @@ class _Servicer(api_grpc.CalculationServiceServicer):
 
 
 @pytest.fixture
-def served(database_url) -> Iterator[tuple[api_grpc.CalculationServiceStub, sessionmaker]]:
+def served(
+    database_url, serve_calculation
+) -> Iterator[tuple[api_grpc.CalculationServiceStub, sessionmaker]]:
     engine = make_engine(database_url("conflicts"))
     _Base.metadata.create_all(engine)
     sessions = make_sessionmaker(engine)
     with sessions.begin() as s:
         s.add_all([Counter(id=1, n=0), Note(id=1, text=SECRET)])
-    server = GrpcServer(
-        service="test",
-        registrations=[
-            ServiceRegistration(
-                FULL_NAME, api_grpc.add_CalculationServiceServicer_to_server, _Servicer(sessions)
-            )
-        ],
-        identity=IDENTITY,
-        host="127.0.0.1",
-        port=0,
-    )
-    channel = grpc.insecure_channel(f"127.0.0.1:{server.start()}")
-    yield api_grpc.CalculationServiceStub(channel), sessions
-    channel.close()
-    server.stop(0)
+    yield serve_calculation(_Servicer(sessions), IDENTITY), sessions
     engine.dispose()
 
 

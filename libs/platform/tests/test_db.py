@@ -21,9 +21,7 @@ from cms_devkit.testing import local_issuer
 from cms_platform.db import OUTAGE_REASON, make_engine, make_sessionmaker, outage
 from cms_platform.grpc_errors import details_of
 from cms_platform.identity import IdentityVerifier, TrustedIssuer, staff_caller
-from cms_platform.server import GrpcServer, ServiceRegistration
 
-FULL_NAME = api.DESCRIPTOR.services_by_name["CalculationService"].full_name
 ISSUER = local_issuer()
 IDENTITY = IdentityVerifier([TrustedIssuer.model_validate(ISSUER.trusted())], audience="test")
 METADATA = (
@@ -55,28 +53,11 @@ class _Servicer(api_grpc.CalculationServiceServicer):
 
 @pytest.fixture
 def restartable(
-    private_postgres: infra.PrivatePostgres,
+    private_postgres: infra.PrivatePostgres, serve_calculation
 ) -> Iterator[tuple[infra.PrivatePostgres, api_grpc.CalculationServiceStub]]:
-    pg = private_postgres
-    engine = make_engine(pg.url, pool_size=2)
+    engine = make_engine(private_postgres.url, pool_size=2)
     _Base.metadata.create_all(engine)
-    server = GrpcServer(
-        service="test",
-        registrations=[
-            ServiceRegistration(
-                FULL_NAME,
-                api_grpc.add_CalculationServiceServicer_to_server,
-                _Servicer(make_sessionmaker(engine)),
-            )
-        ],
-        identity=IDENTITY,
-        host="127.0.0.1",
-        port=0,
-    )
-    channel = grpc.insecure_channel(f"127.0.0.1:{server.start()}")
-    yield pg, api_grpc.CalculationServiceStub(channel)
-    channel.close()
-    server.stop(0)
+    yield private_postgres, serve_calculation(_Servicer(make_sessionmaker(engine)), IDENTITY)
     engine.dispose()
 
 

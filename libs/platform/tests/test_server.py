@@ -63,7 +63,7 @@ class _Servicer(api_grpc.CalculationServiceServicer):
 
 
 @pytest.fixture
-def served() -> Iterator[tuple[api_grpc.CalculationServiceStub, _Servicer, list]]:
+def served(serve_calculation) -> tuple[api_grpc.CalculationServiceStub, _Servicer, list]:
     servicer, told = _Servicer(), []
 
     def refused(method: str, request: object) -> None:
@@ -71,25 +71,7 @@ def served() -> Iterator[tuple[api_grpc.CalculationServiceStub, _Servicer, list]
         if isinstance(request, api.GetRuleSetRequest) and request.name == "ruleSets/explode":
             raise RuntimeError("the hook failed")
 
-    server = GrpcServer(
-        service="test",
-        registrations=[
-            ServiceRegistration(
-                FULL_NAME,
-                api_grpc.add_CalculationServiceServicer_to_server,
-                servicer,
-                refused=refused,
-            )
-        ],
-        identity=IDENTITY,
-        host="127.0.0.1",
-        port=0,
-    )
-    port = server.start()
-    channel = grpc.insecure_channel(f"127.0.0.1:{port}")
-    yield api_grpc.CalculationServiceStub(channel), servicer, told
-    channel.close()
-    server.stop(0)
+    return serve_calculation(servicer, IDENTITY, refused=refused), servicer, told
 
 
 def _refusal(call) -> grpc.RpcError:
