@@ -10,6 +10,7 @@ when a change closes it (its other service requests closed as Not Required, its 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -87,6 +88,34 @@ def apply_pending(
         )
         remember(s, request=request, response=response, clock=clock)
         return response
+
+
+def apply_pending_for_system(
+    *,
+    sessions: sessionmaker,
+    parent: str,
+    caller: Caller,
+    clock: Clock,
+    downstream: Downstream,
+    attempts: int = 3,
+) -> api.ApplyChangesOfCircumstancesResponse:
+    """apply_pending for casework's own jobs (the scheduler, the feed applier), which have no client to retry a lost
+    race: the two may apply one case's changes at once, and the loser (Conflict, nothing stored) applies again from a
+    fresh read, finding what the winner left."""
+    request = api.ApplyChangesOfCircumstancesRequest(request_id=str(uuid.uuid4()), parent=parent)
+    for attempt in range(1, attempts + 1):
+        try:
+            return apply_pending(
+                sessions=sessions,
+                request=request,
+                caller=caller,
+                clock=clock,
+                downstream=downstream,
+            )
+        except Conflict:
+            if attempt == attempts:
+                raise
+    raise AssertionError("unreachable")
 
 
 def _recalculate(

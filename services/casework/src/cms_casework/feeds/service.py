@@ -4,12 +4,9 @@ every case's feed changes until none are left. A crash between the two loses not
 
 from __future__ import annotations
 
-import uuid
-
 import structlog
 from sqlalchemy.orm import sessionmaker
 
-from cms.casework.v1 import casework_service_pb2 as api
 from cms_platform import calls
 from cms_platform.clock import Clock
 from cms_platform.errors import DomainError
@@ -38,11 +35,9 @@ def apply_feed_changes(*, sessions: sessionmaker, clock: Clock, downstream: Down
         with calls.serving(JOB):
             for case_id in case_ids:
                 try:
-                    change_flows.apply_pending(
+                    change_flows.apply_pending_for_system(
                         sessions=sessions,
-                        request=api.ApplyChangesOfCircumstancesRequest(
-                            request_id=str(uuid.uuid4()), parent=f"cases/{case_id}"
-                        ),
+                        parent=f"cases/{case_id}",
                         caller=FEEDS,
                         clock=clock,
                         downstream=downstream,

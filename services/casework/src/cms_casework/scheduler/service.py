@@ -11,7 +11,6 @@ from RunScheduledWork (an operator or a test picks the date) and from a daily ba
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Callable, Sequence
 
 from sqlalchemy import select
@@ -236,11 +235,9 @@ class Scheduler:
                         )
                     reported = True
                 if reported:
-                    change_flows.apply_pending(
+                    change_flows.apply_pending_for_system(
                         sessions=self._sessions,
-                        request=api.ApplyChangesOfCircumstancesRequest(
-                            request_id=str(uuid.uuid4()), parent=case.name
-                        ),
+                        parent=case.name,
                         caller=SYSTEM,
                         clock=self._clock,
                         downstream=self._downstream,
