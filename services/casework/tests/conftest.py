@@ -25,7 +25,7 @@ from cms_calculation.app import CalculationService
 from cms_casework.app import CaseworkService
 from cms_cra_gateway.app import CraGatewayService
 from cms_devkit import infra
-from cms_devkit.testing import read_topic, service_settings
+from cms_devkit.testing import call_as_a_client, read_topic, service_settings
 from cms_dwp_gateway.app import DwpGatewayService
 from cms_hmrc_gateway.app import HmrcGatewayService
 from cms_platform.clock import Clock, ManualClock
@@ -97,9 +97,14 @@ class Stack:
     services: dict
     bootstrap: str
 
-    def call(self, method: str, request, *, as_=None, timeout: float = 20):
-        return getattr(self.stub, method)(
-            request, metadata=as_ or self.creds.staff("cw-1", "caseworker"), timeout=timeout
+    def call(self, method: str, request, *, as_=None, timeout: float = 20, attempts: int = 3):
+        """As a real client calls: UNAVAILABLE (a downstream or the database slow on a loaded machine) is retried
+        with the same request id; `attempts=1` sees the first answer."""
+        return call_as_a_client(
+            lambda: getattr(self.stub, method)(
+                request, metadata=as_ or self.creds.staff("cw-1", "caseworker"), timeout=timeout
+            ),
+            attempts=attempts,
         )
 
     def team_leader(self, staff_id: str = "tl-1"):

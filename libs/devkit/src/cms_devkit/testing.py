@@ -293,6 +293,26 @@ def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 20.0)
     return records
 
 
+def call_as_a_client(call: Callable[[], T], *, attempts: int = 3, default_wait: float = 1.0) -> T:
+    """Make a call the way the API asks real clients to: an UNAVAILABLE answer (a downstream or the database too
+    slow or away) is retried with the same request, after the server's RetryInfo delay. The request's request_id
+    makes the retry safe; the last attempt's error is raised."""
+    import time
+
+    from cms_platform.grpc_errors import details_of
+
+    for attempt in range(1, attempts + 1):
+        try:
+            return call()
+        except grpc.RpcError as err:
+            if err.code() != grpc.StatusCode.UNAVAILABLE or attempt == attempts:
+                raise
+            hint = details_of(err).get("RetryInfo")
+            delay = hint.retry_delay.ToTimedelta().total_seconds() if hint else default_wait
+            time.sleep(min(max(delay, 0.1), 5.0))
+    raise AssertionError("unreachable")
+
+
 def wait_until(
     predicate: Callable[[], T],
     *,
