@@ -52,12 +52,11 @@ from cms_devkit import infra
 from cms_devkit.families import families
 from cms_devkit.issuer import SERVICES as AUDIENCES
 from cms_devkit.issuer import LocalIssuer
+from cms_devkit.stack import BY_NAME, SERVICES, calls_of
 from cms_platform import db
 from cms_platform.identity import staff_caller
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from devstack import SERVICES, calls_of  # noqa: E402 - tools/ is not a package; reuse the one list
 
 # ---- call counts ---------------------------------------------------------------------------------------------
 
@@ -148,8 +147,7 @@ def service_env(
     if name == "casework":
         for other in ("calculation", "hmrc-gateway", "dwp-gateway", "cra-gateway"):
             env[f"CASEWORK_{other.upper().replace('-', '_')}_ADDRESS"] = stack.addresses[other]
-    module = next(m for n, m, _, _ in SERVICES if n == name)
-    calls = calls_of(name, module)
+    calls = calls_of(BY_NAME[name])
     token_dir = stack.tmp / "identity" / "tokens" / name if calls else None
     if token_dir is not None:  # good for longer than any benchmark runs
         stack.issuer().write_service_tokens(name, token_dir, calls, ttl=4 * 3600)
