@@ -53,14 +53,12 @@ def calls_of(spec: ServiceSpec) -> tuple[str, ...]:
     raise LookupError(f"{spec.module}.app has no CmsService named {spec.name!r}")
 
 
-def database_name(service: str) -> str:
-    return "cms_" + service.replace("-", "_")
-
-
 @dataclass
 class Stack:
     """The services' settings and processes. `addresses` maps each service to host:port; `postgres` is a server URL
-    (each service gets database cms_<service> on it) or None for SQLite files under `var`."""
+    (each service gets database <database_prefix><service> on it) or None for SQLite files under `var`.
+    `new_session`: the services run in sessions of their own, so a Ctrl-C reaches only the caller, which stops
+    them in order."""
 
     var: Path
     bootstrap: str
@@ -70,11 +68,19 @@ class Stack:
     inherit: bool = True
     extra: Mapping[str, str] = field(default_factory=dict)  # without prefix, for every service
     cwd: Path | None = None
+    database_prefix: str = "cms_"
+    new_session: bool = False
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         (self.var / "logs").mkdir(parents=True, exist_ok=True)
         self._calls = {s.name: calls_of(s) for s in SERVICES}
+
+    def database_url(self, name: str) -> str | None:
+        """The service's PostgreSQL database, or None on SQLite (its file under `var`, the service's default)."""
+        if not self.postgres:
+            return None
+        return infra.database_url(self.postgres, self.database_prefix + name.replace("-", "_"))
 
     def log_path(self, name: str) -> Path:
         return self.var / "logs" / f"{name}.log"
@@ -111,8 +117,8 @@ class Stack:
                 prefix, token_dir=self._token_dir(name) if self._calls[name] else None
             )
         )
-        if self.postgres:
-            env[f"{prefix}DATABASE_URL"] = infra.database_url(self.postgres, database_name(name))
+        if (url := self.database_url(name)) is not None:
+            env[f"{prefix}DATABASE_URL"] = url
         if name == "casework":
             for other in _DOWNSTREAMS:
                 env[f"CASEWORK_{BY_NAME[other].prefix}ADDRESS"] = self.addresses[other]
@@ -128,6 +134,7 @@ class Stack:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 cwd=self.cwd,
+                start_new_session=self.new_session,
             )
         return self.procs[name]
 
