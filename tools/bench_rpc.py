@@ -117,7 +117,12 @@ class Stack:
 
 
 def service_env(
-    name: str, prefix: str, stack: Stack, bootstrap: str, pg: str | None
+    name: str,
+    prefix: str,
+    stack: Stack,
+    bootstrap: str,
+    pg: str | None,
+    db_prefix: str = "cms_bench_",
 ) -> dict[str, str]:
     env = dict(os.environ)
     # Nothing inherited may point a benchmark service at someone else's database, ports or metrics port.
@@ -138,7 +143,7 @@ def service_env(
         }
     )
     if pg:
-        url = infra.database_url(pg, "cms_bench_" + name.replace("-", "_"))
+        url = infra.database_url(pg, db_prefix + name.replace("-", "_"))
         stack.pg_urls.append(url)
         db.drop_database(url)
         db.ensure_database(url)
@@ -157,7 +162,9 @@ def service_env(
     return env
 
 
-def start_stack(stack: Stack, pg: str | None) -> None:
+def start_stack(stack: Stack, pg: str | None, db_prefix: str = "cms_bench_") -> None:
+    """The broker and the five services; on PostgreSQL, databases `<db_prefix><service>` made afresh (each
+    bench its own prefix, so two benches on one server never drop each other's)."""
     stack.broker = infra.start_broker(
         None
     )  # None: a free port, never the 9092 of a running `make run`
@@ -165,7 +172,7 @@ def start_stack(stack: Stack, pg: str | None) -> None:
         stack.addresses[name] = f"127.0.0.1:{infra.free_port()}"
     (stack.tmp / "logs").mkdir(parents=True, exist_ok=True)
     for name, module, prefix, _ in SERVICES:
-        env = service_env(name, prefix, stack, stack.broker.bootstrap, pg)
+        env = service_env(name, prefix, stack, stack.broker.bootstrap, pg, db_prefix)
         stack.logs[name] = stack.tmp / "logs" / f"{name}.log"
         with open(stack.logs[name], "ab") as log:
             # Own session: a Ctrl-C reaches only us, and we stop the services in order.
