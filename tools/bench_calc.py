@@ -62,6 +62,7 @@ from cms.common.v1 import types_pb2 as common
 from cms_calculation.calculations.service import MAX_BULK_ITEMS, evaluate
 from cms_calculation.engine.rules import RuleBook
 from cms_devkit import infra
+from cms_devkit.bench import fmt, met, print_summary
 from cms_platform.errors import DomainError
 from cms_platform.identity import service_caller
 
@@ -585,22 +586,6 @@ def worker_pids(pid: int) -> list[str]:
 
 def peak_rss_self_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # KiB on Linux
-
-
-def fmt(value: float, spec: str = ",.0f") -> str:
-    return "n/a" if value != value else format(value, spec)  # NaN is "n/a"
-
-
-def print_summary(rows: list[tuple[str, str, str, str]]) -> None:
-    head = f"{'measure':<46} | {'value':>12} | {'target':>12} | {'met':>3}"
-    print(head)
-    print("-" * len(head))
-    for name, value, target, met in rows:
-        print(f"{name:<46} | {value:>12} | {target:>12} | {met:>3}")
-
-
-def met(ok: bool) -> str:
-    return "yes" if ok else "NO"
 
 
 def main() -> int:

@@ -24,7 +24,6 @@ import math
 import os
 import platform
 import random
-import shutil
 import signal
 import sys
 import tempfile
@@ -47,6 +46,7 @@ from cms.dwp.v1 import dwp_scenario_service_pb2 as dwp_sc
 from cms.dwp.v1 import dwp_scenario_service_pb2_grpc as dwp_sc_grpc
 from cms.dwp.v1 import events_pb2 as dwp_ev
 from cms.dwp.v1 import resources_pb2 as dwp_pb
+from cms_devkit.bench import met, print_summary, seconds
 from cms_devkit.families import families
 from cms_devkit.issuer import SERVICES as AUDIENCES
 from cms_platform import events
@@ -214,18 +214,6 @@ def measure_one(reader: Reader, award: Callable[[str], None], live: case_pb.Case
     )
 
 
-def print_rows(rows: list[tuple[str, str, str, str]]) -> None:
-    head = f"{'measure':<58} | {'value':>9} | {'target':>9} | {'met':>3}"
-    print(head)
-    print("-" * len(head))
-    for name, value, target, met in rows:
-        print(f"{name:<58} | {value:>9} | {target:>9} | {met:>3}")
-
-
-def seconds(v: float) -> str:
-    return "n/a" if v != v else f"{v:.2f} s"
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -367,13 +355,13 @@ def main() -> int:
             f"a CIS benefit award broadcast until casework's recalculated CaseCalculated is seen on its topic, "
             f"{len(measures)} cases one at a time"
         )
-        print_rows(
+        print_summary(
             [
                 (
                     "broadcast → CaseCalculated seen, p50",
                     seconds(p50),
                     f"<= {TARGET_P50_S:.1f} s",
-                    "yes" if p50 <= TARGET_P50_S else "NO",
+                    met(p50 <= TARGET_P50_S),
                 ),
                 ("broadcast → CaseCalculated seen, p95", seconds(pct(end_to_end, 95)), "", ""),
                 (
@@ -386,7 +374,7 @@ def main() -> int:
                     f"broadcasts without a CaseCalculated within {WAIT_S:.0f} s",
                     str(len(lost)),
                     "0",
-                    "yes" if not lost else "NO",
+                    met(not lost),
                 ),
             ]
         )
@@ -405,13 +393,7 @@ def main() -> int:
             reader.close()
         for ch in channels:
             ch.close()
-        if args.keep:
-            stack.pg_urls.clear()
-        bench_rpc.stop_stack(stack)
-        if args.keep:
-            print(f"kept {stack.tmp}", file=sys.stderr)
-        else:
-            shutil.rmtree(stack.tmp, ignore_errors=True)
+        bench_rpc.close_stack(stack, keep=args.keep)
 
 
 if __name__ == "__main__":

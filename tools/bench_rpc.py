@@ -202,6 +202,17 @@ def log_tail(stack: Stack, name: str, lines: int = 30) -> str:
         return "(no log)"
 
 
+def close_stack(stack: Stack, *, keep: bool) -> None:
+    """Stop the services; unless `keep`, drop their databases and files too."""
+    if keep:
+        stack.pg_urls.clear()
+    stop_stack(stack)
+    if keep:
+        print(f"kept {stack.tmp}", file=sys.stderr)
+    else:
+        shutil.rmtree(stack.tmp, ignore_errors=True)
+
+
 def stop_stack(stack: Stack) -> None:
     for proc in stack.procs.values():
         if proc.poll() is None:
@@ -598,13 +609,7 @@ def main() -> int:
         return 1
     finally:
         print("stopping services ...", file=sys.stderr, flush=True)
-        if args.keep:
-            stack.pg_urls.clear()
-        stop_stack(stack)
-        if args.keep:
-            print(f"kept {stack.tmp}", file=sys.stderr)
-        else:
-            shutil.rmtree(stack.tmp, ignore_errors=True)
+        close_stack(stack, keep=args.keep)
 
 
 if __name__ == "__main__":
