@@ -10,6 +10,7 @@ import random
 import pytest
 from google.protobuf import duration_pb2
 
+from cms_platform import calls
 from cms_platform.clock import ManualClock
 from cms_platform.errors import ResourceExhausted, Unavailable, ViolationCollector
 from cms_simulation.behaviour import ExternalSystemBehaviour
@@ -143,3 +144,15 @@ def test_the_behaviour_reads_the_live_conditions_and_outages_on_each_call():
     with pytest.raises(ResourceExhausted):
         b.admit("caller", "GetPersonRecord")
     assert seen[:3] == ["VerifyNino", "VerifyNino", "GetPersonRecord"]
+
+
+def test_a_system_slower_than_the_callers_deadline_is_given_up_on_in_time():
+    slow = Conditions(latency_p50=30.0, latency_p95=40.0, latency_p99=50.0)
+    b = ExternalSystemBehaviour(
+        clock=ManualClock(MONDAY), system="CIS", live=lambda now, method: (slow, [])
+    )
+    # The call has no time to spare beyond its answer margin: UNAVAILABLE now, not an answer past its deadline.
+    with calls.serving("VerifyNino", timeout=calls.ANSWER_MARGIN_SECONDS):
+        with pytest.raises(Unavailable) as err:
+            b.admit("caller")
+    assert "deadline" in err.value.message

@@ -133,6 +133,16 @@ class ExternalSystemBehaviour:
                     retry_after_seconds=wait,
                 )
         delay = latency(conditions, self._random)
+        left = calls.time_remaining()
+        if left is not None and delay > left - calls.ANSWER_MARGIN_SECONDS:
+            # The gateway gives up on the system when its own caller would: it answers UNAVAILABLE in time rather
+            # than past the deadline.
+            time.sleep(max(0.0, left - calls.ANSWER_MARGIN_SECONDS))
+            raise Unavailable(
+                f"{self._system} did not answer within the call's deadline",
+                reason=self._outage_reason,
+                retry_after_seconds=1,
+            )
         if delay:
             time.sleep(delay)  # the simulated network and back end: real time, as a real call takes
 

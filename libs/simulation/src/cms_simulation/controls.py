@@ -365,8 +365,8 @@ class StoredControls(Generic[M]):
             found = stored_settings(s, self._type)
         return found[0] if found is not None else self._default()
 
-    def now(self, at: dt.datetime, method: str) -> tuple[M, list[OutageWindow]]:
-        """The settings in force and the outages covering `method` at `at`."""
+    def now(self, at: dt.datetime, method: str) -> tuple[M | None, list[OutageWindow]]:
+        """The settings a scenario admin stored (None: never changed) and the outages covering `method` at `at`."""
         with self._sessions() as s:
             found = stored_settings(s, self._type)
             rows = s.scalars(
@@ -375,4 +375,4 @@ class StoredControls(Generic[M]):
                 )
             )
             covering = [w for w in (r.window() for r in rows) if w.covers(at, method)]
-        return (found[0] if found is not None else self._default()), covering
+        return (found[0] if found is not None else None), covering

@@ -51,7 +51,7 @@ from ..port import (
     UpdateOutcome,
 )
 from . import decision_maker
-from .controls import DwpControls, batch_times, chance, initial
+from .controls import DwpControls, batch_times, chance, initial, initial_conditions
 from .convert import upserted_person
 from .overlay import Overlay
 from .settings import SimulatedDwpGatewaySettings
@@ -188,26 +188,29 @@ class SimulatedCis:
     def person(self, nino: str) -> PersonRecord | None:
         """The person as CIS holds them now: an upserted record replaces the generated one, scenario awards replace
         generated ones of the same id, and an address Send Update changed replaces the one held."""
+        return self._held(nino)[0]
+
+    def scenario(self, nino: str) -> api.PersonScenario | None:
+        """The scenario flags an upsert gave the person (None: none)."""
+        return self._held(nino)[1]
+
+    def _held(self, nino: str) -> tuple[PersonRecord | None, api.PersonScenario | None]:
         nino = normalise_nino(nino)
         changes = self._overlay.changes(nino)
         held = self._population.person(nino)
         if held is None and changes.person is None:
-            return None
+            return None, None
         by_id = {a.award_id: award_of(a) for a in (held.benefit_awards if held else ())} | {
             a.award_id: a for a in changes.awards
         }
         awards = tuple(sorted(by_id.values(), key=lambda a: a.start_date))
         if changes.person is not None:
+            record, scenario = changes.person
             return upserted_person(
-                changes.person[0], person_id=person_id, address=changes.address, awards=awards
-            )
+                record, person_id=person_id, address=changes.address, awards=awards
+            ), scenario
         assert held is not None
-        return record_of(held, address=changes.address, awards=awards)
-
-    def scenario(self, nino: str) -> api.PersonScenario | None:
-        """The scenario flags an upsert gave the person (None: none)."""
-        found = self._overlay.changes(normalise_nino(nino)).person
-        return found[1] if found is not None else None
+        return record_of(held, address=changes.address, awards=awards), None
 
     def child(self, crn: str) -> tuple[PersonRecord, Child] | None:
         found = self._population.child(normalise_nino(crn))
@@ -217,7 +220,7 @@ class SimulatedCis:
         return record_of(parent), child_of(child)
 
     def verify_nino(self, query: NinoQuery) -> NinoVerification:
-        held = self.person(query.nino)
+        held, scenario = self._held(query.nino)
         if held is None:
             return NinoVerification(found=False)
         failed = cis_failed_rules(
@@ -230,7 +233,6 @@ class SimulatedCis:
         )
         if query.postcode and _norm(query.postcode) != _norm(held.address.postcode):
             failed.append("POSTCODE")
-        scenario = self.scenario(held.nino)
         failed += [r for r in (scenario.failed_match_rules if scenario else ()) if r not in failed]
         if chance(self._controls.settings().partial_match_basis_points, self._random):
             rules_left = [r for r in MATCH_RULES[:3] if r not in failed]
@@ -393,7 +395,7 @@ def simulated_dwp(
     """CIS and JCP as the settings describe them (and the scenario admin's run-time settings and outages, once
     set): over the shared population, refusing calls by one behaviour (so a maintenance window, an outage or the
     throttle covers both), JCP deciding after its batch delay."""
-    controls = DwpControls(sessions, initial(settings))
+    controls = DwpControls(sessions, initial(settings), initial_conditions(settings))
     behaviour = behaviour_from(settings, clock, "CIS", "SERVICE_UNAVAILABLE", live=controls.live)
     cis = SimulatedCis(
         Population(size=settings.population_size, seed=settings.population_seed),

@@ -72,6 +72,14 @@ def initial(settings: SimulatedDwpGatewaySettings) -> S:
     return out
 
 
+def initial_conditions(settings: SimulatedDwpGatewaySettings) -> Conditions:
+    return Conditions(
+        latency_p50=settings.latency_p50_ms / 1000,
+        failure_probability=settings.outage_probability,
+        requests_per_second=settings.throttle_requests_per_second,
+    )
+
+
 def conditions_of(s: S) -> Conditions:
     return Conditions(
         latency_p50=s.latency_p50.ToTimedelta().total_seconds(),
@@ -224,8 +232,11 @@ def list_outages(
 class DwpControls:
     """What the simulated CIS and JCP read before each call: the settings in force and the outages covering it."""
 
-    def __init__(self, sessions: sessionmaker, default: S):
+    def __init__(self, sessions: sessionmaker, default: S, default_conditions: Conditions):
         self.default = default
+        # Until a scenario admin changes them, the behaviour the gateway's settings give (exactly: a fractional
+        # throttle rate has no place in the contract's settings).
+        self._default_conditions = default_conditions
         self._stored = controls.StoredControls(sessions, S, lambda: default)
 
     def settings(self) -> S:
@@ -233,4 +244,4 @@ class DwpControls:
 
     def live(self, at: dt.datetime, method: str) -> tuple[Conditions, list[OutageWindow]]:
         found, windows = self._stored.now(at, method)
-        return conditions_of(found), windows
+        return (conditions_of(found) if found is not None else self._default_conditions), windows
