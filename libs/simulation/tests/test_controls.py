@@ -156,3 +156,30 @@ def test_a_system_slower_than_the_callers_deadline_is_given_up_on_in_time():
         with pytest.raises(Unavailable) as err:
             b.admit("caller")
     assert "deadline" in err.value.message
+
+
+def test_without_a_mask_a_profile_keeps_its_defaults_but_for_the_fields_given():
+    current = duration_pb2.Duration(seconds=5, nanos=7)
+    v = ViolationCollector()
+
+    def defaults(p):
+        return duration_pb2.Duration(seconds=100, nanos=p)
+
+    out = updated_settings(
+        current, duration_pb2.Duration(nanos=2), [], defaults=defaults, v=v, profile_field="nanos"
+    )
+    assert (out.seconds, out.nanos) == (100, 2)
+    out = updated_settings(
+        current,
+        duration_pb2.Duration(seconds=1, nanos=2),
+        [],
+        defaults=defaults,
+        v=v,
+        profile_field="nanos",
+    )
+    assert (out.seconds, out.nanos) == (1, 2)
+    # No profile: every field is replaced, the profile kept.
+    out = updated_settings(
+        current, duration_pb2.Duration(), [], defaults=defaults, v=v, profile_field="nanos"
+    )
+    assert (out.seconds, out.nanos) == (0, 7) and not v.violations

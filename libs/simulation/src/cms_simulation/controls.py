@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
+from google.protobuf import duration_pb2
 from google.protobuf.message import Message
 from sqlalchemy import Index, LargeBinary, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
@@ -30,6 +31,32 @@ from cms_platform.errors import (
 )
 
 M = TypeVar("M", bound=Message)
+
+# -- protobuf times, checked (a value off the calendar is a field violation, never an overflow) --------------------
+
+_FIRST, _LAST = (
+    dt.datetime(1, 1, 1, tzinfo=dt.UTC),
+    dt.datetime(9999, 12, 31, 23, 59, 59, tzinfo=dt.UTC),
+)
+
+
+def seconds_of(d: duration_pb2.Duration) -> float:
+    return d.seconds + d.nanos / 1e9
+
+
+def instant_or_violation(
+    msg: Message, field: str, v: ViolationCollector, path: str
+) -> dt.datetime | None:
+    """The Timestamp `msg.field` as an aware UTC datetime; None when unset (the caller says whether it must be)
+    or, with a violation, when it is outside years 1 to 9999."""
+    if not msg.HasField(field):
+        return None
+    t = getattr(msg, field)
+    if not (_FIRST.timestamp() <= t.seconds <= _LAST.timestamp()) or not 0 <= t.nanos < 10**9:
+        v.add(f"{path}.{field}", "must be between years 1 and 9999")
+        return None
+    return dt.datetime.fromtimestamp(t.seconds, dt.UTC) + dt.timedelta(microseconds=t.nanos // 1000)
+
 
 # -- outage windows ------------------------------------------------------------------------------------------------
 
@@ -59,11 +86,7 @@ class OutageWindow:
 def window_violations(
     start: dt.datetime | None, end: dt.datetime | None, v: ViolationCollector, path: str
 ) -> None:
-    """An outage needs both ends, the end after the start."""
-    if start is None:
-        v.add(f"{path}.start_time", "is required")
-    if end is None:
-        v.add(f"{path}.end_time", "is required")
+    """An outage needs both ends, the end after the start (a missing or unreadable end is named already)."""
     if start is not None and end is not None and end <= start:
         v.add(f"{path}.end_time", "must be after start_time")
 
@@ -164,17 +187,21 @@ def updated_settings(
     v: ViolationCollector,
     profile_field: str = "profile",
 ) -> M:
-    """`current` with the fields `paths` names taken from `given` (no paths: all of them). Naming a profile starts
-    from that profile's `defaults`; the other fields named in the same update override them. Output-only fields
-    are ignored; a path that is not a top-level field of the settings is a violation of update_mask."""
+    """`current` with the fields `paths` names taken from `given`. No paths means every field; but with a profile
+    given, only the fields `given` sets (a profile resets the rest to its `defaults`). Naming a profile starts from
+    that profile's defaults; the other fields named in the same update override them. Output-only fields are
+    ignored; a path that is not a top-level field of the settings is a violation of update_mask."""
     fields = {f.name for f in current.DESCRIPTOR.fields} - output_only
-    named = [p for p in paths if p not in output_only]
-    for i, p in enumerate(named):
-        if p not in fields:
+    for i, p in enumerate(paths):
+        if p not in fields and p not in output_only:
             v.add(f"update_mask.paths[{i}]", "is not a settings field")
-    chosen = set(named) if named else fields
-    if not named and not getattr(given, profile_field):
-        chosen.discard(profile_field)  # "all fields" without a profile keeps the current one
+    named = [p for p in paths if p not in output_only]
+    if named:
+        chosen = set(named)
+    elif getattr(given, profile_field):
+        chosen = {f.name for f, _ in given.ListFields()} & fields
+    else:
+        chosen = fields - {profile_field}  # "all fields" without a profile keeps the current one
     out = type(current)()
     if profile_field in chosen:
         out.CopyFrom(defaults(getattr(given, profile_field)))

@@ -187,6 +187,12 @@ def test_bad_outages_are_named(dwp, clock):
         (_outage(now - dt.timedelta(hours=2), 60), "outage.end_time"),  # already over
         (_outage(now, 30, methods=["NoSuchMethod"]), "outage.methods[0]"),
         (sc.Outage(kind=sc.OUTAGE_KIND_UNPLANNED, end_time=ts(now)), "outage.start_time"),
+        (
+            sc.Outage(
+                kind=sc.OUTAGE_KIND_UNPLANNED, start_time=ts(now), end_time=Timestamp(seconds=2**62)
+            ),
+            "outage.end_time",
+        ),
     ]:
         with pytest.raises(grpc.RpcError) as err:
             admin(
@@ -275,6 +281,11 @@ def test_bad_settings_are_named_and_change_nothing(dwp):
             _update(admin, settings, *paths)
         assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
         assert field in violated_fields(err.value), field
+    endless = sc.SimulationSettings()
+    endless.latency_p50.seconds = 10**12  # past what a timedelta holds: named, not an overflow
+    with pytest.raises(grpc.RpcError) as err:
+        _update(admin, endless, "latency_p50")
+    assert "settings.latency_p50" in violated_fields(err.value)
     slow = sc.SimulationSettings()
     slow.latency_p50.FromTimedelta(dt.timedelta(seconds=2))
     slow.latency_p95.FromTimedelta(dt.timedelta(seconds=1))

@@ -20,7 +20,7 @@ from cms_platform.clock import Clock
 from cms_platform.identifiers import normalise_nino
 from cms_platform.identity import current_caller
 from cms_simulation.behaviour import ExternalSystemBehaviour, behaviour_from
-from cms_simulation.controls import next_batch
+from cms_simulation.controls import next_batch, seconds_of
 from cms_simulation.population import Population, ids
 from cms_simulation.population import model as sim
 
@@ -326,7 +326,8 @@ class SimulatedJcp:
         """The first batch run at least the decision delay after submission (settings: controls.py)."""
         settings = self._controls.settings()
         return next_batch(
-            submitted + settings.jcp_decision_delay.ToTimedelta(), batch_times(settings)
+            submitted + dt.timedelta(seconds=seconds_of(settings.jcp_decision_delay)),
+            batch_times(settings),
         )
 
     def held(self, at: dt.datetime) -> bool:

@@ -16,13 +16,20 @@ from cms_platform.clock import Clock
 from cms_platform.errors import ViolationCollector
 from cms_platform.paging import page, page_of
 from cms_simulation import controls
-from cms_simulation.controls import Conditions, OutageKind, OutageWindow
+from cms_simulation.controls import (
+    Conditions,
+    OutageKind,
+    OutageWindow,
+    instant_or_violation,
+    seconds_of,
+)
 
 from .settings import SimulatedDwpGatewaySettings
 
 S = api.SimulationSettings
 
 _BASIS_POINTS = 10_000
+_YEAR = 366 * 86_400
 _KIND = {
     api.OUTAGE_KIND_SCHEDULED_MAINTENANCE: OutageKind.SCHEDULED_MAINTENANCE,
     api.OUTAGE_KIND_UNPLANNED: OutageKind.UNPLANNED,
@@ -82,9 +89,9 @@ def initial_conditions(settings: SimulatedDwpGatewaySettings) -> Conditions:
 
 def conditions_of(s: S) -> Conditions:
     return Conditions(
-        latency_p50=s.latency_p50.ToTimedelta().total_seconds(),
-        latency_p95=s.latency_p95.ToTimedelta().total_seconds(),
-        latency_p99=s.latency_p99.ToTimedelta().total_seconds(),
+        latency_p50=seconds_of(s.latency_p50),
+        latency_p95=seconds_of(s.latency_p95),
+        latency_p99=seconds_of(s.latency_p99),
         failure_probability=s.random_failure_basis_points / _BASIS_POINTS,
         requests_per_second=float(s.requests_per_second_limit),
         weekend_maintenance=s.weekend_maintenance,
@@ -102,22 +109,23 @@ def chance(basis_points: int, rng: random.Random) -> bool:
 def _check(s: S, v: ViolationCollector) -> None:
     if s.profile not in (api.SIMULATION_PROFILE_DEFAULT, api.SIMULATION_PROFILE_REALISTIC):
         v.add("settings.profile", "choose DEFAULT or REALISTIC")
-    for name in (
-        "latency_p50",
-        "latency_p95",
-        "latency_p99",
-        "jcp_decision_delay",
-        "broadcast_delay",
+    for name, most, limit in (
+        ("latency_p50", 60, "60 s (a call's deadline is shorter)"),
+        ("latency_p95", 60, "60 s (a call's deadline is shorter)"),
+        ("latency_p99", 60, "60 s (a call's deadline is shorter)"),
+        ("jcp_decision_delay", _YEAR, "a year"),
+        ("broadcast_delay", _YEAR, "a year"),
     ):
-        if getattr(s, name).ToTimedelta() < dt.timedelta(0):
+        seconds = seconds_of(getattr(s, name))
+        if seconds < 0:
             v.add(f"settings.{name}", "must not be negative")
-    p50, p95, p99 = (getattr(s, f"latency_{q}").ToTimedelta() for q in ("p50", "p95", "p99"))
+        elif seconds > most:
+            v.add(f"settings.{name}", f"must be at most {limit}")
+    p50, p95, p99 = (seconds_of(getattr(s, f"latency_{q}")) for q in ("p50", "p95", "p99"))
     if p95 and p95 < p50:
         v.add("settings.latency_p95", "must not be below latency_p50")
     if p99 and p99 < max(p50, p95):
         v.add("settings.latency_p99", "must not be below latency_p50 or latency_p95")
-    if p99 > dt.timedelta(seconds=60):
-        v.add("settings.latency_p99", "must be at most 60 s (a call's deadline is shorter)")
     for name in (
         "random_failure_basis_points",
         "partial_match_basis_points",
@@ -187,8 +195,8 @@ def schedule(
     (it would change nothing)."""
     o = request.outage
     v = ViolationCollector()
-    start = o.start_time.ToDatetime(dt.UTC) if o.HasField("start_time") else None
-    end = o.end_time.ToDatetime(dt.UTC) if o.HasField("end_time") else None
+    start = instant_or_violation(o, "start_time", v, "outage")
+    end = instant_or_violation(o, "end_time", v, "outage")
     controls.window_violations(start, end, v, "outage")
     if end is not None and end <= clock.now():
         v.add("outage.end_time", "is already past")

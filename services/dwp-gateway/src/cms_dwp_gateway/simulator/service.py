@@ -24,6 +24,7 @@ from cms_platform.errors import (
     ViolationCollector,
 )
 from cms_platform.identifiers import normalise_nino, valid_nino
+from cms_simulation.controls import seconds_of
 from cms_simulation.population import ids
 
 from .. import convert as records
@@ -294,7 +295,7 @@ def _check_person(
                 v.add(f"{path}.related_date_of_birth", "a child's date of birth is required")
     if sum(r.type == pb.RELATIONSHIP_TYPE_PARTNER for r in p.relationships) > 1:
         v.add("person.relationships", "at most one PARTNER link")
-    if scenario.stale_lag.ToTimedelta() < dt.timedelta(0):
+    if seconds_of(scenario.stale_lag) < 0:
         v.add("scenario.stale_lag", "must not be negative")
     for i, rule in enumerate(scenario.failed_match_rules):
         if rule not in MATCH_RULES:
