@@ -1,7 +1,7 @@
 """The scenario admin's run-time controls: upserted CIS people, outage windows and the simulation settings.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-06
 """
 
@@ -12,7 +12,7 @@ from cms_platform.db import UtcDateTime
 from cms_simulation.controls import create_control_tables, drop_control_tables
 
 revision = "0008"
-down_revision = "0006"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
