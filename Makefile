@@ -8,7 +8,7 @@ PACKAGES := gen/python libs/platform libs/simulation libs/devkit services/calcul
             services/dwp-gateway services/cra-gateway
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
-.PHONY: help venv proto access-table check-generated proto-lint lint check-runtime run demo test test-postgres test-sqlite fuzz faults bench-rpc bench-calc bench-hmrc \
+.PHONY: help venv proto access-table check-generated proto-lint lint check-runtime run demo test test-postgres test-sqlite fuzz faults bench-rpc bench-calc bench-hmrc bench-events \
         k8s-validate clean
 
 help:
@@ -24,6 +24,7 @@ help:
 	@echo "make bench-rpc      RPC latency/throughput and idle memory baseline"
 	@echo "make bench-calc     calculation throughput: in-process, unary vs Health, BulkCalculate, peak memory"
 	@echo "make bench-hmrc     population at 1,000,000 people, hmrc-gateway lookups, the monthly CHB check"
+	@echo "make bench-events   event latency: a CIS benefit broadcast to casework's recalculated CaseCalculated"
 	@echo "make k8s-validate   render and validate the Kubernetes manifests offline"
 
 # One development environment with every service installed (editable) at the tested versions.
@@ -100,6 +101,9 @@ bench-calc: $(STAMP)
 
 bench-hmrc: $(STAMP)
 	$(PY) tools/bench_hmrc.py $(ARGS)
+
+bench-events: $(STAMP)
+	$(PY) tools/bench_events.py $(ARGS)
 
 k8s-validate: $(STAMP)
 	tools/k8s-validate.sh

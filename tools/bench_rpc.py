@@ -34,7 +34,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -100,12 +100,19 @@ CALCULATE_TIMEOUT = 15.0  # CalculateCase's documented deadline
 
 @dataclass
 class Bench:
-    """The benchmark's broker and services (cms_devkit.stack, as `make run` starts them) in a temporary directory."""
+    """A benchmark's broker and services (cms_devkit.stack, as `make run` starts them) in a temporary directory."""
 
     tmp: Path
     broker: infra.Broker | None = None
     stack: Stack | None = None
     pg_urls: list[str] = field(default_factory=list)
+    _issuer: LocalIssuer | None = None
+
+    def issuer(self) -> LocalIssuer:
+        """The benchmark's own local issuer (a key pair in tmp): the services trust it, the clients mint with it."""
+        if self._issuer is None:
+            self._issuer = LocalIssuer.create(self.tmp / "identity")
+        return self._issuer
 
     @property
     def addresses(self) -> Mapping[str, str]:
@@ -116,26 +123,35 @@ class Bench:
         return self.stack.procs if self.stack else {}
 
 
-def start_stack(bench: Bench, issuer: LocalIssuer, pg: str | None) -> None:
-    bench.broker = infra.start_broker(
-        None
-    )  # None: a free port, never the 9092 of a running `make run`
+def start_stack(
+    bench: Bench,
+    pg: str | None,
+    db_prefix: str = "cms_bench_",
+    *,
+    services: Sequence[str] = tuple(s.name for s in SERVICES),
+    broker: bool = True,
+) -> None:
+    """The broker (unless not `broker`: events then wait in the outbox) and the services (default all five); on
+    PostgreSQL, databases `<db_prefix><service>` made afresh (each bench its own prefix, so two benches on one
+    server never drop each other's)."""
+    if broker:  # a free port, never the 9092 of a running `make run`
+        bench.broker = infra.start_broker(None)
     bench.stack = Stack(
         var=bench.tmp,
-        bootstrap=bench.broker.bootstrap,
-        addresses={s.name: f"127.0.0.1:{infra.free_port()}" for s in SERVICES},
-        issuer=issuer,
+        bootstrap=bench.broker.bootstrap if bench.broker else None,
+        addresses={name: f"127.0.0.1:{infra.free_port()}" for name in services},
+        issuer=bench.issuer(),
         postgres=pg,
         # Nothing inherited may point a benchmark service at someone else's database, ports or metrics port.
         inherit=False,
         extra={"LOG_LEVEL": "WARNING", "SHUTDOWN_GRACE_SECONDS": "2"},
         cwd=ROOT,
-        database_prefix="cms_bench_",
+        database_prefix=db_prefix,
         new_session=True,
     )
-    for spec in SERVICES:
-        url = bench.stack.database_url(spec.name)
-        if url:  # fresh databases for every run
+    for name in services:
+        url = bench.stack.database_url(name)
+        if url:
             bench.pg_urls.append(url)
             db.drop_database(url)
             db.ensure_database(url)
@@ -154,6 +170,17 @@ def log_tail(bench: Bench, name: str, lines: int = 30) -> str:
         return "\n".join(text.splitlines()[-lines:])
     except (OSError, AssertionError):
         return "(no log)"
+
+
+def close_stack(bench: Bench, *, keep: bool) -> None:
+    """Stop the services; unless `keep`, drop their databases and files too."""
+    if keep:
+        bench.pg_urls.clear()
+    stop_stack(bench)
+    if keep:
+        print(f"kept {bench.tmp}", file=sys.stderr)
+    else:
+        shutil.rmtree(bench.tmp, ignore_errors=True)
 
 
 def stop_stack(bench: Bench) -> None:
@@ -488,7 +515,6 @@ def main() -> int:
 
     pg = os.environ.get("CMS_POSTGRES_URL")
     stack = Bench(tmp=Path(tempfile.mkdtemp(prefix="cms-bench-")))
-    issuer = LocalIssuer.create(stack.tmp / "identity")
     backend = (
         f"PostgreSQL {pg.rsplit('@', 1)[-1]} (databases cms_bench_<svc>)"
         if pg
@@ -501,12 +527,14 @@ def main() -> int:
         f"DB: {backend}, load average {os.getloadavg()[0]:.2f} at start",
         flush=True,
     )
-    token = issuer.mint(staff_caller("bench", "caseworker"), audience=AUDIENCES, ttl=4 * 3600)
+    token = stack.issuer().mint(
+        staff_caller("bench", "caseworker"), audience=AUDIENCES, ttl=4 * 3600
+    )
     metadata = (("authorization", "Bearer " + token),)
     started = time.monotonic()
     try:
         print("starting broker and services ...", file=sys.stderr, flush=True)
-        start_stack(stack, issuer, pg)
+        start_stack(stack, pg)
         print(
             f"# broker {stack.broker.bootstrap}; services: "
             + ", ".join(f"{n} {a}" for n, a in stack.addresses.items())
@@ -544,13 +572,7 @@ def main() -> int:
         return 1
     finally:
         print("stopping services ...", file=sys.stderr, flush=True)
-        if args.keep:
-            stack.pg_urls.clear()
-        stop_stack(stack)
-        if args.keep:
-            print(f"kept {stack.tmp}", file=sys.stderr)
-        else:
-            shutil.rmtree(stack.tmp, ignore_errors=True)
+        close_stack(stack, keep=args.keep)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Offline validation of the Kubernetes manifests under deploy/ (style guide §2.5).
+# Offline validation of the Kubernetes manifests under deploy/.
 #
 #   1. kubectl kustomize each deploy/overlays/<name>  ->  build/k8s/<name>.yaml
 #   2. kubernetes-validate -k 1.32.0 --strict on each rendering (Strimzi/CNPG CRs only warn:

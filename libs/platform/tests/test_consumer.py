@@ -13,13 +13,13 @@ from cms_platform import cloudevents, events
 from cms_platform.consumer import ConsumerStopping, IdempotentConsumer, Subscription
 from cms_platform.db import Base, make_engine, make_sessionmaker
 from cms_platform.metrics import EVENTS_UNHANDLED
-from cms_platform.models import OutboxEvent, ProcessedEvent
+from cms_platform.models import PLATFORM_TABLES, ProcessedEvent
 
 
 @pytest.fixture
 def sessions(database_url):
     engine = make_engine(database_url("platform"))
-    Base.metadata.create_all(engine, tables=[OutboxEvent.__table__, ProcessedEvent.__table__])
+    Base.metadata.create_all(engine, tables=PLATFORM_TABLES)
     yield make_sessionmaker(engine)
     engine.dispose()
 
@@ -206,7 +206,7 @@ def test_a_consumer_waiting_on_the_broker_stops_at_once_and_handles_nothing_afte
 def _waiting_on_the_database(private_postgres, clock, applied: list):
     """A consumer on a private server, and an event, with the server halted."""
     engine = make_engine(private_postgres.url, pool_size=2)
-    Base.metadata.create_all(engine, tables=[OutboxEvent.__table__, ProcessedEvent.__table__])
+    Base.metadata.create_all(engine, tables=PLATFORM_TABLES)
     sub = Subscription("g", {THING: lambda s, event, envelope: applied.append(envelope.id)})
     consumer = IdempotentConsumer(
         service="test",

@@ -31,3 +31,30 @@ def test_a_message_that_is_not_an_event_is_refused():
     with pytest.raises(events.NotAnEvent):
         events.event_type(common.PersonName)
     assert events.declared_in(common) == []
+
+
+def test_every_topic_has_the_partitions_its_contract_declares_in_the_cluster_definitions():
+    """The services create topics locally with the declared count; on Kubernetes Strimzi creates them from
+    deploy/platform/kafka-topics.yaml, which must agree, or keys would land on other partitions after a loss."""
+    from pathlib import Path
+
+    import yaml
+
+    from cms.calculation.v1 import events_pb2 as calculation
+    from cms.casework.v1 import events_pb2 as casework
+    from cms.cra.v1 import events_pb2 as cra
+    from cms.dwp.v1 import events_pb2 as dwp
+    from cms.hmrc.v1 import events_pb2 as hmrc
+
+    root = Path(__file__).resolve().parents[3]
+    defined = {
+        doc["metadata"]["name"]: doc["spec"]["partitions"]
+        for doc in yaml.safe_load_all((root / "deploy/platform/kafka-topics.yaml").read_text())
+        if doc and doc.get("kind") == "KafkaTopic"
+    }
+    declared = {}
+    for module in (calculation, casework, cra, dwp, hmrc):
+        topic = events.topic_of(events.declared_in(module)[0])
+        declared[topic] = events.partitions_of(topic)
+    assert declared == defined
+    assert set(declared.values()) == {6}

@@ -11,14 +11,14 @@ from cms.calculation.v1 import events_pb2
 from cms_devkit.testing import read_topic
 from cms_platform import cloudevents, events, outbox
 from cms_platform.db import Base, make_engine, make_sessionmaker
-from cms_platform.models import OutboxEvent, ProcessedEvent
+from cms_platform.models import PLATFORM_TABLES, OutboxEvent
 from cms_platform.service import ensure_topics, kafka_producer_factory
 
 
 @pytest.fixture
 def sessions(database_url):
     engine = make_engine(database_url("platform"))
-    Base.metadata.create_all(engine, tables=[OutboxEvent.__table__, ProcessedEvent.__table__])
+    Base.metadata.create_all(engine, tables=PLATFORM_TABLES)
     yield make_sessionmaker(engine)
     engine.dispose()
 

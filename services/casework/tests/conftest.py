@@ -223,7 +223,13 @@ def calculation(request, shared_calculation, clock, start_service, kafka_bootstr
 
 
 @pytest.fixture
-def stack(start_service, creds, kafka_bootstrap, calculation) -> Stack:
+def feed_apply_interval_seconds() -> float:
+    """The feed applier's tick in the stack (a module overrides it to see what the wake alone applies)."""
+    return 0.2
+
+
+@pytest.fixture
+def stack(start_service, creds, kafka_bootstrap, calculation, feed_apply_interval_seconds) -> Stack:
     calc = calculation
     hmrc, _ = start_service(
         HmrcGatewayService, kafka=kafka_bootstrap, feed_check_interval_seconds=0
@@ -241,7 +247,7 @@ def stack(start_service, creds, kafka_bootstrap, calculation) -> Stack:
         CaseworkService,
         kafka=kafka_bootstrap,
         scheduler_interval_seconds=0,
-        feed_apply_interval_seconds=0.2,
+        feed_apply_interval_seconds=feed_apply_interval_seconds,
         feed_consumer_group=f"casework-feeds-{uuid.uuid4().hex[:8]}",  # each test's casework reads every feed event
         calculation_address=f"127.0.0.1:{calc.server.port}",
         hmrc_gateway_address=f"127.0.0.1:{hmrc.server.port}",

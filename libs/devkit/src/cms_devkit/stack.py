@@ -61,7 +61,7 @@ class Stack:
     them in order."""
 
     var: Path
-    bootstrap: str
+    bootstrap: str | None  # None: no broker (events wait in the outbox)
     addresses: Mapping[str, str]
     issuer: LocalIssuer
     postgres: str | None = None
@@ -104,7 +104,6 @@ class Stack:
             {
                 f"{prefix}GRPC_HOST": "127.0.0.1",
                 f"{prefix}GRPC_PORT": self.addresses[name].rsplit(":", 1)[1],
-                f"{prefix}KAFKA_BOOTSTRAP_SERVERS": self.bootstrap,
                 f"{prefix}VAR_DIR": str(self.var),
                 f"{prefix}LOG_FORMAT": env.get(f"{prefix}LOG_FORMAT", "console"),
                 # Tansu holds a group join for session_timeout/2: keep joins quick locally (infra.md).
@@ -112,6 +111,8 @@ class Stack:
                 f"{prefix}CONSUMER_HEARTBEAT_INTERVAL_MS": "1000",
             }
         )
+        if self.bootstrap is not None:
+            env[f"{prefix}KAFKA_BOOTSTRAP_SERVERS"] = self.bootstrap
         env.update(
             self.issuer.service_env(
                 prefix, token_dir=self._token_dir(name) if self._calls[name] else None
@@ -121,7 +122,8 @@ class Stack:
             env[f"{prefix}DATABASE_URL"] = url
         if name == "casework":
             for other in _DOWNSTREAMS:
-                env[f"CASEWORK_{BY_NAME[other].prefix}ADDRESS"] = self.addresses[other]
+                if other in self.addresses:
+                    env[f"CASEWORK_{BY_NAME[other].prefix}ADDRESS"] = self.addresses[other]
         env.update({prefix + key: value for key, value in self.extra.items()})
         return env
 
@@ -146,10 +148,12 @@ class Stack:
             raise RuntimeError(f"{name}: {exc}; see {self.log_path(name)}") from None
 
     def start_all(self, timeout: float = 90.0) -> None:
-        for spec in SERVICES:
-            self.start(spec.name)
-        for spec in SERVICES:
-            self.wait_serving(spec.name, timeout)
+        """Starts every service `addresses` names (all five, or e.g. calculation alone) and waits for SERVING."""
+        names = [s.name for s in SERVICES if s.name in self.addresses]
+        for name in names:
+            self.start(name)
+        for name in names:
+            self.wait_serving(name, timeout)
 
     def kill(self, name: str) -> None:
         """SIGKILL: no shutdown hook runs, in-flight requests and transactions are cut, as when a node dies."""

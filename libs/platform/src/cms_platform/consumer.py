@@ -1,5 +1,13 @@
 """Idempotent Kafka consumer: handle each event in a DB transaction that also records its id, then commit
 the offsets. A crash between the two redelivers events whose ids are already recorded: no second effect.
+
+It does not trust the broker to keep what it had. After each batch it records, in its own database, how far it got
+in each partition and which topic (by id) that was. When it joins its group it resumes from there if the topic is
+the same and the offset within the log; a topic with another id or a log that ends before it (the broker restarted
+empty or was replaced) is read again from the start, the events it processed skipped by id. While running it looks
+at the broker every `check_interval` seconds and rejoins when its topics were recreated, and it rejoins when it has
+had no group for `rejoin_after` seconds. `healthy()` turns false when it makes no progress for `stall_after`
+seconds; the service then reports not ready.
 """
 
 from __future__ import annotations
@@ -13,13 +21,15 @@ from typing import Any
 import structlog
 from google.protobuf.message import Message
 from opentelemetry import propagate, trace
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import cloudevents, db, events
 from .clock import Clock
-from .metrics import EVENTS_CONSUMED, EVENTS_UNHANDLED
-from .models import ProcessedEvent
+from .metrics import CONSUMER_RESETS, EVENTS_CONSUMED, EVENTS_UNHANDLED
+from .models import ConsumerPosition, ProcessedEvent
+from .topics import BrokerView
 
 log = structlog.get_logger("cms.consumer")
 
@@ -73,6 +83,10 @@ class IdempotentConsumer:
         session_timeout_ms: int = 10_000,
         heartbeat_interval_ms: int = 3_000,
         max_attempts: int = 5,
+        check_interval: float = 5.0,
+        rejoin_after: float = 30.0,
+        stall_after: float = 60.0,
+        create_topics: bool = True,
     ):
         self._service = service
         self._sub = subscription
@@ -91,6 +105,34 @@ class IdempotentConsumer:
         self._tracer = trace.get_tracer("cms.consumer")
         self._unhandled_logged: set[str] = set()
         self.assigned = threading.Event()
+        self._check_interval = check_interval
+        self._rejoin_after = rejoin_after
+        self._stall_after = stall_after
+        self._create_topics = create_topics
+        self._broker = BrokerView(
+            bootstrap_servers, client_id=f"{service}-{subscription.group_id}-check", service=service
+        )
+        # The id of each topic as this consumer reads it now (learnt when it joins).
+        self._reading: dict[str, str] = {}
+        # Signs of life for healthy(): the last completed poll or applied event, and since when it has no group.
+        self._progress_at = time.monotonic()
+        self._groupless_since: float | None = time.monotonic()
+
+    @property
+    def group_id(self) -> str:
+        return self._sub.group_id
+
+    def seconds_since_progress(self) -> float:
+        return time.monotonic() - self._progress_at
+
+    def healthy(self) -> bool:
+        """False when the consumer has made no progress for `stall_after` seconds: a poll or an event stuck (the
+        database away, a handler failing), or no group to consume in."""
+        now = time.monotonic()
+        if now - self._progress_at > self._stall_after:
+            return False
+        since = self._groupless_since
+        return since is None or now - since <= self._stall_after
 
     def start(self) -> None:
         self._thread = threading.Thread(
@@ -108,35 +150,65 @@ class IdempotentConsumer:
             busy = self._busy.is_set()
         if self._thread:
             self._thread.join(timeout if busy else 0.1)
+        self._broker.close()
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
                 self._consume()
+            except ConsumerStopping:
+                return
             except Exception as exc:  # noqa: BLE001 - broker unreachable: back off and rejoin
                 log.warning("consumer failed; restarting", group=self._sub.group_id, error=str(exc))
                 self._stop.wait(2.0)
 
     def _consume(self) -> None:
-        from kafka import KafkaConsumer
+        from kafka import ConsumerRebalanceListener, KafkaConsumer
 
+        if self._create_topics:
+            # Ours, with the declared partitions, before the broker's auto-creation can make them otherwise.
+            self._broker.ensure(self._sub.topics)
         consumer = KafkaConsumer(
-            *self._sub.topics,
             bootstrap_servers=self._bootstrap,
             group_id=self._sub.group_id,
             client_id=f"{self._service}-{self._sub.group_id}",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
+            allow_auto_create_topics=False,
             session_timeout_ms=self._session_timeout_ms,
             heartbeat_interval_ms=self._heartbeat_ms,
             max_poll_records=200,
             bootstrap_timeout_ms=10_000,
         )
+        outer = self
+
+        class Resume(ConsumerRebalanceListener):
+            def on_partitions_revoked(self, revoked: Any) -> None:
+                outer._groupless_since = time.monotonic()
+
+            def on_partitions_assigned(self, assigned: Any) -> None:
+                outer._resume(consumer, assigned)
+                outer._groupless_since = None
+
+        self._groupless_since = time.monotonic()
+        consumer.subscribe(topics=list(self._sub.topics), listener=Resume())
+        checked_at = time.monotonic()
         try:
             while not self._stop.is_set():
                 batch = consumer.poll(timeout_ms=500)
+                self._progress_at = time.monotonic()
                 if consumer.assignment():
                     self.assigned.set()
+                since = self._groupless_since
+                if since is not None and time.monotonic() - since > self._rejoin_after:
+                    self._reset("no group", f"no group for {self._rejoin_after:.0f}s")
+                    return
+                if time.monotonic() - checked_at >= self._check_interval:
+                    checked_at = time.monotonic()
+                    why = self._log_replaced(consumer)
+                    if why:
+                        self._reset("log replaced", why)
+                        return
                 if not batch:
                     continue
                 with self._lock:
@@ -147,12 +219,94 @@ class IdempotentConsumer:
                     for records in batch.values():
                         for record in records:
                             self.handle_record(record.headers, record.key, record.value)
+                            self._progress_at = time.monotonic()
                     # Only after every event of the batch is committed in the database.
+                    self._record_positions(batch)
                     consumer.commit()
                 finally:
                     self._busy.clear()
         finally:
+            self._groupless_since = time.monotonic()
             consumer.close(autocommit=False)
+
+    def _reset(self, reason: str, why: str) -> None:
+        CONSUMER_RESETS.labels(self._service, self._sub.group_id, reason).inc()
+        log.warning("consumer rejoins its group", group=self._sub.group_id, reason=why)
+
+    def _resume(self, consumer: Any, assigned: Any) -> None:
+        """Where each assigned partition is read from: the group's own record when it is of this log, the start of a
+        log it has not read (a broker that lost data), else the committed offset (or the earliest)."""
+        partitions = list(assigned)
+        if not partitions:
+            return
+        topics = {tp.topic for tp in partitions}
+        known = self._broker.describe(topics)
+        self._reading = {t: info.topic_id for t, info in known.items()}
+        ends = self._broker.end_offsets((tp.topic, tp.partition) for tp in partitions)
+        with self._sessions() as s:
+            rows = {
+                (r.topic, r.partition): r
+                for r in s.scalars(
+                    select(ConsumerPosition).where(
+                        ConsumerPosition.consumer_group == self._sub.group_id,
+                        ConsumerPosition.topic.in_(topics),
+                    )
+                )
+            }
+        for tp in partitions:
+            row = rows.get((tp.topic, tp.partition))
+            if row is None:
+                continue  # never read by this group: its committed offset, else the earliest
+            topic_id = self._reading.get(tp.topic, "")
+            same_log = not (row.topic_id and topic_id and row.topic_id != topic_id)
+            if same_log and row.next_offset <= ends.get((tp.topic, tp.partition), 0):
+                consumer.seek(tp, row.next_offset)
+                continue
+            CONSUMER_RESETS.labels(self._service, self._sub.group_id, "read again").inc()
+            log.warning(
+                "partition is not the log this group read (the broker lost its data); reading it from the start",
+                group=self._sub.group_id,
+                topic=tp.topic,
+                partition=tp.partition,
+                had=row.next_offset,
+            )
+            consumer.seek_to_beginning(tp)
+
+    def _log_replaced(self, consumer: Any) -> str | None:
+        """Why the partitions being read are no longer the logs joined (a topic recreated, a log ending before the
+        position: a broker that lost its data), or None."""
+        assigned = list(consumer.assignment())
+        if not assigned:
+            return None
+        known = self._broker.describe({tp.topic for tp in assigned})
+        for topic, topic_id in self._reading.items():
+            info = known.get(topic)
+            if info is None:
+                return f"topic {topic} is gone"
+            if topic_id and info.topic_id and info.topic_id != topic_id:
+                return f"topic {topic} was recreated"
+        ends = self._broker.end_offsets((tp.topic, tp.partition) for tp in assigned)
+        for tp in assigned:
+            position = consumer.position(tp, timeout_ms=2000)
+            if position is not None and position > ends.get((tp.topic, tp.partition), 0):
+                return f"{tp.topic}[{tp.partition}] ends before the position read"
+        return None
+
+    def _record_positions(self, batch: Mapping[Any, list[Any]]) -> None:
+        now = self._clock.now()
+        with self._sessions.begin() as s:
+            for tp, records in batch.items():
+                if records:
+                    s.merge(
+                        ConsumerPosition(
+                            consumer_group=self._sub.group_id,
+                            topic=tp.topic,
+                            partition=tp.partition,
+                            next_offset=max(r.offset for r in records) + 1,
+                            topic_id=self._reading.get(tp.topic, ""),
+                            updated_at=now,
+                        )
+                    )
 
     def handle_record(
         self, headers: list[tuple[str, bytes]] | None, key: bytes | None, value: bytes

@@ -17,6 +17,11 @@ class NotAnEvent(TypeError):
 
 
 _DECLARED: dict[type[Message], tuple[str, str, str]] = {}
+# Partitions per topic, as the events files declare them; filled as event classes are first looked at (every
+# service names its topics through topic_of at import, so its own and its subscriptions' are known at start).
+_PARTITIONS: dict[str, int] = {}
+# A topic no contract declares (a test's own): the count the contracts use.
+DEFAULT_PARTITIONS = 6
 
 
 def _declared(cls: type[Message]) -> tuple[str, str, str]:
@@ -34,6 +39,9 @@ def _declared(cls: type[Message]) -> tuple[str, str, str]:
             "event_topic and event_source options (cms/common/v1/event_options.proto)"
         )
     _DECLARED[cls] = (event_type, topic, source)
+    _PARTITIONS[topic] = (
+        file_options.Extensions[options.event_topic_partitions] or DEFAULT_PARTITIONS
+    )
     return _DECLARED[cls]
 
 
@@ -45,6 +53,11 @@ def event_type(cls: type[Message] | Message) -> str:
 def topic_of(cls: type[Message] | Message) -> str:
     """The Kafka topic an event message is published to."""
     return _declared(cls if isinstance(cls, type) else type(cls))[1]
+
+
+def partitions_of(topic: str) -> int:
+    """The partition count the contracts declare for `topic` (DEFAULT_PARTITIONS for a topic they do not name)."""
+    return _PARTITIONS.get(topic, DEFAULT_PARTITIONS)
 
 
 def source_of(cls: type[Message] | Message) -> str:

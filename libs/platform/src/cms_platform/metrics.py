@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from prometheus_client import Counter, Histogram, start_http_server
+from prometheus_client import Counter, Gauge, Histogram, start_http_server
 
 RPC_HANDLED = Counter("cms_rpc_handled_total", "RPCs completed", ["service", "method", "code"])
 RPC_DURATION = Histogram(
@@ -27,6 +27,37 @@ EVENTS_UNHANDLED = Counter(
 )
 EVENTS_CONSUMED = Counter(
     "cms_events_consumed_total", "Events handled by a consumer", ["service", "group", "outcome"]
+)
+
+BROKER_DATA_LOST = Counter(
+    "cms_broker_data_lost_total",
+    "Times the outbox relay found the broker had lost events it published (it re-publishes them)",
+    ["service", "reason"],
+)
+OUTBOX_REPUBLISHED = Counter(
+    "cms_outbox_republished_total",
+    "Events queued to be published again because the broker lost them",
+    ["service"],
+)
+CONSUMER_RESETS = Counter(
+    "cms_consumer_resets_total",
+    "Times a consumer left and rejoined its group or read a partition again from the start",
+    ["service", "group", "reason"],
+)
+CONSUMER_HEALTHY = Gauge(
+    "cms_consumer_healthy",
+    "1 while a consumer makes progress (joined its group, polling, its events applied); 0 makes the service unready",
+    ["service", "group"],
+)
+CONSUMER_SECONDS_SINCE_PROGRESS = Gauge(
+    "cms_consumer_seconds_since_progress",
+    "Seconds since the consumer last completed a poll or applied an event",
+    ["service", "group"],
+)
+TOPIC_PARTITIONS_MISMATCH = Gauge(
+    "cms_topic_partitions_mismatch",
+    "1 when a topic exists with another partition count than its contract declares and holds events",
+    ["service", "topic"],
 )
 
 

@@ -120,3 +120,51 @@ def add_idempotency_caller(op: Any) -> None:
 def drop_idempotency_caller(op: Any) -> None:
     with op.batch_alter_table("idempotent_requests") as t:
         t.drop_column("caller")
+
+
+def add_broker_recovery(op: Any) -> None:
+    """What the relay and the consumers remember about the broker, to notice and repair its losing data: the epoch
+    each event was published in, the relay's epoch and partition marks, and each consumer group's positions."""
+    with op.batch_alter_table("outbox_events") as t:
+        t.add_column(sa.Column("broker_epoch", sa.Integer, nullable=True))
+    op.create_index("ix_outbox_events_broker_epoch", "outbox_events", ["broker_epoch"])
+    op.create_table(
+        "outbox_relay_state",
+        sa.Column("id", sa.Integer, nullable=False),
+        sa.Column("epoch", sa.Integer, nullable=False),
+        sa.Column("changed_at", UtcDateTime, nullable=False),
+        sa.Column("reason", sa.String(100), nullable=False, server_default=""),
+        sa.PrimaryKeyConstraint("id", name="pk_outbox_relay_state"),
+    )
+    op.create_table(
+        "outbox_partition_marks",
+        sa.Column("topic", sa.String(200), nullable=False),
+        sa.Column("partition", sa.Integer, nullable=False),
+        sa.Column("cluster_id", sa.String(200), nullable=False, server_default=""),
+        sa.Column("topic_id", sa.String(64), nullable=False, server_default=""),
+        sa.Column("last_offset", sa.BigInteger, nullable=False),
+        sa.Column("epoch", sa.Integer, nullable=False),
+        sa.Column("published_at", UtcDateTime, nullable=False),
+        sa.PrimaryKeyConstraint("topic", "partition", name="pk_outbox_partition_marks"),
+    )
+    op.create_table(
+        "consumer_positions",
+        sa.Column("consumer_group", sa.String(200), nullable=False),
+        sa.Column("topic", sa.String(200), nullable=False),
+        sa.Column("partition", sa.Integer, nullable=False),
+        sa.Column("next_offset", sa.BigInteger, nullable=False),
+        sa.Column("topic_id", sa.String(64), nullable=False, server_default=""),
+        sa.Column("updated_at", UtcDateTime, nullable=False),
+        sa.PrimaryKeyConstraint(
+            "consumer_group", "topic", "partition", name="pk_consumer_positions"
+        ),
+    )
+
+
+def drop_broker_recovery(op: Any) -> None:
+    op.drop_table("consumer_positions")
+    op.drop_table("outbox_partition_marks")
+    op.drop_table("outbox_relay_state")
+    op.drop_index("ix_outbox_events_broker_epoch", "outbox_events")
+    with op.batch_alter_table("outbox_events") as t:
+        t.drop_column("broker_epoch")

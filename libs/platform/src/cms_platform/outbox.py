@@ -9,21 +9,24 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 import uuid
+import weakref
 from collections.abc import Callable
-from typing import Any
+from typing import Any, cast
 
 import structlog
 from google.protobuf.message import Message
 from opentelemetry import propagate, trace
-from sqlalchemy import select, text, update
+from sqlalchemy import CursorResult, delete, event, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import cloudevents, events
 from .clock import Clock
 from .db import is_postgres
-from .metrics import OUTBOX_BACKLOG, OUTBOX_PUBLISHED
-from .models import OutboxEvent
+from .metrics import BROKER_DATA_LOST, OUTBOX_BACKLOG, OUTBOX_PUBLISHED, OUTBOX_REPUBLISHED
+from .models import OutboxEvent, OutboxPartitionMark, OutboxRelayState
+from .topics import BrokerView
 
 log = structlog.get_logger("cms.outbox")
 
@@ -56,7 +59,26 @@ def publish(
         attempts=0,
     )
     db_session.add(row)
+    db_session.info[_PUBLISHED] = True
     return row
+
+
+# The relays of this process, woken when a transaction that published commits: an event goes out as soon as it
+# exists rather than at the next poll (the poll stays, for events written by another process or a lost wake-up).
+_PUBLISHED = "cms_outbox_published"
+_RELAYS: weakref.WeakSet[OutboxRelay] = weakref.WeakSet()
+
+
+@event.listens_for(Session, "after_commit")
+def _wake_relays(session: Session) -> None:
+    if session.info.pop(_PUBLISHED, False):
+        for relay in list(_RELAYS):
+            relay.wake()
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget_published(session: Session) -> None:
+    session.info.pop(_PUBLISHED, None)
 
 
 def envelope_of(row: OutboxEvent) -> cloudevents.Envelope:
@@ -79,9 +101,10 @@ _RELAY_LOCK_KEY = 0x434D534F5554  # "CMSOUT"
 
 
 def replay(sessions: sessionmaker, *, since: dt.datetime, topic: str | None = None) -> int:
-    """Send again every event recorded since `since` (e.g. after a broker lost its data): the rows are kept after
-    publishing, so they are marked unpublished and the relay re-sends them in order. Consumers deduplicate on the
-    CloudEvents id, so an event the broker did keep has no second effect. Returns how many rows were re-queued."""
+    """Send again every event recorded since `since` (an operator's tool: the relay re-publishes on its own when
+    it notices a broker lost data, see OutboxRelay). The rows are kept after publishing, so they are marked
+    unpublished and the relay re-sends them in order. Consumers deduplicate on the CloudEvents id, so an event the
+    broker did keep has no second effect. Returns how many rows were re-queued."""
     with sessions.begin() as s:
         q = update(OutboxEvent).where(
             OutboxEvent.created_at >= since, OutboxEvent.published_at.is_not(None)
@@ -92,7 +115,14 @@ def replay(sessions: sessionmaker, *, since: dt.datetime, topic: str | None = No
 
 
 class OutboxRelay:
-    """Publishes unpublished outbox rows in order, then marks them. Runs as a thread in the service."""
+    """Publishes unpublished outbox rows in order, then marks them. Runs as a thread in the service.
+
+    It also notices a broker that lost what it was given (restarted empty, replaced, a topic recreated): every row
+    is marked with the relay's broker epoch, and each partition with the last offset the broker acknowledged, the
+    topic's id and the cluster's. When the cluster or a topic's id differs, a partition ends before that offset, or
+    an acknowledgement comes back at or below it, the rows of the epoch are queued again, the epoch moves on, and
+    the relay says so at error level and in cms_broker_data_lost_total. Consumers skip the events they already
+    processed by id."""
 
     def __init__(
         self,
@@ -104,6 +134,9 @@ class OutboxRelay:
         poll_interval: float = 0.2,
         batch_size: int = 500,
         send_timeout: float = 30.0,
+        broker: BrokerView | None = None,
+        check_interval: float = 5.0,
+        own_topics: tuple[str, ...] = (),
     ):
         self._service = service
         self._sessions = sessions
@@ -113,26 +146,44 @@ class OutboxRelay:
         self._poll = poll_interval
         self._batch = batch_size
         self._send_timeout = send_timeout
+        # Without a broker view only acknowledgements below a mark reveal a loss.
+        self._broker = broker
+        self._check_interval = check_interval
+        self._checked_at = float("-inf")
+        # The topics this service publishes: created (or repaired) with their declared partitions.
+        self._own_topics = own_topics
+        self._known: dict[str, Any] = {}  # topic -> TopicInfo at the last check
+        self._cluster_id = ""
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._tracer = trace.get_tracer("cms.outbox")
 
     def start(self) -> None:
+        _RELAYS.add(self)
         self._thread = threading.Thread(
             target=self._run, name=f"{self._service}-outbox", daemon=True
         )
         self._thread.start()
 
+    def wake(self) -> None:
+        self._wake.set()
+
     def stop(self, timeout: float = 10.0) -> None:
+        _RELAYS.discard(self)
         self._stop.set()
+        self._wake.set()
         if self._thread:
             self._thread.join(timeout)
         if self._producer is not None:
             self._producer.close(timeout=5)
+        if self._broker is not None:
+            self._broker.close()
 
     def _run(self) -> None:
         backoff = self._poll
         while not self._stop.is_set():
+            self._wake.clear()
             try:
                 sent = self.relay_once()
                 backoff = self._poll
@@ -143,8 +194,11 @@ class OutboxRelay:
                     "outbox relay pass failed; will retry", error=str(exc), retry_in=backoff
                 )
                 self._reset_producer()
+                self._checked_at = float("-inf")  # look at the broker again before the next send
                 backoff = min(backoff * 2, 10.0)
-            self._stop.wait(backoff)
+                self._stop.wait(backoff)
+                continue
+            self._wake.wait(backoff)
 
     def _reset_producer(self) -> None:
         if self._producer is not None:
@@ -154,16 +208,23 @@ class OutboxRelay:
                 pass
         self._producer = None
 
+    def _locked(self, s: Session) -> bool:
+        """Whether this relay may work on the outbox now (one relay per database at a time)."""
+        return not is_postgres(s.get_bind()) or bool(
+            s.execute(text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _RELAY_LOCK_KEY}).scalar()
+        )
+
     def relay_once(self) -> int:
-        """One pass: claim, send, wait for acks, mark. Returns how many events were published."""
+        """One pass: look at the broker when due, then claim, send, wait for acks, mark. Returns how many events
+        were published."""
+        if self._broker is not None and (
+            self._producer is None or time.monotonic() - self._checked_at >= self._check_interval
+        ):
+            self._check_broker()
         with self._sessions.begin() as s:
-            if (
-                is_postgres(s.get_bind())
-                and not s.execute(
-                    text("SELECT pg_try_advisory_xact_lock(:k)"), {"k": _RELAY_LOCK_KEY}
-                ).scalar()
-            ):
+            if not self._locked(s):
                 return 0
+            state = self._state(s)
             rows = s.scalars(
                 select(OutboxEvent)
                 .where(OutboxEvent.published_at.is_(None))
@@ -200,12 +261,124 @@ class OutboxRelay:
                     )
                 row.attempts += 1
             self._producer.flush(timeout=self._send_timeout)
-            for f in futures:
-                f.get(
-                    timeout=self._send_timeout
-                )  # raises if the broker refused: the transaction rolls back
+            # Raises if the broker refused: the transaction rolls back and the rows wait for the next pass.
+            acked = [f.get(timeout=self._send_timeout) for f in futures]
+            if self._went_backwards(s, acked):
+                self._requeue(s, state, "offsets went backwards")
             now = self._clock.now()
             for row in rows:
                 row.published_at = now
+                row.broker_epoch = state.epoch
+            self._mark(s, acked, state.epoch, now)
             OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))
             return len(rows)
+
+    def _check_broker(self) -> None:
+        """Requeue, in a transaction of its own (so that a failed send does not undo it), what a broker that lost
+        data no longer has."""
+        assert self._broker is not None
+        if self._producer is None and self._own_topics:
+            self._broker.ensure(self._own_topics, repair=True)
+        with self._sessions.begin() as s:
+            if not self._locked(s):
+                return
+            reason = self._broker_lost(s)
+            if reason:
+                self._requeue(s, self._state(s), reason)
+        self._checked_at = time.monotonic()
+
+    def _state(self, s: Session) -> OutboxRelayState:
+        state = s.get(OutboxRelayState, 1)
+        if state is None:
+            state = OutboxRelayState(id=1, epoch=1, changed_at=self._clock.now(), reason="")
+            s.add(state)
+            s.flush()
+        return state
+
+    def _broker_lost(self, s: Session) -> str | None:
+        """Why the broker no longer holds what this relay gave it, or None."""
+        assert self._broker is not None
+        marks = s.scalars(select(OutboxPartitionMark)).all()
+        topics = {m.topic for m in marks} | set(self._own_topics)
+        self._cluster_id = self._broker.cluster_id()
+        self._known = self._broker.describe(topics)
+        if not marks:
+            return None
+        ends = self._broker.end_offsets(
+            (m.topic, m.partition)
+            for m in marks
+            if m.topic in self._known and m.partition < self._known[m.topic].partitions
+        )
+        for m in marks:
+            info = self._known.get(m.topic)
+            if m.cluster_id and self._cluster_id and m.cluster_id != self._cluster_id:
+                return "cluster changed"
+            if info is None or m.partition >= info.partitions:
+                return "topic missing"
+            if m.topic_id and info.topic_id and m.topic_id != info.topic_id:
+                return "topic recreated"
+            if not m.topic_id:
+                m.topic_id = info.topic_id  # published before the topic was first described
+            if ends.get((m.topic, m.partition), 0) <= m.last_offset:
+                return "offsets went backwards"
+        return None
+
+    def _went_backwards(self, s: Session, acked: list[Any]) -> bool:
+        lowest: dict[tuple[str, int], int] = {}
+        for meta in acked:
+            key = (meta.topic, meta.partition)
+            lowest[key] = min(lowest.get(key, meta.offset), meta.offset)
+        for (topic, partition), offset in lowest.items():
+            mark = s.get(OutboxPartitionMark, (topic, partition))
+            if mark is not None and offset <= mark.last_offset:
+                return True
+        return False
+
+    def _requeue(self, s: Session, state: OutboxRelayState, reason: str) -> None:
+        """Queue again what the lost broker had (every row published in this epoch); the rows being sent now are
+        not yet marked, so they are not among them."""
+        count = cast(
+            CursorResult,
+            s.execute(
+                update(OutboxEvent)
+                .where(
+                    OutboxEvent.broker_epoch == state.epoch, OutboxEvent.published_at.is_not(None)
+                )
+                .values(published_at=None, broker_epoch=None)
+            ),
+        ).rowcount
+        s.execute(delete(OutboxPartitionMark))
+        state.epoch += 1
+        state.changed_at = self._clock.now()
+        state.reason = reason
+        BROKER_DATA_LOST.labels(self._service, reason).inc()
+        OUTBOX_REPUBLISHED.labels(self._service).inc(count)
+        log.error(
+            "the broker lost events this service published; publishing them again from the outbox",
+            reason=reason,
+            events=count,
+            epoch=state.epoch,
+        )
+        if self._broker is not None and self._own_topics:
+            self._broker.ensure(self._own_topics, repair=True)
+
+    def _mark(self, s: Session, acked: list[Any], epoch: int, now: dt.datetime) -> None:
+        # The lowest offset acknowledged in this pass: a log that ends at or before it has lost the pass. (Not the
+        # highest: a broker may report a partition's end as one past its last batch's first record.)
+        lowest: dict[tuple[str, int], int] = {}
+        for meta in acked:
+            key = (meta.topic, meta.partition)
+            lowest[key] = min(lowest.get(key, meta.offset), meta.offset)
+        for (topic, partition), offset in lowest.items():
+            info = self._known.get(topic)
+            s.merge(
+                OutboxPartitionMark(
+                    topic=topic,
+                    partition=partition,
+                    cluster_id=self._cluster_id,
+                    topic_id=info.topic_id if info is not None else "",
+                    last_offset=offset,
+                    epoch=epoch,
+                    published_at=now,
+                )
+            )

@@ -24,12 +24,15 @@ from .consumer import IdempotentConsumer, Subscription
 from .db import make_engine, make_sessionmaker
 from .identity import IdentityVerifier, TokenDirectory
 from .logs import configure_logging
-from .metrics import serve_metrics
+from .metrics import CONSUMER_HEALTHY, CONSUMER_SECONDS_SINCE_PROGRESS, serve_metrics
 from .migrations import upgrade
 from .outbox import OutboxRelay
 from .server import GrpcServer, ServiceRegistration
 from .settings import ServiceSettings
 from .telemetry import configure_tracing
+from .topics import BrokerView, ensure_topics
+
+__all__ = ["CmsService", "ensure_topics", "kafka_producer_factory", "main"]
 
 log = structlog.get_logger("cms.service")
 
@@ -44,6 +47,7 @@ def kafka_producer_factory(bootstrap: str, client_id: str) -> Callable[[], Any]:
             client_id=client_id,
             acks="all",
             enable_idempotence=True,
+            allow_auto_create_topics=False,
             linger_ms=5,
             batch_size=256 * 1024,
             max_request_size=4 * 1024 * 1024,
@@ -52,28 +56,6 @@ def kafka_producer_factory(bootstrap: str, client_id: str) -> Callable[[], Any]:
         )
 
     return make
-
-
-def ensure_topics(bootstrap: str, topics: list[str], *, partitions: int = 6) -> None:
-    """Create topics if missing (local runs; on Kubernetes Strimzi KafkaTopic resources own them)."""
-    from kafka import KafkaAdminClient
-    from kafka.admin import NewTopic
-    from kafka.errors import TopicAlreadyExistsError
-
-    admin = KafkaAdminClient(
-        bootstrap_servers=bootstrap, client_id="cms-topic-init", bootstrap_timeout_ms=10_000
-    )
-    try:
-        existing = set(admin.list_topics())
-        for t in topics:
-            if t in existing:
-                continue
-            try:
-                admin.create_topics([NewTopic(t, partitions, 1)])
-            except TopicAlreadyExistsError:
-                pass
-    finally:
-        admin.close()
 
 
 class CmsService(abc.ABC):
@@ -162,6 +144,11 @@ class CmsService(abc.ABC):
                 clock=self.clock,
                 producer_factory=kafka_producer_factory(s.kafka_bootstrap_servers, self.name),
                 poll_interval=s.outbox_poll_interval_seconds,
+                broker=BrokerView(
+                    s.kafka_bootstrap_servers, client_id=f"{self.name}-relay", service=self.name
+                ),
+                check_interval=s.broker_check_interval_seconds,
+                own_topics=self.topics if s.kafka_create_topics else (),
             )
             self.relay.start()
             for sub in self.subscriptions():
@@ -173,14 +160,44 @@ class CmsService(abc.ABC):
                     clock=self.clock,
                     session_timeout_ms=s.consumer_session_timeout_ms,
                     heartbeat_interval_ms=s.consumer_heartbeat_interval_ms,
+                    check_interval=s.broker_check_interval_seconds,
+                    rejoin_after=s.consumer_rejoin_after_seconds,
+                    stall_after=s.consumer_stall_after_seconds,
+                    create_topics=s.kafka_create_topics,
                 )
                 c.start()
                 self.consumers.append(c)
+            if self.consumers:
+                threading.Thread(
+                    target=self._watch_consumers, name=f"{self.name}-readiness", daemon=True
+                ).start()
         else:
             log.warning("no Kafka configured: events wait in the outbox until a broker is set")
         self.server.set_ready(True)
         log.info("service started", port=port)
         return port
+
+    def _watch_consumers(self) -> None:
+        """Readiness follows the consumers: one that makes no progress takes the service out of rotation (and
+        says why once), until it recovers."""
+        ready = True
+        while not self._stopped.wait(1.0):
+            stuck = []
+            for c in self.consumers:
+                healthy = c.healthy()
+                CONSUMER_HEALTHY.labels(self.name, c.group_id).set(1 if healthy else 0)
+                CONSUMER_SECONDS_SINCE_PROGRESS.labels(self.name, c.group_id).set(
+                    c.seconds_since_progress()
+                )
+                if not healthy:
+                    stuck.append(c.group_id)
+            if bool(stuck) == ready and self.server is not None and not self._stopped.is_set():
+                ready = not stuck
+                self.server.set_ready(ready)
+                if stuck:
+                    log.error("consumer makes no progress; service not ready", groups=stuck)
+                else:
+                    log.info("consumers make progress again; service ready")
 
     def stop(self) -> None:
         if self._stopped.is_set():

@@ -41,6 +41,12 @@ class ServiceSettings(BaseSettings):
     consumer_session_timeout_ms: int = 10_000
     consumer_heartbeat_interval_ms: int = 3_000
     outbox_poll_interval_seconds: float = 0.2
+    # How often the relay and each consumer look at the broker for lost data (a restart empty, a replacement).
+    broker_check_interval_seconds: float = Field(default=5.0, gt=0)
+    # A consumer without a group this long leaves and joins again; one making no progress this long (a poll or an
+    # event stuck) makes the service not ready.
+    consumer_rejoin_after_seconds: float = Field(default=30.0, gt=0)
+    consumer_stall_after_seconds: float = Field(default=60.0, gt=0)
     # The issuers whose tokens this service accepts (JSON in the env: a list of cms_platform.identity.TrustedIssuer),
     # e.g. the cluster's ServiceAccount issuer for services and the OIDC provider for staff and clients.
     identity_issuers: tuple[TrustedIssuer, ...] = ()

@@ -1,6 +1,7 @@
 """How a simulated external system (HMRC, CIS/JCP, a CRA) behaves beyond its data (docs/domain/external-systems.md §1.8, §4):
 throttling per calling application, maintenance windows, outages and latency. All configurable and off by default,
-so tests choose what they exercise."""
+so tests choose what they exercise; a gateway whose scenario admin can change them at run time passes `live`
+(cms_simulation.controls), read before each call."""
 
 from __future__ import annotations
 
@@ -8,11 +9,15 @@ import datetime as dt
 import random
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from cms_platform import calls
 from cms_platform.clock import Clock
 from cms_platform.errors import ResourceExhausted, Unavailable
+
+from .controls import Conditions, OutageWindow, latency, refusal, weekend_window
 
 if TYPE_CHECKING:
     from .settings import SimulatorSettings
@@ -45,6 +50,10 @@ class TokenBucket:
             return (1 - tokens) / self.rate
 
 
+# The conditions in force and the outage windows covering a method at an instant.
+Live = Callable[[dt.datetime, str], tuple[Conditions, list[OutageWindow]]]
+
+
 class ExternalSystemBehaviour:
     def __init__(
         self,
@@ -58,19 +67,35 @@ class ExternalSystemBehaviour:
         outage_probability: float = 0.0,
         latency_p50_ms: float = 0.0,
         seed: int | None = None,
+        live: Live | None = None,
     ):
         self._clock = clock
         self._system = system
         self._outage_reason = outage_reason
-        self._bucket = TokenBucket(requests_per_second, burst) if requests_per_second > 0 else None
+        self._burst = burst
+        self._buckets: dict[float, TokenBucket] = {}
+        self._buckets_lock = threading.Lock()
         self._maintenance = maintenance
-        self._outage = outage_probability
-        self._latency = latency_p50_ms / 1000
+        self._static = Conditions(
+            latency_p50=latency_p50_ms / 1000,
+            failure_probability=outage_probability,
+            requests_per_second=requests_per_second,
+        )
+        self._live = live
         self._random = random.Random(seed)
 
-    def admit(self, caller: str) -> None:
-        """Before every enquiry: UNAVAILABLE in a maintenance window or an outage, RESOURCE_EXHAUSTED when
-        throttled (both with the RetryInfo delay), then the simulated network and back-end latency."""
+    def _bucket(self, rate: float) -> TokenBucket:
+        """One bucket per rate: a new limit starts with a full bucket."""
+        with self._buckets_lock:
+            bucket = self._buckets.get(rate)
+            if bucket is None:
+                bucket = self._buckets[rate] = TokenBucket(rate, self._burst)
+            return bucket
+
+    def admit(self, caller: str, method: str | None = None) -> None:
+        """Before every enquiry (`method`: the operation being served unless given): UNAVAILABLE in a
+        maintenance window or an outage, RESOURCE_EXHAUSTED when throttled (both with the RetryInfo delay), then
+        the simulated network and back-end latency."""
         now = self._clock.now()
         for w in self._maintenance:
             if w.start <= now < w.end:
@@ -79,27 +104,57 @@ class ExternalSystemBehaviour:
                     reason="SCHEDULED_MAINTENANCE",
                     retry_after_seconds=(w.end - now).total_seconds(),
                 )
-        if self._outage and self._random.random() < self._outage:
+        conditions = self._static
+        if self._live is not None:
+            conditions, windows = self._live(now, calls.operation() if method is None else method)
+            refused = refusal(windows, now, self._system, self._outage_reason)
+            if refused is not None:
+                raise refused
+        weekend = weekend_window(now) if conditions.weekend_maintenance else None
+        if weekend is not None:
+            raise Unavailable(
+                f"{self._system} is in its weekend maintenance window until {weekend[1].isoformat()}",
+                reason="SCHEDULED_MAINTENANCE",
+                retry_after_seconds=(weekend[1] - now).total_seconds(),
+            )
+        if (
+            conditions.failure_probability
+            and self._random.random() < conditions.failure_probability
+        ):
             raise Unavailable(
                 f"{self._system} did not answer", reason=self._outage_reason, retry_after_seconds=5
             )
-        if self._bucket is not None:
-            wait = self._bucket.take(caller)
+        if conditions.requests_per_second > 0:
+            wait = self._bucket(conditions.requests_per_second).take(caller)
             if wait:
                 raise ResourceExhausted(
                     f"{self._system} throttled the request (too many requests a second)",
                     reason="MESSAGE_THROTTLED_OUT",
                     retry_after_seconds=wait,
                 )
-        if self._latency:
-            # Log-normal around the p50: most calls near it, a long tail (p95 ≈ 6.7 × p50).
-            time.sleep(self._latency * self._random.lognormvariate(0, 1.15))
+        delay = latency(conditions, self._random)
+        left = calls.time_remaining()
+        if left is not None and delay > left - calls.ANSWER_MARGIN_SECONDS:
+            # The gateway gives up on the system when its own caller would: it answers UNAVAILABLE in time rather
+            # than past the deadline.
+            time.sleep(max(0.0, left - calls.ANSWER_MARGIN_SECONDS))
+            raise Unavailable(
+                f"{self._system} did not answer within the call's deadline",
+                reason=self._outage_reason,
+                retry_after_seconds=1,
+            )
+        if delay:
+            time.sleep(delay)  # the simulated network and back end: real time, as a real call takes
 
 
 def behaviour_from(
-    settings: SimulatorSettings, clock: Clock, system: str, outage_reason: str = "SERVER_ERROR"
+    settings: SimulatorSettings,
+    clock: Clock,
+    system: str,
+    outage_reason: str = "SERVER_ERROR",
+    live: Live | None = None,
 ) -> ExternalSystemBehaviour:
-    """The behaviour a gateway's SimulatorSettings describe."""
+    """The behaviour a gateway's SimulatorSettings describe (and, with `live`, what its scenario admin sets)."""
     return ExternalSystemBehaviour(
         clock=clock,
         system=system,
@@ -109,4 +164,5 @@ def behaviour_from(
         outage_probability=settings.outage_probability,
         latency_p50_ms=settings.latency_p50_ms,
         maintenance=tuple(MaintenanceWindow(a, b) for a, b in settings.maintenance_windows),
+        live=live,
     )

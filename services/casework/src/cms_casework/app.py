@@ -81,7 +81,13 @@ class CaseworkService(CmsService):
         super().stop()
 
     def subscriptions(self) -> list[Subscription]:
-        return [feeds.subscription(clock=self.clock, group=self.settings.feed_consumer_group)]
+        return [
+            feeds.subscription(
+                clock=self.clock,
+                group=self.settings.feed_consumer_group,
+                wake=self._feed_changes.wake,
+            )
+        ]
 
     def close_clients(self) -> None:
         self.downstream.close()

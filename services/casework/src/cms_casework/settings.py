@@ -21,8 +21,9 @@ class CaseworkSettings(ServiceSettings):
     # correspondence dispatch) runs at the clock's date this often; a date already done does nothing more.
     # 0 turns the background pass off (RunScheduledWork still runs it on demand).
     scheduler_interval_seconds: float = 3600.0
-    # Changes raised from the gateways' feeds (verified at source) are applied this often after their event is
-    # recorded (the recalculation needs the calculation service, outside the event's transaction). 0 turns it off.
+    # Changes raised from the gateways' feeds (verified at source) are applied as soon as their event is recorded
+    # (the recalculation needs the calculation service, outside the event's transaction), and this often besides:
+    # the safety net for a wake lost in a crash and for a case that could not be applied yet. 0 turns both off.
     feed_apply_interval_seconds: float = 2.0
     # The consumer group reading the gateways' feeds; one per environment sharing a broker.
     feed_consumer_group: str = "casework-feeds"

@@ -195,7 +195,7 @@ def test_surveillance_events_reach_a_consumer_group_exactly_once_across_a_restar
     from cms_platform import cloudevents
     from cms_platform.consumer import IdempotentConsumer, Subscription
     from cms_platform.db import make_engine, make_sessionmaker
-    from cms_platform.models import ProcessedEvent
+    from cms_platform.models import ConsumerPosition, ProcessedEvent
 
     cra, bootstrap = cra_with_broker
     case = f"case-{uuid.uuid4().hex[:8]}"
@@ -213,6 +213,7 @@ def test_surveillance_events_reach_a_consumer_group_exactly_once_across_a_restar
 
     engine = make_engine(database_url("casework-consumer"))
     ProcessedEvent.__table__.create(engine)
+    ConsumerPosition.__table__.create(engine)
     with engine.begin() as c:
         c.execute(
             text(

@@ -43,7 +43,7 @@ class DwpGatewayService(CmsService):
         self.deduction_parameters = DeductionParameters(
             universal_credit_deductions_with_earnings=settings.universal_credit_deductions_with_earnings
         )
-        self.cis, self.jcp = simulated_dwp(
+        self.cis, self.jcp, self.simulation = simulated_dwp(
             settings, clock=self.clock, sessions=self.sessions, params=self.deduction_parameters
         )
 
@@ -70,7 +70,11 @@ class DwpGatewayService(CmsService):
                     ].full_name,
                     dwp_scenario_service_pb2_grpc.add_DwpScenarioServiceServicer_to_server,
                     DwpScenarioServicer(
-                        cis=self.cis, jcp=self.jcp, sessions=self.sessions, clock=self.clock
+                        cis=self.cis,
+                        jcp=self.jcp,
+                        controls=self.simulation,
+                        sessions=self.sessions,
+                        clock=self.clock,
                     ),
                 )
             )

@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from google.protobuf import descriptor_pb2 as google_dot_protobuf_dot_descriptor__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!cms/common/v1/event_options.proto\x12\rcms.common.v1\x1a google/protobuf/descriptor.proto:3\n\x0b\x65vent_topic\x12\x1c.google.protobuf.FileOptions\x18\xb4\x87\x03 \x01(\t:4\n\x0c\x65vent_source\x12\x1c.google.protobuf.FileOptions\x18\xb5\x87\x03 \x01(\t:5\n\nevent_type\x12\x1f.google.protobuf.MessageOptions\x18\xb4\x87\x03 \x01(\tb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n!cms/common/v1/event_options.proto\x12\rcms.common.v1\x1a google/protobuf/descriptor.proto:3\n\x0b\x65vent_topic\x12\x1c.google.protobuf.FileOptions\x18\xb4\x87\x03 \x01(\t:4\n\x0c\x65vent_source\x12\x1c.google.protobuf.FileOptions\x18\xb5\x87\x03 \x01(\t:>\n\x16\x65vent_topic_partitions\x12\x1c.google.protobuf.FileOptions\x18\xb6\x87\x03 \x01(\x05:5\n\nevent_type\x12\x1f.google.protobuf.MessageOptions\x18\xb4\x87\x03 \x01(\tb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)

@@ -12,10 +12,16 @@ DESCRIPTOR: _descriptor.FileDescriptor
 
 EVENT_TOPIC_FIELD_NUMBER: _builtins.int
 EVENT_SOURCE_FIELD_NUMBER: _builtins.int
+EVENT_TOPIC_PARTITIONS_FIELD_NUMBER: _builtins.int
 EVENT_TYPE_FIELD_NUMBER: _builtins.int
 event_topic: _extension_dict._ExtensionFieldDescriptor[_descriptor_pb2.FileOptions, _builtins.str]
 """The Kafka topic every event message in the file is published to."""
 event_source: _extension_dict._ExtensionFieldDescriptor[_descriptor_pb2.FileOptions, _builtins.str]
 """The CloudEvents `source` of the file's events."""
+event_topic_partitions: _extension_dict._ExtensionFieldDescriptor[_descriptor_pb2.FileOptions, _builtins.int]
+"""How many partitions the topic has. Services create it with this count (never leaving it to a broker's
+auto-creation, whose default would move keys to other partitions and break their order), and the cluster's
+topic definitions (deploy/platform/kafka-topics.yaml) must agree.
+"""
 event_type: _extension_dict._ExtensionFieldDescriptor[_descriptor_pb2.MessageOptions, _builtins.str]
 """The CloudEvents `type`: reverse DNS, then the aggregate, the past-tense fact and the version."""

@@ -3,7 +3,8 @@
 One module-level handler per event message (HANDLERS), each run in the transaction in which the platform's idempotent
 consumer records the event for the group; a change raised from a feed also carries the event's CloudEvents id
 (unique per case), so a redelivered event raises nothing twice. Changes from HMRC and CIS arrive verified at source
-(interface evidence); they are applied afterwards (feeds.service), since applying needs the calculation service."""
+(interface evidence); they are applied afterwards (feeds.service), since applying needs the calculation service: the
+applier is woken as the event's transaction commits (never for one that rolls back, which raised nothing)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from google.protobuf.message import Message
+from sqlalchemy.event import listen
 from sqlalchemy.orm import Session
 
 from cms.casework.v1 import casework_service_pb2 as api
@@ -35,6 +37,8 @@ from ..service_requests import service as srs
 from .service import FEEDS
 
 GROUP = "casework-feeds"
+# Session.info key: the handler raised a change the feed applier applies (one verified at source).
+_TO_APPLY = "casework.feeds.to_apply"
 _BENEFIT_CHANGE = {
     dwp_ev.BENEFIT_CHANGE_KIND_AWARD_STARTED: pb.BENEFIT_CHANGE_STARTED,
     dwp_ev.BENEFIT_CHANGE_KIND_AWARD_ENDED: pb.BENEFIT_CHANGE_ENDED,
@@ -66,7 +70,7 @@ def _report(
 ) -> None:
     if changes.raised_from(db, case_id=case.name.removeprefix("cases/"), source_event_id=env.id):
         return
-    changes.report(
+    raised = changes.report(
         db,
         request=api.ReportChangeOfCircumstancesRequest(
             parent=case.name, change_of_circumstances=change
@@ -75,6 +79,8 @@ def _report(
         clock=clock,
         source_event_id=env.id,
     )
+    if raised.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_VERIFIED:  # not one held for a team leader
+        db.info[_TO_APPLY] = True
 
 
 def _sr(
@@ -362,8 +368,11 @@ HANDLERS: dict[type[Message], Callable[..., None]] = {
 }
 
 
-def _as_feed(handler: Callable[..., None], clock: Clock) -> Handler:
-    """The handler run as the feeds' own caller and operation (what it reports is audited under them)."""
+def _as_feed(
+    handler: Callable[..., None], clock: Clock, wake: Callable[[], None] | None
+) -> Handler:
+    """The handler run as the feeds' own caller and operation (what it reports is audited under them); when it
+    raised a change to apply, `wake` is called once the consumer's transaction has committed."""
 
     @functools.wraps(handler)
     def run(db: Session, event: Any, env: cloudevents.Envelope) -> None:
@@ -373,11 +382,17 @@ def _as_feed(handler: Callable[..., None], clock: Clock) -> Handler:
                 handler(db, event, env, clock=clock)
         finally:
             reset_caller(token)
+        if wake is not None and db.info.pop(_TO_APPLY, False):
+            listen(db, "after_commit", lambda _session: wake(), once=True)
 
     return run
 
 
-def subscription(*, clock: Clock, group: str = GROUP) -> Subscription:
+def subscription(
+    *, clock: Clock, group: str = GROUP, wake: Callable[[], None] | None = None
+) -> Subscription:
+    """The feeds' consumer; `wake` starts the feed applier (feeds.service.Applier.wake)."""
     return Subscription(
-        group_id=group, handlers={cls: _as_feed(fn, clock) for cls, fn in HANDLERS.items()}
+        group_id=group,
+        handlers={cls: _as_feed(fn, clock, wake) for cls, fn in HANDLERS.items()},
     )

@@ -118,6 +118,23 @@ def send_update(
     return response
 
 
+def broadcast_personal_details(
+    db: Session, *, nino: str, change: ev.PersonalDetailsChanged, clock: Clock
+) -> int:
+    """A change CIS recorded to a person's details (`change`: its kinds, date and new values) to every active
+    interest on them, as PersonalDetailsChanged. Returns how many events were written."""
+    sent = 0
+    for interest in service.active(db, nino=nino):
+        event = ev.PersonalDetailsChanged()
+        event.CopyFrom(change)
+        event.interest_id, event.case_id = interest.interest_id, interest.case_id
+        event.role, event.person_id, event.nino = interest.role, interest.person_id, nino
+        event.change_time.FromDatetime(clock.now())
+        _publish(db, clock, interest, event)
+        sent += 1
+    return sent
+
+
 def _publish(
     db: Session,
     clock: Clock,

@@ -1,25 +1,30 @@
 """CIS and Jobcentre Plus simulated over the shared synthetic population: SimulatedCis and SimulatedJcp implement the
 DWP port (port.py), converting the population's people and awards to the port's types, with what scenarios and Send
 Update changed laid over them (overlay.py). Every enquiry is admitted by the simulated systems' behaviour
-(cms_simulation.behaviour: maintenance windows, outages, throttling per caller, latency), as a real call could be
-refused."""
+(cms_simulation.behaviour: maintenance windows, outages, throttling per caller, latency, as the scenario admin's
+settings and outage windows have them now: controls.py), as a real call could be refused."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
+import random
 import re
 import uuid
 
 from sqlalchemy.orm import sessionmaker
 
+from cms.dwp.v1 import dwp_scenario_service_pb2 as api
 from cms_platform.clock import Clock
 from cms_platform.identifiers import normalise_nino
 from cms_platform.identity import current_caller
 from cms_simulation.behaviour import ExternalSystemBehaviour, behaviour_from
+from cms_simulation.controls import next_batch, seconds_of
 from cms_simulation.population import Population, ids
 from cms_simulation.population import model as sim
 
+from ..deductions import convert as deduction_convert
 from ..deductions import rules
 from ..port import (
     Address,
@@ -46,6 +51,8 @@ from ..port import (
     UpdateOutcome,
 )
 from . import decision_maker
+from .controls import DwpControls, batch_times, chance, initial, initial_conditions
+from .convert import upserted_person
 from .overlay import Overlay
 from .settings import SimulatedDwpGatewaySettings
 
@@ -53,6 +60,8 @@ _NOISE = re.compile(r"[\s\-'’]")
 _SEX = {"M": Sex.MALE, "F": Sex.FEMALE}
 # Who decides automated and interface instructions.
 JCP = "JCP Deduction Decision Making Unit"
+# The rules a partial match fails on at random (CIS's, and the postcode when one is given).
+MATCH_RULES = ("SURNAME", "FORENAME_INITIAL", "DATE_OF_BIRTH", "POSTCODE")
 
 
 def _norm(text: str) -> str:
@@ -164,32 +173,44 @@ class SimulatedCis:
         population: Population,
         overlay: Overlay,
         behaviour: ExternalSystemBehaviour,
+        controls: DwpControls,
     ):
         self._population = population
         self._overlay = overlay
         self._behaviour = behaviour
+        self._controls = controls
+        self._random = random.Random()
 
     def admit(self) -> None:
         caller = current_caller()
         self._behaviour.admit(caller.subject if caller else "")
 
     def person(self, nino: str) -> PersonRecord | None:
-        """The person with their awards as CIS holds them now: scenario awards replace generated ones of the same id."""
-        held = self._population.person(normalise_nino(nino))
-        if held is None:
-            return None
-        moved = self._overlay.address(held.nino)
-        stored = self._overlay.awards(held.nino)
-        if not stored:
-            return record_of(held, address=moved)
-        by_id = {a.award_id: award_of(a) for a in held.benefit_awards} | {
-            a.award_id: a for a in stored
+        """The person as CIS holds them now: an upserted record replaces the generated one, scenario awards replace
+        generated ones of the same id, and an address Send Update changed replaces the one held."""
+        return self._held(nino)[0]
+
+    def scenario(self, nino: str) -> api.PersonScenario | None:
+        """The scenario flags an upsert gave the person (None: none)."""
+        return self._held(nino)[1]
+
+    def _held(self, nino: str) -> tuple[PersonRecord | None, api.PersonScenario | None]:
+        nino = normalise_nino(nino)
+        changes = self._overlay.changes(nino)
+        held = self._population.person(nino)
+        if held is None and changes.person is None:
+            return None, None
+        by_id = {a.award_id: award_of(a) for a in (held.benefit_awards if held else ())} | {
+            a.award_id: a for a in changes.awards
         }
-        return record_of(
-            held,
-            address=moved,
-            awards=tuple(sorted(by_id.values(), key=lambda a: a.start_date)),
-        )
+        awards = tuple(sorted(by_id.values(), key=lambda a: a.start_date))
+        if changes.person is not None:
+            record, scenario = changes.person
+            return upserted_person(
+                record, person_id=person_id, address=changes.address, awards=awards
+            ), scenario
+        assert held is not None
+        return record_of(held, address=changes.address, awards=awards), None
 
     def child(self, crn: str) -> tuple[PersonRecord, Child] | None:
         found = self._population.child(normalise_nino(crn))
@@ -199,7 +220,7 @@ class SimulatedCis:
         return record_of(parent), child_of(child)
 
     def verify_nino(self, query: NinoQuery) -> NinoVerification:
-        held = self.person(query.nino)
+        held, scenario = self._held(query.nino)
         if held is None:
             return NinoVerification(found=False)
         failed = cis_failed_rules(
@@ -212,6 +233,10 @@ class SimulatedCis:
         )
         if query.postcode and _norm(query.postcode) != _norm(held.address.postcode):
             failed.append("POSTCODE")
+        failed += [r for r in (scenario.failed_match_rules if scenario else ()) if r not in failed]
+        if chance(self._controls.settings().partial_match_basis_points, self._random):
+            rules_left = [r for r in MATCH_RULES[:3] if r not in failed]
+            failed += [self._random.choice(rules_left)] if rules_left else []
         return NinoVerification(True, tuple(failed), held.nino, held.person_id, held)
 
     def verify_child(self, query: ChildQuery) -> ChildVerification:
@@ -285,12 +310,12 @@ class SimulatedJcp:
         cis: SimulatedCis,
         behaviour: ExternalSystemBehaviour,
         *,
-        decision_delay: dt.timedelta,
+        controls: DwpControls,
         params: rules.DeductionParameters,
     ):
         self._cis = cis
         self._behaviour = behaviour
-        self._delay = decision_delay
+        self._controls = controls
         self._params = params
 
     def admit(self) -> None:
@@ -298,10 +323,39 @@ class SimulatedJcp:
         self._behaviour.admit(caller.subject if caller else "")
 
     def decision_due(self, submitted: dt.datetime) -> dt.datetime:
-        return submitted + self._delay
+        """The first batch run at least the decision delay after submission (settings: controls.py)."""
+        settings = self._controls.settings()
+        return next_batch(
+            submitted + dt.timedelta(seconds=seconds_of(settings.jcp_decision_delay)),
+            batch_times(settings),
+        )
+
+    def held(self, at: dt.datetime) -> bool:
+        """Whether an outage of the whole system holds JCP's batch at `at`."""
+        return bool(self._controls.live(at, "")[1])
 
     def decide(self, instruction: JcpInstruction, *, on: dt.date) -> JcpDecision:
-        """The decision maker's answer on `on`; accepted from the later of `on` and the start asked for."""
+        """The decision maker's answer on `on`; accepted from the later of `on` and the start asked for. A
+        scenario may make JCP reject every instruction for a person."""
+        scenario = self._cis.scenario(instruction.beneficiary_nino)
+        forced = (
+            deduction_convert.rejection_of(scenario.deduction_rejection_reason)
+            if scenario
+            else None
+        )
+        if forced is not None:
+            return JcpDecision(
+                accepted=False,
+                decided_on=on,
+                decided_by=JCP,
+                rejection=forced,
+                detail="rejected by the person's scenario",
+            )
+        settings = self._controls.settings()
+        params = dataclasses.replace(
+            self._params,
+            universal_credit_deductions_with_earnings=settings.universal_credit_deductions_with_earnings,
+        )
         person = self._cis.person(instruction.beneficiary_nino)
         award = (
             next((a for a in person.benefit_awards if a.award_id == instruction.award_id), None)
@@ -320,7 +374,7 @@ class SimulatedJcp:
             weekly_liability_pence=weekly_liability,
             live=award is not None and award.live_on(on),
             suspended=award is not None and award.suspended_on(on),
-            p=self._params,
+            p=params,
         )
         return JcpDecision(
             accepted=outcome.accepted,
@@ -338,19 +392,17 @@ def simulated_dwp(
     clock: Clock,
     sessions: sessionmaker,
     params: rules.DeductionParameters,
-) -> tuple[SimulatedCis, SimulatedJcp]:
-    """CIS and JCP as the settings describe them: over the shared population, refusing calls by one behaviour (so
-    a maintenance window or the throttle covers both), JCP deciding after its batch delay."""
-    behaviour = behaviour_from(settings, clock, "CIS", "SERVICE_UNAVAILABLE")
+) -> tuple[SimulatedCis, SimulatedJcp, DwpControls]:
+    """CIS and JCP as the settings describe them (and the scenario admin's run-time settings and outages, once
+    set): over the shared population, refusing calls by one behaviour (so a maintenance window, an outage or the
+    throttle covers both), JCP deciding after its batch delay."""
+    controls = DwpControls(sessions, initial(settings), initial_conditions(settings))
+    behaviour = behaviour_from(settings, clock, "CIS", "SERVICE_UNAVAILABLE", live=controls.live)
     cis = SimulatedCis(
         Population(size=settings.population_size, seed=settings.population_seed),
         Overlay(sessions, clock),
         behaviour,
+        controls,
     )
-    jcp = SimulatedJcp(
-        cis,
-        behaviour,
-        decision_delay=dt.timedelta(hours=settings.jcp_decision_delay_hours),
-        params=params,
-    )
-    return cis, jcp
+    jcp = SimulatedJcp(cis, behaviour, controls=controls, params=params)
+    return cis, jcp, controls

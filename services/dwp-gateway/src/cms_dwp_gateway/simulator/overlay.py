@@ -1,5 +1,6 @@
-"""What has changed on the simulated CIS since the population was generated: awards started or changed by scenarios
-and addresses changed by Send Update, stored as JSON and read on every lookup (so replicas stay consistent)."""
+"""What has changed on the simulated CIS since the population was generated: people upserted by scenarios, awards
+started or changed by scenarios and addresses changed by Send Update, stored as JSON or protobuf and read on every
+lookup (so replicas stay consistent)."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ import dataclasses
 import datetime as dt
 import enum
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from cms.dwp.v1 import dwp_scenario_service_pb2 as api
+from cms.dwp.v1 import resources_pb2 as pb
 from cms_platform import conflicts
 from cms_platform.clock import Clock
 from cms_platform.errors import Conflict
@@ -25,7 +29,7 @@ from ..port import (
     PaymentFrequency,
     PaymentSuspension,
 )
-from .models import AddressRecord, AwardRecord
+from .models import AddressRecord, AwardRecord, PersonOverride
 
 # -- awards as JSON (the simulator's own storage format) -----------------------------------------------------------
 
@@ -149,6 +153,38 @@ def store_address(db: Session, nino: str, address: Address, clock: Clock) -> Non
         row.address, row.updated_at = stored, clock.now()
 
 
+def stored_person(db: Session, nino: str) -> tuple[pb.PersonRecord, api.PersonScenario] | None:
+    row = db.get(PersonOverride, nino)
+    if row is None:
+        return None
+    return pb.PersonRecord.FromString(row.record), api.PersonScenario.FromString(row.scenario)
+
+
+def store_person(
+    db: Session, nino: str, record: pb.PersonRecord, scenario: api.PersonScenario, clock: Clock
+) -> None:
+    """The upserted record replaces the person's whole record, an address Send Update changed included."""
+    data = record.SerializeToString(deterministic=True)
+    flags = scenario.SerializeToString(deterministic=True)
+    row = db.get(PersonOverride, nino)
+    if row is None:
+        db.add(PersonOverride(nino=nino, record=data, scenario=flags, updated_at=clock.now()))
+    else:
+        row.record, row.scenario, row.updated_at = data, flags, clock.now()
+    moved = db.get(AddressRecord, nino)
+    if moved is not None:
+        db.delete(moved)
+
+
+@dataclass(frozen=True)
+class Changes:
+    """Everything stored over one person's generated record."""
+
+    person: tuple[pb.PersonRecord, api.PersonScenario] | None
+    address: Address | None
+    awards: list[BenefitAward]
+
+
 # -- for the adapter, in transactions of its own -------------------------------------------------------------------
 
 
@@ -157,6 +193,10 @@ class Overlay:
 
     def __init__(self, sessions: sessionmaker, clock: Clock):
         self._sessions, self._clock = sessions, clock
+
+    def changes(self, nino: str) -> Changes:
+        with self._sessions() as s:
+            return Changes(stored_person(s, nino), address_of(s, nino), awards_of(s, nino))
 
     def awards(self, nino: str) -> list[BenefitAward]:
         with self._sessions() as s:

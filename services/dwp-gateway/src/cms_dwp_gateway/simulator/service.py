@@ -1,6 +1,7 @@
-"""Scripting the simulated systems (tests and demos): start, change, suspend, resume and end benefit awards on CIS,
-each stored over the generated award and broadcast to interested cases in the same transaction, as a change inside
-CIS would be; and run Jobcentre Plus's decisions, one deduction at a time or as its batch window would."""
+"""Scripting the simulated systems (tests and demos): upsert people and start, change, suspend, resume and end
+benefit awards on CIS, each stored over the generated record and broadcast to interested cases in the same
+transaction, as a change inside CIS would be; and run Jobcentre Plus's decisions, one deduction at a time or as its
+batch window would (held while an outage of the whole system runs)."""
 
 from __future__ import annotations
 
@@ -9,19 +10,37 @@ import datetime as dt
 
 from sqlalchemy.orm import Session
 
+from cms.common.v1 import types_pb2 as common
 from cms.dwp.v1 import dwp_scenario_service_pb2 as api
+from cms.dwp.v1 import events_pb2 as ev
 from cms.dwp.v1 import resources_pb2 as pb
 from cms_platform.clock import Clock
-from cms_platform.errors import FailedPrecondition, InvalidArgument, NotFound, PreconditionViolation
+from cms_platform.convert import address_to_proto, day_of, pb_date, person_name
+from cms_platform.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PreconditionViolation,
+    ViolationCollector,
+)
 from cms_platform.identifiers import normalise_nino, valid_nino
+from cms_simulation.controls import seconds_of
 from cms_simulation.population import ids
 
 from .. import convert as records
+from ..deductions import convert as deductions_convert
 from ..deductions import service as deductions
 from ..interests import flows as broadcasts
-from ..port import AwardChange, BenefitAward, JcpDecision, PaymentSuspension, Rejection
+from ..port import (
+    AwardChange,
+    BenefitAward,
+    JcpDecision,
+    PaymentSuspension,
+    PersonRecord,
+    Rejection,
+)
 from . import convert, overlay
-from .adapter import SimulatedCis, SimulatedJcp
+from .adapter import MATCH_RULES, SimulatedCis, SimulatedJcp, person_id
 
 
 def _refuse(reason: str, award: BenefitAward, description: str) -> FailedPrecondition:
@@ -225,8 +244,142 @@ def decide_pending(
 
 
 def run_due(db: Session, *, jcp: SimulatedJcp, clock: Clock, ignore_delays: bool) -> list[str]:
-    """JCP's batch window: decide every pending automated/interface instruction that is due."""
+    """JCP's batch window: decide every pending automated/interface instruction that is due, unless an outage of the
+    whole system holds them until it ends."""
+    if jcp.held(clock.now()):
+        return []
     decided = deductions.due_for_jcp(db, now=clock.now(), ignore_delays=ignore_delays)
     for deduction_id in decided:
         decide_pending(db, deduction_id=deduction_id, jcp=jcp, clock=clock)
     return decided
+
+
+# -- people --------------------------------------------------------------------------------------------------------
+
+_RELATIONSHIPS = (pb.RELATIONSHIP_TYPE_PARTNER, pb.RELATIONSHIP_TYPE_CHILD)
+
+
+def _check_person(
+    p: pb.PersonRecord, scenario: api.PersonScenario, today: dt.date, v: ViolationCollector
+) -> None:
+    records.check_nino(p.nino, "person.nino", v)
+    if p.child_reference_number:
+        v.add(
+            "person.child_reference_number",
+            "a child is recorded through a CHILD relationship of the parent who claims for them",
+        )
+    dob = day_of(p.date_of_birth)
+    if dob is not None and dob > today:
+        v.add("person.date_of_birth", "is in the future")
+    if p.HasField("date_of_death"):
+        died = day_of(p.date_of_death)
+        if died is not None and dob is not None and died < dob:
+            v.add("person.date_of_death", "is before the date of birth")
+    if not p.addresses:
+        v.add("person.addresses", "CIS holds an address for everyone: give the current one first")
+    for i, r in enumerate(p.relationships):
+        path = f"person.relationships[{i}]"
+        if r.type not in _RELATIONSHIPS:
+            v.add(f"{path}.type", "choose PARTNER or CHILD (a child's PARENT link comes from it)")
+        elif r.type == pb.RELATIONSHIP_TYPE_PARTNER:
+            records.check_nino(r.related_nino, f"{path}.related_nino", v)
+            if normalise_nino(r.related_nino) == normalise_nino(p.nino):
+                v.add(f"{path}.related_nino", "is the person's own NINO")
+        else:
+            records.check_nino(
+                r.related_child_reference_number, f"{path}.related_child_reference_number", v
+            )
+            if not (r.related_name.forenames and r.related_name.surname):
+                v.add(f"{path}.related_name", "a child's forenames and surname are required")
+            if day_of(r.related_date_of_birth) is None:
+                v.add(f"{path}.related_date_of_birth", "a child's date of birth is required")
+    if sum(r.type == pb.RELATIONSHIP_TYPE_PARTNER for r in p.relationships) > 1:
+        v.add("person.relationships", "at most one PARTNER link")
+    if seconds_of(scenario.stale_lag) < 0:
+        v.add("scenario.stale_lag", "must not be negative")
+    for i, rule in enumerate(scenario.failed_match_rules):
+        if rule not in MATCH_RULES:
+            v.add(f"scenario.failed_match_rules[{i}]", f"choose one of {', '.join(MATCH_RULES)}")
+    if scenario.deduction_rejection_reason and (
+        deductions_convert.rejection_of(scenario.deduction_rejection_reason) is None
+    ):
+        v.add("scenario.deduction_rejection_reason", "is not a rejection reason")
+
+
+def _details_changed(
+    before: PersonRecord, after: PersonRecord, today: dt.date
+) -> ev.PersonalDetailsChanged | None:
+    """What a personal-details broadcast reports between two versions of a record (None: nothing it covers)."""
+    change = ev.PersonalDetailsChanged(effective_date=pb_date(today))
+    if before.address != after.address:
+        change.change_kinds.append(ev.PERSONAL_DETAILS_CHANGE_KIND_ADDRESS)
+        change.address.CopyFrom(
+            pb.PersonAddress(
+                address=address_to_proto(after.address),
+                type=pb.ADDRESS_TYPE_RESIDENTIAL,
+                period=common.DateRange(start_date=pb_date(today)),
+            )
+        )
+    if (before.title, before.forenames, before.surname) != (
+        after.title,
+        after.forenames,
+        after.surname,
+    ):
+        change.change_kinds.append(ev.PERSONAL_DETAILS_CHANGE_KIND_NAME)
+        change.name.CopyFrom(person_name(after.forenames, after.surname, after.title))
+    if after.date_of_death is not None and after.date_of_death != before.date_of_death:
+        change.change_kinds.append(ev.PERSONAL_DETAILS_CHANGE_KIND_DEATH)
+        change.date_of_death.CopyFrom(pb_date(after.date_of_death))
+    known = {c.child_reference_number for c in before.children}
+    new_child = next((c for c in after.children if c.child_reference_number not in known), None)
+    if after.partner_nino and after.partner_nino != before.partner_nino:
+        change.change_kinds.append(ev.PERSONAL_DETAILS_CHANGE_KIND_RELATIONSHIP)
+        change.relationship.CopyFrom(
+            pb.Relationship(type=pb.RELATIONSHIP_TYPE_PARTNER, related_nino=after.partner_nino)
+        )
+    elif new_child is not None:
+        change.change_kinds.append(ev.PERSONAL_DETAILS_CHANGE_KIND_RELATIONSHIP)
+        change.relationship.CopyFrom(
+            pb.Relationship(
+                type=pb.RELATIONSHIP_TYPE_CHILD,
+                related_child_reference_number=new_child.child_reference_number,
+                related_name=person_name(new_child.forenames, new_child.surname),
+                related_date_of_birth=pb_date(new_child.date_of_birth),
+            )
+        )
+    return change if change.change_kinds else None
+
+
+def upsert_person(
+    db: Session, *, request: api.UpsertPersonRequest, cis: SimulatedCis, clock: Clock
+) -> pb.PersonRecord:
+    """Creates or replaces the person's CIS record over the population's; what changed for a person CIS already held
+    is broadcast to their active interests (PersonalDetailsChanged)."""
+    v = ViolationCollector()
+    _check_person(request.person, request.scenario, clock.today(), v)
+    v.raise_if_any()
+    record = pb.PersonRecord()
+    record.CopyFrom(request.person)
+    for name in ("person_id", "create_time", "update_time"):  # OUTPUT_ONLY: ignored
+        record.ClearField(name)
+    record.nino = normalise_nino(record.nino)
+    for r in record.relationships:
+        r.related_nino = normalise_nino(r.related_nino) if r.related_nino else ""
+        r.related_child_reference_number = (
+            normalise_nino(r.related_child_reference_number)
+            if r.related_child_reference_number
+            else ""
+        )
+    before = cis.person(record.nino)
+    overlay.store_person(db, record.nino, record, request.scenario, clock)
+    after = convert.upserted_person(
+        record,
+        person_id=person_id,
+        address=None,
+        awards=before.benefit_awards if before else (),
+    )
+    if before is not None:
+        change = _details_changed(before, after, clock.today())
+        if change is not None:
+            broadcasts.broadcast_personal_details(db, nino=record.nino, change=change, clock=clock)
+    return records.person_record(after)

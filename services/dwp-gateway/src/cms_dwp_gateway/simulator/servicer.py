@@ -1,6 +1,6 @@
 """DwpScenarioService, the scenario admin API (tests and demos; off in production settings): script benefit lives on
-the simulated CIS and run the simulated Jobcentre Plus's decisions. The person, settings and outage controls of
-the contract are not served yet (UNIMPLEMENTED)."""
+the simulated CIS and run the simulated Jobcentre Plus's decisions, upsert people, and set the simulation's settings and outage windows, which
+the simulated systems read before each call to the real-system interface (DwpGatewayService)."""
 
 from __future__ import annotations
 
@@ -13,12 +13,19 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cms.dwp.v1 import dwp_scenario_service_pb2 as api
 from cms.dwp.v1 import dwp_scenario_service_pb2_grpc as api_grpc
+from cms.dwp.v1 import dwp_service_pb2
 from cms.dwp.v1 import resources_pb2 as pb
 from cms_platform.clock import Clock
 from cms_platform.idempotency import run_idempotent
 
-from . import convert, service
+from . import controls, convert, service
 from .adapter import SimulatedCis, SimulatedJcp
+from .controls import DwpControls
+
+# What an outage may name: the real-system interface's methods.
+GATEWAY_METHODS = frozenset(
+    dwp_service_pb2.DESCRIPTOR.services_by_name["DwpGatewayService"].methods_by_name
+)
 
 M = TypeVar("M", bound=Message)
 R = TypeVar("R", bound=Message, contravariant=True)
@@ -32,9 +39,16 @@ class _AwardChange(Protocol[R]):
 
 class DwpScenarioServicer(api_grpc.DwpScenarioServiceServicer):
     def __init__(
-        self, *, cis: SimulatedCis, jcp: SimulatedJcp, sessions: sessionmaker, clock: Clock
+        self,
+        *,
+        cis: SimulatedCis,
+        jcp: SimulatedJcp,
+        controls: DwpControls,
+        sessions: sessionmaker,
+        clock: Clock,
     ):
         self._cis, self._jcp, self._sessions, self._clock = cis, jcp, sessions, clock
+        self._controls = controls
 
     def _once(self, request: Message, response_type: type[M], execute: Callable[[Session], M]) -> M:
         """`execute` once per request id (the operation being served), in one transaction with its answer."""
@@ -107,34 +121,56 @@ class DwpScenarioServicer(api_grpc.DwpScenarioServiceServicer):
     ) -> pb.BenefitAward:
         return self._award(request, service.end)
 
-    # Not served yet: the platform answers UNIMPLEMENTED for NotImplementedError, as for the generated base.
+    # -- people ------------------------------------------------------------------------------------------------------
 
     def UpsertPerson(
         self, request: api.UpsertPersonRequest, context: grpc.ServicerContext
     ) -> pb.PersonRecord:
-        raise NotImplementedError("UpsertPerson")
+        return self._once(
+            request,
+            pb.PersonRecord,
+            lambda s: service.upsert_person(s, request=request, cis=self._cis, clock=self._clock),
+        )
+
+    # -- settings and outages ----------------------------------------------------------------------------------------
 
     def GetSimulationSettings(
         self, request: api.GetSimulationSettingsRequest, context: grpc.ServicerContext
     ) -> api.SimulationSettings:
-        raise NotImplementedError("GetSimulationSettings")
+        with self._sessions() as s:
+            return controls.current(s, default=self._controls.default)
 
     def UpdateSimulationSettings(
         self, request: api.UpdateSimulationSettingsRequest, context: grpc.ServicerContext
     ) -> api.SimulationSettings:
-        raise NotImplementedError("UpdateSimulationSettings")
+        return self._once(
+            request,
+            api.SimulationSettings,
+            lambda s: controls.update(
+                s, request, default=self._controls.default, clock=self._clock
+            ),
+        )
 
     def ScheduleOutage(
         self, request: api.ScheduleOutageRequest, context: grpc.ServicerContext
     ) -> api.Outage:
-        raise NotImplementedError("ScheduleOutage")
+        return self._once(
+            request,
+            api.Outage,
+            lambda s: controls.schedule(s, request, methods=GATEWAY_METHODS, clock=self._clock),
+        )
 
     def CancelOutage(
         self, request: api.CancelOutageRequest, context: grpc.ServicerContext
     ) -> api.Outage:
-        raise NotImplementedError("CancelOutage")
+        return self._once(
+            request,
+            api.Outage,
+            lambda s: controls.cancel(s, request.outage_id, clock=self._clock),
+        )
 
     def ListOutages(
         self, request: api.ListOutagesRequest, context: grpc.ServicerContext
     ) -> api.ListOutagesResponse:
-        raise NotImplementedError("ListOutages")
+        with self._sessions() as s:
+            return controls.list_outages(s, request, clock=self._clock)
