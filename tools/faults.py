@@ -1,7 +1,8 @@
 """`make faults`: the fault suite (cms_devkit.faults). Starts the five services as separate processes on a private
 PostgreSQL server and a Tansu broker, drives families through gRPC as real clients do, injects the chosen faults
 while the workload runs, then counts each kind of effect until everything acknowledged is found. Prints the table,
-writes it to build/faults-report.md and exits non-zero on any loss, any duplicate, or convergence over 60 s.
+writes it to build/faults-report.md and exits non-zero on any loss, any duplicate, convergence over 60 s, a call
+never acknowledged or a service that exited by itself.
 
 Scenarios (--scenario, repeatable; default all): kill-services (SIGKILL of each service in turn, --rounds times),
 broker-loss (the broker SIGKILLed and restarted empty twice, 3 s apart), postgres-restart, gateway-outage

@@ -130,11 +130,11 @@ def harness(var: Path | None = None, *, keep: bool = False) -> Iterator[Harness]
 
 @dataclass
 class CallStats:
-    calls: Counter = field(default_factory=Counter)  # by RPC
-    retries: Counter = field(default_factory=Counter)  # by status code
-    failures: Counter = field(
-        default_factory=Counter
-    )  # by RPC and status code, after the last retry
+    """Logical calls by RPC, retried answers by status code, and calls never acknowledged by RPC and code."""
+
+    calls: Counter = field(default_factory=Counter)
+    retries: Counter = field(default_factory=Counter)
+    failures: Counter = field(default_factory=Counter)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def note(self, counter: Counter, key: str) -> None:
@@ -320,6 +320,7 @@ class Injected:
     label: str
     at: float  # seconds from the workload's start
     took: float
+    wall: str = ""  # when, UTC, to match against the services' logs and records
 
 
 @dataclass
@@ -390,10 +391,10 @@ def run_faults(
     while workload.completed() < warm_up and not workload.abort.is_set():
         time.sleep(0.2)
     for fault in faults:
-        began = time.monotonic()
+        began, wall = time.monotonic(), f"{dt.datetime.now(dt.UTC):%H:%M:%S}"
         log(f"  {began - start:6.1f} s  {fault.label}")
         fault.act(h)
-        injected.append(Injected(fault.label, began - start, time.monotonic() - began))
+        injected.append(Injected(fault.label, began - start, time.monotonic() - began, wall))
         time.sleep(settle)
 
 
@@ -412,8 +413,11 @@ class Row:
     lost_in: list[str] = field(default_factory=list)  # the cases concerned, for the report
     duplicated_in: list[str] = field(default_factory=list)
 
-    def tally(self, case: str, *, expected: int, found: int, duplicated: int = 0) -> None:
-        """One family's share: `expected` effects acknowledged, `found` of them found (at most expected)."""
+    def tally(
+        self, case: str, *, expected: int, found: int, duplicated: int = 0, detail: str = ""
+    ) -> None:
+        """One family's share: `expected` effects acknowledged, `found` of them found (at most expected);
+        `detail` goes beside the case in the report when it has a duplicate."""
         found = min(found, expected)
         self.found += found
         self.lost += expected - found
@@ -421,7 +425,7 @@ class Row:
         if expected > found:
             self.lost_in.append(case)
         if duplicated:
-            self.duplicated_in.append(case)
+            self.duplicated_in.append(f"{case} ({detail})" if detail else case)
 
 
 def _benefit_change_completed(b: bytes) -> tuple[str, str] | None:
@@ -621,6 +625,13 @@ class Census:
                 expected=int(run.awarded),
                 found=int(recalculated),
                 duplicated=max(0, len(recalcs) - 1),
+                detail=(
+                    "stored: "
+                    + ", ".join(
+                        f"{c.name} at {c.create_time.ToDatetime():%H:%M:%S.%f}" for c in recalcs
+                    )
+                    + f"; the case names {case.latest_calculation.calculation if case else '-'}"
+                ),
             )
             # One plan for the first calculation, one for the award's (the flat rate moves the liability).
             by_calculation = Counter(p.calculation for p in f.plans)
@@ -734,6 +745,8 @@ class Outcome:
             if r.converged is not None and r.converged > self.limit
         ]
         out += [f"{name} exited by itself with {code}" for name, code in self.crashed.items()]
+        # Every request is valid and every fault ends: a call refused, or retried for 120 s in vain, is a defect.
+        out += [f"{key}: {n} calls not acknowledged" for key, n in self.stats.failures.items()]
         if not any(r.acknowledged for r in self.rows):
             out.append("the workload had nothing acknowledged")
         return out
@@ -754,7 +767,8 @@ class Outcome:
 
     def markdown(self, title: str) -> str:
         faults = "\n".join(
-            f"- at {i.at:.1f} s: {i.label} (took {i.took:.1f} s)" for i in self.injected
+            f"- at {i.at:.1f} s ({i.wall} UTC): {i.label} (took {i.took:.1f} s)"
+            for i in self.injected
         )
         retries = ", ".join(f"{k} x{v}" for k, v in self.stats.retries.most_common()) or "none"
         failed = ", ".join(f"{k} x{v}" for k, v in self.stats.failures.most_common()) or "none"
