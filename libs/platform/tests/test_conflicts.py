@@ -141,3 +141,36 @@ def test_only_races_are_conflicts():
             conn.execute(Note.__table__.insert(), {"id": 1, "text": "b"})
     assert conflict(dup.value) is not None
     assert conflict(RuntimeError("stale")) is None
+
+
+def test_a_job_that_loses_a_race_runs_again_and_the_last_loss_is_the_conflict():
+    from sqlalchemy.orm.exc import StaleDataError
+
+    from cms_platform.conflicts import retrying
+    from cms_platform.errors import Conflict
+
+    tries: list[int] = []
+
+    def loses_twice() -> str:
+        tries.append(1)
+        if len(tries) < 3:
+            raise StaleDataError("version moved on")
+        return "done"
+
+    assert retrying(loses_twice) == "done" and len(tries) == 3
+
+    def always_loses() -> None:
+        raise Conflict("the case changed", reason="CONCURRENT_UPDATE")
+
+    with pytest.raises(Conflict):
+        retrying(always_loses, attempts=2)
+
+    defects: list[int] = []
+
+    def defect() -> None:
+        defects.append(1)
+        raise ValueError("a defect is not a race")
+
+    with pytest.raises(ValueError):
+        retrying(defect)
+    assert defects == [1]  # never retried

@@ -9,10 +9,15 @@ server maps these here; the database's own text, which may quote the row, is nev
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from .errors import Conflict
+
+T = TypeVar("T")
 
 REASON = "CONCURRENT_UPDATE"
 RETRY_AFTER_SECONDS = 0.1
@@ -44,3 +49,18 @@ def conflict(exc: BaseException) -> Conflict | None:
     else:
         return None
     return Conflict(message, reason=REASON, retry_after_seconds=RETRY_AFTER_SECONDS)
+
+
+def retrying(work: Callable[[], T], *, attempts: int = 3) -> T:
+    """Run `work` (whole transactions: it reads again on each attempt) again when it loses a race, for a service's
+    own jobs, which have no client to retry for them; the last loss is raised as the Conflict it is."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return work()
+        except Exception as exc:
+            lost = exc if isinstance(exc, Conflict) else conflict(exc)
+            if lost is None:
+                raise
+            if attempt == attempts:
+                raise lost from exc
+    raise AssertionError("unreachable")

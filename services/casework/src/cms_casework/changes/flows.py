@@ -18,7 +18,7 @@ from cms.calculation.v1 import resources_pb2 as calc_pb
 from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import events_pb2 as ev
 from cms.casework.v1 import resources_pb2 as pb
-from cms_platform import outbox
+from cms_platform import conflicts, outbox
 from cms_platform.clock import Clock
 from cms_platform.convert import day_of, pb_date
 from cms_platform.errors import Conflict
@@ -103,19 +103,16 @@ def apply_pending_for_system(
     race: the two may apply one case's changes at once, and the loser (Conflict, nothing stored) applies again from a
     fresh read, finding what the winner left."""
     request = api.ApplyChangesOfCircumstancesRequest(request_id=str(uuid.uuid4()), parent=parent)
-    for attempt in range(1, attempts + 1):
-        try:
-            return apply_pending(
-                sessions=sessions,
-                request=request,
-                caller=caller,
-                clock=clock,
-                downstream=downstream,
-            )
-        except Conflict:
-            if attempt == attempts:
-                raise
-    raise AssertionError("unreachable")
+    return conflicts.retrying(
+        lambda: apply_pending(
+            sessions=sessions,
+            request=request,
+            caller=caller,
+            clock=clock,
+            downstream=downstream,
+        ),
+        attempts=attempts,
+    )
 
 
 def _recalculate(

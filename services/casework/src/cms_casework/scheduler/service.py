@@ -21,7 +21,7 @@ from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import resources_pb2 as pb
 from cms.hmrc.v1 import hmrc_service_pb2 as hmrc_api
 from cms.hmrc.v1 import resources_pb2 as hmrc_pb
-from cms_platform import calls, idempotency
+from cms_platform import calls, conflicts, idempotency
 from cms_platform.clock import Clock
 from cms_platform.convert import date_or_violation, day_of, pb_date, years_after
 from cms_platform.errors import DomainError, ViolationCollector
@@ -223,16 +223,7 @@ class Scheduler:
                             )
                         ],
                     )
-                    with self._sessions.begin() as s:
-                        changes.report(
-                            s,
-                            request=api.ReportChangeOfCircumstancesRequest(
-                                parent=case.name, change_of_circumstances=change
-                            ),
-                            caller=SYSTEM,
-                            clock=self._clock,
-                            source_event_id=f"chb-{as_of:%Y-%m}-{child.child_id}",
-                        )
+                    self._report_once(case, change, f"chb-{as_of:%Y-%m}-{child.child_id}")
                     reported = True
                 if reported:
                     change_flows.apply_pending_for_system(
@@ -245,6 +236,27 @@ class Scheduler:
 
             self._each(result, case.name, check)
         return result
+
+    def _report_once(self, case: pb.Case, change: pb.ChangeOfCircumstances, source: str) -> None:
+        """Report a change the job found, once per source (a rerun finds it raised), retried when it loses a race
+        with the feed applier or a caseworker on the same case."""
+
+        def report() -> None:
+            with self._sessions.begin() as s:
+                case_id = case.name.removeprefix("cases/")
+                if changes.raised_from(s, case_id=case_id, source_event_id=source):
+                    return
+                changes.report(
+                    s,
+                    request=api.ReportChangeOfCircumstancesRequest(
+                        parent=case.name, change_of_circumstances=change
+                    ),
+                    caller=SYSTEM,
+                    clock=self._clock,
+                    source_event_id=source,
+                )
+
+        conflicts.retrying(report)
 
     def _annual_review(self, as_of: dt.date) -> api.ScheduledJobResult:
         """From 30 days before each review date: the updated HMRC figure, a recalculation from the review date and a
