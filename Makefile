@@ -8,7 +8,7 @@ PACKAGES := gen/python libs/platform libs/simulation libs/devkit services/calcul
             services/dwp-gateway services/cra-gateway
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
-.PHONY: help venv proto access-table check-generated proto-lint lint check-runtime run demo test test-postgres test-sqlite fuzz bench-rpc bench-calc bench-hmrc bench-events \
+.PHONY: help venv proto access-table check-generated proto-lint lint check-runtime run demo test test-postgres test-sqlite fuzz faults bench-rpc bench-calc bench-hmrc bench-events \
         k8s-validate clean
 
 help:
@@ -16,6 +16,7 @@ help:
 	@echo "make demo           with make run going: a scripted case story (application, pay rises, new child, ...)"
 	@echo "make test           lint checks + every suite on PostgreSQL and on SQLite, real broker"
 	@echo "make fuzz           many more generated requests per RPC than make test sends (FUZZ_EXAMPLES=200)"
+	@echo "make faults         kill services, the broker, PostgreSQL under load; count lost/duplicated effects"
 	@echo "make lint           ruff format and check, import contracts, mypy, buf lint, generated-code drift"
 	@echo "make check-runtime  install each service's runtime requirements alone and import its app"
 	@echo "make proto          regenerate gen/python from protos/"
@@ -85,6 +86,11 @@ test-sqlite: $(STAMP)
 FUZZ_EXAMPLES ?= 200
 fuzz: $(STAMP)
 	CMS_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) CMS_FUZZ_RANDOM=1 CMS_TEST_DATABASE=postgres $(PY) -m pytest -q -m fuzz tests/contract
+
+# The fault suite (tools/faults.py, docs/runbook.md): services killed, the broker lost, PostgreSQL restarted, a gateway
+# down 30 s, all under a steady workload; the table goes to build/faults-report.md. ARGS, e.g. "--scenario broker-loss".
+faults: $(STAMP)
+	$(PY) tools/faults.py $(ARGS)
 
 bench-rpc: $(STAMP)
 	$(PY) tools/bench_rpc.py $(ARGS)

@@ -39,7 +39,6 @@ import random
 import resource
 import shutil
 import signal
-import subprocess
 import sys
 import tempfile
 import threading
@@ -71,7 +70,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # tools/ is not a package: reuse bench-rpc's process handling, load runner and report (one copy of each).
 import bench_rpc  # noqa: E402
 
-SERVICE, MODULE, PREFIX = "calculation", "cms_calculation", "CALCULATION_"
+SERVICE = "calculation"
 BULK_METHOD = "/cms.calculation.v1.CalculationService/BulkCalculate"
 RPC_TIMEOUT = 5.0  # PreviewCalculation's and CreateCalculation's documented deadline
 
@@ -340,29 +339,9 @@ def on_one_core(fn):
 # ---- the server ----------------------------------------------------------------------------------------------
 
 
-def start_server(stack: bench_rpc.Stack, pg: str | None, *, broker: bool) -> None:
-    if broker:
-        stack.broker = infra.start_broker(
-            None
-        )  # None: a free port, never the 9092 of a running `make run`
-    stack.addresses[SERVICE] = f"127.0.0.1:{infra.free_port()}"
-    (stack.tmp / "logs").mkdir(parents=True, exist_ok=True)
-    env = bench_rpc.service_env(
-        SERVICE, PREFIX, stack, stack.broker.bootstrap if broker else "", pg
-    )
-    if not broker:
-        del env[f"{PREFIX}KAFKA_BOOTSTRAP_SERVERS"]  # no relay: events wait in the outbox
-    stack.logs[SERVICE] = stack.tmp / "logs" / f"{SERVICE}.log"
-    with open(stack.logs[SERVICE], "ab") as log:
-        stack.procs[SERVICE] = subprocess.Popen(
-            [sys.executable, "-m", MODULE, "serve"],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            cwd=ROOT,
-            start_new_session=True,
-        )
-    bench_rpc.wait_serving(stack, SERVICE)
+def start_server(bench: bench_rpc.Bench, pg: str | None, *, broker: bool) -> None:
+    """The calculation service alone (as bench-rpc starts it), with or without a broker."""
+    bench_rpc.start_stack(bench, pg, services=(SERVICE,), broker=broker)
 
 
 # ---- 2. unary RPCs -------------------------------------------------------------------------------------------
@@ -665,7 +644,7 @@ def main() -> int:
     )
 
     # 2-4. Against the service in its own process.
-    stack = bench_rpc.Stack(tmp=Path(tempfile.mkdtemp(prefix="cms-bench-calc-")))
+    stack = bench_rpc.Bench(tmp=Path(tempfile.mkdtemp(prefix="cms-bench-calc-")))
     # As casework, the one caller that stores decisions (CreateCalculation) and runs bulk work.
     token = stack.issuer().mint(service_caller("casework"), audience=SERVICE, ttl=4 * 3600)
     metadata = (("authorization", f"Bearer {token}"),)

@@ -239,7 +239,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _terminate)
 
     pg = os.environ.get("CMS_POSTGRES_URL")
-    stack = bench_rpc.Stack(tmp=Path(tempfile.mkdtemp(prefix="cms-bench-events-")))
+    stack = bench_rpc.Bench(tmp=Path(tempfile.mkdtemp(prefix="cms-bench-events-")))
     backend = (
         f"PostgreSQL {pg.rsplit('@', 1)[-1]} (databases cms_bench_events_<svc>)"
         if pg

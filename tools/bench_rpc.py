@@ -1,6 +1,6 @@
 """`make bench-rpc`: RPC latency/throughput and idle memory of the five services, on loopback.
 
-Starts a broker and the five services as real separate processes (as tools/devstack.py does, but on free
+Starts a broker and the five services as real separate processes (cms_devkit.stack, as `make run` does, but on free
 ports, with SQLite files in a temporary directory, or with fresh PostgreSQL databases `cms_bench_<svc>` when
 CMS_POSTGRES_URL is set), then measures:
 
@@ -34,7 +34,7 @@ import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -52,12 +52,11 @@ from cms_devkit import infra
 from cms_devkit.families import families
 from cms_devkit.issuer import SERVICES as AUDIENCES
 from cms_devkit.issuer import LocalIssuer
+from cms_devkit.stack import SERVICES, Stack
 from cms_platform import db
 from cms_platform.identity import staff_caller
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from devstack import SERVICES, calls_of  # noqa: E402 - tools/ is not a package; reuse the one list
 
 # ---- call counts ---------------------------------------------------------------------------------------------
 
@@ -100,12 +99,12 @@ CALCULATE_TIMEOUT = 15.0  # CalculateCase's documented deadline
 
 
 @dataclass
-class Stack:
+class Bench:
+    """A benchmark's broker and services (cms_devkit.stack, as `make run` starts them) in a temporary directory."""
+
     tmp: Path
-    addresses: dict[str, str] = field(default_factory=dict)
-    procs: dict[str, subprocess.Popen] = field(default_factory=dict)
-    logs: dict[str, Path] = field(default_factory=dict)
     broker: infra.Broker | None = None
+    stack: Stack | None = None
     pg_urls: list[str] = field(default_factory=list)
     _issuer: LocalIssuer | None = None
 
@@ -115,118 +114,82 @@ class Stack:
             self._issuer = LocalIssuer.create(self.tmp / "identity")
         return self._issuer
 
+    @property
+    def addresses(self) -> Mapping[str, str]:
+        return self.stack.addresses if self.stack else {}
 
-def service_env(
-    name: str,
-    prefix: str,
-    stack: Stack,
-    bootstrap: str,
+    @property
+    def procs(self) -> dict[str, subprocess.Popen]:
+        return self.stack.procs if self.stack else {}
+
+
+def start_stack(
+    bench: Bench,
     pg: str | None,
     db_prefix: str = "cms_bench_",
-) -> dict[str, str]:
-    env = dict(os.environ)
-    # Nothing inherited may point a benchmark service at someone else's database, ports or metrics port.
-    for key in [k for k in env if k.startswith(prefix)]:
-        del env[key]
-    env.update(
-        {
-            f"{prefix}GRPC_HOST": "127.0.0.1",
-            f"{prefix}GRPC_PORT": stack.addresses[name].rsplit(":", 1)[1],
-            f"{prefix}KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-            f"{prefix}VAR_DIR": str(stack.tmp),
-            f"{prefix}LOG_LEVEL": "WARNING",
-            f"{prefix}LOG_FORMAT": "console",
-            # Tansu holds a group join for session_timeout/2: keep joins quick locally (as devstack does).
-            f"{prefix}CONSUMER_SESSION_TIMEOUT_MS": "4000",
-            f"{prefix}CONSUMER_HEARTBEAT_INTERVAL_MS": "1000",
-            f"{prefix}SHUTDOWN_GRACE_SECONDS": "2",
-        }
+    *,
+    services: Sequence[str] = tuple(s.name for s in SERVICES),
+    broker: bool = True,
+) -> None:
+    """The broker (unless not `broker`: events then wait in the outbox) and the services (default all five); on
+    PostgreSQL, databases `<db_prefix><service>` made afresh (each bench its own prefix, so two benches on one
+    server never drop each other's)."""
+    if broker:  # a free port, never the 9092 of a running `make run`
+        bench.broker = infra.start_broker(None)
+    bench.stack = Stack(
+        var=bench.tmp,
+        bootstrap=bench.broker.bootstrap if bench.broker else None,
+        addresses={name: f"127.0.0.1:{infra.free_port()}" for name in services},
+        issuer=bench.issuer(),
+        postgres=pg,
+        # Nothing inherited may point a benchmark service at someone else's database, ports or metrics port.
+        inherit=False,
+        extra={"LOG_LEVEL": "WARNING", "SHUTDOWN_GRACE_SECONDS": "2"},
+        cwd=ROOT,
+        database_prefix=db_prefix,
+        new_session=True,
     )
-    if pg:
-        url = infra.database_url(pg, db_prefix + name.replace("-", "_"))
-        stack.pg_urls.append(url)
-        db.drop_database(url)
-        db.ensure_database(url)
-        env[f"{prefix}DATABASE_URL"] = url
-    else:
-        env[f"{prefix}DATABASE_URL"] = f"sqlite:///{stack.tmp / (name + '.db')}"
-    if name == "casework":
-        for other in ("calculation", "hmrc-gateway", "dwp-gateway", "cra-gateway"):
-            env[f"CASEWORK_{other.upper().replace('-', '_')}_ADDRESS"] = stack.addresses[other]
-    module = next(m for n, m, _, _ in SERVICES if n == name)
-    calls = calls_of(name, module)
-    token_dir = stack.tmp / "identity" / "tokens" / name if calls else None
-    if token_dir is not None:  # good for longer than any benchmark runs
-        stack.issuer().write_service_tokens(name, token_dir, calls, ttl=4 * 3600)
-    env.update(stack.issuer().service_env(prefix, token_dir=token_dir))
-    return env
-
-
-def start_stack(stack: Stack, pg: str | None, db_prefix: str = "cms_bench_") -> None:
-    """The broker and the five services; on PostgreSQL, databases `<db_prefix><service>` made afresh (each
-    bench its own prefix, so two benches on one server never drop each other's)."""
-    stack.broker = infra.start_broker(
-        None
-    )  # None: a free port, never the 9092 of a running `make run`
-    for name, _, _, _ in SERVICES:
-        stack.addresses[name] = f"127.0.0.1:{infra.free_port()}"
-    (stack.tmp / "logs").mkdir(parents=True, exist_ok=True)
-    for name, module, prefix, _ in SERVICES:
-        env = service_env(name, prefix, stack, stack.broker.bootstrap, pg, db_prefix)
-        stack.logs[name] = stack.tmp / "logs" / f"{name}.log"
-        with open(stack.logs[name], "ab") as log:
-            # Own session: a Ctrl-C reaches only us, and we stop the services in order.
-            stack.procs[name] = subprocess.Popen(
-                [sys.executable, "-m", module, "serve"],
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=ROOT,
-                start_new_session=True,
-            )
-    for name in stack.procs:
-        wait_serving(stack, name)
-
-
-def wait_serving(stack: Stack, name: str, timeout: float = 90.0) -> None:
+    for name in services:
+        url = bench.stack.database_url(name)
+        if url:
+            bench.pg_urls.append(url)
+            db.drop_database(url)
+            db.ensure_database(url)
+    bench.stack.write_service_tokens(ttl=4 * 3600)  # good for longer than any benchmark runs
     try:
-        infra.wait_serving(stack.addresses[name], timeout=timeout, process=stack.procs[name])
-    except (TimeoutError, RuntimeError) as exc:
-        raise RuntimeError(f"{name}: {exc}\n{log_tail(stack, name)}") from None
+        bench.stack.start_all()
+    except RuntimeError as exc:
+        name = str(exc).split(":", 1)[0]
+        raise RuntimeError(f"{exc}\n{log_tail(bench, name)}") from None
 
 
-def log_tail(stack: Stack, name: str, lines: int = 30) -> str:
+def log_tail(bench: Bench, name: str, lines: int = 30) -> str:
     try:
-        return "\n".join(stack.logs[name].read_text(errors="replace").splitlines()[-lines:])
-    except OSError:
+        assert bench.stack is not None
+        text = bench.stack.log_path(name).read_text(errors="replace")
+        return "\n".join(text.splitlines()[-lines:])
+    except (OSError, AssertionError):
         return "(no log)"
 
 
-def close_stack(stack: Stack, *, keep: bool) -> None:
+def close_stack(bench: Bench, *, keep: bool) -> None:
     """Stop the services; unless `keep`, drop their databases and files too."""
     if keep:
-        stack.pg_urls.clear()
-    stop_stack(stack)
+        bench.pg_urls.clear()
+    stop_stack(bench)
     if keep:
-        print(f"kept {stack.tmp}", file=sys.stderr)
+        print(f"kept {bench.tmp}", file=sys.stderr)
     else:
-        shutil.rmtree(stack.tmp, ignore_errors=True)
+        shutil.rmtree(bench.tmp, ignore_errors=True)
 
 
-def stop_stack(stack: Stack) -> None:
-    for proc in stack.procs.values():
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-    for name, proc in stack.procs.items():
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            print(f"  {name} did not stop in 20 s; killing it", file=sys.stderr)
-            proc.kill()
-            proc.wait()
-    if stack.broker is not None:
-        stack.broker.stop()
-    for url in stack.pg_urls:
+def stop_stack(bench: Bench) -> None:
+    if bench.stack is not None:
+        for name in bench.stack.stop_all(timeout=20):
+            print(f"  {name} did not stop in 20 s; killed it", file=sys.stderr)
+    if bench.broker is not None:
+        bench.broker.stop()
+    for url in bench.pg_urls:
         try:
             db.drop_database(url)
         except Exception as exc:  # noqa: BLE001 - cleanup is best effort; report and carry on
@@ -354,7 +317,7 @@ def preview_input() -> calc_pb.CalculationInput:
     )
 
 
-def run_benchmarks(stack: Stack, plan: Plan, metadata) -> list[Result]:
+def run_benchmarks(stack: Bench, plan: Plan, metadata) -> list[Result]:
     results: list[Result] = []
     calc_channel = grpc.insecure_channel(stack.addresses["calculation"])
     case_channel = grpc.insecure_channel(stack.addresses["casework"])
@@ -504,7 +467,7 @@ def print_results(results: list[Result]) -> None:
 
 
 def print_memory(
-    stack: Stack, idle: dict[str, dict[str, str]], loaded: dict[str, dict[str, str]]
+    stack: Bench, idle: dict[str, dict[str, str]], loaded: dict[str, dict[str, str]]
 ) -> None:
     head = (
         f"{'service':<13} | {'pid':>7} | {'idle RSS MiB':>12} | {'after-load RSS MiB':>18} | "
@@ -551,7 +514,7 @@ def main() -> int:
     signal.signal(signal.SIGTERM, _terminate)
 
     pg = os.environ.get("CMS_POSTGRES_URL")
-    stack = Stack(tmp=Path(tempfile.mkdtemp(prefix="cms-bench-")))
+    stack = Bench(tmp=Path(tempfile.mkdtemp(prefix="cms-bench-")))
     backend = (
         f"PostgreSQL {pg.rsplit('@', 1)[-1]} (databases cms_bench_<svc>)"
         if pg

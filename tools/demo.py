@@ -36,11 +36,9 @@ from cms.dwp.v1 import resources_pb2 as dwp_pb
 from cms_devkit.families import families
 from cms_devkit.issuer import SERVICES as AUDIENCES
 from cms_devkit.issuer import LocalIssuer
+from cms_devkit.stack import SERVICES  # the same names, prefixes and default ports as `make run`
 from cms_platform.grpc_errors import details_of
 from cms_platform.identity import staff_caller
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from devstack import SERVICES  # noqa: E402 - the same names, prefixes and default ports as `make run`
 
 RULE = "=" * 100
 # Income-based Jobseeker's Allowance for a single person aged 25 or over, 2025-26.

@@ -140,3 +140,31 @@ def test_make_run_brings_up_everything_and_stops_cleanly(tmp_path, postgres_serv
                 socket.SOL_SOCKET, socket.SO_REUSEADDR, 1
             )  # TIME_WAIT leftovers are not listeners
             s.bind(("127.0.0.1", port))
+
+
+def test_devstack_check_starts_everything_and_stops(tmp_path):
+    """`tools/devstack.py --check`, the smoke test of `make run`: every service SERVING, then all stopped, exit 0."""
+    ports = {name: infra.free_port() for name in EXPECTED}
+    env = dict(os.environ, CMS_BROKER_PORT=str(infra.free_port()))
+    env.pop("CMS_POSTGRES_URL", None)
+    for name, port in ports.items():
+        env[f"{PREFIXES[name]}GRPC_PORT"] = str(port)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "tools" / "devstack.py"),
+            "--check",
+            "--var-dir",
+            str(tmp_path),
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "all five services SERVING" in done.stdout and "stopped." in done.stdout, done.stdout
+    for port in ports.values():  # nothing listens any more
+        with socket.socket() as s:
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            s.bind(("127.0.0.1", port))

