@@ -70,26 +70,11 @@ def private_postgres() -> Iterator[infra.PrivatePostgres]:
         pg.stop()
 
 
-class RestartableBroker:
-    """A Tansu broker of the test's own on a fixed port, which the test can restart empty (it keeps messages in
-    memory, so a restart loses every topic, event and committed offset, as a broker replaced would)."""
-
-    def __init__(self) -> None:
-        self.port = infra.free_port()
-        self.bootstrap = f"127.0.0.1:{self.port}"
-        self._broker = infra.start_tansu(self.port)
-
-    def restart_empty(self) -> None:
-        self._broker.stop()
-        self._broker = infra.start_tansu(self.port)
-
-    def stop(self) -> None:
-        self._broker.stop()
-
-
 @pytest.fixture
-def private_broker() -> Iterator[RestartableBroker]:
-    broker = RestartableBroker()
+def private_broker() -> Iterator[infra.TansuBroker]:
+    """A Tansu broker of the test's own, which the test can restart empty (`restart()`: it keeps messages in memory,
+    so a restart loses every topic, event and committed offset, as a broker replaced would)."""
+    broker = infra.start_tansu()
     try:
         yield broker
     finally:

@@ -92,7 +92,7 @@ def test_a_relay_publishes_again_what_a_broker_restarted_empty_lost(
         sent = _publish(sessions, clock, 5, "before")
         assert sorted(_ids(private_broker.bootstrap, 5)) == sorted(sent)
         lost = _lost()
-        private_broker.restart_empty()
+        private_broker.restart()
         # Nothing new is published: the relay finds the loss on its own and sends the five again (read once it
         # has: a reader that came first would make the broker create the topic its own way).
         wait_until(lambda: _epochs(sessions) == {2}, timeout=30, what="the events sent again")
@@ -133,7 +133,7 @@ def test_a_consumer_handles_every_event_once_across_a_broker_restarted_empty(
         first = _publish(sessions, clock, 4, "first")
         wait_until(lambda: len(applied) == 4, timeout=60, what="the first events")
         for _ in range(restarts):
-            private_broker.restart_empty()  # twice: in quick succession
+            private_broker.restart()  # twice: in quick succession
         later = _publish(sessions, clock, 3, "later")
         wait_until(lambda: len(applied) >= 7, timeout=60, what="the events after the restart")
         # The old events came back on the new broker (the relay re-published them) and were skipped by id.

@@ -114,6 +114,10 @@ class IdempotentConsumer:
         )
         # The id of each topic as this consumer reads it now (learnt when it joins).
         self._reading: dict[str, str] = {}
+        # Each subscribed topic's partition count at the join, and why the join must be made again (set by the
+        # rebalance listener, acted on by the poll loop).
+        self._partitions: dict[str, int] = {}
+        self._join_again: str | None = None
         # Signs of life for healthy(): the last completed poll or applied event, and since when it has no group.
         self._progress_at = time.monotonic()
         self._groupless_since: float | None = time.monotonic()
@@ -179,7 +183,11 @@ class IdempotentConsumer:
             heartbeat_interval_ms=self._heartbeat_ms,
             max_poll_records=200,
             bootstrap_timeout_ms=10_000,
+            # A request to a broker that went away fails in seconds, not kafka-python's 30 s, so a lost broker is
+            # noticed (and the group joined again) quickly.
+            request_timeout_ms=max(self._session_timeout_ms + 2_000, 10_000),
         )
+        self._join_again = None
         outer = self
 
         class Resume(ConsumerRebalanceListener):
@@ -199,13 +207,17 @@ class IdempotentConsumer:
                 self._progress_at = time.monotonic()
                 if consumer.assignment():
                     self.assigned.set()
+                if self._join_again:
+                    why, self._join_again = self._join_again, None
+                    self._reset("stale assignment", why)
+                    return
                 since = self._groupless_since
                 if since is not None and time.monotonic() - since > self._rejoin_after:
                     self._reset("no group", f"no group for {self._rejoin_after:.0f}s")
                     return
-                if time.monotonic() - checked_at >= self._check_interval:
+                if since is None and time.monotonic() - checked_at >= self._check_interval:
                     checked_at = time.monotonic()
-                    why = self._log_replaced(consumer)
+                    why = self._log_replaced()
                     if why:
                         self._reset("log replaced", why)
                         return
@@ -236,12 +248,31 @@ class IdempotentConsumer:
     def _resume(self, consumer: Any, assigned: Any) -> None:
         """Where each assigned partition is read from: the group's own record when it is of this log, the start of a
         log it has not read (a broker that lost data), else the committed offset (or the earliest)."""
+        # Every subscribed topic as it is at the join, assigned here or not: one that appears or is recreated
+        # later needs a new join (the group would otherwise go on without it).
+        known = self._broker.describe(self._sub.topics)
+        self._reading = {t: info.topic_id for t, info in known.items()}
+        self._partitions = {t: info.partitions for t, info in known.items()}
+        for topic, info in known.items():
+            # The group's assignment was made from the client's metadata: if it saw the topic with another partition
+            # count (a broker's auto-created topic, since recreated), some partitions are read by nobody.
+            seen = len(consumer.partitions_for_topic(topic) or ())
+            if seen != info.partitions:
+                self._join_again = (
+                    f"{topic} has {info.partitions} partitions; the group was formed on {seen}"
+                )
         partitions = list(assigned)
+        log.info(
+            "consumer joined its group",
+            group=self._sub.group_id,
+            partitions=sorted(f"{tp.topic}[{tp.partition}]" for tp in partitions),
+            topics={
+                t: f"{i.partitions} partitions, id {i.topic_id[-8:]}" for t, i in known.items()
+            },
+        )
         if not partitions:
             return
         topics = {tp.topic for tp in partitions}
-        known = self._broker.describe(topics)
-        self._reading = {t: info.topic_id for t, info in known.items()}
         ends = self._broker.end_offsets((tp.topic, tp.partition) for tp in partitions)
         with self._sessions() as s:
             rows = {
@@ -258,8 +289,13 @@ class IdempotentConsumer:
             if row is None:
                 continue  # never read by this group: its committed offset, else the earliest
             topic_id = self._reading.get(tp.topic, "")
-            same_log = not (row.topic_id and topic_id and row.topic_id != topic_id)
-            if same_log and row.next_offset <= ends.get((tp.topic, tp.partition), 0):
+            if row.topic_id and topic_id:
+                # The topic's id says whether it is the log this group read (a broker may report a partition's end
+                # short of the last batch, so the offsets alone could not).
+                same_log = row.topic_id == topic_id
+            else:
+                same_log = row.next_offset <= ends.get((tp.topic, tp.partition), 0)
+            if same_log:
                 consumer.seek(tp, row.next_offset)
                 continue
             CONSUMER_RESETS.labels(self._service, self._sub.group_id, "read again").inc()
@@ -272,24 +308,23 @@ class IdempotentConsumer:
             )
             consumer.seek_to_beginning(tp)
 
-    def _log_replaced(self, consumer: Any) -> str | None:
-        """Why the partitions being read are no longer the logs joined (a topic recreated, a log ending before the
-        position: a broker that lost its data), or None."""
-        assigned = list(consumer.assignment())
-        if not assigned:
-            return None
-        known = self._broker.describe({tp.topic for tp in assigned})
-        for topic, topic_id in self._reading.items():
-            info = known.get(topic)
-            if info is None:
+    def _log_replaced(self) -> str | None:
+        """Why the group must join again: a subscribed topic appeared, went or was recreated since the join (a
+        broker that lost its data recreates them; one answering a fetch beyond a log's end with nothing would
+        otherwise stall the consumer silently); None when nothing changed."""
+        known = self._broker.describe(self._sub.topics)
+        for topic in self._sub.topics:
+            was, now = self._reading.get(topic), known.get(topic)
+            if was is None and now is not None:
+                return f"topic {topic} appeared"
+            if was is not None and now is None:
                 return f"topic {topic} is gone"
-            if topic_id and info.topic_id and info.topic_id != topic_id:
+            if was and now is not None and now.topic_id and now.topic_id != was:
                 return f"topic {topic} was recreated"
-        ends = self._broker.end_offsets((tp.topic, tp.partition) for tp in assigned)
-        for tp in assigned:
-            position = consumer.position(tp, timeout_ms=2000)
-            if position is not None and position > ends.get((tp.topic, tp.partition), 0):
-                return f"{tp.topic}[{tp.partition}] ends before the position read"
+            if now is not None and now.partitions != self._partitions.get(topic, now.partitions):
+                return (
+                    f"topic {topic} has {now.partitions} partitions, not {self._partitions[topic]}"
+                )
         return None
 
     def _record_positions(self, batch: Mapping[Any, list[Any]]) -> None:

@@ -133,7 +133,7 @@ class OutboxRelay:
         clock: Clock,
         poll_interval: float = 0.2,
         batch_size: int = 500,
-        send_timeout: float = 30.0,
+        send_timeout: float = 15.0,
         broker: BrokerView | None = None,
         check_interval: float = 5.0,
         own_topics: tuple[str, ...] = (),

@@ -53,6 +53,7 @@ def kafka_producer_factory(bootstrap: str, client_id: str) -> Callable[[], Any]:
             max_request_size=4 * 1024 * 1024,
             bootstrap_timeout_ms=10_000,
             max_block_ms=10_000,
+            request_timeout_ms=10_000,
         )
 
     return make

@@ -10,8 +10,11 @@ from contextlib import contextmanager
 from typing import Any
 
 import pytest
+from google.type import date_pb2
 from sqlalchemy import event, update
 
+from cms.casework.v1 import casework_service_pb2 as api
+from cms.casework.v1 import resources_pb2 as pb
 from cms_casework.case_records.models import CaseRecord
 from cms_casework.changes import flows
 from cms_casework.feeds.service import FEEDS
@@ -60,3 +63,40 @@ def test_a_job_that_loses_the_race_applies_again_from_a_fresh_read(stack):
     with overtaken_once(stack) as hit:
         _apply(stack, case, attempts=3)  # the second attempt reads the moved-on version and applies
     assert hit
+
+
+def _stored_calculations(stack) -> int:
+    from sqlalchemy import text
+
+    with stack.services["calculation"].sessions() as s:
+        return s.scalar(text("SELECT count(*) FROM calculations")) or 0
+
+
+def test_a_job_that_died_after_the_decision_was_stored_gets_that_decision_back_on_its_next_pass(
+    stack, monkeypatch
+):
+    case = stack.new_live_case()
+    change = stack.report(
+        case,
+        pb.ChangeOfCircumstances(
+            type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_QC_NOT_IN_FULL_TIME_EDUCATION,
+            effective_date=date_pb2.Date(year=2026, month=4, day=6),
+            child_change=pb.ChildChange(child_id=case.qualifying_children[0].child_id),
+        ),
+    )
+    stack.verify(change)
+    before = _stored_calculations(stack)
+    real = flows._record_application
+
+    def dies(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("the process died before casework committed")
+
+    monkeypatch.setattr(flows, "_record_application", dies)
+    with pytest.raises(RuntimeError):
+        _apply(stack, case, attempts=1)
+    assert _stored_calculations(stack) == before + 1  # the calculation service stored its decision
+    monkeypatch.setattr(flows, "_record_application", real)
+    _apply(stack, case, attempts=1)  # the next pass: same case version, same changes waiting
+    assert _stored_calculations(stack) == before + 1  # the same decision, not a second one
+    held = stack.call("GetCase", api.GetCaseRequest(name=case.name))
+    assert held.latest_calculation.calculation != case.latest_calculation.calculation

@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cms.calculation.v1 import resources_pb2 as calc_pb
@@ -99,20 +100,35 @@ def apply_pending_for_system(
     downstream: Downstream,
     attempts: int = 3,
 ) -> api.ApplyChangesOfCircumstancesResponse:
-    """apply_pending for casework's own jobs (the scheduler, the feed applier), which have no client to retry a lost
-    race: the two may apply one case's changes at once, and the loser (Conflict, nothing stored) applies again from a
-    fresh read, finding what the winner left."""
-    request = api.ApplyChangesOfCircumstancesRequest(request_id=str(uuid.uuid4()), parent=parent)
-    return conflicts.retrying(
-        lambda: apply_pending(
+    """apply_pending for casework's own jobs (the scheduler, the feed applier), which have no client to retry for
+    them. The request id is derived from the case's version and the changes waiting on it, so a pass that dies after
+    the calculation service stored its decision asks again under the same id and gets that decision back rather than
+    storing a second one. A pass that loses a race to another (Conflict, nothing stored) applies again from a fresh
+    read, finding what the winner left, under the id of what is then waiting."""
+
+    def attempt() -> api.ApplyChangesOfCircumstancesResponse:
+        return apply_pending(
             sessions=sessions,
-            request=request,
+            request=api.ApplyChangesOfCircumstancesRequest(
+                request_id=_system_request_id(sessions, parent), parent=parent
+            ),
             caller=caller,
             clock=clock,
             downstream=downstream,
-        ),
-        attempts=attempts,
-    )
+        )
+
+    return conflicts.retrying(attempt, attempts=attempts)
+
+
+_SYSTEM_APPLY = uuid.UUID("5f0c6d1e-3b0a-4c55-9a59-0d6c0f3e6a11")
+
+
+def _system_request_id(sessions: sessionmaker, parent: str) -> str:
+    case_id = parent.removeprefix("cases/")
+    with sessions() as s:
+        version = s.scalar(select(CaseRecord.version).where(CaseRecord.id == case_id))
+        waiting = sorted(c.name for c in service.verified_of(s, case_id))
+    return str(uuid.uuid5(_SYSTEM_APPLY, f"{parent}|{version}|{','.join(waiting)}"))
 
 
 def _recalculate(
