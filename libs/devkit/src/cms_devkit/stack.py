@@ -106,7 +106,7 @@ class Stack:
                 f"{prefix}GRPC_PORT": self.addresses[name].rsplit(":", 1)[1],
                 f"{prefix}VAR_DIR": str(self.var),
                 f"{prefix}LOG_FORMAT": env.get(f"{prefix}LOG_FORMAT", "console"),
-                # Tansu holds a group join for session_timeout/2: keep joins quick locally (infra.md).
+                # Tansu holds a group join for session_timeout/2: keep joins quick locally.
                 f"{prefix}CONSUMER_SESSION_TIMEOUT_MS": "4000",
                 f"{prefix}CONSUMER_HEARTBEAT_INTERVAL_MS": "1000",
             }
