@@ -5,7 +5,8 @@ Workload: separated families of the shared synthetic population (cms_devkit.fami
 CalculateCase as a caseworker, then a DWP award of income-based Jobseeker's Allowance to the paying parent
 (DwpScenarioService.StartBenefitAward, as a scenario admin), which dwp-gateway broadcasts on Kafka to the interest
 the application checks registered, and casework turns into a change of benefit details, applies and recalculates
-(the flat rate, reg 44 of the 2012 Regulations), issuing a new payment plan. Every mutating call is retried on
+(the flat rate, reg 44 of the 2012 Regulations), issuing a new payment plan when that moved the liability (a paying
+parent already at the flat rate keeps the plan he has). Every mutating call is retried on
 UNAVAILABLE, DEADLINE_EXCEEDED and ABORTED with the same request id, after the server's RetryInfo delay when it gives
 one, as the contracts ask of clients.
 
@@ -186,6 +187,9 @@ class FamilyRun:
     calculated: bool = False
     award_attempted: bool = False
     awarded: bool = False
+    # Whether the award moves the liability (the first calculation was not already at the flat rate): only then does
+    # casework issue a new payment plan for it.
+    award_moves: bool = True
     done: bool = False  # the client has finished with it (every call acknowledged or given up)
 
 
@@ -266,6 +270,7 @@ class Workload:
         if calculated is None:
             return
         run.calculated = True
+        run.award_moves = calculated.latest_calculation.rate != "FLAT"
         award = dwp_api.StartBenefitAwardRequest(
             request_id=str(uuid.uuid4()),
             nino=run.family.payer.nino,
@@ -579,8 +584,8 @@ class Census:
             ),
             "plans": Row(
                 "payment plans",
-                sum(r.calculate_attempted + r.award_attempted for r in runs),
-                sum(r.calculated + r.awarded for r in runs),
+                sum(r.calculate_attempted + (r.award_attempted and r.award_moves) for r in runs),
+                sum(r.calculated + (r.awarded and r.award_moves) for r in runs),
             ),
         }
         case_ids: list[set[str]] = []
@@ -633,11 +638,11 @@ class Census:
                     + f"; the case names {case.latest_calculation.calculation if case else '-'}"
                 ),
             )
-            # One plan for the first calculation, one for the award's (the flat rate moves the liability).
+            # One plan for the first calculation, one for the award's when the flat rate moves the liability.
             by_calculation = Counter(p.calculation for p in f.plans)
             rows["plans"].tally(
                 name,
-                expected=run.calculated + run.awarded,
+                expected=run.calculated + (run.awarded and run.award_moves),
                 found=len(by_calculation),
                 duplicated=sum(n - 1 for n in by_calculation.values())
                 + max(0, len(by_calculation) - (run.calculate_attempted + run.award_attempted)),
@@ -664,7 +669,7 @@ class Census:
                 r.calculate_attempted + r.award_attempted,
             ),
             events.event_type(ev.PaymentPlanIssued): lambda r: (
-                r.calculated + r.awarded,
+                r.calculated + (r.awarded and r.award_moves),
                 r.calculate_attempted + r.award_attempted,
             ),
             events.event_type(ev.ChangeOfCircumstancesCompleted): lambda r: (
