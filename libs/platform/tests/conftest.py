@@ -10,11 +10,14 @@ from typing import Any
 
 import grpc
 import pytest
+from sqlalchemy.orm import sessionmaker
 
 from cms.calculation.v1 import calculation_service_pb2 as api
 from cms.calculation.v1 import calculation_service_pb2_grpc as api_grpc
 from cms_devkit import infra
+from cms_platform.db import Base, make_engine, make_sessionmaker
 from cms_platform.identity import IdentityVerifier
+from cms_platform.models import PLATFORM_TABLES
 from cms_platform.server import GrpcServer, ServiceRegistration
 
 CALCULATION = api.DESCRIPTOR.services_by_name["CalculationService"].full_name
@@ -53,6 +56,16 @@ def serve_calculation() -> Iterator[Callable[..., api_grpc.CalculationServiceStu
     for server, channel in started:
         channel.close()
         server.stop(0)
+
+
+@pytest.fixture
+def sessions(database_url) -> Iterator[sessionmaker]:
+    """Sessions on a database of the test's own holding the platform's tables (outbox, processed events,
+    positions, idempotent answers)."""
+    engine = make_engine(database_url("platform"))
+    Base.metadata.create_all(engine, tables=PLATFORM_TABLES)
+    yield make_sessionmaker(engine)
+    engine.dispose()
 
 
 @pytest.fixture

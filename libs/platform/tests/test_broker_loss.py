@@ -16,23 +16,14 @@ from cms.calculation.v1 import events_pb2
 from cms_devkit.testing import read_topic, wait_until
 from cms_platform import events, outbox
 from cms_platform.consumer import IdempotentConsumer, Subscription
-from cms_platform.db import Base, make_engine, make_sessionmaker
 from cms_platform.metrics import BROKER_DATA_LOST
-from cms_platform.models import PLATFORM_TABLES, OutboxEvent
+from cms_platform.models import OutboxEvent
 from cms_platform.service import CmsService, kafka_producer_factory
 from cms_platform.settings import ServiceSettings
 from cms_platform.topics import BrokerView
 
 THING = events_pb2.CalculationCreated
 TOPIC = events.topic_of(THING)
-
-
-@pytest.fixture
-def sessions(database_url):
-    engine = make_engine(database_url("platform"))
-    Base.metadata.create_all(engine, tables=PLATFORM_TABLES)
-    yield make_sessionmaker(engine)
-    engine.dispose()
 
 
 def _relay(sessions, clock, bootstrap: str) -> outbox.OutboxRelay:

@@ -15,15 +15,6 @@ from cms_platform.db import Base, make_engine, make_sessionmaker
 from cms_platform.metrics import EVENTS_UNHANDLED
 from cms_platform.models import PLATFORM_TABLES, ProcessedEvent
 
-
-@pytest.fixture
-def sessions(database_url):
-    engine = make_engine(database_url("platform"))
-    Base.metadata.create_all(engine, tables=PLATFORM_TABLES)
-    yield make_sessionmaker(engine)
-    engine.dispose()
-
-
 # A real event message of the contracts (its type declared there), sent to a topic of the test's own.
 THING = events_pb2.CalculationCreated
 THING_HAPPENED = events.event_type(THING)

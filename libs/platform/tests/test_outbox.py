@@ -10,18 +10,8 @@ from sqlalchemy import func, select
 from cms.calculation.v1 import events_pb2
 from cms_devkit.testing import read_topic
 from cms_platform import cloudevents, events, outbox
-from cms_platform.db import Base, make_engine, make_sessionmaker
-from cms_platform.models import PLATFORM_TABLES, OutboxEvent
+from cms_platform.models import OutboxEvent
 from cms_platform.service import ensure_topics, kafka_producer_factory
-
-
-@pytest.fixture
-def sessions(database_url):
-    engine = make_engine(database_url("platform"))
-    Base.metadata.create_all(engine, tables=PLATFORM_TABLES)
-    yield make_sessionmaker(engine)
-    engine.dispose()
-
 
 # A real event message of the contracts (its type declared there), sent to a topic of the test's own.
 THING = events_pb2.CalculationCreated

@@ -25,7 +25,7 @@ from cms_calculation.app import CalculationService
 from cms_casework.app import CaseworkService
 from cms_cra_gateway.app import CraGatewayService
 from cms_devkit import infra
-from cms_devkit.testing import call_as_a_client, read_topic, service_settings
+from cms_devkit.testing import call_as_a_client, read_topic, service_settings, wait_until
 from cms_dwp_gateway.app import DwpGatewayService
 from cms_hmrc_gateway.app import HmrcGatewayService
 from cms_platform.clock import Clock, ManualClock
@@ -155,6 +155,38 @@ class Stack:
             api.ApplyChangesOfCircumstancesRequest(request_id=str(uuid.uuid4()), parent=case.name),
             timeout=30,
         )
+
+    def award_jsa(self, nino: str = "AA123456A", start: date_pb2.Date | None = None) -> None:
+        """An income-based JSA award started in the simulated CIS, which dwp-gateway broadcasts to the interests
+        registered for the person (as a scenario admin sets it up)."""
+        from cms.dwp.v1 import dwp_scenario_service_pb2 as dwp_sc
+        from cms.dwp.v1 import dwp_scenario_service_pb2_grpc as dwp_sc_grpc
+        from cms.dwp.v1 import resources_pb2 as dwp_pb
+
+        with grpc.insecure_channel(f"127.0.0.1:{self.services['dwp'].server.port}") as channel:
+            dwp_sc_grpc.DwpScenarioServiceStub(channel).StartBenefitAward(
+                dwp_sc.StartBenefitAwardRequest(
+                    request_id=str(uuid.uuid4()),
+                    nino=nino,
+                    benefit_type=dwp_pb.BENEFIT_TYPE_JOBSEEKERS_ALLOWANCE_INCOME_BASED,
+                    start_date=start or date_pb2.Date(year=2026, month=4, day=6),
+                    amount=common.PeriodicAmount(
+                        frequency=common.PAYMENT_FREQUENCY_FORTNIGHTLY, amount_pence=181_00
+                    ),
+                ),
+                metadata=self.creds.staff("scenario-admin", "scenario_admin"),
+                timeout=10,
+            )
+
+    def recalculated(self, case: pb.Case, *, timeout: float = 60) -> pb.Case:
+        """The case once its latest calculation is no longer the one `case` holds (events arrive asynchronously)."""
+
+        def moved() -> pb.Case | None:
+            held = self.call("GetCase", api.GetCaseRequest(name=case.name))
+            changed = held.latest_calculation.calculation != case.latest_calculation.calculation
+            return held if changed else None
+
+        return wait_until(moved, timeout=timeout, what="the case to be recalculated")
 
     def run_scheduled(self, as_of: date_pb2.Date, *jobs) -> api.RunScheduledWorkResponse:
         return self.call(

@@ -10,10 +10,6 @@ import grpc
 
 from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import resources_pb2 as pb
-from cms.common.v1 import types_pb2 as common
-from cms.dwp.v1 import dwp_scenario_service_pb2 as dwp_sc
-from cms.dwp.v1 import dwp_scenario_service_pb2_grpc as dwp_sc_grpc
-from cms.dwp.v1 import resources_pb2 as dwp_pb
 from cms.hmrc.v1 import hmrc_scenario_service_pb2 as hmrc_sc
 from cms.hmrc.v1 import hmrc_scenario_service_pb2_grpc as hmrc_sc_grpc
 from cms_devkit.testing import wait_until
@@ -25,30 +21,8 @@ from ..conftest import d
 
 def test_a_cis_benefit_broadcast_leads_to_a_recalculation(stack, clock):
     case = stack.new_live_case()
-    before = case.latest_calculation
-    dwp = stack.services["dwp"]
-    channel = grpc.insecure_channel(f"127.0.0.1:{dwp.server.port}")
-    scenario = dwp_sc_grpc.DwpScenarioServiceStub(channel)
-    scenario.StartBenefitAward(
-        dwp_sc.StartBenefitAwardRequest(
-            request_id=str(uuid.uuid4()),
-            nino="AA123456A",
-            benefit_type=dwp_pb.BENEFIT_TYPE_JOBSEEKERS_ALLOWANCE_INCOME_BASED,
-            start_date=d(2026, 4, 6),
-            amount=common.PeriodicAmount(
-                frequency=common.PAYMENT_FREQUENCY_FORTNIGHTLY, amount_pence=181_00
-            ),
-        ),
-        metadata=stack.creds.staff("scenario-admin", "scenario_admin"),
-        timeout=10,
-    )
-    channel.close()
-
-    def recalculated():
-        held = stack.call("GetCase", api.GetCaseRequest(name=case.name))
-        return held if held.latest_calculation.calculation != before.calculation else None
-
-    held = wait_until(recalculated, timeout=60, what="the broadcast to be applied")
+    stack.award_jsa()
+    held = stack.recalculated(case)
     assert held.latest_calculation.reason == pb.CALCULATION_REASON_CHANGE_OF_CIRCUMSTANCES
     assert held.latest_calculation.rate == "FLAT"  # income-based JSA: the flat rate
     assert held.current_payment_plan != case.current_payment_plan

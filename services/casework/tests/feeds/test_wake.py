@@ -6,14 +6,9 @@ from __future__ import annotations
 import threading
 import uuid
 
-import grpc
 import pytest
 
-from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import resources_pb2 as pb
-from cms.common.v1 import types_pb2 as common
-from cms.dwp.v1 import dwp_scenario_service_pb2 as dwp_sc
-from cms.dwp.v1 import dwp_scenario_service_pb2_grpc as dwp_sc_grpc
 from cms.dwp.v1 import events_pb2 as dwp_ev
 from cms.dwp.v1 import resources_pb2 as dwp_pb
 from cms_casework.changes import service as changes
@@ -35,28 +30,9 @@ def feed_apply_interval_seconds() -> float:
 
 def test_a_cis_broadcast_is_applied_when_its_event_commits_not_at_the_next_tick(stack):
     case = stack.new_live_case()
-    before = case.latest_calculation
-    with grpc.insecure_channel(f"127.0.0.1:{stack.services['dwp'].server.port}") as channel:
-        dwp_sc_grpc.DwpScenarioServiceStub(channel).StartBenefitAward(
-            dwp_sc.StartBenefitAwardRequest(
-                request_id=str(uuid.uuid4()),
-                nino="AA123456A",
-                benefit_type=dwp_pb.BENEFIT_TYPE_JOBSEEKERS_ALLOWANCE_INCOME_BASED,
-                start_date=d(2026, 4, 6),
-                amount=common.PeriodicAmount(
-                    frequency=common.PAYMENT_FREQUENCY_FORTNIGHTLY, amount_pence=181_00
-                ),
-            ),
-            metadata=stack.creds.staff("scenario-admin", "scenario_admin"),
-            timeout=10,
-        )
-
-    def recalculated():
-        held = stack.call("GetCase", api.GetCaseRequest(name=case.name))
-        return held if held.latest_calculation.calculation != before.calculation else None
-
+    stack.award_jsa()
     # Far below the hour-long tick: only the wake can have applied it.
-    held = wait_until(recalculated, timeout=60, what="the broadcast to be applied")
+    held = stack.recalculated(case)
     assert held.latest_calculation.reason == pb.CALCULATION_REASON_CHANGE_OF_CIRCUMSTANCES
     assert held.latest_calculation.rate == "FLAT"
 
