@@ -376,7 +376,8 @@ def main() -> int:
                     "0",
                     met(not lost),
                 ),
-            ]
+            ],
+            name_width=50,
         )
         print(f"\n# total wall time {time.monotonic() - started:.0f} s", flush=True)
         return 0
