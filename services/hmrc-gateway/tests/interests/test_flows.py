@@ -18,7 +18,7 @@ from cms.hmrc.v1 import hmrc_scenario_service_pb2_grpc as sc_grpc
 from cms.hmrc.v1 import hmrc_service_pb2 as api
 from cms.hmrc.v1 import hmrc_service_pb2_grpc as api_grpc
 from cms.hmrc.v1 import resources_pb2 as pb
-from cms_devkit.testing import read_topic
+from cms_devkit.testing import read_topic, wait_until
 from cms_hmrc_gateway.app import HmrcGatewayService
 from cms_hmrc_gateway.interests import flows as feeds
 from cms_platform import events
@@ -301,6 +301,15 @@ def test_feeds_survive_a_broker_that_restarts_empty(start_service, creds, clock,
 
         broker = infra.start_tansu(port)
         assert outbox.replay(service.sessions, since=clock.now() - dt.timedelta(days=1)) >= 1
+
+        def all_sent() -> bool:
+            with service.sessions() as s:
+                waiting = s.query(OutboxEvent).filter(OutboxEvent.published_at.is_(None)).count()
+                return waiting == 0
+
+        # Read once the relay has sent them: a reader that came first would make the broker create the topic its
+        # own way, which the relay then recreates with the declared partitions under the reader.
+        wait_until(all_sent, timeout=40, what="the outbox to be sent again")
         after = _events(broker.bootstrap, expected=2, timeout=40)
         ids = [ce_id for ce_id, _ in after]
         assert set(ids) == {before[0][0]} | {
