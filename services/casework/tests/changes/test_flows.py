@@ -1567,6 +1567,18 @@ def test_a_report_missing_what_its_service_request_needs_is_refused_and_nothing_
             address_change("clients/someone-else", "1 Nowhere"),
             "change_of_circumstances.address_change.client",
         ),
+        # A code no system uses (the contract's old example): refused, never accepted with no effect.
+        (
+            _dated(
+                pb.ChangeOfCircumstances(
+                    type=t("CHANGE_BENEFIT_DETAILS"),
+                    benefit_details_change=pb.BenefitDetailsChange(
+                        benefit="JSA_INCOME_BASED", change=pb.BENEFIT_CHANGE_STARTED
+                    ),
+                )
+            ),
+            "change_of_circumstances.benefit_details_change.benefit",
+        ),
     ]
     for change, path in missing:
         err = refused(lambda change=change: stack.report(case, change, as_=bethan))

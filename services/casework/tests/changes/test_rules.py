@@ -28,6 +28,7 @@ from cms_casework.changes.rules import (
     sequence_step,
     subject_client,
     suspicious_related,
+    unknown_codes,
     verification_problems,
 )
 
@@ -934,3 +935,24 @@ def test_order_is_deterministic_and_sorted_by_step(changes, seed, last_qc):
     for step in (1, 2, 3, 4, 6, 8):
         times = [c.report_time.ToDatetime() for c in ordered if sequence_step(c, case) == step]
         assert times == sorted(times)
+
+
+def _benefit_change(code: str) -> pb.ChangeOfCircumstances:
+    return pb.ChangeOfCircumstances(
+        type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_CHANGE_BENEFIT_DETAILS,
+        benefit_details_change=pb.BenefitDetailsChange(
+            benefit=code, change=pb.BENEFIT_CHANGE_STARTED
+        ),
+    )
+
+
+def test_every_benefit_cis_reports_is_a_known_code_and_nothing_else_is():
+    from cms.dwp.v1 import resources_pb2 as dwp_pb
+
+    for name in dwp_pb.BenefitType.DESCRIPTOR.values_by_name:
+        code = name.removeprefix("BENEFIT_TYPE_")
+        expected = [] if code != "UNSPECIFIED" else ["benefit_details_change.benefit"]
+        assert unknown_codes(_benefit_change(code)) == expected
+    for code in ("JSA_INCOME_BASED", "ESA_CONTRIBUTORY", "UNIVERSAL_CREDIT_NO_EARNINGS"):
+        assert unknown_codes(_benefit_change(code)) == ["benefit_details_change.benefit"]
+    assert unknown_codes(_benefit_change("")) == []  # missing, not unknown: reported as needed

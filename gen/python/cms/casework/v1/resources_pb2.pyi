@@ -1700,8 +1700,9 @@ class BenefitAward(_message.Message):
     PARTNER_AWARD_FIELD_NUMBER: _builtins.int
     PERIOD_FIELD_NUMBER: _builtins.int
     benefit: _builtins.str
-    """Benefit code as used by dwp-gateway and the calculation's prescribed-benefit list, e.g.
-    "INCOME_SUPPORT", "JSA_INCOME_BASED", "ESA_CONTRIBUTORY", "UNIVERSAL_CREDIT_NO_EARNINGS".
+    """Benefit code: a dwp-gateway BenefitType name without its BENEFIT_TYPE_ prefix, e.g. "INCOME_SUPPORT",
+    "JOBSEEKERS_ALLOWANCE_INCOME_BASED", "EMPLOYMENT_AND_SUPPORT_ALLOWANCE_CONTRIBUTORY", "UNIVERSAL_CREDIT". Any
+    other code is refused (INVALID_ARGUMENT naming the field).
     """
     partner_award: _builtins.bool
     """True when the award is the partner's, not the client's own."""

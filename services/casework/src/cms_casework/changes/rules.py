@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 from cms.casework.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
+from cms.dwp.v1 import resources_pb2 as dwp_pb
 from cms_platform.convert import day_of
 
 
@@ -354,6 +355,24 @@ def _is_last_qc(child_id: str, case: pb.Case) -> bool:
 
 def _has_name(name: common.PersonName) -> bool:
     return bool(name.forenames.strip() or name.surname.strip())
+
+
+# Benefit codes are dwp-gateway's benefit type names without their prefix (what CIS reports), e.g. INCOME_SUPPORT.
+BENEFIT_CODES = frozenset(
+    name.removeprefix("BENEFIT_TYPE_")
+    for name in dwp_pb.BenefitType.DESCRIPTOR.values_by_name
+    if name != "BENEFIT_TYPE_UNSPECIFIED"
+)
+
+
+def unknown_codes(change: pb.ChangeOfCircumstances) -> list[str]:
+    """Field paths, relative to the change, of codes that name nothing (a benefit no system has): refused rather
+    than accepted with no effect."""
+    if change.WhichOneof("details") == "benefit_details_change":
+        code = change.benefit_details_change.benefit.strip()
+        if code and code not in BENEFIT_CODES:
+            return ["benefit_details_change.benefit"]
+    return []
 
 
 def missing_information(change: pb.ChangeOfCircumstances, case: pb.Case) -> list[str]:

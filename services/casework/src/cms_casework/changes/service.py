@@ -175,6 +175,18 @@ def report(
         raise InvalidArgument.field(
             "change_of_circumstances.reporting_client", "must be a parent on the case"
         )
+    unknown = rules.unknown_codes(change)
+    if unknown:
+        raise InvalidArgument(
+            [
+                FieldViolation(
+                    f"change_of_circumstances.{path}",
+                    "is not a benefit code: use a benefit type as dwp-gateway names it, without its BENEFIT_TYPE_ "
+                    "prefix (e.g. JOBSEEKERS_ALLOWANCE_INCOME_BASED)",
+                )
+                for path in unknown
+            ]
+        )
     missing = rules.missing_information(change, case)
     if missing:
         # Procedure: no SR without what it needs to go In Progress; the client is asked to call back.
