@@ -1723,3 +1723,20 @@ def test_changes_completed_the_same_day_get_one_outcome_letter_and_one_call(stac
         and cancelled.superseded_by == two.client_call
     )
     assert get_client(stack, bethan).contact_details.mobile_phone == "07700 900456"
+
+
+def test_the_same_relevant_other_child_reported_twice_is_counted_once(stack):
+    """Two reports of one new child in the paying parent's household (the same child reference number): one
+    relevant other child, and the calculation reduces income for one (Schedule 1 to the Child Support Act 1991)."""
+    case = stack.new_live_case()
+    new_roc = _new_child("NEW_ROC_IN_NRP_HOUSEHOLD")(None)
+    for _ in range(2):
+        stack.verify(
+            stack.report(
+                case, _dated(pb.ChangeOfCircumstances.FromString(new_roc.SerializeToString()))
+            )
+        )
+    response = stack.apply(case)
+    after = response.updated_case
+    assert [c.child_reference_number for c in after.relevant_other_children] == ["AK100009D"]
+    assert after.latest_calculation.calculation != case.latest_calculation.calculation

@@ -253,6 +253,12 @@ def _new_child(group: str) -> Effect:
 
     def effect(out: Outcome, a: Applying) -> None:
         detail = a.change.new_child
+        reference = detail.child_reference_number.strip()
+        if reference and any(
+            c.child_reference_number.strip() == reference and not c.end_date.year
+            for c in getattr(out.case, group)
+        ):
+            return  # the same child reported again: already in the group, counted once
         child = getattr(out.case, group).add(
             child_id=new_id()[:8],
             name=detail.name,
