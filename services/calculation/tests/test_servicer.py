@@ -582,3 +582,21 @@ def test_an_item_whose_figures_would_overflow_is_refused_alone(calculation, cred
         )
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "input.additional_incomes[0].weekly_amount_pence" in violated_fields(err.value)
+
+
+def _create(stub, creds, input: pb.CalculationInput) -> pb.Calculation:
+    return stub.CreateCalculation(
+        api.CreateCalculationRequest(
+            request_id=str(uuid.uuid4()), case_reference="case-issue-15", input=input
+        ),
+        metadata=creds.service("casework"),
+        timeout=5,
+    )
+
+
+def test_basic_amount_is_rounded_once_to_the_pound(calculation, creds):
+    """2012 Regs reg 6; Child Support Act 1991 Sch 1 para 2(1): 12% of £437.46 is £52.4952, which is £52 (not £52.50 → £53)."""
+    _, stub = calculation
+    calc = _create(stub, creds, calc_input(2_281_041, children=1))
+    assert calc.gross_weekly_income_pence == 437_46
+    assert calc.weekly_amount_pence == 52_00

@@ -677,3 +677,24 @@ def test_periodic_amounts_are_whole_pence_and_consistent(weekly):
     p = periodic_amounts(weekly, RULES)
     assert p[Frequency.FORTNIGHTLY] == 2 * weekly and p[Frequency.FOUR_WEEKLY] == 4 * weekly
     assert abs(p[Frequency.MONTHLY] * 12 - weekly * 52) <= 6
+
+
+# -- issue 15: differences from an independent reading of the statute --------------------------------------------
+
+
+def test_basic_amount_is_rounded_to_the_pound_from_the_exact_amount_not_from_pennies():
+    """2012 Regs reg 6 (rounding) with Child Support Act 1991 Sch 1 para 2: the penny rule gives way to the whole-pound rule for the
+    basic/reduced amount, so 12% of £437.46 = £52.4952 is £52, not £52.50 → £53."""
+    result = run(facts(437_46, 1))
+    assert (result.rate, result.weekly_amount_pence) == (Rate.BASIC, 52_00)
+    rounding = [s for s in result.steps if s.rule_set_parameters == ("rounding.whole_pound_point",)]
+    assert len(rounding) == 1
+    assert "£52.4952" in rounding[0].explanation and "£52.00" in rounding[0].explanation
+    assert rounding[0].amount_pence == 52_00
+
+
+@given(st.integers(min_value=200_00, max_value=800_00))
+def test_basic_amount_is_the_exact_amount_rounded_half_up_to_the_pound(weekly):
+    """2012 Regs reg 6; Child Support Act 1991 Sch 1 para 2(1): one rounding, from the exact 12%, to the nearest pound half-up."""
+    result = run(facts(weekly, 1))
+    assert result.weekly_amount_pence == div_half_up(weekly * 12, 100 * 100) * 100

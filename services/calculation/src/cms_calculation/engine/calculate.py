@@ -39,7 +39,14 @@ from .model import (
     Step,
     StepKind,
 )
-from .money import div_half_up, percent, pounds, round_to_pound_half_up, split_balanced
+from .money import (
+    div_half_up,
+    exact_pounds,
+    percent,
+    pounds,
+    round_to_pound_half_up,
+    split_balanced,
+)
 from .rules import RuleSet, WholePoundRounding
 
 # Fourteenths of the amount a receiving parent keeps per child in each band (1 − fraction, × 14), so averaging
@@ -482,12 +489,15 @@ def calculate(
     income = _with_reduced(income, reduced_income)
 
     if rules.whole_pound_rounding is WholePoundRounding.BEFORE_SHARED_CARE:
-        amount = round_to_pound_half_up(div_half_up(exact_num, exact_den))
+        # Reg 6: the penny rule gives way to the whole-pound rule here, so the exact amount goes straight to the
+        # pound (£52.4952 is £52; via the penny, £52.50, it would be £53).
+        amount = div_half_up(exact_num, exact_den * 100) * 100
         if steps.on:
             steps.add(
                 StepKind.ROUNDING,
                 "2012 Regs reg 6",
-                f"This is rounded to the nearest pound: {pounds(amount)} a week.",
+                f"The exact amount, {exact_pounds(exact_num, exact_den)}, is rounded to the nearest pound (half "
+                f"up, without first rounding to the penny): {pounds(amount)} a week.",
                 amount,
                 params=("rounding.whole_pound_point",),
             )
