@@ -600,3 +600,29 @@ def test_basic_amount_is_rounded_once_to_the_pound(calculation, creds):
     calc = _create(stub, creds, calc_input(2_281_041, children=1))
     assert calc.gross_weekly_income_pence == 437_46
     assert calc.weekly_amount_pence == 52_00
+
+
+def test_special_expenses_need_an_income_of_at_least_the_flat_rate_threshold(calculation, creds):
+    """Special expenses are not available below £7 a week (docs/domain/calculation.md §6), even when diverted
+    income (reg 71) lifts the income: £5.00 + £300 = £305, 12% = £36.60 → £37."""
+    _, stub = calculation
+    calc = _create(
+        stub,
+        creds,
+        calc_input(
+            260_71,  # £5.00 a week
+            children=1,
+            special_expenses=[
+                pb.SpecialExpense(
+                    kind=pb.SPECIAL_EXPENSE_KIND_CONTACT_COSTS, weekly_amount_pence=50_00
+                )
+            ],
+            additional_incomes=[
+                pb.AdditionalIncome(
+                    kind=pb.ADDITIONAL_INCOME_KIND_DIVERTED_INCOME, weekly_amount_pence=300_00
+                )
+            ],
+        ),
+    )
+    assert calc.gross_weekly_income_pence == 305_00
+    assert calc.weekly_amount_pence == 37_00

@@ -698,3 +698,52 @@ def test_basic_amount_is_the_exact_amount_rounded_half_up_to_the_pound(weekly):
     """2012 Regs reg 6; Child Support Act 1991 Sch 1 para 2(1): one rounding, from the exact 12%, to the nearest pound half-up."""
     result = run(facts(weekly, 1))
     assert result.weekly_amount_pence == div_half_up(weekly * 12, 100 * 100) * 100
+
+
+def test_special_expenses_are_not_deducted_below_the_flat_rate_threshold_or_on_a_flat_rate_benefit():
+    """2012 Regs regs 63–68 as the project reads them (docs/domain/calculation.md §6): no special-expenses variation
+    where GWI is below £7 (reg 45(1)) or the paying parent is on a reg 44 flat-rate benefit, even when an
+    additional-income variation lifts the income."""
+    contact = (SpecialExpense(SpecialExpenseKind.CONTACT_COSTS, 50_00),)
+    low = run(
+        facts(
+            5_00,
+            1,
+            special_expenses=contact,
+            additional_incomes=(
+                AdditionalIncome(AdditionalIncomeKind.DIVERTED_INCOME, weekly_amount_pence=300_00),
+            ),
+        )
+    )
+    assert low.income.special_expenses_weekly_pence == 0
+    assert low.income.gross_weekly_income_pence == 305_00
+    assert low.weekly_amount_pence == 37_00  # 12% of £305 = £36.60
+    on_benefit = run(
+        facts(
+            0,
+            1,
+            special_expenses=contact,
+            benefits=(BenefitReceipt(Benefit.STATE_PENSION, BenefitRecipient.PAYING_PARENT),),
+            additional_incomes=(
+                AdditionalIncome(
+                    AdditionalIncomeKind.INCOME_NOT_TAKEN_INTO_ACCOUNT, weekly_amount_pence=300_00
+                ),
+            ),
+        )
+    )
+    assert on_benefit.income.special_expenses_weekly_pence == 0
+    assert (on_benefit.rate, on_benefit.weekly_amount_pence) == (Rate.BASIC, 36_00)
+    # At £7 or more and on no benefit they still come off.
+    assert (
+        run(
+            facts(
+                7_00,
+                1,
+                special_expenses=contact,
+                additional_incomes=(
+                    AdditionalIncome(AdditionalIncomeKind.DIVERTED_INCOME, weekly_amount_pence=300_00),
+                ),
+            )
+        ).income.special_expenses_weekly_pence
+        == 50_00
+    )

@@ -657,11 +657,35 @@ def _income(
             )
 
     # Variations (§6): special expenses deducted (reg 72), additional income added (reg 73).
+    own_flat_benefit = any(
+        b.benefit in rules.flat_rate_benefits_paying_parent
+        and b.recipient is BenefitRecipient.PAYING_PARENT
+        for b in facts.benefits
+    )
+    # Special expenses are not available on an income below the nil-rate threshold or on a flat-rate benefit;
+    # judged before any additional-income variation, which must not open the door to them (§6).
+    special_barred = base < rules.nil_income_below_pence or (
+        own_flat_benefit
+        or any(b.benefit in rules.flat_rate_benefits_paying_parent_or_partner for b in facts.benefits)
+    )
     special = 0
     by_kind: dict[SpecialExpenseKind, int] = {}
     for e in facts.special_expenses:
         by_kind[e.kind] = by_kind.get(e.kind, 0) + e.weekly_amount_pence
     for kind, total in by_kind.items():
+        if special_barred:
+            what, cite = _EXPENSE[kind]
+            if steps.on:
+                steps.add(
+                    StepKind.VARIATION,
+                    f"{cite}; 2012 Regs regs 44 and 45(1)",
+                    f"Your special expenses for {what} of {pounds(total)} a week are not deducted because your "
+                    f"income before variations is below {pounds(rules.nil_income_below_pence)} a week or you get "
+                    "a benefit that puts you on the flat rate.",
+                    0,
+                    params=("rate.nil_income_below", "rate.flat_rate_benefits"),
+                )
+            continue
         threshold = (
             0
             if kind in rules.special_expense_threshold_exempt
@@ -693,11 +717,6 @@ def _income(
                 ),
             )
 
-    own_flat_benefit = any(
-        b.benefit in rules.flat_rate_benefits_paying_parent
-        and b.recipient is BenefitRecipient.PAYING_PARENT
-        for b in facts.benefits
-    )
     reg70_ground = own_flat_benefit or any(
         c in REG_70_NIL_CONDITIONS for c in facts.nil_rate_conditions
     )
