@@ -351,10 +351,11 @@ def test_rule_sets_are_listed_and_fetched(calculation, creds):
         "2012-12-10",
         "2013-11-25",
         "2014-08-11",
+        "2017-04-06",
         "reform-2025",
     ]
-    assert all_sets[2].effective_period.end_date == date_pb2.Date()  # in force until further notice
-    assert not all_sets[3].HasField(
+    assert all_sets[3].effective_period.end_date == date_pb2.Date()  # in force until further notice
+    assert not all_sets[4].HasField(
         "effective_period"
     )  # the reform has no start date until configured
     today = stub.ListRuleSets(
@@ -626,3 +627,22 @@ def test_special_expenses_need_an_income_of_at_least_the_flat_rate_threshold(cal
     )
     assert calc.gross_weekly_income_pence == 305_00
     assert calc.weekly_amount_pence == 37_00
+
+
+def test_bereavement_allowance_is_the_flat_rate_for_a_decision_before_its_omission(calculation, creds):
+    """2012 Regs reg 44(1) as made; omitted from 6 April 2017."""
+    _, stub = calculation
+    receipt = pb.BenefitReceipt(
+        benefit=pb.BENEFIT_BEREAVEMENT_ALLOWANCE, recipient=pb.BENEFIT_RECIPIENT_PAYING_PARENT
+    )
+    calc = _create(
+        stub,
+        creds,
+        calc_input(
+            0,
+            children=1,
+            benefits=[receipt],
+            effective_date=date_pb2.Date(year=2016, month=5, day=1),
+        ),
+    )
+    assert (calc.rate, calc.weekly_amount_pence) == (pb.RATE_FLAT, 7_00)

@@ -602,14 +602,14 @@ def test_reform_fees_from_the_configured_start_date():
     book = RuleBook(reform_start=dt.date(2027, 4, 1))
     reform = book.in_force(dt.date(2027, 4, 1))
     assert reform.version == REFORM_VERSION
-    assert book.in_force(dt.date(2027, 3, 31)).version == "2014-08-11"
+    assert book.in_force(dt.date(2027, 3, 31)).version == "2017-04-06"
     direct = run(facts(356_25, 2, effective_date=dt.date(2027, 4, 1)), reform)
     assert direct.fees.charged and direct.paying_parent_fee_weekly_pence == 1_14
     assert direct.receiving_parent_fee_weekly_pence == 1_14
     late = run(facts(356_25, 2, compliance_status=ComplianceStatus.NON_COMPLIANT), reform)
     assert late.paying_parent_fee_weekly_pence == 11_40
     assert (
-        RuleBook().in_force(dt.date(2030, 1, 1)).version == "2014-08-11"
+        RuleBook().in_force(dt.date(2030, 1, 1)).version == "2017-04-06"
     )  # unset: never in force by date
 
 
@@ -747,3 +747,13 @@ def test_special_expenses_are_not_deducted_below_the_flat_rate_threshold_or_on_a
         ).income.special_expenses_weekly_pence
         == 50_00
     )
+
+
+def test_bereavement_allowance_is_a_flat_rate_benefit_for_decisions_before_its_omission():
+    """2012 Regs reg 44(1) as made listed bereavement allowance; it was omitted from 6 April 2017, so an older
+    decision re-runs at the flat rate and a newer one does not."""
+    receipt = (BenefitReceipt(Benefit.BEREAVEMENT_ALLOWANCE, BenefitRecipient.PAYING_PARENT),)
+    before = run(facts(5_00, 1, benefits=receipt, effective_date=dt.date(2016, 5, 1)))
+    assert (before.rate, before.weekly_amount_pence) == (Rate.FLAT, 7_00)
+    after = run(facts(5_00, 1, benefits=receipt, effective_date=dt.date(2017, 4, 6)))
+    assert (after.rate, after.weekly_amount_pence) == (Rate.NIL, 0)
