@@ -629,7 +629,9 @@ def test_special_expenses_need_an_income_of_at_least_the_flat_rate_threshold(cal
     assert calc.weekly_amount_pence == 37_00
 
 
-def test_bereavement_allowance_is_the_flat_rate_for_a_decision_before_its_omission(calculation, creds):
+def test_bereavement_allowance_is_the_flat_rate_for_a_decision_before_its_omission(
+    calculation, creds
+):
     """2012 Regs reg 44(1) as made; omitted from 6 April 2017."""
     _, stub = calculation
     receipt = pb.BenefitReceipt(

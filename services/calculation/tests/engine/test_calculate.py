@@ -741,7 +741,9 @@ def test_special_expenses_are_not_deducted_below_the_flat_rate_threshold_or_on_a
                 1,
                 special_expenses=contact,
                 additional_incomes=(
-                    AdditionalIncome(AdditionalIncomeKind.DIVERTED_INCOME, weekly_amount_pence=300_00),
+                    AdditionalIncome(
+                        AdditionalIncomeKind.DIVERTED_INCOME, weekly_amount_pence=300_00
+                    ),
                 ),
             )
         ).income.special_expenses_weekly_pence

@@ -666,7 +666,9 @@ def _income(
     # judged before any additional-income variation, which must not open the door to them (§6).
     special_barred = base < rules.nil_income_below_pence or (
         own_flat_benefit
-        or any(b.benefit in rules.flat_rate_benefits_paying_parent_or_partner for b in facts.benefits)
+        or any(
+            b.benefit in rules.flat_rate_benefits_paying_parent_or_partner for b in facts.benefits
+        )
     )
     special = 0
     by_kind: dict[SpecialExpenseKind, int] = {}
