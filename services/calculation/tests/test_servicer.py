@@ -351,10 +351,11 @@ def test_rule_sets_are_listed_and_fetched(calculation, creds):
         "2012-12-10",
         "2013-11-25",
         "2014-08-11",
+        "2017-04-06",
         "reform-2025",
     ]
-    assert all_sets[2].effective_period.end_date == date_pb2.Date()  # in force until further notice
-    assert not all_sets[3].HasField(
+    assert all_sets[3].effective_period.end_date == date_pb2.Date()  # in force until further notice
+    assert not all_sets[4].HasField(
         "effective_period"
     )  # the reform has no start date until configured
     today = stub.ListRuleSets(
@@ -582,3 +583,68 @@ def test_an_item_whose_figures_would_overflow_is_refused_alone(calculation, cred
         )
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert "input.additional_incomes[0].weekly_amount_pence" in violated_fields(err.value)
+
+
+def _create(stub, creds, input: pb.CalculationInput) -> pb.Calculation:
+    return stub.CreateCalculation(
+        api.CreateCalculationRequest(
+            request_id=str(uuid.uuid4()), case_reference="case-issue-15", input=input
+        ),
+        metadata=creds.service("casework"),
+        timeout=5,
+    )
+
+
+def test_basic_amount_is_rounded_once_to_the_pound(calculation, creds):
+    """2012 Regs reg 6; Child Support Act 1991 Sch 1 para 2(1): 12% of £437.46 is £52.4952, which is £52 (not £52.50 → £53)."""
+    _, stub = calculation
+    calc = _create(stub, creds, calc_input(2_281_041, children=1))
+    assert calc.gross_weekly_income_pence == 437_46
+    assert calc.weekly_amount_pence == 52_00
+
+
+def test_special_expenses_need_an_income_of_at_least_the_flat_rate_threshold(calculation, creds):
+    """Special expenses are not available below £7 a week (docs/domain/calculation.md §6), even when diverted
+    income (reg 71) lifts the income: £5.00 + £300 = £305, 12% = £36.60 → £37."""
+    _, stub = calculation
+    calc = _create(
+        stub,
+        creds,
+        calc_input(
+            260_71,  # £5.00 a week
+            children=1,
+            special_expenses=[
+                pb.SpecialExpense(
+                    kind=pb.SPECIAL_EXPENSE_KIND_CONTACT_COSTS, weekly_amount_pence=50_00
+                )
+            ],
+            additional_incomes=[
+                pb.AdditionalIncome(
+                    kind=pb.ADDITIONAL_INCOME_KIND_DIVERTED_INCOME, weekly_amount_pence=300_00
+                )
+            ],
+        ),
+    )
+    assert calc.gross_weekly_income_pence == 305_00
+    assert calc.weekly_amount_pence == 37_00
+
+
+def test_bereavement_allowance_is_the_flat_rate_for_a_decision_before_its_omission(
+    calculation, creds
+):
+    """2012 Regs reg 44(1) as made; omitted from 6 April 2017."""
+    _, stub = calculation
+    receipt = pb.BenefitReceipt(
+        benefit=pb.BENEFIT_BEREAVEMENT_ALLOWANCE, recipient=pb.BENEFIT_RECIPIENT_PAYING_PARENT
+    )
+    calc = _create(
+        stub,
+        creds,
+        calc_input(
+            0,
+            children=1,
+            benefits=[receipt],
+            effective_date=date_pb2.Date(year=2016, month=5, day=1),
+        ),
+    )
+    assert (calc.rate, calc.weekly_amount_pence) == (pb.RATE_FLAT, 7_00)

@@ -602,14 +602,14 @@ def test_reform_fees_from_the_configured_start_date():
     book = RuleBook(reform_start=dt.date(2027, 4, 1))
     reform = book.in_force(dt.date(2027, 4, 1))
     assert reform.version == REFORM_VERSION
-    assert book.in_force(dt.date(2027, 3, 31)).version == "2014-08-11"
+    assert book.in_force(dt.date(2027, 3, 31)).version == "2017-04-06"
     direct = run(facts(356_25, 2, effective_date=dt.date(2027, 4, 1)), reform)
     assert direct.fees.charged and direct.paying_parent_fee_weekly_pence == 1_14
     assert direct.receiving_parent_fee_weekly_pence == 1_14
     late = run(facts(356_25, 2, compliance_status=ComplianceStatus.NON_COMPLIANT), reform)
     assert late.paying_parent_fee_weekly_pence == 11_40
     assert (
-        RuleBook().in_force(dt.date(2030, 1, 1)).version == "2014-08-11"
+        RuleBook().in_force(dt.date(2030, 1, 1)).version == "2017-04-06"
     )  # unset: never in force by date
 
 
@@ -677,3 +677,85 @@ def test_periodic_amounts_are_whole_pence_and_consistent(weekly):
     p = periodic_amounts(weekly, RULES)
     assert p[Frequency.FORTNIGHTLY] == 2 * weekly and p[Frequency.FOUR_WEEKLY] == 4 * weekly
     assert abs(p[Frequency.MONTHLY] * 12 - weekly * 52) <= 6
+
+
+# -- issue 15: differences from an independent reading of the statute --------------------------------------------
+
+
+def test_basic_amount_is_rounded_to_the_pound_from_the_exact_amount_not_from_pennies():
+    """2012 Regs reg 6 (rounding) with Child Support Act 1991 Sch 1 para 2: the penny rule gives way to the whole-pound rule for the
+    basic/reduced amount, so 12% of £437.46 = £52.4952 is £52, not £52.50 → £53."""
+    result = run(facts(437_46, 1))
+    assert (result.rate, result.weekly_amount_pence) == (Rate.BASIC, 52_00)
+    rounding = [s for s in result.steps if s.rule_set_parameters == ("rounding.whole_pound_point",)]
+    assert len(rounding) == 1
+    assert "£52.4952" in rounding[0].explanation and "£52.00" in rounding[0].explanation
+    assert rounding[0].amount_pence == 52_00
+
+
+@given(st.integers(min_value=200_00, max_value=800_00))
+def test_basic_amount_is_the_exact_amount_rounded_half_up_to_the_pound(weekly):
+    """2012 Regs reg 6; Child Support Act 1991 Sch 1 para 2(1): one rounding, from the exact 12%, to the nearest pound half-up."""
+    result = run(facts(weekly, 1))
+    assert result.weekly_amount_pence == div_half_up(weekly * 12, 100 * 100) * 100
+
+
+def test_special_expenses_are_not_deducted_below_the_flat_rate_threshold_or_on_a_flat_rate_benefit():
+    """2012 Regs regs 63–68 as the project reads them (docs/domain/calculation.md §6): no special-expenses variation
+    where GWI is below £7 (reg 45(1)) or the paying parent is on a reg 44 flat-rate benefit, even when an
+    additional-income variation lifts the income."""
+    contact = (SpecialExpense(SpecialExpenseKind.CONTACT_COSTS, 50_00),)
+    low = run(
+        facts(
+            5_00,
+            1,
+            special_expenses=contact,
+            additional_incomes=(
+                AdditionalIncome(AdditionalIncomeKind.DIVERTED_INCOME, weekly_amount_pence=300_00),
+            ),
+        )
+    )
+    assert low.income.special_expenses_weekly_pence == 0
+    assert low.income.gross_weekly_income_pence == 305_00
+    assert low.weekly_amount_pence == 37_00  # 12% of £305 = £36.60
+    on_benefit = run(
+        facts(
+            0,
+            1,
+            special_expenses=contact,
+            benefits=(BenefitReceipt(Benefit.STATE_PENSION, BenefitRecipient.PAYING_PARENT),),
+            additional_incomes=(
+                AdditionalIncome(
+                    AdditionalIncomeKind.INCOME_NOT_TAKEN_INTO_ACCOUNT, weekly_amount_pence=300_00
+                ),
+            ),
+        )
+    )
+    assert on_benefit.income.special_expenses_weekly_pence == 0
+    assert (on_benefit.rate, on_benefit.weekly_amount_pence) == (Rate.BASIC, 36_00)
+    # At £7 or more and on no benefit they still come off.
+    assert (
+        run(
+            facts(
+                7_00,
+                1,
+                special_expenses=contact,
+                additional_incomes=(
+                    AdditionalIncome(
+                        AdditionalIncomeKind.DIVERTED_INCOME, weekly_amount_pence=300_00
+                    ),
+                ),
+            )
+        ).income.special_expenses_weekly_pence
+        == 50_00
+    )
+
+
+def test_bereavement_allowance_is_a_flat_rate_benefit_for_decisions_before_its_omission():
+    """2012 Regs reg 44(1) as made listed bereavement allowance; it was omitted from 6 April 2017, so an older
+    decision re-runs at the flat rate and a newer one does not."""
+    receipt = (BenefitReceipt(Benefit.BEREAVEMENT_ALLOWANCE, BenefitRecipient.PAYING_PARENT),)
+    before = run(facts(5_00, 1, benefits=receipt, effective_date=dt.date(2016, 5, 1)))
+    assert (before.rate, before.weekly_amount_pence) == (Rate.FLAT, 7_00)
+    after = run(facts(5_00, 1, benefits=receipt, effective_date=dt.date(2017, 4, 6)))
+    assert (after.rate, after.weekly_amount_pence) == (Rate.NIL, 0)

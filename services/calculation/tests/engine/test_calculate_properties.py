@@ -43,7 +43,7 @@ from cms_calculation.engine.rules import REFORM_VERSION, RuleBook, RuleSet, para
 
 FIRST_DATE = dt.date(
     2014, 8, 11
-)  # Child Support Fees Regulations 2014: the current rule set starts here
+)  # Child Support Fees Regulations 2014: collection fees from here (bereavement allowance omitted from 6 April 2017)
 LAST_DATE = dt.date(2030, 12, 31)
 MAX_ANNUAL_PENCE = 400_000_00
 BOOK = RuleBook()
@@ -169,7 +169,9 @@ def facts_strategy(draw, *, plain: bool = False, all_equal_care: bool = False) -
 
 def rules_for(facts: CalculationFacts) -> RuleSet:
     rules = BOOK.in_force(facts.effective_date)
-    assert rules is not None and rules.version == "2014-08-11"
+    assert rules is not None and rules.version == (
+        "2017-04-06" if facts.effective_date >= dt.date(2017, 4, 6) else "2014-08-11"
+    )
     return rules
 
 

@@ -39,7 +39,14 @@ from .model import (
     Step,
     StepKind,
 )
-from .money import div_half_up, percent, pounds, round_to_pound_half_up, split_balanced
+from .money import (
+    div_half_up,
+    exact_pounds,
+    percent,
+    pounds,
+    round_to_pound_half_up,
+    split_balanced,
+)
 from .rules import RuleSet, WholePoundRounding
 
 # Fourteenths of the amount a receiving parent keeps per child in each band (1 − fraction, × 14), so averaging
@@ -482,12 +489,15 @@ def calculate(
     income = _with_reduced(income, reduced_income)
 
     if rules.whole_pound_rounding is WholePoundRounding.BEFORE_SHARED_CARE:
-        amount = round_to_pound_half_up(div_half_up(exact_num, exact_den))
+        # Reg 6: the penny rule gives way to the whole-pound rule here, so the exact amount goes straight to the
+        # pound (£52.4952 is £52; via the penny, £52.50, it would be £53).
+        amount = div_half_up(exact_num, exact_den * 100) * 100
         if steps.on:
             steps.add(
                 StepKind.ROUNDING,
                 "2012 Regs reg 6",
-                f"This is rounded to the nearest pound: {pounds(amount)} a week.",
+                f"The exact amount, {exact_pounds(exact_num, exact_den)}, is rounded to the nearest pound (half "
+                f"up, without first rounding to the penny): {pounds(amount)} a week.",
                 amount,
                 params=("rounding.whole_pound_point",),
             )
@@ -647,11 +657,37 @@ def _income(
             )
 
     # Variations (§6): special expenses deducted (reg 72), additional income added (reg 73).
+    own_flat_benefit = any(
+        b.benefit in rules.flat_rate_benefits_paying_parent
+        and b.recipient is BenefitRecipient.PAYING_PARENT
+        for b in facts.benefits
+    )
+    # Special expenses are not available on an income below the nil-rate threshold or on a flat-rate benefit;
+    # judged before any additional-income variation, which must not open the door to them (§6).
+    special_barred = base < rules.nil_income_below_pence or (
+        own_flat_benefit
+        or any(
+            b.benefit in rules.flat_rate_benefits_paying_parent_or_partner for b in facts.benefits
+        )
+    )
     special = 0
     by_kind: dict[SpecialExpenseKind, int] = {}
     for e in facts.special_expenses:
         by_kind[e.kind] = by_kind.get(e.kind, 0) + e.weekly_amount_pence
     for kind, total in by_kind.items():
+        if special_barred:
+            what, cite = _EXPENSE[kind]
+            if steps.on:
+                steps.add(
+                    StepKind.VARIATION,
+                    f"{cite}; 2012 Regs regs 44 and 45(1)",
+                    f"Your special expenses for {what} of {pounds(total)} a week are not deducted because your "
+                    f"income before variations is below {pounds(rules.nil_income_below_pence)} a week or you get "
+                    "a benefit that puts you on the flat rate.",
+                    0,
+                    params=("rate.nil_income_below", "rate.flat_rate_benefits"),
+                )
+            continue
         threshold = (
             0
             if kind in rules.special_expense_threshold_exempt
@@ -683,11 +719,6 @@ def _income(
                 ),
             )
 
-    own_flat_benefit = any(
-        b.benefit in rules.flat_rate_benefits_paying_parent
-        and b.recipient is BenefitRecipient.PAYING_PARENT
-        for b in facts.benefits
-    )
     reg70_ground = own_flat_benefit or any(
         c in REG_70_NIL_CONDITIONS for c in facts.nil_rate_conditions
     )

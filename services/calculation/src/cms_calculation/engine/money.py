@@ -14,6 +14,15 @@ def round_to_pound_half_up(pence: int) -> int:
     return div_half_up(pence, 100) * 100
 
 
+def exact_pounds(numerator: int, denominator: int) -> str:
+    """numerator / denominator pence shown in pounds without rounding (denominator a power of ten):
+    5249_52 / 100 → "£52.4952"."""
+    whole, rest = divmod(numerator, denominator * 100)
+    digits = len(str(denominator * 100)) - 1
+    fraction = f"{rest:0{digits}d}".rstrip("0").ljust(2, "0")
+    return f"£{whole:,}.{fraction}"
+
+
 def split_balanced(total: int, weights: list[int]) -> list[int]:
     """Split `total` pence in proportion to `weights` so the parts add up exactly (largest remainder)."""
     if len(weights) == 1 and weights[0] > 0:

@@ -44,6 +44,9 @@ REG_44_1 = frozenset(
         Benefit.ARMED_FORCES_COMPENSATION_SCHEME,
     }
 )
+# reg 44(1) as made also listed bereavement allowance; decisions dated before its omission (6 April 2017, when the
+# allowance closed to new claims) re-run with it.
+REG_44_1_AS_MADE = REG_44_1 | {Benefit.BEREAVEMENT_ALLOWANCE}
 # reg 44(2): the paying parent's or their partner's receipt.
 REG_44_2 = frozenset(
     {
@@ -147,6 +150,7 @@ SCHEME_START = RuleSet(
     effective_from=dt.date(2012, 12, 10),
     nil_historic_counts_as_difference=False,
     fees=FeeScheme(0, 0, 0),
+    flat_rate_benefits_paying_parent=REG_44_1_AS_MADE,
 )
 HISTORIC_NIL_RULE = replace(
     SCHEME_START,
@@ -163,6 +167,14 @@ COLLECTION_FEES = replace(
     effective_from=dt.date(2014, 8, 11),
     fees=FeeScheme(2000, 2000, 400),
 )
+BEREAVEMENT_ALLOWANCE_OMITTED = replace(
+    COLLECTION_FEES,
+    version="2017-04-06",
+    description="Bereavement allowance omitted from the reg 44(1) flat-rate benefits (closed to new claims from "
+    "6 April 2017).",
+    effective_from=dt.date(2017, 4, 6),
+    flat_rate_benefits_paying_parent=REG_44_1,
+)
 REFORM_VERSION = "reform-2025"
 
 
@@ -170,7 +182,7 @@ def reform(start: dt.date | None) -> RuleSet:
     """The announced reform (Government response, 23 June 2025): Direct Pay removed; fees 2% on a compliant
     paying parent, 20% on a non-compliant one, 2% off the receiving parent. No start date is law yet."""
     return replace(
-        COLLECTION_FEES,
+        BEREAVEMENT_ALLOWANCE_OMITTED,
         version=REFORM_VERSION,
         effective_from=start,
         description="Announced reform: Direct Pay removed; collection fees 2% (compliant paying parent) or 20% "
@@ -184,7 +196,13 @@ class RuleBook:
 
     def __init__(self, reform_start: dt.date | None = None):
         self.rule_sets = _chain(
-            [SCHEME_START, HISTORIC_NIL_RULE, COLLECTION_FEES, reform(reform_start)]
+            [
+                SCHEME_START,
+                HISTORIC_NIL_RULE,
+                COLLECTION_FEES,
+                BEREAVEMENT_ALLOWANCE_OMITTED,
+                reform(reform_start),
+            ]
         )
         self._by_version = {r.version: r for r in self.rule_sets}
 
