@@ -14,13 +14,20 @@ log = structlog.get_logger(__name__)
 
 
 class PeriodicJob:
-    """Calls `run()` every `interval_seconds` (0 disables it: tests and RPCs call the job directly). A failed pass
-    is logged and retried on the next tick; it never kills the thread."""
+    """Calls `run()` every `interval_seconds`, and at once when woken (0 disables both: tests and RPCs call the job
+    directly). A wake while a pass runs starts one more pass after it, so work committed too late for the running
+    pass's read still goes at once; wakes meanwhile are folded into that one pass. A failed pass is logged and
+    retried on the next wake or tick; it never kills the thread."""
 
     def __init__(self, name: str, interval_seconds: float, run: Callable[[], object]):
         self._name, self._interval, self._run_once = name, interval_seconds, run
         self._stop = threading.Event()
+        self._woken = threading.Event()
         self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+
+    def wake(self) -> None:
+        """Start a pass now (e.g. from a consumer once the transaction that made work for the job has committed)."""
+        self._woken.set()
 
     def start(self) -> None:
         if self._interval > 0:
@@ -28,11 +35,16 @@ class PeriodicJob:
 
     def stop(self) -> None:
         self._stop.set()
+        self._woken.set()
         if self._thread.is_alive():
             self._thread.join(timeout=10)
 
     def _loop(self) -> None:
-        while not self._stop.wait(self._interval):
+        while True:
+            self._woken.wait(self._interval)
+            if self._stop.is_set():
+                return
+            self._woken.clear()  # before the pass: a wake during it is kept for the next
             try:
                 self._run_once()
             except Exception as exc:  # noqa: BLE001 - the next pass retries; nothing was half-written

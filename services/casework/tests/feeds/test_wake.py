@@ -13,8 +13,6 @@ from cms.dwp.v1 import events_pb2 as dwp_ev
 from cms.dwp.v1 import resources_pb2 as dwp_pb
 from cms_casework.changes import service as changes
 from cms_casework.feeds import handlers as feeds
-from cms_casework.feeds.service import Applier
-from cms_devkit.testing import wait_until
 from cms_platform import cloudevents, events
 from cms_platform.consumer import IdempotentConsumer, Subscription
 
@@ -108,27 +106,3 @@ def test_a_consumer_transaction_that_rolls_back_wakes_nothing(stack, clock):
     with stack.casework.sessions() as s:
         assert changes.cases_with_feed_changes(s) == []
     assert not woken.is_set()
-
-
-def test_a_wake_during_a_pass_runs_one_more_pass_after_it():
-    passes: list[int] = []
-    first_running, release = threading.Event(), threading.Event()
-
-    def run() -> None:
-        passes.append(len(passes) + 1)
-        if len(passes) == 1:
-            first_running.set()
-            release.wait(30)
-
-    applier = Applier(run, HOUR)
-    applier.start()
-    try:
-        applier.wake()
-        assert first_running.wait(30)
-        applier.wake()  # a change committed after the running pass read the pending cases
-        applier.wake()
-        release.set()
-        wait_until(lambda: len(passes) >= 2, timeout=30, what="the second pass")
-    finally:
-        applier.stop()
-    assert passes == [1, 2]  # the two wakes during the first pass made one more, not two

@@ -391,7 +391,7 @@ def _as_feed(
 def subscription(
     *, clock: Clock, group: str = GROUP, wake: Callable[[], None] | None = None
 ) -> Subscription:
-    """The feeds' consumer; `wake` starts the feed applier (feeds.service.Applier.wake)."""
+    """The feeds' consumer; `wake` starts the feed applier (the PeriodicJob feeds.service.applier makes)."""
     return Subscription(
         group_id=group,
         handlers={cls: _as_feed(fn, clock, wake) for cls, fn in HANDLERS.items()},

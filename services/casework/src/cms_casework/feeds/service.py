@@ -6,9 +6,6 @@ the next tick applies what the lost wake would have."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-
 import structlog
 from sqlalchemy.orm import sessionmaker
 
@@ -16,6 +13,7 @@ from cms_platform import calls
 from cms_platform.clock import Clock
 from cms_platform.errors import DomainError
 from cms_platform.identity import bind_caller, reset_caller, service_caller
+from cms_platform.scheduling import PeriodicJob
 
 from ..changes import flows as change_flows
 from ..changes import service as changes
@@ -58,48 +56,12 @@ def apply_feed_changes(*, sessions: sessionmaker, clock: Clock, downstream: Down
     return done
 
 
-class Applier:
-    """Runs the feed pass in a background thread when woken and every `interval_seconds` (0 turns both off: tests
-    and RPCs run the pass directly). A wake while a pass runs starts one more pass after it, so a change committed
-    too late for the running pass's read still goes at once; wakes meanwhile are folded into that one pass. A failed
-    pass is logged and retried on the next wake or tick; it never kills the thread."""
-
-    def __init__(self, run: Callable[[], object], interval_seconds: float):
-        self._run_once, self._interval = run, interval_seconds
-        self._stop = threading.Event()
-        self._woken = threading.Event()
-        self._thread = threading.Thread(target=self._loop, name=JOB, daemon=True)
-
-    def wake(self) -> None:
-        """Start a pass now (called from the consumer thread once its transaction has committed)."""
-        self._woken.set()
-
-    def start(self) -> None:
-        if self._interval > 0:
-            self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._woken.set()
-        if self._thread.is_alive():
-            self._thread.join(timeout=10)
-
-    def _loop(self) -> None:
-        while True:
-            self._woken.wait(self._interval)
-            if self._stop.is_set():
-                return
-            self._woken.clear()  # before the pass: a wake during it is kept for the next
-            try:
-                self._run_once()
-            except Exception as exc:  # noqa: BLE001 - the next pass retries; nothing was half-written
-                log.warning("feed pass failed; will retry", job=JOB, error=str(exc))
-
-
 def applier(
     *, sessions: sessionmaker, clock: Clock, downstream: Downstream, interval_seconds: float
-) -> Applier:
-    return Applier(
-        lambda: apply_feed_changes(sessions=sessions, clock=clock, downstream=downstream),
+) -> PeriodicJob:
+    """The feed pass as a background job, woken by the feed handlers (feeds.handlers) and ticking as a safety net."""
+    return PeriodicJob(
+        JOB,
         interval_seconds,
+        lambda: apply_feed_changes(sessions=sessions, clock=clock, downstream=downstream),
     )
