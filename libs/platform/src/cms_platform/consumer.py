@@ -3,10 +3,10 @@ the offsets. A crash between the two redelivers events whose ids are already rec
 
 It does not trust the broker to keep what it had. After each batch it records, in its own database, how far it got
 in each partition and which topic (by id) that was. When it joins its group it resumes from there if the topic is
-the same and the offset within the log; a topic with another id or a log that ends before it (the broker restarted
-empty or was replaced) is read again from the start, the events it processed skipped by id. While running it looks
-at the broker every `check_interval` seconds and rejoins when its topics were recreated, and it rejoins when it has
-had no group for `rejoin_after` seconds. `healthy()` turns false when it makes no progress for `stall_after`
+the same one (its id; the offsets only where no id is known); a topic with another id (the broker restarted empty
+or was replaced) is read again from the start, the events it processed skipped by id. While running it looks at
+the broker every `check_interval` seconds and joins again when a topic appeared, went, was recreated or changed its
+partition count, and when it has had no group for `rejoin_after` seconds. `healthy()` turns false when it makes no progress for `stall_after`
 seconds; the service then reports not ready.
 """
 
@@ -29,7 +29,7 @@ from . import cloudevents, db, events
 from .clock import Clock
 from .metrics import CONSUMER_RESETS, EVENTS_CONSUMED, EVENTS_UNHANDLED
 from .models import ConsumerPosition, ProcessedEvent
-from .topics import BrokerView
+from .topics import BrokerView, TopicInfo
 
 log = structlog.get_logger("cms.consumer")
 
@@ -112,11 +112,9 @@ class IdempotentConsumer:
         self._broker = BrokerView(
             bootstrap_servers, client_id=f"{service}-{subscription.group_id}-check", service=service
         )
-        # The id of each topic as this consumer reads it now (learnt when it joins).
-        self._reading: dict[str, str] = {}
-        # Each subscribed topic's partition count at the join, and why the join must be made again (set by the
-        # rebalance listener, acted on by the poll loop).
-        self._partitions: dict[str, int] = {}
+        # Each subscribed topic (id, partitions) as it was at the last join, and why the join must be made again
+        # (set by the rebalance listener, acted on by the poll loop).
+        self._joined: dict[str, TopicInfo] = {}
         self._join_again: str | None = None
         # Signs of life for healthy(): the last completed poll or applied event, and since when it has no group.
         self._progress_at = time.monotonic()
@@ -250,9 +248,7 @@ class IdempotentConsumer:
         log it has not read (a broker that lost data), else the committed offset (or the earliest)."""
         # Every subscribed topic as it is at the join, assigned here or not: one that appears or is recreated
         # later needs a new join (the group would otherwise go on without it).
-        known = self._broker.describe(self._sub.topics)
-        self._reading = {t: info.topic_id for t, info in known.items()}
-        self._partitions = {t: info.partitions for t, info in known.items()}
+        self._joined = known = self._broker.describe(self._sub.topics)
         for topic, info in known.items():
             # The group's assignment was made from the client's metadata: if it saw the topic with another partition
             # count (a broker's auto-created topic, since recreated), some partitions are read by nobody.
@@ -273,7 +269,6 @@ class IdempotentConsumer:
         if not partitions:
             return
         topics = {tp.topic for tp in partitions}
-        ends = self._broker.end_offsets((tp.topic, tp.partition) for tp in partitions)
         with self._sessions() as s:
             rows = {
                 (r.topic, r.partition): r
@@ -284,15 +279,24 @@ class IdempotentConsumer:
                     )
                 )
             }
+
+        # The topic's id says whether it is the log this group read (a broker may report a partition's end short of
+        # the last batch, so offsets alone could not); a record or topic without an id falls back on the offsets.
+        def by_id(row: ConsumerPosition) -> bool:
+            return bool(row.topic_id and self._topic_id(row.topic))
+
+        by_offset = [
+            key
+            for tp in partitions
+            if (row := rows.get(key := (tp.topic, tp.partition))) is not None and not by_id(row)
+        ]
+        ends = self._broker.end_offsets(by_offset) if by_offset else {}
         for tp in partitions:
             row = rows.get((tp.topic, tp.partition))
             if row is None:
                 continue  # never read by this group: its committed offset, else the earliest
-            topic_id = self._reading.get(tp.topic, "")
-            if row.topic_id and topic_id:
-                # The topic's id says whether it is the log this group read (a broker may report a partition's end
-                # short of the last batch, so the offsets alone could not).
-                same_log = row.topic_id == topic_id
+            if by_id(row):
+                same_log = row.topic_id == self._topic_id(tp.topic)
             else:
                 same_log = row.next_offset <= ends.get((tp.topic, tp.partition), 0)
             if same_log:
@@ -314,18 +318,22 @@ class IdempotentConsumer:
         otherwise stall the consumer silently); None when nothing changed."""
         known = self._broker.describe(self._sub.topics)
         for topic in self._sub.topics:
-            was, now = self._reading.get(topic), known.get(topic)
+            was, now = self._joined.get(topic), known.get(topic)
             if was is None and now is not None:
                 return f"topic {topic} appeared"
             if was is not None and now is None:
                 return f"topic {topic} is gone"
-            if was and now is not None and now.topic_id and now.topic_id != was:
+            if was is None or now is None:
+                continue
+            if was.topic_id and now.topic_id and now.topic_id != was.topic_id:
                 return f"topic {topic} was recreated"
-            if now is not None and now.partitions != self._partitions.get(topic, now.partitions):
-                return (
-                    f"topic {topic} has {now.partitions} partitions, not {self._partitions[topic]}"
-                )
+            if now.partitions != was.partitions:
+                return f"topic {topic} has {now.partitions} partitions, not {was.partitions}"
         return None
+
+    def _topic_id(self, topic: str) -> str:
+        info = self._joined.get(topic)
+        return info.topic_id if info is not None else ""
 
     def _record_positions(self, batch: Mapping[Any, list[Any]]) -> None:
         now = self._clock.now()
@@ -338,7 +346,7 @@ class IdempotentConsumer:
                             topic=tp.topic,
                             partition=tp.partition,
                             next_offset=max(r.offset for r in records) + 1,
-                            topic_id=self._reading.get(tp.topic, ""),
+                            topic_id=self._topic_id(tp.topic),
                             updated_at=now,
                         )
                     )
