@@ -12,7 +12,7 @@ import threading
 import time
 import uuid
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, cast
 
 import structlog
@@ -262,14 +262,18 @@ class OutboxRelay:
                 row.attempts += 1
             self._producer.flush(timeout=self._send_timeout)
             # Raises if the broker refused: the transaction rolls back and the rows wait for the next pass.
-            acked = [f.get(timeout=self._send_timeout) for f in futures]
-            if self._went_backwards(s, acked):
+            acked = _lowest_offsets(f.get(timeout=self._send_timeout) for f in futures)
+            marks = {(m.topic, m.partition): m for m in s.scalars(select(OutboxPartitionMark))}
+            if any(
+                key in marks and offset <= marks[key].last_offset for key, offset in acked.items()
+            ):
                 self._requeue(s, state, "offsets went backwards")
+                marks = {}
             now = self._clock.now()
             for row in rows:
                 row.published_at = now
                 row.broker_epoch = state.epoch
-            self._mark(s, acked, state.epoch, now)
+            self._mark(s, marks, acked, state.epoch, now)
             OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))
             return len(rows)
 
@@ -323,17 +327,6 @@ class OutboxRelay:
                 return "offsets went backwards"
         return None
 
-    def _went_backwards(self, s: Session, acked: list[Any]) -> bool:
-        lowest: dict[tuple[str, int], int] = {}
-        for meta in acked:
-            key = (meta.topic, meta.partition)
-            lowest[key] = min(lowest.get(key, meta.offset), meta.offset)
-        for (topic, partition), offset in lowest.items():
-            mark = s.get(OutboxPartitionMark, (topic, partition))
-            if mark is not None and offset <= mark.last_offset:
-                return True
-        return False
-
     def _requeue(self, s: Session, state: OutboxRelayState, reason: str) -> None:
         """Queue again what the lost broker had (every row published in this epoch); the rows being sent now are
         not yet marked, so they are not among them."""
@@ -362,23 +355,30 @@ class OutboxRelay:
         if self._broker is not None and self._own_topics:
             self._broker.ensure(self._own_topics, repair=True)
 
-    def _mark(self, s: Session, acked: list[Any], epoch: int, now: dt.datetime) -> None:
-        # The lowest offset acknowledged in this pass: a log that ends at or before it has lost the pass. (Not the
-        # highest: a broker may report a partition's end as one past its last batch's first record.)
-        lowest: dict[tuple[str, int], int] = {}
-        for meta in acked:
-            key = (meta.topic, meta.partition)
-            lowest[key] = min(lowest.get(key, meta.offset), meta.offset)
-        for (topic, partition), offset in lowest.items():
+    def _mark(
+        self,
+        s: Session,
+        marks: dict[tuple[str, int], OutboxPartitionMark],
+        acked: dict[tuple[str, int], int],
+        epoch: int,
+        now: dt.datetime,
+    ) -> None:
+        for (topic, partition), offset in acked.items():
             info = self._known.get(topic)
-            s.merge(
-                OutboxPartitionMark(
-                    topic=topic,
-                    partition=partition,
-                    cluster_id=self._cluster_id,
-                    topic_id=info.topic_id if info is not None else "",
-                    last_offset=offset,
-                    epoch=epoch,
-                    published_at=now,
-                )
-            )
+            mark = marks.get((topic, partition))
+            if mark is None:
+                mark = OutboxPartitionMark(topic=topic, partition=partition)
+                s.add(mark)
+            mark.cluster_id = self._cluster_id
+            mark.topic_id = info.topic_id if info is not None else ""
+            mark.last_offset, mark.epoch, mark.published_at = offset, epoch, now
+
+
+def _lowest_offsets(acked: Iterable[Any]) -> dict[tuple[str, int], int]:
+    """The lowest offset acknowledged per partition in a pass: a log that ends at or before it has lost the pass.
+    (Not the highest: a broker may report a partition's end as one past its last batch's first record.)"""
+    lowest: dict[tuple[str, int], int] = {}
+    for meta in acked:
+        key = (meta.topic, meta.partition)
+        lowest[key] = min(lowest.get(key, meta.offset), meta.offset)
+    return lowest
