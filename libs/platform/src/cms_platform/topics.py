@@ -86,24 +86,26 @@ class BrokerView:
         found = self._call("list_partition_offsets", specs)
         return {(tp.topic, tp.partition): int(o.offset) for tp, o in found.items()}
 
-    def ensure(self, topics: Iterable[str], *, repair: bool = False) -> None:
-        """Create missing topics with their declared partition counts. With `repair` (the relay, for the topics its
-        own service publishes), a topic found with another count that holds nothing (a broker's auto-creation
-        after a restart) is deleted and created again with the right count; one holding events is left alone and
-        reported, as re-partitioning it would move keys."""
+    def _empty(self, topic: str, partitions: int) -> bool:
+        return not any(self.end_offsets((topic, p) for p in range(partitions)).values())
+
+    def ensure(
+        self, topics: Iterable[str], *, repair: bool = False, partitions: int | None = None
+    ) -> None:
+        """Create missing topics with their declared partition counts (or `partitions`, for a test's own topic).
+        With `repair` (the relay, for the topics its own service publishes), a topic found with another count that
+        holds nothing (a broker's auto-creation after a restart) is deleted and created again with the right count;
+        one holding events is left alone and reported, as re-partitioning it would move keys."""
         from kafka.admin import NewTopic
         from kafka.errors import TopicAlreadyExistsError
 
         wanted = sorted(set(topics))
         found = self.describe(wanted)
         for topic in wanted:
-            declared = events.partitions_of(topic)
+            declared = partitions or events.partitions_of(topic)
             info = found.get(topic)
             if info is not None and info.partitions != declared:
-                empty = not any(
-                    self.end_offsets((topic, p) for p in range(info.partitions)).values()
-                )
-                if not (repair and empty):
+                if not (repair and self._empty(topic, info.partitions)):
                     TOPIC_PARTITIONS_MISMATCH.labels(self._service, topic).set(1)
                     log.error(
                         "topic has another partition count than its contract declares",
@@ -131,27 +133,8 @@ class BrokerView:
 def ensure_topics(bootstrap: str, topics: list[str], *, partitions: int | None = None) -> None:
     """Create missing topics: with `partitions`, or else each with its declared count (local runs and tests; on
     Kubernetes Strimzi KafkaTopic resources own them)."""
-    if partitions is None:
-        view = BrokerView(bootstrap, client_id="cms-topic-init")
-        try:
-            view.ensure(topics)
-        finally:
-            view.close()
-        return
-    from kafka import KafkaAdminClient
-    from kafka.admin import NewTopic
-    from kafka.errors import TopicAlreadyExistsError
-
-    admin = KafkaAdminClient(
-        bootstrap_servers=bootstrap, client_id="cms-topic-init", bootstrap_timeout_ms=10_000
-    )
+    view = BrokerView(bootstrap, client_id="cms-topic-init")
     try:
-        existing = set(admin.list_topics())
-        for t in topics:
-            if t not in existing:
-                try:
-                    admin.create_topics([NewTopic(t, partitions, 1)])
-                except TopicAlreadyExistsError:
-                    pass
+        view.ensure(topics, partitions=partitions)
     finally:
-        admin.close()
+        view.close()
