@@ -334,12 +334,16 @@ class Fault:
     act: Callable[[Harness], None]
 
 
-def kill_service(name: str) -> Fault:
+def kill_service(name: str, down: float = 0.0) -> Fault:
+    """SIGKILL of `name`, started again after `down` seconds (at once by default)."""
+
     def act(h: Harness) -> None:
         h.stack.kill(name)
+        time.sleep(down)
         h.stack.restart(name)
 
-    return Fault(f"SIGKILL {name}, restarted", act)
+    label = f"kept down {down:.0f} s" if down else "restarted"
+    return Fault(f"SIGKILL {name}, {label}", act)
 
 
 def broker_loss(gap: float = 3.0) -> Fault:
@@ -349,10 +353,6 @@ def broker_loss(gap: float = 3.0) -> Fault:
         h.broker.restart()
 
     return Fault(f"broker SIGKILLed and restarted empty, twice {gap:.0f} s apart", act)
-
-
-def broker_restart_empty() -> Fault:
-    return Fault("broker SIGKILLed and restarted empty", lambda h: h.broker.restart())
 
 
 def postgres_restart(down: float = 3.0) -> Fault:
@@ -365,12 +365,7 @@ def postgres_restart(down: float = 3.0) -> Fault:
 
 
 def gateway_outage(name: str = "hmrc-gateway", seconds: float = 30.0) -> Fault:
-    def act(h: Harness) -> None:
-        h.stack.kill(name)
-        time.sleep(seconds)
-        h.stack.restart(name)
-
-    return Fault(f"{name} SIGKILLed and kept down {seconds:.0f} s", act)
+    return kill_service(name, down=seconds)
 
 
 SCENARIOS: dict[str, Callable[[int], list[Fault]]] = {
@@ -857,7 +852,6 @@ __all__ = [
     "Fault",
     "Outcome",
     "broker_loss",
-    "broker_restart_empty",
     "gateway_outage",
     "kill_service",
     "postgres_restart",
