@@ -16,9 +16,9 @@ from cms.calculation.v1 import calculation_service_pb2 as api
 from cms.calculation.v1 import calculation_service_pb2_grpc as api_grpc
 from cms.calculation.v1 import resources_pb2 as pb
 from cms_devkit.testing import local_issuer
-from cms_platform.conflicts import REASON
+from cms_platform.conflicts import REASON, RETRY_AFTER_SECONDS
 from cms_platform.db import make_engine, make_sessionmaker
-from cms_platform.grpc_errors import details_of
+from cms_platform.grpc_errors import details_of, retry_delay_of
 from cms_platform.identity import IdentityVerifier, TrustedIssuer, staff_caller
 
 ISSUER = local_issuer()
@@ -115,6 +115,7 @@ def test_a_lost_race_is_aborted_with_a_retry_hint_and_nothing_half_written(serve
     details = details_of(err)
     assert details["ErrorInfo"].reason == REASON
     assert details["RetryInfo"].retry_delay.ToNanoseconds() > 0
+    assert retry_delay_of(err) == RETRY_AFTER_SECONDS  # what a client reads from it
     assert "retry" in (err.details() or "") and SECRET not in (err.details() or "")
     with sessions() as s:
         assert s.get(Note, 100) is None and s.get(Note, 101) is None  # rolled back
@@ -126,6 +127,7 @@ def test_a_constraint_broken_for_another_reason_stays_a_defect(served):
     err = _answer(served[0], "broken")
     assert err.code() == grpc.StatusCode.INTERNAL
     assert "RetryInfo" not in details_of(err) and "text" not in (err.details() or "")
+    assert retry_delay_of(err) is None
 
 
 def test_only_races_are_conflicts():

@@ -51,7 +51,7 @@ from cms.dwp.v1 import dwp_scenario_service_pb2 as dwp_api
 from cms.dwp.v1 import dwp_scenario_service_pb2_grpc as dwp_grpc
 from cms.dwp.v1 import resources_pb2 as dwp_pb
 from cms_platform import events
-from cms_platform.grpc_errors import details_of
+from cms_platform.grpc_errors import retry_delay_of
 from cms_platform.identity import staff_caller
 
 from . import infra
@@ -165,8 +165,8 @@ def call_retrying(
                 stats.note(stats.failures, f"{rpc} {code.name}")
                 return None
             stats.note(stats.retries, code.name)
-            hint = details_of(err).get("RetryInfo") if code == grpc.StatusCode.UNAVAILABLE else None
-            delay = hint.retry_delay.ToTimedelta().total_seconds() if hint else backoff
+            hinted = retry_delay_of(err) if code == grpc.StatusCode.UNAVAILABLE else None
+            delay = backoff if hinted is None else hinted
             backoff = min(backoff * 2, 2.0)
             if stop is not None and stop.is_set():
                 stats.note(stats.failures, f"{rpc} {code.name}")

@@ -299,7 +299,7 @@ def call_as_a_client(call: Callable[[], T], *, attempts: int = 3, default_wait: 
     makes the retry safe; the last attempt's error is raised."""
     import time
 
-    from cms_platform.grpc_errors import details_of
+    from cms_platform.grpc_errors import retry_delay_of
 
     for attempt in range(1, attempts + 1):
         try:
@@ -307,9 +307,8 @@ def call_as_a_client(call: Callable[[], T], *, attempts: int = 3, default_wait: 
         except grpc.RpcError as err:
             if err.code() != grpc.StatusCode.UNAVAILABLE or attempt == attempts:
                 raise
-            hint = details_of(err).get("RetryInfo")
-            delay = hint.retry_delay.ToTimedelta().total_seconds() if hint else default_wait
-            time.sleep(min(max(delay, 0.1), 5.0))
+            delay = retry_delay_of(err)
+            time.sleep(min(max(default_wait if delay is None else delay, 0.1), 5.0))
     raise AssertionError("unreachable")
 
 

@@ -146,6 +146,12 @@ def details_of(err: grpc.RpcError) -> dict[str, Any]:
     return out
 
 
+def retry_delay_of(err: grpc.RpcError) -> float | None:
+    """The seconds the server asks a client to wait before the same request again (RetryInfo), or None."""
+    hint = details_of(err).get("RetryInfo")
+    return hint.retry_delay.ToTimedelta().total_seconds() if hint is not None else None
+
+
 def violated_fields(err: grpc.RpcError) -> list[str]:
     bad = details_of(err).get("BadRequest")
     return [v.field for v in bad.field_violations] if bad else []
