@@ -192,8 +192,8 @@ class CmsService(abc.ABC):
                 )
                 if not healthy:
                     stuck.append(c.group_id)
-            if bool(stuck) == ready and self.server is not None and not self._stopped.is_set():
-                ready = not stuck
+            if (not stuck) != ready and self.server is not None and not self._stopped.is_set():
+                ready = not stuck  # changed: say so once
                 self.server.set_ready(ready)
                 if stuck:
                     log.error("consumer makes no progress; service not ready", groups=stuck)
