@@ -233,3 +233,50 @@ def test_a_consumer_stopping_while_an_event_waits_leaves_it_unapplied_and_uncomm
         consumer.handle_record(headers, b"cases/1", b"")
     assert applied == []
     engine.dispose()
+
+
+class _Cluster:
+    def __init__(self, partitions: dict[str, int]) -> None:
+        self._partitions = partitions
+
+    def partitions_for_topic(self, topic: str) -> set[int] | None:
+        n = self._partitions.get(topic)
+        return set(range(n)) if n is not None else None
+
+
+def _member(member_id: str, topics: list[str]):
+    from kafka.protocol.consumer.metadata import ConsumerProtocolSubscription
+
+    member = type("Member", (), {})()
+    member.member_id, member.group_instance_id = member_id, None
+    member.metadata = ConsumerProtocolSubscription(version=0, topics=topics, user_data=b"")
+    return member
+
+
+def test_every_member_learns_the_partition_counts_its_group_was_assigned_on():
+    """The leader's metadata may be of a topic since recreated with more partitions: each member is told the counts
+    the assignment was made on (through the wire encoding), so it can see that its group reads only some of them."""
+    from kafka.protocol.consumer.metadata import ConsumerProtocolAssignment
+
+    from cms_platform.consumer import BasisAssignor
+
+    leader, follower = BasisAssignor(), BasisAssignor()
+    members = [_member("a", ["t1", "t2"]), _member("b", ["t1", "t2"])]
+    assignments = leader.assign(_Cluster({"t1": 4, "t2": 6}), members)
+    assert sorted(
+        p.partition for a in assignments.values() for p in a.partitions() if p.topic == "t1"
+    ) == [
+        0,
+        1,
+        2,
+        3,
+    ]
+    wire = ConsumerProtocolAssignment.decode(assignments["b"].encode())
+    follower.on_assignment(wire, generation=1)
+    assert follower.basis == {"t1": 4, "t2": 6}
+
+    # A leader that sends no basis (kafka-python's own range assignor) leaves the member without one.
+    follower.on_assignment(
+        ConsumerProtocolAssignment(version=0, assigned_partitions=[], user_data=b""), 2
+    )
+    assert follower.basis == {}

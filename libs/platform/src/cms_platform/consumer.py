@@ -12,6 +12,7 @@ seconds; the service then reports not ready.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -20,6 +21,7 @@ from typing import Any
 
 import structlog
 from google.protobuf.message import Message
+from kafka.coordinator.assignors.range import RangePartitionAssignor
 from opentelemetry import propagate, trace
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -35,6 +37,32 @@ log = structlog.get_logger("cms.consumer")
 
 # handler(session, event, envelope): the event parsed as its message class, in the transaction that records it.
 Handler = Callable[[Session, Any, cloudevents.Envelope], None]
+
+
+class BasisAssignor(RangePartitionAssignor):
+    """Range assignment that tells every member the partition count of each topic it was made on (the assignment's
+    user data). The leader assigns from the metadata its client holds, which can be of a topic since recreated with
+    more partitions (a broker's auto-created topic, replaced by ours); the group would then read only some partitions
+    and never notice. A member that sees a topic with another count than its group's basis joins again. Same
+    protocol name as kafka-python's range: members without it interoperate and simply carry no basis."""
+
+    def __init__(self) -> None:
+        self.basis: dict[str, int] = {}
+
+    def assign(self, cluster: Any, members: Any) -> dict[str, Any]:
+        assignments: dict[str, Any] = super().assign(cluster, members)
+        topics = {t for m in members for t in m.metadata.topics}
+        counts = {t: len(cluster.partitions_for_topic(t) or ()) for t in sorted(topics)}
+        for assignment in assignments.values():
+            assignment.user_data = json.dumps(counts).encode()
+        return assignments
+
+    def on_assignment(self, assignment: Any, generation: int) -> None:
+        try:
+            basis = json.loads(assignment.user_data or b"{}")
+        except ValueError:
+            basis = {}
+        self.basis = {str(t): int(n) for t, n in basis.items()} if isinstance(basis, dict) else {}
 
 
 class ConsumerStopping(Exception):
@@ -116,6 +144,7 @@ class IdempotentConsumer:
         # (set by the rebalance listener, acted on by the poll loop).
         self._joined: dict[str, TopicInfo] = {}
         self._join_again: str | None = None
+        self._assignor = BasisAssignor()
         # Signs of life for healthy(): the last completed poll or applied event, and since when it has no group.
         self._progress_at = time.monotonic()
         self._groupless_since: float | None = time.monotonic()
@@ -167,6 +196,7 @@ class IdempotentConsumer:
     def _consume(self) -> None:
         from kafka import ConsumerRebalanceListener, KafkaConsumer
 
+        self._assignor = BasisAssignor()
         if self._create_topics:
             # Ours, with the declared partitions, before the broker's auto-creation can make them otherwise.
             self._broker.ensure(self._sub.topics)
@@ -184,6 +214,7 @@ class IdempotentConsumer:
             # A request to a broker that went away fails in seconds, not kafka-python's 30 s, so a lost broker is
             # noticed (and the group joined again) quickly.
             request_timeout_ms=max(self._session_timeout_ms + 2_000, 10_000),
+            partition_assignment_strategy=[self._assignor],
         )
         self._join_again = None
         outer = self
@@ -250,12 +281,12 @@ class IdempotentConsumer:
         # later needs a new join (the group would otherwise go on without it).
         self._joined = known = self._broker.describe(self._sub.topics)
         for topic, info in known.items():
-            # The group's assignment was made from the client's metadata: if it saw the topic with another partition
+            # The group's assignment was made from its leader's metadata: if that saw the topic with another partition
             # count (a broker's auto-created topic, since recreated), some partitions are read by nobody.
-            seen = len(consumer.partitions_for_topic(topic) or ())
-            if seen != info.partitions:
+            basis = self._basis(topic, consumer)
+            if basis != info.partitions:
                 self._join_again = (
-                    f"{topic} has {info.partitions} partitions; the group was formed on {seen}"
+                    f"{topic} has {info.partitions} partitions; the group was formed on {basis}"
                 )
         partitions = list(assigned)
         log.info(
@@ -265,6 +296,7 @@ class IdempotentConsumer:
             topics={
                 t: f"{i.partitions} partitions, id {i.topic_id[-8:]}" for t, i in known.items()
             },
+            assigned_on=self._assignor.basis,
         )
         if not partitions:
             return
@@ -329,7 +361,15 @@ class IdempotentConsumer:
                 return f"topic {topic} was recreated"
             if now.partitions != was.partitions:
                 return f"topic {topic} has {now.partitions} partitions, not {was.partitions}"
+            if (basis := self._assignor.basis.get(topic)) is not None and basis != now.partitions:
+                return f"topic {topic} has {now.partitions} partitions; the group was formed on {basis}"
         return None
+
+    def _basis(self, topic: str, consumer: Any) -> int:
+        """The partition count the group's assignment of `topic` was made on: as its leader said, else (a leader
+        without the basis) as this member's client sees it."""
+        basis = self._assignor.basis.get(topic)
+        return basis if basis is not None else len(consumer.partitions_for_topic(topic) or ())
 
     def _topic_id(self, topic: str) -> str:
         info = self._joined.get(topic)
