@@ -112,7 +112,7 @@ def test_a_reconsideration_that_revises_a_decision_changes_the_liability_from_it
     assert mr.state == pb.MANDATORY_RECONSIDERATION_STATE_REQUESTED and not mr.late
     assert mr.requesting_client == case.paying_parent.name
     assert mr.decision_effective_date == decision.effective_date
-    assert mr.clearance_target_date == d(dt.date(2026, 4, 16) + dt.timedelta(days=14))
+    assert mr.clearance_target_date == d(dt.date(2026, 4, 16) + dt.timedelta(days=28))
     # The other parent is invited to make representations, and does.
     (invitation,) = letters(stack, case, pb.CORRESPONDENCE_KIND_RECONSIDERATION_INVITATION)
     assert invitation.recipient == case.receiving_parent.name
@@ -385,6 +385,8 @@ def test_each_parent_sees_only_their_side_and_representations_are_taken_in_time(
         )
     )
     assert too_late.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert not stack.call("GetMandatoryReconsideration", get).clearance_overdue
+    clock.advance(dt.timedelta(days=14))  # day 29: past the 28-day clearance target, undecided
     assert stack.call("GetMandatoryReconsideration", get).clearance_overdue
 
 

@@ -83,9 +83,9 @@ def test_the_cms_may_revise_on_its_own_initiative_only_within_thirty_days():
 
 def test_the_dates_a_reconsideration_is_tracked_against_are_parameters():
     assert representations_due(DAY) == DAY + dt.timedelta(days=14)
-    assert clearance_target(DAY) == DAY + dt.timedelta(days=14)
-    slower = DisputeParameters(clearance_target_days=28, representations_days=21)
-    assert clearance_target(DAY, slower) == DAY + dt.timedelta(days=28)
+    assert clearance_target(DAY) == DAY + dt.timedelta(days=28)
+    slower = DisputeParameters(clearance_target_days=42, representations_days=21)
+    assert clearance_target(DAY, slower) == DAY + dt.timedelta(days=42)
     assert representations_due(DAY, slower) == DAY + dt.timedelta(days=21)
     target = clearance_target(DAY)
     assert not clearance_overdue(target, target, decided=False)
