@@ -16,6 +16,7 @@ from google.type import date_pb2
 from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
+from cms_casework.reconsiderations.rules import long_date, pounds
 from cms_platform.grpc_errors import violated_fields
 
 from ..conftest import alex_and_bethan, error, events_of, person
@@ -158,7 +159,14 @@ def test_a_reconsideration_that_revises_a_decision_changes_the_liability_from_it
     assert change.correction_revision.calculation == decision.calculation
     assert change.effective_date == decision.effective_date
     # Explained, with the rule cited, and the notice with appeal rights to both parents.
+    took_effect = dt.date(
+        decision.effective_date.year, decision.effective_date.month, decision.effective_date.day
+    )
     assert "changed it" in decided.explanation.explanation
+    assert (
+        f"The weekly amount from {long_date(took_effect)} goes down from "
+        f"{pounds(decision.weekly_amount_pence)} to {pounds(after.latest_calculation.weekly_amount_pence)}"
+    ) in decided.explanation.explanation
     assert "s.16" in decided.explanation.citation and "rule 22" in decided.explanation.citation
     assert decided.appeal_deadline == d(dt.date(2026, 5, 16))
     notices = letters(stack, case, pb.CORRESPONDENCE_KIND_MANDATORY_RECONSIDERATION_NOTICE)

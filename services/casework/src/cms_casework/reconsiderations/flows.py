@@ -39,7 +39,7 @@ from ..changes import service as changes
 from ..downstream import Downstream, call_tolerating
 from ..names import derived_id
 from . import rules, service
-from .service import Decision
+from .service import Decision, Revised
 
 
 def decision_on_case(*, downstream: Downstream, case_name: str, name: str, field: str) -> Decision:
@@ -118,10 +118,10 @@ def _revise(
     clock: Clock,
     downstream: Downstream,
     also: Callable[[Session, pb.ChangeOfCircumstances], None] = lambda s, c: None,
-) -> tuple[pb.ChangeOfCircumstances, int, int]:
+) -> Revised:
     """Revise `decision` from its effective date: a correction/revision change reported and verified (with `also`,
-    in the same transaction), then every verified change on the case applied. Returns the change as applied, and the
-    case's weekly amount before and after."""
+    in the same transaction), then every verified change on the case applied. Returns the change as applied, the
+    case's weekly amount before and after, and the date the recalculation took effect from."""
     step = calls.operation()
     report = api.ReportChangeOfCircumstancesRequest(
         request_id=derived_id(case_name, request_id, "revision-change"),
@@ -195,20 +195,26 @@ def _revise(
             ),
             reason="REVISION_NOT_APPLIED",
         )
-    with sessions() as s:
-        after = case_records.assemble(
-            s, case_records.case_row(s, case_name.removeprefix("cases/"))
-        ).latest_calculation.weekly_amount_pence
     if applied.HasField("updated_case"):
-        after = applied.updated_case.latest_calculation.weekly_amount_pence
-    return done, before, after
+        latest = applied.updated_case.latest_calculation
+    else:
+        with sessions() as s:
+            latest = case_records.assemble(
+                s, case_records.case_row(s, case_name.removeprefix("cases/"))
+            ).latest_calculation
+    return Revised(
+        change=done,
+        before=before,
+        after=latest.weekly_amount_pence,
+        effective=day_of(latest.effective_date) or decision.effective,
+    )
 
 
 def _decision_of(mr: pb.MandatoryReconsideration) -> Decision:
     return Decision(
         name=mr.decision,
-        notified=day_of(mr.decision_date),  # type: ignore[arg-type]
-        effective=day_of(mr.decision_effective_date),  # type: ignore[arg-type]
+        notified=service.stored_day(mr.decision_date),
+        effective=service.stored_day(mr.decision_effective_date),
     )
 
 
@@ -237,9 +243,7 @@ def decide(
             return previous
         case_row, row = service.visible(s, name=request.name, caller=caller)
         mr = service.document(row)
-    revised: pb.ChangeOfCircumstances | None = None
-    before: int | None = None
-    after: int | None = None
+    revised: Revised | None = None
     if request.outcome == pb.RECONSIDERATION_OUTCOME_REVISED:
         if not mr.change_of_circumstances:  # a retry finds the change its first attempt made
             service.ensure_undecided(mr)
@@ -251,7 +255,7 @@ def decide(
             held.change_of_circumstances = change.name
             service.save(locked, held, clock)
 
-        revised, before, after = _revise(
+        revised = _revise(
             sessions=sessions,
             case_name=f"cases/{case_row.id}",
             decision=_decision_of(mr),
@@ -274,8 +278,6 @@ def decide(
             caller=caller,
             clock=clock,
             revised=revised,
-            weekly_before=before,
-            weekly_after=after,
         )
         remember(s, request=request, response=decided, clock=clock)
         return decided
@@ -309,14 +311,12 @@ def record_appeal_outcome(
             return previous
         case_row, row = service.visible(s, name=request.name, caller=caller)
         mr = service.document(row)
-        before = case_records.assemble(s, case_row).latest_calculation.weekly_amount_pence
     service.ensure_appealed(mr)
-    if decided < day_of(mr.appeal.lodge_date):  # type: ignore[operator]
+    if decided < service.stored_day(mr.appeal.lodge_date):
         raise InvalidArgument.field("outcome_date", "is before the appeal was lodged")
-    revised: pb.ChangeOfCircumstances | None = None
-    after = before
+    revised: Revised | None = None
     if request.outcome == pb.APPEAL_OUTCOME_ALLOWED:
-        revised, before, after = _revise(
+        revised = _revise(
             sessions=sessions,
             case_name=f"cases/{case_row.id}",
             decision=_decision_of(mr),
@@ -337,8 +337,6 @@ def record_appeal_outcome(
             caller=caller,
             clock=clock,
             revised=revised,
-            weekly_before=before,
-            weekly_after=after,
         )
         remember(s, request=request, response=outcome, clock=clock)
         return outcome
@@ -379,7 +377,7 @@ def revise_decision(
             ),
             reason="REVISION_OUT_OF_TIME",
         )
-    revised, before, after = _revise(
+    revised = _revise(
         sessions=sessions,
         case_name=case_name,
         decision=decision,
@@ -400,8 +398,6 @@ def revise_decision(
             decision=decision,
             reason=request.reason,
             revised=revised,
-            weekly_before=before,
-            weekly_after=after,
             caller=caller,
             clock=clock,
         ),

@@ -10,6 +10,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from google.protobuf.message import Message
+from google.type import date_pb2
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -50,6 +51,17 @@ class Decision:
     effective: dt.date
 
 
+@dataclass(frozen=True)
+class Revised:
+    """What a revision through the changes flow did: the correction/revision change as applied, this case's weekly
+    amount before and after, and the date the recalculation took effect from."""
+
+    change: pb.ChangeOfCircumstances
+    before: int
+    after: int
+    effective: dt.date
+
+
 def document(row: ReconsiderationRecord) -> pb.MandatoryReconsideration:
     return pb.MandatoryReconsideration.FromString(row.document)
 
@@ -58,6 +70,14 @@ def save(row: ReconsiderationRecord, mr: pb.MandatoryReconsideration, clock: Clo
     now = clock.now()
     mr.update_time.FromDatetime(now)
     row.state, row.document, row.updated_at = St.Name(mr.state), mr.SerializeToString(), now
+
+
+def stored_day(date: date_pb2.Date) -> dt.date:
+    """A date the reconsideration always holds once recorded (decision, request, due and outcome dates)."""
+    day = day_of(date)
+    if day is None:
+        raise ValueError("a stored reconsideration date is missing")
+    return day
 
 
 def _precondition(code: str, subject: str, description: str) -> FailedPrecondition:
@@ -298,7 +318,7 @@ def record_representations(
             "RECONSIDERATION_DECIDED", mr.name, "the reconsideration has already been decided"
         )
     today = clock.today()
-    if today > day_of(mr.representations_due_date):  # type: ignore[operator]
+    if today > stored_day(mr.representations_due_date):
         raise _precondition(
             "REPRESENTATIONS_OUT_OF_TIME",
             mr.name,
@@ -338,9 +358,7 @@ def record_outcome(
     reason: str,
     caller: Caller,
     clock: Clock,
-    revised: pb.ChangeOfCircumstances | None = None,
-    weekly_before: int | None = None,
-    weekly_after: int | None = None,
+    revised: Revised | None = None,
     params: rules.DisputeParameters = rules.DEFAULTS,
 ) -> pb.MandatoryReconsideration:
     """The reconsideration decided: its outcome explained, and the notice with appeal rights to both parents."""
@@ -349,11 +367,11 @@ def record_outcome(
     mr = document(row)
     ensure_undecided(mr)
     today = clock.today()
-    target = day_of(mr.clearance_target_date)
-    cleared_late = bool(target) and today > target  # type: ignore[operator]
-    if weekly_before is not None:  # the amount in force when it was revised
-        mr.weekly_amount_before_pence = weekly_before
-    after = mr.weekly_amount_before_pence if weekly_after is None else weekly_after
+    cleared_late = today > stored_day(mr.clearance_target_date)
+    effective = stored_day(mr.decision_effective_date)
+    if revised is not None:  # the amounts either side of the revision, from the date it took effect
+        mr.weekly_amount_before_pence, effective = revised.before, revised.effective
+    after = mr.weekly_amount_before_pence if revised is None else revised.after
     mr.state = pb.MANDATORY_RECONSIDERATION_STATE_DECIDED
     mr.outcome, mr.outcome_reason = outcome, reason.strip()
     mr.outcome_date.CopyFrom(pb_date(today))
@@ -361,12 +379,13 @@ def record_outcome(
     mr.weekly_amount_after_pence = after
     mr.appeal_deadline.CopyFrom(pb_date(rules.appeal_deadline(today, params)))
     if revised is not None:
-        mr.change_of_circumstances, mr.revised_calculation = revised.name, revised.calculation
+        mr.change_of_circumstances = revised.change.name
+        mr.revised_calculation = revised.change.calculation
     mr.explanation.CopyFrom(
         rules.explain_reconsideration(
             outcome=outcome,
-            notified=day_of(mr.decision_date),  # type: ignore[arg-type]
-            effective=day_of(mr.decision_effective_date),  # type: ignore[arg-type]
+            notified=stored_day(mr.decision_date),
+            effective=effective,
             before=mr.weekly_amount_before_pence,
             after=after,
             reason=reason,
@@ -382,7 +401,7 @@ def record_outcome(
             kind=pb.CORRESPONDENCE_KIND_MANDATORY_RECONSIDERATION_NOTICE,
             recipient=recipient,
             clock=clock,
-            service_request=revised.service_request if revised is not None else "",
+            service_request=revised.change.service_request if revised is not None else "",
         )
     _publish(
         db,
@@ -432,8 +451,7 @@ def lodge_appeal(
         )
     if mr.HasField("appeal"):
         raise _precondition("APPEAL_LODGED", mr.name, "an appeal has already been lodged")
-    notice = day_of(mr.outcome_date)
-    assert notice is not None
+    notice = stored_day(mr.outcome_date)
     if lodged < notice:
         raise InvalidArgument.field("lodge_date", "is before the reconsideration notice")
     timing = rules.appeal_timing(notice, lodged, params)
@@ -486,9 +504,7 @@ def record_appeal_outcome(
     decided: dt.date,
     caller: Caller,
     clock: Clock,
-    revised: pb.ChangeOfCircumstances | None = None,
-    weekly_before: int = 0,
-    weekly_after: int = 0,
+    revised: Revised | None = None,
 ) -> pb.MandatoryReconsideration:
     case_row, row = visible(db, name=request.name, caller=caller, lock=True)
     case = case_records.assemble(db, case_row)
@@ -498,19 +514,20 @@ def record_appeal_outcome(
     appeal.outcome = request.outcome
     appeal.outcome_date.CopyFrom(pb_date(decided))
     appeal.outcome_note = request.note.strip()
+    kept = mr.weekly_amount_after_pence
     if revised is not None:
-        appeal.change_of_circumstances, appeal.revised_calculation = (
-            revised.name,
-            revised.calculation,
-        )
-        mr.weekly_amount_after_pence = weekly_after
+        appeal.change_of_circumstances = revised.change.name
+        appeal.revised_calculation = revised.change.calculation
+        mr.weekly_amount_after_pence = revised.after
     appeal.explanation.CopyFrom(
         rules.explain_appeal(
             outcome=request.outcome,
             decided=decided,
-            effective=day_of(mr.decision_effective_date),  # type: ignore[arg-type]
-            before=weekly_before,
-            after=weekly_after,
+            effective=revised.effective
+            if revised is not None
+            else stored_day(mr.decision_effective_date),
+            before=revised.before if revised is not None else kept,
+            after=revised.after if revised is not None else kept,
             note=request.note,
         ).message()
     )
@@ -523,7 +540,7 @@ def record_appeal_outcome(
             kind=pb.CORRESPONDENCE_KIND_APPEAL_OUTCOME_NOTICE,
             recipient=recipient,
             clock=clock,
-            service_request=revised.service_request if revised is not None else "",
+            service_request=revised.change.service_request if revised is not None else "",
         )
     _publish(
         db,
@@ -549,9 +566,7 @@ def record_revision(
     case_id: str,
     decision: Decision,
     reason: str,
-    revised: pb.ChangeOfCircumstances,
-    weekly_before: int,
-    weekly_after: int,
+    revised: Revised,
     caller: Caller,
     clock: Clock,
 ) -> pb.DecisionRevision:
@@ -563,15 +578,15 @@ def record_revision(
         reason=reason.strip(),
         decision_date=pb_date(decision.notified),
         decision_effective_date=pb_date(decision.effective),
-        change_of_circumstances=revised.name,
-        revised_calculation=revised.calculation,
-        weekly_amount_before_pence=weekly_before,
-        weekly_amount_after_pence=weekly_after,
+        change_of_circumstances=revised.change.name,
+        revised_calculation=revised.change.calculation,
+        weekly_amount_before_pence=revised.before,
+        weekly_amount_after_pence=revised.after,
         explanation=rules.explain_revision(
             notified=decision.notified,
-            effective=decision.effective,
-            before=weekly_before,
-            after=weekly_after,
+            effective=revised.effective,
+            before=revised.before,
+            after=revised.after,
             reason=reason,
         ).message(),
         revised_by=caller.subject,
@@ -594,7 +609,7 @@ def record_revision(
             case_id=case_id,
             decision_revision=revision.name,
             decision=decision.name,
-            revised_calculation=revised.calculation,
+            revised_calculation=revised.change.calculation,
         ),
     )
     access.audit(db, clock=clock, caller=caller, case_id=case_id, resource=revision.name)
