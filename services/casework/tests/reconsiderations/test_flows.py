@@ -442,3 +442,80 @@ def test_a_request_without_what_it_needs_names_the_field(stack, field):
     refused = error(lambda: ask(stack, case, **{field: ""}))
     assert refused.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert violated_fields(refused) == [f"mandatory_reconsideration.{field}"]
+
+
+class _Unavailable(grpc.RpcError):
+    def code(self) -> grpc.StatusCode:
+        return grpc.StatusCode.UNAVAILABLE
+
+    def details(self) -> str:
+        return "injected outage"
+
+
+class _CalculationDownOnce:
+    """The calculation service's stub, failing its first CreateCalculation as an outage would."""
+
+    def __init__(self, real) -> None:
+        self.real, self.failed = real, 0
+
+    def __getattr__(self, name: str):
+        return getattr(self.real, name)
+
+    def CreateCalculation(self, request, *args, **kwargs):
+        if not self.failed:
+            self.failed += 1
+            raise _Unavailable()
+        return self.real.CreateCalculation(request, *args, **kwargs)
+
+
+def test_a_revision_cut_short_by_an_outage_is_finished_by_the_retry_and_done_once(stack):
+    case = stack.new_live_case()
+    mr = ask(stack, case)
+    corrected_income(stack, case, 41885, case.latest_calculation.effective_date)
+    downstream = stack.casework.downstream
+    flaky = _CalculationDownOnce(downstream.calculation)
+    downstream.calculation = flaky
+    request_id = str(uuid.uuid4())
+    try:
+        cut = error(
+            lambda: stack.call(
+                "DecideMandatoryReconsideration",
+                api.DecideMandatoryReconsiderationRequest(
+                    request_id=request_id,
+                    name=mr.name,
+                    outcome=pb.RECONSIDERATION_OUTCOME_REVISED,
+                    reason="the payslips show a lower income",
+                ),
+                attempts=1,
+                timeout=30,
+            )
+        )
+        assert cut.code() == grpc.StatusCode.UNAVAILABLE and flaky.failed == 1
+        held = stack.call(
+            "GetMandatoryReconsideration", api.GetMandatoryReconsiderationRequest(name=mr.name)
+        )
+        assert held.state == pb.MANDATORY_RECONSIDERATION_STATE_REQUESTED
+        assert get_case(stack, case).latest_calculation == case.latest_calculation
+        decided = decide(
+            stack,
+            mr,
+            pb.RECONSIDERATION_OUTCOME_REVISED,
+            "the payslips show a lower income",
+            request_id=request_id,
+        )
+    finally:
+        downstream.calculation = flaky.real
+    assert decided.state == pb.MANDATORY_RECONSIDERATION_STATE_DECIDED
+    assert decided.change_of_circumstances == held.change_of_circumstances
+    after = get_case(stack, case)
+    assert after.latest_calculation.calculation == decided.revised_calculation
+    assert (
+        after.latest_calculation.weekly_amount_pence < case.latest_calculation.weekly_amount_pence
+    )
+    revisions = stack.call(
+        "ListChangesOfCircumstances",
+        api.ListChangesOfCircumstancesRequest(
+            parent=case.name, type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_CORRECTION_REVISION
+        ),
+    ).changes_of_circumstances
+    assert [c.name for c in revisions] == [decided.change_of_circumstances]
