@@ -1,6 +1,7 @@
 """`make demo`: a scripted story against the services `make run` started, told step by step in plain words.
 
-The story: an application, a pay rise under and over 25%, a new partner's child, a benefit claim, an annual review.
+The story: an application, a pay rise under and over 25%, a new partner's child, a benefit claim, an annual review,
+then a change reported late (backdated) and a mandatory reconsideration that revises the decision it made.
 Each run picks a fresh separated family from the shared synthetic population (the gateways know them all), so it can
 be run again and again against the same stack. It stops with a clear message if the services are not up, and exits
 non-zero when a step does not do what the story expects.
@@ -38,7 +39,7 @@ from cms_devkit.issuer import SERVICES as AUDIENCES
 from cms_devkit.issuer import LocalIssuer
 from cms_devkit.stack import SERVICES  # the same names, prefixes and default ports as `make run`
 from cms_platform.grpc_errors import details_of
-from cms_platform.identity import staff_caller
+from cms_platform.identity import client_caller, staff_caller
 
 RULE = "=" * 100
 # Income-based Jobseeker's Allowance for a single person aged 25 or over, 2025-26.
@@ -154,6 +155,7 @@ class Callers:
     """Tokens from `make run`'s local issuer (a new key pair each time it starts)."""
 
     def __init__(self, issuer: LocalIssuer):
+        self._issuer = issuer
         self._tokens = {
             # The gateways' scenario (test-data) services admit only scenario_admin.
             role: issuer.mint(staff_caller(f"demo-{role}", role), audience=AUDIENCES, ttl=3600)
@@ -162,6 +164,13 @@ class Callers:
 
     def __call__(self, role: str = "caseworker") -> tuple[tuple[str, str]]:
         return (("authorization", f"Bearer {self._tokens[role]}"),)
+
+    def client(self, client_name: str) -> tuple[tuple[str, str]]:
+        """A parent through self-service (`clients/{id}`)."""
+        token = self._issuer.mint(
+            client_caller(client_name.removeprefix("clients/")), audience=AUDIENCES, ttl=600
+        )
+        return (("authorization", f"Bearer {token}"),)
 
 
 def rid() -> str:
@@ -779,9 +788,186 @@ class Demo:
             say(f"new payment plan from the review date (replacing {short(plan_before)}):", 2)
             self.show_plan(self.case.current_payment_plan, 4)
 
+    def reconsideration(self) -> None:
+        self.step = "7. A backdated change and a mandatory reconsideration"
+        step(
+            7,
+            "A backdated change and a mandatory reconsideration: shared care reported late, disputed, and revised",
+        )
+        self.get_case()
+        child = self.case.qualifying_children[0]
+        since = self.today - dt.timedelta(days=21)
+        say(
+            f"The paying parent tells CMS that {child.name.forenames} has stayed with them two nights a week since "
+            f"{day(since)}, three weeks ago: the change is dated when it happened, not when it was reported."
+        )
+        before = pb.LatestCalculation()
+        before.CopyFrom(self.case.latest_calculation)
+        applied = self.report_verify_apply(
+            pb.ChangeOfCircumstances(
+                type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_SHARED_CARE,
+                effective_date=pb_date(since),
+                reporting_client=self.case.paying_parent.name,
+                shared_care_change=pb.SharedCareChange(
+                    child_id=child.child_id, paying_parent_nights_per_year=104
+                ),
+            ),
+            "the paying parent's statement of the nights",
+        )
+        (change,) = [c for c in applied.changes_of_circumstances if c.shared_care_change.child_id]
+        decision = self.case.latest_calculation
+        expect(
+            change.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_APPLIED and bool(change.calculation),
+            "the backdated shared-care change should be applied with a recalculation",
+        )
+        say(
+            f"the change is effective {day(change.effective_date)}; the new decision "
+            f"{short(decision.calculation)} ({money(before.weekly_amount_pence)} → "
+            f"{money(decision.weekly_amount_pence)} a week):",
+            2,
+        )
+        self.show_calculation(decision, 4)
+        if decision.effective_date != change.effective_date:
+            say(
+                f"(the recalculation took effect from {day(decision.effective_date)}, not the change's own date: the "
+                "decision in force when it was applied starts later, and casework does not yet recalculate before "
+                "the decision in force)",
+                2,
+            )
+
+        receiving = self.case.receiving_parent.name
+        say(
+            "The receiving parent says the stays never started, and asks through self-service for the decision to be "
+            "looked at again."
+        )
+        mr = self.cw.RequestMandatoryReconsideration(
+            api.RequestMandatoryReconsiderationRequest(
+                request_id=rid(),
+                parent=self.case.name,
+                mandatory_reconsideration=pb.MandatoryReconsideration(
+                    decision=decision.calculation,
+                    grounds=f"{child.name.forenames} has not stayed overnight with the other parent",
+                ),
+            ),
+            metadata=self.who.client(receiving),
+            timeout=10,
+        )
+        say(
+            f"RequestMandatoryReconsideration → {short(mr.name)}: "
+            f"{words(pb.MandatoryReconsiderationState, mr.state, 'MANDATORY_RECONSIDERATION_STATE_')}"
+            f"{' (late)' if mr.late else ' (within the 30 days)'}, asked by the {self.party(mr.requesting_client)}; "
+            f"the other parent may make representations until {day(mr.representations_due_date)}; clearance "
+            f"target {day(mr.clearance_target_date)}"
+        )
+        try:
+            self.cw.RequestMandatoryReconsideration(
+                api.RequestMandatoryReconsiderationRequest(
+                    request_id=rid(),
+                    parent=self.case.name,
+                    mandatory_reconsideration=pb.MandatoryReconsideration(
+                        decision=decision.calculation,
+                        requesting_client=self.case.paying_parent.name,
+                        grounds="I would like it looked at too",
+                    ),
+                ),
+                metadata=self.who(),
+                timeout=10,
+            )
+            expect(False, "a second reconsideration of the same decision should be refused")
+        except grpc.RpcError as err:
+            expect(
+                err.code() == grpc.StatusCode.ALREADY_EXISTS,
+                f"a second reconsideration should be ALREADY_EXISTS, not {err.code().name}",
+            )
+            say(f"a second request for the same decision is refused: {err.code().name}", 2)
+        mr = self.cw.RecordReconsiderationRepresentations(
+            api.RecordReconsiderationRepresentationsRequest(
+                request_id=rid(),
+                name=mr.name,
+                text=f"{child.name.forenames} stays with me on Fridays and Saturdays",
+            ),
+            metadata=self.who.client(self.case.paying_parent.name),
+            timeout=10,
+        )
+        say(
+            "the paying parent, invited by letter, sends their representations through self-service",
+            2,
+        )
+
+        say(
+            "The caseworker finds the receiving parent right: the nights are corrected from the same date, and the "
+            "decision is revised."
+        )
+        corrected = self.cw.ReportChangeOfCircumstances(
+            api.ReportChangeOfCircumstancesRequest(
+                request_id=rid(),
+                parent=self.case.name,
+                change_of_circumstances=pb.ChangeOfCircumstances(
+                    type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_SHARED_CARE,
+                    effective_date=change.effective_date,
+                    shared_care_change=pb.SharedCareChange(
+                        child_id=child.child_id, paying_parent_nights_per_year=0
+                    ),
+                ),
+            ),
+            metadata=self.who(),
+            timeout=10,
+        )
+        self.cw.VerifyChangeOfCircumstances(
+            api.VerifyChangeOfCircumstancesRequest(
+                request_id=rid(),
+                name=corrected.name,
+                outcome=api.VERIFICATION_OUTCOME_VERIFIED,
+                evidence=[
+                    pb.Evidence(
+                        kind=pb.EVIDENCE_KIND_THIRD_PARTY_CONFIRMATION,
+                        description="school confirms the child is collected by the receiving parent",
+                        received_date=pb_date(self.today),
+                    )
+                ],
+            ),
+            metadata=self.who(),
+            timeout=10,
+        )
+        say(f"corrected nights recorded and verified: change {short(corrected.name)}", 2)
+        decided = self.cw.DecideMandatoryReconsideration(
+            api.DecideMandatoryReconsiderationRequest(
+                request_id=rid(),
+                name=mr.name,
+                outcome=pb.RECONSIDERATION_OUTCOME_REVISED,
+                reason="the school confirms the stays had not started",
+            ),
+            metadata=self.who(),
+            timeout=60,
+        )
+        self.get_case()
+        expect(
+            decided.outcome == pb.RECONSIDERATION_OUTCOME_REVISED
+            and decided.revised_calculation == self.case.latest_calculation.calculation,
+            "the reconsideration should revise the decision and the case should hold the revised calculation",
+        )
+        say(
+            f"DecideMandatoryReconsideration → "
+            f"{words(pb.MandatoryReconsiderationState, decided.state, 'MANDATORY_RECONSIDERATION_STATE_')}, "
+            f"{words(pb.ReconsiderationOutcome, decided.outcome, 'RECONSIDERATION_OUTCOME_')} through change "
+            f"{short(decided.change_of_circumstances)} (correction/revision)"
+        )
+        say(f"explanation: {decided.explanation.explanation}", 2)
+        say(f"rule: {decided.explanation.citation}", 2)
+        say(
+            f"appeal to the First-tier Tribunal by {day(decided.appeal_deadline)}; the notice goes to both parents",
+            2,
+        )
+        say("the case's revised calculation:", 2)
+        self.show_calculation(self.case.latest_calculation, 4)
+        expect(
+            self.case.latest_calculation.reason == pb.CALCULATION_REASON_CORRECTION_REVISION,
+            "the revised calculation's reason should be CORRECTION_REVISION",
+        )
+
     def paperwork(self) -> None:
-        self.step = "7. Correspondence and service requests"
-        step(7, "What the case produced: letters, calls and service requests")
+        self.step = "8. Correspondence and service requests"
+        step(8, "What the case produced: letters, calls and service requests")
         items, token = [], ""
         while True:
             page = self.cw.ListCorrespondence(
@@ -853,6 +1039,7 @@ class Demo:
         self.new_partners_child()
         self.benefit_claim()
         self.annual_review()
+        self.reconsideration()
         self.paperwork()
         say()
         say(RULE)

@@ -1,5 +1,6 @@
 """`make demo` as an operator runs it: against the stack `make run` brought up, the scripted story (an application, a
-pay rise under and over 25%, a new partner's child, a benefit claim, an annual review) runs to the end and says what
+pay rise under and over 25%, a new partner's child, a benefit claim, an annual review, a backdated change and a
+mandatory reconsideration) runs to the end and says what
 each step did; run again against the same stack it picks a fresh family and works again; with nothing running it
 stops at once with a clear message."""
 
@@ -31,7 +32,8 @@ STEPS = (
     "4. A new partner's child",
     "5. A benefit claim",
     "6. An annual review",
-    "7. What the case produced",
+    "7. A backdated change and a mandatory reconsideration",
+    "8. What the case produced",
     "The story is complete",
 )
 

@@ -35,6 +35,8 @@ from .clients import service as clients
 from .correspondence import service as correspondence
 from .downstream import Downstream
 from .payment_plans import service as payment_plans
+from .reconsiderations import flows as reconsideration_flows
+from .reconsiderations import service as reconsiderations
 from .scheduler.service import Scheduler
 from .service_requests import service as srs
 from .third_parties import service as third_parties
@@ -428,3 +430,78 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
             request,
             lambda c: self._scheduler.run_request(request),
         )
+
+    # -- disputes: mandatory reconsideration, appeal and revision ---------------------------------------------------
+
+    def _flow(self, request: Message, flow: Callable[..., R]) -> R:
+        """A dispute flow that looks a decision up or revises it (calls out of any transaction)."""
+        return self._guard(
+            request,
+            lambda c: flow(
+                sessions=self._sessions,
+                request=request,
+                caller=c,
+                clock=self._clock,
+                downstream=self._downstream,
+            ),
+        )
+
+    def RequestMandatoryReconsideration(
+        self, request: api.RequestMandatoryReconsiderationRequest, context: Ctx
+    ) -> pb.MandatoryReconsideration:
+        return self._flow(request, reconsideration_flows.request)
+
+    def GetMandatoryReconsideration(
+        self, request: api.GetMandatoryReconsiderationRequest, context: Ctx
+    ) -> pb.MandatoryReconsideration:
+        return self._read(
+            request,
+            lambda s, c: reconsiderations.get(s, name=request.name, caller=c, clock=self._clock),
+        )
+
+    def ListMandatoryReconsiderations(
+        self, request: api.ListMandatoryReconsiderationsRequest, context: Ctx
+    ) -> api.ListMandatoryReconsiderationsResponse:
+        return self._read(
+            request,
+            lambda s, c: reconsiderations.list_for_case(
+                s, request=request, caller=c, clock=self._clock
+            ),
+        )
+
+    def RecordReconsiderationRepresentations(
+        self, request: api.RecordReconsiderationRepresentationsRequest, context: Ctx
+    ) -> pb.MandatoryReconsideration:
+        return self._change(
+            request,
+            pb.MandatoryReconsideration,
+            lambda s, c: reconsiderations.record_representations(
+                s, request=request, caller=c, clock=self._clock
+            ),
+        )
+
+    def DecideMandatoryReconsideration(
+        self, request: api.DecideMandatoryReconsiderationRequest, context: Ctx
+    ) -> pb.MandatoryReconsideration:
+        return self._flow(request, reconsideration_flows.decide)
+
+    def LodgeAppeal(
+        self, request: api.LodgeAppealRequest, context: Ctx
+    ) -> pb.MandatoryReconsideration:
+        return self._change(
+            request,
+            pb.MandatoryReconsideration,
+            lambda s, c: reconsiderations.lodge_appeal(
+                s, request=request, caller=c, clock=self._clock
+            ),
+        )
+
+    def RecordAppealOutcome(
+        self, request: api.RecordAppealOutcomeRequest, context: Ctx
+    ) -> pb.MandatoryReconsideration:
+        return self._flow(request, reconsideration_flows.record_appeal_outcome)
+
+    def ReviseDecision(
+        self, request: api.ReviseDecisionRequest, context: Ctx
+    ) -> pb.DecisionRevision:
+        return self._flow(request, reconsideration_flows.revise_decision)

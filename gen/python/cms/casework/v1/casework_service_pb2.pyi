@@ -1548,3 +1548,309 @@ class RunScheduledWorkResponse(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___RunScheduledWorkResponse: _TypeAlias = RunScheduledWorkResponse  # noqa: Y015
+
+@_typing.final
+class RequestMandatoryReconsiderationRequest(_message.Message):
+    """---------------------------------------------------------------------------------------------------
+    Disputes: mandatory reconsideration, appeal and revision
+    ---------------------------------------------------------------------------------------------------
+
+    Request to ask for a mandatory reconsideration of a decision.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    PARENT_FIELD_NUMBER: _builtins.int
+    MANDATORY_RECONSIDERATION_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """Idempotency key: a client-generated UUID; a retry with the same id returns the original result and
+    has no second effect.
+    """
+    parent: _builtins.str
+    """The case, `cases/{case_id}`."""
+    @_builtins.property
+    def mandatory_reconsideration(self) -> _resources_pb2.MandatoryReconsideration:
+        """decision, grounds, late_reason and (staff) requesting_client. Output-only fields are ignored."""
+
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        parent: _builtins.str = ...,
+        mandatory_reconsideration: _resources_pb2.MandatoryReconsideration | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["mandatory_reconsideration", b"mandatory_reconsideration"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["mandatory_reconsideration", b"mandatory_reconsideration", "parent", b"parent", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RequestMandatoryReconsiderationRequest: _TypeAlias = RequestMandatoryReconsiderationRequest  # noqa: Y015
+
+@_typing.final
+class GetMandatoryReconsiderationRequest(_message.Message):
+    """Request for one mandatory reconsideration."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """`cases/{case_id}/mandatoryReconsiderations/{reconsideration_id}`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetMandatoryReconsiderationRequest: _TypeAlias = GetMandatoryReconsiderationRequest  # noqa: Y015
+
+@_typing.final
+class ListMandatoryReconsiderationsRequest(_message.Message):
+    """Request to list a case's mandatory reconsiderations."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PARENT_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    parent: _builtins.str
+    """The case, `cases/{case_id}`."""
+    page_size: _builtins.int
+    page_token: _builtins.str
+    def __init__(
+        self,
+        *,
+        parent: _builtins.str = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token", "parent", b"parent"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListMandatoryReconsiderationsRequest: _TypeAlias = ListMandatoryReconsiderationsRequest  # noqa: Y015
+
+@_typing.final
+class ListMandatoryReconsiderationsResponse(_message.Message):
+    """A page of mandatory reconsiderations."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MANDATORY_RECONSIDERATIONS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    @_builtins.property
+    def mandatory_reconsiderations(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.MandatoryReconsideration]: ...
+    def __init__(
+        self,
+        *,
+        mandatory_reconsiderations: _abc.Iterable[_resources_pb2.MandatoryReconsideration] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["mandatory_reconsiderations", b"mandatory_reconsiderations", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListMandatoryReconsiderationsResponse: _TypeAlias = ListMandatoryReconsiderationsResponse  # noqa: Y015
+
+@_typing.final
+class RecordReconsiderationRepresentationsRequest(_message.Message):
+    """Request to record the other parent's representations."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    CLIENT_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """Idempotency key: a client-generated UUID; a retry with the same id returns the original result and
+    has no second effect.
+    """
+    name: _builtins.str
+    """`cases/{case_id}/mandatoryReconsiderations/{reconsideration_id}`."""
+    client: _builtins.str
+    """Whose representations, `clients/{client_id}`: the other parent. Staff must name them; a client's own
+    is taken from their identity.
+    """
+    text: _builtins.str
+    """What they say about the decision."""
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        client: _builtins.str = ...,
+        text: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "name", b"name", "request_id", b"request_id", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordReconsiderationRepresentationsRequest: _TypeAlias = RecordReconsiderationRepresentationsRequest  # noqa: Y015
+
+@_typing.final
+class DecideMandatoryReconsiderationRequest(_message.Message):
+    """Request to decide a mandatory reconsideration."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """Idempotency key: a client-generated UUID; a retry with the same id returns the original result and
+    has no second effect.
+    """
+    name: _builtins.str
+    """`cases/{case_id}/mandatoryReconsiderations/{reconsideration_id}`."""
+    outcome: _resources_pb2.ReconsiderationOutcome.ValueType
+    reason: _builtins.str
+    """Why, in words a parent can read; it goes into the notice's explanation."""
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        outcome: _resources_pb2.ReconsiderationOutcome.ValueType = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "outcome", b"outcome", "reason", b"reason", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecideMandatoryReconsiderationRequest: _TypeAlias = DecideMandatoryReconsiderationRequest  # noqa: Y015
+
+@_typing.final
+class LodgeAppealRequest(_message.Message):
+    """Request to record an appeal lodged with the First-tier Tribunal."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    LODGE_DATE_FIELD_NUMBER: _builtins.int
+    LATE_REASON_FIELD_NUMBER: _builtins.int
+    TRIBUNAL_REFERENCE_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """Idempotency key: a client-generated UUID; a retry with the same id returns the original result and
+    has no second effect.
+    """
+    name: _builtins.str
+    """The reconsideration appealed against, `cases/{case_id}/mandatoryReconsiderations/{reconsideration_id}`."""
+    late_reason: _builtins.str
+    """Needed when lodged after the month allowed."""
+    tribunal_reference: _builtins.str
+    """The tribunal's reference."""
+    @_builtins.property
+    def lodge_date(self) -> _date_pb2.Date:
+        """The date the appeal reached the tribunal."""
+
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        lodge_date: _date_pb2.Date | None = ...,
+        late_reason: _builtins.str = ...,
+        tribunal_reference: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["lodge_date", b"lodge_date"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["late_reason", b"late_reason", "lodge_date", b"lodge_date", "name", b"name", "request_id", b"request_id", "tribunal_reference", b"tribunal_reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LodgeAppealRequest: _TypeAlias = LodgeAppealRequest  # noqa: Y015
+
+@_typing.final
+class RecordAppealOutcomeRequest(_message.Message):
+    """Request to record the tribunal's decision on an appeal."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    OUTCOME_DATE_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """Idempotency key: a client-generated UUID; a retry with the same id returns the original result and
+    has no second effect.
+    """
+    name: _builtins.str
+    """`cases/{case_id}/mandatoryReconsiderations/{reconsideration_id}`."""
+    outcome: _resources_pb2.AppealOutcome.ValueType
+    note: _builtins.str
+    """What the tribunal decided or directed."""
+    @_builtins.property
+    def outcome_date(self) -> _date_pb2.Date:
+        """The date of the tribunal's decision."""
+
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        outcome: _resources_pb2.AppealOutcome.ValueType = ...,
+        outcome_date: _date_pb2.Date | None = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["outcome_date", b"outcome_date"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "note", b"note", "outcome", b"outcome", "outcome_date", b"outcome_date", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordAppealOutcomeRequest: _TypeAlias = RecordAppealOutcomeRequest  # noqa: Y015
+
+@_typing.final
+class ReviseDecisionRequest(_message.Message):
+    """Request to revise a decision on the CMS's own initiative."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    PARENT_FIELD_NUMBER: _builtins.int
+    DECISION_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """Idempotency key: a client-generated UUID; a retry with the same id returns the original result and
+    has no second effect.
+    """
+    parent: _builtins.str
+    """The case, `cases/{case_id}`."""
+    decision: _builtins.str
+    """The decision revised, `calculations/{calculation_id}`, recorded on the case."""
+    reason: _builtins.str
+    """What was wrong, in words a parent can read."""
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        parent: _builtins.str = ...,
+        decision: _builtins.str = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["decision", b"decision", "parent", b"parent", "reason", b"reason", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReviseDecisionRequest: _TypeAlias = ReviseDecisionRequest  # noqa: Y015

@@ -212,6 +212,46 @@ class CaseworkServiceStub:
                 request_serializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.RunScheduledWorkRequest.SerializeToString,
                 response_deserializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.RunScheduledWorkResponse.FromString,
                 _registered_method=True)
+        self.RequestMandatoryReconsideration = channel.unary_unary(
+                '/cms.casework.v1.CaseworkService/RequestMandatoryReconsideration',
+                request_serializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.RequestMandatoryReconsiderationRequest.SerializeToString,
+                response_deserializer=cms_dot_casework_dot_v1_dot_resources__pb2.MandatoryReconsideration.FromString,
+                _registered_method=True)
+        self.GetMandatoryReconsideration = channel.unary_unary(
+                '/cms.casework.v1.CaseworkService/GetMandatoryReconsideration',
+                request_serializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.GetMandatoryReconsiderationRequest.SerializeToString,
+                response_deserializer=cms_dot_casework_dot_v1_dot_resources__pb2.MandatoryReconsideration.FromString,
+                _registered_method=True)
+        self.ListMandatoryReconsiderations = channel.unary_unary(
+                '/cms.casework.v1.CaseworkService/ListMandatoryReconsiderations',
+                request_serializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.ListMandatoryReconsiderationsRequest.SerializeToString,
+                response_deserializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.ListMandatoryReconsiderationsResponse.FromString,
+                _registered_method=True)
+        self.RecordReconsiderationRepresentations = channel.unary_unary(
+                '/cms.casework.v1.CaseworkService/RecordReconsiderationRepresentations',
+                request_serializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.RecordReconsiderationRepresentationsRequest.SerializeToString,
+                response_deserializer=cms_dot_casework_dot_v1_dot_resources__pb2.MandatoryReconsideration.FromString,
+                _registered_method=True)
+        self.DecideMandatoryReconsideration = channel.unary_unary(
+                '/cms.casework.v1.CaseworkService/DecideMandatoryReconsideration',
+                request_serializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.DecideMandatoryReconsiderationRequest.SerializeToString,
+                response_deserializer=cms_dot_casework_dot_v1_dot_resources__pb2.MandatoryReconsideration.FromString,
+                _registered_method=True)
+        self.LodgeAppeal = channel.unary_unary(
+                '/cms.casework.v1.CaseworkService/LodgeAppeal',
+                request_serializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.LodgeAppealRequest.SerializeToString,
+                response_deserializer=cms_dot_casework_dot_v1_dot_resources__pb2.MandatoryReconsideration.FromString,
+                _registered_method=True)
+        self.RecordAppealOutcome = channel.unary_unary(
+                '/cms.casework.v1.CaseworkService/RecordAppealOutcome',
+                request_serializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.RecordAppealOutcomeRequest.SerializeToString,
+                response_deserializer=cms_dot_casework_dot_v1_dot_resources__pb2.MandatoryReconsideration.FromString,
+                _registered_method=True)
+        self.ReviseDecision = channel.unary_unary(
+                '/cms.casework.v1.CaseworkService/ReviseDecision',
+                request_serializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.ReviseDecisionRequest.SerializeToString,
+                response_deserializer=cms_dot_casework_dot_v1_dot_resources__pb2.DecisionRevision.FromString,
+                _registered_method=True)
 
 
 class CaseworkServiceServicer:
@@ -525,6 +565,81 @@ class CaseworkServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def RequestMandatoryReconsideration(self, request, context):
+        """---- Disputes: mandatory reconsideration, appeal and revision (docs/domain/disputes.md) ----
+
+        Asks for a decision (a calculation recorded on the case) to be looked at again. Within 30 days of
+        the decision's notification; later, up to 13 months, only with late_reason (else INVALID_ARGUMENT
+        naming late_reason; beyond 13 months FAILED_PRECONDITION). One per decision: a second is refused
+        with ALREADY_EXISTS. The other parent is sent a letter inviting their representations. A client:
+        only a decision on their own case, asking for themselves. Deadline: 5 s.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetMandatoryReconsideration(self, request, context):
+        """Returns one mandatory reconsideration. A client: only on their own cases, and only their own side
+        (the other parent's grounds and representations are left out). Deadline: 2 s.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListMandatoryReconsiderations(self, request, context):
+        """Lists a case's mandatory reconsiderations, newest first. A client: as GetMandatoryReconsideration.
+        Deadline: 5 s.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordReconsiderationRepresentations(self, request, context):
+        """Records the other parent's representations on a reconsideration, within the time allowed
+        (representations_due_date; later FAILED_PRECONDITION) and before it is decided. A client: only as the
+        other parent on their own case. Deadline: 5 s.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideMandatoryReconsideration(self, request, context):
+        """Decides a reconsideration: REVISED recalculates from the decision's effective date through a
+        correction/revision change of circumstances (with every other verified change on the case);
+        NOT_REVISED keeps the decision. Either way both parents get the mandatory reconsideration notice with
+        their right of appeal to the First-tier Tribunal within one month. Deadline: 30 s.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def LodgeAppeal(self, request, context):
+        """Records an appeal lodged with the First-tier Tribunal against a reconsidered decision: only after
+        the notice; within one month of it, or later with late_reason up to 12 months beyond that month.
+        Deadline: 5 s.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordAppealOutcome(self, request, context):
+        """Records the tribunal's decision on an appeal: ALLOWED revises the decision as directed (through a
+        correction/revision change of circumstances), DISMISSED keeps it. Deadline: 30 s.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ReviseDecision(self, request, context):
+        """Revises a decision on any ground, on the CMS's own initiative within 30 days of its notification:
+        the case is recalculated from the decision's effective date through a correction/revision change of
+        circumstances (with every other verified change on the case). Later, FAILED_PRECONDITION (a
+        supersession is a change of circumstances instead). Deadline: 30 s.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CaseworkServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -687,6 +802,46 @@ def add_CaseworkServiceServicer_to_server(servicer, server):
                     servicer.RunScheduledWork,
                     request_deserializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.RunScheduledWorkRequest.FromString,
                     response_serializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.RunScheduledWorkResponse.SerializeToString,
+            ),
+            'RequestMandatoryReconsideration': grpc.unary_unary_rpc_method_handler(
+                    servicer.RequestMandatoryReconsideration,
+                    request_deserializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.RequestMandatoryReconsiderationRequest.FromString,
+                    response_serializer=cms_dot_casework_dot_v1_dot_resources__pb2.MandatoryReconsideration.SerializeToString,
+            ),
+            'GetMandatoryReconsideration': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetMandatoryReconsideration,
+                    request_deserializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.GetMandatoryReconsiderationRequest.FromString,
+                    response_serializer=cms_dot_casework_dot_v1_dot_resources__pb2.MandatoryReconsideration.SerializeToString,
+            ),
+            'ListMandatoryReconsiderations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListMandatoryReconsiderations,
+                    request_deserializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.ListMandatoryReconsiderationsRequest.FromString,
+                    response_serializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.ListMandatoryReconsiderationsResponse.SerializeToString,
+            ),
+            'RecordReconsiderationRepresentations': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordReconsiderationRepresentations,
+                    request_deserializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.RecordReconsiderationRepresentationsRequest.FromString,
+                    response_serializer=cms_dot_casework_dot_v1_dot_resources__pb2.MandatoryReconsideration.SerializeToString,
+            ),
+            'DecideMandatoryReconsideration': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideMandatoryReconsideration,
+                    request_deserializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.DecideMandatoryReconsiderationRequest.FromString,
+                    response_serializer=cms_dot_casework_dot_v1_dot_resources__pb2.MandatoryReconsideration.SerializeToString,
+            ),
+            'LodgeAppeal': grpc.unary_unary_rpc_method_handler(
+                    servicer.LodgeAppeal,
+                    request_deserializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.LodgeAppealRequest.FromString,
+                    response_serializer=cms_dot_casework_dot_v1_dot_resources__pb2.MandatoryReconsideration.SerializeToString,
+            ),
+            'RecordAppealOutcome': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordAppealOutcome,
+                    request_deserializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.RecordAppealOutcomeRequest.FromString,
+                    response_serializer=cms_dot_casework_dot_v1_dot_resources__pb2.MandatoryReconsideration.SerializeToString,
+            ),
+            'ReviseDecision': grpc.unary_unary_rpc_method_handler(
+                    servicer.ReviseDecision,
+                    request_deserializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.ReviseDecisionRequest.FromString,
+                    response_serializer=cms_dot_casework_dot_v1_dot_resources__pb2.DecisionRevision.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1570,6 +1725,222 @@ class CaseworkService:
             '/cms.casework.v1.CaseworkService/RunScheduledWork',
             cms_dot_casework_dot_v1_dot_casework__service__pb2.RunScheduledWorkRequest.SerializeToString,
             cms_dot_casework_dot_v1_dot_casework__service__pb2.RunScheduledWorkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RequestMandatoryReconsideration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cms.casework.v1.CaseworkService/RequestMandatoryReconsideration',
+            cms_dot_casework_dot_v1_dot_casework__service__pb2.RequestMandatoryReconsiderationRequest.SerializeToString,
+            cms_dot_casework_dot_v1_dot_resources__pb2.MandatoryReconsideration.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetMandatoryReconsideration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cms.casework.v1.CaseworkService/GetMandatoryReconsideration',
+            cms_dot_casework_dot_v1_dot_casework__service__pb2.GetMandatoryReconsiderationRequest.SerializeToString,
+            cms_dot_casework_dot_v1_dot_resources__pb2.MandatoryReconsideration.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListMandatoryReconsiderations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cms.casework.v1.CaseworkService/ListMandatoryReconsiderations',
+            cms_dot_casework_dot_v1_dot_casework__service__pb2.ListMandatoryReconsiderationsRequest.SerializeToString,
+            cms_dot_casework_dot_v1_dot_casework__service__pb2.ListMandatoryReconsiderationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordReconsiderationRepresentations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cms.casework.v1.CaseworkService/RecordReconsiderationRepresentations',
+            cms_dot_casework_dot_v1_dot_casework__service__pb2.RecordReconsiderationRepresentationsRequest.SerializeToString,
+            cms_dot_casework_dot_v1_dot_resources__pb2.MandatoryReconsideration.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideMandatoryReconsideration(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cms.casework.v1.CaseworkService/DecideMandatoryReconsideration',
+            cms_dot_casework_dot_v1_dot_casework__service__pb2.DecideMandatoryReconsiderationRequest.SerializeToString,
+            cms_dot_casework_dot_v1_dot_resources__pb2.MandatoryReconsideration.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def LodgeAppeal(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cms.casework.v1.CaseworkService/LodgeAppeal',
+            cms_dot_casework_dot_v1_dot_casework__service__pb2.LodgeAppealRequest.SerializeToString,
+            cms_dot_casework_dot_v1_dot_resources__pb2.MandatoryReconsideration.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordAppealOutcome(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cms.casework.v1.CaseworkService/RecordAppealOutcome',
+            cms_dot_casework_dot_v1_dot_casework__service__pb2.RecordAppealOutcomeRequest.SerializeToString,
+            cms_dot_casework_dot_v1_dot_resources__pb2.MandatoryReconsideration.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ReviseDecision(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cms.casework.v1.CaseworkService/ReviseDecision',
+            cms_dot_casework_dot_v1_dot_casework__service__pb2.ReviseDecisionRequest.SerializeToString,
+            cms_dot_casework_dot_v1_dot_resources__pb2.DecisionRevision.FromString,
             options,
             channel_credentials,
             insecure,

@@ -205,6 +205,49 @@ class CaseworkServiceStub:
     running as casework (e.g. a Kubernetes CronJob under casework's ServiceAccount).
     Deadline: 600 s (the monthly Child Benefit batch covers ~150,000 children).
     """
+    RequestMandatoryReconsideration: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.RequestMandatoryReconsiderationRequest, _resources_pb2.MandatoryReconsideration]
+    """---- Disputes: mandatory reconsideration, appeal and revision (docs/domain/disputes.md) ----
+
+    Asks for a decision (a calculation recorded on the case) to be looked at again. Within 30 days of
+    the decision's notification; later, up to 13 months, only with late_reason (else INVALID_ARGUMENT
+    naming late_reason; beyond 13 months FAILED_PRECONDITION). One per decision: a second is refused
+    with ALREADY_EXISTS. The other parent is sent a letter inviting their representations. A client:
+    only a decision on their own case, asking for themselves. Deadline: 5 s.
+    """
+    GetMandatoryReconsideration: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.GetMandatoryReconsiderationRequest, _resources_pb2.MandatoryReconsideration]
+    """Returns one mandatory reconsideration. A client: only on their own cases, and only their own side
+    (the other parent's grounds and representations are left out). Deadline: 2 s.
+    """
+    ListMandatoryReconsiderations: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.ListMandatoryReconsiderationsRequest, _casework_service_pb2.ListMandatoryReconsiderationsResponse]
+    """Lists a case's mandatory reconsiderations, newest first. A client: as GetMandatoryReconsideration.
+    Deadline: 5 s.
+    """
+    RecordReconsiderationRepresentations: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.RecordReconsiderationRepresentationsRequest, _resources_pb2.MandatoryReconsideration]
+    """Records the other parent's representations on a reconsideration, within the time allowed
+    (representations_due_date; later FAILED_PRECONDITION) and before it is decided. A client: only as the
+    other parent on their own case. Deadline: 5 s.
+    """
+    DecideMandatoryReconsideration: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.DecideMandatoryReconsiderationRequest, _resources_pb2.MandatoryReconsideration]
+    """Decides a reconsideration: REVISED recalculates from the decision's effective date through a
+    correction/revision change of circumstances (with every other verified change on the case);
+    NOT_REVISED keeps the decision. Either way both parents get the mandatory reconsideration notice with
+    their right of appeal to the First-tier Tribunal within one month. Deadline: 30 s.
+    """
+    LodgeAppeal: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.LodgeAppealRequest, _resources_pb2.MandatoryReconsideration]
+    """Records an appeal lodged with the First-tier Tribunal against a reconsidered decision: only after
+    the notice; within one month of it, or later with late_reason up to 12 months beyond that month.
+    Deadline: 5 s.
+    """
+    RecordAppealOutcome: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.RecordAppealOutcomeRequest, _resources_pb2.MandatoryReconsideration]
+    """Records the tribunal's decision on an appeal: ALLOWED revises the decision as directed (through a
+    correction/revision change of circumstances), DISMISSED keeps it. Deadline: 30 s.
+    """
+    ReviseDecision: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.ReviseDecisionRequest, _resources_pb2.DecisionRevision]
+    """Revises a decision on any ground, on the CMS's own initiative within 30 days of its notification:
+    the case is recalculated from the decision's effective date through a correction/revision change of
+    circumstances (with every other verified change on the case). Later, FAILED_PRECONDITION (a
+    supersession is a change of circumstances instead). Deadline: 30 s.
+    """
 
 @_typing.type_check_only
 class CaseworkServiceAsyncStub(CaseworkServiceStub):
@@ -381,6 +424,49 @@ class CaseworkServiceAsyncStub(CaseworkServiceStub):
     Re-running for a date already done does nothing more. Operator work: a team leader, or a job
     running as casework (e.g. a Kubernetes CronJob under casework's ServiceAccount).
     Deadline: 600 s (the monthly Child Benefit batch covers ~150,000 children).
+    """
+    RequestMandatoryReconsideration: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.RequestMandatoryReconsiderationRequest, _resources_pb2.MandatoryReconsideration]  # type: ignore[assignment]
+    """---- Disputes: mandatory reconsideration, appeal and revision (docs/domain/disputes.md) ----
+
+    Asks for a decision (a calculation recorded on the case) to be looked at again. Within 30 days of
+    the decision's notification; later, up to 13 months, only with late_reason (else INVALID_ARGUMENT
+    naming late_reason; beyond 13 months FAILED_PRECONDITION). One per decision: a second is refused
+    with ALREADY_EXISTS. The other parent is sent a letter inviting their representations. A client:
+    only a decision on their own case, asking for themselves. Deadline: 5 s.
+    """
+    GetMandatoryReconsideration: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.GetMandatoryReconsiderationRequest, _resources_pb2.MandatoryReconsideration]  # type: ignore[assignment]
+    """Returns one mandatory reconsideration. A client: only on their own cases, and only their own side
+    (the other parent's grounds and representations are left out). Deadline: 2 s.
+    """
+    ListMandatoryReconsiderations: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.ListMandatoryReconsiderationsRequest, _casework_service_pb2.ListMandatoryReconsiderationsResponse]  # type: ignore[assignment]
+    """Lists a case's mandatory reconsiderations, newest first. A client: as GetMandatoryReconsideration.
+    Deadline: 5 s.
+    """
+    RecordReconsiderationRepresentations: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.RecordReconsiderationRepresentationsRequest, _resources_pb2.MandatoryReconsideration]  # type: ignore[assignment]
+    """Records the other parent's representations on a reconsideration, within the time allowed
+    (representations_due_date; later FAILED_PRECONDITION) and before it is decided. A client: only as the
+    other parent on their own case. Deadline: 5 s.
+    """
+    DecideMandatoryReconsideration: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.DecideMandatoryReconsiderationRequest, _resources_pb2.MandatoryReconsideration]  # type: ignore[assignment]
+    """Decides a reconsideration: REVISED recalculates from the decision's effective date through a
+    correction/revision change of circumstances (with every other verified change on the case);
+    NOT_REVISED keeps the decision. Either way both parents get the mandatory reconsideration notice with
+    their right of appeal to the First-tier Tribunal within one month. Deadline: 30 s.
+    """
+    LodgeAppeal: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.LodgeAppealRequest, _resources_pb2.MandatoryReconsideration]  # type: ignore[assignment]
+    """Records an appeal lodged with the First-tier Tribunal against a reconsidered decision: only after
+    the notice; within one month of it, or later with late_reason up to 12 months beyond that month.
+    Deadline: 5 s.
+    """
+    RecordAppealOutcome: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.RecordAppealOutcomeRequest, _resources_pb2.MandatoryReconsideration]  # type: ignore[assignment]
+    """Records the tribunal's decision on an appeal: ALLOWED revises the decision as directed (through a
+    correction/revision change of circumstances), DISMISSED keeps it. Deadline: 30 s.
+    """
+    ReviseDecision: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.ReviseDecisionRequest, _resources_pb2.DecisionRevision]  # type: ignore[assignment]
+    """Revises a decision on any ground, on the CMS's own initiative within 30 days of its notification:
+    the case is recalculated from the decision's effective date through a correction/revision change of
+    circumstances (with every other verified change on the case). Later, FAILED_PRECONDITION (a
+    supersession is a change of circumstances instead). Deadline: 30 s.
     """
 
 class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -747,6 +833,97 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         Re-running for a date already done does nothing more. Operator work: a team leader, or a job
         running as casework (e.g. a Kubernetes CronJob under casework's ServiceAccount).
         Deadline: 600 s (the monthly Child Benefit batch covers ~150,000 children).
+        """
+
+    @_abc_1.abstractmethod
+    def RequestMandatoryReconsideration(
+        self,
+        request: _casework_service_pb2.RequestMandatoryReconsiderationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_resources_pb2.MandatoryReconsideration, _abc.Awaitable[_resources_pb2.MandatoryReconsideration]]:
+        """---- Disputes: mandatory reconsideration, appeal and revision (docs/domain/disputes.md) ----
+
+        Asks for a decision (a calculation recorded on the case) to be looked at again. Within 30 days of
+        the decision's notification; later, up to 13 months, only with late_reason (else INVALID_ARGUMENT
+        naming late_reason; beyond 13 months FAILED_PRECONDITION). One per decision: a second is refused
+        with ALREADY_EXISTS. The other parent is sent a letter inviting their representations. A client:
+        only a decision on their own case, asking for themselves. Deadline: 5 s.
+        """
+
+    @_abc_1.abstractmethod
+    def GetMandatoryReconsideration(
+        self,
+        request: _casework_service_pb2.GetMandatoryReconsiderationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_resources_pb2.MandatoryReconsideration, _abc.Awaitable[_resources_pb2.MandatoryReconsideration]]:
+        """Returns one mandatory reconsideration. A client: only on their own cases, and only their own side
+        (the other parent's grounds and representations are left out). Deadline: 2 s.
+        """
+
+    @_abc_1.abstractmethod
+    def ListMandatoryReconsiderations(
+        self,
+        request: _casework_service_pb2.ListMandatoryReconsiderationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_casework_service_pb2.ListMandatoryReconsiderationsResponse, _abc.Awaitable[_casework_service_pb2.ListMandatoryReconsiderationsResponse]]:
+        """Lists a case's mandatory reconsiderations, newest first. A client: as GetMandatoryReconsideration.
+        Deadline: 5 s.
+        """
+
+    @_abc_1.abstractmethod
+    def RecordReconsiderationRepresentations(
+        self,
+        request: _casework_service_pb2.RecordReconsiderationRepresentationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_resources_pb2.MandatoryReconsideration, _abc.Awaitable[_resources_pb2.MandatoryReconsideration]]:
+        """Records the other parent's representations on a reconsideration, within the time allowed
+        (representations_due_date; later FAILED_PRECONDITION) and before it is decided. A client: only as the
+        other parent on their own case. Deadline: 5 s.
+        """
+
+    @_abc_1.abstractmethod
+    def DecideMandatoryReconsideration(
+        self,
+        request: _casework_service_pb2.DecideMandatoryReconsiderationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_resources_pb2.MandatoryReconsideration, _abc.Awaitable[_resources_pb2.MandatoryReconsideration]]:
+        """Decides a reconsideration: REVISED recalculates from the decision's effective date through a
+        correction/revision change of circumstances (with every other verified change on the case);
+        NOT_REVISED keeps the decision. Either way both parents get the mandatory reconsideration notice with
+        their right of appeal to the First-tier Tribunal within one month. Deadline: 30 s.
+        """
+
+    @_abc_1.abstractmethod
+    def LodgeAppeal(
+        self,
+        request: _casework_service_pb2.LodgeAppealRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_resources_pb2.MandatoryReconsideration, _abc.Awaitable[_resources_pb2.MandatoryReconsideration]]:
+        """Records an appeal lodged with the First-tier Tribunal against a reconsidered decision: only after
+        the notice; within one month of it, or later with late_reason up to 12 months beyond that month.
+        Deadline: 5 s.
+        """
+
+    @_abc_1.abstractmethod
+    def RecordAppealOutcome(
+        self,
+        request: _casework_service_pb2.RecordAppealOutcomeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_resources_pb2.MandatoryReconsideration, _abc.Awaitable[_resources_pb2.MandatoryReconsideration]]:
+        """Records the tribunal's decision on an appeal: ALLOWED revises the decision as directed (through a
+        correction/revision change of circumstances), DISMISSED keeps it. Deadline: 30 s.
+        """
+
+    @_abc_1.abstractmethod
+    def ReviseDecision(
+        self,
+        request: _casework_service_pb2.ReviseDecisionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_resources_pb2.DecisionRevision, _abc.Awaitable[_resources_pb2.DecisionRevision]]:
+        """Revises a decision on any ground, on the CMS's own initiative within 30 days of its notification:
+        the case is recalculated from the decision's effective date through a correction/revision change of
+        circumstances (with every other verified change on the case). Later, FAILED_PRECONDITION (a
+        supersession is a change of circumstances instead). Deadline: 30 s.
         """
 
 def add_CaseworkServiceServicer_to_server(servicer: CaseworkServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -672,3 +672,197 @@ class PotentiallyViolentStatusChanged(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___PotentiallyViolentStatusChanged: _TypeAlias = PotentiallyViolentStatusChanged  # noqa: Y015
+
+@_typing.final
+class MandatoryReconsiderationRequested(_message.Message):
+    """A mandatory reconsideration of a decision was asked for."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    MANDATORY_RECONSIDERATION_FIELD_NUMBER: _builtins.int
+    DECISION_FIELD_NUMBER: _builtins.int
+    LATE_FIELD_NUMBER: _builtins.int
+    CLEARANCE_TARGET_DATE_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    mandatory_reconsideration: _builtins.str
+    """`cases/{case_id}/mandatoryReconsiderations/{reconsideration_id}`."""
+    decision: _builtins.str
+    """`calculations/{calculation_id}`."""
+    late: _builtins.bool
+    @_builtins.property
+    def clearance_target_date(self) -> _date_pb2.Date: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        mandatory_reconsideration: _builtins.str = ...,
+        decision: _builtins.str = ...,
+        late: _builtins.bool = ...,
+        clearance_target_date: _date_pb2.Date | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["clearance_target_date", b"clearance_target_date"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "clearance_target_date", b"clearance_target_date", "decision", b"decision", "late", b"late", "mandatory_reconsideration", b"mandatory_reconsideration"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MandatoryReconsiderationRequested: _TypeAlias = MandatoryReconsiderationRequested  # noqa: Y015
+
+@_typing.final
+class ReconsiderationRepresentationsRecorded(_message.Message):
+    """The other parent's representations on a reconsideration were recorded."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    MANDATORY_RECONSIDERATION_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    mandatory_reconsideration: _builtins.str
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        mandatory_reconsideration: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "mandatory_reconsideration", b"mandatory_reconsideration"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReconsiderationRepresentationsRecorded: _TypeAlias = ReconsiderationRepresentationsRecorded  # noqa: Y015
+
+@_typing.final
+class MandatoryReconsiderationDecided(_message.Message):
+    """A mandatory reconsideration was decided and its notice (with appeal rights) sent."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    MANDATORY_RECONSIDERATION_FIELD_NUMBER: _builtins.int
+    DECISION_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    REVISED_CALCULATION_FIELD_NUMBER: _builtins.int
+    CLEARED_LATE_FIELD_NUMBER: _builtins.int
+    APPEAL_DEADLINE_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    mandatory_reconsideration: _builtins.str
+    decision: _builtins.str
+    outcome: _resources_pb2.ReconsiderationOutcome.ValueType
+    revised_calculation: _builtins.str
+    """When revised, the calculation the revision made."""
+    cleared_late: _builtins.bool
+    """Decided after the clearance target date."""
+    @_builtins.property
+    def appeal_deadline(self) -> _date_pb2.Date: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        mandatory_reconsideration: _builtins.str = ...,
+        decision: _builtins.str = ...,
+        outcome: _resources_pb2.ReconsiderationOutcome.ValueType = ...,
+        revised_calculation: _builtins.str = ...,
+        cleared_late: _builtins.bool = ...,
+        appeal_deadline: _date_pb2.Date | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["appeal_deadline", b"appeal_deadline"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appeal_deadline", b"appeal_deadline", "case_id", b"case_id", "cleared_late", b"cleared_late", "decision", b"decision", "mandatory_reconsideration", b"mandatory_reconsideration", "outcome", b"outcome", "revised_calculation", b"revised_calculation"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MandatoryReconsiderationDecided: _TypeAlias = MandatoryReconsiderationDecided  # noqa: Y015
+
+@_typing.final
+class AppealLodged(_message.Message):
+    """An appeal to the First-tier Tribunal was lodged against a reconsidered decision."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    MANDATORY_RECONSIDERATION_FIELD_NUMBER: _builtins.int
+    LODGE_DATE_FIELD_NUMBER: _builtins.int
+    LATE_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    mandatory_reconsideration: _builtins.str
+    late: _builtins.bool
+    @_builtins.property
+    def lodge_date(self) -> _date_pb2.Date: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        mandatory_reconsideration: _builtins.str = ...,
+        lodge_date: _date_pb2.Date | None = ...,
+        late: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["lodge_date", b"lodge_date"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "late", b"late", "lodge_date", b"lodge_date", "mandatory_reconsideration", b"mandatory_reconsideration"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AppealLodged: _TypeAlias = AppealLodged  # noqa: Y015
+
+@_typing.final
+class AppealDecided(_message.Message):
+    """The tribunal's decision on an appeal was recorded."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    MANDATORY_RECONSIDERATION_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    REVISED_CALCULATION_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    mandatory_reconsideration: _builtins.str
+    outcome: _resources_pb2.AppealOutcome.ValueType
+    revised_calculation: _builtins.str
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        mandatory_reconsideration: _builtins.str = ...,
+        outcome: _resources_pb2.AppealOutcome.ValueType = ...,
+        revised_calculation: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "mandatory_reconsideration", b"mandatory_reconsideration", "outcome", b"outcome", "revised_calculation", b"revised_calculation"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AppealDecided: _TypeAlias = AppealDecided  # noqa: Y015
+
+@_typing.final
+class DecisionRevised(_message.Message):
+    """A decision was revised on the CMS's own initiative."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    DECISION_REVISION_FIELD_NUMBER: _builtins.int
+    DECISION_FIELD_NUMBER: _builtins.int
+    REVISED_CALCULATION_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    decision_revision: _builtins.str
+    """`cases/{case_id}/decisionRevisions/{revision_id}`."""
+    decision: _builtins.str
+    revised_calculation: _builtins.str
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        decision_revision: _builtins.str = ...,
+        decision: _builtins.str = ...,
+        revised_calculation: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "decision", b"decision", "decision_revision", b"decision_revision", "revised_calculation", b"revised_calculation"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecisionRevised: _TypeAlias = DecisionRevised  # noqa: Y015

@@ -969,6 +969,14 @@ class _CorrespondenceKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Co
     """An outbound call to the client after changes complete (one call after the last of several changes
     completed within three days).
     """
+    CORRESPONDENCE_KIND_RECONSIDERATION_INVITATION: _CorrespondenceKind.ValueType  # 30
+    """To the other parent: a mandatory reconsideration was asked for; they may make representations by
+    the date given (docs/domain/disputes.md).
+    """
+    CORRESPONDENCE_KIND_MANDATORY_RECONSIDERATION_NOTICE: _CorrespondenceKind.ValueType  # 31
+    """The mandatory reconsideration notice, with the right of appeal to the First-tier Tribunal."""
+    CORRESPONDENCE_KIND_APPEAL_OUTCOME_NOTICE: _CorrespondenceKind.ValueType  # 32
+    """The outcome of an appeal as the CMS gives effect to it."""
 
 class CorrespondenceKind(_CorrespondenceKind, metaclass=_CorrespondenceKindEnumTypeWrapper):
     """---------------------------------------------------------------------------------------------------
@@ -992,6 +1000,14 @@ CORRESPONDENCE_KIND_CLIENT_CALL: CorrespondenceKind.ValueType  # 8
 """An outbound call to the client after changes complete (one call after the last of several changes
 completed within three days).
 """
+CORRESPONDENCE_KIND_RECONSIDERATION_INVITATION: CorrespondenceKind.ValueType  # 30
+"""To the other parent: a mandatory reconsideration was asked for; they may make representations by
+the date given (docs/domain/disputes.md).
+"""
+CORRESPONDENCE_KIND_MANDATORY_RECONSIDERATION_NOTICE: CorrespondenceKind.ValueType  # 31
+"""The mandatory reconsideration notice, with the right of appeal to the First-tier Tribunal."""
+CORRESPONDENCE_KIND_APPEAL_OUTCOME_NOTICE: CorrespondenceKind.ValueType  # 32
+"""The outcome of an appeal as the CMS gives effect to it."""
 Global___CorrespondenceKind: _TypeAlias = CorrespondenceKind  # noqa: Y015
 
 class _CorrespondenceState:
@@ -1077,6 +1093,85 @@ THIRD_PARTY_KIND_ENFORCEMENT_AGENT: ThirdPartyKind.ValueType  # 5
 THIRD_PARTY_KIND_SOLICITOR: ThirdPartyKind.ValueType  # 6
 THIRD_PARTY_KIND_OTHER: ThirdPartyKind.ValueType  # 7
 Global___ThirdPartyKind: _TypeAlias = ThirdPartyKind  # noqa: Y015
+
+class _MandatoryReconsiderationState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _MandatoryReconsiderationStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_MandatoryReconsiderationState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    MANDATORY_RECONSIDERATION_STATE_UNSPECIFIED: _MandatoryReconsiderationState.ValueType  # 0
+    MANDATORY_RECONSIDERATION_STATE_REQUESTED: _MandatoryReconsiderationState.ValueType  # 1
+    """Asked for; the other parent has been invited to make representations; not yet decided."""
+    MANDATORY_RECONSIDERATION_STATE_DECIDED: _MandatoryReconsiderationState.ValueType  # 2
+    """Decided (see outcome); the notice with appeal rights has been sent."""
+    MANDATORY_RECONSIDERATION_STATE_APPEALED: _MandatoryReconsiderationState.ValueType  # 3
+    """An appeal to the First-tier Tribunal has been lodged and is waiting for its outcome."""
+    MANDATORY_RECONSIDERATION_STATE_APPEAL_DECIDED: _MandatoryReconsiderationState.ValueType  # 4
+    """The tribunal's decision is recorded (see appeal.outcome)."""
+
+class MandatoryReconsiderationState(_MandatoryReconsiderationState, metaclass=_MandatoryReconsiderationStateEnumTypeWrapper):
+    """---------------------------------------------------------------------------------------------------
+    Disputes: mandatory reconsideration, appeal and revision (docs/domain/disputes.md)
+    ---------------------------------------------------------------------------------------------------
+
+    Where a mandatory reconsideration is.
+    """
+
+MANDATORY_RECONSIDERATION_STATE_UNSPECIFIED: MandatoryReconsiderationState.ValueType  # 0
+MANDATORY_RECONSIDERATION_STATE_REQUESTED: MandatoryReconsiderationState.ValueType  # 1
+"""Asked for; the other parent has been invited to make representations; not yet decided."""
+MANDATORY_RECONSIDERATION_STATE_DECIDED: MandatoryReconsiderationState.ValueType  # 2
+"""Decided (see outcome); the notice with appeal rights has been sent."""
+MANDATORY_RECONSIDERATION_STATE_APPEALED: MandatoryReconsiderationState.ValueType  # 3
+"""An appeal to the First-tier Tribunal has been lodged and is waiting for its outcome."""
+MANDATORY_RECONSIDERATION_STATE_APPEAL_DECIDED: MandatoryReconsiderationState.ValueType  # 4
+"""The tribunal's decision is recorded (see appeal.outcome)."""
+Global___MandatoryReconsiderationState: _TypeAlias = MandatoryReconsiderationState  # noqa: Y015
+
+class _ReconsiderationOutcome:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ReconsiderationOutcomeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ReconsiderationOutcome.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    RECONSIDERATION_OUTCOME_UNSPECIFIED: _ReconsiderationOutcome.ValueType  # 0
+    RECONSIDERATION_OUTCOME_REVISED: _ReconsiderationOutcome.ValueType  # 1
+    """The decision is revised: the case is recalculated from the decision's effective date."""
+    RECONSIDERATION_OUTCOME_NOT_REVISED: _ReconsiderationOutcome.ValueType  # 2
+    """The decision stands."""
+
+class ReconsiderationOutcome(_ReconsiderationOutcome, metaclass=_ReconsiderationOutcomeEnumTypeWrapper):
+    """What a mandatory reconsideration decided."""
+
+RECONSIDERATION_OUTCOME_UNSPECIFIED: ReconsiderationOutcome.ValueType  # 0
+RECONSIDERATION_OUTCOME_REVISED: ReconsiderationOutcome.ValueType  # 1
+"""The decision is revised: the case is recalculated from the decision's effective date."""
+RECONSIDERATION_OUTCOME_NOT_REVISED: ReconsiderationOutcome.ValueType  # 2
+"""The decision stands."""
+Global___ReconsiderationOutcome: _TypeAlias = ReconsiderationOutcome  # noqa: Y015
+
+class _AppealOutcome:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _AppealOutcomeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_AppealOutcome.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    APPEAL_OUTCOME_UNSPECIFIED: _AppealOutcome.ValueType  # 0
+    APPEAL_OUTCOME_ALLOWED: _AppealOutcome.ValueType  # 1
+    """The appeal succeeded: the decision is revised as the tribunal directed."""
+    APPEAL_OUTCOME_DISMISSED: _AppealOutcome.ValueType  # 2
+    """The appeal failed: the decision stands."""
+
+class AppealOutcome(_AppealOutcome, metaclass=_AppealOutcomeEnumTypeWrapper):
+    """What the First-tier Tribunal decided."""
+
+APPEAL_OUTCOME_UNSPECIFIED: AppealOutcome.ValueType  # 0
+APPEAL_OUTCOME_ALLOWED: AppealOutcome.ValueType  # 1
+"""The appeal succeeded: the decision is revised as the tribunal directed."""
+APPEAL_OUTCOME_DISMISSED: AppealOutcome.ValueType  # 2
+"""The appeal failed: the decision stands."""
+Global___AppealOutcome: _TypeAlias = AppealOutcome  # noqa: Y015
 
 @_typing.final
 class Case(_message.Message):
@@ -3068,3 +3163,323 @@ class AuditEntry(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AuditEntry: _TypeAlias = AuditEntry  # noqa: Y015
+
+@_typing.final
+class DecisionExplanation(_message.Message):
+    """A casework decision explained, as a calculation step is: what changed (or did not) and why."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    EXPLANATION_FIELD_NUMBER: _builtins.int
+    CITATION_FIELD_NUMBER: _builtins.int
+    explanation: _builtins.str
+    """Plain English a parent can read, e.g. "We looked at the decision of 6 April 2026 again and changed it:
+    your weekly amount from 6 April 2026 goes from £96.00 to £80.00."
+    """
+    citation: _builtins.str
+    """The rule applied, e.g. "Child Support Act 1991 s.16; SI 2012/2677 reg 14"."""
+    def __init__(
+        self,
+        *,
+        explanation: _builtins.str = ...,
+        citation: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["citation", b"citation", "explanation", b"explanation"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecisionExplanation: _TypeAlias = DecisionExplanation  # noqa: Y015
+
+@_typing.final
+class ReconsiderationRepresentations(_message.Message):
+    """What the other parent said about a decision being reconsidered."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLIENT_FIELD_NUMBER: _builtins.int
+    TEXT_FIELD_NUMBER: _builtins.int
+    RECORD_TIME_FIELD_NUMBER: _builtins.int
+    client: _builtins.str
+    """Who made them, `clients/{client_id}`."""
+    text: _builtins.str
+    @_builtins.property
+    def record_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        client: _builtins.str = ...,
+        text: _builtins.str = ...,
+        record_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["record_time", b"record_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client", "record_time", b"record_time", "text", b"text"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReconsiderationRepresentations: _TypeAlias = ReconsiderationRepresentations  # noqa: Y015
+
+@_typing.final
+class Appeal(_message.Message):
+    """An appeal to the First-tier Tribunal (Social Entitlement Chamber) against a reconsidered decision."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    LODGE_DATE_FIELD_NUMBER: _builtins.int
+    LATE_FIELD_NUMBER: _builtins.int
+    LATE_REASON_FIELD_NUMBER: _builtins.int
+    TRIBUNAL_REFERENCE_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    OUTCOME_DATE_FIELD_NUMBER: _builtins.int
+    OUTCOME_NOTE_FIELD_NUMBER: _builtins.int
+    CHANGE_OF_CIRCUMSTANCES_FIELD_NUMBER: _builtins.int
+    REVISED_CALCULATION_FIELD_NUMBER: _builtins.int
+    EXPLANATION_FIELD_NUMBER: _builtins.int
+    late: _builtins.bool
+    """Lodged after the month allowed (late_reason given)."""
+    late_reason: _builtins.str
+    tribunal_reference: _builtins.str
+    outcome: Global___AppealOutcome.ValueType
+    outcome_note: _builtins.str
+    """What the tribunal decided or directed."""
+    change_of_circumstances: _builtins.str
+    """When allowed: the correction/revision change that gave effect to it, and the calculation it made."""
+    revised_calculation: _builtins.str
+    @_builtins.property
+    def lodge_date(self) -> _date_pb2.Date:
+        """The date the appeal reached the tribunal."""
+
+    @_builtins.property
+    def outcome_date(self) -> _date_pb2.Date: ...
+    @_builtins.property
+    def explanation(self) -> Global___DecisionExplanation:
+        """The appeal's outcome explained (set with the outcome)."""
+
+    def __init__(
+        self,
+        *,
+        lodge_date: _date_pb2.Date | None = ...,
+        late: _builtins.bool = ...,
+        late_reason: _builtins.str = ...,
+        tribunal_reference: _builtins.str = ...,
+        outcome: Global___AppealOutcome.ValueType = ...,
+        outcome_date: _date_pb2.Date | None = ...,
+        outcome_note: _builtins.str = ...,
+        change_of_circumstances: _builtins.str = ...,
+        revised_calculation: _builtins.str = ...,
+        explanation: Global___DecisionExplanation | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["explanation", b"explanation", "lodge_date", b"lodge_date", "outcome_date", b"outcome_date"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change_of_circumstances", b"change_of_circumstances", "explanation", b"explanation", "late", b"late", "late_reason", b"late_reason", "lodge_date", b"lodge_date", "outcome", b"outcome", "outcome_date", b"outcome_date", "outcome_note", b"outcome_note", "revised_calculation", b"revised_calculation", "tribunal_reference", b"tribunal_reference"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Appeal: _TypeAlias = Appeal  # noqa: Y015
+
+@_typing.final
+class MandatoryReconsideration(_message.Message):
+    """A mandatory reconsideration of one decision (a calculation recorded on the case), with its appeal.
+    One per decision.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    DECISION_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    REQUESTING_CLIENT_FIELD_NUMBER: _builtins.int
+    GROUNDS_FIELD_NUMBER: _builtins.int
+    LATE_REASON_FIELD_NUMBER: _builtins.int
+    LATE_FIELD_NUMBER: _builtins.int
+    DECISION_DATE_FIELD_NUMBER: _builtins.int
+    DECISION_EFFECTIVE_DATE_FIELD_NUMBER: _builtins.int
+    REQUEST_DATE_FIELD_NUMBER: _builtins.int
+    REPRESENTATIONS_DUE_DATE_FIELD_NUMBER: _builtins.int
+    REPRESENTATIONS_FIELD_NUMBER: _builtins.int
+    CLEARANCE_TARGET_DATE_FIELD_NUMBER: _builtins.int
+    CLEARANCE_OVERDUE_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    OUTCOME_DATE_FIELD_NUMBER: _builtins.int
+    OUTCOME_REASON_FIELD_NUMBER: _builtins.int
+    EXPLANATION_FIELD_NUMBER: _builtins.int
+    CHANGE_OF_CIRCUMSTANCES_FIELD_NUMBER: _builtins.int
+    REVISED_CALCULATION_FIELD_NUMBER: _builtins.int
+    WEEKLY_AMOUNT_BEFORE_PENCE_FIELD_NUMBER: _builtins.int
+    WEEKLY_AMOUNT_AFTER_PENCE_FIELD_NUMBER: _builtins.int
+    APPEAL_DEADLINE_FIELD_NUMBER: _builtins.int
+    APPEAL_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `cases/{case_id}/mandatoryReconsiderations/{reconsideration_id}`."""
+    decision: _builtins.str
+    """The decision reconsidered, `calculations/{calculation_id}`; it must be one recorded on the case."""
+    state: Global___MandatoryReconsiderationState.ValueType
+    requesting_client: _builtins.str
+    """The parent who asked, `clients/{client_id}`: staff name the parent they act for; a client's own
+    identity is used.
+    """
+    grounds: _builtins.str
+    """Why the parent thinks the decision is wrong."""
+    late_reason: _builtins.str
+    """Why the request is late; needed after the 30 days allowed."""
+    late: _builtins.bool
+    """Asked for after the 30 days allowed."""
+    clearance_overdue: _builtins.bool
+    """Still undecided after the clearance target date (as of the read)."""
+    outcome: Global___ReconsiderationOutcome.ValueType
+    outcome_reason: _builtins.str
+    """The caseworker's reason for the outcome."""
+    change_of_circumstances: _builtins.str
+    """When revised: the correction/revision change of circumstances, and the calculation it made."""
+    revised_calculation: _builtins.str
+    weekly_amount_before_pence: _builtins.int
+    """This case's weekly amount before and after the outcome, in pence."""
+    weekly_amount_after_pence: _builtins.int
+    decided_by: _builtins.str
+    """Staff id of who decided it."""
+    @_builtins.property
+    def decision_date(self) -> _date_pb2.Date:
+        """The date the decision was notified (made and sent)."""
+
+    @_builtins.property
+    def decision_effective_date(self) -> _date_pb2.Date:
+        """The date the decision took effect from; a revision recalculates from here."""
+
+    @_builtins.property
+    def request_date(self) -> _date_pb2.Date: ...
+    @_builtins.property
+    def representations_due_date(self) -> _date_pb2.Date:
+        """The other parent's representations are taken up to this date."""
+
+    @_builtins.property
+    def representations(self) -> _containers.RepeatedCompositeFieldContainer[Global___ReconsiderationRepresentations]: ...
+    @_builtins.property
+    def clearance_target_date(self) -> _date_pb2.Date:
+        """The date the CMS aims to decide by (the clearance target)."""
+
+    @_builtins.property
+    def outcome_date(self) -> _date_pb2.Date: ...
+    @_builtins.property
+    def explanation(self) -> Global___DecisionExplanation:
+        """The outcome explained (set with the outcome)."""
+
+    @_builtins.property
+    def appeal_deadline(self) -> _date_pb2.Date:
+        """The last day to appeal to the First-tier Tribunal without a reason for lateness (one month after
+        the notice).
+        """
+
+    @_builtins.property
+    def appeal(self) -> Global___Appeal:
+        """The appeal, once lodged."""
+
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        decision: _builtins.str = ...,
+        state: Global___MandatoryReconsiderationState.ValueType = ...,
+        requesting_client: _builtins.str = ...,
+        grounds: _builtins.str = ...,
+        late_reason: _builtins.str = ...,
+        late: _builtins.bool = ...,
+        decision_date: _date_pb2.Date | None = ...,
+        decision_effective_date: _date_pb2.Date | None = ...,
+        request_date: _date_pb2.Date | None = ...,
+        representations_due_date: _date_pb2.Date | None = ...,
+        representations: _abc.Iterable[Global___ReconsiderationRepresentations] | None = ...,
+        clearance_target_date: _date_pb2.Date | None = ...,
+        clearance_overdue: _builtins.bool = ...,
+        outcome: Global___ReconsiderationOutcome.ValueType = ...,
+        outcome_date: _date_pb2.Date | None = ...,
+        outcome_reason: _builtins.str = ...,
+        explanation: Global___DecisionExplanation | None = ...,
+        change_of_circumstances: _builtins.str = ...,
+        revised_calculation: _builtins.str = ...,
+        weekly_amount_before_pence: _builtins.int = ...,
+        weekly_amount_after_pence: _builtins.int = ...,
+        appeal_deadline: _date_pb2.Date | None = ...,
+        appeal: Global___Appeal | None = ...,
+        decided_by: _builtins.str = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["appeal", b"appeal", "appeal_deadline", b"appeal_deadline", "clearance_target_date", b"clearance_target_date", "create_time", b"create_time", "decision_date", b"decision_date", "decision_effective_date", b"decision_effective_date", "explanation", b"explanation", "outcome_date", b"outcome_date", "representations_due_date", b"representations_due_date", "request_date", b"request_date", "update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["appeal", b"appeal", "appeal_deadline", b"appeal_deadline", "change_of_circumstances", b"change_of_circumstances", "clearance_overdue", b"clearance_overdue", "clearance_target_date", b"clearance_target_date", "create_time", b"create_time", "decided_by", b"decided_by", "decision", b"decision", "decision_date", b"decision_date", "decision_effective_date", b"decision_effective_date", "explanation", b"explanation", "grounds", b"grounds", "late", b"late", "late_reason", b"late_reason", "name", b"name", "outcome", b"outcome", "outcome_date", b"outcome_date", "outcome_reason", b"outcome_reason", "representations", b"representations", "representations_due_date", b"representations_due_date", "request_date", b"request_date", "requesting_client", b"requesting_client", "revised_calculation", b"revised_calculation", "state", b"state", "update_time", b"update_time", "weekly_amount_after_pence", b"weekly_amount_after_pence", "weekly_amount_before_pence", b"weekly_amount_before_pence"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MandatoryReconsideration: _TypeAlias = MandatoryReconsideration  # noqa: Y015
+
+@_typing.final
+class DecisionRevision(_message.Message):
+    """A decision revised on the CMS's own initiative within 30 days of its notification."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    DECISION_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    DECISION_DATE_FIELD_NUMBER: _builtins.int
+    DECISION_EFFECTIVE_DATE_FIELD_NUMBER: _builtins.int
+    CHANGE_OF_CIRCUMSTANCES_FIELD_NUMBER: _builtins.int
+    REVISED_CALCULATION_FIELD_NUMBER: _builtins.int
+    WEEKLY_AMOUNT_BEFORE_PENCE_FIELD_NUMBER: _builtins.int
+    WEEKLY_AMOUNT_AFTER_PENCE_FIELD_NUMBER: _builtins.int
+    EXPLANATION_FIELD_NUMBER: _builtins.int
+    REVISED_BY_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `cases/{case_id}/decisionRevisions/{revision_id}`."""
+    decision: _builtins.str
+    """The decision revised, `calculations/{calculation_id}`."""
+    reason: _builtins.str
+    """What was wrong."""
+    change_of_circumstances: _builtins.str
+    """The correction/revision change of circumstances, and the calculation it made."""
+    revised_calculation: _builtins.str
+    weekly_amount_before_pence: _builtins.int
+    weekly_amount_after_pence: _builtins.int
+    revised_by: _builtins.str
+    """Staff id of who revised it."""
+    @_builtins.property
+    def decision_date(self) -> _date_pb2.Date: ...
+    @_builtins.property
+    def decision_effective_date(self) -> _date_pb2.Date: ...
+    @_builtins.property
+    def explanation(self) -> Global___DecisionExplanation: ...
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        decision: _builtins.str = ...,
+        reason: _builtins.str = ...,
+        decision_date: _date_pb2.Date | None = ...,
+        decision_effective_date: _date_pb2.Date | None = ...,
+        change_of_circumstances: _builtins.str = ...,
+        revised_calculation: _builtins.str = ...,
+        weekly_amount_before_pence: _builtins.int = ...,
+        weekly_amount_after_pence: _builtins.int = ...,
+        explanation: Global___DecisionExplanation | None = ...,
+        revised_by: _builtins.str = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "decision_date", b"decision_date", "decision_effective_date", b"decision_effective_date", "explanation", b"explanation"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["change_of_circumstances", b"change_of_circumstances", "create_time", b"create_time", "decision", b"decision", "decision_date", b"decision_date", "decision_effective_date", b"decision_effective_date", "explanation", b"explanation", "name", b"name", "reason", b"reason", "revised_by", b"revised_by", "revised_calculation", b"revised_calculation", "weekly_amount_after_pence", b"weekly_amount_after_pence", "weekly_amount_before_pence", b"weekly_amount_before_pence"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecisionRevision: _TypeAlias = DecisionRevision  # noqa: Y015
