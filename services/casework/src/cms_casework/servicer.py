@@ -340,10 +340,7 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
     def ReportChangeOfCircumstances(
         self, request: api.ReportChangeOfCircumstancesRequest, context: Ctx
     ) -> pb.ChangeOfCircumstances:
-        if (
-            request.change_of_circumstances.type
-            == pb.CHANGE_OF_CIRCUMSTANCES_TYPE_VARIATION_AGREED
-        ):
+        if request.change_of_circumstances.type == pb.CHANGE_OF_CIRCUMSTANCES_TYPE_VARIATION_AGREED:
             # Only a decision on a variation application raises it (DecideVariation).
             raise InvalidArgument.field(
                 "change_of_circumstances.type",
@@ -405,7 +402,9 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
 
     # -- variations -----------------------------------------------------------------------------------------------
 
-    def ApplyForVariation(self, request: api.ApplyForVariationRequest, context: Ctx) -> pb.Variation:
+    def ApplyForVariation(
+        self, request: api.ApplyForVariationRequest, context: Ctx
+    ) -> pb.Variation:
         return self._guard(
             request,
             lambda c: variation_flows.apply_for(
@@ -428,7 +427,9 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
     ) -> api.ListVariationsResponse:
         return self._read(
             request,
-            lambda s, c: variations.list_variations(s, request=request, caller=c, clock=self._clock),
+            lambda s, c: variations.list_variations(
+                s, request=request, caller=c, clock=self._clock
+            ),
         )
 
     def RecordVariationEvidence(
@@ -437,7 +438,9 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
         return self._change(
             request,
             pb.Variation,
-            lambda s, c: variations.record_evidence(s, request=request, caller=c, clock=self._clock),
+            lambda s, c: variations.record_evidence(
+                s, request=request, caller=c, clock=self._clock
+            ),
         )
 
     def RecordVariationRepresentations(

@@ -896,7 +896,10 @@ def _check_partner(ctx, response, case, change):
     (period,) = case.paying_parent.partner_paying_parent_periods
     assert not period.end_date.year
     # On the basic rate a partner who pays too changes nothing (only the flat rate is halved).
-    assert case.latest_calculation.weekly_amount_pence == ctx.case.latest_calculation.weekly_amount_pence
+    assert (
+        case.latest_calculation.weekly_amount_pence
+        == ctx.case.latest_calculation.weekly_amount_pence
+    )
 
 
 SCENARIOS += [
@@ -905,7 +908,9 @@ SCENARIOS += [
         "NIL_RATE_CATEGORY",
         lambda ctx: pb.ChangeOfCircumstances(
             type=t("NIL_RATE_CATEGORY"),
-            nil_rate_category_change=pb.NilRateCategoryChange(category=pb.NIL_RATE_CATEGORY_PRISONER),
+            nil_rate_category_change=pb.NilRateCategoryChange(
+                category=pb.NIL_RATE_CATEGORY_PRISONER
+            ),
         ),
         _check_prisoner,
         moves=True,

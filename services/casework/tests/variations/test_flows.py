@@ -41,7 +41,9 @@ def apply_for(stack, case: pb.Case, variation: pb.Variation, *, as_=None) -> pb.
     )
 
 
-def decide(stack, variation: pb.Variation, outcome=pb.VARIATION_OUTCOME_AGREED, **kw) -> pb.Variation:
+def decide(
+    stack, variation: pb.Variation, outcome=pb.VARIATION_OUTCOME_AGREED, **kw
+) -> pb.Variation:
     return stack.call(
         "DecideVariation",
         api.DecideVariationRequest(
@@ -60,7 +62,9 @@ def contact_costs(case: pb.Case, weekly_pence: int) -> pb.Variation:
     )
 
 
-def report_verified(stack, case: pb.Case, change: pb.ChangeOfCircumstances) -> pb.ChangeOfCircumstances:
+def report_verified(
+    stack, case: pb.Case, change: pb.ChangeOfCircumstances
+) -> pb.ChangeOfCircumstances:
     return stack.verify(stack.report(case, change))
 
 
@@ -122,7 +126,9 @@ def test_applications_that_fail_preliminary_consideration_are_rejected_and_chang
     assert after.latest_calculation == case.latest_calculation and not after.variations
 
 
-def test_an_agreed_variation_moves_the_liability_from_the_date_of_the_application(stack, clock, creds):
+def test_an_agreed_variation_moves_the_liability_from_the_date_of_the_application(
+    stack, clock, creds
+):
     case = stack.new_live_case()
     applied_on = dt.date(2026, 4, 20)
     as_of(clock, applied_on)
@@ -135,7 +141,9 @@ def test_an_agreed_variation_moves_the_liability_from_the_date_of_the_applicatio
     assert applied.applicant == case.paying_parent.name
     assert applied.application_date == d(2026, 4, 20)
     assert applied.representations_due_date == d(2026, 5, 4)  # 14 days
-    (invitation,) = letters(stack, case, pb.CORRESPONDENCE_KIND_VARIATION_REPRESENTATIONS_INVITATION)
+    (invitation,) = letters(
+        stack, case, pb.CORRESPONDENCE_KIND_VARIATION_REPRESENTATIONS_INVITATION
+    )
     assert invitation.recipient == case.receiving_parent.name
 
     # Not before Bethan has had her say or the time allowed has passed.
@@ -157,7 +165,9 @@ def test_an_agreed_variation_moves_the_liability_from_the_date_of_the_applicatio
     ready = stack.call(
         "RecordVariationRepresentations",
         api.RecordVariationRepresentationsRequest(
-            request_id=str(uuid.uuid4()), name=applied.name, representations="He could drive instead."
+            request_id=str(uuid.uuid4()),
+            name=applied.name,
+            representations="He could drive instead.",
         ),
         as_=bethan,
     )
@@ -237,7 +247,8 @@ def test_a_prisoner_is_on_the_nil_rate_until_released(stack, clock):
         stack,
         case,
         pb.ChangeOfCircumstances(
-            type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_NIL_RATE_CATEGORY, nil_rate_category_change=prisoner
+            type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_NIL_RATE_CATEGORY,
+            nil_rate_category_change=prisoner,
         ),
     )
     stack.apply(case)
@@ -246,7 +257,9 @@ def test_a_prisoner_is_on_the_nil_rate_until_released(stack, clock):
     assert jailed.latest_calculation.weekly_amount_pence == 0
     assert jailed.latest_calculation.effective_date == d(2026, 5, 1)
     (held,) = jailed.paying_parent.nil_rate_categories
-    assert held.category == pb.NIL_RATE_CATEGORY_PRISONER and held.period.start_date == d(2026, 5, 1)
+    assert held.category == pb.NIL_RATE_CATEGORY_PRISONER and held.period.start_date == d(
+        2026, 5, 1
+    )
 
     as_of(clock, dt.date(2026, 8, 3))
     prisoner.ended = True
@@ -254,7 +267,8 @@ def test_a_prisoner_is_on_the_nil_rate_until_released(stack, clock):
         stack,
         jailed,
         pb.ChangeOfCircumstances(
-            type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_NIL_RATE_CATEGORY, nil_rate_category_change=prisoner
+            type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_NIL_RATE_CATEGORY,
+            nil_rate_category_change=prisoner,
         ),
     )
     stack.apply(jailed)

@@ -89,7 +89,10 @@ def _variations(
                 continue
             seen.add(v.variation)
             ground = pb.VariationGround.Name(v.ground).removeprefix("VARIATION_GROUND_")
-            if f"SPECIAL_EXPENSE_KIND_{ground}" in calc_pb.SpecialExpenseKind.keys():
+            if (
+                f"SPECIAL_EXPENSE_KIND_{ground}"
+                in calc_pb.SpecialExpenseKind.DESCRIPTOR.values_by_name
+            ):
                 expenses.append(
                     calc_pb.SpecialExpense(
                         kind=calc_pb.SpecialExpenseKind.Value(f"SPECIAL_EXPENSE_KIND_{ground}"),
@@ -97,7 +100,10 @@ def _variations(
                         variation_reference=v.variation,
                     )
                 )
-            elif f"ADDITIONAL_INCOME_KIND_{ground}" in calc_pb.AdditionalIncomeKind.keys():
+            elif (
+                f"ADDITIONAL_INCOME_KIND_{ground}"
+                in calc_pb.AdditionalIncomeKind.DESCRIPTOR.values_by_name
+            ):
                 addition = calc_pb.AdditionalIncome(
                     kind=calc_pb.AdditionalIncomeKind.Value(f"ADDITIONAL_INCOME_KIND_{ground}"),
                     variation_reference=v.variation,
@@ -161,7 +167,9 @@ def calculation_input(
         # reg 45: the paying parent's nil-rate categories on the effective date.
         nil_rate_conditions=[
             calc_pb.NilRateCondition.Value(
-                pb.NilRateCategory.Name(n.category).replace("NIL_RATE_CATEGORY_", "NIL_RATE_CONDITION_", 1)
+                pb.NilRateCategory.Name(n.category).replace(
+                    "NIL_RATE_CATEGORY_", "NIL_RATE_CONDITION_", 1
+                )
             )
             for n in payer.nil_rate_categories
             if _in_force(n.period, effective)

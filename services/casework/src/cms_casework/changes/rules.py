@@ -533,7 +533,10 @@ def _missing_details(
         case "variation_agreed":
             need(bool(details.variation), "variation")
             need(details.ground != pb.VARIATION_GROUND_UNSPECIFIED, "ground")
-            need(details.weekly_amount_pence > 0 or details.annual_amount_pence > 0, "weekly_amount_pence")
+            need(
+                details.weekly_amount_pence > 0 or details.annual_amount_pence > 0,
+                "weekly_amount_pence",
+            )
             need(day_of(details.period.start_date) is not None, "period.start_date")
     return missing
 

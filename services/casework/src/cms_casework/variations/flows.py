@@ -27,29 +27,6 @@ from ..downstream import Downstream, call
 from ..names import derived_id, last_id, new_id
 from . import service
 
-_OUTPUT_ONLY = (
-    "name",
-    "state",
-    "application_date",
-    "rejection_reason",
-    "explanation",
-    "hmrc_unearned_income",
-    "other_parent",
-    "representations_due_date",
-    "representations",
-    "representations_time",
-    "outcome",
-    "agreed_weekly_amount_pence",
-    "agreed_annual_amount_pence",
-    "effective_date",
-    "decided_by",
-    "decision_time",
-    "change_of_circumstances",
-    "correspondence",
-    "create_time",
-    "update_time",
-)
-
 
 def _unearned_income(
     case: pb.Case, *, variation_name: str, downstream: Downstream, clock: Clock
@@ -104,7 +81,28 @@ def apply_for(
     case_records.ensure_open(case)
     variation = pb.Variation()
     variation.CopyFrom(request.variation)
-    for output_only in _OUTPUT_ONLY:
+    for output_only in (
+        "name",
+        "state",
+        "application_date",
+        "rejection_reason",
+        "explanation",
+        "hmrc_unearned_income",
+        "other_parent",
+        "representations_due_date",
+        "representations",
+        "representations_time",
+        "outcome",
+        "agreed_weekly_amount_pence",
+        "agreed_annual_amount_pence",
+        "effective_date",
+        "decided_by",
+        "decision_time",
+        "change_of_circumstances",
+        "correspondence",
+        "create_time",
+        "update_time",
+    ):
         variation.ClearField(output_only)
     if variation.ground not in pb.VariationGround.values():
         raise InvalidArgument.field("variation.ground", "choose a ground for the variation")
@@ -154,7 +152,9 @@ def decide(
     with sessions.begin() as s:
         decided = replay(s, request=request, response_type=pb.Variation)
         if decided is None:
-            case_row, row, variation = service.decide(s, request=request, caller=caller, clock=clock)
+            case_row, row, variation = service.decide(
+                s, request=request, caller=caller, clock=clock
+            )
             if variation.state == pb.VARIATION_STATE_AGREED:
                 change = changes.report(
                     s,
@@ -192,7 +192,9 @@ def decide(
             )
             remember(s, request=request, response=variation, clock=clock)
             decided = variation
-    if decided.state == pb.VARIATION_STATE_AGREED and _waiting(sessions, decided.change_of_circumstances):
+    if decided.state == pb.VARIATION_STATE_AGREED and _waiting(
+        sessions, decided.change_of_circumstances
+    ):
         change_flows.apply_pending_for_system(
             sessions=sessions,
             parent=decided.name.split("/variations/")[0],
@@ -209,4 +211,3 @@ def _waiting(sessions: sessionmaker, change_name: str) -> bool:
         return row is not None and row.state == pb.ChangeOfCircumstancesState.Name(
             pb.CHANGE_OF_CIRCUMSTANCES_STATE_VERIFIED
         )
-

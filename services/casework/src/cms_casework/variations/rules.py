@@ -63,7 +63,10 @@ _GROUND: dict[int, tuple[str, str]] = {
         "the costs of a relevant other child's illness or disability",
     ),
     G.VARIATION_GROUND_PRIOR_DEBTS: ("reg 65", "repaying debts of the former relationship"),
-    G.VARIATION_GROUND_BOARDING_SCHOOL_FEES: ("reg 66", "the boarding part of boarding-school fees"),
+    G.VARIATION_GROUND_BOARDING_SCHOOL_FEES: (
+        "reg 66",
+        "the boarding part of boarding-school fees",
+    ),
     G.VARIATION_GROUND_PAYMENTS_FOR_FORMER_FAMILY_HOME: (
         "reg 67",
         "payments for the former family home",
@@ -184,16 +187,21 @@ def _threshold(ground: int, params: VariationParameters) -> int:
 
 def preliminary_consideration(
     variation: pb.Variation, facts: Facts, *, params: VariationParameters = DEFAULTS
-) -> tuple[int, str] | None:
+) -> tuple[pb.VariationRejectionReason.ValueType, str] | None:
     """(VariationRejectionReason, plain-English explanation) when the application is to be rejected at preliminary
     consideration (reg 57 of SI 2012/2677; s.28B of the Child Support Act 1991); None when it goes ahead. The first
     reason that applies, in the order: no ground, no calculation to vary, a default decision, the ground not the
     applicant's, nothing claimed, the rate, the threshold."""
     ground = variation.ground
     reg, words = ground_words(ground)
-    rejected = "so the application was rejected at preliminary consideration (reg 57 of SI 2012/2677)"
+    rejected = (
+        "so the application was rejected at preliminary consideration (reg 57 of SI 2012/2677)"
+    )
     if ground not in SPECIAL_EXPENSES | ADDITIONAL_INCOME:
-        return R.VARIATION_REJECTION_REASON_NO_GROUND, f"The application names no ground for a variation, {rejected}."
+        return (
+            R.VARIATION_REJECTION_REASON_NO_GROUND,
+            f"The application names no ground for a variation, {rejected}.",
+        )
     if not facts.has_calculation:
         return (
             R.VARIATION_REJECTION_REASON_NO_CURRENT_DECISION,
@@ -286,12 +294,18 @@ def evidence_problem(variation: pb.Variation) -> str | None:
     hmrc = variation.hmrc_unearned_income
     if any(e.kind != pb.EVIDENCE_KIND_UNSPECIFIED for e in variation.evidence):
         return None
-    if is_annual(variation.ground) and hmrc.self_assessment_return_filed and hmrc.total_annual_pence > 0:
+    if (
+        is_annual(variation.ground)
+        and hmrc.self_assessment_return_filed
+        and hmrc.total_annual_pence > 0
+    ):
         return None
     return "no evidence has been recorded; a variation can be agreed only on evidence"
 
 
-def agreed_explanation(variation: pb.Variation, amount: int, on: dt.date, application: dt.date) -> str:
+def agreed_explanation(
+    variation: pb.Variation, amount: int, on: dt.date, application: dt.date
+) -> str:
     reg, words = ground_words(variation.ground)
     per = "a year" if is_annual(variation.ground) else "a week"
     how = (

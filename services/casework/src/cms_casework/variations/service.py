@@ -106,7 +106,9 @@ def applicant_of(case: pb.Case, given: str, caller: Caller) -> str:
     return given
 
 
-def facts_of(case: pb.Case, *, applicant: str, today: dt.date, hmrc: pb.HmrcUnearnedIncome | None) -> rules.Facts:
+def facts_of(
+    case: pb.Case, *, applicant: str, today: dt.date, hmrc: pb.HmrcUnearnedIncome | None
+) -> rules.Facts:
     """What preliminary consideration looks at: the calculation in force, who applies, the paying parent's benefits
     as casework last knew them, HMRC's unearned income (when fetched)."""
 
@@ -122,7 +124,9 @@ def facts_of(case: pb.Case, *, applicant: str, today: dt.date, hmrc: pb.HmrcUnea
         own_benefits=frozenset(a.benefit for a in awards if not a.partner_award),
         couple_benefits=frozenset(a.benefit for a in awards),
         hmrc_unearned_annual_pence=(
-            hmrc.total_annual_pence if hmrc is not None and hmrc.self_assessment_return_filed else None
+            hmrc.total_annual_pence
+            if hmrc is not None and hmrc.self_assessment_return_filed
+            else None
         ),
     )
 
@@ -221,7 +225,9 @@ def list_variations(
     if request.state:
         q = q.where(VariationRecord.state == V.Name(request.state))
     rows = db.scalars(
-        q.order_by(VariationRecord.created_at.desc(), VariationRecord.id).offset(offset).limit(size + 1)
+        q.order_by(VariationRecord.created_at.desc(), VariationRecord.id)
+        .offset(offset)
+        .limit(size + 1)
     ).all()
     access.audit(db, clock=clock, caller=caller, case_id=case_row.id, resource=request.parent)
     return api.ListVariationsResponse(
@@ -245,7 +251,9 @@ def _open_for_change(variation: pb.Variation) -> None:
 def record_evidence(
     db: Session, *, request: api.RecordVariationEvidenceRequest, caller: Caller, clock: Clock
 ) -> pb.Variation:
-    if not request.evidence or any(e.kind == pb.EVIDENCE_KIND_UNSPECIFIED for e in request.evidence):
+    if not request.evidence or any(
+        e.kind == pb.EVIDENCE_KIND_UNSPECIFIED for e in request.evidence
+    ):
         raise InvalidArgument.field("evidence", "give at least one item, each of a known kind")
     case_row, row = visible(db, name=request.name, caller=caller, lock=True)
     variation = document(row)
@@ -274,7 +282,9 @@ def record_representations(
     _open_for_change(variation)
     if variation.state != pb.VARIATION_STATE_AWAITING_REPRESENTATIONS:
         raise _precondition(
-            "NOT_AWAITING_REPRESENTATIONS", variation.name, "representations have been recorded already"
+            "NOT_AWAITING_REPRESENTATIONS",
+            variation.name,
+            "representations have been recorded already",
         )
     variation.representations = request.representations.strip()
     variation.representations_time.FromDatetime(clock.now())
@@ -322,7 +332,9 @@ def decide(
         if problem is not None:
             raise _precondition("EVIDENCE_INSUFFICIENT", variation.name, problem)
         if not case.latest_calculation.calculation:
-            raise _precondition("NO_CALCULATION", case.name, "there is no calculation in force to vary")
+            raise _precondition(
+                "NO_CALCULATION", case.name, "there is no calculation in force to vary"
+            )
         annual = rules.is_annual(variation.ground)
         given = request.agreed_annual_amount_pence if annual else request.agreed_weekly_amount_pence
         field = "agreed_annual_amount_pence" if annual else "agreed_weekly_amount_pence"
@@ -353,7 +365,13 @@ def decide(
 
 
 def finish_decision(
-    db: Session, *, case_row: CaseRecord, row: VariationRecord, variation: pb.Variation, caller: Caller, clock: Clock
+    db: Session,
+    *,
+    case_row: CaseRecord,
+    row: VariationRecord,
+    variation: pb.Variation,
+    caller: Caller,
+    clock: Clock,
 ) -> None:
     _save(row, variation, clock)
     _announce(db, case_id=case_row.id, variation=variation, clock=clock)
