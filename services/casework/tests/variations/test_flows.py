@@ -13,6 +13,7 @@ import grpc
 
 from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import resources_pb2 as pb
+from cms_devkit.testing import wait_until
 from cms_platform.grpc_errors import details_of
 
 from ..conftest import d, error
@@ -178,12 +179,19 @@ def test_an_agreed_variation_moves_the_liability_from_the_date_of_the_applicatio
     assert agreed.agreed_weekly_amount_pence == 3000
     assert agreed.effective_date == d(2026, 4, 20)
     assert "reg 63" in agreed.explanation and "s.17(4)" in agreed.explanation
-    change = stack.call(
-        "GetChangeOfCircumstances",
-        api.GetChangeOfCircumstancesRequest(name=agreed.change_of_circumstances),
+
+    def applied_change() -> pb.ChangeOfCircumstances | None:
+        # Applied by the decision, or by the feed applier when it won the race to apply the case's changes.
+        found = stack.call(
+            "GetChangeOfCircumstances",
+            api.GetChangeOfCircumstancesRequest(name=agreed.change_of_circumstances),
+        )
+        return found if found.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_APPLIED else None
+
+    change = wait_until(applied_change, timeout=30, what="the variation's change to be applied")
+    assert (
+        change.type == pb.CHANGE_OF_CIRCUMSTANCES_TYPE_VARIATION_AGREED and change.liability_changed
     )
-    assert change.type == pb.CHANGE_OF_CIRCUMSTANCES_TYPE_VARIATION_AGREED
-    assert change.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_APPLIED and change.liability_changed
 
     after = get_case(stack, case)
     # £598.36 - £30 = £568.36 a week; 16% = £90.94, £91.

@@ -15,7 +15,12 @@ from cms.common.v1 import types_pb2 as common
 from cms.hmrc.v1 import hmrc_service_pb2 as hmrc_api
 from cms.hmrc.v1 import resources_pb2 as hmrc_pb
 from cms_platform.clock import Clock
-from cms_platform.errors import FailedPrecondition, InvalidArgument, PreconditionViolation
+from cms_platform.errors import (
+    Conflict,
+    FailedPrecondition,
+    InvalidArgument,
+    PreconditionViolation,
+)
 from cms_platform.idempotency import remember, replay
 from cms_platform.identity import Caller
 
@@ -195,13 +200,18 @@ def decide(
     if decided.state == pb.VARIATION_STATE_AGREED and _waiting(
         sessions, decided.change_of_circumstances
     ):
-        change_flows.apply_pending_for_system(
-            sessions=sessions,
-            parent=decided.name.split("/variations/")[0],
-            caller=caller,
-            clock=clock,
-            downstream=downstream,
-        )
+        try:
+            change_flows.apply_pending_for_system(
+                sessions=sessions,
+                parent=decided.name.split("/variations/")[0],
+                caller=caller,
+                clock=clock,
+                downstream=downstream,
+            )
+        except Conflict:
+            # Another pass over the case (the feed applier) kept winning the race to apply its changes: it applies
+            # this one too. The decision itself is recorded.
+            pass
     return decided
 
 
