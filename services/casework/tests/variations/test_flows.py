@@ -268,6 +268,9 @@ def test_a_prisoner_is_on_the_nil_rate_until_released(stack, clock):
     assert held.category == pb.NIL_RATE_CATEGORY_PRISONER and held.period.start_date == d(
         2026, 5, 1
     )
+    # On the nil rate special expenses cannot apply: an application is rejected at preliminary consideration.
+    refused = apply_for(stack, jailed, contact_costs(jailed, 3000))
+    assert refused.rejection_reason == pb.VARIATION_REJECTION_REASON_RATE_EXCLUDES_GROUND
 
     as_of(clock, dt.date(2026, 8, 3))
     prisoner.ended = True
