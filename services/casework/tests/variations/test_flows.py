@@ -360,3 +360,55 @@ def test_a_partner_who_is_also_a_paying_parent_halves_the_flat_rate(stack, clock
     )
     stack.apply(halved)
     assert get_case(stack, case).latest_calculation.weekly_amount_pence == 700
+
+
+def test_once_the_time_allowed_has_passed_a_decision_is_made_once_however_often_it_is_sent(
+    stack, clock
+):
+    case = stack.new_live_case()
+    variation = contact_costs(case, 3000)
+    variation.evidence.add(kind=pb.EVIDENCE_KIND_DOCUMENT, description="Fuel receipts seen")
+    applied = apply_for(stack, case, variation)
+    debts = apply_for(
+        stack,
+        case,
+        pb.Variation(
+            ground=pb.VARIATION_GROUND_PRIOR_DEBTS,
+            applicant=case.paying_parent.name,
+            claimed_weekly_amount_pence=2000,
+            description="Joint credit card",
+        ),
+    )
+    assert applied.representations_due_date == d(2026, 4, 20)
+    # Bethan does not reply; after the 14 days the variation can be decided without her representations.
+    as_of(clock, dt.date(2026, 4, 21))
+    request = api.DecideVariationRequest(
+        request_id=str(uuid.uuid4()), name=applied.name, outcome=pb.VARIATION_OUTCOME_AGREED
+    )
+    first = stack.call("DecideVariation", request, timeout=30)
+    again = stack.call("DecideVariation", request, timeout=30)
+    assert first == again and first.state == pb.VARIATION_STATE_AGREED
+    assert first.effective_date == d(2026, 4, 6)  # the date of the application
+    agreed_changes = stack.call(
+        "ListChangesOfCircumstances",
+        api.ListChangesOfCircumstancesRequest(
+            parent=case.name, type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_VARIATION_AGREED
+        ),
+    ).changes_of_circumstances
+    assert [c.name for c in agreed_changes] == [first.change_of_circumstances]
+
+    # No evidence for the debts: it cannot be agreed, and it can be refused.
+    err = error(lambda: decide(stack, debts))
+    assert details_of(err)["ErrorInfo"].reason == "EVIDENCE_INSUFFICIENT"
+    refused = decide(
+        stack, debts, pb.VARIATION_OUTCOME_REFUSED, reason="The debt is in Bethan's name."
+    )
+    assert refused.state == pb.VARIATION_STATE_REFUSED and "s.28F" in refused.explanation
+    assert not refused.change_of_circumstances
+
+    def moved() -> pb.Case | None:
+        held = get_case(stack, case)
+        return held if held.latest_calculation.weekly_amount_pence == 9100 else None
+
+    after = wait_until(moved, timeout=30, what="the variation to reach the liability")
+    assert [v.variation for v in after.variations] == [applied.name]
