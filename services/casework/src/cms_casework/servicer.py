@@ -20,7 +20,7 @@ from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import casework_service_pb2_grpc as api_grpc
 from cms.casework.v1 import resources_pb2 as pb
 from cms_platform.clock import Clock
-from cms_platform.errors import PermissionDenied
+from cms_platform.errors import InvalidArgument, PermissionDenied
 from cms_platform.idempotency import run_idempotent
 from cms_platform.identity import Caller, current_caller
 
@@ -40,6 +40,8 @@ from .reconsiderations import service as reconsiderations
 from .scheduler.service import Scheduler
 from .service_requests import service as srs
 from .third_parties import service as third_parties
+from .variations import flows as variation_flows
+from .variations import service as variations
 
 R = TypeVar("R")
 M = TypeVar("M", bound=Message)
@@ -340,6 +342,12 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
     def ReportChangeOfCircumstances(
         self, request: api.ReportChangeOfCircumstancesRequest, context: Ctx
     ) -> pb.ChangeOfCircumstances:
+        if request.change_of_circumstances.type == pb.CHANGE_OF_CIRCUMSTANCES_TYPE_VARIATION_AGREED:
+            # Only a decision on a variation application raises it (DecideVariation).
+            raise InvalidArgument.field(
+                "change_of_circumstances.type",
+                "a variation is applied for with ApplyForVariation and reaches the case when it is agreed",
+            )
         return self._change(
             request,
             pb.ChangeOfCircumstances,
@@ -386,6 +394,72 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
         return self._guard(
             request,
             lambda c: change_flows.apply_pending(
+                sessions=self._sessions,
+                request=request,
+                caller=c,
+                clock=self._clock,
+                downstream=self._downstream,
+            ),
+        )
+
+    # -- variations -----------------------------------------------------------------------------------------------
+
+    def ApplyForVariation(
+        self, request: api.ApplyForVariationRequest, context: Ctx
+    ) -> pb.Variation:
+        return self._guard(
+            request,
+            lambda c: variation_flows.apply_for(
+                sessions=self._sessions,
+                request=request,
+                caller=c,
+                clock=self._clock,
+                downstream=self._downstream,
+            ),
+        )
+
+    def GetVariation(self, request: api.GetVariationRequest, context: Ctx) -> pb.Variation:
+        return self._read(
+            request,
+            lambda s, c: variations.get(s, name=request.name, caller=c, clock=self._clock),
+        )
+
+    def ListVariations(
+        self, request: api.ListVariationsRequest, context: Ctx
+    ) -> api.ListVariationsResponse:
+        return self._read(
+            request,
+            lambda s, c: variations.list_variations(
+                s, request=request, caller=c, clock=self._clock
+            ),
+        )
+
+    def RecordVariationEvidence(
+        self, request: api.RecordVariationEvidenceRequest, context: Ctx
+    ) -> pb.Variation:
+        return self._change(
+            request,
+            pb.Variation,
+            lambda s, c: variations.record_evidence(
+                s, request=request, caller=c, clock=self._clock
+            ),
+        )
+
+    def RecordVariationRepresentations(
+        self, request: api.RecordVariationRepresentationsRequest, context: Ctx
+    ) -> pb.Variation:
+        return self._change(
+            request,
+            pb.Variation,
+            lambda s, c: variations.record_representations(
+                s, request=request, caller=c, clock=self._clock
+            ),
+        )
+
+    def DecideVariation(self, request: api.DecideVariationRequest, context: Ctx) -> pb.Variation:
+        return self._guard(
+            request,
+            lambda c: variation_flows.decide(
                 sessions=self._sessions,
                 request=request,
                 caller=c,

@@ -879,11 +879,71 @@ SCENARIOS = [
 ]
 
 
+def _check_prisoner(ctx, response, case, change):
+    (held,) = case.paying_parent.nil_rate_categories
+    assert held.category == pb.NIL_RATE_CATEGORY_PRISONER and not held.period.end_date.year
+    assert (case.latest_calculation.rate, case.latest_calculation.weekly_amount_pence) == ("NIL", 0)
+
+
+def _check_equal_care(ctx, response, case, change):
+    assert _qc(case, ctx.amy).equal_day_to_day_care_periods
+    assert not _qc(case, ctx.ben).equal_day_to_day_care_periods
+    # Amy is left out (reg 50): Alex pays for Ben alone, 12% of £598.36 = £71.80, £72.
+    assert case.latest_calculation.weekly_amount_pence == 7200
+
+
+def _check_partner(ctx, response, case, change):
+    (period,) = case.paying_parent.partner_paying_parent_periods
+    assert not period.end_date.year
+    # On the basic rate a partner who pays too changes nothing (only the flat rate is halved).
+    assert (
+        case.latest_calculation.weekly_amount_pence
+        == ctx.case.latest_calculation.weekly_amount_pence
+    )
+
+
+SCENARIOS += [
+    Scenario(
+        "nil_rate_prisoner",
+        "NIL_RATE_CATEGORY",
+        lambda ctx: pb.ChangeOfCircumstances(
+            type=t("NIL_RATE_CATEGORY"),
+            nil_rate_category_change=pb.NilRateCategoryChange(
+                category=pb.NIL_RATE_CATEGORY_PRISONER
+            ),
+        ),
+        _check_prisoner,
+        moves=True,
+    ),
+    Scenario(
+        "equal_day_to_day_care",
+        "EQUAL_DAY_TO_DAY_CARE",
+        lambda ctx: pb.ChangeOfCircumstances(
+            type=t("EQUAL_DAY_TO_DAY_CARE"),
+            equal_day_to_day_care_change=pb.EqualDayToDayCareChange(child_id=ctx.amy),
+        ),
+        _check_equal_care,
+        moves=True,
+    ),
+    Scenario(
+        "partner_paying_parent",
+        "PARTNER_PAYING_PARENT",
+        lambda ctx: pb.ChangeOfCircumstances(
+            type=t("PARTNER_PAYING_PARENT"),
+            partner_paying_parent_change=pb.PartnerPayingParentChange(),
+        ),
+        _check_partner,
+        recalculates=True,
+    ),
+]
+
+
 def test_every_type_of_change_has_a_scenario():
-    """A type added to the contract without a scenario here fails this test."""
+    """A type added to the contract without a scenario here fails this test. A VARIATION_AGREED change is raised only
+    by deciding a variation (tests/variations), never reported."""
     every = {
         value.name.removeprefix("CHANGE_OF_CIRCUMSTANCES_TYPE_") for value in T.DESCRIPTOR.values
-    } - {"UNSPECIFIED"}
+    } - {"UNSPECIFIED", "VARIATION_AGREED"}
     assert {s.type for s in SCENARIOS} == every, every ^ {s.type for s in SCENARIOS}
     assert len({s.id for s in SCENARIOS}) == len(SCENARIOS)
 

@@ -1854,3 +1854,234 @@ class ReviseDecisionRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ReviseDecisionRequest: _TypeAlias = ReviseDecisionRequest  # noqa: Y015
+
+@_typing.final
+class ApplyForVariationRequest(_message.Message):
+    """---------------------------------------------------------------------------------------------------
+    Variations
+    ---------------------------------------------------------------------------------------------------
+
+    Request to apply for a variation.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    PARENT_FIELD_NUMBER: _builtins.int
+    VARIATION_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """Idempotency key: a client-generated UUID; a retry with the same id returns the original result and
+    has no second effect.
+    """
+    parent: _builtins.str
+    """The case, `cases/{case_id}`."""
+    @_builtins.property
+    def variation(self) -> _resources_pb2.Variation:
+        """The application: ground, applicant, amount, description, evidence. Output-only fields are ignored."""
+
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        parent: _builtins.str = ...,
+        variation: _resources_pb2.Variation | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["variation", b"variation"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["parent", b"parent", "request_id", b"request_id", "variation", b"variation"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ApplyForVariationRequest: _TypeAlias = ApplyForVariationRequest  # noqa: Y015
+
+@_typing.final
+class GetVariationRequest(_message.Message):
+    """Request for one variation."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """`cases/{case_id}/variations/{variation_id}`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetVariationRequest: _TypeAlias = GetVariationRequest  # noqa: Y015
+
+@_typing.final
+class ListVariationsRequest(_message.Message):
+    """Request to list a case's variations."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PARENT_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    parent: _builtins.str
+    """The case, `cases/{case_id}`."""
+    page_size: _builtins.int
+    page_token: _builtins.str
+    state: _resources_pb2.VariationState.ValueType
+    """Only variations in this state."""
+    def __init__(
+        self,
+        *,
+        parent: _builtins.str = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+        state: _resources_pb2.VariationState.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token", "parent", b"parent", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListVariationsRequest: _TypeAlias = ListVariationsRequest  # noqa: Y015
+
+@_typing.final
+class ListVariationsResponse(_message.Message):
+    """A page of variations."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VARIATIONS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    @_builtins.property
+    def variations(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Variation]: ...
+    def __init__(
+        self,
+        *,
+        variations: _abc.Iterable[_resources_pb2.Variation] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "variations", b"variations"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListVariationsResponse: _TypeAlias = ListVariationsResponse  # noqa: Y015
+
+@_typing.final
+class RecordVariationEvidenceRequest(_message.Message):
+    """Request to record evidence for a variation."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    EVIDENCE_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """Idempotency key: a client-generated UUID; a retry with the same id returns the original result and
+    has no second effect.
+    """
+    name: _builtins.str
+    """`cases/{case_id}/variations/{variation_id}`; not yet decided."""
+    @_builtins.property
+    def evidence(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Evidence]:
+        """At least one item."""
+
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        evidence: _abc.Iterable[_resources_pb2.Evidence] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["evidence", b"evidence", "name", b"name", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordVariationEvidenceRequest: _TypeAlias = RecordVariationEvidenceRequest  # noqa: Y015
+
+@_typing.final
+class RecordVariationRepresentationsRequest(_message.Message):
+    """Request to record the other parent's representations."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    REPRESENTATIONS_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """Idempotency key: a client-generated UUID; a retry with the same id returns the original result and
+    has no second effect.
+    """
+    name: _builtins.str
+    """`cases/{case_id}/variations/{variation_id}`; must be AWAITING_REPRESENTATIONS."""
+    representations: _builtins.str
+    """What the other parent says about the application."""
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        representations: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name", "representations", b"representations", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordVariationRepresentationsRequest: _TypeAlias = RecordVariationRepresentationsRequest  # noqa: Y015
+
+@_typing.final
+class DecideVariationRequest(_message.Message):
+    """Request to decide a variation."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    AGREED_WEEKLY_AMOUNT_PENCE_FIELD_NUMBER: _builtins.int
+    AGREED_ANNUAL_AMOUNT_PENCE_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """Idempotency key: a client-generated UUID; a retry with the same id returns the original result and
+    has no second effect.
+    """
+    name: _builtins.str
+    """`cases/{case_id}/variations/{variation_id}`; must be AWAITING_REPRESENTATIONS past the time allowed,
+    or READY_FOR_DECISION.
+    """
+    outcome: _resources_pb2.VariationOutcome.ValueType
+    agreed_weekly_amount_pence: _builtins.int
+    """For AGREED: the amount agreed, a week's (a year's for unearned income); more than nil and no more
+    than was applied for. Unset agrees the amount applied for (for unearned income: HMRC's figure when
+    it has one, else the amount applied for).
+    """
+    agreed_annual_amount_pence: _builtins.int
+    reason: _builtins.str
+    """Why, in plain English (recorded with the decision's own explanation)."""
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        outcome: _resources_pb2.VariationOutcome.ValueType = ...,
+        agreed_weekly_amount_pence: _builtins.int = ...,
+        agreed_annual_amount_pence: _builtins.int = ...,
+        reason: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreed_annual_amount_pence", b"agreed_annual_amount_pence", "agreed_weekly_amount_pence", b"agreed_weekly_amount_pence", "name", b"name", "outcome", b"outcome", "reason", b"reason", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecideVariationRequest: _TypeAlias = DecideVariationRequest  # noqa: Y015

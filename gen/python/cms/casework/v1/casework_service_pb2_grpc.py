@@ -252,6 +252,36 @@ class CaseworkServiceStub:
                 request_serializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.ReviseDecisionRequest.SerializeToString,
                 response_deserializer=cms_dot_casework_dot_v1_dot_resources__pb2.DecisionRevision.FromString,
                 _registered_method=True)
+        self.ApplyForVariation = channel.unary_unary(
+                '/cms.casework.v1.CaseworkService/ApplyForVariation',
+                request_serializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.ApplyForVariationRequest.SerializeToString,
+                response_deserializer=cms_dot_casework_dot_v1_dot_resources__pb2.Variation.FromString,
+                _registered_method=True)
+        self.GetVariation = channel.unary_unary(
+                '/cms.casework.v1.CaseworkService/GetVariation',
+                request_serializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.GetVariationRequest.SerializeToString,
+                response_deserializer=cms_dot_casework_dot_v1_dot_resources__pb2.Variation.FromString,
+                _registered_method=True)
+        self.ListVariations = channel.unary_unary(
+                '/cms.casework.v1.CaseworkService/ListVariations',
+                request_serializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.ListVariationsRequest.SerializeToString,
+                response_deserializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.ListVariationsResponse.FromString,
+                _registered_method=True)
+        self.RecordVariationEvidence = channel.unary_unary(
+                '/cms.casework.v1.CaseworkService/RecordVariationEvidence',
+                request_serializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.RecordVariationEvidenceRequest.SerializeToString,
+                response_deserializer=cms_dot_casework_dot_v1_dot_resources__pb2.Variation.FromString,
+                _registered_method=True)
+        self.RecordVariationRepresentations = channel.unary_unary(
+                '/cms.casework.v1.CaseworkService/RecordVariationRepresentations',
+                request_serializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.RecordVariationRepresentationsRequest.SerializeToString,
+                response_deserializer=cms_dot_casework_dot_v1_dot_resources__pb2.Variation.FromString,
+                _registered_method=True)
+        self.DecideVariation = channel.unary_unary(
+                '/cms.casework.v1.CaseworkService/DecideVariation',
+                request_serializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.DecideVariationRequest.SerializeToString,
+                response_deserializer=cms_dot_casework_dot_v1_dot_resources__pb2.Variation.FromString,
+                _registered_method=True)
 
 
 class CaseworkServiceServicer:
@@ -640,6 +670,63 @@ class CaseworkServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ApplyForVariation(self, request, context):
+        """---- Variations ----
+
+        Records an application for a variation (Part 5 of SI 2012/2677) and gives it preliminary
+        consideration at once (reg 57; s.28B of the Child Support Act 1991): it is REJECTED, with its reason
+        and a notice to both parents, when no ground is made out, the ground is not the applicant's, the amount
+        is below the ground's threshold, there is no calculation in force or a default maintenance decision is,
+        or the paying parent's rate rules the ground out. For the unearned-income ground HMRC's figure is
+        fetched first (hmrc-gateway GetUnearnedIncome). Otherwise the other parent is invited by letter to
+        make representations within the time allowed. A parent may apply on their own case (the applicant is
+        then themselves). Deadline: 15 s.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetVariation(self, request, context):
+        """Returns one variation application. A client: only on their own cases. Deadline: 2 s.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListVariations(self, request, context):
+        """Lists a case's variation applications, newest first. A client: only their own cases. Deadline: 5 s.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordVariationEvidence(self, request, context):
+        """Records evidence for a variation that is still to be decided. Deadline: 5 s.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordVariationRepresentations(self, request, context):
+        """Records the other parent's representations on a variation awaiting them (the variation is then ready
+        for a decision). A client: only the other parent, on their own case. Deadline: 5 s.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def DecideVariation(self, request, context):
+        """Decides a variation: only once the other parent's representations are in or the time allowed for
+        them has passed (else FAILED_PRECONDITION), and only on evidence. REFUSED ends it. AGREED sets the
+        amount and the effective date (the date of the application, or the later date the ground arose:
+        s.17(4) of the 1991 Act), raises a VARIATION_AGREED change of circumstances and applies the case's
+        verified changes, so the case is recalculated from that date with the variation in every later
+        calculation. Both parents get a notice. Deadline: 30 s.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CaseworkServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -842,6 +929,36 @@ def add_CaseworkServiceServicer_to_server(servicer, server):
                     servicer.ReviseDecision,
                     request_deserializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.ReviseDecisionRequest.FromString,
                     response_serializer=cms_dot_casework_dot_v1_dot_resources__pb2.DecisionRevision.SerializeToString,
+            ),
+            'ApplyForVariation': grpc.unary_unary_rpc_method_handler(
+                    servicer.ApplyForVariation,
+                    request_deserializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.ApplyForVariationRequest.FromString,
+                    response_serializer=cms_dot_casework_dot_v1_dot_resources__pb2.Variation.SerializeToString,
+            ),
+            'GetVariation': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetVariation,
+                    request_deserializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.GetVariationRequest.FromString,
+                    response_serializer=cms_dot_casework_dot_v1_dot_resources__pb2.Variation.SerializeToString,
+            ),
+            'ListVariations': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListVariations,
+                    request_deserializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.ListVariationsRequest.FromString,
+                    response_serializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.ListVariationsResponse.SerializeToString,
+            ),
+            'RecordVariationEvidence': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordVariationEvidence,
+                    request_deserializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.RecordVariationEvidenceRequest.FromString,
+                    response_serializer=cms_dot_casework_dot_v1_dot_resources__pb2.Variation.SerializeToString,
+            ),
+            'RecordVariationRepresentations': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordVariationRepresentations,
+                    request_deserializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.RecordVariationRepresentationsRequest.FromString,
+                    response_serializer=cms_dot_casework_dot_v1_dot_resources__pb2.Variation.SerializeToString,
+            ),
+            'DecideVariation': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideVariation,
+                    request_deserializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.DecideVariationRequest.FromString,
+                    response_serializer=cms_dot_casework_dot_v1_dot_resources__pb2.Variation.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1941,6 +2058,168 @@ class CaseworkService:
             '/cms.casework.v1.CaseworkService/ReviseDecision',
             cms_dot_casework_dot_v1_dot_casework__service__pb2.ReviseDecisionRequest.SerializeToString,
             cms_dot_casework_dot_v1_dot_resources__pb2.DecisionRevision.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ApplyForVariation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cms.casework.v1.CaseworkService/ApplyForVariation',
+            cms_dot_casework_dot_v1_dot_casework__service__pb2.ApplyForVariationRequest.SerializeToString,
+            cms_dot_casework_dot_v1_dot_resources__pb2.Variation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetVariation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cms.casework.v1.CaseworkService/GetVariation',
+            cms_dot_casework_dot_v1_dot_casework__service__pb2.GetVariationRequest.SerializeToString,
+            cms_dot_casework_dot_v1_dot_resources__pb2.Variation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListVariations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cms.casework.v1.CaseworkService/ListVariations',
+            cms_dot_casework_dot_v1_dot_casework__service__pb2.ListVariationsRequest.SerializeToString,
+            cms_dot_casework_dot_v1_dot_casework__service__pb2.ListVariationsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordVariationEvidence(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cms.casework.v1.CaseworkService/RecordVariationEvidence',
+            cms_dot_casework_dot_v1_dot_casework__service__pb2.RecordVariationEvidenceRequest.SerializeToString,
+            cms_dot_casework_dot_v1_dot_resources__pb2.Variation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordVariationRepresentations(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cms.casework.v1.CaseworkService/RecordVariationRepresentations',
+            cms_dot_casework_dot_v1_dot_casework__service__pb2.RecordVariationRepresentationsRequest.SerializeToString,
+            cms_dot_casework_dot_v1_dot_resources__pb2.Variation.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideVariation(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cms.casework.v1.CaseworkService/DecideVariation',
+            cms_dot_casework_dot_v1_dot_casework__service__pb2.DecideVariationRequest.SerializeToString,
+            cms_dot_casework_dot_v1_dot_resources__pb2.Variation.FromString,
             options,
             channel_credentials,
             insecure,

@@ -248,6 +248,36 @@ class CaseworkServiceStub:
     circumstances (with every other verified change on the case). Later, FAILED_PRECONDITION (a
     supersession is a change of circumstances instead). Deadline: 30 s.
     """
+    ApplyForVariation: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.ApplyForVariationRequest, _resources_pb2.Variation]
+    """---- Variations ----
+
+    Records an application for a variation (Part 5 of SI 2012/2677) and gives it preliminary
+    consideration at once (reg 57; s.28B of the Child Support Act 1991): it is REJECTED, with its reason
+    and a notice to both parents, when no ground is made out, the ground is not the applicant's, the amount
+    is below the ground's threshold, there is no calculation in force or a default maintenance decision is,
+    or the paying parent's rate rules the ground out. For the unearned-income ground HMRC's figure is
+    fetched first (hmrc-gateway GetUnearnedIncome). Otherwise the other parent is invited by letter to
+    make representations within the time allowed. A parent may apply on their own case (the applicant is
+    then themselves). Deadline: 15 s.
+    """
+    GetVariation: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.GetVariationRequest, _resources_pb2.Variation]
+    """Returns one variation application. A client: only on their own cases. Deadline: 2 s."""
+    ListVariations: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.ListVariationsRequest, _casework_service_pb2.ListVariationsResponse]
+    """Lists a case's variation applications, newest first. A client: only their own cases. Deadline: 5 s."""
+    RecordVariationEvidence: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.RecordVariationEvidenceRequest, _resources_pb2.Variation]
+    """Records evidence for a variation that is still to be decided. Deadline: 5 s."""
+    RecordVariationRepresentations: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.RecordVariationRepresentationsRequest, _resources_pb2.Variation]
+    """Records the other parent's representations on a variation awaiting them (the variation is then ready
+    for a decision). A client: only the other parent, on their own case. Deadline: 5 s.
+    """
+    DecideVariation: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.DecideVariationRequest, _resources_pb2.Variation]
+    """Decides a variation: only once the other parent's representations are in or the time allowed for
+    them has passed (else FAILED_PRECONDITION), and only on evidence. REFUSED ends it. AGREED sets the
+    amount and the effective date (the date of the application, or the later date the ground arose:
+    s.17(4) of the 1991 Act), raises a VARIATION_AGREED change of circumstances and applies the case's
+    verified changes, so the case is recalculated from that date with the variation in every later
+    calculation. Both parents get a notice. Deadline: 30 s.
+    """
 
 @_typing.type_check_only
 class CaseworkServiceAsyncStub(CaseworkServiceStub):
@@ -467,6 +497,36 @@ class CaseworkServiceAsyncStub(CaseworkServiceStub):
     the case is recalculated from the decision's effective date through a correction/revision change of
     circumstances (with every other verified change on the case). Later, FAILED_PRECONDITION (a
     supersession is a change of circumstances instead). Deadline: 30 s.
+    """
+    ApplyForVariation: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.ApplyForVariationRequest, _resources_pb2.Variation]  # type: ignore[assignment]
+    """---- Variations ----
+
+    Records an application for a variation (Part 5 of SI 2012/2677) and gives it preliminary
+    consideration at once (reg 57; s.28B of the Child Support Act 1991): it is REJECTED, with its reason
+    and a notice to both parents, when no ground is made out, the ground is not the applicant's, the amount
+    is below the ground's threshold, there is no calculation in force or a default maintenance decision is,
+    or the paying parent's rate rules the ground out. For the unearned-income ground HMRC's figure is
+    fetched first (hmrc-gateway GetUnearnedIncome). Otherwise the other parent is invited by letter to
+    make representations within the time allowed. A parent may apply on their own case (the applicant is
+    then themselves). Deadline: 15 s.
+    """
+    GetVariation: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.GetVariationRequest, _resources_pb2.Variation]  # type: ignore[assignment]
+    """Returns one variation application. A client: only on their own cases. Deadline: 2 s."""
+    ListVariations: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.ListVariationsRequest, _casework_service_pb2.ListVariationsResponse]  # type: ignore[assignment]
+    """Lists a case's variation applications, newest first. A client: only their own cases. Deadline: 5 s."""
+    RecordVariationEvidence: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.RecordVariationEvidenceRequest, _resources_pb2.Variation]  # type: ignore[assignment]
+    """Records evidence for a variation that is still to be decided. Deadline: 5 s."""
+    RecordVariationRepresentations: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.RecordVariationRepresentationsRequest, _resources_pb2.Variation]  # type: ignore[assignment]
+    """Records the other parent's representations on a variation awaiting them (the variation is then ready
+    for a decision). A client: only the other parent, on their own case. Deadline: 5 s.
+    """
+    DecideVariation: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.DecideVariationRequest, _resources_pb2.Variation]  # type: ignore[assignment]
+    """Decides a variation: only once the other parent's representations are in or the time allowed for
+    them has passed (else FAILED_PRECONDITION), and only on evidence. REFUSED ends it. AGREED sets the
+    amount and the effective date (the date of the application, or the later date the ground arose:
+    s.17(4) of the 1991 Act), raises a VARIATION_AGREED change of circumstances and applies the case's
+    verified changes, so the case is recalculated from that date with the variation in every later
+    calculation. Both parents get a notice. Deadline: 30 s.
     """
 
 class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -924,6 +984,72 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         the case is recalculated from the decision's effective date through a correction/revision change of
         circumstances (with every other verified change on the case). Later, FAILED_PRECONDITION (a
         supersession is a change of circumstances instead). Deadline: 30 s.
+        """
+
+    @_abc_1.abstractmethod
+    def ApplyForVariation(
+        self,
+        request: _casework_service_pb2.ApplyForVariationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_resources_pb2.Variation, _abc.Awaitable[_resources_pb2.Variation]]:
+        """---- Variations ----
+
+        Records an application for a variation (Part 5 of SI 2012/2677) and gives it preliminary
+        consideration at once (reg 57; s.28B of the Child Support Act 1991): it is REJECTED, with its reason
+        and a notice to both parents, when no ground is made out, the ground is not the applicant's, the amount
+        is below the ground's threshold, there is no calculation in force or a default maintenance decision is,
+        or the paying parent's rate rules the ground out. For the unearned-income ground HMRC's figure is
+        fetched first (hmrc-gateway GetUnearnedIncome). Otherwise the other parent is invited by letter to
+        make representations within the time allowed. A parent may apply on their own case (the applicant is
+        then themselves). Deadline: 15 s.
+        """
+
+    @_abc_1.abstractmethod
+    def GetVariation(
+        self,
+        request: _casework_service_pb2.GetVariationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_resources_pb2.Variation, _abc.Awaitable[_resources_pb2.Variation]]:
+        """Returns one variation application. A client: only on their own cases. Deadline: 2 s."""
+
+    @_abc_1.abstractmethod
+    def ListVariations(
+        self,
+        request: _casework_service_pb2.ListVariationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_casework_service_pb2.ListVariationsResponse, _abc.Awaitable[_casework_service_pb2.ListVariationsResponse]]:
+        """Lists a case's variation applications, newest first. A client: only their own cases. Deadline: 5 s."""
+
+    @_abc_1.abstractmethod
+    def RecordVariationEvidence(
+        self,
+        request: _casework_service_pb2.RecordVariationEvidenceRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_resources_pb2.Variation, _abc.Awaitable[_resources_pb2.Variation]]:
+        """Records evidence for a variation that is still to be decided. Deadline: 5 s."""
+
+    @_abc_1.abstractmethod
+    def RecordVariationRepresentations(
+        self,
+        request: _casework_service_pb2.RecordVariationRepresentationsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_resources_pb2.Variation, _abc.Awaitable[_resources_pb2.Variation]]:
+        """Records the other parent's representations on a variation awaiting them (the variation is then ready
+        for a decision). A client: only the other parent, on their own case. Deadline: 5 s.
+        """
+
+    @_abc_1.abstractmethod
+    def DecideVariation(
+        self,
+        request: _casework_service_pb2.DecideVariationRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_resources_pb2.Variation, _abc.Awaitable[_resources_pb2.Variation]]:
+        """Decides a variation: only once the other parent's representations are in or the time allowed for
+        them has passed (else FAILED_PRECONDITION), and only on evidence. REFUSED ends it. AGREED sets the
+        amount and the effective date (the date of the application, or the later date the ground arose:
+        s.17(4) of the 1991 Act), raises a VARIATION_AGREED change of circumstances and applies the case's
+        verified changes, so the case is recalculated from that date with the variation in every later
+        calculation. Both parents get a notice. Deadline: 30 s.
         """
 
 def add_CaseworkServiceServicer_to_server(servicer: CaseworkServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

@@ -866,3 +866,47 @@ class DecisionRevised(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DecisionRevised: _TypeAlias = DecisionRevised  # noqa: Y015
+
+@_typing.final
+class VariationStateChanged(_message.Message):
+    """A variation application was recorded, passed or failed preliminary consideration, or was decided."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    VARIATION_FIELD_NUMBER: _builtins.int
+    GROUND_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    REJECTION_REASON_FIELD_NUMBER: _builtins.int
+    EFFECTIVE_DATE_FIELD_NUMBER: _builtins.int
+    CHANGE_OF_CIRCUMSTANCES_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    variation: _builtins.str
+    """`cases/{case_id}/variations/{variation_id}`."""
+    ground: _resources_pb2.VariationGround.ValueType
+    state: _resources_pb2.VariationState.ValueType
+    rejection_reason: _resources_pb2.VariationRejectionReason.ValueType
+    change_of_circumstances: _builtins.str
+    """For an agreed variation: the change of circumstances that applies it."""
+    @_builtins.property
+    def effective_date(self) -> _date_pb2.Date:
+        """For an agreed variation: the date it takes effect from."""
+
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        variation: _builtins.str = ...,
+        ground: _resources_pb2.VariationGround.ValueType = ...,
+        state: _resources_pb2.VariationState.ValueType = ...,
+        rejection_reason: _resources_pb2.VariationRejectionReason.ValueType = ...,
+        effective_date: _date_pb2.Date | None = ...,
+        change_of_circumstances: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["effective_date", b"effective_date"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "change_of_circumstances", b"change_of_circumstances", "effective_date", b"effective_date", "ground", b"ground", "rejection_reason", b"rejection_reason", "state", b"state", "variation", b"variation"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___VariationStateChanged: _TypeAlias = VariationStateChanged  # noqa: Y015

@@ -674,6 +674,20 @@ class _ChangeOfCircumstancesTypeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrap
     """[8] Change income (applied only if it moves current income by 25% or more): income_change."""
     CHANGE_OF_CIRCUMSTANCES_TYPE_CHANGE_EMPLOYMENT_STATUS: _ChangeOfCircumstancesType.ValueType  # 33
     """[8] Change employment status: employment_status_change."""
+    CHANGE_OF_CIRCUMSTANCES_TYPE_NIL_RATE_CATEGORY: _ChangeOfCircumstancesType.ValueType  # 34
+    """[8] The paying parent starts or stops being in a nil-rate category (reg 45 of SI 2012/2677: a
+    prisoner, a child, aged 16-17 on benefit, ...): nil_rate_category_change.
+    """
+    CHANGE_OF_CIRCUMSTANCES_TYPE_EQUAL_DAY_TO_DAY_CARE: _ChangeOfCircumstancesType.ValueType  # 35
+    """[8] Day-to-day care of a qualifying child becomes, or stops being, shared equally (reg 50 of SI
+    2012/2677: no paying parent for that child): equal_day_to_day_care_change.
+    """
+    CHANGE_OF_CIRCUMSTANCES_TYPE_PARTNER_PAYING_PARENT: _ChangeOfCircumstancesType.ValueType  # 36
+    """[8] The paying parent's partner becomes, or stops being, a paying parent too (Sch 1 para 4(2) of the
+    Child Support Act 1991): partner_paying_parent_change.
+    """
+    CHANGE_OF_CIRCUMSTANCES_TYPE_VARIATION_AGREED: _ChangeOfCircumstancesType.ValueType  # 37
+    """[8] A variation was agreed (raised by DecideVariation, not reported): variation_agreed."""
 
 class ChangeOfCircumstancesType(_ChangeOfCircumstancesType, metaclass=_ChangeOfCircumstancesTypeEnumTypeWrapper):
     """---------------------------------------------------------------------------------------------------
@@ -758,6 +772,20 @@ CHANGE_OF_CIRCUMSTANCES_TYPE_CHANGE_INCOME: ChangeOfCircumstancesType.ValueType 
 """[8] Change income (applied only if it moves current income by 25% or more): income_change."""
 CHANGE_OF_CIRCUMSTANCES_TYPE_CHANGE_EMPLOYMENT_STATUS: ChangeOfCircumstancesType.ValueType  # 33
 """[8] Change employment status: employment_status_change."""
+CHANGE_OF_CIRCUMSTANCES_TYPE_NIL_RATE_CATEGORY: ChangeOfCircumstancesType.ValueType  # 34
+"""[8] The paying parent starts or stops being in a nil-rate category (reg 45 of SI 2012/2677: a
+prisoner, a child, aged 16-17 on benefit, ...): nil_rate_category_change.
+"""
+CHANGE_OF_CIRCUMSTANCES_TYPE_EQUAL_DAY_TO_DAY_CARE: ChangeOfCircumstancesType.ValueType  # 35
+"""[8] Day-to-day care of a qualifying child becomes, or stops being, shared equally (reg 50 of SI
+2012/2677: no paying parent for that child): equal_day_to_day_care_change.
+"""
+CHANGE_OF_CIRCUMSTANCES_TYPE_PARTNER_PAYING_PARENT: ChangeOfCircumstancesType.ValueType  # 36
+"""[8] The paying parent's partner becomes, or stops being, a paying parent too (Sch 1 para 4(2) of the
+Child Support Act 1991): partner_paying_parent_change.
+"""
+CHANGE_OF_CIRCUMSTANCES_TYPE_VARIATION_AGREED: ChangeOfCircumstancesType.ValueType  # 37
+"""[8] A variation was agreed (raised by DecideVariation, not reported): variation_agreed."""
 Global___ChangeOfCircumstancesType: _TypeAlias = ChangeOfCircumstancesType  # noqa: Y015
 
 class _ChangeOfCircumstancesState:
@@ -977,6 +1005,10 @@ class _CorrespondenceKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Co
     """The mandatory reconsideration notice, with the right of appeal to the First-tier Tribunal."""
     CORRESPONDENCE_KIND_APPEAL_OUTCOME_NOTICE: _CorrespondenceKind.ValueType  # 32
     """The outcome of an appeal as the CMS gives effect to it."""
+    CORRESPONDENCE_KIND_VARIATION_REPRESENTATIONS_INVITATION: _CorrespondenceKind.ValueType  # 9
+    """To the other parent: a variation was applied for; their representations are invited by a date."""
+    CORRESPONDENCE_KIND_VARIATION_DECISION_NOTICE: _CorrespondenceKind.ValueType  # 10
+    """To both parents: a variation application was rejected at preliminary consideration, agreed or refused."""
 
 class CorrespondenceKind(_CorrespondenceKind, metaclass=_CorrespondenceKindEnumTypeWrapper):
     """---------------------------------------------------------------------------------------------------
@@ -1008,6 +1040,10 @@ CORRESPONDENCE_KIND_MANDATORY_RECONSIDERATION_NOTICE: CorrespondenceKind.ValueTy
 """The mandatory reconsideration notice, with the right of appeal to the First-tier Tribunal."""
 CORRESPONDENCE_KIND_APPEAL_OUTCOME_NOTICE: CorrespondenceKind.ValueType  # 32
 """The outcome of an appeal as the CMS gives effect to it."""
+CORRESPONDENCE_KIND_VARIATION_REPRESENTATIONS_INVITATION: CorrespondenceKind.ValueType  # 9
+"""To the other parent: a variation was applied for; their representations are invited by a date."""
+CORRESPONDENCE_KIND_VARIATION_DECISION_NOTICE: CorrespondenceKind.ValueType  # 10
+"""To both parents: a variation application was rejected at preliminary consideration, agreed or refused."""
 Global___CorrespondenceKind: _TypeAlias = CorrespondenceKind  # noqa: Y015
 
 class _CorrespondenceState:
@@ -1173,6 +1209,221 @@ APPEAL_OUTCOME_DISMISSED: AppealOutcome.ValueType  # 2
 """The appeal failed: the decision stands."""
 Global___AppealOutcome: _TypeAlias = AppealOutcome  # noqa: Y015
 
+class _NilRateCategory:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _NilRateCategoryEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_NilRateCategory.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    NIL_RATE_CATEGORY_UNSPECIFIED: _NilRateCategory.ValueType  # 0
+    NIL_RATE_CATEGORY_PAYING_PARENT_IS_CHILD: _NilRateCategory.ValueType  # 1
+    """The paying parent is a child: under 16, or under 20 and in full-time non-advanced education."""
+    NIL_RATE_CATEGORY_PRISONER: _NilRateCategory.ValueType  # 2
+    """A prisoner."""
+    NIL_RATE_CATEGORY_DETAINED_IN_HOSPITAL: _NilRateCategory.ValueType  # 3
+    """A sentenced person detained in hospital."""
+    NIL_RATE_CATEGORY_AGED_16_OR_17_ON_BENEFIT: _NilRateCategory.ValueType  # 4
+    """Aged 16 or 17 and on income support, income-based JSA, income-related ESA or Universal Credit with
+    no earned income (or the partner of someone who is).
+    """
+    NIL_RATE_CATEGORY_YOUNG_PEOPLE_TRAINING_ALLOWANCE: _NilRateCategory.ValueType  # 5
+    """Receiving a work-based training allowance for young people (Skillseekers in Scotland)."""
+    NIL_RATE_CATEGORY_CARE_HOME_ON_FLAT_RATE_BENEFIT: _NilRateCategory.ValueType  # 6
+    """Resident in a care home or independent hospital and receiving a flat-rate benefit."""
+    NIL_RATE_CATEGORY_CARE_HOME_FEES_MET_BY_LOCAL_AUTHORITY: _NilRateCategory.ValueType  # 7
+    """Resident in a care home or independent hospital with fees met wholly or partly by a local authority."""
+
+class NilRateCategory(_NilRateCategory, metaclass=_NilRateCategoryEnumTypeWrapper):
+    """---------------------------------------------------------------------------------------------------
+    Nil-rate categories, equal day-to-day care, a partner who is also a paying parent
+    ---------------------------------------------------------------------------------------------------
+
+    A reason the paying parent is on the nil rate (reg 45 of SI 2012/2677; Sch 1 para 5 of the Child
+    Support Act 1991). Income below £7 a week is worked out by the calculation, not recorded here.
+    """
+
+NIL_RATE_CATEGORY_UNSPECIFIED: NilRateCategory.ValueType  # 0
+NIL_RATE_CATEGORY_PAYING_PARENT_IS_CHILD: NilRateCategory.ValueType  # 1
+"""The paying parent is a child: under 16, or under 20 and in full-time non-advanced education."""
+NIL_RATE_CATEGORY_PRISONER: NilRateCategory.ValueType  # 2
+"""A prisoner."""
+NIL_RATE_CATEGORY_DETAINED_IN_HOSPITAL: NilRateCategory.ValueType  # 3
+"""A sentenced person detained in hospital."""
+NIL_RATE_CATEGORY_AGED_16_OR_17_ON_BENEFIT: NilRateCategory.ValueType  # 4
+"""Aged 16 or 17 and on income support, income-based JSA, income-related ESA or Universal Credit with
+no earned income (or the partner of someone who is).
+"""
+NIL_RATE_CATEGORY_YOUNG_PEOPLE_TRAINING_ALLOWANCE: NilRateCategory.ValueType  # 5
+"""Receiving a work-based training allowance for young people (Skillseekers in Scotland)."""
+NIL_RATE_CATEGORY_CARE_HOME_ON_FLAT_RATE_BENEFIT: NilRateCategory.ValueType  # 6
+"""Resident in a care home or independent hospital and receiving a flat-rate benefit."""
+NIL_RATE_CATEGORY_CARE_HOME_FEES_MET_BY_LOCAL_AUTHORITY: NilRateCategory.ValueType  # 7
+"""Resident in a care home or independent hospital with fees met wholly or partly by a local authority."""
+Global___NilRateCategory: _TypeAlias = NilRateCategory  # noqa: Y015
+
+class _VariationGround:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _VariationGroundEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_VariationGround.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    VARIATION_GROUND_UNSPECIFIED: _VariationGround.ValueType  # 0
+    VARIATION_GROUND_CONTACT_COSTS: _VariationGround.ValueType  # 1
+    """Special expenses of the paying parent (deducted from income, reg 72):
+    costs of keeping in contact with a qualifying child (reg 63);
+    """
+    VARIATION_GROUND_RELEVANT_OTHER_CHILD_ILLNESS_OR_DISABILITY: _VariationGround.ValueType  # 2
+    """costs of a relevant other child's illness or disability (reg 64);"""
+    VARIATION_GROUND_PRIOR_DEBTS: _VariationGround.ValueType  # 3
+    """repaying debts of the former relationship (reg 65);"""
+    VARIATION_GROUND_BOARDING_SCHOOL_FEES: _VariationGround.ValueType  # 4
+    """the boarding element of boarding-school fees (reg 66);"""
+    VARIATION_GROUND_PAYMENTS_FOR_FORMER_FAMILY_HOME: _VariationGround.ValueType  # 5
+    """mortgage, loan or insurance payments for the former family home (reg 67)."""
+    VARIATION_GROUND_UNEARNED_INCOME: _VariationGround.ValueType  # 6
+    """Additional income of the paying parent (added to income, reg 73):
+    unearned income of at least £2,500 a year, from HMRC (reg 69);
+    """
+    VARIATION_GROUND_INCOME_NOT_TAKEN_INTO_ACCOUNT: _VariationGround.ValueType  # 7
+    """income not taken into account because of a flat or nil rate, of at least £100 a week (reg 70);"""
+    VARIATION_GROUND_DIVERTED_INCOME: _VariationGround.ValueType  # 8
+    """income the paying parent controls and has diverted (reg 71)."""
+
+class VariationGround(_VariationGround, metaclass=_VariationGroundEnumTypeWrapper):
+    """---------------------------------------------------------------------------------------------------
+    Variations
+    ---------------------------------------------------------------------------------------------------
+
+    A ground for a variation (Part 5 of SI 2012/2677).
+    """
+
+VARIATION_GROUND_UNSPECIFIED: VariationGround.ValueType  # 0
+VARIATION_GROUND_CONTACT_COSTS: VariationGround.ValueType  # 1
+"""Special expenses of the paying parent (deducted from income, reg 72):
+costs of keeping in contact with a qualifying child (reg 63);
+"""
+VARIATION_GROUND_RELEVANT_OTHER_CHILD_ILLNESS_OR_DISABILITY: VariationGround.ValueType  # 2
+"""costs of a relevant other child's illness or disability (reg 64);"""
+VARIATION_GROUND_PRIOR_DEBTS: VariationGround.ValueType  # 3
+"""repaying debts of the former relationship (reg 65);"""
+VARIATION_GROUND_BOARDING_SCHOOL_FEES: VariationGround.ValueType  # 4
+"""the boarding element of boarding-school fees (reg 66);"""
+VARIATION_GROUND_PAYMENTS_FOR_FORMER_FAMILY_HOME: VariationGround.ValueType  # 5
+"""mortgage, loan or insurance payments for the former family home (reg 67)."""
+VARIATION_GROUND_UNEARNED_INCOME: VariationGround.ValueType  # 6
+"""Additional income of the paying parent (added to income, reg 73):
+unearned income of at least £2,500 a year, from HMRC (reg 69);
+"""
+VARIATION_GROUND_INCOME_NOT_TAKEN_INTO_ACCOUNT: VariationGround.ValueType  # 7
+"""income not taken into account because of a flat or nil rate, of at least £100 a week (reg 70);"""
+VARIATION_GROUND_DIVERTED_INCOME: VariationGround.ValueType  # 8
+"""income the paying parent controls and has diverted (reg 71)."""
+Global___VariationGround: _TypeAlias = VariationGround  # noqa: Y015
+
+class _VariationState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _VariationStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_VariationState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    VARIATION_STATE_UNSPECIFIED: _VariationState.ValueType  # 0
+    VARIATION_STATE_REJECTED: _VariationState.ValueType  # 1
+    """Rejected at preliminary consideration (reg 57 of SI 2012/2677; s.28B of the 1991 Act) (final)."""
+    VARIATION_STATE_AWAITING_REPRESENTATIONS: _VariationState.ValueType  # 2
+    """Passed preliminary consideration; the other parent has until representations_due_date."""
+    VARIATION_STATE_READY_FOR_DECISION: _VariationState.ValueType  # 3
+    """Representations received (or the time allowed has passed): ready for a decision."""
+    VARIATION_STATE_AGREED: _VariationState.ValueType  # 4
+    """Agreed; applied to the case through a VARIATION_AGREED change of circumstances (final)."""
+    VARIATION_STATE_REFUSED: _VariationState.ValueType  # 5
+    """Refused after consideration (final)."""
+
+class VariationState(_VariationState, metaclass=_VariationStateEnumTypeWrapper):
+    """Where a variation application is."""
+
+VARIATION_STATE_UNSPECIFIED: VariationState.ValueType  # 0
+VARIATION_STATE_REJECTED: VariationState.ValueType  # 1
+"""Rejected at preliminary consideration (reg 57 of SI 2012/2677; s.28B of the 1991 Act) (final)."""
+VARIATION_STATE_AWAITING_REPRESENTATIONS: VariationState.ValueType  # 2
+"""Passed preliminary consideration; the other parent has until representations_due_date."""
+VARIATION_STATE_READY_FOR_DECISION: VariationState.ValueType  # 3
+"""Representations received (or the time allowed has passed): ready for a decision."""
+VARIATION_STATE_AGREED: VariationState.ValueType  # 4
+"""Agreed; applied to the case through a VARIATION_AGREED change of circumstances (final)."""
+VARIATION_STATE_REFUSED: VariationState.ValueType  # 5
+"""Refused after consideration (final)."""
+Global___VariationState: _TypeAlias = VariationState  # noqa: Y015
+
+class _VariationRejectionReason:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _VariationRejectionReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_VariationRejectionReason.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    VARIATION_REJECTION_REASON_UNSPECIFIED: _VariationRejectionReason.ValueType  # 0
+    VARIATION_REJECTION_REASON_NO_GROUND: _VariationRejectionReason.ValueType  # 1
+    """No ground is stated, or what is stated does not amount to one (no amount, no description)."""
+    VARIATION_REJECTION_REASON_GROUND_NOT_OPEN_TO_APPLICANT: _VariationRejectionReason.ValueType  # 2
+    """The ground is not one the applicant can rely on (special expenses are the paying parent's,
+    additional income the receiving parent's).
+    """
+    VARIATION_REJECTION_REASON_BELOW_THRESHOLD: _VariationRejectionReason.ValueType  # 3
+    """The amount is below the ground's threshold (reg 68: £10 a week; reg 69: £2,500 a year; reg 70:
+    £100 a week).
+    """
+    VARIATION_REJECTION_REASON_DEFAULT_DECISION_IN_FORCE: _VariationRejectionReason.ValueType  # 4
+    """A default maintenance decision is in force (reg 57)."""
+    VARIATION_REJECTION_REASON_NO_CURRENT_DECISION: _VariationRejectionReason.ValueType  # 5
+    """No maintenance calculation is in force on the case to vary."""
+    VARIATION_REJECTION_REASON_RATE_EXCLUDES_GROUND: _VariationRejectionReason.ValueType  # 6
+    """The paying parent's rate rules the ground out: special expenses on the flat or nil rate; additional
+    income (other than income not taken into account) on the flat rate for a reg 44(2) benefit or on the
+    nil rate; income not taken into account when the paying parent is on neither (reg 57, reg 70).
+    """
+
+class VariationRejectionReason(_VariationRejectionReason, metaclass=_VariationRejectionReasonEnumTypeWrapper):
+    """Why an application was rejected at preliminary consideration."""
+
+VARIATION_REJECTION_REASON_UNSPECIFIED: VariationRejectionReason.ValueType  # 0
+VARIATION_REJECTION_REASON_NO_GROUND: VariationRejectionReason.ValueType  # 1
+"""No ground is stated, or what is stated does not amount to one (no amount, no description)."""
+VARIATION_REJECTION_REASON_GROUND_NOT_OPEN_TO_APPLICANT: VariationRejectionReason.ValueType  # 2
+"""The ground is not one the applicant can rely on (special expenses are the paying parent's,
+additional income the receiving parent's).
+"""
+VARIATION_REJECTION_REASON_BELOW_THRESHOLD: VariationRejectionReason.ValueType  # 3
+"""The amount is below the ground's threshold (reg 68: £10 a week; reg 69: £2,500 a year; reg 70:
+£100 a week).
+"""
+VARIATION_REJECTION_REASON_DEFAULT_DECISION_IN_FORCE: VariationRejectionReason.ValueType  # 4
+"""A default maintenance decision is in force (reg 57)."""
+VARIATION_REJECTION_REASON_NO_CURRENT_DECISION: VariationRejectionReason.ValueType  # 5
+"""No maintenance calculation is in force on the case to vary."""
+VARIATION_REJECTION_REASON_RATE_EXCLUDES_GROUND: VariationRejectionReason.ValueType  # 6
+"""The paying parent's rate rules the ground out: special expenses on the flat or nil rate; additional
+income (other than income not taken into account) on the flat rate for a reg 44(2) benefit or on the
+nil rate; income not taken into account when the paying parent is on neither (reg 57, reg 70).
+"""
+Global___VariationRejectionReason: _TypeAlias = VariationRejectionReason  # noqa: Y015
+
+class _VariationOutcome:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _VariationOutcomeEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_VariationOutcome.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    VARIATION_OUTCOME_UNSPECIFIED: _VariationOutcome.ValueType  # 0
+    VARIATION_OUTCOME_AGREED: _VariationOutcome.ValueType  # 1
+    VARIATION_OUTCOME_REFUSED: _VariationOutcome.ValueType  # 2
+
+class VariationOutcome(_VariationOutcome, metaclass=_VariationOutcomeEnumTypeWrapper):
+    """A decision on a variation that passed preliminary consideration."""
+
+VARIATION_OUTCOME_UNSPECIFIED: VariationOutcome.ValueType  # 0
+VARIATION_OUTCOME_AGREED: VariationOutcome.ValueType  # 1
+VARIATION_OUTCOME_REFUSED: VariationOutcome.ValueType  # 2
+Global___VariationOutcome: _TypeAlias = VariationOutcome  # noqa: Y015
+
 @_typing.final
 class Case(_message.Message):
     """A maintenance case between one paying parent and one receiving parent for one or more qualifying
@@ -1208,6 +1459,7 @@ class Case(_message.Message):
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
     FIRST_CALCULATION_TIME_FIELD_NUMBER: _builtins.int
     APPLICANT_FIELD_NUMBER: _builtins.int
+    VARIATIONS_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Resource name, `cases/{case_id}`."""
     state: Global___CaseState.ValueType
@@ -1288,6 +1540,12 @@ class Case(_message.Message):
         calculation time (CMS target: 80% within six weeks).
         """
 
+    @_builtins.property
+    def variations(self) -> _containers.RepeatedCompositeFieldContainer[Global___AgreedVariation]:
+        """Variations agreed on the case (regs 63-71 of SI 2012/2677), each from its effective date; every
+        calculation from that date on includes them. Added only by applying a VARIATION_AGREED change.
+        """
+
     def __init__(
         self,
         *,
@@ -1317,10 +1575,11 @@ class Case(_message.Message):
         update_time: _timestamp_pb2.Timestamp | None = ...,
         first_calculation_time: _timestamp_pb2.Timestamp | None = ...,
         applicant: Global___ApplicantRole.ValueType = ...,
+        variations: _abc.Iterable[Global___AgreedVariation] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["annual_review_date", b"annual_review_date", "application_checks", b"application_checks", "application_date", b"application_date", "case_surveillance", b"case_surveillance", "closure", b"closure", "create_time", b"create_time", "first_calculation_time", b"first_calculation_time", "initial_effective_date", b"initial_effective_date", "latest_calculation", b"latest_calculation", "paying_parent", b"paying_parent", "receiving_parent", b"receiving_parent", "update_time", b"update_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["annual_review_date", b"annual_review_date", "applicant", b"applicant", "application_checks", b"application_checks", "application_date", b"application_date", "case_surveillance", b"case_surveillance", "children_in_family_based_arrangements", b"children_in_family_based_arrangements", "closure", b"closure", "create_time", b"create_time", "current_payment_plan", b"current_payment_plan", "first_calculation_time", b"first_calculation_time", "initial_effective_date", b"initial_effective_date", "latest_calculation", b"latest_calculation", "method_of_payment_from", b"method_of_payment_from", "method_of_payment_to", b"method_of_payment_to", "name", b"name", "owner", b"owner", "paying_parent", b"paying_parent", "payment_frequency", b"payment_frequency", "personal_interest", b"personal_interest", "qualifying_children", b"qualifying_children", "receiving_parent", b"receiving_parent", "relevant_other_children", b"relevant_other_children", "service_type", b"service_type", "state", b"state", "update_time", b"update_time", "workgroup", b"workgroup"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["annual_review_date", b"annual_review_date", "applicant", b"applicant", "application_checks", b"application_checks", "application_date", b"application_date", "case_surveillance", b"case_surveillance", "children_in_family_based_arrangements", b"children_in_family_based_arrangements", "closure", b"closure", "create_time", b"create_time", "current_payment_plan", b"current_payment_plan", "first_calculation_time", b"first_calculation_time", "initial_effective_date", b"initial_effective_date", "latest_calculation", b"latest_calculation", "method_of_payment_from", b"method_of_payment_from", "method_of_payment_to", b"method_of_payment_to", "name", b"name", "owner", b"owner", "paying_parent", b"paying_parent", "payment_frequency", b"payment_frequency", "personal_interest", b"personal_interest", "qualifying_children", b"qualifying_children", "receiving_parent", b"receiving_parent", "relevant_other_children", b"relevant_other_children", "service_type", b"service_type", "state", b"state", "update_time", b"update_time", "variations", b"variations", "workgroup", b"workgroup"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1524,6 +1783,8 @@ class Client(_message.Message):
     RESIDENT_OUTSIDE_UK_FIELD_NUMBER: _builtins.int
     EMPLOYMENT_AND_INCOME_FIELD_NUMBER: _builtins.int
     BENEFITS_FIELD_NUMBER: _builtins.int
+    NIL_RATE_CATEGORIES_FIELD_NUMBER: _builtins.int
+    PARTNER_PAYING_PARENT_PERIODS_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Resource name, `clients/{client_id}`."""
     gender: Global___Gender.ValueType
@@ -1565,6 +1826,18 @@ class Client(_message.Message):
     def benefits(self) -> _containers.RepeatedCompositeFieldContainer[Global___BenefitAward]:
         """Benefits the client (or their partner) receives, as last known from DWP."""
 
+    @_builtins.property
+    def nil_rate_categories(self) -> _containers.RepeatedCompositeFieldContainer[Global___NilRateCategoryPeriod]:
+        """The nil-rate categories a paying parent has been in (reg 45 of SI 2012/2677), each with the dates it
+        applied; changed only by a NIL_RATE_CATEGORY change.
+        """
+
+    @_builtins.property
+    def partner_paying_parent_periods(self) -> _containers.RepeatedCompositeFieldContainer[_types_pb2.DateRange]:
+        """When the paying parent's partner was also a paying parent (Sch 1 para 4(2) of the Child Support Act
+        1991); changed only by a PARTNER_PAYING_PARENT change. An open end date means it still applies.
+        """
+
     def __init__(
         self,
         *,
@@ -1582,10 +1855,12 @@ class Client(_message.Message):
         resident_outside_uk: _builtins.bool = ...,
         employment_and_income: Global___EmploymentAndIncome | None = ...,
         benefits: _abc.Iterable[Global___BenefitAward] | None = ...,
+        nil_rate_categories: _abc.Iterable[Global___NilRateCategoryPeriod] | None = ...,
+        partner_paying_parent_periods: _abc.Iterable[_types_pb2.DateRange] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "contact_details", b"contact_details", "contact_preferences", b"contact_preferences", "date_of_death", b"date_of_death", "employment_and_income", b"employment_and_income", "identity", b"identity", "potentially_violent_status", b"potentially_violent_status", "security_details", b"security_details"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "benefits", b"benefits", "contact_details", b"contact_details", "contact_preferences", b"contact_preferences", "contact_suppressed", b"contact_suppressed", "date_of_death", b"date_of_death", "employment_and_income", b"employment_and_income", "gender", b"gender", "identity", b"identity", "name", b"name", "potentially_violent_status", b"potentially_violent_status", "representatives", b"representatives", "resident_outside_uk", b"resident_outside_uk", "security_details", b"security_details"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address", b"address", "benefits", b"benefits", "contact_details", b"contact_details", "contact_preferences", b"contact_preferences", "contact_suppressed", b"contact_suppressed", "date_of_death", b"date_of_death", "employment_and_income", b"employment_and_income", "gender", b"gender", "identity", b"identity", "name", b"name", "nil_rate_categories", b"nil_rate_categories", "partner_paying_parent_periods", b"partner_paying_parent_periods", "potentially_violent_status", b"potentially_violent_status", "representatives", b"representatives", "resident_outside_uk", b"resident_outside_uk", "security_details", b"security_details"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -1927,6 +2202,7 @@ class QualifyingChild(_message.Message):
     END_DATE_FIELD_NUMBER: _builtins.int
     END_REASON_FIELD_NUMBER: _builtins.int
     PARENTAGE_DISPUTED_FIELD_NUMBER: _builtins.int
+    EQUAL_DAY_TO_DAY_CARE_PERIODS_FIELD_NUMBER: _builtins.int
     child_id: _builtins.str
     """Id of the child within the case; assigned by the server."""
     paying_parent_nights_per_year: _builtins.int
@@ -1946,6 +2222,13 @@ class QualifyingChild(_message.Message):
     def end_date(self) -> _date_pb2.Date:
         """The date the child's part in the case ended; unset while the child is a QC."""
 
+    @_builtins.property
+    def equal_day_to_day_care_periods(self) -> _containers.RepeatedCompositeFieldContainer[_types_pb2.DateRange]:
+        """When the paying parent shared the child's day-to-day care equally with the receiving parent (reg 50
+        of SI 2012/2677): for those dates there is no paying parent for this child. Changed only by an
+        EQUAL_DAY_TO_DAY_CARE change. An open end date means it still applies.
+        """
+
     def __init__(
         self,
         *,
@@ -1958,10 +2241,11 @@ class QualifyingChild(_message.Message):
         end_date: _date_pb2.Date | None = ...,
         end_reason: Global___ChildEndReason.ValueType = ...,
         parentage_disputed: _builtins.bool = ...,
+        equal_day_to_day_care_periods: _abc.Iterable[_types_pb2.DateRange] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["child_benefit", b"child_benefit", "date_of_birth", b"date_of_birth", "end_date", b"end_date", "name", b"name"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["child_benefit", b"child_benefit", "child_id", b"child_id", "child_reference_number", b"child_reference_number", "date_of_birth", b"date_of_birth", "end_date", b"end_date", "end_reason", b"end_reason", "name", b"name", "parentage_disputed", b"parentage_disputed", "paying_parent_nights_per_year", b"paying_parent_nights_per_year"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["child_benefit", b"child_benefit", "child_id", b"child_id", "child_reference_number", b"child_reference_number", "date_of_birth", b"date_of_birth", "end_date", b"end_date", "end_reason", b"end_reason", "equal_day_to_day_care_periods", b"equal_day_to_day_care_periods", "name", b"name", "parentage_disputed", b"parentage_disputed", "paying_parent_nights_per_year", b"paying_parent_nights_per_year"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -2191,6 +2475,10 @@ class ChangeOfCircumstances(_message.Message):
     BENEFIT_DETAILS_CHANGE_FIELD_NUMBER: _builtins.int
     INCOME_CHANGE_FIELD_NUMBER: _builtins.int
     EMPLOYMENT_STATUS_CHANGE_FIELD_NUMBER: _builtins.int
+    NIL_RATE_CATEGORY_CHANGE_FIELD_NUMBER: _builtins.int
+    EQUAL_DAY_TO_DAY_CARE_CHANGE_FIELD_NUMBER: _builtins.int
+    PARTNER_PAYING_PARENT_CHANGE_FIELD_NUMBER: _builtins.int
+    VARIATION_AGREED_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Resource name, `cases/{case_id}/changesOfCircumstances/{change_id}`."""
     type: Global___ChangeOfCircumstancesType.ValueType
@@ -2276,6 +2564,14 @@ class ChangeOfCircumstances(_message.Message):
     def income_change(self) -> Global___IncomeChange: ...
     @_builtins.property
     def employment_status_change(self) -> Global___EmploymentStatusChange: ...
+    @_builtins.property
+    def nil_rate_category_change(self) -> Global___NilRateCategoryChange: ...
+    @_builtins.property
+    def equal_day_to_day_care_change(self) -> Global___EqualDayToDayCareChange: ...
+    @_builtins.property
+    def partner_paying_parent_change(self) -> Global___PartnerPayingParentChange: ...
+    @_builtins.property
+    def variation_agreed(self) -> Global___AgreedVariation: ...
     def __init__(
         self,
         *,
@@ -2317,12 +2613,16 @@ class ChangeOfCircumstances(_message.Message):
         benefit_details_change: Global___BenefitDetailsChange | None = ...,
         income_change: Global___IncomeChange | None = ...,
         employment_status_change: Global___EmploymentStatusChange | None = ...,
+        nil_rate_category_change: Global___NilRateCategoryChange | None = ...,
+        equal_day_to_day_care_change: Global___EqualDayToDayCareChange | None = ...,
+        partner_paying_parent_change: Global___PartnerPayingParentChange | None = ...,
+        variation_agreed: Global___AgreedVariation | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["address_change", b"address_change", "benefit_details_change", b"benefit_details_change", "child_change", b"child_change", "client_representative_change", b"client_representative_change", "complete_time", b"complete_time", "contact_details_change", b"contact_details_change", "contact_preferences_change", b"contact_preferences_change", "correction_revision", b"correction_revision", "death_of_client", b"death_of_client", "deo_employment_details_change", b"deo_employment_details_change", "details", b"details", "effective_date", b"effective_date", "employment_status_change", b"employment_status_change", "income_change", b"income_change", "location_confirmation", b"location_confirmation", "new_child", b"new_child", "payment_arrangement_change", b"payment_arrangement_change", "personal_details_change", b"personal_details_change", "report_time", b"report_time", "security_details_change", b"security_details_change", "shared_care_change", b"shared_care_change"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["address_change", b"address_change", "benefit_details_change", b"benefit_details_change", "child_change", b"child_change", "client_representative_change", b"client_representative_change", "complete_time", b"complete_time", "contact_details_change", b"contact_details_change", "contact_preferences_change", b"contact_preferences_change", "correction_revision", b"correction_revision", "death_of_client", b"death_of_client", "deo_employment_details_change", b"deo_employment_details_change", "details", b"details", "effective_date", b"effective_date", "employment_status_change", b"employment_status_change", "equal_day_to_day_care_change", b"equal_day_to_day_care_change", "income_change", b"income_change", "location_confirmation", b"location_confirmation", "new_child", b"new_child", "nil_rate_category_change", b"nil_rate_category_change", "partner_paying_parent_change", b"partner_paying_parent_change", "payment_arrangement_change", b"payment_arrangement_change", "personal_details_change", b"personal_details_change", "report_time", b"report_time", "security_details_change", b"security_details_change", "shared_care_change", b"shared_care_change", "variation_agreed", b"variation_agreed"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["address_change", b"address_change", "authorised_by", b"authorised_by", "benefit_details_change", b"benefit_details_change", "calculation", b"calculation", "child_change", b"child_change", "client_representative_change", b"client_representative_change", "complete_time", b"complete_time", "contact_details_change", b"contact_details_change", "contact_preferences_change", b"contact_preferences_change", "correction_revision", b"correction_revision", "death_of_client", b"death_of_client", "deo_employment_details_change", b"deo_employment_details_change", "details", b"details", "effective_date", b"effective_date", "employment_status_change", b"employment_status_change", "evidence", b"evidence", "income_change", b"income_change", "liability_changed", b"liability_changed", "location_confirmation", b"location_confirmation", "name", b"name", "new_child", b"new_child", "note", b"note", "payment_arrangement_change", b"payment_arrangement_change", "personal_details_change", b"personal_details_change", "related_changes", b"related_changes", "report_time", b"report_time", "reported_by", b"reported_by", "reporting_client", b"reporting_client", "requires_team_leader_authorisation", b"requires_team_leader_authorisation", "security_details_change", b"security_details_change", "sequence_step", b"sequence_step", "service_request", b"service_request", "shared_care_change", b"shared_care_change", "source_event_id", b"source_event_id", "state", b"state", "superseded_by", b"superseded_by", "suspicious_activity", b"suspicious_activity", "type", b"type", "verified_by", b"verified_by"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["address_change", b"address_change", "authorised_by", b"authorised_by", "benefit_details_change", b"benefit_details_change", "calculation", b"calculation", "child_change", b"child_change", "client_representative_change", b"client_representative_change", "complete_time", b"complete_time", "contact_details_change", b"contact_details_change", "contact_preferences_change", b"contact_preferences_change", "correction_revision", b"correction_revision", "death_of_client", b"death_of_client", "deo_employment_details_change", b"deo_employment_details_change", "details", b"details", "effective_date", b"effective_date", "employment_status_change", b"employment_status_change", "equal_day_to_day_care_change", b"equal_day_to_day_care_change", "evidence", b"evidence", "income_change", b"income_change", "liability_changed", b"liability_changed", "location_confirmation", b"location_confirmation", "name", b"name", "new_child", b"new_child", "nil_rate_category_change", b"nil_rate_category_change", "note", b"note", "partner_paying_parent_change", b"partner_paying_parent_change", "payment_arrangement_change", b"payment_arrangement_change", "personal_details_change", b"personal_details_change", "related_changes", b"related_changes", "report_time", b"report_time", "reported_by", b"reported_by", "reporting_client", b"reporting_client", "requires_team_leader_authorisation", b"requires_team_leader_authorisation", "security_details_change", b"security_details_change", "sequence_step", b"sequence_step", "service_request", b"service_request", "shared_care_change", b"shared_care_change", "source_event_id", b"source_event_id", "state", b"state", "superseded_by", b"superseded_by", "suspicious_activity", b"suspicious_activity", "type", b"type", "variation_agreed", b"variation_agreed", "verified_by", b"verified_by"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    _WhichOneofReturnType_details: _TypeAlias = _typing.Literal["correction_revision", "location_confirmation", "address_change", "client_representative_change", "contact_details_change", "security_details_change", "personal_details_change", "contact_preferences_change", "child_change", "death_of_client", "deo_employment_details_change", "payment_arrangement_change", "shared_care_change", "new_child", "benefit_details_change", "income_change", "employment_status_change"]  # noqa: Y015
+    _WhichOneofReturnType_details: _TypeAlias = _typing.Literal["correction_revision", "location_confirmation", "address_change", "client_representative_change", "contact_details_change", "security_details_change", "personal_details_change", "contact_preferences_change", "child_change", "death_of_client", "deo_employment_details_change", "payment_arrangement_change", "shared_care_change", "new_child", "benefit_details_change", "income_change", "employment_status_change", "nil_rate_category_change", "equal_day_to_day_care_change", "partner_paying_parent_change", "variation_agreed"]  # noqa: Y015
     _WhichOneofArgType_details: _TypeAlias = _typing.Literal["details", b"details"]  # noqa: Y015
     def WhichOneof(self, oneof_group: _WhichOneofArgType_details) -> _WhichOneofReturnType_details | None: ...
 
@@ -3483,3 +3783,316 @@ class DecisionRevision(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DecisionRevision: _TypeAlias = DecisionRevision  # noqa: Y015
+
+@_typing.final
+class NilRateCategoryPeriod(_message.Message):
+    """A nil-rate category and the dates it applied."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    PERIOD_FIELD_NUMBER: _builtins.int
+    category: Global___NilRateCategory.ValueType
+    @_builtins.property
+    def period(self) -> _types_pb2.DateRange:
+        """From start_date; end_date is the first day it no longer applied (unset while it applies)."""
+
+    def __init__(
+        self,
+        *,
+        category: Global___NilRateCategory.ValueType = ...,
+        period: _types_pb2.DateRange | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["period", b"period"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "period", b"period"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___NilRateCategoryPeriod: _TypeAlias = NilRateCategoryPeriod  # noqa: Y015
+
+@_typing.final
+class NilRateCategoryChange(_message.Message):
+    """The paying parent enters or leaves a nil-rate category (e.g. sent to prison, released)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CATEGORY_FIELD_NUMBER: _builtins.int
+    ENDED_FIELD_NUMBER: _builtins.int
+    category: Global___NilRateCategory.ValueType
+    ended: _builtins.bool
+    """False: the category starts to apply; true: it stops (e.g. release from prison). Ending a category the
+    paying parent is not in is refused.
+    """
+    def __init__(
+        self,
+        *,
+        category: Global___NilRateCategory.ValueType = ...,
+        ended: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["category", b"category", "ended", b"ended"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___NilRateCategoryChange: _TypeAlias = NilRateCategoryChange  # noqa: Y015
+
+@_typing.final
+class EqualDayToDayCareChange(_message.Message):
+    """Day-to-day care of a qualifying child starts or stops being shared equally."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CHILD_ID_FIELD_NUMBER: _builtins.int
+    ENDED_FIELD_NUMBER: _builtins.int
+    child_id: _builtins.str
+    """Child id from the case (QualifyingChild.child_id)."""
+    ended: _builtins.bool
+    """False: care becomes equal; true: it is no longer equal."""
+    def __init__(
+        self,
+        *,
+        child_id: _builtins.str = ...,
+        ended: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["child_id", b"child_id", "ended", b"ended"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EqualDayToDayCareChange: _TypeAlias = EqualDayToDayCareChange  # noqa: Y015
+
+@_typing.final
+class PartnerPayingParentChange(_message.Message):
+    """The paying parent's partner starts or stops being a paying parent too."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ENDED_FIELD_NUMBER: _builtins.int
+    ended: _builtins.bool
+    """False: the partner has become a paying parent; true: they no longer are one."""
+    def __init__(
+        self,
+        *,
+        ended: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["ended", b"ended"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PartnerPayingParentChange: _TypeAlias = PartnerPayingParentChange  # noqa: Y015
+
+@_typing.final
+class HmrcUnearnedIncome(_message.Message):
+    """What HMRC held of the paying parent's unearned income when an unearned-income variation was applied for
+    (hmrc-gateway GetUnearnedIncome).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    TAX_YEAR_FIELD_NUMBER: _builtins.int
+    SELF_ASSESSMENT_RETURN_FILED_FIELD_NUMBER: _builtins.int
+    TOTAL_ANNUAL_PENCE_FIELD_NUMBER: _builtins.int
+    FETCH_TIME_FIELD_NUMBER: _builtins.int
+    tax_year: _builtins.str
+    """Tax year of the figure; empty when HMRC holds no Self Assessment return."""
+    self_assessment_return_filed: _builtins.bool
+    total_annual_pence: _builtins.int
+    """Total unearned income for the year, in pence (negative after losses)."""
+    @_builtins.property
+    def fetch_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        tax_year: _builtins.str = ...,
+        self_assessment_return_filed: _builtins.bool = ...,
+        total_annual_pence: _builtins.int = ...,
+        fetch_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["fetch_time", b"fetch_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["fetch_time", b"fetch_time", "self_assessment_return_filed", b"self_assessment_return_filed", "tax_year", b"tax_year", "total_annual_pence", b"total_annual_pence"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___HmrcUnearnedIncome: _TypeAlias = HmrcUnearnedIncome  # noqa: Y015
+
+@_typing.final
+class Variation(_message.Message):
+    """An application for a variation and its procedure: preliminary consideration (reject or proceed),
+    evidence, the other parent's representations and the decision.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    GROUND_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    APPLICANT_FIELD_NUMBER: _builtins.int
+    CLAIMED_WEEKLY_AMOUNT_PENCE_FIELD_NUMBER: _builtins.int
+    CLAIMED_ANNUAL_AMOUNT_PENCE_FIELD_NUMBER: _builtins.int
+    DESCRIPTION_FIELD_NUMBER: _builtins.int
+    GROUND_AROSE_DATE_FIELD_NUMBER: _builtins.int
+    APPLICATION_DATE_FIELD_NUMBER: _builtins.int
+    REJECTION_REASON_FIELD_NUMBER: _builtins.int
+    EXPLANATION_FIELD_NUMBER: _builtins.int
+    HMRC_UNEARNED_INCOME_FIELD_NUMBER: _builtins.int
+    EVIDENCE_FIELD_NUMBER: _builtins.int
+    OTHER_PARENT_FIELD_NUMBER: _builtins.int
+    REPRESENTATIONS_DUE_DATE_FIELD_NUMBER: _builtins.int
+    REPRESENTATIONS_FIELD_NUMBER: _builtins.int
+    REPRESENTATIONS_TIME_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    AGREED_WEEKLY_AMOUNT_PENCE_FIELD_NUMBER: _builtins.int
+    AGREED_ANNUAL_AMOUNT_PENCE_FIELD_NUMBER: _builtins.int
+    EFFECTIVE_DATE_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_FIELD_NUMBER: _builtins.int
+    DECISION_TIME_FIELD_NUMBER: _builtins.int
+    CHANGE_OF_CIRCUMSTANCES_FIELD_NUMBER: _builtins.int
+    CORRESPONDENCE_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """Resource name, `cases/{case_id}/variations/{variation_id}`."""
+    ground: Global___VariationGround.ValueType
+    state: Global___VariationState.ValueType
+    applicant: _builtins.str
+    """The parent applying, `clients/{client_id}`. For a parent applying themselves the server sets it."""
+    claimed_weekly_amount_pence: _builtins.int
+    """The amount applied for: a week's amount for every ground but unearned income, which is a year's."""
+    claimed_annual_amount_pence: _builtins.int
+    description: _builtins.str
+    """What the costs or income are."""
+    rejection_reason: Global___VariationRejectionReason.ValueType
+    explanation: _builtins.str
+    """Plain-English explanation of the rejection or decision, citing the rule."""
+    other_parent: _builtins.str
+    """The other parent, `clients/{client_id}`, invited to make representations."""
+    representations: _builtins.str
+    """What the other parent said, when they replied."""
+    outcome: Global___VariationOutcome.ValueType
+    agreed_weekly_amount_pence: _builtins.int
+    """The amount agreed (a week's; a year's for unearned income), when agreed."""
+    agreed_annual_amount_pence: _builtins.int
+    decided_by: _builtins.str
+    """Staff id of the decision maker."""
+    change_of_circumstances: _builtins.str
+    """The VARIATION_AGREED change of circumstances that applied an agreed variation to the case."""
+    @_builtins.property
+    def ground_arose_date(self) -> _date_pb2.Date:
+        """The date the ground arose, when after the application (an expected change); unset means it existed
+        when the application was made.
+        """
+
+    @_builtins.property
+    def application_date(self) -> _date_pb2.Date:
+        """The date of the application."""
+
+    @_builtins.property
+    def hmrc_unearned_income(self) -> Global___HmrcUnearnedIncome:
+        """For the unearned-income ground: what HMRC held when the application was made."""
+
+    @_builtins.property
+    def evidence(self) -> _containers.RepeatedCompositeFieldContainer[Global___Evidence]:
+        """Evidence offered and recorded."""
+
+    @_builtins.property
+    def representations_due_date(self) -> _date_pb2.Date:
+        """The last day for the other parent's representations."""
+
+    @_builtins.property
+    def representations_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def effective_date(self) -> _date_pb2.Date:
+        """The date an agreed variation takes effect from."""
+
+    @_builtins.property
+    def decision_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def correspondence(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """Letters sent about it, `cases/{case_id}/correspondence/{id}`."""
+
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        ground: Global___VariationGround.ValueType = ...,
+        state: Global___VariationState.ValueType = ...,
+        applicant: _builtins.str = ...,
+        claimed_weekly_amount_pence: _builtins.int = ...,
+        claimed_annual_amount_pence: _builtins.int = ...,
+        description: _builtins.str = ...,
+        ground_arose_date: _date_pb2.Date | None = ...,
+        application_date: _date_pb2.Date | None = ...,
+        rejection_reason: Global___VariationRejectionReason.ValueType = ...,
+        explanation: _builtins.str = ...,
+        hmrc_unearned_income: Global___HmrcUnearnedIncome | None = ...,
+        evidence: _abc.Iterable[Global___Evidence] | None = ...,
+        other_parent: _builtins.str = ...,
+        representations_due_date: _date_pb2.Date | None = ...,
+        representations: _builtins.str = ...,
+        representations_time: _timestamp_pb2.Timestamp | None = ...,
+        outcome: Global___VariationOutcome.ValueType = ...,
+        agreed_weekly_amount_pence: _builtins.int = ...,
+        agreed_annual_amount_pence: _builtins.int = ...,
+        effective_date: _date_pb2.Date | None = ...,
+        decided_by: _builtins.str = ...,
+        decision_time: _timestamp_pb2.Timestamp | None = ...,
+        change_of_circumstances: _builtins.str = ...,
+        correspondence: _abc.Iterable[_builtins.str] | None = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["application_date", b"application_date", "create_time", b"create_time", "decision_time", b"decision_time", "effective_date", b"effective_date", "ground_arose_date", b"ground_arose_date", "hmrc_unearned_income", b"hmrc_unearned_income", "representations_due_date", b"representations_due_date", "representations_time", b"representations_time", "update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["agreed_annual_amount_pence", b"agreed_annual_amount_pence", "agreed_weekly_amount_pence", b"agreed_weekly_amount_pence", "applicant", b"applicant", "application_date", b"application_date", "change_of_circumstances", b"change_of_circumstances", "claimed_annual_amount_pence", b"claimed_annual_amount_pence", "claimed_weekly_amount_pence", b"claimed_weekly_amount_pence", "correspondence", b"correspondence", "create_time", b"create_time", "decided_by", b"decided_by", "decision_time", b"decision_time", "description", b"description", "effective_date", b"effective_date", "evidence", b"evidence", "explanation", b"explanation", "ground", b"ground", "ground_arose_date", b"ground_arose_date", "hmrc_unearned_income", b"hmrc_unearned_income", "name", b"name", "other_parent", b"other_parent", "outcome", b"outcome", "rejection_reason", b"rejection_reason", "representations", b"representations", "representations_due_date", b"representations_due_date", "representations_time", b"representations_time", "state", b"state", "update_time", b"update_time"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___Variation: _TypeAlias = Variation  # noqa: Y015
+
+@_typing.final
+class AgreedVariation(_message.Message):
+    """An agreed variation as the case holds it (and as a VARIATION_AGREED change carries it)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    VARIATION_FIELD_NUMBER: _builtins.int
+    GROUND_FIELD_NUMBER: _builtins.int
+    WEEKLY_AMOUNT_PENCE_FIELD_NUMBER: _builtins.int
+    ANNUAL_AMOUNT_PENCE_FIELD_NUMBER: _builtins.int
+    PERIOD_FIELD_NUMBER: _builtins.int
+    variation: _builtins.str
+    """`cases/{case_id}/variations/{variation_id}`."""
+    ground: Global___VariationGround.ValueType
+    weekly_amount_pence: _builtins.int
+    """The amount agreed: a week's, or a year's for unearned income."""
+    annual_amount_pence: _builtins.int
+    @_builtins.property
+    def period(self) -> _types_pb2.DateRange:
+        """From when it counts; the end date is the first day it no longer counts (unset while it does)."""
+
+    def __init__(
+        self,
+        *,
+        variation: _builtins.str = ...,
+        ground: Global___VariationGround.ValueType = ...,
+        weekly_amount_pence: _builtins.int = ...,
+        annual_amount_pence: _builtins.int = ...,
+        period: _types_pb2.DateRange | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["period", b"period"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["annual_amount_pence", b"annual_amount_pence", "ground", b"ground", "period", b"period", "variation", b"variation", "weekly_amount_pence", b"weekly_amount_pence"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AgreedVariation: _TypeAlias = AgreedVariation  # noqa: Y015

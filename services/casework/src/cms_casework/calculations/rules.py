@@ -13,6 +13,7 @@ from google.type import date_pb2
 
 from cms.calculation.v1 import resources_pb2 as calc_pb
 from cms.casework.v1 import resources_pb2 as pb
+from cms.common.v1 import types_pb2 as common
 from cms.hmrc.v1 import hmrc_service_pb2 as hmrc_api
 from cms_platform.convert import day_of, pb_date
 
@@ -70,6 +71,51 @@ def _live(child: _Child, on: dt.date) -> bool:
     return end is None or end > on
 
 
+def _in_force(period: common.DateRange, on: dt.date) -> bool:
+    """A period from its start date up to (not including) its end date; an open end means it still applies."""
+    start, end = day_of(period.start_date), day_of(period.end_date)
+    return start is not None and start <= on and (end is None or end > on)
+
+
+def _variations(
+    cases: list[pb.Case], on: dt.date
+) -> tuple[list[calc_pb.SpecialExpense], list[calc_pb.AdditionalIncome]]:
+    """The agreed variations in force on `on`, on any of the paying parent's cases (each once): special expenses are
+    deducted from his income (reg 72 of SI 2012/2677), additional income added to it (reg 73)."""
+    expenses, additions, seen = [], [], set()
+    for case in cases:
+        for v in case.variations:
+            if v.variation in seen or not _in_force(v.period, on):
+                continue
+            seen.add(v.variation)
+            ground = pb.VariationGround.Name(v.ground).removeprefix("VARIATION_GROUND_")
+            if (
+                f"SPECIAL_EXPENSE_KIND_{ground}"
+                in calc_pb.SpecialExpenseKind.DESCRIPTOR.values_by_name
+            ):
+                expenses.append(
+                    calc_pb.SpecialExpense(
+                        kind=calc_pb.SpecialExpenseKind.Value(f"SPECIAL_EXPENSE_KIND_{ground}"),
+                        weekly_amount_pence=v.weekly_amount_pence,
+                        variation_reference=v.variation,
+                    )
+                )
+            elif (
+                f"ADDITIONAL_INCOME_KIND_{ground}"
+                in calc_pb.AdditionalIncomeKind.DESCRIPTOR.values_by_name
+            ):
+                addition = calc_pb.AdditionalIncome(
+                    kind=calc_pb.AdditionalIncomeKind.Value(f"ADDITIONAL_INCOME_KIND_{ground}"),
+                    variation_reference=v.variation,
+                )
+                if v.annual_amount_pence:
+                    addition.annual_amount_pence = v.annual_amount_pence
+                else:
+                    addition.weekly_amount_pence = v.weekly_amount_pence
+                additions.append(addition)
+    return expenses, additions
+
+
 def calculation_input(
     *,
     cases: list[pb.Case],
@@ -106,13 +152,34 @@ def calculation_input(
             receiving_parent_reference=case.name,
             shared_care_nights=c.paying_parent_nights_per_year,
             forename=c.name.forenames,
+            # reg 50: no paying parent for a child whose day-to-day care is shared equally.
+            equal_day_to_day_care=any(
+                _in_force(p, effective) for p in c.equal_day_to_day_care_periods
+            ),
         )
         for case in cases
         for c in case.qualifying_children
         if _live(c, effective)
     ]
+    special_expenses, additional_incomes = _variations(cases, effective)
     return calc_pb.CalculationInput(
         effective_date=pb_date(effective),
+        # reg 45: the paying parent's nil-rate categories on the effective date.
+        nil_rate_conditions=[
+            calc_pb.NilRateCondition.Value(
+                pb.NilRateCategory.Name(n.category).replace(
+                    "NIL_RATE_CATEGORY_", "NIL_RATE_CONDITION_", 1
+                )
+            )
+            for n in payer.nil_rate_categories
+            if _in_force(n.period, effective)
+        ],
+        special_expenses=special_expenses,
+        additional_incomes=additional_incomes,
+        # Sch 1 para 4(2): the partner is a paying parent too on the effective date.
+        partner_is_paying_parent=any(
+            _in_force(p, effective) for p in payer.partner_paying_parent_periods
+        ),
         paying_parent_income=paying,
         benefits=receipts,
         qualifying_children=children,

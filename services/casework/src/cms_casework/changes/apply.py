@@ -343,6 +343,60 @@ def _correction_revision(out: Outcome, a: Applying) -> None:
     out.calculation_reason = pb.CALCULATION_REASON_CORRECTION_REVISION
 
 
+# -- nil-rate categories, equal care, a partner who pays too, variations ------------------------------------------------
+
+
+def _open_period(periods: Iterable[common.DateRange]) -> common.DateRange | None:
+    return next((p for p in periods if not p.end_date.year), None)
+
+
+def _start_or_end(periods: MutableSequence[common.DateRange], *, ended: bool, on: dt.date) -> None:
+    """Open a period from `on`, or end the open one on `on` (the first day it no longer applies)."""
+    held = _open_period(periods)
+    if ended and held is not None:
+        held.end_date.CopyFrom(pb_date(on))
+    elif not ended and held is None:
+        periods.append(common.DateRange(start_date=pb_date(on)))
+
+
+def _nil_rate_category(out: Outcome, a: Applying) -> None:
+    """The paying parent enters or leaves a nil-rate category (reg 45), e.g. goes to prison or is released."""
+    detail = a.change.nil_rate_category_change
+    held = out.clients[out.case.paying_parent.name].nil_rate_categories
+    current = next(
+        (p for p in held if p.category == detail.category and not p.period.end_date.year), None
+    )
+    if detail.ended and current is not None:
+        current.period.end_date.CopyFrom(pb_date(a.on))
+    elif not detail.ended and current is None:
+        held.add(category=detail.category, period=common.DateRange(start_date=pb_date(a.on)))
+
+
+def _equal_day_to_day_care(out: Outcome, a: Applying) -> None:
+    """Care of a qualifying child becomes, or stops being, shared equally (reg 50): the calculation leaves the child
+    out for those dates, so with every child equal there is no liability."""
+    detail = a.change.equal_day_to_day_care_change
+    for child in out.case.qualifying_children:
+        if child.child_id == detail.child_id:
+            _start_or_end(child.equal_day_to_day_care_periods, ended=detail.ended, on=a.on)
+
+
+def _partner_paying_parent(out: Outcome, a: Applying) -> None:
+    """The paying parent's partner becomes, or stops being, a paying parent too (Sch 1 para 4(2))."""
+    held = out.clients[out.case.paying_parent.name].partner_paying_parent_periods
+    _start_or_end(held, ended=a.change.partner_paying_parent_change.ended, on=a.on)
+
+
+def _variation_agreed(out: Outcome, a: Applying) -> None:
+    """An agreed variation joins the case from its effective date; every later calculation includes it."""
+    agreed = a.change.variation_agreed
+    if any(v.variation == agreed.variation for v in out.case.variations):
+        return  # applied already
+    added = out.case.variations.add()
+    added.CopyFrom(agreed)
+    added.period.start_date.CopyFrom(pb_date(a.on))
+
+
 EFFECTS: dict[pb.ChangeOfCircumstancesType.ValueType, Effect] = {
     T.CHANGE_OF_CIRCUMSTANCES_TYPE_CORRECTION_REVISION: _correction_revision,
     T.CHANGE_OF_CIRCUMSTANCES_TYPE_CONFIRM_CURRENT_LOCATION: _confirm_current_location,
@@ -398,6 +452,10 @@ EFFECTS: dict[pb.ChangeOfCircumstancesType.ValueType, Effect] = {
     T.CHANGE_OF_CIRCUMSTANCES_TYPE_CHANGE_BENEFIT_DETAILS: _change_benefit_details,
     T.CHANGE_OF_CIRCUMSTANCES_TYPE_CHANGE_INCOME: _change_income,
     T.CHANGE_OF_CIRCUMSTANCES_TYPE_CHANGE_EMPLOYMENT_STATUS: _change_employment_status,
+    T.CHANGE_OF_CIRCUMSTANCES_TYPE_NIL_RATE_CATEGORY: _nil_rate_category,
+    T.CHANGE_OF_CIRCUMSTANCES_TYPE_EQUAL_DAY_TO_DAY_CARE: _equal_day_to_day_care,
+    T.CHANGE_OF_CIRCUMSTANCES_TYPE_PARTNER_PAYING_PARENT: _partner_paying_parent,
+    T.CHANGE_OF_CIRCUMSTANCES_TYPE_VARIATION_AGREED: _variation_agreed,
 }
 
 

@@ -94,6 +94,7 @@ _CHILDREN_OF: dict[int, tuple[str, ...]] = {
     _T.CHANGE_OF_CIRCUMSTANCES_TYPE_PWC_NOT_PRIMARY_CARER_OF_QC: (_QC,),
     _T.CHANGE_OF_CIRCUMSTANCES_TYPE_SHARED_CARE: (_QC,),
     _T.CHANGE_OF_CIRCUMSTANCES_TYPE_ROC_NOT_IN_FULL_TIME_EDUCATION: (_ROC,),
+    _T.CHANGE_OF_CIRCUMSTANCES_TYPE_EQUAL_DAY_TO_DAY_CARE: (_QC,),
 }
 
 # Types by which a qualifying child leaves the case (closing it when no qualifying child remains).
@@ -280,6 +281,35 @@ _KINDS = (
         "Change Employment Status",
         moves=True,
     ),
+    # These four take effect from the date of notification unless an (expected) effective date is given: none is
+    # among the changes reg 18 of SI 2012/2677 dates from when they occurred (s.17(4) of the 1991 Act).
+    # A prisoner, a paying parent under 16 (or under 20 in non-advanced education), ... (reg 45), and its end.
+    _kind(
+        "NIL_RATE_CATEGORY",
+        8,
+        "nil_rate_category_change",
+        "Nil Rate Category",
+        moves=True,
+    ),
+    # Equal day-to-day care of a qualifying child: no paying parent for that child (reg 50), and its end.
+    _kind(
+        "EQUAL_DAY_TO_DAY_CARE",
+        8,
+        "equal_day_to_day_care_change",
+        "Equal Day To Day Care",
+        moves=True,
+    ),
+    # The paying parent's partner is also a paying parent: half the flat rate each (Sch 1 para 4(2)), and its end.
+    _kind(
+        "PARTNER_PAYING_PARENT",
+        8,
+        "partner_paying_parent_change",
+        "Partner Also A Paying Parent",
+        moves=True,
+    ),
+    # Raised by the decision on a variation application (variations.flows), effective from the date the decision
+    # gives (the date of the application, or the later date the ground arose).
+    _kind("VARIATION_AGREED", 8, "variation_agreed", "Variation Agreed", moves=True),
 )
 CATALOGUE: dict[int, ChangeKind] = {kind.type: kind for kind in _KINDS}
 
@@ -477,6 +507,37 @@ def _missing_details(
             need(details.source != pb.INCOME_SOURCE_UNSPECIFIED, "source")
         case "employment_status_change":
             need(details.new_status != pb.EMPLOYMENT_STATUS_UNSPECIFIED, "new_status")
+        case "nil_rate_category_change":
+            need(details.category != pb.NIL_RATE_CATEGORY_UNSPECIFIED, "category")
+            if details.ended and details.category:
+                # Ending a category the paying parent is not in would change nothing.
+                need(
+                    any(
+                        p.category == details.category and not p.period.end_date.year
+                        for p in case.paying_parent.nil_rate_categories
+                    ),
+                    "category",
+                )
+        case "equal_day_to_day_care_change":
+            child = next(
+                (c for c in case.qualifying_children if c.child_id == details.child_id), None
+            )
+            if child is not None:
+                is_equal = any(not p.end_date.year for p in child.equal_day_to_day_care_periods)
+                need(is_equal == details.ended, "ended")
+        case "partner_paying_parent_change":
+            is_paying = any(
+                not p.end_date.year for p in case.paying_parent.partner_paying_parent_periods
+            )
+            need(is_paying == details.ended, "ended")
+        case "variation_agreed":
+            need(bool(details.variation), "variation")
+            need(details.ground != pb.VARIATION_GROUND_UNSPECIFIED, "ground")
+            need(
+                details.weekly_amount_pence > 0 or details.annual_amount_pence > 0,
+                "weekly_amount_pence",
+            )
+            need(day_of(details.period.start_date) is not None, "period.start_date")
     return missing
 
 

@@ -1,6 +1,6 @@
 """Mandatory reconsiderations (one per decision) and revisions of decisions on the CMS's own initiative.
 
-Revision ID: 0006_reconsiderations
+Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-06
 """
@@ -10,7 +10,7 @@ from alembic import op
 
 from cms_platform.db import UtcDateTime
 
-revision = "0006_reconsiderations"
+revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
