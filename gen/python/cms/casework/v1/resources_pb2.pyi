@@ -1699,6 +1699,7 @@ class BenefitAward(_message.Message):
     BENEFIT_FIELD_NUMBER: _builtins.int
     PARTNER_AWARD_FIELD_NUMBER: _builtins.int
     PERIOD_FIELD_NUMBER: _builtins.int
+    UNIVERSAL_CREDIT_EARNED_INCOME_FIELD_NUMBER: _builtins.int
     benefit: _builtins.str
     """Benefit code: a dwp-gateway BenefitType name without its BENEFIT_TYPE_ prefix, e.g. "INCOME_SUPPORT",
     "JOBSEEKERS_ALLOWANCE_INCOME_BASED", "EMPLOYMENT_AND_SUPPORT_ALLOWANCE_CONTRIBUTORY", "UNIVERSAL_CREDIT". Any
@@ -1706,6 +1707,11 @@ class BenefitAward(_message.Message):
     """
     partner_award: _builtins.bool
     """True when the award is the partner's, not the client's own."""
+    universal_credit_earned_income: _builtins.bool
+    """Universal Credit only: dwp-gateway reports earned income in the award's current assessment period. UC
+    calculated on the basis of no earned income is a flat-rate benefit (reg 44(2) of SI 2012/2677); UC with
+    earnings is not, and the paying parent is assessed on income.
+    """
     @_builtins.property
     def period(self) -> _types_pb2.DateRange: ...
     def __init__(
@@ -1714,10 +1720,11 @@ class BenefitAward(_message.Message):
         benefit: _builtins.str = ...,
         partner_award: _builtins.bool = ...,
         period: _types_pb2.DateRange | None = ...,
+        universal_credit_earned_income: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["period", b"period"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["benefit", b"benefit", "partner_award", b"partner_award", "period", b"period"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["benefit", b"benefit", "partner_award", b"partner_award", "period", b"period", "universal_credit_earned_income", b"universal_credit_earned_income"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -90,6 +90,10 @@ def calculation_input(
     receipts = []
     for award in income.benefits:
         name = _BENEFIT.get(award.benefit)
+        if award.universal_credit_earned_income:
+            # UC with earned income is not a prescribed benefit (reg 44(2) of SI 2012/2677 names only UC calculated
+            # on the basis of no earned income): the paying parent is assessed on income.
+            continue
         start, end = day_of(award.period.start_date), day_of(award.period.end_date)
         if name and (start is None or start <= effective) and (end is None or end >= effective):
             receipts.append(

@@ -60,6 +60,9 @@ def benefits_of(nino: str, *, downstream: Downstream, case_id: str) -> list[pb.B
                 benefit=dwp_pb.BenefitType.Name(award.benefit_type).removeprefix("BENEFIT_TYPE_"),
                 partner_award=award.role == dwp_pb.CLAIMANT_ROLE_PARTNER,
                 period=common.DateRange(start_date=award.start_date, end_date=award.end_date),
+                universal_credit_earned_income=award.benefit_type
+                == dwp_pb.BENEFIT_TYPE_UNIVERSAL_CREDIT
+                and award.universal_credit.earned_income_in_assessment_period,
             )
         )
     return out
