@@ -1246,6 +1246,8 @@ class LatestCalculation(_message.Message):
     REASON_FIELD_NUMBER: _builtins.int
     PERIODIC_AMOUNT_FIELD_NUMBER: _builtins.int
     CALCULATE_TIME_FIELD_NUMBER: _builtins.int
+    HISTORIC_WEEKLY_INCOME_PENCE_FIELD_NUMBER: _builtins.int
+    CURRENT_WEEKLY_INCOME_PENCE_FIELD_NUMBER: _builtins.int
     calculation: _builtins.str
     """Resource name of the stored decision in the calculation service, `calculations/{calculation_id}`."""
     weekly_amount_pence: _builtins.int
@@ -1261,6 +1263,12 @@ class LatestCalculation(_message.Message):
     "HISTORIC" (the HMRC figure) or "CURRENT_DIFFERS_FROM_HISTORIC".
     """
     reason: Global___CalculationReason.ValueType
+    historic_weekly_income_pence: _builtins.int
+    """The two figures `income_basis` chose between, in pence a week (0 when there was none): historic income
+    (the HMRC figure ÷ 365 × 7) and current income (e.g. from HMRC RTI at application), compared under reg 34
+    of SI 2012/2677.
+    """
+    current_weekly_income_pence: _builtins.int
     @_builtins.property
     def effective_date(self) -> _date_pb2.Date:
         """The date this liability takes effect from."""
@@ -1283,10 +1291,12 @@ class LatestCalculation(_message.Message):
         reason: Global___CalculationReason.ValueType = ...,
         periodic_amount: _types_pb2.PeriodicAmount | None = ...,
         calculate_time: _timestamp_pb2.Timestamp | None = ...,
+        historic_weekly_income_pence: _builtins.int = ...,
+        current_weekly_income_pence: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["calculate_time", b"calculate_time", "effective_date", b"effective_date", "periodic_amount", b"periodic_amount"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["calculate_time", b"calculate_time", "calculation", b"calculation", "effective_date", b"effective_date", "gross_weekly_income_pence", b"gross_weekly_income_pence", "income_basis", b"income_basis", "periodic_amount", b"periodic_amount", "rate", b"rate", "reason", b"reason", "weekly_amount_pence", b"weekly_amount_pence"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["calculate_time", b"calculate_time", "calculation", b"calculation", "current_weekly_income_pence", b"current_weekly_income_pence", "effective_date", b"effective_date", "gross_weekly_income_pence", b"gross_weekly_income_pence", "historic_weekly_income_pence", b"historic_weekly_income_pence", "income_basis", b"income_basis", "periodic_amount", b"periodic_amount", "rate", b"rate", "reason", b"reason", "weekly_amount_pence", b"weekly_amount_pence"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -14,6 +14,7 @@ from google.type import date_pb2
 from cms.calculation.v1 import resources_pb2 as calc_pb
 from cms.casework.v1 import resources_pb2 as pb
 from cms.hmrc.v1 import hmrc_service_pb2 as hmrc_api
+from cms.hmrc.v1 import resources_pb2 as hmrc_pb
 from cms_platform.convert import day_of, pb_date
 
 # DWP benefit types as the calculation names them (the rest are not benefits the calculation looks at).
@@ -58,6 +59,44 @@ class Income:
 
     hmrc: hmrc_api.GetSummaryOfEarnedIncomeResponse
     benefits: list[pb.BenefitAward]
+    # Current income from HMRC RTI, in pence a week, when it was asked for and RTI shows current pay.
+    rti_weekly_pence: int | None = None
+
+
+# Pay periods a year by RTI pay frequency; pay at any other frequency is averaged over the days asked about.
+_PERIODS_A_YEAR = {
+    hmrc_pb.PAY_FREQUENCY_WEEKLY: 52,
+    hmrc_pb.PAY_FREQUENCY_FORTNIGHTLY: 26,
+    hmrc_pb.PAY_FREQUENCY_FOUR_WEEKLY: 13,
+    hmrc_pb.PAY_FREQUENCY_MONTHLY: 12,
+    hmrc_pb.PAY_FREQUENCY_QUARTERLY: 4,
+    hmrc_pb.PAY_FREQUENCY_BI_ANNUALLY: 2,
+    hmrc_pb.PAY_FREQUENCY_ANNUALLY: 1,
+}
+DAYS_A_YEAR = 365  # a yearly figure is made weekly as historic income is, ÷ 365 × 7
+
+
+def rti_weekly_income(
+    employments: list[hmrc_pb.RtiEmploymentIncome], *, on: dt.date, days_asked: int
+) -> int | None:
+    """Current income as an employee (regs 37-39 of SI 2012/2677) from recent RTI pay, in pence a week: for each
+    employment still going on `on`, its average taxable pay a pay period over the periods in a year, ÷ 365 × 7
+    (pay of no regular frequency: its total over the `days_asked`, × 7); None when RTI shows no such pay. Averaging
+    by pay period keeps a window that happens to hold one monthly payment more or less from looking like a change
+    of a quarter."""
+    total, paid = 0, False
+    for employment in employments:
+        ended = day_of(employment.employment.end_date)
+        payments = [p.taxable_pay_pence for p in employment.payments]
+        if (ended is not None and ended <= on) or not payments:
+            continue
+        paid = True
+        periods = _PERIODS_A_YEAR.get(employment.employment.pay_frequency)
+        if periods is None:
+            total += sum(payments) * 7 // max(days_asked, 1)
+        else:
+            total += sum(payments) * periods * 7 // (len(payments) * DAYS_A_YEAR)
+    return total if paid else None
 
 
 def reason_for_calculation(reason: int) -> calc_pb.CalculationReason.ValueType:
@@ -87,6 +126,10 @@ def calculation_input(
     )
     if current.current_income_source:
         paying.current_income.gross_weekly_income_pence = current.current_gross_weekly_income_pence
+    elif income.rti_weekly_pence is not None:
+        # The calculation compares it with historic income and uses it on a difference of 25% or more, or when
+        # HMRC holds no historic income (reg 34 of SI 2012/2677).
+        paying.current_income.gross_weekly_income_pence = income.rti_weekly_pence
     receipts = []
     for award in income.benefits:
         name = _BENEFIT.get(award.benefit)
