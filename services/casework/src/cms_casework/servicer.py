@@ -33,6 +33,7 @@ from .changes import flows as change_flows
 from .changes import service as changes
 from .clients import service as clients
 from .correspondence import service as correspondence
+from .default_decisions import flows as default_decisions
 from .downstream import Downstream
 from .payment_plans import service as payment_plans
 from .scheduler.service import Scheduler
@@ -427,4 +428,20 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
         return self._guard(
             request,
             lambda c: self._scheduler.run_request(request),
+        )
+
+    # -- default maintenance decisions ---------------------------------------------------------------------------
+
+    def ProvideCurrentIncome(
+        self, request: api.ProvideCurrentIncomeRequest, context: Ctx
+    ) -> pb.Case:
+        return self._guard(
+            request,
+            lambda c: default_decisions.provide_current_income(
+                sessions=self._sessions,
+                request=request,
+                caller=c,
+                clock=self._clock,
+                downstream=self._downstream,
+            ),
         )

@@ -212,6 +212,11 @@ class CaseworkServiceStub:
                 request_serializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.RunScheduledWorkRequest.SerializeToString,
                 response_deserializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.RunScheduledWorkResponse.FromString,
                 _registered_method=True)
+        self.ProvideCurrentIncome = channel.unary_unary(
+                '/cms.casework.v1.CaseworkService/ProvideCurrentIncome',
+                request_serializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.ProvideCurrentIncomeRequest.SerializeToString,
+                response_deserializer=cms_dot_casework_dot_v1_dot_resources__pb2.Case.FromString,
+                _registered_method=True)
 
 
 class CaseworkServiceServicer:
@@ -275,7 +280,9 @@ class CaseworkServiceServicer:
         income, via hmrc-gateway) and benefits (dwp-gateway), asks the calculation service for the amount,
         stores it as Case.latest_calculation and publishes CaseCalculated. On a case still in APPLICATION it
         first runs the application checks (as VerifyApplication) and fails with FAILED_PRECONDITION if any
-        fails. When the liability changes it also issues a new payment plan in the same step (the same day)
+        fails. When HMRC holds no income for the paying parent and no current income is held or shown by RTI,
+        the first calculation waits: the paying parent is asked for current income (see ProvideCurrentIncome)
+        and the case is returned still in CASE_STATE_INITIAL_CALCULATION. When the liability changes it also issues a new payment plan in the same step (the same day)
         and publishes PaymentPlanIssued; the first calculation moves the case to CASE_STATE_LIVE.
         Deadline: 15 s.
         """
@@ -525,6 +532,22 @@ class CaseworkServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def ProvideCurrentIncome(self, request, context):
+        """---- Default maintenance decisions ----
+
+        Records the paying parent's current income (regs 37-42 of SI 2012/2677) on a case whose first
+        calculation found no income: HMRC held none and RTI showed no current pay, so CalculateCase asked the
+        paying parent for it (a letter and a service request, with a time allowed) instead of failing. Within
+        the time allowed the first calculation is made from it; after the default maintenance decision the
+        scheduler made when the time ran out (s.12 of the Child Support Act 1991), a calculation replaces that
+        decision from the default decision's effective date. Either way the request and its service request
+        close. FAILED_PRECONDITION (NO_CURRENT_INCOME_REQUEST) when the case is not waiting for current income.
+        Mutating, idempotent on request_id. Deadline: 15 s.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_CaseworkServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -687,6 +710,11 @@ def add_CaseworkServiceServicer_to_server(servicer, server):
                     servicer.RunScheduledWork,
                     request_deserializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.RunScheduledWorkRequest.FromString,
                     response_serializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.RunScheduledWorkResponse.SerializeToString,
+            ),
+            'ProvideCurrentIncome': grpc.unary_unary_rpc_method_handler(
+                    servicer.ProvideCurrentIncome,
+                    request_deserializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.ProvideCurrentIncomeRequest.FromString,
+                    response_serializer=cms_dot_casework_dot_v1_dot_resources__pb2.Case.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -1570,6 +1598,33 @@ class CaseworkService:
             '/cms.casework.v1.CaseworkService/RunScheduledWork',
             cms_dot_casework_dot_v1_dot_casework__service__pb2.RunScheduledWorkRequest.SerializeToString,
             cms_dot_casework_dot_v1_dot_casework__service__pb2.RunScheduledWorkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ProvideCurrentIncome(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cms.casework.v1.CaseworkService/ProvideCurrentIncome',
+            cms_dot_casework_dot_v1_dot_casework__service__pb2.ProvideCurrentIncomeRequest.SerializeToString,
+            cms_dot_casework_dot_v1_dot_resources__pb2.Case.FromString,
             options,
             channel_credentials,
             insecure,

@@ -75,7 +75,9 @@ class CaseworkServiceStub:
     income, via hmrc-gateway) and benefits (dwp-gateway), asks the calculation service for the amount,
     stores it as Case.latest_calculation and publishes CaseCalculated. On a case still in APPLICATION it
     first runs the application checks (as VerifyApplication) and fails with FAILED_PRECONDITION if any
-    fails. When the liability changes it also issues a new payment plan in the same step (the same day)
+    fails. When HMRC holds no income for the paying parent and no current income is held or shown by RTI,
+    the first calculation waits: the paying parent is asked for current income (see ProvideCurrentIncome)
+    and the case is returned still in CASE_STATE_INITIAL_CALCULATION. When the liability changes it also issues a new payment plan in the same step (the same day)
     and publishes PaymentPlanIssued; the first calculation moves the case to CASE_STATE_LIVE.
     Deadline: 15 s.
     """
@@ -205,6 +207,18 @@ class CaseworkServiceStub:
     running as casework (e.g. a Kubernetes CronJob under casework's ServiceAccount).
     Deadline: 600 s (the monthly Child Benefit batch covers ~150,000 children).
     """
+    ProvideCurrentIncome: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.ProvideCurrentIncomeRequest, _resources_pb2.Case]
+    """---- Default maintenance decisions ----
+
+    Records the paying parent's current income (regs 37-42 of SI 2012/2677) on a case whose first
+    calculation found no income: HMRC held none and RTI showed no current pay, so CalculateCase asked the
+    paying parent for it (a letter and a service request, with a time allowed) instead of failing. Within
+    the time allowed the first calculation is made from it; after the default maintenance decision the
+    scheduler made when the time ran out (s.12 of the Child Support Act 1991), a calculation replaces that
+    decision from the default decision's effective date. Either way the request and its service request
+    close. FAILED_PRECONDITION (NO_CURRENT_INCOME_REQUEST) when the case is not waiting for current income.
+    Mutating, idempotent on request_id. Deadline: 15 s.
+    """
 
 @_typing.type_check_only
 class CaseworkServiceAsyncStub(CaseworkServiceStub):
@@ -252,7 +266,9 @@ class CaseworkServiceAsyncStub(CaseworkServiceStub):
     income, via hmrc-gateway) and benefits (dwp-gateway), asks the calculation service for the amount,
     stores it as Case.latest_calculation and publishes CaseCalculated. On a case still in APPLICATION it
     first runs the application checks (as VerifyApplication) and fails with FAILED_PRECONDITION if any
-    fails. When the liability changes it also issues a new payment plan in the same step (the same day)
+    fails. When HMRC holds no income for the paying parent and no current income is held or shown by RTI,
+    the first calculation waits: the paying parent is asked for current income (see ProvideCurrentIncome)
+    and the case is returned still in CASE_STATE_INITIAL_CALCULATION. When the liability changes it also issues a new payment plan in the same step (the same day)
     and publishes PaymentPlanIssued; the first calculation moves the case to CASE_STATE_LIVE.
     Deadline: 15 s.
     """
@@ -382,6 +398,18 @@ class CaseworkServiceAsyncStub(CaseworkServiceStub):
     running as casework (e.g. a Kubernetes CronJob under casework's ServiceAccount).
     Deadline: 600 s (the monthly Child Benefit batch covers ~150,000 children).
     """
+    ProvideCurrentIncome: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.ProvideCurrentIncomeRequest, _resources_pb2.Case]  # type: ignore[assignment]
+    """---- Default maintenance decisions ----
+
+    Records the paying parent's current income (regs 37-42 of SI 2012/2677) on a case whose first
+    calculation found no income: HMRC held none and RTI showed no current pay, so CalculateCase asked the
+    paying parent for it (a letter and a service request, with a time allowed) instead of failing. Within
+    the time allowed the first calculation is made from it; after the default maintenance decision the
+    scheduler made when the time ran out (s.12 of the Child Support Act 1991), a calculation replaces that
+    decision from the default decision's effective date. Either way the request and its service request
+    close. FAILED_PRECONDITION (NO_CURRENT_INCOME_REQUEST) when the case is not waiting for current income.
+    Mutating, idempotent on request_id. Deadline: 15 s.
+    """
 
 class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
     """Casework: where a case lives. It records applications and the people on them, runs the application
@@ -456,7 +484,9 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         income, via hmrc-gateway) and benefits (dwp-gateway), asks the calculation service for the amount,
         stores it as Case.latest_calculation and publishes CaseCalculated. On a case still in APPLICATION it
         first runs the application checks (as VerifyApplication) and fails with FAILED_PRECONDITION if any
-        fails. When the liability changes it also issues a new payment plan in the same step (the same day)
+        fails. When HMRC holds no income for the paying parent and no current income is held or shown by RTI,
+        the first calculation waits: the paying parent is asked for current income (see ProvideCurrentIncome)
+        and the case is returned still in CASE_STATE_INITIAL_CALCULATION. When the liability changes it also issues a new payment plan in the same step (the same day)
         and publishes PaymentPlanIssued; the first calculation moves the case to CASE_STATE_LIVE.
         Deadline: 15 s.
         """
@@ -747,6 +777,24 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         Re-running for a date already done does nothing more. Operator work: a team leader, or a job
         running as casework (e.g. a Kubernetes CronJob under casework's ServiceAccount).
         Deadline: 600 s (the monthly Child Benefit batch covers ~150,000 children).
+        """
+
+    @_abc_1.abstractmethod
+    def ProvideCurrentIncome(
+        self,
+        request: _casework_service_pb2.ProvideCurrentIncomeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_resources_pb2.Case, _abc.Awaitable[_resources_pb2.Case]]:
+        """---- Default maintenance decisions ----
+
+        Records the paying parent's current income (regs 37-42 of SI 2012/2677) on a case whose first
+        calculation found no income: HMRC held none and RTI showed no current pay, so CalculateCase asked the
+        paying parent for it (a letter and a service request, with a time allowed) instead of failing. Within
+        the time allowed the first calculation is made from it; after the default maintenance decision the
+        scheduler made when the time ran out (s.12 of the Child Support Act 1991), a calculation replaces that
+        decision from the default decision's effective date. Either way the request and its service request
+        close. FAILED_PRECONDITION (NO_CURRENT_INCOME_REQUEST) when the case is not waiting for current income.
+        Mutating, idempotent on request_id. Deadline: 15 s.
         """
 
 def add_CaseworkServiceServicer_to_server(servicer: CaseworkServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

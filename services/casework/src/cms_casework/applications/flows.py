@@ -38,6 +38,8 @@ from ..calculations import service as calculations
 from ..case_records import service as case_records
 from ..case_records.models import CaseRecord
 from ..clients import service as clients
+from ..default_decisions import rules as default_decision_rules
+from ..default_decisions import service as default_decisions
 from ..downstream import Downstream, call, call_tolerating
 from ..names import derived_id
 from . import convert
@@ -269,7 +271,9 @@ def checks_failed(name: str, checks: Checks) -> FailedPrecondition:
 @dataclass
 class Gathered:
     checks: Checks | None
-    calculation: calc_pb.Calculation
+    calculation: (
+        calc_pb.Calculation | None
+    )  # None: no income to calculate on, the paying parent is asked
     reason: pb.CalculationReason.ValueType
     rti_weekly_pence: int | None = None
 
@@ -305,6 +309,13 @@ def gather_for_calculation(
         income.rti_weekly_pence = calculations.rti_current_income(
             case, downstream=downstream, on=effective
         )
+        if default_decision_rules.needs_current_income(
+            hmrc_income_held=income.hmrc.income_data_held,
+            current_income_held=income.rti_weekly_pence is not None,
+        ):
+            # No income to calculate on: the paying parent is asked for it (the case waits; a default
+            # maintenance decision follows if nothing comes in the time allowed).
+            return Gathered(checks, None, reason)
     calc_input = calculation_rules.calculation_input(
         cases=[case, *covered],
         payer=case.paying_parent,
@@ -327,6 +338,9 @@ def record_requested_calculation(
 ) -> pb.Case:
     if gathered.checks is not None:
         record_checks(db, row=row, checks=gathered.checks, clock=clock)
+    if gathered.calculation is None:
+        default_decisions.ask(db, row=row, case=case_records.assemble(db, row), clock=clock)
+        return case_records.assemble(db, row)
     if gathered.rti_weekly_pence is not None and gathered.calculation.income.basis in (
         calc_pb.INCOME_BASIS_CURRENT_DIFFERS_FROM_HISTORIC,
         calc_pb.INCOME_BASIS_CURRENT_HISTORIC_UNAVAILABLE,

@@ -116,9 +116,20 @@ def calculation_input(
     income: Income,
     effective: dt.date,
     this_case: pb.Case,
+    default_decision: bool = False,
 ) -> calc_pb.CalculationInput:
-    """One calculation covers every live case of the paying parent; each receiving parent is one case."""
+    """One calculation covers every live case of the paying parent; each receiving parent is one case.
+
+    A default maintenance decision (s.12 of the Child Support Act 1991) when asked for, and to recalculate a case
+    whose decision in force is one while there is still no income to calculate on (a child leaving changes the
+    default rate too); once income is held, the calculation replaces it."""
     current = payer.employment_and_income
+    default_decision = default_decision or (
+        this_case.latest_calculation.rate == "DEFAULT"
+        and not income.hmrc.income_data_held
+        and not current.current_income_source
+        and income.rti_weekly_pence is None
+    )
     paying = calc_pb.PayingParentIncome(
         hmrc_gross_annual_income_pence=income.hmrc.gross_income_pence,
         hmrc_tax_year=income.hmrc.tax_year,
@@ -158,10 +169,13 @@ def calculation_input(
         for c in case.qualifying_children
         if _live(c, effective)
     ]
+    if default_decision:
+        receipts = []  # income, benefits and variations play no part in a default decision
     return calc_pb.CalculationInput(
         effective_date=pb_date(effective),
-        paying_parent_income=paying,
+        paying_parent_income=None if default_decision else paying,
         benefits=receipts,
+        default_maintenance_decision=default_decision,
         qualifying_children=children,
         relevant_other_child_count=sum(
             1 for c in this_case.relevant_other_children if _live(c, effective)

@@ -39,6 +39,8 @@ from ..changes import service as changes
 from ..clients import service as clients
 from ..clients.models import ClientRecord
 from ..correspondence import service as correspondence
+from ..default_decisions import flows as default_decision_flows
+from ..default_decisions import service as default_decisions
 from ..downstream import Downstream, call_streaming
 from ..service_requests import service as srs
 from . import rules
@@ -139,6 +141,7 @@ class Scheduler:
             J.SCHEDULED_JOB_SELF_SERVICE_SLA_CHECK: self._self_service_sla_check,
             J.SCHEDULED_JOB_CASE_SURVEILLANCE_REVIEW: self._case_surveillance_review,
             J.SCHEDULED_JOB_CORRESPONDENCE_DISPATCH: self._correspondence_dispatch,
+            J.SCHEDULED_JOB_DEFAULT_MAINTENANCE_DECISION: self._default_maintenance_decision,
         }
         # Downstream calls and audit entries name the scheduler, within what an RPC running it has left.
         token = bind_caller(SYSTEM)
@@ -515,6 +518,24 @@ class Scheduler:
                     )
 
             self._each(result, f"cases/{case_id}", review)
+        return result
+
+    def _default_maintenance_decision(self, as_of: dt.date) -> api.ScheduledJobResult:
+        """Current income requests whose time allowed ended before `as_of`: a default maintenance decision each."""
+        result = api.ScheduledJobResult()
+        with self._sessions() as s:
+            due = default_decisions.past_their_time(s, as_of)
+        for request_id in due:
+
+            def decide(request_id: str = request_id) -> None:
+                default_decision_flows.make_default_decision(
+                    sessions=self._sessions,
+                    request_id=request_id,
+                    clock=self._clock,
+                    downstream=self._downstream,
+                )
+
+            self._each(result, f"currentIncomeRequests/{request_id}", decide)
         return result
 
     def _correspondence_dispatch(self, as_of: dt.date) -> api.ScheduledJobResult:
