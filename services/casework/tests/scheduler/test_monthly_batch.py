@@ -9,6 +9,8 @@ import datetime as dt
 import time
 import uuid
 
+import grpc
+
 from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
@@ -143,3 +145,39 @@ def _calculations(stack) -> int:
 
     with stack.services["calculation"].sessions() as s:
         return s.query(StoredCalculation).count()
+
+
+def test_two_children_leaving_one_case_recalculate_it_once(stack, clock):
+    case = _okafor_family_case(stack)
+    # Ffion starts work at the end of August: HMRC ends her Child Benefit on 31 August, the day Tomos's ends.
+    from google.type import date_pb2
+
+    from cms.hmrc.v1 import hmrc_scenario_service_pb2 as hmrc_sc
+    from cms.hmrc.v1 import hmrc_scenario_service_pb2_grpc as hmrc_sc_grpc
+    from cms.hmrc.v1 import resources_pb2 as hmrc_pb
+
+    admin = stack.creds.staff("scenario-admin", "scenario_admin")
+    with grpc.insecure_channel(f"127.0.0.1:{stack.services['hmrc'].server.port}") as channel:
+        scenario = hmrc_sc_grpc.HmrcScenarioServiceStub(channel)
+        held = scenario.GetPerson(
+            hmrc_sc.GetPersonRequest(nino="AG765432A"), metadata=admin, timeout=10
+        )
+        ffion = next(c for c in held.child_benefit.children if c.identity.name.forenames == "Ffion")
+        ffion.end_date.CopyFrom(date_pb2.Date(year=2026, month=8, day=31))
+        ffion.end_reason = hmrc_pb.CHILD_BENEFIT_END_REASON_STARTED_WORK_OR_APPRENTICESHIP
+        scenario.UpsertPerson(
+            hmrc_sc.UpsertPersonRequest(request_id=str(uuid.uuid4()), person=held),
+            metadata=admin,
+            timeout=10,
+        )
+    before = _calculations(stack)
+    clock.advance(dt.timedelta(days=148))  # 1 September 2026
+    result = stack.run_scheduled(
+        d(2026, 9, 1), api.SCHEDULED_JOB_MONTHLY_CHILD_BENEFIT_CHECK
+    ).results[0]
+    assert (result.items_due, result.items_processed, result.items_failed) == (1, 1, 0)
+    held_case = stack.call("GetCase", api.GetCaseRequest(name=case.name))
+    ended = {c.name.forenames: c.end_date for c in held_case.qualifying_children if c.end_date.year}
+    assert ended == {"Ffion": d(2026, 8, 31), "Tomos": d(2026, 8, 31)}
+    assert _calculations(stack) - before == 1
+    assert held_case.latest_calculation.effective_date == d(2026, 8, 31)
