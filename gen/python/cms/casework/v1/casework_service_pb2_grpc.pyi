@@ -202,8 +202,9 @@ class CaseworkServiceStub:
     Runs whatever scheduled work is due as of a business date: the monthly Child Benefit batch (QCs on
     cases where a QC is 16 or over, hmrc-gateway), annual reviews (from 30 days before the review date:
     the updated HMRC figure, recalculation, new payment plan), potentially-violent status reviews,
-    self-service SLA breaches, case-surveillance review dates and the end-of-day correspondence dispatch.
-    Re-running for a date already done does nothing more. Operator work: a team leader, or a job
+    self-service SLA breaches, case-surveillance review dates, default maintenance decisions where the
+    time allowed for the paying parent's current income has run out, and the end-of-day correspondence
+    dispatch. Re-running for a date already done does nothing more. Operator work: a team leader, or a job
     running as casework (e.g. a Kubernetes CronJob under casework's ServiceAccount).
     Deadline: 600 s (the monthly Child Benefit batch covers ~150,000 children).
     """
@@ -393,8 +394,9 @@ class CaseworkServiceAsyncStub(CaseworkServiceStub):
     Runs whatever scheduled work is due as of a business date: the monthly Child Benefit batch (QCs on
     cases where a QC is 16 or over, hmrc-gateway), annual reviews (from 30 days before the review date:
     the updated HMRC figure, recalculation, new payment plan), potentially-violent status reviews,
-    self-service SLA breaches, case-surveillance review dates and the end-of-day correspondence dispatch.
-    Re-running for a date already done does nothing more. Operator work: a team leader, or a job
+    self-service SLA breaches, case-surveillance review dates, default maintenance decisions where the
+    time allowed for the paying parent's current income has run out, and the end-of-day correspondence
+    dispatch. Re-running for a date already done does nothing more. Operator work: a team leader, or a job
     running as casework (e.g. a Kubernetes CronJob under casework's ServiceAccount).
     Deadline: 600 s (the monthly Child Benefit batch covers ~150,000 children).
     """
@@ -773,8 +775,9 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         Runs whatever scheduled work is due as of a business date: the monthly Child Benefit batch (QCs on
         cases where a QC is 16 or over, hmrc-gateway), annual reviews (from 30 days before the review date:
         the updated HMRC figure, recalculation, new payment plan), potentially-violent status reviews,
-        self-service SLA breaches, case-surveillance review dates and the end-of-day correspondence dispatch.
-        Re-running for a date already done does nothing more. Operator work: a team leader, or a job
+        self-service SLA breaches, case-surveillance review dates, default maintenance decisions where the
+        time allowed for the paying parent's current income has run out, and the end-of-day correspondence
+        dispatch. Re-running for a date already done does nothing more. Operator work: a team leader, or a job
         running as casework (e.g. a Kubernetes CronJob under casework's ServiceAccount).
         Deadline: 600 s (the monthly Child Benefit batch covers ~150,000 children).
         """
