@@ -19,19 +19,29 @@ from cms.hmrc.v1 import hmrc_scenario_service_pb2_grpc as hmrc_sc_grpc
 from ..conftest import alex_and_bethan, d, error
 
 
-def _no_income_with_hmrc(stack, nino: str = "AA123456A") -> None:
-    """HMRC holds no tax year and no employment for the person: no historic income, no RTI pay."""
+def _upsert(stack, person: hmrc_sc.SimulatedPerson) -> None:
+    admin = stack.creds.staff("scenario-admin", "scenario_admin")
+    with grpc.insecure_channel(f"127.0.0.1:{stack.services['hmrc'].server.port}") as channel:
+        hmrc_sc_grpc.HmrcScenarioServiceStub(channel).UpsertPerson(
+            hmrc_sc.UpsertPersonRequest(request_id=str(uuid.uuid4()), person=person),
+            metadata=admin,
+            timeout=10,
+        )
+
+
+def _no_income_with_hmrc(stack, nino: str = "AA123456A") -> hmrc_sc.SimulatedPerson:
+    """HMRC holds no tax year and no employment for the person: no historic income, no RTI pay. Returns the
+    record as it was."""
     admin = stack.creds.staff("scenario-admin", "scenario_admin")
     with grpc.insecure_channel(f"127.0.0.1:{stack.services['hmrc'].server.port}") as channel:
         scenario = hmrc_sc_grpc.HmrcScenarioServiceStub(channel)
         held = scenario.GetPerson(hmrc_sc.GetPersonRequest(nino=nino), metadata=admin, timeout=10)
-        del held.tax_years[:]
-        del held.employments[:]
-        scenario.UpsertPerson(
-            hmrc_sc.UpsertPersonRequest(request_id=str(uuid.uuid4()), person=held),
-            metadata=admin,
-            timeout=10,
-        )
+    original = hmrc_sc.SimulatedPerson()
+    original.CopyFrom(held)
+    del held.tax_years[:]
+    del held.employments[:]
+    _upsert(stack, held)
+    return original
 
 
 def _asked(stack) -> pb.Case:
@@ -147,3 +157,25 @@ def test_income_in_time_gives_the_first_calculation_and_no_default_decision(stac
     assert _income_request(stack, waiting).status == pb.SERVICE_REQUEST_STATUS_CLOSED
     clock.advance(dt.timedelta(days=20))
     assert _default_decisions(stack, dt.date(2026, 5, 1)).items_due == 0
+
+
+def test_hmrc_income_arriving_before_the_time_runs_out_gives_a_calculation_not_a_default(
+    stack, clock
+):
+    original = _no_income_with_hmrc(stack)
+    case = stack.call("CreateCase", alex_and_bethan())
+    waiting = stack.call(
+        "CalculateCase", api.CalculateCaseRequest(request_id=str(uuid.uuid4()), name=case.name)
+    )
+    assert waiting.state == pb.CASE_STATE_INITIAL_CALCULATION
+    original.ClearField("generated")
+    _upsert(stack, original)  # HMRC's records hold Alex's income again
+    clock.advance(dt.timedelta(days=15))
+    result = _default_decisions(stack, dt.date(2026, 4, 21))
+    assert (result.items_due, result.items_failed) == (1, 0)
+    live = stack.call("GetCase", api.GetCaseRequest(name=waiting.name))
+    assert (live.latest_calculation.rate, live.latest_calculation.weekly_amount_pence) == (
+        "BASIC",
+        96_00,
+    )
+    assert _income_request(stack, waiting).status == pb.SERVICE_REQUEST_STATUS_CLOSED

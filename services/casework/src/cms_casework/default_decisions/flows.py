@@ -33,7 +33,8 @@ def make_default_decision(
 ) -> None:
     """The time allowed has run out with no current income: a default maintenance decision from the initial
     effective date (s.12(1) of the Child Support Act 1991), at the rule set's default rate for the number of
-    qualifying children. A request answered meanwhile, or another replica's decision, is left alone."""
+    qualifying children (a calculation instead, if HMRC holds income by now). A request answered meanwhile, or
+    another replica's decision, is left alone."""
     with sessions() as s:
         request = s.get(CurrentIncomeRequestRecord, request_id)
         if request is None or request.state != rules.State.AWAITING.value:
@@ -45,13 +46,18 @@ def make_default_decision(
         return  # closed meanwhile, or calculated another way
     effective = day_of(case.initial_effective_date) or clock.today()
     income = calculations.gather_income(case, downstream=downstream)
+    # HMRC may hold income by now (a return filed meanwhile): then there is enough to calculate.
+    default = rules.needs_current_income(
+        hmrc_income_held=income.hmrc.income_data_held,
+        current_income_held=bool(case.paying_parent.employment_and_income.current_income_source),
+    )
     calc_input = calculation_rules.calculation_input(
         cases=[case, *covered],
         payer=case.paying_parent,
         income=income,
         effective=effective,
         this_case=case,
-        default_decision=True,
+        default_decision=default,
     )
     calculation = calculations.request_calculation(
         downstream=downstream,
@@ -68,9 +74,12 @@ def make_default_decision(
         recording.record_calculation(
             s, row=row, calculation=calculation, reason=pb.CALCULATION_REASON_INITIAL, clock=clock
         )
-        service.defaulted(
-            s, request=request, calculation=calculation.name, effective=effective, clock=clock
-        )
+        if default:
+            service.defaulted(
+                s, request=request, calculation=calculation.name, effective=effective, clock=clock
+            )
+        else:
+            service.answered(s, request=request, clock=clock)
 
 
 def _validated(request: api.ProvideCurrentIncomeRequest) -> None:
