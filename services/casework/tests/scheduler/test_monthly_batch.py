@@ -181,3 +181,64 @@ def test_two_children_leaving_one_case_recalculate_it_once(stack, clock):
     assert ended == {"Ffion": d(2026, 8, 31), "Tomos": d(2026, 8, 31)}
     assert _calculations(stack) - before == 1
     assert held_case.latest_calculation.effective_date == d(2026, 8, 31)
+
+
+class _Broken(grpc.RpcError):
+    def code(self) -> grpc.StatusCode:
+        return grpc.StatusCode.UNAVAILABLE
+
+    def details(self) -> str:
+        return "the stream broke"
+
+
+def test_a_broken_stream_is_resumed_from_the_last_case_answered(stack, clock, monkeypatch):
+    case = _okafor_family_case(stack)
+    copies = 599  # 3 + 2 × 599 = 1,201 children: two messages
+    _copies(stack, case, copies)
+    streamed = stack.casework.downstream.hmrc.RunMonthlyChildBenefitCheck
+    opened: list[list[int]] = []
+
+    def breaking_once(requests, **kw):
+        sent: list[int] = []
+        opened.append(sent)
+
+        def counted():
+            for message in requests:
+                sent.append(len(message.items))
+                yield message
+
+        answers = streamed(counted(), **kw)
+        if len(opened) > 1:
+            return answers
+
+        def first_answer_then_break():
+            yield next(iter(answers))
+            answers.cancel()
+            raise _Broken()
+
+        return first_answer_then_break()
+
+    monkeypatch.setattr(
+        stack.casework.downstream.hmrc, "RunMonthlyChildBenefitCheck", breaking_once
+    )
+    clock.advance(dt.timedelta(days=148))
+    result = stack.run_scheduled(
+        d(2026, 9, 1), api.SCHEDULED_JOB_MONTHLY_CHILD_BENEFIT_CHECK
+    ).results[0]
+    assert (result.items_due, result.items_processed, result.items_failed) == (
+        1 + copies,
+        1 + copies,
+        0,
+    )
+    assert len(opened) == 2
+    # The second stream starts again at the case of the last answer (its children are sent again), not at the
+    # beginning: 1,000 answered in the first, and the rest in the second.
+    total = 3 + 2 * copies
+    assert opened[0][0] == rules.CHILDREN_PER_MESSAGE
+    assert (
+        total - rules.CHILDREN_PER_MESSAGE
+        < sum(opened[1])
+        <= total - rules.CHILDREN_PER_MESSAGE + 3
+    )
+    held = stack.call("GetCase", api.GetCaseRequest(name=case.name))
+    assert any(c.end_date.year for c in held.qualifying_children)
