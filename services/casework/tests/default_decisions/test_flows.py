@@ -179,3 +179,19 @@ def test_hmrc_income_arriving_before_the_time_runs_out_gives_a_calculation_not_a
         96_00,
     )
     assert _income_request(stack, waiting).status == pb.SERVICE_REQUEST_STATUS_CLOSED
+
+
+def test_a_case_closed_while_waiting_gets_no_default_decision(stack, clock):
+    waiting = _asked(stack)
+    stack.call(
+        "CloseCase",
+        api.CloseCaseRequest(
+            request_id=str(uuid.uuid4()),
+            name=waiting.name,
+            reason=pb.CASE_CLOSURE_REASON_APPLICANT_REQUEST,
+        ),
+    )
+    clock.advance(dt.timedelta(days=15))
+    assert _default_decisions(stack, dt.date(2026, 4, 21)).items_due == 0
+    closed = stack.call("GetCase", api.GetCaseRequest(name=waiting.name))
+    assert closed.state == pb.CASE_STATE_CLOSED and not closed.HasField("latest_calculation")

@@ -61,3 +61,14 @@ def test_the_alternative_replaces_it_from_the_information_never_before_the_decis
         replaced_from=rules.ReplacedFrom.INFORMATION_RECEIVED,
     )
     assert on == max(received, INITIAL)
+
+
+def test_a_request_is_overtaken_by_its_case_closing_or_by_a_calculation_from_other_income():
+    assert rules.overtaken(state=rules.State.AWAITING, case_open=False, latest_rate="")
+    assert not rules.overtaken(state=rules.State.AWAITING, case_open=True, latest_rate="")
+    assert not rules.overtaken(
+        state=rules.State.DEFAULT_DECISION_MADE, case_open=True, latest_rate="DEFAULT"
+    )
+    assert rules.overtaken(
+        state=rules.State.DEFAULT_DECISION_MADE, case_open=True, latest_rate="BASIC"
+    )

@@ -19,14 +19,16 @@ import enum
 
 
 class State(enum.StrEnum):
-    AWAITING = "AWAITING"  # asked, the time allowed still running
-    DEFAULT_DECISION_MADE = (
-        "DEFAULT_DECISION_MADE"  # the time ran out: a default decision is in force
-    )
-    ANSWERED = "ANSWERED"  # the income came in time: the first calculation was made from it
-    REPLACED = (
-        "REPLACED"  # the income came after the default decision, which a calculation replaced
-    )
+    """AWAITING: asked, the time allowed still running. DEFAULT_DECISION_MADE: the time ran out and a default
+    decision is in force. ANSWERED: the income came in time and the first calculation was made from it.
+    REPLACED: the income came after the default decision, which a calculation replaced. ENDED: overtaken, the case
+    closed or a calculation from income that came another way (a change) settled it."""
+
+    AWAITING = "AWAITING"
+    DEFAULT_DECISION_MADE = "DEFAULT_DECISION_MADE"
+    ANSWERED = "ANSWERED"
+    REPLACED = "REPLACED"
+    ENDED = "ENDED"
 
 
 OPEN = (State.AWAITING, State.DEFAULT_DECISION_MADE)
@@ -72,3 +74,11 @@ def calculation_effective_date(
     if replaced_from == ReplacedFrom.INFORMATION_RECEIVED:
         return max(received_on, default_effective_date)
     return default_effective_date
+
+
+def overtaken(*, state: State, case_open: bool, latest_rate: str) -> bool:
+    """Whether a request still open no longer waits for anything: its case closed, or (after a default decision)
+    the decision in force is a calculation from income that came another way (a reported change of income)."""
+    if not case_open:
+        return True
+    return state == State.DEFAULT_DECISION_MADE and latest_rate not in ("", "DEFAULT")

@@ -13,6 +13,7 @@ from cms.casework.v1 import resources_pb2 as pb
 from cms_platform.clock import Clock
 from cms_platform.errors import FailedPrecondition, PreconditionViolation
 
+from ..case_records import service as case_records
 from ..case_records.models import CaseRecord
 from ..correspondence import service as correspondence
 from ..names import new_id
@@ -94,6 +95,39 @@ def past_their_time(db: Session, as_of: dt.date) -> list[str]:
     )
 
 
+def still_open(db: Session) -> list[str]:
+    """Ids of every request still open (waiting, or with a default decision in force)."""
+    return list(
+        db.scalars(
+            select(CurrentIncomeRequestRecord.id).where(
+                CurrentIncomeRequestRecord.state.in_([s.value for s in rules.OPEN])
+            )
+        )
+    )
+
+
+def end_if_overtaken(db: Session, *, request_id: str, clock: Clock) -> bool:
+    """Close a request its case no longer needs (rules.overtaken). True when it was closed."""
+    request = db.get(CurrentIncomeRequestRecord, request_id, with_for_update=True)
+    if request is None or request.state not in [s.value for s in rules.OPEN]:
+        return False
+    case = pb.Case.FromString(case_records.case_row(db, request.case_id).document)
+    if not rules.overtaken(
+        state=rules.State(request.state),
+        case_open=case.state != pb.CASE_STATE_CLOSED,
+        latest_rate=case.latest_calculation.rate,
+    ):
+        return False
+    answered(
+        db,
+        request=request,
+        clock=clock,
+        state=rules.State.ENDED,
+        note="No longer needed: the case closed or is calculated from income reported another way",
+    )
+    return True
+
+
 def defaulted(
     db: Session,
     *,
@@ -108,10 +142,20 @@ def defaulted(
     request.updated_at = clock.now()
 
 
-def answered(db: Session, *, request: CurrentIncomeRequestRecord, clock: Clock) -> None:
-    """The income arrived: the request and its service request close (complete)."""
+def answered(
+    db: Session,
+    *,
+    request: CurrentIncomeRequestRecord,
+    clock: Clock,
+    state: rules.State | None = None,
+    note: str = "Current income received",
+) -> None:
+    """The income arrived (or the request was overtaken, `state` ENDED): the request and its service request
+    close (complete)."""
     request.state = (
-        rules.State.REPLACED.value
+        state.value
+        if state is not None
+        else rules.State.REPLACED.value
         if request.state == rules.State.DEFAULT_DECISION_MADE.value
         else rules.State.ANSWERED.value
     )
@@ -127,7 +171,7 @@ def answered(db: Session, *, request: CurrentIncomeRequestRecord, clock: Clock) 
             status=pb.SERVICE_REQUEST_STATUS_CLOSED,
             sub_status=pb.SERVICE_REQUEST_SUB_STATUS_COMPLETE,
             resolution_code=pb.SERVICE_REQUEST_RESOLUTION_CODE_ACCEPTED,
-            note="Current income received",
+            note=note,
             clock=clock,
             changed_by="casework",
         )

@@ -524,6 +524,13 @@ class Scheduler:
         """Current income requests whose time allowed ended before `as_of`: a default maintenance decision each."""
         result = api.ScheduledJobResult()
         with self._sessions() as s:
+            open_ids = default_decisions.still_open(s)
+        # Requests overtaken first (their case closed, or a reported change of income replaced the default
+        # decision): closed with their service requests, and not decided on.
+        for request_id in open_ids:
+            with self._sessions.begin() as s:
+                default_decisions.end_if_overtaken(s, request_id=request_id, clock=self._clock)
+        with self._sessions() as s:
             due = default_decisions.past_their_time(s, as_of)
         for request_id in due:
 
