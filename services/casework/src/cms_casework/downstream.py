@@ -7,6 +7,7 @@ act on."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -134,3 +135,18 @@ def translate(err: grpc.RpcError, what: str) -> DomainError:
         ),
         reason="DOWNSTREAM_REFUSED",
     )
+
+
+def call_streaming(
+    method: grpc.StreamStreamMultiCallable[Req, Resp],
+    requests: Iterator[Req],
+    *,
+    what: str,
+    timeout: float,
+) -> Iterator[Resp]:
+    """A bidirectional stream: `requests` are sent as the other side takes them (gRPC flow control paces the
+    producer) and its answers are yielded as they come; a failure is translated for our own caller, as `call`'s."""
+    try:
+        yield from method(requests, timeout=timeout)
+    except grpc.RpcError as err:
+        raise translate(err, what) from None

@@ -33,6 +33,7 @@ from .changes import flows as change_flows
 from .changes import service as changes
 from .clients import service as clients
 from .correspondence import service as correspondence
+from .default_decisions import flows as default_decisions
 from .downstream import Downstream
 from .payment_plans import service as payment_plans
 from .reconsiderations import flows as reconsideration_flows
@@ -579,3 +580,19 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
         self, request: api.ReviseDecisionRequest, context: Ctx
     ) -> pb.DecisionRevision:
         return self._flow(request, reconsideration_flows.revise_decision)
+
+    # -- default maintenance decisions ---------------------------------------------------------------------------
+
+    def ProvideCurrentIncome(
+        self, request: api.ProvideCurrentIncomeRequest, context: Ctx
+    ) -> pb.Case:
+        return self._guard(
+            request,
+            lambda c: default_decisions.provide_current_income(
+                sessions=self._sessions,
+                request=request,
+                caller=c,
+                clock=self._clock,
+                downstream=self._downstream,
+            ),
+        )

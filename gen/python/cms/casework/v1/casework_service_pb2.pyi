@@ -107,6 +107,10 @@ class _ScheduledJobEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Schedule
     """Case-surveillance review dates reached: a service request to review the case."""
     SCHEDULED_JOB_CORRESPONDENCE_DISPATCH: _ScheduledJob.ValueType  # 6
     """End-of-day dispatch of scheduled correspondence (after redundant items were cancelled)."""
+    SCHEDULED_JOB_DEFAULT_MAINTENANCE_DECISION: _ScheduledJob.ValueType  # 7
+    """Current income requests whose time allowed has run out: a default maintenance decision (s.12 of the
+    Child Support Act 1991) from the initial effective date, until ProvideCurrentIncome replaces it.
+    """
 
 class ScheduledJob(_ScheduledJob, metaclass=_ScheduledJobEnumTypeWrapper):
     """---------------------------------------------------------------------------------------------------
@@ -133,6 +137,10 @@ SCHEDULED_JOB_CASE_SURVEILLANCE_REVIEW: ScheduledJob.ValueType  # 5
 """Case-surveillance review dates reached: a service request to review the case."""
 SCHEDULED_JOB_CORRESPONDENCE_DISPATCH: ScheduledJob.ValueType  # 6
 """End-of-day dispatch of scheduled correspondence (after redundant items were cancelled)."""
+SCHEDULED_JOB_DEFAULT_MAINTENANCE_DECISION: ScheduledJob.ValueType  # 7
+"""Current income requests whose time allowed has run out: a default maintenance decision (s.12 of the
+Child Support Act 1991) from the initial effective date, until ProvideCurrentIncome replaces it.
+"""
 Global___ScheduledJob: _TypeAlias = ScheduledJob  # noqa: Y015
 
 @_typing.final
@@ -2085,3 +2093,39 @@ class DecideVariationRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DecideVariationRequest: _TypeAlias = DecideVariationRequest  # noqa: Y015
+
+@_typing.final
+class ProvideCurrentIncomeRequest(_message.Message):
+    """Request to record the paying parent's current income on a case waiting for it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    GROSS_WEEKLY_INCOME_PENCE_FIELD_NUMBER: _builtins.int
+    SOURCE_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """Idempotency key: a client-generated UUID; a retry with the same id returns the original result and
+    has no second effect.
+    """
+    name: _builtins.str
+    """`cases/{case_id}`."""
+    gross_weekly_income_pence: _builtins.int
+    """Gross weekly income from employment, self-employment and pensions, in pence (0 is a nil income)."""
+    source: _resources_pb2.IncomeSource.ValueType
+    """Where the figure comes from."""
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        gross_weekly_income_pence: _builtins.int = ...,
+        source: _resources_pb2.IncomeSource.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["gross_weekly_income_pence", b"gross_weekly_income_pence", "name", b"name", "request_id", b"request_id", "source", b"source"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ProvideCurrentIncomeRequest: _TypeAlias = ProvideCurrentIncomeRequest  # noqa: Y015

@@ -212,6 +212,11 @@ class CaseworkServiceStub:
                 request_serializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.RunScheduledWorkRequest.SerializeToString,
                 response_deserializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.RunScheduledWorkResponse.FromString,
                 _registered_method=True)
+        self.ProvideCurrentIncome = channel.unary_unary(
+                '/cms.casework.v1.CaseworkService/ProvideCurrentIncome',
+                request_serializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.ProvideCurrentIncomeRequest.SerializeToString,
+                response_deserializer=cms_dot_casework_dot_v1_dot_resources__pb2.Case.FromString,
+                _registered_method=True)
         self.RequestMandatoryReconsideration = channel.unary_unary(
                 '/cms.casework.v1.CaseworkService/RequestMandatoryReconsideration',
                 request_serializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.RequestMandatoryReconsiderationRequest.SerializeToString,
@@ -345,7 +350,9 @@ class CaseworkServiceServicer:
         income, via hmrc-gateway) and benefits (dwp-gateway), asks the calculation service for the amount,
         stores it as Case.latest_calculation and publishes CaseCalculated. On a case still in APPLICATION it
         first runs the application checks (as VerifyApplication) and fails with FAILED_PRECONDITION if any
-        fails. When the liability changes it also issues a new payment plan in the same step (the same day)
+        fails. When HMRC holds no income for the paying parent and no current income is held or shown by RTI,
+        the first calculation waits: the paying parent is asked for current income (see ProvideCurrentIncome)
+        and the case is returned still in CASE_STATE_INITIAL_CALCULATION. When the liability changes it also issues a new payment plan in the same step (the same day)
         and publishes PaymentPlanIssued; the first calculation moves the case to CASE_STATE_LIVE.
         Deadline: 15 s.
         """
@@ -586,10 +593,27 @@ class CaseworkServiceServicer:
         Runs whatever scheduled work is due as of a business date: the monthly Child Benefit batch (QCs on
         cases where a QC is 16 or over, hmrc-gateway), annual reviews (from 30 days before the review date:
         the updated HMRC figure, recalculation, new payment plan), potentially-violent status reviews,
-        self-service SLA breaches, case-surveillance review dates and the end-of-day correspondence dispatch.
-        Re-running for a date already done does nothing more. Operator work: a team leader, or a job
+        self-service SLA breaches, case-surveillance review dates, default maintenance decisions where the
+        time allowed for the paying parent's current income has run out, and the end-of-day correspondence
+        dispatch. Re-running for a date already done does nothing more. Operator work: a team leader, or a job
         running as casework (e.g. a Kubernetes CronJob under casework's ServiceAccount).
         Deadline: 600 s (the monthly Child Benefit batch covers ~150,000 children).
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ProvideCurrentIncome(self, request, context):
+        """---- Default maintenance decisions ----
+
+        Records the paying parent's current income (regs 37-42 of SI 2012/2677) on a case whose first
+        calculation found no income: HMRC held none and RTI showed no current pay, so CalculateCase asked the
+        paying parent for it (a letter and a service request, with a time allowed) instead of failing. Within
+        the time allowed the first calculation is made from it; after the default maintenance decision the
+        scheduler made when the time ran out (s.12 of the Child Support Act 1991), a calculation replaces that
+        decision from the default decision's effective date. Either way the request and its service request
+        close. FAILED_PRECONDITION (NO_CURRENT_INCOME_REQUEST) when the case is not waiting for current income.
+        Mutating, idempotent on request_id. Deadline: 15 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')
@@ -889,6 +913,11 @@ def add_CaseworkServiceServicer_to_server(servicer, server):
                     servicer.RunScheduledWork,
                     request_deserializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.RunScheduledWorkRequest.FromString,
                     response_serializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.RunScheduledWorkResponse.SerializeToString,
+            ),
+            'ProvideCurrentIncome': grpc.unary_unary_rpc_method_handler(
+                    servicer.ProvideCurrentIncome,
+                    request_deserializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.ProvideCurrentIncomeRequest.FromString,
+                    response_serializer=cms_dot_casework_dot_v1_dot_resources__pb2.Case.SerializeToString,
             ),
             'RequestMandatoryReconsideration': grpc.unary_unary_rpc_method_handler(
                     servicer.RequestMandatoryReconsideration,
@@ -1842,6 +1871,33 @@ class CaseworkService:
             '/cms.casework.v1.CaseworkService/RunScheduledWork',
             cms_dot_casework_dot_v1_dot_casework__service__pb2.RunScheduledWorkRequest.SerializeToString,
             cms_dot_casework_dot_v1_dot_casework__service__pb2.RunScheduledWorkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ProvideCurrentIncome(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cms.casework.v1.CaseworkService/ProvideCurrentIncome',
+            cms_dot_casework_dot_v1_dot_casework__service__pb2.ProvideCurrentIncomeRequest.SerializeToString,
+            cms_dot_casework_dot_v1_dot_resources__pb2.Case.FromString,
             options,
             channel_credentials,
             insecure,

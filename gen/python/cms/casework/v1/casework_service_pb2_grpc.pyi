@@ -75,7 +75,9 @@ class CaseworkServiceStub:
     income, via hmrc-gateway) and benefits (dwp-gateway), asks the calculation service for the amount,
     stores it as Case.latest_calculation and publishes CaseCalculated. On a case still in APPLICATION it
     first runs the application checks (as VerifyApplication) and fails with FAILED_PRECONDITION if any
-    fails. When the liability changes it also issues a new payment plan in the same step (the same day)
+    fails. When HMRC holds no income for the paying parent and no current income is held or shown by RTI,
+    the first calculation waits: the paying parent is asked for current income (see ProvideCurrentIncome)
+    and the case is returned still in CASE_STATE_INITIAL_CALCULATION. When the liability changes it also issues a new payment plan in the same step (the same day)
     and publishes PaymentPlanIssued; the first calculation moves the case to CASE_STATE_LIVE.
     Deadline: 15 s.
     """
@@ -200,10 +202,23 @@ class CaseworkServiceStub:
     Runs whatever scheduled work is due as of a business date: the monthly Child Benefit batch (QCs on
     cases where a QC is 16 or over, hmrc-gateway), annual reviews (from 30 days before the review date:
     the updated HMRC figure, recalculation, new payment plan), potentially-violent status reviews,
-    self-service SLA breaches, case-surveillance review dates and the end-of-day correspondence dispatch.
-    Re-running for a date already done does nothing more. Operator work: a team leader, or a job
+    self-service SLA breaches, case-surveillance review dates, default maintenance decisions where the
+    time allowed for the paying parent's current income has run out, and the end-of-day correspondence
+    dispatch. Re-running for a date already done does nothing more. Operator work: a team leader, or a job
     running as casework (e.g. a Kubernetes CronJob under casework's ServiceAccount).
     Deadline: 600 s (the monthly Child Benefit batch covers ~150,000 children).
+    """
+    ProvideCurrentIncome: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.ProvideCurrentIncomeRequest, _resources_pb2.Case]
+    """---- Default maintenance decisions ----
+
+    Records the paying parent's current income (regs 37-42 of SI 2012/2677) on a case whose first
+    calculation found no income: HMRC held none and RTI showed no current pay, so CalculateCase asked the
+    paying parent for it (a letter and a service request, with a time allowed) instead of failing. Within
+    the time allowed the first calculation is made from it; after the default maintenance decision the
+    scheduler made when the time ran out (s.12 of the Child Support Act 1991), a calculation replaces that
+    decision from the default decision's effective date. Either way the request and its service request
+    close. FAILED_PRECONDITION (NO_CURRENT_INCOME_REQUEST) when the case is not waiting for current income.
+    Mutating, idempotent on request_id. Deadline: 15 s.
     """
     RequestMandatoryReconsideration: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.RequestMandatoryReconsiderationRequest, _resources_pb2.MandatoryReconsideration]
     """---- Disputes: mandatory reconsideration, appeal and revision (docs/domain/disputes.md) ----
@@ -325,7 +340,9 @@ class CaseworkServiceAsyncStub(CaseworkServiceStub):
     income, via hmrc-gateway) and benefits (dwp-gateway), asks the calculation service for the amount,
     stores it as Case.latest_calculation and publishes CaseCalculated. On a case still in APPLICATION it
     first runs the application checks (as VerifyApplication) and fails with FAILED_PRECONDITION if any
-    fails. When the liability changes it also issues a new payment plan in the same step (the same day)
+    fails. When HMRC holds no income for the paying parent and no current income is held or shown by RTI,
+    the first calculation waits: the paying parent is asked for current income (see ProvideCurrentIncome)
+    and the case is returned still in CASE_STATE_INITIAL_CALCULATION. When the liability changes it also issues a new payment plan in the same step (the same day)
     and publishes PaymentPlanIssued; the first calculation moves the case to CASE_STATE_LIVE.
     Deadline: 15 s.
     """
@@ -450,10 +467,23 @@ class CaseworkServiceAsyncStub(CaseworkServiceStub):
     Runs whatever scheduled work is due as of a business date: the monthly Child Benefit batch (QCs on
     cases where a QC is 16 or over, hmrc-gateway), annual reviews (from 30 days before the review date:
     the updated HMRC figure, recalculation, new payment plan), potentially-violent status reviews,
-    self-service SLA breaches, case-surveillance review dates and the end-of-day correspondence dispatch.
-    Re-running for a date already done does nothing more. Operator work: a team leader, or a job
+    self-service SLA breaches, case-surveillance review dates, default maintenance decisions where the
+    time allowed for the paying parent's current income has run out, and the end-of-day correspondence
+    dispatch. Re-running for a date already done does nothing more. Operator work: a team leader, or a job
     running as casework (e.g. a Kubernetes CronJob under casework's ServiceAccount).
     Deadline: 600 s (the monthly Child Benefit batch covers ~150,000 children).
+    """
+    ProvideCurrentIncome: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.ProvideCurrentIncomeRequest, _resources_pb2.Case]  # type: ignore[assignment]
+    """---- Default maintenance decisions ----
+
+    Records the paying parent's current income (regs 37-42 of SI 2012/2677) on a case whose first
+    calculation found no income: HMRC held none and RTI showed no current pay, so CalculateCase asked the
+    paying parent for it (a letter and a service request, with a time allowed) instead of failing. Within
+    the time allowed the first calculation is made from it; after the default maintenance decision the
+    scheduler made when the time ran out (s.12 of the Child Support Act 1991), a calculation replaces that
+    decision from the default decision's effective date. Either way the request and its service request
+    close. FAILED_PRECONDITION (NO_CURRENT_INCOME_REQUEST) when the case is not waiting for current income.
+    Mutating, idempotent on request_id. Deadline: 15 s.
     """
     RequestMandatoryReconsideration: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.RequestMandatoryReconsiderationRequest, _resources_pb2.MandatoryReconsideration]  # type: ignore[assignment]
     """---- Disputes: mandatory reconsideration, appeal and revision (docs/domain/disputes.md) ----
@@ -602,7 +632,9 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         income, via hmrc-gateway) and benefits (dwp-gateway), asks the calculation service for the amount,
         stores it as Case.latest_calculation and publishes CaseCalculated. On a case still in APPLICATION it
         first runs the application checks (as VerifyApplication) and fails with FAILED_PRECONDITION if any
-        fails. When the liability changes it also issues a new payment plan in the same step (the same day)
+        fails. When HMRC holds no income for the paying parent and no current income is held or shown by RTI,
+        the first calculation waits: the paying parent is asked for current income (see ProvideCurrentIncome)
+        and the case is returned still in CASE_STATE_INITIAL_CALCULATION. When the liability changes it also issues a new payment plan in the same step (the same day)
         and publishes PaymentPlanIssued; the first calculation moves the case to CASE_STATE_LIVE.
         Deadline: 15 s.
         """
@@ -889,10 +921,29 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         Runs whatever scheduled work is due as of a business date: the monthly Child Benefit batch (QCs on
         cases where a QC is 16 or over, hmrc-gateway), annual reviews (from 30 days before the review date:
         the updated HMRC figure, recalculation, new payment plan), potentially-violent status reviews,
-        self-service SLA breaches, case-surveillance review dates and the end-of-day correspondence dispatch.
-        Re-running for a date already done does nothing more. Operator work: a team leader, or a job
+        self-service SLA breaches, case-surveillance review dates, default maintenance decisions where the
+        time allowed for the paying parent's current income has run out, and the end-of-day correspondence
+        dispatch. Re-running for a date already done does nothing more. Operator work: a team leader, or a job
         running as casework (e.g. a Kubernetes CronJob under casework's ServiceAccount).
         Deadline: 600 s (the monthly Child Benefit batch covers ~150,000 children).
+        """
+
+    @_abc_1.abstractmethod
+    def ProvideCurrentIncome(
+        self,
+        request: _casework_service_pb2.ProvideCurrentIncomeRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_resources_pb2.Case, _abc.Awaitable[_resources_pb2.Case]]:
+        """---- Default maintenance decisions ----
+
+        Records the paying parent's current income (regs 37-42 of SI 2012/2677) on a case whose first
+        calculation found no income: HMRC held none and RTI showed no current pay, so CalculateCase asked the
+        paying parent for it (a letter and a service request, with a time allowed) instead of failing. Within
+        the time allowed the first calculation is made from it; after the default maintenance decision the
+        scheduler made when the time ran out (s.12 of the Child Support Act 1991), a calculation replaces that
+        decision from the default decision's effective date. Either way the request and its service request
+        close. FAILED_PRECONDITION (NO_CURRENT_INCOME_REQUEST) when the case is not waiting for current income.
+        Mutating, idempotent on request_id. Deadline: 15 s.
         """
 
     @_abc_1.abstractmethod

@@ -1600,6 +1600,8 @@ class LatestCalculation(_message.Message):
     REASON_FIELD_NUMBER: _builtins.int
     PERIODIC_AMOUNT_FIELD_NUMBER: _builtins.int
     CALCULATE_TIME_FIELD_NUMBER: _builtins.int
+    HISTORIC_WEEKLY_INCOME_PENCE_FIELD_NUMBER: _builtins.int
+    CURRENT_WEEKLY_INCOME_PENCE_FIELD_NUMBER: _builtins.int
     calculation: _builtins.str
     """Resource name of the stored decision in the calculation service, `calculations/{calculation_id}`."""
     weekly_amount_pence: _builtins.int
@@ -1615,6 +1617,12 @@ class LatestCalculation(_message.Message):
     "HISTORIC" (the HMRC figure) or "CURRENT_DIFFERS_FROM_HISTORIC".
     """
     reason: Global___CalculationReason.ValueType
+    historic_weekly_income_pence: _builtins.int
+    """The two figures `income_basis` chose between, in pence a week (0 when there was none): historic income
+    (the HMRC figure ÷ 365 × 7) and current income (e.g. from HMRC RTI at application), compared under reg 34
+    of SI 2012/2677.
+    """
+    current_weekly_income_pence: _builtins.int
     @_builtins.property
     def effective_date(self) -> _date_pb2.Date:
         """The date this liability takes effect from."""
@@ -1637,10 +1645,12 @@ class LatestCalculation(_message.Message):
         reason: Global___CalculationReason.ValueType = ...,
         periodic_amount: _types_pb2.PeriodicAmount | None = ...,
         calculate_time: _timestamp_pb2.Timestamp | None = ...,
+        historic_weekly_income_pence: _builtins.int = ...,
+        current_weekly_income_pence: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["calculate_time", b"calculate_time", "effective_date", b"effective_date", "periodic_amount", b"periodic_amount"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["calculate_time", b"calculate_time", "calculation", b"calculation", "effective_date", b"effective_date", "gross_weekly_income_pence", b"gross_weekly_income_pence", "income_basis", b"income_basis", "periodic_amount", b"periodic_amount", "rate", b"rate", "reason", b"reason", "weekly_amount_pence", b"weekly_amount_pence"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["calculate_time", b"calculate_time", "calculation", b"calculation", "current_weekly_income_pence", b"current_weekly_income_pence", "effective_date", b"effective_date", "gross_weekly_income_pence", b"gross_weekly_income_pence", "historic_weekly_income_pence", b"historic_weekly_income_pence", "income_basis", b"income_basis", "periodic_amount", b"periodic_amount", "rate", b"rate", "reason", b"reason", "weekly_amount_pence", b"weekly_amount_pence"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -2069,6 +2079,7 @@ class BenefitAward(_message.Message):
     BENEFIT_FIELD_NUMBER: _builtins.int
     PARTNER_AWARD_FIELD_NUMBER: _builtins.int
     PERIOD_FIELD_NUMBER: _builtins.int
+    UNIVERSAL_CREDIT_EARNED_INCOME_FIELD_NUMBER: _builtins.int
     benefit: _builtins.str
     """Benefit code: a dwp-gateway BenefitType name without its BENEFIT_TYPE_ prefix, e.g. "INCOME_SUPPORT",
     "JOBSEEKERS_ALLOWANCE_INCOME_BASED", "EMPLOYMENT_AND_SUPPORT_ALLOWANCE_CONTRIBUTORY", "UNIVERSAL_CREDIT". Any
@@ -2076,6 +2087,11 @@ class BenefitAward(_message.Message):
     """
     partner_award: _builtins.bool
     """True when the award is the partner's, not the client's own."""
+    universal_credit_earned_income: _builtins.bool
+    """Universal Credit only: dwp-gateway reports earned income in the award's current assessment period. UC
+    calculated on the basis of no earned income is a flat-rate benefit (reg 44(2) of SI 2012/2677); UC with
+    earnings is not, and the paying parent is assessed on income.
+    """
     @_builtins.property
     def period(self) -> _types_pb2.DateRange: ...
     def __init__(
@@ -2084,10 +2100,11 @@ class BenefitAward(_message.Message):
         benefit: _builtins.str = ...,
         partner_award: _builtins.bool = ...,
         period: _types_pb2.DateRange | None = ...,
+        universal_credit_earned_income: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["period", b"period"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["benefit", b"benefit", "partner_award", b"partner_award", "period", b"period"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["benefit", b"benefit", "partner_award", b"partner_award", "period", b"period", "universal_credit_earned_income", b"universal_credit_earned_income"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -38,6 +38,8 @@ from ..calculations import service as calculations
 from ..case_records import service as case_records
 from ..case_records.models import CaseRecord
 from ..clients import service as clients
+from ..default_decisions import rules as default_decision_rules
+from ..default_decisions import service as default_decisions
 from ..downstream import Downstream, call, call_tolerating
 from ..names import derived_id
 from . import convert
@@ -269,8 +271,11 @@ def checks_failed(name: str, checks: Checks) -> FailedPrecondition:
 @dataclass
 class Gathered:
     checks: Checks | None
-    calculation: calc_pb.Calculation
+    calculation: (
+        calc_pb.Calculation | None
+    )  # None: no income to calculate on, the paying parent is asked
     reason: pb.CalculationReason.ValueType
+    rti_weekly_pence: int | None = None
 
 
 def gather_for_calculation(
@@ -299,6 +304,18 @@ def gather_for_calculation(
         downstream=downstream,
         benefits=checks.benefits if checks is not None else None,
     )
+    if first and not case.paying_parent.employment_and_income.current_income_source:
+        # At application the CMS compares RTI current income with the HMRC historic figure (reg 34).
+        income.rti_weekly_pence = calculations.rti_current_income(
+            case, downstream=downstream, on=effective
+        )
+        if default_decision_rules.needs_current_income(
+            hmrc_income_held=income.hmrc.income_data_held,
+            current_income_held=income.rti_weekly_pence is not None,
+        ):
+            # No income to calculate on: the paying parent is asked for it (the case waits; a default
+            # maintenance decision follows if nothing comes in the time allowed).
+            return Gathered(checks, None, reason)
     calc_input = calculation_rules.calculation_input(
         cases=[case, *covered],
         payer=case.paying_parent,
@@ -313,7 +330,7 @@ def gather_for_calculation(
         reason=reason,
         request_id=request.request_id,
     )
-    return Gathered(checks, calculation, reason)
+    return Gathered(checks, calculation, reason, income.rti_weekly_pence)
 
 
 def record_requested_calculation(
@@ -321,6 +338,23 @@ def record_requested_calculation(
 ) -> pb.Case:
     if gathered.checks is not None:
         record_checks(db, row=row, checks=gathered.checks, clock=clock)
+    if gathered.calculation is None:
+        default_decisions.ask(db, row=row, case=case_records.assemble(db, row), clock=clock)
+        return case_records.assemble(db, row)
+    if gathered.rti_weekly_pence is not None and gathered.calculation.income.basis in (
+        calc_pb.INCOME_BASIS_CURRENT_DIFFERS_FROM_HISTORIC,
+        calc_pb.INCOME_BASIS_CURRENT_HISTORIC_UNAVAILABLE,
+    ):
+        # The decision rests on RTI current income: the paying parent's record holds it, so later decisions start
+        # from it (and a later change is measured against it).
+        payer_row = clients.client_row(db, row.paying_parent_client_id, lock=True)
+        payer = clients.document(payer_row)
+        held = payer.employment_and_income
+        held.current_gross_weekly_income_pence = gathered.rti_weekly_pence
+        held.current_income_source = pb.INCOME_SOURCE_RTI
+        held.current_income_date.CopyFrom(gathered.calculation.effective_date)
+        held.update_time.FromDatetime(clock.now())
+        clients.save(payer_row, payer, clock)
     case, _ = recording.record_calculation(
         db, row=row, calculation=gathered.calculation, reason=gathered.reason, clock=clock
     )

@@ -81,6 +81,8 @@ def _record_on_case(
         ),
         reason=reason,
         periodic_amount=periodic,
+        historic_weekly_income_pence=calculation.income.historic_weekly_income_pence,
+        current_weekly_income_pence=calculation.income.current_weekly_income_pence,
     )
     latest.calculate_time.FromDatetime(now)
     case.latest_calculation.CopyFrom(latest)

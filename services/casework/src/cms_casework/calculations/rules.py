@@ -15,6 +15,7 @@ from cms.calculation.v1 import resources_pb2 as calc_pb
 from cms.casework.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
 from cms.hmrc.v1 import hmrc_service_pb2 as hmrc_api
+from cms.hmrc.v1 import resources_pb2 as hmrc_pb
 from cms_platform.convert import day_of, pb_date
 
 # DWP benefit types as the calculation names them (the rest are not benefits the calculation looks at).
@@ -59,6 +60,44 @@ class Income:
 
     hmrc: hmrc_api.GetSummaryOfEarnedIncomeResponse
     benefits: list[pb.BenefitAward]
+    # Current income from HMRC RTI, in pence a week, when it was asked for and RTI shows current pay.
+    rti_weekly_pence: int | None = None
+
+
+# Pay periods a year by RTI pay frequency; pay at any other frequency is averaged over the days asked about.
+_PERIODS_A_YEAR = {
+    hmrc_pb.PAY_FREQUENCY_WEEKLY: 52,
+    hmrc_pb.PAY_FREQUENCY_FORTNIGHTLY: 26,
+    hmrc_pb.PAY_FREQUENCY_FOUR_WEEKLY: 13,
+    hmrc_pb.PAY_FREQUENCY_MONTHLY: 12,
+    hmrc_pb.PAY_FREQUENCY_QUARTERLY: 4,
+    hmrc_pb.PAY_FREQUENCY_BI_ANNUALLY: 2,
+    hmrc_pb.PAY_FREQUENCY_ANNUALLY: 1,
+}
+DAYS_A_YEAR = 365  # a yearly figure is made weekly as historic income is, ÷ 365 × 7
+
+
+def rti_weekly_income(
+    employments: list[hmrc_pb.RtiEmploymentIncome], *, on: dt.date, days_asked: int
+) -> int | None:
+    """Current income as an employee (regs 37-39 of SI 2012/2677) from recent RTI pay, in pence a week: for each
+    employment still going on `on`, its average taxable pay a pay period over the periods in a year, ÷ 365 × 7
+    (pay of no regular frequency: its total over the `days_asked`, × 7); None when RTI shows no such pay. Averaging
+    by pay period keeps a window that happens to hold one monthly payment more or less from looking like a change
+    of a quarter."""
+    total, paid = 0, False
+    for employment in employments:
+        ended = day_of(employment.employment.end_date)
+        payments = [p.taxable_pay_pence for p in employment.payments]
+        if (ended is not None and ended <= on) or not payments:
+            continue
+        paid = True
+        periods = _PERIODS_A_YEAR.get(employment.employment.pay_frequency)
+        if periods is None:
+            total += sum(payments) * 7 // max(days_asked, 1)
+        else:
+            total += sum(payments) * periods * 7 // (len(payments) * DAYS_A_YEAR)
+    return total if paid else None
 
 
 def reason_for_calculation(reason: int) -> calc_pb.CalculationReason.ValueType:
@@ -123,9 +162,20 @@ def calculation_input(
     income: Income,
     effective: dt.date,
     this_case: pb.Case,
+    default_decision: bool = False,
 ) -> calc_pb.CalculationInput:
-    """One calculation covers every live case of the paying parent; each receiving parent is one case."""
+    """One calculation covers every live case of the paying parent; each receiving parent is one case.
+
+    A default maintenance decision (s.12 of the Child Support Act 1991) when asked for, and to recalculate a case
+    whose decision in force is one while there is still no income to calculate on (a child leaving changes the
+    default rate too); once income is held, the calculation replaces it."""
     current = payer.employment_and_income
+    default_decision = default_decision or (
+        this_case.latest_calculation.rate == "DEFAULT"
+        and not income.hmrc.income_data_held
+        and not current.current_income_source
+        and income.rti_weekly_pence is None
+    )
     paying = calc_pb.PayingParentIncome(
         hmrc_gross_annual_income_pence=income.hmrc.gross_income_pence,
         hmrc_tax_year=income.hmrc.tax_year,
@@ -133,9 +183,17 @@ def calculation_input(
     )
     if current.current_income_source:
         paying.current_income.gross_weekly_income_pence = current.current_gross_weekly_income_pence
+    elif income.rti_weekly_pence is not None:
+        # The calculation compares it with historic income and uses it on a difference of 25% or more, or when
+        # HMRC holds no historic income (reg 34 of SI 2012/2677).
+        paying.current_income.gross_weekly_income_pence = income.rti_weekly_pence
     receipts = []
     for award in income.benefits:
         name = _BENEFIT.get(award.benefit)
+        if award.universal_credit_earned_income:
+            # UC with earned income is not a prescribed benefit (reg 44(2) of SI 2012/2677 names only UC calculated
+            # on the basis of no earned income): the paying parent is assessed on income.
+            continue
         start, end = day_of(award.period.start_date), day_of(award.period.end_date)
         if name and (start is None or start <= effective) and (end is None or end >= effective):
             receipts.append(
@@ -162,6 +220,9 @@ def calculation_input(
         if _live(c, effective)
     ]
     special_expenses, additional_incomes = _variations(cases, effective)
+    if default_decision:
+        # Income, benefits and variations play no part in a default decision.
+        receipts, special_expenses, additional_incomes = [], [], []
     return calc_pb.CalculationInput(
         effective_date=pb_date(effective),
         # reg 45: the paying parent's nil-rate categories on the effective date.
@@ -180,8 +241,9 @@ def calculation_input(
         partner_is_paying_parent=any(
             _in_force(p, effective) for p in payer.partner_paying_parent_periods
         ),
-        paying_parent_income=paying,
+        paying_parent_income=None if default_decision else paying,
         benefits=receipts,
+        default_maintenance_decision=default_decision,
         qualifying_children=children,
         relevant_other_child_count=sum(
             1 for c in this_case.relevant_other_children if _live(c, effective)

@@ -4,6 +4,8 @@ request id derived from ours, so a retried step repeats them harmlessly."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -60,6 +62,9 @@ def benefits_of(nino: str, *, downstream: Downstream, case_id: str) -> list[pb.B
                 benefit=dwp_pb.BenefitType.Name(award.benefit_type).removeprefix("BENEFIT_TYPE_"),
                 partner_award=award.role == dwp_pb.CLAIMANT_ROLE_PARTNER,
                 period=common.DateRange(start_date=award.start_date, end_date=award.end_date),
+                universal_credit_earned_income=award.benefit_type
+                == dwp_pb.BENEFIT_TYPE_UNIVERSAL_CREDIT
+                and award.universal_credit.earned_income_in_assessment_period,
             )
         )
     return out
@@ -97,6 +102,26 @@ def gather_income(
             case.paying_parent.identity.nino, downstream=downstream, case_id=case_id
         )
     return rules.Income(summary, benefits)
+
+
+# The RTI window hmrc-gateway uses when none is given: the 13 weeks up to today.
+RTI_DAYS_ASKED = 91
+
+
+def rti_current_income(case: pb.Case, *, downstream: Downstream, on: dt.date) -> int | None:
+    """The paying parent's current income from HMRC RTI (the 13 weeks to today), in pence a week, or None when RTI
+    shows no current pay or does not match them."""
+    answer = call(
+        downstream.hmrc.GetRtiCurrentIncome,
+        hmrc_api.GetRtiCurrentIncomeRequest(
+            person=case.paying_parent.identity,
+            context=hmrc_pb.EnquiryContext(case_id=case.name.removeprefix("cases/")),
+        ),
+        what="hmrc-gateway",
+    )
+    if answer.match.outcome != common.MATCH_OUTCOME_MATCHED:
+        return None
+    return rules.rti_weekly_income(list(answer.employments), on=on, days_asked=RTI_DAYS_ASKED)
 
 
 def request_calculation(

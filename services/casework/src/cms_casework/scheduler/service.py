@@ -11,8 +11,9 @@ from RunScheduledWork (an operator or a test picks the date) and from a daily ba
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
+from google.rpc import code_pb2
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -20,11 +21,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import resources_pb2 as pb
 from cms.hmrc.v1 import hmrc_service_pb2 as hmrc_api
-from cms.hmrc.v1 import resources_pb2 as hmrc_pb
 from cms_platform import calls, conflicts, idempotency
 from cms_platform.clock import Clock
 from cms_platform.convert import date_or_violation, day_of, pb_date, years_after
-from cms_platform.errors import DomainError, ViolationCollector
+from cms_platform.errors import DomainError, Unavailable, ViolationCollector
 from cms_platform.identity import bind_caller, reset_caller, service_caller
 from cms_platform.scheduling import PeriodicJob
 
@@ -36,10 +36,14 @@ from ..case_records import service as case_records
 from ..case_records.models import CaseRecord
 from ..changes import flows as change_flows
 from ..changes import service as changes
+from ..clients import service as clients
 from ..clients.models import ClientRecord
 from ..correspondence import service as correspondence
-from ..downstream import Downstream, call
+from ..default_decisions import flows as default_decision_flows
+from ..default_decisions import service as default_decisions
+from ..downstream import Downstream, call_streaming
 from ..service_requests import service as srs
+from . import rules
 from .models import ScheduledJobRun
 
 J = api.ScheduledJob
@@ -52,11 +56,46 @@ PV_REVIEW_SUB_AREA = "Potentially Violent Status Review"
 SURVEILLANCE_SUB_AREA = "Case Surveillance Review"
 
 
-def _age_on(born: dt.date | None, on: dt.date) -> int:
-    """Whole years from `born` to `on` (0 for a child without a date of birth)."""
-    if born is None:
-        return 0
-    return on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+# The contract's deadline for a whole national run of the monthly Child Benefit check (about 150,000 children).
+STREAM_DEADLINE_SECONDS = 3600.0
+# A broken stream is opened again (from the last case answered) this many times in all.
+STREAM_ATTEMPTS = 3
+MAX_FAILURES_LISTED = 100
+
+
+class _StreamProgress:
+    """The cases answered so far, counted once each (answers come in case id order), and where a broken stream
+    resumes: the case of the last answer, sent again whole (its children's answers are idempotent)."""
+
+    def __init__(self) -> None:
+        self.cases = 0
+        self.resume_from = ""
+
+    def answered(self, case_id: str) -> None:
+        if case_id > self.resume_from:
+            self.cases += 1
+            self.resume_from = case_id
+
+
+def _deadline_watch() -> Callable[[], bool]:
+    """Whether the call being served is running out, for the stream's request producer (which gRPC runs on its
+    own thread, outside the call's context)."""
+    served = calls.current_call()
+
+    def stop() -> bool:
+        left = served.time_remaining() if served is not None else None
+        return left is not None and left < calls.ANSWER_MARGIN_SECONDS
+
+    return stop
+
+
+def _stream_timeout() -> float:
+    left = calls.time_remaining()
+    return (
+        STREAM_DEADLINE_SECONDS
+        if left is None
+        else max(0.05, min(STREAM_DEADLINE_SECONDS, left - 0.1))
+    )
 
 
 class Scheduler:
@@ -102,6 +141,7 @@ class Scheduler:
             J.SCHEDULED_JOB_SELF_SERVICE_SLA_CHECK: self._self_service_sla_check,
             J.SCHEDULED_JOB_CASE_SURVEILLANCE_REVIEW: self._case_surveillance_review,
             J.SCHEDULED_JOB_CORRESPONDENCE_DISPATCH: self._correspondence_dispatch,
+            J.SCHEDULED_JOB_DEFAULT_MAINTENANCE_DECISION: self._default_maintenance_decision,
         }
         # Downstream calls and audit entries name the scheduler, within what an RPC running it has left.
         token = bind_caller(SYSTEM)
@@ -175,67 +215,149 @@ class Scheduler:
     # -- jobs ------------------------------------------------------------------------------------------------------
 
     def _monthly_child_benefit_check(self, as_of: dt.date) -> api.ScheduledJobResult:
-        """QCs on cases where a QC is 16 or over go to HMRC; a child whose Child Benefit has ended leaves the case
-        from the end date (a change of circumstances reported by HMRC, verified at source, applied at once)."""
+        """Every qualifying child of every live case with a qualifying child aged 16 or over goes to HMRC through
+        one bidirectional stream (hmrc-gateway RunMonthlyChildBenefitCheck), read page by page and sent in batches
+        as HMRC takes them; a child whose Child Benefit has ended leaves the case from the end date (a change of
+        circumstances reported by HMRC, verified at source), and each such case is recalculated once, after all its
+        children's answers are in. A broken stream is resumed from the last case answered."""
         result = api.ScheduledJobResult()
-        with self._sessions() as s:
-            rows = s.scalars(select(CaseRecord).where(CaseRecord.state == case_records.LIVE)).all()
-            due = []
-            for row in rows:
-                case = case_records.assemble(s, row)
-                older = [
-                    c
-                    for c in case.qualifying_children
-                    if not c.end_date.year and _age_on(day_of(c.date_of_birth), as_of) >= 16
-                ]
-                if older:
-                    due.append((case, older))
-        for case, children in due:
-
-            def check(case: pb.Case = case, children: list[pb.QualifyingChild] = children) -> None:
-                answer = call(
-                    self._downstream.hmrc.VerifyReceivingParentReceivingChildBenefit,
-                    hmrc_api.VerifyReceivingParentReceivingChildBenefitRequest(
-                        receiving_parent=case.receiving_parent.identity,
-                        context=hmrc_pb.EnquiryContext(case_id=case.name.removeprefix("cases/")),
-                        qualifying_children=[child_identity(c) for c in children],
-                    ),
+        run_id = f"chb-{as_of:%Y-%m}"
+        ended: dict[
+            str, dict[str, dt.date]
+        ] = {}  # only the cases with a child to end: a few in a hundred
+        failed: dict[str, str] = {}
+        progress = _StreamProgress()
+        stop = _deadline_watch()
+        for attempt in range(1, STREAM_ATTEMPTS + 1):
+            try:
+                answers = call_streaming(
+                    self._downstream.hmrc.RunMonthlyChildBenefitCheck,
+                    self._check_requests(run_id, as_of, progress.resume_from, stop),
                     what="hmrc-gateway",
+                    timeout=_stream_timeout(),
                 )
-                reported = False
-                for child, status in zip(children, answer.children, strict=False):
-                    ended = day_of(status.end_date)
-                    if status.entitled and (ended is None or ended > as_of):
-                        continue
-                    turned_20 = _age_on(day_of(child.date_of_birth), ended or as_of) >= 20
-                    change = pb.ChangeOfCircumstances(
-                        type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_CHILD_TURNS_20
-                        if turned_20
-                        else pb.CHANGE_OF_CIRCUMSTANCES_TYPE_QC_NOT_IN_FULL_TIME_EDUCATION,
-                        effective_date=pb_date(ended or as_of),
-                        reported_by=pb.REPORTER_HMRC,
-                        child_change=pb.ChildChange(child_id=child.child_id),
-                        evidence=[
-                            pb.Evidence(
-                                kind=pb.EVIDENCE_KIND_INTERFACE,
-                                description="HMRC Child Benefit end date",
-                                received_date=pb_date(as_of),
+                for answer in answers:
+                    for r in answer.results:
+                        case_id, child_id = rules.case_and_child(r.item_id)
+                        progress.answered(case_id)
+                        if r.HasField("error"):
+                            failed[case_id] = (
+                                f"child {child_id}: HMRC answered {code_pb2.Code.Name(r.error.code)}"
                             )
-                        ],
+                            continue
+                        on = rules.ended_on(
+                            entitled=r.child_status.entitled,
+                            end_date=day_of(r.child_status.end_date),
+                            as_of=as_of,
+                        )
+                        if on is not None:
+                            ended.setdefault(case_id, {})[child_id] = on
+                    if calls.running_out():
+                        break
+                break
+            except Unavailable:
+                if attempt == STREAM_ATTEMPTS or calls.running_out():
+                    result.failures.append(
+                        f"hmrc-gateway unavailable after {progress.cases} cases; the next run resumes"
                     )
-                    self._report_once(case, change, f"chb-{as_of:%Y-%m}-{child.child_id}")
-                    reported = True
-                if reported:
-                    change_flows.apply_pending_for_system(
-                        sessions=self._sessions,
-                        parent=case.name,
-                        caller=SYSTEM,
-                        clock=self._clock,
-                        downstream=self._downstream,
+                    result.items_failed += 1
+                    break
+        result.items_due = progress.cases
+        for case_id in sorted(ended):
+            if calls.running_out():
+                break  # the job is then not recorded as done: the next run checks again
+            try:
+                self._end_children(case_id, ended[case_id], as_of)
+            except DomainError as exc:
+                failed[case_id] = str(getattr(exc, "message", None) or exc)
+        result.items_failed += len(failed)
+        result.items_processed = progress.cases - len(failed)
+        for case_id, why in sorted(failed.items())[:MAX_FAILURES_LISTED]:
+            result.failures.append(f"cases/{case_id}: {why}"[:300])
+        return result
+
+    def _check_requests(
+        self, run_id: str, as_of: dt.date, resume_from: str, stop: Callable[[], bool]
+    ) -> Iterator[hmrc_api.RunMonthlyChildBenefitCheckRequest]:
+        for batch in rules.in_batches(self._children_to_check(as_of, resume_from, stop)):
+            yield hmrc_api.RunMonthlyChildBenefitCheckRequest(run_id=run_id, items=batch)
+
+    def _children_to_check(
+        self, as_of: dt.date, resume_from: str, stop: Callable[[], bool]
+    ) -> Iterator[hmrc_api.ChildBenefitCheckItem]:
+        """The children to send, a page of live cases at a time (keyset on the case id, from `resume_from`
+        inclusive), with their receiving parents read for the page in one query."""
+        cursor, inclusive = resume_from, True
+        while not stop():
+            with self._sessions() as s:
+                after = CaseRecord.id >= cursor if inclusive else CaseRecord.id > cursor
+                rows = s.scalars(
+                    select(CaseRecord)
+                    .where(CaseRecord.state == case_records.LIVE, after)
+                    .order_by(CaseRecord.id)
+                    .limit(rules.CASES_PER_PAGE)
+                ).all()
+                if not rows:
+                    return
+                cursor, inclusive = rows[-1].id, False
+                page = []
+                for row in rows:
+                    children = rules.children_to_check(pb.Case.FromString(row.document), as_of)
+                    if children:
+                        page.append((row.id, row.receiving_parent_client_id, children))
+                claimants = {
+                    c.id: clients.document(c).identity
+                    for c in s.scalars(
+                        select(ClientRecord).where(ClientRecord.id.in_({p[1] for p in page}))
+                    )
+                }
+            for case_id, claimant_id, children in page:
+                for child in children:
+                    yield hmrc_api.ChildBenefitCheckItem(
+                        item_id=rules.item_id(case_id, child.child_id),
+                        case_id=case_id,
+                        claimant=claimants.get(claimant_id),
+                        child=child_identity(child),
                     )
 
-            self._each(result, case.name, check)
-        return result
+    def _end_children(self, case_id: str, ended: dict[str, dt.date], as_of: dt.date) -> None:
+        """Report each ended child's leaving (once per child and month), then apply the case's changes together:
+        one recalculation however many children left."""
+        with self._sessions() as s:
+            case = case_records.assemble(s, case_records.case_row(s, case_id))
+        if case.state != pb.CASE_STATE_LIVE:
+            return
+        reported = False
+        for child in case.qualifying_children:
+            on = ended.get(child.child_id)
+            if on is None or child.end_date.year:
+                continue
+            leaving = rules.ending(child, on)
+            change = pb.ChangeOfCircumstances(
+                type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_CHILD_TURNS_20
+                if leaving.turned_20
+                else pb.CHANGE_OF_CIRCUMSTANCES_TYPE_QC_NOT_IN_FULL_TIME_EDUCATION,
+                effective_date=pb_date(leaving.on),
+                reported_by=pb.REPORTER_HMRC,
+                child_change=pb.ChildChange(child_id=child.child_id),
+                evidence=[
+                    pb.Evidence(
+                        kind=pb.EVIDENCE_KIND_INTERFACE,
+                        description="HMRC Child Benefit end date",
+                        received_date=pb_date(as_of),
+                    )
+                ],
+            )
+            self._report_once(case, change, f"chb-{as_of:%Y-%m}-{child.child_id}")
+            reported = True
+        if reported:
+            change_flows.apply_pending_for_system(
+                sessions=self._sessions,
+                parent=case.name,
+                caller=SYSTEM,
+                clock=self._clock,
+                downstream=self._downstream,
+            )
 
     def _report_once(self, case: pb.Case, change: pb.ChangeOfCircumstances, source: str) -> None:
         """Report a change the job found, once per source (a rerun finds it raised), retried when it loses a race
@@ -396,6 +518,31 @@ class Scheduler:
                     )
 
             self._each(result, f"cases/{case_id}", review)
+        return result
+
+    def _default_maintenance_decision(self, as_of: dt.date) -> api.ScheduledJobResult:
+        """Current income requests whose time allowed ended before `as_of`: a default maintenance decision each."""
+        result = api.ScheduledJobResult()
+        with self._sessions() as s:
+            open_ids = default_decisions.still_open(s)
+        # Requests overtaken first (their case closed, or a reported change of income replaced the default
+        # decision): closed with their service requests, and not decided on.
+        for request_id in open_ids:
+            with self._sessions.begin() as s:
+                default_decisions.end_if_overtaken(s, request_id=request_id, clock=self._clock)
+        with self._sessions() as s:
+            due = default_decisions.past_their_time(s, as_of)
+        for request_id in due:
+
+            def decide(request_id: str = request_id) -> None:
+                default_decision_flows.make_default_decision(
+                    sessions=self._sessions,
+                    request_id=request_id,
+                    clock=self._clock,
+                    downstream=self._downstream,
+                )
+
+            self._each(result, f"currentIncomeRequests/{request_id}", decide)
         return result
 
     def _correspondence_dispatch(self, as_of: dt.date) -> api.ScheduledJobResult:
