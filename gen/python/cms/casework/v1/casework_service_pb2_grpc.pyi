@@ -205,6 +205,14 @@ class CaseworkServiceStub:
     running as casework (e.g. a Kubernetes CronJob under casework's ServiceAccount).
     Deadline: 600 s (the monthly Child Benefit batch covers ~150,000 children).
     """
+    GetLiabilityTimeline: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.GetLiabilityTimelineRequest, _resources_pb2.LiabilityTimeline]
+    """---- Liability timeline ----
+
+    Returns a case's liability timeline: the effective-dated segments in force (each change from its
+    own effective date, s.17(4) of the Child Support Act 1991 and reg 18 of SI 2012/2677), with the
+    amounts backdated segments made due or overpaid; superseded segments on request. A client: only
+    their own cases. Deadline: 5 s.
+    """
 
 @_typing.type_check_only
 class CaseworkServiceAsyncStub(CaseworkServiceStub):
@@ -381,6 +389,14 @@ class CaseworkServiceAsyncStub(CaseworkServiceStub):
     Re-running for a date already done does nothing more. Operator work: a team leader, or a job
     running as casework (e.g. a Kubernetes CronJob under casework's ServiceAccount).
     Deadline: 600 s (the monthly Child Benefit batch covers ~150,000 children).
+    """
+    GetLiabilityTimeline: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.GetLiabilityTimelineRequest, _resources_pb2.LiabilityTimeline]  # type: ignore[assignment]
+    """---- Liability timeline ----
+
+    Returns a case's liability timeline: the effective-dated segments in force (each change from its
+    own effective date, s.17(4) of the Child Support Act 1991 and reg 18 of SI 2012/2677), with the
+    amounts backdated segments made due or overpaid; superseded segments on request. A client: only
+    their own cases. Deadline: 5 s.
     """
 
 class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
@@ -747,6 +763,20 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         Re-running for a date already done does nothing more. Operator work: a team leader, or a job
         running as casework (e.g. a Kubernetes CronJob under casework's ServiceAccount).
         Deadline: 600 s (the monthly Child Benefit batch covers ~150,000 children).
+        """
+
+    @_abc_1.abstractmethod
+    def GetLiabilityTimeline(
+        self,
+        request: _casework_service_pb2.GetLiabilityTimelineRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_resources_pb2.LiabilityTimeline, _abc.Awaitable[_resources_pb2.LiabilityTimeline]]:
+        """---- Liability timeline ----
+
+        Returns a case's liability timeline: the effective-dated segments in force (each change from its
+        own effective date, s.17(4) of the Child Support Act 1991 and reg 18 of SI 2012/2677), with the
+        amounts backdated segments made due or overpaid; superseded segments on request. A client: only
+        their own cases. Deadline: 5 s.
         """
 
 def add_CaseworkServiceServicer_to_server(servicer: CaseworkServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...
