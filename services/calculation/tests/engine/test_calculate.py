@@ -117,7 +117,9 @@ def test_current_income_in_place_is_used_without_the_historic_test_again():
     assert result.income.basis is IncomeBasis.CURRENT_IN_PLACE
     assert result.income.gross_weekly_income_pence == 560_00
     assert any("reg 23(4)" in s.citation for s in result.steps)
-    fresh = run(facts(0, 1, income=PayingParentIncome(3_000_000, current_income=CurrentIncome(560_00))))
+    fresh = run(
+        facts(0, 1, income=PayingParentIncome(3_000_000, current_income=CurrentIncome(560_00)))
+    )
     assert fresh.income.basis is IncomeBasis.HISTORIC
 
 

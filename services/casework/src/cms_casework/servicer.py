@@ -34,6 +34,7 @@ from .changes import service as changes
 from .clients import service as clients
 from .correspondence import service as correspondence
 from .downstream import Downstream
+from .liability import flows as liability
 from .payment_plans import service as payment_plans
 from .scheduler.service import Scheduler
 from .service_requests import service as srs
@@ -427,4 +428,14 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
         return self._guard(
             request,
             lambda c: self._scheduler.run_request(request),
+        )
+
+    # -- liability timeline --------------------------------------------------------------------------------------
+
+    def GetLiabilityTimeline(
+        self, request: api.GetLiabilityTimelineRequest, context: Ctx
+    ) -> pb.LiabilityTimeline:
+        return self._read(
+            request,
+            lambda s, c: liability.get(s, request=request, caller=c, clock=self._clock),
         )

@@ -1,16 +1,22 @@
 """Applying changes of circumstances, and what a change's service request being cancelled does to the change.
 
 Applying gathers outside any transaction (the case, its verified changes, the paying parent's other live cases; then
-what they do, worked out on copies by changes.apply; then one recalculation from the earliest effective date among
-them, when the liability may have moved) and records everything in one transaction: the case and its clients, the
-calculation and the new payment plan the same day, each change's outcome and its service request, an outcome letter
-(the last of the day's replacing earlier ones), one call after the last of several changes, and the case's closure
-when a change closes it (its other service requests closed as Not Required, its payment plan superseded)."""
+what they do, worked out on copies by changes.apply; then one calculation per distinct effective date among the
+applied changes that can move the liability, in date order, each on the circumstances as they stand from that date:
+s.17(4) of the Child Support Act 1991 and reg 18 of SI 2012/2677, each change from its own date) and records
+everything in one transaction: the case and its clients, the calculations as the case's liability timeline (rebuilt
+from the earliest of those dates, ending at the closure when a change closes the case) and the new payment plan the
+same day, each change's outcome and its service request, an outcome letter (the last of the day's replacing earlier
+ones), one call after the last of several changes, and the case's closure when a change closes it (its other service
+requests closed as Not Required, its payment plan superseded).
+
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,6 +41,7 @@ from ..case_records.models import CaseRecord
 from ..clients import service as clients
 from ..correspondence import service as correspondence
 from ..downstream import Downstream
+from ..liability import service as liability
 from ..payment_plans import service as payment_plans
 from ..service_requests import service as srs
 from . import apply, rules, service
@@ -72,11 +79,21 @@ def apply_pending(
         covered = [case_records.assemble(s, r) for r in calculations.live_cases_of(s, row)[1:]]
     case_records.ensure_open(case)
     out = apply.plan_application(case, parties, pending)
-    calculation = None
-    if out.needs_calculation and case.HasField("latest_calculation"):
-        calculation = _recalculate(
-            case, out, covered=covered, downstream=downstream, request=request, clock=clock
-        )
+    timeline: list[Dated] = []
+    if case.HasField("latest_calculation"):
+        for on, started in _dates(case, out, today=clock.today()):
+            partial = apply.plan_application(
+                case, parties, apply.applied_by(pending, out, on, floor=_floor(case, clock))
+            )
+            calculation = _recalculate(
+                case,
+                partial,
+                on=on,
+                covered=covered,
+                downstream=downstream,
+                request=request,
+            )
+            timeline.append(Dated(on, calculation, started))
     with sessions.begin() as s:
         previous = replay(s, request=request, response_type=response_type)
         if previous is not None:
@@ -85,7 +102,7 @@ def apply_pending(
         if row.version != version:
             raise Conflict("the case changed while its changes were being applied; apply again")
         response = _record_application(
-            s, row=row, out=out, calculation=calculation, caller=caller, clock=clock
+            s, row=row, out=out, timeline=timeline, caller=caller, clock=clock
         )
         remember(s, request=request, response=response, clock=clock)
         return response
@@ -131,36 +148,82 @@ def _system_request_id(sessions: sessionmaker, parent: str) -> str:
     return str(uuid.uuid5(_SYSTEM_APPLY, f"{parent}|{version}|{','.join(waiting)}"))
 
 
+@dataclass(frozen=True)
+class Dated:
+    """One calculation of an application: in force from `on`, started by the changes named."""
+
+    on: dt.date
+    calculation: calc_pb.Calculation
+    changes: list[str]
+
+
+def _floor(case: pb.Case, clock: Clock) -> dt.date:
+    """No change takes effect before the case's initial effective date (reg 12 of SI 2012/2677)."""
+    return (
+        day_of(case.initial_effective_date)
+        or day_of(case.latest_calculation.effective_date)
+        or clock.today()
+    )
+
+
+def _dates(case: pb.Case, out: apply.Outcome, *, today: dt.date) -> list[tuple[dt.date, list[str]]]:
+    """The distinct dates the applied changes take effect from (each its own, never before the initial effective
+    date), earliest first, with the changes starting on each; only those before the closure when a change closes the
+    case. A change that asks for a new schedule without moving the liability (a payment frequency) is from today."""
+    floor = day_of(case.initial_effective_date) or day_of(case.latest_calculation.effective_date)
+    floor = floor or today
+    by_date: dict[dt.date, list[str]] = {}
+    for name, on in out.starts.items():
+        by_date.setdefault(max(on, floor), []).append(name)
+    if out.needs_calculation and not by_date:
+        by_date[max(today, floor)] = []
+    closes = _closes_on(case, out, today=today)
+    return sorted((on, names) for on, names in by_date.items() if closes is None or on < closes)
+
+
+def _closes_on(case: pb.Case, out: apply.Outcome, *, today: dt.date) -> dt.date | None:
+    if out.closure is None:
+        return None
+    floor = day_of(case.initial_effective_date) or day_of(case.latest_calculation.effective_date)
+    return max(out.closure[1], floor or out.closure[1])
+
+
 def _recalculate(
     case: pb.Case,
     out: apply.Outcome,
     *,
+    on: dt.date,
     covered: list[pb.Case],
     downstream: Downstream,
     request: api.ApplyChangesOfCircumstancesRequest,
-    clock: Clock,
 ) -> calc_pb.Calculation:
-    """One recalculation for everything applied, from the earliest effective date among them (never before the
-    first calculation), on the case as it will be."""
-    today = clock.today()
-    effective = max(out.effective or today, day_of(case.latest_calculation.effective_date) or today)
+    """The calculation in force from `on`, on the case as `out` leaves it (the changes in effect by then applied)."""
     income = calculations.gather_income(out.case, downstream=downstream)
-    for detail, on in out.benefit_changes:  # verified here, perhaps not yet known to DWP
-        apply.change_benefits(income.benefits, detail, on)
+    for detail, started in out.benefit_changes:  # verified here, perhaps not yet known to DWP
+        apply.change_benefits(income.benefits, detail, started)
+    payer = out.clients[case.paying_parent.name]
     calc_input = calculation_rules.calculation_input(
         cases=[out.case, *covered],
-        payer=out.clients[case.paying_parent.name],
+        payer=payer,
         income=income,
-        effective=effective,
+        effective=on,
         this_case=out.case,
     )
+    if payer.employment_and_income.current_income_source and (
+        out.current_income_in_place or case.latest_calculation.income_basis in _IN_PLACE
+    ):
+        # Current income was already in place and a change of 25% or more replaced it (reg 23(4)).
+        calc_input.paying_parent_income.current_income.in_place = True
     return calculations.request_calculation(
         downstream=downstream,
         case=out.case,
         calc_input=calc_input,
         reason=out.calculation_reason,
-        request_id=request.request_id,
+        request_id=f"{request.request_id}/{on.isoformat()}",
     )
+
+
+_IN_PLACE = frozenset({"CURRENT_DIFFERS_FROM_HISTORIC", "CURRENT_IN_PLACE"})
 
 
 def _record_application(
@@ -168,7 +231,7 @@ def _record_application(
     *,
     row: CaseRecord,
     out: apply.Outcome,
-    calculation: calc_pb.Calculation | None,
+    timeline: list[Dated],
     caller: Caller,
     clock: Clock,
 ) -> api.ApplyChangesOfCircumstancesResponse:
@@ -193,25 +256,39 @@ def _record_application(
         )  # every case the client is on (the contract)
     case_records.save(row, out.case, clock)
     plan = ""
-    if calculation is not None:
+    closes = _closes_on(out.case, out, today=clock.today())
+    calculation_of: dict[str, str] = {}
+    if timeline:
         before = out.case.latest_calculation.weekly_amount_pence
+        *earlier, last = timeline
         _, plan = recording.record_calculation(
-            s, row=row, calculation=calculation, reason=out.calculation_reason, clock=clock
+            s,
+            row=row,
+            calculation=last.calculation,
+            reason=out.calculation_reason,
+            clock=clock,
+            earlier=[(d.calculation, d.changes) for d in earlier],
+            changes=last.changes,
+            ends=closes,
         )
         moved = case_records.assemble(
             s, row
         ).latest_calculation.weekly_amount_pence != before or bool(plan)
+        # Each change is answered by the calculation in force from its date.
+        calculation_of = {name: d.calculation.name for d in timeline for name in d.changes}
     else:
         moved = False
+        if closes is not None:
+            liability.end_timeline(s, case_id=row.id, on=closes, clock=clock)
     completed_for: dict[str, list[dt.datetime]] = {}
     for change in out.changes:
         change_row = service.row_named(s, change.name)
         if (
             change.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_APPLIED
-            and calculation is not None
+            and change.name in calculation_of
             and rules.kind_of(change.type).moves_liability
         ):
-            change.liability_changed, change.calculation = moved, calculation.name
+            change.liability_changed, change.calculation = moved, calculation_of[change.name]
         service.close_sr(
             s,
             change=change,

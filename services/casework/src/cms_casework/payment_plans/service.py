@@ -20,6 +20,7 @@ from cms_platform.identity import Caller
 from ..access import service as access
 from ..case_records import service as case_records
 from ..correspondence import service as correspondence
+from ..liability.service import Rebuilt
 from ..names import last_id, new_id
 from . import rules
 from .models import PaymentPlanRecord
@@ -65,10 +66,12 @@ def issue(
     calculation: calc_pb.Calculation,
     share: calc_pb.ReceivingParentAmount,
     clock: Clock,
+    backdated: Rebuilt | None = None,
 ) -> str:
-    """The plan runs from the calculation's effective date (or today, if later: arrears before it are another
-    matter) to the day before the next annual review, issued today: the same day as the calculation. Returns its
-    name."""
+    """The plan runs from the calculation's effective date (or today, if later) to the day before the next annual
+    review, issued today: the same day as the calculation. It says from when the liability it carries out is in force
+    and what the decision's backdated days made due or overpaid (`backdated`: the liability timeline's rebuild); the
+    schedule itself starts today, and the account books those amounts. Returns its name."""
     case_id = case.name.removeprefix("cases/")
     start = max(day_of(calculation.effective_date) or clock.today(), clock.today())
     review = day_of(case.annual_review_date)
@@ -84,6 +87,16 @@ def issue(
         method_of_payment_from=case.method_of_payment_from,
         calculation=calculation.name,
     )
+    liability_start = (
+        day_of(backdated.segments[0].start_date)
+        if backdated is not None and backdated.segments
+        else day_of(calculation.effective_date)
+    )
+    if liability_start is not None:
+        plan.liability_start_date.CopyFrom(pb_date(liability_start))
+    if backdated is not None:
+        plan.backdated_amount_due_pence = backdated.amount_due_pence
+        plan.backdated_amount_overpaid_pence = backdated.amount_overpaid_pence
     plan_id = new_id()
     plan.name = f"cases/{case_id}/paymentPlans/{plan_id}"
     plan.issue_time.FromDatetime(clock.now())
