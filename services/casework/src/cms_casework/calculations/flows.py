@@ -22,6 +22,7 @@ from ..case_records import service as case_records
 from ..case_records.models import CaseRecord
 from ..correspondence import service as correspondence
 from ..liability import service as liability
+from ..payment_plans import rules as plan_rules
 from ..payment_plans import service as payment_plans
 from . import rules, service
 
@@ -136,22 +137,17 @@ def _record_on_case(
             method_of_payment_from=case.method_of_payment_from,
         ),
     )
-    rebuilt = liability.rebuild(
-        db,
-        case_id=row.id,
-        decisions=[
-            liability.Decision(
-                start=day_of(step.effective_date) or clock.today(),
-                calculation=step,
-                weekly_pence=rules.share_of(step, case.name).weekly_amount_pence,
-                reason=reason,
-                changes=started,
-            )
-            for step, started in steps
-        ],
-        end=ends,
-        clock=clock,
-    )
+    decisions = [
+        liability.Decision(
+            start=day_of(step.effective_date) or clock.today(),
+            calculation=step,
+            weekly_pence=rules.share_of(step, case.name).weekly_amount_pence,
+            reason=reason,
+            changes=started,
+        )
+        for step, started in steps
+    ]
+    rebuilt = liability.rebuild(db, case_id=row.id, decisions=decisions, end=ends, clock=clock)
     plan_name = ""
     # A new plan when the liability moved or backdated days made an amount due or overpaid, at each annual review,
     # and when the schedule's terms changed (frequency, or the service type and so the fees) though the liability
@@ -172,6 +168,15 @@ def _record_on_case(
             share=share,
             clock=clock,
             backdated=rebuilt,
+            steps=[
+                plan_rules.Step(
+                    d.start,
+                    rules.share_of(d.calculation, case.name).weekly_amount_pence,
+                    rules.share_of(d.calculation, case.name).paying_parent_fee_weekly_pence,
+                    rules.share_of(d.calculation, case.name).receiving_parent_fee_weekly_pence,
+                )
+                for d in decisions
+            ],
         )
         case.current_payment_plan = plan_name
         for recipient in (case.paying_parent.name, case.receiving_parent.name):

@@ -77,11 +77,12 @@ def apply_pending(
             case.receiving_parent.name: case.receiving_parent,
         }
         covered = [case_records.assemble(s, r) for r in calculations.live_cases_of(s, row)[1:]]
+        in_force = liability.current_starts(s, case_id=row.id)
     case_records.ensure_open(case)
     out = apply.plan_application(case, parties, pending)
     timeline: list[Dated] = []
     if case.HasField("latest_calculation"):
-        for on, started in _dates(case, out, today=clock.today()):
+        for on, started in _dates(case, out, today=clock.today(), in_force=in_force):
             partial = apply.plan_application(
                 case, parties, apply.applied_by(pending, out, on, floor=_floor(case, clock))
             )
@@ -166,10 +167,18 @@ def _floor(case: pb.Case, clock: Clock) -> dt.date:
     )
 
 
-def _dates(case: pb.Case, out: apply.Outcome, *, today: dt.date) -> list[tuple[dt.date, list[str]]]:
+def _dates(
+    case: pb.Case,
+    out: apply.Outcome,
+    *,
+    today: dt.date,
+    in_force: list[tuple[dt.date, list[str]]],
+) -> list[tuple[dt.date, list[str]]]:
     """The distinct dates the applied changes take effect from (each its own, never before the initial effective
     date), earliest first, with the changes starting on each; only those before the closure when a change closes the
-    case. A change that asks for a new schedule without moving the liability (a payment frequency) is from today."""
+    case. A change that asks for a new schedule without moving the liability (a payment frequency) is from today.
+    Segments in force that start after the earliest of those dates (`in_force`: their starts and the changes that
+    started them) are calculated again from their own starts, with this application's changes in effect by then."""
     floor = day_of(case.initial_effective_date) or day_of(case.latest_calculation.effective_date)
     floor = floor or today
     by_date: dict[dt.date, list[str]] = {}
@@ -177,6 +186,11 @@ def _dates(case: pb.Case, out: apply.Outcome, *, today: dt.date) -> list[tuple[d
         by_date.setdefault(max(on, floor), []).append(name)
     if out.needs_calculation and not by_date:
         by_date[max(today, floor)] = []
+    if by_date:
+        earliest = min(by_date)
+        for start, names in in_force:
+            if start > earliest:
+                by_date.setdefault(start, []).extend(n for n in names if n not in by_date[start])
     closes = _closes_on(case, out, today=today)
     return sorted((on, names) for on, names in by_date.items() if closes is None or on < closes)
 
@@ -209,7 +223,12 @@ def _recalculate(
         effective=on,
         this_case=out.case,
     )
-    if payer.employment_and_income.current_income_source and (
+    held_from = day_of(payer.employment_and_income.current_income_date)
+    paying = calc_input.paying_parent_income
+    if held_from is not None and held_from > on and not paying.hmrc_income_unavailable:
+        # The current income held took effect after `on`: before it, historic income was in use.
+        paying.ClearField("current_income")
+    elif payer.employment_and_income.current_income_source and (
         out.current_income_in_place or case.latest_calculation.income_basis in _IN_PLACE
     ):
         # Current income was already in place and a change of 25% or more replaced it (reg 23(4)).

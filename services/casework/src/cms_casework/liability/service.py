@@ -74,6 +74,17 @@ def _current_rows(db: Session, case_id: str, *, lock: bool = False) -> list[Liab
     return list(db.scalars(query))
 
 
+def current_starts(db: Session, *, case_id: str) -> list[tuple[dt.date, list[str]]]:
+    """The start date of each segment in force that a calculation started, earliest first, with the changes that
+    started it."""
+    out = []
+    for row in _current_rows(db, case_id):
+        segment = _document(row)
+        if segment.calculation:
+            out.append((row.start_date, list(segment.changes_of_circumstances)))
+    return out
+
+
 def _add(
     db: Session,
     *,

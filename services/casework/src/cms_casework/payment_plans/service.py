@@ -5,6 +5,7 @@ case's visibility. Keyword-only functions over an explicit session."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -67,13 +68,17 @@ def issue(
     share: calc_pb.ReceivingParentAmount,
     clock: Clock,
     backdated: Rebuilt | None = None,
+    steps: Sequence[rules.Step] = (),
 ) -> str:
     """The plan runs from the calculation's effective date (or today, if later) to the day before the next annual
     review, issued today: the same day as the calculation. It says from when the liability it carries out is in force
     and what the decision's backdated days made due or overpaid (`backdated`: the liability timeline's rebuild); the
-    schedule itself starts today, and the account books those amounts. Returns its name."""
+    schedule itself starts today at the latest, and the account books those amounts. `steps`: the weekly amounts of
+    the calculations the decision made, each from its own date (the last is `share`'s), so one already decided for a
+    later date (an expected change) changes the amounts from that date. Returns its name."""
     case_id = case.name.removeprefix("cases/")
-    start = max(day_of(calculation.effective_date) or clock.today(), clock.today())
+    from_date = steps[0].start if steps else day_of(calculation.effective_date)
+    start = max(from_date or clock.today(), clock.today())
     review = day_of(case.annual_review_date)
     plan_start, _ = rules.plan_period(start, review)
     plan = rules.build_plan(
@@ -86,6 +91,7 @@ def issue(
         service_type=case.service_type,
         method_of_payment_from=case.method_of_payment_from,
         calculation=calculation.name,
+        steps=steps,
     )
     liability_start = (
         day_of(backdated.segments[0].start_date)
