@@ -14,6 +14,7 @@ requests closed as Not Required, its payment plan superseded).
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import uuid
 from dataclasses import dataclass
@@ -81,8 +82,10 @@ def apply_pending(
     case_records.ensure_open(case)
     out = apply.plan_application(case, parties, pending)
     timeline: list[Dated] = []
-    if case.HasField("latest_calculation"):
-        for on, started in _dates(case, out, today=clock.today(), in_force=in_force):
+    dates = _dates(case, out, today=clock.today(), in_force=in_force)
+    if case.HasField("latest_calculation") and dates:
+        gathered = calculations.gather_income(out.case, downstream=downstream)
+        for on, started in dates:
             partial = apply.plan_application(
                 case, parties, apply.applied_by(pending, out, on, floor=_floor(case, clock))
             )
@@ -90,6 +93,7 @@ def apply_pending(
                 case,
                 partial,
                 on=on,
+                income=gathered,
                 covered=covered,
                 downstream=downstream,
                 request=request,
@@ -207,12 +211,15 @@ def _recalculate(
     out: apply.Outcome,
     *,
     on: dt.date,
+    income: calculation_rules.Income,
     covered: list[pb.Case],
     downstream: Downstream,
     request: api.ApplyChangesOfCircumstancesRequest,
 ) -> calc_pb.Calculation:
-    """The calculation in force from `on`, on the case as `out` leaves it (the changes in effect by then applied)."""
-    income = calculations.gather_income(out.case, downstream=downstream)
+    """The calculation in force from `on`, on the case as `out` leaves it (the changes in effect by then applied), with
+    the HMRC figure and DWP's benefits gathered once for the application (the benefit changes in effect replayed on a
+    copy of them)."""
+    income = calculation_rules.Income(income.hmrc, [copy.deepcopy(b) for b in income.benefits])
     for detail, started in out.benefit_changes:  # verified here, perhaps not yet known to DWP
         apply.change_benefits(income.benefits, detail, started)
     payer = out.clients[case.paying_parent.name]
