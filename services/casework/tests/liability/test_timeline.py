@@ -372,3 +372,36 @@ def test_the_income_tolerance_is_measured_against_historic_income_before_the_cap
     assert applied.income_change.change_basis_points == -2750
     after = stack.call("GetCase", api.GetCaseRequest(name=case.name))
     assert after.latest_calculation.gross_weekly_income_pence == 2_900_00
+
+
+def test_closing_a_case_from_an_earlier_date_ends_its_timeline_there(stack, clock):
+    """CloseCase from 18 May, decided on 1 June: the £96 segment is carried on to 18 May and the 14 days after it,
+    charged at £96, are overpaid: 9,600 x 14 / 7 = 19,200."""
+    case = at_decision_day(stack, clock)
+    stack.call(
+        "CloseCase",
+        api.CloseCaseRequest(
+            request_id=str(uuid.uuid4()),
+            name=case.name,
+            reason=pb.CASE_CLOSURE_REASON_PARENTS_RECONCILED,
+            effective_date=d(D(2026, 5, 18)),
+        ),
+        as_=stack.team_leader(),
+    )
+    tl = timeline(stack, case)
+    assert shape(tl) == [
+        (D(2026, 4, 6), D(2026, 5, 18), 96_00, 0, 0),
+        (D(2026, 5, 18), D(2026, 6, 1), 0, 0, 192_00),
+    ]
+    assert day(tl.end_date) == D(2026, 5, 18)
+
+
+def test_applying_again_under_the_same_request_id_rebuilds_nothing_more(stack, clock):
+    case = at_decision_day(stack, clock)
+    report_all(stack, clock, case, income(418_85, D(2026, 5, 11)))
+    request = api.ApplyChangesOfCircumstancesRequest(request_id=str(uuid.uuid4()), parent=case.name)
+    first = stack.call("ApplyChangesOfCircumstances", request, timeout=30)
+    before = timeline(stack, case, history=True)
+    assert stack.call("ApplyChangesOfCircumstances", request, timeout=30) == first
+    assert timeline(stack, case, history=True) == before
+    assert len(before.segments) == 2 and len(before.superseded_segments) == 1
