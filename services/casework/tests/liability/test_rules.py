@@ -132,3 +132,69 @@ def test_dividing_by_a_week_rounds_to_the_nearest_penny_symmetrically(n):
     got = rules.divide_by_week(n)
     assert abs(got * 7 - n) <= 3
     assert rules.divide_by_week(-n) == -got
+
+
+def test_a_closure_rebuild_carries_on_up_to_it_and_overpays_the_days_after():
+    current = [Span(D(2026, 4, 6), None, 9600)]
+    plan = rules.plan_rebuild(current, [], end=D(2026, 5, 18), today=D(2026, 6, 1))
+    assert plan.splice == rules.Splice(superseded=(0,), carried=(0,))
+    assert plan.closure_nil
+    assert plan.segments == ((Span(D(2026, 5, 18), D(2026, 6, 1), 0), -19200),)
+    assert rules.rebuilt(current, plan, D(2026, 5, 18)) == [
+        Span(D(2026, 4, 6), D(2026, 5, 18), 9600),
+        Span(D(2026, 5, 18), D(2026, 6, 1), 0),
+    ]
+
+
+rebuild_steps = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=30),  # days from the previous decision to this one
+        st.lists(
+            st.tuples(st.integers(min_value=0, max_value=120), pence), min_size=1, max_size=4
+        ),  # (days after the base date, weekly) of each decided segment
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@given(steps=rebuild_steps)
+def test_rebuilds_tile_the_timeline_and_their_amounts_add_up_to_the_days_charged_wrongly(steps):
+    """After any sequence of rebuilds (decision dates in order, each from any date): the segments in force tile the
+    timeline without gap or overlap; and what all the rebuilds made due or overpaid adds up, to within rounding, to
+    the sum over days of (final weekly amount - the weekly amount in force for that day when it was first passed by a
+    decision) / 7: what the paying parent was charged wrongly."""
+    base = D(2026, 1, 1)
+    current: list[Span] = []
+    total = 0
+    made = 0
+    decided_on = base
+    snapshots: list[tuple[dt.date, list[Span]]] = []  # (decision date, the timeline after it)
+    for gap, decided in steps:
+        decided_on = decided_on + dt.timedelta(days=gap)
+        dates = [(base + dt.timedelta(days=offset), weekly) for offset, weekly in decided]
+        unique = dict(dates)
+        plan = rules.plan_rebuild(current, list(unique.items()), end=None, today=decided_on)
+        current = rules.rebuilt(current, plan, min(unique))
+        total += sum(difference for _, difference in plan.segments)
+        made += len(plan.segments)
+        snapshots.append((decided_on, current))
+    # Tiling.
+    for before, after in zip(current, current[1:], strict=False):
+        assert before.end == after.start
+    assert current[-1].end is None
+
+    def value(timeline: list[Span], day: dt.date) -> int:
+        return next(
+            (s.weekly_pence for s in timeline if s.start <= day and (s.end is None or day < s.end)),
+            0,
+        )
+
+    exact_sevenths = 0
+    for i in range((decided_on - base).days):
+        day = base + dt.timedelta(days=i)
+        # Charged: the timeline after the last decision made on or before the day (nil before any).
+        charged_by = [tl for when, tl in snapshots if when <= day]
+        charged = value(charged_by[-1], day) if charged_by else 0
+        exact_sevenths += value(current, day) - charged
+    assert abs(total * 7 - exact_sevenths) <= 4 * made

@@ -109,3 +109,52 @@ def chain(starts: Sequence[dt.date], end: dt.date | None) -> list[tuple[dt.date,
     return [
         (start, ordered[i + 1] if i + 1 < len(ordered) else end) for i, start in enumerate(ordered)
     ]
+
+
+@dataclass(frozen=True)
+class RebuildPlan:
+    """What a rebuild does: the splice of the segments in force, and the new segments with the difference (pence,
+    positive due, negative overpaid) each makes for its backdated days. The last new segment may be a nil one with no
+    decision behind it (`closure_nil`): the case closed on a date already past."""
+
+    splice: Splice
+    segments: tuple[tuple[Span, int], ...]
+    closure_nil: bool
+
+
+def plan_rebuild(
+    current: Sequence[Span],
+    decided: Sequence[tuple[dt.date, int]],
+    *,
+    end: dt.date | None,
+    today: dt.date,
+) -> RebuildPlan:
+    """Rebuild the timeline `current` (the segments in force) with weekly amounts `decided` from their start dates
+    (one per date; the last given for a date wins), the last running to `end` (None: on), decided on `today`. With
+    an `end` before today a nil segment covers the days from it to today."""
+    starts = [start for start, _ in decided]
+    if not starts and end is None:
+        raise ValueError("a rebuild needs a decision or an end")
+    from_date = min([*starts, *([end] if end is not None else [])])
+    weekly = dict(decided)
+    segments: list[tuple[Span, int]] = []
+    for start, stop in chain(starts, end):
+        span = Span(start, stop, weekly[start])
+        segments.append((span, backdated_difference(span, current, today)))
+    nil = end is not None and end < today
+    if nil:
+        assert end is not None
+        span = Span(end, today, 0)
+        segments.append((span, backdated_difference(span, current, today)))
+    return RebuildPlan(splice(current, from_date), tuple(segments), nil)
+
+
+def rebuilt(current: Sequence[Span], plan: RebuildPlan, from_date: dt.date) -> list[Span]:
+    """The segments in force after `plan`: those it leaves, those it carries on up to `from_date`, and its new ones,
+    in date order."""
+    kept = [s for i, s in enumerate(current) if i not in plan.splice.superseded]
+    carried = [
+        Span(current[i].start, from_date, current[i].weekly_pence) for i in plan.splice.carried
+    ]
+    made = [span for span, _ in plan.segments]
+    return sorted([*kept, *carried, *made], key=lambda s: s.start)

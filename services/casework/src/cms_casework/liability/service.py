@@ -114,15 +114,17 @@ def _add(
     return segment
 
 
-def _supersede_from(
-    db: Session, *, case_id: str, from_date: dt.date, rebuild: str, clock: Clock
-) -> list[rules.Span]:
-    """Supersede the segments in force on or after `from_date`, carrying one that started before it on up to it.
-    Returns what was in force before (every current segment), for the backdated arithmetic."""
-    rows = _current_rows(db, case_id, lock=True)
-    documents = [_document(r) for r in rows]
-    previous = [_span(d) for d in documents]
-    cut = rules.splice(previous, from_date)
+def _supersede(
+    db: Session,
+    *,
+    rows: list[LiabilitySegmentRecord],
+    documents: list[pb.LiabilitySegment],
+    cut: rules.Splice,
+    from_date: dt.date,
+    rebuild: str,
+    clock: Clock,
+) -> None:
+    """Supersede the segments the splice names, carrying those that started before `from_date` on up to it."""
     for i in cut.superseded:
         old = documents[i]
         old.state = pb.LIABILITY_SEGMENT_STATE_SUPERSEDED
@@ -137,8 +139,7 @@ def _supersede_from(
         # What it made due or overpaid stays with the superseded original: carrying it on decides nothing new.
         carried.amount_due_pence = carried.amount_overpaid_pence = carried.backdated_days = 0
         carried.carried_from = documents[i].name
-        _add(db, case_id=case_id, segment=carried, rebuild=rebuild, clock=clock)
-    return previous
+        _add(db, case_id=rows[i].case_id, segment=carried, rebuild=rebuild, clock=clock)
 
 
 def rebuild(
@@ -150,72 +151,61 @@ def rebuild(
     clock: Clock,
 ) -> Rebuilt:
     """Put `decisions` in force from the first one's start: each runs to the next one's start, the last to `end`
-    (None: on). Days before today are backdated against what was in force for them. With an `end` (the case closed)
-    and no decisions, the timeline just ends there."""
-    ordered = sorted(decisions, key=lambda d: d.start)
-    if not ordered and end is None:
-        raise ValueError("a rebuild needs a decision or an end")
+    (None: on). Days before today are backdated against what was in force for them (liability.rules.plan_rebuild).
+    With an `end` (the case closed) and no decisions, the timeline just ends there."""
+    by_start = {d.start: d for d in sorted(decisions, key=lambda d: d.start)}
+    if end is not None:
+        by_start = {start: d for start, d in by_start.items() if start < end}
     today = clock.today()
-    done = Rebuilt(rebuild=new_id())
-    from_date = min([d.start for d in ordered] + ([end] if end is not None else []))
-    previous = _supersede_from(
-        db, case_id=case_id, from_date=from_date, rebuild=done.rebuild, clock=clock
+    rows = _current_rows(db, case_id, lock=True)
+    documents = [_document(r) for r in rows]
+    plan = rules.plan_rebuild(
+        [_span(d) for d in documents],
+        [(start, d.weekly_pence) for start, d in by_start.items()],
+        end=end,
+        today=today,
     )
-    for (start, stop), decision in zip(
-        rules.chain([d.start for d in ordered], end),
-        _distinct_by_start(ordered, end),
-        strict=True,
-    ):
-        calculation = decision.calculation
-        segment = pb.LiabilitySegment(
-            calculation=calculation.name,
-            weekly_amount_pence=decision.weekly_pence,
-            rate=calc_pb.Rate.Name(calculation.rate).removeprefix("RATE_")
-            if calculation.rate
-            else "",
-            rule_set_version=calculation.rule_set_version,
-            changes_of_circumstances=list(decision.changes),
-            reason=decision.reason,
-        )
-        _backdate(segment, rules.Span(start, stop, decision.weekly_pence), previous, today)
+    done = Rebuilt(rebuild=new_id())
+    from_date = min([*by_start, *([end] if end is not None else [])])
+    _supersede(
+        db,
+        rows=rows,
+        documents=documents,
+        cut=plan.splice,
+        from_date=from_date,
+        rebuild=done.rebuild,
+        clock=clock,
+    )
+    for i, (span, difference) in enumerate(plan.segments):
+        # The closure's nil segment, last, has no decision behind it.
+        nil = plan.closure_nil and i == len(plan.segments) - 1
+        decision = None if nil else by_start[span.start]
+        segment = pb.LiabilitySegment()
+        if decision is not None:
+            calculation = decision.calculation
+            segment = pb.LiabilitySegment(
+                calculation=calculation.name,
+                weekly_amount_pence=decision.weekly_pence,
+                rate=calc_pb.Rate.Name(calculation.rate).removeprefix("RATE_")
+                if calculation.rate
+                else "",
+                rule_set_version=calculation.rule_set_version,
+                changes_of_circumstances=list(decision.changes),
+                reason=decision.reason,
+            )
+        segment.start_date.CopyFrom(pb_date(span.start))
+        if span.end is not None:
+            segment.end_date.CopyFrom(pb_date(span.end))
+        segment.decision_date.CopyFrom(pb_date(today))
+        segment.backdated_days = rules.backdated_days(span.start, span.end, today)
+        segment.amount_due_pence, segment.amount_overpaid_pence = rules.due_and_overpaid(difference)
         done.segments.append(
             _add(db, case_id=case_id, segment=segment, rebuild=done.rebuild, clock=clock)
-        )
-    if end is not None and end < today:
-        # Closed from a date already past: a nil segment without a calculation covers the days from the closure to
-        # today, so what was in force for them before shows as overpaid.
-        nil = pb.LiabilitySegment()
-        _backdate(nil, rules.Span(end, today, 0), previous, today)
-        done.segments.append(
-            _add(db, case_id=case_id, segment=nil, rebuild=done.rebuild, clock=clock)
         )
     done.amount_due_pence = sum(s.amount_due_pence for s in done.segments)
     done.amount_overpaid_pence = sum(s.amount_overpaid_pence for s in done.segments)
     _announce(db, case_id=case_id, done=done, from_date=from_date, end=end, clock=clock)
     return done
-
-
-def _backdate(
-    segment: pb.LiabilitySegment, span: rules.Span, previous: list[rules.Span], today: dt.date
-) -> None:
-    """The segment's dates, decision date and what its days before today make due or overpaid."""
-    segment.start_date.CopyFrom(pb_date(span.start))
-    if span.end is not None:
-        segment.end_date.CopyFrom(pb_date(span.end))
-    segment.decision_date.CopyFrom(pb_date(today))
-    segment.backdated_days = rules.backdated_days(span.start, span.end, today)
-    segment.amount_due_pence, segment.amount_overpaid_pence = rules.due_and_overpaid(
-        rules.backdated_difference(span, previous, decided_on=today)
-    )
-
-
-def _distinct_by_start(ordered: Sequence[Decision], end: dt.date | None) -> list[Decision]:
-    """One decision per start date (the last given for a date wins), those starting before `end`."""
-    by_start: dict[dt.date, Decision] = {}
-    for decision in ordered:
-        if end is None or decision.start < end:
-            by_start[decision.start] = decision
-    return [by_start[s] for s in sorted(by_start)]
 
 
 def end_timeline(db: Session, *, case_id: str, on: dt.date, clock: Clock) -> Rebuilt:
