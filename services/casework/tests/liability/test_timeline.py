@@ -23,7 +23,7 @@ from cms.casework.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
 from cms_devkit.testing import wait_until
 
-from ..conftest import error, events_of
+from ..conftest import alex_and_bethan, error, events_of, person
 
 T = pb.ChangeOfCircumstancesType
 APPLIED = pb.CHANGE_OF_CIRCUMSTANCES_STATE_APPLIED
@@ -405,3 +405,38 @@ def test_applying_again_under_the_same_request_id_rebuilds_nothing_more(stack, c
     assert stack.call("ApplyChangesOfCircumstances", request, timeout=30) == first
     assert timeline(stack, case, history=True) == before
     assert len(before.segments) == 2 and len(before.superseded_segments) == 1
+
+
+def test_a_backdated_change_rebuilds_the_paying_parents_other_case_from_the_same_date(stack, clock):
+    """Alex also pays Siân for Osian (a second case, calculated on 6 April: one calculation covers both). Bethan's
+    case's income change from 11 May and JSA from 25 May, applied on 1 June, recalculate both cases from each date."""
+    first = stack.new_live_case()
+    second_request = alex_and_bethan()
+    second_request.receiving_parent.CopyFrom(
+        pb.Client(identity=person("AG765432A", "Siân", "Llewellyn-Price", (1983, 5, 17)))
+    )
+    del second_request.qualifying_children[1:]
+    osian = second_request.qualifying_children[0]
+    osian.name.forenames, osian.name.surname = "Osian", "Okafor"
+    osian.date_of_birth.CopyFrom(date_pb2.Date(year=2014, month=11, day=11))
+    osian.child_reference_number = "AK100005A"
+    second = stack.new_live_case(second_request)
+    clock.set(DECISION_DAY)
+    report_all(
+        stack,
+        clock,
+        first,
+        income(418_85, D(2026, 5, 11)),
+        benefit_started("JOBSEEKERS_ALLOWANCE_INCOME_BASED", D(2026, 5, 25)),
+    )
+    stack.apply(first)
+    mine, theirs = timeline(stack, first), timeline(stack, second)
+    dates = [D(2026, 4, 6), D(2026, 5, 11), D(2026, 5, 25)]
+    assert [day(s.start_date) for s in mine.segments] == dates
+    assert [day(s.start_date) for s in theirs.segments] == dates
+    assert [s.calculation for s in mine.segments[1:]] == [
+        s.calculation for s in theirs.segments[1:]
+    ]
+    assert not theirs.segments[1].changes_of_circumstances  # the changes are the other case's
+    assert theirs.segments[1].weekly_amount_pence < theirs.segments[0].weekly_amount_pence
+    assert theirs.segments[1].amount_overpaid_pence > 0

@@ -64,7 +64,8 @@ def record_calculation(
             reason=reason,
             clock=clock,
             change=change,
-            steps=steps if case_row.id == row.id else [(calculation, [])],
+            # Every calculation covers the paying parent's other live cases too: their timelines follow the same dates.
+            steps=steps if case_row.id == row.id else [(c, []) for c, _ in steps],
             ends=ends if case_row.id == row.id else None,
         )
         if case_row.id == row.id:
@@ -137,6 +138,13 @@ def _record_on_case(
             method_of_payment_from=case.method_of_payment_from,
         ),
     )
+    # A case's liability starts on its own initial effective date, though a calculation covering it may start earlier.
+    starts_from = day_of(case.initial_effective_date)
+    steps = [
+        step
+        for step in steps
+        if starts_from is None or (day_of(step[0].effective_date) or starts_from) >= starts_from
+    ] or list(steps[-1:])
     decisions = [
         liability.Decision(
             start=day_of(step.effective_date) or clock.today(),
