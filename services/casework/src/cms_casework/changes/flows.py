@@ -87,7 +87,7 @@ def apply_pending(
         gathered = calculations.gather_income(out.case, downstream=downstream)
         for on, started in dates:
             partial = apply.plan_application(
-                case, parties, apply.applied_by(pending, out, on, floor=_floor(case, clock))
+                case, parties, apply.applied_by(pending, out, on, floor=_floor(case, clock.today()))
             )
             calculation = _recalculate(
                 case,
@@ -162,12 +162,13 @@ class Dated:
     changes: list[str]
 
 
-def _floor(case: pb.Case, clock: Clock) -> dt.date:
-    """No change takes effect before the case's initial effective date (reg 12 of SI 2012/2677)."""
+def _floor(case: pb.Case, today: dt.date) -> dt.date:
+    """No change takes effect before the case's initial effective date (reg 12 of SI 2012/2677; a case recorded
+    without one: its calculation's date)."""
     return (
         day_of(case.initial_effective_date)
         or day_of(case.latest_calculation.effective_date)
-        or clock.today()
+        or today
     )
 
 
@@ -183,8 +184,7 @@ def _dates(
     case. A change that asks for a new schedule without moving the liability (a payment frequency) is from today.
     Segments in force that start after the earliest of those dates (`in_force`: their starts and the changes that
     started them) are calculated again from their own starts, with this application's changes in effect by then."""
-    floor = day_of(case.initial_effective_date) or day_of(case.latest_calculation.effective_date)
-    floor = floor or today
+    floor = _floor(case, today)
     by_date: dict[dt.date, list[str]] = {}
     for name, on in out.starts.items():
         by_date.setdefault(max(on, floor), []).append(name)
@@ -200,10 +200,10 @@ def _dates(
 
 
 def _closes_on(case: pb.Case, out: apply.Outcome, *, today: dt.date) -> dt.date | None:
+    """The date the case closes from, when a change closes it (never before the initial effective date)."""
     if out.closure is None:
         return None
-    floor = day_of(case.initial_effective_date) or day_of(case.latest_calculation.effective_date)
-    return max(out.closure[1], floor or out.closure[1])
+    return max(out.closure[1], _floor(case, today))
 
 
 def _recalculate(
