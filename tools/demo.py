@@ -96,6 +96,7 @@ INCOME_BASIS = {
     "HISTORIC": "the HMRC figure for the latest tax year",
     "CURRENT_DIFFERS_FROM_HISTORIC": "current income, which differs from the HMRC figure by 25% or more",
     "CURRENT_HISTORIC_UNAVAILABLE": "current income, as HMRC has no figure",
+    "CURRENT_IN_PLACE": "current income already in place, changed by 25% or more",
     "NOT_USED": "income not used for this rate",
 }
 

@@ -108,6 +108,21 @@ def test_current_income_used_when_it_differs_by_at_least_25_percent():
     assert result.income.gross_weekly_income_pence == 420_00
 
 
+def test_current_income_in_place_is_used_without_the_historic_test_again():
+    """reg 23(4) of SI 2012/2677: current income put in place by a change of 25% or more, then changed again by 25%
+    or more, is used even though the new figure (£560) is within 25% of historic income (£575.34): without the
+    in-place mark the same figures fall back to historic income."""
+    income = PayingParentIncome(3_000_000, current_income=CurrentIncome(560_00, in_place=True))
+    result = run(facts(0, 1, income=income))
+    assert result.income.basis is IncomeBasis.CURRENT_IN_PLACE
+    assert result.income.gross_weekly_income_pence == 560_00
+    assert any("reg 23(4)" in s.citation for s in result.steps)
+    fresh = run(
+        facts(0, 1, income=PayingParentIncome(3_000_000, current_income=CurrentIncome(560_00)))
+    )
+    assert fresh.income.basis is IncomeBasis.HISTORIC
+
+
 def test_exactly_25_percent_difference_is_enough():
     """reg 34(1)(a): 'at least 25%' — £400 historic, £300 current is exactly 25%."""
     result = run(

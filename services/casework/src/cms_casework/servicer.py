@@ -35,6 +35,7 @@ from .clients import service as clients
 from .correspondence import service as correspondence
 from .default_decisions import flows as default_decisions
 from .downstream import Downstream
+from .liability import flows as liability
 from .payment_plans import service as payment_plans
 from .reconsiderations import flows as reconsideration_flows
 from .reconsiderations import service as reconsiderations
@@ -595,4 +596,14 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
                 clock=self._clock,
                 downstream=self._downstream,
             ),
+        )
+
+    # -- liability timeline --------------------------------------------------------------------------------------
+
+    def GetLiabilityTimeline(
+        self, request: api.GetLiabilityTimelineRequest, context: Ctx
+    ) -> pb.LiabilityTimeline:
+        return self._read(
+            request,
+            lambda s, c: liability.get(s, request=request, caller=c, clock=self._clock),
         )

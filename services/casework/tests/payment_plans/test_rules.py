@@ -16,8 +16,10 @@ from cms.common.v1 import types_pb2 as common
 from cms_casework.payment_plans.rules import (
     DEFAULTS,
     ScheduleParameters,
+    Step,
     build_plan,
     build_schedule,
+    build_stepped_schedule,
     period_amount,
     plan_period,
     total_due,
@@ -565,3 +567,47 @@ def test_a_plan_is_its_schedule_over_its_period(liability, frequency, start, rev
     )
     assert plan.total_due_pence == sum(p.amount_due_pence for p in plan.payments)
     assert plan.weekly_amount_pence == weekly
+
+
+# -- amounts already decided for later dates (liability timeline) ---------------------------------------------------
+
+
+def test_a_weekly_period_across_a_step_is_charged_by_day_for_each_part():
+    """£45 a week to Sunday 14 June, £43 from Monday 15 June, weekly from Thursday 11 June: the first week has 4 days
+    at £45 (4500 x 4 / 7 = 2571.4 -> 2571) and 3 at £43 (4300 x 3 / 7 = 1842.9 -> 1843); the next is a full £43."""
+    payments = build_stepped_schedule(
+        steps=[
+            Step(dt.date(2026, 6, 1), 4500, 900, 180),
+            Step(dt.date(2026, 6, 15), 4300, 860, 172),
+        ],
+        frequency=WEEKLY,
+        start=dt.date(2026, 6, 11),
+        end=dt.date(2026, 6, 24),
+    )
+    assert [p.maintenance_pence for p in payments] == [2571 + 1843, 4300]
+    assert [p.paying_parent_fee_pence for p in payments] == [514 + 369, 860]
+
+
+@given(
+    weekly=st.integers(min_value=0, max_value=1_000_000),
+    start=st.dates(min_value=dt.date(2020, 1, 1), max_value=dt.date(2030, 1, 1)),
+    days=st.integers(min_value=0, max_value=400),
+    frequency=st.sampled_from([WEEKLY, common.PAYMENT_FREQUENCY_FORTNIGHTLY, MONTHLY]),
+)
+def test_one_step_is_the_plain_schedule_whatever_else_is_set(weekly, start, days, frequency):
+    end = start + dt.timedelta(days=days)
+    plain = build_schedule(
+        weekly_maintenance_pence=weekly,
+        weekly_paying_parent_fee_pence=weekly // 5,
+        weekly_receiving_parent_fee_pence=weekly // 25,
+        frequency=frequency,
+        start=start,
+        end=end,
+    )
+    stepped = build_stepped_schedule(
+        steps=[Step(start - dt.timedelta(days=30), weekly, weekly // 5, weekly // 25)],
+        frequency=frequency,
+        start=start,
+        end=end,
+    )
+    assert stepped == plain

@@ -393,6 +393,8 @@ class _IncomeBasisEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_IncomeBas
     """Current income, because historic income was unavailable (reg 34(1)(b),(c))."""
     INCOME_BASIS_NOT_USED: _IncomeBasis.ValueType  # 4
     """Income was not used (default maintenance decision, nil-rate condition, no liability)."""
+    INCOME_BASIS_CURRENT_IN_PLACE: _IncomeBasis.ValueType  # 5
+    """Current income already in place, replaced after a change of 25% or more (reg 23(4))."""
 
 class IncomeBasis(_IncomeBasis, metaclass=_IncomeBasisEnumTypeWrapper):
     """How the gross weekly income was arrived at (§1, §6)."""
@@ -406,6 +408,8 @@ INCOME_BASIS_CURRENT_HISTORIC_UNAVAILABLE: IncomeBasis.ValueType  # 3
 """Current income, because historic income was unavailable (reg 34(1)(b),(c))."""
 INCOME_BASIS_NOT_USED: IncomeBasis.ValueType  # 4
 """Income was not used (default maintenance decision, nil-rate condition, no liability)."""
+INCOME_BASIS_CURRENT_IN_PLACE: IncomeBasis.ValueType  # 5
+"""Current income already in place, replaced after a change of 25% or more (reg 23(4))."""
 Global___IncomeBasis: _TypeAlias = IncomeBasis  # noqa: Y015
 
 class _SharedCareBand:
@@ -750,22 +754,29 @@ class CurrentIncome(_message.Message):
     GROSS_WEEKLY_INCOME_PENCE_FIELD_NUMBER: _builtins.int
     PENSION_CONTRIBUTIONS_WEEKLY_PENCE_FIELD_NUMBER: _builtins.int
     ESTIMATED_FIELD_NUMBER: _builtins.int
+    IN_PLACE_FIELD_NUMBER: _builtins.int
     gross_weekly_income_pence: _builtins.int
     """Gross weekly income from employment, self-employment and pensions, before pension relief."""
     pension_contributions_weekly_pence: _builtins.int
     """Weekly average of pension contributions deducted from current income (reg 40)."""
     estimated: _builtins.bool
     """True when the figure is an estimate, e.g. the average wage for the occupation (reg 42)."""
+    in_place: _builtins.bool
+    """True when current income is already in place: an earlier change of 25% or more put it there, and
+    this figure replaces it after a further change of 25% or more measured against it. It is then used
+    as it is, without comparing it with historic income again (reg 23(4) of SI 2012/2677).
+    """
     def __init__(
         self,
         *,
         gross_weekly_income_pence: _builtins.int = ...,
         pension_contributions_weekly_pence: _builtins.int = ...,
         estimated: _builtins.bool = ...,
+        in_place: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["estimated", b"estimated", "gross_weekly_income_pence", b"gross_weekly_income_pence", "pension_contributions_weekly_pence", b"pension_contributions_weekly_pence"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["estimated", b"estimated", "gross_weekly_income_pence", b"gross_weekly_income_pence", "in_place", b"in_place", "pension_contributions_weekly_pence", b"pension_contributions_weekly_pence"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

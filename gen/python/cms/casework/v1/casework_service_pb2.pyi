@@ -2129,3 +2129,29 @@ class ProvideCurrentIncomeRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ProvideCurrentIncomeRequest: _TypeAlias = ProvideCurrentIncomeRequest  # noqa: Y015
+
+@_typing.final
+class GetLiabilityTimelineRequest(_message.Message):
+    """Request for a case's liability timeline."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    INCLUDE_SUPERSEDED_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """`cases/{case_id}/liabilityTimeline`."""
+    include_superseded: _builtins.bool
+    """Also return the superseded segments (the timeline's history)."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        include_superseded: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["include_superseded", b"include_superseded", "name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetLiabilityTimelineRequest: _TypeAlias = GetLiabilityTimelineRequest  # noqa: Y015

@@ -212,6 +212,11 @@ class CaseworkServiceStub:
                 request_serializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.RunScheduledWorkRequest.SerializeToString,
                 response_deserializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.RunScheduledWorkResponse.FromString,
                 _registered_method=True)
+        self.GetLiabilityTimeline = channel.unary_unary(
+                '/cms.casework.v1.CaseworkService/GetLiabilityTimeline',
+                request_serializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.GetLiabilityTimelineRequest.SerializeToString,
+                response_deserializer=cms_dot_casework_dot_v1_dot_resources__pb2.LiabilityTimeline.FromString,
+                _registered_method=True)
         self.ProvideCurrentIncome = channel.unary_unary(
                 '/cms.casework.v1.CaseworkService/ProvideCurrentIncome',
                 request_serializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.ProvideCurrentIncomeRequest.SerializeToString,
@@ -603,6 +608,18 @@ class CaseworkServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def GetLiabilityTimeline(self, request, context):
+        """---- Liability timeline ----
+
+        Returns a case's liability timeline: the effective-dated segments in force (each change from its
+        own effective date, s.17(4) of the Child Support Act 1991 and reg 18 of SI 2012/2677), with the
+        amounts backdated segments made due or overpaid; superseded segments on request. A client: only
+        their own cases. Deadline: 5 s.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
     def ProvideCurrentIncome(self, request, context):
         """---- Default maintenance decisions ----
 
@@ -913,6 +930,11 @@ def add_CaseworkServiceServicer_to_server(servicer, server):
                     servicer.RunScheduledWork,
                     request_deserializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.RunScheduledWorkRequest.FromString,
                     response_serializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.RunScheduledWorkResponse.SerializeToString,
+            ),
+            'GetLiabilityTimeline': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetLiabilityTimeline,
+                    request_deserializer=cms_dot_casework_dot_v1_dot_casework__service__pb2.GetLiabilityTimelineRequest.FromString,
+                    response_serializer=cms_dot_casework_dot_v1_dot_resources__pb2.LiabilityTimeline.SerializeToString,
             ),
             'ProvideCurrentIncome': grpc.unary_unary_rpc_method_handler(
                     servicer.ProvideCurrentIncome,
@@ -1871,6 +1893,33 @@ class CaseworkService:
             '/cms.casework.v1.CaseworkService/RunScheduledWork',
             cms_dot_casework_dot_v1_dot_casework__service__pb2.RunScheduledWorkRequest.SerializeToString,
             cms_dot_casework_dot_v1_dot_casework__service__pb2.RunScheduledWorkResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetLiabilityTimeline(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cms.casework.v1.CaseworkService/GetLiabilityTimeline',
+            cms_dot_casework_dot_v1_dot_casework__service__pb2.GetLiabilityTimelineRequest.SerializeToString,
+            cms_dot_casework_dot_v1_dot_resources__pb2.LiabilityTimeline.FromString,
             options,
             channel_credentials,
             insecure,

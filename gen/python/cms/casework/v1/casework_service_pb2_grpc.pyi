@@ -208,6 +208,14 @@ class CaseworkServiceStub:
     running as casework (e.g. a Kubernetes CronJob under casework's ServiceAccount).
     Deadline: 600 s (the monthly Child Benefit batch covers ~150,000 children).
     """
+    GetLiabilityTimeline: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.GetLiabilityTimelineRequest, _resources_pb2.LiabilityTimeline]
+    """---- Liability timeline ----
+
+    Returns a case's liability timeline: the effective-dated segments in force (each change from its
+    own effective date, s.17(4) of the Child Support Act 1991 and reg 18 of SI 2012/2677), with the
+    amounts backdated segments made due or overpaid; superseded segments on request. A client: only
+    their own cases. Deadline: 5 s.
+    """
     ProvideCurrentIncome: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.ProvideCurrentIncomeRequest, _resources_pb2.Case]
     """---- Default maintenance decisions ----
 
@@ -472,6 +480,14 @@ class CaseworkServiceAsyncStub(CaseworkServiceStub):
     dispatch. Re-running for a date already done does nothing more. Operator work: a team leader, or a job
     running as casework (e.g. a Kubernetes CronJob under casework's ServiceAccount).
     Deadline: 600 s (the monthly Child Benefit batch covers ~150,000 children).
+    """
+    GetLiabilityTimeline: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.GetLiabilityTimelineRequest, _resources_pb2.LiabilityTimeline]  # type: ignore[assignment]
+    """---- Liability timeline ----
+
+    Returns a case's liability timeline: the effective-dated segments in force (each change from its
+    own effective date, s.17(4) of the Child Support Act 1991 and reg 18 of SI 2012/2677), with the
+    amounts backdated segments made due or overpaid; superseded segments on request. A client: only
+    their own cases. Deadline: 5 s.
     """
     ProvideCurrentIncome: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.ProvideCurrentIncomeRequest, _resources_pb2.Case]  # type: ignore[assignment]
     """---- Default maintenance decisions ----
@@ -926,6 +942,20 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         dispatch. Re-running for a date already done does nothing more. Operator work: a team leader, or a job
         running as casework (e.g. a Kubernetes CronJob under casework's ServiceAccount).
         Deadline: 600 s (the monthly Child Benefit batch covers ~150,000 children).
+        """
+
+    @_abc_1.abstractmethod
+    def GetLiabilityTimeline(
+        self,
+        request: _casework_service_pb2.GetLiabilityTimelineRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_resources_pb2.LiabilityTimeline, _abc.Awaitable[_resources_pb2.LiabilityTimeline]]:
+        """---- Liability timeline ----
+
+        Returns a case's liability timeline: the effective-dated segments in force (each change from its
+        own effective date, s.17(4) of the Child Support Act 1991 and reg 18 of SI 2012/2677), with the
+        amounts backdated segments made due or overpaid; superseded segments on request. A client: only
+        their own cases. Deadline: 5 s.
         """
 
     @_abc_1.abstractmethod

@@ -910,3 +910,55 @@ class VariationStateChanged(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___VariationStateChanged: _TypeAlias = VariationStateChanged  # noqa: Y015
+
+@_typing.final
+class LiabilityTimelineRebuilt(_message.Message):
+    """Part of a case's liability timeline was rebuilt: from `from_date` on, the segments below are in force
+    (the ones they replaced are superseded). Backdated segments make amounts due or overpaid.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    REBUILD_FIELD_NUMBER: _builtins.int
+    FROM_DATE_FIELD_NUMBER: _builtins.int
+    SEGMENTS_FIELD_NUMBER: _builtins.int
+    END_DATE_FIELD_NUMBER: _builtins.int
+    AMOUNT_DUE_PENCE_FIELD_NUMBER: _builtins.int
+    AMOUNT_OVERPAID_PENCE_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    rebuild: _builtins.str
+    """The rebuild's id (LiabilitySegment.rebuild)."""
+    amount_due_pence: _builtins.int
+    """What it made due or overpaid for days already past, in pence (at most one non-zero)."""
+    amount_overpaid_pence: _builtins.int
+    @_builtins.property
+    def from_date(self) -> _date_pb2.Date:
+        """The first day the rebuild changed."""
+
+    @_builtins.property
+    def segments(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.LiabilitySegment]:
+        """The segments it put in force from `from_date`, earliest first."""
+
+    @_builtins.property
+    def end_date(self) -> _date_pb2.Date:
+        """Set when the rebuild ended the timeline (the case closed)."""
+
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        rebuild: _builtins.str = ...,
+        from_date: _date_pb2.Date | None = ...,
+        segments: _abc.Iterable[_resources_pb2.LiabilitySegment] | None = ...,
+        end_date: _date_pb2.Date | None = ...,
+        amount_due_pence: _builtins.int = ...,
+        amount_overpaid_pence: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end_date", b"end_date", "from_date", b"from_date"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_due_pence", b"amount_due_pence", "amount_overpaid_pence", b"amount_overpaid_pence", "case_id", b"case_id", "end_date", b"end_date", "from_date", b"from_date", "rebuild", b"rebuild", "segments", b"segments"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LiabilityTimelineRebuilt: _TypeAlias = LiabilityTimelineRebuilt  # noqa: Y015

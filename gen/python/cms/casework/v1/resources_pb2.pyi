@@ -1424,6 +1424,33 @@ VARIATION_OUTCOME_AGREED: VariationOutcome.ValueType  # 1
 VARIATION_OUTCOME_REFUSED: VariationOutcome.ValueType  # 2
 Global___VariationOutcome: _TypeAlias = VariationOutcome  # noqa: Y015
 
+class _LiabilitySegmentState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _LiabilitySegmentStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_LiabilitySegmentState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    LIABILITY_SEGMENT_STATE_UNSPECIFIED: _LiabilitySegmentState.ValueType  # 0
+    LIABILITY_SEGMENT_STATE_CURRENT: _LiabilitySegmentState.ValueType  # 1
+    """Part of the timeline in force."""
+    LIABILITY_SEGMENT_STATE_SUPERSEDED: _LiabilitySegmentState.ValueType  # 2
+    """Replaced when a later decision rebuilt the part of the timeline it covered; kept as history."""
+
+class LiabilitySegmentState(_LiabilitySegmentState, metaclass=_LiabilitySegmentStateEnumTypeWrapper):
+    """---------------------------------------------------------------------------------------------------
+    Liability timeline
+    ---------------------------------------------------------------------------------------------------
+
+    Whether a segment of the liability timeline is in force.
+    """
+
+LIABILITY_SEGMENT_STATE_UNSPECIFIED: LiabilitySegmentState.ValueType  # 0
+LIABILITY_SEGMENT_STATE_CURRENT: LiabilitySegmentState.ValueType  # 1
+"""Part of the timeline in force."""
+LIABILITY_SEGMENT_STATE_SUPERSEDED: LiabilitySegmentState.ValueType  # 2
+"""Replaced when a later decision rebuilt the part of the timeline it covered; kept as history."""
+Global___LiabilitySegmentState: _TypeAlias = LiabilitySegmentState  # noqa: Y015
+
 @_typing.final
 class Case(_message.Message):
     """A maintenance case between one paying parent and one receiving parent for one or more qualifying
@@ -1619,8 +1646,9 @@ class LatestCalculation(_message.Message):
     reason: Global___CalculationReason.ValueType
     historic_weekly_income_pence: _builtins.int
     """The two figures `income_basis` chose between, in pence a week (0 when there was none): historic income
-    (the HMRC figure ÷ 365 × 7) and current income (e.g. from HMRC RTI at application), compared under reg 34
-    of SI 2012/2677.
+    (the HMRC figure ÷ 365 × 7, reg 35 of SI 2012/2677, before the £3,000 cap and before any current income
+    replaced it: what an income change is measured against under reg 34) and current income (e.g. from HMRC
+    RTI at application).
     """
     current_weekly_income_pence: _builtins.int
     @_builtins.property
@@ -3124,6 +3152,9 @@ class PaymentPlan(_message.Message):
     PAYMENTS_FIELD_NUMBER: _builtins.int
     TOTAL_DUE_PENCE_FIELD_NUMBER: _builtins.int
     ISSUE_TIME_FIELD_NUMBER: _builtins.int
+    LIABILITY_START_DATE_FIELD_NUMBER: _builtins.int
+    BACKDATED_AMOUNT_DUE_PENCE_FIELD_NUMBER: _builtins.int
+    BACKDATED_AMOUNT_OVERPAID_PENCE_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Resource name, `cases/{case_id}/paymentPlans/{payment_plan_id}`."""
     calculation: _builtins.str
@@ -3136,6 +3167,12 @@ class PaymentPlan(_message.Message):
     """The weekly liability it is built from, in pence, before fees."""
     total_due_pence: _builtins.int
     """Total the paying parent pays over the plan, fees included."""
+    backdated_amount_due_pence: _builtins.int
+    """Backdated maintenance the decision behind this plan made due (paying parent owes more for days
+    already past), in pence, before fees. Booked to the case's account elsewhere, not scheduled here.
+    """
+    backdated_amount_overpaid_pence: _builtins.int
+    """Backdated maintenance the decision made overpaid (less was owed for days already past), in pence."""
     @_builtins.property
     def period(self) -> _types_pb2.DateRange:
         """The period it covers."""
@@ -3146,6 +3183,13 @@ class PaymentPlan(_message.Message):
 
     @_builtins.property
     def issue_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def liability_start_date(self) -> _date_pb2.Date:
+        """The date the liability it carries out takes effect from (the calculation's effective date). When it
+        is before `period.start_date`, the days between are backdated: their difference from what was in
+        force before is below (see the case's liability timeline).
+        """
+
     def __init__(
         self,
         *,
@@ -3160,10 +3204,13 @@ class PaymentPlan(_message.Message):
         payments: _abc.Iterable[Global___ScheduledPayment] | None = ...,
         total_due_pence: _builtins.int = ...,
         issue_time: _timestamp_pb2.Timestamp | None = ...,
+        liability_start_date: _date_pb2.Date | None = ...,
+        backdated_amount_due_pence: _builtins.int = ...,
+        backdated_amount_overpaid_pence: _builtins.int = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["issue_time", b"issue_time", "period", b"period"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["issue_time", b"issue_time", "liability_start_date", b"liability_start_date", "period", b"period"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["calculation", b"calculation", "issue_time", b"issue_time", "method_of_payment_from", b"method_of_payment_from", "name", b"name", "payment_frequency", b"payment_frequency", "payments", b"payments", "period", b"period", "service_type", b"service_type", "state", b"state", "total_due_pence", b"total_due_pence", "weekly_amount_pence", b"weekly_amount_pence"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["backdated_amount_due_pence", b"backdated_amount_due_pence", "backdated_amount_overpaid_pence", b"backdated_amount_overpaid_pence", "calculation", b"calculation", "issue_time", b"issue_time", "liability_start_date", b"liability_start_date", "method_of_payment_from", b"method_of_payment_from", "name", b"name", "payment_frequency", b"payment_frequency", "payments", b"payments", "period", b"period", "service_type", b"service_type", "state", b"state", "total_due_pence", b"total_due_pence", "weekly_amount_pence", b"weekly_amount_pence"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -4113,3 +4160,158 @@ class AgreedVariation(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___AgreedVariation: _TypeAlias = AgreedVariation  # noqa: Y015
+
+@_typing.final
+class LiabilitySegment(_message.Message):
+    """One effective-dated stretch of a case's liability: one calculation in force from `start_date` up to
+    (not including) `end_date`.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    START_DATE_FIELD_NUMBER: _builtins.int
+    END_DATE_FIELD_NUMBER: _builtins.int
+    CALCULATION_FIELD_NUMBER: _builtins.int
+    WEEKLY_AMOUNT_PENCE_FIELD_NUMBER: _builtins.int
+    RATE_FIELD_NUMBER: _builtins.int
+    RULE_SET_VERSION_FIELD_NUMBER: _builtins.int
+    CHANGES_OF_CIRCUMSTANCES_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    DECISION_DATE_FIELD_NUMBER: _builtins.int
+    BACKDATED_DAYS_FIELD_NUMBER: _builtins.int
+    AMOUNT_DUE_PENCE_FIELD_NUMBER: _builtins.int
+    AMOUNT_OVERPAID_PENCE_FIELD_NUMBER: _builtins.int
+    CARRIED_FROM_FIELD_NUMBER: _builtins.int
+    SUPERSEDED_BY_REBUILD_FIELD_NUMBER: _builtins.int
+    REBUILD_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """`cases/{case_id}/liabilityTimeline/segments/{segment_id}`."""
+    calculation: _builtins.str
+    """The calculation (cms.calculation.v1 resource name); empty after the case closed."""
+    weekly_amount_pence: _builtins.int
+    """This case's weekly liability in pence, before collection fees."""
+    rate: _builtins.str
+    """cms.calculation.v1.Rate's value name without `RATE_`, e.g. "BASIC", "FLAT"."""
+    rule_set_version: _builtins.str
+    """The rule set in force for the calculation (cms.calculation.v1 rule set version)."""
+    reason: Global___CalculationReason.ValueType
+    state: Global___LiabilitySegmentState.ValueType
+    backdated_days: _builtins.int
+    """Days of the segment before `decision_date`."""
+    amount_due_pence: _builtins.int
+    """For the backdated days: what the paying parent owes on top of what was in force for them before the
+    decision (amount due), or no longer owes (overpaid), in pence; at most one is non-zero. Worked out
+    by day, weekly amount × days ÷ 7, rounded half away from zero once per segment (docs/domain/liability.md).
+    """
+    amount_overpaid_pence: _builtins.int
+    carried_from: _builtins.str
+    """The segment this one was carried from when a rebuild cut it short (the same calculation, ending
+    earlier); empty otherwise.
+    """
+    superseded_by_rebuild: _builtins.str
+    """When superseded: the rebuild that replaced it (its id, shared by the segments it made)."""
+    rebuild: _builtins.str
+    """The rebuild that made this segment."""
+    @_builtins.property
+    def start_date(self) -> _date_pb2.Date:
+        """The first day the calculation is in force."""
+
+    @_builtins.property
+    def end_date(self) -> _date_pb2.Date:
+        """The first day it is no longer in force; unset while it runs on (the current segment)."""
+
+    @_builtins.property
+    def changes_of_circumstances(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """The changes of circumstances whose effective date starts this segment; empty for a segment an
+        initial calculation or annual review starts, or one carried over unchanged by a rebuild.
+        """
+
+    @_builtins.property
+    def decision_date(self) -> _date_pb2.Date:
+        """When the segment was decided on: the day its decision was made. Days of it before then are
+        backdated.
+        """
+
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        start_date: _date_pb2.Date | None = ...,
+        end_date: _date_pb2.Date | None = ...,
+        calculation: _builtins.str = ...,
+        weekly_amount_pence: _builtins.int = ...,
+        rate: _builtins.str = ...,
+        rule_set_version: _builtins.str = ...,
+        changes_of_circumstances: _abc.Iterable[_builtins.str] | None = ...,
+        reason: Global___CalculationReason.ValueType = ...,
+        state: Global___LiabilitySegmentState.ValueType = ...,
+        decision_date: _date_pb2.Date | None = ...,
+        backdated_days: _builtins.int = ...,
+        amount_due_pence: _builtins.int = ...,
+        amount_overpaid_pence: _builtins.int = ...,
+        carried_from: _builtins.str = ...,
+        superseded_by_rebuild: _builtins.str = ...,
+        rebuild: _builtins.str = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "decision_date", b"decision_date", "end_date", b"end_date", "start_date", b"start_date"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_due_pence", b"amount_due_pence", "amount_overpaid_pence", b"amount_overpaid_pence", "backdated_days", b"backdated_days", "calculation", b"calculation", "carried_from", b"carried_from", "changes_of_circumstances", b"changes_of_circumstances", "create_time", b"create_time", "decision_date", b"decision_date", "end_date", b"end_date", "name", b"name", "rate", b"rate", "reason", b"reason", "rebuild", b"rebuild", "rule_set_version", b"rule_set_version", "start_date", b"start_date", "state", b"state", "superseded_by_rebuild", b"superseded_by_rebuild", "weekly_amount_pence", b"weekly_amount_pence"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LiabilitySegment: _TypeAlias = LiabilitySegment  # noqa: Y015
+
+@_typing.final
+class LiabilityTimeline(_message.Message):
+    """A case's liability over time: the segments in force, in date order, and (on request) the ones
+    superseded.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    SEGMENTS_FIELD_NUMBER: _builtins.int
+    SUPERSEDED_SEGMENTS_FIELD_NUMBER: _builtins.int
+    END_DATE_FIELD_NUMBER: _builtins.int
+    AMOUNT_DUE_PENCE_FIELD_NUMBER: _builtins.int
+    AMOUNT_OVERPAID_PENCE_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """`cases/{case_id}/liabilityTimeline`."""
+    amount_due_pence: _builtins.int
+    """Totals over every decision, superseded segments included (each was a real adjustment when made)."""
+    amount_overpaid_pence: _builtins.int
+    @_builtins.property
+    def segments(self) -> _containers.RepeatedCompositeFieldContainer[Global___LiabilitySegment]:
+        """The segments in force, earliest first, each ending where the next starts."""
+
+    @_builtins.property
+    def superseded_segments(self) -> _containers.RepeatedCompositeFieldContainer[Global___LiabilitySegment]:
+        """Superseded segments, oldest decision first (only when asked for)."""
+
+    @_builtins.property
+    def end_date(self) -> _date_pb2.Date:
+        """The date liability ended (the case closed); unset while it runs on."""
+
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        segments: _abc.Iterable[Global___LiabilitySegment] | None = ...,
+        superseded_segments: _abc.Iterable[Global___LiabilitySegment] | None = ...,
+        end_date: _date_pb2.Date | None = ...,
+        amount_due_pence: _builtins.int = ...,
+        amount_overpaid_pence: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["end_date", b"end_date"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_due_pence", b"amount_due_pence", "amount_overpaid_pence", b"amount_overpaid_pence", "end_date", b"end_date", "name", b"name", "segments", b"segments", "superseded_segments", b"superseded_segments"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LiabilityTimeline: _TypeAlias = LiabilityTimeline  # noqa: Y015

@@ -133,7 +133,10 @@ def facts_from_input(i: pb.CalculationInput) -> model.CalculationFacts:
         if ppi.HasField("current_income"):
             ci = ppi.current_income
             current = model.CurrentIncome(
-                ci.gross_weekly_income_pence, ci.pension_contributions_weekly_pence, ci.estimated
+                ci.gross_weekly_income_pence,
+                ci.pension_contributions_weekly_pence,
+                ci.estimated,
+                ci.in_place,
             )
         income = model.PayingParentIncome(
             ppi.hmrc_gross_annual_income_pence,

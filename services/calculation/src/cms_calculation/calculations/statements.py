@@ -264,6 +264,10 @@ class _Renderer:
                 f"We used {whose} current income of {pounds(inc.current_weekly_income_pence)} a week instead of the "
                 f"HMRC figure of {pounds(inc.historic_weekly_income_pence)} a week, because they differ by 25% or more."
             ],
+            pb.INCOME_BASIS_CURRENT_IN_PLACE: [
+                f"We used {whose} current income of {pounds(inc.current_weekly_income_pence)} a week: current income "
+                "was already in place and changed by 25% or more, so it replaces the earlier figure."
+            ],
             pb.INCOME_BASIS_CURRENT_HISTORIC_UNAVAILABLE: [
                 f"We used {whose} current income of {pounds(inc.current_weekly_income_pence)} a week, because HMRC "
                 "could not give us a yearly income figure."

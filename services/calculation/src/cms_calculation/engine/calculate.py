@@ -620,6 +620,18 @@ def _income(
             )
     elif current is None:
         basis, base = IncomeBasis.HISTORIC, historic
+    elif inc.current_income is not None and inc.current_income.in_place:
+        # Current income was already in place and has changed by 25% or more since: the new figure is used
+        # even where it is within 25% of historic income; the historic test is not run again.
+        basis, base = IncomeBasis.CURRENT_IN_PLACE, current
+        if explain:
+            steps.add(
+                StepKind.INCOME,
+                "2012 Regs reg 23(4)",
+                f"Your current income was already used for your calculation and has changed by 25% or more, so "
+                f"we use your new current income of {pounds(current)} a week.",
+                current,
+            )
     else:
         diff = abs(current - historic)
         pct = rules.current_income_difference_percent

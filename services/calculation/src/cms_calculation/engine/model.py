@@ -39,6 +39,8 @@ class IncomeBasis(enum.StrEnum):
     CURRENT_DIFFERS_FROM_HISTORIC = "CURRENT_DIFFERS_FROM_HISTORIC"
     CURRENT_HISTORIC_UNAVAILABLE = "CURRENT_HISTORIC_UNAVAILABLE"
     NOT_USED = "NOT_USED"
+    # Current income already in place replaced after a change of 25% or more (reg 23(4)).
+    CURRENT_IN_PLACE = "CURRENT_IN_PLACE"
 
 
 class SharedCareBand(enum.StrEnum):
@@ -140,6 +142,9 @@ class CurrentIncome:
     gross_weekly_income_pence: int
     pension_contributions_weekly_pence: int = 0
     estimated: bool = False
+    # Current income already in place and changed by 25% or more: used without the reg 34 comparison with
+    # historic income (reg 23(4)).
+    in_place: bool = False
 
 
 @dataclass(frozen=True, slots=True)

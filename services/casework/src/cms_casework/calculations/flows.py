@@ -1,8 +1,12 @@
-"""Recording a calculation: on every case it covers, with a new payment plan the same day when the liability or the
-schedule's terms moved, and the notices to both parents (an earlier one still waiting for today's dispatch is
-replaced)."""
+"""Recording a calculation: on every case it covers, as the case's liability timeline from its effective date (with
+the calculations before it, one per effective date, when a change application made several), with a new payment plan
+the same day when the liability or the schedule's terms moved or backdated days made an amount due or overpaid, and
+the notices to both parents (an earlier one still waiting for today's dispatch is replaced)."""
 
 from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
 
 from prometheus_client import Histogram
 from sqlalchemy.orm import Session
@@ -12,10 +16,13 @@ from cms.casework.v1 import events_pb2 as ev
 from cms.casework.v1 import resources_pb2 as pb
 from cms_platform import outbox
 from cms_platform.clock import Clock
+from cms_platform.convert import day_of
 
 from ..case_records import service as case_records
 from ..case_records.models import CaseRecord
 from ..correspondence import service as correspondence
+from ..liability import service as liability
+from ..payment_plans import rules as plan_rules
 from ..payment_plans import service as payment_plans
 from . import rules, service
 
@@ -35,16 +42,31 @@ def record_calculation(
     reason: pb.CalculationReason.ValueType,
     clock: Clock,
     change: str = "",
+    earlier: Sequence[tuple[calc_pb.Calculation, Sequence[str]]] = (),
+    changes: Sequence[str] = (),
+    ends: dt.date | None = None,
 ) -> tuple[pb.Case, str]:
     """Store the calculation on every case it covers and issue each a new payment plan the same day when its
-    liability moved (or it had none). Returns this case and its new payment plan's name ("" when none)."""
+    liability moved (or it had none). Each case's liability timeline is rebuilt from the earliest effective date:
+    `earlier` are the calculations (with the changes that start them) in force before this one, one per effective
+    date; `changes` start this one; `ends` ends the timeline (the case closes). Returns this case and its new payment
+    plan's name ("" when none)."""
     this_plan = ""
     covered = {r.receiving_parent_reference for r in calculation.receiving_parent_amounts}
+    steps = [*earlier, (calculation, changes or ([change] if change else []))]
     for case_row in service.live_cases_of(db, row):
         if f"cases/{case_row.id}" not in covered and case_row.id != row.id:
             continue
         plan = _record_on_case(
-            db, row=case_row, calculation=calculation, reason=reason, clock=clock, change=change
+            db,
+            row=case_row,
+            calculation=calculation,
+            reason=reason,
+            clock=clock,
+            change=change,
+            # Every calculation covers the paying parent's other live cases too: their timelines follow the same dates.
+            steps=steps if case_row.id == row.id else [(c, []) for c, _ in steps],
+            ends=ends if case_row.id == row.id else None,
         )
         if case_row.id == row.id:
             this_plan = plan
@@ -59,6 +81,8 @@ def _record_on_case(
     reason: pb.CalculationReason.ValueType,
     clock: Clock,
     change: str,
+    steps: Sequence[tuple[calc_pb.Calculation, Sequence[str]]],
+    ends: dt.date | None,
 ) -> str:
     case = case_records.assemble(db, row)
     now = clock.now()
@@ -115,12 +139,32 @@ def _record_on_case(
             method_of_payment_from=case.method_of_payment_from,
         ),
     )
+    # A case's liability starts on its own initial effective date, though a calculation covering it may start earlier.
+    starts_from = day_of(case.initial_effective_date)
+    steps = [
+        step
+        for step in steps
+        if starts_from is None or (day_of(step[0].effective_date) or starts_from) >= starts_from
+    ] or list(steps[-1:])
+    decisions = [
+        liability.Decision(
+            start=day_of(step.effective_date) or clock.today(),
+            calculation=step,
+            weekly_pence=rules.share_of(step, case.name).weekly_amount_pence,
+            reason=reason,
+            changes=started,
+        )
+        for step, started in steps
+    ]
+    rebuilt = liability.rebuild(db, case_id=row.id, decisions=decisions, end=ends, clock=clock)
     plan_name = ""
-    # A new plan when the liability moved, at each annual review, and when the schedule's terms changed (frequency,
-    # or the service type and so the fees) though the liability did not.
+    # A new plan when the liability moved or backdated days made an amount due or overpaid, at each annual review,
+    # and when the schedule's terms changed (frequency, or the service type and so the fees) though the liability
+    # did not.
     if (
         previous is None
         or previous != share.weekly_amount_pence
+        or rebuilt.backdated
         or reason == pb.CALCULATION_REASON_ANNUAL_REVIEW
         or (case.payment_frequency, case.service_type)
         != payment_plans.terms(db, case.current_payment_plan)
@@ -132,6 +176,16 @@ def _record_on_case(
             calculation=calculation,
             share=share,
             clock=clock,
+            backdated=rebuilt,
+            steps=[
+                plan_rules.Step(
+                    d.start,
+                    rules.share_of(d.calculation, case.name).weekly_amount_pence,
+                    rules.share_of(d.calculation, case.name).paying_parent_fee_weekly_pence,
+                    rules.share_of(d.calculation, case.name).receiving_parent_fee_weekly_pence,
+                )
+                for d in decisions
+            ],
         )
         case.current_payment_plan = plan_name
         for recipient in (case.paying_parent.name, case.receiving_parent.name):

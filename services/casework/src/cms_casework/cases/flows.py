@@ -20,6 +20,7 @@ from ..access import service as access
 from ..case_records import service as case_records
 from ..changes import service as changes
 from ..downstream import Downstream
+from ..liability import service as liability
 from ..payment_plans import service as payment_plans
 from ..service_requests import service as srs
 from . import rules, service
@@ -41,6 +42,7 @@ def close(db: Session, *, request: api.CloseCaseRequest, caller: Caller, clock: 
     changes.withdraw_pending(db, case_id=row.id, clock=clock)
     srs.close_open(db, case_id=row.id, clock=clock)
     payment_plans.supersede_current(db, case_id=row.id)
+    liability.end_timeline(db, case_id=row.id, on=effective, clock=clock)
     case_records.close(
         db,
         row=row,

@@ -3,10 +3,14 @@
 in EFFECTS by the type's contract value. Types that change nothing on the case themselves (a correction or revision
 only asks for a recalculation) say so explicitly.
 
+Each applied change that can move the liability takes effect from its own effective date (s.17(4) of the Child Support
+Act 1991, reg 18 of SI 2012/2677): `Outcome.starts` records it, and changes.flows makes one calculation per distinct
+date, each on the circumstances as they stand from that date (`applied_by`: the changes applied up to it).
+
 The changes are applied in the sequencing table's order (docs/domain/changes-of-circumstances.md §11.13); a change
 that closes the case supersedes every change after it (step 4: whatever their effective dates). Each function sets
 what the change does; what follows from the type's catalogue entry (a recalculation when it can move the liability,
-from the earliest effective date) is worked out once for all of them in `apply_one`."""
+from its effective date) is worked out once for all of them in `apply_one`."""
 
 from __future__ import annotations
 
@@ -45,6 +49,11 @@ class Outcome:
     calculation_reason: pb.CalculationReason.ValueType = (
         pb.CALCULATION_REASON_CHANGE_OF_CIRCUMSTANCES
     )
+    # Applied changes that can move the liability, by name: the date each takes effect from.
+    starts: dict[str, dt.date] = field(default_factory=dict)
+    # An income change was measured against current income already in place and applied: the new figure replaces it
+    # without the historic-income test being run again (reg 23(4) of SI 2012/2677).
+    current_income_in_place: bool = False
 
 
 @dataclass(frozen=True)
@@ -306,11 +315,8 @@ def _change_income(out: Outcome, a: Applying) -> None:
     """Applied only past the 25% tolerance (§11.12); below it the change is recorded as not breaching it."""
     held = out.clients[out.case.paying_parent.name].employment_and_income
     detail = a.change.income_change
-    in_use = (
-        held.current_gross_weekly_income_pence
-        if held.current_income_source
-        else out.case.latest_calculation.gross_weekly_income_pence
-    )
+    in_place = bool(held.current_income_source)
+    in_use = held.current_gross_weekly_income_pence if in_place else _historic(out.case)
     points, breached = rules.income_tolerance(
         in_use, detail.current_gross_weekly_income_pence, params=a.params
     )
@@ -322,6 +328,17 @@ def _change_income(out: Outcome, a: Applying) -> None:
     held.current_gross_weekly_income_pence = detail.current_gross_weekly_income_pence
     held.current_income_source = detail.source
     held.current_income_date.CopyFrom(pb_date(a.on))
+    out.current_income_in_place = out.current_income_in_place or in_place
+
+
+def _historic(case: pb.Case) -> int:
+    """What a change of income is measured against while no current income is in place: historic income before the
+    £3,000 cap (reg 34 of SI 2012/2677), as the latest calculation found it; a calculation recorded before that figure
+    was kept gives its gross weekly income."""
+    latest = case.latest_calculation
+    if latest.income_basis.startswith("CURRENT"):
+        return latest.gross_weekly_income_pence  # current income in use (e.g. from the application)
+    return latest.historic_weekly_income_pence or latest.gross_weekly_income_pence
 
 
 def _change_employment_status(out: Outcome, a: Applying) -> None:
@@ -471,6 +488,7 @@ def apply_one(
     if rules.kind_of(change.type).moves_liability and out.closure is None:
         out.needs_calculation = True
         out.effective = min(out.effective or applying.on, applying.on)
+        out.starts[change.name] = applying.on
 
 
 def plan_application(
@@ -499,3 +517,12 @@ def plan_application(
     if out.closure is not None:
         out.needs_calculation = False
     return out
+
+
+def applied_by(
+    pending: list[pb.ChangeOfCircumstances], out: Outcome, on: dt.date, *, floor: dt.date
+) -> list[pb.ChangeOfCircumstances]:
+    """The pending changes `out` applied that are in effect on `on` (their effective date, never before `floor`, on
+    or before it): applied again to the case as it was, they give the circumstances as they stand from `on`."""
+    applied = {c.name for c in out.changes if c.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_APPLIED}
+    return [c for c in pending if c.name in applied and max(effective_date(c), floor) <= on]

@@ -1,16 +1,23 @@
 """Applying changes of circumstances, and what a change's service request being cancelled does to the change.
 
 Applying gathers outside any transaction (the case, its verified changes, the paying parent's other live cases; then
-what they do, worked out on copies by changes.apply; then one recalculation from the earliest effective date among
-them, when the liability may have moved) and records everything in one transaction: the case and its clients, the
-calculation and the new payment plan the same day, each change's outcome and its service request, an outcome letter
-(the last of the day's replacing earlier ones), one call after the last of several changes, and the case's closure
-when a change closes it (its other service requests closed as Not Required, its payment plan superseded)."""
+what they do, worked out on copies by changes.apply; then one calculation per distinct effective date among the
+applied changes that can move the liability, in date order, each on the circumstances as they stand from that date:
+s.17(4) of the Child Support Act 1991 and reg 18 of SI 2012/2677, each change from its own date) and records
+everything in one transaction: the case and its clients, the calculations as the case's liability timeline (rebuilt
+from the earliest of those dates, ending at the closure when a change closes the case) and the new payment plan the
+same day, each change's outcome and its service request, an outcome letter (the last of the day's replacing earlier
+ones), one call after the last of several changes, and the case's closure when a change closes it (its other service
+requests closed as Not Required, its payment plan superseded).
+
+"""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -35,6 +42,7 @@ from ..case_records.models import CaseRecord
 from ..clients import service as clients
 from ..correspondence import service as correspondence
 from ..downstream import Downstream
+from ..liability import service as liability
 from ..payment_plans import service as payment_plans
 from ..service_requests import service as srs
 from . import apply, rules, service
@@ -70,13 +78,27 @@ def apply_pending(
             case.receiving_parent.name: case.receiving_parent,
         }
         covered = [case_records.assemble(s, r) for r in calculations.live_cases_of(s, row)[1:]]
+        in_force = liability.current_starts(s, case_id=row.id)
     case_records.ensure_open(case)
     out = apply.plan_application(case, parties, pending)
-    calculation = None
-    if out.needs_calculation and case.HasField("latest_calculation"):
-        calculation = _recalculate(
-            case, out, covered=covered, downstream=downstream, request=request, clock=clock
-        )
+    timeline: list[Dated] = []
+    dates = _dates(case, out, today=clock.today(), in_force=in_force)
+    if case.HasField("latest_calculation") and dates:
+        gathered = calculations.gather_income(out.case, downstream=downstream)
+        for on, started in dates:
+            partial = apply.plan_application(
+                case, parties, apply.applied_by(pending, out, on, floor=_floor(case, clock.today()))
+            )
+            calculation = _recalculate(
+                case,
+                partial,
+                on=on,
+                income=gathered,
+                covered=covered,
+                downstream=downstream,
+                request=request,
+            )
+            timeline.append(Dated(on, calculation, started))
     with sessions.begin() as s:
         previous = replay(s, request=request, response_type=response_type)
         if previous is not None:
@@ -85,7 +107,7 @@ def apply_pending(
         if row.version != version:
             raise Conflict("the case changed while its changes were being applied; apply again")
         response = _record_application(
-            s, row=row, out=out, calculation=calculation, caller=caller, clock=clock
+            s, row=row, out=out, timeline=timeline, caller=caller, clock=clock
         )
         remember(s, request=request, response=response, clock=clock)
         return response
@@ -131,36 +153,103 @@ def _system_request_id(sessions: sessionmaker, parent: str) -> str:
     return str(uuid.uuid5(_SYSTEM_APPLY, f"{parent}|{version}|{','.join(waiting)}"))
 
 
+@dataclass(frozen=True)
+class Dated:
+    """One calculation of an application: in force from `on`, started by the changes named."""
+
+    on: dt.date
+    calculation: calc_pb.Calculation
+    changes: list[str]
+
+
+def _floor(case: pb.Case, today: dt.date) -> dt.date:
+    """No change takes effect before the case's initial effective date (reg 12 of SI 2012/2677; a case recorded
+    without one: its calculation's date)."""
+    return (
+        day_of(case.initial_effective_date)
+        or day_of(case.latest_calculation.effective_date)
+        or today
+    )
+
+
+def _dates(
+    case: pb.Case,
+    out: apply.Outcome,
+    *,
+    today: dt.date,
+    in_force: list[tuple[dt.date, list[str]]],
+) -> list[tuple[dt.date, list[str]]]:
+    """The distinct dates the applied changes take effect from (each its own, never before the initial effective
+    date), earliest first, with the changes starting on each; only those before the closure when a change closes the
+    case. A change that asks for a new schedule without moving the liability (a payment frequency) is from today.
+    Segments in force that start after the earliest of those dates (`in_force`: their starts and the changes that
+    started them) are calculated again from their own starts, with this application's changes in effect by then."""
+    floor = _floor(case, today)
+    by_date: dict[dt.date, list[str]] = {}
+    for name, on in out.starts.items():
+        by_date.setdefault(max(on, floor), []).append(name)
+    if out.needs_calculation and not by_date:
+        by_date[max(today, floor)] = []
+    if by_date:
+        earliest = min(by_date)
+        for start, names in in_force:
+            if start > earliest:
+                by_date.setdefault(start, []).extend(n for n in names if n not in by_date[start])
+    closes = _closes_on(case, out, today=today)
+    return sorted((on, names) for on, names in by_date.items() if closes is None or on < closes)
+
+
+def _closes_on(case: pb.Case, out: apply.Outcome, *, today: dt.date) -> dt.date | None:
+    """The date the case closes from, when a change closes it (never before the initial effective date)."""
+    if out.closure is None:
+        return None
+    return max(out.closure[1], _floor(case, today))
+
+
 def _recalculate(
     case: pb.Case,
     out: apply.Outcome,
     *,
+    on: dt.date,
+    income: calculation_rules.Income,
     covered: list[pb.Case],
     downstream: Downstream,
     request: api.ApplyChangesOfCircumstancesRequest,
-    clock: Clock,
 ) -> calc_pb.Calculation:
-    """One recalculation for everything applied, from the earliest effective date among them (never before the
-    first calculation), on the case as it will be."""
-    today = clock.today()
-    effective = max(out.effective or today, day_of(case.latest_calculation.effective_date) or today)
-    income = calculations.gather_income(out.case, downstream=downstream)
-    for detail, on in out.benefit_changes:  # verified here, perhaps not yet known to DWP
-        apply.change_benefits(income.benefits, detail, on)
+    """The calculation in force from `on`, on the case as `out` leaves it (the changes in effect by then applied), with
+    the HMRC figure and DWP's benefits gathered once for the application (the benefit changes in effect replayed on a
+    copy of them)."""
+    income = calculation_rules.Income(income.hmrc, [copy.deepcopy(b) for b in income.benefits])
+    for detail, started in out.benefit_changes:  # verified here, perhaps not yet known to DWP
+        apply.change_benefits(income.benefits, detail, started)
+    payer = out.clients[case.paying_parent.name]
     calc_input = calculation_rules.calculation_input(
         cases=[out.case, *covered],
-        payer=out.clients[case.paying_parent.name],
+        payer=payer,
         income=income,
-        effective=effective,
+        effective=on,
         this_case=out.case,
     )
+    held_from = day_of(payer.employment_and_income.current_income_date)
+    paying = calc_input.paying_parent_income
+    if held_from is not None and held_from > on and not paying.hmrc_income_unavailable:
+        # The current income held took effect after `on`: before it, historic income was in use.
+        paying.ClearField("current_income")
+    elif payer.employment_and_income.current_income_source and (
+        out.current_income_in_place or case.latest_calculation.income_basis in _IN_PLACE
+    ):
+        # Current income was already in place and a change of 25% or more replaced it (reg 23(4)).
+        calc_input.paying_parent_income.current_income.in_place = True
     return calculations.request_calculation(
         downstream=downstream,
         case=out.case,
         calc_input=calc_input,
         reason=out.calculation_reason,
-        request_id=request.request_id,
+        request_id=f"{request.request_id}/{on.isoformat()}",
     )
+
+
+_IN_PLACE = frozenset({"CURRENT_DIFFERS_FROM_HISTORIC", "CURRENT_IN_PLACE"})
 
 
 def _record_application(
@@ -168,7 +257,7 @@ def _record_application(
     *,
     row: CaseRecord,
     out: apply.Outcome,
-    calculation: calc_pb.Calculation | None,
+    timeline: list[Dated],
     caller: Caller,
     clock: Clock,
 ) -> api.ApplyChangesOfCircumstancesResponse:
@@ -193,25 +282,39 @@ def _record_application(
         )  # every case the client is on (the contract)
     case_records.save(row, out.case, clock)
     plan = ""
-    if calculation is not None:
+    closes = _closes_on(out.case, out, today=clock.today())
+    calculation_of: dict[str, str] = {}
+    if timeline:
         before = out.case.latest_calculation.weekly_amount_pence
+        *earlier, last = timeline
         _, plan = recording.record_calculation(
-            s, row=row, calculation=calculation, reason=out.calculation_reason, clock=clock
+            s,
+            row=row,
+            calculation=last.calculation,
+            reason=out.calculation_reason,
+            clock=clock,
+            earlier=[(d.calculation, d.changes) for d in earlier],
+            changes=last.changes,
+            ends=closes,
         )
         moved = case_records.assemble(
             s, row
         ).latest_calculation.weekly_amount_pence != before or bool(plan)
+        # Each change is answered by the calculation in force from its date.
+        calculation_of = {name: d.calculation.name for d in timeline for name in d.changes}
     else:
         moved = False
+        if closes is not None:
+            liability.end_timeline(s, case_id=row.id, on=closes, clock=clock)
     completed_for: dict[str, list[dt.datetime]] = {}
     for change in out.changes:
         change_row = service.row_named(s, change.name)
         if (
             change.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_APPLIED
-            and calculation is not None
+            and change.name in calculation_of
             and rules.kind_of(change.type).moves_liability
         ):
-            change.liability_changed, change.calculation = moved, calculation.name
+            change.liability_changed, change.calculation = moved, calculation_of[change.name]
         service.close_sr(
             s,
             change=change,

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from cms.casework.v1 import resources_pb2 as pb
@@ -130,36 +130,100 @@ def build_schedule(
     params: ScheduleParameters = DEFAULTS,
 ) -> list[pb.ScheduledPayment]:
     """One ScheduledPayment per period from `start` to `end` (inclusive), in date order."""
-    weekly = {
-        "maintenance": weekly_maintenance_pence,
-        "paying_parent_fee": weekly_paying_parent_fee_pence,
-        "receiving_parent_fee": weekly_receiving_parent_fee_pence,
-    }
-    for name, pence in weekly.items():
-        _check_pence(f"weekly_{name}_pence", pence)
-    if weekly_receiving_parent_fee_pence > weekly_maintenance_pence:
-        raise ValueError(
-            "the receiving parent's fee cannot exceed the maintenance it is deducted from"
-        )
+    return build_stepped_schedule(
+        steps=[
+            Step(
+                start,
+                weekly_maintenance_pence,
+                weekly_paying_parent_fee_pence,
+                weekly_receiving_parent_fee_pence,
+            )
+        ],
+        frequency=frequency,
+        start=start,
+        end=end,
+        params=params,
+    )
+
+
+@dataclass(frozen=True)
+class Step:
+    """Weekly amounts in force from `start` (until the next step's start)."""
+
+    start: dt.date
+    weekly_maintenance_pence: int
+    weekly_paying_parent_fee_pence: int
+    weekly_receiving_parent_fee_pence: int
+
+    def weekly(self) -> dict[str, int]:
+        return {
+            "maintenance": self.weekly_maintenance_pence,
+            "paying_parent_fee": self.weekly_paying_parent_fee_pence,
+            "receiving_parent_fee": self.weekly_receiving_parent_fee_pence,
+        }
+
+
+def build_stepped_schedule(
+    *,
+    steps: Sequence[Step],
+    frequency: int,
+    start: dt.date,
+    end: dt.date,
+    params: ScheduleParameters = DEFAULTS,
+) -> list[pb.ScheduledPayment]:
+    """One ScheduledPayment per period from `start` to `end` (inclusive), in date order, the weekly amounts changing
+    at each step's start (a change already decided that takes effect later: an expected change). A full period inside
+    one step is charged at that step's period amount; a part period, or a period across steps, pro rata by days for
+    each step's part of it (weekly x days / 7, rounded half-up for each part). The step in force at `start` is the last
+    one starting on or before it."""
+    ordered = sorted(steps, key=lambda s: s.start)
+    if not ordered:
+        raise ValueError("a schedule needs at least one step")
+    for step in ordered:
+        for name, pence in step.weekly().items():
+            _check_pence(f"weekly_{name}_pence", pence)
+        if step.weekly_receiving_parent_fee_pence > step.weekly_maintenance_pence:
+            raise ValueError(
+                "the receiving parent's fee cannot exceed the maintenance it is deducted from"
+            )
     _check_frequency(frequency)
     _check_date("start", start)
     _check_date("end", end)
     if end < start:
         raise ValueError(f"a schedule cannot end ({end}) before it starts ({start})")
+    # Steps cut to the schedule: the one in force at its start, and those starting within it.
+    in_force = [s for s in ordered if s.start <= start][-1:] or ordered[:1]
+    cut = [*in_force, *(s for s in ordered if start < s.start <= end)]
+    starts = [start, *(s.start for s in cut[1:])]
 
-    full = {name: period_amount(pence, frequency, params=params) for name, pence in weekly.items()}
+    def parts(first: dt.date, last: dt.date) -> list[tuple[Step, int]]:
+        """(step, days) of [first, last] inclusive."""
+        out = []
+        for i, step in enumerate(cut):
+            lo = max(first, starts[i])
+            hi = min(last, starts[i + 1] - dt.timedelta(days=1)) if i + 1 < len(cut) else last
+            if lo <= hi:
+                out.append((step, (hi - lo).days + 1))
+        return out
+
     payments: list[pb.ScheduledPayment] = []
     index = 0
     period_start = start
     while period_start <= end:
         next_start = _period_start(start, frequency, index + 1)
-        if next_start - dt.timedelta(days=1) <= end:
-            period_end = next_start - dt.timedelta(days=1)
-            amounts = full
+        full_period = next_start - dt.timedelta(days=1) <= end
+        period_end = next_start - dt.timedelta(days=1) if full_period else end
+        pieces = parts(period_start, period_end)
+        if full_period and len(pieces) == 1:
+            amounts = {
+                name: period_amount(pence, frequency, params=params)
+                for name, pence in pieces[0][0].weekly().items()
+            }
         else:
-            period_end = end
-            days = (end - period_start).days + 1
-            amounts = {name: _pro_rata(pence, days) for name, pence in weekly.items()}
+            amounts = {
+                name: sum(_pro_rata(step.weekly()[name], days) for step, days in pieces)
+                for name in ("maintenance", "paying_parent_fee", "receiving_parent_fee")
+            }
         payments.append(
             pb.ScheduledPayment(
                 due_date=pb_date(period_start),
@@ -196,13 +260,22 @@ def build_plan(
     method_of_payment_from: pb.MethodOfPaymentFrom.ValueType,
     calculation: str,
     params: ScheduleParameters = DEFAULTS,
+    steps: Sequence[Step] = (),
 ) -> pb.PaymentPlan:
-    """A CURRENT PaymentPlan from `start` to the day before the annual review; name and issue_time are the caller's."""
+    """A CURRENT PaymentPlan from `start` to the day before the annual review; name and issue_time are the caller's.
+    `steps`: the weekly amounts change during the plan (changes already decided that take effect later), the last
+    being the weekly amounts given; none: those throughout."""
     period_start, period_end = plan_period(start, annual_review_date, params=params)
-    payments = build_schedule(
-        weekly_maintenance_pence=weekly_maintenance_pence,
-        weekly_paying_parent_fee_pence=weekly_paying_parent_fee_pence,
-        weekly_receiving_parent_fee_pence=weekly_receiving_parent_fee_pence,
+    payments = build_stepped_schedule(
+        steps=steps
+        or [
+            Step(
+                period_start,
+                weekly_maintenance_pence,
+                weekly_paying_parent_fee_pence,
+                weekly_receiving_parent_fee_pence,
+            )
+        ],
         frequency=frequency,
         start=period_start,
         end=period_end,

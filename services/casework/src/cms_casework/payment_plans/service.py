@@ -5,6 +5,7 @@ case's visibility. Keyword-only functions over an explicit session."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -20,6 +21,7 @@ from cms_platform.identity import Caller
 from ..access import service as access
 from ..case_records import service as case_records
 from ..correspondence import service as correspondence
+from ..liability.service import Rebuilt
 from ..names import last_id, new_id
 from . import rules
 from .models import PaymentPlanRecord
@@ -65,12 +67,18 @@ def issue(
     calculation: calc_pb.Calculation,
     share: calc_pb.ReceivingParentAmount,
     clock: Clock,
+    backdated: Rebuilt | None = None,
+    steps: Sequence[rules.Step] = (),
 ) -> str:
-    """The plan runs from the calculation's effective date (or today, if later: arrears before it are another
-    matter) to the day before the next annual review, issued today: the same day as the calculation. Returns its
-    name."""
+    """The plan runs from the calculation's effective date (or today, if later) to the day before the next annual
+    review, issued today: the same day as the calculation. It says from when the liability it carries out is in force
+    and what the decision's backdated days made due or overpaid (`backdated`: the liability timeline's rebuild); the
+    schedule itself starts today at the latest, and the account books those amounts. `steps`: the weekly amounts of
+    the calculations the decision made, each from its own date (the last is `share`'s), so one already decided for a
+    later date (an expected change) changes the amounts from that date. Returns its name."""
     case_id = case.name.removeprefix("cases/")
-    start = max(day_of(calculation.effective_date) or clock.today(), clock.today())
+    from_date = steps[0].start if steps else day_of(calculation.effective_date)
+    start = max(from_date or clock.today(), clock.today())
     review = day_of(case.annual_review_date)
     plan_start, _ = rules.plan_period(start, review)
     plan = rules.build_plan(
@@ -83,7 +91,18 @@ def issue(
         service_type=case.service_type,
         method_of_payment_from=case.method_of_payment_from,
         calculation=calculation.name,
+        steps=steps,
     )
+    liability_start = (
+        day_of(backdated.segments[0].start_date)
+        if backdated is not None and backdated.segments
+        else day_of(calculation.effective_date)
+    )
+    if liability_start is not None:
+        plan.liability_start_date.CopyFrom(pb_date(liability_start))
+    if backdated is not None:
+        plan.backdated_amount_due_pence = backdated.amount_due_pence
+        plan.backdated_amount_overpaid_pence = backdated.amount_overpaid_pence
     plan_id = new_id()
     plan.name = f"cases/{case_id}/paymentPlans/{plan_id}"
     plan.issue_time.FromDatetime(clock.now())

@@ -1,0 +1,160 @@
+"""The liability timeline's arithmetic (docs/domain/liability.md): pure functions over dates and integer pence.
+
+No gRPC, no SQL, no clock: the decision date is passed in.
+
+- A segment is a weekly amount in force over [start, end): `end` is the first day it is no longer in force, None
+  while it runs on.
+- A rebuild from date D replaces every segment in force on or after D: a segment that started before D is cut
+  short at D (carried on unchanged up to D), the rest are superseded whole; the new segments run from D.
+- A new segment's days before the decision date are backdated. For them it makes an amount due (more than what was
+  in force for those days before the decision) or overpaid (less). Day by day the difference is weekly amount ÷ 7;
+  summed exactly over the segment's days as (weekly difference × days) and divided by 7 once, rounded to the
+  nearest penny (a seventh of a whole number of pence is never exactly half a penny). A day no segment covered
+  before (before the first liability) counts as nil before.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+DAYS_PER_WEEK = 7
+
+
+@dataclass(frozen=True)
+class Span:
+    """A weekly amount in force from `start` up to (not including) `end`; `end` None: it runs on."""
+
+    start: dt.date
+    end: dt.date | None
+    weekly_pence: int
+
+    def __post_init__(self) -> None:
+        if self.end is not None and self.end <= self.start:
+            raise ValueError(f"a span ends after it starts ({self.start} .. {self.end})")
+        if self.weekly_pence < 0:
+            raise ValueError("a weekly amount cannot be negative")
+
+
+def days_in_common(
+    a_start: dt.date, a_end: dt.date | None, b_start: dt.date, b_end: dt.date | None
+) -> int:
+    """Days in both [a_start, a_end) and [b_start, b_end) (an end of None is open); 0 when they do not meet."""
+    start = max(a_start, b_start)
+    ends = [e for e in (a_end, b_end) if e is not None]
+    if not ends:
+        raise ValueError("two open spans have no finite overlap")
+    return max(0, (min(ends) - start).days)
+
+
+def divide_by_week(numerator_pence_days: int) -> int:
+    """pence × days ÷ 7, to the nearest penny (halves cannot occur; were they to, away from zero)."""
+    sign = -1 if numerator_pence_days < 0 else 1
+    return sign * ((2 * abs(numerator_pence_days) + DAYS_PER_WEEK) // (2 * DAYS_PER_WEEK))
+
+
+def backdated_days(start: dt.date, end: dt.date | None, decided_on: dt.date) -> int:
+    """Days of [start, end) before the decision date."""
+    if decided_on <= start:
+        return 0
+    return days_in_common(start, end, start, decided_on)
+
+
+def backdated_difference(new: Span, previous: Iterable[Span], decided_on: dt.date) -> int:
+    """Pence the paying parent owes (positive) or has overpaid (negative) for the backdated days of `new`, against
+    the segments in force for those days before the decision (`previous`, not overlapping one another). Days none of
+    them covers were nil."""
+    days = backdated_days(new.start, new.end, decided_on)
+    if days == 0:
+        return 0
+    window_end = new.start + dt.timedelta(days=days)
+    covered = 0
+    numerator = 0
+    for old in previous:
+        shared = days_in_common(new.start, window_end, old.start, old.end)
+        covered += shared
+        numerator += (new.weekly_pence - old.weekly_pence) * shared
+    if covered > days:
+        raise ValueError("the previous segments overlap one another")
+    numerator += new.weekly_pence * (days - covered)
+    return divide_by_week(numerator)
+
+
+def due_and_overpaid(difference_pence: int) -> tuple[int, int]:
+    """(amount due, amount overpaid) for a signed difference: at most one is non-zero."""
+    return max(difference_pence, 0), max(-difference_pence, 0)
+
+
+@dataclass(frozen=True)
+class Splice:
+    """What a rebuild from `from_date` does to the segments in force: indexes of those superseded, and of those among
+    them carried on up to `from_date` (they started before it)."""
+
+    superseded: tuple[int, ...]
+    carried: tuple[int, ...]
+
+
+def splice(current: Sequence[Span], from_date: dt.date) -> Splice:
+    """Which segments in force a rebuild from `from_date` replaces: every one still in force on or after it."""
+    superseded = tuple(i for i, seg in enumerate(current) if seg.end is None or seg.end > from_date)
+    carried = tuple(i for i in superseded if current[i].start < from_date)
+    return Splice(superseded, carried)
+
+
+def chain(starts: Sequence[dt.date], end: dt.date | None) -> list[tuple[dt.date, dt.date | None]]:
+    """Back-to-back periods from the distinct start dates (sorted): each ends where the next starts, the last at
+    `end` (None: runs on). Start dates on or after `end` give no period."""
+    ordered = sorted({s for s in starts if end is None or s < end})
+    return [
+        (start, ordered[i + 1] if i + 1 < len(ordered) else end) for i, start in enumerate(ordered)
+    ]
+
+
+@dataclass(frozen=True)
+class RebuildPlan:
+    """What a rebuild does: the splice of the segments in force, and the new segments with the difference (pence,
+    positive due, negative overpaid) each makes for its backdated days. The last new segment may be a nil one with no
+    decision behind it (`closure_nil`): the case closed on a date already past."""
+
+    splice: Splice
+    segments: tuple[tuple[Span, int], ...]
+    closure_nil: bool
+
+
+def plan_rebuild(
+    current: Sequence[Span],
+    decided: Sequence[tuple[dt.date, int]],
+    *,
+    end: dt.date | None,
+    today: dt.date,
+) -> RebuildPlan:
+    """Rebuild the timeline `current` (the segments in force) with weekly amounts `decided` from their start dates
+    (one per date; the last given for a date wins), the last running to `end` (None: on), decided on `today`. With
+    an `end` before today a nil segment covers the days from it to today."""
+    starts = [start for start, _ in decided]
+    if not starts and end is None:
+        raise ValueError("a rebuild needs a decision or an end")
+    from_date = min([*starts, *([end] if end is not None else [])])
+    weekly = dict(decided)
+    segments: list[tuple[Span, int]] = []
+    for start, stop in chain(starts, end):
+        span = Span(start, stop, weekly[start])
+        segments.append((span, backdated_difference(span, current, today)))
+    nil = end is not None and end < today
+    if nil:
+        assert end is not None
+        span = Span(end, today, 0)
+        segments.append((span, backdated_difference(span, current, today)))
+    return RebuildPlan(splice(current, from_date), tuple(segments), nil)
+
+
+def rebuilt(current: Sequence[Span], plan: RebuildPlan, from_date: dt.date) -> list[Span]:
+    """The segments in force after `plan`: those it leaves, those it carries on up to `from_date`, and its new ones,
+    in date order."""
+    kept = [s for i, s in enumerate(current) if i not in plan.splice.superseded]
+    carried = [
+        Span(current[i].start, from_date, current[i].weekly_pence) for i in plan.splice.carried
+    ]
+    made = [span for span, _ in plan.segments]
+    return sorted([*kept, *carried, *made], key=lambda s: s.start)

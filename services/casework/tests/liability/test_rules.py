@@ -1,0 +1,200 @@
+"""The liability timeline's arithmetic (cms_casework.liability.rules): day-weighted backdated differences, exact to
+the penny with one rounding per segment, the splice a rebuild makes, and back-to-back periods."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from cms_casework.liability import rules
+from cms_casework.liability.rules import Span
+
+D = dt.date
+
+
+def test_a_fall_backdated_three_weeks_is_overpaid_by_three_weeks_of_the_difference():
+    """£96 a week was in force; from 11 May it is £67, decided on 1 June: 21 days, (67 - 96) x 21 / 7 = -£87."""
+    before = [Span(D(2026, 4, 6), None, 9600)]
+    new = Span(D(2026, 5, 11), D(2026, 6, 1), 6700)
+    assert rules.backdated_difference(new, before, decided_on=D(2026, 6, 1)) == -8700
+    assert rules.due_and_overpaid(-8700) == (0, 8700)
+
+
+def test_part_weeks_are_weighted_by_day_and_rounded_once():
+    """10 days at £10.01 more a week: 1001 x 10 / 7 = 1430 pence (1430.0...); 3 days: 1001 x 3 / 7 = 429 exactly."""
+    before = [Span(D(2026, 1, 1), None, 5000)]
+    assert (
+        rules.backdated_difference(Span(D(2026, 3, 1), None, 6001), before, D(2026, 3, 11)) == 1430
+    )
+    assert rules.backdated_difference(Span(D(2026, 3, 1), None, 6001), before, D(2026, 3, 4)) == 429
+    # 1 day at 1p a week more: 1/7 of a penny rounds to nothing; 4 days: 4/7 rounds up to a penny.
+    assert rules.backdated_difference(Span(D(2026, 3, 1), None, 5001), before, D(2026, 3, 2)) == 0
+    assert rules.backdated_difference(Span(D(2026, 3, 1), None, 5001), before, D(2026, 3, 5)) == 1
+    assert rules.backdated_difference(Span(D(2026, 3, 1), None, 4999), before, D(2026, 3, 5)) == -1
+
+
+def test_days_across_two_earlier_segments_are_each_measured_against_their_own_amount():
+    """From 1 March at £50: 1-10 March were £40 (+£10 x 10/7), 11-14 March were £70 (-£20 x 4/7), decided 15 March:
+    (10 x 10 - 20 x 4) x 100 / 7 = 2000 / 7 = 285.7 -> 286 pence."""
+    before = [Span(D(2026, 1, 1), D(2026, 3, 11), 4000), Span(D(2026, 3, 11), None, 7000)]
+    assert (
+        rules.backdated_difference(Span(D(2026, 3, 1), None, 5000), before, D(2026, 3, 15)) == 286
+    )
+
+
+def test_days_no_earlier_segment_covered_were_nil():
+    """The first liability from the initial effective date, decided two weeks later: two weeks are due."""
+    assert rules.backdated_difference(Span(D(2026, 4, 6), None, 9600), [], D(2026, 4, 20)) == 19200
+
+
+def test_nothing_is_backdated_from_the_decision_date_on():
+    before = [Span(D(2026, 1, 1), None, 4000)]
+    assert rules.backdated_difference(Span(D(2026, 6, 1), None, 9000), before, D(2026, 6, 1)) == 0
+    assert rules.backdated_days(D(2026, 6, 8), None, D(2026, 6, 1)) == 0
+    assert rules.backdated_days(D(2026, 5, 1), D(2026, 5, 8), D(2026, 6, 1)) == 7
+
+
+def test_a_rebuild_supersedes_what_runs_on_past_its_date_and_carries_what_started_before():
+    current = [
+        Span(D(2026, 1, 1), D(2026, 2, 1), 100),
+        Span(D(2026, 2, 1), D(2026, 3, 1), 200),
+        Span(D(2026, 3, 1), None, 300),
+    ]
+    assert rules.splice(current, D(2026, 2, 15)) == rules.Splice(superseded=(1, 2), carried=(1,))
+    assert rules.splice(current, D(2026, 3, 1)) == rules.Splice(superseded=(2,), carried=())
+    assert rules.splice(current, D(2026, 1, 1)) == rules.Splice(superseded=(0, 1, 2), carried=())
+
+
+def test_chain_makes_back_to_back_periods_up_to_the_end():
+    starts = [D(2026, 5, 11), D(2026, 6, 1), D(2026, 5, 11), D(2026, 6, 29)]
+    assert rules.chain(starts, None) == [
+        (D(2026, 5, 11), D(2026, 6, 1)),
+        (D(2026, 6, 1), D(2026, 6, 29)),
+        (D(2026, 6, 29), None),
+    ]
+    assert rules.chain(starts, D(2026, 6, 20)) == [
+        (D(2026, 5, 11), D(2026, 6, 1)),
+        (D(2026, 6, 1), D(2026, 6, 20)),
+    ]
+
+
+def test_a_span_must_end_after_it_starts():
+    with pytest.raises(ValueError):
+        Span(D(2026, 1, 2), D(2026, 1, 2), 0)
+
+
+days = st.integers(min_value=0, max_value=800)
+pence = st.integers(min_value=0, max_value=500_000)
+
+
+@given(
+    start=days,
+    cuts=st.lists(days, max_size=5),
+    old=st.lists(pence, min_size=6, max_size=6),
+    new=pence,
+    decided=days,
+)
+def test_the_difference_is_the_exact_day_sum_rounded_once(start, cuts, old, new, decided):
+    """Whatever the earlier segments: the difference is within half a penny of the exact sum over days of
+    (new - old that day) / 7, and splitting the new segment at any day changes the total by at most a penny per part."""
+    base = D(2026, 1, 1)
+    bounds = sorted({0, *cuts})
+    previous = [
+        Span(
+            base + dt.timedelta(days=b),
+            base + dt.timedelta(days=bounds[i + 1]) if i + 1 < len(bounds) else None,
+            old[i],
+        )
+        for i, b in enumerate(bounds)
+    ]
+    first = base + dt.timedelta(days=start)
+    decided_on = base + dt.timedelta(days=decided)
+    got = rules.backdated_difference(Span(first, None, new), previous, decided_on)
+
+    def in_force(day: dt.date) -> int:
+        return next(
+            (s.weekly_pence for s in previous if s.start <= day and (s.end is None or day < s.end)),
+            0,
+        )
+
+    exact_sevenths = sum(
+        new - in_force(first + dt.timedelta(days=i))
+        for i in range(max(0, (decided_on - first).days))
+    )
+    assert abs(got * 7 - exact_sevenths) <= 3  # |error| <= 3/7 of a penny: nearest penny
+
+
+@given(n=st.integers(min_value=-(10**12), max_value=10**12))
+def test_dividing_by_a_week_rounds_to_the_nearest_penny_symmetrically(n):
+    got = rules.divide_by_week(n)
+    assert abs(got * 7 - n) <= 3
+    assert rules.divide_by_week(-n) == -got
+
+
+def test_a_closure_rebuild_carries_on_up_to_it_and_overpays_the_days_after():
+    current = [Span(D(2026, 4, 6), None, 9600)]
+    plan = rules.plan_rebuild(current, [], end=D(2026, 5, 18), today=D(2026, 6, 1))
+    assert plan.splice == rules.Splice(superseded=(0,), carried=(0,))
+    assert plan.closure_nil
+    assert plan.segments == ((Span(D(2026, 5, 18), D(2026, 6, 1), 0), -19200),)
+    assert rules.rebuilt(current, plan, D(2026, 5, 18)) == [
+        Span(D(2026, 4, 6), D(2026, 5, 18), 9600),
+        Span(D(2026, 5, 18), D(2026, 6, 1), 0),
+    ]
+
+
+rebuild_steps = st.lists(
+    st.tuples(
+        st.integers(min_value=0, max_value=30),  # days from the previous decision to this one
+        st.lists(
+            st.tuples(st.integers(min_value=0, max_value=120), pence), min_size=1, max_size=4
+        ),  # (days after the base date, weekly) of each decided segment
+    ),
+    min_size=1,
+    max_size=6,
+)
+
+
+@given(steps=rebuild_steps)
+def test_rebuilds_tile_the_timeline_and_their_amounts_add_up_to_the_days_charged_wrongly(steps):
+    """After any sequence of rebuilds (decision dates in order, each from any date): the segments in force tile the
+    timeline without gap or overlap; and what all the rebuilds made due or overpaid adds up, to within rounding, to
+    the sum over days of (final weekly amount - the weekly amount in force for that day when it was first passed by a
+    decision) / 7: what the paying parent was charged wrongly."""
+    base = D(2026, 1, 1)
+    current: list[Span] = []
+    total = 0
+    made = 0
+    decided_on = base
+    snapshots: list[tuple[dt.date, list[Span]]] = []  # (decision date, the timeline after it)
+    for gap, decided in steps:
+        decided_on = decided_on + dt.timedelta(days=gap)
+        dates = [(base + dt.timedelta(days=offset), weekly) for offset, weekly in decided]
+        unique = dict(dates)
+        plan = rules.plan_rebuild(current, list(unique.items()), end=None, today=decided_on)
+        current = rules.rebuilt(current, plan, min(unique))
+        total += sum(difference for _, difference in plan.segments)
+        made += len(plan.segments)
+        snapshots.append((decided_on, current))
+    # Tiling.
+    for before, after in zip(current, current[1:], strict=False):
+        assert before.end == after.start
+    assert current[-1].end is None
+
+    def value(timeline: list[Span], day: dt.date) -> int:
+        return next(
+            (s.weekly_pence for s in timeline if s.start <= day and (s.end is None or day < s.end)),
+            0,
+        )
+
+    exact_sevenths = 0
+    for i in range((decided_on - base).days):
+        day = base + dt.timedelta(days=i)
+        # Charged: the timeline after the last decision made on or before the day (nil before any).
+        charged_by = [tl for when, tl in snapshots if when <= day]
+        charged = value(charged_by[-1], day) if charged_by else 0
+        exact_sevenths += value(current, day) - charged
+    assert abs(total * 7 - exact_sevenths) <= 4 * made
