@@ -338,7 +338,8 @@ def test_only_staff_and_the_cases_own_parents_read_its_timeline(stack, clock):
 
 
 def _earns_a_year(stack, nino: str, pence: int) -> None:
-    """The simulated HMRC record of `nino` earns `pence` a year in each tax year it holds (a scenario admin's edit)."""
+    """The simulated HMRC record of `nino` earns `pence` a year in each tax year it holds and in its current pay (a
+    scenario admin's edit)."""
     from cms.hmrc.v1 import hmrc_scenario_service_pb2 as hmrc_sc
     from cms.hmrc.v1 import hmrc_scenario_service_pb2_grpc as hmrc_sc_grpc
 
@@ -351,6 +352,12 @@ def _earns_a_year(stack, nino: str, pence: int) -> None:
                 paid.taxable_pay_pence = pence if i == 0 else 0
                 paid.taxable_benefits_pence = paid.employee_pension_contributions_pence = 0
             year.ClearField("self_assessment")
+        # RTI's current pay agrees, so the application keeps historic income (reg 34 of SI 2012/2677).
+        live = next(e for e in held.employments if not e.employment.end_date.year)
+        live.ClearField("pay_changes")
+        live.pay_changes.add(
+            effective_date=date_pb2.Date(year=2024, month=4, day=6), annual_taxable_pay_pence=pence
+        )
         scenario.UpsertPerson(
             hmrc_sc.UpsertPersonRequest(request_id=str(uuid.uuid4()), person=held),
             metadata=admin,
