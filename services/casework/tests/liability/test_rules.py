@@ -198,3 +198,62 @@ def test_rebuilds_tile_the_timeline_and_their_amounts_add_up_to_the_days_charged
         charged = value(charged_by[-1], day) if charged_by else 0
         exact_sevenths += value(current, day) - charged
     assert abs(total * 7 - exact_sevenths) <= 4 * made
+
+
+def test_a_backdated_change_explains_its_movement_and_what_it_made_due():
+    text, citation = rules.explain(
+        rules.Wording(
+            reason="CHANGE_OF_CIRCUMSTANCES",
+            start=dt.date(2026, 5, 11),
+            weekly_pence=110_00,
+            rate="BASIC",
+            changes=1,
+            before_pence=96_00,
+            due_pence=42_00,
+            backdated_days=21,
+        )
+    )
+    assert citation == rules.SUPERSESSION
+    assert text == (
+        "We changed the decision because of a change of circumstances taking effect on 11 May 2026. "
+        "The weekly amount from 11 May 2026 goes up from £96.00 to £110.00. "
+        "The 21 days before the decision make £42.00 more due."
+    )
+
+
+@pytest.mark.parametrize(
+    ("wording", "citation", "opening"),
+    [
+        (
+            rules.Wording("INITIAL", dt.date(2026, 4, 6), 96_00, "BASIC"),
+            rules.INITIAL,
+            "This is the first",
+        ),
+        (
+            rules.Wording("INITIAL", dt.date(2026, 4, 6), 51_00, "DEFAULT"),
+            rules.DEFAULT_DECISION,
+            "We made a default maintenance decision",
+        ),
+        (
+            rules.Wording(
+                "CORRECTION_REVISION", dt.date(2026, 4, 6), 80_00, "BASIC", before_pence=96_00
+            ),
+            rules.REVISION,
+            "We changed the decision from the date it took effect",
+        ),
+        (
+            rules.Wording("ANNUAL_REVIEW", dt.date(2027, 4, 6), 99_00, "BASIC", before_pence=96_00),
+            rules.ANNUAL_REVIEW,
+            "We looked at the calculation again at its annual review",
+        ),
+        (
+            rules.Wording("CHANGE_OF_CIRCUMSTANCES", dt.date(2026, 7, 1), 0, "", closure=True),
+            rules.CLOSURE,
+            "The case closed on 1 July 2026",
+        ),
+    ],
+)
+def test_each_kind_of_decision_cites_its_rule(wording, citation, opening):
+    text, cited = rules.explain(wording)
+    assert cited == citation
+    assert text.startswith(opening)

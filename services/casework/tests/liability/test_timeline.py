@@ -181,6 +181,17 @@ def test_five_changes_on_four_dates_one_backdated_match_the_hand_worked_segments
     assert tl.segments[0].carried_from == original.name
     assert original.superseded_by_rebuild == tl.segments[1].rebuild
     assert (tl.amount_due_pence, tl.amount_overpaid_pence) == (0, 87_00)
+    # Each segment says in plain English what its decision did, with the rule: the carried one keeps the first
+    # calculation's words; the backdated one says what its days before the decision make overpaid.
+    assert tl.segments[0].explanation == original.explanation
+    assert tl.segments[0].explanation.citation == "Child Support Act 1991 s.11 and Sch 1"
+    backdated = tl.segments[1].explanation
+    assert backdated.citation == "Child Support Act 1991 s.17(4); SI 2012/2677 reg 18"
+    assert "from 11 May 2026 goes down from £96.00 to £67.00" in backdated.explanation
+    assert (
+        "The 21 days before the decision make £87.00 less due (overpaid)." in backdated.explanation
+    )
+    assert "2 changes of circumstances" in tl.segments[2].explanation.explanation
     # One calculation per date, each change answered by the calculation in force from its own date.
     by_name = {c.name: c for c in response.changes_of_circumstances}
     assert len({s.calculation for s in tl.segments[1:]}) == 4

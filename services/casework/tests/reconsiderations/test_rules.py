@@ -24,11 +24,11 @@ from cms_casework.reconsiderations.rules import (
     explain_revision,
     explain_supersession,
     for_client,
-    pounds,
     representations_due,
     request_timing,
     revision_allowed,
 )
+from cms_casework.wording import pounds
 
 DAY = dt.date(2026, 4, 6)
 days = st.dates(min_value=dt.date(2013, 1, 1), max_value=dt.date(2040, 12, 31))

@@ -4187,6 +4187,7 @@ class LiabilitySegment(_message.Message):
     SUPERSEDED_BY_REBUILD_FIELD_NUMBER: _builtins.int
     REBUILD_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
+    EXPLANATION_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """`cases/{case_id}/liabilityTimeline/segments/{segment_id}`."""
     calculation: _builtins.str
@@ -4237,6 +4238,12 @@ class LiabilitySegment(_message.Message):
 
     @_builtins.property
     def create_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def explanation(self) -> Global___DecisionExplanation:
+        """What the decision that put this segment in force did and why, with the rule cited; a carried segment
+        keeps its original's.
+        """
+
     def __init__(
         self,
         *,
@@ -4258,10 +4265,11 @@ class LiabilitySegment(_message.Message):
         superseded_by_rebuild: _builtins.str = ...,
         rebuild: _builtins.str = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
+        explanation: Global___DecisionExplanation | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "decision_date", b"decision_date", "end_date", b"end_date", "start_date", b"start_date"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "decision_date", b"decision_date", "end_date", b"end_date", "explanation", b"explanation", "start_date", b"start_date"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_due_pence", b"amount_due_pence", "amount_overpaid_pence", b"amount_overpaid_pence", "backdated_days", b"backdated_days", "calculation", b"calculation", "carried_from", b"carried_from", "changes_of_circumstances", b"changes_of_circumstances", "create_time", b"create_time", "decision_date", b"decision_date", "end_date", b"end_date", "name", b"name", "rate", b"rate", "reason", b"reason", "rebuild", b"rebuild", "rule_set_version", b"rule_set_version", "start_date", b"start_date", "state", b"state", "superseded_by_rebuild", b"superseded_by_rebuild", "weekly_amount_pence", b"weekly_amount_pence"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_due_pence", b"amount_due_pence", "amount_overpaid_pence", b"amount_overpaid_pence", "backdated_days", b"backdated_days", "calculation", b"calculation", "carried_from", b"carried_from", "changes_of_circumstances", b"changes_of_circumstances", "create_time", b"create_time", "decision_date", b"decision_date", "end_date", b"end_date", "explanation", b"explanation", "name", b"name", "rate", b"rate", "reason", b"reason", "rebuild", b"rebuild", "rule_set_version", b"rule_set_version", "start_date", b"start_date", "state", b"state", "superseded_by_rebuild", b"superseded_by_rebuild", "weekly_amount_pence", b"weekly_amount_pence"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

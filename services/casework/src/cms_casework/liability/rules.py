@@ -19,6 +19,8 @@ import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
+from ..wording import long_date, movement, pounds
+
 DAYS_PER_WEEK = 7
 
 
@@ -158,3 +160,92 @@ def rebuilt(current: Sequence[Span], plan: RebuildPlan, from_date: dt.date) -> l
     ]
     made = [span for span, _ in plan.segments]
     return sorted([*kept, *carried, *made], key=lambda s: s.start)
+
+
+# ---- what a segment's decision is, in words a parent can read ---------------------------------------------------
+
+INITIAL = "Child Support Act 1991 s.11 and Sch 1"
+SUPERSESSION = "Child Support Act 1991 s.17(4); SI 2012/2677 reg 18"
+ANNUAL_REVIEW = "Child Support Act 1991 s.17; SI 2012/2677 regs 19-20"
+REVISION = "Child Support Act 1991 s.16(3); SI 2012/2677 reg 14"
+DEFAULT_DECISION = "Child Support Act 1991 s.12(1); SI 2012/2677 reg 49"
+CLOSURE = "Child Support Act 1991 Sch 1 para 16"
+
+
+@dataclass(frozen=True)
+class Wording:
+    """What explain() needs of a segment, as plain values (the reason as its contract name without the prefix)."""
+
+    reason: str  # INITIAL, CHANGE_OF_CIRCUMSTANCES, ANNUAL_REVIEW, CORRECTION_REVISION, CASEWORKER_REQUEST
+    start: dt.date
+    weekly_pence: int
+    rate: str
+    changes: int = 0
+    before_pence: int | None = (
+        None  # in force on `start` before this decision; None: no liability before
+    )
+    due_pence: int = 0
+    overpaid_pence: int = 0
+    backdated_days: int = 0
+    closure: bool = False
+
+
+def in_force_on(current: Sequence[Span], day: dt.date) -> int | None:
+    """The weekly amount in force on `day` among `current`; None when no segment covers it."""
+    for span in current:
+        if span.start <= day and (span.end is None or day < span.end):
+            return span.weekly_pence
+    return None
+
+
+def explain(w: Wording) -> tuple[str, str]:
+    """(plain English, the rule cited) for the decision that puts a segment in force."""
+    if w.closure:
+        text = f"The case closed on {long_date(w.start)}, so no maintenance is due from that day."
+        return text, CLOSURE
+    before = w.before_pence if w.before_pence is not None else 0
+    amount = (
+        movement(w.start, before, w.weekly_pence)
+        if w.before_pence is not None
+        else f"From {long_date(w.start)} the weekly amount is {pounds(w.weekly_pence)}."
+    )
+    if w.rate == "DEFAULT":
+        opening, citation = (
+            "We made a default maintenance decision because the information needed for a calculation was not "
+            "given in the time allowed.",
+            DEFAULT_DECISION,
+        )
+    elif w.reason == "INITIAL":
+        opening, citation = "This is the first calculation of the maintenance due.", INITIAL
+    elif w.reason == "ANNUAL_REVIEW":
+        opening, citation = (
+            "We looked at the calculation again at its annual review, with HMRC's latest figures.",
+            ANNUAL_REVIEW,
+        )
+    elif w.reason == "CORRECTION_REVISION":
+        opening, citation = (
+            "We changed the decision from the date it took effect because it was wrong (a revision).",
+            REVISION,
+        )
+    elif w.changes:
+        told = (
+            "a change of circumstances"
+            if w.changes == 1
+            else f"{w.changes} changes of circumstances"
+        )
+        opening, citation = (
+            f"We changed the decision because of {told} taking effect on {long_date(w.start)}.",
+            SUPERSESSION,
+        )
+    else:
+        opening, citation = "We recalculated the maintenance due.", SUPERSESSION
+    parts = [opening, amount]
+    if w.due_pence or w.overpaid_pence:
+        days = f"{w.backdated_days} day{'s' if w.backdated_days != 1 else ''}"
+        if w.due_pence:
+            parts.append(f"The {days} before the decision make {pounds(w.due_pence)} more due.")
+        else:
+            parts.append(
+                f"The {days} before the decision make {pounds(w.overpaid_pence)} less due (overpaid)."
+            )
+    return " ".join(parts), citation

@@ -159,8 +159,9 @@ def rebuild(
     today = clock.today()
     rows = _current_rows(db, case_id, lock=True)
     documents = [_document(r) for r in rows]
+    before = [_span(d) for d in documents]
     plan = rules.plan_rebuild(
-        [_span(d) for d in documents],
+        before,
         [(start, d.weekly_pence) for start, d in by_start.items()],
         end=end,
         today=today,
@@ -199,6 +200,23 @@ def rebuild(
         segment.decision_date.CopyFrom(pb_date(today))
         segment.backdated_days = rules.backdated_days(span.start, span.end, today)
         segment.amount_due_pence, segment.amount_overpaid_pence = rules.due_and_overpaid(difference)
+        text, citation = rules.explain(
+            rules.Wording(
+                reason=pb.CalculationReason.Name(segment.reason).removeprefix(
+                    "CALCULATION_REASON_"
+                ),
+                start=span.start,
+                weekly_pence=segment.weekly_amount_pence,
+                rate=segment.rate,
+                changes=len(segment.changes_of_circumstances),
+                before_pence=rules.in_force_on(before, span.start),
+                due_pence=segment.amount_due_pence,
+                overpaid_pence=segment.amount_overpaid_pence,
+                backdated_days=segment.backdated_days,
+                closure=nil,
+            )
+        )
+        segment.explanation.explanation, segment.explanation.citation = text, citation
         done.segments.append(
             _add(db, case_id=case_id, segment=segment, rebuild=done.rebuild, clock=clock)
         )

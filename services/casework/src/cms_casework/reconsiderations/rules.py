@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 from cms.casework.v1 import resources_pb2 as pb
 
+from ..wording import long_date, movement
+
 
 @dataclass(frozen=True)
 class DisputeParameters:
@@ -142,23 +144,6 @@ class Explanation:
         return pb.DecisionExplanation(explanation=self.text, citation=self.citation)
 
 
-def pounds(pence: int) -> str:
-    """£1,234.56."""
-    return f"£{pence // 100:,}.{pence % 100:02d}"
-
-
-def long_date(day: dt.date) -> str:
-    """6 April 2026."""
-    return f"{day.day} {calendar.month_name[day.month]} {day.year}"
-
-
-def _movement(effective: dt.date, before: int, after: int) -> str:
-    if before == after:
-        return f"The weekly amount from {long_date(effective)} stays at {pounds(after)}."
-    way = "goes down" if after < before else "goes up"
-    return f"The weekly amount from {long_date(effective)} {way} from {pounds(before)} to {pounds(after)}."
-
-
 def explain_reconsideration(
     *,
     outcome: pb.ReconsiderationOutcome.ValueType,
@@ -175,7 +160,7 @@ def explain_reconsideration(
     opening = f"We looked again at the decision of {long_date(notified)}"
     if outcome == pb.RECONSIDERATION_OUTCOME_REVISED:
         what = f"{opening} and changed it, from the date it took effect: {reason.strip()}"
-        what = f"{what.rstrip('.')}. {_movement(effective, before, after)}"
+        what = f"{what.rstrip('.')}. {movement(effective, before, after)}"
     else:
         what = f"{opening} and it stays as it was: {reason.strip()}".rstrip(".") + "."
     appeal = (
@@ -198,7 +183,7 @@ def explain_appeal(
         text = (
             f"The First-tier Tribunal allowed the appeal on {long_date(decided)} and we changed the decision as it "
             f"directed: {note.strip()}".rstrip(".")
-            + f". {_movement(effective, before, after)}"
+            + f". {movement(effective, before, after)}"
         )
         return Explanation(text, f"{APPEAL}; Child Support Act 1991 s.16(3)")
     text = (
@@ -217,7 +202,7 @@ def explain_revision(
     text = (
         f"We found the decision of {long_date(notified)} was wrong and changed it from the date it took "
         f"effect: {reason.strip()}".rstrip(".")
-        + f". {_movement(effective, before, after)}"
+        + f". {movement(effective, before, after)}"
     )
     return Explanation(text, f"{REVISION_ON_OWN_INITIATIVE}; s.16(3)")
 
@@ -228,4 +213,4 @@ def explain_supersession(
     """A supersession (a change of circumstances applied), for the changes flow or anyone else to record with
     the decision it makes: `what_changed` is a phrase such as "your income went down by 30%"."""
     text = f"We changed the decision because {what_changed.strip()}".rstrip(".") + "."
-    return Explanation(f"{text} {_movement(effective, before, after)}", SUPERSESSION)
+    return Explanation(f"{text} {movement(effective, before, after)}", SUPERSESSION)

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 
 from cms.casework.v1 import resources_pb2 as pb
 
+from ..wording import pounds
+
 G = pb.VariationGround
 R = pb.VariationRejectionReason
 
@@ -125,10 +127,6 @@ class Facts:
     couple_benefits: frozenset[str] = frozenset()
     # HMRC's total unearned income for the latest year with a return (pence a year); None when none is held.
     hmrc_unearned_annual_pence: int | None = None
-
-
-def pounds(pence: int) -> str:
-    return f"£{pence // 100:,}.{pence % 100:02d}"
 
 
 def ground_words(ground: int) -> tuple[str, str]:
