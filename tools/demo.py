@@ -232,6 +232,30 @@ class Demo:
             return f"receiving parent {person_name(self.case.receiving_parent.identity)}"
         return client_name or "(nobody)"
 
+    def show_timeline(self, indent: int = 2) -> None:
+        """The case's liability over time: each segment in force, what it made due or overpaid, and why."""
+        tl = self.cw.GetLiabilityTimeline(
+            api.GetLiabilityTimelineRequest(name=f"{self.case.name}/liabilityTimeline"),
+            metadata=self.who(),
+            timeout=10,
+        )
+        say("GetLiabilityTimeline → the liability over time:", indent)
+        for segment in tl.segments:
+            until = day(segment.end_date) if segment.end_date.year else "on"
+            adjusted = ""
+            if segment.amount_due_pence or segment.amount_overpaid_pence:
+                adjusted = (
+                    f"; backdated {segment.backdated_days} days: {money(segment.amount_due_pence)} due"
+                    if segment.amount_due_pence
+                    else f"; backdated {segment.backdated_days} days: {money(segment.amount_overpaid_pence)} overpaid"
+                )
+            say(
+                f"{day(segment.start_date)} to {until}: {money(segment.weekly_amount_pence)} a week "
+                f"({rate_words(segment.rate) if segment.rate else 'no liability'}){adjusted}",
+                indent + 2,
+            )
+            say(f"{segment.explanation.explanation} [{segment.explanation.citation}]", indent + 4)
+
     def show_calculation(self, calc: pb.LatestCalculation, indent: int = 2) -> None:
         periodic = calc.periodic_amount
         say(
@@ -828,13 +852,14 @@ class Demo:
             2,
         )
         self.show_calculation(decision, 4)
-        if decision.effective_date != change.effective_date:
+        if as_date(change.effective_date) < as_date(self.case.initial_effective_date):
             say(
-                f"(the recalculation took effect from {day(decision.effective_date)}, not the change's own date: the "
-                "decision in force when it was applied starts later, and casework does not yet recalculate before "
-                "the decision in force)",
+                f"(the stays began before the case's initial effective date, {day(self.case.initial_effective_date)}, "
+                "so the change takes effect from that date; every decision already made from then on is recalculated "
+                "with it, the annual review's included)",
                 2,
             )
+        self.show_timeline()
 
         receiving = self.case.receiving_parent.name
         say(
@@ -961,6 +986,7 @@ class Demo:
         )
         say("the case's revised calculation:", 2)
         self.show_calculation(self.case.latest_calculation, 4)
+        self.show_timeline()
         expect(
             self.case.latest_calculation.reason == pb.CALCULATION_REASON_CORRECTION_REVISION,
             "the revised calculation's reason should be CORRECTION_REVISION",
