@@ -1,7 +1,8 @@
 """`make run`: start a broker and all five services on this machine, print their addresses, stop on Ctrl-C.
 
 Databases: SQLite files under var/ by default; set CMS_POSTGRES_URL (e.g.
-postgresql+psycopg://postgres@127.0.0.1:5432/postgres) to give each service its own PostgreSQL database.
+postgresql+psycopg://postgres@127.0.0.1:5432/postgres) to give each service its own PostgreSQL database, named
+cms_<service> (CMS_DATABASE_PREFIX, default `cms_`, changes the prefix: the e2e tests use one of their own).
 Broker: KAFKA_BOOTSTRAP_SERVERS if set, else a Docker Kafka if an engine answers, else Tansu on 127.0.0.1:9092
 (or a free port when 9092 is taken). `--check` starts everything, checks health, and stops (a smoke test).
 Identity: a local issuer (cms_devkit.issuer) with a key pair made at start in <var>/identity; every service trusts
@@ -65,6 +66,7 @@ def main() -> int:
         },
         issuer=issuer,
         postgres=pg,
+        database_prefix=os.environ.get("CMS_DATABASE_PREFIX", "cms_"),
         cwd=ROOT,
     )
     stack.write_service_tokens(TOKEN_TTL_SECONDS)

@@ -50,11 +50,13 @@ def demo(env: dict[str, str], *args: str, timeout: float = 120) -> subprocess.Co
     )
 
 
-def test_demo_tells_the_whole_story_twice_against_one_stack(tmp_path, postgres_server):
+def test_demo_tells_the_whole_story_twice_against_one_stack(tmp_path, devstack_databases):
     env = dict(os.environ, CMS_BROKER_PORT=str(infra.free_port()))
     env.pop("CMS_POSTGRES_URL", None)
-    if postgres_server:  # the PostgreSQL flavour in the PostgreSQL suite, SQLite in the other
-        env["CMS_POSTGRES_URL"] = postgres_server
+    env.pop("CMS_DATABASE_PREFIX", None)
+    env.update(
+        devstack_databases
+    )  # the PostgreSQL flavour in the PostgreSQL suite, SQLite in the other
     for prefix in PREFIXES.values():
         env[f"{prefix}GRPC_PORT"] = str(infra.free_port())
 

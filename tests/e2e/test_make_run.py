@@ -70,12 +70,14 @@ def _grpcurl(token: str, address: str, method: str, body: str) -> tuple[bool, st
     return done.returncode == 0, done.stdout + done.stderr
 
 
-def test_make_run_brings_up_everything_and_stops_cleanly(tmp_path, postgres_server):
+def test_make_run_brings_up_everything_and_stops_cleanly(tmp_path, devstack_databases):
     ports = {name: infra.free_port() for name in EXPECTED}
     env = dict(os.environ, CMS_BROKER_PORT=str(infra.free_port()))
     env.pop("CMS_POSTGRES_URL", None)
-    if postgres_server:  # run the PostgreSQL flavour in the PostgreSQL suite, SQLite in the other
-        env["CMS_POSTGRES_URL"] = postgres_server
+    env.pop("CMS_DATABASE_PREFIX", None)
+    env.update(
+        devstack_databases
+    )  # the PostgreSQL flavour in the PostgreSQL suite, SQLite in the other
     for name, port in ports.items():
         env[f"{PREFIXES[name]}GRPC_PORT"] = str(port)
     proc = subprocess.Popen(

@@ -93,6 +93,22 @@ def _database_dropper() -> Iterator[_Dropper]:
 
 
 @pytest.fixture
+def devstack_databases(
+    postgres_server: str | None, _database_dropper: _Dropper
+) -> Iterator[dict[str, str]]:
+    """The environment a `make run` started by a test (tools/devstack.py) needs for its databases: on PostgreSQL,
+    databases of the test's own on the suite's server (a prefix no other run uses, so a database left by an older
+    build's `make run` cannot break it), dropped afterwards; on SQLite, none (files under the test's var dir)."""
+    if postgres_server is None:
+        yield {}
+        return
+    prefix = f"cms_e2e_{uuid.uuid4().hex[:8]}_"
+    yield {"CMS_POSTGRES_URL": postgres_server, "CMS_DATABASE_PREFIX": prefix}
+    for name in SERVICES:
+        _database_dropper.drop(infra.database_url(postgres_server, prefix + name.replace("-", "_")))
+
+
+@pytest.fixture
 def database_url(
     postgres_server: str | None, tmp_path: Path, _database_dropper: _Dropper
 ) -> Iterator[Callable[[str], str]]:
