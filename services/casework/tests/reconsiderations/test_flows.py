@@ -16,7 +16,7 @@ from google.type import date_pb2
 from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
-from cms_casework.reconsiderations.rules import long_date, pounds
+from cms_casework.wording import long_date, pounds
 from cms_platform.grpc_errors import violated_fields
 
 from ..conftest import alex_and_bethan, error, events_of, person
