@@ -207,8 +207,11 @@ def test_the_latest_start_or_end_decides_whoever_reported_it():
     ) == [(JSA, False)]
 
 
-def test_an_award_that_stopped_the_day_it_started_was_never_in_payment():
-    assert _paid([], [_award(ON, ON - dt.timedelta(days=1), fact=FACT)]) == []
+def test_an_award_that_stopped_the_day_it_started_was_never_in_payment_and_still_stops_dwps():
+    stopped = [_award(ON, ON - dt.timedelta(days=1), fact=FACT)]
+    assert _paid([], stopped) == []
+    assert _paid([_award(ON)], stopped) == []
+    assert _paid([_award(ON)], stopped, ON + dt.timedelta(days=1)) == []
 
 
 def test_the_calculation_is_given_a_verified_benefit_dwp_does_not_know():
@@ -244,7 +247,12 @@ def test_the_calculation_is_given_a_verified_benefit_dwp_does_not_know():
 
 _DAY = st.dates(min_value=dt.date(2025, 1, 1), max_value=dt.date(2027, 12, 31))
 _PERIOD = st.tuples(st.one_of(st.none(), _DAY), st.one_of(st.none(), _DAY))
-_DATED = st.tuples(_DAY, st.one_of(st.none(), _DAY))
+# A start, and an end on or after it or none.
+_DATED = st.builds(
+    lambda start, days: (start, None if days is None else start + dt.timedelta(days=days)),
+    _DAY,
+    st.one_of(st.none(), st.integers(0, 400)),
+)
 _KEY = st.tuples(st.sampled_from([JSA, "INCOME_SUPPORT", "UNIVERSAL_CREDIT"]), st.booleans())
 
 
@@ -269,25 +277,45 @@ def test_without_facts_dwps_awards_in_payment_on_the_day_are_the_answer(periods,
     assert set(paid) == expected
 
 
+@given(st.lists(_DATED, max_size=3), st.lists(_KEY, min_size=3, max_size=3), _DAY)
+def test_facts_alone_are_in_payment_on_the_days_they_cover_and_repeating_dwp_changes_nothing(
+    periods, keys, on
+):
+    facts, dwp = _awards(periods, keys, fact=FACT), _awards(periods, keys, fact="")
+    covered = {
+        (a.benefit, a.partner_award)
+        for a in facts
+        if day_of(a.period.start_date) <= on
+        and (not a.period.end_date.year or day_of(a.period.end_date) >= on)
+    }
+    assert set(_paid([], facts, on)) == covered
+    # A fact DWP also reports is one award: the answer is DWP's alone, one award per benefit and recipient.
+    paid = _paid(dwp, facts, on)
+    assert len(paid) == len(set(paid)) and set(paid) == set(_paid(dwp, [], on)) == covered
+
+
 @given(
-    st.lists(_DATED, max_size=3),
-    st.lists(_DATED, max_size=3),
+    st.lists(_PERIOD, max_size=3),
+    st.lists(_PERIOD, max_size=3),
     st.lists(_KEY, min_size=3, max_size=3),
     st.lists(_KEY, min_size=3, max_size=3),
     _DAY,
 )
-def test_who_reported_a_start_or_end_does_not_change_whether_a_benefit_is_in_payment(
+def test_each_benefit_and_recipient_is_decided_by_its_own_awards_alone(
     first, second, first_keys, second_keys, on
 ):
-    """(An end casework verified with no start is the one thing only casework says: it stops, it never starts.)"""
-    one, other = _awards(first, first_keys, fact=""), _awards(second, second_keys, fact=FACT)
-    swapped_one = _awards(first, first_keys, fact=FACT)
-    swapped_other = _awards(second, second_keys, fact="")
-    paid = _paid(one, other, on)
+    dwp, facts = _awards(first, first_keys, fact=""), _awards(second, second_keys, fact=FACT)
+    paid = _paid(dwp, facts, on)
     assert len(paid) == len(set(paid))
-    assert set(paid) == set(_paid(swapped_other, swapped_one, on))
-    # Each benefit and recipient is decided by its own awards alone.
     for key in set(first_keys) | set(second_keys):
-        mine = [a for a in one if (a.benefit, a.partner_award) == key]
-        facts = [a for a in other if (a.benefit, a.partner_award) == key]
-        assert (key in paid) == bool(_paid(mine, facts, on))
+        mine = [a for a in dwp if (a.benefit, a.partner_award) == key]
+        verified = [a for a in facts if (a.benefit, a.partner_award) == key]
+        assert (key in paid) == bool(_paid(mine, verified, on))
+        # On the day casework's one fact starts or stops the benefit, the fact decides whatever DWP says.
+        if len(verified) == 1:
+            (fact,) = verified
+            first, last = day_of(fact.period.start_date), day_of(fact.period.end_date)
+            if first == on and (last is None or last >= on):
+                assert key in paid
+            if last is not None and last + dt.timedelta(days=1) == on:
+                assert key not in paid

@@ -72,3 +72,27 @@ def test_a_verified_benefit_start_dwp_does_not_know_survives_the_next_recalculat
     )
     assert ended.latest_calculation.rate == "BASIC"
     assert ended.latest_calculation.gross_weekly_income_pence == 80000
+
+
+def test_a_verified_end_overrules_an_award_dwp_still_shows_open_at_every_later_recalculation(stack):
+    # DWP's record shows income-based JSA from 6 April and never shows it ending (a stale CIS record).
+    stack.award_jsa(start=date_pb2.Date(year=2026, month=4, day=6))
+    case = stack.new_live_case()
+    assert case.latest_calculation.rate == "FLAT"
+
+    # The paying parent shows it stopped on 6 April: from that day he is assessed on his income (before the fix the
+    # award stayed in payment on its end date, the day the change takes effect).
+    ended = _apply(
+        stack, case, _benefit(pb.BENEFIT_CHANGE_ENDED, date_pb2.Date(year=2026, month=4, day=6))
+    )
+    assert ended.latest_calculation.rate == "BASIC"
+    (award,) = ended.paying_parent.benefits
+    assert award.verified_change and award.period.end_date == date_pb2.Date(
+        year=2026, month=4, day=5
+    )
+
+    # The next recalculation still sees DWP's open award, and the verified end still overrules it.
+    after_income = _apply(stack, case, _income(80000))
+    assert after_income.latest_calculation.calculation != ended.latest_calculation.calculation
+    assert after_income.latest_calculation.rate == "BASIC"
+    assert after_income.latest_calculation.gross_weekly_income_pence == 80000

@@ -188,10 +188,12 @@ def _changes_of(
                 stops.append(last)
             continue
         first = first or dt.date.min
-        if (
-            last is None or last >= first
-        ):  # one ended before it began (stopped the day it started) was never paid
+        if last is None or last >= first:
             spans.append((first, last))
+        elif not undated_start:
+            # A verified end that closed an award recorded as starting later or the same day: never paid from that
+            # start, and the end still says the benefit stopped.
+            stops.append(last)
     joined: list[tuple[dt.date, dt.date | None]] = []
     for first, last in sorted(spans, key=lambda p: p[0]):
         if joined and (joined[-1][1] is None or first <= joined[-1][1] + dt.timedelta(days=1)):
@@ -220,9 +222,10 @@ def benefits_in_payment(
     Each source says when a benefit started and when it stopped (an award is in payment up to and including its end
     date). Where they disagree, the latest of those dates on or before `on` decides, whoever reported it: a start
     casework verified after DWP's award ended puts the benefit in payment again, and an end DWP records after a
-    start casework verified stops it; an end casework verified stops an award DWP still shows open. A start and a
-    stop on the same day (one award ending the day before another starts) leave the benefit in payment. A benefit
-    both report is one award. Whether Universal Credit has earned income (reg 44(2) of SI 2012/2677) is DWP's while
+    start casework verified stops it; an end casework verified stops an award DWP still shows open. On the same day
+    casework's verified fact decides (it is the newer evidence: DWP's award ending the day before a verified start
+    leaves the benefit in payment; a verified stop on the day DWP's award starts stops it). A benefit both report is
+    one award. Whether Universal Credit has earned income (reg 44(2) of SI 2012/2677) is DWP's while
     DWP reports the award on `on` (DWP holds the assessment periods), otherwise as casework verified it."""
     facts = [a for a in held if a.verified_change]
     keys = list(dict.fromkeys((a.benefit, a.partner_award) for a in [*dwp, *facts]))
@@ -230,17 +233,14 @@ def benefits_in_payment(
     for key in keys:
         mine = [a for a in dwp if (a.benefit, a.partner_award) == key]
         verified = [a for a in facts if (a.benefit, a.partner_award) == key]
+        # (day, by casework?, in payment from then?): on the same day casework's verified fact decides
         decided = [
-            e
-            for e in [
-                *_changes_of(mine, undated_start=True),
-                *_changes_of(verified, undated_start=False),
-            ]
-            if e[0] <= on
+            (day, by_casework, paid)
+            for by_casework, awards in ((False, mine), (True, verified))
+            for day, paid in _changes_of(awards, undated_start=not by_casework)
+            if day <= on
         ]
-        if (
-            not decided or not max(decided)[1]
-        ):  # (day, True) sorts after (day, False): a start wins a tie
+        if not decided or not max(decided)[2]:
             continue
         # Some award covers `on` (a start decides only while no stop follows it); DWP's first.
         source = [a for a in mine if _covers(a, on)] or [a for a in verified if _covers(a, on)]
