@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import uuid
 
+import grpc
+import pytest
 from google.type import date_pb2
 
 from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import resources_pb2 as pb
+from cms_platform.grpc_errors import violated_fields
 
 T = pb.ChangeOfCircumstancesType
 JSA = "JOBSEEKERS_ALLOWANCE_INCOME_BASED"
@@ -96,3 +99,32 @@ def test_a_verified_end_overrules_an_award_dwp_still_shows_open_at_every_later_r
     assert after_income.latest_calculation.calculation != ended.latest_calculation.calculation
     assert after_income.latest_calculation.rate == "BASIC"
     assert after_income.latest_calculation.gross_weekly_income_pence == 80000
+
+
+def test_universal_credit_verified_with_earnings_is_not_a_flat_rate_benefit(stack):
+    case = stack.new_live_case()
+    uc = pb.ChangeOfCircumstances(
+        type=T.CHANGE_OF_CIRCUMSTANCES_TYPE_CHANGE_BENEFIT_DETAILS,
+        effective_date=date_pb2.Date(year=2026, month=4, day=6),
+        benefit_details_change=pb.BenefitDetailsChange(
+            benefit="UNIVERSAL_CREDIT",
+            change=pb.BENEFIT_CHANGE_STARTED,
+            universal_credit_earned_income=True,
+        ),
+    )
+    # Earned income is a Universal Credit fact only.
+    jsa = pb.ChangeOfCircumstances()
+    jsa.CopyFrom(uc)
+    jsa.benefit_details_change.benefit = JSA
+    with pytest.raises(grpc.RpcError) as refused:
+        stack.report(case, jsa)
+    assert refused.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert violated_fields(refused.value) == [
+        "change_of_circumstances.benefit_details_change.universal_credit_earned_income"
+    ]
+
+    # With earnings the paying parent stays assessed on his income (reg 44(2) names only UC on no earned income).
+    with_earnings = _apply(stack, case, uc)
+    (award,) = with_earnings.paying_parent.benefits
+    assert award.universal_credit_earned_income and award.verified_change
+    assert with_earnings.latest_calculation.rate == "BASIC"
