@@ -15,7 +15,10 @@ from google.type import date_pb2
 
 from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import resources_pb2 as pb
+from cms.common.v1 import types_pb2 as common
 from cms_platform.grpc_errors import violated_fields
+
+from ..conftest import alex_and_bethan, person
 
 T = pb.ChangeOfCircumstancesType
 JSA = "JOBSEEKERS_ALLOWANCE_INCOME_BASED"
@@ -128,3 +131,27 @@ def test_universal_credit_verified_with_earnings_is_not_a_flat_rate_benefit(stac
     (award,) = with_earnings.paying_parent.benefits
     assert award.universal_credit_earned_income and award.verified_change
     assert with_earnings.latest_calculation.rate == "BASIC"
+
+
+def test_a_second_application_against_the_paying_parent_keeps_the_benefit_casework_verified(stack):
+    case = stack.new_live_case()
+    on_jsa = _apply(
+        stack, case, _benefit(pb.BENEFIT_CHANGE_STARTED, date_pb2.Date(year=2026, month=4, day=6))
+    )
+    assert on_jsa.latest_calculation.rate == "FLAT"
+
+    # Another receiving parent applies: the checks take DWP's awards afresh (none) and the verified JSA stays.
+    second = alex_and_bethan()
+    second.receiving_parent.identity.CopyFrom(
+        person("AG765432A", "Siân", "Llewellyn-Price", (1983, 5, 17))
+    )
+    del second.qualifying_children[:]
+    second.qualifying_children.add(
+        name=common.PersonName(forenames="Osian", surname="Turner"),
+        date_of_birth=date_pb2.Date(year=2014, month=11, day=11),
+        child_reference_number="AK100005A",
+    )
+    other = stack.new_live_case(second)
+    (award,) = other.paying_parent.benefits
+    assert award.benefit == JSA and award.verified_change
+    assert other.latest_calculation.rate == "FLAT"
