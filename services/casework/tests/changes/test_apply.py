@@ -211,12 +211,37 @@ def test_a_child_leaving_with_others_left_keeps_the_case_open():
     ]
 
 
-def test_a_benefit_start_is_added_once_and_replayed_for_the_recalculation():
+def test_a_verified_benefit_start_is_kept_once_as_a_fact_and_its_end_is_the_day_before_it_stopped():
     awards: list[pb.BenefitAward] = []
     started = pb.BenefitDetailsChange(benefit="INCOME_SUPPORT", change=pb.BENEFIT_CHANGE_STARTED)
-    apply.change_benefits(awards, started, dt.date(2026, 5, 1))
-    apply.change_benefits(awards, started, dt.date(2026, 5, 2))
-    assert [(a.benefit, a.period.start_date) for a in awards] == [("INCOME_SUPPORT", d(2026, 5, 1))]
+    apply.change_benefits(awards, started, dt.date(2026, 5, 1), verified_change="cases/1/c/1")
+    apply.change_benefits(awards, started, dt.date(2026, 5, 2), verified_change="cases/1/c/2")
+    assert [(a.benefit, a.period.start_date, a.verified_change) for a in awards] == [
+        ("INCOME_SUPPORT", d(2026, 5, 1), "cases/1/c/1")
+    ]
     ended = pb.BenefitDetailsChange(benefit="INCOME_SUPPORT", change=pb.BENEFIT_CHANGE_ENDED)
-    apply.change_benefits(awards, ended, dt.date(2026, 6, 1))
-    assert awards[0].period.end_date == d(2026, 6, 1)
+    apply.change_benefits(awards, ended, dt.date(2026, 6, 1), verified_change="cases/1/c/3")
+    # Stopped on 1 June: last paid on 31 May, so a calculation from 1 June no longer counts it.
+    assert awards[0].period.end_date == d(2026, 5, 31)
+    assert awards[0].verified_change == "cases/1/c/3"
+
+
+def test_a_verified_start_after_dwps_copy_and_an_end_with_nothing_open_are_both_kept():
+    # The copy of DWP's awards taken at the application is not a fact casework verified: a start is still recorded.
+    awards = [
+        pb.BenefitAward(benefit="INCOME_SUPPORT", period=common.DateRange(start_date=d(2025, 1, 1)))
+    ]
+    started = pb.BenefitDetailsChange(benefit="INCOME_SUPPORT", change=pb.BENEFIT_CHANGE_STARTED)
+    apply.change_benefits(awards, started, dt.date(2026, 5, 1), verified_change="cases/1/c/1")
+    assert [a.verified_change for a in awards] == ["", "cases/1/c/1"]
+    # An end DWP never reported a start for is kept alone (from the beginning, up to the day before).
+    ended = pb.BenefitDetailsChange(
+        benefit="CARERS_ALLOWANCE", change=pb.BENEFIT_CHANGE_ENDED, partner_award=True
+    )
+    apply.change_benefits(awards, ended, dt.date(2026, 6, 1), verified_change="cases/1/c/2")
+    assert awards[-1] == pb.BenefitAward(
+        benefit="CARERS_ALLOWANCE",
+        partner_award=True,
+        period=common.DateRange(end_date=d(2026, 5, 31)),
+        verified_change="cases/1/c/2",
+    )

@@ -1862,7 +1862,9 @@ class Client(_message.Message):
 
     @_builtins.property
     def benefits(self) -> _containers.RepeatedCompositeFieldContainer[Global___BenefitAward]:
-        """Benefits the client (or their partner) receives, as last known from DWP."""
+        """Benefits the client (or their partner) receives: as DWP reported them at the application checks, and
+        the starts and ends casework has verified since (those carry verified_change).
+        """
 
     @_builtins.property
     def nil_rate_categories(self) -> _containers.RepeatedCompositeFieldContainer[Global___NilRateCategoryPeriod]:
@@ -2108,6 +2110,7 @@ class BenefitAward(_message.Message):
     PARTNER_AWARD_FIELD_NUMBER: _builtins.int
     PERIOD_FIELD_NUMBER: _builtins.int
     UNIVERSAL_CREDIT_EARNED_INCOME_FIELD_NUMBER: _builtins.int
+    VERIFIED_CHANGE_FIELD_NUMBER: _builtins.int
     benefit: _builtins.str
     """Benefit code: a dwp-gateway BenefitType name without its BENEFIT_TYPE_ prefix, e.g. "INCOME_SUPPORT",
     "JOBSEEKERS_ALLOWANCE_INCOME_BASED", "EMPLOYMENT_AND_SUPPORT_ALLOWANCE_CONTRIBUTORY", "UNIVERSAL_CREDIT". Any
@@ -2120,6 +2123,12 @@ class BenefitAward(_message.Message):
     calculated on the basis of no earned income is a flat-rate benefit (reg 44(2) of SI 2012/2677); UC with
     earnings is not, and the paying parent is assessed on income.
     """
+    verified_change: _builtins.str
+    """The verified change of circumstances that made this award a fact casework holds (it started or ended the
+    award), `cases/{case_id}/changesOfCircumstances/{id}`; empty for an award as DWP reported it at the
+    application checks. Every calculation combines these facts with DWP's awards, each for the dates it
+    covers (docs/domain/changes-of-circumstances.md, "Benefits casework has verified").
+    """
     @_builtins.property
     def period(self) -> _types_pb2.DateRange: ...
     def __init__(
@@ -2129,10 +2138,11 @@ class BenefitAward(_message.Message):
         partner_award: _builtins.bool = ...,
         period: _types_pb2.DateRange | None = ...,
         universal_credit_earned_income: _builtins.bool = ...,
+        verified_change: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["period", b"period"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["benefit", b"benefit", "partner_award", b"partner_award", "period", b"period", "universal_credit_earned_income", b"universal_credit_earned_income"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["benefit", b"benefit", "partner_award", b"partner_award", "period", b"period", "universal_credit_earned_income", b"universal_credit_earned_income", "verified_change", b"verified_change"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -3049,21 +3059,28 @@ class BenefitDetailsChange(_message.Message):
     BENEFIT_FIELD_NUMBER: _builtins.int
     CHANGE_FIELD_NUMBER: _builtins.int
     PARTNER_AWARD_FIELD_NUMBER: _builtins.int
+    UNIVERSAL_CREDIT_EARNED_INCOME_FIELD_NUMBER: _builtins.int
     benefit: _builtins.str
     """Benefit code, as in BenefitAward.benefit."""
     change: Global___BenefitChange.ValueType
     partner_award: _builtins.bool
     """True when the award is the partner's."""
+    universal_credit_earned_income: _builtins.bool
+    """Universal Credit started only: the award as verified has earned income in its assessment period, so it
+    is not a flat-rate benefit (reg 44(2) of SI 2012/2677). While DWP also reports the award, DWP's
+    assessment period decides.
+    """
     def __init__(
         self,
         *,
         benefit: _builtins.str = ...,
         change: Global___BenefitChange.ValueType = ...,
         partner_award: _builtins.bool = ...,
+        universal_credit_earned_income: _builtins.bool = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["benefit", b"benefit", "change", b"change", "partner_award", b"partner_award"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["benefit", b"benefit", "change", b"change", "partner_award", b"partner_award", "universal_credit_earned_income", b"universal_credit_earned_income"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

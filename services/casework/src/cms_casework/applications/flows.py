@@ -224,8 +224,11 @@ def record_checks(db: Session, *, row: CaseRecord, checks: Checks, clock: Clock)
             other.child_benefit.CopyFrom(checks.others[other.child_id])
     payer_row = clients.client_row(db, row.paying_parent_client_id, lock=True)
     payer = clients.document(payer_row)
+    # DWP's awards replace the copy earlier checks took; the starts and stops casework verified stay (a paying parent
+    # applied for again by another receiving parent keeps them: changes-of-circumstances.md §11.16).
+    verified = [a for a in payer.benefits if a.verified_change]
     del payer.benefits[:]
-    payer.benefits.extend(checks.benefits)
+    payer.benefits.extend([*checks.benefits, *verified])
     payer.employment_and_income.employment_status = checks.employment_status
     payer.employment_and_income.update_time.FromDatetime(now)
     clients.save(payer_row, payer, clock)

@@ -6,6 +6,7 @@ case's."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -56,7 +57,8 @@ class _Child(Protocol):
 
 @dataclass
 class Income:
-    """The HMRC figure and the paying parent's benefits (from DWP, or as a change makes them)."""
+    """The HMRC figure and the paying parent's benefit awards as DWP holds them (calculation_input adds the facts
+    casework has verified, from the client record)."""
 
     hmrc: hmrc_api.GetSummaryOfEarnedIncomeResponse
     benefits: list[pb.BenefitAward]
@@ -155,6 +157,103 @@ def _variations(
     return expenses, additions
 
 
+# -- the paying parent's benefits: DWP's awards with the facts casework has verified ------------------------------
+
+
+def _first_day(award: pb.BenefitAward) -> dt.date:
+    return day_of(award.period.start_date) or dt.date.min
+
+
+def _last_day(award: pb.BenefitAward) -> dt.date | None:
+    """An award is in payment on its end date (DWP's awards, and casework's facts, give the last day of payment)."""
+    return day_of(award.period.end_date)
+
+
+def _covers(award: pb.BenefitAward, on: dt.date) -> bool:
+    last = _last_day(award)
+    return _first_day(award) <= on and (last is None or last >= on)
+
+
+def _changes_of(
+    awards: Sequence[pb.BenefitAward], *, undated_start: bool
+) -> list[tuple[dt.date, bool]]:
+    """When one source's awards of a benefit put it in payment (True) and stop it (False): the days any of them
+    covers, joined where they meet or overlap. An award with no start date starts from the beginning when
+    `undated_start`, otherwise it says only when the benefit stopped."""
+    spans, stops = [], []
+    for award in awards:
+        first, last = day_of(award.period.start_date), _last_day(award)
+        if first is None and not undated_start:
+            if last is not None:
+                stops.append(last)
+            continue
+        first = first or dt.date.min
+        if last is None or last >= first:
+            spans.append((first, last))
+        elif not undated_start:
+            # A verified end that closed an award recorded as starting later or the same day: never paid from that
+            # start, and the end still says the benefit stopped.
+            stops.append(last)
+    joined: list[tuple[dt.date, dt.date | None]] = []
+    for first, last in sorted(spans, key=lambda p: p[0]):
+        if joined and (joined[-1][1] is None or first <= joined[-1][1] + dt.timedelta(days=1)):
+            held_first, held_last = joined[-1]
+            joined[-1] = (
+                held_first,
+                None if last is None or held_last is None else max(last, held_last),
+            )
+        else:
+            joined.append((first, last))
+    ends = [last for _, last in joined if last is not None] + stops
+    # No longer in payment from the day after an award's last day (the last day there is never ends).
+    return [(first, True) for first, _ in joined] + [
+        (last + dt.timedelta(days=1), False) for last in ends if last < dt.date.max
+    ]
+
+
+def benefits_in_payment(
+    dwp: Sequence[pb.BenefitAward], held: Sequence[pb.BenefitAward], on: dt.date
+) -> list[pb.BenefitAward]:
+    """The paying parent's (and partner's) benefits in payment on `on`, one award per benefit and recipient: DWP's
+    awards (`dwp`) combined with the starts and ends casework has verified (`held`: the client record's awards that
+    carry `verified_change`; the rest are the copy of DWP's awards taken at the application, which DWP's own
+    answer now supersedes).
+
+    Each source says when a benefit started and when it stopped (an award is in payment up to and including its end
+    date). Where they disagree, the latest of those dates on or before `on` decides, whoever reported it: a start
+    casework verified after DWP's award ended puts the benefit in payment again, and an end DWP records after a
+    start casework verified stops it; an end casework verified stops an award DWP still shows open. On the same day
+    casework's verified fact decides (it is the newer evidence: DWP's award ending the day before a verified start
+    leaves the benefit in payment; a verified stop on the day DWP's award starts stops it). A benefit both report is
+    one award. Whether Universal Credit has earned income (reg 44(2) of SI 2012/2677) is DWP's while
+    DWP reports the award on `on` (DWP holds the assessment periods), otherwise as casework verified it."""
+    facts = [a for a in held if a.verified_change]
+    keys = list(dict.fromkeys((a.benefit, a.partner_award) for a in [*dwp, *facts]))
+    out = []
+    for key in keys:
+        mine = [a for a in dwp if (a.benefit, a.partner_award) == key]
+        verified = [a for a in facts if (a.benefit, a.partner_award) == key]
+        # (day, by casework?, in payment from then?): on the same day casework's verified fact decides
+        decided = [
+            (day, by_casework, paid)
+            for by_casework, awards in ((False, mine), (True, verified))
+            for day, paid in _changes_of(awards, undated_start=not by_casework)
+            if day <= on
+        ]
+        if not decided or not max(decided)[2]:
+            continue
+        # Some award covers `on` (a start decides only while no stop follows it); DWP's first.
+        source = [a for a in mine if _covers(a, on)] or [a for a in verified if _covers(a, on)]
+        award = pb.BenefitAward(benefit=key[0], partner_award=key[1])
+        if source:
+            award.CopyFrom(source[0])
+            award.universal_credit_earned_income = any(
+                a.universal_credit_earned_income for a in source
+            )
+        out.append(award)
+    return out
+
+
 def calculation_input(
     *,
     cases: list[pb.Case],
@@ -188,14 +287,14 @@ def calculation_input(
         # HMRC holds no historic income (reg 34 of SI 2012/2677).
         paying.current_income.gross_weekly_income_pence = income.rti_weekly_pence
     receipts = []
-    for award in income.benefits:
+    # DWP's awards and the benefit starts and ends casework has verified, each for the dates it covers.
+    for award in benefits_in_payment(income.benefits, payer.benefits, effective):
         name = _BENEFIT.get(award.benefit)
         if award.universal_credit_earned_income:
             # UC with earned income is not a prescribed benefit (reg 44(2) of SI 2012/2677 names only UC calculated
             # on the basis of no earned income): the paying parent is assessed on income.
             continue
-        start, end = day_of(award.period.start_date), day_of(award.period.end_date)
-        if name and (start is None or start <= effective) and (end is None or end >= effective):
+        if name:
             receipts.append(
                 calc_pb.BenefitReceipt(
                     benefit=calc_pb.Benefit.Value(f"BENEFIT_{name}"),

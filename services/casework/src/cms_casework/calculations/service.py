@@ -45,7 +45,9 @@ def live_cases_of(db: Session, row: CaseRecord) -> list[CaseRecord]:
 
 
 def benefits_of(nino: str, *, downstream: Downstream, case_id: str) -> list[pb.BenefitAward]:
-    """The paying parent's benefit awards DWP holds, but those ended."""
+    """The paying parent's benefit awards DWP holds, each with its dates: an ended award too, for the days it was in
+    payment and so that its end can overrule an earlier start casework verified (an ended award without an end date
+    says nothing and is left out)."""
     answer = call(
         downstream.dwp.ListBenefitAwards,
         dwp_api.ListBenefitAwardsRequest(
@@ -55,7 +57,7 @@ def benefits_of(nino: str, *, downstream: Downstream, case_id: str) -> list[pb.B
     )
     out = []
     for award in answer.benefit_awards:
-        if award.status == dwp_pb.BENEFIT_AWARD_STATUS_ENDED:
+        if award.status == dwp_pb.BENEFIT_AWARD_STATUS_ENDED and not award.end_date.year:
             continue
         out.append(
             pb.BenefitAward(

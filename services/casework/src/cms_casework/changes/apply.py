@@ -43,8 +43,6 @@ class Outcome:
     # (closure reason, effective date, the closing change's name)
     closure: tuple[pb.CaseClosureReason.ValueType, dt.date, str] | None = None
     deaths: list[tuple[str, dt.date]] = field(default_factory=list)
-    # Verified benefit starts and ends, replayed on DWP's awards for the recalculation.
-    benefit_changes: list[tuple[pb.BenefitDetailsChange, dt.date]] = field(default_factory=list)
     # Why the one recalculation is made: a correction or revision among the changes makes it one.
     calculation_reason: pb.CalculationReason.ValueType = (
         pb.CALCULATION_REASON_CHANGE_OF_CIRCUMSTANCES
@@ -87,9 +85,16 @@ def effective_date(change: pb.ChangeOfCircumstances) -> dt.date:
 
 
 def change_benefits(
-    awards: MutableSequence[pb.BenefitAward], detail: pb.BenefitDetailsChange, on: dt.date
+    awards: MutableSequence[pb.BenefitAward],
+    detail: pb.BenefitDetailsChange,
+    on: dt.date,
+    *,
+    verified_change: str,
 ) -> None:
-    """Apply a verified benefit start or end to `awards` (the client's record, or DWP's list for the calculation)."""
+    """Record a verified benefit start or end on the client's `awards` as a fact casework holds (`verified_change`),
+    which every later calculation combines with DWP's awards (calculations.rules.benefits_in_payment). A benefit
+    that stopped on `on` was last in payment the day before; an end with no open award to close is kept as an end
+    alone; a start already recorded as a fact is the same start reported again."""
     open_awards = [
         a
         for a in awards
@@ -98,14 +103,29 @@ def change_benefits(
         and not a.period.end_date.year
     ]
     if detail.change == pb.BENEFIT_CHANGE_ENDED:
+        last_day = pb_date(on - dt.timedelta(days=1))
         for award in open_awards:
-            award.period.end_date.CopyFrom(pb_date(on))
-    elif detail.change == pb.BENEFIT_CHANGE_STARTED and not open_awards:
+            award.period.end_date.CopyFrom(last_day)
+            award.verified_change = verified_change
+        if not open_awards:
+            awards.append(
+                pb.BenefitAward(
+                    benefit=detail.benefit,
+                    partner_award=detail.partner_award,
+                    period=common.DateRange(end_date=last_day),
+                    verified_change=verified_change,
+                )
+            )
+    elif detail.change == pb.BENEFIT_CHANGE_STARTED and not any(
+        a.verified_change for a in open_awards
+    ):
         awards.append(
             pb.BenefitAward(
                 benefit=detail.benefit,
                 partner_award=detail.partner_award,
                 period=common.DateRange(start_date=pb_date(on)),
+                universal_credit_earned_income=detail.universal_credit_earned_income,
+                verified_change=verified_change,
             )
         )
 
@@ -307,8 +327,12 @@ def _payment_arrangement(name: str, *, new_schedule: bool = False) -> Effect:
 
 def _change_benefit_details(out: Outcome, a: Applying) -> None:
     detail = a.change.benefit_details_change
-    change_benefits(out.clients[out.case.paying_parent.name].benefits, detail, a.on)
-    out.benefit_changes.append((detail, a.on))
+    change_benefits(
+        out.clients[out.case.paying_parent.name].benefits,
+        detail,
+        a.on,
+        verified_change=a.change.name,
+    )
 
 
 def _change_income(out: Outcome, a: Applying) -> None:

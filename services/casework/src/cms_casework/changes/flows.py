@@ -14,7 +14,6 @@ requests closed as Not Required, its payment plan superseded).
 
 from __future__ import annotations
 
-import copy
 import datetime as dt
 import uuid
 from dataclasses import dataclass
@@ -217,11 +216,8 @@ def _recalculate(
     request: api.ApplyChangesOfCircumstancesRequest,
 ) -> calc_pb.Calculation:
     """The calculation in force from `on`, on the case as `out` leaves it (the changes in effect by then applied), with
-    the HMRC figure and DWP's benefits gathered once for the application (the benefit changes in effect replayed on a
-    copy of them)."""
-    income = calculation_rules.Income(income.hmrc, [copy.deepcopy(b) for b in income.benefits])
-    for detail, started in out.benefit_changes:  # verified here, perhaps not yet known to DWP
-        apply.change_benefits(income.benefits, detail, started)
+    the HMRC figure and DWP's benefits gathered once for the application (calculation_input adds the benefit starts
+    and ends verified, these among them, from the paying parent's record)."""
     payer = out.clients[case.paying_parent.name]
     calc_input = calculation_rules.calculation_input(
         cases=[out.case, *covered],

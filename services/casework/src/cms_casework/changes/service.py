@@ -187,6 +187,12 @@ def report(
                 for path in unknown
             ]
         )
+    benefit = change.benefit_details_change
+    if benefit.universal_credit_earned_income and benefit.benefit.strip() != "UNIVERSAL_CREDIT":
+        raise InvalidArgument.field(
+            "change_of_circumstances.benefit_details_change.universal_credit_earned_income",
+            "applies only to Universal Credit",
+        )
     missing = rules.missing_information(change, case)
     if missing:
         # Procedure: no SR without what it needs to go In Progress; the client is asked to call back.

@@ -137,6 +137,9 @@ def on_benefit_information_changed(
                     change=kind,
                     partner_award=event.award.nino != event.nino
                     or event.role == dwp_pb.CASE_ROLE_PAYING_PARENT_PARTNER,
+                    universal_credit_earned_income=event.award.benefit_type
+                    == dwp_pb.BENEFIT_TYPE_UNIVERSAL_CREDIT
+                    and event.award.universal_credit.earned_income_in_assessment_period,
                 ),
             ),
             "CIS benefit broadcast",
