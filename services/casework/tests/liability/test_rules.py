@@ -257,3 +257,34 @@ def test_each_kind_of_decision_cites_its_rule(wording, citation, opening):
     text, cited = rules.explain(wording)
     assert cited == citation
     assert text.startswith(opening)
+
+
+def test_a_rebuild_from_a_date_recalculates_each_later_start_once():
+    """A rebuild from 1 June supersedes the segments from 15 and 29 June: each is calculated again from its own
+    start, with what started it; the segment from 6 April and one starting on 1 June itself are not later starts."""
+    in_force = [
+        (D(2026, 4, 6), "first"),
+        (D(2026, 6, 1), "same day"),
+        (D(2026, 6, 29), "income"),
+        (D(2026, 6, 15), "child"),
+    ]
+    assert rules.later_starts(in_force, D(2026, 6, 1)) == [
+        (D(2026, 6, 15), "child"),
+        (D(2026, 6, 29), "income"),
+    ]
+    # Only those before a closure, when the case closes.
+    assert rules.later_starts(in_force, D(2026, 6, 1), before=D(2026, 6, 29)) == [
+        (D(2026, 6, 15), "child")
+    ]
+
+
+@given(
+    starts=st.lists(st.dates(D(2026, 1, 1), D(2028, 12, 31)), max_size=12),
+    after=st.dates(D(2026, 1, 1), D(2028, 12, 31)),
+)
+def test_later_starts_are_the_distinct_dates_after_the_rebuild_in_order(starts, after):
+    out = rules.later_starts([(s, i) for i, s in enumerate(starts)], after)
+    dates = [on for on, _ in out]
+    assert dates == sorted({s for s in starts if s > after})
+    # The first given for a date wins.
+    assert all(starts.index(on) == i for on, i in out)

@@ -18,10 +18,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from ..wording import long_date, movement, pounds
 
 DAYS_PER_WEEK = 7
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,20 @@ def chain(starts: Sequence[dt.date], end: dt.date | None) -> list[tuple[dt.date,
     return [
         (start, ordered[i + 1] if i + 1 < len(ordered) else end) for i, start in enumerate(ordered)
     ]
+
+
+def later_starts(
+    starts: Sequence[tuple[dt.date, T]], after: dt.date, *, before: dt.date | None = None
+) -> list[tuple[dt.date, T]]:
+    """The segment starts in force strictly after `after` (and before `before`, when given), earliest first, one per
+    date (the first given for a date wins). A rebuild from `after` supersedes those segments: each must be calculated
+    again from its own start, because what started it (a change of circumstances dated after `after`, say) still
+    applies from that date (s.17(4) of the Child Support Act 1991; reg 18 of SI 2012/2677)."""
+    out: dict[dt.date, T] = {}
+    for start, what in starts:
+        if start > after and (before is None or start < before):
+            out.setdefault(start, what)
+    return sorted(out.items(), key=lambda item: item[0])
 
 
 @dataclass(frozen=True)

@@ -74,14 +74,25 @@ def _current_rows(db: Session, case_id: str, *, lock: bool = False) -> list[Liab
     return list(db.scalars(query))
 
 
-def current_starts(db: Session, *, case_id: str) -> list[tuple[dt.date, list[str]]]:
-    """The start date of each segment in force that a calculation started, earliest first, with the changes that
-    started it."""
+@dataclass(frozen=True)
+class Start:
+    """A segment in force that a calculation started: its start date, the changes that started it, and why it was
+    calculated."""
+
+    start: dt.date
+    changes: list[str]
+    reason: pb.CalculationReason.ValueType
+
+
+def current_starts(db: Session, *, case_id: str) -> list[Start]:
+    """The segments in force that a calculation started, earliest first."""
     out = []
     for row in _current_rows(db, case_id):
         segment = _document(row)
         if segment.calculation:
-            out.append((row.start_date, list(segment.changes_of_circumstances)))
+            out.append(
+                Start(row.start_date, list(segment.changes_of_circumstances), segment.reason)
+            )
     return out
 
 
