@@ -104,7 +104,7 @@ def test_a_caseworker_recalculation_keeps_a_later_expected_change(stack, clock):
     assert after.latest_calculation.calculation == tl.segments[2].calculation
 
 
-def _second_case(stack) -> pb.Case:
+def _second_case(stack, *, calculate: bool = True) -> pb.Case:
     """Alex also pays Siân for Osian, from 6 April 2026."""
     request = alex_and_bethan()
     request.receiving_parent.CopyFrom(
@@ -115,6 +115,8 @@ def _second_case(stack) -> pb.Case:
     osian.name.forenames, osian.name.surname = "Osian", "Okafor"
     osian.date_of_birth.CopyFrom(date_pb2.Date(year=2014, month=11, day=11))
     osian.child_reference_number = "AK100005A"
+    if not calculate:
+        return stack.call("CreateCase", request)
     return stack.new_live_case(request)
 
 
@@ -200,3 +202,22 @@ def test_a_backdated_change_does_not_count_a_child_expected_later(stack, clock):
     after = stack.call("GetCase", api.GetCaseRequest(name=case.name))
     (roc,) = after.relevant_other_children
     assert day(roc.start_date) == D(2026, 6, 15)
+
+
+def test_closing_an_application_never_calculated_leaves_the_other_case_alone(stack, clock):
+    """Siân's application was never calculated, so Bethan's calculation never counted Osian: closing it changes
+    nothing on Bethan's case."""
+    first = stack.new_live_case()
+    second = _second_case(stack, calculate=False)
+    clock.set(dt.datetime(2026, 6, 1, 9, 0, tzinfo=dt.UTC))
+    before = timeline(stack, first, history=True)
+    stack.call(
+        "CloseCase",
+        api.CloseCaseRequest(
+            request_id=str(uuid.uuid4()),
+            name=second.name,
+            reason=pb.CASE_CLOSURE_REASON_PARENTS_RECONCILED,
+        ),
+        as_=stack.team_leader(),
+    )
+    assert timeline(stack, first, history=True) == before

@@ -318,11 +318,13 @@ def gather_after_closure(
     downstream: Downstream,
     payer: pb.Client | None = None,
 ) -> AfterClosure | None:
-    """What the closure of case `closing` from `on` does to the paying parent's other live cases (None: they have
-    none with a calculation). Outside any transaction; `payer` is the paying parent as a change being applied with
+    """What the closure of case `closing` from `on` does to the paying parent's other live cases (None: the
+    closing case was never calculated, or the others have no calculation). Outside any transaction; `payer` is the paying parent as a change being applied with
     the closure leaves them, when it does."""
     with sessions() as s:
         row = case_records.case_row(s, closing)
+        if row.state not in service.LIVE_STATES:
+            return None  # an application never calculated: the others' calculations never counted its children
         others = service.live_cases_of(s, row)[1:]
         cases = [case_records.assemble(s, r) for r in others]
         versions = {r.id: r.version for r in others}
