@@ -144,6 +144,10 @@ def test_closing_a_case_recalculates_the_paying_parents_other_case_from_the_clos
     assert [s.weekly_amount_pence for s in theirs.segments] == [share, 72_00]
     assert theirs.segments[1].amount_due_pence == (72_00 - share) * 14 // 7
     assert theirs.segments[1].reason == CHANGE
+    assert theirs.segments[1].explanation.citation == "Child Support Act 1991 s.17 and Sch 1 para 6"
+    assert "another of the paying parent's cases closed on 18 May 2026" in (
+        theirs.segments[1].explanation.explanation
+    )
     again = stack.call("GetCase", api.GetCaseRequest(name=second.name))
     assert again.latest_calculation.weekly_amount_pence == 72_00
     assert again.latest_calculation.calculation == theirs.segments[1].calculation
@@ -183,6 +187,7 @@ def test_a_change_that_closes_a_case_recalculates_the_paying_parents_other_case(
     assert starts(mine) == [D(2026, 4, 6), D(2026, 5, 18)]
     assert [s.weekly_amount_pence for s in mine.segments] == [share, 96_00]
     assert mine.segments[1].amount_due_pence == (96_00 - share) * 14 // 7
+    assert mine.segments[1].explanation.citation == "Child Support Act 1991 s.17 and Sch 1 para 6"
     after = stack.call("GetCase", api.GetCaseRequest(name=first.name))
     assert after.latest_calculation.weekly_amount_pence == 96_00
 

@@ -288,3 +288,26 @@ def test_later_starts_are_the_distinct_dates_after_the_rebuild_in_order(starts, 
     assert dates == sorted({s for s in starts if s > after})
     # The first given for a date wins.
     assert all(starts.index(on) == i for on, i in out)
+
+
+def test_a_segment_made_because_another_case_closed_says_so_with_the_rule():
+    """Sch 1 para 6 to the 1991 Act: one calculation for all the paying parent's cases, apportioned; a closure moves
+    each other case's share."""
+    text, citation = rules.explain(
+        rules.Wording(
+            "CHANGE_OF_CIRCUMSTANCES",
+            D(2026, 5, 18),
+            72_00,
+            "BASIC",
+            before_pence=38_00,
+            due_pence=68_00,
+            backdated_days=14,
+            other_case_closed=True,
+        )
+    )
+    assert citation == "Child Support Act 1991 s.17 and Sch 1 para 6"
+    assert text.startswith(
+        "We recalculated because another of the paying parent's cases closed on 18 May 2026."
+    )
+    assert "goes up from £38.00 to £72.00" in text
+    assert "The 14 days before the decision make £68.00 more due." in text

@@ -50,12 +50,14 @@ def record_calculation(
     changes: Sequence[str] = (),
     ends: dt.date | None = None,
     reasons: Mapping[str, pb.CalculationReason.ValueType] | None = None,
+    other_case_closed: str = "",
 ) -> tuple[pb.Case, str]:
     """Store the calculation on every case it covers and issue each a new payment plan the same day when its
     liability moved (or it had none). Each case's liability timeline is rebuilt from the earliest effective date:
     `earlier` are the calculations (with the changes that start them) in force before this one, one per effective
     date; `changes` start this one; `ends` ends the timeline (the case closes); `reasons` gives, by calculation name,
-    why a step was calculated when that is not `reason`. Returns this case and its new payment plan's name ("" when
+    why a step was calculated when that is not `reason`; `other_case_closed` names the step made because another of
+    the paying parent's cases closed. Returns this case and its new payment plan's name ("" when
     none)."""
     this_plan = ""
     covered = {r.receiving_parent_reference for r in calculation.receiving_parent_amounts}
@@ -74,6 +76,7 @@ def record_calculation(
             steps=steps if case_row.id == row.id else [(c, []) for c, _ in steps],
             ends=ends if case_row.id == row.id else None,
             reasons=reasons or {},
+            other_case_closed=other_case_closed,
         )
         if case_row.id == row.id:
             this_plan = plan
@@ -91,6 +94,7 @@ def _record_on_case(
     steps: Sequence[tuple[calc_pb.Calculation, Sequence[str]]],
     ends: dt.date | None,
     reasons: Mapping[str, pb.CalculationReason.ValueType],
+    other_case_closed: str,
 ) -> str:
     case = case_records.assemble(db, row)
     now = clock.now()
@@ -161,6 +165,7 @@ def _record_on_case(
             weekly_pence=rules.share_of(step, case.name).weekly_amount_pence,
             reason=reasons.get(step.name, reason),
             changes=started,
+            other_case_closed=bool(other_case_closed) and step.name == other_case_closed,
         )
         for step, started in steps
     ]
@@ -275,11 +280,21 @@ def record_with_later(
     reason: pb.CalculationReason.ValueType,
     later: Sequence[Later],
     clock: Clock,
+    other_case_closed: bool = False,
 ) -> tuple[pb.Case, str]:
     """record_calculation for `calculation` followed by the `later` ones (gather_later), each from its own date: the
-    last of them is the decision in force."""
+    last of them is the decision in force. `other_case_closed`: `calculation` was made because another of the paying
+    parent's cases closed."""
+    closed = calculation.name if other_case_closed else ""
     if not later:
-        return record_calculation(db, row=row, calculation=calculation, reason=reason, clock=clock)
+        return record_calculation(
+            db,
+            row=row,
+            calculation=calculation,
+            reason=reason,
+            clock=clock,
+            other_case_closed=closed,
+        )
     *between, last = later
     return record_calculation(
         db,
@@ -290,6 +305,7 @@ def record_with_later(
         earlier=[(calculation, []), *((d.calculation, d.changes) for d in between)],
         changes=last.changes,
         reasons={d.calculation.name: d.reason for d in later},
+        other_case_closed=closed,
     )
 
 
@@ -385,4 +401,5 @@ def record_after_closure(db: Session, after: AfterClosure | None, *, clock: Cloc
         reason=after.first.reason,
         later=after.later,
         clock=clock,
+        other_case_closed=True,
     )

@@ -186,6 +186,7 @@ ANNUAL_REVIEW = "Child Support Act 1991 s.17; SI 2012/2677 regs 19-20"
 REVISION = "Child Support Act 1991 s.16(3); SI 2012/2677 reg 14"
 DEFAULT_DECISION = "Child Support Act 1991 s.12(1); SI 2012/2677 reg 49"
 CLOSURE = "Child Support Act 1991 Sch 1 para 16"
+OTHER_CASE_CLOSED = "Child Support Act 1991 s.17 and Sch 1 para 6"
 
 
 @dataclass(frozen=True)
@@ -204,6 +205,8 @@ class Wording:
     overpaid_pence: int = 0
     backdated_days: int = 0
     closure: bool = False
+    # Another of the paying parent's cases closed on `start`: one calculation covered them all.
+    other_case_closed: bool = False
 
 
 def in_force_on(current: Sequence[Span], day: dt.date) -> int | None:
@@ -230,6 +233,13 @@ def explain(w: Wording) -> tuple[str, str]:
             "We made a default maintenance decision because the information needed for a calculation was not "
             "given in the time allowed.",
             DEFAULT_DECISION,
+        )
+    elif w.other_case_closed:
+        opening, citation = (
+            f"We recalculated because another of the paying parent's cases closed on {long_date(w.start)}. One "
+            "calculation covers all the paying parent's cases and is shared between the receiving parents, so this "
+            "case's share changed.",
+            OTHER_CASE_CLOSED,
         )
     elif w.reason == "INITIAL":
         opening, citation = "This is the first calculation of the maintenance due.", INITIAL

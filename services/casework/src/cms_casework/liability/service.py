@@ -37,6 +37,8 @@ class Decision:
     weekly_pence: int
     reason: pb.CalculationReason.ValueType
     changes: Sequence[str] = ()
+    # Made because another of the paying parent's cases closed on `start`.
+    other_case_closed: bool = False
 
 
 @dataclass
@@ -225,6 +227,7 @@ def rebuild(
                 overpaid_pence=segment.amount_overpaid_pence,
                 backdated_days=segment.backdated_days,
                 closure=nil,
+                other_case_closed=decision is not None and decision.other_case_closed,
             )
         )
         segment.explanation.explanation, segment.explanation.citation = text, citation
