@@ -202,10 +202,15 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
         )
 
     def CloseCase(self, request: api.CloseCaseRequest, context: Ctx) -> pb.Case:
-        return self._change(
+        return self._guard(
             request,
-            pb.Case,
-            lambda s, c: case_flows.close(s, request=request, caller=c, clock=self._clock),
+            lambda c: case_flows.close_case(
+                sessions=self._sessions,
+                request=request,
+                caller=c,
+                clock=self._clock,
+                downstream=self._downstream,
+            ),
         )
 
     def SetPersonalInterest(self, request: api.SetPersonalInterestRequest, context: Ctx) -> pb.Case:

@@ -257,3 +257,57 @@ def test_each_kind_of_decision_cites_its_rule(wording, citation, opening):
     text, cited = rules.explain(wording)
     assert cited == citation
     assert text.startswith(opening)
+
+
+def test_a_rebuild_from_a_date_recalculates_each_later_start_once():
+    """A rebuild from 1 June supersedes the segments from 15 and 29 June: each is calculated again from its own
+    start, with what started it; the segment from 6 April and one starting on 1 June itself are not later starts."""
+    in_force = [
+        (D(2026, 4, 6), "first"),
+        (D(2026, 6, 1), "same day"),
+        (D(2026, 6, 29), "income"),
+        (D(2026, 6, 15), "child"),
+    ]
+    assert rules.later_starts(in_force, D(2026, 6, 1)) == [
+        (D(2026, 6, 15), "child"),
+        (D(2026, 6, 29), "income"),
+    ]
+    # Only those before a closure, when the case closes.
+    assert rules.later_starts(in_force, D(2026, 6, 1), before=D(2026, 6, 29)) == [
+        (D(2026, 6, 15), "child")
+    ]
+
+
+@given(
+    starts=st.lists(st.dates(D(2026, 1, 1), D(2028, 12, 31)), max_size=12),
+    after=st.dates(D(2026, 1, 1), D(2028, 12, 31)),
+)
+def test_later_starts_are_the_distinct_dates_after_the_rebuild_in_order(starts, after):
+    out = rules.later_starts([(s, i) for i, s in enumerate(starts)], after)
+    dates = [on for on, _ in out]
+    assert dates == sorted({s for s in starts if s > after})
+    # The first given for a date wins.
+    assert all(starts.index(on) == i for on, i in out)
+
+
+def test_a_segment_made_because_another_case_closed_says_so_with_the_rule():
+    """Sch 1 para 6 to the 1991 Act: one calculation for all the paying parent's cases, apportioned; a closure moves
+    each other case's share."""
+    text, citation = rules.explain(
+        rules.Wording(
+            "CHANGE_OF_CIRCUMSTANCES",
+            D(2026, 5, 18),
+            72_00,
+            "BASIC",
+            before_pence=38_00,
+            due_pence=68_00,
+            backdated_days=14,
+            other_case_closed=True,
+        )
+    )
+    assert citation == "Child Support Act 1991 s.17 and Sch 1 para 6"
+    assert text.startswith(
+        "We recalculated because another of the paying parent's cases closed on 18 May 2026."
+    )
+    assert "goes up from £38.00 to £72.00" in text
+    assert "The 14 days before the decision make £68.00 more due." in text

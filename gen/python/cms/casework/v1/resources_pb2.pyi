@@ -2258,6 +2258,7 @@ class QualifyingChild(_message.Message):
     END_REASON_FIELD_NUMBER: _builtins.int
     PARENTAGE_DISPUTED_FIELD_NUMBER: _builtins.int
     EQUAL_DAY_TO_DAY_CARE_PERIODS_FIELD_NUMBER: _builtins.int
+    START_DATE_FIELD_NUMBER: _builtins.int
     child_id: _builtins.str
     """Id of the child within the case; assigned by the server."""
     paying_parent_nights_per_year: _builtins.int
@@ -2284,6 +2285,13 @@ class QualifyingChild(_message.Message):
         EQUAL_DAY_TO_DAY_CARE change. An open end date means it still applies.
         """
 
+    @_builtins.property
+    def start_date(self) -> _date_pb2.Date:
+        """The date the child's part in the case began, when a change of circumstances brought the child in (the date
+        that change takes effect from); unset for a child on the case from its start. A calculation from an earlier
+        date does not count the child.
+        """
+
     def __init__(
         self,
         *,
@@ -2297,10 +2305,11 @@ class QualifyingChild(_message.Message):
         end_reason: Global___ChildEndReason.ValueType = ...,
         parentage_disputed: _builtins.bool = ...,
         equal_day_to_day_care_periods: _abc.Iterable[_types_pb2.DateRange] | None = ...,
+        start_date: _date_pb2.Date | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["child_benefit", b"child_benefit", "date_of_birth", b"date_of_birth", "end_date", b"end_date", "name", b"name"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["child_benefit", b"child_benefit", "date_of_birth", b"date_of_birth", "end_date", b"end_date", "name", b"name", "start_date", b"start_date"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["child_benefit", b"child_benefit", "child_id", b"child_id", "child_reference_number", b"child_reference_number", "date_of_birth", b"date_of_birth", "end_date", b"end_date", "end_reason", b"end_reason", "equal_day_to_day_care_periods", b"equal_day_to_day_care_periods", "name", b"name", "parentage_disputed", b"parentage_disputed", "paying_parent_nights_per_year", b"paying_parent_nights_per_year"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["child_benefit", b"child_benefit", "child_id", b"child_id", "child_reference_number", b"child_reference_number", "date_of_birth", b"date_of_birth", "end_date", b"end_date", "end_reason", b"end_reason", "equal_day_to_day_care_periods", b"equal_day_to_day_care_periods", "name", b"name", "parentage_disputed", b"parentage_disputed", "paying_parent_nights_per_year", b"paying_parent_nights_per_year", "start_date", b"start_date"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
@@ -2323,6 +2332,7 @@ class OtherChild(_message.Message):
     CHILD_BENEFIT_FIELD_NUMBER: _builtins.int
     END_DATE_FIELD_NUMBER: _builtins.int
     END_REASON_FIELD_NUMBER: _builtins.int
+    START_DATE_FIELD_NUMBER: _builtins.int
     child_id: _builtins.str
     """Id of the child within the case; assigned by the server."""
     child_reference_number: _builtins.str
@@ -2335,6 +2345,13 @@ class OtherChild(_message.Message):
     def child_benefit(self) -> Global___ChildBenefitStatus: ...
     @_builtins.property
     def end_date(self) -> _date_pb2.Date: ...
+    @_builtins.property
+    def start_date(self) -> _date_pb2.Date:
+        """The date the child's part in the case began, when a change of circumstances brought the child in (the date
+        that change takes effect from); unset for a child on the case from its start. A calculation from an earlier
+        date does not count the child.
+        """
+
     def __init__(
         self,
         *,
@@ -2345,10 +2362,11 @@ class OtherChild(_message.Message):
         child_benefit: Global___ChildBenefitStatus | None = ...,
         end_date: _date_pb2.Date | None = ...,
         end_reason: Global___ChildEndReason.ValueType = ...,
+        start_date: _date_pb2.Date | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["child_benefit", b"child_benefit", "date_of_birth", b"date_of_birth", "end_date", b"end_date", "name", b"name"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["child_benefit", b"child_benefit", "date_of_birth", b"date_of_birth", "end_date", b"end_date", "name", b"name", "start_date", b"start_date"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["child_benefit", b"child_benefit", "child_id", b"child_id", "child_reference_number", b"child_reference_number", "date_of_birth", b"date_of_birth", "end_date", b"end_date", "end_reason", b"end_reason", "name", b"name"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["child_benefit", b"child_benefit", "child_id", b"child_id", "child_reference_number", b"child_reference_number", "date_of_birth", b"date_of_birth", "end_date", b"end_date", "end_reason", b"end_reason", "name", b"name", "start_date", b"start_date"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

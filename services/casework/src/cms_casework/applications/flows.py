@@ -27,7 +27,7 @@ from cms.hmrc.v1 import resources_pb2 as hmrc_pb
 from cms_platform import outbox
 from cms_platform.clock import Clock
 from cms_platform.convert import day_of, pb_date, years_after
-from cms_platform.errors import FailedPrecondition, PreconditionViolation
+from cms_platform.errors import Conflict, FailedPrecondition, PreconditionViolation
 from cms_platform.idempotency import replay, run_idempotent
 from cms_platform.identity import Caller
 
@@ -41,6 +41,7 @@ from ..clients import service as clients
 from ..default_decisions import rules as default_decision_rules
 from ..default_decisions import service as default_decisions
 from ..downstream import Downstream, call, call_tolerating
+from ..liability import service as liability
 from ..names import derived_id
 from . import convert
 
@@ -279,6 +280,10 @@ class Gathered:
     )  # None: no income to calculate on, the paying parent is asked
     reason: pb.CalculationReason.ValueType
     rti_weekly_pence: int | None = None
+    # A recalculation of a calculated case: the segments in force after its date, calculated again from their own
+    # starts (calculations.flows.gather_later), and the case's version they were read at.
+    later: list[recording.Later] = field(default_factory=list)
+    version: int | None = None
 
 
 def gather_for_calculation(
@@ -289,8 +294,12 @@ def gather_for_calculation(
     covered: list[pb.Case],
     downstream: Downstream,
     clock: Clock,
+    in_force: list[liability.Start] | None = None,
+    version: int | None = None,
 ) -> Gathered:
-    """The calculation the request asks for, on this case and the paying parent's other live ones (`covered`)."""
+    """The calculation the request asks for, on this case and the paying parent's other live ones (`covered`). On a
+    case already calculated, the segments in force after the calculation's date (`in_force`, read at the case's
+    `version`) are calculated again from their own starts, as applying changes does."""
     case_records.ensure_open(case, "a closed case cannot be calculated")
     first = not case.HasField("first_calculation_time")
     reason = request.reason or (
@@ -333,7 +342,25 @@ def gather_for_calculation(
         reason=reason,
         request_id=request.request_id,
     )
-    return Gathered(checks, calculation, reason, income.rti_weekly_pence)
+    later: list[recording.Later] = []
+    if not first and in_force:
+        later = recording.gather_later(
+            case=case,
+            covered=covered,
+            income=income,
+            after=effective,
+            in_force=in_force,
+            request_id=request.request_id,
+            downstream=downstream,
+        )
+    return Gathered(
+        checks,
+        calculation,
+        reason,
+        income.rti_weekly_pence,
+        later,
+        None if first else version,
+    )
 
 
 def record_requested_calculation(
@@ -358,8 +385,16 @@ def record_requested_calculation(
         held.current_income_date.CopyFrom(gathered.calculation.effective_date)
         held.update_time.FromDatetime(clock.now())
         clients.save(payer_row, payer, clock)
-    case, _ = recording.record_calculation(
-        db, row=row, calculation=gathered.calculation, reason=gathered.reason, clock=clock
+    if gathered.version is not None and row.version != gathered.version:
+        # The segments in force were read before the case changed: recalculating on them could lose a later one.
+        raise Conflict("the case changed while it was being calculated; calculate again")
+    case, _ = recording.record_with_later(
+        db,
+        row=row,
+        calculation=gathered.calculation,
+        reason=gathered.reason,
+        later=gathered.later,
+        clock=clock,
     )
     return case
 
@@ -450,6 +485,11 @@ def calculate(
                         clock=clock,
                     )
                 raise checks_failed(case.name, checks)
+        in_force, version = None, None
+        if case.HasField("first_calculation_time"):
+            with sessions() as s:
+                row = case_records.case_row(s, case.name.removeprefix("cases/"))
+                in_force, version = liability.current_starts(s, case_id=row.id), row.version
         return gather_for_calculation(
             case,
             request=request,
@@ -457,6 +497,8 @@ def calculate(
             covered=covered,
             downstream=downstream,
             clock=clock,
+            in_force=in_force,
+            version=version,
         )
 
     return _gather_then_record(

@@ -6,10 +6,11 @@ the notices to both parents (an earlier one still waiting for today's dispatch i
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 
 from prometheus_client import Histogram
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from cms.calculation.v1 import resources_pb2 as calc_pb
 from cms.casework.v1 import events_pb2 as ev
@@ -17,10 +18,13 @@ from cms.casework.v1 import resources_pb2 as pb
 from cms_platform import outbox
 from cms_platform.clock import Clock
 from cms_platform.convert import day_of
+from cms_platform.errors import Conflict
 
 from ..case_records import service as case_records
 from ..case_records.models import CaseRecord
 from ..correspondence import service as correspondence
+from ..downstream import Downstream
+from ..liability import rules as liability_rules
 from ..liability import service as liability
 from ..payment_plans import rules as plan_rules
 from ..payment_plans import service as payment_plans
@@ -45,12 +49,16 @@ def record_calculation(
     earlier: Sequence[tuple[calc_pb.Calculation, Sequence[str]]] = (),
     changes: Sequence[str] = (),
     ends: dt.date | None = None,
+    reasons: Mapping[str, pb.CalculationReason.ValueType] | None = None,
+    other_case_closed: str = "",
 ) -> tuple[pb.Case, str]:
     """Store the calculation on every case it covers and issue each a new payment plan the same day when its
     liability moved (or it had none). Each case's liability timeline is rebuilt from the earliest effective date:
     `earlier` are the calculations (with the changes that start them) in force before this one, one per effective
-    date; `changes` start this one; `ends` ends the timeline (the case closes). Returns this case and its new payment
-    plan's name ("" when none)."""
+    date; `changes` start this one; `ends` ends the timeline (the case closes); `reasons` gives, by calculation name,
+    why a step was calculated when that is not `reason`; `other_case_closed` names the step made because another of
+    the paying parent's cases closed. Returns this case and its new payment plan's name ("" when
+    none)."""
     this_plan = ""
     covered = {r.receiving_parent_reference for r in calculation.receiving_parent_amounts}
     steps = [*earlier, (calculation, changes or ([change] if change else []))]
@@ -67,6 +75,8 @@ def record_calculation(
             # Every calculation covers the paying parent's other live cases too: their timelines follow the same dates.
             steps=steps if case_row.id == row.id else [(c, []) for c, _ in steps],
             ends=ends if case_row.id == row.id else None,
+            reasons=reasons or {},
+            other_case_closed=other_case_closed,
         )
         if case_row.id == row.id:
             this_plan = plan
@@ -83,6 +93,8 @@ def _record_on_case(
     change: str,
     steps: Sequence[tuple[calc_pb.Calculation, Sequence[str]]],
     ends: dt.date | None,
+    reasons: Mapping[str, pb.CalculationReason.ValueType],
+    other_case_closed: str,
 ) -> str:
     case = case_records.assemble(db, row)
     now = clock.now()
@@ -151,8 +163,9 @@ def _record_on_case(
             start=day_of(step.effective_date) or clock.today(),
             calculation=step,
             weekly_pence=rules.share_of(step, case.name).weekly_amount_pence,
-            reason=reason,
+            reason=reasons.get(step.name, reason),
             changes=started,
+            other_case_closed=bool(other_case_closed) and step.name == other_case_closed,
         )
         for step, started in steps
     ]
@@ -211,3 +224,182 @@ def _record_on_case(
             )
     case_records.save(row, case, clock)
     return plan_name
+
+
+# -- a rebuild from a date keeps what was decided for later dates ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Later:
+    """A calculation in force from `on`, the changes that start it and why it was made."""
+
+    on: dt.date
+    calculation: calc_pb.Calculation
+    changes: Sequence[str] = ()
+    reason: pb.CalculationReason.ValueType = pb.CALCULATION_REASON_CHANGE_OF_CIRCUMSTANCES
+
+
+def gather_later(
+    *,
+    case: pb.Case,
+    covered: list[pb.Case],
+    income: rules.Income,
+    after: dt.date,
+    in_force: Sequence[liability.Start],
+    request_id: str,
+    downstream: Downstream,
+    payer: pb.Client | None = None,
+) -> list[Later]:
+    """A rebuild from `after` supersedes the segments in force that start later (`in_force`, read before): each is
+    calculated again from its own start on the case as it stands (the changes that started it still apply from their
+    dates, s.17(4) of the Child Support Act 1991 and reg 18 of SI 2012/2677), with the same income gathered for the
+    rebuild. Reads only: each calculation is asked for under a request id derived from `request_id` and its date."""
+    out = []
+    for on, start in liability_rules.later_starts([(s.start, s) for s in in_force], after):
+        reason = start.reason or pb.CALCULATION_REASON_CHANGE_OF_CIRCUMSTANCES
+        calculation = service.calculation_on(
+            case=case,
+            payer=payer or case.paying_parent,
+            covered=covered,
+            income=income,
+            on=on,
+            in_place=case.latest_calculation.income_basis in service.IN_PLACE,
+            reason=reason,
+            request_id=f"{request_id}/{on.isoformat()}",
+            downstream=downstream,
+        )
+        out.append(Later(on, calculation, tuple(start.changes), reason))
+    return out
+
+
+def record_with_later(
+    db: Session,
+    *,
+    row: CaseRecord,
+    calculation: calc_pb.Calculation,
+    reason: pb.CalculationReason.ValueType,
+    later: Sequence[Later],
+    clock: Clock,
+    other_case_closed: bool = False,
+) -> tuple[pb.Case, str]:
+    """record_calculation for `calculation` followed by the `later` ones (gather_later), each from its own date: the
+    last of them is the decision in force. `other_case_closed`: `calculation` was made because another of the paying
+    parent's cases closed."""
+    closed = calculation.name if other_case_closed else ""
+    if not later:
+        return record_calculation(
+            db,
+            row=row,
+            calculation=calculation,
+            reason=reason,
+            clock=clock,
+            other_case_closed=closed,
+        )
+    *between, last = later
+    return record_calculation(
+        db,
+        row=row,
+        calculation=last.calculation,
+        reason=reason,
+        clock=clock,
+        earlier=[(calculation, []), *((d.calculation, d.changes) for d in between)],
+        changes=last.changes,
+        reasons={d.calculation.name: d.reason for d in later},
+        other_case_closed=closed,
+    )
+
+
+# -- a case closes: the paying parent's other live cases are calculated again from the closure ----------------------
+
+
+@dataclass(frozen=True)
+class AfterClosure:
+    """The calculation of the paying parent's other live cases from the date one of their cases closed (one
+    calculation covers them all, apportioned between the receiving parents: Sch 1 para 6 to the Child Support Act
+    1991), recorded on `lead`; the calculations for the segments in force after that date; and the versions of those
+    cases as read, so that recording refuses a case changed meanwhile."""
+
+    lead: str
+    versions: Mapping[str, int]
+    first: Later
+    later: Sequence[Later]
+
+
+def gather_after_closure(
+    sessions: sessionmaker,
+    *,
+    closing: str,
+    on: dt.date,
+    request_id: str,
+    downstream: Downstream,
+    payer: pb.Client | None = None,
+) -> AfterClosure | None:
+    """What the closure of case `closing` from `on` does to the paying parent's other live cases (None: the
+    closing case was never calculated, or the others have no calculation). Outside any transaction; `payer` is the paying parent as a change being applied with
+    the closure leaves them, when it does."""
+    with sessions() as s:
+        row = case_records.case_row(s, closing)
+        if row.state not in service.LIVE_STATES:
+            return None  # an application never calculated: the others' calculations never counted its children
+        others = service.live_cases_of(s, row)[1:]
+        cases = [case_records.assemble(s, r) for r in others]
+        versions = {r.id: r.version for r in others}
+        in_force = [start for r in others for start in liability.current_starts(s, case_id=r.id)]
+    lead = next((c for c in cases if c.HasField("latest_calculation")), None)
+    if lead is None:
+        return None
+    covered = [c for c in cases if c.name != lead.name]
+    income = service.gather_income(lead, downstream=downstream)
+    reason = pb.CALCULATION_REASON_CHANGE_OF_CIRCUMSTANCES
+    request_id = f"{request_id}/closure/{on.isoformat()}"
+    first = service.calculation_on(
+        case=lead,
+        payer=payer or lead.paying_parent,
+        covered=covered,
+        income=income,
+        on=on,
+        in_place=lead.latest_calculation.income_basis in service.IN_PLACE,
+        reason=reason,
+        request_id=request_id,
+        downstream=downstream,
+    )
+    later = gather_later(
+        case=lead,
+        covered=covered,
+        income=income,
+        after=on,
+        in_force=in_force,
+        request_id=request_id,
+        downstream=downstream,
+        payer=payer,
+    )
+    return AfterClosure(
+        lead=lead.name.removeprefix("cases/"),
+        versions=versions,
+        first=Later(on, first, (), reason),
+        later=later,
+    )
+
+
+def ensure_unchanged(db: Session, after: AfterClosure | None) -> None:
+    """Lock the paying parent's other live cases; refuse (ABORTED) when one changed since it was read."""
+    if after is None:
+        return
+    for case_id, version in sorted(after.versions.items()):
+        if case_records.case_row(db, case_id, lock=True).version != version:
+            raise Conflict("another of the paying parent's cases changed meanwhile; close again")
+
+
+def record_after_closure(db: Session, after: AfterClosure | None, *, clock: Clock) -> None:
+    """Record what gather_after_closure worked out, in the closure's transaction (ensure_unchanged first)."""
+    if after is None:
+        return
+    record_with_later(
+        db,
+        row=case_records.case_row(db, after.lead, lock=True),
+        calculation=after.first.calculation,
+        reason=after.first.reason,
+        later=after.later,
+        clock=clock,
+        other_case_closed=True,
+    )

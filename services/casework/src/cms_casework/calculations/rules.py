@@ -52,6 +52,8 @@ _CALCULATION_REASON: dict[int, calc_pb.CalculationReason.ValueType] = {
 
 class _Child(Protocol):
     @property
+    def start_date(self) -> date_pb2.Date: ...
+    @property
     def end_date(self) -> date_pb2.Date: ...
 
 
@@ -108,8 +110,9 @@ def reason_for_calculation(reason: int) -> calc_pb.CalculationReason.ValueType:
 
 
 def _live(child: _Child, on: dt.date) -> bool:
-    end = day_of(child.end_date)
-    return end is None or end > on
+    """The child counts on `on`: from the date their part began (unset: the case's start) up to its end."""
+    start, end = day_of(child.start_date), day_of(child.end_date)
+    return (start is None or start <= on) and (end is None or end > on)
 
 
 def _in_force(period: common.DateRange, on: dt.date) -> bool:

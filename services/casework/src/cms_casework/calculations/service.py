@@ -17,6 +17,7 @@ from cms.dwp.v1 import dwp_service_pb2 as dwp_api
 from cms.dwp.v1 import resources_pb2 as dwp_pb
 from cms.hmrc.v1 import hmrc_service_pb2 as hmrc_api
 from cms.hmrc.v1 import resources_pb2 as hmrc_pb
+from cms_platform.convert import day_of
 from cms_platform.errors import FailedPrecondition, PreconditionViolation
 
 from ..case_records.models import CaseRecord
@@ -143,4 +144,44 @@ def request_calculation(
             reason=rules.reason_for_calculation(reason),
         ),
         what="calculation",
+    )
+
+
+# The income bases on which current income is in place: a later change is measured against it (reg 23(4) of
+# SI 2012/2677).
+IN_PLACE = frozenset({"CURRENT_DIFFERS_FROM_HISTORIC", "CURRENT_IN_PLACE"})
+
+
+def calculation_on(
+    *,
+    case: pb.Case,
+    payer: pb.Client,
+    covered: list[pb.Case],
+    income: rules.Income,
+    on: dt.date,
+    in_place: bool,
+    reason: int,
+    request_id: str,
+    downstream: Downstream,
+) -> calc_pb.Calculation:
+    """The calculation in force from `on` on the case as it stands (and the paying parent's other live cases,
+    `covered`): current income held from a later date is left out (historic income was in use before it), and current
+    income already in place (`in_place`) is used as it is, without the historic-income test being run again."""
+    calc_input = rules.calculation_input(
+        cases=[case, *covered], payer=payer, income=income, effective=on, this_case=case
+    )
+    held_from = day_of(payer.employment_and_income.current_income_date)
+    paying = calc_input.paying_parent_income
+    if held_from is not None and held_from > on and not paying.hmrc_income_unavailable:
+        # The current income held took effect after `on`: before it, historic income was in use.
+        paying.ClearField("current_income")
+    elif payer.employment_and_income.current_income_source and in_place:
+        # Current income was already in place and a change of 25% or more replaced it (reg 23(4)).
+        paying.current_income.in_place = True
+    return request_calculation(
+        downstream=downstream,
+        case=case,
+        calc_input=calc_input,
+        reason=reason,
+        request_id=request_id,
     )

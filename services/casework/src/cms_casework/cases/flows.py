@@ -5,6 +5,8 @@ a personal interest (its service requests follow it into the sensitive-case work
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy.orm import Session, sessionmaker
 
 from cms.casework.v1 import casework_service_pb2 as api
@@ -17,6 +19,7 @@ from cms_platform.identity import Caller
 
 from ..access import rules as access_rules
 from ..access import service as access
+from ..calculations import flows as recording
 from ..case_records import service as case_records
 from ..changes import service as changes
 from ..downstream import Downstream
@@ -26,8 +29,7 @@ from ..service_requests import service as srs
 from . import rules, service
 
 
-def close(db: Session, *, request: api.CloseCaseRequest, caller: Caller, clock: Clock) -> pb.Case:
-    """CloseCase: changes still pending have nothing left to act on, and the case's other work is not required."""
+def _closure_date(request: api.CloseCaseRequest, clock: Clock) -> dt.date:
     v = ViolationCollector()
     effective = (
         date_or_violation(request.effective_date, "effective_date", v, required=False)
@@ -36,9 +38,60 @@ def close(db: Session, *, request: api.CloseCaseRequest, caller: Caller, clock: 
     if request.reason not in pb.CaseClosureReason.values() or not request.reason:
         v.add("reason", "choose why the case closes")
     v.raise_if_any()
+    return effective
+
+
+def close_case(
+    *,
+    sessions: sessionmaker,
+    request: api.CloseCaseRequest,
+    caller: Caller,
+    clock: Clock,
+    downstream: Downstream,
+) -> pb.Case:
+    """CloseCase, once per request id: the paying parent's other live cases are calculated again from the closure
+    date (outside any transaction, under request ids derived from this one), then the closure and those calculations
+    are recorded in one transaction."""
+    with sessions() as s:
+        previous = replay(s, request=request, response_type=pb.Case)
+        if previous is not None:
+            return previous
+        effective = _closure_date(request, clock)
+        row = case_records.visible_case(s, name=request.name, caller=caller)
+        case_records.ensure_open(case_records.assemble(s, row))
+        case_id = row.id
+    after = recording.gather_after_closure(
+        sessions,
+        closing=case_id,
+        on=effective,
+        request_id=request.request_id,
+        downstream=downstream,
+    )
+    return run_idempotent(
+        sessions,
+        request=request,
+        response_type=pb.Case,
+        clock=clock,
+        execute=lambda s: close(s, request=request, caller=caller, clock=clock, after=after),
+    )
+
+
+def close(
+    db: Session,
+    *,
+    request: api.CloseCaseRequest,
+    caller: Caller,
+    clock: Clock,
+    after: recording.AfterClosure | None = None,
+) -> pb.Case:
+    """Closing: changes still pending have nothing left to act on, and the case's other work is not required; the
+    paying parent's other live cases take the calculation from the closure date worked out for them (`after`), since
+    one calculation covers all their live cases (Sch 1 para 6 to the Child Support Act 1991)."""
+    effective = _closure_date(request, clock)
     row = case_records.visible_case(db, name=request.name, caller=caller, lock=True)
     case = case_records.assemble(db, row)
     case_records.ensure_open(case)
+    recording.ensure_unchanged(db, after)
     changes.withdraw_pending(db, case_id=row.id, clock=clock)
     srs.close_open(db, case_id=row.id, clock=clock)
     payment_plans.supersede_current(db, case_id=row.id)
@@ -52,6 +105,7 @@ def close(db: Session, *, request: api.CloseCaseRequest, caller: Caller, clock: 
         note=request.note,
         clock=clock,
     )
+    recording.record_after_closure(db, after, clock=clock)
     access.audit(db, clock=clock, caller=caller, case_id=row.id, resource=request.name)
     return case_records.assemble(db, row)
 

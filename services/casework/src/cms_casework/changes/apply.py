@@ -294,6 +294,8 @@ def _new_child(group: str) -> Effect:
             date_of_birth=detail.date_of_birth,
             child_reference_number=detail.child_reference_number,
         )
+        # From the date the change takes effect: a calculation from an earlier date does not count the child.
+        child.start_date.CopyFrom(pb_date(a.on))
         if group == "qualifying_children":
             child.paying_parent_nights_per_year = detail.paying_parent_nights_per_year
 

@@ -41,6 +41,7 @@ from ..case_records.models import CaseRecord
 from ..clients import service as clients
 from ..correspondence import service as correspondence
 from ..downstream import Downstream
+from ..liability import rules as liability_rules
 from ..liability import service as liability
 from ..payment_plans import service as payment_plans
 from ..service_requests import service as srs
@@ -98,6 +99,19 @@ def apply_pending(
                 request=request,
             )
             timeline.append(Dated(on, calculation, started))
+    closes = _closes_on(case, out, today=clock.today())
+    after = (
+        recording.gather_after_closure(
+            sessions,
+            closing=row.id,
+            on=closes,
+            request_id=request.request_id,
+            downstream=downstream,
+            payer=out.clients.get(case.paying_parent.name),
+        )
+        if closes is not None
+        else None
+    )
     with sessions.begin() as s:
         previous = replay(s, request=request, response_type=response_type)
         if previous is not None:
@@ -105,8 +119,9 @@ def apply_pending(
         row = case_records.case_row(s, row.id, lock=True)
         if row.version != version:
             raise Conflict("the case changed while its changes were being applied; apply again")
+        recording.ensure_unchanged(s, after)
         response = _record_application(
-            s, row=row, out=out, timeline=timeline, caller=caller, clock=clock
+            s, row=row, out=out, timeline=timeline, after=after, caller=caller, clock=clock
         )
         remember(s, request=request, response=response, clock=clock)
         return response
@@ -176,7 +191,7 @@ def _dates(
     out: apply.Outcome,
     *,
     today: dt.date,
-    in_force: list[tuple[dt.date, list[str]]],
+    in_force: list[liability.Start],
 ) -> list[tuple[dt.date, list[str]]]:
     """The distinct dates the applied changes take effect from (each its own, never before the initial effective
     date), earliest first, with the changes starting on each; only those before the closure when a change closes the
@@ -191,9 +206,10 @@ def _dates(
         by_date[max(today, floor)] = []
     if by_date:
         earliest = min(by_date)
-        for start, names in in_force:
-            if start > earliest:
-                by_date.setdefault(start, []).extend(n for n in names if n not in by_date[start])
+        for start, names in liability_rules.later_starts(
+            [(s.start, s.changes) for s in in_force], earliest
+        ):
+            by_date.setdefault(start, []).extend(n for n in names if n not in by_date[start])
     closes = _closes_on(case, out, today=today)
     return sorted((on, names) for on, names in by_date.items() if closes is None or on < closes)
 
@@ -218,34 +234,18 @@ def _recalculate(
     """The calculation in force from `on`, on the case as `out` leaves it (the changes in effect by then applied), with
     the HMRC figure and DWP's benefits gathered once for the application (calculation_input adds the benefit starts
     and ends verified, these among them, from the paying parent's record)."""
-    payer = out.clients[case.paying_parent.name]
-    calc_input = calculation_rules.calculation_input(
-        cases=[out.case, *covered],
-        payer=payer,
-        income=income,
-        effective=on,
-        this_case=out.case,
-    )
-    held_from = day_of(payer.employment_and_income.current_income_date)
-    paying = calc_input.paying_parent_income
-    if held_from is not None and held_from > on and not paying.hmrc_income_unavailable:
-        # The current income held took effect after `on`: before it, historic income was in use.
-        paying.ClearField("current_income")
-    elif payer.employment_and_income.current_income_source and (
-        out.current_income_in_place or case.latest_calculation.income_basis in _IN_PLACE
-    ):
-        # Current income was already in place and a change of 25% or more replaced it (reg 23(4)).
-        calc_input.paying_parent_income.current_income.in_place = True
-    return calculations.request_calculation(
-        downstream=downstream,
+    return calculations.calculation_on(
         case=out.case,
-        calc_input=calc_input,
+        payer=out.clients[case.paying_parent.name],
+        covered=covered,
+        income=income,
+        on=on,
+        in_place=out.current_income_in_place
+        or case.latest_calculation.income_basis in calculations.IN_PLACE,
         reason=out.calculation_reason,
         request_id=f"{request.request_id}/{on.isoformat()}",
+        downstream=downstream,
     )
-
-
-_IN_PLACE = frozenset({"CURRENT_DIFFERS_FROM_HISTORIC", "CURRENT_IN_PLACE"})
 
 
 def _record_application(
@@ -254,6 +254,7 @@ def _record_application(
     row: CaseRecord,
     out: apply.Outcome,
     timeline: list[Dated],
+    after: recording.AfterClosure | None,
     caller: Caller,
     clock: Clock,
 ) -> api.ApplyChangesOfCircumstancesResponse:
@@ -362,6 +363,8 @@ def _record_application(
             clock=clock,
             change=closing,
         )
+        # One calculation covers the paying parent's live cases: the others are calculated again from the closure.
+        recording.record_after_closure(s, after, clock=clock)
     if plan:
         response.payment_plan = plan
     # Everything this application made redundant: earlier outcome letters, and the notices and plans a new

@@ -18,10 +18,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from ..wording import long_date, movement, pounds
 
 DAYS_PER_WEEK = 7
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -113,6 +115,20 @@ def chain(starts: Sequence[dt.date], end: dt.date | None) -> list[tuple[dt.date,
     ]
 
 
+def later_starts(
+    starts: Sequence[tuple[dt.date, T]], after: dt.date, *, before: dt.date | None = None
+) -> list[tuple[dt.date, T]]:
+    """The segment starts in force strictly after `after` (and before `before`, when given), earliest first, one per
+    date (the first given for a date wins). A rebuild from `after` supersedes those segments: each must be calculated
+    again from its own start, because what started it (a change of circumstances dated after `after`, say) still
+    applies from that date (s.17(4) of the Child Support Act 1991; reg 18 of SI 2012/2677)."""
+    out: dict[dt.date, T] = {}
+    for start, what in starts:
+        if start > after and (before is None or start < before):
+            out.setdefault(start, what)
+    return sorted(out.items(), key=lambda item: item[0])
+
+
 @dataclass(frozen=True)
 class RebuildPlan:
     """What a rebuild does: the splice of the segments in force, and the new segments with the difference (pence,
@@ -170,6 +186,7 @@ ANNUAL_REVIEW = "Child Support Act 1991 s.17; SI 2012/2677 regs 19-20"
 REVISION = "Child Support Act 1991 s.16(3); SI 2012/2677 reg 14"
 DEFAULT_DECISION = "Child Support Act 1991 s.12(1); SI 2012/2677 reg 49"
 CLOSURE = "Child Support Act 1991 Sch 1 para 16"
+OTHER_CASE_CLOSED = "Child Support Act 1991 s.17 and Sch 1 para 6"
 
 
 @dataclass(frozen=True)
@@ -188,6 +205,8 @@ class Wording:
     overpaid_pence: int = 0
     backdated_days: int = 0
     closure: bool = False
+    # Another of the paying parent's cases closed on `start`: one calculation covered them all.
+    other_case_closed: bool = False
 
 
 def in_force_on(current: Sequence[Span], day: dt.date) -> int | None:
@@ -214,6 +233,13 @@ def explain(w: Wording) -> tuple[str, str]:
             "We made a default maintenance decision because the information needed for a calculation was not "
             "given in the time allowed.",
             DEFAULT_DECISION,
+        )
+    elif w.other_case_closed:
+        opening, citation = (
+            f"We recalculated because another of the paying parent's cases closed on {long_date(w.start)}. One "
+            "calculation covers all the paying parent's cases and is shared between the receiving parents, so this "
+            "case's share changed.",
+            OTHER_CASE_CLOSED,
         )
     elif w.reason == "INITIAL":
         opening, citation = "This is the first calculation of the maintenance due.", INITIAL

@@ -37,6 +37,8 @@ class Decision:
     weekly_pence: int
     reason: pb.CalculationReason.ValueType
     changes: Sequence[str] = ()
+    # Made because another of the paying parent's cases closed on `start`.
+    other_case_closed: bool = False
 
 
 @dataclass
@@ -74,14 +76,25 @@ def _current_rows(db: Session, case_id: str, *, lock: bool = False) -> list[Liab
     return list(db.scalars(query))
 
 
-def current_starts(db: Session, *, case_id: str) -> list[tuple[dt.date, list[str]]]:
-    """The start date of each segment in force that a calculation started, earliest first, with the changes that
-    started it."""
+@dataclass(frozen=True)
+class Start:
+    """A segment in force that a calculation started: its start date, the changes that started it, and why it was
+    calculated."""
+
+    start: dt.date
+    changes: list[str]
+    reason: pb.CalculationReason.ValueType
+
+
+def current_starts(db: Session, *, case_id: str) -> list[Start]:
+    """The segments in force that a calculation started, earliest first."""
     out = []
     for row in _current_rows(db, case_id):
         segment = _document(row)
         if segment.calculation:
-            out.append((row.start_date, list(segment.changes_of_circumstances)))
+            out.append(
+                Start(row.start_date, list(segment.changes_of_circumstances), segment.reason)
+            )
     return out
 
 
@@ -214,6 +227,7 @@ def rebuild(
                 overpaid_pence=segment.amount_overpaid_pence,
                 backdated_days=segment.backdated_days,
                 closure=nil,
+                other_case_closed=decision is not None and decision.other_case_closed,
             )
         )
         segment.explanation.explanation, segment.explanation.citation = text, citation

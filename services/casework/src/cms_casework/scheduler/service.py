@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator, Sequence
+from functools import partial
 
 from google.rpc import code_pb2
 from sqlalchemy import select
@@ -24,7 +25,7 @@ from cms.hmrc.v1 import hmrc_service_pb2 as hmrc_api
 from cms_platform import calls, conflicts, idempotency
 from cms_platform.clock import Clock
 from cms_platform.convert import date_or_violation, day_of, pb_date, years_after
-from cms_platform.errors import DomainError, Unavailable, ViolationCollector
+from cms_platform.errors import Conflict, DomainError, Unavailable, ViolationCollector
 from cms_platform.identity import bind_caller, reset_caller, service_caller
 from cms_platform.scheduling import PeriodicJob
 
@@ -42,6 +43,7 @@ from ..correspondence import service as correspondence
 from ..default_decisions import flows as default_decision_flows
 from ..default_decisions import service as default_decisions
 from ..downstream import Downstream, call_streaming
+from ..liability import service as liability
 from ..service_requests import service as srs
 from . import rules
 from .models import ScheduledJobRun
@@ -402,6 +404,7 @@ class Scheduler:
                     covered = [
                         case_records.assemble(s, r) for r in calculations.live_cases_of(s, row)[1:]
                     ]
+                    in_force, version = liability.current_starts(s, case_id=case_id), row.version
                 review_date = day_of(case.annual_review_date)
                 if review_date is None:
                     return  # a live case always has one
@@ -418,20 +421,35 @@ class Scheduler:
                     case=case,
                     calc_input=calc_input,
                     reason=pb.CALCULATION_REASON_ANNUAL_REVIEW,
-                    request_id=f"annual-review-{review_date}",
+                    request_id=f"annual-review-{review_date}-v{version}",
+                )
+                # Segments already decided for later dates (an expected change, say) are calculated again from their
+                # own starts, on the updated figure: the review supersedes them but not what started them.
+                later = recording.gather_later(
+                    case=case,
+                    covered=covered,
+                    income=income,
+                    after=review_date,
+                    in_force=in_force,
+                    request_id=f"annual-review-{review_date}-v{version}",
+                    downstream=self._downstream,
                 )
                 with self._sessions.begin() as s:
                     row = case_records.case_row(s, case_id, lock=True)
                     document = case_records.assemble(s, row)
                     if day_of(document.annual_review_date) != review_date:
                         return  # another replica did this review
+                    if row.version != version:
+                        # Changed since it was read (a change applied, say): review it again from a fresh read.
+                        raise Conflict("the case changed while it was being reviewed")
                     document.annual_review_date.CopyFrom(pb_date(years_after(review_date, 1)))
                     case_records.save(row, document, self._clock)
-                    recording.record_calculation(
+                    recording.record_with_later(
                         s,
                         row=row,
                         calculation=calculation,
                         reason=pb.CALCULATION_REASON_ANNUAL_REVIEW,
+                        later=later,
                         clock=self._clock,
                     )
                     for recipient in (document.paying_parent.name, document.receiving_parent.name):
@@ -443,7 +461,7 @@ class Scheduler:
                             clock=self._clock,
                         )
 
-            self._each(result, f"cases/{case_id}", review)
+            self._each(result, f"cases/{case_id}", partial(conflicts.retrying, review))
         return result
 
     def _raise_review_sr(
