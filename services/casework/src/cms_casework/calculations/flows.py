@@ -201,20 +201,19 @@ def _record_on_case(
             ],
         )
         case.current_payment_plan = plan_name
-        for recipient in (case.paying_parent.name, case.receiving_parent.name):
-            notice = correspondence.schedule(
-                db,
-                case_id=row.id,
-                kind=pb.CORRESPONDENCE_KIND_CALCULATION_NOTICE,
-                recipient=recipient,
-                clock=clock,
-                service_request=change,
-            )
+        for notice in correspondence.notify_parents(
+            db,
+            case=case,
+            case_id=row.id,
+            kind=pb.CORRESPONDENCE_KIND_CALCULATION_NOTICE,
+            clock=clock,
+            service_request=change,
+        ):
             # An earlier notice or plan still waiting for today's dispatch is out of date: this one replaces it.
             correspondence.cancel_redundant(
                 db,
                 case_id=row.id,
-                recipient=recipient,
+                recipient=notice.recipient,
                 superseded_by=notice.name,
                 kinds=(
                     pb.CORRESPONDENCE_KIND_CALCULATION_NOTICE,

@@ -209,11 +209,6 @@ def close(
             paying_parent_nino=row.paying_parent_nino,
         ),
     )
-    for recipient in (case.paying_parent.name, case.receiving_parent.name):
-        correspondence.schedule(
-            db,
-            case_id=row.id,
-            kind=pb.CORRESPONDENCE_KIND_CASE_CLOSURE_NOTICE,
-            recipient=recipient,
-            clock=clock,
-        )
+    correspondence.notify_parents(
+        db, case=case, case_id=row.id, kind=pb.CORRESPONDENCE_KIND_CASE_CLOSURE_NOTICE, clock=clock
+    )

@@ -89,6 +89,29 @@ def schedule(
     return item
 
 
+def notify_parents(
+    db: Session,
+    *,
+    case: pb.Case,
+    case_id: str,
+    kind: pb.CorrespondenceKind.ValueType,
+    clock: Clock,
+    service_request: str = "",
+) -> list[pb.Correspondence]:
+    """The same item for both parents on the case (paying parent first), each by their own channel."""
+    return [
+        schedule(
+            db,
+            case_id=case_id,
+            kind=kind,
+            recipient=recipient,
+            clock=clock,
+            service_request=service_request,
+        )
+        for recipient in (case.paying_parent.name, case.receiving_parent.name)
+    ]
+
+
 def cancelled_in(db: Session) -> list[str]:
     """What cancel_redundant cancelled in this transaction, in order."""
     return list(db.info.get(_CANCELLED, []))

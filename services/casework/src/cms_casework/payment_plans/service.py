@@ -150,14 +150,9 @@ def issue(
             superseded_payment_plan=superseded,
         ),
     )
-    for recipient in (case.paying_parent.name, case.receiving_parent.name):
-        correspondence.schedule(
-            db,
-            case_id=case_id,
-            kind=pb.CORRESPONDENCE_KIND_PAYMENT_PLAN,
-            recipient=recipient,
-            clock=clock,
-        )
+    correspondence.notify_parents(
+        db, case=case, case_id=case_id, kind=pb.CORRESPONDENCE_KIND_PAYMENT_PLAN, clock=clock
+    )
     return plan.name
 
 

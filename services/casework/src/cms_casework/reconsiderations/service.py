@@ -394,15 +394,14 @@ def record_outcome(
         ).message()
     )
     save(row, mr, clock)
-    for recipient in (case.paying_parent.name, case.receiving_parent.name):
-        correspondence.schedule(
-            db,
-            case_id=case_row.id,
-            kind=pb.CORRESPONDENCE_KIND_MANDATORY_RECONSIDERATION_NOTICE,
-            recipient=recipient,
-            clock=clock,
-            service_request=revised.change.service_request if revised is not None else "",
-        )
+    correspondence.notify_parents(
+        db,
+        case=case,
+        case_id=case_row.id,
+        kind=pb.CORRESPONDENCE_KIND_MANDATORY_RECONSIDERATION_NOTICE,
+        clock=clock,
+        service_request=revised.change.service_request if revised is not None else "",
+    )
     _publish(
         db,
         case_id=case_row.id,
@@ -533,15 +532,14 @@ def record_appeal_outcome(
     )
     mr.state = pb.MANDATORY_RECONSIDERATION_STATE_APPEAL_DECIDED
     save(row, mr, clock)
-    for recipient in (case.paying_parent.name, case.receiving_parent.name):
-        correspondence.schedule(
-            db,
-            case_id=case_row.id,
-            kind=pb.CORRESPONDENCE_KIND_APPEAL_OUTCOME_NOTICE,
-            recipient=recipient,
-            clock=clock,
-            service_request=revised.change.service_request if revised is not None else "",
-        )
+    correspondence.notify_parents(
+        db,
+        case=case,
+        case_id=case_row.id,
+        kind=pb.CORRESPONDENCE_KIND_APPEAL_OUTCOME_NOTICE,
+        clock=clock,
+        service_request=revised.change.service_request if revised is not None else "",
+    )
     _publish(
         db,
         case_id=case_row.id,
