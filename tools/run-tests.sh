@@ -6,17 +6,17 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python
 mkdir -p build
-CMS_TEST_DATABASE=postgres $PY -m pytest -q -p no:cacheprovider > build/test-postgres.log 2>&1 &
+CMS_TEST_DATABASE=postgres $PY -m pytest -q -p no:cacheprovider --durations=12 > build/test-postgres.log 2>&1 &
 pg=$!
-CMS_TEST_DATABASE=sqlite $PY -m pytest -q -p no:cacheprovider > build/test-sqlite.log 2>&1 &
+CMS_TEST_DATABASE=sqlite $PY -m pytest -q -p no:cacheprovider --durations=12 > build/test-sqlite.log 2>&1 &
 lite=$!
 tools/check-runtime.sh > build/check-runtime.log 2>&1 &
 runtime=$!
 wait $pg; pg_rc=$?
 wait $lite; lite_rc=$?
 wait $runtime; runtime_rc=$?
-echo "=== PostgreSQL run ==="; tail -n 40 build/test-postgres.log
-echo "=== SQLite run ==="; tail -n 40 build/test-sqlite.log
+echo "=== PostgreSQL run ==="; tail -n 60 build/test-postgres.log
+echo "=== SQLite run ==="; tail -n 60 build/test-sqlite.log
 echo "=== runtime images ==="; cat build/check-runtime.log
 k8s_rc=0
 tools/k8s-validate.sh > build/k8s-validate.log 2>&1 || k8s_rc=$?
