@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import uuid
+from types import SimpleNamespace
 
 import pytest
 from sqlalchemy import select
@@ -244,13 +245,15 @@ class _Cluster:
         return set(range(n)) if n is not None else None
 
 
-def _member(member_id: str, topics: list[str]):
+def _member(member_id: str, topics: list[str]) -> SimpleNamespace:
+    """A JoinGroup member as the assignor is given it (metadata already decoded)."""
     from kafka.protocol.consumer.metadata import ConsumerProtocolSubscription
 
-    member = type("Member", (), {})()
-    member.member_id, member.group_instance_id = member_id, None
-    member.metadata = ConsumerProtocolSubscription(version=0, topics=topics, user_data=b"")
-    return member
+    return SimpleNamespace(
+        member_id=member_id,
+        group_instance_id=None,
+        metadata=ConsumerProtocolSubscription(version=0, topics=topics, user_data=b""),
+    )
 
 
 def test_every_member_learns_the_partition_counts_its_group_was_assigned_on():

@@ -82,3 +82,16 @@ def test_pence_names_names_addresses_and_matches():
 def test_a_day_that_is_not_in_the_calendar_is_no_day():
     assert convert.day_of(date_pb2.Date(year=2025, month=2, day=30)) is None
     assert convert.day_of(date_pb2.Date(month=2, day=3)) is None
+
+
+def test_months_end_on_the_last_day_of_a_shorter_month():
+    assert convert.months_after(dt.date(2026, 1, 31), 1) == dt.date(2026, 2, 28)
+    assert convert.months_after(dt.date(2027, 12, 31), 2) == dt.date(2028, 2, 29)
+    assert convert.months_after(dt.date(2026, 11, 15), 13) == dt.date(2027, 12, 15)
+
+
+@given(st.dates(max_value=dt.date(9000, 1, 1)), st.integers(min_value=0, max_value=40))
+def test_months_after_moves_by_whole_months_and_never_past_the_day(day, months):
+    later = convert.months_after(day, months)
+    assert (later.year - day.year) * 12 + later.month - day.month == months
+    assert later.day <= day.day

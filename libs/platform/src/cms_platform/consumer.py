@@ -144,6 +144,7 @@ class IdempotentConsumer:
         # (set by the rebalance listener, acted on by the poll loop).
         self._joined: dict[str, TopicInfo] = {}
         self._join_again: str | None = None
+        # One for every KafkaConsumer this makes: each assignment replaces the basis it holds.
         self._assignor = BasisAssignor()
         # Signs of life for healthy(): the last completed poll or applied event, and since when it has no group.
         self._progress_at = time.monotonic()
@@ -196,7 +197,6 @@ class IdempotentConsumer:
     def _consume(self) -> None:
         from kafka import ConsumerRebalanceListener, KafkaConsumer
 
-        self._assignor = BasisAssignor()
         if self._create_topics:
             # Ours, with the declared partitions, before the broker's auto-creation can make them otherwise.
             self._broker.ensure(self._sub.topics)

@@ -7,6 +7,7 @@ Dates follow google.type.Date: an all-zero Date is "no date"; a year-month Date 
 
 from __future__ import annotations
 
+import calendar
 import datetime as dt
 from collections.abc import Sequence
 from typing import Protocol
@@ -92,6 +93,15 @@ def years_after(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year + years)
     except ValueError:
         return dt.date(day.year + years, 2, 28)
+
+
+def months_after(day: dt.date, months: int) -> dt.date:
+    """The same day of the month `months` later, clamped to the last day of a shorter month (31 January + 1 month is
+    28 or 29 February)."""
+    index = day.year * 12 + (day.month - 1) + months
+    year, month = divmod(index, 12)
+    month += 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def timestamp_of(value: dt.date | dt.datetime) -> timestamp_pb2.Timestamp:

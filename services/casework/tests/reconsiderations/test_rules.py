@@ -14,7 +14,6 @@ from cms_casework.reconsiderations.rules import (
     DEFAULTS,
     DisputeParameters,
     Timing,
-    add_months,
     appeal_deadline,
     appeal_timing,
     clearance_overdue,
@@ -22,7 +21,6 @@ from cms_casework.reconsiderations.rules import (
     explain_appeal,
     explain_reconsideration,
     explain_revision,
-    explain_supersession,
     for_client,
     representations_due,
     request_timing,
@@ -43,19 +41,6 @@ def test_a_request_is_in_time_up_to_the_thirtieth_day_after_notification():
 def test_a_late_request_is_possible_up_to_thirteen_months_and_no_later():
     assert request_timing(DAY, dt.date(2027, 5, 6)) == Timing.LATE
     assert request_timing(DAY, dt.date(2027, 5, 7)) == Timing.OUT_OF_TIME
-
-
-def test_months_end_on_the_last_day_of_a_shorter_month():
-    assert add_months(dt.date(2026, 1, 31), 1) == dt.date(2026, 2, 28)
-    assert add_months(dt.date(2027, 12, 31), 2) == dt.date(2028, 2, 29)
-    assert add_months(dt.date(2026, 11, 15), 13) == dt.date(2027, 12, 15)
-
-
-@given(days, st.integers(min_value=0, max_value=40))
-def test_add_months_moves_by_whole_months_and_never_past_the_day(day, months):
-    later = add_months(day, months)
-    assert (later.year - day.year) * 12 + later.month - day.month == months
-    assert later.day <= day.day
 
 
 @given(days, st.integers(min_value=0, max_value=800))
@@ -156,16 +141,6 @@ def test_explanations_say_what_changed_from_when_and_cite_the_rule():
         note="shared care is 1 night a week",
     )
     assert "goes up from £96.00 to £120.00" in allowed.text and "s.20" in allowed.citation
-    superseded = explain_supersession(
-        what_changed="your income went down by 30%",
-        effective=DAY,
-        before=9600,
-        after=7100,
-    )
-    assert superseded.text.startswith(
-        "We changed the decision because your income went down by 30%."
-    )
-    assert "s.17(4)" in superseded.citation and "reg 18" in superseded.citation
 
 
 @given(st.integers(min_value=0, max_value=10**11))

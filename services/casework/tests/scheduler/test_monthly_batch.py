@@ -6,7 +6,6 @@ each."""
 from __future__ import annotations
 
 import datetime as dt
-import time
 import uuid
 
 import grpc
@@ -116,11 +115,9 @@ def test_the_monthly_child_benefit_batch_over_a_thousand_cases(stack, clock, mon
     monkeypatch.setattr(stack.casework.downstream.hmrc, "RunMonthlyChildBenefitCheck", counting)
     recalculations_before = _calculations(stack)
     clock.advance(dt.timedelta(days=148))  # 1 September 2026
-    started = time.monotonic()
     result = stack.run_scheduled(
         d(2026, 9, 1), api.SCHEDULED_JOB_MONTHLY_CHILD_BENEFIT_CHECK
     ).results[0]
-    took = time.monotonic() - started
     assert (result.items_due, result.items_processed, result.items_failed) == (CASES, CASES, 0)
     # Every qualifying child of every case, the younger ones too, in messages of at most 1,000.
     assert sum(sent) == 3 + 2 * (CASES - 1)
@@ -136,7 +133,6 @@ def test_the_monthly_child_benefit_batch_over_a_thousand_cases(stack, clock, mon
     untouched = stack.call("GetCase", api.GetCaseRequest(name=f"cases/{copies[-1]}"))
     assert all(not c.end_date.year for c in untouched.qualifying_children)
     assert _calculations(stack) - recalculations_before == 1
-    assert took < 60
 
 
 def _calculations(stack, case_name: str | None = None) -> int:

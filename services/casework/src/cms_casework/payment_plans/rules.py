@@ -16,14 +16,13 @@ Pure domain logic: no gRPC calls, no SQL, no clock. Money is integer pence throu
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from cms.casework.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
-from cms_platform.convert import pb_date
+from cms_platform.convert import months_after, pb_date
 
 _DAYS_PER_PERIOD: dict[int, int] = {
     common.PAYMENT_FREQUENCY_WEEKLY: 7,
@@ -87,17 +86,9 @@ def _div_half_up(numerator: int, denominator: int) -> int:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-def _add_months(day: dt.date, months: int) -> dt.date:
-    """The same day of the month `months` later, clamped to the last day of a shorter month."""
-    index = day.year * 12 + (day.month - 1) + months
-    year, month = divmod(index, 12)
-    month += 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 def _period_start(start: dt.date, frequency: int, index: int) -> dt.date:
     if frequency == common.PAYMENT_FREQUENCY_MONTHLY:
-        return _add_months(start, index)
+        return months_after(start, index)
     return start + dt.timedelta(days=_DAYS_PER_PERIOD[frequency] * index)
 
 
@@ -106,7 +97,7 @@ def plan_period(
 ) -> tuple[dt.date, dt.date]:
     """The plan's (start, end inclusive): to the day before the annual review, at most max_plan_months."""
     _check_date("start", start)
-    limit = _add_months(start, params.max_plan_months)
+    limit = months_after(start, params.max_plan_months)
     if annual_review_date is not None:
         _check_date("annual_review_date", annual_review_date)
         if start < annual_review_date <= limit:

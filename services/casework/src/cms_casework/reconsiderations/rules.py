@@ -14,12 +14,12 @@ Act and reg 18 of SI 2012/2677)."""
 
 from __future__ import annotations
 
-import calendar
 import datetime as dt
 import enum
 from dataclasses import dataclass
 
 from cms.casework.v1 import resources_pb2 as pb
+from cms_platform.convert import months_after
 
 from ..wording import long_date, movement
 
@@ -54,14 +54,6 @@ class Timing(enum.Enum):
     OUT_OF_TIME = "out of time"
 
 
-def add_months(day: dt.date, months: int) -> dt.date:
-    """The same day `months` later; the month's last day when it has no such day (31 January + 1 month is
-    28 or 29 February)."""
-    index = day.month - 1 + months
-    year, month = day.year + index // 12, index % 12 + 1
-    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 def request_deadline(notified: dt.date, params: DisputeParameters = DEFAULTS) -> dt.date:
     """The last day a reconsideration may be asked for (or the CMS may revise) without a reason for lateness."""
     return notified + dt.timedelta(days=params.request_days)
@@ -73,7 +65,7 @@ def request_timing(
     """A request for reconsideration of a decision notified on `notified`, made on `requested`."""
     if requested <= request_deadline(notified, params):
         return Timing.IN_TIME
-    if requested <= add_months(notified, params.late_request_limit_months):
+    if requested <= months_after(notified, params.late_request_limit_months):
         return Timing.LATE
     return Timing.OUT_OF_TIME
 
@@ -87,13 +79,13 @@ def revision_allowed(
 
 def appeal_deadline(notice: dt.date, params: DisputeParameters = DEFAULTS) -> dt.date:
     """The last day an appeal reaches the tribunal in time, the reconsideration notice dated `notice`."""
-    return add_months(notice, params.appeal_months)
+    return months_after(notice, params.appeal_months)
 
 
 def appeal_timing(notice: dt.date, lodged: dt.date, params: DisputeParameters = DEFAULTS) -> Timing:
     if lodged <= appeal_deadline(notice, params):
         return Timing.IN_TIME
-    limit = add_months(notice, params.appeal_months + params.appeal_extension_limit_months)
+    limit = months_after(notice, params.appeal_months + params.appeal_extension_limit_months)
     return Timing.LATE if lodged <= limit else Timing.OUT_OF_TIME
 
 
@@ -132,7 +124,6 @@ REVISION_ON_REQUEST = "Child Support Act 1991 s.16; SI 2012/2677 reg 14(1)(a) an
 LATE_REVISION_ON_REQUEST = "Child Support Act 1991 s.16; SI 2012/2677 reg 14A and reg 15"
 REVISION_ON_OWN_INITIATIVE = "Child Support Act 1991 s.16; SI 2012/2677 reg 14(1)(b)"
 APPEAL = "Child Support Act 1991 s.20; SI 2008/2685 rule 22"
-SUPERSESSION = "Child Support Act 1991 s.17(4); SI 2012/2677 reg 18"
 
 
 @dataclass(frozen=True)
@@ -205,12 +196,3 @@ def explain_revision(
         + f". {movement(effective, before, after)}"
     )
     return Explanation(text, f"{REVISION_ON_OWN_INITIATIVE}; s.16(3)")
-
-
-def explain_supersession(
-    *, what_changed: str, effective: dt.date, before: int, after: int
-) -> Explanation:
-    """A supersession (a change of circumstances applied), for the changes flow or anyone else to record with
-    the decision it makes: `what_changed` is a phrase such as "your income went down by 30%"."""
-    text = f"We changed the decision because {what_changed.strip()}".rstrip(".") + "."
-    return Explanation(f"{text} {movement(effective, before, after)}", SUPERSESSION)

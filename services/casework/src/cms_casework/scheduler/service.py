@@ -224,9 +224,8 @@ class Scheduler:
         children's answers are in. A broken stream is resumed from the last case answered."""
         result = api.ScheduledJobResult()
         run_id = f"chb-{as_of:%Y-%m}"
-        ended: dict[
-            str, dict[str, dt.date]
-        ] = {}  # only the cases with a child to end: a few in a hundred
+        # Only the cases with a child to end: a few in a hundred.
+        ended: dict[str, dict[str, dt.date]] = {}
         failed: dict[str, str] = {}
         progress = _StreamProgress()
         stop = _deadline_watch()
