@@ -63,7 +63,7 @@ GATEWAYS = {"hmrc-gateway", "dwp-gateway", "cra-gateway"}
 # Who calls whom: a pod gets a projected token for exactly the audiences of the services it calls.
 CALLS = {"casework": {"calculation", "hmrc-gateway", "dwp-gateway", "cra-gateway"}}
 CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding"}
-TOPICS = {f"cms.{t}.events.v1" for t in ("calculation", "casework", "hmrc", "dwp", "cra")}
+TOPICS = {f"cms.{t}.events.v1" for t in ("calculation", "casework", "casework.money", "hmrc", "dwp", "cra")}
 errors = []
 
 

@@ -8,6 +8,7 @@ from typing import Any
 
 from cms.casework.v1 import casework_service_pb2, casework_service_pb2_grpc
 from cms.casework.v1 import events_pb2 as ev
+from cms.casework.v1 import money_events_pb2 as money_ev
 from cms_platform.consumer import Subscription
 from cms_platform.events import topic_of
 from cms_platform.server import ServiceRegistration
@@ -25,7 +26,7 @@ from .settings import CaseworkSettings
 class CaseworkService(CmsService):
     name = "casework"
     settings_class = CaseworkSettings
-    topics = (topic_of(ev.CaseCreated),)
+    topics = (topic_of(ev.CaseCreated), topic_of(money_ev.ReceiptRecorded))
     migrations_dir = Path(__file__).parent / "migrations"
     calls = downstream.TARGETS
 
