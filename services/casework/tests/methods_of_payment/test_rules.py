@@ -43,7 +43,9 @@ def test_monthly_net_1200_ndr_150_is_deducted_in_full():
     assert protected_earnings(120_000) == 72_000
     assert (
         expected_deduction(
-            normal_deduction_rate_pence=15_000, shortfall_carried_in_pence=0, net_earnings_pence=120_000
+            normal_deduction_rate_pence=15_000,
+            shortfall_carried_in_pence=0,
+            net_earnings_pence=120_000,
         )
         == 15_000
     )
@@ -62,7 +64,9 @@ def test_weekly_net_300_ndr_150_deducts_120_and_carries_30():
     assert deducted == 12_000
     assert (
         shortfall_carried(
-            normal_deduction_rate_pence=15_000, shortfall_carried_in_pence=0, deducted_pence=deducted
+            normal_deduction_rate_pence=15_000,
+            shortfall_carried_in_pence=0,
+            deducted_pence=deducted,
         )
         == 3_000
     )
@@ -71,7 +75,9 @@ def test_weekly_net_300_ndr_150_deducts_120_and_carries_30():
 def test_a_carried_shortfall_is_collected_when_earnings_allow():
     assert (
         expected_deduction(
-            normal_deduction_rate_pence=15_000, shortfall_carried_in_pence=3_000, net_earnings_pence=60_000
+            normal_deduction_rate_pence=15_000,
+            shortfall_carried_in_pence=3_000,
+            net_earnings_pence=60_000,
         )
         == 18_000
     )
@@ -125,13 +131,20 @@ def test_remittance_is_due_on_the_19th_of_the_next_month():
 
 
 def test_the_employers_notice_is_late_after_10_days():
-    assert not employer_notice_late(leaving_date=dt.date(2026, 5, 1), reported_date=dt.date(2026, 5, 11))
-    assert employer_notice_late(leaving_date=dt.date(2026, 5, 1), reported_date=dt.date(2026, 5, 12))
+    assert not employer_notice_late(
+        leaving_date=dt.date(2026, 5, 1), reported_date=dt.date(2026, 5, 11)
+    )
+    assert employer_notice_late(
+        leaving_date=dt.date(2026, 5, 1), reported_date=dt.date(2026, 5, 12)
+    )
 
 
 def test_late_months_start_the_month_after_issue_and_wait_for_the_due_date():
     issued = dt.date(2026, 4, 6)
-    assert late_remittance_months(issue_date=issued, remitted_months=set(), as_of=dt.date(2026, 6, 19)) == []
+    assert (
+        late_remittance_months(issue_date=issued, remitted_months=set(), as_of=dt.date(2026, 6, 19))
+        == []
+    )
     assert late_remittance_months(
         issue_date=issued, remitted_months=set(), as_of=dt.date(2026, 6, 20)
     ) == [dt.date(2026, 5, 1)]
@@ -156,7 +169,9 @@ def test_money_must_be_integer_pence():
     with pytest.raises(TypeError):
         protected_earnings(100.0)  # type: ignore[arg-type]
     with pytest.raises(ValueError):
-        shortfall_carried(normal_deduction_rate_pence=-1, shortfall_carried_in_pence=0, deducted_pence=0)
+        shortfall_carried(
+            normal_deduction_rate_pence=-1, shortfall_carried_in_pence=0, deducted_pence=0
+        )
 
 
 @pytest.mark.parametrize(
@@ -175,7 +190,10 @@ def test_money_must_be_integer_pence():
 def test_a_deduction_from_benefit_follows_the_flat_rate(deduction_type, weekly, rate, new, want):
     assert (
         benefit_change(
-            deduction_type=deduction_type, weekly_liability_pence=weekly, rate=rate, new_weekly_pence=new
+            deduction_type=deduction_type,
+            weekly_liability_pence=weekly,
+            rate=rate,
+            new_weekly_pence=new,
         )
         == want
     )
@@ -188,7 +206,10 @@ def test_a_deduction_from_benefit_follows_the_flat_rate(deduction_type, weekly, 
 def test_the_protected_earnings_are_never_deducted_from(ndr, carried, net, bp):
     params = Parameters(protected_earnings_basis_points=bp)
     deducted = expected_deduction(
-        normal_deduction_rate_pence=ndr, shortfall_carried_in_pence=carried, net_earnings_pence=net, params=params
+        normal_deduction_rate_pence=ndr,
+        shortfall_carried_in_pence=carried,
+        net_earnings_pence=net,
+        params=params,
     )
     assert 0 <= deducted <= ndr + carried
     assert (net - deducted) * 10_000 >= net * bp
@@ -209,7 +230,9 @@ def test_what_is_due_is_either_deducted_or_carried(ndr, carried, net):
 
 @given(ndr=pence, carried=pence, deducted=pence)
 def test_the_shortfall_is_never_negative(ndr, carried, deducted):
-    out = shortfall_carried(normal_deduction_rate_pence=ndr, shortfall_carried_in_pence=carried, deducted_pence=deducted)
+    out = shortfall_carried(
+        normal_deduction_rate_pence=ndr, shortfall_carried_in_pence=carried, deducted_pence=deducted
+    )
     assert out >= 0 and out >= ndr + carried - deducted
 
 
@@ -248,7 +271,9 @@ def test_notice_is_late_exactly_past_the_time_allowed(leaving, gap):
 def test_each_late_month_is_unremitted_and_past_its_due_date(issued, ahead, data):
     as_of = issued + dt.timedelta(days=ahead)
     all_late = late_remittance_months(issue_date=issued, remitted_months=set(), as_of=as_of)
-    remitted = set(data.draw(st.lists(st.sampled_from(all_late), unique=True))) if all_late else set()
+    remitted = (
+        set(data.draw(st.lists(st.sampled_from(all_late), unique=True))) if all_late else set()
+    )
     late = late_remittance_months(issue_date=issued, remitted_months=remitted, as_of=as_of)
     assert late == [m for m in all_late if m not in remitted]
     for month in late:

@@ -101,7 +101,9 @@ def normal_deduction_rate(
 ) -> DeductionRate:
     """The NDR for one pay day at `pay_frequency` (weekly, fortnightly, four-weekly or monthly)."""
     if pay_frequency not in PAY_FREQUENCIES:
-        raise ValueError(f"a deduction order needs a weekly to monthly pay frequency, not {pay_frequency!r}")
+        raise ValueError(
+            f"a deduction order needs a weekly to monthly pay frequency, not {pay_frequency!r}"
+        )
     _check_pence("arrears_per_pay_day_pence", arrears_per_pay_day_pence)
     return DeductionRate(
         maintenance_pence=plans.period_amount(weekly_maintenance_pence, pay_frequency),
