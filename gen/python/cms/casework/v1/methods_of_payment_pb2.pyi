@@ -403,6 +403,7 @@ class BenefitDeduction(_message.Message):
     REFUSAL_FIELD_NUMBER: _builtins.int
     PENDING_INSTRUCTIONS_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
+    CALCULATION_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     benefit: _builtins.str
     """The benefit as dwp-gateway names it, without its BENEFIT_TYPE_ prefix (e.g. PENSION_CREDIT)."""
@@ -417,6 +418,10 @@ class BenefitDeduction(_message.Message):
     """Why dwp-gateway refused the set-up (REFUSED), or the decision's rejection."""
     pending_instructions: _builtins.int
     """Instructions recorded and not yet sent to dwp-gateway."""
+    calculation: _builtins.str
+    """The calculation whose liability the deduction was last brought in line with (`calculations/{id}`): a payment
+    plan from a later calculation is checked against it, one from this or an earlier one is not.
+    """
     @_builtins.property
     def deduction_amount(self) -> _types_pb2.PeriodicAmount:
         """The amount deducted per benefit period once accepted."""
@@ -440,10 +445,11 @@ class BenefitDeduction(_message.Message):
         refusal: _builtins.str = ...,
         pending_instructions: _builtins.int = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
+        calculation: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "deduction_amount", b"deduction_amount", "start_date", b"start_date"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["benefit", b"benefit", "create_time", b"create_time", "deduction_amount", b"deduction_amount", "deduction_id", b"deduction_id", "deduction_type", b"deduction_type", "name", b"name", "pending_instructions", b"pending_instructions", "refusal", b"refusal", "route", b"route", "start_date", b"start_date", "state", b"state", "weekly_liability_pence", b"weekly_liability_pence"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["benefit", b"benefit", "calculation", b"calculation", "create_time", b"create_time", "deduction_amount", b"deduction_amount", "deduction_id", b"deduction_id", "deduction_type", b"deduction_type", "name", b"name", "pending_instructions", b"pending_instructions", "refusal", b"refusal", "route", b"route", "start_date", b"start_date", "state", b"state", "weekly_liability_pence", b"weekly_liability_pence"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

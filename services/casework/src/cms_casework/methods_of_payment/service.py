@@ -940,10 +940,18 @@ def on_liability_changed(
     if row is None:
         return
     case = case_records.assemble(db, row)
+    if calculation != case.latest_calculation.calculation:
+        return  # a plan overtaken by a later calculation (its own plan follows)
     for record in _open_benefit_deductions(db, case_id):
         deduction = _deduction(record)
-        if deduction.state != mop.BENEFIT_DEDUCTION_STATE_ACTIVE or not deduction.deduction_id:
-            continue
+        if (
+            deduction.state != mop.BENEFIT_DEDUCTION_STATE_ACTIVE
+            or not deduction.deduction_id
+            or deduction.calculation == calculation
+        ):
+            continue  # not active yet, or already in line with this liability
+        deduction.calculation = calculation
+        _save_deduction(db, record, deduction, clock, announce=False)
         change = rules.benefit_change(
             deduction_type=mop.BenefitDeductionType.Name(deduction.deduction_type).removeprefix(
                 "BENEFIT_DEDUCTION_TYPE_"
@@ -1062,6 +1070,9 @@ def on_deduction_decision(
         deduction.refusal = dwp_pb.DeductionRejectionReason.Name(
             event.decision.rejection_reason
         ).removeprefix("DEDUCTION_REJECTION_REASON_")
+    if event.decision.outcome == dwp_pb.DEDUCTION_OUTCOME_ACCEPTED:
+        # Accepted against the liability in force now: only a plan from a later calculation can change it.
+        deduction.calculation = case_records.assemble(db, case_row).latest_calculation.calculation
     _save_deduction(db, row, deduction, clock, announce=True)
     if (
         event.decision.outcome == dwp_pb.DEDUCTION_OUTCOME_ACCEPTED
