@@ -243,8 +243,8 @@ def record_standing_order(
 
 
 def default_standing_order(db: Session, *, case_id: str, clock: Clock) -> bool:
-    """A Collect & Pay case whose paying parent chose no method gets a default standing order (once its payment plan
-    is issued). Whether it was set."""
+    """A Collect & Pay case whose paying parent chose no method (and none is being set up) gets a default standing
+    order (once its payment plan is issued). Whether it was set."""
     row = db.get(CaseRecord, case_id)
     if (
         row is None
@@ -252,6 +252,10 @@ def default_standing_order(db: Session, *, case_id: str, clock: Clock) -> bool:
         or db.get(MethodOfPaymentRecord, case_id) is not None
     ):
         return False
+    if _open_benefit_deductions(db, case_id) or db.scalar(
+        select(DeductionOrderRecord.id).where(DeductionOrderRecord.case_id == case_id)
+    ):
+        return False  # a method is being set up: no default
     case = case_records.assemble(db, row)
     if (
         case.service_type != pb.SERVICE_TYPE_COLLECT_AND_PAY
