@@ -47,6 +47,16 @@ def reaches(stack, deduction: mop.BenefitDeduction, state: int) -> mop.BenefitDe
     )
 
 
+def applied(stack, case) -> bool:
+    try:
+        stack.apply(case)
+    except grpc.RpcError as err:
+        if err.code() != grpc.StatusCode.ABORTED:
+            raise
+        return False
+    return True
+
+
 def method_of(stack, case) -> mop.MethodOfPayment:
     return stack.mop_call(
         "GetMethodOfPayment", mop_api.GetMethodOfPaymentRequest(name=f"{case.name}/methodOfPayment")
@@ -213,5 +223,46 @@ def test_closing_the_case_cancels_the_deduction_at_dwp(stack, clock):
             return held.state == dwp_pb.DEDUCTION_STATE_CANCELLED
 
         wait_until(cancelled, timeout=30, what="dwp-gateway to cancel the deduction")
+    finally:
+        channel.close()
+
+
+def test_a_liability_off_the_flat_rate_cancels_the_active_deduction(stack, clock):
+    case = stack.collect_and_pay_case()
+    stack.award(dwp_pb.BENEFIT_TYPE_PENSION_CREDIT)
+    asked = set_up(stack, case, "PENSION_CREDIT")
+    sent = reaches(stack, asked, mop.BENEFIT_DEDUCTION_STATE_AWAITING_DECISION)
+    wait_until(lambda: sent.deduction_id in stack.run_jcp_batches() or None, timeout=30, what="JCP")
+    reaches(stack, asked, mop.BENEFIT_DEDUCTION_STATE_ACTIVE)
+    # The paying parent goes to prison: the nil rate, so nothing is left for the deduction to collect.
+    change = stack.report(
+        case,
+        pb.ChangeOfCircumstances(
+            type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_NIL_RATE_CATEGORY,
+            effective_date=d(2026, 4, 6),
+            reported_by=pb.REPORTER_THIRD_PARTY,
+            nil_rate_category_change=pb.NilRateCategoryChange(
+                category=pb.NIL_RATE_CATEGORY_PRISONER
+            ),
+        ),
+    )
+    stack.verify(change)
+    # The feed pass may be applying the benefit and method changes to the case at the same moment: ABORTED says
+    # apply again, as a caseworker would.
+    wait_until(lambda: applied(stack, case), timeout=30, what="the change to be applied")
+    reaches(stack, asked, mop.BENEFIT_DEDUCTION_STATE_CANCELLED)
+    dwp, channel = stack.dwp()
+    try:
+
+        def cancelled() -> dwp_pb.Deduction | None:
+            held = dwp.GetDeduction(
+                dwp_api.GetDeductionRequest(deduction_id=sent.deduction_id),
+                metadata=stack.creds.staff("cw-1", "caseworker"),
+                timeout=10,
+            )
+            return held if held.state == dwp_pb.DEDUCTION_STATE_CANCELLED else None
+
+        held = wait_until(cancelled, timeout=30, what="dwp-gateway to cancel the deduction")
+        assert held.end_reason == dwp_pb.DEDUCTION_END_REASON_CANCELLED_BY_CMS
     finally:
         channel.close()
