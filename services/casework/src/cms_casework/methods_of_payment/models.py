@@ -46,6 +46,8 @@ class DeductionPayDayRecord(Base):
     pay_date: Mapped[dt.date] = mapped_column(Date)
     # The first day of the pay day's month (the late-remittance check's unit).
     month: Mapped[dt.date] = mapped_column(Date)
+    # The order's pay days recorded before this one: the last recorded carries the order's shortfall.
+    sequence: Mapped[int] = mapped_column(Integer)
     document: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 

@@ -311,12 +311,22 @@ def _move_order(
 
 def _with_pay_days(db: Session, row: DeductionOrderRecord) -> mop.DeductionOrder:
     order = _order(row)
-    for day in db.scalars(
-        select(DeductionPayDayRecord)
-        .where(DeductionPayDayRecord.order_id == row.id)
-        .order_by(DeductionPayDayRecord.pay_date)
-    ):
+    days = list(
+        db.scalars(
+            select(DeductionPayDayRecord)
+            .where(DeductionPayDayRecord.order_id == row.id)
+            .order_by(DeductionPayDayRecord.pay_date)
+        )
+    )
+    for day in days:
         order.pay_days.append(mop.DeductionOrderPayDay.FromString(day.document))
+    if days:
+        # From the pay days as read (the order's row may have been read before the latest was recorded): the
+        # shortfall the last one recorded carried.
+        last = max(days, key=lambda d: d.sequence)
+        order.shortfall_carried_pence = mop.DeductionOrderPayDay.FromString(
+            last.document
+        ).shortfall_carried_pence
     return order
 
 
@@ -603,6 +613,11 @@ def record_pay_day(
     ):
         return False
     order = _order(row)
+    recorded = len(
+        db.scalars(
+            select(DeductionPayDayRecord.id).where(DeductionPayDayRecord.order_id == order_id)
+        ).all()
+    )
     net = max(0, deduction.net_earnings_pence)
     deducted = max(0, deduction.deducted_pence)
     carried_in = order.shortfall_carried_pence
@@ -633,6 +648,7 @@ def record_pay_day(
             order_id=order_id,
             pay_date=pay_date,
             month=pay_date.replace(day=1),
+            sequence=recorded,
             document=day.SerializeToString(),
             created_at=clock.now(),
         )

@@ -44,6 +44,7 @@ def upgrade() -> None:
         sa.Column("order_id", sa.String(36), nullable=False),
         sa.Column("pay_date", sa.Date, nullable=False),
         sa.Column("month", sa.Date, nullable=False),
+        sa.Column("sequence", sa.Integer, nullable=False),
         sa.Column("document", sa.LargeBinary, nullable=False),
         sa.Column("created_at", UtcDateTime, nullable=False),
         sa.UniqueConstraint("order_id", "pay_date", name="uq_mop_pay_days_order_date"),
