@@ -6,7 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cms.casework.v1 import casework_service_pb2, casework_service_pb2_grpc
+from cms.casework.v1 import (
+    casework_service_pb2,
+    casework_service_pb2_grpc,
+    methods_of_payment_service_pb2,
+    methods_of_payment_service_pb2_grpc,
+)
 from cms.casework.v1 import events_pb2 as ev
 from cms.casework.v1 import money_events_pb2 as money_ev
 from cms_platform.consumer import Subscription
@@ -18,6 +23,9 @@ from cms_platform.service import main as run_main
 from . import downstream
 from .feeds import handlers as feeds
 from .feeds import service as feed_changes
+from .methods_of_payment import flows as methods_of_payment_flows
+from .methods_of_payment import handlers as methods_of_payment
+from .methods_of_payment.servicer import MethodsOfPaymentServicer
 from .scheduler.service import Scheduler
 from .servicer import CaseworkServicer
 from .settings import CaseworkSettings
@@ -52,6 +60,13 @@ class CaseworkService(CmsService):
             downstream=self.downstream,
             interval_seconds=settings.feed_apply_interval_seconds,
         )
+        # ---- Methods of payment ----
+        self._benefit_instructions = methods_of_payment_flows.sender(
+            sessions=self.sessions,
+            clock=self.clock,
+            downstream=self.downstream,
+            interval_seconds=settings.benefit_instruction_interval_seconds,
+        )
 
     def registrations(self) -> list[ServiceRegistration]:
         full_name = casework_service_pb2.DESCRIPTOR.services_by_name["CaseworkService"].full_name
@@ -61,24 +76,41 @@ class CaseworkService(CmsService):
             downstream=self.downstream,
             scheduler=self.scheduler,
         )
+        mop_servicer = MethodsOfPaymentServicer(
+            sessions=self.sessions,
+            clock=self.clock,
+            downstream=self.downstream,
+            wake_sender=self._benefit_instructions.wake,
+        )
         return [
             ServiceRegistration(
                 full_name,
                 casework_service_pb2_grpc.add_CaseworkServiceServicer_to_server,
                 servicer,
                 refused=servicer.refused_by_policy,  # every refusal on a case is in its audit trail
-            )
+            ),
+            # ---- Methods of payment ----
+            ServiceRegistration(
+                methods_of_payment_service_pb2.DESCRIPTOR.services_by_name[
+                    "MethodsOfPaymentService"
+                ].full_name,
+                methods_of_payment_service_pb2_grpc.add_MethodsOfPaymentServiceServicer_to_server,
+                mop_servicer,
+                refused=mop_servicer.refused_by_policy,
+            ),
         ]
 
     def start(self, *, migrate: bool = True) -> int:
         port = super().start(migrate=migrate)
         self._daily.start()
         self._feed_changes.start()
+        self._benefit_instructions.start()  # methods of payment
         return port
 
     def stop(self) -> None:
         self._daily.stop()
         self._feed_changes.stop()
+        self._benefit_instructions.stop()  # methods of payment
         super().stop()
 
     def subscriptions(self) -> list[Subscription]:
@@ -87,7 +119,13 @@ class CaseworkService(CmsService):
                 clock=self.clock,
                 group=self.settings.feed_consumer_group,
                 wake=self._feed_changes.wake,
-            )
+            ),
+            # ---- Methods of payment ----
+            methods_of_payment.subscription(
+                clock=self.clock,
+                group=self.settings.methods_of_payment_consumer_group,
+                wake=self._benefit_instructions.wake,
+            ),
         ]
 
     def close_clients(self) -> None:

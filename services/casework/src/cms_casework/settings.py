@@ -27,3 +27,10 @@ class CaseworkSettings(ServiceSettings):
     feed_apply_interval_seconds: float = 2.0
     # The consumer group reading the gateways' feeds; one per environment sharing a broker.
     feed_consumer_group: str = "casework-feeds"
+    # ---- Methods of payment ----
+    # The consumer group following remittances, payment plans and case closures for methods of payment; one per
+    # environment sharing a broker.
+    methods_of_payment_consumer_group: str = "casework-methods-of-payment"
+    # Instructions to dwp-gateway (deductions from benefit) are sent as soon as they are recorded, and this often
+    # besides (the retry of one the gateway could not take yet). 0 turns both off.
+    benefit_instruction_interval_seconds: float = 2.0

@@ -111,6 +111,10 @@ class _ScheduledJobEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Schedule
     """Current income requests whose time allowed has run out: a default maintenance decision (s.12 of the
     Child Support Act 1991) from the initial effective date, until ProvideCurrentIncome replaces it.
     """
+    SCHEDULED_JOB_DEDUCTION_ORDER_REMITTANCE_CHECK: _ScheduledJob.ValueType  # 10
+    """Active deduction orders with pay days in a month and no remittance for them by the 19th of the next month:
+    one "DEO Late Remittance" service request and event per order per month.
+    """
 
 class ScheduledJob(_ScheduledJob, metaclass=_ScheduledJobEnumTypeWrapper):
     """---------------------------------------------------------------------------------------------------
@@ -140,6 +144,10 @@ SCHEDULED_JOB_CORRESPONDENCE_DISPATCH: ScheduledJob.ValueType  # 6
 SCHEDULED_JOB_DEFAULT_MAINTENANCE_DECISION: ScheduledJob.ValueType  # 7
 """Current income requests whose time allowed has run out: a default maintenance decision (s.12 of the
 Child Support Act 1991) from the initial effective date, until ProvideCurrentIncome replaces it.
+"""
+SCHEDULED_JOB_DEDUCTION_ORDER_REMITTANCE_CHECK: ScheduledJob.ValueType  # 10
+"""Active deduction orders with pay days in a month and no remittance for them by the 19th of the next month:
+one "DEO Late Remittance" service request and event per order per month.
 """
 Global___ScheduledJob: _TypeAlias = ScheduledJob  # noqa: Y015
 

@@ -22,11 +22,14 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from cms.casework.v1 import methods_of_payment_pb2 as cms_dot_casework_dot_v1_dot_methods__of__payment__pb2
+from cms.casework.v1 import resources_pb2 as cms_dot_casework_dot_v1_dot_resources__pb2
 from cms.common.v1 import event_options_pb2 as cms_dot_common_dot_v1_dot_event__options__pb2
+from cms.common.v1 import types_pb2 as cms_dot_common_dot_v1_dot_types__pb2
 from google.type import date_pb2 as google_dot_type_dot_date__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"cms/casework/v1/money_events.proto\x12\x0f\x63ms.casework.v1\x1a!cms/common/v1/event_options.proto\x1a\x16google/type/date.proto\"\xc2\x01\n\x11\x45\x61rningsDeduction\x12\x17\n\x0f\x64\x65\x64uction_order\x18\x01 \x01(\t\x12\x1f\n\x17\x65mployer_paye_reference\x18\x02 \x01(\t\x12#\n\x08pay_date\x18\x03 \x01(\x0b\x32\x11.google.type.Date\x12\x1a\n\x12net_earnings_pence\x18\x04 \x01(\x03\x12\x16\n\x0e\x64\x65\x64ucted_pence\x18\x05 \x01(\x03\x12\x1a\n\x12\x61\x64min_charge_pence\x18\x06 \x01(\x03\"\xc8\x02\n\x0fReceiptRecorded\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x0f\n\x07receipt\x18\x03 \x01(\t\x12\x1a\n\x12\x65xternal_reference\x18\x04 \x01(\t\x12.\n\x06method\x18\x05 \x01(\x0e\x32\x1e.cms.casework.v1.ReceiptMethod\x12\x14\n\x0c\x61mount_pence\x18\x06 \x01(\x03\x12(\n\rreceived_date\x18\x07 \x01(\x0b\x32\x11.google.type.Date\x12>\n\x12\x65\x61rnings_deduction\x18\x08 \x01(\x0b\x32\".cms.casework.v1.EarningsDeduction:3\xa2\xbb\x18/uk.gov.cms.casework.account.receipt_recorded.v1*\xa0\x02\n\rReceiptMethod\x12\x1e\n\x1aRECEIPT_METHOD_UNSPECIFIED\x10\x00\x12\x1f\n\x1bRECEIPT_METHOD_DIRECT_DEBIT\x10\x01\x12!\n\x1dRECEIPT_METHOD_STANDING_ORDER\x10\x02\x12\x30\n,RECEIPT_METHOD_DEDUCTION_FROM_EARNINGS_ORDER\x10\x03\x12\x32\n.RECEIPT_METHOD_DEDUCTION_FROM_EARNINGS_REQUEST\x10\x04\x12)\n%RECEIPT_METHOD_DEDUCTION_FROM_BENEFIT\x10\x05\x12\x1a\n\x16RECEIPT_METHOD_ONE_OFF\x10\x06\x42;\xa2\xbb\x18\x1c\x63ms.casework.money.events.v1\xaa\xbb\x18\x13/cms/casework/money\xb0\xbb\x18\x06\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"cms/casework/v1/money_events.proto\x12\x0f\x63ms.casework.v1\x1a(cms/casework/v1/methods_of_payment.proto\x1a\x1f\x63ms/casework/v1/resources.proto\x1a!cms/common/v1/event_options.proto\x1a\x19\x63ms/common/v1/types.proto\x1a\x16google/type/date.proto\"\xc2\x01\n\x11\x45\x61rningsDeduction\x12\x17\n\x0f\x64\x65\x64uction_order\x18\x01 \x01(\t\x12\x1f\n\x17\x65mployer_paye_reference\x18\x02 \x01(\t\x12#\n\x08pay_date\x18\x03 \x01(\x0b\x32\x11.google.type.Date\x12\x1a\n\x12net_earnings_pence\x18\x04 \x01(\x03\x12\x16\n\x0e\x64\x65\x64ucted_pence\x18\x05 \x01(\x03\x12\x1a\n\x12\x61\x64min_charge_pence\x18\x06 \x01(\x03\"\xc8\x02\n\x0fReceiptRecorded\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x0f\n\x07receipt\x18\x03 \x01(\t\x12\x1a\n\x12\x65xternal_reference\x18\x04 \x01(\t\x12.\n\x06method\x18\x05 \x01(\x0e\x32\x1e.cms.casework.v1.ReceiptMethod\x12\x14\n\x0c\x61mount_pence\x18\x06 \x01(\x03\x12(\n\rreceived_date\x18\x07 \x01(\x0b\x32\x11.google.type.Date\x12>\n\x12\x65\x61rnings_deduction\x18\x08 \x01(\x0b\x32\".cms.casework.v1.EarningsDeduction:3\xa2\xbb\x18/uk.gov.cms.casework.account.receipt_recorded.v1\"\xa7\x02\n\x16MethodOfPaymentChanged\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x34\n\x06method\x18\x02 \x01(\x0e\x32$.cms.casework.v1.MethodOfPaymentFrom\x12=\n\x0fprevious_method\x18\x03 \x01(\x0e\x32$.cms.casework.v1.MethodOfPaymentFrom\x12\x13\n\x0b\x61rrangement\x18\x04 \x01(\t\x12\x11\n\tdefaulted\x18\x05 \x01(\x08\x12)\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x06 \x01(\x0b\x32\x11.google.type.Date:4\xa2\xbb\x18\x30uk.gov.cms.casework.method_of_payment.changed.v1\"\xf4\x02\n\x14\x44\x65\x64uctionOrderIssued\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x17\n\x0f\x64\x65\x64uction_order\x18\x02 \x01(\t\x12\x31\n\x04kind\x18\x03 \x01(\x0e\x32#.cms.casework.v1.DeductionOrderKind\x12\x1f\n\x17\x65mployer_paye_reference\x18\x04 \x01(\t\x12\x36\n\rpay_frequency\x18\x05 \x01(\x0e\x32\x1f.cms.common.v1.PaymentFrequency\x12#\n\x1bnormal_deduction_rate_pence\x18\x06 \x01(\x03\x12\'\n\x1fprotected_earnings_basis_points\x18\x07 \x01(\x05\x12%\n\nissue_date\x18\x08 \x01(\x0b\x32\x11.google.type.Date:1\xa2\xbb\x18-uk.gov.cms.casework.deduction_order.issued.v1\"\xe4\x01\n\x1c\x44\x65\x64uctionOrderRemittanceLate\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x17\n\x0f\x64\x65\x64uction_order\x18\x02 \x01(\t\x12 \n\x05month\x18\x03 \x01(\x0b\x32\x11.google.type.Date\x12#\n\x08\x64ue_date\x18\x04 \x01(\x0b\x32\x11.google.type.Date\x12\x17\n\x0fservice_request\x18\x05 \x01(\t::\xa2\xbb\x18\x36uk.gov.cms.casework.deduction_order.remittance_late.v1\"\xc4\x02\n\x1d\x44\x65\x64uctionOrderEmploymentEnded\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x17\n\x0f\x64\x65\x64uction_order\x18\x02 \x01(\t\x12\'\n\x0cleaving_date\x18\x03 \x01(\x0b\x32\x11.google.type.Date\x12(\n\rreported_date\x18\x04 \x01(\x0b\x32\x11.google.type.Date\x12;\n\x0breported_by\x18\x05 \x01(\x0e\x32&.cms.casework.v1.EmploymentEndReporter\x12\x13\n\x0bnotice_late\x18\x06 \x01(\x08\x12\x17\n\x0fservice_request\x18\x07 \x01(\t:;\xa2\xbb\x18\x37uk.gov.cms.casework.deduction_order.employment_ended.v1\"\xc3\x02\n\x1c\x42\x65nefitDeductionStateChanged\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x19\n\x11\x62\x65nefit_deduction\x18\x02 \x01(\t\x12\x14\n\x0c\x64\x65\x64uction_id\x18\x03 \x01(\t\x12\x35\n\x05state\x18\x04 \x01(\x0e\x32&.cms.casework.v1.BenefitDeductionState\x12\x35\n\x05route\x18\x05 \x01(\x0e\x32&.cms.casework.v1.BenefitDeductionRoute\x12\x37\n\x10\x64\x65\x64uction_amount\x18\x06 \x01(\x0b\x32\x1d.cms.common.v1.PeriodicAmount::\xa2\xbb\x18\x36uk.gov.cms.casework.benefit_deduction.state_changed.v1*\xa0\x02\n\rReceiptMethod\x12\x1e\n\x1aRECEIPT_METHOD_UNSPECIFIED\x10\x00\x12\x1f\n\x1bRECEIPT_METHOD_DIRECT_DEBIT\x10\x01\x12!\n\x1dRECEIPT_METHOD_STANDING_ORDER\x10\x02\x12\x30\n,RECEIPT_METHOD_DEDUCTION_FROM_EARNINGS_ORDER\x10\x03\x12\x32\n.RECEIPT_METHOD_DEDUCTION_FROM_EARNINGS_REQUEST\x10\x04\x12)\n%RECEIPT_METHOD_DEDUCTION_FROM_BENEFIT\x10\x05\x12\x1a\n\x16RECEIPT_METHOD_ONE_OFF\x10\x06*\x88\x01\n\x15\x45mploymentEndReporter\x12\'\n#EMPLOYMENT_END_REPORTER_UNSPECIFIED\x10\x00\x12 \n\x1c\x45MPLOYMENT_END_REPORTER_HMRC\x10\x01\x12$\n EMPLOYMENT_END_REPORTER_EMPLOYER\x10\x02\x42;\xa2\xbb\x18\x1c\x63ms.casework.money.events.v1\xaa\xbb\x18\x13/cms/casework/money\xb0\xbb\x18\x06\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,10 +39,32 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._serialized_options = b'\242\273\030\034cms.casework.money.events.v1\252\273\030\023/cms/casework/money\260\273\030\006'
   _globals['_RECEIPTRECORDED']._loaded_options = None
   _globals['_RECEIPTRECORDED']._serialized_options = b'\242\273\030/uk.gov.cms.casework.account.receipt_recorded.v1'
-  _globals['_RECEIPTMETHOD']._serialized_start=643
-  _globals['_RECEIPTMETHOD']._serialized_end=931
-  _globals['_EARNINGSDEDUCTION']._serialized_start=115
-  _globals['_EARNINGSDEDUCTION']._serialized_end=309
-  _globals['_RECEIPTRECORDED']._serialized_start=312
-  _globals['_RECEIPTRECORDED']._serialized_end=640
+  _globals['_METHODOFPAYMENTCHANGED']._loaded_options = None
+  _globals['_METHODOFPAYMENTCHANGED']._serialized_options = b'\242\273\0300uk.gov.cms.casework.method_of_payment.changed.v1'
+  _globals['_DEDUCTIONORDERISSUED']._loaded_options = None
+  _globals['_DEDUCTIONORDERISSUED']._serialized_options = b'\242\273\030-uk.gov.cms.casework.deduction_order.issued.v1'
+  _globals['_DEDUCTIONORDERREMITTANCELATE']._loaded_options = None
+  _globals['_DEDUCTIONORDERREMITTANCELATE']._serialized_options = b'\242\273\0306uk.gov.cms.casework.deduction_order.remittance_late.v1'
+  _globals['_DEDUCTIONORDEREMPLOYMENTENDED']._loaded_options = None
+  _globals['_DEDUCTIONORDEREMPLOYMENTENDED']._serialized_options = b'\242\273\0307uk.gov.cms.casework.deduction_order.employment_ended.v1'
+  _globals['_BENEFITDEDUCTIONSTATECHANGED']._loaded_options = None
+  _globals['_BENEFITDEDUCTIONSTATECHANGED']._serialized_options = b'\242\273\0306uk.gov.cms.casework.benefit_deduction.state_changed.v1'
+  _globals['_RECEIPTMETHOD']._serialized_start=2302
+  _globals['_RECEIPTMETHOD']._serialized_end=2590
+  _globals['_EMPLOYMENTENDREPORTER']._serialized_start=2593
+  _globals['_EMPLOYMENTENDREPORTER']._serialized_end=2729
+  _globals['_EARNINGSDEDUCTION']._serialized_start=217
+  _globals['_EARNINGSDEDUCTION']._serialized_end=411
+  _globals['_RECEIPTRECORDED']._serialized_start=414
+  _globals['_RECEIPTRECORDED']._serialized_end=742
+  _globals['_METHODOFPAYMENTCHANGED']._serialized_start=745
+  _globals['_METHODOFPAYMENTCHANGED']._serialized_end=1040
+  _globals['_DEDUCTIONORDERISSUED']._serialized_start=1043
+  _globals['_DEDUCTIONORDERISSUED']._serialized_end=1415
+  _globals['_DEDUCTIONORDERREMITTANCELATE']._serialized_start=1418
+  _globals['_DEDUCTIONORDERREMITTANCELATE']._serialized_end=1646
+  _globals['_DEDUCTIONORDEREMPLOYMENTENDED']._serialized_start=1649
+  _globals['_DEDUCTIONORDEREMPLOYMENTENDED']._serialized_end=1973
+  _globals['_BENEFITDEDUCTIONSTATECHANGED']._serialized_start=1976
+  _globals['_BENEFITDEDUCTIONSTATECHANGED']._serialized_end=2299
 # @@protoc_insertion_point(module_scope)

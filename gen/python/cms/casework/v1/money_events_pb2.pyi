@@ -3,6 +3,9 @@
 isort:skip_file
 """
 
+from cms.casework.v1 import methods_of_payment_pb2 as _methods_of_payment_pb2
+from cms.casework.v1 import resources_pb2 as _resources_pb2
+from cms.common.v1 import types_pb2 as _types_pb2
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
@@ -54,6 +57,28 @@ RECEIPT_METHOD_DEDUCTION_FROM_BENEFIT: ReceiptMethod.ValueType  # 5
 RECEIPT_METHOD_ONE_OFF: ReceiptMethod.ValueType  # 6
 """A one-off payment (debit card, bank transfer) outside a regular method."""
 Global___ReceiptMethod: _TypeAlias = ReceiptMethod  # noqa: Y015
+
+class _EmploymentEndReporter:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _EmploymentEndReporterEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_EmploymentEndReporter.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    EMPLOYMENT_END_REPORTER_UNSPECIFIED: _EmploymentEndReporter.ValueType  # 0
+    EMPLOYMENT_END_REPORTER_HMRC: _EmploymentEndReporter.ValueType  # 1
+    """HMRC's employment-change alert."""
+    EMPLOYMENT_END_REPORTER_EMPLOYER: _EmploymentEndReporter.ValueType  # 2
+    """The employer's notice."""
+
+class EmploymentEndReporter(_EmploymentEndReporter, metaclass=_EmploymentEndReporterEnumTypeWrapper):
+    """Who told the CMS a deduction order's employment ended."""
+
+EMPLOYMENT_END_REPORTER_UNSPECIFIED: EmploymentEndReporter.ValueType  # 0
+EMPLOYMENT_END_REPORTER_HMRC: EmploymentEndReporter.ValueType  # 1
+"""HMRC's employment-change alert."""
+EMPLOYMENT_END_REPORTER_EMPLOYER: EmploymentEndReporter.ValueType  # 2
+"""The employer's notice."""
+Global___EmploymentEndReporter: _TypeAlias = EmploymentEndReporter  # noqa: Y015
 
 @_typing.final
 class EarningsDeduction(_message.Message):
@@ -146,3 +171,213 @@ class ReceiptRecorded(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ReceiptRecorded: _TypeAlias = ReceiptRecorded  # noqa: Y015
+
+@_typing.final
+class MethodOfPaymentChanged(_message.Message):
+    """---- Methods of payment ----
+    Key and subject: `cases/{case_id}`.
+
+    The case's method of payment from the paying parent changed (a deduction order made, a deduction from benefit
+    accepted, a direct debit or standing order recorded, a default standing order set). Key `cases/{case_id}`.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    METHOD_FIELD_NUMBER: _builtins.int
+    PREVIOUS_METHOD_FIELD_NUMBER: _builtins.int
+    ARRANGEMENT_FIELD_NUMBER: _builtins.int
+    DEFAULTED_FIELD_NUMBER: _builtins.int
+    EFFECTIVE_DATE_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    method: _resources_pb2.MethodOfPaymentFrom.ValueType
+    previous_method: _resources_pb2.MethodOfPaymentFrom.ValueType
+    arrangement: _builtins.str
+    """The arrangement behind it (`cases/{case_id}/deductionOrders/{id}`, `.../benefitDeductions/{id}`), if any."""
+    defaulted: _builtins.bool
+    """A default standing order: the paying parent chose no method."""
+    @_builtins.property
+    def effective_date(self) -> _date_pb2.Date: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        method: _resources_pb2.MethodOfPaymentFrom.ValueType = ...,
+        previous_method: _resources_pb2.MethodOfPaymentFrom.ValueType = ...,
+        arrangement: _builtins.str = ...,
+        defaulted: _builtins.bool = ...,
+        effective_date: _date_pb2.Date | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["effective_date", b"effective_date"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["arrangement", b"arrangement", "case_id", b"case_id", "defaulted", b"defaulted", "effective_date", b"effective_date", "method", b"method", "previous_method", b"previous_method"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___MethodOfPaymentChanged: _TypeAlias = MethodOfPaymentChanged  # noqa: Y015
+
+@_typing.final
+class DeductionOrderIssued(_message.Message):
+    """A deduction order was made and served on the employer (or the MOD). Key `cases/{case_id}`."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    DEDUCTION_ORDER_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    EMPLOYER_PAYE_REFERENCE_FIELD_NUMBER: _builtins.int
+    PAY_FREQUENCY_FIELD_NUMBER: _builtins.int
+    NORMAL_DEDUCTION_RATE_PENCE_FIELD_NUMBER: _builtins.int
+    PROTECTED_EARNINGS_BASIS_POINTS_FIELD_NUMBER: _builtins.int
+    ISSUE_DATE_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    deduction_order: _builtins.str
+    """`cases/{case_id}/deductionOrders/{order_id}`."""
+    kind: _methods_of_payment_pb2.DeductionOrderKind.ValueType
+    employer_paye_reference: _builtins.str
+    pay_frequency: _types_pb2.PaymentFrequency.ValueType
+    normal_deduction_rate_pence: _builtins.int
+    protected_earnings_basis_points: _builtins.int
+    @_builtins.property
+    def issue_date(self) -> _date_pb2.Date: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        deduction_order: _builtins.str = ...,
+        kind: _methods_of_payment_pb2.DeductionOrderKind.ValueType = ...,
+        employer_paye_reference: _builtins.str = ...,
+        pay_frequency: _types_pb2.PaymentFrequency.ValueType = ...,
+        normal_deduction_rate_pence: _builtins.int = ...,
+        protected_earnings_basis_points: _builtins.int = ...,
+        issue_date: _date_pb2.Date | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["issue_date", b"issue_date"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "deduction_order", b"deduction_order", "employer_paye_reference", b"employer_paye_reference", "issue_date", b"issue_date", "kind", b"kind", "normal_deduction_rate_pence", b"normal_deduction_rate_pence", "pay_frequency", b"pay_frequency", "protected_earnings_basis_points", b"protected_earnings_basis_points"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeductionOrderIssued: _TypeAlias = DeductionOrderIssued  # noqa: Y015
+
+@_typing.final
+class DeductionOrderRemittanceLate(_message.Message):
+    """No remittance came for a month's pay days by the 19th of the next month. Once per order per month.
+    Key `cases/{case_id}`.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    DEDUCTION_ORDER_FIELD_NUMBER: _builtins.int
+    MONTH_FIELD_NUMBER: _builtins.int
+    DUE_DATE_FIELD_NUMBER: _builtins.int
+    SERVICE_REQUEST_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    deduction_order: _builtins.str
+    service_request: _builtins.str
+    """The "DEO Late Remittance" service request."""
+    @_builtins.property
+    def month(self) -> _date_pb2.Date:
+        """The first day of the month whose remittance is late."""
+
+    @_builtins.property
+    def due_date(self) -> _date_pb2.Date: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        deduction_order: _builtins.str = ...,
+        month: _date_pb2.Date | None = ...,
+        due_date: _date_pb2.Date | None = ...,
+        service_request: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["due_date", b"due_date", "month", b"month"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "deduction_order", b"deduction_order", "due_date", b"due_date", "month", b"month", "service_request", b"service_request"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeductionOrderRemittanceLate: _TypeAlias = DeductionOrderRemittanceLate  # noqa: Y015
+
+@_typing.final
+class DeductionOrderEmploymentEnded(_message.Message):
+    """A deduction order's employment ended: the order is under review. Key `cases/{case_id}`."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    DEDUCTION_ORDER_FIELD_NUMBER: _builtins.int
+    LEAVING_DATE_FIELD_NUMBER: _builtins.int
+    REPORTED_DATE_FIELD_NUMBER: _builtins.int
+    REPORTED_BY_FIELD_NUMBER: _builtins.int
+    NOTICE_LATE_FIELD_NUMBER: _builtins.int
+    SERVICE_REQUEST_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    deduction_order: _builtins.str
+    reported_by: Global___EmploymentEndReporter.ValueType
+    notice_late: _builtins.bool
+    """The employer's notice came later than the time allowed."""
+    service_request: _builtins.str
+    """The "Review Method Of Payment" service request."""
+    @_builtins.property
+    def leaving_date(self) -> _date_pb2.Date: ...
+    @_builtins.property
+    def reported_date(self) -> _date_pb2.Date: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        deduction_order: _builtins.str = ...,
+        leaving_date: _date_pb2.Date | None = ...,
+        reported_date: _date_pb2.Date | None = ...,
+        reported_by: Global___EmploymentEndReporter.ValueType = ...,
+        notice_late: _builtins.bool = ...,
+        service_request: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["leaving_date", b"leaving_date", "reported_date", b"reported_date"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "deduction_order", b"deduction_order", "leaving_date", b"leaving_date", "notice_late", b"notice_late", "reported_by", b"reported_by", "reported_date", b"reported_date", "service_request", b"service_request"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DeductionOrderEmploymentEnded: _TypeAlias = DeductionOrderEmploymentEnded  # noqa: Y015
+
+@_typing.final
+class BenefitDeductionStateChanged(_message.Message):
+    """A deduction from benefit moved on (sent, accepted, rejected, cancelled, ended). Key `cases/{case_id}`."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    BENEFIT_DEDUCTION_FIELD_NUMBER: _builtins.int
+    DEDUCTION_ID_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    ROUTE_FIELD_NUMBER: _builtins.int
+    DEDUCTION_AMOUNT_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    benefit_deduction: _builtins.str
+    """`cases/{case_id}/benefitDeductions/{id}`."""
+    deduction_id: _builtins.str
+    """dwp-gateway's id."""
+    state: _methods_of_payment_pb2.BenefitDeductionState.ValueType
+    route: _methods_of_payment_pb2.BenefitDeductionRoute.ValueType
+    @_builtins.property
+    def deduction_amount(self) -> _types_pb2.PeriodicAmount: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        benefit_deduction: _builtins.str = ...,
+        deduction_id: _builtins.str = ...,
+        state: _methods_of_payment_pb2.BenefitDeductionState.ValueType = ...,
+        route: _methods_of_payment_pb2.BenefitDeductionRoute.ValueType = ...,
+        deduction_amount: _types_pb2.PeriodicAmount | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["deduction_amount", b"deduction_amount"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["benefit_deduction", b"benefit_deduction", "case_id", b"case_id", "deduction_amount", b"deduction_amount", "deduction_id", b"deduction_id", "route", b"route", "state", b"state"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BenefitDeductionStateChanged: _TypeAlias = BenefitDeductionStateChanged  # noqa: Y015

@@ -33,6 +33,7 @@ from cms_platform.identity import bind_caller, reset_caller
 from ..case_records import service as case_records
 from ..case_records.models import CaseRecord
 from ..changes import service as changes
+from ..methods_of_payment import service as methods_of_payment
 from ..service_requests import service as srs
 from .service import FEEDS
 
@@ -192,6 +193,7 @@ def on_deduction_decision_made(
     *,
     clock: Clock,
 ) -> None:
+    methods_of_payment.on_deduction_decision(db, event=event, clock=clock)
     found = _case(db, event.case_id)
     if found is None or event.decision.outcome != dwp_pb.DEDUCTION_OUTCOME_ACCEPTED:
         return
@@ -299,6 +301,15 @@ def on_deo_employment_changed(
     clock: Clock,
 ) -> None:
     found = _case(db, event.case_id)
+    ended = day_of(event.change_date) or clock.today()
+    if (
+        found is not None
+        and event.change_kind == hmrc_ev.EMPLOYMENT_CHANGE_KIND_EMPLOYMENT_ENDED
+        and methods_of_payment.employment_ended_by_hmrc(
+            db, case_id=found[0].id, leaving=ended, clock=clock
+        )
+    ):
+        return  # the deduction order is under review, with its own service request
     if found is not None:
         what = hmrc_ev.EmploymentChangeKind.Name(event.change_kind).removeprefix(
             "EMPLOYMENT_CHANGE_KIND_"

@@ -44,6 +44,7 @@ from ..default_decisions import flows as default_decision_flows
 from ..default_decisions import service as default_decisions
 from ..downstream import Downstream, call_streaming
 from ..liability import service as liability
+from ..methods_of_payment import service as methods_of_payment
 from ..service_requests import service as srs
 from . import rules
 from .models import ScheduledJobRun
@@ -144,6 +145,7 @@ class Scheduler:
             J.SCHEDULED_JOB_CASE_SURVEILLANCE_REVIEW: self._case_surveillance_review,
             J.SCHEDULED_JOB_CORRESPONDENCE_DISPATCH: self._correspondence_dispatch,
             J.SCHEDULED_JOB_DEFAULT_MAINTENANCE_DECISION: self._default_maintenance_decision,
+            J.SCHEDULED_JOB_DEDUCTION_ORDER_REMITTANCE_CHECK: self._deduction_order_remittance_check,
         }
         # Downstream calls and audit entries name the scheduler, within what an RPC running it has left.
         token = bind_caller(SYSTEM)
@@ -560,6 +562,23 @@ class Scheduler:
                 )
 
             self._each(result, f"currentIncomeRequests/{request_id}", decide)
+        return result
+
+    def _deduction_order_remittance_check(self, as_of: dt.date) -> api.ScheduledJobResult:
+        """Deduction orders in force with a month's pay days unremitted past the 19th of the next month: a late
+        remittance service request and event each, once per order per month."""
+        result = api.ScheduledJobResult()
+        with self._sessions() as s:
+            order_ids = methods_of_payment.orders_in_force(s)
+        for order_id in order_ids:
+
+            def check(order_id: str = order_id) -> None:
+                with self._sessions.begin() as s:
+                    methods_of_payment.check_remittance(
+                        s, order_id=order_id, as_of=as_of, clock=self._clock
+                    )
+
+            self._each(result, f"deductionOrders/{order_id}", check)
         return result
 
     def _correspondence_dispatch(self, as_of: dt.date) -> api.ScheduledJobResult:
