@@ -6,7 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cms.casework.v1 import casework_service_pb2, casework_service_pb2_grpc
+from cms.casework.v1 import (
+    accounts_service_pb2,
+    accounts_service_pb2_grpc,
+    casework_service_pb2,
+    casework_service_pb2_grpc,
+)
 from cms.casework.v1 import events_pb2 as ev
 from cms.casework.v1 import money_events_pb2 as money_ev
 from cms_platform.consumer import Subscription
@@ -16,6 +21,10 @@ from cms_platform.service import CmsService
 from cms_platform.service import main as run_main
 
 from . import downstream
+from .accounts import handlers as account_handlers
+from .accounts import rules as account_rules
+from .accounts import service as accounts
+from .accounts.servicer import AccountsServicer
 from .feeds import handlers as feeds
 from .feeds import service as feed_changes
 from .scheduler.service import Scheduler
@@ -34,6 +43,17 @@ class CaseworkService(CmsService):
 
     def __init__(self, settings: CaseworkSettings, **kw: Any):
         super().__init__(settings, **kw)
+        accounts.configure(
+            account_rules.Policy(
+                fees=account_rules.FeeRules(
+                    reform_date=settings.collection_fees_reform_date,
+                    reform_paying_parent_bp=settings.collection_fees_reform_paying_parent_bp,
+                    reform_receiving_parent_bp=settings.collection_fees_reform_receiving_parent_bp,
+                    reform_non_compliant_paying_parent_bp=settings.collection_fees_reform_non_compliant_bp,
+                ),
+                allocation_order=tuple(settings.allocation_order),
+            )
+        )
         self.downstream = downstream.connect(
             calculation_address=settings.calculation_address,
             hmrc_address=settings.hmrc_gateway_address,
@@ -61,13 +81,20 @@ class CaseworkService(CmsService):
             downstream=self.downstream,
             scheduler=self.scheduler,
         )
+        accounts_servicer = AccountsServicer(sessions=self.sessions, clock=self.clock)
         return [
             ServiceRegistration(
                 full_name,
                 casework_service_pb2_grpc.add_CaseworkServiceServicer_to_server,
                 servicer,
                 refused=servicer.refused_by_policy,  # every refusal on a case is in its audit trail
-            )
+            ),
+            ServiceRegistration(
+                accounts_service_pb2.DESCRIPTOR.services_by_name["AccountsService"].full_name,
+                accounts_service_pb2_grpc.add_AccountsServiceServicer_to_server,
+                accounts_servicer,
+                refused=accounts_servicer.refused_by_policy,
+            ),
         ]
 
     def start(self, *, migrate: bool = True) -> int:
@@ -87,7 +114,10 @@ class CaseworkService(CmsService):
                 clock=self.clock,
                 group=self.settings.feed_consumer_group,
                 wake=self._feed_changes.wake,
-            )
+            ),
+            account_handlers.subscription(
+                clock=self.clock, group=self.settings.accounts_consumer_group
+            ),
         ]
 
     def close_clients(self) -> None:

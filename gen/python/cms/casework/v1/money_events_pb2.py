@@ -26,7 +26,7 @@ from cms.common.v1 import event_options_pb2 as cms_dot_common_dot_v1_dot_event__
 from google.type import date_pb2 as google_dot_type_dot_date__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"cms/casework/v1/money_events.proto\x12\x0f\x63ms.casework.v1\x1a!cms/common/v1/event_options.proto\x1a\x16google/type/date.proto\"\xc2\x01\n\x11\x45\x61rningsDeduction\x12\x17\n\x0f\x64\x65\x64uction_order\x18\x01 \x01(\t\x12\x1f\n\x17\x65mployer_paye_reference\x18\x02 \x01(\t\x12#\n\x08pay_date\x18\x03 \x01(\x0b\x32\x11.google.type.Date\x12\x1a\n\x12net_earnings_pence\x18\x04 \x01(\x03\x12\x16\n\x0e\x64\x65\x64ucted_pence\x18\x05 \x01(\x03\x12\x1a\n\x12\x61\x64min_charge_pence\x18\x06 \x01(\x03\"\xc8\x02\n\x0fReceiptRecorded\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x0f\n\x07receipt\x18\x03 \x01(\t\x12\x1a\n\x12\x65xternal_reference\x18\x04 \x01(\t\x12.\n\x06method\x18\x05 \x01(\x0e\x32\x1e.cms.casework.v1.ReceiptMethod\x12\x14\n\x0c\x61mount_pence\x18\x06 \x01(\x03\x12(\n\rreceived_date\x18\x07 \x01(\x0b\x32\x11.google.type.Date\x12>\n\x12\x65\x61rnings_deduction\x18\x08 \x01(\x0b\x32\".cms.casework.v1.EarningsDeduction:3\xa2\xbb\x18/uk.gov.cms.casework.account.receipt_recorded.v1*\xa0\x02\n\rReceiptMethod\x12\x1e\n\x1aRECEIPT_METHOD_UNSPECIFIED\x10\x00\x12\x1f\n\x1bRECEIPT_METHOD_DIRECT_DEBIT\x10\x01\x12!\n\x1dRECEIPT_METHOD_STANDING_ORDER\x10\x02\x12\x30\n,RECEIPT_METHOD_DEDUCTION_FROM_EARNINGS_ORDER\x10\x03\x12\x32\n.RECEIPT_METHOD_DEDUCTION_FROM_EARNINGS_REQUEST\x10\x04\x12)\n%RECEIPT_METHOD_DEDUCTION_FROM_BENEFIT\x10\x05\x12\x1a\n\x16RECEIPT_METHOD_ONE_OFF\x10\x06\x42;\xa2\xbb\x18\x1c\x63ms.casework.money.events.v1\xaa\xbb\x18\x13/cms/casework/money\xb0\xbb\x18\x06\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"cms/casework/v1/money_events.proto\x12\x0f\x63ms.casework.v1\x1a!cms/common/v1/event_options.proto\x1a\x16google/type/date.proto\"\xc2\x01\n\x11\x45\x61rningsDeduction\x12\x17\n\x0f\x64\x65\x64uction_order\x18\x01 \x01(\t\x12\x1f\n\x17\x65mployer_paye_reference\x18\x02 \x01(\t\x12#\n\x08pay_date\x18\x03 \x01(\x0b\x32\x11.google.type.Date\x12\x1a\n\x12net_earnings_pence\x18\x04 \x01(\x03\x12\x16\n\x0e\x64\x65\x64ucted_pence\x18\x05 \x01(\x03\x12\x1a\n\x12\x61\x64min_charge_pence\x18\x06 \x01(\x03\"\xc8\x02\n\x0fReceiptRecorded\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x0f\n\x07receipt\x18\x03 \x01(\t\x12\x1a\n\x12\x65xternal_reference\x18\x04 \x01(\t\x12.\n\x06method\x18\x05 \x01(\x0e\x32\x1e.cms.casework.v1.ReceiptMethod\x12\x14\n\x0c\x61mount_pence\x18\x06 \x01(\x03\x12(\n\rreceived_date\x18\x07 \x01(\x0b\x32\x11.google.type.Date\x12>\n\x12\x65\x61rnings_deduction\x18\x08 \x01(\x0b\x32\".cms.casework.v1.EarningsDeduction:3\xa2\xbb\x18/uk.gov.cms.casework.account.receipt_recorded.v1\"x\n\rAccountOpened\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x17\n\x0f\x63ollect_and_pay\x18\x03 \x01(\x08:)\xa2\xbb\x18%uk.gov.cms.casework.account.opened.v1\"_\n\rAccountClosed\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t:)\xa2\xbb\x18%uk.gov.cms.casework.account.closed.v1\"\xb2\x03\n\x11LedgerEntryPosted\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\r\n\x05\x65ntry\x18\x03 \x01(\t\x12.\n\x04kind\x18\x04 \x01(\x0e\x32 .cms.casework.v1.LedgerEntryKind\x12\x14\n\x0c\x61mount_pence\x18\x05 \x01(\x03\x12)\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x06 \x01(\x0b\x32\x11.google.type.Date\x12\'\n\x0cposting_date\x18\x07 \x01(\x0b\x32\x11.google.type.Date\x12<\n\x11\x61llocation_target\x18\x08 \x01(\x0e\x32!.cms.casework.v1.AllocationTarget\x12\x0e\n\x06\x63overs\x18\t \x01(\t\x12\x0f\n\x07receipt\x18\n \x01(\t\x12\x38\n\x0f\x61\x64justment_kind\x18\x0b \x01(\x0e\x32\x1f.cms.casework.v1.AdjustmentKind:6\xa2\xbb\x18\x32uk.gov.cms.casework.account.ledger_entry_posted.v1\"\xf7\x01\n\x15ReceiptHeldInSuspense\x12\x15\n\rsuspense_item\x18\x01 \x01(\t\x12\x1a\n\x12\x65xternal_reference\x18\x02 \x01(\t\x12.\n\x06method\x18\x03 \x01(\x0e\x32\x1e.cms.casework.v1.ReceiptMethod\x12\x14\n\x0c\x61mount_pence\x18\x04 \x01(\x03\x12(\n\rreceived_date\x18\x05 \x01(\x0b\x32\x11.google.type.Date:;\xa2\xbb\x18\x37uk.gov.cms.casework.account.receipt_held_in_suspense.v1\"H\n\x0bPaymentPart\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x14\n\x0c\x61mount_pence\x18\x03 \x01(\x03\"\xfa\x01\n\x1cPaymentToReceivingParentMade\x12\x0f\n\x07payment\x18\x01 \x01(\t\x12\x18\n\x10receiving_parent\x18\x02 \x01(\t\x12\'\n\x0cpayment_date\x18\x03 \x01(\x0b\x32\x11.google.type.Date\x12\x14\n\x0c\x61mount_pence\x18\x04 \x01(\x03\x12+\n\x05parts\x18\x05 \x03(\x0b\x32\x1c.cms.casework.v1.PaymentPart:C\xa2\xbb\x18?uk.gov.cms.casework.account.payment_to_receiving_parent_made.v1*\xa0\x02\n\rReceiptMethod\x12\x1e\n\x1aRECEIPT_METHOD_UNSPECIFIED\x10\x00\x12\x1f\n\x1bRECEIPT_METHOD_DIRECT_DEBIT\x10\x01\x12!\n\x1dRECEIPT_METHOD_STANDING_ORDER\x10\x02\x12\x30\n,RECEIPT_METHOD_DEDUCTION_FROM_EARNINGS_ORDER\x10\x03\x12\x32\n.RECEIPT_METHOD_DEDUCTION_FROM_EARNINGS_REQUEST\x10\x04\x12)\n%RECEIPT_METHOD_DEDUCTION_FROM_BENEFIT\x10\x05\x12\x1a\n\x16RECEIPT_METHOD_ONE_OFF\x10\x06*\xed\x02\n\x0fLedgerEntryKind\x12!\n\x1dLEDGER_ENTRY_KIND_UNSPECIFIED\x10\x00\x12(\n$LEDGER_ENTRY_KIND_MAINTENANCE_CHARGE\x10\x01\x12\x32\n.LEDGER_ENTRY_KIND_BACKDATED_MAINTENANCE_CHARGE\x10\x02\x12\'\n#LEDGER_ENTRY_KIND_PAYING_PARENT_FEE\x10\x03\x12*\n&LEDGER_ENTRY_KIND_RECEIVING_PARENT_FEE\x10\x04\x12\x1d\n\x19LEDGER_ENTRY_KIND_RECEIPT\x10\x05\x12 \n\x1cLEDGER_ENTRY_KIND_ALLOCATION\x10\x06\x12!\n\x1dLEDGER_ENTRY_KIND_PAYMENT_OUT\x10\x07\x12 \n\x1cLEDGER_ENTRY_KIND_ADJUSTMENT\x10\x08*\xc4\x01\n\x10\x41llocationTarget\x12!\n\x1d\x41LLOCATION_TARGET_UNSPECIFIED\x10\x00\x12)\n%ALLOCATION_TARGET_CURRENT_MAINTENANCE\x10\x01\x12\x1d\n\x19\x41LLOCATION_TARGET_ARREARS\x10\x02\x12%\n!ALLOCATION_TARGET_COLLECTION_FEES\x10\x03\x12\x1c\n\x18\x41LLOCATION_TARGET_CREDIT\x10\x04*\xe8\x01\n\x0e\x41\x64justmentKind\x12\x1f\n\x1b\x41\x44JUSTMENT_KIND_UNSPECIFIED\x10\x00\x12\'\n#ADJUSTMENT_KIND_REGULATION_8_OFFSET\x10\x01\x12\x1d\n\x19\x41\x44JUSTMENT_KIND_WRITE_OFF\x10\x02\x12\x1a\n\x16\x41\x44JUSTMENT_KIND_REFUND\x10\x03\x12&\n\"ADJUSTMENT_KIND_ARREARS_RECOGNISED\x10\x04\x12)\n%ADJUSTMENT_KIND_BACKDATED_OVERPAYMENT\x10\x05\x42;\xa2\xbb\x18\x1c\x63ms.casework.money.events.v1\xaa\xbb\x18\x13/cms/casework/money\xb0\xbb\x18\x06\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,10 +36,38 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._serialized_options = b'\242\273\030\034cms.casework.money.events.v1\252\273\030\023/cms/casework/money\260\273\030\006'
   _globals['_RECEIPTRECORDED']._loaded_options = None
   _globals['_RECEIPTRECORDED']._serialized_options = b'\242\273\030/uk.gov.cms.casework.account.receipt_recorded.v1'
-  _globals['_RECEIPTMETHOD']._serialized_start=643
-  _globals['_RECEIPTMETHOD']._serialized_end=931
+  _globals['_ACCOUNTOPENED']._loaded_options = None
+  _globals['_ACCOUNTOPENED']._serialized_options = b'\242\273\030%uk.gov.cms.casework.account.opened.v1'
+  _globals['_ACCOUNTCLOSED']._loaded_options = None
+  _globals['_ACCOUNTCLOSED']._serialized_options = b'\242\273\030%uk.gov.cms.casework.account.closed.v1'
+  _globals['_LEDGERENTRYPOSTED']._loaded_options = None
+  _globals['_LEDGERENTRYPOSTED']._serialized_options = b'\242\273\0302uk.gov.cms.casework.account.ledger_entry_posted.v1'
+  _globals['_RECEIPTHELDINSUSPENSE']._loaded_options = None
+  _globals['_RECEIPTHELDINSUSPENSE']._serialized_options = b'\242\273\0307uk.gov.cms.casework.account.receipt_held_in_suspense.v1'
+  _globals['_PAYMENTTORECEIVINGPARENTMADE']._loaded_options = None
+  _globals['_PAYMENTTORECEIVINGPARENTMADE']._serialized_options = b'\242\273\030?uk.gov.cms.casework.account.payment_to_receiving_parent_made.v1'
+  _globals['_RECEIPTMETHOD']._serialized_start=1876
+  _globals['_RECEIPTMETHOD']._serialized_end=2164
+  _globals['_LEDGERENTRYKIND']._serialized_start=2167
+  _globals['_LEDGERENTRYKIND']._serialized_end=2532
+  _globals['_ALLOCATIONTARGET']._serialized_start=2535
+  _globals['_ALLOCATIONTARGET']._serialized_end=2731
+  _globals['_ADJUSTMENTKIND']._serialized_start=2734
+  _globals['_ADJUSTMENTKIND']._serialized_end=2966
   _globals['_EARNINGSDEDUCTION']._serialized_start=115
   _globals['_EARNINGSDEDUCTION']._serialized_end=309
   _globals['_RECEIPTRECORDED']._serialized_start=312
   _globals['_RECEIPTRECORDED']._serialized_end=640
+  _globals['_ACCOUNTOPENED']._serialized_start=642
+  _globals['_ACCOUNTOPENED']._serialized_end=762
+  _globals['_ACCOUNTCLOSED']._serialized_start=764
+  _globals['_ACCOUNTCLOSED']._serialized_end=859
+  _globals['_LEDGERENTRYPOSTED']._serialized_start=862
+  _globals['_LEDGERENTRYPOSTED']._serialized_end=1296
+  _globals['_RECEIPTHELDINSUSPENSE']._serialized_start=1299
+  _globals['_RECEIPTHELDINSUSPENSE']._serialized_end=1546
+  _globals['_PAYMENTPART']._serialized_start=1548
+  _globals['_PAYMENTPART']._serialized_end=1620
+  _globals['_PAYMENTTORECEIVINGPARENTMADE']._serialized_start=1623
+  _globals['_PAYMENTTORECEIVINGPARENTMADE']._serialized_end=1873
 # @@protoc_insertion_point(module_scope)
