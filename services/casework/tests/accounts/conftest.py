@@ -10,4 +10,6 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def _own_accounts_group(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("CASEWORK_ACCOUNTS_CONSUMER_GROUP", f"casework-accounts-{uuid.uuid4().hex[:8]}")
+    monkeypatch.setenv(
+        "CASEWORK_ACCOUNTS_CONSUMER_GROUP", f"casework-accounts-{uuid.uuid4().hex[:8]}"
+    )
