@@ -185,6 +185,7 @@ class Account(_message.Message):
     OPEN_TIME_FIELD_NUMBER: _builtins.int
     CLOSE_TIME_FIELD_NUMBER: _builtins.int
     BALANCES_FIELD_NUMBER: _builtins.int
+    CASE_CLOSED_DATE_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """Resource name, `accounts/{account_id}`."""
     case: _builtins.str
@@ -204,6 +205,10 @@ class Account(_message.Message):
     def balances(self) -> Global___AccountBalances:
         """As of today, on the side the caller may see (a parent: their own side only; the other side's figures are 0)."""
 
+    @_builtins.property
+    def case_closed_date(self) -> _date_pb2.Date:
+        """The case's closure date, once it closed: nothing is charged for periods from it."""
+
     def __init__(
         self,
         *,
@@ -217,10 +222,11 @@ class Account(_message.Message):
         open_time: _timestamp_pb2.Timestamp | None = ...,
         close_time: _timestamp_pb2.Timestamp | None = ...,
         balances: Global___AccountBalances | None = ...,
+        case_closed_date: _date_pb2.Date | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["balances", b"balances", "close_time", b"close_time", "open_time", b"open_time"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["balances", b"balances", "case_closed_date", b"case_closed_date", "close_time", b"close_time", "open_time", b"open_time"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["balances", b"balances", "case", b"case", "close_time", b"close_time", "name", b"name", "open_time", b"open_time", "paying_parent", b"paying_parent", "payment_reference", b"payment_reference", "receiving_parent", b"receiving_parent", "service_type", b"service_type", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["balances", b"balances", "case", b"case", "case_closed_date", b"case_closed_date", "close_time", b"close_time", "name", b"name", "open_time", b"open_time", "paying_parent", b"paying_parent", "payment_reference", b"payment_reference", "receiving_parent", b"receiving_parent", "service_type", b"service_type", "state", b"state"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

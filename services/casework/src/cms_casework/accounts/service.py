@@ -642,6 +642,8 @@ def record_receipt(
         method=method,
         external_reference=external_reference,
     )
+    if received_on > clock.today():
+        v.add(f"{field_prefix}received_date", "must not be after today")
     v.raise_if_any()
     previous = _replayed(
         db,
@@ -1284,6 +1286,8 @@ def account_proto(account: AccountRecord, b: rules.Balances, view: rules.View) -
         state=apb.AccountState.Value(account.state),
         balances=rules.balances_proto(b, view),
     )
+    if account.case_closed_on is not None:
+        out.case_closed_date.CopyFrom(pb_date(account.case_closed_on))
     out.open_time.FromDatetime(account.opened_at)
     if account.closed_at is not None:
         out.close_time.FromDatetime(account.closed_at)
