@@ -326,7 +326,7 @@ def test_rebuilding_from_the_entries_gives_the_same_balances(ops, order, days, r
     shuffled = list(entries)
     rnd.shuffle(shuffled)
     # As the service reads them back: fields only, rebuilt, in any order.
-    stored = [Entry(**{f: getattr(e, f) for f in Entry.__dataclass_fields__}) for e in shuffled]
+    stored = [Entry(**{f: getattr(e, f) for f in Entry._fields}) for e in shuffled]
     assert rules.balances(stored, as_of=as_of) == rules.balances(entries, as_of=as_of)
     # A statement from any date reaches the same closing balance, its opening carrying the earlier lines.
     for view in VIEWS:
