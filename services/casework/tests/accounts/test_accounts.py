@@ -19,7 +19,8 @@ from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import money_events_pb2 as mev
 from cms.casework.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
-from cms_casework.accounts import flows
+from cms_casework.accounts import flows, rules
+from cms_casework.accounts import service as account_service
 from cms_devkit.testing import read_topic, wait_until
 from cms_platform.grpc_errors import details_of, violated_fields
 
@@ -121,6 +122,18 @@ def chidi_and_sian() -> api.CreateCaseRequest:
     return request
 
 
+def rebuilt_alike(stack, account: apb.Account, *days: dt.date) -> None:
+    """The balances the service sums in the database are the rules' balances rebuilt from the entries read back."""
+    case_id = account.payment_reference
+    with stack.casework.sessions() as s:
+        entries = list(account_service.entries_of(s, case_id=case_id))
+        assert entries
+        for day in (*days, dt.date.max):
+            assert account_service.balances(s, case_id=case_id, as_of=day) == rules.balances(
+                entries, as_of=day
+            )
+
+
 def charged(stack, on) -> api.ScheduledJobResult:
     return stack.run_scheduled(on, api.SCHEDULED_JOB_ACCOUNT_CHARGES).results[0]
 
@@ -217,6 +230,7 @@ def test_a_receipt_is_allocated_and_its_reference_replays_or_is_refused(stack, a
     charged(stack, d(2026, 5, 6))
     b = accounts.get(account).balances
     assert (b.owed_pence, b.held_credit_pence) == (0, 60000 - 49920)
+    rebuilt_alike(stack, account, dt.date(2026, 4, 6), dt.date(2026, 4, 7), dt.date(2026, 5, 6))
 
 
 def test_an_unmatched_receipt_waits_in_suspense_until_it_is_allocated(stack, accounts):
@@ -516,6 +530,7 @@ def test_a_case_closed_with_arrears_keeps_its_account_until_they_are_cleared(
     closed = accounts.get(account)
     assert closed.state == apb.ACCOUNT_STATE_CLOSED and closed.balances.arrears_pence == 0
     assert len(money_events(stack, account.name, "closed", 1)) == 1
+    rebuilt_alike(stack, account, dt.date(2026, 4, 6), dt.date(2026, 4, 7), dt.date(2026, 6, 5))
     err = error(lambda: accounts.receive(account, 1000, on=d(2026, 6, 5)))
     assert err.code() == grpc.StatusCode.FAILED_PRECONDITION
     failure = details_of(err)["PreconditionFailure"]

@@ -18,6 +18,7 @@ Pure domain logic: no gRPC, no SQL, no clock. Money is integer pence throughout 
 from __future__ import annotations
 
 import datetime as dt
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import NamedTuple, TypeAlias
@@ -247,13 +248,27 @@ class Entry(NamedTuple):
     receipt: str = ""
 
 
-def is_debt(entry: Entry) -> bool:
+class Group(NamedTuple):
+    """What the balances and statements look at in an entry besides its amount: entries of one group move every
+    balance alike, so sums by group (a database's GROUP BY) give the same balances as the entries one by one."""
+
+    kind: Kind
+    target: Target
+    source: str
+    adjustment: Adjustment
+
+
+def group_of(entry: Entry) -> Group:
+    return Group(entry.kind, entry.target, entry.source, entry.adjustment)
+
+
+def is_debt(entry: Entry | Group) -> bool:
     return entry.kind in (MAINTENANCE, BACKDATED, PAYING_PARENT_FEE) or (
         entry.kind == ADJUSTMENT and entry.adjustment == ARREARS_RECOGNISED
     )
 
 
-def is_maintenance_debt(entry: Entry) -> bool:
+def is_maintenance_debt(entry: Entry | Group) -> bool:
     return is_debt(entry) and entry.kind != PAYING_PARENT_FEE
 
 
@@ -296,67 +311,79 @@ def debts_of(entries: Iterable[Entry], *, as_of: dt.date | None = None) -> list[
     ]
 
 
+def totals(
+    sums: Iterable[tuple[Group, int]], *, arrears: int = 0, maintenance_arrears: int = 0
+) -> Balances:
+    """The balances from the entries' sums by group, and the arrears (which need each charge's due date)."""
+    total: dict[str, int] = defaultdict(int)
+    overpayment = 0
+    for g, amount in sums:
+        if is_maintenance_debt(g):
+            total["maintenance_charged"] += amount
+        elif g.kind == PAYING_PARENT_FEE:
+            total["paying_parent_fees"] += amount
+        elif g.kind == RECEIPT:
+            total["received"] += amount
+        elif g.kind == RECEIVING_PARENT_FEE:
+            total["receiving_parent_fees"] += amount
+        elif g.kind == PAYMENT_OUT:
+            total["paid_out"] += amount
+        elif g.kind == ALLOCATION:
+            if g.target == CREDIT:
+                total["held_credit"] += amount
+            elif g.source == FROM_ADJUSTMENT:
+                total["adjusted"] += amount
+            else:
+                total["allocated"] += amount
+                if g.target in (CURRENT, ARREARS):
+                    total["collected_maintenance"] += amount
+        elif g.kind == ADJUSTMENT:
+            if g.adjustment == REFUND:
+                total["held_credit"] += amount
+                total["refunded"] -= amount
+            elif g.adjustment == BACKDATED_OVERPAYMENT:
+                overpayment -= amount
+            elif g.adjustment == REG8:
+                overpayment += amount
+    charged = total["maintenance_charged"] + total["paying_parent_fees"]
+    return Balances(
+        maintenance_charged=total["maintenance_charged"],
+        paying_parent_fees=total["paying_parent_fees"],
+        received=total["received"],
+        allocated=total["allocated"],
+        held_credit=total["held_credit"],
+        overpaid=max(0, overpayment),
+        arrears=arrears,
+        maintenance_arrears=maintenance_arrears,
+        owed=charged - total["allocated"] - total["adjusted"],
+        adjusted=total["adjusted"],
+        receiving_parent_fees=total["receiving_parent_fees"],
+        paid_out=total["paid_out"],
+        payable_to_receiving_parent=total["collected_maintenance"]
+        - total["receiving_parent_fees"]
+        - total["paid_out"],
+        refunded=total["refunded"],
+    )
+
+
+def sums_by_group(entries: Iterable[Entry]) -> dict[Group, int]:
+    sums: dict[Group, int] = defaultdict(int)
+    for e in entries:
+        sums[group_of(e)] += e.amount
+    return sums
+
+
 def balances(entries: Iterable[Entry], *, as_of: dt.date) -> Balances:
     """The balances as of the end of `as_of`, from the entries effective by then (in any order)."""
     entries = [e for e in entries if e.effective <= as_of]
-    total: dict[str, int] = {}
-
-    def add(name: str, amount: int) -> None:
-        total[name] = total.get(name, 0) + amount
-
-    overpayment = 0
-    for e in entries:
-        if is_maintenance_debt(e):
-            add("maintenance_charged", e.amount)
-        elif e.kind == PAYING_PARENT_FEE:
-            add("paying_parent_fees", e.amount)
-        elif e.kind == RECEIPT:
-            add("received", e.amount)
-        elif e.kind == RECEIVING_PARENT_FEE:
-            add("receiving_parent_fees", e.amount)
-        elif e.kind == PAYMENT_OUT:
-            add("paid_out", e.amount)
-        elif e.kind == ALLOCATION:
-            if e.target == CREDIT:
-                add("held_credit", e.amount)
-            elif e.source == FROM_ADJUSTMENT:
-                add("adjusted", e.amount)
-            else:
-                add("allocated", e.amount)
-                if e.target in (CURRENT, ARREARS):
-                    add("collected_maintenance", e.amount)
-        elif e.kind == ADJUSTMENT:
-            if e.adjustment == REFUND:
-                add("held_credit", e.amount)
-                add("refunded", -e.amount)
-            elif e.adjustment == BACKDATED_OVERPAYMENT:
-                overpayment -= e.amount
-            elif e.adjustment == REG8:
-                overpayment += e.amount
     arrears = maintenance_arrears = 0
     for debt in debts_of(entries):
         if debt.due < as_of:
             arrears += debt.outstanding
             if not debt.is_fee:
                 maintenance_arrears += debt.outstanding
-    charged = total.get("maintenance_charged", 0) + total.get("paying_parent_fees", 0)
-    return Balances(
-        maintenance_charged=total.get("maintenance_charged", 0),
-        paying_parent_fees=total.get("paying_parent_fees", 0),
-        received=total.get("received", 0),
-        allocated=total.get("allocated", 0),
-        held_credit=total.get("held_credit", 0),
-        overpaid=max(0, overpayment),
-        arrears=arrears,
-        maintenance_arrears=maintenance_arrears,
-        owed=charged - total.get("allocated", 0) - total.get("adjusted", 0),
-        adjusted=total.get("adjusted", 0),
-        receiving_parent_fees=total.get("receiving_parent_fees", 0),
-        paid_out=total.get("paid_out", 0),
-        payable_to_receiving_parent=total.get("collected_maintenance", 0)
-        - total.get("receiving_parent_fees", 0)
-        - total.get("paid_out", 0),
-        refunded=total.get("refunded", 0),
+    return totals(
+        sums_by_group(entries).items(), arrears=arrears, maintenance_arrears=maintenance_arrears
     )
 
 
@@ -385,31 +412,41 @@ def balances_proto(b: Balances, view: View = apb.STATEMENT_VIEW_FULL) -> apb.Acc
 # -- statements ---------------------------------------------------------------------------------------------------
 
 
-def effect(entry: Entry, view: View) -> int | None:
-    """How an entry moves a view's balance (None: the view does not show it). The paying parent's balance is what
-    they owe less the credit they hold; the receiving parent's is what is due to be paid to them. The full view
-    shows every entry against the paying parent's balance."""
+def coefficient(g: Group, view: View) -> int | None:
+    """How an entry of group `g` moves a view's balance, per penny of its amount (None: the view does not show it).
+    The paying parent's balance is what they owe less the credit they hold; the receiving parent's is what is due
+    to be paid to them. The full view shows every entry against the paying parent's balance."""
     if view == apb.STATEMENT_VIEW_RECEIVING_PARENT:
-        if is_maintenance_debt(entry):
+        if is_maintenance_debt(g):
             return 0  # maintenance due to them: shown, paid to them only once collected
-        if entry.kind == ALLOCATION and entry.source in CASH and entry.target in (CURRENT, ARREARS):
-            return entry.amount
-        if entry.kind in (RECEIVING_PARENT_FEE, PAYMENT_OUT):
-            return -entry.amount
+        if g.kind == ALLOCATION and g.source in CASH and g.target in (CURRENT, ARREARS):
+            return 1
+        if g.kind in (RECEIVING_PARENT_FEE, PAYMENT_OUT):
+            return -1
         return None
-    if entry.kind in (RECEIVING_PARENT_FEE, PAYMENT_OUT):
+    if g.kind in (RECEIVING_PARENT_FEE, PAYMENT_OUT):
         return 0 if view == apb.STATEMENT_VIEW_FULL else None
-    if is_debt(entry):
-        return entry.amount
-    if entry.kind == RECEIPT:
-        return -entry.amount
-    if entry.kind == ADJUSTMENT:
-        if entry.adjustment in COVERING:
-            return entry.amount
-        if entry.adjustment == REFUND:
-            return -entry.amount
+    if is_debt(g):
+        return 1
+    if g.kind == RECEIPT:
+        return -1
+    if g.kind == ADJUSTMENT:
+        if g.adjustment in COVERING:
+            return 1
+        if g.adjustment == REFUND:
+            return -1
         return 0
     return 0  # allocations: where the money went, the balance already moved with the receipt
+
+
+def effect(entry: Entry, view: View) -> int | None:
+    c = coefficient(group_of(entry), view)
+    return None if c is None else c * entry.amount
+
+
+def view_total(sums: Iterable[tuple[Group, int]], view: View) -> int:
+    """A view's balance over entries given as sums by group (a statement's opening balance)."""
+    return sum((coefficient(g, view) or 0) * amount for g, amount in sums)
 
 
 @dataclass(frozen=True)
@@ -420,10 +457,11 @@ class Line:
 
 
 def statement(
-    entries: Iterable[Entry], *, view: View, since: dt.date, as_of: dt.date
+    entries: Iterable[Entry], *, view: View, since: dt.date, as_of: dt.date, opening: int = 0
 ) -> tuple[int, list[Line], int]:
-    """(opening balance, lines from `since` to `as_of` in posting order, closing balance) for a view."""
-    opening, lines = 0, list[Line]()
+    """(opening balance, lines from `since` to `as_of` in posting order, closing balance) for a view. `opening`:
+    the view's balance of entries before `since` left out of `entries`."""
+    lines = list[Line]()
     for e in sorted(entries, key=lambda e: (e.effective, e.id)):
         if e.effective > as_of:
             continue

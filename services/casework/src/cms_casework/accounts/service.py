@@ -12,10 +12,11 @@ from __future__ import annotations
 import datetime as dt
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 from google.type import date_pb2
 from sqlalchemy import case, func, insert, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from cms.casework.v1 import accounts_pb2 as apb
 from cms.casework.v1 import money_events_pb2 as money_ev
@@ -130,10 +131,12 @@ _ADJUSTMENT = {name: value for name, value in A.items()} | {
 }
 
 
-def _entries(db: Session, account_id: str) -> tuple[list[rules.Entry], dict[int, str]]:
-    """The account's ledger as the rules see it, and each entry's cause: the columns alone, read as tuples (a
-    statement of ten years of weekly entries reads thousands)."""
-    rows = db.execute(
+def _entries(
+    db: Session, account_id: str, *, since: dt.date | None = None, as_of: dt.date | None = None
+) -> tuple[list[rules.Entry], dict[int, str]]:
+    """The account's ledger (effective from `since` to `as_of`, when given) as the rules see it, and each entry's
+    cause: the columns alone, read as tuples (ten years of weekly entries are thousands)."""
+    q = (
         select(
             EntryRecord.id,
             EntryRecord.kind,
@@ -148,7 +151,12 @@ def _entries(db: Session, account_id: str) -> tuple[list[rules.Entry], dict[int,
         )
         .where(EntryRecord.account_id == account_id)
         .order_by(EntryRecord.effective_date, EntryRecord.id)
-    ).all()
+    )
+    if since is not None:
+        q = q.where(EntryRecord.effective_date >= since)
+    if as_of is not None:
+        q = q.where(EntryRecord.effective_date <= as_of)
+    rows = db.execute(q).all()
     entries = [
         rules.Entry(
             entry_id,
@@ -164,6 +172,88 @@ def _entries(db: Session, account_id: str) -> tuple[list[rules.Entry], dict[int,
         for entry_id, kind, amount, effective, target, covers, source, adjustment, receipt, _ in rows
     ]
     return entries, {row[0]: row[9] for row in rows}
+
+
+_DEBT_KINDS = [K.Name(k) for k in (rules.MAINTENANCE, rules.BACKDATED, rules.PAYING_PARENT_FEE)]
+_FEE_KIND = K.Name(rules.PAYING_PARENT_FEE)
+
+
+def _is_debt(row: type[EntryRecord]) -> Any:
+    return row.kind.in_(_DEBT_KINDS) | (
+        (row.kind == K.Name(rules.ADJUSTMENT))
+        & (row.adjustment_kind == A.Name(rules.ARREARS_RECOGNISED))
+    )
+
+
+def _sums(
+    db: Session, account_id: str, *, as_of: dt.date, before: dt.date | None = None
+) -> list[tuple[rules.Group, int]]:
+    """The account's entries effective by `as_of` (and before `before`) summed by group, in the database."""
+    q = (
+        select(
+            EntryRecord.kind,
+            EntryRecord.allocation_target,
+            EntryRecord.source,
+            EntryRecord.adjustment_kind,
+            func.sum(EntryRecord.amount_pence),
+        )
+        .where(EntryRecord.account_id == account_id, EntryRecord.effective_date <= as_of)
+        .group_by(
+            EntryRecord.kind,
+            EntryRecord.allocation_target,
+            EntryRecord.source,
+            EntryRecord.adjustment_kind,
+        )
+    )
+    if before is not None:
+        q = q.where(EntryRecord.effective_date < before)
+    return [
+        (rules.Group(_KIND[kind], _TARGET[target], source, _ADJUSTMENT[adjustment]), int(total))
+        for kind, target, source, adjustment, total in db.execute(q)
+    ]
+
+
+def _arrears(db: Session, account_id: str, *, as_of: dt.date) -> tuple[int, int]:
+    """(arrears, maintenance arrears): charges due before `as_of` less what allocations by then covered of them,
+    as rules.balances counts them."""
+    due = db.execute(
+        select(EntryRecord.kind, func.sum(EntryRecord.amount_pence))
+        .where(
+            EntryRecord.account_id == account_id,
+            EntryRecord.effective_date < as_of,
+            _is_debt(EntryRecord),
+        )
+        .group_by(EntryRecord.kind)
+    ).all()
+    debt = aliased(EntryRecord)
+    covered = db.execute(
+        select(debt.kind, func.sum(EntryRecord.amount_pence))
+        .join(debt, debt.id == EntryRecord.covers)
+        .where(
+            EntryRecord.account_id == account_id,
+            EntryRecord.kind == K.Name(rules.ALLOCATION),
+            EntryRecord.effective_date <= as_of,
+            debt.account_id == account_id,
+            debt.effective_date < as_of,
+        )
+        .group_by(debt.kind)
+    ).all()
+    by_fee: dict[bool, int] = defaultdict(int)
+    for kind, total in due:
+        by_fee[kind == _FEE_KIND] += int(total or 0)
+    for kind, total in covered:
+        by_fee[kind == _FEE_KIND] -= int(total or 0)
+    return by_fee[True] + by_fee[False], by_fee[False]
+
+
+def _balances(db: Session, account_id: str, *, as_of: dt.date) -> rules.Balances:
+    """rules.balances, summed in the database rather than over every entry read back."""
+    arrears, maintenance_arrears = _arrears(db, account_id, as_of=as_of)
+    return rules.totals(
+        _sums(db, account_id, as_of=as_of),
+        arrears=arrears,
+        maintenance_arrears=maintenance_arrears,
+    )
 
 
 def _posted(account: AccountRecord, row: EntryRecord) -> money_ev.LedgerEntryPosted:
@@ -440,8 +530,7 @@ def close_if_settled(db: Session, *, account: AccountRecord, clock: Clock) -> bo
         is not None
     ):
         return False
-    entries, _ = _entries(db, account.id)
-    if not rules.balances(entries, as_of=dt.date.max).nil:
+    if not _balances(db, account.id, as_of=dt.date.max).nil:
         return False
     account.state, account.closed_at = CLOSED, clock.now()
     _publish(
@@ -958,7 +1047,7 @@ def balances(db: Session, *, case_id: str, as_of: dt.date) -> rules.Balances:
     account = account_of_case(db, case_id)
     if account is None:
         return rules.Balances()
-    return rules.balances(_entries(db, account.id)[0], as_of=as_of)
+    return _balances(db, account.id, as_of=as_of)
 
 
 # -- the charge run and the payment run (bulk, a chunk of accounts per transaction) -----------------------------------
@@ -1315,9 +1404,8 @@ def account_proto(account: AccountRecord, b: rules.Balances, view: rules.View) -
 
 
 def _as_seen(db: Session, account: AccountRecord, caller: Caller, clock: Clock) -> apb.Account:
-    entries, _ = _entries(db, account.id)
     return account_proto(
-        account, rules.balances(entries, as_of=clock.today()), _side(caller, account)
+        account, _balances(db, account.id, as_of=clock.today()), _side(caller, account)
     )
 
 
@@ -1387,9 +1475,16 @@ def statement(
             "a parent sees only their own side of an account", reason="OTHER_SIDE"
         )
     access.audit(db, clock=clock, caller=caller, case_id=account.case_id, resource=name)
-    entries, causes = _entries(db, account.id)
     as_of = clock.today()
-    opening, lines, closing = rules.statement(entries, view=view, since=since, as_of=as_of)
+    # The opening balance and the balances are summed in the database; only the statement's own lines are read.
+    entries, causes = _entries(db, account.id, since=since, as_of=as_of)
+    opening, lines, closing = rules.statement(
+        entries,
+        view=view,
+        since=since,
+        as_of=as_of,
+        opening=rules.view_total(_sums(db, account.id, as_of=as_of, before=since), view),
+    )
     out = apb.AccountStatement(
         account=account_name(account.id),
         view=view,
@@ -1397,7 +1492,7 @@ def statement(
         as_of=pb_date(as_of),
         opening_balance_pence=opening,
         closing_balance_pence=closing,
-        balances=rules.balances_proto(rules.balances(entries, as_of=as_of), view),
+        balances=rules.balances_proto(_balances(db, account.id, as_of=as_of), view),
     )
     # Built in place, each date's message made once: a ten-year statement has thousands of lines.
     dates: dict[dt.date, date_pb2.Date] = {}
