@@ -334,7 +334,8 @@ def main() -> int:
             f"\nbench-money on PostgreSQL, {os.cpu_count()} CPUs: {args.accounts:,} accounts; "
             f"charge run {charges.items:,} schedule rows in {charge_s:.2f} s; payment run {payments.items:,} "
             f"payments in {pay_s:.2f} s; statement case: {args.weeks} weeks of entries (built in "
-            f"{build_s:.1f} s), {args.statements} calls of each statement, casework in its own process\n"
+            f"{build_s:.1f} s), {args.statements} calls of each statement, casework in its own process; "
+            f"load average at the end {os.getloadavg()[0]:.1f} (other work on the machine slows every figure)\n"
         )
         print_summary(
             [
