@@ -535,3 +535,69 @@ def test_a_case_closed_with_arrears_keeps_its_account_until_they_are_cleared(
     assert err.code() == grpc.StatusCode.FAILED_PRECONDITION
     failure = details_of(err)["PreconditionFailure"]
     assert [v.subject for v in failure.violations] == ["receipt.payment_reference"]
+
+
+def test_adjustments_write_off_refund_and_recognise_arrears_with_their_signs(
+    stack, accounts, clock
+):
+    case = stack.new_live_case(alex_and_bethan(service_type=C_AND_P))
+    account = accounts.of(case)
+    charged(stack, d(2026, 4, 6))
+    leader = stack.team_leader()
+
+    def adjust(kind, amount, cause="Agreed by the team leader"):
+        return accounts.stub.PostAdjustment(
+            aapi.PostAdjustmentRequest(
+                request_id=str(uuid.uuid4()),
+                account=account.name,
+                kind=kind,
+                amount_pence=amount,
+                effective_date=d(2026, 4, 6),
+                cause=cause,
+            ),
+            metadata=leader,
+            timeout=10,
+        )
+
+    # A write-off lowers what is owed: a positive one names the amount; more than is owed is refused.
+    err = error(lambda: adjust(mev.ADJUSTMENT_KIND_WRITE_OFF, 500))
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert "amount_pence" in violated_fields(err)
+    err = error(lambda: adjust(mev.ADJUSTMENT_KIND_WRITE_OFF, -49921))
+    assert err.code() == grpc.StatusCode.FAILED_PRECONDITION
+    entry = adjust(mev.ADJUSTMENT_KIND_WRITE_OFF, -920)
+    assert entry.kind == mev.LEDGER_ENTRY_KIND_ADJUSTMENT and entry.amount_pence == -920
+    assert entry.name.startswith(f"{account.name}/entries/")
+    b = accounts.get(account).balances
+    assert (b.owed_pence, b.adjusted_pence, b.received_pence) == (49000, 920, 0)
+
+    # Recognised arrears are a charge; a refund pays back only credit held.
+    adjust(mev.ADJUSTMENT_KIND_ARREARS_RECOGNISED, 3000, "Direct Pay shortfall reported")
+    assert accounts.get(account).balances.owed_pence == 52000
+    err = error(lambda: adjust(mev.ADJUSTMENT_KIND_REFUND, -100))
+    assert err.code() == grpc.StatusCode.FAILED_PRECONDITION
+    accounts.receive(account, 53000)
+    assert accounts.get(account).balances.held_credit_pence == 1000
+    adjust(mev.ADJUSTMENT_KIND_REFUND, -1000, "Overpayment returned")
+    b = accounts.get(account).balances
+    assert (b.owed_pence, b.held_credit_pence) == (0, 0)
+    # Bethan is paid what was collected as maintenance, net of her fee on it: the write-off covered £9.20 of the
+    # maintenance (the allocation order's first), and recognised arrears carry no fee.
+    assert b.payable_to_receiving_parent_pence == (41600 - 920) - rules.fee(41600 - 920, 400) + 3000
+    rebuilt_alike(stack, account, dt.date(2026, 4, 6))
+    # A caseworker may not post adjustments.
+    err = error(
+        lambda: accounts.stub.PostAdjustment(
+            aapi.PostAdjustmentRequest(
+                request_id=str(uuid.uuid4()),
+                account=account.name,
+                kind=mev.ADJUSTMENT_KIND_WRITE_OFF,
+                amount_pence=-1,
+                effective_date=d(2026, 4, 6),
+                cause="x",
+            ),
+            metadata=accounts.staff,
+            timeout=10,
+        )
+    )
+    assert err.code() == grpc.StatusCode.PERMISSION_DENIED
