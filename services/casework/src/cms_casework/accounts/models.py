@@ -73,6 +73,9 @@ class EntryRecord(Base):
     cause: Mapped[str] = mapped_column(String(200))
     allocation_target: Mapped[str] = mapped_column(String(60), default="")
     covers: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    # The covered charge's due date and kind (arrears are sums over the account's rows, without a join).
+    covers_due: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    covers_kind: Mapped[str] = mapped_column(String(60), default="")
     source: Mapped[str] = mapped_column(String(20), default="")
     adjustment_kind: Mapped[str] = mapped_column(String(60), default="")
     receipt_id: Mapped[str] = mapped_column(String(36), default="")

@@ -16,7 +16,7 @@ from typing import Any
 
 from google.type import date_pb2
 from sqlalchemy import case, func, insert, or_, select, update
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from cms.casework.v1 import accounts_pb2 as apb
 from cms.casework.v1 import money_events_pb2 as money_ev
@@ -225,18 +225,15 @@ def _arrears(db: Session, account_id: str, *, as_of: dt.date) -> tuple[int, int]
         )
         .group_by(EntryRecord.kind)
     ).all()
-    debt = aliased(EntryRecord)
     covered = db.execute(
-        select(debt.kind, func.sum(EntryRecord.amount_pence))
-        .join(debt, debt.id == EntryRecord.covers)
+        select(EntryRecord.covers_kind, func.sum(EntryRecord.amount_pence))
         .where(
             EntryRecord.account_id == account_id,
             EntryRecord.kind == K.Name(rules.ALLOCATION),
             EntryRecord.effective_date <= as_of,
-            debt.account_id == account_id,
-            debt.effective_date < as_of,
+            EntryRecord.covers_due < as_of,
         )
-        .group_by(debt.kind)
+        .group_by(EntryRecord.covers_kind)
     ).all()
     by_fee: dict[bool, int] = defaultdict(int)
     for kind, total in due:
@@ -296,13 +293,14 @@ def _post(
     cause: str,
     clock: Clock,
     target: rules.Target = money_ev.ALLOCATION_TARGET_UNSPECIFIED,
-    covers: int | None = None,
+    covers: rules.Debt | None = None,
     source: str = "",
     adjustment: rules.Adjustment = money_ev.ADJUSTMENT_KIND_UNSPECIFIED,
     receipt_id: str = "",
     receiving_parent_fee: int = 0,
 ) -> EntryRecord:
-    """Append one entry and its LedgerEntryPosted event."""
+    """Append one entry and its LedgerEntryPosted event. An allocation keeps the due date and kind of the charge it
+    covers beside its id (fixed, like the entry): arrears are then sums over the account's own rows."""
     row = EntryRecord(
         account_id=account.id,
         key=key,
@@ -313,7 +311,9 @@ def _post(
         posted_at=clock.now(),
         cause=cause[:200],
         allocation_target=T.Name(target) if target else "",
-        covers=covers,
+        covers=covers.entry_id if covers is not None else None,
+        covers_due=covers.due if covers is not None else None,
+        covers_kind=K.Name(covers.kind) if covers is not None else "",
         source=source,
         adjustment_kind=A.Name(adjustment) if adjustment else "",
         receipt_id=receipt_id,
@@ -571,9 +571,9 @@ def _allocate(
     allocation to maintenance takes its share of the receiving parent's fee."""
     entries, _ = _entries(db, account.id)
     by_id = {e.id: e for e in entries}
-    allocations = rules.allocate(
-        amount, rules.debts_of(entries), on=on, order=_policy.allocation_order
-    )
+    debts = rules.debts_of(entries)
+    debt_of = {d.entry_id: d for d in debts}
+    allocations = rules.allocate(amount, debts, on=on, order=_policy.allocation_order)
     if not credit_left:
         allocations = [a for a in allocations if a.target != rules.CREDIT]
     collected = _collected(entries)
@@ -601,7 +601,7 @@ def _allocate(
             cause=cause,
             clock=clock,
             target=a.target,
-            covers=a.covers,
+            covers=debt_of[a.covers] if a.covers is not None else None,
             source=source,
             receipt_id=receipt_id,
         )
@@ -1020,9 +1020,9 @@ def post_adjustment(
         adjustment=adjustment,
     )
     if adjustment in rules.COVERING:
-        for n, a in enumerate(
-            rules.cover(-amount_pence, rules.debts_of(entries), order=_policy.allocation_order)
-        ):
+        debts = rules.debts_of(entries)
+        debt_of = {d.entry_id: d for d in debts}
+        for n, a in enumerate(rules.cover(-amount_pence, debts, order=_policy.allocation_order)):
             _post(
                 db,
                 account,
@@ -1033,7 +1033,7 @@ def post_adjustment(
                 cause=cause,
                 clock=clock,
                 target=a.target,
-                covers=a.covers,
+                covers=debt_of[a.covers] if a.covers is not None else None,
                 source=rules.FROM_ADJUSTMENT,
             )
     if adjustment == rules.ARREARS_RECOGNISED:
@@ -1121,6 +1121,8 @@ def _entry_values(
         "cause": cause,
         "allocation_target": "",
         "covers": None,
+        "covers_due": None,
+        "covers_kind": "",
         "source": "",
         "adjustment_kind": "",
         "receipt_id": "",

@@ -61,6 +61,8 @@ def upgrade() -> None:
         sa.Column("cause", sa.String(200), nullable=False),
         sa.Column("allocation_target", sa.String(60), nullable=False),
         sa.Column("covers", sa.BigInteger, nullable=True),
+        sa.Column("covers_due", sa.Date, nullable=True),
+        sa.Column("covers_kind", sa.String(60), nullable=False),
         sa.Column("source", sa.String(20), nullable=False),
         sa.Column("adjustment_kind", sa.String(60), nullable=False),
         sa.Column("receipt_id", sa.String(36), nullable=False),
