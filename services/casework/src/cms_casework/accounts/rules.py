@@ -449,8 +449,7 @@ def view_total(sums: Iterable[tuple[Group, int]], view: View) -> int:
     return sum((coefficient(g, view) or 0) * amount for g, amount in sums)
 
 
-@dataclass(frozen=True)
-class Line:
+class Line(NamedTuple):
     entry: Entry
     amount: int
     balance: int
