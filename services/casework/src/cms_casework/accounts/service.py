@@ -14,6 +14,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from google.protobuf.message import Message
 from google.type import date_pb2
 from sqlalchemy import case, func, insert, or_, select, update
 from sqlalchemy.orm import Session
@@ -277,9 +278,9 @@ def _posted(account: AccountRecord, row: EntryRecord) -> money_ev.LedgerEntryPos
     )
 
 
-def _publish(db: Session, account: AccountRecord, message: object, clock: Clock) -> None:
+def _publish(db: Session, account: AccountRecord, message: Message, clock: Clock) -> None:
     name = account_name(account.id)
-    outbox.publish(db, clock=clock, key=name, subject=name, message=message)  # type: ignore[arg-type]
+    outbox.publish(db, clock=clock, key=name, subject=name, message=message)
 
 
 def _post(
