@@ -9,6 +9,7 @@ PACKAGES := gen/python libs/platform libs/simulation libs/devkit services/calcul
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
 .PHONY: help venv proto access-table check-generated proto-lint lint check-runtime run demo test test-postgres test-sqlite fuzz faults bench-rpc bench-calc bench-hmrc bench-events \
+	bench-money \
         k8s-validate clean
 
 help:
@@ -25,6 +26,7 @@ help:
 	@echo "make bench-calc     calculation throughput: in-process, unary vs Health, BulkCalculate, peak memory"
 	@echo "make bench-hmrc     population at 1,000,000 people, hmrc-gateway lookups, the monthly CHB check"
 	@echo "make bench-events   event latency: a CIS benefit broadcast to casework's recalculated CaseCalculated"
+	@echo "make bench-money    accounts: charge run and payment run (accounts/s), statement p50/p99 (PostgreSQL)"
 	@echo "make k8s-validate   render and validate the Kubernetes manifests offline"
 
 # One development environment with every service installed (editable) at the tested versions.
@@ -104,6 +106,11 @@ bench-hmrc: $(STAMP)
 
 bench-events: $(STAMP)
 	$(PY) tools/bench_events.py $(ARGS)
+
+# The Collect & Pay account on PostgreSQL (CMS_POSTGRES_URL, or the local server): charge run and payment run in
+# accounts/s, statement latency of a ten-year case; `ARGS="--accounts 20000"` for more.
+bench-money: $(STAMP)
+	$(PY) tools/bench_money.py $(ARGS)
 
 k8s-validate: $(STAMP)
 	tools/k8s-validate.sh

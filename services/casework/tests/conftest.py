@@ -281,6 +281,7 @@ def stack(start_service, creds, kafka_bootstrap, calculation, feed_apply_interva
         scheduler_interval_seconds=0,
         feed_apply_interval_seconds=feed_apply_interval_seconds,
         feed_consumer_group=f"casework-feeds-{uuid.uuid4().hex[:8]}",  # each test's casework reads every feed event
+        accounts_consumer_group=f"casework-accounts-{uuid.uuid4().hex[:8]}",  # and casework's own, for its accounts
         calculation_address=f"127.0.0.1:{calc.server.port}",
         hmrc_gateway_address=f"127.0.0.1:{hmrc.server.port}",
         dwp_gateway_address=f"127.0.0.1:{dwp.server.port}",

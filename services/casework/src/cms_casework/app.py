@@ -7,6 +7,8 @@ from pathlib import Path
 from typing import Any
 
 from cms.casework.v1 import (
+    accounts_service_pb2,
+    accounts_service_pb2_grpc,
     casework_service_pb2,
     casework_service_pb2_grpc,
     methods_of_payment_service_pb2,
@@ -21,6 +23,10 @@ from cms_platform.service import CmsService
 from cms_platform.service import main as run_main
 
 from . import downstream
+from .accounts import handlers as account_handlers
+from .accounts import rules as account_rules
+from .accounts import service as accounts
+from .accounts.servicer import AccountsServicer
 from .feeds import handlers as feeds
 from .feeds import service as feed_changes
 from .methods_of_payment import flows as methods_of_payment_flows
@@ -42,6 +48,17 @@ class CaseworkService(CmsService):
 
     def __init__(self, settings: CaseworkSettings, **kw: Any):
         super().__init__(settings, **kw)
+        accounts.configure(
+            account_rules.Policy(
+                fees=account_rules.FeeRules(
+                    reform_date=settings.collection_fees_reform_date,
+                    reform_paying_parent_bp=settings.collection_fees_reform_paying_parent_bp,
+                    reform_receiving_parent_bp=settings.collection_fees_reform_receiving_parent_bp,
+                    reform_non_compliant_paying_parent_bp=settings.collection_fees_reform_non_compliant_bp,
+                ),
+                allocation_order=tuple(settings.allocation_order),
+            )
+        )
         self.downstream = downstream.connect(
             calculation_address=settings.calculation_address,
             hmrc_address=settings.hmrc_gateway_address,
@@ -82,6 +99,7 @@ class CaseworkService(CmsService):
             downstream=self.downstream,
             wake_sender=self._benefit_instructions.wake,
         )
+        accounts_servicer = AccountsServicer(sessions=self.sessions, clock=self.clock)
         return [
             ServiceRegistration(
                 full_name,
@@ -97,6 +115,12 @@ class CaseworkService(CmsService):
                 methods_of_payment_service_pb2_grpc.add_MethodsOfPaymentServiceServicer_to_server,
                 mop_servicer,
                 refused=mop_servicer.refused_by_policy,
+            ),
+            ServiceRegistration(
+                accounts_service_pb2.DESCRIPTOR.services_by_name["AccountsService"].full_name,
+                accounts_service_pb2_grpc.add_AccountsServiceServicer_to_server,
+                accounts_servicer,
+                refused=accounts_servicer.refused_by_policy,
             ),
         ]
 
@@ -125,6 +149,9 @@ class CaseworkService(CmsService):
                 clock=self.clock,
                 group=self.settings.methods_of_payment_consumer_group,
                 wake=self._benefit_instructions.wake,
+            ),
+            account_handlers.subscription(
+                clock=self.clock, group=self.settings.accounts_consumer_group
             ),
         ]
 

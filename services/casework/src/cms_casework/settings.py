@@ -1,6 +1,7 @@
 """casework's settings (environment prefix CASEWORK_): where the other services are, the deadline of a call to
 them, and how often the background work runs."""
 
+import datetime as dt
 from typing import ClassVar
 
 from cms_platform.settings import ServiceSettings, prefixed
@@ -34,3 +35,16 @@ class CaseworkSettings(ServiceSettings):
     # Instructions to dwp-gateway (deductions from benefit) are sent as soon as they are recorded, and this often
     # besides (the retry of one the gateway could not take yet). 0 turns both off.
     benefit_instruction_interval_seconds: float = 2.0
+
+    # ---- Accounts (docs/domain/money.md, "The account") ----
+    # The consumer group reading casework's own events for the accounts (plans issued, cases closed).
+    accounts_consumer_group: str = "casework-accounts"
+    # Where money received goes, in order (MPA Regs 2009 reg 4: as the CMS thinks fit); each of CURRENT_MAINTENANCE,
+    # ARREARS (oldest first) and COLLECTION_FEES once; what is left is held as credit. A JSON list in the environment.
+    allocation_order: list[str] = ["CURRENT_MAINTENANCE", "ARREARS", "COLLECTION_FEES"]
+    # The day the announced collection fee reform takes effect for charges due from it; unset = never.
+    collection_fees_reform_date: dt.date | None = None
+    # The reform's fees in basis points: compliant paying parent, receiving parent, non-compliant paying parent.
+    collection_fees_reform_paying_parent_bp: int = 200
+    collection_fees_reform_receiving_parent_bp: int = 200
+    collection_fees_reform_non_compliant_bp: int = 2000

@@ -111,6 +111,12 @@ class _ScheduledJobEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Schedule
     """Current income requests whose time allowed has run out: a default maintenance decision (s.12 of the
     Child Support Act 1991) from the initial effective date, until ProvideCurrentIncome replaces it.
     """
+    SCHEDULED_JOB_ACCOUNT_CHARGES: _ScheduledJob.ValueType  # 8
+    """Collect & Pay accounts: every charge-schedule row due by the date and not yet charged is posted, with the
+    collection fees in force on its due date; held credit is applied to the new charges.
+    """
+    SCHEDULED_JOB_PAYMENT_RUN: _ScheduledJob.ValueType  # 9
+    """The daily payment run: each receiving parent is paid what was collected for them, net of their fee, once a day."""
     SCHEDULED_JOB_DEDUCTION_ORDER_REMITTANCE_CHECK: _ScheduledJob.ValueType  # 10
     """Active deduction orders with pay days in a month and no remittance for them by the 19th of the next month:
     one "DEO Late Remittance" service request and event per order per month.
@@ -145,6 +151,12 @@ SCHEDULED_JOB_DEFAULT_MAINTENANCE_DECISION: ScheduledJob.ValueType  # 7
 """Current income requests whose time allowed has run out: a default maintenance decision (s.12 of the
 Child Support Act 1991) from the initial effective date, until ProvideCurrentIncome replaces it.
 """
+SCHEDULED_JOB_ACCOUNT_CHARGES: ScheduledJob.ValueType  # 8
+"""Collect & Pay accounts: every charge-schedule row due by the date and not yet charged is posted, with the
+collection fees in force on its due date; held credit is applied to the new charges.
+"""
+SCHEDULED_JOB_PAYMENT_RUN: ScheduledJob.ValueType  # 9
+"""The daily payment run: each receiving parent is paid what was collected for them, net of their fee, once a day."""
 SCHEDULED_JOB_DEDUCTION_ORDER_REMITTANCE_CHECK: ScheduledJob.ValueType  # 10
 """Active deduction orders with pay days in a month and no remittance for them by the 19th of the next month:
 one "DEO Late Remittance" service request and event per order per month.

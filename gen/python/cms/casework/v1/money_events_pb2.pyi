@@ -6,8 +6,10 @@ isort:skip_file
 from cms.casework.v1 import methods_of_payment_pb2 as _methods_of_payment_pb2
 from cms.casework.v1 import resources_pb2 as _resources_pb2
 from cms.common.v1 import types_pb2 as _types_pb2
+from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
 from google.protobuf import message as _message
+from google.protobuf.internal import containers as _containers
 from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
 from google.type import date_pb2 as _date_pb2
 import builtins as _builtins
@@ -57,6 +59,129 @@ RECEIPT_METHOD_DEDUCTION_FROM_BENEFIT: ReceiptMethod.ValueType  # 5
 RECEIPT_METHOD_ONE_OFF: ReceiptMethod.ValueType  # 6
 """A one-off payment (debit card, bank transfer) outside a regular method."""
 Global___ReceiptMethod: _TypeAlias = ReceiptMethod  # noqa: Y015
+
+class _LedgerEntryKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _LedgerEntryKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_LedgerEntryKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    LEDGER_ENTRY_KIND_UNSPECIFIED: _LedgerEntryKind.ValueType  # 0
+    LEDGER_ENTRY_KIND_MAINTENANCE_CHARGE: _LedgerEntryKind.ValueType  # 1
+    """Maintenance due from the paying parent for a period of the charge schedule, on its due date."""
+    LEDGER_ENTRY_KIND_BACKDATED_MAINTENANCE_CHARGE: _LedgerEntryKind.ValueType  # 2
+    """Maintenance a decision made due for days already past (the payment plan's backdated amount), due at once."""
+    LEDGER_ENTRY_KIND_PAYING_PARENT_FEE: _LedgerEntryKind.ValueType  # 3
+    """The paying parent's collection fee on a maintenance charge (Fees Regs 2014 reg 7)."""
+    LEDGER_ENTRY_KIND_RECEIVING_PARENT_FEE: _LedgerEntryKind.ValueType  # 4
+    """The receiving parent's collection fee, taken off maintenance as it is collected (Fees Regs 2014 reg 7)."""
+    LEDGER_ENTRY_KIND_RECEIPT: _LedgerEntryKind.ValueType  # 5
+    """Money received from the paying parent."""
+    LEDGER_ENTRY_KIND_ALLOCATION: _LedgerEntryKind.ValueType  # 6
+    """Part of a receipt (or of held credit, or of an adjustment) applied to a charge or held as credit."""
+    LEDGER_ENTRY_KIND_PAYMENT_OUT: _LedgerEntryKind.ValueType  # 7
+    """Money paid on to the receiving parent."""
+    LEDGER_ENTRY_KIND_ADJUSTMENT: _LedgerEntryKind.ValueType  # 8
+    """An adjustment (AdjustmentKind)."""
+
+class LedgerEntryKind(_LedgerEntryKind, metaclass=_LedgerEntryKindEnumTypeWrapper):
+    """---- Accounts: the ledger ----
+
+    What a ledger entry of an account records.
+    """
+
+LEDGER_ENTRY_KIND_UNSPECIFIED: LedgerEntryKind.ValueType  # 0
+LEDGER_ENTRY_KIND_MAINTENANCE_CHARGE: LedgerEntryKind.ValueType  # 1
+"""Maintenance due from the paying parent for a period of the charge schedule, on its due date."""
+LEDGER_ENTRY_KIND_BACKDATED_MAINTENANCE_CHARGE: LedgerEntryKind.ValueType  # 2
+"""Maintenance a decision made due for days already past (the payment plan's backdated amount), due at once."""
+LEDGER_ENTRY_KIND_PAYING_PARENT_FEE: LedgerEntryKind.ValueType  # 3
+"""The paying parent's collection fee on a maintenance charge (Fees Regs 2014 reg 7)."""
+LEDGER_ENTRY_KIND_RECEIVING_PARENT_FEE: LedgerEntryKind.ValueType  # 4
+"""The receiving parent's collection fee, taken off maintenance as it is collected (Fees Regs 2014 reg 7)."""
+LEDGER_ENTRY_KIND_RECEIPT: LedgerEntryKind.ValueType  # 5
+"""Money received from the paying parent."""
+LEDGER_ENTRY_KIND_ALLOCATION: LedgerEntryKind.ValueType  # 6
+"""Part of a receipt (or of held credit, or of an adjustment) applied to a charge or held as credit."""
+LEDGER_ENTRY_KIND_PAYMENT_OUT: LedgerEntryKind.ValueType  # 7
+"""Money paid on to the receiving parent."""
+LEDGER_ENTRY_KIND_ADJUSTMENT: LedgerEntryKind.ValueType  # 8
+"""An adjustment (AdjustmentKind)."""
+Global___LedgerEntryKind: _TypeAlias = LedgerEntryKind  # noqa: Y015
+
+class _AllocationTarget:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _AllocationTargetEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_AllocationTarget.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ALLOCATION_TARGET_UNSPECIFIED: _AllocationTarget.ValueType  # 0
+    ALLOCATION_TARGET_CURRENT_MAINTENANCE: _AllocationTarget.ValueType  # 1
+    """The maintenance charge of the period the money arrived in (the latest one due)."""
+    ALLOCATION_TARGET_ARREARS: _AllocationTarget.ValueType  # 2
+    """Earlier maintenance charges still unpaid (backdated and recognised arrears included), oldest first."""
+    ALLOCATION_TARGET_COLLECTION_FEES: _AllocationTarget.ValueType  # 3
+    """The paying parent's collection fees, oldest first."""
+    ALLOCATION_TARGET_CREDIT: _AllocationTarget.ValueType  # 4
+    """More than is due: held on the account as credit (applied to later charges, or refunded)."""
+
+class AllocationTarget(_AllocationTarget, metaclass=_AllocationTargetEnumTypeWrapper):
+    """Where an allocation puts money (the order is the setting CASEWORK_ALLOCATION_ORDER; MPA Regs 2009 reg 4)."""
+
+ALLOCATION_TARGET_UNSPECIFIED: AllocationTarget.ValueType  # 0
+ALLOCATION_TARGET_CURRENT_MAINTENANCE: AllocationTarget.ValueType  # 1
+"""The maintenance charge of the period the money arrived in (the latest one due)."""
+ALLOCATION_TARGET_ARREARS: AllocationTarget.ValueType  # 2
+"""Earlier maintenance charges still unpaid (backdated and recognised arrears included), oldest first."""
+ALLOCATION_TARGET_COLLECTION_FEES: AllocationTarget.ValueType  # 3
+"""The paying parent's collection fees, oldest first."""
+ALLOCATION_TARGET_CREDIT: AllocationTarget.ValueType  # 4
+"""More than is due: held on the account as credit (applied to later charges, or refunded)."""
+Global___AllocationTarget: _TypeAlias = AllocationTarget  # noqa: Y015
+
+class _AdjustmentKind:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _AdjustmentKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_AdjustmentKind.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ADJUSTMENT_KIND_UNSPECIFIED: _AdjustmentKind.ValueType  # 0
+    ADJUSTMENT_KIND_REGULATION_8_OFFSET: _AdjustmentKind.ValueType  # 1
+    """An overpayment offset against arrears (MPA Regs 2009 reg 8): negative."""
+    ADJUSTMENT_KIND_WRITE_OFF: _AdjustmentKind.ValueType  # 2
+    """Arrears written off: negative."""
+    ADJUSTMENT_KIND_REFUND: _AdjustmentKind.ValueType  # 3
+    """Held credit paid back to the paying parent: negative."""
+    ADJUSTMENT_KIND_ARREARS_RECOGNISED: _AdjustmentKind.ValueType  # 4
+    """Arrears recognised outside the schedule (e.g. a Direct Pay shortfall on moving to Collect & Pay): positive,
+    due on its effective date.
+    """
+    ADJUSTMENT_KIND_BACKDATED_OVERPAYMENT: _AdjustmentKind.ValueType  # 5
+    """Maintenance a decision made overpaid for days already past (the payment plan's backdated overpaid amount):
+    negative; the account is overpaid by it until it is offset.
+    """
+
+class AdjustmentKind(_AdjustmentKind, metaclass=_AdjustmentKindEnumTypeWrapper):
+    """The kinds of adjustment. Amounts are signed: negative lowers what the paying parent owes (or, for a refund,
+    the credit held), positive raises it.
+    """
+
+ADJUSTMENT_KIND_UNSPECIFIED: AdjustmentKind.ValueType  # 0
+ADJUSTMENT_KIND_REGULATION_8_OFFSET: AdjustmentKind.ValueType  # 1
+"""An overpayment offset against arrears (MPA Regs 2009 reg 8): negative."""
+ADJUSTMENT_KIND_WRITE_OFF: AdjustmentKind.ValueType  # 2
+"""Arrears written off: negative."""
+ADJUSTMENT_KIND_REFUND: AdjustmentKind.ValueType  # 3
+"""Held credit paid back to the paying parent: negative."""
+ADJUSTMENT_KIND_ARREARS_RECOGNISED: AdjustmentKind.ValueType  # 4
+"""Arrears recognised outside the schedule (e.g. a Direct Pay shortfall on moving to Collect & Pay): positive,
+due on its effective date.
+"""
+ADJUSTMENT_KIND_BACKDATED_OVERPAYMENT: AdjustmentKind.ValueType  # 5
+"""Maintenance a decision made overpaid for days already past (the payment plan's backdated overpaid amount):
+negative; the account is overpaid by it until it is offset.
+"""
+Global___AdjustmentKind: _TypeAlias = AdjustmentKind  # noqa: Y015
 
 class _EmploymentEndReporter:
     ValueType = _typing.NewType("ValueType", _builtins.int)
@@ -171,6 +296,219 @@ class ReceiptRecorded(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ReceiptRecorded: _TypeAlias = ReceiptRecorded  # noqa: Y015
+
+@_typing.final
+class AccountOpened(_message.Message):
+    """An account was opened for a case's paying parent and receiving parent (on its first payment plan)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    COLLECT_AND_PAY_FIELD_NUMBER: _builtins.int
+    account_id: _builtins.str
+    case_id: _builtins.str
+    collect_and_pay: _builtins.bool
+    """Whether the CMS collects (Collect & Pay): only then are charges posted."""
+    def __init__(
+        self,
+        *,
+        account_id: _builtins.str = ...,
+        case_id: _builtins.str = ...,
+        collect_and_pay: _builtins.bool = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "case_id", b"case_id", "collect_and_pay", b"collect_and_pay"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AccountOpened: _TypeAlias = AccountOpened  # noqa: Y015
+
+@_typing.final
+class AccountClosed(_message.Message):
+    """An account closed: its case closed and nothing is owed, held or payable on it."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    account_id: _builtins.str
+    case_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        account_id: _builtins.str = ...,
+        case_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "case_id", b"case_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___AccountClosed: _TypeAlias = AccountClosed  # noqa: Y015
+
+@_typing.final
+class LedgerEntryPosted(_message.Message):
+    """One entry was posted to an account's ledger (every entry, whatever its kind)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    ENTRY_FIELD_NUMBER: _builtins.int
+    KIND_FIELD_NUMBER: _builtins.int
+    AMOUNT_PENCE_FIELD_NUMBER: _builtins.int
+    EFFECTIVE_DATE_FIELD_NUMBER: _builtins.int
+    POSTING_DATE_FIELD_NUMBER: _builtins.int
+    ALLOCATION_TARGET_FIELD_NUMBER: _builtins.int
+    COVERS_FIELD_NUMBER: _builtins.int
+    RECEIPT_FIELD_NUMBER: _builtins.int
+    ADJUSTMENT_KIND_FIELD_NUMBER: _builtins.int
+    account_id: _builtins.str
+    case_id: _builtins.str
+    entry: _builtins.str
+    """`accounts/{account_id}/entries/{entry_id}`."""
+    kind: Global___LedgerEntryKind.ValueType
+    amount_pence: _builtins.int
+    """Signed as the kind says (charges, fees, receipts, allocations and payments positive; adjustments signed)."""
+    allocation_target: Global___AllocationTarget.ValueType
+    """For an allocation: where the money went, and the entry it covers (a charge or a fee)."""
+    covers: _builtins.str
+    receipt: _builtins.str
+    """For a receipt or an allocation of one: `accounts/{account_id}/receipts/{receipt_id}`."""
+    adjustment_kind: Global___AdjustmentKind.ValueType
+    @_builtins.property
+    def effective_date(self) -> _date_pb2.Date: ...
+    @_builtins.property
+    def posting_date(self) -> _date_pb2.Date: ...
+    def __init__(
+        self,
+        *,
+        account_id: _builtins.str = ...,
+        case_id: _builtins.str = ...,
+        entry: _builtins.str = ...,
+        kind: Global___LedgerEntryKind.ValueType = ...,
+        amount_pence: _builtins.int = ...,
+        effective_date: _date_pb2.Date | None = ...,
+        posting_date: _date_pb2.Date | None = ...,
+        allocation_target: Global___AllocationTarget.ValueType = ...,
+        covers: _builtins.str = ...,
+        receipt: _builtins.str = ...,
+        adjustment_kind: Global___AdjustmentKind.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["effective_date", b"effective_date", "posting_date", b"posting_date"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "adjustment_kind", b"adjustment_kind", "allocation_target", b"allocation_target", "amount_pence", b"amount_pence", "case_id", b"case_id", "covers", b"covers", "effective_date", b"effective_date", "entry", b"entry", "kind", b"kind", "posting_date", b"posting_date", "receipt", b"receipt"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___LedgerEntryPosted: _TypeAlias = LedgerEntryPosted  # noqa: Y015
+
+@_typing.final
+class ReceiptHeldInSuspense(_message.Message):
+    """A receipt whose payment reference matched no account is held in suspense until a caseworker allocates it.
+    Key and subject: `suspenseItems/{suspense_item_id}`.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    SUSPENSE_ITEM_FIELD_NUMBER: _builtins.int
+    EXTERNAL_REFERENCE_FIELD_NUMBER: _builtins.int
+    METHOD_FIELD_NUMBER: _builtins.int
+    AMOUNT_PENCE_FIELD_NUMBER: _builtins.int
+    RECEIVED_DATE_FIELD_NUMBER: _builtins.int
+    suspense_item: _builtins.str
+    """`suspenseItems/{suspense_item_id}`."""
+    external_reference: _builtins.str
+    method: Global___ReceiptMethod.ValueType
+    amount_pence: _builtins.int
+    @_builtins.property
+    def received_date(self) -> _date_pb2.Date: ...
+    def __init__(
+        self,
+        *,
+        suspense_item: _builtins.str = ...,
+        external_reference: _builtins.str = ...,
+        method: Global___ReceiptMethod.ValueType = ...,
+        amount_pence: _builtins.int = ...,
+        received_date: _date_pb2.Date | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["received_date", b"received_date"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_pence", b"amount_pence", "external_reference", b"external_reference", "method", b"method", "received_date", b"received_date", "suspense_item", b"suspense_item"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReceiptHeldInSuspense: _TypeAlias = ReceiptHeldInSuspense  # noqa: Y015
+
+@_typing.final
+class PaymentPart(_message.Message):
+    """One account's part of a payment to a receiving parent."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACCOUNT_ID_FIELD_NUMBER: _builtins.int
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    AMOUNT_PENCE_FIELD_NUMBER: _builtins.int
+    account_id: _builtins.str
+    case_id: _builtins.str
+    amount_pence: _builtins.int
+    def __init__(
+        self,
+        *,
+        account_id: _builtins.str = ...,
+        case_id: _builtins.str = ...,
+        amount_pence: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "amount_pence", b"amount_pence", "case_id", b"case_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentPart: _TypeAlias = PaymentPart  # noqa: Y015
+
+@_typing.final
+class PaymentToReceivingParentMade(_message.Message):
+    """The daily payment run paid a receiving parent what was collected for them, net of their collection fee (one
+    payment per receiving parent per day, covering each of their accounts). Key and subject: the account of the
+    first part, `accounts/{account_id}`.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PAYMENT_FIELD_NUMBER: _builtins.int
+    RECEIVING_PARENT_FIELD_NUMBER: _builtins.int
+    PAYMENT_DATE_FIELD_NUMBER: _builtins.int
+    AMOUNT_PENCE_FIELD_NUMBER: _builtins.int
+    PARTS_FIELD_NUMBER: _builtins.int
+    payment: _builtins.str
+    """`paymentsOut/{payment_id}`."""
+    receiving_parent: _builtins.str
+    """The receiving parent's client id (`clients/{client_id}`): no bank detail travels in an event."""
+    amount_pence: _builtins.int
+    @_builtins.property
+    def payment_date(self) -> _date_pb2.Date: ...
+    @_builtins.property
+    def parts(self) -> _containers.RepeatedCompositeFieldContainer[Global___PaymentPart]: ...
+    def __init__(
+        self,
+        *,
+        payment: _builtins.str = ...,
+        receiving_parent: _builtins.str = ...,
+        payment_date: _date_pb2.Date | None = ...,
+        amount_pence: _builtins.int = ...,
+        parts: _abc.Iterable[Global___PaymentPart] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["payment_date", b"payment_date"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_pence", b"amount_pence", "parts", b"parts", "payment", b"payment", "payment_date", b"payment_date", "receiving_parent", b"receiving_parent"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentToReceivingParentMade: _TypeAlias = PaymentToReceivingParentMade  # noqa: Y015
 
 @_typing.final
 class MethodOfPaymentChanged(_message.Message):

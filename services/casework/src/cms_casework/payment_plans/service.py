@@ -51,6 +51,13 @@ def terms(db: Session, name: str) -> tuple[int, int]:
     return plan.payment_frequency, plan.service_type
 
 
+def plan_named(db: Session, name: str) -> pb.PaymentPlan | None:
+    """A plan as issued, for casework's own consumers of PaymentPlanIssued (no caller, so not audited); None when
+    there is none."""
+    row = db.get(PaymentPlanRecord, last_id(name)) if name else None
+    return _document(row) if row is not None else None
+
+
 def supersede_current(db: Session, *, case_id: str) -> None:
     """The case closed: its current plan is superseded as it stands."""
     for row in _current(db, case_id):

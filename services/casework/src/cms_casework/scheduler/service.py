@@ -29,6 +29,7 @@ from cms_platform.errors import Conflict, DomainError, Unavailable, ViolationCol
 from cms_platform.identity import bind_caller, reset_caller, service_caller
 from cms_platform.scheduling import PeriodicJob
 
+from ..accounts import flows as account_runs
 from ..applications.convert import child_identity
 from ..calculations import flows as recording
 from ..calculations import rules as calculation_rules
@@ -146,6 +147,8 @@ class Scheduler:
             J.SCHEDULED_JOB_CORRESPONDENCE_DISPATCH: self._correspondence_dispatch,
             J.SCHEDULED_JOB_DEFAULT_MAINTENANCE_DECISION: self._default_maintenance_decision,
             J.SCHEDULED_JOB_DEDUCTION_ORDER_REMITTANCE_CHECK: self._deduction_order_remittance_check,
+            J.SCHEDULED_JOB_ACCOUNT_CHARGES: self._account_charges,
+            J.SCHEDULED_JOB_PAYMENT_RUN: self._payment_run,
         }
         # Downstream calls and audit entries name the scheduler, within what an RPC running it has left.
         token = bind_caller(SYSTEM)
@@ -585,3 +588,13 @@ class Scheduler:
         with self._sessions.begin() as s:
             sent = correspondence.dispatch_due(s, as_of=as_of, clock=self._clock)
         return api.ScheduledJobResult(items_due=sent, items_processed=sent)
+
+    def _account_charges(self, as_of: dt.date) -> api.ScheduledJobResult:
+        """Collect & Pay charges due by `as_of` (accounts.flows): items are accounts, a chunk per transaction."""
+        run = account_runs.run_charges(sessions=self._sessions, as_of=as_of, clock=self._clock)
+        return api.ScheduledJobResult(items_due=run.due, items_processed=run.done)
+
+    def _payment_run(self, as_of: dt.date) -> api.ScheduledJobResult:
+        """The daily payment run (accounts.flows): items are receiving parents paid."""
+        run = account_runs.run_payments(sessions=self._sessions, on=as_of, clock=self._clock)
+        return api.ScheduledJobResult(items_due=run.due, items_processed=run.done)

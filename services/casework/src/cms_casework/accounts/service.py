@@ -1,0 +1,1549 @@
+"""The Collect & Pay account over its tables (docs/domain/money.md, "The account"): opening from payment plans, the
+charge schedule, receipts and their allocation, suspense, adjustments, the bulk charge and payment runs, and the
+accounts and statements as callers see them. Keyword-only functions over an explicit session; every ledger entry is
+written with its LedgerEntryPosted event in the same transaction, and an account's postings lock its row first, so
+two postings never allocate the same charge twice.
+
+The rest of casework is reached only through its service functions (case_records, payment_plans); the money
+contexts call record_receipt, unpaid_due_on_or_before, post_adjustment and balances."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from google.protobuf.message import Message
+from google.type import date_pb2
+from sqlalchemy import case, func, insert, or_, select, update
+from sqlalchemy.orm import Session
+
+from cms.casework.v1 import accounts_pb2 as apb
+from cms.casework.v1 import money_events_pb2 as money_ev
+from cms.casework.v1 import resources_pb2 as pb
+from cms_platform import outbox
+from cms_platform.clock import Clock
+from cms_platform.convert import day_of, pb_date
+from cms_platform.errors import (
+    FailedPrecondition,
+    InvalidArgument,
+    NotFound,
+    PermissionDenied,
+    PreconditionViolation,
+    ViolationCollector,
+)
+from cms_platform.identity import Caller, CallerKind
+
+from ..access import service as access
+from ..access.rules import client_id_of
+from ..access.rules import visible as visible_to
+from ..case_records import service as case_records
+from ..names import id_from, last_id, new_id
+from . import rules
+from .document import render_statement
+from .models import (
+    AccountRecord,
+    EntryRecord,
+    PaymentOutRecord,
+    ReceiptRecord,
+    ScheduleRow,
+    SuspenseRecord,
+)
+
+K = money_ev.LedgerEntryKind
+T = money_ev.AllocationTarget
+A = money_ev.AdjustmentKind
+M = money_ev.ReceiptMethod
+OPEN = apb.AccountState.Name(apb.ACCOUNT_STATE_OPEN)
+CLOSED = apb.AccountState.Name(apb.ACCOUNT_STATE_CLOSED)
+HELD = apb.SuspenseItemState.Name(apb.SUSPENSE_ITEM_STATE_HELD)
+ALLOCATED = apb.SuspenseItemState.Name(apb.SUSPENSE_ITEM_STATE_ALLOCATED)
+COLLECT_AND_PAY = pb.ServiceType.Name(pb.SERVICE_TYPE_COLLECT_AND_PAY)
+DUE, CHARGED, SUPERSEDED, ENDED = "DUE", "CHARGED", "SUPERSEDED", "ENDED"
+MAX_REFERENCE = 200
+
+# -- configuration ------------------------------------------------------------------------------------------------
+
+_policy = rules.Policy()
+# Whether the paying parent is compliant on a date (the reform's 2% / 20% fee): the arrears context provides it.
+Compliance = Callable[[Session, str, dt.date], bool]
+
+
+def _always_compliant(db: Session, case_id: str, on: dt.date) -> bool:
+    return True
+
+
+_compliance: Compliance = _always_compliant
+
+
+def configure(policy: rules.Policy) -> None:
+    """The process's account settings (CASEWORK_ALLOCATION_ORDER, the collection fee parameters)."""
+    global _policy
+    _policy = policy
+
+
+def policy() -> rules.Policy:
+    return _policy
+
+
+def set_compliance_check(check: Compliance | None) -> None:
+    """How a paying parent's compliance is decided (None: everyone is compliant)."""
+    global _compliance
+    _compliance = check or _always_compliant
+
+
+# -- names and rows -----------------------------------------------------------------------------------------------
+
+
+def account_name(account_id: str) -> str:
+    return f"accounts/{account_id}"
+
+
+def entry_name(account_id: str, entry_id: int) -> str:
+    return f"accounts/{account_id}/entries/{entry_id}"
+
+
+def receipt_name(account_id: str, receipt_id: str) -> str:
+    return f"accounts/{account_id}/receipts/{receipt_id}"
+
+
+def suspense_name(item_id: str) -> str:
+    return f"suspenseItems/{item_id}"
+
+
+def account_of_case(db: Session, case_id: str, *, lock: bool = False) -> AccountRecord | None:
+    q = select(AccountRecord).where(AccountRecord.case_id == case_id)
+    return db.scalars(q.with_for_update() if lock else q).first()
+
+
+def _account(db: Session, name: str, field: str, *, lock: bool = False) -> AccountRecord:
+    account_id = id_from(name, "accounts", field)
+    row = db.get(AccountRecord, account_id, with_for_update=lock)
+    if row is None:
+        raise NotFound("account", name)
+    return row
+
+
+_KIND = {name: value for name, value in K.items()}
+_TARGET = {name: value for name, value in T.items()} | {"": money_ev.ALLOCATION_TARGET_UNSPECIFIED}
+_ADJUSTMENT = {name: value for name, value in A.items()} | {
+    "": money_ev.ADJUSTMENT_KIND_UNSPECIFIED
+}
+
+
+def _entries(
+    db: Session, account_id: str, *, since: dt.date | None = None, as_of: dt.date | None = None
+) -> tuple[list[rules.Entry], dict[int, str]]:
+    """The account's ledger (effective from `since` to `as_of`, when given) as the rules see it, and each entry's
+    cause: the columns alone, read as tuples (ten years of weekly entries are thousands)."""
+    q = (
+        select(
+            EntryRecord.id,
+            EntryRecord.kind,
+            EntryRecord.amount_pence,
+            EntryRecord.effective_date,
+            EntryRecord.allocation_target,
+            EntryRecord.covers,
+            EntryRecord.source,
+            EntryRecord.adjustment_kind,
+            EntryRecord.receipt_id,
+            EntryRecord.cause,
+        )
+        .where(EntryRecord.account_id == account_id)
+        .order_by(EntryRecord.effective_date, EntryRecord.id)
+    )
+    if since is not None:
+        q = q.where(EntryRecord.effective_date >= since)
+    if as_of is not None:
+        q = q.where(EntryRecord.effective_date <= as_of)
+    rows = db.execute(q).all()
+    entries = [
+        rules.Entry(
+            entry_id,
+            _KIND[kind],
+            amount,
+            effective,
+            _TARGET[target],
+            covers,
+            source,
+            _ADJUSTMENT[adjustment],
+            receipt,
+        )
+        for entry_id, kind, amount, effective, target, covers, source, adjustment, receipt, _ in rows
+    ]
+    return entries, {row[0]: row[9] for row in rows}
+
+
+_DEBT_KINDS = [K.Name(k) for k in (rules.MAINTENANCE, rules.BACKDATED, rules.PAYING_PARENT_FEE)]
+_FEE_KIND = K.Name(rules.PAYING_PARENT_FEE)
+
+
+def _is_debt(row: type[EntryRecord]) -> Any:
+    return row.kind.in_(_DEBT_KINDS) | (
+        (row.kind == K.Name(rules.ADJUSTMENT))
+        & (row.adjustment_kind == A.Name(rules.ARREARS_RECOGNISED))
+    )
+
+
+def _sums(
+    db: Session, account_id: str, *, as_of: dt.date, before: dt.date | None = None
+) -> list[tuple[rules.Group, int]]:
+    """The account's entries effective by `as_of` (and before `before`) summed by group, in the database."""
+    q = (
+        select(
+            EntryRecord.kind,
+            EntryRecord.allocation_target,
+            EntryRecord.source,
+            EntryRecord.adjustment_kind,
+            func.sum(EntryRecord.amount_pence),
+        )
+        .where(EntryRecord.account_id == account_id, EntryRecord.effective_date <= as_of)
+        .group_by(
+            EntryRecord.kind,
+            EntryRecord.allocation_target,
+            EntryRecord.source,
+            EntryRecord.adjustment_kind,
+        )
+    )
+    if before is not None:
+        q = q.where(EntryRecord.effective_date < before)
+    return [
+        (rules.Group(_KIND[kind], _TARGET[target], source, _ADJUSTMENT[adjustment]), int(total))
+        for kind, target, source, adjustment, total in db.execute(q)
+    ]
+
+
+def _arrears(db: Session, account_id: str, *, as_of: dt.date) -> tuple[int, int]:
+    """(arrears, maintenance arrears): charges due before `as_of` less what allocations by then covered of them,
+    as rules.balances counts them."""
+    due = db.execute(
+        select(EntryRecord.kind, func.sum(EntryRecord.amount_pence))
+        .where(
+            EntryRecord.account_id == account_id,
+            EntryRecord.effective_date < as_of,
+            _is_debt(EntryRecord),
+        )
+        .group_by(EntryRecord.kind)
+    ).all()
+    covered = db.execute(
+        select(EntryRecord.covers_kind, func.sum(EntryRecord.amount_pence))
+        .where(
+            EntryRecord.account_id == account_id,
+            EntryRecord.kind == K.Name(rules.ALLOCATION),
+            EntryRecord.effective_date <= as_of,
+            EntryRecord.covers_due < as_of,
+        )
+        .group_by(EntryRecord.covers_kind)
+    ).all()
+    by_fee: dict[bool, int] = defaultdict(int)
+    for kind, total in due:
+        by_fee[kind == _FEE_KIND] += int(total or 0)
+    for kind, total in covered:
+        by_fee[kind == _FEE_KIND] -= int(total or 0)
+    return by_fee[True] + by_fee[False], by_fee[False]
+
+
+def _balances(db: Session, account_id: str, *, as_of: dt.date) -> rules.Balances:
+    """rules.balances, summed in the database rather than over every entry read back."""
+    arrears, maintenance_arrears = _arrears(db, account_id, as_of=as_of)
+    return rules.totals(
+        _sums(db, account_id, as_of=as_of),
+        arrears=arrears,
+        maintenance_arrears=maintenance_arrears,
+    )
+
+
+def _posted(account: AccountRecord, row: EntryRecord) -> money_ev.LedgerEntryPosted:
+    return money_ev.LedgerEntryPosted(
+        account_id=account.id,
+        case_id=account.case_id,
+        entry=entry_name(account.id, row.id),
+        kind=K.Value(row.kind),
+        amount_pence=row.amount_pence,
+        effective_date=pb_date(row.effective_date),
+        posting_date=pb_date(row.posted_on),
+        allocation_target=(
+            T.Value(row.allocation_target)
+            if row.allocation_target
+            else money_ev.ALLOCATION_TARGET_UNSPECIFIED
+        ),
+        covers=entry_name(account.id, row.covers) if row.covers is not None else "",
+        receipt=receipt_name(account.id, row.receipt_id) if row.receipt_id else "",
+        adjustment_kind=(
+            A.Value(row.adjustment_kind)
+            if row.adjustment_kind
+            else money_ev.ADJUSTMENT_KIND_UNSPECIFIED
+        ),
+    )
+
+
+def _publish(db: Session, account: AccountRecord, message: Message, clock: Clock) -> None:
+    name = account_name(account.id)
+    outbox.publish(db, clock=clock, key=name, subject=name, message=message)
+
+
+def _post(
+    db: Session,
+    account: AccountRecord,
+    *,
+    key: str,
+    kind: rules.Kind,
+    amount: int,
+    effective: dt.date,
+    cause: str,
+    clock: Clock,
+    target: rules.Target = money_ev.ALLOCATION_TARGET_UNSPECIFIED,
+    covers: rules.Debt | None = None,
+    source: str = "",
+    adjustment: rules.Adjustment = money_ev.ADJUSTMENT_KIND_UNSPECIFIED,
+    receipt_id: str = "",
+    receiving_parent_fee: int = 0,
+) -> EntryRecord:
+    """Append one entry and its LedgerEntryPosted event. An allocation keeps the due date and kind of the charge it
+    covers beside its id (fixed, like the entry): arrears are then sums over the account's own rows."""
+    row = EntryRecord(
+        account_id=account.id,
+        key=key,
+        kind=K.Name(kind),
+        amount_pence=amount,
+        effective_date=effective,
+        posted_on=clock.today(),
+        posted_at=clock.now(),
+        cause=cause[:200],
+        allocation_target=T.Name(target) if target else "",
+        covers=covers.entry_id if covers is not None else None,
+        covers_due=covers.due if covers is not None else None,
+        covers_kind=K.Name(covers.kind) if covers is not None else "",
+        source=source,
+        adjustment_kind=A.Name(adjustment) if adjustment else "",
+        receipt_id=receipt_id,
+        receiving_parent_fee_pence=receiving_parent_fee,
+    )
+    db.add(row)
+    db.flush()
+    _publish(db, account, _posted(account, row), clock)
+    return row
+
+
+# -- opening, schedules and closing (from casework's events) ---------------------------------------------------------
+
+
+def _collects(account: AccountRecord) -> bool:
+    return account.service_type == COLLECT_AND_PAY
+
+
+def open_account(
+    db: Session, *, case_id: str, service_type: pb.ServiceType.ValueType, clock: Clock
+) -> AccountRecord:
+    """The case's account, opened (AccountOpened) if it has none; its service type follows the case's latest plan."""
+    account = account_of_case(db, case_id, lock=True)
+    if account is not None:
+        account.service_type = pb.ServiceType.Name(service_type)
+        return account
+    case_row = case_records.case_row(db, case_id)
+    account = AccountRecord(
+        id=new_id(),
+        case_id=case_id,
+        paying_parent_client_id=case_row.paying_parent_client_id,
+        receiving_parent_client_id=case_row.receiving_parent_client_id,
+        service_type=pb.ServiceType.Name(service_type),
+        state=OPEN,
+        opened_at=clock.now(),
+    )
+    db.add(account)
+    db.flush()
+    _publish(
+        db,
+        account,
+        money_ev.AccountOpened(
+            account_id=account.id,
+            case_id=case_id,
+            collect_and_pay=service_type == pb.SERVICE_TYPE_COLLECT_AND_PAY,
+        ),
+        clock,
+    )
+    return account
+
+
+def record_plan(db: Session, *, case_id: str, plan: pb.PaymentPlan, clock: Clock) -> None:
+    """A payment plan was issued: the account opens if it has none, and on Collect & Pay the plan's payments become
+    its charge schedule from the plan's first period (superseding the rows of earlier plans due from then), and its
+    backdated amounts are booked: what was made due as a backdated charge due at once, what was overpaid as a
+    credit adjustment (the account is then overpaid by it). Idempotent per plan."""
+    account = open_account(db, case_id=case_id, service_type=plan.service_type, clock=clock)
+    if not _collects(account) or account.state == CLOSED:
+        return  # Direct Pay: the parents pay each other, nothing is charged here
+    plan_name = plan.name
+    if (
+        db.scalars(
+            select(ScheduleRow.id).where(
+                ScheduleRow.account_id == account.id, ScheduleRow.payment_plan == plan_name
+            )
+        ).first()
+        is not None
+        or db.scalars(
+            select(EntryRecord.id).where(
+                EntryRecord.account_id == account.id,
+                EntryRecord.key.like(f"plan:{last_id(plan_name)}:%"),
+            )
+        ).first()
+        is not None
+    ):
+        return  # recorded already (a redelivered event)
+    start = day_of(plan.period.start_date) or clock.today()
+    db.execute(
+        update(ScheduleRow)
+        .where(
+            ScheduleRow.account_id == account.id,
+            ScheduleRow.state == DUE,
+            ScheduleRow.due_date >= start,
+        )
+        .values(state=SUPERSEDED)
+    )
+    closed_on = account.case_closed_on
+    for payment in plan.payments:
+        due = day_of(payment.due_date)
+        if due is None or (closed_on is not None and due >= closed_on):
+            continue
+        db.add(
+            ScheduleRow(
+                account_id=account.id,
+                payment_plan=plan_name,
+                due_date=due,
+                covers_start=day_of(payment.covers.start_date) or due,
+                covers_end=day_of(payment.covers.end_date) or due,
+                maintenance_pence=payment.maintenance_pence,
+                state=DUE,
+            )
+        )
+    today = clock.today()
+    plan_id = last_id(plan_name)
+    if plan.backdated_amount_due_pence > 0:
+        _charge(
+            db,
+            account,
+            key=f"plan:{plan_id}:backdated",
+            kind=rules.BACKDATED,
+            amount=plan.backdated_amount_due_pence,
+            due=today,
+            cause="Backdated maintenance (the decision's past days)",
+            clock=clock,
+        )
+    if plan.backdated_amount_overpaid_pence > 0:
+        _post(
+            db,
+            account,
+            key=f"plan:{plan_id}:overpaid",
+            kind=rules.ADJUSTMENT,
+            amount=-plan.backdated_amount_overpaid_pence,
+            effective=today,
+            cause="Backdated maintenance overpaid (the decision's past days)",
+            clock=clock,
+            adjustment=rules.BACKDATED_OVERPAYMENT,
+        )
+    _apply_credit(db, account, on=today, clock=clock)
+
+
+def _fees(account: AccountRecord, db: Session, due: dt.date, amount: int) -> tuple[int, int]:
+    fees = _policy.fees
+    compliant = (
+        True
+        if fees.reform_date is None or due < fees.reform_date
+        else _compliance(db, account.case_id, due)
+    )
+    paying_bp, receiving_bp = fees.rates(due, compliant=compliant)
+    return rules.fee(amount, paying_bp), rules.fee(amount, receiving_bp)
+
+
+def _charge(
+    db: Session,
+    account: AccountRecord,
+    *,
+    key: str,
+    kind: rules.Kind,
+    amount: int,
+    due: dt.date,
+    cause: str,
+    clock: Clock,
+) -> None:
+    """One maintenance charge and the paying parent's fee on it (the receiving parent's is kept on the charge and
+    taken as it is collected)."""
+    paying_fee, receiving_fee = _fees(account, db, due, amount)
+    _post(
+        db,
+        account,
+        key=key,
+        kind=kind,
+        amount=amount,
+        effective=due,
+        cause=cause,
+        clock=clock,
+        receiving_parent_fee=receiving_fee,
+    )
+    if paying_fee:
+        _post(
+            db,
+            account,
+            key=f"{key}:fee",
+            kind=rules.PAYING_PARENT_FEE,
+            amount=paying_fee,
+            effective=due,
+            cause="Collection fee",
+            clock=clock,
+        )
+
+
+def case_closed(db: Session, *, case_id: str, closed_on: dt.date, clock: Clock) -> None:
+    """The case closed: no charges for periods from the closure date (a period it splits is charged pro rata by
+    days, half-up); the account stays open while anything is owed, held or payable."""
+    account = account_of_case(db, case_id, lock=True)
+    if account is None:
+        return
+    account.case_closed_on = closed_on
+    for row in db.scalars(
+        select(ScheduleRow).where(
+            ScheduleRow.account_id == account.id,
+            ScheduleRow.state == DUE,
+            ScheduleRow.covers_end >= closed_on,
+        )
+    ):
+        if row.covers_start >= closed_on:
+            row.state = ENDED
+            continue
+        days = (row.covers_end - row.covers_start).days + 1
+        kept = (closed_on - row.covers_start).days
+        row.maintenance_pence = rules.half_up(row.maintenance_pence * kept, days)
+        row.covers_end = closed_on - dt.timedelta(days=1)
+    close_if_settled(db, account=account, clock=clock)
+
+
+def close_if_settled(db: Session, *, account: AccountRecord, clock: Clock) -> bool:
+    """A closed case's account closes (AccountClosed) once nothing is owed, held, payable or still to charge."""
+    if account.state == CLOSED or account.case_closed_on is None:
+        return False
+    if (
+        db.scalars(
+            select(ScheduleRow.id).where(
+                ScheduleRow.account_id == account.id, ScheduleRow.state == DUE
+            )
+        ).first()
+        is not None
+    ):
+        return False
+    if not _balances(db, account.id, as_of=dt.date.max).nil:
+        return False
+    account.state, account.closed_at = CLOSED, clock.now()
+    _publish(
+        db,
+        account,
+        money_ev.AccountClosed(account_id=account.id, case_id=account.case_id),
+        clock,
+    )
+    return True
+
+
+# -- allocation ---------------------------------------------------------------------------------------------------
+
+
+def _collected(entries: Sequence[rules.Entry]) -> dict[int, int]:
+    """Money (a receipt's or credit) allocated to each charge so far."""
+    out: dict[int, int] = defaultdict(int)
+    for e in entries:
+        if e.kind == rules.ALLOCATION and e.covers is not None and e.source in rules.CASH:
+            out[e.covers] += e.amount
+    return out
+
+
+def _allocate(
+    db: Session,
+    account: AccountRecord,
+    *,
+    amount: int,
+    on: dt.date,
+    source: str,
+    key: str,
+    cause: str,
+    clock: Clock,
+    receipt_id: str = "",
+    credit_left: bool = True,
+) -> None:
+    """Money applied to what is due in the configured order (the rest held as credit, when `credit_left`); each
+    allocation to maintenance takes its share of the receiving parent's fee."""
+    entries, _ = _entries(db, account.id)
+    by_id = {e.id: e for e in entries}
+    debts = rules.debts_of(entries)
+    debt_of = {d.entry_id: d for d in debts}
+    allocations = rules.allocate(amount, debts, on=on, order=_policy.allocation_order)
+    if not credit_left:
+        allocations = [a for a in allocations if a.target != rules.CREDIT]
+    collected = _collected(entries)
+    covered = [a.covers for a in allocations if a.covers is not None]
+    fees: dict[int, int] = (
+        {
+            entry_id: fee
+            for entry_id, fee in db.execute(
+                select(EntryRecord.id, EntryRecord.receiving_parent_fee_pence).where(
+                    EntryRecord.id.in_(covered)
+                )
+            )
+        }
+        if covered
+        else {}
+    )
+    for n, a in enumerate(allocations):
+        _post(
+            db,
+            account,
+            key=f"{key}:{n}",
+            kind=rules.ALLOCATION,
+            amount=a.amount,
+            effective=on,
+            cause=cause,
+            clock=clock,
+            target=a.target,
+            covers=debt_of[a.covers] if a.covers is not None else None,
+            source=source,
+            receipt_id=receipt_id,
+        )
+        charge = by_id.get(a.covers) if a.covers is not None else None
+        if charge is None or charge.kind == rules.PAYING_PARENT_FEE:
+            continue
+        fee = rules.receiving_parent_fee_taken(
+            charge_pence=charge.amount,
+            fee_pence=fees.get(charge.id, 0),
+            collected_before=collected[charge.id],
+            collected_now=a.amount,
+        )
+        collected[charge.id] += a.amount
+        if fee:
+            _post(
+                db,
+                account,
+                key=f"{key}:{n}:fee",
+                kind=rules.RECEIVING_PARENT_FEE,
+                amount=fee,
+                effective=on,
+                cause="Collection fee",
+                clock=clock,
+            )
+    if source == rules.FROM_CREDIT:
+        spent = sum(a.amount for a in allocations)
+        if spent:
+            _post(
+                db,
+                account,
+                key=f"{key}:credit",
+                kind=rules.ALLOCATION,
+                amount=-spent,
+                effective=on,
+                cause="Credit applied",
+                clock=clock,
+                target=rules.CREDIT,
+                source=rules.FROM_CREDIT,
+            )
+
+
+def _held_credit(db: Session, account_id: str) -> int:
+    return int(
+        db.scalar(
+            select(func.coalesce(func.sum(EntryRecord.amount_pence), 0)).where(
+                EntryRecord.account_id == account_id,
+                or_(
+                    EntryRecord.allocation_target == T.Name(rules.CREDIT),
+                    EntryRecord.adjustment_kind == A.Name(rules.REFUND),
+                ),
+            )
+        )
+        or 0
+    )
+
+
+def _apply_credit(db: Session, account: AccountRecord, *, on: dt.date, clock: Clock) -> None:
+    """Credit held on the account pays what has fallen due since (new charges, recognised arrears)."""
+    credit = _held_credit(db, account.id)
+    if credit <= 0:
+        return
+    _allocate(
+        db,
+        account,
+        amount=credit,
+        on=on,
+        source=rules.FROM_CREDIT,
+        key=f"credit:{new_id()}",
+        cause="Credit applied",
+        clock=clock,
+        credit_left=False,
+    )
+
+
+# -- receipts -----------------------------------------------------------------------------------------------------
+
+
+def _method_name(method: int) -> str:
+    return (
+        M.Name(M.ValueType(method)).removeprefix("RECEIPT_METHOD_").replace("_", " ").capitalize()
+    )
+
+
+def _check_receipt(
+    v: ViolationCollector,
+    prefix: str,
+    *,
+    payment_reference: str,
+    amount_pence: int,
+    method: int,
+    external_reference: str,
+) -> None:
+    if not payment_reference.strip():
+        v.add(f"{prefix}payment_reference", "is required and must not be empty")
+    if not external_reference.strip():
+        v.add(f"{prefix}external_reference", "is required and must not be empty")
+    elif len(external_reference) > MAX_REFERENCE:
+        v.add(f"{prefix}external_reference", f"must be at most {MAX_REFERENCE} characters")
+    if amount_pence <= 0:
+        v.add(f"{prefix}amount_pence", "must be more than 0")
+    if method not in M.values() or method == money_ev.RECEIPT_METHOD_UNSPECIFIED:
+        v.add(f"{prefix}method", "must be a known receipt method")
+
+
+def _replayed(db: Session, *, external_reference: str, amount_pence: int, field: str) -> str | None:
+    """The first result for an external reference already recorded (same amount); INVALID_ARGUMENT for another."""
+    held = db.scalars(
+        select(SuspenseRecord).where(SuspenseRecord.external_reference == external_reference)
+    ).first()
+    if held is not None:
+        if held.amount_pence != amount_pence:
+            raise InvalidArgument.field(field, "was already recorded with another amount")
+        return suspense_name(held.id)
+    seen = db.scalars(
+        select(ReceiptRecord).where(ReceiptRecord.external_reference == external_reference)
+    ).first()
+    if seen is not None:
+        if seen.amount_pence != amount_pence:
+            raise InvalidArgument.field(field, "was already recorded with another amount")
+        return receipt_name(seen.account_id, seen.id)
+    return None
+
+
+def record_receipt(
+    db: Session,
+    *,
+    payment_reference: str,
+    amount_pence: int,
+    method: int,
+    external_reference: str,
+    received_on: dt.date,
+    clock: Clock,
+    earnings_deduction: money_ev.EarningsDeduction | None = None,
+    field_prefix: str = "",
+) -> str:
+    """Records and allocates a receipt (or holds it in suspense when the reference matches no account); returns the
+    receipt's (or suspense item's) resource name. Idempotent by external_reference (same amount: the first result;
+    different amount: InvalidArgument on external_reference). Publishes ReceiptRecorded (ReceiptHeldInSuspense for
+    suspense; ReceiptRecorded follows when the item is allocated). `field_prefix` places the fields named in errors
+    within the caller's request (e.g. `receipt.`)."""
+    v = ViolationCollector()
+    _check_receipt(
+        v,
+        field_prefix,
+        payment_reference=payment_reference,
+        amount_pence=amount_pence,
+        method=method,
+        external_reference=external_reference,
+    )
+    if received_on > clock.today():
+        v.add(f"{field_prefix}received_date", "must not be after today")
+    v.raise_if_any()
+    previous = _replayed(
+        db,
+        external_reference=external_reference,
+        amount_pence=amount_pence,
+        field=f"{field_prefix}external_reference",
+    )
+    if previous is not None:
+        return previous
+    deduction = earnings_deduction.SerializeToString() if earnings_deduction is not None else b""
+    account = account_of_case(db, payment_reference.strip(), lock=True)
+    if account is None:
+        item = SuspenseRecord(
+            id=new_id(),
+            payment_reference=payment_reference[:MAX_REFERENCE],
+            external_reference=external_reference,
+            method=M.Name(M.ValueType(method)),
+            amount_pence=amount_pence,
+            received_on=received_on,
+            state=HELD,
+            earnings_deduction=deduction,
+            created_at=clock.now(),
+        )
+        db.add(item)
+        name = suspense_name(item.id)
+        outbox.publish(
+            db,
+            clock=clock,
+            key=name,
+            subject=name,
+            message=money_ev.ReceiptHeldInSuspense(
+                suspense_item=name,
+                external_reference=external_reference,
+                method=M.ValueType(method),
+                amount_pence=amount_pence,
+                received_date=pb_date(received_on),
+            ),
+        )
+        return name
+    if account.state == CLOSED:
+        raise FailedPrecondition(
+            PreconditionViolation(
+                "ACCOUNT_CLOSED", f"{field_prefix}payment_reference", "the account is closed"
+            ),
+            reason="ACCOUNT_CLOSED",
+        )
+    return _receive(
+        db,
+        account,
+        external_reference=external_reference,
+        method=method,
+        amount_pence=amount_pence,
+        received_on=received_on,
+        deduction=earnings_deduction,
+        clock=clock,
+    )
+
+
+def _receive(
+    db: Session,
+    account: AccountRecord,
+    *,
+    external_reference: str,
+    method: int,
+    amount_pence: int,
+    received_on: dt.date,
+    deduction: money_ev.EarningsDeduction | None,
+    clock: Clock,
+) -> str:
+    receipt = ReceiptRecord(
+        id=new_id(),
+        account_id=account.id,
+        external_reference=external_reference,
+        method=M.Name(M.ValueType(method)),
+        amount_pence=amount_pence,
+        received_on=received_on,
+        recorded_at=clock.now(),
+        earnings_deduction=deduction.SerializeToString() if deduction is not None else b"",
+    )
+    db.add(receipt)
+    cause = f"{_method_name(method)} received"
+    _post(
+        db,
+        account,
+        key=f"receipt:{receipt.id}",
+        kind=rules.RECEIPT,
+        amount=amount_pence,
+        effective=received_on,
+        cause=cause,
+        clock=clock,
+        receipt_id=receipt.id,
+    )
+    _allocate(
+        db,
+        account,
+        amount=amount_pence,
+        on=received_on,
+        source=rules.FROM_RECEIPT,
+        key=f"receipt:{receipt.id}",
+        cause=cause,
+        clock=clock,
+        receipt_id=receipt.id,
+    )
+    name = receipt_name(account.id, receipt.id)
+    with_deduction = method in (
+        money_ev.RECEIPT_METHOD_DEDUCTION_FROM_EARNINGS_ORDER,
+        money_ev.RECEIPT_METHOD_DEDUCTION_FROM_EARNINGS_REQUEST,
+    )
+    _publish(
+        db,
+        account,
+        money_ev.ReceiptRecorded(
+            account_id=account.id,
+            case_id=account.case_id,
+            receipt=name,
+            external_reference=external_reference,
+            method=M.ValueType(method),
+            amount_pence=amount_pence,
+            received_date=pb_date(received_on),
+            earnings_deduction=deduction if with_deduction else None,
+        ),
+        clock,
+    )
+    close_if_settled(db, account=account, clock=clock)
+    return name
+
+
+def suspense_item(row: SuspenseRecord) -> apb.SuspenseItem:
+    item = apb.SuspenseItem(
+        name=suspense_name(row.id),
+        payment_reference=row.payment_reference,
+        external_reference=row.external_reference,
+        method=M.Value(row.method),
+        amount_pence=row.amount_pence,
+        received_date=pb_date(row.received_on),
+        state=apb.SuspenseItemState.Value(row.state),
+        account=account_name(row.account_id) if row.account_id else "",
+        receipt=receipt_name(row.account_id, row.receipt_id) if row.receipt_id else "",
+    )
+    item.create_time.FromDatetime(row.created_at)
+    return item
+
+
+def list_suspense(
+    db: Session, *, include_allocated: bool, size: int, offset: int
+) -> tuple[list[apb.SuspenseItem], bool]:
+    q = select(SuspenseRecord)
+    if not include_allocated:
+        q = q.where(SuspenseRecord.state == HELD)
+    rows = db.scalars(
+        q.order_by(SuspenseRecord.created_at, SuspenseRecord.id).offset(offset).limit(size + 1)
+    ).all()
+    return [suspense_item(r) for r in rows[:size]], len(rows) > size
+
+
+def allocate_suspense_item(
+    db: Session, *, name: str, account: str, clock: Clock
+) -> apb.SuspenseItem:
+    """A held item becomes a receipt on the account it belongs to, allocated as any other."""
+    item_id = id_from(name, "suspenseItems", "name")
+    row = db.get(SuspenseRecord, item_id, with_for_update=True)
+    if row is None:
+        raise NotFound("suspense item", name)
+    target = _account(db, account, "account", lock=True)
+    if row.state != HELD:
+        raise FailedPrecondition(
+            PreconditionViolation(
+                "SUSPENSE_ITEM_ALLOCATED", "name", "the item is already allocated"
+            ),
+            reason="SUSPENSE_ITEM_ALLOCATED",
+        )
+    if target.state == CLOSED:
+        raise FailedPrecondition(
+            PreconditionViolation("ACCOUNT_CLOSED", "account", "the account is closed"),
+            reason="ACCOUNT_CLOSED",
+        )
+    deduction = (
+        money_ev.EarningsDeduction.FromString(row.earnings_deduction)
+        if row.earnings_deduction
+        else None
+    )
+    receipt = _receive(
+        db,
+        target,
+        external_reference=row.external_reference,
+        method=M.Value(row.method),
+        amount_pence=row.amount_pence,
+        received_on=row.received_on,
+        deduction=deduction,
+        clock=clock,
+    )
+    row.state, row.account_id, row.receipt_id = ALLOCATED, target.id, last_id(receipt)
+    return suspense_item(row)
+
+
+# -- the shared API of the money contexts ---------------------------------------------------------------------------
+
+
+def unpaid_due_on_or_before(db: Session, *, case_id: str, on: dt.date) -> int:
+    """Pence charged to the paying parent with a due date on or before `on` that no allocation has covered."""
+    account = account_of_case(db, case_id)
+    if account is None:
+        return 0
+    entries, _ = _entries(db, account.id)
+    return sum(d.outstanding for d in rules.debts_of(entries) if d.due <= on)
+
+
+def post_adjustment(
+    db: Session,
+    *,
+    case_id: str,
+    kind: int,
+    amount_pence: int,
+    effective_date: dt.date,
+    cause: str,
+    clock: Clock,
+) -> str:
+    """Posts an adjustment (signed amount, as AdjustmentKind says): a Regulation 8 offset or a write-off covers what
+    is owed as money would; a refund pays back held credit; recognised arrears (e.g. a Direct Pay shortfall) are a
+    charge due on the effective date. Returns the adjustment entry's name."""
+    v = ViolationCollector()
+    adjustment = A.ValueType(kind)
+    if adjustment not in rules.ADJUSTMENT_SIGN:
+        v.add("kind", "must be a known adjustment kind")
+    elif amount_pence == 0 or (amount_pence > 0) != (rules.ADJUSTMENT_SIGN[adjustment] > 0):
+        sign = "positive" if rules.ADJUSTMENT_SIGN[adjustment] > 0 else "negative"
+        v.add("amount_pence", f"must be {sign} for {A.Name(adjustment)}")
+    if not cause.strip():
+        v.add("cause", "is required and must not be empty")
+    v.raise_if_any()
+    account = account_of_case(db, case_id, lock=True)
+    if account is None:
+        raise NotFound("account", f"cases/{case_id}")
+    if account.state == CLOSED:
+        raise FailedPrecondition(
+            PreconditionViolation("ACCOUNT_CLOSED", "account", "the account is closed"),
+            reason="ACCOUNT_CLOSED",
+        )
+    entries, _ = _entries(db, account.id)
+    b = rules.balances(entries, as_of=dt.date.max)
+    if adjustment in rules.COVERING and -amount_pence > b.owed:
+        raise FailedPrecondition(
+            PreconditionViolation(
+                "MORE_THAN_OWED", "amount_pence", "the adjustment is more than is owed"
+            ),
+            reason="MORE_THAN_OWED",
+        )
+    if adjustment == rules.REFUND and -amount_pence > b.held_credit:
+        raise FailedPrecondition(
+            PreconditionViolation(
+                "MORE_THAN_HELD", "amount_pence", "the refund is more than the credit held"
+            ),
+            reason="MORE_THAN_HELD",
+        )
+    key = f"adjustment:{new_id()}"
+    row = _post(
+        db,
+        account,
+        key=key,
+        kind=rules.ADJUSTMENT,
+        amount=amount_pence,
+        effective=effective_date,
+        cause=cause,
+        clock=clock,
+        adjustment=adjustment,
+    )
+    if adjustment in rules.COVERING:
+        debts = rules.debts_of(entries)
+        debt_of = {d.entry_id: d for d in debts}
+        for n, a in enumerate(rules.cover(-amount_pence, debts, order=_policy.allocation_order)):
+            _post(
+                db,
+                account,
+                key=f"{key}:{n}",
+                kind=rules.ALLOCATION,
+                amount=a.amount,
+                effective=effective_date,
+                cause=cause,
+                clock=clock,
+                target=a.target,
+                covers=debt_of[a.covers] if a.covers is not None else None,
+                source=rules.FROM_ADJUSTMENT,
+            )
+    if adjustment == rules.ARREARS_RECOGNISED:
+        _apply_credit(db, account, on=max(effective_date, clock.today()), clock=clock)
+    close_if_settled(db, account=account, clock=clock)
+    return entry_name(account.id, row.id)
+
+
+def balances(db: Session, *, case_id: str, as_of: dt.date) -> rules.Balances:
+    """The case's account balances at the end of `as_of` (all nil when the case has no account)."""
+    account = account_of_case(db, case_id)
+    if account is None:
+        return rules.Balances()
+    return _balances(db, account.id, as_of=as_of)
+
+
+# -- the charge run and the payment run (bulk, a chunk of accounts per transaction) -----------------------------------
+
+
+def accounts_with_charges_due(db: Session, *, as_of: dt.date) -> list[str]:
+    """Accounts with schedule rows due by `as_of` and not charged yet, in id order."""
+    return list(
+        db.scalars(
+            select(ScheduleRow.account_id)
+            .where(ScheduleRow.state == DUE, ScheduleRow.due_date <= as_of)
+            .distinct()
+            .order_by(ScheduleRow.account_id)
+        )
+    )
+
+
+def _insert_entries(
+    db: Session, accounts: dict[str, AccountRecord], values: list[dict], clock: Clock
+) -> None:
+    """Bulk-append entries (one statement) and their LedgerEntryPosted events."""
+    if not values:
+        return
+    ids = db.execute(
+        insert(EntryRecord).returning(EntryRecord.id, sort_by_parameter_order=True), values
+    ).scalars()
+    for entry_id, v in zip(ids, values, strict=True):
+        account = accounts[v["account_id"]]
+        name = account_name(account.id)
+        outbox.publish(
+            db,
+            clock=clock,
+            key=name,
+            subject=name,
+            message=money_ev.LedgerEntryPosted(
+                account_id=account.id,
+                case_id=account.case_id,
+                entry=entry_name(account.id, entry_id),
+                kind=K.Value(v["kind"]),
+                amount_pence=v["amount_pence"],
+                effective_date=pb_date(v["effective_date"]),
+                posting_date=pb_date(v["posted_on"]),
+                adjustment_kind=(
+                    A.Value(v["adjustment_kind"])
+                    if v["adjustment_kind"]
+                    else money_ev.ADJUSTMENT_KIND_UNSPECIFIED
+                ),
+            ),
+        )
+
+
+def _entry_values(
+    account_id: str,
+    *,
+    key: str,
+    kind: rules.Kind,
+    amount: int,
+    effective: dt.date,
+    cause: str,
+    clock: Clock,
+    receiving_parent_fee: int = 0,
+) -> dict:
+    return {
+        "account_id": account_id,
+        "key": key,
+        "kind": K.Name(kind),
+        "amount_pence": amount,
+        "effective_date": effective,
+        "posted_on": clock.today(),
+        "posted_at": clock.now(),
+        "cause": cause,
+        "allocation_target": "",
+        "covers": None,
+        "covers_due": None,
+        "covers_kind": "",
+        "source": "",
+        "adjustment_kind": "",
+        "receipt_id": "",
+        "receiving_parent_fee_pence": receiving_parent_fee,
+    }
+
+
+def post_due_charges(
+    db: Session, *, account_ids: Sequence[str], as_of: dt.date, clock: Clock
+) -> int:
+    """The charge run for a chunk of accounts, in one transaction: each schedule row due by `as_of` and not charged
+    becomes a maintenance charge and the paying parent's fee (per the fee rules in force on its due date); then held
+    credit pays the new charges. Re-running posts nothing twice (rows move to CHARGED; entry keys are unique).
+    Returns the rows charged."""
+    accounts = {
+        a.id: a
+        for a in db.scalars(
+            select(AccountRecord)
+            .where(AccountRecord.id.in_(account_ids))
+            .order_by(AccountRecord.id)
+            .with_for_update()
+        )
+    }
+    rows = db.execute(
+        select(
+            ScheduleRow.id,
+            ScheduleRow.account_id,
+            ScheduleRow.due_date,
+            ScheduleRow.covers_start,
+            ScheduleRow.covers_end,
+            ScheduleRow.maintenance_pence,
+        )
+        .where(
+            ScheduleRow.account_id.in_(list(accounts)),
+            ScheduleRow.state == DUE,
+            ScheduleRow.due_date <= as_of,
+        )
+        .order_by(ScheduleRow.account_id, ScheduleRow.due_date)
+    ).all()
+    values: list[dict] = []
+    for row_id, account_id, due, start, end, maintenance in rows:
+        account = accounts[account_id]
+        paying_fee, receiving_fee = _fees(account, db, due, maintenance)
+        key = f"schedule:{row_id}"
+        values.append(
+            _entry_values(
+                account_id,
+                key=key,
+                kind=rules.MAINTENANCE,
+                amount=maintenance,
+                effective=due,
+                cause=f"Maintenance {start:%d/%m/%Y} to {end:%d/%m/%Y}",
+                clock=clock,
+                receiving_parent_fee=receiving_fee,
+            )
+        )
+        if paying_fee:
+            values.append(
+                _entry_values(
+                    account_id,
+                    key=f"{key}:fee",
+                    kind=rules.PAYING_PARENT_FEE,
+                    amount=paying_fee,
+                    effective=due,
+                    cause="Collection fee",
+                    clock=clock,
+                )
+            )
+    _insert_entries(db, accounts, values, clock)
+    if rows:
+        db.execute(
+            update(ScheduleRow)
+            .where(ScheduleRow.id.in_([r[0] for r in rows]))
+            .values(state=CHARGED)
+        )
+    credit = db.execute(
+        select(EntryRecord.account_id, func.sum(EntryRecord.amount_pence))
+        .where(
+            EntryRecord.account_id.in_(list(accounts)),
+            or_(
+                EntryRecord.allocation_target == T.Name(rules.CREDIT),
+                EntryRecord.adjustment_kind == A.Name(rules.REFUND),
+            ),
+        )
+        .group_by(EntryRecord.account_id)
+    ).all()
+    for account_id, held in credit:
+        if held and held > 0:
+            _apply_credit(db, accounts[account_id], on=as_of, clock=clock)
+    return len(rows)
+
+
+_PAYABLE = case(
+    (
+        (EntryRecord.kind == K.Name(rules.ALLOCATION))
+        & EntryRecord.source.in_(rules.CASH)
+        & EntryRecord.allocation_target.in_([T.Name(rules.CURRENT), T.Name(rules.ARREARS)]),
+        EntryRecord.amount_pence,
+    ),
+    (
+        EntryRecord.kind.in_([K.Name(rules.RECEIVING_PARENT_FEE), K.Name(rules.PAYMENT_OUT)]),
+        -EntryRecord.amount_pence,
+    ),
+    else_=0,
+)
+
+
+def receiving_parents_to_pay(db: Session, *, on: dt.date) -> list[str]:
+    """Receiving parents with money collected for them by `on` and not yet paid, who were not paid on `on`."""
+    payable = (
+        select(EntryRecord.account_id, func.sum(_PAYABLE).label("payable"))
+        .where(
+            EntryRecord.effective_date <= on,
+            EntryRecord.kind.in_(
+                [
+                    K.Name(rules.ALLOCATION),
+                    K.Name(rules.RECEIVING_PARENT_FEE),
+                    K.Name(rules.PAYMENT_OUT),
+                ]
+            ),
+        )
+        .group_by(EntryRecord.account_id)
+        .subquery()
+    )
+    paid_today = select(PaymentOutRecord.receiving_parent_client_id).where(
+        PaymentOutRecord.paid_on == on
+    )
+    return list(
+        db.scalars(
+            select(AccountRecord.receiving_parent_client_id)
+            .join(payable, payable.c.account_id == AccountRecord.id)
+            .where(
+                payable.c.payable > 0, AccountRecord.receiving_parent_client_id.not_in(paid_today)
+            )
+            .distinct()
+            .order_by(AccountRecord.receiving_parent_client_id)
+        )
+    )
+
+
+def pay_receiving_parents(
+    db: Session, *, receiving_parent_ids: Sequence[str], on: dt.date, clock: Clock
+) -> int:
+    """The payment run for a chunk of receiving parents, in one transaction: each is paid once for `on` what was
+    collected for them on all their accounts, net of their fee (PaymentToReceivingParentMade, and a PAYMENT_OUT
+    entry per account). A receiving parent already paid on `on` is left alone. Returns the payments made."""
+    accounts = {
+        a.id: a
+        for a in db.scalars(
+            select(AccountRecord)
+            .where(AccountRecord.receiving_parent_client_id.in_(receiving_parent_ids))
+            .order_by(AccountRecord.id)
+            .with_for_update()
+        )
+    }
+    already = set(
+        db.scalars(
+            select(PaymentOutRecord.receiving_parent_client_id).where(
+                PaymentOutRecord.receiving_parent_client_id.in_(receiving_parent_ids),
+                PaymentOutRecord.paid_on == on,
+            )
+        )
+    )
+    amounts = db.execute(
+        select(EntryRecord.account_id, func.sum(_PAYABLE))
+        .where(EntryRecord.account_id.in_(list(accounts)), EntryRecord.effective_date <= on)
+        .group_by(EntryRecord.account_id)
+    ).all()
+    parts: dict[str, list[tuple[AccountRecord, int]]] = defaultdict(list)
+    for account_id, amount in sorted(amounts):
+        account = accounts[account_id]
+        if amount and amount > 0 and account.receiving_parent_client_id not in already:
+            parts[account.receiving_parent_client_id].append((account, int(amount)))
+    payments, values = [], []
+    for client_id, owed in sorted(parts.items()):
+        payment = PaymentOutRecord(
+            id=new_id(),
+            receiving_parent_client_id=client_id,
+            paid_on=on,
+            amount_pence=sum(a for _, a in owed),
+            created_at=clock.now(),
+        )
+        payments.append((payment, owed))
+        for account, amount in owed:
+            values.append(
+                _entry_values(
+                    account.id,
+                    key=f"payment:{payment.id}",
+                    kind=rules.PAYMENT_OUT,
+                    amount=amount,
+                    effective=on,
+                    cause="Paid to the receiving parent",
+                    clock=clock,
+                )
+            )
+    if payments:
+        db.execute(
+            insert(PaymentOutRecord),
+            [
+                {
+                    "id": p.id,
+                    "receiving_parent_client_id": p.receiving_parent_client_id,
+                    "paid_on": p.paid_on,
+                    "amount_pence": p.amount_pence,
+                    "created_at": p.created_at,
+                }
+                for p, _ in payments
+            ],
+        )
+    _insert_entries(db, accounts, values, clock)
+    for payment, owed in payments:
+        first = account_name(owed[0][0].id)
+        outbox.publish(
+            db,
+            clock=clock,
+            key=first,
+            subject=first,
+            message=money_ev.PaymentToReceivingParentMade(
+                payment=f"paymentsOut/{payment.id}",
+                receiving_parent=f"clients/{payment.receiving_parent_client_id}",
+                payment_date=pb_date(on),
+                amount_pence=payment.amount_pence,
+                parts=[
+                    money_ev.PaymentPart(account_id=a.id, case_id=a.case_id, amount_pence=n)
+                    for a, n in owed
+                ],
+            ),
+        )
+        for account, _ in owed:
+            if account.case_closed_on is not None:
+                close_if_settled(db, account=account, clock=clock)
+    return len(payments)
+
+
+# -- for a caller ---------------------------------------------------------------------------------------------------
+
+
+def _side(caller: Caller, account: AccountRecord) -> rules.View:
+    """The statement view a caller's own side is: a client's, or FULL for staff and services."""
+    if caller.kind != CallerKind.CLIENT:
+        return apb.STATEMENT_VIEW_FULL
+    client_id = client_id_of(caller)
+    if client_id == account.paying_parent_client_id:
+        return apb.STATEMENT_VIEW_PAYING_PARENT
+    return apb.STATEMENT_VIEW_RECEIVING_PARENT
+
+
+def _visible(db: Session, *, name: str, caller: Caller, field: str = "name") -> AccountRecord:
+    """The account if the caller may see its case (a client: one they are a parent on); else NOT_FOUND."""
+    account = _account(db, name, field)
+    case_records.visible_case(db, name=f"cases/{account.case_id}", caller=caller)
+    return account
+
+
+def case_of_account(db: Session, name: str) -> str:
+    """The case id of `accounts/{id}` ("" when there is none), for auditing a refusal."""
+    try:
+        account = db.get(AccountRecord, id_from(name, "accounts", "name"))
+    except InvalidArgument:
+        return ""
+    return account.case_id if account else ""
+
+
+def account_proto(account: AccountRecord, b: rules.Balances, view: rules.View) -> apb.Account:
+    out = apb.Account(
+        name=account_name(account.id),
+        case=f"cases/{account.case_id}",
+        paying_parent=f"clients/{account.paying_parent_client_id}",
+        receiving_parent=f"clients/{account.receiving_parent_client_id}",
+        payment_reference=account.case_id,
+        service_type=pb.ServiceType.Value(account.service_type),
+        state=apb.AccountState.Value(account.state),
+        balances=rules.balances_proto(b, view),
+    )
+    if account.case_closed_on is not None:
+        out.case_closed_date.CopyFrom(pb_date(account.case_closed_on))
+    out.open_time.FromDatetime(account.opened_at)
+    if account.closed_at is not None:
+        out.close_time.FromDatetime(account.closed_at)
+    return out
+
+
+def _as_seen(db: Session, account: AccountRecord, caller: Caller, clock: Clock) -> apb.Account:
+    return account_proto(
+        account, _balances(db, account.id, as_of=clock.today()), _side(caller, account)
+    )
+
+
+def get(db: Session, *, name: str, caller: Caller, clock: Clock) -> apb.Account:
+    account = _visible(db, name=name, caller=caller)
+    access.audit(db, clock=clock, caller=caller, case_id=account.case_id, resource=name)
+    return _as_seen(db, account, caller, clock)
+
+
+def list_accounts(
+    db: Session, *, case_name: str, caller: Caller, clock: Clock, size: int, offset: int
+) -> tuple[list[apb.Account], bool]:
+    """A case's account (`case_name`), or a client's own accounts; staff and services must name the case."""
+    if case_name:
+        row = case_records.visible_case(db, name=case_name, caller=caller, field="case")
+        access.audit(db, clock=clock, caller=caller, case_id=row.id, resource=case_name)
+        found = [a for a in [account_of_case(db, row.id)] if a is not None]
+    elif caller.kind == CallerKind.CLIENT:
+        client_id = client_id_of(caller)
+        found = list(
+            db.scalars(
+                select(AccountRecord)
+                .where(
+                    or_(
+                        AccountRecord.paying_parent_client_id == client_id,
+                        AccountRecord.receiving_parent_client_id == client_id,
+                    )
+                )
+                .order_by(AccountRecord.opened_at, AccountRecord.id)
+            )
+        )
+        seen: list[AccountRecord] = []
+        for account in found:
+            row = case_records.case_row(db, account.case_id)
+            if visible_to(caller, row):
+                access.audit(
+                    db,
+                    clock=clock,
+                    caller=caller,
+                    case_id=row.id,
+                    resource=account_name(account.id),
+                )
+                seen.append(account)
+        found = seen
+    else:
+        raise InvalidArgument.field("case", "is required for staff and services")
+    page = found[offset : offset + size]
+    return [_as_seen(db, a, caller, clock) for a in page], len(found) > offset + size
+
+
+def statement(
+    db: Session,
+    *,
+    name: str,
+    since: dt.date,
+    view: rules.View,
+    caller: Caller,
+    clock: Clock,
+    printable: bool = False,
+) -> apb.AccountStatement:
+    """The statement of one side (or, for staff, both) of an account since a date, with the balance. A parent may
+    ask only for their own side."""
+    account = _visible(db, name=name, caller=caller)
+    own = _side(caller, account)
+    if own != apb.STATEMENT_VIEW_FULL and view != own:
+        raise PermissionDenied(
+            "a parent sees only their own side of an account", reason="OTHER_SIDE"
+        )
+    access.audit(db, clock=clock, caller=caller, case_id=account.case_id, resource=name)
+    as_of = clock.today()
+    # The opening balance and the balances are summed in the database; only the statement's own lines are read.
+    entries, causes = _entries(db, account.id, since=since, as_of=as_of)
+    opening, lines, closing = rules.statement(
+        entries,
+        view=view,
+        since=since,
+        as_of=as_of,
+        opening=rules.view_total(_sums(db, account.id, as_of=as_of, before=since), view),
+    )
+    out = apb.AccountStatement(
+        account=account_name(account.id),
+        view=view,
+        since=pb_date(since),
+        as_of=pb_date(as_of),
+        opening_balance_pence=opening,
+        closing_balance_pence=closing,
+        balances=rules.balances_proto(_balances(db, account.id, as_of=as_of), view),
+    )
+    # Built in place, each date's message made once: a ten-year statement has thousands of lines.
+    dates: dict[dt.date, date_pb2.Date] = {}
+    prefix = f"accounts/{account.id}/entries/"
+    for line in lines:
+        effective = line.entry.effective
+        if effective not in dates:
+            dates[effective] = pb_date(effective)
+        added = out.lines.add(
+            entry=f"{prefix}{line.entry.id}",
+            kind=line.entry.kind,
+            description=causes[line.entry.id],
+            amount_pence=line.amount,
+            balance_pence=line.balance,
+        )
+        added.effective_date.CopyFrom(dates[effective])
+    if printable:
+        out.document = render_statement(out, payment_reference=account.case_id)
+    return out
+
+
+def entry_proto(db: Session, *, account_id: str, name: str) -> apb.LedgerEntry:
+    row = db.get(EntryRecord, int(last_id(name)))
+    if row is None or row.account_id != account_id:
+        raise NotFound("ledger entry", name)
+    return apb.LedgerEntry(
+        name=name,
+        kind=K.Value(row.kind),
+        amount_pence=row.amount_pence,
+        effective_date=pb_date(row.effective_date),
+        posting_date=pb_date(row.posted_on),
+        cause=row.cause,
+        allocation_target=(
+            T.Value(row.allocation_target)
+            if row.allocation_target
+            else money_ev.ALLOCATION_TARGET_UNSPECIFIED
+        ),
+        covers=entry_name(account_id, row.covers) if row.covers is not None else "",
+        receipt=receipt_name(account_id, row.receipt_id) if row.receipt_id else "",
+        adjustment_kind=(
+            A.Value(row.adjustment_kind)
+            if row.adjustment_kind
+            else money_ev.ADJUSTMENT_KIND_UNSPECIFIED
+        ),
+    )
+
+
+def entries_of(db: Session, *, case_id: str) -> Iterable[rules.Entry]:
+    """The case's ledger as the rules see it (checks and tests rebuild balances from it)."""
+    account = account_of_case(db, case_id)
+    return [] if account is None else _entries(db, account.id)[0]
