@@ -1,0 +1,1 @@
+"""STUB: the Collect & Pay account, built in parallel; the integrator replaces this package with the real one."""
