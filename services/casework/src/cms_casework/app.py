@@ -6,7 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from cms.casework.v1 import casework_service_pb2, casework_service_pb2_grpc
+from cms.casework.v1 import (
+    arrears_service_pb2,
+    arrears_service_pb2_grpc,
+    casework_service_pb2,
+    casework_service_pb2_grpc,
+)
 from cms.casework.v1 import events_pb2 as ev
 from cms.casework.v1 import money_events_pb2 as money_ev
 from cms_platform.consumer import Subscription
@@ -16,6 +21,8 @@ from cms_platform.service import CmsService
 from cms_platform.service import main as run_main
 
 from . import downstream
+from .arrears import handlers as arrears_handlers
+from .arrears.servicer import ArrearsServicer
 from .feeds import handlers as feeds
 from .feeds import service as feed_changes
 from .scheduler.service import Scheduler
@@ -43,7 +50,10 @@ class CaseworkService(CmsService):
             deadline=settings.downstream_deadline_seconds,
         )
         self.scheduler = Scheduler(
-            sessions=self.sessions, clock=self.clock, downstream=self.downstream
+            sessions=self.sessions,
+            clock=self.clock,
+            downstream=self.downstream,
+            arrears_grace_days=settings.arrears_grace_days,
         )
         self._daily = self.scheduler.periodic(settings.scheduler_interval_seconds)
         self._feed_changes = feed_changes.applier(
@@ -61,13 +71,21 @@ class CaseworkService(CmsService):
             downstream=self.downstream,
             scheduler=self.scheduler,
         )
+        arrears = ArrearsServicer(sessions=self.sessions, clock=self.clock)  # ---- Arrears ----
         return [
             ServiceRegistration(
                 full_name,
                 casework_service_pb2_grpc.add_CaseworkServiceServicer_to_server,
                 servicer,
                 refused=servicer.refused_by_policy,  # every refusal on a case is in its audit trail
-            )
+            ),
+            # ---- Arrears ----
+            ServiceRegistration(
+                arrears_service_pb2.DESCRIPTOR.services_by_name["ArrearsService"].full_name,
+                arrears_service_pb2_grpc.add_ArrearsServiceServicer_to_server,
+                arrears,
+                refused=arrears.refused_by_policy,
+            ),
         ]
 
     def start(self, *, migrate: bool = True) -> int:
@@ -87,7 +105,11 @@ class CaseworkService(CmsService):
                 clock=self.clock,
                 group=self.settings.feed_consumer_group,
                 wake=self._feed_changes.wake,
-            )
+            ),
+            # ---- Arrears ----
+            arrears_handlers.subscription(
+                clock=self.clock, group=self.settings.arrears_consumer_group
+            ),
         ]
 
     def close_clients(self) -> None:

@@ -27,3 +27,11 @@ class CaseworkSettings(ServiceSettings):
     feed_apply_interval_seconds: float = 2.0
     # The consumer group reading the gateways' feeds; one per environment sharing a broker.
     feed_consumer_group: str = "casework-feeds"
+
+    # ---- Arrears ----
+    # Days after a due date before an unpaid amount counts as missed (a Collect & Pay missed payment, an arrears
+    # agreement's instalment broken). Design assumption: 3 days, for a payment made on the due date to clear
+    # (docs/domain/money.md §8); 0 makes anything unpaid the day after its due date arrears.
+    arrears_grace_days: int = 3
+    # The consumer group reading receipts for arrears agreements' compliance; one per environment sharing a broker.
+    arrears_consumer_group: str = "casework-arrears"

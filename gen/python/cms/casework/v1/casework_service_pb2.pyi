@@ -111,6 +111,11 @@ class _ScheduledJobEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Schedule
     """Current income requests whose time allowed has run out: a default maintenance decision (s.12 of the
     Child Support Act 1991) from the initial effective date, until ProvideCurrentIncome replaces it.
     """
+    SCHEDULED_JOB_ARREARS_CHECK: _ScheduledJob.ValueType  # 11
+    """Collect & Pay arrears (docs/domain/money.md §8): charges unpaid past their due date and the grace period
+    (a missed payment: event, "Missed Payment" SR, arrears notice), arrears agreements' instalments missed
+    (broken), credit on the account (an "Overpayment Decision" SR) and suspended arrears due for review.
+    """
 
 class ScheduledJob(_ScheduledJob, metaclass=_ScheduledJobEnumTypeWrapper):
     """---------------------------------------------------------------------------------------------------
@@ -140,6 +145,11 @@ SCHEDULED_JOB_CORRESPONDENCE_DISPATCH: ScheduledJob.ValueType  # 6
 SCHEDULED_JOB_DEFAULT_MAINTENANCE_DECISION: ScheduledJob.ValueType  # 7
 """Current income requests whose time allowed has run out: a default maintenance decision (s.12 of the
 Child Support Act 1991) from the initial effective date, until ProvideCurrentIncome replaces it.
+"""
+SCHEDULED_JOB_ARREARS_CHECK: ScheduledJob.ValueType  # 11
+"""Collect & Pay arrears (docs/domain/money.md §8): charges unpaid past their due date and the grace period
+(a missed payment: event, "Missed Payment" SR, arrears notice), arrears agreements' instalments missed
+(broken), credit on the account (an "Overpayment Decision" SR) and suspended arrears due for review.
 """
 Global___ScheduledJob: _TypeAlias = ScheduledJob  # noqa: Y015
 

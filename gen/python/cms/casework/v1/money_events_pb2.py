@@ -22,11 +22,12 @@ _runtime_version.ValidateProtobufRuntimeVersion(
 _sym_db = _symbol_database.Default()
 
 
+from cms.casework.v1 import arrears_pb2 as cms_dot_casework_dot_v1_dot_arrears__pb2
 from cms.common.v1 import event_options_pb2 as cms_dot_common_dot_v1_dot_event__options__pb2
 from google.type import date_pb2 as google_dot_type_dot_date__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"cms/casework/v1/money_events.proto\x12\x0f\x63ms.casework.v1\x1a!cms/common/v1/event_options.proto\x1a\x16google/type/date.proto\"\xc2\x01\n\x11\x45\x61rningsDeduction\x12\x17\n\x0f\x64\x65\x64uction_order\x18\x01 \x01(\t\x12\x1f\n\x17\x65mployer_paye_reference\x18\x02 \x01(\t\x12#\n\x08pay_date\x18\x03 \x01(\x0b\x32\x11.google.type.Date\x12\x1a\n\x12net_earnings_pence\x18\x04 \x01(\x03\x12\x16\n\x0e\x64\x65\x64ucted_pence\x18\x05 \x01(\x03\x12\x1a\n\x12\x61\x64min_charge_pence\x18\x06 \x01(\x03\"\xc8\x02\n\x0fReceiptRecorded\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x0f\n\x07receipt\x18\x03 \x01(\t\x12\x1a\n\x12\x65xternal_reference\x18\x04 \x01(\t\x12.\n\x06method\x18\x05 \x01(\x0e\x32\x1e.cms.casework.v1.ReceiptMethod\x12\x14\n\x0c\x61mount_pence\x18\x06 \x01(\x03\x12(\n\rreceived_date\x18\x07 \x01(\x0b\x32\x11.google.type.Date\x12>\n\x12\x65\x61rnings_deduction\x18\x08 \x01(\x0b\x32\".cms.casework.v1.EarningsDeduction:3\xa2\xbb\x18/uk.gov.cms.casework.account.receipt_recorded.v1*\xa0\x02\n\rReceiptMethod\x12\x1e\n\x1aRECEIPT_METHOD_UNSPECIFIED\x10\x00\x12\x1f\n\x1bRECEIPT_METHOD_DIRECT_DEBIT\x10\x01\x12!\n\x1dRECEIPT_METHOD_STANDING_ORDER\x10\x02\x12\x30\n,RECEIPT_METHOD_DEDUCTION_FROM_EARNINGS_ORDER\x10\x03\x12\x32\n.RECEIPT_METHOD_DEDUCTION_FROM_EARNINGS_REQUEST\x10\x04\x12)\n%RECEIPT_METHOD_DEDUCTION_FROM_BENEFIT\x10\x05\x12\x1a\n\x16RECEIPT_METHOD_ONE_OFF\x10\x06\x42;\xa2\xbb\x18\x1c\x63ms.casework.money.events.v1\xaa\xbb\x18\x13/cms/casework/money\xb0\xbb\x18\x06\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n\"cms/casework/v1/money_events.proto\x12\x0f\x63ms.casework.v1\x1a\x1d\x63ms/casework/v1/arrears.proto\x1a!cms/common/v1/event_options.proto\x1a\x16google/type/date.proto\"\xc2\x01\n\x11\x45\x61rningsDeduction\x12\x17\n\x0f\x64\x65\x64uction_order\x18\x01 \x01(\t\x12\x1f\n\x17\x65mployer_paye_reference\x18\x02 \x01(\t\x12#\n\x08pay_date\x18\x03 \x01(\x0b\x32\x11.google.type.Date\x12\x1a\n\x12net_earnings_pence\x18\x04 \x01(\x03\x12\x16\n\x0e\x64\x65\x64ucted_pence\x18\x05 \x01(\x03\x12\x1a\n\x12\x61\x64min_charge_pence\x18\x06 \x01(\x03\"\xc8\x02\n\x0fReceiptRecorded\x12\x12\n\naccount_id\x18\x01 \x01(\t\x12\x0f\n\x07\x63\x61se_id\x18\x02 \x01(\t\x12\x0f\n\x07receipt\x18\x03 \x01(\t\x12\x1a\n\x12\x65xternal_reference\x18\x04 \x01(\t\x12.\n\x06method\x18\x05 \x01(\x0e\x32\x1e.cms.casework.v1.ReceiptMethod\x12\x14\n\x0c\x61mount_pence\x18\x06 \x01(\x03\x12(\n\rreceived_date\x18\x07 \x01(\x0b\x32\x11.google.type.Date\x12>\n\x12\x65\x61rnings_deduction\x18\x08 \x01(\x0b\x32\".cms.casework.v1.EarningsDeduction:3\xa2\xbb\x18/uk.gov.cms.casework.account.receipt_recorded.v1\"\xc6\x01\n\rPaymentMissed\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12+\n\x10\x64ue_on_or_before\x18\x02 \x01(\x0b\x32\x11.google.type.Date\x12\x14\n\x0cmissed_pence\x18\x03 \x01(\x03\x12\x15\n\rarrears_pence\x18\x04 \x01(\x03\x12\x17\n\x0fservice_request\x18\x05 \x01(\t:1\xa2\xbb\x18-uk.gov.cms.casework.arrears.payment_missed.v1\"\xb3\x01\n\x0e\x41rrearsChanged\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x15\n\rarrears_pence\x18\x02 \x01(\x03\x12\x1e\n\x16previous_arrears_pence\x18\x03 \x01(\x03\x12%\n\nas_of_date\x18\x04 \x01(\x0b\x32\x11.google.type.Date:2\xa2\xbb\x18.uk.gov.cms.casework.arrears.arrears_changed.v1\"\xe9\x01\n\x14\x41rrearsAgreementMade\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x19\n\x11\x61rrears_agreement\x18\x02 \x01(\t\x12\x15\n\rarrears_pence\x18\x03 \x01(\x03\x12\x16\n\x0elump_sum_pence\x18\x04 \x01(\x03\x12\x18\n\x10instalment_count\x18\x05 \x01(\x05\x12)\n\x0e\x66inal_due_date\x18\x06 \x01(\x0b\x32\x11.google.type.Date:1\xa2\xbb\x18-uk.gov.cms.casework.arrears.agreement_made.v1\"\xd4\x01\n\x16\x41rrearsAgreementBroken\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x19\n\x11\x61rrears_agreement\x18\x02 \x01(\t\x12*\n\x0fmissed_due_date\x18\x03 \x01(\x0b\x32\x11.google.type.Date\x12\x14\n\x0cunpaid_pence\x18\x04 \x01(\x03\x12\x17\n\x0fservice_request\x18\x05 \x01(\t:3\xa2\xbb\x18/uk.gov.cms.casework.arrears.agreement_broken.v1\"\x7f\n\x19\x41rrearsAgreementCompleted\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x19\n\x11\x61rrears_agreement\x18\x02 \x01(\t:6\xa2\xbb\x18\x32uk.gov.cms.casework.arrears.agreement_completed.v1\"\xcb\x01\n\x1f\x44irectPayMissedPaymentsReported\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x1d\n\x15missed_payment_report\x18\x02 \x01(\t\x12\x17\n\x0fshortfall_pence\x18\x03 \x01(\x03\x12\x17\n\x0fservice_request\x18\x04 \x01(\t:F\xa2\xbb\x18\x42uk.gov.cms.casework.arrears.direct_pay_missed_payments_reported.v1\"\x90\x02\n\x1e\x44irectPayMissedPaymentsDecided\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x1d\n\x15missed_payment_report\x18\x02 \x01(\t\x12\x34\n\x08\x64\x65\x63ision\x18\x03 \x01(\x0e\x32\".cms.casework.v1.DirectPayDecision\x12 \n\x18recognised_arrears_pence\x18\x04 \x01(\x03\x12\x1f\n\x17\x63hange_of_circumstances\x18\x05 \x01(\t:E\xa2\xbb\x18\x41uk.gov.cms.casework.arrears.direct_pay_missed_payments_decided.v1\"\xcf\x02\n\x12OverpaymentDecided\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x1c\n\x14overpayment_decision\x18\x02 \x01(\t\x12\x34\n\x07outcome\x18\x03 \x01(\x0e\x32#.cms.casework.v1.OverpaymentOutcome\x12\x16\n\x0eoverpaid_pence\x18\x04 \x01(\x03\x12\x14\n\x0coffset_pence\x18\x05 \x01(\x03\x12\"\n\x1areduction_per_period_pence\x18\x06 \x01(\x03\x12\x19\n\x11reduction_periods\x18\x07 \x01(\x05\x12/\n\x14reduction_start_date\x18\x08 \x01(\x0b\x32\x11.google.type.Date:6\xa2\xbb\x18\x32uk.gov.cms.casework.arrears.overpayment_decided.v1\"\xd7\x01\n\x10\x41rrearsSuspended\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x1a\n\x12\x61rrears_suspension\x18\x02 \x01(\t\x12\x38\n\x06reason\x18\x03 \x01(\x0e\x32(.cms.casework.v1.ArrearsSuspensionReason\x12&\n\x0breview_date\x18\x04 \x01(\x0b\x32\x11.google.type.Date:4\xa2\xbb\x18\x30uk.gov.cms.casework.arrears.arrears_suspended.v1\"q\n\x0e\x41rrearsResumed\x12\x0f\n\x07\x63\x61se_id\x18\x01 \x01(\t\x12\x1a\n\x12\x61rrears_suspension\x18\x02 \x01(\t:2\xa2\xbb\x18.uk.gov.cms.casework.arrears.arrears_resumed.v1*\xa0\x02\n\rReceiptMethod\x12\x1e\n\x1aRECEIPT_METHOD_UNSPECIFIED\x10\x00\x12\x1f\n\x1bRECEIPT_METHOD_DIRECT_DEBIT\x10\x01\x12!\n\x1dRECEIPT_METHOD_STANDING_ORDER\x10\x02\x12\x30\n,RECEIPT_METHOD_DEDUCTION_FROM_EARNINGS_ORDER\x10\x03\x12\x32\n.RECEIPT_METHOD_DEDUCTION_FROM_EARNINGS_REQUEST\x10\x04\x12)\n%RECEIPT_METHOD_DEDUCTION_FROM_BENEFIT\x10\x05\x12\x1a\n\x16RECEIPT_METHOD_ONE_OFF\x10\x06\x42;\xa2\xbb\x18\x1c\x63ms.casework.money.events.v1\xaa\xbb\x18\x13/cms/casework/money\xb0\xbb\x18\x06\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -36,10 +37,50 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['DESCRIPTOR']._serialized_options = b'\242\273\030\034cms.casework.money.events.v1\252\273\030\023/cms/casework/money\260\273\030\006'
   _globals['_RECEIPTRECORDED']._loaded_options = None
   _globals['_RECEIPTRECORDED']._serialized_options = b'\242\273\030/uk.gov.cms.casework.account.receipt_recorded.v1'
-  _globals['_RECEIPTMETHOD']._serialized_start=643
-  _globals['_RECEIPTMETHOD']._serialized_end=931
-  _globals['_EARNINGSDEDUCTION']._serialized_start=115
-  _globals['_EARNINGSDEDUCTION']._serialized_end=309
-  _globals['_RECEIPTRECORDED']._serialized_start=312
-  _globals['_RECEIPTRECORDED']._serialized_end=640
+  _globals['_PAYMENTMISSED']._loaded_options = None
+  _globals['_PAYMENTMISSED']._serialized_options = b'\242\273\030-uk.gov.cms.casework.arrears.payment_missed.v1'
+  _globals['_ARREARSCHANGED']._loaded_options = None
+  _globals['_ARREARSCHANGED']._serialized_options = b'\242\273\030.uk.gov.cms.casework.arrears.arrears_changed.v1'
+  _globals['_ARREARSAGREEMENTMADE']._loaded_options = None
+  _globals['_ARREARSAGREEMENTMADE']._serialized_options = b'\242\273\030-uk.gov.cms.casework.arrears.agreement_made.v1'
+  _globals['_ARREARSAGREEMENTBROKEN']._loaded_options = None
+  _globals['_ARREARSAGREEMENTBROKEN']._serialized_options = b'\242\273\030/uk.gov.cms.casework.arrears.agreement_broken.v1'
+  _globals['_ARREARSAGREEMENTCOMPLETED']._loaded_options = None
+  _globals['_ARREARSAGREEMENTCOMPLETED']._serialized_options = b'\242\273\0302uk.gov.cms.casework.arrears.agreement_completed.v1'
+  _globals['_DIRECTPAYMISSEDPAYMENTSREPORTED']._loaded_options = None
+  _globals['_DIRECTPAYMISSEDPAYMENTSREPORTED']._serialized_options = b'\242\273\030Buk.gov.cms.casework.arrears.direct_pay_missed_payments_reported.v1'
+  _globals['_DIRECTPAYMISSEDPAYMENTSDECIDED']._loaded_options = None
+  _globals['_DIRECTPAYMISSEDPAYMENTSDECIDED']._serialized_options = b'\242\273\030Auk.gov.cms.casework.arrears.direct_pay_missed_payments_decided.v1'
+  _globals['_OVERPAYMENTDECIDED']._loaded_options = None
+  _globals['_OVERPAYMENTDECIDED']._serialized_options = b'\242\273\0302uk.gov.cms.casework.arrears.overpayment_decided.v1'
+  _globals['_ARREARSSUSPENDED']._loaded_options = None
+  _globals['_ARREARSSUSPENDED']._serialized_options = b'\242\273\0300uk.gov.cms.casework.arrears.arrears_suspended.v1'
+  _globals['_ARREARSRESUMED']._loaded_options = None
+  _globals['_ARREARSRESUMED']._serialized_options = b'\242\273\030.uk.gov.cms.casework.arrears.arrears_resumed.v1'
+  _globals['_RECEIPTMETHOD']._serialized_start=2789
+  _globals['_RECEIPTMETHOD']._serialized_end=3077
+  _globals['_EARNINGSDEDUCTION']._serialized_start=146
+  _globals['_EARNINGSDEDUCTION']._serialized_end=340
+  _globals['_RECEIPTRECORDED']._serialized_start=343
+  _globals['_RECEIPTRECORDED']._serialized_end=671
+  _globals['_PAYMENTMISSED']._serialized_start=674
+  _globals['_PAYMENTMISSED']._serialized_end=872
+  _globals['_ARREARSCHANGED']._serialized_start=875
+  _globals['_ARREARSCHANGED']._serialized_end=1054
+  _globals['_ARREARSAGREEMENTMADE']._serialized_start=1057
+  _globals['_ARREARSAGREEMENTMADE']._serialized_end=1290
+  _globals['_ARREARSAGREEMENTBROKEN']._serialized_start=1293
+  _globals['_ARREARSAGREEMENTBROKEN']._serialized_end=1505
+  _globals['_ARREARSAGREEMENTCOMPLETED']._serialized_start=1507
+  _globals['_ARREARSAGREEMENTCOMPLETED']._serialized_end=1634
+  _globals['_DIRECTPAYMISSEDPAYMENTSREPORTED']._serialized_start=1637
+  _globals['_DIRECTPAYMISSEDPAYMENTSREPORTED']._serialized_end=1840
+  _globals['_DIRECTPAYMISSEDPAYMENTSDECIDED']._serialized_start=1843
+  _globals['_DIRECTPAYMISSEDPAYMENTSDECIDED']._serialized_end=2115
+  _globals['_OVERPAYMENTDECIDED']._serialized_start=2118
+  _globals['_OVERPAYMENTDECIDED']._serialized_end=2453
+  _globals['_ARREARSSUSPENDED']._serialized_start=2456
+  _globals['_ARREARSSUSPENDED']._serialized_end=2671
+  _globals['_ARREARSRESUMED']._serialized_start=2673
+  _globals['_ARREARSRESUMED']._serialized_end=2786
 # @@protoc_insertion_point(module_scope)

@@ -1,6 +1,7 @@
 """Alembic's environment for casework: every models module registers its tables on the metadata."""
 
 from cms_casework.access import models as _access  # noqa: F401
+from cms_casework.arrears import models as _arrears  # noqa: F401
 from cms_casework.case_records import models as _case_records  # noqa: F401
 from cms_casework.changes import models as _changes  # noqa: F401
 from cms_casework.clients import models as _clients  # noqa: F401
