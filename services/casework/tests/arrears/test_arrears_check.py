@@ -30,9 +30,9 @@ def test_a_missed_payment_raises_its_event_service_request_and_arrears_notice_on
     assert (notice.recipient, notice.service_request) == (case.paying_parent.name, sr.name)
     (event,) = money_events(stack, case.name, "payment_missed")
     missed = money_ev.PaymentMissed.FromString(event.value)
-    # Grace period of 3 days: charges due on or before 7 April.
+    # Grace period of 3 days (7 to 9 April): charges due on or before 6 April are missed on the 10th.
     assert (missed.due_on_or_before, missed.missed_pence, missed.arrears_pence) == (
-        d(2026, 4, 7),
+        d(2026, 4, 6),
         296_40,
         296_40,
     )

@@ -73,8 +73,8 @@ def test_a_schedule_beyond_24_months_needs_a_reason_named_on_the_instalment():
         arrears_pence=2_600_00, instalment_pence=100_00, frequency=M, first_instalment=TODAY
     )
     violations = rules.check_terms(longer, today=TODAY)
-    assert fields(violations) == {"instalment_amount_pence"}
-    assert "extension_reason" in violations[0].description
+    assert fields(violations) == {"instalment_amount_pence", "extension_reason"}
+    assert "6 May 2028" in violations[0].description
     extended = Terms(**{**longer.__dict__, "extension_reason": "income falls while on sick pay"})
     assert rules.check_terms(extended, today=TODAY) == []
 
@@ -87,7 +87,8 @@ def test_the_term_is_a_parameter():
     assert rules.check_terms(terms, today=TODAY) == []
     short = rules.AgreementParameters(max_term_months=12)
     assert fields(rules.check_terms(terms, today=TODAY, params=short)) == {
-        "instalment_amount_pence"
+        "instalment_amount_pence",
+        "extension_reason",
     }
 
 
@@ -187,7 +188,9 @@ def test_only_a_rise_in_what_is_overdue_is_a_missed_payment():
     assert rules.newly_missed(0, 296_40) == 296_40
     assert rules.newly_missed(296_40, 296_40) == 0
     assert rules.newly_missed(296_40, 100_00) == 0  # paid off in part
-    assert rules.cutoff(TODAY, 3) == dt.date(2026, 4, 3)
+    # Due 2 April, 3 days' grace (3 to 5 April): missed on 6 April.
+    assert rules.cutoff(TODAY, 3) == dt.date(2026, 4, 2)
+    assert rules.cutoff(TODAY, 0) == dt.date(2026, 4, 5)
 
 
 # -- overpayments ---------------------------------------------------------------------------------------------------

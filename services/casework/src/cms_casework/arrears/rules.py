@@ -139,14 +139,18 @@ def check_terms(
     limit = months_after(today, params.max_term_months)
     if payments[-1].due > limit and not terms.extension_reason.strip():
         field = "instalment_amount_pence" if remaining > 0 else "lump_sum_due_date"
-        out.append(
+        out += [
             Violation(
                 field,
                 f"clears the arrears on {long_date(payments[-1].due)}, after the "
                 f"{params.max_term_months}-month term ({long_date(limit)}): agree more, or give an "
                 "extension_reason",
-            )
-        )
+            ),
+            Violation(
+                "extension_reason",
+                f"is required for a schedule beyond {params.max_term_months} months",
+            ),
+        ]
     return out
 
 
@@ -237,8 +241,9 @@ def shortfall(items: Sequence[Reported]) -> int:
 
 
 def cutoff(as_of: dt.date, grace_days: int) -> dt.date:
-    """Charges due on or before this date are overdue on `as_of`."""
-    return as_of - dt.timedelta(days=grace_days)
+    """Charges due on or before this date are overdue on `as_of`: unpaid past their due date and the grace period
+    after it (with no grace, the day after the due date). The same reckoning as `first_missed`."""
+    return as_of - dt.timedelta(days=grace_days + 1)
 
 
 def newly_missed(previous_overdue_pence: int, overdue_pence: int) -> int:

@@ -157,30 +157,19 @@ def _active_agreement(db: Session, case_id: str) -> ArrearsAgreementRecord | Non
     ).first()
 
 
-def terms_of(
-    given: apb.ArrearsAgreement, *, arrears_pence: int
-) -> tuple[rules.Terms, list[rules.Violation]]:
-    """The terms asked for, and the dates that are not calendar dates."""
-    bad: list[rules.Violation] = []
+def _dates_of(
+    given: apb.ArrearsAgreement,
+) -> tuple[dict[str, dt.date | None], list[rules.Violation]]:
+    """The agreement's dates, and those that are not calendar dates."""
     dates: dict[str, dt.date | None] = {}
+    bad: list[rules.Violation] = []
     for field in ("lump_sum_due_date", "first_instalment_date"):
         try:
             dates[field] = strict_date(getattr(given, field))
         except ValueError:
             dates[field] = None
             bad.append(rules.Violation(field, "must be a full calendar date"))
-    return (
-        rules.Terms(
-            arrears_pence=arrears_pence,
-            lump_sum_pence=given.lump_sum_pence,
-            lump_sum_due=dates["lump_sum_due_date"],
-            instalment_pence=given.instalment_amount_pence,
-            frequency=given.payment_frequency,
-            first_instalment=dates["first_instalment_date"],
-            extension_reason=given.extension_reason,
-        ),
-        bad,
-    )
+    return dates, bad
 
 
 def create_agreement(
@@ -195,9 +184,7 @@ def create_agreement(
     row, case = _live_case(db, name=request.parent, caller=caller, field="parent")
     today = clock.today()
     given = request.arrears_agreement
-    terms, bad = terms_of(
-        given, arrears_pence=1
-    )  # dates first: the account is read only for sound terms
+    dates, bad = _dates_of(given)
     if bad:
         raise invalid(bad, "arrears_agreement.")
     if _active_agreement(db, row.id) is not None:
@@ -209,7 +196,15 @@ def create_agreement(
     arrears = account.arrears(db, case_id=row.id, as_of=today)
     if arrears <= 0:
         raise precondition("NO_ARREARS", request.parent, "the account shows no arrears to agree")
-    terms, _ = terms_of(given, arrears_pence=arrears)
+    terms = rules.Terms(
+        arrears_pence=arrears,
+        lump_sum_pence=given.lump_sum_pence,
+        lump_sum_due=dates["lump_sum_due_date"],
+        instalment_pence=given.instalment_amount_pence,
+        frequency=given.payment_frequency,
+        first_instalment=dates["first_instalment_date"],
+        extension_reason=given.extension_reason,
+    )
     violations = rules.check_terms(terms, today=today, params=params)
     if violations:
         raise invalid(violations, "arrears_agreement.")
