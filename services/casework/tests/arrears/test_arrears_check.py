@@ -75,12 +75,26 @@ def test_while_arrears_are_suspended_a_missed_payment_is_announced_but_not_pursu
     assert not letters_of(stack, case, pb.CORRESPONDENCE_KIND_ARREARS_NOTICE)
 
 
-def test_credit_that_rose_raises_an_overpayment_decision_service_request(stack, fake_account):
+def test_credit_that_rose_raises_an_overpayment_decision_service_request_the_decision_takes_up(
+    stack, arrears, fake_account
+):
     case = live_case(stack)
     fake_account.credit[case_id(case)] = 80_00
     stack.run_scheduled(d(2026, 4, 10), CHECK)
-    assert len(srs_of(stack, case, "Overpayment Decision")) == 1
+    (raised,) = srs_of(stack, case, "Overpayment Decision")
     stack.run_scheduled(d(2026, 4, 11), CHECK)  # no rise: nothing more
+    assert len(srs_of(stack, case, "Overpayment Decision")) == 1
+    fake_account.arrears[case_id(case)] = 50_00
+    decision = arrears.call(
+        "DecideOverpayment",
+        api.DecideOverpaymentRequest(
+            request_id=rid(),
+            parent=case.name,
+            outcome=apb.OVERPAYMENT_OUTCOME_ADJUST_ARREARS,
+            reason="offset",
+        ),
+    )
+    assert decision.service_request == raised.name
     assert len(srs_of(stack, case, "Overpayment Decision")) == 1
 
 

@@ -218,19 +218,23 @@ def decide_overpayment(
             cause=decision.name,
             clock=clock,
         )
-    sr = service.raise_sr(
-        db,
-        case_row=case_row,
-        sub_area=service.OVERPAYMENT_SR,
-        description=(
-            f"Overpayment of {pounds(overpaid)} decided: "
-            f"{apb.OverpaymentOutcome.Name(outcome).removeprefix('OVERPAYMENT_OUTCOME_').replace('_', ' ').lower()} "
-            f"({decision.name})"
-        ),
-        clock=clock,
-        caller=caller,
+    # The service request the arrears check raised for this credit, if still open; else one of its own.
+    sr_name = (
+        service.overpayment_service_request(db, case_id=case_row.id)
+        or service.raise_sr(
+            db,
+            case_row=case_row,
+            sub_area=service.OVERPAYMENT_SR,
+            description=(
+                f"Overpayment of {pounds(overpaid)} decided: "
+                f"{apb.OverpaymentOutcome.Name(outcome).removeprefix('OVERPAYMENT_OUTCOME_').replace('_', ' ').lower()} "
+                f"({decision.name})"
+            ),
+            clock=clock,
+            caller=caller,
+        ).name
     )
-    decision.service_request = sr.name
+    decision.service_request = sr_name
     decision.create_time.FromDatetime(clock.now())
     db.add(
         OverpaymentDecisionRecord(
@@ -261,7 +265,7 @@ def decide_overpayment(
         case_id=case_row.id,
         kind=pb.CORRESPONDENCE_KIND_OVERPAYMENT_DECISION_NOTICE,
         clock=clock,
-        service_request=sr.name,
+        service_request=sr_name,
     )
     access.audit(db, clock=clock, caller=caller, case_id=case_row.id, resource=decision.name)
     return decision

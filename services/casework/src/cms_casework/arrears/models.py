@@ -79,6 +79,8 @@ class ArrearsPositionRecord(Base):
     overdue_pence: Mapped[int] = mapped_column(BigInteger)
     # The credit the account held: a rise raises an "Overpayment Decision" service request.
     credit_pence: Mapped[int] = mapped_column(BigInteger)
+    # That service request while no decision has taken it up ("" when none).
+    overpayment_service_request: Mapped[str] = mapped_column(String(120))
     checked_on: Mapped[dt.date] = mapped_column(Date)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
 

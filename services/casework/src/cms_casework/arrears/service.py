@@ -649,6 +649,7 @@ def check_case(db: Session, *, case_id: str, as_of: dt.date, grace_days: int, cl
             case_id=case_id,
             overdue_pence=0,
             credit_pence=0,
+            overpayment_service_request="",
             checked_on=as_of,
             updated_at=clock.now(),
         )
@@ -718,7 +719,7 @@ def check_case(db: Session, *, case_id: str, as_of: dt.date, grace_days: int, cl
             ),
         )
     if credit > previous_credit and not srs.has_open(db, case_id=case_id, sub_area=OVERPAYMENT_SR):
-        raise_sr(
+        sr = raise_sr(
             db,
             case_row=row,
             sub_area=OVERPAYMENT_SR,
@@ -728,5 +729,17 @@ def check_case(db: Session, *, case_id: str, as_of: dt.date, grace_days: int, cl
             ),
             clock=clock,
         )
+        position.overpayment_service_request = sr.name
     position.overdue_pence, position.credit_pence = overdue, credit
     position.checked_on, position.updated_at = as_of, clock.now()
+
+
+def overpayment_service_request(db: Session, *, case_id: str) -> str:
+    """The open "Overpayment Decision" service request the check raised and no decision has taken up yet ("" when
+    none); taken up by the caller's decision."""
+    position = db.get(ArrearsPositionRecord, case_id, with_for_update=True)
+    if position is None or not position.overpayment_service_request:
+        return ""
+    name, position.overpayment_service_request = position.overpayment_service_request, ""
+    row = srs.row_named(db, name)
+    return name if row is not None and row.status in srs.OPEN_STATUSES else ""

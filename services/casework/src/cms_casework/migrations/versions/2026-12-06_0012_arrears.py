@@ -61,6 +61,7 @@ def upgrade() -> None:
         sa.Column("case_id", sa.String(36), primary_key=True),
         sa.Column("overdue_pence", sa.BigInteger, nullable=False),
         sa.Column("credit_pence", sa.BigInteger, nullable=False),
+        sa.Column("overpayment_service_request", sa.String(120), nullable=False),
         sa.Column("checked_on", sa.Date, nullable=False),
         sa.Column("updated_at", UtcDateTime, nullable=False),
     )
