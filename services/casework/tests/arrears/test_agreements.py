@@ -216,3 +216,18 @@ def test_an_instalment_unpaid_past_its_due_date_and_the_grace_period_breaks_the_
     # Broken stays broken: a later run raises nothing more.
     stack.run_scheduled(d(2026, 6, 5), case_api.SCHEDULED_JOB_ARREARS_CHECK)
     assert len(srs_of(stack, case, "Arrears Agreement Broken")) == 1
+
+
+def test_a_retried_request_makes_one_agreement(stack, arrears, fake_account):
+    case = live_case(stack)
+    fake_account.arrears[case_id(case)] = 300_00
+    request = api.CreateArrearsAgreementRequest(
+        request_id=rid(), parent=case.name, arrears_agreement=terms(instalment_amount_pence=100_00)
+    )
+    first = arrears.call("CreateArrearsAgreement", request)
+    assert arrears.call("CreateArrearsAgreement", request) == first
+    listed = arrears.call(
+        "ListArrearsAgreements", api.ListArrearsAgreementsRequest(parent=case.name)
+    )
+    assert [a.name for a in listed.arrears_agreements] == [first.name]
+    assert len(letters_of(stack, case, pb.CORRESPONDENCE_KIND_ARREARS_AGREEMENT)) == 2
