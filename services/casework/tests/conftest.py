@@ -242,6 +242,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "own_calculation: the test stops its calculation service, so it gets one of its own",
     )
+    # ---- Arrears ----
+    config.addinivalue_line(
+        "markers",
+        "needs_accounts: runs against the real Collect & Pay account (cms_casework.accounts)",
+    )
 
 
 @pytest.fixture
@@ -282,6 +287,7 @@ def stack(start_service, creds, kafka_bootstrap, calculation, feed_apply_interva
         feed_apply_interval_seconds=feed_apply_interval_seconds,
         feed_consumer_group=f"casework-feeds-{uuid.uuid4().hex[:8]}",  # each test's casework reads every feed event
         accounts_consumer_group=f"casework-accounts-{uuid.uuid4().hex[:8]}",  # and casework's own, for its accounts
+        arrears_consumer_group=f"casework-arrears-{uuid.uuid4().hex[:8]}",  # ---- Arrears ----
         calculation_address=f"127.0.0.1:{calc.server.port}",
         hmrc_gateway_address=f"127.0.0.1:{hmrc.server.port}",
         dwp_gateway_address=f"127.0.0.1:{dwp.server.port}",

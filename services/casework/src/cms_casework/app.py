@@ -9,6 +9,8 @@ from typing import Any
 from cms.casework.v1 import (
     accounts_service_pb2,
     accounts_service_pb2_grpc,
+    arrears_service_pb2,
+    arrears_service_pb2_grpc,
     casework_service_pb2,
     casework_service_pb2_grpc,
     methods_of_payment_service_pb2,
@@ -27,6 +29,8 @@ from .accounts import handlers as account_handlers
 from .accounts import rules as account_rules
 from .accounts import service as accounts
 from .accounts.servicer import AccountsServicer
+from .arrears import handlers as arrears_handlers
+from .arrears.servicer import ArrearsServicer
 from .feeds import handlers as feeds
 from .feeds import service as feed_changes
 from .methods_of_payment import flows as methods_of_payment_flows
@@ -68,7 +72,10 @@ class CaseworkService(CmsService):
             deadline=settings.downstream_deadline_seconds,
         )
         self.scheduler = Scheduler(
-            sessions=self.sessions, clock=self.clock, downstream=self.downstream
+            sessions=self.sessions,
+            clock=self.clock,
+            downstream=self.downstream,
+            arrears_grace_days=settings.arrears_grace_days,
         )
         self._daily = self.scheduler.periodic(settings.scheduler_interval_seconds)
         self._feed_changes = feed_changes.applier(
@@ -77,7 +84,6 @@ class CaseworkService(CmsService):
             downstream=self.downstream,
             interval_seconds=settings.feed_apply_interval_seconds,
         )
-        # ---- Methods of payment ----
         self._benefit_instructions = methods_of_payment_flows.sender(
             sessions=self.sessions,
             clock=self.clock,
@@ -100,6 +106,7 @@ class CaseworkService(CmsService):
             wake_sender=self._benefit_instructions.wake,
         )
         accounts_servicer = AccountsServicer(sessions=self.sessions, clock=self.clock)
+        arrears = ArrearsServicer(sessions=self.sessions, clock=self.clock)
         return [
             ServiceRegistration(
                 full_name,
@@ -107,7 +114,6 @@ class CaseworkService(CmsService):
                 servicer,
                 refused=servicer.refused_by_policy,  # every refusal on a case is in its audit trail
             ),
-            # ---- Methods of payment ----
             ServiceRegistration(
                 methods_of_payment_service_pb2.DESCRIPTOR.services_by_name[
                     "MethodsOfPaymentService"
@@ -121,6 +127,12 @@ class CaseworkService(CmsService):
                 accounts_service_pb2_grpc.add_AccountsServiceServicer_to_server,
                 accounts_servicer,
                 refused=accounts_servicer.refused_by_policy,
+            ),
+            ServiceRegistration(
+                arrears_service_pb2.DESCRIPTOR.services_by_name["ArrearsService"].full_name,
+                arrears_service_pb2_grpc.add_ArrearsServiceServicer_to_server,
+                arrears,
+                refused=arrears.refused_by_policy,
             ),
         ]
 
@@ -144,7 +156,6 @@ class CaseworkService(CmsService):
                 group=self.settings.feed_consumer_group,
                 wake=self._feed_changes.wake,
             ),
-            # ---- Methods of payment ----
             methods_of_payment.subscription(
                 clock=self.clock,
                 group=self.settings.methods_of_payment_consumer_group,
@@ -152,6 +163,9 @@ class CaseworkService(CmsService):
             ),
             account_handlers.subscription(
                 clock=self.clock, group=self.settings.accounts_consumer_group
+            ),
+            arrears_handlers.subscription(
+                clock=self.clock, group=self.settings.arrears_consumer_group
             ),
         ]
 

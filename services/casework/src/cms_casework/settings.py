@@ -48,3 +48,11 @@ class CaseworkSettings(ServiceSettings):
     collection_fees_reform_paying_parent_bp: int = 200
     collection_fees_reform_receiving_parent_bp: int = 200
     collection_fees_reform_non_compliant_bp: int = 2000
+
+    # ---- Arrears ----
+    # Days after a due date before an unpaid amount counts as missed (a Collect & Pay missed payment, an arrears
+    # agreement's instalment broken). Design assumption: 3 days, for a payment made on the due date to clear
+    # (docs/domain/money.md §8); 0 makes anything unpaid the day after its due date arrears.
+    arrears_grace_days: int = 3
+    # The consumer group reading receipts for arrears agreements' compliance; one per environment sharing a broker.
+    arrears_consumer_group: str = "casework-arrears"

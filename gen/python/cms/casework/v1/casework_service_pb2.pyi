@@ -121,6 +121,11 @@ class _ScheduledJobEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Schedule
     """Active deduction orders with pay days in a month and no remittance for them by the 19th of the next month:
     one "DEO Late Remittance" service request and event per order per month.
     """
+    SCHEDULED_JOB_ARREARS_CHECK: _ScheduledJob.ValueType  # 11
+    """Collect & Pay arrears (docs/domain/money.md §8): charges unpaid past their due date and the grace period
+    (a missed payment: event, "Missed Payment" SR, arrears notice), arrears agreements' instalments missed
+    (broken), credit on the account (an "Overpayment Decision" SR) and suspended arrears due for review.
+    """
 
 class ScheduledJob(_ScheduledJob, metaclass=_ScheduledJobEnumTypeWrapper):
     """---------------------------------------------------------------------------------------------------
@@ -160,6 +165,11 @@ SCHEDULED_JOB_PAYMENT_RUN: ScheduledJob.ValueType  # 9
 SCHEDULED_JOB_DEDUCTION_ORDER_REMITTANCE_CHECK: ScheduledJob.ValueType  # 10
 """Active deduction orders with pay days in a month and no remittance for them by the 19th of the next month:
 one "DEO Late Remittance" service request and event per order per month.
+"""
+SCHEDULED_JOB_ARREARS_CHECK: ScheduledJob.ValueType  # 11
+"""Collect & Pay arrears (docs/domain/money.md §8): charges unpaid past their due date and the grace period
+(a missed payment: event, "Missed Payment" SR, arrears notice), arrears agreements' instalments missed
+(broken), credit on the account (an "Overpayment Decision" SR) and suspended arrears due for review.
 """
 Global___ScheduledJob: _TypeAlias = ScheduledJob  # noqa: Y015
 

@@ -3,6 +3,7 @@
 isort:skip_file
 """
 
+from cms.casework.v1 import arrears_pb2 as _arrears_pb2
 from cms.casework.v1 import methods_of_payment_pb2 as _methods_of_payment_pb2
 from cms.casework.v1 import resources_pb2 as _resources_pb2
 from cms.common.v1 import types_pb2 as _types_pb2
@@ -719,3 +720,341 @@ class BenefitDeductionStateChanged(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___BenefitDeductionStateChanged: _TypeAlias = BenefitDeductionStateChanged  # noqa: Y015
+
+@_typing.final
+class PaymentMissed(_message.Message):
+    """---- Arrears ----
+
+    Unlike the accounts' events above, the arrears events are keyed by the case: record key and `subject`
+    `cases/{case_id}`, so one case's arrears stay in order.
+
+    A Collect & Pay payment went unpaid past its due date and the grace period (found by the arrears check).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    DUE_ON_OR_BEFORE_FIELD_NUMBER: _builtins.int
+    MISSED_PENCE_FIELD_NUMBER: _builtins.int
+    ARREARS_PENCE_FIELD_NUMBER: _builtins.int
+    SERVICE_REQUEST_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    missed_pence: _builtins.int
+    """What became overdue since the last check."""
+    arrears_pence: _builtins.int
+    """All that is overdue now."""
+    service_request: _builtins.str
+    """The "Missed Payment" service request."""
+    @_builtins.property
+    def due_on_or_before(self) -> _date_pb2.Date:
+        """The check covered charges due on or before this date (the run date less the grace period)."""
+
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        due_on_or_before: _date_pb2.Date | None = ...,
+        missed_pence: _builtins.int = ...,
+        arrears_pence: _builtins.int = ...,
+        service_request: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["due_on_or_before", b"due_on_or_before"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["arrears_pence", b"arrears_pence", "case_id", b"case_id", "due_on_or_before", b"due_on_or_before", "missed_pence", b"missed_pence", "service_request", b"service_request"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___PaymentMissed: _TypeAlias = PaymentMissed  # noqa: Y015
+
+@_typing.final
+class ArrearsChanged(_message.Message):
+    """The arrears on a case moved (found by the arrears check)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    ARREARS_PENCE_FIELD_NUMBER: _builtins.int
+    PREVIOUS_ARREARS_PENCE_FIELD_NUMBER: _builtins.int
+    AS_OF_DATE_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    arrears_pence: _builtins.int
+    previous_arrears_pence: _builtins.int
+    @_builtins.property
+    def as_of_date(self) -> _date_pb2.Date: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        arrears_pence: _builtins.int = ...,
+        previous_arrears_pence: _builtins.int = ...,
+        as_of_date: _date_pb2.Date | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["as_of_date", b"as_of_date"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["arrears_pence", b"arrears_pence", "as_of_date", b"as_of_date", "case_id", b"case_id", "previous_arrears_pence", b"previous_arrears_pence"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ArrearsChanged: _TypeAlias = ArrearsChanged  # noqa: Y015
+
+@_typing.final
+class ArrearsAgreementMade(_message.Message):
+    """An arrears agreement was made."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    ARREARS_AGREEMENT_FIELD_NUMBER: _builtins.int
+    ARREARS_PENCE_FIELD_NUMBER: _builtins.int
+    LUMP_SUM_PENCE_FIELD_NUMBER: _builtins.int
+    INSTALMENT_COUNT_FIELD_NUMBER: _builtins.int
+    FINAL_DUE_DATE_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    arrears_agreement: _builtins.str
+    """`cases/{case_id}/arrearsAgreements/{id}`."""
+    arrears_pence: _builtins.int
+    lump_sum_pence: _builtins.int
+    instalment_count: _builtins.int
+    @_builtins.property
+    def final_due_date(self) -> _date_pb2.Date: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        arrears_agreement: _builtins.str = ...,
+        arrears_pence: _builtins.int = ...,
+        lump_sum_pence: _builtins.int = ...,
+        instalment_count: _builtins.int = ...,
+        final_due_date: _date_pb2.Date | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["final_due_date", b"final_due_date"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["arrears_agreement", b"arrears_agreement", "arrears_pence", b"arrears_pence", "case_id", b"case_id", "final_due_date", b"final_due_date", "instalment_count", b"instalment_count", "lump_sum_pence", b"lump_sum_pence"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ArrearsAgreementMade: _TypeAlias = ArrearsAgreementMade  # noqa: Y015
+
+@_typing.final
+class ArrearsAgreementBroken(_message.Message):
+    """An instalment of an arrears agreement went unpaid past its due date and the grace period."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    ARREARS_AGREEMENT_FIELD_NUMBER: _builtins.int
+    MISSED_DUE_DATE_FIELD_NUMBER: _builtins.int
+    UNPAID_PENCE_FIELD_NUMBER: _builtins.int
+    SERVICE_REQUEST_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    arrears_agreement: _builtins.str
+    unpaid_pence: _builtins.int
+    service_request: _builtins.str
+    @_builtins.property
+    def missed_due_date(self) -> _date_pb2.Date: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        arrears_agreement: _builtins.str = ...,
+        missed_due_date: _date_pb2.Date | None = ...,
+        unpaid_pence: _builtins.int = ...,
+        service_request: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["missed_due_date", b"missed_due_date"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["arrears_agreement", b"arrears_agreement", "case_id", b"case_id", "missed_due_date", b"missed_due_date", "service_request", b"service_request", "unpaid_pence", b"unpaid_pence"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ArrearsAgreementBroken: _TypeAlias = ArrearsAgreementBroken  # noqa: Y015
+
+@_typing.final
+class ArrearsAgreementCompleted(_message.Message):
+    """Every payment of an arrears agreement was made."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    ARREARS_AGREEMENT_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    arrears_agreement: _builtins.str
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        arrears_agreement: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["arrears_agreement", b"arrears_agreement", "case_id", b"case_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ArrearsAgreementCompleted: _TypeAlias = ArrearsAgreementCompleted  # noqa: Y015
+
+@_typing.final
+class DirectPayMissedPaymentsReported(_message.Message):
+    """A receiving parent (or a caseworker for them) reported Direct Pay payments missed or short."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    MISSED_PAYMENT_REPORT_FIELD_NUMBER: _builtins.int
+    SHORTFALL_PENCE_FIELD_NUMBER: _builtins.int
+    SERVICE_REQUEST_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    missed_payment_report: _builtins.str
+    """`cases/{case_id}/missedPaymentReports/{id}`."""
+    shortfall_pence: _builtins.int
+    service_request: _builtins.str
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        missed_payment_report: _builtins.str = ...,
+        shortfall_pence: _builtins.int = ...,
+        service_request: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "missed_payment_report", b"missed_payment_report", "service_request", b"service_request", "shortfall_pence", b"shortfall_pence"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DirectPayMissedPaymentsReported: _TypeAlias = DirectPayMissedPaymentsReported  # noqa: Y015
+
+@_typing.final
+class DirectPayMissedPaymentsDecided(_message.Message):
+    """A caseworker decided a report of Direct Pay missed payments."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    MISSED_PAYMENT_REPORT_FIELD_NUMBER: _builtins.int
+    DECISION_FIELD_NUMBER: _builtins.int
+    RECOGNISED_ARREARS_PENCE_FIELD_NUMBER: _builtins.int
+    CHANGE_OF_CIRCUMSTANCES_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    missed_payment_report: _builtins.str
+    decision: _arrears_pb2.DirectPayDecision.ValueType
+    recognised_arrears_pence: _builtins.int
+    """Recognised as arrears on the account (MOVE_TO_COLLECT_AND_PAY), else 0."""
+    change_of_circumstances: _builtins.str
+    """The change of service type reported (MOVE_TO_COLLECT_AND_PAY)."""
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        missed_payment_report: _builtins.str = ...,
+        decision: _arrears_pb2.DirectPayDecision.ValueType = ...,
+        recognised_arrears_pence: _builtins.int = ...,
+        change_of_circumstances: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "change_of_circumstances", b"change_of_circumstances", "decision", b"decision", "missed_payment_report", b"missed_payment_report", "recognised_arrears_pence", b"recognised_arrears_pence"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DirectPayMissedPaymentsDecided: _TypeAlias = DirectPayMissedPaymentsDecided  # noqa: Y015
+
+@_typing.final
+class OverpaymentDecided(_message.Message):
+    """A Regulation 8 decision on an overpayment was made."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    OVERPAYMENT_DECISION_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    OVERPAID_PENCE_FIELD_NUMBER: _builtins.int
+    OFFSET_PENCE_FIELD_NUMBER: _builtins.int
+    REDUCTION_PER_PERIOD_PENCE_FIELD_NUMBER: _builtins.int
+    REDUCTION_PERIODS_FIELD_NUMBER: _builtins.int
+    REDUCTION_START_DATE_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    overpayment_decision: _builtins.str
+    """`cases/{case_id}/overpaymentDecisions/{id}`."""
+    outcome: _arrears_pb2.OverpaymentOutcome.ValueType
+    overpaid_pence: _builtins.int
+    offset_pence: _builtins.int
+    reduction_per_period_pence: _builtins.int
+    reduction_periods: _builtins.int
+    @_builtins.property
+    def reduction_start_date(self) -> _date_pb2.Date: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        overpayment_decision: _builtins.str = ...,
+        outcome: _arrears_pb2.OverpaymentOutcome.ValueType = ...,
+        overpaid_pence: _builtins.int = ...,
+        offset_pence: _builtins.int = ...,
+        reduction_per_period_pence: _builtins.int = ...,
+        reduction_periods: _builtins.int = ...,
+        reduction_start_date: _date_pb2.Date | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["reduction_start_date", b"reduction_start_date"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "offset_pence", b"offset_pence", "outcome", b"outcome", "overpaid_pence", b"overpaid_pence", "overpayment_decision", b"overpayment_decision", "reduction_per_period_pence", b"reduction_per_period_pence", "reduction_periods", b"reduction_periods", "reduction_start_date", b"reduction_start_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___OverpaymentDecided: _TypeAlias = OverpaymentDecided  # noqa: Y015
+
+@_typing.final
+class ArrearsSuspended(_message.Message):
+    """Collection of a case's arrears was suspended."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    ARREARS_SUSPENSION_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    REVIEW_DATE_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    arrears_suspension: _builtins.str
+    """`cases/{case_id}/arrearsSuspensions/{id}`."""
+    reason: _arrears_pb2.ArrearsSuspensionReason.ValueType
+    @_builtins.property
+    def review_date(self) -> _date_pb2.Date: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        arrears_suspension: _builtins.str = ...,
+        reason: _arrears_pb2.ArrearsSuspensionReason.ValueType = ...,
+        review_date: _date_pb2.Date | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["review_date", b"review_date"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["arrears_suspension", b"arrears_suspension", "case_id", b"case_id", "reason", b"reason", "review_date", b"review_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ArrearsSuspended: _TypeAlias = ArrearsSuspended  # noqa: Y015
+
+@_typing.final
+class ArrearsResumed(_message.Message):
+    """Collection of a case's arrears resumed."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    ARREARS_SUSPENSION_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    arrears_suspension: _builtins.str
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        arrears_suspension: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["arrears_suspension", b"arrears_suspension", "case_id", b"case_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ArrearsResumed: _TypeAlias = ArrearsResumed  # noqa: Y015

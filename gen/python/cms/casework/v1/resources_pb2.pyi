@@ -1009,6 +1009,12 @@ class _CorrespondenceKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Co
     """To the other parent: a variation was applied for; their representations are invited by a date."""
     CORRESPONDENCE_KIND_VARIATION_DECISION_NOTICE: _CorrespondenceKind.ValueType  # 10
     """To both parents: a variation application was rejected at preliminary consideration, agreed or refused."""
+    CORRESPONDENCE_KIND_ARREARS_NOTICE: _CorrespondenceKind.ValueType  # 40
+    """To the paying parent: payments are in arrears, what is owed and what happens next (MPA Regs 2009 reg 3)."""
+    CORRESPONDENCE_KIND_ARREARS_AGREEMENT: _CorrespondenceKind.ValueType  # 41
+    """To both parents: the terms of an arrears agreement and its schedule."""
+    CORRESPONDENCE_KIND_OVERPAYMENT_DECISION_NOTICE: _CorrespondenceKind.ValueType  # 42
+    """To both parents: a Regulation 8 decision on an overpayment, with its explanation (MPA Regs 2009 regs 8-9)."""
 
 class CorrespondenceKind(_CorrespondenceKind, metaclass=_CorrespondenceKindEnumTypeWrapper):
     """---------------------------------------------------------------------------------------------------
@@ -1044,6 +1050,12 @@ CORRESPONDENCE_KIND_VARIATION_REPRESENTATIONS_INVITATION: CorrespondenceKind.Val
 """To the other parent: a variation was applied for; their representations are invited by a date."""
 CORRESPONDENCE_KIND_VARIATION_DECISION_NOTICE: CorrespondenceKind.ValueType  # 10
 """To both parents: a variation application was rejected at preliminary consideration, agreed or refused."""
+CORRESPONDENCE_KIND_ARREARS_NOTICE: CorrespondenceKind.ValueType  # 40
+"""To the paying parent: payments are in arrears, what is owed and what happens next (MPA Regs 2009 reg 3)."""
+CORRESPONDENCE_KIND_ARREARS_AGREEMENT: CorrespondenceKind.ValueType  # 41
+"""To both parents: the terms of an arrears agreement and its schedule."""
+CORRESPONDENCE_KIND_OVERPAYMENT_DECISION_NOTICE: CorrespondenceKind.ValueType  # 42
+"""To both parents: a Regulation 8 decision on an overpayment, with its explanation (MPA Regs 2009 regs 8-9)."""
 Global___CorrespondenceKind: _TypeAlias = CorrespondenceKind  # noqa: Y015
 
 class _CorrespondenceState:

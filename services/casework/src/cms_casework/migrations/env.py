@@ -2,6 +2,7 @@
 
 from cms_casework.access import models as _access  # noqa: F401
 from cms_casework.accounts import models as _accounts  # noqa: F401
+from cms_casework.arrears import models as _arrears  # noqa: F401
 from cms_casework.case_records import models as _case_records  # noqa: F401
 from cms_casework.changes import models as _changes  # noqa: F401
 from cms_casework.clients import models as _clients  # noqa: F401

@@ -31,6 +31,7 @@ from cms_platform.scheduling import PeriodicJob
 
 from ..accounts import flows as account_runs
 from ..applications.convert import child_identity
+from ..arrears import service as arrears
 from ..calculations import flows as recording
 from ..calculations import rules as calculation_rules
 from ..calculations import service as calculations
@@ -103,8 +104,16 @@ def _stream_timeout() -> float:
 
 
 class Scheduler:
-    def __init__(self, *, sessions: sessionmaker, clock: Clock, downstream: Downstream):
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker,
+        clock: Clock,
+        downstream: Downstream,
+        arrears_grace_days: int = 3,
+    ):
         self._sessions, self._clock, self._downstream = sessions, clock, downstream
+        self._arrears_grace_days = arrears_grace_days
 
     # -- entry points ----------------------------------------------------------------------------------------------
 
@@ -149,6 +158,7 @@ class Scheduler:
             J.SCHEDULED_JOB_DEDUCTION_ORDER_REMITTANCE_CHECK: self._deduction_order_remittance_check,
             J.SCHEDULED_JOB_ACCOUNT_CHARGES: self._account_charges,
             J.SCHEDULED_JOB_PAYMENT_RUN: self._payment_run,
+            J.SCHEDULED_JOB_ARREARS_CHECK: self._arrears_check,
         }
         # Downstream calls and audit entries name the scheduler, within what an RPC running it has left.
         token = bind_caller(SYSTEM)
@@ -598,3 +608,52 @@ class Scheduler:
         """The daily payment run (accounts.flows): items are receiving parents paid."""
         run = account_runs.run_payments(sessions=self._sessions, on=as_of, clock=self._clock)
         return api.ScheduledJobResult(items_due=run.due, items_processed=run.done)
+
+    # ---- Arrears ----
+
+    def _arrears_check(self, as_of: dt.date) -> api.ScheduledJobResult:
+        """Collect & Pay arrears (arrears.service): each arrears agreement in force with a payment missed is broken,
+        each suspension whose review date came raises its review SR, and each live Collect & Pay case is checked for
+        missed payments and credit. Each item is its own transaction."""
+        result = api.ScheduledJobResult()
+        grace = self._arrears_grace_days
+        with self._sessions() as s:
+            agreements = arrears.agreements_in_force(s)
+            reviews = arrears.reviews_due(s, as_of=as_of)
+            case_ids = list(
+                s.scalars(
+                    select(CaseRecord.id)
+                    .where(CaseRecord.state == case_records.LIVE)
+                    .order_by(CaseRecord.id)
+                )
+            )
+        for agreement_id in agreements:
+
+            def check_agreement(agreement_id: str = agreement_id) -> None:
+                with self._sessions.begin() as s:
+                    arrears.check_agreement(
+                        s,
+                        agreement_id=agreement_id,
+                        as_of=as_of,
+                        grace_days=grace,
+                        clock=self._clock,
+                    )
+
+            self._each(result, f"arrearsAgreements/{agreement_id}", check_agreement)
+        for suspension_id in reviews:
+
+            def review(suspension_id: str = suspension_id) -> None:
+                with self._sessions.begin() as s:
+                    arrears.raise_review(s, suspension_id=suspension_id, clock=self._clock)
+
+            self._each(result, f"arrearsSuspensions/{suspension_id}", review)
+        for case_id in case_ids:
+
+            def check(case_id: str = case_id) -> None:
+                with self._sessions.begin() as s:
+                    arrears.check_case(
+                        s, case_id=case_id, as_of=as_of, grace_days=grace, clock=self._clock
+                    )
+
+            self._each(result, f"cases/{case_id}", partial(conflicts.retrying, check))
+        return result

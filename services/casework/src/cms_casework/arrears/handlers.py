@@ -1,0 +1,34 @@
+"""The arrears context's consumer: ReceiptRecorded (money_events.proto) pays the case's arrears agreement in force. Run
+in the transaction in which the platform's idempotent consumer records the event for the group, so a redelivered
+receipt pays nothing twice."""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from cms.casework.v1 import money_events_pb2 as money_ev
+from cms_platform import cloudevents
+from cms_platform.clock import Clock
+from cms_platform.consumer import Subscription
+from cms_platform.convert import day_of
+
+from . import service
+
+GROUP = "casework-arrears"
+
+
+def subscription(*, clock: Clock, group: str = GROUP) -> Subscription:
+    def on_receipt_recorded(
+        db: Session, event: money_ev.ReceiptRecorded, env: cloudevents.Envelope
+    ) -> None:
+        if not event.case_id:
+            return  # a receipt held in suspense, on no case yet
+        service.apply_receipt(
+            db,
+            case_id=event.case_id,
+            amount_pence=event.amount_pence,
+            received_on=day_of(event.received_date),
+            clock=clock,
+        )
+
+    return Subscription(group_id=group, handlers={money_ev.ReceiptRecorded: on_receipt_recorded})
