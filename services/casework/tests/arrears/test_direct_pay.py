@@ -4,6 +4,8 @@ change-of-circumstances path with the shortfall recognised as arrears on the acc
 
 from __future__ import annotations
 
+import datetime as dt
+
 import grpc
 
 from cms.casework.v1 import arrears_pb2 as apb
@@ -125,7 +127,11 @@ def test_moving_to_collect_and_pay_changes_the_service_type_and_recognises_the_s
     made = report(arrears, case)
     moved = decide(arrears, made, apb.DIRECT_PAY_DECISION_MOVE_TO_COLLECT_AND_PAY)
     assert moved.state == apb.MISSED_PAYMENT_REPORT_STATE_MOVED_TO_COLLECT_AND_PAY
-    assert fake_account.posted == [("recognised", case_id(case), 650_00, clock.today(), made.name)]
+    # Each shortfall is arrears from its own due date.
+    assert fake_account.posted == [
+        ("recognised", case_id(case), 400_00, dt.date(2026, 2, 1), made.name),
+        ("recognised", case_id(case), 250_00, dt.date(2026, 3, 1), made.name),
+    ]
     change = stack.call(
         "GetChangeOfCircumstances",
         case_api.GetChangeOfCircumstancesRequest(name=moved.change_of_circumstances),

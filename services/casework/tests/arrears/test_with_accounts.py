@@ -30,6 +30,11 @@ def balances(stack, case, as_of: dt.date):
         return accounts.balances(s, case_id=case_id(case), as_of=as_of)
 
 
+def opened(stack, case) -> bool:
+    with stack.casework.sessions() as s:
+        return accounts.account_of_case(s, case_id(case)) is not None
+
+
 def test_a_collect_and_pay_charge_unpaid_past_the_grace_period_is_a_missed_payment(stack, clock):
     case = live_case(stack)
     plan = stack.call(
@@ -39,13 +44,11 @@ def test_a_collect_and_pay_charge_unpaid_past_the_grace_period_is_a_missed_payme
     due = day_of(first.due_date)
     assert due is not None
 
-    def charged() -> int:
-        with stack.casework.sessions() as s:
-            return accounts.unpaid_due_on_or_before(s, case_id=case_id(case), on=due)
-
-    wait_until(
-        lambda: charged() == first.amount_due_pence, what="the plan's first charge on the account"
-    )
+    wait_until(lambda: opened(stack, case), what="the account opened from the plan")
+    stack.run_scheduled(d(due.year, due.month, due.day), case_api.SCHEDULED_JOB_ACCOUNT_CHARGES)
+    with stack.casework.sessions() as s:
+        charged = accounts.unpaid_due_on_or_before(s, case_id=case_id(case), on=due)
+    assert charged == first.amount_due_pence
     within_grace = due + dt.timedelta(days=stack.casework.settings.arrears_grace_days)
     stack.run_scheduled(
         d(within_grace.year, within_grace.month, within_grace.day),
@@ -66,6 +69,7 @@ def test_a_collect_and_pay_charge_unpaid_past_the_grace_period_is_a_missed_payme
 
 def test_a_direct_pay_shortfall_becomes_arrears_on_the_account(stack, arrears, clock):
     case = live_case(stack, service_type=pb.SERVICE_TYPE_DIRECT_PAY)
+    wait_until(lambda: opened(stack, case), what="the Direct Pay account opened from the plan")
     made = arrears.call(
         "ReportDirectPayMissedPayments",
         api.ReportDirectPayMissedPaymentsRequest(
@@ -94,33 +98,36 @@ def test_a_direct_pay_shortfall_becomes_arrears_on_the_account(stack, arrears, c
     stack.verify(change)
     stack.apply(case)
     # The case's own charges start from the move; only the recognised shortfall is past due today.
-    assert balances(stack, case, clock.today()).arrears_pence == 400_00
+    assert balances(stack, case, clock.today()).arrears == 400_00
 
 
-def test_a_regulation_8_offset_reduces_both_the_credit_and_the_arrears(stack, arrears, clock):
+def test_a_regulation_8_offset_reduces_both_the_overpayment_and_the_arrears(stack, arrears, clock):
     case = live_case(stack)
     today = clock.today()
+
+    wait_until(lambda: opened(stack, case), what="the account opened from the plan")
     with stack.casework.sessions.begin() as s:
-        # Paid well ahead: the account holds credit beyond what is due ...
-        accounts.record_receipt(
+        # A backdated decision made £200 overpaid ...
+        accounts.post_adjustment(
             s,
-            payment_reference=case_id(case),
-            amount_pence=2_000_00,
-            method=money_ev.RECEIPT_METHOD_ONE_OFF,
-            external_reference=rid(),
-            received_on=today,
+            case_id=case_id(case),
+            kind=money_ev.ADJUSTMENT_KIND_BACKDATED_OVERPAYMENT,
+            amount_pence=-200_00,
+            effective_date=today,
+            cause="test",
             clock=clock,
         )
-    with stack.casework.sessions.begin() as s:
-        # ... and arrears recognised afterwards (a Direct Pay shortfall from before the move).
+        # ... and £150 of arrears are owed (a Direct Pay shortfall from before the move).
         account.recognise_direct_pay_shortfall(
-            s, case_id=case_id(case), amount_pence=150_00, on=today, cause="test", clock=clock
+            s,
+            case_id=case_id(case),
+            amount_pence=150_00,
+            on=today - dt.timedelta(days=30),
+            cause="test",
+            clock=clock,
         )
     before = balances(stack, case, today)
-    if before.held_credit_pence <= 0 or before.arrears_pence <= 0:
-        pytest.fail(
-            f"set-up left credit {before.held_credit_pence} and arrears {before.arrears_pence}"
-        )
+    assert (before.overpaid, before.arrears) == (200_00, 150_00)
     decision = arrears.call(
         "DecideOverpayment",
         api.DecideOverpaymentRequest(
@@ -130,8 +137,6 @@ def test_a_regulation_8_offset_reduces_both_the_credit_and_the_arrears(stack, ar
             reason="offset the overpayment",
         ),
     )
-    offset = min(before.held_credit_pence, before.arrears_pence)
-    assert decision.offset_pence == offset
+    assert decision.offset_pence == 150_00
     after = balances(stack, case, today)
-    assert after.arrears_pence == before.arrears_pence - offset
-    assert after.held_credit_pence == before.held_credit_pence - offset
+    assert (after.overpaid, after.arrears) == (50_00, 0)

@@ -73,14 +73,18 @@ def decide_direct_pay(
         )
         report.change_of_circumstances = change.name
         recognised = report.shortfall_pence
-        account.recognise_direct_pay_shortfall(
-            db,
-            case_id=case_row.id,
-            amount_pence=recognised,
-            on=clock.today(),
-            cause=report.name,
-            clock=clock,
-        )
+        # Each missed payment's shortfall was due on its own date, so it is arrears from then (oldest paid first).
+        for missed in report.missed_payments:
+            shortfall = missed.expected_pence - missed.received_pence
+            if shortfall > 0:
+                account.recognise_direct_pay_shortfall(
+                    db,
+                    case_id=case_row.id,
+                    amount_pence=shortfall,
+                    on=min(day_of(missed.due_date) or clock.today(), clock.today()),
+                    cause=report.name,
+                    clock=clock,
+                )
         report.state = apb.MISSED_PAYMENT_REPORT_STATE_MOVED_TO_COLLECT_AND_PAY
     else:
         report.state = apb.MISSED_PAYMENT_REPORT_STATE_NO_FURTHER_ACTION
