@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from google.protobuf.message import Message
 from sqlalchemy import select
@@ -33,12 +34,14 @@ from cms_platform.identity import Caller
 from ..access import rules as access_rules
 from ..access import service as access
 from ..case_records import service as case_records
-from ..case_records.models import CaseRecord
 from ..correspondence import service as correspondence
 from ..names import new_id
 from ..service_requests import service as srs
 from ..wording import long_date, pounds
 from . import account, rules
+
+if TYPE_CHECKING:  # the row's type only: its table is case_records' own
+    from ..case_records.models import CaseRecord
 from .models import (
     ArrearsAgreementRecord,
     ArrearsPositionRecord,

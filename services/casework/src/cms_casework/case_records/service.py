@@ -41,6 +41,11 @@ Row = TypeVar("Row")
 Item = TypeVar("Item")
 
 
+def find(db: Session, case_id: str) -> CaseRecord | None:
+    """The case's row, or None when there is no such case (for consumers that skip what is not theirs)."""
+    return db.get(CaseRecord, case_id)
+
+
 def case_row(db: Session, case_id: str, *, lock: bool = False) -> CaseRecord:
     row = db.get(CaseRecord, case_id, with_for_update=lock)
     if row is None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from typing import TYPE_CHECKING
 
 from google.protobuf.message import Message
 from sqlalchemy import select
@@ -36,11 +37,13 @@ from cms_platform.identity import Caller, service_caller
 from ..access import rules as access_rules
 from ..access import service as access
 from ..case_records import service as case_records
-from ..case_records.models import CaseRecord
 from ..changes import service as changes
 from ..names import child_of, derived_id, new_id
 from ..service_requests import service as srs
 from . import rules
+
+if TYPE_CHECKING:  # the row's type only: its table is case_records' own
+    from ..case_records.models import CaseRecord
 from .models import (
     BenefitDeductionRecord,
     BenefitInstructionRecord,
@@ -245,7 +248,7 @@ def record_standing_order(
 def default_standing_order(db: Session, *, case_id: str, clock: Clock) -> bool:
     """A Collect & Pay case whose paying parent chose no method (and none is being set up) gets a default standing
     order (once its payment plan is issued). Whether it was set."""
-    row = db.get(CaseRecord, case_id)
+    row = case_records.find(db, case_id)
     if (
         row is None
         or row.state == case_records.CLOSED
@@ -568,7 +571,7 @@ def employment_ended_by_hmrc(db: Session, *, case_id: str, leaving: dt.date, clo
             DeductionOrderRecord.state == OS.Name(mop.DEDUCTION_ORDER_STATE_ACTIVE),
         )
     )
-    case_row = db.get(CaseRecord, case_id)
+    case_row = case_records.find(db, case_id)
     if row is None or case_row is None:
         return False
     _employment_ended(
@@ -682,7 +685,7 @@ def check_remittance(
     row = db.get(DeductionOrderRecord, order_id, with_for_update=True)
     if row is None or row.state != OS.Name(mop.DEDUCTION_ORDER_STATE_ACTIVE):
         return 0
-    case_row = db.get(CaseRecord, row.case_id)
+    case_row = case_records.find(db, row.case_id)
     if case_row is None or case_row.state == case_records.CLOSED:
         return 0
     remitted = set(
@@ -956,7 +959,7 @@ def on_liability_changed(
 ) -> None:
     """A new payment plan: an active deduction from benefit follows the flat-rate liability (amount or type changed,
     or cancelled off the flat rate)."""
-    row = db.get(CaseRecord, case_id)
+    row = case_records.find(db, case_id)
     if row is None:
         return
     case = case_records.assemble(db, row)
@@ -1042,7 +1045,7 @@ def on_deduction_decision(
             BenefitDeductionRecord.deduction_id == event.deduction_id
         )
     )
-    case_row = db.get(CaseRecord, event.case_id) if event.case_id else None
+    case_row = case_records.find(db, event.case_id) if event.case_id else None
     if case_row is None or case_row.state == case_records.CLOSED:
         return
     if row is None:
