@@ -54,7 +54,12 @@ def test_a_missed_payment_raises_its_event_service_request_and_arrears_notice_on
     assert (notice.recipient, notice.service_request) == (case.paying_parent.name, sr.name)
     (event,) = money_events(stack, case.name, "payment_missed")
     missed = money_ev.PaymentMissed.FromString(event.value)
-    assert (missed.due_on_or_before, missed.missed_pence, missed.arrears_pence, missed.service_request) == (
+    assert (
+        missed.due_on_or_before,
+        missed.missed_pence,
+        missed.arrears_pence,
+        missed.service_request,
+    ) == (
         d(2026, 4, 6),
         MONTHLY_DUE,
         MONTHLY_DUE,
@@ -98,9 +103,7 @@ def test_a_charge_paid_in_time_is_not_missed_and_a_part_payment_leaves_the_rest_
     assert (missed.missed_pence, missed.service_request) == (MONTHLY_DUE - 200_00, sr.name)
 
 
-def test_while_arrears_are_suspended_a_missed_payment_is_announced_but_not_pursued(
-    stack, arrears
-):
+def test_while_arrears_are_suspended_a_missed_payment_is_announced_but_not_pursued(stack, arrears):
     case = live_case_with_account(stack)
     arrears.call(
         "SuspendArrears",
