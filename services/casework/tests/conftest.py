@@ -242,11 +242,6 @@ def pytest_configure(config: pytest.Config) -> None:
         "markers",
         "own_calculation: the test stops its calculation service, so it gets one of its own",
     )
-    # ---- Arrears ----
-    config.addinivalue_line(
-        "markers",
-        "needs_accounts: runs against the real Collect & Pay account (cms_casework.accounts)",
-    )
 
 
 @pytest.fixture

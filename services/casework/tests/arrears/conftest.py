@@ -1,19 +1,16 @@
-"""What the arrears tests share: an ArrearsService client on the stack's casework, money events read back, and a fake
-Collect & Pay account for the tests that exercise the arrears side alone (the `needs_accounts` tests run against the
-real one and never use it)."""
+"""What the arrears tests share: an ArrearsService client on the stack's casework and money events read back. Every test
+runs against the real Collect & Pay account (helpers.py sets it up through the account's own API)."""
 
 from __future__ import annotations
 
-import datetime as dt
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import grpc
 import pytest
 
 from cms.casework.v1 import arrears_service_pb2_grpc as arrears_grpc
 from cms.casework.v1 import resources_pb2 as pb
-from cms_casework.arrears import account
 from cms_devkit.testing import call_as_a_client, read_topic
 
 MONEY_TOPIC = "cms.casework.money.events.v1"
@@ -58,39 +55,6 @@ def money_events(stack, case_name: str, kind: str, expected: int = 1) -> list:
 
 def client_of(name: str) -> str:
     return name.removeprefix("clients/")
-
-
-@dataclass
-class FakeAccount:
-    """What the account would show, per case: overdue (for any date), arrears and credit; and what was posted."""
-
-    overdue: dict[str, int] = field(default_factory=dict)
-    arrears: dict[str, int] = field(default_factory=dict)
-    credit: dict[str, int] = field(default_factory=dict)
-    posted: list[tuple[str, str, int, dt.date, str]] = field(default_factory=list)
-
-
-@pytest.fixture
-def fake_account(monkeypatch) -> FakeAccount:
-    fake = FakeAccount()
-
-    def posting(what: str):
-        def post(db, *, case_id, amount_pence, on, cause, clock):
-            fake.posted.append((what, case_id, amount_pence, on, cause))
-            return f"accounts/{case_id}/adjustments/{len(fake.posted)}"
-
-        return post
-
-    monkeypatch.setattr(account, "overdue", lambda db, *, case_id, on: fake.overdue.get(case_id, 0))
-    monkeypatch.setattr(
-        account, "arrears", lambda db, *, case_id, as_of: fake.arrears.get(case_id, 0)
-    )
-    monkeypatch.setattr(
-        account, "in_credit", lambda db, *, case_id, as_of: fake.credit.get(case_id, 0)
-    )
-    monkeypatch.setattr(account, "recognise_direct_pay_shortfall", posting("recognised"))
-    monkeypatch.setattr(account, "offset_overpayment", posting("offset"))
-    return fake
 
 
 def case_id(case: pb.Case) -> str:

@@ -1,6 +1,7 @@
 """Arrears agreements through the running stack: made for the account's arrears with a schedule exact to the penny,
-read by both parents, refused with the field named (nothing written), paid by receipts (ReceiptRecorded, published
-here as accounts would) until completed, and broken by the arrears check when an instalment goes unpaid."""
+read by both parents, refused with the field named (nothing written), paid by receipts recorded on the account
+(its ReceiptRecorded) until completed, and broken by the arrears check when an instalment goes unpaid. The arrears are
+the real account's: recognised arrears due on 1 March, unpaid on 6 April."""
 
 from __future__ import annotations
 
@@ -15,12 +16,22 @@ from cms.casework.v1 import money_events_pb2 as money_ev
 from cms.casework.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
 from cms_devkit.testing import wait_until
-from cms_platform import outbox
-from cms_platform.grpc_errors import violated_fields
+from cms_platform.grpc_errors import details_of, violated_fields
 
 from ..conftest import d, error
-from .conftest import case_id, client_of, money_events, rid
-from .helpers import letters_of, live_case, srs_of
+from .conftest import client_of, money_events, rid
+from .helpers import (
+    MONTHLY_DUE,
+    balances,
+    charge,
+    letters_of,
+    live_case_with_account,
+    receive,
+    recognise_arrears,
+    srs_of,
+)
+
+MARCH = dt.date(2026, 3, 1)
 
 
 def terms(**kw) -> apb.ArrearsAgreement:
@@ -45,10 +56,10 @@ def make(arrears, case, agreement=None, **kw):
 
 
 def test_an_agreement_clears_the_accounts_arrears_and_both_parents_can_read_it(
-    stack, arrears, fake_account
+    stack, arrears, clock
 ):
-    case = live_case(stack)
-    fake_account.arrears[case_id(case)] = 1_000_00
+    case = live_case_with_account(stack)
+    recognise_arrears(stack, clock, case, 1_000_00, due=MARCH)
     made = make(arrears, case)
     assert made.state == apb.ARREARS_AGREEMENT_STATE_ACTIVE
     assert made.arrears_pence == 1_000_00
@@ -92,11 +103,9 @@ def test_an_agreement_clears_the_accounts_arrears_and_both_parents_can_read_it(
     assert second.code() == grpc.StatusCode.FAILED_PRECONDITION
 
 
-def test_bad_terms_are_refused_naming_the_field_and_nothing_is_written(
-    stack, arrears, fake_account
-):
-    case = live_case(stack)
-    fake_account.arrears[case_id(case)] = 5_000_00
+def test_bad_terms_are_refused_naming_the_field_and_nothing_is_written(stack, arrears, clock):
+    case = live_case_with_account(stack)
+    recognise_arrears(stack, clock, case, 5_000_00, due=MARCH)
     bad = error(
         lambda: make(
             arrears,
@@ -127,37 +136,20 @@ def test_bad_terms_are_refused_naming_the_field_and_nothing_is_written(
     assert longer.extension_reason == "income halved until the new job starts"
 
 
-def test_no_arrears_no_agreement(stack, arrears, fake_account):
-    case = live_case(stack)
+def test_no_arrears_no_agreement(stack, arrears, clock):
+    case = live_case_with_account(stack)
+    # April's charge is owed but due today: not yet arrears.
+    charge(stack, clock.today())
+    held = balances(stack, case, clock.today())
+    assert (held.owed, held.arrears) == (MONTHLY_DUE, 0)
     refused = error(lambda: make(arrears, case))
     assert refused.code() == grpc.StatusCode.FAILED_PRECONDITION
+    assert [v.type for v in details_of(refused)["PreconditionFailure"].violations] == ["NO_ARREARS"]
 
 
-def receipt(stack, clock, case, amount_pence: int, on: dt.date) -> None:
-    """A receipt as accounts announces it (accounts is not in this tree)."""
-    with stack.casework.sessions.begin() as s:
-        outbox.publish(
-            s,
-            clock=clock,
-            key=f"accounts/{case_id(case)}",
-            subject=f"accounts/{case_id(case)}",
-            message=money_ev.ReceiptRecorded(
-                account_id=case_id(case),
-                case_id=case_id(case),
-                receipt=f"accounts/{case_id(case)}/receipts/{rid()}",
-                external_reference=rid(),
-                method=money_ev.RECEIPT_METHOD_ONE_OFF,
-                amount_pence=amount_pence,
-                received_date=d(on.year, on.month, on.day),
-            ),
-        )
-
-
-def test_receipts_pay_the_agreement_oldest_first_until_it_completes(
-    stack, arrears, fake_account, clock
-):
-    case = live_case(stack)
-    fake_account.arrears[case_id(case)] = 500_00
+def test_receipts_pay_the_agreement_oldest_first_until_it_completes(stack, arrears, clock):
+    case = live_case_with_account(stack)
+    recognise_arrears(stack, clock, case, 500_00, due=MARCH)
     made = make(
         arrears, case, terms(lump_sum_pence=100_00, instalment_amount_pence=200_00)
     )  # £100 lump sum, then £200 and £200
@@ -166,9 +158,10 @@ def test_receipts_pay_the_agreement_oldest_first_until_it_completes(
         got = arrears.call("GetArrearsAgreement", api.GetArrearsAgreementRequest(name=made.name))
         return [i.paid_pence for i in got.instalments]
 
-    receipt(stack, clock, case, 150_00, clock.today())
+    receive(stack, clock, case, 150_00)
     wait_until(lambda: paid() == [100_00, 50_00, 0], what="the first receipt to pay the agreement")
-    receipt(stack, clock, case, 400_00, clock.today())
+    assert balances(stack, case, clock.today()).arrears == 350_00
+    receive(stack, clock, case, 400_00)
     wait_until(
         lambda: (
             arrears.call(
@@ -179,17 +172,18 @@ def test_receipts_pay_the_agreement_oldest_first_until_it_completes(
         what="the agreement to complete",
     )
     assert paid() == [100_00, 200_00, 200_00]
+    # The account cleared the arrears and holds the £50 more as credit.
+    after = balances(stack, case, clock.today())
+    assert (after.arrears, after.held_credit) == (0, 50_00)
     (done,) = money_events(stack, case.name, "agreement_completed")
     assert money_ev.ArrearsAgreementCompleted.FromString(done.value).arrears_agreement == made.name
 
 
 def test_an_instalment_unpaid_past_its_due_date_and_the_grace_period_breaks_the_agreement(
-    stack, arrears, fake_account, clock
+    stack, arrears, clock
 ):
-    case = live_case(
-        stack, service_type=pb.SERVICE_TYPE_DIRECT_PAY
-    )  # the check then reads no account
-    fake_account.arrears[case_id(case)] = 500_00
+    case = live_case_with_account(stack)
+    recognise_arrears(stack, clock, case, 500_00, due=MARCH)
     made = make(
         arrears,
         case,
@@ -218,9 +212,9 @@ def test_an_instalment_unpaid_past_its_due_date_and_the_grace_period_breaks_the_
     assert len(srs_of(stack, case, "Arrears Agreement Broken")) == 1
 
 
-def test_a_retried_request_makes_one_agreement(stack, arrears, fake_account):
-    case = live_case(stack)
-    fake_account.arrears[case_id(case)] = 300_00
+def test_a_retried_request_makes_one_agreement(stack, arrears, clock):
+    case = live_case_with_account(stack)
+    recognise_arrears(stack, clock, case, 300_00, due=MARCH)
     request = api.CreateArrearsAgreementRequest(
         request_id=rid(), parent=case.name, arrears_agreement=terms(instalment_amount_pence=100_00)
     )

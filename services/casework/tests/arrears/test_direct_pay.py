@@ -1,6 +1,7 @@
 """Direct Pay missed payments through the running stack: the receiving parent (or a caseworker for them) reports
 them, a service request follows, and a caseworker decides: no further action, or a move to Collect & Pay through the
-change-of-circumstances path with the shortfall recognised as arrears on the account."""
+change-of-circumstances path with the shortfall recognised as arrears on the real account, each missed payment's from
+its own due date."""
 
 from __future__ import annotations
 
@@ -13,11 +14,21 @@ from cms.casework.v1 import arrears_service_pb2 as api
 from cms.casework.v1 import casework_service_pb2 as case_api
 from cms.casework.v1 import money_events_pb2 as money_ev
 from cms.casework.v1 import resources_pb2 as pb
+from cms_casework.accounts import service as accounts
+from cms_devkit.testing import wait_until
 from cms_platform.grpc_errors import violated_fields
 
 from ..conftest import d, error
 from .conftest import case_id, client_of, money_events, rid
-from .helpers import live_case, srs_of
+from .helpers import (
+    MONTHLY_DUE,
+    adjustments,
+    balances,
+    charge,
+    live_case,
+    live_case_with_account,
+    srs_of,
+)
 
 MISSED = [
     apb.DirectPayMissedPayment(
@@ -121,17 +132,19 @@ def test_no_further_action_closes_the_report_once(stack, arrears):
 
 
 def test_moving_to_collect_and_pay_changes_the_service_type_and_recognises_the_shortfall(
-    stack, arrears, fake_account, clock
+    stack, arrears, clock
 ):
-    case = live_case(stack, service_type=pb.SERVICE_TYPE_DIRECT_PAY)
+    case = live_case_with_account(stack, service_type=pb.SERVICE_TYPE_DIRECT_PAY)
     made = report(arrears, case)
     moved = decide(arrears, made, apb.DIRECT_PAY_DECISION_MOVE_TO_COLLECT_AND_PAY)
     assert moved.state == apb.MISSED_PAYMENT_REPORT_STATE_MOVED_TO_COLLECT_AND_PAY
-    # Each shortfall is arrears from its own due date.
-    assert fake_account.posted == [
-        ("recognised", case_id(case), 400_00, dt.date(2026, 2, 1), made.name),
-        ("recognised", case_id(case), 250_00, dt.date(2026, 3, 1), made.name),
+    # Each shortfall is arrears on the account from its own due date.
+    assert adjustments(stack, case) == [
+        (money_ev.ADJUSTMENT_KIND_ARREARS_RECOGNISED, 400_00, dt.date(2026, 2, 1), made.name),
+        (money_ev.ADJUSTMENT_KIND_ARREARS_RECOGNISED, 250_00, dt.date(2026, 3, 1), made.name),
     ]
+    assert balances(stack, case, dt.date(2026, 3, 1)).arrears == 400_00
+    assert balances(stack, case, clock.today()).arrears == 650_00
     change = stack.call(
         "GetChangeOfCircumstances",
         case_api.GetChangeOfCircumstancesRequest(name=moved.change_of_circumstances),
@@ -142,6 +155,17 @@ def test_moving_to_collect_and_pay_changes_the_service_type_and_recognises_the_s
     stack.apply(case)
     held = stack.call("GetCase", case_api.GetCaseRequest(name=case.name))
     assert held.service_type == pb.SERVICE_TYPE_COLLECT_AND_PAY
+
+    def collecting() -> bool:
+        with stack.casework.sessions() as s:
+            account = accounts.account_of_case(s, case_id(case))
+            return account is not None and account.service_type == "SERVICE_TYPE_COLLECT_AND_PAY"
+
+    wait_until(collecting, timeout=30, what="the account to collect from the new plan")
+    # The case's own charges start from the move (the first due today): only the shortfall is past due.
+    charge(stack, clock.today())
+    after = balances(stack, case, clock.today())
+    assert (after.arrears, after.owed) == (650_00, 650_00 + MONTHLY_DUE)
     (event,) = money_events(stack, case.name, "direct_pay_missed_payments_decided")
     decided = money_ev.DirectPayMissedPaymentsDecided.FromString(event.value)
     assert (decided.recognised_arrears_pence, decided.change_of_circumstances) == (
