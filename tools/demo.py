@@ -1,7 +1,10 @@
 """`make demo`: a scripted story against the services `make run` started, told step by step in plain words.
 
 The story: an application, a pay rise under and over 25%, a new partner's child, a benefit claim, an annual review,
-then a change reported late (backdated) and a mandatory reconsideration that revises the decision it made.
+then a change reported late (backdated) and a mandatory reconsideration that revises the decision it made. Then the
+money, on a Collect & Pay case of its own: a deduction from earnings order, an employer's remittance where the
+protected earnings bind, a missed payment found by the arrears check, an arrears agreement, a Regulation 8 decision
+on an overpayment, a payment to the receiving parent and both parents' statements.
 Each run picks a fresh separated family from the shared synthetic population (the gateways know them all), so it can
 be run again and again against the same stack. It stops with a clear message if the services are not up, and exits
 non-zero when a step does not do what the story expects.
@@ -225,6 +228,9 @@ class Demo:
         self.case = pb.Case()
         self.today = dt.date.today()
         self.step = ""
+        # The money chapter's: its first payment's due date and its deduction order.
+        self.first_due = self.today
+        self.order = mop_pb.DeductionOrder()
 
     def close(self) -> None:
         self.casework_channel.close()
@@ -1089,8 +1095,8 @@ class Demo:
             if done(result):
                 if as_of != first:
                     say(
-                        f"(the {what} as of {day(first)} was already done on this stack: a date done does nothing "
-                        f"more, so this one is as of {day(as_of)})"
+                        f"(the {what} as of {day(first)} was already done on this stack, by an earlier run or the daily "
+                        f"pass: a date done does nothing more, so this one is as of {day(as_of)})"
                     )
                 return as_of, result
             as_of += dt.timedelta(days=1)
