@@ -24,7 +24,9 @@ import random
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import grpc
 from google.type import date_pb2
@@ -55,6 +57,7 @@ from cms_platform.grpc_errors import details_of
 from cms_platform.identity import client_caller, staff_caller
 
 RULE = "=" * 100
+T = TypeVar("T")
 # Income-based Jobseeker's Allowance for a single person aged 25 or over, 2025-26.
 JSA_WEEKLY_PENCE = 92_05
 
@@ -1078,10 +1081,16 @@ class Demo:
     # -- the money chapter --
 
     def run_job_until(
-        self, job: int, first: dt.date, done, *, what: str, days: int = 28
+        self,
+        job: api.ScheduledJob.ValueType,
+        first: dt.date,
+        done: Callable[[api.ScheduledJobResult], bool],
+        *,
+        what: str,
+        days: int = 28,
     ) -> tuple[dt.date, api.ScheduledJobResult]:
-        """RunScheduledWork for `job` as of `first`, then a day later, until `done(result)` says it reached the case: a job
-        done for a date does nothing more (an earlier demo on this stack, or the daily pass, may have run it)."""
+        """RunScheduledWork for `job` as of `first`, then a day later, until `done(result)` says it reached the case:
+        a job done for a date does nothing more (an earlier demo on this stack, or the daily pass, may have run it)."""
         as_of = first
         for _ in range(days):
             response = self.cw.RunScheduledWork(
@@ -1095,8 +1104,8 @@ class Demo:
             if done(result):
                 if as_of != first:
                     say(
-                        f"(the {what} as of {day(first)} was already done on this stack, by an earlier run or the daily "
-                        f"pass: a date done does nothing more, so this one is as of {day(as_of)})"
+                        f"(the {what} as of {day(first)} was already done on this stack, by an earlier run or "
+                        f"the daily pass: a date done does nothing more, so this one is as of {day(as_of)})"
                     )
                 return as_of, result
             as_of += dt.timedelta(days=1)
@@ -1134,7 +1143,7 @@ class Demo:
         ).correspondence
         return [c for c in found if c.kind == kind]
 
-    def wait_for(self, what: str, check, seconds: float = 30.0):
+    def wait_for(self, what: str, check: Callable[[], T | None], seconds: float = 30.0) -> T:
         started = time.monotonic()
         while not (found := check()):
             expect(time.monotonic() - started < seconds, f"{what} within {seconds:.0f} s")
@@ -1253,7 +1262,10 @@ class Demo:
         step(10, "An employer's remittance: deductions from two pay days and a colleague's line")
         order, ndr = self.order, self.order.normal_deduction_rate_pence
         pep = self.order.protected_earnings_basis_points
-        lines, pay_days = [], []
+        lines: list[acapi.PaymentFileLine] = []
+        pay_days: list[
+            tuple[dt.date, int, int, int]
+        ] = []  # pay date, net earnings, deducted, shortfall carried
         # A full week, then a short one (unpaid leave) where the protected earnings bind.
         for paid_on, net in (
             (self.today - dt.timedelta(days=7), ndr * 5),
@@ -1318,23 +1330,15 @@ class Demo:
             imported.recorded == 2 and imported.held_in_suspense == 1,
             "two lines should be receipts on the account and one held in suspense",
         )
-        recorded = self.wait_for(
-            "the order should record both pay days",
-            lambda: (
-                o
-                if len(
-                    (
-                        o := self.mop.GetDeductionOrder(
-                            mop_api.GetDeductionOrderRequest(name=order.name),
-                            metadata=self.who(),
-                            timeout=5,
-                        )
-                    ).pay_days
-                )
-                == 2
-                else None
-            ),
-        )
+
+        def both_pay_days() -> mop_pb.DeductionOrder | None:
+            # The pay days are recorded as casework reads its own ReceiptRecorded events: a moment after the import.
+            got = self.mop.GetDeductionOrder(
+                mop_api.GetDeductionOrderRequest(name=order.name), metadata=self.who(), timeout=5
+            )
+            return got if len(got.pay_days) == 2 else None
+
+        recorded = self.wait_for("the order should record both pay days", both_pay_days)
         for pd in recorded.pay_days:
             say(
                 f"GetDeductionOrder pay day {day(pd.pay_date)}: expected {money(pd.expected_deduction_pence)}, "
