@@ -1,7 +1,10 @@
 """`make demo`: a scripted story against the services `make run` started, told step by step in plain words.
 
 The story: an application, a pay rise under and over 25%, a new partner's child, a benefit claim, an annual review,
-then a change reported late (backdated) and a mandatory reconsideration that revises the decision it made.
+then a change reported late (backdated) and a mandatory reconsideration that revises the decision it made. Then the
+money, on a Collect & Pay case of its own: a deduction from earnings order, an employer's remittance where the
+protected earnings bind, a missed payment found by the arrears check, an arrears agreement, a Regulation 8 decision
+on an overpayment, a payment to the receiving parent and both parents' statements.
 Each run picks a fresh separated family from the shared synthetic population (the gateways know them all), so it can
 be run again and again against the same stack. It stops with a clear message if the services are not up, and exits
 non-zero when a step does not do what the story expects.
@@ -21,14 +24,26 @@ import random
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 import grpc
 from google.type import date_pb2
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
+from cms.casework.v1 import accounts_pb2 as acpb
+from cms.casework.v1 import accounts_service_pb2 as acapi
+from cms.casework.v1 import accounts_service_pb2_grpc as accounts_grpc
+from cms.casework.v1 import arrears_pb2 as ar_pb
+from cms.casework.v1 import arrears_service_pb2 as ar_api
+from cms.casework.v1 import arrears_service_pb2_grpc as arrears_grpc
 from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import casework_service_pb2_grpc as api_grpc
+from cms.casework.v1 import methods_of_payment_pb2 as mop_pb
+from cms.casework.v1 import methods_of_payment_service_pb2 as mop_api
+from cms.casework.v1 import methods_of_payment_service_pb2_grpc as mop_grpc
+from cms.casework.v1 import money_events_pb2 as money_pb
 from cms.casework.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
 from cms.dwp.v1 import dwp_scenario_service_pb2 as dwp_api
@@ -42,6 +57,7 @@ from cms_platform.grpc_errors import details_of
 from cms_platform.identity import client_caller, staff_caller
 
 RULE = "=" * 100
+T = TypeVar("T")
 # Income-based Jobseeker's Allowance for a single person aged 25 or over, 2025-26.
 JSA_WEEKLY_PENCE = 92_05
 
@@ -209,9 +225,15 @@ class Demo:
         self.dwp_channel = grpc.insecure_channel(where["dwp-gateway"])
         self.cw = api_grpc.CaseworkServiceStub(self.casework_channel)
         self.dwp = dwp_grpc.DwpScenarioServiceStub(self.dwp_channel)
+        self.accounts = accounts_grpc.AccountsServiceStub(self.casework_channel)
+        self.mop = mop_grpc.MethodsOfPaymentServiceStub(self.casework_channel)
+        self.arrears = arrears_grpc.ArrearsServiceStub(self.casework_channel)
         self.case = pb.Case()
         self.today = dt.date.today()
         self.step = ""
+        # The money chapter's: its first payment's due date and its deduction order.
+        self.first_due = self.today
+        self.order = mop_pb.DeductionOrder()
 
     def close(self) -> None:
         self.casework_channel.close()
@@ -1056,6 +1078,518 @@ class Demo:
             )
         expect(bool(srs), "the changes of circumstances should have raised service requests")
 
+    # -- the money chapter --
+
+    def run_job_until(
+        self,
+        job: api.ScheduledJob.ValueType,
+        first: dt.date,
+        done: Callable[[api.ScheduledJobResult], bool],
+        *,
+        what: str,
+        days: int = 28,
+    ) -> tuple[dt.date, api.ScheduledJobResult]:
+        """RunScheduledWork for `job` as of `first`, then a day later, until `done(result)` says it reached the case:
+        a job done for a date does nothing more (an earlier demo on this stack, or the daily pass, may have run it)."""
+        as_of = first
+        for _ in range(days):
+            response = self.cw.RunScheduledWork(
+                api.RunScheduledWorkRequest(
+                    request_id=rid(), as_of_date=pb_date(as_of), jobs=[job]
+                ),
+                metadata=self.who("team_leader"),
+                timeout=600,
+            )
+            result = next(r for r in response.results if r.job == job)
+            if done(result):
+                if as_of != first:
+                    say(
+                        f"(the {what} as of {day(first)} was already done on this stack, by an earlier run or "
+                        f"the daily pass: a date done does nothing more, so this one is as of {day(as_of)})"
+                    )
+                return as_of, result
+            as_of += dt.timedelta(days=1)
+        raise StoryFailed(
+            f"the {what} did not reach {self.case.name} in {days} days from {day(first)}"
+        )
+
+    def account(self) -> acpb.Account:
+        listed = self.accounts.ListAccounts(
+            acapi.ListAccountsRequest(case=self.case.name), metadata=self.who(), timeout=5
+        ).accounts
+        return listed[0] if listed else acpb.Account()
+
+    def balances_line(self, b: acpb.AccountBalances) -> str:
+        return (
+            f"charged {money(b.maintenance_charged_pence)} maintenance + {money(b.paying_parent_fees_pence)} fees, "
+            f"received {money(b.received_pence)}, owed {money(b.owed_pence)}, arrears {money(b.arrears_pence)}, "
+            f"overpaid {money(b.overpaid_pence)}, payable to the receiving parent "
+            f"{money(b.payable_to_receiving_parent_pence)}, paid out {money(b.paid_out_pence)}"
+        )
+
+    def srs(self, sub_area: str) -> list[pb.ServiceRequest]:
+        found = self.cw.ListServiceRequests(
+            api.ListServiceRequestsRequest(parent=self.case.name, page_size=200),
+            metadata=self.who(),
+            timeout=5,
+        ).service_requests
+        return [sr for sr in found if sr.sub_area == sub_area]
+
+    def letters(self, kind: int) -> list[pb.Correspondence]:
+        found = self.cw.ListCorrespondence(
+            api.ListCorrespondenceRequest(parent=self.case.name, page_size=200),
+            metadata=self.who(),
+            timeout=5,
+        ).correspondence
+        return [c for c in found if c.kind == kind]
+
+    def wait_for(self, what: str, check: Callable[[], T | None], seconds: float = 30.0) -> T:
+        started = time.monotonic()
+        while not (found := check()):
+            expect(time.monotonic() - started < seconds, f"{what} within {seconds:.0f} s")
+            time.sleep(0.3)
+        return found
+
+    def deduction_order(self) -> None:
+        self.step = "9. A Collect & Pay case paid by a deduction from earnings order"
+        step(9, "A Collect & Pay case paid by a deduction from earnings order")
+        stream = family_stream(self.start, self.today)
+        for attempt, candidate in enumerate(stream):
+            expect(
+                attempt < 50,
+                "50 families in a row already have a case: is this the same stack for ever?",
+            )
+            request = candidate.create_case_request()
+            request.service_type = pb.SERVICE_TYPE_COLLECT_AND_PAY
+            try:
+                self.case = self.cw.CreateCase(request, metadata=self.who(), timeout=10)
+            except grpc.RpcError as err:
+                if err.code() == grpc.StatusCode.ALREADY_EXISTS:
+                    continue  # the first chapter's family (or an earlier run's): the next one
+                raise
+            break
+        case = self.case
+        say(
+            f"Another family, at index {candidate.index}: {person_name(case.paying_parent.identity)} pays "
+            f"{person_name(case.receiving_parent.identity)} for "
+            f"{', '.join(c.name.forenames for c in case.qualifying_children)}, through Collect & Pay: CMS collects "
+            "and pays on, for a fee"
+        )
+        self.cw.VerifyApplication(
+            api.VerifyApplicationRequest(request_id=rid(), name=case.name),
+            metadata=self.who(),
+            timeout=20,
+        )
+        case = self.case = self.cw.CalculateCase(
+            api.CalculateCaseRequest(request_id=rid(), name=case.name),
+            metadata=self.who(),
+            timeout=20,
+        )
+        expect(
+            case.state == pb.CASE_STATE_LIVE
+            and case.service_type == pb.SERVICE_TYPE_COLLECT_AND_PAY,
+            "the Collect & Pay case should be live",
+        )
+        say(f"CreateCase, VerifyApplication, CalculateCase → {case.name} live:")
+        self.show_calculation(case.latest_calculation)
+        plan = self.show_plan(case.current_payment_plan)
+        first = plan.payments[0]
+        self.first_due = as_date(first.due_date)
+        say(
+            f"each payment is maintenance plus the paying parent's 20% fee: {money(first.maintenance_pence)} + "
+            f"{money(first.paying_parent_fee_pence)} = {money(first.amount_due_pence)}; the receiving parent gets "
+            f"{money(first.maintenance_pence)} less their 4% fee ({money(first.receiving_parent_fee_pence)}) "
+            "[Child Support Fees Regulations 2014 reg 7]",
+            2,
+        )
+        acct = self.wait_for(
+            "the account should open from the payment plan", lambda: self.account().name
+        )
+        say(
+            f"the account {short(acct)} opened from the plan; its payment reference is the case id, "
+            f"{short(case.name)}",
+            2,
+        )
+
+        order = self.mop.MakeDeductionOrder(
+            mop_api.MakeDeductionOrderRequest(
+                request_id=rid(),
+                parent=case.name,
+                kind=mop_pb.DEDUCTION_ORDER_KIND_ORDER,
+                pay_frequency=common.PAYMENT_FREQUENCY_WEEKLY,
+            ),
+            metadata=self.who(),
+            timeout=15,
+        )
+        self.order = order
+        expect(
+            order.state == mop_pb.DEDUCTION_ORDER_STATE_ACTIVE
+            and order.normal_deduction_rate_pence > 0,
+            "the deduction from earnings order should be active with a normal deduction rate",
+        )
+        say(
+            f"MakeDeductionOrder → order {short(order.name)} served on {order.employer.name} (PAYE "
+            f"{order.employer.paye_reference}, from HMRC's employment details), paid weekly"
+        )
+        say(
+            f"normal deduction rate {money(order.normal_deduction_rate_pence)} a pay day = maintenance "
+            f"{money(order.maintenance_pence)} + fee {money(order.collection_fee_pence)} + arrears "
+            f"{money(order.arrears_pence)}; protected earnings {order.protected_earnings_basis_points / 100:.0f}% "
+            "of net earnings [Child Support Act 1991 s31; Child Support (Collection and Enforcement) Regulations "
+            "1992 regs 8-11]",
+            2,
+        )
+
+        charged, result = self.run_job_until(
+            api.SCHEDULED_JOB_ACCOUNT_CHARGES,
+            self.first_due,
+            lambda _: self.account().balances.maintenance_charged_pence > 0,
+            what="charge run",
+        )
+        b = self.account().balances
+        say(
+            f"RunScheduledWork (account charges, as of {day(charged)}): {result.items_processed} account(s) "
+            f"charged; this one: {money(b.maintenance_charged_pence)} maintenance + "
+            f"{money(b.paying_parent_fees_pence)} fee, due {day(self.first_due)}"
+        )
+        expect(
+            b.maintenance_charged_pence + b.paying_parent_fees_pence == first.amount_due_pence,
+            "the charge run should charge the first payment",
+        )
+
+    def remittance(self) -> None:
+        self.step = "10. An employer's remittance"
+        step(10, "An employer's remittance: deductions from two pay days and a colleague's line")
+        order, ndr = self.order, self.order.normal_deduction_rate_pence
+        pep = self.order.protected_earnings_basis_points
+        lines: list[acapi.PaymentFileLine] = []
+        pay_days: list[
+            tuple[dt.date, int, int, int]
+        ] = []  # pay date, net earnings, deducted, shortfall carried
+        # A full week, then a short one (unpaid leave) where the protected earnings bind.
+        for paid_on, net in (
+            (self.today - dt.timedelta(days=7), ndr * 5),
+            (self.today, ndr * 3 // 2),
+        ):
+            protected = -(-net * pep // 10_000)  # rounded up, in the paying parent's favour
+            carried_in = pay_days[-1][3] if pay_days else 0
+            deducted = min(ndr + carried_in, net - protected)
+            pay_days.append((paid_on, net, deducted, ndr + carried_in - deducted))
+            lines.append(
+                acapi.PaymentFileLine(
+                    payment_reference=self.case.name.removeprefix("cases/"),
+                    amount_pence=deducted,
+                    earnings_deduction=money_pb.EarningsDeduction(
+                        deduction_order=order.name,
+                        employer_paye_reference=order.employer.paye_reference,
+                        pay_date=pb_date(paid_on),
+                        net_earnings_pence=net,
+                        deducted_pence=deducted,
+                        admin_charge_pence=100,
+                    ),
+                )
+            )
+        # A colleague under another order, whose reference the payroll mistyped: no account matches it.
+        lines.append(
+            acapi.PaymentFileLine(payment_reference=f"X{rid()[:8].upper()}", amount_pence=45_00)
+        )
+        file_reference = f"REMIT-{short(order.name).upper()}"
+        imported = self.accounts.ImportPaymentFile(
+            acapi.ImportPaymentFileRequest(
+                request_id=rid(),
+                source=acapi.PAYMENT_FILE_SOURCE_EMPLOYER_REMITTANCE,
+                file_reference=file_reference,
+                received_date=pb_date(self.today),
+                lines=lines,
+            ),
+            metadata=self.who("team_leader"),
+            timeout=60,
+        )
+        say(
+            f"ImportPaymentFile ({order.employer.name}'s remittance {file_reference}, {len(lines)} lines) → "
+            f"{imported.recorded} recorded, {imported.held_in_suspense} held in suspense"
+        )
+        for (paid_on, net, deducted, carried), line in zip(pay_days, imported.lines, strict=False):
+            say(
+                f"pay day {day(paid_on)}: net earnings {money(net)}, 60% protected "
+                f"{money(-(-net * pep // 10_000))}, deducted {money(deducted)} (+ the employer's £1.00 admin "
+                f"charge, kept by the employer) → receipt {short(line.name)}"
+                + (
+                    f"; protection binds: {money(carried)} shortfall carried to the next pay day"
+                    if carried
+                    else ""
+                ),
+                2,
+            )
+        say(
+            f"a colleague's line for £45.00 quotes a reference no account has: suspense item "
+            f"{short(imported.lines[-1].name)}, for a caseworker to allocate",
+            2,
+        )
+        expect(
+            imported.recorded == 2 and imported.held_in_suspense == 1,
+            "two lines should be receipts on the account and one held in suspense",
+        )
+
+        def both_pay_days() -> mop_pb.DeductionOrder | None:
+            # The pay days are recorded as casework reads its own ReceiptRecorded events: a moment after the import.
+            got = self.mop.GetDeductionOrder(
+                mop_api.GetDeductionOrderRequest(name=order.name), metadata=self.who(), timeout=5
+            )
+            return got if len(got.pay_days) == 2 else None
+
+        recorded = self.wait_for("the order should record both pay days", both_pay_days)
+        for pd in recorded.pay_days:
+            say(
+                f"GetDeductionOrder pay day {day(pd.pay_date)}: expected {money(pd.expected_deduction_pence)}, "
+                f"deducted {money(pd.deducted_pence)}, shortfall carried {money(pd.shortfall_carried_pence)}, "
+                f"remittance due by {day(pd.remittance_due_date)}",
+                2,
+            )
+        expect(
+            recorded.shortfall_carried_pence == pay_days[-1][3] > 0,
+            "the short week should carry a shortfall to the next pay day",
+        )
+        b = self.account().balances
+        say(f"the account now: {self.balances_line(b)}", 2)
+        expect(
+            b.received_pence == sum(p[2] for p in pay_days), "both deductions should be received"
+        )
+
+    def missed_payment(self) -> None:
+        self.step = "11. A missed payment and an arrears agreement"
+        step(
+            11,
+            "A missed payment: the arrears check after the grace period, a notice and an arrears agreement",
+        )
+        owed = self.account().balances.owed_pence
+        grace = 3  # CASEWORK_ARREARS_GRACE_DAYS's default
+        say(
+            f"{money(owed)} of the first payment, due {day(self.first_due)}, is still unpaid. A payment is missed "
+            f"once it is unpaid past its due date and the {grace}-day grace period, so the arrears check runs from "
+            f"{day(self.first_due + dt.timedelta(days=grace + 1))}"
+        )
+        checked, result = self.run_job_until(
+            api.SCHEDULED_JOB_ARREARS_CHECK,
+            self.first_due + dt.timedelta(days=grace + 1),
+            lambda _: bool(self.srs("Missed Payment")),
+            what="arrears check",
+        )
+        (sr,) = self.srs("Missed Payment")
+        notices = self.letters(pb.CORRESPONDENCE_KIND_ARREARS_NOTICE)
+        say(
+            f"RunScheduledWork (arrears check, as of {day(checked)}): {result.items_due} case(s) checked; this one: "
+            f"payment missed, service request {short(sr.name)} ({sr.process} > {sr.area} > {sr.sub_area})"
+        )
+        expect(len(notices) == 1, "the missed payment should send one arrears notice")
+        say(
+            f"arrears notice {short(notices[0].name)} to the {self.party(notices[0].recipient)} "
+            "[Child Support (Management of Payments and Arrears) Regulations 2009 reg 3]",
+            2,
+        )
+        # The services run on today's date and this case began today: nothing on its account fell due before today,
+        # so there are no arrears *today* to agree on. Money owed from before (here: a Direct Pay shortfall from
+        # before the move to Collect & Pay) is recognised as arrears, as a team leader would.
+        carried_over, since = 240_00, self.today - dt.timedelta(days=28)
+        self.accounts.PostAdjustment(
+            acapi.PostAdjustmentRequest(
+                request_id=rid(),
+                account=self.account().name,
+                kind=money_pb.ADJUSTMENT_KIND_ARREARS_RECOGNISED,
+                amount_pence=carried_over,
+                effective_date=pb_date(since),
+                cause="Direct Pay shortfall before the move to Collect & Pay",
+            ),
+            metadata=self.who("team_leader"),
+            timeout=5,
+        )
+        arrears = self.account().balances.arrears_pence
+        say(
+            "This demo's case began today, so nothing on its account was due before today: the arrears above are "
+            f"arrears only from {day(checked)}. The paying parent also owes {money(carried_over)} from Direct Pay "
+            f"before the move (due {day(since)}); a team leader recognises it (PostAdjustment, arrears recognised): "
+            f"arrears today {money(arrears)}"
+        )
+        expect(
+            arrears == carried_over,
+            f"the arrears today should be {money(carried_over)}, not {money(arrears)}",
+        )
+        agreement = self.arrears.CreateArrearsAgreement(
+            ar_api.CreateArrearsAgreementRequest(
+                request_id=rid(),
+                parent=self.case.name,
+                arrears_agreement=ar_pb.ArrearsAgreement(
+                    lump_sum_pence=60_00,
+                    lump_sum_due_date=pb_date(self.today + dt.timedelta(days=7)),
+                    instalment_amount_pence=50_00,
+                    payment_frequency=common.PAYMENT_FREQUENCY_MONTHLY,
+                    first_instalment_date=pb_date(self.first_due + dt.timedelta(days=35)),
+                ),
+            ),
+            metadata=self.who(),
+            timeout=5,
+        )
+        say(
+            f"CreateArrearsAgreement → {short(agreement.name)} "
+            f"({words(ar_pb.ArrearsAgreementState, agreement.state, 'ARREARS_AGREEMENT_STATE_')}) for "
+            f"{money(agreement.arrears_pence)}, clear by {day(agreement.final_due_date)} (within 24 months):"
+        )
+        for inst in agreement.instalments:
+            say(
+                f"{day(inst.due_date)}  {money(inst.amount_pence)}{' (lump sum)' if inst.lump_sum else ''}",
+                4,
+            )
+        expect(
+            sum(i.amount_pence for i in agreement.instalments)
+            == agreement.arrears_pence
+            == carried_over,
+            "the agreement's payments should add up to the arrears exactly",
+        )
+        letters = self.letters(pb.CORRESPONDENCE_KIND_ARREARS_AGREEMENT)
+        say(f"its terms go to both parents: {len(letters)} letter(s)", 2)
+
+    def overpayment(self) -> None:
+        self.step = "12. A backdated overpayment and its Regulation 8 decision"
+        step(12, "A backdated overpayment and its Regulation 8 decision")
+        overpaid, effective = 95_00, self.today
+        say(
+            "A decision backdated to before today would leave the paying parent overpaid for its past days; this "
+            "case began today, so no change can reach before it. The overpayment such a decision posts is posted "
+            f"the same way (PostAdjustment, backdated overpayment): {money(overpaid)}"
+        )
+        self.accounts.PostAdjustment(
+            acapi.PostAdjustmentRequest(
+                request_id=rid(),
+                account=self.account().name,
+                kind=money_pb.ADJUSTMENT_KIND_BACKDATED_OVERPAYMENT,
+                amount_pence=-overpaid,
+                effective_date=pb_date(effective),
+                cause="Backdated maintenance overpaid (the decision's past days)",
+            ),
+            metadata=self.who("team_leader"),
+            timeout=5,
+        )
+        before = self.account().balances
+        say(
+            f"the account: overpaid {money(before.overpaid_pence)}, arrears {money(before.arrears_pence)}",
+            2,
+        )
+        decision = self.arrears.DecideOverpayment(
+            ar_api.DecideOverpaymentRequest(
+                request_id=rid(),
+                parent=self.case.name,
+                outcome=ar_pb.OVERPAYMENT_OUTCOME_ADJUST_ARREARS,
+                reason="the paying parent owes arrears the overpayment can clear in part",
+            ),
+            metadata=self.who(),
+            timeout=5,
+        )
+        say(
+            f"DecideOverpayment (adjust arrears) → {short(decision.name)}: overpaid {money(decision.overpaid_pence)}, "
+            f"arrears {money(decision.arrears_pence)}, offset {money(decision.offset_pence)}; service request "
+            f"{short(decision.service_request)}"
+        )
+        say("explanation:", 2)
+        for line in decision.explanation:
+            say(line, 4)
+        after = self.account().balances
+        say(
+            f"the account: overpaid {money(after.overpaid_pence)}, owed {money(before.owed_pence)} → "
+            f"{money(after.owed_pence)}, arrears {money(after.arrears_pence)} (the offset covers what is owed in the "
+            "allocation order, CASEWORK_ALLOCATION_ORDER: current maintenance first)",
+            2,
+        )
+        expect(
+            decision.offset_pence == min(overpaid, before.arrears_pence)
+            and after.overpaid_pence == 0
+            and after.owed_pence == before.owed_pence - decision.offset_pence,
+            "the Regulation 8 offset should use the overpayment against what is owed",
+        )
+        notices = self.letters(pb.CORRESPONDENCE_KIND_OVERPAYMENT_DECISION_NOTICE)
+        say(f"the decision notice goes to both parents: {len(notices)} letter(s)", 2)
+
+    def payment_run(self) -> None:
+        self.step = "13. A payment to the receiving parent"
+        step(13, "A payment to the receiving parent: the daily payment run")
+        payable = self.account().balances.payable_to_receiving_parent_pence
+        say(f"collected for the receiving parent, net of their fee: {money(payable)} payable")
+        # The run pays every receiving parent with money collected by its date, once a day: the first date not yet
+        # run is the one that pays.
+        paid_on, result = self.run_job_until(
+            api.SCHEDULED_JOB_PAYMENT_RUN,
+            self.today,
+            lambda r: r.items_processed > 0,
+            what="payment run",
+        )
+        say(
+            f"RunScheduledWork (payment run, as of {day(paid_on)}): {result.items_processed} receiving parent(s) "
+            f"paid, {result.items_failed} failed"
+        )
+        expect(result.items_failed == 0, f"the payment run failed: {list(result.failures)}")
+        if paid_on == self.today:
+            b = self.account().balances
+            say(
+                f"the receiving parent is paid {money(b.paid_out_pence)}; payable now {money(b.payable_to_receiving_parent_pence)}",
+                2,
+            )
+            expect(b.paid_out_pence == payable, "the payment run should pay what was payable")
+        else:
+            say(
+                f"(paid as of {day(paid_on)}: the payment shows on the statements from that day)", 2
+            )
+
+    def statements(self) -> None:
+        self.step = "14. Both parents' statements"
+        step(14, "Both parents' statements: each sees their own side of the account only")
+        account = self.account().name
+        since = self.today - dt.timedelta(days=28)
+        for client, view in (
+            (self.case.paying_parent.name, acpb.STATEMENT_VIEW_PAYING_PARENT),
+            (self.case.receiving_parent.name, acpb.STATEMENT_VIEW_RECEIVING_PARENT),
+        ):
+            statement = self.accounts.GetAccountStatement(
+                acapi.GetAccountStatementRequest(name=account, since=pb_date(since), view=view),
+                metadata=self.who.client(client),
+                timeout=5,
+            )
+            say(
+                f"GetAccountStatement as the {self.party(client)} (self-service), since {day(since)}: opening "
+                f"{money(statement.opening_balance_pence)}, {len(statement.lines)} line(s)"
+            )
+            for line in statement.lines:
+                say(
+                    f"{day(line.effective_date):<16} {money(line.amount_pence):>10} {money(line.balance_pence):>10}  "
+                    f"{words(money_pb.LedgerEntryKind, line.kind, 'LEDGER_ENTRY_KIND_')}: {line.description}",
+                    2,
+                )
+            say(f"closing balance {money(statement.closing_balance_pence)}", 2)
+            expect(bool(statement.lines), "each parent's statement should have lines")
+        try:
+            self.accounts.GetAccountStatement(
+                acapi.GetAccountStatementRequest(
+                    name=account, since=pb_date(since), view=acpb.STATEMENT_VIEW_RECEIVING_PARENT
+                ),
+                metadata=self.who.client(self.case.paying_parent.name),
+                timeout=5,
+            )
+            expect(False, "the paying parent should not get the receiving parent's side")
+        except grpc.RpcError as err:
+            say(
+                f"the paying parent asking for the receiving parent's side is refused: {err.code().name}",
+                2,
+            )
+
+    def money_story(self) -> None:
+        """Steps 9-14 on a case of their own; the earlier case stays the story's."""
+        story = self.case
+        self.deduction_order()
+        self.remittance()
+        self.missed_payment()
+        self.overpayment()
+        self.payment_run()
+        self.statements()
+        self.case = story
+
     def run(self) -> None:
         say(
             f"CMS demo: casework at {self.where['casework']}, dwp-gateway at {self.where['dwp-gateway']}"
@@ -1068,6 +1602,7 @@ class Demo:
         self.annual_review()
         self.reconsideration()
         self.paperwork()
+        self.money_story()
         say()
         say(RULE)
         latest = self.case.latest_calculation

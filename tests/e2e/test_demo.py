@@ -1,8 +1,9 @@
 """`make demo` as an operator runs it: against the stack `make run` brought up, the scripted story (an application, a
 pay rise under and over 25%, a new partner's child, a benefit claim, an annual review, a backdated change and a
-mandatory reconsideration) runs to the end and says what
-each step did; run again against the same stack it picks a fresh family and works again; with nothing running it
-stops at once with a clear message."""
+mandatory reconsideration, then the money on a Collect & Pay case: a deduction from earnings order and a remittance,
+a missed payment and an arrears agreement, a Regulation 8 decision, a payment run and both parents' statements) runs
+to the end and says what each step did; run again against the same stack it picks fresh families and works again;
+with nothing running it stops at once with a clear message."""
 
 from __future__ import annotations
 
@@ -34,8 +35,40 @@ STEPS = (
     "6. An annual review",
     "7. A backdated change and a mandatory reconsideration",
     "8. What the case produced",
+    "9. A Collect & Pay case paid by a deduction from earnings order",
+    "10. An employer's remittance",
+    "11. A missed payment",
+    "12. A backdated overpayment and its Regulation 8 decision",
+    "13. A payment to the receiving parent",
+    "14. Both parents' statements",
     "The story is complete",
 )
+MONEY = (
+    "MakeDeductionOrder → order",
+    "protected earnings 60% of net earnings",
+    "RunScheduledWork (account charges",
+    "ImportPaymentFile",
+    "2 recorded, 1 held in suspense",
+    "protection binds",
+    "shortfall carried",
+    "payment missed, service request",
+    "arrears notice",
+    "CreateArrearsAgreement →",
+    "(lump sum)",
+    "DecideOverpayment (adjust arrears)",
+    "reg 8",
+    "RunScheduledWork (payment run",
+    "GetAccountStatement as the paying parent",
+    "GetAccountStatement as the receiving parent",
+    "refused: PERMISSION_DENIED",
+)
+
+
+def statement_of(text: str, side: str) -> str:
+    """The lines of one parent's statement as the demo prints them."""
+    start = text.index(f"GetAccountStatement as the {side}")
+    return text[start : text.index("closing balance", start)]
+
 
 pytestmark = pytest.mark.e2e
 
@@ -103,6 +136,16 @@ def test_demo_tells_the_whole_story_twice_against_one_stack(tmp_path, devstack_d
         ):
             assert said in text, f"{said!r} missing from:\n{text}"
         assert "£" in text
+        for said in MONEY:
+            assert said in text, f"{said!r} missing from:\n{text}"
+        # Each parent sees their own side only: the paying parent's fee and receipts never reach the receiving parent.
+        paying, receiving = (
+            statement_of(text, "paying parent"),
+            statement_of(text, "receiving parent"),
+        )
+        assert "paying parent fee:" in paying and "receipt:" in paying
+        assert "paying parent fee:" not in receiving and "receipt:" not in receiving
+        assert "receiving parent fee:" in receiving and "receiving parent fee:" not in paying
 
         # Again against the same stack: another family, and the annual review for a date already run moves on a day.
         again = demo(env, "--var-dir", str(tmp_path), "--start", "300000")
@@ -110,6 +153,13 @@ def test_demo_tells_the_whole_story_twice_against_one_stack(tmp_path, devstack_d
         assert "The story is complete" in again.stdout
         case = next(line for line in text.splitlines() if line.startswith("CreateCase → "))
         assert case not in again.stdout
+        # The money chapter again too, on another case, its jobs as of dates not yet run.
+        for said in ("14. Both parents' statements", "CreateArrearsAgreement →", "payment missed"):
+            assert said in again.stdout, f"{said!r} missing from:\n{again.stdout}"
+        money_case = next(
+            line for line in text.splitlines() if line.startswith("CreateCase, VerifyApplication")
+        )
+        assert money_case not in again.stdout
 
         proc.send_signal(signal.SIGINT)
         rest, _ = proc.communicate(timeout=40)
