@@ -37,7 +37,8 @@ def test_money_for_the_current_period_is_not_arrears_and_the_rest_is():
     # never is.
     later = rules.allocate(2_000_00, owed, on=MAY + dt.timedelta(days=1), order=ORDER)
     assert rules.arrears_allocated(later, owed, on=MAY + dt.timedelta(days=1)) == 2 * 499_20
-    assert rules.arrears_allocated(later, owed, on=MAY) == 499_20  # on May's own due date only April's
+    # On May's own due date only April's are arrears.
+    assert rules.arrears_allocated(later, owed, on=MAY) == 499_20
 
 
 @given(st.integers(min_value=0, max_value=3_000_00), st.sampled_from([APRIL, MAY, D(2026, 6, 1)]))
