@@ -3,6 +3,7 @@ scheduled work and the pass applying what the feeds raised)."""
 
 from __future__ import annotations
 
+import functools  # ---- Money end to end ----
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,9 @@ from .accounts import handlers as account_handlers
 from .accounts import rules as account_rules
 from .accounts import service as accounts
 from .accounts.servicer import AccountsServicer
+from .arrears import flows as arrears_flows  # ---- Money end to end ----
 from .arrears import handlers as arrears_handlers
+from .arrears import service as arrears_service  # ---- Money end to end ----
 from .arrears.servicer import ArrearsServicer
 from .feeds import handlers as feeds
 from .feeds import service as feed_changes
@@ -63,6 +66,14 @@ class CaseworkService(CmsService):
                 allocation_order=tuple(settings.allocation_order),
             )
         )
+        # ---- Money end to end ----
+        # The arrears context tells the account's charge run who is compliant and which amounts payable are reduced.
+        accounts.set_compliance_check(
+            functools.partial(
+                arrears_service.compliant, window_days=settings.arrears_non_compliance_days
+            )
+        )
+        accounts.set_reductions(arrears_flows.amounts_payable_reduced)
         self.downstream = downstream.connect(
             calculation_address=settings.calculation_address,
             hmrc_address=settings.hmrc_gateway_address,

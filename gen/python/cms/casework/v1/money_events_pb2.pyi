@@ -161,6 +161,11 @@ class _AdjustmentKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Adjust
     """Maintenance a decision made overpaid for days already past (the payment plan's backdated overpaid amount):
     negative; the account is overpaid by it until it is offset.
     """
+    ADJUSTMENT_KIND_REGULATION_9_REDUCTION: _AdjustmentKind.ValueType  # 6
+    """---- Money end to end ----
+    The amount payable reduced to recover an overpayment (MPA Regs 2009 reg 9): negative, posted by the charge run
+    on the period's maintenance charge it covers, drawing the overpayment down by the same amount.
+    """
 
 class AdjustmentKind(_AdjustmentKind, metaclass=_AdjustmentKindEnumTypeWrapper):
     """The kinds of adjustment. Amounts are signed: negative lowers what the paying parent owes (or, for a refund,
@@ -181,6 +186,11 @@ due on its effective date.
 ADJUSTMENT_KIND_BACKDATED_OVERPAYMENT: AdjustmentKind.ValueType  # 5
 """Maintenance a decision made overpaid for days already past (the payment plan's backdated overpaid amount):
 negative; the account is overpaid by it until it is offset.
+"""
+ADJUSTMENT_KIND_REGULATION_9_REDUCTION: AdjustmentKind.ValueType  # 6
+"""---- Money end to end ----
+The amount payable reduced to recover an overpayment (MPA Regs 2009 reg 9): negative, posted by the charge run
+on the period's maintenance charge it covers, drawing the overpayment down by the same amount.
 """
 Global___AdjustmentKind: _TypeAlias = AdjustmentKind  # noqa: Y015
 
@@ -264,6 +274,7 @@ class ReceiptRecorded(_message.Message):
     AMOUNT_PENCE_FIELD_NUMBER: _builtins.int
     RECEIVED_DATE_FIELD_NUMBER: _builtins.int
     EARNINGS_DEDUCTION_FIELD_NUMBER: _builtins.int
+    ARREARS_ALLOCATED_PENCE_FIELD_NUMBER: _builtins.int
     account_id: _builtins.str
     case_id: _builtins.str
     receipt: _builtins.str
@@ -272,6 +283,11 @@ class ReceiptRecorded(_message.Message):
     """The payer's or bank's reference; unique per account."""
     method: Global___ReceiptMethod.ValueType
     amount_pence: _builtins.int
+    arrears_allocated_pence: _builtins.int
+    """---- Money end to end ----
+    What the account allocated of this receipt to charges due before its received date (arrears: maintenance and
+    fees), as the allocation order put it; unset from a producer that does not say (then the whole receipt).
+    """
     @_builtins.property
     def received_date(self) -> _date_pb2.Date: ...
     @_builtins.property
@@ -289,12 +305,15 @@ class ReceiptRecorded(_message.Message):
         amount_pence: _builtins.int = ...,
         received_date: _date_pb2.Date | None = ...,
         earnings_deduction: Global___EarningsDeduction | None = ...,
+        arrears_allocated_pence: _builtins.int | None = ...,
     ) -> None: ...
-    _HasFieldArgType: _TypeAlias = _typing.Literal["earnings_deduction", b"earnings_deduction", "received_date", b"received_date"]  # noqa: Y015
+    _HasFieldArgType: _TypeAlias = _typing.Literal["_arrears_allocated_pence", b"_arrears_allocated_pence", "arrears_allocated_pence", b"arrears_allocated_pence", "earnings_deduction", b"earnings_deduction", "received_date", b"received_date"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account_id", b"account_id", "amount_pence", b"amount_pence", "case_id", b"case_id", "earnings_deduction", b"earnings_deduction", "external_reference", b"external_reference", "method", b"method", "receipt", b"receipt", "received_date", b"received_date"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["_arrears_allocated_pence", b"_arrears_allocated_pence", "account_id", b"account_id", "amount_pence", b"amount_pence", "arrears_allocated_pence", b"arrears_allocated_pence", "case_id", b"case_id", "earnings_deduction", b"earnings_deduction", "external_reference", b"external_reference", "method", b"method", "receipt", b"receipt", "received_date", b"received_date"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
-    def WhichOneof(self, oneof_group: _Never) -> None: ...
+    _WhichOneofReturnType__arrears_allocated_pence: _TypeAlias = _typing.Literal["arrears_allocated_pence"]  # noqa: Y015
+    _WhichOneofArgType__arrears_allocated_pence: _TypeAlias = _typing.Literal["_arrears_allocated_pence", b"_arrears_allocated_pence"]  # noqa: Y015
+    def WhichOneof(self, oneof_group: _WhichOneofArgType__arrears_allocated_pence) -> _WhichOneofReturnType__arrears_allocated_pence | None: ...
 
 Global___ReceiptRecorded: _TypeAlias = ReceiptRecorded  # noqa: Y015
 

@@ -53,13 +53,15 @@ WRITE_OFF = mev.ADJUSTMENT_KIND_WRITE_OFF
 REFUND = mev.ADJUSTMENT_KIND_REFUND
 ARREARS_RECOGNISED = mev.ADJUSTMENT_KIND_ARREARS_RECOGNISED
 BACKDATED_OVERPAYMENT = mev.ADJUSTMENT_KIND_BACKDATED_OVERPAYMENT
+REG9 = mev.ADJUSTMENT_KIND_REGULATION_9_REDUCTION
 
 # Where an allocation's money came from.
 FROM_RECEIPT, FROM_CREDIT, FROM_ADJUSTMENT = "RECEIPT", "CREDIT", "ADJUSTMENT"
 CASH = (FROM_RECEIPT, FROM_CREDIT)
 
-# Adjustments that lower what is owed by covering charges (as allocations FROM_ADJUSTMENT).
-COVERING = (REG8, WRITE_OFF)
+# Adjustments that lower what is owed by covering charges (as allocations FROM_ADJUSTMENT). A Regulation 9
+# reduction is posted only by the charge run (never through PostAdjustment: it has no ADJUSTMENT_SIGN).
+COVERING = (REG8, WRITE_OFF, REG9)
 # The sign each adjustment kind takes (AdjustmentKind).
 ADJUSTMENT_SIGN = {
     REG8: -1,
@@ -230,6 +232,24 @@ def cover(amount_pence: int, debts: Sequence[Debt], *, order: Sequence[str]) -> 
     return allocations
 
 
+def arrears_allocated(
+    allocations: Iterable[Allocation], debts: Sequence[Debt], *, on: dt.date
+) -> int:
+    """What of the allocations of money received on `on` went to charges due before that day: the arrears it paid
+    (maintenance and fees alike, as the balances count arrears), never the current period's charge or credit."""
+    due = {d.entry_id: d.due for d in debts}
+    return sum(a.amount for a in allocations if a.covers is not None and due.get(a.covers, on) < on)
+
+
+def regulation_9_reduction(
+    *, maintenance_pence: int, reduction_pence: int, overpaid_pence: int
+) -> int:
+    """A period's maintenance reduced to recover an overpayment (MPA Regs 2009 reg 9): the decided reduction, no
+    more than the maintenance (so the amount payable is never below nil) nor than the overpayment still to recover
+    (so the last period takes what is left)."""
+    return max(0, min(reduction_pence, maintenance_pence, overpaid_pence))
+
+
 # -- balances -----------------------------------------------------------------------------------------------------
 
 
@@ -343,7 +363,7 @@ def totals(
                 total["refunded"] -= amount
             elif g.adjustment == BACKDATED_OVERPAYMENT:
                 overpayment -= amount
-            elif g.adjustment == REG8:
+            elif g.adjustment in (REG8, REG9):
                 overpayment += amount
     charged = total["maintenance_charged"] + total["paying_parent_fees"]
     return Balances(

@@ -77,6 +77,18 @@ def _always_compliant(db: Session, case_id: str, on: dt.date) -> bool:
 _compliance: Compliance = _always_compliant
 
 
+# The Regulation 9 reductions of the amount payable decided for cases (MPA Regs 2009 reg 9), each as (first due date,
+# reduction per period), oldest first: the arrears context provides them, the charge run applies them.
+Reductions = Callable[[Session, Sequence[str]], dict[str, list[tuple[dt.date, int]]]]
+
+
+def _no_reductions(db: Session, case_ids: Sequence[str]) -> dict[str, list[tuple[dt.date, int]]]:
+    return {}
+
+
+_reductions: Reductions = _no_reductions
+
+
 def configure(policy: rules.Policy) -> None:
     """The process's account settings (CASEWORK_ALLOCATION_ORDER, the collection fee parameters)."""
     global _policy
@@ -91,6 +103,12 @@ def set_compliance_check(check: Compliance | None) -> None:
     """How a paying parent's compliance is decided (None: everyone is compliant)."""
     global _compliance
     _compliance = check or _always_compliant
+
+
+def set_reductions(reductions: Reductions | None) -> None:
+    """Where the charge run finds the Regulation 9 reductions decided for cases (None: there are none)."""
+    global _reductions
+    _reductions = reductions or _no_reductions
 
 
 # -- names and rows -----------------------------------------------------------------------------------------------
@@ -567,9 +585,10 @@ def _allocate(
     clock: Clock,
     receipt_id: str = "",
     credit_left: bool = True,
-) -> None:
+) -> int:
     """Money applied to what is due in the configured order (the rest held as credit, when `credit_left`); each
-    allocation to maintenance takes its share of the receiving parent's fee."""
+    allocation to maintenance takes its share of the receiving parent's fee. Returns what went to arrears (charges
+    due before `on`)."""
     entries, _ = _entries(db, account.id)
     by_id = {e.id: e for e in entries}
     debts = rules.debts_of(entries)
@@ -642,6 +661,7 @@ def _allocate(
                 target=rules.CREDIT,
                 source=rules.FROM_CREDIT,
             )
+    return rules.arrears_allocated(allocations, debts, on=on)
 
 
 def _held_credit(db: Session, account_id: str) -> int:
@@ -846,7 +866,7 @@ def _receive(
         clock=clock,
         receipt_id=receipt.id,
     )
-    _allocate(
+    to_arrears = _allocate(
         db,
         account,
         amount=amount_pence,
@@ -874,6 +894,7 @@ def _receive(
             amount_pence=amount_pence,
             received_date=pb_date(received_on),
             earnings_deduction=deduction if with_deduction else None,
+            arrears_allocated_pence=to_arrears,
         ),
         clock,
     )
@@ -1199,6 +1220,7 @@ def post_due_charges(
             .where(ScheduleRow.id.in_([r[0] for r in rows]))
             .values(state=CHARGED)
         )
+        _reduce_charged(db, accounts, rows, clock=clock)
     credit = db.execute(
         select(EntryRecord.account_id, func.sum(EntryRecord.amount_pence))
         .where(
@@ -1214,6 +1236,67 @@ def post_due_charges(
         if held and held > 0:
             _apply_credit(db, accounts[account_id], on=as_of, clock=clock)
     return len(rows)
+
+
+def _reduce_charged(
+    db: Session, accounts: dict[str, AccountRecord], rows: Sequence[Any], *, clock: Clock
+) -> None:
+    """The Regulation 9 reductions (MPA Regs 2009 reg 9) on the maintenance charges just posted: each charge due on or
+    after a decision's first date is reduced by the latest such decision's amount, capped at the charge and at the
+    overpayment still to recover; the reduction (ADJUSTMENT_KIND_REGULATION_9_REDUCTION) covers that charge and draws
+    the overpayment down by the same amount. Keyed by the charge, so a re-run posts nothing twice."""
+    by_case = _reductions(db, sorted({accounts[r[1]].case_id for r in rows}))
+    if not by_case:
+        return
+    left: dict[str, int] = {}
+    for row_id, account_id, due, _start, _end, maintenance in rows:
+        account = accounts[account_id]
+        decided = [per for start, per in by_case.get(account.case_id, []) if start <= due]
+        if not decided:
+            continue
+        if account_id not in left:
+            left[account_id] = _balances(db, account_id, as_of=dt.date.max).overpaid
+        amount = rules.regulation_9_reduction(
+            maintenance_pence=maintenance,
+            reduction_pence=decided[-1],
+            overpaid_pence=left[account_id],
+        )
+        if amount <= 0:
+            continue
+        left[account_id] -= amount
+        key = f"schedule:{row_id}"
+        charge_id = db.scalar(
+            select(EntryRecord.id).where(
+                EntryRecord.account_id == account_id, EntryRecord.key == key
+            )
+        )
+        if charge_id is None:
+            continue
+        cause = "Amount payable reduced to recover an overpayment (MPA Regs 2009 reg 9)"
+        _post(
+            db,
+            account,
+            key=f"{key}:reg9",
+            kind=rules.ADJUSTMENT,
+            amount=-amount,
+            effective=due,
+            cause=cause,
+            clock=clock,
+            adjustment=rules.REG9,
+        )
+        _post(
+            db,
+            account,
+            key=f"{key}:reg9:0",
+            kind=rules.ALLOCATION,
+            amount=amount,
+            effective=due,
+            cause=cause,
+            clock=clock,
+            target=rules.CURRENT,
+            covers=rules.Debt(charge_id, rules.MAINTENANCE, due, maintenance),
+            source=rules.FROM_ADJUSTMENT,
+        )
 
 
 _PAYABLE = case(

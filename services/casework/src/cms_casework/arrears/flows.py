@@ -6,6 +6,7 @@ recorded, with its service request and a notice)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -306,3 +307,24 @@ def reductions_due(db: Session, *, case_id: str) -> list[apb.OverpaymentDecision
         )
         if d.outcome == apb.OVERPAYMENT_OUTCOME_REDUCE_AMOUNT_PAYABLE
     ]
+
+
+def amounts_payable_reduced(
+    db: Session, case_ids: Sequence[str]
+) -> dict[str, list[tuple[dt.date, int]]]:
+    """The REDUCE_AMOUNT_PAYABLE decisions of the cases, oldest first, as (first due date, reduction per period):
+    what the account's charge run applies (accounts.service.set_reductions), each period until the overpayment is
+    recovered (MPA Regs 2009 reg 9)."""
+    out: dict[str, list[tuple[dt.date, int]]] = {}
+    if not case_ids:
+        return out
+    for case_id, doc in db.execute(
+        select(OverpaymentDecisionRecord.case_id, OverpaymentDecisionRecord.document)
+        .where(OverpaymentDecisionRecord.case_id.in_(list(case_ids)))
+        .order_by(OverpaymentDecisionRecord.created_at, OverpaymentDecisionRecord.id)
+    ):
+        decision = apb.OverpaymentDecision.FromString(doc)
+        start = day_of(decision.reduction_start_date)
+        if decision.outcome == apb.OVERPAYMENT_OUTCOME_REDUCE_AMOUNT_PAYABLE and start is not None:
+            out.setdefault(case_id, []).append((start, decision.reduction_per_period_pence))
+    return out

@@ -1,4 +1,5 @@
-"""The arrears context's consumer: ReceiptRecorded (money_events.proto) pays the case's arrears agreement in force. Run
+"""The arrears context's consumer: ReceiptRecorded (money_events.proto) pays the case's arrears agreement in force with
+what the account allocated of it to arrears (the whole receipt from a producer that does not say). Run
 in the transaction in which the platform's idempotent consumer records the event for the group, so a redelivered
 receipt pays nothing twice."""
 
@@ -26,7 +27,11 @@ def subscription(*, clock: Clock, group: str = GROUP) -> Subscription:
         service.apply_receipt(
             db,
             case_id=event.case_id,
-            amount_pence=event.amount_pence,
+            amount_pence=(
+                event.arrears_allocated_pence
+                if event.HasField("arrears_allocated_pence")
+                else event.amount_pence
+            ),
             received_on=day_of(event.received_date),
             clock=clock,
         )

@@ -11,6 +11,8 @@ Pure domain logic: no gRPC calls, no SQL, no clock. Money is integer pence throu
 - Receipts pay the agreement's payments oldest first; a payment unpaid after its due date and the grace period
   breaks the agreement; all paid completes it.
 - A reduction of the amount payable (MPA Regs 2009 reg 9) never takes a period's amount below nil.
+- A paying parent is compliant (the announced reform's collection fee) unless a payment was missed in the
+  `non_compliance_days` before the day asked about.
 """
 
 from __future__ import annotations
@@ -318,3 +320,14 @@ def reduce_amount_payable(
     return Reduction(
         overpaid_pence, amount_payable_pence, applied, reduced, periods, final, tuple(steps)
     )
+
+
+# -- compliance (the announced reform's paying parent's fee) ------------------------------------------------------
+
+
+def compliant(missed_cutoffs: Sequence[dt.date], *, on: dt.date, window_days: int) -> bool:
+    """Whether a paying parent is compliant on `on`: no missed payment (by the cut-off date the arrears check recorded
+    it for) in the `window_days` days up to and including `on` (design assumption, docs/domain/money.md §8). A miss
+    recorded for a later cut-off is not yet known on `on`; 0 days makes everyone compliant."""
+    start = on - dt.timedelta(days=window_days)
+    return not any(start < cutoff <= on for cutoff in missed_cutoffs)
