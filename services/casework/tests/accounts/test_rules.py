@@ -117,6 +117,19 @@ def test_a_paid_current_charge_leaves_older_unpaid_ones_as_arrears():
     assert [(a.target, a.covers) for a in out] == [(rules.ARREARS, 1)]
 
 
+def test_a_regulation_8_offset_covers_arrears_oldest_first_and_never_a_charge_not_yet_overdue():
+    # Decided on 6 May: the May charge falls due that day, so it is not arrears; April's maintenance and the
+    # backdated amount are, then April's fee.
+    out = rules.offset_against_arrears(50000, _debts(), on=dt.date(2026, 5, 6))
+    assert [(a.target, a.amount, a.covers) for a in out] == [
+        (rules.ARREARS, 5000, 5),
+        (rules.CURRENT, 41600, 1),
+        (rules.FEES, 3400, 2),
+    ]
+    with pytest.raises(ValueError):  # more than the 549.20 due before 6 May
+        rules.offset_against_arrears(54921, _debts(), on=dt.date(2026, 5, 6))
+
+
 def test_an_adjustment_may_not_cover_more_than_is_owed():
     assert sum(a.amount for a in rules.cover(10000, _debts(), order=ORDER)) == 10000
     with pytest.raises(ValueError):

@@ -232,6 +232,22 @@ def cover(amount_pence: int, debts: Sequence[Debt], *, order: Sequence[str]) -> 
     return allocations
 
 
+# A Regulation 8 offset is set against arrears: what fell due before the decision, maintenance oldest first (the
+# latest period's charge too, once it is overdue), collection fees last.
+OFFSET_ORDER = ("ARREARS", "CURRENT_MAINTENANCE", "COLLECTION_FEES")
+
+
+def offset_against_arrears(
+    amount_pence: int, debts: Sequence[Debt], *, on: dt.date
+) -> list[Allocation]:
+    """Where a Regulation 8 offset of `amount_pence` decided on `on` goes: only debts due before that day (arrears,
+    as the balances count them), never a charge not yet due; ValueError when the arrears are less than the amount."""
+    allocations = allocate(amount_pence, debts, on=on - dt.timedelta(days=1), order=OFFSET_ORDER)
+    if any(a.target == CREDIT for a in allocations):
+        raise ValueError("the offset is more than the arrears")
+    return allocations
+
+
 def arrears_allocated(
     allocations: Iterable[Allocation], debts: Sequence[Debt], *, on: dt.date
 ) -> int:

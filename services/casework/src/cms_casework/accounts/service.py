@@ -1022,6 +1022,20 @@ def post_adjustment(
             ),
             reason="MORE_THAN_OWED",
         )
+    debts = rules.debts_of(entries)
+    covering: list[rules.Allocation] = []
+    if adjustment == rules.REG8:
+        try:
+            covering = rules.offset_against_arrears(-amount_pence, debts, on=effective_date)
+        except ValueError:
+            raise FailedPrecondition(
+                PreconditionViolation(
+                    "MORE_THAN_ARREARS", "amount_pence", "the offset is more than the arrears"
+                ),
+                reason="MORE_THAN_ARREARS",
+            ) from None
+    elif adjustment in rules.COVERING:
+        covering = rules.cover(-amount_pence, debts, order=_policy.allocation_order)
     if adjustment == rules.REFUND and -amount_pence > b.held_credit:
         raise FailedPrecondition(
             PreconditionViolation(
@@ -1041,10 +1055,9 @@ def post_adjustment(
         clock=clock,
         adjustment=adjustment,
     )
-    if adjustment in rules.COVERING:
-        debts = rules.debts_of(entries)
+    if covering:
         debt_of = {d.entry_id: d for d in debts}
-        for n, a in enumerate(rules.cover(-amount_pence, debts, order=_policy.allocation_order)):
+        for n, a in enumerate(covering):
             _post(
                 db,
                 account,
