@@ -987,7 +987,10 @@ def allocate_suspense_item(
     row.state, row.account_id, row.receipt_id = ALLOCATED, target.id, last_id(receipt)
     if row.service_request:
         srs.complete(
-            db, name=row.service_request, clock=clock, note=f"allocated to {account_name(target.id)}"
+            db,
+            name=row.service_request,
+            clock=clock,
+            note=f"allocated to {account_name(target.id)}",
         )
     return suspense_item(row)
 

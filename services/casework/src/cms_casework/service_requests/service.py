@@ -231,7 +231,9 @@ def _visible_sr(
     )
 
 
-def _audit(db: Session, *, case_row: CaseRecord | None, caller: Caller, clock: Clock, name: str) -> None:
+def _audit(
+    db: Session, *, case_row: CaseRecord | None, caller: Caller, clock: Clock, name: str
+) -> None:
     access.audit(
         db, clock=clock, caller=caller, case_id=case_row.id if case_row else "", resource=name
     )
