@@ -300,6 +300,16 @@ def test_an_unmatched_receipt_waits_in_suspense_until_it_is_allocated(stack, acc
         )
     )
     assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
+    # It is on no case: named under one it does not exist.
+    elsewhere = error(
+        lambda: stack.call(
+            "GetServiceRequest",
+            api.GetServiceRequestRequest(
+                name=f"{case.name}/serviceRequests/{sr_name.removeprefix('serviceRequests/')}"
+            ),
+        )
+    )
+    assert elsewhere.code() == grpc.StatusCode.NOT_FOUND
     # Worked like any other: a caseworker takes it and starts on it.
     taken = stack.call(
         "AssignServiceRequest",
