@@ -79,7 +79,8 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
     # -- plumbing ------------------------------------------------------------------------------------------------
 
     def _refused(self, caller: Caller, case_id: str, resource: str) -> None:
-        if not case_id:
+        # A case-less service request's refusal is audited on no case, as its reads are.
+        if not case_id and not resource.startswith(f"{srs.CASELESS}/"):
             return
         with self._sessions.begin() as s:
             access.audit(

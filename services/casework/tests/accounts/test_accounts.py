@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import grpc
 import pytest
+from sqlalchemy import select
 
 from cms.casework.v1 import accounts_pb2 as apb
 from cms.casework.v1 import accounts_service_pb2 as aapi
@@ -19,6 +20,7 @@ from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import money_events_pb2 as mev
 from cms.casework.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
+from cms_casework.access.models import CaseAuditRecord
 from cms_casework.accounts import flows, rules
 from cms_casework.accounts import service as account_service
 from cms_devkit.testing import read_topic, wait_until
@@ -260,6 +262,76 @@ def test_an_unmatched_receipt_waits_in_suspense_until_it_is_allocated(stack, acc
     ]
     assert accounts.get(account).balances.received_pence == 0
 
+    # The item is worked through a service request on no case, in the finance queue, for staff only.
+    sr_name = items[0].service_request
+    assert sr_name.startswith("serviceRequests/") and "/" not in sr_name.removeprefix(
+        "serviceRequests/"
+    )
+    sr = stack.call("GetServiceRequest", api.GetServiceRequestRequest(name=sr_name))
+    assert (sr.process, sr.area, sr.sub_area, sr.workgroup, sr.origin, sr.status) == (
+        "Finance",
+        "Receipts",
+        "Unmatched Receipt",
+        "finance",
+        pb.SERVICE_REQUEST_ORIGIN_SYSTEM,
+        pb.SERVICE_REQUEST_STATUS_OPEN,
+    )
+    assert held.name in sr.description and "NO-SUCH-CASE" not in sr.description
+    queue = stack.call(
+        "ListServiceRequests", api.ListServiceRequestsRequest(parent="cases/-", workgroup="finance")
+    )
+    assert [s.name for s in queue.service_requests] == [sr_name]
+    assert sr_name not in [
+        s.name
+        for s in stack.call(
+            "ListServiceRequests", api.ListServiceRequestsRequest(parent=case.name)
+        ).service_requests
+    ]
+    bethan = stack.creds.client(case.receiving_parent.name.removeprefix("clients/"))
+    hidden = error(
+        lambda: stack.stub.GetServiceRequest(
+            api.GetServiceRequestRequest(name=sr_name), metadata=bethan, timeout=10
+        )
+    )
+    assert hidden.code() == grpc.StatusCode.NOT_FOUND and "Bethan" not in (hidden.details() or "")
+    err = error(
+        lambda: stack.stub.ListServiceRequests(
+            api.ListServiceRequestsRequest(parent="cases/-"), metadata=bethan, timeout=10
+        )
+    )
+    assert err.code() == grpc.StatusCode.INVALID_ARGUMENT
+    # It is on no case: named under one it does not exist.
+    elsewhere = error(
+        lambda: stack.call(
+            "GetServiceRequest",
+            api.GetServiceRequestRequest(
+                name=f"{case.name}/serviceRequests/{sr_name.removeprefix('serviceRequests/')}"
+            ),
+        )
+    )
+    assert elsewhere.code() == grpc.StatusCode.NOT_FOUND
+    # Worked like any other: a caseworker takes it and starts on it.
+    taken = stack.call(
+        "AssignServiceRequest",
+        api.AssignServiceRequestRequest(request_id=str(uuid.uuid4()), name=sr_name, owner="cw-1"),
+    )
+    assert (taken.owner, taken.workgroup) == ("cw-1", "finance")
+    started = stack.call(
+        "UpdateServiceRequestStatus",
+        api.UpdateServiceRequestStatusRequest(
+            request_id=str(uuid.uuid4()),
+            name=sr_name,
+            status=pb.SERVICE_REQUEST_STATUS_IN_PROGRESS,
+        ),
+    )
+    assert started.status == pb.SERVICE_REQUEST_STATUS_IN_PROGRESS
+    with stack.casework.sessions() as s:
+        audited = s.scalars(
+            select(CaseAuditRecord.permitted).where(CaseAuditRecord.resource == sr_name)
+        ).all()
+    # Get, assign, start (permitted) and the client's refused read.
+    assert sorted(audited) == [False, True, True, True]
+
     item = accounts.stub.AllocateSuspenseItem(
         aapi.AllocateSuspenseItemRequest(
             request_id=str(uuid.uuid4()), name=held.name, account=account.name
@@ -269,6 +341,20 @@ def test_an_unmatched_receipt_waits_in_suspense_until_it_is_allocated(stack, acc
     )
     assert item.state == apb.SUSPENSE_ITEM_STATE_ALLOCATED and item.account == account.name
     assert item.receipt.startswith(f"{account.name}/receipts/")
+    assert item.service_request == sr_name
+    done = stack.call("GetServiceRequest", api.GetServiceRequestRequest(name=sr_name))
+    assert (done.status, done.sub_status, done.resolution_code) == (
+        pb.SERVICE_REQUEST_STATUS_CLOSED,
+        pb.SERVICE_REQUEST_SUB_STATUS_COMPLETE,
+        pb.SERVICE_REQUEST_RESOLUTION_CODE_ACCEPTED,
+    )
+    assert done.notes[-1] == f"allocated to {account.name}"
+    assert not stack.call(
+        "ListServiceRequests",
+        api.ListServiceRequestsRequest(
+            parent="cases/-", workgroup="finance", status=pb.SERVICE_REQUEST_STATUS_IN_PROGRESS
+        ),
+    ).service_requests
     b = accounts.get(account).balances
     assert (b.received_pence, b.owed_pence) == (20000, 29920)
     err = error(

@@ -342,6 +342,7 @@ class SuspenseItem(_message.Message):
     ACCOUNT_FIELD_NUMBER: _builtins.int
     RECEIPT_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
+    SERVICE_REQUEST_FIELD_NUMBER: _builtins.int
     name: _builtins.str
     """`suspenseItems/{suspense_item_id}`."""
     payment_reference: _builtins.str
@@ -353,6 +354,10 @@ class SuspenseItem(_message.Message):
     account: _builtins.str
     """Once allocated: the account, and the receipt it became there."""
     receipt: _builtins.str
+    service_request: _builtins.str
+    """The service request raised to work the item, `serviceRequests/{service_request_id}` (on no case; staff
+    only); allocating the item completes it.
+    """
     @_builtins.property
     def received_date(self) -> _date_pb2.Date: ...
     @_builtins.property
@@ -370,10 +375,11 @@ class SuspenseItem(_message.Message):
         account: _builtins.str = ...,
         receipt: _builtins.str = ...,
         create_time: _timestamp_pb2.Timestamp | None = ...,
+        service_request: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "received_date", b"received_date"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "amount_pence", b"amount_pence", "create_time", b"create_time", "external_reference", b"external_reference", "method", b"method", "name", b"name", "payment_reference", b"payment_reference", "receipt", b"receipt", "received_date", b"received_date", "state", b"state"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["account", b"account", "amount_pence", b"amount_pence", "create_time", b"create_time", "external_reference", b"external_reference", "method", b"method", "name", b"name", "payment_reference", b"payment_reference", "receipt", b"receipt", "received_date", b"received_date", "service_request", b"service_request", "state", b"state"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

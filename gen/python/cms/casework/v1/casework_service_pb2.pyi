@@ -867,7 +867,7 @@ class GetServiceRequestRequest(_message.Message):
 
     NAME_FIELD_NUMBER: _builtins.int
     name: _builtins.str
-    """`cases/{case_id}/serviceRequests/{service_request_id}`."""
+    """`cases/{case_id}/serviceRequests/{service_request_id}`, or `serviceRequests/{service_request_id}`."""
     def __init__(
         self,
         *,
@@ -971,7 +971,7 @@ class UpdateServiceRequestStatusRequest(_message.Message):
     has no second effect.
     """
     name: _builtins.str
-    """`cases/{case_id}/serviceRequests/{service_request_id}`."""
+    """`cases/{case_id}/serviceRequests/{service_request_id}`, or `serviceRequests/{service_request_id}`."""
     status: _resources_pb2.ServiceRequestStatus.ValueType
     sub_status: _resources_pb2.ServiceRequestSubStatus.ValueType
     resolution_code: _resources_pb2.ServiceRequestResolutionCode.ValueType
@@ -1011,7 +1011,7 @@ class AssignServiceRequestRequest(_message.Message):
     has no second effect.
     """
     name: _builtins.str
-    """`cases/{case_id}/serviceRequests/{service_request_id}`."""
+    """`cases/{case_id}/serviceRequests/{service_request_id}`, or `serviceRequests/{service_request_id}`."""
     owner: _builtins.str
     """New owner's staff id; empty leaves it unowned in the workgroup."""
     workgroup: _builtins.str

@@ -470,8 +470,9 @@ class CaseworkServiceServicer:
         raise NotImplementedError('Method not implemented!')
 
     def ListServiceRequests(self, request, context):
-        """Lists service requests on a case, or across cases (parent `cases/-`) e.g. a workgroup's queue or the
-        self-service SLA breaches. A client: only their own cases. Deadline: 5 s.
+        """Lists service requests on a case, or across cases (parent `cases/-`, which includes the case-less
+        `serviceRequests/{id}`) e.g. a workgroup's queue or the self-service SLA breaches. A client: only their
+        own cases. Deadline: 5 s.
         """
         context.set_code(grpc.StatusCode.UNIMPLEMENTED)
         context.set_details('Method not implemented!')

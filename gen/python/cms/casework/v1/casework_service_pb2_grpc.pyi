@@ -128,8 +128,9 @@ class CaseworkServiceStub:
     GetServiceRequest: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.GetServiceRequestRequest, _resources_pb2.ServiceRequest]
     """Returns one service request. A client: only on their own cases. Deadline: 2 s."""
     ListServiceRequests: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.ListServiceRequestsRequest, _casework_service_pb2.ListServiceRequestsResponse]
-    """Lists service requests on a case, or across cases (parent `cases/-`) e.g. a workgroup's queue or the
-    self-service SLA breaches. A client: only their own cases. Deadline: 5 s.
+    """Lists service requests on a case, or across cases (parent `cases/-`, which includes the case-less
+    `serviceRequests/{id}`) e.g. a workgroup's queue or the self-service SLA breaches. A client: only their
+    own cases. Deadline: 5 s.
     """
     UpdateServiceRequestStatus: _grpc.UnaryUnaryMultiCallable[_casework_service_pb2.UpdateServiceRequestStatusRequest, _resources_pb2.ServiceRequest]
     """Moves a service request to a new status and sub-status. Rules: IN_PROGRESS only when
@@ -401,8 +402,9 @@ class CaseworkServiceAsyncStub(CaseworkServiceStub):
     GetServiceRequest: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.GetServiceRequestRequest, _resources_pb2.ServiceRequest]  # type: ignore[assignment]
     """Returns one service request. A client: only on their own cases. Deadline: 2 s."""
     ListServiceRequests: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.ListServiceRequestsRequest, _casework_service_pb2.ListServiceRequestsResponse]  # type: ignore[assignment]
-    """Lists service requests on a case, or across cases (parent `cases/-`) e.g. a workgroup's queue or the
-    self-service SLA breaches. A client: only their own cases. Deadline: 5 s.
+    """Lists service requests on a case, or across cases (parent `cases/-`, which includes the case-less
+    `serviceRequests/{id}`) e.g. a workgroup's queue or the self-service SLA breaches. A client: only their
+    own cases. Deadline: 5 s.
     """
     UpdateServiceRequestStatus: _aio.UnaryUnaryMultiCallable[_casework_service_pb2.UpdateServiceRequestStatusRequest, _resources_pb2.ServiceRequest]  # type: ignore[assignment]
     """Moves a service request to a new status and sub-status. Rules: IN_PROGRESS only when
@@ -785,8 +787,9 @@ class CaseworkServiceServicer(metaclass=_abc_1.ABCMeta):
         request: _casework_service_pb2.ListServiceRequestsRequest,
         context: _ServicerContext,
     ) -> _typing.Union[_casework_service_pb2.ListServiceRequestsResponse, _abc.Awaitable[_casework_service_pb2.ListServiceRequestsResponse]]:
-        """Lists service requests on a case, or across cases (parent `cases/-`) e.g. a workgroup's queue or the
-        self-service SLA breaches. A client: only their own cases. Deadline: 5 s.
+        """Lists service requests on a case, or across cases (parent `cases/-`, which includes the case-less
+        `serviceRequests/{id}`) e.g. a workgroup's queue or the self-service SLA breaches. A client: only their
+        own cases. Deadline: 5 s.
         """
 
     @_abc_1.abstractmethod

@@ -2413,7 +2413,9 @@ class ServiceRequest(_message.Message):
     UPDATE_TIME_FIELD_NUMBER: _builtins.int
     ACTION_TIME_FIELD_NUMBER: _builtins.int
     name: _builtins.str
-    """Resource name, `cases/{case_id}/serviceRequests/{service_request_id}`."""
+    """Resource name, `cases/{case_id}/serviceRequests/{service_request_id}`; work on no case (a receipt in
+    suspense) is `serviceRequests/{service_request_id}`, raised by the system and seen by staff only.
+    """
     process: _builtins.str
     area: _builtins.str
     sub_area: _builtins.str

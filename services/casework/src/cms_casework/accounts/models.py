@@ -120,6 +120,8 @@ class SuspenseRecord(Base):
     receipt_id: Mapped[str] = mapped_column(String(36), default="")
     earnings_deduction: Mapped[bytes] = mapped_column(LargeBinary, default=b"")
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    # The case-less service request that queues the item for a caseworker (`serviceRequests/{id}`).
+    service_request: Mapped[str] = mapped_column(String(200), default="")
 
     __table_args__ = (Index("ix_account_suspense_state", "state", "created_at"),)
 

@@ -40,6 +40,7 @@ from ..access.rules import client_id_of
 from ..access.rules import visible as visible_to
 from ..case_records import service as case_records
 from ..names import id_from, last_id, new_id
+from ..service_requests import service as srs
 from . import rules
 from .document import render_statement
 from .models import (
@@ -57,6 +58,9 @@ A = money_ev.AdjustmentKind
 M = money_ev.ReceiptMethod
 OPEN = apb.AccountState.Name(apb.ACCOUNT_STATE_OPEN)
 CLOSED = apb.AccountState.Name(apb.ACCOUNT_STATE_CLOSED)
+# An unmatched receipt's service request, in the finance workgroup's queue (docs/domain/money.md, "The account").
+SUSPENSE_WORKGROUP = "finance"
+UNMATCHED_RECEIPT = ("Finance", "Receipts", "Unmatched Receipt")
 HELD = apb.SuspenseItemState.Name(apb.SUSPENSE_ITEM_STATE_HELD)
 ALLOCATED = apb.SuspenseItemState.Name(apb.SUSPENSE_ITEM_STATE_ALLOCATED)
 COLLECT_AND_PAY = pb.ServiceType.Name(pb.SERVICE_TYPE_COLLECT_AND_PAY)
@@ -786,8 +790,10 @@ def record_receipt(
     deduction = earnings_deduction.SerializeToString() if earnings_deduction is not None else b""
     account = account_of_case(db, payment_reference.strip(), lock=True)
     if account is None:
+        process, area, sub_area = UNMATCHED_RECEIPT
+        item_id = new_id()
         item = SuspenseRecord(
-            id=new_id(),
+            id=item_id,
             payment_reference=payment_reference[:MAX_REFERENCE],
             external_reference=external_reference,
             method=M.Name(M.ValueType(method)),
@@ -796,6 +802,17 @@ def record_receipt(
             state=HELD,
             earnings_deduction=deduction,
             created_at=clock.now(),
+            # Names only the item and the method: the reference quoted may be anything, personal data included.
+            service_request=srs.raise_caseless(
+                db,
+                process=process,
+                area=area,
+                sub_area=sub_area,
+                description=f"{_method_name(method)} matched no account: find the account and allocate "
+                f"{suspense_name(item_id)}",
+                workgroup=SUSPENSE_WORKGROUP,
+                clock=clock,
+            ),
         )
         db.add(item)
         name = suspense_name(item.id)
@@ -913,6 +930,7 @@ def suspense_item(row: SuspenseRecord) -> apb.SuspenseItem:
         state=apb.SuspenseItemState.Value(row.state),
         account=account_name(row.account_id) if row.account_id else "",
         receipt=receipt_name(row.account_id, row.receipt_id) if row.receipt_id else "",
+        service_request=row.service_request,
     )
     item.create_time.FromDatetime(row.created_at)
     return item
@@ -967,6 +985,13 @@ def allocate_suspense_item(
         clock=clock,
     )
     row.state, row.account_id, row.receipt_id = ALLOCATED, target.id, last_id(receipt)
+    if row.service_request:
+        srs.complete(
+            db,
+            name=row.service_request,
+            clock=clock,
+            note=f"allocated to {account_name(target.id)}",
+        )
     return suspense_item(row)
 
 

@@ -1,6 +1,7 @@
 """Service requests: raised on a case (by a caseworker, a client through self-service, a feed or the system),
 progressed through their statuses by the procedures' rules, assigned, and watched for the self-service 24-hour
-service level.
+service level. Work that belongs to no case yet (a receipt whose reference matches no account) is a case-less SR,
+`serviceRequests/{id}`: raised by the system into a workgroup's queue, staff only, worked like any other.
 
 Rules (Maintain Client Details overview): an SR cannot go In Progress while information it needs is missing; the
 resolution code must be set before Closed/Complete; a closed or cancelled SR never reopens; self-service SRs must
@@ -18,7 +19,7 @@ from cms.casework.v1 import events_pb2 as ev
 from cms.casework.v1 import resources_pb2 as pb
 from cms_platform import outbox
 from cms_platform.clock import Clock
-from cms_platform.errors import FailedPrecondition, InvalidArgument, PreconditionViolation
+from cms_platform.errors import FailedPrecondition, InvalidArgument, NotFound, PreconditionViolation
 from cms_platform.identity import Caller
 from cms_platform.paging import next_token, page
 
@@ -26,7 +27,7 @@ from ..access import rules as access_rules
 from ..access import service as access
 from ..case_records import service as case_records
 from ..case_records.models import CaseRecord
-from ..names import new_id
+from ..names import id_from, new_id
 from .models import ServiceRequestRecord
 
 SELF_SERVICE_SLA = dt.timedelta(hours=24)
@@ -35,6 +36,7 @@ SELF_SERVICE = (
     pb.SERVICE_REQUEST_ORIGIN_EMPLOYER_SELF_SERVICE,
 )
 FINAL = (pb.SERVICE_REQUEST_STATUS_CLOSED, pb.SERVICE_REQUEST_STATUS_CANCELLED)
+CASELESS = "serviceRequests"
 OPEN_STATUSES = tuple(
     pb.ServiceRequestStatus.Name(s)
     for s in (
@@ -64,6 +66,59 @@ def origin_of(caller: Caller) -> pb.ServiceRequestOrigin.ValueType:
     }.get(role, pb.SERVICE_REQUEST_ORIGIN_CASEWORKER)
 
 
+def _key(row: ServiceRequestRecord) -> str:
+    """The events' key and subject: the case, or a case-less SR itself."""
+    return f"cases/{row.case_id}" if row.case_id else f"{CASELESS}/{row.id}"
+
+
+def _raise(
+    db: Session,
+    *,
+    sr_id: str,
+    case_id: str,
+    sr: pb.ServiceRequest,
+    clock: Clock,
+) -> ServiceRequestRecord:
+    now = clock.now()
+    sr.status = pb.SERVICE_REQUEST_STATUS_OPEN
+    sr.create_time.FromDatetime(now)
+    due = now + SELF_SERVICE_SLA if sr.origin in SELF_SERVICE else None
+    if due:
+        sr.action_due_time.FromDatetime(due)
+    row = ServiceRequestRecord(
+        id=sr_id,
+        case_id=case_id,
+        status="",
+        origin=pb.ServiceRequestOrigin.Name(sr.origin),
+        action_due_at=due,
+        actioned=False,
+        sla_breached=False,
+        document=b"",
+        created_at=now,
+        updated_at=now,
+    )
+    save(row, sr, clock)
+    db.add(row)
+    outbox.publish(
+        db,
+        clock=clock,
+        key=_key(row),
+        subject=_key(row),
+        message=ev.ServiceRequestCreated(
+            case_id=case_id,
+            service_request=sr.name,
+            process=sr.process,
+            area=sr.area,
+            sub_area=sr.sub_area,
+            origin=sr.origin,
+            workgroup=sr.workgroup,
+            action_due_time=sr.action_due_time if due else None,
+            change_of_circumstances=sr.change_of_circumstances,
+        ),
+    )
+    return row
+
+
 def raise_sr(
     db: Session,
     *,
@@ -79,7 +134,6 @@ def raise_sr(
     missing: list[str] | None = None,
 ) -> tuple[ServiceRequestRecord, pb.ServiceRequest]:
     sr_id = new_id()
-    now = clock.now()
     # A personal-interest case's work stays in the sensitive-case workgroup, whatever was asked.
     group = (
         access_rules.SENSITIVE_WORKGROUP
@@ -91,49 +145,40 @@ def raise_sr(
         process=process,
         area=area,
         sub_area=sub_area,
-        status=pb.SERVICE_REQUEST_STATUS_OPEN,
         workgroup=group,
         origin=origin,
         description=description,
         change_of_circumstances=change,
         missing_information=missing or [],
     )
-    sr.create_time.FromDatetime(now)
-    due = now + SELF_SERVICE_SLA if origin in SELF_SERVICE else None
-    if due:
-        sr.action_due_time.FromDatetime(due)
-    row = ServiceRequestRecord(
-        id=sr_id,
-        case_id=case_row.id,
-        status="",
-        origin=pb.ServiceRequestOrigin.Name(origin),
-        action_due_at=due,
-        actioned=False,
-        sla_breached=False,
-        document=b"",
-        created_at=now,
-        updated_at=now,
-    )
-    save(row, sr, clock)
-    db.add(row)
-    outbox.publish(
-        db,
-        clock=clock,
-        key=f"cases/{case_row.id}",
-        subject=f"cases/{case_row.id}",
-        message=ev.ServiceRequestCreated(
-            case_id=case_row.id,
-            service_request=sr.name,
-            process=process,
-            area=area,
-            sub_area=sub_area,
-            origin=origin,
-            workgroup=group,
-            action_due_time=sr.action_due_time if due else None,
-            change_of_circumstances=change,
-        ),
-    )
+    row = _raise(db, sr_id=sr_id, case_id=case_row.id, sr=sr, clock=clock)
     return row, sr
+
+
+def raise_caseless(
+    db: Session,
+    *,
+    process: str,
+    area: str,
+    sub_area: str,
+    description: str,
+    workgroup: str,
+    clock: Clock,
+) -> str:
+    """Raises a system SR on no case (`serviceRequests/{id}`) in `workgroup`'s queue; returns its name. The
+    description is the system's own words: it carries no personal data."""
+    sr_id = new_id()
+    sr = pb.ServiceRequest(
+        name=f"{CASELESS}/{sr_id}",
+        process=process,
+        area=area,
+        sub_area=sub_area,
+        workgroup=workgroup,
+        origin=pb.SERVICE_REQUEST_ORIGIN_SYSTEM,
+        description=description,
+    )
+    _raise(db, sr_id=sr_id, case_id="", sr=sr, clock=clock)
+    return sr.name
 
 
 def create(
@@ -163,7 +208,18 @@ def create(
 
 def _visible_sr(
     db: Session, *, name: str, caller: Caller, lock: bool = False
-) -> tuple[CaseRecord, ServiceRequestRecord]:
+) -> tuple[CaseRecord | None, ServiceRequestRecord]:
+    """(case row, SR row); a case-less SR has no case row and exists only for staff who may see its workgroup."""
+    if name.startswith(f"{CASELESS}/"):
+        row = db.get(ServiceRequestRecord, id_from(name, CASELESS, "name"), with_for_update=lock)
+        if row is None or row.case_id:
+            raise NotFound("service request", name)
+        if access_rules.role_of(caller) == access_rules.CLIENT or (
+            row.workgroup == access_rules.SENSITIVE_WORKGROUP
+            and not access_rules.sees_sensitive(caller)
+        ):
+            raise access.HiddenCase("", name)
+        return None, row
     return case_records.visible_child(
         db,
         name=name,
@@ -175,9 +231,17 @@ def _visible_sr(
     )
 
 
+def _audit(
+    db: Session, *, case_row: CaseRecord | None, caller: Caller, clock: Clock, name: str
+) -> None:
+    access.audit(
+        db, clock=clock, caller=caller, case_id=case_row.id if case_row else "", resource=name
+    )
+
+
 def get(db: Session, *, name: str, caller: Caller, clock: Clock) -> pb.ServiceRequest:
     case_row, row = _visible_sr(db, name=name, caller=caller)
-    access.audit(db, clock=clock, caller=caller, case_id=case_row.id, resource=name)
+    _audit(db, case_row=case_row, caller=caller, clock=clock, name=name)
     return document(row)
 
 
@@ -279,8 +343,8 @@ def move(
     outbox.publish(
         db,
         clock=clock,
-        key=f"cases/{row.case_id}",
-        subject=f"cases/{row.case_id}",
+        key=_key(row),
+        subject=_key(row),
         message=ev.ServiceRequestStatusChanged(
             case_id=row.case_id,
             service_request=sr.name,
@@ -319,7 +383,7 @@ def update_status(
         note=request.note,
         changed_by=caller.subject,
     )
-    access.audit(db, clock=clock, caller=caller, case_id=case_row.id, resource=request.name)
+    _audit(db, case_row=case_row, caller=caller, clock=clock, name=request.name)
     return sr
 
 
@@ -336,6 +400,7 @@ def assign(
         )
     if (
         request.workgroup
+        and case_row is not None
         and case_row.personal_interest
         and request.workgroup != access_rules.SENSITIVE_WORKGROUP
     ):
@@ -351,13 +416,13 @@ def assign(
     outbox.publish(
         db,
         clock=clock,
-        key=f"cases/{row.case_id}",
-        subject=f"cases/{row.case_id}",
+        key=_key(row),
+        subject=_key(row),
         message=ev.ServiceRequestAssigned(
             case_id=row.case_id, service_request=sr.name, owner=sr.owner, workgroup=sr.workgroup
         ),
     )
-    access.audit(db, clock=clock, caller=caller, case_id=case_row.id, resource=request.name)
+    _audit(db, case_row=case_row, caller=caller, clock=clock, name=request.name)
     return sr
 
 
@@ -368,6 +433,24 @@ def close_not_required(db: Session, *, row: ServiceRequestRecord, clock: Clock, 
         status=pb.SERVICE_REQUEST_STATUS_CLOSED,
         sub_status=pb.SERVICE_REQUEST_SUB_STATUS_NOT_REQUIRED,
         resolution_code=pb.SERVICE_REQUEST_RESOLUTION_CODE_NO_ACTION_REQUIRED,
+        note=note,
+        clock=clock,
+        changed_by="casework",
+    )
+
+
+def complete(db: Session, *, name: str, clock: Clock, note: str) -> None:
+    """The system did the SR's work (e.g. allocated the suspense item it was raised for): Closed / Complete,
+    Accepted. One a caseworker already closed or cancelled stays as it is."""
+    row = row_named(db, name)
+    if row is None or document(row).status in FINAL:
+        return
+    move(
+        db,
+        row=row,
+        status=pb.SERVICE_REQUEST_STATUS_CLOSED,
+        sub_status=pb.SERVICE_REQUEST_SUB_STATUS_COMPLETE,
+        resolution_code=pb.SERVICE_REQUEST_RESOLUTION_CODE_ACCEPTED,
         note=note,
         clock=clock,
         changed_by="casework",
@@ -394,8 +477,8 @@ def check_self_service_sla(db: Session, *, now: dt.datetime, clock: Clock) -> tu
         outbox.publish(
             db,
             clock=clock,
-            key=f"cases/{row.case_id}",
-            subject=f"cases/{row.case_id}",
+            key=_key(row),
+            subject=_key(row),
             message=ev.ServiceRequestSlaBreached(
                 case_id=row.case_id,
                 service_request=sr.name,
@@ -412,7 +495,8 @@ def check_self_service_sla(db: Session, *, now: dt.datetime, clock: Clock) -> tu
 
 
 def row_named(db: Session, name: str) -> ServiceRequestRecord | None:
-    """The service request `cases/{case_id}/serviceRequests/{id}`, locked; None when there is none."""
+    """The service request `cases/{case_id}/serviceRequests/{id}` (or `serviceRequests/{id}`), locked; None when
+    there is none."""
     return (
         db.get(ServiceRequestRecord, name.rsplit("/", 1)[-1], with_for_update=True)
         if name
