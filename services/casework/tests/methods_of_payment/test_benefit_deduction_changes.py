@@ -44,6 +44,18 @@ def sian(stack, *children: tuple[str, tuple[int, int, int], str]) -> pb.Case:
     return stack.new_live_case(request)
 
 
+def close(stack, case: pb.Case) -> None:
+    stack.call(
+        "CloseCase",
+        api.CloseCaseRequest(
+            request_id=str(uuid.uuid4()),
+            name=case.name,
+            reason=pb.CASE_CLOSURE_REASON_APPLICANT_REQUEST,
+        ),
+        as_=stack.team_leader(),
+    )
+
+
 def share(stack, case: pb.Case) -> pb.LatestCalculation:
     return stack.call("GetCase", api.GetCaseRequest(name=case.name)).latest_calculation
 
@@ -60,13 +72,22 @@ def at_dwp(stack, deduction_id: str) -> dwp_pb.Deduction:
         channel.close()
 
 
-def asked_of_dwp(stack, deduction_id: str, kind: int) -> dwp_pb.DeductionInstruction:
-    """The instruction of `kind` dwp-gateway holds for a decision (casework sends it in the background)."""
+def asked_of_dwp(
+    stack, deduction_id: str, kind: int, deduction_type: int = 0
+) -> dwp_pb.DeductionInstruction:
+    """The instruction of `kind` (asking for `deduction_type`, when given) dwp-gateway holds for a decision
+    (casework sends it in the background)."""
 
     def pending() -> dwp_pb.DeductionInstruction | None:
         held = at_dwp(stack, deduction_id)
-        waiting = held.HasField("pending_instruction") and held.pending_instruction.kind == kind
-        return held.pending_instruction if waiting else None
+        asked = held.pending_instruction
+        waiting = (
+            held.HasField("pending_instruction")
+            and asked.kind == kind
+            and asked.requested_terms.deduction_type
+            == (deduction_type or asked.requested_terms.deduction_type)
+        )
+        return asked if waiting else None
 
     return wait_until(
         pending,
@@ -218,15 +239,7 @@ def test_a_second_case_appearing_and_closing_changes_the_deductions_type_and_bac
         560,
     )
 
-    stack.call(
-        "CloseCase",
-        api.CloseCaseRequest(
-            request_id=str(uuid.uuid4()),
-            name=second.name,
-            reason=pb.CASE_CLOSURE_REASON_APPLICANT_REQUEST,
-        ),
-        as_=stack.team_leader(),
-    )
+    close(stack, second)
     whole = share(stack, case)
     assert (whole.rate, whole.weekly_amount_pence) == ("FLAT", 700)
     form = asked_of_dwp(stack, sent.deduction_id, dwp_pb.DEDUCTION_INSTRUCTION_KIND_CHANGE_TYPE)
@@ -243,3 +256,56 @@ def test_a_second_case_appearing_and_closing_changes_the_deductions_type_and_bac
     )
     method = method_of(stack, case)
     assert (method.method, method.arrangement) == (DFB, asked.name)
+
+
+def test_a_change_while_the_last_is_still_being_decided_is_sent_once_it_is_decided(stack, clock):
+    """Siân's case appears and closes again before the benefit office has decided the change to a non-standard
+    flat rate: dwp-gateway takes one change at a time, so the change back to the standard flat rate waits for that
+    decision and is sent after it, and the deduction ends on the terms of the liability in force."""
+    stack.award(dwp_pb.BENEFIT_TYPE_STATE_PENSION)
+    case = stack.collect_and_pay_case()
+    asked = set_up(stack, case, "STATE_PENSION")
+    sent = reaches(stack, asked, mop.BENEFIT_DEDUCTION_STATE_AWAITING_CLERICAL_DECISION)
+    form = asked_of_dwp(stack, sent.deduction_id, dwp_pb.DEDUCTION_INSTRUCTION_KIND_SET_UP)
+    keyed(stack, sent.deduction_id, form.form_reference, 840)
+    in_terms(stack, asked, STANDARD, 840)
+
+    second = sian(stack)
+    first_change = asked_of_dwp(
+        stack,
+        sent.deduction_id,
+        dwp_pb.DEDUCTION_INSTRUCTION_KIND_CHANGE_TYPE,
+        dwp_pb.DEDUCTION_TYPE_NON_STANDARD_FLAT_RATE,
+    )
+    close(stack, second)
+    whole = share(stack, case)
+    assert whole.weekly_amount_pence == 700
+    # The change back is held while dwp-gateway waits for the first decision.
+    wait_until(
+        lambda: (
+            stack.mop_call(
+                "GetBenefitDeduction", mop_api.GetBenefitDeductionRequest(name=asked.name)
+            ).calculation
+            == whole.calculation
+        ),
+        timeout=60,
+        what="the deduction to follow the closure",
+    )
+    held = at_dwp(stack, sent.deduction_id)
+    assert held.pending_instruction.instruction_id == first_change.instruction_id
+    keyed(stack, sent.deduction_id, first_change.form_reference, 560)
+    back = asked_of_dwp(
+        stack,
+        sent.deduction_id,
+        dwp_pb.DEDUCTION_INSTRUCTION_KIND_CHANGE_TYPE,
+        dwp_pb.DEDUCTION_TYPE_STANDARD_FLAT_RATE,
+    )
+    keyed(stack, sent.deduction_id, back.form_reference, 840)
+    standard = in_terms(stack, asked, STANDARD, 840)
+    assert standard.pending_instructions == 0
+    held = at_dwp(stack, sent.deduction_id)
+    assert (held.current_terms.deduction_type, held.current_terms.maintenance_pence) == (
+        dwp_pb.DEDUCTION_TYPE_STANDARD_FLAT_RATE,
+        700,
+    )
+    assert not held.HasField("pending_instruction")
