@@ -1,8 +1,9 @@
 """An active deduction from benefit follows the liability through the running stack: the paying parent's flat rate is
 one £7 shared between his receiving parents in proportion to their qualifying children (Sch 1 para 6 to the Child
 Support Act 1991, reg 49 of SI 2012/2677), so a second case of his appearing or closing, or a child leaving it, moves
-this case's share, and the deduction's amount (a non-standard flat rate) or its type (standard <-> non-standard) with it, once
-dwp-gateway's decision on the change is in (docs/domain/money.md §9).
+this case's share, and the deduction's amount (a non-standard flat rate) or its type (standard <-> non-standard)
+with it, once dwp-gateway's decision on the change is in (docs/domain/money.md §9). dwp-gateway decides one
+instruction at a time: a change of liability while one is awaited follows once it is decided.
 
 Alex Turner is on a flat-rate benefit from 6 April 2026 and pays Bethan Morgan for Amy and Ben; where a test says so
 he also pays Siân Llewellyn-Price for Osian (and Tomos)."""
@@ -309,3 +310,29 @@ def test_a_change_while_the_last_is_still_being_decided_is_sent_once_it_is_decid
         700,
     )
     assert not held.HasField("pending_instruction")
+
+
+def test_a_change_while_the_set_up_is_being_decided_follows_once_it_is_accepted(stack, clock):
+    """Siân's case appears while the benefit office still has the form setting up a standard flat rate: the set-up
+    was asked for Bethan's whole £7, so once it is accepted the deduction is brought in line with her share of
+    £4.67 (a non-standard flat rate, on a form of its own)."""
+    stack.award(dwp_pb.BENEFIT_TYPE_STATE_PENSION)
+    case = stack.collect_and_pay_case()
+    asked = set_up(stack, case, "STATE_PENSION")
+    sent = reaches(stack, asked, mop.BENEFIT_DEDUCTION_STATE_AWAITING_CLERICAL_DECISION)
+    form = asked_of_dwp(stack, sent.deduction_id, dwp_pb.DEDUCTION_INSTRUCTION_KIND_SET_UP)
+    sian(stack)
+    shared = share(stack, case)
+    assert shared.weekly_amount_pence == 467
+    keyed(stack, sent.deduction_id, form.form_reference, 840)
+    change = asked_of_dwp(
+        stack,
+        sent.deduction_id,
+        dwp_pb.DEDUCTION_INSTRUCTION_KIND_CHANGE_TYPE,
+        dwp_pb.DEDUCTION_TYPE_NON_STANDARD_FLAT_RATE,
+    )
+    assert change.requested_terms.maintenance_pence == 467
+    keyed(stack, sent.deduction_id, change.form_reference, 560)
+    followed = in_terms(stack, asked, NON_STANDARD, 560)
+    assert followed.weekly_liability_pence == 467 and followed.calculation == shared.calculation
+    stack.case_method(case, DFB)
