@@ -966,7 +966,9 @@ def on_liability_changed(
         return
     case = case_records.assemble(db, row)
     if calculation != case.latest_calculation.calculation:
-        return  # a plan overtaken by a later calculation (its own plan follows)
+        # Overtaken by a later calculation, which issues no plan of its own when it leaves the amount where it
+        # was: the latest is followed now.
+        weekly_pence = case.latest_calculation.weekly_amount_pence
     for record in _open_benefit_deductions(db, case_id):
         _follow_liability(db, record=record, case=case, weekly_pence=weekly_pence, clock=clock)
 
