@@ -174,6 +174,8 @@ def send_instructions(*, sessions: sessionmaker, clock: Clock, downstream: Downs
                     continue
                 kind, payload = found
                 try:
+                    if _change_must_wait(downstream, kind, payload):
+                        continue  # sent on a later pass, once dwp-gateway has the decision
                     answer = _send(downstream, kind, payload)
                 except Unavailable:
                     with sessions.begin() as s:
@@ -199,6 +201,25 @@ def send_instructions(*, sessions: sessionmaker, clock: Clock, downstream: Downs
     finally:
         reset_caller(token)
     return done
+
+
+def _change_must_wait(downstream: Downstream, kind: str, payload: bytes) -> bool:
+    """dwp-gateway takes one change to a deduction at a time and refuses another while the last still waits for its
+    decision (JCP's batch or the benefit office's form): a later change of liability waits for that decision rather
+    than being refused and lost, leaving the deduction on the earlier terms."""
+    if kind not in ("CHANGE_AMOUNT", "CHANGE_TYPE"):
+        return False
+    request_type = (
+        dwp_api.ChangeDeductionAmountRequest
+        if kind == "CHANGE_AMOUNT"
+        else dwp_api.ChangeDeductionTypeRequest
+    )
+    held = call(
+        downstream.dwp.GetDeduction,
+        dwp_api.GetDeductionRequest(deduction_id=request_type.FromString(payload).deduction_id),
+        what="dwp-gateway",
+    )
+    return held.state == dwp_pb.DEDUCTION_STATE_ACTIVE and held.HasField("pending_instruction")
 
 
 def _send(downstream: Downstream, kind: str, payload: bytes) -> dwp_pb.Deduction:

@@ -854,6 +854,8 @@ def set_up_benefit_deduction(
         deduction_type=request.deduction_type,
         weekly_liability_pence=request.weekly_liability_pence,
         state=mop.BENEFIT_DEDUCTION_STATE_REQUESTED,
+        # The liability the set-up is asked for: a later one is followed once the set-up is accepted.
+        calculation=case.latest_calculation.calculation,
     )
     deduction.create_time.FromDatetime(now)
     record = BenefitDeductionRecord(
@@ -964,75 +966,86 @@ def on_liability_changed(
         return
     case = case_records.assemble(db, row)
     if calculation != case.latest_calculation.calculation:
-        return  # a plan overtaken by a later calculation (its own plan follows)
+        # Overtaken by a later calculation, which issues no plan of its own when it leaves the amount where it
+        # was: the latest is followed now.
+        weekly_pence = case.latest_calculation.weekly_amount_pence
     for record in _open_benefit_deductions(db, case_id):
-        deduction = _deduction(record)
-        if (
-            deduction.state != mop.BENEFIT_DEDUCTION_STATE_ACTIVE
-            or not deduction.deduction_id
-            or deduction.calculation == calculation
-        ):
-            continue  # not active yet, or already in line with this liability
-        deduction.calculation = calculation
+        _follow_liability(db, record=record, case=case, weekly_pence=weekly_pence, clock=clock)
+
+
+def _follow_liability(
+    db: Session, *, record: BenefitDeductionRecord, case: pb.Case, weekly_pence: int, clock: Clock
+) -> None:
+    """An active deduction brought in line with the case's latest calculation (its share `weekly_pence` a week):
+    instructions to change its amount or type, or it is cancelled off the flat rate."""
+    calculation = case.latest_calculation.calculation
+    deduction = _deduction(record)
+    if (
+        deduction.state != mop.BENEFIT_DEDUCTION_STATE_ACTIVE
+        or not deduction.deduction_id
+        or deduction.calculation == calculation
+    ):
+        return  # not active yet, or already in line with this liability
+    deduction.calculation = calculation
+    _save_deduction(db, record, deduction, clock, announce=False)
+    change = rules.benefit_change(
+        deduction_type=mop.BenefitDeductionType.Name(deduction.deduction_type).removeprefix(
+            "BENEFIT_DEDUCTION_TYPE_"
+        ),
+        weekly_liability_pence=deduction.weekly_liability_pence,
+        rate=case.latest_calculation.rate,
+        new_weekly_pence=weekly_pence,
+    )
+    effective = (
+        case.latest_calculation.effective_date
+        if case.latest_calculation.effective_date.year
+        else pb_date(clock.today())
+    )
+    calculation_id = calculation.removeprefix("calculations/")
+    if change == rules.BenefitChange.CANCEL:
+        cancel_benefit_deduction(
+            db,
+            row=record,
+            reason=dwp_pb.DEDUCTION_CANCELLATION_REASON_LIABILITY_ENDED,
+            clock=clock,
+        )
+    elif change == rules.BenefitChange.CHANGE_AMOUNT:
+        deduction.weekly_liability_pence = weekly_pence
         _save_deduction(db, record, deduction, clock, announce=False)
-        change = rules.benefit_change(
-            deduction_type=mop.BenefitDeductionType.Name(deduction.deduction_type).removeprefix(
-                "BENEFIT_DEDUCTION_TYPE_"
+        _instruct(
+            db,
+            row=record,
+            kind="CHANGE_AMOUNT",
+            request=dwp_api.ChangeDeductionAmountRequest(
+                deduction_id=deduction.deduction_id,
+                weekly_liability_pence=weekly_pence,
+                effective_date=effective,
+                calculation_id=calculation_id,
             ),
-            weekly_liability_pence=deduction.weekly_liability_pence,
-            rate=case.latest_calculation.rate,
-            new_weekly_pence=weekly_pence,
+            clock=clock,
         )
-        effective = (
-            case.latest_calculation.effective_date
-            if case.latest_calculation.effective_date.year
-            else pb_date(clock.today())
+    elif change in (rules.BenefitChange.TO_STANDARD, rules.BenefitChange.TO_NON_STANDARD):
+        standard = change == rules.BenefitChange.TO_STANDARD
+        deduction.deduction_type = (
+            mop.BENEFIT_DEDUCTION_TYPE_STANDARD_FLAT_RATE
+            if standard
+            else mop.BENEFIT_DEDUCTION_TYPE_NON_STANDARD_FLAT_RATE
         )
-        calculation_id = calculation.removeprefix("calculations/")
-        if change == rules.BenefitChange.CANCEL:
-            cancel_benefit_deduction(
-                db,
-                row=record,
-                reason=dwp_pb.DEDUCTION_CANCELLATION_REASON_LIABILITY_ENDED,
-                clock=clock,
-            )
-        elif change == rules.BenefitChange.CHANGE_AMOUNT:
-            deduction.weekly_liability_pence = weekly_pence
-            _save_deduction(db, record, deduction, clock, announce=False)
-            _instruct(
-                db,
-                row=record,
-                kind="CHANGE_AMOUNT",
-                request=dwp_api.ChangeDeductionAmountRequest(
-                    deduction_id=deduction.deduction_id,
-                    weekly_liability_pence=weekly_pence,
-                    effective_date=effective,
-                    calculation_id=calculation_id,
-                ),
-                clock=clock,
-            )
-        elif change in (rules.BenefitChange.TO_STANDARD, rules.BenefitChange.TO_NON_STANDARD):
-            standard = change == rules.BenefitChange.TO_STANDARD
-            deduction.deduction_type = (
-                mop.BENEFIT_DEDUCTION_TYPE_STANDARD_FLAT_RATE
-                if standard
-                else mop.BENEFIT_DEDUCTION_TYPE_NON_STANDARD_FLAT_RATE
-            )
-            deduction.weekly_liability_pence = 0 if standard else weekly_pence
-            _save_deduction(db, record, deduction, clock, announce=False)
-            _instruct(
-                db,
-                row=record,
-                kind="CHANGE_TYPE",
-                request=dwp_api.ChangeDeductionTypeRequest(
-                    deduction_id=deduction.deduction_id,
-                    deduction_type=dwp_pb.DeductionType.ValueType(deduction.deduction_type),
-                    weekly_liability_pence=deduction.weekly_liability_pence,
-                    effective_date=effective,
-                    calculation_id=calculation_id,
-                ),
-                clock=clock,
-            )
+        deduction.weekly_liability_pence = 0 if standard else weekly_pence
+        _save_deduction(db, record, deduction, clock, announce=False)
+        _instruct(
+            db,
+            row=record,
+            kind="CHANGE_TYPE",
+            request=dwp_api.ChangeDeductionTypeRequest(
+                deduction_id=deduction.deduction_id,
+                deduction_type=dwp_pb.DeductionType.ValueType(deduction.deduction_type),
+                weekly_liability_pence=deduction.weekly_liability_pence,
+                effective_date=effective,
+                calculation_id=calculation_id,
+            ),
+            clock=clock,
+        )
 
 
 def on_deduction_decision(
@@ -1093,8 +1106,12 @@ def on_deduction_decision(
         deduction.refusal = dwp_pb.DeductionRejectionReason.Name(
             event.decision.rejection_reason
         ).removeprefix("DEDUCTION_REJECTION_REASON_")
-    if event.decision.outcome == dwp_pb.DEDUCTION_OUTCOME_ACCEPTED:
-        # Accepted against the liability in force now: only a plan from a later calculation can change it.
+    set_up_accepted = (
+        event.decision.outcome == dwp_pb.DEDUCTION_OUTCOME_ACCEPTED
+        and event.decision.kind == dwp_pb.DEDUCTION_INSTRUCTION_KIND_SET_UP
+    )
+    if set_up_accepted and not deduction.calculation:
+        # The automated route's own: accepted against the liability in force now.
         deduction.calculation = case_records.assemble(db, case_row).latest_calculation.calculation
     _save_deduction(db, row, deduction, clock, announce=True)
     if (
@@ -1111,6 +1128,17 @@ def on_deduction_decision(
             arrangement=deduction.name,
             clock=clock,
             report=False,
+        )
+    if set_up_accepted:
+        # Asked for against an earlier calculation: a plan issued while the decision was awaited found the
+        # deduction not yet active, so it is brought in line with the latest now.
+        case = case_records.assemble(db, case_row)
+        _follow_liability(
+            db,
+            record=row,
+            case=case,
+            weekly_pence=case.latest_calculation.weekly_amount_pence,
+            clock=clock,
         )
 
 
