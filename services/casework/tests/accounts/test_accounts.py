@@ -51,7 +51,7 @@ class Accounts:
             ).accounts
             return found[0] if found else None
 
-        return wait_until(opened, timeout=30, what="the account to open")
+        return wait_until(opened, timeout=120, what="the account to open")
 
     def get(self, account: apb.Account, as_=None) -> apb.Account:
         return self.stub.GetAccount(
@@ -600,7 +600,7 @@ def test_a_case_closed_with_arrears_keeps_its_account_until_they_are_cleared(
     )
     wait_until(
         lambda: accounts.get(account).HasField("case_closed_date"),
-        timeout=30,
+        timeout=120,
         what="the account to learn of the closure",
     )
     assert accounts.get(account).case_closed_date == d(2026, 4, 26)

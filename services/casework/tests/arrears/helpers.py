@@ -49,7 +49,7 @@ def opened(stack, case: pb.Case) -> str:
             row = accounts.account_of_case(s, case_id(case))
             return None if row is None else accounts.account_name(row.id)
 
-    return wait_until(account, timeout=30, what="the account to open from the plan")
+    return wait_until(account, timeout=120, what="the account to open from the plan")
 
 
 def live_case_with_account(stack, service_type=pb.SERVICE_TYPE_COLLECT_AND_PAY) -> pb.Case:

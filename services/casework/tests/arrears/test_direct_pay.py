@@ -161,7 +161,7 @@ def test_moving_to_collect_and_pay_changes_the_service_type_and_recognises_the_s
             account = accounts.account_of_case(s, case_id(case))
             return account is not None and account.service_type == "SERVICE_TYPE_COLLECT_AND_PAY"
 
-    wait_until(collecting, timeout=30, what="the account to collect from the new plan")
+    wait_until(collecting, timeout=120, what="the account to collect from the new plan")
     # The case's own charges start from the move (the first due today): only the shortfall is past due.
     charge(stack, clock.today())
     after = balances(stack, case, clock.today())

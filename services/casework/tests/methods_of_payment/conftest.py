@@ -86,7 +86,7 @@ class MopStack(Stack):
                 stub.RunDueBatches(
                     dwp_sc.RunDueBatchesRequest(request_id=str(uuid.uuid4()), ignore_delays=True),
                     metadata=self.creds.staff("scenario-admin", "scenario_admin"),
-                    timeout=30,
+                    timeout=120,
                 ).decided_deduction_ids
             )
         finally:

@@ -92,7 +92,7 @@ def asked_of_dwp(
 
     return wait_until(
         pending,
-        timeout=60,
+        timeout=120,
         what=f"dwp-gateway to hold a {dwp_pb.DeductionInstructionKind.Name(kind)}",
     )
 
@@ -137,7 +137,7 @@ def in_terms(
         )
         return found if matches else None
 
-    return wait_until(got, timeout=60, what="the deduction's new terms")
+    return wait_until(got, timeout=120, what="the deduction's new terms")
 
 
 def test_a_child_leaving_the_other_case_changes_the_amount_of_a_non_standard_deduction(
@@ -174,7 +174,7 @@ def test_a_child_leaving_the_other_case_changes_the_amount_of_a_non_standard_ded
         ),
     )
     stack.verify(change)
-    wait_until(lambda: applied(stack, second), timeout=30, what="the change to be applied")
+    wait_until(lambda: applied(stack, second), timeout=120, what="the change to be applied")
     after = share(stack, case)
     assert (after.rate, after.weekly_amount_pence) == ("FLAT", 467)
     assert after.calculation != before.calculation
@@ -289,7 +289,7 @@ def test_a_change_while_the_last_is_still_being_decided_is_sent_once_it_is_decid
             ).calculation
             == whole.calculation
         ),
-        timeout=60,
+        timeout=120,
         what="the deduction to follow the closure",
     )
     held = at_dwp(stack, sent.deduction_id)

@@ -43,7 +43,7 @@ def reaches(stack, deduction: mop.BenefitDeduction, state: int) -> mop.BenefitDe
         return found if found.state == state else None
 
     return wait_until(
-        got, timeout=60, what=f"the deduction {mop.BenefitDeductionState.Name(state)}"
+        got, timeout=120, what=f"the deduction {mop.BenefitDeductionState.Name(state)}"
     )
 
 
@@ -57,7 +57,7 @@ def decided_by_jcp(stack, deduction: mop.BenefitDeduction) -> mop.BenefitDeducti
         )
         return found if found.state == mop.BENEFIT_DEDUCTION_STATE_ACTIVE else None
 
-    return wait_until(active, timeout=60, interval=0.3, what="JCP's decision")
+    return wait_until(active, timeout=120, interval=0.3, what="JCP's decision")
 
 
 def applied(stack, case) -> bool:
@@ -142,7 +142,7 @@ def test_the_automated_route_started_by_dwp_is_recorded_when_decided(stack, cloc
         return found if found.method == DFB else None
 
     method = wait_until(
-        decided, timeout=60, interval=0.5, what="the automated deduction's decision"
+        decided, timeout=120, interval=0.5, what="the automated deduction's decision"
     )
     active = stack.mop_call(
         "GetBenefitDeduction", mop_api.GetBenefitDeductionRequest(name=method.arrangement)
@@ -235,7 +235,7 @@ def test_closing_the_case_cancels_the_deduction_at_dwp(stack, clock):
             )
             return held.state == dwp_pb.DEDUCTION_STATE_CANCELLED
 
-        wait_until(cancelled, timeout=30, what="dwp-gateway to cancel the deduction")
+        wait_until(cancelled, timeout=120, what="dwp-gateway to cancel the deduction")
     finally:
         channel.close()
 
@@ -262,7 +262,7 @@ def test_a_liability_off_the_flat_rate_cancels_the_active_deduction(stack, clock
     stack.verify(change)
     # The feed pass may be applying the benefit and method changes to the case at the same moment: ABORTED says
     # apply again, as a caseworker would.
-    wait_until(lambda: applied(stack, case), timeout=30, what="the change to be applied")
+    wait_until(lambda: applied(stack, case), timeout=120, what="the change to be applied")
     reaches(stack, asked, mop.BENEFIT_DEDUCTION_STATE_CANCELLED)
     dwp, channel = stack.dwp()
     try:
@@ -275,7 +275,7 @@ def test_a_liability_off_the_flat_rate_cancels_the_active_deduction(stack, clock
             )
             return held if held.state == dwp_pb.DEDUCTION_STATE_CANCELLED else None
 
-        held = wait_until(cancelled, timeout=30, what="dwp-gateway to cancel the deduction")
+        held = wait_until(cancelled, timeout=120, what="dwp-gateway to cancel the deduction")
         assert held.end_reason == dwp_pb.DEDUCTION_END_REASON_CANCELLED_BY_CMS
     finally:
         channel.close()

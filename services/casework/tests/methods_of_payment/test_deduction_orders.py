@@ -73,7 +73,7 @@ def pay_days(stack, order, count: int) -> mop.DeductionOrder:
         )
         return found if len(found.pay_days) >= count else None
 
-    return wait_until(got, timeout=30, what=f"{count} pay days recorded")
+    return wait_until(got, timeout=120, what=f"{count} pay days recorded")
 
 
 def srs(stack, case, sub_area: str) -> list[pb.ServiceRequest]:
@@ -221,7 +221,7 @@ def test_hmrcs_employment_ended_alert_reviews_the_order_once(stack, clock):
         )
         return found if found.state == mop.DEDUCTION_ORDER_STATE_UNDER_REVIEW else None
 
-    found = wait_until(reviewed, timeout=30, what="the order under review")
+    found = wait_until(reviewed, timeout=120, what="the order under review")
     assert found.employment_end_date == d(2026, 4, 30) and not found.employer_notice_late
     assert len(srs(stack, case, "Review Method Of Payment")) == 1
     assert srs(stack, case, "DEO Employment Change") == []  # not raised twice

@@ -72,7 +72,7 @@ def test_a_direct_pay_case_gets_no_default(stack, clock):
         with stack.casework.sessions() as s:
             return s.get(ProcessedEvent, (group, event_id)) is not None
 
-    wait_until(handled, timeout=30, what="methods of payment to handle the plan")
+    wait_until(handled, timeout=120, what="methods of payment to handle the plan")
     assert method_of(stack, case).method == pb.METHOD_OF_PAYMENT_FROM_UNSPECIFIED
 
 

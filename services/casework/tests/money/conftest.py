@@ -39,7 +39,7 @@ class MoneyStack(MopStack):
     def _call(self, stub, method: str, request, *, as_=None, attempts: int = 3):
         return call_as_a_client(
             lambda: getattr(stub, method)(
-                request, metadata=as_ or self.creds.staff("cw-1", "caseworker"), timeout=30
+                request, metadata=as_ or self.creds.staff("cw-1", "caseworker"), timeout=120
             ),
             attempts=attempts,
         )
@@ -59,7 +59,7 @@ class MoneyStack(MopStack):
             ).accounts
             return found[0] if found else None
 
-        return wait_until(opened, timeout=30, what="the account to open")
+        return wait_until(opened, timeout=120, what="the account to open")
 
     def balances(self, account: apb.Account) -> apb.AccountBalances:
         return self.account_call("GetAccount", aapi.GetAccountRequest(name=account.name)).balances

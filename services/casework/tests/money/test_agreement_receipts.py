@@ -76,5 +76,5 @@ def test_an_agreement_counts_only_what_the_account_allocated_to_arrears(stack, c
         return [i.paid_pence for i in got.instalments]
 
     # The receipts reach the agreement in order (one account, one key): once anything is paid, the first was seen.
-    wait_until(lambda: sum(paid()) > 0, timeout=30, what="the receipts to reach the agreement")
+    wait_until(lambda: sum(paid()) > 0, timeout=120, what="the receipts to reach the agreement")
     assert paid() == [100_00, 0, 0, 0, 0]

@@ -41,7 +41,7 @@ def reaches(stack, name: str, state: int) -> mop.BenefitDeduction:
         return found if found.state == state else None
 
     return wait_until(
-        got, timeout=60, what=f"the deduction {mop.BenefitDeductionState.Name(state)}"
+        got, timeout=120, what=f"the deduction {mop.BenefitDeductionState.Name(state)}"
     )
 
 
@@ -68,7 +68,7 @@ def by_interface(stack, case) -> mop.BenefitDeduction:
         found = deduction(stack, asked.name)
         return found if found.state == ACTIVE else None
 
-    return wait_until(decided, timeout=60, interval=0.3, what="JCP's decision")
+    return wait_until(decided, timeout=120, interval=0.3, what="JCP's decision")
 
 
 def by_non_automated(stack, case) -> mop.BenefitDeduction:
@@ -115,7 +115,7 @@ def by_automation(stack, case) -> mop.BenefitDeduction:
         return found if found.method == DFB else None
 
     method = wait_until(
-        decided, timeout=60, interval=0.5, what="the automated deduction's decision"
+        decided, timeout=120, interval=0.5, what="the automated deduction's decision"
     )
     found = deduction(stack, method.arrangement)
     assert found.route == mop.BENEFIT_DEDUCTION_ROUTE_AUTOMATED

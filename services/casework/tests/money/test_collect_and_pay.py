@@ -51,7 +51,7 @@ def pay_days(stack, order, count: int) -> mop.DeductionOrder:
         )
         return found if len(found.pay_days) >= count else None
 
-    return wait_until(got, timeout=30, what=f"{count} pay days recorded")
+    return wait_until(got, timeout=120, what=f"{count} pay days recorded")
 
 
 def test_a_deo_remittance_pays_the_account_and_carries_the_protected_earnings_shortfall(
@@ -224,7 +224,7 @@ def test_a_case_closed_with_arrears_charges_no_more_but_keeps_them_until_paid(st
         lambda: stack.account_call(
             "GetAccount", aapi.GetAccountRequest(name=account.name)
         ).HasField("case_closed_date"),
-        timeout=30,
+        timeout=120,
         what="the account to learn of the closure",
     )
     clock.advance(dt.timedelta(days=40))  # 5 June: May's and June's due dates have passed

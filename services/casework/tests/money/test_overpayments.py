@@ -76,10 +76,10 @@ def overpaid_by_a_backdated_income_fall(
         ),
     )
     stack.verify(change)
-    wait_until(lambda: applied(stack, case), timeout=30, what="the change to be applied")
+    wait_until(lambda: applied(stack, case), timeout=120, what="the change to be applied")
     wait_until(
         lambda: stack.balances(account).overpaid_pence == OVERPAID,
-        timeout=30,
+        timeout=120,
         what="the new plan's backdated overpayment on the account",
     )
     return stack.call("GetCase", api.GetCaseRequest(name=case.name)), account
