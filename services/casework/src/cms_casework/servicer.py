@@ -14,15 +14,13 @@ from typing import Any, TypeVar
 
 import grpc
 from google.protobuf.message import Message
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import casework_service_pb2_grpc as api_grpc
 from cms.casework.v1 import resources_pb2 as pb
 from cms_platform.clock import Clock
-from cms_platform.errors import InvalidArgument, PermissionDenied
-from cms_platform.idempotency import run_idempotent
-from cms_platform.identity import Caller, current_caller
+from cms_platform.errors import InvalidArgument
 
 from .access import service as access
 from .applications import flows as applications
@@ -41,6 +39,7 @@ from .reconsiderations import flows as reconsideration_flows
 from .reconsiderations import service as reconsiderations
 from .scheduler.service import Scheduler
 from .service_requests import service as srs
+from .servicing import Servicing
 from .third_parties import service as third_parties
 from .variations import flows as variation_flows
 from .variations import service as variations
@@ -50,19 +49,7 @@ M = TypeVar("M", bound=Message)
 Ctx = grpc.ServicerContext
 
 
-def _case_id_in(request: Message) -> str:
-    for field in ("name", "parent"):
-        value = getattr(request, field, "")
-        if isinstance(value, str) and value.startswith("cases/"):
-            return value.split("/")[1]
-    return ""
-
-
-def _resource_in(request: Message) -> str:
-    return getattr(request, "name", "") or getattr(request, "parent", "")
-
-
-class CaseworkServicer(api_grpc.CaseworkServiceServicer):
+class CaseworkServicer(Servicing, api_grpc.CaseworkServiceServicer):
     def __init__(
         self,
         *,
@@ -76,61 +63,9 @@ class CaseworkServicer(api_grpc.CaseworkServiceServicer):
             sessions=sessions, clock=clock, downstream=downstream
         )
 
-    # -- plumbing ------------------------------------------------------------------------------------------------
-
-    def _refused(self, caller: Caller, case_id: str, resource: str) -> None:
+    def audits_caseless(self, resource: str) -> bool:
         # A case-less service request's refusal is audited on no case, as its reads are.
-        if not case_id and not resource.startswith(f"{srs.CASELESS}/"):
-            return
-        with self._sessions.begin() as s:
-            access.audit(
-                s,
-                clock=self._clock,
-                caller=caller,
-                case_id=case_id,
-                resource=resource,
-                permitted=False,
-            )
-
-    def refused_by_policy(self, method: str, request: Message | None) -> None:
-        """The platform refused the call (the RPC's access policy): audited on the case it names, as every refusal."""
-        if request is not None:
-            self._refused(current_caller(), _case_id_in(request), _resource_in(request))
-
-    def _guard(self, request: Message, fn: Callable[[Caller], R]) -> R:
-        caller = current_caller()
-        try:
-            return fn(caller)
-        except access.HiddenCase as hidden:
-            self._refused(caller, hidden.case_id, hidden.name)
-            raise
-        except PermissionDenied:
-            self._refused(caller, _case_id_in(request), _resource_in(request))
-            raise
-
-    def _read(self, request: Message, fn: Callable[[Session, Caller], R]) -> R:
-        def run(caller: Caller) -> R:
-            with self._sessions.begin() as s:  # reads write their audit entry
-                return fn(s, caller)
-
-        return self._guard(request, run)
-
-    def _change(
-        self,
-        request: Any,
-        response_type: type[M],
-        fn: Callable[[Session, Caller], M],
-    ) -> M:
-        def run(caller: Caller) -> M:
-            return run_idempotent(
-                self._sessions,
-                request=request,
-                response_type=response_type,
-                clock=self._clock,
-                execute=lambda s: fn(s, caller),
-            )
-
-        return self._guard(request, run)
+        return resource.startswith(f"{srs.CASELESS}/")
 
     def _case_page(
         self,

@@ -4,8 +4,7 @@ case (the policy's, or a case the caller may not see) is audited on that case in
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import grpc
 from google.protobuf.message import Message
@@ -16,13 +15,12 @@ from cms.casework.v1 import accounts_service_pb2 as api
 from cms.casework.v1 import accounts_service_pb2_grpc as api_grpc
 from cms_platform.clock import Clock
 from cms_platform.convert import date_or_violation, day_of
-from cms_platform.errors import NotFound, PermissionDenied, ViolationCollector
-from cms_platform.idempotency import run_idempotent
-from cms_platform.identity import Caller, current_caller
+from cms_platform.errors import NotFound, ViolationCollector
+from cms_platform.identity import Caller
 from cms_platform.paging import next_token, page
 
-from ..access import service as access
 from ..names import id_from
+from ..servicing import Servicing
 from . import service
 
 R = TypeVar("R")
@@ -42,62 +40,16 @@ FILE_METHOD = {
 }
 
 
-class AccountsServicer(api_grpc.AccountsServiceServicer):
+class AccountsServicer(Servicing, api_grpc.AccountsServiceServicer):
     def __init__(self, *, sessions: sessionmaker, clock: Clock):
         self._sessions, self._clock = sessions, clock
 
-    # -- plumbing ------------------------------------------------------------------------------------------------
-
-    def _refused(self, caller: Caller, request: Message | None) -> None:
+    def where(self, db: Session, request: Message) -> tuple[str, str]:
+        """An account's requests name it (`name` or `account`): audited on its case."""
         name = getattr(request, "name", "") or getattr(request, "account", "")
         if not isinstance(name, str) or not name.startswith("accounts/"):
-            return
-        with self._sessions.begin() as s:
-            case_id = service.case_of_account(s, name)
-            if case_id:
-                access.audit(
-                    s,
-                    clock=self._clock,
-                    caller=caller,
-                    case_id=case_id,
-                    resource=name,
-                    permitted=False,
-                )
-
-    def refused_by_policy(self, method: str, request: Message | None) -> None:
-        self._refused(current_caller(), request)
-
-    def _guard(self, request: Message, fn: Callable[[Caller], R]) -> R:
-        caller = current_caller()
-        try:
-            return fn(caller)
-        except access.HiddenCase:
-            self._refused(caller, request)
-            raise
-        except PermissionDenied:
-            self._refused(caller, request)
-            raise
-
-    def _read(self, request: Message, fn: Callable[[Session, Caller], R]) -> R:
-        def run(caller: Caller) -> R:
-            with self._sessions.begin() as s:  # reads write their audit entry
-                return fn(s, caller)
-
-        return self._guard(request, run)
-
-    def _change(
-        self, request: Any, response_type: type[M], fn: Callable[[Session, Caller], M]
-    ) -> M:
-        def run(caller: Caller) -> M:
-            return run_idempotent(
-                self._sessions,
-                request=request,
-                response_type=response_type,
-                clock=self._clock,
-                execute=lambda s: fn(s, caller),
-            )
-
-        return self._guard(request, run)
+            return "", ""
+        return service.case_of_account(db, name) or "", name
 
     # -- reads ---------------------------------------------------------------------------------------------------
 

@@ -4,23 +4,19 @@ a case (the policy's, or a data-level one here) is audited on the case in its ow
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import grpc
 from google.protobuf.message import Message
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from cms.casework.v1 import arrears_pb2 as apb
 from cms.casework.v1 import arrears_service_pb2 as api
 from cms.casework.v1 import arrears_service_pb2_grpc as api_grpc
 from cms_platform.clock import Clock
-from cms_platform.errors import PermissionDenied
-from cms_platform.idempotency import run_idempotent
-from cms_platform.identity import Caller, current_caller
 
-from ..access import service as access
 from ..case_records import service as case_records
+from ..servicing import Servicing
 from . import flows, service
 
 R = TypeVar("R")
@@ -28,72 +24,9 @@ M = TypeVar("M", bound=Message)
 Ctx = grpc.ServicerContext
 
 
-def _case_id_in(request: Message) -> str:
-    for field in ("name", "parent"):
-        value = getattr(request, field, "")
-        if isinstance(value, str) and value.startswith("cases/"):
-            return value.split("/")[1]
-    return ""
-
-
-def _resource_in(request: Message) -> str:
-    return getattr(request, "name", "") or getattr(request, "parent", "")
-
-
-class ArrearsServicer(api_grpc.ArrearsServiceServicer):
+class ArrearsServicer(Servicing, api_grpc.ArrearsServiceServicer):
     def __init__(self, *, sessions: sessionmaker, clock: Clock):
         self._sessions, self._clock = sessions, clock
-
-    # -- plumbing ------------------------------------------------------------------------------------------------
-
-    def _refused(self, caller: Caller, case_id: str, resource: str) -> None:
-        if not case_id:
-            return
-        with self._sessions.begin() as s:
-            access.audit(
-                s,
-                clock=self._clock,
-                caller=caller,
-                case_id=case_id,
-                resource=resource,
-                permitted=False,
-            )
-
-    def refused_by_policy(self, method: str, request: Message | None) -> None:
-        if request is not None:
-            self._refused(current_caller(), _case_id_in(request), _resource_in(request))
-
-    def _guard(self, request: Message, fn: Callable[[Caller], R]) -> R:
-        caller = current_caller()
-        try:
-            return fn(caller)
-        except access.HiddenCase as hidden:
-            self._refused(caller, hidden.case_id, hidden.name)
-            raise
-        except PermissionDenied:
-            self._refused(caller, _case_id_in(request), _resource_in(request))
-            raise
-
-    def _read(self, request: Message, fn: Callable[[Session, Caller], R]) -> R:
-        def run(caller: Caller) -> R:
-            with self._sessions.begin() as s:  # reads write their audit entry
-                return fn(s, caller)
-
-        return self._guard(request, run)
-
-    def _change(
-        self, request: Any, response_type: type[M], fn: Callable[[Session, Caller], M]
-    ) -> M:
-        def run(caller: Caller) -> M:
-            return run_idempotent(
-                self._sessions,
-                request=request,
-                response_type=response_type,
-                clock=self._clock,
-                execute=lambda s: fn(s, caller),
-            )
-
-        return self._guard(request, run)
 
     # -- arrears agreements --------------------------------------------------------------------------------------
 

@@ -5,22 +5,19 @@ on a case are audited as CaseworkService's are (the casework servicer's plumbing
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import grpc
 from google.protobuf.message import Message
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import sessionmaker
 
 from cms.casework.v1 import methods_of_payment_pb2 as mop
 from cms.casework.v1 import methods_of_payment_service_pb2 as mop_api
 from cms.casework.v1 import methods_of_payment_service_pb2_grpc as mop_grpc
 from cms_platform.clock import Clock
-from cms_platform.errors import PermissionDenied
-from cms_platform.idempotency import run_idempotent
-from cms_platform.identity import Caller, current_caller
 
-from ..access import service as access
 from ..downstream import Downstream
+from ..servicing import Servicing
 from . import flows, service
 
 R = TypeVar("R")
@@ -28,14 +25,7 @@ M = TypeVar("M", bound=Message)
 Ctx = grpc.ServicerContext
 
 
-def _case_of(request: Message) -> tuple[str, str]:
-    """(case id, resource) a request names."""
-    resource = getattr(request, "name", "") or getattr(request, "parent", "")
-    parts = resource.split("/") if isinstance(resource, str) else []
-    return (parts[1] if len(parts) > 1 and parts[0] == "cases" else ""), resource
-
-
-class MethodsOfPaymentServicer(mop_grpc.MethodsOfPaymentServiceServicer):
+class MethodsOfPaymentServicer(Servicing, mop_grpc.MethodsOfPaymentServiceServicer):
     def __init__(
         self,
         *,
@@ -46,64 +36,6 @@ class MethodsOfPaymentServicer(mop_grpc.MethodsOfPaymentServiceServicer):
     ):
         self._sessions, self._clock, self._downstream = sessions, clock, downstream
         self._wake_sender = wake_sender or (lambda: None)
-
-    def _refused(self, caller: Caller, request: Message) -> None:
-        case_id, resource = _case_of(request)
-        if not case_id:
-            return
-        with self._sessions.begin() as s:
-            access.audit(
-                s,
-                clock=self._clock,
-                caller=caller,
-                case_id=case_id,
-                resource=resource,
-                permitted=False,
-            )
-
-    def refused_by_policy(self, method: str, request: Message | None) -> None:
-        if request is not None:
-            self._refused(current_caller(), request)
-
-    def _guard(self, request: Message, fn: Callable[[Caller], R]) -> R:
-        caller = current_caller()
-        try:
-            return fn(caller)
-        except access.HiddenCase as hidden:
-            with self._sessions.begin() as s:
-                access.audit(
-                    s,
-                    clock=self._clock,
-                    caller=caller,
-                    case_id=hidden.case_id,
-                    resource=hidden.name,
-                    permitted=False,
-                )
-            raise
-        except PermissionDenied:
-            self._refused(caller, request)
-            raise
-
-    def _read(self, request: Message, fn: Callable[[Session, Caller], R]) -> R:
-        def run(caller: Caller) -> R:
-            with self._sessions.begin() as s:  # reads write their audit entry
-                return fn(s, caller)
-
-        return self._guard(request, run)
-
-    def _change(
-        self, request: Any, response_type: type[M], fn: Callable[[Session, Caller], M]
-    ) -> M:
-        def run(caller: Caller) -> M:
-            return run_idempotent(
-                self._sessions,
-                request=request,
-                response_type=response_type,
-                clock=self._clock,
-                execute=lambda s: fn(s, caller),
-            )
-
-        return self._guard(request, run)
 
     # -- the RPCs ------------------------------------------------------------------------------------------------
 
