@@ -12,6 +12,7 @@ import datetime as dt
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import TypeVar
 
 import grpc
 import pytest
@@ -96,6 +97,7 @@ class Stack:
     creds: object
     services: dict
     bootstrap: str
+    channel: grpc.Channel | None = None  # casework's, for the money contexts' stubs
 
     def call(self, method: str, request, *, as_=None, timeout: float = 20, attempts: int = 3):
         """As a real client calls: UNAVAILABLE (a downstream or the database slow on a loaded machine) is retried
@@ -260,13 +262,17 @@ def feed_apply_interval_seconds() -> float:
     return 0.2
 
 
-@pytest.fixture
-def stack(start_service, creds, kafka_bootstrap, calculation, feed_apply_interval_seconds) -> Stack:
-    calc = calculation
+S = TypeVar("S", bound=Stack)
+
+
+def start_stack(
+    start_service, creds, kafka_bootstrap, calculation, stack_class: type[S], **casework_settings
+) -> S:
+    """Casework with its real dependencies on port 0. Every consumer group is the stack's own: members of a group that
+    other tests' stacks left behind are slow to leave it, and each test's casework reads every event of its topics."""
     hmrc, _ = start_service(
         HmrcGatewayService, kafka=kafka_bootstrap, feed_check_interval_seconds=0
     )
-    # Consumer groups of their own: members of a group that other tests' stacks left behind are slow to leave it.
     dwp, _ = start_service(
         DwpGatewayService,
         kafka=kafka_bootstrap,
@@ -275,23 +281,37 @@ def stack(start_service, creds, kafka_bootstrap, calculation, feed_apply_interva
     cra, _ = start_service(
         CraGatewayService, kafka=kafka_bootstrap, surveillance_check_interval_seconds=0
     )
-    casework, channel = start_service(
-        CaseworkService,
-        kafka=kafka_bootstrap,
-        scheduler_interval_seconds=0,
-        feed_apply_interval_seconds=feed_apply_interval_seconds,
-        feed_consumer_group=f"casework-feeds-{uuid.uuid4().hex[:8]}",  # each test's casework reads every feed event
-        accounts_consumer_group=f"casework-accounts-{uuid.uuid4().hex[:8]}",  # and casework's own, for its accounts
-        arrears_consumer_group=f"casework-arrears-{uuid.uuid4().hex[:8]}",  # ---- Arrears ----
-        calculation_address=f"127.0.0.1:{calc.server.port}",
-        hmrc_gateway_address=f"127.0.0.1:{hmrc.server.port}",
-        dwp_gateway_address=f"127.0.0.1:{dwp.server.port}",
-        cra_gateway_address=f"127.0.0.1:{cra.server.port}",
-    )
-    return Stack(
+    tag = uuid.uuid4().hex[:8]
+    settings: dict = {
+        "scheduler_interval_seconds": 0,
+        "feed_consumer_group": f"casework-feeds-{tag}",
+        "accounts_consumer_group": f"casework-accounts-{tag}",
+        "arrears_consumer_group": f"casework-arrears-{tag}",
+        "methods_of_payment_consumer_group": f"casework-mop-{tag}",
+        "calculation_address": f"127.0.0.1:{calculation.server.port}",
+        "hmrc_gateway_address": f"127.0.0.1:{hmrc.server.port}",
+        "dwp_gateway_address": f"127.0.0.1:{dwp.server.port}",
+        "cra_gateway_address": f"127.0.0.1:{cra.server.port}",
+        **casework_settings,
+    }
+    casework, channel = start_service(CaseworkService, kafka=kafka_bootstrap, **settings)
+    return stack_class(
         casework,
         api_grpc.CaseworkServiceStub(channel),
         creds,
-        {"calculation": calc, "hmrc": hmrc, "dwp": dwp, "cra": cra},
+        {"calculation": calculation, "hmrc": hmrc, "dwp": dwp, "cra": cra},
         kafka_bootstrap,
+        channel,
+    )
+
+
+@pytest.fixture
+def stack(start_service, creds, kafka_bootstrap, calculation, feed_apply_interval_seconds) -> Stack:
+    return start_stack(
+        start_service,
+        creds,
+        kafka_bootstrap,
+        calculation,
+        Stack,
+        feed_apply_interval_seconds=feed_apply_interval_seconds,
     )

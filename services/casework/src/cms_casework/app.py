@@ -3,7 +3,7 @@ scheduled work and the pass applying what the feeds raised)."""
 
 from __future__ import annotations
 
-import functools  # ---- Money end to end ----
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +30,9 @@ from .accounts import handlers as account_handlers
 from .accounts import rules as account_rules
 from .accounts import service as accounts
 from .accounts.servicer import AccountsServicer
-from .arrears import flows as arrears_flows  # ---- Money end to end ----
+from .arrears import flows as arrears_flows
 from .arrears import handlers as arrears_handlers
-from .arrears import service as arrears_service  # ---- Money end to end ----
+from .arrears import service as arrears_service
 from .arrears.servicer import ArrearsServicer
 from .feeds import handlers as feeds
 from .feeds import service as feed_changes
@@ -66,7 +66,6 @@ class CaseworkService(CmsService):
                 allocation_order=tuple(settings.allocation_order),
             )
         )
-        # ---- Money end to end ----
         # The arrears context tells the account's charge run who is compliant and which amounts payable are reduced.
         accounts.set_compliance_check(
             functools.partial(

@@ -57,7 +57,6 @@ class CaseworkSettings(ServiceSettings):
     # The consumer group reading receipts for arrears agreements' compliance; one per environment sharing a broker.
     arrears_consumer_group: str = "casework-arrears"
 
-    # ---- Money end to end ----
     # The announced reform's non-compliant paying parent's fee (CASEWORK_COLLECTION_FEES_REFORM_NON_COMPLIANT_BP)
     # applies to a charge due within this many days after a missed payment. Design assumption: 90 days (a quarter
     # of paying on time restores the compliant rate; docs/domain/money.md §8); 0 treats everyone as compliant.

@@ -134,6 +134,11 @@ def rebuilt_alike(stack, account: apb.Account, *days: dt.date) -> None:
             assert account_service.balances(s, case_id=case_id, as_of=day) == rules.balances(
                 entries, as_of=day
             )
+        # And what is unpaid of the charges due by a day, as the arrears check reads it.
+        for day in days:
+            assert account_service.unpaid_due_on_or_before(s, case_id=case_id, on=day) == sum(
+                d.outstanding for d in rules.debts_of(entries) if d.due <= day
+            )
 
 
 def charged(stack, on) -> api.ScheduledJobResult:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 
-import grpc
 import pytest
 
 from cms.casework.v1 import arrears_service_pb2_grpc as arrears_grpc
@@ -34,9 +33,7 @@ class Arrears:
 
 @pytest.fixture
 def arrears(stack):
-    port = stack.casework.server.port
-    with grpc.insecure_channel(f"127.0.0.1:{port}") as channel:
-        yield Arrears(arrears_grpc.ArrearsServiceStub(channel), stack)
+    return Arrears(arrears_grpc.ArrearsServiceStub(stack.channel), stack)
 
 
 def rid() -> str:

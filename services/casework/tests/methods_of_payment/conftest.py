@@ -10,20 +10,15 @@ import pytest
 from google.type import date_pb2
 
 from cms.casework.v1 import casework_service_pb2 as api
-from cms.casework.v1 import casework_service_pb2_grpc as api_grpc
 from cms.casework.v1 import methods_of_payment_service_pb2_grpc as mop_grpc
 from cms.casework.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
 from cms.dwp.v1 import dwp_scenario_service_pb2 as dwp_sc
 from cms.dwp.v1 import dwp_scenario_service_pb2_grpc as dwp_sc_grpc
 from cms.dwp.v1 import dwp_service_pb2_grpc as dwp_grpc
-from cms_casework.app import CaseworkService
-from cms_cra_gateway.app import CraGatewayService
 from cms_devkit.testing import call_as_a_client, wait_until
-from cms_dwp_gateway.app import DwpGatewayService
-from cms_hmrc_gateway.app import HmrcGatewayService
 
-from ..conftest import Stack, alex_and_bethan
+from ..conftest import Stack, alex_and_bethan, start_stack
 
 
 class MopStack(Stack):
@@ -95,37 +90,14 @@ class MopStack(Stack):
 
 @pytest.fixture
 def stack(start_service, creds, kafka_bootstrap, calculation) -> MopStack:
-    calc = calculation
-    hmrc, _ = start_service(
-        HmrcGatewayService, kafka=kafka_bootstrap, feed_check_interval_seconds=0
-    )
-    dwp, _ = start_service(
-        DwpGatewayService,
-        kafka=kafka_bootstrap,
-        notices_consumer_group=f"dwp-notices-{uuid.uuid4().hex[:8]}",
-    )
-    cra, _ = start_service(
-        CraGatewayService, kafka=kafka_bootstrap, surveillance_check_interval_seconds=0
-    )
-    casework, channel = start_service(
-        CaseworkService,
-        kafka=kafka_bootstrap,
-        scheduler_interval_seconds=0,
+    out = start_stack(
+        start_service,
+        creds,
+        kafka_bootstrap,
+        calculation,
+        MopStack,
         feed_apply_interval_seconds=0.2,
         benefit_instruction_interval_seconds=0.2,
-        feed_consumer_group=f"casework-feeds-{uuid.uuid4().hex[:8]}",
-        methods_of_payment_consumer_group=f"casework-mop-{uuid.uuid4().hex[:8]}",
-        calculation_address=f"127.0.0.1:{calc.server.port}",
-        hmrc_gateway_address=f"127.0.0.1:{hmrc.server.port}",
-        dwp_gateway_address=f"127.0.0.1:{dwp.server.port}",
-        cra_gateway_address=f"127.0.0.1:{cra.server.port}",
     )
-    out = MopStack(
-        casework,
-        api_grpc.CaseworkServiceStub(channel),
-        creds,
-        {"calculation": calc, "hmrc": hmrc, "dwp": dwp, "cra": cra},
-        kafka_bootstrap,
-    )
-    out.mop = mop_grpc.MethodsOfPaymentServiceStub(channel)
+    out.mop = mop_grpc.MethodsOfPaymentServiceStub(out.channel)
     return out

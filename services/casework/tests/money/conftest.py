@@ -16,17 +16,12 @@ from cms.casework.v1 import accounts_service_pb2 as aapi
 from cms.casework.v1 import accounts_service_pb2_grpc as agrpc
 from cms.casework.v1 import arrears_service_pb2_grpc as arrears_grpc
 from cms.casework.v1 import casework_service_pb2 as api
-from cms.casework.v1 import casework_service_pb2_grpc as api_grpc
 from cms.casework.v1 import methods_of_payment_service_pb2_grpc as mop_grpc
 from cms.casework.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
-from cms_casework.app import CaseworkService
-from cms_cra_gateway.app import CraGatewayService
 from cms_devkit.testing import call_as_a_client, read_topic, wait_until
-from cms_dwp_gateway.app import DwpGatewayService
-from cms_hmrc_gateway.app import HmrcGatewayService
 
-from ..conftest import alex_and_bethan, d, person
+from ..conftest import alex_and_bethan, d, person, start_stack
 from ..methods_of_payment.conftest import MopStack
 
 MONEY_TOPIC = "cms.casework.money.events.v1"
@@ -130,42 +125,17 @@ def casework_settings() -> dict[str, Any]:
 
 @pytest.fixture
 def stack(start_service, creds, kafka_bootstrap, calculation, casework_settings) -> MoneyStack:
-    calc = calculation
-    hmrc, _ = start_service(
-        HmrcGatewayService, kafka=kafka_bootstrap, feed_check_interval_seconds=0
-    )
-    dwp, _ = start_service(
-        DwpGatewayService,
-        kafka=kafka_bootstrap,
-        notices_consumer_group=f"dwp-notices-{uuid.uuid4().hex[:8]}",
-    )
-    cra, _ = start_service(
-        CraGatewayService, kafka=kafka_bootstrap, surveillance_check_interval_seconds=0
-    )
-    tag = uuid.uuid4().hex[:8]
-    casework, channel = start_service(
-        CaseworkService,
-        kafka=kafka_bootstrap,
-        scheduler_interval_seconds=0,
+    out = start_stack(
+        start_service,
+        creds,
+        kafka_bootstrap,
+        calculation,
+        MoneyStack,
         feed_apply_interval_seconds=0.2,
         benefit_instruction_interval_seconds=0.2,
-        feed_consumer_group=f"casework-feeds-{tag}",
-        methods_of_payment_consumer_group=f"casework-mop-{tag}",
-        accounts_consumer_group=f"casework-accounts-{tag}",
-        arrears_consumer_group=f"casework-arrears-{tag}",
-        calculation_address=f"127.0.0.1:{calc.server.port}",
-        hmrc_gateway_address=f"127.0.0.1:{hmrc.server.port}",
-        dwp_gateway_address=f"127.0.0.1:{dwp.server.port}",
-        cra_gateway_address=f"127.0.0.1:{cra.server.port}",
         **casework_settings,
     )
-    out = MoneyStack(
-        casework,
-        api_grpc.CaseworkServiceStub(channel),
-        creds,
-        {"calculation": calc, "hmrc": hmrc, "dwp": dwp, "cra": cra},
-        kafka_bootstrap,
-    )
+    channel = out.channel
     out.mop = mop_grpc.MethodsOfPaymentServiceStub(channel)
     out.accounts = agrpc.AccountsServiceStub(channel)
     out.arrears = arrears_grpc.ArrearsServiceStub(channel)

@@ -162,8 +162,7 @@ class _AdjustmentKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Adjust
     negative; the account is overpaid by it until it is offset.
     """
     ADJUSTMENT_KIND_REGULATION_9_REDUCTION: _AdjustmentKind.ValueType  # 6
-    """---- Money end to end ----
-    The amount payable reduced to recover an overpayment (MPA Regs 2009 reg 9): negative, posted by the charge run
+    """The amount payable reduced to recover an overpayment (MPA Regs 2009 reg 9): negative, posted by the charge run
     on the period's maintenance charge it covers, drawing the overpayment down by the same amount.
     """
 
@@ -188,8 +187,7 @@ ADJUSTMENT_KIND_BACKDATED_OVERPAYMENT: AdjustmentKind.ValueType  # 5
 negative; the account is overpaid by it until it is offset.
 """
 ADJUSTMENT_KIND_REGULATION_9_REDUCTION: AdjustmentKind.ValueType  # 6
-"""---- Money end to end ----
-The amount payable reduced to recover an overpayment (MPA Regs 2009 reg 9): negative, posted by the charge run
+"""The amount payable reduced to recover an overpayment (MPA Regs 2009 reg 9): negative, posted by the charge run
 on the period's maintenance charge it covers, drawing the overpayment down by the same amount.
 """
 Global___AdjustmentKind: _TypeAlias = AdjustmentKind  # noqa: Y015
@@ -284,8 +282,7 @@ class ReceiptRecorded(_message.Message):
     method: Global___ReceiptMethod.ValueType
     amount_pence: _builtins.int
     arrears_allocated_pence: _builtins.int
-    """---- Money end to end ----
-    What the account allocated of this receipt to charges due before its received date (arrears: maintenance and
+    """What the account allocated of this receipt to charges due before its received date (arrears: maintenance and
     fees), as the allocation order put it; unset from a producer that does not say (then the whole receipt).
     """
     @_builtins.property

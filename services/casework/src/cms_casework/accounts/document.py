@@ -8,6 +8,8 @@ from cms.casework.v1 import money_events_pb2 as money_ev
 from cms_platform import printable
 from cms_platform.printable import PAGE_HEIGHT
 
+from ..wording import pounds
+
 MARGIN = 50
 LINE = 13
 _VIEW = {
@@ -15,12 +17,6 @@ _VIEW = {
     apb.STATEMENT_VIEW_RECEIVING_PARENT: "Receiving parent",
     apb.STATEMENT_VIEW_FULL: "Full breakdown (staff)",
 }
-
-
-def money(pence: int) -> str:
-    sign = "-" if pence < 0 else ""
-    pence = abs(pence)
-    return f"{sign}\u00a3{pence // 100:,}.{pence % 100:02d}"
 
 
 def _date(d: object) -> str:
@@ -36,7 +32,7 @@ def _rows(
         ("F1", 10, f"Payment reference: {payment_reference}", 0),
         ("F1", 10, f"View: {_VIEW.get(statement.view, '')}", 0),
         ("F1", 10, f"From {_date(statement.since)} to {_date(statement.as_of)}", 0),
-        ("F1", 10, f"Opening balance: {money(statement.opening_balance_pence)}", 0),
+        ("F1", 10, f"Opening balance: {pounds(statement.opening_balance_pence)}", 0),
         (
             "F2",
             10,
@@ -51,11 +47,11 @@ def _rows(
             (
                 "F1",
                 9,
-                f"{text[:70]:<70} {money(line.amount_pence):>12} {money(line.balance_pence):>13}",
+                f"{text[:70]:<70} {pounds(line.amount_pence):>12} {pounds(line.balance_pence):>13}",
                 0,
             )
         )
-    out.append(("F2", 10, f"Closing balance: {money(statement.closing_balance_pence)}", 0))
+    out.append(("F2", 10, f"Closing balance: {pounds(statement.closing_balance_pence)}", 0))
     return out
 
 

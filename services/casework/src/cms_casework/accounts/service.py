@@ -236,34 +236,40 @@ def _sums(
     ]
 
 
-def _arrears(db: Session, account_id: str, *, as_of: dt.date) -> tuple[int, int]:
-    """(arrears, maintenance arrears): charges due before `as_of` less what allocations by then covered of them,
-    as rules.balances counts them."""
+def _unpaid(
+    db: Session, account_id: str, *, due_before: dt.date, paid_by: dt.date | None
+) -> tuple[int, int]:
+    """(all, maintenance only): what was charged with a due date before `due_before` less what allocations covered of
+    it (those effective by `paid_by`; all when None), summed in the database."""
     due = db.execute(
         select(EntryRecord.kind, func.sum(EntryRecord.amount_pence))
         .where(
             EntryRecord.account_id == account_id,
-            EntryRecord.effective_date < as_of,
+            EntryRecord.effective_date < due_before,
             _is_debt(EntryRecord),
         )
         .group_by(EntryRecord.kind)
     ).all()
-    covered = db.execute(
-        select(EntryRecord.covers_kind, func.sum(EntryRecord.amount_pence))
-        .where(
-            EntryRecord.account_id == account_id,
-            EntryRecord.kind == K.Name(rules.ALLOCATION),
-            EntryRecord.effective_date <= as_of,
-            EntryRecord.covers_due < as_of,
-        )
-        .group_by(EntryRecord.covers_kind)
-    ).all()
+    paid = select(EntryRecord.covers_kind, func.sum(EntryRecord.amount_pence)).where(
+        EntryRecord.account_id == account_id,
+        EntryRecord.kind == K.Name(rules.ALLOCATION),
+        EntryRecord.covers_due < due_before,
+    )
+    if paid_by is not None:
+        paid = paid.where(EntryRecord.effective_date <= paid_by)
+    covered = db.execute(paid.group_by(EntryRecord.covers_kind)).all()
     by_fee: dict[bool, int] = defaultdict(int)
     for kind, total in due:
         by_fee[kind == _FEE_KIND] += int(total or 0)
     for kind, total in covered:
         by_fee[kind == _FEE_KIND] -= int(total or 0)
     return by_fee[True] + by_fee[False], by_fee[False]
+
+
+def _arrears(db: Session, account_id: str, *, as_of: dt.date) -> tuple[int, int]:
+    """(arrears, maintenance arrears) as rules.balances counts them: charges due before `as_of` less what allocations
+    by then covered of them."""
+    return _unpaid(db, account_id, due_before=as_of, paid_by=as_of)
 
 
 def _balances(db: Session, account_id: str, *, as_of: dt.date) -> rules.Balances:
@@ -1003,8 +1009,7 @@ def unpaid_due_on_or_before(db: Session, *, case_id: str, on: dt.date) -> int:
     account = account_of_case(db, case_id)
     if account is None:
         return 0
-    entries, _ = _entries(db, account.id)
-    return sum(d.outstanding for d in rules.debts_of(entries) if d.due <= on)
+    return _unpaid(db, account.id, due_before=on + dt.timedelta(days=1), paid_by=None)[0]
 
 
 def post_adjustment(

@@ -212,35 +212,43 @@ def _open_case(db: Session, *, parent: str, caller: Caller) -> tuple[CaseRecord,
 def record_direct_debit(
     db: Session, *, request: mop_api.RecordDirectDebitRequest, caller: Caller, clock: Clock
 ) -> mop.MethodOfPayment:
-    reference = _reference(request.mandate_reference, "mandate_reference")
-    row, case = _open_case(db, parent=request.parent, caller=caller)
-    _end_other_arrangements(db, case_id=row.id, clock=clock)
-    out = set_method(
+    return _record_by_reference(
         db,
-        case_row=row,
-        case=case,
+        parent=request.parent,
+        reference=_reference(request.mandate_reference, "mandate_reference"),
         method=M.Value("METHOD_OF_PAYMENT_FROM_DIRECT_DEBIT"),
-        reference=reference,
+        caller=caller,
         clock=clock,
     )
-    access.audit(db, clock=clock, caller=caller, case_id=row.id, resource=out.name)
-    return out
 
 
 def record_standing_order(
     db: Session, *, request: mop_api.RecordStandingOrderRequest, caller: Caller, clock: Clock
 ) -> mop.MethodOfPayment:
-    reference = _reference(request.reference, "reference")
-    row, case = _open_case(db, parent=request.parent, caller=caller)
-    _end_other_arrangements(db, case_id=row.id, clock=clock)
-    out = set_method(
+    return _record_by_reference(
         db,
-        case_row=row,
-        case=case,
+        parent=request.parent,
+        reference=_reference(request.reference, "reference"),
         method=M.Value("METHOD_OF_PAYMENT_FROM_STANDING_ORDER_VOLUNTARY"),
-        reference=reference,
+        caller=caller,
         clock=clock,
     )
+
+
+def _record_by_reference(
+    db: Session,
+    *,
+    parent: str,
+    reference: str,
+    method: pb.MethodOfPaymentFrom.ValueType,
+    caller: Caller,
+    clock: Clock,
+) -> mop.MethodOfPayment:
+    """A direct debit mandate or standing order the paying parent set up, known by its reference only: it replaces
+    the arrangements before it."""
+    row, case = _open_case(db, parent=parent, caller=caller)
+    _end_other_arrangements(db, case_id=row.id, clock=clock)
+    out = set_method(db, case_row=row, case=case, method=method, reference=reference, clock=clock)
     access.audit(db, clock=clock, caller=caller, case_id=row.id, resource=out.name)
     return out
 
