@@ -18,7 +18,7 @@ from typing import Any, cast
 import structlog
 from google.protobuf.message import Message
 from opentelemetry import propagate, trace
-from sqlalchemy import CursorResult, delete, event, select, text, update
+from sqlalchemy import CursorResult, delete, event, insert, select, text, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import cloudevents, events
@@ -61,6 +61,37 @@ def publish(
     db_session.add(row)
     db_session.info[_PUBLISHED] = True
     return row
+
+
+def publish_many(
+    db_session: Session, *, clock: Clock, events_: Iterable[tuple[str, str, Message]]
+) -> int:
+    """publish() for many (key, subject, message) at once, as one multi-row INSERT rather than an object each: a bulk
+    run (the account's charge run) writes tens of thousands of events in a few transactions. Same rows, in the same
+    order, after anything published before in the transaction. Returns how many were written."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    now = clock.now()
+    rows = [
+        {
+            "event_id": str(uuid.uuid4()),
+            "topic": events.topic_of(message),
+            "partition_key": key,
+            "event_type": events.event_type(message),
+            "source": events.source_of(message),
+            "subject": subject,
+            "data_schema": message.DESCRIPTOR.full_name,
+            "payload": message.SerializeToString(),
+            "headers": carrier,
+            "created_at": now,
+            "attempts": 0,
+        }
+        for key, subject, message in events_
+    ]
+    if rows:
+        db_session.execute(insert(OutboxEvent), rows)
+        db_session.info[_PUBLISHED] = True
+    return len(rows)
 
 
 # The relays of this process, woken when a transaction that published commits: an event goes out as soon as it

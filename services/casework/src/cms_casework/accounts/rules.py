@@ -497,12 +497,17 @@ def statement(
     """(opening balance, lines from `since` to `as_of` in posting order, closing balance) for a view. `opening`:
     the view's balance of entries before `since` left out of `entries`."""
     lines = list[Line]()
+    coefficients: dict[Group, int | None] = {}  # a handful of groups over thousands of entries
     for e in sorted(entries, key=lambda e: (e.effective, e.id)):
         if e.effective > as_of:
             continue
-        moved = effect(e, view)
-        if moved is None:
+        group = Group(e.kind, e.target, e.source, e.adjustment)
+        if group not in coefficients:
+            coefficients[group] = coefficient(group, view)
+        c = coefficients[group]
+        if c is None:
             continue
+        moved = c * e.amount
         if e.effective < since:
             opening += moved
             continue

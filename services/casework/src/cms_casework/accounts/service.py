@@ -16,7 +16,7 @@ from typing import Any
 
 from google.protobuf.message import Message
 from google.type import date_pb2
-from sqlalchemy import case, func, insert, or_, select, update
+from sqlalchemy import BigInteger, case, func, insert, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from cms.casework.v1 import accounts_pb2 as apb
@@ -179,7 +179,7 @@ def _entries(
         q = q.where(EntryRecord.effective_date >= since)
     if as_of is not None:
         q = q.where(EntryRecord.effective_date <= as_of)
-    rows = db.execute(q).all()
+    rows = db.connection().execute(q).all()  # Core rows: no ORM loading for thousands of tuples
     entries = [
         rules.Entry(
             entry_id,
@@ -206,34 +206,6 @@ def _is_debt(row: type[EntryRecord]) -> Any:
         (row.kind == K.Name(rules.ADJUSTMENT))
         & (row.adjustment_kind == A.Name(rules.ARREARS_RECOGNISED))
     )
-
-
-def _sums(
-    db: Session, account_id: str, *, as_of: dt.date, before: dt.date | None = None
-) -> list[tuple[rules.Group, int]]:
-    """The account's entries effective by `as_of` (and before `before`) summed by group, in the database."""
-    q = (
-        select(
-            EntryRecord.kind,
-            EntryRecord.allocation_target,
-            EntryRecord.source,
-            EntryRecord.adjustment_kind,
-            func.sum(EntryRecord.amount_pence),
-        )
-        .where(EntryRecord.account_id == account_id, EntryRecord.effective_date <= as_of)
-        .group_by(
-            EntryRecord.kind,
-            EntryRecord.allocation_target,
-            EntryRecord.source,
-            EntryRecord.adjustment_kind,
-        )
-    )
-    if before is not None:
-        q = q.where(EntryRecord.effective_date < before)
-    return [
-        (rules.Group(_KIND[kind], _TARGET[target], source, _ADJUSTMENT[adjustment]), int(total))
-        for kind, target, source, adjustment, total in db.execute(q)
-    ]
 
 
 def _unpaid(
@@ -266,20 +238,60 @@ def _unpaid(
     return by_fee[True] + by_fee[False], by_fee[False]
 
 
-def _arrears(db: Session, account_id: str, *, as_of: dt.date) -> tuple[int, int]:
-    """(arrears, maintenance arrears) as rules.balances counts them: charges due before `as_of` less what allocations
-    by then covered of them."""
-    return _unpaid(db, account_id, due_before=as_of, paid_by=as_of)
-
-
 def _balances(db: Session, account_id: str, *, as_of: dt.date) -> rules.Balances:
     """rules.balances, summed in the database rather than over every entry read back."""
-    arrears, maintenance_arrears = _arrears(db, account_id, as_of=as_of)
-    return rules.totals(
-        _sums(db, account_id, as_of=as_of),
-        arrears=arrears,
-        maintenance_arrears=maintenance_arrears,
+    return _summary(db, account_id, as_of=as_of)[0]
+
+
+def _summary(
+    db: Session, account_id: str, *, as_of: dt.date, before: dt.date | None = None
+) -> tuple[rules.Balances, list[tuple[rules.Group, int]]]:
+    """(the balances as of `as_of`, the entries before `before` summed by group): what _balances and _sums give, in
+    one pass over the account's entries rather than four (a statement's fixed cost on a ten-year ledger)."""
+    amount = EntryRecord.amount_pence
+    effective = EntryRecord.effective_date
+    is_allocation = EntryRecord.kind == K.Name(rules.ALLOCATION)
+    zero = literal(0, BigInteger)
+    q = (
+        select(
+            EntryRecord.kind,
+            EntryRecord.allocation_target,
+            EntryRecord.source,
+            EntryRecord.adjustment_kind,
+            EntryRecord.covers_kind,
+            func.sum(amount),
+            func.sum(case((effective < (before or dt.date.min), amount), else_=zero)),
+            func.sum(case((effective < as_of, amount), else_=zero)),
+            func.sum(case((is_allocation & (EntryRecord.covers_due < as_of), amount), else_=zero)),
+        )
+        .where(EntryRecord.account_id == account_id, effective <= as_of)
+        .group_by(
+            EntryRecord.kind,
+            EntryRecord.allocation_target,
+            EntryRecord.source,
+            EntryRecord.adjustment_kind,
+            EntryRecord.covers_kind,
+        )
     )
+    totals: dict[rules.Group, int] = defaultdict(int)
+    opening: dict[rules.Group, int] = defaultdict(int)
+    unpaid: dict[bool, int] = defaultdict(int)  # by "is a paying parent's fee"
+    for kind, target, source, adjustment, covers_kind, total, earlier, due, covered in db.execute(
+        q
+    ):
+        group = rules.Group(_KIND[kind], _TARGET[target], source, _ADJUSTMENT[adjustment])
+        totals[group] += int(total or 0)
+        if before is not None:
+            opening[group] += int(earlier or 0)
+        if rules.is_debt(group):
+            unpaid[kind == _FEE_KIND] += int(due or 0)
+        unpaid[covers_kind == _FEE_KIND] -= int(covered or 0)
+    balances = rules.totals(
+        list(totals.items()),
+        arrears=unpaid[True] + unpaid[False],
+        maintenance_arrears=unpaid[False],
+    )
+    return balances, list(opening.items())
 
 
 def _posted(account: AccountRecord, row: EntryRecord) -> money_ev.LedgerEntryPosted:
@@ -1139,29 +1151,31 @@ def _insert_entries(
     ids = db.execute(
         insert(EntryRecord).returning(EntryRecord.id, sort_by_parameter_order=True), values
     ).scalars()
+    posted = []
     for entry_id, v in zip(ids, values, strict=True):
         account = accounts[v["account_id"]]
         name = account_name(account.id)
-        outbox.publish(
-            db,
-            clock=clock,
-            key=name,
-            subject=name,
-            message=money_ev.LedgerEntryPosted(
-                account_id=account.id,
-                case_id=account.case_id,
-                entry=entry_name(account.id, entry_id),
-                kind=K.Value(v["kind"]),
-                amount_pence=v["amount_pence"],
-                effective_date=pb_date(v["effective_date"]),
-                posting_date=pb_date(v["posted_on"]),
-                adjustment_kind=(
-                    A.Value(v["adjustment_kind"])
-                    if v["adjustment_kind"]
-                    else money_ev.ADJUSTMENT_KIND_UNSPECIFIED
+        posted.append(
+            (
+                name,
+                name,
+                money_ev.LedgerEntryPosted(
+                    account_id=account.id,
+                    case_id=account.case_id,
+                    entry=entry_name(account.id, entry_id),
+                    kind=K.Value(v["kind"]),
+                    amount_pence=v["amount_pence"],
+                    effective_date=pb_date(v["effective_date"]),
+                    posting_date=pb_date(v["posted_on"]),
+                    adjustment_kind=(
+                        A.Value(v["adjustment_kind"])
+                        if v["adjustment_kind"]
+                        else money_ev.ADJUSTMENT_KIND_UNSPECIFIED
+                    ),
                 ),
-            ),
+            )
         )
+    outbox.publish_many(db, clock=clock, events_=posted)
 
 
 def _entry_values(
@@ -1607,12 +1621,9 @@ def statement(
     as_of = clock.today()
     # The opening balance and the balances are summed in the database; only the statement's own lines are read.
     entries, causes = _entries(db, account.id, since=since, as_of=as_of)
+    balances, before = _summary(db, account.id, as_of=as_of, before=since)
     opening, lines, closing = rules.statement(
-        entries,
-        view=view,
-        since=since,
-        as_of=as_of,
-        opening=rules.view_total(_sums(db, account.id, as_of=as_of, before=since), view),
+        entries, view=view, since=since, as_of=as_of, opening=rules.view_total(before, view)
     )
     out = apb.AccountStatement(
         account=account_name(account.id),
@@ -1621,7 +1632,7 @@ def statement(
         as_of=pb_date(as_of),
         opening_balance_pence=opening,
         closing_balance_pence=closing,
-        balances=rules.balances_proto(_balances(db, account.id, as_of=as_of), view),
+        balances=rules.balances_proto(balances, view),
     )
     # Built in place, each date's message made once: a ten-year statement has thousands of lines.
     dates: dict[dt.date, date_pb2.Date] = {}
