@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Index, LargeBinary, String
+from sqlalchemy import Index, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cms_platform.db import Base, UtcDateTime
@@ -46,7 +46,9 @@ class InformationRequestRecord(Base):
 
     __tablename__ = "information_requests"
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # The order the requests were made in (several are made within one clock tick).
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    id: Mapped[str] = mapped_column(String(36), unique=True)
     case_id: Mapped[str] = mapped_column(String(36))
     document: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

@@ -116,7 +116,7 @@ def list_information_requests(
     rows = db.scalars(
         select(InformationRequestRecord)
         .where(InformationRequestRecord.case_id == case_id)
-        .order_by(InformationRequestRecord.created_at.desc(), InformationRequestRecord.id)
+        .order_by(InformationRequestRecord.seq.desc())
         .offset(offset)
         .limit(size + 1)
     ).all()

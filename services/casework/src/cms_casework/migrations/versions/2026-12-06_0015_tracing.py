@@ -44,7 +44,8 @@ def upgrade() -> None:
     )
     op.create_table(
         "information_requests",
-        sa.Column("id", sa.String(36), primary_key=True),
+        sa.Column("seq", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("id", sa.String(36), nullable=False, unique=True),
         sa.Column("case_id", sa.String(36), nullable=False),
         sa.Column("document", sa.LargeBinary, nullable=False),
         sa.Column("created_at", UtcDateTime, nullable=False),
