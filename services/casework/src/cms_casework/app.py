@@ -16,6 +16,8 @@ from cms.casework.v1 import (
     casework_service_pb2_grpc,
     methods_of_payment_service_pb2,
     methods_of_payment_service_pb2_grpc,
+    tracing_service_pb2,
+    tracing_service_pb2_grpc,
 )
 from cms.casework.v1 import events_pb2 as ev
 from cms.casework.v1 import money_events_pb2 as money_ev
@@ -42,6 +44,7 @@ from .methods_of_payment.servicer import MethodsOfPaymentServicer
 from .scheduler.service import Scheduler
 from .servicer import CaseworkServicer
 from .settings import CaseworkSettings
+from .tracing.servicer import TracingServicer
 
 
 class CaseworkService(CmsService):
@@ -117,6 +120,12 @@ class CaseworkService(CmsService):
         )
         accounts_servicer = AccountsServicer(sessions=self.sessions, clock=self.clock)
         arrears = ArrearsServicer(sessions=self.sessions, clock=self.clock)
+        tracing = TracingServicer(
+            sessions=self.sessions,
+            clock=self.clock,
+            downstream=self.downstream,
+            min_cra_confidence_percent=self.settings.tracing_min_cra_confidence_percent,
+        )
         return [
             ServiceRegistration(
                 full_name,
@@ -143,6 +152,12 @@ class CaseworkService(CmsService):
                 arrears_service_pb2_grpc.add_ArrearsServiceServicer_to_server,
                 arrears,
                 refused=arrears.refused_by_policy,
+            ),
+            ServiceRegistration(
+                tracing_service_pb2.DESCRIPTOR.services_by_name["TracingService"].full_name,
+                tracing_service_pb2_grpc.add_TracingServiceServicer_to_server,
+                tracing,
+                refused=tracing.refused_by_policy,
             ),
         ]
 

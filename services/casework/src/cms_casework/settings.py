@@ -4,6 +4,8 @@ them, and how often the background work runs."""
 import datetime as dt
 from typing import ClassVar
 
+from pydantic import Field
+
 from cms_platform.settings import ServiceSettings, prefixed
 
 
@@ -61,3 +63,6 @@ class CaseworkSettings(ServiceSettings):
     # applies to a charge due within this many days after a missed payment. Design assumption: 90 days (a quarter
     # of paying on time restores the compliant rate; docs/domain/money.md §8); 0 treats everyone as compliant.
     arrears_non_compliance_days: int = 90
+    # The least confidence (0-100) a credit reference agency's address link needs before a trace takes it as the
+    # client's whereabouts (docs/domain/money.md "Finding people and money"); below it the CRA step finds nothing usable.
+    tracing_min_cra_confidence_percent: int = Field(default=60, ge=0, le=100)

@@ -6,6 +6,7 @@ isort:skip_file
 from cms.casework.v1 import arrears_pb2 as _arrears_pb2
 from cms.casework.v1 import methods_of_payment_pb2 as _methods_of_payment_pb2
 from cms.casework.v1 import resources_pb2 as _resources_pb2
+from cms.casework.v1 import tracing_pb2 as _tracing_pb2
 from cms.common.v1 import types_pb2 as _types_pb2
 from collections import abc as _abc
 from google.protobuf import descriptor as _descriptor
@@ -1074,3 +1075,135 @@ class ArrearsResumed(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ArrearsResumed: _TypeAlias = ArrearsResumed  # noqa: Y015
+
+@_typing.final
+class TraceStarted(_message.Message):
+    """---- Tracing ----
+
+    A trace of a client whose whereabouts are unknown was started (keyed by the case).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    TRACE_ID_FIELD_NUMBER: _builtins.int
+    CLIENT_ID_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    trace_id: _builtins.str
+    client_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        trace_id: _builtins.str = ...,
+        client_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "client_id", b"client_id", "trace_id", b"trace_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TraceStarted: _TypeAlias = TraceStarted  # noqa: Y015
+
+@_typing.final
+class TraceStepCompleted(_message.Message):
+    """A trace step was run and its request recorded with its legal basis."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    TRACE_ID_FIELD_NUMBER: _builtins.int
+    METHOD_FIELD_NUMBER: _builtins.int
+    OUTCOME_FIELD_NUMBER: _builtins.int
+    INFORMATION_REQUEST_ID_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    trace_id: _builtins.str
+    method: _tracing_pb2.TraceMethod.ValueType
+    outcome: _tracing_pb2.TraceStepOutcome.ValueType
+    information_request_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        trace_id: _builtins.str = ...,
+        method: _tracing_pb2.TraceMethod.ValueType = ...,
+        outcome: _tracing_pb2.TraceStepOutcome.ValueType = ...,
+        information_request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "information_request_id", b"information_request_id", "method", b"method", "outcome", b"outcome", "trace_id", b"trace_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TraceStepCompleted: _TypeAlias = TraceStepCompleted  # noqa: Y015
+
+@_typing.final
+class TraceEnded(_message.Message):
+    """A trace ended: FOUND (by `found_by`) or EXHAUSTED (with the service request raised)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    TRACE_ID_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    FOUND_BY_FIELD_NUMBER: _builtins.int
+    SERVICE_REQUEST_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    trace_id: _builtins.str
+    state: _tracing_pb2.TraceState.ValueType
+    found_by: _tracing_pb2.TraceMethod.ValueType
+    service_request: _builtins.str
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        trace_id: _builtins.str = ...,
+        state: _tracing_pb2.TraceState.ValueType = ...,
+        found_by: _tracing_pb2.TraceMethod.ValueType = ...,
+        service_request: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "found_by", b"found_by", "service_request", b"service_request", "state", b"state", "trace_id", b"trace_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___TraceEnded: _TypeAlias = TraceEnded  # noqa: Y015
+
+@_typing.final
+class FinancialDataAtArrearsObtained(_message.Message):
+    """Financial data at arrears was obtained and assessed for a case."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    FINANCIAL_DATA_ASSESSMENT_ID_FIELD_NUMBER: _builtins.int
+    ARREARS_PENCE_FIELD_NUMBER: _builtins.int
+    LEAD_COUNT_FIELD_NUMBER: _builtins.int
+    RECOMMENDED_STEP_FIELD_NUMBER: _builtins.int
+    INFORMATION_REQUEST_ID_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    financial_data_assessment_id: _builtins.str
+    arrears_pence: _builtins.int
+    lead_count: _builtins.int
+    recommended_step: _tracing_pb2.SuggestedCollectionStep.ValueType
+    information_request_id: _builtins.str
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        financial_data_assessment_id: _builtins.str = ...,
+        arrears_pence: _builtins.int = ...,
+        lead_count: _builtins.int = ...,
+        recommended_step: _tracing_pb2.SuggestedCollectionStep.ValueType = ...,
+        information_request_id: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["arrears_pence", b"arrears_pence", "case_id", b"case_id", "financial_data_assessment_id", b"financial_data_assessment_id", "information_request_id", b"information_request_id", "lead_count", b"lead_count", "recommended_step", b"recommended_step"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___FinancialDataAtArrearsObtained: _TypeAlias = FinancialDataAtArrearsObtained  # noqa: Y015

@@ -15,6 +15,7 @@ from cms_casework.reconsiderations import models as _reconsiderations  # noqa: F
 from cms_casework.scheduler import models as _scheduler  # noqa: F401
 from cms_casework.service_requests import models as _service_requests  # noqa: F401
 from cms_casework.third_parties import models as _third_parties  # noqa: F401
+from cms_casework.tracing import models as _tracing  # noqa: F401
 from cms_casework.variations import models as _variations  # noqa: F401
 from cms_platform.db import Base
 from cms_platform.migrations import run_env
