@@ -14,6 +14,8 @@ from cms.casework.v1 import (
     arrears_service_pb2_grpc,
     casework_service_pb2,
     casework_service_pb2_grpc,
+    collection_reform_service_pb2,
+    collection_reform_service_pb2_grpc,
     methods_of_payment_service_pb2,
     methods_of_payment_service_pb2_grpc,
     tracing_service_pb2,
@@ -36,6 +38,8 @@ from .arrears import flows as arrears_flows
 from .arrears import handlers as arrears_handlers
 from .arrears import service as arrears_service
 from .arrears.servicer import ArrearsServicer
+from .collection_reform import flows as collection_reform
+from .collection_reform.servicer import CollectionReformServicer
 from .feeds import handlers as feeds
 from .feeds import service as feed_changes
 from .methods_of_payment import flows as methods_of_payment_flows
@@ -84,11 +88,26 @@ class CaseworkService(CmsService):
             tokens=self.tokens,
             deadline=settings.downstream_deadline_seconds,
         )
+        # The end of Direct Pay: the reform what-if and the migration run (collection_reform).
+        self._collection_reform = collection_reform.Runner(
+            collection_reform.Reform(
+                sessions=self.sessions,
+                clock=self.clock,
+                downstream=self.downstream,
+                non_compliance_days=settings.arrears_non_compliance_days,
+                fees_reform_date=settings.collection_fees_reform_date,
+                lease_seconds=settings.collection_reform_lease_seconds,
+            ),
+            settings.collection_reform_interval_seconds,
+        )
         self.scheduler = Scheduler(
             sessions=self.sessions,
             clock=self.clock,
             downstream=self.downstream,
             arrears_grace_days=settings.arrears_grace_days,
+            direct_pay_migration=collection_reform.scheduled_job(
+                self._collection_reform, settings.direct_pay_migration_start_date
+            ),
         )
         self._daily = self.scheduler.periodic(settings.scheduler_interval_seconds)
         self._feed_changes = feed_changes.applier(
@@ -126,6 +145,13 @@ class CaseworkService(CmsService):
             downstream=self.downstream,
             min_cra_confidence_percent=self.settings.tracing_min_cra_confidence_percent,
         )
+        reform = CollectionReformServicer(
+            sessions=self.sessions,
+            clock=self.clock,
+            wake=self._collection_reform.wake,
+            fees_reform_date=self.settings.collection_fees_reform_date,
+            migration_start_date=self.settings.direct_pay_migration_start_date,
+        )
         return [
             ServiceRegistration(
                 full_name,
@@ -159,6 +185,14 @@ class CaseworkService(CmsService):
                 tracing,
                 refused=tracing.refused_by_policy,
             ),
+            ServiceRegistration(
+                collection_reform_service_pb2.DESCRIPTOR.services_by_name[
+                    "CollectionReformService"
+                ].full_name,
+                collection_reform_service_pb2_grpc.add_CollectionReformServiceServicer_to_server,
+                reform,
+                refused=reform.refused_by_policy,
+            ),
         ]
 
     def start(self, *, migrate: bool = True) -> int:
@@ -166,12 +200,14 @@ class CaseworkService(CmsService):
         self._daily.start()
         self._feed_changes.start()
         self._benefit_instructions.start()  # methods of payment
+        self._collection_reform.start()
         return port
 
     def stop(self) -> None:
         self._daily.stop()
         self._feed_changes.stop()
         self._benefit_instructions.stop()  # methods of payment
+        self._collection_reform.stop()
         super().stop()
 
     def subscriptions(self) -> list[Subscription]:

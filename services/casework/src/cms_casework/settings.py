@@ -66,3 +66,15 @@ class CaseworkSettings(ServiceSettings):
     # The least confidence (0-100) a credit reference agency's address link needs before a trace takes it as the
     # client's whereabouts (docs/domain/money.md "Finding people and money"); below it the CRA step finds nothing usable.
     tracing_min_cra_confidence_percent: int = Field(default=60, ge=0, le=100)
+
+    # ---- Collection reform (docs/domain/money.md, "The end of Direct Pay") ----
+    # The day every Direct Pay case moves to Collect & Pay (SCHEDULED_JOB_DIRECT_PAY_MIGRATION runs from it; a team
+    # leader may also start a run by RPC). Unset = never. Set it with CASEWORK_COLLECTION_FEES_REFORM_DATE: the moved
+    # cases' charges carry the reform's fees only from that date.
+    direct_pay_migration_start_date: dt.date | None = None
+    # Running what-ifs and migration runs are taken up this often (and at once when one is started); a run a
+    # stopped process left is taken up once its lease has run out. 0 turns the background runner off.
+    collection_reform_interval_seconds: float = 2.0
+    # How long a runner holds a what-if or migration run without renewing its hold (it renews after each case or
+    # batch); longer than one case's move takes.
+    collection_reform_lease_seconds: float = 300.0

@@ -126,6 +126,11 @@ class _ScheduledJobEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Schedule
     (a missed payment: event, "Missed Payment" SR, arrears notice), arrears agreements' instalments missed
     (broken), credit on the account (an "Overpayment Decision" SR) and suspended arrears due for review.
     """
+    SCHEDULED_JOB_DIRECT_PAY_MIGRATION: _ScheduledJob.ValueType  # 14
+    """The end of Direct Pay (docs/domain/money.md, "The end of Direct Pay"): from
+    CASEWORK_DIRECT_PAY_MIGRATION_START_DATE (unset = never), every live Direct Pay case moves to Collect & Pay,
+    once each, resuming where a run that stopped left off.
+    """
 
 class ScheduledJob(_ScheduledJob, metaclass=_ScheduledJobEnumTypeWrapper):
     """---------------------------------------------------------------------------------------------------
@@ -170,6 +175,11 @@ SCHEDULED_JOB_ARREARS_CHECK: ScheduledJob.ValueType  # 11
 """Collect & Pay arrears (docs/domain/money.md §8): charges unpaid past their due date and the grace period
 (a missed payment: event, "Missed Payment" SR, arrears notice), arrears agreements' instalments missed
 (broken), credit on the account (an "Overpayment Decision" SR) and suspended arrears due for review.
+"""
+SCHEDULED_JOB_DIRECT_PAY_MIGRATION: ScheduledJob.ValueType  # 14
+"""The end of Direct Pay (docs/domain/money.md, "The end of Direct Pay"): from
+CASEWORK_DIRECT_PAY_MIGRATION_START_DATE (unset = never), every live Direct Pay case moves to Collect & Pay,
+once each, resuming where a run that stopped left off.
 """
 Global___ScheduledJob: _TypeAlias = ScheduledJob  # noqa: Y015
 

@@ -1207,3 +1207,106 @@ class FinancialDataAtArrearsObtained(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___FinancialDataAtArrearsObtained: _TypeAlias = FinancialDataAtArrearsObtained  # noqa: Y015
+
+@_typing.final
+class ReformWhatIfCompleted(_message.Message):
+    """---- Collection reform ----
+
+    A what-if of the collection reform over the caseload finished (docs/domain/money.md, "The end of Direct Pay").
+    Key and subject: `reformWhatIfs/{what_if_id}`.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WHAT_IF_ID_FIELD_NUMBER: _builtins.int
+    CASES_TOTAL_FIELD_NUMBER: _builtins.int
+    CASES_MOVING_FIELD_NUMBER: _builtins.int
+    FEE_INCOME_TOTAL_PENCE_FIELD_NUMBER: _builtins.int
+    CASES_FAILED_FIELD_NUMBER: _builtins.int
+    what_if_id: _builtins.str
+    cases_total: _builtins.int
+    cases_moving: _builtins.int
+    fee_income_total_pence: _builtins.int
+    cases_failed: _builtins.int
+    def __init__(
+        self,
+        *,
+        what_if_id: _builtins.str = ...,
+        cases_total: _builtins.int = ...,
+        cases_moving: _builtins.int = ...,
+        fee_income_total_pence: _builtins.int = ...,
+        cases_failed: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cases_failed", b"cases_failed", "cases_moving", b"cases_moving", "cases_total", b"cases_total", "fee_income_total_pence", b"fee_income_total_pence", "what_if_id", b"what_if_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ReformWhatIfCompleted: _TypeAlias = ReformWhatIfCompleted  # noqa: Y015
+
+@_typing.final
+class DirectPayCaseMigrated(_message.Message):
+    """A Direct Pay case moved to Collect & Pay in the migration run (once per case). Key and subject: the case's."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    MIGRATION_ID_FIELD_NUMBER: _builtins.int
+    CHANGE_OF_CIRCUMSTANCES_FIELD_NUMBER: _builtins.int
+    SERVICE_REQUEST_FIELD_NUMBER: _builtins.int
+    EFFECTIVE_DATE_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    migration_id: _builtins.str
+    change_of_circumstances: _builtins.str
+    """The change of service type applied, `cases/{case_id}/changesOfCircumstances/{id}`."""
+    service_request: _builtins.str
+    """The "Set Up Method Of Payment" service request."""
+    @_builtins.property
+    def effective_date(self) -> _date_pb2.Date: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        migration_id: _builtins.str = ...,
+        change_of_circumstances: _builtins.str = ...,
+        service_request: _builtins.str = ...,
+        effective_date: _date_pb2.Date | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["effective_date", b"effective_date"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "change_of_circumstances", b"change_of_circumstances", "effective_date", b"effective_date", "migration_id", b"migration_id", "service_request", b"service_request"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DirectPayCaseMigrated: _TypeAlias = DirectPayCaseMigrated  # noqa: Y015
+
+@_typing.final
+class DirectPayMigrationCompleted(_message.Message):
+    """A migration run finished (not for a dry run). Key and subject: `directPayMigrations/{migration_id}`."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    MIGRATION_ID_FIELD_NUMBER: _builtins.int
+    CASES_TOTAL_FIELD_NUMBER: _builtins.int
+    CASES_MOVED_FIELD_NUMBER: _builtins.int
+    CASES_FAILED_FIELD_NUMBER: _builtins.int
+    migration_id: _builtins.str
+    cases_total: _builtins.int
+    cases_moved: _builtins.int
+    cases_failed: _builtins.int
+    def __init__(
+        self,
+        *,
+        migration_id: _builtins.str = ...,
+        cases_total: _builtins.int = ...,
+        cases_moved: _builtins.int = ...,
+        cases_failed: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["cases_failed", b"cases_failed", "cases_moved", b"cases_moved", "cases_total", b"cases_total", "migration_id", b"migration_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DirectPayMigrationCompleted: _TypeAlias = DirectPayMigrationCompleted  # noqa: Y015

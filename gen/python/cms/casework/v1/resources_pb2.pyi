@@ -1015,6 +1015,12 @@ class _CorrespondenceKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Co
     """To both parents: the terms of an arrears agreement and its schedule."""
     CORRESPONDENCE_KIND_OVERPAYMENT_DECISION_NOTICE: _CorrespondenceKind.ValueType  # 42
     """To both parents: a Regulation 8 decision on an overpayment, with its explanation (MPA Regs 2009 regs 8-9)."""
+    CORRESPONDENCE_KIND_DIRECT_PAY_ENDING_NOTICE: _CorrespondenceKind.ValueType  # 70
+    """To both parents: Direct Pay ends and the case moves to Collect & Pay under the reform's collection fees
+    (docs/domain/money.md, "The end of Direct Pay"), with the new schedule to follow.
+    """
+    CORRESPONDENCE_KIND_METHOD_OF_PAYMENT_SET_UP_REQUEST: _CorrespondenceKind.ValueType  # 71
+    """To the paying parent: set up a method of payment for Collect & Pay (a standing order is assumed until then)."""
 
 class CorrespondenceKind(_CorrespondenceKind, metaclass=_CorrespondenceKindEnumTypeWrapper):
     """---------------------------------------------------------------------------------------------------
@@ -1056,6 +1062,12 @@ CORRESPONDENCE_KIND_ARREARS_AGREEMENT: CorrespondenceKind.ValueType  # 41
 """To both parents: the terms of an arrears agreement and its schedule."""
 CORRESPONDENCE_KIND_OVERPAYMENT_DECISION_NOTICE: CorrespondenceKind.ValueType  # 42
 """To both parents: a Regulation 8 decision on an overpayment, with its explanation (MPA Regs 2009 regs 8-9)."""
+CORRESPONDENCE_KIND_DIRECT_PAY_ENDING_NOTICE: CorrespondenceKind.ValueType  # 70
+"""To both parents: Direct Pay ends and the case moves to Collect & Pay under the reform's collection fees
+(docs/domain/money.md, "The end of Direct Pay"), with the new schedule to follow.
+"""
+CORRESPONDENCE_KIND_METHOD_OF_PAYMENT_SET_UP_REQUEST: CorrespondenceKind.ValueType  # 71
+"""To the paying parent: set up a method of payment for Collect & Pay (a standing order is assumed until then)."""
 Global___CorrespondenceKind: _TypeAlias = CorrespondenceKind  # noqa: Y015
 
 class _CorrespondenceState:

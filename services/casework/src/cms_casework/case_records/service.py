@@ -162,6 +162,19 @@ def cases_of_client(db: Session, client_id: str, *, open_only: bool = False) -> 
     return list(db.scalars(q.order_by(CaseRecord.created_at, CaseRecord.id)).all())
 
 
+def live_case_ids(db: Session, *, after: str = "", limit: int = 500) -> list[str]:
+    """A page of the live cases' ids in id order, after `after` (keyset): for work over the whole caseload (the
+    collection reform) that may not read the cases table itself."""
+    return list(
+        db.scalars(
+            select(CaseRecord.id)
+            .where(CaseRecord.state == LIVE, CaseRecord.id > after)
+            .order_by(CaseRecord.id)
+            .limit(limit)
+        )
+    )
+
+
 # -- closing -------------------------------------------------------------------------------------------------------
 
 

@@ -6,6 +6,7 @@ from cms_casework.arrears import models as _arrears  # noqa: F401
 from cms_casework.case_records import models as _case_records  # noqa: F401
 from cms_casework.changes import models as _changes  # noqa: F401
 from cms_casework.clients import models as _clients  # noqa: F401
+from cms_casework.collection_reform import models as _collection_reform  # noqa: F401
 from cms_casework.correspondence import models as _correspondence  # noqa: F401
 from cms_casework.default_decisions import models as _default_decisions  # noqa: F401
 from cms_casework.liability import models as _liability  # noqa: F401

@@ -111,9 +111,12 @@ class Scheduler:
         clock: Clock,
         downstream: Downstream,
         arrears_grace_days: int = 3,
+        direct_pay_migration: Callable[[dt.date], api.ScheduledJobResult] | None = None,
     ):
         self._sessions, self._clock, self._downstream = sessions, clock, downstream
         self._arrears_grace_days = arrears_grace_days
+        # The end of Direct Pay (collection_reform.flows.scheduled_job), wired by the app.
+        self._direct_pay_migration_job = direct_pay_migration
 
     # -- entry points ----------------------------------------------------------------------------------------------
 
@@ -159,6 +162,7 @@ class Scheduler:
             J.SCHEDULED_JOB_ACCOUNT_CHARGES: self._account_charges,
             J.SCHEDULED_JOB_PAYMENT_RUN: self._payment_run,
             J.SCHEDULED_JOB_ARREARS_CHECK: self._arrears_check,
+            J.SCHEDULED_JOB_DIRECT_PAY_MIGRATION: self._direct_pay_migration,
         }
         # Downstream calls and audit entries name the scheduler, within what an RPC running it has left.
         token = bind_caller(SYSTEM)
@@ -657,3 +661,12 @@ class Scheduler:
 
             self._each(result, f"cases/{case_id}", partial(conflicts.retrying, check))
         return result
+
+    # ---- Collection reform ----
+
+    def _direct_pay_migration(self, as_of: dt.date) -> api.ScheduledJobResult:
+        """The end of Direct Pay (collection_reform.flows): from CASEWORK_DIRECT_PAY_MIGRATION_START_DATE, the
+        migration run for that date, to its end; nothing without the setting."""
+        if self._direct_pay_migration_job is None:
+            return api.ScheduledJobResult()
+        return self._direct_pay_migration_job(as_of)

@@ -1,0 +1,497 @@
+"""The collection reform's runs (docs/domain/money.md, "The end of Direct Pay"), driven by casework's own caller.
+
+The what-if reads every live case, asks calculation for the decision in force (its inputs exactly as decided), and
+calculates each again under the reform rule set through BulkCalculate (what-if items, 1,000 a message, the paying
+parent's compliance set), then adds the answers up (rules.what_if_totals). It changes nothing, so a what-if whose
+runner stopped starts again from the first case.
+
+The migration moves each listed Direct Pay case in three steps, each safe to repeat: (1) its change of service type
+to Collect & Pay is reported from the run's start date, verified at source (casework's own decision, raised once per
+case whatever the run), and the case's row marked REPORTED in the same transaction; (2) the case's verified changes
+are applied (changes.flows.apply_pending_for_system: the recalculation and the new payment plan, idempotent on the
+case's version); (3) under the case's row lock, once: both parents' notices, the paying parent's request to set up a
+method of payment with its "Set Up Method Of Payment" service request, DirectPayCaseMigrated, and the row MOVED. A
+run stopped at any point is taken up again (by this process or the next) and converges: each case moves once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.orm import sessionmaker
+
+from cms.calculation.v1 import calculation_service_pb2 as calc_api
+from cms.calculation.v1 import resources_pb2 as calc_pb
+from cms.casework.v1 import casework_service_pb2 as case_api
+from cms.casework.v1 import collection_reform_pb2 as cr
+from cms.casework.v1 import money_events_pb2 as money_ev
+from cms.casework.v1 import resources_pb2 as pb
+from cms_platform import calls, outbox
+from cms_platform.clock import Clock
+from cms_platform.convert import pb_date
+from cms_platform.errors import DomainError
+from cms_platform.identity import bind_caller, reset_caller, service_caller
+from cms_platform.scheduling import PeriodicJob
+
+from ..case_records import service as case_records
+from ..changes import flows as change_flows
+from ..changes import service as changes
+from ..correspondence import service as correspondence
+from ..downstream import Downstream, call, call_streaming
+from ..service_requests import service as srs
+from . import rules, service
+
+JOB = "casework-collection-reform"
+SYSTEM = service_caller(JOB)
+SET_UP_SUB_AREA = "Set Up Method Of Payment"
+BULK_TIMEOUT_SECONDS = 600.0
+
+
+def source_of(case_id: str) -> str:
+    """The change of service type the migration raises on a case: one per case, whatever the run."""
+    return f"direct-pay-migration/{case_id}"
+
+
+@dataclass
+class Reform:
+    """What the runs need from casework's settings."""
+
+    sessions: sessionmaker
+    clock: Clock
+    downstream: Downstream
+    non_compliance_days: int
+    fees_reform_date: dt.date | None
+    lease_seconds: float
+
+
+# -- the what-if ---------------------------------------------------------------------------------------------------
+
+
+def live_cases(reform: Reform) -> list[str]:
+    out: list[str] = []
+    after = ""
+    while True:
+        with reform.sessions() as s:
+            page = case_records.live_case_ids(s, after=after)
+        if not page:
+            return out
+        out.extend(page)
+        after = page[-1]
+
+
+def _today_of(
+    reform: Reform, case_id: str, on: dt.date
+) -> tuple[rules.CaseToday, calc_api.BulkCalculateItem] | None:
+    """The case as it stands and its what-if item (None for a case without a decision to recalculate)."""
+    with reform.sessions() as s:
+        case = case_records.load(s, case_id)[1]
+        non_compliant = service.non_compliant(
+            s, case_id=case_id, on=on, window_days=reform.non_compliance_days
+        )
+    if not case.latest_calculation.calculation:
+        return None
+    decided = call(
+        reform.downstream.calculation.GetCalculation,
+        calc_api.GetCalculationRequest(
+            name=case.latest_calculation.calculation, view=calc_pb.CALCULATION_VIEW_FULL
+        ),
+        what="calculation",
+    )
+    share = _share(decided, case.name)
+    calc_input = calc_pb.CalculationInput()
+    calc_input.CopyFrom(decided.input)
+    calc_input.compliance_status = (
+        calc_pb.COMPLIANCE_STATUS_NON_COMPLIANT
+        if non_compliant
+        else calc_pb.COMPLIANCE_STATUS_COMPLIANT
+    )
+    today = rules.CaseToday(
+        case_id=case_id,
+        paying_parent=case.paying_parent.name,
+        direct_pay=case.service_type == pb.SERVICE_TYPE_DIRECT_PAY,
+        children=sum(1 for c in case.qualifying_children if not c.end_date.year),
+        receipts_weekly_pence=share.weekly_amount_received_pence
+        if share.weekly_amount_received_pence or case.service_type != pb.SERVICE_TYPE_DIRECT_PAY
+        else share.weekly_amount_pence,
+        non_compliant=non_compliant,
+    )
+    item = calc_api.BulkCalculateItem(
+        request_id=str(uuid.uuid5(uuid.NAMESPACE_URL, f"reform-what-if/{case_id}")),
+        case_reference=case_id,
+        input=calc_input,
+        what_if=True,
+        rule_set_version=rules.REFORM_RULE_SET,
+    )
+    return today, item
+
+
+def _share(calculation: calc_pb.Calculation, case_name: str) -> calc_pb.ReceivingParentAmount:
+    for part in calculation.receiving_parent_amounts:
+        if part.receiving_parent_reference == case_name:
+            return part
+    return calc_pb.ReceivingParentAmount()
+
+
+def run_what_if(reform: Reform, what_if_id: str, stopping: Callable[[], bool]) -> None:
+    with reform.sessions.begin() as s:
+        doc = service.claim_what_if(
+            s, what_if_id=what_if_id, clock=reform.clock, lease_seconds=reform.lease_seconds
+        )
+    if doc is None:
+        return
+    start = dt.date(doc.start_date.year, doc.start_date.month, doc.start_date.day)
+    case_ids = live_cases(reform)
+    total, done = len(case_ids), 0
+    today: list[rules.CaseToday] = []
+    after: list[rules.CaseUnderReform] = []
+    failures: list[str] = []
+    try:
+        items: list[calc_api.BulkCalculateItem] = []
+        for case_id in case_ids:
+            try:
+                found = _today_of(reform, case_id, start)
+            except DomainError as exc:
+                failures.append(f"cases/{case_id}: {getattr(exc, 'message', None) or exc}")
+                continue
+            if found is None:
+                failures.append(f"cases/{case_id}: no calculation in force")
+                continue
+            today.append(found[0])
+            items.append(found[1])
+        done = total - len(items)  # the cases left out count as done
+        for batch in rules.in_batches(items):
+            if stopping():
+                return  # the lease runs out and the next runner starts again
+            answers = call_streaming(
+                reform.downstream.calculation.BulkCalculate,
+                iter([calc_api.BulkCalculateRequest(items=batch)]),
+                what="calculation",
+                timeout=BULK_TIMEOUT_SECONDS,
+            )
+            for answer in answers:
+                for result in answer.results:
+                    if result.HasField("error"):
+                        failures.append(
+                            f"cases/{result.case_reference}: the calculation refused it "
+                            f"({result.error.message})"
+                        )
+                        continue
+                    part = _share(result.calculation, f"cases/{result.case_reference}")
+                    after.append(
+                        rules.CaseUnderReform(
+                            case_id=result.case_reference,
+                            receipts_weekly_pence=part.weekly_amount_received_pence,
+                            paying_parent_fee_weekly_pence=part.paying_parent_fee_weekly_pence,
+                            receiving_parent_fee_weekly_pence=part.receiving_parent_fee_weekly_pence,
+                        )
+                    )
+            done += len(batch)
+            with reform.sessions.begin() as s:
+                service.what_if_progress(
+                    s,
+                    what_if_id=what_if_id,
+                    total=total,
+                    done=done,
+                    clock=reform.clock,
+                    lease_seconds=reform.lease_seconds,
+                )
+    except DomainError as exc:
+        with reform.sessions.begin() as s:
+            service.finish_what_if(
+                s,
+                what_if_id=what_if_id,
+                results=None,
+                error=str(getattr(exc, "message", None) or exc),
+                clock=reform.clock,
+            )
+        return
+    totals = rules.what_if_totals(today, after, start=start)
+    results = cr.ReformWhatIfResults(
+        cases_moving=totals.cases_moving,
+        children_moving=totals.children_moving,
+        fee_income=[
+            cr.ReformFeeIncomeMonth(
+                month_start=pb_date(first),
+                paying_parent_fees_pence=paying,
+                receiving_parent_fees_pence=receiving,
+                total_pence=paying + receiving,
+            )
+            for first, paying, receiving in totals.fee_income
+        ],
+        fee_income_total_pence=totals.fee_income_total_pence,
+        paying_parents_non_compliant=totals.paying_parents_non_compliant,
+        weekly_receipts_before_pence=totals.weekly_receipts_before_pence,
+        weekly_receipts_after_pence=totals.weekly_receipts_after_pence,
+        receiving_parents_receiving_less=totals.receiving_less,
+        receiving_parents_receiving_more=totals.receiving_more,
+        cases_failed=len(failures),
+        failures=[f[:300] for f in failures[: rules.MAX_FAILURES_LISTED]],
+    )
+    with reform.sessions.begin() as s:
+        service.what_if_progress(
+            s,
+            what_if_id=what_if_id,
+            total=total,
+            done=total,
+            clock=reform.clock,
+            lease_seconds=reform.lease_seconds,
+        )
+        service.finish_what_if(
+            s, what_if_id=what_if_id, results=results, error="", clock=reform.clock
+        )
+
+
+# -- the migration run ---------------------------------------------------------------------------------------------
+
+
+def direct_pay_cases(reform: Reform) -> list[str]:
+    """The live Direct Pay cases, in id order."""
+    out = []
+    for case_id in live_cases(reform):
+        with reform.sessions() as s:
+            if case_records.load(s, case_id)[1].service_type == pb.SERVICE_TYPE_DIRECT_PAY:
+                out.append(case_id)
+    return out
+
+
+def report_move(reform: Reform, migration_id: str, case_id: str, start: dt.date) -> str:
+    """Step 1: the change of service type reported (once per case) and the case's row REPORTED. Returns the step
+    the case is at."""
+    with reform.sessions.begin() as s:
+        row = service.case_progress(s, migration_id=migration_id, case_id=case_id)
+        if row is None or row.step != service.PENDING:
+            return "" if row is None else row.step
+        case = case_records.load(s, case_id)[1]
+        if changes.raised_from(s, case_id=case_id, source_event_id=source_of(case_id)):
+            service.mark(row, rules.REPORTED, reform.clock)
+            return rules.REPORTED
+        if case.state != pb.CASE_STATE_LIVE or case.service_type != pb.SERVICE_TYPE_DIRECT_PAY:
+            service.mark(
+                row, rules.FAILED, reform.clock, failure="no longer a live Direct Pay case"
+            )
+            return rules.FAILED
+        change = changes.report(
+            s,
+            request=case_api.ReportChangeOfCircumstancesRequest(
+                parent=case.name,
+                change_of_circumstances=pb.ChangeOfCircumstances(
+                    type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_CHANGE_TO_SERVICE_TYPE,
+                    effective_date=pb_date(start),
+                    reported_by=pb.REPORTER_CMS,
+                    payment_arrangement_change=pb.PaymentArrangementChange(
+                        service_type=pb.SERVICE_TYPE_COLLECT_AND_PAY
+                    ),
+                    # The CMS's own decision under the reform: verified at source (changes.service.report).
+                    evidence=[
+                        pb.Evidence(
+                            kind=pb.EVIDENCE_KIND_INTERFACE,
+                            description="The end of Direct Pay: migration run",
+                            received_date=pb_date(reform.clock.today()),
+                        )
+                    ],
+                    note="The end of Direct Pay: moving to Collect & Pay",
+                ),
+            ),
+            caller=SYSTEM,
+            clock=reform.clock,
+            source_event_id=source_of(case_id),
+        )
+        service.mark(row, rules.REPORTED, reform.clock, change=change.name)
+        return rules.REPORTED
+
+
+def complete_move(reform: Reform, migration_id: str, case_id: str, start: dt.date) -> None:
+    """Step 3, once per case under its row lock: the notices, the method of payment to set up, the event."""
+    with reform.sessions.begin() as s:
+        row = service.case_progress(s, migration_id=migration_id, case_id=case_id)
+        if row is None or row.step != rules.REPORTED:
+            return
+        case_row, case = case_records.load(s, case_id)
+        if case.service_type != pb.SERVICE_TYPE_COLLECT_AND_PAY:
+            service.mark(
+                row,
+                rules.FAILED,
+                reform.clock,
+                failure="the change of service type was not applied",
+            )
+            return
+        _, sr = srs.raise_sr(
+            s,
+            case_row=case_row,
+            process="Case Maintenance",
+            area="Method Of Payment",
+            sub_area=SET_UP_SUB_AREA,
+            description="Direct Pay has ended: agree a method of payment for Collect & Pay with the paying parent",
+            origin=pb.SERVICE_REQUEST_ORIGIN_SYSTEM,
+            clock=reform.clock,
+        )
+        correspondence.notify_parents(
+            s,
+            case=case,
+            case_id=case_id,
+            kind=pb.CORRESPONDENCE_KIND_DIRECT_PAY_ENDING_NOTICE,
+            clock=reform.clock,
+            service_request=sr.name,
+        )
+        correspondence.schedule(
+            s,
+            case_id=case_id,
+            kind=pb.CORRESPONDENCE_KIND_METHOD_OF_PAYMENT_SET_UP_REQUEST,
+            recipient=case.paying_parent.name,
+            clock=reform.clock,
+            service_request=sr.name,
+        )
+        outbox.publish(
+            s,
+            clock=reform.clock,
+            key=case.name,
+            subject=case.name,
+            message=money_ev.DirectPayCaseMigrated(
+                case_id=case_id,
+                migration_id=migration_id,
+                change_of_circumstances=row.change_of_circumstances,
+                service_request=sr.name,
+                effective_date=pb_date(start),
+            ),
+        )
+        service.mark(row, rules.MOVED, reform.clock)
+
+
+def move_case(reform: Reform, migration_id: str, case_id: str, start: dt.date) -> None:
+    step = report_move(reform, migration_id, case_id, start)
+    if step != rules.REPORTED:
+        return
+    change_flows.apply_pending_for_system(
+        sessions=reform.sessions,
+        parent=f"cases/{case_id}",
+        caller=SYSTEM,
+        clock=reform.clock,
+        downstream=reform.downstream,
+    )
+    complete_move(reform, migration_id, case_id, start)
+
+
+def _fail(reform: Reform, migration_id: str, case_id: str, why: str) -> None:
+    with reform.sessions.begin() as s:
+        row = service.case_progress(s, migration_id=migration_id, case_id=case_id)
+        if row is not None and row.step in (service.PENDING, rules.REPORTED):
+            service.mark(row, rules.FAILED, reform.clock, failure=why)
+
+
+def run_migration(reform: Reform, migration_id: str, stopping: Callable[[], bool]) -> None:
+    with reform.sessions.begin() as s:
+        doc = service.claim_migration(
+            s, migration_id=migration_id, clock=reform.clock, lease_seconds=reform.lease_seconds
+        )
+    if doc is None:
+        return
+    start = dt.date(doc.start_date.year, doc.start_date.month, doc.start_date.day)
+    if doc.dry_run:
+        would_move = direct_pay_cases(reform)
+        with reform.sessions.begin() as s:
+            service.dry_run_outcome(
+                s, migration_id=migration_id, would_move=would_move, clock=reform.clock
+            )
+            service.finish_migration(s, migration_id=migration_id, clock=reform.clock)
+        return
+    with reform.sessions() as s:
+        listed = service.enlisted(s, migration_id=migration_id)
+    if not listed:
+        found = direct_pay_cases(reform)
+        with reform.sessions.begin() as s:
+            service.enlist(s, migration_id=migration_id, case_ids=found, clock=reform.clock)
+    with reform.sessions() as s:
+        to_move = service.cases_to_move(s, migration_id=migration_id)
+    for case_id in to_move:
+        if stopping():
+            return  # taken up again once the lease runs out
+        try:
+            move_case(reform, migration_id, case_id, start)
+        except DomainError as exc:
+            _fail(reform, migration_id, case_id, str(getattr(exc, "message", None) or exc))
+        with reform.sessions.begin() as s:
+            service.refresh_migration(
+                s, migration_id=migration_id, clock=reform.clock, lease_seconds=reform.lease_seconds
+            )
+    with reform.sessions.begin() as s:
+        service.refresh_migration(
+            s, migration_id=migration_id, clock=reform.clock, lease_seconds=reform.lease_seconds
+        )
+        service.finish_migration(s, migration_id=migration_id, clock=reform.clock)
+
+
+# -- the runner ----------------------------------------------------------------------------------------------------
+
+
+class Runner:
+    """Takes up every running what-if and migration run whose lease has run out: at once when one is started
+    (`wake`), every `interval_seconds` besides (a run a stopped process left). `stop` ends a run between cases."""
+
+    def __init__(self, reform: Reform, interval_seconds: float):
+        self.reform = reform
+        self._stopping = threading.Event()
+        self._job = PeriodicJob(JOB, interval_seconds, self.run_due)
+
+    def wake(self) -> None:
+        self._job.wake()
+
+    def start(self) -> None:
+        self._job.start()
+
+    def stop(self) -> None:
+        self._stopping.set()
+        self._job.stop()
+
+    def run_due(self) -> None:
+        token = bind_caller(SYSTEM)
+        try:
+            with calls.serving(JOB):
+                with self.reform.sessions() as s:
+                    what_ifs = service.what_ifs_running(s)
+                    migrations = service.migrations_running(s)
+                for what_if_id in what_ifs:
+                    run_what_if(self.reform, what_if_id, self._stopping.is_set)
+                for migration_id in migrations:
+                    run_migration(self.reform, migration_id, self._stopping.is_set)
+        finally:
+            reset_caller(token)
+
+    def run_scheduled(self, start: dt.date) -> cr.DirectPayMigration:
+        """SCHEDULED_JOB_DIRECT_PAY_MIGRATION: the run for the configured start date, started if need be and run
+        here to its end (or taken up from where a stopped one left off)."""
+        migration_id = service.scheduled_migration_id(start)
+        with self.reform.sessions.begin() as s:
+            service.start_migration(
+                s,
+                start=start,
+                dry_run=False,
+                caller=SYSTEM,
+                clock=self.reform.clock,
+                migration_id=migration_id,
+            )
+        run_migration(self.reform, migration_id, self._stopping.is_set)
+        with self.reform.sessions() as s:
+            return service.get_migration(s, name=f"directPayMigrations/{migration_id}")
+
+
+def scheduled_job(
+    runner: Runner, start: dt.date | None
+) -> Callable[[dt.date], case_api.ScheduledJobResult]:
+    """SCHEDULED_JOB_DIRECT_PAY_MIGRATION for the scheduler: nothing before the configured start date (or ever,
+    when none is set); from it, the run for that date to its end. Items are the run's cases."""
+
+    def job(as_of: dt.date) -> case_api.ScheduledJobResult:
+        if start is None or as_of < start:
+            return case_api.ScheduledJobResult()
+        doc = runner.run_scheduled(start)
+        return case_api.ScheduledJobResult(
+            items_due=doc.cases_total,
+            items_processed=doc.cases_moved,
+            items_failed=doc.cases_failed,
+            failures=list(doc.failures),
+        )
+
+    return job

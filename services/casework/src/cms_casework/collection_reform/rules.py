@@ -1,0 +1,169 @@
+"""The collection reform's decisions (no I/O): which cases move, how a what-if's calculations add up (fee income by
+month, receipts before and after, paying parents at the non-compliant rate), and how a migration run's progress
+counts. docs/domain/money.md, "The end of Direct Pay"."""
+
+from __future__ import annotations
+
+import calendar
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+T = TypeVar("T")
+
+# calculation's rule set for the announced reform (Government response, 23 June 2025): Direct Pay removed; fees 2%
+# receiving parent, 2% compliant paying parent, 20% non-compliant paying parent.
+REFORM_RULE_SET = "reform-2025"
+# BulkCalculate takes 1 to 1,000 items a message (calculation_service.proto BulkCalculateRequest.items).
+ITEMS_PER_BATCH = 1000
+FEE_MONTHS = 12
+MAX_FAILURES_LISTED = 100
+MAX_CASES_LISTED = 1000
+
+
+def in_batches(items: Iterable[T], size: int = ITEMS_PER_BATCH) -> Iterator[list[T]]:
+    """`items` in lists of at most `size`, in order."""
+    batch: list[T] = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def months_from(start: dt.date, count: int = FEE_MONTHS) -> list[tuple[dt.date, int]]:
+    """The `count` calendar months from `start` as (first day, days in it): the first from `start` itself to its
+    month's end, each later one whole; the last is cut at `count` months after `start`."""
+    out: list[tuple[dt.date, int]] = []
+    end = _months_after(start, count)
+    day = start
+    while day < end:
+        last = calendar.monthrange(day.year, day.month)[1]
+        following = min(dt.date(day.year, day.month, last) + dt.timedelta(days=1), end)
+        out.append((day, (following - day).days))
+        day = following
+    return out
+
+
+def _months_after(day: dt.date, months: int) -> dt.date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    return dt.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def pence_for_days(weekly_pence: int, days: int) -> int:
+    """A weekly amount for `days` days, in whole pence (rounded down: a forecast never overstates)."""
+    return weekly_pence * days // 7
+
+
+@dataclass(frozen=True)
+class CaseToday:
+    """One live case as it stands: its service type, current children and what its receiving parent receives a
+    week under the decision in force (maintenance on Direct Pay, maintenance less the fee on Collect & Pay)."""
+
+    case_id: str
+    paying_parent: str
+    direct_pay: bool
+    children: int
+    receipts_weekly_pence: int
+    non_compliant: bool
+
+
+@dataclass(frozen=True)
+class CaseUnderReform:
+    """The same case calculated under the reform: its receiving parent's weekly receipts and the weekly fees of
+    its part (paying and receiving parents)."""
+
+    case_id: str
+    receipts_weekly_pence: int
+    paying_parent_fee_weekly_pence: int
+    receiving_parent_fee_weekly_pence: int
+
+
+@dataclass
+class WhatIfTotals:
+    cases_moving: int = 0
+    children_moving: int = 0
+    paying_parents_non_compliant: int = 0
+    weekly_receipts_before_pence: int = 0
+    weekly_receipts_after_pence: int = 0
+    receiving_less: int = 0
+    receiving_more: int = 0
+    paying_fees_weekly_pence: int = 0
+    receiving_fees_weekly_pence: int = 0
+    fee_income: list[tuple[dt.date, int, int]] = field(default_factory=list)
+
+    @property
+    def fee_income_total_pence(self) -> int:
+        return sum(p + r for _, p, r in self.fee_income)
+
+
+def what_if_totals(
+    today: Sequence[CaseToday], reform: Sequence[CaseUnderReform], *, start: dt.date
+) -> WhatIfTotals:
+    """The what-if's figures from the cases calculated (`reform`; a case the calculation failed is left out
+    altogether): cases and children moving are the Direct Pay ones; fee income is each month's days at the weekly
+    fees of every case; receipts compare each case's receiving parent before and after."""
+    by_case = {c.case_id: c for c in today}
+    out = WhatIfTotals()
+    non_compliant: set[str] = set()
+    for after in reform:
+        before = by_case[after.case_id]
+        if before.direct_pay:
+            out.cases_moving += 1
+            out.children_moving += before.children
+        if before.non_compliant:
+            non_compliant.add(before.paying_parent)
+        out.weekly_receipts_before_pence += before.receipts_weekly_pence
+        out.weekly_receipts_after_pence += after.receipts_weekly_pence
+        if after.receipts_weekly_pence < before.receipts_weekly_pence:
+            out.receiving_less += 1
+        elif after.receipts_weekly_pence > before.receipts_weekly_pence:
+            out.receiving_more += 1
+        out.paying_fees_weekly_pence += after.paying_parent_fee_weekly_pence
+        out.receiving_fees_weekly_pence += after.receiving_parent_fee_weekly_pence
+    out.paying_parents_non_compliant = len(non_compliant)
+    out.fee_income = [
+        (
+            first,
+            pence_for_days(out.paying_fees_weekly_pence, days),
+            pence_for_days(out.receiving_fees_weekly_pence, days),
+        )
+        for first, days in months_from(start)
+    ]
+    return out
+
+
+# -- the migration run ---------------------------------------------------------------------------------------------
+
+REPORTED, MOVED, FAILED = "REPORTED", "MOVED", "FAILED"
+
+
+@dataclass(frozen=True)
+class Progress:
+    total: int
+    moved: int
+    failed: int
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.total - self.moved - self.failed)
+
+
+def progress(total: int, steps: Iterable[str]) -> Progress:
+    """A run's progress from its cases' steps (a REPORTED case is still remaining: it is mid-move)."""
+    moved = failed = 0
+    for step in steps:
+        if step == MOVED:
+            moved += 1
+        elif step == FAILED:
+            failed += 1
+    return Progress(total=total, moved=moved, failed=failed)
+
+
+def lease_expired(lease_until: dt.datetime, now: dt.datetime) -> bool:
+    """Whether a job's runner has let it go (or stopped without doing so)."""
+    return lease_until <= now
