@@ -126,6 +126,11 @@ class _ScheduledJobEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Schedule
     (a missed payment: event, "Missed Payment" SR, arrears notice), arrears agreements' instalments missed
     (broken), credit on the account (an "Overpayment Decision" SR) and suspended arrears due for review.
     """
+    SCHEDULED_JOB_ARREARS_WRITE_OFF_REVIEW: _ScheduledJob.ValueType  # 13
+    """Closed cases whose arrears may be written off (under £7, no ongoing liability, no payment for 90 days: MPA
+    Regs 2009 as amended by SI 2024/87): an "Arrears Write-Off Review" service request each, not twice while one
+    is open.
+    """
 
 class ScheduledJob(_ScheduledJob, metaclass=_ScheduledJobEnumTypeWrapper):
     """---------------------------------------------------------------------------------------------------
@@ -170,6 +175,11 @@ SCHEDULED_JOB_ARREARS_CHECK: ScheduledJob.ValueType  # 11
 """Collect & Pay arrears (docs/domain/money.md §8): charges unpaid past their due date and the grace period
 (a missed payment: event, "Missed Payment" SR, arrears notice), arrears agreements' instalments missed
 (broken), credit on the account (an "Overpayment Decision" SR) and suspended arrears due for review.
+"""
+SCHEDULED_JOB_ARREARS_WRITE_OFF_REVIEW: ScheduledJob.ValueType  # 13
+"""Closed cases whose arrears may be written off (under £7, no ongoing liability, no payment for 90 days: MPA
+Regs 2009 as amended by SI 2024/87): an "Arrears Write-Off Review" service request each, not twice while one
+is open.
 """
 Global___ScheduledJob: _TypeAlias = ScheduledJob  # noqa: Y015
 
