@@ -543,7 +543,19 @@ def case_closed(db: Session, *, case_id: str, closed_on: dt.date, clock: Clock) 
         kept = (closed_on - row.covers_start).days
         row.maintenance_pence = rules.half_up(row.maintenance_pence * kept, days)
         row.covers_end = closed_on - dt.timedelta(days=1)
-    _reverse_charged_from(db, account, closed_on=closed_on, clock=clock)
+    close_if_settled(db, account=account, clock=clock)
+
+
+def end_liability(db: Session, *, case_id: str, on: dt.date, clock: Clock) -> None:
+    """Liability ended from `on` (a paying parent's death, reported however late: docs/domain/money.md, "Write-offs,
+    deaths and compliance"): the case's closure as case_closed makes it, and the charges already posted for days from
+    `on` reversed. Idempotent (case_closed is; each charge is reversed once), so the arrears context may call it
+    whether or not the accounts' own consumer of the closure has run."""
+    case_closed(db, case_id=case_id, closed_on=on, clock=clock)
+    account = account_of_case(db, case_id, lock=True)
+    if account is None or account.state == CLOSED:
+        return
+    _reverse_charged_from(db, account, closed_on=on, clock=clock)
     close_if_settled(db, account=account, clock=clock)
 
 

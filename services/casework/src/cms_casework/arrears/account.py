@@ -107,10 +107,10 @@ def due_charges(db: Session, *, case_id: str) -> list[rules.DueCharge]:
 
 
 def end_liability(db: Session, *, case_id: str, on: dt.date, clock: Clock) -> None:
-    """The account's own closure from `on` (accounts.service.case_closed: no charges from then, charges already
-    posted for days from then reversed). Idempotent, so whichever of the accounts' and the arrears' consumers of the
-    closure runs first does it, and the arrears owed at `on` can be read after it."""
-    accounts.case_closed(db, case_id=case_id, closed_on=on, clock=clock)
+    """Liability on the account ends from `on` (accounts.service.end_liability: no charges from then, charges already
+    posted for days from then reversed). Idempotent, so the arrears owed at `on` can be read after it whether or not
+    the accounts' own consumer of the closure ran first."""
+    accounts.end_liability(db, case_id=case_id, on=on, clock=clock)
 
 
 def write_off(
