@@ -14,6 +14,7 @@ from cms.casework.v1 import arrears_pb2 as apb
 from cms.casework.v1 import arrears_service_pb2 as api
 from cms_casework.arrears import rules
 from cms_casework.arrears.rules import DueCharge
+from cms_casework.settings import CaseworkSettings
 
 from ..conftest import d, error
 from .conftest import client_of
@@ -170,3 +171,13 @@ def test_compliance_flips_with_a_late_payment_and_back_once_it_leaves_the_window
         )
     )
     assert unknown.code() == grpc.StatusCode.NOT_FOUND  # not a paying parent
+
+
+def test_the_window_setting_keeps_the_deprecated_alias_working(monkeypatch):
+    monkeypatch.delenv("CASEWORK_COMPLIANCE_WINDOW_DAYS", raising=False)
+    monkeypatch.delenv("CASEWORK_ARREARS_NON_COMPLIANCE_DAYS", raising=False)
+    assert CaseworkSettings().compliance_window == 90
+    monkeypatch.setenv("CASEWORK_ARREARS_NON_COMPLIANCE_DAYS", "45")
+    assert CaseworkSettings().compliance_window == 45
+    monkeypatch.setenv("CASEWORK_COMPLIANCE_WINDOW_DAYS", "60")
+    assert CaseworkSettings().compliance_window == 60  # the new setting wins
