@@ -3,7 +3,6 @@ scheduled work and the pass applying what the feeds raised)."""
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Any
 
@@ -34,9 +33,10 @@ from .accounts import handlers as account_handlers
 from .accounts import rules as account_rules
 from .accounts import service as accounts
 from .accounts.servicer import AccountsServicer
+from .arrears import estates as arrears_estates
 from .arrears import flows as arrears_flows
 from .arrears import handlers as arrears_handlers
-from .arrears import service as arrears_service
+from .arrears import rules as arrears_rules
 from .arrears.servicer import ArrearsServicer
 from .collection_reform import flows as collection_reform
 from .collection_reform.servicer import CollectionReformServicer
@@ -74,11 +74,17 @@ class CaseworkService(CmsService):
             )
         )
         # The arrears context tells the account's charge run who is compliant and which amounts payable are reduced.
-        accounts.set_compliance_check(
-            functools.partial(
-                arrears_service.compliant, window_days=settings.arrears_non_compliance_days
-            )
+        # Compliance from the ledger (CASEWORK_COMPLIANCE_WINDOW_DAYS, or the deprecated
+        # CASEWORK_ARREARS_NON_COMPLIANCE_DAYS), and the small-arrears write-off's thresholds.
+        arrears_estates.configure(
+            write_off=arrears_rules.WriteOffParameters(
+                max_pence=settings.arrears_write_off_max_pence,
+                quiet_days=settings.arrears_write_off_quiet_days,
+            ),
+            window_days=settings.compliance_window,
+            grace_days=settings.arrears_grace_days,
         )
+        accounts.set_compliance_check(arrears_estates.compliant)
         accounts.set_reductions(arrears_flows.amounts_payable_reduced)
         self.downstream = downstream.connect(
             calculation_address=settings.calculation_address,
@@ -94,7 +100,6 @@ class CaseworkService(CmsService):
                 sessions=self.sessions,
                 clock=self.clock,
                 downstream=self.downstream,
-                non_compliance_days=settings.arrears_non_compliance_days,
                 fees_reform_date=settings.collection_fees_reform_date,
                 lease_seconds=settings.collection_reform_lease_seconds,
             ),

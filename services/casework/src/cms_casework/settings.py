@@ -59,10 +59,6 @@ class CaseworkSettings(ServiceSettings):
     # The consumer group reading receipts for arrears agreements' compliance; one per environment sharing a broker.
     arrears_consumer_group: str = "casework-arrears"
 
-    # The announced reform's non-compliant paying parent's fee (CASEWORK_COLLECTION_FEES_REFORM_NON_COMPLIANT_BP)
-    # applies to a charge due within this many days after a missed payment. Design assumption: 90 days (a quarter
-    # of paying on time restores the compliant rate; docs/domain/money.md §8); 0 treats everyone as compliant.
-    arrears_non_compliance_days: int = 90
     # The least confidence (0-100) a credit reference agency's address link needs before a trace takes it as the
     # client's whereabouts (docs/domain/money.md "Finding people and money"); below it the CRA step finds nothing usable.
     tracing_min_cra_confidence_percent: int = Field(default=60, ge=0, le=100)
@@ -78,3 +74,24 @@ class CaseworkSettings(ServiceSettings):
     # How long a runner holds a what-if or migration run without renewing its hold (it renews after each case or
     # batch); longer than one case's move takes.
     collection_reform_lease_seconds: float = 300.0
+    # Deprecated alias of CASEWORK_COMPLIANCE_WINDOW_DAYS (the window used to count missed payments the arrears
+    # check recorded; compliance now comes from the ledger): when set and the new setting is not, it gives the window.
+    arrears_non_compliance_days: int | None = None
+    # Small arrears on a closed case may be written off (MPA Regs 2009 as amended by SI 2024/87): under this many
+    # pence (£7), with no ongoing liability and no payment for `arrears_write_off_quiet_days` days.
+    arrears_write_off_max_pence: int = 700
+    arrears_write_off_quiet_days: int = 90
+
+    # ---- Compliance (docs/domain/money.md, "Write-offs, deaths and compliance") ----
+    # A paying parent is compliant when every charge due in this rolling window (to today) was paid in full by its
+    # due date plus CASEWORK_ARREARS_GRACE_DAYS; it decides the reform's 2% / 20% paying parent's fee. 0 leaves no
+    # history to judge (everyone counts as compliant). Unset: CASEWORK_ARREARS_NON_COMPLIANCE_DAYS, else 90.
+    compliance_window_days: int | None = None
+
+    @property
+    def compliance_window(self) -> int:
+        """CASEWORK_COMPLIANCE_WINDOW_DAYS, else the deprecated CASEWORK_ARREARS_NON_COMPLIANCE_DAYS, else 90."""
+        for days in (self.compliance_window_days, self.arrears_non_compliance_days):
+            if days is not None:
+                return days
+        return 90

@@ -1,6 +1,7 @@
 """The announced reform's paying parent's fee (docs/domain/money.md §8) with CASEWORK_COLLECTION_FEES_REFORM_DATE set
-to 1 May 2026: 2% for a compliant paying parent, 20% for one the arrears check found missing a payment in the
-CASEWORK_ARREARS_NON_COMPLIANCE_DAYS (90) before the charge's due date. Alex misses April's payment; Chidi pays his."""
+to 1 May 2026: 2% for a compliant paying parent, 20% for one whose ledger shows a charge not paid in full by its due
+date plus the grace days in the CASEWORK_COMPLIANCE_WINDOW_DAYS (90) before the charge's due date. Alex misses April's
+payment; Chidi pays his."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """The pure rules the money contexts' wiring adds: what of a receipt's allocations went to arrears, a period's
-Regulation 9 reduction, and whether a paying parent is compliant for the reform's fee. Unit and property tests."""
+Regulation 9 reduction. Unit and property tests (compliance from the ledger: tests/arrears/test_compliance.py)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from cms_casework.accounts import rules
 from cms_casework.accounts.rules import Debt
-from cms_casework.arrears import rules as arrears_rules
 
 D = dt.date
 APRIL, MAY = D(2026, 4, 6), D(2026, 5, 6)
@@ -96,26 +95,3 @@ def test_reductions_period_by_period_recover_exactly_the_overpayment(
         left -= cut
         periods += 1
     assert left == 0 or maintenance == 0
-
-
-def test_a_missed_payment_in_the_window_makes_a_paying_parent_non_compliant():
-    missed = [D(2026, 4, 7)]
-    assert not arrears_rules.compliant(missed, on=D(2026, 5, 6), window_days=90)
-    assert arrears_rules.compliant(missed, on=D(2026, 7, 6), window_days=90)  # 90 days on
-    assert not arrears_rules.compliant(missed, on=D(2026, 7, 5), window_days=90)
-    assert arrears_rules.compliant(missed, on=D(2026, 4, 6), window_days=90)  # not yet missed
-    assert arrears_rules.compliant(missed, on=D(2026, 4, 7), window_days=0)
-    assert arrears_rules.compliant([], on=D(2026, 5, 6), window_days=90)
-
-
-@given(
-    st.lists(st.dates(min_value=D(2025, 1, 1), max_value=D(2027, 12, 31)), max_size=8),
-    st.dates(min_value=D(2025, 1, 1), max_value=D(2027, 12, 31)),
-    st.integers(min_value=0, max_value=400),
-)
-def test_compliance_depends_only_on_misses_within_the_window(missed, on, window):
-    inside = [m for m in missed if on - dt.timedelta(days=window) < m <= on]
-    assert arrears_rules.compliant(missed, on=on, window_days=window) == (not inside)
-    # A longer window never makes a non-compliant parent compliant.
-    if not arrears_rules.compliant(missed, on=on, window_days=window):
-        assert not arrears_rules.compliant(missed, on=on, window_days=window + 30)

@@ -165,6 +165,123 @@ ARREARS_SUSPENSION_STATE_ACTIVE: ArrearsSuspensionState.ValueType  # 1
 ARREARS_SUSPENSION_STATE_ENDED: ArrearsSuspensionState.ValueType  # 2
 Global___ArrearsSuspensionState: _TypeAlias = ArrearsSuspensionState  # noqa: Y015
 
+class _WriteOffReason:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _WriteOffReasonEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_WriteOffReason.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    WRITE_OFF_REASON_UNSPECIFIED: _WriteOffReason.ValueType  # 0
+    WRITE_OFF_REASON_SMALL_ARREARS_CLOSED_CASE: _WriteOffReason.ValueType  # 1
+    """Arrears under the small-arrears threshold (CASEWORK_ARREARS_WRITE_OFF_MAX_PENCE, £7) on a closed case with no
+    ongoing liability and no payment for CASEWORK_ARREARS_WRITE_OFF_QUIET_DAYS (90) days (MPA Regs 2009 as
+    amended by SI 2024/87).
+    """
+    WRITE_OFF_REASON_ESTATE_INSOLVENT: _WriteOffReason.ValueType  # 2
+    """A paying parent's estate is insolvent: what its estate claim did not recover."""
+
+class WriteOffReason(_WriteOffReason, metaclass=_WriteOffReasonEnumTypeWrapper):
+    """---- Write-offs, estates and compliance ----
+
+    Why arrears were written off.
+    """
+
+WRITE_OFF_REASON_UNSPECIFIED: WriteOffReason.ValueType  # 0
+WRITE_OFF_REASON_SMALL_ARREARS_CLOSED_CASE: WriteOffReason.ValueType  # 1
+"""Arrears under the small-arrears threshold (CASEWORK_ARREARS_WRITE_OFF_MAX_PENCE, £7) on a closed case with no
+ongoing liability and no payment for CASEWORK_ARREARS_WRITE_OFF_QUIET_DAYS (90) days (MPA Regs 2009 as
+amended by SI 2024/87).
+"""
+WRITE_OFF_REASON_ESTATE_INSOLVENT: WriteOffReason.ValueType  # 2
+"""A paying parent's estate is insolvent: what its estate claim did not recover."""
+Global___WriteOffReason: _TypeAlias = WriteOffReason  # noqa: Y015
+
+class _EstateClaimState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _EstateClaimStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_EstateClaimState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ESTATE_CLAIM_STATE_UNSPECIFIED: _EstateClaimState.ValueType  # 0
+    ESTATE_CLAIM_STATE_OPEN: _EstateClaimState.ValueType  # 1
+    """Opened on the death: the arrears at the date of death, not yet lodged."""
+    ESTATE_CLAIM_STATE_LODGED: _EstateClaimState.ValueType  # 2
+    """Lodged with the personal representatives."""
+    ESTATE_CLAIM_STATE_PAID_IN_PART: _EstateClaimState.ValueType  # 3
+    """The estate paid part of it."""
+    ESTATE_CLAIM_STATE_PAID_IN_FULL: _EstateClaimState.ValueType  # 4
+    """The estate paid all of it."""
+    ESTATE_CLAIM_STATE_WRITTEN_OFF: _EstateClaimState.ValueType  # 5
+    """The estate is insolvent: what it did not pay was written off (write_off_decision)."""
+
+class EstateClaimState(_EstateClaimState, metaclass=_EstateClaimStateEnumTypeWrapper):
+    """Where a claim against a deceased paying parent's estate is."""
+
+ESTATE_CLAIM_STATE_UNSPECIFIED: EstateClaimState.ValueType  # 0
+ESTATE_CLAIM_STATE_OPEN: EstateClaimState.ValueType  # 1
+"""Opened on the death: the arrears at the date of death, not yet lodged."""
+ESTATE_CLAIM_STATE_LODGED: EstateClaimState.ValueType  # 2
+"""Lodged with the personal representatives."""
+ESTATE_CLAIM_STATE_PAID_IN_PART: EstateClaimState.ValueType  # 3
+"""The estate paid part of it."""
+ESTATE_CLAIM_STATE_PAID_IN_FULL: EstateClaimState.ValueType  # 4
+"""The estate paid all of it."""
+ESTATE_CLAIM_STATE_WRITTEN_OFF: EstateClaimState.ValueType  # 5
+"""The estate is insolvent: what it did not pay was written off (write_off_decision)."""
+Global___EstateClaimState: _TypeAlias = EstateClaimState  # noqa: Y015
+
+class _EstateClaimAction:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _EstateClaimActionEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_EstateClaimAction.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    ESTATE_CLAIM_ACTION_UNSPECIFIED: _EstateClaimAction.ValueType  # 0
+    ESTATE_CLAIM_ACTION_LODGED: _EstateClaimAction.ValueType  # 1
+    """The claim was lodged with the personal representatives."""
+    ESTATE_CLAIM_ACTION_PAYMENT: _EstateClaimAction.ValueType  # 2
+    """The estate paid `amount_pence` towards it."""
+    ESTATE_CLAIM_ACTION_ESTATE_INSOLVENT: _EstateClaimAction.ValueType  # 3
+    """The estate is insolvent: the rest is written off (a team leader's decision)."""
+
+class EstateClaimAction(_EstateClaimAction, metaclass=_EstateClaimActionEnumTypeWrapper):
+    """A step in pursuing an estate claim."""
+
+ESTATE_CLAIM_ACTION_UNSPECIFIED: EstateClaimAction.ValueType  # 0
+ESTATE_CLAIM_ACTION_LODGED: EstateClaimAction.ValueType  # 1
+"""The claim was lodged with the personal representatives."""
+ESTATE_CLAIM_ACTION_PAYMENT: EstateClaimAction.ValueType  # 2
+"""The estate paid `amount_pence` towards it."""
+ESTATE_CLAIM_ACTION_ESTATE_INSOLVENT: EstateClaimAction.ValueType  # 3
+"""The estate is insolvent: the rest is written off (a team leader's decision)."""
+Global___EstateClaimAction: _TypeAlias = EstateClaimAction  # noqa: Y015
+
+class _ComplianceState:
+    ValueType = _typing.NewType("ValueType", _builtins.int)
+    V: _TypeAlias = ValueType  # noqa: Y015
+
+class _ComplianceStateEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_ComplianceState.ValueType], _builtins.type):
+    DESCRIPTOR: _descriptor.EnumDescriptor
+    COMPLIANCE_STATE_UNSPECIFIED: _ComplianceState.ValueType  # 0
+    COMPLIANCE_STATE_COMPLIANT: _ComplianceState.ValueType  # 1
+    """Every charge judged in the window was paid in full by its due date plus the grace days."""
+    COMPLIANCE_STATE_NON_COMPLIANT: _ComplianceState.ValueType  # 2
+    """At least one was not."""
+    COMPLIANCE_STATE_NO_HISTORY: _ComplianceState.ValueType  # 3
+    """No charge fell to be judged in the window (treated as compliant for the reform fees)."""
+
+class ComplianceState(_ComplianceState, metaclass=_ComplianceStateEnumTypeWrapper):
+    """A paying parent's compliance, from the ledger."""
+
+COMPLIANCE_STATE_UNSPECIFIED: ComplianceState.ValueType  # 0
+COMPLIANCE_STATE_COMPLIANT: ComplianceState.ValueType  # 1
+"""Every charge judged in the window was paid in full by its due date plus the grace days."""
+COMPLIANCE_STATE_NON_COMPLIANT: ComplianceState.ValueType  # 2
+"""At least one was not."""
+COMPLIANCE_STATE_NO_HISTORY: ComplianceState.ValueType  # 3
+"""No charge fell to be judged in the window (treated as compliant for the reform fees)."""
+Global___ComplianceState: _TypeAlias = ComplianceState  # noqa: Y015
+
 @_typing.final
 class ArrearsInstalment(_message.Message):
     """One payment the agreement asks for: the lump sum or an instalment."""
@@ -517,3 +634,210 @@ class ArrearsSuspension(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ArrearsSuspension: _TypeAlias = ArrearsSuspension  # noqa: Y015
+
+@_typing.final
+class WriteOffDecision(_message.Message):
+    """A decision to write off a case's arrears, posted on the account as an ADJUSTMENT_KIND_WRITE_OFF adjustment."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    AMOUNT_PENCE_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    DECIDED_BY_FIELD_NUMBER: _builtins.int
+    DECIDE_TIME_FIELD_NUMBER: _builtins.int
+    ADJUSTMENT_FIELD_NUMBER: _builtins.int
+    ESTATE_CLAIM_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """`cases/{case_id}/writeOffDecisions/{id}`."""
+    reason: Global___WriteOffReason.ValueType
+    amount_pence: _builtins.int
+    """What was written off."""
+    note: _builtins.str
+    """The decision maker's note."""
+    decided_by: _builtins.str
+    """Who decided (a team leader)."""
+    adjustment: _builtins.str
+    """The write-off adjustment on the account (`accounts/{account_id}/entries/{entry_id}`)."""
+    estate_claim: _builtins.str
+    """ESTATE_INSOLVENT: the estate claim whose remainder this wrote off."""
+    @_builtins.property
+    def decide_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        reason: Global___WriteOffReason.ValueType = ...,
+        amount_pence: _builtins.int = ...,
+        note: _builtins.str = ...,
+        decided_by: _builtins.str = ...,
+        decide_time: _timestamp_pb2.Timestamp | None = ...,
+        adjustment: _builtins.str = ...,
+        estate_claim: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["decide_time", b"decide_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["adjustment", b"adjustment", "amount_pence", b"amount_pence", "decide_time", b"decide_time", "decided_by", b"decided_by", "estate_claim", b"estate_claim", "name", b"name", "note", b"note", "reason", b"reason"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___WriteOffDecision: _TypeAlias = WriteOffDecision  # noqa: Y015
+
+@_typing.final
+class EstateClaimUpdate(_message.Message):
+    """One recorded step of an estate claim."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ACTION_FIELD_NUMBER: _builtins.int
+    AMOUNT_PENCE_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    RECORDED_BY_FIELD_NUMBER: _builtins.int
+    RECORD_TIME_FIELD_NUMBER: _builtins.int
+    action: Global___EstateClaimAction.ValueType
+    amount_pence: _builtins.int
+    """PAYMENT: what the estate paid."""
+    note: _builtins.str
+    recorded_by: _builtins.str
+    @_builtins.property
+    def record_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        action: Global___EstateClaimAction.ValueType = ...,
+        amount_pence: _builtins.int = ...,
+        note: _builtins.str = ...,
+        recorded_by: _builtins.str = ...,
+        record_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["record_time", b"record_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "amount_pence", b"amount_pence", "note", b"note", "record_time", b"record_time", "recorded_by", b"recorded_by"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EstateClaimUpdate: _TypeAlias = EstateClaimUpdate  # noqa: Y015
+
+@_typing.final
+class EstateClaim(_message.Message):
+    """The arrears a deceased paying parent owed at the date of death, pursued against the estate. Opened
+    automatically when a DEATH_OF_CLIENT change closes the case for the paying parent's death.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    DATE_OF_DEATH_FIELD_NUMBER: _builtins.int
+    AMOUNT_PENCE_FIELD_NUMBER: _builtins.int
+    PAID_PENCE_FIELD_NUMBER: _builtins.int
+    WRITTEN_OFF_PENCE_FIELD_NUMBER: _builtins.int
+    OUTSTANDING_PENCE_FIELD_NUMBER: _builtins.int
+    WRITE_OFF_DECISION_FIELD_NUMBER: _builtins.int
+    SERVICE_REQUEST_FIELD_NUMBER: _builtins.int
+    UPDATES_FIELD_NUMBER: _builtins.int
+    CREATE_TIME_FIELD_NUMBER: _builtins.int
+    UPDATE_TIME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """`cases/{case_id}/estateClaims/{id}`."""
+    state: Global___EstateClaimState.ValueType
+    amount_pence: _builtins.int
+    """Owed on the account at the date of death: charges due by then, less what was paid by then."""
+    paid_pence: _builtins.int
+    """What the estate paid towards it."""
+    written_off_pence: _builtins.int
+    """What was written off (WRITTEN_OFF)."""
+    outstanding_pence: _builtins.int
+    """amount_pence less paid_pence and written_off_pence."""
+    write_off_decision: _builtins.str
+    service_request: _builtins.str
+    """The "Estate Claim" service request."""
+    @_builtins.property
+    def date_of_death(self) -> _date_pb2.Date: ...
+    @_builtins.property
+    def updates(self) -> _containers.RepeatedCompositeFieldContainer[Global___EstateClaimUpdate]: ...
+    @_builtins.property
+    def create_time(self) -> _timestamp_pb2.Timestamp: ...
+    @_builtins.property
+    def update_time(self) -> _timestamp_pb2.Timestamp: ...
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+        state: Global___EstateClaimState.ValueType = ...,
+        date_of_death: _date_pb2.Date | None = ...,
+        amount_pence: _builtins.int = ...,
+        paid_pence: _builtins.int = ...,
+        written_off_pence: _builtins.int = ...,
+        outstanding_pence: _builtins.int = ...,
+        write_off_decision: _builtins.str = ...,
+        service_request: _builtins.str = ...,
+        updates: _abc.Iterable[Global___EstateClaimUpdate] | None = ...,
+        create_time: _timestamp_pb2.Timestamp | None = ...,
+        update_time: _timestamp_pb2.Timestamp | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["create_time", b"create_time", "date_of_death", b"date_of_death", "update_time", b"update_time"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_pence", b"amount_pence", "create_time", b"create_time", "date_of_death", b"date_of_death", "name", b"name", "outstanding_pence", b"outstanding_pence", "paid_pence", b"paid_pence", "service_request", b"service_request", "state", b"state", "update_time", b"update_time", "updates", b"updates", "write_off_decision", b"write_off_decision", "written_off_pence", b"written_off_pence"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EstateClaim: _TypeAlias = EstateClaim  # noqa: Y015
+
+@_typing.final
+class ComplianceStatus(_message.Message):
+    """Whether a paying parent paid in full and on time over the rolling window, across all their Collect & Pay
+    cases (docs/domain/money.md, "Write-offs, deaths and compliance").
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLIENT_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    WINDOW_DAYS_FIELD_NUMBER: _builtins.int
+    WINDOW_START_DATE_FIELD_NUMBER: _builtins.int
+    AS_OF_DATE_FIELD_NUMBER: _builtins.int
+    GRACE_DAYS_FIELD_NUMBER: _builtins.int
+    CHARGES_DUE_FIELD_NUMBER: _builtins.int
+    CHARGES_PAID_ON_TIME_FIELD_NUMBER: _builtins.int
+    FIRST_MISSED_DUE_DATE_FIELD_NUMBER: _builtins.int
+    client: _builtins.str
+    """`clients/{client_id}`: the paying parent."""
+    state: Global___ComplianceState.ValueType
+    window_days: _builtins.int
+    """CASEWORK_COMPLIANCE_WINDOW_DAYS."""
+    grace_days: _builtins.int
+    """The grace days after a due date that still count as on time (CASEWORK_ARREARS_GRACE_DAYS)."""
+    charges_due: _builtins.int
+    charges_paid_on_time: _builtins.int
+    @_builtins.property
+    def window_start_date(self) -> _date_pb2.Date:
+        """The window: charges due after window_start and on or before as_of_date, whose on-time date has passed."""
+
+    @_builtins.property
+    def as_of_date(self) -> _date_pb2.Date: ...
+    @_builtins.property
+    def first_missed_due_date(self) -> _date_pb2.Date:
+        """The earliest due date of a charge not paid in full on time (unset when none)."""
+
+    def __init__(
+        self,
+        *,
+        client: _builtins.str = ...,
+        state: Global___ComplianceState.ValueType = ...,
+        window_days: _builtins.int = ...,
+        window_start_date: _date_pb2.Date | None = ...,
+        as_of_date: _date_pb2.Date | None = ...,
+        grace_days: _builtins.int = ...,
+        charges_due: _builtins.int = ...,
+        charges_paid_on_time: _builtins.int = ...,
+        first_missed_due_date: _date_pb2.Date | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["as_of_date", b"as_of_date", "first_missed_due_date", b"first_missed_due_date", "window_start_date", b"window_start_date"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of_date", b"as_of_date", "charges_due", b"charges_due", "charges_paid_on_time", b"charges_paid_on_time", "client", b"client", "first_missed_due_date", b"first_missed_due_date", "grace_days", b"grace_days", "state", b"state", "window_days", b"window_days", "window_start_date", b"window_start_date"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ComplianceStatus: _TypeAlias = ComplianceStatus  # noqa: Y015

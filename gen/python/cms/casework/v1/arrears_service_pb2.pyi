@@ -360,3 +360,247 @@ class ResumeArrearsRequest(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___ResumeArrearsRequest: _TypeAlias = ResumeArrearsRequest  # noqa: Y015
+
+@_typing.final
+class DecideWriteOffRequest(_message.Message):
+    """---- Write-offs, estates and compliance ----
+
+    Request to write off a closed case's small arrears.
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    PARENT_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """Idempotency key: a client-generated UUID; a retry with the same id returns the original result and
+    has no second effect.
+    """
+    parent: _builtins.str
+    """The case, `cases/{case_id}`."""
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        parent: _builtins.str = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["note", b"note", "parent", b"parent", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___DecideWriteOffRequest: _TypeAlias = DecideWriteOffRequest  # noqa: Y015
+
+@_typing.final
+class GetWriteOffDecisionRequest(_message.Message):
+    """Request for one write-off decision."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """`cases/{case_id}/writeOffDecisions/{id}`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetWriteOffDecisionRequest: _TypeAlias = GetWriteOffDecisionRequest  # noqa: Y015
+
+@_typing.final
+class ListWriteOffDecisionsRequest(_message.Message):
+    """Request to list a case's write-off decisions."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PARENT_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    parent: _builtins.str
+    """The case, `cases/{case_id}`."""
+    page_size: _builtins.int
+    page_token: _builtins.str
+    def __init__(
+        self,
+        *,
+        parent: _builtins.str = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token", "parent", b"parent"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListWriteOffDecisionsRequest: _TypeAlias = ListWriteOffDecisionsRequest  # noqa: Y015
+
+@_typing.final
+class ListWriteOffDecisionsResponse(_message.Message):
+    """A page of write-off decisions."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    WRITE_OFF_DECISIONS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    @_builtins.property
+    def write_off_decisions(self) -> _containers.RepeatedCompositeFieldContainer[_arrears_pb2.WriteOffDecision]: ...
+    def __init__(
+        self,
+        *,
+        write_off_decisions: _abc.Iterable[_arrears_pb2.WriteOffDecision] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["next_page_token", b"next_page_token", "write_off_decisions", b"write_off_decisions"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListWriteOffDecisionsResponse: _TypeAlias = ListWriteOffDecisionsResponse  # noqa: Y015
+
+@_typing.final
+class GetEstateClaimRequest(_message.Message):
+    """Request for one estate claim."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAME_FIELD_NUMBER: _builtins.int
+    name: _builtins.str
+    """`cases/{case_id}/estateClaims/{id}`."""
+    def __init__(
+        self,
+        *,
+        name: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["name", b"name"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetEstateClaimRequest: _TypeAlias = GetEstateClaimRequest  # noqa: Y015
+
+@_typing.final
+class ListEstateClaimsRequest(_message.Message):
+    """Request to list a case's estate claims."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    PARENT_FIELD_NUMBER: _builtins.int
+    PAGE_SIZE_FIELD_NUMBER: _builtins.int
+    PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    parent: _builtins.str
+    """The case, `cases/{case_id}`."""
+    page_size: _builtins.int
+    page_token: _builtins.str
+    def __init__(
+        self,
+        *,
+        parent: _builtins.str = ...,
+        page_size: _builtins.int = ...,
+        page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["page_size", b"page_size", "page_token", b"page_token", "parent", b"parent"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListEstateClaimsRequest: _TypeAlias = ListEstateClaimsRequest  # noqa: Y015
+
+@_typing.final
+class ListEstateClaimsResponse(_message.Message):
+    """A page of estate claims."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    ESTATE_CLAIMS_FIELD_NUMBER: _builtins.int
+    NEXT_PAGE_TOKEN_FIELD_NUMBER: _builtins.int
+    next_page_token: _builtins.str
+    @_builtins.property
+    def estate_claims(self) -> _containers.RepeatedCompositeFieldContainer[_arrears_pb2.EstateClaim]: ...
+    def __init__(
+        self,
+        *,
+        estate_claims: _abc.Iterable[_arrears_pb2.EstateClaim] | None = ...,
+        next_page_token: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["estate_claims", b"estate_claims", "next_page_token", b"next_page_token"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ListEstateClaimsResponse: _TypeAlias = ListEstateClaimsResponse  # noqa: Y015
+
+@_typing.final
+class RecordEstateClaimProgressRequest(_message.Message):
+    """Request to record a step of an estate claim."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    REQUEST_ID_FIELD_NUMBER: _builtins.int
+    NAME_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    AMOUNT_PENCE_FIELD_NUMBER: _builtins.int
+    NOTE_FIELD_NUMBER: _builtins.int
+    request_id: _builtins.str
+    """Idempotency key: a client-generated UUID; a retry with the same id returns the original result and
+    has no second effect.
+    """
+    name: _builtins.str
+    """`cases/{case_id}/estateClaims/{id}`."""
+    action: _arrears_pb2.EstateClaimAction.ValueType
+    amount_pence: _builtins.int
+    """PAYMENT only: what the estate paid, more than nil and no more than is outstanding."""
+    note: _builtins.str
+    def __init__(
+        self,
+        *,
+        request_id: _builtins.str = ...,
+        name: _builtins.str = ...,
+        action: _arrears_pb2.EstateClaimAction.ValueType = ...,
+        amount_pence: _builtins.int = ...,
+        note: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "amount_pence", b"amount_pence", "name", b"name", "note", b"note", "request_id", b"request_id"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___RecordEstateClaimProgressRequest: _TypeAlias = RecordEstateClaimProgressRequest  # noqa: Y015
+
+@_typing.final
+class GetComplianceStatusRequest(_message.Message):
+    """Request for a paying parent's compliance status."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CLIENT_FIELD_NUMBER: _builtins.int
+    client: _builtins.str
+    """The paying parent, `clients/{client_id}`."""
+    def __init__(
+        self,
+        *,
+        client: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["client", b"client"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___GetComplianceStatusRequest: _TypeAlias = GetComplianceStatusRequest  # noqa: Y015

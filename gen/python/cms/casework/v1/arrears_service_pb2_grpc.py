@@ -93,6 +93,41 @@ class ArrearsServiceStub:
                 request_serializer=cms_dot_casework_dot_v1_dot_arrears__service__pb2.ResumeArrearsRequest.SerializeToString,
                 response_deserializer=cms_dot_casework_dot_v1_dot_arrears__pb2.ArrearsSuspension.FromString,
                 _registered_method=True)
+        self.DecideWriteOff = channel.unary_unary(
+                '/cms.casework.v1.ArrearsService/DecideWriteOff',
+                request_serializer=cms_dot_casework_dot_v1_dot_arrears__service__pb2.DecideWriteOffRequest.SerializeToString,
+                response_deserializer=cms_dot_casework_dot_v1_dot_arrears__pb2.WriteOffDecision.FromString,
+                _registered_method=True)
+        self.GetWriteOffDecision = channel.unary_unary(
+                '/cms.casework.v1.ArrearsService/GetWriteOffDecision',
+                request_serializer=cms_dot_casework_dot_v1_dot_arrears__service__pb2.GetWriteOffDecisionRequest.SerializeToString,
+                response_deserializer=cms_dot_casework_dot_v1_dot_arrears__pb2.WriteOffDecision.FromString,
+                _registered_method=True)
+        self.ListWriteOffDecisions = channel.unary_unary(
+                '/cms.casework.v1.ArrearsService/ListWriteOffDecisions',
+                request_serializer=cms_dot_casework_dot_v1_dot_arrears__service__pb2.ListWriteOffDecisionsRequest.SerializeToString,
+                response_deserializer=cms_dot_casework_dot_v1_dot_arrears__service__pb2.ListWriteOffDecisionsResponse.FromString,
+                _registered_method=True)
+        self.GetEstateClaim = channel.unary_unary(
+                '/cms.casework.v1.ArrearsService/GetEstateClaim',
+                request_serializer=cms_dot_casework_dot_v1_dot_arrears__service__pb2.GetEstateClaimRequest.SerializeToString,
+                response_deserializer=cms_dot_casework_dot_v1_dot_arrears__pb2.EstateClaim.FromString,
+                _registered_method=True)
+        self.ListEstateClaims = channel.unary_unary(
+                '/cms.casework.v1.ArrearsService/ListEstateClaims',
+                request_serializer=cms_dot_casework_dot_v1_dot_arrears__service__pb2.ListEstateClaimsRequest.SerializeToString,
+                response_deserializer=cms_dot_casework_dot_v1_dot_arrears__service__pb2.ListEstateClaimsResponse.FromString,
+                _registered_method=True)
+        self.RecordEstateClaimProgress = channel.unary_unary(
+                '/cms.casework.v1.ArrearsService/RecordEstateClaimProgress',
+                request_serializer=cms_dot_casework_dot_v1_dot_arrears__service__pb2.RecordEstateClaimProgressRequest.SerializeToString,
+                response_deserializer=cms_dot_casework_dot_v1_dot_arrears__pb2.EstateClaim.FromString,
+                _registered_method=True)
+        self.GetComplianceStatus = channel.unary_unary(
+                '/cms.casework.v1.ArrearsService/GetComplianceStatus',
+                request_serializer=cms_dot_casework_dot_v1_dot_arrears__service__pb2.GetComplianceStatusRequest.SerializeToString,
+                response_deserializer=cms_dot_casework_dot_v1_dot_arrears__pb2.ComplianceStatus.FromString,
+                _registered_method=True)
 
 
 class ArrearsServiceServicer:
@@ -188,6 +223,67 @@ class ArrearsServiceServicer:
         context.set_details('Method not implemented!')
         raise NotImplementedError('Method not implemented!')
 
+    def DecideWriteOff(self, request, context):
+        """---- Write-offs, estates and compliance ----
+
+        Writes off the arrears on a closed case (MPA Regs 2009 as amended by SI 2024/87): under £7
+        (CASEWORK_ARREARS_WRITE_OFF_MAX_PENCE), with no ongoing liability (no live case of the paying parent) and no
+        payment for 90 days (CASEWORK_ARREARS_WRITE_OFF_QUIET_DAYS). A team leader's decision. Refused with
+        FAILED_PRECONDITION reason CASE_OPEN, NO_ARREARS, ARREARS_TOO_LARGE, RECENT_PAYMENT or ONGOING_LIABILITY.
+        Deadline: 5 s.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetWriteOffDecision(self, request, context):
+        """Returns one write-off decision. Deadline: 2 s.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListWriteOffDecisions(self, request, context):
+        """Lists a case's write-off decisions, newest first. Deadline: 5 s.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetEstateClaim(self, request, context):
+        """Returns one claim against a deceased paying parent's estate. Deadline: 2 s.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def ListEstateClaims(self, request, context):
+        """Lists a case's estate claims, newest first. Deadline: 5 s.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def RecordEstateClaimProgress(self, request, context):
+        """Records a step of an estate claim: LODGED with the personal representatives; a PAYMENT from the estate
+        (PAID_IN_PART, or PAID_IN_FULL once nothing is outstanding); ESTATE_INSOLVENT, which writes the rest off
+        with a recorded decision (a team leader only: PERMISSION_DENIED reason WRITE_OFF_NEEDS_TEAM_LEADER
+        otherwise). A claim paid in full or written off takes no more steps (FAILED_PRECONDITION CLAIM_CLOSED).
+        Deadline: 5 s.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
+    def GetComplianceStatus(self, request, context):
+        """A paying parent's compliance from the ledger, across all their cases: paid in full and on time (by the due
+        date plus CASEWORK_ARREARS_GRACE_DAYS) over the last CASEWORK_COMPLIANCE_WINDOW_DAYS. What the reform's
+        collection fees use. Deadline: 5 s.
+        """
+        context.set_code(grpc.StatusCode.UNIMPLEMENTED)
+        context.set_details('Method not implemented!')
+        raise NotImplementedError('Method not implemented!')
+
 
 def add_ArrearsServiceServicer_to_server(servicer, server):
     rpc_method_handlers = {
@@ -240,6 +336,41 @@ def add_ArrearsServiceServicer_to_server(servicer, server):
                     servicer.ResumeArrears,
                     request_deserializer=cms_dot_casework_dot_v1_dot_arrears__service__pb2.ResumeArrearsRequest.FromString,
                     response_serializer=cms_dot_casework_dot_v1_dot_arrears__pb2.ArrearsSuspension.SerializeToString,
+            ),
+            'DecideWriteOff': grpc.unary_unary_rpc_method_handler(
+                    servicer.DecideWriteOff,
+                    request_deserializer=cms_dot_casework_dot_v1_dot_arrears__service__pb2.DecideWriteOffRequest.FromString,
+                    response_serializer=cms_dot_casework_dot_v1_dot_arrears__pb2.WriteOffDecision.SerializeToString,
+            ),
+            'GetWriteOffDecision': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetWriteOffDecision,
+                    request_deserializer=cms_dot_casework_dot_v1_dot_arrears__service__pb2.GetWriteOffDecisionRequest.FromString,
+                    response_serializer=cms_dot_casework_dot_v1_dot_arrears__pb2.WriteOffDecision.SerializeToString,
+            ),
+            'ListWriteOffDecisions': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListWriteOffDecisions,
+                    request_deserializer=cms_dot_casework_dot_v1_dot_arrears__service__pb2.ListWriteOffDecisionsRequest.FromString,
+                    response_serializer=cms_dot_casework_dot_v1_dot_arrears__service__pb2.ListWriteOffDecisionsResponse.SerializeToString,
+            ),
+            'GetEstateClaim': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetEstateClaim,
+                    request_deserializer=cms_dot_casework_dot_v1_dot_arrears__service__pb2.GetEstateClaimRequest.FromString,
+                    response_serializer=cms_dot_casework_dot_v1_dot_arrears__pb2.EstateClaim.SerializeToString,
+            ),
+            'ListEstateClaims': grpc.unary_unary_rpc_method_handler(
+                    servicer.ListEstateClaims,
+                    request_deserializer=cms_dot_casework_dot_v1_dot_arrears__service__pb2.ListEstateClaimsRequest.FromString,
+                    response_serializer=cms_dot_casework_dot_v1_dot_arrears__service__pb2.ListEstateClaimsResponse.SerializeToString,
+            ),
+            'RecordEstateClaimProgress': grpc.unary_unary_rpc_method_handler(
+                    servicer.RecordEstateClaimProgress,
+                    request_deserializer=cms_dot_casework_dot_v1_dot_arrears__service__pb2.RecordEstateClaimProgressRequest.FromString,
+                    response_serializer=cms_dot_casework_dot_v1_dot_arrears__pb2.EstateClaim.SerializeToString,
+            ),
+            'GetComplianceStatus': grpc.unary_unary_rpc_method_handler(
+                    servicer.GetComplianceStatus,
+                    request_deserializer=cms_dot_casework_dot_v1_dot_arrears__service__pb2.GetComplianceStatusRequest.FromString,
+                    response_serializer=cms_dot_casework_dot_v1_dot_arrears__pb2.ComplianceStatus.SerializeToString,
             ),
     }
     generic_handler = grpc.method_handlers_generic_handler(
@@ -520,6 +651,195 @@ class ArrearsService:
             '/cms.casework.v1.ArrearsService/ResumeArrears',
             cms_dot_casework_dot_v1_dot_arrears__service__pb2.ResumeArrearsRequest.SerializeToString,
             cms_dot_casework_dot_v1_dot_arrears__pb2.ArrearsSuspension.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def DecideWriteOff(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cms.casework.v1.ArrearsService/DecideWriteOff',
+            cms_dot_casework_dot_v1_dot_arrears__service__pb2.DecideWriteOffRequest.SerializeToString,
+            cms_dot_casework_dot_v1_dot_arrears__pb2.WriteOffDecision.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetWriteOffDecision(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cms.casework.v1.ArrearsService/GetWriteOffDecision',
+            cms_dot_casework_dot_v1_dot_arrears__service__pb2.GetWriteOffDecisionRequest.SerializeToString,
+            cms_dot_casework_dot_v1_dot_arrears__pb2.WriteOffDecision.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListWriteOffDecisions(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cms.casework.v1.ArrearsService/ListWriteOffDecisions',
+            cms_dot_casework_dot_v1_dot_arrears__service__pb2.ListWriteOffDecisionsRequest.SerializeToString,
+            cms_dot_casework_dot_v1_dot_arrears__service__pb2.ListWriteOffDecisionsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetEstateClaim(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cms.casework.v1.ArrearsService/GetEstateClaim',
+            cms_dot_casework_dot_v1_dot_arrears__service__pb2.GetEstateClaimRequest.SerializeToString,
+            cms_dot_casework_dot_v1_dot_arrears__pb2.EstateClaim.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def ListEstateClaims(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cms.casework.v1.ArrearsService/ListEstateClaims',
+            cms_dot_casework_dot_v1_dot_arrears__service__pb2.ListEstateClaimsRequest.SerializeToString,
+            cms_dot_casework_dot_v1_dot_arrears__service__pb2.ListEstateClaimsResponse.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def RecordEstateClaimProgress(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cms.casework.v1.ArrearsService/RecordEstateClaimProgress',
+            cms_dot_casework_dot_v1_dot_arrears__service__pb2.RecordEstateClaimProgressRequest.SerializeToString,
+            cms_dot_casework_dot_v1_dot_arrears__pb2.EstateClaim.FromString,
+            options,
+            channel_credentials,
+            insecure,
+            call_credentials,
+            compression,
+            wait_for_ready,
+            timeout,
+            metadata,
+            _registered_method=True)
+
+    @staticmethod
+    def GetComplianceStatus(request,
+            target,
+            options=(),
+            channel_credentials=None,
+            call_credentials=None,
+            insecure=False,
+            compression=None,
+            wait_for_ready=None,
+            timeout=None,
+            metadata=None):
+        return grpc.experimental.unary_unary(
+            request,
+            target,
+            '/cms.casework.v1.ArrearsService/GetComplianceStatus',
+            cms_dot_casework_dot_v1_dot_arrears__service__pb2.GetComplianceStatusRequest.SerializeToString,
+            cms_dot_casework_dot_v1_dot_arrears__pb2.ComplianceStatus.FromString,
             options,
             channel_credentials,
             insecure,

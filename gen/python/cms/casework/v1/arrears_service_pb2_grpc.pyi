@@ -80,6 +80,35 @@ class ArrearsServiceStub:
     """
     ResumeArrears: _grpc.UnaryUnaryMultiCallable[_arrears_service_pb2.ResumeArrearsRequest, _arrears_pb2.ArrearsSuspension]
     """Ends a suspension: collection of the arrears resumes. Deadline: 5 s."""
+    DecideWriteOff: _grpc.UnaryUnaryMultiCallable[_arrears_service_pb2.DecideWriteOffRequest, _arrears_pb2.WriteOffDecision]
+    """---- Write-offs, estates and compliance ----
+
+    Writes off the arrears on a closed case (MPA Regs 2009 as amended by SI 2024/87): under £7
+    (CASEWORK_ARREARS_WRITE_OFF_MAX_PENCE), with no ongoing liability (no live case of the paying parent) and no
+    payment for 90 days (CASEWORK_ARREARS_WRITE_OFF_QUIET_DAYS). A team leader's decision. Refused with
+    FAILED_PRECONDITION reason CASE_OPEN, NO_ARREARS, ARREARS_TOO_LARGE, RECENT_PAYMENT or ONGOING_LIABILITY.
+    Deadline: 5 s.
+    """
+    GetWriteOffDecision: _grpc.UnaryUnaryMultiCallable[_arrears_service_pb2.GetWriteOffDecisionRequest, _arrears_pb2.WriteOffDecision]
+    """Returns one write-off decision. Deadline: 2 s."""
+    ListWriteOffDecisions: _grpc.UnaryUnaryMultiCallable[_arrears_service_pb2.ListWriteOffDecisionsRequest, _arrears_service_pb2.ListWriteOffDecisionsResponse]
+    """Lists a case's write-off decisions, newest first. Deadline: 5 s."""
+    GetEstateClaim: _grpc.UnaryUnaryMultiCallable[_arrears_service_pb2.GetEstateClaimRequest, _arrears_pb2.EstateClaim]
+    """Returns one claim against a deceased paying parent's estate. Deadline: 2 s."""
+    ListEstateClaims: _grpc.UnaryUnaryMultiCallable[_arrears_service_pb2.ListEstateClaimsRequest, _arrears_service_pb2.ListEstateClaimsResponse]
+    """Lists a case's estate claims, newest first. Deadline: 5 s."""
+    RecordEstateClaimProgress: _grpc.UnaryUnaryMultiCallable[_arrears_service_pb2.RecordEstateClaimProgressRequest, _arrears_pb2.EstateClaim]
+    """Records a step of an estate claim: LODGED with the personal representatives; a PAYMENT from the estate
+    (PAID_IN_PART, or PAID_IN_FULL once nothing is outstanding); ESTATE_INSOLVENT, which writes the rest off
+    with a recorded decision (a team leader only: PERMISSION_DENIED reason WRITE_OFF_NEEDS_TEAM_LEADER
+    otherwise). A claim paid in full or written off takes no more steps (FAILED_PRECONDITION CLAIM_CLOSED).
+    Deadline: 5 s.
+    """
+    GetComplianceStatus: _grpc.UnaryUnaryMultiCallable[_arrears_service_pb2.GetComplianceStatusRequest, _arrears_pb2.ComplianceStatus]
+    """A paying parent's compliance from the ledger, across all their cases: paid in full and on time (by the due
+    date plus CASEWORK_ARREARS_GRACE_DAYS) over the last CASEWORK_COMPLIANCE_WINDOW_DAYS. What the reform's
+    collection fees use. Deadline: 5 s.
+    """
 
 @_typing.type_check_only
 class ArrearsServiceAsyncStub(ArrearsServiceStub):
@@ -132,6 +161,35 @@ class ArrearsServiceAsyncStub(ArrearsServiceStub):
     """
     ResumeArrears: _aio.UnaryUnaryMultiCallable[_arrears_service_pb2.ResumeArrearsRequest, _arrears_pb2.ArrearsSuspension]  # type: ignore[assignment]
     """Ends a suspension: collection of the arrears resumes. Deadline: 5 s."""
+    DecideWriteOff: _aio.UnaryUnaryMultiCallable[_arrears_service_pb2.DecideWriteOffRequest, _arrears_pb2.WriteOffDecision]  # type: ignore[assignment]
+    """---- Write-offs, estates and compliance ----
+
+    Writes off the arrears on a closed case (MPA Regs 2009 as amended by SI 2024/87): under £7
+    (CASEWORK_ARREARS_WRITE_OFF_MAX_PENCE), with no ongoing liability (no live case of the paying parent) and no
+    payment for 90 days (CASEWORK_ARREARS_WRITE_OFF_QUIET_DAYS). A team leader's decision. Refused with
+    FAILED_PRECONDITION reason CASE_OPEN, NO_ARREARS, ARREARS_TOO_LARGE, RECENT_PAYMENT or ONGOING_LIABILITY.
+    Deadline: 5 s.
+    """
+    GetWriteOffDecision: _aio.UnaryUnaryMultiCallable[_arrears_service_pb2.GetWriteOffDecisionRequest, _arrears_pb2.WriteOffDecision]  # type: ignore[assignment]
+    """Returns one write-off decision. Deadline: 2 s."""
+    ListWriteOffDecisions: _aio.UnaryUnaryMultiCallable[_arrears_service_pb2.ListWriteOffDecisionsRequest, _arrears_service_pb2.ListWriteOffDecisionsResponse]  # type: ignore[assignment]
+    """Lists a case's write-off decisions, newest first. Deadline: 5 s."""
+    GetEstateClaim: _aio.UnaryUnaryMultiCallable[_arrears_service_pb2.GetEstateClaimRequest, _arrears_pb2.EstateClaim]  # type: ignore[assignment]
+    """Returns one claim against a deceased paying parent's estate. Deadline: 2 s."""
+    ListEstateClaims: _aio.UnaryUnaryMultiCallable[_arrears_service_pb2.ListEstateClaimsRequest, _arrears_service_pb2.ListEstateClaimsResponse]  # type: ignore[assignment]
+    """Lists a case's estate claims, newest first. Deadline: 5 s."""
+    RecordEstateClaimProgress: _aio.UnaryUnaryMultiCallable[_arrears_service_pb2.RecordEstateClaimProgressRequest, _arrears_pb2.EstateClaim]  # type: ignore[assignment]
+    """Records a step of an estate claim: LODGED with the personal representatives; a PAYMENT from the estate
+    (PAID_IN_PART, or PAID_IN_FULL once nothing is outstanding); ESTATE_INSOLVENT, which writes the rest off
+    with a recorded decision (a team leader only: PERMISSION_DENIED reason WRITE_OFF_NEEDS_TEAM_LEADER
+    otherwise). A claim paid in full or written off takes no more steps (FAILED_PRECONDITION CLAIM_CLOSED).
+    Deadline: 5 s.
+    """
+    GetComplianceStatus: _aio.UnaryUnaryMultiCallable[_arrears_service_pb2.GetComplianceStatusRequest, _arrears_pb2.ComplianceStatus]  # type: ignore[assignment]
+    """A paying parent's compliance from the ledger, across all their cases: paid in full and on time (by the due
+    date plus CASEWORK_ARREARS_GRACE_DAYS) over the last CASEWORK_COMPLIANCE_WINDOW_DAYS. What the reform's
+    collection fees use. Deadline: 5 s.
+    """
 
 class ArrearsServiceServicer(metaclass=_abc_1.ABCMeta):
     """Arrears on a case (docs/domain/money.md §8): arrears agreements and their compliance, Direct Pay missed
@@ -241,5 +299,76 @@ class ArrearsServiceServicer(metaclass=_abc_1.ABCMeta):
         context: _ServicerContext,
     ) -> _typing.Union[_arrears_pb2.ArrearsSuspension, _abc.Awaitable[_arrears_pb2.ArrearsSuspension]]:
         """Ends a suspension: collection of the arrears resumes. Deadline: 5 s."""
+
+    @_abc_1.abstractmethod
+    def DecideWriteOff(
+        self,
+        request: _arrears_service_pb2.DecideWriteOffRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_arrears_pb2.WriteOffDecision, _abc.Awaitable[_arrears_pb2.WriteOffDecision]]:
+        """---- Write-offs, estates and compliance ----
+
+        Writes off the arrears on a closed case (MPA Regs 2009 as amended by SI 2024/87): under £7
+        (CASEWORK_ARREARS_WRITE_OFF_MAX_PENCE), with no ongoing liability (no live case of the paying parent) and no
+        payment for 90 days (CASEWORK_ARREARS_WRITE_OFF_QUIET_DAYS). A team leader's decision. Refused with
+        FAILED_PRECONDITION reason CASE_OPEN, NO_ARREARS, ARREARS_TOO_LARGE, RECENT_PAYMENT or ONGOING_LIABILITY.
+        Deadline: 5 s.
+        """
+
+    @_abc_1.abstractmethod
+    def GetWriteOffDecision(
+        self,
+        request: _arrears_service_pb2.GetWriteOffDecisionRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_arrears_pb2.WriteOffDecision, _abc.Awaitable[_arrears_pb2.WriteOffDecision]]:
+        """Returns one write-off decision. Deadline: 2 s."""
+
+    @_abc_1.abstractmethod
+    def ListWriteOffDecisions(
+        self,
+        request: _arrears_service_pb2.ListWriteOffDecisionsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_arrears_service_pb2.ListWriteOffDecisionsResponse, _abc.Awaitable[_arrears_service_pb2.ListWriteOffDecisionsResponse]]:
+        """Lists a case's write-off decisions, newest first. Deadline: 5 s."""
+
+    @_abc_1.abstractmethod
+    def GetEstateClaim(
+        self,
+        request: _arrears_service_pb2.GetEstateClaimRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_arrears_pb2.EstateClaim, _abc.Awaitable[_arrears_pb2.EstateClaim]]:
+        """Returns one claim against a deceased paying parent's estate. Deadline: 2 s."""
+
+    @_abc_1.abstractmethod
+    def ListEstateClaims(
+        self,
+        request: _arrears_service_pb2.ListEstateClaimsRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_arrears_service_pb2.ListEstateClaimsResponse, _abc.Awaitable[_arrears_service_pb2.ListEstateClaimsResponse]]:
+        """Lists a case's estate claims, newest first. Deadline: 5 s."""
+
+    @_abc_1.abstractmethod
+    def RecordEstateClaimProgress(
+        self,
+        request: _arrears_service_pb2.RecordEstateClaimProgressRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_arrears_pb2.EstateClaim, _abc.Awaitable[_arrears_pb2.EstateClaim]]:
+        """Records a step of an estate claim: LODGED with the personal representatives; a PAYMENT from the estate
+        (PAID_IN_PART, or PAID_IN_FULL once nothing is outstanding); ESTATE_INSOLVENT, which writes the rest off
+        with a recorded decision (a team leader only: PERMISSION_DENIED reason WRITE_OFF_NEEDS_TEAM_LEADER
+        otherwise). A claim paid in full or written off takes no more steps (FAILED_PRECONDITION CLAIM_CLOSED).
+        Deadline: 5 s.
+        """
+
+    @_abc_1.abstractmethod
+    def GetComplianceStatus(
+        self,
+        request: _arrears_service_pb2.GetComplianceStatusRequest,
+        context: _ServicerContext,
+    ) -> _typing.Union[_arrears_pb2.ComplianceStatus, _abc.Awaitable[_arrears_pb2.ComplianceStatus]]:
+        """A paying parent's compliance from the ledger, across all their cases: paid in full and on time (by the due
+        date plus CASEWORK_ARREARS_GRACE_DAYS) over the last CASEWORK_COMPLIANCE_WINDOW_DAYS. What the reform's
+        collection fees use. Deadline: 5 s.
+        """
 
 def add_ArrearsServiceServicer_to_server(servicer: ArrearsServiceServicer, server: _typing.Union[_grpc.Server, _aio.Server]) -> None: ...

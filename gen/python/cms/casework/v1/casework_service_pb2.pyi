@@ -131,6 +131,11 @@ class _ScheduledJobEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Schedule
     CASEWORK_DIRECT_PAY_MIGRATION_START_DATE (unset = never), every live Direct Pay case moves to Collect & Pay,
     once each, resuming where a run that stopped left off.
     """
+    SCHEDULED_JOB_ARREARS_WRITE_OFF_REVIEW: _ScheduledJob.ValueType  # 13
+    """Closed cases whose arrears may be written off (under £7, no ongoing liability, no payment for 90 days: MPA
+    Regs 2009 as amended by SI 2024/87): an "Arrears Write-Off Review" service request each, not twice while one
+    is open.
+    """
 
 class ScheduledJob(_ScheduledJob, metaclass=_ScheduledJobEnumTypeWrapper):
     """---------------------------------------------------------------------------------------------------
@@ -180,6 +185,11 @@ SCHEDULED_JOB_DIRECT_PAY_MIGRATION: ScheduledJob.ValueType  # 14
 """The end of Direct Pay (docs/domain/money.md, "The end of Direct Pay"): from
 CASEWORK_DIRECT_PAY_MIGRATION_START_DATE (unset = never), every live Direct Pay case moves to Collect & Pay,
 once each, resuming where a run that stopped left off.
+"""
+SCHEDULED_JOB_ARREARS_WRITE_OFF_REVIEW: ScheduledJob.ValueType  # 13
+"""Closed cases whose arrears may be written off (under £7, no ongoing liability, no payment for 90 days: MPA
+Regs 2009 as amended by SI 2024/87): an "Arrears Write-Off Review" service request each, not twice while one
+is open.
 """
 Global___ScheduledJob: _TypeAlias = ScheduledJob  # noqa: Y015
 

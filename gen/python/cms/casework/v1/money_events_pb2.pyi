@@ -166,6 +166,12 @@ class _AdjustmentKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Adjust
     """The amount payable reduced to recover an overpayment (MPA Regs 2009 reg 9): negative, posted by the charge run
     on the period's maintenance charge it covers, drawing the overpayment down by the same amount.
     """
+    ADJUSTMENT_KIND_CHARGE_REVERSED: _AdjustmentKind.ValueType  # 20
+    """Charges already posted for days after the case closed (e.g. a paying parent's death reported late: liability
+    ends from the date of death) reversed: negative, posted by the account on the closure, covering the unpaid
+    part of each such charge (its paid part becomes a BACKDATED_OVERPAYMENT). Numbered apart from the kinds the
+    enforcement work adds.
+    """
 
 class AdjustmentKind(_AdjustmentKind, metaclass=_AdjustmentKindEnumTypeWrapper):
     """The kinds of adjustment. Amounts are signed: negative lowers what the paying parent owes (or, for a refund,
@@ -190,6 +196,12 @@ negative; the account is overpaid by it until it is offset.
 ADJUSTMENT_KIND_REGULATION_9_REDUCTION: AdjustmentKind.ValueType  # 6
 """The amount payable reduced to recover an overpayment (MPA Regs 2009 reg 9): negative, posted by the charge run
 on the period's maintenance charge it covers, drawing the overpayment down by the same amount.
+"""
+ADJUSTMENT_KIND_CHARGE_REVERSED: AdjustmentKind.ValueType  # 20
+"""Charges already posted for days after the case closed (e.g. a paying parent's death reported late: liability
+ends from the date of death) reversed: negative, posted by the account on the closure, covering the unpaid
+part of each such charge (its paid part becomes a BACKDATED_OVERPAYMENT). Numbered apart from the kinds the
+enforcement work adds.
 """
 Global___AdjustmentKind: _TypeAlias = AdjustmentKind  # noqa: Y015
 
@@ -1310,3 +1322,113 @@ class DirectPayMigrationCompleted(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___DirectPayMigrationCompleted: _TypeAlias = DirectPayMigrationCompleted  # noqa: Y015
+
+@_typing.final
+class ArrearsWrittenOff(_message.Message):
+    """---- Write-offs, estates and compliance ----
+    Keyed by `cases/{case_id}` like the other arrears events. Ids and amounts only.
+
+    A case's arrears were written off (WriteOffDecision).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    WRITE_OFF_DECISION_FIELD_NUMBER: _builtins.int
+    REASON_FIELD_NUMBER: _builtins.int
+    AMOUNT_PENCE_FIELD_NUMBER: _builtins.int
+    ESTATE_CLAIM_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    write_off_decision: _builtins.str
+    """`cases/{case_id}/writeOffDecisions/{id}`."""
+    reason: _arrears_pb2.WriteOffReason.ValueType
+    amount_pence: _builtins.int
+    estate_claim: _builtins.str
+    """The estate claim (ESTATE_INSOLVENT), else empty."""
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        write_off_decision: _builtins.str = ...,
+        reason: _arrears_pb2.WriteOffReason.ValueType = ...,
+        amount_pence: _builtins.int = ...,
+        estate_claim: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_pence", b"amount_pence", "case_id", b"case_id", "estate_claim", b"estate_claim", "reason", b"reason", "write_off_decision", b"write_off_decision"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___ArrearsWrittenOff: _TypeAlias = ArrearsWrittenOff  # noqa: Y015
+
+@_typing.final
+class EstateClaimOpened(_message.Message):
+    """A claim against a deceased paying parent's estate was opened (the arrears at the date of death)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    ESTATE_CLAIM_FIELD_NUMBER: _builtins.int
+    AMOUNT_PENCE_FIELD_NUMBER: _builtins.int
+    DATE_OF_DEATH_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    estate_claim: _builtins.str
+    """`cases/{case_id}/estateClaims/{id}`."""
+    amount_pence: _builtins.int
+    @_builtins.property
+    def date_of_death(self) -> _date_pb2.Date: ...
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        estate_claim: _builtins.str = ...,
+        amount_pence: _builtins.int = ...,
+        date_of_death: _date_pb2.Date | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _typing.Literal["date_of_death", b"date_of_death"]  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_pence", b"amount_pence", "case_id", b"case_id", "date_of_death", b"date_of_death", "estate_claim", b"estate_claim"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EstateClaimOpened: _TypeAlias = EstateClaimOpened  # noqa: Y015
+
+@_typing.final
+class EstateClaimUpdated(_message.Message):
+    """A step of an estate claim was recorded."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    ESTATE_CLAIM_FIELD_NUMBER: _builtins.int
+    ACTION_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    PAID_PENCE_FIELD_NUMBER: _builtins.int
+    WRITTEN_OFF_PENCE_FIELD_NUMBER: _builtins.int
+    OUTSTANDING_PENCE_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    estate_claim: _builtins.str
+    action: _arrears_pb2.EstateClaimAction.ValueType
+    state: _arrears_pb2.EstateClaimState.ValueType
+    paid_pence: _builtins.int
+    written_off_pence: _builtins.int
+    outstanding_pence: _builtins.int
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        estate_claim: _builtins.str = ...,
+        action: _arrears_pb2.EstateClaimAction.ValueType = ...,
+        state: _arrears_pb2.EstateClaimState.ValueType = ...,
+        paid_pence: _builtins.int = ...,
+        written_off_pence: _builtins.int = ...,
+        outstanding_pence: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["action", b"action", "case_id", b"case_id", "estate_claim", b"estate_claim", "outstanding_pence", b"outstanding_pence", "paid_pence", b"paid_pence", "state", b"state", "written_off_pence", b"written_off_pence"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EstateClaimUpdated: _TypeAlias = EstateClaimUpdated  # noqa: Y015

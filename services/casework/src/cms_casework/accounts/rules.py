@@ -54,14 +54,16 @@ REFUND = mev.ADJUSTMENT_KIND_REFUND
 ARREARS_RECOGNISED = mev.ADJUSTMENT_KIND_ARREARS_RECOGNISED
 BACKDATED_OVERPAYMENT = mev.ADJUSTMENT_KIND_BACKDATED_OVERPAYMENT
 REG9 = mev.ADJUSTMENT_KIND_REGULATION_9_REDUCTION
+CHARGE_REVERSED = mev.ADJUSTMENT_KIND_CHARGE_REVERSED
 
 # Where an allocation's money came from.
 FROM_RECEIPT, FROM_CREDIT, FROM_ADJUSTMENT = "RECEIPT", "CREDIT", "ADJUSTMENT"
 CASH = (FROM_RECEIPT, FROM_CREDIT)
 
 # Adjustments that lower what is owed by covering charges (as allocations FROM_ADJUSTMENT). A Regulation 9
-# reduction is posted only by the charge run (never through PostAdjustment: it has no ADJUSTMENT_SIGN).
-COVERING = (REG8, WRITE_OFF, REG9)
+# reduction is posted only by the charge run, a charge reversed only by a case's closure (never through
+# PostAdjustment: neither has an ADJUSTMENT_SIGN).
+COVERING = (REG8, WRITE_OFF, REG9, CHARGE_REVERSED)
 # The sign each adjustment kind takes (AdjustmentKind).
 ADJUSTMENT_SIGN = {
     REG8: -1,

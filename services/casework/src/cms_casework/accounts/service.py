@@ -558,6 +558,106 @@ def case_closed(db: Session, *, case_id: str, closed_on: dt.date, clock: Clock) 
     close_if_settled(db, account=account, clock=clock)
 
 
+def end_liability(db: Session, *, case_id: str, on: dt.date, clock: Clock) -> None:
+    """Liability ended from `on` (a paying parent's death, reported however late: docs/domain/money.md, "Write-offs,
+    deaths and compliance"): the case's closure as case_closed makes it, and the charges already posted for days from
+    `on` reversed. Idempotent (case_closed is; each charge is reversed once), so the arrears context may call it
+    whether or not the accounts' own consumer of the closure has run."""
+    case_closed(db, case_id=case_id, closed_on=on, clock=clock)
+    account = account_of_case(db, case_id, lock=True)
+    if account is None or account.state == CLOSED:
+        return
+    _reverse_charged_from(db, account, closed_on=on, clock=clock)
+    close_if_settled(db, account=account, clock=clock)
+
+
+def _reverse_charged_from(
+    db: Session, account: AccountRecord, *, closed_on: dt.date, clock: Clock
+) -> None:
+    """Charges the charge run already posted for days from the closure date (a closure reported late, e.g. a paying
+    parent's death: liability ends from the date of death) are reversed as of that date: each charge's share for
+    those days (pro rata by days, half-up, as case_closed cuts a period it splits), its fee's with it. What of that
+    share is unpaid is covered by a CHARGE_REVERSED adjustment; what was paid becomes a BACKDATED_OVERPAYMENT.
+    Once per charge (the entries' keys), so a redelivered closure reverses nothing twice."""
+    rows = {
+        f"schedule:{r.id}": r
+        for r in db.scalars(
+            select(ScheduleRow).where(
+                ScheduleRow.account_id == account.id,
+                ScheduleRow.state == CHARGED,
+                ScheduleRow.covers_end >= closed_on,
+            )
+        )
+    }
+    if not rows:
+        return
+    keys = [*rows, *(f"{k}:fee" for k in rows)]
+    charges = db.execute(
+        select(EntryRecord.id, EntryRecord.key, EntryRecord.amount_pence)
+        .where(EntryRecord.account_id == account.id, EntryRecord.key.in_(keys))
+        .order_by(EntryRecord.id)
+    ).all()
+    done = set(
+        db.scalars(
+            select(EntryRecord.key).where(
+                EntryRecord.account_id == account.id, EntryRecord.key.like("closure:%")
+            )
+        )
+    )
+    entries, _ = _entries(db, account.id)
+    debt_of = {d.entry_id: d for d in rules.debts_of(entries)}
+    for entry_id, key, amount in charges:
+        base = f"closure:{entry_id}"
+        if base in done or f"{base}:paid" in done:
+            continue
+        row = rows[key.removesuffix(":fee")]
+        days = (row.covers_end - row.covers_start).days + 1
+        kept = min(max(0, (closed_on - row.covers_start).days), days)
+        share = amount - rules.half_up(amount * kept, days)
+        debt = debt_of.get(entry_id)
+        if share <= 0 or debt is None:
+            continue
+        unpaid = min(share, max(debt.outstanding, 0))
+        cause = f"Liability ended {closed_on:%d/%m/%Y}: charge for days from then reversed"
+        if unpaid:
+            _post(
+                db,
+                account,
+                key=base,
+                kind=rules.ADJUSTMENT,
+                amount=-unpaid,
+                effective=closed_on,
+                cause=cause,
+                clock=clock,
+                adjustment=rules.CHARGE_REVERSED,
+            )
+            _post(
+                db,
+                account,
+                key=f"{base}:0",
+                kind=rules.ALLOCATION,
+                amount=unpaid,
+                effective=closed_on,
+                cause=cause,
+                clock=clock,
+                target=rules.FEES if debt.is_fee else rules.ARREARS,
+                covers=debt,
+                source=rules.FROM_ADJUSTMENT,
+            )
+        if share > unpaid:
+            _post(
+                db,
+                account,
+                key=f"{base}:paid",
+                kind=rules.ADJUSTMENT,
+                amount=-(share - unpaid),
+                effective=closed_on,
+                cause=f"{cause} (already paid)",
+                clock=clock,
+                adjustment=rules.BACKDATED_OVERPAYMENT,
+            )
+
+
 def close_if_settled(db: Session, *, account: AccountRecord, clock: Clock) -> bool:
     """A closed case's account closes (AccountClosed) once nothing is owed, held, payable or still to charge."""
     if account.state == CLOSED or account.case_closed_on is None:
@@ -1022,6 +1122,15 @@ def unpaid_due_on_or_before(db: Session, *, case_id: str, on: dt.date) -> int:
     if account is None:
         return 0
     return _unpaid(db, account.id, due_before=on + dt.timedelta(days=1), paid_by=None)[0]
+
+
+def owed_at(db: Session, *, case_id: str, on: dt.date) -> int:
+    """Pence charged with a due date on or before `on` less what allocations effective by `on` covered of it: what
+    the paying parent owed at the end of that day (e.g. the date of death). Read-only."""
+    account = account_of_case(db, case_id)
+    if account is None:
+        return 0
+    return _unpaid(db, account.id, due_before=on + dt.timedelta(days=1), paid_by=on)[0]
 
 
 def post_adjustment(

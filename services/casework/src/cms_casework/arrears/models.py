@@ -101,3 +101,31 @@ class MissedPaymentRecord(Base):
     __table_args__ = (
         UniqueConstraint("case_id", "due_on_or_before", name="uq_missed_payments_cutoff"),
     )
+
+
+class WriteOffDecisionRecord(Base):
+    """A decision to write off a case's arrears (append-only)."""
+
+    __tablename__ = "write_off_decisions"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(36))
+    document: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (Index("ix_write_off_decisions_case", "case_id", "created_at"),)
+
+
+class EstateClaimRecord(Base):
+    """A claim against a deceased paying parent's estate: one per case (the death closes it)."""
+
+    __tablename__ = "estate_claims"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(36))
+    state: Mapped[str] = mapped_column(String(60))
+    document: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+
+    __table_args__ = (UniqueConstraint("case_id", name="uq_estate_claims_case"),)

@@ -11,8 +11,10 @@ Pure domain logic: no gRPC calls, no SQL, no clock. Money is integer pence throu
 - Receipts pay the agreement's payments oldest first; a payment unpaid after its due date and the grace period
   breaks the agreement; all paid completes it.
 - A reduction of the amount payable (MPA Regs 2009 reg 9) never takes a period's amount below nil.
-- A paying parent is compliant (the announced reform's collection fee) unless a payment was missed in the
-  `non_compliance_days` before the day asked about.
+- A paying parent is compliant (the announced reform's collection fee) when every charge that fell due in the rolling
+  window was paid in full by its due date plus the grace days, from the ledger.
+- Small arrears on a closed case may be written off (MPA Regs 2009 as amended by SI 2024/87): under £7, no ongoing
+  liability, no payment for 90 days.
 """
 
 from __future__ import annotations
@@ -322,12 +324,137 @@ def reduce_amount_payable(
     )
 
 
+# -- write-offs (MPA Regs 2009 as amended by SI 2024/87) -----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WriteOffParameters:
+    # Arrears under this many pence may be written off (£7).
+    max_pence: int = 700
+    # ... when nothing was received for this many days.
+    quiet_days: int = 90
+
+    def __post_init__(self) -> None:
+        if self.max_pence < 0 or self.quiet_days < 0:
+            raise ValueError("max_pence and quiet_days must not be negative")
+
+
+WRITE_OFF_DEFAULTS = WriteOffParameters()
+
+
+@dataclass(frozen=True)
+class WriteOffFacts:
+    """What a small-arrears write-off turns on, as of today."""
+
+    case_closed: bool
+    owed_pence: int
+    # Whether the paying parent is still liable to pay maintenance (a live case of theirs).
+    ongoing_liability: bool
+    last_payment: dt.date | None
+
+
+@dataclass(frozen=True)
+class Refusal:
+    code: str
+    description: str
+
+
+def write_off_refusal(
+    facts: WriteOffFacts, *, today: dt.date, params: WriteOffParameters = WRITE_OFF_DEFAULTS
+) -> Refusal | None:
+    """Why the arrears may not be written off (the first condition that fails, in this order), None when they may:
+    the case closed, arrears owed and under the threshold, no ongoing liability, no payment in the quiet days."""
+    if not facts.case_closed:
+        return Refusal(
+            "CASE_OPEN", "the case is open: only a closed case's arrears may be written off"
+        )
+    if facts.owed_pence <= 0:
+        return Refusal("NO_ARREARS", "the account shows no arrears to write off")
+    if facts.owed_pence >= params.max_pence:
+        return Refusal(
+            "ARREARS_TOO_LARGE",
+            f"the arrears are {pounds(facts.owed_pence)}: only arrears under "
+            f"{pounds(params.max_pence)} may be written off",
+        )
+    if facts.ongoing_liability:
+        return Refusal("ONGOING_LIABILITY", "the paying parent has an ongoing liability")
+    if facts.last_payment is not None and (today - facts.last_payment).days < params.quiet_days:
+        return Refusal(
+            "RECENT_PAYMENT",
+            f"a payment was received on {long_date(facts.last_payment)}, within {params.quiet_days} days",
+        )
+    return None
+
+
+# -- estates (a paying parent's death ends liability from the date of death) ---------------------------------------
+
+
+@dataclass(frozen=True)
+class ClaimPosition:
+    amount_pence: int
+    paid_pence: int = 0
+    written_off_pence: int = 0
+
+    @property
+    def outstanding_pence(self) -> int:
+        return self.amount_pence - self.paid_pence - self.written_off_pence
+
+
+def estate_payment(position: ClaimPosition, amount_pence: int) -> ClaimPosition:
+    """A payment from the estate: more than nil, no more than is outstanding (ValueError otherwise)."""
+    if amount_pence <= 0 or amount_pence > position.outstanding_pence:
+        raise ValueError("a payment is more than nil and no more than is outstanding")
+    return replace(position, paid_pence=position.paid_pence + amount_pence)
+
+
 # -- compliance (the announced reform's paying parent's fee) ------------------------------------------------------
 
+COMPLIANT, NON_COMPLIANT, NO_HISTORY = "COMPLIANT", "NON_COMPLIANT", "NO_HISTORY"
 
-def compliant(missed_cutoffs: Sequence[dt.date], *, on: dt.date, window_days: int) -> bool:
-    """Whether a paying parent is compliant on `on`: no missed payment (by the cut-off date the arrears check recorded
-    it for) in the `window_days` days up to and including `on` (design assumption, docs/domain/money.md §8). A miss
-    recorded for a later cut-off is not yet known on `on`; 0 days makes everyone compliant."""
-    start = on - dt.timedelta(days=window_days)
-    return not any(start < cutoff <= on for cutoff in missed_cutoffs)
+
+@dataclass(frozen=True)
+class DueCharge:
+    """A charge on a paying parent's account (maintenance, a fee, recognised arrears) and what covered it, as (date
+    effective, pence) pairs: money received or credit applied, or an adjustment the CMS made (a reversal, an
+    offset)."""
+
+    due: dt.date
+    amount_pence: int
+    covered: tuple[tuple[dt.date, int], ...] = ()
+
+    def paid_by(self, day: dt.date) -> int:
+        return sum(pence for on, pence in self.covered if on <= day)
+
+
+@dataclass(frozen=True)
+class Compliance:
+    state: str
+    window_start: dt.date
+    charges_due: int
+    charges_paid_on_time: int
+    first_missed: dt.date | None
+
+
+def compliance(
+    charges: Sequence[DueCharge], *, as_of: dt.date, window_days: int, grace_days: int
+) -> Compliance:
+    """Whether a paying parent paid in full and on time over the `window_days` up to `as_of` (docs/domain/money.md,
+    "Write-offs, deaths and compliance"). A charge is judged when it fell due in the window (after its start, on or
+    before `as_of`) and its on-time date (the due date plus `grace_days`) has passed; it was paid on time when what
+    covered it by then is its whole amount. Nothing judged: NO_HISTORY (a window of 0 days judges nothing)."""
+    start = as_of - dt.timedelta(days=max(window_days, 0))
+    grace = dt.timedelta(days=max(grace_days, 0))
+    judged = [
+        c
+        for c in charges
+        if c.amount_pence > 0 and start < c.due <= as_of and c.due + grace < as_of
+    ]
+    on_time = [c for c in judged if c.paid_by(c.due + grace) >= c.amount_pence]
+    missed = [c.due for c in judged if c.paid_by(c.due + grace) < c.amount_pence]
+    state = NO_HISTORY if not judged else (NON_COMPLIANT if missed else COMPLIANT)
+    return Compliance(state, start, len(judged), len(on_time), min(missed, default=None))
+
+
+def counts_as_compliant(state: str) -> bool:
+    """The reform's fee: a paying parent with no history to judge pays the compliant rate."""
+    return state != NON_COMPLIANT

@@ -737,20 +737,6 @@ def check_case(db: Session, *, case_id: str, as_of: dt.date, grace_days: int, cl
     position.checked_on, position.updated_at = as_of, clock.now()
 
 
-def compliant(db: Session, case_id: str, on: dt.date, *, window_days: int) -> bool:
-    """Whether the case's paying parent is compliant on `on` for the announced reform's collection fee
-    (accounts.service.set_compliance_check): no missed payment recorded in the `window_days` before it."""
-    start = on - dt.timedelta(days=window_days)
-    cutoffs = db.scalars(
-        select(MissedPaymentRecord.due_on_or_before).where(
-            MissedPaymentRecord.case_id == case_id,
-            MissedPaymentRecord.due_on_or_before > start,
-            MissedPaymentRecord.due_on_or_before <= on,
-        )
-    ).all()
-    return rules.compliant(list(cutoffs), on=on, window_days=window_days)
-
-
 def overpayment_service_request(db: Session, *, case_id: str) -> str:
     """The open "Overpayment Decision" service request the check raised and no decision has taken up yet ("" when
     none); taken up by the caller's decision."""

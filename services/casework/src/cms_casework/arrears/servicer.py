@@ -17,7 +17,7 @@ from cms_platform.clock import Clock
 
 from ..case_records import service as case_records
 from ..servicing import Servicing
-from . import flows, service
+from . import estates, flows, service
 
 R = TypeVar("R")
 M = TypeVar("M", bound=Message)
@@ -132,4 +132,84 @@ class ArrearsServicer(Servicing, api_grpc.ArrearsServiceServicer):
             request,
             apb.ArrearsSuspension,
             lambda s, c: service.resume(s, request=request, caller=c, clock=self._clock),
+        )
+
+    # -- write-offs, estates and compliance ----------------------------------------------------------------------
+
+    def DecideWriteOff(
+        self, request: api.DecideWriteOffRequest, context: Ctx
+    ) -> apb.WriteOffDecision:
+        return self._change(
+            request,
+            apb.WriteOffDecision,
+            lambda s, c: estates.decide_write_off(s, request=request, caller=c, clock=self._clock),
+        )
+
+    def GetWriteOffDecision(
+        self, request: api.GetWriteOffDecisionRequest, context: Ctx
+    ) -> apb.WriteOffDecision:
+        return self._read(
+            request,
+            lambda s, c: estates.get_write_off(s, name=request.name, caller=c, clock=self._clock),
+        )
+
+    def ListWriteOffDecisions(
+        self, request: api.ListWriteOffDecisionsRequest, context: Ctx
+    ) -> api.ListWriteOffDecisionsResponse:
+        found, token = self._read(
+            request,
+            lambda s, c: case_records.page_of(
+                s,
+                parent=request.parent,
+                caller=c,
+                clock=self._clock,
+                page_size=request.page_size,
+                page_token=request.page_token,
+                maximum=100,
+                items=estates.list_write_offs,
+            ),
+        )
+        return api.ListWriteOffDecisionsResponse(write_off_decisions=found, next_page_token=token)
+
+    def GetEstateClaim(self, request: api.GetEstateClaimRequest, context: Ctx) -> apb.EstateClaim:
+        return self._read(
+            request,
+            lambda s, c: estates.get_claim(s, name=request.name, caller=c, clock=self._clock),
+        )
+
+    def ListEstateClaims(
+        self, request: api.ListEstateClaimsRequest, context: Ctx
+    ) -> api.ListEstateClaimsResponse:
+        found, token = self._read(
+            request,
+            lambda s, c: case_records.page_of(
+                s,
+                parent=request.parent,
+                caller=c,
+                clock=self._clock,
+                page_size=request.page_size,
+                page_token=request.page_token,
+                maximum=100,
+                items=estates.list_claims,
+            ),
+        )
+        return api.ListEstateClaimsResponse(estate_claims=found, next_page_token=token)
+
+    def RecordEstateClaimProgress(
+        self, request: api.RecordEstateClaimProgressRequest, context: Ctx
+    ) -> apb.EstateClaim:
+        return self._change(
+            request,
+            apb.EstateClaim,
+            lambda s, c: estates.record_claim_progress(
+                s, request=request, caller=c, clock=self._clock
+            ),
+        )
+
+    def GetComplianceStatus(
+        self, request: api.GetComplianceStatusRequest, context: Ctx
+    ) -> apb.ComplianceStatus:
+        return self._read(
+            request,
+            lambda s, c: estates.compliance_status(s, request=request, caller=c, clock=self._clock),
         )

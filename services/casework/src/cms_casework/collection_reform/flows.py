@@ -62,7 +62,6 @@ class Reform:
     sessions: sessionmaker
     clock: Clock
     downstream: Downstream
-    non_compliance_days: int
     fees_reform_date: dt.date | None
     lease_seconds: float
 
@@ -88,9 +87,7 @@ def _today_of(
     """The case as it stands and its what-if item (None for a case without a decision to recalculate)."""
     with reform.sessions() as s:
         case = case_records.load(s, case_id)[1]
-        non_compliant = service.non_compliant(
-            s, case_id=case_id, on=on, window_days=reform.non_compliance_days
-        )
+        non_compliant = service.non_compliant(s, case_id=case_id, on=on)
     if not case.latest_calculation.calculation:
         return None
     decided = call(

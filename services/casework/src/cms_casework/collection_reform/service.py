@@ -20,7 +20,7 @@ from cms_platform.convert import pb_date
 from cms_platform.errors import FailedPrecondition, NotFound, PreconditionViolation
 from cms_platform.identity import Caller
 
-from ..arrears import service as arrears
+from ..arrears import estates as arrears_estates
 from ..names import id_from, new_id
 from . import rules
 from .models import DirectPayMigrationCaseRecord, DirectPayMigrationRecord, ReformWhatIfRecord
@@ -41,10 +41,10 @@ MIGRATION_CASES = Gauge(
 )
 
 
-def non_compliant(db: Session, *, case_id: str, on: dt.date, window_days: int) -> bool:
-    """Whether the case's paying parent would pay the reform's non-compliant fee: the arrears context's answer
-    (arrears.service.compliant), the one place to switch to another measure of compliance."""
-    return not arrears.compliant(db, case_id, on, window_days=window_days)
+def non_compliant(db: Session, *, case_id: str, on: dt.date) -> bool:
+    """Whether the case's paying parent would pay the reform's non-compliant fee: the arrears context's compliance
+    from the ledger over CASEWORK_COMPLIANCE_WINDOW_DAYS (arrears.estates.compliant), as the charge run asks it."""
+    return not arrears_estates.compliant(db, case_id, on)
 
 
 def _precondition(code: str, subject: str, description: str) -> FailedPrecondition:

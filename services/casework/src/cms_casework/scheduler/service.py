@@ -31,6 +31,7 @@ from cms_platform.scheduling import PeriodicJob
 
 from ..accounts import flows as account_runs
 from ..applications.convert import child_identity
+from ..arrears import estates as arrears_estates
 from ..arrears import service as arrears
 from ..calculations import flows as recording
 from ..calculations import rules as calculation_rules
@@ -163,6 +164,7 @@ class Scheduler:
             J.SCHEDULED_JOB_PAYMENT_RUN: self._payment_run,
             J.SCHEDULED_JOB_ARREARS_CHECK: self._arrears_check,
             J.SCHEDULED_JOB_DIRECT_PAY_MIGRATION: self._direct_pay_migration,
+            J.SCHEDULED_JOB_ARREARS_WRITE_OFF_REVIEW: self._arrears_write_off_review,
         }
         # Downstream calls and audit entries name the scheduler, within what an RPC running it has left.
         token = bind_caller(SYSTEM)
@@ -670,3 +672,28 @@ class Scheduler:
         if self._direct_pay_migration_job is None:
             return api.ScheduledJobResult()
         return self._direct_pay_migration_job(as_of)
+
+    def _arrears_write_off_review(self, as_of: dt.date) -> api.ScheduledJobResult:
+        """Each closed case whose arrears may be written off on the date (arrears.estates: under £7, no ongoing
+        liability, no payment for 90 days; MPA Regs 2009 as amended by SI 2024/87) gets an "Arrears Write-Off Review"
+        service request for a team leader's decision, not twice while one is open. Every closed case is looked at,
+        each in its own transaction."""
+        result = api.ScheduledJobResult()
+        with self._sessions() as s:
+            case_ids = list(
+                s.scalars(
+                    select(CaseRecord.id)
+                    .where(CaseRecord.state == case_records.CLOSED)
+                    .order_by(CaseRecord.id)
+                )
+            )
+        for case_id in case_ids:
+
+            def review(case_id: str = case_id) -> None:
+                with self._sessions.begin() as s:
+                    arrears_estates.review_write_off(
+                        s, case_id=case_id, as_of=as_of, clock=self._clock
+                    )
+
+            self._each(result, f"cases/{case_id}", partial(conflicts.retrying, review))
+        return result
