@@ -14,6 +14,8 @@ from cms.casework.v1 import (
     arrears_service_pb2_grpc,
     casework_service_pb2,
     casework_service_pb2_grpc,
+    enforcement_service_pb2,
+    enforcement_service_pb2_grpc,
     methods_of_payment_service_pb2,
     methods_of_payment_service_pb2_grpc,
 )
@@ -34,6 +36,8 @@ from .arrears import flows as arrears_flows
 from .arrears import handlers as arrears_handlers
 from .arrears import service as arrears_service
 from .arrears.servicer import ArrearsServicer
+from .enforcement import service as enforcement
+from .enforcement.servicer import EnforcementServicer
 from .feeds import handlers as feeds
 from .feeds import service as feed_changes
 from .methods_of_payment import flows as methods_of_payment_flows
@@ -73,6 +77,10 @@ class CaseworkService(CmsService):
             )
         )
         accounts.set_reductions(arrears_flows.amounts_payable_reduced)
+        enforcement.configure(
+            administrative_liability_orders_from=settings.administrative_liability_orders_from,
+            surveillance_review_days=settings.enforcement_surveillance_review_days,
+        )
         self.downstream = downstream.connect(
             calculation_address=settings.calculation_address,
             hmrc_address=settings.hmrc_gateway_address,
@@ -117,6 +125,9 @@ class CaseworkService(CmsService):
         )
         accounts_servicer = AccountsServicer(sessions=self.sessions, clock=self.clock)
         arrears = ArrearsServicer(sessions=self.sessions, clock=self.clock)
+        enforcement_servicer = EnforcementServicer(
+            sessions=self.sessions, clock=self.clock, downstream=self.downstream
+        )
         return [
             ServiceRegistration(
                 full_name,
@@ -143,6 +154,12 @@ class CaseworkService(CmsService):
                 arrears_service_pb2_grpc.add_ArrearsServiceServicer_to_server,
                 arrears,
                 refused=arrears.refused_by_policy,
+            ),
+            ServiceRegistration(
+                enforcement_service_pb2.DESCRIPTOR.services_by_name["EnforcementService"].full_name,
+                enforcement_service_pb2_grpc.add_EnforcementServiceServicer_to_server,
+                enforcement_servicer,
+                refused=enforcement_servicer.refused_by_policy,
             ),
         ]
 

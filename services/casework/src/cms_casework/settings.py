@@ -61,3 +61,10 @@ class CaseworkSettings(ServiceSettings):
     # applies to a charge due within this many days after a missed payment. Design assumption: 90 days (a quarter
     # of paying on time restores the compliant rate; docs/domain/money.md §8); 0 treats everyone as compliant.
     arrears_non_compliance_days: int = 90
+
+    # ---- Enforcement ----
+    # The day administrative liability orders (Child Support (Enforcement) Act 2023) become available: from then a
+    # team leader may make one without a court; unset = not available (its commencement date is not known).
+    administrative_liability_orders_from: dt.date | None = None
+    # How far ahead the review of the case surveillance that enforcement starts is set (the CRA's review date).
+    enforcement_surveillance_review_days: int = 90

@@ -1015,6 +1015,16 @@ class _CorrespondenceKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Co
     """To both parents: the terms of an arrears agreement and its schedule."""
     CORRESPONDENCE_KIND_OVERPAYMENT_DECISION_NOTICE: _CorrespondenceKind.ValueType  # 42
     """To both parents: a Regulation 8 decision on an overpayment, with its explanation (MPA Regs 2009 regs 8-9)."""
+    CORRESPONDENCE_KIND_ENFORCEMENT_ACTION_NOTICE: _CorrespondenceKind.ValueType  # 50
+    """To the paying parent: an enforcement step was taken on their arrears and what follows (docs/domain/money.md,
+    "Enforcement").
+    """
+    CORRESPONDENCE_KIND_LIABILITY_ORDER_APPLICATION_NOTICE: _CorrespondenceKind.ValueType  # 51
+    """To the paying parent: the CMS applies to the magistrates' court for a liability order (CSA 1991 s33)."""
+    CORRESPONDENCE_KIND_ENFORCEMENT_CHARGE_NOTICE: _CorrespondenceKind.ValueType  # 52
+    """To the paying parent: an enforcement charge was made (Fees Regs 2014 reg 10)."""
+    CORRESPONDENCE_KIND_ENFORCEMENT_CHARGE_WAIVER_NOTICE: _CorrespondenceKind.ValueType  # 53
+    """To the paying parent: an enforcement charge was waived (Fees Regs 2014 reg 12)."""
 
 class CorrespondenceKind(_CorrespondenceKind, metaclass=_CorrespondenceKindEnumTypeWrapper):
     """---------------------------------------------------------------------------------------------------
@@ -1056,6 +1066,16 @@ CORRESPONDENCE_KIND_ARREARS_AGREEMENT: CorrespondenceKind.ValueType  # 41
 """To both parents: the terms of an arrears agreement and its schedule."""
 CORRESPONDENCE_KIND_OVERPAYMENT_DECISION_NOTICE: CorrespondenceKind.ValueType  # 42
 """To both parents: a Regulation 8 decision on an overpayment, with its explanation (MPA Regs 2009 regs 8-9)."""
+CORRESPONDENCE_KIND_ENFORCEMENT_ACTION_NOTICE: CorrespondenceKind.ValueType  # 50
+"""To the paying parent: an enforcement step was taken on their arrears and what follows (docs/domain/money.md,
+"Enforcement").
+"""
+CORRESPONDENCE_KIND_LIABILITY_ORDER_APPLICATION_NOTICE: CorrespondenceKind.ValueType  # 51
+"""To the paying parent: the CMS applies to the magistrates' court for a liability order (CSA 1991 s33)."""
+CORRESPONDENCE_KIND_ENFORCEMENT_CHARGE_NOTICE: CorrespondenceKind.ValueType  # 52
+"""To the paying parent: an enforcement charge was made (Fees Regs 2014 reg 10)."""
+CORRESPONDENCE_KIND_ENFORCEMENT_CHARGE_WAIVER_NOTICE: CorrespondenceKind.ValueType  # 53
+"""To the paying parent: an enforcement charge was waived (Fees Regs 2014 reg 12)."""
 Global___CorrespondenceKind: _TypeAlias = CorrespondenceKind  # noqa: Y015
 
 class _CorrespondenceState:
