@@ -15,6 +15,9 @@ from cms.casework.v1 import enforcement_service_pb2 as eapi
 from cms.casework.v1 import money_events_pb2 as mev
 from cms.casework.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
+from cms.cra.v1 import events_pb2 as cra_ev
+from cms.cra.v1 import resources_pb2 as cra_pb
+from cms_casework.feeds import handlers as feeds
 from cms_platform.convert import pb_date
 
 from ..arrears.helpers import (
@@ -61,6 +64,20 @@ def test_enforcement_needs_arrears_and_runs_with_case_surveillance(stack, enforc
     assert watched.case_surveillance.active
     assert reason(refused(lambda: open_case(enforcement, case))) == "ENFORCEMENT_OPEN"
     assert len(enforcement_events(stack, case.name, "case_opened")) == 1
+
+    # A CRA alert on the case (through casework's own feed handler) is recorded on the enforcement case.
+    with stack.casework.sessions.begin() as db:
+        feeds.on_case_surveillance_alert_raised(
+            db,
+            cra_ev.CaseSurveillanceAlertRaised(
+                case_reference=case.name.removeprefix("cases/"),
+                alert=cra_pb.SurveillanceAlert(kind=cra_pb.SURVEILLANCE_ALERT_KIND_NEW_ADDRESS),
+            ),
+            None,  # type: ignore[arg-type]  # the handler reads only the event
+            clock=clock,
+        )
+    noted = enforcement.call("GetEnforcementCase", eapi.GetEnforcementCaseRequest(name=opened.name))
+    assert [a.kind for a in noted.surveillance_alerts] == ["NEW_ADDRESS"]
 
     closed = enforcement.call(
         "CloseEnforcementCase",
