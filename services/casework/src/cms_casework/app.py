@@ -15,6 +15,8 @@ from cms.casework.v1 import (
     casework_service_pb2_grpc,
     collection_reform_service_pb2,
     collection_reform_service_pb2_grpc,
+    enforcement_service_pb2,
+    enforcement_service_pb2_grpc,
     methods_of_payment_service_pb2,
     methods_of_payment_service_pb2_grpc,
     tracing_service_pb2,
@@ -40,6 +42,8 @@ from .arrears import rules as arrears_rules
 from .arrears.servicer import ArrearsServicer
 from .collection_reform import flows as collection_reform
 from .collection_reform.servicer import CollectionReformServicer
+from .enforcement import service as enforcement
+from .enforcement.servicer import EnforcementServicer
 from .feeds import handlers as feeds
 from .feeds import service as feed_changes
 from .methods_of_payment import flows as methods_of_payment_flows
@@ -86,6 +90,10 @@ class CaseworkService(CmsService):
         )
         accounts.set_compliance_check(arrears_estates.compliant)
         accounts.set_reductions(arrears_flows.amounts_payable_reduced)
+        enforcement.configure(
+            administrative_liability_orders_from=settings.administrative_liability_orders_from,
+            surveillance_review_days=settings.enforcement_surveillance_review_days,
+        )
         self.downstream = downstream.connect(
             calculation_address=settings.calculation_address,
             hmrc_address=settings.hmrc_gateway_address,
@@ -157,6 +165,9 @@ class CaseworkService(CmsService):
             fees_reform_date=self.settings.collection_fees_reform_date,
             migration_start_date=self.settings.direct_pay_migration_start_date,
         )
+        enforcement_servicer = EnforcementServicer(
+            sessions=self.sessions, clock=self.clock, downstream=self.downstream
+        )
         return [
             ServiceRegistration(
                 full_name,
@@ -197,6 +208,12 @@ class CaseworkService(CmsService):
                 collection_reform_service_pb2_grpc.add_CollectionReformServiceServicer_to_server,
                 reform,
                 refused=reform.refused_by_policy,
+            ),
+            ServiceRegistration(
+                enforcement_service_pb2.DESCRIPTOR.services_by_name["EnforcementService"].full_name,
+                enforcement_service_pb2_grpc.add_EnforcementServiceServicer_to_server,
+                enforcement_servicer,
+                refused=enforcement_servicer.refused_by_policy,
             ),
         ]
 

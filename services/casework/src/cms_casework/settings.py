@@ -95,3 +95,10 @@ class CaseworkSettings(ServiceSettings):
             if days is not None:
                 return days
         return 90
+
+    # ---- Enforcement ----
+    # The day administrative liability orders (Child Support (Enforcement) Act 2023) become available: from then a
+    # team leader may make one without a court; unset = not available (its commencement date is not known).
+    administrative_liability_orders_from: dt.date | None = None
+    # How far ahead the review of the case surveillance that enforcement starts is set (the CRA's review date).
+    enforcement_surveillance_review_days: int = 90

@@ -4,6 +4,7 @@ isort:skip_file
 """
 
 from cms.casework.v1 import arrears_pb2 as _arrears_pb2
+from cms.casework.v1 import enforcement_pb2 as _enforcement_pb2
 from cms.casework.v1 import methods_of_payment_pb2 as _methods_of_payment_pb2
 from cms.casework.v1 import resources_pb2 as _resources_pb2
 from cms.casework.v1 import tracing_pb2 as _tracing_pb2
@@ -42,6 +43,10 @@ class _ReceiptMethodEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Receipt
     """DWP's payment of deductions from benefit."""
     RECEIPT_METHOD_ONE_OFF: _ReceiptMethod.ValueType  # 6
     """A one-off payment (debit card, bank transfer) outside a regular method."""
+    RECEIPT_METHOD_REGULAR_DEDUCTION_ORDER: _ReceiptMethod.ValueType  # 7
+    """A bank's payment under a regular deduction order (CSA 1991 s32A; docs/domain/money.md, "Enforcement")."""
+    RECEIPT_METHOD_LUMP_SUM_DEDUCTION_ORDER: _ReceiptMethod.ValueType  # 8
+    """A bank's payment under a final lump sum deduction order (CSA 1991 s32F)."""
 
 class ReceiptMethod(_ReceiptMethod, metaclass=_ReceiptMethodEnumTypeWrapper):
     """---- Accounts ----
@@ -60,6 +65,10 @@ RECEIPT_METHOD_DEDUCTION_FROM_BENEFIT: ReceiptMethod.ValueType  # 5
 """DWP's payment of deductions from benefit."""
 RECEIPT_METHOD_ONE_OFF: ReceiptMethod.ValueType  # 6
 """A one-off payment (debit card, bank transfer) outside a regular method."""
+RECEIPT_METHOD_REGULAR_DEDUCTION_ORDER: ReceiptMethod.ValueType  # 7
+"""A bank's payment under a regular deduction order (CSA 1991 s32A; docs/domain/money.md, "Enforcement")."""
+RECEIPT_METHOD_LUMP_SUM_DEDUCTION_ORDER: ReceiptMethod.ValueType  # 8
+"""A bank's payment under a final lump sum deduction order (CSA 1991 s32F)."""
 Global___ReceiptMethod: _TypeAlias = ReceiptMethod  # noqa: Y015
 
 class _LedgerEntryKind:
@@ -85,6 +94,10 @@ class _LedgerEntryKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Ledge
     """Money paid on to the receiving parent."""
     LEDGER_ENTRY_KIND_ADJUSTMENT: _LedgerEntryKind.ValueType  # 8
     """An adjustment (AdjustmentKind)."""
+    LEDGER_ENTRY_KIND_ENFORCEMENT_CHARGE: _LedgerEntryKind.ValueType  # 9
+    """An enforcement charge (Fees Regs 2014 reg 10) made when its order is made (a liability order: when granted);
+    collected only after maintenance, arrears and collection fees, and never counted as arrears.
+    """
 
 class LedgerEntryKind(_LedgerEntryKind, metaclass=_LedgerEntryKindEnumTypeWrapper):
     """---- Accounts: the ledger ----
@@ -109,6 +122,10 @@ LEDGER_ENTRY_KIND_PAYMENT_OUT: LedgerEntryKind.ValueType  # 7
 """Money paid on to the receiving parent."""
 LEDGER_ENTRY_KIND_ADJUSTMENT: LedgerEntryKind.ValueType  # 8
 """An adjustment (AdjustmentKind)."""
+LEDGER_ENTRY_KIND_ENFORCEMENT_CHARGE: LedgerEntryKind.ValueType  # 9
+"""An enforcement charge (Fees Regs 2014 reg 10) made when its order is made (a liability order: when granted);
+collected only after maintenance, arrears and collection fees, and never counted as arrears.
+"""
 Global___LedgerEntryKind: _TypeAlias = LedgerEntryKind  # noqa: Y015
 
 class _AllocationTarget:
@@ -126,6 +143,8 @@ class _AllocationTargetEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Allo
     """The paying parent's collection fees, oldest first."""
     ALLOCATION_TARGET_CREDIT: _AllocationTarget.ValueType  # 4
     """More than is due: held on the account as credit (applied to later charges, or refunded)."""
+    ALLOCATION_TARGET_ENFORCEMENT_CHARGES: _AllocationTarget.ValueType  # 5
+    """Enforcement charges, oldest first: always after the orderable targets above, before credit."""
 
 class AllocationTarget(_AllocationTarget, metaclass=_AllocationTargetEnumTypeWrapper):
     """Where an allocation puts money (the order is the setting CASEWORK_ALLOCATION_ORDER; MPA Regs 2009 reg 4)."""
@@ -139,6 +158,8 @@ ALLOCATION_TARGET_COLLECTION_FEES: AllocationTarget.ValueType  # 3
 """The paying parent's collection fees, oldest first."""
 ALLOCATION_TARGET_CREDIT: AllocationTarget.ValueType  # 4
 """More than is due: held on the account as credit (applied to later charges, or refunded)."""
+ALLOCATION_TARGET_ENFORCEMENT_CHARGES: AllocationTarget.ValueType  # 5
+"""Enforcement charges, oldest first: always after the orderable targets above, before credit."""
 Global___AllocationTarget: _TypeAlias = AllocationTarget  # noqa: Y015
 
 class _AdjustmentKind:
@@ -166,11 +187,14 @@ class _AdjustmentKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Adjust
     """The amount payable reduced to recover an overpayment (MPA Regs 2009 reg 9): negative, posted by the charge run
     on the period's maintenance charge it covers, drawing the overpayment down by the same amount.
     """
-    ADJUSTMENT_KIND_CHARGE_REVERSED: _AdjustmentKind.ValueType  # 20
+    ADJUSTMENT_KIND_ENFORCEMENT_CHARGE_WAIVER: _AdjustmentKind.ValueType  # 7
+    """An enforcement charge waived (Fees Regs 2014 reg 12): negative, covering what is outstanding of the charge.
+    Posted only by the enforcement context.
+    """
+    ADJUSTMENT_KIND_CHARGE_REVERSED: _AdjustmentKind.ValueType  # 8
     """Charges already posted for days after the case closed (e.g. a paying parent's death reported late: liability
     ends from the date of death) reversed: negative, posted by the account on the closure, covering the unpaid
-    part of each such charge (its paid part becomes a BACKDATED_OVERPAYMENT). Numbered apart from the kinds the
-    enforcement work adds.
+    part of each such charge (its paid part becomes a BACKDATED_OVERPAYMENT).
     """
 
 class AdjustmentKind(_AdjustmentKind, metaclass=_AdjustmentKindEnumTypeWrapper):
@@ -197,11 +221,14 @@ ADJUSTMENT_KIND_REGULATION_9_REDUCTION: AdjustmentKind.ValueType  # 6
 """The amount payable reduced to recover an overpayment (MPA Regs 2009 reg 9): negative, posted by the charge run
 on the period's maintenance charge it covers, drawing the overpayment down by the same amount.
 """
-ADJUSTMENT_KIND_CHARGE_REVERSED: AdjustmentKind.ValueType  # 20
+ADJUSTMENT_KIND_ENFORCEMENT_CHARGE_WAIVER: AdjustmentKind.ValueType  # 7
+"""An enforcement charge waived (Fees Regs 2014 reg 12): negative, covering what is outstanding of the charge.
+Posted only by the enforcement context.
+"""
+ADJUSTMENT_KIND_CHARGE_REVERSED: AdjustmentKind.ValueType  # 8
 """Charges already posted for days after the case closed (e.g. a paying parent's death reported late: liability
 ends from the date of death) reversed: negative, posted by the account on the closure, covering the unpaid
-part of each such charge (its paid part becomes a BACKDATED_OVERPAYMENT). Numbered apart from the kinds the
-enforcement work adds.
+part of each such charge (its paid part becomes a BACKDATED_OVERPAYMENT).
 """
 Global___AdjustmentKind: _TypeAlias = AdjustmentKind  # noqa: Y015
 
@@ -1432,3 +1459,161 @@ class EstateClaimUpdated(_message.Message):
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
 Global___EstateClaimUpdated: _TypeAlias = EstateClaimUpdated  # noqa: Y015
+
+@_typing.final
+class EnforcementCaseOpened(_message.Message):
+    """---- Enforcement ----
+
+    Keyed by the case, as the arrears events: record key and `subject` `cases/{case_id}`.
+
+    Enforcement of a case's arrears started (and case surveillance with it).
+    """
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    ENFORCEMENT_CASE_FIELD_NUMBER: _builtins.int
+    ARREARS_PENCE_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    enforcement_case: _builtins.str
+    """`cases/{case_id}/enforcementCases/{id}`."""
+    arrears_pence: _builtins.int
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        enforcement_case: _builtins.str = ...,
+        arrears_pence: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["arrears_pence", b"arrears_pence", "case_id", b"case_id", "enforcement_case", b"enforcement_case"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EnforcementCaseOpened: _TypeAlias = EnforcementCaseOpened  # noqa: Y015
+
+@_typing.final
+class EnforcementCaseClosed(_message.Message):
+    """Enforcement of a case's arrears ended (and case surveillance with it)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    ENFORCEMENT_CASE_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    enforcement_case: _builtins.str
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        enforcement_case: _builtins.str = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "enforcement_case", b"enforcement_case"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EnforcementCaseClosed: _TypeAlias = EnforcementCaseClosed  # noqa: Y015
+
+@_typing.final
+class EnforcementActionTaken(_message.Message):
+    """A step of the enforcement ladder was taken or decided (made, applied for, granted, refused, interim, final)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    ENFORCEMENT_CASE_FIELD_NUMBER: _builtins.int
+    ENFORCEMENT_ACTION_FIELD_NUMBER: _builtins.int
+    STEP_FIELD_NUMBER: _builtins.int
+    STATE_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    enforcement_case: _builtins.str
+    enforcement_action: _builtins.str
+    """`cases/{case_id}/enforcementActions/{id}`."""
+    step: _enforcement_pb2.EnforcementStep.ValueType
+    state: _enforcement_pb2.EnforcementActionState.ValueType
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        enforcement_case: _builtins.str = ...,
+        enforcement_action: _builtins.str = ...,
+        step: _enforcement_pb2.EnforcementStep.ValueType = ...,
+        state: _enforcement_pb2.EnforcementActionState.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "enforcement_action", b"enforcement_action", "enforcement_case", b"enforcement_case", "state", b"state", "step", b"step"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EnforcementActionTaken: _TypeAlias = EnforcementActionTaken  # noqa: Y015
+
+@_typing.final
+class EnforcementChargeApplied(_message.Message):
+    """An enforcement charge was made on the account (Fees Regs 2014 reg 10)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    ENFORCEMENT_ACTION_FIELD_NUMBER: _builtins.int
+    STEP_FIELD_NUMBER: _builtins.int
+    CHARGE_FIELD_NUMBER: _builtins.int
+    AMOUNT_PENCE_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    enforcement_action: _builtins.str
+    step: _enforcement_pb2.EnforcementStep.ValueType
+    charge: _builtins.str
+    """The charge's ledger entry, `accounts/{account_id}/entries/{id}`."""
+    amount_pence: _builtins.int
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        enforcement_action: _builtins.str = ...,
+        step: _enforcement_pb2.EnforcementStep.ValueType = ...,
+        charge: _builtins.str = ...,
+        amount_pence: _builtins.int = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["amount_pence", b"amount_pence", "case_id", b"case_id", "charge", b"charge", "enforcement_action", b"enforcement_action", "step", b"step"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EnforcementChargeApplied: _TypeAlias = EnforcementChargeApplied  # noqa: Y015
+
+@_typing.final
+class EnforcementChargeWaived(_message.Message):
+    """An enforcement charge was waived (Fees Regs 2014 reg 12)."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CASE_ID_FIELD_NUMBER: _builtins.int
+    ENFORCEMENT_ACTION_FIELD_NUMBER: _builtins.int
+    CHARGE_FIELD_NUMBER: _builtins.int
+    WAIVED_PENCE_FIELD_NUMBER: _builtins.int
+    GROUND_FIELD_NUMBER: _builtins.int
+    case_id: _builtins.str
+    enforcement_action: _builtins.str
+    charge: _builtins.str
+    waived_pence: _builtins.int
+    ground: _enforcement_pb2.ChargeWaiverGround.ValueType
+    def __init__(
+        self,
+        *,
+        case_id: _builtins.str = ...,
+        enforcement_action: _builtins.str = ...,
+        charge: _builtins.str = ...,
+        waived_pence: _builtins.int = ...,
+        ground: _enforcement_pb2.ChargeWaiverGround.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["case_id", b"case_id", "charge", b"charge", "enforcement_action", b"enforcement_action", "ground", b"ground", "waived_pence", b"waived_pence"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___EnforcementChargeWaived: _TypeAlias = EnforcementChargeWaived  # noqa: Y015

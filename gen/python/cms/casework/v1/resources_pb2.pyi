@@ -1021,6 +1021,16 @@ class _CorrespondenceKindEnumTypeWrapper(_enum_type_wrapper._EnumTypeWrapper[_Co
     """
     CORRESPONDENCE_KIND_METHOD_OF_PAYMENT_SET_UP_REQUEST: _CorrespondenceKind.ValueType  # 71
     """To the paying parent: set up a method of payment for Collect & Pay (a standing order is assumed until then)."""
+    CORRESPONDENCE_KIND_ENFORCEMENT_ACTION_NOTICE: _CorrespondenceKind.ValueType  # 50
+    """To the paying parent: an enforcement step was taken on their arrears and what follows (docs/domain/money.md,
+    "Enforcement").
+    """
+    CORRESPONDENCE_KIND_LIABILITY_ORDER_APPLICATION_NOTICE: _CorrespondenceKind.ValueType  # 51
+    """To the paying parent: the CMS applies to the magistrates' court for a liability order (CSA 1991 s33)."""
+    CORRESPONDENCE_KIND_ENFORCEMENT_CHARGE_NOTICE: _CorrespondenceKind.ValueType  # 52
+    """To the paying parent: an enforcement charge was made (Fees Regs 2014 reg 10)."""
+    CORRESPONDENCE_KIND_ENFORCEMENT_CHARGE_WAIVER_NOTICE: _CorrespondenceKind.ValueType  # 53
+    """To the paying parent: an enforcement charge was waived (Fees Regs 2014 reg 12)."""
 
 class CorrespondenceKind(_CorrespondenceKind, metaclass=_CorrespondenceKindEnumTypeWrapper):
     """---------------------------------------------------------------------------------------------------
@@ -1068,6 +1078,16 @@ CORRESPONDENCE_KIND_DIRECT_PAY_ENDING_NOTICE: CorrespondenceKind.ValueType  # 70
 """
 CORRESPONDENCE_KIND_METHOD_OF_PAYMENT_SET_UP_REQUEST: CorrespondenceKind.ValueType  # 71
 """To the paying parent: set up a method of payment for Collect & Pay (a standing order is assumed until then)."""
+CORRESPONDENCE_KIND_ENFORCEMENT_ACTION_NOTICE: CorrespondenceKind.ValueType  # 50
+"""To the paying parent: an enforcement step was taken on their arrears and what follows (docs/domain/money.md,
+"Enforcement").
+"""
+CORRESPONDENCE_KIND_LIABILITY_ORDER_APPLICATION_NOTICE: CorrespondenceKind.ValueType  # 51
+"""To the paying parent: the CMS applies to the magistrates' court for a liability order (CSA 1991 s33)."""
+CORRESPONDENCE_KIND_ENFORCEMENT_CHARGE_NOTICE: CorrespondenceKind.ValueType  # 52
+"""To the paying parent: an enforcement charge was made (Fees Regs 2014 reg 10)."""
+CORRESPONDENCE_KIND_ENFORCEMENT_CHARGE_WAIVER_NOTICE: CorrespondenceKind.ValueType  # 53
+"""To the paying parent: an enforcement charge was waived (Fees Regs 2014 reg 12)."""
 Global___CorrespondenceKind: _TypeAlias = CorrespondenceKind  # noqa: Y015
 
 class _CorrespondenceState:

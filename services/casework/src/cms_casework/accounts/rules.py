@@ -12,6 +12,8 @@ Pure domain logic: no gRPC, no SQL, no clock. Money is integer pence throughout 
   penny received is allocated.
 - The receiving parent's fee is taken as the charge is collected: after collecting c of a charge m whose fee is f,
   round_half_up(c x f / m) has been taken in all, so a charge collected in parts costs exactly its fee.
+- Enforcement charges (Child Support Fees Regulations 2014 reg 10) are a debt of their own, collected only after
+  maintenance, arrears and collection fees whatever the configured order, and never counted as arrears.
 - Balances are never stored: each is a sum over entries, and the same entries give the same balances in any order.
 """
 
@@ -42,11 +44,13 @@ RECEIPT = mev.LEDGER_ENTRY_KIND_RECEIPT
 ALLOCATION = mev.LEDGER_ENTRY_KIND_ALLOCATION
 PAYMENT_OUT = mev.LEDGER_ENTRY_KIND_PAYMENT_OUT
 ADJUSTMENT = mev.LEDGER_ENTRY_KIND_ADJUSTMENT
+ENFORCEMENT_CHARGE = mev.LEDGER_ENTRY_KIND_ENFORCEMENT_CHARGE
 
 CURRENT = mev.ALLOCATION_TARGET_CURRENT_MAINTENANCE
 ARREARS = mev.ALLOCATION_TARGET_ARREARS
 FEES = mev.ALLOCATION_TARGET_COLLECTION_FEES
 CREDIT = mev.ALLOCATION_TARGET_CREDIT
+ENFORCEMENT_CHARGES = mev.ALLOCATION_TARGET_ENFORCEMENT_CHARGES
 
 REG8 = mev.ADJUSTMENT_KIND_REGULATION_8_OFFSET
 WRITE_OFF = mev.ADJUSTMENT_KIND_WRITE_OFF
@@ -55,15 +59,17 @@ ARREARS_RECOGNISED = mev.ADJUSTMENT_KIND_ARREARS_RECOGNISED
 BACKDATED_OVERPAYMENT = mev.ADJUSTMENT_KIND_BACKDATED_OVERPAYMENT
 REG9 = mev.ADJUSTMENT_KIND_REGULATION_9_REDUCTION
 CHARGE_REVERSED = mev.ADJUSTMENT_KIND_CHARGE_REVERSED
+CHARGE_WAIVER = mev.ADJUSTMENT_KIND_ENFORCEMENT_CHARGE_WAIVER
 
 # Where an allocation's money came from.
 FROM_RECEIPT, FROM_CREDIT, FROM_ADJUSTMENT = "RECEIPT", "CREDIT", "ADJUSTMENT"
 CASH = (FROM_RECEIPT, FROM_CREDIT)
 
 # Adjustments that lower what is owed by covering charges (as allocations FROM_ADJUSTMENT). A Regulation 9
-# reduction is posted only by the charge run, a charge reversed only by a case's closure (never through
-# PostAdjustment: neither has an ADJUSTMENT_SIGN).
-COVERING = (REG8, WRITE_OFF, REG9, CHARGE_REVERSED)
+# reduction is posted only by the charge run, a charge reversed only by a case's closure and an enforcement charge
+# waiver only by the enforcement context (Fees Regs 2014 reg 12); none goes through PostAdjustment (none has an
+# ADJUSTMENT_SIGN).
+COVERING = (REG8, WRITE_OFF, REG9, CHARGE_REVERSED, CHARGE_WAIVER)
 # The sign each adjustment kind takes (AdjustmentKind).
 ADJUSTMENT_SIGN = {
     REG8: -1,
@@ -73,8 +79,8 @@ ADJUSTMENT_SIGN = {
     BACKDATED_OVERPAYMENT: -1,
 }
 
-# Orderable targets (CREDIT is always what is left, last). Enforcement fees would come after these (MPA Regs 2009
-# reg 4); none exist yet.
+# Orderable targets. Enforcement charges always come after these, and CREDIT is always what is left, last (MPA Regs
+# 2009 reg 4; docs/domain/money.md, "Enforcement").
 ORDERABLE = ("CURRENT_MAINTENANCE", "ARREARS", "COLLECTION_FEES")
 DEFAULT_ALLOCATION_ORDER = ORDERABLE
 
@@ -169,13 +175,17 @@ class Debt(NamedTuple):
     """A charge (maintenance, a fee, recognised arrears) and what of it no allocation has covered yet."""
 
     entry_id: int
-    kind: Kind  # MAINTENANCE, BACKDATED, PAYING_PARENT_FEE, or ADJUSTMENT (recognised arrears)
+    kind: Kind  # MAINTENANCE, BACKDATED, PAYING_PARENT_FEE, ENFORCEMENT_CHARGE or ADJUSTMENT (recognised arrears)
     due: dt.date
     outstanding: int
 
     @property
     def is_fee(self) -> bool:
         return self.kind == PAYING_PARENT_FEE
+
+    @property
+    def is_enforcement(self) -> bool:
+        return self.kind == ENFORCEMENT_CHARGE
 
 
 @dataclass(frozen=True)
@@ -193,26 +203,39 @@ def _targets(debts: Sequence[Debt], on: dt.date) -> dict[str, list[Debt]]:
     due = [d for d in due if d.outstanding > 0]
     return {
         "CURRENT_MAINTENANCE": [current] if current and current.outstanding > 0 else [],
-        "ARREARS": [d for d in due if not d.is_fee and d is not current],
+        "ARREARS": [d for d in due if not d.is_fee and not d.is_enforcement and d is not current],
         "COLLECTION_FEES": [d for d in due if d.is_fee],
+        "ENFORCEMENT_CHARGES": [d for d in due if d.is_enforcement],
     }
 
 
-_TARGET = {"CURRENT_MAINTENANCE": CURRENT, "ARREARS": ARREARS, "COLLECTION_FEES": FEES}
+_TARGET = {
+    "CURRENT_MAINTENANCE": CURRENT,
+    "ARREARS": ARREARS,
+    "COLLECTION_FEES": FEES,
+    "ENFORCEMENT_CHARGES": ENFORCEMENT_CHARGES,
+}
 
 
 def allocate(
-    amount_pence: int, debts: Sequence[Debt], *, on: dt.date, order: Sequence[str]
+    amount_pence: int,
+    debts: Sequence[Debt],
+    *,
+    on: dt.date,
+    order: Sequence[str],
+    enforcement_charges: bool = True,
 ) -> list[Allocation]:
     """Where `amount_pence` received on `on` goes: to the debts due by then, in `order` (current maintenance = the
-    latest scheduled charge due; arrears = every other maintenance charge due, oldest first; fees oldest first);
+    latest scheduled charge due; arrears = every other maintenance charge due, oldest first; fees oldest first),
+    then to enforcement charges, oldest first, always after all of those (unless `enforcement_charges` is False);
     the rest is credit. The allocations add up to the amount exactly."""
     if amount_pence < 0:
         raise ValueError("an amount to allocate is 0 or more")
     left = amount_pence
     out: list[Allocation] = []
     targets = _targets(debts, on)
-    for name in order:
+    last = ("ENFORCEMENT_CHARGES",) if enforcement_charges else ()
+    for name in (*order, *last):
         for debt in targets[name]:
             if left == 0:
                 break
@@ -226,9 +249,10 @@ def allocate(
 
 def cover(amount_pence: int, debts: Sequence[Debt], *, order: Sequence[str]) -> list[Allocation]:
     """An adjustment lowering what is owed (a write-off, an offset) covers debts as money would, whatever their due
-    date; None when the debts owe less than the amount."""
+    date, but never an enforcement charge (only a waiver covers one: `enforcement_waiver`); ValueError when the debts
+    owe less than the amount."""
     latest = max((d.due for d in debts), default=dt.date.min)
-    allocations = allocate(amount_pence, debts, on=latest, order=order)
+    allocations = allocate(amount_pence, debts, on=latest, order=order, enforcement_charges=False)
     if any(a.target == CREDIT for a in allocations):
         raise ValueError("the adjustment is more than is owed")
     return allocations
@@ -244,18 +268,40 @@ def offset_against_arrears(
 ) -> list[Allocation]:
     """Where a Regulation 8 offset of `amount_pence` decided on `on` goes: only debts due before that day (arrears,
     as the balances count them), never a charge not yet due; ValueError when the arrears are less than the amount."""
-    allocations = allocate(amount_pence, debts, on=on - dt.timedelta(days=1), order=OFFSET_ORDER)
+    allocations = allocate(
+        amount_pence,
+        debts,
+        on=on - dt.timedelta(days=1),
+        order=OFFSET_ORDER,
+        enforcement_charges=False,
+    )
     if any(a.target == CREDIT for a in allocations):
         raise ValueError("the offset is more than the arrears")
     return allocations
+
+
+def enforcement_waiver(debt: Debt) -> list[Allocation]:
+    """A waiver of an enforcement charge (Fees Regs 2014 reg 12) covers what is still outstanding of it; ValueError
+    when it is not an enforcement charge or nothing of it is outstanding."""
+    if not debt.is_enforcement:
+        raise ValueError("only an enforcement charge is waived")
+    if debt.outstanding <= 0:
+        raise ValueError("nothing of the charge is outstanding")
+    return [Allocation(ENFORCEMENT_CHARGES, debt.outstanding, debt.entry_id)]
+
+
+def coverable(debts: Iterable[Debt]) -> int:
+    """What an adjustment lowering what is owed (not a waiver) can cover: every debt but enforcement charges."""
+    return sum(d.outstanding for d in debts if not d.is_enforcement and d.outstanding > 0)
 
 
 def arrears_allocated(
     allocations: Iterable[Allocation], debts: Sequence[Debt], *, on: dt.date
 ) -> int:
     """What of the allocations of money received on `on` went to charges due before that day: the arrears it paid
-    (maintenance and fees alike, as the balances count arrears), never the current period's charge or credit."""
-    due = {d.entry_id: d.due for d in debts}
+    (maintenance and fees alike, as the balances count arrears), never the current period's charge, an enforcement
+    charge or credit."""
+    due = {d.entry_id: d.due for d in debts if not d.is_enforcement}
     return sum(a.amount for a in allocations if a.covers is not None and due.get(a.covers, on) < on)
 
 
@@ -301,13 +347,13 @@ def group_of(entry: Entry) -> Group:
 
 
 def is_debt(entry: Entry | Group) -> bool:
-    return entry.kind in (MAINTENANCE, BACKDATED, PAYING_PARENT_FEE) or (
+    return entry.kind in (MAINTENANCE, BACKDATED, PAYING_PARENT_FEE, ENFORCEMENT_CHARGE) or (
         entry.kind == ADJUSTMENT and entry.adjustment == ARREARS_RECOGNISED
     )
 
 
 def is_maintenance_debt(entry: Entry | Group) -> bool:
-    return is_debt(entry) and entry.kind != PAYING_PARENT_FEE
+    return is_debt(entry) and entry.kind not in (PAYING_PARENT_FEE, ENFORCEMENT_CHARGE)
 
 
 @dataclass(frozen=True)
@@ -328,6 +374,8 @@ class Balances:
     paid_out: int = 0
     payable_to_receiving_parent: int = 0
     refunded: int = 0
+    # Enforcement charges made (Fees Regs 2014 reg 10); in `owed`, never in the arrears.
+    enforcement_charges: int = 0
 
     @property
     def nil(self) -> bool:
@@ -360,6 +408,8 @@ def totals(
             total["maintenance_charged"] += amount
         elif g.kind == PAYING_PARENT_FEE:
             total["paying_parent_fees"] += amount
+        elif g.kind == ENFORCEMENT_CHARGE:
+            total["enforcement_charges"] += amount
         elif g.kind == RECEIPT:
             total["received"] += amount
         elif g.kind == RECEIVING_PARENT_FEE:
@@ -383,7 +433,9 @@ def totals(
                 overpayment -= amount
             elif g.adjustment in (REG8, REG9):
                 overpayment += amount
-    charged = total["maintenance_charged"] + total["paying_parent_fees"]
+    charged = (
+        total["maintenance_charged"] + total["paying_parent_fees"] + total["enforcement_charges"]
+    )
     return Balances(
         maintenance_charged=total["maintenance_charged"],
         paying_parent_fees=total["paying_parent_fees"],
@@ -401,6 +453,7 @@ def totals(
         - total["receiving_parent_fees"]
         - total["paid_out"],
         refunded=total["refunded"],
+        enforcement_charges=total["enforcement_charges"],
     )
 
 
@@ -416,7 +469,7 @@ def balances(entries: Iterable[Entry], *, as_of: dt.date) -> Balances:
     entries = [e for e in entries if e.effective <= as_of]
     arrears = maintenance_arrears = 0
     for debt in debts_of(entries):
-        if debt.due < as_of:
+        if debt.due < as_of and not debt.is_enforcement:
             arrears += debt.outstanding
             if not debt.is_fee:
                 maintenance_arrears += debt.outstanding

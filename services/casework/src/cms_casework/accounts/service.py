@@ -5,7 +5,8 @@ written with its LedgerEntryPosted event in the same transaction, and an account
 two postings never allocate the same charge twice.
 
 The rest of casework is reached only through its service functions (case_records, payment_plans); the money
-contexts call record_receipt, unpaid_due_on_or_before, post_adjustment and balances."""
+contexts call record_receipt, unpaid_due_on_or_before, post_adjustment and balances; the enforcement context also
+post_enforcement_charge and waive_enforcement_charge."""
 
 from __future__ import annotations
 
@@ -199,6 +200,7 @@ def _entries(
 
 _DEBT_KINDS = [K.Name(k) for k in (rules.MAINTENANCE, rules.BACKDATED, rules.PAYING_PARENT_FEE)]
 _FEE_KIND = K.Name(rules.PAYING_PARENT_FEE)
+_ENFORCEMENT_KIND = K.Name(rules.ENFORCEMENT_CHARGE)
 
 
 def _is_debt(row: type[EntryRecord]) -> Any:
@@ -226,6 +228,8 @@ def _unpaid(
         EntryRecord.account_id == account_id,
         EntryRecord.kind == K.Name(rules.ALLOCATION),
         EntryRecord.covers_due < due_before,
+        # Enforcement charges are never arrears (docs/domain/money.md, "Enforcement").
+        EntryRecord.covers_kind != K.Name(rules.ENFORCEMENT_CHARGE),
     )
     if paid_by is not None:
         paid = paid.where(EntryRecord.effective_date <= paid_by)
@@ -283,6 +287,8 @@ def _summary(
         totals[group] += int(total or 0)
         if before is not None:
             opening[group] += int(earlier or 0)
+        if group.kind == rules.ENFORCEMENT_CHARGE or covers_kind == _ENFORCEMENT_KIND:
+            continue  # owed, never arrears (docs/domain/money.md, "Enforcement")
         if rules.is_debt(group):
             unpaid[kind == _FEE_KIND] += int(due or 0)
         unpaid[covers_kind == _FEE_KIND] -= int(covered or 0)
@@ -1166,14 +1172,14 @@ def post_adjustment(
         )
     entries, _ = _entries(db, account.id)
     b = rules.balances(entries, as_of=dt.date.max)
-    if adjustment in rules.COVERING and -amount_pence > b.owed:
+    debts = rules.debts_of(entries)
+    if adjustment in rules.COVERING and -amount_pence > rules.coverable(debts):
         raise FailedPrecondition(
             PreconditionViolation(
                 "MORE_THAN_OWED", "amount_pence", "the adjustment is more than is owed"
             ),
             reason="MORE_THAN_OWED",
         )
-    debts = rules.debts_of(entries)
     covering: list[rules.Allocation] = []
     if adjustment == rules.REG8:
         try:
@@ -1226,6 +1232,99 @@ def post_adjustment(
         _apply_credit(db, account, on=max(effective_date, clock.today()), clock=clock)
     close_if_settled(db, account=account, clock=clock)
     return entry_name(account.id, row.id)
+
+
+def _open_account(db: Session, case_id: str) -> AccountRecord:
+    account = account_of_case(db, case_id, lock=True)
+    if account is None:
+        raise NotFound("account", f"cases/{case_id}")
+    if account.state == CLOSED:
+        raise FailedPrecondition(
+            PreconditionViolation("ACCOUNT_CLOSED", "account", "the account is closed"),
+            reason="ACCOUNT_CLOSED",
+        )
+    return account
+
+
+def post_enforcement_charge(
+    db: Session, *, case_id: str, amount_pence: int, due: dt.date, cause: str, clock: Clock
+) -> str:
+    """An enforcement charge (Fees Regs 2014 reg 10) on the case's account, due on `due`; credit held pays it (last,
+    after anything else due). Returns the charge entry's name."""
+    if amount_pence <= 0:
+        raise ValueError("an enforcement charge is more than 0")
+    account = _open_account(db, case_id)
+    row = _post(
+        db,
+        account,
+        key=f"enforcement:{new_id()}",
+        kind=rules.ENFORCEMENT_CHARGE,
+        amount=amount_pence,
+        effective=due,
+        cause=cause,
+        clock=clock,
+    )
+    _apply_credit(db, account, on=max(due, clock.today()), clock=clock)
+    return entry_name(account.id, row.id)
+
+
+def enforcement_charge_outstanding(db: Session, *, charge: str) -> int:
+    """What is still owed of an enforcement charge (its entry's name)."""
+    entry_id = int(last_id(charge))
+    row = db.get(EntryRecord, entry_id)
+    if row is None or row.kind != K.Name(rules.ENFORCEMENT_CHARGE):
+        raise NotFound("enforcement charge", charge)
+    entries, _ = _entries(db, row.account_id)
+    debt = next(d for d in rules.debts_of(entries) if d.entry_id == entry_id)
+    return debt.outstanding
+
+
+def waive_enforcement_charge(
+    db: Session, *, case_id: str, charge: str, effective_date: dt.date, cause: str, clock: Clock
+) -> tuple[str, int]:
+    """Waives what is outstanding of an enforcement charge (Fees Regs 2014 reg 12): an adjustment covering it.
+    Returns (the adjustment entry's name, the pence waived); FAILED_PRECONDITION when nothing of it is owed."""
+    account = _open_account(db, case_id)
+    entry_id = int(last_id(charge))
+    entries, _ = _entries(db, account.id)
+    debt = next((d for d in rules.debts_of(entries) if d.entry_id == entry_id), None)
+    if debt is None or not debt.is_enforcement:
+        raise NotFound("enforcement charge", charge)
+    try:
+        covering = rules.enforcement_waiver(debt)
+    except ValueError:
+        raise FailedPrecondition(
+            PreconditionViolation("CHARGE_PAID", "charge", "nothing of the charge is owed"),
+            reason="CHARGE_PAID",
+        ) from None
+    key = f"adjustment:{new_id()}"
+    row = _post(
+        db,
+        account,
+        key=key,
+        kind=rules.ADJUSTMENT,
+        amount=-debt.outstanding,
+        effective=effective_date,
+        cause=cause,
+        clock=clock,
+        adjustment=rules.CHARGE_WAIVER,
+    )
+    for n, a in enumerate(covering):
+        _post(
+            db,
+            account,
+            key=f"{key}:{n}",
+            kind=rules.ALLOCATION,
+            amount=a.amount,
+            effective=effective_date,
+            cause=cause,
+            clock=clock,
+            target=a.target,
+            covers=debt,
+            source=rules.FROM_ADJUSTMENT,
+        )
+    close_if_settled(db, account=account, clock=clock)
+    return entry_name(account.id, row.id), debt.outstanding
 
 
 def balances(db: Session, *, case_id: str, as_of: dt.date) -> rules.Balances:

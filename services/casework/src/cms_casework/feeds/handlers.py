@@ -33,6 +33,7 @@ from cms_platform.identity import bind_caller, reset_caller
 from ..case_records import service as case_records
 from ..case_records.models import CaseRecord
 from ..changes import service as changes
+from ..enforcement import service as enforcement
 from ..methods_of_payment import service as methods_of_payment
 from ..service_requests import service as srs
 from .service import FEEDS
@@ -347,6 +348,13 @@ def on_case_surveillance_alert_raised(
             .lower(),
             pb.SERVICE_REQUEST_ORIGIN_CRA_INTERFACE,
             clock,
+        )
+        # A case under enforcement records the alert on its enforcement case (docs/domain/money.md, "Enforcement").
+        enforcement.surveillance_alert(
+            db,
+            case_id=found[0].id,
+            kind=cra_pb.SurveillanceAlertKind.Name(event.alert.kind),
+            clock=clock,
         )
 
 

@@ -9,6 +9,7 @@ from cms_casework.clients import models as _clients  # noqa: F401
 from cms_casework.collection_reform import models as _collection_reform  # noqa: F401
 from cms_casework.correspondence import models as _correspondence  # noqa: F401
 from cms_casework.default_decisions import models as _default_decisions  # noqa: F401
+from cms_casework.enforcement import models as _enforcement  # noqa: F401
 from cms_casework.liability import models as _liability  # noqa: F401
 from cms_casework.methods_of_payment import models as _methods_of_payment  # noqa: F401
 from cms_casework.payment_plans import models as _payment_plans  # noqa: F401

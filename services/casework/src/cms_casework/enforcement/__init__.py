@@ -1,0 +1,1 @@
+"""Enforcement of a case's arrears (docs/domain/money.md, "Enforcement")."""
