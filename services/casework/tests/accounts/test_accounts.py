@@ -25,6 +25,7 @@ from cms_casework.accounts import flows, rules
 from cms_casework.accounts import service as account_service
 from cms_devkit.testing import read_topic, wait_until
 from cms_platform.grpc_errors import details_of, violated_fields
+from cms_platform.identity import staff_caller
 
 from ..conftest import alex_and_bethan, d, error, person
 
@@ -139,6 +140,33 @@ def rebuilt_alike(stack, account: apb.Account, *days: dt.date) -> None:
             assert account_service.unpaid_due_on_or_before(s, case_id=case_id, on=day) == sum(
                 d.outstanding for d in rules.debts_of(entries) if d.due <= day
             )
+        # And each view's statement (lines and running balance summed in the database) is the rules' statement.
+        clock = stack.casework.clock
+        for view in (
+            apb.STATEMENT_VIEW_FULL,
+            apb.STATEMENT_VIEW_PAYING_PARENT,
+            apb.STATEMENT_VIEW_RECEIVING_PARENT,
+        ):
+            for since in (dt.date.min, *days):
+                made = account_service.statement(
+                    s,
+                    name=account.name,
+                    since=since,
+                    view=view,
+                    caller=staff_caller("cw-1", "caseworker"),
+                    clock=clock,
+                )
+                opening, lines, closing = rules.statement(
+                    entries, view=view, since=since, as_of=clock.today()
+                )
+                assert (made.opening_balance_pence, made.closing_balance_pence) == (
+                    opening,
+                    closing,
+                )
+                assert [
+                    (int(line.entry.rsplit("/", 1)[-1]), line.amount_pence, line.balance_pence)
+                    for line in made.lines
+                ] == [(line.entry.id, line.amount, line.balance) for line in lines]
 
 
 def charged(stack, on) -> api.ScheduledJobResult:
