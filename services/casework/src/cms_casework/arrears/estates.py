@@ -159,15 +159,15 @@ def decide_write_off(
 
 
 def get_write_off(db: Session, *, name: str, caller: Caller, clock: Clock) -> apb.WriteOffDecision:
-    case_row, row = case_records.visible_child(
+    case_row, row = case_records.read_child(
         db,
         name=name,
         collection="writeOffDecisions",
         model=WriteOffDecisionRecord,
         what="write-off decision",
         caller=caller,
+        clock=clock,
     )
-    access.audit(db, clock=clock, caller=caller, case_id=case_row.id, resource=name)
     return apb.WriteOffDecision.FromString(row.document)
 
 
@@ -376,15 +376,15 @@ def record_claim_progress(
 
 
 def get_claim(db: Session, *, name: str, caller: Caller, clock: Clock) -> apb.EstateClaim:
-    case_row, row = case_records.visible_child(
+    case_row, row = case_records.read_child(
         db,
         name=name,
         collection="estateClaims",
         model=EstateClaimRecord,
         what="estate claim",
         caller=caller,
+        clock=clock,
     )
-    access.audit(db, clock=clock, caller=caller, case_id=case_row.id, resource=name)
     return _claim(row)
 
 

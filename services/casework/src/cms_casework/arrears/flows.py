@@ -279,15 +279,15 @@ def decide_overpayment(
 def get_overpayment_decision(
     db: Session, *, name: str, caller: Caller, clock: Clock
 ) -> apb.OverpaymentDecision:
-    case_row, row = case_records.visible_child(
+    case_row, row = case_records.read_child(
         db,
         name=name,
         collection="overpaymentDecisions",
         model=OverpaymentDecisionRecord,
         what="overpayment decision",
         caller=caller,
+        clock=clock,
     )
-    access.audit(db, clock=clock, caller=caller, case_id=case_row.id, resource=name)
     return apb.OverpaymentDecision.FromString(row.document)
 
 

@@ -262,15 +262,15 @@ def create_agreement(
 
 
 def get_agreement(db: Session, *, name: str, caller: Caller, clock: Clock) -> apb.ArrearsAgreement:
-    case_row, row = case_records.visible_child(
+    case_row, row = case_records.read_child(
         db,
         name=name,
         collection="arrearsAgreements",
         model=ArrearsAgreementRecord,
         what="arrears agreement",
         caller=caller,
+        clock=clock,
     )
-    access.audit(db, clock=clock, caller=caller, case_id=case_row.id, resource=name)
     return _agreement(row)
 
 

@@ -127,6 +127,24 @@ def visible_child(
     return case, row
 
 
+def read_child(
+    db: Session,
+    *,
+    name: str,
+    collection: str,
+    model: type[Row],
+    what: str,
+    caller: Caller,
+    clock: Clock,
+) -> tuple[CaseRecord, Row]:
+    """visible_child for a read: the read is audited on the case (access.audit)."""
+    case, row = visible_child(
+        db, name=name, collection=collection, model=model, what=what, caller=caller
+    )
+    access.audit(db, clock=clock, caller=caller, case_id=case.id, resource=name)
+    return case, row
+
+
 def page_of(
     db: Session,
     *,

@@ -244,15 +244,15 @@ def open_case(
 
 
 def get_case(db: Session, *, name: str, caller: Caller, clock: Clock) -> epb.EnforcementCase:
-    case_row, row = case_records.visible_child(
+    case_row, row = case_records.read_child(
         db,
         name=name,
         collection="enforcementCases",
         model=EnforcementCaseRecord,
         what="enforcement case",
         caller=caller,
+        clock=clock,
     )
-    access.audit(db, clock=clock, caller=caller, case_id=case_row.id, resource=name)
     return _case_doc(row)
 
 
@@ -632,15 +632,15 @@ def take_action(
 
 
 def get_action(db: Session, *, name: str, caller: Caller, clock: Clock) -> epb.EnforcementAction:
-    case_row, row = case_records.visible_child(
+    case_row, row = case_records.read_child(
         db,
         name=name,
         collection="enforcementActions",
         model=EnforcementActionRecord,
         what="enforcement action",
         caller=caller,
+        clock=clock,
     )
-    access.audit(db, clock=clock, caller=caller, case_id=case_row.id, resource=name)
     return _action_doc(row)
 
 

@@ -459,15 +459,15 @@ def make_order(
 
 
 def get_order(db: Session, *, name: str, caller: Caller, clock: Clock) -> mop.DeductionOrder:
-    case_row, row = case_records.visible_child(
+    case_row, row = case_records.read_child(
         db,
         name=name,
         collection="deductionOrders",
         model=DeductionOrderRecord,
         what="deduction order",
         caller=caller,
+        clock=clock,
     )
-    access.audit(db, clock=clock, caller=caller, case_id=case_row.id, resource=name)
     return _with_pay_days(db, row)
 
 
@@ -902,15 +902,15 @@ def set_up_benefit_deduction(
 def get_benefit_deduction(
     db: Session, *, name: str, caller: Caller, clock: Clock
 ) -> mop.BenefitDeduction:
-    case_row, row = case_records.visible_child(
+    case_row, row = case_records.read_child(
         db,
         name=name,
         collection="benefitDeductions",
         model=BenefitDeductionRecord,
         what="deduction from benefit",
         caller=caller,
+        clock=clock,
     )
-    access.audit(db, clock=clock, caller=caller, case_id=case_row.id, resource=name)
     return _deduction(row)
 
 

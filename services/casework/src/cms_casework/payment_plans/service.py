@@ -18,7 +18,6 @@ from cms_platform.clock import Clock
 from cms_platform.convert import day_of, pb_date
 from cms_platform.identity import Caller
 
-from ..access import service as access
 from ..case_records import service as case_records
 from ..correspondence import service as correspondence
 from ..liability.service import Rebuilt
@@ -164,15 +163,15 @@ def issue(
 
 
 def get(db: Session, *, name: str, caller: Caller, clock: Clock) -> pb.PaymentPlan:
-    case_row, row = case_records.visible_child(
+    case_row, row = case_records.read_child(
         db,
         name=name,
         collection="paymentPlans",
         model=PaymentPlanRecord,
         what="payment plan",
         caller=caller,
+        clock=clock,
     )
-    access.audit(db, clock=clock, caller=caller, case_id=case_row.id, resource=name)
     return _document(row)
 
 

@@ -332,13 +332,13 @@ def save_assessment(
 def get_assessment(
     db: Session, *, name: str, caller: Caller, clock: Clock
 ) -> tpb.FinancialDataAssessment:
-    case_row, row = case_records.visible_child(
+    case_row, row = case_records.read_child(
         db,
         name=name,
         collection="financialDataAssessments",
         model=FinancialDataAssessmentRecord,
         what="financial data assessment",
         caller=caller,
+        clock=clock,
     )
-    access.audit(db, clock=clock, caller=caller, case_id=case_row.id, resource=name)
     return tpb.FinancialDataAssessment.FromString(row.document)
