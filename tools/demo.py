@@ -4,7 +4,12 @@ The story: an application, a pay rise under and over 25%, a new partner's child,
 then a change reported late (backdated) and a mandatory reconsideration that revises the decision it made. Then the
 money, on a Collect & Pay case of its own: a deduction from earnings order, an employer's remittance where the
 protected earnings bind, a missed payment found by the arrears check, an arrears agreement, a Regulation 8 decision
-on an overpayment, a payment to the receiving parent and both parents' statements.
+on an overpayment, a payment to the receiving parent and both parents' statements. Then enforcement, on that case:
+its arrears grow, a trace (CIS, then the credit reference agency, then HMRC's employer records only when the others
+found nothing) with the legal basis of each request, the CRA's financial data at arrears, an enforcement case with a
+regular deduction order (its £50 charge and the 60% protected income) and a liability order (its £300 charge), and a
+payment that the ledger allocates to maintenance and arrears first and to the enforcement charges last. It ends with
+a reform what-if (the end of Direct Pay) over the stack's live caseload.
 Each run picks a fresh separated family from the shared synthetic population (the gateways know them all), so it can
 be run again and again against the same stack. It stops with a clear message if the services are not up, and exits
 non-zero when a step does not do what the story expects.
@@ -40,11 +45,20 @@ from cms.casework.v1 import arrears_service_pb2 as ar_api
 from cms.casework.v1 import arrears_service_pb2_grpc as arrears_grpc
 from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import casework_service_pb2_grpc as api_grpc
+from cms.casework.v1 import collection_reform_pb2 as cr_pb
+from cms.casework.v1 import collection_reform_service_pb2 as cr_api
+from cms.casework.v1 import collection_reform_service_pb2_grpc as reform_grpc
+from cms.casework.v1 import enforcement_pb2 as en_pb
+from cms.casework.v1 import enforcement_service_pb2 as en_api
+from cms.casework.v1 import enforcement_service_pb2_grpc as enforcement_grpc
 from cms.casework.v1 import methods_of_payment_pb2 as mop_pb
 from cms.casework.v1 import methods_of_payment_service_pb2 as mop_api
 from cms.casework.v1 import methods_of_payment_service_pb2_grpc as mop_grpc
 from cms.casework.v1 import money_events_pb2 as money_pb
 from cms.casework.v1 import resources_pb2 as pb
+from cms.casework.v1 import tracing_pb2 as tr_pb
+from cms.casework.v1 import tracing_service_pb2 as tr_api
+from cms.casework.v1 import tracing_service_pb2_grpc as tracing_grpc
 from cms.common.v1 import types_pb2 as common
 from cms.dwp.v1 import dwp_scenario_service_pb2 as dwp_api
 from cms.dwp.v1 import dwp_scenario_service_pb2_grpc as dwp_grpc
@@ -228,12 +242,17 @@ class Demo:
         self.accounts = accounts_grpc.AccountsServiceStub(self.casework_channel)
         self.mop = mop_grpc.MethodsOfPaymentServiceStub(self.casework_channel)
         self.arrears = arrears_grpc.ArrearsServiceStub(self.casework_channel)
+        self.tracing = tracing_grpc.TracingServiceStub(self.casework_channel)
+        self.enforcement = enforcement_grpc.EnforcementServiceStub(self.casework_channel)
+        self.reform = reform_grpc.CollectionReformServiceStub(self.casework_channel)
         self.case = pb.Case()
         self.today = dt.date.today()
         self.step = ""
         # The money chapter's: its first payment's due date and its deduction order.
         self.first_due = self.today
         self.order = mop_pb.DeductionOrder()
+        # The enforcement chapter's: its enforcement case.
+        self.enforcement_case = en_pb.EnforcementCase()
 
     def close(self) -> None:
         self.casework_channel.close()
@@ -1579,8 +1598,651 @@ class Demo:
                 2,
             )
 
+    # -- the enforcement chapter --
+
+    def refusal(self, err: grpc.RpcError) -> str:
+        """A refusal in a few words: its status and, for FAILED_PRECONDITION, the reason the service names."""
+        failure = details_of(err).get("PreconditionFailure")
+        if failure is not None and failure.violations:
+            return f"{err.code().name} {failure.violations[0].type}"
+        return err.code().name
+
+    def refused(self, call: Callable[[], object], what: str) -> grpc.RpcError:
+        try:
+            call()
+        except grpc.RpcError as err:
+            return err
+        raise StoryFailed(f"{what} should be refused")
+
+    def arrears_grow(self) -> None:
+        self.step = "15. Arrears grow"
+        step(
+            15,
+            "Arrears grow: the paying parent stops paying and more of the old debt comes to light",
+        )
+        before = self.account().balances
+        say(f"the account now: {self.balances_line(before)}")
+        # As in step 11: the services run on today's date, so the months a real case would miss cannot pass here.
+        # Two more Direct Pay payments the paying parent missed before the move are recognised as arrears.
+        missed, since = 520_00, self.today - dt.timedelta(days=56)
+        self.accounts.PostAdjustment(
+            acapi.PostAdjustmentRequest(
+                request_id=rid(),
+                account=self.account().name,
+                kind=money_pb.ADJUSTMENT_KIND_ARREARS_RECOGNISED,
+                amount_pence=missed,
+                effective_date=pb_date(since),
+                cause="Two Direct Pay payments missed before the move to Collect & Pay",
+            ),
+            metadata=self.who("team_leader"),
+            timeout=5,
+        )
+        after = self.account().balances
+        say(
+            f"Two more Direct Pay payments the paying parent missed before the move come to light (due from "
+            f"{day(since)}); a team leader recognises them (PostAdjustment, arrears recognised, {money(missed)}): "
+            f"arrears {money(before.arrears_pence)} → {money(after.arrears_pence)}"
+        )
+        say(f"the account now: {self.balances_line(after)}", 2)
+        expect(
+            after.arrears_pence == before.arrears_pence + missed,
+            f"the arrears should grow by {money(missed)}, not by "
+            f"{money(after.arrears_pence - before.arrears_pence)}",
+        )
+
+    def run_trace(self, reason: str) -> tr_pb.Trace:
+        """StartTrace, then RunTraceStep until the trace ends, each step told."""
+        trace = self.tracing.StartTrace(
+            tr_api.StartTraceRequest(request_id=rid(), parent=self.case.name, reason=reason),
+            metadata=self.who(),
+            timeout=5,
+        )
+        say(
+            f"StartTrace ({reason}) → trace {short(trace.name)} of the {self.party(trace.client)}: "
+            f"{words(tr_pb.TraceState, trace.state, 'TRACE_STATE_')}, next method "
+            f"{words(tr_pb.TraceMethod, trace.next_method, 'TRACE_METHOD_')}"
+        )
+        while trace.state == tr_pb.TRACE_STATE_IN_PROGRESS:
+            method = trace.next_method
+            trace = self.tracing.RunTraceStep(
+                tr_api.RunTraceStepRequest(request_id=rid(), name=trace.name),
+                metadata=self.who(),
+                timeout=15,
+            )
+            done = trace.steps[-1]
+            expect(done.method == method, "RunTraceStep should run the trace's next method")
+            extra = ""
+            if done.address.postcode:  # the postcode district only: enough to tell places apart
+                extra = f"; an address in {done.address.postcode.split(' ')[0]}"
+            if done.employer_name:
+                extra += f"; employer {done.employer_name}"
+            say(
+                f"RunTraceStep → {words(tr_pb.TraceMethod, done.method, 'TRACE_METHOD_')}: "
+                f"{words(tr_pb.TraceStepOutcome, done.outcome, 'TRACE_STEP_OUTCOME_')} "
+                f"({', '.join(done.findings) or 'nothing'}){extra}",
+                2,
+            )
+        say(
+            f"the trace ended {words(tr_pb.TraceState, trace.state, 'TRACE_STATE_')}"
+            + (
+                f", found by {words(tr_pb.TraceMethod, trace.found_by, 'TRACE_METHOD_')}"
+                if trace.found_by
+                else ""
+            )
+            + (
+                f"; 'Trace Exhausted' service request {short(trace.service_request)}"
+                if trace.service_request
+                else ""
+            ),
+            2,
+        )
+        expect(
+            trace.state in (tr_pb.TRACE_STATE_FOUND, tr_pb.TRACE_STATE_EXHAUSTED),
+            "the trace should end found or exhausted",
+        )
+        methods = [s.method for s in trace.steps]
+        expect(
+            methods == list(range(1, len(methods) + 1)),
+            "the trace should run CIS first, then the CRA, then HMRC, one after the other",
+        )
+        return trace
+
+    def trace(self) -> None:
+        self.step = "16. A trace"
+        step(16, "A trace: letters come back 'gone away', so CMS looks for the paying parent")
+        first = self.run_trace("Post returned: gone away")
+        traces = [first]
+        if first.found_by == tr_pb.TRACE_METHOD_CIS_ADDRESS:
+            found = first.steps[0].address
+            say(
+                "This case held no address for the paying parent, so CIS's current address was usable at once. The "
+                "caseworker records it on the case (a change of address details), writes there, and the letter "
+                "comes back too: a second trace, where CIS now has nothing the CMS does not already hold."
+            )
+            self.report_verify_apply(
+                pb.ChangeOfCircumstances(
+                    type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_CHANGE_ADDRESS_DETAILS,
+                    reported_by=pb.REPORTER_CIS,
+                    address_change=pb.AddressChange(
+                        client=self.case.paying_parent.name, new_address=found
+                    ),
+                ),
+                "the trace's CIS record",
+            )
+            second = self.run_trace("Post returned again: gone away")
+            expect(
+                second.steps[0].outcome != tr_pb.TRACE_STEP_OUTCOME_FOUND,
+                "CIS should hold nothing new once its address is on the case",
+            )
+            traces.append(second)
+        else:
+            second = first
+        if (
+            second.state == tr_pb.TRACE_STATE_EXHAUSTED
+            or second.found_by == tr_pb.TRACE_METHOD_HMRC_EMPLOYER_TRACE
+        ):
+            say(
+                "HMRC's employer records were asked only once CIS and the credit reference agency had found nothing",
+                2,
+            )
+        else:
+            say(
+                "HMRC's employer records were not asked: an earlier method found the paying parent",
+                2,
+            )
+        err = self.refused(
+            lambda: self.tracing.RunTraceStep(
+                tr_api.RunTraceStepRequest(
+                    request_id=rid(),
+                    name=self.tracing.StartTrace(
+                        tr_api.StartTraceRequest(
+                            request_id=rid(), parent=self.case.name, reason="Checking the order"
+                        ),
+                        metadata=self.who(),
+                        timeout=5,
+                    ).name,
+                    method=tr_pb.TRACE_METHOD_HMRC_EMPLOYER_TRACE,
+                ),
+                metadata=self.who(),
+                timeout=15,
+            ),
+            "HMRC's employer trace before the other methods",
+        )
+        say(
+            f"a third trace asking HMRC's employer records first is refused: {self.refusal(err)} (the last resort, "
+            "'when all other trace methods have been exhausted')"
+        )
+        expect(
+            "TRACE_METHODS_NOT_EXHAUSTED" in self.refusal(err),
+            f"HMRC first should be TRACE_METHODS_NOT_EXHAUSTED, not {self.refusal(err)}",
+        )
+        requests = self.tracing.ListInformationRequests(
+            tr_api.ListInformationRequestsRequest(parent=self.case.name, page_size=50),
+            metadata=self.who(),
+            timeout=5,
+        ).information_requests
+        names = {t.name for t in traces}
+        made = [r for r in requests if r.made_for in names]
+        say(
+            f"ListInformationRequests: every request made, with the power it relied on ({len(made)} for these traces):"
+        )
+        for r in reversed(made):  # listed newest first: told in the order made
+            say(
+                f"{words(tr_pb.InformationSource, r.source, 'INFORMATION_SOURCE_')} ({r.operation}), for "
+                f"{words(tr_pb.InformationPurpose, r.purpose, 'INFORMATION_PURPOSE_')} (trace {short(r.made_for)}): "
+                f"{words(tr_pb.InformationOutcome, r.outcome, 'INFORMATION_OUTCOME_')}, by {r.requested_by}",
+                2,
+            )
+            say(f"legal basis: {r.legal_basis}", 4)
+        expect(
+            len(made) == sum(len(t.steps) for t in traces) and all(r.legal_basis for r in made),
+            "each trace step should record its request with a legal basis",
+        )
+
+    def financial_data(self) -> None:
+        self.step = "17. CRA financial data at arrears"
+        step(17, "CRA financial data at arrears: where the money is, to choose a collection power")
+        assessment = self.tracing.ObtainFinancialDataAtArrears(
+            tr_api.ObtainFinancialDataAtArrearsRequest(request_id=rid(), parent=self.case.name),
+            metadata=self.who(),
+            timeout=15,
+        )
+        say(
+            f"ObtainFinancialDataAtArrears → assessment {short(assessment.name)} at arrears of "
+            f"{money(assessment.arrears_pence)}: the agency "
+            f"{words(common.MatchOutcome, assessment.match_outcome, 'MATCH_OUTCOME_')} the paying parent, "
+            f"{len(assessment.leads)} lead(s)"
+        )
+        for lead in assessment.leads:
+            about = ""
+            if lead.kind == tr_pb.FINANCIAL_LEAD_KIND_CURRENT_ACCOUNT:
+                about = (
+                    f", balance {money(lead.balance_pence)}, credits {money(lead.average_monthly_credit_turnover_pence)}"
+                    f" a month{', joint' if lead.joint else ''}"
+                )
+            say(
+                f"{lead.rank}. {words(tr_pb.FinancialLeadKind, lead.kind, 'FINANCIAL_LEAD_KIND_')} at "
+                f"{lead.holder_name} ({lead.confidence_percent}% confidence{about}): suggests "
+                f"{words(tr_pb.SuggestedCollectionStep, lead.suggested_step, 'SUGGESTED_COLLECTION_STEP_')}"
+                + (f" [{', '.join(lead.reasons)}]" if lead.reasons else ""),
+                2,
+            )
+        say(
+            "the CRA's suggested step for the caseworker: "
+            + (
+                words(
+                    tr_pb.SuggestedCollectionStep,
+                    assessment.recommended_step,
+                    "SUGGESTED_COLLECTION_STEP_",
+                )
+                if assessment.recommended_step
+                else "none (no lead)"
+            )
+            + (
+                f"; cautions: {', '.join(assessment.cautions)}"
+                if assessment.cautions
+                else "; no cautions"
+            ),
+            2,
+        )
+        say(
+            f"the request is on the record (information request {short(assessment.information_request)}, purpose "
+            "arrears collection) with its legal basis",
+            2,
+        )
+        expect(
+            assessment.arrears_pence == self.account().balances.arrears_pence
+            and bool(assessment.information_request),
+            "the assessment should be made at the account's arrears and record its request",
+        )
+
+    def statement_of(self, side: str) -> acpb.AccountStatement:
+        """A parent's own side of the account since today, as they see it through self-service."""
+        client, view = (
+            (self.case.paying_parent.name, acpb.STATEMENT_VIEW_PAYING_PARENT)
+            if side == "paying parent"
+            else (self.case.receiving_parent.name, acpb.STATEMENT_VIEW_RECEIVING_PARENT)
+        )
+        return self.accounts.GetAccountStatement(
+            acapi.GetAccountStatementRequest(
+                name=self.account().name, since=pb_date(self.today), view=view
+            ),
+            metadata=self.who.client(client),
+            timeout=5,
+        )
+
+    def take(self, step_: int, role: str = "caseworker", **fields) -> en_pb.EnforcementAction:
+        return self.enforcement.TakeEnforcementAction(
+            en_api.TakeEnforcementActionRequest(
+                request_id=rid(),
+                parent=self.enforcement_case.name,
+                enforcement_action=en_pb.EnforcementAction(step=step_, **fields),
+            ),
+            metadata=self.who(role),
+            timeout=10,
+        )
+
+    def action_line(self, action: en_pb.EnforcementAction) -> str:
+        line = (
+            f"{words(en_pb.EnforcementStep, action.step, 'ENFORCEMENT_STEP_')} {short(action.name)}: "
+            f"{words(en_pb.EnforcementActionState, action.state, 'ENFORCEMENT_ACTION_STATE_')}, decided by "
+            f"{action.decided_by}"
+        )
+        if action.charge_pence:
+            line += f"; enforcement charge {money(action.charge_pence)}"
+        return line
+
+    def regular_deduction_order(self) -> None:
+        self.step = "18. Enforcement: a regular deduction order"
+        step(
+            18,
+            "Enforcement: an enforcement case, and a regular deduction order on the bank account",
+        )
+        # Today's statement lines so far (the money chapter's): step 19 shows the enforcement chapter's after them.
+        self.lines_before = {
+            side: len(self.statement_of(side).lines)
+            for side in ("paying parent", "receiving parent")
+        }
+        ec = self.enforcement_case = self.enforcement.OpenEnforcementCase(
+            en_api.OpenEnforcementCaseRequest(
+                request_id=rid(),
+                parent=self.case.name,
+                note="Arrears growing; no payments since the move",
+            ),
+            metadata=self.who(),
+            timeout=10,
+        )
+        say(
+            f"OpenEnforcementCase → {short(ec.name)} "
+            f"({words(en_pb.EnforcementCaseState, ec.state, 'ENFORCEMENT_CASE_STATE_')}) at arrears of "
+            f"{money(ec.arrears_pence)}; CRA case surveillance "
+            f"{'started' if ec.surveillance_active else 'NOT started'} until it closes"
+        )
+        expect(
+            ec.state == en_pb.ENFORCEMENT_CASE_STATE_OPEN and ec.surveillance_active,
+            "the enforcement case should open with surveillance",
+        )
+        contact = self.take(en_pb.ENFORCEMENT_STEP_CONTACT_AND_NEGOTIATION)
+        say(
+            f"TakeEnforcementAction (caseworker) → {self.action_line(contact)}; it rests on the arrears agreement "
+            f"{short(contact.arrears_agreement)} of step 11, the first rung of the ladder"
+        )
+        expect(
+            bool(contact.arrears_agreement),
+            "contact and negotiation should find step 11's agreement",
+        )
+        rdo = dict(
+            deduction_amount_pence=100_00, deduction_frequency=common.PAYMENT_FREQUENCY_MONTHLY
+        )
+        err = self.refused(
+            lambda: self.take(en_pb.ENFORCEMENT_STEP_REGULAR_DEDUCTION_ORDER, **rdo),
+            "a caseworker's regular deduction order",
+        )
+        say(
+            f"a caseworker asking for a regular deduction order is refused: {self.refusal(err)} (a team leader decides)",
+            2,
+        )
+        expect(err.code() == grpc.StatusCode.PERMISSION_DENIED, "an RDO should be a team leader's")
+        before = self.account().balances
+        order = self.take(en_pb.ENFORCEMENT_STEP_REGULAR_DEDUCTION_ORDER, "team_leader", **rdo)
+        data = order.financial_data
+        say(
+            f"TakeEnforcementAction (team leader) → {self.action_line(order)}: {money(order.deduction_amount_pence)} "
+            f"{FREQUENCY[order.deduction_frequency]} from the paying parent's bank account [Child Support Act 1991 "
+            "s32A; Child Support Fees Regulations 2014 reg 10]"
+        )
+        say(
+            f"first the CRA's financial data for a deduction order (purpose {data.purpose}, case reference "
+            f"{short(data.case_reference)}, search {data.search_reference}): {data.account_leads} account lead(s), "
+            f"{data.employment_leads} employment lead(s)",
+            2,
+        )
+        after = self.account().balances
+        say(
+            f"the account: owed {money(before.owed_pence)} → {money(after.owed_pence)} (the £50.00 charge), arrears "
+            f"{money(before.arrears_pence)} → {money(after.arrears_pence)} (an enforcement charge is never arrears)",
+            2,
+        )
+        expect(
+            order.charge_pence == 50_00
+            and after.owed_pence == before.owed_pence + 50_00
+            and after.arrears_pence == before.arrears_pence,
+            "the RDO should bring a £50 charge that is owed but not arrears",
+        )
+        balance, income = 1_200_00, 50_00
+        deduction = self.enforcement.RecordRegularDeduction(
+            en_api.RecordRegularDeductionRequest(
+                request_id=rid(),
+                name=order.name,
+                deduction_date=pb_date(self.today),
+                balance_pence=balance,
+                net_weekly_income_pence=income,
+            ),
+            metadata=self.who(),
+            timeout=5,
+        )
+        free = income * 40 * 52 // (100 * 12)
+        say(
+            f"RecordRegularDeduction ({day(self.today)}): the bank reports a balance of {money(balance)}; the paying "
+            f"parent's net income is {money(income)} a week"
+        )
+        say(
+            f"the order must leave 60% of it: at most 40% × {money(income)} × 52/12 = {money(free)} a month may be "
+            f"taken, so {money(deduction.taken_pence)} is taken, not {money(order.deduction_amount_pence)} "
+            f"(limited by: {deduction.limited_by or 'nothing'}); receipt {short(deduction.receipt)}",
+            2,
+        )
+        say(
+            "(had the balance been under £40.00, nothing would have been taken: £10.00 for a weekly order) "
+            "[Child Support (Collection and Enforcement) Regulations 1992 Part 3A]",
+            2,
+        )
+        expect(
+            deduction.taken_pence == free
+            and deduction.limited_by == "PROTECTED_INCOME"
+            and deduction.receipt,
+            f"the 60% rule should limit the deduction to {money(free)}, not {money(deduction.taken_pence)} "
+            f"({deduction.limited_by})",
+        )
+        say(f"the account now: {self.balances_line(self.account().balances)}", 2)
+
+    def liability_order(self) -> None:
+        self.step = "19. A liability order"
+        step(
+            19,
+            "A liability order, its £300 charge, and a payment that clears the arrears before the charges",
+        )
+        applied = self.take(
+            en_pb.ENFORCEMENT_STEP_LIABILITY_ORDER,
+            "team_leader",
+            note="Arrears persist despite the RDO",
+        )
+        data = applied.financial_data
+        say(
+            f"TakeEnforcementAction (team leader) → {self.action_line(applied)} to the magistrates' court "
+            "[Child Support Act 1991 s33]; no charge until it is granted"
+        )
+        say(
+            f"first the CRA's financial data for enforcement (purpose {data.purpose}, search "
+            f"{data.search_reference}): {data.account_leads} account, {data.employment_leads} employment and "
+            f"{data.property_leads} property lead(s)",
+            2,
+        )
+        expect(
+            applied.state == en_pb.ENFORCEMENT_ACTION_STATE_APPLIED and not applied.charge_pence,
+            "a liability order application should be APPLIED with no charge yet",
+        )
+        granted = self.enforcement.RecordLiabilityOrderOutcome(
+            en_api.RecordLiabilityOrderOutcomeRequest(
+                request_id=rid(),
+                name=applied.name,
+                outcome=en_pb.LIABILITY_ORDER_OUTCOME_GRANTED,
+                note="Granted at the hearing",
+            ),
+            metadata=self.who("team_leader"),
+            timeout=5,
+        )
+        say(
+            f"RecordLiabilityOrderOutcome (granted) → {self.action_line(granted)} [Child Support Fees Regulations "
+            "2014 reg 10]"
+        )
+        expect(
+            granted.state == en_pb.ENFORCEMENT_ACTION_STATE_GRANTED
+            and granted.charge_pence == 300_00,
+            "the granted liability order should bring the £300 charge",
+        )
+        charges = 50_00 + 300_00
+        before = self.account().balances
+        say(f"the account: {self.balances_line(before)}", 2)
+        say(
+            f"of the {money(before.owed_pence)} owed, {money(charges)} is enforcement charges (the RDO's £50.00 "
+            f"and the liability order's £300.00), {money(before.owed_pence - charges)} is maintenance, arrears and "
+            "collection fees",
+            2,
+        )
+        expect(
+            before.owed_pence > charges,
+            "more than the enforcement charges should be owed before the payment",
+        )
+        paid = before.owed_pence - charges + 100_00
+        receipt = self.accounts.RecordReceipt(
+            acapi.RecordReceiptRequest(
+                request_id=rid(),
+                receipt=acapi.ReceiptInput(
+                    payment_reference=self.case.name.removeprefix("cases/"),
+                    external_reference=f"DEMO-{rid()[:8].upper()}",
+                    method=money_pb.RECEIPT_METHOD_ONE_OFF,
+                    amount_pence=paid,
+                    received_date=pb_date(self.today),
+                ),
+            ),
+            metadata=self.who(),
+            timeout=10,
+        )
+        after = self.account().balances
+        say(
+            f"Faced with the liability order, the paying parent pays {money(paid)} by bank transfer: RecordReceipt → "
+            f"receipt {short(receipt.name)}"
+        )
+        say(
+            f"the account: arrears {money(before.arrears_pence)} → {money(after.arrears_pence)}, owed "
+            f"{money(before.owed_pence)} → {money(after.owed_pence)}: maintenance, arrears and fees were paid "
+            f"first, and only the last {money(paid - (before.owed_pence - charges))} went to the enforcement "
+            f"charges, {money(after.owed_pence)} of them still owed [Child Support (Management of Payments and "
+            "Arrears) Regulations 2009 reg 4; docs/domain/money.md]",
+            2,
+        )
+        expect(
+            not receipt.held_in_suspense
+            and after.arrears_pence == 0
+            and after.owed_pence == charges - 100_00,
+            f"the payment should clear the arrears and leave {money(charges - 100_00)} of enforcement charges, "
+            f"but arrears are {money(after.arrears_pence)} and {money(after.owed_pence)} is owed",
+        )
+        for side in ("paying parent", "receiving parent"):
+            statement = self.statement_of(side)
+            lines = statement.lines[self.lines_before[side] :]
+            # The paying parent's allocations move nothing on their side (the receipt did): left out here.
+            shown = [
+                line
+                for line in lines
+                if not (
+                    line.kind == money_pb.LEDGER_ENTRY_KIND_ALLOCATION and not line.amount_pence
+                )
+            ]
+            say(
+                f"GetAccountStatement as the {side} (self-service): the enforcement chapter's lines today"
+                + (
+                    " (allocations, which move nothing on this side, left out)"
+                    if len(shown) < len(lines)
+                    else ""
+                )
+            )
+            for line in shown:
+                say(
+                    f"{money(line.amount_pence):>10} {money(line.balance_pence):>10}  "
+                    f"{words(money_pb.LedgerEntryKind, line.kind, 'LEDGER_ENTRY_KIND_')}: {line.description}",
+                    4,
+                )
+            say(f"closing balance {money(statement.closing_balance_pence)}", 4)
+            kinds = [line.kind for line in shown]
+            if side == "paying parent":
+                expect(
+                    kinds.count(money_pb.LEDGER_ENTRY_KIND_ENFORCEMENT_CHARGE) == 2,
+                    "the paying parent's statement should show the two enforcement charges",
+                )
+            else:
+                expect(
+                    money_pb.LEDGER_ENTRY_KIND_ENFORCEMENT_CHARGE not in kinds
+                    and statement.closing_balance_pence
+                    >= before.owed_pence - charges - before.paying_parent_fees_pence,
+                    "the receiving parent's side should show the maintenance collected, never the charges",
+                )
+        say(
+            "the receiving parent's side shows the payment's maintenance and arrears passed on in full; the "
+            "enforcement charges are the CMS's, collected last and never shown to them",
+            2,
+        )
+        closed = self.enforcement.CloseEnforcementCase(
+            en_api.CloseEnforcementCaseRequest(
+                request_id=rid(),
+                name=self.enforcement_case.name,
+                reason="Arrears paid; the enforcement charges left are collected from later payments",
+            ),
+            metadata=self.who(),
+            timeout=10,
+        )
+        say(
+            f"CloseEnforcementCase → {words(en_pb.EnforcementCaseState, closed.state, 'ENFORCEMENT_CASE_STATE_')}, "
+            f"{len(closed.actions)} action(s) on it; surveillance "
+            f"{'still on' if closed.surveillance_active else 'stopped'}"
+        )
+        expect(not closed.surveillance_active, "closing enforcement should stop the surveillance")
+
+    def reform_what_if(self) -> None:
+        self.step = "20. A reform what-if"
+        step(20, "A reform what-if: the end of Direct Pay over the demo caseload")
+        say(
+            "The announced reform: one CMS-managed collection service, fees 2% for the receiving parent, 2% for a "
+            "compliant paying parent and 20% for a non-compliant one. What would it do to this stack's live cases?"
+        )
+        err = self.refused(
+            lambda: self.reform.StartReformWhatIf(
+                cr_api.StartReformWhatIfRequest(request_id=rid()), metadata=self.who(), timeout=5
+            ),
+            "a caseworker's what-if",
+        )
+        say(f"a caseworker may not start one: {self.refusal(err)}", 2)
+        first_of_next = (self.today.replace(day=1) + dt.timedelta(days=32)).replace(day=1)
+        what_if = self.reform.StartReformWhatIf(
+            cr_api.StartReformWhatIfRequest(request_id=rid(), start_date=pb_date(first_of_next)),
+            metadata=self.who("team_leader"),
+            timeout=5,
+        )
+        say(
+            f"StartReformWhatIf (team leader) → {what_if.name}: "
+            f"{words(cr_pb.CollectionReformJobState, what_if.state, 'COLLECTION_REFORM_JOB_STATE_')}, fee income "
+            f"from {day(what_if.start_date)}"
+        )
+        started, shown = time.monotonic(), (-1, -1)
+        while what_if.state == cr_pb.COLLECTION_REFORM_JOB_STATE_RUNNING:
+            if (what_if.cases_done, what_if.cases_total) != shown:
+                shown = (what_if.cases_done, what_if.cases_total)
+                say(
+                    f"GetReformWhatIf: {what_if.cases_done} of {what_if.cases_total or '?'} case(s) calculated",
+                    2,
+                )
+            expect(time.monotonic() - started < 120, "the what-if should finish within 120 s")
+            time.sleep(0.5)
+            what_if = self.reform.GetReformWhatIf(
+                cr_api.GetReformWhatIfRequest(name=what_if.name),
+                metadata=self.who("team_leader"),
+                timeout=2,
+            )
+        expect(
+            what_if.state == cr_pb.COLLECTION_REFORM_JOB_STATE_SUCCEEDED,
+            f"the what-if should succeed, but it is "
+            f"{cr_pb.CollectionReformJobState.Name(what_if.state)}: {what_if.error}",
+        )
+        r = what_if.results
+        say(
+            f"GetReformWhatIf → succeeded after {time.monotonic() - started:.1f} s: {what_if.cases_done} case(s) "
+            f"calculated under rule set {what_if.rule_set_version}"
+        )
+        say(
+            f"moving from Direct Pay to collection: {r.cases_moving} case(s), {r.children_moving} child(ren)",
+            2,
+        )
+        say(
+            f"paying parents who would pay the 20% non-compliant fee: {r.paying_parents_non_compliant}",
+            2,
+        )
+        say(f"fee income, 12 months: {money(r.fee_income_total_pence)}", 2)
+        for month in r.fee_income:
+            say(
+                f"{as_date(month.month_start).strftime('%b %Y')}: {money(month.total_pence):>12} "
+                f"(paying parents {money(month.paying_parent_fees_pence)}, receiving parents "
+                f"{money(month.receiving_parent_fees_pence)})",
+                4,
+            )
+        say(
+            f"what receiving parents get a week, all cases together: {money(r.weekly_receipts_before_pence)} now → "
+            f"{money(r.weekly_receipts_after_pence)} under the reform; {r.receiving_parents_receiving_less} would "
+            f"receive less, {r.receiving_parents_receiving_more} more",
+            2,
+        )
+        if r.cases_failed:
+            say(f"{r.cases_failed} case(s) could not be calculated: {'; '.join(r.failures[:3])}", 2)
+        expect(
+            what_if.cases_done > 0
+            and len(r.fee_income) == 12
+            and sum(m.total_pence for m in r.fee_income) == r.fee_income_total_pence,
+            "the what-if should cover the caseload for 12 months, adding up to its total",
+        )
+
     def money_story(self) -> None:
-        """Steps 9-14 on a case of their own; the earlier case stays the story's."""
+        """Steps 9-14 on a case of their own, then the enforcement chapter's 15-19 on the same case; the earlier case
+        stays the story's."""
         story = self.case
         self.deduction_order()
         self.remittance()
@@ -1588,6 +2250,11 @@ class Demo:
         self.overpayment()
         self.payment_run()
         self.statements()
+        self.arrears_grow()
+        self.trace()
+        self.financial_data()
+        self.regular_deduction_order()
+        self.liability_order()
         self.case = story
 
     def run(self) -> None:
@@ -1603,6 +2270,7 @@ class Demo:
         self.reconsideration()
         self.paperwork()
         self.money_story()
+        self.reform_what_if()
         say()
         say(RULE)
         latest = self.case.latest_calculation

@@ -1,13 +1,15 @@
 """`make demo` as an operator runs it: against the stack `make run` brought up, the scripted story (an application, a
 pay rise under and over 25%, a new partner's child, a benefit claim, an annual review, a backdated change and a
 mandatory reconsideration, then the money on a Collect & Pay case: a deduction from earnings order and a remittance,
-a missed payment and an arrears agreement, a Regulation 8 decision, a payment run and both parents' statements) runs
-to the end and says what each step did; run again against the same stack it picks fresh families and works again;
+a missed payment and an arrears agreement, a Regulation 8 decision, a payment run and both parents' statements; then
+enforcement on that case: arrears growing, a trace, CRA financial data, a regular deduction order, a liability order
+and its charge collected last; and a reform what-if over the caseload) runs to the end and says what each step did; run again against the same stack it picks fresh families and works again;
 with nothing running it stops at once with a clear message."""
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -41,6 +43,12 @@ STEPS = (
     "12. A backdated overpayment and its Regulation 8 decision",
     "13. A payment to the receiving parent",
     "14. Both parents' statements",
+    "15. Arrears grow",
+    "16. A trace",
+    "17. CRA financial data at arrears",
+    "18. Enforcement",
+    "19. A liability order",
+    "20. A reform what-if",
     "The story is complete",
 )
 MONEY = (
@@ -61,6 +69,31 @@ MONEY = (
     "GetAccountStatement as the paying parent",
     "GetAccountStatement as the receiving parent",
     "refused: PERMISSION_DENIED",
+)
+ENFORCEMENT = (
+    "PostAdjustment, arrears recognised",
+    "RunTraceStep → cis address",
+    "refused: FAILED_PRECONDITION TRACE_METHODS_NOT_EXHAUSTED",
+    "legal basis: Child Support Act 1991 s14",
+    "ObtainFinancialDataAtArrears → assessment",
+    "the CRA's suggested step for the caseworker",
+    "OpenEnforcementCase →",
+    "surveillance started",
+    "contact and negotiation",
+    "regular deduction order",
+    "enforcement charge £50.00",
+    "(limited by: PROTECTED_INCOME)",
+    "liability order",
+    "enforcement charge £300.00",
+    "RecordReceipt → receipt",
+    "went to the enforcement charges",
+    "enforcement charge: Enforcement charge: Liability Order",
+    "surveillance stopped",
+    "StartReformWhatIf (team leader)",
+    "GetReformWhatIf → succeeded",
+    "moving from Direct Pay to collection",
+    "fee income, 12 months",
+    "would pay the 20% non-compliant fee",
 )
 
 
@@ -136,8 +169,14 @@ def test_demo_tells_the_whole_story_twice_against_one_stack(tmp_path, devstack_d
         ):
             assert said in text, f"{said!r} missing from:\n{text}"
         assert "£" in text
-        for said in MONEY:
+        for said in MONEY + ENFORCEMENT:
             assert said in text, f"{said!r} missing from:\n{text}"
+        # The enforcement charges reach the paying parent's side only, and the payment reaches them last: the
+        # arrears are cleared while some of the charges are still owed.
+        assert (
+            re.search(r"arrears £[\d,.]+ → £0\.00, owed", text)
+            and "£250.00 of them still owed" in text
+        )
         # Each parent sees their own side only: the paying parent's fee and receipts never reach the receiving parent.
         paying, receiving = (
             statement_of(text, "paying parent"),
@@ -154,7 +193,13 @@ def test_demo_tells_the_whole_story_twice_against_one_stack(tmp_path, devstack_d
         case = next(line for line in text.splitlines() if line.startswith("CreateCase → "))
         assert case not in again.stdout
         # The money chapter again too, on another case, its jobs as of dates not yet run.
-        for said in ("14. Both parents' statements", "CreateArrearsAgreement →", "payment missed"):
+        for said in (
+            "14. Both parents' statements",
+            "CreateArrearsAgreement →",
+            "payment missed",
+            "19. A liability order",
+            "GetReformWhatIf → succeeded",
+        ):
             assert said in again.stdout, f"{said!r} missing from:\n{again.stdout}"
         money_case = next(
             line for line in text.splitlines() if line.startswith("CreateCase, VerifyApplication")
