@@ -56,7 +56,8 @@ def families(
     Benefit for children under 15 and a living paying parent in PAYE employment.
 
     `plain` keeps only the simplest stories: neither parent restricted or with a simulated quirk, the payer not
-    self-employed, on no benefit, earning at least £18,000 a year, with an HMRC figure for an ended tax year."""
+    self-employed, on no benefit, earning £18,000 to £100,000 a year (a pay rise of 40% still moves the amount: it stays
+    under the £3,000 a week income cap), with an HMRC figure for an ended tax year."""
     population = population or Population()
     households = population.size // _HOUSEHOLD
     index = start - start % _HOUSEHOLD
@@ -90,7 +91,7 @@ def _plain(receiver: Person, payer: Person, live: list, on: dt.date) -> bool:
         or payer.quirks
         or receiver.quirks
         or live_awards(payer, on)
-        or sum(e.annual_pay_on(on) for e in live) < 18_000_00
+        or not 18_000_00 <= sum(e.annual_pay_on(on) for e in live) <= 100_000_00
         or latest_available_tax_year(payer, on) is None
     )
 

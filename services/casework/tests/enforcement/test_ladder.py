@@ -9,6 +9,8 @@ import datetime as dt
 
 import grpc
 
+from cms.casework.v1 import accounts_service_pb2 as acapi
+from cms.casework.v1 import accounts_service_pb2_grpc as acgrpc
 from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import enforcement_pb2 as epb
 from cms.casework.v1 import enforcement_service_pb2 as eapi
@@ -276,6 +278,13 @@ def test_liability_order_sanctions_and_waivers(stack, enforcement, clock):
     (applied_event,) = enforcement_events(stack, case.name, "charge_applied")
     assert mev.EnforcementChargeApplied.FromString(applied_event.value).amount_pence == 300_00
     assert balances(stack, case, clock.today()).enforcement_charges == 300_00
+    # And the account's API shows it apart from the arrears.
+    listed = acgrpc.AccountsServiceStub(stack.channel).ListAccounts(
+        acapi.ListAccountsRequest(case=case.name),
+        metadata=stack.creds.staff("cw-1", "caseworker"),
+        timeout=20,
+    )
+    assert listed.accounts[0].balances.enforcement_charges_pence == 300_00
 
     # After the order: a charging order (with financial data), then an order for sale; sanctions need the finding.
     assert reason(

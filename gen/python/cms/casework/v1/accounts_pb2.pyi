@@ -118,6 +118,7 @@ class AccountBalances(_message.Message):
     PAID_OUT_PENCE_FIELD_NUMBER: _builtins.int
     PAYABLE_TO_RECEIVING_PARENT_PENCE_FIELD_NUMBER: _builtins.int
     MAINTENANCE_ARREARS_PENCE_FIELD_NUMBER: _builtins.int
+    ENFORCEMENT_CHARGES_PENCE_FIELD_NUMBER: _builtins.int
     maintenance_charged_pence: _builtins.int
     """Maintenance charged to the paying parent (scheduled, backdated and recognised arrears)."""
     paying_parent_fees_pence: _builtins.int
@@ -144,6 +145,10 @@ class AccountBalances(_message.Message):
     """Collected for the receiving parent, net of their fee, not yet paid to them."""
     maintenance_arrears_pence: _builtins.int
     """The maintenance part of `arrears_pence` (what is owed to the receiving parent; fees left out)."""
+    enforcement_charges_pence: _builtins.int
+    """Enforcement charges made (Fees Regs 2014 reg 10), before any waiver: part of owed_pence, never of arrears_pence;
+    collected after maintenance, arrears and collection fees (docs/domain/money.md, "Enforcement").
+    """
     def __init__(
         self,
         *,
@@ -160,10 +165,11 @@ class AccountBalances(_message.Message):
         paid_out_pence: _builtins.int = ...,
         payable_to_receiving_parent_pence: _builtins.int = ...,
         maintenance_arrears_pence: _builtins.int = ...,
+        enforcement_charges_pence: _builtins.int = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["adjusted_pence", b"adjusted_pence", "allocated_pence", b"allocated_pence", "arrears_pence", b"arrears_pence", "held_credit_pence", b"held_credit_pence", "maintenance_arrears_pence", b"maintenance_arrears_pence", "maintenance_charged_pence", b"maintenance_charged_pence", "overpaid_pence", b"overpaid_pence", "owed_pence", b"owed_pence", "paid_out_pence", b"paid_out_pence", "payable_to_receiving_parent_pence", b"payable_to_receiving_parent_pence", "paying_parent_fees_pence", b"paying_parent_fees_pence", "received_pence", b"received_pence", "receiving_parent_fees_pence", b"receiving_parent_fees_pence"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["adjusted_pence", b"adjusted_pence", "allocated_pence", b"allocated_pence", "arrears_pence", b"arrears_pence", "enforcement_charges_pence", b"enforcement_charges_pence", "held_credit_pence", b"held_credit_pence", "maintenance_arrears_pence", b"maintenance_arrears_pence", "maintenance_charged_pence", b"maintenance_charged_pence", "overpaid_pence", b"overpaid_pence", "owed_pence", b"owed_pence", "paid_out_pence", b"paid_out_pence", "payable_to_receiving_parent_pence", b"payable_to_receiving_parent_pence", "paying_parent_fees_pence", b"paying_parent_fees_pence", "received_pence", b"received_pence", "receiving_parent_fees_pence", b"receiving_parent_fees_pence"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

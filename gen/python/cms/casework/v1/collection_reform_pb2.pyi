@@ -114,7 +114,9 @@ class ReformWhatIfResults(_message.Message):
     """Cases the calculation service could not calculate under the reform (left out of the figures above)."""
     @_builtins.property
     def fee_income(self) -> _containers.RepeatedCompositeFieldContainer[Global___ReformFeeIncomeMonth]:
-        """Fee income for 12 months from the start date, paying and receiving parents' fees, every live case."""
+        """Fee income for the 12 months (a year to the day) from the start date, paying and receiving parents' fees,
+        every live case, by calendar month: a start after the 1st gives 13 entries, the first and last part months.
+        """
 
     @_builtins.property
     def failures(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:

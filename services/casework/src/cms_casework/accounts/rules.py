@@ -486,6 +486,7 @@ def balances_proto(b: Balances, view: View = apb.STATEMENT_VIEW_FULL) -> apb.Acc
     )
     if view in (apb.STATEMENT_VIEW_PAYING_PARENT, apb.STATEMENT_VIEW_FULL):
         out.paying_parent_fees_pence = b.paying_parent_fees
+        out.enforcement_charges_pence = b.enforcement_charges
         out.received_pence = b.received
         out.allocated_pence = b.allocated
         out.held_credit_pence = b.held_credit
