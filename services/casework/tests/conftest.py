@@ -26,7 +26,13 @@ from cms_calculation.app import CalculationService
 from cms_casework.app import CaseworkService
 from cms_cra_gateway.app import CraGatewayService
 from cms_devkit import infra
-from cms_devkit.testing import call_as_a_client, read_topic, service_settings, wait_until
+from cms_devkit.testing import (
+    call_as_a_client,
+    read_topic,
+    service_settings,
+    start_groups_at_the_end,
+    wait_until,
+)
 from cms_dwp_gateway.app import DwpGatewayService
 from cms_hmrc_gateway.app import HmrcGatewayService
 from cms_platform.clock import Clock, ManualClock
@@ -270,24 +276,26 @@ def start_stack(
 ) -> S:
     """Casework with its real dependencies on port 0. Every consumer group is the stack's own: members of a group that
     other tests' stacks left behind are slow to leave it, and each test's casework reads every event of its topics."""
-    hmrc, _ = start_service(
-        HmrcGatewayService, kafka=kafka_bootstrap, feed_check_interval_seconds=0
-    )
-    dwp, _ = start_service(
-        DwpGatewayService,
-        kafka=kafka_bootstrap,
-        notices_consumer_group=f"dwp-notices-{uuid.uuid4().hex[:8]}",
-    )
-    cra, _ = start_service(
-        CraGatewayService, kafka=kafka_bootstrap, surveillance_check_interval_seconds=0
-    )
     tag = uuid.uuid4().hex[:8]
-    settings: dict = {
-        "scheduler_interval_seconds": 0,
+    groups = {
         "feed_consumer_group": f"casework-feeds-{tag}",
         "accounts_consumer_group": f"casework-accounts-{tag}",
         "arrears_consumer_group": f"casework-arrears-{tag}",
         "methods_of_payment_consumer_group": f"casework-mop-{tag}",
+    }
+    start_groups_at_the_end(kafka_bootstrap, [*groups.values(), f"dwp-notices-{tag}"])
+    hmrc, _ = start_service(
+        HmrcGatewayService, kafka=kafka_bootstrap, feed_check_interval_seconds=0
+    )
+    dwp, _ = start_service(
+        DwpGatewayService, kafka=kafka_bootstrap, notices_consumer_group=f"dwp-notices-{tag}"
+    )
+    cra, _ = start_service(
+        CraGatewayService, kafka=kafka_bootstrap, surveillance_check_interval_seconds=0
+    )
+    settings: dict = {
+        "scheduler_interval_seconds": 0,
+        **groups,
         "calculation_address": f"127.0.0.1:{calculation.server.port}",
         "hmrc_gateway_address": f"127.0.0.1:{hmrc.server.port}",
         "dwp_gateway_address": f"127.0.0.1:{dwp.server.port}",

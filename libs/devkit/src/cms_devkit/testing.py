@@ -280,6 +280,33 @@ def start_service(database_url: Callable[[str], str], clock: ManualClock) -> Ite
         list(pool.map(stop, reversed(running)))
 
 
+def start_groups_at_the_end(bootstrap: str, groups: list[str]) -> None:
+    """Commits, for each new consumer group, the end of every partition of every topic on the broker: a stack a test
+    starts then reads only what happens from now on, rather than every event the session's earlier tests published
+    (a group that has read nothing starts from the earliest, as it must in production). Its own services publish only
+    once it is up, so it misses nothing of its own."""
+    from kafka import KafkaConsumer, TopicPartition
+    from kafka.structs import OffsetAndMetadata
+
+    for group in groups:
+        consumer = KafkaConsumer(
+            bootstrap_servers=bootstrap, group_id=group, enable_auto_commit=False
+        )
+        try:
+            partitions = [
+                TopicPartition(topic, p)
+                for topic in consumer.topics()
+                for p in consumer.partitions_for_topic(topic) or ()
+            ]
+            if not partitions:
+                continue
+            consumer.assign(partitions)
+            ends = consumer.end_offsets(partitions)
+            consumer.commit({tp: OffsetAndMetadata(end, "", -1) for tp, end in ends.items()})
+        finally:
+            consumer.close()
+
+
 def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 20.0) -> list[Any]:
     """Everything on a topic from the start: waits for `expected` records, then one more second for any extras
     (so a test sees a duplicate if there is one)."""
