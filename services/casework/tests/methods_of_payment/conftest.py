@@ -16,7 +16,7 @@ from cms.common.v1 import types_pb2 as common
 from cms.dwp.v1 import dwp_scenario_service_pb2 as dwp_sc
 from cms.dwp.v1 import dwp_scenario_service_pb2_grpc as dwp_sc_grpc
 from cms.dwp.v1 import dwp_service_pb2_grpc as dwp_grpc
-from cms_devkit.testing import call_as_a_client, wait_until
+from cms_devkit.testing import wait_until
 
 from ..conftest import Stack, alex_and_bethan, start_stack
 
@@ -25,19 +25,14 @@ class MopStack(Stack):
     mop: mop_grpc.MethodsOfPaymentServiceStub
 
     def mop_call(self, method: str, request, *, as_=None, attempts: int = 3):
-        return call_as_a_client(
-            lambda: getattr(self.mop, method)(
-                request, metadata=as_ or self.creds.staff("cw-1", "caseworker"), timeout=20
-            ),
-            attempts=attempts,
-        )
+        return self.call_on(self.mop, method, request, as_=as_, attempts=attempts)
 
     def collect_and_pay_case(self, **kw) -> pb.Case:
         return self.new_live_case(
             alex_and_bethan(service_type=pb.SERVICE_TYPE_COLLECT_AND_PAY, **kw)
         )
 
-    def case_method(self, case: pb.Case, method: int, *, timeout: float = 30) -> pb.Case:
+    def case_method(self, case: pb.Case, method: int, *, timeout: float = 120) -> pb.Case:
         """The case once its method of payment from is `method` (set through the feed pass)."""
 
         def held() -> pb.Case | None:

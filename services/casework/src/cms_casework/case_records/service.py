@@ -117,9 +117,12 @@ def visible_child(
     what: str,
     caller: Caller,
     lock: bool = False,
+    field: str = "name",
 ) -> tuple[CaseRecord, Row]:
-    """(case row, item row) for `cases/{case_id}/{collection}/{id}` if the caller may see the case; else NOT_FOUND."""
-    case_id, item_id = child_of(name, collection, "name")
+    """(case row, item row) for `cases/{case_id}/{collection}/{id}` if the caller may see the case; else NOT_FOUND.
+
+    `field` is the request field that carried the name, for the violation if it is malformed."""
+    case_id, item_id = child_of(name, collection, field)
     case = visible_case(db, name=f"cases/{case_id}", caller=caller, lock=lock)
     row = db.get(model, item_id, with_for_update=lock)
     if row is None or getattr(row, "case_id", None) != case_id:

@@ -135,6 +135,7 @@ def _visible_enforcement_case(
         model=EnforcementCaseRecord,
         what="enforcement case",
         caller=caller,
+        field=field,
     )
     db.refresh(row, with_for_update=True)
     return case_row, row
@@ -244,7 +245,7 @@ def open_case(
 
 
 def get_case(db: Session, *, name: str, caller: Caller, clock: Clock) -> epb.EnforcementCase:
-    case_row, row = case_records.read_child(
+    _, row = case_records.read_child(
         db,
         name=name,
         collection="enforcementCases",
@@ -632,7 +633,7 @@ def take_action(
 
 
 def get_action(db: Session, *, name: str, caller: Caller, clock: Clock) -> epb.EnforcementAction:
-    case_row, row = case_records.read_child(
+    _, row = case_records.read_child(
         db,
         name=name,
         collection="enforcementActions",
