@@ -106,10 +106,17 @@ class Stack:
     channel: grpc.Channel | None = None  # casework's, for the money contexts' stubs
 
     def call(self, method: str, request, *, as_=None, timeout: float = 20, attempts: int = 3):
-        """As a real client calls: UNAVAILABLE (a downstream or the database slow on a loaded machine) is retried
-        with the same request id; `attempts=1` sees the first answer."""
+        """CaseworkService's `method`, as a real client calls it (call_on)."""
+        return self.call_on(self.stub, method, request, as_=as_, timeout=timeout, attempts=attempts)
+
+    def call_on(
+        self, stub, method: str, request, *, as_=None, timeout: float = 20, attempts: int = 3
+    ):
+        """`method` of any of casework's APIs (its stub on this stack's channel), as a real client calls: a failure
+        worth a retry (call_as_a_client) is retried with the same request id; `attempts=1` sees the first answer.
+        By default as a caseworker."""
         return call_as_a_client(
-            lambda: getattr(self.stub, method)(
+            lambda: getattr(stub, method)(
                 request, metadata=as_ or self.creds.staff("cw-1", "caseworker"), timeout=timeout
             ),
             attempts=attempts,

@@ -65,6 +65,7 @@ def test_parallel_changes_to_a_case_or_a_client_are_aborted_and_a_retry_succeeds
             api.SetCaseSurveillanceRequest(
                 request_id=r, name=case.name, active=True, review_date=d(2026, 10, 1)
             ),
+            attempts=1,  # the first answer: the lost race
         ),
     )
     assert watched.case_surveillance.active
@@ -84,6 +85,7 @@ def test_parallel_changes_to_a_case_or_a_client_are_aborted_and_a_retry_succeeds
                     potentially_violent_status_set=True,
                 ),
             ),
+            attempts=1,  # the first answer: the lost race
         ),
     )
     # The lost attempt left no record behind: only the retried one is listed.
@@ -102,6 +104,7 @@ def test_parallel_changes_to_a_case_or_a_client_are_aborted_and_a_retry_succeeds
                 request_id=r, name=parent, outcome=api.POTENTIALLY_VIOLENT_REVIEW_OUTCOME_REMOVE
             ),
             as_=stack.team_leader(),
+            attempts=1,  # the first answer: the lost race
         ),
     )
     assert not reviewed.potentially_violent_status.active
@@ -117,6 +120,7 @@ def test_parallel_changes_to_a_case_or_a_client_are_aborted_and_a_retry_succeeds
                 personal_interest=True,
                 reason="Client is a relative of a caseworker",
             ),
+            attempts=1,  # the first answer: the lost race
         ),
     )
     assert flagged.personal_interest

@@ -337,9 +337,10 @@ def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 20.0)
 
 
 def call_as_a_client(call: Callable[[], T], *, attempts: int = 3, default_wait: float = 1.0) -> T:
-    """Make a call the way the API asks real clients to: an UNAVAILABLE answer (a downstream or the database too
-    slow or away) is retried with the same request, after the server's RetryInfo delay. The request's request_id
-    makes the retry safe; the last attempt's error is raised."""
+    """Make a call the way the API asks real clients to (docs/runbook.md): an UNAVAILABLE answer (a downstream or the
+    database too slow or away) and an ABORTED one with a retry hint (a race lost to a concurrent change, e.g. a
+    consumer updating the case; nothing of it was stored) are retried with the same request, after the server's
+    RetryInfo delay. The request's request_id makes the retry safe; the last attempt's error is raised."""
     import time
 
     from cms_platform.grpc_errors import retry_delay_of
@@ -348,9 +349,12 @@ def call_as_a_client(call: Callable[[], T], *, attempts: int = 3, default_wait: 
         try:
             return call()
         except grpc.RpcError as err:
-            if err.code() != grpc.StatusCode.UNAVAILABLE or attempt == attempts:
-                raise
             delay = retry_delay_of(err)
+            retried = err.code() == grpc.StatusCode.UNAVAILABLE or (
+                err.code() == grpc.StatusCode.ABORTED and delay is not None
+            )
+            if not retried or attempt == attempts:
+                raise
             time.sleep(min(max(default_wait if delay is None else delay, 0.1), 5.0))
     raise AssertionError("unreachable")
 

@@ -9,12 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, create_engine, event, make_url, text
 from sqlalchemy.engine import URL, Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-from sqlalchemy.orm import DeclarativeBase, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
+from sqlalchemy.sql import Select
 from sqlalchemy.types import TypeDecorator
 
 from .errors import Unavailable
@@ -138,6 +139,18 @@ def outage(exc: BaseException) -> Unavailable | None:
         retry_after_seconds=OUTAGE_RETRY_SECONDS,
         reason=OUTAGE_REASON,
     )
+
+
+T = TypeVar("T")
+
+
+def one_page(
+    db: Session, query: Select[tuple[T]], *, size: int, offset: int
+) -> tuple[list[T], bool]:
+    """A page of what `query` selects (ordered by the caller) from `offset`, and whether there is more: one row past
+    the page is read to know."""
+    rows = db.scalars(query.offset(offset).limit(size + 1)).all()
+    return list(rows[:size]), len(rows) > size
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker:

@@ -10,7 +10,7 @@ back."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import grpc
 from google.protobuf.message import Message
@@ -24,7 +24,6 @@ from cms_platform.errors import InvalidArgument
 
 from .access import service as access
 from .applications import flows as applications
-from .case_records import service as case_records
 from .cases import flows as case_flows
 from .cases import service as cases
 from .changes import flows as change_flows
@@ -66,31 +65,6 @@ class CaseworkServicer(Servicing, api_grpc.CaseworkServiceServicer):
     def audits_caseless(self, resource: str) -> bool:
         # A case-less service request's refusal is audited on no case, as its reads are.
         return resource.startswith(f"{srs.CASELESS}/")
-
-    def _case_page(
-        self,
-        request: Any,
-        *,
-        items: Callable[..., tuple[list[R], bool]],
-        maximum: int,
-        audited: bool = True,
-    ) -> tuple[list[R], str]:
-        """A page of one of a case's collections behind the case's visibility (ListPaymentPlans,
-        ListCorrespondence, ListAuditEntries)."""
-        return self._read(
-            request,
-            lambda s, c: case_records.page_of(
-                s,
-                parent=request.parent,
-                caller=c,
-                clock=self._clock,
-                page_size=request.page_size,
-                page_token=request.page_token,
-                maximum=maximum,
-                items=items,
-                audited=audited,
-            ),
-        )
 
     # -- cases ---------------------------------------------------------------------------------------------------
 

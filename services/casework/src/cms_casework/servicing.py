@@ -17,6 +17,7 @@ from cms_platform.idempotency import run_idempotent
 from cms_platform.identity import Caller, current_caller
 
 from .access import service as access
+from .case_records import service as case_records
 
 R = TypeVar("R")
 M = TypeVar("M", bound=Message)
@@ -88,6 +89,31 @@ class Servicing:
                 return fn(s, caller)
 
         return self._guard(request, run)
+
+    def _case_page(
+        self,
+        request: Any,
+        *,
+        items: Callable[..., tuple[list[R], bool]],
+        maximum: int,
+        audited: bool = True,
+    ) -> tuple[list[R], str]:
+        """A page of one of a case's collections (`request.parent`) behind the case's visibility: a List RPC's
+        whole body, `items` being the context's `(db, case_id, size, offset)` listing."""
+        return self._read(
+            request,
+            lambda s, c: case_records.page_of(
+                s,
+                parent=request.parent,
+                caller=c,
+                clock=self._clock,
+                page_size=request.page_size,
+                page_token=request.page_token,
+                maximum=maximum,
+                items=items,
+                audited=audited,
+            ),
+        )
 
     def _change(
         self, request: Any, response_type: type[M], fn: Callable[[Session, Caller], M]

@@ -10,7 +10,7 @@ import pytest
 
 from cms.casework.v1 import arrears_service_pb2_grpc as arrears_grpc
 from cms.casework.v1 import resources_pb2 as pb
-from cms_devkit.testing import call_as_a_client, read_topic
+from cms_devkit.testing import read_topic
 
 MONEY_TOPIC = "cms.casework.money.events.v1"
 
@@ -21,13 +21,8 @@ class Arrears:
     stack: object
 
     def call(self, method: str, request, *, as_=None, attempts: int = 3):
-        return call_as_a_client(
-            lambda: getattr(self.stub, method)(
-                request,
-                metadata=as_ or self.stack.creds.staff("cw-1", "caseworker"),  # type: ignore[attr-defined]
-                timeout=20,
-            ),
-            attempts=attempts,
+        return self.stack.call_on(  # type: ignore[attr-defined]
+            self.stub, method, request, as_=as_, timeout=20, attempts=attempts
         )
 
 

@@ -118,22 +118,15 @@ def review(stack, on: D) -> None:
 
 
 def close(stack, case, on: D) -> None:
-    """CloseCase, again as a client does when the case moved under it (ABORTED: the consumers of its new plan)."""
-    request = case_api.CloseCaseRequest(
-        request_id=str(uuid.uuid4()),
-        name=case.name,
-        reason=pb.CASE_CLOSURE_REASON_APPLICANT_REQUEST,
-        effective_date=d(on.year, on.month, on.day),
+    stack.call(
+        "CloseCase",
+        case_api.CloseCaseRequest(
+            request_id=str(uuid.uuid4()),
+            name=case.name,
+            reason=pb.CASE_CLOSURE_REASON_APPLICANT_REQUEST,
+            effective_date=d(on.year, on.month, on.day),
+        ),
     )
-    for _ in range(5):
-        try:
-            stack.call("CloseCase", request)
-            return
-        except grpc.RpcError as err:
-            if err.code() != grpc.StatusCode.ABORTED:
-                raise
-            request.request_id = str(uuid.uuid4())
-    raise AssertionError("the case kept changing under CloseCase")
 
 
 def alex_and_sian() -> case_api.CreateCaseRequest:

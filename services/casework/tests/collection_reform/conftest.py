@@ -8,7 +8,6 @@ import uuid
 import pytest
 
 from cms.casework.v1 import collection_reform_service_pb2_grpc as reform_grpc
-from cms_devkit.testing import call_as_a_client
 
 from ..money.conftest import stack  # noqa: F401
 
@@ -26,6 +25,4 @@ def casework_settings():
 
 def reform_call(stack, method: str, request, *, as_=None):  # noqa: F811
     stub = reform_grpc.CollectionReformServiceStub(stack.channel)
-    return call_as_a_client(
-        lambda: getattr(stub, method)(request, metadata=as_ or stack.team_leader(), timeout=30)
-    )
+    return stack.call_on(stub, method, request, as_=as_ or stack.team_leader(), timeout=30)

@@ -13,7 +13,7 @@ import pytest
 
 from cms.casework.v1 import enforcement_service_pb2_grpc as enf_grpc
 from cms.casework.v1 import resources_pb2 as pb
-from cms_devkit.testing import call_as_a_client, read_topic
+from cms_devkit.testing import read_topic
 from cms_platform.grpc_errors import details_of
 
 from ..arrears.helpers import charge, live_case_with_account, recognise_arrears
@@ -25,13 +25,8 @@ class Enforcement:
     stack: object
 
     def call(self, method: str, request, *, as_=None, attempts: int = 3):
-        return call_as_a_client(
-            lambda: getattr(self.stub, method)(
-                request,
-                metadata=as_ or self.stack.creds.staff("cw-1", "caseworker"),  # type: ignore[attr-defined]
-                timeout=30,
-            ),
-            attempts=attempts,
+        return self.stack.call_on(  # type: ignore[attr-defined]
+            self.stub, method, request, as_=as_, timeout=30, attempts=attempts
         )
 
     def as_team_leader(self, method: str, request):

@@ -17,9 +17,10 @@ from cms.casework.v1 import enforcement_service_pb2 as eapi
 from cms.casework.v1 import money_events_pb2 as mev
 from cms.casework.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
-from cms.cra.v1 import events_pb2 as cra_ev
+from cms.cra.v1 import cra_scenario_service_pb2 as cra_sc
+from cms.cra.v1 import cra_scenario_service_pb2_grpc as cra_sc_grpc
 from cms.cra.v1 import resources_pb2 as cra_pb
-from cms_casework.feeds import handlers as feeds
+from cms_devkit.testing import wait_until
 from cms_platform.convert import pb_date
 
 from ..arrears.helpers import (
@@ -67,19 +68,33 @@ def test_enforcement_needs_arrears_and_runs_with_case_surveillance(stack, enforc
     assert reason(refused(lambda: open_case(enforcement, case))) == "ENFORCEMENT_OPEN"
     assert len(enforcement_events(stack, case.name, "case_opened")) == 1
 
-    # A CRA alert on the case (through casework's own feed handler) is recorded on the enforcement case.
-    with stack.casework.sessions.begin() as db:
-        feeds.on_case_surveillance_alert_raised(
-            db,
-            cra_ev.CaseSurveillanceAlertRaised(
-                case_reference=case.name.removeprefix("cases/"),
-                alert=cra_pb.SurveillanceAlert(kind=cra_pb.SURVEILLANCE_ALERT_KIND_NEW_ADDRESS),
+    # The CRA's alert on the paying parent (a new current account on their credit file) comes through the broker and
+    # is recorded on the enforcement case.
+    with grpc.insecure_channel(f"127.0.0.1:{stack.services['cra'].server.port}") as channel:
+        cra_sc_grpc.CraScenarioServiceStub(channel).ApplyCreditFileChange(
+            cra_sc.ApplyCreditFileChangeRequest(
+                request_id=rid(),
+                nino=case.paying_parent.identity.nino,
+                add_current_account=cra_pb.CurrentAccount(
+                    provider_name="Thameside Bank",
+                    sort_code="30-90-12",
+                    account_number="41234567",
+                    holding=cra_pb.ACCOUNT_HOLDING_SOLE,
+                ),
             ),
-            None,  # type: ignore[arg-type]  # the handler reads only the event
-            clock=clock,
+            metadata=stack.creds.staff("scenario-admin", "scenario_admin"),
+            timeout=10,
         )
-    noted = enforcement.call("GetEnforcementCase", eapi.GetEnforcementCaseRequest(name=opened.name))
-    assert [a.kind for a in noted.surveillance_alerts] == ["NEW_ADDRESS"]
+
+    def alerts() -> list[str]:
+        got = enforcement.call(
+            "GetEnforcementCase", eapi.GetEnforcementCaseRequest(name=opened.name)
+        )
+        return [a.kind for a in got.surveillance_alerts]
+
+    assert wait_until(alerts, timeout=120, what="the CRA's alert on the enforcement case") == [
+        "NEW_CURRENT_ACCOUNT"
+    ]
 
     closed = enforcement.call(
         "CloseEnforcementCase",

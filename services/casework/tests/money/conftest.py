@@ -19,7 +19,7 @@ from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import methods_of_payment_service_pb2_grpc as mop_grpc
 from cms.casework.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
-from cms_devkit.testing import call_as_a_client, read_topic, wait_until
+from cms_devkit.testing import read_topic, wait_until
 
 from ..conftest import alex_and_bethan, d, person, start_stack
 from ..methods_of_payment.conftest import MopStack
@@ -31,19 +31,11 @@ class MoneyStack(MopStack):
     accounts: agrpc.AccountsServiceStub
     arrears: arrears_grpc.ArrearsServiceStub
 
-    def _call(self, stub, method: str, request, *, as_=None, attempts: int = 3):
-        return call_as_a_client(
-            lambda: getattr(stub, method)(
-                request, metadata=as_ or self.creds.staff("cw-1", "caseworker"), timeout=120
-            ),
-            attempts=attempts,
-        )
-
     def account_call(self, method: str, request, *, as_=None, attempts: int = 3):
-        return self._call(self.accounts, method, request, as_=as_, attempts=attempts)
+        return self.call_on(self.accounts, method, request, as_=as_, timeout=120, attempts=attempts)
 
     def arrears_call(self, method: str, request, *, as_=None, attempts: int = 3):
-        return self._call(self.arrears, method, request, as_=as_, attempts=attempts)
+        return self.call_on(self.arrears, method, request, as_=as_, timeout=120, attempts=attempts)
 
     def account_of(self, case: pb.Case) -> apb.Account:
         """The case's account, once casework's accounts consumer has opened it from the plan's event."""

@@ -16,7 +16,7 @@ from cms.cra.v1 import cra_scenario_service_pb2_grpc as cra_sc_grpc
 from cms.cra.v1 import resources_pb2 as cra_pb
 from cms.hmrc.v1 import hmrc_scenario_service_pb2 as hmrc_sc
 from cms.hmrc.v1 import hmrc_scenario_service_pb2_grpc as hmrc_sc_grpc
-from cms_devkit.testing import call_as_a_client, read_topic
+from cms_devkit.testing import read_topic
 
 MONEY_TOPIC = "cms.casework.money.events.v1"
 
@@ -31,13 +31,8 @@ class Tracing:
     stack: object
 
     def call(self, method: str, request, *, as_=None, attempts: int = 3):
-        return call_as_a_client(
-            lambda: getattr(self.stub, method)(
-                request,
-                metadata=as_ or self.stack.creds.staff("cw-1", "caseworker"),  # type: ignore[attr-defined]
-                timeout=30,
-            ),
-            attempts=attempts,
+        return self.stack.call_on(  # type: ignore[attr-defined]
+            self.stub, method, request, as_=as_, timeout=30, attempts=attempts
         )
 
     # -- what the gateways' simulated people hold (scenario admin) ---------------------------------------------------

@@ -352,6 +352,15 @@ def is_debt(entry: Entry | Group) -> bool:
     )
 
 
+# The charges that become arrears when unpaid by their due date. An enforcement charge is owed but never arrears
+# (docs/domain/money.md, "Enforcement").
+ARREARS_KINDS = (MAINTENANCE, BACKDATED, PAYING_PARENT_FEE)
+
+
+def becomes_arrears(entry: Entry | Group) -> bool:
+    return is_debt(entry) and entry.kind != ENFORCEMENT_CHARGE
+
+
 def is_maintenance_debt(entry: Entry | Group) -> bool:
     return is_debt(entry) and entry.kind not in (PAYING_PARENT_FEE, ENFORCEMENT_CHARGE)
 

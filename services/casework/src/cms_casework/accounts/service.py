@@ -183,12 +183,10 @@ def _statement_rows(
     )
 
 
-def _entries(
-    db: Session, account_id: str, *, since: dt.date | None = None, as_of: dt.date | None = None
-) -> tuple[list[rules.Entry], dict[int, str]]:
-    """The account's ledger (effective from `since` to `as_of`, when given) as the rules see it, and each entry's
-    cause: the columns alone, read as tuples (ten years of weekly entries are thousands)."""
-    q = (
+def _entries(db: Session, account_id: str) -> list[rules.Entry]:
+    """The account's ledger as the rules see it: the columns alone, read as tuples (ten years of weekly entries are
+    thousands)."""
+    rows = db.connection().execute(  # Core rows: no ORM loading for thousands of tuples
         select(
             EntryRecord.id,
             EntryRecord.kind,
@@ -199,17 +197,11 @@ def _entries(
             EntryRecord.source,
             EntryRecord.adjustment_kind,
             EntryRecord.receipt_id,
-            EntryRecord.cause,
         )
         .where(EntryRecord.account_id == account_id)
         .order_by(EntryRecord.effective_date, EntryRecord.id)
     )
-    if since is not None:
-        q = q.where(EntryRecord.effective_date >= since)
-    if as_of is not None:
-        q = q.where(EntryRecord.effective_date <= as_of)
-    rows = db.connection().execute(q).all()  # Core rows: no ORM loading for thousands of tuples
-    entries = [
+    return [
         rules.Entry(
             entry_id,
             _KIND[kind],
@@ -221,18 +213,18 @@ def _entries(
             _ADJUSTMENT[adjustment],
             receipt,
         )
-        for entry_id, kind, amount, effective, target, covers, source, adjustment, receipt, _ in rows
+        for entry_id, kind, amount, effective, target, covers, source, adjustment, receipt in rows
     ]
-    return entries, {row[0]: row[9] for row in rows}
 
 
-_DEBT_KINDS = [K.Name(k) for k in (rules.MAINTENANCE, rules.BACKDATED, rules.PAYING_PARENT_FEE)]
+_ARREARS_KINDS = [K.Name(k) for k in rules.ARREARS_KINDS]
 _FEE_KIND = K.Name(rules.PAYING_PARENT_FEE)
 _ENFORCEMENT_KIND = K.Name(rules.ENFORCEMENT_CHARGE)
 
 
-def _is_debt(row: type[EntryRecord]) -> Any:
-    return row.kind.in_(_DEBT_KINDS) | (
+def _becomes_arrears(row: type[EntryRecord]) -> Any:
+    """rules.becomes_arrears as SQL."""
+    return row.kind.in_(_ARREARS_KINDS) | (
         (row.kind == K.Name(rules.ADJUSTMENT))
         & (row.adjustment_kind == A.Name(rules.ARREARS_RECOGNISED))
     )
@@ -248,7 +240,7 @@ def _unpaid(
         .where(
             EntryRecord.account_id == account_id,
             EntryRecord.effective_date < due_before,
-            _is_debt(EntryRecord),
+            _becomes_arrears(EntryRecord),
         )
         .group_by(EntryRecord.kind)
     ).all()
@@ -315,11 +307,10 @@ def _summary(
         totals[group] += int(total or 0)
         if before is not None:
             opening[group] += int(earlier or 0)
-        if group.kind == rules.ENFORCEMENT_CHARGE or covers_kind == _ENFORCEMENT_KIND:
-            continue  # owed, never arrears (docs/domain/money.md, "Enforcement")
-        if rules.is_debt(group):
+        if rules.becomes_arrears(group):
             unpaid[kind == _FEE_KIND] += int(due or 0)
-        unpaid[covers_kind == _FEE_KIND] -= int(covered or 0)
+        if covers_kind != _ENFORCEMENT_KIND:
+            unpaid[covers_kind == _FEE_KIND] -= int(covered or 0)
     balances = rules.totals(
         list(totals.items()),
         arrears=unpaid[True] + unpaid[False],
@@ -638,7 +629,7 @@ def _reverse_charged_from(
             )
         )
     )
-    entries, _ = _entries(db, account.id)
+    entries = _entries(db, account.id)
     debt_of = {d.entry_id: d for d in rules.debts_of(entries)}
     for entry_id, key, amount in charges:
         base = f"closure:{entry_id}"
@@ -745,7 +736,7 @@ def _allocate(
     """Money applied to what is due in the configured order (the rest held as credit, when `credit_left`); each
     allocation to maintenance takes its share of the receiving parent's fee. Returns what went to arrears (charges
     due before `on`)."""
-    entries, _ = _entries(db, account.id)
+    entries = _entries(db, account.id)
     by_id = {e.id: e for e in entries}
     debts = rules.debts_of(entries)
     debt_of = {d.entry_id: d for d in debts}
@@ -1198,7 +1189,7 @@ def post_adjustment(
             PreconditionViolation("ACCOUNT_CLOSED", "account", "the account is closed"),
             reason="ACCOUNT_CLOSED",
         )
-    entries, _ = _entries(db, account.id)
+    entries = _entries(db, account.id)
     b = rules.balances(entries, as_of=dt.date.max)
     debts = rules.debts_of(entries)
     if adjustment in rules.COVERING and -amount_pence > rules.coverable(debts):
@@ -1302,7 +1293,7 @@ def enforcement_charge_outstanding(db: Session, *, charge: str) -> int:
     row = db.get(EntryRecord, entry_id)
     if row is None or row.kind != K.Name(rules.ENFORCEMENT_CHARGE):
         raise NotFound("enforcement charge", charge)
-    entries, _ = _entries(db, row.account_id)
+    entries = _entries(db, row.account_id)
     debt = next(d for d in rules.debts_of(entries) if d.entry_id == entry_id)
     return debt.outstanding
 
@@ -1314,7 +1305,7 @@ def waive_enforcement_charge(
     Returns (the adjustment entry's name, the pence waived); FAILED_PRECONDITION when nothing of it is owed."""
     account = _open_account(db, case_id)
     entry_id = int(last_id(charge))
-    entries, _ = _entries(db, account.id)
+    entries = _entries(db, account.id)
     debt = next((d for d in rules.debts_of(entries) if d.entry_id == entry_id), None)
     if debt is None or not debt.is_enforcement:
         raise NotFound("enforcement charge", charge)
@@ -1930,4 +1921,4 @@ def entry_proto(db: Session, *, account_id: str, name: str) -> apb.LedgerEntry:
 def entries_of(db: Session, *, case_id: str) -> Iterable[rules.Entry]:
     """The case's ledger as the rules see it (checks and tests rebuild balances from it)."""
     account = account_of_case(db, case_id)
-    return [] if account is None else _entries(db, account.id)[0]
+    return [] if account is None else _entries(db, account.id)

@@ -22,6 +22,7 @@ from cms.casework.v1 import money_events_pb2 as ev
 from cms.casework.v1 import resources_pb2 as pb
 from cms_platform.clock import Clock
 from cms_platform.convert import pb_date
+from cms_platform.db import one_page
 from cms_platform.errors import InvalidArgument, NotFound, PermissionDenied
 from cms_platform.identity import Caller
 
@@ -159,7 +160,7 @@ def decide_write_off(
 
 
 def get_write_off(db: Session, *, name: str, caller: Caller, clock: Clock) -> apb.WriteOffDecision:
-    case_row, row = case_records.read_child(
+    _, row = case_records.read_child(
         db,
         name=name,
         collection="writeOffDecisions",
@@ -174,14 +175,15 @@ def get_write_off(db: Session, *, name: str, caller: Caller, clock: Clock) -> ap
 def list_write_offs(
     db: Session, *, case_id: str, size: int, offset: int
 ) -> tuple[list[apb.WriteOffDecision], bool]:
-    rows = db.scalars(
+    rows, more = one_page(
+        db,
         select(WriteOffDecisionRecord.document)
         .where(WriteOffDecisionRecord.case_id == case_id)
-        .order_by(WriteOffDecisionRecord.created_at.desc(), WriteOffDecisionRecord.id)
-        .offset(offset)
-        .limit(size + 1)
-    ).all()
-    return [apb.WriteOffDecision.FromString(d) for d in rows[:size]], len(rows) > size
+        .order_by(WriteOffDecisionRecord.created_at.desc(), WriteOffDecisionRecord.id),
+        size=size,
+        offset=offset,
+    )
+    return [apb.WriteOffDecision.FromString(d) for d in rows], more
 
 
 def review_write_off(db: Session, *, case_id: str, as_of: dt.date, clock: Clock) -> bool:
@@ -376,7 +378,7 @@ def record_claim_progress(
 
 
 def get_claim(db: Session, *, name: str, caller: Caller, clock: Clock) -> apb.EstateClaim:
-    case_row, row = case_records.read_child(
+    _, row = case_records.read_child(
         db,
         name=name,
         collection="estateClaims",
@@ -391,14 +393,15 @@ def get_claim(db: Session, *, name: str, caller: Caller, clock: Clock) -> apb.Es
 def list_claims(
     db: Session, *, case_id: str, size: int, offset: int
 ) -> tuple[list[apb.EstateClaim], bool]:
-    rows = db.scalars(
+    rows, more = one_page(
+        db,
         select(EstateClaimRecord)
         .where(EstateClaimRecord.case_id == case_id)
-        .order_by(EstateClaimRecord.created_at.desc(), EstateClaimRecord.id)
-        .offset(offset)
-        .limit(size + 1)
-    ).all()
-    return [_claim(r) for r in rows[:size]], len(rows) > size
+        .order_by(EstateClaimRecord.created_at.desc(), EstateClaimRecord.id),
+        size=size,
+        offset=offset,
+    )
+    return [_claim(r) for r in rows], more
 
 
 # -- compliance ----------------------------------------------------------------------------------------------------

@@ -279,7 +279,7 @@ def decide_overpayment(
 def get_overpayment_decision(
     db: Session, *, name: str, caller: Caller, clock: Clock
 ) -> apb.OverpaymentDecision:
-    case_row, row = case_records.read_child(
+    _, row = case_records.read_child(
         db,
         name=name,
         collection="overpaymentDecisions",

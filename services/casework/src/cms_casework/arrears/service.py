@@ -22,6 +22,7 @@ from cms.common.v1 import types_pb2 as common
 from cms_platform import outbox
 from cms_platform.clock import Clock
 from cms_platform.convert import day_of, pb_date, strict_date
+from cms_platform.db import one_page
 from cms_platform.errors import (
     FailedPrecondition,
     FieldViolation,
@@ -262,7 +263,7 @@ def create_agreement(
 
 
 def get_agreement(db: Session, *, name: str, caller: Caller, clock: Clock) -> apb.ArrearsAgreement:
-    case_row, row = case_records.read_child(
+    _, row = case_records.read_child(
         db,
         name=name,
         collection="arrearsAgreements",
@@ -278,14 +279,15 @@ def list_agreements(
     db: Session, *, case_id: str, size: int, offset: int
 ) -> tuple[list[apb.ArrearsAgreement], bool]:
     """A page of the case's agreements, newest first, and whether there is more."""
-    rows = db.scalars(
+    rows, more = one_page(
+        db,
         select(ArrearsAgreementRecord)
         .where(ArrearsAgreementRecord.case_id == case_id)
-        .order_by(ArrearsAgreementRecord.created_at.desc(), ArrearsAgreementRecord.id)
-        .offset(offset)
-        .limit(size + 1)
-    ).all()
-    return [_agreement(r) for r in rows[:size]], len(rows) > size
+        .order_by(ArrearsAgreementRecord.created_at.desc(), ArrearsAgreementRecord.id),
+        size=size,
+        offset=offset,
+    )
+    return [_agreement(r) for r in rows], more
 
 
 def apply_receipt(

@@ -15,7 +15,6 @@ from cms.casework.v1 import arrears_service_pb2 as api
 from cms.casework.v1 import arrears_service_pb2_grpc as api_grpc
 from cms_platform.clock import Clock
 
-from ..case_records import service as case_records
 from ..servicing import Servicing
 from . import estates, flows, service
 
@@ -50,19 +49,7 @@ class ArrearsServicer(Servicing, api_grpc.ArrearsServiceServicer):
     def ListArrearsAgreements(
         self, request: api.ListArrearsAgreementsRequest, context: Ctx
     ) -> api.ListArrearsAgreementsResponse:
-        found, token = self._read(
-            request,
-            lambda s, c: case_records.page_of(
-                s,
-                parent=request.parent,
-                caller=c,
-                clock=self._clock,
-                page_size=request.page_size,
-                page_token=request.page_token,
-                maximum=100,
-                items=service.list_agreements,
-            ),
-        )
+        found, token = self._case_page(request, items=service.list_agreements, maximum=100)
         return api.ListArrearsAgreementsResponse(arrears_agreements=found, next_page_token=token)
 
     # -- Direct Pay missed payments ------------------------------------------------------------------------------
@@ -156,19 +143,7 @@ class ArrearsServicer(Servicing, api_grpc.ArrearsServiceServicer):
     def ListWriteOffDecisions(
         self, request: api.ListWriteOffDecisionsRequest, context: Ctx
     ) -> api.ListWriteOffDecisionsResponse:
-        found, token = self._read(
-            request,
-            lambda s, c: case_records.page_of(
-                s,
-                parent=request.parent,
-                caller=c,
-                clock=self._clock,
-                page_size=request.page_size,
-                page_token=request.page_token,
-                maximum=100,
-                items=estates.list_write_offs,
-            ),
-        )
+        found, token = self._case_page(request, items=estates.list_write_offs, maximum=100)
         return api.ListWriteOffDecisionsResponse(write_off_decisions=found, next_page_token=token)
 
     def GetEstateClaim(self, request: api.GetEstateClaimRequest, context: Ctx) -> apb.EstateClaim:
@@ -180,19 +155,7 @@ class ArrearsServicer(Servicing, api_grpc.ArrearsServiceServicer):
     def ListEstateClaims(
         self, request: api.ListEstateClaimsRequest, context: Ctx
     ) -> api.ListEstateClaimsResponse:
-        found, token = self._read(
-            request,
-            lambda s, c: case_records.page_of(
-                s,
-                parent=request.parent,
-                caller=c,
-                clock=self._clock,
-                page_size=request.page_size,
-                page_token=request.page_token,
-                maximum=100,
-                items=estates.list_claims,
-            ),
-        )
+        found, token = self._case_page(request, items=estates.list_claims, maximum=100)
         return api.ListEstateClaimsResponse(estate_claims=found, next_page_token=token)
 
     def RecordEstateClaimProgress(

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from typing import TypeVar
 
 from prometheus_client import Gauge
 from sqlalchemy import select
@@ -103,14 +104,31 @@ def get_what_if(db: Session, *, name: str) -> cr.ReformWhatIf:
     return what_if_document(row)
 
 
-def what_ifs_running(db: Session) -> list[str]:
+# The two kinds of leased job: a what-if and a migration run.
+_Job = TypeVar("_Job", ReformWhatIfRecord, DirectPayMigrationRecord)
+
+
+def _running(db: Session, model: type[_Job]) -> list[str]:
+    """The running jobs of a kind, oldest first."""
     return list(
-        db.scalars(
-            select(ReformWhatIfRecord.id)
-            .where(ReformWhatIfRecord.state == RUNNING)
-            .order_by(ReformWhatIfRecord.created_at)
-        )
+        db.scalars(select(model.id).where(model.state == RUNNING).order_by(model.created_at))
     )
+
+
+def _claim(
+    db: Session, model: type[_Job], job_id: str, *, clock: Clock, lease_seconds: float
+) -> _Job | None:
+    """Lease a running job whose lease has run out (its runner stopped, or it was never taken); None if another
+    runner holds it or it has finished."""
+    row = db.get(model, job_id, with_for_update=True)
+    if row is None or row.state != RUNNING or not rules.lease_expired(row.lease_until, clock.now()):
+        return None
+    row.lease_until = _lease(clock, lease_seconds)
+    return row
+
+
+def what_ifs_running(db: Session) -> list[str]:
+    return _running(db, ReformWhatIfRecord)
 
 
 def claim_what_if(
@@ -118,11 +136,8 @@ def claim_what_if(
 ) -> cr.ReformWhatIf | None:
     """Take a running what-if whose lease has run out (its runner stopped, or it was never taken); None if another
     runner holds it or it has finished. It starts again from the first case: a what-if changes nothing."""
-    row = db.get(ReformWhatIfRecord, what_if_id, with_for_update=True)
-    if row is None or row.state != RUNNING or not rules.lease_expired(row.lease_until, clock.now()):
-        return None
-    row.lease_until = _lease(clock, lease_seconds)
-    return what_if_document(row)
+    row = _claim(db, ReformWhatIfRecord, what_if_id, clock=clock, lease_seconds=lease_seconds)
+    return None if row is None else what_if_document(row)
 
 
 def what_if_progress(
@@ -262,24 +277,17 @@ def get_migration(db: Session, *, name: str) -> cr.DirectPayMigration:
 
 
 def migrations_running(db: Session) -> list[str]:
-    return list(
-        db.scalars(
-            select(DirectPayMigrationRecord.id)
-            .where(DirectPayMigrationRecord.state == RUNNING)
-            .order_by(DirectPayMigrationRecord.created_at)
-        )
-    )
+    return _running(db, DirectPayMigrationRecord)
 
 
 def claim_migration(
     db: Session, *, migration_id: str, clock: Clock, lease_seconds: float
 ) -> cr.DirectPayMigration | None:
     """Take a running migration whose lease has run out; None if another runner holds it or it has finished."""
-    row = db.get(DirectPayMigrationRecord, migration_id, with_for_update=True)
-    if row is None or row.state != RUNNING or not rules.lease_expired(row.lease_until, clock.now()):
-        return None
-    row.lease_until = _lease(clock, lease_seconds)
-    return migration_document(row)
+    row = _claim(
+        db, DirectPayMigrationRecord, migration_id, clock=clock, lease_seconds=lease_seconds
+    )
+    return None if row is None else migration_document(row)
 
 
 def enlisted(db: Session, *, migration_id: str) -> bool:

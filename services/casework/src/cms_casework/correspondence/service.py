@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 from cms.casework.v1 import resources_pb2 as pb
 from cms_platform.clock import Clock
+from cms_platform.db import one_page
 
 from ..clients import service as clients
 from ..names import new_id
@@ -211,11 +212,12 @@ def list_for_case(
     db: Session, *, case_id: str, size: int, offset: int
 ) -> tuple[list[pb.Correspondence], bool]:
     """A page of the case's correspondence, newest first, and whether there is more."""
-    rows = db.scalars(
+    rows, more = one_page(
+        db,
         select(CorrespondenceRecord)
         .where(CorrespondenceRecord.case_id == case_id)
-        .order_by(CorrespondenceRecord.created_at.desc(), CorrespondenceRecord.id)
-        .offset(offset)
-        .limit(size + 1)
-    ).all()
-    return [_document(r) for r in rows[:size]], len(rows) > size
+        .order_by(CorrespondenceRecord.created_at.desc(), CorrespondenceRecord.id),
+        size=size,
+        offset=offset,
+    )
+    return [_document(r) for r in rows], more

@@ -459,7 +459,7 @@ def make_order(
 
 
 def get_order(db: Session, *, name: str, caller: Caller, clock: Clock) -> mop.DeductionOrder:
-    case_row, row = case_records.read_child(
+    _, row = case_records.read_child(
         db,
         name=name,
         collection="deductionOrders",
@@ -902,7 +902,7 @@ def set_up_benefit_deduction(
 def get_benefit_deduction(
     db: Session, *, name: str, caller: Caller, clock: Clock
 ) -> mop.BenefitDeduction:
-    case_row, row = case_records.read_child(
+    _, row = case_records.read_child(
         db,
         name=name,
         collection="benefitDeductions",

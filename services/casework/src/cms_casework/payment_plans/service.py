@@ -163,7 +163,7 @@ def issue(
 
 
 def get(db: Session, *, name: str, caller: Caller, clock: Clock) -> pb.PaymentPlan:
-    case_row, row = case_records.read_child(
+    _, row = case_records.read_child(
         db,
         name=name,
         collection="paymentPlans",

@@ -17,6 +17,7 @@ from cms.casework.v1 import tracing_pb2 as tpb
 from cms.casework.v1 import tracing_service_pb2 as api
 from cms_platform import outbox
 from cms_platform.clock import Clock
+from cms_platform.db import one_page
 from cms_platform.errors import FailedPrecondition, InvalidArgument, PreconditionViolation
 from cms_platform.identity import Caller
 
@@ -113,14 +114,15 @@ def record_request(
 def list_information_requests(
     db: Session, *, case_id: str, size: int, offset: int
 ) -> tuple[list[tpb.InformationRequest], bool]:
-    rows = db.scalars(
+    rows, more = one_page(
+        db,
         select(InformationRequestRecord)
         .where(InformationRequestRecord.case_id == case_id)
-        .order_by(InformationRequestRecord.seq.desc())
-        .offset(offset)
-        .limit(size + 1)
-    ).all()
-    return [tpb.InformationRequest.FromString(r.document) for r in rows[:size]], len(rows) > size
+        .order_by(InformationRequestRecord.seq.desc()),
+        size=size,
+        offset=offset,
+    )
+    return [tpb.InformationRequest.FromString(r.document) for r in rows], more
 
 
 # -- traces ----------------------------------------------------------------------------------------------------------
@@ -283,14 +285,15 @@ def get_trace(db: Session, *, name: str, caller: Caller, clock: Clock) -> tpb.Tr
 def list_traces(
     db: Session, *, case_id: str, size: int, offset: int
 ) -> tuple[list[tpb.Trace], bool]:
-    rows = db.scalars(
+    rows, more = one_page(
+        db,
         select(TraceRecord)
         .where(TraceRecord.case_id == case_id)
-        .order_by(TraceRecord.created_at.desc(), TraceRecord.id)
-        .offset(offset)
-        .limit(size + 1)
-    ).all()
-    return [trace_of(r) for r in rows[:size]], len(rows) > size
+        .order_by(TraceRecord.created_at.desc(), TraceRecord.id),
+        size=size,
+        offset=offset,
+    )
+    return [trace_of(r) for r in rows], more
 
 
 # -- financial data assessments ------------------------------------------------------------------------------------
@@ -332,7 +335,7 @@ def save_assessment(
 def get_assessment(
     db: Session, *, name: str, caller: Caller, clock: Clock
 ) -> tpb.FinancialDataAssessment:
-    case_row, row = case_records.read_child(
+    _, row = case_records.read_child(
         db,
         name=name,
         collection="financialDataAssessments",

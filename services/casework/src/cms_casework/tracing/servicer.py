@@ -12,7 +12,6 @@ from cms.casework.v1 import tracing_service_pb2 as api
 from cms.casework.v1 import tracing_service_pb2_grpc as api_grpc
 from cms_platform.clock import Clock
 
-from ..case_records import service as case_records
 from ..downstream import Downstream
 from ..servicing import Servicing
 from . import flows, service
@@ -63,19 +62,7 @@ class TracingServicer(Servicing, api_grpc.TracingServiceServicer):
         )
 
     def ListTraces(self, request: api.ListTracesRequest, context: Ctx) -> api.ListTracesResponse:
-        found, token = self._read(
-            request,
-            lambda s, c: case_records.page_of(
-                s,
-                parent=request.parent,
-                caller=c,
-                clock=self._clock,
-                page_size=request.page_size,
-                page_token=request.page_token,
-                maximum=100,
-                items=service.list_traces,
-            ),
-        )
+        found, token = self._case_page(request, items=service.list_traces, maximum=100)
         return api.ListTracesResponse(traces=found, next_page_token=token)
 
     # -- financial data at arrears ---------------------------------------------------------------------------------
@@ -104,18 +91,8 @@ class TracingServicer(Servicing, api_grpc.TracingServiceServicer):
     def ListInformationRequests(
         self, request: api.ListInformationRequestsRequest, context: Ctx
     ) -> api.ListInformationRequestsResponse:
-        found, token = self._read(
-            request,
-            lambda s, c: case_records.page_of(
-                s,
-                parent=request.parent,
-                caller=c,
-                clock=self._clock,
-                page_size=request.page_size,
-                page_token=request.page_token,
-                maximum=200,
-                items=service.list_information_requests,
-            ),
+        found, token = self._case_page(
+            request, items=service.list_information_requests, maximum=200
         )
         return api.ListInformationRequestsResponse(
             information_requests=found, next_page_token=token
