@@ -24,7 +24,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from . import cloudevents, events
 from .clock import Clock
 from .db import is_postgres
-from .metrics import BROKER_DATA_LOST, OUTBOX_BACKLOG, OUTBOX_PUBLISHED, OUTBOX_REPUBLISHED
+from .metrics import (
+    BROKER_DATA_LOST,
+    OUTBOX_BACKLOG,
+    OUTBOX_OLDEST_AGE,
+    OUTBOX_PUBLISHED,
+    OUTBOX_REPUBLISHED,
+)
 from .models import OutboxEvent, OutboxPartitionMark, OutboxRelayState
 from .topics import BrokerView
 
@@ -248,6 +254,7 @@ class OutboxRelay:
     def relay_once(self) -> int:
         """One pass: look at the broker when due, then claim, send, wait for acks, mark. Returns how many events
         were published."""
+        self._observe_age()
         if self._broker is not None and (
             self._producer is None or time.monotonic() - self._checked_at >= self._check_interval
         ):
@@ -307,6 +314,19 @@ class OutboxRelay:
             self._mark(s, marks, acked, state.epoch, now)
             OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))
             return len(rows)
+
+    def _observe_age(self) -> None:
+        """Set cms_outbox_oldest_unpublished_age_seconds before anything that may fail (the broker away), so the age
+        grows while events wait. Any replica may: it is the database's, not the relay's."""
+        with self._sessions() as s:
+            oldest = s.scalar(
+                select(OutboxEvent.created_at)
+                .where(OutboxEvent.published_at.is_(None))
+                .order_by(OutboxEvent.id)
+                .limit(1)
+            )
+        age = (self._clock.now() - oldest).total_seconds() if oldest is not None else 0.0
+        OUTBOX_OLDEST_AGE.labels(self._service).set(max(age, 0.0))
 
     def _check_broker(self) -> None:
         """Requeue, in a transaction of its own (so that a failed send does not undo it), what a broker that lost
