@@ -25,7 +25,12 @@ from .consumer import IdempotentConsumer, Subscription
 from .db import make_engine, make_sessionmaker
 from .identity import IdentityVerifier, TokenDirectory
 from .logs import configure_logging
-from .metrics import CONSUMER_HEALTHY, CONSUMER_SECONDS_SINCE_PROGRESS, serve_metrics
+from .metrics import (
+    CONSUMER_HEALTHY,
+    CONSUMER_SECONDS_SINCE_PROGRESS,
+    export_metrics,
+    serve_metrics,
+)
 from .migrations import upgrade
 from .outbox import OutboxRelay
 from .server import GrpcServer, ServiceRegistration
@@ -264,6 +269,7 @@ def main(service_class: type[CmsService], argv: list[str] | None = None) -> int:
         log.info("outbox events queued to be sent again by the running relay", events=count)
         return 0
     serve_metrics(settings.metrics_port)
+    export_metrics(service_class.name)
     # What start-up made (modules, descriptors, mappers) lives as long as the process: out of the collector's way, a
     # full collection no longer walks it in the middle of a request (a long statement's p99 halves).
     gc.freeze()

@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 
-from prometheus_client import Gauge
 from sqlalchemy import func, select
 from sqlalchemy.orm import sessionmaker
 
 from cms.casework.v1 import resources_pb2 as pb
 from cms_platform.clock import Clock
+from cms_platform.metrics import gauge
 from cms_platform.scheduling import PeriodicJob
 
 from ..case_records.models import CaseRecord
@@ -19,7 +19,7 @@ from ..case_records.models import CaseRecord
 SIX_WEEKS = dt.timedelta(weeks=6)
 JOB = "six-week-target"
 
-APPLICATIONS_PAST_SIX_WEEKS = Gauge(
+APPLICATIONS_PAST_SIX_WEEKS = gauge(
     "cms_casework_applications_past_six_weeks",
     "Open applications (before their first calculation) made more than six weeks ago",
 )
