@@ -17,7 +17,7 @@ from cms_platform.scheduling import PeriodicJob
 from ..case_records.models import CaseRecord
 
 SIX_WEEKS = dt.timedelta(weeks=6)
-JOB = "six-week-target"
+JOB = "casework-six-week-target"
 
 APPLICATIONS_PAST_SIX_WEEKS = gauge(
     "cms_casework_applications_past_six_weeks",
