@@ -445,9 +445,16 @@ class IdempotentConsumer:
                     )
 
     def handle_record(
-        self, headers: list[tuple[str, bytes]] | None, key: bytes | None, value: bytes
+        self,
+        headers: list[tuple[str, bytes]] | None,
+        key: bytes | None,
+        value: bytes,
+        *,
+        again: bool = False,
     ) -> str:
-        """Handle one record; returns the outcome ("handled", "duplicate", "ignored", "parked")."""
+        """Handle one record; returns the outcome ("handled", "duplicate", "ignored", "parked"). `again`: an
+        operator's retry of a parked event (cms_platform.parked): its parked record is replaced in the transaction
+        that applies it, so a failure leaves it parked."""
         try:
             env = cloudevents.from_kafka(headers, key, value)
         except cloudevents.NotACloudEvent as exc:
@@ -465,11 +472,11 @@ class IdempotentConsumer:
                 "messaging.consumer.group.name": self._sub.group_id,
             },
         ):
-            outcome = self._handle_with_retries(env)
+            outcome = self._handle_with_retries(env, again=again)
         EVENTS_CONSUMED.labels(self._service, self._sub.group_id, outcome).inc()
         return outcome
 
-    def _handle_with_retries(self, env: cloudevents.Envelope) -> str:
+    def _handle_with_retries(self, env: cloudevents.Envelope, *, again: bool = False) -> str:
         handler = self._sub.handler_for(env.type)
         if handler is None:
             self._unhandled(env)
@@ -477,7 +484,7 @@ class IdempotentConsumer:
         while attempt < self._max_attempts:
             attempt += 1
             try:
-                return self._apply(env, handler)
+                return self._apply(env, handler, again=again)
             except IntegrityError:
                 # Another member recorded the same event concurrently (after a rebalance): it is done.
                 return "duplicate"
@@ -521,11 +528,19 @@ class IdempotentConsumer:
             )
 
     def _apply(
-        self, env: cloudevents.Envelope, handler: tuple[type[Message], Handler] | None
+        self,
+        env: cloudevents.Envelope,
+        handler: tuple[type[Message], Handler] | None,
+        *,
+        again: bool = False,
     ) -> str:
         with self._sessions.begin() as s:
-            if s.get(ProcessedEvent, (self._sub.group_id, env.id)) is not None:
-                return "duplicate"
+            done = s.get(ProcessedEvent, (self._sub.group_id, env.id))
+            if done is not None:
+                if not (again and done.outcome == "parked"):
+                    return "duplicate"
+                s.delete(done)
+                s.flush()
             outcome = "handled" if handler else "ignored"
             if handler:
                 message_class, handle = handler
