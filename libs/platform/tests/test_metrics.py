@@ -209,3 +209,34 @@ def test_a_background_jobs_passes_are_counted_by_outcome_with_the_last_success_t
     assert job.run_pass() is True
     assert _value("cms_scheduled_job_runs_total", job_name=name, outcome="success") == 1
     assert _value("cms_scheduled_job_last_success_timestamp_seconds", job_name=name) >= before
+
+
+def test_the_outbox_age_grows_while_the_broker_is_away(sessions, clock):
+    from cms_devkit.testing import wait_until
+    from cms_platform.topics import BrokerView
+
+    service = f"away-{uuid.uuid4().hex[:8]}"
+    with sessions.begin() as s:
+        outbox.publish(
+            s, clock=clock, topic="test.away", key="cases/1", subject="cases/1", message=THING()
+        )
+    clock.advance(dt.timedelta(minutes=10))
+    nowhere = (
+        "127.0.0.1:9"  # nothing listens: every look at the broker fails before a row is claimed
+    )
+    relay = outbox.OutboxRelay(
+        service=service,
+        sessions=sessions,
+        clock=clock,
+        producer_factory=kafka_producer_factory(nowhere, service),
+        broker=BrokerView(nowhere, client_id=service),
+    )
+    relay.start()
+    try:
+        wait_until(
+            lambda: _value("cms_outbox_oldest_unpublished_age_seconds", service=service) == 600,
+            timeout=60,
+            what="the age measured after a failed pass",
+        )
+    finally:
+        relay.stop()
