@@ -15,11 +15,12 @@ import pytest
 import yaml
 from prometheus_client import REGISTRY
 
-# The modules that define metrics: importing them registers every metric the services export.
-import cms_casework.calculations.flows  # noqa: F401
-import cms_casework.cases.targets  # noqa: F401
-import cms_casework.collection_reform.service  # noqa: F401
-import cms_platform.metrics  # noqa: F401
+# The services' apps: importing them registers every metric the services export.
+import cms_calculation.app  # noqa: F401
+import cms_casework.app  # noqa: F401
+import cms_cra_gateway.app  # noqa: F401
+import cms_dwp_gateway.app  # noqa: F401
+import cms_hmrc_gateway.app  # noqa: F401
 
 ROOT = Path(__file__).resolve().parents[2]
 MONITORING = ROOT / "deploy/components/monitoring"
