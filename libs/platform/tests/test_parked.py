@@ -156,6 +156,8 @@ def test_a_retry_that_fails_again_leaves_it_parked_with_the_new_error_and_the_hi
 def test_a_discarded_event_is_never_applied_and_the_reason_is_kept_masked(world):
     with pytest.raises(ParkedError):
         world.parked.discard(world.event_id, operator="oncall-7", reason=" ")
+    with pytest.raises(ParkedError):
+        world.parked.discard(world.event_id, operator=" ", reason="no one said who")
     world.parked.discard(world.event_id, operator="oncall-7", reason=f"made by hand for {NINO}")
     row = world.row()
     assert row.outcome == "discarded"

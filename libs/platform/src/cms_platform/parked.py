@@ -61,6 +61,11 @@ class Parked:
     error: str
 
 
+def _operator(operator: str) -> None:
+    if not operator.strip():
+        raise ParkedError("say who you are: --operator <your staff id>")
+
+
 def _error_and_history(text: str | None) -> tuple[str, list[str]]:
     error, *history = (text or "").split(HISTORY)
     return error, history
@@ -239,6 +244,7 @@ class ParkedEvents:
     def retry(self, event_id: str, *, operator: str, group: str | None = None) -> str:
         """Run the parked event through its group's handler now; returns the outcome ("handled", "ignored", or
         "parked" again)."""
+        _operator(operator)
         row = self._row(event_id, group, (PARKED,))
         _, history = _error_and_history(row.error)
         record = self._record(row)
@@ -272,6 +278,7 @@ class ParkedEvents:
         self, event_id: str, *, operator: str, reason: str, group: str | None = None
     ) -> None:
         """Mark the parked event discarded: never applied, a redelivery skipped."""
+        _operator(operator)
         if not reason.strip():
             raise ParkedError("a discard needs a reason")
         reason = redact_text(reason.strip())
