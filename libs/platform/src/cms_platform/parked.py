@@ -345,8 +345,10 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     return parser
 
 
-def run(events_: ParkedEvents, args: argparse.Namespace, out: Any = sys.stdout) -> int:
-    """Carry out a parsed command; returns the exit code (1 when the event could not be retried or found)."""
+def run(events_: ParkedEvents, args: argparse.Namespace, out: Any = None) -> int:
+    """Carry out a parsed command, printing to `out` (stdout); returns the exit code (1 when the event could not
+    be retried or found)."""
+    out = out or sys.stdout
     if getattr(args, "lookback_hours", None) is not None:
         hours = args.lookback_hours
         events_.lookback = dt.timedelta(hours=hours) if hours > 0 else None
