@@ -23,13 +23,19 @@ import structlog
 from google.protobuf.message import Message
 from kafka.coordinator.assignors.range import RangePartitionAssignor
 from opentelemetry import propagate, trace
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from . import cloudevents, db, events
 from .clock import Clock
-from .metrics import CONSUMER_RESETS, EVENTS_CONSUMED, EVENTS_UNHANDLED
+from .metrics import (
+    CONSUMER_LAG,
+    CONSUMER_RESETS,
+    EVENTS_CONSUMED,
+    EVENTS_PARKED,
+    EVENTS_UNHANDLED,
+)
 from .models import ConsumerPosition, ProcessedEvent
 from .topics import BrokerView, TopicInfo
 
@@ -115,6 +121,7 @@ class IdempotentConsumer:
         rejoin_after: float = 30.0,
         stall_after: float = 60.0,
         create_topics: bool = True,
+        parked_interval: float = 60.0,
     ):
         self._service = service
         self._sub = subscription
@@ -137,6 +144,9 @@ class IdempotentConsumer:
         self._rejoin_after = rejoin_after
         self._stall_after = stall_after
         self._create_topics = create_topics
+        self._parked_interval = parked_interval
+        # The (topic, partition) this consumer reports lag for.
+        self._lag_labels: set[tuple[str, str]] = set()
         self._broker = BrokerView(
             bootstrap_servers, client_id=f"{service}-{subscription.group_id}-check", service=service
         )
@@ -230,6 +240,7 @@ class IdempotentConsumer:
         self._groupless_since = time.monotonic()
         consumer.subscribe(topics=list(self._sub.topics), listener=Resume())
         checked_at = time.monotonic()
+        parked_at = float("-inf")
         try:
             while not self._stop.is_set():
                 batch = consumer.poll(timeout_ms=500)
@@ -250,6 +261,10 @@ class IdempotentConsumer:
                     if why:
                         self._reset("log replaced", why)
                         return
+                    self.observe_lag(consumer)
+                if time.monotonic() - parked_at >= self._parked_interval:
+                    parked_at = time.monotonic()
+                    self.observe_parked()
                 if not batch:
                     continue
                 with self._lock:
@@ -269,6 +284,44 @@ class IdempotentConsumer:
         finally:
             self._groupless_since = time.monotonic()
             consumer.close(autocommit=False)
+
+    def observe_lag(self, consumer: Any) -> None:
+        """cms_consumer_lag_records for each assigned partition: its end offset (one request for all) less the
+        group's position, which is its committed offset once a batch is done. Partitions no longer assigned here
+        are dropped, so a rebalance does not leave another member's lag behind."""
+        try:
+            parts = list(consumer.assignment())
+            ends = consumer.end_offsets(parts) if parts else {}
+            now = {(tp.topic, str(tp.partition)): ends[tp] - consumer.position(tp) for tp in ends}
+        except Exception as exc:  # noqa: BLE001 - a metric; the poll loop notices a lost broker itself
+            log.debug("could not measure consumer lag", group=self._sub.group_id, error=str(exc))
+            return
+        for topic, partition in self._lag_labels - now.keys():
+            CONSUMER_LAG.remove(self._service, self._sub.group_id, topic, partition)
+        for (topic, partition), lag in now.items():
+            CONSUMER_LAG.labels(self._service, self._sub.group_id, topic, partition).set(
+                max(lag, 0)
+            )
+        self._lag_labels = set(now)
+
+    def observe_parked(self) -> int:
+        """Set cms_events_parked for this group from its processed_events (an operator's retry or discard moves it
+        at the next pass); returns the count."""
+        try:
+            with self._sessions() as s:
+                count = s.scalar(
+                    select(func.count())
+                    .select_from(ProcessedEvent)
+                    .where(
+                        ProcessedEvent.consumer_group == self._sub.group_id,
+                        ProcessedEvent.outcome == "parked",
+                    )
+                )
+        except Exception as exc:  # noqa: BLE001 - the database away: the consumer waits for it elsewhere
+            log.debug("could not count parked events", group=self._sub.group_id, error=str(exc))
+            return -1
+        EVENTS_PARKED.labels(self._service, self._sub.group_id).set(count or 0)
+        return int(count or 0)
 
     def _reset(self, reason: str, why: str) -> None:
         CONSUMER_RESETS.labels(self._service, self._sub.group_id, reason).inc()
@@ -392,9 +445,16 @@ class IdempotentConsumer:
                     )
 
     def handle_record(
-        self, headers: list[tuple[str, bytes]] | None, key: bytes | None, value: bytes
+        self,
+        headers: list[tuple[str, bytes]] | None,
+        key: bytes | None,
+        value: bytes,
+        *,
+        again: bool = False,
     ) -> str:
-        """Handle one record; returns the outcome ("handled", "duplicate", "ignored", "parked")."""
+        """Handle one record; returns the outcome ("handled", "duplicate", "ignored", "parked"). `again`: an
+        operator's retry of a parked event (cms_platform.parked): its parked record is replaced in the transaction
+        that applies it, so a failure leaves it parked."""
         try:
             env = cloudevents.from_kafka(headers, key, value)
         except cloudevents.NotACloudEvent as exc:
@@ -412,11 +472,11 @@ class IdempotentConsumer:
                 "messaging.consumer.group.name": self._sub.group_id,
             },
         ):
-            outcome = self._handle_with_retries(env)
+            outcome = self._handle_with_retries(env, again=again)
         EVENTS_CONSUMED.labels(self._service, self._sub.group_id, outcome).inc()
         return outcome
 
-    def _handle_with_retries(self, env: cloudevents.Envelope) -> str:
+    def _handle_with_retries(self, env: cloudevents.Envelope, *, again: bool = False) -> str:
         handler = self._sub.handler_for(env.type)
         if handler is None:
             self._unhandled(env)
@@ -424,7 +484,7 @@ class IdempotentConsumer:
         while attempt < self._max_attempts:
             attempt += 1
             try:
-                return self._apply(env, handler)
+                return self._apply(env, handler, again=again)
             except IntegrityError:
                 # Another member recorded the same event concurrently (after a rebalance): it is done.
                 return "duplicate"
@@ -451,6 +511,7 @@ class IdempotentConsumer:
                     log.error(
                         "event parked after repeated failures", event_id=env.id, event_type=env.type
                     )
+                    self.observe_parked()
                     return "parked"
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
@@ -467,11 +528,19 @@ class IdempotentConsumer:
             )
 
     def _apply(
-        self, env: cloudevents.Envelope, handler: tuple[type[Message], Handler] | None
+        self,
+        env: cloudevents.Envelope,
+        handler: tuple[type[Message], Handler] | None,
+        *,
+        again: bool = False,
     ) -> str:
         with self._sessions.begin() as s:
-            if s.get(ProcessedEvent, (self._sub.group_id, env.id)) is not None:
-                return "duplicate"
+            done = s.get(ProcessedEvent, (self._sub.group_id, env.id))
+            if done is not None:
+                if not (again and done.outcome == "parked"):
+                    return "duplicate"
+                s.delete(done)
+                s.flush()
             outcome = "handled" if handler else "ignored"
             if handler:
                 message_class, handle = handler

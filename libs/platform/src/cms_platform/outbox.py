@@ -24,7 +24,13 @@ from sqlalchemy.orm import Session, sessionmaker
 from . import cloudevents, events
 from .clock import Clock
 from .db import is_postgres
-from .metrics import BROKER_DATA_LOST, OUTBOX_BACKLOG, OUTBOX_PUBLISHED, OUTBOX_REPUBLISHED
+from .metrics import (
+    BROKER_DATA_LOST,
+    OUTBOX_BACKLOG,
+    OUTBOX_OLDEST_AGE,
+    OUTBOX_PUBLISHED,
+    OUTBOX_REPUBLISHED,
+)
 from .models import OutboxEvent, OutboxPartitionMark, OutboxRelayState
 from .topics import BrokerView
 
@@ -226,6 +232,7 @@ class OutboxRelay:
                 )
                 self._reset_producer()
                 self._checked_at = float("-inf")  # look at the broker again before the next send
+                self._observe_age()
                 backoff = min(backoff * 2, 10.0)
                 self._stop.wait(backoff)
                 continue
@@ -254,6 +261,8 @@ class OutboxRelay:
             self._check_broker()
         with self._sessions.begin() as s:
             if not self._locked(s):
+                # Another replica relays (and measures the age); max() over the pods reads its value.
+                OUTBOX_OLDEST_AGE.labels(self._service).set(0)
                 return 0
             state = self._state(s)
             rows = s.scalars(
@@ -264,6 +273,8 @@ class OutboxRelay:
                 .with_for_update(skip_locked=True)
             ).all()
             OUTBOX_BACKLOG.labels(self._service).observe(len(rows))
+            # The oldest waiting event is the first claimed (rows go in id order, one relay at a time).
+            self._set_age(rows[0].created_at if rows else None)
             if not rows:
                 return 0
             if self._producer is None:
@@ -307,6 +318,26 @@ class OutboxRelay:
             self._mark(s, marks, acked, state.epoch, now)
             OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))
             return len(rows)
+
+    def _set_age(self, oldest: dt.datetime | None) -> None:
+        age = (self._clock.now() - oldest).total_seconds() if oldest is not None else 0.0
+        OUTBOX_OLDEST_AGE.labels(self._service).set(max(age, 0.0))
+
+    def _observe_age(self) -> None:
+        """cms_outbox_oldest_unpublished_age_seconds after a failed pass (the broker away, a send refused), so the age
+        grows while events wait; a pass that claims rows sets it from them."""
+        try:
+            with self._sessions() as s:
+                self._set_age(
+                    s.scalar(
+                        select(OutboxEvent.created_at)
+                        .where(OutboxEvent.published_at.is_(None))
+                        .order_by(OutboxEvent.id)
+                        .limit(1)
+                    )
+                )
+        except Exception as exc:  # noqa: BLE001 - the database away too: the gauge keeps its last value
+            log.debug("could not measure the outbox age", error=str(exc))
 
     def _check_broker(self) -> None:
         """Requeue, in a transaction of its own (so that a failed send does not undo it), what a broker that lost

@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 import structlog
 
+from .metrics import JOB_LAST_SUCCESS, JOB_RUNS
+
 log = structlog.get_logger(__name__)
 
 
@@ -45,7 +47,17 @@ class PeriodicJob:
             if self._stop.is_set():
                 return
             self._woken.clear()  # before the pass: a wake during it is kept for the next
-            try:
-                self._run_once()
-            except Exception as exc:  # noqa: BLE001 - the next pass retries; nothing was half-written
-                log.warning("periodic job failed; will retry", job=self._name, error=str(exc))
+            self.run_pass()
+
+    def run_pass(self) -> bool:
+        """One pass, counted in cms_scheduled_job_runs_total (and its success timestamp); a failure is logged, not
+        raised. Returns whether it succeeded."""
+        try:
+            self._run_once()
+        except Exception as exc:  # noqa: BLE001 - the next pass retries; nothing was half-written
+            JOB_RUNS.labels(self._name, "failure").inc()
+            log.warning("periodic job failed; will retry", job=self._name, error=str(exc))
+            return False
+        JOB_RUNS.labels(self._name, "success").inc()
+        JOB_LAST_SUCCESS.labels(self._name).set_to_current_time()
+        return True

@@ -283,7 +283,7 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
     def _end(self, method: str, started: float, code: str, bound: Bound) -> None:
         elapsed = time.perf_counter() - started
         RPC_HANDLED.labels(self._service, method, code).inc()
-        RPC_DURATION.labels(self._service, method).observe(elapsed)
+        RPC_DURATION.labels(self._service, method, code).observe(elapsed)
         log.info("rpc", code=code, duration_ms=round(elapsed * 1000, 2))
         for reset, token in reversed(bound):
             reset(token)

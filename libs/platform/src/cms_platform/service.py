@@ -11,6 +11,7 @@ import argparse
 import datetime as dt
 import gc
 import signal
+import sys
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -25,7 +26,12 @@ from .consumer import IdempotentConsumer, Subscription
 from .db import make_engine, make_sessionmaker
 from .identity import IdentityVerifier, TokenDirectory
 from .logs import configure_logging
-from .metrics import CONSUMER_HEALTHY, CONSUMER_SECONDS_SINCE_PROGRESS, serve_metrics
+from .metrics import (
+    CONSUMER_HEALTHY,
+    CONSUMER_SECONDS_SINCE_PROGRESS,
+    export_metrics,
+    serve_metrics,
+)
 from .migrations import upgrade
 from .outbox import OutboxRelay
 from .server import GrpcServer, ServiceRegistration
@@ -231,14 +237,18 @@ class CmsService(abc.ABC):
 
 
 def main(service_class: type[CmsService], argv: list[str] | None = None) -> int:
+    args_given = sys.argv[1:] if argv is None else argv
+    if args_given[:1] == ["parked"]:
+        return _parked(service_class, args_given[1:])
     parser = argparse.ArgumentParser(prog=f"cms-{service_class.name}")
     parser.add_argument(
         "command",
         nargs="?",
         default="serve",
-        choices=["serve", "migrate", "replay-outbox"],
+        choices=["serve", "migrate", "replay-outbox", "parked"],
         help="serve: run the gRPC server, outbox relay and consumers; migrate: upgrade the database; "
-        "replay-outbox: re-send the events recorded since --since (after a broker lost data)",
+        "replay-outbox: re-send the events recorded since --since (after a broker lost data); "
+        "parked: list, inspect, retry or discard parked events (cms-<service> parked --help)",
     )
     parser.add_argument(
         "--since",
@@ -264,8 +274,23 @@ def main(service_class: type[CmsService], argv: list[str] | None = None) -> int:
         log.info("outbox events queued to be sent again by the running relay", events=count)
         return 0
     serve_metrics(settings.metrics_port)
+    export_metrics(service_class.name)
     # What start-up made (modules, descriptors, mappers) lives as long as the process: out of the collector's way, a
     # full collection no longer walks it in the middle of a request (a long statement's p99 halves).
     gc.freeze()
     service.serve_forever()
     return 0
+
+
+def _parked(service_class: type[CmsService], argv: list[str]) -> int:
+    """`cms-<service> parked ...` (cms_platform.parked): the service built with its settings, not started."""
+    from . import parked
+
+    settings = service_class.settings_class()
+    configure_logging(service=service_class.name, level=settings.log_level, fmt=settings.log_format)
+    service = service_class(settings)
+    try:
+        return parked.main(service, argv)
+    finally:
+        service.close_clients()
+        service.engine.dispose()

@@ -40,6 +40,7 @@ from .arrears import flows as arrears_flows
 from .arrears import handlers as arrears_handlers
 from .arrears import rules as arrears_rules
 from .arrears.servicer import ArrearsServicer
+from .cases import targets
 from .collection_reform import flows as collection_reform
 from .collection_reform.servicer import CollectionReformServicer
 from .enforcement import service as enforcement
@@ -123,6 +124,9 @@ class CaseworkService(CmsService):
             ),
         )
         self._daily = self.scheduler.periodic(settings.scheduler_interval_seconds)
+        self.six_week_target = targets.watcher(
+            self.sessions, self.clock, settings.six_week_target_interval_seconds
+        )
         self._feed_changes = feed_changes.applier(
             sessions=self.sessions,
             clock=self.clock,
@@ -220,6 +224,7 @@ class CaseworkService(CmsService):
     def start(self, *, migrate: bool = True) -> int:
         port = super().start(migrate=migrate)
         self._daily.start()
+        self.six_week_target.start()
         self._feed_changes.start()
         self._benefit_instructions.start()  # methods of payment
         self._collection_reform.start()
@@ -227,6 +232,7 @@ class CaseworkService(CmsService):
 
     def stop(self) -> None:
         self._daily.stop()
+        self.six_week_target.stop()
         self._feed_changes.stop()
         self._benefit_instructions.stop()  # methods of payment
         self._collection_reform.stop()

@@ -24,6 +24,8 @@ class CaseworkSettings(ServiceSettings):
     # correspondence dispatch) runs at the clock's date this often; a date already done does nothing more.
     # 0 turns the background pass off (RunScheduledWork still runs it on demand).
     scheduler_interval_seconds: float = 3600.0
+    # How often cms_casework_applications_past_six_weeks is counted (cases.targets); 0 turns it off.
+    six_week_target_interval_seconds: float = 300.0
     # Changes raised from the gateways' feeds (verified at source) are applied as soon as their event is recorded
     # (the recalculation needs the calculation service, outside the event's transaction), and this often besides:
     # the safety net for a wake lost in a crash and for a case that could not be applied yet. 0 turns both off.

@@ -7,6 +7,7 @@ import datetime as dt
 from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
+from cms_casework.scheduler.service import SCHEDULED_ITEMS
 
 from ..conftest import alex_and_bethan, d, person
 
@@ -34,10 +35,13 @@ def test_the_monthly_child_benefit_batch_ends_a_childs_part_in_the_case(stack, c
     clock.advance(
         dt.timedelta(days=148)
     )  # 1 September 2026: Tomos's Child Benefit ended on 31 August
+    processed = SCHEDULED_ITEMS.labels("SCHEDULED_JOB_MONTHLY_CHILD_BENEFIT_CHECK", "processed")
+    before = processed._value.get()
     result = stack.run_scheduled(
         d(2026, 9, 1), api.SCHEDULED_JOB_MONTHLY_CHILD_BENEFIT_CHECK
     ).results[0]
     assert (result.items_due, result.items_failed) == (1, 0)
+    assert processed._value.get() == before + 1  # counted for the on-call alerts
     held = stack.call("GetCase", api.GetCaseRequest(name=case.name))
     tomos = next(c for c in held.qualifying_children if c.name.forenames == "Tomos")
     ffion = next(c for c in held.qualifying_children if c.name.forenames == "Ffion")

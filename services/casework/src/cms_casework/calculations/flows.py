@@ -9,7 +9,6 @@ import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from prometheus_client import Histogram
 from sqlalchemy.orm import Session, sessionmaker
 
 from cms.calculation.v1 import resources_pb2 as calc_pb
@@ -19,6 +18,7 @@ from cms_platform import outbox
 from cms_platform.clock import Clock
 from cms_platform.convert import day_of
 from cms_platform.errors import Conflict
+from cms_platform.metrics import histogram
 
 from ..case_records import service as case_records
 from ..case_records.models import CaseRecord
@@ -31,7 +31,7 @@ from ..payment_plans import service as payment_plans
 from . import rules, service
 
 # The CMS target: 80% of applications reach their first calculation within six weeks.
-APPLICATION_TO_FIRST_CALCULATION = Histogram(
+APPLICATION_TO_FIRST_CALCULATION = histogram(
     "cms_casework_application_to_first_calculation_days",
     "Days from application to the first calculation",
     buckets=(1, 7, 14, 21, 28, 35, 42, 56, 84, 182),

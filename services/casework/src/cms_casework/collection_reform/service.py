@@ -9,7 +9,6 @@ import datetime as dt
 import uuid
 from typing import TypeVar
 
-from prometheus_client import Gauge
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -20,6 +19,7 @@ from cms_platform.clock import Clock
 from cms_platform.convert import pb_date
 from cms_platform.errors import FailedPrecondition, NotFound, PreconditionViolation
 from cms_platform.identity import Caller
+from cms_platform.metrics import gauge
 
 from ..arrears import estates as arrears_estates
 from ..names import id_from, new_id
@@ -30,12 +30,12 @@ J = cr.CollectionReformJobState
 RUNNING = J.Name(cr.COLLECTION_REFORM_JOB_STATE_RUNNING)
 PENDING = "PENDING"
 
-WHAT_IF_CASES = Gauge(
+WHAT_IF_CASES = gauge(
     "cms_casework_reform_what_if_cases",
     "The reform what-if running: live cases to calculate (total) and calculated (done)",
     ["what_if", "progress"],
 )
-MIGRATION_CASES = Gauge(
+MIGRATION_CASES = gauge(
     "cms_casework_direct_pay_migration_cases",
     "A Direct Pay migration run: cases total, moved, failed and remaining",
     ["migration", "progress"],

@@ -27,6 +27,7 @@ from cms_platform.clock import Clock
 from cms_platform.convert import date_or_violation, day_of, pb_date, years_after
 from cms_platform.errors import Conflict, DomainError, Unavailable, ViolationCollector
 from cms_platform.identity import bind_caller, reset_caller, service_caller
+from cms_platform.metrics import counter
 from cms_platform.scheduling import PeriodicJob
 
 from ..accounts import flows as account_runs
@@ -56,6 +57,13 @@ J = api.ScheduledJob
 ALL_JOBS = tuple(j for j in J.values() if j)
 ANNUAL_REVIEW_LEAD = dt.timedelta(days=30)
 JOB = "casework-scheduler"
+# What each scheduled job did with the items due: an item that fails (a case) leaves the pass a success, so it is
+# counted here for the alert CmsScheduledItemsFailing (`work`, not `job`: Prometheus has a `job` label of its own).
+SCHEDULED_ITEMS = counter(
+    "cms_casework_scheduled_items_total",
+    "Items (cases, orders, letters) a scheduled job processed or failed to, by job",
+    ["work", "outcome"],
+)
 SYSTEM = service_caller(JOB)
 CLAIM_TIMEOUT = dt.timedelta(minutes=30)  # [D] longer than any job takes
 PV_REVIEW_SUB_AREA = "Potentially Violent Status Review"
@@ -180,6 +188,8 @@ class Scheduler:
                         continue
                     result = work[job](as_of)
                     result.job = job
+                    SCHEDULED_ITEMS.labels(J.Name(job), "processed").inc(result.items_processed)
+                    SCHEDULED_ITEMS.labels(J.Name(job), "failed").inc(result.items_failed)
                     # A job the deadline may have cut short (_each) is not recorded as done: its claim is
                     # released, and the next run picks up what is still due.
                     finished = not calls.running_out()
