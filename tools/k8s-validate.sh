@@ -4,7 +4,8 @@
 #   1. kubectl kustomize each deploy/overlays/<name>  ->  build/k8s/<name>.yaml
 #   2. kubernetes-validate -k 1.32.0 --strict on each rendering (Strimzi/CNPG CRs only warn:
 #      their schemas are not available offline)
-#   3. project checks on each rendering (hardening, probes, versions, per-overlay rules,
+#   3. project checks on each rendering (hardening, probes, versions, per-overlay rules, network policies =
+#      the call graph (CmsService.calls),
 #      identities: the trusted issuers load, projected tokens and the JWKS RBAC; required fields
 #      of the Strimzi/CNPG CRs)
 #   4. yamllint -s on deploy/
@@ -48,9 +49,11 @@ import os
 import sys
 
 import yaml
+from importlib.metadata import entry_points
 from pydantic import ValidationError
 
 from cms_platform.identity import TrustedIssuer
+from cms_platform.service import CmsService
 
 SERVICES = {
     "calculation": 50051,
@@ -60,8 +63,27 @@ SERVICES = {
     "cra-gateway": 50055,
 }
 GATEWAYS = {"hmrc-gateway", "dwp-gateway", "cra-gateway"}
-# Who calls whom: a pod gets a projected token for exactly the audiences of the services it calls.
-CALLS = {"casework": {"calculation", "hmrc-gateway", "dwp-gateway", "cra-gateway"}}
+# Namespaces with this label may call casework's gRPC port (deploy/README.md "How to admit a calling team").
+CALLER_LABEL = {"cms.gov.uk/calls-casework": "true"}
+# Pods of namespace cms that are not services (Kafka, Postgres and its pooler): no service port admits them.
+OTHER_PODS = [{"strimzi.io/cluster": "cms-kafka"}, {"cnpg.io/cluster": "cms-pg"},
+              {"cnpg.io/poolerName": "cms-pg-pooler-rw"}]
+
+
+def service_class(svc):
+    """The CmsService subclass behind the `cms-<svc>` command (what the image runs)."""
+    (ep,) = entry_points(group="console_scripts", name=f"cms-{svc}")
+    module = __import__(ep.module, fromlist=["_"])
+    (cls,) = [c for c in vars(module).values()
+              if isinstance(c, type) and issubclass(c, CmsService) and c.name == svc]
+    return cls
+
+
+# Who calls whom, from the code (CmsService.calls: the audiences a service needs tokens for, i.e. the clients it
+# builds): a pod gets a projected token for exactly those audiences, and the network policies open exactly those
+# service-to-service edges.
+CALLS = {svc: set(service_class(svc).calls) for svc in SERVICES}
+CALLS = {svc: callees for svc, callees in CALLS.items() if callees}
 CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding"}
 TOPICS = {f"cms.{t}.events.v1" for t in ("calculation", "casework", "casework.money", "hmrc", "dwp", "cra")}
 errors = []
@@ -78,6 +100,68 @@ def prefix(svc):
 
 def env_map(container):
     return {e["name"]: e for e in container.get("env", [])}
+
+
+def selects(selector, labels):
+    """A Kubernetes label selector (matchLabels, matchExpressions) against a label set; {} selects everything."""
+    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for e in selector.get("matchExpressions", []):
+        has, value, values = e["key"] in labels, labels.get(e["key"]), e.get("values", [])
+        ok = {"In": has and value in values, "NotIn": not has or value not in values,
+              "Exists": has, "DoesNotExist": not has}[e["operator"]]
+        if not ok:
+            return False
+    return True
+
+
+def opens_port(rule, port, name="grpc"):
+    ports = rule.get("ports") or []
+    return not ports or any(p.get("port") in (port, name) for p in ports)
+
+
+def peers(rule, direction, pod_labels):
+    """Who a rule's peers are: a service name, "pod:<labels>" for another pod of namespace cms,
+    "namespaces:<selector>" for pods elsewhere, "ip:<cidr>", or "anyone" (no peers listed)."""
+    found = set()
+    listed = rule.get("from" if direction == "Ingress" else "to")
+    if not listed:
+        return {"anyone"}
+    for peer in listed:
+        if "ipBlock" in peer:
+            found.add(f"ip:{peer['ipBlock']['cidr']}")
+            continue
+        ns = peer.get("namespaceSelector")
+        if ns is not None and ns != {"matchLabels": {"kubernetes.io/metadata.name": "cms"}}:
+            found.add(f"namespaces:{json.dumps(ns, sort_keys=True)}+{json.dumps(peer.get('podSelector', {}), sort_keys=True)}")
+            continue
+        sel = peer.get("podSelector", {})
+        found |= {svc for svc, labels in pod_labels.items() if selects(sel, labels)}
+        found |= {f"pod:{json.dumps(o, sort_keys=True)}" for o in OTHER_PODS if selects(sel, o)}
+    return found
+
+
+def network_edges(policies, pod_labels):
+    """From the rendered NetworkPolicies: who may reach each service's gRPC port (ingress side), and which services'
+    gRPC ports each service may reach (egress side)."""
+    callers = {svc: set() for svc in SERVICES}
+    reaches = {svc: set() for svc in SERVICES}
+    for pol in policies.values():
+        spec = pol["spec"]
+        types = spec.get("policyTypes", ["Ingress"])
+        for svc, labels in pod_labels.items():
+            if not selects(spec.get("podSelector", {}), labels):
+                continue
+            if "Ingress" in types:
+                for rule in spec.get("ingress", []):
+                    if opens_port(rule, SERVICES[svc]):
+                        callers[svc] |= peers(rule, "Ingress", pod_labels)
+            if "Egress" in types:
+                for rule in spec.get("egress", []):
+                    for target in peers(rule, "Egress", pod_labels) & set(SERVICES):
+                        if opens_port(rule, SERVICES[target]):
+                            reaches[svc].add(target)
+    return callers, reaches
 
 
 for path in sys.argv[1:]:
@@ -278,6 +362,27 @@ for path in sys.argv[1:]:
         check(deny.get("podSelector") == {} and set(deny.get("policyTypes", [])) == {"Ingress", "Egress"},
               overlay, "prod needs the default-deny NetworkPolicy")
         check(set(SERVICES) <= set(policies), overlay, "prod needs a NetworkPolicy per service")
+    if policies:
+        # The call graph, and nothing else: each gRPC port admits the services that call it (and casework the
+        # calling teams' labelled namespaces); each service reaches exactly the gRPC ports it calls.
+        pod_labels = {n: d["spec"]["template"]["metadata"]["labels"] for n, d in deployments.items()}
+        callers, reaches = network_edges(policies, pod_labels)
+        teams = "namespaces:" + json.dumps({"matchLabels": CALLER_LABEL}, sort_keys=True) + "+{}"
+        for svc in SERVICES:
+            want = {c for c, callees in CALLS.items() if svc in callees} | ({teams} if svc == "casework" else set())
+            check(callers[svc] == want, f"{overlay} NetworkPolicy", f"{svc}:{SERVICES[svc]} admits "
+                  f"{sorted(callers[svc])}, the call graph says {sorted(want)}")
+            check(reaches[svc] == CALLS.get(svc, set()), f"{overlay} NetworkPolicy",
+                  f"{svc} may reach the gRPC ports of {sorted(reaches[svc])}, it calls {sorted(CALLS.get(svc, []))}")
+        # Strimzi's own listener policy adds up with ours: both must admit the same pods to the plain listener.
+        plain = [l for l in (kafka or {}).get("spec", {}).get("kafka", {}).get("listeners", []) if l["name"] == "plain"]
+        strimzi = peers({"from": (plain or [{}])[0].get("networkPolicyPeers")}, "Ingress", pod_labels)
+        ours = set()
+        for rule in policies.get("cms-kafka", {}).get("spec", {}).get("ingress", []):
+            if rule.get("ports") and opens_port(rule, 9092):
+                ours |= peers(rule, "Ingress", pod_labels)
+        check(strimzi == ours == set(SERVICES), f"{overlay} Kafka", f"the plain listener's networkPolicyPeers "
+              f"{sorted(strimzi)} and NetworkPolicy cms-kafka {sorted(ours)} must both admit the five services")
     print(f"   {overlay}: {len(docs)} objects checked")
 
 if errors:
