@@ -324,6 +324,12 @@ for path in sys.argv[1:]:
         svc = by_kind.get("Service", {}).get(name)
         check(svc is not None and {(p["name"], p["port"]) for p in svc["spec"]["ports"]}
               == {("grpc", port), ("metrics", 9464)}, w, "Service must expose grpc and metrics")
+        # gRPC load balancing: a headless Service resolves to every pod; callers use gRPC's DNS resolver on it.
+        check(svc is not None and svc["spec"].get("clusterIP") == "None", w,
+              "Service must be headless (clusterIP: None) so callers balance over the pods")
+        for callee in CALLS.get(name, ()):
+            var, want = p + prefix(callee) + "ADDRESS", f"dns:///{callee}:{SERVICES[callee]}"
+            check(env.get(var, {}).get("value") == want, w, f"{var} must be {want!r} (round_robin over the pods)")
 
     for name, hpa in hpas.items():
         check(name in ("calculation", "casework"), f"{overlay} HPA/{name}", "only calculation and casework autoscale")

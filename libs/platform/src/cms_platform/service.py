@@ -131,6 +131,8 @@ class CmsService(abc.ABC):
             host=s.grpc_host,
             port=s.port,
             max_workers=s.grpc_max_workers,
+            max_connection_age_seconds=s.grpc_max_connection_age_seconds,
+            max_connection_age_grace_seconds=s.grpc_max_connection_age_grace_seconds,
         )
         port = self.server.start()
         if s.kafka_bootstrap_servers:

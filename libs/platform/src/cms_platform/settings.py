@@ -27,6 +27,11 @@ class ServiceSettings(BaseSettings):
     grpc_host: str = "0.0.0.0"
     grpc_port: int | None = None
     grpc_max_workers: int = 16
+    # The server closes (GOAWAY) each client connection after about this long (gRPC adds ±10% jitter), so callers
+    # re-resolve the headless Service and spread over pods added by a scale-up; calls in flight get the grace to
+    # finish. 0 turns it off.
+    grpc_max_connection_age_seconds: float = Field(default=300.0, ge=0)
+    grpc_max_connection_age_grace_seconds: float = Field(default=30.0, ge=0)
     metrics_port: int | None = None
     # SQLAlchemy URL of this service's own database; unset means a SQLite file under var_dir.
     database_url: str | None = None
