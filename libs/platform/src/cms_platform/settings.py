@@ -52,6 +52,13 @@ class ServiceSettings(BaseSettings):
     # event stuck) makes the service not ready.
     consumer_rejoin_after_seconds: float = Field(default=30.0, gt=0)
     consumer_stall_after_seconds: float = Field(default=60.0, gt=0)
+    # Readiness follows the database (SELECT 1 on the pool) and the broker (cluster metadata), checked this often
+    # with this timeout: not ready after `fail_after` failed checks in a row, ready again after `recover_after`
+    # good ones (cms_platform.readiness). Liveness never depends on them.
+    readiness_check_interval_seconds: float = Field(default=2.0, gt=0)
+    readiness_check_timeout_seconds: float = Field(default=2.0, gt=0)
+    readiness_fail_after: int = Field(default=3, ge=1)
+    readiness_recover_after: int = Field(default=2, ge=1)
     # The issuers whose tokens this service accepts (JSON in the env: a list of cms_platform.identity.TrustedIssuer),
     # e.g. the cluster's ServiceAccount issuer for services and the OIDC provider for staff and clients.
     identity_issuers: tuple[TrustedIssuer, ...] = ()
