@@ -67,7 +67,7 @@ GATEWAYS = {"hmrc-gateway", "dwp-gateway", "cra-gateway"}
 CALLER_LABEL = {"cms.gov.uk/calls-casework": "true"}
 # Pods of namespace cms that are not services (Kafka, Postgres and its pooler): no service port admits them.
 OTHER_PODS = [{"strimzi.io/cluster": "cms-kafka"}, {"cnpg.io/cluster": "cms-pg"},
-              {"cnpg.io/poolerName": "cms-pg-pooler-rw"}]
+              {"cnpg.io/cluster": "cms-pg", "cnpg.io/poolerName": "cms-pg-pooler-rw"}]
 
 
 def service_class(svc):
@@ -333,6 +333,43 @@ for path in sys.argv[1:]:
 
     for name, hpa in hpas.items():
         check(name in ("calculation", "casework"), f"{overlay} HPA/{name}", "only calculation and casework autoscale")
+
+    # Connections: every pod at full scale (HPA maximum, or replicas, plus a rollout's surge) holding its whole pool
+    # (size + overflow) and one for its migrate run must fit the budget, and the budget PostgreSQL's max_connections
+    # less the superuser reserve and 20 for CNPG and operators.
+    demand = {}
+    for name, dep in deployments.items():
+        env = env_map(dep["spec"]["template"]["spec"]["containers"][0])
+        try:
+            pool = int(env[prefix(name) + "DATABASE_POOL_SIZE"]["value"])
+            pool += int(env[prefix(name) + "DATABASE_MAX_OVERFLOW"]["value"])
+        except (KeyError, ValueError):
+            check(False, f"{overlay} Deployment/{name}", "needs DATABASE_POOL_SIZE and DATABASE_MAX_OVERFLOW")
+            continue
+        hpa = hpas.get(name)
+        pods = hpa["spec"]["maxReplicas"] if hpa else dep["spec"].get("replicas", 1)
+        surge = dep["spec"].get("strategy", {}).get("rollingUpdate", {}).get("maxSurge", 1)
+        check(isinstance(surge, int), f"{overlay} Deployment/{name}", "maxSurge must be a number of pods")
+        demand[name] = (pods + (surge if isinstance(surge, int) else 0)) * (pool + 1)
+    pg = by_kind.get("Cluster", {}).get("cms-pg")
+    pg_params = (pg or {}).get("spec", {}).get("postgresql", {}).get("parameters", {})
+    budget = int((pg or {}).get("metadata", {}).get("annotations", {}).get("cms.gov.uk/connection-budget", 0))
+    ceiling = int(pg_params.get("max_connections", 100)) - int(pg_params.get("superuser_reserved_connections", 3)) - 20
+    check(0 < budget <= ceiling, overlay,
+          f"cms-pg's cms.gov.uk/connection-budget {budget} must be set and at most {ceiling} (max_connections less reserves)")
+    check(sum(demand.values()) <= budget, overlay,
+          f"the services may open {sum(demand.values())} connections at full scale ({demand}), over the budget {budget}")
+    poolers = by_kind.get("Pooler", {})
+    if overlay == "prod":
+        pooler = poolers.get("cms-pg-pooler-rw", {}).get("spec", {})
+        bouncer = pooler.get("pgbouncer", {})
+        params = bouncer.get("parameters", {})
+        check(pooler.get("cluster", {}).get("name") == "cms-pg" and pooler.get("type") == "rw"
+              and bouncer.get("poolMode") == "session", overlay,
+              "prod needs Pooler cms-pg-pooler-rw (rw, session mode) in front of cms-pg")
+        check(int(params.get("max_client_conn", 100)) >= budget
+              and int(params.get("default_pool_size", 20)) >= max(demand.values(), default=0), overlay,
+              "the pooler's max_client_conn must cover the budget and default_pool_size the largest service's demand")
 
     # Strimzi / CloudNativePG CRs cannot be schema-checked offline: assert what the apps rely on.
     kafka = by_kind.get("Kafka", {}).get("cms-kafka")

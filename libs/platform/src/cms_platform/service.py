@@ -84,7 +84,11 @@ class CmsService(abc.ABC):
         )
         # How this service identifies itself when it calls others: a token per audience, rotated by the platform.
         self.tokens = TokenDirectory(settings.identity_token_dir)
-        self.engine = make_engine(settings.effective_database_url)
+        self.engine = make_engine(
+            settings.effective_database_url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+        )
         self.sessions = make_sessionmaker(self.engine)
         self.server: GrpcServer | None = None
         self.relay: OutboxRelay | None = None

@@ -36,6 +36,10 @@ class ServiceSettings(BaseSettings):
     # SQLAlchemy URL of this service's own database; unset means a SQLite file under var_dir.
     database_url: str | None = None
     var_dir: Path = Path("var")
+    # PostgreSQL connections this process may hold: pool_size kept open, max_overflow more under load. On
+    # Kubernetes sized so every pod at full scale fits PostgreSQL's max_connections (deploy/README.md).
+    database_pool_size: int = Field(default=10, ge=1)
+    database_max_overflow: int = Field(default=10, ge=0)
     # Run Alembic at start-up (development); on Kubernetes an init container runs `migrate` instead.
     migrate_on_start: bool = True
     # Unset: events stay in the outbox until a broker is configured (nothing is lost).
