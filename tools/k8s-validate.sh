@@ -361,6 +361,18 @@ for path in sys.argv[1:]:
           f"the services may open {sum(demand.values())} connections at full scale ({demand}), over the budget {budget}")
     poolers = by_kind.get("Pooler", {})
     if overlay == "prod":
+        # Backups: WAL archived by the Barman Cloud Plugin to an ObjectStore, and a schedule of base backups.
+        archivers = [p for p in (pg or {}).get("spec", {}).get("plugins", [])
+                     if p.get("name") == "barman-cloud.cloudnative-pg.io" and p.get("isWALArchiver")]
+        store = by_kind.get("ObjectStore", {}).get(
+            (archivers or [{}])[0].get("parameters", {}).get("barmanObjectName", ""), {})
+        check(len(archivers) == 1 and store.get("spec", {}).get("configuration", {}).get("destinationPath")
+              and store["spec"].get("retentionPolicy"), overlay,
+              "prod: cms-pg archives WAL through the barman-cloud plugin to an ObjectStore with a retention policy")
+        check(any(b["spec"].get("cluster", {}).get("name") == "cms-pg" and b["spec"].get("method") == "plugin"
+                  and b["spec"].get("pluginConfiguration", {}).get("name") == "barman-cloud.cloudnative-pg.io"
+                  for b in by_kind.get("ScheduledBackup", {}).values()), overlay,
+              "prod: a ScheduledBackup of cms-pg through the barman-cloud plugin")
         pooler = poolers.get("cms-pg-pooler-rw", {}).get("spec", {})
         bouncer = pooler.get("pgbouncer", {})
         params = bouncer.get("parameters", {})
