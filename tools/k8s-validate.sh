@@ -46,6 +46,7 @@ if command -v kubectl >/dev/null 2>&1; then
   "$VENV_BIN/python" - "${rendered[@]}" <<'PY'
 import json
 import os
+import re
 import sys
 
 import yaml
@@ -224,10 +225,17 @@ for path in sys.argv[1:]:
             res = c.get("resources", {})
             for kind in ("requests", "limits"):
                 check({"cpu", "memory"} <= set(res.get(kind, {})), cw, f"needs cpu+memory {kind}")
+            # dev: cms/<svc>:<tag> (a local build); prod: <registry>/cms/<svc>:<tag>@sha256:<digest>, the digest
+            # being what runs (the tag only says which release it is).
             image = c["image"]
-            repo, _, tag = image.partition(":")
-            check(repo == f"cms/{name}" and tag and tag != "latest", cw, f"image {image!r} must be cms/{name}:<tag>")
-            check(labels.get("app.kubernetes.io/version") == tag.split("@")[0], cw,
+            ref = re.fullmatch(rf"(?:(?P<registry>[^/]+)/)?cms/{name}:(?P<tag>\w[\w.-]{{0,127}})"
+                               r"(?:@(?P<digest>sha256:[0-9a-f]{64}))?", image)
+            tag = ref["tag"] if ref else ""
+            check(ref is not None and tag != "latest", cw, f"image {image!r} must be [<registry>/]cms/{name}:<tag>")
+            if overlay == "prod":
+                check(ref is not None and ref["registry"] and ref["digest"], cw,
+                      f"prod image {image!r} must name a registry and a digest (<registry>/cms/{name}:<tag>@sha256:...)")
+            check(labels.get("app.kubernetes.io/version") == tag, cw,
                   f"app.kubernetes.io/version {labels.get('app.kubernetes.io/version')!r} != image tag {tag!r}")
             check(c.get("command") == [f"cms-{name}"], cw, f"command must be [cms-{name}]")
         mig = inits[0] if inits else {}
