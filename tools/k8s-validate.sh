@@ -312,6 +312,12 @@ for path in sys.argv[1:]:
             check(admin == want, w, f"{p}SCENARIO_ADMIN_ENABLED is {admin!r}, want {want!r} in {overlay}")
         if overlay == "prod":
             check("OTEL_EXPORTER_OTLP_ENDPOINT" in env, w, "prod exports OTLP (components/otel)")
+            spread = {(t["topologyKey"], t["whenUnsatisfiable"]) for t in pod.get("topologySpreadConstraints", [])
+                      if t.get("labelSelector") == {"matchLabels": {"app.kubernetes.io/name": name}}
+                      and t.get("maxSkew") == 1}
+            check(spread == {("topology.kubernetes.io/zone", "DoNotSchedule"),
+                             ("kubernetes.io/hostname", "ScheduleAnyway")}, w,
+                  "prod spreads its pods over zones (DoNotSchedule) and nodes (ScheduleAnyway)")
 
         hpa = hpas.get(name)
         if overlay == "dev":
