@@ -69,8 +69,10 @@ class DependencyWatch:
         fail_after: int,
         recover_after: int,
         timeout: float,
+        on_close: Callable[[], object] | None = None,
     ):
         self._checks = checks
+        self._on_close = on_close
         self._timeout = timeout
         self._states = {
             name: Hysteresis(fail_after=fail_after, recover_after=recover_after) for name in checks
@@ -112,3 +114,5 @@ class DependencyWatch:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
+        if self._on_close is not None:
+            self._on_close()

@@ -180,17 +180,18 @@ class CmsService(abc.ABC):
         else:
             log.warning("no Kafka configured: events wait in the outbox until a broker is set")
         checks: dict[str, Check] = {"database": database_check(self.engine)}
+        broker = None
         if s.kafka_bootstrap_servers:
-            checks["broker"] = broker_check(
-                BrokerView(
-                    s.kafka_bootstrap_servers, client_id=f"{self.name}-readiness", service=self.name
-                )
+            broker = BrokerView(
+                s.kafka_bootstrap_servers, client_id=f"{self.name}-readiness", service=self.name
             )
+            checks["broker"] = broker_check(broker)
         self.dependencies = DependencyWatch(
             checks,
             fail_after=s.readiness_fail_after,
             recover_after=s.readiness_recover_after,
             timeout=s.readiness_check_timeout_seconds,
+            on_close=broker.close if broker else None,
         )
         threading.Thread(
             target=self._watch_readiness,
