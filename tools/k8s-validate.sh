@@ -159,7 +159,10 @@ def network_edges(policies, pod_labels):
                         callers[svc] |= peers(rule, "Ingress", pod_labels)
             if "Egress" in types:
                 for rule in spec.get("egress", []):
-                    for target in peers(rule, "Egress", pod_labels) & set(SERVICES):
+                    found = peers(rule, "Egress", pod_labels)
+                    # "anyone" and address ranges may include the pods' own addresses: count every service.
+                    wide = any(f == "anyone" or f.startswith("ip:") for f in found)
+                    for target in set(SERVICES) if wide else found & set(SERVICES):
                         if opens_port(rule, SERVICES[target]):
                             reaches[svc].add(target)
     return callers, reaches
