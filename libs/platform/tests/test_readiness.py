@@ -4,6 +4,7 @@ once it answers again; liveness stays SERVING throughout."""
 
 from __future__ import annotations
 
+import os
 import socket
 
 import grpc
@@ -46,6 +47,23 @@ def test_the_database_check_goes_down_after_the_threshold_and_up_after_recoverin
         assert [watch.poll() for _ in range(3)] == [[], [], ["database"]]
         private_postgres.resume()
         assert [watch.poll() for _ in range(2)] == [["database"], []]
+    finally:
+        watch.close()
+        engine.dispose()
+
+
+def test_a_pool_busy_with_calls_is_not_a_database_down(database_url) -> None:
+    """Every connection checked out by calls: the check does not queue behind them (and time out) but passes."""
+    if os.environ.get("CMS_TEST_DATABASE") == "sqlite":
+        pytest.skip("SQLite's engine has no sized pool to fill")
+    engine = make_engine(database_url("busy"), pool_size=1, max_overflow=0)
+    watch = DependencyWatch(
+        {"database": database_check(engine, most=1)}, fail_after=1, recover_after=1, timeout=1
+    )
+    try:
+        with engine.connect():
+            assert watch.poll() == []
+        assert watch.poll() == []
     finally:
         watch.close()
         engine.dispose()

@@ -44,10 +44,15 @@ class Hysteresis:
         return self.up
 
 
-def database_check(engine: Engine) -> Check:
-    """`SELECT 1` on a pooled connection (the pool's pre-ping replaces a dead one)."""
+def database_check(engine: Engine, *, most: int | None = None) -> Check:
+    """`SELECT 1` on a pooled connection (the pool's pre-ping replaces a dead one). With `most` (the pool's size +
+    overflow), a pool whose every connection is checked out counts as reachable without queueing: the calls holding
+    them are being answered (a lost database hands them back as errors), and a busy pod must not fail readiness and
+    push its load onto the others."""
 
     def check() -> object:
+        if most is not None and getattr(engine.pool, "checkedout", lambda: 0)() >= most:
+            return "busy"
         with engine.connect() as conn:
             return conn.execute(text("SELECT 1")).scalar()
 

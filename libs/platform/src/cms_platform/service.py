@@ -179,7 +179,8 @@ class CmsService(abc.ABC):
                 self.consumers.append(c)
         else:
             log.warning("no Kafka configured: events wait in the outbox until a broker is set")
-        checks: dict[str, Check] = {"database": database_check(self.engine)}
+        most = s.database_pool_size + s.database_max_overflow
+        checks: dict[str, Check] = {"database": database_check(self.engine, most=most)}
         broker = None
         if s.kafka_bootstrap_servers:
             broker = BrokerView(
