@@ -4,7 +4,8 @@
 #   1. kubectl kustomize each deploy/overlays/<name>  ->  build/k8s/<name>.yaml
 #   2. kubernetes-validate -k 1.32.0 --strict on each rendering (Strimzi/CNPG CRs only warn:
 #      their schemas are not available offline)
-#   3. project checks on each rendering (hardening, probes, versions, per-overlay rules,
+#   3. project checks on each rendering (hardening, probes, versions, per-overlay rules, network policies =
+#      the call graph (CmsService.calls),
 #      identities: the trusted issuers load, projected tokens and the JWKS RBAC; required fields
 #      of the Strimzi/CNPG CRs)
 #   4. yamllint -s on deploy/
@@ -45,12 +46,15 @@ if command -v kubectl >/dev/null 2>&1; then
   "$VENV_BIN/python" - "${rendered[@]}" <<'PY'
 import json
 import os
+import re
 import sys
 
 import yaml
+from importlib.metadata import entry_points
 from pydantic import ValidationError
 
 from cms_platform.identity import TrustedIssuer
+from cms_platform.service import CmsService
 
 SERVICES = {
     "calculation": 50051,
@@ -60,8 +64,27 @@ SERVICES = {
     "cra-gateway": 50055,
 }
 GATEWAYS = {"hmrc-gateway", "dwp-gateway", "cra-gateway"}
-# Who calls whom: a pod gets a projected token for exactly the audiences of the services it calls.
-CALLS = {"casework": {"calculation", "hmrc-gateway", "dwp-gateway", "cra-gateway"}}
+# Namespaces with this label may call casework's gRPC port (deploy/README.md "How to admit a calling team").
+CALLER_LABEL = {"cms.gov.uk/calls-casework": "true"}
+# Pods of namespace cms that are not services (Kafka, Postgres and its pooler): no service port admits them.
+OTHER_PODS = [{"strimzi.io/cluster": "cms-kafka"}, {"cnpg.io/cluster": "cms-pg"},
+              {"cnpg.io/cluster": "cms-pg", "cnpg.io/poolerName": "cms-pg-pooler-rw"}]
+
+
+def service_class(svc):
+    """The CmsService subclass behind the `cms-<svc>` command (what the image runs)."""
+    (ep,) = entry_points(group="console_scripts", name=f"cms-{svc}")
+    module = __import__(ep.module, fromlist=["_"])
+    (cls,) = [c for c in vars(module).values()
+              if isinstance(c, type) and issubclass(c, CmsService) and c.name == svc]
+    return cls
+
+
+# Who calls whom, from the code (CmsService.calls: the audiences a service needs tokens for, i.e. the clients it
+# builds): a pod gets a projected token for exactly those audiences, and the network policies open exactly those
+# service-to-service edges.
+CALLS = {svc: set(service_class(svc).calls) for svc in SERVICES}
+CALLS = {svc: callees for svc, callees in CALLS.items() if callees}
 CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding"}
 TOPICS = {f"cms.{t}.events.v1" for t in ("calculation", "casework", "casework.money", "hmrc", "dwp", "cra")}
 errors = []
@@ -78,6 +101,71 @@ def prefix(svc):
 
 def env_map(container):
     return {e["name"]: e for e in container.get("env", [])}
+
+
+def selects(selector, labels):
+    """A Kubernetes label selector (matchLabels, matchExpressions) against a label set; {} selects everything."""
+    if any(labels.get(k) != v for k, v in selector.get("matchLabels", {}).items()):
+        return False
+    for e in selector.get("matchExpressions", []):
+        has, value, values = e["key"] in labels, labels.get(e["key"]), e.get("values", [])
+        ok = {"In": has and value in values, "NotIn": not has or value not in values,
+              "Exists": has, "DoesNotExist": not has}[e["operator"]]
+        if not ok:
+            return False
+    return True
+
+
+def opens_port(rule, port, name="grpc"):
+    ports = rule.get("ports") or []
+    return not ports or any(p.get("port") in (port, name) for p in ports)
+
+
+def peers(rule, direction, pod_labels):
+    """Who a rule's peers are: a service name, "pod:<labels>" for another pod of namespace cms,
+    "namespaces:<selector>" for pods elsewhere, "ip:<cidr>", or "anyone" (no peers listed)."""
+    found = set()
+    listed = rule.get("from" if direction == "Ingress" else "to")
+    if not listed:
+        return {"anyone"}
+    for peer in listed:
+        if "ipBlock" in peer:
+            found.add(f"ip:{peer['ipBlock']['cidr']}")
+            continue
+        ns = peer.get("namespaceSelector")
+        if ns is not None and ns != {"matchLabels": {"kubernetes.io/metadata.name": "cms"}}:
+            found.add(f"namespaces:{json.dumps(ns, sort_keys=True)}+{json.dumps(peer.get('podSelector', {}), sort_keys=True)}")
+            continue
+        sel = peer.get("podSelector", {})
+        found |= {svc for svc, labels in pod_labels.items() if selects(sel, labels)}
+        found |= {f"pod:{json.dumps(o, sort_keys=True)}" for o in OTHER_PODS if selects(sel, o)}
+    return found
+
+
+def network_edges(policies, pod_labels):
+    """From the rendered NetworkPolicies: who may reach each service's gRPC port (ingress side), and which services'
+    gRPC ports each service may reach (egress side)."""
+    callers = {svc: set() for svc in SERVICES}
+    reaches = {svc: set() for svc in SERVICES}
+    for pol in policies.values():
+        spec = pol["spec"]
+        types = spec.get("policyTypes", ["Ingress"])
+        for svc, labels in pod_labels.items():
+            if not selects(spec.get("podSelector", {}), labels):
+                continue
+            if "Ingress" in types:
+                for rule in spec.get("ingress", []):
+                    if opens_port(rule, SERVICES[svc]):
+                        callers[svc] |= peers(rule, "Ingress", pod_labels)
+            if "Egress" in types:
+                for rule in spec.get("egress", []):
+                    found = peers(rule, "Egress", pod_labels)
+                    # "anyone" and address ranges may include the pods' own addresses: count every service.
+                    wide = any(f == "anyone" or f.startswith("ip:") for f in found)
+                    for target in set(SERVICES) if wide else found & set(SERVICES):
+                        if opens_port(rule, SERVICES[target]):
+                            reaches[svc].add(target)
+    return callers, reaches
 
 
 for path in sys.argv[1:]:
@@ -140,10 +228,17 @@ for path in sys.argv[1:]:
             res = c.get("resources", {})
             for kind in ("requests", "limits"):
                 check({"cpu", "memory"} <= set(res.get(kind, {})), cw, f"needs cpu+memory {kind}")
+            # dev: cms/<svc>:<tag> (a local build); prod: <registry>/cms/<svc>:<tag>@sha256:<digest>, the digest
+            # being what runs (the tag only says which release it is).
             image = c["image"]
-            repo, _, tag = image.partition(":")
-            check(repo == f"cms/{name}" and tag and tag != "latest", cw, f"image {image!r} must be cms/{name}:<tag>")
-            check(labels.get("app.kubernetes.io/version") == tag.split("@")[0], cw,
+            ref = re.fullmatch(rf"(?:(?P<registry>[^/]+)/)?cms/{name}:(?P<tag>\w[\w.-]{{0,127}})"
+                               r"(?:@(?P<digest>sha256:[0-9a-f]{64}))?", image)
+            tag = ref["tag"] if ref else ""
+            check(ref is not None and tag != "latest", cw, f"image {image!r} must be [<registry>/]cms/{name}:<tag>")
+            if overlay == "prod":
+                check(ref is not None and ref["registry"] and ref["digest"], cw,
+                      f"prod image {image!r} must name a registry and a digest (<registry>/cms/{name}:<tag>@sha256:...)")
+            check(labels.get("app.kubernetes.io/version") == tag, cw,
                   f"app.kubernetes.io/version {labels.get('app.kubernetes.io/version')!r} != image tag {tag!r}")
             check(c.get("command") == [f"cms-{name}"], cw, f"command must be [cms-{name}]")
         mig = inits[0] if inits else {}
@@ -220,6 +315,12 @@ for path in sys.argv[1:]:
             check(admin == want, w, f"{p}SCENARIO_ADMIN_ENABLED is {admin!r}, want {want!r} in {overlay}")
         if overlay == "prod":
             check("OTEL_EXPORTER_OTLP_ENDPOINT" in env, w, "prod exports OTLP (components/otel)")
+            spread = {(t["topologyKey"], t["whenUnsatisfiable"]) for t in pod.get("topologySpreadConstraints", [])
+                      if t.get("labelSelector") == {"matchLabels": {"app.kubernetes.io/name": name}}
+                      and t.get("maxSkew") == 1}
+            check(spread == {("topology.kubernetes.io/zone", "DoNotSchedule"),
+                             ("kubernetes.io/hostname", "ScheduleAnyway")}, w,
+                  "prod spreads its pods over zones (DoNotSchedule) and nodes (ScheduleAnyway)")
 
         hpa = hpas.get(name)
         if overlay == "dev":
@@ -240,9 +341,64 @@ for path in sys.argv[1:]:
         svc = by_kind.get("Service", {}).get(name)
         check(svc is not None and {(p["name"], p["port"]) for p in svc["spec"]["ports"]}
               == {("grpc", port), ("metrics", 9464)}, w, "Service must expose grpc and metrics")
+        # gRPC load balancing: a headless Service resolves to every pod; callers use gRPC's DNS resolver on it.
+        check(svc is not None and svc["spec"].get("clusterIP") == "None", w,
+              "Service must be headless (clusterIP: None) so callers balance over the pods")
+        for callee in CALLS.get(name, ()):
+            var, want = p + prefix(callee) + "ADDRESS", f"dns:///{callee}:{SERVICES[callee]}"
+            check(env.get(var, {}).get("value") == want, w, f"{var} must be {want!r} (round_robin over the pods)")
 
     for name, hpa in hpas.items():
         check(name in ("calculation", "casework"), f"{overlay} HPA/{name}", "only calculation and casework autoscale")
+
+    # Connections: every pod at full scale (HPA maximum, or replicas, plus a rollout's surge) holding its whole pool
+    # (size + overflow) and one for its migrate run must fit the budget, and the budget PostgreSQL's max_connections
+    # less the superuser reserve and 20 for CNPG and operators.
+    demand = {}
+    for name, dep in deployments.items():
+        env = env_map(dep["spec"]["template"]["spec"]["containers"][0])
+        try:
+            pool = int(env[prefix(name) + "DATABASE_POOL_SIZE"]["value"])
+            pool += int(env[prefix(name) + "DATABASE_MAX_OVERFLOW"]["value"])
+        except (KeyError, ValueError):
+            check(False, f"{overlay} Deployment/{name}", "needs DATABASE_POOL_SIZE and DATABASE_MAX_OVERFLOW")
+            continue
+        hpa = hpas.get(name)
+        pods = hpa["spec"]["maxReplicas"] if hpa else dep["spec"].get("replicas", 1)
+        surge = dep["spec"].get("strategy", {}).get("rollingUpdate", {}).get("maxSurge", 1)
+        check(isinstance(surge, int), f"{overlay} Deployment/{name}", "maxSurge must be a number of pods")
+        demand[name] = (pods + (surge if isinstance(surge, int) else 0)) * (pool + 1)
+    pg = by_kind.get("Cluster", {}).get("cms-pg")
+    pg_params = (pg or {}).get("spec", {}).get("postgresql", {}).get("parameters", {})
+    budget = int((pg or {}).get("metadata", {}).get("annotations", {}).get("cms.gov.uk/connection-budget", 0))
+    ceiling = int(pg_params.get("max_connections", 100)) - int(pg_params.get("superuser_reserved_connections", 3)) - 20
+    check(0 < budget <= ceiling, overlay,
+          f"cms-pg's cms.gov.uk/connection-budget {budget} must be set and at most {ceiling} (max_connections less reserves)")
+    check(sum(demand.values()) <= budget, overlay,
+          f"the services may open {sum(demand.values())} connections at full scale ({demand}), over the budget {budget}")
+    poolers = by_kind.get("Pooler", {})
+    if overlay == "prod":
+        # Backups: WAL archived by the Barman Cloud Plugin to an ObjectStore, and a schedule of base backups.
+        archivers = [p for p in (pg or {}).get("spec", {}).get("plugins", [])
+                     if p.get("name") == "barman-cloud.cloudnative-pg.io" and p.get("isWALArchiver")]
+        store = by_kind.get("ObjectStore", {}).get(
+            (archivers or [{}])[0].get("parameters", {}).get("barmanObjectName", ""), {})
+        check(len(archivers) == 1 and store.get("spec", {}).get("configuration", {}).get("destinationPath")
+              and store["spec"].get("retentionPolicy"), overlay,
+              "prod: cms-pg archives WAL through the barman-cloud plugin to an ObjectStore with a retention policy")
+        check(any(b["spec"].get("cluster", {}).get("name") == "cms-pg" and b["spec"].get("method") == "plugin"
+                  and b["spec"].get("pluginConfiguration", {}).get("name") == "barman-cloud.cloudnative-pg.io"
+                  for b in by_kind.get("ScheduledBackup", {}).values()), overlay,
+              "prod: a ScheduledBackup of cms-pg through the barman-cloud plugin")
+        pooler = poolers.get("cms-pg-pooler-rw", {}).get("spec", {})
+        bouncer = pooler.get("pgbouncer", {})
+        params = bouncer.get("parameters", {})
+        check(pooler.get("cluster", {}).get("name") == "cms-pg" and pooler.get("type") == "rw"
+              and bouncer.get("poolMode") == "session", overlay,
+              "prod needs Pooler cms-pg-pooler-rw (rw, session mode) in front of cms-pg")
+        check(int(params.get("max_client_conn", 100)) >= budget
+              and int(params.get("default_pool_size", 20)) >= max(demand.values(), default=0), overlay,
+              "the pooler's max_client_conn must cover the budget and default_pool_size the largest service's demand")
 
     # Strimzi / CloudNativePG CRs cannot be schema-checked offline: assert what the apps rely on.
     kafka = by_kind.get("Kafka", {}).get("cms-kafka")
@@ -278,6 +434,27 @@ for path in sys.argv[1:]:
         check(deny.get("podSelector") == {} and set(deny.get("policyTypes", [])) == {"Ingress", "Egress"},
               overlay, "prod needs the default-deny NetworkPolicy")
         check(set(SERVICES) <= set(policies), overlay, "prod needs a NetworkPolicy per service")
+    if policies:
+        # The call graph, and nothing else: each gRPC port admits the services that call it (and casework the
+        # calling teams' labelled namespaces); each service reaches exactly the gRPC ports it calls.
+        pod_labels = {n: d["spec"]["template"]["metadata"]["labels"] for n, d in deployments.items()}
+        callers, reaches = network_edges(policies, pod_labels)
+        teams = "namespaces:" + json.dumps({"matchLabels": CALLER_LABEL}, sort_keys=True) + "+{}"
+        for svc in SERVICES:
+            want = {c for c, callees in CALLS.items() if svc in callees} | ({teams} if svc == "casework" else set())
+            check(callers[svc] == want, f"{overlay} NetworkPolicy", f"{svc}:{SERVICES[svc]} admits "
+                  f"{sorted(callers[svc])}, the call graph says {sorted(want)}")
+            check(reaches[svc] == CALLS.get(svc, set()), f"{overlay} NetworkPolicy",
+                  f"{svc} may reach the gRPC ports of {sorted(reaches[svc])}, it calls {sorted(CALLS.get(svc, []))}")
+        # Strimzi's own listener policy adds up with ours: both must admit the same pods to the plain listener.
+        plain = [l for l in (kafka or {}).get("spec", {}).get("kafka", {}).get("listeners", []) if l["name"] == "plain"]
+        strimzi = peers({"from": (plain or [{}])[0].get("networkPolicyPeers")}, "Ingress", pod_labels)
+        ours = set()
+        for rule in policies.get("cms-kafka", {}).get("spec", {}).get("ingress", []):
+            if rule.get("ports") and opens_port(rule, 9092):
+                ours |= peers(rule, "Ingress", pod_labels)
+        check(strimzi == ours == set(SERVICES), f"{overlay} Kafka", f"the plain listener's networkPolicyPeers "
+              f"{sorted(strimzi)} and NetworkPolicy cms-kafka {sorted(ours)} must both admit the five services")
     print(f"   {overlay}: {len(docs)} objects checked")
 
 if errors:

@@ -1,7 +1,11 @@
-"""gRPC channels to other CMS services: identity, correlation id, a deadline on every call, retries.
+"""gRPC channels to other CMS services: identity, correlation id, a deadline on every call, retries, balancing.
 
 Retries are declared in the service config (gRPC's own retry machinery), only on UNAVAILABLE, and are
 safe because every mutating RPC is idempotent under its request_id.
+
+Calls are spread over every address the target resolves to (`round_robin` in the service config): on Kubernetes
+the target is `dns:///<service>:<port>` against a headless Service, so each ready pod is an address. The servers
+close connections after a maximum age (cms_platform.server), so a channel re-resolves and picks up new pods.
 """
 
 from __future__ import annotations
@@ -27,9 +31,19 @@ DEADLINE_MARGIN_SECONDS = 0.1
 MIN_DEADLINE_SECONDS = 0.05
 
 
-def retry_service_config(service_full_names: list[str], *, max_attempts: int = 4) -> str:
+# pick_first (gRPC's default) would send every call of a channel to one pod for the connection's life.
+LOAD_BALANCING_POLICY = "round_robin"
+
+
+def retry_service_config(
+    service_full_names: list[str],
+    *,
+    max_attempts: int = 4,
+    load_balancing: str = LOAD_BALANCING_POLICY,
+) -> str:
     return json.dumps(
         {
+            "loadBalancingConfig": [{load_balancing: {}}],
             "methodConfig": [
                 {
                     "name": [{"service": name} for name in service_full_names],
@@ -136,7 +150,8 @@ def open_channel(
     services: list[str],
     default_deadline: float = DEFAULT_DEADLINE_SECONDS,
 ) -> grpc.Channel:
-    """An insecure channel (mTLS is the mesh's job on Kubernetes) with the CMS client interceptors."""
+    """An insecure channel (mTLS is the mesh's job on Kubernetes) with the CMS client interceptors, balancing
+    calls round-robin over the addresses `address` resolves to (e.g. `dns:///calculation:50051`)."""
     channel = grpc.insecure_channel(
         address,
         options=[

@@ -66,7 +66,7 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
         return value
 
 
-def make_engine(url: str, *, pool_size: int = 10) -> Engine:
+def make_engine(url: str, *, pool_size: int = 10, max_overflow: int | None = None) -> Engine:
     """An engine that never puts SQL parameters (a claimant's NINO, a name) into its exceptions or logs."""
     u = make_url(url)
     if u.get_backend_name() == "sqlite":
@@ -88,7 +88,8 @@ def make_engine(url: str, *, pool_size: int = 10) -> Engine:
     engine = create_engine(
         url,
         pool_size=pool_size,
-        max_overflow=pool_size,
+        # At most pool_size + max_overflow connections per process (deploy/README.md: the connection budget).
+        max_overflow=pool_size if max_overflow is None else max_overflow,
         pool_pre_ping=True,
         hide_parameters=True,
     )

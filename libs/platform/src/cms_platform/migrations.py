@@ -2,10 +2,15 @@
 
 A service's env.py is two lines (`run_env(Base.metadata)`); its first revision calls
 `create_platform_tables(op)` so the outbox, processed-events and idempotency tables are defined once, here.
+
+On PostgreSQL an upgrade runs under a transaction-level advisory lock keyed by the service's migrations, so the
+`migrate` init containers of replicas starting together run one after another: the later ones find the database at
+head and do nothing.
 """
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +18,7 @@ import sqlalchemy as sa
 from alembic import command, context
 from alembic.config import Config
 
-from .db import BigId, UtcDateTime, ensure_database, make_engine
+from .db import BigId, UtcDateTime, ensure_database, is_postgres, make_engine
 
 
 def alembic_config(script_location: Path) -> Config:
@@ -23,11 +28,27 @@ def alembic_config(script_location: Path) -> Config:
     return cfg
 
 
+def lock_key(script_location: Path) -> int:
+    """The advisory lock of a service's migrations: a signed 64-bit key from its package's name (cms_casework, ...),
+    the same in every replica."""
+    digest = hashlib.blake2b(
+        f"cms-migrate:{script_location.parent.name}".encode(), digest_size=8
+    ).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
 def upgrade(url: str, script_location: Path, revision: str = "head") -> None:
     ensure_database(url)
     engine = make_engine(url)
     try:
         with engine.begin() as conn:
+            if is_postgres(conn):
+                # Held to the end of the migration's transaction (released by commit or rollback, even if the
+                # process dies); a concurrent run waits here, then reads the version this one committed.
+                conn.execute(
+                    sa.text("SELECT pg_advisory_xact_lock(:key)"),
+                    {"key": lock_key(script_location)},
+                )
             cfg = alembic_config(script_location)
             cfg.attributes["connection"] = conn
             command.upgrade(cfg, revision)

@@ -370,6 +370,8 @@ class GrpcServer:
         host: str = "0.0.0.0",
         port: int = 0,
         max_workers: int = 16,
+        max_connection_age_seconds: float = 0.0,
+        max_connection_age_grace_seconds: float = 0.0,
     ):
         self.service = service
         self._registrations = registrations
@@ -380,6 +382,18 @@ class GrpcServer:
             descriptor_pool.Default().FindServiceByName(r.full_name) for r in registrations
         ]
         policies = access.policies(descriptors)
+        self.options: list[tuple[str, int]] = [
+            # A full bulk batch of real items is well under 1 MB; a larger message is grpc's RESOURCE_EXHAUSTED.
+            ("grpc.max_receive_message_length", MAX_RECEIVE_MESSAGE_BYTES),
+            ("grpc.so_reuseport", 0),
+        ]
+        if max_connection_age_seconds > 0:
+            # Clients keep an HTTP/2 connection for as long as it lives: ending it now and then makes them
+            # re-resolve and balance over the replicas there are now (cms_platform.clients uses round_robin).
+            self.options += [
+                ("grpc.max_connection_age_ms", int(max_connection_age_seconds * 1000)),
+                ("grpc.max_connection_age_grace_ms", int(max_connection_age_grace_seconds * 1000)),
+            ]
         self._server = grpc.server(
             futures.ThreadPoolExecutor(
                 max_workers=max_workers, thread_name_prefix=f"{service}-rpc"
@@ -406,11 +420,7 @@ class GrpcServer:
                     max_messages=stream_limits(descriptors),
                 ),
             ],
-            options=[
-                # A full bulk batch of real items is well under 1 MB; a larger message is grpc's RESOURCE_EXHAUSTED.
-                ("grpc.max_receive_message_length", MAX_RECEIVE_MESSAGE_BYTES),
-                ("grpc.so_reuseport", 0),
-            ],
+            options=self.options,
         )
         for r in registrations:
             r.add_to_server(r.servicer, self._server)

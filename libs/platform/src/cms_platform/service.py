@@ -34,6 +34,7 @@ from .metrics import (
 )
 from .migrations import upgrade
 from .outbox import OutboxRelay
+from .readiness import Check, DependencyWatch, broker_check, database_check
 from .server import GrpcServer, ServiceRegistration
 from .settings import ServiceSettings
 from .telemetry import configure_tracing
@@ -89,11 +90,16 @@ class CmsService(abc.ABC):
         )
         # How this service identifies itself when it calls others: a token per audience, rotated by the platform.
         self.tokens = TokenDirectory(settings.identity_token_dir)
-        self.engine = make_engine(settings.effective_database_url)
+        self.engine = make_engine(
+            settings.effective_database_url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_max_overflow,
+        )
         self.sessions = make_sessionmaker(self.engine)
         self.server: GrpcServer | None = None
         self.relay: OutboxRelay | None = None
         self.consumers: list[IdempotentConsumer] = []
+        self.dependencies: DependencyWatch | None = None
         self._stopped = threading.Event()
 
     # -- what a service declares ----------------------------------------------------------------------------
@@ -137,6 +143,8 @@ class CmsService(abc.ABC):
             host=s.grpc_host,
             port=s.port,
             max_workers=s.grpc_max_workers,
+            max_connection_age_seconds=s.grpc_max_connection_age_seconds,
+            max_connection_age_grace_seconds=s.grpc_max_connection_age_grace_seconds,
         )
         port = self.server.start()
         if s.kafka_bootstrap_servers:
@@ -175,21 +183,40 @@ class CmsService(abc.ABC):
                 )
                 c.start()
                 self.consumers.append(c)
-            if self.consumers:
-                threading.Thread(
-                    target=self._watch_consumers, name=f"{self.name}-readiness", daemon=True
-                ).start()
         else:
             log.warning("no Kafka configured: events wait in the outbox until a broker is set")
+        most = s.database_pool_size + s.database_max_overflow
+        checks: dict[str, Check] = {"database": database_check(self.engine, most=most)}
+        broker = None
+        if s.kafka_bootstrap_servers:
+            broker = BrokerView(
+                s.kafka_bootstrap_servers, client_id=f"{self.name}-readiness", service=self.name
+            )
+            checks["broker"] = broker_check(broker)
+        self.dependencies = DependencyWatch(
+            checks,
+            fail_after=s.readiness_fail_after,
+            recover_after=s.readiness_recover_after,
+            timeout=s.readiness_check_timeout_seconds,
+            on_close=broker.close if broker else None,
+        )
+        threading.Thread(
+            target=self._watch_readiness,
+            args=(self.dependencies,),
+            name=f"{self.name}-readiness",
+            daemon=True,
+        ).start()
         self.server.set_ready(True)
         log.info("service started", port=port)
         return port
 
-    def _watch_consumers(self) -> None:
-        """Readiness follows the consumers: one that makes no progress takes the service out of rotation (and
-        says why once), until it recovers."""
+    def _watch_readiness(self, dependencies: DependencyWatch) -> None:
+        """Readiness follows the database and the broker (down after some failed checks in a row, up after some
+        successes: cms_platform.readiness) and the consumers: one that makes no progress takes the service out of
+        rotation (and says why once), until it recovers."""
         ready = True
-        while not self._stopped.wait(1.0):
+        while not self._stopped.wait(self.settings.readiness_check_interval_seconds):
+            down = dependencies.poll()
             stuck = []
             for c in self.consumers:
                 healthy = c.healthy()
@@ -199,13 +226,14 @@ class CmsService(abc.ABC):
                 )
                 if not healthy:
                     stuck.append(c.group_id)
-            if (not stuck) != ready and self.server is not None and not self._stopped.is_set():
-                ready = not stuck  # changed: say so once
+            now = not stuck and not down
+            if now != ready and self.server is not None and not self._stopped.is_set():
+                ready = now  # changed: say so once (DependencyWatch logs a dependency's changes)
                 self.server.set_ready(ready)
                 if stuck:
                     log.error("consumer makes no progress; service not ready", groups=stuck)
-                else:
-                    log.info("consumers make progress again; service ready")
+                elif ready:
+                    log.info("dependencies reachable and consumers make progress; service ready")
 
     def stop(self) -> None:
         if self._stopped.is_set():
@@ -218,6 +246,8 @@ class CmsService(abc.ABC):
             c.stop()
         if self.relay:
             self.relay.stop()  # a last pass is not needed: unpublished rows wait for the next start
+        if self.dependencies:
+            self.dependencies.close()
         self.close_clients()
         self.engine.dispose()
         log.info("service stopped")

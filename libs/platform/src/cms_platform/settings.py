@@ -27,10 +27,19 @@ class ServiceSettings(BaseSettings):
     grpc_host: str = "0.0.0.0"
     grpc_port: int | None = None
     grpc_max_workers: int = 16
+    # The server closes (GOAWAY) each client connection after about this long (gRPC adds ±10% jitter), so callers
+    # re-resolve the headless Service and spread over pods added by a scale-up; calls in flight get the grace to
+    # finish. 0 turns it off.
+    grpc_max_connection_age_seconds: float = Field(default=300.0, ge=0)
+    grpc_max_connection_age_grace_seconds: float = Field(default=30.0, ge=0)
     metrics_port: int | None = None
     # SQLAlchemy URL of this service's own database; unset means a SQLite file under var_dir.
     database_url: str | None = None
     var_dir: Path = Path("var")
+    # PostgreSQL connections this process may hold: pool_size kept open, max_overflow more under load. On
+    # Kubernetes sized so every pod at full scale fits PostgreSQL's max_connections (deploy/README.md).
+    database_pool_size: int = Field(default=10, ge=1)
+    database_max_overflow: int = Field(default=10, ge=0)
     # Run Alembic at start-up (development); on Kubernetes an init container runs `migrate` instead.
     migrate_on_start: bool = True
     # Unset: events stay in the outbox until a broker is configured (nothing is lost).
@@ -47,6 +56,13 @@ class ServiceSettings(BaseSettings):
     # event stuck) makes the service not ready.
     consumer_rejoin_after_seconds: float = Field(default=30.0, gt=0)
     consumer_stall_after_seconds: float = Field(default=60.0, gt=0)
+    # Readiness follows the database (SELECT 1 on the pool) and the broker (cluster metadata), checked this often
+    # with this timeout: not ready after `fail_after` failed checks in a row, ready again after `recover_after`
+    # good ones (cms_platform.readiness). Liveness never depends on them.
+    readiness_check_interval_seconds: float = Field(default=2.0, gt=0)
+    readiness_check_timeout_seconds: float = Field(default=2.0, gt=0)
+    readiness_fail_after: int = Field(default=3, ge=1)
+    readiness_recover_after: int = Field(default=2, ge=1)
     # The issuers whose tokens this service accepts (JSON in the env: a list of cms_platform.identity.TrustedIssuer),
     # e.g. the cluster's ServiceAccount issuer for services and the OIDC provider for staff and clients.
     identity_issuers: tuple[TrustedIssuer, ...] = ()
