@@ -143,11 +143,8 @@ def otlp_exporter() -> SpanExporter:
     )
 
 
-def configure_tracing(service: str) -> None:
-    global _configured
-    if _configured:
-        return
-    _configured = True
+def tracer_provider(service: str) -> TracerProvider:
+    """This process's tracer provider as the environment configures it (see the module's doc)."""
     # Ours first, then what the environment says (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES) over it.
     resource = Resource.create({"service.name": service, "service.namespace": "cms"}).merge(
         OTELResourceDetector().detect()
@@ -156,13 +153,21 @@ def configure_tracing(service: str) -> None:
     # before any tracer takes it.
     provider = TracerProvider(resource=resource)
     provider.sampler = WithoutIdleConnects(provider.sampler)
-    trace.set_tracer_provider(provider)
     exporter = os.environ.get("OTEL_TRACES_EXPORTER", "otlp").strip()
     if exporter != "none" and (
         os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
         or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
     ):
-        export_spans(otlp_exporter())
+        provider.add_span_processor(BatchSpanProcessor(RedactingExporter(otlp_exporter())))
+    return provider
+
+
+def configure_tracing(service: str) -> None:
+    global _configured
+    if _configured:
+        return
+    _configured = True
+    trace.set_tracer_provider(tracer_provider(service))
 
 
 def tracer(name: str = "cms") -> trace.Tracer:
