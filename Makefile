@@ -29,13 +29,14 @@ help:
 	@echo "make bench-money    accounts: charge run and payment run (accounts/s), statement p50/p99 (PostgreSQL)"
 	@echo "make k8s-validate   render and validate the Kubernetes manifests offline"
 
-# One development environment with every service installed (editable) at the tested versions.
+# One development environment with every service installed (editable) at the tested versions. `npm ci` installs
+# exactly what the committed lock says and never rewrites it (`npm install` would: a fresh clone got dirty).
 $(STAMP): requirements/dev.in requirements/runtime.in requirements/constraints.txt $(PYPROJECTS) tools/buf/package-lock.json
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -c requirements/constraints.txt -r requirements/dev.in
 	$(PY) -m pip install -q --no-deps $(addprefix -e ,$(PACKAGES))
-	cd tools/buf && npm install --no-audit --no-fund --silent
+	cd tools/buf && npm ci --no-audit --no-fund --silent
 	touch $(STAMP)
 
 venv: $(STAMP)
