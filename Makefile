@@ -8,12 +8,14 @@ PACKAGES := gen/python libs/platform libs/simulation libs/devkit services/calcul
             services/dwp-gateway services/cra-gateway
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
-.PHONY: help venv proto access-table check-generated proto-lint lint check-runtime run demo test test-postgres test-sqlite fuzz faults bench-rpc bench-calc bench-hmrc bench-events \
+.PHONY: help venv proto access-table check-generated proto-lint lint check-runtime run stop-service start-service services demo test test-postgres test-sqlite fuzz faults bench-rpc bench-calc bench-hmrc bench-events \
 	bench-money \
         k8s-validate clean
 
 help:
-	@echo "make run            start the broker and all five services (Ctrl-C stops them)"
+	@echo "make run            start the broker and all five services (Ctrl-C stops them; a crashed one restarts)"
+	@echo "make stop-service SERVICE=casework   with make run going: stop one (start-service starts it again)"
+	@echo "make services       with make run going: each service, running or stopped"
 	@echo "make demo           with make run going: a scripted case story (application, pay rises, new child, ...)"
 	@echo "make test           lint checks + every suite on PostgreSQL and on SQLite, real broker"
 	@echo "make fuzz           many more generated requests per RPC than make test sends (FUZZ_EXAMPLES=200)"
@@ -68,6 +70,17 @@ check-runtime: $(STAMP)
 
 run: $(STAMP)
 	$(PY) tools/devstack.py
+
+# With make run going (in another terminal): stop or start one service by name, so an outage can be rehearsed while
+# the rest run on; `make services` lists them (tools/devstack.py talks to the running stack over var/devstack.sock).
+stop-service: $(STAMP)
+	$(PY) tools/devstack.py stop $(SERVICE)
+
+start-service: $(STAMP)
+	$(PY) tools/devstack.py start $(SERVICE)
+
+services: $(STAMP)
+	$(PY) tools/devstack.py status
 
 # Against the services `make run` started: an application, pay rises under and over 25%, a new partner's child, a
 # benefit claim, an annual review, told step by step. ARGS passes options through, e.g. ARGS="--start 300000".
