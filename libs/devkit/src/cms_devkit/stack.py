@@ -3,8 +3,8 @@
 what the fault suite kills with SIGKILL and starts again; `Supervisor` keeps them up for `make run`.
 
 A service's environment: this process's own (unless `inherit` is off, when every variable with the service's prefix
-is dropped so nothing inherited points it elsewhere), then the stack's settings (address, broker, var dir, quick
-consumer joins, tokens, a database of its own on CMS_POSTGRES_URL's server when one is given), then `extra`.
+is dropped so nothing inherited points it elsewhere), then the stack's settings (address, broker, var dir,
+tokens, a database of its own on CMS_POSTGRES_URL's server when one is given), then `extra`.
 """
 
 from __future__ import annotations
@@ -108,9 +108,6 @@ class Stack:
                 f"{prefix}GRPC_PORT": self.addresses[name].rsplit(":", 1)[1],
                 f"{prefix}VAR_DIR": str(self.var),
                 f"{prefix}LOG_FORMAT": env.get(f"{prefix}LOG_FORMAT", "console"),
-                # Tansu holds a group join for session_timeout/2: keep joins quick locally.
-                f"{prefix}CONSUMER_SESSION_TIMEOUT_MS": "4000",
-                f"{prefix}CONSUMER_HEARTBEAT_INTERVAL_MS": "1000",
             }
         )
         if self.bootstrap is not None:
