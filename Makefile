@@ -13,7 +13,8 @@ PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
         k8s-validate clean
 
 help:
-	@echo "make run            start the broker and all five services (Ctrl-C stops them; a crashed one restarts)"
+	@echo "make run            start the broker and all five services (Ctrl-C stops them; a crashed one restarts;"
+	@echo "                   DURABLE_BROKER=1 keeps the broker's events in var/broker across restarts)"
 	@echo "make stop-service SERVICE=casework   with make run going: stop one (start-service starts it again)"
 	@echo "make services       with make run going: each service, running or stopped"
 	@echo "make demo           with make run going: a scripted case story (application, pay rises, new child, ...)"
@@ -68,8 +69,14 @@ lint: $(STAMP) proto-lint check-generated
 check-runtime: $(STAMP)
 	tools/check-runtime.sh
 
-run: $(STAMP)
-	$(PY) tools/devstack.py
+# DURABLE_BROKER=1: the local broker keeps its data in S3 files under var/broker (s3rver from npm), surviving restarts.
+S3RVER := tools/s3rver/node_modules/.bin/s3rver
+$(S3RVER): tools/s3rver/package-lock.json
+	cd tools/s3rver && npm ci --no-audit --no-fund --silent
+	touch $(S3RVER)
+
+run: $(STAMP) $(if $(DURABLE_BROKER),$(S3RVER))
+	CMS_DURABLE_BROKER=$(DURABLE_BROKER) $(PY) tools/devstack.py
 
 # With make run going (in another terminal): stop or start one service by name, so an outage can be rehearsed while
 # the rest run on; `make services` lists them (tools/devstack.py talks to the running stack over var/devstack.sock).

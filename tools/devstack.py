@@ -4,7 +4,8 @@ Databases: SQLite files under var/ by default; set CMS_POSTGRES_URL (e.g.
 postgresql+psycopg://postgres@127.0.0.1:5432/postgres) to give each service its own PostgreSQL database, named
 cms_<service> (CMS_DATABASE_PREFIX, default `cms_`, changes the prefix: the e2e tests use one of their own).
 Broker: KAFKA_BOOTSTRAP_SERVERS if set, else a Docker Kafka if an engine answers, else Tansu on 127.0.0.1:9092
-(or a free port when 9092 is taken). `--check` starts everything, checks health, and stops (a smoke test).
+(or a free port when 9092 is taken), in memory; with CMS_DURABLE_BROKER=1 (make run DURABLE_BROKER=1) Tansu keeps
+its data in S3 (a local s3rver writing under <var>/broker), so the events survive a broker restart. `--check` starts everything, checks health, and stops (a smoke test).
 Identity: a local issuer (cms_devkit.issuer) with a key pair made at start in <var>/identity; every service trusts
 its JWKS and finds its tokens for the services it calls in <var>/identity/tokens/<service>/ (re-minted every
 15 minutes). Print a token for any caller with `python -m cms_devkit.issuer var/identity staff <id> <role>`.
@@ -145,7 +146,13 @@ def main() -> int:
     # A new key pair every start: the services trust only its public key; the tools mint with it (--var-dir).
     issuer = LocalIssuer.create(var / "identity")
     broker_port = int(os.environ.get("CMS_BROKER_PORT", "9092"))
-    broker = infra.start_broker(broker_port if port_free(broker_port) else None)
+    port = broker_port if port_free(broker_port) else None
+    durable = os.environ.get("CMS_DURABLE_BROKER", "") not in ("", "0")
+    if durable and not os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        # Tansu on S3 files under var/broker (a local s3rver): events survive a broker restart.
+        broker = infra.start_tansu(port, storage_dir=var / "broker")
+    else:
+        broker = infra.start_broker(port)
     pg = os.environ.get("CMS_POSTGRES_URL")
     stack = Stack(
         var=var,
@@ -188,7 +195,10 @@ def main() -> int:
             )
         )
         print("\nCMS is running:")
-        print(f"  {'broker':<13} {broker.bootstrap}")
+        print(
+            f"  {'broker':<13} {broker.bootstrap}"
+            + (f" (durable: {var / 'broker'})" if durable else "")
+        )
         for spec in SERVICES:
             print(f"  {spec.name:<13} {stack.addresses[spec.name]}")
         print(f"\n  databases     {'PostgreSQL ' + pg if pg else 'SQLite files in ' + str(var)}")
