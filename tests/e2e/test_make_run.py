@@ -253,9 +253,7 @@ def test_make_run_supervises_the_services_and_stops_or_starts_one_by_name(tmp_pa
         os.kill(pid, signal.SIGKILL)
         calculation = f"127.0.0.1:{ports['calculation']}"
         _until(
-            lambda: (
-                "restarted 1 times" in _control(tmp_path, "status").stdout and _healthy(calculation)
-            ),
+            lambda: "restarts: 1" in _control(tmp_path, "status").stdout and _healthy(calculation),
             "calculation to be started again",
         )
         assert proc.poll() is None

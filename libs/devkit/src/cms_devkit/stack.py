@@ -279,6 +279,6 @@ class Supervisor:
                     state = f"exited with {proc.returncode}; starting again"
                 lines.append(
                     f"{name:<13} {self._stack.addresses[name]:<16} {state}"
-                    f" (restarted {self.restarts.get(name, 0)} times)"
+                    f" (restarts: {self.restarts.get(name, 0)})"
                 )
             return lines
