@@ -84,8 +84,20 @@ def test_the_sampler_is_the_one_otel_traces_sampler_names(env, sampler, arg, sam
         env.setenv("OTEL_TRACES_SAMPLER_ARG", arg)
     provider = telemetry.tracer_provider("test")
     assert _records(provider) is sampled
-    # A connection checkout is never sampled, whatever the sampler.
+    # A connection checkout is never sampled, whatever the sampler, nor a statement outside any work; a gRPC call
+    # is sampled as any span is.
     assert not _records(provider, "connect", kind=trace.SpanKind.CLIENT)
+    assert not _records(provider, "SELECT cms", kind=trace.SpanKind.CLIENT)
+    assert (
+        _records(
+            provider,
+            "/cms.calculation.v1.CalculationService/GetRuleSet",
+            kind=trace.SpanKind.CLIENT,
+        )
+        is sampled
+    )
+    with provider.get_tracer("test").start_as_current_span("request", kind=trace.SpanKind.SERVER):
+        assert _records(provider, "SELECT cms", kind=trace.SpanKind.CLIENT) is sampled
 
 
 def test_otel_sdk_disabled_makes_no_spans(env):
@@ -203,7 +215,7 @@ def global_spans() -> Iterator[InMemorySpanExporter]:
         spans.shutdown()
 
 
-def test_a_request_that_reads_the_database_makes_no_connect_span(
+def test_a_request_that_reads_the_database_makes_no_connect_span_and_a_poll_no_span(
     global_spans, database_url, serve_calculation
 ):
     engine = make_engine(database_url("telemetry"))  # after instrumenting, as a service's is
@@ -215,6 +227,9 @@ def test_a_request_that_reads_the_database_makes_no_connect_span(
             metadata=(("authorization", f"Bearer {token}"),),
             timeout=10,
         )
+        # The same read outside any request, as a relay's or consumer's poll makes it.
+        with make_sessionmaker(engine)() as s:
+            s.execute(text("SELECT 2"))
     finally:
         engine.dispose()
     finished = global_spans.get_finished_spans()
@@ -222,10 +237,12 @@ def test_a_request_that_reads_the_database_makes_no_connect_span(
     in_request = [s for s in finished if s.context.trace_id == served.context.trace_id]
     assert any("SELECT" in s.name for s in in_request), [s.name for s in in_request]
     assert not [s for s in finished if s.name == "connect"]
+    assert not [s for s in finished if s.parent is None and "SELECT" in s.name]
 
 
 def test_without_the_sampler_the_instrumentation_does_make_connect_spans(database_url):
-    """The test above could fail: the same read, traced by a plain provider, makes one."""
+    """The test above could fail: the same read, traced by a plain provider, makes a connect span and a root
+    statement span."""
     plain = TracerProvider()
     spans = InMemorySpanExporter()
     plain.add_span_processor(SimpleSpanProcessor(spans))
@@ -238,4 +255,6 @@ def test_without_the_sampler_the_instrumentation_does_make_connect_spans(databas
         engine.dispose()
     finally:
         instrumentor.uninstrument()
-    assert [s for s in spans.get_finished_spans() if s.name == "connect"]
+    finished = spans.get_finished_spans()
+    assert [s for s in finished if s.name == "connect"]
+    assert [s for s in finished if s.parent is None and "SELECT" in s.name]

@@ -8,7 +8,8 @@ personal data masked by the same rules as the logs (cms_platform.redaction).
 The standard OTEL_* variables are read by the SDK itself: OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (over
 the service's own name), OTEL_TRACES_SAMPLER(_ARG), OTEL_SDK_DISABLED, and the exporter's endpoint, headers,
 timeout and compression; OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL picks the gRPC or the HTTP/protobuf exporter.
-SQLAlchemy's `connect` spans (one per connection checkout, mostly of idle pollers) are never recorded.
+SQLAlchemy's `connect` spans (one per connection checkout) and statements outside any traced work (the idle
+pollers') are never recorded.
 
 Work that outlives the event or request that caused it (a row a background job picks up later) keeps the trace
 context with the row (`current_context()`) and runs under `continued()`, so the trace stays one.
@@ -92,10 +93,12 @@ def export_spans(exporter: SpanExporter, *, batch: bool = True) -> None:
     provider.add_span_processor(processor(RedactingExporter(exporter)))
 
 
-class WithoutIdleConnects(Sampler):
-    """`inner` (the sampler OTEL_TRACES_SAMPLER names), except that SQLAlchemy's `connect` spans are dropped: the
-    instrumentation makes one per connection checkout, so the relays' and consumers' polls made almost every span
-    of an idle service, each a trace of its own. The queries themselves are still traced."""
+class WithoutIdleDatabaseSpans(Sampler):
+    """`inner` (the sampler OTEL_TRACES_SAMPLER names), except for the database spans nobody reads: SQLAlchemy's
+    `connect` spans (one per connection checkout: the relays' and consumers' polls made almost every span of an
+    idle service, each a trace of its own), and a statement run outside any request, event or job (those same
+    polls). Statements inside a traced piece of work are kept. A client span named otherwise than a gRPC method
+    (`/package.Service/Method`) is the SQLAlchemy instrumentation's: it is the only other client instrumented."""
 
     def __init__(self, inner: Sampler):
         self._inner = inner
@@ -110,14 +113,16 @@ class WithoutIdleConnects(Sampler):
         links: Sequence[Link] | None = None,
         trace_state: Any = None,
     ) -> SamplingResult:
-        if name == "connect" and kind == SpanKind.CLIENT:
-            return SamplingResult(Decision.DROP)
+        if kind == SpanKind.CLIENT and not name.startswith("/"):
+            parent = trace.get_current_span(parent_context).get_span_context()
+            if name == "connect" or not parent.is_valid:
+                return SamplingResult(Decision.DROP)
         return self._inner.should_sample(
             parent_context, trace_id, name, kind, attributes, links, trace_state
         )
 
     def get_description(self) -> str:
-        return f"WithoutIdleConnects{{{self._inner.get_description()}}}"
+        return f"WithoutIdleDatabaseSpans{{{self._inner.get_description()}}}"
 
 
 def otlp_exporter() -> SpanExporter:
@@ -152,7 +157,7 @@ def tracer_provider(service: str) -> TracerProvider:
     # The SDK reads OTEL_TRACES_SAMPLER(_ARG) and OTEL_SDK_DISABLED as it is made; the sampler is then wrapped
     # before any tracer takes it.
     provider = TracerProvider(resource=resource)
-    provider.sampler = WithoutIdleConnects(provider.sampler)
+    provider.sampler = WithoutIdleDatabaseSpans(provider.sampler)
     exporter = os.environ.get("OTEL_TRACES_EXPORTER", "otlp").strip()
     if exporter != "none" and (
         os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
