@@ -13,7 +13,7 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 
 from cms.casework.v1 import resources_pb2 as pb
 from cms.dwp.v1 import events_pb2 as dwp_ev
-from cms_devkit.testing import read_topic
+from cms_devkit.testing import read_topic, wait_until
 from cms_platform import events, telemetry
 
 from ..conftest import events_of
@@ -53,15 +53,26 @@ def test_a_cis_broadcast_its_recalculation_and_case_calculated_are_one_trace(spa
     ]
     broadcast_trace = format(award.context.trace_id, "032x")
     # The broadcast carries the scenario call's trace.
-    broadcasts = [
-        r
-        for r in read_topic(stack.bootstrap, events.topic_of(BROADCAST), expected=1)
-        if dict(r.headers).get("ce_type") == events.event_type(BROADCAST).encode()
-        and BROADCAST.FromString(r.value).case_id == case.name.removeprefix("cases/")
-    ]
-    assert broadcasts and {trace_of(r) for r in broadcasts} == {broadcast_trace}
+    # (Read again until found: the session's topics hold every earlier test's events too.)
+    broadcasts = wait_until(
+        lambda: [
+            r
+            for r in read_topic(stack.bootstrap, events.topic_of(BROADCAST), expected=1)
+            if dict(r.headers).get("ce_type") == events.event_type(BROADCAST).encode()
+            and BROADCAST.FromString(r.value).case_id == case.name.removeprefix("cases/")
+        ],
+        timeout=90,
+        what="the broadcast on its topic",
+    )
+    assert {trace_of(r) for r in broadcasts} == {broadcast_trace}
     # The recalculation's CaseCalculated (after the first calculation's) carries it on.
-    calculated = events_of(stack, case.name, "case.calculated", expected=2)
+    calculated = wait_until(
+        lambda: (
+            found if len(found := events_of(stack, case.name, "case.calculated")) >= 2 else None
+        ),
+        timeout=90,
+        what="both CaseCalculated events on the topic",
+    )
     assert len(calculated) == 2
     assert trace_of(calculated[-1]) == broadcast_trace
     assert trace_of(calculated[0]) != broadcast_trace
