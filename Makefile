@@ -8,12 +8,15 @@ PACKAGES := gen/python libs/platform libs/simulation libs/devkit services/calcul
             services/dwp-gateway services/cra-gateway
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
-.PHONY: help venv proto access-table check-generated proto-lint lint check-runtime run demo test test-postgres test-sqlite fuzz faults bench-rpc bench-calc bench-hmrc bench-events \
+.PHONY: help venv proto access-table check-generated proto-lint lint check-runtime run stop-service start-service services demo test test-postgres test-sqlite fuzz faults bench-rpc bench-calc bench-hmrc bench-events \
 	bench-money \
         k8s-validate clean
 
 help:
-	@echo "make run            start the broker and all five services (Ctrl-C stops them)"
+	@echo "make run            start the broker and all five services (Ctrl-C stops them; a crashed one restarts;"
+	@echo "                   DURABLE_BROKER=1 keeps the broker's events in var/broker across restarts)"
+	@echo "make stop-service SERVICE=casework   with make run going: stop one (start-service starts it again)"
+	@echo "make services       with make run going: each service, running or stopped"
 	@echo "make demo           with make run going: a scripted case story (application, pay rises, new child, ...)"
 	@echo "make test           lint checks + every suite on PostgreSQL and on SQLite, real broker"
 	@echo "make fuzz           many more generated requests per RPC than make test sends (FUZZ_EXAMPLES=200)"
@@ -29,13 +32,14 @@ help:
 	@echo "make bench-money    accounts: charge run and payment run (accounts/s), statement p50/p99 (PostgreSQL)"
 	@echo "make k8s-validate   render and validate the Kubernetes manifests offline"
 
-# One development environment with every service installed (editable) at the tested versions.
+# One development environment with every service installed (editable) at the tested versions. `npm ci` installs
+# exactly what the committed lock says and never rewrites it (`npm install` would: a fresh clone got dirty).
 $(STAMP): requirements/dev.in requirements/runtime.in requirements/constraints.txt $(PYPROJECTS) tools/buf/package-lock.json
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -c requirements/constraints.txt -r requirements/dev.in
 	$(PY) -m pip install -q --no-deps $(addprefix -e ,$(PACKAGES))
-	cd tools/buf && npm install --no-audit --no-fund --silent
+	cd tools/buf && npm ci --no-audit --no-fund --silent
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -65,8 +69,25 @@ lint: $(STAMP) proto-lint check-generated
 check-runtime: $(STAMP)
 	tools/check-runtime.sh
 
-run: $(STAMP)
-	$(PY) tools/devstack.py
+# DURABLE_BROKER=1: the local broker keeps its data in S3 files under var/broker (s3rver from npm), surviving restarts.
+S3RVER := tools/s3rver/node_modules/.bin/s3rver
+$(S3RVER): tools/s3rver/package-lock.json
+	cd tools/s3rver && npm ci --no-audit --no-fund --silent
+	touch $(S3RVER)
+
+run: $(STAMP) $(if $(DURABLE_BROKER),$(S3RVER))
+	CMS_DURABLE_BROKER=$(DURABLE_BROKER) $(PY) tools/devstack.py
+
+# With make run going (in another terminal): stop or start one service by name, so an outage can be rehearsed while
+# the rest run on; `make services` lists them (tools/devstack.py talks to the running stack over var/devstack.sock).
+stop-service: $(STAMP)
+	$(PY) tools/devstack.py stop $(SERVICE)
+
+start-service: $(STAMP)
+	$(PY) tools/devstack.py start $(SERVICE)
+
+services: $(STAMP)
+	$(PY) tools/devstack.py status
 
 # Against the services `make run` started: an application, pay rises under and over 25%, a new partner's child, a
 # benefit claim, an annual review, told step by step. ARGS passes options through, e.g. ARGS="--start 300000".

@@ -170,3 +170,106 @@ def test_devstack_check_starts_everything_and_stops(tmp_path):
         with socket.socket() as s:
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
             s.bind(("127.0.0.1", port))
+
+
+def _healthy(address: str) -> bool:
+    health = subprocess.run(
+        [grpcurl(), "-plaintext", "-max-time", "5", address, "grpc.health.v1.Health/Check"],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    return '"status": "SERVING"' in health.stdout
+
+
+def _control(var: Path, *words: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "devstack.py"), *words, "--var-dir", str(var)],
+        capture_output=True,
+        text=True,
+        timeout=150,
+    )
+
+
+def _until(check, what: str, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out waiting for {what}")
+        time.sleep(0.5)
+
+
+def _git_status() -> str:
+    return subprocess.run(
+        ["git", "status", "--porcelain"], cwd=ROOT, capture_output=True, text=True, timeout=30
+    ).stdout
+
+
+def test_make_run_supervises_the_services_and_stops_or_starts_one_by_name(tmp_path):
+    """An outage rehearsed as an operator would: one service stopped by name while the rest run on, started again;
+    a service that dies (SIGKILL) is started again by the launcher; nothing tracked in the clone changes."""
+    tracked = _git_status()
+    ports = {name: infra.free_port() for name in EXPECTED}
+    env = dict(os.environ, CMS_BROKER_PORT=str(infra.free_port()))
+    env.pop("CMS_POSTGRES_URL", None)
+    for name, port in ports.items():
+        env[f"{PREFIXES[name]}GRPC_PORT"] = str(port)
+    proc = subprocess.Popen(
+        [sys.executable, str(ROOT / "tools" / "devstack.py"), "--var-dir", str(tmp_path)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    casework = f"127.0.0.1:{ports['casework']}"
+    try:
+        output = []
+        for line in proc.stdout:
+            output.append(line)
+            if "Press Ctrl-C" in line:
+                break
+        assert any("Press Ctrl-C" in line for line in output), "".join(output)
+
+        stopped = _control(tmp_path, "stop", "casework")
+        assert stopped.returncode == 0 and "casework stopped" in stopped.stdout, stopped
+        assert not _healthy(casework)
+        time.sleep(3)  # longer than the first restart pause: a stopped service stays down
+        assert proc.poll() is None, "stopping one service stopped the stack"
+        assert not _healthy(casework)
+        assert all(_healthy(f"127.0.0.1:{ports[n]}") for n in EXPECTED if n != "casework")
+        status = _control(tmp_path, "status")
+        assert status.returncode == 0
+        [line] = [line for line in status.stdout.splitlines() if line.startswith("casework ")]
+        assert "stopped" in line, status.stdout
+
+        started = _control(tmp_path, "start", "casework")
+        assert started.returncode == 0 and "SERVING" in started.stdout, started
+        assert _healthy(casework)
+
+        # A crash: the launcher notices and starts it again.
+        status = _control(tmp_path, "status").stdout
+        [line] = [line for line in status.splitlines() if line.startswith("calculation ")]
+        pid = int(line.split("pid ")[1].split()[0])
+        os.kill(pid, signal.SIGKILL)
+        calculation = f"127.0.0.1:{ports['calculation']}"
+        _until(
+            lambda: "restarts: 1" in _control(tmp_path, "status").stdout and _healthy(calculation),
+            "calculation to be started again",
+        )
+        assert proc.poll() is None
+
+        unknown = _control(tmp_path, "restart", "nonsense")
+        assert unknown.returncode != 0
+
+        proc.send_signal(signal.SIGINT)
+        rest, _ = proc.communicate(timeout=40)
+        assert proc.returncode == 0, rest
+        assert "calculation exited with -9; starting it again" in rest, rest
+        assert "stopped." in rest
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert not (tmp_path / "devstack.sock").exists()
+    assert _control(tmp_path, "status").returncode == 1  # no stack any more
+    assert _git_status() == tracked

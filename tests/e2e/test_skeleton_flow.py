@@ -77,8 +77,8 @@ class DwpProcess:
             DWP_GATEWAY_KAFKA_BOOTSTRAP_SERVERS=bootstrap,
             DWP_GATEWAY_GRPC_HOST="127.0.0.1",
             DWP_GATEWAY_GRPC_PORT=str(infra.free_port()),
-            DWP_GATEWAY_CONSUMER_SESSION_TIMEOUT_MS="4000",
-            DWP_GATEWAY_CONSUMER_HEARTBEAT_INTERVAL_MS="1000",
+            DWP_GATEWAY_CONSUMER_SESSION_TIMEOUT_MS="6000",
+            DWP_GATEWAY_CONSUMER_HEARTBEAT_INTERVAL_MS="2000",
             DWP_GATEWAY_LOG_LEVEL="WARNING",
         )
         self.log_path = log_path

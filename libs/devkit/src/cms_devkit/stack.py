@@ -1,10 +1,10 @@
 """The five services as separate processes on one machine: what `make run` (tools/devstack.py) and the fault suite
 (cms_devkit.faults) both start, each with its environment, tokens from the local issuer and its own database, and
-what the fault suite kills with SIGKILL and starts again.
+what the fault suite kills with SIGKILL and starts again; `Supervisor` keeps them up for `make run`.
 
 A service's environment: this process's own (unless `inherit` is off, when every variable with the service's prefix
-is dropped so nothing inherited points it elsewhere), then the stack's settings (address, broker, var dir, quick
-consumer joins, tokens, a database of its own on CMS_POSTGRES_URL's server when one is given), then `extra`.
+is dropped so nothing inherited points it elsewhere), then the stack's settings (address, broker, var dir,
+tokens, a database of its own on CMS_POSTGRES_URL's server when one is given), then `extra`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Mapping
+import threading
+import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import NamedTuple
@@ -106,9 +108,6 @@ class Stack:
                 f"{prefix}GRPC_PORT": self.addresses[name].rsplit(":", 1)[1],
                 f"{prefix}VAR_DIR": str(self.var),
                 f"{prefix}LOG_FORMAT": env.get(f"{prefix}LOG_FORMAT", "console"),
-                # Tansu holds a group join for session_timeout/2: keep joins quick locally.
-                f"{prefix}CONSUMER_SESSION_TIMEOUT_MS": "4000",
-                f"{prefix}CONSUMER_HEARTBEAT_INTERVAL_MS": "1000",
             }
         )
         if self.bootstrap is not None:
@@ -189,3 +188,97 @@ class Stack:
                 proc.kill()
                 proc.wait()
         return killed
+
+
+class Supervisor:
+    """Keeps a Stack's services up for `make run`: a service that exits without being asked to is started again
+    after a pause that doubles with each crash in a row (1 s up to 30 s; back to 1 s once it has stayed up a minute);
+    one the operator stops (`stop`) stays down until started again (`start`), so an outage can be rehearsed while the
+    rest of the stack runs. Thread-safe: the launcher's loop calls `tick`, its control socket the rest."""
+
+    FIRST_PAUSE = 1.0
+    LONGEST_PAUSE = 30.0
+    STABLE_AFTER = 60.0
+
+    def __init__(self, stack: Stack, say: Callable[[str], None] = print) -> None:
+        self._stack = stack
+        self._say = say
+        self._lock = threading.RLock()
+        self._held: set[str] = set()  # stopped by the operator
+        self._pause = {name: self.FIRST_PAUSE for name in stack.procs}
+        self._due: dict[str, float] = {}  # crashed: when it is started again
+        self._started_at = {name: time.monotonic() for name in stack.procs}
+        self.restarts = {name: 0 for name in stack.procs}
+
+    def tick(self) -> None:
+        """Notices crashed services and starts those whose pause is over."""
+        with self._lock:
+            now = time.monotonic()
+            for name, code in self._stack.exited().items():
+                if name in self._held:
+                    continue
+                if name not in self._due:
+                    if now - self._started_at.get(name, now) >= self.STABLE_AFTER:
+                        self._pause[name] = self.FIRST_PAUSE
+                    pause = self._pause.get(name, self.FIRST_PAUSE)
+                    self._due[name] = now + pause
+                    self._pause[name] = min(pause * 2, self.LONGEST_PAUSE)
+                    self._say(
+                        f"{name} exited with {code}; starting it again in {pause:.0f} s "
+                        f"(see {self._stack.log_path(name)})"
+                    )
+                elif now >= self._due[name]:
+                    del self._due[name]
+                    self._start(name)
+                    self.restarts[name] = self.restarts.get(name, 0) + 1
+
+    def _start(self, name: str) -> None:
+        self._stack.start(name)
+        self._started_at[name] = time.monotonic()
+
+    def stop(self, name: str, timeout: float = 15.0) -> str:
+        """SIGTERM (SIGKILL after `timeout`); it stays down until `start`."""
+        with self._lock:
+            self._held.add(name)
+            self._due.pop(name, None)
+            proc = self._stack.procs.get(name)
+            if proc is None or proc.poll() is not None:
+                return f"{name} is stopped"
+            proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+            return f"{name} did not stop in {timeout:.0f} s; killed it"
+        return f"{name} stopped"
+
+    def start(self, name: str, timeout: float = 90.0) -> str:
+        """Starts a stopped (or crashed, waiting) service now and waits until it is SERVING."""
+        with self._lock:
+            self._held.discard(name)
+            self._due.pop(name, None)
+            proc = self._stack.procs.get(name)
+            if proc is not None and proc.poll() is None:
+                return f"{name} is already running"
+            self._pause[name] = self.FIRST_PAUSE
+            self._start(name)
+        self._stack.wait_serving(name, timeout)
+        return f"{name} SERVING at {self._stack.addresses[name]}"
+
+    def status(self) -> list[str]:
+        """One line per service: running (pid), stopped by the operator, or waiting to be started again."""
+        with self._lock:
+            lines = []
+            for name, proc in self._stack.procs.items():
+                if proc.poll() is None:
+                    state = f"running pid {proc.pid}"
+                elif name in self._held:
+                    state = "stopped"
+                else:
+                    state = f"exited with {proc.returncode}; starting again"
+                lines.append(
+                    f"{name:<13} {self._stack.addresses[name]:<16} {state}"
+                    f" (restarts: {self.restarts.get(name, 0)})"
+                )
+            return lines

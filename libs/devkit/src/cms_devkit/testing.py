@@ -228,8 +228,8 @@ def service_settings(
         grpc_port=0,
         database_url=database_url,
         kafka_bootstrap_servers=kafka,
-        consumer_session_timeout_ms=4000,
-        consumer_heartbeat_interval_ms=1000,
+        consumer_session_timeout_ms=6000,
+        consumer_heartbeat_interval_ms=2000,
         outbox_poll_interval_seconds=0.05,
         shutdown_grace_seconds=0.2,
         log_format="console",
@@ -320,8 +320,8 @@ def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 20.0)
         group_id=f"reader-{uuid.uuid4()}",
         auto_offset_reset="earliest",
         enable_auto_commit=False,
-        session_timeout_ms=4000,
-        heartbeat_interval_ms=1000,
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=2000,
     )
     records: list[Any] = []
     deadline = time.monotonic() + timeout

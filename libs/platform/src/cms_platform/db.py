@@ -11,7 +11,8 @@ import re
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, create_engine, event, make_url, text
+from sqlalchemy import BigInteger, DateTime, Integer, MetaData, event, make_url, text
+from sqlalchemy import engine as sa_engine
 from sqlalchemy.engine import URL, Connection, Dialect, Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -69,6 +70,10 @@ class UtcDateTime(TypeDecorator[dt.datetime]):
 def make_engine(url: str, *, pool_size: int = 10, max_overflow: int | None = None) -> Engine:
     """An engine that never puts SQL parameters (a claimant's NINO, a name) into its exceptions or logs."""
     u = make_url(url)
+    # Looked up at the call (not imported by name): the OpenTelemetry instrumentation wraps
+    # sqlalchemy.engine.create_engine when the service starts, and only an engine made through the wrapper has its
+    # statements traced.
+    create_engine = sa_engine.create_engine
     if u.get_backend_name() == "sqlite":
         engine = create_engine(
             url,
@@ -172,7 +177,7 @@ def _postgres_admin(url: str) -> tuple[Engine | None, URL]:
         return None, u
     if not u.database or not _SAFE_DB.match(u.database):
         raise ValueError(f"unsupported database name {u.database!r}")
-    return create_engine(
+    return sa_engine.create_engine(
         u.set(database="postgres"), isolation_level="AUTOCOMMIT", hide_parameters=True
     ), u
 

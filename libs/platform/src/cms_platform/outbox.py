@@ -7,6 +7,7 @@ Delivery is at least once; consumers deduplicate on the CloudEvent id.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import threading
 import time
@@ -281,7 +282,6 @@ class OutboxRelay:
                 self._producer = self._producer_factory()
             futures = []
             for row in rows:
-                env = envelope_of(row)
                 ctx = propagate.extract(row.headers or {})
                 with self._tracer.start_as_current_span(
                     f"{row.topic} publish",
@@ -293,6 +293,11 @@ class OutboxRelay:
                         "messaging.message.id": row.event_id,
                     },
                 ):
+                    # The record carries this publish span's context (a child of the one captured with the row):
+                    # a consumer's span joins the trace under it.
+                    headers = dict(row.headers or {})
+                    propagate.inject(headers)
+                    env = dataclasses.replace(envelope_of(row), extra_headers=headers)
                     futures.append(
                         self._producer.send(
                             row.topic,

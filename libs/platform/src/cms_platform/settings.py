@@ -47,8 +47,11 @@ class ServiceSettings(BaseSettings):
     # Create missing topics at start-up (local runs). Off on Kubernetes, where Strimzi KafkaTopics own
     # them with the right partitions and replication.
     kafka_create_topics: bool = True
-    consumer_session_timeout_ms: int = 10_000
-    consumer_heartbeat_interval_ms: int = 3_000
+    # Apache Kafka refuses a session timeout under its group.min.session.timeout.ms (6 s by default), and the
+    # heartbeat should be a third of it at most; the local broker (Tansu) holds a group join for half the session
+    # timeout, so the lowest Kafka accepts is also the quickest first join (3 s; a client's 45 s default waits 23 s).
+    consumer_session_timeout_ms: int = Field(default=6_000, ge=6_000, le=300_000)
+    consumer_heartbeat_interval_ms: int = Field(default=2_000, gt=0)
     outbox_poll_interval_seconds: float = 0.2
     # How often the relay and each consumer look at the broker for lost data (a restart empty, a replacement).
     broker_check_interval_seconds: float = Field(default=5.0, gt=0)
@@ -78,6 +81,14 @@ class ServiceSettings(BaseSettings):
     shutdown_grace_seconds: float = 10.0
     # Shifts the system clock (whole days) for demos that run in business time ahead of today.
     clock_offset_days: int = 0
+
+    @model_validator(mode="after")
+    def _heartbeat_within_the_session(self) -> ServiceSettings:
+        if self.consumer_heartbeat_interval_ms * 3 > self.consumer_session_timeout_ms:
+            raise ValueError(
+                "consumer_heartbeat_interval_ms must be at most a third of consumer_session_timeout_ms"
+            )
+        return self
 
     @model_validator(mode="after")
     def _production_needs_issuers(self) -> ServiceSettings:

@@ -4,16 +4,27 @@ Spans still exist without an exporter (trace ids reach logs and Kafka headers); 
 exporter sits behind `RedactingExporter`: what the instrumentation records (a refusal's message as the status
 description, a caller's user agent, an exception's message and stack trace as an event) leaves the process with
 personal data masked by the same rules as the logs (cms_platform.redaction).
+
+The standard OTEL_* variables are read by the SDK itself: OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (over
+the service's own name), OTEL_TRACES_SAMPLER(_ARG), OTEL_SDK_DISABLED, and the exporter's endpoint, headers,
+timeout and compression; OTEL_EXPORTER_OTLP_(TRACES_)PROTOCOL picks the gRPC or the HTTP/protobuf exporter.
+SQLAlchemy's `connect` spans (one per connection checkout) and statements outside any traced work (the idle
+pollers') are never recorded.
+
+Work that outlives the event or request that caused it (a row a background job picks up later) keeps the trace
+context with the row (`current_context()`) and runs under `continued()`, so the trace stays one.
 """
 
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from typing import Any
 
-from opentelemetry import trace
-from opentelemetry.sdk.resources import Resource
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.sdk.resources import OTELResourceDetector, Resource
 from opentelemetry.sdk.trace import Event, ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import (
     BatchSpanProcessor,
@@ -21,7 +32,8 @@ from opentelemetry.sdk.trace.export import (
     SpanExporter,
     SpanExportResult,
 )
-from opentelemetry.trace import Status
+from opentelemetry.sdk.trace.sampling import Decision, Sampler, SamplingResult
+from opentelemetry.trace import Link, SpanKind, Status
 
 from .redaction import redact, redact_text
 
@@ -81,22 +93,120 @@ def export_spans(exporter: SpanExporter, *, batch: bool = True) -> None:
     provider.add_span_processor(processor(RedactingExporter(exporter)))
 
 
+class WithoutIdleDatabaseSpans(Sampler):
+    """`inner` (the sampler OTEL_TRACES_SAMPLER names), except for the database spans nobody reads: SQLAlchemy's
+    `connect` spans (one per connection checkout: the relays' and consumers' polls made almost every span of an
+    idle service, each a trace of its own), and a statement run outside any request, event or job (those same
+    polls). Statements inside a traced piece of work are kept. A client span named otherwise than a gRPC method
+    (`/package.Service/Method`) is the SQLAlchemy instrumentation's: it is the only other client instrumented."""
+
+    def __init__(self, inner: Sampler):
+        self._inner = inner
+
+    def should_sample(
+        self,
+        parent_context: Any,
+        trace_id: int,
+        name: str,
+        kind: SpanKind | None = None,
+        attributes: Any = None,
+        links: Sequence[Link] | None = None,
+        trace_state: Any = None,
+    ) -> SamplingResult:
+        if kind == SpanKind.CLIENT and not name.startswith("/"):
+            parent = trace.get_current_span(parent_context).get_span_context()
+            if name == "connect" or not parent.is_valid:
+                return SamplingResult(Decision.DROP)
+        return self._inner.should_sample(
+            parent_context, trace_id, name, kind, attributes, links, trace_state
+        )
+
+    def get_description(self) -> str:
+        return f"WithoutIdleDatabaseSpans{{{self._inner.get_description()}}}"
+
+
+def otlp_exporter() -> SpanExporter:
+    """The OTLP span exporter for OTEL_EXPORTER_OTLP_TRACES_PROTOCOL / OTEL_EXPORTER_OTLP_PROTOCOL (`grpc`, the
+    default, or `http/protobuf`); it reads its endpoint, headers and the rest from the environment itself."""
+    protocol = (
+        os.environ.get("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL")
+        or os.environ.get("OTEL_EXPORTER_OTLP_PROTOCOL")
+        or "grpc"
+    ).strip()
+    if protocol == "grpc":
+        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
+
+        return OTLPSpanExporter()
+    if protocol == "http/protobuf":
+        from opentelemetry.exporter.otlp.proto.http.trace_exporter import (
+            OTLPSpanExporter as HttpSpanExporter,
+        )
+
+        return HttpSpanExporter()
+    raise ValueError(
+        f"OTEL_EXPORTER_OTLP_PROTOCOL={protocol!r} is not supported: use grpc or http/protobuf"
+    )
+
+
+def tracer_provider(service: str) -> TracerProvider:
+    """This process's tracer provider as the environment configures it (see the module's doc)."""
+    # Ours first, then what the environment says (OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES) over it.
+    resource = Resource.create({"service.name": service, "service.namespace": "cms"}).merge(
+        OTELResourceDetector().detect()
+    )
+    # The SDK reads OTEL_TRACES_SAMPLER(_ARG) and OTEL_SDK_DISABLED as it is made; the sampler is then wrapped
+    # before any tracer takes it.
+    provider = TracerProvider(resource=resource)
+    provider.sampler = WithoutIdleDatabaseSpans(provider.sampler)
+    exporter = os.environ.get("OTEL_TRACES_EXPORTER", "otlp").strip()
+    if exporter != "none" and (
+        os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+        or os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    ):
+        provider.add_span_processor(BatchSpanProcessor(RedactingExporter(otlp_exporter())))
+    return provider
+
+
 def configure_tracing(service: str) -> None:
     global _configured
     if _configured:
         return
     _configured = True
-    resource = Resource.create(
-        {"service.name": os.environ.get("OTEL_SERVICE_NAME", service), "service.namespace": "cms"}
-    )
-    trace.set_tracer_provider(TracerProvider(resource=resource))
-    if os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or os.environ.get(
-        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT"
-    ):
-        from opentelemetry.exporter.otlp.proto.grpc.trace_exporter import OTLPSpanExporter
-
-        export_spans(OTLPSpanExporter())
+    trace.set_tracer_provider(tracer_provider(service))
 
 
 def tracer(name: str = "cms") -> trace.Tracer:
     return trace.get_tracer(name)
+
+
+def current_context() -> dict[str, str]:
+    """The current trace context as W3C headers (`traceparent`, `tracestate`), to store with deferred work."""
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier
+
+
+@contextmanager
+def continued(
+    name: str, carriers: Sequence[Mapping[str, str]], **attributes: Any
+) -> Iterator[trace.Span]:
+    """A span for deferred work, in the trace of the first stored context (`current_context()`) and linked to
+    every one: a pass that applies what several events raised belongs to the first one's trace and points at
+    the others'. With no stored context it starts a trace of its own."""
+    contexts = [
+        trace.get_current_span(propagate.extract(dict(c))).get_span_context() for c in carriers
+    ]
+    valid = [c for c in contexts if c.is_valid]
+    parent = (
+        trace.set_span_in_context(trace.NonRecordingSpan(valid[0]))
+        if valid
+        else otel_context.Context()  # not the current one: a pass is no part of whatever ran before it
+    )
+    with tracer("cms.jobs").start_as_current_span(
+        name,
+        context=parent,
+        kind=SpanKind.INTERNAL,
+        links=[Link(c) for c in valid],
+        attributes=attributes or None,
+    ) as span:
+        yield span

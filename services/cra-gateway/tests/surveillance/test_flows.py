@@ -245,8 +245,8 @@ def test_surveillance_events_reach_a_consumer_group_exactly_once_across_a_restar
         group_id=group,
         auto_offset_reset="earliest",
         enable_auto_commit=False,
-        session_timeout_ms=4000,
-        heartbeat_interval_ms=1000,
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=2000,
     )
 
     def handled() -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Index, LargeBinary, String, UniqueConstraint
+from sqlalchemy import JSON, Index, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from cms_platform.db import Base, UtcDateTime
@@ -21,6 +21,9 @@ class ChangeRecord(Base):
     type: Mapped[str] = mapped_column(String(80))
     subject_client: Mapped[str] = mapped_column(String(60), default="")
     source_event_id: Mapped[str | None] = mapped_column(String(100), nullable=True)
+    # The W3C trace context of the event or job that raised it: the feed pass that applies it later continues
+    # that trace (cms_platform.telemetry.continued).
+    trace_context: Mapped[dict | None] = mapped_column(JSON, nullable=True)
     document: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
     updated_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)

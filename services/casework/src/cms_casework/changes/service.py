@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import events_pb2 as ev
 from cms.casework.v1 import resources_pb2 as pb
-from cms_platform import outbox
+from cms_platform import outbox, telemetry
 from cms_platform.clock import Clock
 from cms_platform.errors import (
     FailedPrecondition,
@@ -256,6 +256,8 @@ def report(
         type=T.Name(change.type),
         subject_client=rules.subject_client(change),
         source_event_id=source_event_id or None,
+        # Raised by an event or a job, it is applied later by the feed pass, which continues this trace.
+        trace_context=telemetry.current_context() if source_event_id else None,
         document=b"",
         created_at=now,
         updated_at=now,
@@ -567,6 +569,23 @@ def raised_from(db: Session, *, case_id: str, source_event_id: str) -> bool:
         )
         is not None
     )
+
+
+def feed_trace_contexts(db: Session, case_id: str) -> list[dict[str, str]]:
+    """The trace contexts of the events that raised the case's verified changes waiting to be applied, oldest first."""
+    return [
+        context
+        for context in db.scalars(
+            select(ChangeRecord.trace_context)
+            .where(
+                ChangeRecord.case_id == case_id,
+                ChangeRecord.state == S.Name(pb.CHANGE_OF_CIRCUMSTANCES_STATE_VERIFIED),
+                ChangeRecord.source_event_id.is_not(None),
+            )
+            .order_by(ChangeRecord.created_at, ChangeRecord.id)
+        )
+        if context
+    ]
 
 
 def cases_with_feed_changes(db: Session) -> list[str]:

@@ -2,14 +2,15 @@
 needs the calculation service, so it happens after the event's transaction, in a short background pass that applies
 every case's feed changes until none are left. The pass starts as soon as an event that raised such a change has
 committed (feeds.handlers wakes it), and again every interval: a crash between the commit and the pass loses nothing,
-the next tick applies what the lost wake would have."""
+the next tick applies what the lost wake would have. Each change keeps the trace context of the event that raised it,
+and a case's pass continues that trace."""
 
 from __future__ import annotations
 
 import structlog
 from sqlalchemy.orm import sessionmaker
 
-from cms_platform import calls
+from cms_platform import calls, telemetry
 from cms_platform.clock import Clock
 from cms_platform.errors import DomainError
 from cms_platform.identity import bind_caller, reset_caller, service_caller
@@ -37,13 +38,18 @@ def apply_feed_changes(*, sessions: sessionmaker, clock: Clock, downstream: Down
         with calls.serving(JOB):
             for case_id in case_ids:
                 try:
-                    change_flows.apply_pending_for_system(
-                        sessions=sessions,
-                        parent=f"cases/{case_id}",
-                        caller=FEEDS,
-                        clock=clock,
-                        downstream=downstream,
-                    )
+                    with sessions() as s:
+                        contexts = changes.feed_trace_contexts(s, case_id)
+                    # In the trace of the event that raised the change (linked to any others): the calls it makes
+                    # and the CaseCalculated it publishes belong to the broadcast that caused them.
+                    with telemetry.continued(f"{JOB} apply", contexts):
+                        change_flows.apply_pending_for_system(
+                            sessions=sessions,
+                            parent=f"cases/{case_id}",
+                            caller=FEEDS,
+                            clock=clock,
+                            downstream=downstream,
+                        )
                     done += 1
                 except Exception as exc:  # noqa: BLE001 - this case waits for the next pass; the others go on
                     log.warning(
