@@ -114,7 +114,7 @@ def test_bad_input_names_every_field(calculation, creds):
         "input.qualifying_children",
         "input.service_type",
     } <= fields
-    assert details_of(err.value)["ErrorInfo"].reason == "INVALID_ARGUMENT"
+    assert details_of(err.value)["ErrorInfo"].reason == "FIELD_INVALID"
 
 
 def test_not_found_carries_resource_info(calculation, creds):

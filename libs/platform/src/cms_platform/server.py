@@ -78,8 +78,11 @@ class Undecodable:
         self.message_type = message_type
 
     def refusal(self, field: str = "") -> errors.InvalidArgument:
-        return errors.InvalidArgument.field(
-            field, f"is not a valid {self.message_type} message (the bytes do not decode)"
+        return errors.InvalidArgument(
+            errors.FieldViolation(
+                field, f"is not a valid {self.message_type} message (the bytes do not decode)"
+            ),
+            reason="MESSAGE_UNDECODABLE",
         )
 
 
@@ -233,8 +236,12 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
 
         def check(i: int, request: Message) -> Message:
             if most is not None and i >= most:
-                raise errors.InvalidArgument.field(
-                    f"[{i}]", f"is past the {most} messages one call may carry: start another call"
+                raise errors.InvalidArgument(
+                    errors.FieldViolation(
+                        f"[{i}]",
+                        f"is past the {most} messages one call may carry: start another call",
+                    ),
+                    reason="TOO_MANY_MESSAGES",
                 )
             if isinstance(request, Undecodable):  # item-validated streams too: no item to answer
                 raise request.refusal(f"[{i}]")
@@ -266,12 +273,16 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
         # The database down or restarting: UNAVAILABLE with a retry hint, the transaction rolled back.
         exc = db.outage(exc) or exc
         if isinstance(exc, errors.DomainError):
-            status = grpc_errors.to_status(exc, domain=self._domain)
+            status = grpc_errors.to_status(exc, domain=self._domain, correlation_id=cid)
             log.info("rpc refused", reason=exc.reason, error=exc.message)
             grpc_errors.abort(context, status, ((CORRELATION_ID_KEY, cid),))
         if isinstance(exc, NotImplementedError):
             # The generated servicer base: the contract exists, the behaviour comes in a later release.
-            context.abort(grpc.StatusCode.UNIMPLEMENTED, "method not implemented yet")
+            grpc_errors.abort(
+                context,
+                grpc_errors.unimplemented_status(domain=self._domain, correlation_id=cid),
+                ((CORRELATION_ID_KEY, cid),),
+            )
         log.error("rpc failed", exc_info=exc)
         grpc_errors.abort(
             context,
