@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Proto toolchain, offline: codegen into gen/python, buf lint, and the drift check.
+# Proto toolchain, offline: codegen into gen/python (with the descriptor set), buf lint, and the drift check.
 #   tools/protos.sh generate   regenerate gen/python/cms from protos/ (deterministic)
 #   tools/protos.sh lint       buf lint over an image built by protoc (googleapis imports come from the wheel)
 #   tools/protos.sh check      regenerate into a temp dir and fail if gen/python differs (drift)
@@ -17,6 +17,10 @@ gen_into() {
   (cd protos && PATH="$OLDPWD/$BIN:$PATH" "$OLDPWD/$PY" -m grpc_tools.protoc -I. -I"$SP" \
       --python_out="$out" --grpc_python_out="$out" \
       --mypy_out=quiet:"$out" --mypy_grpc_out=quiet:"$out" $PROTOS)
+  # The contracts with their comments, for reflection (cms_platform.reflection), `grpcurl -protoset` and the API
+  # reference; imports included so the set stands alone.
+  (cd protos && "$OLDPWD/$PY" -m grpc_tools.protoc -I. -I"$SP" --include_imports --include_source_info \
+      --descriptor_set_out="$out/cms/descriptors.binpb" $PROTOS)
   # Namespace packages need no __init__.py; empty ones keep tools (mypy, setuptools) happy.
   find "$out/cms" -type d -exec touch {}/__init__.py \;
 }

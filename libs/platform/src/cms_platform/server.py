@@ -24,10 +24,9 @@ import structlog
 from google.protobuf import descriptor_pool
 from google.protobuf.message import Message
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import filters, server_interceptor
 
-from . import access, calls, conflicts, db, errors, grpc_errors, paging, redaction
+from . import access, calls, conflicts, db, errors, grpc_errors, paging, redaction, reflection
 from .identity import IdentityVerifier, bind_caller, current_caller, reset_caller
 from .metrics import RPC_DURATION, RPC_HANDLED
 from .validation import request_violations, stream_limits
@@ -426,11 +425,10 @@ class GrpcServer:
         for r in registrations:
             r.add_to_server(r.servicer, self._server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
-        names = [r.full_name for r in registrations] + [
-            health.SERVICE_NAME,
-            reflection.SERVICE_NAME,
-        ]
-        reflection.enable_server_reflection(names, self._server)
+        # Reflection with the contracts' comments (deadlines, allowed callers), on v1 and v1alpha.
+        reflection.enable(
+            [r.full_name for r in registrations] + [health.SERVICE_NAME], self._server
+        )
         self.port: int | None = None
 
     def start(self) -> int:
