@@ -8,7 +8,7 @@ PACKAGES := gen/python libs/platform libs/simulation libs/devkit services/calcul
             services/dwp-gateway services/cra-gateway
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
-.PHONY: help venv proto access-table check-generated proto-lint lint check-runtime run demo test test-postgres test-sqlite fuzz faults bench-rpc bench-calc bench-hmrc bench-events \
+.PHONY: help venv proto descriptors access-table check-generated proto-lint lint check-runtime run demo test test-postgres test-sqlite fuzz faults bench-rpc bench-calc bench-hmrc bench-events \
 	bench-money \
         k8s-validate clean
 
@@ -21,6 +21,7 @@ help:
 	@echo "make lint           ruff format and check, import contracts, mypy, buf lint, generated-code drift"
 	@echo "make check-runtime  install each service's runtime requirements alone and import its app"
 	@echo "make proto          regenerate gen/python from protos/"
+	@echo "make descriptors    the descriptor set (with comments) and the API reference in docs/api/"
 	@echo "make access-table   rewrite docs/access-policy.md (who may call each RPC) from the protos"
 	@echo "make bench-rpc      RPC latency/throughput and idle memory baseline"
 	@echo "make bench-calc     calculation throughput: in-process, unary vs Health, BulkCalculate, peak memory"
@@ -42,6 +43,11 @@ venv: $(STAMP)
 
 proto: $(STAMP)
 	tools/protos.sh generate
+
+# The contracts as a descriptor set with their comments (gen/python/cms/descriptors.binpb: reflection serves it, it
+# ships in cms-contracts) and the API reference generated from it (docs/api/); make lint fails while either is stale.
+descriptors: $(STAMP)
+	tools/protos.sh descriptors
 
 # Who may call each RPC, from the contracts' access options (a test fails while the committed table is stale).
 access-table: $(STAMP)

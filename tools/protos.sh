@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Proto toolchain, offline: codegen into gen/python (with the descriptor set), buf lint, and the drift check.
-#   tools/protos.sh generate   regenerate gen/python/cms from protos/ (deterministic)
+#   tools/protos.sh generate   regenerate gen/python/cms (code and descriptors.binpb) and docs/api from protos/
+#   tools/protos.sh descriptors  the same (make descriptors)
 #   tools/protos.sh lint       buf lint over an image built by protoc (googleapis imports come from the wheel)
-#   tools/protos.sh check      regenerate into a temp dir and fail if gen/python differs (drift)
+#   tools/protos.sh check      regenerate into a temp dir and fail if gen/python or docs/api differs (drift)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -25,10 +26,16 @@ gen_into() {
   find "$out/cms" -type d -exec touch {}/__init__.py \;
 }
 
+# The API reference (docs/api) from a descriptor set.
+api_into() {
+  "$PY" tools/api_reference.py "$2" "$1"
+}
+
 case "${1:-}" in
-  generate)
+  generate|descriptors)
     rm -rf gen/python/cms
     gen_into "$PWD/gen/python"
+    api_into gen/python/cms/descriptors.binpb docs/api
     ;;
   check)
     tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -37,7 +44,12 @@ case "${1:-}" in
       echo "gen/python is out of date with protos/: run 'make proto' and commit the result." >&2
       exit 1
     fi
-    echo "generated code matches protos/"
+    api_into "$tmp/cms/descriptors.binpb" "$tmp/api"
+    if ! diff -r -q "$tmp/api" docs/api; then
+      echo "docs/api is out of date with protos/: run 'make descriptors' and commit the result." >&2
+      exit 1
+    fi
+    echo "generated code and docs/api match protos/"
     ;;
   lint)
     # Optional second argument limits the check to one package, e.g. `lint cms/hmrc`.
@@ -49,5 +61,5 @@ case "${1:-}" in
     tools/buf/node_modules/.bin/buf lint "$tmp/image.binpb" --config protos/buf.yaml --path "$scope"
     echo "buf lint: clean"
     ;;
-  *) echo "usage: $0 generate|check|lint" >&2; exit 2 ;;
+  *) echo "usage: $0 generate|descriptors|check|lint" >&2; exit 2 ;;
 esac

@@ -11,6 +11,7 @@ both, and a renamed copy of the v1alpha file lets `grpcurl describe` read v1 too
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from importlib import resources
 from typing import Any
@@ -22,6 +23,11 @@ from grpc_reflection.v1alpha import reflection, reflection_pb2
 V1ALPHA = reflection.SERVICE_NAME
 V1 = "grpc.reflection.v1.ServerReflection"
 DESCRIPTOR_SET = "descriptors.binpb"  # in the `cms` package (gen/python/cms)
+
+
+@functools.cache
+def _files() -> dict[str, bytes]:
+    return {f.name: f.SerializeToString() for f in descriptor_set().file}
 
 
 def descriptor_set() -> descriptor_pb2.FileDescriptorSet:
@@ -132,8 +138,7 @@ class _Servicer(reflection.ReflectionServicer):
 
 def enable(service_names: Iterable[str], server: grpc.Server) -> None:
     """Serves reflection for `service_names` (plus both reflection services) on `server`."""
-    files = {f.name: f.SerializeToString() for f in descriptor_set().file}
-    servicer = _Servicer([*service_names, V1ALPHA, V1], files)
+    servicer = _Servicer([*service_names, V1ALPHA, V1], _files())
     handler = grpc.stream_stream_rpc_method_handler(
         servicer.ServerReflectionInfo,
         request_deserializer=reflection_pb2.ServerReflectionRequest.FromString,
