@@ -8,7 +8,7 @@ PACKAGES := gen/python libs/platform libs/simulation libs/devkit services/calcul
             services/dwp-gateway services/cra-gateway
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
-.PHONY: help venv proto descriptors access-table check-generated proto-lint lint check-runtime run demo test test-postgres test-sqlite fuzz faults bench-rpc bench-calc bench-hmrc bench-events \
+.PHONY: help venv proto descriptors access-table check-generated proto-lint asyncapi-lint lint check-runtime run demo test test-postgres test-sqlite fuzz faults bench-rpc bench-calc bench-hmrc bench-events \
 	bench-money \
         k8s-validate clean
 
@@ -18,7 +18,7 @@ help:
 	@echo "make test           lint checks + every suite on PostgreSQL and on SQLite, real broker"
 	@echo "make fuzz           many more generated requests per RPC than make test sends (FUZZ_EXAMPLES=200)"
 	@echo "make faults         kill services, the broker, PostgreSQL under load; count lost/duplicated effects"
-	@echo "make lint           ruff format and check, import contracts, mypy, buf lint, generated-code drift"
+	@echo "make lint           ruff format and check, import contracts, mypy, buf lint, AsyncAPI, generated drift"
 	@echo "make check-runtime  install each service's runtime requirements alone and import its app"
 	@echo "make proto          regenerate gen/python from protos/"
 	@echo "make descriptors    the descriptor set (with comments) and the API reference in docs/api/"
@@ -31,12 +31,14 @@ help:
 	@echo "make k8s-validate   render and validate the Kubernetes manifests offline"
 
 # One development environment with every service installed (editable) at the tested versions.
-$(STAMP): requirements/dev.in requirements/runtime.in requirements/constraints.txt $(PYPROJECTS) tools/buf/package-lock.json
+$(STAMP): requirements/dev.in requirements/runtime.in requirements/constraints.txt $(PYPROJECTS) tools/buf/package-lock.json \
+          tools/asyncapi/package-lock.json
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -c requirements/constraints.txt -r requirements/dev.in
 	$(PY) -m pip install -q --no-deps $(addprefix -e ,$(PACKAGES))
 	cd tools/buf && npm install --no-audit --no-fund --silent
+	cd tools/asyncapi && npm ci --no-audit --no-fund --silent
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -59,9 +61,13 @@ check-generated: $(STAMP)
 proto-lint: $(STAMP)
 	tools/protos.sh lint
 
+# docs/events/asyncapi.yaml against the AsyncAPI 3.0 schema and rules (the AsyncAPI parser, offline).
+asyncapi-lint: $(STAMP)
+	node tools/asyncapi/validate.mjs docs/events/asyncapi.yaml
+
 # Formatting, lint, the layers (.importlinter: services independent, grpc at the edge, pure rules, no cycles)
 # and types (mypy over every package's src, with the generated stubs).
-lint: $(STAMP) proto-lint check-generated
+lint: $(STAMP) proto-lint check-generated asyncapi-lint
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Proto toolchain, offline: codegen into gen/python (with the descriptor set), buf lint, and the drift check.
-#   tools/protos.sh generate   regenerate gen/python/cms (code and descriptors.binpb) and docs/api from protos/
+#   tools/protos.sh generate   regenerate gen/python/cms (code and descriptors.binpb), docs/api and
+#                              docs/events/asyncapi.yaml from protos/
 #   tools/protos.sh descriptors  the same (make descriptors)
 #   tools/protos.sh lint       buf lint over an image built by protoc (googleapis imports come from the wheel)
-#   tools/protos.sh check      regenerate into a temp dir and fail if gen/python or docs/api differs (drift)
+#   tools/protos.sh check      regenerate into a temp dir and fail if any of those differs (drift)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PY=${PY:-.venv/bin/python}
@@ -26,7 +27,7 @@ gen_into() {
   find "$out/cms" -type d -exec touch {}/__init__.py \;
 }
 
-# The API reference (docs/api) from a descriptor set.
+# The API reference (docs/api) from a descriptor set; the AsyncAPI document from the event contracts.
 api_into() {
   "$PY" tools/api_reference.py "$2" "$1"
 }
@@ -36,6 +37,7 @@ case "${1:-}" in
     rm -rf gen/python/cms
     gen_into "$PWD/gen/python"
     api_into gen/python/cms/descriptors.binpb docs/api
+    "$PY" tools/asyncapi.py docs/events/asyncapi.yaml
     ;;
   check)
     tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
@@ -49,7 +51,12 @@ case "${1:-}" in
       echo "docs/api is out of date with protos/: run 'make descriptors' and commit the result." >&2
       exit 1
     fi
-    echo "generated code and docs/api match protos/"
+    "$PY" tools/asyncapi.py "$tmp/asyncapi.yaml"
+    if ! diff -q "$tmp/asyncapi.yaml" docs/events/asyncapi.yaml; then
+      echo "docs/events/asyncapi.yaml is out of date with protos/: run 'make proto' and commit the result." >&2
+      exit 1
+    fi
+    echo "generated code, docs/api and docs/events/asyncapi.yaml match protos/"
     ;;
   lint)
     # Optional second argument limits the check to one package, e.g. `lint cms/hmrc`.
