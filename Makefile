@@ -8,7 +8,7 @@ PACKAGES := gen/python libs/platform libs/simulation libs/devkit services/calcul
             services/dwp-gateway services/cra-gateway
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
-.PHONY: help venv proto descriptors access-table check-generated proto-lint asyncapi-lint lint check-runtime run demo test test-postgres test-sqlite fuzz faults bench-rpc bench-calc bench-hmrc bench-events \
+.PHONY: help venv proto descriptors access-table check-generated proto-lint proto-breaking proto-baseline asyncapi-lint lint check-runtime run demo test test-postgres test-sqlite fuzz faults bench-rpc bench-calc bench-hmrc bench-events \
 	bench-money \
         k8s-validate clean
 
@@ -18,7 +18,8 @@ help:
 	@echo "make test           lint checks + every suite on PostgreSQL and on SQLite, real broker"
 	@echo "make fuzz           many more generated requests per RPC than make test sends (FUZZ_EXAMPLES=200)"
 	@echo "make faults         kill services, the broker, PostgreSQL under load; count lost/duplicated effects"
-	@echo "make lint           ruff format and check, import contracts, mypy, buf lint, AsyncAPI, generated drift"
+	@echo "make lint           ruff format and check, import contracts, mypy, buf lint and breaking, AsyncAPI, drift"
+	@echo "make proto-baseline at a release: record the contract buf breaking compares against"
 	@echo "make check-runtime  install each service's runtime requirements alone and import its app"
 	@echo "make proto          regenerate gen/python from protos/"
 	@echo "make descriptors    the descriptor set (with comments) and the API reference in docs/api/"
@@ -61,13 +62,21 @@ check-generated: $(STAMP)
 proto-lint: $(STAMP)
 	tools/protos.sh lint
 
+# No change may break the released contract (protos/baseline/image.binpb; buf breaking, wire and JSON compatibility).
+proto-breaking: $(STAMP)
+	tools/protos.sh breaking
+
+# At a release: record the contract as released, the baseline proto-breaking compares against.
+proto-baseline: $(STAMP)
+	tools/protos.sh baseline
+
 # docs/events/asyncapi.yaml against the AsyncAPI 3.0 schema and rules (the AsyncAPI parser, offline).
 asyncapi-lint: $(STAMP)
 	node tools/asyncapi/validate.mjs docs/events/asyncapi.yaml
 
 # Formatting, lint, the layers (.importlinter: services independent, grpc at the edge, pure rules, no cycles)
 # and types (mypy over every package's src, with the generated stubs).
-lint: $(STAMP) proto-lint check-generated asyncapi-lint
+lint: $(STAMP) proto-lint proto-breaking check-generated asyncapi-lint
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache

@@ -4,6 +4,8 @@
 #                              docs/events/asyncapi.yaml from protos/
 #   tools/protos.sh descriptors  the same (make descriptors)
 #   tools/protos.sh lint       buf lint over an image built by protoc (googleapis imports come from the wheel)
+#   tools/protos.sh baseline   record the released contract (protos/baseline/image.binpb), at a release
+#   tools/protos.sh breaking   buf breaking against that baseline
 #   tools/protos.sh check      regenerate into a temp dir and fail if any of those differs (drift)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -68,5 +70,21 @@ case "${1:-}" in
     tools/buf/node_modules/.bin/buf lint "$tmp/image.binpb" --config protos/buf.yaml --path "$scope"
     echo "buf lint: clean"
     ;;
-  *) echo "usage: $0 generate|descriptors|check|lint" >&2; exit 2 ;;
+  baseline)
+    # At a release: the contract as released, which `breaking` compares against (protos/baseline/README.md).
+    mkdir -p protos/baseline
+    (cd protos && "$OLDPWD/$PY" -m grpc_tools.protoc -I. -I"$SP" --include_imports \
+        --descriptor_set_out="$OLDPWD/protos/baseline/image.binpb" $PROTOS)
+    echo "protos/baseline/image.binpb: the released contract"
+    ;;
+  breaking)
+    # Nothing released may break (protos/buf.yaml `breaking`: wire and JSON compatibility).
+    tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+    (cd protos && "$OLDPWD/$PY" -m grpc_tools.protoc -I. -I"$SP" --include_imports \
+        --descriptor_set_out="$tmp/image.binpb" $PROTOS)
+    tools/buf/node_modules/.bin/buf breaking "$tmp/image.binpb" --against protos/baseline/image.binpb \
+        --config protos/buf.yaml --path cms
+    echo "buf breaking: no breaking change against protos/baseline"
+    ;;
+  *) echo "usage: $0 generate|descriptors|check|lint|baseline|breaking" >&2; exit 2 ;;
 esac
