@@ -4,7 +4,11 @@ as `grpcurl describe` shows them."""
 
 from __future__ import annotations
 
+import shutil
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import grpc
 import pytest
@@ -19,12 +23,13 @@ from cms_devkit.testing import local_issuer
 from cms_platform.identity import IdentityVerifier, TrustedIssuer
 from cms_platform.server import GrpcServer, ServiceRegistration
 
-SERVICE = "cms.calculation.v1.CalculationService"
+PACKAGE = "cms.calculation.v1"
+SERVICE = f"{PACKAGE}.CalculationService"
 FILE = "cms/calculation/v1/calculation_service.proto"
 
 
 @pytest.fixture
-def channel() -> Iterator[grpc.Channel]:
+def served() -> Iterator[int]:
     issuer = local_issuer()
     server = GrpcServer(
         service="test",
@@ -39,10 +44,15 @@ def channel() -> Iterator[grpc.Channel]:
         host="127.0.0.1",
         port=0,
     )
-    channel = grpc.insecure_channel(f"127.0.0.1:{server.start()}")
+    yield server.start()
+    server.stop(0)
+
+
+@pytest.fixture
+def channel(served: int) -> Iterator[grpc.Channel]:
+    channel = grpc.insecure_channel(f"127.0.0.1:{served}")
     yield channel
     channel.close()
-    server.stop(0)
 
 
 def _comments(file: descriptor_pb2.FileDescriptorProto) -> tuple[str, str]:
@@ -104,3 +114,31 @@ def test_a_reflection_client_reads_comments_and_can_describe_reflection_v1_itsel
         "grpc.reflection.v1",
         ".grpc.reflection.v1.ServerReflectionRequest",
     )
+
+
+def test_grpcurl_describes_a_method_with_its_comments(served):
+    """An independent client (grpcurl, which asks v1 first) reads a method and a field with their comments."""
+    grpcurl = shutil.which("grpcurl", path=str(Path(sys.executable).parent)) or "grpcurl"
+    method = subprocess.run(
+        [grpcurl, "-plaintext", f"127.0.0.1:{served}", "describe", f"{SERVICE}.CreateCalculation"],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert method.returncode == 0, method.stderr
+    assert "Recommended deadline: 5 s" in method.stdout
+    assert "SERVICE_NAME_CASEWORK" in method.stdout  # the access option: who may call it
+    field = subprocess.run(
+        [
+            grpcurl,
+            "-plaintext",
+            f"127.0.0.1:{served}",
+            "describe",
+            f"{PACKAGE}.CreateCalculationRequest.request_id",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=20,
+    )
+    assert field.returncode == 0, field.stderr
+    assert "Idempotency key" in field.stdout
