@@ -402,6 +402,19 @@ def test_every_error_carries_the_correlation_id_in_error_info_and_trailers_with_
             assert "AB234567B" not in err.value.details() and "Bethan" not in str(info)
 
 
+def test_an_unknown_method_is_unimplemented_with_the_correlation_id(raw):
+    channel, _, _ = raw
+    for method in (f"/{FULL_NAME}/NoSuchMethod", "/cms.nothing.v1.Nothing/Get"):
+        with pytest.raises(grpc.RpcError) as err:
+            channel.unary_unary(method, request_serializer=lambda b: b)(
+                b"", metadata=(("x-correlation-id", "ticket-9"),), timeout=10
+            )
+        assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
+        info = details_of(err.value)["ErrorInfo"]
+        assert (info.reason, info.metadata["correlation_id"]) == ("METHOD_NOT_FOUND", "ticket-9")
+        assert _trailer(err.value) == "ticket-9"
+
+
 def test_a_bad_stream_names_its_own_reason(raw):
     channel, _, _ = raw
     err = _raw_unary(channel, "CreateCalculation", GARBAGE, CASEWORK)

@@ -115,12 +115,18 @@ def internal_status(*, domain: str, correlation_id: str) -> status_pb2.Status:
     )
 
 
-def unimplemented_status(*, domain: str, correlation_id: str) -> status_pb2.Status:
-    """The contract has the method; its behaviour comes in a later release."""
+def unimplemented_status(
+    *, domain: str, correlation_id: str, reason: str = "METHOD_NOT_IMPLEMENTED"
+) -> status_pb2.Status:
+    """METHOD_NOT_IMPLEMENTED: the contract has the method, its behaviour comes in a later release;
+    METHOD_NOT_FOUND: no service here has it."""
+    message = (
+        "method not implemented yet" if reason == "METHOD_NOT_IMPLEMENTED" else "unknown method"
+    )
     return status_pb2.Status(
         code=code_pb2.UNIMPLEMENTED,
-        message="method not implemented yet",
-        details=[_info("METHOD_NOT_IMPLEMENTED", domain, {}, correlation_id)],
+        message=message,
+        details=[_info(reason, domain, {}, correlation_id)],
     )
 
 

@@ -146,6 +146,8 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
     ) -> grpc.RpcMethodHandler | None:
         handler = continuation(handler_call_details)
         method = handler_call_details.method
+        if handler is None and not method.startswith(_UNAUTHENTICATED_PREFIXES):
+            return self._unknown(handler_call_details)
         if handler is None or method.startswith(_UNAUTHENTICATED_PREFIXES):
             return handler
         metadata = handler_call_details.invocation_metadata
@@ -174,6 +176,26 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
             decode,
             handler.response_serializer,
         )
+
+    def _unknown(self, details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
+        """A method no service here has: UNIMPLEMENTED like grpc's own answer, with the ErrorInfo and correlation id
+        every other error carries. A streaming handler answers a call of any kind without reading it."""
+        cid = _correlation_id(_metadata_value(details.invocation_metadata, CORRELATION_ID_KEY))
+
+        def refuse(requests: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+            log.info(
+                "rpc refused", rpc=details.method, reason="METHOD_NOT_FOUND", correlation_id=cid
+            )
+            grpc_errors.abort(
+                context,
+                grpc_errors.unimplemented_status(
+                    domain=self._domain, correlation_id=cid, reason="METHOD_NOT_FOUND"
+                ),
+                ((CORRELATION_ID_KEY, cid),),
+            )
+            yield from ()
+
+        return grpc.stream_stream_rpc_method_handler(refuse)
 
     # -- the shared pipeline ------------------------------------------------------------------------------
 
