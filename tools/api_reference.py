@@ -42,13 +42,16 @@ def _cell(text: str) -> str:
     return _comment(text).replace("|", "\\|")
 
 
-def _anchor(name: str) -> str:
-    return name.lower().replace(".", "")
+def _anchor(short: str, enum: bool) -> str:
+    """The heading's anchor as GitHub makes it: "### `Outer.Inner` (enum)" -> "outerinner-enum"."""
+    return short.lower().replace(".", "") + ("-enum" if enum else "")
 
 
 class _Page:
-    def __init__(self, package: str, maps: dict[str, tuple], where: dict[str, str]):
-        self.package, self._maps, self._where = package, maps, where
+    def __init__(
+        self, package: str, maps: dict[str, tuple], where: dict[str, str], enums: set[str]
+    ):
+        self.package, self._maps, self._where, self._enums = package, maps, where, enums
         self.services: list[str] = []
 
     def type_ref(self, f: descriptor_pb2.FieldDescriptorProto) -> str:
@@ -63,17 +66,23 @@ class _Page:
         if package is None:
             return f"`{name}`"
         page = "" if package == self.package else f"{package}.md"
-        return f"[`{name.removeprefix(self.package + '.')}`]({page}#{_anchor(name)})"
+        short = name.removeprefix(package + ".")
+        anchor = _anchor(short, name in self._enums)
+        return f"[`{name.removeprefix(self.package + '.')}`]({page}#{anchor})"
 
 
-def _index(fds: descriptor_pb2.FileDescriptorSet) -> tuple[dict[str, tuple], dict[str, str]]:
-    """Map entry messages by full name (key field, value field), and the package of each of our types."""
+def _index(
+    fds: descriptor_pb2.FileDescriptorSet,
+) -> tuple[dict[str, tuple], dict[str, str], set[str]]:
+    """Map entry messages by full name (key field, value field), the package of each of our types, the enums."""
     maps: dict[str, tuple] = {}
     where: dict[str, str] = {}
+    enum_names: set[str] = set()
 
     def walk(package: str, prefix: str, messages: Iterable, enums: Iterable) -> None:
         for e in enums:
             where[f"{prefix}.{e.name}"] = package
+            enum_names.add(f"{prefix}.{e.name}")
         for m in messages:
             name = f"{prefix}.{m.name}"
             if m.options.map_entry:
@@ -87,7 +96,7 @@ def _index(fds: descriptor_pb2.FileDescriptorSet) -> tuple[dict[str, tuple], dic
             walk(f.package, f.package, f.message_type, f.enum_type)
         else:
             walk("", f.package, f.message_type, [])
-    return maps, {k: v for k, v in where.items() if v}
+    return maps, {k: v for k, v in where.items() if v}, enum_names
 
 
 def _callers(method: descriptor_pb2.MethodDescriptorProto) -> str:
@@ -203,7 +212,7 @@ for callers"; the events: [asyncapi.yaml](../events/asyncapi.yaml).
 
 def render(fds: descriptor_pb2.FileDescriptorSet) -> dict[str, str]:
     """{file name: markdown} for docs/api/."""
-    maps, where = _index(fds)
+    maps, where, enums = _index(fds)
     files: dict[str, list[descriptor_pb2.FileDescriptorProto]] = defaultdict(list)
     for f in fds.file:
         if f.name.startswith("cms/"):
@@ -211,7 +220,7 @@ def render(fds: descriptor_pb2.FileDescriptorSet) -> dict[str, str]:
     pages: dict[str, str] = {}
     index = [INDEX.rstrip("\n")]
     for package, members in sorted(files.items()):
-        page = _Page(package, maps, where)
+        page = _Page(package, maps, where, enums)
         pages[f"{package}.md"] = _render_package(page, members)
         services = ", ".join(f"`{s.rpartition('.')[2]}`" for s in page.services) or "—"
         index.append(f"| [`{package}`]({package}.md) | {services} |")
