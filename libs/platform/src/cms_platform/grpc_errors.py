@@ -45,9 +45,8 @@ def _retry(seconds: float) -> error_details_pb2.RetryInfo:
     return error_details_pb2.RetryInfo(retry_delay=d)
 
 
-CORRELATION_ID = (
-    "correlation_id"  # the ErrorInfo.metadata key a caller quotes to find the server's log line
-)
+# The ErrorInfo.metadata key of the call's correlation id, which a caller quotes so we find the log line.
+CORRELATION_ID = "correlation_id"
 
 
 def _info(reason: str, domain: str, metadata: dict[str, str], correlation_id: str | None) -> Any:
