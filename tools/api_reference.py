@@ -62,6 +62,10 @@ class _Page:
         if name in self._maps:
             key, value = self._maps[name]
             return f"map<{self.type_ref(key)}, {self.type_ref(value)}>"
+        return self.link(name)
+
+    def link(self, name: str) -> str:
+        """A type by full name, linked to its section when it is one of ours."""
         package = self._where.get(name)
         if package is None:
             return f"`{name}`"
@@ -122,12 +126,12 @@ def _render_package(page: _Page, files: list[descriptor_pb2.FileDescriptorProto]
             page.services.append(f"{page.package}.{s.name}")
             services += [f"## Service `{s.name}`", "", _block(comments.get((SERVICE, si), "")), ""]
             for mi, m in enumerate(s.method):
-                req = ("stream " if m.client_streaming else "") + m.input_type.lstrip(".")
-                resp = ("stream " if m.server_streaming else "") + m.output_type.lstrip(".")
+                req = ("stream " if m.client_streaming else "") + page.link(m.input_type[1:])
+                resp = ("stream " if m.server_streaming else "") + page.link(m.output_type[1:])
                 services += [
                     f"### `{s.name}.{m.name}`",
                     "",
-                    f"`rpc {m.name}({req}) returns ({resp})`",
+                    f"rpc `{m.name}`({req}) returns ({resp})",
                     "",
                     _comment(comments.get((SERVICE, si, METHOD, mi), "")),
                     "",
