@@ -1,6 +1,7 @@
 """Writes docs/events/asyncapi.yaml (AsyncAPI 3.0) from the event contracts: every events file's topic, source and
 partitions, every event message's CloudEvents type and comment (cms_platform.events reads the same options), the
-CloudEvents headers, and each topic's record keys (the aggregates' resource names, KEYS below).
+CloudEvents headers, each topic's record keys (the aggregates' resource names, KEYS below) and each payload's fields
+(a JSON Schema of the message in its proto3 JSON mapping, with the contract's comments; the wire is binary).
 
     .venv/bin/python tools/asyncapi.py docs/events/asyncapi.yaml   (make proto and make descriptors run it;
                                                                     make lint checks it is current and valid)
@@ -18,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from google.protobuf import descriptor_pb2
+from google.protobuf import descriptor, descriptor_pb2
 
 import cms
 from cms_platform import cloudevents, events
@@ -53,6 +54,94 @@ def _comments(file: descriptor_pb2.FileDescriptorProto) -> dict[str, str]:
             text = " ".join(line.strip() for line in loc.leading_comments.strip().splitlines())
             out[file.message_type[loc.path[1]].name] = text
     return out
+
+
+FD = descriptor.FieldDescriptor
+_LONG = (FD.TYPE_INT64, FD.TYPE_UINT64, FD.TYPE_SINT64, FD.TYPE_FIXED64, FD.TYPE_SFIXED64)
+_WELL_KNOWN = {
+    "google.protobuf.Timestamp": {"type": "string", "format": "date-time"},
+    "google.protobuf.Duration": {"type": "string", "pattern": "^-?[0-9]+(\\.[0-9]+)?s$"},
+    "google.protobuf.FieldMask": {"type": "string"},
+}
+
+
+def _source_comments(fds: descriptor_pb2.FileDescriptorSet) -> dict[str, str]:
+    """{full name of a message, enum, field or enum value: its leading comment, as one paragraph}."""
+    out: dict[str, str] = {}
+    for f in fds.file:
+        by_path = {tuple(loc.path): loc.leading_comments for loc in f.source_code_info.location}
+
+        def text(path: tuple, by_path: dict[tuple, str] = by_path) -> str:
+            return " ".join(line.strip() for line in by_path.get(path, "").strip().splitlines())
+
+        def message(path: tuple, m: descriptor_pb2.DescriptorProto, prefix: str) -> None:
+            name = f"{prefix}.{m.name}"
+            out[name] = text(path)
+            for i, fld in enumerate(m.field):
+                out[f"{name}.{fld.name}"] = text((*path, 2, i))
+            for i, n in enumerate(m.nested_type):
+                message((*path, 3, i), n, name)
+            for i, e in enumerate(m.enum_type):
+                out[f"{name}.{e.name}"] = text((*path, 4, i))
+
+        for i, m in enumerate(f.message_type):
+            message((4, i), m, f.package)
+        for i, e in enumerate(f.enum_type):
+            out[f"{f.package}.{e.name}"] = text((5, i))
+    return out
+
+
+class _Schemas:
+    """JSON Schemas of messages in their proto3 JSON mapping (field json names, 64-bit integers as strings, enums
+    by name), one per message type reachable from the events, for readers of the document; the wire is binary."""
+
+    def __init__(self, comments: dict[str, str]):
+        self.comments = comments
+        self.schemas: dict[str, Any] = {}
+
+    def ref(self, d: descriptor.Descriptor) -> dict[str, Any]:
+        if d.full_name in _WELL_KNOWN:
+            return dict(_WELL_KNOWN[d.full_name])
+        if d.full_name not in self.schemas:
+            self.schemas[d.full_name] = {}  # placeholder: recursion stops here
+            props = {}
+            for f in d.fields:
+                prop = self._field(f)
+                described = self.comments.get(f"{d.full_name}.{f.name}")
+                if described and "$ref" not in prop:
+                    prop["description"] = described
+                props[f.json_name] = prop
+            schema: dict[str, Any] = {"type": "object", "x-protobuf-message": d.full_name}
+            if self.comments.get(d.full_name):
+                schema["description"] = self.comments[d.full_name]
+            schema["properties"] = props
+            self.schemas[d.full_name] = schema
+        return {"$ref": f"#/components/schemas/{d.full_name}"}
+
+    def _value(self, f: descriptor.FieldDescriptor) -> dict[str, Any]:
+        if f.message_type is not None:
+            return self.ref(f.message_type)
+        if f.enum_type is not None:
+            return {"type": "string", "enum": [v.name for v in f.enum_type.values]}
+        if f.type in _LONG:
+            return {"type": "string", "pattern": "^-?[0-9]+$"}
+        if f.type == FD.TYPE_BOOL:
+            return {"type": "boolean"}
+        if f.type in (FD.TYPE_DOUBLE, FD.TYPE_FLOAT):
+            return {"type": "number"}
+        if f.type == FD.TYPE_BYTES:
+            return {"type": "string", "contentEncoding": "base64"}
+        if f.type == FD.TYPE_STRING:
+            return {"type": "string"}
+        return {"type": "integer"}
+
+    def _field(self, f: descriptor.FieldDescriptor) -> dict[str, Any]:
+        if f.message_type is not None and f.message_type.GetOptions().map_entry:
+            value = f.message_type.fields_by_name["value"]
+            return {"type": "object", "additionalProperties": self._value(value)}
+        if f.is_repeated:
+            return {"type": "array", "items": self._value(f)}
+        return self._value(f)
 
 
 def _s(description: str, **more: Any) -> dict[str, Any]:
@@ -108,7 +197,9 @@ def _headers(event_type: str, source: str, schema: str) -> dict[str, Any]:
 
 
 def render() -> str:
-    files = {f.name: f for f in descriptor_set().file}
+    fds = descriptor_set()
+    files = {f.name: f for f in fds.file}
+    schemas = _Schemas(_source_comments(fds))
     channels: dict[str, Any] = {}
     operations: dict[str, Any] = {}
     messages: dict[str, Any] = {}
@@ -139,17 +230,11 @@ def render() -> str:
                 "summary": comments.get(d.name, "") or d.name,
                 "contentType": cloudevents.CONTENT_TYPE,
                 "headers": _headers(events.event_type(cls), source, d.full_name),
-                "payload": {
-                    "type": "string",
-                    "format": "binary",
-                    "contentMediaType": cloudevents.CONTENT_TYPE,
-                    "description": (
-                        f"A `{d.full_name}` message in the protobuf binary encoding: `protos/{file_name}`, "
-                        f"fields in docs/api/{d.file.package}.md."
-                    ),
-                    "x-protobuf-message": d.full_name,
-                    "x-protobuf-file": file_name,
-                },
+                "description": (
+                    f"The value is a `{d.full_name}` message (`protos/{file_name}`) in the protobuf binary "
+                    "encoding; the payload schema shows its fields as the proto3 JSON mapping names them."
+                ),
+                "payload": schemas.ref(d),
                 "bindings": {
                     "kafka": {
                         "key": {
@@ -213,7 +298,10 @@ def render() -> str:
         "channels": channels,
         "operations": operations,
         "components": {
-            "schemas": {"CloudEventsHeaders": CLOUDEVENTS_HEADERS},
+            "schemas": {
+                "CloudEventsHeaders": CLOUDEVENTS_HEADERS,
+                **dict(sorted(schemas.schemas.items())),
+            },
             "messages": messages,
         },
     }

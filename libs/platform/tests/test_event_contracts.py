@@ -1,6 +1,6 @@
 """Per-event contract tests over every event message the contracts declare: each has a CloudEvents type, a topic
 and a source from its contract, round-trips with every field set, is published under a resource-name key with a
-URI dataschema, and is described in docs/events/asyncapi.yaml with its type, source and dataschema."""
+URI dataschema, and is described in docs/events/asyncapi.yaml with its type, source, dataschema and fields."""
 
 from __future__ import annotations
 
@@ -124,6 +124,8 @@ def test_the_asyncapi_document_describes_every_event_with_its_contract():
             "ce_source": events.source_of(cls),
             "ce_dataschema": cloudevents.dataschema_uri(d.full_name),
         }
-        assert message["payload"]["x-protobuf-message"] == d.full_name
+        schema = doc["components"]["schemas"][message["payload"]["$ref"].rpartition("/")[2]]
+        assert schema["x-protobuf-message"] == d.full_name
+        assert list(schema["properties"]) == [f.json_name for f in d.fields]
         assert d.name in channels[events.topic_of(cls)]["messages"]
     assert len(described) == len(EVENTS)
