@@ -8,7 +8,7 @@ PACKAGES := gen/python libs/platform libs/simulation libs/devkit services/calcul
             services/dwp-gateway services/cra-gateway
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
-.PHONY: help venv proto access-table check-generated proto-lint lint check-runtime run stop-service start-service services demo test test-postgres test-sqlite fuzz faults bench-rpc bench-calc bench-hmrc bench-events \
+.PHONY: help venv proto descriptors access-table check-generated proto-lint proto-breaking proto-baseline asyncapi-lint lint check-runtime run stop-service start-service services demo test test-postgres test-sqlite fuzz faults bench-rpc bench-calc bench-hmrc bench-events \
 	bench-money \
         k8s-validate clean
 
@@ -21,9 +21,11 @@ help:
 	@echo "make test           lint checks + every suite on PostgreSQL and on SQLite, real broker"
 	@echo "make fuzz           many more generated requests per RPC than make test sends (FUZZ_EXAMPLES=200)"
 	@echo "make faults         kill services, the broker, PostgreSQL under load; count lost/duplicated effects"
-	@echo "make lint           ruff format and check, import contracts, mypy, buf lint, generated-code drift"
+	@echo "make lint           ruff format and check, import contracts, mypy, buf lint and breaking, AsyncAPI, drift"
+	@echo "make proto-baseline at a release: record the contract buf breaking compares against"
 	@echo "make check-runtime  install each service's runtime requirements alone and import its app"
 	@echo "make proto          regenerate gen/python from protos/"
+	@echo "make descriptors    the descriptor set (with comments) and the API reference in docs/api/"
 	@echo "make access-table   rewrite docs/access-policy.md (who may call each RPC) from the protos"
 	@echo "make bench-rpc      RPC latency/throughput and idle memory baseline"
 	@echo "make bench-calc     calculation throughput: in-process, unary vs Health, BulkCalculate, peak memory"
@@ -34,18 +36,25 @@ help:
 
 # One development environment with every service installed (editable) at the tested versions. `npm ci` installs
 # exactly what the committed lock says and never rewrites it (`npm install` would: a fresh clone got dirty).
-$(STAMP): requirements/dev.in requirements/runtime.in requirements/constraints.txt $(PYPROJECTS) tools/buf/package-lock.json
+$(STAMP): requirements/dev.in requirements/runtime.in requirements/constraints.txt $(PYPROJECTS) tools/buf/package-lock.json \
+          tools/asyncapi/package-lock.json
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -c requirements/constraints.txt -r requirements/dev.in
 	$(PY) -m pip install -q --no-deps $(addprefix -e ,$(PACKAGES))
 	cd tools/buf && npm ci --no-audit --no-fund --silent
+	cd tools/asyncapi && npm ci --no-audit --no-fund --silent
 	touch $(STAMP)
 
 venv: $(STAMP)
 
 proto: $(STAMP)
 	tools/protos.sh generate
+
+# The contracts as a descriptor set with their comments (gen/python/cms/descriptors.binpb: reflection serves it, it
+# ships in cms-contracts) and the API reference generated from it (docs/api/); make lint fails while either is stale.
+descriptors: $(STAMP)
+	tools/protos.sh descriptors
 
 # Who may call each RPC, from the contracts' access options (a test fails while the committed table is stale).
 access-table: $(STAMP)
@@ -57,9 +66,21 @@ check-generated: $(STAMP)
 proto-lint: $(STAMP)
 	tools/protos.sh lint
 
+# No change may break the released contract (protos/baseline/image.binpb; buf breaking, wire and JSON compatibility).
+proto-breaking: $(STAMP)
+	tools/protos.sh breaking
+
+# At a release: record the contract as released, the baseline proto-breaking compares against.
+proto-baseline: $(STAMP)
+	tools/protos.sh baseline
+
+# docs/events/asyncapi.yaml against the AsyncAPI 3.0 schema and rules (the AsyncAPI parser, offline).
+asyncapi-lint: $(STAMP)
+	node tools/asyncapi/validate.mjs docs/events/asyncapi.yaml
+
 # Formatting, lint, the layers (.importlinter: services independent, grpc at the edge, pure rules, no cycles)
 # and types (mypy over every package's src, with the generated stubs).
-lint: $(STAMP) proto-lint check-generated
+lint: $(STAMP) proto-lint proto-breaking check-generated asyncapi-lint
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/lint-imports --no-cache

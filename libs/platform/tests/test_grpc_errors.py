@@ -28,3 +28,28 @@ def test_a_resource_is_named_back_only_by_one_of_our_own_ids():
     for theirs in ("cases/Bethan Morgan", "AB234567B", "SW1A 2AA"):
         info = resource(theirs)
         assert info.resource_name == "" and theirs not in info.description
+
+
+def test_reasons_say_more_than_the_status_code():
+    from google.rpc import error_details_pb2 as ed
+
+    from cms_platform import errors as e
+
+    def reason(exc: e.DomainError) -> str:
+        info = ed.ErrorInfo()
+        assert to_status(exc, domain="test", correlation_id="c-1").details[0].Unpack(info)
+        assert info.metadata["correlation_id"] == "c-1"
+        return info.reason
+
+    assert reason(NotFound("reform what-if", "x")) == "REFORM_WHAT_IF_NOT_FOUND"
+    assert reason(e.AlreadyExists("client", "x")) == "CLIENT_ALREADY_EXISTS"
+    assert reason(InvalidArgument.field("a", "is required")) == "FIELD_INVALID"
+    closed = e.PreconditionViolation("CASE_CLOSED", "cases/1", "the case is closed")
+    assert reason(e.FailedPrecondition(closed)) == "CASE_CLOSED"
+    assert reason(e.FailedPrecondition(closed, reason="OTHER")) == "OTHER"
+    assert reason(e.Conflict("stale")) == "CONCURRENT_UPDATE"
+    assert reason(e.PermissionDenied("no")) == "ACTION_NOT_PERMITTED"
+    assert reason(e.Unavailable("down")) == "DEPENDENCY_UNAVAILABLE"
+    assert reason(e.ResourceExhausted("slow down")) == "RATE_LIMITED"
+    # Reasons set by name keep it: the caller's metadata beside the correlation id.
+    assert reason(e.Unavailable("down", reason="DATABASE_UNAVAILABLE")) == "DATABASE_UNAVAILABLE"

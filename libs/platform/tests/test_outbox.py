@@ -56,6 +56,10 @@ def test_an_event_written_in_a_rolled_back_transaction_is_never_published(
     headers = dict(records[0].headers)
     assert headers["ce_type"] == THING_HAPPENED.encode()
     assert headers["content-type"] == b"application/protobuf"
+    assert headers["ce_dataschema"] == (
+        b"https://schemas.cms.gov.uk/protos/cms/calculation/v1/events.proto"
+        b"#cms.calculation.v1.CalculationCreated"
+    )
     with sessions() as s:
         assert s.scalar(select(func.count()).select_from(OutboxEvent)) == 1
 
@@ -83,3 +87,14 @@ def test_events_of_one_aggregate_keep_their_order(sessions, clock, kafka_bootstr
     assert len(records) == 30
     for labels in by_key.values():
         assert labels == sorted(labels)
+
+
+def test_an_event_key_is_the_aggregates_resource_name(sessions, clock):
+    for bare in ("0b7e4a52-6f0c-4c57-9a55-4f1a9b0c2d11", "cases/", "/cases/1", "cases/1/", "a b/1"):
+        with pytest.raises(ValueError, match="resource name"), sessions.begin() as s:
+            _event(s, clock, "test.keys", bare, "bare")
+        with pytest.raises(ValueError, match="resource name"), sessions.begin() as s:
+            outbox.publish_many(s, clock=clock, events_=[(bare, bare, THING())])
+    with sessions.begin() as s:
+        _event(s, clock, "test.keys", "case-surveillances/s-1", "named")
+        _event(s, clock, "test.keys", "cases/1/deductionOrders/2", "nested")

@@ -21,6 +21,7 @@ from cms.common.v1 import access_policy_pb2 as ap
 from cms.common.v1 import field_limits_pb2 as fl
 from cms_devkit.testing import local_issuer
 from cms_platform import access
+from cms_platform.errors import FailedPrecondition, NotFound, PreconditionViolation
 from cms_platform.grpc_errors import details_of, violated_fields
 from cms_platform.identity import (
     Caller,
@@ -336,3 +337,86 @@ def test_every_answer_carries_the_correlation_id_back_refusals_too(served):
     with pytest.raises(grpc.RpcError) as err:
         stub.GetRuleSet(api.GetRuleSetRequest(name="ruleSets/x"))
     assert uuid.UUID(_trailer(err.value) or "")
+
+
+# -- every error carries the correlation id and a reason of its own ------------------------------------------------
+
+
+class _Failing(_Servicer):
+    """GetRuleSet fails as its name says; ListRuleSets is left to the generated base (UNIMPLEMENTED)."""
+
+    def GetRuleSet(self, request, context):
+        if request.name == "ruleSets/missing":
+            raise NotFound("rule set", request.name)
+        if request.name == "ruleSets/closed":
+            raise FailedPrecondition(PreconditionViolation("RULE_SET_WITHDRAWN", request.name, "x"))
+        raise RuntimeError(
+            "AB234567B Bethan Morgan"
+        )  # personal data that must not reach the caller
+
+
+def test_every_error_carries_the_correlation_id_in_error_info_and_trailers_with_its_own_reason(
+    serve_calculation,
+):
+    stub = serve_calculation(_Failing(), IDENTITY)
+    staff = _as(staff_caller("s-1", "caseworker"))
+    calls = {
+        "IDENTITY_MISSING": lambda md: stub.GetRuleSet(
+            api.GetRuleSetRequest(name="r"), metadata=md
+        ),
+        "AUTHORIZATION_MALFORMED": lambda md: stub.GetRuleSet(
+            api.GetRuleSetRequest(name="r"), metadata=(("authorization", "Basic x"), *md)
+        ),
+        "CALLER_NOT_PERMITTED": lambda md: stub.GetRuleSet(
+            api.GetRuleSetRequest(name="r"), metadata=_as(client_caller("c-1")) + md
+        ),
+        "FIELD_INVALID": lambda md: stub.CreateCalculation(
+            api.CreateCalculationRequest(), metadata=CASEWORK + md
+        ),
+        "RULE_SET_NOT_FOUND": lambda md: stub.GetRuleSet(
+            api.GetRuleSetRequest(name="ruleSets/missing"), metadata=staff + md
+        ),
+        "RULE_SET_WITHDRAWN": lambda md: stub.GetRuleSet(
+            api.GetRuleSetRequest(name="ruleSets/closed"), metadata=staff + md
+        ),
+        "UNEXPECTED_ERROR": lambda md: stub.GetRuleSet(
+            api.GetRuleSetRequest(name="ruleSets/crash"), metadata=staff + md
+        ),
+        "METHOD_NOT_IMPLEMENTED": lambda md: stub.ListRuleSets(
+            api.ListRuleSetsRequest(), metadata=staff + md
+        ),
+    }
+    for reason, call in calls.items():
+        for sent in (("x-correlation-id", "ticket-7.retry-2"),), ():
+            with pytest.raises(grpc.RpcError) as err:
+                call(sent)
+            info = details_of(err.value)["ErrorInfo"]
+            cid = info.metadata["correlation_id"]
+            assert (info.reason, info.domain) == (reason, "test.cms.gov.uk")
+            assert info.reason != err.value.code().name
+            assert _trailer(err.value) == cid
+            if sent:
+                assert cid == "ticket-7.retry-2"
+            else:  # the server made one up, and says which
+                assert uuid.UUID(cid)
+            assert "AB234567B" not in err.value.details() and "Bethan" not in str(info)
+
+
+def test_an_unknown_method_is_unimplemented_with_the_correlation_id(raw):
+    channel, _, _ = raw
+    for method in (f"/{FULL_NAME}/NoSuchMethod", "/cms.nothing.v1.Nothing/Get"):
+        with pytest.raises(grpc.RpcError) as err:
+            channel.unary_unary(method, request_serializer=lambda b: b)(
+                b"", metadata=(("x-correlation-id", "ticket-9"),), timeout=10
+            )
+        assert err.value.code() == grpc.StatusCode.UNIMPLEMENTED
+        info = details_of(err.value)["ErrorInfo"]
+        assert (info.reason, info.metadata["correlation_id"]) == ("METHOD_NOT_FOUND", "ticket-9")
+        assert _trailer(err.value) == "ticket-9"
+
+
+def test_a_bad_stream_names_its_own_reason(raw):
+    channel, _, _ = raw
+    err = _raw_unary(channel, "CreateCalculation", GARBAGE, CASEWORK)
+    assert details_of(err)["ErrorInfo"].reason == "MESSAGE_UNDECODABLE"
+    assert details_of(err)["ErrorInfo"].metadata["correlation_id"] == _trailer(err)

@@ -72,6 +72,8 @@ def test_retry_with_same_request_id_has_one_effect(calculation, creds):
     with service.sessions() as s:
         assert s.scalar(select(func.count()).select_from(StoredCalculation)) == 1
         assert s.scalar(select(func.count()).select_from(OutboxEvent)) == 1
+        # Keyed by the case's resource name, so one case's decisions stay in order.
+        assert s.scalar(select(OutboxEvent.partition_key)) == "cases/case-2"
 
 
 def test_same_request_id_for_a_different_request_is_refused(calculation, creds):
@@ -114,7 +116,7 @@ def test_bad_input_names_every_field(calculation, creds):
         "input.qualifying_children",
         "input.service_type",
     } <= fields
-    assert details_of(err.value)["ErrorInfo"].reason == "INVALID_ARGUMENT"
+    assert details_of(err.value)["ErrorInfo"].reason == "FIELD_INVALID"
 
 
 def test_not_found_carries_resource_info(calculation, creds):

@@ -6,6 +6,7 @@ its DataPlane errors and `grpc/utils.py`).
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -29,8 +30,14 @@ class PreconditionViolation:
     description: str
 
 
+def reason_code(words: str) -> str:
+    """`words` as an UPPER_SNAKE reason, e.g. "reform what-if" -> "REFORM_WHAT_IF"."""
+    return re.sub(r"[^A-Za-z0-9]+", "_", words).strip("_").upper()
+
+
 class DomainError(Exception):
-    """Base class. `reason` is a stable UPPER_SNAKE code callers can branch on."""
+    """Base class. `reason` is a stable UPPER_SNAKE code callers can branch on (ErrorInfo.reason): it says what
+    went wrong more precisely than the status code, which it never merely repeats."""
 
     reason = "DOMAIN_ERROR"
 
@@ -47,7 +54,7 @@ class DomainError(Exception):
 class InvalidArgument(DomainError):
     """The request is malformed; retrying it unchanged cannot succeed."""
 
-    reason = "INVALID_ARGUMENT"
+    reason = "FIELD_INVALID"
 
     def __init__(
         self,
@@ -71,35 +78,37 @@ class InvalidArgument(DomainError):
 
 class NotFound(DomainError):
     """The message names the resource only if `resource_name` is one of our own ids (redaction.excerpt): a
-    caller's value in the wrong field may be a NINO or a name, and messages are logged."""
-
-    reason = "NOT_FOUND"
+    caller's value in the wrong field may be a NINO or a name, and messages are logged. The reason names the
+    resource type, e.g. CASE_NOT_FOUND."""
 
     def __init__(
         self, resource_type: str, resource_name: str, message: str | None = None, **kw: Any
     ):
         self.resource_type = resource_type
         self.resource_name = resource_name
+        kw.setdefault("reason", f"{reason_code(resource_type)}_NOT_FOUND")
         super().__init__(message or f"{resource_type} {excerpt(resource_name)} not found", **kw)
 
 
 class AlreadyExists(DomainError):
-    reason = "ALREADY_EXISTS"
+    """The reason names the resource type, e.g. CLIENT_ALREADY_EXISTS."""
 
     def __init__(
         self, resource_type: str, resource_name: str, message: str | None = None, **kw: Any
     ):
         self.resource_type = resource_type
         self.resource_name = resource_name
+        kw.setdefault("reason", f"{reason_code(resource_type)}_ALREADY_EXISTS")
         super().__init__(
             message or f"{resource_type} {excerpt(resource_name)} already exists", **kw
         )
 
 
 class FailedPrecondition(DomainError):
-    """The system is not in a state that allows this (e.g. an illegal case transition)."""
+    """The system is not in a state that allows this (e.g. an illegal case transition). Without a reason of its
+    own, the first violation's type is the reason (e.g. CASE_CLOSED)."""
 
-    reason = "FAILED_PRECONDITION"
+    reason = "PRECONDITION_UNMET"
 
     def __init__(
         self,
@@ -110,13 +119,15 @@ class FailedPrecondition(DomainError):
         self.violations = (
             [violations] if isinstance(violations, PreconditionViolation) else list(violations)
         )
+        if self.violations and not kw.get("reason"):
+            kw["reason"] = reason_code(self.violations[0].type) or None
         super().__init__(message or "; ".join(v.description for v in self.violations), **kw)
 
 
 class Conflict(DomainError):
     """A concurrent change won (stale version); the caller may re-read and retry after `retry_after_seconds`."""
 
-    reason = "ABORTED"
+    reason = "CONCURRENT_UPDATE"
 
     def __init__(self, message: str, *, retry_after_seconds: float = 0.1, **kw: Any):
         self.retry_after_seconds = retry_after_seconds
@@ -124,17 +135,20 @@ class Conflict(DomainError):
 
 
 class PermissionDenied(DomainError):
-    reason = "PERMISSION_DENIED"
+    """The caller may call the RPC but not do this (a decision for another role, another person's record); the
+    contract's access policy refusing the call is CALLER_NOT_PERMITTED (cms_platform.access)."""
+
+    reason = "ACTION_NOT_PERMITTED"
 
 
 class Unauthenticated(DomainError):
-    reason = "UNAUTHENTICATED"
+    reason = "IDENTITY_TOKEN_INVALID"
 
 
 class Unavailable(DomainError):
     """A dependency (an external system, the database) is down; safe to retry after `retry_after_seconds`."""
 
-    reason = "UNAVAILABLE"
+    reason = "DEPENDENCY_UNAVAILABLE"
 
     def __init__(self, message: str, *, retry_after_seconds: float = 1.0, **kw: Any):
         self.retry_after_seconds = retry_after_seconds
@@ -144,7 +158,7 @@ class Unavailable(DomainError):
 class ResourceExhausted(DomainError):
     """Throttled (e.g. an external system's rate limit); retry after `retry_after_seconds`."""
 
-    reason = "RESOURCE_EXHAUSTED"
+    reason = "RATE_LIMITED"
 
     def __init__(self, message: str, *, retry_after_seconds: float = 1.0, **kw: Any):
         self.retry_after_seconds = retry_after_seconds

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 import grpc
+import structlog
 from google.protobuf import any_pb2, duration_pb2
 from google.protobuf.message import Message
 from google.rpc import code_pb2, error_details_pb2, status_pb2
@@ -44,11 +45,24 @@ def _retry(seconds: float) -> error_details_pb2.RetryInfo:
     return error_details_pb2.RetryInfo(retry_delay=d)
 
 
-def to_status(exc: e.DomainError, *, domain: str) -> status_pb2.Status:
+# The ErrorInfo.metadata key of the call's correlation id, which a caller quotes so we find the log line.
+CORRELATION_ID = "correlation_id"
+
+
+def _info(reason: str, domain: str, metadata: dict[str, str], correlation_id: str | None) -> Any:
+    if correlation_id:
+        metadata = {**metadata, CORRELATION_ID: correlation_id}
+    return _pack(error_details_pb2.ErrorInfo(reason=reason, domain=domain, metadata=metadata))
+
+
+def to_status(
+    exc: e.DomainError, *, domain: str, correlation_id: str | None = None
+) -> status_pb2.Status:
+    """`exc` as a status; the correlation id defaults to the call being served's (a stream item's error too)."""
+    if correlation_id is None:
+        correlation_id = structlog.contextvars.get_contextvars().get(CORRELATION_ID)
     code = next((c for cls, c in _CODES if isinstance(exc, cls)), code_pb2.FAILED_PRECONDITION)
-    details = [
-        _pack(error_details_pb2.ErrorInfo(reason=exc.reason, domain=domain, metadata=exc.metadata))
-    ]
+    details = [_info(exc.reason, domain, exc.metadata, correlation_id)]
     if isinstance(exc, e.InvalidArgument):
         details.append(
             _pack(
@@ -93,13 +107,25 @@ def to_status(exc: e.DomainError, *, domain: str) -> status_pb2.Status:
 
 def internal_status(*, domain: str, correlation_id: str) -> status_pb2.Status:
     # Never leak the exception text: it can hold personal data. The correlation id finds the log line.
-    info = error_details_pb2.ErrorInfo(
-        reason="INTERNAL", domain=domain, metadata={"correlation_id": correlation_id}
-    )
     return status_pb2.Status(
         code=code_pb2.INTERNAL,
         message=f"internal error (correlation id {correlation_id})",
-        details=[_pack(info)],
+        details=[_info("UNEXPECTED_ERROR", domain, {}, correlation_id)],
+    )
+
+
+def unimplemented_status(
+    *, domain: str, correlation_id: str, reason: str = "METHOD_NOT_IMPLEMENTED"
+) -> status_pb2.Status:
+    """METHOD_NOT_IMPLEMENTED: the contract has the method, its behaviour comes in a later release;
+    METHOD_NOT_FOUND: no service here has it."""
+    message = (
+        "method not implemented yet" if reason == "METHOD_NOT_IMPLEMENTED" else "unknown method"
+    )
+    return status_pb2.Status(
+        code=code_pb2.UNIMPLEMENTED,
+        message=message,
+        details=[_info(reason, domain, {}, correlation_id)],
     )
 
 

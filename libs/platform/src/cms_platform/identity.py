@@ -74,7 +74,7 @@ def bound_caller() -> Caller | None:
 def current_caller() -> Caller:
     caller = _current_caller.get()
     if caller is None:
-        raise Unauthenticated("no caller identity on this call")
+        raise Unauthenticated("no caller identity on this call", reason="IDENTITY_MISSING")
     return caller
 
 
@@ -178,7 +178,9 @@ class _JwksFile:
                     self._stamp = stamp
             except (OSError, ValueError, jwt.PyJWTError) as exc:
                 log.warning("cannot read an issuer's keys", path=str(self._path), error=str(exc))
-                raise Unavailable("the identity issuer's keys cannot be read") from None
+                raise Unavailable(
+                    "the identity issuer's keys cannot be read", reason="ISSUER_KEYS_UNAVAILABLE"
+                ) from None
             keys = self._keys
         for key in keys.keys:
             if key.key_id == kid:
@@ -209,7 +211,9 @@ class _JwksClient(jwt.PyJWKClient):
             return self.get_signing_key(kid)
         except jwt.PyJWKClientConnectionError as exc:
             log.warning("cannot fetch an issuer's keys", url=self.uri, error=str(exc))
-            raise Unavailable("the identity issuer's keys cannot be fetched") from None
+            raise Unavailable(
+                "the identity issuer's keys cannot be fetched", reason="ISSUER_KEYS_UNAVAILABLE"
+            ) from None
         except jwt.PyJWTError:
             raise Unauthenticated(
                 "invalid identity token: signed with a key the issuer does not hold"
@@ -346,10 +350,14 @@ class IdentityVerifier:
             if key == METADATA_KEY:
                 scheme, _, token = str(value).partition(" ")
                 if scheme.lower() != "bearer" or not token:
-                    raise Unauthenticated("authorization metadata must be 'Bearer <token>'")
+                    raise Unauthenticated(
+                        "authorization metadata must be 'Bearer <token>'",
+                        reason="AUTHORIZATION_MALFORMED",
+                    )
                 return self.verify(token)
         raise Unauthenticated(
-            "missing caller identity: send 'authorization: Bearer <token>' metadata"
+            "missing caller identity: send 'authorization: Bearer <token>' metadata",
+            reason="IDENTITY_MISSING",
         )
 
 
@@ -392,9 +400,15 @@ class TokenFile(TokenSource):
                 log.warning(
                     "no identity token for an outbound call", path=str(self.path), error=str(exc)
                 )
-                raise Unavailable(f"no identity token for calls to {self.audience}") from None
+                raise Unavailable(
+                    f"no identity token for calls to {self.audience}",
+                    reason="OUTBOUND_TOKEN_MISSING",
+                ) from None
             if not self._token:
-                raise Unavailable(f"no identity token for calls to {self.audience}")
+                raise Unavailable(
+                    f"no identity token for calls to {self.audience}",
+                    reason="OUTBOUND_TOKEN_MISSING",
+                )
             return self._token
 
 
@@ -404,7 +418,9 @@ class _NoToken(TokenSource):
 
     def token(self) -> str:
         log.warning("no identity token directory configured", audience=self.audience)
-        raise Unavailable(f"no identity token for calls to {self.audience}")
+        raise Unavailable(
+            f"no identity token for calls to {self.audience}", reason="OUTBOUND_TOKEN_MISSING"
+        )
 
 
 class TokenDirectory:

@@ -47,7 +47,7 @@ def publish(
     message: Message,
     topic: str | None = None,
 ) -> OutboxEvent:
-    """Record an event in the current transaction. `key` is the aggregate id (Kafka partition key). The type, topic
+    """Record an event in the current transaction. `key` is the aggregate's resource name (the Kafka key). The type, topic
     and source are the ones the message declares in the contract (cms_platform.events); `topic` overrides the
     topic (tests that need a topic of their own)."""
     carrier: dict[str, str] = {}
@@ -55,7 +55,7 @@ def publish(
     row = OutboxEvent(
         event_id=str(uuid.uuid4()),
         topic=topic or events.topic_of(message),
-        partition_key=key,
+        partition_key=cloudevents.resource_key(key),
         event_type=events.event_type(message),
         source=events.source_of(message),
         subject=subject,
@@ -83,7 +83,7 @@ def publish_many(
         {
             "event_id": str(uuid.uuid4()),
             "topic": events.topic_of(message),
-            "partition_key": key,
+            "partition_key": cloudevents.resource_key(key),
             "event_type": events.event_type(message),
             "source": events.source_of(message),
             "subject": subject,

@@ -24,10 +24,9 @@ import structlog
 from google.protobuf import descriptor_pool
 from google.protobuf.message import Message
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
 from opentelemetry.instrumentation.grpc import filters, server_interceptor
 
-from . import access, calls, conflicts, db, errors, grpc_errors, paging, redaction
+from . import access, calls, conflicts, db, errors, grpc_errors, paging, redaction, reflection
 from .identity import IdentityVerifier, bind_caller, current_caller, reset_caller
 from .metrics import RPC_DURATION, RPC_HANDLED
 from .validation import request_violations, stream_limits
@@ -78,8 +77,11 @@ class Undecodable:
         self.message_type = message_type
 
     def refusal(self, field: str = "") -> errors.InvalidArgument:
-        return errors.InvalidArgument.field(
-            field, f"is not a valid {self.message_type} message (the bytes do not decode)"
+        return errors.InvalidArgument(
+            errors.FieldViolation(
+                field, f"is not a valid {self.message_type} message (the bytes do not decode)"
+            ),
+            reason="MESSAGE_UNDECODABLE",
         )
 
 
@@ -144,6 +146,8 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
     ) -> grpc.RpcMethodHandler | None:
         handler = continuation(handler_call_details)
         method = handler_call_details.method
+        if handler is None and not method.startswith(_UNAUTHENTICATED_PREFIXES):
+            return self._unknown(handler_call_details)
         if handler is None or method.startswith(_UNAUTHENTICATED_PREFIXES):
             return handler
         metadata = handler_call_details.invocation_metadata
@@ -172,6 +176,26 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
             decode,
             handler.response_serializer,
         )
+
+    def _unknown(self, details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
+        """A method no service here has: UNIMPLEMENTED like grpc's own answer, with the ErrorInfo and correlation id
+        every other error carries. A streaming handler answers a call of any kind without reading it."""
+        cid = _correlation_id(_metadata_value(details.invocation_metadata, CORRELATION_ID_KEY))
+
+        def refuse(requests: Any, context: grpc.ServicerContext) -> Iterator[Any]:
+            log.info(
+                "rpc refused", rpc=details.method, reason="METHOD_NOT_FOUND", correlation_id=cid
+            )
+            grpc_errors.abort(
+                context,
+                grpc_errors.unimplemented_status(
+                    domain=self._domain, correlation_id=cid, reason="METHOD_NOT_FOUND"
+                ),
+                ((CORRELATION_ID_KEY, cid),),
+            )
+            yield from ()
+
+        return grpc.stream_stream_rpc_method_handler(refuse)
 
     # -- the shared pipeline ------------------------------------------------------------------------------
 
@@ -233,8 +257,12 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
 
         def check(i: int, request: Message) -> Message:
             if most is not None and i >= most:
-                raise errors.InvalidArgument.field(
-                    f"[{i}]", f"is past the {most} messages one call may carry: start another call"
+                raise errors.InvalidArgument(
+                    errors.FieldViolation(
+                        f"[{i}]",
+                        f"is past the {most} messages one call may carry: start another call",
+                    ),
+                    reason="TOO_MANY_MESSAGES",
                 )
             if isinstance(request, Undecodable):  # item-validated streams too: no item to answer
                 raise request.refusal(f"[{i}]")
@@ -266,12 +294,16 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
         # The database down or restarting: UNAVAILABLE with a retry hint, the transaction rolled back.
         exc = db.outage(exc) or exc
         if isinstance(exc, errors.DomainError):
-            status = grpc_errors.to_status(exc, domain=self._domain)
+            status = grpc_errors.to_status(exc, domain=self._domain, correlation_id=cid)
             log.info("rpc refused", reason=exc.reason, error=exc.message)
             grpc_errors.abort(context, status, ((CORRELATION_ID_KEY, cid),))
         if isinstance(exc, NotImplementedError):
             # The generated servicer base: the contract exists, the behaviour comes in a later release.
-            context.abort(grpc.StatusCode.UNIMPLEMENTED, "method not implemented yet")
+            grpc_errors.abort(
+                context,
+                grpc_errors.unimplemented_status(domain=self._domain, correlation_id=cid),
+                ((CORRELATION_ID_KEY, cid),),
+            )
         log.error("rpc failed", exc_info=exc)
         grpc_errors.abort(
             context,
@@ -425,11 +457,10 @@ class GrpcServer:
         for r in registrations:
             r.add_to_server(r.servicer, self._server)
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self._server)
-        names = [r.full_name for r in registrations] + [
-            health.SERVICE_NAME,
-            reflection.SERVICE_NAME,
-        ]
-        reflection.enable_server_reflection(names, self._server)
+        # Reflection with the contracts' comments (deadlines, allowed callers), on v1 and v1alpha.
+        reflection.enable(
+            [r.full_name for r in registrations] + [health.SERVICE_NAME], self._server
+        )
         self.port: int | None = None
 
     def start(self) -> int:

@@ -125,6 +125,7 @@ def translate(err: grpc.RpcError, what: str) -> DomainError:
     if err.code() in _TRANSIENT:
         return Unavailable(
             f"{what} is unavailable ({err.code().name}); retry with the same request_id",
+            reason="DOWNSTREAM_UNAVAILABLE",
             retry_after_seconds=1.0,
         )
     return FailedPrecondition(

@@ -205,7 +205,7 @@ def test_hmrcs_employment_ended_alert_reviews_the_order_once(stack, clock):
         outbox.publish(
             s,
             clock=clock,
-            key="interest-1",
+            key="interests/interest-1",
             subject="interest-1",
             message=hmrc_ev.DeoEmploymentChanged(
                 interest_id="interest-1",

@@ -43,6 +43,12 @@ def _events(bootstrap, case, expected):
             "stopped": ev.CaseSurveillanceStopped,
         }[kind].FromString(r.value)
         if message.case_reference == case:
+            # An outside consumer sees the aggregate's resource name as the key and a URI as the dataschema.
+            assert r.key == f"case-surveillances/{message.surveillance_id}".encode()
+            assert dict(r.headers)["ce_dataschema"].decode() == (
+                "https://schemas.cms.gov.uk/protos/cms/cra/v1/events.proto#"
+                + message.DESCRIPTOR.full_name
+            )
             out.append((dict(r.headers)["ce_id"].decode(), kind, message))
     return out
 

@@ -62,7 +62,10 @@ def set_up(call, case_id, nino, benefit, kind=pb.DEDUCTION_TYPE_STANDARD_FLAT_RA
 def events(service, cls):
     with service.sessions() as s:
         rows = s.query(OutboxEvent).order_by(OutboxEvent.id).all()
-    return [cls.FromString(r.payload) for r in rows if r.data_schema == cls.DESCRIPTOR.full_name]
+    found = [r for r in rows if r.data_schema == cls.DESCRIPTOR.full_name]
+    for r in found:  # keyed by the deduction's resource name
+        assert r.partition_key == f"deductions/{cls.FromString(r.payload).deduction_id}"
+    return [cls.FromString(r.payload) for r in found]
 
 
 def test_interface_route_from_universal_credit_is_decided_in_jcps_batch(dwp):

@@ -119,6 +119,12 @@ def test_benefit_changes_reach_a_case_only_while_its_interest_is_registered(
     assert [(e.case_id, e.change_kind) for e in events] == [
         ("case-1", ev.BENEFIT_CHANGE_KIND_AWARD_ENDED)
     ]
+    # An outside consumer sees the interest's resource name as the key and a URI as the dataschema.
+    [record] = [r for r in records if r.key == f"interests/{events[0].interest_id}".encode()]
+    assert dict(record.headers)["ce_dataschema"] == (
+        b"https://schemas.cms.gov.uk/protos/cms/dwp/v1/events.proto"
+        b"#cms.dwp.v1.BenefitInformationChanged"
+    )
     assert events[0].award.end_reason == pb.AWARD_END_REASON_ENTITLEMENT_ENDED
     # CIS now holds the ended JSA and the new UC award.
     awards = call(

@@ -64,6 +64,12 @@ def _events(bootstrap: str, expected: int, timeout: float = 20.0) -> list[tuple[
         headers = {k: v.decode() for k, v in record.headers}
         event = types[headers["ce_type"]].FromString(record.value)
         if event.case_id.startswith("case-"):
+            # An outside consumer sees the interest's resource name as the key and a URI as the dataschema.
+            assert record.key == f"interests/{event.interest_id}".encode()
+            assert headers["ce_dataschema"] == (
+                "https://schemas.cms.gov.uk/protos/cms/hmrc/v1/events.proto#"
+                + event.DESCRIPTOR.full_name
+            )
             out.append((headers["ce_id"], event))
     return out
 

@@ -28,8 +28,8 @@ class CalculationCreated(_message.Message):
     `calculations/{calculation_id}`). Each message declares its CloudEvents type (option event_type); the file
     its topic and source.
 
-    Keyed by the case (not the calculation) so that one case's decisions stay in order in one
-    partition. What-if calculations (PreviewCalculation, what-if bulk items) publish nothing.
+    Keyed by the case's resource name, `cases/{case_reference}` (not the calculation), so that one case's
+    decisions stay in order in one partition. What-if calculations (PreviewCalculation, what-if bulk items) publish nothing.
 
     A maintenance calculation decision was made and stored (CreateCalculation or a stored
     BulkCalculate item). Carries what casework needs to issue the payment plan without calling back.
@@ -54,7 +54,7 @@ class CalculationCreated(_message.Message):
     RULE_SET_VERSION_FIELD_NUMBER: _builtins.int
     CREATE_TIME_FIELD_NUMBER: _builtins.int
     case_reference: _builtins.str
-    """Casework's id of the case; the Kafka key."""
+    """Casework's id of the case; the Kafka key is `cases/{case_reference}`."""
     calculation: _builtins.str
     """`calculations/{calculation_id}`: fetch it for the steps and inputs."""
     paying_parent_reference: _builtins.str

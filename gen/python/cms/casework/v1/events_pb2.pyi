@@ -30,8 +30,8 @@ class CaseCreated(_message.Message):
     Ids: `case_id` is the bare `{case_id}` of `cases/{case_id}`; `client_id` the bare `{client_id}` of
     `clients/{client_id}`. Record key (CloudEvents `partitionkey`) and `subject` are the aggregate's resource
     name, `cases/{case_id}` (the case and service request events) or `clients/{client_id}` (the client events),
-    so one aggregate's events stay in order. `datacontenttype` = `application/protobuf`; `dataschema` names
-    the message.
+    so one aggregate's events stay in order. `datacontenttype` = `application/protobuf`; `dataschema` is a
+    URI naming the message's proto file and, as the fragment, the message.
 
     Events on a case with the personal-interest flag carry no names or addresses (none of these do).
 

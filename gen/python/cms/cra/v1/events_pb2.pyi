@@ -25,8 +25,8 @@ DESCRIPTOR: _descriptor.FileDescriptor
 class CaseSurveillanceAlertRaised(_message.Message):
     """Kafka event payloads published by cra-gateway through its transactional outbox, in a CloudEvents
     binary-mode envelope (subject `case-surveillances/{surveillance_id}`, content type `application/protobuf`,
-    dataschema naming the message). Each message declares its CloudEvents type (option event_type); the file
-    its topic and source. Keyed by surveillance_id so one surveillance's events stay in order. The CloudEvent
+    `dataschema` a URI naming the message's proto file and, as the fragment, the message). Each message declares its CloudEvents type (option event_type); the file
+    its topic and source. Keyed by `case-surveillances/{surveillance_id}` so one surveillance's events stay in order. The CloudEvent
     id (the outbox row id) is the consumer's dedupe key.
 
     No alert or review event is published for a surveillance after its CaseSurveillanceStopped event.

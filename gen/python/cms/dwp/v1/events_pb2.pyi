@@ -90,14 +90,14 @@ Global___PersonalDetailsChangeKind: _TypeAlias = PersonalDetailsChangeKind  # no
 @_typing.final
 class BenefitInformationChanged(_message.Message):
     """Kafka event payloads published by dwp-gateway through its transactional outbox, in a CloudEvents
-    binary-mode envelope (content type `application/protobuf`, dataschema naming the message). Each message
+    binary-mode envelope (content type `application/protobuf`, `dataschema` a URI naming the message's proto file and, as the fragment, the message). Each message
     declares its CloudEvents type (option event_type); the file its topic and source. The CloudEvent id (the
     outbox row id) is the consumer's dedupe key. The CloudEvent subject and key are `interests/{interest_id}`
     for the broadcasts (BenefitInformationChanged, PersonalDetailsChanged) and `deductions/{deduction_id}` for
     the deduction events; keys and subjects never contain a NINO.
 
     Broadcasts (the first two) are published only for an ACTIVE BusinessInterest, one event per matching
-    interest (so per case), keyed by its interest_id so one case's view of one person stays in order. No
+    interest (so per case), keyed by `interests/{interest_id}` so one case's view of one person stays in order. No
     interest, no broadcast; after DeregisterInterest, none.
 
     Consumed: casework's CaseCalculated (topic cms.casework.events.v1, defined by casework). When a
@@ -123,7 +123,7 @@ class BenefitInformationChanged(_message.Message):
     PREVIOUS_AMOUNT_FIELD_NUMBER: _builtins.int
     CHANGE_TIME_FIELD_NUMBER: _builtins.int
     interest_id: _builtins.str
-    """The interest the broadcast is delivered under (the Kafka key)."""
+    """The interest the broadcast is delivered under (the Kafka key is `interests/{interest_id}`)."""
     case_id: _builtins.str
     """The case that registered the interest, and the person's part in it."""
     role: _resources_pb2.CaseRole.ValueType
@@ -196,7 +196,7 @@ class PersonalDetailsChanged(_message.Message):
     CMS_ORIGINATED_FIELD_NUMBER: _builtins.int
     CHANGE_TIME_FIELD_NUMBER: _builtins.int
     interest_id: _builtins.str
-    """The interest the broadcast is delivered under (the Kafka key)."""
+    """The interest the broadcast is delivered under (the Kafka key is `interests/{interest_id}`)."""
     case_id: _builtins.str
     role: _resources_pb2.CaseRole.ValueType
     person_id: _builtins.str

@@ -59,12 +59,12 @@ Global___EmploymentChangeKind: _TypeAlias = EmploymentChangeKind  # noqa: Y015
 class AnnualIncomeUpdated(_message.Message):
     """Events published by hmrc-gateway (the HMRC feeds), through its transactional outbox, in a
     CloudEvents binary-mode envelope (subject "interests/{interest_id}", content-type application/protobuf,
-    dataschema naming the message). Each message declares its CloudEvents type (option event_type); the file
+    `dataschema` a URI naming the message's proto file and, as the fragment, the message). Each message declares its CloudEvents type (option event_type); the file
     its topic and source.
 
     A feed publishes only for a person in whom a case has an ACTIVE interest (RegisterInterest), one
     event per interest: two cases interested in the same person each get their own event. The aggregate
-    is the interest, so every event is keyed by `interest_id` (per-interest order is kept) and carries
+    is the interest, so every event is keyed by `interests/{interest_id}` (per-interest order is kept) and carries
     the case_id for routing.
 
     The annual update of the HMRC figure (INTEREST_TYPE_ANNUAL_INCOME_UPDATE), published 30 days before

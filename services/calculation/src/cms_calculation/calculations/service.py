@@ -142,7 +142,7 @@ def create(
     outbox.publish(
         db_session,
         clock=clock,
-        key=case_reference,
+        key=f"cases/{case_reference}",  # the case's resource name: one case's decisions in order
         subject=calc.name,
         message=event,
     )

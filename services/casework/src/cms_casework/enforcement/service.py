@@ -91,7 +91,7 @@ def _step_name(step: int) -> str:
 
 def _decides(caller: Caller, decider: str, what: str) -> None:
     if not rules.may_decide(decider, access_rules.role_of(caller)):
-        raise PermissionDenied(f"{what} is a team leader's decision")
+        raise PermissionDenied(f"{what} is a team leader's decision", reason="TEAM_LEADER_DECISION")
 
 
 # -- rows ------------------------------------------------------------------------------------------------------------

@@ -35,7 +35,7 @@ def _publish(db: Session, clock: Clock, surveillance_id: str, message: Message) 
     outbox.publish(
         db,
         clock=clock,
-        key=surveillance_id,
+        key=f"case-surveillances/{surveillance_id}",
         subject=f"case-surveillances/{surveillance_id}",
         message=message,
     )

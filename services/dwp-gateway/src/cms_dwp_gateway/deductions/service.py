@@ -80,7 +80,7 @@ def _publish(db: Session, clock: Clock, d: pb.Deduction, message: Message) -> No
     outbox.publish(
         db,
         clock=clock,
-        key=d.deduction_id,
+        key=f"deductions/{d.deduction_id}",
         subject=f"deductions/{d.deduction_id}",
         message=message,
     )

@@ -144,7 +144,7 @@ def _publish(
     outbox.publish(
         db,
         clock=clock,
-        key=interest.interest_id,
+        key=f"interests/{interest.interest_id}",
         subject=f"interests/{interest.interest_id}",
         message=event,
     )

@@ -106,7 +106,7 @@ def check(
         outbox.publish(
             db,
             clock=clock,
-            key=interest.interest_id,
+            key=f"interests/{interest.interest_id}",
             subject=f"interests/{interest.interest_id}",
             message=event,
         )
