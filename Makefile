@@ -44,6 +44,7 @@ $(STAMP): requirements/dev.in requirements/runtime.in requirements/constraints.t
 	$(PY) -m pip install -q --no-deps $(addprefix -e ,$(PACKAGES))
 	cd tools/buf && npm ci --no-audit --no-fund --silent
 	cd tools/asyncapi && npm ci --no-audit --no-fund --silent
+	tools/promtool.sh $(VENV)/bin
 	touch $(STAMP)
 
 venv: $(STAMP)

@@ -1,20 +1,21 @@
 """The alerts fire when they should and stay quiet otherwise, by Prometheus's own rule evaluator (`promtool test
 rules`) over series shaped as the services export them; and the dashboards' queries are valid PromQL. Needs promtool
-(Debian's `prometheus` package); skipped without it."""
+(Debian's `prometheus` package, which `make venv` fetches); skipped without it."""
 
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 
 import pytest
 import yaml
 
+from cms_devkit.testing import promtool
+
 ROOT = Path(__file__).resolve().parents[2]
 MONITORING = ROOT / "deploy/components/monitoring"
-PROMTOOL = shutil.which("promtool")
+PROMTOOL = promtool()
 
 pytestmark = pytest.mark.skipif(PROMTOOL is None, reason="promtool is not installed")
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
@@ -21,6 +20,7 @@ import cms_casework.app  # noqa: F401
 import cms_cra_gateway.app  # noqa: F401
 import cms_dwp_gateway.app  # noqa: F401
 import cms_hmrc_gateway.app  # noqa: F401
+from cms_devkit.testing import promtool
 
 ROOT = Path(__file__).resolve().parents[2]
 MONITORING = ROOT / "deploy/components/monitoring"
@@ -170,11 +170,11 @@ def test_every_service_port_named_metrics_is_the_one_the_pod_monitors_scrape():
         assert ports["metrics"] == 9464, svc
 
 
-@pytest.mark.skipif(shutil.which("promtool") is None, reason="promtool is not installed")
+@pytest.mark.skipif(promtool() is None, reason="promtool is not installed")
 def test_prometheus_accepts_the_rules(tmp_path):
     rules = tmp_path / "rules.yaml"
     rules.write_text(yaml.safe_dump({"groups": _rules()["spec"]["groups"]}))
     done = subprocess.run(
-        ["promtool", "check", "rules", str(rules)], capture_output=True, text=True
+        [str(promtool()), "check", "rules", str(rules)], capture_output=True, text=True
     )
     assert done.returncode == 0, done.stdout + done.stderr

@@ -376,3 +376,14 @@ def wait_until(
             return value
         time.sleep(interval)
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def promtool() -> str | None:
+    """Prometheus's promtool: on PATH, or beside the venv's python where `make venv` puts it (tools/promtool.sh)."""
+    import shutil
+    import sys
+    from pathlib import Path
+
+    return shutil.which("promtool") or shutil.which(
+        "promtool", path=str(Path(sys.executable).parent)
+    )
