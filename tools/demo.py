@@ -31,6 +31,7 @@ import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
 from typing import TypeVar
 
 import grpc
@@ -67,10 +68,25 @@ from cms_devkit.families import families
 from cms_devkit.issuer import SERVICES as AUDIENCES
 from cms_devkit.issuer import LocalIssuer
 from cms_devkit.stack import SERVICES  # the same names, prefixes and default ports as `make run`
+from cms_platform.clients import retry_service_config
 from cms_platform.grpc_errors import details_of
 from cms_platform.identity import client_caller, staff_caller
 
 RULE = "=" * 100
+
+
+def _retrying_channel(address: str, contracts: list[ModuleType]) -> grpc.Channel:
+    """A channel that retries as the API asks callers to (docs/runbook.md): UNAVAILABLE, and ABORTED for a race lost
+    to a consumer changing the same case; each mutating request's request_id makes the retry safe."""
+    names = [
+        service.full_name for c in contracts for service in c.DESCRIPTOR.services_by_name.values()
+    ]
+    config = retry_service_config(names, retryable=("UNAVAILABLE", "ABORTED"))
+    return grpc.insecure_channel(
+        address, options=[("grpc.service_config", config), ("grpc.enable_retries", 1)]
+    )
+
+
 T = TypeVar("T")
 # Income-based Jobseeker's Allowance for a single person aged 25 or over, 2025-26.
 JSA_WEEKLY_PENCE = 92_05
@@ -235,8 +251,11 @@ class Demo:
         self.where = where
         self.start, self.wait_seconds = start, wait_seconds
         self.who = Callers(issuer)
-        self.casework_channel = grpc.insecure_channel(where["casework"])
-        self.dwp_channel = grpc.insecure_channel(where["dwp-gateway"])
+        self.casework_channel = _retrying_channel(
+            where["casework"],
+            [api, acapi, ar_api, cr_api, en_api, mop_api, tr_api],
+        )
+        self.dwp_channel = _retrying_channel(where["dwp-gateway"], [dwp_api])
         self.cw = api_grpc.CaseworkServiceStub(self.casework_channel)
         self.dwp = dwp_grpc.DwpScenarioServiceStub(self.dwp_channel)
         self.accounts = accounts_grpc.AccountsServiceStub(self.casework_channel)

@@ -40,6 +40,7 @@ def retry_service_config(
     *,
     max_attempts: int = 4,
     load_balancing: str = LOAD_BALANCING_POLICY,
+    retryable: tuple[str, ...] = ("UNAVAILABLE",),
 ) -> str:
     return json.dumps(
         {
@@ -52,7 +53,7 @@ def retry_service_config(
                         "initialBackoff": "0.1s",
                         "maxBackoff": "2s",
                         "backoffMultiplier": 2,
-                        "retryableStatusCodes": ["UNAVAILABLE"],
+                        "retryableStatusCodes": list(retryable),
                     },
                 }
             ],
