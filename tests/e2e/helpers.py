@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import uuid
+from pathlib import Path
 
 from google.type import date_pb2
 
@@ -52,3 +55,17 @@ def generated_families(count: int, *, start: int = 0, on=None):
 
     for family in itertools.islice(families(on=on or dt.date(2026, 4, 6), start=start), count):
         yield family.create_case_request()
+
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def launch_devstack(var_dir: Path, env: dict[str, str]) -> subprocess.Popen[str]:
+    """`make run` as a process (tools/devstack.py over `var_dir`), its output and errors on one text pipe."""
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "tools" / "devstack.py"), "--var-dir", str(var_dir)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )

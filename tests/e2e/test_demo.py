@@ -20,6 +20,8 @@ import pytest
 
 from cms_devkit import infra
 
+from .helpers import launch_devstack
+
 ROOT = Path(__file__).resolve().parents[2]
 PREFIXES = {
     "calculation": "CALCULATION_",
@@ -131,13 +133,7 @@ def test_demo_tells_the_whole_story_twice_against_one_stack(tmp_path, devstack_d
     assert down.returncode == 2, down.stdout + down.stderr
     assert "The CMS services are not up" in down.stderr and "make run" in down.stderr
 
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "tools" / "devstack.py"), "--var-dir", str(tmp_path)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = launch_devstack(tmp_path, env)
     output = []
     try:
         deadline = time.monotonic() + 90

@@ -17,6 +17,8 @@ import pytest
 
 from cms_devkit import infra
 
+from .helpers import launch_devstack
+
 ROOT = Path(__file__).resolve().parents[2]
 EXPECTED = {
     "calculation": "cms.calculation.v1.CalculationService",
@@ -80,13 +82,7 @@ def test_make_run_brings_up_everything_and_stops_cleanly(tmp_path, devstack_data
     )  # the PostgreSQL flavour in the PostgreSQL suite, SQLite in the other
     for name, port in ports.items():
         env[f"{PREFIXES[name]}GRPC_PORT"] = str(port)
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "tools" / "devstack.py"), "--var-dir", str(tmp_path)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = launch_devstack(tmp_path, env)
     output = []
     try:
         deadline = time.monotonic() + 90
@@ -214,13 +210,7 @@ def test_make_run_supervises_the_services_and_stops_or_starts_one_by_name(tmp_pa
     env.pop("CMS_POSTGRES_URL", None)
     for name, port in ports.items():
         env[f"{PREFIXES[name]}GRPC_PORT"] = str(port)
-    proc = subprocess.Popen(
-        [sys.executable, str(ROOT / "tools" / "devstack.py"), "--var-dir", str(tmp_path)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = launch_devstack(tmp_path, env)
     casework = f"127.0.0.1:{ports['casework']}"
     try:
         output = []

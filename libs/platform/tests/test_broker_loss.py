@@ -13,12 +13,12 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from sqlalchemy import select
 
 from cms.calculation.v1 import events_pb2
-from cms_devkit.testing import read_topic, wait_until
+from cms_devkit.testing import outbox_relay, read_topic, wait_until
 from cms_platform import events, outbox
 from cms_platform.consumer import IdempotentConsumer, Subscription
 from cms_platform.metrics import BROKER_DATA_LOST
 from cms_platform.models import OutboxEvent
-from cms_platform.service import CmsService, ensure_topics, kafka_producer_factory
+from cms_platform.service import CmsService, ensure_topics
 from cms_platform.settings import ServiceSettings
 from cms_platform.topics import BrokerView
 
@@ -27,11 +27,10 @@ TOPIC = events.topic_of(THING)
 
 
 def _relay(sessions, clock, bootstrap: str) -> outbox.OutboxRelay:
-    return outbox.OutboxRelay(
-        service="test",
-        sessions=sessions,
-        clock=clock,
-        producer_factory=kafka_producer_factory(bootstrap, "test"),
+    return outbox_relay(
+        sessions,
+        clock,
+        bootstrap,
         poll_interval=0.05,
         broker=BrokerView(bootstrap, client_id="test-relay"),
         check_interval=0.5,
@@ -189,12 +188,7 @@ def test_a_relay_without_a_view_of_the_broker_finds_the_loss_in_its_acknowledgem
 ):
     """Offsets acknowledged at or below what the relay last had acknowledged mean a new log: what the old one held
     is queued again."""
-    relay = outbox.OutboxRelay(
-        service="test",
-        sessions=sessions,
-        clock=clock,
-        producer_factory=kafka_producer_factory(private_broker.bootstrap, "test"),
-    )
+    relay = outbox_relay(sessions, clock, private_broker.bootstrap)
     ensure_topics(private_broker.bootstrap, [TOPIC])
     try:
         sent = _publish(sessions, clock, 3, "before")

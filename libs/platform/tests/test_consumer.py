@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from cms.calculation.v1 import events_pb2
+from cms_devkit.testing import outbox_relay
 from cms_platform import cloudevents, events
 from cms_platform.consumer import ConsumerStopping, IdempotentConsumer, Subscription
 from cms_platform.db import Base, make_engine, make_sessionmaker
@@ -153,7 +154,7 @@ def test_a_consumer_waiting_on_the_broker_stops_at_once_and_handles_nothing_afte
     import time
 
     from cms_platform import outbox
-    from cms_platform.service import ensure_topics, kafka_producer_factory
+    from cms_platform.service import ensure_topics
 
     handled = []
     sub = Subscription(
@@ -176,12 +177,7 @@ def test_a_consumer_waiting_on_the_broker_stops_at_once_and_handles_nothing_afte
         outbox.publish(
             s, clock=clock, topic=topic, key="cases/1", subject="cases/1", message=THING()
         )
-    relay = outbox.OutboxRelay(
-        service="test",
-        sessions=sessions,
-        clock=clock,
-        producer_factory=kafka_producer_factory(kafka_bootstrap, "test"),
-    )
+    relay = outbox_relay(sessions, clock, kafka_bootstrap)
     assert relay.relay_once() == 1
     relay.stop()
     started = time.monotonic()

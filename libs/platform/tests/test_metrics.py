@@ -17,13 +17,13 @@ from cms.calculation.v1 import calculation_service_pb2 as api
 from cms.calculation.v1 import calculation_service_pb2_grpc as api_grpc
 from cms.calculation.v1 import events_pb2
 from cms.calculation.v1 import resources_pb2 as pb
-from cms_devkit.testing import local_issuer
+from cms_devkit.testing import local_issuer, outbox_relay
 from cms_platform import cloudevents, events, outbox
 from cms_platform.consumer import IdempotentConsumer, Subscription
 from cms_platform.errors import NotFound
 from cms_platform.identity import IdentityVerifier, TrustedIssuer, staff_caller
 from cms_platform.scheduling import PeriodicJob
-from cms_platform.service import ensure_topics, kafka_producer_factory
+from cms_platform.service import ensure_topics
 
 THING = events_pb2.CalculationCreated
 ISSUER = local_issuer()
@@ -86,12 +86,7 @@ def test_the_outbox_age_is_the_oldest_unpublished_event_until_the_relay_publishe
         outbox.publish(
             s, clock=clock, topic=topic, key="cases/2", subject="cases/2", message=THING()
         )
-    relay = outbox.OutboxRelay(
-        service=service,
-        sessions=sessions,
-        clock=clock,
-        producer_factory=kafka_producer_factory(kafka_bootstrap, service),
-    )
+    relay = outbox_relay(sessions, clock, kafka_bootstrap, service=service)
     try:
         assert (
             relay.relay_once() == 2
@@ -224,11 +219,11 @@ def test_the_outbox_age_grows_while_the_broker_is_away(sessions, clock):
     nowhere = (
         "127.0.0.1:9"  # nothing listens: every look at the broker fails before a row is claimed
     )
-    relay = outbox.OutboxRelay(
+    relay = outbox_relay(
+        sessions,
+        clock,
+        nowhere,
         service=service,
-        sessions=sessions,
-        clock=clock,
-        producer_factory=kafka_producer_factory(nowhere, service),
         broker=BrokerView(nowhere, client_id=service),
     )
     relay.start()

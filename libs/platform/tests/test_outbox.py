@@ -8,10 +8,10 @@ import pytest
 from sqlalchemy import func, select
 
 from cms.calculation.v1 import events_pb2
-from cms_devkit.testing import read_topic
+from cms_devkit.testing import outbox_relay, read_topic
 from cms_platform import cloudevents, events, outbox
 from cms_platform.models import OutboxEvent
-from cms_platform.service import ensure_topics, kafka_producer_factory
+from cms_platform.service import ensure_topics
 
 # A real event message of the contracts (its type declared there), sent to a topic of the test's own.
 THING = events_pb2.CalculationCreated
@@ -38,12 +38,7 @@ def test_an_event_written_in_a_rolled_back_transaction_is_never_published(
     with sessions.begin() as s:
         kept = _event(s, clock, topic, "cases/committed", "committed").event_id
 
-    relay = outbox.OutboxRelay(
-        service="test",
-        sessions=sessions,
-        clock=clock,
-        producer_factory=kafka_producer_factory(kafka_bootstrap, "test"),
-    )
+    relay = outbox_relay(sessions, clock, kafka_bootstrap)
     assert relay.relay_once() == 1
     assert relay.relay_once() == 0  # marked published: nothing goes twice
     relay.stop()
@@ -70,12 +65,7 @@ def test_events_of_one_aggregate_keep_their_order(sessions, clock, kafka_bootstr
     with sessions.begin() as s:
         for i in range(30):
             _event(s, clock, topic, f"cases/{i % 3}", f"{i:02d}")
-    relay = outbox.OutboxRelay(
-        service="test",
-        sessions=sessions,
-        clock=clock,
-        producer_factory=kafka_producer_factory(kafka_bootstrap, "test"),
-    )
+    relay = outbox_relay(sessions, clock, kafka_bootstrap)
     assert relay.relay_once() == 30
     relay.stop()
     records = _read_all(kafka_bootstrap, topic, expected=30)

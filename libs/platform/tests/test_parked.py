@@ -15,11 +15,12 @@ import pytest
 from sqlalchemy import select
 
 from cms.hmrc.v1 import events_pb2 as hmrc_events
+from cms_devkit.testing import outbox_relay
 from cms_platform import outbox
 from cms_platform.consumer import IdempotentConsumer, Subscription
 from cms_platform.models import ProcessedEvent
 from cms_platform.parked import ParkedError, ParkedEvents, _parser, find_record, run
-from cms_platform.service import ensure_topics, kafka_producer_factory
+from cms_platform.service import ensure_topics
 
 NINO = "AA123456A"
 UPDATED = hmrc_events.AnnualIncomeUpdated
@@ -45,12 +46,7 @@ class _World:
                     interest_id="i-1", case_id="c-1", nino=NINO, gross_income_pence=3_120_000
                 ),
             ).event_id
-        relay = outbox.OutboxRelay(
-            service="test",
-            sessions=sessions,
-            clock=clock,
-            producer_factory=kafka_producer_factory(kafka_bootstrap, "test"),
-        )
+        relay = outbox_relay(sessions, clock, kafka_bootstrap)
         assert relay.relay_once() == 1
         relay.stop()
         self.fixed = False

@@ -387,3 +387,20 @@ def promtool() -> str | None:
     return shutil.which("promtool") or shutil.which(
         "promtool", path=str(Path(sys.executable).parent)
     )
+
+
+def outbox_relay(
+    sessions: Any, clock: Any, bootstrap: str, *, service: str = "test", **options: Any
+) -> Any:
+    """An outbox relay for a test's own database and the broker at `bootstrap` (`options`: OutboxRelay's others);
+    call relay_once() for one pass, stop() when done."""
+    from cms_platform.outbox import OutboxRelay
+    from cms_platform.service import kafka_producer_factory
+
+    return OutboxRelay(
+        service=service,
+        sessions=sessions,
+        clock=clock,
+        producer_factory=kafka_producer_factory(bootstrap, service),
+        **options,
+    )

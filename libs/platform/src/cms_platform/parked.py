@@ -75,6 +75,13 @@ def _with_history(error: str, history: Sequence[str]) -> str:
     return HISTORY.join([error, *history])
 
 
+def _append(row: ProcessedEvent, line: str, *, history: Sequence[str] | None = None) -> None:
+    """Add `line` to the row's history (`history`: the one to keep instead of the row's own, e.g. from before a
+    retry replaced the row)."""
+    error, kept = _error_and_history(row.error)
+    row.error = _with_history(error, [*(kept if history is None else history), line])
+
+
 def find_record(
     bootstrap: str,
     topics: Iterable[str],
@@ -288,9 +295,7 @@ class ParkedEvents:
             if current is None or current.outcome != PARKED:
                 raise ParkedError(f"event {event_id} is no longer parked")
             current.outcome = DISCARDED
-            error, history = _error_and_history(current.error)
-            line = f"discarded {self._clock.now().isoformat()} by {operator}: {reason}"
-            current.error = _with_history(error, [*history, line])
+            _append(current, f"discarded {self._clock.now().isoformat()} by {operator}: {reason}")
         log.warning(
             "parked event discarded",
             operator=operator,
@@ -306,8 +311,7 @@ class ParkedEvents:
                 ProcessedEvent, (row.consumer_group, row.event_id), with_for_update=True
             )
             if current is not None:
-                error, _ = _error_and_history(current.error)
-                current.error = _with_history(error, [*history, line])
+                _append(current, line, history=history)
 
 
 def _parser(prog: str) -> argparse.ArgumentParser:
