@@ -57,7 +57,8 @@ def test_events_survive_a_restart_of_the_durable_broker(s3rver, tmp_path):
         broker.s3 is not None and broker.s3.proc is not None and broker.s3.proc.poll() is not None
     )
 
-    again = infra.start_tansu(broker.port, storage_dir=tmp_path)
+    # A fresh port: the old one may have been taken since (an outgoing connection's, on a busy machine).
+    again = infra.start_tansu(storage_dir=tmp_path)
     try:
         got = _read_all(again.bootstrap, "durable.events", expected=6)
     finally:

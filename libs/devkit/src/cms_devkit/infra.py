@@ -27,9 +27,16 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for_port(host: str, port: int, timeout: float = 15.0) -> None:
+def wait_for_port(
+    host: str, port: int, timeout: float = 15.0, *, process: subprocess.Popen | None = None
+) -> None:
+    """Until something listens on `port`; fails at once if `process`, the one meant to listen, has exited."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if process is not None and process.poll() is not None:
+            raise TimeoutError(
+                f"the process meant to listen on {host}:{port} exited ({process.returncode})"
+            )
         try:
             with socket.create_connection((host, port), timeout=0.5):
                 return
@@ -89,7 +96,10 @@ class TansuBroker(Broker):
                 env=env,
             )
         try:
-            wait_for_port("127.0.0.1", self.port)
+            # A durable broker reads its metadata back from S3 first: slower on a loaded machine.
+            wait_for_port(
+                "127.0.0.1", self.port, 15.0 if self.s3 is None else 45.0, process=self.proc
+            )
         except TimeoutError:
             self.kill()
             raise
@@ -106,12 +116,7 @@ class TansuBroker(Broker):
         self.start()
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        _terminate(self.proc)
         if self.s3 is not None:
             self.s3.stop()
 
@@ -157,7 +162,7 @@ class LocalS3:
                 start_new_session=True,
             )
         try:
-            wait_for_port("127.0.0.1", self.port)
+            wait_for_port("127.0.0.1", self.port, 30.0, process=self.proc)
         except TimeoutError:
             self.stop()
             raise
@@ -173,13 +178,7 @@ class LocalS3:
         }
 
     def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        _terminate(self.proc)
 
 
 def start_tansu(port: int | None = None, *, storage_dir: Path | None = None) -> TansuBroker:
@@ -344,3 +343,14 @@ def wait_serving(
                 pass
             time.sleep(0.1)
     raise TimeoutError(f"{address} did not report SERVING within {timeout}s")
+
+
+def _terminate(proc: subprocess.Popen | None, *, grace: float = 5.0) -> None:
+    """SIGTERM, then SIGKILL if it has not ended within `grace` seconds."""
+    if proc is not None and proc.poll() is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
