@@ -8,7 +8,7 @@
 
 Each figure is printed next to its target, if it has one, with a "met" column. The check's target is issue 19's
 end to end (casework's job to the recalculations): the gateway alone has to be well above it. `--quick` uses
-100,000 people and 10,000 children.
+100,000 people and 10,000 children. `--profile` prints a cProfile of each slow path instead.
 """
 
 from __future__ import annotations
@@ -45,6 +45,90 @@ TODAY = dt.date(
 # within 200 MiB at 1,000,000 cases.
 CHECK_TARGET = 5_000
 RSS_TARGET_MIB = 200
+
+
+def profile(*, quick: bool) -> int:
+    """cProfile's top functions for each slow path: whole-person lookups, Child Benefit claimant lookups, and the
+    gateway's monthly check run in this process (its servicer on a scratch SQLite database, no network, so only
+    the gateway's own work is in the profile)."""
+    import cProfile
+    import pstats
+
+    from cms_hmrc_gateway.app import HmrcGatewayService
+    from cms_hmrc_gateway.audit import audit_trail
+    from cms_hmrc_gateway.servicer import HmrcGatewayServicer
+    from cms_hmrc_gateway.simulator.settings import SimulatedHmrcSettings
+    from cms_platform.identity import bind_caller
+
+    size, children = (250_000, 3_000) if quick else (2_500_000, 20_000)
+    population = Population(size=size)
+    rng = random.Random(7)
+    ninos = [population.nino_at(rng.randrange(size)) for _ in range(2_000)]
+
+    def show(title: str, run) -> None:
+        profiler = cProfile.Profile()
+        t = time.process_time()
+        profiler.runcall(run)
+        print(f"\n### {title}: {time.process_time() - t:.2f} s CPU under the profiler")
+        pstats.Stats(profiler).strip_dirs().sort_stats("tottime").print_stats(15)
+
+    show("2,000 whole-person lookups", lambda: [population.person(n) for n in ninos])
+    claimants = Population(size=size)
+    show(
+        "2,000 Child Benefit claimant lookups",
+        lambda: [claimants.child_benefit_claimant(n) for n in ninos],
+    )
+
+    tmp = Path(tempfile.mkdtemp(prefix="cms-profile-hmrc-"))
+    settings = SimulatedHmrcSettings(
+        database_url=f"sqlite:///{tmp}/hmrc.db",
+        var_dir=tmp,
+        population_size=size,
+        clock_offset_days=(TODAY - dt.date.today()).days,
+        feed_check_interval_seconds=0,
+    )
+    service = HmrcGatewayService(settings)
+    service.migrate()
+    servicer = HmrcGatewayServicer(
+        hmrc=service.hmrc,
+        feeds=service.hmrc,
+        sessions=service.sessions,
+        clock=service.clock,
+        audit=audit_trail(service.sessions, service.clock),
+    )
+    found = Population(size=size)
+    items = []
+    for n, (nino, child) in enumerate(found.child_benefit_children(16, TODAY, limit=children)):
+        claimant = found.child_benefit_claimant(nino)
+        assert claimant is not None
+        items.append(check_item(n, claimant, child))
+    requests = [
+        api.RunMonthlyChildBenefitCheckRequest(run_id="profile", items=items[i : i + 500])
+        for i in range(0, len(items), 500)
+    ]
+    bind_caller(service_caller("casework"))
+    show(
+        f"the gateway's monthly check of {len(items):,} children, in process",
+        lambda: list(servicer.RunMonthlyChildBenefitCheck(iter(requests), None)),  # type: ignore[arg-type]
+    )
+    return 0
+
+
+def check_item(n: int, claimant, child) -> api.ChildBenefitCheckItem:
+    return api.ChildBenefitCheckItem(
+        item_id=str(n),
+        case_id=f"case-{n}",
+        claimant=identity_of(claimant),
+        child=pb.ChildIdentity(
+            name=common.PersonName(forenames=child.forenames, surname=child.surname),
+            date_of_birth={
+                "year": child.date_of_birth.year,
+                "month": child.date_of_birth.month,
+                "day": child.date_of_birth.day,
+            },
+            child_reference_number=child.child_reference_number,
+        ),
+    )
 
 
 def rss_mib() -> float:
@@ -84,7 +168,14 @@ def main() -> int:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--quick", action="store_true")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="instead: cProfile each slow path (person and claimant lookups, the gateway's check in process)",
+    )
     args = parser.parse_args()
+    if args.profile:
+        return profile(quick=args.quick)
     # Start-up and lookups at the national 1,000,000 people; the monthly run needs a bigger population to hold
     # 150,000 children aged 16+ (about 63,000 live among 1,000,000 people), so gateway and client use 2,500,000.
     size, batch_size, children_wanted, lookups = (
@@ -195,23 +286,7 @@ def main() -> int:
             )
         )
 
-        items = [
-            api.ChildBenefitCheckItem(
-                item_id=str(n),
-                case_id=f"case-{n}",
-                claimant=identity_of(claimant),
-                child=pb.ChildIdentity(
-                    name=common.PersonName(forenames=child.forenames, surname=child.surname),
-                    date_of_birth={
-                        "year": child.date_of_birth.year,
-                        "month": child.date_of_birth.month,
-                        "day": child.date_of_birth.day,
-                    },
-                    child_reference_number=child.child_reference_number,
-                ),
-            )
-            for n, (claimant, child) in enumerate(pairs)
-        ]
+        items = [check_item(n, claimant, child) for n, (claimant, child) in enumerate(pairs)]
         requests = [
             api.RunMonthlyChildBenefitCheckRequest(run_id="bench", items=items[i : i + 500])
             for i in range(0, len(items), 500)
