@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import String
+from sqlalchemy import String, insert
 from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
 
 from . import calls
@@ -40,7 +40,7 @@ class AuditTrail:
         self,
         sessions: sessionmaker,
         clock: Clock,
-        record: Callable[..., Any],
+        record: type[Any],
         *,
         subject_column: str,
         subject: Callable[[str], str] = str,
@@ -56,9 +56,6 @@ class AuditTrail:
         )
         self._subject_column, self._subject = subject_column, subject
 
-    def _make(self, *, subject: str, **columns: Any) -> Any:
-        return self._record(**columns, **{self._subject_column: self._subject(subject)})
-
     def records(
         self,
         entries: list[tuple[str, str, str, str]],
@@ -73,21 +70,25 @@ class AuditTrail:
         who = (caller.describe() if caller else "unknown")[:200]
         interface = (interface or calls.operation() or "unknown")[:100]
         now = self._clock.now()
+        basis = (legal_basis or self._legal_basis)[:200]
+        rows = [
+            {
+                "at": now,
+                "caller": who,
+                "interface": interface,
+                "legal_basis": basis,
+                "case_id": case_id[:100],
+                "service_request_id": sr[:100],
+                "outcome": outcome,
+                self._subject_column: self._subject(subject),
+            }
+            for subject, case_id, sr, outcome in entries
+        ]
+        if not rows:
+            return
+        # One multi-row INSERT, not an ORM object per row: a monthly check message audits hundreds of enquiries.
         with self._sessions.begin() as s:
-            basis = (legal_basis or self._legal_basis)[:200]
-            s.add_all(
-                self._make(
-                    at=now,
-                    caller=who,
-                    interface=interface,
-                    legal_basis=basis,
-                    case_id=case_id[:100],
-                    service_request_id=sr[:100],
-                    subject=subject,
-                    outcome=outcome,
-                )
-                for subject, case_id, sr, outcome in entries
-            )
+            s.execute(insert(self._record.__table__), rows)
 
     def record(
         self, subject: str, context: Any, outcome: str, *, interface: str | None = None

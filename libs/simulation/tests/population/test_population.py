@@ -10,9 +10,12 @@ import time
 import tracemalloc
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from cms_simulation.population import FIXTURES, Population
+from cms_simulation.population import FIXTURES, Claimant, Population
 from cms_simulation.population.child_benefit import age_on
+from cms_simulation.population.model import DataQuirk
 from cms_simulation.population.nino import format_nino
 
 DOB = dt.date(1985, 3, 14)
@@ -122,3 +125,59 @@ def test_the_16_plus_iterator_gives_only_children_of_those_ages_with_their_claim
     assert all(
         age_on(c.date_of_birth, on) >= 18 for _, c in SMALL.child_benefit_children_aged(18, on)
     )
+
+
+# -- the Child Benefit claimant (generated without the income) -----------------------------------------------------
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    seed=st.integers(0, 2**32),
+    index=st.integers(0, 2_999),
+    cached_first=st.booleans(),
+)
+def test_a_claimant_is_the_whole_persons_identity_death_restriction_and_award(
+    seed, index, cached_first
+):
+    population = Population(size=3_000, seed=seed)
+    nino = population.nino_at(index)
+    if cached_first:  # the claimant cache answers as a fresh generation would
+        population.child_benefit_claimant(nino)
+    claimant = population.child_benefit_claimant(nino)
+    fresh = Population(size=3_000, seed=seed).person_at(index)
+    assert claimant == Claimant.of(fresh)
+
+
+def test_claimants_are_found_for_fixtures_and_not_for_unknown_ninos():
+    assert SMALL.child_benefit_claimant("ab 23 45 67 b") == Claimant.of(SMALL.person("AB234567B"))
+    assert SMALL.child_benefit_claimant("ZX999999D") is None
+
+
+def test_claimants_equal_their_whole_person_for_each_rare_fact():
+    """Deaths and restrictions are 1 in 1,000, too rare for the random sample above: the first people with each
+    rare fact (died, restricted, no claim, opted out, a dirty child record) are compared too."""
+    population = Population(size=30_000, seed=99)
+    g = population.generator
+    wanted = {
+        "died": lambda p: p.date_of_death is not None,
+        "restricted": lambda p: p.restricted,
+        "no claim": lambda p: p.child_benefit is None,
+        "opted out": lambda p: (
+            p.child_benefit is not None and p.child_benefit.elected_not_to_be_paid
+        ),
+        "dirty": lambda p: DataQuirk.CHILD_BENEFIT_END_BEFORE_START in p.quirks,
+    }
+    found: dict[str, int] = {}
+    for index in range(30_000):
+        death, restricted = g.death_and_restriction(index)
+        common = ("no claim", "opted out", "dirty")
+        if not (death or restricted) and all(name in found for name in common):
+            continue  # only the rare facts are still wanted: skip generating everyone else
+        person = g.person(index)
+        for name, has in wanted.items():
+            if name not in found and has(person):
+                found[name] = index
+                assert population.child_benefit_claimant(person.nino) == Claimant.of(person)
+        if len(found) == len(wanted):
+            break
+    assert sorted(found) == sorted(wanted)

@@ -44,7 +44,7 @@ class HmrcGatewayService(CmsService):
         self.overrides = Overrides(self.sessions)
         # The HMRC port (enquiries and feeds): the simulated HMRC over the shared population.
         self.hmrc = SimulatedHmrc.from_settings(
-            settings, clock=self.clock, overrides=self.overrides
+            settings, clock=self.clock, overrides=self.overrides, overrides_of=self.overrides.many
         )
         self.feeds = PeriodicJob("hmrc-feeds", settings.feed_check_interval_seconds, self.run_feeds)
 

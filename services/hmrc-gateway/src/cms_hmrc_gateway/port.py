@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import Generic, Protocol, TypeVar
 
@@ -298,6 +298,11 @@ class HmrcPort(Protocol):
     (throttled) before it is answered, and FailedPrecondition for a matched restricted or deceased person."""
 
     def match(self, person: PersonToMatch, on: dt.date) -> MatchResult: ...
+
+    def for_people(self, ninos: Collection[str]) -> HmrcPort:
+        """This port, ready for enquiries about these people (a message of the monthly Child Benefit check): an
+        adapter may read what it holds for them together. Each enquiry is still made, admitted and answered alone."""
+        ...
 
     def child_benefit(
         self, claimant: PersonToMatch, children: Sequence[ChildToFind], on: dt.date

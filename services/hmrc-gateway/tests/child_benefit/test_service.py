@@ -4,7 +4,7 @@ per child in order, a child HMRC refuses is that child's error, and maintenance 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import pytest
 
@@ -36,6 +36,9 @@ class Hmrc:
     def __init__(self, refusals: dict[str, DomainError] | None = None):
         self.refusals = refusals or {}
         self.asked: list[str] = []
+
+    def for_people(self, ninos: Collection[str]) -> Hmrc:
+        return self
 
     def child_benefit(
         self, claimant: PersonToMatch, children: Sequence[ChildToFind], on: dt.date

@@ -4,15 +4,22 @@ interests is not an enquiry and is never refused; answers come in the port's own
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 
 import pytest
 
-from cms_hmrc_gateway.port import EmploymentView, IncomeSource, MatchOutcome, PersonToMatch
-from cms_hmrc_gateway.simulator.adapter import SimulatedHmrc
+from cms_hmrc_gateway.port import (
+    ChildToFind,
+    EmploymentView,
+    IncomeSource,
+    MatchOutcome,
+    PersonToMatch,
+)
+from cms_hmrc_gateway.simulator.adapter import SimulatedHmrc, person_to_match
 from cms_platform.clock import ManualClock
-from cms_platform.errors import ResourceExhausted, Unavailable
+from cms_platform.errors import FailedPrecondition, ResourceExhausted, Unavailable
 from cms_platform.identity import bind_caller, reset_caller, staff_caller
 from cms_simulation.behaviour import ExternalSystemBehaviour, MaintenanceWindow
 from cms_simulation.population import Population
@@ -74,3 +81,55 @@ def test_an_unknown_person_is_not_reported_on():
     assert not quiet.reporting("ZX999999D", ON)
     assert quiet.latest_income("ZX999999D", ON) is None
     assert quiet.children_on_award("ZX999999D", [], ON) is None
+
+
+def test_child_benefit_answers_from_the_claimant_as_from_the_whole_person(caller):
+    """The Child Benefit enquiry reads a claimant generated without income; its answer is the one the whole
+    person gives (read here through other_children_benefit, which still generates it), for every child of every
+    claimant in a small population, in a message read together (for_people) as when asked alone."""
+    population = Population(size=3000, seed=7)
+    plain = SimulatedHmrc(population)
+    scenario = population.person(population.nino_at(0))
+    assert scenario is not None and scenario.child_benefit is not None
+    renamed = dataclasses.replace(scenario, surname="Quayle", generated=False)
+    asked_together: list[tuple[PersonToMatch, ChildToFind]] = []
+    for index in range(0, 3000, 3):  # every receiving parent: most claim
+        person = population.person_at(index)
+        for c in person.child_benefit.children if person.child_benefit else ():
+            child = ChildToFind(c.forenames, c.surname, c.date_of_birth, c.child_reference_number)
+            asked_together.append((person_to_match(person), child))
+    assert len(asked_together) > 1000
+    answers_alone = []
+    for claimant, child in asked_together:
+        try:
+            whole = plain.other_children_benefit(claimant, [child], ON)
+        except FailedPrecondition as exc:  # deceased or restricted: the same refusal either way
+            with pytest.raises(FailedPrecondition) as same:
+                plain.child_benefit(claimant, [child], ON)
+            assert same.value.reason == exc.reason
+            continue
+        assert plain.child_benefit(claimant, [child], ON) == whole
+        answers_alone.append(whole)
+    # A scenario override (here a new surname) wins over the generated claimant in a message read together.
+    loads: list[set[str]] = []
+
+    def overrides_of(ninos):
+        loads.append(set(ninos))
+        return {n: renamed if n == renamed.nino else None for n in ninos}
+
+    together = SimulatedHmrc(
+        population, lambda n: pytest.fail("read one by one"), overrides_of=overrides_of
+    ).for_people([c.nino for c, _ in asked_together])
+    answers_together, overridden = [], []
+    for claimant, child in asked_together:
+        try:
+            answer = together.child_benefit(claimant, [child], ON)
+        except FailedPrecondition:
+            continue
+        (overridden if claimant.nino == renamed.nino else answers_together).append(answer)
+    assert len(loads) == 1
+    # "Quayle" is not the surname asked for: each of the scenario person's children is a partial match.
+    assert [a.match.outcome for a in overridden] == [MatchOutcome.PARTIAL] * len(
+        scenario.child_benefit.children
+    )
+    assert answers_together == answers_alone[len(overridden) :]

@@ -2,7 +2,8 @@
 
 `Population(size, seed)` is a national-scale population generated on demand: the same size and seed give the
 same people everywhere, nothing is built up front (a million people start instantly), and a person is generated
-from its index when asked for (a small LRU cache keeps recent ones). Hand-written fixtures (fixtures.py: Alex
+from its index when asked for (a small LRU cache keeps recent ones). A Child Benefit enquiry needs less of a
+person: `child_benefit_claimant` generates only that, without the income. Hand-written fixtures (fixtures.py: Alex
 Turner AA123456A, Bethan Morgan AB234567B, Chidi Okafor AC345678C, Siân Llewellyn-Price AG765432A, Dana Whitfield
 AE456789D, and for DWP Ryan Doherty AH567890B on Universal Credit) are found first and take no index.
 
@@ -26,13 +27,14 @@ from typing import Literal, overload
 
 from .fixtures import FIXTURES
 from .generator import Generator
-from .model import Child, Person
+from .model import Child, Claimant, Person
 from .nino import normalise_nino, valid_nino
 
 SyntheticPerson = Person  # the first version's name
 
 __all__ = [
     "FIXTURES",
+    "Claimant",
     "Match",
     "Person",
     "Population",
@@ -55,7 +57,7 @@ class Match:
 
 
 def failed_match_rules(
-    held: Person, forenames: str, surname: str, date_of_birth: dt.date
+    held: Person | Claimant, forenames: str, surname: str, date_of_birth: dt.date
 ) -> tuple[str, ...]:
     """HMRC's matching rule once the NINO has found a record: the forename's first letter, the surname's first three
     letters and the exact date of birth. Returns the rules that failed (empty: a full match)."""
@@ -102,6 +104,10 @@ class Population:
             for c in p.child_benefit.children
         }
         self._person_at = functools.lru_cache(maxsize=cache_size)(self._generator.person)
+        # A claimant is asked about once per child, and a case's children are asked about together.
+        self._claimant_at = functools.lru_cache(maxsize=cache_size)(
+            self._generator.child_benefit_claimant
+        )
 
     @property
     def size(self) -> int:
@@ -150,6 +156,16 @@ class Population:
         return None if index is None else self._person_at(index)
 
     by_nino = person
+
+    def child_benefit_claimant(self, nino: str) -> Claimant | None:
+        """The person with this NINO as a Child Benefit enquiry sees them (`Claimant`: the same identity, death,
+        restriction and award as `person` gives, without generating an income), or None."""
+        n = normalise_nino(nino)
+        fixture = self._fixtures.get(n)
+        if fixture is not None:
+            return Claimant.of(fixture)
+        index = self._generator.index_of(n)
+        return None if index is None else self._claimant_at(index)
 
     def child(self, crn: str) -> tuple[Person, Child] | None:
         """The Child Benefit claimant and the child with this Child Reference Number, or None."""

@@ -48,8 +48,8 @@ Child Benefit (children whose terminal dates fall within the timeline; later one
   approved education reported. Of those: 45% end at 18 (31 August; higher education 55%, left education 30%,
   work or apprenticeship 15%), 15% leave early (a quarter-end terminal date, or the day work starts), 5% claim
   benefits themselves, 25% end at 19 (31 August), 10% run to the day before the 20th birthday.
-- Opted out of payment (HICBC): about 9% of awards (70% of claimants earning over £60,000, and 5.5% of the
-  others, standing for a high-earning partner).
+- Opted out of payment (HICBC): 9% of awards, drawn with the claim and not from the claimant's income, so a
+  claim and its claimant's identity can be generated without the income (Generator.child_benefit_claimant).
 - 1% of awards end early (CLAIM_ENDED); 4% of children join the award after birth.
 
 DWP (CIS) facts (_awards.py; drawn from their own keyed stream, so no HMRC fact changed when they were added)
@@ -113,6 +113,7 @@ from .model import (
     Child,
     ChildBenefitAward,
     ChildBenefitEndReason,
+    Claimant,
     DataQuirk,
     Employer,
     Employment,
@@ -128,6 +129,7 @@ from .rti import paye_income_by_year
 from .tax_year import RTI_START_YEAR, parse_tax_year, tax_year_label
 
 MAX_CHILDREN_PER_CLAIM = 4
+OPTED_OUT_SHARE = 0.09  # of Child Benefit awards (HICBC)
 CHILD_SLOTS = 8  # CRN numbers per block: claimant position 0 uses 0-3, position 2 uses 4-7
 FAMILY, OTHER = 0, 1
 RECEIVING, PAYING, PARTNER, SINGLE, COUPLE_CLAIMANT, COUPLE_OTHER = range(6)
@@ -517,9 +519,10 @@ class Generator:
 
     def claim(
         self, block: int, pos: int, hh: Household | None = None
-    ) -> tuple[tuple[Child, ...], dt.date | None, bool] | None:
-        """The children on the Child Benefit award of the person at (block, position), the award's end date, and
-        whether one child's record is dirty (CHILD_BENEFIT_END_BEFORE_START); None when that person claims none."""
+    ) -> tuple[tuple[Child, ...], dt.date | None, bool, bool] | None:
+        """The children on the Child Benefit award of the person at (block, position), the award's end date,
+        whether one child's record is dirty (CHILD_BENEFIT_END_BEFORE_START) and whether the claimant opted out of
+        payment; None when that person claims none."""
         hh = hh or self.household(block)
         seeds = hh.claims[pos]
         if not seeds:
@@ -602,7 +605,39 @@ class Generator:
                 end_date=c.relationship_start_date - dt.timedelta(days=1 + int(r() * 400)),
                 end_reason=ChildBenefitEndReason.CLAIM_ENDED,
             )
-        return tuple(children), award_end, dirty
+        # The claim's last draw, so no earlier one moved when it stopped depending on the claimant's income.
+        elected = r() < OPTED_OUT_SHARE
+        return tuple(children), award_end, dirty, elected
+
+    def child_benefit_award(
+        self, index: int, claim: tuple[tuple[Child, ...], dt.date | None, bool, bool]
+    ) -> ChildBenefitAward:
+        children, award_end, _dirty, elected = claim
+        ref = (index * 48_271 + 12_345 + self.seed * 7) % 100_000_000  # a bijection on indexes
+        letters = "ABCDEFGHJKLMNPRSTUVWXYZ"
+        h = mix64(index ^ self.seed)
+        reference = f"CHB{ref:08d}{letters[h % 23]}{letters[h // 23 % 23]}"
+        award_start = min(c.relationship_start_date for c in children)
+        return ChildBenefitAward(reference, award_start, award_end, elected, children)
+
+    def child_benefit_claimant(self, index: int) -> Claimant:
+        """The person at `index` as a Child Benefit enquiry sees them, equal to the same fields of `person(index)`
+        but without generating their income (most of a person's cost)."""
+        if not 0 <= index < self.size:
+            raise IndexError(f"index {index} outside the population of {self.size:,}")
+        block, pos = divmod(index, 3)
+        hh = self.household(block)
+        claim = self.claim(block, pos, hh)
+        death, restricted = self.death_and_restriction(index)
+        return Claimant(
+            self.nino(index),
+            self._forenames(index, hh.female[pos])[1],
+            self.surname(index, hh),
+            dt.date.fromordinal(hh.dobs[pos]),
+            None if claim is None else self.child_benefit_award(index, claim),
+            death,
+            restricted,
+        )
 
     def _child_end(
         self, rng: random.Random, dob: dt.date
@@ -792,7 +827,7 @@ class _PersonBuilder:
         if death is not None:
             self._die(death)
         tax_years = self._tax_years()
-        award = self._child_benefit(tax_years)
+        award = self._child_benefit()
         return Person(
             nino=self.nino,
             title=title,
@@ -1176,25 +1211,10 @@ class _PersonBuilder:
 
     # -- Child Benefit ---------------------------------------------------------------------------------------------
 
-    def _child_benefit(self, tax_years: tuple[TaxYearIncome, ...]) -> ChildBenefitAward | None:
+    def _child_benefit(self) -> ChildBenefitAward | None:
         claim = self.g.claim(self.block, self.pos, self.hh)
         if claim is None:
             return None
-        children, award_end, dirty = claim
-        if dirty:
+        if claim[2]:
             self.quirks.add(DataQuirk.CHILD_BENEFIT_END_BEFORE_START)
-        # Opting out of payment depends on income: the claimant's here, a partner's by chance.
-        high_earner = any(
-            sum(p.taxable_pay_pence for p in ty.paye)
-            + (ty.self_assessment.self_employment_profit_pence if ty.self_assessment else 0)
-            > 60_000_00
-            for ty in tax_years[-3:]
-        )
-        elected = self.rng.random() < (0.7 if high_earner else 0.055)
-        g = self.g
-        ref = (self.index * 48_271 + 12_345 + g.seed * 7) % 100_000_000  # a bijection on indexes
-        letters = "ABCDEFGHJKLMNPRSTUVWXYZ"
-        h = mix64(self.index ^ g.seed)
-        reference = f"CHB{ref:08d}{letters[h % 23]}{letters[h // 23 % 23]}"
-        award_start = min(c.relationship_start_date for c in children)
-        return ChildBenefitAward(reference, award_start, award_end, elected, children)
+        return self.g.child_benefit_award(self.index, claim)

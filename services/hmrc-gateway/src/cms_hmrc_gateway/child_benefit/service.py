@@ -17,6 +17,7 @@ def check_children(
     hmrc: HmrcPort, *, items: Sequence[ChildToCheck | DomainError], on: dt.date
 ) -> list[CheckResult]:
     """One result per item, in order; an item that could not be read is its own error. Raises what stops the run."""
+    hmrc = hmrc.for_people([i.claimant.nino for i in items if isinstance(i, ChildToCheck)])
     results = []
     for item in items:
         if isinstance(item, DomainError):

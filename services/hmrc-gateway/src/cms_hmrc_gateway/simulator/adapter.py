@@ -12,7 +12,8 @@ system's behaviour (throttle per calling application, maintenance windows, outag
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
+from typing import TypeVar
 
 from cms_platform import calls
 from cms_platform.clock import Clock
@@ -59,6 +60,10 @@ POTENTIALLY_CEASED_AFTER_DAYS = 90  # no payment for this long and no leaving da
 
 # Scenario people by NINO (simulator.service.Overrides), ahead of the generated population.
 OverrideLookup = Callable[[str], model.Person | None]
+# The same for many NINOs in one query: each NINO asked about, with its override or None.
+OverridesLookup = Callable[[Collection[str]], Mapping[str, model.Person | None]]
+# What a Child Benefit enquiry reads of the person held: a whole person, or just the claimant.
+_Held = TypeVar("_Held", model.Person, model.Claimant)
 
 
 def payments(
@@ -83,20 +88,28 @@ class SimulatedHmrc:
         overrides: OverrideLookup = lambda _nino: None,
         *,
         behaviour: ExternalSystemBehaviour | None = None,
+        overrides_of: OverridesLookup | None = None,
     ):
         self._population = population
         self._overrides = overrides
+        self._overrides_of = overrides_of
         self._behaviour = behaviour
 
     @classmethod
     def from_settings(
-        cls, settings: SimulatedHmrcSettings, *, clock: Clock, overrides: OverrideLookup
+        cls,
+        settings: SimulatedHmrcSettings,
+        *,
+        clock: Clock,
+        overrides: OverrideLookup,
+        overrides_of: OverridesLookup | None = None,
     ) -> SimulatedHmrc:
         """The population and behaviour the settings describe, with the scenario overrides on top."""
         return cls(
             Population(size=settings.population_size, seed=settings.population_seed),
             overrides,
             behaviour=behaviour_from(settings, clock, "HMRC"),
+            overrides_of=overrides_of,
         )
 
     # -- people ----------------------------------------------------------------------------------------------------
@@ -104,6 +117,18 @@ class SimulatedHmrc:
     def person(self, nino: str) -> model.Person | None:
         nino = normalise_nino(nino)
         return self._overrides(nino) or self._population.person(nino)
+
+    def for_people(self, ninos: Collection[str]) -> SimulatedHmrc:
+        """This simulator with these people's scenario overrides read together (one query, not one per person):
+        for one message of the monthly check. An override stored meanwhile shows from the next message on."""
+        if self._overrides_of is None:
+            return self
+        loaded = self._overrides_of({normalise_nino(n) for n in ninos})
+        return SimulatedHmrc(
+            self._population,
+            lambda nino: loaded[nino] if nino in loaded else self._overrides(nino),
+            behaviour=self._behaviour,
+        )
 
     def seeing(self, changed: model.Person) -> SimulatedHmrc:
         """This simulator with one person as changed in a transaction not yet committed."""
@@ -121,7 +146,20 @@ class SimulatedHmrc:
     def _matched(
         self, asked: PersonToMatch, on: dt.date
     ) -> tuple[MatchResult, model.Person | None]:
-        held = self.person(asked.nino)
+        return self._match_held(asked, self.person(asked.nino), on)
+
+    def _claimant(self, nino: str) -> model.Claimant | None:
+        """The person as a Child Benefit enquiry sees them: a scenario person's fields, or the generated claimant
+        (without the income a whole person would generate)."""
+        nino = normalise_nino(nino)
+        override = self._overrides(nino)
+        if override is not None:
+            return model.Claimant.of(override)
+        return self._population.child_benefit_claimant(nino)
+
+    def _match_held(
+        self, asked: PersonToMatch, held: _Held | None, on: dt.date
+    ) -> tuple[MatchResult, _Held | None]:
         if held is None:
             return MatchResult(MatchOutcome.NOT_FOUND), None
         failed = failed_match_rules(held, asked.forenames, asked.surname, asked.date_of_birth)
@@ -229,7 +267,7 @@ class SimulatedHmrc:
         self, claimant: PersonToMatch, children: Sequence[ChildToFind], on: dt.date
     ) -> Answer[list[ChildBenefitStatus]]:
         self._admit()
-        match, held = self._matched(claimant, on)
+        match, held = self._match_held(claimant, self._claimant(claimant.nino), on)
         if held is None:
             return Answer(match)
         return Answer(match, [self._status_in_time(held, asked, on) for asked in children])
@@ -407,14 +445,14 @@ class SimulatedHmrc:
         return Answer(match, RtiIncome(tuple(out), total * 7 // days, start, end))
 
     def _status_in_time(
-        self, held: model.Person, asked: ChildToFind, on: dt.date
+        self, held: model.Person | model.Claimant, asked: ChildToFind, on: dt.date
     ) -> ChildBenefitStatus:
         """One child's status, unless the call is running out: its answer must be whole, so it is refused."""
         calls.ensure_time("verifying the children")
         return self.child_benefit_status(held, asked, on)
 
     def child_benefit_status(
-        self, held: model.Person, asked: ChildToFind, on: dt.date
+        self, held: model.Person | model.Claimant, asked: ChildToFind, on: dt.date
     ) -> ChildBenefitStatus:
         award = held.child_benefit
         found = find_child(award.children, asked) if award else None

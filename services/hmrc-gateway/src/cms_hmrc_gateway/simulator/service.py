@@ -9,9 +9,10 @@ import datetime as dt
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import TypeVar
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cms.hmrc.v1 import hmrc_scenario_service_pb2 as scenario
@@ -60,6 +61,35 @@ class Overrides:
                 self._cache.popitem(last=False)
         return person
 
+    def many(self, ninos: Collection[str]) -> dict[str, Person | None]:
+        """Each NINO's override or None, those not remembered read in one query (a message of the monthly check
+        asks about hundreds of people, nearly all without one)."""
+        now = time.monotonic()
+        found: dict[str, Person | None] = {}
+        with self._lock:
+            for nino in ninos:
+                hit = self._cache.get(nino)
+                if hit is not None and hit[0] > now:
+                    found[nino] = hit[1]
+        missing = [n for n in ninos if n not in found]
+        if missing:
+            with self._sessions() as s:
+                rows = {
+                    row.nino: row
+                    for row in s.scalars(
+                        select(SimulatedPersonRecord).where(SimulatedPersonRecord.nino.in_(missing))
+                    )
+                }
+                loaded = {n: _person(rows[n]) if n in rows else None for n in missing}
+            with self._lock:
+                for nino, person in loaded.items():
+                    self._cache[nino] = (now + self._ttl, person)
+                    self._cache.move_to_end(nino)
+                while len(self._cache) > self._max:
+                    self._cache.popitem(last=False)
+            found.update(loaded)
+        return found
+
     def forget(self, nino: str) -> None:
         with self._lock:
             self._cache.pop(normalise_nino(nino), None)
@@ -67,8 +97,10 @@ class Overrides:
 
 def load(db: Session, nino: str) -> Person | None:
     row = db.get(SimulatedPersonRecord, nino)
-    if row is None:
-        return None
+    return None if row is None else _person(row)
+
+
+def _person(row: SimulatedPersonRecord) -> Person:
     person = convert.person_from_proto(scenario.SimulatedPerson.FromString(row.person))
     # HMRC's view only: the DWP facts (benefit awards) of an overridden person are not kept by this gateway.
     return dataclasses.replace(person, other_parent_nino=row.other_parent_nino, generated=False)
