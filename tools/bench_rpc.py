@@ -14,6 +14,10 @@ CMS_POSTGRES_URL is set), then measures:
    cases (hmrc-gateway GetSummaryOfEarnedIncome + calculation CreateCalculation over gRPC, DB + outbox);
 3. each service's resident memory (VmRSS) after start-up and after the load.
 
+With --profile-chain it starts nothing: it runs the empty authenticated RPC through a GrpcServer's interceptors
+in this process (no transport), N times, and prints the cost per call and cProfile's top functions: where the
+chain's time goes, apart from grpc's own.
+
 Each RPC runs sequentially (1 client thread) and concurrently (N client threads sharing one channel), after
 an unmeasured warm-up. The client runs on the same machine as the servers and competes with them for CPU.
 This is a benchmark, not a test: it prints numbers and exits 0 unless something could not run at all.
@@ -469,6 +473,118 @@ def run_benchmarks(stack: Bench, plan: Plan, metadata, *, skeleton: bool = True)
     return results
 
 
+# ---- the chain in-process --------------------------------------------------------------------------------------
+
+
+class _Metadatum(tuple):
+    """One item of a call's metadata as grpc gives it: a (key, value) pair with .key and .value."""
+
+    key = property(lambda self: self[0])
+    value = property(lambda self: self[1])
+
+
+class _Context:
+    """What the interceptors ask of a call's servicer context."""
+
+    def __init__(self, metadata: tuple) -> None:
+        self._metadata = metadata
+
+    def invocation_metadata(self) -> tuple:
+        return self._metadata
+
+    def peer(self) -> str:
+        return "ipv4:127.0.0.1:45678"
+
+    def set_trailing_metadata(self, _metadata: object) -> None:
+        pass
+
+    def time_remaining(self) -> float:
+        return EMPTY_TIMEOUT
+
+    def code(self) -> None:
+        return None
+
+    def details(self) -> None:
+        return None
+
+
+def profile_chain(calls: int, top: int) -> None:
+    """The empty authenticated RPC through the interceptors of a real GrpcServer (the calculation contract, its access
+    policies, a local issuer's token, tracing and logging configured as a service does, at WARNING as the benchmark
+    runs them), called in this process: microseconds per call, then cProfile's top functions by own time."""
+    import cProfile
+    import gc
+    import pstats
+    import timeit
+
+    from cms_platform.identity import IdentityVerifier, TrustedIssuer
+    from cms_platform.logs import configure_logging
+    from cms_platform.server import GrpcServer, ServiceRegistration
+    from cms_platform.telemetry import configure_tracing
+
+    configure_logging(service="calculation", level="WARNING")
+    configure_tracing("calculation")
+    issuer = LocalIssuer.create(Path(tempfile.mkdtemp(prefix="cms-bench-chain-")))
+    token = issuer.mint(staff_caller("bench", "caseworker"), audience=AUDIENCES, ttl=3600)
+    empty = calc_api.ListRuleSetsResponse()
+
+    class Servicer(calc_grpc.CalculationServiceServicer):
+        def ListRuleSets(self, request, context):
+            return empty
+
+    full_name = calc_api.DESCRIPTOR.services_by_name["CalculationService"].full_name
+    server = GrpcServer(
+        service="calculation",
+        registrations=[
+            ServiceRegistration(
+                full_name, calc_grpc.add_CalculationServiceServicer_to_server, Servicer()
+            )
+        ],
+        identity=IdentityVerifier(
+            [TrustedIssuer.model_validate(issuer.trusted())], audience="calculation"
+        ),
+        host="127.0.0.1",
+    )
+    handler = grpc.unary_unary_rpc_method_handler(
+        Servicer().ListRuleSets,
+        calc_api.ListRuleSetsRequest.FromString,
+        calc_api.ListRuleSetsResponse.SerializeToString,
+    )
+    metadata = tuple(
+        _Metadatum(m)
+        for m in (
+            ("user-agent", f"grpc-python/{grpc.__version__}"),
+            ("authorization", f"Bearer {token}"),
+        )
+    )
+
+    class Details(grpc.HandlerCallDetails):
+        method = f"/{full_name}/ListRuleSets"
+        invocation_metadata = metadata
+
+    def through(interceptors: list, details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
+        """The handler as grpc's pipeline gets it: each interceptor around the next, the servicer's last."""
+        if not interceptors:
+            return handler
+        return interceptors[0].intercept_service(lambda d: through(interceptors[1:], d), details)
+
+    request, context = empty_request(), _Context(metadata)
+
+    def one() -> None:
+        through(server.interceptors, Details()).unary_unary(request, context)
+
+    one()
+    gc.freeze()  # as a service does after start-up
+    per_call = min(timeit.repeat(one, number=calls, repeat=3)) / calls * 1e6
+    print(
+        f"# the empty authenticated RPC through {len(server.interceptors)} server interceptor(s), in-process, "
+        f"no transport: {per_call:.1f} us a call (best of 3 x {calls})"
+    )
+    profiler = cProfile.Profile()
+    profiler.runcall(lambda: [one() for _ in range(calls)])
+    pstats.Stats(profiler).strip_dirs().sort_stats("tottime").print_stats(top)
+
+
 # ---- report --------------------------------------------------------------------------------------------------
 
 
@@ -555,6 +671,12 @@ def main() -> int:
         "--threads", type=int, help="client threads for the concurrent empty-RPC runs (default 8)"
     )
     parser.add_argument(
+        "--profile-chain",
+        type=int,
+        metavar="N",
+        help="start nothing: N empty authenticated RPCs through the interceptors in-process, then a profile",
+    )
+    parser.add_argument(
         "--empty-only",
         action="store_true",
         help="only the empty RPCs and the chain's summary (no CreateCase/CalculateCase)",
@@ -565,6 +687,9 @@ def main() -> int:
         help="keep the temp dir (logs, SQLite files) and PG databases",
     )
     args = parser.parse_args()
+    if args.profile_chain:
+        profile_chain(args.profile_chain, top=25)
+        return 0
     plan = QUICK if args.quick else FULL
     if args.threads:
         plan = dataclasses.replace(plan, threads=args.threads)

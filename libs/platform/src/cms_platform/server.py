@@ -552,25 +552,27 @@ class GrpcServer:
                 ("grpc.max_connection_age_ms", int(max_connection_age_seconds * 1000)),
                 ("grpc.max_connection_age_grace_ms", int(max_connection_age_grace_seconds * 1000)),
             ]
+        # What every RPC but health and reflection goes through, in order (tools/bench_rpc.py --profile-chain).
+        self.interceptors: list[grpc.ServerInterceptor] = [
+            # The one interceptor: its span comes first, so every later step (auth, validation, logs) runs
+            # inside it; health and reflection are neither traced nor authenticated.
+            CmsServerInterceptor(
+                service=service,
+                identity=identity,
+                guards={r.full_name: r.guard for r in registrations if r.guard},
+                policies=policies,
+                refused={r.full_name: r.refused for r in registrations if r.refused},
+                item_validated=frozenset(
+                    f"/{r.full_name}/{m}" for r in registrations for m in r.item_validated
+                ),
+                max_messages=stream_limits(descriptors),
+            ),
+        ]
         self._server = grpc.server(
             futures.ThreadPoolExecutor(
                 max_workers=max_workers, thread_name_prefix=f"{service}-rpc"
             ),
-            interceptors=[
-                # The one interceptor: its span comes first, so every later step (auth, validation, logs) runs
-                # inside it; health and reflection are neither traced nor authenticated.
-                CmsServerInterceptor(
-                    service=service,
-                    identity=identity,
-                    guards={r.full_name: r.guard for r in registrations if r.guard},
-                    policies=policies,
-                    refused={r.full_name: r.refused for r in registrations if r.refused},
-                    item_validated=frozenset(
-                        f"/{r.full_name}/{m}" for r in registrations for m in r.item_validated
-                    ),
-                    max_messages=stream_limits(descriptors),
-                ),
-            ],
+            interceptors=self.interceptors,
             options=self.options,
         )
         for r in registrations:
