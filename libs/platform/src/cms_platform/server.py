@@ -2,11 +2,11 @@
 
 One object owns the servicers, the interceptor chain, health and reflection, `start()` and `stop(grace)`.
 The CMS interceptor does, for every RPC except health and reflection:
-the server span (OpenTelemetry, in the caller's trace) → correlation id → caller identity (UNAUTHENTICATED) → the RPC's access policy from the contract (PERMISSION_DENIED,
-cms_platform.access) → a request that could not be decoded (INVALID_ARGUMENT) → generic request validation and the
-contract's field limits (INVALID_ARGUMENT with field violations, cms_platform.validation) → the servicer → domain
-errors mapped to rich statuses → one structured log line and metrics. A server whose services leave an RPC without
-an access policy does not start.
+the server span (OpenTelemetry, in the caller's trace) → correlation id → caller identity (UNAUTHENTICATED) → the
+RPC's access policy from the contract (PERMISSION_DENIED, cms_platform.access) → a request that could not be decoded
+(INVALID_ARGUMENT) → generic request validation and the contract's field limits (INVALID_ARGUMENT with field
+violations, cms_platform.validation) → the servicer → domain errors mapped to rich statuses → one structured log line
+and metrics. A server whose services leave an RPC without an access policy does not start.
 
 It is one interceptor, and it wraps each method's handler once (the first call) rather than on every call: grpc runs
 interceptors on the server's single polling thread, ahead of every call's handler, so what they do per call is paid
