@@ -1,5 +1,7 @@
 """Idempotent Kafka consumer: handle each event in a DB transaction that also records its id, then commit
-the offsets. A crash between the two redelivers events whose ids are already recorded: no second effect.
+the offsets. A crash between the two redelivers events whose ids are already recorded: no second effect. A poll's
+events share their transactions, up to GROUP_SIZE each (a burst costs a commit per group, not per event); a group
+with an event that fails is undone and its events handled one at a time, each with its retries.
 
 It does not trust the broker to keep what it had. After each batch it records, in its own database, how far it got
 in each partition and which topic (by id) that was. When it joins its group it resumes from there if the topic is
