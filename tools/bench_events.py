@@ -227,6 +227,20 @@ def measure_one(reader: Reader, award: Callable[[str], None], live: case_pb.Case
     )
 
 
+def check_flat_rate(case: case_grpc.CaseworkServiceStub, metadata, name: str) -> None:
+    """The case's latest calculation is the one an income-based JSA award asks for: a flat rate, on a change."""
+    sample = case.GetCase(
+        case_api.GetCaseRequest(name=name), metadata=metadata, timeout=RPC_TIMEOUT
+    )
+    if (
+        sample.latest_calculation.reason != case_pb.CALCULATION_REASON_CHANGE_OF_CIRCUMSTANCES
+        or sample.latest_calculation.rate != "FLAT"
+    ):
+        raise AssertionError(
+            f"{name} was not recalculated at the flat rate: {sample.latest_calculation}"
+        )
+
+
 def measure_steady(
     reader: Reader, award: Callable[[str], None], cases: list[case_pb.Case], rate: float
 ) -> tuple[list[Measure], float]:
@@ -455,6 +469,8 @@ def main() -> int:
                 flush=True,
             )
             measures, achieved = measure_steady(reader, award, cases[WARMUP:], args.rate)
+            for m in (measures[0], measures[-1]):  # each recalculated as its broadcast asked
+                check_flat_rate(case, staff["caseworker"], m.case)
             print_steady(measures, args.rate, achieved, args.seconds, bool(pg))
             print(f"\n# total wall time {time.monotonic() - started:.0f} s", flush=True)
             return 0
@@ -470,18 +486,7 @@ def main() -> int:
             if i >= WARMUP:
                 measures.append(m)
         # The recalculation is the one the broadcast asked for: a flat rate for income-based JSA.
-        sample = case.GetCase(
-            case_api.GetCaseRequest(name=measures[0].case),
-            metadata=staff["caseworker"],
-            timeout=RPC_TIMEOUT,
-        )
-        if (
-            sample.latest_calculation.reason != case_pb.CALCULATION_REASON_CHANGE_OF_CIRCUMSTANCES
-            or sample.latest_calculation.rate != "FLAT"
-        ):
-            raise AssertionError(
-                f"{measures[0].case} was not recalculated at the flat rate: {sample.latest_calculation}"
-            )
+        check_flat_rate(case, staff["caseworker"], measures[0].case)
 
         lost = [m for m in measures if m.calculated is None]
         end_to_end = [m.after(m.calculated, "seen") for m in measures]
