@@ -13,6 +13,11 @@ casework's feed applier recalculating (hmrc-gateway, dwp-gateway and calculation
 publishing the result. Where the time goes comes from the records' timestamps (when each relay sent them).
 A random pause between broadcasts (0.2-2.2 s) keeps them out of step with any service's polling.
 
+With --rate R --seconds S it measures under a steady load instead (issue 19's event latency): R awards a second,
+each for another case, for S seconds, and from each broadcast's publish (the BenefitInformationChanged record's
+timestamp, when dwp-gateway's relay sent it) until the reader sees that case's CaseCalculated; p50 and p99 against
+the issue's 150 ms and 500 ms.
+
 This is a benchmark, not a test: it prints numbers and exits 0 unless something could not run at all.
 """
 
@@ -32,6 +37,7 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Callable
+from concurrent import futures
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -57,6 +63,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_rpc  # noqa: E402 - tools/ is not a package; the same stack as bench-rpc
 
 TARGET_P50_S = 2.0  # the issue's bar: a CIS broadcast to casework's CaseCalculated at p50
+# Issue 19's bars at a steady rate (--rate 20 --seconds 60): a broadcast's publish to its CaseCalculated.
+STEADY_P50_S = 0.150
+STEADY_P99_S = 0.500
+CREATE_THREADS = 4  # client threads making the live cases (a steady run needs one per broadcast)
 WARMUP = 2  # unmeasured broadcasts first: the consumers' group joins and first connections are not the steady state
 WAIT_S = 30.0  # a broadcast whose CaseCalculated has not been seen by then counts as lost
 # Quiet time between broadcasts, drawn at random over a window as wide as casework's default feed tick (2 s), so a
@@ -175,13 +185,14 @@ def pct(values: list[float], p: float) -> float:
     return data[max(0, math.ceil(p / 100 * len(data)) - 1)] if data else math.nan
 
 
-def live_cases(case: case_grpc.CaseworkServiceStub, metadata, n: int) -> list[case_pb.Case]:
+def live_cases(
+    case: case_grpc.CaseworkServiceStub, metadata, n: int, threads: int = 1
+) -> list[case_pb.Case]:
     family = families(on=BENCH_DAY, plain=True)
-    out = []
-    for _ in range(n):
-        created = case.CreateCase(
-            next(family).create_case_request(), metadata=metadata, timeout=RPC_TIMEOUT
-        )
+    requests = [next(family).create_case_request() for _ in range(n)]
+
+    def make(request: case_api.CreateCaseRequest) -> case_pb.Case:
+        created = case.CreateCase(request, metadata=metadata, timeout=RPC_TIMEOUT)
         calculated = case.CalculateCase(
             case_api.CalculateCaseRequest(request_id=str(uuid.uuid4()), name=created.name),
             metadata=metadata,
@@ -189,8 +200,10 @@ def live_cases(case: case_grpc.CaseworkServiceStub, metadata, n: int) -> list[ca
         )
         if not calculated.latest_calculation.calculation:
             raise AssertionError(f"CalculateCase on {created.name} stored no calculation")
-        out.append(calculated)
-    return out
+        return calculated
+
+    with futures.ThreadPoolExecutor(max_workers=threads) as pool:
+        return list(pool.map(make, requests))
 
 
 def measure_one(reader: Reader, award: Callable[[str], None], live: case_pb.Case) -> Measure:
@@ -214,6 +227,143 @@ def measure_one(reader: Reader, award: Callable[[str], None], live: case_pb.Case
     )
 
 
+def check_flat_rate(case: case_grpc.CaseworkServiceStub, metadata, name: str) -> None:
+    """The case's latest calculation is the one an income-based JSA award asks for: a flat rate, on a change."""
+    sample = case.GetCase(
+        case_api.GetCaseRequest(name=name), metadata=metadata, timeout=RPC_TIMEOUT
+    )
+    if (
+        sample.latest_calculation.reason != case_pb.CALCULATION_REASON_CHANGE_OF_CIRCUMSTANCES
+        or sample.latest_calculation.rate != "FLAT"
+    ):
+        raise AssertionError(
+            f"{name} was not recalculated at the flat rate: {sample.latest_calculation}"
+        )
+
+
+def measure_steady(
+    reader: Reader, award: Callable[[str], None], cases: list[case_pb.Case], rate: float
+) -> tuple[list[Measure], float]:
+    """One award every 1/rate seconds, each for the next case, from a small pool so that a slow call does not hold
+    up the ones due after it; then waits for every CaseCalculated. Returns the measures and the rate achieved."""
+    for live in (
+        cases
+    ):  # each case's first CaseCalculated is on the topic, so the next is the recalculation
+        if reader.wait_for(CALCULATED, live.name, 1, WAIT_S) is None:
+            raise RuntimeError(f"the first CaseCalculated of {live.name} never reached the topic")
+    before = {live.name: len(reader.seen(CALCULATED, live.name)) for live in cases}
+    called: dict[str, float] = {}
+    start = time.monotonic()
+
+    def fire(i: int, live: case_pb.Case) -> None:
+        delay = start + i / rate - time.monotonic()
+        if delay > 0:
+            time.sleep(delay)
+        called[live.name] = time.time()
+        award(live.paying_parent.identity.nino)
+
+    with futures.ThreadPoolExecutor(max_workers=8) as pool:
+        for f in [pool.submit(fire, i, live) for i, live in enumerate(cases)]:
+            f.result()
+    achieved = len(cases) / max(time.monotonic() - start, 1e-9)
+    deadline = time.monotonic() + WAIT_S  # for all of them: the last broadcast's case gets WAIT_S
+    measures = []
+    for live in cases:
+        done = reader.wait_for(
+            CALCULATED, live.name, before[live.name] + 1, max(deadline - time.monotonic(), 0.0)
+        )
+
+        def first_after(kind: str, name: str = live.name) -> Seen | None:
+            return next((x for x in reader.seen(kind, name) if x.seen >= called[name]), None)
+
+        measures.append(
+            Measure(
+                live.name,
+                called[live.name],
+                first_after(BROADCAST),
+                first_after(REPORTED),
+                done[before[live.name]] if done else None,
+            )
+        )
+    return measures, achieved
+
+
+def print_steady(
+    measures: list[Measure], rate: float, achieved: float, seconds_: float, pg: bool
+) -> None:
+    def from_publish(m: Measure, what: Seen | None, field: str = "sent") -> float:
+        return getattr(what, field) - m.broadcast.sent if what and m.broadcast else math.nan
+
+    lost = [m for m in measures if m.calculated is None or m.broadcast is None]
+    end_to_end = [from_publish(m, m.calculated, "seen") for m in measures]
+    print()
+    print(
+        "## Per stage: seconds after the broadcast was published (its Kafka timestamp), until the record was sent "
+        "by its relay (its Kafka timestamp) or seen by the reader here"
+    )
+    head = f"{'stage':<62} | {'p50':>7} | {'p99':>7} | {'max':>7}"
+    print(head)
+    print("-" * len(head))
+    for label, values in (
+        (
+            "StartBenefitAward called → broadcast published",
+            [m.after(m.broadcast) for m in measures],
+        ),
+        (
+            "casework's ChangeOfCircumstancesReported sent",
+            [from_publish(m, m.reported) for m in measures],
+        ),
+        ("casework's CaseCalculated sent", [from_publish(m, m.calculated) for m in measures]),
+        ("casework's CaseCalculated seen by a consumer", end_to_end),
+    ):
+        print(
+            f"{label:<62} | {pct(values, 50):>7.3f} | {pct(values, 99):>7.3f} | "
+            f"{max((v for v in values if v == v), default=math.nan):>7.3f}"
+        )
+    print()
+    p50, p99 = pct(end_to_end, 50), pct(end_to_end, 99)
+    print(
+        f"## Summary (bench-events --rate {rate:g} --seconds {seconds_:g}, DB: {'PostgreSQL' if pg else 'SQLite'}): "
+        f"a CIS broadcast's publish until casework's CaseCalculated is seen on its topic, {len(measures)} broadcasts "
+        f"at a steady rate"
+    )
+    print_summary(
+        [
+            (
+                "broadcasts a second (achieved)",
+                f"{achieved:.1f}",
+                f"{rate:g}",
+                met(achieved >= 0.95 * rate),
+            ),
+            (
+                "publish → CaseCalculated seen, p50",
+                f"{p50 * 1000:.0f} ms",
+                f"<= {STEADY_P50_S * 1000:.0f} ms",
+                met(p50 <= STEADY_P50_S),
+            ),
+            (
+                "publish → CaseCalculated seen, p99",
+                f"{p99 * 1000:.0f} ms",
+                f"<= {STEADY_P99_S * 1000:.0f} ms",
+                met(p99 <= STEADY_P99_S),
+            ),
+            (
+                "publish → CaseCalculated seen, max",
+                f"{max((v for v in end_to_end if v == v), default=math.nan) * 1000:.0f} ms",
+                "",
+                "",
+            ),
+            (
+                f"without a CaseCalculated {WAIT_S:.0f} s after the last broadcast",
+                str(len(lost)),
+                "0",
+                met(not lost),
+            ),
+        ],
+        name_width=50,
+    )
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -224,12 +374,23 @@ def main() -> int:
     )
     parser.add_argument("--seed", type=int, default=1, help="seed of the pauses between broadcasts")
     parser.add_argument(
+        "--rate",
+        type=float,
+        help="steady mode: broadcasts a second, each for another case (e.g. 20)",
+    )
+    parser.add_argument(
+        "--seconds", type=float, default=60.0, help="steady mode: for how long (default 60)"
+    )
+    parser.add_argument(
         "--keep",
         action="store_true",
         help="keep the temp dir (logs, SQLite files) and PG databases",
     )
     args = parser.parse_args()
-    n = args.cases or (10 if args.quick else 30)
+    steady = args.rate is not None
+    if steady and (args.rate <= 0 or args.seconds <= 0):
+        parser.error("--rate and --seconds must be positive")
+    n = round(args.rate * args.seconds) if steady else args.cases or (10 if args.quick else 30)
     rng = random.Random(args.seed)
 
     # A SIGTERM (e.g. from make or CI) unwinds through the finally below, so no service is left behind.
@@ -296,7 +457,23 @@ def main() -> int:
             )
 
         print(f"creating {WARMUP + n} live cases ...", file=sys.stderr, flush=True)
-        cases = live_cases(case, staff["caseworker"], WARMUP + n)
+        cases = live_cases(
+            case, staff["caseworker"], WARMUP + n, threads=CREATE_THREADS if steady else 1
+        )
+        if steady:
+            for live in cases[:WARMUP]:
+                measure_one(reader, award, live)
+            print(
+                f"broadcasting {n} awards at {args.rate:g} a second ...",
+                file=sys.stderr,
+                flush=True,
+            )
+            measures, achieved = measure_steady(reader, award, cases[WARMUP:], args.rate)
+            for m in (measures[0], measures[-1]):  # each recalculated as its broadcast asked
+                check_flat_rate(case, staff["caseworker"], m.case)
+            print_steady(measures, args.rate, achieved, args.seconds, bool(pg))
+            print(f"\n# total wall time {time.monotonic() - started:.0f} s", flush=True)
+            return 0
         print(
             f"broadcasting {WARMUP} unmeasured, then {n} measured awards ...",
             file=sys.stderr,
@@ -309,18 +486,7 @@ def main() -> int:
             if i >= WARMUP:
                 measures.append(m)
         # The recalculation is the one the broadcast asked for: a flat rate for income-based JSA.
-        sample = case.GetCase(
-            case_api.GetCaseRequest(name=measures[0].case),
-            metadata=staff["caseworker"],
-            timeout=RPC_TIMEOUT,
-        )
-        if (
-            sample.latest_calculation.reason != case_pb.CALCULATION_REASON_CHANGE_OF_CIRCUMSTANCES
-            or sample.latest_calculation.rate != "FLAT"
-        ):
-            raise AssertionError(
-                f"{measures[0].case} was not recalculated at the flat rate: {sample.latest_calculation}"
-            )
+        check_flat_rate(case, staff["caseworker"], measures[0].case)
 
         lost = [m for m in measures if m.calculated is None]
         end_to_end = [m.after(m.calculated, "seen") for m in measures]

@@ -4,12 +4,19 @@ Starts a broker and the five services as real separate processes (cms_devkit.sta
 ports, with SQLite files in a temporary directory, or with fresh PostgreSQL databases `cms_bench_<svc>` when
 CMS_POSTGRES_URL is set), then measures:
 
-1. empty RPCs: grpc.health.v1.Health/Check (no interceptors: the raw-transport baseline) and
-   CalculationService/PreviewCalculation (authenticated, through the full server interceptor chain:
-   tracing, identity, validation, logging, metrics; pure computation, no database);
+1. empty RPCs: grpc.health.v1.Health/Check (no interceptors: the raw-transport baseline),
+   CalculationService/ListRuleSets for a date no rule set covers (the empty authenticated RPC: the full server
+   interceptor chain, tracing, identity, access policy, validation, logging, metrics, around a servicer that
+   answers an empty list from memory) and CalculationService/PreviewCalculation (the same chain around a
+   calculation: pure computation, no database); the summary sets the chain's cost against issue 19's targets
+   (the empty authenticated RPC >= 80% of Health's calls/s, PreviewCalculation >= 80% of the empty one's);
 2. skeleton RPCs: CaseworkService/CreateCase (one DB transaction + outbox) and CalculateCase on fresh
    cases (hmrc-gateway GetSummaryOfEarnedIncome + calculation CreateCalculation over gRPC, DB + outbox);
 3. each service's resident memory (VmRSS) after start-up and after the load.
+
+With --profile-chain it starts nothing: it runs the empty authenticated RPC through a GrpcServer's interceptors
+in this process (no transport), N times, and prints the cost per call and cProfile's top functions: where the
+chain's time goes, apart from grpc's own.
 
 Each RPC runs sequentially (1 client thread) and concurrently (N client threads sharing one channel), after
 an unmeasured warm-up. The client runs on the same machine as the servers and competes with them for CPU.
@@ -49,6 +56,7 @@ from cms.casework.v1 import casework_service_pb2 as case_api
 from cms.casework.v1 import casework_service_pb2_grpc as case_grpc
 from cms.casework.v1 import resources_pb2 as case_pb
 from cms_devkit import infra
+from cms_devkit.bench import met, print_summary
 from cms_devkit.families import families
 from cms_devkit.issuer import SERVICES as AUDIENCES
 from cms_devkit.issuer import LocalIssuer
@@ -89,6 +97,12 @@ QUICK = Plan(
 )
 
 EMPTY_TIMEOUT = 5.0  # seconds; every call passes a deadline
+# Issue 19's bars for the per-RPC chain, each measured in the same run: calls/s of one RPC over another's.
+TARGET_EMPTY_OVER_HEALTH = 0.80
+TARGET_PREVIEW_OVER_EMPTY = 0.80
+HEALTH = "Health/Check (no auth)"
+EMPTY = "calc ListRuleSets (empty)"
+PREVIEW = "calc PreviewCalculation"
 # The services run on the wall clock; the families are chosen as of the same day.
 BENCH_DAY = dt.date.today()
 CREATE_CASE_TIMEOUT = 5.0  # CreateCase's documented deadline
@@ -317,7 +331,12 @@ def preview_input() -> calc_pb.CalculationInput:
     )
 
 
-def run_benchmarks(stack: Bench, plan: Plan, metadata) -> list[Result]:
+def empty_request() -> calc_api.ListRuleSetsRequest:
+    """The empty authenticated RPC's request: rule sets in force on a date before the 2012 scheme (none)."""
+    return calc_api.ListRuleSetsRequest(effective_date=date_pb2.Date(year=1990, month=1, day=1))
+
+
+def run_benchmarks(stack: Bench, plan: Plan, metadata, *, skeleton: bool = True) -> list[Result]:
     results: list[Result] = []
     calc_channel = grpc.insecure_channel(stack.addresses["calculation"])
     case_channel = grpc.insecure_channel(stack.addresses["casework"])
@@ -335,16 +354,27 @@ def run_benchmarks(stack: Bench, plan: Plan, metadata) -> list[Result]:
         sample = calc.PreviewCalculation(preview_req, metadata=metadata, timeout=EMPTY_TIMEOUT)
         assert sample.weekly_amount_pence > 0, sample
 
+        empty = empty_request()
+        listed = calc.ListRuleSets(empty, metadata=metadata, timeout=EMPTY_TIMEOUT)
+        assert not listed.rule_sets and not listed.next_page_token, listed
+
         health_req = health_pb2.HealthCheckRequest(service="")
         results += bench_both(
-            "Health/Check (no auth)",
+            HEALTH,
             lambda _i: health.Check(health_req, timeout=EMPTY_TIMEOUT),
             calls=plan.empty_calls,
             warmup=plan.empty_warmup,
             threads=plan.threads,
         )
         results += bench_both(
-            "calc PreviewCalculation",
+            EMPTY,
+            lambda _i: calc.ListRuleSets(empty, metadata=metadata, timeout=EMPTY_TIMEOUT),
+            calls=plan.empty_calls,
+            warmup=plan.empty_warmup,
+            threads=plan.threads,
+        )
+        results += bench_both(
+            PREVIEW,
             lambda _i: calc.PreviewCalculation(
                 preview_req, metadata=metadata, timeout=EMPTY_TIMEOUT
             ),
@@ -361,6 +391,8 @@ def run_benchmarks(stack: Bench, plan: Plan, metadata) -> list[Result]:
             threads=plan.threads,
             expected=(grpc.StatusCode.NOT_FOUND,),
         )
+        if not skeleton:
+            return results
 
         # Skeleton: CreateCase makes the cases (timed too), then CalculateCase runs once on each fresh case.
         n_cases = 2 * (plan.skeleton_calls + plan.skeleton_warmup) + 1
@@ -441,6 +473,118 @@ def run_benchmarks(stack: Bench, plan: Plan, metadata) -> list[Result]:
     return results
 
 
+# ---- the chain in-process --------------------------------------------------------------------------------------
+
+
+class _Metadatum(tuple):
+    """One item of a call's metadata as grpc gives it: a (key, value) pair with .key and .value."""
+
+    key = property(lambda self: self[0])
+    value = property(lambda self: self[1])
+
+
+class _Context:
+    """What the interceptors ask of a call's servicer context."""
+
+    def __init__(self, metadata: tuple) -> None:
+        self._metadata = metadata
+
+    def invocation_metadata(self) -> tuple:
+        return self._metadata
+
+    def peer(self) -> str:
+        return "ipv4:127.0.0.1:45678"
+
+    def set_trailing_metadata(self, _metadata: object) -> None:
+        pass
+
+    def time_remaining(self) -> float:
+        return EMPTY_TIMEOUT
+
+    def code(self) -> None:
+        return None
+
+    def details(self) -> None:
+        return None
+
+
+def profile_chain(calls: int, top: int) -> None:
+    """The empty authenticated RPC through the interceptors of a real GrpcServer (the calculation contract, its access
+    policies, a local issuer's token, tracing and logging configured as a service does, at WARNING as the benchmark
+    runs them), called in this process: microseconds per call, then cProfile's top functions by own time."""
+    import cProfile
+    import gc
+    import pstats
+    import timeit
+
+    from cms_platform.identity import IdentityVerifier, TrustedIssuer
+    from cms_platform.logs import configure_logging
+    from cms_platform.server import GrpcServer, ServiceRegistration
+    from cms_platform.telemetry import configure_tracing
+
+    configure_logging(service="calculation", level="WARNING")
+    configure_tracing("calculation")
+    issuer = LocalIssuer.create(Path(tempfile.mkdtemp(prefix="cms-bench-chain-")))
+    token = issuer.mint(staff_caller("bench", "caseworker"), audience=AUDIENCES, ttl=3600)
+    empty = calc_api.ListRuleSetsResponse()
+
+    class Servicer(calc_grpc.CalculationServiceServicer):
+        def ListRuleSets(self, request, context):
+            return empty
+
+    full_name = calc_api.DESCRIPTOR.services_by_name["CalculationService"].full_name
+    server = GrpcServer(
+        service="calculation",
+        registrations=[
+            ServiceRegistration(
+                full_name, calc_grpc.add_CalculationServiceServicer_to_server, Servicer()
+            )
+        ],
+        identity=IdentityVerifier(
+            [TrustedIssuer.model_validate(issuer.trusted())], audience="calculation"
+        ),
+        host="127.0.0.1",
+    )
+    handler = grpc.unary_unary_rpc_method_handler(
+        Servicer().ListRuleSets,
+        calc_api.ListRuleSetsRequest.FromString,
+        calc_api.ListRuleSetsResponse.SerializeToString,
+    )
+    metadata = tuple(
+        _Metadatum(m)
+        for m in (
+            ("user-agent", f"grpc-python/{grpc.__version__}"),
+            ("authorization", f"Bearer {token}"),
+        )
+    )
+
+    class Details(grpc.HandlerCallDetails):
+        method = f"/{full_name}/ListRuleSets"
+        invocation_metadata = metadata
+
+    def through(interceptors: list, details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
+        """The handler as grpc's pipeline gets it: each interceptor around the next, the servicer's last."""
+        if not interceptors:
+            return handler
+        return interceptors[0].intercept_service(lambda d: through(interceptors[1:], d), details)
+
+    request, context = empty_request(), _Context(metadata)
+
+    def one() -> None:
+        through(server.interceptors, Details()).unary_unary(request, context)
+
+    one()
+    gc.freeze()  # as a service does after start-up
+    per_call = min(timeit.repeat(one, number=calls, repeat=3)) / calls * 1e6
+    print(
+        f"# the empty authenticated RPC through {len(server.interceptors)} server interceptor(s), in-process, "
+        f"no transport: {per_call:.1f} us a call (best of 3 x {calls})"
+    )
+    profiler = cProfile.Profile()
+    profiler.runcall(lambda: [one() for _ in range(calls)])
+    pstats.Stats(profiler).strip_dirs().sort_stats("tottime").print_stats(top)
+
+
 # ---- report --------------------------------------------------------------------------------------------------
 
 
@@ -464,6 +608,35 @@ def print_results(results: list[Result]) -> None:
             f"  errors in {r.rpc} {r.mode}: "
             + ", ".join(f"{k} x{v}" for k, v in errs.most_common())
         )
+
+
+def rate(results: list[Result], rpc: str, mode: str) -> float:
+    """Calls/s of `rpc` in `mode` ("seq" or "conc"), NaN when it did not run."""
+    for r in results:
+        if r.rpc == rpc and r.mode.startswith(mode) and r.seconds > 0:
+            return len(r.latencies_ms) / r.seconds
+    return float("nan")
+
+
+def print_chain_summary(results: list[Result], *, quick: bool) -> None:
+    """Issue 19's per-RPC chain targets: each ratio of calls/s from this run, sequential and concurrent."""
+    rows = []
+    for mode in ("seq", "conc"):
+        health, empty, preview = (rate(results, rpc, mode) for rpc in (HEALTH, EMPTY, PREVIEW))
+        for name, ratio, target in (
+            (f"empty authenticated / Health, {mode}", empty / health, TARGET_EMPTY_OVER_HEALTH),
+            (
+                f"PreviewCalculation / empty authenticated, {mode}",
+                preview / empty,
+                TARGET_PREVIEW_OVER_EMPTY,
+            ),
+        ):
+            rows.append((name, f"{ratio:.0%}", f">= {target:.0%}", met(ratio >= target)))
+    print(
+        f"## Summary (bench-rpc{' --quick' if quick else ''}): the per-RPC interceptor chain, calls/s of one RPC "
+        "over another's in this run"
+    )
+    print_summary(rows, name_width=50)
 
 
 def print_memory(
@@ -498,11 +671,25 @@ def main() -> int:
         "--threads", type=int, help="client threads for the concurrent empty-RPC runs (default 8)"
     )
     parser.add_argument(
+        "--profile-chain",
+        type=int,
+        metavar="N",
+        help="start nothing: N empty authenticated RPCs through the interceptors in-process, then a profile",
+    )
+    parser.add_argument(
+        "--empty-only",
+        action="store_true",
+        help="only the empty RPCs and the chain's summary (no CreateCase/CalculateCase)",
+    )
+    parser.add_argument(
         "--keep",
         action="store_true",
         help="keep the temp dir (logs, SQLite files) and PG databases",
     )
     args = parser.parse_args()
+    if args.profile_chain:
+        profile_chain(args.profile_chain, top=25)
+        return 0
     plan = QUICK if args.quick else FULL
     if args.threads:
         plan = dataclasses.replace(plan, threads=args.threads)
@@ -545,7 +732,7 @@ def main() -> int:
             3.0
         )  # let relays and consumers connect, so "idle" is the steady state after start-up
         idle = {name: proc_status(proc.pid) for name, proc in stack.procs.items()}
-        results = run_benchmarks(stack, plan, metadata)
+        results = run_benchmarks(stack, plan, metadata, skeleton=not args.empty_only)
         time.sleep(1.0)
         loaded = {name: proc_status(proc.pid) for name, proc in stack.procs.items()}
         for name, proc in stack.procs.items():
@@ -560,6 +747,8 @@ def main() -> int:
             f"client shares the {cores} cores with the servers)"
         )
         print_results(results)
+        print()
+        print_chain_summary(results, quick=args.quick)
         print()
         print("## Service memory (VmRSS from /proc/<pid>/status; peak = VmHWM)")
         print_memory(stack, idle, loaded)

@@ -7,7 +7,7 @@ import uuid
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from cms.calculation.v1 import events_pb2
 from cms_devkit.testing import outbox_relay
@@ -279,3 +279,85 @@ def test_every_member_learns_the_partition_counts_its_group_was_assigned_on():
         ConsumerProtocolAssignment(version=0, assigned_partitions=[], user_data=b""), 2
     )
     assert follower.basis == {}
+
+
+# -- a burst: events applied in groups ------------------------------------------------------------------------------
+
+
+def _records(clock, n: int, *, bad: int | None = None) -> tuple[list[SimpleNamespace], list[str]]:
+    """n records of THING as a poll returns them; the `bad`-th carries data its handler refuses."""
+    out, ids = [], []
+    for i in range(n):
+        env = _envelope(clock, THING_HAPPENED, b"bad" if i == bad else b"")
+        ids.append(env.id)
+        out.append(
+            SimpleNamespace(
+                headers=cloudevents.to_kafka_headers(env), key=b"cases/1", value=env.data
+            )
+        )
+    return out, ids
+
+
+def test_a_burst_is_applied_in_groups_one_commit_each_in_order(sessions, clock):
+    from cms_platform import consumer as consumer_module
+
+    applied: list[str] = []
+    sub = Subscription("burst", {THING: lambda s, message, e: applied.append(e.id)})
+    consumer = IdempotentConsumer(
+        service="test", subscription=sub, bootstrap_servers="unused", sessions=sessions, clock=clock
+    )
+    records, ids = _records(clock, consumer_module.GROUP_SIZE + 3)
+    commits: list[int] = []
+    event.listen(sessions, "after_commit", lambda _s: commits.append(1))
+    consumer._handle_records(records)
+    assert applied == ids
+    assert len(commits) == 2  # a full group, then the rest: not one commit per event
+    with sessions() as s:
+        done = s.scalars(
+            select(ProcessedEvent.event_id).where(ProcessedEvent.consumer_group == "burst")
+        )
+        assert set(done) == set(ids)
+    # Delivered again (a rebalance before the offsets were committed): no second effect.
+    consumer._handle_records(records)
+    assert applied == ids
+
+
+def test_one_bad_event_in_a_group_is_parked_alone_and_the_others_applied_once(sessions, clock):
+    def handle(s, message, e):
+        if e.data == b"bad":
+            raise ValueError("downstream rule broken")
+        s.add(
+            ProcessedEvent(
+                consumer_group="side-effect",
+                event_id=e.id,
+                event_type="x",
+                processed_at=clock.now(),
+                outcome="handled",
+            )
+        )
+
+    sub = Subscription("burst-bad", {THING: handle})
+    consumer = IdempotentConsumer(
+        service="test",
+        subscription=sub,
+        bootstrap_servers="unused",
+        sessions=sessions,
+        clock=clock,
+        max_attempts=1,
+    )
+    records, ids = _records(clock, 5, bad=2)
+    consumer._handle_records(records)
+    with sessions() as s:
+        outcomes = dict(
+            s.execute(
+                select(ProcessedEvent.event_id, ProcessedEvent.outcome).where(
+                    ProcessedEvent.consumer_group == "burst-bad"
+                )
+            ).all()
+        )
+        effects = s.scalars(
+            select(ProcessedEvent.event_id).where(ProcessedEvent.consumer_group == "side-effect")
+        ).all()
+    assert outcomes == {i: ("parked" if n == 2 else "handled") for n, i in enumerate(ids)}
+    # The group's first try was rolled back whole: each good event's effect is there once.
+    assert sorted(effects) == sorted(i for n, i in enumerate(ids) if n != 2)

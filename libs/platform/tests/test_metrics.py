@@ -235,3 +235,27 @@ def test_the_outbox_age_grows_while_the_broker_is_away(sessions, clock):
         )
     finally:
         relay.stop()
+
+
+def test_a_series_removed_and_recorded_again_starts_afresh_on_both_sides():
+    """Metric keeps each labelled series once; removing it (a partition no longer assigned) must drop that copy
+    too, or the next increments would go to a series the scrape no longer shows."""
+    from cms_platform.metrics import counter
+
+    recorded: list[tuple[float, dict]] = []
+    metric = counter("cms_test_series_total", "a test series", ["group"])
+    metric._record = lambda value, attributes: recorded.append((value, dict(attributes)))
+    name = "cms_test_series_total"
+    metric.labels("g").inc()
+    assert metric.labels("g") is metric.labels("g")
+    metric.labels("g").inc(2)
+    assert _value(name, group="g") == 3
+    metric.remove("g")
+    assert REGISTRY.get_sample_value(name, {"group": "g"}) is None
+    metric.labels("g").inc()
+    assert _value(name, group="g") == 1
+    metric.clear()
+    metric.labels("g").inc(5)
+    assert _value(name, group="g") == 5
+    assert [v for v, _ in recorded] == [1, 2, 1, 5]
+    assert all(a == {"group": "g"} for _, a in recorded)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import pytest
@@ -88,3 +89,37 @@ def test_an_event_key_is_the_aggregates_resource_name(sessions, clock):
     with sessions.begin() as s:
         _event(s, clock, "test.keys", "case-surveillances/s-1", "named")
         _event(s, clock, "test.keys", "cases/1/deductionOrders/2", "nested")
+
+
+def test_on_postgresql_a_relay_is_woken_by_another_process_publishing(
+    sessions, clock, kafka_bootstrap
+):
+    """With replicas, the relay holding the lock is seldom in the process that wrote the event: a transaction that
+    publishes notifies every relay of the database as it commits, so the event goes out without waiting for a
+    poll (here an hour away)."""
+    from cms_platform.db import is_postgres
+
+    if not is_postgres(sessions.kw["bind"]):
+        pytest.skip("LISTEN/NOTIFY: PostgreSQL only (SQLite has one process per database)")
+    topic = f"test.notify.{uuid.uuid4().hex[:8]}"
+    ensure_topics(kafka_bootstrap, [topic])
+    relay = outbox_relay(sessions, clock, kafka_bootstrap, poll_interval=3600.0)
+    relay.start()
+    try:
+        assert relay.listening.wait(10)
+        deadline = time.monotonic() + 10
+        while (
+            relay.passes < 1 and time.monotonic() < deadline
+        ):  # its first pass, then the hour-long wait
+            time.sleep(0.05)
+        assert relay.passes == 1
+        # Another process's relay: this process's commit hook does not reach it, only the notification does.
+        outbox._RELAYS.discard(relay)
+        with sessions.begin() as s:
+            row = _event(s, clock, topic, "cases/1", "from another process")
+        records = _read_all(kafka_bootstrap, topic, expected=1)
+        assert [cloudevents.from_kafka(r.headers, r.key, r.value).id for r in records] == [
+            row.event_id
+        ]
+    finally:
+        relay.stop()

@@ -10,7 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import grpc
 import pytest
-from opentelemetry import trace
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
 from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 from opentelemetry.proto.collector.trace.v1 import trace_service_pb2, trace_service_pb2_grpc
 from opentelemetry.sdk.trace import TracerProvider
@@ -24,7 +25,7 @@ from cms.calculation.v1 import resources_pb2 as pb
 from cms_devkit.testing import local_issuer
 from cms_platform import telemetry
 from cms_platform.db import make_engine, make_sessionmaker
-from cms_platform.identity import IdentityVerifier, TrustedIssuer, staff_caller
+from cms_platform.identity import IdentityVerifier, TrustedIssuer, client_caller, staff_caller
 
 OTEL_VARIABLES = (
     "OTEL_SERVICE_NAME",
@@ -258,3 +259,129 @@ def test_without_the_sampler_the_instrumentation_does_make_connect_spans(databas
     finished = spans.get_finished_spans()
     assert [s for s in finished if s.name == "connect"]
     assert [s for s in finished if s.parent is None and "SELECT" in s.name]
+
+
+# -- the server span ------------------------------------------------------------------------------------------------
+
+
+class _TracedServicer(api_grpc.CalculationServiceServicer):
+    """GetRuleSet answers and notes the span it ran in; for ruleSets/broken it fails as a bug would."""
+
+    def __init__(self) -> None:
+        self.seen: list[trace.SpanContext] = []
+
+    def GetRuleSet(self, request, context) -> pb.RuleSet:
+        self.seen.append(trace.get_current_span().get_span_context())
+        if request.name == "ruleSets/broken":
+            raise RuntimeError("a bug")
+        return pb.RuleSet(name=request.name)
+
+
+def _caller_trace() -> tuple[int, dict[str, str]]:
+    """A client span's trace id and the W3C headers that carry it."""
+    carrier: dict[str, str] = {}
+    with TracerProvider().get_tracer("client").start_as_current_span("client") as span:
+        propagate.inject(carrier)
+    return span.get_span_context().trace_id, carrier
+
+
+def test_every_rpc_has_a_server_span_in_the_callers_trace_with_its_status(
+    global_spans, serve_calculation
+):
+    servicer = _TracedServicer()
+    stub = serve_calculation(servicer, IDENTITY)
+    trace_id, carrier = _caller_trace()
+    staff = ISSUER.mint(staff_caller("s-1", "caseworker"), audience="test")
+    client = ISSUER.mint(client_caller("c-1"), audience="test")
+    call = api.GetRuleSetRequest(name="ruleSets/2012")
+    stub.GetRuleSet(
+        call, metadata=(("authorization", f"Bearer {staff}"), *carrier.items()), timeout=10
+    )
+    with pytest.raises(grpc.RpcError) as refused:
+        stub.GetRuleSet(call, metadata=(("authorization", f"Bearer {client}"),), timeout=10)
+    assert refused.value.code() == grpc.StatusCode.PERMISSION_DENIED
+    with pytest.raises(grpc.RpcError) as failed:
+        stub.GetRuleSet(
+            api.GetRuleSetRequest(name="ruleSets/broken"),
+            metadata=(("authorization", f"Bearer {staff}"),),
+            timeout=10,
+        )
+    assert failed.value.code() == grpc.StatusCode.INTERNAL
+
+    finished = [s for s in global_spans.get_finished_spans() if s.kind == trace.SpanKind.SERVER]
+    ok, denied, broken = [s for s in finished if s.name.endswith("/GetRuleSet")]
+    # The servicer ran inside the span, which continues the caller's trace.
+    assert servicer.seen == [ok.context, broken.context]
+    assert ok.context.trace_id == trace_id and ok.parent is not None and ok.parent.is_remote
+    assert ok.attributes["rpc.system"] == "grpc"
+    assert ok.attributes["rpc.service"] == "cms.calculation.v1.CalculationService"
+    assert ok.attributes["rpc.method"] == "GetRuleSet"
+    assert ok.attributes["rpc.grpc.status_code"] == grpc.StatusCode.OK.value[0]
+    assert ok.attributes["net.peer.ip"] == "127.0.0.1"
+    assert ok.status.status_code == trace.StatusCode.UNSET
+    # A refusal is the caller's doing: its code and no error status; without a caller's trace, a trace of its own.
+    assert denied.attributes["rpc.grpc.status_code"] == grpc.StatusCode.PERMISSION_DENIED.value[0]
+    assert denied.status.status_code == trace.StatusCode.UNSET and denied.parent is None
+    # A failure is the server's: ERROR, with the exception recorded.
+    assert broken.attributes["rpc.grpc.status_code"] == grpc.StatusCode.INTERNAL.value[0]
+    assert broken.status.status_code == trace.StatusCode.ERROR
+    assert [e.name for e in broken.events] == ["exception"]
+
+
+def test_health_makes_no_span(global_spans):
+    from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+    from cms_platform.server import GrpcServer, ServiceRegistration
+
+    server = GrpcServer(
+        service="test",
+        registrations=[
+            ServiceRegistration(
+                api.DESCRIPTOR.services_by_name["CalculationService"].full_name,
+                api_grpc.add_CalculationServiceServicer_to_server,
+                _TracedServicer(),
+            )
+        ],
+        identity=IDENTITY,
+        host="127.0.0.1",
+        port=0,
+    )
+    with grpc.insecure_channel(f"127.0.0.1:{server.start()}") as channel:
+        health_pb2_grpc.HealthStub(channel).Check(health_pb2.HealthCheckRequest(), timeout=10)
+        api_grpc.CalculationServiceStub(channel).GetRuleSet(
+            api.GetRuleSetRequest(name="ruleSets/2012"),
+            metadata=(
+                ("authorization", f"Bearer {ISSUER.mint(staff_caller('s-1'), audience='test')}"),
+            ),
+            timeout=10,
+        )
+    server.stop(0)
+    names = [s.name for s in global_spans.get_finished_spans()]
+    assert any(n.endswith("/GetRuleSet") for n in names)  # spans are being made
+    assert not [n for n in names if "grpc.health" in n]
+
+
+def test_a_span_nothing_reads_keeps_its_ids_and_follows_the_sampler():
+    provider = TracerProvider()
+    assert not telemetry.spans_read(provider)
+    trace_id, carrier = _caller_trace()
+    parent = propagate.extract(carrier)
+    span = telemetry.unread_span("/a.B/C", parent, trace.SpanKind.SERVER, provider)
+    above = trace.get_current_span(parent).get_span_context()
+    ctx = span.get_span_context()
+    assert not span.is_recording() and ctx.is_valid and not ctx.is_remote
+    assert ctx.trace_id == trace_id and ctx.span_id != above.span_id
+    assert ctx.trace_flags.sampled  # parent-based: the caller's trace was sampled
+    # Without a caller: a trace of its own; and a sampler that drops says so in the flags.
+    root = telemetry.unread_span("/a.B/C", otel_context.Context(), trace.SpanKind.SERVER, provider)
+    assert root.get_span_context().trace_id not in (0, trace_id)
+    from opentelemetry.sdk.trace.sampling import ALWAYS_OFF
+
+    dropped = telemetry.unread_span(
+        "/a.B/C", otel_context.Context(), trace.SpanKind.SERVER, TracerProvider(sampler=ALWAYS_OFF)
+    )
+    assert (
+        dropped.get_span_context().is_valid and not dropped.get_span_context().trace_flags.sampled
+    )
+    provider.add_span_processor(SimpleSpanProcessor(InMemorySpanExporter()))
+    assert telemetry.spans_read(provider)

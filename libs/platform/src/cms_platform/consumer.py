@@ -1,5 +1,7 @@
 """Idempotent Kafka consumer: handle each event in a DB transaction that also records its id, then commit
-the offsets. A crash between the two redelivers events whose ids are already recorded: no second effect.
+the offsets. A crash between the two redelivers events whose ids are already recorded: no second effect. A poll's
+events share their transactions, up to GROUP_SIZE each (a burst costs a commit per group, not per event); a group
+with an event that fails is undone and its events handled one at a time, each with its retries.
 
 It does not trust the broker to keep what it had. After each batch it records, in its own database, how far it got
 in each partition and which topic (by id) that was. When it joins its group it resumes from there if the topic is
@@ -43,6 +45,16 @@ log = structlog.get_logger("cms.consumer")
 
 # handler(session, event, envelope): the event parsed as its message class, in the transaction that records it.
 Handler = Callable[[Session, Any, cloudevents.Envelope], None]
+
+# The most events of a poll applied in one transaction: a burst costs one commit (and one wake of the relay and of
+# what the handlers start) per group rather than per event, which keeps a consumer up with its topics; small enough
+# that a group holds its locks only briefly.
+GROUP_SIZE = 50
+
+
+class _GroupFailed(Exception):
+    """An event of a group could not be applied with the others: the group's transaction is rolled back and its
+    events are applied one by one instead, each with its retries."""
 
 
 class BasisAssignor(RangePartitionAssignor):
@@ -273,9 +285,7 @@ class IdempotentConsumer:
                     self._busy.set()
                 try:
                     for records in batch.values():
-                        for record in records:
-                            self.handle_record(record.headers, record.key, record.value)
-                            self._progress_at = time.monotonic()
+                        self._handle_records(records)
                     # Only after every event of the batch is committed in the database.
                     self._record_positions(batch)
                     consumer.commit()
@@ -444,6 +454,54 @@ class IdempotentConsumer:
                         )
                     )
 
+    def _handle_records(self, records: list[Any]) -> None:
+        """A partition's records of one poll, in order: in groups of GROUP_SIZE, each group in one transaction; a
+        group that fails is applied again one event at a time (handle_record), so one bad event changes nothing for
+        the others and its retries and parking are as they always were."""
+        for start in range(0, len(records), GROUP_SIZE):
+            group = records[start : start + GROUP_SIZE]
+            if len(group) == 1 or not self._apply_group(group):
+                for record in group:
+                    self.handle_record(record.headers, record.key, record.value)
+                    self._progress_at = time.monotonic()
+            self._progress_at = time.monotonic()
+
+    def _apply_group(self, records: list[Any]) -> bool:
+        """Every record of `records` in one transaction, each in its own span; False, with nothing applied, when one
+        of them is not a CloudEvent or its handler fails (the caller then goes one by one)."""
+        applied: list[tuple[cloudevents.Envelope, bool, str]] = []
+        try:
+            with self._sessions.begin() as s:
+                for record in records:
+                    try:
+                        env = cloudevents.from_kafka(record.headers, record.key, record.value)
+                    except cloudevents.NotACloudEvent:
+                        raise _GroupFailed("not a CloudEvent") from None
+                    handler = self._sub.handler_for(env.type)
+                    with self._span(env):
+                        applied.append((env, handler is None, self._apply_in(s, env, handler)))
+        except Exception as exc:  # noqa: BLE001 - rolled back: each event goes again on its own, with its retries
+            log.debug("a group of events goes one by one", group=self._sub.group_id, error=str(exc))
+            return False
+        for env, unhandled, outcome in applied:
+            if unhandled:
+                self._unhandled(env)
+            EVENTS_CONSUMED.labels(self._service, self._sub.group_id, outcome).inc()
+        return True
+
+    def _span(self, env: cloudevents.Envelope) -> Any:
+        """The CONSUMER span of one event, in the trace its headers carry."""
+        return self._tracer.start_as_current_span(
+            f"{env.type} process",
+            context=propagate.extract(env.extra_headers),
+            kind=trace.SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.message.id": env.id,
+                "messaging.consumer.group.name": self._sub.group_id,
+            },
+        )
+
     def handle_record(
         self,
         headers: list[tuple[str, bytes]] | None,
@@ -461,17 +519,7 @@ class IdempotentConsumer:
             log.error("skipping a record that is not a CloudEvent", error=str(exc))
             EVENTS_CONSUMED.labels(self._service, self._sub.group_id, "malformed").inc()
             return "malformed"
-        ctx = propagate.extract(env.extra_headers)
-        with self._tracer.start_as_current_span(
-            f"{env.type} process",
-            context=ctx,
-            kind=trace.SpanKind.CONSUMER,
-            attributes={
-                "messaging.system": "kafka",
-                "messaging.message.id": env.id,
-                "messaging.consumer.group.name": self._sub.group_id,
-            },
-        ):
+        with self._span(env):
             outcome = self._handle_with_retries(env, again=again)
         EVENTS_CONSUMED.labels(self._service, self._sub.group_id, outcome).inc()
         return outcome
@@ -535,25 +583,36 @@ class IdempotentConsumer:
         again: bool = False,
     ) -> str:
         with self._sessions.begin() as s:
-            done = s.get(ProcessedEvent, (self._sub.group_id, env.id))
-            if done is not None:
-                if not (again and done.outcome == "parked"):
-                    return "duplicate"
-                s.delete(done)
-                s.flush()
-            outcome = "handled" if handler else "ignored"
-            if handler:
-                message_class, handle = handler
-                handle(s, message_class.FromString(env.data), env)
-            s.add(
-                ProcessedEvent(
-                    consumer_group=self._sub.group_id,
-                    event_id=env.id,
-                    event_type=env.type,
-                    processed_at=self._clock.now(),
-                    outcome=outcome,
-                )
+            return self._apply_in(s, env, handler, again=again)
+
+    def _apply_in(
+        self,
+        s: Session,
+        env: cloudevents.Envelope,
+        handler: tuple[type[Message], Handler] | None,
+        *,
+        again: bool = False,
+    ) -> str:
+        """The event's effect and its processed record, in the caller's transaction."""
+        done = s.get(ProcessedEvent, (self._sub.group_id, env.id))
+        if done is not None:
+            if not (again and done.outcome == "parked"):
+                return "duplicate"
+            s.delete(done)
+            s.flush()
+        outcome = "handled" if handler else "ignored"
+        if handler:
+            message_class, handle = handler
+            handle(s, message_class.FromString(env.data), env)
+        s.add(
+            ProcessedEvent(
+                consumer_group=self._sub.group_id,
+                event_id=env.id,
+                event_type=env.type,
+                processed_at=self._clock.now(),
+                outcome=outcome,
             )
+        )
         return outcome
 
     def _record(self, env: cloudevents.Envelope, *, outcome: str, error: str) -> None:

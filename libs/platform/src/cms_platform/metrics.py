@@ -62,16 +62,29 @@ class Metric:
     def __init__(self, prom: Any, record: Record, labelnames: Sequence[str]):
         self._prom, self._record, self._labelnames = prom, record, tuple(labelnames)
         self._unlabelled = None if labelnames else _Child(prom, record, {})
+        # One child per label values, made once: every RPC records two series, and prometheus_client's own lookup
+        # (a lock and a label check) and the attributes dict cost more than the increment. Label values are
+        # bounded by design (services, methods, codes, groups, topics), so the cache is too.
+        self._children: dict[tuple[str, ...], _Child] = {}
 
     def labels(self, *values: str) -> _Child:
-        return _Child(
-            self._prom.labels(*values),
-            self._record,
-            dict(zip(self._labelnames, values, strict=True)),
-        )
+        child = self._children.get(values)
+        if child is None:
+            child = _Child(
+                self._prom.labels(*values),
+                self._record,
+                dict(zip(self._labelnames, values, strict=True)),
+            )
+            self._children[values] = child
+        return child
 
     def remove(self, *values: str) -> None:
+        self._children.pop(values, None)
         self._prom.remove(*values)
+
+    def clear(self) -> None:
+        self._children.clear()
+        self._prom.clear()
 
     def collect(self) -> Any:
         return self._prom.collect()

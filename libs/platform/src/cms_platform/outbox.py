@@ -102,9 +102,21 @@ def publish_many(
 
 
 # The relays of this process, woken when a transaction that published commits: an event goes out as soon as it
-# exists rather than at the next poll (the poll stays, for events written by another process or a lost wake-up).
+# exists rather than at the next poll (the poll stays, for a lost wake-up).
 _PUBLISHED = "cms_outbox_published"
 _RELAYS: weakref.WeakSet[OutboxRelay] = weakref.WeakSet()
+# On PostgreSQL the relay of another process is woken too: a transaction that published notifies this channel as
+# it commits (NOTIFY is delivered on commit only, and once per transaction). With replicas, the one holding the relay
+# lock is seldom the one that served the request; without it, that event waited for the lock holder's next poll.
+NOTIFY_CHANNEL = "cms_outbox"
+
+
+@event.listens_for(Session, "before_commit")
+def _notify_relays(session: Session) -> None:
+    if session.info.get(_PUBLISHED):
+        bind = session.get_bind()
+        if is_postgres(bind):
+            session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
 
 
 @event.listens_for(Session, "after_commit")
@@ -194,6 +206,9 @@ class OutboxRelay:
         self._cluster_id = ""
         self._stop = threading.Event()
         self._wake = threading.Event()
+        # Set while the relay listens for other processes' notifications (PostgreSQL only).
+        self.listening = threading.Event()
+        self.passes = 0  # passes made by the relay's thread (a test waits for the first)
         self._thread: threading.Thread | None = None
         self._tracer = trace.get_tracer("cms.outbox")
 
@@ -203,6 +218,34 @@ class OutboxRelay:
             target=self._run, name=f"{self._service}-outbox", daemon=True
         )
         self._thread.start()
+        engine = self._sessions.kw.get("bind")
+        if engine is not None and is_postgres(engine):
+            threading.Thread(
+                target=self._listen,
+                args=(engine.url,),
+                name=f"{self._service}-outbox-listen",
+                daemon=True,
+            ).start()
+
+    def _listen(self, url: Any) -> None:
+        """Wakes this relay on every NOTIFY of NOTIFY_CHANNEL (another process's transaction that published), on a
+        connection of its own, until stopped; a lost connection is opened again after a pause (the poll covers the
+        gap)."""
+        import psycopg
+
+        conninfo = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(conninfo, autocommit=True, connect_timeout=5) as conn:
+                    conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
+                    self.listening.set()
+                    while not self._stop.is_set():
+                        for _ in conn.notifies(timeout=1.0, stop_after=1):
+                            self.wake()
+            except Exception as exc:  # noqa: BLE001 - the database away: the poll goes on, listen again later
+                log.debug("outbox notifications unavailable", error=str(exc))
+            self.listening.clear()
+            self._stop.wait(5.0)
 
     def wake(self) -> None:
         self._wake.set()
@@ -224,6 +267,7 @@ class OutboxRelay:
             self._wake.clear()
             try:
                 sent = self.relay_once()
+                self.passes += 1
                 backoff = self._poll
                 if sent >= self._batch:
                     continue  # more waiting: go again at once

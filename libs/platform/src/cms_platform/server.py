@@ -2,11 +2,15 @@
 
 One object owns the servicers, the interceptor chain, health and reflection, `start()` and `stop(grace)`.
 The CMS interceptor does, for every RPC except health and reflection:
-correlation id → caller identity (UNAUTHENTICATED) → the RPC's access policy from the contract (PERMISSION_DENIED,
-cms_platform.access) → a request that could not be decoded (INVALID_ARGUMENT) → generic request validation and the
-contract's field limits (INVALID_ARGUMENT with field violations, cms_platform.validation) → the servicer → domain
-errors mapped to rich statuses → one structured log line and metrics. A server whose services leave an RPC without
-an access policy does not start.
+the server span (OpenTelemetry, in the caller's trace) → correlation id → caller identity (UNAUTHENTICATED) → the
+RPC's access policy from the contract (PERMISSION_DENIED, cms_platform.access) → a request that could not be decoded
+(INVALID_ARGUMENT) → generic request validation and the contract's field limits (INVALID_ARGUMENT with field
+violations, cms_platform.validation) → the servicer → domain errors mapped to rich statuses → one structured log line
+and metrics. A server whose services leave an RPC without an access policy does not start.
+
+It is one interceptor, and it wraps each method's handler once (the first call) rather than on every call: grpc runs
+interceptors on the server's single polling thread, ahead of every call's handler, so what they do per call is paid
+serially. The call's metadata is read from its context.
 """
 
 from __future__ import annotations
@@ -18,15 +22,29 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent import futures
 from dataclasses import dataclass
 from typing import Any, NoReturn
+from urllib.parse import unquote
 
 import grpc
 import structlog
 from google.protobuf import descriptor_pool
 from google.protobuf.message import Message
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from opentelemetry.instrumentation.grpc import filters, server_interceptor
+from opentelemetry import context as otel_context
+from opentelemetry import propagate, trace
+from opentelemetry.trace import Status, StatusCode
 
-from . import access, calls, conflicts, db, errors, grpc_errors, paging, redaction, reflection
+from . import (
+    access,
+    calls,
+    conflicts,
+    db,
+    errors,
+    grpc_errors,
+    paging,
+    redaction,
+    reflection,
+    telemetry,
+)
 from .identity import IdentityVerifier, bind_caller, current_caller, reset_caller
 from .metrics import RPC_DURATION, RPC_HANDLED
 from .validation import request_violations, stream_limits
@@ -101,6 +119,39 @@ def lenient(deserializer: Callable[[bytes], Any] | None) -> Callable[[bytes], An
     return decode
 
 
+# The server span's attributes, as opentelemetry-instrumentation-grpc names them (its semantic conventions).
+_RPC_SYSTEM, _RPC_SERVICE, _RPC_METHOD = "rpc.system", "rpc.service", "rpc.method"
+_RPC_STATUS_CODE, _USER_AGENT = "rpc.grpc.status_code", "rpc.user_agent"
+_PEER_IP, _PEER_PORT, _PEER_NAME = "net.peer.ip", "net.peer.port", "net.peer.name"
+# The codes that are the server's fault: its span's status is ERROR (OpenTelemetry's gRPC conventions); the others
+# (a refusal, a missing resource) are the caller's and leave it unset.
+_SERVER_ERRORS = frozenset(
+    {
+        grpc.StatusCode.UNKNOWN,
+        grpc.StatusCode.DEADLINE_EXCEEDED,
+        grpc.StatusCode.UNIMPLEMENTED,
+        grpc.StatusCode.INTERNAL,
+        grpc.StatusCode.UNAVAILABLE,
+        grpc.StatusCode.DATA_LOSS,
+    }
+)
+
+
+def _peer_attributes(peer: str) -> dict[str, Any]:
+    """`ipv4:127.0.0.1:57284`, `ipv6:[::1]:57284` (the first of a comma-separated list) as net.peer.*."""
+    if peer.startswith("unix:"):
+        return {}
+    try:
+        ip, port = peer.split(",")[0].split(":", 1)[1].rsplit(":", 1)
+    except (IndexError, ValueError):
+        return {}
+    ip = unquote(ip)
+    attributes: dict[str, Any] = {_PEER_IP: ip, _PEER_PORT: port}
+    if ip in ("[::1]", "127.0.0.1"):
+        attributes[_PEER_NAME] = "localhost"
+    return attributes
+
+
 def _metadata_value(metadata: Metadata, key: str) -> str | None:
     for k, v in metadata or ():
         if k == key:
@@ -138,44 +189,102 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
         self._max_messages = max_messages or {}
         self._domain = grpc_errors.error_domain(service)
         self._identity = identity
+        self._tracer = trace.get_tracer("cms.grpc")
+        # Each served method's wrapped handler, made on its first call (the registered handlers never change).
+        self._wrapped: dict[str, grpc.RpcMethodHandler] = {}
 
     def intercept_service(
         self,
         continuation: Callable[[grpc.HandlerCallDetails], grpc.RpcMethodHandler | None],
         handler_call_details: grpc.HandlerCallDetails,
     ) -> grpc.RpcMethodHandler | None:
-        handler = continuation(handler_call_details)
         method = handler_call_details.method
-        if handler is None and not method.startswith(_UNAUTHENTICATED_PREFIXES):
-            return self._unknown(handler_call_details)
-        if handler is None or method.startswith(_UNAUTHENTICATED_PREFIXES):
+        wrapped = self._wrapped.get(method)
+        if wrapped is not None:
+            return wrapped
+        handler = continuation(handler_call_details)
+        if method.startswith(_UNAUTHENTICATED_PREFIXES):
             return handler
-        metadata = handler_call_details.invocation_metadata
+        if handler is None:
+            return self._unknown(handler_call_details)  # not kept: callers choose these names
+        wrapped = self._wrap(handler, method)
+        self._wrapped[method] = wrapped
+        return wrapped
+
+    def _wrap(self, handler: grpc.RpcMethodHandler, method: str) -> grpc.RpcMethodHandler:
         decode = lenient(handler.request_deserializer)
+        service, _, name = method.lstrip("/").partition("/")
+        span_attributes = {_RPC_SYSTEM: "grpc", _RPC_SERVICE: service, _RPC_METHOD: name}
         if handler.unary_unary:
             return grpc.unary_unary_rpc_method_handler(
-                self._wrap_unary(handler.unary_unary, method, metadata),
+                self._wrap_unary(handler.unary_unary, method, span_attributes),
                 decode,
                 handler.response_serializer,
             )
         if handler.unary_stream:
             return grpc.unary_stream_rpc_method_handler(
-                self._wrap_stream(handler.unary_stream, method, metadata, request_streaming=False),
+                self._wrap_stream(
+                    handler.unary_stream, method, span_attributes, request_streaming=False
+                ),
                 decode,
                 handler.response_serializer,
             )
         if handler.stream_unary:
             return grpc.stream_unary_rpc_method_handler(
-                self._wrap_unary(handler.stream_unary, method, metadata, request_streaming=True),
+                self._wrap_unary(
+                    handler.stream_unary, method, span_attributes, request_streaming=True
+                ),
                 decode,
                 handler.response_serializer,
             )
         assert handler.stream_stream is not None  # the last of the four kinds
         return grpc.stream_stream_rpc_method_handler(
-            self._wrap_stream(handler.stream_stream, method, metadata, request_streaming=True),
+            self._wrap_stream(
+                handler.stream_stream, method, span_attributes, request_streaming=True
+            ),
             decode,
             handler.response_serializer,
         )
+
+    # -- the server span ----------------------------------------------------------------------------------
+
+    def _start_span(
+        self,
+        method: str,
+        span_attributes: dict[str, Any],
+        metadata: Metadata,
+        context: grpc.ServicerContext,
+    ) -> tuple[trace.Span, object]:
+        """The call's SERVER span, a child of the caller's (W3C trace context in the metadata), made current; and
+        the token _end_span detaches."""
+        carrier = {k: v for k, v in metadata or () if isinstance(v, str)}
+        parent = propagate.extract(carrier)
+        if not telemetry.spans_read():
+            span: trace.Span = telemetry.unread_span(method, parent, trace.SpanKind.SERVER)
+            return span, otel_context.attach(trace.set_span_in_context(span, parent))
+        attributes = {**span_attributes, _RPC_STATUS_CODE: 0}
+        agent = carrier.get("user-agent")
+        if agent:
+            attributes[_USER_AGENT] = agent
+        attributes.update(_peer_attributes(context.peer()))
+        span = self._tracer.start_span(
+            method, parent, kind=trace.SpanKind.SERVER, attributes=attributes
+        )
+        return span, otel_context.attach(trace.set_span_in_context(span, parent))
+
+    @staticmethod
+    def _end_span(span: trace.Span, token: object, context: grpc.ServicerContext) -> None:
+        """The call's status code on its span (and ERROR for the server's own failures), then the span ended."""
+        try:
+            code = context.code() if hasattr(context, "code") else None
+            if isinstance(code, grpc.StatusCode) and code is not grpc.StatusCode.OK:
+                span.set_attribute(_RPC_STATUS_CODE, code.value[0])
+                if code in _SERVER_ERRORS:
+                    details = context.details() if hasattr(context, "details") else None
+                    span.set_status(Status(StatusCode.ERROR, f"{code}:{details}"))
+        finally:
+            span.end()
+            otel_context.detach(token)  # type: ignore[arg-type]
 
     def _unknown(self, details: grpc.HandlerCallDetails) -> grpc.RpcMethodHandler:
         """A method no service here has: UNIMPLEMENTED like grpc's own answer, with the ErrorInfo and correlation id
@@ -305,6 +414,9 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
                 ((CORRELATION_ID_KEY, cid),),
             )
         log.error("rpc failed", exc_info=exc)
+        trace.get_current_span().record_exception(
+            exc
+        )  # the server's fault: the span keeps what it was
         grpc_errors.abort(
             context,
             grpc_errors.internal_status(domain=self._domain, correlation_id=cid),
@@ -326,10 +438,16 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
         return code.name if isinstance(code, grpc.StatusCode) else default
 
     def _wrap_unary(
-        self, behavior: Behaviour, method: str, metadata: Metadata, request_streaming: bool = False
+        self,
+        behavior: Behaviour,
+        method: str,
+        span_attributes: dict[str, Any],
+        request_streaming: bool = False,
     ) -> Behaviour:
         def wrapped(request: Any, context: grpc.ServicerContext) -> Any:
             started, code = time.perf_counter(), "OK"
+            metadata = context.invocation_metadata()
+            span, span_token = self._start_span(method, span_attributes, metadata, context)
             # Every answer carries it back, a refusal too (the caller quotes it to find the log line).
             cid = _correlation_id(_metadata_value(metadata, CORRELATION_ID_KEY))
             bound: Bound = []
@@ -352,14 +470,21 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
                 self._fail(exc, context, cid)
             finally:
                 self._end(method, started, self._code_after(context, code), bound)
+                self._end_span(span, span_token, context)
 
         return wrapped
 
     def _wrap_stream(
-        self, behavior: Behaviour, method: str, metadata: Metadata, request_streaming: bool
+        self,
+        behavior: Behaviour,
+        method: str,
+        span_attributes: dict[str, Any],
+        request_streaming: bool,
     ) -> Behaviour:
         def wrapped(request: Any, context: grpc.ServicerContext) -> Iterator[Any]:
             started, code = time.perf_counter(), "OK"
+            metadata = context.invocation_metadata()
+            span, span_token = self._start_span(method, span_attributes, metadata, context)
             # Every answer carries it back, a refusal too (the caller quotes it to find the log line).
             cid = _correlation_id(_metadata_value(metadata, CORRELATION_ID_KEY))
             bound: Bound = []
@@ -382,6 +507,7 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
                 self._fail(exc, context, cid)
             finally:
                 self._end(method, started, self._code_after(context, code), bound)
+                self._end_span(span, span_token, context)
 
         return wrapped
 
@@ -426,32 +552,27 @@ class GrpcServer:
                 ("grpc.max_connection_age_ms", int(max_connection_age_seconds * 1000)),
                 ("grpc.max_connection_age_grace_ms", int(max_connection_age_grace_seconds * 1000)),
             ]
+        # What every RPC but health and reflection goes through, in order (tools/bench_rpc.py --profile-chain).
+        self.interceptors: list[grpc.ServerInterceptor] = [
+            # The one interceptor: its span comes first, so every later step (auth, validation, logs) runs
+            # inside it; health and reflection are neither traced nor authenticated.
+            CmsServerInterceptor(
+                service=service,
+                identity=identity,
+                guards={r.full_name: r.guard for r in registrations if r.guard},
+                policies=policies,
+                refused={r.full_name: r.refused for r in registrations if r.refused},
+                item_validated=frozenset(
+                    f"/{r.full_name}/{m}" for r in registrations for m in r.item_validated
+                ),
+                max_messages=stream_limits(descriptors),
+            ),
+        ]
         self._server = grpc.server(
             futures.ThreadPoolExecutor(
                 max_workers=max_workers, thread_name_prefix=f"{service}-rpc"
             ),
-            interceptors=[
-                # Tracing first so every later step (auth, validation, logs) runs inside the span.
-                server_interceptor(
-                    filter_=filters.negate(
-                        filters.any_of(
-                            filters.service_prefix("grpc.health"),
-                            filters.service_prefix("grpc.reflection"),
-                        )
-                    )
-                ),
-                CmsServerInterceptor(
-                    service=service,
-                    identity=identity,
-                    guards={r.full_name: r.guard for r in registrations if r.guard},
-                    policies=policies,
-                    refused={r.full_name: r.refused for r in registrations if r.refused},
-                    item_validated=frozenset(
-                        f"/{r.full_name}/{m}" for r in registrations for m in r.item_validated
-                    ),
-                    max_messages=stream_limits(descriptors),
-                ),
-            ],
+            interceptors=self.interceptors,
             options=self.options,
         )
         for r in registrations:

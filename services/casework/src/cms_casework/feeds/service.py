@@ -7,6 +7,9 @@ and a case's pass continues that trace."""
 
 from __future__ import annotations
 
+import contextvars
+from concurrent import futures
+
 import structlog
 from sqlalchemy.orm import sessionmaker
 
@@ -28,38 +31,57 @@ FEEDS = service_caller("casework-feeds")
 JOB = "casework-feed-changes"
 
 
+# Cases a pass applies side by side: each waits mostly on hmrc-gateway, dwp-gateway, the calculation service and the
+# database, so one at a time could not keep up with a steady feed (a backlog of minutes at 20 broadcasts a second).
+# Each case is its own transactions; a race with another case of the same paying parent is a conflict, applied again.
+PARALLEL_CASES = 4
+
+
 def apply_feed_changes(*, sessions: sessionmaker, clock: Clock, downstream: Downstream) -> int:
-    """Apply the verified changes feeds raised, case by case. Returns how many cases were brought up to date."""
+    """Apply the verified changes feeds raised, case by case (up to PARALLEL_CASES at once). Returns how many cases
+    were brought up to date."""
     with sessions() as s:
         case_ids = changes.cases_with_feed_changes(s)
-    done = 0
+
+    def apply(case_id: str) -> bool:
+        try:
+            with sessions() as s:
+                contexts = changes.feed_trace_contexts(s, case_id)
+            # In the trace of the event that raised the change (linked to any others): the calls it makes
+            # and the CaseCalculated it publishes belong to the broadcast that caused them.
+            with telemetry.continued(f"{JOB} apply", contexts):
+                change_flows.apply_pending_for_system(
+                    sessions=sessions,
+                    parent=f"cases/{case_id}",
+                    caller=FEEDS,
+                    clock=clock,
+                    downstream=downstream,
+                )
+            return True
+        except Exception as exc:  # noqa: BLE001 - this case waits for the next pass; the others go on
+            log.warning(
+                "could not apply feed changes yet",
+                case=f"cases/{case_id}",
+                error=str(exc) if isinstance(exc, DomainError) else type(exc).__name__,
+            )
+            return False
+
     token = bind_caller(FEEDS)
     try:
         with calls.serving(JOB):
-            for case_id in case_ids:
-                try:
-                    with sessions() as s:
-                        contexts = changes.feed_trace_contexts(s, case_id)
-                    # In the trace of the event that raised the change (linked to any others): the calls it makes
-                    # and the CaseCalculated it publishes belong to the broadcast that caused them.
-                    with telemetry.continued(f"{JOB} apply", contexts):
-                        change_flows.apply_pending_for_system(
-                            sessions=sessions,
-                            parent=f"cases/{case_id}",
-                            caller=FEEDS,
-                            clock=clock,
-                            downstream=downstream,
-                        )
-                    done += 1
-                except Exception as exc:  # noqa: BLE001 - this case waits for the next pass; the others go on
-                    log.warning(
-                        "could not apply feed changes yet",
-                        case=f"cases/{case_id}",
-                        error=str(exc) if isinstance(exc, DomainError) else type(exc).__name__,
-                    )
+            if len(case_ids) <= 1:
+                return sum(apply(case_id) for case_id in case_ids)
+            with futures.ThreadPoolExecutor(
+                max_workers=min(PARALLEL_CASES, len(case_ids)), thread_name_prefix=JOB
+            ) as pool:
+                # Each case in a copy of this thread's context: the job's caller and operation go with it.
+                done = [
+                    pool.submit(contextvars.copy_context().run, apply, case_id)
+                    for case_id in case_ids
+                ]
+                return sum(f.result() for f in done)
     finally:
         reset_caller(token)
-    return done
 
 
 def applier(
