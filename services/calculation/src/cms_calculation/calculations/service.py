@@ -4,11 +4,13 @@ item's refusal is its domain error in its ItemOutcome, turned into a status by t
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import select
+from google.protobuf.message import Message
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -19,7 +21,7 @@ from cms_platform import outbox
 from cms_platform.clock import Clock
 from cms_platform.convert import full_date
 from cms_platform.errors import DomainError, FieldViolation, InvalidArgument, NotFound
-from cms_platform.idempotency import caller_key, remember, request_hash, run_idempotent
+from cms_platform.idempotency import caller_key, request_hash, run_idempotent
 from cms_platform.models import IdempotentRequest
 from cms_platform.paging import next_token, page
 from cms_platform.validation import request_violations
@@ -97,9 +99,47 @@ def create(
     clock: Clock,
 ) -> pb.Calculation:
     """Calculate, store the decision and record CalculationCreated, all in the caller's transaction."""
+    decision = _decide(
+        case_reference=case_reference,
+        request_input=request_input,
+        reason=reason,
+        rule_book=rule_book,
+        now=clock.now(),
+    )
+    db_session.add(StoredCalculation(**decision.row))
+    outbox.publish(
+        db_session,
+        clock=clock,
+        key=decision.key,
+        subject=decision.calc.name,
+        message=decision.event,
+    )
+    return decision.calc
+
+
+@dataclass(frozen=True)
+class _Decision:
+    """A decision ready to store: the Calculation, its calculations row (the message serialized once) and its
+    CalculationCreated event under the case's key."""
+
+    calc: pb.Calculation
+    row: dict[str, Any]
+    key: str
+    event: events_pb2.CalculationCreated
+
+
+def _decide(
+    *,
+    case_reference: str,
+    request_input: pb.CalculationInput,
+    reason: pb.CalculationReason.ValueType,
+    rule_book: RuleBook,
+    now: dt.datetime,
+) -> _Decision:
+    """Everything a stored decision writes, without writing it: create() adds it to a session, a stored bulk batch
+    inserts a whole batch of them at once."""
     result, rules = evaluate(request_input=request_input, rule_book=rule_book)
     calc_id = str(uuid.uuid4())
-    now = clock.now()
     calc = convert.calculation_message(
         name=f"calculations/{calc_id}",
         case_reference=case_reference,
@@ -109,17 +149,15 @@ def create(
         rules=rules,
         created=now,
     )
-    db_session.add(
-        StoredCalculation(
-            id=calc_id,
-            case_reference=case_reference,
-            # Checked by evaluate() already: a whole calendar date.
-            effective_date=full_date(request_input.effective_date, "input.effective_date"),
-            rate=result.rate.value,
-            rule_set_version=result.rule_set_version,
-            calculation=calc.SerializeToString(),
-            created_at=now,
-        )
+    row = dict(
+        id=calc_id,
+        case_reference=case_reference,
+        # Checked by evaluate() already: a whole calendar date.
+        effective_date=full_date(request_input.effective_date, "input.effective_date"),
+        rate=result.rate.value,
+        rule_set_version=result.rule_set_version,
+        calculation=calc.SerializeToString(),
+        created_at=now,
     )
     event = events_pb2.CalculationCreated(
         case_reference=case_reference,
@@ -139,14 +177,8 @@ def create(
         rule_set_version=calc.rule_set_version,
         create_time=calc.create_time,
     )
-    outbox.publish(
-        db_session,
-        clock=clock,
-        key=f"cases/{case_reference}",  # the case's resource name: one case's decisions in order
-        subject=calc.name,
-        message=event,
-    )
-    return calc
+    # The case's resource name: one case's decisions in order.
+    return _Decision(calc, row, f"cases/{case_reference}", event)
 
 
 def _parse(row: StoredCalculation) -> pb.Calculation:
@@ -294,6 +326,8 @@ def _store_batch(
     rule_book: RuleBook,
     clock: Clock,
 ) -> None:
+    """The batch's new decisions, events and remembered request ids as one multi-row insert per table, in one
+    transaction: the same rows create() and remember() would add one object at a time."""
     with sessions.begin() as s:
         ids = {items[n].request_id for n in stored}
         known = {
@@ -304,12 +338,16 @@ def _store_batch(
                 )
             )
         }
+        caller = caller_key()
         done: dict[str, tuple[str, pb.Calculation]] = {}
+        calculations: list[dict[str, Any]] = []
+        events: list[tuple[str, str, Message]] = []
+        requests: list[dict[str, Any]] = []
         for n in stored:
             item = items[n]
             digest = request_hash(item)
             previous = known.get(item.request_id)
-            if previous is not None and previous.caller != caller_key():
+            if previous is not None and previous.caller != caller:
                 # Another caller's item: refused, and its stored answer is not given out.
                 outcomes[n] = ItemOutcome(
                     item,
@@ -335,22 +373,38 @@ def _store_batch(
                     )
                 )
                 continue
+            now = clock.now()
             try:
-                # create() refuses bad input before it adds anything, so a refused item leaves the batch clean.
-                calc = create(
-                    db_session=s,
+                decision = _decide(
                     case_reference=item.case_reference,
                     request_input=item.input,
                     reason=item.reason,
                     rule_book=rule_book,
-                    clock=clock,
+                    now=now,
                 )
             except DomainError as exc:
                 outcomes[n] = ItemOutcome(item, error=exc)
                 continue
-            remember(s, method=BULK_METHOD, request=item, response=calc, clock=clock)
+            calc = decision.calc
+            calculations.append(decision.row)
+            events.append((decision.key, calc.name, decision.event))
+            # What remember() stores: the answer is the decision itself, already serialized for its row.
+            requests.append(
+                dict(
+                    method=BULK_METHOD,
+                    request_id=item.request_id,
+                    request_hash=digest,
+                    caller=caller[:200],
+                    response=decision.row["calculation"],
+                    created_at=now,
+                )
+            )
             done[item.request_id] = (digest, calc)
             outcomes[n] = ItemOutcome(item, _viewed(calc, item))
+        if calculations:
+            s.execute(insert(StoredCalculation), calculations)
+            outbox.publish_many(s, clock=clock, events_=events)
+            s.execute(insert(IdempotentRequest), requests)
 
 
 def _replayed(row: IdempotentRequest) -> pb.Calculation:
