@@ -16,8 +16,10 @@ from cms.calculation.v1 import calculation_service_pb2 as api
 from cms.calculation.v1 import events_pb2
 from cms.calculation.v1 import resources_pb2 as pb
 from cms_calculation.calculations import service
+from cms_calculation.calculations.bulk import BulkRunner
 from cms_calculation.calculations.models import StoredCalculation
 from cms_calculation.engine.rules import RuleBook
+from cms_calculation.servicer import bulk_response
 from cms_platform.clock import ManualClock
 from cms_platform.db import Base, make_engine, make_sessionmaker
 from cms_platform.idempotency import request_hash
@@ -86,7 +88,13 @@ def test_a_stored_batch_writes_each_decision_its_event_and_its_request_id(sessio
 
     assert [o.error is None for o in outcomes] == [n != 4 for n in range(12)] + [True, False]
     assert outcomes[12].calculation == outcomes[2].calculation
-    decided = [(items[n], outcomes[n].calculation) for n in range(12) if n != 4]
+    assert_stored(
+        sessions, [(items[n], outcomes[n].calculation) for n in range(12) if n != 4], clock.now()
+    )
+
+
+def assert_stored(sessions, decided, created: dt.datetime) -> None:
+    """Each (item, Calculation) is stored as returned, announced in item order and remembered; nothing else is."""
     with sessions() as s:
         rows = {r.id: r for r in s.scalars(select(StoredCalculation))}
         events = s.scalars(select(OutboxEvent).order_by(OutboxEvent.id)).all()
@@ -106,7 +114,7 @@ def test_a_stored_batch_writes_each_decision_its_event_and_its_request_id(sessio
             dt.date(2026, 5, 1),
             pb.Rate.Name(calc.rate).removeprefix("RATE_"),
         )
-        assert row.created_at == clock.now()
+        assert row.created_at == created
         # In item order, keyed by the case, announcing this decision.
         assert (event.subject, event.partition_key) == (calc.name, f"cases/{sent.case_reference}")
         published = events_pb2.CalculationCreated.FromString(event.payload)
@@ -118,6 +126,50 @@ def test_a_stored_batch_writes_each_decision_its_event_and_its_request_id(sessio
         request = remembered[sent.request_id]
         assert (request.request_hash, request.caller) == (request_hash(sent), "service:casework")
         assert pb.Calculation.FromString(request.response) == calc
+
+
+@pytest.mark.parametrize("workers", [0, 1])
+def test_stored_batches_decided_in_a_worker_are_written_as_in_the_service_process(
+    sessions, casework, workers
+):
+    clock = ManualClock(dt.datetime(2026, 5, 1, 9, tzinfo=dt.UTC))
+    items = [
+        item(n, nights=(0, 60, 175)[n % 3], children=1 + n % 3, rps=1 + n % 2) for n in range(9)
+    ]
+    items[4].input.qualifying_children[0].shared_care_nights = 999  # refused in its slot
+    items[7].rule_set_version = "reform-2025"  # only for what-ifs: refused
+    mixed = item(20)
+    mixed.what_if = True
+    batches = [
+        api.BulkCalculateRequest(items=items[:5]),
+        api.BulkCalculateRequest(items=items[5:]),
+        api.BulkCalculateRequest(items=[items[0], items[2]]),  # re-sent: answered from the database
+        api.BulkCalculateRequest(items=[mixed, item(21)]),  # mixed: in the service process
+    ]
+
+    def write(batch, decided=None):
+        return service.bulk_batch(
+            sessions=sessions, items=batch, rule_book=BOOK, clock=clock, decided=decided
+        )
+
+    runner = BulkRunner(workers=workers, reform_start=None, clock=clock, respond=bulk_response)
+    try:
+        answers = list(runner.run(iter(batches), write, write))
+    finally:
+        runner.close()
+    results = [r for answer in answers for r in answer.results]
+    assert [r.WhichOneof("result") for r in results] == [
+        "error" if n in (4, 7) else "calculation" for n in range(9)
+    ] + ["calculation"] * 4
+    assert "shared_care_nights" in results[4].error.message
+    assert "rule_set_version" in results[7].error.message
+    assert [r.calculation for r in results[9:11]] == [
+        results[0].calculation,
+        results[2].calculation,
+    ]
+    assert not results[11].calculation.name  # the what-if is not stored
+    decided = [(items[n], results[n].calculation) for n in range(9) if n not in (4, 7)]
+    assert_stored(sessions, [*decided, (batches[3].items[1], results[12].calculation)], clock.now())
 
 
 def test_a_resent_batch_answers_the_same_decisions_and_stores_nothing_new(sessions, casework):

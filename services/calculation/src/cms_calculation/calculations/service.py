@@ -275,20 +275,77 @@ def _viewed(calc: pb.Calculation, item: api.BulkCalculateItem) -> pb.Calculation
     return calc if item.view == pb.CALCULATION_VIEW_FULL else convert.basic_view(calc)
 
 
+# A stored item decided in a worker process: its calculations row and its CalculationCreated event, serialized; None
+# where the worker found the item refused (the service process decides it again, to give the refusal itself).
+Decided = tuple[dict[str, Any], bytes] | None
+
+
+def decide_batch(
+    *, items: list[api.BulkCalculateItem], rule_book: RuleBook, created: dt.datetime
+) -> list[Decided]:
+    """In a bulk worker process: every stored item's decision, made ahead of the service process's write (the
+    calculation is most of a stored item's cost; the write needs the database, so stays in the service process).
+    Nothing here is stored or final: an item whose request id turns out to be known is answered from the database."""
+    out: list[Decided] = []
+    for item in items:
+        try:
+            _check_item(item)
+            if item.what_if:
+                raise ValueError("decide_batch takes stored items only")
+            decision = _decide(
+                case_reference=item.case_reference,
+                request_input=item.input,
+                reason=item.reason,
+                rule_book=rule_book,
+                now=created,
+            )
+        except DomainError:
+            out.append(None)
+            continue
+        out.append((decision.row, decision.event.SerializeToString()))
+    return out
+
+
+def _undecided(
+    item: api.BulkCalculateItem, decided: Decided, rule_book: RuleBook, now: dt.datetime
+) -> _Decision:
+    """A decision made in a worker, as the service process would have made it."""
+    if decided is None:
+        # Refused in the worker: deciding again here raises the item's own error.
+        return _decide(
+            case_reference=item.case_reference,
+            request_input=item.input,
+            reason=item.reason,
+            rule_book=rule_book,
+            now=now,
+        )
+    row, event = decided
+    return _Decision(
+        pb.Calculation.FromString(row["calculation"]),
+        row,
+        f"cases/{item.case_reference}",
+        events_pb2.CalculationCreated.FromString(event),
+    )
+
+
 def bulk_batch(
     *,
     sessions: sessionmaker[Session] | None,
     items: list[api.BulkCalculateItem],
     rule_book: RuleBook,
     clock: Clock,
+    decided: list[Decided] | None = None,
 ) -> list[ItemOutcome]:
     """One batch: what-ifs calculated directly; stored items in one transaction with their events and request ids
     (so a re-sent batch, or a re-sent item, stores nothing new). Without `sessions` (a worker process) the batch
-    must be what-ifs only."""
+    must be what-ifs only. `decided`: a stored batch's decisions made by decide_batch() in a worker, item by item."""
     outcomes: list[ItemOutcome | None] = [None] * len(items)
     stored: list[int] = []
     for n, item in enumerate(items):
         try:
+            if decided is not None and decided[n] is not None:
+                stored.append(n)  # checked in the worker
+                continue
             _check_item(item)
             if item.what_if:
                 outcomes[n] = ItemOutcome(
@@ -310,7 +367,7 @@ def bulk_batch(
         if sessions is None:
             raise ValueError("stored bulk items need the database: run them in the service process")
         try:
-            _store_batch(sessions, items, stored, outcomes, rule_book, clock)
+            _store_batch(sessions, items, stored, outcomes, rule_book, clock, decided)
         except IntegrityError:
             # A concurrent run stored some of these request ids first: settle each item on its own.
             for n in stored:
@@ -325,6 +382,7 @@ def _store_batch(
     outcomes: list[ItemOutcome | None],
     rule_book: RuleBook,
     clock: Clock,
+    decided: list[Decided] | None = None,
 ) -> None:
     """The batch's new decisions, events and remembered request ids as one multi-row insert per table, in one
     transaction: the same rows create() and remember() would add one object at a time."""
@@ -375,13 +433,17 @@ def _store_batch(
                 continue
             now = clock.now()
             try:
-                decision = _decide(
-                    case_reference=item.case_reference,
-                    request_input=item.input,
-                    reason=item.reason,
-                    rule_book=rule_book,
-                    now=now,
-                )
+                if decided is None:
+                    decision = _decide(
+                        case_reference=item.case_reference,
+                        request_input=item.input,
+                        reason=item.reason,
+                        rule_book=rule_book,
+                        now=now,
+                    )
+                else:
+                    decision = _undecided(item, decided[n], rule_book, now)
+                    now = decision.row["created_at"]
             except DomainError as exc:
                 outcomes[n] = ItemOutcome(item, error=exc)
                 continue
