@@ -188,3 +188,27 @@ def test_a_resent_batch_answers_the_same_decisions_and_stores_nothing_new(sessio
     finally:
         reset_caller(token)
     assert refused[0].error is not None and "another caller" in str(refused[0].error)
+
+
+def test_an_item_a_concurrent_run_stored_first_is_answered_with_that_decision(
+    sessions, casework, monkeypatch
+):
+    clock = ManualClock(dt.datetime(2026, 5, 1, 9, tzinfo=dt.UTC))
+    items = [item(n) for n in range(4)]
+    decide, raced = service._decide, {}
+
+    def racing(**kwargs):
+        # While this batch is deciding, another run stores item 2 and commits first.
+        if not raced:
+            raced["calc"] = None
+            raced["calc"] = run(sessions, [items[2]], clock)[0].calculation
+        return decide(**kwargs)
+
+    monkeypatch.setattr(service, "_decide", racing)
+    outcomes = run(sessions, items, clock)
+    assert [o.error for o in outcomes] == [None] * 4
+    assert outcomes[2].calculation == raced["calc"]
+    monkeypatch.undo()
+    # The concurrent run's event first; then the rest, each settled on its own, in item order.
+    order = [2, 0, 1, 3]
+    assert_stored(sessions, [(items[n], outcomes[n].calculation) for n in order], clock.now())
