@@ -117,12 +117,19 @@ class CalculationServicer(api_grpc.CalculationServiceServicer):
     def BulkCalculate(
         self, request_iterator: Iterator[api.BulkCalculateRequest], context: grpc.ServicerContext
     ) -> Iterator[api.BulkCalculateResponse]:
-        return self._bulk.run(request_iterator, self._bulk_batch)
+        return self._bulk.run(request_iterator, self._bulk_batch, self._bulk_batch)
 
-    def _bulk_batch(self, items: list[api.BulkCalculateItem]) -> list[service.ItemOutcome]:
-        """A batch the runner calculates in this process (stored items need the database session)."""
+    def _bulk_batch(
+        self, items: list[api.BulkCalculateItem], decided: list[service.Decided] | None = None
+    ) -> list[service.ItemOutcome]:
+        """A batch the runner calculates in this process, or writes having had it decided in a worker (stored items
+        need the database session)."""
         return service.bulk_batch(
-            sessions=self._sessions, items=items, rule_book=self._rules, clock=self._clock
+            sessions=self._sessions,
+            items=items,
+            rule_book=self._rules,
+            clock=self._clock,
+            decided=decided,
         )
 
     def RenderCalculationStatement(

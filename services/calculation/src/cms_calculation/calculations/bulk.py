@@ -2,8 +2,10 @@
 
 An annual review or a whole-caseload what-if is CPU-bound Python, so what-if batches are calculated in a pool of
 worker processes (spawned, never forked: gRPC's threads do not survive a fork) while the gRPC process only moves
-bytes. Batches with stored items are calculated in the service process, where the database session is.
-Results always come back in the order the batches were sent.
+bytes. A batch of stored items only is decided in a worker too, then written in the service process, where the
+database session is (and where a known request id is answered from the database instead); a batch that mixes
+what-ifs and stored items is calculated in the service process. Batches are written in the order they were sent,
+and results always come back in that order.
 
 The runner knows nothing of the transport: the caller gives it `respond`, which turns a batch's outcomes into its
 answer (a refused item's domain error into that item's status). It must be a module-level function, because each
@@ -31,8 +33,15 @@ from . import service
 
 Respond = Callable[[Sequence[service.ItemOutcome]], api.BulkCalculateResponse]
 InProcess = Callable[[list[api.BulkCalculateItem]], list[service.ItemOutcome]]
-# A batch's answer on its way back: bytes from a worker process, a message from the service process.
-_Answer = Future[bytes] | Future[api.BulkCalculateResponse]
+# Writes a stored batch decided in a worker (service.bulk_batch with its `decided`), in the service process.
+Store = Callable[[list[api.BulkCalculateItem], list[service.Decided]], list[service.ItemOutcome]]
+# A batch's answer on its way back: bytes from a worker process, a message from the service process, or a stored
+# batch's decisions from a worker with its items, still to be written.
+_Answer = (
+    Future[bytes]
+    | Future[api.BulkCalculateResponse]
+    | tuple[Future[list[service.Decided]] | None, list[api.BulkCalculateItem]]
+)
 
 
 # -- in a worker process -------------------------------------------------------------------------------------------
@@ -61,6 +70,14 @@ def _what_if_batch(request: bytes, created: dt.datetime) -> bytes:
         sessions=None, items=items, rule_book=worker.rule_book, clock=ManualClock(created)
     )
     return worker.respond(outcomes).SerializeToString()
+
+
+def _stored_batch(request: bytes, created: dt.datetime) -> list[service.Decided]:
+    worker = _WORKER
+    if worker is None:
+        raise RuntimeError("the bulk worker process was not initialised")
+    items = list(api.BulkCalculateRequest.FromString(request).items)
+    return service.decide_batch(items=items, rule_book=worker.rule_book, created=created)
 
 
 # -- in the service process ----------------------------------------------------------------------------------------
@@ -112,11 +129,16 @@ class BulkRunner:
                 self._pool = None
 
     def run(
-        self, requests: Iterable[api.BulkCalculateRequest], in_process: InProcess
+        self,
+        requests: Iterable[api.BulkCalculateRequest],
+        in_process: InProcess,
+        store: Store | None = None,
     ) -> Iterator[api.BulkCalculateResponse]:
         """Read batches ahead on a thread (so several are calculating at once), answer them in order. A client that
         waits for each answer before sending the next batch works too: nothing waits for a later batch.
-        `in_process` calculates a batch here: every batch when there are no workers, and those with stored items."""
+        `in_process` calculates a batch here: every batch when there are no workers, and those that mix what-ifs
+        with stored items (or every stored batch, without `store`); `store` writes a stored batch a worker decided.
+        With workers and `store`, every batch that stores is written as its answer is taken, so in order."""
         pool = self._executor()
         ahead: queue.Queue[_Answer | None] = queue.Queue(maxsize=max(2, 2 * self._workers))
         stop = threading.Event()
@@ -132,6 +154,18 @@ class BulkRunner:
                         future = pool.submit(
                             _what_if_batch, request.SerializeToString(), self._clock.now()
                         )
+                    elif pool is not None and store is not None:
+                        # Written on the answering side, in order: a batch never stores before an earlier one
+                        # (one case's decisions, and a re-sent request id, stay in the order they were sent).
+                        decided = (
+                            None
+                            if any(i.what_if for i in request.items)
+                            else pool.submit(
+                                _stored_batch, request.SerializeToString(), self._clock.now()
+                            )
+                        )
+                        ahead.put((decided, list(request.items)))
+                        continue
                     else:
                         here: Future[api.BulkCalculateResponse] = Future()
                         try:
@@ -146,13 +180,24 @@ class BulkRunner:
                 failed.set_exception(exc)
                 ahead.put(failed)
 
-        # The reader runs in-process batches: give it the call's context (caller, operation, deadline).
+        # The reader runs in-process batches: give it the call's context (caller, operation, deadline); the stored
+        # batches decided in workers are written in another copy of it, on the answering side.
         reader = threading.Thread(
             target=contextvars.copy_context().run, args=(read,), name="bulk-reader", daemon=True
         )
+        writing = contextvars.copy_context()
         reader.start()
         try:
             while (answer := ahead.get()) is not None:
+                if isinstance(answer, tuple):
+                    assert store is not None  # only queued with a store
+                    decided, items = answer
+                    yield self._respond(
+                        writing.run(in_process, items)
+                        if decided is None
+                        else writing.run(store, items, decided.result())
+                    )
+                    continue
                 result = answer.result()
                 yield (
                     api.BulkCalculateResponse.FromString(result)

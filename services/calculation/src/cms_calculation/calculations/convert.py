@@ -59,7 +59,39 @@ def _enum(
     return None
 
 
+_COMPLIANCE = {
+    pb.COMPLIANCE_STATUS_UNSPECIFIED: model.ComplianceStatus.COMPLIANT,
+    pb.COMPLIANCE_STATUS_COMPLIANT: model.ComplianceStatus.COMPLIANT,
+    pb.COMPLIANCE_STATUS_NON_COMPLIANT: model.ComplianceStatus.NON_COMPLIANT,
+}
+_FREQUENCY_VALUES = frozenset({0, *FREQUENCIES.values()})
+
+
 def facts_from_input(i: pb.CalculationInput) -> model.CalculationFacts:
+    # Most inputs (a bulk run's) have no benefit, nil-rate condition or variation and only known enum values:
+    # nothing to check field by field, so they skip the collector and go straight to the facts.
+    if not (i.benefits or i.nil_rate_conditions or i.special_expenses or i.additional_incomes):
+        d = i.effective_date
+        service_type = _SERVICE_TYPES.get(i.service_type)
+        compliance = _COMPLIANCE.get(i.compliance_status)
+        if (
+            service_type is not None
+            and compliance is not None
+            and i.payment_frequency in _FREQUENCY_VALUES
+            and d.year
+            and d.month
+            and d.day
+        ):
+            try:
+                effective = dt.date(d.year, d.month, d.day)
+            except ValueError:
+                pass  # the full conversion below names the field
+            else:
+                return _facts(i, effective, service_type, compliance, (), (), (), ())
+    return _checked_facts(i)
+
+
+def _checked_facts(i: pb.CalculationInput) -> model.CalculationFacts:
     v = ViolationCollector()
     try:
         effective = full_date(i.effective_date, "input.effective_date")
@@ -125,7 +157,31 @@ def facts_from_input(i: pb.CalculationInput) -> model.CalculationFacts:
     v.raise_if_any()
     # Both are set, else a violation was raised just above.
     assert effective is not None and service_type is not None
+    return _facts(
+        i,
+        effective,
+        service_type,
+        model.ComplianceStatus.NON_COMPLIANT
+        if i.compliance_status == pb.COMPLIANCE_STATUS_NON_COMPLIANT
+        else model.ComplianceStatus.COMPLIANT,
+        tuple(benefits),
+        nil,
+        tuple(expenses),
+        tuple(additional),
+    )
 
+
+def _facts(
+    i: pb.CalculationInput,
+    effective: dt.date,
+    service_type: model.ServiceType,
+    compliance: model.ComplianceStatus,
+    benefits: tuple[model.BenefitReceipt, ...],
+    nil: tuple[model.NilRateCondition, ...],
+    expenses: tuple[model.SpecialExpense, ...],
+    additional: tuple[model.AdditionalIncome, ...],
+) -> model.CalculationFacts:
+    """The facts from a checked input (positional arguments: the constructors run once per bulk item)."""
     income = None
     if i.HasField("paying_parent_income"):
         ppi = i.paying_parent_income
@@ -146,33 +202,31 @@ def facts_from_input(i: pb.CalculationInput) -> model.CalculationFacts:
             current,
         )
     return model.CalculationFacts(
-        effective_date=effective,
-        qualifying_children=tuple(
-            model.QualifyingChild(
-                c.child_reference,
-                c.receiving_parent_reference,
-                c.shared_care_nights,
-                c.shared_care_period_nights,
-                c.equal_day_to_day_care,
-                c.forename,
-            )
-            for c in i.qualifying_children
+        effective,
+        tuple(
+            [
+                model.QualifyingChild(
+                    c.child_reference,
+                    c.receiving_parent_reference,
+                    c.shared_care_nights,
+                    c.shared_care_period_nights,
+                    c.equal_day_to_day_care,
+                    c.forename,
+                )
+                for c in i.qualifying_children
+            ]
         ),
-        paying_parent_income=income,
-        benefits=tuple(benefits),
-        nil_rate_conditions=nil,
-        relevant_other_child_count=i.relevant_other_child_count,
-        other_arrangement_child_count=i.other_arrangement_child_count,
-        special_expenses=tuple(expenses),
-        additional_incomes=tuple(additional),
-        service_type=service_type,
-        compliance_status=(
-            model.ComplianceStatus.NON_COMPLIANT
-            if i.compliance_status == pb.COMPLIANCE_STATUS_NON_COMPLIANT
-            else model.ComplianceStatus.COMPLIANT
-        ),
-        default_maintenance_decision=i.default_maintenance_decision,
-        partner_is_paying_parent=i.partner_is_paying_parent,
+        income,
+        benefits,
+        nil,
+        i.relevant_other_child_count,
+        i.other_arrangement_child_count,
+        expenses,
+        additional,
+        service_type,
+        compliance,
+        i.default_maintenance_decision,
+        i.partner_is_paying_parent,
     )
 
 

@@ -4,11 +4,14 @@ item's refusal is its domain error in its ItemOutcome, turned into a status by t
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import select
+import psycopg
+from google.protobuf.message import Message
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,8 +21,9 @@ from cms.calculation.v1 import resources_pb2 as pb
 from cms_platform import outbox
 from cms_platform.clock import Clock
 from cms_platform.convert import full_date
+from cms_platform.db import Base
 from cms_platform.errors import DomainError, FieldViolation, InvalidArgument, NotFound
-from cms_platform.idempotency import caller_key, remember, request_hash, run_idempotent
+from cms_platform.idempotency import caller_key, request_hash, run_idempotent
 from cms_platform.models import IdempotentRequest
 from cms_platform.paging import next_token, page
 from cms_platform.validation import request_violations
@@ -97,9 +101,47 @@ def create(
     clock: Clock,
 ) -> pb.Calculation:
     """Calculate, store the decision and record CalculationCreated, all in the caller's transaction."""
+    decision = _decide(
+        case_reference=case_reference,
+        request_input=request_input,
+        reason=reason,
+        rule_book=rule_book,
+        now=clock.now(),
+    )
+    db_session.add(StoredCalculation(**decision.row))
+    outbox.publish(
+        db_session,
+        clock=clock,
+        key=decision.key,
+        subject=decision.calc.name,
+        message=decision.event,
+    )
+    return decision.calc
+
+
+@dataclass(frozen=True)
+class _Decision:
+    """A decision ready to store: the Calculation, its calculations row (the message serialized once) and its
+    CalculationCreated event under the case's key."""
+
+    calc: pb.Calculation
+    row: dict[str, Any]
+    key: str
+    event: events_pb2.CalculationCreated
+
+
+def _decide(
+    *,
+    case_reference: str,
+    request_input: pb.CalculationInput,
+    reason: pb.CalculationReason.ValueType,
+    rule_book: RuleBook,
+    now: dt.datetime,
+) -> _Decision:
+    """Everything a stored decision writes, without writing it: create() adds it to a session, a stored bulk batch
+    inserts a whole batch of them at once."""
     result, rules = evaluate(request_input=request_input, rule_book=rule_book)
     calc_id = str(uuid.uuid4())
-    now = clock.now()
     calc = convert.calculation_message(
         name=f"calculations/{calc_id}",
         case_reference=case_reference,
@@ -109,17 +151,15 @@ def create(
         rules=rules,
         created=now,
     )
-    db_session.add(
-        StoredCalculation(
-            id=calc_id,
-            case_reference=case_reference,
-            # Checked by evaluate() already: a whole calendar date.
-            effective_date=full_date(request_input.effective_date, "input.effective_date"),
-            rate=result.rate.value,
-            rule_set_version=result.rule_set_version,
-            calculation=calc.SerializeToString(),
-            created_at=now,
-        )
+    row = dict(
+        id=calc_id,
+        case_reference=case_reference,
+        # Checked by evaluate() already: a whole calendar date.
+        effective_date=full_date(request_input.effective_date, "input.effective_date"),
+        rate=result.rate.value,
+        rule_set_version=result.rule_set_version,
+        calculation=calc.SerializeToString(),
+        created_at=now,
     )
     event = events_pb2.CalculationCreated(
         case_reference=case_reference,
@@ -139,14 +179,8 @@ def create(
         rule_set_version=calc.rule_set_version,
         create_time=calc.create_time,
     )
-    outbox.publish(
-        db_session,
-        clock=clock,
-        key=f"cases/{case_reference}",  # the case's resource name: one case's decisions in order
-        subject=calc.name,
-        message=event,
-    )
-    return calc
+    # The case's resource name: one case's decisions in order.
+    return _Decision(calc, row, f"cases/{case_reference}", event)
 
 
 def _parse(row: StoredCalculation) -> pb.Calculation:
@@ -243,20 +277,77 @@ def _viewed(calc: pb.Calculation, item: api.BulkCalculateItem) -> pb.Calculation
     return calc if item.view == pb.CALCULATION_VIEW_FULL else convert.basic_view(calc)
 
 
+# A stored item decided in a worker process: its calculations row and its CalculationCreated event, serialized; None
+# where the worker found the item refused (the service process decides it again, to give the refusal itself).
+Decided = tuple[dict[str, Any], bytes] | None
+
+
+def decide_batch(
+    *, items: list[api.BulkCalculateItem], rule_book: RuleBook, created: dt.datetime
+) -> list[Decided]:
+    """In a bulk worker process: every stored item's decision, made ahead of the service process's write (the
+    calculation is most of a stored item's cost; the write needs the database, so stays in the service process).
+    Nothing here is stored or final: an item whose request id turns out to be known is answered from the database."""
+    out: list[Decided] = []
+    for item in items:
+        try:
+            _check_item(item)
+            if item.what_if:
+                raise ValueError("decide_batch takes stored items only")
+            decision = _decide(
+                case_reference=item.case_reference,
+                request_input=item.input,
+                reason=item.reason,
+                rule_book=rule_book,
+                now=created,
+            )
+        except DomainError:
+            out.append(None)
+            continue
+        out.append((decision.row, decision.event.SerializeToString()))
+    return out
+
+
+def _undecided(
+    item: api.BulkCalculateItem, decided: Decided, rule_book: RuleBook, now: dt.datetime
+) -> _Decision:
+    """A decision made in a worker, as the service process would have made it."""
+    if decided is None:
+        # Refused in the worker: deciding again here raises the item's own error.
+        return _decide(
+            case_reference=item.case_reference,
+            request_input=item.input,
+            reason=item.reason,
+            rule_book=rule_book,
+            now=now,
+        )
+    row, event = decided
+    return _Decision(
+        pb.Calculation.FromString(row["calculation"]),
+        row,
+        f"cases/{item.case_reference}",
+        events_pb2.CalculationCreated.FromString(event),
+    )
+
+
 def bulk_batch(
     *,
     sessions: sessionmaker[Session] | None,
     items: list[api.BulkCalculateItem],
     rule_book: RuleBook,
     clock: Clock,
+    decided: list[Decided] | None = None,
 ) -> list[ItemOutcome]:
     """One batch: what-ifs calculated directly; stored items in one transaction with their events and request ids
     (so a re-sent batch, or a re-sent item, stores nothing new). Without `sessions` (a worker process) the batch
-    must be what-ifs only."""
+    must be what-ifs only. `decided`: a stored batch's decisions made by decide_batch() in a worker, item by item."""
     outcomes: list[ItemOutcome | None] = [None] * len(items)
     stored: list[int] = []
     for n, item in enumerate(items):
         try:
+            if decided is not None and decided[n] is not None:
+                stored.append(n)  # checked in the worker
+                continue
             _check_item(item)
             if item.what_if:
                 outcomes[n] = ItemOutcome(
@@ -278,7 +369,7 @@ def bulk_batch(
         if sessions is None:
             raise ValueError("stored bulk items need the database: run them in the service process")
         try:
-            _store_batch(sessions, items, stored, outcomes, rule_book, clock)
+            _store_batch(sessions, items, stored, outcomes, rule_book, clock, decided)
         except IntegrityError:
             # A concurrent run stored some of these request ids first: settle each item on its own.
             for n in stored:
@@ -293,7 +384,10 @@ def _store_batch(
     outcomes: list[ItemOutcome | None],
     rule_book: RuleBook,
     clock: Clock,
+    decided: list[Decided] | None = None,
 ) -> None:
+    """The batch's new decisions, events and remembered request ids as one multi-row insert per table, in one
+    transaction: the same rows create() and remember() would add one object at a time."""
     with sessions.begin() as s:
         ids = {items[n].request_id for n in stored}
         known = {
@@ -304,12 +398,16 @@ def _store_batch(
                 )
             )
         }
+        caller = caller_key()
         done: dict[str, tuple[str, pb.Calculation]] = {}
+        calculations: list[dict[str, Any]] = []
+        events: list[tuple[str, str, Message]] = []
+        requests: list[dict[str, Any]] = []
         for n in stored:
             item = items[n]
             digest = request_hash(item)
             previous = known.get(item.request_id)
-            if previous is not None and previous.caller != caller_key():
+            if previous is not None and previous.caller != caller:
                 # Another caller's item: refused, and its stored answer is not given out.
                 outcomes[n] = ItemOutcome(
                     item,
@@ -335,22 +433,63 @@ def _store_batch(
                     )
                 )
                 continue
+            now = clock.now()
             try:
-                # create() refuses bad input before it adds anything, so a refused item leaves the batch clean.
-                calc = create(
-                    db_session=s,
-                    case_reference=item.case_reference,
-                    request_input=item.input,
-                    reason=item.reason,
-                    rule_book=rule_book,
-                    clock=clock,
-                )
+                if decided is None:
+                    decision = _decide(
+                        case_reference=item.case_reference,
+                        request_input=item.input,
+                        reason=item.reason,
+                        rule_book=rule_book,
+                        now=now,
+                    )
+                else:
+                    decision = _undecided(item, decided[n], rule_book, now)
+                    now = decision.row["created_at"]
             except DomainError as exc:
                 outcomes[n] = ItemOutcome(item, error=exc)
                 continue
-            remember(s, method=BULK_METHOD, request=item, response=calc, clock=clock)
+            calc = decision.calc
+            calculations.append(decision.row)
+            events.append((decision.key, calc.name, decision.event))
+            # What remember() stores: the answer is the decision itself, already serialized for its row.
+            requests.append(
+                dict(
+                    method=BULK_METHOD,
+                    request_id=item.request_id,
+                    request_hash=digest,
+                    caller=caller[:200],
+                    response=decision.row["calculation"],
+                    created_at=now,
+                )
+            )
             done[item.request_id] = (digest, calc)
             outcomes[n] = ItemOutcome(item, _viewed(calc, item))
+        if calculations:
+            _insert(s, StoredCalculation, calculations)
+            outbox.publish_many(s, clock=clock, events_=events)
+            _insert(s, IdempotentRequest, requests)
+
+
+def _insert(s: Session, table: type[Base], rows: list[dict[str, Any]]) -> None:
+    """A batch's rows into `table`'s table, in the session's transaction: COPY on PostgreSQL (one stream for the batch, no
+    statement per row), one executemany INSERT elsewhere. A row already there is an IntegrityError either way."""
+    connection = s.connection()
+    if connection.dialect.name != "postgresql":
+        s.execute(insert(table), rows)
+        return
+    columns = list(rows[0])
+    for row in rows:  # what the column types would bind: UTC instants
+        row["created_at"] = row["created_at"].astimezone(dt.UTC)
+    driver = connection.connection.driver_connection
+    assert isinstance(driver, psycopg.Connection)
+    statement = f"COPY {table.__tablename__} ({', '.join(columns)}) FROM STDIN"
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
+    except psycopg.IntegrityError as exc:
+        raise IntegrityError(statement, None, exc) from None
 
 
 def _replayed(row: IdempotentRequest) -> pb.Calculation:

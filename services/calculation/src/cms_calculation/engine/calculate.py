@@ -7,7 +7,7 @@ floor → collection fees. Money is integer pence throughout; exact fractions (s
 integer numerators until a documented rounding point, where they are rounded half-up (money.div_half_up).
 
 `explain=False` skips building the plain-English steps (bulk what-if runs that return the BASIC view); the
-arithmetic is identical either way.
+arithmetic is identical either way, and the common case then takes fast.py's integer path to the same result.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ from fractions import Fraction
 
 from cms_platform.errors import ViolationCollector
 
+from .fast import calculate_common
 from .model import (
     REG_70_NIL_CONDITIONS,
     AdditionalIncomeKind,
@@ -40,6 +41,7 @@ from .model import (
     StepKind,
 )
 from .money import (
+    MAX_AMOUNT_PENCE,
     div_half_up,
     exact_pounds,
     percent,
@@ -142,11 +144,6 @@ def shared_care_band(child: QualifyingChild, rules: RuleSet) -> SharedCareBand:
         ):
             band = candidate
     return band
-
-
-# No figure the scheme meets comes near £10bn; bounding each keeps every sum the engine forms (income plus
-# variations, apportionments) well inside the contract's int64, so one item can never overflow its answer.
-MAX_AMOUNT_PENCE = 10**12
 
 
 def _money(v: ViolationCollector, path: str, pence: int) -> None:
@@ -270,6 +267,18 @@ class _Steps:
 def calculate(
     facts: CalculationFacts, rules: RuleSet, *, explain: bool = True
 ) -> CalculationResult:
+    if not explain:
+        # Most unexplained calculations (bulk runs) are the common shape: plain integers, same answer (fast.py).
+        common = calculate_common(facts, rules)
+        if common is not None:
+            return common
+    return calculate_general(facts, rules, explain=explain)
+
+
+def calculate_general(
+    facts: CalculationFacts, rules: RuleSet, *, explain: bool = True
+) -> CalculationResult:
+    """The whole pipeline for any facts: the definition the common path is checked against."""
     validate(facts, rules)
     steps = _Steps(explain)
     children = facts.qualifying_children
@@ -1165,6 +1174,7 @@ def _fees(facts: CalculationFacts, rules: RuleSet, steps: _Steps) -> Fees:
 
 __all__ = [
     "calculate",
+    "calculate_general",
     "periodic_amounts",
     "shared_care_band",
     "shared_care_year_nights",
