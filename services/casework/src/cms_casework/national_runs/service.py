@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import national_runs_pb2 as nr
 from cms_platform import outbox
 from cms_platform.clock import Clock
@@ -25,7 +26,7 @@ def run_of(s: Session, run_id: str) -> NationalRunRecord | None:
 def issue(
     s: Session,
     *,
-    job: int,
+    job: api.ScheduledJob.ValueType,
     job_name: str,
     as_of: dt.date,
     case_ids: Sequence[str],
@@ -60,7 +61,7 @@ def issue(
                 key,
                 nr.NationalRunChunkIssued(
                     run_id=run_id,
-                    job=job,  # type: ignore[arg-type]
+                    job=job,
                     as_of_date=pb_date(as_of),
                     chunk=n,
                     chunk_count=len(parts),
