@@ -31,8 +31,10 @@ from cms_platform.consumer import IdempotentConsumer
 from cms_platform.models import OutboxEvent
 
 from ..conftest import Stack, d, start_stack
+from ..scheduler.test_monthly_batch import _calculations, _copies, _okafor_family_case
 
 REVIEW = api.SCHEDULED_JOB_ANNUAL_REVIEW
+CHILD_BENEFIT = api.SCHEDULED_JOB_MONTHLY_CHILD_BENEFIT_CHECK
 CASES, CHUNK = 8, 2
 # 30 days before the cases' first review date (6 April 2027): every case is due.
 RUN_DAY = dt.date(2027, 3, 15)
@@ -139,13 +141,17 @@ def _progress(stack: Stack) -> api.ScheduledJobResult:
     return result
 
 
-def _finished(stack: Stack, clock, group: str, replicas: list[CaseworkService]):
+def _in_the_group(group: str, replicas: list[CaseworkService]) -> None:
     for replica in replicas:
         wait_until(
             lambda r=replica: _chunk_consumer(r, group).assigned.is_set() or None,
             timeout=60,
             what="each replica in the group",
         )
+
+
+def _finished(stack: Stack, clock, group: str, replicas: list[CaseworkService]):
+    _in_the_group(group, replicas)
     case_ids = sorted(_live_cases(stack, CASES))
     clock.set(dt.datetime(2027, 3, 15, 9, 0, tzinfo=dt.UTC))
     (issued,) = stack.run_scheduled(d(2027, 3, 15), REVIEW).results
@@ -245,3 +251,45 @@ def test_a_case_done_before_a_chunk_is_taken_again_is_not_reviewed_twice(stack, 
     assert set(_reviews_of(stack, case_ids).values()) == {(dt.date(2028, 4, 6), 2)}
     after = stack.call("GetCase", api.GetCaseRequest(name=f"cases/{case_ids[0]}"))
     assert after.latest_calculation.reason == pb.CALCULATION_REASON_ANNUAL_REVIEW
+
+
+def test_two_replicas_finish_the_monthly_child_benefit_check_ending_a_child_once(
+    stack, second_replica, clock, took, group, monkeypatch
+):
+    """The monthly check as a national run: the cases with a child aged 16 or over, two a chunk, each chunk's
+    children streamed to HMRC by whichever replica took it, every child once. Tomos's Child Benefit ended on 31
+    August: his case alone is recalculated, once. Asked again later in the month, the job answers the same run."""
+    _in_the_group(group, [stack.casework, second_replica])
+    sent: list[str] = []
+    for replica in (stack.casework, second_replica):
+        streamed = replica.downstream.hmrc.RunMonthlyChildBenefitCheck
+
+        def counting(requests, streamed=streamed, **kw):
+            def counted():
+                for message in requests:
+                    sent.extend(item.item_id for item in message.items)
+                    yield message
+
+            return streamed(counted(), **kw)
+
+        monkeypatch.setattr(replica.downstream.hmrc, "RunMonthlyChildBenefitCheck", counting)
+    case = _okafor_family_case(stack)
+    copies = _copies(stack, case, 5)
+    before = _calculations(stack)
+    clock.advance(dt.timedelta(days=148))  # 1 September 2026
+    (issued,) = stack.run_scheduled(d(2026, 9, 1), CHILD_BENEFIT).results
+    assert issued.items_due == 6
+
+    def finished() -> api.ScheduledJobResult | None:
+        (p,) = stack.run_scheduled(d(2026, 9, 5), CHILD_BENEFIT).results
+        return p if p.items_processed + p.items_failed == 6 else None
+
+    done = wait_until(finished, timeout=120, interval=0.5, what="every chunk of the check done")
+    assert (done.items_due, done.items_processed, done.items_failed) == (6, 6, 0)
+    assert took.cases() == sorted([case.name.removeprefix("cases/"), *copies])
+    # Each chunk sent its own cases' children: Ffion, Tomos and Osian, and Ffion and Osian of each copy.
+    assert len(sent) == len(set(sent)) == 3 + 2 * 5
+    held = stack.call("GetCase", api.GetCaseRequest(name=case.name))
+    tomos = next(c for c in held.qualifying_children if c.name.forenames == "Tomos")
+    assert tomos.end_date == d(2026, 8, 31)
+    assert _calculations(stack) - before == 1

@@ -35,9 +35,11 @@ def issue_run(
     as_of: dt.date,
     case_ids: Sequence[str],
     chunk_size: int,
+    run_on: dt.date | None = None,
 ) -> api.ScheduledJobResult:
     """Issue the run of `job` on `as_of` over `case_ids` (national_runs.service.issue) and answer its progress:
-    nothing processed yet for a run just issued, what its chunks came to for one issued before."""
+    nothing processed yet for a run just issued, what its chunks came to for one issued before. `run_on` names the
+    run when a job runs once for several dates (the monthly check: its month's first day); `as_of` by default."""
     name = api.ScheduledJob.Name(job)
     with sessions.begin() as s:
         run = service.issue(
@@ -45,19 +47,23 @@ def issue_run(
             job=job,
             job_name=name,
             as_of=as_of,
+            run_on=run_on or as_of,
             case_ids=case_ids,
             chunk_size=chunk_size,
             clock=clock,
         )
         run_id, chunk_count = run.id, run.chunk_count
     log.info("national run issued", run=run_id, job=name, chunks=chunk_count, cases=len(case_ids))
-    return progress_answer(sessions=sessions, job=job, as_of=as_of) or api.ScheduledJobResult()
+    return (
+        progress_answer(sessions=sessions, job=job, as_of=run_on or as_of)
+        or api.ScheduledJobResult()
+    )
 
 
 def progress_answer(
     *, sessions: sessionmaker, job: api.ScheduledJob.ValueType, as_of: dt.date
 ) -> api.ScheduledJobResult | None:
-    """The progress of the run of `job` on `as_of` as a scheduled job's answer; None when none was issued."""
+    """The progress of the run of `job` named for `as_of` as a scheduled job's answer; None when none was issued."""
     with sessions() as s:
         found = service.progress(s, rules.run_id(api.ScheduledJob.Name(job), as_of))
     return None if found is None else answer(found)

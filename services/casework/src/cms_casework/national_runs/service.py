@@ -29,14 +29,16 @@ def issue(
     job: api.ScheduledJob.ValueType,
     job_name: str,
     as_of: dt.date,
+    run_on: dt.date,
     case_ids: Sequence[str],
     chunk_size: int,
     clock: Clock,
 ) -> NationalRunRecord:
-    """The run for `job_name` on `as_of`, issued as chunks of `chunk_size` cases: the run's record and one event a
-    chunk, in this transaction. A run already issued for the date is returned as it is (its chunks went out with
-    it), so starting a date again after a crash issues nothing twice."""
-    run_id = rules.run_id(job_name, as_of)
+    """The run for `job_name` named for `run_on` (the date, or the month's first day for a monthly job), issued as
+    chunks of `chunk_size` cases to be done as of `as_of`: the run's record and one event a chunk, in this
+    transaction. A run already issued is returned as it is (its chunks went out with it), so starting a date again
+    after a crash issues nothing twice."""
+    run_id = rules.run_id(job_name, run_on)
     existing = run_of(s, run_id)
     if existing is not None:
         return existing

@@ -8,9 +8,10 @@ neither processed nor failed, the jobs it does not start are left out of the ans
 as done, and the answer is not stored against the request id, so retrying the request continues the work. The same runs come
 from RunScheduledWork (an operator or a test picks the date) and from a daily background pass at the clock's date.
 
-With CASEWORK_NATIONAL_RUNS_PARTITIONED, the annual review is a national run instead (national_runs): starting it
-writes its cases due as chunks to a partitioned work topic, which the consumer group of every casework replica takes
-(work_chunk does a chunk with the same per-case work); the job's answer is then the run's progress."""
+With CASEWORK_NATIONAL_RUNS_PARTITIONED, the annual review and the monthly Child Benefit check are national runs
+instead (national_runs): starting one writes its cases due as chunks to a partitioned work topic, which the consumer
+group of every casework replica takes (work_chunk does a chunk with the same work); the job's answer is then the
+run's progress."""
 
 from __future__ import annotations
 
@@ -75,7 +76,7 @@ PV_REVIEW_SUB_AREA = "Potentially Violent Status Review"
 SURVEILLANCE_SUB_AREA = "Case Surveillance Review"
 # The jobs a national run can issue as chunks of cases for the casework replicas' consumer group (national_runs),
 # when CASEWORK_NATIONAL_RUNS_PARTITIONED is set.
-PARTITIONED_JOBS = (J.SCHEDULED_JOB_ANNUAL_REVIEW,)
+PARTITIONED_JOBS = (J.SCHEDULED_JOB_ANNUAL_REVIEW, J.SCHEDULED_JOB_MONTHLY_CHILD_BENEFIT_CHECK)
 
 
 # The contract's deadline for a whole national run of the monthly Child Benefit check (about 150,000 children).
@@ -198,7 +199,7 @@ class Scheduler:
                         out.results.append(self._done_answer(job, key))
                         continue
                     issued = bool(self._chunk_size) and job in PARTITIONED_JOBS
-                    result = self._issue(job, as_of) if issued else work[job](as_of)
+                    result = self._issue(job, as_of, key) if issued else work[job](as_of)
                     result.job = job
                     if not issued:  # a national run's chunks count their items as they are done
                         SCHEDULED_ITEMS.labels(J.Name(job), "processed").inc(result.items_processed)
@@ -218,24 +219,26 @@ class Scheduler:
             reset_caller(token)
         return out
 
-    def _issue(self, job: api.ScheduledJob.ValueType, as_of: dt.date) -> api.ScheduledJobResult:
-        """The job as a national run: its cases due, issued as chunks for the replicas' consumer group; answered with
-        the run's progress (the job is recorded as done for the date once the run is issued: the chunks do the rest)."""
+    def _issue(
+        self, job: api.ScheduledJob.ValueType, as_of: dt.date, key: dt.date
+    ) -> api.ScheduledJobResult:
+        """The job as a national run (named by its run key: the month's first day for the Child Benefit check): its
+        cases due, issued as chunks for the replicas' consumer group; answered with the run's progress (the job is
+        recorded as done for the date once the run is issued: the chunks do the rest)."""
         assert self._chunk_size
+        due: dict[api.ScheduledJob.ValueType, Callable[[dt.date], list[str]]] = {
+            J.SCHEDULED_JOB_ANNUAL_REVIEW: self._annual_reviews_due,
+            J.SCHEDULED_JOB_MONTHLY_CHILD_BENEFIT_CHECK: self._child_benefit_checks_due,
+        }
         return national_runs.issue_run(
             sessions=self._sessions,
             clock=self._clock,
             job=job,
             as_of=as_of,
-            case_ids=self._cases_due(job, as_of),
+            run_on=key,
+            case_ids=due[job](as_of),
             chunk_size=self._chunk_size,
         )
-
-    def _cases_due(self, job: api.ScheduledJob.ValueType, as_of: dt.date) -> list[str]:
-        due: dict[api.ScheduledJob.ValueType, Callable[[dt.date], list[str]]] = {
-            J.SCHEDULED_JOB_ANNUAL_REVIEW: self._annual_reviews_due,
-        }
-        return due[job](as_of)
 
     def _done_answer(self, job: api.ScheduledJob.ValueType, key: dt.date) -> api.ScheduledJobResult:
         """The answer for a job already done for the date: nothing, or for a national run its progress so far."""
@@ -254,19 +257,22 @@ class Scheduler:
         """A chunk of a national run (national_runs.handlers): the job's per-case work for each case, exactly as the
         run in this process does it (one transaction a case, a failure reported and the rest going on), as the
         scheduler. A case no longer due is left as it is, so a chunk done again has no second effect."""
-        per_case: dict[api.ScheduledJob.ValueType, Callable[[str, dt.date], None]] = {
-            J.SCHEDULED_JOB_ANNUAL_REVIEW: self._annual_review_of,
-        }
         result = api.ScheduledJobResult(job=job)
         token = bind_caller(SYSTEM)
         try:
             with calls.serving(JOB):
-                for case_id in case_ids:
-                    self._each(
-                        result,
-                        f"cases/{case_id}",
-                        partial(conflicts.retrying, partial(per_case[job], case_id, as_of)),
-                    )
+                if job == J.SCHEDULED_JOB_MONTHLY_CHILD_BENEFIT_CHECK:
+                    result.MergeFrom(self._child_benefit_check_of(case_ids, as_of))
+                else:
+                    for case_id in case_ids:
+                        self._each(
+                            result,
+                            f"cases/{case_id}",
+                            partial(
+                                conflicts.retrying,
+                                partial(self._annual_review_of, case_id, as_of),
+                            ),
+                        )
         finally:
             reset_caller(token)
         SCHEDULED_ITEMS.labels(J.Name(job), "processed").inc(result.items_processed)
@@ -315,12 +321,56 @@ class Scheduler:
 
     # -- jobs ------------------------------------------------------------------------------------------------------
 
-    def _monthly_child_benefit_check(self, as_of: dt.date) -> api.ScheduledJobResult:
+    def _child_benefit_checks_due(self, as_of: dt.date) -> list[str]:
+        """The live cases with a child to check on `as_of` (rules.children_to_check), in case id order, read a page at
+        a time as the check itself reads them."""
+        due: list[str] = []
+        cursor = ""
+        while True:
+            with self._sessions() as s:
+                rows = s.execute(
+                    select(CaseRecord.id, CaseRecord.document)
+                    .where(CaseRecord.state == case_records.LIVE, CaseRecord.id > cursor)
+                    .order_by(CaseRecord.id)
+                    .limit(rules.CASES_PER_PAGE)
+                ).all()
+            if not rows:
+                return due
+            cursor = rows[-1][0]
+            due += [
+                case_id
+                for case_id, document in rows
+                if rules.children_to_check(pb.Case.FromString(document), as_of)
+            ]
+
+    def _child_benefit_check_of(
+        self, case_ids: Sequence[str], as_of: dt.date
+    ) -> api.ScheduledJobResult:
+        """A chunk of the monthly Child Benefit check: its cases' children through a stream of their own, and the
+        ended children's cases recalculated, as the whole check does it. Every case of the chunk counts: one not
+        answered because the stream broke for good is failed; one no longer with a child to check has nothing left to
+        do. A child's ending is reported once per source, so a chunk done again reports nothing twice."""
+        checked = self._monthly_child_benefit_check(as_of, only=case_ids)
+        # The stream's own failure comes first in the list and counts one of items_failed; the rest are cases.
+        broke = bool(checked.failures) and checked.failures[0].startswith("hmrc-gateway")
+        failed_cases = checked.items_failed - broke
+        processed = checked.items_processed if broke else len(case_ids) - failed_cases
+        return api.ScheduledJobResult(
+            items_due=len(case_ids),
+            items_processed=processed,
+            items_failed=len(case_ids) - processed,
+            failures=checked.failures,
+        )
+
+    def _monthly_child_benefit_check(
+        self, as_of: dt.date, only: Sequence[str] | None = None
+    ) -> api.ScheduledJobResult:
         """Every qualifying child of every live case with a qualifying child aged 16 or over goes to HMRC through
         one bidirectional stream (hmrc-gateway RunMonthlyChildBenefitCheck), read page by page and sent in batches
         as HMRC takes them; a child whose Child Benefit has ended leaves the case from the end date (a change of
         circumstances reported by HMRC, verified at source), and each such case is recalculated once, after all its
-        children's answers are in. A broken stream is resumed from the last case answered."""
+        children's answers are in. A broken stream is resumed from the last case answered. `only`: those cases
+        alone (a national run's chunk)."""
         result = api.ScheduledJobResult()
         run_id = f"chb-{as_of:%Y-%m}"
         # Only the cases with a child to end: a few in a hundred.
@@ -332,7 +382,7 @@ class Scheduler:
             try:
                 answers = call_streaming(
                     self._downstream.hmrc.RunMonthlyChildBenefitCheck,
-                    self._check_requests(run_id, as_of, progress.resume_from, stop),
+                    self._check_requests(run_id, as_of, progress.resume_from, stop, only),
                     what="hmrc-gateway",
                     timeout=_stream_timeout(),
                 )
@@ -377,26 +427,33 @@ class Scheduler:
         return result
 
     def _check_requests(
-        self, run_id: str, as_of: dt.date, resume_from: str, stop: Callable[[], bool]
+        self,
+        run_id: str,
+        as_of: dt.date,
+        resume_from: str,
+        stop: Callable[[], bool],
+        only: Sequence[str] | None = None,
     ) -> Iterator[hmrc_api.RunMonthlyChildBenefitCheckRequest]:
-        for batch in rules.in_batches(self._children_to_check(as_of, resume_from, stop)):
+        for batch in rules.in_batches(self._children_to_check(as_of, resume_from, stop, only)):
             yield hmrc_api.RunMonthlyChildBenefitCheckRequest(run_id=run_id, items=batch)
 
     def _children_to_check(
-        self, as_of: dt.date, resume_from: str, stop: Callable[[], bool]
+        self,
+        as_of: dt.date,
+        resume_from: str,
+        stop: Callable[[], bool],
+        only: Sequence[str] | None = None,
     ) -> Iterator[hmrc_api.ChildBenefitCheckItem]:
         """The children to send, a page of live cases at a time (keyset on the case id, from `resume_from`
-        inclusive), with their receiving parents read for the page in one query."""
+        inclusive; of `only` those cases when given), with their receiving parents read for the page in one query."""
         cursor, inclusive = resume_from, True
         while not stop():
             with self._sessions() as s:
                 after = CaseRecord.id >= cursor if inclusive else CaseRecord.id > cursor
-                rows = s.scalars(
-                    select(CaseRecord)
-                    .where(CaseRecord.state == case_records.LIVE, after)
-                    .order_by(CaseRecord.id)
-                    .limit(rules.CASES_PER_PAGE)
-                ).all()
+                q = select(CaseRecord).where(CaseRecord.state == case_records.LIVE, after)
+                if only is not None:
+                    q = q.where(CaseRecord.id.in_(only))
+                rows = s.scalars(q.order_by(CaseRecord.id).limit(rules.CASES_PER_PAGE)).all()
                 if not rows:
                     return
                 cursor, inclusive = rows[-1].id, False
