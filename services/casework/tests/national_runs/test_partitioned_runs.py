@@ -201,7 +201,8 @@ def test_two_replicas_finish_a_national_run_with_every_chunk_done_once(
 def test_a_chunk_delivered_again_is_skipped(stack, clock, took, group):
     """The same chunk again: to the group that did it (its event id is recorded: a duplicate), and to a group that
     never saw it (a renamed group, or one reading a topic again from the start after the broker lost its data): the
-    chunk's done-marker says it is done, and no case is reviewed twice."""
+    chunk's done-marker says it is done, and no case is reviewed twice. A chunk of another issue of the run is not
+    this database's to do."""
     case_ids, done = _finished(stack, clock, group, [stack.casework])
     assert done.items_processed == CASES
     before = _reviews_of(stack, case_ids)
@@ -233,6 +234,16 @@ def test_a_chunk_delivered_again_is_skipped(stack, clock, took, group):
     assert other.handle_record(record.headers, record.key, record.value) == "handled"
     assert handlers.CHUNKS.labels("SCHEDULED_JOB_ANNUAL_REVIEW", "skipped")._value.get() == (
         skipped + 1
+    )
+    # A chunk of a run of the same id issued by another database (an environment sharing the broker and group by
+    # mistake) is ignored: none of its cases is looked for here, and it marks nothing done.
+    foreign = nr.NationalRunChunkIssued.FromString(record.value)
+    foreign.issue_id = str(uuid.uuid4())
+    headers = [(k, str(uuid.uuid4()).encode() if k == "ce_id" else v) for k, v in record.headers]
+    ignored = handlers.CHUNKS.labels("SCHEDULED_JOB_ANNUAL_REVIEW", "foreign")._value.get()
+    assert other.handle_record(headers, record.key, foreign.SerializeToString()) == "handled"
+    assert handlers.CHUNKS.labels("SCHEDULED_JOB_ANNUAL_REVIEW", "foreign")._value.get() == (
+        ignored + 1
     )
     # Nothing was done again: no chunk taken, no case reviewed a second time, the progress as it was.
     assert sum(len(chunks) for chunks in took.by.values()) == delivered

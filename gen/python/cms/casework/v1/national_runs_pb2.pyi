@@ -41,12 +41,17 @@ class NationalRunChunkIssued(_message.Message):
     CHUNK_FIELD_NUMBER: _builtins.int
     CHUNK_COUNT_FIELD_NUMBER: _builtins.int
     CASE_IDS_FIELD_NUMBER: _builtins.int
+    ISSUE_ID_FIELD_NUMBER: _builtins.int
     run_id: _builtins.str
     """The run: its job and date, e.g. `annual-review-2027-03-15`."""
     job: _casework_service_pb2.ScheduledJob.ValueType
     chunk: _builtins.int
     """This chunk's number (0-based) and how many the run has."""
     chunk_count: _builtins.int
+    issue_id: _builtins.str
+    """Which issue of the run the chunk is of (a random id the run's record keeps): a chunk whose run this database
+    never issued (another environment's, on a broker and group shared by mistake) is ignored, never done.
+    """
     @_builtins.property
     def as_of_date(self) -> _date_pb2.Date:
         """The business date the run is for; each case is done as the job does it on this date."""
@@ -64,10 +69,11 @@ class NationalRunChunkIssued(_message.Message):
         chunk: _builtins.int = ...,
         chunk_count: _builtins.int = ...,
         case_ids: _abc.Iterable[_builtins.str] | None = ...,
+        issue_id: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["as_of_date", b"as_of_date"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of_date", b"as_of_date", "case_ids", b"case_ids", "chunk", b"chunk", "chunk_count", b"chunk_count", "job", b"job", "run_id", b"run_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of_date", b"as_of_date", "case_ids", b"case_ids", "chunk", b"chunk", "chunk_count", b"chunk_count", "issue_id", b"issue_id", "job", b"job", "run_id", b"run_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -2,7 +2,8 @@
 topic, so the group's members share a run's partitions. A chunk's cases are done by the scheduler's own per-case work
 (each case its own transaction, idempotent on the case: a case already done for the date is not due any more), and
 the chunk's done-marker is written in the transaction that records its event as processed; the offset is committed
-after. A chunk delivered again (a crash before the commit, a rebalance) finds its marker and is skipped."""
+after. A chunk delivered again (a crash before the commit, a rebalance) finds its marker and is skipped; a chunk of
+a run this database never issued (its issue id is not the run's here) is ignored."""
 
 from __future__ import annotations
 
@@ -29,7 +30,8 @@ ChunkWork = Callable[[api.ScheduledJob.ValueType, dt.date, Sequence[str]], api.S
 
 CHUNKS = counter(
     "cms_casework_national_run_chunks_total",
-    "Chunks of national runs this replica took: done, or skipped as done before (a redelivery)",
+    "Chunks of national runs this replica took: done, skipped as done before (a redelivery), or foreign (of a run "
+    "this database never issued)",
     ["work", "outcome"],
 )
 
@@ -39,6 +41,14 @@ def subscription(*, clock: Clock, group: str, work: ChunkWork) -> Subscription:
         s: Session, event: nr.NationalRunChunkIssued, _env: cloudevents.Envelope
     ) -> None:
         job_name = api.ScheduledJob.Name(event.job)
+        if not service.issued_here(s, run_id=event.run_id, issue_id=event.issue_id):
+            CHUNKS.labels(job_name, "foreign").inc()
+            log.warning(
+                "national run chunk of a run this database never issued; ignored",
+                run=event.run_id,
+                chunk=event.chunk,
+            )
+            return
         if service.chunk_done(s, run_id=event.run_id, chunk=event.chunk):
             CHUNKS.labels(job_name, "skipped").inc()
             log.info(

@@ -22,6 +22,8 @@ class NationalRunRecord(Base):
     chunk_count: Mapped[int] = mapped_column(Integer)
     items_due: Mapped[int] = mapped_column(Integer)
     issued_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
+    # Carried by each chunk, so a chunk of a run of the same id issued elsewhere is told apart.
+    issue_id: Mapped[str] = mapped_column(String(36))
     # Set by the transaction that marks the last chunk done.
     completed_at: Mapped[dt.datetime | None] = mapped_column(UtcDateTime, nullable=True)
 

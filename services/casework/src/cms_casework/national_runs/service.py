@@ -15,6 +15,7 @@ from cms_platform import outbox
 from cms_platform.clock import Clock
 from cms_platform.convert import pb_date
 
+from ..names import new_id
 from . import rules
 from .models import NationalRunChunkRecord, NationalRunRecord
 
@@ -50,6 +51,7 @@ def issue(
         chunk_count=len(parts),
         items_due=sum(len(p) for p in parts),
         issued_at=clock.now(),
+        issue_id=new_id(),
         # A run with nothing to do is complete as it is issued.
         completed_at=None if parts else clock.now(),
     )
@@ -68,12 +70,19 @@ def issue(
                     chunk=n,
                     chunk_count=len(parts),
                     case_ids=part,
+                    issue_id=run.issue_id,
                 ),
             )
             for n, part in enumerate(parts)
         ),
     )
     return run
+
+
+def issued_here(s: Session, *, run_id: str, issue_id: str) -> bool:
+    """Whether this database issued the run the chunk is of (not merely a run of the same id)."""
+    run = run_of(s, run_id)
+    return run is not None and run.issue_id == issue_id
 
 
 def chunk_done(s: Session, *, run_id: str, chunk: int) -> bool:

@@ -26,6 +26,7 @@ def upgrade() -> None:
         sa.Column("chunk_count", sa.Integer(), nullable=False),
         sa.Column("items_due", sa.Integer(), nullable=False),
         sa.Column("issued_at", UtcDateTime(), nullable=False),
+        sa.Column("issue_id", sa.String(36), nullable=False),
         sa.Column("completed_at", UtcDateTime(), nullable=True),
     )
     op.create_table(
