@@ -40,6 +40,7 @@ KEYS: dict[str, list[str]] = {
         "reformWhatIfs/{what_if_id}",
         "directPayMigrations/{migration_id}",
     ],
+    "cms.casework.national-runs.v1": ["nationalRuns/{run_id}/chunks/{chunk}"],
     "cms.cra.events.v1": ["case-surveillances/{surveillance_id}"],
     "cms.dwp.events.v1": ["interests/{interest_id}", "deductions/{deduction_id}"],
     "cms.hmrc.events.v1": ["interests/{interest_id}"],

@@ -81,6 +81,7 @@ def test_the_contracts_declare_events_on_every_topic():
         "cms.calculation.events.v1",
         "cms.casework.events.v1",
         "cms.casework.money.events.v1",
+        "cms.casework.national-runs.v1",
         "cms.cra.events.v1",
         "cms.dwp.events.v1",
         "cms.hmrc.events.v1",

@@ -43,6 +43,7 @@ def test_every_topic_has_the_partitions_its_contract_declares_in_the_cluster_def
     from cms.calculation.v1 import events_pb2 as calculation
     from cms.casework.v1 import events_pb2 as casework
     from cms.casework.v1 import money_events_pb2 as casework_money
+    from cms.casework.v1 import national_runs_pb2 as casework_national_runs
     from cms.cra.v1 import events_pb2 as cra
     from cms.dwp.v1 import events_pb2 as dwp
     from cms.hmrc.v1 import events_pb2 as hmrc
@@ -54,7 +55,7 @@ def test_every_topic_has_the_partitions_its_contract_declares_in_the_cluster_def
         if doc and doc.get("kind") == "KafkaTopic"
     }
     declared = {}
-    for module in (calculation, casework, casework_money, cra, dwp, hmrc):
+    for module in (calculation, casework, casework_money, casework_national_runs, cra, dwp, hmrc):
         topic = events.topic_of(events.declared_in(module)[0])
         declared[topic] = events.partitions_of(topic)
     assert declared == defined

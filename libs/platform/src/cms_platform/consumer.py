@@ -97,6 +97,9 @@ class Subscription:
     handlers: Mapping[type[Message], Handler]
     # Topics to read besides those of the handled messages.
     extra_topics: tuple[str, ...] = ()
+    # Records a poll hands over at most: fewer for events whose handling is long (a chunk of a national run), so a
+    # batch ends well inside the broker's poll interval and its offsets are committed as each is done.
+    max_poll_records: int = 200
     _by_type: dict[str, tuple[type[Message], Handler]] = field(
         init=False, repr=False, compare=False
     )
@@ -231,7 +234,7 @@ class IdempotentConsumer:
             allow_auto_create_topics=False,
             session_timeout_ms=self._session_timeout_ms,
             heartbeat_interval_ms=self._heartbeat_ms,
-            max_poll_records=200,
+            max_poll_records=self._sub.max_poll_records,
             bootstrap_timeout_ms=10_000,
             # A request to a broker that went away fails in seconds, not kafka-python's 30 s, so a lost broker is
             # noticed (and the group joined again) quickly.

@@ -24,6 +24,7 @@ from cms.casework.v1 import (
 )
 from cms.casework.v1 import events_pb2 as ev
 from cms.casework.v1 import money_events_pb2 as money_ev
+from cms.casework.v1 import national_runs_pb2 as national_runs_ev
 from cms_platform.consumer import Subscription
 from cms_platform.events import topic_of
 from cms_platform.server import ServiceRegistration
@@ -50,6 +51,7 @@ from .feeds import service as feed_changes
 from .methods_of_payment import flows as methods_of_payment_flows
 from .methods_of_payment import handlers as methods_of_payment
 from .methods_of_payment.servicer import MethodsOfPaymentServicer
+from .national_runs import handlers as national_runs
 from .scheduler.service import Scheduler
 from .servicer import CaseworkServicer
 from .settings import CaseworkSettings
@@ -59,7 +61,11 @@ from .tracing.servicer import TracingServicer
 class CaseworkService(CmsService):
     name = "casework"
     settings_class = CaseworkSettings
-    topics = (topic_of(ev.CaseCreated), topic_of(money_ev.ReceiptRecorded))
+    topics = (
+        topic_of(ev.CaseCreated),
+        topic_of(money_ev.ReceiptRecorded),
+        topic_of(national_runs_ev.NationalRunChunkIssued),
+    )
     migrations_dir = Path(__file__).parent / "migrations"
     calls = downstream.TARGETS
 
@@ -121,6 +127,9 @@ class CaseworkService(CmsService):
             arrears_grace_days=settings.arrears_grace_days,
             direct_pay_migration=collection_reform.scheduled_job(
                 self._collection_reform, settings.direct_pay_migration_start_date
+            ),
+            national_run_chunk_size=(
+                settings.national_run_chunk_size if settings.national_runs_partitioned else None
             ),
         )
         self._daily = self.scheduler.periodic(settings.scheduler_interval_seconds)
@@ -256,7 +265,19 @@ class CaseworkService(CmsService):
             arrears_handlers.subscription(
                 clock=self.clock, group=self.settings.arrears_consumer_group
             ),
-        ]
+        ] + (
+            # With national runs on, every replica takes their chunks (a run issued while on and left unfinished
+            # when the setting is turned off waits on its topic until it is on again).
+            [
+                national_runs.subscription(
+                    clock=self.clock,
+                    group=self.settings.national_runs_consumer_group,
+                    work=self.scheduler.work_chunk,
+                )
+            ]
+            if self.settings.national_runs_partitioned
+            else []
+        )
 
     def close_clients(self) -> None:
         self.downstream.close()

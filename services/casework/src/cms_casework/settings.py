@@ -32,6 +32,15 @@ class CaseworkSettings(ServiceSettings):
     feed_apply_interval_seconds: float = 2.0
     # The consumer group reading the gateways' feeds; one per environment sharing a broker.
     feed_consumer_group: str = "casework-feeds"
+    # ---- National runs (docs/architecture.md, "National runs on partitions") ----
+    # On: the annual review and the monthly Child Benefit check run as national runs, their cases due written as chunks
+    # to a partitioned work topic that every replica's consumer group takes, so adding replicas adds throughput. Off:
+    # each run in the process that starts it.
+    national_runs_partitioned: bool = False
+    # Cases a chunk of a national run.
+    national_run_chunk_size: int = Field(default=100, ge=1, le=5000)
+    # The consumer group taking national runs' chunks: one for every replica of an environment.
+    national_runs_consumer_group: str = "casework-national-runs"
     # ---- Methods of payment ----
     # The consumer group following remittances, payment plans and case closures for methods of payment; one per
     # environment sharing a broker.

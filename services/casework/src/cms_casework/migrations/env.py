@@ -12,6 +12,7 @@ from cms_casework.default_decisions import models as _default_decisions  # noqa:
 from cms_casework.enforcement import models as _enforcement  # noqa: F401
 from cms_casework.liability import models as _liability  # noqa: F401
 from cms_casework.methods_of_payment import models as _methods_of_payment  # noqa: F401
+from cms_casework.national_runs import models as _national_runs  # noqa: F401
 from cms_casework.payment_plans import models as _payment_plans  # noqa: F401
 from cms_casework.reconsiderations import models as _reconsiderations  # noqa: F401
 from cms_casework.scheduler import models as _scheduler  # noqa: F401

@@ -6,7 +6,12 @@ not fatal), and a job done for a date is recorded so running the date again does
 run honours the call's deadline (cms_platform.calls.running_out): the items it does not reach are counted due but
 neither processed nor failed, the jobs it does not start are left out of the answer, nothing cut short is recorded
 as done, and the answer is not stored against the request id, so retrying the request continues the work. The same runs come
-from RunScheduledWork (an operator or a test picks the date) and from a daily background pass at the clock's date."""
+from RunScheduledWork (an operator or a test picks the date) and from a daily background pass at the clock's date.
+
+With CASEWORK_NATIONAL_RUNS_PARTITIONED, the annual review and the monthly Child Benefit check are national runs
+instead (national_runs): starting one writes its cases due as chunks to a partitioned work topic, which the consumer
+group of every casework replica takes (work_chunk does a chunk with the same work); the job's answer is then the
+run's progress."""
 
 from __future__ import annotations
 
@@ -49,6 +54,7 @@ from ..default_decisions import service as default_decisions
 from ..downstream import Downstream, call_streaming
 from ..liability import service as liability
 from ..methods_of_payment import service as methods_of_payment
+from ..national_runs import flows as national_runs
 from ..service_requests import service as srs
 from . import rules
 from .models import ScheduledJobRun
@@ -68,6 +74,9 @@ SYSTEM = service_caller(JOB)
 CLAIM_TIMEOUT = dt.timedelta(minutes=30)  # [D] longer than any job takes
 PV_REVIEW_SUB_AREA = "Potentially Violent Status Review"
 SURVEILLANCE_SUB_AREA = "Case Surveillance Review"
+# The jobs a national run can issue as chunks of cases for the casework replicas' consumer group (national_runs),
+# when CASEWORK_NATIONAL_RUNS_PARTITIONED is set.
+PARTITIONED_JOBS = (J.SCHEDULED_JOB_ANNUAL_REVIEW, J.SCHEDULED_JOB_MONTHLY_CHILD_BENEFIT_CHECK)
 
 
 # The contract's deadline for a whole national run of the monthly Child Benefit check (about 150,000 children).
@@ -121,8 +130,11 @@ class Scheduler:
         downstream: Downstream,
         arrears_grace_days: int = 3,
         direct_pay_migration: Callable[[dt.date], api.ScheduledJobResult] | None = None,
+        national_run_chunk_size: int | None = None,
     ):
         self._sessions, self._clock, self._downstream = sessions, clock, downstream
+        # Set: the partitioned jobs are issued as national runs of chunks this size, not run here item by item.
+        self._chunk_size = national_run_chunk_size
         self._arrears_grace_days = arrears_grace_days
         # The end of Direct Pay (collection_reform.flows.scheduled_job), wired by the app.
         self._direct_pay_migration_job = direct_pay_migration
@@ -183,13 +195,15 @@ class Scheduler:
                         break  # the deadline is near: the jobs not started are left for the next run
                     key = self._run_key(job, as_of)
                     if not self._claim(job, key):
-                        # Already done for this date: nothing more.
-                        out.results.append(api.ScheduledJobResult(job=job))
+                        # Already done for this date: nothing more (a national run's answer is its progress).
+                        out.results.append(self._done_answer(job, key))
                         continue
-                    result = work[job](as_of)
+                    issued = bool(self._chunk_size) and job in PARTITIONED_JOBS
+                    result = self._issue(job, as_of, key) if issued else work[job](as_of)
                     result.job = job
-                    SCHEDULED_ITEMS.labels(J.Name(job), "processed").inc(result.items_processed)
-                    SCHEDULED_ITEMS.labels(J.Name(job), "failed").inc(result.items_failed)
+                    if not issued:  # a national run's chunks count their items as they are done
+                        SCHEDULED_ITEMS.labels(J.Name(job), "processed").inc(result.items_processed)
+                        SCHEDULED_ITEMS.labels(J.Name(job), "failed").inc(result.items_failed)
                     # A job the deadline may have cut short (_each) is not recorded as done: its claim is
                     # released, and the next run picks up what is still due.
                     finished = not calls.running_out()
@@ -204,6 +218,66 @@ class Scheduler:
         finally:
             reset_caller(token)
         return out
+
+    def _issue(
+        self, job: api.ScheduledJob.ValueType, as_of: dt.date, key: dt.date
+    ) -> api.ScheduledJobResult:
+        """The job as a national run (named by its run key: the month's first day for the Child Benefit check): its
+        cases due, issued as chunks for the replicas' consumer group; answered with the run's progress (the job is
+        recorded as done for the date once the run is issued: the chunks do the rest)."""
+        assert self._chunk_size
+        due: dict[api.ScheduledJob.ValueType, Callable[[dt.date], list[str]]] = {
+            J.SCHEDULED_JOB_ANNUAL_REVIEW: self._annual_reviews_due,
+            J.SCHEDULED_JOB_MONTHLY_CHILD_BENEFIT_CHECK: self._child_benefit_checks_due,
+        }
+        return national_runs.issue_run(
+            sessions=self._sessions,
+            clock=self._clock,
+            job=job,
+            as_of=as_of,
+            run_on=key,
+            case_ids=due[job](as_of),
+            chunk_size=self._chunk_size,
+        )
+
+    def _done_answer(self, job: api.ScheduledJob.ValueType, key: dt.date) -> api.ScheduledJobResult:
+        """The answer for a job already done for the date: nothing, or for a national run its progress so far."""
+        found = (
+            national_runs.progress_answer(sessions=self._sessions, job=job, as_of=key)
+            if job in PARTITIONED_JOBS
+            else None
+        )
+        answer = found or api.ScheduledJobResult()
+        answer.job = job
+        return answer
+
+    def work_chunk(
+        self, job: api.ScheduledJob.ValueType, as_of: dt.date, case_ids: Sequence[str]
+    ) -> api.ScheduledJobResult:
+        """A chunk of a national run (national_runs.handlers): the job's per-case work for each case, exactly as the
+        run in this process does it (one transaction a case, a failure reported and the rest going on), as the
+        scheduler. A case no longer due is left as it is, so a chunk done again has no second effect."""
+        result = api.ScheduledJobResult(job=job)
+        token = bind_caller(SYSTEM)
+        try:
+            with calls.serving(JOB):
+                if job == J.SCHEDULED_JOB_MONTHLY_CHILD_BENEFIT_CHECK:
+                    result.MergeFrom(self._child_benefit_check_of(case_ids, as_of))
+                else:
+                    for case_id in case_ids:
+                        self._each(
+                            result,
+                            f"cases/{case_id}",
+                            partial(
+                                conflicts.retrying,
+                                partial(self._annual_review_of, case_id, as_of),
+                            ),
+                        )
+        finally:
+            reset_caller(token)
+        SCHEDULED_ITEMS.labels(J.Name(job), "processed").inc(result.items_processed)
+        SCHEDULED_ITEMS.labels(J.Name(job), "failed").inc(result.items_failed)
+        return result
 
     def _claim(self, job: api.ScheduledJob.ValueType, key: dt.date) -> bool:
         """Take a job for a date, so two replicas never run it at once. A claim that never finished (its replica
@@ -247,12 +321,56 @@ class Scheduler:
 
     # -- jobs ------------------------------------------------------------------------------------------------------
 
-    def _monthly_child_benefit_check(self, as_of: dt.date) -> api.ScheduledJobResult:
+    def _child_benefit_checks_due(self, as_of: dt.date) -> list[str]:
+        """The live cases with a child to check on `as_of` (rules.children_to_check), in case id order, read a page at
+        a time as the check itself reads them."""
+        due: list[str] = []
+        cursor = ""
+        while True:
+            with self._sessions() as s:
+                rows = s.execute(
+                    select(CaseRecord.id, CaseRecord.document)
+                    .where(CaseRecord.state == case_records.LIVE, CaseRecord.id > cursor)
+                    .order_by(CaseRecord.id)
+                    .limit(rules.CASES_PER_PAGE)
+                ).all()
+            if not rows:
+                return due
+            cursor = rows[-1][0]
+            due += [
+                case_id
+                for case_id, document in rows
+                if rules.children_to_check(pb.Case.FromString(document), as_of)
+            ]
+
+    def _child_benefit_check_of(
+        self, case_ids: Sequence[str], as_of: dt.date
+    ) -> api.ScheduledJobResult:
+        """A chunk of the monthly Child Benefit check: its cases' children through a stream of their own, and the
+        ended children's cases recalculated, as the whole check does it. Every case of the chunk counts: one not
+        answered because the stream broke for good is failed; one no longer with a child to check has nothing left to
+        do. A child's ending is reported once per source, so a chunk done again reports nothing twice."""
+        checked = self._monthly_child_benefit_check(as_of, only=case_ids)
+        # The stream's own failure comes first in the list and counts one of items_failed; the rest are cases.
+        broke = bool(checked.failures) and checked.failures[0].startswith("hmrc-gateway")
+        failed_cases = checked.items_failed - broke
+        processed = checked.items_processed if broke else len(case_ids) - failed_cases
+        return api.ScheduledJobResult(
+            items_due=len(case_ids),
+            items_processed=processed,
+            items_failed=len(case_ids) - processed,
+            failures=checked.failures,
+        )
+
+    def _monthly_child_benefit_check(
+        self, as_of: dt.date, only: Sequence[str] | None = None
+    ) -> api.ScheduledJobResult:
         """Every qualifying child of every live case with a qualifying child aged 16 or over goes to HMRC through
         one bidirectional stream (hmrc-gateway RunMonthlyChildBenefitCheck), read page by page and sent in batches
         as HMRC takes them; a child whose Child Benefit has ended leaves the case from the end date (a change of
         circumstances reported by HMRC, verified at source), and each such case is recalculated once, after all its
-        children's answers are in. A broken stream is resumed from the last case answered."""
+        children's answers are in. A broken stream is resumed from the last case answered. `only`: those cases
+        alone (a national run's chunk)."""
         result = api.ScheduledJobResult()
         run_id = f"chb-{as_of:%Y-%m}"
         # Only the cases with a child to end: a few in a hundred.
@@ -264,7 +382,7 @@ class Scheduler:
             try:
                 answers = call_streaming(
                     self._downstream.hmrc.RunMonthlyChildBenefitCheck,
-                    self._check_requests(run_id, as_of, progress.resume_from, stop),
+                    self._check_requests(run_id, as_of, progress.resume_from, stop, only),
                     what="hmrc-gateway",
                     timeout=_stream_timeout(),
                 )
@@ -309,26 +427,33 @@ class Scheduler:
         return result
 
     def _check_requests(
-        self, run_id: str, as_of: dt.date, resume_from: str, stop: Callable[[], bool]
+        self,
+        run_id: str,
+        as_of: dt.date,
+        resume_from: str,
+        stop: Callable[[], bool],
+        only: Sequence[str] | None = None,
     ) -> Iterator[hmrc_api.RunMonthlyChildBenefitCheckRequest]:
-        for batch in rules.in_batches(self._children_to_check(as_of, resume_from, stop)):
+        for batch in rules.in_batches(self._children_to_check(as_of, resume_from, stop, only)):
             yield hmrc_api.RunMonthlyChildBenefitCheckRequest(run_id=run_id, items=batch)
 
     def _children_to_check(
-        self, as_of: dt.date, resume_from: str, stop: Callable[[], bool]
+        self,
+        as_of: dt.date,
+        resume_from: str,
+        stop: Callable[[], bool],
+        only: Sequence[str] | None = None,
     ) -> Iterator[hmrc_api.ChildBenefitCheckItem]:
         """The children to send, a page of live cases at a time (keyset on the case id, from `resume_from`
-        inclusive), with their receiving parents read for the page in one query."""
+        inclusive; of `only` those cases when given), with their receiving parents read for the page in one query."""
         cursor, inclusive = resume_from, True
         while not stop():
             with self._sessions() as s:
                 after = CaseRecord.id >= cursor if inclusive else CaseRecord.id > cursor
-                rows = s.scalars(
-                    select(CaseRecord)
-                    .where(CaseRecord.state == case_records.LIVE, after)
-                    .order_by(CaseRecord.id)
-                    .limit(rules.CASES_PER_PAGE)
-                ).all()
+                q = select(CaseRecord).where(CaseRecord.state == case_records.LIVE, after)
+                if only is not None:
+                    q = q.where(CaseRecord.id.in_(only))
+                rows = s.scalars(q.order_by(CaseRecord.id).limit(rules.CASES_PER_PAGE)).all()
                 if not rows:
                     return
                 cursor, inclusive = rows[-1].id, False
@@ -416,83 +541,96 @@ class Scheduler:
         """From 30 days before each review date: the updated HMRC figure, a recalculation from the review date and a
         new payment plan; the next review is a year on."""
         result = api.ScheduledJobResult()
+        for case_id in self._annual_reviews_due(as_of):
+            self._each(
+                result,
+                f"cases/{case_id}",
+                partial(conflicts.retrying, partial(self._annual_review_of, case_id, as_of)),
+            )
+        return result
+
+    def _annual_reviews_due(self, as_of: dt.date) -> list[str]:
+        """The live cases whose review date falls within the lead of `as_of`, in case id order."""
         with self._sessions() as s:
-            ids = list(
+            return list(
                 s.scalars(
-                    select(CaseRecord.id).where(
+                    select(CaseRecord.id)
+                    .where(
                         CaseRecord.state == case_records.LIVE,
                         CaseRecord.annual_review_date <= as_of + ANNUAL_REVIEW_LEAD,
                     )
+                    .order_by(CaseRecord.id)
                 )
             )
-        for case_id in ids:
 
-            def review(case_id: str = case_id) -> None:
-                with self._sessions() as s:
-                    row = case_records.case_row(s, case_id)
-                    case = case_records.assemble(s, row)
-                    covered = [
-                        case_records.assemble(s, r) for r in calculations.live_cases_of(s, row)[1:]
-                    ]
-                    in_force, version = liability.current_starts(s, case_id=case_id), row.version
-                review_date = day_of(case.annual_review_date)
-                if review_date is None:
-                    return  # a live case always has one
-                income = calculations.gather_income(case, downstream=self._downstream)
-                calc_input = calculation_rules.calculation_input(
-                    cases=[case, *covered],
-                    payer=case.paying_parent,
-                    income=income,
-                    effective=review_date,
-                    this_case=case,
+    def _annual_review_of(self, case_id: str, as_of: dt.date) -> None:
+        """One case's annual review as of `as_of`. A case no longer due (reviewed already, by another replica or an
+        earlier delivery of its national run's chunk, or closed since it was picked) is left as it is, so doing a
+        case twice for a date has no second effect."""
+        with self._sessions() as s:
+            row = case_records.case_row(s, case_id)
+            if row.state != case_records.LIVE:
+                return
+            case = case_records.assemble(s, row)
+            covered = [case_records.assemble(s, r) for r in calculations.live_cases_of(s, row)[1:]]
+            in_force, version = liability.current_starts(s, case_id=case_id), row.version
+        review_date = day_of(case.annual_review_date)
+        if review_date is None:
+            return  # a live case always has one
+        if review_date > as_of + ANNUAL_REVIEW_LEAD:
+            return  # reviewed already: its next review is a year on
+        income = calculations.gather_income(case, downstream=self._downstream)
+        calc_input = calculation_rules.calculation_input(
+            cases=[case, *covered],
+            payer=case.paying_parent,
+            income=income,
+            effective=review_date,
+            this_case=case,
+        )
+        calculation = calculations.request_calculation(
+            downstream=self._downstream,
+            case=case,
+            calc_input=calc_input,
+            reason=pb.CALCULATION_REASON_ANNUAL_REVIEW,
+            request_id=f"annual-review-{review_date}-v{version}",
+        )
+        # Segments already decided for later dates (an expected change, say) are calculated again from their
+        # own starts, on the updated figure: the review supersedes them but not what started them.
+        later = recording.gather_later(
+            case=case,
+            covered=covered,
+            income=income,
+            after=review_date,
+            in_force=in_force,
+            request_id=f"annual-review-{review_date}-v{version}",
+            downstream=self._downstream,
+        )
+        with self._sessions.begin() as s:
+            row = case_records.case_row(s, case_id, lock=True)
+            document = case_records.assemble(s, row)
+            if day_of(document.annual_review_date) != review_date:
+                return  # another replica did this review
+            if row.version != version:
+                # Changed since it was read (a change applied, say): review it again from a fresh read.
+                raise Conflict("the case changed while it was being reviewed")
+            document.annual_review_date.CopyFrom(pb_date(years_after(review_date, 1)))
+            case_records.save(row, document, self._clock)
+            recording.record_with_later(
+                s,
+                row=row,
+                calculation=calculation,
+                reason=pb.CALCULATION_REASON_ANNUAL_REVIEW,
+                later=later,
+                clock=self._clock,
+            )
+            for recipient in (document.paying_parent.name, document.receiving_parent.name):
+                correspondence.schedule(
+                    s,
+                    case_id=row.id,
+                    kind=pb.CORRESPONDENCE_KIND_ANNUAL_REVIEW_NOTICE,
+                    recipient=recipient,
+                    clock=self._clock,
                 )
-                calculation = calculations.request_calculation(
-                    downstream=self._downstream,
-                    case=case,
-                    calc_input=calc_input,
-                    reason=pb.CALCULATION_REASON_ANNUAL_REVIEW,
-                    request_id=f"annual-review-{review_date}-v{version}",
-                )
-                # Segments already decided for later dates (an expected change, say) are calculated again from their
-                # own starts, on the updated figure: the review supersedes them but not what started them.
-                later = recording.gather_later(
-                    case=case,
-                    covered=covered,
-                    income=income,
-                    after=review_date,
-                    in_force=in_force,
-                    request_id=f"annual-review-{review_date}-v{version}",
-                    downstream=self._downstream,
-                )
-                with self._sessions.begin() as s:
-                    row = case_records.case_row(s, case_id, lock=True)
-                    document = case_records.assemble(s, row)
-                    if day_of(document.annual_review_date) != review_date:
-                        return  # another replica did this review
-                    if row.version != version:
-                        # Changed since it was read (a change applied, say): review it again from a fresh read.
-                        raise Conflict("the case changed while it was being reviewed")
-                    document.annual_review_date.CopyFrom(pb_date(years_after(review_date, 1)))
-                    case_records.save(row, document, self._clock)
-                    recording.record_with_later(
-                        s,
-                        row=row,
-                        calculation=calculation,
-                        reason=pb.CALCULATION_REASON_ANNUAL_REVIEW,
-                        later=later,
-                        clock=self._clock,
-                    )
-                    for recipient in (document.paying_parent.name, document.receiving_parent.name):
-                        correspondence.schedule(
-                            s,
-                            case_id=row.id,
-                            kind=pb.CORRESPONDENCE_KIND_ANNUAL_REVIEW_NOTICE,
-                            recipient=recipient,
-                            clock=self._clock,
-                        )
-
-            self._each(result, f"cases/{case_id}", partial(conflicts.retrying, review))
-        return result
 
     def _raise_review_sr(
         self, case_row: CaseRecord, sub_area: str, description: str, s: Session
