@@ -318,14 +318,20 @@ class Scheduler:
         self, as_of: dt.date, resume_from: str, stop: Callable[[], bool]
     ) -> Iterator[hmrc_api.ChildBenefitCheckItem]:
         """The children to send, a page of live cases at a time (keyset on the case id, from `resume_from`
-        inclusive), with their receiving parents read for the page in one query."""
+        inclusive), with their receiving parents read for the page in one query. Only the cases whose eldest current
+        child is old enough are read (an indexed column), and the rule decides on each document."""
         cursor, inclusive = resume_from, True
+        born_by = rules.born_by_to_check(as_of)
         while not stop():
             with self._sessions() as s:
                 after = CaseRecord.id >= cursor if inclusive else CaseRecord.id > cursor
                 rows = s.scalars(
                     select(CaseRecord)
-                    .where(CaseRecord.state == case_records.LIVE, after)
+                    .where(
+                        CaseRecord.state == case_records.LIVE,
+                        CaseRecord.eldest_child_born <= born_by,
+                        after,
+                    )
                     .order_by(CaseRecord.id)
                     .limit(rules.CASES_PER_PAGE)
                 ).all()
