@@ -75,3 +75,23 @@ def test_a_child_is_16_from_their_16th_birthday_and_not_a_day_before(born):
     birthday = born.replace(year=born.year + 16)
     assert rules.age_on(born, birthday) == 16
     assert rules.age_on(born, birthday - dt.timedelta(days=1)) == 15
+
+
+@given(
+    born=st.dates(min_value=dt.date(1990, 1, 1), max_value=dt.date(2040, 12, 31)),
+    on=st.dates(min_value=dt.date(2005, 1, 1), max_value=dt.date(2060, 12, 31)),
+)
+def test_the_cases_selected_for_the_check_include_every_child_of_16_or_over(born, on):
+    """The column pre-filter never drops a child the rule would check, 29 February birthdays included, and lets
+    through at most a day's births more."""
+    if rules.age_on(born, on) >= rules.OLDEST_CHECKED_AGE:
+        assert born <= rules.born_by_to_check(on)
+    if born <= rules.born_by_to_check(on) - dt.timedelta(days=2):
+        assert rules.age_on(born, on) >= rules.OLDEST_CHECKED_AGE
+
+
+def test_a_29_february_child_is_selected_on_the_day_the_rule_counts_16():
+    born = dt.date(2012, 2, 29)
+    assert rules.age_on(born, dt.date(2028, 2, 29)) == 16
+    assert born <= rules.born_by_to_check(dt.date(2028, 2, 29))
+    assert rules.age_on(born, dt.date(2028, 2, 28)) == 15

@@ -26,6 +26,9 @@ class CaseRecord(Base):
     personal_interest: Mapped[bool] = mapped_column(Boolean, default=False)
     annual_review_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     surveillance_review_date: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
+    # The eldest current qualifying child's date of birth (None when closed): national runs that look for children
+    # of an age (the monthly Child Benefit check) select cases by it instead of reading every document.
+    eldest_child_born: Mapped[dt.date | None] = mapped_column(Date, nullable=True)
     document: Mapped[bytes] = mapped_column(LargeBinary)
     # Optimistic locking: a concurrent update of the same case fails instead of losing a write.
     version: Mapped[int] = mapped_column(Integer)
@@ -39,4 +42,5 @@ class CaseRecord(Base):
         Index("ix_cases_receiving_parent_client", "receiving_parent_client_id"),
         Index("ix_cases_annual_review", "annual_review_date"),
         Index("ix_cases_surveillance_review", "surveillance_review_date"),
+        Index("ix_cases_state_eldest_child", "state", "eldest_child_born"),
     )

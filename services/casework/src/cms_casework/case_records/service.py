@@ -70,6 +70,18 @@ def load(db: Session, case_id: str, *, lock: bool = False) -> tuple[CaseRecord, 
     return row, assemble(db, row)
 
 
+def eldest_child_born(case: pb.Case) -> dt.date | None:
+    """The date of birth of the case's eldest current qualifying child; None for a closed case or one without."""
+    if case.state == pb.CASE_STATE_CLOSED:
+        return None
+    born = [
+        day_of(c.date_of_birth)
+        for c in case.qualifying_children
+        if not c.end_date.year and c.date_of_birth.year
+    ]
+    return min((b for b in born if b is not None), default=None)
+
+
 def save(row: CaseRecord, case: pb.Case, clock: Clock) -> None:
     """Store the case document (clients by name only: their details live on the clients) and its search columns."""
     now = clock.now()
@@ -91,6 +103,7 @@ def save(row: CaseRecord, case: pb.Case, clock: Clock) -> None:
     )
     surveillance = case.case_surveillance
     row.surveillance_review_date = day_of(surveillance.review_date) if surveillance.active else None
+    row.eldest_child_born = eldest_child_born(case)
     row.document = stored.SerializeToString()
     row.updated_at = now
 

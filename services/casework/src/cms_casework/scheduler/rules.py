@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TypeVar
 
 from cms.casework.v1 import resources_pb2 as pb
-from cms_platform.convert import day_of
+from cms_platform.convert import day_of, years_after
 
 T = TypeVar("T")
 
@@ -39,6 +39,12 @@ def children_to_check(case: pb.Case, on: dt.date) -> list[pb.QualifyingChild]:
     if any(age_on(day_of(c.date_of_birth), on) >= OLDEST_CHECKED_AGE for c in current):
         return current
     return []
+
+
+def born_by_to_check(on: dt.date) -> dt.date:
+    """The latest date of birth a child can have and be 16 or over on `on`, a day late so that a 29 February
+    birthday is never missed: cases whose eldest current child was born after it have no child to check."""
+    return years_after(on, -OLDEST_CHECKED_AGE) + dt.timedelta(days=1)
 
 
 def item_id(case_id: str, child_id: str) -> str:

@@ -330,7 +330,11 @@ class Scheduler:
             with self._sessions() as s:
                 rows = s.execute(
                     select(CaseRecord.id, CaseRecord.document)
-                    .where(CaseRecord.state == case_records.LIVE, CaseRecord.id > cursor)
+                    .where(
+                        CaseRecord.state == case_records.LIVE,
+                        CaseRecord.eldest_child_born <= rules.born_by_to_check(as_of),
+                        CaseRecord.id > cursor,
+                    )
                     .order_by(CaseRecord.id)
                     .limit(rules.CASES_PER_PAGE)
                 ).all()
@@ -445,12 +449,19 @@ class Scheduler:
         only: Sequence[str] | None = None,
     ) -> Iterator[hmrc_api.ChildBenefitCheckItem]:
         """The children to send, a page of live cases at a time (keyset on the case id, from `resume_from`
-        inclusive; of `only` those cases when given), with their receiving parents read for the page in one query."""
+        inclusive; of `only` those cases when given), with their receiving parents read for the page in one query.
+        Only the cases whose eldest current child is old enough are read (an indexed column), and the rule decides
+        on each document."""
         cursor, inclusive = resume_from, True
+        born_by = rules.born_by_to_check(as_of)
         while not stop():
             with self._sessions() as s:
                 after = CaseRecord.id >= cursor if inclusive else CaseRecord.id > cursor
-                q = select(CaseRecord).where(CaseRecord.state == case_records.LIVE, after)
+                q = select(CaseRecord).where(
+                    CaseRecord.state == case_records.LIVE,
+                    CaseRecord.eldest_child_born <= born_by,
+                    after,
+                )
                 if only is not None:
                     q = q.where(CaseRecord.id.in_(only))
                 rows = s.scalars(q.order_by(CaseRecord.id).limit(rules.CASES_PER_PAGE)).all()

@@ -1,0 +1,64 @@
+"""Cases carry their eldest current qualifying child's date of birth as a column, so the monthly Child Benefit check
+selects the cases with a child aged 16 or over instead of reading every live case's document.
+
+Existing cases are filled in from their documents, a page at a time (keyset on the id), in the migration's
+transaction.
+
+Revision ID: 0020
+Revises: 0019
+Create Date: 2026-12-07
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+from cms.casework.v1 import resources_pb2 as pb
+from cms_casework.case_records.service import eldest_child_born
+
+revision = "0020"
+down_revision = "0019"
+branch_labels = None
+depends_on = None
+
+_PAGE = 5000
+
+
+def upgrade() -> None:
+    op.add_column("cases", sa.Column("eldest_child_born", sa.Date(), nullable=True))
+    op.create_index("ix_cases_state_eldest_child", "cases", ["state", "eldest_child_born"])
+    cases = sa.table(
+        "cases",
+        sa.column("id", sa.String),
+        sa.column("document", sa.LargeBinary),
+        sa.column("eldest_child_born", sa.Date),
+    )
+    bind = op.get_bind()
+    cursor = ""
+    while True:
+        rows = bind.execute(
+            sa.select(cases.c.id, cases.c.document)
+            .where(cases.c.id > cursor)
+            .order_by(cases.c.id)
+            .limit(_PAGE)
+        ).all()
+        if not rows:
+            return
+        cursor = rows[-1].id
+        filled = [
+            {"case_id": r.id, "born": born}
+            for r in rows
+            if (born := eldest_child_born(pb.Case.FromString(r.document))) is not None
+        ]
+        if filled:
+            bind.execute(
+                cases.update()
+                .where(cases.c.id == sa.bindparam("case_id"))
+                .values(eldest_child_born=sa.bindparam("born")),
+                filled,
+            )
+
+
+def downgrade() -> None:
+    op.drop_index("ix_cases_state_eldest_child", table_name="cases")
+    with op.batch_alter_table("cases") as batch:
+        batch.drop_column("eldest_child_born")
