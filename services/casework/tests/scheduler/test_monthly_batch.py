@@ -14,6 +14,7 @@ from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
 from cms.hmrc.v1 import hmrc_service_pb2 as hmrc_api
+from cms_casework.case_records import service as case_records
 from cms_casework.case_records.models import CaseRecord
 from cms_casework.clients.models import ClientRecord
 from cms_casework.scheduler import rules
@@ -88,6 +89,7 @@ def _copies(stack, case: pb.Case, count: int) -> list[str]:
                     owner=original.owner,
                     personal_interest=False,
                     annual_review_date=original.annual_review_date,
+                    eldest_child_born=case_records.eldest_child_born(document),
                     document=document.SerializeToString(),
                     created_at=original.created_at,
                     updated_at=original.updated_at,
