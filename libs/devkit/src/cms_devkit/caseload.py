@@ -431,8 +431,10 @@ def load(
     plan: Plan,
     population: Population | None = None,
     progress: Callable[[Loaded], None] | None = None,
+    start: int = 0,
 ) -> Loaded:
-    """Loads `plan.cases` live cases into the (migrated, empty) casework and calculation databases."""
+    """Loads `plan.cases` live cases into the (migrated) casework and calculation databases, from the families at
+    population index `start` on (a caseload grown in parts starts each part after the last one's families)."""
     population = population or Population()
     rule_book = RuleBook()
     scratch = _scratch()
@@ -446,7 +448,7 @@ def load(
     checked_on = plan.as_of - dt.timedelta(days=31)
     out = Loaded()
     t0 = time.perf_counter()
-    family_of = caseload_families(on=checked_on, population=population)
+    family_of = caseload_families(on=checked_on, population=population, start=start)
     try:
         while out.cases < plan.cases:
             batch = []
