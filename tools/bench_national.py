@@ -113,7 +113,8 @@ JOB_TIMEOUT = 3600.0  # RunScheduledWork on a national caseload
 @dataclass(frozen=True)
 class Plan:
     cases: int
-    reviews_due: int
+    review_every: int  # one family in this many has its annual review due on the run's date
+    workers: int  # processes building the caseload
     accounts: int
     engine_calcs: int
     health_calls: int
@@ -124,8 +125,10 @@ class Plan:
 def plan_for(cases: int, *, quick: bool) -> Plan:
     return Plan(
         cases=cases,
-        # A day's reviews: 3,000 nationally; a twentieth of a smaller caseload.
-        reviews_due=20 if quick else min(3_000, cases // 20),
+        # A day's reviews: a 365th of the caseload (about 2,700 for 1,000,000 cases); the smoke run a fiftieth, so
+        # there are enough to time.
+        review_every=50 if quick else 365,
+        workers=max(1, min(4, os.cpu_count() or 1)),
         # Collect & Pay accounts: about 30% of the caseload (300,000 of 1,000,000).
         accounts=max(100, cases * 3 // 10),
         engine_calcs=2_000 if quick else 20_000,
@@ -508,13 +511,13 @@ def grow(
     population: Population,
     loaded: caseload.Loaded | None,
     to: int,
-    reviews_due: int,
+    plan: Plan,
     as_of: dt.date,
 ) -> caseload.Loaded:
     """The caseload grown to `to` cases (from families after those already loaded)."""
     assert bench.stack is not None
     done = loaded.cases if loaded else 0
-    start = loaded.households_read * 3 if loaded else 0
+    start = loaded.next_start if loaded else 0
     say(f"loading {to - done:,} cases (to {to:,}) ...")
     last = [time.monotonic()]
 
@@ -526,7 +529,9 @@ def grow(
     more = caseload.load(
         casework_url=bench.stack.database_url("casework") or "",
         calculation_url=bench.stack.database_url("calculation") or "",
-        plan=caseload.Plan(cases=to - done, as_of=as_of, reviews_due=reviews_due),
+        plan=caseload.Plan(
+            cases=to - done, as_of=as_of, review_every=plan.review_every, workers=plan.workers
+        ),
         population=population,
         progress=progress,
         start=start,
@@ -540,7 +545,7 @@ def grow(
         cases_with_child_16_plus=loaded.cases_with_child_16_plus + more.cases_with_child_16_plus,
         children_on_those_cases=loaded.children_on_those_cases + more.children_on_those_cases,
         reviews_due=more.reviews_due,
-        households_read=loaded.households_read + more.households_read,
+        next_start=more.next_start,
         seconds=more.seconds,
         domain_seconds=more.domain_seconds,
         copy_seconds=more.copy_seconds,
@@ -654,9 +659,7 @@ def main() -> int:
         measured: list[Size] = []
         loaded: caseload.Loaded | None = None
         for size in sizes:
-            loaded = grow(
-                bench, population, loaded, size, plan_for(size, quick=args.quick).reviews_due, as_of
-            )
+            loaded = grow(bench, population, loaded, size, plan, as_of)
             measured.append(
                 measure_size(
                     bench,

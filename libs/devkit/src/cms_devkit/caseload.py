@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
+import multiprocessing
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -78,16 +80,20 @@ _DAYS = 365
 @dataclass(frozen=True)
 class Plan:
     """What to load. `as_of` is the business date the benchmark runs on. Cases start on days spread over the year
-    before it, so their annual reviews fall evenly over the year after; the first `reviews_due` cases start a year
-    less 30 days before it, so exactly that many reviews are due on `as_of` (a review is taken 30 days ahead)."""
+    before it, so their annual reviews fall evenly over the year after; one family in `review_every` starts a year
+    less 30 days before it, so its review is due on `as_of` (a review is taken 30 days ahead): 365 gives a day's
+    share of a year's reviews (about 2,700 a day for 1,000,000 cases)."""
 
     cases: int
     as_of: dt.date
-    reviews_due: int = 0
-    batch: int = 1000
+    review_every: int = 365
+    batch: int = 1000  # cases a transaction
     # True: each case through the services' flows on the scratch database (open_case), then copied; False: its rows
     # built directly (build_case), several times faster, the way a national caseload is loaded.
     flows: bool = False
+    workers: int = (
+        1  # processes building cases (generating the population's people is most of the work)
+    )
 
 
 @dataclass
@@ -97,7 +103,9 @@ class Loaded:
     cases_with_child_16_plus: int = 0  # the monthly Child Benefit check's cases
     children_on_those_cases: int = 0  # and the children it sends
     reviews_due: int = 0
-    households_read: int = 0
+    next_start: int = (
+        0  # the population index after the last family loaded: where a further part starts
+    )
     seconds: float = 0.0
     domain_seconds: float = 0.0  # the services' code on the scratch database
     copy_seconds: float = 0.0  # the multi-row INSERTs into the real databases
@@ -143,12 +151,27 @@ def hmrc_summary(family: Family, on: dt.date) -> hmrc_api.GetSummaryOfEarnedInco
     )
 
 
-def _start_day(n: int, plan: Plan) -> dt.date:
-    """The n-th case's start: due for review on `as_of` for the first `reviews_due`, else spread over the other days of
-    the year (reviews not yet due)."""
-    if n < plan.reviews_due:
+def _start_day(index: int, plan: Plan) -> dt.date:
+    """The case's start: for one family in `review_every`, a year less 30 days before `as_of` (its review is due
+    then); for the rest, a day that puts their review later in the year."""
+    household = index // _HOUSEHOLD
+    if household % plan.review_every == 0:
         return plan.as_of - dt.timedelta(days=_DAYS - 30)
-    return plan.as_of - dt.timedelta(days=_DAYS - 31 - (n % (_DAYS - 31)))
+    return plan.as_of - dt.timedelta(days=_DAYS - 31 - household % (_DAYS - 31))
+
+
+def _prepared(found: Family, plan: Plan) -> tuple[Family, dt.date, object] | None:
+    """The family as it applied on its start day, with the HMRC figure then; None when it could not have (no child
+    born yet, no figure held)."""
+    start = _start_day(found.index, plan)
+    # A child born since the case started joins it later (a change): not at its application.
+    family = dataclasses.replace(
+        found, children=tuple(c for c in found.children if c.date_of_birth < start)
+    )
+    summary = hmrc_summary(family, start)
+    if not family.children or summary is None:
+        return None
+    return family, start, summary
 
 
 def open_case(
@@ -424,6 +447,37 @@ def _insert(
                     dst.execute(t.insert(), built[t.name])
 
 
+_CHUNK = 200  # households a worker reads at a time
+_worker: tuple[Population, RuleBook] | None = None
+
+
+def _init_worker(size: int, seed: int) -> None:
+    global _worker
+    _worker = (Population(size=size, seed=seed), RuleBook())
+
+
+def _build_chunk(
+    first: int, *, plan: Plan, checked_on: dt.date, given: tuple[Population, RuleBook] | None = None
+) -> list[tuple[int, dict[str, list[dict]]]]:
+    """(population index, rows) for each case of the families in households first.. first + _CHUNK."""
+    population, rule_book = given or _worker or (Population(), RuleBook())
+    out = []
+    stop = min(population.size, first + _CHUNK * _HOUSEHOLD)
+    for found, _ in caseload_families(on=checked_on, population=population, start=first):
+        if found.index >= stop:
+            break
+        prepared = _prepared(found, plan)
+        if prepared is not None:
+            family, start, summary = prepared
+            out.append(
+                (
+                    found.index,
+                    build_case(family, start=start, summary=summary, rule_book=rule_book),
+                )
+            )
+    return out
+
+
 def load(
     *,
     casework_url: str,
@@ -434,10 +488,8 @@ def load(
     start: int = 0,
 ) -> Loaded:
     """Loads `plan.cases` live cases into the (migrated) casework and calculation databases, from the families at
-    population index `start` on (a caseload grown in parts starts each part after the last one's families)."""
+    population index `start` on (a caseload grown in parts starts each part at the last one's `next_start`)."""
     population = population or Population()
-    rule_book = RuleBook()
-    scratch = _scratch()
     targets = {"casework": make_engine(casework_url), "calculation": make_engine(calculation_url)}
     existing = {name: set(inspect(e).get_table_names()) for name, e in targets.items()}
     tables = {
@@ -446,63 +498,116 @@ def load(
     }
     # The children on a case were entitled at the last monthly check, a month before the run.
     checked_on = plan.as_of - dt.timedelta(days=31)
-    out = Loaded()
+    out = Loaded(next_start=start)
     t0 = time.perf_counter()
-    family_of = caseload_families(on=checked_on, population=population, start=start)
+
+    def counted(index: int, case: pb.Case) -> None:
+        out.cases += 1
+        out.next_start = index + _HOUSEHOLD
+        out.qualifying_children += len(case.qualifying_children)
+        out.reviews_due += day_of(case.annual_review_date) == plan.as_of + dt.timedelta(days=30)
+        # What the monthly check on `as_of` will send, by the scheduler's own rule.
+        checked = scheduler_rules.children_to_check(case, plan.as_of)
+        out.cases_with_child_16_plus += bool(checked)
+        out.children_on_those_cases += len(checked)
+
+    def done_batch(d0: float) -> None:
+        out.seconds = time.perf_counter() - t0
+        if progress is not None:
+            progress(out)
+
     try:
-        while out.cases < plan.cases:
-            batch = []
-            for family, read in family_of:
-                batch.append(family)
-                out.households_read = read
-                if len(batch) == min(plan.batch, plan.cases - out.cases):
-                    break
-            if not batch:
-                raise RuntimeError(
-                    f"the population of {population.size:,} holds only {out.cases:,} families; a bigger one is needed"
-                )
-            d0 = time.perf_counter()
-            built: dict[str, list[dict]] = {}
-            with Session(scratch) as s, s.begin():
-                for found in batch:
-                    n = out.cases
-                    start = _start_day(n, plan)
-                    # A child born since the case started joins it later (a change): not at its application.
-                    family = dataclasses.replace(
-                        found, children=tuple(c for c in found.children if c.date_of_birth < start)
-                    )
-                    summary = hmrc_summary(family, start)
-                    if not family.children or summary is None:
-                        continue  # the next family takes its place
-                    if plan.flows:
-                        case = open_case(
-                            s, family, start=start, summary=summary, rule_book=rule_book
-                        )
-                    else:
-                        rows = build_case(family, start=start, summary=summary, rule_book=rule_book)
-                        for table, table_rows in rows.items():
-                            built.setdefault(table, []).extend(table_rows)
-                        case = pb.Case.FromString(rows["cases"][0]["document"])
-                    out.cases += 1
-                    out.qualifying_children += len(case.qualifying_children)
-                    out.reviews_due += n < plan.reviews_due
-                    # What the monthly check on `as_of` will send, by the scheduler's own rule.
-                    checked = scheduler_rules.children_to_check(case, plan.as_of)
-                    out.cases_with_child_16_plus += bool(checked)
-                    out.children_on_those_cases += len(checked)
-            c0 = time.perf_counter()
-            out.domain_seconds += c0 - d0
-            if plan.flows:
-                _copy(scratch, targets, tables)
-            else:
-                _insert(built, targets, tables)
-            out.copy_seconds += time.perf_counter() - c0
-            out.seconds = time.perf_counter() - t0
-            if progress is not None:
-                progress(out)
+        if plan.flows:
+            _load_by_flows(
+                plan, population, start, checked_on, targets, tables, out, counted, done_batch
+            )
+        else:
+            _load_fast(
+                plan, population, start, checked_on, targets, tables, out, counted, done_batch
+            )
     finally:
         for e in targets.values():
             e.dispose()
-        scratch.dispose()
+    if out.cases < plan.cases:
+        raise RuntimeError(
+            f"the population of {population.size:,} holds only {out.cases:,} families from index {start:,}; "
+            "a bigger one is needed"
+        )
     out.seconds = time.perf_counter() - t0
     return out
+
+
+def _load_fast(
+    plan, population, start, checked_on, targets, tables, out, counted, done_batch
+) -> None:
+    first = start - start % _HOUSEHOLD
+    chunks = range(first, population.size, _CHUNK * _HOUSEHOLD)
+    build = functools.partial(_build_chunk, plan=plan, checked_on=checked_on)
+    pool = None
+    if plan.workers > 1:
+        pool = multiprocessing.get_context("fork").Pool(
+            plan.workers, _init_worker, (population.size, population.seed)
+        )
+        results: Iterator = pool.imap(build, chunks)
+    else:
+        results = (build(c, given=(population, RuleBook())) for c in chunks)
+    try:
+        built: dict[str, list[dict]] = {}
+        pending = 0
+        d0 = time.perf_counter()
+        for chunk in results:
+            for index, rows in chunk:
+                if out.cases == plan.cases:
+                    break
+                for table, table_rows in rows.items():
+                    built.setdefault(table, []).extend(table_rows)
+                counted(index, pb.Case.FromString(rows["cases"][0]["document"]))
+                pending += 1
+            if pending >= plan.batch or (pending and out.cases == plan.cases):
+                c0 = time.perf_counter()
+                out.domain_seconds += c0 - d0
+                _insert(built, targets, tables)
+                d0 = time.perf_counter()
+                out.copy_seconds += d0 - c0
+                built, pending = {}, 0
+                done_batch(d0)
+            if out.cases == plan.cases:
+                return
+        if pending:  # the population ran out mid-batch: what was built is kept
+            _insert(built, targets, tables)
+    finally:
+        if pool is not None:
+            pool.terminate()
+            pool.join()
+
+
+def _load_by_flows(
+    plan, population, start, checked_on, targets, tables, out, counted, done_batch
+) -> None:
+    rule_book = RuleBook()
+    scratch = _scratch()
+    families = caseload_families(on=checked_on, population=population, start=start)
+    try:
+        while out.cases < plan.cases:
+            d0 = time.perf_counter()
+            taken = 0
+            with Session(scratch) as s, s.begin():
+                for found, _ in families:
+                    prepared = _prepared(found, plan)
+                    if prepared is None:
+                        continue
+                    family, day, summary = prepared
+                    case = open_case(s, family, start=day, summary=summary, rule_book=rule_book)
+                    counted(found.index, case)
+                    taken += 1
+                    if taken == plan.batch or out.cases == plan.cases:
+                        break
+            if not taken:
+                return
+            c0 = time.perf_counter()
+            out.domain_seconds += c0 - d0
+            _copy(scratch, targets, tables)
+            out.copy_seconds += time.perf_counter() - c0
+            done_batch(c0)
+    finally:
+        scratch.dispose()
