@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import concurrent.futures
+import contextlib
 import datetime as dt
 import functools
 import math
@@ -40,11 +41,14 @@ import os
 import platform
 import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -494,6 +498,122 @@ def money_runs(stub, metadata, casework_url: str, accounts: int) -> tuple[Job, J
     )
 
 
+# ---- profiles ------------------------------------------------------------------------------------------------
+
+
+class Profiler:
+    """With --profile DIR: py-spy (on PATH, or where PY_SPY names it) samples the named services' processes (and
+    their workers) while one figure runs, into DIR/<figure>-<service>.txt (collapsed stacks), and the report lists
+    where each figure's time went. Without it, figures run unprofiled. Sampling slows the sampled process a little."""
+
+    def __init__(self, directory: Path | None, bench: bench_rpc.Bench):
+        self.directory, self.bench = directory, bench
+        self.files: dict[str, list[Path]] = {}
+        self.tool = os.environ.get("PY_SPY") or shutil.which("py-spy")
+        if directory is not None:
+            directory.mkdir(parents=True, exist_ok=True)
+            if self.tool is None:
+                say("--profile: no py-spy on PATH (or PY_SPY); figures run unprofiled")
+
+    @contextlib.contextmanager
+    def figure(self, label: str, *services: str) -> Iterator[None]:
+        if self.directory is None or self.tool is None:
+            yield
+            return
+        samplers = []
+        for service in services:
+            out = self.directory / f"{label}-{service}.txt"
+            self.files.setdefault(label, []).append(out)
+            samplers.append(
+                subprocess.Popen(
+                    [
+                        self.tool,
+                        "record",
+                        "--pid",
+                        str(self.bench.procs[service].pid),
+                        "--subprocesses",
+                        "--gil",  # the thread holding the GIL: where the CPU time goes, not who waits
+                        "--format",
+                        "raw",
+                        "--rate",
+                        "100",
+                        "-o",
+                        str(out),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        time.sleep(0.5)  # attached before the figure starts
+        try:
+            yield
+        finally:
+            for sampler in samplers:
+                sampler.send_signal(signal.SIGINT)
+            for sampler in samplers:
+                try:
+                    sampler.wait(60)
+                except subprocess.TimeoutExpired:
+                    sampler.kill()
+
+    def report(self, top: int = 8) -> None:
+        if not self.files:
+            return
+        print()
+        print(
+            "## Profiles (py-spy samples of the thread holding the GIL; self = the function itself, incl. = with "
+            "what it calls, CMS code only)"
+        )
+        for files in self.files.values():
+            for path in files:
+                own, inclusive, total = collapsed(path)
+                if not total:
+                    continue
+                print(f"### {path.stem}: {total:,} samples")
+                for kind, counts in (("self", own), ("incl.", inclusive)):
+                    best = sorted(counts.items(), key=lambda kv: -kv[1])[:top]
+                    print(
+                        f"  {kind:<5} "
+                        + "; ".join(f"{name} {100 * n / total:.0f}%" for name, n in best)
+                    )
+
+
+def collapsed(path: Path) -> tuple[Counter, Counter, int]:
+    """(self samples by function, inclusive samples by CMS function, all samples) of a py-spy raw file."""
+    own: Counter = Counter()
+    inclusive: Counter = Counter()
+    total = 0
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return own, inclusive, 0
+    for line in lines:
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        frames = [f.split(" (")[0] + _where(f) for f in stack.split(";")[1:]]
+        if frames:
+            own[frames[-1]] += n
+        for name in {f for f in frames if "cms_" in f}:
+            inclusive[name] += n
+    return own, inclusive, total
+
+
+def _where(frame: str) -> str:
+    """`module` of a py-spy frame `func (path/to/module.py:line)`: enough to tell two functions of one name apart."""
+    inside = frame.partition(" (")[2].rstrip(")")
+    path = inside.rsplit(":", 1)[0]
+    if not path.endswith(".py"):
+        return ""
+    parts = Path(path).with_suffix("").parts
+    if "cms_" in path:
+        start = next(i for i, p in enumerate(parts) if p.startswith("cms_"))
+        return f" [{'.'.join(parts[start:])}]"
+    return f" [{parts[-1]}]" if parts else ""
+
+
 # ---- one size ------------------------------------------------------------------------------------------------
 
 
@@ -553,24 +673,38 @@ def grow(
 
 
 def measure_size(
-    bench,
+    bench: bench_rpc.Bench,
     case_stub,
     channels,
     metadata,
     loaded: caseload.Loaded,
     as_of: dt.date,
-    what_if_timeout: float,
+    profiler: Profiler,
+    what_if_timeout: float | None,
 ) -> Size:
+    """(a) and (d) on the caseload as it is; (b) too unless `what_if_timeout` is None (the run then times it last:
+    nothing can stop a what-if that outlasts its timeout, and it would slow whatever came next)."""
     assert bench.stack is not None
-    url = bench.stack.database_url("casework") or ""
-    forget_runs(url)
+    forget_runs(bench.stack.database_url("casework") or "")
     say(f"a. monthly Child Benefit check over {loaded.cases:,} cases ...")
-    chb = chb_check(case_stub, metadata, as_of, loaded.children_on_those_cases)
+    with profiler.figure(f"a-chb-check-{loaded.cases}", "casework", "hmrc-gateway"):
+        chb = chb_check(case_stub, metadata, as_of, loaded.children_on_those_cases)
     say(f"d. annual reviews due on {as_of} ...")
-    reviews = annual_reviews(case_stub, metadata, as_of)
-    say("b. the reform what-if over the caseload ...")
-    wi = what_if(channels["casework"], metadata, as_of, what_if_timeout)
+    with profiler.figure(f"d-annual-reviews-{loaded.cases}", "casework", "calculation"):
+        reviews = annual_reviews(case_stub, metadata, as_of)
+    wi = Job(0, math.nan, note="not run")
+    if what_if_timeout is not None:
+        wi = timed_what_if(channels, metadata, as_of, what_if_timeout, profiler, loaded.cases)
     return Size(loaded.cases, loaded, chb, reviews, wi)
+
+
+def timed_what_if(channels, metadata, as_of, timeout: float, profiler: Profiler, cases: int) -> Job:
+    say(f"b. the reform what-if over {cases:,} cases ...")
+    with profiler.figure(f"b-what-if-{cases}", "casework", "calculation"):
+        job = what_if(channels["casework"], metadata, as_of, timeout)
+    if "SUCCEEDED" not in job.note:
+        say(f"warning: the what-if did not finish in {timeout:.0f} s ({job.note}); it runs on")
+    return job
 
 
 def per_case_us(job: Job, count: int) -> float:
@@ -597,6 +731,18 @@ def main() -> int:
     )
     parser.add_argument(
         "--no-events", action="store_true", help="leave out (e), the 60 s steady-rate run"
+    )
+    parser.add_argument(
+        "--what-if-timeout",
+        type=float,
+        default=1800.0,
+        help="seconds to wait for a what-if (default 1,800)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="sample the services with py-spy during each figure, into DIR, and print where the time went",
     )
     parser.add_argument("--keep", action="store_true", help="keep the databases and the temp dir")
     args = parser.parse_args()
@@ -658,8 +804,10 @@ def main() -> int:
         population = Population(size=population_size, seed=DEFAULT_SEED)
         measured: list[Size] = []
         loaded: caseload.Loaded | None = None
-        for size in sizes:
+        profiler = Profiler(args.profile, bench)
+        for n, size in enumerate(sizes):
             loaded = grow(bench, population, loaded, size, plan, as_of)
+            final = n == len(sizes) - 1
             measured.append(
                 measure_size(
                     bench,
@@ -668,7 +816,8 @@ def main() -> int:
                     staff["team_leader"],
                     loaded,
                     as_of,
-                    what_if_timeout=1800,
+                    profiler,
+                    what_if_timeout=None if final else args.what_if_timeout,
                 )
             )
         assert loaded is not None
@@ -685,15 +834,21 @@ def main() -> int:
         steady = None
         if not args.no_events:
             say("e. steady CIS broadcasts ...")
-            steady = steady_events(
-                bench, bench.stack.database_url("casework") or "", plan.events_seconds
-            )
+            with profiler.figure("e-steady-events", "casework", "dwp-gateway"):
+                steady = steady_events(
+                    bench, bench.stack.database_url("casework") or "", plan.events_seconds
+                )
         say(f"f. charge and payment runs over {plan.accounts:,} accounts ...")
-        charges, payments = money_runs(
-            case_stub,
-            staff["team_leader"],
-            bench.stack.database_url("casework") or "",
-            plan.accounts,
+        with profiler.figure("f-charge-and-payment-runs", "casework"):
+            charges, payments = money_runs(
+                case_stub,
+                staff["team_leader"],
+                bench.stack.database_url("casework") or "",
+                plan.accounts,
+            )
+        # Last: nothing stops a what-if that outlasts its timeout, and it would slow whatever came after it.
+        last.what_if = timed_what_if(
+            channels, staff["team_leader"], as_of, args.what_if_timeout, profiler, last.cases
         )
         rss = memory(bench)
         for name, proc in bench.procs.items():
@@ -863,6 +1018,7 @@ def main() -> int:
             f"load average {os.getloadavg()[0]:.2f} at the end: other work on the machine slows every figure)"
         )
         print_summary(rows, name_width=50)
+        profiler.report()
         print(f"\n# total wall time {time.monotonic() - started:.0f} s", flush=True)
         return 0
     except Exception as exc:  # noqa: BLE001 - print what failed, then clean up below
