@@ -614,6 +614,46 @@ def _where(frame: str) -> str:
     return f" [{parts[-1]}]" if parts else ""
 
 
+# ---- sizing ---------------------------------------------------------------------------------------------------
+
+# The national runs and the windows they must finish in (docs/benchmarks.md, "Sizing a national run"): the scheduled
+# runs within RunScheduledWork's documented deadline (600 s), the what-if in the issue's 30 s, the money runs in five
+# minutes (bench_money: 300,000 Collect & Pay paying parents).
+NATIONAL = (
+    # (run, volume, unit, window s)
+    ("monthly Child Benefit check", 150_000, "children", 600.0),
+    ("annual reviews (a day's)", 3_000, "cases", 600.0),
+    ("reform what-if: casework", 1_000_000, "cases", 30.0),
+    ("reform what-if: calculation (BulkCalculate)", 1_000_000, "cases", 30.0),
+    ("charge run", 300_000, "accounts", 300.0),
+    ("payment run", 300_000, "accounts", 300.0),
+)
+
+
+def print_sizing(rates: dict[str, float]) -> None:
+    """Replicas each national run needs, from this run's rate with one replica of each service:
+    ceil(volume / (window x rate)). A scheduled run is claimed by one casework replica, so more than one means
+    splitting it by case-id range (one range a replica); the what-if's calculation side spreads over the replicas'
+    bulk workers through BulkCalculate streams."""
+    print()
+    print(
+        "## Sizing a national run (replicas = ceil(volume / (window x measured rate per replica)); "
+        "docs/benchmarks.md)"
+    )
+    head = (
+        f"{'run':<44} | {'volume':>18} | {'window s':>8} | {'rate/replica':>12} | {'replicas':>8}"
+    )
+    print(head)
+    print("-" * len(head))
+    for run, volume, unit, window in NATIONAL:
+        rate = rates.get(run, math.nan)
+        replicas = math.ceil(volume / (window * rate)) if rate and rate == rate else None
+        print(
+            f"{run:<44} | {f'{volume:,} {unit}':>18} | {window:>8.0f} | {fmt(rate):>12} | "
+            f"{replicas if replicas is not None else 'n/a':>8}"
+        )
+
+
 # ---- one size ------------------------------------------------------------------------------------------------
 
 
@@ -1018,6 +1058,16 @@ def main() -> int:
             f"load average {os.getloadavg()[0]:.2f} at the end: other work on the machine slows every figure)"
         )
         print_summary(rows, name_width=50)
+        print_sizing(
+            {
+                "monthly Child Benefit check": last.chb.per_second,
+                "annual reviews (a day's)": last.reviews.per_second,
+                "reform what-if: casework": last.what_if.per_second,
+                "reform what-if: calculation (BulkCalculate)": bulk.per_second,
+                "charge run": charges.per_second,
+                "payment run": payments.per_second,
+            }
+        )
         profiler.report()
         print(f"\n# total wall time {time.monotonic() - started:.0f} s", flush=True)
         return 0
