@@ -160,7 +160,9 @@ def _start_day(index: int, plan: Plan) -> dt.date:
     return plan.as_of - dt.timedelta(days=_DAYS - 31 - household % (_DAYS - 31))
 
 
-def _prepared(found: Family, plan: Plan) -> tuple[Family, dt.date, object] | None:
+def _prepared(
+    found: Family, plan: Plan
+) -> tuple[Family, dt.date, hmrc_api.GetSummaryOfEarnedIncomeResponse] | None:
     """The family as it applied on its start day, with the HMRC figure then; None when it could not have (no child
     born yet, no figure held)."""
     start = _start_day(found.index, plan)
@@ -175,7 +177,12 @@ def _prepared(found: Family, plan: Plan) -> tuple[Family, dt.date, object] | Non
 
 
 def open_case(
-    s: Session, family: Family, *, start: dt.date, summary, rule_book: RuleBook
+    s: Session,
+    family: Family,
+    *,
+    start: dt.date,
+    summary: hmrc_api.GetSummaryOfEarnedIncomeResponse,
+    rule_book: RuleBook,
 ) -> pb.Case:
     """One family's case, from application to its first calculation, by the services' own functions."""
     clock = ManualClock(dt.datetime.combine(start, dt.time(9), tzinfo=dt.UTC))
@@ -226,7 +233,11 @@ def _columns(row: object) -> dict:
 
 
 def build_case(
-    family: Family, *, start: dt.date, summary, rule_book: RuleBook
+    family: Family,
+    *,
+    start: dt.date,
+    summary: hmrc_api.GetSummaryOfEarnedIncomeResponse,
+    rule_book: RuleBook,
 ) -> dict[str, list[dict]]:
     """The rows `open_case` leaves for one family's case, by table, without a database: the same documents, built
     by the same functions wherever they do not need one (the clients' and the case's search columns by
@@ -274,9 +285,9 @@ def build_case(
     )
     case.paying_parent.CopyFrom(clients.document(payer))
     case.receiving_parent.CopyFrom(clients.document(receiver))
-    for given in request.qualifying_children:
+    for applied in request.qualifying_children:
         child = case.qualifying_children.add()
-        child.CopyFrom(given)
+        child.CopyFrom(applied)
         child.child_id = new_id()[:8]
         child.parentage_disputed = False
         child.child_benefit.CopyFrom(
@@ -538,7 +549,15 @@ def load(
 
 
 def _load_fast(
-    plan, population, start, checked_on, targets, tables, out, counted, done_batch
+    plan: Plan,
+    population: Population,
+    start: int,
+    checked_on: dt.date,
+    targets: dict[str, Engine],
+    tables: dict[str, set[str]],
+    out: Loaded,
+    counted: Callable[[int, pb.Case], None],
+    done_batch: Callable[[float], None],
 ) -> None:
     first = start - start % _HOUSEHOLD
     chunks = range(first, population.size, _CHUNK * _HOUSEHOLD)
@@ -582,7 +601,15 @@ def _load_fast(
 
 
 def _load_by_flows(
-    plan, population, start, checked_on, targets, tables, out, counted, done_batch
+    plan: Plan,
+    population: Population,
+    start: int,
+    checked_on: dt.date,
+    targets: dict[str, Engine],
+    tables: dict[str, set[str]],
+    out: Loaded,
+    counted: Callable[[int, pb.Case], None],
+    done_batch: Callable[[float], None],
 ) -> None:
     rule_book = RuleBook()
     scratch = _scratch()
