@@ -9,7 +9,7 @@ PACKAGES := gen/python libs/platform libs/simulation libs/devkit services/calcul
 PYPROJECTS := $(addsuffix /pyproject.toml,$(PACKAGES))
 
 .PHONY: help venv proto descriptors access-table check-generated proto-lint proto-breaking proto-baseline asyncapi-lint lint check-runtime run stop-service start-service services demo test test-postgres test-sqlite fuzz faults bench-rpc bench-calc bench-hmrc bench-events \
-	bench-money \
+	bench-money bench-national \
         k8s-validate clean
 
 help:
@@ -32,6 +32,7 @@ help:
 	@echo "make bench-hmrc     population at 1,000,000 people, hmrc-gateway lookups, the monthly CHB check"
 	@echo "make bench-events   event latency: a CIS benefit broadcast to casework's recalculated CaseCalculated"
 	@echo "make bench-money    accounts: charge run and payment run (accounts/s), statement p50/p99 (PostgreSQL)"
+	@echo "make bench-national the national runs on a 100,000-case caseload (ARGS=--quick, --cases N, --curve)"
 	@echo "make k8s-validate   render and validate the Kubernetes manifests offline"
 
 # One development environment with every service installed (editable) at the tested versions. `npm ci` installs
@@ -154,6 +155,11 @@ bench-events: $(STAMP)
 # accounts/s, statement latency of a ten-year case; `ARGS="--accounts 20000"` for more.
 bench-money: $(STAMP)
 	$(PY) tools/bench_money.py $(ARGS)
+
+# The national runs on a national caseload on PostgreSQL (docs/benchmarks.md): `ARGS=--quick` for a one-minute smoke
+# run, `ARGS="--cases 1000000"`, `ARGS=--curve` for the 10k / 100k / 1M scaling curve.
+bench-national: $(STAMP)
+	$(PY) tools/bench_national.py $(ARGS)
 
 k8s-validate: $(STAMP)
 	tools/k8s-validate.sh

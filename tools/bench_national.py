@@ -1,0 +1,1089 @@
+"""`make bench-national`: the national runs on a national caseload, on PostgreSQL (issue 19, item 1).
+
+Starts the broker and the five services as separate processes (bench_rpc's stack: free ports, fresh databases
+`cms_bench_national_<svc>` on CMS_POSTGRES_URL's server or 127.0.0.1:5432), loads N live cases from the synthetic
+population into casework's and calculation's databases (cms_devkit.caseload; docs/benchmarks.md, "How the caseload
+is built"), then measures, in one run, each figure next to its target:
+
+  baseline  grpc Health/Check calls/s against casework (no interceptors: the machine's own RPC rate);
+  a. the monthly Child Benefit check: RunScheduledWork(MONTHLY_CHILD_BENEFIT_CHECK) on casework, end to end (the
+     stream to hmrc-gateway and the recalculations of the cases whose children left), children/s;
+  b. the reform what-if over the whole caseload: StartReformWhatIf, polled with GetReformWhatIf until it succeeds
+     (casework reads each case's decision and calculates it again through calculation's BulkCalculate), cases/s and
+     the time 1,000,000 cases would take at that rate, and the rate as a multiple of (c); beside it, the
+     BulkCalculate stage alone on the caseload's own inputs;
+  c. the calculation engine in process on one core (bench_calc.bench_in_process, explain=False, varied inputs);
+  d. a day's annual reviews, stored: RunScheduledWork(ANNUAL_REVIEW) over the cases due, cases/s;
+  e. event to recalculated liability at a steady rate: income-based JSA awards started through dwp-gateway's
+     scenario service at 20 a second for 60 s, each timed from its CIS broadcast's publish (the record's Kafka
+     timestamp) to casework's CaseCalculated seen on its topic (bench_events.Reader), p50 and p99;
+  f. the charge and payment runs: accounts built as bench_money builds them, then RunScheduledWork(ACCOUNT_CHARGES)
+     and (PAYMENT_RUN), accounts/s;
+  g. each service's resident memory (VmRSS now, VmHWM peak) with the caseload loaded and worked on;
+  h. with --curve, the caseload grown to 10,000, 100,000 and 1,000,000 cases (--quick: 1,000, 2,000, 4,000) with
+     (a), (b) and (d) at each size and their cost per case; flat means the largest size costs at most 1.5 times
+     the cheapest smaller size per case (the first size also pays the services' cold start).
+
+`--quick` is a smoke run (1,000 cases, 20 reviews, 10 s of events), about a minute once the what-if and the
+event path are fast (two to four minutes on today's code, most of it the what-if). Figures from a machine doing
+other work are indicative only. A benchmark, not a test: it prints numbers and exits 0 unless something could not
+run at all.
+"""
+
+from __future__ import annotations
+
+import argparse
+import concurrent.futures
+import contextlib
+import dataclasses
+import datetime as dt
+import functools
+import math
+import os
+import platform
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import grpc
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from sqlalchemy import delete, select
+
+from cms.calculation.v1 import calculation_service_pb2 as calc_api
+from cms.calculation.v1 import resources_pb2 as calc_pb
+from cms.casework.v1 import casework_service_pb2 as case_api
+from cms.casework.v1 import casework_service_pb2_grpc as case_grpc
+from cms.casework.v1 import collection_reform_pb2 as cr
+from cms.casework.v1 import collection_reform_service_pb2 as cr_api
+from cms.casework.v1 import collection_reform_service_pb2_grpc as cr_grpc
+from cms.common.v1 import types_pb2 as common
+from cms.dwp.v1 import dwp_scenario_service_pb2 as dwp_sc
+from cms.dwp.v1 import dwp_scenario_service_pb2_grpc as dwp_sc_grpc
+from cms.dwp.v1 import dwp_service_pb2 as dwp_api
+from cms.dwp.v1 import dwp_service_pb2_grpc as dwp_grpc
+from cms.dwp.v1 import resources_pb2 as dwp_pb
+from cms_calculation.calculations.models import StoredCalculation
+from cms_calculation.engine.rules import REFORM_VERSION, RuleBook
+from cms_casework.case_records.models import CaseRecord
+from cms_casework.scheduler.models import ScheduledJobRun
+from cms_devkit import caseload, infra
+from cms_devkit.bench import fmt, met, print_summary
+from cms_devkit.issuer import SERVICES as AUDIENCES
+from cms_devkit.stack import SERVICES, Stack
+from cms_platform import db
+from cms_platform.convert import pb_date
+from cms_platform.identity import service_caller, staff_caller
+from cms_simulation.population import DEFAULT_SEED, DEFAULT_SIZE, Population
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+# tools/ is not a package: the other benchmarks' stack, load runner, generators and readers, by import, so their
+# improvements show here.
+import bench_calc  # noqa: E402
+import bench_events  # noqa: E402
+import bench_money  # noqa: E402
+import bench_rpc  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+DB_PREFIX = "cms_bench_national_"
+J = case_api.ScheduledJob
+
+# Targets (issue 19).
+TARGET_CHB_CHILDREN_PER_S = 5_000.0
+TARGET_WHAT_IF_CASES = 1_000_000
+TARGET_WHAT_IF_S = 30.0
+TARGET_WHAT_IF_VS_ENGINE = 1.6
+TARGET_ENGINE_PER_S = 50_000.0
+TARGET_REVIEWS_PER_S = 5_000.0
+TARGET_EVENTS_P50_MS = 150.0
+TARGET_EVENTS_P99_MS = 500.0
+TARGET_ACCOUNTS_PER_S = 1_000.0
+TARGET_RSS_MIB = 200.0
+FLAT = 1.5  # the largest size may cost this much more per case than a smaller one and still count as flat
+
+# National volumes, for the sizing in docs/benchmarks.md.
+EVENTS_RATE = 20.0  # CIS broadcasts a second
+HOUSEHOLDS_PER_CASE = 1.45  # population households read per case loaded (measured: about 1.4)
+RPC_TIMEOUT = 15.0
+JOB_TIMEOUT = 3600.0  # RunScheduledWork on a national caseload
+
+
+@dataclass(frozen=True)
+class Plan:
+    cases: int
+    review_every: int  # one family in this many has its annual review due on the run's date
+    workers: int  # processes building the caseload
+    accounts: int
+    engine_calcs: int
+    health_calls: int
+    events_seconds: float
+    curve: tuple[int, ...]
+
+
+def plan_for(cases: int, *, quick: bool) -> Plan:
+    return Plan(
+        cases=cases,
+        # A day's reviews: a 365th of the caseload (about 2,700 for 1,000,000 cases); the smoke run a fiftieth, so
+        # there are enough to time.
+        review_every=50 if quick else 365,
+        workers=max(1, min(4, os.cpu_count() or 1)),
+        # Collect & Pay accounts: about 30% of the caseload (300,000 of 1,000,000).
+        accounts=max(100, cases * 3 // 10),
+        engine_calcs=2_000 if quick else 20_000,
+        health_calls=300 if quick else 3_000,
+        events_seconds=10.0 if quick else 60.0,
+        curve=(1_000, 2_000, 4_000) if quick else (10_000, 100_000, 1_000_000),
+    )
+
+
+# ---- the stack -----------------------------------------------------------------------------------------------
+
+
+def start_stack(bench: bench_rpc.Bench, pg: str, population_size: int) -> None:
+    """bench_rpc.start_stack, with the gateways' population as big as the caseload needs and casework's daily pass
+    off (the runs measured are asked for). bench_rpc.start_stack takes no settings, so this is its copy with two."""
+    bench.broker = infra.start_broker(None)
+    bench.stack = Stack(
+        var=bench.tmp,
+        bootstrap=bench.broker.bootstrap,
+        addresses={s.name: f"127.0.0.1:{infra.free_port()}" for s in SERVICES},
+        issuer=bench.issuer(),
+        postgres=pg,
+        inherit=False,
+        extra={
+            "LOG_LEVEL": "WARNING",
+            "SHUTDOWN_GRACE_SECONDS": "2",
+            "POPULATION_SIZE": str(population_size),
+            "SCHEDULER_INTERVAL_SECONDS": "0",
+        },
+        cwd=ROOT,
+        database_prefix=DB_PREFIX,
+        new_session=True,
+    )
+    for s in SERVICES:
+        url = bench.stack.database_url(s.name)
+        if url:
+            bench.pg_urls.append(url)
+            db.drop_database(url)
+            db.ensure_database(url)
+    bench.stack.write_service_tokens(ttl=8 * 3600)
+    try:
+        bench.stack.start_all(timeout=180)
+    except RuntimeError as exc:
+        name = str(exc).split(":", 1)[0]
+        raise RuntimeError(f"{exc}\n{bench_rpc.log_tail(bench, name)}") from None
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+# ---- the figures ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Job:
+    items: int  # what the figure counts (children, cases, accounts)
+    seconds: float
+    result: case_api.ScheduledJobResult | None = None
+    note: str = ""
+
+    @property
+    def per_second(self) -> float:
+        return self.items / self.seconds if self.seconds > 0 else float("nan")
+
+
+def forget_runs(url: str) -> None:
+    """The scheduler's record of jobs done, cleared: each measured run does its work however often it is asked."""
+    engine = db.make_engine(url)
+    with engine.begin() as c:
+        c.execute(delete(ScheduledJobRun))
+    engine.dispose()
+
+
+def run_job(
+    stub: case_grpc.CaseworkServiceStub, metadata, job: int, as_of: dt.date
+) -> tuple[case_api.ScheduledJobResult, float]:
+    t0 = time.perf_counter()
+    answer = stub.RunScheduledWork(
+        case_api.RunScheduledWorkRequest(
+            request_id=str(uuid.uuid4()), as_of_date=pb_date(as_of), jobs=[job]
+        ),
+        metadata=metadata,
+        timeout=JOB_TIMEOUT,
+    )
+    seconds = time.perf_counter() - t0
+    result = next((r for r in answer.results if r.job == job), case_api.ScheduledJobResult())
+    return result, seconds
+
+
+def chb_check(stub, metadata, as_of: dt.date, children: int) -> Job:
+    result, seconds = run_job(stub, metadata, J.SCHEDULED_JOB_MONTHLY_CHILD_BENEFIT_CHECK, as_of)
+    return Job(
+        children,
+        seconds,
+        result,
+        f"{result.items_due:,} cases, {result.items_processed:,} processed, {result.items_failed:,} failed",
+    )
+
+
+def annual_reviews(stub, metadata, as_of: dt.date) -> Job:
+    result, seconds = run_job(stub, metadata, J.SCHEDULED_JOB_ANNUAL_REVIEW, as_of)
+    return Job(
+        result.items_processed,
+        seconds,
+        result,
+        f"{result.items_due:,} due, {result.items_processed:,} stored, {result.items_failed:,} failed",
+    )
+
+
+def what_if(channel: grpc.Channel, metadata, as_of: dt.date, timeout: float) -> Job:
+    stub = cr_grpc.CollectionReformServiceStub(channel)
+    t0 = time.perf_counter()
+    run = stub.StartReformWhatIf(
+        cr_api.StartReformWhatIfRequest(request_id=str(uuid.uuid4()), start_date=pb_date(as_of)),
+        metadata=metadata,
+        timeout=RPC_TIMEOUT,
+    )
+    while run.state not in (
+        cr.COLLECTION_REFORM_JOB_STATE_SUCCEEDED,
+        cr.COLLECTION_REFORM_JOB_STATE_FAILED,
+    ):
+        if time.perf_counter() - t0 > timeout:
+            break
+        time.sleep(0.05)
+        run = stub.GetReformWhatIf(
+            cr_api.GetReformWhatIfRequest(name=run.name), metadata=metadata, timeout=RPC_TIMEOUT
+        )
+    seconds = time.perf_counter() - t0
+    state = cr.CollectionReformJobState.Name(run.state).removeprefix("COLLECTION_REFORM_JOB_STATE_")
+    return Job(
+        run.cases_done,
+        seconds,
+        note=f"{state}, {run.cases_done:,} of {run.cases_total:,} cases{': ' + run.error if run.error else ''}",
+    )
+
+
+def bulk_stage(channel: grpc.Channel, metadata, calculation_url: str, limit: int) -> Job:
+    """BulkCalculate alone, on the caseload's own decisions as what-if items under the reform rule set (what the
+    what-if sends), built before the clock starts."""
+    engine = db.make_engine(calculation_url)
+    with engine.connect() as c:
+        stored = c.execute(select(StoredCalculation.calculation).limit(limit)).scalars().all()
+    engine.dispose()
+    messages, ids = [], []
+    for first in range(0, len(stored), bench_calc.MAX_BULK_ITEMS):
+        request = calc_api.BulkCalculateRequest()
+        for blob in stored[first : first + bench_calc.MAX_BULK_ITEMS]:
+            decided = calc_pb.Calculation.FromString(blob)
+            request.items.add(
+                request_id=str(uuid.uuid4()),
+                case_reference=decided.case_reference,
+                input=decided.input,
+                what_if=True,
+                rule_set_version=REFORM_VERSION,
+            )
+        messages.append(request.SerializeToString())
+        ids.append([i.request_id for i in request.items])
+    run = bench_calc.run_bulk(
+        channel,
+        metadata,
+        bench_calc.BulkPayload(messages, ids),
+        label="BulkCalculate what-if",
+        stored=False,
+    )
+    errors = sum(run.errors.values())
+    return Job(
+        run.calculations,
+        run.seconds,
+        note=f"{run.items:,} items, {errors} errors{' ' + run.stream_error if run.stream_error else ''}",
+    )
+
+
+def engine_in_process(calcs: int) -> float:
+    inputs = list(bench_calc.varied_inputs(calcs))
+    rule_book = RuleBook()
+    bench_calc.bench_in_process(inputs[:200], False, rule_book)  # warm-up
+    runs = [
+        bench_calc.on_one_core(
+            functools.partial(bench_calc.bench_in_process, inputs, False, rule_book)
+        )
+        for _ in range(bench_calc.IN_PROCESS_ROUNDS)
+    ]
+    return max(r.per_second for r in runs)
+
+
+def health_baseline(channel: grpc.Channel, calls: int) -> float:
+    health = health_pb2_grpc.HealthStub(channel)
+    request = health_pb2.HealthCheckRequest(service="")
+    bench_rpc.run_load(
+        "Health/Check",
+        "warm-up",
+        lambda _i: health.Check(request, timeout=5),
+        calls=calls // 10,
+        threads=8,
+    )
+    run = bench_rpc.run_load(
+        "Health/Check",
+        "conc x8",
+        lambda _i: health.Check(request, timeout=5),
+        calls=calls,
+        threads=8,
+    )
+    return len(run.latencies_ms) / run.seconds
+
+
+# ---- e. steady events ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class Steady:
+    sent: int = 0
+    seconds: float = 0.0  # how long the broadcasts took to send (the achieved rate)
+    latencies_ms: list[float] = field(default_factory=list)
+    lost: int = 0
+    errors: int = 0
+
+    def pct(self, p: float) -> float:
+        return bench_events.pct(self.latencies_ms, p)
+
+
+def steady_events(bench: bench_rpc.Bench, casework_url: str, seconds: float) -> Steady:
+    """EVENTS_RATE benefit awards a second for `seconds`, each on a different loaded case's paying parent, each
+    timed from its broadcast's publish to its case's CaseCalculated seen on casework's topic."""
+    count = int(EVENTS_RATE * seconds)
+    engine = db.make_engine(casework_url)
+    with engine.connect() as c:
+        # Cases reviewed or recalculated earlier in the run are as good as any: one award each.
+        picked = c.execute(
+            select(CaseRecord.id, CaseRecord.paying_parent_nino)
+            .where(CaseRecord.state == "CASE_STATE_LIVE")
+            .order_by(CaseRecord.id.desc())
+            .limit(count)
+        ).all()
+    engine.dispose()
+    issuer = bench.issuer()
+    as_casework = (
+        (
+            "authorization",
+            "Bearer " + issuer.mint(service_caller("casework"), audience=AUDIENCES, ttl=4 * 3600),
+        ),
+    )
+    admin = (
+        (
+            "authorization",
+            "Bearer "
+            + issuer.mint(
+                staff_caller("bench-admin", "scenario_admin"), audience=AUDIENCES, ttl=4 * 3600
+            ),
+        ),
+    )
+    out = Steady()
+    with grpc.insecure_channel(bench.addresses["dwp-gateway"]) as channel:
+        dwp = dwp_grpc.DwpGatewayServiceStub(channel)
+        scenario = dwp_sc_grpc.DwpScenarioServiceStub(channel)
+        # The interests the application checks would have registered (the loader records them as registered).
+        say(f"registering CIS interests for {len(picked):,} cases ...")
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            list(
+                pool.map(
+                    lambda p: dwp.RegisterInterest(
+                        dwp_api.RegisterInterestRequest(
+                            request_id=str(uuid.uuid4()),
+                            nino=p[1],
+                            case_id=p[0],
+                            role=dwp_pb.CASE_ROLE_PAYING_PARENT,
+                        ),
+                        metadata=as_casework,
+                        timeout=RPC_TIMEOUT,
+                    ),
+                    picked,
+                )
+            )
+        reader = bench_events.Reader(bench.broker.bootstrap)
+        try:
+            today = dt.date.today()  # the services run on the wall clock
+
+            def award(nino: str) -> None:
+                scenario.StartBenefitAward(
+                    dwp_sc.StartBenefitAwardRequest(
+                        request_id=str(uuid.uuid4()),
+                        nino=nino,
+                        benefit_type=dwp_pb.BENEFIT_TYPE_JOBSEEKERS_ALLOWANCE_INCOME_BASED,
+                        start_date=pb_date(today),
+                        amount=common.PeriodicAmount(
+                            frequency=common.PAYMENT_FREQUENCY_FORTNIGHTLY,
+                            amount_pence=bench_events.JSA_FORTNIGHTLY_PENCE,
+                        ),
+                    ),
+                    metadata=admin,
+                    timeout=RPC_TIMEOUT,
+                )
+
+            say(f"broadcasting {len(picked):,} awards at {EVENTS_RATE:.0f}/s ...")
+            errors = threading.Lock()
+            t0 = time.perf_counter()
+            with concurrent.futures.ThreadPoolExecutor(16) as pool:
+                futures = []
+                for i, (_case, nino) in enumerate(picked):
+                    # A steady rate: each call at its own moment, whatever the last one took.
+                    delay = t0 + i / EVENTS_RATE - time.perf_counter()
+                    if delay > 0:
+                        time.sleep(delay)
+                    futures.append(pool.submit(award, nino))
+                for f in futures:
+                    try:
+                        f.result()
+                    except grpc.RpcError:
+                        with errors:
+                            out.errors += 1
+            out.sent, out.seconds = len(picked), time.perf_counter() - t0
+            # A backlog that outlasts this is not a steady state: what has not come by then counts as lost.
+            deadline = time.monotonic() + bench_events.WAIT_S + seconds
+            for case_id, _nino in picked:
+                name = f"cases/{case_id}"
+                done = reader.wait_for(
+                    bench_events.CALCULATED, name, 1, max(0.01, deadline - time.monotonic())
+                )
+                broadcast = reader.seen(bench_events.BROADCAST, name)
+                if not done or not broadcast:
+                    out.lost += 1
+                    continue
+                out.latencies_ms.append((done[-1].seen - broadcast[0].sent) * 1000)
+        finally:
+            reader.close()
+    return out
+
+
+# ---- g. memory -----------------------------------------------------------------------------------------------
+
+
+def memory(bench: bench_rpc.Bench) -> list[tuple[str, float, float]]:
+    rows = []
+    for name, proc in bench.procs.items():
+        status = bench_rpc.proc_status(proc.pid)
+        rows.append((name, bench_rpc.mib(status, "VmRSS"), bench_rpc.mib(status, "VmHWM")))
+        for pid in bench_calc.worker_pids(proc.pid):
+            worker = bench_rpc.proc_status(int(pid))
+            rows.append(
+                (
+                    f"{name} worker {pid}",
+                    bench_rpc.mib(worker, "VmRSS"),
+                    bench_rpc.mib(worker, "VmHWM"),
+                )
+            )
+    return rows
+
+
+# ---- f. money ------------------------------------------------------------------------------------------------
+
+
+def money_runs(stub, metadata, casework_url: str, accounts: int) -> tuple[Job, Job]:
+    engine = db.make_engine(casework_url)
+    sessions = db.make_sessionmaker(engine)
+    ids = bench_money.build_accounts(sessions, accounts)
+    charges, charge_s = run_job(
+        stub, metadata, J.SCHEDULED_JOB_ACCOUNT_CHARGES, bench_money.RUN_DAY
+    )
+    bench_money.pay_everyone(sessions, ids)
+    payments, pay_s = run_job(stub, metadata, J.SCHEDULED_JOB_PAYMENT_RUN, bench_money.RUN_DAY)
+    engine.dispose()
+    return (
+        Job(charges.items_processed, charge_s, charges, f"{charges.items_failed} failed"),
+        Job(payments.items_processed, pay_s, payments, f"{payments.items_failed} failed"),
+    )
+
+
+# ---- profiles ------------------------------------------------------------------------------------------------
+
+
+class Profiler:
+    """With --profile DIR: py-spy (on PATH, or where PY_SPY names it) samples the named services' processes (and
+    their workers) while one figure runs, into DIR/<figure>-<service>.txt (collapsed stacks), and the report lists
+    where each figure's time went. Without it, figures run unprofiled. Sampling slows the sampled process a little."""
+
+    def __init__(self, directory: Path | None, bench: bench_rpc.Bench):
+        self.directory, self.bench = directory, bench
+        self.files: dict[str, list[Path]] = {}
+        self.tool = os.environ.get("PY_SPY") or shutil.which("py-spy")
+        if directory is not None:
+            directory.mkdir(parents=True, exist_ok=True)
+            if self.tool is None:
+                say("--profile: no py-spy on PATH (or PY_SPY); figures run unprofiled")
+
+    @contextlib.contextmanager
+    def figure(self, label: str, *services: str) -> Iterator[None]:
+        if self.directory is None or self.tool is None:
+            yield
+            return
+        samplers = []
+        for service in services:
+            out = self.directory / f"{label}-{service}.txt"
+            self.files.setdefault(label, []).append(out)
+            samplers.append(
+                subprocess.Popen(
+                    [
+                        self.tool,
+                        "record",
+                        "--pid",
+                        str(self.bench.procs[service].pid),
+                        "--subprocesses",
+                        "--gil",  # the thread holding the GIL: where the CPU time goes, not who waits
+                        "--format",
+                        "raw",
+                        "--rate",
+                        "100",
+                        "-o",
+                        str(out),
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.DEVNULL,
+                )
+            )
+        time.sleep(0.5)  # attached before the figure starts
+        try:
+            yield
+        finally:
+            for sampler in samplers:
+                sampler.send_signal(signal.SIGINT)
+            for sampler in samplers:
+                try:
+                    sampler.wait(60)
+                except subprocess.TimeoutExpired:
+                    sampler.kill()
+
+    def report(self, top: int = 8) -> None:
+        if not self.files:
+            return
+        print()
+        print(
+            "## Profiles (py-spy samples of the thread holding the GIL; self = the function itself, incl. = with "
+            "what it calls, CMS code only)"
+        )
+        for files in self.files.values():
+            for path in files:
+                own, inclusive, total = collapsed(path)
+                if not total:
+                    continue
+                print(f"### {path.stem}: {total:,} samples")
+                for kind, counts in (("self", own), ("incl.", inclusive)):
+                    best = sorted(counts.items(), key=lambda kv: -kv[1])[:top]
+                    print(
+                        f"  {kind:<5} "
+                        + "; ".join(f"{name} {100 * n / total:.0f}%" for name, n in best)
+                    )
+
+
+def collapsed(path: Path) -> tuple[Counter, Counter, int]:
+    """(self samples by function, inclusive samples by CMS function, all samples) of a py-spy raw file."""
+    own: Counter = Counter()
+    inclusive: Counter = Counter()
+    total = 0
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return own, inclusive, 0
+    for line in lines:
+        stack, _, count = line.rpartition(" ")
+        if not count.isdigit():
+            continue
+        n = int(count)
+        total += n
+        frames = [f.split(" (")[0] + _where(f) for f in stack.split(";")[1:]]
+        if frames:
+            own[frames[-1]] += n
+        for name in {f for f in frames if "cms_" in f}:
+            inclusive[name] += n
+    return own, inclusive, total
+
+
+def _where(frame: str) -> str:
+    """`module` of a py-spy frame `func (path/to/module.py:line)`: enough to tell two functions of one name apart."""
+    inside = frame.partition(" (")[2].rstrip(")")
+    path = inside.rsplit(":", 1)[0]
+    if not path.endswith(".py"):
+        return ""
+    parts = Path(path).with_suffix("").parts
+    if "cms_" in path:
+        start = next(i for i, p in enumerate(parts) if p.startswith("cms_"))
+        return f" [{'.'.join(parts[start:])}]"
+    return f" [{parts[-1]}]" if parts else ""
+
+
+# ---- sizing ---------------------------------------------------------------------------------------------------
+
+# The national runs and the windows they must finish in (docs/benchmarks.md, "Sizing a national run"): the scheduled
+# runs within RunScheduledWork's documented deadline (600 s), the what-if in the issue's 30 s, the money runs in five
+# minutes (bench_money: 300,000 Collect & Pay paying parents).
+NATIONAL = (
+    # (run, volume, unit, window s)
+    ("monthly Child Benefit check", 150_000, "children", 600.0),
+    ("annual reviews (a day's)", 3_000, "cases", 600.0),
+    ("reform what-if: casework", 1_000_000, "cases", 30.0),
+    ("reform what-if: calculation (BulkCalculate)", 1_000_000, "cases", 30.0),
+    ("charge run", 300_000, "accounts", 300.0),
+    ("payment run", 300_000, "accounts", 300.0),
+)
+
+
+def print_sizing(rates: dict[str, float]) -> None:
+    """Replicas each national run needs, from this run's rate with one replica of each service:
+    ceil(volume / (window x rate)). A scheduled run is claimed by one casework replica, so more than one means
+    splitting it by case-id range (one range a replica); the what-if's calculation side spreads over the replicas'
+    bulk workers through BulkCalculate streams."""
+    print()
+    print(
+        "## Sizing a national run (replicas = ceil(volume / (window x measured rate per replica)); "
+        "docs/benchmarks.md)"
+    )
+    head = (
+        f"{'run':<44} | {'volume':>18} | {'window s':>8} | {'rate/replica':>12} | {'replicas':>8}"
+    )
+    print(head)
+    print("-" * len(head))
+    for run, volume, unit, window in NATIONAL:
+        rate = rates.get(run, math.nan)
+        replicas = math.ceil(volume / (window * rate)) if rate and rate == rate else None
+        print(
+            f"{run:<44} | {f'{volume:,} {unit}':>18} | {window:>8.0f} | {fmt(rate):>12} | "
+            f"{replicas if replicas is not None else 'n/a':>8}"
+        )
+
+
+# ---- one size ------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Size:
+    cases: int
+    load: caseload.Loaded
+    chb: Job
+    reviews: Job
+    what_if: Job
+
+
+def grow(
+    bench: bench_rpc.Bench,
+    population: Population,
+    loaded: caseload.Loaded | None,
+    to: int,
+    plan: Plan,
+    as_of: dt.date,
+) -> caseload.Loaded:
+    """The caseload grown to `to` cases (from families after those already loaded)."""
+    assert bench.stack is not None
+    done = loaded.cases if loaded else 0
+    start = loaded.next_start if loaded else 0
+    say(f"loading {to - done:,} cases (to {to:,}) ...")
+    last = [time.monotonic()]
+
+    def progress(now: caseload.Loaded) -> None:
+        if time.monotonic() - last[0] > 10:
+            last[0] = time.monotonic()
+            say(f"  {done + now.cases:,} cases loaded, {now.per_second:,.0f}/s")
+
+    more = caseload.load(
+        casework_url=bench.stack.database_url("casework") or "",
+        calculation_url=bench.stack.database_url("calculation") or "",
+        plan=caseload.Plan(
+            cases=to - done, as_of=as_of, review_every=plan.review_every, workers=plan.workers
+        ),
+        population=population,
+        progress=progress,
+        start=start,
+    )
+    if loaded is None:
+        return more
+    # The caseload as a whole: what each part holds, the time the last part took.
+    return caseload.Loaded(
+        cases=loaded.cases + more.cases,
+        qualifying_children=loaded.qualifying_children + more.qualifying_children,
+        cases_with_child_16_plus=loaded.cases_with_child_16_plus + more.cases_with_child_16_plus,
+        children_on_those_cases=loaded.children_on_those_cases + more.children_on_those_cases,
+        reviews_due=more.reviews_due,
+        next_start=more.next_start,
+        seconds=more.seconds,
+        domain_seconds=more.domain_seconds,
+        copy_seconds=more.copy_seconds,
+    )
+
+
+def measure_size(
+    bench: bench_rpc.Bench,
+    case_stub,
+    channels,
+    metadata,
+    loaded: caseload.Loaded,
+    as_of: dt.date,
+    profiler: Profiler,
+    what_if_timeout: float | None,
+) -> Size:
+    """(a) and (d) on the caseload as it is; (b) too unless `what_if_timeout` is None (the run then times it last:
+    nothing can stop a what-if that outlasts its timeout, and it would slow whatever came next)."""
+    assert bench.stack is not None
+    forget_runs(bench.stack.database_url("casework") or "")
+    say(f"a. monthly Child Benefit check over {loaded.cases:,} cases ...")
+    with profiler.figure(f"a-chb-check-{loaded.cases}", "casework", "hmrc-gateway"):
+        chb = chb_check(case_stub, metadata, as_of, loaded.children_on_those_cases)
+    say(f"d. annual reviews due on {as_of} ...")
+    with profiler.figure(f"d-annual-reviews-{loaded.cases}", "casework", "calculation"):
+        reviews = annual_reviews(case_stub, metadata, as_of)
+    wi = Job(0, math.nan, note="not run")
+    if what_if_timeout is not None:
+        wi = timed_what_if(channels, metadata, as_of, what_if_timeout, profiler, loaded.cases)
+    return Size(loaded.cases, loaded, chb, reviews, wi)
+
+
+def timed_what_if(channels, metadata, as_of, timeout: float, profiler: Profiler, cases: int) -> Job:
+    say(f"b. the reform what-if over {cases:,} cases ...")
+    with profiler.figure(f"b-what-if-{cases}", "casework", "calculation"):
+        job = what_if(channels["casework"], metadata, as_of, timeout)
+    if "SUCCEEDED" not in job.note:
+        say(f"warning: the what-if did not finish in {timeout:.0f} s ({job.note}); it runs on")
+    return job
+
+
+def per_case_us(job: Job, count: int) -> float:
+    return job.seconds / count * 1e6 if count else float("nan")
+
+
+# ---- main ----------------------------------------------------------------------------------------------------
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument(
+        "--quick", action="store_true", help="a smoke run: 1,000 cases, 20 reviews, 10 s of events"
+    )
+    parser.add_argument(
+        "--cases", type=int, help="the caseload's size (default 100,000; --quick 1,000)"
+    )
+    parser.add_argument(
+        "--curve",
+        action="store_true",
+        help="grow the caseload to 10k / 100k / 1M cases (--quick: 1k / 2k / 4k), measuring at each",
+    )
+    parser.add_argument(
+        "--no-events", action="store_true", help="leave out (e), the 60 s steady-rate run"
+    )
+    parser.add_argument(
+        "--what-if-timeout",
+        type=float,
+        default=1800.0,
+        help="seconds to wait for a what-if (default 1,800)",
+    )
+    parser.add_argument(
+        "--profile",
+        type=Path,
+        metavar="DIR",
+        help="sample the services with py-spy during each figure, into DIR, and print where the time went",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the databases and the temp dir")
+    args = parser.parse_args()
+    cases = args.cases or (1_000 if args.quick else 100_000)
+    plan = plan_for(cases, quick=args.quick)
+    sizes = plan.curve if args.curve else (plan.cases,)
+    largest = max(sizes)
+    # The money runs' accounts follow the caseload the run ends with.
+    plan = dataclasses.replace(plan, accounts=plan_for(largest, quick=args.quick).accounts)
+    # The population must hold a family for every case: about 1.4 households a case, 3 people a household.
+    population_size = max(DEFAULT_SIZE, int(largest * HOUSEHOLDS_PER_CASE * 3))
+    as_of = dt.date.today()  # the services run on the wall clock
+
+    def _terminate(signum, _frame):
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, _terminate)
+    pg = os.environ.get("CMS_POSTGRES_URL") or infra.postgres_server_url()
+    if not pg:
+        print("bench-national needs PostgreSQL (CMS_POSTGRES_URL, or a server on 127.0.0.1:5432)")
+        return 1
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    commit = os.popen(f"git -C {ROOT} rev-parse --short HEAD 2>/dev/null").read().strip() or "?"
+    print(
+        f"# bench-national{' --quick' if args.quick else ''}{' --curve' if args.curve else ''}: "
+        f"{', '.join(f'{s:,}' for s in sizes)} cases, population {population_size:,} (seed {DEFAULT_SEED}), "
+        f"as of {as_of}, commit {commit}, nproc={cores}, Python {platform.python_version()}, grpcio "
+        f"{grpc.__version__}, PostgreSQL {pg.rsplit('@', 1)[-1]}, load average {os.getloadavg()[0]:.2f} at start",
+        flush=True,
+    )
+    started = time.monotonic()
+    bench = bench_rpc.Bench(tmp=Path(tempfile.mkdtemp(prefix="cms-bench-national-")))
+    staff = {
+        role: (
+            (
+                "authorization",
+                "Bearer "
+                + bench.issuer().mint(
+                    staff_caller(f"bench-{role}", role), audience=AUDIENCES, ttl=8 * 3600
+                ),
+            ),
+        )
+        for role in ("team_leader", "caseworker")
+    }
+    as_casework = (
+        (
+            "authorization",
+            "Bearer "
+            + bench.issuer().mint(service_caller("casework"), audience=AUDIENCES, ttl=8 * 3600),
+        ),
+    )
+    channels: dict[str, grpc.Channel] = {}
+    try:
+        say("c. the engine in process, one core, before anything else runs ...")
+        engine_rate = engine_in_process(plan.engine_calcs)
+        say(f"starting the broker and five services (population {population_size:,}) ...")
+        start_stack(bench, pg, population_size)
+        assert bench.stack is not None
+        channels = {s.name: grpc.insecure_channel(bench.addresses[s.name]) for s in SERVICES}
+        case_stub = case_grpc.CaseworkServiceStub(channels["casework"])
+        population = Population(size=population_size, seed=DEFAULT_SEED)
+        measured: list[Size] = []
+        loaded: caseload.Loaded | None = None
+        profiler = Profiler(args.profile, bench)
+        for n, size in enumerate(sizes):
+            loaded = grow(bench, population, loaded, size, plan, as_of)
+            final = n == len(sizes) - 1
+            measured.append(
+                measure_size(
+                    bench,
+                    case_stub,
+                    channels,
+                    staff["team_leader"],
+                    loaded,
+                    as_of,
+                    profiler,
+                    what_if_timeout=None if final else args.what_if_timeout,
+                )
+            )
+        assert loaded is not None
+        last = measured[-1]
+        say("baseline: Health/Check ...")
+        health_rate = health_baseline(channels["casework"], plan.health_calls)
+        say("b. the BulkCalculate stage alone ...")
+        bulk = bulk_stage(
+            channels["calculation"],
+            as_casework,
+            bench.stack.database_url("calculation") or "",
+            min(loaded.cases, 100_000),
+        )
+        say(f"f. charge and payment runs over {plan.accounts:,} accounts ...")
+        with profiler.figure("f-charge-and-payment-runs", "casework"):
+            charges, payments = money_runs(
+                case_stub,
+                staff["team_leader"],
+                bench.stack.database_url("casework") or "",
+                plan.accounts,
+            )
+        # Last, the two runs nothing can stop once started: a what-if that outlasts its timeout, and the backlog of
+        # recalculations the broadcasts leave when casework cannot keep up; either would slow whatever came after.
+        last.what_if = timed_what_if(
+            channels, staff["team_leader"], as_of, args.what_if_timeout, profiler, last.cases
+        )
+        steady = None
+        if not args.no_events:
+            say("e. steady CIS broadcasts ...")
+            with profiler.figure("e-steady-events", "casework", "dwp-gateway"):
+                steady = steady_events(
+                    bench, bench.stack.database_url("casework") or "", plan.events_seconds
+                )
+        rss = memory(bench)
+        for name, proc in bench.procs.items():
+            if proc.poll() is not None:
+                say(
+                    f"warning: {name} exited with {proc.returncode}:\n{bench_rpc.log_tail(bench, name)}"
+                )
+
+        # ---- report ----
+        ld = last.load
+        print()
+        print(
+            f"## The caseload: {ld.cases:,} live cases, {ld.qualifying_children:,} qualifying children; "
+            f"{ld.cases_with_child_16_plus:,} cases with a child aged 16+ ({ld.children_on_those_cases:,} children "
+            f"for the monthly check); {ld.reviews_due:,} annual reviews due on {as_of}; loaded (last part) in "
+            f"{ld.seconds:.1f} s = {ld.per_second:,.0f} cases/s (building {ld.domain_seconds:.1f} s, of which "
+            f"most is generating the population's people; inserting {ld.copy_seconds:.1f} s)"
+        )
+        for label, job in (
+            ("a. monthly Child Benefit check", last.chb),
+            ("d. annual reviews", last.reviews),
+            ("b. reform what-if", last.what_if),
+            ("b. BulkCalculate stage alone", bulk),
+            ("f. charge run", charges),
+            ("f. payment run", payments),
+        ):
+            print(f"{label:<32} {job.items:>9,} in {job.seconds:8.2f} s  ({job.note})")
+            if job.result is not None and job.result.failures:
+                for failure in job.result.failures[:3]:
+                    print(f"    {failure}")
+        what_if_1m = TARGET_WHAT_IF_CASES / last.what_if.per_second
+        ratio = last.what_if.per_second / engine_rate
+        rows = [
+            ("baseline: Health/Check calls/s (conc x8)", fmt(health_rate), "baseline", ""),
+            (
+                "a. CHB check children/s (end to end)",
+                fmt(last.chb.per_second),
+                f">= {TARGET_CHB_CHILDREN_PER_S:,.0f}",
+                met(last.chb.per_second >= TARGET_CHB_CHILDREN_PER_S),
+            ),
+            (
+                "b. what-if cases/s (end to end)",
+                fmt(last.what_if.per_second),
+                f">= {TARGET_WHAT_IF_CASES / TARGET_WHAT_IF_S:,.0f}",
+                met(last.what_if.per_second >= TARGET_WHAT_IF_CASES / TARGET_WHAT_IF_S),
+            ),
+            (
+                "b. what-if: 1,000,000 cases would take (s)",
+                fmt(what_if_1m, ".1f"),
+                f"<= {TARGET_WHAT_IF_S:.0f}",
+                met(what_if_1m <= TARGET_WHAT_IF_S),
+            ),
+            (
+                "b. what-if rate / in-process rate (c)",
+                fmt(ratio, ".3f") + "x",
+                f">= {TARGET_WHAT_IF_VS_ENGINE}x",
+                met(ratio >= TARGET_WHAT_IF_VS_ENGINE),
+            ),
+            ("b. BulkCalculate stage alone, items/s", fmt(bulk.per_second), "", ""),
+            (
+                "c. engine in process calcs/s (1 core)",
+                fmt(engine_rate),
+                f">= {TARGET_ENGINE_PER_S:,.0f}",
+                met(engine_rate >= TARGET_ENGINE_PER_S),
+            ),
+            (
+                f"d. annual reviews stored/s ({last.reviews.items:,})",
+                fmt(last.reviews.per_second),
+                f">= {TARGET_REVIEWS_PER_S:,.0f}",
+                met(last.reviews.per_second >= TARGET_REVIEWS_PER_S),
+            ),
+        ]
+        if steady is not None:
+            p50, p99 = steady.pct(50), steady.pct(99)
+            rows += [
+                (
+                    f"e. broadcast -> CaseCalculated p50 ms ({steady.sent:,})",
+                    fmt(p50, ".0f"),
+                    f"<= {TARGET_EVENTS_P50_MS:.0f}",
+                    met(p50 <= TARGET_EVENTS_P50_MS),
+                ),
+                (
+                    "e. broadcast -> CaseCalculated p99 ms",
+                    fmt(p99, ".0f"),
+                    f"<= {TARGET_EVENTS_P99_MS:.0f}",
+                    met(p99 <= TARGET_EVENTS_P99_MS),
+                ),
+                (
+                    "e. broadcasts sent a second (achieved)",
+                    fmt(steady.sent / steady.seconds if steady.seconds else math.nan, ".1f"),
+                    f"{EVENTS_RATE:.0f}",
+                    met(steady.seconds > 0 and steady.sent / steady.seconds >= 0.95 * EVENTS_RATE),
+                ),
+                (
+                    "e. lost (no CaseCalculated) / refused",
+                    f"{steady.lost} / {steady.errors}",
+                    "0 / 0",
+                    met(not steady.lost and not steady.errors),
+                ),
+            ]
+        rows += [
+            (
+                f"f. charge run accounts/s ({charges.items:,})",
+                fmt(charges.per_second),
+                f">= {TARGET_ACCOUNTS_PER_S:,.0f}",
+                met(charges.per_second >= TARGET_ACCOUNTS_PER_S),
+            ),
+            (
+                f"f. payment run accounts/s ({payments.items:,})",
+                fmt(payments.per_second),
+                f">= {TARGET_ACCOUNTS_PER_S:,.0f}",
+                met(payments.per_second >= TARGET_ACCOUNTS_PER_S),
+            ),
+        ]
+        rows += [
+            (
+                f"g. RSS MiB {name} (peak {peak:.0f})",
+                fmt(now, ".0f"),
+                f"<= {TARGET_RSS_MIB:.0f}",
+                met(now <= TARGET_RSS_MIB),
+            )
+            for name, now, peak in rss
+        ]
+        if len(measured) > 1:
+            print()
+            print("## h. Scaling curve: cost per case (per child for the CHB check) at each size")
+            head = f"{'cases':>10} | {'load us/case':>12} | {'CHB us/child':>12} | {'review ms/case':>14} | {'what-if us/case':>15}"
+            print(head)
+            print("-" * len(head))
+            for m in measured:
+                print(
+                    f"{m.cases:>10,} | {m.load.seconds / max(1, m.load.cases) * 1e6:>12,.0f} | "
+                    f"{per_case_us(m.chb, m.chb.items):>12,.0f} | "
+                    f"{per_case_us(m.reviews, m.reviews.items) / 1000:>14,.1f} | "
+                    f"{per_case_us(m.what_if, m.what_if.items):>15,.0f}"
+                )
+            # The largest size against the cheapest smaller one: the first size also pays the services' cold
+            # start (connections, caches), which would make growth look smaller than it is.
+            end = measured[-1]
+            for label, cost in (
+                ("CHB check", lambda m: per_case_us(m.chb, m.chb.items)),
+                ("annual review", lambda m: per_case_us(m.reviews, m.reviews.items)),
+                ("what-if", lambda m: per_case_us(m.what_if, m.what_if.items)),
+            ):
+                base = min(measured[:-1], key=cost)
+                growth = cost(end) / cost(base) if cost(base) else math.nan
+                rows.append(
+                    (
+                        f"h. {label} cost/case {end.cases:,} vs {base.cases:,}",
+                        fmt(growth, ".2f") + "x",
+                        f"<= {FLAT}x",
+                        met(growth <= FLAT),
+                    )
+                )
+        print()
+        print(
+            f"## Summary (bench-national{' --quick' if args.quick else ''}, {last.cases:,} cases, PostgreSQL; "
+            f"load average {os.getloadavg()[0]:.2f} at the end: other work on the machine slows every figure)"
+        )
+        print_summary(rows, name_width=50)
+        print_sizing(
+            {
+                "monthly Child Benefit check": last.chb.per_second,
+                "annual reviews (a day's)": last.reviews.per_second,
+                "reform what-if: casework": last.what_if.per_second,
+                "reform what-if: calculation (BulkCalculate)": bulk.per_second,
+                "charge run": charges.per_second,
+                "payment run": payments.per_second,
+            }
+        )
+        profiler.report()
+        print(f"\n# total wall time {time.monotonic() - started:.0f} s", flush=True)
+        return 0
+    except Exception as exc:  # noqa: BLE001 - print what failed, then clean up below
+        print(f"bench-national failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+        for name in bench.procs:
+            print(
+                f"--- {name} log tail ---\n{bench_rpc.log_tail(bench, name, 10)}", file=sys.stderr
+            )
+        return 1
+    finally:
+        say("stopping services ...")
+        for ch in channels.values():
+            ch.close()
+        bench_rpc.close_stack(bench, keep=args.keep)
+        if not args.keep:
+            shutil.rmtree(bench.tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
