@@ -78,7 +78,7 @@ from cms_casework.scheduler.models import ScheduledJobRun
 from cms_devkit import caseload, infra
 from cms_devkit.bench import fmt, met, print_summary
 from cms_devkit.issuer import SERVICES as AUDIENCES
-from cms_devkit.stack import SERVICES, Stack
+from cms_devkit.stack import SERVICES
 from cms_platform import db
 from cms_platform.convert import pb_date
 from cms_platform.identity import service_caller, staff_caller
@@ -149,37 +149,17 @@ def plan_for(cases: int, *, quick: bool) -> Plan:
 
 def start_stack(bench: bench_rpc.Bench, pg: str, population_size: int) -> None:
     """bench_rpc.start_stack, with the gateways' population as big as the caseload needs and casework's daily pass
-    off (the runs measured are asked for). bench_rpc.start_stack takes no settings, so this is its copy with two."""
-    bench.broker = infra.start_broker(None)
-    bench.stack = Stack(
-        var=bench.tmp,
-        bootstrap=bench.broker.bootstrap,
-        addresses={s.name: f"127.0.0.1:{infra.free_port()}" for s in SERVICES},
-        issuer=bench.issuer(),
-        postgres=pg,
-        inherit=False,
-        extra={
-            "LOG_LEVEL": "WARNING",
-            "SHUTDOWN_GRACE_SECONDS": "2",
+    off (the runs measured are asked for)."""
+    bench_rpc.start_stack(
+        bench,
+        pg,
+        DB_PREFIX,
+        settings={
             "POPULATION_SIZE": str(population_size),
             "SCHEDULER_INTERVAL_SECONDS": "0",
         },
-        cwd=ROOT,
-        database_prefix=DB_PREFIX,
-        new_session=True,
+        start_timeout=180,
     )
-    for s in SERVICES:
-        url = bench.stack.database_url(s.name)
-        if url:
-            bench.pg_urls.append(url)
-            db.drop_database(url)
-            db.ensure_database(url)
-    bench.stack.write_service_tokens(ttl=8 * 3600)
-    try:
-        bench.stack.start_all(timeout=180)
-    except RuntimeError as exc:
-        name = str(exc).split(":", 1)[0]
-        raise RuntimeError(f"{exc}\n{bench_rpc.log_tail(bench, name)}") from None
 
 
 def say(text: str) -> None:

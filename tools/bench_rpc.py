@@ -144,10 +144,12 @@ def start_stack(
     *,
     services: Sequence[str] = tuple(s.name for s in SERVICES),
     broker: bool = True,
+    settings: Mapping[str, str] | None = None,
+    start_timeout: float | None = None,
 ) -> None:
-    """The broker (unless not `broker`: events then wait in the outbox) and the services (default all five); on
-    PostgreSQL, databases `<db_prefix><service>` made afresh (each bench its own prefix, so two benches on one
-    server never drop each other's)."""
+    """The broker (unless not `broker`: events then wait in the outbox) and the services (default all five), with
+    `settings` added to every service's environment; on PostgreSQL, databases `<db_prefix><service>` made afresh
+    (each bench its own prefix, so two benches on one server never drop each other's)."""
     if broker:  # a free port, never the 9092 of a running `make run`
         bench.broker = infra.start_broker(None)
     bench.stack = Stack(
@@ -158,7 +160,7 @@ def start_stack(
         postgres=pg,
         # Nothing inherited may point a benchmark service at someone else's database, ports or metrics port.
         inherit=False,
-        extra={"LOG_LEVEL": "WARNING", "SHUTDOWN_GRACE_SECONDS": "2"},
+        extra={"LOG_LEVEL": "WARNING", "SHUTDOWN_GRACE_SECONDS": "2", **(settings or {})},
         cwd=ROOT,
         database_prefix=db_prefix,
         new_session=True,
@@ -171,7 +173,10 @@ def start_stack(
             db.ensure_database(url)
     bench.stack.write_service_tokens(ttl=4 * 3600)  # good for longer than any benchmark runs
     try:
-        bench.stack.start_all()
+        if start_timeout is None:
+            bench.stack.start_all()
+        else:
+            bench.stack.start_all(timeout=start_timeout)
     except RuntimeError as exc:
         name = str(exc).split(":", 1)[0]
         raise RuntimeError(f"{exc}\n{log_tail(bench, name)}") from None
