@@ -1,7 +1,8 @@
 """The collection reform's runs (docs/domain/money.md, "The end of Direct Pay"), driven by casework's own caller.
 
-The what-if reads every live case, asks calculation for the decision in force (its inputs exactly as decided), and
-calculates each again under the reform rule set through BulkCalculate (what-if items, 1,000 a message, the paying
+The what-if reads the live cases a page at a time (the rows in one query, the paying parents' compliance in one
+session, the decisions in force with one BatchGetCalculations: their inputs exactly as decided) and calculates each
+again under the reform rule set, every page a message of one BulkCalculate stream (what-if items, the paying
 parent's compliance set), then adds the answers up (rules.what_if_totals). It changes nothing, so a what-if whose
 runner stopped starts again from the first case.
 
@@ -307,7 +308,8 @@ def run_what_if(reform: Reform, what_if_id: str, stopping: Callable[[], bool]) -
                     lease_seconds=reform.lease_seconds,
                 )
             if stopping():
-                return  # the lease runs out and the next runner starts again (the stream is cancelled)
+                answers.close()  # the call is cancelled with it, the pages not yet read are not
+                return  # the lease runs out and the next runner starts again
         if pages.error is not None:
             raise pages.error
         if pages.stopped:
