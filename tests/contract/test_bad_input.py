@@ -172,6 +172,12 @@ def test_over_large_lists_and_batches_are_refused(running, creds):
     assert set(
         _invalid(running, creds, "cms.calculation.v1.CalculationService", "BulkCalculate", bulk)
     ) == {"items"}
+    names = calc_api.BatchGetCalculationsRequest(names=[f"calculations/{uuid.uuid4()}"] * 1001)
+    assert set(
+        _invalid(
+            running, creds, "cms.calculation.v1.CalculationService", "BatchGetCalculations", names
+        )
+    ) == {"names"}
 
 
 def test_a_bulk_item_past_the_money_limit_gets_its_own_invalid_argument(running, creds):

@@ -650,3 +650,72 @@ def test_bereavement_allowance_is_the_flat_rate_for_a_decision_before_its_omissi
         ),
     )
     assert (calc.rate, calc.weekly_amount_pence) == (pb.RATE_FLAT, 7_00)
+
+
+def test_batch_get_answers_each_name_in_the_order_asked_or_fails_whole(calculation, creds):
+    _, stub = calculation
+    casework = creds.service("casework")
+    stored = [
+        stub.CreateCalculation(
+            api.CreateCalculationRequest(
+                request_id=str(uuid.uuid4()),
+                case_reference=f"case-batch-{i}",
+                input=calc_input(annual_pence=(20_000 + 5_000 * i) * 100),
+            ),
+            metadata=casework,
+            timeout=5,
+        )
+        for i in range(3)
+    ]
+    asked = [stored[2].name, stored[0].name, stored[2].name, stored[1].name]
+    got = stub.BatchGetCalculations(
+        api.BatchGetCalculationsRequest(names=asked), metadata=casework, timeout=5
+    )
+    # What GetCalculation answers, name by name (a name asked twice answered twice).
+    each = [
+        stub.GetCalculation(api.GetCalculationRequest(name=n), metadata=casework, timeout=5)
+        for n in asked
+    ]
+    assert list(got.calculations) == each
+    basic = stub.BatchGetCalculations(
+        api.BatchGetCalculationsRequest(names=asked, view=pb.CALCULATION_VIEW_BASIC),
+        metadata=casework,
+        timeout=5,
+    )
+    assert list(basic.calculations) == [
+        stub.GetCalculation(
+            api.GetCalculationRequest(name=n, view=pb.CALCULATION_VIEW_BASIC),
+            metadata=casework,
+            timeout=5,
+        )
+        for n in asked
+    ]
+    assert not basic.calculations[0].steps and got.calculations[0].steps
+
+    missing = f"calculations/{uuid.uuid4()}"
+    with pytest.raises(grpc.RpcError) as err:
+        stub.BatchGetCalculations(
+            api.BatchGetCalculationsRequest(names=[stored[0].name, missing]),
+            metadata=casework,
+            timeout=5,
+        )
+    assert err.value.code() == grpc.StatusCode.NOT_FOUND
+    assert details_of(err.value)["ResourceInfo"].resource_name == missing
+
+    with pytest.raises(grpc.RpcError) as err:
+        stub.BatchGetCalculations(
+            api.BatchGetCalculationsRequest(names=[stored[0].name, "cases/x"]),
+            metadata=casework,
+            timeout=5,
+        )
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert violated_fields(err.value) == ["names[1]"]
+
+    with pytest.raises(grpc.RpcError) as err:  # the contract's limit: 1,000 names a call
+        stub.BatchGetCalculations(
+            api.BatchGetCalculationsRequest(names=[stored[0].name] * 1001),
+            metadata=casework,
+            timeout=5,
+        )
+    assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert violated_fields(err.value) == ["names"]

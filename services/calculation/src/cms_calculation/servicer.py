@@ -89,6 +89,15 @@ class CalculationServicer(api_grpc.CalculationServiceServicer):
             calc = service.get(db_session=s, name=request.name)
         return convert.basic_view(calc) if request.view == pb.CALCULATION_VIEW_BASIC else calc
 
+    def BatchGetCalculations(
+        self, request: api.BatchGetCalculationsRequest, context: grpc.ServicerContext
+    ) -> api.BatchGetCalculationsResponse:
+        with self._sessions() as s:
+            calcs = service.batch_get(db_session=s, names=list(request.names))
+        if request.view == pb.CALCULATION_VIEW_BASIC:
+            calcs = [convert.basic_view(c) for c in calcs]
+        return api.BatchGetCalculationsResponse(calculations=calcs)
+
     def ListCalculations(
         self, request: api.ListCalculationsRequest, context: grpc.ServicerContext
     ) -> api.ListCalculationsResponse:

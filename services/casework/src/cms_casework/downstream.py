@@ -7,7 +7,7 @@ act on."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -144,9 +144,10 @@ def call_streaming(
     *,
     what: str,
     timeout: float,
-) -> Iterator[Resp]:
+) -> Generator[Resp, None, None]:
     """A bidirectional stream: `requests` are sent as the other side takes them (gRPC flow control paces the
-    producer) and its answers are yielded as they come; a failure is translated for our own caller, as `call`'s."""
+    producer) and its answers are yielded as they come; a failure is translated for our own caller, as `call`'s.
+    Closing the generator before the last answer drops the call, which gRPC then cancels."""
     try:
         yield from method(requests, timeout=timeout)
     except grpc.RpcError as err:

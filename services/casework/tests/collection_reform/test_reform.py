@@ -19,9 +19,12 @@ from cms.casework.v1 import collection_reform_pb2 as cr
 from cms.casework.v1 import collection_reform_service_pb2 as rapi
 from cms.casework.v1 import resources_pb2 as pb
 from cms_casework.app import CaseworkService
+from cms_casework.case_records import service as case_records
 from cms_casework.collection_reform import flows, service
 from cms_devkit.testing import wait_until
+from cms_platform import calls
 from cms_platform.convert import pb_date
+from cms_platform.identity import bind_caller, reset_caller
 
 from ..conftest import alex_and_bethan, d, start_stack
 from ..money.conftest import MoneyStack, chidi_and_sian
@@ -215,7 +218,6 @@ def test_a_run_stopped_mid_way_is_taken_up_by_a_new_process(
     assert flows.report_move(reform, migration_id, ids[0], START) == "REPORTED"
     assert flows.report_move(reform, migration_id, ids[1], START) == "REPORTED"
     from cms_casework.changes import flows as change_flows
-    from cms_platform import calls
 
     with calls.serving(flows.JOB):
         change_flows.apply_pending_for_system(
@@ -268,3 +270,106 @@ def test_a_caseworker_is_refused(stack):
         with pytest.raises(grpc.RpcError) as err:
             reform_call(stack, method, request, as_=stack.creds.staff("cw-1", "caseworker"))
         assert err.value.code() == grpc.StatusCode.PERMISSION_DENIED
+
+
+class _Counted:
+    """calculation's stub, counting the calls the what-if makes of each RPC."""
+
+    def __init__(self, stub):
+        self._stub = stub
+        self.calls: dict[str, int] = {}
+
+    def __getattr__(self, method):
+        inner = getattr(self._stub, method)
+
+        def counted(*args, **kwargs):
+            self.calls[method] = self.calls.get(method, 0) + 1
+            return inner(*args, **kwargs)
+
+        return counted
+
+
+def test_the_what_if_reads_a_page_at_a_time_through_one_stream_and_can_stop(
+    start_service, creds, kafka_bootstrap, calculation, monkeypatch
+):
+    stack = start_stack(
+        start_service,
+        creds,
+        kafka_bootstrap,
+        calculation,
+        MoneyStack,
+        collection_reform_interval_seconds=0,  # no runner: the test runs the what-ifs
+        collection_reform_lease_seconds=0,
+    )
+    cases = _cases(stack)
+    reform = stack.casework._collection_reform.reform
+    counted = _Counted(reform.downstream.calculation)
+    monkeypatch.setattr(reform.downstream, "calculation", counted)
+
+    def what_if(page_size, stopping=lambda: False):
+        monkeypatch.setattr(flows, "PAGE_SIZE", page_size)
+        counted.calls.clear()
+        started = reform_call(
+            stack,
+            "StartReformWhatIf",
+            rapi.StartReformWhatIfRequest(request_id=rid(), start_date=pb_date(START)),
+        )
+        what_if_id = started.name.removeprefix("reformWhatIfs/")
+        token = bind_caller(flows.SYSTEM)
+        try:
+            with calls.serving(flows.JOB):
+                flows.run_what_if(reform, what_if_id, stopping)
+        finally:
+            reset_caller(token)
+        with reform.sessions() as s:
+            return what_if_id, service.get_what_if(s, name=started.name)
+
+    whole_id, whole = what_if(1000)
+    assert whole.state == cr.COLLECTION_REFORM_JOB_STATE_SUCCEEDED, whole.error
+    assert counted.calls == {"BatchGetCalculations": 1, "BulkCalculate": 1}
+
+    # A case a page: still one stream, one batch read per page, progress saved after each answer.
+    paged_id, paged = what_if(1)
+    assert counted.calls == {"BatchGetCalculations": 2, "BulkCalculate": 1}
+    assert paged.state == cr.COLLECTION_REFORM_JOB_STATE_SUCCEEDED, paged.error
+    assert (paged.cases_total, paged.cases_done) == (2, 2)
+    assert paged.results == whole.results
+
+    # Stopped (its lease to end) once the first page is read: the first answer is saved, nothing more.
+    stopped_id, stopped = what_if(
+        1, stopping=lambda: counted.calls.get("BatchGetCalculations", 0) >= 1
+    )
+    assert stopped.state == cr.COLLECTION_REFORM_JOB_STATE_RUNNING
+    assert (stopped.cases_total, stopped.cases_done) == (2, 1)
+    assert not stopped.HasField("results")
+    token = bind_caller(flows.SYSTEM)
+    try:
+        with calls.serving(flows.JOB):
+            flows.run_what_if(
+                reform, stopped_id, lambda: False
+            )  # taken up again: from the first case
+    finally:
+        reset_caller(token)
+    with reform.sessions() as s:
+        again = service.get_what_if(s, name=f"reformWhatIfs/{stopped_id}")
+    assert again.state == cr.COLLECTION_REFORM_JOB_STATE_SUCCEEDED, again.error
+    assert again.results == whole.results
+
+    # One case with no decision, one whose decision calculation does not know: each fails alone, and the batch read
+    # that NOT_FOUND failed is asked again name by name.
+    ids = sorted(c.name.removeprefix("cases/") for c in cases)
+    unknown = "calculations/00000000-0000-4000-8000-000000000000"
+    with reform.sessions.begin() as s:
+        for case_id, decision in ((ids[0], ""), (ids[1], unknown)):
+            row, case = case_records.load(s, case_id, lock=True)
+            case.latest_calculation.calculation = decision
+            case_records.save(row, case, reform.clock)
+    _, failing = what_if(1000)
+    assert counted.calls == {"BatchGetCalculations": 1, "GetCalculation": 1, "BulkCalculate": 1}
+    assert failing.state == cr.COLLECTION_REFORM_JOB_STATE_SUCCEEDED, failing.error
+    assert (failing.cases_total, failing.cases_done) == (2, 2)
+    assert failing.results.cases_failed == 2
+    assert failing.results.cases_moving == 0
+    assert failing.results.failures[0] == f"cases/{ids[0]}: no calculation in force"
+    assert failing.results.failures[1].startswith(f"cases/{ids[1]}: ")
+    assert "NOT_FOUND" in failing.results.failures[1]

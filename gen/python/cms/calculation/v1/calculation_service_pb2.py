@@ -30,7 +30,7 @@ from google.rpc import status_pb2 as google_dot_rpc_dot_status__pb2
 from google.type import date_pb2 as google_dot_type_dot_date__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,cms/calculation/v1/calculation_service.proto\x12\x12\x63ms.calculation.v1\x1a\"cms/calculation/v1/resources.proto\x1a!cms/common/v1/access_policy.proto\x1a cms/common/v1/field_limits.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x17google/rpc/status.proto\x1a\x16google/type/date.proto\"\xc4\x01\n\x18\x43reateCalculationRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1c\n\x0e\x63\x61se_reference\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x39\n\x05input\x18\x03 \x01(\x0b\x32$.cms.calculation.v1.CalculationInputB\x04\xe2\x41\x01\x02\x12\x35\n\x06reason\x18\x04 \x01(\x0e\x32%.cms.calculation.v1.CalculationReason\"^\n\x15GetCalculationRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x31\n\x04view\x18\x02 \x01(\x0e\x32#.cms.calculation.v1.CalculationView\"\x9a\x01\n\x17ListCalculationsRequest\x12\x1c\n\x0e\x63\x61se_reference\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x1b\n\npage_token\x18\x03 \x01(\tB\x07\xe2\xc7\x18\x03\x08\x80\x10\x12\x31\n\x04view\x18\x04 \x01(\x0e\x32#.cms.calculation.v1.CalculationView\"j\n\x18ListCalculationsResponse\x12\x35\n\x0c\x63\x61lculations\x18\x01 \x03(\x0b\x32\x1f.cms.calculation.v1.Calculation\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x88\x01\n\x19PreviewCalculationRequest\x12\x39\n\x05input\x18\x01 \x01(\x0b\x32$.cms.calculation.v1.CalculationInputB\x04\xe2\x41\x01\x02\x12\x16\n\x0e\x63\x61se_reference\x18\x02 \x01(\t\x12\x18\n\x10rule_set_version\x18\x03 \x01(\t\"Y\n\x14\x42ulkCalculateRequest\x12\x41\n\x05items\x18\x01 \x03(\x0b\x32%.cms.calculation.v1.BulkCalculateItemB\x0b\xe2\x41\x01\x02\xe2\xc7\x18\x03\x10\xe8\x07\"\x9b\x02\n\x11\x42ulkCalculateItem\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1c\n\x0e\x63\x61se_reference\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x39\n\x05input\x18\x03 \x01(\x0b\x32$.cms.calculation.v1.CalculationInputB\x04\xe2\x41\x01\x02\x12\x0f\n\x07what_if\x18\x04 \x01(\x08\x12\x35\n\x06reason\x18\x05 \x01(\x0e\x32%.cms.calculation.v1.CalculationReason\x12\x18\n\x10rule_set_version\x18\x06 \x01(\t\x12\x31\n\x04view\x18\x07 \x01(\x0e\x32#.cms.calculation.v1.CalculationView\"Q\n\x15\x42ulkCalculateResponse\x12\x38\n\x07results\x18\x01 \x03(\x0b\x32\'.cms.calculation.v1.BulkCalculateResult\"\xa8\x01\n\x13\x42ulkCalculateResult\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x16\n\x0e\x63\x61se_reference\x18\x02 \x01(\t\x12\x36\n\x0b\x63\x61lculation\x18\x03 \x01(\x0b\x32\x1f.cms.calculation.v1.CalculationH\x00\x12#\n\x05\x65rror\x18\x04 \x01(\x0b\x32\x12.google.rpc.StatusH\x00\x42\x08\n\x06result\"\x9a\x01\n!RenderCalculationStatementRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12=\n\x08\x61udience\x18\x02 \x01(\x0e\x32%.cms.calculation.v1.StatementAudienceB\x04\xe2\x41\x01\x02\x12\"\n\x1areceiving_parent_reference\x18\x03 \x01(\t\"\'\n\x11GetRuleSetRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"p\n\x13ListRuleSetsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x1b\n\npage_token\x18\x02 \x01(\tB\x07\xe2\xc7\x18\x03\x08\x80\x10\x12)\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x03 \x01(\x0b\x32\x11.google.type.Date\"_\n\x14ListRuleSetsResponse\x12.\n\trule_sets\x18\x01 \x03(\x0b\x32\x1b.cms.calculation.v1.RuleSet\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xba\x07\n\x12\x43\x61lculationService\x12k\n\x11\x43reateCalculation\x12,.cms.calculation.v1.CreateCalculationRequest\x1a\x1f.cms.calculation.v1.Calculation\"\x07\xc2\xc1\x18\x03\x1a\x01\x02\x12j\n\x0eGetCalculation\x12).cms.calculation.v1.GetCalculationRequest\x1a\x1f.cms.calculation.v1.Calculation\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12{\n\x10ListCalculations\x12+.cms.calculation.v1.ListCalculationsRequest\x1a,.cms.calculation.v1.ListCalculationsResponse\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12r\n\x12PreviewCalculation\x12-.cms.calculation.v1.PreviewCalculationRequest\x1a\x1f.cms.calculation.v1.Calculation\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12{\n\rBulkCalculate\x12(.cms.calculation.v1.BulkCalculateRequest\x1a).cms.calculation.v1.BulkCalculateResponse\"\x11\xc2\xc1\x18\x06\n\x01\x02\x1a\x01\x02\xe2\xc7\x18\x03\x08\xd0\x0f(\x01\x30\x01\x12\x8b\x01\n\x1aRenderCalculationStatement\x12\x35.cms.calculation.v1.RenderCalculationStatementRequest\x1a(.cms.calculation.v1.CalculationStatement\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12^\n\nGetRuleSet\x12%.cms.calculation.v1.GetRuleSetRequest\x1a\x1b.cms.calculation.v1.RuleSet\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12o\n\x0cListRuleSets\x12\'.cms.calculation.v1.ListRuleSetsRequest\x1a(.cms.calculation.v1.ListRuleSetsResponse\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x42\x0f\xe2\xc7\x18\x0b\x08\xc8\x01\x10\x64\x18\xec\x0e \x98\x11\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n,cms/calculation/v1/calculation_service.proto\x12\x12\x63ms.calculation.v1\x1a\"cms/calculation/v1/resources.proto\x1a!cms/common/v1/access_policy.proto\x1a cms/common/v1/field_limits.proto\x1a\x1fgoogle/api/field_behavior.proto\x1a\x17google/rpc/status.proto\x1a\x16google/type/date.proto\"\xc4\x01\n\x18\x43reateCalculationRequest\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1c\n\x0e\x63\x61se_reference\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x39\n\x05input\x18\x03 \x01(\x0b\x32$.cms.calculation.v1.CalculationInputB\x04\xe2\x41\x01\x02\x12\x35\n\x06reason\x18\x04 \x01(\x0e\x32%.cms.calculation.v1.CalculationReason\"^\n\x15GetCalculationRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x31\n\x04view\x18\x02 \x01(\x0e\x32#.cms.calculation.v1.CalculationView\"l\n\x1b\x42\x61tchGetCalculationsRequest\x12\x1a\n\x05names\x18\x01 \x03(\tB\x0b\xe2\x41\x01\x02\xe2\xc7\x18\x03\x10\xe8\x07\x12\x31\n\x04view\x18\x02 \x01(\x0e\x32#.cms.calculation.v1.CalculationView\"U\n\x1c\x42\x61tchGetCalculationsResponse\x12\x35\n\x0c\x63\x61lculations\x18\x01 \x03(\x0b\x32\x1f.cms.calculation.v1.Calculation\"\x9a\x01\n\x17ListCalculationsRequest\x12\x1c\n\x0e\x63\x61se_reference\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x11\n\tpage_size\x18\x02 \x01(\x05\x12\x1b\n\npage_token\x18\x03 \x01(\tB\x07\xe2\xc7\x18\x03\x08\x80\x10\x12\x31\n\x04view\x18\x04 \x01(\x0e\x32#.cms.calculation.v1.CalculationView\"j\n\x18ListCalculationsResponse\x12\x35\n\x0c\x63\x61lculations\x18\x01 \x03(\x0b\x32\x1f.cms.calculation.v1.Calculation\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t\"\x88\x01\n\x19PreviewCalculationRequest\x12\x39\n\x05input\x18\x01 \x01(\x0b\x32$.cms.calculation.v1.CalculationInputB\x04\xe2\x41\x01\x02\x12\x16\n\x0e\x63\x61se_reference\x18\x02 \x01(\t\x12\x18\n\x10rule_set_version\x18\x03 \x01(\t\"Y\n\x14\x42ulkCalculateRequest\x12\x41\n\x05items\x18\x01 \x03(\x0b\x32%.cms.calculation.v1.BulkCalculateItemB\x0b\xe2\x41\x01\x02\xe2\xc7\x18\x03\x10\xe8\x07\"\x9b\x02\n\x11\x42ulkCalculateItem\x12\x18\n\nrequest_id\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12\x1c\n\x0e\x63\x61se_reference\x18\x02 \x01(\tB\x04\xe2\x41\x01\x02\x12\x39\n\x05input\x18\x03 \x01(\x0b\x32$.cms.calculation.v1.CalculationInputB\x04\xe2\x41\x01\x02\x12\x0f\n\x07what_if\x18\x04 \x01(\x08\x12\x35\n\x06reason\x18\x05 \x01(\x0e\x32%.cms.calculation.v1.CalculationReason\x12\x18\n\x10rule_set_version\x18\x06 \x01(\t\x12\x31\n\x04view\x18\x07 \x01(\x0e\x32#.cms.calculation.v1.CalculationView\"Q\n\x15\x42ulkCalculateResponse\x12\x38\n\x07results\x18\x01 \x03(\x0b\x32\'.cms.calculation.v1.BulkCalculateResult\"\xa8\x01\n\x13\x42ulkCalculateResult\x12\x12\n\nrequest_id\x18\x01 \x01(\t\x12\x16\n\x0e\x63\x61se_reference\x18\x02 \x01(\t\x12\x36\n\x0b\x63\x61lculation\x18\x03 \x01(\x0b\x32\x1f.cms.calculation.v1.CalculationH\x00\x12#\n\x05\x65rror\x18\x04 \x01(\x0b\x32\x12.google.rpc.StatusH\x00\x42\x08\n\x06result\"\x9a\x01\n!RenderCalculationStatementRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\x12=\n\x08\x61udience\x18\x02 \x01(\x0e\x32%.cms.calculation.v1.StatementAudienceB\x04\xe2\x41\x01\x02\x12\"\n\x1areceiving_parent_reference\x18\x03 \x01(\t\"\'\n\x11GetRuleSetRequest\x12\x12\n\x04name\x18\x01 \x01(\tB\x04\xe2\x41\x01\x02\"p\n\x13ListRuleSetsRequest\x12\x11\n\tpage_size\x18\x01 \x01(\x05\x12\x1b\n\npage_token\x18\x02 \x01(\tB\x07\xe2\xc7\x18\x03\x08\x80\x10\x12)\n\x0e\x65\x66\x66\x65\x63tive_date\x18\x03 \x01(\x0b\x32\x11.google.type.Date\"_\n\x14ListRuleSetsResponse\x12.\n\trule_sets\x18\x01 \x03(\x0b\x32\x1b.cms.calculation.v1.RuleSet\x12\x17\n\x0fnext_page_token\x18\x02 \x01(\t2\xc4\x08\n\x12\x43\x61lculationService\x12k\n\x11\x43reateCalculation\x12,.cms.calculation.v1.CreateCalculationRequest\x1a\x1f.cms.calculation.v1.Calculation\"\x07\xc2\xc1\x18\x03\x1a\x01\x02\x12j\n\x0eGetCalculation\x12).cms.calculation.v1.GetCalculationRequest\x1a\x1f.cms.calculation.v1.Calculation\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12\x87\x01\n\x14\x42\x61tchGetCalculations\x12/.cms.calculation.v1.BatchGetCalculationsRequest\x1a\x30.cms.calculation.v1.BatchGetCalculationsResponse\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12{\n\x10ListCalculations\x12+.cms.calculation.v1.ListCalculationsRequest\x1a,.cms.calculation.v1.ListCalculationsResponse\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12r\n\x12PreviewCalculation\x12-.cms.calculation.v1.PreviewCalculationRequest\x1a\x1f.cms.calculation.v1.Calculation\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12{\n\rBulkCalculate\x12(.cms.calculation.v1.BulkCalculateRequest\x1a).cms.calculation.v1.BulkCalculateResponse\"\x11\xc2\xc1\x18\x06\n\x01\x02\x1a\x01\x02\xe2\xc7\x18\x03\x08\xd0\x0f(\x01\x30\x01\x12\x8b\x01\n\x1aRenderCalculationStatement\x12\x35.cms.calculation.v1.RenderCalculationStatementRequest\x1a(.cms.calculation.v1.CalculationStatement\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12^\n\nGetRuleSet\x12%.cms.calculation.v1.GetRuleSetRequest\x1a\x1b.cms.calculation.v1.RuleSet\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x12o\n\x0cListRuleSets\x12\'.cms.calculation.v1.ListRuleSetsRequest\x1a(.cms.calculation.v1.ListRuleSetsResponse\"\x0c\xc2\xc1\x18\x08\n\x03\x01\x02\x03\x1a\x01\x02\x42\x0f\xe2\xc7\x18\x0b\x08\xc8\x01\x10\x64\x18\xec\x0e \x98\x11\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -46,6 +46,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATECALCULATIONREQUEST'].fields_by_name['input']._serialized_options = b'\342A\001\002'
   _globals['_GETCALCULATIONREQUEST'].fields_by_name['name']._loaded_options = None
   _globals['_GETCALCULATIONREQUEST'].fields_by_name['name']._serialized_options = b'\342A\001\002'
+  _globals['_BATCHGETCALCULATIONSREQUEST'].fields_by_name['names']._loaded_options = None
+  _globals['_BATCHGETCALCULATIONSREQUEST'].fields_by_name['names']._serialized_options = b'\342A\001\002\342\307\030\003\020\350\007'
   _globals['_LISTCALCULATIONSREQUEST'].fields_by_name['case_reference']._loaded_options = None
   _globals['_LISTCALCULATIONSREQUEST'].fields_by_name['case_reference']._serialized_options = b'\342A\001\002'
   _globals['_LISTCALCULATIONSREQUEST'].fields_by_name['page_token']._loaded_options = None
@@ -72,6 +74,8 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CALCULATIONSERVICE'].methods_by_name['CreateCalculation']._serialized_options = b'\302\301\030\003\032\001\002'
   _globals['_CALCULATIONSERVICE'].methods_by_name['GetCalculation']._loaded_options = None
   _globals['_CALCULATIONSERVICE'].methods_by_name['GetCalculation']._serialized_options = b'\302\301\030\010\n\003\001\002\003\032\001\002'
+  _globals['_CALCULATIONSERVICE'].methods_by_name['BatchGetCalculations']._loaded_options = None
+  _globals['_CALCULATIONSERVICE'].methods_by_name['BatchGetCalculations']._serialized_options = b'\302\301\030\010\n\003\001\002\003\032\001\002'
   _globals['_CALCULATIONSERVICE'].methods_by_name['ListCalculations']._loaded_options = None
   _globals['_CALCULATIONSERVICE'].methods_by_name['ListCalculations']._serialized_options = b'\302\301\030\010\n\003\001\002\003\032\001\002'
   _globals['_CALCULATIONSERVICE'].methods_by_name['PreviewCalculation']._loaded_options = None
@@ -88,28 +92,32 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_CREATECALCULATIONREQUEST']._serialized_end=452
   _globals['_GETCALCULATIONREQUEST']._serialized_start=454
   _globals['_GETCALCULATIONREQUEST']._serialized_end=548
-  _globals['_LISTCALCULATIONSREQUEST']._serialized_start=551
-  _globals['_LISTCALCULATIONSREQUEST']._serialized_end=705
-  _globals['_LISTCALCULATIONSRESPONSE']._serialized_start=707
-  _globals['_LISTCALCULATIONSRESPONSE']._serialized_end=813
-  _globals['_PREVIEWCALCULATIONREQUEST']._serialized_start=816
-  _globals['_PREVIEWCALCULATIONREQUEST']._serialized_end=952
-  _globals['_BULKCALCULATEREQUEST']._serialized_start=954
-  _globals['_BULKCALCULATEREQUEST']._serialized_end=1043
-  _globals['_BULKCALCULATEITEM']._serialized_start=1046
-  _globals['_BULKCALCULATEITEM']._serialized_end=1329
-  _globals['_BULKCALCULATERESPONSE']._serialized_start=1331
-  _globals['_BULKCALCULATERESPONSE']._serialized_end=1412
-  _globals['_BULKCALCULATERESULT']._serialized_start=1415
-  _globals['_BULKCALCULATERESULT']._serialized_end=1583
-  _globals['_RENDERCALCULATIONSTATEMENTREQUEST']._serialized_start=1586
-  _globals['_RENDERCALCULATIONSTATEMENTREQUEST']._serialized_end=1740
-  _globals['_GETRULESETREQUEST']._serialized_start=1742
-  _globals['_GETRULESETREQUEST']._serialized_end=1781
-  _globals['_LISTRULESETSREQUEST']._serialized_start=1783
-  _globals['_LISTRULESETSREQUEST']._serialized_end=1895
-  _globals['_LISTRULESETSRESPONSE']._serialized_start=1897
-  _globals['_LISTRULESETSRESPONSE']._serialized_end=1992
-  _globals['_CALCULATIONSERVICE']._serialized_start=1995
-  _globals['_CALCULATIONSERVICE']._serialized_end=2949
+  _globals['_BATCHGETCALCULATIONSREQUEST']._serialized_start=550
+  _globals['_BATCHGETCALCULATIONSREQUEST']._serialized_end=658
+  _globals['_BATCHGETCALCULATIONSRESPONSE']._serialized_start=660
+  _globals['_BATCHGETCALCULATIONSRESPONSE']._serialized_end=745
+  _globals['_LISTCALCULATIONSREQUEST']._serialized_start=748
+  _globals['_LISTCALCULATIONSREQUEST']._serialized_end=902
+  _globals['_LISTCALCULATIONSRESPONSE']._serialized_start=904
+  _globals['_LISTCALCULATIONSRESPONSE']._serialized_end=1010
+  _globals['_PREVIEWCALCULATIONREQUEST']._serialized_start=1013
+  _globals['_PREVIEWCALCULATIONREQUEST']._serialized_end=1149
+  _globals['_BULKCALCULATEREQUEST']._serialized_start=1151
+  _globals['_BULKCALCULATEREQUEST']._serialized_end=1240
+  _globals['_BULKCALCULATEITEM']._serialized_start=1243
+  _globals['_BULKCALCULATEITEM']._serialized_end=1526
+  _globals['_BULKCALCULATERESPONSE']._serialized_start=1528
+  _globals['_BULKCALCULATERESPONSE']._serialized_end=1609
+  _globals['_BULKCALCULATERESULT']._serialized_start=1612
+  _globals['_BULKCALCULATERESULT']._serialized_end=1780
+  _globals['_RENDERCALCULATIONSTATEMENTREQUEST']._serialized_start=1783
+  _globals['_RENDERCALCULATIONSTATEMENTREQUEST']._serialized_end=1937
+  _globals['_GETRULESETREQUEST']._serialized_start=1939
+  _globals['_GETRULESETREQUEST']._serialized_end=1978
+  _globals['_LISTRULESETSREQUEST']._serialized_start=1980
+  _globals['_LISTRULESETSREQUEST']._serialized_end=2092
+  _globals['_LISTRULESETSRESPONSE']._serialized_start=2094
+  _globals['_LISTRULESETSRESPONSE']._serialized_end=2189
+  _globals['_CALCULATIONSERVICE']._serialized_start=2192
+  _globals['_CALCULATIONSERVICE']._serialized_end=3284
 # @@protoc_insertion_point(module_scope)

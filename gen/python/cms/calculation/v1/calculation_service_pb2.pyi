@@ -87,6 +87,56 @@ class GetCalculationRequest(_message.Message):
 Global___GetCalculationRequest: _TypeAlias = GetCalculationRequest  # noqa: Y015
 
 @_typing.final
+class BatchGetCalculationsRequest(_message.Message):
+    """Request for many stored decisions."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    NAMES_FIELD_NUMBER: _builtins.int
+    VIEW_FIELD_NUMBER: _builtins.int
+    view: _resources_pb2.CalculationView.ValueType
+    """Default FULL."""
+    @_builtins.property
+    def names(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
+        """`calculations/{calculation_id}`, 1 to 1,000."""
+
+    def __init__(
+        self,
+        *,
+        names: _abc.Iterable[_builtins.str] | None = ...,
+        view: _resources_pb2.CalculationView.ValueType = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["names", b"names", "view", b"view"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BatchGetCalculationsRequest: _TypeAlias = BatchGetCalculationsRequest  # noqa: Y015
+
+@_typing.final
+class BatchGetCalculationsResponse(_message.Message):
+    """The stored decisions asked for, in the order of the request's names."""
+
+    DESCRIPTOR: _descriptor.Descriptor
+
+    CALCULATIONS_FIELD_NUMBER: _builtins.int
+    @_builtins.property
+    def calculations(self) -> _containers.RepeatedCompositeFieldContainer[_resources_pb2.Calculation]: ...
+    def __init__(
+        self,
+        *,
+        calculations: _abc.Iterable[_resources_pb2.Calculation] | None = ...,
+    ) -> None: ...
+    _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+    def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["calculations", b"calculations"]  # noqa: Y015
+    def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+    def WhichOneof(self, oneof_group: _Never) -> None: ...
+
+Global___BatchGetCalculationsResponse: _TypeAlias = BatchGetCalculationsResponse  # noqa: Y015
+
+@_typing.final
 class ListCalculationsRequest(_message.Message):
     """Request for a case's stored decisions."""
 

@@ -1,7 +1,8 @@
 """The collection reform's runs (docs/domain/money.md, "The end of Direct Pay"), driven by casework's own caller.
 
-The what-if reads every live case, asks calculation for the decision in force (its inputs exactly as decided), and
-calculates each again under the reform rule set through BulkCalculate (what-if items, 1,000 a message, the paying
+The what-if reads the live cases a page at a time (the rows in one query, the paying parents' compliance in one
+session, the decisions in force with one BatchGetCalculations: their inputs exactly as decided) and calculates each
+again under the reform rule set, every page a message of one BulkCalculate stream (what-if items, the paying
 parent's compliance set), then adds the answers up (rules.what_if_totals). It changes nothing, so a what-if whose
 runner stopped starts again from the first case.
 
@@ -15,10 +16,12 @@ run stopped at any point is taken up again (by this process or the next) and con
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
+import queue
 import threading
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from sqlalchemy.orm import sessionmaker
@@ -47,7 +50,11 @@ from . import rules, service
 JOB = "casework-collection-reform"
 SYSTEM = service_caller(JOB)
 SET_UP_SUB_AREA = "Set Up Method Of Payment"
+# The what-if's one BulkCalculate stream: a fixed allowance plus a little per case (reading its page included).
 BULK_TIMEOUT_SECONDS = 600.0
+BULK_SECONDS_PER_CASE = 0.01
+# Live cases read at a time (one query, one BatchGetCalculations), sent as one BulkCalculate message.
+PAGE_SIZE = rules.ITEMS_PER_BATCH
 
 
 def source_of(case_id: str) -> str:
@@ -81,22 +88,91 @@ def live_cases(reform: Reform) -> list[str]:
         after = page[-1]
 
 
-def _today_of(
-    reform: Reform, case_id: str, on: dt.date
-) -> tuple[rules.CaseToday, calc_api.BulkCalculateItem] | None:
-    """The case as it stands and its what-if item (None for a case without a decision to recalculate)."""
+@dataclass
+class _Page:
+    """One page of the live caseload as the what-if reads it: how many cases it covers, those with a decision as
+    they stand and as what-if items, and those left out (no decision to recalculate, or calculation could not give
+    it)."""
+
+    cases: int
+    today: list[rules.CaseToday]
+    items: list[calc_api.BulkCalculateItem]
+    failures: list[str]
+
+
+def _read_page(reform: Reform, after: str, on: dt.date) -> tuple[_Page, str]:
+    """The page of live cases after `after`, and the id to read on from ("" past the last): the case rows in one
+    query, their compliance in one session, their decisions in one BatchGetCalculations."""
     with reform.sessions() as s:
-        case = case_records.load(s, case_id)[1]
-        non_compliant = service.non_compliant(s, case_id=case_id, on=on)
-    if not case.latest_calculation.calculation:
-        return None
-    decided = call(
-        reform.downstream.calculation.GetCalculation,
-        calc_api.GetCalculationRequest(
-            name=case.latest_calculation.calculation, view=calc_pb.CALCULATION_VIEW_FULL
-        ),
-        what="calculation",
+        rows = case_records.live_cases_page(s, after=after, limit=PAGE_SIZE)
+        # Compliance is the paying parent's across all their cases: asked once per parent on a page.
+        by_parent: dict[str, bool] = {}
+        non_compliant: dict[str, bool] = {}
+        for row, _ in rows:
+            key = row.paying_parent_client_id or f"cases/{row.id}"
+            if key not in by_parent:
+                by_parent[key] = service.non_compliant(s, case_id=row.id, on=on)
+            non_compliant[row.id] = by_parent[key]
+    page = _Page(cases=len(rows), today=[], items=[], failures=[])
+    if not rows:
+        return page, ""
+    decisions = _decisions(
+        reform,
+        [
+            case.latest_calculation.calculation
+            for _, case in rows
+            if case.latest_calculation.calculation
+        ],
     )
+    for row, case in rows:
+        if not case.latest_calculation.calculation:
+            page.failures.append(f"cases/{row.id}: no calculation in force")
+            continue
+        decided = decisions[case.latest_calculation.calculation]
+        if isinstance(decided, str):
+            page.failures.append(f"cases/{row.id}: {decided}")
+            continue
+        today, item = _today_of(row.id, case, decided, non_compliant=non_compliant[row.id])
+        page.today.append(today)
+        page.items.append(item)
+    return page, rows[-1][0].id
+
+
+def _decisions(reform: Reform, names: list[str]) -> dict[str, calc_pb.Calculation | str]:
+    """Each name's stored decision, read with one BatchGetCalculations. One name calculation cannot answer fails
+    that whole read (AIP-231), so the page is then asked name by name and only that case fails (why, as text)."""
+    if not names:
+        return {}
+    try:
+        answer = call(
+            reform.downstream.calculation.BatchGetCalculations,
+            calc_api.BatchGetCalculationsRequest(names=names, view=calc_pb.CALCULATION_VIEW_FULL),
+            what="calculation",
+        )
+        found: dict[str, calc_pb.Calculation | str] = dict(
+            zip(names, answer.calculations, strict=True)
+        )
+        return found
+    except DomainError:
+        pass
+    out: dict[str, calc_pb.Calculation | str] = {}
+    for name in names:
+        try:
+            out[name] = call(
+                reform.downstream.calculation.GetCalculation,
+                calc_api.GetCalculationRequest(name=name, view=calc_pb.CALCULATION_VIEW_FULL),
+                what="calculation",
+            )
+        except DomainError as exc:
+            out[name] = str(getattr(exc, "message", None) or exc)
+    return out
+
+
+def _today_of(
+    case_id: str, case: pb.Case, decided: calc_pb.Calculation, *, non_compliant: bool
+) -> tuple[rules.CaseToday, calc_api.BulkCalculateItem]:
+    """The case as it stands and its what-if item: its decision's inputs exactly, with the paying parent's
+    compliance as the reform's fees would find it."""
     share = _share(decided, case.name)
     calc_input = calc_pb.CalculationInput()
     calc_input.CopyFrom(decided.input)
@@ -132,6 +208,52 @@ def _share(calculation: calc_pb.Calculation, case_name: str) -> calc_pb.Receivin
     return calc_pb.ReceivingParentAmount()
 
 
+class _Pages:
+    """The what-if's requests for its one BulkCalculate stream, read a page at a time as gRPC takes them (in
+    gRPC's own thread, so the next page is read while calculation works on the last; the caller's context goes
+    with it). Each request's page waits in `sent` for its answer; a page with nothing to calculate is carried
+    with the next one. Reading stops when the caseload ends, when `stopping()`, or at a failure, kept in `error`
+    for the caller to raise: one raised in gRPC's thread would only cancel the stream, its reason lost."""
+
+    def __init__(self, reform: Reform, on: dt.date, stopping: Callable[[], bool]):
+        self.sent: queue.SimpleQueue[_Page] = queue.SimpleQueue()
+        self.unsent = _Page(cases=0, today=[], items=[], failures=[])
+        self.error: Exception | None = None
+        self.stopped = False
+        self._reform, self._on, self._stopping = reform, on, stopping
+        self._context = contextvars.copy_context()
+
+    def requests(self) -> Iterator[calc_api.BulkCalculateRequest]:
+        steps = self._read()
+        while True:
+            request = self._context.run(next, steps, None)
+            if request is None:
+                return
+            yield request
+
+    def _read(self) -> Iterator[calc_api.BulkCalculateRequest]:
+        after = ""
+        try:
+            while True:
+                if self._stopping():
+                    self.stopped = True
+                    return
+                page, after = _read_page(self._reform, after, self._on)
+                carried = self.unsent
+                carried.cases += page.cases
+                carried.failures.extend(page.failures)
+                carried.today.extend(page.today)
+                carried.items.extend(page.items)
+                if carried.items:
+                    self.unsent = _Page(cases=0, today=[], items=[], failures=[])
+                    self.sent.put(carried)
+                    yield calc_api.BulkCalculateRequest(items=carried.items)
+                if not after:
+                    return
+        except Exception as exc:  # noqa: BLE001 - raised again in the caller's thread
+            self.error = exc
+
+
 def run_what_if(reform: Reform, what_if_id: str, stopping: Callable[[], bool]) -> None:
     with reform.sessions.begin() as s:
         doc = service.claim_what_if(
@@ -140,61 +262,58 @@ def run_what_if(reform: Reform, what_if_id: str, stopping: Callable[[], bool]) -
     if doc is None:
         return
     start = dt.date(doc.start_date.year, doc.start_date.month, doc.start_date.day)
-    case_ids = live_cases(reform)
-    total, done = len(case_ids), 0
+    with reform.sessions() as s:
+        total = case_records.live_case_count(s)
+    done = 0
     today: list[rules.CaseToday] = []
     after: list[rules.CaseUnderReform] = []
     failures: list[str] = []
+    pages = _Pages(reform, start, stopping)
     try:
-        items: list[calc_api.BulkCalculateItem] = []
-        for case_id in case_ids:
-            try:
-                found = _today_of(reform, case_id, start)
-            except DomainError as exc:
-                failures.append(f"cases/{case_id}: {getattr(exc, 'message', None) or exc}")
-                continue
-            if found is None:
-                failures.append(f"cases/{case_id}: no calculation in force")
-                continue
-            today.append(found[0])
-            items.append(found[1])
-        done = total - len(items)  # the cases left out count as done
-        for batch in rules.in_batches(items):
-            if stopping():
-                return  # the lease runs out and the next runner starts again
-            answers = call_streaming(
-                reform.downstream.calculation.BulkCalculate,
-                iter([calc_api.BulkCalculateRequest(items=batch)]),
-                what="calculation",
-                timeout=BULK_TIMEOUT_SECONDS,
-            )
-            for answer in answers:
-                for result in answer.results:
-                    if result.HasField("error"):
-                        failures.append(
-                            f"cases/{result.case_reference}: the calculation refused it "
-                            f"({result.error.message})"
-                        )
-                        continue
-                    part = _share(result.calculation, f"cases/{result.case_reference}")
-                    after.append(
-                        rules.CaseUnderReform(
-                            case_id=result.case_reference,
-                            receipts_weekly_pence=part.weekly_amount_received_pence,
-                            paying_parent_fee_weekly_pence=part.paying_parent_fee_weekly_pence,
-                            receiving_parent_fee_weekly_pence=part.receiving_parent_fee_weekly_pence,
-                        )
+        # One stream for the whole caseload: calculation's workers stay busy while the next page is read.
+        answers = call_streaming(
+            reform.downstream.calculation.BulkCalculate,
+            pages.requests(),
+            what="calculation",
+            timeout=BULK_TIMEOUT_SECONDS + BULK_SECONDS_PER_CASE * total,
+        )
+        for answer in answers:
+            page = pages.sent.get_nowait()  # answers come in the order of the requests
+            failures.extend(page.failures)
+            today.extend(page.today)
+            for result in answer.results:
+                if result.HasField("error"):
+                    failures.append(
+                        f"cases/{result.case_reference}: the calculation refused it "
+                        f"({result.error.message})"
                     )
-            done += len(batch)
+                    continue
+                part = _share(result.calculation, f"cases/{result.case_reference}")
+                after.append(
+                    rules.CaseUnderReform(
+                        case_id=result.case_reference,
+                        receipts_weekly_pence=part.weekly_amount_received_pence,
+                        paying_parent_fee_weekly_pence=part.paying_parent_fee_weekly_pence,
+                        receiving_parent_fee_weekly_pence=part.receiving_parent_fee_weekly_pence,
+                    )
+                )
+            done += page.cases
             with reform.sessions.begin() as s:
                 service.what_if_progress(
                     s,
                     what_if_id=what_if_id,
-                    total=total,
+                    total=max(total, done),
                     done=done,
                     clock=reform.clock,
                     lease_seconds=reform.lease_seconds,
                 )
+            if stopping():
+                answers.close()  # the call is cancelled with it, the pages not yet read are not
+                return  # the lease runs out and the next runner starts again
+        if pages.error is not None:
+            raise pages.error
+        if pages.stopped:
+            return
     except DomainError as exc:
         with reform.sessions.begin() as s:
             service.finish_what_if(
@@ -205,6 +324,8 @@ def run_what_if(reform: Reform, what_if_id: str, stopping: Callable[[], bool]) -
                 clock=reform.clock,
             )
         return
+    failures.extend(pages.unsent.failures)  # the last pages' cases, none of them to calculate
+    total = max(total, done + pages.unsent.cases)
     totals = rules.what_if_totals(today, after, start=start)
     results = cr.ReformWhatIfResults(
         cases_moving=totals.cases_moving,
