@@ -54,7 +54,6 @@ from cms.dwp.v1 import events_pb2 as dwp_ev
 from cms.dwp.v1 import resources_pb2 as dwp_pb
 from cms_devkit.bench import met, print_summary, seconds
 from cms_devkit.families import families
-from cms_devkit.issuer import SERVICES as AUDIENCES
 from cms_platform import events
 from cms_platform.convert import pb_date
 from cms_platform.identity import staff_caller
@@ -414,15 +413,7 @@ def main() -> int:
         flush=True,
     )
     staff = {
-        role: (
-            (
-                "authorization",
-                "Bearer "
-                + stack.issuer().mint(
-                    staff_caller(f"bench-{role}", role), audience=AUDIENCES, ttl=4 * 3600
-                ),
-            ),
-        )
+        role: stack.metadata(staff_caller(f"bench-{role}", role))
         for role in ("caseworker", "scenario_admin")
     }
     started = time.monotonic()

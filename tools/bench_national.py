@@ -77,7 +77,6 @@ from cms_casework.case_records.models import CaseRecord
 from cms_casework.scheduler.models import ScheduledJobRun
 from cms_devkit import caseload, infra
 from cms_devkit.bench import fmt, met, print_summary
-from cms_devkit.issuer import SERVICES as AUDIENCES
 from cms_devkit.stack import SERVICES
 from cms_platform import db
 from cms_platform.convert import pb_date
@@ -350,22 +349,8 @@ def steady_events(bench: bench_rpc.Bench, casework_url: str, seconds: float) -> 
             .limit(count)
         ).all()
     engine.dispose()
-    issuer = bench.issuer()
-    as_casework = (
-        (
-            "authorization",
-            "Bearer " + issuer.mint(service_caller("casework"), audience=AUDIENCES, ttl=4 * 3600),
-        ),
-    )
-    admin = (
-        (
-            "authorization",
-            "Bearer "
-            + issuer.mint(
-                staff_caller("bench-admin", "scenario_admin"), audience=AUDIENCES, ttl=4 * 3600
-            ),
-        ),
-    )
+    as_casework = bench.metadata(service_caller("casework"))
+    admin = bench.metadata(staff_caller("bench-admin", "scenario_admin"))
     out = Steady()
     with grpc.insecure_channel(bench.addresses["dwp-gateway"]) as channel:
         dwp = dwp_grpc.DwpGatewayServiceStub(channel)
@@ -800,24 +785,10 @@ def main() -> int:
     started = time.monotonic()
     bench = bench_rpc.Bench(tmp=Path(tempfile.mkdtemp(prefix="cms-bench-national-")))
     staff = {
-        role: (
-            (
-                "authorization",
-                "Bearer "
-                + bench.issuer().mint(
-                    staff_caller(f"bench-{role}", role), audience=AUDIENCES, ttl=8 * 3600
-                ),
-            ),
-        )
+        role: bench.metadata(staff_caller(f"bench-{role}", role), ttl=8 * 3600)
         for role in ("team_leader", "caseworker")
     }
-    as_casework = (
-        (
-            "authorization",
-            "Bearer "
-            + bench.issuer().mint(service_caller("casework"), audience=AUDIENCES, ttl=8 * 3600),
-        ),
-    )
+    as_casework = bench.metadata(service_caller("casework"), ttl=8 * 3600)
     channels: dict[str, grpc.Channel] = {}
     try:
         say("c. the engine in process, one core, before anything else runs ...")

@@ -62,7 +62,7 @@ from cms_devkit.issuer import SERVICES as AUDIENCES
 from cms_devkit.issuer import LocalIssuer
 from cms_devkit.stack import SERVICES, Stack
 from cms_platform import db
-from cms_platform.identity import staff_caller
+from cms_platform.identity import Caller, staff_caller
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -127,6 +127,12 @@ class Bench:
         if self._issuer is None:
             self._issuer = LocalIssuer.create(self.tmp / "identity")
         return self._issuer
+
+    def metadata(self, caller: Caller, *, ttl: int = 4 * 3600) -> tuple[tuple[str, str], ...]:
+        """Call metadata bearing a token the issuer mints for `caller`, good for every service (longer than any
+        benchmark runs by default)."""
+        token = self.issuer().mint(caller, audience=AUDIENCES, ttl=ttl)
+        return (("authorization", f"Bearer {token}"),)
 
     @property
     def addresses(self) -> Mapping[str, str]:
@@ -719,10 +725,7 @@ def main() -> int:
         f"DB: {backend}, load average {os.getloadavg()[0]:.2f} at start",
         flush=True,
     )
-    token = stack.issuer().mint(
-        staff_caller("bench", "caseworker"), audience=AUDIENCES, ttl=4 * 3600
-    )
-    metadata = (("authorization", "Bearer " + token),)
+    metadata = stack.metadata(staff_caller("bench", "caseworker"))
     started = time.monotonic()
     try:
         print("starting broker and services ...", file=sys.stderr, flush=True)
