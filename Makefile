@@ -38,13 +38,14 @@ help:
 # One development environment with every service installed (editable) at the tested versions. `npm ci` installs
 # exactly what the committed lock says and never rewrites it (`npm install` would: a fresh clone got dirty).
 $(STAMP): requirements/dev.in requirements/runtime.in requirements/constraints.txt $(PYPROJECTS) tools/buf/package-lock.json \
-          tools/asyncapi/package-lock.json
+          tools/asyncapi/package-lock.json tools/s3rver/package-lock.json
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -c requirements/constraints.txt -r requirements/dev.in
 	$(PY) -m pip install -q --no-deps $(addprefix -e ,$(PACKAGES))
 	cd tools/buf && npm ci --no-audit --no-fund --silent
 	cd tools/asyncapi && npm ci --no-audit --no-fund --silent
+	cd tools/s3rver && npm ci --no-audit --no-fund --silent  # here, not in a test: the two suites run at once
 	tools/promtool.sh $(VENV)/bin
 	touch $(STAMP)
 

@@ -3,8 +3,11 @@ it was given is still there after the broker, and the S3 server under it, stop a
 
 from __future__ import annotations
 
+import fcntl
 import subprocess
+import tempfile
 import time
+from pathlib import Path
 
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
@@ -15,14 +18,18 @@ from cms_platform.topics import ensure_topics
 
 @pytest.fixture(scope="module")
 def s3rver() -> None:
-    """s3rver as `make run DURABLE_BROKER=1` installs it (npm ci from the committed lock)."""
-    if not infra.S3RVER.exists():
-        subprocess.run(
-            ["npm", "ci", "--no-audit", "--no-fund", "--silent"],
-            cwd=infra.S3RVER.parents[2],
-            check=True,
-            timeout=300,
-        )
+    """s3rver as `make venv` and `make run DURABLE_BROKER=1` install it (npm ci from the committed lock). Installed
+    here only when missing, under a lock: `make test` runs the PostgreSQL and SQLite suites at once, and two `npm ci`
+    in one directory delete each other's files."""
+    with open(Path(tempfile.gettempdir()) / "cms-s3rver-install.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not infra.S3RVER.exists():
+            subprocess.run(
+                ["npm", "ci", "--no-audit", "--no-fund", "--silent"],
+                cwd=infra.S3RVER.parents[2],
+                check=True,
+                timeout=300,
+            )
 
 
 def _read_all(bootstrap: str, topic: str, expected: int) -> list[bytes]:
