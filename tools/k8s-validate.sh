@@ -86,7 +86,10 @@ def service_class(svc):
 CALLS = {svc: set(service_class(svc).calls) for svc in SERVICES}
 CALLS = {svc: callees for svc, callees in CALLS.items() if callees}
 CLUSTER_SCOPED = {"Namespace", "ClusterRole", "ClusterRoleBinding"}
-TOPICS = {f"cms.{t}.events.v1" for t in ("calculation", "casework", "casework.money", "hmrc", "dwp", "cra")}
+# Every topic the services publish to (the national runs' work topic is not an event stream, hence its own name).
+TOPICS = {f"cms.{t}.events.v1" for t in ("calculation", "casework", "casework.money", "hmrc", "dwp", "cra")} | {
+    "cms.casework.national-runs.v1"
+}
 errors = []
 
 
