@@ -88,6 +88,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 # improvements show here.
 import bench_calc  # noqa: E402
 import bench_events  # noqa: E402
+import bench_hmrc  # noqa: E402
 import bench_money  # noqa: E402
 import bench_rpc  # noqa: E402
 
@@ -163,6 +164,27 @@ def start_stack(bench: bench_rpc.Bench, pg: str, population_size: int) -> None:
 
 def say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
+
+
+QUIET_CPU = 0.05  # a service below 5% of a core is idle (its relays' and consumers' polls)
+
+
+def settle(bench: bench_rpc.Bench, *, limit: float = 180.0) -> None:
+    """Wait until every service is idle for two seconds running (at most `limit`): a figure's events are still being
+    consumed after its RPC answers (casework's own consumers of the money runs' ledger events, say), and measured
+    under the next figure they would be charged to it."""
+    started = time.monotonic()
+    quiet = 0
+    last = {name: bench_hmrc.process_cpu_seconds(p.pid) for name, p in bench.procs.items()}
+    while quiet < 2 and time.monotonic() - started < limit:
+        time.sleep(1.0)
+        now = {name: bench_hmrc.process_cpu_seconds(p.pid) for name, p in bench.procs.items()}
+        busy = [name for name in now if now[name] - last[name] > QUIET_CPU]
+        quiet = 0 if busy else quiet + 1
+        last = now
+    waited = time.monotonic() - started
+    if waited > 3:
+        say(f"  (waited {waited:.0f} s for the services to go quiet)")
 
 
 # ---- the figures ---------------------------------------------------------------------------------------------
@@ -695,14 +717,17 @@ def measure_size(
     nothing can stop a what-if that outlasts its timeout, and it would slow whatever came next)."""
     assert bench.stack is not None
     forget_runs(bench.stack.database_url("casework") or "")
+    settle(bench)
     say(f"a. monthly Child Benefit check over {loaded.cases:,} cases ...")
     with profiler.figure(f"a-chb-check-{loaded.cases}", "casework", "hmrc-gateway"):
         chb = chb_check(case_stub, metadata, as_of, loaded.children_on_those_cases)
+    settle(bench)
     say(f"d. annual reviews due on {as_of} ...")
     with profiler.figure(f"d-annual-reviews-{loaded.cases}", "casework", "calculation"):
         reviews = annual_reviews(case_stub, metadata, as_of)
     wi = Job(0, math.nan, note="not run")
     if what_if_timeout is not None:
+        settle(bench)
         wi = timed_what_if(channels, metadata, as_of, what_if_timeout, profiler, loaded.cases)
     return Size(loaded.cases, loaded, chb, reviews, wi)
 
@@ -819,6 +844,7 @@ def main() -> int:
             )
         assert loaded is not None
         last = measured[-1]
+        settle(bench)
         say("baseline: Health/Check ...")
         health_rate = health_baseline(channels["casework"], plan.health_calls)
         say("b. the BulkCalculate stage alone ...")
@@ -828,6 +854,7 @@ def main() -> int:
             bench.stack.database_url("calculation") or "",
             min(loaded.cases, 100_000),
         )
+        settle(bench)
         say(f"f. charge and payment runs over {plan.accounts:,} accounts ...")
         with profiler.figure("f-charge-and-payment-runs", "casework"):
             charges, payments = money_runs(
@@ -838,11 +865,13 @@ def main() -> int:
             )
         # Last, the two runs nothing can stop once started: a what-if that outlasts its timeout, and the backlog of
         # recalculations the broadcasts leave when casework cannot keep up; either would slow whatever came after.
+        settle(bench)
         last.what_if = timed_what_if(
             channels, staff["team_leader"], as_of, args.what_if_timeout, profiler, last.cases
         )
         steady = None
         if not args.no_events:
+            settle(bench)
             say("e. steady CIS broadcasts ...")
             with profiler.figure("e-steady-events", "casework", "dwp-gateway"):
                 steady = steady_events(

@@ -4,6 +4,7 @@ the account's API is adapted in one place. Thin functions over an explicit sessi
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from sqlalchemy.orm import Session
 
@@ -94,7 +95,18 @@ def last_payment(db: Session, *, case_id: str) -> dt.date | None:
 def due_charges(db: Session, *, case_id: str) -> list[rules.DueCharge]:
     """The account's charges (maintenance, fees, recognised arrears) with what covered each and when, for the
     compliance rule."""
-    entries = list(accounts.entries_of(db, case_id=case_id))
+    return _due(list(accounts.entries_of(db, case_id=case_id)))
+
+
+def due_charges_of_cases(db: Session, case_ids: Iterable[str]) -> dict[str, list[rules.DueCharge]]:
+    """`due_charges` of many cases, their ledgers read together."""
+    return {
+        case_id: _due(entries)
+        for case_id, entries in accounts.entries_of_cases(db, case_ids).items()
+    }
+
+
+def _due(entries: list[account_rules.Entry]) -> list[rules.DueCharge]:
     covered: dict[int, list[tuple[dt.date, int]]] = {}
     for e in entries:
         if e.kind == account_rules.ALLOCATION and e.covers is not None:

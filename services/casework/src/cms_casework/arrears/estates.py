@@ -12,6 +12,7 @@ The account is reached only through arrears.account."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -415,6 +416,29 @@ def _compliance_of(db: Session, client_id: str, on: dt.date) -> rules.Compliance
         for charge in account.due_charges(db, case_id=row.id)
     ]
     return rules.compliance(charges, as_of=on, window_days=_window_days, grace_days=_grace_days)
+
+
+def paying_parents_compliant(
+    db: Session, client_ids: Iterable[str], on: dt.date
+) -> dict[str, bool]:
+    """`compliant` for many paying parents (client ids) at once: their cases in one query, those cases' ledgers in
+    two, for a national run that asks a page of cases at a time."""
+    wanted = list(dict.fromkeys(c for c in client_ids if c))
+    if not wanted:
+        return {}
+    cases_of = case_records.cases_paid_by(db, wanted)
+    due = account.due_charges_of_cases(db, [c for ids in cases_of.values() for c in ids])
+    return {
+        client_id: rules.counts_as_compliant(
+            rules.compliance(
+                [charge for case_id in ids for charge in due[case_id]],
+                as_of=on,
+                window_days=_window_days,
+                grace_days=_grace_days,
+            ).state
+        )
+        for client_id, ids in cases_of.items()
+    }
 
 
 def compliant(db: Session, case_id: str, on: dt.date) -> bool:

@@ -7,7 +7,7 @@ transaction or not at all."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import TypeVar
 
 from sqlalchemy import func, or_, select
@@ -181,6 +181,18 @@ def page_of(
     if audited:
         access.audit(db, clock=clock, caller=caller, case_id=row.id, resource=parent)
     return found, next_token(offset + size) if more else ""
+
+
+def cases_paid_by(db: Session, client_ids: Sequence[str]) -> dict[str, list[str]]:
+    """The ids of the cases each client is the paying parent on, oldest first, for many clients in one query."""
+    out: dict[str, list[str]] = {client_id: [] for client_id in client_ids}
+    for case_id, client_id in db.execute(
+        select(CaseRecord.id, CaseRecord.paying_parent_client_id)
+        .where(CaseRecord.paying_parent_client_id.in_(list(client_ids)))
+        .order_by(CaseRecord.created_at, CaseRecord.id)
+    ):
+        out[client_id].append(case_id)
+    return out
 
 
 def cases_of_client(db: Session, client_id: str, *, open_only: bool = False) -> list[CaseRecord]:

@@ -105,14 +105,14 @@ def _read_page(reform: Reform, after: str, on: dt.date) -> tuple[_Page, str]:
     query, their compliance in one session, their decisions in one BatchGetCalculations."""
     with reform.sessions() as s:
         rows = case_records.live_cases_page(s, after=after, limit=PAGE_SIZE)
-        # Compliance is the paying parent's across all their cases: asked once per parent on a page.
-        by_parent: dict[str, bool] = {}
-        non_compliant: dict[str, bool] = {}
-        for row, _ in rows:
-            key = row.paying_parent_client_id or f"cases/{row.id}"
-            if key not in by_parent:
-                by_parent[key] = service.non_compliant(s, case_id=row.id, on=on)
-            non_compliant[row.id] = by_parent[key]
+        # Compliance is the paying parent's across all their cases: the page's parents asked together (a case
+        # without a paying parent's record counts as compliant, as arrears.estates.compliant has it).
+        by_parent = service.non_compliant_parents(
+            s, [row.paying_parent_client_id for row, _ in rows], on
+        )
+        non_compliant = {
+            row.id: by_parent.get(row.paying_parent_client_id, False) for row, _ in rows
+        }
     page = _Page(cases=len(rows), today=[], items=[], failures=[])
     if not rows:
         return page, ""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
+from collections.abc import Sequence
 from typing import TypeVar
 
 from sqlalchemy import select
@@ -42,10 +43,14 @@ MIGRATION_CASES = gauge(
 )
 
 
-def non_compliant(db: Session, *, case_id: str, on: dt.date) -> bool:
-    """Whether the case's paying parent would pay the reform's non-compliant fee: the arrears context's compliance
-    from the ledger over CASEWORK_COMPLIANCE_WINDOW_DAYS (arrears.estates.compliant), as the charge run asks it."""
-    return not arrears_estates.compliant(db, case_id, on)
+def non_compliant_parents(db: Session, client_ids: Sequence[str], on: dt.date) -> dict[str, bool]:
+    """Whether each paying parent (client id) would pay the reform's non-compliant fee: the arrears context's
+    compliance from the ledger over CASEWORK_COMPLIANCE_WINDOW_DAYS (arrears.estates.compliant), as the charge run
+    asks it, for a page of parents with their ledgers read together."""
+    return {
+        client_id: not ok
+        for client_id, ok in arrears_estates.paying_parents_compliant(db, client_ids, on).items()
+    }
 
 
 def _precondition(code: str, subject: str, description: str) -> FailedPrecondition:
