@@ -103,9 +103,8 @@ class Loaded:
     cases_with_child_16_plus: int = 0  # the monthly Child Benefit check's cases
     children_on_those_cases: int = 0  # and the children it sends
     reviews_due: int = 0
-    next_start: int = (
-        0  # the population index after the last family loaded: where a further part starts
-    )
+    # The population index after the last family loaded: where a further part starts.
+    next_start: int = 0
     seconds: float = 0.0
     domain_seconds: float = 0.0  # the services' code on the scratch database
     copy_seconds: float = 0.0  # the multi-row INSERTs into the real databases
