@@ -948,13 +948,7 @@ def main() -> int:
         print(f"\n# total wall time {time.monotonic() - started:.0f} s", flush=True)
         return 0
     except Exception as exc:  # noqa: BLE001 - print what failed, then clean up below
-        print(f"bench-calc failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        if SERVICE in stack.procs:
-            print(
-                f"--- {SERVICE} log tail ---\n{bench_rpc.log_tail(stack, SERVICE, 20)}",
-                file=sys.stderr,
-            )
-        return 1
+        return bench_rpc.report_failure(stack, "bench-calc", exc, lines=20)
     finally:
         print("stopping the service ...", file=sys.stderr, flush=True)
         if channel is not None:

@@ -539,12 +539,7 @@ def main() -> int:
         print(f"\n# total wall time {time.monotonic() - started:.0f} s", flush=True)
         return 0
     except Exception as exc:  # noqa: BLE001 - print what failed, then clean up below
-        print(f"bench-events failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        for name in stack.procs:
-            print(
-                f"--- {name} log tail ---\n{bench_rpc.log_tail(stack, name, 10)}", file=sys.stderr
-            )
-        return 1
+        return bench_rpc.report_failure(stack, "bench-events", exc)
     finally:
         print("stopping services ...", file=sys.stderr, flush=True)
         if reader is not None:

@@ -1050,12 +1050,7 @@ def main() -> int:
         print(f"\n# total wall time {time.monotonic() - started:.0f} s", flush=True)
         return 0
     except Exception as exc:  # noqa: BLE001 - print what failed, then clean up below
-        print(f"bench-national failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        for name in bench.procs:
-            print(
-                f"--- {name} log tail ---\n{bench_rpc.log_tail(bench, name, 10)}", file=sys.stderr
-            )
-        return 1
+        return bench_rpc.report_failure(bench, "bench-national", exc)
     finally:
         say("stopping services ...")
         for ch in channels.values():

@@ -197,6 +197,14 @@ def log_tail(bench: Bench, name: str, lines: int = 30) -> str:
         return "(no log)"
 
 
+def report_failure(bench: Bench, what: str, exc: BaseException, *, lines: int = 10) -> int:
+    """Why a benchmark could not run, with each service's log tail, on stderr; the exit code to return."""
+    print(f"{what} failed: {type(exc).__name__}: {exc}", file=sys.stderr)
+    for name in bench.procs:
+        print(f"--- {name} log tail ---\n{log_tail(bench, name, lines)}", file=sys.stderr)
+    return 1
+
+
 def close_stack(bench: Bench, *, keep: bool) -> None:
     """Stop the services; unless `keep`, drop their databases and files too."""
     if keep:
@@ -763,10 +771,7 @@ def main() -> int:
         print(f"\n# total wall time {time.monotonic() - started:.0f} s", flush=True)
         return 0
     except Exception as exc:  # noqa: BLE001 - print what failed, then clean up below
-        print(f"bench-rpc failed: {type(exc).__name__}: {exc}", file=sys.stderr)
-        for name in stack.procs:
-            print(f"--- {name} log tail ---\n{log_tail(stack, name, 10)}", file=sys.stderr)
-        return 1
+        return report_failure(stack, "bench-rpc", exc)
     finally:
         print("stopping services ...", file=sys.stderr, flush=True)
         close_stack(stack, keep=args.keep)
