@@ -9,11 +9,12 @@ Revises: 0019
 Create Date: 2026-12-07
 """
 
+import datetime as dt
+
 import sqlalchemy as sa
 from alembic import op
 
 from cms.casework.v1 import resources_pb2 as pb
-from cms_casework.case_records.service import eldest_child_born
 
 revision = "0020"
 down_revision = "0019"
@@ -21,6 +22,29 @@ branch_labels = None
 depends_on = None
 
 _PAGE = 5000
+
+
+def _eldest_child_born(case: pb.Case) -> dt.date | None:
+    """The rule as it stood at this revision (case_records.service.eldest_child_born), frozen here so a later change
+    to the service cannot change what this migration wrote."""
+    if case.state == pb.CASE_STATE_CLOSED:
+        return None
+    born = [
+        _day(c.date_of_birth)
+        for c in case.qualifying_children
+        if not c.end_date.year and c.date_of_birth.year
+    ]
+    return min((b for b in born if b is not None), default=None)
+
+
+def _day(date) -> dt.date | None:  # noqa: ANN001 - a google.type.Date
+    """A whole, real calendar day, else None (a partial date or 31 February counts as missing)."""
+    if not (date.year and date.month and date.day):
+        return None
+    try:
+        return dt.date(date.year, date.month, date.day)
+    except ValueError:
+        return None
 
 
 def upgrade() -> None:
@@ -47,7 +71,7 @@ def upgrade() -> None:
         filled = [
             {"case_id": r.id, "born": born}
             for r in rows
-            if (born := eldest_child_born(pb.Case.FromString(r.document))) is not None
+            if (born := _eldest_child_born(pb.Case.FromString(r.document))) is not None
         ]
         if filled:
             bind.execute(
