@@ -764,6 +764,10 @@ def main() -> int:
         help="grow the caseload to 10k / 100k / 1M cases (--quick: 1k / 2k / 4k), measuring at each",
     )
     parser.add_argument(
+        "--sizes",
+        help="the curve's sizes, comma-separated (e.g. 10000,100000): a shorter curve than --curve's three",
+    )
+    parser.add_argument(
         "--no-events", action="store_true", help="leave out (e), the 60 s steady-rate run"
     )
     parser.add_argument(
@@ -782,7 +786,10 @@ def main() -> int:
     args = parser.parse_args()
     cases = args.cases or (1_000 if args.quick else 100_000)
     plan = plan_for(cases, quick=args.quick)
-    sizes = plan.curve if args.curve else (plan.cases,)
+    if args.sizes:
+        sizes = tuple(sorted(int(n.replace("_", "")) for n in args.sizes.split(",")))
+    else:
+        sizes = plan.curve if args.curve else (plan.cases,)
     largest = max(sizes)
     # The money runs' accounts follow the caseload the run ends with.
     plan = dataclasses.replace(plan, accounts=plan_for(largest, quick=args.quick).accounts)

@@ -25,7 +25,7 @@ import multiprocessing
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import create_engine, delete, inspect, select
 from sqlalchemy.engine import Engine
@@ -507,11 +507,47 @@ def load(
         "calculation": existing["calculation"] & CALCULATION_TABLES,
     }
     # The children on a case were entitled at the last monthly check, a month before the run.
-    checked_on = plan.as_of - dt.timedelta(days=31)
-    out = Loaded(next_start=start)
-    t0 = time.perf_counter()
+    run = _Run(
+        plan=plan,
+        population=population,
+        start=start,
+        checked_on=plan.as_of - dt.timedelta(days=31),
+        targets=targets,
+        tables=tables,
+        out=Loaded(next_start=start),
+        progress=progress,
+    )
+    try:
+        (_load_by_flows if plan.flows else _load_fast)(run)
+    finally:
+        for e in targets.values():
+            e.dispose()
+    out = run.out
+    if out.cases < plan.cases:
+        raise RuntimeError(
+            f"the population of {population.size:,} holds only {out.cases:,} families from index {start:,}; "
+            "a bigger one is needed"
+        )
+    out.seconds = time.perf_counter() - run.t0
+    return out
 
-    def counted(index: int, case: pb.Case) -> None:
+
+@dataclass
+class _Run:
+    """One load: what it loads, where to, and its running count (`out`)."""
+
+    plan: Plan
+    population: Population
+    start: int
+    checked_on: dt.date
+    targets: dict[str, Engine]
+    tables: dict[str, set[str]]
+    out: Loaded
+    progress: Callable[[Loaded], None] | None
+    t0: float = field(default_factory=time.perf_counter)
+
+    def counted(self, index: int, case: pb.Case) -> None:
+        out, plan = self.out, self.plan
         out.cases += 1
         out.next_start = index + _HOUSEHOLD
         out.qualifying_children += len(case.qualifying_children)
@@ -521,46 +557,17 @@ def load(
         out.cases_with_child_16_plus += bool(checked)
         out.children_on_those_cases += len(checked)
 
-    def done_batch(d0: float) -> None:
-        out.seconds = time.perf_counter() - t0
-        if progress is not None:
-            progress(out)
-
-    try:
-        if plan.flows:
-            _load_by_flows(
-                plan, population, start, checked_on, targets, tables, out, counted, done_batch
-            )
-        else:
-            _load_fast(
-                plan, population, start, checked_on, targets, tables, out, counted, done_batch
-            )
-    finally:
-        for e in targets.values():
-            e.dispose()
-    if out.cases < plan.cases:
-        raise RuntimeError(
-            f"the population of {population.size:,} holds only {out.cases:,} families from index {start:,}; "
-            "a bigger one is needed"
-        )
-    out.seconds = time.perf_counter() - t0
-    return out
+    def done_batch(self) -> None:
+        self.out.seconds = time.perf_counter() - self.t0
+        if self.progress is not None:
+            self.progress(self.out)
 
 
-def _load_fast(
-    plan: Plan,
-    population: Population,
-    start: int,
-    checked_on: dt.date,
-    targets: dict[str, Engine],
-    tables: dict[str, set[str]],
-    out: Loaded,
-    counted: Callable[[int, pb.Case], None],
-    done_batch: Callable[[float], None],
-) -> None:
-    first = start - start % _HOUSEHOLD
+def _load_fast(run: _Run) -> None:
+    plan, population, out = run.plan, run.population, run.out
+    first = run.start - run.start % _HOUSEHOLD
     chunks = range(first, population.size, _CHUNK * _HOUSEHOLD)
-    build = functools.partial(_build_chunk, plan=plan, checked_on=checked_on)
+    build = functools.partial(_build_chunk, plan=plan, checked_on=run.checked_on)
     pool = None
     if plan.workers > 1:
         pool = multiprocessing.get_context("fork").Pool(
@@ -579,40 +586,31 @@ def _load_fast(
                     break
                 for table, table_rows in rows.items():
                     built.setdefault(table, []).extend(table_rows)
-                counted(index, pb.Case.FromString(rows["cases"][0]["document"]))
+                run.counted(index, pb.Case.FromString(rows["cases"][0]["document"]))
                 pending += 1
             if pending >= plan.batch or (pending and out.cases == plan.cases):
                 c0 = time.perf_counter()
                 out.domain_seconds += c0 - d0
-                _insert(built, targets, tables)
+                _insert(built, run.targets, run.tables)
                 d0 = time.perf_counter()
                 out.copy_seconds += d0 - c0
                 built, pending = {}, 0
-                done_batch(d0)
+                run.done_batch()
             if out.cases == plan.cases:
                 return
         if pending:  # the population ran out mid-batch: what was built is kept
-            _insert(built, targets, tables)
+            _insert(built, run.targets, run.tables)
     finally:
         if pool is not None:
             pool.terminate()
             pool.join()
 
 
-def _load_by_flows(
-    plan: Plan,
-    population: Population,
-    start: int,
-    checked_on: dt.date,
-    targets: dict[str, Engine],
-    tables: dict[str, set[str]],
-    out: Loaded,
-    counted: Callable[[int, pb.Case], None],
-    done_batch: Callable[[float], None],
-) -> None:
+def _load_by_flows(run: _Run) -> None:
+    plan, out = run.plan, run.out
     rule_book = RuleBook()
     scratch = _scratch()
-    families = caseload_families(on=checked_on, population=population, start=start)
+    families = caseload_families(on=run.checked_on, population=run.population, start=run.start)
     try:
         while out.cases < plan.cases:
             d0 = time.perf_counter()
@@ -624,7 +622,7 @@ def _load_by_flows(
                         continue
                     family, day, summary = prepared
                     case = open_case(s, family, start=day, summary=summary, rule_book=rule_book)
-                    counted(found.index, case)
+                    run.counted(found.index, case)
                     taken += 1
                     if taken == plan.batch or out.cases == plan.cases:
                         break
@@ -632,8 +630,8 @@ def _load_by_flows(
                 return
             c0 = time.perf_counter()
             out.domain_seconds += c0 - d0
-            _copy(scratch, targets, tables)
+            _copy(scratch, run.targets, run.tables)
             out.copy_seconds += time.perf_counter() - c0
-            done_batch(c0)
+            run.done_batch()
     finally:
         scratch.dispose()

@@ -322,30 +322,44 @@ class Scheduler:
     # -- jobs ------------------------------------------------------------------------------------------------------
 
     def _child_benefit_checks_due(self, as_of: dt.date) -> list[str]:
-        """The live cases with a child to check on `as_of` (rules.children_to_check), in case id order, read a page at
-        a time as the check itself reads them."""
-        due: list[str] = []
-        cursor = ""
-        while True:
+        """The live cases with a child to check on `as_of`, in case id order, read as the check itself reads them."""
+        return [case_id for page in self._pages_to_check(as_of) for case_id, _, _ in page]
+
+    def _pages_to_check(
+        self,
+        as_of: dt.date,
+        resume_from: str = "",
+        stop: Callable[[], bool] = lambda: False,
+        only: Sequence[str] | None = None,
+    ) -> Iterator[list[tuple[str, str, list[pb.QualifyingChild]]]]:
+        """The cases with children to check, a page of live cases at a time (keyset on the case id, from
+        `resume_from` inclusive; of `only` those cases when given), each as (case id, receiving parent's client id,
+        its children to check). Only the cases whose eldest current child is old enough are read (an indexed
+        column), and the rule (rules.children_to_check) decides on each document."""
+        cursor, inclusive = resume_from, True
+        born_by = rules.born_by_to_check(as_of)
+        while not stop():
             with self._sessions() as s:
-                rows = s.execute(
-                    select(CaseRecord.id, CaseRecord.document)
-                    .where(
-                        CaseRecord.state == case_records.LIVE,
-                        CaseRecord.eldest_child_born <= rules.born_by_to_check(as_of),
-                        CaseRecord.id > cursor,
-                    )
-                    .order_by(CaseRecord.id)
-                    .limit(rules.CASES_PER_PAGE)
-                ).all()
+                after = CaseRecord.id >= cursor if inclusive else CaseRecord.id > cursor
+                q = select(
+                    CaseRecord.id, CaseRecord.receiving_parent_client_id, CaseRecord.document
+                ).where(
+                    CaseRecord.state == case_records.LIVE,
+                    CaseRecord.eldest_child_born <= born_by,
+                    after,
+                )
+                if only is not None:
+                    q = q.where(CaseRecord.id.in_(only))
+                rows = s.execute(q.order_by(CaseRecord.id).limit(rules.CASES_PER_PAGE)).all()
             if not rows:
-                return due
-            cursor = rows[-1][0]
-            due += [
-                case_id
-                for case_id, document in rows
-                if rules.children_to_check(pb.Case.FromString(document), as_of)
-            ]
+                return
+            cursor, inclusive = rows[-1][0], False
+            page = []
+            for case_id, claimant_id, document in rows:
+                children = rules.children_to_check(pb.Case.FromString(document), as_of)
+                if children:
+                    page.append((case_id, claimant_id, children))
+            yield page
 
     def _child_benefit_check_of(
         self, case_ids: Sequence[str], as_of: dt.date
@@ -448,31 +462,9 @@ class Scheduler:
         stop: Callable[[], bool],
         only: Sequence[str] | None = None,
     ) -> Iterator[hmrc_api.ChildBenefitCheckItem]:
-        """The children to send, a page of live cases at a time (keyset on the case id, from `resume_from`
-        inclusive; of `only` those cases when given), with their receiving parents read for the page in one query.
-        Only the cases whose eldest current child is old enough are read (an indexed column), and the rule decides
-        on each document."""
-        cursor, inclusive = resume_from, True
-        born_by = rules.born_by_to_check(as_of)
-        while not stop():
+        """The children to send (_pages_to_check), with each page's receiving parents read in one query."""
+        for page in self._pages_to_check(as_of, resume_from, stop, only):
             with self._sessions() as s:
-                after = CaseRecord.id >= cursor if inclusive else CaseRecord.id > cursor
-                q = select(CaseRecord).where(
-                    CaseRecord.state == case_records.LIVE,
-                    CaseRecord.eldest_child_born <= born_by,
-                    after,
-                )
-                if only is not None:
-                    q = q.where(CaseRecord.id.in_(only))
-                rows = s.scalars(q.order_by(CaseRecord.id).limit(rules.CASES_PER_PAGE)).all()
-                if not rows:
-                    return
-                cursor, inclusive = rows[-1].id, False
-                page = []
-                for row in rows:
-                    children = rules.children_to_check(pb.Case.FromString(row.document), as_of)
-                    if children:
-                        page.append((row.id, row.receiving_parent_client_id, children))
                 claimants = {
                     c.id: clients.document(c).identity
                     for c in s.scalars(
