@@ -167,6 +167,12 @@ def is_postgres(engine: Engine | Connection) -> bool:
     return engine.dialect.name == "postgresql"
 
 
+def single_writer(sessions: sessionmaker) -> bool:
+    """Whether the sessions' database takes one writer at a time (SQLite): work side by side would only queue on its
+    lock there, and lose races it need not."""
+    return sessions.kw["bind"].dialect.name == "sqlite"
+
+
 _SAFE_DB = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 

@@ -30,10 +30,11 @@ from cms.hmrc.v1 import hmrc_service_pb2 as hmrc_api
 from cms_platform import calls, conflicts, idempotency
 from cms_platform.clock import Clock
 from cms_platform.convert import date_or_violation, day_of, pb_date, years_after
+from cms_platform.db import single_writer
 from cms_platform.errors import Conflict, DomainError, Unavailable, ViolationCollector
 from cms_platform.identity import bind_caller, reset_caller, service_caller
 from cms_platform.metrics import counter
-from cms_platform.scheduling import PeriodicJob
+from cms_platform.scheduling import PeriodicJob, side_by_side
 
 from ..accounts import flows as account_runs
 from ..applications.convert import child_identity
@@ -83,6 +84,10 @@ PARTITIONED_JOBS = (J.SCHEDULED_JOB_ANNUAL_REVIEW, J.SCHEDULED_JOB_MONTHLY_CHILD
 STREAM_DEADLINE_SECONDS = 3600.0
 # A broken stream is opened again (from the last case answered) this many times in all.
 STREAM_ATTEMPTS = 3
+# Cases a job works on side by side (annual reviews, the cases whose children left): each waits mostly on the
+# gateways, the calculation service and the database. A race between two cases of one paying parent is a conflict,
+# done again from a fresh read.
+CASES_SIDE_BY_SIDE = 4
 MAX_FAILURES_LISTED = 100
 
 
@@ -309,15 +314,40 @@ class Scheduler:
         )
 
     def _each(self, result: api.ScheduledJobResult, name: str, work: Callable[[], object]) -> None:
-        result.items_due += 1
+        self._count(result, name, self._attempt(work))
+
+    def _each_side_by_side(
+        self, result: api.ScheduledJobResult, items: Sequence[tuple[str, Callable[[], object]]]
+    ) -> None:
+        """_each over independent items (each case its own transactions), up to CASES_SIDE_BY_SIDE at once."""
+        at_most = 1 if single_writer(self._sessions) else CASES_SIDE_BY_SIDE
+        outcomes = side_by_side(
+            lambda item: self._attempt(item[1]), items, at_most=at_most, name=JOB
+        )
+        for (name, _), outcome in zip(items, outcomes, strict=True):
+            self._count(result, name, outcome)
+
+    @staticmethod
+    def _attempt(work: Callable[[], object]) -> str | None:
+        """ "" done, None not reached before the call's deadline, else why it failed."""
         if calls.running_out():
-            return  # due but not reached before the call's deadline: neither processed nor failed
+            return (
+                None  # due but not reached before the call's deadline: neither processed nor failed
+            )
         try:
             work()
-            result.items_processed += 1
+            return ""
         except DomainError as exc:
+            return str(getattr(exc, "message", None) or exc)
+
+    @staticmethod
+    def _count(result: api.ScheduledJobResult, name: str, outcome: str | None) -> None:
+        result.items_due += 1
+        if outcome == "":
+            result.items_processed += 1
+        elif outcome is not None:
             result.items_failed += 1
-            result.failures.append(f"{name}: {getattr(exc, 'message', None) or exc}"[:300])
+            result.failures.append(f"{name}: {outcome}"[:300])
 
     # -- jobs ------------------------------------------------------------------------------------------------------
 
@@ -431,13 +461,18 @@ class Scheduler:
                     result.items_failed += 1
                     break
         result.items_due = progress.cases
-        for case_id in sorted(ended):
-            if calls.running_out():
-                break  # the job is then not recorded as done: the next run checks again
-            try:
-                self._end_children(case_id, ended[case_id], as_of)
-            except DomainError as exc:
-                failed[case_id] = str(getattr(exc, "message", None) or exc)
+        # Cases not reached before the deadline are neither: the job is then not recorded as done, and the next run
+        # checks again.
+        to_end = sorted(ended)
+        outcomes = side_by_side(
+            lambda case_id: self._attempt(
+                partial(self._end_children, case_id, ended[case_id], as_of)
+            ),
+            to_end,
+            at_most=1 if single_writer(self._sessions) else CASES_SIDE_BY_SIDE,
+            name=JOB,
+        )
+        failed.update((case_id, why) for case_id, why in zip(to_end, outcomes, strict=True) if why)
         result.items_failed += len(failed)
         result.items_processed = progress.cases - len(failed)
         for case_id, why in sorted(failed.items())[:MAX_FAILURES_LISTED]:
@@ -544,12 +579,16 @@ class Scheduler:
         """From 30 days before each review date: the updated HMRC figure, a recalculation from the review date and a
         new payment plan; the next review is a year on."""
         result = api.ScheduledJobResult()
-        for case_id in self._annual_reviews_due(as_of):
-            self._each(
-                result,
-                f"cases/{case_id}",
-                partial(conflicts.retrying, partial(self._annual_review_of, case_id, as_of)),
-            )
+        self._each_side_by_side(
+            result,
+            [
+                (
+                    f"cases/{case_id}",
+                    partial(conflicts.retrying, partial(self._annual_review_of, case_id, as_of)),
+                )
+                for case_id in self._annual_reviews_due(as_of)
+            ],
+        )
         return result
 
     def _annual_reviews_due(self, as_of: dt.date) -> list[str]:
