@@ -407,18 +407,22 @@ def run_what_if(reform: Reform, what_if_id: str, stopping: Callable[[], bool]) -
 
 
 def _issue_what_if(reform: Reform, what_if_id: str, chunk_size: int) -> None:
-    """The what-if's live cases issued as chunks, with the what-if claimed, in one transaction: once (a what-if
-    already issued is left to its chunks). A what-if of no cases is done at once."""
+    """The what-if's live cases issued as chunks: once (a what-if already issued is left to its chunks), by the
+    runner that claimed it. A what-if of no cases is done at once."""
     run_id = rules.what_if_run_id(what_if_id)
     with reform.sessions() as s:
         if national_runs.run_of(s, run_id) is not None:
             return
-    case_ids = live_cases(reform)
     with reform.sessions.begin() as s:
-        doc = service.claim_what_if(
+        claimed = service.claim_what_if(
             s, what_if_id=what_if_id, clock=reform.clock, lease_seconds=reform.lease_seconds
         )
-        # The claim locks the what-if: a runner that listed its cases beside this one finds the run issued.
+    if claimed is None:
+        return
+    case_ids = live_cases(reform)
+    with reform.sessions.begin() as s:
+        # The what-if locked: a runner that claimed it beside this one (its lease ran out) finds the run issued.
+        doc = service.running_what_if(s, what_if_id=what_if_id)
         if doc is None or national_runs.run_of(s, run_id) is not None:
             return
         start = dt.date(doc.start_date.year, doc.start_date.month, doc.start_date.day)

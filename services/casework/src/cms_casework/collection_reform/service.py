@@ -151,6 +151,12 @@ def claim_what_if(
     return None if row is None else what_if_document(row)
 
 
+def running_what_if(db: Session, *, what_if_id: str) -> cr.ReformWhatIf | None:
+    """The what-if, locked, while it runs; None once it has finished (or was never started)."""
+    row = db.get(ReformWhatIfRecord, what_if_id, with_for_update=True)
+    return None if row is None or row.state != RUNNING else what_if_document(row)
+
+
 def what_if_progress(
     db: Session, *, what_if_id: str, total: int, done: int, clock: Clock, lease_seconds: float
 ) -> None:
