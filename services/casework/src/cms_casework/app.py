@@ -43,6 +43,7 @@ from .arrears import rules as arrears_rules
 from .arrears.servicer import ArrearsServicer
 from .cases import targets
 from .collection_reform import flows as collection_reform
+from .collection_reform import rules as collection_reform_rules
 from .collection_reform.servicer import CollectionReformServicer
 from .enforcement import service as enforcement
 from .enforcement.servicer import EnforcementServicer
@@ -117,6 +118,9 @@ class CaseworkService(CmsService):
                 downstream=self.downstream,
                 fees_reform_date=settings.collection_fees_reform_date,
                 lease_seconds=settings.collection_reform_lease_seconds,
+                chunk_size=(
+                    settings.national_run_chunk_size if settings.national_runs_partitioned else None
+                ),
             ),
             settings.collection_reform_interval_seconds,
         )
@@ -266,13 +270,18 @@ class CaseworkService(CmsService):
                 clock=self.clock, group=self.settings.arrears_consumer_group
             ),
         ] + (
-            # With national runs on, every replica takes their chunks (a run issued while on and left unfinished
-            # when the setting is turned off waits on its topic until it is on again).
+            # With national runs on, every replica takes their chunks: the scheduled jobs' and the collection
+            # reform's (a run issued while on and left unfinished when the setting is turned off waits on its topic
+            # until it is on again; a what-if or migration run is then taken up by the runner in one process).
             [
                 national_runs.subscription(
                     clock=self.clock,
                     group=self.settings.national_runs_consumer_group,
                     work=self.scheduler.work_chunk,
+                    runs={
+                        collection_reform_rules.WHAT_IF_RUN: self._collection_reform.what_if_chunk,
+                        collection_reform_rules.MIGRATION_RUN: self._collection_reform.migration_chunk,
+                    },
                 )
             ]
             if self.settings.national_runs_partitioned

@@ -33,9 +33,9 @@ class CaseworkSettings(ServiceSettings):
     # The consumer group reading the gateways' feeds; one per environment sharing a broker.
     feed_consumer_group: str = "casework-feeds"
     # ---- National runs (docs/architecture.md, "National runs on partitions") ----
-    # On: the annual review and the monthly Child Benefit check run as national runs, their cases due written as chunks
-    # to a partitioned work topic that every replica's consumer group takes, so adding replicas adds throughput. Off:
-    # each run in the process that starts it.
+    # On: the annual review, the monthly Child Benefit check, the reform what-if and the Direct Pay migration run as
+    # national runs, their cases written as chunks to a partitioned work topic that every replica's consumer group
+    # takes, so adding replicas adds throughput. Off: each run in the process that starts it (or holds its lease).
     national_runs_partitioned: bool = False
     # Cases a chunk of a national run.
     national_run_chunk_size: int = Field(default=100, ge=1, le=5000)

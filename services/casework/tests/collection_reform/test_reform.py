@@ -188,7 +188,9 @@ def _each_moved_once(stack, cases):
         migrated = stack.money_events(
             case.name, "collection_reform.direct_pay_case_migrated", expected=1
         )
-        assert len(migrated) == 1
+        # One event; delivery is at least once (an outbox relay may publish it again, e.g. a second process's relay
+        # on the same database after it judged the broker to have lost its events), so it is counted by its id.
+        assert len({dict(r.headers)["ce_id"] for r in migrated}) == 1
 
 
 def test_a_run_stopped_mid_way_is_taken_up_by_a_new_process(

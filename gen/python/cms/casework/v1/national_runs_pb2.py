@@ -27,7 +27,7 @@ from cms.common.v1 import event_options_pb2 as cms_dot_common_dot_v1_dot_event__
 from google.type import date_pb2 as google_dot_type_dot_date__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#cms/casework/v1/national_runs.proto\x12\x0f\x63ms.casework.v1\x1a&cms/casework/v1/casework_service.proto\x1a!cms/common/v1/event_options.proto\x1a\x16google/type/date.proto\"\xf9\x01\n\x16NationalRunChunkIssued\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12*\n\x03job\x18\x02 \x01(\x0e\x32\x1d.cms.casework.v1.ScheduledJob\x12%\n\nas_of_date\x18\x03 \x01(\x0b\x32\x11.google.type.Date\x12\r\n\x05\x63hunk\x18\x04 \x01(\x05\x12\x13\n\x0b\x63hunk_count\x18\x05 \x01(\x05\x12\x10\n\x08\x63\x61se_ids\x18\x06 \x03(\t\x12\x10\n\x08issue_id\x18\x07 \x01(\t:4\xa2\xbb\x18\x30uk.gov.cms.casework.national_run.chunk_issued.v1BD\xa2\xbb\x18\x1d\x63ms.casework.national-runs.v1\xaa\xbb\x18\x1b/cms/casework/national-runs\xb0\xbb\x18\x06\x62\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n#cms/casework/v1/national_runs.proto\x12\x0f\x63ms.casework.v1\x1a&cms/casework/v1/casework_service.proto\x1a!cms/common/v1/event_options.proto\x1a\x16google/type/date.proto\"\x8d\x02\n\x16NationalRunChunkIssued\x12\x0e\n\x06run_id\x18\x01 \x01(\t\x12*\n\x03job\x18\x02 \x01(\x0e\x32\x1d.cms.casework.v1.ScheduledJob\x12%\n\nas_of_date\x18\x03 \x01(\x0b\x32\x11.google.type.Date\x12\r\n\x05\x63hunk\x18\x04 \x01(\x05\x12\x13\n\x0b\x63hunk_count\x18\x05 \x01(\x05\x12\x10\n\x08\x63\x61se_ids\x18\x06 \x03(\t\x12\x10\n\x08issue_id\x18\x07 \x01(\t\x12\x12\n\nreform_run\x18\x08 \x01(\t:4\xa2\xbb\x18\x30uk.gov.cms.casework.national_run.chunk_issued.v1BD\xa2\xbb\x18\x1d\x63ms.casework.national-runs.v1\xaa\xbb\x18\x1b/cms/casework/national-runs\xb0\xbb\x18\x06\x62\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -38,5 +38,5 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_NATIONALRUNCHUNKISSUED']._loaded_options = None
   _globals['_NATIONALRUNCHUNKISSUED']._serialized_options = b'\242\273\0300uk.gov.cms.casework.national_run.chunk_issued.v1'
   _globals['_NATIONALRUNCHUNKISSUED']._serialized_start=156
-  _globals['_NATIONALRUNCHUNKISSUED']._serialized_end=405
+  _globals['_NATIONALRUNCHUNKISSUED']._serialized_end=425
 # @@protoc_insertion_point(module_scope)

@@ -22,8 +22,8 @@ DESCRIPTOR: _descriptor.FileDescriptor
 
 @_typing.final
 class NationalRunChunkIssued(_message.Message):
-    """Casework's national runs as partitioned work (docs/architecture.md, "National runs on partitions"): a run, when
-    started, writes its cases as chunks to this topic through the outbox, in the transaction that records the run; the
+    """Casework's national runs as partitioned work (docs/architecture.md, "National runs on partitions"): the annual
+    review, the monthly Child Benefit check, the reform what-if and the Direct Pay migration. A run, when started, writes its cases as chunks to this topic through the outbox, in the transaction that records the run; the
     chunks are consumed by one consumer group shared by every casework replica, so adding replicas adds throughput.
     The topic is casework's own work queue, not an announcement to other services: nothing else should consume it.
 
@@ -42,9 +42,15 @@ class NationalRunChunkIssued(_message.Message):
     CHUNK_COUNT_FIELD_NUMBER: _builtins.int
     CASE_IDS_FIELD_NUMBER: _builtins.int
     ISSUE_ID_FIELD_NUMBER: _builtins.int
+    REFORM_RUN_FIELD_NUMBER: _builtins.int
     run_id: _builtins.str
-    """The run: its job and date, e.g. `annual-review-2027-03-15`."""
+    """The run: its job and date, e.g. `annual-review-2027-03-15`; for a run of the collection reform, the what-if's or
+    migration run's id, e.g. `reform-what-if-{id}`, `direct-pay-migration-{id}`.
+    """
     job: _casework_service_pb2.ScheduledJob.ValueType
+    """The scheduled job the cases are done for; SCHEDULED_JOB_UNSPECIFIED for a run of the collection reform
+    (`reform_run`).
+    """
     chunk: _builtins.int
     """This chunk's number (0-based) and how many the run has."""
     chunk_count: _builtins.int
@@ -52,9 +58,17 @@ class NationalRunChunkIssued(_message.Message):
     """Which issue of the run the chunk is of (a random id the run's record keeps): a chunk whose run this database
     never issued (another environment's, on a broker and group shared by mistake) is ignored, never done.
     """
+    reform_run: _builtins.str
+    """For a run of the collection reform (docs/domain/money.md, "The end of Direct Pay"), the job the cases are done
+    for: `reformWhatIfs/{id}` (each case calculated under the reform rule set, the chunk's figures kept for the
+    what-if to add up once every chunk is done) or `directPayMigrations/{id}` (each case moved to Collect & Pay).
+    Empty for a scheduled job's run.
+    """
     @_builtins.property
     def as_of_date(self) -> _date_pb2.Date:
-        """The business date the run is for; each case is done as the job does it on this date."""
+        """The business date the run is for; each case is done as the job does it on this date (for the collection
+        reform's runs, the what-if's or migration's start date).
+        """
 
     @_builtins.property
     def case_ids(self) -> _containers.RepeatedScalarFieldContainer[_builtins.str]:
@@ -70,10 +84,11 @@ class NationalRunChunkIssued(_message.Message):
         chunk_count: _builtins.int = ...,
         case_ids: _abc.Iterable[_builtins.str] | None = ...,
         issue_id: _builtins.str = ...,
+        reform_run: _builtins.str = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _typing.Literal["as_of_date", b"as_of_date"]  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of_date", b"as_of_date", "case_ids", b"case_ids", "chunk", b"chunk", "chunk_count", b"chunk_count", "issue_id", b"issue_id", "job", b"job", "run_id", b"run_id"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["as_of_date", b"as_of_date", "case_ids", b"case_ids", "chunk", b"chunk", "chunk_count", b"chunk_count", "issue_id", b"issue_id", "job", b"job", "reform_run", b"reform_run", "run_id", b"run_id"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 

@@ -12,7 +12,14 @@ case whatever the run), and the case's row marked REPORTED in the same transacti
 are applied (changes.flows.apply_pending_for_system: the recalculation and the new payment plan, idempotent on the
 case's version); (3) under the case's row lock, once: both parents' notices, the paying parent's request to set up a
 method of payment with its "Set Up Method Of Payment" service request, DirectPayCaseMigrated, and the row MOVED. A
-run stopped at any point is taken up again (by this process or the next) and converges: each case moves once."""
+run stopped at any point is taken up again (by this process or the next) and converges: each case moves once.
+
+With CASEWORK_NATIONAL_RUNS_PARTITIONED both are national runs instead (national_runs): the runner that takes the job
+up lists its cases and issues them as chunks on the national runs' topic, in one transaction, and every casework
+replica's consumer group does the chunks. A what-if chunk is calculated as a page is (what_if_chunk) and its figures
+kept (rules.WhatIfPart); the transaction that marks the last chunk done adds them up into the results, exactly those
+of one run (rules.add_up). A migration chunk moves its cases with the same three steps (migration_chunk), and the
+transaction that marks the last chunk done finishes the run."""
 
 from __future__ import annotations
 
@@ -23,18 +30,20 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import sessionmaker
+from sqlalchemy.orm import Session, sessionmaker
 
 from cms.calculation.v1 import calculation_service_pb2 as calc_api
 from cms.calculation.v1 import resources_pb2 as calc_pb
 from cms.casework.v1 import casework_service_pb2 as case_api
 from cms.casework.v1 import collection_reform_pb2 as cr
 from cms.casework.v1 import money_events_pb2 as money_ev
+from cms.casework.v1 import national_runs_pb2 as nr
 from cms.casework.v1 import resources_pb2 as pb
 from cms_platform import calls, outbox
 from cms_platform.clock import Clock
-from cms_platform.convert import pb_date
+from cms_platform.convert import day_of, pb_date
 from cms_platform.errors import DomainError
 from cms_platform.identity import bind_caller, reset_caller, service_caller
 from cms_platform.scheduling import PeriodicJob
@@ -44,8 +53,13 @@ from ..changes import flows as change_flows
 from ..changes import service as changes
 from ..correspondence import service as correspondence
 from ..downstream import Downstream, call, call_streaming
+from ..national_runs import rules as run_rules
+from ..national_runs import service as national_runs
 from ..service_requests import service as srs
 from . import rules, service
+
+if TYPE_CHECKING:
+    from ..case_records.models import CaseRecord
 
 JOB = "casework-collection-reform"
 SYSTEM = service_caller(JOB)
@@ -71,6 +85,8 @@ class Reform:
     downstream: Downstream
     fees_reform_date: dt.date | None
     lease_seconds: float
+    # Cases a chunk when the runs are national runs (CASEWORK_NATIONAL_RUNS_PARTITIONED); None: in one process.
+    chunk_size: int | None = None
 
 
 # -- the what-if ---------------------------------------------------------------------------------------------------
@@ -105,6 +121,13 @@ def _read_page(reform: Reform, after: str, on: dt.date) -> tuple[_Page, str]:
     query, their compliance in one session, their decisions in one BatchGetCalculations."""
     with reform.sessions() as s:
         rows = case_records.live_cases_page(s, after=after, limit=PAGE_SIZE)
+    return _page_of(reform, rows, on), rows[-1][0].id if rows else ""
+
+
+def _page_of(reform: Reform, rows: list[tuple[CaseRecord, pb.Case]], on: dt.date) -> _Page:
+    """These live cases as the what-if reads them: their paying parents' compliance in one session, their decisions
+    in one BatchGetCalculations."""
+    with reform.sessions() as s:
         # Compliance is the paying parent's across all their cases: the page's parents asked together (a case
         # without a paying parent's record counts as compliant, as arrears.estates.compliant has it).
         by_parent = service.non_compliant_parents(
@@ -115,7 +138,7 @@ def _read_page(reform: Reform, after: str, on: dt.date) -> tuple[_Page, str]:
         }
     page = _Page(cases=len(rows), today=[], items=[], failures=[])
     if not rows:
-        return page, ""
+        return page
     decisions = _decisions(
         reform,
         [
@@ -135,7 +158,7 @@ def _read_page(reform: Reform, after: str, on: dt.date) -> tuple[_Page, str]:
         today, item = _today_of(row.id, case, decided, non_compliant=non_compliant[row.id])
         page.today.append(today)
         page.items.append(item)
-    return page, rows[-1][0].id
+    return page
 
 
 def _decisions(reform: Reform, names: list[str]) -> dict[str, calc_pb.Calculation | str]:
@@ -254,7 +277,59 @@ class _Pages:
             self.error = exc
 
 
+def _calculated(
+    answer: calc_api.BulkCalculateResponse,
+    after: list[rules.CaseUnderReform],
+    failures: list[str],
+) -> None:
+    """A BulkCalculate answer's cases under the reform onto `after`, those it refused onto `failures`."""
+    for result in answer.results:
+        if result.HasField("error"):
+            failures.append(
+                f"cases/{result.case_reference}: the calculation refused it ({result.error.message})"
+            )
+            continue
+        part = _share(result.calculation, f"cases/{result.case_reference}")
+        after.append(
+            rules.CaseUnderReform(
+                case_id=result.case_reference,
+                receipts_weekly_pence=part.weekly_amount_received_pence,
+                paying_parent_fee_weekly_pence=part.paying_parent_fee_weekly_pence,
+                receiving_parent_fee_weekly_pence=part.receiving_parent_fee_weekly_pence,
+            )
+        )
+
+
+def _results(
+    totals: rules.WhatIfTotals, *, cases_failed: int, failures: list[str]
+) -> cr.ReformWhatIfResults:
+    return cr.ReformWhatIfResults(
+        cases_moving=totals.cases_moving,
+        children_moving=totals.children_moving,
+        fee_income=[
+            cr.ReformFeeIncomeMonth(
+                month_start=pb_date(first),
+                paying_parent_fees_pence=paying,
+                receiving_parent_fees_pence=receiving,
+                total_pence=paying + receiving,
+            )
+            for first, paying, receiving in totals.fee_income
+        ],
+        fee_income_total_pence=totals.fee_income_total_pence,
+        paying_parents_non_compliant=totals.paying_parents_non_compliant,
+        weekly_receipts_before_pence=totals.weekly_receipts_before_pence,
+        weekly_receipts_after_pence=totals.weekly_receipts_after_pence,
+        receiving_parents_receiving_less=totals.receiving_less,
+        receiving_parents_receiving_more=totals.receiving_more,
+        cases_failed=cases_failed,
+        failures=[f[:300] for f in failures[: rules.MAX_FAILURES_LISTED]],
+    )
+
+
 def run_what_if(reform: Reform, what_if_id: str, stopping: Callable[[], bool]) -> None:
+    if reform.chunk_size:
+        _issue_what_if(reform, what_if_id, reform.chunk_size)
+        return
     with reform.sessions.begin() as s:
         doc = service.claim_what_if(
             s, what_if_id=what_if_id, clock=reform.clock, lease_seconds=reform.lease_seconds
@@ -281,22 +356,7 @@ def run_what_if(reform: Reform, what_if_id: str, stopping: Callable[[], bool]) -
             page = pages.sent.get_nowait()  # answers come in the order of the requests
             failures.extend(page.failures)
             today.extend(page.today)
-            for result in answer.results:
-                if result.HasField("error"):
-                    failures.append(
-                        f"cases/{result.case_reference}: the calculation refused it "
-                        f"({result.error.message})"
-                    )
-                    continue
-                part = _share(result.calculation, f"cases/{result.case_reference}")
-                after.append(
-                    rules.CaseUnderReform(
-                        case_id=result.case_reference,
-                        receipts_weekly_pence=part.weekly_amount_received_pence,
-                        paying_parent_fee_weekly_pence=part.paying_parent_fee_weekly_pence,
-                        receiving_parent_fee_weekly_pence=part.receiving_parent_fee_weekly_pence,
-                    )
-                )
+            _calculated(answer, after, failures)
             done += page.cases
             with reform.sessions.begin() as s:
                 service.what_if_progress(
@@ -327,27 +387,8 @@ def run_what_if(reform: Reform, what_if_id: str, stopping: Callable[[], bool]) -
     failures.extend(pages.unsent.failures)  # the last pages' cases, none of them to calculate
     total = max(total, done + pages.unsent.cases)
     totals = rules.what_if_totals(today, after, start=start)
-    results = cr.ReformWhatIfResults(
-        cases_moving=totals.cases_moving,
-        children_moving=totals.children_moving,
-        fee_income=[
-            cr.ReformFeeIncomeMonth(
-                month_start=pb_date(first),
-                paying_parent_fees_pence=paying,
-                receiving_parent_fees_pence=receiving,
-                total_pence=paying + receiving,
-            )
-            for first, paying, receiving in totals.fee_income
-        ],
-        fee_income_total_pence=totals.fee_income_total_pence,
-        paying_parents_non_compliant=totals.paying_parents_non_compliant,
-        weekly_receipts_before_pence=totals.weekly_receipts_before_pence,
-        weekly_receipts_after_pence=totals.weekly_receipts_after_pence,
-        receiving_parents_receiving_less=totals.receiving_less,
-        receiving_parents_receiving_more=totals.receiving_more,
-        cases_failed=len(failures),
-        failures=[f[:300] for f in failures[: rules.MAX_FAILURES_LISTED]],
-    )
+    failures.sort()  # in case id order, as a partitioned run lists them
+    results = _results(totals, cases_failed=len(failures), failures=failures)
     with reform.sessions.begin() as s:
         service.what_if_progress(
             s,
@@ -360,6 +401,139 @@ def run_what_if(reform: Reform, what_if_id: str, stopping: Callable[[], bool]) -
         service.finish_what_if(
             s, what_if_id=what_if_id, results=results, error="", clock=reform.clock
         )
+
+
+# -- the what-if as a national run ---------------------------------------------------------------------------------
+
+
+def _issue_what_if(reform: Reform, what_if_id: str, chunk_size: int) -> None:
+    """The what-if's live cases issued as chunks: once (a what-if already issued is left to its chunks), by the
+    runner that claimed it. A what-if of no cases is done at once."""
+    run_id = rules.what_if_run_id(what_if_id)
+    with reform.sessions() as s:
+        if national_runs.run_of(s, run_id) is not None:
+            return
+    with reform.sessions.begin() as s:
+        claimed = service.claim_what_if(
+            s, what_if_id=what_if_id, clock=reform.clock, lease_seconds=reform.lease_seconds
+        )
+    if claimed is None:
+        return
+    case_ids = live_cases(reform)
+    with reform.sessions.begin() as s:
+        # The what-if locked: a runner that claimed it beside this one (its lease ran out) finds the run issued.
+        doc = service.running_what_if(s, what_if_id=what_if_id)
+        if doc is None or national_runs.run_of(s, run_id) is not None:
+            return
+        start = dt.date(doc.start_date.year, doc.start_date.month, doc.start_date.day)
+        run = national_runs.issue(
+            s,
+            job=case_api.SCHEDULED_JOB_UNSPECIFIED,
+            job_name=rules.WHAT_IF_RUN,
+            as_of=start,
+            run_on=start,
+            case_ids=case_ids,
+            chunk_size=chunk_size,
+            clock=reform.clock,
+            run_id=run_id,
+            reform_run=doc.name,
+        )
+        service.what_if_progress(
+            s,
+            what_if_id=what_if_id,
+            total=run.items_due,
+            done=0,
+            clock=reform.clock,
+            lease_seconds=reform.lease_seconds,
+        )
+        if not run.chunk_count:
+            _finish_issued_what_if(s, reform, what_if_id, start)
+
+
+def what_if_chunk(reform: Reform, chunk: nr.NationalRunChunkIssued) -> national_runs.ChunkDone:
+    """A chunk of a what-if (national_runs.handlers): its cases still live read and calculated under the reform as a
+    page is (one BulkCalculate stream), and its figures kept when the chunk is marked done; the last chunk's
+    transaction adds up every chunk's into the what-if's results. It changes nothing, so a chunk done again (a
+    replica stopped before its marker) gives the same figures."""
+    what_if_id = chunk.reform_run.removeprefix("reformWhatIfs/")
+    start = day_of(chunk.as_of_date)
+    assert start is not None  # always set by national_runs.service.issue
+    today: list[rules.CaseToday] = []
+    after: list[rules.CaseUnderReform] = []
+    failures: list[str] = []
+    error = ""
+    token = bind_caller(SYSTEM)
+    try:
+        with calls.serving(JOB):
+            with reform.sessions() as s:
+                rows = case_records.live_cases_of(s, list(chunk.case_ids))
+            page = _page_of(reform, rows, start)
+            failures.extend(page.failures)
+            today.extend(page.today)
+            if page.items:
+                answers = call_streaming(
+                    reform.downstream.calculation.BulkCalculate,
+                    iter(
+                        [
+                            calc_api.BulkCalculateRequest(items=items)
+                            for items in rules.in_batches(page.items)
+                        ]
+                    ),
+                    what="calculation",
+                    timeout=BULK_TIMEOUT_SECONDS + BULK_SECONDS_PER_CASE * len(page.items),
+                )
+                for answer in answers:
+                    _calculated(answer, after, failures)
+    except DomainError as exc:
+        # As a single run would: the what-if fails with it (once every chunk is done).
+        error = str(getattr(exc, "message", None) or exc)
+    finally:
+        reset_caller(token)
+    figures = rules.part_of(today, after) if not error else rules.WhatIfPart()
+    # In case id order: the chunks are the caseload in id order, so the what-if lists its failures as one run does.
+    failures.sort()
+
+    def keep(s: Session, completed: bool) -> None:
+        service.record_what_if_part(
+            s,
+            what_if_id=what_if_id,
+            chunk=chunk.chunk,
+            cases=len(chunk.case_ids),
+            figures=figures,
+            cases_failed=len(failures),
+            failures=failures,
+            error=error,
+            clock=reform.clock,
+        )
+        if completed:
+            _finish_issued_what_if(s, reform, what_if_id, start)
+
+    return national_runs.ChunkDone(
+        run_rules.ChunkOutcome(
+            items_due=len(chunk.case_ids),
+            items_processed=len(after),
+            items_failed=len(failures),
+            failures=tuple(failures[: run_rules.MAX_FAILURES]),
+        ),
+        keep,
+    )
+
+
+def _finish_issued_what_if(s: Session, reform: Reform, what_if_id: str, start: dt.date) -> None:
+    """Every chunk done: the what-if's results, its chunks' figures added up (or FAILED with a chunk's error)."""
+    parts = service.what_if_parts(s, what_if_id=what_if_id)
+    results = (
+        None
+        if parts.error
+        else _results(
+            rules.add_up(parts.figures, start=start),
+            cases_failed=parts.cases_failed,
+            failures=parts.failures,
+        )
+    )
+    service.finish_what_if(
+        s, what_if_id=what_if_id, results=results, error=parts.error, clock=reform.clock
+    )
 
 
 # -- the migration run ---------------------------------------------------------------------------------------------
@@ -500,6 +674,10 @@ def _fail(reform: Reform, migration_id: str, case_id: str, why: str) -> None:
 
 
 def run_migration(reform: Reform, migration_id: str, stopping: Callable[[], bool]) -> None:
+    if reform.chunk_size:
+        with reform.sessions() as s:
+            if national_runs.run_of(s, rules.migration_run_id(migration_id)) is not None:
+                return  # issued as a national run: its chunks do the rest
     with reform.sessions.begin() as s:
         doc = service.claim_migration(
             s, migration_id=migration_id, clock=reform.clock, lease_seconds=reform.lease_seconds
@@ -514,6 +692,9 @@ def run_migration(reform: Reform, migration_id: str, stopping: Callable[[], bool
                 s, migration_id=migration_id, would_move=would_move, clock=reform.clock
             )
             service.finish_migration(s, migration_id=migration_id, clock=reform.clock)
+        return
+    if reform.chunk_size:
+        _issue_migration(reform, migration_id, start, reform.chunk_size)
         return
     with reform.sessions() as s:
         listed = service.enlisted(s, migration_id=migration_id)
@@ -541,6 +722,91 @@ def run_migration(reform: Reform, migration_id: str, stopping: Callable[[], bool
         service.finish_migration(s, migration_id=migration_id, clock=reform.clock)
 
 
+# -- the migration as a national run -------------------------------------------------------------------------------
+
+
+def _issue_migration(reform: Reform, migration_id: str, start: dt.date, chunk_size: int) -> None:
+    """The run's cases still to move (listed now if the run has not listed them yet) issued as chunks, in the
+    transaction that lists them and counts the run's progress so far; once (a run already issued is left to its
+    chunks). A run with nothing to move is finished at once."""
+    run_id = rules.migration_run_id(migration_id)
+    with reform.sessions() as s:
+        listed = service.enlisted(s, migration_id=migration_id)
+    found = [] if listed else direct_pay_cases(reform)
+    with reform.sessions.begin() as s:
+        # Locks the run: a runner that listed its cases beside this one finds the run issued.
+        doc = service.refresh_migration(
+            s, migration_id=migration_id, clock=reform.clock, lease_seconds=reform.lease_seconds
+        )
+        running = doc is not None and doc.state == cr.COLLECTION_REFORM_JOB_STATE_RUNNING
+        if not running or national_runs.run_of(s, run_id) is not None:
+            return
+        if not listed:
+            service.enlist(s, migration_id=migration_id, case_ids=found, clock=reform.clock)
+        run = national_runs.issue(
+            s,
+            job=case_api.SCHEDULED_JOB_UNSPECIFIED,
+            job_name=rules.MIGRATION_RUN,
+            as_of=start,
+            run_on=start,
+            case_ids=service.cases_to_move(s, migration_id=migration_id),
+            chunk_size=chunk_size,
+            clock=reform.clock,
+            run_id=run_id,
+            reform_run=f"directPayMigrations/{migration_id}",
+        )
+        if not run.chunk_count:
+            _finish_issued_migration(s, reform, migration_id)
+
+
+def migration_chunk(reform: Reform, chunk: nr.NationalRunChunkIssued) -> national_runs.ChunkDone:
+    """A chunk of a migration run (national_runs.handlers): each of its cases moved (move_case, each step safe to
+    repeat, so a chunk done again after a replica stopped mid-way moves each case once), the run's counts moved on
+    by the chunk's when it is marked done, and the run finished by the last chunk's transaction."""
+    migration_id = chunk.reform_run.removeprefix("directPayMigrations/")
+    start = day_of(chunk.as_of_date)
+    assert start is not None  # always set by national_runs.service.issue
+    token = bind_caller(SYSTEM)
+    try:
+        with calls.serving(JOB):
+            for case_id in chunk.case_ids:
+                try:
+                    move_case(reform, migration_id, case_id, start)
+                except DomainError as exc:
+                    _fail(reform, migration_id, case_id, str(getattr(exc, "message", None) or exc))
+    finally:
+        reset_caller(token)
+    with reform.sessions() as s:
+        steps = service.steps_of(s, migration_id=migration_id, case_ids=list(chunk.case_ids))
+    moved = sum(1 for _, step, _ in steps if step == rules.MOVED)
+    failed = [f"cases/{c}: {why}" for c, step, why in steps if step == rules.FAILED]
+
+    def keep(s: Session, completed: bool) -> None:
+        service.migration_chunk_done(
+            s, migration_id=migration_id, moved=moved, failed=len(failed), clock=reform.clock
+        )
+        if completed:
+            _finish_issued_migration(s, reform, migration_id)
+
+    return national_runs.ChunkDone(
+        run_rules.ChunkOutcome(
+            items_due=len(chunk.case_ids),
+            items_processed=moved,
+            items_failed=len(failed),
+            failures=tuple(failed[: run_rules.MAX_FAILURES]),
+        ),
+        keep,
+    )
+
+
+def _finish_issued_migration(s: Session, reform: Reform, migration_id: str) -> None:
+    """Every chunk done: the run counted again from its cases' rows, and finished."""
+    service.refresh_migration(
+        s, migration_id=migration_id, clock=reform.clock, lease_seconds=reform.lease_seconds
+    )
+    service.finish_migration(s, migration_id=migration_id, clock=reform.clock)
+
+
 # -- the runner ----------------------------------------------------------------------------------------------------
 
 
@@ -555,6 +821,14 @@ class Runner:
 
     def wake(self) -> None:
         self._job.wake()
+
+    def what_if_chunk(self, chunk: nr.NationalRunChunkIssued) -> national_runs.ChunkDone:
+        """A what-if's chunk, for the national runs' consumer (what_if_chunk)."""
+        return what_if_chunk(self.reform, chunk)
+
+    def migration_chunk(self, chunk: nr.NationalRunChunkIssued) -> national_runs.ChunkDone:
+        """A migration run's chunk, for the national runs' consumer (migration_chunk)."""
+        return migration_chunk(self.reform, chunk)
 
     def start(self) -> None:
         self._job.start()

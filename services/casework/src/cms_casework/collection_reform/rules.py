@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import calendar
 import datetime as dt
+import json
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
@@ -83,6 +84,71 @@ class CaseUnderReform:
     receiving_parent_fee_weekly_pence: int
 
 
+@dataclass(frozen=True)
+class WhatIfPart:
+    """What a part of the caseload (a national run's chunk, or the whole caseload in one run) comes to under the
+    reform: the sums and the set the what-if's figures are made of, so parts added up (add_up) give exactly what the
+    whole would. Paying parents at the non-compliant rate are a set, not a count: one parent's cases may fall in
+    different chunks."""
+
+    cases_moving: int = 0
+    children_moving: int = 0
+    weekly_receipts_before_pence: int = 0
+    weekly_receipts_after_pence: int = 0
+    receiving_less: int = 0
+    receiving_more: int = 0
+    paying_fees_weekly_pence: int = 0
+    receiving_fees_weekly_pence: int = 0
+    non_compliant_parents: frozenset[str] = frozenset()
+
+    def to_json(self) -> str:
+        fields = {k: v for k, v in self.__dict__.items() if k != "non_compliant_parents"}
+        return json.dumps({**fields, "non_compliant_parents": sorted(self.non_compliant_parents)})
+
+    @classmethod
+    def from_json(cls, text: str) -> WhatIfPart:
+        fields = json.loads(text)
+        fields["non_compliant_parents"] = frozenset(fields["non_compliant_parents"])
+        return cls(**fields)
+
+
+def part_of(today: Sequence[CaseToday], reform: Sequence[CaseUnderReform]) -> WhatIfPart:
+    """A part's sums from its cases calculated (`reform`; a case the calculation failed is left out altogether):
+    cases and children moving are the Direct Pay ones; receipts compare each case's receiving parent before and
+    after; the weekly fees are every case's."""
+    by_case = {c.case_id: c for c in today}
+    counts = dict.fromkeys(
+        (
+            "cases_moving",
+            "children_moving",
+            "weekly_receipts_before_pence",
+            "weekly_receipts_after_pence",
+            "receiving_less",
+            "receiving_more",
+            "paying_fees_weekly_pence",
+            "receiving_fees_weekly_pence",
+        ),
+        0,
+    )
+    non_compliant: set[str] = set()
+    for after in reform:
+        before = by_case[after.case_id]
+        if before.direct_pay:
+            counts["cases_moving"] += 1
+            counts["children_moving"] += before.children
+        if before.non_compliant:
+            non_compliant.add(before.paying_parent)
+        counts["weekly_receipts_before_pence"] += before.receipts_weekly_pence
+        counts["weekly_receipts_after_pence"] += after.receipts_weekly_pence
+        if after.receipts_weekly_pence < before.receipts_weekly_pence:
+            counts["receiving_less"] += 1
+        elif after.receipts_weekly_pence > before.receipts_weekly_pence:
+            counts["receiving_more"] += 1
+        counts["paying_fees_weekly_pence"] += after.paying_parent_fee_weekly_pence
+        counts["receiving_fees_weekly_pence"] += after.receiving_parent_fee_weekly_pence
+    return WhatIfPart(**counts, non_compliant_parents=frozenset(non_compliant))
+
+
 @dataclass
 class WhatIfTotals:
     cases_moving: int = 0
@@ -101,30 +167,22 @@ class WhatIfTotals:
         return sum(p + r for _, p, r in self.fee_income)
 
 
-def what_if_totals(
-    today: Sequence[CaseToday], reform: Sequence[CaseUnderReform], *, start: dt.date
-) -> WhatIfTotals:
-    """The what-if's figures from the cases calculated (`reform`; a case the calculation failed is left out
-    altogether): cases and children moving are the Direct Pay ones; fee income is each month's days at the weekly
-    fees of every case; receipts compare each case's receiving parent before and after."""
-    by_case = {c.case_id: c for c in today}
+def add_up(parts: Iterable[WhatIfPart], *, start: dt.date) -> WhatIfTotals:
+    """The what-if's figures from its parts: the sums added, the non-compliant paying parents counted once each
+    across the parts, and fee income each month's days at the weekly fees of every case (rounded down once, on the
+    whole caseload's weekly fees, as a single run would)."""
     out = WhatIfTotals()
     non_compliant: set[str] = set()
-    for after in reform:
-        before = by_case[after.case_id]
-        if before.direct_pay:
-            out.cases_moving += 1
-            out.children_moving += before.children
-        if before.non_compliant:
-            non_compliant.add(before.paying_parent)
-        out.weekly_receipts_before_pence += before.receipts_weekly_pence
-        out.weekly_receipts_after_pence += after.receipts_weekly_pence
-        if after.receipts_weekly_pence < before.receipts_weekly_pence:
-            out.receiving_less += 1
-        elif after.receipts_weekly_pence > before.receipts_weekly_pence:
-            out.receiving_more += 1
-        out.paying_fees_weekly_pence += after.paying_parent_fee_weekly_pence
-        out.receiving_fees_weekly_pence += after.receiving_parent_fee_weekly_pence
+    for part in parts:
+        out.cases_moving += part.cases_moving
+        out.children_moving += part.children_moving
+        out.weekly_receipts_before_pence += part.weekly_receipts_before_pence
+        out.weekly_receipts_after_pence += part.weekly_receipts_after_pence
+        out.receiving_less += part.receiving_less
+        out.receiving_more += part.receiving_more
+        out.paying_fees_weekly_pence += part.paying_fees_weekly_pence
+        out.receiving_fees_weekly_pence += part.receiving_fees_weekly_pence
+        non_compliant |= part.non_compliant_parents
     out.paying_parents_non_compliant = len(non_compliant)
     out.fee_income = [
         (
@@ -135,6 +193,28 @@ def what_if_totals(
         for first, days in months_from(start)
     ]
     return out
+
+
+def what_if_totals(
+    today: Sequence[CaseToday], reform: Sequence[CaseUnderReform], *, start: dt.date
+) -> WhatIfTotals:
+    """The what-if's figures from the whole caseload's cases calculated, as one part."""
+    return add_up([part_of(today, reform)], start=start)
+
+
+# -- national runs -------------------------------------------------------------------------------------------------
+
+# The national runs' job names for the collection reform's runs (national_runs: the run record's job).
+WHAT_IF_RUN = "REFORM_WHAT_IF"
+MIGRATION_RUN = "DIRECT_PAY_MIGRATION"
+
+
+def what_if_run_id(what_if_id: str) -> str:
+    return f"reform-what-if-{what_if_id}"
+
+
+def migration_run_id(migration_id: str) -> str:
+    return f"direct-pay-migration-{migration_id}"
 
 
 # -- the migration run ---------------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import TypeVar
 
 from sqlalchemy import select
@@ -25,7 +26,12 @@ from cms_platform.metrics import gauge
 from ..arrears import estates as arrears_estates
 from ..names import id_from, new_id
 from . import rules
-from .models import DirectPayMigrationCaseRecord, DirectPayMigrationRecord, ReformWhatIfRecord
+from .models import (
+    DirectPayMigrationCaseRecord,
+    DirectPayMigrationRecord,
+    ReformWhatIfPartRecord,
+    ReformWhatIfRecord,
+)
 
 J = cr.CollectionReformJobState
 RUNNING = J.Name(cr.COLLECTION_REFORM_JOB_STATE_RUNNING)
@@ -145,6 +151,12 @@ def claim_what_if(
     return None if row is None else what_if_document(row)
 
 
+def running_what_if(db: Session, *, what_if_id: str) -> cr.ReformWhatIf | None:
+    """The what-if, locked, while it runs; None once it has finished (or was never started)."""
+    row = db.get(ReformWhatIfRecord, what_if_id, with_for_update=True)
+    return None if row is None or row.state != RUNNING else what_if_document(row)
+
+
 def what_if_progress(
     db: Session, *, what_if_id: str, total: int, done: int, clock: Clock, lease_seconds: float
 ) -> None:
@@ -190,6 +202,73 @@ def finish_what_if(
         )
     doc.complete_time.FromDatetime(clock.now())
     save_what_if(row, doc, clock)
+
+
+# -- a what-if as a national run: its figures chunk by chunk -------------------------------------------------------
+
+
+def record_what_if_part(
+    db: Session,
+    *,
+    what_if_id: str,
+    chunk: int,
+    cases: int,
+    figures: rules.WhatIfPart,
+    cases_failed: int,
+    failures: Sequence[str],
+    error: str,
+    clock: Clock,
+) -> None:
+    """A chunk's figures (in the transaction that marks the chunk done), and the what-if's cases done moved on by
+    the chunk's cases, for GetReformWhatIf to show its progress."""
+    db.add(
+        ReformWhatIfPartRecord(
+            what_if_id=what_if_id,
+            chunk=chunk,
+            cases=cases,
+            cases_failed=cases_failed,
+            failures="\n".join(
+                f[:300].replace("\n", " ") for f in failures[: rules.MAX_FAILURES_LISTED]
+            ),
+            figures=figures.to_json(),
+            error=error[:500],
+            done_at=clock.now(),
+        )
+    )
+    db.flush()
+    row = db.get(ReformWhatIfRecord, what_if_id, with_for_update=True)
+    if row is None or row.state != RUNNING:
+        return
+    doc = what_if_document(row)
+    doc.cases_done = min(doc.cases_total, doc.cases_done + cases)
+    save_what_if(row, doc, clock)
+
+
+@dataclass(frozen=True)
+class WhatIfParts:
+    """A partitioned what-if's chunks done, in chunk order (so in case id order)."""
+
+    figures: list[rules.WhatIfPart]
+    cases_failed: int
+    failures: list[str]
+    # The first chunk's error, if any chunk could not be calculated at all.
+    error: str
+
+
+def what_if_parts(db: Session, *, what_if_id: str) -> WhatIfParts:
+    rows = list(
+        db.scalars(
+            select(ReformWhatIfPartRecord)
+            .where(ReformWhatIfPartRecord.what_if_id == what_if_id)
+            .order_by(ReformWhatIfPartRecord.chunk)
+        )
+    )
+    return WhatIfParts(
+        figures=[rules.WhatIfPart.from_json(r.figures) for r in rows],
+        cases_failed=sum(r.cases_failed for r in rows),
+        failures=[line for r in rows for line in r.failures.split("\n") if line],
+        error=next((r.error for r in rows if r.error), ""),
+    )
 
 
 # -- migration runs ------------------------------------------------------------------------------------------------
@@ -340,6 +419,43 @@ def cases_to_move(db: Session, *, migration_id: str) -> list[str]:
             .order_by(DirectPayMigrationCaseRecord.case_id)
         )
     )
+
+
+def steps_of(
+    db: Session, *, migration_id: str, case_ids: Sequence[str]
+) -> list[tuple[str, str, str]]:
+    """The cases' steps in the run, and why each that failed did, in case id order."""
+    return [
+        (case_id, step, failure)
+        for case_id, step, failure in db.execute(
+            select(
+                DirectPayMigrationCaseRecord.case_id,
+                DirectPayMigrationCaseRecord.step,
+                DirectPayMigrationCaseRecord.failure,
+            )
+            .where(
+                DirectPayMigrationCaseRecord.migration_id == migration_id,
+                DirectPayMigrationCaseRecord.case_id.in_(list(case_ids)),
+            )
+            .order_by(DirectPayMigrationCaseRecord.case_id)
+        )
+    ]
+
+
+def migration_chunk_done(
+    db: Session, *, migration_id: str, moved: int, failed: int, clock: Clock
+) -> None:
+    """A chunk of a partitioned run done (in the transaction that marks it): the run's counts moved on by the
+    chunk's, for GetDirectPayMigration to show its progress (each chunk is counted once; the run's cases are counted
+    again from their rows when it finishes)."""
+    row = db.get(DirectPayMigrationRecord, migration_id, with_for_update=True)
+    if row is None or row.state != RUNNING:
+        return
+    doc = migration_document(row)
+    doc.cases_moved += moved
+    doc.cases_failed += failed
+    doc.cases_remaining = max(0, doc.cases_total - doc.cases_moved - doc.cases_failed)
+    save_migration(row, doc, clock)
 
 
 def case_progress(

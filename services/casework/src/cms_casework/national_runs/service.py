@@ -4,7 +4,8 @@ transaction, through the outbox), whether a chunk is done, a chunk marked done, 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -18,6 +19,15 @@ from cms_platform.convert import pb_date
 from ..names import new_id
 from . import rules
 from .models import NationalRunChunkRecord, NationalRunRecord
+
+
+@dataclass(frozen=True)
+class ChunkDone:
+    """What a chunk's work came to, and what the run's owner keeps of it: `keep` runs in the transaction that marks
+    the chunk done (so exactly once a chunk), told whether that chunk completed the run."""
+
+    outcome: rules.ChunkOutcome
+    keep: Callable[[Session, bool], None] | None = None
 
 
 def run_of(s: Session, run_id: str) -> NationalRunRecord | None:
@@ -34,12 +44,15 @@ def issue(
     case_ids: Sequence[str],
     chunk_size: int,
     clock: Clock,
+    run_id: str = "",
+    reform_run: str = "",
 ) -> NationalRunRecord:
     """The run for `job_name` named for `run_on` (the date, or the month's first day for a monthly job), issued as
     chunks of `chunk_size` cases to be done as of `as_of`: the run's record and one event a chunk, in this
     transaction. A run already issued is returned as it is (its chunks went out with it), so starting a date again
-    after a crash issues nothing twice."""
-    run_id = rules.run_id(job_name, run_on)
+    after a crash issues nothing twice. A run of the collection reform names itself (`run_id`) and its what-if or
+    migration run (`reform_run`)."""
+    run_id = run_id or rules.run_id(job_name, run_on)
     existing = run_of(s, run_id)
     if existing is not None:
         return existing
@@ -71,6 +84,7 @@ def issue(
                     chunk_count=len(parts),
                     case_ids=part,
                     issue_id=run.issue_id,
+                    reform_run=reform_run,
                 ),
             )
             for n, part in enumerate(parts)
@@ -79,10 +93,10 @@ def issue(
     return run
 
 
-def issued_here(s: Session, *, run_id: str, issue_id: str) -> bool:
-    """Whether this database issued the run the chunk is of (not merely a run of the same id)."""
+def issued_here(s: Session, *, run_id: str, issue_id: str) -> NationalRunRecord | None:
+    """The run the chunk is of, if this database issued it (not merely a run of the same id)."""
     run = run_of(s, run_id)
-    return run is not None and run.issue_id == issue_id
+    return run if run is not None and run.issue_id == issue_id else None
 
 
 def chunk_done(s: Session, *, run_id: str, chunk: int) -> bool:
