@@ -3,8 +3,9 @@
 The what-if reads the live cases a page at a time (the rows in one query, the paying parents' compliance in one
 session, the decisions in force with one BatchGetCalculations: their inputs exactly as decided) and calculates each
 again under the reform rule set, every page a message of one BulkCalculate stream (what-if items, the paying
-parent's compliance set), then adds the answers up (rules.what_if_totals). It changes nothing, so a what-if whose
-runner stopped starts again from the first case.
+parent's compliance set), keeps each answered page's figures (rules.part_of: sums, not cases, so a national
+caseload fits a replica's memory) and adds them up (rules.add_up). It changes nothing, so a what-if whose runner
+stopped starts again from the first case.
 
 The migration moves each listed Direct Pay case in three steps, each safe to repeat: (1) its change of service type
 to Collect & Pay is reported from the run's start date, verified at source (casework's own decision, raised once per
@@ -340,8 +341,9 @@ def run_what_if(reform: Reform, what_if_id: str, stopping: Callable[[], bool]) -
     with reform.sessions() as s:
         total = case_records.live_case_count(s)
     done = 0
-    today: list[rules.CaseToday] = []
-    after: list[rules.CaseUnderReform] = []
+    # Each page's figures as it is answered: the run keeps sums (and the non-compliant parents' ids), not every
+    # case, so a national caseload fits a replica's memory.
+    parts: list[rules.WhatIfPart] = []
     failures: list[str] = []
     pages = _Pages(reform, start, stopping)
     try:
@@ -355,8 +357,9 @@ def run_what_if(reform: Reform, what_if_id: str, stopping: Callable[[], bool]) -
         for answer in answers:
             page = pages.sent.get_nowait()  # answers come in the order of the requests
             failures.extend(page.failures)
-            today.extend(page.today)
+            after: list[rules.CaseUnderReform] = []
             _calculated(answer, after, failures)
+            parts.append(rules.part_of(page.today, after))
             done += page.cases
             with reform.sessions.begin() as s:
                 service.what_if_progress(
@@ -386,7 +389,7 @@ def run_what_if(reform: Reform, what_if_id: str, stopping: Callable[[], bool]) -
         return
     failures.extend(pages.unsent.failures)  # the last pages' cases, none of them to calculate
     total = max(total, done + pages.unsent.cases)
-    totals = rules.what_if_totals(today, after, start=start)
+    totals = rules.add_up(parts, start=start)
     failures.sort()  # in case id order, as a partitioned run lists them
     results = _results(totals, cases_failed=len(failures), failures=failures)
     with reform.sessions.begin() as s:
