@@ -7,9 +7,10 @@ are made here and reported with the contract's field paths; semantic checks live
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Mapping
 from typing import Any, TypeVar
+
+from google.protobuf import timestamp_pb2
 
 from cms.calculation.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
@@ -235,8 +236,19 @@ def _periodic(amounts: dict[model.Frequency, int]) -> list[dict[str, Any]]:
     return [{"frequency": FREQUENCIES[f], "amount_pence": p} for f, p in amounts.items()]
 
 
-# A bulk batch stamps every item with one instant: convert it once (treat the result as read-only).
-_timestamp = functools.lru_cache(maxsize=8)(timestamp_of)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _timestamp(created: dt.datetime) -> dict[str, int] | timestamp_pb2.Timestamp:
+    """`created` as the Timestamp's fields: what timestamp_of() gives for an aware instant, without its
+    Timestamp.FromDatetime (a preview's instant is new on every call, so no cache helps it)."""
+    if created.tzinfo is None:
+        return timestamp_of(created)
+    since = created - _EPOCH
+    return {
+        "seconds": since.days * 86_400 + since.seconds,
+        "nanos": since.microseconds * 1_000,
+    }
 
 
 def calculation_message(
