@@ -1,6 +1,6 @@
 """facts_from_input's shortcut for plain inputs (no benefit, nil-rate condition or variation) gives exactly the facts,
-or the refusal, of the field-by-field conversion, whatever the enum values and dates on the wire. A Calculation's create_time is the instant as
-timestamp_of() gives it."""
+or the refusal, of the field-by-field conversion, whatever the enum values and dates on the wire; and a Calculation's
+create_time is its instant as timestamp_of() gives it."""
 
 from __future__ import annotations
 
