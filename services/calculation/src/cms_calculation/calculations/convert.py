@@ -18,8 +18,8 @@ from cms_platform.convert import full_date, timestamp_of
 from cms_platform.errors import InvalidArgument, ViolationCollector
 
 from ..engine import model
-from ..engine.calculate import periodic_amounts
 from ..engine.rules import RuleSet
+from ..engine.steps import PERIODS, periodic_pence
 
 E = TypeVar("E")
 
@@ -231,9 +231,15 @@ def _facts(
     )
 
 
-def _periodic(amounts: dict[model.Frequency, int]) -> list[dict[str, Any]]:
+_PERIODS = tuple(FREQUENCIES[f] for f in PERIODS)
+
+
+def _periodic(weekly: int, rules: RuleSet) -> list[dict[str, Any]]:
     # Plain dicts: the message constructor builds the sub-messages in place (no intermediate copies).
-    return [{"frequency": FREQUENCIES[f], "amount_pence": p} for f, p in amounts.items()]
+    return [
+        {"frequency": f, "amount_pence": p}
+        for f, p in zip(_PERIODS, periodic_pence(weekly, rules), strict=True)
+    ]
 
 
 _EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
@@ -306,7 +312,7 @@ def calculation_fields(
                 receiving_parent_fee_weekly_pence=a.receiving_parent_fee_weekly_pence,
                 paying_parent_fee_weekly_pence=a.paying_parent_fee_weekly_pence,
                 weekly_amount_received_pence=received,
-                received_periodic_amounts=_periodic(periodic_amounts(received, rules)),
+                received_periodic_amounts=_periodic(received, rules),
             )
         )
     pp_fee = result.paying_parent_fee_weekly_pence
@@ -345,7 +351,7 @@ def calculation_fields(
             )
             for c in result.child_amounts
         ],
-        periodic_amounts=_periodic(periodic_amounts(weekly, rules)),
+        periodic_amounts=_periodic(weekly, rules),
         payment_frequency=request_input.payment_frequency or common.PAYMENT_FREQUENCY_WEEKLY,
         collection_fees=dict(
             charged=result.fees.charged,
@@ -355,7 +361,7 @@ def calculation_fields(
             receiving_parent_fee_weekly_pence=rp_fee,
             paying_parent_weekly_total_pence=weekly + pp_fee,
             receiving_parent_weekly_total_pence=weekly - rp_fee,
-            paying_parent_periodic_amounts=_periodic(periodic_amounts(weekly + pp_fee, rules)),
+            paying_parent_periodic_amounts=_periodic(weekly + pp_fee, rules),
         ),
         rule_set_version=result.rule_set_version,
         create_time=_timestamp(created),

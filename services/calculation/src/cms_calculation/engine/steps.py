@@ -32,13 +32,23 @@ def children_phrase(n: int) -> str:
     return f"{n} {'child' if n == 1 else 'children'}"
 
 
+# The order periodic_pence() gives the amounts in.
+PERIODS = (Frequency.WEEKLY, Frequency.FORTNIGHTLY, Frequency.FOUR_WEEKLY, Frequency.MONTHLY)
+
+
+def periodic_pence(weekly_pence: int, rules: RuleSet) -> tuple[int, int, int, int]:
+    """A weekly amount in each of PERIODS: a month is 52 weeks over 12 months, half up (docs/domain/calculation.md
+    §8). A plain tuple, as every Calculation converts three amounts."""
+    return (
+        weekly_pence,
+        weekly_pence * 2,
+        weekly_pence * 4,
+        div_half_up(weekly_pence * rules.monthly_weeks_per_year, 12),
+    )
+
+
 def periodic_amounts(weekly_pence: int, rules: RuleSet) -> dict[Frequency, int]:
-    return {
-        Frequency.WEEKLY: weekly_pence,
-        Frequency.FORTNIGHTLY: weekly_pence * 2,
-        Frequency.FOUR_WEEKLY: weekly_pence * 4,
-        Frequency.MONTHLY: div_half_up(weekly_pence * rules.monthly_weeks_per_year, 12),
-    }
+    return dict(zip(PERIODS, periodic_pence(weekly_pence, rules), strict=True))
 
 
 def historic_income_step(inc: PayingParentIncome, historic: int, rules: RuleSet) -> Step:
@@ -272,7 +282,7 @@ def collection_fee_step(fees: Fees, weekly: int, pp: int, rpf: int, receiving_pa
 
 
 def payment_frequency_step(weekly: int, rules: RuleSet) -> Step:
-    monthly = periodic_amounts(weekly, rules)[Frequency.MONTHLY]
+    monthly = periodic_pence(weekly, rules)[3]
     return Step(
         StepKind.PAYMENT_FREQUENCY,
         "Child Support (Collection and Enforcement) Regulations 1992 reg 4",
