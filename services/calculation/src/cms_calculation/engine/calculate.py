@@ -7,7 +7,8 @@ floor → collection fees. Money is integer pence throughout; exact fractions (s
 integer numerators until a documented rounding point, where they are rounded half-up (money.div_half_up).
 
 `explain=False` skips building the plain-English steps (bulk what-if runs that return the BASIC view); the
-arithmetic is identical either way, and the common case then takes fast.py's integer path to the same result.
+arithmetic is identical either way. The common case takes fast.py's integer path to the same result, explained with
+the same steps (steps.py builds each step's text for both).
 """
 
 from __future__ import annotations
