@@ -24,7 +24,8 @@ server (CMS_POSTGRES_URL, else 127.0.0.1:5432, else a private server started for
 for bench-rpc so the outbox relay publishes CalculationCreated events during the stored runs (`--no-broker`: events
 stay in the outbox, no relay). This is a benchmark, not a test: it prints numbers and exits 0 unless something could
 not run at all. The summary sets each figure beside its target (the service's brief and issue 19) with a "met"
-column.
+column. `--only PART` (repeatable: in-process, unary, what-if, stored) runs only those parts, e.g. to profile one
+path with py-spy on the server; the what-if brings the in-process run, its yardstick.
 
 `varied_inputs()` / `varied_input()` are the deterministic case generator; tests can reuse them.
 """
@@ -91,6 +92,8 @@ TARGET_WHAT_IF_SCALING = (
     1.6  # what-if items/s over the in-process explain=False calcs/s of the same run
 )
 IN_PROCESS_ROUNDS = 2
+# What one run measures (`--only` picks some): a profile of one path needs only that path running.
+PARTS = ("in-process", "unary", "what-if", "stored")
 
 
 # ---- sizes ---------------------------------------------------------------------------------------------------
@@ -647,7 +650,16 @@ def main() -> int:
         action="store_true",
         help="keep the temp dir (log, SQLite file) and the PG database",
     )
+    parser.add_argument(
+        "--only",
+        action="append",
+        choices=PARTS,
+        help="run only this part (repeat for several; the what-if brings the in-process run, its yardstick)",
+    )
     args = parser.parse_args()
+    parts = set(args.only or PARTS)
+    if "what-if" in parts:
+        parts.add("in-process")
     plan = QUICK if args.quick else FULL
     if args.threads:
         plan = dataclasses.replace(plan, rpc=dataclasses.replace(plan.rpc, threads=args.threads))
@@ -668,44 +680,47 @@ def main() -> int:
     )
 
     # 1. In process, before the server exists: nothing else competes for the core.
-    print(f"generating {plan.in_process:,} varied inputs ...", file=sys.stderr, flush=True)
-    inputs = list(varied_inputs(plan.in_process))
-    rule_book = RuleBook()
-    bench_in_process(inputs[:200], False, rule_book)  # warm-up (imports, caches)
-    # Two alternating rounds, the better of each mode kept: one noisy moment on a small machine does not decide it.
-    rounds = [
-        [
-            on_one_core(functools.partial(bench_in_process, inputs, explain, rule_book))
-            for explain in (False, True)
+    in_proc: list[InProcess] = []
+    common: CommonCases | None = None
+    if "in-process" in parts:
+        print(f"generating {plan.in_process:,} varied inputs ...", file=sys.stderr, flush=True)
+        inputs = list(varied_inputs(plan.in_process))
+        rule_book = RuleBook()
+        bench_in_process(inputs[:200], False, rule_book)  # warm-up (imports, caches)
+        # Two alternating rounds, the better of each mode kept: one noisy moment on a small machine does not decide it.
+        rounds = [
+            [
+                on_one_core(functools.partial(bench_in_process, inputs, explain, rule_book))
+                for explain in (False, True)
+            ]
+            for _ in range(IN_PROCESS_ROUNDS)
         ]
-        for _ in range(IN_PROCESS_ROUNDS)
-    ]
-    in_proc = [max((r[mode] for r in rounds), key=lambda r: r.per_second) for mode in (0, 1)]
-    common = bench_common(inputs, rule_book)
-    del inputs, rounds
-    print()
-    print(
-        "## In-process calculations, one core (evaluate: facts_from_input + rule set in force + calculate; "
-        f"best of {IN_PROCESS_ROUNDS} alternating runs)"
-    )
-    for r in in_proc:
-        errs = f", errors: {dict(r.errors)}" if r.errors else ""
+        in_proc = [max((r[mode] for r in rounds), key=lambda r: r.per_second) for mode in (0, 1)]
+        common = bench_common(inputs, rule_book)
+        del inputs, rounds
+        print()
         print(
-            f"explain={str(r.explain):<5}  {r.calcs:>7,} calcs in {r.seconds:6.2f} s = {r.per_second:>9,.0f} calcs/s "
-            f"({1e6 / r.per_second:6.1f} us each){errs}"
+            "## In-process calculations, one core (evaluate: facts_from_input + rule set in force + calculate; "
+            f"best of {IN_PROCESS_ROUNDS} alternating runs)"
         )
-    mix = in_proc[0].rates
-    print(
-        "rate mix: "
-        + ", ".join(f"{k} {100 * v / in_proc[0].calcs:.1f}%" for k, v in mix.most_common()),
-        flush=True,
-    )
-    print(
-        f"common cases ({common.count:,}, {100 * common.share:.0f}% of the inputs; explain=False): engine "
-        f"{common.engine_per_second:,.0f} calcs/s ({1e6 / common.engine_per_second:.1f} us each), through evaluate "
-        f"{common.evaluate_per_second:,.0f} calcs/s ({1e6 / common.evaluate_per_second:.1f} us each)",
-        flush=True,
-    )
+        for r in in_proc:
+            errs = f", errors: {dict(r.errors)}" if r.errors else ""
+            print(
+                f"explain={str(r.explain):<5}  {r.calcs:>7,} calcs in {r.seconds:6.2f} s = {r.per_second:>9,.0f} calcs/s "
+                f"({1e6 / r.per_second:6.1f} us each){errs}"
+            )
+        mix = in_proc[0].rates
+        print(
+            "rate mix: "
+            + ", ".join(f"{k} {100 * v / in_proc[0].calcs:.1f}%" for k, v in mix.most_common()),
+            flush=True,
+        )
+        print(
+            f"common cases ({common.count:,}, {100 * common.share:.0f}% of the inputs; explain=False): engine "
+            f"{common.engine_per_second:,.0f} calcs/s ({1e6 / common.engine_per_second:.1f} us each), through evaluate "
+            f"{common.evaluate_per_second:,.0f} calcs/s ({1e6 / common.evaluate_per_second:.1f} us each)",
+            flush=True,
+        )
 
     # 2-4. Against the service in its own process.
     stack = bench_rpc.Bench(tmp=Path(tempfile.mkdtemp(prefix="cms-bench-calc-")))
@@ -744,27 +759,35 @@ def main() -> int:
         idle = bench_rpc.proc_status(server.pid)
 
         channel = grpc.insecure_channel(stack.addresses[SERVICE])
-        unary = bench_unary(channel, plan, metadata)
+        unary = bench_unary(channel, plan, metadata) if "unary" in parts else []
 
-        print(
-            f"building {plan.bulk_what_if:,} what-if and {plan.bulk_stored:,} stored bulk items ...",
-            file=sys.stderr,
-            flush=True,
-        )
-        what_if = bulk_payload(plan.bulk_what_if, what_if=True, batch=plan.batch, seed=9)
-        stored = bulk_payload(plan.bulk_stored, what_if=False, batch=plan.batch, seed=10)
-        warm = bulk_payload(plan.batch, what_if=True, batch=plan.batch, seed=11)
-        warm_run = run_bulk(channel, metadata, warm, label="BulkCalculate warm-up", stored=False)
-        if warm_run.errors or warm_run.stream_error:
-            raise RuntimeError(
-                f"the BulkCalculate warm-up failed: {warm_run.stream_error} {dict(warm_run.errors)} "
-                f"{warm_run.samples}"
+        wi = st = None
+        if parts & {"what-if", "stored"}:
+            print(
+                f"building {plan.bulk_what_if:,} what-if and {plan.bulk_stored:,} stored bulk items ...",
+                file=sys.stderr,
+                flush=True,
             )
-        bulk = [
-            run_bulk(channel, metadata, what_if, label="BulkCalculate what-if", stored=False),
-            run_bulk(channel, metadata, stored, label="BulkCalculate stored", stored=True),
-        ]
-        del what_if, stored
+            warm = bulk_payload(plan.batch, what_if=True, batch=plan.batch, seed=11)
+            warm_run = run_bulk(
+                channel, metadata, warm, label="BulkCalculate warm-up", stored=False
+            )
+            if warm_run.errors or warm_run.stream_error:
+                raise RuntimeError(
+                    f"the BulkCalculate warm-up failed: {warm_run.stream_error} {dict(warm_run.errors)} "
+                    f"{warm_run.samples}"
+                )
+            if "what-if" in parts:
+                payload = bulk_payload(plan.bulk_what_if, what_if=True, batch=plan.batch, seed=9)
+                wi = run_bulk(
+                    channel, metadata, payload, label="BulkCalculate what-if", stored=False
+                )
+                del payload
+            if "stored" in parts:
+                payload = bulk_payload(plan.bulk_stored, what_if=False, batch=plan.batch, seed=10)
+                st = run_bulk(channel, metadata, payload, label="BulkCalculate stored", stored=True)
+                del payload
+        bulk = [b for b in (wi, st) if b is not None]
         time.sleep(0.5)
         loaded = bench_rpc.proc_status(server.pid)
         workers = [bench_rpc.proc_status(int(pid)) for pid in worker_pids(server.pid)]
@@ -775,73 +798,10 @@ def main() -> int:
                 file=sys.stderr,
             )
 
-        print()
-        print(
-            f"## Unary RPCs (loopback; seq = 1 client thread, conc = {plan.rpc.threads} client threads on one channel; "
-            f"client and server are separate processes on {cores} cores)"
-        )
-        bench_rpc.print_results(unary)
-        by = {(r.rpc, r.mode.split()[0]): r for r in unary}
-        ratios = {
-            mode: 100
-            * rate(by["calc PreviewCalculation", mode])
-            / rate(by["Health/Check (no auth)", mode])
-            for mode in ("seq", "conc")
-        }
-        vs_empty = {
-            mode: 100
-            * rate(by["calc PreviewCalculation", mode])
-            / rate(by["calc empty RPC (authenticated)", mode])
-            for mode in ("seq", "conc")
-        }
-        print(
-            f"PreviewCalculation / Health: seq {ratios['seq']:.0f}%, conc {ratios['conc']:.0f}% "
-            f"(target >= {TARGET_PREVIEW_VS_HEALTH:.0f}%); / empty authenticated RPC: seq {vs_empty['seq']:.0f}%, "
-            f"conc {vs_empty['conc']:.0f}%"
-        )
-
-        print()
-        print(
-            f"## BulkCalculate (one stream, {plan.batch:,} items a message, BASIC view, requests serialized before "
-            "timing, every result checked)"
-        )
-        for b in bulk:
-            print(
-                f"{b.label:<24} {b.items:>8,} items in {b.seconds:7.2f} s = {b.per_second:>9,.0f} items/s, "
-                f"{b.calculations:,} calculations, {sum(b.errors.values())} errors"
-            )
-            if b.stream_error:
-                print(f"  the stream ended with {b.stream_error}")
-            if b.errors:
-                print("  errors: " + ", ".join(f"{k} x{v}" for k, v in b.errors.most_common()))
-                for sample in b.samples:
-                    print(f"    {sample}")
-
-        print()
-        print("## Memory")
-        server_peak, client_peak = bench_rpc.mib(loaded, "VmHWM"), peak_rss_self_mib()
-        print(
-            f"server pid {server.pid}: idle RSS {bench_rpc.mib(idle, 'VmRSS'):.1f} MiB, after the load "
-            f"{bench_rpc.mib(loaded, 'VmRSS'):.1f} MiB, peak (VmHWM) {server_peak:.1f} MiB, "
-            f"threads {loaded.get('Threads', '?')}"
-        )
-        workers_peak = sum(bench_rpc.mib(w, "VmHWM") for w in workers)
-        print(
-            f"bulk worker processes: {len(workers)}, peak (VmHWM) {workers_peak:.1f} MiB together"
-        )
-        print(
-            f"benchmark process (client, pre-built requests and results): peak (ru_maxrss) {client_peak:.1f} MiB"
-        )
-
-        print()
-        print(
-            f"## Summary (bench-calc{' --quick' if args.quick else ''}, DB: {'PostgreSQL' if pg else 'SQLite'})"
-        )
         conc = f"conc x{plan.rpc.threads}"
-        wi, st = bulk
-        scaling = wi.per_second / in_proc[0].per_second
-        print_summary(
-            [
+        rows: list[tuple[str, str, str, str]] = []
+        if in_proc and common is not None:
+            rows += [
                 ("in-process calcs/s, explain=False (1 core)", fmt(in_proc[0].per_second), "", ""),
                 ("in-process calcs/s, explain=True (1 core)", fmt(in_proc[1].per_second), "", ""),
                 (
@@ -856,6 +816,33 @@ def main() -> int:
                     f">= {TARGET_COMMON_PER_CORE:,.0f}",
                     met(common.evaluate_per_second >= TARGET_COMMON_PER_CORE),
                 ),
+            ]
+        if unary:
+            print()
+            print(
+                f"## Unary RPCs (loopback; seq = 1 client thread, conc = {plan.rpc.threads} client threads on one "
+                f"channel; client and server are separate processes on {cores} cores)"
+            )
+            bench_rpc.print_results(unary)
+            by = {(r.rpc, r.mode.split()[0]): r for r in unary}
+            ratios = {
+                mode: 100
+                * rate(by["calc PreviewCalculation", mode])
+                / rate(by["Health/Check (no auth)", mode])
+                for mode in ("seq", "conc")
+            }
+            vs_empty = {
+                mode: 100
+                * rate(by["calc PreviewCalculation", mode])
+                / rate(by["calc empty RPC (authenticated)", mode])
+                for mode in ("seq", "conc")
+            }
+            print(
+                f"PreviewCalculation / Health: seq {ratios['seq']:.0f}%, conc {ratios['conc']:.0f}% "
+                f"(target >= {TARGET_PREVIEW_VS_HEALTH:.0f}%); / empty authenticated RPC: seq "
+                f"{vs_empty['seq']:.0f}%, conc {vs_empty['conc']:.0f}%"
+            )
+            rows += [
                 (
                     f"Health/Check calls/s ({conc})",
                     fmt(rate(by["Health/Check (no auth)", "conc"])),
@@ -904,6 +891,28 @@ def main() -> int:
                     f">= {TARGET_PREVIEW_VS_HEALTH:.0f}%",
                     met(vs_empty["conc"] >= TARGET_PREVIEW_VS_HEALTH),
                 ),
+            ]
+
+        if bulk:
+            print()
+            print(
+                f"## BulkCalculate (one stream, {plan.batch:,} items a message, BASIC view, requests serialized "
+                "before timing, every result checked)"
+            )
+        for b in bulk:
+            print(
+                f"{b.label:<24} {b.items:>8,} items in {b.seconds:7.2f} s = {b.per_second:>9,.0f} items/s, "
+                f"{b.calculations:,} calculations, {sum(b.errors.values())} errors"
+            )
+            if b.stream_error:
+                print(f"  the stream ended with {b.stream_error}")
+            if b.errors:
+                print("  errors: " + ", ".join(f"{k} x{v}" for k, v in b.errors.most_common()))
+                for sample in b.samples:
+                    print(f"    {sample}")
+        if wi is not None:
+            scaling = wi.per_second / in_proc[0].per_second
+            rows += [
                 (
                     f"BulkCalculate what-if items/s ({wi.items:,})",
                     fmt(wi.per_second),
@@ -923,6 +932,9 @@ def main() -> int:
                     "0",
                     met(not wi.errors),
                 ),
+            ]
+        if st is not None:
+            rows += [
                 (
                     f"BulkCalculate stored items/s ({st.items:,})",
                     fmt(st.per_second),
@@ -935,16 +947,41 @@ def main() -> int:
                     "0",
                     met(not st.errors),
                 ),
-                ("server peak RSS MiB (VmHWM)", fmt(server_peak, ".1f"), "", ""),
-                (
-                    f"bulk workers x{len(workers)} peak RSS MiB (VmHWM, sum)",
-                    fmt(workers_peak, ".1f"),
-                    "",
-                    "",
-                ),
-                ("benchmark process peak RSS MiB (ru_maxrss)", fmt(client_peak, ".1f"), "", ""),
             ]
+
+        print()
+        print("## Memory")
+        server_peak, client_peak = bench_rpc.mib(loaded, "VmHWM"), peak_rss_self_mib()
+        print(
+            f"server pid {server.pid}: idle RSS {bench_rpc.mib(idle, 'VmRSS'):.1f} MiB, after the load "
+            f"{bench_rpc.mib(loaded, 'VmRSS'):.1f} MiB, peak (VmHWM) {server_peak:.1f} MiB, "
+            f"threads {loaded.get('Threads', '?')}"
         )
+        workers_peak = sum(bench_rpc.mib(w, "VmHWM") for w in workers)
+        print(
+            f"bulk worker processes: {len(workers)}, peak (VmHWM) {workers_peak:.1f} MiB together"
+        )
+        print(
+            f"benchmark process (client, pre-built requests and results): peak (ru_maxrss) {client_peak:.1f} MiB"
+        )
+        rows += [
+            ("server peak RSS MiB (VmHWM)", fmt(server_peak, ".1f"), "", ""),
+            (
+                f"bulk workers x{len(workers)} peak RSS MiB (VmHWM, sum)",
+                fmt(workers_peak, ".1f"),
+                "",
+                "",
+            ),
+            ("benchmark process peak RSS MiB (ru_maxrss)", fmt(client_peak, ".1f"), "", ""),
+        ]
+
+        print()
+        only = "" if parts == set(PARTS) else f", only {', '.join(p for p in PARTS if p in parts)}"
+        print(
+            f"## Summary (bench-calc{' --quick' if args.quick else ''}, DB: {'PostgreSQL' if pg else 'SQLite'}"
+            f"{only})"
+        )
+        print_summary(rows)
         print(f"\n# total wall time {time.monotonic() - started:.0f} s", flush=True)
         return 0
     except Exception as exc:  # noqa: BLE001 - print what failed, then clean up below

@@ -23,6 +23,7 @@ import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from google.api import field_behavior_pb2
 from google.protobuf import descriptor as _d
@@ -69,6 +70,14 @@ class Rule:
     years: tuple[int, int] | None  # google.type.Date fields: the allowed years, None for any
     enum_values: frozenset[int] | None
     enum_name: str
+    # How the walk treats the field's values, decided once here rather than tested on every value: bulk items and
+    # every unary request pass through this walk.
+    repeated: bool = False
+    map: bool = False
+    message: bool = False  # a message field (any message)
+    date: bool = False  # a google.type.Date field
+    opaque: bool = False  # another google.* message: not walked
+    scalar: int = 0  # _NOTHING, _TEXT, _BYTES, _ENUM or _BOUNDED for a scalar field
 
 
 def file_defaults(file: _d.FileDescriptor) -> fl.DefaultLimits | None:
@@ -106,7 +115,33 @@ def rule(field: _d.FieldDescriptor) -> Rule:
         ),
         enum_values=frozenset(enum.values_by_number) if enum is not None else None,
         enum_name=enum.name if enum is not None else "",
+        repeated=field.is_repeated,
+        map=_is_map(field),
+        message=field.message_type is not None,
+        date=date,
+        opaque=field.message_type is not None
+        and not date
+        and field.message_type.full_name.startswith("google."),
+        scalar=_scalar_kind(field, own),
     )
+
+
+# What a scalar field's values are checked for.
+_NOTHING, _TEXT, _BYTES, _ENUM, _BOUNDED = range(5)
+
+
+def _scalar_kind(field: _d.FieldDescriptor, own: fl.FieldLimits) -> int:
+    if field.message_type is not None:
+        return _NOTHING
+    if field.type == _F.TYPE_STRING:
+        return _TEXT
+    if field.type == _F.TYPE_BYTES:
+        return _BYTES
+    if field.enum_type is not None:
+        return _ENUM
+    if field.type in _INTEGERS and (own.HasField("min") or own.HasField("max")):
+        return _BOUNDED
+    return _NOTHING  # bools, floats, integers without limits: nothing to check
 
 
 def _is_map(field: _d.FieldDescriptor) -> bool:
@@ -148,24 +183,35 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 
 def _scalar(r: Rule, value: object, path: str, violations: list[FieldViolation]) -> None:
     """One string, bytes, enum or integer value against its field's rule."""
-    if isinstance(value, (str, bytes)):
+    for description in _scalar_problems(r, value):
+        violations.append(FieldViolation(path, description))
+
+
+def _scalar_problems(r: Rule, value: Any) -> tuple[str, ...]:
+    """What is wrong with one value of a scalar field; () for nearly every value, so the walk builds a field's path
+    only for a value that breaks its rule."""
+    kind = r.scalar
+    if kind == _TEXT:
         if len(value) > r.max_length:
-            unit = "characters" if isinstance(value, str) else "bytes"
-            violations.append(FieldViolation(path, f"must be at most {r.max_length} {unit}"))
-        elif isinstance(value, str) and _CONTROL.search(value):
-            violations.append(
-                FieldViolation(
-                    path, "must not contain control characters (tab and line breaks aside)"
-                )
+            return (f"must be at most {r.max_length} characters",)
+        # isprintable() is false for every control character: the search runs only on the rare text with one.
+        if not value.isprintable() and _CONTROL.search(value):
+            return ("must not contain control characters (tab and line breaks aside)",)
+    elif kind == _BYTES:
+        if len(value) > r.max_length:
+            return (f"must be at most {r.max_length} bytes",)
+    elif kind == _ENUM:
+        if r.enum_values is not None and value not in r.enum_values:
+            return (f"is not a value {r.enum_name} declares",)
+    elif kind == _BOUNDED:
+        low = r.minimum is not None and value < r.minimum
+        high = r.maximum is not None and value > r.maximum
+        if low or high:
+            return (
+                *((f"must be at least {r.minimum}",) if low else ()),
+                *((f"must be at most {r.maximum}",) if high else ()),
             )
-    elif r.enum_values is not None:
-        if value not in r.enum_values:
-            violations.append(FieldViolation(path, f"is not a value {r.enum_name} declares"))
-    elif isinstance(value, int) and not isinstance(value, bool):
-        if r.minimum is not None and value < r.minimum:
-            violations.append(FieldViolation(path, f"must be at least {r.minimum}"))
-        if r.maximum is not None and value > r.maximum:
-            violations.append(FieldViolation(path, f"must be at most {r.maximum}"))
+    return ()
 
 
 def _walk(
@@ -178,23 +224,26 @@ def _walk(
     # is REQUIRED's business), and reading only these keeps the walk cheap enough for bulk items.
     for field, value in msg.ListFields():
         r = rule(field)
-        path = f"{prefix}{r.name}"
-        if field.is_repeated:
+        if r.repeated:
+            path = f"{prefix}{r.name}"
             if len(value) > r.max_items:
                 # Its items are not looked at: a batch this size is refused whole, cheaply.
                 violations.append(FieldViolation(path, f"must have at most {r.max_items} items"))
-            elif _is_map(field):
+            elif r.map:
                 continue  # keys and values: no cms contract uses maps in requests
-            elif field.message_type is not None:
+            elif r.message:
                 for i, item in enumerate(value):
                     _walk_message(item, f"{path}[{i}]", violations, required_checks, r)
-            else:
+            elif r.scalar:
                 for i, item in enumerate(value):
-                    _scalar(r, item, f"{path}[{i}]", violations)
-        elif field.message_type is not None:
-            _walk_message(value, path, violations, required_checks, r)
-        else:
-            _scalar(r, value, path, violations)
+                    for description in _scalar_problems(r, item):
+                        violations.append(FieldViolation(f"{path}[{i}]", description))
+        elif r.message:
+            if not r.opaque:
+                _walk_message(value, f"{prefix}{r.name}", violations, required_checks, r)
+        elif r.scalar:
+            for description in _scalar_problems(r, value):
+                violations.append(FieldViolation(f"{prefix}{r.name}", description))
 
 
 def _check_required(msg: Message, r: Rule, path: str, violations: list[FieldViolation]) -> None:
@@ -228,9 +277,9 @@ def _check_required(msg: Message, r: Rule, path: str, violations: list[FieldViol
 def _walk_message(
     msg: Message, path: str, violations: list[FieldViolation], required_checks: bool, r: Rule
 ) -> None:
-    if isinstance(msg, date_pb2.Date):
+    if r.date:
         check_date(msg, path, violations, r.years)
-    elif not msg.DESCRIPTOR.full_name.startswith("google."):
+    elif not r.opaque:
         _walk(msg, f"{path}.", violations, required_checks)
 
 

@@ -129,7 +129,9 @@ class CalculationServicer(api_grpc.CalculationServiceServicer):
         return self._bulk.run(request_iterator, self._bulk_batch, self._bulk_batch)
 
     def _bulk_batch(
-        self, items: list[api.BulkCalculateItem], decided: list[service.Decided] | None = None
+        self,
+        items: list[api.BulkCalculateItem],
+        decided: list[service.Decided | None] | None = None,
     ) -> list[service.ItemOutcome]:
         """A batch the runner calculates in this process, or writes having had it decided in a worker (stored items
         need the database session)."""

@@ -1,7 +1,10 @@
 """facts_from_input's shortcut for plain inputs (no benefit, nil-rate condition or variation) gives exactly the facts,
-or the refusal, of the field-by-field conversion, whatever the enum values and dates on the wire."""
+or the refusal, of the field-by-field conversion, whatever the enum values and dates on the wire; and a Calculation's
+create_time is its instant as timestamp_of() gives it."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from google.type import date_pb2
 from hypothesis import given, settings
@@ -10,7 +13,18 @@ from hypothesis import strategies as st
 from cms.calculation.v1 import resources_pb2 as pb
 from cms_calculation.calculations import convert
 from cms_calculation.engine import model
+from cms_calculation.engine.calculate import calculate
+from cms_calculation.engine.rules import RuleBook
+from cms_platform.convert import timestamp_of
 from cms_platform.errors import InvalidArgument
+
+BOOK = RuleBook()
+CALC_INPUT = pb.CalculationInput(
+    effective_date=date_pb2.Date(year=2026, month=5, day=1),
+    service_type=pb.SERVICE_TYPE_DIRECT_PAY,
+    paying_parent_income=pb.PayingParentIncome(hmrc_gross_annual_income_pence=31_200_00),
+    qualifying_children=[pb.QualifyingChild(child_reference="c", receiving_parent_reference="rp")],
+)
 
 dates = st.one_of(
     st.dates().map(lambda d: date_pb2.Date(year=d.year, month=d.month, day=d.day)),
@@ -87,3 +101,27 @@ def test_a_plain_input_with_an_impossible_date_is_refused_naming_the_field():
     assert [(v.field, v.description) for v in converted(convert.facts_from_input, i)] == [
         ("input.effective_date", "is not a calendar date")
     ]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.datetimes(
+        min_value=dt.datetime(1970, 1, 1),
+        max_value=dt.datetime(2200, 1, 1),
+        timezones=st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=-5, minutes=-30))]),
+    )
+)
+def test_a_calculations_create_time_is_the_instant_as_timestamp_of_gives_it(created):
+    facts = convert.facts_from_input(CALC_INPUT)
+    rules = BOOK.in_force(facts.effective_date)
+    assert rules is not None
+    calc = convert.calculation_message(
+        name="",
+        case_reference="case",
+        reason=0,
+        request_input=CALC_INPUT,
+        result=calculate(facts, rules),
+        rules=rules,
+        created=created,
+    )
+    assert calc.create_time == timestamp_of(created)

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from cms.calculation.v1 import calculation_service_pb2 as api
 from cms.calculation.v1 import events_pb2
 from cms.calculation.v1 import resources_pb2 as pb
-from cms_calculation.calculations import service
+from cms_calculation.calculations import convert, service
 from cms_calculation.calculations.bulk import BulkRunner
 from cms_calculation.calculations.models import StoredCalculation
 from cms_calculation.engine.rules import RuleBook
@@ -212,3 +212,37 @@ def test_an_item_a_concurrent_run_stored_first_is_answered_with_that_decision(
     # The concurrent run's event first; then the rest, each settled on its own, in item order.
     order = [2, 0, 1, 3]
     assert_stored(sessions, [(items[n], outcomes[n].calculation) for n in order], clock.now())
+
+
+def test_a_basic_view_item_decided_in_a_worker_is_answered_with_the_basic_view_of_what_is_stored(
+    sessions, casework
+):
+    clock = ManualClock(dt.datetime(2026, 5, 1, 9, tzinfo=dt.UTC))
+    items = [item(n, nights=(0, 175)[n % 2], children=1 + n % 2) for n in range(4)]
+    for sent in items[:3]:
+        sent.view = pb.CALCULATION_VIEW_BASIC
+    items.append(api.BulkCalculateItem())
+    items[4].CopyFrom(items[0])  # the same item again in the batch: answered as the first
+
+    def write(batch, decided=None):
+        return service.bulk_batch(
+            sessions=sessions, items=batch, rule_book=BOOK, clock=clock, decided=decided
+        )
+
+    runner = BulkRunner(workers=1, reform_start=None, clock=clock, respond=bulk_response)
+    try:
+        (answer,) = runner.run(iter([api.BulkCalculateRequest(items=items)]), write, write)
+    finally:
+        runner.close()
+    results = [r.calculation for r in answer.results]
+    with sessions() as s:
+        stored = {
+            f"calculations/{r.id}": pb.Calculation.FromString(r.calculation)
+            for r in s.scalars(select(StoredCalculation))
+        }
+    assert len(stored) == 4
+    for calc in results[:3]:
+        assert not calc.steps and not calc.HasField("input")
+        assert calc == convert.basic_view(stored[calc.name])
+    assert results[3] == stored[results[3].name] and results[3].steps
+    assert results[4] == results[0]

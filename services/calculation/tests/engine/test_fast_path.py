@@ -194,6 +194,41 @@ def test_the_common_path_answers_every_common_case_exactly_as_the_general_path(f
 
 
 @PROPERTY
+@given(common_facts(), st.sampled_from(RULE_SETS))
+def test_the_common_path_explains_every_common_case_with_the_general_paths_steps(facts, rules):
+    # The same result and the same steps, text for text, in the same order (a preview, a stored decision).
+    fast = calculate_common(facts, rules, explain=True)
+    if facts.effective_date < rules.scheme_start:
+        assert fast is None
+        return
+    assert fast is not None and fast.steps
+    assert fast == calculate_general(facts, rules, explain=True)
+    assert calculate(facts, rules, explain=True) == fast
+
+
+@PROPERTY
+@given(
+    common_facts(),
+    st.sampled_from(RULE_SETS),
+    st.lists(st.sampled_from(DEPARTURES), min_size=1, max_size=3),
+)
+def test_outside_the_common_shape_or_invalid_the_general_path_explains(facts, rules, departures):
+    for departure in departures:
+        facts = departure(facts)
+    fast = calculate_common(facts, rules, explain=True)
+    try:
+        general = calculate_general(facts, rules, explain=True)
+    except DomainError as exc:
+        assert fast is None
+        with pytest.raises(type(exc)):
+            calculate(facts, rules, explain=True)
+        return
+    if fast is not None:
+        assert fast == general
+    assert calculate(facts, rules, explain=True) == general
+
+
+@PROPERTY
 @given(
     common_facts(),
     st.sampled_from(RULE_SETS),
@@ -249,3 +284,4 @@ def test_the_common_path_takes_each_rate_of_the_common_shape(weekly, nights, rat
     assert result is not None
     assert (result.rate, result.weekly_amount_pence) == (rate, amount)
     assert result == calculate_general(facts, rules, explain=False)
+    assert calculate_common(facts, rules, explain=True) == calculate_general(facts, rules)

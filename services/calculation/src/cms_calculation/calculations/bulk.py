@@ -34,13 +34,15 @@ from . import service
 Respond = Callable[[Sequence[service.ItemOutcome]], api.BulkCalculateResponse]
 InProcess = Callable[[list[api.BulkCalculateItem]], list[service.ItemOutcome]]
 # Writes a stored batch decided in a worker (service.bulk_batch with its `decided`), in the service process.
-Store = Callable[[list[api.BulkCalculateItem], list[service.Decided]], list[service.ItemOutcome]]
+Store = Callable[
+    [list[api.BulkCalculateItem], list[service.Decided | None]], list[service.ItemOutcome]
+]
 # A batch's answer on its way back: bytes from a worker process, a message from the service process, or a stored
 # batch's decisions from a worker with its items, still to be written.
 _Answer = (
     Future[bytes]
     | Future[api.BulkCalculateResponse]
-    | tuple[Future[list[service.Decided]] | None, list[api.BulkCalculateItem]]
+    | tuple[Future[list[service.Decided | None]] | None, list[api.BulkCalculateItem]]
 )
 
 
@@ -72,7 +74,7 @@ def _what_if_batch(request: bytes, created: dt.datetime) -> bytes:
     return worker.respond(outcomes).SerializeToString()
 
 
-def _stored_batch(request: bytes, created: dt.datetime) -> list[service.Decided]:
+def _stored_batch(request: bytes, created: dt.datetime) -> list[service.Decided | None]:
     worker = _WORKER
     if worker is None:
         raise RuntimeError("the bulk worker process was not initialised")

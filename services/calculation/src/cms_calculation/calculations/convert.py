@@ -7,9 +7,10 @@ are made here and reported with the contract's field paths; semantic checks live
 from __future__ import annotations
 
 import datetime as dt
-import functools
 from collections.abc import Mapping
 from typing import Any, TypeVar
+
+from google.protobuf import timestamp_pb2
 
 from cms.calculation.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
@@ -17,8 +18,8 @@ from cms_platform.convert import full_date, timestamp_of
 from cms_platform.errors import InvalidArgument, ViolationCollector
 
 from ..engine import model
-from ..engine.calculate import periodic_amounts
 from ..engine.rules import RuleSet
+from ..engine.steps import PERIODS, periodic_pence
 
 E = TypeVar("E")
 
@@ -230,13 +231,30 @@ def _facts(
     )
 
 
-def _periodic(amounts: dict[model.Frequency, int]) -> list[dict[str, Any]]:
+_PERIODS = tuple(FREQUENCIES[f] for f in PERIODS)
+
+
+def _periodic(weekly: int, rules: RuleSet) -> list[dict[str, Any]]:
     # Plain dicts: the message constructor builds the sub-messages in place (no intermediate copies).
-    return [{"frequency": FREQUENCIES[f], "amount_pence": p} for f, p in amounts.items()]
+    return [
+        {"frequency": f, "amount_pence": p}
+        for f, p in zip(_PERIODS, periodic_pence(weekly, rules), strict=True)
+    ]
 
 
-# A bulk batch stamps every item with one instant: convert it once (treat the result as read-only).
-_timestamp = functools.lru_cache(maxsize=8)(timestamp_of)
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+
+
+def _timestamp(created: dt.datetime) -> dict[str, int] | timestamp_pb2.Timestamp:
+    """`created` as the Timestamp's fields: what timestamp_of() gives for an aware instant, without its
+    Timestamp.FromDatetime (a preview's instant is new on every call, so no cache helps it)."""
+    if created.tzinfo is None:
+        return timestamp_of(created)
+    since = created - _EPOCH
+    return {
+        "seconds": since.days * 86_400 + since.seconds,
+        "nanos": since.microseconds * 1_000,
+    }
 
 
 def calculation_message(
@@ -294,7 +312,7 @@ def calculation_fields(
                 receiving_parent_fee_weekly_pence=a.receiving_parent_fee_weekly_pence,
                 paying_parent_fee_weekly_pence=a.paying_parent_fee_weekly_pence,
                 weekly_amount_received_pence=received,
-                received_periodic_amounts=_periodic(periodic_amounts(received, rules)),
+                received_periodic_amounts=_periodic(received, rules),
             )
         )
     pp_fee = result.paying_parent_fee_weekly_pence
@@ -333,7 +351,7 @@ def calculation_fields(
             )
             for c in result.child_amounts
         ],
-        periodic_amounts=_periodic(periodic_amounts(weekly, rules)),
+        periodic_amounts=_periodic(weekly, rules),
         payment_frequency=request_input.payment_frequency or common.PAYMENT_FREQUENCY_WEEKLY,
         collection_fees=dict(
             charged=result.fees.charged,
@@ -343,7 +361,7 @@ def calculation_fields(
             receiving_parent_fee_weekly_pence=rp_fee,
             paying_parent_weekly_total_pence=weekly + pp_fee,
             receiving_parent_weekly_total_pence=weekly - rp_fee,
-            paying_parent_periodic_amounts=_periodic(periodic_amounts(weekly + pp_fee, rules)),
+            paying_parent_periodic_amounts=_periodic(weekly + pp_fee, rules),
         ),
         rule_set_version=result.rule_set_version,
         create_time=_timestamp(created),

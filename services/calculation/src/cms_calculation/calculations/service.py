@@ -7,11 +7,12 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import psycopg
 from google.protobuf.message import Message
-from sqlalchemy import insert, select
+from sqlalchemy import ColumnElement, String, any_, bindparam, insert, select
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -300,18 +301,26 @@ def _viewed(calc: pb.Calculation, item: api.BulkCalculateItem) -> pb.Calculation
     return calc if item.view == pb.CALCULATION_VIEW_FULL else convert.basic_view(calc)
 
 
-# A stored item decided in a worker process: its calculations row and its CalculationCreated event, serialized; None
-# where the worker found the item refused (the service process decides it again, to give the refusal itself).
-Decided = tuple[dict[str, Any], bytes] | None
+class Decided(NamedTuple):
+    """A stored item decided in a worker process, in the form the service process writes and answers it without
+    parsing or serializing the decision again: the calculations row (the Calculation serialized in it), the
+    CalculationCreated event serialized, the item's request hash, and the Calculation in the view the item asked for
+    when that is not the row's (FULL: None)."""
+
+    row: dict[str, Any]
+    event: bytes
+    request_hash: str
+    view: bytes | None
 
 
 def decide_batch(
     *, items: list[api.BulkCalculateItem], rule_book: RuleBook, created: dt.datetime
-) -> list[Decided]:
+) -> list[Decided | None]:
     """In a bulk worker process: every stored item's decision, made ahead of the service process's write (the
     calculation is most of a stored item's cost; the write needs the database, so stays in the service process).
-    Nothing here is stored or final: an item whose request id turns out to be known is answered from the database."""
-    out: list[Decided] = []
+    Nothing here is stored or final: an item whose request id turns out to be known is answered from the database.
+    None where the item is refused: the service process decides it again, to give the refusal itself."""
+    out: list[Decided | None] = []
     for item in items:
         try:
             _check_item(item)
@@ -327,30 +336,17 @@ def decide_batch(
         except DomainError:
             out.append(None)
             continue
-        out.append((decision.row, decision.event.SerializeToString()))
-    return out
-
-
-def _undecided(
-    item: api.BulkCalculateItem, decided: Decided, rule_book: RuleBook, now: dt.datetime
-) -> _Decision:
-    """A decision made in a worker, as the service process would have made it."""
-    if decided is None:
-        # Refused in the worker: deciding again here raises the item's own error.
-        return _decide(
-            case_reference=item.case_reference,
-            request_input=item.input,
-            reason=item.reason,
-            rule_book=rule_book,
-            now=now,
+        out.append(
+            Decided(
+                decision.row,
+                decision.event.SerializeToString(),
+                request_hash(item),
+                None
+                if item.view == pb.CALCULATION_VIEW_FULL
+                else convert.basic_view(decision.calc).SerializeToString(),
+            )
         )
-    row, event = decided
-    return _Decision(
-        pb.Calculation.FromString(row["calculation"]),
-        row,
-        f"cases/{item.case_reference}",
-        events_pb2.CalculationCreated.FromString(event),
-    )
+    return out
 
 
 def bulk_batch(
@@ -359,7 +355,7 @@ def bulk_batch(
     items: list[api.BulkCalculateItem],
     rule_book: RuleBook,
     clock: Clock,
-    decided: list[Decided] | None = None,
+    decided: list[Decided | None] | None = None,
 ) -> list[ItemOutcome]:
     """One batch: what-ifs calculated directly; stored items in one transaction with their events and request ids
     (so a re-sent batch, or a re-sent item, stores nothing new). Without `sessions` (a worker process) the batch
@@ -407,28 +403,30 @@ def _store_batch(
     outcomes: list[ItemOutcome | None],
     rule_book: RuleBook,
     clock: Clock,
-    decided: list[Decided] | None = None,
+    decided: list[Decided | None] | None = None,
 ) -> None:
     """The batch's new decisions, events and remembered request ids as one multi-row insert per table, in one
     transaction: the same rows create() and remember() would add one object at a time."""
     with sessions.begin() as s:
-        ids = {items[n].request_id for n in stored}
+        ids = list({items[n].request_id for n in stored})
         known = {
             r.request_id: r
             for r in s.scalars(
                 select(IdempotentRequest).where(
-                    IdempotentRequest.method == BULK_METHOD, IdempotentRequest.request_id.in_(ids)
+                    IdempotentRequest.method == BULK_METHOD, _among(s, ids)
                 )
             )
         }
         caller = caller_key()
-        done: dict[str, tuple[str, pb.Calculation]] = {}
+        # Request ids decided earlier in this batch: their hash and their Calculation, serialized.
+        done: dict[str, tuple[str, bytes]] = {}
         calculations: list[dict[str, Any]] = []
         events: list[tuple[str, str, Message]] = []
         requests: list[dict[str, Any]] = []
         for n in stored:
             item = items[n]
-            digest = request_hash(item)
+            ahead = decided[n] if decided is not None else None
+            digest = ahead.request_hash if ahead is not None else request_hash(item)
             previous = known.get(item.request_id)
             if previous is not None and previous.caller != caller:
                 # Another caller's item: refused, and its stored answer is not given out.
@@ -443,7 +441,10 @@ def _store_batch(
                 first_hash, calc = (
                     (previous.request_hash, _replayed(previous))
                     if previous is not None
-                    else done[item.request_id]
+                    else (
+                        done[item.request_id][0],
+                        pb.Calculation.FromString(done[item.request_id][1]),
+                    )
                 )
                 outcomes[n] = (
                     ItemOutcome(item, _viewed(calc, item))
@@ -456,25 +457,36 @@ def _store_batch(
                     )
                 )
                 continue
-            now = clock.now()
-            try:
-                if decided is None:
+            if ahead is not None:
+                # Decided in a worker: written and answered from its bytes, nothing decided again.
+                row = ahead.row
+                events.append(
+                    (
+                        f"cases/{item.case_reference}",
+                        f"calculations/{row['id']}",
+                        events_pb2.CalculationCreated.FromString(ahead.event),
+                    )
+                )
+                answer = pb.Calculation.FromString(
+                    ahead.view if ahead.view is not None else row["calculation"]
+                )
+            else:
+                try:
+                    # Not decided ahead (or refused in the worker: deciding again raises its own error).
                     decision = _decide(
                         case_reference=item.case_reference,
                         request_input=item.input,
                         reason=item.reason,
                         rule_book=rule_book,
-                        now=now,
+                        now=clock.now(),
                     )
-                else:
-                    decision = _undecided(item, decided[n], rule_book, now)
-                    now = decision.row["created_at"]
-            except DomainError as exc:
-                outcomes[n] = ItemOutcome(item, error=exc)
-                continue
-            calc = decision.calc
-            calculations.append(decision.row)
-            events.append((decision.key, calc.name, decision.event))
+                except DomainError as exc:
+                    outcomes[n] = ItemOutcome(item, error=exc)
+                    continue
+                row = decision.row
+                events.append((decision.key, decision.calc.name, decision.event))
+                answer = _viewed(decision.calc, item)
+            calculations.append(row)
             # What remember() stores: the answer is the decision itself, already serialized for its row.
             requests.append(
                 dict(
@@ -482,16 +494,26 @@ def _store_batch(
                     request_id=item.request_id,
                     request_hash=digest,
                     caller=caller[:200],
-                    response=decision.row["calculation"],
-                    created_at=now,
+                    response=row["calculation"],
+                    created_at=row["created_at"],
                 )
             )
-            done[item.request_id] = (digest, calc)
-            outcomes[n] = ItemOutcome(item, _viewed(calc, item))
+            done[item.request_id] = (digest, row["calculation"])
+            outcomes[n] = ItemOutcome(item, answer)
         if calculations:
             _insert(s, StoredCalculation, calculations)
             outbox.publish_many(s, clock=clock, events_=events)
             _insert(s, IdempotentRequest, requests)
+
+
+def _among(s: Session, ids: list[str]) -> ColumnElement[bool]:
+    """IdempotentRequest.request_id is one of `ids`: on PostgreSQL one array parameter (= ANY), not the thousand
+    bound parameters IN would render, send and plan for a full batch."""
+    if s.connection().dialect.name == "postgresql":
+        return IdempotentRequest.request_id == any_(
+            bindparam("ids", ids, type_=postgresql.ARRAY(String))
+        )
+    return IdempotentRequest.request_id.in_(ids)
 
 
 def _insert(s: Session, table: type[Base], rows: list[dict[str, Any]]) -> None:

@@ -7,7 +7,8 @@ floor → collection fees. Money is integer pence throughout; exact fractions (s
 integer numerators until a documented rounding point, where they are rounded half-up (money.div_half_up).
 
 `explain=False` skips building the plain-English steps (bulk what-if runs that return the BASIC view); the
-arithmetic is identical either way, and the common case then takes fast.py's integer path to the same result.
+arithmetic is identical either way. The common case takes fast.py's integer path to the same result, explained with
+the same steps (steps.py builds each step's text for both).
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ from .model import (
     ChildAmount,
     ComplianceStatus,
     Fees,
-    Frequency,
     IncomeBasis,
     IncomeDetermination,
     NilRateCondition,
@@ -43,13 +43,32 @@ from .model import (
 from .money import (
     MAX_AMOUNT_PENCE,
     div_half_up,
-    exact_pounds,
-    percent,
     pounds,
     round_to_pound_half_up,
     split_balanced,
 )
 from .rules import RuleSet, WholePoundRounding
+from .steps import (
+    FLAT_NOT_REDUCED_BY_SHARED_CARE,
+    basic_plus_rate_step,
+    basic_rate_step,
+    child_count_step,
+    children_phrase,
+    collection_fee_step,
+    direct_pay_unavailable_step,
+    flat_low_income_step,
+    floor_step,
+    historic_income_step,
+    income_cap_step,
+    nil_income_step,
+    payment_frequency_step,
+    periodic_amounts,
+    pound_after_shared_care_step,
+    pound_before_shared_care_step,
+    reduced_rate_step,
+    roc_step,
+    shared_care_step,
+)
 
 # Fourteenths of the amount a receiving parent keeps per child in each band (1 − fraction, × 14), so averaging
 # over children stays in integers: 1/7 → 12/14, 2/7 → 10/14, 3/7 → 8/14, 1/2 → 7/14.
@@ -67,14 +86,6 @@ _BANDS = (
     SharedCareBand.THREE_SEVENTHS,
     SharedCareBand.ONE_HALF,
 )
-_BAND_WORDS = {
-    SharedCareBand.NONE: "no reduction",
-    SharedCareBand.ONE_SEVENTH: "one seventh",
-    SharedCareBand.TWO_SEVENTHS: "two sevenths",
-    SharedCareBand.THREE_SEVENTHS: "three sevenths",
-    SharedCareBand.ONE_HALF: "one half",
-    SharedCareBand.EQUAL_CARE: "equal care",
-}
 _EXPENSE = {
     SpecialExpenseKind.CONTACT_COSTS: ("contact costs", "2012 Regs reg 63"),
     SpecialExpenseKind.RELEVANT_OTHER_CHILD_ILLNESS_OR_DISABILITY: (
@@ -104,19 +115,6 @@ _NIL_WORDS = {
 
 def _band_index(count: int) -> int:
     return min(count, 3) - 1
-
-
-def _children(n: int) -> str:
-    return f"{n} {'child' if n == 1 else 'children'}"
-
-
-def periodic_amounts(weekly_pence: int, rules: RuleSet) -> dict[Frequency, int]:
-    return {
-        Frequency.WEEKLY: weekly_pence,
-        Frequency.FORTNIGHTLY: weekly_pence * 2,
-        Frequency.FOUR_WEEKLY: weekly_pence * 4,
-        Frequency.MONTHLY: div_half_up(weekly_pence * rules.monthly_weeks_per_year, 12),
-    }
 
 
 def shared_care_year_nights(effective_date: dt.date) -> int:
@@ -267,11 +265,11 @@ class _Steps:
 def calculate(
     facts: CalculationFacts, rules: RuleSet, *, explain: bool = True
 ) -> CalculationResult:
-    if not explain:
-        # Most unexplained calculations (bulk runs) are the common shape: plain integers, same answer (fast.py).
-        common = calculate_common(facts, rules)
-        if common is not None:
-            return common
+    # Most calculations (bulk runs, previews, annual reviews) are the common shape: plain integers, the same answer
+    # and the same steps (fast.py).
+    common = calculate_common(facts, rules, explain=explain)
+    if common is not None:
+        return common
     return calculate_general(facts, rules, explain=explain)
 
 
@@ -323,7 +321,7 @@ def calculate_general(
                 StepKind.RATE,
                 "Child Support Act 1991 s12(1); 2012 Regs reg 49",
                 f"We do not have enough information to work out your child maintenance, so a default "
-                f"maintenance decision of {pounds(weekly)} a week applies for {_children(counted)}.",
+                f"maintenance decision of {pounds(weekly)} a week applies for {children_phrase(counted)}.",
                 weekly,
                 params=("default_decision.weekly_amounts",),
             )
@@ -388,14 +386,7 @@ def calculate_general(
                 )
         else:
             if steps.on:
-                steps.add(
-                    StepKind.RATE,
-                    "Child Support Act 1991 Sch 1 para 5; 2012 Regs reg 45(2)",
-                    f"The nil rate applies because your income of {pounds(gwi)} a week is less than "
-                    f"{pounds(rules.nil_income_below_pence)}: you pay nothing.",
-                    0,
-                    params=("rate.nil_income_below",),
-                )
+                steps.items.append(nil_income_step(gwi, rules))
         return _result(
             facts,
             rules,
@@ -415,20 +406,7 @@ def calculate_general(
     qc_for_rate = counted + facts.other_arrangement_child_count
     roc = facts.relevant_other_child_count
     if explain:
-        words = f"There {'is' if counted == 1 else 'are'} {_children(counted)} in this calculation"
-        if facts.other_arrangement_child_count:
-            words += (
-                f", and {_children(facts.other_arrangement_child_count)} you support under another "
-                f"arrangement {'is' if facts.other_arrangement_child_count == 1 else 'are'} counted with them "
-                "to choose the percentage"
-            )
-        if roc:
-            words += f"; you have {_children(roc)} living with you who also {'counts' if roc == 1 else 'count'}"
-        steps.add(
-            StepKind.CHILD_COUNT,
-            "Child Support Act 1991 Sch 1 paras 2 and 5A; 2012 Regs reg 77",
-            words + ". The tables stop at three or more.",
-        )
+        steps.items.append(child_count_step(counted, facts.other_arrangement_child_count, roc))
 
     reduced_income = gwi
     if gwi < rules.basic_income_from_pence:
@@ -440,29 +418,13 @@ def calculate_general(
             10_000,
         )
         if steps.on:
-            steps.add(
-                StepKind.RATE,
-                "2012 Regs reg 43",
-                f"Your income of {pounds(gwi)} a week is between {pounds(rules.flat_income_max_pence)} and "
-                f"{pounds(rules.basic_income_from_pence)}, so the reduced rate applies: "
-                f"{pounds(rules.flat_rate_pence)} plus {percent(t_bp)} of the "
-                f"{pounds(gwi - rules.flat_income_max_pence)} over {pounds(rules.flat_income_max_pence)}.",
-                div_half_up(exact_num, exact_den),
-                params=("rate.reduced_rate_table", "rate.flat_rate"),
-            )
+            steps.items.append(reduced_rate_step(gwi, t_bp, exact_num, exact_den, rules))
     else:
         if roc:
             pct = rules.roc_reduction_percent[_band_index(roc)]
             reduced_income = div_half_up(gwi * (100 - pct), 100)
             if steps.on:
-                steps.add(
-                    StepKind.CHILD_COUNT,
-                    "Child Support Act 1991 Sch 1 para 2(3)",
-                    f"Your income is reduced by {pct}% to {pounds(reduced_income)} a week because you have "
-                    f"{_children(roc)} living with you.",
-                    reduced_income,
-                    params=("rate.roc_reduction_percent",),
-                )
+                steps.items.append(roc_step(pct, reduced_income, roc))
         b = rules.basic_percent[_band_index(qc_for_rate)]
         threshold = rules.basic_plus_threshold_pence
         # The band is chosen on income before the ROC reduction (basic from £200); the £800 split on the reduced
@@ -471,29 +433,14 @@ def calculate_general(
             rate = Rate.BASIC
             exact_num, exact_den = reduced_income * b, 100
             if steps.on:
-                steps.add(
-                    StepKind.RATE,
-                    "Child Support Act 1991 Sch 1 para 2(1)",
-                    f"The basic rate for {_children(qc_for_rate)} is {b}% of {pounds(reduced_income)}.",
-                    div_half_up(exact_num, exact_den),
-                    params=("rate.basic_percent",),
-                )
+                steps.items.append(basic_rate_step(qc_for_rate, b, reduced_income, exact_num))
         else:
             rate = Rate.BASIC_PLUS
             p = rules.basic_plus_percent[_band_index(qc_for_rate)]
             exact_num, exact_den = threshold * b + (reduced_income - threshold) * p, 100
             if steps.on:
-                steps.add(
-                    StepKind.RATE,
-                    "Child Support Act 1991 Sch 1 para 2(2)",
-                    f"The basic plus rate for {_children(qc_for_rate)} is {b}% of the first {pounds(threshold)} and "
-                    f"{p}% of the remaining {pounds(reduced_income - threshold)}.",
-                    div_half_up(exact_num, exact_den),
-                    params=(
-                        "rate.basic_percent",
-                        "rate.basic_plus_percent",
-                        "rate.basic_plus_threshold",
-                    ),
+                steps.items.append(
+                    basic_plus_rate_step(qc_for_rate, b, p, threshold, reduced_income, exact_num)
                 )
     income = _with_reduced(income, reduced_income)
 
@@ -502,14 +449,7 @@ def calculate_general(
         # pound (£52.4952 is £52; via the penny, £52.50, it would be £53).
         amount = div_half_up(exact_num, exact_den * 100) * 100
         if steps.on:
-            steps.add(
-                StepKind.ROUNDING,
-                "2012 Regs reg 6",
-                f"The exact amount, {exact_pounds(exact_num, exact_den)}, is rounded to the nearest pound (half "
-                f"up, without first rounding to the penny): {pounds(amount)} a week.",
-                amount,
-                params=("rounding.whole_pound_point",),
-            )
+            steps.items.append(pound_before_shared_care_step(exact_num, exact_den, amount))
     else:
         amount = div_half_up(exact_num, exact_den)
 
@@ -520,7 +460,7 @@ def calculate_general(
             steps.add(
                 StepKind.APPORTIONMENT,
                 "Child Support Act 1991 Sch 1 para 5A",
-                f"Only the share for the {_children(counted)} in this calculation is payable: {counted} of "
+                f"Only the share for the {children_phrase(counted)} in this calculation is payable: {counted} of "
                 f"{qc_for_rate} of {pounds(whole)}, which is {pounds(amount)} a week.",
                 amount,
                 params=("other_arrangements.apportion_by_child_count",),
@@ -531,13 +471,7 @@ def calculate_general(
     if rules.whole_pound_rounding is WholePoundRounding.AFTER_SHARED_CARE:
         after = {rp: round_to_pound_half_up(a) for rp, a in after.items()}
         if steps.on:
-            steps.add(
-                StepKind.ROUNDING,
-                "2012 Regs reg 6",
-                "Each receiving parent's amount is rounded to the nearest pound.",
-                sum(after.values()),
-                params=("rounding.whole_pound_point",),
-            )
+            steps.items.append(pound_after_shared_care_step(sum(after.values())))
     floored = _floor(after, rps, rules, steps)
     return _result(
         facts,
@@ -582,21 +516,7 @@ def _income(
         annual = max(0, inc.hmrc_gross_annual_income_pence - inc.pension_contributions_annual_pence)
         historic = div_half_up(annual * 7, rules.historic_days_per_year)
         if explain:
-            year = f" for the tax year {inc.hmrc_tax_year}" if inc.hmrc_tax_year else ""
-            pension = (
-                f", less pension contributions of {pounds(inc.pension_contributions_annual_pence)}"
-                if inc.pension_contributions_annual_pence
-                else ""
-            )
-            steps.add(
-                StepKind.INCOME,
-                "2012 Regs regs 35 and 36" + ("; reg 35(3)" if pension else ""),
-                f"HMRC told us your income{year} was {pounds(inc.hmrc_gross_annual_income_pence)} a year"
-                f"{pension}. That is {pounds(historic)} a week (divided by {rules.historic_days_per_year}, "
-                "times 7).",
-                historic,
-                params=("income.historic_days_per_year",),
-            )
+            steps.items.append(historic_income_step(inc, historic, rules))
     current: int | None = None
     if inc.current_income is not None:
         ci = inc.current_income
@@ -817,13 +737,7 @@ def _income(
             uncapped,
         )
     if gwi < uncapped and steps.on:
-        steps.add(
-            StepKind.INCOME_CAP,
-            "Child Support Act 1991 Sch 1 para 10(3); 2012 Regs reg 2",
-            f"Only the first {pounds(rules.weekly_income_cap_pence)} a week of income counts.",
-            gwi,
-            params=("income.weekly_cap",),
-        )
+        steps.items.append(income_cap_step(gwi, rules))
     return IncomeDetermination(
         basis=basis,
         historic_weekly_income_pence=historic or 0,
@@ -882,14 +796,7 @@ def _flat_rate(
             )
     else:
         if steps.on:
-            steps.add(
-                StepKind.RATE,
-                "Child Support Act 1991 Sch 1 para 4(1)(a)",
-                f"The flat rate of {pounds(flat)} a week applies because your income of {pounds(gwi)} a week is "
-                f"{pounds(rules.flat_income_max_pence)} or less.",
-                flat,
-                params=("rate.flat_rate", "rate.flat_income_max"),
-            )
+            steps.items.append(flat_low_income_step(flat, gwi, rules))
     shares = _apportion(flat, rps, steps)
     after = dict(shares)
     if couple_benefit or own_benefit:
@@ -909,11 +816,7 @@ def _flat_rate(
                         params=("shared_care.benefit_flat_rate_nil_nights",),
                     )
     elif any(bands[i] is not SharedCareBand.NONE for ix in rps.values() for i in ix) and steps.on:
-        steps.add(
-            StepKind.SHARED_CARE,
-            "Child Support Act 1991 Sch 1 paras 4 and 7",
-            "Shared care does not reduce the flat rate when it applies because of low income.",
-        )
+        steps.items.append(FLAT_NOT_REDUCED_BY_SHARED_CARE)
     rate = Rate.NIL if all(a == 0 for a in after.values()) else Rate.FLAT
     return _result(facts, rules, steps, rate, income, rps, bands, shares, after, {})
 
@@ -940,7 +843,7 @@ def _apportion(amount: int, rps: dict[str, list[int]], steps: _Steps) -> dict[st
             steps.add(
                 StepKind.APPORTIONMENT,
                 "Child Support Act 1991 Sch 1 para 6",
-                f"{pounds(shares[rp])} a week is for the {_children(n)} living with this receiving parent "
+                f"{pounds(shares[rp])} a week is for the {children_phrase(n)} living with this receiving parent "
                 f"({n} of {sum(len(ix) for ix in rps.values())}).",
                 shares[rp],
                 rp=rp,
@@ -972,30 +875,17 @@ def _shared_care(
         extra[rp] = halves * rules.shared_care_extra_deduction_pence
         after[rp] = max(0, reduced - extra[rp])
         if steps.on:
-            fraction = Fraction(14 * len(ix) - kept, 14 * len(ix))
-            nights = ", ".join(
-                f"{children[i].forename or children[i].child_reference} {children[i].shared_care_nights} "
-                f"nights ({_BAND_WORDS[bands[i]]})"
-                for i in ix
-            )
-            text = (
-                f"You care for the children of this receiving parent overnight ({nights}), so "
-                f"{fraction.numerator}/{fraction.denominator} is taken off {pounds(share)}, leaving "
-                f"{pounds(reduced)} a week"
-            )
-            if halves:
-                text += (
-                    f"; a further {pounds(rules.shared_care_extra_deduction_pence)} is taken off for each of the "
-                    f"{_children(halves)} you care for 175 nights or more, leaving {pounds(after[rp])}"
+            steps.items.append(
+                shared_care_step(
+                    rp,
+                    [(children[i], bands[i]) for i in ix],
+                    kept,
+                    share,
+                    reduced,
+                    halves,
+                    after[rp],
+                    rules,
                 )
-            steps.add(
-                StepKind.SHARED_CARE,
-                "Child Support Act 1991 Sch 1 para 7",
-                text + ".",
-                after[rp],
-                rp=rp,
-                params=("shared_care.band_nights",)
-                + (("shared_care.extra_deduction",) if halves else ()),
             )
     return after, extra
 
@@ -1013,14 +903,7 @@ def _floor(
         zip(counting, split_balanced(minimum, [len(rps[rp]) for rp in counting]), strict=True)
     )
     if steps.on:
-        steps.add(
-            StepKind.FLOOR,
-            "Child Support Act 1991 Sch 1 para 7(7)",
-            f"The amount would be {pounds(sum(after.values()))} a week, but you pay at least "
-            f"{pounds(minimum)} a week.",
-            minimum,
-            params=("shared_care.minimum_amount",),
-        )
+        steps.items.append(floor_step(sum(after.values()), minimum))
     return floored
 
 
@@ -1114,32 +997,17 @@ def _result(
     )
     weekly = sum(a.weekly_amount_pence for a in rp_amounts)
     if fees.charged and steps.on and weekly:
-        pp = sum(a.paying_parent_fee_weekly_pence for a in rp_amounts)
-        rpf = sum(a.receiving_parent_fee_weekly_pence for a in rp_amounts)
-        steps.add(
-            StepKind.COLLECTION_FEE,
-            "Child Support Fees Regulations 2014 regs 7 and 8",
-            f"On Collect and Pay you pay a collection fee of {percent(fees.paying_parent_fee_basis_points)} "
-            f"({pounds(pp)} a week), so you pay {pounds(weekly + pp)} a week; "
-            f"{percent(fees.receiving_parent_fee_basis_points)} ({pounds(rpf)} a week) is taken from what the "
-            f"receiving {'parent gets' if len(rp_amounts) == 1 else 'parents get'}.",
-            pp,
-            params=(
-                "fees.paying_parent",
-                "fees.non_compliant_paying_parent",
-                "fees.receiving_parent",
-            ),
+        steps.items.append(
+            collection_fee_step(
+                fees,
+                weekly,
+                sum(a.paying_parent_fee_weekly_pence for a in rp_amounts),
+                sum(a.receiving_parent_fee_weekly_pence for a in rp_amounts),
+                len(rp_amounts),
+            )
         )
     if steps.on:
-        monthly = periodic_amounts(weekly, rules)[Frequency.MONTHLY]
-        steps.add(
-            StepKind.PAYMENT_FREQUENCY,
-            "Child Support (Collection and Enforcement) Regulations 1992 reg 4",
-            f"{pounds(weekly)} a week is {pounds(weekly * 2)} a fortnight, {pounds(weekly * 4)} every four "
-            f"weeks or {pounds(monthly)} a month (52 weeks over 12 months).",
-            weekly,
-            params=("schedule.monthly_weeks_per_year",),
-        )
+        steps.items.append(payment_frequency_step(weekly, rules))
     return CalculationResult(
         rate=rate,
         income=income,
@@ -1158,12 +1026,7 @@ def _fees(facts: CalculationFacts, rules: RuleSet, steps: _Steps) -> Fees:
     if not charged:
         return Fees(False, 0, 0)
     if facts.service_type is ServiceType.DIRECT_PAY and steps.on:
-        steps.add(
-            StepKind.COLLECTION_FEE,
-            "Government response, 23 June 2025 (rule set " + rules.version + ")",
-            "Direct Pay is no longer available, so the case is charged as Collect and Pay.",
-            params=("fees.direct_pay_available",),
-        )
+        steps.items.append(direct_pay_unavailable_step(rules))
     non_compliant = facts.compliance_status is ComplianceStatus.NON_COMPLIANT
     return Fees(
         True,

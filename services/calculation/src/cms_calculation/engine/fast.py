@@ -2,9 +2,10 @@
 no benefit, nil-rate condition, variation, other arrangement or default decision — most of an annual review.
 
 The same arithmetic as calculate.py (docs/domain/calculation.md §1–§5, §8) in plain integers at the same rounding
-points, giving the same CalculationResult; no steps, so it serves explain=False only. Anything outside that shape, or
-any fact validate() would refuse, answers None and the general path decides (and explains any refusal), so the
-general path stays the one definition; tests/engine/test_fast_path.py checks the two agree on every generated case.
+points, giving the same CalculationResult, explained (explain=True) with the general path's own steps (steps.py builds every text for
+both). Anything outside that shape, or any fact validate() would refuse, answers None and the general path decides
+(and explains any refusal), so the general path stays the one definition; tests/engine/test_fast_path.py checks the
+two agree, steps included, on every generated case.
 """
 
 from __future__ import annotations
@@ -23,9 +24,29 @@ from .model import (
     ReceivingParentAmount,
     ServiceType,
     SharedCareBand,
+    Step,
 )
 from .money import MAX_AMOUNT_PENCE, split_balanced
 from .rules import RuleSet, WholePoundRounding
+from .steps import (
+    FLAT_NOT_REDUCED_BY_SHARED_CARE,
+    basic_plus_rate_step,
+    basic_rate_step,
+    child_count_step,
+    collection_fee_step,
+    direct_pay_unavailable_step,
+    flat_low_income_step,
+    floor_step,
+    historic_income_step,
+    income_cap_step,
+    nil_income_step,
+    payment_frequency_step,
+    pound_after_shared_care_step,
+    pound_before_shared_care_step,
+    reduced_rate_step,
+    roc_step,
+    shared_care_step,
+)
 
 _NONE = SharedCareBand.NONE
 _HALF = SharedCareBand.ONE_HALF
@@ -50,8 +71,12 @@ def _fraction(taken: int, whole: int) -> Fraction:
     return f
 
 
-def calculate_common(facts: CalculationFacts, rules: RuleSet) -> CalculationResult | None:
-    """The unexplained result for a common case, or None when the facts need the general path."""
+def calculate_common(
+    facts: CalculationFacts, rules: RuleSet, *, explain: bool = False
+) -> CalculationResult | None:
+    """The result for a common case (with its steps when `explain`), or None when the facts need the general
+    path. The steps are the general path's, in its order (calculate.py): income, cap, rate, rounding, shared care,
+    floor, fees, frequency."""
     if (
         facts.benefits
         or facts.nil_rate_conditions
@@ -115,6 +140,11 @@ def calculate_common(facts: CalculationFacts, rules: RuleSet) -> CalculationResu
     historic = (14 * max(0, annual - pension) + days) // (2 * days)
     cap = rules.weekly_income_cap_pence
     gwi = historic if historic <= cap else cap
+    steps: list[Step] = []
+    if explain:
+        steps.append(historic_income_step(inc, historic, rules))
+        if gwi < historic:
+            steps.append(income_cap_step(gwi, rules))
 
     # §2: the rate. Nil and flat have no reduction for relevant other children and no shared care (flat on low
     # income is not reduced by shared care; Sch 1 paras 4 and 7).
@@ -125,11 +155,19 @@ def calculate_common(facts: CalculationFacts, rules: RuleSet) -> CalculationResu
     if gwi < rules.nil_income_below_pence:
         rate, amount = Rate.NIL, 0
         share = 0
+        if explain:
+            steps.append(nil_income_step(gwi, rules))
     elif gwi <= rules.flat_income_max_pence:
         amount = share = rules.flat_rate_pence
         rate = Rate.FLAT if amount else Rate.NIL
+        if explain:
+            steps.append(flat_low_income_step(amount, gwi, rules))
+            if shared:
+                steps.append(FLAT_NOT_REDUCED_BY_SHARED_CARE)
     else:
         band_index = (n if n < 3 else 3) - 1
+        if explain:
+            steps.append(child_count_step(n, 0, roc))
         if gwi < rules.basic_income_from_pence:
             rate = Rate.REDUCED
             t_bp = rules.reduced_rate_bp[band_index][roc if roc < 3 else 3]
@@ -137,26 +175,34 @@ def calculate_common(facts: CalculationFacts, rules: RuleSet) -> CalculationResu
                 rules.flat_rate_pence * 10_000 + (gwi - rules.flat_income_max_pence) * t_bp,
                 10_000,
             )
+            if explain:
+                steps.append(reduced_rate_step(gwi, t_bp, num, den, rules))
         else:
             if roc:
                 pct = rules.roc_reduction_percent[(roc if roc < 3 else 3) - 1]
                 reduced_income = (2 * gwi * (100 - pct) + 100) // 200
+                if explain:
+                    steps.append(roc_step(pct, reduced_income, roc))
             b = rules.basic_percent[band_index]
             threshold = rules.basic_plus_threshold_pence
             if reduced_income <= threshold:
                 rate = Rate.BASIC
                 num = reduced_income * b
+                if explain:
+                    steps.append(basic_rate_step(n, b, reduced_income, num))
             else:
                 rate = Rate.BASIC_PLUS
-                num = (
-                    threshold * b
-                    + (reduced_income - threshold) * rules.basic_plus_percent[band_index]
-                )
+                p = rules.basic_plus_percent[band_index]
+                num = threshold * b + (reduced_income - threshold) * p
+                if explain:
+                    steps.append(basic_plus_rate_step(n, b, p, threshold, reduced_income, num))
             den = 100
         rounding = rules.whole_pound_rounding
         if rounding is WholePoundRounding.BEFORE_SHARED_CARE:
             # Reg 6: straight to the pound from the exact amount, not via the penny.
             share = (2 * num + den * 100) // (200 * den) * 100
+            if explain:
+                steps.append(pound_before_shared_care_step(num, den, share))
         else:
             share = (2 * num + den) // (2 * den)
         amount = share
@@ -174,10 +220,27 @@ def calculate_common(facts: CalculationFacts, rules: RuleSet) -> CalculationResu
             extra = halves * rules.shared_care_extra_deduction_pence
             amount = reduced - extra if reduced > extra else 0
             fraction = _fraction(whole - kept, whole)
+            if explain:
+                steps.append(
+                    shared_care_step(
+                        rp,
+                        list(zip(children, bands, strict=True)),
+                        kept,
+                        share,
+                        reduced,
+                        halves,
+                        amount,
+                        rules,
+                    )
+                )
         if rounding is WholePoundRounding.AFTER_SHARED_CARE:
             amount = (2 * amount + 100) // 200 * 100
+            if explain:
+                steps.append(pound_after_shared_care_step(amount))
         minimum = rules.minimum_amount_after_shared_care_pence
         if amount < minimum:  # Sch 1 para 7(7): the floor, then split equally between the children
+            if explain:
+                steps.append(floor_step(amount, minimum))
             amount = minimum
         else:
             proportional = True
@@ -208,9 +271,16 @@ def calculate_common(facts: CalculationFacts, rules: RuleSet) -> CalculationResu
         fees = Fees(True, pp_bp, rp_bp)
         pp_fee = (amount * pp_bp + 5_000) // 10_000
         rp_fee = (amount * rp_bp + 5_000) // 10_000
+        if explain:
+            if facts.service_type is ServiceType.DIRECT_PAY:
+                steps.append(direct_pay_unavailable_step(rules))
+            if amount:
+                steps.append(collection_fee_step(fees, amount, pp_fee, rp_fee, 1))
     else:
         fees = Fees(False, 0, 0)
         pp_fee = rp_fee = 0
+    if explain:
+        steps.append(payment_frequency_step(amount, rules))
 
     return CalculationResult(
         rate,
@@ -239,4 +309,5 @@ def calculate_common(facts: CalculationFacts, rules: RuleSet) -> CalculationResu
         ),
         fees,
         rules.version,
+        tuple(steps),
     )
