@@ -13,6 +13,7 @@ import datetime as dt
 
 import sqlalchemy as sa
 from alembic import op
+from google.type import date_pb2
 
 from cms.casework.v1 import resources_pb2 as pb
 
@@ -37,7 +38,7 @@ def _eldest_child_born(case: pb.Case) -> dt.date | None:
     return min((b for b in born if b is not None), default=None)
 
 
-def _day(date) -> dt.date | None:  # noqa: ANN001 - a google.type.Date
+def _day(date: date_pb2.Date) -> dt.date | None:
     """A whole, real calendar day, else None (a partial date or 31 February counts as missing)."""
     if not (date.year and date.month and date.day):
         return None
