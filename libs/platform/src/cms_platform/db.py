@@ -167,6 +167,13 @@ def is_postgres(engine: Engine | Connection) -> bool:
     return engine.dialect.name == "postgresql"
 
 
+def single_writer(sessions: sessionmaker) -> bool:
+    """Whether the database behind `sessions` takes one writing transaction at a time (SQLite, whose writers queue on
+    one file lock): work split over threads would only wait there, so a caller runs it one piece after another."""
+    bind = sessions.kw.get("bind")
+    return bind is not None and bind.dialect.name == "sqlite"
+
+
 _SAFE_DB = re.compile(r"^[a-z][a-z0-9_]{0,62}$")
 
 
