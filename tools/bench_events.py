@@ -469,8 +469,8 @@ def main() -> int:
             # The figures first: a backlog that outlasts the wait leaves cases not yet recalculated, a finding.
             print_steady(measures, args.rate, achieved, args.seconds, bool(pg))
             done = [m for m in measures if m.calculated is not None]
-            for m in dict.fromkeys((done[0], done[-1])) if done else ():
-                check_flat_rate(case, staff["caseworker"], m.case)  # recalculated as asked
+            for name in dict.fromkeys((done[0].case, done[-1].case)) if done else ():
+                check_flat_rate(case, staff["caseworker"], name)  # recalculated as asked
             print(f"\n# total wall time {time.monotonic() - started:.0f} s", flush=True)
             return 0
         print(
