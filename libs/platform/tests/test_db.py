@@ -18,7 +18,7 @@ from cms.calculation.v1 import calculation_service_pb2_grpc as api_grpc
 from cms.calculation.v1 import resources_pb2 as pb
 from cms_devkit import infra
 from cms_devkit.testing import local_issuer
-from cms_platform.db import OUTAGE_REASON, make_engine, make_sessionmaker, outage
+from cms_platform.db import OUTAGE_REASON, make_engine, make_sessionmaker, outage, single_writer
 from cms_platform.grpc_errors import details_of
 from cms_platform.identity import IdentityVerifier, TrustedIssuer, staff_caller
 
@@ -110,3 +110,12 @@ def test_a_busy_sqlite_file_is_an_outage_and_statement_errors_are_not(tmp_path):
     assert outage(ValueError("not a database error")) is None
     engine.dispose()
     holder.close()
+
+
+def test_only_sqlite_is_a_single_writer(tmp_path):
+    sqlite = make_engine(f"sqlite:///{tmp_path / 'one.sqlite'}")
+    postgres = make_engine("postgresql+psycopg://nobody@127.0.0.1:1/none")  # never connected
+    assert single_writer(make_sessionmaker(sqlite))
+    assert not single_writer(make_sessionmaker(postgres))
+    sqlite.dispose()
+    postgres.dispose()

@@ -168,9 +168,10 @@ def is_postgres(engine: Engine | Connection) -> bool:
 
 
 def single_writer(sessions: sessionmaker) -> bool:
-    """Whether the sessions' database takes one writer at a time (SQLite): work side by side would only queue on its
-    lock there, and lose races it need not."""
-    return sessions.kw["bind"].dialect.name == "sqlite"
+    """Whether the database behind `sessions` takes one writing transaction at a time (SQLite, whose writers queue on
+    one file lock): work split over threads would only wait there, so a caller runs it one piece after another."""
+    bind = sessions.kw.get("bind")
+    return bind is not None and bind.dialect.name == "sqlite"
 
 
 _SAFE_DB = re.compile(r"^[a-z][a-z0-9_]{0,62}$")

@@ -59,13 +59,13 @@ def record_calculation(
     why a step was calculated when that is not `reason`; `other_case_closed` names the step made because another of
     the paying parent's cases closed. Returns this case and its new payment plan's name ("" when
     none)."""
-    this_plan = ""
+    this_plan, this_case = "", None
     covered = {r.receiving_parent_reference for r in calculation.receiving_parent_amounts}
     steps = [*earlier, (calculation, changes or ([change] if change else []))]
     for case_row in service.live_cases_of(db, row):
         if f"cases/{case_row.id}" not in covered and case_row.id != row.id:
             continue
-        plan = _record_on_case(
+        plan, recorded = _record_on_case(
             db,
             row=case_row,
             calculation=calculation,
@@ -79,8 +79,8 @@ def record_calculation(
             other_case_closed=other_case_closed,
         )
         if case_row.id == row.id:
-            this_plan = plan
-    return case_records.assemble(db, row), this_plan
+            this_plan, this_case = plan, recorded
+    return this_case or case_records.assemble(db, row), this_plan
 
 
 def _record_on_case(
@@ -95,7 +95,9 @@ def _record_on_case(
     ends: dt.date | None,
     reasons: Mapping[str, pb.CalculationReason.ValueType],
     other_case_closed: str,
-) -> str:
+) -> tuple[str, pb.Case]:
+    """Record the calculation on one case; its new plan's name ("" when none) and the case as stored (with its
+    parents' details, as assemble gives it)."""
     case = case_records.assemble(db, row)
     now = clock.now()
     share = rules.share_of(calculation, case.name)
@@ -201,28 +203,27 @@ def _record_on_case(
             ],
         )
         case.current_payment_plan = plan_name
-        for notice in correspondence.notify_parents(
+        # An earlier notice or plan still waiting for today's dispatch is out of date: each parent's new notice
+        # replaces theirs (read for both parents at once).
+        correspondence.cancel_redundant_for(
             db,
-            case=case,
             case_id=row.id,
-            kind=pb.CORRESPONDENCE_KIND_CALCULATION_NOTICE,
-            clock=clock,
-            service_request=change,
-        ):
-            # An earlier notice or plan still waiting for today's dispatch is out of date: this one replaces it.
-            correspondence.cancel_redundant(
+            kinds=(
+                pb.CORRESPONDENCE_KIND_CALCULATION_NOTICE,
+                pb.CORRESPONDENCE_KIND_PAYMENT_PLAN,
+            ),
+            notices=correspondence.notify_parents(
                 db,
+                case=case,
                 case_id=row.id,
-                recipient=notice.recipient,
-                superseded_by=notice.name,
-                kinds=(
-                    pb.CORRESPONDENCE_KIND_CALCULATION_NOTICE,
-                    pb.CORRESPONDENCE_KIND_PAYMENT_PLAN,
-                ),
+                kind=pb.CORRESPONDENCE_KIND_CALCULATION_NOTICE,
                 clock=clock,
-            )
+                service_request=change,
+            ),
+            clock=clock,
+        )
     case_records.save(row, case, clock)
-    return plan_name
+    return plan_name, case
 
 
 # -- a rebuild from a date keeps what was decided for later dates ---------------------------------------------------

@@ -18,7 +18,6 @@ import datetime as dt
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from cms.calculation.v1 import resources_pb2 as calc_pb
@@ -54,6 +53,8 @@ _RESOLUTION = {
     pb.CHANGE_OF_CIRCUMSTANCES_STATE_SUPERSEDED: pb.SERVICE_REQUEST_RESOLUTION_CODE_SUPERSEDED,
 }
 
+_RESPONSE = api.ApplyChangesOfCircumstancesResponse
+
 
 def apply_pending(
     *,
@@ -64,25 +65,65 @@ def apply_pending(
     downstream: Downstream,
 ) -> api.ApplyChangesOfCircumstancesResponse:
     """ApplyChangesOfCircumstances: every verified change of the case, once per request id."""
-    response_type = api.ApplyChangesOfCircumstancesResponse
     with sessions() as s:
-        previous = replay(s, request=request, response_type=response_type)
+        previous = replay(s, request=request, response_type=_RESPONSE)
         if previous is not None:
             return previous
         row = case_records.visible_case(s, name=request.parent, caller=caller, field="parent")
-        case = case_records.assemble(s, row)
-        version = row.version
-        pending = service.verified_of(s, row.id)
-        parties = {
-            case.paying_parent.name: case.paying_parent,
-            case.receiving_parent.name: case.receiving_parent,
-        }
-        covered = [case_records.assemble(s, r) for r in calculations.live_cases_of(s, row)[1:]]
-        in_force = liability.current_starts(s, case_id=row.id)
+        read = _read(s, row, service.verified_of(s, row.id))
+    return _apply(
+        sessions=sessions,
+        request=request,
+        read=read,
+        caller=caller,
+        clock=clock,
+        downstream=downstream,
+    )
+
+
+@dataclass(frozen=True)
+class _Read:
+    """What an application reads before it gathers: the case as read (its id and version), its verified changes,
+    the paying parent's other live cases the calculation covers and the segments in force."""
+
+    case_id: str
+    version: int
+    case: pb.Case
+    pending: list[pb.ChangeOfCircumstances]
+    covered: list[pb.Case]
+    in_force: list[liability.Start]
+
+
+def _read(s: Session, row: CaseRecord, pending: list[pb.ChangeOfCircumstances]) -> _Read:
+    return _Read(
+        case_id=row.id,
+        version=row.version,
+        case=case_records.assemble(s, row),
+        pending=pending,
+        covered=[case_records.assemble(s, r) for r in calculations.live_cases_of(s, row)[1:]],
+        in_force=liability.current_starts(s, case_id=row.id),
+    )
+
+
+def _apply(
+    *,
+    sessions: sessionmaker,
+    request: api.ApplyChangesOfCircumstancesRequest,
+    read: _Read,
+    caller: Caller,
+    clock: Clock,
+    downstream: Downstream,
+) -> api.ApplyChangesOfCircumstancesResponse:
+    """Gather outside any transaction, then record in one (refused when the case moved on since `read`)."""
+    case, pending, covered = read.case, read.pending, read.covered
+    parties = {
+        case.paying_parent.name: case.paying_parent,
+        case.receiving_parent.name: case.receiving_parent,
+    }
     case_records.ensure_open(case)
     out = apply.plan_application(case, parties, pending)
     timeline: list[Dated] = []
-    dates = _dates(case, out, today=clock.today(), in_force=in_force)
+    dates = _dates(case, out, today=clock.today(), in_force=read.in_force)
     if case.HasField("latest_calculation") and dates:
         gathered = calculations.gather_income(out.case, downstream=downstream)
         for on, started in dates:
@@ -103,7 +144,7 @@ def apply_pending(
     after = (
         recording.gather_after_closure(
             sessions,
-            closing=row.id,
+            closing=read.case_id,
             on=closes,
             request_id=request.request_id,
             downstream=downstream,
@@ -113,11 +154,11 @@ def apply_pending(
         else None
     )
     with sessions.begin() as s:
-        previous = replay(s, request=request, response_type=response_type)
+        previous = replay(s, request=request, response_type=_RESPONSE)
         if previous is not None:
             return previous
-        row = case_records.case_row(s, row.id, lock=True)
-        if row.version != version:
+        row = case_records.case_row(s, read.case_id, lock=True)
+        if row.version != read.version:
             raise Conflict("the case changed while its changes were being applied; apply again")
         recording.ensure_unchanged(s, after)
         response = _record_application(
@@ -140,14 +181,24 @@ def apply_pending_for_system(
     them. The request id is derived from the case's version and the changes waiting on it, so a pass that dies after
     the calculation service stored its decision asks again under the same id and gets that decision back rather than
     storing a second one. A pass that loses a race to another (Conflict, nothing stored) applies again from a fresh
-    read, finding what the winner left, under the id of what is then waiting."""
+    read, finding what the winner left, under the id of what is then waiting. The read that derives the id is the
+    application's own read (one session, the case and its changes read once)."""
 
     def attempt() -> api.ApplyChangesOfCircumstancesResponse:
-        return apply_pending(
+        with sessions() as s:
+            row = case_records.visible_case(s, name=parent, caller=caller, field="parent")
+            pending = service.verified_of(s, row.id)
+            request = api.ApplyChangesOfCircumstancesRequest(
+                request_id=_system_request_id(parent, row.version, pending), parent=parent
+            )
+            previous = replay(s, request=request, response_type=_RESPONSE)
+            if previous is not None:
+                return previous
+            read = _read(s, row, pending)
+        return _apply(
             sessions=sessions,
-            request=api.ApplyChangesOfCircumstancesRequest(
-                request_id=_system_request_id(sessions, parent), parent=parent
-            ),
+            request=request,
+            read=read,
             caller=caller,
             clock=clock,
             downstream=downstream,
@@ -159,12 +210,9 @@ def apply_pending_for_system(
 _SYSTEM_APPLY = uuid.UUID("5f0c6d1e-3b0a-4c55-9a59-0d6c0f3e6a11")
 
 
-def _system_request_id(sessions: sessionmaker, parent: str) -> str:
-    case_id = parent.removeprefix("cases/")
-    with sessions() as s:
-        version = s.scalar(select(CaseRecord.version).where(CaseRecord.id == case_id))
-        waiting = sorted(c.name for c in service.verified_of(s, case_id))
-    return str(uuid.uuid5(_SYSTEM_APPLY, f"{parent}|{version}|{','.join(waiting)}"))
+def _system_request_id(parent: str, version: int, waiting: list[pb.ChangeOfCircumstances]) -> str:
+    names = sorted(c.name for c in waiting)
+    return str(uuid.uuid5(_SYSTEM_APPLY, f"{parent}|{version}|{','.join(names)}"))
 
 
 @dataclass(frozen=True)
@@ -259,9 +307,12 @@ def _record_application(
     clock: Clock,
 ) -> api.ApplyChangesOfCircumstancesResponse:
     response = api.ApplyChangesOfCircumstancesResponse()
+    # Both parents locked in one statement (in id order).
+    client_rows = clients.client_rows(
+        s, [name.removeprefix("clients/") for name in out.clients], lock=True
+    )
     for name, client in out.clients.items():
-        client_row = clients.client_row(s, name.removeprefix("clients/"), lock=True)
-        clients.save(client_row, client, clock)
+        clients.save(client_rows[name.removeprefix("clients/")], client, clock)
     for client_name, died in out.deaths:
         client_id = client_name.removeprefix("clients/")
         on_cases = case_records.cases_of_client(s, client_id)
@@ -281,10 +332,11 @@ def _record_application(
     plan = ""
     closes = _closes_on(out.case, out, today=clock.today())
     calculation_of: dict[str, str] = {}
+    recorded: pb.Case | None = None  # the case as recording the calculation left it
     if timeline:
         before = out.case.latest_calculation.weekly_amount_pence
         *earlier, last = timeline
-        _, plan = recording.record_calculation(
+        recorded, plan = recording.record_calculation(
             s,
             row=row,
             calculation=last.calculation,
@@ -294,9 +346,7 @@ def _record_application(
             changes=last.changes,
             ends=closes,
         )
-        moved = case_records.assemble(
-            s, row
-        ).latest_calculation.weekly_amount_pence != before or bool(plan)
+        moved = recorded.latest_calculation.weekly_amount_pence != before or bool(plan)
         # Each change is answered by the calculation in force from its date.
         calculation_of = {name: d.calculation.name for d in timeline for name in d.changes}
     else:
@@ -371,7 +421,10 @@ def _record_application(
     # calculation replaced (cancelled where they were superseded, in calculations.flows.record_calculation).
     response.cancelled_correspondence.extend(dict.fromkeys(correspondence.cancelled_in(s)))
     response.client_call = _schedule_call(s, row=row, completed_for=completed_for, clock=clock)
-    response.updated_case.CopyFrom(case_records.assemble(s, row))
+    # Nothing after the recording touched the case or its clients unless it closed.
+    response.updated_case.CopyFrom(
+        recorded if recorded is not None and out.closure is None else case_records.assemble(s, row)
+    )
     access.audit(s, clock=clock, caller=caller, case_id=row.id, resource=f"cases/{row.id}")
     return response
 

@@ -119,11 +119,18 @@ def report(
     caller: Caller,
     clock: Clock,
     source_event_id: str = "",
+    locked: tuple[CaseRecord, pb.Case] | None = None,
 ) -> pb.ChangeOfCircumstances:
-    row = case_records.visible_case(
-        db, name=request.parent, caller=caller, field="parent", lock=True
-    )
-    case = case_records.assemble(db, row)
+    """`locked`: the case's row, already locked FOR UPDATE in this transaction, and the case assembled from it (a feed
+    handler has read them): not read again."""
+    if locked is None:
+        row = case_records.visible_case(
+            db, name=request.parent, caller=caller, field="parent", lock=True
+        )
+        case = case_records.assemble(db, row)
+    else:
+        row, case = locked
+        access.ensure_visible(caller, row, case_id=row.id, name=request.parent)
     case_records.ensure_open(case)
     change = pb.ChangeOfCircumstances()
     change.CopyFrom(request.change_of_circumstances)
@@ -571,21 +578,22 @@ def raised_from(db: Session, *, case_id: str, source_event_id: str) -> bool:
     )
 
 
-def feed_trace_contexts(db: Session, case_id: str) -> list[dict[str, str]]:
-    """The trace contexts of the events that raised the case's verified changes waiting to be applied, oldest first."""
-    return [
-        context
-        for context in db.scalars(
-            select(ChangeRecord.trace_context)
-            .where(
-                ChangeRecord.case_id == case_id,
-                ChangeRecord.state == S.Name(pb.CHANGE_OF_CIRCUMSTANCES_STATE_VERIFIED),
-                ChangeRecord.source_event_id.is_not(None),
-            )
-            .order_by(ChangeRecord.created_at, ChangeRecord.id)
+def feed_work(db: Session) -> dict[str, list[dict[str, str]]]:
+    """The cases with verified changes raised from a feed, waiting to be applied, each with the trace contexts of
+    the events that raised them, oldest first: the feed pass continues those traces (telemetry.continued)."""
+    out: dict[str, list[dict[str, str]]] = {}
+    for case_id, context in db.execute(
+        select(ChangeRecord.case_id, ChangeRecord.trace_context)
+        .where(
+            ChangeRecord.state == S.Name(pb.CHANGE_OF_CIRCUMSTANCES_STATE_VERIFIED),
+            ChangeRecord.source_event_id.is_not(None),
         )
-        if context
-    ]
+        .order_by(ChangeRecord.created_at, ChangeRecord.id)
+    ):
+        contexts = out.setdefault(case_id, [])
+        if context:
+            contexts.append(context)
+    return out
 
 
 def cases_with_feed_changes(db: Session) -> list[str]:

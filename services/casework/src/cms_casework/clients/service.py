@@ -42,6 +42,19 @@ def client_row(db: Session, client_id: str, *, lock: bool = False) -> ClientReco
     return row
 
 
+def client_rows(
+    db: Session, client_ids: list[str], *, lock: bool = False
+) -> dict[str, ClientRecord]:
+    """Several clients' rows by id in one query (locked FOR UPDATE in id order, when asked); NOT_FOUND for any
+    missing."""
+    query = select(ClientRecord).where(ClientRecord.id.in_(client_ids)).order_by(ClientRecord.id)
+    found = {row.id: row for row in db.scalars(query.with_for_update() if lock else query)}
+    for client_id in client_ids:
+        if client_id not in found:
+            raise NotFound("client", f"clients/{client_id}")
+    return found
+
+
 def document(row: ClientRecord) -> pb.Client:
     return pb.Client.FromString(row.document)
 

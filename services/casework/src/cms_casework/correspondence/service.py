@@ -129,18 +129,61 @@ def cancel_redundant(
 ) -> list[str]:
     """Cancel items of these kinds still waiting for today's dispatch to this recipient: a later one says it all.
     Items made in this same transaction are never cancelled (a step's own letters belong together)."""
-    cancelled = []
+    return _cancel(
+        db,
+        _waiting(db, case_id=case_id, kinds=kinds, recipients=[recipient], clock=clock),
+        recipient=recipient,
+        superseded_by=superseded_by,
+    )
+
+
+def cancel_redundant_for(
+    db: Session,
+    *,
+    case_id: str,
+    kinds: tuple[pb.CorrespondenceKind.ValueType, ...],
+    notices: list[pb.Correspondence],
+    clock: Clock,
+) -> None:
+    """cancel_redundant for each of `notices` in turn (its recipient, superseded by it), read in one query."""
+    rows = _waiting(
+        db, case_id=case_id, kinds=kinds, recipients=[n.recipient for n in notices], clock=clock
+    )
+    for notice in notices:
+        _cancel(db, rows, recipient=notice.recipient, superseded_by=notice.name)
+
+
+def _waiting(
+    db: Session,
+    *,
+    case_id: str,
+    kinds: tuple[pb.CorrespondenceKind.ValueType, ...],
+    recipients: list[str],
+    clock: Clock,
+) -> list[CorrespondenceRecord]:
+    """Items of these kinds to these recipients still waiting for today's dispatch."""
     start = end_of_day(clock.today()) - dt.timedelta(days=1)
-    rows = db.scalars(
-        select(CorrespondenceRecord).where(
-            CorrespondenceRecord.case_id == case_id,
-            CorrespondenceRecord.state == SCHEDULED,
-            CorrespondenceRecord.recipient == recipient,
-            CorrespondenceRecord.kind.in_([pb.CorrespondenceKind.Name(k) for k in kinds]),
-            CorrespondenceRecord.due_at > start,
+    return list(
+        db.scalars(
+            select(CorrespondenceRecord).where(
+                CorrespondenceRecord.case_id == case_id,
+                CorrespondenceRecord.state == SCHEDULED,
+                CorrespondenceRecord.recipient.in_(recipients),
+                CorrespondenceRecord.kind.in_([pb.CorrespondenceKind.Name(k) for k in kinds]),
+                CorrespondenceRecord.due_at > start,
+            )
         )
     )
+
+
+def _cancel(
+    db: Session, rows: list[CorrespondenceRecord], *, recipient: str, superseded_by: str
+) -> list[str]:
+    cancelled = []
     for row in rows:
+        # Still waiting (an earlier notice of the same call may have cancelled it) and to this recipient.
+        if row.recipient != recipient or row.state != SCHEDULED:
+            continue
         item = _document(row)
         if item.name == superseded_by or item.name in db.info.get(_MADE, ()):
             continue

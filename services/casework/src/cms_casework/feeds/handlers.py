@@ -47,8 +47,10 @@ _BENEFIT_CHANGE = {
 }
 
 
-def _case(db: Session, case_id: str) -> tuple[CaseRecord, pb.Case] | None:
-    row = db.get(CaseRecord, case_id) if case_id else None
+def _case(db: Session, case_id: str, *, lock: bool = False) -> tuple[CaseRecord, pb.Case] | None:
+    """The case and its row, unless it is gone or closed. `lock`: FOR UPDATE, as reporting a change on it needs (the
+    report then reads neither again)."""
+    row = db.get(CaseRecord, case_id, with_for_update=lock) if case_id else None
     if row is None or row.state == case_records.CLOSED:
         return None  # an interest outliving its case: nothing to do
     return row, case_records.assemble(db, row)
@@ -66,11 +68,13 @@ def _interface(
 def _report(
     db: Session,
     env: cloudevents.Envelope,
-    case: pb.Case,
+    found: tuple[CaseRecord, pb.Case],
     change: pb.ChangeOfCircumstances,
     clock: Clock,
 ) -> None:
-    if changes.raised_from(db, case_id=case.name.removeprefix("cases/"), source_event_id=env.id):
+    """Report the change on the case `found` (read locked by `_case`), once per event."""
+    row, case = found
+    if changes.raised_from(db, case_id=row.id, source_event_id=env.id):
         return
     raised = changes.report(
         db,
@@ -80,6 +84,7 @@ def _report(
         caller=FEEDS,
         clock=clock,
         source_event_id=env.id,
+        locked=found,
     )
     if raised.state == pb.CHANGE_OF_CIRCUMSTANCES_STATE_VERIFIED:  # not one held for a team leader
         db.info[_TO_APPLY] = True
@@ -115,18 +120,19 @@ def on_benefit_information_changed(
     *,
     clock: Clock,
 ) -> None:
-    found = _case(db, event.case_id)
-    if found is None or event.role not in (
+    if event.role not in (
         dwp_pb.CASE_ROLE_PAYING_PARENT,
         dwp_pb.CASE_ROLE_PAYING_PARENT_PARTNER,
     ):
         return
-    _, case = found
+    found = _case(db, event.case_id, lock=True)
+    if found is None:
+        return
     kind = _BENEFIT_CHANGE.get(event.change_kind, pb.BENEFIT_CHANGE_CHANGED)
     _report(
         db,
         env,
-        case,
+        found,
         _interface(
             pb.ChangeOfCircumstances(
                 type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_CHANGE_BENEFIT_DETAILS,
@@ -158,9 +164,11 @@ def on_personal_details_changed(
     *,
     clock: Clock,
 ) -> None:
-    found = _case(db, event.case_id)
-    if found is None or event.cms_originated or not event.HasField("address"):
+    if event.cms_originated or not event.HasField("address"):
         return  # our own Send Update coming back is not news
+    found = _case(db, event.case_id, lock=True)
+    if found is None:
+        return
     _, case = found
     client = (
         case.paying_parent
@@ -170,7 +178,7 @@ def on_personal_details_changed(
     _report(
         db,
         env,
-        case,
+        found,
         _interface(
             pb.ChangeOfCircumstances(
                 type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_CHANGE_ADDRESS_DETAILS,
@@ -195,8 +203,10 @@ def on_deduction_decision_made(
     clock: Clock,
 ) -> None:
     methods_of_payment.on_deduction_decision(db, event=event, clock=clock)
-    found = _case(db, event.case_id)
-    if found is None or event.decision.outcome != dwp_pb.DEDUCTION_OUTCOME_ACCEPTED:
+    if event.decision.outcome != dwp_pb.DEDUCTION_OUTCOME_ACCEPTED:
+        return
+    found = _case(db, event.case_id, lock=True)
+    if found is None:
         return
     _, case = found
     if case.method_of_payment_from == pb.METHOD_OF_PAYMENT_FROM_DEDUCTION_FROM_BENEFIT:
@@ -204,7 +214,7 @@ def on_deduction_decision_made(
     _report(
         db,
         env,
-        case,
+        found,
         _interface(
             pb.ChangeOfCircumstances(
                 type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_CHANGE_TO_METHOD_OF_PAYMENT_FROM,
@@ -231,14 +241,13 @@ def on_rti_current_income_changed(
     *,
     clock: Clock,
 ) -> None:
-    found = _case(db, event.case_id)
+    found = _case(db, event.case_id, lock=True)
     if found is None:
         return
-    _, case = found
     _report(
         db,
         env,
-        case,
+        found,
         _interface(
             pb.ChangeOfCircumstances(
                 type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_CHANGE_INCOME,
@@ -262,7 +271,7 @@ def on_child_benefit_end_date_notified(
     *,
     clock: Clock,
 ) -> None:
-    found = _case(db, event.case_id)
+    found = _case(db, event.case_id, lock=True)
     if found is None:
         return
     _, case = found
@@ -279,7 +288,7 @@ def on_child_benefit_end_date_notified(
             _report(
                 db,
                 env,
-                case,
+                found,
                 _interface(
                     pb.ChangeOfCircumstances(
                         type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_QC_NOT_IN_FULL_TIME_EDUCATION,

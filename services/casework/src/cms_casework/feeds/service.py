@@ -15,6 +15,7 @@ from sqlalchemy.orm import sessionmaker
 
 from cms_platform import calls, telemetry
 from cms_platform.clock import Clock
+from cms_platform.db import single_writer
 from cms_platform.errors import DomainError
 from cms_platform.identity import bind_caller, reset_caller, service_caller
 from cms_platform.scheduling import PeriodicJob
@@ -41,12 +42,13 @@ def apply_feed_changes(*, sessions: sessionmaker, clock: Clock, downstream: Down
     """Apply the verified changes feeds raised, case by case (up to PARALLEL_CASES at once). Returns how many cases
     were brought up to date."""
     with sessions() as s:
-        case_ids = changes.cases_with_feed_changes(s)
+        # Each case with the trace contexts of the events that raised its changes, read once for the pass.
+        work = changes.feed_work(s)
+    case_ids = sorted(work)
 
     def apply(case_id: str) -> bool:
         try:
-            with sessions() as s:
-                contexts = changes.feed_trace_contexts(s, case_id)
+            contexts = work[case_id]
             # In the trace of the event that raised the change (linked to any others): the calls it makes
             # and the CaseCalculated it publishes belong to the broadcast that caused them.
             with telemetry.continued(f"{JOB} apply", contexts):
@@ -70,7 +72,7 @@ def apply_feed_changes(*, sessions: sessionmaker, clock: Clock, downstream: Down
     try:
         with calls.serving(JOB):
             # SQLite takes one writer at a time: cases side by side would only wait on its lock.
-            side_by_side = 1 if sessions.kw["bind"].dialect.name == "sqlite" else PARALLEL_CASES
+            side_by_side = 1 if single_writer(sessions) else PARALLEL_CASES
             if len(case_ids) <= 1 or side_by_side == 1:
                 return sum(apply(case_id) for case_id in case_ids)
             with futures.ThreadPoolExecutor(
