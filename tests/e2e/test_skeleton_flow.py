@@ -195,7 +195,7 @@ def test_case_calculated_reaches_another_service_exactly_once_across_a_consumer_
         for case_id, (rate, weekly) in amounts.items():
             notice = s.get(CaseCalculationNotice, case_id)
             assert (notice.rate, notice.weekly_amount_pence) == (rate, weekly)
-        # CaseCreated events are recorded too, as "ignored": dwp-gateway has no handler for them.
+        # Only the handled events are recorded: dwp-gateway has no handler for CaseCreated.
         handled = s.scalar(
             select(func.count())
             .select_from(ProcessedEvent)

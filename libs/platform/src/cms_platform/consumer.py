@@ -471,18 +471,30 @@ class IdempotentConsumer:
 
     def _apply_group(self, records: list[Any]) -> bool:
         """Every record of `records` in one transaction, each in its own span; False, with nothing applied, when one
-        of them is not a CloudEvent or its handler fails (the caller then goes one by one)."""
+        of them is not a CloudEvent or its handler fails (the caller then goes one by one). Which of them the group
+        has done before is read in one query up front, not one lookup an event (each of which flushed the writes
+        of the events before it)."""
         applied: list[tuple[cloudevents.Envelope, bool, str]] = []
         try:
+            envelopes = []
+            for record in records:
+                try:
+                    env = cloudevents.from_kafka(record.headers, record.key, record.value)
+                except cloudevents.NotACloudEvent:
+                    raise _GroupFailed("not a CloudEvent") from None
+                envelopes.append((env, self._sub.handler_for(env.type)))
             with self._sessions.begin() as s:
-                for record in records:
-                    try:
-                        env = cloudevents.from_kafka(record.headers, record.key, record.value)
-                    except cloudevents.NotACloudEvent:
-                        raise _GroupFailed("not a CloudEvent") from None
-                    handler = self._sub.handler_for(env.type)
+                done = self._done_of(s, [env.id for env, handler in envelopes if handler])
+                for env, handler in envelopes:
                     with self._span(env):
-                        applied.append((env, handler is None, self._apply_in(s, env, handler)))
+                        if handler is None:
+                            outcome = "ignored"
+                        elif env.id in done:
+                            outcome = "duplicate"
+                        else:
+                            done.add(env.id)
+                            outcome = self._handle_in(s, env, handler)
+                        applied.append((env, handler is None, outcome))
         except Exception as exc:  # noqa: BLE001 - rolled back: each event goes again on its own, with its retries
             log.debug("a group of events goes one by one", group=self._sub.group_id, error=str(exc))
             return False
@@ -491,6 +503,19 @@ class IdempotentConsumer:
                 self._unhandled(env)
             EVENTS_CONSUMED.labels(self._service, self._sub.group_id, outcome).inc()
         return True
+
+    def _done_of(self, s: Session, event_ids: list[str]) -> set[str]:
+        """Which of `event_ids` this group has recorded (handled before, or parked)."""
+        if not event_ids:
+            return set()
+        return set(
+            s.scalars(
+                select(ProcessedEvent.event_id).where(
+                    ProcessedEvent.consumer_group == self._sub.group_id,
+                    ProcessedEvent.event_id.in_(event_ids),
+                )
+            )
+        )
 
     def _span(self, env: cloudevents.Envelope) -> Any:
         """The CONSUMER span of one event, in the trace its headers carry."""
@@ -569,8 +594,10 @@ class IdempotentConsumer:
         return "parked"
 
     def _unhandled(self, env: cloudevents.Envelope) -> None:
-        """A type on our topics that no handler takes: counted every time, logged once per type, recorded as
-        ignored (so an operator can see it, and a newly added handler is a visible change)."""
+        """A type on our topics that no handler takes: counted every time and logged once per type, so an operator
+        can see it (a newly added handler is a visible change). Nothing is written for it: a group's record of an
+        event is only there to stop a second effect, and such an event has none (casework's money contexts each
+        read every casework event and handle a few types)."""
         EVENTS_UNHANDLED.labels(self._service, self._sub.group_id, env.type).inc()
         if env.type not in self._unhandled_logged:
             self._unhandled_logged.add(env.type)
@@ -596,27 +623,37 @@ class IdempotentConsumer:
         *,
         again: bool = False,
     ) -> str:
-        """The event's effect and its processed record, in the caller's transaction."""
+        """The event's effect and its processed record, in the caller's transaction. A type without a handler has no
+        effect, so nothing is written for it (it is counted and logged: _unhandled); an operator's retry of a parked
+        one still clears its parked record."""
+        if handler is None and not again:
+            return "ignored"
         done = s.get(ProcessedEvent, (self._sub.group_id, env.id))
         if done is not None:
             if not (again and done.outcome == "parked"):
                 return "duplicate"
             s.delete(done)
             s.flush()
-        outcome = "handled" if handler else "ignored"
-        if handler:
-            message_class, handle = handler
-            handle(s, message_class.FromString(env.data), env)
+        if handler is None:
+            return "ignored"
+        return self._handle_in(s, env, handler)
+
+    def _handle_in(
+        self, s: Session, env: cloudevents.Envelope, handler: tuple[type[Message], Handler]
+    ) -> str:
+        """The handler's effect and the event's processed record (an event not done before by the group)."""
+        message_class, handle = handler
+        handle(s, message_class.FromString(env.data), env)
         s.add(
             ProcessedEvent(
                 consumer_group=self._sub.group_id,
                 event_id=env.id,
                 event_type=env.type,
                 processed_at=self._clock.now(),
-                outcome=outcome,
+                outcome="handled",
             )
         )
-        return outcome
+        return "handled"
 
     def _record(self, env: cloudevents.Envelope, *, outcome: str, error: str) -> None:
         try:

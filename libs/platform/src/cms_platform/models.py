@@ -91,7 +91,8 @@ class ProcessedEvent(Base):
     event_id: Mapped[str] = mapped_column(String(200), primary_key=True)
     event_type: Mapped[str] = mapped_column(String(200))
     processed_at: Mapped[dt.datetime] = mapped_column(UtcDateTime)
-    # "handled", "ignored" (no handler for the type) or "parked" (kept failing; needs an operator).
+    # "handled" or "parked" (kept failing; needs an operator); "ignored" (no handler for the type) in rows written
+    # before such events stopped being recorded.
     outcome: Mapped[str] = mapped_column(String(20), default="handled")
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
 

@@ -7,9 +7,6 @@ and a case's pass continues that trace."""
 
 from __future__ import annotations
 
-import contextvars
-from concurrent import futures
-
 import structlog
 from sqlalchemy.orm import sessionmaker
 
@@ -18,7 +15,7 @@ from cms_platform.clock import Clock
 from cms_platform.db import single_writer
 from cms_platform.errors import DomainError
 from cms_platform.identity import bind_caller, reset_caller, service_caller
-from cms_platform.scheduling import PeriodicJob
+from cms_platform.scheduling import PeriodicJob, side_by_side
 
 from ..changes import flows as change_flows
 from ..changes import service as changes
@@ -72,18 +69,8 @@ def apply_feed_changes(*, sessions: sessionmaker, clock: Clock, downstream: Down
     try:
         with calls.serving(JOB):
             # SQLite takes one writer at a time: cases side by side would only wait on its lock.
-            side_by_side = 1 if single_writer(sessions) else PARALLEL_CASES
-            if len(case_ids) <= 1 or side_by_side == 1:
-                return sum(apply(case_id) for case_id in case_ids)
-            with futures.ThreadPoolExecutor(
-                max_workers=min(side_by_side, len(case_ids)), thread_name_prefix=JOB
-            ) as pool:
-                # Each case in a copy of this thread's context: the job's caller and operation go with it.
-                done = [
-                    pool.submit(contextvars.copy_context().run, apply, case_id)
-                    for case_id in case_ids
-                ]
-                return sum(f.result() for f in done)
+            at_most = 1 if single_writer(sessions) else PARALLEL_CASES
+            return sum(side_by_side(apply, case_ids, at_most=at_most, name=JOB))
     finally:
         reset_caller(token)
 
