@@ -166,7 +166,7 @@ def say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-QUIET_CPU = 0.05  # a service below 5% of a core is idle (its relays' and consumers' polls)
+QUIET_CPU = 0.10  # a service below 10% of a core is idle: its relays' and consumers' polls alone take 3-5%
 
 
 def settle(bench: bench_rpc.Bench, *, limit: float = 180.0) -> None:
