@@ -166,7 +166,8 @@ def say(text: str) -> None:
     print(text, file=sys.stderr, flush=True)
 
 
-QUIET_CPU = 0.10  # a service below 10% of a core is idle: its relays' and consumers' polls alone take 3-5%
+# A service below 10% of a core is idle: its relays' and consumers' polls alone take 3-8%.
+QUIET_CPU = 0.10
 
 
 def settle(bench: bench_rpc.Bench, *, limit: float = 180.0) -> None:
@@ -1040,7 +1041,8 @@ def main() -> int:
         print()
         print(
             f"## Summary (bench-national{' --quick' if args.quick else ''}, {last.cases:,} cases, PostgreSQL; "
-            f"load average {os.getloadavg()[0]:.2f} at the end: other work on the machine slows every figure)"
+            f"load average {os.getloadavg()[0]:.2f} at the end, the run's own backlog included: other work on the "
+            "machine, the first line's load at the start, slows every figure)"
         )
         print_summary(rows, name_width=50)
         print_sizing(

@@ -2,7 +2,8 @@
 reviews, the self-service service level, case-surveillance reviews and the end-of-day correspondence dispatch.
 
 `run(as_of)` does whatever is due on a business date; each item is its own transaction (one failure is reported,
-not fatal), and a job done for a date is recorded so running the date again does nothing more. Within an RPC, the
+not fatal; annual reviews and the recalculations of the monthly check go up to CASES_SIDE_BY_SIDE cases at once on
+PostgreSQL), and a job done for a date is recorded so running the date again does nothing more. Within an RPC, the
 run honours the call's deadline (cms_platform.calls.running_out): the items it does not reach are counted due but
 neither processed nor failed, the jobs it does not start are left out of the answer, nothing cut short is recorded
 as done, and the answer is not stored against the request id, so retrying the request continues the work. The same runs come
@@ -11,7 +12,8 @@ from RunScheduledWork (an operator or a test picks the date) and from a daily ba
 With CASEWORK_NATIONAL_RUNS_PARTITIONED, the annual review and the monthly Child Benefit check are national runs
 instead (national_runs): starting one writes its cases due as chunks to a partitioned work topic, which the consumer
 group of every casework replica takes (work_chunk does a chunk with the same work); the job's answer is then the
-run's progress."""
+run's progress. The collection reform's what-if and migration go out on the same topic from their own runner
+(collection_reform.flows)."""
 
 from __future__ import annotations
 
