@@ -80,7 +80,7 @@ def test_the_wake_comes_after_the_commit_and_only_for_a_change_to_apply(stack, c
     def wake() -> None:
         # What a fresh transaction sees at the wake: the change must already be committed.
         with stack.casework.sessions() as s:
-            seen.append(changes.cases_with_feed_changes(s))
+            seen.append(sorted(changes.feed_work(s)))
 
     consumer = _consumer(stack, clock, feeds.subscription(clock=clock, group="wake-1", wake=wake))
     receiving = _broadcast(stack, case, clock, role=dwp_pb.CASE_ROLE_RECEIVING_PARENT)
@@ -104,5 +104,5 @@ def test_a_consumer_transaction_that_rolls_back_wakes_nothing(stack, clock):
     consumer = _consumer(stack, clock, Subscription("wake-2", {cls: then_fails}))
     assert consumer.handle_record(*_broadcast(stack, case, clock)) == "parked"
     with stack.casework.sessions() as s:
-        assert changes.cases_with_feed_changes(s) == []
+        assert sorted(changes.feed_work(s)) == []
     assert not woken.is_set()

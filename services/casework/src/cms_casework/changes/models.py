@@ -31,5 +31,7 @@ class ChangeRecord(Base):
     __table_args__ = (
         Index("ix_changes_case_state", "case_id", "state"),
         Index("ix_changes_subject", "subject_client", "type"),
+        # The feed pass's search for verified changes waiting on any case (changes.service.feed_work).
+        Index("ix_changes_state_created", "state", "created_at"),
         UniqueConstraint("case_id", "source_event_id", name="uq_changes_source_event"),
     )

@@ -594,17 +594,3 @@ def feed_work(db: Session) -> dict[str, list[dict[str, str]]]:
         if context:
             contexts.append(context)
     return out
-
-
-def cases_with_feed_changes(db: Session) -> list[str]:
-    """The cases with verified changes raised from a feed, waiting to be applied."""
-    return sorted(
-        set(
-            db.scalars(
-                select(ChangeRecord.case_id).where(
-                    ChangeRecord.state == S.Name(pb.CHANGE_OF_CIRCUMSTANCES_STATE_VERIFIED),
-                    ChangeRecord.source_event_id.is_not(None),
-                )
-            )
-        )
-    )
