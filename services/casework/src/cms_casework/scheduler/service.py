@@ -140,6 +140,8 @@ class Scheduler:
         national_run_chunk_size: int | None = None,
     ):
         self._sessions, self._clock, self._downstream = sessions, clock, downstream
+        # Cases a job works on at once (side_by_side): one at a time on SQLite's single writer.
+        self._side_by_side = 1 if single_writer(sessions) else CASES_SIDE_BY_SIDE
         # Set: the partitioned jobs are issued as national runs of chunks this size, not run here item by item.
         self._chunk_size = national_run_chunk_size
         self._arrears_grace_days = arrears_grace_days
@@ -322,9 +324,8 @@ class Scheduler:
         self, result: api.ScheduledJobResult, items: Sequence[tuple[str, Callable[[], object]]]
     ) -> None:
         """_each over independent items (each case its own transactions), up to CASES_SIDE_BY_SIDE at once."""
-        at_most = 1 if single_writer(self._sessions) else CASES_SIDE_BY_SIDE
         outcomes = side_by_side(
-            lambda item: self._attempt(item[1]), items, at_most=at_most, name=JOB
+            lambda item: self._attempt(item[1]), items, at_most=self._side_by_side, name=JOB
         )
         for (name, _), outcome in zip(items, outcomes, strict=True):
             self._count(result, name, outcome)
@@ -471,7 +472,7 @@ class Scheduler:
                 partial(self._end_children, case_id, ended[case_id], as_of)
             ),
             to_end,
-            at_most=1 if single_writer(self._sessions) else CASES_SIDE_BY_SIDE,
+            at_most=self._side_by_side,
             name=JOB,
         )
         failed.update((case_id, why) for case_id, why in zip(to_end, outcomes, strict=True) if why)
