@@ -123,3 +123,30 @@ def test_on_postgresql_a_relay_is_woken_by_another_process_publishing(
         ]
     finally:
         relay.stop()
+
+
+def test_on_postgresql_a_listening_relay_polls_only_as_a_net(sessions, clock, kafka_bootstrap):
+    """While notifications wake it, the relay's poll is only the net for a lost wake-up: an idle relay makes a pass
+    every listening interval, not every poll interval (empty passes were most of an idle service's CPU). Without
+    its listening connection it polls at the poll interval again."""
+    from cms_platform.db import is_postgres
+
+    if not is_postgres(sessions.kw["bind"]):
+        pytest.skip("LISTEN/NOTIFY: PostgreSQL only")
+    relay = outbox_relay(
+        sessions, clock, kafka_bootstrap, poll_interval=0.02, listening_poll_interval=3600.0
+    )
+    relay.start()
+    try:
+        assert relay.listening.wait(10)
+        before = relay.passes
+        time.sleep(1.0)  # fifty poll intervals
+        assert relay.passes - before <= 1
+        relay.listening.clear()  # as when the listening connection drops
+        relay.wake()  # ends the hour-long wait; from here the poll interval applies
+        deadline = time.monotonic() + 10
+        while relay.passes - before < 10 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert relay.passes - before >= 10
+    finally:
+        relay.stop()

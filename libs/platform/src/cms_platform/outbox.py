@@ -182,6 +182,7 @@ class OutboxRelay:
         producer_factory: Callable[[], Any],
         clock: Clock,
         poll_interval: float = 0.2,
+        listening_poll_interval: float = 2.0,
         batch_size: int = 500,
         send_timeout: float = 15.0,
         broker: BrokerView | None = None,
@@ -194,6 +195,10 @@ class OutboxRelay:
         self._producer: Any = None  # a kafka.KafkaProducer, made on first use
         self._clock = clock
         self._poll = poll_interval
+        # While notifications wake the relay on every commit that published (PostgreSQL's LISTEN), the poll is only
+        # the net for a wake-up lost with a dropped listening connection: polling as often as without them spent
+        # an idle service's CPU on empty passes.
+        self._listening_poll = max(poll_interval, listening_poll_interval)
         self._batch = batch_size
         self._send_timeout = send_timeout
         # Without a broker view only acknowledgements below a mark reveal a loss.
@@ -281,7 +286,7 @@ class OutboxRelay:
                 backoff = min(backoff * 2, 10.0)
                 self._stop.wait(backoff)
                 continue
-            self._wake.wait(backoff)
+            self._wake.wait(self._listening_poll if self.listening.is_set() else backoff)
 
     def _reset_producer(self) -> None:
         if self._producer is not None:

@@ -160,6 +160,7 @@ class CmsService(abc.ABC):
                 clock=self.clock,
                 producer_factory=kafka_producer_factory(s.kafka_bootstrap_servers, self.name),
                 poll_interval=s.outbox_poll_interval_seconds,
+                listening_poll_interval=s.outbox_listening_poll_interval_seconds,
                 broker=BrokerView(
                     s.kafka_bootstrap_servers, client_id=f"{self.name}-relay", service=self.name
                 ),

@@ -53,6 +53,9 @@ class ServiceSettings(BaseSettings):
     consumer_session_timeout_ms: int = Field(default=6_000, ge=6_000, le=300_000)
     consumer_heartbeat_interval_ms: int = Field(default=2_000, gt=0)
     outbox_poll_interval_seconds: float = 0.2
+    # The relay's poll while PostgreSQL notifications wake it on every commit that published: only a net for a
+    # wake-up lost with the listening connection.
+    outbox_listening_poll_interval_seconds: float = Field(default=2.0, gt=0)
     # How often the relay and each consumer look at the broker for lost data (a restart empty, a replacement).
     broker_check_interval_seconds: float = Field(default=5.0, gt=0)
     # A consumer without a group this long leaves and joins again; one making no progress this long (a poll or an
