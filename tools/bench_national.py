@@ -498,8 +498,8 @@ class Profiler:
     their workers) while one figure runs, into DIR/<figure>-<service>.txt (collapsed stacks), and the report lists
     where each figure's time went. Without it, figures run unprofiled. Sampling slows the sampled process a little."""
 
-    def __init__(self, directory: Path | None, bench: bench_rpc.Bench):
-        self.directory, self.bench = directory, bench
+    def __init__(self, directory: Path | None, bench: bench_rpc.Bench, *, wall: bool = False):
+        self.directory, self.bench, self.wall = directory, bench, wall
         self.files: dict[str, list[Path]] = {}
         self.tool = os.environ.get("PY_SPY") or shutil.which("py-spy")
         if directory is not None:
@@ -524,7 +524,9 @@ class Profiler:
                         "--pid",
                         str(self.bench.procs[service].pid),
                         "--subprocesses",
-                        "--gil",  # the thread holding the GIL: where the CPU time goes, not who waits
+                        # The thread holding the GIL (where the CPU time goes), or with --wall every thread,
+                        # waiting ones too (where a figure's wall time goes when the CPU is not busy).
+                        *(("--idle",) if self.wall else ("--gil",)),
                         "--format",
                         "raw",
                         "--rate",
@@ -553,8 +555,8 @@ class Profiler:
             return
         print()
         print(
-            "## Profiles (py-spy samples of the thread holding the GIL; self = the function itself, incl. = with "
-            "what it calls, CMS code only)"
+            f"## Profiles (py-spy samples of {'every thread, waiting or not' if self.wall else 'the thread holding the GIL'}; "
+            "self = the function itself, incl. = with what it calls, CMS code only)"
         )
         for files in self.files.values():
             for path in files:
@@ -783,6 +785,11 @@ def main() -> int:
         metavar="DIR",
         help="sample the services with py-spy during each figure, into DIR, and print where the time went",
     )
+    parser.add_argument(
+        "--wall",
+        action="store_true",
+        help="with --profile: sample every thread, waiting ones too, to see where wall time goes, not CPU time",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the databases and the temp dir")
     args = parser.parse_args()
     cases = args.cases or (1_000 if args.quick else 100_000)
@@ -834,7 +841,7 @@ def main() -> int:
         population = Population(size=population_size, seed=DEFAULT_SEED)
         measured: list[Size] = []
         loaded: caseload.Loaded | None = None
-        profiler = Profiler(args.profile, bench)
+        profiler = Profiler(args.profile, bench, wall=args.wall)
         for n, size in enumerate(sizes):
             loaded = grow(bench, population, loaded, size, plan, as_of)
             final = n == len(sizes) - 1
