@@ -90,6 +90,13 @@ class Reform:
     chunk_size: int | None = None
 
 
+def _start_of(doc: cr.ReformWhatIf | cr.DirectPayMigration) -> dt.date:
+    """The run's start date, always a whole date: service.start_what_if / start_migration set it from one."""
+    start = day_of(doc.start_date)
+    assert start is not None
+    return start
+
+
 # -- the what-if ---------------------------------------------------------------------------------------------------
 
 
@@ -337,7 +344,7 @@ def run_what_if(reform: Reform, what_if_id: str, stopping: Callable[[], bool]) -
         )
     if doc is None:
         return
-    start = dt.date(doc.start_date.year, doc.start_date.month, doc.start_date.day)
+    start = _start_of(doc)
     with reform.sessions() as s:
         total = case_records.live_case_count(s)
     done = 0
@@ -428,7 +435,7 @@ def _issue_what_if(reform: Reform, what_if_id: str, chunk_size: int) -> None:
         doc = service.running_what_if(s, what_if_id=what_if_id)
         if doc is None or national_runs.run_of(s, run_id) is not None:
             return
-        start = dt.date(doc.start_date.year, doc.start_date.month, doc.start_date.day)
+        start = _start_of(doc)
         run = national_runs.issue(
             s,
             job=case_api.SCHEDULED_JOB_UNSPECIFIED,
@@ -687,7 +694,7 @@ def run_migration(reform: Reform, migration_id: str, stopping: Callable[[], bool
         )
     if doc is None:
         return
-    start = dt.date(doc.start_date.year, doc.start_date.month, doc.start_date.day)
+    start = _start_of(doc)
     if doc.dry_run:
         would_move = direct_pay_cases(reform)
         with reform.sessions.begin() as s:
