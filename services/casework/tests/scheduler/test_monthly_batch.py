@@ -296,3 +296,51 @@ def test_a_broken_stream_is_resumed_from_the_last_case_answered(stack, clock, mo
     )
     held = stack.call("GetCase", api.GetCaseRequest(name=case.name))
     assert any(c.end_date.year for c in held.qualifying_children)
+
+
+def test_a_case_answered_again_on_a_resumed_stream_is_recalculated_once(stack, clock, monkeypatch):
+    """The stream breaks after HMRC answered for the case's children: the next stream starts again at that case, so
+    both endings are reported twice, and the case is still recalculated once."""
+    _ffion_starts_work(stack)
+    case = _okafor_family_case(stack)
+    streamed = stack.casework.downstream.hmrc.RunMonthlyChildBenefitCheck
+    answered: list[int] = []
+    opened: list[hmrc_api.RunMonthlyChildBenefitCheckRequest] = []
+
+    def breaking_once(requests, **kw):
+        def kept():
+            for message in requests:
+                opened.append(message)
+                yield message
+
+        answers = streamed(kept(), **kw)
+        if answered:
+            return answers
+
+        def first_answer_then_break():
+            answer = next(iter(answers))
+            answered.append(len(answer.results))
+            yield answer
+            answers.cancel()
+            raise _Broken()
+
+        return first_answer_then_break()
+
+    monkeypatch.setattr(
+        stack.casework.downstream.hmrc, "RunMonthlyChildBenefitCheck", breaking_once
+    )
+    before = _calculations(stack, case.name)
+    clock.advance(dt.timedelta(days=148))  # 1 September 2026
+    result = stack.run_scheduled(
+        d(2026, 9, 1), api.SCHEDULED_JOB_MONTHLY_CHILD_BENEFIT_CHECK
+    ).results[0]
+    assert answered == [3]  # the case's three children, answered before the break
+    # The second stream sent the case again whole.
+    assert [len(m.items) for m in opened] == [3, 3]
+    assert (result.items_due, result.items_processed, result.items_failed) == (1, 1, 0)
+    held_case = stack.call("GetCase", api.GetCaseRequest(name=case.name))
+    assert sorted(c.name.forenames for c in held_case.qualifying_children if c.end_date.year) == [
+        "Ffion",
+        "Tomos",
+    ]
+    assert _calculations(stack, case.name) - before == 1
