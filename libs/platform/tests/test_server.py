@@ -2,10 +2,11 @@
 refuses to start when a served method declares no policy, and refuses a caller the policy does not name before the
 request is validated or the servicer runs, telling the registration's hook; requests that do not decode, break the
 contract's limits or overrun a client stream's message count are INVALID_ARGUMENT after that, and a message past the
-server's receive limit is RESOURCE_EXHAUSTED."""
+server's receive limit is RESOURCE_EXHAUSTED. A stream its caller cancels is never INTERNAL."""
 
 from __future__ import annotations
 
+import threading
 import uuid
 from collections.abc import Iterator
 
@@ -13,13 +14,14 @@ import grpc
 import pytest
 from google.protobuf import descriptor_pb2, descriptor_pool
 from google.type import date_pb2
+from prometheus_client import REGISTRY
 
 from cms.calculation.v1 import calculation_service_pb2 as api
 from cms.calculation.v1 import calculation_service_pb2_grpc as api_grpc
 from cms.calculation.v1 import resources_pb2 as pb
 from cms.common.v1 import access_policy_pb2 as ap
 from cms.common.v1 import field_limits_pb2 as fl
-from cms_devkit.testing import local_issuer
+from cms_devkit.testing import local_issuer, wait_until
 from cms_platform import access
 from cms_platform.errors import FailedPrecondition, NotFound, PreconditionViolation
 from cms_platform.grpc_errors import details_of, violated_fields
@@ -165,12 +167,18 @@ def test_a_server_with_a_method_without_a_policy_does_not_start():
 class _Streaming(_Servicer):
     item_validated = False
 
+    def __init__(self) -> None:
+        super().__init__()
+        # Set once an answer has gone and the servicer reads the stream again.
+        self.reading_on = threading.Event()
+
     def BulkCalculate(self, request_iterator, context):
         for request in request_iterator:
             self.ran.append("BulkCalculate")
             yield api.BulkCalculateResponse(
                 results=[{"request_id": i.request_id} for i in request.items]
             )
+            self.reading_on.set()
 
 
 @pytest.fixture(
@@ -297,6 +305,74 @@ def test_a_client_stream_past_its_declared_message_count_is_refused(raw):
     assert err.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert violated_fields(err.value) == ["[2000]"]
     assert len(answers) == len(servicer.ran) == 2000
+
+
+BULK = f"/{FULL_NAME}/BulkCalculate"
+CODES = ("CANCELLED", "OK", "INTERNAL", "FAILED")
+
+
+def _handled() -> dict[str, float]:
+    """The server's count of BulkCalculate calls by how they ended."""
+    return {
+        code: REGISTRY.get_sample_value(
+            "cms_rpc_handled_total", {"service": "test", "method": BULK, "code": code}
+        )
+        or 0.0
+        for code in CODES
+    }
+
+
+def _ended(before: dict[str, float]) -> dict[str, float]:
+    """How the calls since `before` ended, once one has."""
+    wait_until(lambda: _handled() != before, what="the call counted")
+    return {code: n - before[code] for code, n in _handled().items() if n > before[code]}
+
+
+def _cancelled_stream(channel: grpc.Channel, requests: Iterator[bytes]):
+    return channel.stream_stream(
+        BULK,
+        request_serializer=lambda b: b,
+        response_deserializer=api.BulkCalculateResponse.FromString,
+    )(requests, metadata=CASEWORK, timeout=30)
+
+
+def test_a_stream_its_caller_cancels_is_never_internal(raw):
+    """A caller that cancels a stream while the servicer waits for its next message (a client whose own work broke,
+    as the monthly Child Benefit check's does) is not the server's fault: the call ends CANCELLED, never INTERNAL
+    (or OK, when grpc ends the servicer's read as the end of the stream before it learns of the cancel)."""
+    channel, servicer, _ = raw
+    before, cancelled = _handled(), threading.Event()
+
+    def requests() -> Iterator[bytes]:
+        yield _valid_batch().SerializeToString()
+        cancelled.wait(30)  # the stream stays open, its next message never sent
+
+    answers = _cancelled_stream(channel, requests())
+    next(answers)
+    # The first message answered, the servicer waits on the second.
+    assert servicer.reading_on.wait(10)
+    answers.cancel()
+    cancelled.set()
+    assert _ended(before) in ({"CANCELLED": 1}, {"OK": 1})
+    assert servicer.ran == ["BulkCalculate"]
+
+
+def test_a_stream_its_caller_cancels_mid_flow_is_never_internal(raw):
+    """A caller that cancels a stream whose messages keep coming: grpc stops the servicer wherever it is (reading the
+    next message, or its answer no longer taken), and the call ends CANCELLED, never INTERNAL (or OK as above)."""
+    channel, _, _ = raw
+    before, cancelled = _handled(), threading.Event()
+
+    def requests() -> Iterator[bytes]:
+        while not cancelled.is_set():
+            yield _valid_batch().SerializeToString()
+
+    answers = _cancelled_stream(channel, requests())
+    for _ in range(3):
+        next(answers)
+    answers.cancel()
+    cancelled.set()
+    assert _ended(before) in ({"CANCELLED": 1}, {"OK": 1})
 
 
 def _trailer(err: grpc.RpcError) -> str | None:

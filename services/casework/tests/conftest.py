@@ -275,6 +275,15 @@ def feed_apply_interval_seconds() -> float:
     return 0.2
 
 
+@pytest.fixture
+def national_runs_group(kafka_bootstrap) -> str:
+    """A consumer group of the test's own for the national runs' chunks, for tests whose replicas share one."""
+    group = f"casework-national-runs-{uuid.uuid4().hex[:8]}"
+    # From now on only: the topic may hold earlier tests' runs (their cases are in other databases).
+    start_groups_at_the_end(kafka_bootstrap, [group])
+    return group
+
+
 S = TypeVar("S", bound=Stack)
 
 

@@ -424,6 +424,24 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
         )
         raise AssertionError("unreachable")  # abort raises
 
+    @staticmethod
+    def _ended_by_caller(context: grpc.ServicerContext) -> str | None:
+        """CANCELLED or DEADLINE_EXCEEDED once the caller has ended the call (cancelled it, or let its deadline
+        pass), logged; None while it is live. Nothing reaches the caller any more, and it is no defect of ours (never
+        INTERNAL): only a passed deadline counts against the server (too slow)."""
+        if context.is_active():
+            return None
+        left = context.time_remaining()
+        code = "DEADLINE_EXCEEDED" if left is not None and left <= 0 else "CANCELLED"
+        log.info("rpc ended by its caller", code=code)
+        return code
+
+    def _caller_gone(self, exc: Exception, context: grpc.ServicerContext) -> str | None:
+        """_ended_by_caller for the RpcError grpc's request iterator raises once the caller has ended the call
+        (raised again, grpc ends the call on it quietly). Exactly that class: a downstream call's failure is a
+        subclass, and a servicer that let one through has a defect whoever is still listening."""
+        return self._ended_by_caller(context) if type(exc) is grpc.RpcError else None
+
     def _end(self, method: str, started: float, code: str, bound: Bound) -> None:
         elapsed = time.perf_counter() - started
         RPC_HANDLED.labels(self._service, method, code).inc()
@@ -463,6 +481,10 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
                 return behavior(request, context)
             except Exception as exc:  # noqa: BLE001 - every failure must become a status
                 code = "FAILED"
+                gone = self._caller_gone(exc, context)
+                if gone is not None:
+                    code = gone
+                    raise
                 if not isinstance(exc, NotImplementedError) and self._code_after(
                     context, ""
                 ) not in ("", "OK"):
@@ -498,8 +520,16 @@ class CmsServerInterceptor(grpc.ServerInterceptor):
                     else self._validated(request, method)
                 )
                 yield from behavior(request, context)
+            except GeneratorExit:
+                # grpc stops taking the answers of a call its caller ended, and closes the stream here.
+                code = self._ended_by_caller(context) or code
+                raise
             except Exception as exc:  # noqa: BLE001
                 code = "FAILED"
+                gone = self._caller_gone(exc, context)
+                if gone is not None:
+                    code = gone
+                    raise
                 if not isinstance(exc, NotImplementedError) and self._code_after(
                     context, ""
                 ) not in ("", "OK"):

@@ -9,7 +9,6 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import itertools
-import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 
@@ -28,7 +27,7 @@ from cms_casework.national_runs import handlers
 from cms_casework.national_runs import rules as run_rules
 from cms_casework.national_runs.models import NationalRunChunkRecord, NationalRunRecord
 from cms_devkit.families import families
-from cms_devkit.testing import read_topic, start_groups_at_the_end, wait_until
+from cms_devkit.testing import read_topic, wait_until
 from cms_platform import calls, events
 from cms_platform.consumer import IdempotentConsumer
 from cms_platform.convert import pb_date
@@ -71,18 +70,11 @@ def took(monkeypatch) -> Took:
 
 
 @pytest.fixture
-def group(kafka_bootstrap) -> str:
-    group = f"casework-national-runs-{uuid.uuid4().hex[:8]}"
-    start_groups_at_the_end(kafka_bootstrap, [group])
-    return group
-
-
-@pytest.fixture
-def casework_settings(took, group):
+def casework_settings(took, national_runs_group):
     return {
         "national_runs_partitioned": True,
         "national_run_chunk_size": CHUNK,
-        "national_runs_consumer_group": group,
+        "national_runs_consumer_group": national_runs_group,
         # No background runner: the test takes the jobs up itself (flows.run_what_if / run_migration), so the
         # single-process run it compares with is not taken up as a national run first.
         "collection_reform_interval_seconds": 0,
@@ -157,9 +149,9 @@ def _chunks_done(stack, run_id: str) -> tuple[NationalRunRecord, list[int]]:
 
 
 def test_two_replicas_finish_a_what_if_and_a_migration_as_national_runs(
-    stack, second_replica, took, group
+    stack, second_replica, took, national_runs_group
 ):
-    _in_the_group(group, [stack.casework, second_replica])
+    _in_the_group(national_runs_group, [stack.casework, second_replica])
     cases = _cases(stack)
     reform = stack.casework._collection_reform.reform
     assert reform.chunk_size == CHUNK
@@ -219,7 +211,7 @@ def test_two_replicas_finish_a_what_if_and_a_migration_as_national_runs(
         service="casework",
         subscription=handlers.subscription(
             clock=reform.clock,
-            group=f"{group}-renamed",
+            group=f"{national_runs_group}-renamed",
             work=stack.casework.scheduler.work_chunk,
             runs={rules.WHAT_IF_RUN: stack.casework._collection_reform.what_if_chunk},
         ),

@@ -25,7 +25,7 @@ from cms_casework.national_runs import handlers, rules
 from cms_casework.national_runs.models import NationalRunChunkRecord, NationalRunRecord
 from cms_casework.scheduler.service import Scheduler
 from cms_devkit.families import families
-from cms_devkit.testing import read_topic, start_groups_at_the_end, wait_until
+from cms_devkit.testing import read_topic, wait_until
 from cms_platform import events
 from cms_platform.consumer import IdempotentConsumer
 from cms_platform.models import OutboxEvent
@@ -67,15 +67,7 @@ def took(monkeypatch) -> Took:
 
 
 @pytest.fixture
-def group(kafka_bootstrap) -> str:
-    group = f"casework-national-runs-{uuid.uuid4().hex[:8]}"
-    # From now on only: the topic may hold earlier tests' runs (their cases are in other databases).
-    start_groups_at_the_end(kafka_bootstrap, [group])
-    return group
-
-
-@pytest.fixture
-def stack(took, group, start_service, creds, kafka_bootstrap, calculation) -> Stack:
+def stack(took, national_runs_group, start_service, creds, kafka_bootstrap, calculation) -> Stack:
     return start_stack(
         start_service,
         creds,
@@ -84,7 +76,7 @@ def stack(took, group, start_service, creds, kafka_bootstrap, calculation) -> St
         Stack,
         national_runs_partitioned=True,
         national_run_chunk_size=CHUNK,
-        national_runs_consumer_group=group,
+        national_runs_consumer_group=national_runs_group,
     )
 
 
@@ -166,7 +158,7 @@ def _finished(stack: Stack, clock, group: str, replicas: list[CaseworkService]):
 
 
 def test_two_replicas_finish_a_national_run_with_every_chunk_done_once(
-    stack, second_replica, clock, took, group
+    stack, second_replica, clock, took, national_runs_group
 ):
     run_id = rules.run_id("SCHEDULED_JOB_ANNUAL_REVIEW", RUN_DAY)
     # The run's chunk keys hash to partitions in both halves of the topic, so with two members (range assignment:
@@ -177,7 +169,7 @@ def test_two_replicas_finish_a_national_run_with_every_chunk_done_once(
     }
     assert partitions & {0, 1, 2} and partitions & {3, 4, 5}
     # The second replica joins after the first has the group: wait for the rebalance to give it its share.
-    case_ids, done = _finished(stack, clock, group, [stack.casework, second_replica])
+    case_ids, done = _finished(stack, clock, national_runs_group, [stack.casework, second_replica])
 
     assert (done.items_due, done.items_processed, done.items_failed) == (CASES, CASES, 0)
     # Every case was taken once, in a chunk of one replica or the other, and both replicas took chunks.
@@ -198,12 +190,12 @@ def test_two_replicas_finish_a_national_run_with_every_chunk_done_once(
         assert run.completed_at is not None
 
 
-def test_a_chunk_delivered_again_is_skipped(stack, clock, took, group):
+def test_a_chunk_delivered_again_is_skipped(stack, clock, took, national_runs_group):
     """The same chunk again: to the group that did it (its event id is recorded: a duplicate), and to a group that
     never saw it (a renamed group, or one reading a topic again from the start after the broker lost its data): the
     chunk's done-marker says it is done, and no case is reviewed twice. A chunk of another issue of the run is not
     this database's to do."""
-    case_ids, done = _finished(stack, clock, group, [stack.casework])
+    case_ids, done = _finished(stack, clock, national_runs_group, [stack.casework])
     assert done.items_processed == CASES
     before = _reviews_of(stack, case_ids)
     delivered = sum(len(chunks) for chunks in took.by.values())
@@ -218,13 +210,15 @@ def test_a_chunk_delivered_again_is_skipped(stack, clock, took, group):
     assert len(records) == CASES // CHUNK
     record = records[0]
 
-    same = _chunk_consumer(stack.casework, group)
+    same = _chunk_consumer(stack.casework, national_runs_group)
     assert same.handle_record(record.headers, record.key, record.value) == "duplicate"
 
     other = IdempotentConsumer(
         service="casework",
         subscription=handlers.subscription(
-            clock=clock, group=f"{group}-renamed", work=stack.casework.scheduler.work_chunk
+            clock=clock,
+            group=f"{national_runs_group}-renamed",
+            work=stack.casework.scheduler.work_chunk,
         ),
         bootstrap_servers=stack.bootstrap,
         sessions=stack.casework.sessions,
@@ -265,12 +259,12 @@ def test_a_case_done_before_a_chunk_is_taken_again_is_not_reviewed_twice(stack, 
 
 
 def test_two_replicas_finish_the_monthly_child_benefit_check_ending_a_child_once(
-    stack, second_replica, clock, took, group, monkeypatch
+    stack, second_replica, clock, took, national_runs_group, monkeypatch
 ):
     """The monthly check as a national run: the cases with a child aged 16 or over, two a chunk, each chunk's
     children streamed to HMRC by whichever replica took it, every child once. Tomos's Child Benefit ended on 31
     August: his case alone is recalculated, once. Asked again later in the month, the job answers the same run."""
-    _in_the_group(group, [stack.casework, second_replica])
+    _in_the_group(national_runs_group, [stack.casework, second_replica])
     sent: list[str] = []
     for replica in (stack.casework, second_replica):
         streamed = replica.downstream.hmrc.RunMonthlyChildBenefitCheck

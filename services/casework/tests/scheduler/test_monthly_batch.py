@@ -16,6 +16,7 @@ from cms.common.v1 import types_pb2 as common
 from cms.hmrc.v1 import hmrc_service_pb2 as hmrc_api
 from cms_casework.case_records import service as case_records
 from cms_casework.case_records.models import CaseRecord
+from cms_casework.changes import service as changes
 from cms_casework.clients.models import ClientRecord
 from cms_casework.scheduler import rules
 
@@ -148,10 +149,10 @@ def _calculations(stack, case_name: str | None = None) -> int:
         return q.count()
 
 
-def test_two_children_leaving_one_case_recalculate_it_once(stack, clock):
-    # Ffion starts work at the end of August: HMRC ends her Child Benefit on 31 August, the day Tomos's ends. HMRC
-    # knows it before the case is made: had it learnt it after, its end-date alert would reach casework as a change
-    # on its own and race the batch.
+def _ffion_starts_work(stack) -> None:
+    """Ffion starts work at the end of August: HMRC ends her Child Benefit on 31 August, the day Tomos's ends. HMRC
+    knows it before the case is made: had it learnt it after, its end-date alert would reach casework as a change on
+    its own and race the batch."""
     from google.type import date_pb2
 
     from cms.hmrc.v1 import hmrc_scenario_service_pb2 as hmrc_sc
@@ -172,6 +173,10 @@ def test_two_children_leaving_one_case_recalculate_it_once(stack, clock):
             metadata=admin,
             timeout=10,
         )
+
+
+def test_two_children_leaving_one_case_recalculate_it_once(stack, clock):
+    _ffion_starts_work(stack)
     case = _okafor_family_case(stack)
     before = _calculations(stack, case.name)
     clock.advance(dt.timedelta(days=148))  # 1 September 2026
@@ -184,6 +189,52 @@ def test_two_children_leaving_one_case_recalculate_it_once(stack, clock):
     assert ended == {"Ffion": d(2026, 8, 31), "Tomos": d(2026, 8, 31)}
     assert _calculations(stack, case.name) - before == 1
     assert held_case.latest_calculation.effective_date == d(2026, 8, 31)
+
+
+def _until_no_change_waits(stack, case_id: str, seconds: float = 30.0) -> None:
+    """Until no verified change is waiting on the case as other transactions see it (the feed pass has applied
+    what was committed), for at most `seconds`."""
+    import time
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        with stack.casework.sessions() as s:
+            if not changes.verified_of(s, case_id):
+                return
+        time.sleep(0.05)
+
+
+def test_the_feed_pass_never_applies_one_child_leaving_before_the_others(stack, clock, monkeypatch):
+    """The feed pass applies every verified change raised from a source, the monthly check's too (the stack's ticks
+    every 0.2 s). Each report after the first waits until the pass has applied what is committed, as a busy
+    scheduler gives it time to: the case's children leaving are reported in one transaction, so the pass finds both
+    or neither, and the case is recalculated once, not once per child."""
+    _ffion_starts_work(stack)
+    case = _okafor_family_case(stack)
+    case_id = case.name.removeprefix("cases/")
+    report, reported = changes.report, []
+
+    def reporting(db, **kw):
+        if kw.get("source_event_id", "").startswith("chb-"):
+            if reported:
+                _until_no_change_waits(stack, case_id)
+            reported.append(kw["source_event_id"])
+        return report(db, **kw)
+
+    monkeypatch.setattr(changes, "report", reporting)
+    before = _calculations(stack, case.name)
+    clock.advance(dt.timedelta(days=148))  # 1 September 2026
+    result = stack.run_scheduled(
+        d(2026, 9, 1), api.SCHEDULED_JOB_MONTHLY_CHILD_BENEFIT_CHECK
+    ).results[0]
+    assert (result.items_due, result.items_processed, result.items_failed) == (1, 1, 0)
+    assert len(reported) == 2
+    held_case = stack.call("GetCase", api.GetCaseRequest(name=case.name))
+    assert sorted(c.name.forenames for c in held_case.qualifying_children if c.end_date.year) == [
+        "Ffion",
+        "Tomos",
+    ]
+    assert _calculations(stack, case.name) - before == 1
 
 
 class _Broken(grpc.RpcError):
@@ -245,3 +296,51 @@ def test_a_broken_stream_is_resumed_from_the_last_case_answered(stack, clock, mo
     )
     held = stack.call("GetCase", api.GetCaseRequest(name=case.name))
     assert any(c.end_date.year for c in held.qualifying_children)
+
+
+def test_a_case_answered_again_on_a_resumed_stream_is_recalculated_once(stack, clock, monkeypatch):
+    """The stream breaks after HMRC answered for the case's children: the next stream starts again at that case, so
+    both endings are reported twice, and the case is still recalculated once."""
+    _ffion_starts_work(stack)
+    case = _okafor_family_case(stack)
+    streamed = stack.casework.downstream.hmrc.RunMonthlyChildBenefitCheck
+    answered: list[int] = []
+    opened: list[hmrc_api.RunMonthlyChildBenefitCheckRequest] = []
+
+    def breaking_once(requests, **kw):
+        def kept():
+            for message in requests:
+                opened.append(message)
+                yield message
+
+        answers = streamed(kept(), **kw)
+        if answered:
+            return answers
+
+        def first_answer_then_break():
+            answer = next(iter(answers))
+            answered.append(len(answer.results))
+            yield answer
+            answers.cancel()
+            raise _Broken()
+
+        return first_answer_then_break()
+
+    monkeypatch.setattr(
+        stack.casework.downstream.hmrc, "RunMonthlyChildBenefitCheck", breaking_once
+    )
+    before = _calculations(stack, case.name)
+    clock.advance(dt.timedelta(days=148))  # 1 September 2026
+    result = stack.run_scheduled(
+        d(2026, 9, 1), api.SCHEDULED_JOB_MONTHLY_CHILD_BENEFIT_CHECK
+    ).results[0]
+    assert answered == [3]  # the case's three children, answered before the break
+    # The second stream sent the case again whole.
+    assert [len(m.items) for m in opened] == [3, 3]
+    assert (result.items_due, result.items_processed, result.items_failed) == (1, 1, 0)
+    held_case = stack.call("GetCase", api.GetCaseRequest(name=case.name))
+    assert sorted(c.name.forenames for c in held_case.qualifying_children if c.end_date.year) == [
+        "Ffion",
+        "Tomos",
+    ]
+    assert _calculations(stack, case.name) - before == 1

@@ -90,6 +90,13 @@ class Reform:
     chunk_size: int | None = None
 
 
+def _start_of(doc: cr.ReformWhatIf | cr.DirectPayMigration) -> dt.date:
+    """The run's start date, always a whole date: service.start_what_if / start_migration set it from one."""
+    start = day_of(doc.start_date)
+    assert start is not None
+    return start
+
+
 # -- the what-if ---------------------------------------------------------------------------------------------------
 
 
@@ -337,7 +344,7 @@ def run_what_if(reform: Reform, what_if_id: str, stopping: Callable[[], bool]) -
         )
     if doc is None:
         return
-    start = dt.date(doc.start_date.year, doc.start_date.month, doc.start_date.day)
+    start = _start_of(doc)
     with reform.sessions() as s:
         total = case_records.live_case_count(s)
     done = 0
@@ -428,7 +435,7 @@ def _issue_what_if(reform: Reform, what_if_id: str, chunk_size: int) -> None:
         doc = service.running_what_if(s, what_if_id=what_if_id)
         if doc is None or national_runs.run_of(s, run_id) is not None:
             return
-        start = dt.date(doc.start_date.year, doc.start_date.month, doc.start_date.day)
+        start = _start_of(doc)
         run = national_runs.issue(
             s,
             job=case_api.SCHEDULED_JOB_UNSPECIFIED,
@@ -543,13 +550,19 @@ def _finish_issued_what_if(s: Session, reform: Reform, what_if_id: str, start: d
 
 
 def direct_pay_cases(reform: Reform) -> list[str]:
-    """The live Direct Pay cases, in id order."""
-    out = []
-    for case_id in live_cases(reform):
-        with reform.sessions() as s:
-            if case_records.load(s, case_id)[1].service_type == pb.SERVICE_TYPE_DIRECT_PAY:
-                out.append(case_id)
-    return out
+    """The live Direct Pay cases, in id order: the live cases read a page at a time in one session (the service type
+    is in a case's stored document, not a column)."""
+    out: list[str] = []
+    after = ""
+    with reform.sessions() as s:
+        while True:
+            page = case_records.live_cases_page(s, after=after, limit=PAGE_SIZE)
+            if not page:
+                return out
+            out.extend(
+                row.id for row, case in page if case.service_type == pb.SERVICE_TYPE_DIRECT_PAY
+            )
+            after = page[-1][0].id
 
 
 def report_move(reform: Reform, migration_id: str, case_id: str, start: dt.date) -> str:
@@ -687,7 +700,7 @@ def run_migration(reform: Reform, migration_id: str, stopping: Callable[[], bool
         )
     if doc is None:
         return
-    start = dt.date(doc.start_date.year, doc.start_date.month, doc.start_date.day)
+    start = _start_of(doc)
     if doc.dry_run:
         would_move = direct_pay_cases(reform)
         with reform.sessions.begin() as s:

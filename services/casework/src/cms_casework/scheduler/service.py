@@ -519,23 +519,25 @@ class Scheduler:
                     )
 
     def _end_children(self, case_id: str, ended: dict[str, dt.date], as_of: dt.date) -> None:
-        """Report each ended child's leaving (once per child and month), then apply the case's changes together:
-        one recalculation however many children left."""
+        """Report the ended children's leaving (once per child and month) in one transaction, then apply the case's
+        changes: one recalculation however many children left. Reported together, because the feed applier applies
+        any verified change raised from a source (feeds.service): one child's change committed alone could be
+        applied by it before the next child's is reported, and the case recalculated once per child."""
         with self._sessions() as s:
             case = case_records.assemble(s, case_records.case_row(s, case_id))
         if case.state != pb.CASE_STATE_LIVE:
             return
-        reported = False
+        leaving: list[tuple[pb.ChangeOfCircumstances, str]] = []
         for child in case.qualifying_children:
             on = ended.get(child.child_id)
             if on is None or child.end_date.year:
                 continue
-            leaving = rules.ending(child, on)
+            end = rules.ending(child, on)
             change = pb.ChangeOfCircumstances(
                 type=pb.CHANGE_OF_CIRCUMSTANCES_TYPE_CHILD_TURNS_20
-                if leaving.turned_20
+                if end.turned_20
                 else pb.CHANGE_OF_CIRCUMSTANCES_TYPE_QC_NOT_IN_FULL_TIME_EDUCATION,
-                effective_date=pb_date(leaving.on),
+                effective_date=pb_date(end.on),
                 reported_by=pb.REPORTER_HMRC,
                 child_change=pb.ChildChange(child_id=child.child_id),
                 evidence=[
@@ -546,35 +548,39 @@ class Scheduler:
                     )
                 ],
             )
-            self._report_once(case, change, f"chb-{as_of:%Y-%m}-{child.child_id}")
-            reported = True
-        if reported:
-            change_flows.apply_pending_for_system(
-                sessions=self._sessions,
-                parent=case.name,
-                caller=SYSTEM,
-                clock=self._clock,
-                downstream=self._downstream,
-            )
+            leaving.append((change, f"chb-{as_of:%Y-%m}-{child.child_id}"))
+        if not leaving:
+            return
+        self._report_once(case, leaving)
+        change_flows.apply_pending_for_system(
+            sessions=self._sessions,
+            parent=case.name,
+            caller=SYSTEM,
+            clock=self._clock,
+            downstream=self._downstream,
+        )
 
-    def _report_once(self, case: pb.Case, change: pb.ChangeOfCircumstances, source: str) -> None:
-        """Report a change the job found, once per source (a rerun finds it raised), retried when it loses a race
-        with the feed applier or a caseworker on the same case."""
+    def _report_once(
+        self, case: pb.Case, found: Sequence[tuple[pb.ChangeOfCircumstances, str]]
+    ) -> None:
+        """Report the changes the job found on a case, each once per source (a rerun finds it raised), in one
+        transaction, retried when it loses a race with the feed applier or a caseworker on the same case."""
+        case_id = case.name.removeprefix("cases/")
 
         def report() -> None:
             with self._sessions.begin() as s:
-                case_id = case.name.removeprefix("cases/")
-                if changes.raised_from(s, case_id=case_id, source_event_id=source):
-                    return
-                changes.report(
-                    s,
-                    request=api.ReportChangeOfCircumstancesRequest(
-                        parent=case.name, change_of_circumstances=change
-                    ),
-                    caller=SYSTEM,
-                    clock=self._clock,
-                    source_event_id=source,
-                )
+                for change, source in found:
+                    if changes.raised_from(s, case_id=case_id, source_event_id=source):
+                        continue
+                    changes.report(
+                        s,
+                        request=api.ReportChangeOfCircumstancesRequest(
+                            parent=case.name, change_of_circumstances=change
+                        ),
+                        caller=SYSTEM,
+                        clock=self._clock,
+                        source_event_id=source,
+                    )
 
         conflicts.retrying(report)
 
