@@ -6,6 +6,7 @@ each."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 import uuid
 
 import grpc
@@ -194,8 +195,6 @@ def test_two_children_leaving_one_case_recalculate_it_once(stack, clock):
 def _until_no_change_waits(stack, case_id: str, seconds: float = 30.0) -> None:
     """Until no verified change is waiting on the case as other transactions see it (the feed pass has applied
     what was committed), for at most `seconds`."""
-    import time
-
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         with stack.casework.sessions() as s:
