@@ -1,7 +1,7 @@
 """`make bench-national`: the national runs on a national caseload, on PostgreSQL (issue 19, item 1).
 
 Starts the broker and the five services as separate processes (bench_rpc's stack: free ports, fresh databases
-`cms_bench_national_<svc>` on CMS_POSTGRES_URL's server or 127.0.0.1:5432), loads N live cases from the synthetic
+`cms_bench_national_<svc>`, or `--db-prefix`'s, on CMS_POSTGRES_URL's server or 127.0.0.1:5432), loads N live cases from the synthetic
 population into casework's and calculation's databases (cms_devkit.caseload; docs/benchmarks.md, "How the caseload
 is built"), then measures, in one run, each figure next to its target:
 
@@ -23,6 +23,15 @@ is built"), then measures, in one run, each figure next to its target:
   h. with --curve, the caseload grown to 10,000, 100,000 and 1,000,000 cases (--quick: 1,000, 2,000, 4,000) with
      (a), (b) and (d) at each size and their cost per case; flat means the largest size costs at most 1.5 times
      the cheapest smaller size per case (the first size also pays the services' cold start).
+
+With `--replicas N` (1 to 6; default 0, the above) the national runs are partitioned (CASEWORK_NATIONAL_RUNS_PARTITIONED,
+chunks of `--chunk-size` cases or casework's default of 100): casework runs as N processes on its one database and
+broker (cms_devkit.stack's replicas: ports and metrics ports of their own, sharing the national runs' consumer group),
+measured once each holds its share of the work topic's partitions (6, fixed by its contract: a seventh replica would
+get none). RunScheduledWork then answers once the run is issued, so (a) and (d) are timed from the request to the
+run's `national_runs.completed_at` (polled read-only in casework's database), (b) as before to GetReformWhatIf's
+SUCCEEDED; under each, the chunks each process did and the CPU it spent. The sizing table takes a partitioned run's
+rate per replica as its rate over N: true only while each replica has a core (and the database) to itself.
 
 `--quick` is a smoke run (1,000 cases, 20 reviews, 10 s of events), about a minute once the what-if and the
 event path are fast (two to four minutes on today's code, most of it the what-if). Figures from a machine doing
@@ -243,6 +252,7 @@ def start_stack(
     *,
     replicas: int = 0,
     chunk_size: int | None = None,
+    db_prefix: str = DB_PREFIX,
 ) -> Replicas | None:
     """bench_rpc.start_stack, with the gateways' population as big as the caseload needs and casework's daily pass
     off (the runs measured are asked for). With `replicas` (1 or more) the national runs are partitioned
@@ -251,14 +261,14 @@ def start_stack(
     share the work topic's partitions."""
     settings = {"POPULATION_SIZE": str(population_size), "SCHEDULER_INTERVAL_SECONDS": "0"}
     if not replicas:
-        bench_rpc.start_stack(bench, pg, DB_PREFIX, settings=settings, start_timeout=180)
+        bench_rpc.start_stack(bench, pg, db_prefix, settings=settings, start_timeout=180)
         return None
     settings["NATIONAL_RUNS_PARTITIONED"] = "true"
     if chunk_size:
         settings["NATIONAL_RUN_CHUNK_SIZE"] = str(chunk_size)
     first = {"METRICS_PORT": str(infra.free_port())}
     bench_rpc.start_stack(
-        bench, pg, DB_PREFIX, settings=settings, own={"casework": first}, start_timeout=180
+        bench, pg, db_prefix, settings=settings, own={"casework": first}, start_timeout=180
     )
     assert bench.stack is not None
     stack = bench.stack
@@ -1010,6 +1020,12 @@ def main() -> int:
         "casework's)",
     )
     parser.add_argument("--keep", action="store_true", help="keep the databases and the temp dir")
+    parser.add_argument(
+        "--db-prefix",
+        default=DB_PREFIX,
+        help=f"the databases' names before the service's (default {DB_PREFIX}): two runs at once on one server "
+        "need two, or each drops the other's databases as it starts and ends",
+    )
     args = parser.parse_args()
     if not 0 <= args.replicas <= RUNS_PARTITIONS:
         parser.error(
@@ -1072,7 +1088,12 @@ def main() -> int:
             f"{f', casework as {args.replicas} processes' if args.replicas else ''} ..."
         )
         replicas = start_stack(
-            bench, pg, population_size, replicas=args.replicas, chunk_size=args.chunk_size
+            bench,
+            pg,
+            population_size,
+            replicas=args.replicas,
+            chunk_size=args.chunk_size,
+            db_prefix=args.db_prefix,
         )
         assert bench.stack is not None
         channels = {s.name: grpc.insecure_channel(bench.addresses[s.name]) for s in SERVICES}
