@@ -1,9 +1,9 @@
 """`make bench-national`: the national runs on a national caseload, on PostgreSQL (issue 19, item 1).
 
 Starts the broker and the five services as separate processes (bench_rpc's stack: free ports, fresh databases
-`cms_bench_national_<svc>`, or `--db-prefix`'s, on CMS_POSTGRES_URL's server or 127.0.0.1:5432), loads N live cases from the synthetic
-population into casework's and calculation's databases (cms_devkit.caseload; docs/benchmarks.md, "How the caseload
-is built"), then measures, in one run, each figure next to its target:
+`cms_bench_national_<svc>`, or `--db-prefix`'s, on CMS_POSTGRES_URL's server or 127.0.0.1:5432), loads N live cases
+from the synthetic population into casework's and calculation's databases (cms_devkit.caseload; docs/benchmarks.md,
+"How the caseload is built"), then measures, in one run, each figure next to its target:
 
   baseline  grpc Health/Check calls/s against casework (no interceptors: the machine's own RPC rate);
   a. the monthly Child Benefit check: RunScheduledWork(MONTHLY_CHILD_BENEFIT_CHECK) on casework, end to end (the
