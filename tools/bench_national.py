@@ -184,13 +184,15 @@ class Replicas:
     metrics: dict[str, int]  # process -> metrics port
     chunk_size: int
 
-    def scrape(self, name: str) -> tuple[set[int], float]:
-        """(the national runs' topic partitions the process holds, the chunks it has done) from its /metrics: a
-        partition's lag gauge is kept only while the partition is assigned there (checked every 5 s)."""
+    def scrape(self, name: str) -> tuple[set[int], Counter]:
+        """(the national runs' topic partitions the process holds, its chunks by outcome: done, or skipped as done
+        before, a redelivery) from its /metrics: a partition's lag gauge is kept only while the partition is
+        assigned there (checked every 5 s)."""
         url = f"http://127.0.0.1:{self.metrics[name]}/metrics"
         with urllib.request.urlopen(url, timeout=5) as answer:
             text = answer.read().decode()
-        partitions, chunks = set(), 0.0
+        partitions: set[int] = set()
+        chunks: Counter = Counter()
         for family in text_string_to_metric_families(text):
             for sample in family.samples:
                 labels = sample.labels
@@ -200,11 +202,8 @@ class Replicas:
                     and labels.get("topic") == RUNS_TOPIC
                 ):
                     partitions.add(int(labels["partition"]))
-                elif (
-                    sample.name == "cms_casework_national_run_chunks_total"
-                    and labels.get("outcome") == "done"
-                ):
-                    chunks += sample.value
+                elif sample.name == "cms_casework_national_run_chunks_total":
+                    chunks[labels.get("outcome", "")] += sample.value
         return partitions, chunks
 
     def wait_in_group(self, timeout: float = GROUP_TIMEOUT) -> dict[str, set[int]]:
@@ -228,21 +227,28 @@ class Replicas:
             f"the casework replicas did not share the topic in {timeout:.0f} s: {held}"
         )
 
-    def snapshot(self, bench: bench_rpc.Bench) -> dict[str, tuple[float, float]]:
-        """Each process's (chunks done, CPU seconds) so far."""
-        return {
-            name: (self.scrape(name)[1], bench_hmrc.process_cpu_seconds(bench.procs[name].pid))
-            for name in self.names
-        }
+    def snapshot(self, bench: bench_rpc.Bench) -> tuple[dict[str, Counter], dict[str, float]]:
+        """Each casework process's chunks by outcome so far, and every process's CPU seconds."""
+        chunks = {name: self.scrape(name)[1] for name in self.names}
+        cpu = {name: bench_hmrc.process_cpu_seconds(proc.pid) for name, proc in bench.procs.items()}
+        return chunks, cpu
 
-    def spread(self, bench: bench_rpc.Bench, before: dict[str, tuple[float, float]]) -> str:
-        """Who did a figure's chunks, and the CPU each process spent on it."""
-        now = self.snapshot(bench)
-        return "; ".join(
-            f"{name} {now[name][0] - before[name][0]:.0f} chunks, "
-            f"{now[name][1] - before[name][1]:.1f} s CPU"
+    def spread(
+        self, bench: bench_rpc.Bench, before: tuple[dict[str, Counter], dict[str, float]]
+    ) -> str:
+        """Who did a figure's chunks (and skipped any delivered again), and the CPU each process spent on it."""
+        chunks, cpu = self.snapshot(bench)
+        done = "; ".join(
+            f"{name} {chunks[name]['done'] - before[0][name]['done']:.0f} chunks"
+            + (
+                f" ({skipped:.0f} skipped)"
+                if (skipped := chunks[name]["skipped"] - before[0][name]["skipped"])
+                else ""
+            )
             for name in self.names
         )
+        spent = ", ".join(f"{name} {cpu[name] - before[1].get(name, 0.0):.1f}" for name in cpu)
+        return f"{done}; CPU s: {spent}"
 
 
 def start_stack(
@@ -919,13 +925,13 @@ def measure_size(
     settle(bench)
     say(f"a. monthly Child Benefit check over {loaded.cases:,} cases ...")
     with profiler.figure(f"a-chb-check-{loaded.cases}", "casework", "hmrc-gateway"):
-        before = replicas.snapshot(bench) if replicas else {}
+        before = replicas.snapshot(bench) if replicas else ({}, {})
         chb = chb_check(case_stub, metadata, as_of, loaded.children_on_those_cases, runs_url)
         chb.spread = replicas.spread(bench, before) if replicas else ""
     settle(bench)
     say(f"d. annual reviews due on {as_of} ...")
     with profiler.figure(f"d-annual-reviews-{loaded.cases}", "casework", "calculation"):
-        before = replicas.snapshot(bench) if replicas else {}
+        before = replicas.snapshot(bench) if replicas else ({}, {})
         reviews = annual_reviews(case_stub, metadata, as_of, runs_url)
         reviews.spread = replicas.spread(bench, before) if replicas else ""
     wi = Job(0, math.nan, note="not run")
@@ -949,7 +955,7 @@ def timed_what_if(
 ) -> Job:
     say(f"b. the reform what-if over {cases:,} cases ...")
     with profiler.figure(f"b-what-if-{cases}", "casework", "calculation"):
-        before = replicas.snapshot(bench) if replicas else {}
+        before = replicas.snapshot(bench) if replicas else ({}, {})
         job = what_if(channels["casework"], metadata, as_of, timeout)
         job.spread = replicas.spread(bench, before) if replicas else ""
     if "SUCCEEDED" not in job.note:
