@@ -24,14 +24,15 @@ from the synthetic population into casework's and calculation's databases (cms_d
      (a), (b) and (d) at each size and their cost per case; flat means the largest size costs at most 1.5 times
      the cheapest smaller size per case (the first size also pays the services' cold start).
 
-With `--replicas N` (1 to 6; default 0, the above) the national runs are partitioned (CASEWORK_NATIONAL_RUNS_PARTITIONED,
-chunks of `--chunk-size` cases or casework's default of 100): casework runs as N processes on its one database and
-broker (cms_devkit.stack's replicas: ports and metrics ports of their own, sharing the national runs' consumer group),
-measured once each holds its share of the work topic's partitions (6, fixed by its contract: a seventh replica would
-get none). RunScheduledWork then answers once the run is issued, so (a) and (d) are timed from the request to the
-run's `national_runs.completed_at` (polled read-only in casework's database), (b) as before to GetReformWhatIf's
-SUCCEEDED; under each, the chunks each process did and the CPU it spent. The sizing table takes a partitioned run's
-rate per replica as its rate over N: true only while each replica has a core (and the database) to itself.
+With `--replicas N` (1 to 6; default 0, the above) the national runs are partitioned
+(CASEWORK_NATIONAL_RUNS_PARTITIONED, chunks of `--chunk-size` cases or casework's default of 100): casework runs as N
+processes on its one database and broker (cms_devkit.stack's replicas: ports and metrics ports of their own, sharing
+the national runs' consumer group), measured once each holds its share of the work topic's partitions (6, fixed by
+its contract: a seventh replica would get none). RunScheduledWork then answers once the run is issued, so (a) and (d)
+are timed from the request to the run's `national_runs.completed_at` (polled read-only in casework's database), (b)
+as before to GetReformWhatIf's SUCCEEDED; under each, the chunks each casework process did and the CPU every process
+spent. The sizing table takes a partitioned run's rate per replica as its rate over N: true only while each replica
+has a core (and the database) to itself.
 
 `--quick` is a smoke run (1,000 cases, 20 reviews, 10 s of events), about a minute once the what-if and the
 event path are fast (two to four minutes on today's code, most of it the what-if). Figures from a machine doing
@@ -1015,8 +1016,8 @@ def main() -> int:
         default=0,
         metavar="N",
         help=f"run the national runs partitioned, over N casework processes (1 to {RUNS_PARTITIONS}, the work "
-        "topic's partitions); (a), (b) and (d) are timed to the run's completion. Default 0: one process, as in "
-        "production today",
+        "topic's partitions); (a), (b) and (d) are timed to the run's completion. Default 0: each run in one "
+        "casework process (the setting's default)",
     )
     parser.add_argument(
         "--chunk-size",
