@@ -32,7 +32,8 @@ help:
 	@echo "make bench-hmrc     population at 1,000,000 people, hmrc-gateway lookups, the monthly CHB check"
 	@echo "make bench-events   event latency: a CIS benefit broadcast to casework's recalculated CaseCalculated"
 	@echo "make bench-money    accounts: charge run and payment run (accounts/s), statement p50/p99 (PostgreSQL)"
-	@echo "make bench-national the national runs on a 100,000-case caseload (ARGS=--quick, --cases N, --curve)"
+	@echo "make bench-national the national runs on a 100,000-case caseload (ARGS=--quick, --cases N, --curve,"
+	@echo "                    --replicas N: partitioned over N casework processes)"
 	@echo "make k8s-validate   render and validate the Kubernetes manifests offline"
 
 # One development environment with every service installed (editable) at the tested versions. `npm ci` installs
@@ -158,7 +159,8 @@ bench-money: $(STAMP)
 	$(PY) tools/bench_money.py $(ARGS)
 
 # The national runs on a national caseload on PostgreSQL (docs/benchmarks.md): `ARGS=--quick` for a one-minute smoke
-# run, `ARGS="--cases 1000000"`, `ARGS=--curve` for the 10k / 100k / 1M scaling curve.
+# run, `ARGS="--cases 1000000"`, `ARGS=--curve` for the 10k / 100k / 1M scaling curve, `ARGS="--replicas 2"` for the
+# national runs partitioned over two casework processes.
 bench-national: $(STAMP)
 	$(PY) tools/bench_national.py $(ARGS)
 

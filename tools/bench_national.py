@@ -1,9 +1,9 @@
 """`make bench-national`: the national runs on a national caseload, on PostgreSQL (issue 19, item 1).
 
 Starts the broker and the five services as separate processes (bench_rpc's stack: free ports, fresh databases
-`cms_bench_national_<svc>` on CMS_POSTGRES_URL's server or 127.0.0.1:5432), loads N live cases from the synthetic
-population into casework's and calculation's databases (cms_devkit.caseload; docs/benchmarks.md, "How the caseload
-is built"), then measures, in one run, each figure next to its target:
+`cms_bench_national_<svc>`, or `--db-prefix`'s, on CMS_POSTGRES_URL's server or 127.0.0.1:5432), loads N live cases
+from the synthetic population into casework's and calculation's databases (cms_devkit.caseload; docs/benchmarks.md,
+"How the caseload is built"), then measures, in one run, each figure next to its target:
 
   baseline  grpc Health/Check calls/s against casework (no interceptors: the machine's own RPC rate);
   a. the monthly Child Benefit check: RunScheduledWork(MONTHLY_CHILD_BENEFIT_CHECK) on casework, end to end (the
@@ -23,6 +23,16 @@ is built"), then measures, in one run, each figure next to its target:
   h. with --curve, the caseload grown to 10,000, 100,000 and 1,000,000 cases (--quick: 1,000, 2,000, 4,000) with
      (a), (b) and (d) at each size and their cost per case; flat means the largest size costs at most 1.5 times
      the cheapest smaller size per case (the first size also pays the services' cold start).
+
+With `--replicas N` (1 to 6; default 0, the above) the national runs are partitioned
+(CASEWORK_NATIONAL_RUNS_PARTITIONED, chunks of `--chunk-size` cases or casework's default of 100): casework runs as N
+processes on its one database and broker (cms_devkit.stack's replicas: ports and metrics ports of their own, sharing
+the national runs' consumer group), measured once each holds its share of the work topic's partitions (6, fixed by
+its contract: a seventh replica would get none). RunScheduledWork then answers once the run is issued, so (a) and (d)
+are timed from the request to the run's `national_runs.completed_at` (polled read-only in casework's database), (b)
+as before to GetReformWhatIf's SUCCEEDED; under each, the chunks each casework process did and the CPU every process
+spent. The sizing table takes a partitioned run's rate per replica as its rate over N: true only while each replica
+has a core (and the database) to itself.
 
 `--quick` is a smoke run (1,000 cases, 20 reviews, 10 s of events), about a minute once the what-if and the
 event path are fast (two to four minutes on today's code, most of it the what-if). Figures from a machine doing
@@ -48,6 +58,7 @@ import sys
 import tempfile
 import threading
 import time
+import urllib.request
 import uuid
 from collections import Counter
 from collections.abc import Iterator
@@ -56,6 +67,7 @@ from pathlib import Path
 
 import grpc
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import delete, select
 
 from cms.calculation.v1 import calculation_service_pb2 as calc_api
@@ -65,6 +77,7 @@ from cms.casework.v1 import casework_service_pb2_grpc as case_grpc
 from cms.casework.v1 import collection_reform_pb2 as cr
 from cms.casework.v1 import collection_reform_service_pb2 as cr_api
 from cms.casework.v1 import collection_reform_service_pb2_grpc as cr_grpc
+from cms.casework.v1 import national_runs_pb2 as nr
 from cms.common.v1 import types_pb2 as common
 from cms.dwp.v1 import dwp_scenario_service_pb2 as dwp_sc
 from cms.dwp.v1 import dwp_scenario_service_pb2_grpc as dwp_sc_grpc
@@ -74,11 +87,17 @@ from cms.dwp.v1 import resources_pb2 as dwp_pb
 from cms_calculation.calculations.models import StoredCalculation
 from cms_calculation.engine.rules import REFORM_VERSION, RuleBook
 from cms_casework.case_records.models import CaseRecord
+from cms_casework.national_runs import flows as run_flows
+from cms_casework.national_runs import rules as run_rules
+from cms_casework.national_runs import service as national_runs
+from cms_casework.national_runs.models import NationalRunChunkRecord, NationalRunRecord
 from cms_casework.scheduler.models import ScheduledJobRun
+from cms_casework.scheduler.service import PARTITIONED_JOBS
+from cms_casework.settings import CaseworkSettings
 from cms_devkit import caseload, infra
 from cms_devkit.bench import fmt, met, print_summary
 from cms_devkit.stack import SERVICES
-from cms_platform import db
+from cms_platform import db, events
 from cms_platform.convert import pb_date
 from cms_platform.identity import service_caller, staff_caller
 from cms_simulation.population import DEFAULT_SEED, DEFAULT_SIZE, Population
@@ -147,19 +166,141 @@ def plan_for(cases: int, *, quick: bool) -> Plan:
 # ---- the stack -----------------------------------------------------------------------------------------------
 
 
-def start_stack(bench: bench_rpc.Bench, pg: str, population_size: int) -> None:
+# The national runs' work topic: its partition count is the contract's (national_runs.proto's
+# event_topic_partitions, deploy/platform/kafka-topics.yaml), fixed, and the most casework replicas that can share a
+# run (a member of the group beyond it is given no partition).
+RUNS_TOPIC = events.topic_of(nr.NationalRunChunkIssued)
+RUNS_PARTITIONS = events.partitions_of(RUNS_TOPIC)
+RUNS_GROUP = "casework-national-runs"  # casework's default CASEWORK_NATIONAL_RUNS_CONSUMER_GROUP
+GROUP_TIMEOUT = 120.0
+
+
+@dataclass
+class Replicas:
+    """With --replicas N: casework's processes (its first and N-1 replicas on the same databases and broker, one
+    consumer group), each with a metrics port of its own, read for the national runs' partitions each holds and the
+    chunks each has done."""
+
+    names: list[str]
+    metrics: dict[str, int]  # process -> metrics port
+    chunk_size: int
+
+    def scrape(self, name: str) -> tuple[set[int], Counter]:
+        """(the national runs' topic partitions the process holds, its chunks by outcome: done, or skipped as done
+        before, a redelivery) from its /metrics: a partition's lag gauge is kept only while the partition is
+        assigned there (checked every 5 s)."""
+        url = f"http://127.0.0.1:{self.metrics[name]}/metrics"
+        with urllib.request.urlopen(url, timeout=5) as answer:
+            text = answer.read().decode()
+        partitions: set[int] = set()
+        chunks: Counter = Counter()
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                labels = sample.labels
+                if (
+                    sample.name == "cms_consumer_lag_records"
+                    and labels.get("group") == RUNS_GROUP
+                    and labels.get("topic") == RUNS_TOPIC
+                ):
+                    partitions.add(int(labels["partition"]))
+                elif sample.name == "cms_casework_national_run_chunks_total":
+                    chunks[labels.get("outcome", "")] += sample.value
+        return partitions, chunks
+
+    def wait_in_group(self, timeout: float = GROUP_TIMEOUT) -> dict[str, set[int]]:
+        """Until every process holds its own share of the topic's partitions (none shared, none left over), so
+        that no rebalance falls inside a figure; returns who holds which."""
+        deadline = time.monotonic() + timeout
+        held: dict[str, set[int]] = {}
+        while time.monotonic() < deadline:
+            with contextlib.suppress(OSError):
+                held = {name: self.scrape(name)[0] for name in self.names}
+                shares = list(held.values())
+                every = set().union(*shares)
+                if (
+                    all(shares)
+                    and sum(len(p) for p in shares) == len(every)
+                    and len(every) == RUNS_PARTITIONS
+                ):
+                    return held
+            time.sleep(1.0)
+        raise RuntimeError(
+            f"the casework replicas did not share the topic in {timeout:.0f} s: {held}"
+        )
+
+    def snapshot(self, bench: bench_rpc.Bench) -> tuple[dict[str, Counter], dict[str, float]]:
+        """Each casework process's chunks by outcome so far, and every process's CPU seconds."""
+        chunks = {name: self.scrape(name)[1] for name in self.names}
+        cpu = {name: bench_hmrc.process_cpu_seconds(proc.pid) for name, proc in bench.procs.items()}
+        return chunks, cpu
+
+    def spread(
+        self, bench: bench_rpc.Bench, before: tuple[dict[str, Counter], dict[str, float]]
+    ) -> str:
+        """Who did a figure's chunks (and skipped any delivered again), and the CPU each process spent on it."""
+        chunks, cpu = self.snapshot(bench)
+        done = "; ".join(
+            f"{name} {chunks[name]['done'] - before[0][name]['done']:.0f} chunks"
+            + (
+                f" ({skipped:.0f} skipped)"
+                if (skipped := chunks[name]["skipped"] - before[0][name]["skipped"])
+                else ""
+            )
+            for name in self.names
+        )
+        spent = ", ".join(f"{name} {cpu[name] - before[1].get(name, 0.0):.1f}" for name in cpu)
+        return f"{done}; CPU s: {spent}"
+
+
+def start_stack(
+    bench: bench_rpc.Bench,
+    pg: str,
+    population_size: int,
+    *,
+    replicas: int = 0,
+    chunk_size: int | None = None,
+    db_prefix: str = DB_PREFIX,
+) -> Replicas | None:
     """bench_rpc.start_stack, with the gateways' population as big as the caseload needs and casework's daily pass
-    off (the runs measured are asked for)."""
+    off (the runs measured are asked for). With `replicas` (1 or more) the national runs are partitioned
+    (CASEWORK_NATIONAL_RUNS_PARTITIONED, chunks of `chunk_size` cases or casework's default) and casework runs as
+    that many processes, the replicas started once the first has migrated its database; returns them once they
+    share the work topic's partitions."""
+    settings = {"POPULATION_SIZE": str(population_size), "SCHEDULER_INTERVAL_SECONDS": "0"}
+    if not replicas:
+        bench_rpc.start_stack(bench, pg, db_prefix, settings=settings, start_timeout=180)
+        return None
+    settings["NATIONAL_RUNS_PARTITIONED"] = "true"
+    if chunk_size:
+        settings["NATIONAL_RUN_CHUNK_SIZE"] = str(chunk_size)
+    first = {"METRICS_PORT": str(infra.free_port())}
     bench_rpc.start_stack(
-        bench,
-        pg,
-        DB_PREFIX,
-        settings={
-            "POPULATION_SIZE": str(population_size),
-            "SCHEDULER_INTERVAL_SECONDS": "0",
-        },
-        start_timeout=180,
+        bench, pg, db_prefix, settings=settings, own={"casework": first}, start_timeout=180
     )
+    assert bench.stack is not None
+    stack = bench.stack
+    metrics = {"casework": int(first["METRICS_PORT"])}
+    for _ in range(replicas - 1):
+        port = infra.free_port()
+        name = stack.add_replica("casework", {"METRICS_PORT": str(port)})
+        metrics[name] = port
+        stack.start(name)
+    for name in list(metrics)[1:]:
+        try:
+            stack.wait_serving(name, 180)
+        except RuntimeError as exc:
+            raise RuntimeError(f"{exc}\n{bench_rpc.log_tail(bench, name)}") from None
+    out = Replicas(
+        list(metrics),
+        metrics,
+        chunk_size or CaseworkSettings.model_fields["national_run_chunk_size"].default,
+    )
+    held = out.wait_in_group()
+    say(
+        "casework replicas in the national runs' group: "
+        + "; ".join(f"{name} partitions {sorted(p)}" for name, p in held.items())
+    )
+    return out
 
 
 def say(text: str) -> None:
@@ -197,6 +338,7 @@ class Job:
     seconds: float
     result: case_api.ScheduledJobResult | None = None
     note: str = ""
+    spread: str = ""  # with --replicas: each casework process's chunks and CPU
 
     @property
     def per_second(self) -> float:
@@ -204,16 +346,28 @@ class Job:
 
 
 def forget_runs(url: str) -> None:
-    """The scheduler's record of jobs done, cleared: each measured run does its work however often it is asked."""
+    """The scheduler's record of jobs done, cleared, and the partitioned jobs' national runs with it (a run is
+    named for its job and date, and one already issued is not issued again): each measured run does its work
+    however often it is asked."""
+    names = [J.Name(j) for j in PARTITIONED_JOBS]
     engine = db.make_engine(url)
     with engine.begin() as c:
         c.execute(delete(ScheduledJobRun))
+        runs = select(NationalRunRecord.id).where(NationalRunRecord.job.in_(names))
+        c.execute(delete(NationalRunChunkRecord).where(NationalRunChunkRecord.run_id.in_(runs)))
+        c.execute(delete(NationalRunRecord).where(NationalRunRecord.job.in_(names)))
     engine.dispose()
 
 
 def run_job(
-    stub: case_grpc.CaseworkServiceStub, metadata, job: int, as_of: dt.date
+    stub: case_grpc.CaseworkServiceStub,
+    metadata,
+    job: int,
+    as_of: dt.date,
+    runs_url: str | None = None,
 ) -> tuple[case_api.ScheduledJobResult, float]:
+    """RunScheduledWork for `job`, timed to its answer; with `runs_url` (casework's database, the national runs
+    partitioned) a job that is issued as a national run is timed to the run's completion instead."""
     t0 = time.perf_counter()
     answer = stub.RunScheduledWork(
         case_api.RunScheduledWorkRequest(
@@ -222,13 +376,42 @@ def run_job(
         metadata=metadata,
         timeout=JOB_TIMEOUT,
     )
-    seconds = time.perf_counter() - t0
     result = next((r for r in answer.results if r.job == job), case_api.ScheduledJobResult())
-    return result, seconds
+    if runs_url and job in PARTITIONED_JOBS:
+        # Named as the scheduler names it: for its date, the monthly check for its month's first day.
+        run_on = (
+            as_of.replace(day=1) if job == J.SCHEDULED_JOB_MONTHLY_CHILD_BENEFIT_CHECK else as_of
+        )
+        result = wait_for_run(runs_url, run_rules.run_id(J.Name(job), run_on), t0 + JOB_TIMEOUT)
+        result.job = job
+    return result, time.perf_counter() - t0
 
 
-def chb_check(stub, metadata, as_of: dt.date, children: int) -> Job:
-    result, seconds = run_job(stub, metadata, J.SCHEDULED_JOB_MONTHLY_CHILD_BENEFIT_CHECK, as_of)
+def wait_for_run(url: str, run_id: str, deadline: float) -> case_api.ScheduledJobResult:
+    """A partitioned run's chunks done, polled read-only until the transaction marking its last chunk done sets its
+    completed_at (or `deadline`, perf_counter's); what its chunks came to, as RunScheduledWork answers it."""
+    engine = db.make_engine(url)
+    sessions = db.make_sessionmaker(engine)
+    try:
+        while True:
+            with sessions() as s:
+                run = national_runs.run_of(s, run_id)
+                complete = run is not None and run.completed_at is not None
+                if complete or time.perf_counter() > deadline:
+                    found = national_runs.progress(s, run_id)
+                    break
+            time.sleep(0.05)
+    finally:
+        engine.dispose()
+    if not complete:
+        say(f"warning: national run {run_id} not complete by its deadline")
+    return case_api.ScheduledJobResult() if found is None else run_flows.answer(found)
+
+
+def chb_check(stub, metadata, as_of: dt.date, children: int, runs_url: str | None = None) -> Job:
+    result, seconds = run_job(
+        stub, metadata, J.SCHEDULED_JOB_MONTHLY_CHILD_BENEFIT_CHECK, as_of, runs_url
+    )
     return Job(
         children,
         seconds,
@@ -237,8 +420,8 @@ def chb_check(stub, metadata, as_of: dt.date, children: int) -> Job:
     )
 
 
-def annual_reviews(stub, metadata, as_of: dt.date) -> Job:
-    result, seconds = run_job(stub, metadata, J.SCHEDULED_JOB_ANNUAL_REVIEW, as_of)
+def annual_reviews(stub, metadata, as_of: dt.date, runs_url: str | None = None) -> Job:
+    result, seconds = run_job(stub, metadata, J.SCHEDULED_JOB_ANNUAL_REVIEW, as_of, runs_url)
     return Job(
         result.items_processed,
         seconds,
@@ -624,15 +807,31 @@ NATIONAL = (
 )
 
 
-def print_sizing(rates: dict[str, float]) -> None:
+# The runs that are national runs on the work topic with --replicas (the casework side of each).
+PARTITIONED_RUNS = (
+    "monthly Child Benefit check",
+    "annual reviews (a day's)",
+    "reform what-if: casework",
+)
+
+
+def print_sizing(rates: dict[str, float], casework_processes: int = 1) -> None:
     """Replicas each national run needs, from this run's rate with one replica of each service:
-    ceil(volume / (window x rate)). A scheduled run is claimed by one casework replica, so more than one means
-    splitting it by case-id range (one range a replica); the what-if's calculation side spreads over the replicas'
-    bulk workers through BulkCalculate streams."""
+    ceil(volume / (window x rate)). In one process a scheduled run is claimed by one casework replica; partitioned
+    (CASEWORK_NATIONAL_RUNS_PARTITIONED), its chunks spread over the replicas' consumer group, at most one replica a
+    partition of the work topic. Measured with --replicas N, a partitioned run's rate per replica is its rate / N,
+    which assumes N replicas do N times one's work: true only with a core (and database) to spare for each. The
+    what-if's calculation side spreads over the replicas' bulk workers through BulkCalculate streams."""
     print()
     print(
         "## Sizing a national run (replicas = ceil(volume / (window x measured rate per replica)); "
         "docs/benchmarks.md)"
+        + (
+            f"; the partitioned runs' rate per replica is their rate over {casework_processes} casework "
+            "processes divided by that"
+            if casework_processes > 1
+            else ""
+        )
     )
     head = (
         f"{'run':<44} | {'volume':>18} | {'window s':>8} | {'rate/replica':>12} | {'replicas':>8}"
@@ -640,7 +839,7 @@ def print_sizing(rates: dict[str, float]) -> None:
     print(head)
     print("-" * len(head))
     for run, volume, unit, window in NATIONAL:
-        rate = rates.get(run, math.nan)
+        rate = rates.get(run, math.nan) / (casework_processes if run in PARTITIONED_RUNS else 1)
         replicas = math.ceil(volume / (window * rate)) if rate and rate == rate else None
         print(
             f"{run:<44} | {f'{volume:,} {unit}':>18} | {window:>8.0f} | {fmt(rate):>12} | "
@@ -715,30 +914,51 @@ def measure_size(
     as_of: dt.date,
     profiler: Profiler,
     what_if_timeout: float | None,
+    replicas: Replicas | None = None,
 ) -> Size:
     """(a) and (d) on the caseload as it is; (b) too unless `what_if_timeout` is None (the run then times it last:
-    nothing can stop a what-if that outlasts its timeout, and it would slow whatever came next)."""
+    nothing can stop a what-if that outlasts its timeout, and it would slow whatever came next). With `replicas`,
+    (a) and (d) are timed to their national runs' completion."""
     assert bench.stack is not None
-    forget_runs(bench.stack.database_url("casework") or "")
+    casework_url = bench.stack.database_url("casework") or ""
+    runs_url = casework_url if replicas else None
+    forget_runs(casework_url)
     settle(bench)
     say(f"a. monthly Child Benefit check over {loaded.cases:,} cases ...")
     with profiler.figure(f"a-chb-check-{loaded.cases}", "casework", "hmrc-gateway"):
-        chb = chb_check(case_stub, metadata, as_of, loaded.children_on_those_cases)
+        before = replicas.snapshot(bench) if replicas else ({}, {})
+        chb = chb_check(case_stub, metadata, as_of, loaded.children_on_those_cases, runs_url)
+        chb.spread = replicas.spread(bench, before) if replicas else ""
     settle(bench)
     say(f"d. annual reviews due on {as_of} ...")
     with profiler.figure(f"d-annual-reviews-{loaded.cases}", "casework", "calculation"):
-        reviews = annual_reviews(case_stub, metadata, as_of)
+        before = replicas.snapshot(bench) if replicas else ({}, {})
+        reviews = annual_reviews(case_stub, metadata, as_of, runs_url)
+        reviews.spread = replicas.spread(bench, before) if replicas else ""
     wi = Job(0, math.nan, note="not run")
     if what_if_timeout is not None:
         settle(bench)
-        wi = timed_what_if(channels, metadata, as_of, what_if_timeout, profiler, loaded.cases)
+        wi = timed_what_if(
+            bench, channels, metadata, as_of, what_if_timeout, profiler, loaded.cases, replicas
+        )
     return Size(loaded.cases, loaded, chb, reviews, wi)
 
 
-def timed_what_if(channels, metadata, as_of, timeout: float, profiler: Profiler, cases: int) -> Job:
+def timed_what_if(
+    bench: bench_rpc.Bench,
+    channels,
+    metadata,
+    as_of,
+    timeout: float,
+    profiler: Profiler,
+    cases: int,
+    replicas: Replicas | None = None,
+) -> Job:
     say(f"b. the reform what-if over {cases:,} cases ...")
     with profiler.figure(f"b-what-if-{cases}", "casework", "calculation"):
+        before = replicas.snapshot(bench) if replicas else ({}, {})
         job = what_if(channels["casework"], metadata, as_of, timeout)
+        job.spread = replicas.spread(bench, before) if replicas else ""
     if "SUCCEEDED" not in job.note:
         say(f"warning: the what-if did not finish in {timeout:.0f} s ({job.note}); it runs on")
     return job
@@ -790,8 +1010,37 @@ def main() -> int:
         action="store_true",
         help="with --profile: sample every thread, waiting ones too, to see where wall time goes, not CPU time",
     )
+    parser.add_argument(
+        "--replicas",
+        type=int,
+        default=0,
+        metavar="N",
+        help=f"run the national runs partitioned, over N casework processes (1 to {RUNS_PARTITIONS}, the work "
+        "topic's partitions); (a), (b) and (d) are timed to the run's completion. Default 0: each run in one "
+        "casework process (the setting's default)",
+    )
+    parser.add_argument(
+        "--chunk-size",
+        type=int,
+        metavar="CASES",
+        help="with --replicas, cases a chunk of a national run (CASEWORK_NATIONAL_RUN_CHUNK_SIZE; default "
+        "casework's)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the databases and the temp dir")
+    parser.add_argument(
+        "--db-prefix",
+        default=DB_PREFIX,
+        help=f"the databases' names before the service's (default {DB_PREFIX}): two runs at once on one server "
+        "need two, or each drops the other's databases as it starts and ends",
+    )
     args = parser.parse_args()
+    if not 0 <= args.replicas <= RUNS_PARTITIONS:
+        parser.error(
+            f"--replicas must be 0 to {RUNS_PARTITIONS}: {RUNS_TOPIC} has {RUNS_PARTITIONS} partitions "
+            "(its contract's), and a replica beyond them would be given none"
+        )
+    if args.chunk_size is not None and not args.replicas:
+        parser.error("--chunk-size needs --replicas")
     cases = args.cases or (1_000 if args.quick else 100_000)
     plan = plan_for(cases, quick=args.quick)
     if args.sizes:
@@ -815,8 +1064,16 @@ def main() -> int:
         return 1
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     commit = os.popen(f"git -C {ROOT} rev-parse --short HEAD 2>/dev/null").read().strip() or "?"
+    chunk_size = args.chunk_size or CaseworkSettings.model_fields["national_run_chunk_size"].default
+    mode = (
+        f"national runs partitioned over {args.replicas} casework process"
+        f"{'es' if args.replicas > 1 else ''} ({RUNS_PARTITIONS} partitions, chunks of {chunk_size} cases)"
+        if args.replicas
+        else "national runs in one casework process"
+    )
     print(
-        f"# bench-national{' --quick' if args.quick else ''}{' --curve' if args.curve else ''}: "
+        f"# bench-national{' --quick' if args.quick else ''}{' --curve' if args.curve else ''}"
+        f"{f' --replicas {args.replicas}' if args.replicas else ''}: {mode}; "
         f"{', '.join(f'{s:,}' for s in sizes)} cases, population {population_size:,} (seed {DEFAULT_SEED}), "
         f"as of {as_of}, commit {commit}, nproc={cores}, Python {platform.python_version()}, grpcio "
         f"{grpc.__version__}, PostgreSQL {pg.rsplit('@', 1)[-1]}, load average {os.getloadavg()[0]:.2f} at start",
@@ -833,8 +1090,18 @@ def main() -> int:
     try:
         say("c. the engine in process, one core, before anything else runs ...")
         engine_rate = engine_in_process(plan.engine_calcs)
-        say(f"starting the broker and five services (population {population_size:,}) ...")
-        start_stack(bench, pg, population_size)
+        say(
+            f"starting the broker and five services (population {population_size:,})"
+            f"{f', casework as {args.replicas} processes' if args.replicas else ''} ..."
+        )
+        replicas = start_stack(
+            bench,
+            pg,
+            population_size,
+            replicas=args.replicas,
+            chunk_size=args.chunk_size,
+            db_prefix=args.db_prefix,
+        )
         assert bench.stack is not None
         channels = {s.name: grpc.insecure_channel(bench.addresses[s.name]) for s in SERVICES}
         case_stub = case_grpc.CaseworkServiceStub(channels["casework"])
@@ -855,6 +1122,7 @@ def main() -> int:
                     as_of,
                     profiler,
                     what_if_timeout=None if final else args.what_if_timeout,
+                    replicas=replicas,
                 )
             )
         assert loaded is not None
@@ -882,7 +1150,14 @@ def main() -> int:
         # recalculations the broadcasts leave when casework cannot keep up; either would slow whatever came after.
         settle(bench)
         last.what_if = timed_what_if(
-            channels, staff["team_leader"], as_of, args.what_if_timeout, profiler, last.cases
+            bench,
+            channels,
+            staff["team_leader"],
+            as_of,
+            args.what_if_timeout,
+            profiler,
+            last.cases,
+            replicas,
         )
         steady = None
         if not args.no_events:
@@ -918,6 +1193,8 @@ def main() -> int:
             ("f. payment run", payments),
         ):
             print(f"{label:<32} {job.items:>9,} in {job.seconds:8.2f} s  ({job.note})")
+            if job.spread:
+                print(f"    {job.spread}")
             if job.result is not None and job.result.failures:
                 for failure in job.result.failures[:3]:
                     print(f"    {failure}")
@@ -1047,7 +1324,8 @@ def main() -> int:
                 )
         print()
         print(
-            f"## Summary (bench-national{' --quick' if args.quick else ''}, {last.cases:,} cases, PostgreSQL; "
+            f"## Summary (bench-national{' --quick' if args.quick else ''}, {last.cases:,} cases, PostgreSQL, "
+            f"{mode}; "
             f"load average {os.getloadavg()[0]:.2f} at the end, the run's own backlog included: other work on the "
             "machine, the first line's load at the start, slows every figure)"
         )
@@ -1060,7 +1338,8 @@ def main() -> int:
                 "reform what-if: calculation (BulkCalculate)": bulk.per_second,
                 "charge run": charges.per_second,
                 "payment run": payments.per_second,
-            }
+            },
+            max(1, args.replicas),
         )
         profiler.report()
         print(f"\n# total wall time {time.monotonic() - started:.0f} s", flush=True)

@@ -151,11 +151,13 @@ def start_stack(
     services: Sequence[str] = tuple(s.name for s in SERVICES),
     broker: bool = True,
     settings: Mapping[str, str] | None = None,
+    own: Mapping[str, Mapping[str, str]] | None = None,
     start_timeout: float | None = None,
 ) -> None:
     """The broker (unless not `broker`: events then wait in the outbox) and the services (default all five), with
-    `settings` added to every service's environment; on PostgreSQL, databases `<db_prefix><service>` made afresh
-    (each bench its own prefix, so two benches on one server never drop each other's)."""
+    `settings` added to every service's environment and `own` to one service's; on PostgreSQL, databases
+    `<db_prefix><service>` made afresh (each bench its own prefix, so two benches on one server never drop each
+    other's)."""
     if broker:  # a free port, never the 9092 of a running `make run`
         bench.broker = infra.start_broker(None)
     bench.stack = Stack(
@@ -167,6 +169,7 @@ def start_stack(
         # Nothing inherited may point a benchmark service at someone else's database, ports or metrics port.
         inherit=False,
         extra={"LOG_LEVEL": "WARNING", "SHUTDOWN_GRACE_SECONDS": "2", **(settings or {})},
+        own={name: dict(values) for name, values in (own or {}).items()},
         cwd=ROOT,
         database_prefix=db_prefix,
         new_session=True,

@@ -4,7 +4,9 @@ what the fault suite kills with SIGKILL and starts again; `Supervisor` keeps the
 
 A service's environment: this process's own (unless `inherit` is off, when every variable with the service's prefix
 is dropped so nothing inherited points it elsewhere), then the stack's settings (address, broker, var dir,
-tokens, a database of its own on CMS_POSTGRES_URL's server when one is given), then `extra`.
+tokens, a database of its own on CMS_POSTGRES_URL's server when one is given), then `extra`, then the process's
+`own` settings. A service may run as several processes (`add_replica`: a scaled-out Deployment's pods), each on a
+port of its own and all on its one database and broker.
 """
 
 from __future__ import annotations
@@ -60,11 +62,12 @@ class Stack:
     """The services' settings and processes. `addresses` maps each service to host:port; `postgres` is a server URL
     (each service gets database <database_prefix><service> on it) or None for SQLite files under `var`.
     `new_session`: the services run in sessions of their own, so a Ctrl-C reaches only the caller, which stops
-    them in order."""
+    them in order. `addresses`, `procs`, `own` and the logs are by process name: a service's, or a replica's
+    (`<service>-<n>`)."""
 
     var: Path
     bootstrap: str | None  # None: no broker (events wait in the outbox)
-    addresses: Mapping[str, str]
+    addresses: dict[str, str]
     issuer: LocalIssuer
     postgres: str | None = None
     inherit: bool = True
@@ -73,6 +76,11 @@ class Stack:
     database_prefix: str = "cms_"
     new_session: bool = False
     procs: dict[str, subprocess.Popen] = field(default_factory=dict)
+    # Settings for one process only (without prefix), after `extra`: e.g. a metrics port, which two processes
+    # cannot share.
+    own: dict[str, dict[str, str]] = field(default_factory=dict)
+    # Further processes of a service: process name -> service.
+    replicas: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         (self.var / "logs").mkdir(parents=True, exist_ok=True)
@@ -96,8 +104,26 @@ class Stack:
     def _token_dir(self, name: str) -> Path:
         return self.var / "identity" / "tokens" / name
 
+    def service_of(self, name: str) -> str:
+        """The service a process is of: a replica's, or the name itself."""
+        return self.replicas.get(name, name)
+
+    def add_replica(self, service: str, own: Mapping[str, str] | None = None) -> str:
+        """Another process of `service` on the same database, broker and tokens, on a free port of its own, with
+        `own` settings; returns its name, `<service>-<n>` (n from 2), for `start`. Start it once the service's first
+        process is serving: a replica does not migrate the database (the first did, as an init container does on
+        Kubernetes), so two never race to."""
+        n = 2 + sum(1 for s in self.replicas.values() if s == service)
+        name = f"{service}-{n}"
+        self.replicas[name] = service
+        self.addresses[name] = f"127.0.0.1:{infra.free_port()}"
+        self.own[name] = {"MIGRATE_ON_START": "false", **(own or {})}
+        return name
+
     def env(self, name: str) -> dict[str, str]:
-        prefix = BY_NAME[name].prefix
+        """The environment of process `name` (a service's, or a replica's)."""
+        service = self.service_of(name)
+        prefix = BY_NAME[service].prefix
         env = dict(os.environ)
         if not self.inherit:
             for key in [k for k in env if k.startswith(prefix)]:
@@ -114,23 +140,25 @@ class Stack:
             env[f"{prefix}KAFKA_BOOTSTRAP_SERVERS"] = self.bootstrap
         env.update(
             self.issuer.service_env(
-                prefix, token_dir=self._token_dir(name) if self._calls[name] else None
+                prefix, token_dir=self._token_dir(service) if self._calls[service] else None
             )
         )
-        if (url := self.database_url(name)) is not None:
+        if (url := self.database_url(service)) is not None:
             env[f"{prefix}DATABASE_URL"] = url
-        if name == "casework":
+        if service == "casework":
             for other in _DOWNSTREAMS:
                 if other in self.addresses:
                     env[f"CASEWORK_{BY_NAME[other].prefix}ADDRESS"] = self.addresses[other]
         env.update({prefix + key: value for key, value in self.extra.items()})
+        env.update({prefix + key: value for key, value in self.own.get(name, {}).items()})
         return env
 
     def start(self, name: str) -> subprocess.Popen:
-        """Starts one service's process (its output appended to var/logs/<name>.log); does not wait for it."""
+        """Starts one process, a service's or a replica's (its output appended to var/logs/<name>.log); does not
+        wait for it."""
         with open(self.log_path(name), "ab") as log:
             self.procs[name] = subprocess.Popen(
-                [sys.executable, "-m", BY_NAME[name].module, "serve"],
+                [sys.executable, "-m", BY_NAME[self.service_of(name)].module, "serve"],
                 env=self.env(name),
                 stdout=log,
                 stderr=subprocess.STDOUT,
