@@ -273,15 +273,7 @@ class Scheduler:
                 if job == J.SCHEDULED_JOB_MONTHLY_CHILD_BENEFIT_CHECK:
                     result.MergeFrom(self._child_benefit_check_of(case_ids, as_of))
                 else:
-                    for case_id in case_ids:
-                        self._each(
-                            result,
-                            f"cases/{case_id}",
-                            partial(
-                                conflicts.retrying,
-                                partial(self._annual_review_of, case_id, as_of),
-                            ),
-                        )
+                    self._each_side_by_side(result, self._reviews(case_ids, as_of))
         finally:
             reset_caller(token)
         SCHEDULED_ITEMS.labels(J.Name(job), "processed").inc(result.items_processed)
@@ -588,17 +580,21 @@ class Scheduler:
         """From 30 days before each review date: the updated HMRC figure, a recalculation from the review date and a
         new payment plan; the next review is a year on."""
         result = api.ScheduledJobResult()
-        self._each_side_by_side(
-            result,
-            [
-                (
-                    f"cases/{case_id}",
-                    partial(conflicts.retrying, partial(self._annual_review_of, case_id, as_of)),
-                )
-                for case_id in self._annual_reviews_due(as_of)
-            ],
-        )
+        self._each_side_by_side(result, self._reviews(self._annual_reviews_due(as_of), as_of))
         return result
+
+    def _reviews(
+        self, case_ids: Sequence[str], as_of: dt.date
+    ) -> list[tuple[str, Callable[[], object]]]:
+        """Each case's annual review as an item for _each_side_by_side: the run in one process and a national run's
+        chunk review their cases alike, up to CASES_SIDE_BY_SIDE at once."""
+        return [
+            (
+                f"cases/{case_id}",
+                partial(conflicts.retrying, partial(self._annual_review_of, case_id, as_of)),
+            )
+            for case_id in case_ids
+        ]
 
     def _annual_reviews_due(self, as_of: dt.date) -> list[str]:
         """The live cases whose review date falls within the lead of `as_of`, in case id order."""
