@@ -125,6 +125,37 @@ def test_on_postgresql_a_relay_is_woken_by_another_process_publishing(
         relay.stop()
 
 
+def test_on_postgresql_a_replay_wakes_the_relay_of_the_running_service(
+    sessions, clock, kafka_bootstrap
+):
+    """`cms-<service> replay-outbox` runs in a process of its own: the rows it queues again reach the running service's
+    relay by the same notification a publishing transaction sends, not at the relay's next poll (here an hour)."""
+    from cms_platform.db import is_postgres
+
+    if not is_postgres(sessions.kw["bind"]):
+        pytest.skip("LISTEN/NOTIFY: PostgreSQL only")
+    topic = f"test.replay.{uuid.uuid4().hex[:8]}"
+    ensure_topics(kafka_bootstrap, [topic])
+    with sessions.begin() as s:
+        row = _event(s, clock, topic, "cases/1", "replayed")
+    relay = outbox_relay(
+        sessions, clock, kafka_bootstrap, poll_interval=3600.0, listening_poll_interval=3600.0
+    )
+    relay.start()
+    try:
+        assert relay.listening.wait(10)
+        assert [r.value for r in _read_all(kafka_bootstrap, topic, expected=1)]  # its first pass
+        outbox._RELAYS.discard(relay)  # as if in another process: only the notification reaches it
+        assert outbox.replay(sessions, since=row.created_at) == 1
+        records = _read_all(kafka_bootstrap, topic, expected=2)
+        assert [cloudevents.from_kafka(r.headers, r.key, r.value).id for r in records] == [
+            row.event_id,
+            row.event_id,
+        ]
+    finally:
+        relay.stop()
+
+
 def test_on_postgresql_a_listening_relay_polls_only_as_a_net(sessions, clock, kafka_bootstrap):
     """While notifications wake it, the relay's poll is only the net for a lost wake-up: an idle relay makes a pass
     every listening interval, not every poll interval (empty passes were most of an idle service's CPU). Without

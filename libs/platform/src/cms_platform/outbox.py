@@ -161,7 +161,11 @@ def replay(sessions: sessionmaker, *, since: dt.datetime, topic: str | None = No
         )
         if topic:
             q = q.where(OutboxEvent.topic == topic)
-        return s.execute(q.values(published_at=None)).rowcount
+        count = s.execute(q.values(published_at=None)).rowcount
+        if count:
+            # The service's relays are in another process: woken by the commit's NOTIFY, not at their next poll.
+            s.info[_PUBLISHED] = True
+        return count
 
 
 class OutboxRelay:
