@@ -474,6 +474,7 @@ class OutboxRelay:
         )
         if self._broker is not None and self._own_topics:
             self._broker.ensure(self._own_topics, repair=True)
+        self.wake()  # what was queued again goes at the next pass, not at the listening poll
 
     def _mark(
         self,
