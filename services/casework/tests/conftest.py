@@ -28,7 +28,7 @@ from cms_cra_gateway.app import CraGatewayService
 from cms_devkit import infra
 from cms_devkit.testing import (
     call_as_a_client,
-    read_topic,
+    events_on,
     service_settings,
     start_groups_at_the_end,
     wait_until,
@@ -88,12 +88,13 @@ def error(call) -> grpc.RpcError:
 
 
 def events_of(stack, case_name: str, kind: str, expected: int = 1) -> list:
-    wanted = f"uk.gov.cms.casework.{kind}.v1".encode()
-    return [
-        r
-        for r in read_topic(stack.bootstrap, "cms.casework.events.v1", expected=expected)
-        if dict(r.headers).get("ce_type") == wanted and r.key == case_name.encode()
-    ]
+    return events_on(
+        stack.bootstrap,
+        "cms.casework.events.v1",
+        f"uk.gov.cms.casework.{kind}.v1",
+        case_name,
+        expected,
+    )
 
 
 @dataclass

@@ -307,9 +307,17 @@ def start_groups_at_the_end(bootstrap: str, groups: list[str]) -> None:
             consumer.close()
 
 
-def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 20.0) -> list[Any]:
-    """Everything on a topic from the start: waits for `expected` records, then one more second for any extras
-    (so a test sees a duplicate if there is one)."""
+def read_topic(
+    bootstrap: str,
+    topic: str,
+    expected: int,
+    timeout: float = 20.0,
+    where: Callable[[Any], bool] | None = None,
+) -> list[Any]:
+    """Everything on a topic from the start (only the records `where` accepts, if given): waits for `expected` of
+    them, then one more second for any extras (so a test sees a duplicate if there is one). A module's tests share
+    their topics, so a test after its own records passes `where`: counting every record would stop at earlier
+    tests' records before its own arrive."""
     import time
 
     from kafka import KafkaConsumer
@@ -328,12 +336,26 @@ def read_topic(bootstrap: str, topic: str, expected: int, timeout: float = 20.0)
     try:
         while time.monotonic() < deadline:
             for batch in consumer.poll(timeout_ms=200).values():
-                records.extend(batch)
+                records.extend(r for r in batch if where is None or where(r))
             if len(records) >= expected:
                 deadline = min(deadline, time.monotonic() + 1.0)
     finally:
         consumer.close()
     return records
+
+
+def events_on(
+    bootstrap: str, topic: str, ce_type: str, key: str, expected: int = 1, timeout: float = 20.0
+) -> list[Any]:
+    """The records on `topic` of one CloudEvents type under one record key (read_topic, waiting for `expected`)."""
+    wanted, keyed = ce_type.encode(), key.encode()
+    return read_topic(
+        bootstrap,
+        topic,
+        expected,
+        timeout,
+        where=lambda r: r.key == keyed and dict(r.headers).get("ce_type") == wanted,
+    )
 
 
 def call_as_a_client(call: Callable[[], T], *, attempts: int = 3, default_wait: float = 1.0) -> T:

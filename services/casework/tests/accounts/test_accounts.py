@@ -23,7 +23,7 @@ from cms.common.v1 import types_pb2 as common
 from cms_casework.access.models import CaseAuditRecord
 from cms_casework.accounts import flows, rules
 from cms_casework.accounts import service as account_service
-from cms_devkit.testing import read_topic, wait_until
+from cms_devkit.testing import events_on, wait_until
 from cms_platform.grpc_errors import details_of, violated_fields
 from cms_platform.identity import staff_caller
 
@@ -101,12 +101,13 @@ def accounts(stack) -> Accounts:
 
 
 def money_events(stack, account_name: str, kind: str, expected: int) -> list:
-    wanted = f"uk.gov.cms.casework.account.{kind}.v1".encode()
-    return [
-        r
-        for r in read_topic(stack.bootstrap, MONEY_TOPIC, expected=expected)
-        if dict(r.headers).get("ce_type") == wanted and r.key == account_name.encode()
-    ]
+    return events_on(
+        stack.bootstrap,
+        MONEY_TOPIC,
+        f"uk.gov.cms.casework.account.{kind}.v1",
+        account_name,
+        expected,
+    )
 
 
 def chidi_and_sian() -> api.CreateCaseRequest:

@@ -10,7 +10,7 @@ import pytest
 
 from cms.casework.v1 import arrears_service_pb2_grpc as arrears_grpc
 from cms.casework.v1 import resources_pb2 as pb
-from cms_devkit.testing import read_topic
+from cms_devkit.testing import events_on
 
 MONEY_TOPIC = "cms.casework.money.events.v1"
 
@@ -37,12 +37,9 @@ def rid() -> str:
 
 def money_events(stack, case_name: str, kind: str, expected: int = 1) -> list:
     """The arrears events of one case (keyed by the case) of one CloudEvents type."""
-    wanted = f"uk.gov.cms.casework.arrears.{kind}.v1".encode()
-    return [
-        r
-        for r in read_topic(stack.bootstrap, MONEY_TOPIC, expected=expected)
-        if dict(r.headers).get("ce_type") == wanted and r.key == case_name.encode()
-    ]
+    return events_on(
+        stack.bootstrap, MONEY_TOPIC, f"uk.gov.cms.casework.arrears.{kind}.v1", case_name, expected
+    )
 
 
 def client_of(name: str) -> str:

@@ -13,7 +13,7 @@ import pytest
 
 from cms.casework.v1 import enforcement_service_pb2_grpc as enf_grpc
 from cms.casework.v1 import resources_pb2 as pb
-from cms_devkit.testing import read_topic
+from cms_devkit.testing import events_on
 from cms_platform.grpc_errors import details_of
 
 from ..arrears.helpers import charge, live_case_with_account, recognise_arrears
@@ -65,9 +65,10 @@ def case_in_arrears(stack, clock, pence: int) -> pb.Case:
 
 def enforcement_events(stack, case_name: str, kind: str, expected: int = 1) -> list:
     """The enforcement events of one case (keyed by the case) of one CloudEvents type."""
-    wanted = f"uk.gov.cms.casework.enforcement.{kind}.v1".encode()
-    return [
-        r
-        for r in read_topic(stack.bootstrap, "cms.casework.money.events.v1", expected=expected)
-        if dict(r.headers).get("ce_type") == wanted and r.key == case_name.encode()
-    ]
+    return events_on(
+        stack.bootstrap,
+        "cms.casework.money.events.v1",
+        f"uk.gov.cms.casework.enforcement.{kind}.v1",
+        case_name,
+        expected,
+    )

@@ -10,14 +10,15 @@ import grpc
 
 from cms.casework.v1 import methods_of_payment_service_pb2 as mop_api
 from cms.casework.v1 import resources_pb2 as pb
-from cms_devkit.testing import read_topic, wait_until
+from cms_devkit.testing import events_on, wait_until
 from cms_platform.models import ProcessedEvent
 
 from ..conftest import alex_and_bethan, error
 
 DEFAULT_SO = pb.METHOD_OF_PAYMENT_FROM_STANDING_ORDER_DEFAULT
 DD = pb.METHOD_OF_PAYMENT_FROM_DIRECT_DEBIT
-PLAN_ISSUED = b"uk.gov.cms.casework.case.payment_plan_issued.v1"
+PLAN_ISSUED = "uk.gov.cms.casework.case.payment_plan_issued.v1"
+METHOD_CHANGED = "uk.gov.cms.casework.method_of_payment.changed.v1"
 
 
 def method_of(stack, case, *, as_=None):
@@ -29,13 +30,10 @@ def method_of(stack, case, *, as_=None):
     )
 
 
-def changes_on_topic(stack, case) -> list:
-    wanted = b"uk.gov.cms.casework.method_of_payment.changed.v1"
-    return [
-        r
-        for r in read_topic(stack.bootstrap, "cms.casework.money.events.v1", expected=1)
-        if dict(r.headers).get("ce_type") == wanted and r.key == case.name.encode()
-    ]
+def changes_on_topic(stack, case, expected: int) -> list:
+    return events_on(
+        stack.bootstrap, "cms.casework.money.events.v1", METHOD_CHANGED, case.name, expected
+    )
 
 
 def test_a_paying_parent_who_chose_no_method_gets_a_default_standing_order(stack, clock):
@@ -53,18 +51,14 @@ def test_a_paying_parent_who_chose_no_method_gets_a_default_standing_order(stack
     )
     assert chosen.method == DD and chosen.reference == "CMS-DD/0042" and not chosen.defaulted
     stack.case_method(case, DD)
-    events = changes_on_topic(stack, case)
+    events = changes_on_topic(stack, case, expected=2)
     assert len(events) == 2  # the default, then the direct debit
     assert all(b"CMS-DD" not in r.value for r in events)  # events carry no reference or bank detail
 
 
 def test_a_direct_pay_case_gets_no_default(stack, clock):
     case = stack.new_live_case(alex_and_bethan(service_type=pb.SERVICE_TYPE_DIRECT_PAY))
-    [plan_issued] = [
-        r
-        for r in read_topic(stack.bootstrap, "cms.casework.events.v1", expected=1)
-        if r.key == case.name.encode() and dict(r.headers).get("ce_type") == PLAN_ISSUED
-    ]
+    [plan_issued] = events_on(stack.bootstrap, "cms.casework.events.v1", PLAN_ISSUED, case.name)
     event_id = dict(plan_issued.headers)["ce_id"].decode()
     group = stack.casework.settings.methods_of_payment_consumer_group
 

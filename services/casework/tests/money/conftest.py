@@ -19,7 +19,7 @@ from cms.casework.v1 import casework_service_pb2 as api
 from cms.casework.v1 import methods_of_payment_service_pb2_grpc as mop_grpc
 from cms.casework.v1 import resources_pb2 as pb
 from cms.common.v1 import types_pb2 as common
-from cms_devkit.testing import read_topic, wait_until
+from cms_devkit.testing import events_on, wait_until
 
 from ..conftest import alex_and_bethan, d, person, start_stack
 from ..methods_of_payment.conftest import MopStack
@@ -84,12 +84,9 @@ class MoneyStack(MopStack):
 
     def money_events(self, key: str, ce_type: str, expected: int = 1) -> list:
         """Money events of one CloudEvents type (e.g. `account.receipt_recorded`) under one record key."""
-        wanted = f"uk.gov.cms.casework.{ce_type}.v1".encode()
-        return [
-            r
-            for r in read_topic(self.bootstrap, MONEY_TOPIC, expected=expected)
-            if dict(r.headers).get("ce_type") == wanted and r.key == key.encode()
-        ]
+        return events_on(
+            self.bootstrap, MONEY_TOPIC, f"uk.gov.cms.casework.{ce_type}.v1", key, expected
+        )
 
 
 def chidi_and_sian() -> api.CreateCaseRequest:

@@ -16,7 +16,7 @@ from cms.cra.v1 import cra_scenario_service_pb2_grpc as cra_sc_grpc
 from cms.cra.v1 import resources_pb2 as cra_pb
 from cms.hmrc.v1 import hmrc_scenario_service_pb2 as hmrc_sc
 from cms.hmrc.v1 import hmrc_scenario_service_pb2_grpc as hmrc_sc_grpc
-from cms_devkit.testing import read_topic
+from cms_devkit.testing import events_on
 
 MONEY_TOPIC = "cms.casework.money.events.v1"
 
@@ -100,9 +100,6 @@ def tracing(stack):
 
 def tracing_events(stack, case_name: str, kind: str, expected: int = 1) -> list:
     """The tracing events of one case (keyed by the case) of one CloudEvents type."""
-    wanted = f"uk.gov.cms.casework.tracing.{kind}.v1".encode()
-    return [
-        r
-        for r in read_topic(stack.bootstrap, MONEY_TOPIC, expected=expected)
-        if dict(r.headers).get("ce_type") == wanted and r.key == case_name.encode()
-    ]
+    return events_on(
+        stack.bootstrap, MONEY_TOPIC, f"uk.gov.cms.casework.tracing.{kind}.v1", case_name, expected
+    )
