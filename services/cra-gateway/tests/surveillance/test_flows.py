@@ -31,25 +31,31 @@ def _surveil(cra, case, review=d(2026, 7, 1), kinds=()):
     )
 
 
+def _message(r):
+    kind = dict(r.headers)["ce_type"].decode().split(".")[-2]
+    return kind, {
+        "alert_raised": ev.CaseSurveillanceAlertRaised,
+        "review_due": ev.CaseSurveillanceReviewDue,
+        "stopped": ev.CaseSurveillanceStopped,
+    }[kind].FromString(r.value)
+
+
 def _events(bootstrap, case, expected):
+    """This case's events: the topic is shared with the module's other tests, so it waits for `expected` of its own."""
     from cms_devkit.testing import read_topic
 
     out = []
-    for r in read_topic(bootstrap, TOPIC, expected=expected):
-        kind = dict(r.headers)["ce_type"].decode().split(".")[-2]
-        message = {
-            "alert_raised": ev.CaseSurveillanceAlertRaised,
-            "review_due": ev.CaseSurveillanceReviewDue,
-            "stopped": ev.CaseSurveillanceStopped,
-        }[kind].FromString(r.value)
-        if message.case_reference == case:
-            # An outside consumer sees the aggregate's resource name as the key and a URI as the dataschema.
-            assert r.key == f"case-surveillances/{message.surveillance_id}".encode()
-            assert dict(r.headers)["ce_dataschema"].decode() == (
-                "https://schemas.cms.gov.uk/protos/cms/cra/v1/events.proto#"
-                + message.DESCRIPTOR.full_name
-            )
-            out.append((dict(r.headers)["ce_id"].decode(), kind, message))
+    for r in read_topic(
+        bootstrap, TOPIC, expected=expected, where=lambda r: _message(r)[1].case_reference == case
+    ):
+        kind, message = _message(r)
+        # An outside consumer sees the aggregate's resource name as the key and a URI as the dataschema.
+        assert r.key == f"case-surveillances/{message.surveillance_id}".encode()
+        assert dict(r.headers)["ce_dataschema"].decode() == (
+            "https://schemas.cms.gov.uk/protos/cms/cra/v1/events.proto#"
+            + message.DESCRIPTOR.full_name
+        )
+        out.append((dict(r.headers)["ce_id"].decode(), kind, message))
     return out
 
 

@@ -107,9 +107,14 @@ def test_benefit_changes_reach_a_case_only_while_its_interest_is_registered(
     records = [
         r
         for r in read_topic(
-            kafka_bootstrap, "cms.dwp.events.v1", expected=1
-        )  # the broker is shared
-        if dict(r.headers).get("ce_type") == b"uk.gov.cms.dwp.interest.benefit_changed.v1"
+            kafka_bootstrap,
+            "cms.dwp.events.v1",
+            expected=1,
+            # The broker is shared: wait for this kind of event, not for any.
+            where=lambda r: (
+                dict(r.headers).get("ce_type") == b"uk.gov.cms.dwp.interest.benefit_changed.v1"
+            ),
+        )
     ]
     events = [
         e
@@ -180,9 +185,15 @@ def test_send_update_applies_the_address_and_broadcasts_it_marked_as_the_cms_own
     [raw] = [
         r
         for r in read_topic(
-            kafka_bootstrap, "cms.dwp.events.v1", expected=1
-        )  # the broker is shared
-        if dict(r.headers).get("ce_type") == b"uk.gov.cms.dwp.interest.personal_details_changed.v1"
+            kafka_bootstrap,
+            "cms.dwp.events.v1",
+            expected=1,
+            # The broker is shared: wait for this kind of event, not for any.
+            where=lambda r: (
+                dict(r.headers).get("ce_type")
+                == b"uk.gov.cms.dwp.interest.personal_details_changed.v1"
+            ),
+        )
     ]
     event = ev.PersonalDetailsChanged.FromString(raw.value)
     assert (event.case_id, event.cms_originated, event.address.address.postcode) == (
