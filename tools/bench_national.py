@@ -536,6 +536,12 @@ class Steady:
     latencies_ms: list[float] = field(default_factory=list)
     lost: int = 0
     errors: int = 0
+    span_s: float = 0.0  # from the first broadcast's publish to the last CaseCalculated seen
+
+    @property
+    def recalculated_per_s(self) -> float:
+        """The rate the cases were recalculated at: below the broadcast rate, a backlog grows (the latency with it)."""
+        return len(self.latencies_ms) / self.span_s if self.span_s else math.nan
 
     def pct(self, p: float) -> float:
         return bench_events.pct(self.latencies_ms, p)
@@ -619,6 +625,7 @@ def steady_events(bench: bench_rpc.Bench, casework_url: str, seconds: float) -> 
             out.sent, out.seconds = len(picked), time.perf_counter() - t0
             # A backlog that outlasts this is not a steady state: what has not come by then counts as lost.
             deadline = time.monotonic() + bench_events.WAIT_S + seconds
+            first, last = math.inf, -math.inf
             for case_id, _nino in picked:
                 name = f"cases/{case_id}"
                 done = reader.wait_for(
@@ -629,6 +636,8 @@ def steady_events(bench: bench_rpc.Bench, casework_url: str, seconds: float) -> 
                     out.lost += 1
                     continue
                 out.latencies_ms.append((done[-1].seen - broadcast[0].sent) * 1000)
+                first, last = min(first, broadcast[0].sent), max(last, done[-1].seen)
+            out.span_s = max(last - first, 0.0)
         finally:
             reader.close()
     return out
@@ -1260,6 +1269,12 @@ def main() -> int:
                     fmt(steady.sent / steady.seconds if steady.seconds else math.nan, ".1f"),
                     f"{EVENTS_RATE:.0f}",
                     met(steady.seconds > 0 and steady.sent / steady.seconds >= 0.95 * EVENTS_RATE),
+                ),
+                (
+                    "e. cases recalculated a second (capacity)",
+                    fmt(steady.recalculated_per_s, ".1f"),
+                    f"{EVENTS_RATE:.0f}",
+                    met(steady.recalculated_per_s >= 0.95 * EVENTS_RATE),
                 ),
                 (
                     "e. lost (no CaseCalculated) / refused",

@@ -385,3 +385,23 @@ def test_a_span_nothing_reads_keeps_its_ids_and_follows_the_sampler():
     )
     provider.add_span_processor(SimpleSpanProcessor(InMemorySpanExporter()))
     assert telemetry.spans_read(provider)
+
+
+def test_sql_is_instrumented_only_when_something_reads_the_spans(database_url):
+    """A service instruments SQLAlchemy at start only when an exporter (or a test's processor) takes its spans."""
+    instrumentor = SQLAlchemyInstrumentor()
+    assert not instrumentor.is_instrumented_by_opentelemetry
+    assert not telemetry.instrument_sql(TracerProvider())  # no processor: nobody reads
+    assert not instrumentor.is_instrumented_by_opentelemetry
+    read = TracerProvider()
+    spans = InMemorySpanExporter()
+    read.add_span_processor(SimpleSpanProcessor(spans))
+    try:
+        assert telemetry.instrument_sql(read)
+        engine = make_engine(database_url("telemetry"))
+        with make_sessionmaker(engine)() as s:
+            s.execute(text("SELECT 1"))
+        engine.dispose()
+    finally:
+        instrumentor.uninstrument()
+    assert [s for s in spans.get_finished_spans() if "SELECT" in s.name]

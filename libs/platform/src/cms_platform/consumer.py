@@ -26,6 +26,7 @@ from google.protobuf.message import Message
 from kafka.coordinator.assignors.range import RangePartitionAssignor
 from opentelemetry import propagate, trace
 from sqlalchemy import func, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -443,19 +444,34 @@ class IdempotentConsumer:
 
     def _record_positions(self, batch: Mapping[Any, list[Any]]) -> None:
         now = self._clock.now()
+        positions = [
+            {
+                "consumer_group": self._sub.group_id,
+                "topic": tp.topic,
+                "partition": tp.partition,
+                "next_offset": max(r.offset for r in records) + 1,
+                "topic_id": self._topic_id(tp.topic),
+                "updated_at": now,
+            }
+            for tp, records in batch.items()
+            if records
+        ]
+        if not positions:
+            return
         with self._sessions.begin() as s:
-            for tp, records in batch.items():
-                if records:
-                    s.merge(
-                        ConsumerPosition(
-                            consumer_group=self._sub.group_id,
-                            topic=tp.topic,
-                            partition=tp.partition,
-                            next_offset=max(r.offset for r in records) + 1,
-                            topic_id=self._topic_id(tp.topic),
-                            updated_at=now,
-                        )
-                    )
+            # One upsert (the ORM's merge read each row first): after every batch, so it is a busy consumer's
+            # every transaction but its events'.
+            insert = postgresql.insert if db.is_postgres(s.get_bind()) else sqlite.insert
+            statement = insert(ConsumerPosition).values(positions)
+            s.execute(
+                statement.on_conflict_do_update(
+                    index_elements=["consumer_group", "topic", "partition"],
+                    set_={
+                        column: statement.excluded[column]
+                        for column in ("next_offset", "topic_id", "updated_at")
+                    },
+                )
+            )
 
     def _handle_records(self, records: list[Any]) -> None:
         """A partition's records of one poll, in order: in groups of GROUP_SIZE, each group in one transaction; a

@@ -359,7 +359,6 @@ class OutboxRelay:
                             headers=cloudevents.to_kafka_headers(env),
                         )
                     )
-                row.attempts += 1
             self._producer.flush(timeout=self._send_timeout)
             # Raises if the broker refused: the transaction rolls back and the rows wait for the next pass.
             acked = _lowest_offsets(f.get(timeout=self._send_timeout) for f in futures)
@@ -370,9 +369,17 @@ class OutboxRelay:
                 self._requeue(s, state, "offsets went backwards")
                 marks = {}
             now = self._clock.now()
-            for row in rows:
-                row.published_at = now
-                row.broker_epoch = state.epoch
+            # One statement for the pass's rows (the ORM would update them one by one).
+            s.execute(
+                update(OutboxEvent)
+                .where(OutboxEvent.id.in_([row.id for row in rows]))
+                .values(
+                    published_at=now,
+                    broker_epoch=state.epoch,
+                    attempts=OutboxEvent.attempts + 1,
+                )
+                .execution_options(synchronize_session=False)
+            )
             self._mark(s, marks, acked, state.epoch, now)
             OUTBOX_PUBLISHED.labels(self._service).inc(len(rows))
             return len(rows)

@@ -19,7 +19,6 @@ from types import FrameType
 from typing import Any
 
 import structlog
-from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
 
 from .clock import Clock, SystemClock
 from .consumer import IdempotentConsumer, Subscription
@@ -37,7 +36,7 @@ from .outbox import OutboxRelay
 from .readiness import Check, DependencyWatch, broker_check, database_check
 from .server import GrpcServer, ServiceRegistration
 from .settings import ServiceSettings
-from .telemetry import configure_tracing
+from .telemetry import configure_tracing, instrument_sql
 from .topics import BrokerView, ensure_topics
 
 __all__ = ["CmsService", "ensure_topics", "kafka_producer_factory", "main"]
@@ -290,7 +289,7 @@ def main(service_class: type[CmsService], argv: list[str] | None = None) -> int:
     settings = service_class.settings_class()
     configure_logging(service=service_class.name, level=settings.log_level, fmt=settings.log_format)
     configure_tracing(service_class.name)
-    SQLAlchemyInstrumentor().instrument()
+    instrument_sql()
     service = service_class(settings)
     if args.command == "migrate":
         service.migrate()

@@ -194,6 +194,20 @@ def spans_read(provider: Any = None) -> bool:
     return not isinstance(processors, tuple) or bool(processors)
 
 
+def instrument_sql(provider: TracerProvider | None = None) -> bool:
+    """Instrument SQLAlchemy (a span per statement) when anything reads this process's spans (`spans_read`), before
+    any engine is made; returns whether it did. With nothing reading them the spans are pure cost: their making was
+    about a tenth of a busy casework's CPU under a steady event load (docs/benchmarks.md)."""
+    if not spans_read(provider):
+        return False
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+    SQLAlchemyInstrumentor().instrument(
+        **({"tracer_provider": provider} if provider is not None else {})
+    )
+    return True
+
+
 def unread_span(
     name: str, parent: otel_context.Context, kind: SpanKind, provider: Any = None
 ) -> trace.Span:
