@@ -125,6 +125,37 @@ def test_on_postgresql_a_relay_is_woken_by_another_process_publishing(
         relay.stop()
 
 
+def test_on_postgresql_a_relay_is_woken_once_for_its_own_process_commit(
+    sessions, clock, kafka_bootstrap
+):
+    """The commit hook wakes the relays of the committing process; the NOTIFY of the same commit then reaches their
+    listening connections too, and woke each for a second, empty pass. They skip their own process's notifications."""
+    from cms_platform.db import is_postgres
+
+    if not is_postgres(sessions.kw["bind"]):
+        pytest.skip("LISTEN/NOTIFY: PostgreSQL only")
+    topic = f"test.once.{uuid.uuid4().hex[:8]}"
+    ensure_topics(kafka_bootstrap, [topic])
+    relay = outbox_relay(
+        sessions, clock, kafka_bootstrap, poll_interval=3600.0, listening_poll_interval=3600.0
+    )
+    relay.start()
+    try:
+        assert relay.listening.wait(10)
+        deadline = time.monotonic() + 10
+        while relay.passes < 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        before, commits = relay.passes, 5
+        for i in range(commits):
+            with sessions.begin() as s:
+                _event(s, clock, topic, "cases/1", f"event {i}")
+            time.sleep(0.3)  # the pass it woke, and the notification, have come and gone
+        assert len(_read_all(kafka_bootstrap, topic, expected=commits)) == commits
+        assert relay.passes - before == commits
+    finally:
+        relay.stop()
+
+
 def test_on_postgresql_a_replay_wakes_the_relay_of_the_running_service(
     sessions, clock, kafka_bootstrap
 ):

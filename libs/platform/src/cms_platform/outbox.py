@@ -109,6 +109,9 @@ _RELAYS: weakref.WeakSet[OutboxRelay] = weakref.WeakSet()
 # it commits (NOTIFY is delivered on commit only, and once per transaction). With replicas, the one holding the relay
 # lock is seldom the one that served the request; without it, that event waited for the lock holder's next poll.
 NOTIFY_CHANNEL = "cms_outbox"
+# The payload of this process's notifications: its own relays, woken already by the commit hook, skip them (a
+# second, empty pass per publishing commit was a fifth of a busy service's relay work).
+_PROCESS_TOKEN = uuid.uuid4().hex
 
 
 @event.listens_for(Session, "before_commit")
@@ -116,7 +119,10 @@ def _notify_relays(session: Session) -> None:
     if session.info.get(_PUBLISHED):
         bind = session.get_bind()
         if is_postgres(bind):
-            session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
+            session.execute(
+                text("SELECT pg_notify(:channel, :token)"),
+                {"channel": NOTIFY_CHANNEL, "token": _PROCESS_TOKEN},
+            )
 
 
 @event.listens_for(Session, "after_commit")
@@ -237,7 +243,8 @@ class OutboxRelay:
             ).start()
 
     def _listen(self, url: Any) -> None:
-        """Wakes this relay on every NOTIFY of NOTIFY_CHANNEL (another process's transaction that published), on a
+        """Wakes this relay on every NOTIFY of NOTIFY_CHANNEL from another process's transaction that published (this
+        process's commit hook has woken it for its own), on a
         connection of its own, until stopped; a lost connection is opened again after a pause (the poll covers the
         gap)."""
         import psycopg
@@ -249,8 +256,9 @@ class OutboxRelay:
                     conn.execute(f"LISTEN {NOTIFY_CHANNEL}")
                     self.listening.set()
                     while not self._stop.is_set():
-                        for _ in conn.notifies(timeout=1.0, stop_after=1):
-                            self.wake()
+                        for note in conn.notifies(timeout=1.0, stop_after=1):
+                            if note.payload != _PROCESS_TOKEN or self not in _RELAYS:
+                                self.wake()
             except Exception as exc:  # noqa: BLE001 - the database away: the poll goes on, listen again later
                 log.debug("outbox notifications unavailable", error=str(exc))
             self.listening.clear()
