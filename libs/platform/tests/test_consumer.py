@@ -363,3 +363,60 @@ def test_one_bad_event_in_a_group_is_parked_alone_and_the_others_applied_once(se
     assert outcomes == {i: ("parked" if n == 2 else "handled") for n, i in enumerate(ids)}
     # The group's first try was rolled back whole: each good event's effect is there once.
     assert sorted(effects) == sorted(i for n, i in enumerate(ids) if n != 2)
+
+
+def test_positions_are_written_at_most_each_interval_and_as_the_consumer_stops(
+    sessions, clock, kafka_bootstrap, monkeypatch
+):
+    """Where a consumer has got to (its resume point should the broker lose the group's offsets) is written at once,
+    then at most every POSITIONS_INTERVAL_SECONDS (here an hour), and as it stops."""
+    from cms_devkit.testing import wait_until
+    from cms_platform import consumer as consumer_module
+    from cms_platform import outbox
+    from cms_platform.models import ConsumerPosition
+    from cms_platform.service import ensure_topics
+
+    monkeypatch.setattr(consumer_module, "POSITIONS_INTERVAL_SECONDS", 3600.0)
+    handled: list = []
+    group = f"positions-{uuid.uuid4().hex[:6]}"
+    topic = f"test.positions.{uuid.uuid4().hex[:8]}"
+    ensure_topics(kafka_bootstrap, [topic], partitions=1)
+    consumer = IdempotentConsumer(
+        service="test",
+        subscription=Subscription(
+            group, {THING: lambda s, event, envelope: handled.append(event)}, extra_topics=(topic,)
+        ),
+        bootstrap_servers=kafka_bootstrap,
+        sessions=sessions,
+        clock=clock,
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=2000,
+    )
+    relay = outbox_relay(sessions, clock, kafka_bootstrap)
+
+    def send_one() -> None:
+        with sessions.begin() as s:
+            outbox.publish(
+                s, clock=clock, topic=topic, key="cases/1", subject="cases/1", message=THING()
+            )
+        assert relay.relay_once() == 1
+
+    def position() -> int | None:
+        with sessions() as s:
+            return s.scalar(
+                select(ConsumerPosition.next_offset).where(ConsumerPosition.consumer_group == group)
+            )
+
+    consumer.start()
+    try:
+        send_one()
+        wait_until(lambda: position() == 1, timeout=60, what="the first position")
+        send_one()
+        wait_until(lambda: len(handled) == 2, timeout=30, what="the second event")
+        assert position() == 1  # not due for an hour
+    finally:
+        relay.stop()
+        consumer.stop()
+        assert consumer._thread is not None
+        consumer._thread.join(15)
+    assert position() == 2

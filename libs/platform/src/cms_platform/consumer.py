@@ -51,6 +51,9 @@ Handler = Callable[[Session, Any, cloudevents.Envelope], None]
 # what the handlers start) per group rather than per event, which keeps a consumer up with its topics; small enough
 # that a group holds its locks only briefly.
 GROUP_SIZE = 50
+# How often a consumer writes where it has got to (consumer_positions), its resume point should the broker lose the
+# group's offsets: at most this far behind, so at most this much is read again (and skipped by event id).
+POSITIONS_INTERVAL_SECONDS = 1.0
 
 
 class _GroupFailed(Exception):
@@ -175,6 +178,9 @@ class IdempotentConsumer:
         # Signs of life for healthy(): the last completed poll or applied event, and since when it has no group.
         self._progress_at = time.monotonic()
         self._groupless_since: float | None = time.monotonic()
+        # Where each partition's handled events end, not yet written to consumer_positions, and when it last was.
+        self._unrecorded: dict[tuple[str, int], int] = {}
+        self._recorded_at = float("-inf")
 
     @property
     def group_id(self) -> str:
@@ -291,12 +297,13 @@ class IdempotentConsumer:
                     for records in batch.values():
                         self._handle_records(records)
                     # Only after every event of the batch is committed in the database.
-                    self._record_positions(batch)
+                    self._note_positions(batch)
                     consumer.commit()
                 finally:
                     self._busy.clear()
         finally:
             self._groupless_since = time.monotonic()
+            self._record_positions()
             consumer.close(autocommit=False)
 
     def observe_lag(self, consumer: Any) -> None:
@@ -442,36 +449,51 @@ class IdempotentConsumer:
         info = self._joined.get(topic)
         return info.topic_id if info is not None else ""
 
-    def _record_positions(self, batch: Mapping[Any, list[Any]]) -> None:
+    def _note_positions(self, batch: Mapping[Any, list[Any]]) -> None:
+        """Note where the batch's partitions now end, and write the positions noted at most every
+        POSITIONS_INTERVAL_SECONDS: a transaction after every batch was a busy consumer's every other commit. A position
+        a little behind costs nothing but a re-read: the events it re-reads are skipped by id."""
+        for tp, records in batch.items():
+            if records:
+                self._unrecorded[(tp.topic, tp.partition)] = max(r.offset for r in records) + 1
+        if time.monotonic() - self._recorded_at >= POSITIONS_INTERVAL_SECONDS:
+            self._record_positions()
+
+    def _record_positions(self) -> None:
+        """The positions noted, in one upsert (the ORM's merge read each row first). The database away: they wait
+        for the next write (or, on the way out, are left behind; see _note_positions)."""
+        if not self._unrecorded:
+            return
         now = self._clock.now()
         positions = [
             {
                 "consumer_group": self._sub.group_id,
-                "topic": tp.topic,
-                "partition": tp.partition,
-                "next_offset": max(r.offset for r in records) + 1,
-                "topic_id": self._topic_id(tp.topic),
+                "topic": topic,
+                "partition": partition,
+                "next_offset": next_offset,
+                "topic_id": self._topic_id(topic),
                 "updated_at": now,
             }
-            for tp, records in batch.items()
-            if records
+            for (topic, partition), next_offset in self._unrecorded.items()
         ]
-        if not positions:
-            return
-        with self._sessions.begin() as s:
-            # One upsert (the ORM's merge read each row first): after every batch, so it is a busy consumer's
-            # every transaction but its events'.
-            insert = postgresql.insert if db.is_postgres(s.get_bind()) else sqlite.insert
-            statement = insert(ConsumerPosition).values(positions)
-            s.execute(
-                statement.on_conflict_do_update(
-                    index_elements=["consumer_group", "topic", "partition"],
-                    set_={
-                        column: statement.excluded[column]
-                        for column in ("next_offset", "topic_id", "updated_at")
-                    },
+        try:
+            with self._sessions.begin() as s:
+                insert = postgresql.insert if db.is_postgres(s.get_bind()) else sqlite.insert
+                statement = insert(ConsumerPosition).values(positions)
+                s.execute(
+                    statement.on_conflict_do_update(
+                        index_elements=["consumer_group", "topic", "partition"],
+                        set_={
+                            column: statement.excluded[column]
+                            for column in ("next_offset", "topic_id", "updated_at")
+                        },
+                    )
                 )
-            )
+        except Exception as exc:  # noqa: BLE001 - kept for the next write
+            log.warning("could not record the consumer's positions", error=str(exc))
+            return
+        self._unrecorded.clear()
+        self._recorded_at = time.monotonic()
 
     def _handle_records(self, records: list[Any]) -> None:
         """A partition's records of one poll, in order: in groups of GROUP_SIZE, each group in one transaction; a
