@@ -4,7 +4,7 @@ the standard OTEL_* variables, both OTLP protocols against real receivers, and n
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent import futures
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -241,24 +241,44 @@ def test_a_request_that_reads_the_database_makes_no_connect_span_and_a_poll_no_s
     assert not [s for s in finished if s.parent is None and "SELECT" in s.name]
 
 
-def test_without_the_sampler_the_instrumentation_does_make_connect_spans(database_url):
-    """The test above could fail: the same read, traced by a plain provider, makes a connect span and a root
-    statement span."""
-    plain = TracerProvider()
+def _spans_of_a_read(database_url, instrument: Callable[[TracerProvider], object]) -> list:
+    """What a plain provider, exporting to memory, gets from one read after `instrument(provider)` instrumented
+    SQLAlchemy (uninstrumented after)."""
+    provider = TracerProvider()
     spans = InMemorySpanExporter()
-    plain.add_span_processor(SimpleSpanProcessor(spans))
-    instrumentor = SQLAlchemyInstrumentor()
-    instrumentor.instrument(tracer_provider=plain)
+    provider.add_span_processor(SimpleSpanProcessor(spans))
     try:
+        instrument(provider)
         engine = make_engine(database_url("telemetry"))
         with make_sessionmaker(engine)() as s:
             s.execute(text("SELECT 1"))
         engine.dispose()
     finally:
-        instrumentor.uninstrument()
-    finished = spans.get_finished_spans()
+        SQLAlchemyInstrumentor().uninstrument()
+    return list(spans.get_finished_spans())
+
+
+def test_without_the_sampler_the_instrumentation_does_make_connect_spans(database_url):
+    """The test above could fail: the same read, traced by a plain provider, makes a connect span and a root
+    statement span."""
+    finished = _spans_of_a_read(
+        database_url, lambda plain: SQLAlchemyInstrumentor().instrument(tracer_provider=plain)
+    )
     assert [s for s in finished if s.name == "connect"]
     assert [s for s in finished if s.parent is None and "SELECT" in s.name]
+
+
+def test_sql_is_instrumented_only_when_something_reads_the_spans(database_url):
+    """A service instruments SQLAlchemy at start only when an exporter (or a test's processor) takes its spans."""
+    assert not SQLAlchemyInstrumentor().is_instrumented_by_opentelemetry
+    assert not telemetry.instrument_sql(TracerProvider())  # no processor: nobody reads
+    assert not SQLAlchemyInstrumentor().is_instrumented_by_opentelemetry
+    instrumented: list[bool] = []
+    finished = _spans_of_a_read(
+        database_url, lambda read: instrumented.append(telemetry.instrument_sql(read))
+    )
+    assert instrumented == [True]
+    assert [s for s in finished if "SELECT" in s.name]
 
 
 # -- the server span ------------------------------------------------------------------------------------------------
@@ -385,23 +405,3 @@ def test_a_span_nothing_reads_keeps_its_ids_and_follows_the_sampler():
     )
     provider.add_span_processor(SimpleSpanProcessor(InMemorySpanExporter()))
     assert telemetry.spans_read(provider)
-
-
-def test_sql_is_instrumented_only_when_something_reads_the_spans(database_url):
-    """A service instruments SQLAlchemy at start only when an exporter (or a test's processor) takes its spans."""
-    instrumentor = SQLAlchemyInstrumentor()
-    assert not instrumentor.is_instrumented_by_opentelemetry
-    assert not telemetry.instrument_sql(TracerProvider())  # no processor: nobody reads
-    assert not instrumentor.is_instrumented_by_opentelemetry
-    read = TracerProvider()
-    spans = InMemorySpanExporter()
-    read.add_span_processor(SimpleSpanProcessor(spans))
-    try:
-        assert telemetry.instrument_sql(read)
-        engine = make_engine(database_url("telemetry"))
-        with make_sessionmaker(engine)() as s:
-            s.execute(text("SELECT 1"))
-        engine.dispose()
-    finally:
-        instrumentor.uninstrument()
-    assert [s for s in spans.get_finished_spans() if "SELECT" in s.name]
