@@ -124,7 +124,8 @@ class Stack:
         """The environment of process `name` (a service's, or a replica's)."""
         service = self.service_of(name)
         prefix = BY_NAME[service].prefix
-        env = dict(os.environ)
+        # As the images set it (deploy/docker/Dockerfile), unless the environment says otherwise.
+        env = {"MALLOC_ARENA_MAX": "2", **os.environ}
         if not self.inherit:
             for key in [k for k in env if k.startswith(prefix)]:
                 del env[key]
