@@ -31,7 +31,7 @@ import threading
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -62,6 +62,7 @@ from . import rules, service
 if TYPE_CHECKING:
     from ..case_records.models import CaseRecord
 
+T = TypeVar("T")
 JOB = "casework-collection-reform"
 SYSTEM = service_caller(JOB)
 SET_UP_SUB_AREA = "Set Up Method Of Payment"
@@ -100,16 +101,33 @@ def _start_of(doc: cr.ReformWhatIf | cr.DirectPayMigration) -> dt.date:
 # -- the what-if ---------------------------------------------------------------------------------------------------
 
 
-def live_cases(reform: Reform) -> list[str]:
-    out: list[str] = []
+def _pages(
+    reform: Reform, read: Callable[[Session, str], list[T]], key: Callable[[T], str]
+) -> Iterator[list[T]]:
+    """The caseload a page at a time: `read(session, after)` in key order (keyset), each page in a session of its own
+    (a run over the whole caseload holds no transaction open between pages), until a page is empty."""
     after = ""
     while True:
         with reform.sessions() as s:
-            page = case_records.live_case_ids(s, after=after)
+            page = read(s, after)
         if not page:
-            return out
-        out.extend(page)
-        after = page[-1]
+            return
+        yield page
+        after = key(page[-1])
+
+
+def _live_page(s: Session, after: str) -> list[tuple[CaseRecord, pb.Case]]:
+    return case_records.live_cases_page(s, after=after, limit=PAGE_SIZE)
+
+
+def _case_id(row: tuple[CaseRecord, pb.Case]) -> str:
+    return row[0].id
+
+
+def live_cases(reform: Reform) -> list[str]:
+    """The live cases' ids, in id order."""
+    pages = _pages(reform, lambda s, after: case_records.live_case_ids(s, after=after), str)
+    return [case_id for page in pages for case_id in page]
 
 
 @dataclass
@@ -122,14 +140,6 @@ class _Page:
     today: list[rules.CaseToday]
     items: list[calc_api.BulkCalculateItem]
     failures: list[str]
-
-
-def _read_page(reform: Reform, after: str, on: dt.date) -> tuple[_Page, str]:
-    """The page of live cases after `after`, and the id to read on from ("" past the last): the case rows in one
-    query, their compliance in one session, their decisions in one BatchGetCalculations."""
-    with reform.sessions() as s:
-        rows = case_records.live_cases_page(s, after=after, limit=PAGE_SIZE)
-    return _page_of(reform, rows, on), rows[-1][0].id if rows else ""
 
 
 def _page_of(reform: Reform, rows: list[tuple[CaseRecord, pb.Case]], on: dt.date) -> _Page:
@@ -263,13 +273,12 @@ class _Pages:
             yield request
 
     def _read(self) -> Iterator[calc_api.BulkCalculateRequest]:
-        after = ""
         try:
-            while True:
+            for rows in _pages(self._reform, _live_page, _case_id):
                 if self._stopping():
                     self.stopped = True
                     return
-                page, after = _read_page(self._reform, after, self._on)
+                page = _page_of(self._reform, rows, self._on)
                 carried = self.unsent
                 carried.cases += page.cases
                 carried.failures.extend(page.failures)
@@ -279,8 +288,6 @@ class _Pages:
                     self.unsent = _Page(cases=0, today=[], items=[], failures=[])
                     self.sent.put(carried)
                     yield calc_api.BulkCalculateRequest(items=carried.items)
-                if not after:
-                    return
         except Exception as exc:  # noqa: BLE001 - raised again in the caller's thread
             self.error = exc
 
@@ -550,19 +557,13 @@ def _finish_issued_what_if(s: Session, reform: Reform, what_if_id: str, start: d
 
 
 def direct_pay_cases(reform: Reform) -> list[str]:
-    """The live Direct Pay cases, in id order: the live cases read a page at a time in one session (the service type
-    is in a case's stored document, not a column)."""
-    out: list[str] = []
-    after = ""
-    with reform.sessions() as s:
-        while True:
-            page = case_records.live_cases_page(s, after=after, limit=PAGE_SIZE)
-            if not page:
-                return out
-            out.extend(
-                row.id for row, case in page if case.service_type == pb.SERVICE_TYPE_DIRECT_PAY
-            )
-            after = page[-1][0].id
+    """The live Direct Pay cases, in id order (the service type is in a case's stored document, not a column)."""
+    return [
+        row.id
+        for page in _pages(reform, _live_page, _case_id)
+        for row, case in page
+        if case.service_type == pb.SERVICE_TYPE_DIRECT_PAY
+    ]
 
 
 def report_move(reform: Reform, migration_id: str, case_id: str, start: dt.date) -> str:
