@@ -420,3 +420,33 @@ def test_positions_are_written_at_most_each_interval_and_as_the_consumer_stops(
         assert consumer._thread is not None
         consumer._thread.join(15)
     assert position() == 2
+
+
+def test_a_position_keeps_the_id_of_the_log_it_was_read_from(sessions, clock, monkeypatch):
+    """A position noted, then a join that finds the topic recreated (another id), then the write: the row keeps the
+    old log's id, so a resume reads the new log from the start rather than from the old log's offset."""
+    import time
+
+    from kafka import TopicPartition
+
+    from cms_platform import consumer as consumer_module
+    from cms_platform.models import ConsumerPosition
+    from cms_platform.topics import TopicInfo
+
+    monkeypatch.setattr(consumer_module, "POSITIONS_INTERVAL_SECONDS", 3600.0)
+    consumer = IdempotentConsumer(
+        service="test",
+        subscription=Subscription("logs", {THING: lambda s, message, e: None}),
+        bootstrap_servers="unused",
+        sessions=sessions,
+        clock=clock,
+    )
+    consumer._recorded_at = time.monotonic()  # written a moment ago: the next write waits
+    consumer._joined = {"t": TopicInfo(topic_id="old-log", partitions=1)}
+    consumer._note_positions({TopicPartition("t", 0): [SimpleNamespace(offset=41)]})
+    consumer._joined = {"t": TopicInfo(topic_id="new-log", partitions=1)}  # the topic recreated
+    consumer._record_positions()
+    with sessions() as s:
+        row = s.get(ConsumerPosition, ("logs", "t", 0))
+        assert row is not None
+        assert (row.next_offset, row.topic_id) == (42, "old-log")

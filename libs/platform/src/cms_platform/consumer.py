@@ -178,8 +178,9 @@ class IdempotentConsumer:
         # Signs of life for healthy(): the last completed poll or applied event, and since when it has no group.
         self._progress_at = time.monotonic()
         self._groupless_since: float | None = time.monotonic()
-        # Where each partition's handled events end, not yet written to consumer_positions, and when it last was.
-        self._unrecorded: dict[tuple[str, int], int] = {}
+        # Where each partition's handled events end (with the id of the topic they were read from), not yet written
+        # to consumer_positions, and when it last was.
+        self._unrecorded: dict[tuple[str, int], tuple[int, str]] = {}
         self._recorded_at = float("-inf")
 
     @property
@@ -254,6 +255,8 @@ class IdempotentConsumer:
         class Resume(ConsumerRebalanceListener):
             def on_partitions_revoked(self, revoked: Any) -> None:
                 outer._groupless_since = time.monotonic()
+                # Whoever is assigned them next (this member too) resumes from the positions written.
+                outer._record_positions()
 
             def on_partitions_assigned(self, assigned: Any) -> None:
                 outer._resume(consumer, assigned)
@@ -451,11 +454,17 @@ class IdempotentConsumer:
 
     def _note_positions(self, batch: Mapping[Any, list[Any]]) -> None:
         """Note where the batch's partitions now end, and write the positions noted at most every
-        POSITIONS_INTERVAL_SECONDS: a transaction after every batch was a busy consumer's every other commit. A position
-        a little behind costs nothing but a re-read: the events it re-reads are skipped by id."""
+        POSITIONS_INTERVAL_SECONDS (and when partitions are revoked, and as the consumer stops): a transaction after
+        every batch was a busy consumer's every other commit. A position a little behind (a killed process's) costs
+        nothing but a re-read: the events it re-reads are skipped by id."""
         for tp, records in batch.items():
             if records:
-                self._unrecorded[(tp.topic, tp.partition)] = max(r.offset for r in records) + 1
+                # The topic's id as read now: a join before the write may find the topic recreated, and an offset of
+                # the old log must not pass for one of the new.
+                self._unrecorded[(tp.topic, tp.partition)] = (
+                    max(r.offset for r in records) + 1,
+                    self._topic_id(tp.topic),
+                )
         if time.monotonic() - self._recorded_at >= POSITIONS_INTERVAL_SECONDS:
             self._record_positions()
 
@@ -471,10 +480,10 @@ class IdempotentConsumer:
                 "topic": topic,
                 "partition": partition,
                 "next_offset": next_offset,
-                "topic_id": self._topic_id(topic),
+                "topic_id": topic_id,
                 "updated_at": now,
             }
-            for (topic, partition), next_offset in self._unrecorded.items()
+            for (topic, partition), (next_offset, topic_id) in self._unrecorded.items()
         ]
         try:
             with self._sessions.begin() as s:
