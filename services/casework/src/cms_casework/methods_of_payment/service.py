@@ -263,20 +263,22 @@ def default_standing_order(db: Session, *, case_id: str, clock: Clock) -> bool:
         or db.get(MethodOfPaymentRecord, case_id) is not None
     ):
         return False
+    # The stored document answers the service type and method; the clients' details are read only for a default
+    # actually set (every plan of a Direct Pay case reaches this check).
+    stored = pb.Case.FromString(row.document)
+    if (
+        stored.service_type != pb.SERVICE_TYPE_COLLECT_AND_PAY
+        or stored.method_of_payment_from != M.Value("METHOD_OF_PAYMENT_FROM_UNSPECIFIED")
+    ):
+        return False
     if _open_benefit_deductions(db, case_id) or db.scalar(
         select(DeductionOrderRecord.id).where(DeductionOrderRecord.case_id == case_id)
     ):
         return False  # a method is being set up: no default
-    case = case_records.assemble(db, row)
-    if (
-        case.service_type != pb.SERVICE_TYPE_COLLECT_AND_PAY
-        or case.method_of_payment_from != M.Value("METHOD_OF_PAYMENT_FROM_UNSPECIFIED")
-    ):
-        return False
     set_method(
         db,
         case_row=row,
-        case=case,
+        case=case_records.assemble(db, row),
         method=M.Value("METHOD_OF_PAYMENT_FROM_STANDING_ORDER_DEFAULT"),
         defaulted=True,
         clock=clock,
@@ -970,14 +972,15 @@ def on_liability_changed(
     """A new payment plan: an active deduction from benefit follows the flat-rate liability (amount or type changed,
     or cancelled off the flat rate)."""
     row = case_records.find(db, case_id)
-    if row is None:
-        return
+    open_deductions = _open_benefit_deductions(db, case_id) if row is not None else []
+    if row is None or not open_deductions:
+        return  # most cases: no deduction from benefit to follow, so the case is not assembled
     case = case_records.assemble(db, row)
     if calculation != case.latest_calculation.calculation:
         # Overtaken by a later calculation, which issues no plan of its own when it leaves the amount where it
         # was: the latest is followed now.
         weekly_pence = case.latest_calculation.weekly_amount_pence
-    for record in _open_benefit_deductions(db, case_id):
+    for record in open_deductions:
         _follow_liability(db, record=record, case=case, weekly_pence=weekly_pence, clock=clock)
 
 
