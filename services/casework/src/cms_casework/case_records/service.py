@@ -53,9 +53,15 @@ def case_row(db: Session, case_id: str, *, lock: bool = False) -> CaseRecord:
     return row
 
 
+def stored(row: CaseRecord) -> pb.Case:
+    """The case's own fields as stored, its clients by name only: enough for what the case itself says (its service
+    type, its method of payment), without reading the clients' rows as assemble() does."""
+    return pb.Case.FromString(row.document)
+
+
 def assemble(db: Session, row: CaseRecord) -> pb.Case:
     """The case as callers see it: the stored document with its clients' current details."""
-    case = pb.Case.FromString(row.document)
+    case = stored(row)
     for field, client_id in (
         ("paying_parent", row.paying_parent_client_id),
         ("receiving_parent", row.receiving_parent_client_id),
@@ -233,7 +239,7 @@ def live_cases_page(
         .order_by(CaseRecord.id)
         .limit(limit)
     )
-    return [(row, pb.Case.FromString(row.document)) for row in rows]
+    return [(row, stored(row)) for row in rows]
 
 
 def live_cases_of(db: Session, case_ids: Sequence[str]) -> list[tuple[CaseRecord, pb.Case]]:
@@ -244,7 +250,7 @@ def live_cases_of(db: Session, case_ids: Sequence[str]) -> list[tuple[CaseRecord
         .where(CaseRecord.state == LIVE, CaseRecord.id.in_(list(case_ids)))
         .order_by(CaseRecord.id)
     )
-    return [(row, pb.Case.FromString(row.document)) for row in rows]
+    return [(row, stored(row)) for row in rows]
 
 
 def live_case_count(db: Session) -> int:

@@ -111,7 +111,7 @@ def end_if_overtaken(db: Session, *, request_id: str, clock: Clock) -> bool:
     request = db.get(CurrentIncomeRequestRecord, request_id, with_for_update=True)
     if request is None or request.state not in [s.value for s in rules.OPEN]:
         return False
-    case = pb.Case.FromString(case_records.case_row(db, request.case_id).document)
+    case = case_records.stored(case_records.case_row(db, request.case_id))
     if not rules.overtaken(
         state=rules.State(request.state),
         case_open=case.state != pb.CASE_STATE_CLOSED,

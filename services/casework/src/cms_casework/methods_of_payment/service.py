@@ -263,12 +263,11 @@ def default_standing_order(db: Session, *, case_id: str, clock: Clock) -> bool:
         or db.get(MethodOfPaymentRecord, case_id) is not None
     ):
         return False
-    # The stored document answers the service type and method; the clients' details are read only for a default
+    # The case's own fields answer the service type and method; the clients' details are read only for a default
     # actually set (every plan of a Direct Pay case reaches this check).
-    stored = pb.Case.FromString(row.document)
-    if (
-        stored.service_type != pb.SERVICE_TYPE_COLLECT_AND_PAY
-        or stored.method_of_payment_from != M.Value("METHOD_OF_PAYMENT_FROM_UNSPECIFIED")
+    own = case_records.stored(row)
+    if own.service_type != pb.SERVICE_TYPE_COLLECT_AND_PAY or own.method_of_payment_from != M.Value(
+        "METHOD_OF_PAYMENT_FROM_UNSPECIFIED"
     ):
         return False
     if _open_benefit_deductions(db, case_id) or db.scalar(
