@@ -970,10 +970,12 @@ def on_liability_changed(
 ) -> None:
     """A new payment plan: an active deduction from benefit follows the flat-rate liability (amount or type changed,
     or cancelled off the flat rate)."""
+    open_deductions = _open_benefit_deductions(db, case_id)
+    if not open_deductions:
+        return  # most cases: no deduction from benefit to follow, so the case is not read
     row = case_records.find(db, case_id)
-    open_deductions = _open_benefit_deductions(db, case_id) if row is not None else []
-    if row is None or not open_deductions:
-        return  # most cases: no deduction from benefit to follow, so the case is not assembled
+    if row is None:
+        return
     case = case_records.assemble(db, row)
     if calculation != case.latest_calculation.calculation:
         # Overtaken by a later calculation, which issues no plan of its own when it leaves the amount where it
