@@ -26,6 +26,7 @@ from cms.casework.v1 import resources_pb2 as pb
 from cms_platform import outbox
 from cms_platform.clock import Clock
 from cms_platform.convert import day_of, pb_date
+from cms_platform.db import insert_with_ids
 from cms_platform.errors import (
     FailedPrecondition,
     InvalidArgument,
@@ -1377,12 +1378,10 @@ def accounts_with_charges_due(db: Session, *, as_of: dt.date) -> list[str]:
 def _insert_entries(
     db: Session, accounts: dict[str, AccountRecord], values: list[dict], clock: Clock
 ) -> None:
-    """Bulk-append entries (one statement) and their LedgerEntryPosted events."""
+    """Bulk-append entries (their ids drawn first, then one executemany) and their LedgerEntryPosted events."""
     if not values:
         return
-    ids = db.execute(
-        insert(EntryRecord).returning(EntryRecord.id, sort_by_parameter_order=True), values
-    ).scalars()
+    ids = insert_with_ids(db, EntryRecord, values)
     posted = []
     for entry_id, v in zip(ids, values, strict=True):
         account = accounts[v["account_id"]]
