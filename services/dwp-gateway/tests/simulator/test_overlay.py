@@ -1,15 +1,18 @@
 """The simulated CIS's overlay (simulator/overlay.py) over the gateway's migrated database: every write bumps the
 stored state's version in the writer's transaction (so every replica's next lookup reloads), and a lookup keeps
-what it read, nothing stored included, until the version moves. Clock: Monday 6 April 2026 09:00 UTC."""
+what it read, nothing stored included, until the version moves; a person nothing is stored over costs no query of
+their own while the set of stored people fits its bound (past it, each person's rows are read once, then kept).
+Clock: Monday 6 April 2026 09:00 UTC."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlalchemy.orm import sessionmaker
 
 import cms_dwp_gateway
@@ -105,3 +108,34 @@ def test_a_lookup_keeps_what_it_read_until_the_version_moves(sessions, clock):
     with sessions.begin() as s:
         overlay.store_address(s, NINO, HOME, clock)
     assert cis.changes(NINO) == overlay.Changes(None, HOME, (award(),))
+
+
+def _queries(sessions: sessionmaker) -> list[str]:
+    """The statements run from now on, but the version reads."""
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, *_):
+        if "simulation_state_version" not in statement:
+            seen.append(statement)
+
+    event.listen(sessions.kw["bind"], "before_cursor_execute", count)
+    return seen
+
+
+@pytest.mark.parametrize("ninos_limit", [10_000, 1])
+def test_only_the_people_something_is_stored_over_are_read(sessions, clock, ninos_limit):
+    partner = "AE456789D"
+    with sessions.begin() as s:
+        overlay.store_award(s, dataclasses.replace(award(), partner_nino=partner), clock, new=True)
+        overlay.store_address(s, "AA123456A", HOME, clock)
+    cis = overlay.Overlay(sessions, clock, ninos_limit=ninos_limit)
+    assert cis.changes(partner).awards == (dataclasses.replace(award(), partner_nino=partner),)
+    assert cis.changes("AA123456A").address == HOME
+    seen = _queries(sessions)
+    assert cis.changes("AB987654C") == overlay.NOTHING
+    # Within the bound, the stored people are known: anyone else costs no query. Past it (1: two are stored), each
+    # person's rows are read once, then kept.
+    assert len(seen) == (0 if ninos_limit > 2 else 3)
+    assert cis.changes("AB987654C") == overlay.NOTHING
+    assert cis.changes(partner).awards and cis.changes("AA123456A").address == HOME
+    assert len(seen) == (0 if ninos_limit > 2 else 3)

@@ -12,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, union
 from sqlalchemy.orm import Session, sessionmaker
 
 from cms.dwp.v1 import dwp_scenario_service_pb2 as api
@@ -191,20 +191,52 @@ class Changes:
     awards: tuple[BenefitAward, ...]
 
 
+NOTHING = Changes(None, None, ())
+
+
+def stored_ninos(db: Session, limit: int) -> frozenset[str] | None:
+    """Every NINO something is stored over (an award's partner included); None when more than `limit`."""
+    found = frozenset(
+        db.scalars(
+            union(
+                select(PersonOverride.nino),
+                select(AddressRecord.nino),
+                select(AwardRecord.claimant_nino),
+                select(AwardRecord.partner_nino),
+            ).limit(limit + 1)
+        )
+    )
+    return found if len(found) <= limit else None
+
+
 # -- for the adapter, in transactions of its own -------------------------------------------------------------------
 
 
 class Overlay:
-    """The changes as the simulated CIS reads and writes them: each person's (nothing stored included) kept while
-    the stored state's version stands, so a lookup costs the call's one version read rather than three queries."""
+    """The changes as the simulated CIS reads and writes them, kept while the stored state's version stands: which
+    NINOs anything is stored over (so most people, with nothing, cost no query), and each of those people's
+    changes. A lookup then costs the call's one version read rather than three queries."""
 
-    def __init__(self, sessions: sessionmaker, clock: Clock, version: StateVersion | None = None):
+    def __init__(
+        self,
+        sessions: sessionmaker,
+        clock: Clock,
+        version: StateVersion | None = None,
+        *,
+        ninos_limit: int = 10_000,
+    ):
         self._sessions, self._clock = sessions, clock
-        self._changes: StateCache[str, Changes] = StateCache(
-            version if version is not None else StateVersion(sessions)
-        )
+        version = version if version is not None else StateVersion(sessions)
+        # Past `ninos_limit` people the set would cost more to reload at each change than it saves: each person's
+        # rows are read (and kept) instead.
+        self._ninos: StateCache[None, frozenset[str] | None] = StateCache(version, limit=1)
+        self._ninos_limit = ninos_limit
+        self._changes: StateCache[str, Changes] = StateCache(version)
 
     def changes(self, nino: str) -> Changes:
+        stored = self._ninos.get(None, lambda s: stored_ninos(s, self._ninos_limit))
+        if stored is not None and nino not in stored:
+            return NOTHING
         return self._changes.get(
             nino,
             lambda s: Changes(
