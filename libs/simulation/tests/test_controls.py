@@ -1,6 +1,8 @@
 """The shared run-time controls of a simulated system (cms_simulation.controls) as pure logic: outage windows and the
 refusal they give, the weekend maintenance window, batch times, latency through three quantiles and settings
-updates under a field mask; and the behaviour reading them before each call."""
+updates under a field mask; and the behaviour reading them before each call. Then, on the suite's database, the
+stored controls: every writer bumps the stored state's version, and a change made through one replica is read by
+another that has already cached the controls, on its very next call."""
 
 from __future__ import annotations
 
@@ -18,12 +20,17 @@ from cms_simulation.controls import (
     Conditions,
     OutageKind,
     OutageWindow,
+    StoredControls,
+    cancel_outage,
     latency,
     next_batch,
     refusal,
+    schedule_outage,
+    store_settings,
     updated_settings,
     weekend_window,
 )
+from cms_simulation.state import STATE, SimulationStateVersion
 
 MONDAY = dt.datetime(2026, 4, 6, 9, 0, tzinfo=dt.UTC)
 
@@ -183,3 +190,70 @@ def test_without_a_mask_a_profile_keeps_its_defaults_but_for_the_fields_given():
         current, duration_pb2.Duration(), [], defaults=defaults, v=v, profile_field="nanos"
     )
     assert (out.seconds, out.nanos) == (0, 7) and not v.violations
+
+
+# -- stored, over the suite's database ----------------------------------------------------------------------------
+
+
+def _version(sessions) -> int:
+    with sessions() as s:
+        row = s.get(SimulationStateVersion, STATE)
+        assert row is not None
+        return row.version
+
+
+def _schedule(sessions, clock, start, end, methods=()) -> OutageWindow:
+    with sessions.begin() as s:
+        return schedule_outage(
+            s,
+            kind=OutageKind.UNPLANNED,
+            start=start,
+            end=end,
+            methods=methods,
+            description="",
+            clock=clock,
+        )
+
+
+def test_every_write_to_the_controls_bumps_the_version_in_its_transaction(state_db):
+    clock = ManualClock(MONDAY)
+    with state_db.begin() as s:
+        store_settings(s, duration_pb2.Duration(seconds=1), clock=clock)
+    assert _version(state_db) == 1
+    with state_db.begin() as s:
+        store_settings(s, duration_pb2.Duration(seconds=2), clock=clock)  # an update, not an insert
+    assert _version(state_db) == 2
+    w = _schedule(state_db, clock, at(), at(hours=1))
+    assert _version(state_db) == 3
+    with state_db.begin() as s:
+        cancel_outage(s, w.outage_id, clock=clock)
+    assert _version(state_db) == 4
+
+
+def test_a_change_through_one_replica_holds_at_another_that_cached_the_controls(state_db):
+    clock = ManualClock(MONDAY)
+    # Two replicas' views of the one database, each with its own cache.
+    reader = StoredControls(state_db, duration_pb2.Duration, duration_pb2.Duration)
+    assert reader.now(at(), "VerifyNino") == (None, [])
+    assert reader.settings() == duration_pb2.Duration()
+    with state_db.begin() as s:  # through the other replica
+        store_settings(s, duration_pb2.Duration(seconds=9), clock=clock)
+    assert reader.settings().seconds == 9 and reader.now(at(), "VerifyNino")[0].seconds == 9
+    w = _schedule(state_db, clock, at(), at(hours=1), ["VerifyNino"])
+    assert [o.outage_id for o in reader.now(at(), "VerifyNino")[1]] == [w.outage_id]
+    assert reader.now(at(), "GetPersonRecord")[1] == []
+    with state_db.begin() as s:
+        cancel_outage(s, w.outage_id, clock=clock)
+    assert reader.now(at(), "VerifyNino")[1] == []
+
+
+def test_a_later_outage_starts_on_the_clock_and_a_clock_set_back_sees_outages_ended_since(state_db):
+    clock = ManualClock(MONDAY)
+    reader = StoredControls(state_db, duration_pb2.Duration, duration_pb2.Duration)
+    w = _schedule(state_db, clock, at(hours=1), at(hours=2))
+    assert reader.now(at(), "")[1] == []  # loaded now, the outage among them
+    assert [o.outage_id for o in reader.now(at(hours=1.5), "")[1]] == [w.outage_id]
+    assert reader.now(at(hours=3), "")[1] == []
+    late = StoredControls(state_db, duration_pb2.Duration, duration_pb2.Duration)
+    assert late.now(at(hours=3), "")[1] == []  # loaded after it ended, so without it
+    assert [o.outage_id for o in late.now(at(hours=1.5), "")[1]] == [w.outage_id]

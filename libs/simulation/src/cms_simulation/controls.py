@@ -30,6 +30,8 @@ from cms_platform.errors import (
     ViolationCollector,
 )
 
+from .state import StateCache, StateVersion, bump
+
 M = TypeVar("M", bound=Message)
 
 # -- protobuf times, checked (a value off the calendar is a field violation, never an overflow) --------------------
@@ -320,6 +322,7 @@ def schedule_outage(
         created_at=clock.now(),
     )
     db.add(row)
+    bump(db)
     return row.window()
 
 
@@ -339,6 +342,7 @@ def cancel_outage(db: Session, outage_id: str, *, clock: Clock) -> OutageWindow:
             reason="OUTAGE_OVER",
         )
     row.end_at, row.cancelled_at = max(row.start_at, now), now
+    bump(db)
     return row.window()
 
 
@@ -372,34 +376,58 @@ def store_settings(db: Session, settings: Message, *, clock: Clock) -> dt.dateti
         db.add(SimulationSettingsRecord(name=SETTINGS, settings=data, updated_at=now))
     else:
         row.settings, row.updated_at = data, now
+    bump(db)
     return now
 
 
 # -- for the simulated system, before each call --------------------------------------------------------------------
 
 
-class StoredControls(Generic[M]):
-    """The settings and outages as the simulated system reads them before each call, in one short session (so a
-    change made through one replica holds at every other at once)."""
+@dataclass(frozen=True)
+class _Outages:
+    """The outages not ended at `loaded_at`: every one that can cover a call at or after it."""
 
-    def __init__(self, sessions: sessionmaker, message_type: type[M], default: Callable[[], M]):
-        self._sessions = sessions
+    loaded_at: dt.datetime
+    windows: tuple[OutageWindow, ...]
+
+
+class StoredControls(Generic[M]):
+    """The settings and outages as the simulated system reads them before each call: kept in memory while the
+    stored state's version stands (cms_simulation.state), so a change made through one replica still holds at
+    every other at once, for one version read a call rather than two queries."""
+
+    def __init__(
+        self,
+        sessions: sessionmaker,
+        message_type: type[M],
+        default: Callable[[], M],
+        version: StateVersion | None = None,
+    ):
         self._type = message_type
         self._default = default
+        version = version if version is not None else StateVersion(sessions)
+        self._settings: StateCache[None, M | None] = StateCache(version, limit=1)
+        self._outages: StateCache[None, _Outages] = StateCache(version, limit=1)
+
+    def _stored(self) -> M | None:
+        """The settings a scenario admin stored (None: never changed); shared, so read and never changed."""
+        return self._settings.get(None, self._load_settings)
+
+    def _load_settings(self, s: Session) -> M | None:
+        found = stored_settings(s, self._type)
+        return found[0] if found is not None else None
 
     def settings(self) -> M:
-        with self._sessions() as s:
-            found = stored_settings(s, self._type)
-        return found[0] if found is not None else self._default()
+        found = self._stored()
+        return found if found is not None else self._default()
 
     def now(self, at: dt.datetime, method: str) -> tuple[M | None, list[OutageWindow]]:
         """The settings a scenario admin stored (None: never changed) and the outages covering `method` at `at`."""
-        with self._sessions() as s:
-            found = stored_settings(s, self._type)
-            rows = s.scalars(
-                select(SimulatedOutage).where(
-                    SimulatedOutage.start_at <= at, SimulatedOutage.end_at > at
-                )
-            )
-            covering = [w for w in (r.window() for r in rows) if w.covers(at, method)]
-        return (found[0] if found is not None else None), covering
+        found = self._stored()
+        outages = self._outages.get(
+            None,
+            lambda s: _Outages(at, tuple(outages_not_ended(s, at))),
+            # A clock set back before the load would miss the outages that ended in between.
+            usable=lambda o: o.loaded_at <= at,
+        )
+        return found, [w for w in outages.windows if w.covers(at, method)]

@@ -23,6 +23,7 @@ from cms_simulation.behaviour import ExternalSystemBehaviour, behaviour_from
 from cms_simulation.controls import next_batch, seconds_of
 from cms_simulation.population import Population, ids
 from cms_simulation.population import model as sim
+from cms_simulation.state import StateVersion
 
 from ..deductions import convert as deduction_convert
 from ..deductions import rules
@@ -396,11 +397,13 @@ def simulated_dwp(
     """CIS and JCP as the settings describe them (and the scenario admin's run-time settings and outages, once
     set): over the shared population, refusing calls by one behaviour (so a maintenance window, an outage or the
     throttle covers both), JCP deciding after its batch delay."""
-    controls = DwpControls(sessions, initial(settings), initial_conditions(settings))
+    # One version read a call serves both the controls and the overlay.
+    version = StateVersion(sessions)
+    controls = DwpControls(sessions, initial(settings), initial_conditions(settings), version)
     behaviour = behaviour_from(settings, clock, "CIS", "SERVICE_UNAVAILABLE", live=controls.live)
     cis = SimulatedCis(
         Population(size=settings.population_size, seed=settings.population_seed),
-        Overlay(sessions, clock),
+        Overlay(sessions, clock, version),
         behaviour,
         controls,
     )

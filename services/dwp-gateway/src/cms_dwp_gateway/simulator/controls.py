@@ -23,6 +23,7 @@ from cms_simulation.controls import (
     instant_or_violation,
     seconds_of,
 )
+from cms_simulation.state import StateVersion
 
 from .settings import SimulatedDwpGatewaySettings
 
@@ -240,12 +241,18 @@ def list_outages(
 class DwpControls:
     """What the simulated CIS and JCP read before each call: the settings in force and the outages covering it."""
 
-    def __init__(self, sessions: sessionmaker, default: S, default_conditions: Conditions):
+    def __init__(
+        self,
+        sessions: sessionmaker,
+        default: S,
+        default_conditions: Conditions,
+        version: StateVersion | None = None,
+    ):
         self.default = default
         # Until a scenario admin changes them, the behaviour the gateway's settings give (exactly: a fractional
         # throttle rate has no place in the contract's settings).
         self._default_conditions = default_conditions
-        self._stored = controls.StoredControls(sessions, S, lambda: default)
+        self._stored = controls.StoredControls(sessions, S, lambda: default, version)
 
     def settings(self) -> S:
         return self._stored.settings()

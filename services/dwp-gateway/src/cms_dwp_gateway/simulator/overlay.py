@@ -1,6 +1,7 @@
 """What has changed on the simulated CIS since the population was generated: people upserted by scenarios, awards
-started or changed by scenarios and addresses changed by Send Update, stored as JSON or protobuf and read on every
-lookup (so replicas stay consistent)."""
+started or changed by scenarios and addresses changed by Send Update, stored as JSON or protobuf. Each write bumps
+the stored state's version in its transaction, so lookups keep what they read in memory until the version moves
+(cms_simulation.state) and a change made through one replica still holds at every other at once."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, union
 from sqlalchemy.orm import Session, sessionmaker
 
 from cms.dwp.v1 import dwp_scenario_service_pb2 as api
@@ -19,6 +20,7 @@ from cms.dwp.v1 import resources_pb2 as pb
 from cms_platform import conflicts
 from cms_platform.clock import Clock
 from cms_platform.errors import Conflict
+from cms_simulation.state import StateCache, StateVersion, bump
 
 from ..port import (
     Address,
@@ -127,6 +129,7 @@ def store_award(db: Session, a: BenefitAward, clock: Clock, *, new: bool = False
             db.flush()  # the primary key refuses a concurrent start now, inside this call
     else:
         row.award, row.updated_at = award_to_json(a), clock.now()
+    bump(db)
 
 
 def address_of(db: Session, nino: str) -> Address | None:
@@ -151,6 +154,7 @@ def store_address(db: Session, nino: str, address: Address, clock: Clock) -> Non
         db.add(AddressRecord(nino=nino, address=stored, updated_at=clock.now()))
     else:
         row.address, row.updated_at = stored, clock.now()
+    bump(db)
 
 
 def stored_person(db: Session, nino: str) -> tuple[pb.PersonRecord, api.PersonScenario] | None:
@@ -174,37 +178,77 @@ def store_person(
     moved = db.get(AddressRecord, nino)
     if moved is not None:
         db.delete(moved)
+    bump(db)
 
 
 @dataclass(frozen=True)
 class Changes:
-    """Everything stored over one person's generated record."""
+    """Everything stored over one person's generated record. Shared by every lookup at one version: read it, never
+    change it."""
 
     person: tuple[pb.PersonRecord, api.PersonScenario] | None
     address: Address | None
-    awards: list[BenefitAward]
+    awards: tuple[BenefitAward, ...]
+
+
+NOTHING = Changes(None, None, ())
+
+
+def stored_ninos(db: Session, limit: int) -> frozenset[str] | None:
+    """Every NINO something is stored over (an award's partner included); None when more than `limit`."""
+    found = frozenset(
+        db.scalars(
+            union(
+                select(PersonOverride.nino),
+                select(AddressRecord.nino),
+                select(AwardRecord.claimant_nino),
+                select(AwardRecord.partner_nino),
+            ).limit(limit + 1)
+        )
+    )
+    return found if len(found) <= limit else None
 
 
 # -- for the adapter, in transactions of its own -------------------------------------------------------------------
 
 
 class Overlay:
-    """The changes as the simulated CIS reads and writes them, each lookup in its own session."""
+    """The changes as the simulated CIS reads and writes them, kept while the stored state's version stands: which
+    NINOs anything is stored over (so most people, with nothing, cost no query), and each of those people's
+    changes. A lookup then costs the call's one version read rather than three queries."""
 
-    def __init__(self, sessions: sessionmaker, clock: Clock):
+    def __init__(
+        self,
+        sessions: sessionmaker,
+        clock: Clock,
+        version: StateVersion | None = None,
+        *,
+        ninos_limit: int = 10_000,
+    ):
         self._sessions, self._clock = sessions, clock
+        version = version if version is not None else StateVersion(sessions)
+        # Past `ninos_limit` people the set would cost more to reload at each change than it saves: each person's
+        # rows are read (and kept) instead.
+        self._ninos: StateCache[None, frozenset[str] | None] = StateCache(version, limit=1)
+        self._ninos_limit = ninos_limit
+        self._changes: StateCache[str, Changes] = StateCache(version)
 
     def changes(self, nino: str) -> Changes:
-        with self._sessions() as s:
-            return Changes(stored_person(s, nino), address_of(s, nino), awards_of(s, nino))
+        stored = self._ninos.get(None, lambda s: stored_ninos(s, self._ninos_limit))
+        if stored is not None and nino not in stored:
+            return NOTHING
+        return self._changes.get(
+            nino,
+            lambda s: Changes(
+                stored_person(s, nino), address_of(s, nino), tuple(awards_of(s, nino))
+            ),
+        )
 
-    def awards(self, nino: str) -> list[BenefitAward]:
-        with self._sessions() as s:
-            return awards_of(s, nino)
+    def awards(self, nino: str) -> tuple[BenefitAward, ...]:
+        return self.changes(nino).awards
 
     def address(self, nino: str) -> Address | None:
-        with self._sessions() as s:
-            return address_of(s, nino)
+        return self.changes(nino).address
 
     def change_address(self, nino: str, address: Address) -> None:
         with self._sessions.begin() as s:
