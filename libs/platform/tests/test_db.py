@@ -32,9 +32,16 @@ from cms_platform.identity import IdentityVerifier, TrustedIssuer, staff_caller
 
 ISSUER = local_issuer()
 IDENTITY = IdentityVerifier([TrustedIssuer.model_validate(ISSUER.trusted())], audience="test")
-METADATA = (
-    ("authorization", f"Bearer {ISSUER.mint(staff_caller('s-1', 'caseworker'), audience='test')}"),
-)
+
+
+def _metadata() -> tuple[tuple[str, str]]:
+    # Minted per call: a token minted at import has expired when the module runs late in a long session.
+    return (
+        (
+            "authorization",
+            f"Bearer {ISSUER.mint(staff_caller('s-1', 'caseworker'), audience='test')}",
+        ),
+    )
 
 
 class _Base(DeclarativeBase):
@@ -79,7 +86,7 @@ def restartable(
 
 def _write(stub: api_grpc.CalculationServiceStub, n: int) -> pb.RuleSet:
     return stub.GetRuleSet(
-        api.GetRuleSetRequest(name=f"ruleSets/{n}"), metadata=METADATA, timeout=20
+        api.GetRuleSetRequest(name=f"ruleSets/{n}"), metadata=_metadata(), timeout=20
     )
 
 
