@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
-# Runs every suite twice, on PostgreSQL and on SQLite, in parallel, each over two xdist workers (each with its own
-# real broker; a file's tests on one worker, so a module's shared stack starts once: the tests mostly wait on
-# consumers, so four workers on the 2 cores finish in about half the time of two), and meanwhile checks what each
-# service's image would contain; then the manifest checks. Fails if any of them fails.
+# Runs every suite twice, on PostgreSQL and on SQLite, in parallel, and meanwhile checks what each service's image
+# would contain; then the manifest checks. Fails if any of them fails. Each suite runs on two xdist workers, each with
+# its own real broker; `--dist loadfile` keeps a file's tests on one worker, so a module's shared stack starts once.
+# The tests mostly wait on consumers, so four workers on the 2 cores take about half the time of two.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PY=.venv/bin/python

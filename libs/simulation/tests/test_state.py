@@ -104,9 +104,8 @@ def test_an_rpc_that_read_an_older_version_loads_and_keeps_nothing(state_db):
     try:
         cache.get("a", load("a"))  # this RPC reads version 0
 
-        def another_replica_writes_then_another_call_reads() -> (
-            None
-        ):  # on a thread: not this RPC's context
+        # On a thread: not this RPC's context.
+        def another_replica_writes_then_another_call_reads() -> None:
             with state_db.begin() as s:
                 bump(s)
             cache.get("b", load("b"))  # at version 1

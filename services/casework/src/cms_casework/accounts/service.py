@@ -1705,28 +1705,23 @@ def pay_receiving_parents(
             ],
         )
     _insert_entries(db, accounts, values, clock)
-    # One statement for the chunk's events: published one by one, each was an ORM row flushed at commit.
-    outbox.publish_many(
-        db,
-        clock=clock,
-        events_=(
-            (
-                account_name(owed[0][0].id),
-                account_name(owed[0][0].id),
-                money_ev.PaymentToReceivingParentMade(
-                    payment=f"paymentsOut/{payment.id}",
-                    receiving_parent=f"clients/{payment.receiving_parent_client_id}",
-                    payment_date=pb_date(on),
-                    amount_pence=payment.amount_pence,
-                    parts=[
-                        money_ev.PaymentPart(account_id=a.id, case_id=a.case_id, amount_pence=n)
-                        for a, n in owed
-                    ],
-                ),
-            )
-            for payment, owed in payments
-        ),
-    )
+    # One statement for the chunk's events: published one by one, each was an ORM row flushed at commit. Before the
+    # settled accounts close, so each account's payment event comes first.
+    events = []
+    for payment, owed in payments:
+        first = account_name(owed[0][0].id)
+        event = money_ev.PaymentToReceivingParentMade(
+            payment=f"paymentsOut/{payment.id}",
+            receiving_parent=f"clients/{payment.receiving_parent_client_id}",
+            payment_date=pb_date(on),
+            amount_pence=payment.amount_pence,
+            parts=[
+                money_ev.PaymentPart(account_id=a.id, case_id=a.case_id, amount_pence=n)
+                for a, n in owed
+            ],
+        )
+        events.append((first, first, event))
+    outbox.publish_many(db, clock=clock, events_=events)
     for _, owed in payments:
         for account, _ in owed:
             if account.case_closed_on is not None:
